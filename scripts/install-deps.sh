@@ -1,0 +1,48 @@
+#!/bin/sh
+# Installs every Debian and npm package that building, serving and testing
+# secondop needs. Idempotent: packages already present are not touched, and
+# apt is not even asked when nothing is missing.
+# Usage: scripts/install-deps.sh [--with-tests]
+set -eu
+
+BUILD_PKGS="build-essential pkg-config meson ninja-build
+  libmicrohttpd-dev libjansson-dev libpq-dev libsodium-dev clearsilver-dev zlib1g-dev
+  libarchive-dev libmagic-dev liboath-dev libqrencode-dev libunistring-dev libcurl4-openssl-dev
+  postgresql-15 postgresql-client-15 ca-certificates"
+TEST_PKGS="curl clang libclang-rt-14-dev dcmtk xorriso zip unzip python3 python3-aiosmtpd
+  chromium nodejs npm wrk procps iproute2 file"
+
+pkgs="$BUILD_PKGS"
+if [ "${1:-}" = "--with-tests" ]; then pkgs="$pkgs $TEST_PKGS"; fi
+
+missing=""
+for p in $pkgs; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # nodejs/npm may come from another source on developer machines
+    case "$p" in
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    missing="$missing $p"
+  fi
+done
+
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "secondop: missing packages:$missing -- run this script as root" >&2
+    exit 1
+  fi
+  echo "secondop: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ "${1:-}" = "--with-tests" ]; then
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  if [ ! -d "$here/tests/node_modules/playwright-core" ] || [ ! -d "$here/tests/node_modules/tus-js-client" ]; then
+    echo "secondop: installing test tools from npm (tests/package.json)"
+    (cd "$here/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi

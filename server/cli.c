@@ -1,0 +1,152 @@
+/* Shared command-line plumbing: options, the data directory lock and the
+ * database (embedded or configured, migrated). */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/db.h"
+#include "store/migrate.h"
+#include "store/pgembed.h"
+
+const char cli_options_text[] =
+    "Options (each also read from the environment variable in brackets; flags win):\n"
+    "  --listen ADDR:PORT     address to serve on [SECONDOP_LISTEN] (default 127.0.0.1:8080; port 0 picks a free one)\n"
+    "  --data-dir DIR         data directory: embedded database, keys, files [SECONDOP_DATA_DIR] (default ./var)\n"
+    "  --database-url URL     use this PostgreSQL instead of the embedded one [SECONDOP_DATABASE_URL]\n"
+    "  --base-url URL         public address used in e-mailed links [SECONDOP_BASE_URL]\n"
+    "  --threads N            worker threads, 1-256 [SECONDOP_THREADS] (default 4)\n"
+    "  --tls-cert FILE        PEM certificate; with --tls-key serves HTTPS [SECONDOP_TLS_CERT]\n"
+    "  --tls-key FILE         PEM private key [SECONDOP_TLS_KEY]\n"
+    "  --share-dir DIR        folder holding templates/, static/, migrations/, data/ [SECONDOP_SHARE_DIR]\n"
+    "  --demo                 (serve) load demo accounts and data, and print their passwords\n"
+    "  --verbose              log debug messages\n"
+    "  --help                 show this help\n";
+
+int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) {
+  static const struct option longopts[] = {
+      {"listen", required_argument, 0, 0},   {"data-dir", required_argument, 0, 0},
+      {"database-url", required_argument, 0, 0}, {"base-url", required_argument, 0, 0},
+      {"threads", required_argument, 0, 0},  {"tls-cert", required_argument, 0, 0},
+      {"tls-key", required_argument, 0, 0},  {"share-dir", required_argument, 0, 0},
+      {"demo", no_argument, 0, 'D'},         {"verbose", no_argument, 0, 'v'},
+      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+  };
+  int rc = config_from_env(c);
+  if (rc) return rc;
+  optind = 1;
+  opterr = 0;
+  int idx;
+  for (;;) {
+    idx = -1;
+    int ch = getopt_long(argc, argv, "+h", longopts, &idx);
+    if (ch == -1) break;
+    if (ch == 'h') {
+      printf("Usage: secondop %s [OPTIONS]\n\n%s", cmd, cli_options_text);
+      exit(0);
+    }
+    if (ch == 'D') {
+      c->demo = true;
+      continue;
+    }
+    if (ch == 'v') {
+      c->verbose = true;
+      continue;
+    }
+    if (ch == '?' || ch == ':') {
+      if (optopt)
+        fprintf(stderr, "secondop: option -%c is not known or needs a value\n", optopt);
+      else
+        fprintf(stderr, "secondop: option %s is not known or needs a value\n", argv[optind - 1]);
+      return 2;
+    }
+    rc = config_set(c, longopts[idx].name, optarg);
+    if (rc) return rc;
+  }
+  if (optind < argc) {
+    fprintf(stderr, "secondop: unexpected argument '%s'\n", argv[optind]);
+    return 2;
+  }
+  return config_validate(c);
+}
+
+static int lock_fd = -1;
+
+/* Creates the data directory and takes its lock; a second serve on the same
+ * directory is told which process holds it. */
+int cli_open_data_dir(const struct config *c) {
+  if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "secondop: cannot create data directory %s: %s\n", c->data_dir, strerror(errno));
+    return -1;
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%s/secondop.lock", c->data_dir);
+  lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) {
+    fprintf(stderr, "secondop: cannot open %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = "";
+    ssize_t n = pread(lock_fd, pid, sizeof pid - 1, 0);
+    if (n > 0) pid[n] = '\0';
+    pid[strcspn(pid, "\n")] = '\0';
+    fprintf(stderr, "secondop: another secondop is already running on data directory %s (pid %s); stop it first\n",
+            c->data_dir, pid[0] ? pid : "unknown");
+    close(lock_fd);
+    lock_fd = -1;
+    return -1;
+  }
+  char pid[32];
+  int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+  if (ftruncate(lock_fd, 0) != 0 || pwrite(lock_fd, pid, (size_t)n, 0) != n) return -1;
+  return 0;
+}
+
+void cli_close_data_dir(void) {
+  if (lock_fd >= 0) {
+    if (ftruncate(lock_fd, 0) != 0) { /* nothing more to do */
+    }
+    close(lock_fd);
+    lock_fd = -1;
+  }
+}
+
+char *cli_read_small_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = calloc(1, 256 * 1024);
+  if (buf) {
+    size_t n = fread(buf, 1, 256 * 1024 - 1, f);
+    buf[n] = '\0';
+  }
+  fclose(f);
+  return buf;
+}
+
+/* Connects to the configured or embedded database and migrates it. */
+int cli_open_database(const struct config *c, char *conninfo, size_t cap, bool *embedded) {
+  *embedded = false;
+  if (c->database_url) {
+    snprintf(conninfo, cap, "%s", c->database_url);
+  } else {
+    if (pgembed_start(c->data_dir, conninfo, cap) != 0) return -1;
+    *embedded = true;
+  }
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/migrations", c->share_dir);
+  if (migrate_run(conninfo, dir) < 0) {
+    if (*embedded) pgembed_stop();
+    return -1;
+  }
+  db_set_conninfo(conninfo);
+  return 0;
+}
+

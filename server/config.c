@@ -1,0 +1,118 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SECONDOP_SHARE_DIR
+#define SECONDOP_SHARE_DIR "."
+#endif
+
+static int bad(const char *name, const char *value, const char *why) {
+  fprintf(stderr, "secondop: invalid --%s '%s': %s\n", name, value, why);
+  return 2;
+}
+
+static int parse_listen(struct config *c, const char *v) {
+  const char *colon = strrchr(v, ':');
+  if (!colon || colon == v) return bad("listen", v, "expected ADDRESS:PORT, e.g. 127.0.0.1:8080");
+  size_t hl = (size_t)(colon - v);
+  const char *h = v;
+  if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
+    h++;
+    hl -= 2;
+  }
+  if (hl >= sizeof c->listen_host) return bad("listen", v, "address too long");
+  char host[64];
+  memcpy(host, h, hl);
+  host[hl] = '\0';
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
+    return bad("listen", v, "the address must be a numeric IPv4 or IPv6 address");
+  char *end;
+  errno = 0;
+  long port = strtol(colon + 1, &end, 10);
+  if (errno || *end || colon[1] == '\0' || port < 0 || port > 65535) return bad("listen", v, "port must be 0-65535");
+  memcpy(c->listen_host, host, hl + 1);
+  c->port = (uint16_t)port;
+  return 0;
+}
+
+int config_set(struct config *c, const char *name, const char *v) {
+  if (strcmp(name, "listen") == 0) return parse_listen(c, v);
+  if (strcmp(name, "data-dir") == 0) {
+    if (!*v) return bad(name, v, "must not be empty");
+    c->data_dir = v;
+    return 0;
+  }
+  if (strcmp(name, "database-url") == 0) {
+    c->database_url = *v ? v : NULL;
+    return 0;
+  }
+  if (strcmp(name, "base-url") == 0) {
+    if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+      return bad(name, v, "must start with http:// or https://");
+    c->base_url = v;
+    return 0;
+  }
+  if (strcmp(name, "threads") == 0) {
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || !*v || n < 1 || n > 256) return bad(name, v, "must be a number from 1 to 256");
+    c->threads = (unsigned)n;
+    return 0;
+  }
+  if (strcmp(name, "tls-cert") == 0 || strcmp(name, "tls-key") == 0) {
+    if (access(v, R_OK) != 0) return bad(name, v, strerror(errno));
+    if (name[4] == 'c')
+      c->tls_cert = v;
+    else
+      c->tls_key = v;
+    return 0;
+  }
+  if (strcmp(name, "share-dir") == 0) {
+    c->share_dir = v;
+    return 0;
+  }
+  fprintf(stderr, "secondop: unknown option --%s\n", name);
+  return 2;
+}
+
+int config_from_env(struct config *c) {
+  memset(c, 0, sizeof *c);
+  strcpy(c->listen_host, "127.0.0.1");
+  c->port = 8080;
+  c->data_dir = "var";
+  c->threads = 4;
+  c->share_dir = SECONDOP_SHARE_DIR;
+  static const struct {
+    const char *env, *opt;
+  } map[] = {
+      {"SECONDOP_LISTEN", "listen"},     {"SECONDOP_DATA_DIR", "data-dir"}, {"SECONDOP_DATABASE_URL", "database-url"},
+      {"SECONDOP_BASE_URL", "base-url"}, {"SECONDOP_THREADS", "threads"},   {"SECONDOP_TLS_CERT", "tls-cert"},
+      {"SECONDOP_TLS_KEY", "tls-key"},   {"SECONDOP_SHARE_DIR", "share-dir"},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+    const char *v = getenv(map[i].env);
+    if (v && *v) {
+      int rc = config_set(c, map[i].opt, v);
+      if (rc) {
+        fprintf(stderr, "secondop: (from %s)\n", map[i].env);
+        return rc;
+      }
+    }
+  }
+  return 0;
+}
+
+int config_validate(const struct config *c) {
+  if ((c->tls_cert != NULL) != (c->tls_key != NULL)) {
+    fprintf(stderr, "secondop: --tls-cert and --tls-key go together: give both or neither\n");
+    return 2;
+  }
+  return 0;
+}

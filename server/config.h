@@ -1,0 +1,26 @@
+/* Configuration from flags and SECONDOP_* environment variables (flags win). */
+#ifndef SECONDOP_CONFIG_H
+#define SECONDOP_CONFIG_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config {
+  char listen_host[64];
+  uint16_t port;
+  const char *data_dir;
+  const char *database_url;  /* NULL: embedded PostgreSQL */
+  const char *base_url;      /* public URL for links in e-mails */
+  unsigned threads;
+  const char *tls_cert, *tls_key;
+  const char *share_dir;     /* templates/, static/, migrations/, data/ */
+  bool demo;                 /* load demo data at start */
+  bool verbose;
+};
+
+/* Fills defaults, then the environment. Returns 0, or 2 after printing one error line. */
+int config_from_env(struct config *c);
+/* Applies one option (name without dashes) with its value. 0, or 2 after printing an error. */
+int config_set(struct config *c, const char *name, const char *value);
+/* Checks cross-field rules (both TLS files or none, …). 0 or 2. */
+int config_validate(const struct config *c);
+#endif

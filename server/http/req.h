@@ -1,0 +1,97 @@
+/* The per-request context. Created on the first libmicrohttpd callback for a
+ * request, freed (with its arena) in the completion callback. */
+#ifndef SECONDOP_REQ_H
+#define SECONDOP_REQ_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/kv.h"
+#include "util/err.h"
+
+struct arena;
+struct route;
+struct MHD_Connection;
+struct MHD_Response;
+struct _hdf;
+
+/* Roles as bits, so a route can admit several. */
+enum role {
+  ROLE_PATIENT = 1 << 0,
+  ROLE_STAFF = 1 << 1,
+  ROLE_REVIEWER = 1 << 2,
+  ROLE_ADMIN = 1 << 3,
+};
+#define ROLE_ANY_USER (ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER | ROLE_ADMIN)
+#define ROLE_CENTER (ROLE_STAFF | ROLE_REVIEWER | ROLE_ADMIN)
+
+/* Who is asking: filled from the session cookie before the handler runs. */
+struct principal {
+  long long user_id;
+  enum role role;
+  const char *email, *name;
+  long long session_id;
+  const char *csrf;       /* the session's CSRF token, as sent in forms */
+  bool mfa_enrolled;      /* TOTP set up */
+  bool mfa_passed;        /* this session passed the second factor */
+  long long idle_expires; /* unix time when the session ends if idle */
+};
+
+struct req {
+  struct arena *arena;
+  struct MHD_Connection *conn;
+  const struct route *route;
+  const char *method, *path, *raw_url;
+  char id[17];         /* request id, shown as the incident number on errors */
+  char client_ip[48];
+  const char *user_agent;
+  bool is_api;         /* path under /api/: errors answer JSON */
+  bool tls;
+  uint64_t start_ns;
+
+  struct kv_list params;  /* path parameters from the route pattern */
+  struct kv_list query;
+  struct kv_list cookies;
+  struct kv_list form;    /* urlencoded body */
+
+  /* body */
+  uint64_t content_length; /* declared, when has_length */
+  bool has_length, chunked;
+  char *body;
+  size_t body_len, body_cap;
+
+  /* decided before or while the body arrives: answered at the end */
+  enum err early_error;
+  const char *allow;       /* Allow header for 405 */
+
+  /* streaming body handler state (tus PATCH) */
+  void *stream_ctx;
+
+  struct principal *user;  /* NULL when anonymous */
+  struct _hdf *hdf;        /* page data; created by req_hdf() */
+  const char *set_cookie[4];
+  size_t n_set_cookie;
+
+  /* response */
+  struct MHD_Response *resp;
+  unsigned status;
+  uint64_t resp_bytes;
+  bool cache_public;       /* static assets: cacheable */
+};
+
+/* The request's HDF (page data), created on first use and freed with the
+ * request. NULL when out of memory. */
+struct _hdf *req_hdf(struct req *r);
+/* Header value from the request, or NULL. */
+const char *req_header(struct req *r, const char *name);
+/* Value of a path parameter, query or form field; NULL when absent. */
+const char *req_param(struct req *r, const char *name);
+const char *req_query(struct req *r, const char *name);
+const char *req_form(struct req *r, const char *name);
+/* Queues a Set-Cookie header for the response (value borrowed from the arena). */
+void req_set_cookie(struct req *r, const char *cookie);
+/* Time since the request started, in microseconds. */
+uint64_t req_elapsed_us(const struct req *r);
+/* Monotonic clock in nanoseconds. */
+uint64_t now_ns(void);
+#endif

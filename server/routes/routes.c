@@ -1,0 +1,7 @@
+/* The route tables, in one place: a newcomer finds a URL's handler here. */
+#include "routes/routes.h"
+
+const struct route *const all_route_tables[] = {
+    pages_routes,
+};
+const size_t all_route_tables_count = sizeof all_route_tables / sizeof all_route_tables[0];

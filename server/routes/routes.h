@@ -1,0 +1,14 @@
+/* Route tables, one per route family (one file each in server/routes/).
+ * Each table ends with a zero entry; routes.c lists them all. */
+#ifndef SECONDOP_ROUTES_H
+#define SECONDOP_ROUTES_H
+#include <stddef.h>
+
+#include "http/router.h"
+
+extern const struct route pages_routes[];
+
+/* Every table, in match order. */
+extern const struct route *const all_route_tables[];
+extern const size_t all_route_tables_count;
+#endif

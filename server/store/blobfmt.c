@@ -1,0 +1,1250 @@
+/* Encrypted blob files and the master key ring. Format and rules: blobfmt.h. */
+#define _GNU_SOURCE
+#include "store/blobfmt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FULL_CT (BLOB_RECORD + BLOB_TAG_LEN) /* on-disk size of a full record */
+#define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define KEY_LEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define PREFIX_LEN 16
+#define FORMAT_VERSION 1u
+#define RECORD_AD_LEN (BLOB_ID_LEN + 8 + 1)
+#define TAIL_AD_LEN (4 + BLOB_ID_LEN + 8)
+#define WRAP_AD_LEN (BLOB_ID_LEN + 4)
+
+static const unsigned char MAGIC[8] = {'S', 'O', 'P', 'B', 'L', 'O', 'B', '1'};
+
+_Static_assert(NONCE_LEN == 24, "xchacha nonce is 24 bytes");
+_Static_assert(KEY_LEN == BLOB_DEK_LEN, "DEK is an xchacha key");
+_Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == BLOB_TAG_LEN, "tag is 16 bytes");
+_Static_assert(BLOB_WRAPPED_LEN == NONCE_LEN + BLOB_DEK_LEN + BLOB_TAG_LEN, "wrapped DEK");
+_Static_assert(BLOB_SEALED_TAIL_OVERHEAD == NONCE_LEN + BLOB_TAG_LEN, "sealed tail");
+_Static_assert(BLOB_HEADER_LEN == 8 + 4 + 4 + BLOB_ID_LEN + PREFIX_LEN, "header");
+
+/* ---------------------------------------------------------------- helpers */
+
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
+                                                           const char *fmt, ...) {
+  if (!err || errlen == 0) return;
+  int saved = errno;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  errno = saved;
+}
+
+/* "what: strerror(errno)", errno preserved. */
+static void set_errno_err(char *err, size_t errlen, const char *what) {
+  int saved = errno;
+  set_err(err, errlen, "%s: %s", what, strerror(saved));
+  errno = saved;
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+static void put_be64(unsigned char *p, uint64_t v) {
+  for (int i = 7; i >= 0; i--) {
+    p[i] = (unsigned char)v;
+    v >>= 8;
+  }
+}
+
+static uint32_t get_be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Writes all len bytes at off; retries EINTR and short writes. 0 or -1/errno. */
+static int write_all_at(int fd, const void *buf, size_t len, uint64_t off) {
+  const unsigned char *p = buf;
+  while (len > 0) {
+    ssize_t n = pwrite(fd, p, len, (off_t)off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (n == 0) {
+      errno = EIO;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+    off += (uint64_t)n;
+  }
+  return 0;
+}
+
+/* Reads up to len bytes at off; retries EINTR and short reads. Returns the
+ * bytes read (less than len only at end of file) or -1/errno. */
+static ssize_t read_all_at(int fd, void *buf, size_t len, uint64_t off) {
+  unsigned char *p = buf;
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  return (ssize_t)got;
+}
+
+static int fsync_retry(int fd) {
+  int rc;
+  do rc = fsync(fd);
+  while (rc != 0 && errno == EINTR);
+  return rc;
+}
+
+static int fdatasync_retry(int fd) {
+  int rc;
+  do rc = fdatasync(fd);
+  while (rc != 0 && errno == EINTR);
+  return rc;
+}
+
+/* fsyncs the directory containing path. 0 or -1/errno. */
+static int fsync_parent_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = NULL;
+  int fd = -1, rc = -1;
+  if (!slash) dir = strdup(".");
+  else if (slash == path) dir = strdup("/");
+  else dir = strndup(path, (size_t)(slash - path));
+  if (!dir) goto done;
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) goto done;
+  rc = fsync_retry(fd);
+done:;
+  int saved = errno;
+  if (fd >= 0) close(fd);
+  free(dir);
+  errno = saved;
+  return rc;
+}
+
+static int dirname_equal(const char *a, const char *b) {
+  const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+  size_t la = sa ? (size_t)(sa - a) : 0, lb = sb ? (size_t)(sb - b) : 0;
+  return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* Page-aligned buffer excluded from core dumps (it holds plaintext). */
+static unsigned char *buf_alloc(size_t n) {
+  void *p = NULL;
+  if (posix_memalign(&p, 4096, n) != 0) return NULL;
+  (void)madvise(p, (n + 4095) & ~(size_t)4095, MADV_DONTDUMP);
+  return p;
+}
+
+static void buf_free(unsigned char *p, size_t n) {
+  if (!p) return;
+  sodium_memzero(p, n);
+  free(p);
+}
+
+static unsigned char *secret_copy(const unsigned char *src, size_t n) {
+  unsigned char *p = sodium_malloc(n);
+  if (!p) return NULL;
+  memcpy(p, src, n);
+  (void)sodium_mprotect_readonly(p);
+  return p;
+}
+
+/* ------------------------------------------------------------ key ring */
+
+struct kr_key {
+  uint32_t version;
+  unsigned char *key; /* sodium_malloc'd, read-only, KEY_LEN bytes */
+};
+
+struct keyring {
+  int dirfd;
+  char *dir;
+  uint32_t current;
+  struct kr_key *keys;
+  size_t n, cap;
+};
+
+static const unsigned char *kr_find(const struct keyring *kr, uint32_t version) {
+  for (size_t i = 0; i < kr->n; i++)
+    if (kr->keys[i].version == version) return kr->keys[i].key;
+  return NULL;
+}
+
+static uint32_t kr_max_version(const struct keyring *kr) {
+  uint32_t m = 0;
+  for (size_t i = 0; i < kr->n; i++)
+    if (kr->keys[i].version > m) m = kr->keys[i].version;
+  return m;
+}
+
+/* Takes ownership of key (freed on failure). */
+static int kr_add(struct keyring *kr, uint32_t version, unsigned char *key) {
+  if (kr->n == kr->cap) {
+    size_t ncap = kr->cap ? kr->cap * 2 : 4;
+    struct kr_key *nk = realloc(kr->keys, ncap * sizeof *nk);
+    if (!nk) {
+      sodium_free(key);
+      return -1;
+    }
+    kr->keys = nk;
+    kr->cap = ncap;
+  }
+  kr->keys[kr->n].version = version;
+  kr->keys[kr->n].key = key;
+  kr->n++;
+  return 0;
+}
+
+/* Strict decimal version 1..UINT32_MAX-1, no sign, no leading zero, exactly
+ * len characters. */
+static int parse_version(const char *s, size_t len, uint32_t *out) {
+  uint64_t v = 0;
+  if (len == 0 || len > 10 || s[0] == '0') return -1;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  if (v == 0 || v >= UINT32_MAX) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+/* Loads one key file into locked memory after checking type, mode and size. */
+static int kr_load_key(struct keyring *kr, const char *name, uint32_t version, char *err,
+                       size_t errlen) {
+  int fd = -1, rc = -1;
+  unsigned char *key = NULL;
+  struct stat st;
+  fd = openat(kr->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    set_err(err, errlen, "cannot open key file %s/%s: %s", kr->dir, name, strerror(errno));
+    goto done;
+  }
+  if (fstat(fd, &st) != 0) {
+    set_err(err, errlen, "cannot stat key file %s/%s: %s", kr->dir, name, strerror(errno));
+    goto done;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    set_err(err, errlen, "key file %s/%s is not a regular file", kr->dir, name);
+    goto done;
+  }
+  if (st.st_mode & 077) {
+    set_err(err, errlen, "key file %s/%s is accessible by group/other (mode %03o); chmod 600 it",
+            kr->dir, name, (unsigned)(st.st_mode & 0777));
+    goto done;
+  }
+  if (st.st_size != KEY_LEN) {
+    set_err(err, errlen, "key file %s/%s has %lld bytes, expected %d", kr->dir, name,
+            (long long)st.st_size, KEY_LEN);
+    goto done;
+  }
+  key = sodium_malloc(KEY_LEN);
+  if (!key) {
+    set_err(err, errlen, "out of locked memory for key %s", name);
+    goto done;
+  }
+  ssize_t n = read_all_at(fd, key, KEY_LEN, 0);
+  if (n != KEY_LEN) {
+    set_err(err, errlen, "cannot read key file %s/%s", kr->dir, name);
+    goto done;
+  }
+  (void)sodium_mprotect_readonly(key);
+  if (kr_add(kr, version, key) != 0) {
+    key = NULL; /* freed by kr_add */
+    set_err(err, errlen, "out of memory");
+    goto done;
+  }
+  key = NULL;
+  rc = 0;
+done:
+  if (key) sodium_free(key);
+  if (fd >= 0) close(fd);
+  return rc;
+}
+
+/* Creates master-<version>.key with fresh random bytes (temp file, fsync,
+ * link without replacing, fsync dir) and loads it. */
+static int kr_create_key(struct keyring *kr, uint32_t version, char *err, size_t errlen) {
+  char tmp[64], name[64];
+  int fd = -1, rc = -1, tmp_made = 0;
+  unsigned char *key = NULL;
+  snprintf(name, sizeof name, "master-%u.key", (unsigned)version);
+  snprintf(tmp, sizeof tmp, "master-%u.key.tmp", (unsigned)version);
+  key = sodium_malloc(KEY_LEN);
+  if (!key) {
+    set_err(err, errlen, "out of locked memory for a new key");
+    goto done;
+  }
+  crypto_aead_xchacha20poly1305_ietf_keygen(key);
+  fd = openat(kr->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    set_errno_err(err, errlen, "cannot create key file");
+    goto done;
+  }
+  tmp_made = 1;
+  if (fchmod(fd, 0600) != 0 || write_all_at(fd, key, KEY_LEN, 0) != 0 || fsync_retry(fd) != 0) {
+    set_errno_err(err, errlen, "cannot write key file");
+    goto done;
+  }
+  if (close(fd) != 0) {
+    fd = -1;
+    set_errno_err(err, errlen, "cannot write key file");
+    goto done;
+  }
+  fd = -1;
+  if (linkat(kr->dirfd, tmp, kr->dirfd, name, 0) != 0) {
+    set_err(err, errlen, "cannot install %s/%s: %s", kr->dir, name, strerror(errno));
+    goto done;
+  }
+  (void)unlinkat(kr->dirfd, tmp, 0);
+  tmp_made = 0;
+  if (fsync_retry(kr->dirfd) != 0) {
+    set_errno_err(err, errlen, "cannot fsync keys directory");
+    goto done;
+  }
+  (void)sodium_mprotect_readonly(key);
+  if (kr_add(kr, version, key) != 0) {
+    key = NULL;
+    set_err(err, errlen, "out of memory");
+    goto done;
+  }
+  key = NULL;
+  rc = 0;
+done:
+  if (fd >= 0) close(fd);
+  if (tmp_made) (void)unlinkat(kr->dirfd, tmp, 0);
+  if (key) sodium_free(key);
+  return rc;
+}
+
+/* Atomically writes `current` (temp, fsync, rename, fsync dir). */
+static int kr_write_current(struct keyring *kr, uint32_t version, char *err, size_t errlen) {
+  char text[16];
+  int fd = -1, rc = -1, tmp_made = 0;
+  int len = snprintf(text, sizeof text, "%u\n", (unsigned)version);
+  fd = openat(kr->dirfd, "current.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+              0600);
+  if (fd < 0) {
+    set_errno_err(err, errlen, "cannot create keys/current.tmp");
+    goto done;
+  }
+  tmp_made = 1;
+  if (write_all_at(fd, text, (size_t)len, 0) != 0 || fsync_retry(fd) != 0) {
+    set_errno_err(err, errlen, "cannot write keys/current.tmp");
+    goto done;
+  }
+  if (close(fd) != 0) {
+    fd = -1;
+    set_errno_err(err, errlen, "cannot write keys/current.tmp");
+    goto done;
+  }
+  fd = -1;
+  if (renameat(kr->dirfd, "current.tmp", kr->dirfd, "current") != 0) {
+    set_errno_err(err, errlen, "cannot rename keys/current.tmp");
+    goto done;
+  }
+  tmp_made = 0;
+  if (fsync_retry(kr->dirfd) != 0) {
+    set_errno_err(err, errlen, "cannot fsync keys directory");
+    goto done;
+  }
+  rc = 0;
+done:
+  if (fd >= 0) close(fd);
+  if (tmp_made) (void)unlinkat(kr->dirfd, "current.tmp", 0);
+  return rc;
+}
+
+/* Reads `current`: 1 = read into *version, 0 = absent, -1 = error. */
+static int kr_read_current(struct keyring *kr, uint32_t *version, char *err, size_t errlen) {
+  char text[16];
+  int fd = -1, rc = -1;
+  struct stat st;
+  fd = openat(kr->dirfd, "current", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) rc = 0;
+    else set_err(err, errlen, "cannot open %s/current: %s", kr->dir, strerror(errno));
+    goto done;
+  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    set_err(err, errlen, "%s/current is not a regular file", kr->dir);
+    goto done;
+  }
+  ssize_t n = read_all_at(fd, text, sizeof text, 0);
+  if (n < 0) {
+    set_err(err, errlen, "cannot read %s/current: %s", kr->dir, strerror(errno));
+    goto done;
+  }
+  size_t len = (size_t)n;
+  if (len > 0 && text[len - 1] == '\n') len--;
+  if (n == (ssize_t)sizeof text || parse_version(text, len, version) != 0) {
+    set_err(err, errlen, "%s/current does not hold a key version", kr->dir);
+    goto done;
+  }
+  rc = 1;
+done:
+  if (fd >= 0) close(fd);
+  return rc;
+}
+
+/* Loads every master-<n>.key in the directory. */
+static int kr_scan(struct keyring *kr, char *err, size_t errlen) {
+  DIR *d = NULL;
+  int rc = -1, fd;
+  fd = openat(kr->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || !(d = fdopendir(fd))) {
+    if (fd >= 0) close(fd);
+    set_err(err, errlen, "cannot list %s: %s", kr->dir, strerror(errno));
+    goto done;
+  }
+  for (;;) {
+    errno = 0;
+    struct dirent *de = readdir(d);
+    if (!de) {
+      if (errno != 0) {
+        set_err(err, errlen, "cannot list %s: %s", kr->dir, strerror(errno));
+        goto done;
+      }
+      break;
+    }
+    const char *nm = de->d_name;
+    size_t len = strlen(nm);
+    if (len < 11 || strncmp(nm, "master-", 7) != 0 || strcmp(nm + len - 4, ".key") != 0) continue;
+    uint32_t v;
+    if (parse_version(nm + 7, len - 11, &v) != 0) {
+      set_err(err, errlen, "unexpected key file name %s/%s", kr->dir, nm);
+      goto done;
+    }
+    if (kr_load_key(kr, nm, v, err, errlen) != 0) goto done;
+  }
+  rc = 0;
+done:
+  if (d) closedir(d);
+  return rc;
+}
+
+/* Opens (and on first use creates) the key ring; see blobfmt.h. */
+int keyring_open(const char *keys_dir, int create_if_missing, struct keyring **out, char *err,
+                 size_t errlen) {
+  struct keyring *kr = NULL;
+  int rc = -1;
+  struct stat st;
+  if (!keys_dir || !out) {
+    set_err(err, errlen, "keyring_open: bad arguments");
+    goto done;
+  }
+  *out = NULL;
+  if (sodium_init() < 0) {
+    set_err(err, errlen, "libsodium initialisation failed");
+    goto done;
+  }
+  kr = calloc(1, sizeof *kr);
+  if (!kr || !(kr->dir = strdup(keys_dir))) {
+    set_err(err, errlen, "out of memory");
+    goto done;
+  }
+  kr->dirfd = -1;
+  if (create_if_missing) {
+    if (mkdir(keys_dir, 0700) == 0) {
+      if (fsync_parent_dir(keys_dir) != 0) {
+        set_err(err, errlen, "cannot fsync parent of %s: %s", keys_dir, strerror(errno));
+        goto done;
+      }
+    } else if (errno != EEXIST) {
+      set_err(err, errlen, "cannot create keys directory %s: %s", keys_dir, strerror(errno));
+      goto done;
+    }
+  }
+  kr->dirfd = open(keys_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (kr->dirfd < 0) {
+    set_err(err, errlen, "cannot open keys directory %s: %s", keys_dir, strerror(errno));
+    goto done;
+  }
+  if (fstat(kr->dirfd, &st) != 0) {
+    set_err(err, errlen, "cannot stat keys directory %s: %s", keys_dir, strerror(errno));
+    goto done;
+  }
+  if (st.st_mode & 077) {
+    set_err(err, errlen, "keys directory %s is accessible by group/other (mode %03o); chmod 700 it",
+            keys_dir, (unsigned)(st.st_mode & 0777));
+    goto done;
+  }
+  if (kr_scan(kr, err, errlen) != 0) goto done;
+  uint32_t cur = 0;
+  int have = kr_read_current(kr, &cur, err, errlen);
+  if (have < 0) goto done;
+  if (have == 0) {
+    /* First use: nothing yet, or a first use that crashed after writing
+     * master-1.key (no DEK can have been wrapped with it: nothing opened). */
+    if (!create_if_missing) {
+      set_err(err, errlen, "no key ring in %s (missing %s/current)", keys_dir, keys_dir);
+      goto done;
+    }
+    if (kr->n == 0) {
+      if (kr_create_key(kr, 1, err, errlen) != 0) goto done;
+    } else if (!(kr->n == 1 && kr->keys[0].version == 1)) {
+      set_err(err, errlen, "%s holds key files but no `current`; restore it by hand", keys_dir);
+      goto done;
+    }
+    if (kr_write_current(kr, 1, err, errlen) != 0) goto done;
+    cur = 1;
+  }
+  if (!kr_find(kr, cur)) {
+    set_err(err, errlen, "current key version %u has no file %s/master-%u.key", (unsigned)cur,
+            keys_dir, (unsigned)cur);
+    goto done;
+  }
+  kr->current = cur;
+  *out = kr;
+  kr = NULL;
+  rc = 0;
+done:
+  keyring_close(kr);
+  return rc;
+}
+
+/* Wipes every key and frees the ring; see blobfmt.h. */
+void keyring_close(struct keyring *kr) {
+  if (!kr) return;
+  for (size_t i = 0; i < kr->n; i++) sodium_free(kr->keys[i].key);
+  free(kr->keys);
+  if (kr->dirfd >= 0) close(kr->dirfd);
+  free(kr->dir);
+  free(kr);
+}
+
+/* Version named by `current`; see blobfmt.h. */
+uint32_t keyring_current_version(const struct keyring *kr) { return kr ? kr->current : 0; }
+
+/* Creates and loads master-<max+1>.key without switching `current`. */
+int keyring_rotate(struct keyring *kr, uint32_t *new_version, char *err, size_t errlen) {
+  if (!kr || !new_version) {
+    set_err(err, errlen, "keyring_rotate: bad arguments");
+    return -1;
+  }
+  uint32_t v = kr_max_version(kr) + 1;
+  if (v == 0 || v == UINT32_MAX) {
+    set_err(err, errlen, "key versions exhausted");
+    return -1;
+  }
+  if (kr_create_key(kr, v, err, errlen) != 0) return -1;
+  *new_version = v;
+  return 0;
+}
+
+/* Atomically switches `current` to a loaded version. */
+int keyring_set_current(struct keyring *kr, uint32_t version, char *err, size_t errlen) {
+  if (!kr) {
+    set_err(err, errlen, "keyring_set_current: bad arguments");
+    return -1;
+  }
+  if (!kr_find(kr, version)) {
+    set_err(err, errlen, "key version %u is not loaded", (unsigned)version);
+    return -1;
+  }
+  if (kr_write_current(kr, version, err, errlen) != 0) return -1;
+  kr->current = version;
+  return 0;
+}
+
+/* Deletes an old key file and wipes it from memory. */
+int keyring_forget(struct keyring *kr, uint32_t version, char *err, size_t errlen) {
+  char name[64];
+  if (!kr) {
+    set_err(err, errlen, "keyring_forget: bad arguments");
+    return -1;
+  }
+  if (version == kr->current) {
+    set_err(err, errlen, "refusing to forget the current key version %u", (unsigned)version);
+    return -1;
+  }
+  size_t i = 0;
+  while (i < kr->n && kr->keys[i].version != version) i++;
+  if (i == kr->n) {
+    set_err(err, errlen, "key version %u is not loaded", (unsigned)version);
+    return -1;
+  }
+  snprintf(name, sizeof name, "master-%u.key", (unsigned)version);
+  if (unlinkat(kr->dirfd, name, 0) != 0 && errno != ENOENT) {
+    set_errno_err(err, errlen, "cannot delete key file");
+    return -1;
+  }
+  if (fsync_retry(kr->dirfd) != 0) {
+    set_errno_err(err, errlen, "cannot fsync keys directory");
+    return -1;
+  }
+  sodium_free(kr->keys[i].key);
+  kr->keys[i] = kr->keys[kr->n - 1];
+  kr->n--;
+  return 0;
+}
+
+/* Fresh random DEK. */
+int blob_dek_new(unsigned char dek[BLOB_DEK_LEN]) {
+  if (!dek || sodium_init() < 0) return -1;
+  crypto_aead_xchacha20poly1305_ietf_keygen(dek);
+  return 0;
+}
+
+static void wrap_ad(unsigned char ad[WRAP_AD_LEN], const unsigned char file_id[BLOB_ID_LEN],
+                    uint32_t version) {
+  memcpy(ad, file_id, BLOB_ID_LEN);
+  put_be32(ad + BLOB_ID_LEN, version);
+}
+
+/* Wraps a DEK under master key `version` for file_id. */
+int blob_dek_wrap(const struct keyring *kr, uint32_t version, const unsigned char file_id[BLOB_ID_LEN],
+                  const unsigned char dek[BLOB_DEK_LEN], unsigned char out[BLOB_WRAPPED_LEN]) {
+  unsigned char ad[WRAP_AD_LEN];
+  unsigned long long clen = 0;
+  if (!kr || !file_id || !dek || !out) return -1;
+  const unsigned char *kek = kr_find(kr, version);
+  if (!kek) return -1;
+  wrap_ad(ad, file_id, version);
+  randombytes_buf(out, NONCE_LEN);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_LEN, &clen, dek, BLOB_DEK_LEN, ad,
+                                             sizeof ad, NULL, out, kek);
+  return clen == BLOB_DEK_LEN + BLOB_TAG_LEN ? 0 : -1;
+}
+
+/* Unwraps a DEK; dek is zeroed on failure. */
+int blob_dek_unwrap(const struct keyring *kr, uint32_t version,
+                    const unsigned char file_id[BLOB_ID_LEN],
+                    const unsigned char wrapped[BLOB_WRAPPED_LEN], unsigned char dek[BLOB_DEK_LEN]) {
+  unsigned char ad[WRAP_AD_LEN];
+  unsigned long long mlen = 0;
+  if (!dek) return -1;
+  if (!kr || !file_id || !wrapped) goto fail;
+  const unsigned char *kek = kr_find(kr, version);
+  if (!kek) goto fail;
+  wrap_ad(ad, file_id, version);
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(dek, &mlen, NULL, wrapped + NONCE_LEN,
+                                                 BLOB_WRAPPED_LEN - NONCE_LEN, ad, sizeof ad,
+                                                 wrapped, kek) != 0 ||
+      mlen != BLOB_DEK_LEN)
+    goto fail;
+  return 0;
+fail:
+  sodium_memzero(dek, BLOB_DEK_LEN);
+  return -1;
+}
+
+/* ------------------------------------------------------------ records */
+
+static uint64_t record_off(uint64_t idx) { return BLOB_HEADER_LEN + idx * (uint64_t)FULL_CT; }
+
+static void record_nonce_ad(unsigned char nonce[NONCE_LEN], unsigned char ad[RECORD_AD_LEN],
+                            const unsigned char prefix[PREFIX_LEN],
+                            const unsigned char file_id[BLOB_ID_LEN], uint64_t idx, int final) {
+  memcpy(nonce, prefix, PREFIX_LEN);
+  put_be64(nonce + PREFIX_LEN, idx);
+  memcpy(ad, file_id, BLOB_ID_LEN);
+  put_be64(ad + BLOB_ID_LEN, idx);
+  ad[BLOB_ID_LEN + 8] = final ? 1 : 0;
+}
+
+/* Seals len plaintext bytes as record idx into out (len + tag bytes). */
+static void record_seal(const unsigned char *prefix, const unsigned char *file_id,
+                        const unsigned char *dek, uint64_t idx, int final, const unsigned char *pt,
+                        size_t len, unsigned char *out) {
+  unsigned char nonce[NONCE_LEN], ad[RECORD_AD_LEN];
+  record_nonce_ad(nonce, ad, prefix, file_id, idx, final);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, pt, len, ad, sizeof ad, NULL, nonce, dek);
+}
+
+/* Opens record idx in place (ct of ctlen bytes -> ctlen - tag plaintext). */
+static int record_open(const unsigned char *prefix, const unsigned char *file_id,
+                       const unsigned char *dek, uint64_t idx, int final, unsigned char *buf,
+                       size_t ctlen) {
+  unsigned char nonce[NONCE_LEN], ad[RECORD_AD_LEN];
+  if (ctlen < BLOB_TAG_LEN) return -1;
+  record_nonce_ad(nonce, ad, prefix, file_id, idx, final);
+  return crypto_aead_xchacha20poly1305_ietf_decrypt(buf, NULL, NULL, buf, ctlen, ad, sizeof ad,
+                                                    nonce, dek);
+}
+
+/* Checks a header against file_id and extracts the nonce prefix. */
+static int header_parse(const unsigned char h[BLOB_HEADER_LEN],
+                        const unsigned char file_id[BLOB_ID_LEN], unsigned char prefix[PREFIX_LEN],
+                        char *err, size_t errlen) {
+  if (memcmp(h, MAGIC, sizeof MAGIC) != 0) {
+    set_err(err, errlen, "not a blob file (bad magic)");
+    return -1;
+  }
+  if (get_be32(h + 8) != FORMAT_VERSION) {
+    set_err(err, errlen, "unsupported blob format version %u", (unsigned)get_be32(h + 8));
+    return -1;
+  }
+  if (get_be32(h + 12) != BLOB_RECORD) {
+    set_err(err, errlen, "unsupported blob record size %u", (unsigned)get_be32(h + 12));
+    return -1;
+  }
+  if (memcmp(h + 16, file_id, BLOB_ID_LEN) != 0) {
+    set_err(err, errlen, "blob belongs to another file id");
+    return -1;
+  }
+  memcpy(prefix, h + 16 + BLOB_ID_LEN, PREFIX_LEN);
+  return 0;
+}
+
+static void tail_ad(unsigned char ad[TAIL_AD_LEN], const unsigned char file_id[BLOB_ID_LEN],
+                    uint64_t offset) {
+  memcpy(ad, "tail", 4);
+  memcpy(ad + 4, file_id, BLOB_ID_LEN);
+  put_be64(ad + 4 + BLOB_ID_LEN, offset);
+}
+
+/* Full records in the file for a committed offset (floor rule). */
+static uint64_t staging_records(uint64_t offset) {
+  return offset ? (offset - 1) / BLOB_RECORD : 0;
+}
+
+/* Exact on-disk size of a finished blob. */
+uint64_t blob_disk_size_final(uint64_t plain) {
+  uint64_t n = staging_records(plain);
+  return record_off(n) + (plain - n * BLOB_RECORD) + BLOB_TAG_LEN;
+}
+
+/* Exact on-disk size of a staging file at a committed offset. */
+uint64_t blob_disk_size_staging(uint64_t committed_offset) {
+  return record_off(staging_records(committed_offset));
+}
+
+/* ------------------------------------------------------------ writer */
+
+struct blob_writer {
+  int fd;
+  char *path;                      /* staging path (owned) */
+  unsigned char file_id[BLOB_ID_LEN];
+  unsigned char prefix[PREFIX_LEN];
+  unsigned char *dek;              /* sodium_malloc'd copy, read-only */
+  uint64_t records;                /* full records in the file */
+  size_t tail_len;                 /* bytes in tail, 0..BLOB_RECORD */
+  unsigned char *mem;              /* one allocation: tail | backup | ct */
+  unsigned char *tail;             /* BLOB_RECORD plaintext */
+  unsigned char *backup;           /* BLOB_RECORD: tail before an append */
+  unsigned char *ct;               /* FULL_CT: one sealed record */
+};
+
+#define WRITER_MEM (2 * (size_t)BLOB_RECORD + FULL_CT)
+
+static void writer_free(struct blob_writer *w) {
+  if (!w) return;
+  if (w->fd >= 0) close(w->fd);
+  if (w->dek) sodium_free(w->dek);
+  buf_free(w->mem, WRITER_MEM);
+  free(w->path);
+  free(w);
+}
+
+static struct blob_writer *writer_new(const char *path, const unsigned char *file_id,
+                                      const unsigned char *dek) {
+  struct blob_writer *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->fd = -1;
+  w->path = strdup(path);
+  w->dek = secret_copy(dek, BLOB_DEK_LEN);
+  w->mem = buf_alloc(WRITER_MEM);
+  if (!w->path || !w->dek || !w->mem) {
+    writer_free(w);
+    return NULL;
+  }
+  w->tail = w->mem;
+  w->backup = w->mem + BLOB_RECORD;
+  w->ct = w->mem + 2 * (size_t)BLOB_RECORD;
+  memcpy(w->file_id, file_id, BLOB_ID_LEN);
+  return w;
+}
+
+/* Creates a staging file and writes its header; see blobfmt.h. */
+int blob_writer_create(const char *path, const unsigned char file_id[BLOB_ID_LEN],
+                       const unsigned char dek[BLOB_DEK_LEN], struct blob_writer **out, char *err,
+                       size_t errlen) {
+  struct blob_writer *w = NULL;
+  unsigned char h[BLOB_HEADER_LEN];
+  int rc = -1, created = 0;
+  if (!path || !file_id || !dek || !out) {
+    set_err(err, errlen, "blob_writer_create: bad arguments");
+    errno = EINVAL;
+    goto done;
+  }
+  *out = NULL;
+  if (sodium_init() < 0 || !(w = writer_new(path, file_id, dek))) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    goto done;
+  }
+  w->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (w->fd < 0) {
+    set_errno_err(err, errlen, "cannot create staging file");
+    goto done;
+  }
+  created = 1;
+  randombytes_buf(w->prefix, PREFIX_LEN);
+  memcpy(h, MAGIC, sizeof MAGIC);
+  put_be32(h + 8, FORMAT_VERSION);
+  put_be32(h + 12, BLOB_RECORD);
+  memcpy(h + 16, file_id, BLOB_ID_LEN);
+  memcpy(h + 16 + BLOB_ID_LEN, w->prefix, PREFIX_LEN);
+  /* The header and the directory entry must be durable before the first
+   * checkpoint can be acknowledged. */
+  if (write_all_at(w->fd, h, sizeof h, 0) != 0 || fsync_retry(w->fd) != 0 ||
+      fsync_parent_dir(path) != 0) {
+    set_errno_err(err, errlen, "cannot write staging header");
+    goto done;
+  }
+  *out = w;
+  w = NULL;
+  rc = 0;
+done:;
+  int saved = errno;
+  if (w && created) (void)unlink(path);
+  writer_free(w);
+  errno = saved;
+  return rc;
+}
+
+/* Reopens a staging file at a committed offset; see blobfmt.h. */
+int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN],
+                       const unsigned char dek[BLOB_DEK_LEN], uint64_t committed_offset,
+                       const unsigned char *sealed_tail, size_t sealed_tail_len,
+                       struct blob_writer **out, char *err, size_t errlen) {
+  struct blob_writer *w = NULL;
+  unsigned char h[BLOB_HEADER_LEN];
+  struct stat st;
+  int rc = -1;
+  if (!path || !file_id || !dek || !out || (sealed_tail_len && !sealed_tail)) {
+    set_err(err, errlen, "blob_writer_resume: bad arguments");
+    errno = EINVAL;
+    goto done;
+  }
+  *out = NULL;
+  if (committed_offset > BLOB_MAX_PLAIN) {
+    set_err(err, errlen, "committed offset out of range");
+    errno = EINVAL;
+    goto done;
+  }
+  uint64_t nfull = staging_records(committed_offset);
+  size_t tlen = (size_t)(committed_offset - nfull * BLOB_RECORD);
+  uint64_t need = record_off(nfull);
+  if (!(committed_offset == 0 && sealed_tail_len == 0) &&
+      sealed_tail_len != BLOB_SEALED_TAIL_OVERHEAD + tlen) {
+    set_err(err, errlen, "sealed tail has the wrong length for offset %llu",
+            (unsigned long long)committed_offset);
+    errno = EINVAL;
+    goto done;
+  }
+  if (sodium_init() < 0 || !(w = writer_new(path, file_id, dek))) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    goto done;
+  }
+  w->fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (w->fd < 0) {
+    set_errno_err(err, errlen, "cannot open staging file");
+    goto done;
+  }
+  if (fstat(w->fd, &st) != 0) {
+    set_errno_err(err, errlen, "cannot stat staging file");
+    goto done;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    set_err(err, errlen, "staging file is not a regular file");
+    errno = EINVAL;
+    goto done;
+  }
+  if ((uint64_t)st.st_size < need) {
+    set_err(err, errlen, "staging file is shorter (%lld) than offset %llu needs (%llu)",
+            (long long)st.st_size, (unsigned long long)committed_offset,
+            (unsigned long long)need);
+    errno = EIO;
+    goto done;
+  }
+  ssize_t n = read_all_at(w->fd, h, sizeof h, 0);
+  if (n != (ssize_t)sizeof h) {
+    if (n >= 0) errno = EIO;
+    set_errno_err(err, errlen, "cannot read staging header");
+    goto done;
+  }
+  if (header_parse(h, file_id, w->prefix, err, errlen) != 0) {
+    errno = EINVAL;
+    goto done;
+  }
+  if (nfull > 0) {
+    n = read_all_at(w->fd, w->ct, FULL_CT, record_off(nfull - 1));
+    if (n != FULL_CT) {
+      if (n >= 0) errno = EIO;
+      set_errno_err(err, errlen, "cannot read last full record");
+      goto done;
+    }
+    if (record_open(w->prefix, file_id, w->dek, nfull - 1, 0, w->ct, FULL_CT) != 0) {
+      set_err(err, errlen, "last full record does not authenticate");
+      errno = EBADMSG;
+      goto done;
+    }
+    sodium_memzero(w->ct, FULL_CT);
+  }
+  if (sealed_tail_len > 0) {
+    unsigned char ad[TAIL_AD_LEN];
+    tail_ad(ad, file_id, committed_offset);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            w->tail, NULL, NULL, sealed_tail + NONCE_LEN, sealed_tail_len - NONCE_LEN, ad,
+            sizeof ad, sealed_tail, w->dek) != 0) {
+      set_err(err, errlen, "sealed tail does not authenticate");
+      errno = EBADMSG;
+      goto done;
+    }
+  }
+  w->records = nfull;
+  w->tail_len = tlen;
+  if ((uint64_t)st.st_size > need) {
+    if (ftruncate(w->fd, (off_t)need) != 0 || fdatasync_retry(w->fd) != 0) {
+      set_errno_err(err, errlen, "cannot truncate staging file");
+      goto done;
+    }
+  }
+  *out = w;
+  w = NULL;
+  rc = 0;
+done:;
+  int saved = errno;
+  writer_free(w);
+  errno = saved;
+  return rc;
+}
+
+/* Accepts plaintext, writing full records as they fill; see blobfmt.h. */
+int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char *err,
+                       size_t errlen) {
+  const unsigned char *p = data;
+  if (!w || (len && !data)) {
+    set_err(err, errlen, "blob_writer_append: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  if (len > BLOB_MAX_PLAIN - blob_writer_offset(w)) {
+    set_err(err, errlen, "blob too large");
+    errno = EFBIG;
+    return -1;
+  }
+  const uint64_t rec0 = w->records;
+  const size_t tail0 = w->tail_len;
+  int backed_up = 0;
+  while (len > 0) {
+    if (w->tail_len == BLOB_RECORD) {
+      if (!backed_up) {
+        memcpy(w->backup, w->tail, tail0);
+        backed_up = 1;
+      }
+      record_seal(w->prefix, w->file_id, w->dek, w->records, 0, w->tail, BLOB_RECORD, w->ct);
+      if (write_all_at(w->fd, w->ct, FULL_CT, record_off(w->records)) != 0) goto fail;
+      w->records++;
+      w->tail_len = 0;
+    }
+    size_t n = BLOB_RECORD - w->tail_len;
+    if (n > len) n = len;
+    memcpy(w->tail + w->tail_len, p, n);
+    w->tail_len += n;
+    p += n;
+    len -= n;
+  }
+  return 0;
+fail:;
+  int saved = errno;
+  set_errno_err(err, errlen, "cannot write staging file");
+  (void)ftruncate(w->fd, (off_t)record_off(rec0));
+  if (backed_up) memcpy(w->tail, w->backup, tail0);
+  w->records = rec0;
+  w->tail_len = tail0;
+  errno = saved;
+  return -1;
+}
+
+/* Plaintext bytes accepted so far. */
+uint64_t blob_writer_offset(const struct blob_writer *w) {
+  return w ? w->records * (uint64_t)BLOB_RECORD + w->tail_len : 0;
+}
+
+/* fdatasync, then hand out the sealed tail; see blobfmt.h. */
+int blob_writer_checkpoint(struct blob_writer *w, unsigned char **sealed_tail, size_t *sealed_len,
+                           char *err, size_t errlen) {
+  unsigned char ad[TAIL_AD_LEN];
+  if (!w || !sealed_tail || !sealed_len) {
+    set_err(err, errlen, "blob_writer_checkpoint: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  *sealed_tail = NULL;
+  *sealed_len = 0;
+  if (fdatasync_retry(w->fd) != 0) {
+    set_errno_err(err, errlen, "cannot sync staging file");
+    return -1;
+  }
+  size_t len = BLOB_SEALED_TAIL_OVERHEAD + w->tail_len;
+  unsigned char *s = malloc(len);
+  if (!s) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    return -1;
+  }
+  tail_ad(ad, w->file_id, blob_writer_offset(w));
+  randombytes_buf(s, NONCE_LEN);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(s + NONCE_LEN, NULL, w->tail, w->tail_len, ad,
+                                             sizeof ad, NULL, s, w->dek);
+  *sealed_tail = s;
+  *sealed_len = len;
+  return 0;
+}
+
+/* Seals the final record, syncs, renames into place; frees w. */
+int blob_writer_finish(struct blob_writer *w, const char *final_path, char *err, size_t errlen) {
+  int rc = -1;
+  if (!w || !final_path) {
+    set_err(err, errlen, "blob_writer_finish: bad arguments");
+    errno = EINVAL;
+    goto done;
+  }
+  record_seal(w->prefix, w->file_id, w->dek, w->records, 1, w->tail, w->tail_len, w->ct);
+  uint64_t end = record_off(w->records) + w->tail_len + BLOB_TAG_LEN;
+  /* ftruncate drops anything a failed append could not remove. */
+  if (write_all_at(w->fd, w->ct, w->tail_len + BLOB_TAG_LEN, record_off(w->records)) != 0 ||
+      ftruncate(w->fd, (off_t)end) != 0 || fsync_retry(w->fd) != 0) {
+    set_errno_err(err, errlen, "cannot write final record");
+    goto done;
+  }
+  int fd = w->fd;
+  w->fd = -1;
+  if (close(fd) != 0) {
+    set_errno_err(err, errlen, "cannot close staging file");
+    goto done;
+  }
+  /* Never replace an existing stored object. */
+  if (renameat2(AT_FDCWD, w->path, AT_FDCWD, final_path, RENAME_NOREPLACE) != 0) {
+    if (errno != EINVAL && errno != ENOSYS) {
+      set_errno_err(err, errlen, "cannot move blob into the store");
+      goto done;
+    }
+    if (rename(w->path, final_path) != 0) {
+      set_errno_err(err, errlen, "cannot move blob into the store");
+      goto done;
+    }
+  }
+  if (fsync_parent_dir(final_path) != 0 ||
+      (!dirname_equal(w->path, final_path) && fsync_parent_dir(w->path) != 0)) {
+    set_errno_err(err, errlen, "cannot fsync store directory");
+    goto done;
+  }
+  rc = 0;
+done:;
+  int saved = errno;
+  writer_free(w);
+  errno = saved;
+  return rc;
+}
+
+/* Closes and frees; leaves the file. */
+void blob_writer_abort(struct blob_writer *w) { writer_free(w); }
+
+/* ------------------------------------------------------------ reader */
+
+struct blob_reader {
+  int fd;
+  unsigned char file_id[BLOB_ID_LEN];
+  unsigned char prefix[PREFIX_LEN];
+  unsigned char *dek;  /* sodium_malloc'd copy */
+  uint64_t file_len;   /* at open */
+  uint64_t nfull;      /* non-final records; the final one has index nfull */
+  size_t final_len;    /* plaintext bytes in the final record */
+  uint64_t next;       /* next record to load */
+  unsigned char *buf;  /* FULL_CT */
+  size_t pos, len;     /* unread plaintext in buf */
+  int failed;
+};
+
+static void reader_fail(struct blob_reader *r) {
+  r->failed = 1;
+  r->pos = r->len = 0;
+  sodium_memzero(r->buf, FULL_CT);
+}
+
+/* Opens a finished blob; see blobfmt.h. */
+int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
+                     const unsigned char dek[BLOB_DEK_LEN], struct blob_reader **out, char *err,
+                     size_t errlen) {
+  struct blob_reader *r = NULL;
+  unsigned char h[BLOB_HEADER_LEN];
+  struct stat st;
+  int rc = -1;
+  if (!path || !file_id || !dek || !out) {
+    set_err(err, errlen, "blob_reader_open: bad arguments");
+    errno = EINVAL;
+    goto done;
+  }
+  *out = NULL;
+  if (sodium_init() < 0 || !(r = calloc(1, sizeof *r))) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    goto done;
+  }
+  r->fd = -1;
+  r->dek = secret_copy(dek, BLOB_DEK_LEN);
+  r->buf = buf_alloc(FULL_CT);
+  if (!r->dek || !r->buf) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    goto done;
+  }
+  memcpy(r->file_id, file_id, BLOB_ID_LEN);
+  r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (r->fd < 0) {
+    set_errno_err(err, errlen, "cannot open blob");
+    goto done;
+  }
+  if (fstat(r->fd, &st) != 0) {
+    set_errno_err(err, errlen, "cannot stat blob");
+    goto done;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    set_err(err, errlen, "blob is not a regular file");
+    errno = EINVAL;
+    goto done;
+  }
+  r->file_len = (uint64_t)st.st_size;
+  if (r->file_len < BLOB_HEADER_LEN + BLOB_TAG_LEN) {
+    set_err(err, errlen, "blob truncated");
+    errno = EBADMSG;
+    goto done;
+  }
+  ssize_t n = read_all_at(r->fd, h, sizeof h, 0);
+  if (n != (ssize_t)sizeof h) {
+    if (n >= 0) errno = EIO;
+    set_errno_err(err, errlen, "cannot read blob header");
+    goto done;
+  }
+  if (header_parse(h, file_id, r->prefix, err, errlen) != 0) {
+    errno = EBADMSG;
+    goto done;
+  }
+  uint64_t body = r->file_len - BLOB_HEADER_LEN - BLOB_TAG_LEN;
+  r->nfull = body / FULL_CT;
+  r->final_len = (size_t)(body - r->nfull * FULL_CT);
+  if (r->final_len > BLOB_RECORD) {
+    /* body % FULL_CT is at most BLOB_RECORD + 15; 65537..65551 cannot be a
+     * final record of any valid file. */
+    set_err(err, errlen, "blob has an impossible length");
+    errno = EBADMSG;
+    goto done;
+  }
+  *out = r;
+  r = NULL;
+  rc = 0;
+done:;
+  int saved = errno;
+  blob_reader_close(r);
+  errno = saved;
+  return rc;
+}
+
+/* Loads and authenticates record r->next into r->buf. */
+static int reader_load(struct blob_reader *r, char *err, size_t errlen) {
+  int final = r->next == r->nfull;
+  size_t ctlen = final ? r->final_len + BLOB_TAG_LEN : FULL_CT;
+  ssize_t n = read_all_at(r->fd, r->buf, ctlen, record_off(r->next));
+  if (n < 0) {
+    set_errno_err(err, errlen, "cannot read blob");
+    return -1;
+  }
+  if ((size_t)n != ctlen) {
+    set_err(err, errlen, "blob truncated while reading record %llu",
+            (unsigned long long)r->next);
+    errno = EBADMSG;
+    return -1;
+  }
+  if (record_open(r->prefix, r->file_id, r->dek, r->next, final, r->buf, ctlen) != 0) {
+    set_err(err, errlen, "blob record %llu does not authenticate", (unsigned long long)r->next);
+    errno = EBADMSG;
+    return -1;
+  }
+  r->pos = 0;
+  r->len = ctlen - BLOB_TAG_LEN;
+  r->next++;
+  return 0;
+}
+
+/* Copies up to cap authenticated plaintext bytes; see blobfmt.h. */
+ssize_t blob_reader_read(struct blob_reader *r, void *buf, size_t cap, char *err, size_t errlen) {
+  unsigned char *out = buf;
+  size_t got = 0;
+  if (!r || (cap && !buf)) {
+    set_err(err, errlen, "blob_reader_read: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  if (r->failed) {
+    set_err(err, errlen, "blob reader failed earlier");
+    errno = EBADMSG;
+    return -1;
+  }
+  if (cap > SSIZE_MAX) cap = SSIZE_MAX;
+  while (got < cap) {
+    if (r->pos < r->len) {
+      size_t n = r->len - r->pos;
+      if (n > cap - got) n = cap - got;
+      memcpy(out + got, r->buf + r->pos, n);
+      r->pos += n;
+      got += n;
+      continue;
+    }
+    if (r->next > r->nfull) break;
+    if (reader_load(r, err, errlen) != 0) {
+      reader_fail(r);
+      return -1;
+    }
+  }
+  if (got == 0 && cap > 0) {
+    /* End: the final record authenticated; the file must not have grown. */
+    struct stat st;
+    if (fstat(r->fd, &st) != 0 || (uint64_t)st.st_size != r->file_len) {
+      set_err(err, errlen, "blob changed while being read");
+      reader_fail(r);
+      errno = EBADMSG;
+      return -1;
+    }
+  }
+  return (ssize_t)got;
+}
+
+/* Plaintext size from the file length at open. */
+uint64_t blob_reader_size(const struct blob_reader *r) {
+  return r ? r->nfull * (uint64_t)BLOB_RECORD + r->final_len : 0;
+}
+
+/* Closes, wipes and frees. */
+void blob_reader_close(struct blob_reader *r) {
+  if (!r) return;
+  if (r->fd >= 0) close(r->fd);
+  if (r->dek) sodium_free(r->dek);
+  buf_free(r->buf, FULL_CT);
+  free(r);
+}

@@ -1,0 +1,171 @@
+/* Encrypted blob files and the master key ring (checklist section E.3 (b),
+ * items 60, 61, 63, 77, 80).
+ *
+ * Key ring: <keys_dir>/master-<version>.key (32 random bytes, mode 0600 or
+ * 0400, in a 0700 directory) and <keys_dir>/current (decimal version, written
+ * atomically). Keys live in sodium_malloc'd (guarded, mlocked) memory and are
+ * wiped by keyring_close().
+ *
+ * Data keys (DEK): 32 bytes per file, wrapped under the master key (KEK) of a
+ * given version as nonce(24) || XChaCha20-Poly1305(DEK, AD = file_id ||
+ * kek_version u32 BE) = 72 bytes.
+ *
+ * File layout (all integers big endian):
+ *   header, 48 bytes: "SOPBLOB1" | u32 format = 1 | u32 record = 65536 |
+ *                     file_id[16] | nonce_prefix[16]
+ *   record i:         XChaCha20-Poly1305(plaintext_i,
+ *                       nonce = nonce_prefix || u64 i,
+ *                       AD    = file_id || u64 i || u8 final)
+ *                     = plaintext_i || tag[16]
+ * Every record holds exactly BLOB_RECORD plaintext bytes except the last,
+ * which has final = 1 and holds 0..BLOB_RECORD bytes. An empty blob is one
+ * final record of 0 bytes. The plaintext size follows from the file length.
+ *
+ * Staging (resumable upload): the file holds the header and full non-final
+ * records only. The trailing 1..BLOB_RECORD bytes (the "tail") stay in the
+ * writer; blob_writer_checkpoint() hands them out sealed under the DEK
+ * (nonce(24) || AEAD(tail, AD = "tail" || file_id || u64 offset)) so the
+ * caller stores them in the database with the committed offset. A full
+ * record is written to the file only once at least one more byte follows, so
+ * for a committed offset N the file holds floor((N - 1) / BLOB_RECORD) full
+ * records (0 when N = 0) and the tail holds the rest.
+ *
+ * Threads: a blob_writer / blob_reader belongs to one thread at a time.
+ * keyring_current_version, blob_dek_wrap and blob_dek_unwrap only read the
+ * ring and may run concurrently; keyring_rotate, keyring_set_current,
+ * keyring_forget and keyring_close modify it and must not run concurrently
+ * with anything else on the same ring.
+ *
+ * Errors: functions return 0 (or a byte count) on success and -1 on error,
+ * with a short reason copied into err (NUL-terminated, truncated to errlen;
+ * err may be NULL). Functions that fail because of a system call leave errno
+ * set from that call. The reasons never contain key material or plaintext. */
+#ifndef SECONDOP_STORE_BLOBFMT_H
+#define SECONDOP_STORE_BLOBFMT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BLOB_RECORD 65536
+#define BLOB_ID_LEN 16
+#define BLOB_DEK_LEN 32
+#define BLOB_WRAPPED_LEN 72
+#define BLOB_TAG_LEN 16
+#define BLOB_HEADER_LEN 48 /* 8+4+4+16+16 (the brief said 44; its fields add up to 48) */
+/* Sealed tail for t plaintext bytes: nonce(24) + t + tag(16). */
+#define BLOB_SEALED_TAIL_OVERHEAD 40
+#define BLOB_SEALED_TAIL_MAX (BLOB_SEALED_TAIL_OVERHEAD + BLOB_RECORD)
+/* Largest plaintext a blob may hold (keeps every file offset in off_t). */
+#define BLOB_MAX_PLAIN ((uint64_t)1 << 56)
+
+struct keyring; /* opaque */
+
+/* Opens the key ring in keys_dir and loads every master-<n>.key into locked
+ * memory. With create_if_missing, creates the directory (0700), master-1.key
+ * (0600) and `current` on first use. Refuses key files that are not regular
+ * files, are accessible by group/other, or are not 32 bytes, and a directory
+ * accessible by group/other. *out is owned by the caller: keyring_close(). */
+int keyring_open(const char *keys_dir, int create_if_missing, struct keyring **out, char *err,
+                 size_t errlen);
+/* Wipes every key and frees the ring. NULL is fine. */
+void keyring_close(struct keyring *kr);
+/* Version named by `current` (the one new DEKs are wrapped with). */
+uint32_t keyring_current_version(const struct keyring *kr);
+/* Creates master-<max+1>.key (max = highest version present), loads it and
+ * returns its number in *new_version. Does not switch `current`: the caller
+ * rewraps DEKs first, then calls keyring_set_current(). */
+int keyring_rotate(struct keyring *kr, uint32_t *new_version, char *err, size_t errlen);
+/* Atomically points `current` at a loaded version (temp file, fsync, rename,
+ * fsync directory). Call after the database rewrap has committed. */
+int keyring_set_current(struct keyring *kr, uint32_t version, char *err, size_t errlen);
+/* Deletes master-<version>.key and wipes it from memory. Refuses the current
+ * version. Call only once no DEK is wrapped with it any more. */
+int keyring_forget(struct keyring *kr, uint32_t version, char *err, size_t errlen);
+
+/* Fills dek with a fresh random data key. Returns 0, or -1 if libsodium
+ * cannot initialise. */
+int blob_dek_new(unsigned char dek[BLOB_DEK_LEN]);
+/* Wraps dek under master key `version` for file_id into out (72 bytes:
+ * nonce || ciphertext). Returns -1 if the version is not loaded. */
+int blob_dek_wrap(const struct keyring *kr, uint32_t version, const unsigned char file_id[BLOB_ID_LEN],
+                  const unsigned char dek[BLOB_DEK_LEN], unsigned char out[BLOB_WRAPPED_LEN]);
+/* Unwraps into dek. Returns -1 (dek zeroed) if the version is not loaded or
+ * the wrapped key does not authenticate for this file_id and version. */
+int blob_dek_unwrap(const struct keyring *kr, uint32_t version,
+                    const unsigned char file_id[BLOB_ID_LEN],
+                    const unsigned char wrapped[BLOB_WRAPPED_LEN], unsigned char dek[BLOB_DEK_LEN]);
+
+struct blob_writer; /* opaque */
+
+/* Creates a new staging file at path (O_CREAT|O_EXCL, 0600), writes the
+ * header and returns a writer at offset 0. The writer keeps its own copy of
+ * the DEK (the caller may wipe its copy). *out: blob_writer_finish() or
+ * blob_writer_abort(). On error nothing is returned and a partly written file
+ * is removed. */
+int blob_writer_create(const char *path, const unsigned char file_id[BLOB_ID_LEN],
+                       const unsigned char dek[BLOB_DEK_LEN], struct blob_writer **out, char *err,
+                       size_t errlen);
+/* Reopens a staging file after a restart. committed_offset and the sealed tail
+ * (from blob_writer_checkpoint, stored by the caller) come from the database;
+ * sealed_tail may be NULL with length 0 when committed_offset is 0. Checks the
+ * header and file_id, fails if the file is shorter than the records the
+ * offset needs, verifies that the last full record authenticates, opens the
+ * tail, then truncates the file to exactly those records (dropping
+ * unacknowledged data) and syncs. *out as for blob_writer_create. */
+int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN],
+                       const unsigned char dek[BLOB_DEK_LEN], uint64_t committed_offset,
+                       const unsigned char *sealed_tail, size_t sealed_tail_len,
+                       struct blob_writer **out, char *err, size_t errlen);
+/* Accepts len plaintext bytes: full records are sealed and written as they
+ * fill, the last 1..BLOB_RECORD bytes stay in memory. Memory use does not
+ * grow with len. On failure (ENOSPC, EDQUOT, EIO, size limit) the file is
+ * truncated back to its size before the call, the writer is restored to its
+ * state before the call and -1 is returned with errno preserved from the
+ * failing call (EFBIG for the size limit), so ENOSPC can become a 507. */
+int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char *err,
+                       size_t errlen);
+/* Plaintext bytes accepted so far (file records + tail). */
+uint64_t blob_writer_offset(const struct blob_writer *w);
+/* fdatasyncs the file, then returns the sealed tail for the current offset in
+ * *sealed_tail (malloc'd, caller frees; it is ciphertext) and its length
+ * (BLOB_SEALED_TAIL_OVERHEAD + tail bytes). Store it with
+ * blob_writer_offset() in one commit. */
+int blob_writer_checkpoint(struct blob_writer *w, unsigned char **sealed_tail, size_t *sealed_len,
+                           char *err, size_t errlen);
+/* Seals the tail as the final record, fsyncs, renames the staging file to
+ * final_path (same filesystem) and fsyncs the directory of final_path. Frees
+ * w in all cases; on failure the staging file stays (a later resume drops the
+ * final record again). */
+int blob_writer_finish(struct blob_writer *w, const char *final_path, char *err, size_t errlen);
+/* Closes and frees the writer, wiping the DEK and buffered plaintext. Leaves
+ * the file. NULL is fine. */
+void blob_writer_abort(struct blob_writer *w);
+
+struct blob_reader; /* opaque */
+
+/* Opens a finished blob, checks the header and file_id and derives the
+ * plaintext size from the file length. The reader copies the DEK. *out:
+ * blob_reader_close(). */
+int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
+                     const unsigned char dek[BLOB_DEK_LEN], struct blob_reader **out, char *err,
+                     size_t errlen);
+/* Copies up to cap plaintext bytes into buf, decrypting one record at a time.
+ * Returns the number of bytes copied (> 0), 0 once the final record has been
+ * verified and everything returned (or when cap is 0), and -1 on an I/O,
+ * truncation or authentication failure. Only authenticated bytes are ever
+ * copied. After -1 every later call fails too. Bytes returned before a
+ * failure came from records that did authenticate, but the caller must treat
+ * the whole object as failed unless it reaches 0. */
+ssize_t blob_reader_read(struct blob_reader *r, void *buf, size_t cap, char *err, size_t errlen);
+/* Plaintext size computed from the file length at open time. */
+uint64_t blob_reader_size(const struct blob_reader *r);
+/* Closes, wipes and frees. NULL is fine. */
+void blob_reader_close(struct blob_reader *r);
+
+/* Exact on-disk size of a finished blob holding plain bytes. */
+uint64_t blob_disk_size_final(uint64_t plain);
+/* Exact on-disk size of a staging file whose committed offset is
+ * committed_offset (header + full non-final records only). */
+uint64_t blob_disk_size_staging(uint64_t committed_offset);
+
+#endif

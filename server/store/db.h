@@ -1,0 +1,49 @@
+/* PostgreSQL access. Each thread owns one connection, opened lazily with
+ * every registered statement prepared; a broken connection is dropped and
+ * reopened on the next call, and the call that saw it fails with
+ * ERR_UNAVAILABLE (503). Only files in server/store/ include this header. */
+#ifndef SECONDOP_DB_H
+#define SECONDOP_DB_H
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct arena;
+
+struct db_stmt {
+  const char *name;
+  const char *sql;
+};
+
+/* Sets the libpq connection string used by every thread. Copied. */
+void db_set_conninfo(const char *conninfo);
+/* Adds statements to prepare on every new connection. Call before threads
+ * start; the array must stay alive. */
+void db_register(const struct db_stmt *stmts, size_t n);
+/* The calling thread's connection, (re)connecting when needed; NULL when the
+ * database is unreachable. */
+PGconn *db_conn(void);
+/* Closes the calling thread's connection (e.g. before exit). */
+void db_close(void);
+
+/* Runs a prepared statement. Returns the result (PQclear'ed when the arena
+ * is freed; with a NULL arena the caller must PQclear) or NULL with *e set:
+ * ERR_UNAVAILABLE when the connection failed, ERR_CONFLICT on a unique or
+ * serialization failure, ERR_INTERNAL otherwise (logged with its SQLSTATE). */
+PGresult *db_exec(struct arena *a, const char *stmt, int nparams, const char *const *values, enum err *e);
+/* Same with binary parameters: lengths/formats as in PQexecPrepared. */
+PGresult *db_exec_bin(struct arena *a, const char *stmt, int nparams, const char *const *values,
+                      const int *lengths, const int *formats, enum err *e);
+/* Plain SQL without parameters (BEGIN, COMMIT, …). ERR_OK or as above. */
+enum err db_simple(const char *sql);
+/* Runs fn(ctx) inside BEGIN … COMMIT, rolling back when fn returns an error
+ * and retrying up to 3 times on serialization failures or deadlocks. */
+enum err db_tx(enum err (*fn)(void *ctx), void *ctx);
+/* SELECT 1 on the thread's connection. */
+enum err db_ping(void);
+/* True when the last failure on this thread's connection was retryable
+ * (serialization failure, deadlock). */
+bool db_last_was_retryable(void);
+#endif

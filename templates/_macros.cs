@@ -1,0 +1,11 @@
+<?cs # Shared form macros. Every value goes through the global HTML escaping. ?>
+<?cs def:field_error(name) ?><?cs if:Form.Errors[name] ?><p class="field-error" id="<?cs var:name ?>-error"><?cs var:Form.Errors[name] ?></p><?cs /if ?><?cs /def ?>
+<?cs def:text_field(name, label, type, autocomplete, hint) ?>
+<div class="field<?cs if:Form.Errors[name] ?> has-error<?cs /if ?>">
+  <label for="f-<?cs var:name ?>"><?cs var:label ?></label>
+  <?cs if:hint ?><p class="hint" id="<?cs var:name ?>-hint"><?cs var:hint ?></p><?cs /if ?>
+  <input id="f-<?cs var:name ?>" name="<?cs var:name ?>" type="<?cs var:type ?>" value="<?cs var:Form.Values[name] ?>"<?cs if:autocomplete ?> autocomplete="<?cs var:autocomplete ?>"<?cs /if ?><?cs if:Form.Errors[name] ?> aria-invalid="true" aria-describedby="<?cs var:name ?>-error"<?cs elif:hint ?> aria-describedby="<?cs var:name ?>-hint"<?cs /if ?>>
+  <?cs call:field_error(name) ?>
+</div>
+<?cs /def ?>
+<?cs def:csrf_field() ?><input type="hidden" name="csrf" value="<?cs var:Csrf.Token ?>"><?cs /def ?>
