@@ -1,0 +1,307 @@
+"""Integration test harness: a real PostgreSQL cluster and the real secondop
+binary, driven over HTTP on loopback. Standard library + psycopg2 only.
+
+One cluster per test run (started by `cluster()`, stopped at exit). Each test
+class gets its own database, cloned from a migrated template, and its own
+server process on a free port:
+
+    class LandingTest(harness.ServerTestCase):
+        def test_landing(self):
+            r = self.client().get("/")
+            self.assertEqual(r.status, 200)
+
+Environment: SECONDOP_BIN (the binary; default build/secondop),
+SECONDOP_SHARE_DIR (source root), SECONDOP_TEST_TMP (scratch folder).
+As root the cluster runs as the `postgres` user.
+"""
+import atexit
+import http.client
+import json as jsonlib
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+import psycopg2
+
+ROOT = os.environ.get("SECONDOP_SHARE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("SECONDOP_BIN") or os.path.join(ROOT, "build", "secondop")
+PG_BIN = os.environ.get("SECONDOP_PG_BINDIR") or "/usr/lib/postgresql/15/bin"
+IS_ROOT = os.geteuid() == 0
+
+_cluster = None
+_db_counter = 0
+_lock = threading.Lock()
+
+
+def _as_pg(cmd):
+    return (["runuser", "-u", "postgres", "--"] + cmd) if IS_ROOT else cmd
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster on a unix socket, with a migrated template database."""
+
+    def __init__(self):
+        base = os.environ.get("SECONDOP_TEST_TMP") or "/tmp"
+        self.dir = tempfile.mkdtemp(prefix="sop-pg-", dir=base)
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "d")
+        self.sock = self.dir
+        if IS_ROOT:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        subprocess.run(_as_pg([PG_BIN + "/initdb", "-D", self.data, "-U", "secondop", "--auth=trust",
+                               "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        opts = "-k %s -c listen_addresses='' -c fsync=off -c full_page_writes=off -c max_connections=300" % self.sock
+        subprocess.run(_as_pg([PG_BIN + "/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"),
+                               "-o", opts, "-w", "start"]), check=True, stdout=subprocess.DEVNULL)
+        self.running = True
+        self.admin_dsn = "host=%s dbname=postgres user=secondop" % self.sock
+        self._exec("CREATE DATABASE base")
+        r = subprocess.run([BIN, "migrate", "--database-url", self.dsn("base"), "--share-dir", ROOT],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("migrate failed: " + r.stderr)
+
+    def dsn(self, db):
+        return "host=%s dbname=%s user=secondop" % (self.sock, db)
+
+    def _exec(self, sql):
+        conn = psycopg2.connect(self.admin_dsn)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql)
+        conn.close()
+
+    def new_database(self):
+        global _db_counter
+        with _lock:
+            _db_counter += 1
+            name = "t%d" % _db_counter
+        self._exec("CREATE DATABASE %s TEMPLATE base" % name)
+        return name
+
+    def stop_server(self):
+        subprocess.run(_as_pg([PG_BIN + "/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"]),
+                       check=False, stdout=subprocess.DEVNULL)
+        self.running = False
+
+    def start_server(self):
+        opts = "-k %s -c listen_addresses='' -c fsync=off -c max_connections=300" % self.sock
+        subprocess.run(_as_pg([PG_BIN + "/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"),
+                               "-o", opts, "-w", "start"]), check=True, stdout=subprocess.DEVNULL)
+        self.running = True
+
+    def destroy(self):
+        if self.running:
+            self.stop_server()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def cluster():
+    global _cluster
+    if _cluster is None:
+        _cluster = Cluster()
+        atexit.register(_cluster.destroy)
+    return _cluster
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.header_list = headers
+        self.body = body
+
+    def header(self, name):
+        name = name.lower()
+        for k, v in self.header_list:
+            if k.lower() == name:
+                return v
+        return None
+
+    def headers_named(self, name):
+        return [v for k, v in self.header_list if k.lower() == name.lower()]
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return jsonlib.loads(self.body)
+
+    def __repr__(self):
+        return "<Response %d %r>" % (self.status, self.body[:200])
+
+
+def raw_request(port, data, timeout=10):
+    """Sends raw bytes and returns the raw answer (for malformed requests)."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                c = s.recv(65536)
+            except socket.timeout:
+                break
+            if not c:
+                break
+            chunks.append(c)
+        return b"".join(chunks)
+    finally:
+        s.close()
+
+
+class Client:
+    """An HTTP client with a cookie jar, like one browser profile."""
+
+    def __init__(self, server):
+        self.server = server
+        self.cookies = {}
+        self.csrf = None
+
+    def request(self, method, path, body=None, headers=None, form=None, json=None):
+        h = dict(headers or {})
+        if form is not None:
+            body = urllib.parse.urlencode(form, doseq=True).encode()
+            h.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            h.setdefault("Content-Type", "application/json")
+        if self.cookies and "Cookie" not in h:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        if isinstance(body, str):
+            body = body.encode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=h)
+            resp = conn.getresponse()
+            data = resp.read()
+            headers_list = resp.getheaders()
+        finally:
+            conn.close()
+        r = Response(resp.status, headers_list, data)
+        for sc in r.headers_named("Set-Cookie"):
+            name, _, rest = sc.partition("=")
+            value = rest.split(";")[0]
+            if "Max-Age=0" in sc or value == "":
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        m = re.search(rb'name="csrf" value="([^"]+)"', data)
+        if m:
+            self.csrf = m.group(1).decode()
+        self.server.check_response(r)
+        return r
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, form=None, csrf=True, **kw):
+        form = dict(form or {})
+        if csrf and self.csrf and "csrf" not in form:
+            form["csrf"] = self.csrf
+        return self.request("POST", path, form=form, **kw)
+
+
+class Server:
+    """One secondop process against its own database."""
+
+    def __init__(self, dbname, extra_args=(), env=None):
+        self.cluster = cluster()
+        self.dbname = dbname
+        self.dsn = self.cluster.dsn(dbname)
+        self.data_dir = tempfile.mkdtemp(prefix="sop-data-", dir=self.cluster.dir)
+        self.log_path = os.path.join(self.data_dir, "server.log")
+        self.extra_args = list(extra_args)
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.proc = None
+        self.port = None
+        self.start()
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        args = [BIN, "serve", "--listen", "127.0.0.1:%d" % (self.port or 0), "--database-url", self.dsn,
+                "--data-dir", self.data_dir, "--share-dir", ROOT, "--threads", "4"] + self.extra_args
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=self.env)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            m = re.search(r"serving on https?://127\.0\.0\.1:(\d+)/", self.log_text())
+            if m:
+                self.port = int(m.group(1))
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("secondop exited early:\n" + self.log_text())
+            time.sleep(0.05)
+        raise RuntimeError("secondop did not start:\n" + self.log_text())
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.log:
+            self.log.close()
+            self.log = None
+        return self.proc.returncode if self.proc else None
+
+    def client(self):
+        return Client(self)
+
+    def sql(self, query, *params):
+        conn = psycopg2.connect(self.dsn)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def check_response(self, r):
+        """Invariants every response must keep (security headers, no leaks)."""
+        for h in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "Content-Type"):
+            if r.status != 304 and r.header(h) is None:
+                raise AssertionError("response %d lacks %s" % (r.status, h))
+        if r.header("Server") and re.search(r"\d", r.header("Server")):
+            raise AssertionError("Server header discloses a version")
+        if r.status >= 500 and re.search(rb"SQLSTATE|/work/|\.c:\d+", r.body):
+            raise AssertionError("error body leaks internals: %r" % r.body[:200])
+
+
+class ServerTestCase(unittest.TestCase):
+    """Base class: one database and one server per test class."""
+    server_args = ()
+    server_env = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dbname = cluster().new_database()
+        cls.server = Server(cls.dbname, cls.server_args, cls.server_env)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def client(self):
+        return self.server.client()
+
+    def sql(self, query, *params):
+        return self.server.sql(query, *params)
