@@ -1,5 +1,7 @@
 /* Encrypted blob files and the master key ring. Format and rules: blobfmt.h. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "store/blobfmt.h"
 
 #include <dirent.h>

@@ -73,9 +73,11 @@ class DicomAgainstDcmdump(unittest.TestCase):
         build = os.environ.get("SECONDOP_BUILD_DIR")
         if not build:
             raise RuntimeError("set SECONDOP_BUILD_DIR to the meson build directory")
-        cls.binary = Path(build).resolve() / "tests" / "tools" / "dicom_dump"
-        if not cls.binary.is_file():
-            raise RuntimeError(f"{cls.binary} not built")
+        candidates = [Path(build).resolve() / "tests" / "tools" / "dicom_dump",
+                      Path(build).resolve() / "tests" / "dicom_dump"]
+        cls.binary = next((p for p in candidates if p.is_file()), None)
+        if cls.binary is None:
+            raise RuntimeError(f"dicom_dump not built (looked for {candidates[0]})")
         cls.tmp = tempfile.TemporaryDirectory(prefix="secondop-dicom-")
         out = subprocess.run(["sh", str(MAKE_STUDIES), cls.tmp.name], check=True,
                              capture_output=True, text=True).stdout.strip()

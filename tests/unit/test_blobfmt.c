@@ -1,0 +1,701 @@
+/* Unit tests for server/store/blobfmt.c: the encrypted blob format, resumable
+ * writing and the master key ring. Everything runs in a mkdtemp directory
+ * under /tmp that is removed at the end. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "store/blobfmt.h"
+#include "t.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FULL_CT (BLOB_RECORD + BLOB_TAG_LEN)
+
+static char g_dir[64];
+static int g_seq;
+static char errbuf[256];
+
+static void path_in(char *out, size_t n, const char *name) {
+  snprintf(out, n, "%s/%s-%d", g_dir, name, g_seq++);
+}
+
+static void fill_pattern(unsigned char *p, size_t n, uint64_t seed) {
+  unsigned char s[randombytes_SEEDBYTES] = {0};
+  memcpy(s, &seed, sizeof seed);
+  randombytes_buf_deterministic(p, n, s);
+}
+
+static void new_id(unsigned char id[BLOB_ID_LEN]) { randombytes_buf(id, BLOB_ID_LEN); }
+
+/* Appends n bytes of data in random-sized pieces (1..max_piece). */
+static int append_random(struct blob_writer *w, const unsigned char *data, size_t n,
+                         uint32_t max_piece) {
+  size_t off = 0;
+  while (off < n) {
+    size_t piece = 1 + randombytes_uniform(max_piece);
+    if (piece > n - off) piece = n - off;
+    if (blob_writer_append(w, data + off, piece, errbuf, sizeof errbuf) != 0) return -1;
+    off += piece;
+  }
+  return 0;
+}
+
+/* Writes a finished blob holding data; 0 on success. */
+static int write_blob(const char *path, const unsigned char *id, const unsigned char *dek,
+                      const unsigned char *data, size_t n) {
+  struct blob_writer *w = NULL;
+  char staging[300];
+  snprintf(staging, sizeof staging, "%s.part", path);
+  if (blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf) != 0) return -1;
+  if (append_random(w, data, n, 100000) != 0) {
+    blob_writer_abort(w);
+    return -1;
+  }
+  return blob_writer_finish(w, path, errbuf, sizeof errbuf);
+}
+
+/* Reads a blob with random read sizes. Returns 0 when the end was verified,
+ * -1 on open or read failure. *got = bytes returned; they are checked to be
+ * a prefix of expect (never unauthenticated bytes). */
+static int read_blob(const char *path, const unsigned char *id, const unsigned char *dek,
+                     const unsigned char *expect, size_t expect_len, size_t *got, int *prefix_ok) {
+  struct blob_reader *r = NULL;
+  unsigned char *buf = malloc(3 * BLOB_RECORD);
+  int rc = -1;
+  *got = 0;
+  *prefix_ok = 1;
+  if (!buf) return -1;
+  if (blob_reader_open(path, id, dek, &r, errbuf, sizeof errbuf) != 0) goto done;
+  for (;;) {
+    size_t cap = 1 + randombytes_uniform(3 * BLOB_RECORD);
+    ssize_t n = blob_reader_read(r, buf, cap, errbuf, sizeof errbuf);
+    if (n < 0) goto done;
+    if (n == 0) break;
+    if (*got + (size_t)n > expect_len || memcmp(buf, expect + *got, (size_t)n) != 0)
+      *prefix_ok = 0;
+    *got += (size_t)n;
+  }
+  rc = 0;
+done:
+  blob_reader_close(r);
+  free(buf);
+  return rc;
+}
+
+static long long file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static int read_file(const char *path, unsigned char **out, size_t *len) {
+  long long sz = file_size(path);
+  FILE *f = fopen(path, "rb");
+  if (!f || sz < 0) {
+    if (f) fclose(f);
+    return -1;
+  }
+  *out = malloc((size_t)sz + 1);
+  *len = fread(*out, 1, (size_t)sz, f);
+  fclose(f);
+  return *len == (size_t)sz ? 0 : -1;
+}
+
+static int write_file(const char *path, const unsigned char *p, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  size_t w = fwrite(p, 1, n, f);
+  return (fclose(f) == 0 && w == n) ? 0 : -1;
+}
+
+static int contains(const unsigned char *hay, size_t n, const char *needle) {
+  return memmem(hay, n, needle, strlen(needle)) != NULL;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_disk_sizes(void) {
+  const size_t H = BLOB_HEADER_LEN;
+  T_EQ_INT(blob_disk_size_final(0), H + 16);
+  T_EQ_INT(blob_disk_size_final(1), H + 17);
+  T_EQ_INT(blob_disk_size_final(65536), H + 65552);
+  T_EQ_INT(blob_disk_size_final(65537), H + 65552 + 17);
+  T_EQ_INT(blob_disk_size_final(3 * 65536), H + 3 * 65552);
+  T_EQ_INT(blob_disk_size_staging(0), H);
+  T_EQ_INT(blob_disk_size_staging(1), H);
+  T_EQ_INT(blob_disk_size_staging(65536), H);
+  T_EQ_INT(blob_disk_size_staging(65537), H + 65552);
+  T_EQ_INT(blob_disk_size_staging(2 * 65536), H + 65552);
+  T_EQ_INT(blob_disk_size_staging(2 * 65536 + 1), H + 2 * 65552);
+}
+
+static void test_roundtrip_sizes(void) {
+  const size_t sizes[] = {0, 1, 65535, 65536, 65537, 3 * 65536, 1024 * 1024 + 7};
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    size_t n = sizes[i], got = 0;
+    int ok = 0;
+    unsigned char *data = malloc(n + 1);
+    char path[300];
+    struct blob_writer *w = NULL;
+    fill_pattern(data, n, i + 1);
+    new_id(id);
+    T_EQ_INT(blob_dek_new(dek), 0);
+    path_in(path, sizeof path, "rt");
+    char staging[310];
+    snprintf(staging, sizeof staging, "%s.part", path);
+    T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+    /* Small pieces for small files so several appends happen. */
+    T_EQ_INT(append_random(w, data, n, n < 1000 ? 7 : 100000), 0);
+    T_EQ_INT(blob_writer_offset(w), n);
+    /* The staging file holds only full non-final records. */
+    T_EQ_INT(file_size(staging), blob_disk_size_staging(n));
+    T_EQ_INT(blob_writer_finish(w, path, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(file_size(staging), -1);
+    T_EQ_INT(file_size(path), blob_disk_size_final(n));
+    struct blob_reader *r = NULL;
+    T_EQ_INT(blob_reader_open(path, id, dek, &r, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(blob_reader_size(r), n);
+    blob_reader_close(r);
+    T_EQ_INT(read_blob(path, id, dek, data, n, &got, &ok), 0);
+    T_EQ_INT(got, n);
+    T_CHECK(ok);
+    free(data);
+  }
+}
+
+static void test_read_small_caps(void) {
+  /* One byte at a time across a record boundary, then 0 forever. */
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], data[65540], b;
+  char path[300];
+  new_id(id);
+  blob_dek_new(dek);
+  fill_pattern(data, sizeof data, 99);
+  path_in(path, sizeof path, "caps");
+  T_EQ_INT(write_blob(path, id, dek, data, sizeof data), 0);
+  struct blob_reader *r = NULL;
+  T_EQ_INT(blob_reader_open(path, id, dek, &r, errbuf, sizeof errbuf), 0);
+  int same = 1;
+  for (size_t i = 0; i < sizeof data; i++) {
+    if (blob_reader_read(r, &b, 1, errbuf, sizeof errbuf) != 1 || b != data[i]) same = 0;
+  }
+  T_CHECK(same);
+  T_EQ_INT(blob_reader_read(r, &b, 1, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_reader_read(r, &b, 1, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_reader_read(r, &b, 0, errbuf, sizeof errbuf), 0);
+  blob_reader_close(r);
+}
+
+static void test_resume_after_crash(void) {
+  /* Several checkpoint positions, including offsets on record boundaries. */
+  const size_t cps[] = {0, 1, 65536, 65537, 2 * 65536, 200000};
+  const size_t total = 5 * 65536 + 123;
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  unsigned char *data = malloc(total);
+  fill_pattern(data, total, 7);
+  for (size_t k = 0; k < sizeof cps / sizeof cps[0]; k++) {
+    size_t cp = cps[k], got = 0;
+    int ok = 0;
+    char staging[300], final[300];
+    struct blob_writer *w = NULL;
+    unsigned char *tail = NULL;
+    size_t tail_len = 0;
+    new_id(id);
+    blob_dek_new(dek);
+    path_in(staging, sizeof staging, "resume.part");
+    path_in(final, sizeof final, "resume");
+    T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(append_random(w, data, cp, 30000), 0);
+    T_EQ_INT(blob_writer_checkpoint(w, &tail, &tail_len, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(tail_len, BLOB_SEALED_TAIL_OVERHEAD + (cp - (cp ? (cp - 1) / 65536 * 65536 : 0)));
+    uint64_t committed = blob_writer_offset(w);
+    T_EQ_INT(committed, cp);
+    /* Unacknowledged data, then a crash (the writer is dropped). */
+    T_EQ_INT(append_random(w, data + cp, total - cp, 50000), 0);
+    T_CHECK(file_size(staging) > (long long)blob_disk_size_staging(committed));
+    blob_writer_abort(w);
+    w = NULL;
+    /* Resume with a tail sealed for another offset fails. */
+    if (cp > 0) {
+      T_EQ_INT(blob_writer_resume(staging, id, dek, committed + 1, tail, tail_len + 1, &w,
+                                  errbuf, sizeof errbuf),
+               -1);
+      T_CHECK(w == NULL);
+    }
+    T_EQ_INT(blob_writer_resume(staging, id, dek, committed, tail, tail_len, &w, errbuf,
+                                sizeof errbuf),
+             0);
+    T_CHECK(w != NULL);
+    if (!w) break;
+    T_EQ_INT(file_size(staging), blob_disk_size_staging(committed));
+    T_EQ_INT(blob_writer_offset(w), committed);
+    T_EQ_INT(append_random(w, data + cp, total - cp, 40000), 0);
+    T_EQ_INT(blob_writer_finish(w, final, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(read_blob(final, id, dek, data, total, &got, &ok), 0);
+    T_EQ_INT(got, total);
+    T_CHECK(ok);
+    free(tail);
+  }
+  free(data);
+}
+
+static void test_resume_rejects(void) {
+  unsigned char id[BLOB_ID_LEN], other[BLOB_ID_LEN], dek[BLOB_DEK_LEN], dek2[BLOB_DEK_LEN];
+  unsigned char data[3 * 65536];
+  char staging[300];
+  struct blob_writer *w = NULL;
+  unsigned char *tail = NULL;
+  size_t tail_len = 0;
+  new_id(id);
+  new_id(other);
+  blob_dek_new(dek);
+  blob_dek_new(dek2);
+  fill_pattern(data, sizeof data, 3);
+  path_in(staging, sizeof staging, "rej.part");
+  T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_append(w, data, 2 * 65536 + 10, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_checkpoint(w, &tail, &tail_len, errbuf, sizeof errbuf), 0);
+  uint64_t off = blob_writer_offset(w);
+  blob_writer_abort(w);
+  w = NULL;
+  /* Wrong DEK, wrong file id, corrupt tail, wrong tail length. */
+  T_EQ_INT(blob_writer_resume(staging, id, dek2, off, tail, tail_len, &w, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(blob_writer_resume(staging, other, dek, off, tail, tail_len, &w, errbuf, sizeof errbuf), -1);
+  tail[tail_len - 1] ^= 1;
+  T_EQ_INT(blob_writer_resume(staging, id, dek, off, tail, tail_len, &w, errbuf, sizeof errbuf), -1);
+  tail[tail_len - 1] ^= 1;
+  T_EQ_INT(blob_writer_resume(staging, id, dek, off, tail, tail_len - 1, &w, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(blob_writer_resume(staging, id, dek, off, NULL, 0, &w, errbuf, sizeof errbuf), -1);
+  /* Corrupt last full record. */
+  int fd = open(staging, O_RDWR);
+  unsigned char b;
+  T_EQ_INT(pread(fd, &b, 1, BLOB_HEADER_LEN + FULL_CT + 5), 1);
+  b ^= 0x80;
+  T_EQ_INT(pwrite(fd, &b, 1, BLOB_HEADER_LEN + FULL_CT + 5), 1);
+  T_EQ_INT(blob_writer_resume(staging, id, dek, off, tail, tail_len, &w, errbuf, sizeof errbuf), -1);
+  b ^= 0x80;
+  T_EQ_INT(pwrite(fd, &b, 1, BLOB_HEADER_LEN + FULL_CT + 5), 1);
+  /* File shorter than the offset needs. */
+  T_EQ_INT(ftruncate(fd, BLOB_HEADER_LEN + FULL_CT + 100), 0);
+  close(fd);
+  T_EQ_INT(blob_writer_resume(staging, id, dek, off, tail, tail_len, &w, errbuf, sizeof errbuf), -1);
+  T_CHECK(strstr(errbuf, "shorter") != NULL);
+  T_CHECK(w == NULL);
+  /* Nothing was truncated by the failed attempts. */
+  T_EQ_INT(file_size(staging), BLOB_HEADER_LEN + FULL_CT + 100);
+  /* Offset 0 without a tail works on a header-only file. */
+  char s2[300];
+  path_in(s2, sizeof s2, "zero.part");
+  T_EQ_INT(blob_writer_create(s2, id, dek, &w, errbuf, sizeof errbuf), 0);
+  blob_writer_abort(w);
+  w = NULL;
+  T_EQ_INT(blob_writer_resume(s2, id, dek, 0, NULL, 0, &w, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_offset(w), 0);
+  blob_writer_abort(w);
+  /* create refuses an existing path. */
+  w = NULL;
+  T_EQ_INT(blob_writer_create(s2, id, dek, &w, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(errno, EEXIST);
+  T_CHECK(file_size(s2) == BLOB_HEADER_LEN);
+  free(tail);
+}
+
+static void test_wrong_dek_and_id(void) {
+  unsigned char id[BLOB_ID_LEN], id2[BLOB_ID_LEN], dek[BLOB_DEK_LEN], dek2[BLOB_DEK_LEN];
+  unsigned char data[1000];
+  char path[300];
+  size_t got;
+  int ok;
+  new_id(id);
+  new_id(id2);
+  blob_dek_new(dek);
+  blob_dek_new(dek2);
+  fill_pattern(data, sizeof data, 5);
+  path_in(path, sizeof path, "wd");
+  T_EQ_INT(write_blob(path, id, dek, data, sizeof data), 0);
+  T_EQ_INT(read_blob(path, id, dek2, data, sizeof data, &got, &ok), -1);
+  T_EQ_INT(got, 0);
+  T_EQ_INT(read_blob(path, id2, dek, data, sizeof data, &got, &ok), -1);
+  T_EQ_INT(got, 0);
+  T_EQ_INT(read_blob(path, id, dek, data, sizeof data, &got, &ok), 0);
+}
+
+/* A 3-record blob (2 full + final of 100 bytes) for the tamper tests. */
+#define TAMPER_LEN (2 * 65536 + 100)
+
+static void tamper_expect_fail(const char *what, const unsigned char *raw, size_t raw_len,
+                               const unsigned char *id, const unsigned char *dek,
+                               const unsigned char *data) {
+  char path[300];
+  size_t got = 0;
+  int ok = 0;
+  path_in(path, sizeof path, "tamper");
+  T_EQ_INT(write_file(path, raw, raw_len), 0);
+  int rc = read_blob(path, id, dek, data, TAMPER_LEN, &got, &ok);
+  if (rc != -1) fprintf(stderr, "  tamper case not detected: %s\n", what);
+  T_EQ_INT(rc, -1);
+  T_CHECK(ok); /* anything returned before the failure was genuine */
+  T_CHECK(got < TAMPER_LEN);
+  unlink(path);
+}
+
+static void test_tamper(void) {
+  unsigned char id[BLOB_ID_LEN], id2[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  unsigned char *data = malloc(TAMPER_LEN), *raw = NULL, *raw2 = NULL, *t = NULL;
+  size_t raw_len = 0, raw2_len = 0;
+  char p1[300], p2[300];
+  new_id(id);
+  new_id(id2);
+  blob_dek_new(dek);
+  fill_pattern(data, TAMPER_LEN, 11);
+  path_in(p1, sizeof p1, "orig");
+  path_in(p2, sizeof p2, "other");
+  T_EQ_INT(write_blob(p1, id, dek, data, TAMPER_LEN), 0);
+  /* Same DEK, same size, other file id (and nonce prefix). */
+  T_EQ_INT(write_blob(p2, id2, dek, data, TAMPER_LEN), 0);
+  T_EQ_INT(read_file(p1, &raw, &raw_len), 0);
+  T_EQ_INT(read_file(p2, &raw2, &raw2_len), 0);
+  T_EQ_INT(raw_len, blob_disk_size_final(TAMPER_LEN));
+  t = malloc(raw_len + FULL_CT + 64);
+  const size_t H = BLOB_HEADER_LEN;
+  const size_t r0 = H, r1 = H + FULL_CT, r2 = H + 2 * FULL_CT;
+
+  /* Bit flips: header fields, start/middle/tag of each record. */
+  const size_t flips[] = {0, 9, 14, 20, 40, H - 1, r0, r0 + 30000, r1 - 1, r1, r1 + 65535,
+                          r2 - 1, r2, r2 + 50, raw_len - 1};
+  for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+    memcpy(t, raw, raw_len);
+    t[flips[i]] ^= (unsigned char)(1u << (i % 8));
+    tamper_expect_fail("bit flip", t, raw_len, id, dek, data);
+  }
+  /* Truncations: the last byte, most of the final record, the whole final
+   * record, into the previous record, down to the header. */
+  const size_t cuts[] = {1, 16, 100, 116, 117, 5000, 116 + FULL_CT, raw_len - H,
+                         raw_len - H + 1, raw_len};
+  for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+    tamper_expect_fail("truncation", raw, raw_len - cuts[i], id, dek, data);
+  /* Dropping record 0 or record 1. */
+  memcpy(t, raw, r0);
+  memcpy(t + r0, raw + r1, raw_len - r1);
+  tamper_expect_fail("drop record 0", t, raw_len - FULL_CT, id, dek, data);
+  memcpy(t, raw, r1);
+  memcpy(t + r1, raw + r2, raw_len - r2);
+  tamper_expect_fail("drop record 1", t, raw_len - FULL_CT, id, dek, data);
+  /* Swapping records 0 and 1. */
+  memcpy(t, raw, raw_len);
+  memcpy(t + r0, raw + r1, FULL_CT);
+  memcpy(t + r1, raw + r0, FULL_CT);
+  tamper_expect_fail("swap records", t, raw_len, id, dek, data);
+  /* Duplicating record 0 in place of record 1. */
+  memcpy(t, raw, raw_len);
+  memcpy(t + r1, raw + r0, FULL_CT);
+  tamper_expect_fail("duplicate record", t, raw_len, id, dek, data);
+  /* Trailing garbage: 1 byte, a tag's worth, a whole record's worth, and a
+   * copy of the final record. */
+  const size_t extra[] = {1, 16, FULL_CT, 116};
+  for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+    memcpy(t, raw, raw_len);
+    if (i == 3) memcpy(t + raw_len, raw + r2, 116);
+    else randombytes_buf(t + raw_len, extra[i]);
+    tamper_expect_fail("trailing garbage", t, raw_len + extra[i], id, dek, data);
+  }
+  /* Splicing: record 1 (and the final record) from the other file. */
+  memcpy(t, raw, raw_len);
+  memcpy(t + r1, raw2 + r1, FULL_CT);
+  tamper_expect_fail("splice record", t, raw_len, id, dek, data);
+  memcpy(t, raw, raw_len);
+  memcpy(t + r2, raw2 + r2, raw_len - r2);
+  tamper_expect_fail("splice final", t, raw_len, id, dek, data);
+  /* The other file's header with our records (and vice versa). */
+  memcpy(t, raw, raw_len);
+  memcpy(t, raw2, H);
+  tamper_expect_fail("foreign header", t, raw_len, id2, dek, data);
+  /* The untouched file still reads. */
+  size_t got;
+  int ok;
+  T_EQ_INT(read_blob(p1, id, dek, data, TAMPER_LEN, &got, &ok), 0);
+  T_EQ_INT(got, TAMPER_LEN);
+  T_CHECK(ok);
+  free(t);
+  free(raw);
+  free(raw2);
+  free(data);
+}
+
+static void test_no_plaintext_on_disk(void) {
+  const char *marker = "PATIENT-MARKER-Jane-Doe-DICM-%PDF";
+  size_t mlen = strlen(marker), n = 4 * 65536 + 500;
+  unsigned char *data = malloc(n), *raw = NULL;
+  size_t raw_len = 0;
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  char staging[300], final[300];
+  for (size_t i = 0; i < n; i++) data[i] = (unsigned char)marker[i % mlen];
+  new_id(id);
+  blob_dek_new(dek);
+  path_in(staging, sizeof staging, "marker.part");
+  path_in(final, sizeof final, "marker");
+  struct blob_writer *w = NULL;
+  unsigned char *tail = NULL;
+  size_t tail_len = 0;
+  T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(append_random(w, data, n, 20000), 0);
+  T_EQ_INT(blob_writer_checkpoint(w, &tail, &tail_len, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(read_file(staging, &raw, &raw_len), 0);
+  T_CHECK(!contains(raw, raw_len, "PATIENT-MARKER"));
+  T_CHECK(!contains(raw, raw_len, "Jane-Doe"));
+  T_CHECK(!contains(tail, tail_len, "PATIENT-MARKER"));
+  free(raw);
+  T_EQ_INT(blob_writer_finish(w, final, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(read_file(final, &raw, &raw_len), 0);
+  T_CHECK(!contains(raw, raw_len, "PATIENT-MARKER"));
+  T_CHECK(!contains(raw, raw_len, "DICM"));
+  T_CHECK(!contains(raw, raw_len, "Jane-Doe"));
+  free(raw);
+  free(tail);
+  free(data);
+}
+
+static void test_append_error_restores(void) {
+  /* RLIMIT_FSIZE makes pwrite fail with EFBIG mid-append, standing in for
+   * ENOSPC: the file and the writer must be as before the call. */
+  const size_t n = 6 * 65536 + 17;
+  unsigned char *data = malloc(n);
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  char staging[300], final[300];
+  struct blob_writer *w = NULL;
+  struct rlimit old, lim;
+  size_t got;
+  int ok;
+  fill_pattern(data, n, 21);
+  new_id(id);
+  blob_dek_new(dek);
+  path_in(staging, sizeof staging, "efbig.part");
+  path_in(final, sizeof final, "efbig");
+  T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_append(w, data, 65536 + 300, errbuf, sizeof errbuf), 0);
+  long long size0 = file_size(staging);
+  T_EQ_INT(size0, BLOB_HEADER_LEN + FULL_CT);
+  void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+  getrlimit(RLIMIT_FSIZE, &old);
+  lim = old;
+  lim.rlim_cur = (rlim_t)(BLOB_HEADER_LEN + 2 * FULL_CT + 1000); /* room for one more record */
+  T_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  errno = 0;
+  int rc = blob_writer_append(w, data + 65536 + 300, 4 * 65536, errbuf, sizeof errbuf);
+  int e = errno;
+  setrlimit(RLIMIT_FSIZE, &old);
+  signal(SIGXFSZ, prev);
+  T_EQ_INT(rc, -1);
+  T_EQ_INT(e, EFBIG);
+  T_CHECK(strstr(errbuf, "File too large") != NULL);
+  T_EQ_INT(file_size(staging), size0);
+  T_EQ_INT(blob_writer_offset(w), 65536 + 300);
+  /* Continue as if the client retried from the unchanged offset. */
+  T_EQ_INT(append_random(w, data + 65536 + 300, n - 65536 - 300, 70000), 0);
+  T_EQ_INT(blob_writer_finish(w, final, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
+  T_EQ_INT(got, n);
+  T_CHECK(ok);
+  free(data);
+}
+
+static void test_finish_no_replace(void) {
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], d[10] = {0};
+  char path[300], staging[300];
+  struct blob_writer *w = NULL;
+  new_id(id);
+  blob_dek_new(dek);
+  path_in(path, sizeof path, "exists");
+  T_EQ_INT(write_file(path, (const unsigned char *)"keep", 4), 0);
+  path_in(staging, sizeof staging, "exists.part");
+  T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_append(w, d, sizeof d, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_finish(w, path, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(file_size(path), 4);
+  T_CHECK(file_size(staging) > 0);
+}
+
+/* ---------------------------------------------------------------- keyring */
+
+static void test_keyring_create_modes(void) {
+  char kd[300], kf[400];
+  struct keyring *kr = NULL;
+  struct stat st;
+  path_in(kd, sizeof kd, "keys");
+  /* Missing and not allowed to create. */
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(keyring_open(kd, 1, &kr, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(keyring_current_version(kr), 1);
+  keyring_close(kr);
+  kr = NULL;
+  T_EQ_INT(stat(kd, &st), 0);
+  T_EQ_INT(st.st_mode & 0777, 0700);
+  snprintf(kf, sizeof kf, "%s/master-1.key", kd);
+  T_EQ_INT(stat(kf, &st), 0);
+  T_EQ_INT(st.st_mode & 0777, 0600);
+  T_EQ_INT(st.st_size, 32);
+  snprintf(kf, sizeof kf, "%s/current", kd);
+  unsigned char *cur = NULL;
+  size_t cl = 0;
+  T_EQ_INT(read_file(kf, &cur, &cl), 0);
+  T_CHECK(cl == 2 && memcmp(cur, "1\n", 2) == 0);
+  free(cur);
+  /* Reopening keeps the same key: a wrapped DEK survives. */
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], dek2[BLOB_DEK_LEN], wr[BLOB_WRAPPED_LEN];
+  new_id(id);
+  blob_dek_new(dek);
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_dek_wrap(kr, 1, id, dek, wr), 0);
+  keyring_close(kr);
+  kr = NULL;
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_dek_unwrap(kr, 1, id, wr, dek2), 0);
+  T_CHECK(memcmp(dek, dek2, sizeof dek) == 0);
+  keyring_close(kr);
+  kr = NULL;
+  /* A 0644 key file is refused with a message naming the problem. */
+  snprintf(kf, sizeof kf, "%s/master-1.key", kd);
+  T_EQ_INT(chmod(kf, 0644), 0);
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), -1);
+  T_CHECK(strstr(errbuf, "group/other") != NULL);
+  T_CHECK(kr == NULL);
+  T_EQ_INT(chmod(kf, 0400), 0); /* 0400 is fine */
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), 0);
+  keyring_close(kr);
+  kr = NULL;
+  T_EQ_INT(chmod(kf, 0600), 0);
+  /* A directory open to others is refused. */
+  T_EQ_INT(chmod(kd, 0755), 0);
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), -1);
+  T_CHECK(strstr(errbuf, "group/other") != NULL);
+  T_EQ_INT(chmod(kd, 0700), 0);
+  /* A key file of the wrong size is refused. */
+  char bad[400];
+  snprintf(bad, sizeof bad, "%s/master-7.key", kd);
+  T_EQ_INT(write_file(bad, (const unsigned char *)"short", 5), 0);
+  T_EQ_INT(chmod(bad, 0600), 0);
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), -1);
+  T_CHECK(strstr(errbuf, "expected 32") != NULL);
+  unlink(bad);
+  /* current naming a missing key is refused. */
+  snprintf(kf, sizeof kf, "%s/current", kd);
+  T_EQ_INT(write_file(kf, (const unsigned char *)"9\n", 2), 0);
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(write_file(kf, (const unsigned char *)"01\n", 3), 0);
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), -1);
+  T_CHECK(kr == NULL);
+}
+
+static void test_keyring_rotate(void) {
+  char kd[300], kf[400];
+  struct keyring *kr = NULL;
+  enum { N = 20 };
+  unsigned char ids[N][BLOB_ID_LEN], deks[N][BLOB_DEK_LEN], wr[N][BLOB_WRAPPED_LEN];
+  uint32_t ver[N];
+  unsigned char out[BLOB_DEK_LEN];
+  path_in(kd, sizeof kd, "keys");
+  T_EQ_INT(keyring_open(kd, 1, &kr, errbuf, sizeof errbuf), 0);
+  for (int i = 0; i < N; i++) {
+    new_id(ids[i]);
+    blob_dek_new(deks[i]);
+    ver[i] = keyring_current_version(kr);
+    T_EQ_INT(blob_dek_wrap(kr, ver[i], ids[i], deks[i], wr[i]), 0);
+  }
+  /* Wrong file id, wrong version, unknown version, flipped bit all fail. */
+  T_EQ_INT(blob_dek_unwrap(kr, 1, ids[1], wr[0], out), -1);
+  T_EQ_INT(blob_dek_unwrap(kr, 2, ids[0], wr[0], out), -1);
+  wr[0][30] ^= 1;
+  T_EQ_INT(blob_dek_unwrap(kr, 1, ids[0], wr[0], out), -1);
+  wr[0][30] ^= 1;
+  T_EQ_INT(blob_dek_unwrap(kr, 1, ids[0], wr[0], out), 0);
+  /* Rotate: new key exists but current is unchanged. */
+  uint32_t nv = 0;
+  T_EQ_INT(keyring_rotate(kr, &nv, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(nv, 2);
+  T_EQ_INT(keyring_current_version(kr), 1);
+  snprintf(kf, sizeof kf, "%s/master-2.key", kd);
+  struct stat st;
+  T_EQ_INT(stat(kf, &st), 0);
+  T_EQ_INT(st.st_mode & 0777, 0600);
+  /* Rewrap every DEK under version 2 (what the DB batch does). */
+  for (int i = 0; i < N; i++) {
+    T_EQ_INT(blob_dek_unwrap(kr, ver[i], ids[i], wr[i], out), 0);
+    T_EQ_INT(blob_dek_wrap(kr, nv, ids[i], out, wr[i]), 0);
+    ver[i] = nv;
+    sodium_memzero(out, sizeof out);
+  }
+  T_EQ_INT(keyring_set_current(kr, 2, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(keyring_set_current(kr, 9, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(keyring_current_version(kr), 2);
+  T_EQ_INT(keyring_forget(kr, 2, errbuf, sizeof errbuf), -1); /* current */
+  T_EQ_INT(keyring_forget(kr, 1, errbuf, sizeof errbuf), 0);
+  snprintf(kf, sizeof kf, "%s/master-1.key", kd);
+  T_EQ_INT(stat(kf, &st), -1);
+  keyring_close(kr);
+  kr = NULL;
+  /* After a reopen only version 2 is there and every DEK still unwraps. */
+  T_EQ_INT(keyring_open(kd, 0, &kr, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(keyring_current_version(kr), 2);
+  int all = 1;
+  for (int i = 0; i < N; i++)
+    if (blob_dek_unwrap(kr, ver[i], ids[i], wr[i], out) != 0 || memcmp(out, deks[i], 32) != 0)
+      all = 0;
+  T_CHECK(all);
+  /* Version 1 is gone. */
+  unsigned char w1[BLOB_WRAPPED_LEN];
+  T_EQ_INT(blob_dek_wrap(kr, 1, ids[0], deks[0], w1), -1);
+  /* A second rotation numbers past the highest existing key. */
+  T_EQ_INT(keyring_rotate(kr, &nv, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(nv, 3);
+  keyring_close(kr);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void rm_tree(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  char p[600];
+  if (!d) return;
+  while ((de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+    struct stat st;
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+      chmod(p, 0700);
+      rm_tree(p);
+    } else {
+      unlink(p);
+    }
+  }
+  closedir(d);
+  rmdir(dir);
+}
+
+int main(void) {
+  if (sodium_init() < 0) return 2;
+  snprintf(g_dir, sizeof g_dir, "/tmp/test_blobfmt.XXXXXX");
+  if (!mkdtemp(g_dir)) return 2;
+  T_RUN(test_disk_sizes);
+  T_RUN(test_roundtrip_sizes);
+  T_RUN(test_read_small_caps);
+  T_RUN(test_resume_after_crash);
+  T_RUN(test_resume_rejects);
+  T_RUN(test_wrong_dek_and_id);
+  T_RUN(test_tamper);
+  T_RUN(test_no_plaintext_on_disk);
+  T_RUN(test_append_error_restores);
+  T_RUN(test_finish_no_replace);
+  T_RUN(test_keyring_create_modes);
+  T_RUN(test_keyring_rotate);
+  rm_tree(g_dir);
+  return t_done();
+}

@@ -1,0 +1,487 @@
+/* Unit tests for the DICOM Part 10 reader and the content sniffer, on byte buffers built here. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "dicom/dicom.h"
+#include "dicom/sniff.h"
+#include "t.h"
+
+#define TS_EXPLICIT_LE "1.2.840.10008.1.2.1"
+#define TS_IMPLICIT_LE "1.2.840.10008.1.2"
+#define TS_EXPLICIT_BE "1.2.840.10008.1.2.2"
+#define TS_DEFLATED "1.2.840.10008.1.2.1.99"
+#define TS_JPEG_LOSSLESS "1.2.840.10008.1.2.4.70"
+#define MG_PRESENTATION "1.2.840.10008.5.1.4.1.1.1.2"
+#define UNDEF 0xFFFFFFFFu
+
+struct b {
+  unsigned char d[16384];
+  size_t n;
+  int explicit_vr, big;
+};
+
+static void raw(struct b *b, const void *p, size_t n) {
+  memcpy(b->d + b->n, p, n);
+  b->n += n;
+}
+static void w16(struct b *b, unsigned v) {
+  unsigned char x[2] = {(unsigned char)(b->big ? v >> 8 : v), (unsigned char)(b->big ? v : v >> 8)};
+  raw(b, x, 2);
+}
+static void w32(struct b *b, uint32_t v) {
+  for (int i = 0; i < 4; i++) {
+    int sh = b->big ? 24 - 8 * i : 8 * i;
+    unsigned char c = (unsigned char)(v >> sh);
+    raw(b, &c, 1);
+  }
+}
+static int is_long_vr(const char *vr) {
+  return strstr("OB OD OF OL OV OW SQ SV UC UN UR UT UV", vr) != NULL;
+}
+/* Element header in the buffer's current encoding. */
+static void hdr(struct b *b, unsigned g, unsigned e, const char *vr, uint32_t len) {
+  w16(b, g);
+  w16(b, e);
+  if (!b->explicit_vr || g == 0xFFFE) {
+    w32(b, len);
+  } else if (is_long_vr(vr)) {
+    raw(b, vr, 2);
+    w16(b, 0);
+    w32(b, len);
+  } else {
+    raw(b, vr, 2);
+    w16(b, (unsigned)len);
+  }
+}
+/* String element, padded to even length with a space (UI: NUL). */
+static void str(struct b *b, unsigned g, unsigned e, const char *vr, const char *s) {
+  size_t n = strlen(s);
+  hdr(b, g, e, vr, (uint32_t)(n + (n & 1)));
+  raw(b, s, n);
+  if (n & 1) raw(b, strcmp(vr, "UI") == 0 ? "\0" : " ", 1);
+}
+static void item(struct b *b, uint32_t len) { hdr(b, 0xFFFE, 0xE000, NULL, len); }
+static void item_end(struct b *b) { hdr(b, 0xFFFE, 0xE00D, NULL, 0); }
+static void seq_end(struct b *b) { hdr(b, 0xFFFE, 0xE0DD, NULL, 0); }
+
+/* Preamble, DICM and a meta group (always explicit LE); then switches to the data set encoding. */
+static void start(struct b *b, const char *ts, const char *sop) {
+  memset(b, 0, sizeof *b);
+  b->n = 128;
+  raw(b, "DICM", 4);
+  b->explicit_vr = 1;
+  hdr(b, 0x0002, 0x0001, "OB", 2);
+  raw(b, "\0\1", 2);
+  str(b, 0x0002, 0x0002, "UI", sop);
+  str(b, 0x0002, 0x0003, "UI", "1.2.3.4");
+  str(b, 0x0002, 0x0010, "UI", ts);
+  b->explicit_vr = strcmp(ts, TS_IMPLICIT_LE) != 0;
+  b->big = strcmp(ts, TS_EXPLICIT_BE) == 0;
+}
+
+static void common_attrs(struct b *b) {
+  str(b, 0x0008, 0x0016, "UI", MG_PRESENTATION);
+  str(b, 0x0008, 0x0018, "UI", "1.2.3.4");
+  str(b, 0x0008, 0x0020, "DA", "20240315");
+  str(b, 0x0008, 0x0060, "CS", "MG");
+  str(b, 0x0008, 0x0070, "LO", "ACME");
+  str(b, 0x0008, 0x1030, "LO", "SCREENING");
+  str(b, 0x0010, 0x0010, "PN", "DOE^JANE");
+  str(b, 0x0010, 0x0030, "DA", "19700101");
+  str(b, 0x0018, 0x5101, "CS", "MLO");
+  str(b, 0x0020, 0x000D, "UI", "1.2.3");
+  str(b, 0x0020, 0x000E, "UI", "1.2.3.1");
+  str(b, 0x0020, 0x0062, "CS", "R");
+}
+
+static void pixels(struct b *b) {
+  hdr(b, 0x7FE0, 0x0010, "OW", 8);
+  raw(b, "\1\2\3\4\5\6\7\10", 8);
+}
+
+static void check_common(const struct dicom_info *i) {
+  T_EQ_STR(i->sop_class_uid, MG_PRESENTATION);
+  T_EQ_STR(i->sop_instance_uid, "1.2.3.4");
+  T_EQ_STR(i->study_date, "20240315");
+  T_EQ_STR(i->modality, "MG");
+  T_EQ_STR(i->manufacturer, "ACME");
+  T_EQ_STR(i->study_description, "SCREENING");
+  T_EQ_STR(i->patient_name, "DOE^JANE");
+  T_EQ_STR(i->patient_birth_date, "19700101");
+  T_EQ_STR(i->view_position, "MLO");
+  T_EQ_STR(i->study_instance_uid, "1.2.3");
+  T_EQ_STR(i->series_instance_uid, "1.2.3.1");
+  T_EQ_STR(i->laterality, "R");
+  T_EQ_INT(i->has_pixel_data, 1);
+  T_EQ_INT(i->is_dicomdir, 0);
+}
+
+static struct b B; /* too big for comfortable stack use in every test */
+static struct dicom_info I;
+static char E[128];
+
+static int parse(const struct b *b, int complete) {
+  return dicom_parse(b->d, b->n, complete, &I, E, sizeof E);
+}
+
+static void test_explicit_le_reads_all_fields(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.transfer_syntax, TS_EXPLICIT_LE);
+  check_common(&I);
+}
+
+static void test_implicit_le_reads_all_fields(void) {
+  start(&B, TS_IMPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.transfer_syntax, TS_IMPLICIT_LE);
+  check_common(&I);
+}
+
+static void test_explicit_be_reads_all_fields(void) {
+  start(&B, TS_EXPLICIT_BE, MG_PRESENTATION);
+  str(&B, 0x0008, 0x0008, "CS", "ORIGINAL");
+  hdr(&B, 0x0008, 0x0009, "US", 2); /* a binary value whose bytes must not be misread */
+  w16(&B, 0x1234);
+  common_attrs(&B);
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.transfer_syntax, TS_EXPLICIT_BE);
+  check_common(&I);
+}
+
+/* Nested undefined-length sequences before the wanted tags; a decoy PatientName inside. */
+static void nested_sequences(struct b *b) {
+  str(b, 0x0008, 0x0016, "UI", MG_PRESENTATION);
+  hdr(b, 0x0008, 0x1032, "SQ", UNDEF);
+  item(b, UNDEF);
+  str(b, 0x0010, 0x0010, "PN", "DECOY^INNER");
+  hdr(b, 0x0040, 0xA730, "SQ", UNDEF);
+  item(b, UNDEF);
+  hdr(b, 0x0040, 0xA730, "SQ", UNDEF);
+  item(b, 0); /* empty defined-length item */
+  seq_end(b);
+  item_end(b);
+  item(b, UNDEF);
+  hdr(b, 0x7FE0, 0x0010, "OW", 2); /* nested Pixel Data (an icon) must not stop the parse */
+  w16(b, 0);
+  item_end(b);
+  seq_end(b);
+  item_end(b);
+  item(b, 14); /* defined-length item skipped by length */
+  str(b, 0x0010, 0x0010, "PN", "DECOY2");
+  seq_end(b);
+  hdr(b, 0x0008, 0x2218, "SQ", 22); /* defined-length sequence skipped by length */
+  item(b, 14);
+  str(b, 0x0010, 0x0010, "PN", "DECOY3");
+  str(b, 0x0010, 0x0010, "PN", "DOE^JANE");
+  str(b, 0x0020, 0x0060, "CS", "L"); /* series Laterality, used without ImageLaterality */
+}
+
+static void test_nested_undefined_sequences_are_skipped(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  nested_sequences(&B);
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(E, "");
+  T_EQ_STR(I.patient_name, "DOE^JANE");
+  T_EQ_STR(I.laterality, "L");
+  T_EQ_INT(I.has_pixel_data, 1);
+
+  start(&B, TS_IMPLICIT_LE, MG_PRESENTATION);
+  nested_sequences(&B);
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.patient_name, "DOE^JANE");
+
+  start(&B, TS_EXPLICIT_BE, MG_PRESENTATION);
+  nested_sequences(&B);
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.patient_name, "DOE^JANE");
+}
+
+static void test_un_undefined_length_is_implicit_inside(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  hdr(&B, 0x0009, 0x1010, "UN", UNDEF);
+  B.explicit_vr = 0;
+  item(&B, UNDEF);
+  str(&B, 0x0009, 0x1011, "LO", "PRIVATE");
+  item_end(&B);
+  seq_end(&B);
+  B.explicit_vr = 1;
+  str(&B, 0x0010, 0x0010, "PN", "DOE^JANE");
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.patient_name, "DOE^JANE");
+  T_EQ_INT(I.has_pixel_data, 0);
+}
+
+static void test_encapsulated_pixel_data_stops(void) {
+  start(&B, TS_JPEG_LOSSLESS, MG_PRESENTATION);
+  common_attrs(&B);
+  hdr(&B, 0x7FE0, 0x0010, "OB", UNDEF);
+  item(&B, 0);
+  item(&B, 4000); /* fragment longer than the buffer: never read */
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  check_common(&I);
+}
+
+static void test_values_trimmed_and_truncated(void) {
+  char longname[400];
+  memset(longname, 'A', sizeof longname - 1);
+  longname[sizeof longname - 1] = '\0';
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  hdr(&B, 0x0008, 0x0060, "CS", 4);
+  raw(&B, "MG \0", 4);
+  str(&B, 0x0008, 0x1030, "LO", " LEADING KEPT  ");
+  str(&B, 0x0010, 0x0010, "PN", longname);
+  str(&B, 0x0010, 0x0030, "DA", "19700101123"); /* longer than the 8-char field */
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.modality, "MG");
+  T_EQ_STR(I.study_description, " LEADING KEPT");
+  T_EQ_INT(strlen(I.patient_name), sizeof I.patient_name - 1);
+  T_EQ_STR(I.patient_birth_date, "19700101");
+}
+
+static void test_deflated_dataset(void) {
+  static struct b ds;
+  static unsigned char z[16384];
+  memset(&ds, 0, sizeof ds);
+  ds.explicit_vr = 1;
+  nested_sequences(&ds);
+  common_attrs(&ds);
+  pixels(&ds);
+  z_stream s;
+  memset(&s, 0, sizeof s);
+  T_EQ_INT(deflateInit2(&s, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  s.next_in = ds.d;
+  s.avail_in = (uInt)ds.n;
+  s.next_out = z;
+  s.avail_out = sizeof z;
+  T_EQ_INT(deflate(&s, Z_FINISH), Z_STREAM_END);
+  size_t zn = sizeof z - s.avail_out;
+  deflateEnd(&s);
+
+  start(&B, TS_DEFLATED, MG_PRESENTATION);
+  raw(&B, z, zn);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.transfer_syntax, TS_DEFLATED);
+  check_common(&I);
+  /* A prefix that ends inside the compressed stream asks for more. */
+  size_t full = B.n;
+  B.n = full - zn / 2;
+  T_EQ_INT(parse(&B, 0), DICOM_NEED_MORE);
+  /* Garbage instead of deflate data is malformed. */
+  B.n = full - zn;
+  raw(&B, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+  T_CHECK(E[0] != '\0');
+}
+
+static void test_deflate_bomb_is_capped(void) {
+  /* An element claiming 128 MiB, then 64 MiB of zeros: inflating must stop at the cap. */
+  size_t n = (size_t)64 << 20;
+  unsigned char *zeros = calloc(1, n), *z = malloc(n / 100);
+  unsigned char *file = malloc(n / 100 + 512);
+  T_CHECK(zeros && z && file);
+  if (!zeros || !z || !file) goto done;
+  z_stream s;
+  memset(&s, 0, sizeof s);
+  deflateInit2(&s, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  static const unsigned char big_ob[] = {0x09, 0x00, 0x01, 0x10, 'O', 'B', 0, 0, 0, 0, 0, 0x08};
+  s.next_in = (unsigned char *)big_ob;
+  s.avail_in = sizeof big_ob;
+  s.next_out = z;
+  s.avail_out = (uInt)(n / 100);
+  T_EQ_INT(deflate(&s, Z_NO_FLUSH), Z_OK);
+  s.next_in = zeros;
+  s.avail_in = (uInt)n;
+  T_EQ_INT(deflate(&s, Z_FINISH), Z_STREAM_END);
+  size_t zn = n / 100 - s.avail_out;
+  deflateEnd(&s);
+  start(&B, TS_DEFLATED, MG_PRESENTATION);
+  memcpy(file, B.d, B.n);
+  memcpy(file + B.n, z, zn);
+  T_EQ_INT(dicom_parse(file, B.n + zn, 1, &I, E, sizeof E), DICOM_MALFORMED);
+  T_CHECK(strstr(E, "exceeds") != NULL);
+done:
+  free(zeros);
+  free(z);
+  free(file);
+}
+
+static void test_every_truncation_needs_more(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  nested_sequences(&B);
+  common_attrs(&B);
+  pixels(&B);
+  size_t stop = B.n - 12 - 8; /* where Pixel Data's header starts */
+  size_t full = B.n;
+  for (size_t n = 0; n < stop + 12; n++) {
+    int rc = dicom_parse(B.d, n, 0, &I, E, sizeof E);
+    if (rc != DICOM_NEED_MORE) {
+      fprintf(stderr, "  prefix %zu: %s %s\n", n, dicom_rc_name(rc), E);
+      T_EQ_INT(rc, DICOM_NEED_MORE);
+      break;
+    }
+  }
+  /* From the Pixel Data header on, the answer is known. */
+  T_EQ_INT(dicom_parse(B.d, stop + 12, 0, &I, E, sizeof E), DICOM_OK);
+  T_EQ_INT(dicom_parse(B.d, full, 0, &I, E, sizeof E), DICOM_OK);
+  /* The same prefixes as whole files are malformed (cut inside an element). */
+  T_EQ_INT(dicom_parse(B.d, stop - 3, 1, &I, E, sizeof E), DICOM_MALFORMED);
+  /* A data set with no Pixel Data needs more unless the file is complete. */
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  T_EQ_INT(parse(&B, 0), DICOM_NEED_MORE);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(I.has_pixel_data, 0);
+}
+
+static void test_lying_lengths_are_malformed(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  str(&B, 0x0010, 0x0010, "PN", "DOE^JANE");
+  hdr(&B, 0x0010, 0x0030, "UT", 0x7FFFFFF0u); /* claims 2 GiB */
+  raw(&B, "1970", 4);
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+  T_CHECK(strstr(E, "past the end") != NULL);
+  T_EQ_STR(I.patient_name, "DOE^JANE"); /* fields found before the error stay */
+
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  hdr(&B, 0x0008, 0x1032, "SQ", UNDEF);
+  item(&B, 0xFFFFFFF0u);
+  seq_end(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION); /* sequence never closed */
+  hdr(&B, 0x0008, 0x1032, "SQ", UNDEF);
+  item(&B, UNDEF);
+  str(&B, 0x0010, 0x0010, "PN", "X");
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION); /* not an item inside a sequence */
+  hdr(&B, 0x0008, 0x1032, "SQ", UNDEF);
+  str(&B, 0x0010, 0x0010, "PN", "X");
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION); /* unknown VR */
+  hdr(&B, 0x0010, 0x0010, "ZZ", 2);
+  raw(&B, "AB", 2);
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION); /* stray item delimiter at top level */
+  item_end(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+}
+
+static void test_deep_nesting_is_refused(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  for (int i = 0; i < 40; i++) {
+    hdr(&B, 0x0008, 0x1032, "SQ", UNDEF);
+    item(&B, UNDEF);
+  }
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+  T_CHECK(strstr(E, "nested") != NULL);
+}
+
+static void test_meta_group_problems(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  B.n = 132; /* DICM then nothing */
+  T_EQ_INT(parse(&B, 0), DICOM_NEED_MORE);
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+  B.explicit_vr = 1;
+  str(&B, 0x0002, 0x0002, "UI", MG_PRESENTATION); /* no transfer syntax */
+  str(&B, 0x0008, 0x0060, "CS", "MG");
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+  B.n = 132;
+  str(&B, 0x0008, 0x0060, "CS", "MG"); /* no meta group at all */
+  T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
+}
+
+static void test_not_dicom(void) {
+  static const unsigned char pdf[] = "%PDF-1.4\n1 0 obj\n<<>>\nendobj\n";
+  T_EQ_INT(dicom_parse(pdf, sizeof pdf - 1, 1, &I, E, sizeof E), DICOM_NOT_DICOM);
+  T_EQ_INT(dicom_parse(pdf, sizeof pdf - 1, 0, &I, E, sizeof E), DICOM_NEED_MORE);
+  T_EQ_INT(dicom_parse(NULL, 0, 1, &I, E, sizeof E), DICOM_NOT_DICOM);
+  memset(&B, 0, sizeof B);
+  B.n = 300;
+  memcpy(B.d + 128, "DICX", 4);
+  T_EQ_INT(parse(&B, 0), DICOM_NOT_DICOM);
+  T_EQ_INT(dicom_parse(B.d, 130, 0, &I, E, sizeof E), DICOM_NEED_MORE); /* "DI" so far */
+  memcpy(B.d + 128, "XXCM", 4);
+  T_EQ_INT(dicom_parse(B.d, 130, 0, &I, E, sizeof E), DICOM_NOT_DICOM);
+}
+
+static void test_dicomdir_flag(void) {
+  start(&B, TS_EXPLICIT_LE, "1.2.840.10008.1.3.10");
+  str(&B, 0x0004, 0x1130, "CS", "PATIENT_CD");
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(I.is_dicomdir, 1);
+  T_EQ_INT(sniff_bytes(B.d, B.n, NULL), SNIFF_DICOMDIR);
+  T_EQ_INT(dicom_parse_meta(B.d, B.n, &I, E, sizeof E), DICOM_OK);
+  T_EQ_INT(I.is_dicomdir, 1);
+  T_EQ_STR(I.transfer_syntax, TS_EXPLICIT_LE);
+  T_EQ_INT(dicom_parse_meta(B.d, 200, &I, E, sizeof E), DICOM_NEED_MORE);
+  T_EQ_INT(dicom_parse_meta(B.d + 1, B.n - 1, &I, E, sizeof E), DICOM_NOT_DICOM);
+  B.n = 200; /* the meta group alone decides */
+  T_EQ_INT(sniff_bytes(B.d, B.n, "DICOMDIR"), SNIFF_DICOMDIR);
+}
+
+static void test_sniff_kinds(void) {
+  static unsigned char iso[40960];
+  memset(iso, 0, sizeof iso);
+  memcpy(iso + 32769, "CD001", 5);
+  T_EQ_INT(sniff_bytes(iso, sizeof iso, NULL), SNIFF_ISO9660);
+  T_EQ_INT(sniff_bytes(iso, 32773, NULL), SNIFF_UNKNOWN); /* too short to see it */
+
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  T_EQ_INT(sniff_bytes(B.d, B.n, "IM000001"), SNIFF_DICOM);
+  T_EQ_INT(sniff_bytes(B.d, B.n, "report.pdf"), SNIFF_DICOM); /* the name never decides */
+  T_EQ_INT(sniff_bytes(B.d, B.n, "viewer.exe"), SNIFF_EXECUTABLE);
+  memcpy(B.d, "MZ\x90\0", 4); /* PE/DICOM polyglot preamble */
+  T_EQ_INT(sniff_bytes(B.d, B.n, NULL), SNIFF_EXECUTABLE);
+
+  T_EQ_INT(sniff_bytes((const unsigned char *)"%PDF-1.7\n", 9, NULL), SNIFF_PDF);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"%PDF-1.7\n", 9, "AUTORUN.INF"), SNIFF_AUTORUN);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"\xFF\xD8\xFF\xE0", 4, NULL), SNIFF_JPEG);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"\x89PNG\r\n\x1A\n\0\0", 10, NULL), SNIFF_PNG);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"PK\x03\x04\x14\0", 6, NULL), SNIFF_ZIP);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"\x7f" "ELF\2\1\1", 7, NULL), SNIFF_EXECUTABLE);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"#!/bin/sh\n", 10, NULL), SNIFF_EXECUTABLE);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"\xCF\xFA\xED\xFE\7\0", 6, NULL), SNIFF_EXECUTABLE);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"\xEF\xBB\xBF\r\n[AutoRun]\r\nopen=x.exe", 29, NULL),
+           SNIFF_AUTORUN);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"hello", 5, "d/Autorun.inf"), SNIFF_AUTORUN);
+  T_EQ_INT(sniff_bytes((const unsigned char *)"hello", 5, "scan.dcm"), SNIFF_UNKNOWN);
+  T_EQ_INT(sniff_bytes(NULL, 0, NULL), SNIFF_UNKNOWN);
+  T_EQ_STR(sniff_kind_name(SNIFF_DICOMDIR), "dicomdir");
+  T_EQ_STR(sniff_kind_name(SNIFF_ISO9660), "iso9660");
+  T_EQ_STR(sniff_kind_name(SNIFF_EXECUTABLE), "executable");
+}
+
+int main(void) {
+  T_RUN(test_explicit_le_reads_all_fields);
+  T_RUN(test_implicit_le_reads_all_fields);
+  T_RUN(test_explicit_be_reads_all_fields);
+  T_RUN(test_nested_undefined_sequences_are_skipped);
+  T_RUN(test_un_undefined_length_is_implicit_inside);
+  T_RUN(test_encapsulated_pixel_data_stops);
+  T_RUN(test_values_trimmed_and_truncated);
+  T_RUN(test_deflated_dataset);
+  T_RUN(test_deflate_bomb_is_capped);
+  T_RUN(test_every_truncation_needs_more);
+  T_RUN(test_lying_lengths_are_malformed);
+  T_RUN(test_deep_nesting_is_refused);
+  T_RUN(test_meta_group_problems);
+  T_RUN(test_not_dicom);
+  T_RUN(test_dicomdir_flag);
+  T_RUN(test_sniff_kinds);
+  return t_done();
+}
