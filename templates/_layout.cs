@@ -4,6 +4,7 @@
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title><?cs var:Page.Title ?> · secondop</title>
+<link rel="icon" href="/static/img/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/css/site.css">
 <script src="/static/js/app.js" defer></script>
 </head>

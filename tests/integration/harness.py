@@ -265,6 +265,16 @@ class Server:
     def client(self):
         return Client(self)
 
+    def assert_clean_exit(self):
+        """Fails when the sanitizers reported anything or the server did not exit cleanly."""
+        log = self.log_text()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in log:
+                i = log.index(marker)
+                raise AssertionError("sanitizer report in server log:\n" + log[max(0, i - 200):i + 3000])
+        if self.proc and self.proc.returncode not in (0, None):
+            raise AssertionError("server exited with %s:\n%s" % (self.proc.returncode, log[-3000:]))
+
     def sql(self, query, *params):
         conn = psycopg2.connect(self.dsn)
         conn.autocommit = True
@@ -299,6 +309,7 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
+        cls.server.assert_clean_exit()
 
     def client(self):
         return self.server.client()

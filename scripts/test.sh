@@ -1,0 +1,117 @@
+#!/bin/sh
+# Runs every test layer: C unit tests, integration tests against the real
+# binary and a real PostgreSQL, browser tests in headless Chromium, and
+# bounded fuzzing. Everything is built with AddressSanitizer and
+# UndefinedBehaviorSanitizer. Installs what is missing first.
+# Ends with one line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+OUT="$ROOT/tests/out"
+mkdir -p "$OUT"
+
+sh scripts/install-deps.sh --with-tests || { echo "0 passed, 1 failed"; exit 1; }
+
+total_pass=0
+total_fail=0
+add() { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+# counts "WORD: N passed, M failed" lines in a log file
+count() {
+  p=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$1" | awk '{p+=$1} END {print p+0}')
+  f=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$1" | awk '{f+=$3} END {print f+0}')
+  add "$p" "$f"
+  echo "  -> $p passed, $f failed"
+}
+
+echo "== build (ASan + UBSan, -Werror)"
+BUILD="$ROOT/build-test"
+if [ ! -f "$BUILD/build.ninja" ]; then
+  meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true --buildtype=debugoptimized >"$OUT/meson-setup.log" 2>&1 \
+    || { cat "$OUT/meson-setup.log"; echo "0 passed, 1 failed"; exit 1; }
+fi
+if ! ninja -C "$BUILD" >"$OUT/build.log" 2>&1; then
+  tail -50 "$OUT/build.log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if grep -q "warning:" "$OUT/build.log"; then
+  grep "warning:" "$OUT/build.log" | head -20
+  echo "build produced warnings"
+  add 0 1
+fi
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
+export SECONDOP_BIN="$BUILD/secondop"
+export SECONDOP_BUILD_DIR="$BUILD"
+export SECONDOP_SHARE_DIR="$ROOT"
+
+echo "== unit tests"
+: >"$OUT/unit.log"
+for t in $(cd "$BUILD/tests" && ls test_* 2>/dev/null | grep -v '\.p$'); do
+  if [ -x "$BUILD/tests/$t" ]; then
+    "$BUILD/tests/$t" >>"$OUT/unit.log" 2>&1 || { grep -q "^UNIT " "$OUT/unit.log" || true; }
+    if ! tail -1 "$OUT/unit.log" | grep -q "^UNIT "; then
+      echo "UNIT $t: 0 passed, 1 failed (crashed)" >>"$OUT/unit.log"
+    fi
+  fi
+done
+grep -E "^(not ok|UNIT|  FAIL)" "$OUT/unit.log" | grep -v "0 failed" | head -40
+count "$OUT/unit.log"
+
+echo "== integration tests"
+/usr/bin/python3 tests/integration/run.py >"$OUT/integration.log" 2>&1
+grep -E "(FAIL|ERROR):" "$OUT/integration.log" | head -40
+grep -E "^INTEGRATION:" "$OUT/integration.log" || echo "INTEGRATION: 0 passed, 1 failed" >>"$OUT/integration.log"
+count "$OUT/integration.log"
+
+echo "== browser tests (headless Chromium)"
+PGFIFO="$OUT/pg.fifo"
+rm -f "$PGFIFO"; mkfifo "$PGFIFO"
+/usr/bin/python3 tests/pg_cluster.py <"$PGFIFO" >"$OUT/pg_cluster.out" 2>&1 &
+PGPID=$!
+exec 9>"$PGFIFO"
+i=0
+while [ ! -s "$OUT/pg_cluster.out" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+export SECONDOP_TEST_PGHOST=$(head -1 "$OUT/pg_cluster.out")
+export SECONDOP_ARTIFACTS="$OUT/screenshots"
+node tests/e2e/run.mjs >"$OUT/e2e.log" 2>&1
+exec 9>&-
+wait $PGPID 2>/dev/null
+rm -f "$PGFIFO"
+grep -E "^not ok" -A8 "$OUT/e2e.log" | head -60
+grep -E "^E2E:" "$OUT/e2e.log" || echo "E2E: 0 passed, 1 failed" >>"$OUT/e2e.log"
+count "$OUT/e2e.log"
+
+echo "== fuzzing (${FUZZ_SECONDS}s per target, libFuzzer + ASan + UBSan)"
+FUZZ="$ROOT/build-fuzz"
+: >"$OUT/fuzz.log"
+if [ ! -f "$FUZZ/build.ninja" ]; then
+  CC=clang meson setup "$FUZZ" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized >>"$OUT/fuzz.log" 2>&1
+fi
+if ninja -C "$FUZZ" >>"$OUT/fuzz.log" 2>&1; then
+  for f in "$FUZZ"/tests/fuzz_*; do
+    [ -f "$f" ] && [ -x "$f" ] || continue
+    name=$(basename "$f")
+    corpus="$ROOT/tests/fuzz/corpus/${name#fuzz_}"
+    work="$OUT/fuzz-corpus/$name"
+    mkdir -p "$work"
+    if [ -d "$corpus" ]; then set -- "$work" "$corpus"; else set -- "$work"; fi
+    if "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -artifact_prefix="$OUT/$name-" "$@" >"$OUT/$name.log" 2>&1; then
+      echo "FUZZ $name: 1 passed, 0 failed ($(grep -Eo 'Done [0-9]+ runs' "$OUT/$name.log"))" >>"$OUT/fuzz.log"
+    else
+      echo "FUZZ $name: 0 passed, 1 failed (see $OUT/$name.log)" >>"$OUT/fuzz.log"
+      tail -30 "$OUT/$name.log"
+    fi
+  done
+else
+  tail -30 "$OUT/fuzz.log"
+  echo "FUZZ build: 0 passed, 1 failed" >>"$OUT/fuzz.log"
+fi
+grep "^FUZZ" "$OUT/fuzz.log"
+count "$OUT/fuzz.log"
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]
