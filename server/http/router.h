@@ -27,6 +27,10 @@ struct stream_ops {
   enum err (*begin)(struct req *r);
   enum err (*data)(struct req *r, const char *buf, size_t len);
   void (*abort)(struct req *r); /* request ended early (client went away) */
+  /* optional: the request ends with an error reply instead of the handler
+   * (refused from the headers, or data/CSRF failed): release state, add
+   * protocol headers to the queued error. */
+  void (*fail)(struct req *r);
 };
 
 struct route {

@@ -16,6 +16,7 @@ struct http_config {
   unsigned max_connections;
   unsigned per_ip_connections;
   unsigned timeout_seconds;
+  size_t memory_limit;       /* per-connection pool; 0 = 32 KiB */
 };
 
 /* Hooks the accounts layer installs: fill r->user from the session cookie

@@ -7,6 +7,9 @@
 #include "http/router.h"
 
 extern const struct route pages_routes[];
+extern const struct route admin_audit_routes[];
+extern const struct route auth_routes[];
+extern const struct route admin_accounts_routes[];
 
 /* Every table, in match order. */
 extern const struct route *const all_route_tables[];

@@ -18,6 +18,8 @@
   X(ERR_GONE, 410, "gone", "This is no longer available.")                                   \
   X(ERR_LENGTH_REQUIRED, 411, "length_required", "The request needs a Content-Length.")      \
   X(ERR_TOO_LARGE, 413, "too_large", "What you sent is larger than we accept.")              \
+  X(ERR_PRECONDITION, 412, "precondition_failed", "This upload client speaks a protocol version we do not support (tus 1.0.0 is required).") \
+  X(ERR_CHECKSUM, 460, "checksum_mismatch", "The data did not match its checksum and was not kept. Please try the upload again.") \
   X(ERR_URI_TOO_LONG, 414, "uri_too_long", "The address is too long.")                       \
   X(ERR_MEDIA_TYPE, 415, "unsupported_media_type", "This kind of content is not accepted here.") \
   X(ERR_HEADERS_TOO_LARGE, 431, "headers_too_large", "The request headers are too large.") \

@@ -231,12 +231,13 @@ class Server:
 
     def start(self):
         self.log = open(self.log_path, "ab")
+        skip = self.log.tell()  # only this run's "serving on" line counts
         args = [BIN, "serve", "--listen", "127.0.0.1:%d" % (self.port or 0), "--database-url", self.dsn,
                 "--data-dir", self.data_dir, "--share-dir", ROOT, "--threads", "4"] + self.extra_args
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.time() + 30
         while time.time() < deadline:
-            m = re.search(r"serving on https?://127\.0\.0\.1:(\d+)/", self.log_text())
+            m = re.search(r"serving on https?://127\.0\.0\.1:(\d+)/", self.log_text(skip))
             if m:
                 self.port = int(m.group(1))
                 return
@@ -245,8 +246,9 @@ class Server:
             time.sleep(0.05)
         raise RuntimeError("secondop did not start:\n" + self.log_text())
 
-    def log_text(self):
+    def log_text(self, from_byte=0):
         with open(self.log_path, "rb") as f:
+            f.seek(from_byte)
             return f.read().decode("utf-8", "replace")
 
     def stop(self, sig=signal.SIGTERM):

@@ -1,0 +1,152 @@
+/* Authentication, CSRF and the MFA gate for every request: see auth.h. */
+#include "http/auth.h"
+
+#include <ClearSilver.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "core/accounts.h"
+#include "core/secrets.h"
+#include "http/actor.h"
+#include "http/reply.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "util/arena.h"
+
+_Static_assert(ROLE_PATIENT == ACCT_ROLE_PATIENT && ROLE_STAFF == ACCT_ROLE_STAFF &&
+                   ROLE_REVIEWER == ACCT_ROLE_REVIEWER && ROLE_ADMIN == ACCT_ROLE_ADMIN,
+               "role bits of http/req.h and core/accounts.h differ");
+
+#define PRE_NONCE_CHARS 43
+
+static const char *sid_name(const struct req *r) { return r->tls ? "__Host-sid" : "sid"; }
+static const char *pre_name(const struct req *r) { return r->tls ? "__Host-csrf" : "csrf"; }
+
+const char *auth_session_cookie(struct req *r) { return kv_get(&r->cookies, sid_name(r)); }
+
+void auth_set_session_cookie(struct req *r, const char *token) {
+  char *c = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", sid_name(r), token,
+                         r->tls ? "; Secure" : "");
+  if (c) req_set_cookie(r, c);
+}
+
+void auth_clear_session_cookie(struct req *r) {
+  char *c = arena_printf(r->arena, "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0%s", sid_name(r),
+                         r->tls ? "; Secure" : "");
+  if (c) req_set_cookie(r, c);
+}
+
+bool auth_mfa_pending(const struct principal *p) {
+  if (!p || p->mfa_passed) return false;
+  return (p->role & ROLE_CENTER) || p->mfa_enrolled;
+}
+
+/* The form token that matches a pre-session nonce: base64url of a keyed
+ * BLAKE2b of the nonce, written into out (44 bytes). 0 or -1. */
+static int pre_token(const char *nonce, char out[ACCT_TOKEN_BUF]) {
+  unsigned char mac[32];
+  char buf[64];
+  int n = snprintf(buf, sizeof buf, "pre-session:%s", nonce);
+  if (n < 0 || (size_t)n >= sizeof buf) return -1;
+  if (secrets_mac(SECRET_CSRF, buf, (size_t)n, mac) != 0) return -1;
+  sodium_bin2base64(out, ACCT_TOKEN_BUF, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return 0;
+}
+
+/* True when s is exactly n characters of base64url. */
+static bool b64url_len(const char *s, size_t n) {
+  if (!s || strlen(s) != n) return false;
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+      return false;
+  return true;
+}
+
+/* Constant-time equality of two NUL-terminated tokens. */
+static bool token_eq(const char *a, const char *b) {
+  size_t n = strlen(a);
+  return n == strlen(b) && n > 0 && sodium_memcmp(a, b, n) == 0;
+}
+
+int auth_anon_csrf(struct req *r) {
+  const char *nonce = kv_get(&r->cookies, pre_name(r));
+  if (!b64url_len(nonce, PRE_NONCE_CHARS)) {
+    unsigned char raw[32];
+    char *fresh = arena_alloc(r->arena, ACCT_TOKEN_BUF);
+    if (!fresh) return -1;
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(fresh, ACCT_TOKEN_BUF, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *c = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", pre_name(r), fresh,
+                           r->tls ? "; Secure" : "");
+    if (!c) return -1;
+    req_set_cookie(r, c);
+    nonce = fresh;
+  }
+  char tok[ACCT_TOKEN_BUF];
+  if (pre_token(nonce, tok) != 0) return -1;
+  HDF *hdf = req_hdf(r);
+  if (!hdf) return -1;
+  /* a logged-in visitor's forms carry the session token instead */
+  if (!r->user) hdf_set_value(hdf, "Csrf.Token", tok);
+  return 0;
+}
+
+/* authenticate hook: fills r->user from a live session. */
+static enum err authenticate(struct req *r) {
+  const struct route *rt = r->route;
+  /* static files and probes need no session (and no database round trip) */
+  if (rt && (strncmp(rt->pattern, "/static/", 8) == 0 || strcmp(rt->pattern, "/healthz") == 0 ||
+             strcmp(rt->pattern, "/readyz") == 0))
+    return ERR_OK;
+  const char *tok = auth_session_cookie(r);
+  if (!tok) return ERR_OK;
+  struct actor who = actor_from_req(r);
+  struct acct_session s;
+  enum err e = acct_session_lookup(r->arena, &who, tok, &s);
+  if (e == ERR_NOT_FOUND) {
+    auth_clear_session_cookie(r);
+    return ERR_OK;
+  }
+  if (e != ERR_OK) return e;
+  struct principal *p = arena_alloc(r->arena, sizeof *p);
+  if (!p) return ERR_INTERNAL;
+  p->user_id = s.user_id;
+  p->role = (enum role)s.role;
+  p->email = s.email;
+  p->name = s.name;
+  p->session_id = s.id;
+  p->csrf = s.csrf;
+  p->mfa_enrolled = s.mfa_enrolled;
+  p->mfa_passed = s.mfa_passed;
+  p->idle_expires = s.idle_expires;
+  r->user = p;
+  if (rt && auth_mfa_pending(p) && !(rt->flags & (RF_NO_MFA | RF_PUBLIC))) return ERR_FORBIDDEN;
+  return ERR_OK;
+}
+
+/* check_csrf hook: the session's token, or for public forms the pre-session one. */
+static enum err check_csrf(struct req *r) {
+  const char *t = req_form(r, "csrf");
+  if (!t) t = req_header(r, "X-CSRF-Token");
+  if (!t || !*t) return ERR_CSRF;
+  if (r->user && r->user->csrf && token_eq(t, r->user->csrf)) return ERR_OK;
+  if (r->route && (r->route->flags & RF_PUBLIC)) {
+    const char *nonce = kv_get(&r->cookies, pre_name(r));
+    char want[ACCT_TOKEN_BUF];
+    if (b64url_len(nonce, PRE_NONCE_CHARS) && pre_token(nonce, want) == 0 && token_eq(t, want)) return ERR_OK;
+  }
+  return ERR_CSRF;
+}
+
+/* after hook: a page refused by the MFA gate becomes a redirect to the
+ * second-factor step (or to enrolment when there is no factor yet). */
+static void after(struct req *r) {
+  if (r->early_error != ERR_FORBIDDEN || r->is_api || !r->user || !r->route) return;
+  if (!auth_mfa_pending(r->user) || (r->route->flags & (RF_NO_MFA | RF_PUBLIC))) return;
+  reply_redirect(r, r->user->mfa_enrolled ? "/login/2fa" : "/account/2fa");
+}
+
+void auth_install(void) {
+  static const struct http_hooks h = {authenticate, check_csrf, after};
+  http_set_hooks(&h);
+}

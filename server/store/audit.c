@@ -1,0 +1,252 @@
+/* SQL for the audit trail: appending chained rows, reading them back for
+ * verification, searches and exports. The users table (migration 0003) is
+ * only ever LEFT JOINed, for names: audit rows outlive their users. */
+#include "store/audit.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+/* Arbitrary constant advisory lock key that serialises appends to the chain. */
+#define AUDIT_CHAIN_LOCK "7306517040102"
+
+#define AUDIT_COLS                                                                                         \
+  "a.id, a.at_us, a.actor_id, a.actor_role, a.action, a.object_type, a.object_id, a.patient_id, "          \
+  "a.outcome, a.ip, a.request_id, a.detail::text, encode(a.prev_hash, 'hex'), encode(a.hash, 'hex'), "     \
+  "(a.at = timestamptz 'epoch' + a.at_us * interval '1 microsecond'), "                                    \
+  "to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+/* $1 actor id, $2 actor e-mail, $3 patient id, $4 action (prefix when it
+ * ends with '.'), $5 object type, $6 object id, $7 since, $8 until (dates, UTC,
+ * inclusive). NULL matches everything. */
+#define AUDIT_FILTER                                                                                   \
+  " FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id"                                           \
+  " WHERE ($1::bigint IS NULL OR a.actor_id = $1::bigint)"                                             \
+  " AND ($2::text IS NULL OR lower(u.email) = lower($2::text))"                                        \
+  " AND ($3::bigint IS NULL OR a.patient_id = $3::bigint)"                                             \
+  " AND ($4::text IS NULL OR a.action = $4::text OR (right($4::text, 1) = '.' AND starts_with(a.action, $4::text)))" \
+  " AND ($5::text IS NULL OR a.object_type = $5::text)"                                                \
+  " AND ($6::text IS NULL OR a.object_id = $6::text)"                                                  \
+  " AND ($7::date IS NULL OR a.at >= ($7::date::timestamp AT TIME ZONE 'UTC'))"                        \
+  " AND ($8::date IS NULL OR a.at < (($8::date + 1)::timestamp AT TIME ZONE 'UTC'))"
+
+static const struct db_stmt audit_stmts[] = {
+    {"audit_lock", "SELECT pg_advisory_xact_lock(" AUDIT_CHAIN_LOCK ")"},
+    {"audit_head",
+     "SELECT encode((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), 'hex'),"
+     " nextval('audit_log_id_seq'), $1::jsonb::text"},
+    {"audit_insert",
+     "INSERT INTO audit_log (id, at, at_us, actor_id, actor_role, action, object_type, object_id,"
+     " patient_id, outcome, ip, request_id, detail, prev_hash, hash)"
+     " VALUES ($1::bigint, timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $2::bigint,"
+     " $3::bigint, $4, $5, $6, $7, $8::bigint, $9, $10, $11, $12::jsonb,"
+     " decode($13::text, 'hex'), decode($14::text, 'hex'))"},
+    {"audit_chain_page",
+     "SELECT " AUDIT_COLS ", NULL::text, NULL::text FROM audit_log a"
+     " WHERE a.id > $1::bigint ORDER BY a.id LIMIT $2::int"},
+    {"audit_search",
+     "SELECT " AUDIT_COLS ", u.name, u.email, count(*) OVER ()" AUDIT_FILTER
+     " ORDER BY a.id DESC OFFSET $9::bigint LIMIT $10::int"},
+    {"audit_export",
+     "SELECT " AUDIT_COLS ", u.name, u.email" AUDIT_FILTER " AND a.id > $9::bigint ORDER BY a.id LIMIT $10::int"},
+    {"audit_count", "SELECT count(*)" AUDIT_FILTER},
+    {"audit_for_patient",
+     "SELECT " AUDIT_COLS ", u.name, u.email FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id"
+     " WHERE a.patient_id = $1::bigint ORDER BY a.id DESC LIMIT $2::int"},
+};
+
+void audit_store_register(void) { db_register(audit_stmts, sizeof audit_stmts / sizeof audit_stmts[0]); }
+
+enum audit_tx audit_store_tx_state(void) {
+  PGconn *c = db_conn();
+  if (!c) return AUDIT_TX_NONE;
+  switch (PQtransactionStatus(c)) {
+    case PQTRANS_IDLE:
+      return AUDIT_TX_IDLE;
+    case PQTRANS_INTRANS:
+      return AUDIT_TX_OPEN;
+    case PQTRANS_INERROR:
+      return AUDIT_TX_FAILED;
+    case PQTRANS_ACTIVE:
+    case PQTRANS_UNKNOWN:
+      return AUDIT_TX_NONE;
+  }
+  return AUDIT_TX_NONE;
+}
+
+/* Decodes 64 hex digits into 32 bytes; 0, or -1 when malformed. */
+static int hex32(const char *hex, unsigned char out[32]) {
+  size_t len = 0;
+  if (!hex || strlen(hex) != 64) return -1;
+  if (sodium_hex2bin(out, 32, hex, 64, NULL, &len, NULL) != 0 || len != 32) return -1;
+  return 0;
+}
+
+enum err audit_store_prepare_append(struct arena *a, const char *detail_json, long long *id, bool *has_prev,
+                                    unsigned char prev[32], const char **detail_norm) {
+  enum err e;
+  if (!db_exec(a, "audit_lock", 0, NULL, &e)) return e;
+  const char *vals[1] = {detail_json};
+  PGresult *res = db_exec(a, "audit_head", 1, vals, &e);
+  if (!res) return e;
+  if (PQntuples(res) != 1) return ERR_INTERNAL;
+  *has_prev = !PQgetisnull(res, 0, 0);
+  if (*has_prev && hex32(PQgetvalue(res, 0, 0), prev) != 0) {
+    LOG_E("audit_log: the last row's hash is malformed");
+    return ERR_INTERNAL;
+  }
+  if (!*has_prev) memset(prev, 0, 32);
+  *id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+  *detail_norm = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+  return ERR_OK;
+}
+
+enum err audit_store_insert(const struct audit_entry *en) {
+  char id[24], at[24], actor[24], patient[24], prev[65], hash[65];
+  snprintf(id, sizeof id, "%lld", en->id);
+  snprintf(at, sizeof at, "%lld", en->at_us);
+  snprintf(actor, sizeof actor, "%lld", en->actor_id);
+  snprintf(patient, sizeof patient, "%lld", en->patient_id);
+  sodium_bin2hex(prev, sizeof prev, en->prev_hash, 32);
+  sodium_bin2hex(hash, sizeof hash, en->hash, 32);
+  const char *vals[14] = {
+      id,          at,          en->has_actor_id ? actor : NULL, en->actor_role, en->action,
+      en->object_type, en->object_id, en->has_patient_id ? patient : NULL, en->outcome, en->ip,
+      en->request_id,  en->detail,    en->has_prev ? prev : NULL,           hash,
+  };
+  enum err e;
+  PGresult *res = db_exec(NULL, "audit_insert", 14, vals, &e);
+  PQclear(res);
+  return e;
+}
+
+/* Copies row i of a result made with AUDIT_COLS (+ name, email at 16, 17)
+ * into *en; strings point into the result, which the arena owns. 0, or -1
+ * when a hash is malformed. */
+static int fill_entry(PGresult *res, int i, struct audit_entry *en) {
+#define TEXT(col) (PQgetisnull(res, i, (col)) ? NULL : PQgetvalue(res, i, (col)))
+  memset(en, 0, sizeof *en);
+  en->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+  en->at_us = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+  en->has_actor_id = !PQgetisnull(res, i, 2);
+  if (en->has_actor_id) en->actor_id = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+  en->actor_role = TEXT(3);
+  en->action = TEXT(4);
+  en->object_type = TEXT(5);
+  en->object_id = TEXT(6);
+  en->has_patient_id = !PQgetisnull(res, i, 7);
+  if (en->has_patient_id) en->patient_id = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+  en->outcome = TEXT(8);
+  en->ip = TEXT(9);
+  en->request_id = TEXT(10);
+  en->detail = TEXT(11);
+  en->has_prev = !PQgetisnull(res, i, 12);
+  int rc = 0;
+  if (en->has_prev && hex32(PQgetvalue(res, i, 12), en->prev_hash) != 0) rc = -1;
+  if (hex32(TEXT(13), en->hash) != 0) rc = -1;
+  en->at_matches = strcmp(PQgetvalue(res, i, 14), "t") == 0;
+  en->at_text = TEXT(15);
+  en->actor_name = TEXT(16);
+  en->actor_email = TEXT(17);
+#undef TEXT
+  return rc;
+}
+
+/* Turns every row of res into an arena array of entries. */
+static enum err fill_all(struct arena *a, PGresult *res, struct audit_entry **out, size_t *n) {
+  int rows = PQntuples(res);
+  *out = NULL;
+  *n = 0;
+  if (rows == 0) return ERR_OK;
+  struct audit_entry *v = arena_alloc(a, (size_t)rows * sizeof *v);
+  if (!v) return ERR_INTERNAL;
+  /* a malformed stored hash is left as zeros, which then fails verification */
+  for (int i = 0; i < rows; i++) (void)fill_entry(res, i, &v[i]);
+  *out = v;
+  *n = (size_t)rows;
+  return ERR_OK;
+}
+
+enum err audit_store_chain_page(struct arena *a, long long after_id, int limit, struct audit_entry **out, size_t *n) {
+  char after[24], lim[16];
+  snprintf(after, sizeof after, "%lld", after_id);
+  snprintf(lim, sizeof lim, "%d", limit);
+  const char *vals[2] = {after, lim};
+  enum err e;
+  PGresult *res = db_exec(a, "audit_chain_page", 2, vals, &e);
+  if (!res) return e;
+  return fill_all(a, res, out, n);
+}
+
+/* The eight filter parameters ($1..$8) as text; buffers supplied by the caller. */
+static void filter_params(const struct audit_filter *f, const char **vals, char actor[24], char patient[24]) {
+  snprintf(actor, 24, "%lld", f->actor_id);
+  snprintf(patient, 24, "%lld", f->patient_id);
+  vals[0] = f->actor_id ? actor : NULL;
+  vals[1] = f->actor_email && f->actor_email[0] ? f->actor_email : NULL;
+  vals[2] = f->patient_id ? patient : NULL;
+  vals[3] = f->action && f->action[0] ? f->action : NULL;
+  vals[4] = f->object_type && f->object_type[0] ? f->object_type : NULL;
+  vals[5] = f->object_id && f->object_id[0] ? f->object_id : NULL;
+  vals[6] = f->since && f->since[0] ? f->since : NULL;
+  vals[7] = f->until && f->until[0] ? f->until : NULL;
+}
+
+enum err audit_store_search(struct arena *a, const struct audit_filter *f, long long offset, int limit,
+                            struct audit_entry **out, size_t *n, long long *total) {
+  char actor[24], patient[24], off[24], lim[16];
+  const char *vals[10];
+  filter_params(f, vals, actor, patient);
+  snprintf(off, sizeof off, "%lld", offset);
+  snprintf(lim, sizeof lim, "%d", limit);
+  vals[8] = off;
+  vals[9] = lim;
+  enum err e;
+  PGresult *res = db_exec(a, "audit_search", 10, vals, &e);
+  if (!res) return e;
+  *total = PQntuples(res) > 0 ? strtoll(PQgetvalue(res, 0, 18), NULL, 10) : 0;
+  return fill_all(a, res, out, n);
+}
+
+enum err audit_store_export_page(struct arena *a, const struct audit_filter *f, long long after_id, int limit,
+                                 struct audit_entry **out, size_t *n) {
+  char actor[24], patient[24], after[24], lim[16];
+  const char *vals[10];
+  filter_params(f, vals, actor, patient);
+  snprintf(after, sizeof after, "%lld", after_id);
+  snprintf(lim, sizeof lim, "%d", limit);
+  vals[8] = after;
+  vals[9] = lim;
+  enum err e;
+  PGresult *res = db_exec(a, "audit_export", 10, vals, &e);
+  if (!res) return e;
+  return fill_all(a, res, out, n);
+}
+
+enum err audit_store_count(struct arena *a, const struct audit_filter *f, long long *count) {
+  char actor[24], patient[24];
+  const char *vals[8];
+  filter_params(f, vals, actor, patient);
+  enum err e;
+  PGresult *res = db_exec(a, "audit_count", 8, vals, &e);
+  if (!res) return e;
+  *count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+  return ERR_OK;
+}
+
+enum err audit_store_for_patient(struct arena *a, long long patient_id, int limit, struct audit_entry **out,
+                                 size_t *n) {
+  char pid[24], lim[16];
+  snprintf(pid, sizeof pid, "%lld", patient_id);
+  snprintf(lim, sizeof lim, "%d", limit);
+  const char *vals[2] = {pid, lim};
+  enum err e;
+  PGresult *res = db_exec(a, "audit_for_patient", 2, vals, &e);
+  if (!res) return e;
+  return fill_all(a, res, out, n);
+}

@@ -1,0 +1,125 @@
+<?cs include:"_macros.cs" ?>
+<?cs def:content() ?>
+<h1>Records for request <?cs var:Request.Reference ?></h1>
+
+<section aria-labelledby="receipt-h">
+  <h2 id="receipt-h">What we have received</h2>
+  <p class="receipt<?cs if:Records.Partial ?> partial<?cs /if ?>" id="receipt"><?cs var:Records.Summary ?></p>
+  <?cs if:subcount(Records.Warnings) ?>
+  <ul class="warnings" aria-label="Things to check">
+    <?cs each:w = Records.Warnings ?><li class="warning"><?cs var:w ?></li><?cs /each ?>
+  </ul>
+  <?cs /if ?>
+  <?cs if:subcount(Records.Receipts) ?>
+  <details>
+    <summary>Details of each upload</summary>
+    <ul class="receipts"><?cs each:rc = Records.Receipts ?><li><?cs var:rc ?></li><?cs /each ?></ul>
+  </details>
+  <?cs /if ?>
+</section>
+
+<?cs if:Request.Editable ?>
+<section aria-labelledby="upload-h" id="uploader" data-request="<?cs var:Request.Id ?>" data-csrf="<?cs var:Csrf.Token ?>" data-max-size="<?cs var:Records.MaxSize ?>">
+  <h2 id="upload-h">Add records</h2>
+  <p>Upload the original images (the files on the CD or DVD from your imaging center, a ZIP file from its portal,
+  or an ISO image of the disc) and your reports. Uploads continue where they stopped if the connection drops or
+  you reload the page.</p>
+  <div class="field">
+    <label for="up-kind">What are you uploading?</label>
+    <select id="up-kind" name="kind">
+      <option value="images">Images (CD, DVD, ZIP or ISO)</option>
+      <option value="prior_images">Earlier images, for comparison</option>
+      <option value="radiology_report">Radiology report</option>
+      <option value="pathology_report">Pathology report</option>
+      <option value="referral">Referral</option>
+      <option value="insurance_card">Insurance card</option>
+      <option value="other">Something else</option>
+    </select>
+  </div>
+  <div class="field">
+    <label for="up-files">Choose files</label>
+    <input id="up-files" type="file" multiple>
+  </div>
+  <div class="field">
+    <label for="up-folder">Or choose a whole folder (for example the CD)</label>
+    <input id="up-folder" type="file" webkitdirectory multiple>
+  </div>
+  <div id="up-drop" class="dropzone" tabindex="0" role="button" aria-describedby="up-drop-hint">Drop files or a folder here</div>
+  <p id="up-drop-hint" class="hint">You can also drag a folder from your computer onto this box.</p>
+  <p class="upload-actions">
+    <button type="button" id="up-start" disabled>Start upload</button>
+    <button type="button" id="up-pause" disabled>Pause</button>
+    <button type="button" id="up-resume" disabled>Resume</button>
+  </p>
+  <div id="up-overall" hidden>
+    <label for="up-overall-bar">All files</label>
+    <progress id="up-overall-bar" max="100" value="0"></progress>
+    <span id="up-overall-text"></span>
+  </div>
+  <ul id="up-list" class="upload-list" aria-label="Files to upload"></ul>
+  <p id="up-status" class="visually-hidden" role="status" aria-live="polite"></p>
+  <p id="up-done" hidden><a href="/requests/<?cs var:Request.Id ?>/records">Reload this page to see what was received</a></p>
+</section>
+<?cs /if ?>
+
+<?cs if:subcount(Records.Pending) ?>
+<section aria-labelledby="pending-h">
+  <h2 id="pending-h">Uploads not finished</h2>
+  <ul><?cs each:p = Records.Pending ?><li><?cs var:p.Name ?>: <?cs var:p.State ?></li><?cs /each ?></ul>
+</section>
+<?cs /if ?>
+
+<section aria-labelledby="series-h">
+  <h2 id="series-h">Images, by series</h2>
+  <?cs if:subcount(Records.Series) ?>
+  <div class="table-scroll">
+  <table class="list">
+    <caption>One row per series of images found in your files</caption>
+    <thead><tr><th scope="col">Description</th><th scope="col">Type</th><th scope="col">Date</th><th scope="col">Images</th>
+      <th scope="col">Patient in the images</th><th scope="col">Born</th><th scope="col">Views</th><?cs if:Request.Editable ?><th scope="col"><span class="visually-hidden">Remove</span></th><?cs /if ?></tr></thead>
+    <tbody>
+    <?cs each:s = Records.Series ?>
+      <tr><td><?cs var:s.Description ?></td><td><?cs var:s.Modality ?></td><td><?cs var:s.Date ?></td><td><?cs var:s.Images ?></td>
+        <td><?cs var:s.PatientName ?></td><td><?cs var:s.BirthDate ?></td><td class="views"><?cs var:s.Views ?></td>
+        <?cs if:Request.Editable ?><td><form method="post" action="/requests/<?cs var:Request.Id ?>/series/<?cs var:s.Id ?>/delete" class="inline">
+          <?cs call:csrf_field() ?><button type="submit" class="link">Remove this series<span class="visually-hidden"> (<?cs var:s.Description ?>, <?cs var:s.Date ?>)</span></button></form></td><?cs /if ?></tr>
+    <?cs /each ?>
+    </tbody>
+  </table>
+  </div>
+  <?cs else ?>
+  <p>No images yet.</p>
+  <?cs /if ?>
+</section>
+
+<section aria-labelledby="docs-h">
+  <h2 id="docs-h">Files</h2>
+  <?cs if:subcount(Records.Documents) ?>
+  <p><a href="/requests/<?cs var:Request.Id ?>/records.zip">Download everything as one ZIP file</a></p>
+  <div class="table-scroll">
+  <table class="list">
+    <caption>Every file we kept</caption>
+    <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Type</th><th scope="col">Size</th><th scope="col">Actions</th></tr></thead>
+    <tbody>
+    <?cs each:d = Records.Documents ?>
+      <tr><td class="filename"><?cs var:d.Name ?></td><td><?cs var:d.Kind ?></td><td><?cs var:d.Type ?><?cs if:d.Detail ?> (<?cs var:d.Detail ?>)<?cs /if ?></td><td><?cs var:d.Size ?></td>
+        <td><a href="/requests/<?cs var:Request.Id ?>/documents/<?cs var:d.Id ?>/download">Download<span class="visually-hidden"> <?cs var:d.Name ?></span></a>
+        <?cs if:Request.Editable ?><form method="post" action="/requests/<?cs var:Request.Id ?>/documents/<?cs var:d.Id ?>/delete" class="inline">
+          <?cs call:csrf_field() ?><button type="submit" class="link">Delete<span class="visually-hidden"> <?cs var:d.Name ?></span></button></form><?cs /if ?></td></tr>
+    <?cs /each ?>
+    </tbody>
+  </table>
+  </div>
+  <?cs else ?>
+  <p>No files kept yet.</p>
+  <?cs /if ?>
+  <?cs if:subcount(Records.Skipped) ?>
+  <h3>Files not kept</h3>
+  <ul class="skipped">
+    <?cs each:d = Records.Skipped ?><li><span class="filename"><?cs var:d.Name ?></span>: <?cs if:d.Refused == "1" ?><strong><?cs var:d.Reason ?></strong><?cs else ?>skipped (<?cs var:d.Reason ?>, not needed)<?cs /if ?></li><?cs /each ?>
+  </ul>
+  <?cs /if ?>
+</section>
+<script src="/static/js/uploader.js" defer></script>
+<?cs /def ?>
+<?cs include:"_layout.cs" ?>
