@@ -74,8 +74,9 @@ rm -f "$PGFIFO"; mkfifo "$PGFIFO"
 PGPID=$!
 exec 9>"$PGFIFO"
 i=0
-while [ ! -s "$OUT/pg_cluster.out" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s "$OUT/pg_cluster.out" ] && [ $i -lt 1200 ] && kill -0 $PGPID 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 export SECONDOP_TEST_PGHOST=$(head -1 "$OUT/pg_cluster.out")
+[ -S "$SECONDOP_TEST_PGHOST/.s.PGSQL.5432" ] || { echo "the browser tests' PostgreSQL did not start:"; cat "$OUT/pg_cluster.out"; }
 export SECONDOP_ARTIFACTS="$OUT/screenshots"
 node tests/e2e/run.mjs >"$OUT/e2e.log" 2>&1
 exec 9>&-

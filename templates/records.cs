@@ -2,7 +2,7 @@
 <?cs def:content() ?>
 <h1>Records for request <?cs var:Request.Reference ?></h1>
 
-<section aria-labelledby="receipt-h">
+<section aria-labelledby="receipt-h" id="records-receipt">
   <h2 id="receipt-h">What we have received</h2>
   <p class="receipt<?cs if:Records.Partial ?> partial<?cs /if ?>" id="receipt"><?cs var:Records.Summary ?></p>
   <?cs if:subcount(Records.Warnings) ?>
@@ -24,6 +24,7 @@
   <p>Upload the original images (the files on the CD or DVD from your imaging center, a ZIP file from its portal,
   or an ISO image of the disc) and your reports. Uploads continue where they stopped if the connection drops or
   you reload the page.</p>
+  <p id="up-interrupted" class="warning" hidden></p>
   <div class="field">
     <label for="up-kind">What are you uploading?</label>
     <select id="up-kind" name="kind">
@@ -44,7 +45,7 @@
     <label for="up-folder">Or choose a whole folder (for example the CD)</label>
     <input id="up-folder" type="file" webkitdirectory multiple>
   </div>
-  <div id="up-drop" class="dropzone" tabindex="0" role="button" aria-describedby="up-drop-hint">Drop files or a folder here</div>
+  <div id="up-drop" class="dropzone" tabindex="0" role="button" aria-describedby="up-drop-hint">Drop files or a folder here, or press Enter to choose a folder</div>
   <p id="up-drop-hint" class="hint">You can also drag a folder from your computer onto this box.</p>
   <p class="upload-actions">
     <button type="button" id="up-start" disabled>Start upload</button>
@@ -58,14 +59,17 @@
   </div>
   <ul id="up-list" class="upload-list" aria-label="Files to upload"></ul>
   <p id="up-status" class="visually-hidden" role="status" aria-live="polite"></p>
-  <p id="up-done" hidden><a href="/requests/<?cs var:Request.Id ?>/records">Reload this page to see what was received</a></p>
+  <p id="up-done" class="receipt" hidden></p>
 </section>
 <?cs /if ?>
 
+<div id="records-details">
 <?cs if:subcount(Records.Pending) ?>
 <section aria-labelledby="pending-h">
   <h2 id="pending-h">Uploads not finished</h2>
-  <ul><?cs each:p = Records.Pending ?><li><?cs var:p.Name ?>: <?cs var:p.State ?></li><?cs /each ?></ul>
+  <ul><?cs each:p = Records.Pending ?><li><span class="filename"><?cs var:p.Name ?></span>: <?cs var:p.State ?></li><?cs /each ?></ul>
+  <?cs if:Request.Editable ?><p class="hint">To finish an upload, choose the same file or folder again above and press Start upload:
+  it continues from where it stopped.</p><?cs /if ?>
 </section>
 <?cs /if ?>
 
@@ -120,6 +124,7 @@
   </ul>
   <?cs /if ?>
 </section>
+</div>
 <script src="/static/js/uploader.js" defer></script>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

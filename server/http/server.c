@@ -367,6 +367,7 @@ error:
   } else {
     reply_error(r, r->early_error, NULL);
   }
+  if (r->route && r->route->stream && r->route->stream->fail) r->route->stream->fail(r);
 out:
   if (hooks.after) hooks.after(r);
 }

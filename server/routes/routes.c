@@ -3,8 +3,12 @@
 
 const struct route *const all_route_tables[] = {
     pages_routes,
+    specialists_routes,
+    admin_specialists_routes,
     admin_audit_routes,
     auth_routes,
     admin_accounts_routes,
+    api_uploads_routes,
+    patient_records_routes,
 };
 const size_t all_route_tables_count = sizeof all_route_tables / sizeof all_route_tables[0];

@@ -1,0 +1,1358 @@
+#include "core/records.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/audit.h"
+#include "dicom/dicom.h"
+#include "dicom/sniff.h"
+#include "http/tus_parse.h"
+#include "store/blobstore.h"
+#include "store/db.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+#define UPLOAD_TTL_SECONDS (24 * 3600)
+#define PREFIX_MAX ((size_t)1 << 20)        /* bytes of a file examined by sniff + DICOM reader */
+#define ARCHIVE_MAX_ENTRIES 20000
+#define ARCHIVE_MAX_TOTAL ((uint64_t)8 << 30) /* uncompressed bytes per archive */
+#define ARCHIVE_MAX_RATIO 200               /* uncompressed : compressed */
+#define IO_BUF (64 * 1024)
+
+static uint64_t max_upload = (uint64_t)2 << 30;
+
+/* ---- in-process lock: one PATCH (or finalization) per upload at a time ---- */
+
+#define MAX_ACTIVE 512
+static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
+static char active_ids[MAX_ACTIVE][27];
+
+/* Marks id busy. 0, or -1 when another request holds it (or the table is full). */
+static int upload_lock(const char *id) {
+  int rc = -1, free_slot = -1;
+  pthread_mutex_lock(&active_mu);
+  for (int i = 0; i < MAX_ACTIVE; i++) {
+    if (active_ids[i][0] == '\0') {
+      if (free_slot < 0) free_slot = i;
+    } else if (strcmp(active_ids[i], id) == 0) {
+      goto out;
+    }
+  }
+  if (free_slot >= 0) {
+    snprintf(active_ids[free_slot], sizeof active_ids[free_slot], "%s", id);
+    rc = 0;
+  }
+out:
+  pthread_mutex_unlock(&active_mu);
+  return rc;
+}
+
+/* Releases id. */
+static void upload_unlock(const char *id) {
+  pthread_mutex_lock(&active_mu);
+  for (int i = 0; i < MAX_ACTIVE; i++)
+    if (strcmp(active_ids[i], id) == 0) active_ids[i][0] = '\0';
+  pthread_mutex_unlock(&active_mu);
+}
+
+/* ---- audit helpers ---- */
+
+static const struct actor system_actor = {0, 0, "", "recovery"};
+
+/* Writes one audit row; failures are logged (the caller's action stands). */
+static void audit(const struct actor *who, const char *action, const char *otype, const char *oid,
+                  long long patient_id, const char *outcome, const char *detail) {
+  struct audit_event ev = {action, otype, oid, patient_id, outcome, detail};
+  if (audit_write(who ? who : &system_actor, &ev) != ERR_OK) LOG_W("audit write failed for %s", action);
+}
+
+/* ---- setup ---- */
+
+uint64_t records_max_upload(void) { return max_upload; }
+
+int records_init(const char *data_dir) {
+  char err[256];
+  if (blobstore_init(data_dir, err, sizeof err) != 0) {
+    LOG_E("blob store: %s", err);
+    return -1;
+  }
+  uploads_store_register();
+  const char *mx = getenv("SECONDOP_UPLOAD_MAX_BYTES");
+  uint64_t v;
+  if (mx && tus_parse_u64(mx, &v) == 0 && v > 0) max_upload = v;
+  db_close(); /* reconnect so this thread's connection prepares the new statements */
+  return 0;
+}
+
+void records_shutdown(void) { blobstore_shutdown(); }
+
+/* ---- requests ---- */
+
+enum err records_request_create(struct arena *a, const struct actor *who, long long *id, const char **reference) {
+  if (!who || who->user_id <= 0 || !(who->role & 1u)) return ERR_FORBIDDEN;
+  enum err e = ERR_INTERNAL;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    static const char alpha[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    unsigned char rb[8];
+    randombytes_buf(rb, sizeof rb);
+    char ref[16];
+    snprintf(ref, sizeof ref, "SO-%c%c%c%c-%c%c%c%c", alpha[rb[0] & 31], alpha[rb[1] & 31], alpha[rb[2] & 31],
+             alpha[rb[3] & 31], alpha[rb[4] & 31], alpha[rb[5] & 31], alpha[rb[6] & 31], alpha[rb[7] & 31]);
+    e = requests_insert(a, who->user_id, ref, id);
+    if (e == ERR_OK) {
+      *reference = arena_strdup(a, ref);
+      char oid[32];
+      snprintf(oid, sizeof oid, "%lld", *id);
+      audit(who, "request.create", "request", oid, who->user_id, "ok", NULL);
+      return ERR_OK;
+    }
+    if (e != ERR_CONFLICT) break;
+  }
+  return e;
+}
+
+/* The one access rule for a request's records. Center roles (staff,
+ * reviewer, admin) will be admitted here by the workflow issue, by
+ * assignment; today only the owner may see a request. */
+static int may_access(const struct actor *who, const struct request_row *rq) {
+  return who && who->user_id > 0 && rq->patient_id == who->user_id;
+}
+
+enum err records_request_open(struct arena *a, const struct actor *who, long long id, struct request_row *out) {
+  enum err e = requests_get(a, id, out);
+  if (e != ERR_OK) return e;
+  if (!may_access(who, out)) {
+    char oid[32];
+    snprintf(oid, sizeof oid, "%lld", id);
+    audit(who, "request.view", "request", oid, 0, "denied", NULL);
+    return ERR_NOT_FOUND;
+  }
+  return ERR_OK;
+}
+
+enum err records_request_list(struct arena *a, const struct actor *who, struct request_row **out, size_t *n) {
+  return requests_list_for_patient(a, who->user_id, out, n);
+}
+
+/* ---- uploads ---- */
+
+static const char *const kinds[] = {"images",   "radiology_report", "pathology_report", "authorization", "photo_id",
+                                    "insurance_card", "referral", "prior_images", "other"};
+
+/* True when k names a document kind. */
+static int kind_valid(const char *k) {
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (k && strcmp(k, kinds[i]) == 0) return 1;
+  return 0;
+}
+
+enum err records_upload_create(const struct actor *who, const struct upload_new *un, char id_out[27],
+                               long long *expires_at) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  struct request_row rq;
+  unsigned char dek[BLOB_DEK_LEN];
+  e = records_request_open(a, who, un->request_id, &rq);
+  if (e != ERR_OK) goto done;
+  if (rq.patient_id != who->user_id) {
+    e = ERR_NOT_FOUND;
+    goto done;
+  }
+  if (strcmp(rq.status, "draft") != 0) {
+    e = ERR_CONFLICT;
+    goto done;
+  }
+  if (!kind_valid(un->kind)) {
+    e = ERR_INVALID;
+    goto done;
+  }
+  if (un->length > max_upload) {
+    e = ERR_TOO_LARGE;
+    goto done;
+  }
+  e = blobstore_space_check(un->length);
+  if (e != ERR_OK) goto done;
+  struct upload_row u;
+  memset(&u, 0, sizeof u);
+  unsigned char rid[16];
+  randombytes_buf(rid, sizeof rid);
+  tus_base32(rid, sizeof rid, u.id, sizeof u.id);
+  char name[TUS_NAME_MAX + 1];
+  tus_sanitize_filename(un->name ? un->name : (const unsigned char *)"", un->name ? un->name_len : 0, name,
+                        sizeof name);
+  u.request_id = un->request_id;
+  u.owner_id = who->user_id;
+  u.kind = un->kind;
+  u.filename = name;
+  u.length = un->length;
+  u.has_sha256_expected = un->has_sha256;
+  memcpy(u.sha256_expected, un->sha256, 32);
+  if (blobstore_new_file(u.file_id, dek, u.wrapped, &u.kek_version) != 0) {
+    e = ERR_INTERNAL;
+    goto done;
+  }
+  sodium_memzero(dek, sizeof dek);
+  u.expires_at = (long long)time(NULL) + UPLOAD_TTL_SECONDS;
+  e = uploads_insert(&u);
+  if (e != ERR_OK) goto done;
+  memcpy(id_out, u.id, 27);
+  *expires_at = u.expires_at;
+  char detail[160];
+  snprintf(detail, sizeof detail, "{\"request_id\":%lld,\"length\":%llu}", un->request_id,
+           (unsigned long long)un->length);
+  audit(who, "upload.create", "upload", u.id, rq.patient_id, "ok", detail);
+done:
+  arena_free(a);
+  return e;
+}
+
+enum err records_upload_get(struct arena *a, const struct actor *who, const char *id, struct upload_row *out) {
+  if (!tus_id_valid(id)) return ERR_NOT_FOUND;
+  enum err e = uploads_get(a, id, out);
+  if (e != ERR_OK) return e;
+  if (!who || out->owner_id != who->user_id) return ERR_NOT_FOUND;
+  if (out->expired && strcmp(out->state, "receiving") == 0) return ERR_NOT_FOUND;
+  if (strcmp(out->state, "failed") == 0) return ERR_NOT_FOUND;
+  return ERR_OK;
+}
+
+enum err records_upload_delete(const struct actor *who, const char *id) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  struct upload_row u;
+  enum err e = records_upload_get(a, who, id, &u);
+  if (e != ERR_OK) goto done;
+  if (strcmp(u.state, "receiving") != 0) {
+    e = ERR_CONFLICT; /* taken in already: remove the documents instead */
+    goto done;
+  }
+  if (upload_lock(id) != 0) {
+    e = ERR_CONFLICT;
+    goto done;
+  }
+  e = uploads_delete(id);
+  if (e == ERR_OK) {
+    char path[4200];
+    if (blobstore_path(u.file_id, 1, path, sizeof path) == 0) unlink(path);
+    audit(who, "upload.delete", "upload", id, u.patient_id, "ok", NULL);
+  }
+  upload_unlock(id);
+done:
+  arena_free(a);
+  return e;
+}
+
+/* ---- append (one PATCH) ---- */
+
+struct upload_session {
+  struct arena *a;
+  struct actor who;
+  char ip[48], rid[40];
+  struct upload_row u;
+  struct blob_writer *w;
+  uint64_t start, received;
+  int64_t declared;
+  int check_sha;
+  unsigned char want_sha[32];
+  crypto_hash_sha256_state sha;
+};
+
+static enum err finalize_upload(struct arena *a, const struct actor *who, struct upload_row *u, struct blob_writer *w);
+
+/* Frees a session (writer aborted, lock released). */
+static void session_free(struct upload_session *s) {
+  if (!s) return;
+  blob_writer_abort(s->w);
+  upload_unlock(s->u.id);
+  arena_free(s->a);
+}
+
+enum err records_append_begin(const struct actor *who, const char *id, uint64_t client_offset, int64_t declared_len,
+                              const unsigned char *want_sha256, struct upload_session **out) {
+  *out = NULL;
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  struct upload_session *s = arena_alloc(a, sizeof *s);
+  if (!s) {
+    arena_free(a);
+    return ERR_INTERNAL;
+  }
+  memset(s, 0, sizeof *s);
+  s->a = a;
+  enum err e = records_upload_get(a, who, id, &s->u);
+  if (e != ERR_OK) {
+    arena_free(a);
+    return e;
+  }
+  if (upload_lock(id) != 0) {
+    arena_free(a);
+    return ERR_CONFLICT;
+  }
+  s->who = *who;
+  snprintf(s->ip, sizeof s->ip, "%s", who->ip ? who->ip : "");
+  snprintf(s->rid, sizeof s->rid, "%s", who->request_id ? who->request_id : "");
+  s->who.ip = s->ip;
+  s->who.request_id = s->rid;
+  unsigned char dek[BLOB_DEK_LEN];
+  char err[200], path[4200];
+  if (strcmp(s->u.state, "receiving") != 0 || client_offset != s->u.offset) {
+    e = ERR_CONFLICT;
+    goto fail;
+  }
+  if (declared_len >= 0 && (uint64_t)declared_len > s->u.length - s->u.offset) {
+    e = ERR_TOO_LARGE;
+    goto fail;
+  }
+  e = blobstore_space_check(declared_len >= 0 ? (uint64_t)declared_len : s->u.length - s->u.offset);
+  if (e != ERR_OK) goto fail;
+  if (blobstore_unwrap(s->u.file_id, s->u.wrapped, sizeof s->u.wrapped, s->u.kek_version, dek) != 0 ||
+      blobstore_path(s->u.file_id, 1, path, sizeof path) != 0) {
+    e = ERR_INTERNAL;
+    goto fail;
+  }
+  struct stat st;
+  int rc;
+  if (s->u.offset == 0 && stat(path, &st) != 0) {
+    rc = blob_writer_create(path, s->u.file_id, dek, &s->w, err, sizeof err);
+  } else if (s->u.offset == 0) {
+    /* a file from an earlier attempt with nothing committed: start over */
+    unlink(path);
+    rc = blob_writer_create(path, s->u.file_id, dek, &s->w, err, sizeof err);
+  } else {
+    rc = blob_writer_resume(path, s->u.file_id, dek, s->u.offset, s->u.sealed_tail, s->u.sealed_tail_len, &s->w, err,
+                            sizeof err);
+  }
+  sodium_memzero(dek, sizeof dek);
+  if (rc != 0) {
+    LOG_E("upload %s: cannot open its staging file: %s", id, err);
+    e = errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE : ERR_INTERNAL;
+    goto fail;
+  }
+  s->start = s->u.offset;
+  s->declared = declared_len;
+  if (want_sha256) {
+    s->check_sha = 1;
+    memcpy(s->want_sha, want_sha256, 32);
+    crypto_hash_sha256_init(&s->sha);
+  }
+  *out = s;
+  return ERR_OK;
+fail:
+  session_free(s);
+  return e;
+}
+
+enum err records_append_data(struct upload_session *s, const void *buf, size_t len) {
+  if (s->start + s->received + len > s->u.length) return ERR_TOO_LARGE;
+  char err[200];
+  if (blob_writer_append(s->w, buf, len, err, sizeof err) != 0) {
+    int en = errno;
+    LOG_W("upload %s: append failed: %s", s->u.id, err);
+    return en == ENOSPC || en == EDQUOT ? ERR_NO_SPACE : en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
+  }
+  if (s->check_sha) crypto_hash_sha256_update(&s->sha, buf, len);
+  s->received += len;
+  return ERR_OK;
+}
+
+/* Syncs the writer and commits its offset (durability order: data synced,
+ * then the commit). ERR_CONFLICT when the row moved. */
+static enum err checkpoint_commit(struct upload_session *s, int finalizing, long long *expires_at) {
+  unsigned char *tail = NULL;
+  size_t tl = 0;
+  char err[200];
+  if (blob_writer_checkpoint(s->w, &tail, &tl, err, sizeof err) != 0) {
+    LOG_E("upload %s: sync failed: %s", s->u.id, err);
+    return errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE : ERR_INTERNAL;
+  }
+  uint64_t off = blob_writer_offset(s->w);
+  enum err e = uploads_commit_offset(s->u.id, s->u.offset, off, tail, tl, finalizing, expires_at);
+  free(tail);
+  if (e == ERR_OK) s->u.offset = off;
+  return e;
+}
+
+enum err records_append_commit(struct upload_session *s, uint64_t *offset, long long *expires_at) {
+  enum err e = ERR_OK;
+  *offset = s->u.offset;
+  *expires_at = s->u.expires_at;
+  if (s->declared >= 0 && s->received != (uint64_t)s->declared) {
+    e = ERR_BAD_REQUEST;
+    goto done;
+  }
+  if (s->check_sha) {
+    unsigned char got[32];
+    crypto_hash_sha256_final(&s->sha, got);
+    if (sodium_memcmp(got, s->want_sha, 32) != 0) {
+      e = ERR_CHECKSUM; /* nothing committed; the next resume drops the records */
+      goto done;
+    }
+  }
+  int complete = blob_writer_offset(s->w) == s->u.length;
+  if (s->received == 0 && !(complete && s->u.length == 0)) goto done; /* an empty PATCH acknowledges the offset */
+  e = checkpoint_commit(s, complete, expires_at);
+  if (e != ERR_OK) goto done;
+  *offset = s->u.offset;
+  if (complete) {
+    struct blob_writer *w = s->w;
+    s->w = NULL;
+    e = finalize_upload(s->a, &s->who, &s->u, w);
+  }
+done:
+  session_free(s);
+  return e;
+}
+
+void records_append_abort(struct upload_session *s, int keep) {
+  if (!s) return;
+  if (keep && s->received > 0 && !s->check_sha && blob_writer_offset(s->w) < s->u.length) {
+    long long exp;
+    if (checkpoint_commit(s, 0, &exp) == ERR_OK)
+      LOG_I("upload %s: kept %llu bytes of an interrupted PATCH", s->u.id, (unsigned long long)s->received);
+  }
+  session_free(s);
+}
+
+/* ---- finalization and intake ---- */
+
+struct pending {
+  struct document_row d;
+  struct dicom_info di;
+  int is_dicom, new_blob, inserted;
+  const char *study_desc, *series_desc;
+};
+
+struct intake {
+  struct arena *a;
+  const struct actor *who;
+  struct upload_row *u;
+  struct pending *p;
+  size_t n, cap;
+  long long accepted, images, duplicates, skipped, refused;
+  char reasons[512];
+  char refused_names[512];
+  int nested;
+};
+
+/* Adds a pending row; NULL when out of memory. */
+static struct pending *intake_add(struct intake *in) {
+  if (in->n == in->cap) {
+    size_t cap = in->cap ? in->cap * 2 : 16;
+    struct pending *np = arena_alloc(in->a, cap * sizeof *np);
+    if (!np) return NULL;
+    if (in->n) memcpy(np, in->p, in->n * sizeof *np);
+    in->p = np;
+    in->cap = cap;
+  }
+  struct pending *p = &in->p[in->n++];
+  memset(p, 0, sizeof *p);
+  p->d.request_id = in->u->request_id;
+  p->d.upload_id = in->u->id;
+  p->d.kind = in->u->kind;
+  return p;
+}
+
+/* Appends s to a comma-separated list buffer once. */
+static void list_add(char *buf, size_t cap, const char *s) {
+  if (strstr(buf, s)) return;
+  size_t l = strlen(buf);
+  snprintf(buf + l, cap - l, "%s%s", l ? ", " : "", s);
+}
+
+/* Records a file that is not kept (skipped, or refused when refuse = 1). */
+static void intake_skip(struct intake *in, const char *name, const char *type, const char *reason, int refuse) {
+  struct pending *p = intake_add(in);
+  if (!p) return;
+  p->d.original_name = arena_strdup(in->a, name);
+  p->d.sniffed_type = type;
+  p->d.skipped = 1;
+  p->d.refused = refuse;
+  p->d.skip_reason = reason;
+  if (refuse) {
+    in->refused++;
+    list_add(in->refused_names, sizeof in->refused_names, name);
+  } else {
+    in->skipped++;
+    list_add(in->reasons, sizeof in->reasons, reason);
+  }
+}
+
+/* Last path component of a name. */
+static const char *base_name(const char *n) {
+  const char *s = strrchr(n, '/');
+  return s ? s + 1 : n;
+}
+
+/* True when an executable's name looks like CD viewer software. */
+static int looks_like_viewer(const char *name, int in_folder) {
+  const char *b = base_name(name);
+  const char *dot = strrchr(b, '.');
+  static const char *const ext[] = {".exe", ".dll", ".com", ".bat", ".cmd", ".msi", ".app", ".ocx", ".sys", ".jar"};
+  if (dot)
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+      if (strcasecmp(dot, ext[i]) == 0 && in_folder) return 1;
+  return in_folder && strcasestr(name, "viewer") != NULL;
+}
+
+/* Decides what one file is from its prefix and records it. The blob (id,
+ * wrapped key) already holds the file; kept files reference it. Returns 1
+ * when the blob is kept, 0 when the caller should delete it, -1 when the file
+ * is an archive to unpack (only when allow_archive). */
+static int classify(struct intake *in, const char *name, const unsigned char *prefix, size_t plen, uint64_t size,
+                    const unsigned char file_id[BLOB_ID_LEN], const unsigned char wrapped[BLOB_WRAPPED_LEN],
+                    uint32_t kek, const char *blake_hex, int new_blob, int in_folder, int allow_archive) {
+  enum sniff_kind k = sniff_bytes(prefix, plen, base_name(name));
+  switch (k) {
+  case SNIFF_DICOMDIR:
+    intake_skip(in, name, "dicomdir", "DICOMDIR", 0);
+    return 0;
+  case SNIFF_AUTORUN:
+    intake_skip(in, name, "autorun", "autorun", 0);
+    return 0;
+  case SNIFF_EXECUTABLE:
+    if (looks_like_viewer(name, in_folder))
+      intake_skip(in, name, "executable", "viewer program", 0);
+    else
+      intake_skip(in, name, "executable", "refused: a program", 1);
+    return 0;
+  case SNIFF_ZIP:
+  case SNIFF_ISO9660:
+    if (allow_archive) return -1;
+    intake_skip(in, name, sniff_kind_name(k), "refused: an archive inside an archive", 1);
+    return 0;
+  case SNIFF_UNKNOWN:
+    intake_skip(in, name, "unknown", "refused: not a type we accept", 1);
+    return 0;
+  case SNIFF_DICOM:
+  case SNIFF_PDF:
+  case SNIFF_JPEG:
+  case SNIFF_PNG:
+    break;
+  }
+  struct pending *p = intake_add(in);
+  if (!p) return 0;
+  p->d.original_name = arena_strdup(in->a, name);
+  p->d.sniffed_type = sniff_kind_name(k);
+  p->d.size = size;
+  p->d.blake2b = blake_hex;
+  p->d.has_file = 1;
+  memcpy(p->d.file_id, file_id, BLOB_ID_LEN);
+  memcpy(p->d.wrapped, wrapped, BLOB_WRAPPED_LEN);
+  p->d.kek_version = kek;
+  p->new_blob = new_blob;
+  if (k == SNIFF_DICOM) {
+    char err[128];
+    enum dicom_rc rc = dicom_parse(prefix, plen, plen >= size, &p->di, err, sizeof err);
+    if (rc == DICOM_NOT_DICOM || rc == DICOM_MALFORMED) {
+      in->n--;
+      intake_skip(in, name, "dicom", "refused: a damaged DICOM file", 1);
+      return 0;
+    }
+    if (p->di.is_dicomdir) {
+      in->n--;
+      intake_skip(in, name, "dicomdir", "DICOMDIR", 0);
+      return 0;
+    }
+    p->is_dicom = 1;
+    if (strcmp(p->d.kind, "prior_images") != 0) p->d.kind = "images";
+    struct dicom_info *di = &p->di;
+    p->d.sop_instance_uid = di->sop_instance_uid[0] ? di->sop_instance_uid : NULL;
+    p->d.sop_class_uid = di->sop_class_uid;
+    p->d.transfer_syntax = di->transfer_syntax;
+    p->d.modality = di->modality;
+    p->d.laterality = di->laterality;
+    p->d.view_position = di->view_position;
+    p->d.study_date = di->study_date;
+    p->d.patient_name = di->patient_name;
+    p->d.patient_birth_date = di->patient_birth_date;
+    p->d.manufacturer = di->manufacturer;
+  }
+  in->accepted++;
+  return 1;
+}
+
+struct archive_src {
+  struct blob_reader *r;
+  unsigned char buf[IO_BUF];
+  uint64_t consumed;
+  int failed;
+};
+
+/* libarchive read callback over a decrypting blob reader. */
+static la_ssize_t archive_src_read(struct archive *ar, void *cls, const void **out) {
+  (void)ar;
+  struct archive_src *src = cls;
+  char err[128];
+  ssize_t n = blob_reader_read(src->r, src->buf, sizeof src->buf, err, sizeof err);
+  if (n < 0) {
+    src->failed = 1;
+    return -1;
+  }
+  src->consumed += (uint64_t)n;
+  *out = src->buf;
+  return n;
+}
+
+/* True when an archive entry name is unsafe (absolute, "..", backslashes). */
+static int unsafe_entry_name(const char *n) {
+  if (!n || !*n || n[0] == '/' || strchr(n, '\\')) return 1;
+  const char *p = n;
+  while (*p) {
+    const char *e = strchr(p, '/');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    if (l == 2 && p[0] == '.' && p[1] == '.') return 1;
+    if (!e) break;
+    p = e + 1;
+  }
+  return 0;
+}
+
+/* Stores the current archive entry into a new blob and classifies it. 0, or
+ * -1 on an error that stops the intake (limits, I/O). */
+static int take_entry(struct intake *in, struct archive *ar, const char *name, struct archive_src *src,
+                      uint64_t *total, unsigned char *prefix) {
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], wrapped[BLOB_WRAPPED_LEN];
+  uint32_t kek;
+  char err[200];
+  struct blob_writer *w = NULL;
+  if (blobstore_new_file(id, dek, wrapped, &kek) != 0) return -1;
+  int rc = blobstore_put_begin(id, dek, &w, err, sizeof err);
+  sodium_memzero(dek, sizeof dek);
+  if (rc != 0) return -1;
+  crypto_generichash_state gh;
+  crypto_generichash_init(&gh, NULL, 0, 32);
+  size_t plen = 0;
+  uint64_t size = 0;
+  unsigned char buf[IO_BUF];
+  for (;;) {
+    la_ssize_t n = archive_read_data(ar, buf, sizeof buf);
+    if (n < 0) {
+      blob_writer_abort(w);
+      blobstore_delete(id);
+      intake_skip(in, name, "unknown", "refused: could not be read from the archive", 1);
+      return src->failed ? -1 : 0;
+    }
+    if (n == 0) break;
+    size += (uint64_t)n;
+    *total += (uint64_t)n;
+    if (*total > ARCHIVE_MAX_TOTAL || *total > (src->consumed + (1u << 20)) * ARCHIVE_MAX_RATIO) {
+      blob_writer_abort(w);
+      blobstore_delete(id);
+      LOG_W("upload %s: archive over its limits (%llu bytes unpacked)", in->u->id, (unsigned long long)*total);
+      return -1;
+    }
+    if (plen < PREFIX_MAX) {
+      size_t c = (size_t)n < PREFIX_MAX - plen ? (size_t)n : PREFIX_MAX - plen;
+      memcpy(prefix + plen, buf, c);
+      plen += c;
+    }
+    crypto_generichash_update(&gh, buf, (size_t)n);
+    if (blob_writer_append(w, buf, (size_t)n, err, sizeof err) != 0) {
+      blob_writer_abort(w);
+      blobstore_delete(id);
+      return -1;
+    }
+  }
+  sodium_memzero(buf, sizeof buf);
+  if (blobstore_put_commit(w, id, err, sizeof err) != 0) return -1;
+  unsigned char dig[32];
+  crypto_generichash_final(&gh, dig, sizeof dig);
+  char *bh = arena_alloc(in->a, 65);
+  if (!bh) return -1;
+  sodium_bin2hex(bh, 65, dig, sizeof dig);
+  int kept = classify(in, name, prefix, plen, size, id, wrapped, kek, bh, 1, 1, 0);
+  sodium_memzero(prefix, plen);
+  if (kept != 1) blobstore_delete(id);
+  return 0;
+}
+
+/* Unpacks a ZIP or ISO blob entry by entry. 0, or -1 when the archive is
+ * refused as a whole (unreadable, over the limits). */
+static int unpack_archive(struct intake *in, struct blob_reader *r, char *why, size_t whylen) {
+  struct archive *ar = archive_read_new();
+  struct archive_src *src = arena_alloc(in->a, sizeof *src);
+  unsigned char *prefix = malloc(PREFIX_MAX);
+  int rc = -1;
+  if (!ar || !src || !prefix) goto done;
+  memset(src, 0, sizeof *src);
+  src->r = r;
+  archive_read_support_format_zip(ar);
+  archive_read_support_format_iso9660(ar);
+  if (archive_read_open(ar, src, NULL, archive_src_read, NULL) != ARCHIVE_OK) {
+    snprintf(why, whylen, "the archive could not be opened");
+    goto done;
+  }
+  struct archive_entry *ent;
+  unsigned entries = 0;
+  uint64_t total = 0;
+  for (;;) {
+    int hr = archive_read_next_header(ar, &ent);
+    if (hr == ARCHIVE_EOF) break;
+    if (hr != ARCHIVE_OK && hr != ARCHIVE_WARN) {
+      snprintf(why, whylen, "the archive is damaged or uses a feature we do not read");
+      goto done;
+    }
+    if (++entries > ARCHIVE_MAX_ENTRIES) {
+      snprintf(why, whylen, "the archive has more than %d files", ARCHIVE_MAX_ENTRIES);
+      goto done;
+    }
+    const char *nm = archive_entry_pathname_utf8(ent);
+    if (!nm) nm = archive_entry_pathname(ent);
+    char safe[TUS_NAME_MAX + 1];
+    tus_sanitize_filename((const unsigned char *)(nm ? nm : ""), nm ? strlen(nm) : 0, safe, sizeof safe);
+    mode_t ft = archive_entry_filetype(ent);
+    if (ft == AE_IFDIR) continue;
+    if (archive_entry_hardlink(ent) || archive_entry_symlink(ent) || ft != AE_IFREG) {
+      intake_skip(in, safe, "link", "skipped: a link or special file", 0);
+      continue;
+    }
+    if (unsafe_entry_name(nm)) {
+      intake_skip(in, safe, "unknown", "refused: an unsafe name inside the archive", 1);
+      continue;
+    }
+    if (take_entry(in, ar, safe, src, &total, prefix) != 0) {
+      snprintf(why, whylen, "the archive is larger than we unpack, or could not be read");
+      goto done;
+    }
+  }
+  rc = 0;
+done:
+  if (ar) archive_read_free(ar);
+  free(prefix);
+  return rc;
+}
+
+struct intake_tx {
+  struct intake *in;
+  const char *problem;
+};
+
+static const char *receipt_message(struct intake *in, const char *archive_problem);
+
+/* The intake transaction: studies, series, documents, receipt, state. */
+static enum err intake_commit(void *p) {
+  struct intake_tx *t = p;
+  struct intake *in = t->in;
+  enum err e;
+  long long dups = 0, images = 0;
+  for (size_t i = 0; i < in->n; i++) {
+    struct pending *pd = &in->p[i];
+    pd->inserted = 0;
+    pd->d.series_id = 0;
+    if (pd->is_dicom && pd->di.study_instance_uid[0] && pd->di.series_instance_uid[0]) {
+      long long st, se;
+      e = studies_upsert(in->a, in->u->request_id, pd->di.study_instance_uid, pd->di.study_date,
+                         pd->di.study_description, pd->di.patient_name, pd->di.patient_birth_date, &st);
+      if (e != ERR_OK) return e;
+      e = series_upsert(in->a, in->u->request_id, st, pd->di.series_instance_uid, pd->di.modality,
+                        pd->di.series_description, &se);
+      if (e != ERR_OK) return e;
+      pd->d.series_id = se;
+    }
+    long long id;
+    e = documents_insert(in->a, &pd->d, &id);
+    if (e == ERR_CONFLICT && pd->d.sop_instance_uid) {
+      dups++;
+      continue;
+    }
+    if (e != ERR_OK) return e;
+    pd->inserted = 1;
+    if (pd->is_dicom) images++;
+  }
+  in->duplicates = dups;
+  in->images = images;
+  struct receipt_row rc = {in->u->filename, receipt_message(in, t->problem), NULL, in->accepted - dups, images, dups, in->skipped,
+                           in->refused};
+  e = receipts_insert(in->u->request_id, in->u->id, &rc);
+  if (e != ERR_OK) return e;
+  return uploads_set_state(in->u->id, "complete", NULL, NULL, NULL);
+}
+
+/* Builds the receipt line for one upload. */
+static const char *receipt_message(struct intake *in, const char *archive_problem) {
+  char buf[1400];
+  int n;
+  long long kept = in->accepted - in->duplicates;
+  if (archive_problem)
+    n = snprintf(buf, sizeof buf, "%s could not be unpacked: %s.", in->u->filename, archive_problem);
+  else
+    n = snprintf(buf, sizeof buf, "%s: %lld file%s taken in (%lld image%s)", in->u->filename, kept,
+                 kept == 1 ? "" : "s", in->images, in->images == 1 ? "" : "s");
+  if (n < 0) return "";
+  size_t l = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+  if (!archive_problem && in->duplicates)
+    l += (size_t)snprintf(buf + l, sizeof buf - l, "; %lld already received (same image)", in->duplicates);
+  if (l < sizeof buf && !archive_problem && in->skipped)
+    l += (size_t)snprintf(buf + l, sizeof buf - l, "; %lld skipped: %s", in->skipped, in->reasons);
+  if (l < sizeof buf && in->refused)
+    l += (size_t)snprintf(buf + l, sizeof buf - l, "; %lld refused: %s", in->refused, in->refused_names);
+  if (l < sizeof buf && !archive_problem) snprintf(buf + l, sizeof buf - l, ".");
+  return arena_strdup(in->a, buf);
+}
+
+/* Finalizes a fully received upload: seals and renames the staging file
+ * into the store (w may be NULL after a restart: resumed or already
+ * renamed), reads it back to authenticate every record and compute the
+ * digests, compares a declared SHA-256, then takes it in. */
+static enum err finalize_upload(struct arena *a, const struct actor *who, struct upload_row *u,
+                                struct blob_writer *w) {
+  char err[200], staging[4200], final[4200];
+  unsigned char dek[BLOB_DEK_LEN];
+  struct blob_reader *r = NULL;
+  enum err e = ERR_INTERNAL;
+  unsigned char *prefix = NULL;
+  if (blobstore_path(u->file_id, 1, staging, sizeof staging) != 0 ||
+      blobstore_path(u->file_id, 0, final, sizeof final) != 0)
+    goto done;
+  if (blobstore_unwrap(u->file_id, u->wrapped, sizeof u->wrapped, u->kek_version, dek) != 0) goto done;
+  struct stat st;
+  if (!w && stat(staging, &st) == 0) {
+    if (blob_writer_resume(staging, u->file_id, dek, u->offset, u->sealed_tail, u->sealed_tail_len, &w, err,
+                           sizeof err) != 0) {
+      LOG_E("upload %s: cannot resume for finalization: %s", u->id, err);
+      goto done;
+    }
+  }
+  if (w) {
+    int rc = blob_writer_finish(w, final, err, sizeof err);
+    w = NULL;
+    if (rc != 0) {
+      LOG_E("upload %s: finishing failed: %s", u->id, err);
+      e = errno == ENOSPC ? ERR_NO_SPACE : ERR_INTERNAL;
+      goto done;
+    }
+  }
+  /* read back: authenticates every record, digests */
+  if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) {
+    LOG_E("upload %s: cannot open the finished file: %s", u->id, err);
+    goto done;
+  }
+  crypto_generichash_state gh;
+  crypto_hash_sha256_state sh;
+  crypto_generichash_init(&gh, NULL, 0, 32);
+  if (u->has_sha256_expected) crypto_hash_sha256_init(&sh);
+  prefix = malloc(PREFIX_MAX);
+  unsigned char *buf = malloc(IO_BUF);
+  if (!prefix || !buf) {
+    free(buf);
+    goto done;
+  }
+  size_t plen = 0;
+  uint64_t total = 0;
+  for (;;) {
+    ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
+    if (n < 0) {
+      LOG_E("upload %s: read-back failed: %s", u->id, err);
+      free(buf);
+      goto done;
+    }
+    if (n == 0) break;
+    crypto_generichash_update(&gh, buf, (size_t)n);
+    if (u->has_sha256_expected) crypto_hash_sha256_update(&sh, buf, (size_t)n);
+    if (plen < PREFIX_MAX) {
+      size_t c = (size_t)n < PREFIX_MAX - plen ? (size_t)n : PREFIX_MAX - plen;
+      memcpy(prefix + plen, buf, c);
+      plen += c;
+    }
+    total += (uint64_t)n;
+  }
+  sodium_memzero(buf, IO_BUF);
+  free(buf);
+  blob_reader_close(r);
+  r = NULL;
+  unsigned char b2[32], s2[32];
+  crypto_generichash_final(&gh, b2, sizeof b2);
+  if (total != u->length) {
+    LOG_E("upload %s: finished file holds %llu bytes, expected %llu", u->id, (unsigned long long)total,
+          (unsigned long long)u->length);
+    goto done;
+  }
+  if (u->has_sha256_expected) {
+    crypto_hash_sha256_final(&sh, s2);
+    if (sodium_memcmp(s2, u->sha256_expected, 32) != 0) {
+      uploads_set_state(u->id, "failed", "the file's SHA-256 did not match the one declared", b2, s2);
+      blobstore_delete(u->file_id);
+      audit(who, "upload.complete", "upload", u->id, u->patient_id, "failed", "{\"reason\":\"sha256 mismatch\"}");
+      e = ERR_CHECKSUM;
+      goto done;
+    }
+  }
+  uploads_set_state(u->id, "finalizing", NULL, b2, u->has_sha256_expected ? s2 : NULL);
+
+  /* intake */
+  struct intake in = {0};
+  in.a = a;
+  in.who = who;
+  in.u = u;
+  char *bh = arena_alloc(a, 65);
+  if (!bh) goto done;
+  sodium_bin2hex(bh, 65, b2, sizeof b2);
+  int in_folder = strchr(u->filename, '/') != NULL;
+  int kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh, 0,
+                      in_folder, 1);
+  const char *problem = NULL;
+  if (kept == 1 && u->has_sha256_expected) {
+    char *sx = arena_alloc(a, 65);
+    if (sx) {
+      sodium_bin2hex(sx, 65, s2, sizeof s2);
+      in.p[in.n - 1].d.sha256 = sx;
+    }
+  }
+  if (kept == -1) {
+    if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
+    char why[200] = "";
+    if (unpack_archive(&in, r, why, sizeof why) != 0) {
+      problem = arena_strdup(a, why[0] ? why : "it could not be read");
+      /* nothing from a refused archive is kept */
+      for (size_t i = 0; i < in.n; i++)
+        if (in.p[i].new_blob && in.p[i].d.has_file) blobstore_delete(in.p[i].d.file_id);
+      in.n = 0;
+      in.accepted = in.skipped = 0;
+      intake_skip(&in, u->filename, "archive", "refused: the archive could not be unpacked", 1);
+    }
+    blob_reader_close(r);
+    r = NULL;
+  }
+  struct intake_tx tx = {&in, problem};
+  e = db_tx(intake_commit, &tx);
+  if (e != ERR_OK) {
+    for (size_t i = 0; i < in.n; i++)
+      if (in.p[i].new_blob && in.p[i].d.has_file) blobstore_delete(in.p[i].d.file_id);
+    goto done;
+  }
+  /* blobs not referenced by a row: duplicates, and the archive itself */
+  int upload_blob_used = 0;
+  for (size_t i = 0; i < in.n; i++) {
+    struct pending *pd = &in.p[i];
+    if (!pd->d.has_file) continue;
+    if (!pd->new_blob && pd->inserted) upload_blob_used = 1;
+    if (pd->new_blob && !pd->inserted) blobstore_delete(pd->d.file_id);
+  }
+  if (!upload_blob_used) blobstore_delete(u->file_id);
+  char detail[200];
+  snprintf(detail, sizeof detail, "{\"request_id\":%lld,\"kept\":%lld,\"images\":%lld,\"skipped\":%lld,\"refused\":%lld}",
+           u->request_id, in.accepted - in.duplicates, in.images, in.skipped, in.refused);
+  audit(who, "document.upload", "upload", u->id, u->patient_id, "ok", detail);
+  e = ERR_OK;
+done:
+  if (w) blob_writer_abort(w);
+  blob_reader_close(r);
+  if (prefix) {
+    sodium_memzero(prefix, PREFIX_MAX);
+    free(prefix);
+  }
+  sodium_memzero(dek, sizeof dek);
+  return e;
+}
+
+int records_recover(void) {
+  struct blobstore_recovery rep;
+  if (blobstore_recover(&rep) != 0) return -1;
+  struct arena *a = arena_new();
+  if (!a) return -1;
+  char **ids;
+  size_t n;
+  int rc = 0;
+  if (uploads_list_finalizing(a, &ids, &n) != ERR_OK) {
+    rc = -1;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    struct arena *b = arena_new();
+    struct upload_row u;
+    if (b && uploads_get(b, ids[i], &u) == ERR_OK) {
+      enum err e = finalize_upload(b, &system_actor, &u, NULL);
+      LOG_I("recovery: finished upload %s (%s)", u.id, err_code(e));
+      if (e != ERR_OK && e != ERR_CHECKSUM) uploads_set_state(u.id, "failed", "could not be finished after a restart", NULL, NULL);
+    }
+    arena_free(b);
+  }
+done:
+  arena_free(a);
+  return rc;
+}
+
+/* ---- sweeper: expired uploads ---- */
+
+static pthread_t sweeper;
+static int sweeper_running;
+static pthread_mutex_t sweep_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sweep_cv = PTHREAD_COND_INITIALIZER;
+static int sweep_stop;
+
+/* Removes the bytes of expired uploads (once a minute). */
+static void *sweep_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&sweep_mu);
+  while (!sweep_stop) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 60;
+    pthread_cond_timedwait(&sweep_cv, &sweep_mu, &ts);
+    if (sweep_stop) break;
+    pthread_mutex_unlock(&sweep_mu);
+    struct arena *a = arena_new();
+    struct upload_row *ups;
+    size_t n;
+    if (a && uploads_list_expired(a, &ups, &n) == ERR_OK) {
+      for (size_t i = 0; i < n; i++) {
+        if (upload_lock(ups[i].id) != 0) continue;
+        char path[4200];
+        if (blobstore_path(ups[i].file_id, 1, path, sizeof path) == 0) unlink(path);
+        uploads_set_state(ups[i].id, "failed", "expired", NULL, NULL);
+        upload_unlock(ups[i].id);
+        audit(&system_actor, "upload.expire", "upload", ups[i].id, ups[i].patient_id, "ok", NULL);
+      }
+    }
+    arena_free(a);
+    db_close();
+    pthread_mutex_lock(&sweep_mu);
+  }
+  pthread_mutex_unlock(&sweep_mu);
+  return NULL;
+}
+
+void records_start_sweeper(void) {
+  sweep_stop = 0;
+  if (pthread_create(&sweeper, NULL, sweep_main, NULL) == 0) sweeper_running = 1;
+}
+
+void records_stop_sweeper(void) {
+  if (!sweeper_running) return;
+  pthread_mutex_lock(&sweep_mu);
+  sweep_stop = 1;
+  pthread_cond_signal(&sweep_cv);
+  pthread_mutex_unlock(&sweep_mu);
+  pthread_join(sweeper, NULL);
+  sweeper_running = 0;
+}
+
+/* ---- the records page ---- */
+
+/* Lower-case alphanumeric tokens of a name ("DOE^JANE", "Jane Doe"). */
+static size_t name_tokens(const char *s, char tok[8][64]) {
+  size_t n = 0, l = 0;
+  for (const char *p = s;; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c && (isalnum(c) || c >= 0x80)) {
+      if (l < 63 && n < 8) tok[n][l++] = (char)tolower(c);
+    } else {
+      if (l && n < 8) tok[n++][l] = '\0';
+      l = 0;
+      if (!c) break;
+    }
+  }
+  return n;
+}
+
+/* True when a DICOM patient name plausibly names the account holder: every
+ * token of the family and given name components appears in the account name. */
+static int names_match(const char *dicom_pn, const char *account) {
+  char want[8][64], have[8][64];
+  char fam_given[200];
+  const char *caret = strchr(dicom_pn, '^');
+  const char *second = caret ? strchr(caret + 1, '^') : NULL;
+  size_t l = second ? (size_t)(second - dicom_pn) : strlen(dicom_pn);
+  if (l >= sizeof fam_given) l = sizeof fam_given - 1;
+  memcpy(fam_given, dicom_pn, l);
+  fam_given[l] = '\0';
+  size_t nw = name_tokens(fam_given, want), nh = name_tokens(account, have);
+  if (nw == 0) return 1;
+  for (size_t i = 0; i < nw; i++) {
+    int found = 0;
+    for (size_t j = 0; j < nh && !found; j++) found = strcmp(want[i], have[j]) == 0;
+    if (!found) return 0;
+  }
+  return 1;
+}
+
+/* "20240315" → "2024-03-15" (arena); other text unchanged. */
+static const char *nice_date(struct arena *a, const char *d) {
+  if (d && strlen(d) == 8) return arena_printf(a, "%.4s-%.2s-%.2s", d, d + 4, d + 6);
+  return d ? d : "";
+}
+
+enum err records_view_load(struct arena *a, const struct actor *who, long long request_id, struct records_view *v) {
+  memset(v, 0, sizeof *v);
+  enum err e = records_request_open(a, who, request_id, &v->request);
+  if (e != ERR_OK) return e;
+  if ((e = series_list(a, request_id, &v->series, &v->n_series)) != ERR_OK) return e;
+  if ((e = documents_list(a, request_id, &v->documents, &v->n_documents)) != ERR_OK) return e;
+  if ((e = receipts_list(a, request_id, &v->receipts, &v->n_receipts)) != ERR_OK) return e;
+  if ((e = uploads_list_for_request(a, request_id, &v->pending, &v->n_pending)) != ERR_OK) return e;
+  v->editable = strcmp(v->request.status, "draft") == 0;
+  char reasons[400] = "";
+  static const char *const order[] = {"DICOMDIR", "viewer program", "autorun"};
+  for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
+    for (size_t i = 0; i < v->n_documents; i++)
+      if (v->documents[i].skipped && !v->documents[i].refused && strcmp(v->documents[i].skip_reason, order[o]) == 0) {
+        list_add(reasons, sizeof reasons, order[o]);
+        break;
+      }
+  for (size_t i = 0; i < v->n_documents; i++) {
+    struct document_row *d = &v->documents[i];
+    if (d->skipped && d->refused) {
+      v->refused++;
+    } else if (d->skipped) {
+      v->skipped++;
+      list_add(reasons, sizeof reasons, d->skip_reason);
+    } else if (strcmp(d->sniffed_type, "dicom") == 0) {
+      v->images++;
+    } else if (strcmp(d->sniffed_type, "jpeg") == 0 || strcmp(d->sniffed_type, "png") == 0) {
+      v->pictures++;
+    } else if (strcmp(d->sniffed_type, "pdf") == 0) {
+      v->pdfs++;
+    }
+  }
+  for (size_t i = 0; i < v->n_pending; i++)
+    if (strcmp(v->pending[i].state, "failed") == 0) v->failed_uploads++;
+  /* studies */
+  long long nstudies = 0;
+  const char *newest = "";
+  for (size_t i = 0; i < v->n_series; i++) {
+    int seen = 0;
+    for (size_t j = 0; j < i; j++) seen |= v->series[j].study_id == v->series[i].study_id;
+    if (!seen) nstudies++;
+    if (strcmp(v->series[i].study_date, newest) > 0) newest = v->series[i].study_date;
+  }
+  v->studies = nstudies;
+  char sum[800];
+  int n = snprintf(sum, sizeof sum, "Received %lld image%s in %zu series from %lld stud%s", v->images,
+                   v->images == 1 ? "" : "s", v->n_series, nstudies, nstudies == 1 ? "y" : "ies");
+  size_t l = n > 0 && (size_t)n < sizeof sum ? (size_t)n : 0;
+  if (v->pdfs || v->pictures)
+    l += (size_t)snprintf(sum + l, sizeof sum - l, ", %lld PDF document%s and %lld picture%s", v->pdfs,
+                          v->pdfs == 1 ? "" : "s", v->pictures, v->pictures == 1 ? "" : "s");
+  if (l < sizeof sum && v->skipped)
+    l += (size_t)snprintf(sum + l, sizeof sum - l, "; %lld file%s skipped: %s", v->skipped, v->skipped == 1 ? "" : "s",
+                          reasons);
+  if (l < sizeof sum && v->refused)
+    l += (size_t)snprintf(sum + l, sizeof sum - l, "; %lld file%s refused (see below)", v->refused,
+                          v->refused == 1 ? "" : "s");
+  if (l < sizeof sum) snprintf(sum + l, sizeof sum - l, ".");
+  v->summary = arena_strdup(a, sum);
+
+  /* warnings in plain words */
+#define WARN(...)                                                               \
+  do {                                                                          \
+    if (v->n_warnings < sizeof v->warnings / sizeof v->warnings[0])             \
+      v->warnings[v->n_warnings++] = arena_printf(a, __VA_ARGS__);              \
+  } while (0)
+  if (v->images == 0 && v->pictures > 0)
+    WARN("We received only pictures (screenshots or photos) and no original image files. The specialist needs the "
+         "original image data (DICOM files, usually on the CD from your imaging center), not pictures of it.");
+  else if (v->images == 0)
+    WARN("No images yet. Please upload the images from your imaging center (the CD or a download from its portal).");
+  if (v->refused)
+    WARN("%lld file%s could not be accepted. They are listed below with the reason.", v->refused,
+         v->refused == 1 ? "" : "s");
+  if (v->failed_uploads)
+    WARN("%lld upload%s did not finish correctly and %s not kept. Please upload %s again.", v->failed_uploads,
+         v->failed_uploads == 1 ? "" : "s", v->failed_uploads == 1 ? "was" : "were",
+         v->failed_uploads == 1 ? "it" : "them");
+  const char *acct_name = "", *acct_birth = "";
+  users_identity(a, v->request.patient_id, &acct_name, &acct_birth);
+  for (size_t i = 0; i < v->n_series; i++) {
+    struct series_row *s = &v->series[i];
+    int first = 1;
+    for (size_t j = 0; j < i; j++) first &= v->series[j].study_id != s->study_id;
+    if (!first) continue;
+    int bad_name = s->patient_name[0] && acct_name[0] && !names_match(s->patient_name, acct_name);
+    int bad_birth = s->patient_birth_date[0] && acct_birth[0] && strcmp(s->patient_birth_date, acct_birth) != 0;
+    if (bad_name || bad_birth)
+      WARN("The study from %s names the patient \"%s\", born %s, which does not match your account. These images "
+           "may belong to someone else: please check them and remove them if they are not yours.",
+           nice_date(a, s->study_date), s->patient_name, nice_date(a, s->patient_birth_date));
+    if (nstudies > 1 && s->study_date[0] && newest[0] && strcmp(s->study_date, newest) < 0 &&
+        atoi(newest) - atoi(s->study_date) >= 10000)
+      WARN("The study from %s is more than a year older than the others. If it is an earlier mammogram for "
+           "comparison, that helps the specialist; if it was added by mistake, remove it.",
+           nice_date(a, s->study_date));
+  }
+#undef WARN
+  char oid[32];
+  snprintf(oid, sizeof oid, "%lld", request_id);
+  audit(who, "records.view", "request", oid, v->request.patient_id, "ok", NULL);
+  return ERR_OK;
+}
+
+/* Deletes a blob unless another row still uses it. */
+static void release_blob(const unsigned char id[BLOB_ID_LEN]) {
+  long long refs = 1;
+  if (documents_file_refs(id, &refs) == ERR_OK && refs == 0) blobstore_delete(id);
+}
+
+enum err records_document_delete(const struct actor *who, long long request_id, long long doc_id) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  struct request_row rq;
+  struct document_row d;
+  enum err e = records_request_open(a, who, request_id, &rq);
+  if (e != ERR_OK) goto done;
+  e = documents_get(a, doc_id, &d);
+  if (e != ERR_OK) goto done;
+  if (d.request_id != request_id) {
+    e = ERR_NOT_FOUND;
+    goto done;
+  }
+  if (strcmp(rq.status, "draft") != 0) {
+    e = ERR_CONFLICT;
+    goto done;
+  }
+  e = documents_delete(doc_id); /* the row (and its wrapped key) first: crypto-shredding */
+  if (e != ERR_OK) goto done;
+  if (d.has_file) release_blob(d.file_id);
+  studies_prune(request_id);
+  char oid[32];
+  snprintf(oid, sizeof oid, "%lld", doc_id);
+  audit(who, "document.delete", "document", oid, rq.patient_id, "ok", NULL);
+done:
+  arena_free(a);
+  return e;
+}
+
+/* Transaction body: delete a series' documents and the series. */
+struct series_del {
+  struct arena *a;
+  long long request_id, series_id;
+  unsigned char (*ids)[BLOB_ID_LEN];
+  size_t n;
+};
+static enum err series_del_tx(void *p) {
+  struct series_del *s = p;
+  enum err e = series_delete(s->a, s->request_id, s->series_id, &s->ids, &s->n);
+  if (e != ERR_OK) return e;
+  return studies_prune(s->request_id);
+}
+
+enum err records_series_delete(const struct actor *who, long long request_id, long long series_id) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  struct request_row rq;
+  enum err e = records_request_open(a, who, request_id, &rq);
+  if (e != ERR_OK) goto done;
+  if (strcmp(rq.status, "draft") != 0) {
+    e = ERR_CONFLICT;
+    goto done;
+  }
+  struct series_del sd = {a, request_id, series_id, NULL, 0};
+  e = db_tx(series_del_tx, &sd);
+  if (e != ERR_OK) goto done;
+  for (size_t i = 0; i < sd.n; i++) release_blob(sd.ids[i]);
+  char oid[32], detail[64];
+  snprintf(oid, sizeof oid, "%lld", series_id);
+  snprintf(detail, sizeof detail, "{\"documents\":%zu}", sd.n);
+  audit(who, "series.delete", "series", oid, rq.patient_id, "ok", detail);
+done:
+  arena_free(a);
+  return e;
+}
+
+/* ---- downloads ---- */
+
+const char *records_content_type(const char *t) {
+  if (strcmp(t, "dicom") == 0) return "application/dicom";
+  if (strcmp(t, "pdf") == 0) return "application/pdf";
+  if (strcmp(t, "jpeg") == 0) return "image/jpeg";
+  if (strcmp(t, "png") == 0) return "image/png";
+  return "application/octet-stream";
+}
+
+int records_document_reader(const struct document_row *d, struct blob_reader **reader) {
+  unsigned char dek[BLOB_DEK_LEN];
+  char err[200];
+  if (!d->has_file || blobstore_unwrap(d->file_id, d->wrapped, sizeof d->wrapped, d->kek_version, dek) != 0) return -1;
+  int rc = blobstore_open(d->file_id, dek, reader, err, sizeof err);
+  sodium_memzero(dek, sizeof dek);
+  return rc;
+}
+
+void records_integrity_failure(const struct actor *who, const struct document_row *d, const char *where) {
+  char oid[32], detail[160];
+  snprintf(oid, sizeof oid, "%lld", d->id);
+  snprintf(detail, sizeof detail, "{\"where\":\"%s\",\"request_id\":%lld}", where, d->request_id);
+  LOG_E("integrity failure: document %lld (%s)", d->id, where);
+  audit(who, "integrity_failure", "document", oid, 0, "failed", detail);
+}
+
+enum err records_document_open(struct arena *a, const struct actor *who, long long request_id, long long doc_id,
+                               struct document_row *doc, const char **content_type, struct blob_reader **reader) {
+  struct request_row rq;
+  *reader = NULL;
+  enum err e = records_request_open(a, who, request_id, &rq);
+  if (e != ERR_OK) return e;
+  e = documents_get(a, doc_id, doc);
+  if (e != ERR_OK) return e;
+  if (doc->request_id != request_id || !doc->has_file) return ERR_NOT_FOUND;
+  /* verify the whole plaintext before sending a byte */
+  struct blob_reader *r = NULL;
+  unsigned char *buf = malloc(IO_BUF);
+  char err[200];
+  int ok = 0;
+  if (buf && records_document_reader(doc, &r) == 0) {
+    crypto_generichash_state gh;
+    crypto_generichash_init(&gh, NULL, 0, 32);
+    uint64_t total = 0;
+    for (;;) {
+      ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
+      if (n < 0) break;
+      if (n == 0) {
+        unsigned char dig[32];
+        char hx[65];
+        crypto_generichash_final(&gh, dig, sizeof dig);
+        sodium_bin2hex(hx, sizeof hx, dig, sizeof dig);
+        ok = total == doc->size && strcmp(hx, doc->blake2b) == 0;
+        break;
+      }
+      total += (uint64_t)n;
+      crypto_generichash_update(&gh, buf, (size_t)n);
+    }
+  }
+  if (buf) {
+    sodium_memzero(buf, IO_BUF);
+    free(buf);
+  }
+  blob_reader_close(r);
+  char oid[32];
+  snprintf(oid, sizeof oid, "%lld", doc_id);
+  if (!ok) {
+    records_integrity_failure(who, doc, "download");
+    audit(who, "document.download", "document", oid, rq.patient_id, "failed", NULL);
+    return ERR_INTERNAL;
+  }
+  if (records_document_reader(doc, reader) != 0) return ERR_INTERNAL;
+  *content_type = records_content_type(doc->sniffed_type);
+  audit(who, "document.download", "document", oid, rq.patient_id, "ok", NULL);
+  return ERR_OK;
+}
+
+enum err records_zip_open(struct arena *a, const struct actor *who, long long request_id, struct request_row *req,
+                          struct document_row **docs, size_t *n) {
+  enum err e = records_request_open(a, who, request_id, req);
+  if (e != ERR_OK) return e;
+  struct document_row *all;
+  size_t na;
+  e = documents_list(a, request_id, &all, &na);
+  if (e != ERR_OK) return e;
+  size_t k = 0;
+  for (size_t i = 0; i < na; i++)
+    if (all[i].has_file && !all[i].skipped) all[k++] = all[i];
+  *docs = all;
+  *n = k;
+  char oid[32], detail[64];
+  snprintf(oid, sizeof oid, "%lld", request_id);
+  snprintf(detail, sizeof detail, "{\"documents\":%zu}", k);
+  audit(who, "request.download_zip", "request", oid, req->patient_id, "ok", detail);
+  return ERR_OK;
+}

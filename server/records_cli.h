@@ -1,0 +1,12 @@
+/* Records subcommands: `secondop rotate-key` (new master key, every data key
+ * rewrapped in one transaction; the server must be stopped: it holds the
+ * data directory lock). */
+#ifndef SECONDOP_RECORDS_CLI_H
+#define SECONDOP_RECORDS_CLI_H
+
+/* Runs a records subcommand (argv[0] is its name); -1 when name is not one.
+ * Exit codes: 0 done, 1 failure, 2 usage error. */
+int records_cli_command(const char *name, int argc, char **argv);
+#define RECORDS_CLI_HELP \
+  "  rotate-key    make a new master key and rewrap every file's data key (stop the server first)\n"
+#endif

@@ -1,0 +1,523 @@
+#include "store/uploads.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+#include "util/arena.h"
+
+#define UPLOAD_COLS                                                                                             \
+  "u.id, u.request_id, u.owner_id, r.patient_id, u.kind, u.filename, u.state, coalesce(u.failure, ''), "      \
+  "u.length, u.\"offset\", coalesce(encode(u.sha256_expected, 'hex'), ''), coalesce(encode(u.sealed_tail, "   \
+  "'hex'), ''), encode(u.file_id, 'hex'), encode(u.wrapped_dek, 'hex'), u.kek_version, "                       \
+  "extract(epoch from u.expires_at)::bigint, u.expires_at < now()"
+
+#define DOC_COLS                                                                                                \
+  "id, request_id, coalesce(series_id, 0), coalesce(upload_id, ''), kind, original_name, sniffed_type, "       \
+  "coalesce(sha256, ''), coalesce(blake2b, ''), coalesce(skip_reason, ''), size, skipped, "                    \
+  "coalesce(encode(file_id, 'hex'), ''), coalesce(encode(wrapped_dek, 'hex'), ''), coalesce(kek_version, 0), refused, " \
+  "coalesce(sop_instance_uid, ''), coalesce(sop_class_uid, ''), coalesce(transfer_syntax, ''), "               \
+  "coalesce(modality, ''), coalesce(laterality, ''), coalesce(view_position, ''), coalesce(study_date, ''), "  \
+  "coalesce(patient_name, ''), coalesce(patient_birth_date, ''), coalesce(manufacturer, ''), "                 \
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+
+static const struct db_stmt stmts[] = {
+    {"rq_insert", "INSERT INTO requests (patient_id, reference) VALUES ($1, $2) RETURNING id"},
+    {"rq_get",
+     "SELECT id, patient_id, reference, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+     "FROM requests WHERE id = $1"},
+    {"rq_list",
+     "SELECT id, patient_id, reference, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+     "FROM requests WHERE patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100"},
+    {"us_identity",
+     "SELECT name, coalesce(to_char(date_of_birth, 'YYYYMMDD'), '') FROM users WHERE id = $1"},
+    {"up_insert",
+     "INSERT INTO uploads (id, request_id, owner_id, kind, filename, length, sha256_expected, file_id, "
+     "wrapped_dek, kek_version, expires_at) VALUES ($1, $2, $3, $4, $5, $6, decode(nullif($7, ''), 'hex'), "
+     "decode($8, 'hex'), decode($9, 'hex'), $10, to_timestamp($11))"},
+    {"up_get", "SELECT " UPLOAD_COLS " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.id = $1"},
+    {"up_commit",
+     "UPDATE uploads SET \"offset\" = $3, sealed_tail = decode(nullif($4, ''), 'hex'), "
+     "state = CASE WHEN $5 THEN 'finalizing' ELSE state END, updated_at = now(), "
+     "expires_at = greatest(expires_at, now() + interval '24 hours') "
+     "WHERE id = $1 AND \"offset\" = $2 AND state = 'receiving' RETURNING extract(epoch from expires_at)::bigint"},
+    {"up_state",
+     "UPDATE uploads SET state = $2, failure = nullif($3, ''), blake2b = coalesce(decode(nullif($4, ''), 'hex'), "
+     "blake2b), sha256 = coalesce(decode(nullif($5, ''), 'hex'), sha256), "
+     "sealed_tail = CASE WHEN $2 IN ('complete', 'failed') THEN NULL ELSE sealed_tail END, updated_at = now() "
+     "WHERE id = $1"},
+    {"up_delete", "DELETE FROM uploads WHERE id = $1"},
+    {"up_finalizing", "SELECT id FROM uploads WHERE state = 'finalizing' ORDER BY created_at"},
+    {"up_expired",
+     "SELECT " UPLOAD_COLS
+     " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.state = 'receiving' AND u.expires_at < now() "
+     "LIMIT 100"},
+    {"up_for_request",
+     "SELECT " UPLOAD_COLS
+     " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.request_id = $1 AND u.state IN ('receiving', "
+     "'finalizing', 'failed') AND u.expires_at > now() - interval '1 day' ORDER BY u.created_at LIMIT 500"},
+    {"st_upsert",
+     "INSERT INTO studies (request_id, study_uid, study_date, description, patient_name, patient_birth_date) "
+     "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id, study_uid) DO UPDATE SET study_uid = "
+     "excluded.study_uid RETURNING id"},
+    {"se_upsert",
+     "INSERT INTO series (request_id, study_id, series_uid, modality, description) VALUES ($1, $2, $3, $4, $5) "
+     "ON CONFLICT (request_id, series_uid) DO UPDATE SET series_uid = excluded.series_uid RETURNING id"},
+    {"se_list",
+     "SELECT se.id, se.study_id, count(d.id), se.series_uid, se.modality, se.description, st.study_uid, "
+     "st.study_date, st.description, st.patient_name, st.patient_birth_date, "
+     "coalesce(string_agg(DISTINCT nullif(trim(coalesce(d.laterality, '') || ' ' || coalesce(d.view_position, "
+     "'')), ''), ', '), '') "
+     "FROM series se JOIN studies st ON st.id = se.study_id LEFT JOIN documents d ON d.series_id = se.id "
+     "WHERE se.request_id = $1 GROUP BY se.id, st.id ORDER BY st.study_date DESC, st.id, se.id"},
+    {"se_delete_docs",
+     "DELETE FROM documents WHERE request_id = $1 AND series_id = $2 RETURNING coalesce(encode(file_id, 'hex'), '')"},
+    {"se_delete", "DELETE FROM series WHERE request_id = $1 AND id = $2"},
+    {"st_prune",
+     "DELETE FROM studies st WHERE st.request_id = $1 AND NOT EXISTS (SELECT 1 FROM series se WHERE se.study_id = "
+     "st.id)"},
+    {"dc_insert",
+     "INSERT INTO documents (request_id, upload_id, kind, original_name, sniffed_type, size, sha256, blake2b, "
+     "file_id, wrapped_dek, kek_version, skipped, refused, skip_reason, series_id, sop_instance_uid, sop_class_uid, "
+     "transfer_syntax, modality, laterality, view_position, study_date, patient_name, patient_birth_date, "
+     "manufacturer) VALUES ($1, nullif($2, ''), $3, $4, $5, $6, nullif($7, ''), nullif($8, ''), "
+     "decode(nullif($9, ''), 'hex'), decode(nullif($10, ''), 'hex'), nullif($11, '0')::int, $12, $25, nullif($13, ''), "
+     "nullif($14, '0')::bigint, nullif($15, ''), nullif($16, ''), nullif($17, ''), nullif($18, ''), "
+     "nullif($19, ''), nullif($20, ''), nullif($21, ''), nullif($22, ''), nullif($23, ''), nullif($24, '')) "
+     "ON CONFLICT (request_id, sop_instance_uid) WHERE sop_instance_uid IS NOT NULL DO NOTHING RETURNING id"},
+    {"dc_list", "SELECT " DOC_COLS " FROM documents WHERE request_id = $1 ORDER BY id"},
+    {"dc_get", "SELECT " DOC_COLS " FROM documents WHERE id = $1"},
+    {"dc_delete", "DELETE FROM documents WHERE id = $1"},
+    {"dc_file_refs",
+     "SELECT (SELECT count(*) FROM documents WHERE file_id = decode($1, 'hex')) + (SELECT count(*) FROM uploads "
+     "WHERE file_id = decode($1, 'hex') AND state <> 'complete')"},
+    {"rc_insert",
+     "INSERT INTO intake_receipts (request_id, upload_id, filename, accepted, images, duplicates, skipped, "
+     "refused, message) VALUES ($1, nullif($2, ''), $3, $4, $5, $6, $7, $8, $9)"},
+    {"rc_list",
+     "SELECT filename, message, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), accepted, images, "
+     "duplicates, skipped, refused FROM intake_receipts WHERE request_id = $1 ORDER BY id"},
+};
+
+void uploads_store_register(void) { db_register(stmts, sizeof stmts / sizeof stmts[0]); }
+
+/* Decimal text of v in the arena. */
+static const char *lld(struct arena *a, long long v) { return arena_printf(a, "%lld", v); }
+/* Hex text of n bytes in the arena. */
+static const char *hex(struct arena *a, const unsigned char *b, size_t n) {
+  char *s = arena_alloc(a, 2 * n + 1);
+  if (s) sodium_bin2hex(s, 2 * n + 1, b, n);
+  return s;
+}
+/* Parses hex into exactly n bytes. 0 or -1. */
+static int unhex(const char *h, unsigned char *out, size_t n) {
+  size_t bl = 0;
+  if (strlen(h) != 2 * n) return -1;
+  return sodium_hex2bin(out, n, h, 2 * n, NULL, &bl, NULL) == 0 && bl == n ? 0 : -1;
+}
+static long long ll(PGresult *r, int i, int c) { return strtoll(PQgetvalue(r, i, c), NULL, 10); }
+static const char *sv(struct arena *a, PGresult *r, int i, int c) { return arena_strdup(a, PQgetvalue(r, i, c)); }
+
+/* Runs a statement in a scratch arena and reports ERR_OK / error. */
+static enum err exec_simple(const char *stmt, int n, const char *const *v) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  db_exec(a, stmt, n, v, &e);
+  arena_free(a);
+  return e;
+}
+
+static void fill_request(struct arena *a, PGresult *r, int i, struct request_row *o) {
+  o->id = ll(r, i, 0);
+  o->patient_id = ll(r, i, 1);
+  o->reference = sv(a, r, i, 2);
+  o->status = sv(a, r, i, 3);
+  o->created_at = sv(a, r, i, 4);
+}
+
+enum err requests_insert(struct arena *a, long long patient_id, const char *reference, long long *id) {
+  enum err e;
+  const char *v[] = {lld(a, patient_id), reference};
+  PGresult *r = db_exec(a, "rq_insert", 2, v, &e);
+  if (!r) return e;
+  *id = ll(r, 0, 0);
+  return ERR_OK;
+}
+
+enum err requests_get(struct arena *a, long long id, struct request_row *out) {
+  enum err e;
+  const char *v[] = {lld(a, id)};
+  PGresult *r = db_exec(a, "rq_get", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  fill_request(a, r, 0, out);
+  return ERR_OK;
+}
+
+enum err requests_list_for_patient(struct arena *a, long long patient_id, struct request_row **out, size_t *n) {
+  enum err e;
+  const char *v[] = {lld(a, patient_id)};
+  PGresult *r = db_exec(a, "rq_list", 1, v, &e);
+  if (!r) return e;
+  *n = (size_t)PQntuples(r);
+  *out = arena_alloc(a, (*n + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  for (size_t i = 0; i < *n; i++) fill_request(a, r, (int)i, &(*out)[i]);
+  return ERR_OK;
+}
+
+enum err users_identity(struct arena *a, long long user_id, const char **name, const char **birth) {
+  enum err e;
+  const char *v[] = {lld(a, user_id)};
+  PGresult *r = db_exec(a, "us_identity", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  *name = sv(a, r, 0, 0);
+  *birth = sv(a, r, 0, 1);
+  return ERR_OK;
+}
+
+enum err uploads_insert(const struct upload_row *u) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {u->id,
+                     lld(a, u->request_id),
+                     lld(a, u->owner_id),
+                     u->kind,
+                     u->filename,
+                     arena_printf(a, "%llu", (unsigned long long)u->length),
+                     u->has_sha256_expected ? hex(a, u->sha256_expected, 32) : "",
+                     hex(a, u->file_id, BLOB_ID_LEN),
+                     hex(a, u->wrapped, BLOB_WRAPPED_LEN),
+                     arena_printf(a, "%u", u->kek_version),
+                     lld(a, u->expires_at)};
+  db_exec(a, "up_insert", 11, v, &e);
+  arena_free(a);
+  return e;
+}
+
+/* Fills an upload row from result row i. 0 or -1 when a value is malformed. */
+static int fill_upload(struct arena *a, PGresult *r, int i, struct upload_row *o) {
+  memset(o, 0, sizeof *o);
+  snprintf(o->id, sizeof o->id, "%s", PQgetvalue(r, i, 0));
+  o->request_id = ll(r, i, 1);
+  o->owner_id = ll(r, i, 2);
+  o->patient_id = ll(r, i, 3);
+  o->kind = sv(a, r, i, 4);
+  o->filename = sv(a, r, i, 5);
+  o->state = sv(a, r, i, 6);
+  o->failure = sv(a, r, i, 7);
+  o->length = strtoull(PQgetvalue(r, i, 8), NULL, 10);
+  o->offset = strtoull(PQgetvalue(r, i, 9), NULL, 10);
+  const char *sh = PQgetvalue(r, i, 10);
+  if (*sh) {
+    if (unhex(sh, o->sha256_expected, 32) != 0) return -1;
+    o->has_sha256_expected = 1;
+  }
+  const char *th = PQgetvalue(r, i, 11);
+  if (*th) {
+    size_t tl = strlen(th) / 2;
+    o->sealed_tail = arena_alloc(a, tl + 1);
+    if (!o->sealed_tail || unhex(th, o->sealed_tail, tl) != 0) return -1;
+    o->sealed_tail_len = tl;
+  }
+  if (unhex(PQgetvalue(r, i, 12), o->file_id, BLOB_ID_LEN) != 0) return -1;
+  if (unhex(PQgetvalue(r, i, 13), o->wrapped, BLOB_WRAPPED_LEN) != 0) return -1;
+  o->kek_version = (uint32_t)strtoul(PQgetvalue(r, i, 14), NULL, 10);
+  o->expires_at = ll(r, i, 15);
+  o->expired = PQgetvalue(r, i, 16)[0] == 't';
+  return 0;
+}
+
+enum err uploads_get(struct arena *a, const char *id, struct upload_row *out) {
+  enum err e;
+  const char *v[] = {id};
+  PGresult *r = db_exec(a, "up_get", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  return fill_upload(a, r, 0, out) == 0 ? ERR_OK : ERR_INTERNAL;
+}
+
+enum err uploads_commit_offset(const char *id, uint64_t old_offset, uint64_t new_offset, const unsigned char *tail,
+                               size_t tail_len, int finalizing, long long *expires_at) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {id, arena_printf(a, "%llu", (unsigned long long)old_offset),
+                     arena_printf(a, "%llu", (unsigned long long)new_offset), tail_len ? hex(a, tail, tail_len) : "",
+                     finalizing ? "true" : "false"};
+  PGresult *r = db_exec(a, "up_commit", 5, v, &e);
+  if (r && PQntuples(r) != 1) e = ERR_CONFLICT;
+  if (r && PQntuples(r) == 1 && expires_at) *expires_at = ll(r, 0, 0);
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_set_state(const char *id, const char *state, const char *failure, const unsigned char blake2b[32],
+                           const unsigned char sha256[32]) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {id, state, failure ? failure : "", blake2b ? hex(a, blake2b, 32) : "",
+                     sha256 ? hex(a, sha256, 32) : ""};
+  db_exec(a, "up_state", 5, v, &e);
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_delete(const char *id) {
+  const char *v[] = {id};
+  return exec_simple("up_delete", 1, v);
+}
+
+enum err uploads_list_finalizing(struct arena *a, char ***ids, size_t *n) {
+  enum err e;
+  PGresult *r = db_exec(a, "up_finalizing", 0, NULL, &e);
+  if (!r) return e;
+  *n = (size_t)PQntuples(r);
+  *ids = arena_alloc(a, (*n + 1) * sizeof **ids);
+  if (!*ids) return ERR_INTERNAL;
+  for (size_t i = 0; i < *n; i++) (*ids)[i] = (char *)sv(a, r, (int)i, 0);
+  return ERR_OK;
+}
+
+/* Runs an upload listing statement into an array. */
+static enum err list_uploads(struct arena *a, const char *stmt, int np, const char *const *v, struct upload_row **out,
+                             size_t *n) {
+  enum err e;
+  PGresult *r = db_exec(a, stmt, np, v, &e);
+  if (!r) return e;
+  *n = 0;
+  *out = arena_alloc(a, ((size_t)PQntuples(r) + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  for (int i = 0; i < PQntuples(r); i++)
+    if (fill_upload(a, r, i, &(*out)[*n]) == 0) (*n)++;
+  return ERR_OK;
+}
+
+enum err uploads_list_expired(struct arena *a, struct upload_row **out, size_t *n) {
+  return list_uploads(a, "up_expired", 0, NULL, out, n);
+}
+
+enum err uploads_list_for_request(struct arena *a, long long request_id, struct upload_row **out, size_t *n) {
+  const char *v[] = {lld(a, request_id)};
+  return list_uploads(a, "up_for_request", 1, v, out, n);
+}
+
+enum err studies_upsert(struct arena *a, long long request_id, const char *study_uid, const char *date,
+                        const char *description, const char *patient_name, const char *birth, long long *id) {
+  enum err e;
+  const char *v[] = {lld(a, request_id), study_uid, date, description, patient_name, birth};
+  PGresult *r = db_exec(a, "st_upsert", 6, v, &e);
+  if (!r) return e;
+  *id = ll(r, 0, 0);
+  return ERR_OK;
+}
+
+enum err series_upsert(struct arena *a, long long request_id, long long study_id, const char *series_uid,
+                       const char *modality, const char *description, long long *id) {
+  enum err e;
+  const char *v[] = {lld(a, request_id), lld(a, study_id), series_uid, modality, description};
+  PGresult *r = db_exec(a, "se_upsert", 5, v, &e);
+  if (!r) return e;
+  *id = ll(r, 0, 0);
+  return ERR_OK;
+}
+
+enum err series_list(struct arena *a, long long request_id, struct series_row **out, size_t *n) {
+  enum err e;
+  const char *v[] = {lld(a, request_id)};
+  PGresult *r = db_exec(a, "se_list", 1, v, &e);
+  if (!r) return e;
+  *n = (size_t)PQntuples(r);
+  *out = arena_alloc(a, (*n + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  for (size_t k = 0; k < *n; k++) {
+    int i = (int)k;
+    struct series_row *s = &(*out)[k];
+    s->id = ll(r, i, 0);
+    s->study_id = ll(r, i, 1);
+    s->images = ll(r, i, 2);
+    s->series_uid = sv(a, r, i, 3);
+    s->modality = sv(a, r, i, 4);
+    s->description = sv(a, r, i, 5);
+    s->study_uid = sv(a, r, i, 6);
+    s->study_date = sv(a, r, i, 7);
+    s->study_description = sv(a, r, i, 8);
+    s->patient_name = sv(a, r, i, 9);
+    s->patient_birth_date = sv(a, r, i, 10);
+    s->views = sv(a, r, i, 11);
+  }
+  return ERR_OK;
+}
+
+enum err series_delete(struct arena *a, long long request_id, long long series_id,
+                       unsigned char (**file_ids)[BLOB_ID_LEN], size_t *n) {
+  enum err e;
+  const char *v[] = {lld(a, request_id), lld(a, series_id)};
+  PGresult *r = db_exec(a, "se_delete_docs", 2, v, &e);
+  if (!r) return e;
+  *n = 0;
+  *file_ids = arena_alloc(a, ((size_t)PQntuples(r) + 1) * BLOB_ID_LEN);
+  if (!*file_ids) return ERR_INTERNAL;
+  for (int i = 0; i < PQntuples(r); i++)
+    if (unhex(PQgetvalue(r, i, 0), (*file_ids)[*n], BLOB_ID_LEN) == 0) (*n)++;
+  PGresult *r2 = db_exec(a, "se_delete", 2, v, &e);
+  if (!r2) return e;
+  if (strcmp(PQcmdTuples(r2), "1") != 0) return ERR_NOT_FOUND;
+  return ERR_OK;
+}
+
+enum err studies_prune(long long request_id) {
+  char b[32];
+  snprintf(b, sizeof b, "%lld", request_id);
+  const char *v[] = {b};
+  return exec_simple("st_prune", 1, v);
+}
+
+enum err documents_insert(struct arena *a, const struct document_row *d, long long *id) {
+  enum err e;
+  const char *v[] = {lld(a, d->request_id),
+                     d->upload_id ? d->upload_id : "",
+                     d->kind,
+                     d->original_name,
+                     d->sniffed_type,
+                     arena_printf(a, "%llu", (unsigned long long)d->size),
+                     d->sha256 ? d->sha256 : "",
+                     d->blake2b ? d->blake2b : "",
+                     d->has_file ? hex(a, d->file_id, BLOB_ID_LEN) : "",
+                     d->has_file ? hex(a, d->wrapped, BLOB_WRAPPED_LEN) : "",
+                     arena_printf(a, "%u", d->has_file ? d->kek_version : 0),
+                     d->skipped ? "true" : "false",
+                     d->skip_reason ? d->skip_reason : "",
+                     lld(a, d->series_id),
+                     d->sop_instance_uid ? d->sop_instance_uid : "",
+                     d->sop_class_uid ? d->sop_class_uid : "",
+                     d->transfer_syntax ? d->transfer_syntax : "",
+                     d->modality ? d->modality : "",
+                     d->laterality ? d->laterality : "",
+                     d->view_position ? d->view_position : "",
+                     d->study_date ? d->study_date : "",
+                     d->patient_name ? d->patient_name : "",
+                     d->patient_birth_date ? d->patient_birth_date : "",
+                     d->manufacturer ? d->manufacturer : "",
+                     d->refused ? "true" : "false"};
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    if (!v[i]) return ERR_INTERNAL;
+  PGresult *r = db_exec(a, "dc_insert", 25, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_CONFLICT;
+  *id = ll(r, 0, 0);
+  return ERR_OK;
+}
+
+/* Fills a document from result row i. */
+static void fill_doc(struct arena *a, PGresult *r, int i, struct document_row *d) {
+  memset(d, 0, sizeof *d);
+  d->id = ll(r, i, 0);
+  d->request_id = ll(r, i, 1);
+  d->series_id = ll(r, i, 2);
+  d->upload_id = sv(a, r, i, 3);
+  d->kind = sv(a, r, i, 4);
+  d->original_name = sv(a, r, i, 5);
+  d->sniffed_type = sv(a, r, i, 6);
+  d->sha256 = sv(a, r, i, 7);
+  d->blake2b = sv(a, r, i, 8);
+  d->skip_reason = sv(a, r, i, 9);
+  d->size = strtoull(PQgetvalue(r, i, 10), NULL, 10);
+  d->skipped = PQgetvalue(r, i, 11)[0] == 't';
+  d->has_file = unhex(PQgetvalue(r, i, 12), d->file_id, BLOB_ID_LEN) == 0 &&
+                unhex(PQgetvalue(r, i, 13), d->wrapped, BLOB_WRAPPED_LEN) == 0;
+  d->kek_version = (uint32_t)strtoul(PQgetvalue(r, i, 14), NULL, 10);
+  d->refused = PQgetvalue(r, i, 15)[0] == 't';
+  d->sop_instance_uid = sv(a, r, i, 16);
+  d->sop_class_uid = sv(a, r, i, 17);
+  d->transfer_syntax = sv(a, r, i, 18);
+  d->modality = sv(a, r, i, 19);
+  d->laterality = sv(a, r, i, 20);
+  d->view_position = sv(a, r, i, 21);
+  d->study_date = sv(a, r, i, 22);
+  d->patient_name = sv(a, r, i, 23);
+  d->patient_birth_date = sv(a, r, i, 24);
+  d->manufacturer = sv(a, r, i, 25);
+  d->created_at = sv(a, r, i, 26);
+}
+
+enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n) {
+  enum err e;
+  const char *v[] = {lld(a, request_id)};
+  PGresult *r = db_exec(a, "dc_list", 1, v, &e);
+  if (!r) return e;
+  *n = (size_t)PQntuples(r);
+  *out = arena_alloc(a, (*n + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  for (size_t i = 0; i < *n; i++) fill_doc(a, r, (int)i, &(*out)[i]);
+  return ERR_OK;
+}
+
+enum err documents_get(struct arena *a, long long id, struct document_row *out) {
+  enum err e;
+  const char *v[] = {lld(a, id)};
+  PGresult *r = db_exec(a, "dc_get", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  fill_doc(a, r, 0, out);
+  return ERR_OK;
+}
+
+enum err documents_delete(long long id) {
+  char b[32];
+  snprintf(b, sizeof b, "%lld", id);
+  const char *v[] = {b};
+  return exec_simple("dc_delete", 1, v);
+}
+
+enum err documents_file_refs(const unsigned char file_id[BLOB_ID_LEN], long long *n) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {hex(a, file_id, BLOB_ID_LEN)};
+  PGresult *r = db_exec(a, "dc_file_refs", 1, v, &e);
+  if (r) *n = ll(r, 0, 0);
+  arena_free(a);
+  return e;
+}
+
+enum err receipts_insert(long long request_id, const char *upload_id, const struct receipt_row *rc) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {lld(a, request_id), upload_id ? upload_id : "", rc->filename, lld(a, rc->accepted),
+                     lld(a, rc->images), lld(a, rc->duplicates), lld(a, rc->skipped), lld(a, rc->refused),
+                     rc->message};
+  db_exec(a, "rc_insert", 9, v, &e);
+  arena_free(a);
+  return e;
+}
+
+enum err receipts_list(struct arena *a, long long request_id, struct receipt_row **out, size_t *n) {
+  enum err e;
+  const char *v[] = {lld(a, request_id)};
+  PGresult *r = db_exec(a, "rc_list", 1, v, &e);
+  if (!r) return e;
+  *n = (size_t)PQntuples(r);
+  *out = arena_alloc(a, (*n + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  for (size_t k = 0; k < *n; k++) {
+    int i = (int)k;
+    struct receipt_row *x = &(*out)[k];
+    x->filename = sv(a, r, i, 0);
+    x->message = sv(a, r, i, 1);
+    x->created_at = sv(a, r, i, 2);
+    x->accepted = ll(r, i, 3);
+    x->images = ll(r, i, 4);
+    x->duplicates = ll(r, i, 5);
+    x->skipped = ll(r, i, 6);
+    x->refused = ll(r, i, 7);
+  }
+  return ERR_OK;
+}

@@ -1,0 +1,115 @@
+/* SQL for the records family: requests (minimal), uploads (tus state),
+ * documents, studies, series and intake receipts. Plain C structs in and
+ * out; strings come from the caller's arena. Every function returns ERR_OK,
+ * ERR_NOT_FOUND (no such row), ERR_CONFLICT (an optimistic check or a unique
+ * key failed), ERR_UNAVAILABLE (database down) or ERR_INTERNAL. */
+#ifndef SECONDOP_UPLOADS_H
+#define SECONDOP_UPLOADS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/blobfmt.h"
+#include "util/err.h"
+
+struct arena;
+
+struct request_row {
+  long long id, patient_id;
+  const char *reference, *status, *created_at;
+};
+
+struct upload_row {
+  char id[27];
+  long long request_id, owner_id, patient_id;
+  const char *kind, *filename, *state, *failure;
+  uint64_t length, offset;
+  int has_sha256_expected;
+  unsigned char sha256_expected[32];
+  unsigned char *sealed_tail; /* arena; NULL when none */
+  size_t sealed_tail_len;
+  unsigned char file_id[BLOB_ID_LEN];
+  unsigned char wrapped[BLOB_WRAPPED_LEN];
+  uint32_t kek_version;
+  long long expires_at; /* unix seconds */
+  int expired;
+};
+
+struct document_row {
+  long long id, request_id, series_id;
+  const char *upload_id, *kind, *original_name, *sniffed_type, *sha256, *blake2b, *skip_reason;
+  uint64_t size;
+  int skipped, refused, has_file;
+  unsigned char file_id[BLOB_ID_LEN];
+  unsigned char wrapped[BLOB_WRAPPED_LEN];
+  uint32_t kek_version;
+  const char *sop_instance_uid, *sop_class_uid, *transfer_syntax, *modality, *laterality, *view_position,
+      *study_date, *patient_name, *patient_birth_date, *manufacturer, *created_at;
+};
+
+struct series_row {
+  long long id, study_id, images;
+  const char *series_uid, *modality, *description, *study_uid, *study_date, *study_description, *patient_name,
+      *patient_birth_date, *views;
+};
+
+struct receipt_row {
+  const char *filename, *message, *created_at;
+  long long accepted, images, duplicates, skipped, refused;
+};
+
+/* Registers the statements (call before threads start). */
+void uploads_store_register(void);
+
+enum err requests_insert(struct arena *a, long long patient_id, const char *reference, long long *id);
+enum err requests_get(struct arena *a, long long id, struct request_row *out);
+/* The patient's requests, newest first (at most 100). */
+enum err requests_list_for_patient(struct arena *a, long long patient_id, struct request_row **out, size_t *n);
+
+/* The account's name and date of birth (YYYYMMDD, "" when unknown). */
+enum err users_identity(struct arena *a, long long user_id, const char **name, const char **birth_yyyymmdd);
+
+enum err uploads_insert(const struct upload_row *u);
+/* Loads an upload with its request's patient. */
+enum err uploads_get(struct arena *a, const char *id, struct upload_row *out);
+/* Commits a new offset and sealed tail if the row still has old_offset and is
+ * receiving; finalizing = 1 also moves it to 'finalizing'. ERR_CONFLICT when
+ * the offset moved meanwhile. */
+enum err uploads_commit_offset(const char *id, uint64_t old_offset, uint64_t new_offset,
+                               const unsigned char *tail, size_t tail_len, int finalizing, long long *expires_at);
+/* Sets the state (and failure text, digests when not NULL). */
+enum err uploads_set_state(const char *id, const char *state, const char *failure,
+                           const unsigned char blake2b[32], const unsigned char sha256[32]);
+enum err uploads_delete(const char *id);
+/* Ids of uploads in 'finalizing'. */
+enum err uploads_list_finalizing(struct arena *a, char ***ids, size_t *n);
+/* Receiving uploads past their expiry (at most 100). */
+enum err uploads_list_expired(struct arena *a, struct upload_row **out, size_t *n);
+/* Unfinished uploads of a request (for the page). */
+enum err uploads_list_for_request(struct arena *a, long long request_id, struct upload_row **out, size_t *n);
+
+/* Studies and series: upsert by UID, returning the id. */
+enum err studies_upsert(struct arena *a, long long request_id, const char *study_uid, const char *date,
+                        const char *description, const char *patient_name, const char *birth, long long *id);
+enum err series_upsert(struct arena *a, long long request_id, long long study_id, const char *series_uid,
+                       const char *modality, const char *description, long long *id);
+/* Series of a request with study attributes, image count and views found. */
+enum err series_list(struct arena *a, long long request_id, struct series_row **out, size_t *n);
+/* Deletes a series' documents (their rows) and the series; returns the
+ * removed documents' file ids (arena) so the caller can delete the blobs. */
+enum err series_delete(struct arena *a, long long request_id, long long series_id,
+                       unsigned char (**file_ids)[BLOB_ID_LEN], size_t *n);
+/* Removes studies that no longer have a series. */
+enum err studies_prune(long long request_id);
+
+/* Inserts a document. With a SOPInstanceUID already present in the request
+ * the row is not inserted and ERR_CONFLICT is returned (a duplicate). */
+enum err documents_insert(struct arena *a, const struct document_row *d, long long *id);
+enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n);
+enum err documents_get(struct arena *a, long long id, struct document_row *out);
+enum err documents_delete(long long id);
+/* Number of other documents or uploads using the same file id. */
+enum err documents_file_refs(const unsigned char file_id[BLOB_ID_LEN], long long *n);
+
+enum err receipts_insert(long long request_id, const char *upload_id, const struct receipt_row *r);
+enum err receipts_list(struct arena *a, long long request_id, struct receipt_row **out, size_t *n);
+#endif

@@ -1,0 +1,155 @@
+"""Helpers for the records tests: a patient with a draft request, a small
+tus 1.0.0 client over http.client, and the synthetic studies.
+
+    pat, client, req_id = new_patient_with_request(server, name="Jane Doe", dob="1970-01-01")
+    url = tus_create(client, req_id, b"...", "report.pdf", kind="radiology_report")
+    tus_patch(client, url, 0, data)            -> Response
+    upload_file(client, req_id, path_or_bytes, name) -> final Response (204)
+"""
+import base64
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+
+import accounts_helpers
+import harness
+
+_studies = None
+
+
+def studies():
+    """Builds the synthetic studies once per run (tests/data/make-studies.sh)."""
+    global _studies
+    if _studies is None:
+        base = os.environ.get("SECONDOP_TEST_TMP") or "/tmp"
+        out = tempfile.mkdtemp(prefix="sop-studies-", dir=base)
+        subprocess.run(["sh", os.path.join(harness.ROOT, "tests", "data", "make-studies.sh"), out], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _studies = out
+    return _studies
+
+
+def b64(s):
+    if isinstance(s, str):
+        s = s.encode()
+    return base64.b64encode(s).decode()
+
+
+def tus_headers(client, extra=None):
+    h = {"Tus-Resumable": "1.0.0"}
+    if client.csrf:
+        h["X-CSRF-Token"] = client.csrf
+    h.update(extra or {})
+    return h
+
+
+def metadata(req_id, name, kind="images", sha256=None):
+    parts = ["request " + b64(str(req_id)), "kind " + b64(kind)]
+    if name is not None:
+        parts.append("filename " + b64(name))
+    if sha256 is not None:
+        parts.append("sha256 " + b64(sha256))
+    return ",".join(parts)
+
+
+def tus_create(client, req_id, length, name, kind="images", sha256=None, expect=201):
+    r = client.request("POST", "/api/v1/uploads", headers=tus_headers(client, {
+        "Upload-Length": str(length), "Upload-Metadata": metadata(req_id, name, kind, sha256)}))
+    assert r.status == expect, "create answered %d: %s" % (r.status, r.text[:300])
+    return r.header("Location") if r.status == 201 else r
+
+
+def tus_patch(client, url, offset, data, extra=None):
+    h = tus_headers(client, {"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
+    h.update(extra or {})
+    return client.request("PATCH", url, body=data, headers=h)
+
+
+def tus_head(client, url):
+    return client.request("HEAD", url, headers=tus_headers(client))
+
+
+def upload_bytes(client, req_id, data, name, kind="images", chunk=None, declare_sha=True):
+    """Creates and sends a whole upload; returns (url, last PATCH response)."""
+    sha = hashlib.sha256(data).digest() if declare_sha else None
+    url = tus_create(client, req_id, len(data), name, kind, sha)
+    off = 0
+    chunk = chunk or max(1, len(data))
+    r = None
+    if not data:
+        r = tus_patch(client, url, 0, b"")
+    while off < len(data):
+        piece = data[off:off + chunk]
+        r = tus_patch(client, url, off, piece)
+        assert r.status == 204, "PATCH at %d answered %d: %s" % (off, r.status, r.text[:300])
+        off = int(r.header("Upload-Offset"))
+    return url, r
+
+
+def upload_path(client, req_id, path, name=None, kind="images"):
+    with open(path, "rb") as f:
+        data = f.read()
+    return upload_bytes(client, req_id, data, name or os.path.basename(path), kind)
+
+
+def new_request(client):
+    r = client.post("/requests", {})
+    assert r.status == 303, "POST /requests answered %d: %s" % (r.status, r.text[:300])
+    m = re.match(r"/requests/(\d+)/records$", r.header("Location") or "")
+    assert m, r.header("Location")
+    client.get(r.header("Location"))  # refreshes the session CSRF token in client.csrf
+    return int(m.group(1))
+
+
+def new_patient_with_request(server, name=None, dob="1970-01-01"):
+    user = accounts_helpers.make_user(server, "patient", name=name)
+    if dob:
+        server.sql("UPDATE users SET date_of_birth = %s WHERE id = %s", dob, user["id"])
+    client = server.client()
+    accounts_helpers.login(client, user)
+    return user, client, new_request(client)
+
+
+def records_page(client, req_id):
+    r = client.get("/requests/%d/records" % req_id)
+    assert r.status == 200, r.status
+    return r.text
+
+
+def documents(server, req_id):
+    return server.sql("SELECT id, original_name, sniffed_type, skipped, refused, skip_reason, size, sop_instance_uid "
+                      "FROM documents WHERE request_id = %s ORDER BY id", req_id)
+
+
+def store_files(server):
+    """Every file under the data directory's store folders."""
+    out = []
+    for sub in ("files", "staging", "quarantine"):
+        d = os.path.join(server.data_dir, sub)
+        for root, _, files in os.walk(d):
+            out.extend(os.path.join(root, f) for f in files)
+    return out
+
+
+def restart(server, sig=None, between=None):
+    """Stops the server (SIGTERM, or sig e.g. 9), runs between(), starts it
+    again on the same port and waits until it answers (harness.Server.start
+    can see the previous run's 'serving on' line in the appended log)."""
+    import signal as _signal
+    import socket
+    import time as _time
+    server.stop(sig or _signal.SIGTERM)
+    if between:
+        between()
+    server.start()
+    deadline = _time.time() + 30
+    while _time.time() < deadline:
+        try:
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=1)
+            s.close()
+            return
+        except OSError:
+            _time.sleep(0.05)
+    raise RuntimeError("server did not come back:\n" + server.log_text()[-2000:])

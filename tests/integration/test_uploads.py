@@ -1,0 +1,334 @@
+"""tus 1.0.0 uploads into the encrypted store: every refusal the protocol
+names, round trips, resume after a server restart, integrity, isolation
+between patients, hostile file names, no plaintext at rest, key rotation."""
+import base64
+import hashlib
+import os
+import re
+import subprocess
+import time
+import zipfile
+import io
+
+import accounts_helpers
+import harness
+import records_helpers as rh
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def payload(n, seed=b"x"):
+    """n bytes that look like a PDF (so intake keeps them) and never repeat."""
+    out = bytearray(PDF)
+    h = seed
+    while len(out) < n:
+        h = hashlib.sha256(h).digest()
+        out += h
+    return bytes(out[:n])
+
+
+class TusProtocolTest(harness.ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.c, cls.req = rh.new_patient_with_request(cls.server, name="Jane Doe")
+
+    def test_options_advertises_protocol(self):
+        r = self.server.client().request("OPTIONS", "/api/v1/uploads")
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.header("Tus-Version"), "1.0.0")
+        self.assertEqual(r.header("Tus-Resumable"), "1.0.0")
+        exts = set(r.header("Tus-Extension").split(","))
+        self.assertEqual(exts, {"creation", "termination", "checksum", "expiration"})
+        self.assertEqual(r.header("Tus-Checksum-Algorithm"), "sha256")
+        self.assertEqual(int(r.header("Tus-Max-Size")), 2 << 30)
+
+    def test_round_trip_in_chunks_then_download(self):
+        data = payload(300000, b"round")
+        url, r = rh.upload_bytes(self.c, self.req, data, "round.pdf", "radiology_report", chunk=70000)
+        self.assertEqual(int(r.header("Upload-Offset")), len(data))
+        self.assertIsNotNone(r.header("Upload-Expires"))
+        h = rh.tus_head(self.c, url)
+        self.assertEqual(h.status, 200)
+        self.assertEqual(h.header("Upload-Offset"), str(len(data)))
+        self.assertEqual(h.header("Upload-Length"), str(len(data)))
+        self.assertEqual(h.header("Cache-Control"), "no-store")
+        doc = self.sql("SELECT d.id, d.sha256, d.size FROM documents d JOIN uploads u ON u.id = d.upload_id "
+                       "WHERE u.id = %s", url.rsplit("/", 1)[1])
+        self.assertEqual(len(doc), 1)
+        self.assertEqual(doc[0][1], hashlib.sha256(data).hexdigest())
+        d = self.c.get("/requests/%d/documents/%d/download" % (self.req, doc[0][0]))
+        self.assertEqual(d.status, 200)
+        self.assertEqual(d.body, data)
+        self.assertEqual(d.header("Content-Type"), "application/pdf")
+        self.assertTrue(d.header("Content-Disposition").startswith('attachment; filename="round.pdf"'))
+        self.assertEqual(d.header("X-Content-Type-Options"), "nosniff")
+        audit = self.sql("SELECT action, outcome FROM audit_log WHERE object_type = 'document' AND object_id = %s",
+                         str(doc[0][0]))
+        self.assertIn(("document.download", "ok"), audit)
+
+    def test_refusals_change_nothing(self):
+        data = payload(1000, b"ref")
+        url = rh.tus_create(self.c, self.req, len(data), "r.pdf", "other")
+        uid = url.rsplit("/", 1)[1]
+
+        def offset():
+            return self.sql("SELECT \"offset\" FROM uploads WHERE id = %s", uid)[0][0]
+
+        # wrong offset: 409
+        r = rh.tus_patch(self.c, url, 5, data[:10])
+        self.assertEqual(r.status, 409)
+        # wrong content type: 415
+        r = rh.tus_patch(self.c, url, 0, data[:10], {"Content-Type": "application/octet-stream"})
+        self.assertEqual(r.status, 415)
+        # missing and wrong Tus-Resumable: 412 with Tus-Version
+        h = {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream", "X-CSRF-Token": self.c.csrf}
+        r = self.c.request("PATCH", url, body=data[:10], headers=h)
+        self.assertEqual(r.status, 412)
+        self.assertEqual(r.header("Tus-Version"), "1.0.0")
+        h["Tus-Resumable"] = "0.2.2"
+        r = self.c.request("PATCH", url, body=data[:10], headers=h)
+        self.assertEqual(r.status, 412)
+        r = self.c.request("HEAD", url, headers={"Tus-Resumable": "2.0.0"})
+        self.assertEqual(r.status, 412)
+        # past Upload-Length: 413
+        r = rh.tus_patch(self.c, url, 0, data + b"more")
+        self.assertEqual(r.status, 413)
+        # checksum mismatch: 460, nothing kept
+        bad = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+        r = rh.tus_patch(self.c, url, 0, data[:100], {"Upload-Checksum": "sha256 " + bad})
+        self.assertEqual(r.status, 460)
+        self.assertEqual(offset(), 0)
+        # unsupported algorithm: 400
+        r = rh.tus_patch(self.c, url, 0, data[:100], {"Upload-Checksum": "md5 1B2M2Y8AsgTpgAmY7PhCfg=="})
+        self.assertEqual(r.status, 400)
+        # malformed offsets: 400
+        for bad_off in ("-1", "18446744073709551616", "1e3", "+5", "0x10", "", "5 5"):
+            r = rh.tus_patch(self.c, url, bad_off, data[:10])
+            self.assertEqual(r.status, 400, bad_off)
+        # no CSRF header: 403
+        r = self.c.request("PATCH", url, body=data[:10], headers={
+            "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(offset(), 0)
+        # a right checksum is accepted
+        good = base64.b64encode(hashlib.sha256(data[:100]).digest()).decode()
+        r = rh.tus_patch(self.c, url, 0, data[:100], {"Upload-Checksum": "sha256 " + good})
+        self.assertEqual(r.status, 204)
+        self.assertEqual(offset(), 100)
+
+    def test_create_refusals(self):
+        c = self.c
+        r = c.request("POST", "/api/v1/uploads", headers=rh.tus_headers(c, {
+            "Upload-Length": str((2 << 30) + 1), "Upload-Metadata": rh.metadata(self.req, "big.bin")}))
+        self.assertEqual(r.status, 413)
+        for bad in ("-1", "1e3", "", "0x10", "18446744073709551616"):
+            r = c.request("POST", "/api/v1/uploads", headers=rh.tus_headers(c, {
+                "Upload-Length": bad, "Upload-Metadata": rh.metadata(self.req, "x")}))
+            self.assertEqual(r.status, 400, bad)
+        r = c.request("POST", "/api/v1/uploads", headers={"Upload-Length": "5", "X-CSRF-Token": c.csrf,
+                                                          "Upload-Metadata": rh.metadata(self.req, "x")})
+        self.assertEqual(r.status, 412)
+        self.assertEqual(r.header("Tus-Version"), "1.0.0")
+        r = c.request("POST", "/api/v1/uploads", headers=rh.tus_headers(c, {
+            "Upload-Length": "5", "Upload-Metadata": "request !!!"}))
+        self.assertEqual(r.status, 400)
+        r = c.request("POST", "/api/v1/uploads", headers=rh.tus_headers(c, {
+            "Upload-Length": "5", "Upload-Metadata": rh.metadata(self.req, "x", kind="nonsense")}))
+        self.assertEqual(r.status, 400)
+        # no session: 401
+        anon = self.server.client()
+        r = anon.request("POST", "/api/v1/uploads", headers={"Tus-Resumable": "1.0.0", "Upload-Length": "5",
+                                                             "Upload-Metadata": rh.metadata(self.req, "x")})
+        self.assertEqual(r.status, 401)
+        r = anon.request("HEAD", "/api/v1/uploads/aaaaaaaaaaaaaaaaaaaaaaaaaa", headers={"Tus-Resumable": "1.0.0"})
+        self.assertEqual(r.status, 401)
+
+    def test_delete_then_404(self):
+        url = rh.tus_create(self.c, self.req, 10, "d.pdf")
+        self.assertEqual(rh.tus_patch(self.c, url, 0, PDF[:5]).status, 204)
+        staging = rh.store_files(self.server)
+        r = self.c.request("DELETE", url, headers=rh.tus_headers(self.c))
+        self.assertEqual(r.status, 204)
+        self.assertEqual(rh.tus_head(self.c, url).status, 404)
+        self.assertEqual(self.c.request("DELETE", url, headers=rh.tus_headers(self.c)).status, 404)
+        self.assertLess(len(rh.store_files(self.server)), len(staging))
+
+    def test_expired_upload_is_gone(self):
+        url = rh.tus_create(self.c, self.req, 10, "e.pdf")
+        uid = url.rsplit("/", 1)[1]
+        self.sql("UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = %s", uid)
+        self.assertEqual(rh.tus_head(self.c, url).status, 404)
+        self.assertEqual(rh.tus_patch(self.c, url, 0, b"12345").status, 404)
+
+    def test_whole_file_sha256_mismatch_is_460(self):
+        data = payload(5000, b"wf")
+        url = rh.tus_create(self.c, self.req, len(data), "wf.pdf", "other", sha256=hashlib.sha256(b"no").digest())
+        r = rh.tus_patch(self.c, url, 0, data)
+        self.assertEqual(r.status, 460)
+        uid = url.rsplit("/", 1)[1]
+        self.assertEqual(self.sql("SELECT state FROM uploads WHERE id = %s", uid)[0][0], "failed")
+        self.assertEqual(self.sql("SELECT count(*) FROM documents WHERE upload_id = %s", uid)[0][0], 0)
+
+    def test_another_patients_objects_are_404(self):
+        data = payload(2000, b"iso")
+        url, _ = rh.upload_bytes(self.c, self.req, data, "mine.pdf", "other")
+        pending = rh.tus_create(self.c, self.req, 100, "pending.pdf")
+        doc = self.sql("SELECT id FROM documents WHERE upload_id = %s", url.rsplit("/", 1)[1])[0][0]
+        other, oc, oreq = rh.new_patient_with_request(self.server, name="Richard Roe")
+        self.assertEqual(rh.tus_head(oc, pending).status, 404)
+        self.assertEqual(rh.tus_patch(oc, pending, 0, b"x").status, 404)
+        self.assertEqual(oc.request("DELETE", pending, headers=rh.tus_headers(oc)).status, 404)
+        self.assertEqual(oc.get("/requests/%d/records" % self.req).status, 404)
+        self.assertEqual(oc.get("/requests/%d/documents/%d/download" % (self.req, doc)).status, 404)
+        self.assertEqual(oc.get("/requests/%d/documents/%d/download" % (oreq, doc)).status, 404)
+        self.assertEqual(oc.get("/requests/%d/records.zip" % self.req).status, 404)
+        self.assertEqual(oc.post("/requests/%d/documents/%d/delete" % (self.req, doc), {}).status, 404)
+        rh.tus_create(oc, self.req, 10, "x.pdf", expect=404)
+        self.assertNotIn("mine.pdf", rh.records_page(oc, oreq))
+        self.assertEqual(rh.tus_head(self.c, pending).status, 200)
+
+    def test_hostile_names_stored_safely(self):
+        names = ["../../etc/passwd", "..%2f..%2f", "a\x00.pdf", "CON", "n" * 4096, "\u202Efdp.exe",
+                 '"; filename=x.html']
+        before = set(os.listdir(self.server.data_dir))
+        for n in names:
+            rh.upload_bytes(self.c, self.req, payload(600, n.encode()), n, "other")
+        stored = [r[0] for r in self.sql("SELECT filename FROM uploads WHERE request_id = %s", self.req)]
+        self.assertIn("../../etc/passwd", stored)
+        self.assertIn("fdp.exe", stored)
+        self.assertIn("a.pdf", stored)
+        self.assertIn("n" * 255, stored)
+        for s in stored:
+            self.assertLessEqual(len(s.encode()), 255)
+            self.assertNotIn("\u202e", s)
+            self.assertNotIn("\x00", s)
+        self.assertEqual(set(os.listdir(self.server.data_dir)), before)
+        self.assertFalse(os.path.exists("/etc/passwd.pdf"))
+        for f in rh.store_files(self.server):
+            self.assertRegex(os.path.basename(f), r"^[0-9a-f]{32}$")
+            self.assertEqual(os.stat(f).st_mode & 0o777, 0o600)
+        for sub in ("files", "staging", "quarantine"):
+            self.assertEqual(os.stat(os.path.join(self.server.data_dir, sub)).st_mode & 0o777, 0o700)
+        doc = self.sql("SELECT id FROM documents WHERE original_name = %s AND request_id = %s",
+                       '"; filename=x.html', self.req)[0][0]
+        d = self.c.get("/requests/%d/documents/%d/download" % (self.req, doc))
+        self.assertEqual(d.status, 200)
+        self.assertEqual(d.header("Content-Disposition"),
+                         "attachment; filename=\"__ filename=x.html\"; filename*=UTF-8''%22%3B%20filename%3Dx.html")
+        # guessed store paths are not served
+        for p in ("/files/", "/static/../files", "/data/files"):
+            self.assertEqual(self.c.get(p).status, 404)
+
+
+class StoreTest(harness.ServerTestCase):
+    """Restart, tampering, plaintext at rest and key rotation."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.c, cls.req = rh.new_patient_with_request(cls.server, name="Jane Doe")
+
+    def test_restart_mid_upload_then_resume(self):
+        data = payload(400000, b"restart")
+        url = rh.tus_create(self.c, self.req, len(data), "restart.pdf", "other", hashlib.sha256(data).digest())
+        r = rh.tus_patch(self.c, url, 0, data[:150001])
+        self.assertEqual(r.status, 204)
+        acked = int(r.header("Upload-Offset"))
+        self.assertEqual(acked, 150001)
+        rh.restart(self.server, 9)  # kill -9
+        h = rh.tus_head(self.c, url)
+        self.assertEqual(h.status, 200)
+        self.assertEqual(int(h.header("Upload-Offset")), acked)
+        r = rh.tus_patch(self.c, url, acked, data[acked:])
+        self.assertEqual(r.status, 204)
+        doc = self.sql("SELECT id, sha256 FROM documents WHERE upload_id = %s", url.rsplit("/", 1)[1])[0]
+        self.assertEqual(doc[1], hashlib.sha256(data).hexdigest())
+        d = self.c.get("/requests/%d/documents/%d/download" % (self.req, doc[0]))
+        self.assertEqual(d.body, data)
+
+    def test_tampered_ciphertext_fails_with_500_and_audit(self):
+        data = payload(200000, b"tamper")
+        url, _ = rh.upload_bytes(self.c, self.req, data, "tamper.pdf", "other")
+        doc, fid = self.sql("SELECT id, encode(file_id, 'hex') FROM documents WHERE upload_id = %s",
+                            url.rsplit("/", 1)[1])[0]
+        path = os.path.join(self.server.data_dir, "files", fid)
+        with open(path, "r+b") as f:
+            f.seek(100000)
+            b = f.read(1)
+            f.seek(100000)
+            f.write(bytes([b[0] ^ 1]))
+        d = self.c.get("/requests/%d/documents/%d/download" % (self.req, doc))
+        self.assertEqual(d.status, 500)
+        self.assertNotIn(data[:64], d.body)
+        rows = self.sql("SELECT count(*) FROM audit_log WHERE action = 'integrity_failure' AND object_id = %s",
+                        str(doc))
+        self.assertGreaterEqual(rows[0][0], 1)
+        # truncating the last record fails too
+        with open(path, "r+b") as f:
+            f.seek(100000)
+            f.write(bytes([b[0]]))
+        self.assertEqual(self.c.get("/requests/%d/documents/%d/download" % (self.req, doc)).status, 200)
+        os.truncate(path, os.path.getsize(path) - 10)
+        self.assertEqual(self.c.get("/requests/%d/documents/%d/download" % (self.req, doc)).status, 500)
+
+    def test_no_plaintext_in_store_and_rotate_key(self):
+        st = rh.studies()
+        rh.upload_path(self.c, self.req, os.path.join(st, "study1", "R_CC.dcm"), "R_CC.dcm")
+        rh.upload_path(self.c, self.req, os.path.join(st, "report.pdf"), "report.pdf", "radiology_report")
+        texts = [b"DICM", b"%PDF", b"DOE^JANE", b"SECONDOP SYNTHETIC"]
+        for f in rh.store_files(self.server):
+            with open(f, "rb") as fh:
+                blob = fh.read()
+            for t in texts:
+                self.assertNotIn(t, blob, "%s holds %r" % (f, t))
+        docs = self.sql("SELECT id FROM documents WHERE request_id = %s AND NOT skipped ORDER BY id", self.req)
+        before = {d[0]: self.c.get("/requests/%d/documents/%d/download" % (self.req, d[0])).body for d in docs}
+        out = {}
+
+        def rotate():
+            out["r"] = accounts_helpers.run_cli(self.server, ["rotate-key"])
+
+        rh.restart(self.server, between=rotate)
+        r = out["r"]
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("rewrapped", r.stdout)
+        keys = sorted(os.listdir(os.path.join(self.server.data_dir, "keys")))
+        self.assertIn("master-2.key", keys)
+        self.assertNotIn("master-1.key", keys)  # the old key is gone: only rewrapped keys can work
+        self.assertEqual(self.sql("SELECT count(*) FROM documents WHERE kek_version <> 2 AND NOT skipped")[0][0], 0)
+        for doc_id, body in before.items():
+            d = self.c.get("/requests/%d/documents/%d/download" % (self.req, doc_id))
+            self.assertEqual(d.status, 200)
+            self.assertEqual(d.body, body)
+
+    def test_zip_of_request_streams_every_document(self):
+        _, c, req = rh.new_patient_with_request(self.server, name="Zip Person")
+        a = payload(70000, b"za")
+        b = payload(100, b"zb")
+        rh.upload_bytes(c, req, a, "a.pdf", "other")
+        rh.upload_bytes(c, req, b, "folder/b.pdf", "other")
+        r = c.get("/requests/%d/records.zip" % req)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Type"), "application/zip")
+        self.assertIn("attachment;", r.header("Content-Disposition"))
+        z = zipfile.ZipFile(io.BytesIO(r.body))
+        self.assertIsNone(z.testzip())
+        names = z.namelist()
+        self.assertEqual(len(names), 2)
+        self.assertEqual(z.read(names[0]), a)
+        self.assertEqual(z.read(names[1]), b)
+        self.assertTrue(all(not n.startswith("/") and ".." not in n for n in names))
+
+
+class EmptyFileTest(harness.ServerTestCase):
+    def test_zero_length_upload_completes_and_is_refused_as_unknown(self):
+        _, c, req = rh.new_patient_with_request(self.server, name="Jane Doe")
+        url = rh.tus_create(c, req, 0, "empty.pdf", "other")
+        r = rh.tus_patch(c, url, 0, b"")
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.header("Upload-Offset"), "0")
+        uid = url.rsplit("/", 1)[1]
+        self.assertEqual(self.sql("SELECT state FROM uploads WHERE id = %s", uid)[0][0], "complete")
+        self.assertEqual(self.sql("SELECT refused, skip_reason FROM documents WHERE upload_id = %s", uid),
+                         [(True, "refused: not a type we accept")])
