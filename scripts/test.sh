@@ -68,20 +68,15 @@ grep -E "^INTEGRATION:" "$OUT/integration.log" || echo "INTEGRATION: 0 passed, 1
 count "$OUT/integration.log"
 
 echo "== browser tests (headless Chromium)"
-PGFIFO="$OUT/pg.fifo"
-rm -f "$PGFIFO"; mkfifo "$PGFIFO"
-/usr/bin/python3 tests/pg_cluster.py <"$PGFIFO" >"$OUT/pg_cluster.out" 2>&1 &
-PGPID=$!
-exec 9>"$PGFIFO"
-i=0
-while [ ! -s "$OUT/pg_cluster.out" ] && [ $i -lt 1200 ] && kill -0 $PGPID 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-export SECONDOP_TEST_PGHOST=$(head -1 "$OUT/pg_cluster.out")
-[ -S "$SECONDOP_TEST_PGHOST/.s.PGSQL.5432" ] || { echo "the browser tests' PostgreSQL did not start:"; cat "$OUT/pg_cluster.out"; }
+PGHOST_DIR=$(/usr/bin/python3 tests/pg_cluster.py start 2>"$OUT/pg_cluster.err")
+if [ -n "$PGHOST_DIR" ] && [ -S "$PGHOST_DIR/.s.PGSQL.5432" ]; then
+  export SECONDOP_TEST_PGHOST="$PGHOST_DIR"
+else
+  echo "the browser tests' PostgreSQL did not start:"; cat "$OUT/pg_cluster.err"
+fi
 export SECONDOP_ARTIFACTS="$OUT/screenshots"
 node tests/e2e/run.mjs >"$OUT/e2e.log" 2>&1
-exec 9>&-
-wait $PGPID 2>/dev/null
-rm -f "$PGFIFO"
+[ -n "$PGHOST_DIR" ] && /usr/bin/python3 tests/pg_cluster.py stop "$PGHOST_DIR"
 grep -E "^not ok" -A8 "$OUT/e2e.log" | head -60
 grep -E "^E2E:" "$OUT/e2e.log" || echo "E2E: 0 passed, 1 failed" >>"$OUT/e2e.log"
 count "$OUT/e2e.log"

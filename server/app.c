@@ -13,6 +13,7 @@
 #include "http/auth.h"
 #include "records_cli.h"
 #include "specialists_cli.h"
+#include "store/requests.h"
 #include "store/specialists.h"
 
 int app_init(const struct config *c) {
@@ -20,6 +21,7 @@ int app_init(const struct config *c) {
   if (accounts_runtime_init(c) != 0) return -1;
   auth_install();
   store_specialists_register();
+  rqs_register();
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   return 0;
 }

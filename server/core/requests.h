@@ -11,6 +11,7 @@
 #ifndef SECONDOP_REQUESTS_H
 #define SECONDOP_REQUESTS_H
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/actor.h"
 #include "util/err.h"
@@ -67,4 +68,76 @@ enum err requests_access(const struct actor *a, long long id, enum req_access ki
  * {"reason":"…"}); it is shown to the patient unless internal is true. */
 enum err requests_transition(const struct actor *a, long long id, enum req_status from, enum req_status to,
                              const char *detail_json, bool internal);
+/* ---- Additions (issue 6): the patient's workflow. All functions check
+ * access through requests_access() (another patient's request is
+ * ERR_NOT_FOUND), audit, and change answers only while the request is a
+ * draft (ERR_CONFLICT otherwise). Strings come from the caller's arena. ---- */
+struct rqs_row;
+struct checklist_item;
+
+/* True when the patient may add records in this state (draft, needs_info). */
+bool req_records_open(enum req_status s);
+/* True when the patient may withdraw from this state. */
+bool req_withdrawable(enum req_status s);
+
+/* Creates a draft for a patient actor (parent_id 0, or the request a third
+ * opinion reconciles). Audited request.create. *id, *reference (arena). */
+enum err requests_create_draft(struct arena *a, const struct actor *who, long long parent_id, long long *id,
+                               const char **reference);
+/* Loads a request the actor may see (audited request.view). */
+enum err requests_load(struct arena *a, const struct actor *who, long long id, struct rqs_row *out);
+/* The patient actor's own requests, newest first. */
+enum err requests_list_mine(struct arena *a, const struct actor *who, struct rqs_row **out, size_t *n);
+/* The required-items checklist of a loaded request (items[8]); *n items. */
+enum err requests_checklist(struct arena *a, const struct rqs_row *row, struct checklist_item *items, size_t *n);
+/* Every reason submission is refused: step keys ("exam", "specialist",
+ * "coverage") and checklist keys of missing required items. */
+enum err requests_missing(struct arena *a, const struct rqs_row *row, const char ***keys, size_t *n);
+
+/* Saves a step's answers (already validated by the caller). Draft only. */
+struct rqs_exam;
+enum err requests_save_exam(const struct actor *who, long long id, const struct rqs_exam *x);
+enum err requests_save_specialist(const struct actor *who, long long id, const char *review_type,
+                                  const char *review_mode, bool center_chooses, long long specialist_id);
+/* member_id: NULL keeps the stored one, "" clears it, else sealed and stored. */
+enum err requests_save_coverage(const struct actor *who, long long id, const char *payment, const char *plan,
+                                const char *member_id, int needs_referral, bool acknowledged);
+/* The stored member id opened (arena), "" when none. */
+enum err requests_member_id(struct arena *a, const struct rqs_row *row, const char **member_id);
+/* Records-request letter clock: date YYYY-MM-DD sent ("" clears); extend
+ * once (ERR_CONFLICT on a second extension). Allowed before submission and
+ * while needs_info. */
+enum err requests_records_letter(const struct actor *who, long long id, const char *date);
+enum err requests_records_extend(const struct actor *who, long long id);
+
+/* Submits a complete draft in one transaction: ERR_INVALID (nothing
+ * changed) while something required is missing. *reference: the final one. */
+enum err requests_submit(struct arena *a, const struct actor *who, long long id, const char **reference);
+
+/* The authorization text for a request (what the patient signs), its
+ * version, and its SHA-256 (hex). Arena strings. */
+extern const char *const REQUESTS_AUTH_VERSION;
+enum err requests_authorization_text(struct arena *a, const struct rqs_row *row, const char **text,
+                                     const char **sha256_hex);
+/* Signs: the typed name must match the account's name (case and spacing
+ * aside: ERR_INVALID otherwise), sha256_hex must equal the current text's
+ * hash (ERR_CONFLICT: the text changed). Stores time, address and hash. */
+enum err requests_sign_authorization(const struct actor *who, long long id, const char *typed_name,
+                                     const char *sha256_hex);
+/* Revokes the authorization in force. Before submission it only clears it;
+ * from a withdrawable state it withdraws the request; during review it
+ * flags review_stopped_at. ERR_NOT_FOUND when none is in force. */
+enum err requests_revoke_authorization(const struct actor *who, long long id);
+
+/* The message thread. Patients never see internal notes; only center
+ * roles may write them. Bodies are sealed at rest. */
+struct rqs_message;
+enum err requests_post_message(const struct actor *who, long long id, const char *body, bool internal);
+/* Messages with bodies opened (body_sealed_hex replaced by the text);
+ * marks the other side's messages read. */
+enum err requests_thread(struct arena *a, const struct actor *who, long long id, struct rqs_message **out,
+                         size_t *n);
+/* Opens a third-opinion draft linked to `parent_id` (report_ready or
+ * closed), with the same answers and records (no re-upload). *new_id. */
+enum err requests_third_opinion(struct arena *a, const struct actor *who, long long parent_id, long long *new_id);
 #endif

@@ -9,6 +9,7 @@ const struct route *const all_route_tables[] = {
     auth_routes,
     admin_accounts_routes,
     api_uploads_routes,
+    patient_requests_routes, /* before patient_records_routes: its GET /requests replaces the records list */
     patient_records_routes,
 };
 const size_t all_route_tables_count = sizeof all_route_tables / sizeof all_route_tables[0];

@@ -1,0 +1,774 @@
+/* The request state machine and the patient's workflow (see requests.h). */
+#include "core/requests.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/audit.h"
+#include "core/checklist.h"
+#include "core/outbox.h"
+#include "core/secrets.h"
+#include "store/db.h"
+#include "store/requests.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+/* Role bits: the same values as enum role in http/req.h (the domain does
+ * not include HTTP headers). */
+#define R_PATIENT (1u << 0)
+#define R_STAFF (1u << 1)
+#define R_REVIEWER (1u << 2)
+#define R_ADMIN (1u << 3)
+
+/* Subkey purposes of the app key for request data (secrets.h lists 1–4;
+ * these numbers are reserved for the request workflow). */
+#define SECRET_MEMBER_ID ((enum secret_purpose)16)
+#define SECRET_MESSAGE ((enum secret_purpose)17)
+
+const char *const REQUESTS_AUTH_VERSION = "2026-11-v1";
+
+static const char *const names[RS_COUNT] = {
+    "draft", "submitted", "triage", "needs_info", "accepted", "scheduled",
+    "in_review", "report_ready", "closed", "declined", "withdrawn",
+};
+static const char *const labels[RS_COUNT] = {
+    "Draft: not sent yet",
+    "Sent: waiting for the center",
+    "The center is checking your request",
+    "Information needed from you",
+    "Accepted",
+    "Consultation scheduled",
+    "The specialist is reviewing your images",
+    "Your report is ready",
+    "Closed",
+    "Declined",
+    "Withdrawn",
+};
+
+const char *req_status_name(enum req_status s) { return (unsigned)s < RS_COUNT ? names[s] : "unknown"; }
+const char *req_status_label(enum req_status s) { return (unsigned)s < RS_COUNT ? labels[s] : "Unknown"; }
+
+bool req_status_parse(const char *name, enum req_status *out) {
+  for (int i = 0; name && i < RS_COUNT; i++)
+    if (strcmp(name, names[i]) == 0) {
+      *out = (enum req_status)i;
+      return true;
+    }
+  return false;
+}
+
+bool req_transition_allowed(enum req_status from, enum req_status to, unsigned role) {
+  if (role == R_PATIENT) {
+    if (from == RS_DRAFT && to == RS_SUBMITTED) return true;
+    if (to == RS_WITHDRAWN && req_withdrawable(from)) return true;
+    if (from == RS_NEEDS_INFO && to == RS_TRIAGE) return true;
+    return false;
+  }
+  if (role == R_STAFF) {
+    switch (from) {
+    case RS_SUBMITTED: return to == RS_TRIAGE;
+    case RS_TRIAGE: return to == RS_NEEDS_INFO || to == RS_ACCEPTED || to == RS_DECLINED;
+    case RS_NEEDS_INFO: return to == RS_TRIAGE || to == RS_DECLINED;
+    case RS_ACCEPTED: return to == RS_SCHEDULED || to == RS_IN_REVIEW || to == RS_DECLINED;
+    case RS_SCHEDULED: return to == RS_IN_REVIEW;
+    case RS_REPORT_READY: return to == RS_CLOSED;
+    case RS_DRAFT:
+    case RS_IN_REVIEW:
+    case RS_CLOSED:
+    case RS_DECLINED:
+    case RS_WITHDRAWN:
+    case RS_COUNT: return false;
+    }
+    return false;
+  }
+  if (role == R_REVIEWER) {
+    if ((from == RS_ACCEPTED || from == RS_SCHEDULED) && to == RS_IN_REVIEW) return true;
+    if (from == RS_IN_REVIEW && to == RS_REPORT_READY) return true;
+    return false;
+  }
+  return false; /* admin, anonymous, system: none */
+}
+
+bool req_records_open(enum req_status s) { return s == RS_DRAFT || s == RS_NEEDS_INFO; }
+
+bool req_withdrawable(enum req_status s) {
+  return s == RS_SUBMITTED || s == RS_TRIAGE || s == RS_NEEDS_INFO || s == RS_ACCEPTED || s == RS_SCHEDULED;
+}
+
+/* Writes one audit row; failures are logged (the caller's transaction, if
+ * any, decides). */
+static enum err audit(const struct actor *a, const char *action, long long id, long long patient_id,
+                      const char *outcome, const char *detail) {
+  char oid[24];
+  snprintf(oid, sizeof oid, "%lld", id);
+  struct audit_event ev = {action, "request", oid, patient_id, outcome, detail};
+  enum err e = audit_write(a, &ev);
+  if (e != ERR_OK) LOG_W("audit write failed for %s", action);
+  return e;
+}
+
+/* The access rule without side effects: 1 when allowed. */
+static int may(const struct actor *a, enum req_access kind, enum req_status st, long long owner, long long reviewer) {
+  if (!a || a->user_id <= 0) return 0;
+  switch (a->role) {
+  case R_PATIENT: return owner == a->user_id;
+  case R_STAFF: return st != RS_DRAFT;
+  case R_REVIEWER: return kind == RA_VIEW && reviewer == a->user_id && st != RS_DRAFT;
+  default: return 0;
+  }
+}
+
+/* Reads status, owner and reviewer of a request (locks the row when inside
+ * a transaction and lock is set). */
+static enum err peek(long long id, bool lock, enum req_status *st, long long *owner, long long *reviewer) {
+  struct arena *ar = arena_new();
+  if (!ar) return ERR_INTERNAL;
+  const char *status = NULL;
+  enum err e;
+  if (lock) {
+    e = rqs_lock(ar, id, &status, owner, reviewer);
+  } else {
+    struct rqs_row row;
+    e = rqs_get(ar, id, &row);
+    if (e == ERR_OK) {
+      status = row.status;
+      *owner = row.patient_id;
+      *reviewer = row.assigned_reviewer_id;
+    }
+  }
+  if (e == ERR_OK && !req_status_parse(status, st)) e = ERR_INTERNAL;
+  arena_free(ar);
+  return e;
+}
+
+enum err requests_access(const struct actor *a, long long id, enum req_access kind, enum req_status *status,
+                         long long *patient_id) {
+  enum req_status st = RS_DRAFT;
+  long long owner = 0, reviewer = 0;
+  enum err e = id > 0 ? peek(id, false, &st, &owner, &reviewer) : ERR_NOT_FOUND;
+  if (e == ERR_NOT_FOUND || (e == ERR_OK && !may(a, kind, st, owner, reviewer))) {
+    audit(a, "request.view", id, 0, "denied", NULL);
+    return ERR_NOT_FOUND;
+  }
+  if (e != ERR_OK) return e;
+  if (kind == RA_VIEW && a->role != R_PATIENT) {
+    e = audit(a, "request.view", id, owner, "ok", NULL);
+    if (e != ERR_OK) return e; /* no unaudited reads of patient data */
+  }
+  if (status) *status = st;
+  if (patient_id) *patient_id = owner;
+  return ERR_OK;
+}
+
+/* ---- transitions ---- */
+
+struct tx_ctx {
+  const struct actor *a;
+  long long id;
+  enum req_status from, to;
+  const char *detail;
+  bool internal;
+  const char *kind;         /* event kind, "status" by default */
+  bool check_complete;      /* submission: refuse unless complete */
+  const char *reference;    /* out: reference after the change (malloc'd? no: copied into ref_buf) */
+  char ref_buf[40];
+};
+
+/* Queues the "something changed" e-mail to the patient (no health data). */
+static void notify_patient(struct arena *ar, long long patient_id, const char *reference, bool submitted) {
+  const char *email = NULL, *name = NULL;
+  if (rqs_user_contact(ar, patient_id, &email, &name) != ERR_OK) return;
+  const char *link = outbox_link(ar, "/requests");
+  if (!link) return;
+  const char *subject = submitted ? "We received your second-opinion request" : "News about your second-opinion request";
+  const char *body =
+      submitted ? arena_printf(ar,
+                               "Thank you. We received your request %s.\n\nThe breast center will check it and "
+                               "tell you if anything is missing. You can follow it here:\n%s\n",
+                               reference, link)
+                : arena_printf(ar, "There is news about your request %s. Please log in to see it:\n%s\n", reference,
+                               link);
+  if (body && outbox_enqueue(ar, email, subject, body) != ERR_OK) LOG_W("could not queue the notification");
+}
+
+static enum err transition_tx(void *vctx) {
+  struct tx_ctx *c = vctx;
+  struct arena *ar = arena_new();
+  if (!ar) return ERR_INTERNAL;
+  enum req_status st;
+  long long owner = 0, reviewer = 0;
+  enum err e = peek(c->id, true, &st, &owner, &reviewer);
+  if (e != ERR_OK) goto done;
+  if (!may(c->a, RA_EDIT, st, owner, reviewer) && !may(c->a, RA_VIEW, st, owner, reviewer)) {
+    e = ERR_NOT_FOUND;
+    goto done;
+  }
+  if (st != c->from) {
+    e = ERR_CONFLICT;
+    goto done;
+  }
+  if (c->check_complete) {
+    struct rqs_row row;
+    const char **keys;
+    size_t n = 0;
+    e = rqs_get(ar, c->id, &row);
+    if (e == ERR_OK) e = requests_missing(ar, &row, &keys, &n);
+    if (e != ERR_OK) goto done;
+    if (n > 0) {
+      e = ERR_INVALID;
+      goto done;
+    }
+  }
+  e = rqs_set_status(c->id, req_status_name(c->from), req_status_name(c->to));
+  if (e != ERR_OK) goto done;
+  e = rqs_event_add(c->id, req_status_name(c->from), req_status_name(c->to), c->kind ? c->kind : "status",
+                    c->a->user_id, c->detail, c->internal);
+  if (e != ERR_OK) goto done;
+  const char *det = arena_printf(ar, "{\"from\":\"%s\",\"to\":\"%s\"}", req_status_name(c->from),
+                                 req_status_name(c->to));
+  e = audit(c->a, c->to == RS_SUBMITTED ? "request.submit" : "request.transition", c->id, owner, "ok", det);
+  if (e != ERR_OK) goto done;
+  struct rqs_row row;
+  e = rqs_get(ar, c->id, &row);
+  if (e != ERR_OK) goto done;
+  snprintf(c->ref_buf, sizeof c->ref_buf, "%s", row.reference);
+  c->reference = c->ref_buf;
+  if (c->a->role != R_PATIENT || c->to == RS_SUBMITTED) notify_patient(ar, owner, row.reference, c->to == RS_SUBMITTED);
+done:
+  arena_free(ar);
+  return e;
+}
+
+/* Runs one transition as a transaction; the refusal reasons of
+ * requests_transition. */
+static enum err run_transition(struct tx_ctx *c) {
+  enum req_status st = RS_DRAFT;
+  long long owner = 0, reviewer = 0;
+  /* whoever may see the request may ask to move it (the rule below
+   * decides); a refusal is audited like any other */
+  enum err e = c->id > 0 ? peek(c->id, false, &st, &owner, &reviewer) : ERR_NOT_FOUND;
+  if (e == ERR_NOT_FOUND || (e == ERR_OK && !may(c->a, RA_VIEW, st, owner, reviewer) &&
+                             !may(c->a, RA_EDIT, st, owner, reviewer))) {
+    audit(c->a, "request.view", c->id, 0, "denied", NULL);
+    return ERR_NOT_FOUND;
+  }
+  if (e != ERR_OK) return e;
+  if (!req_transition_allowed(c->from, c->to, c->a->role)) {
+    audit(c->a, "request.transition", c->id, owner, "denied", NULL);
+    return ERR_FORBIDDEN;
+  }
+  if (c->detail) {
+    json_t *j = json_loads(c->detail, 0, NULL);
+    bool ok = json_is_object(j);
+    json_decref(j);
+    if (!ok) return ERR_INVALID;
+  }
+  return db_tx(transition_tx, c);
+}
+
+enum err requests_transition(const struct actor *a, long long id, enum req_status from, enum req_status to,
+                             const char *detail_json, bool internal) {
+  if (!a || (unsigned)from >= RS_COUNT || (unsigned)to >= RS_COUNT) return ERR_INVALID;
+  struct tx_ctx c = {.a = a, .id = id, .from = from, .to = to, .detail = detail_json, .internal = internal};
+  return run_transition(&c);
+}
+
+/* ---- the patient's workflow ---- */
+
+enum err requests_create_draft(struct arena *a, const struct actor *who, long long parent_id, long long *id,
+                               const char **reference) {
+  if (!who || who->user_id <= 0 || who->role != R_PATIENT) return ERR_FORBIDDEN;
+  enum err e = rqs_create(a, who->user_id, parent_id, id, reference);
+  if (e != ERR_OK) return e;
+  audit(who, "request.create", *id, who->user_id, "ok",
+        parent_id ? arena_printf(a, "{\"parent\":%lld}", parent_id) : NULL);
+  return ERR_OK;
+}
+
+enum err requests_load(struct arena *a, const struct actor *who, long long id, struct rqs_row *out) {
+  enum req_status st;
+  long long owner = 0;
+  enum err e = requests_access(who, id, RA_VIEW, &st, &owner);
+  if (e != ERR_OK) return e;
+  e = rqs_get(a, id, out);
+  if (e != ERR_OK) return e;
+  if (who->role == R_PATIENT) audit(who, "request.view", id, owner, "ok", NULL);
+  return ERR_OK;
+}
+
+enum err requests_list_mine(struct arena *a, const struct actor *who, struct rqs_row **out, size_t *n) {
+  if (!who || who->user_id <= 0 || who->role != R_PATIENT) return ERR_FORBIDDEN;
+  return rqs_list_for_patient(a, who->user_id, out, n);
+}
+
+/* Today as YYYYMMDD (UTC). */
+static void today_ymd(char out[9]) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  if (strftime(out, 9, "%Y%m%d", &tm) != 8) out[0] = '\0';
+}
+
+enum err requests_checklist(struct arena *a, const struct rqs_row *row, struct checklist_item *items, size_t *n) {
+  struct rqs_doc_summary ds;
+  struct rqs_authorization au;
+  int signed_in_force = 0;
+  enum err e = rqs_doc_summary(a, row->id, &ds);
+  if (e == ERR_OK) e = rqs_auth_current(a, row->id, &au, &signed_in_force);
+  if (e != ERR_OK) return e;
+  char today[9];
+  today_ymd(today);
+  struct checklist_input in = {
+      .biopsy_done = row->biopsy_done == 1,
+      .self_pay = strcmp(row->payment, "self_pay") == 0,
+      .plan_needs_referral = row->plan_needs_referral == 1,
+      .authorization_signed = signed_in_force && au.signed_name && *au.signed_name,
+      .dicom_images = ds.dicom_images,
+      .pictures = ds.pictures,
+      .image_studies = ds.image_studies,
+      .prior_images = ds.prior_images,
+      .newest_image_date = ds.newest_image_date,
+      .radiology_report = ds.radiology_report,
+      .pathology_report = ds.pathology_report,
+      .authorization_uploaded = ds.authorization,
+      .photo_id = ds.photo_id,
+      .insurance_card = ds.insurance_card,
+      .referral = ds.referral,
+      .today = today,
+  };
+  *n = checklist_build(&in, items);
+  return ERR_OK;
+}
+
+enum err requests_missing(struct arena *a, const struct rqs_row *row, const char ***keys, size_t *n) {
+  struct checklist_item items[CHECKLIST_ITEMS];
+  size_t ni = 0;
+  enum err e = requests_checklist(a, row, items, &ni);
+  if (e != ERR_OK) return e;
+  const char **k = arena_alloc(a, (ni + 4) * sizeof *k);
+  if (!k) return ERR_INTERNAL;
+  *n = 0;
+  if (!row->exam_saved || !*row->exam_facility || !*row->birads || row->biopsy_done < 0 || !*row->reason)
+    k[(*n)++] = "exam";
+  if (!*row->review_type || !*row->review_mode || (!row->center_chooses && row->specialist_id == 0))
+    k[(*n)++] = "specialist";
+  if (!*row->payment || !row->estimate_acknowledged ||
+      (strcmp(row->payment, "insurance") == 0 && (!*row->insurance_plan || row->plan_needs_referral < 0)))
+    k[(*n)++] = "coverage";
+  for (size_t i = 0; i < ni; i++)
+    if (items[i].need == CL_REQUIRED && items[i].state != CL_DONE) k[(*n)++] = items[i].key;
+  *keys = k;
+  return ERR_OK;
+}
+
+/* Access for a change of the patient's answers: the owner, while draft. */
+static enum err editable(const struct actor *who, long long id, long long *owner) {
+  enum req_status st;
+  if (!who || who->role != R_PATIENT) return ERR_NOT_FOUND;
+  enum err e = requests_access(who, id, RA_EDIT, &st, owner);
+  if (e != ERR_OK) return e;
+  return st == RS_DRAFT ? ERR_OK : ERR_CONFLICT;
+}
+
+struct save_ctx {
+  const struct actor *who;
+  long long id, owner;
+  const char *step;
+  enum err (*fn)(struct save_ctx *);
+  const struct rqs_exam *exam;
+  const char *s1, *s2, *s3;
+  bool b1;
+  long long l1;
+  int i1;
+};
+
+static enum err save_tx(void *p) {
+  struct save_ctx *c = p;
+  struct arena *ar = arena_new();
+  if (!ar) return ERR_INTERNAL;
+  enum req_status st;
+  long long owner = 0, reviewer = 0;
+  enum err e = peek(c->id, true, &st, &owner, &reviewer);
+  if (e == ERR_OK && st != RS_DRAFT) e = ERR_CONFLICT;
+  if (e == ERR_OK) e = c->fn(c);
+  if (e == ERR_OK)
+    e = audit(c->who, "request.update", c->id, c->owner, "ok", arena_printf(ar, "{\"step\":\"%s\"}", c->step));
+  arena_free(ar);
+  return e;
+}
+
+/* Checks that the owner may edit, then runs c->fn in a transaction with
+ * its audit row. */
+static enum err save(struct save_ctx *c) {
+  enum err e = editable(c->who, c->id, &c->owner);
+  if (e != ERR_OK) return e;
+  return db_tx(save_tx, c);
+}
+
+static enum err do_exam(struct save_ctx *c) { return rqs_save_exam(c->id, c->exam); }
+enum err requests_save_exam(const struct actor *who, long long id, const struct rqs_exam *x) {
+  struct save_ctx c = {.who = who, .id = id, .step = "exam", .fn = do_exam, .exam = x};
+  return save(&c);
+}
+
+static enum err do_specialist(struct save_ctx *c) { return rqs_save_specialist(c->id, c->s1, c->s2, c->b1, c->l1); }
+enum err requests_save_specialist(const struct actor *who, long long id, const char *review_type,
+                                  const char *review_mode, bool center_chooses, long long specialist_id) {
+  struct save_ctx c = {.who = who, .id = id, .step = "specialist", .fn = do_specialist, .s1 = review_type,
+                       .s2 = review_mode, .b1 = center_chooses, .l1 = specialist_id};
+  return save(&c);
+}
+
+static enum err do_coverage(struct save_ctx *c) {
+  return rqs_save_coverage(c->id, c->s1, c->s2, c->s3, c->i1, c->b1);
+}
+
+/* AD binding sealed request data to its request: "<label>:<id>". */
+static size_t bind_ad(char *buf, size_t cap, const char *label, long long id) {
+  int n = snprintf(buf, cap, "%s:%lld", label, id);
+  return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Seals text for a request into arena hex; NULL on failure. */
+static const char *seal_hex(struct arena *a, enum secret_purpose p, const char *label, long long id, const char *text) {
+  size_t len = strlen(text);
+  char ad[64];
+  size_t adlen = bind_ad(ad, sizeof ad, label, id);
+  unsigned char *out = arena_alloc(a, len + SECRETS_SEAL_OVERHEAD);
+  char *hex = arena_alloc(a, 2 * (len + SECRETS_SEAL_OVERHEAD) + 1);
+  if (!out || !hex || !adlen) return NULL;
+  if (secrets_seal(p, (const unsigned char *)text, len, (const unsigned char *)ad, adlen, out) != 0) return NULL;
+  sodium_bin2hex(hex, 2 * (len + SECRETS_SEAL_OVERHEAD) + 1, out, len + SECRETS_SEAL_OVERHEAD);
+  return hex;
+}
+
+/* Opens what seal_hex made; NULL when it does not authenticate. */
+static const char *open_hex(struct arena *a, enum secret_purpose p, const char *label, long long id, const char *hex) {
+  size_t hl = strlen(hex), bl = 0;
+  unsigned char *bin = arena_alloc(a, hl / 2 + 1);
+  if (!bin || sodium_hex2bin(bin, hl / 2 + 1, hex, hl, NULL, &bl, NULL) != 0 || bl < SECRETS_SEAL_OVERHEAD)
+    return NULL;
+  char ad[64];
+  size_t adlen = bind_ad(ad, sizeof ad, label, id);
+  char *out = arena_alloc(a, bl - SECRETS_SEAL_OVERHEAD + 1);
+  if (!out || !adlen) return NULL;
+  if (secrets_open(p, bin, bl, (const unsigned char *)ad, adlen, (unsigned char *)out) != 0) return NULL;
+  out[bl - SECRETS_SEAL_OVERHEAD] = '\0';
+  return out;
+}
+
+enum err requests_save_coverage(const struct actor *who, long long id, const char *payment, const char *plan,
+                                const char *member_id, int needs_referral, bool acknowledged) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  const char *sealed = "";
+  if (member_id && !*member_id) sealed = "-";
+  else if (member_id) sealed = seal_hex(a, SECRET_MEMBER_ID, "member", id, member_id);
+  enum err e = ERR_INTERNAL;
+  if (sealed) {
+    struct save_ctx c = {.who = who, .id = id, .step = "coverage", .fn = do_coverage, .s1 = payment, .s2 = plan,
+                         .s3 = sealed, .i1 = needs_referral, .b1 = acknowledged};
+    e = save(&c);
+  }
+  arena_free(a);
+  return e;
+}
+
+enum err requests_member_id(struct arena *a, const struct rqs_row *row, const char **member_id) {
+  *member_id = "";
+  if (!*row->member_sealed_hex) return ERR_OK;
+  const char *m = open_hex(a, SECRET_MEMBER_ID, "member", row->id, row->member_sealed_hex);
+  if (!m) return ERR_INTERNAL;
+  *member_id = m;
+  return ERR_OK;
+}
+
+struct letter_ctx {
+  const struct actor *who;
+  long long id, owner;
+  const char *date; /* NULL: extend */
+};
+static enum err letter_tx(void *p) {
+  struct letter_ctx *c = p;
+  enum err e = c->date ? rqs_set_records_requested(c->id, c->date) : rqs_set_records_extended(c->id);
+  if (e == ERR_OK)
+    e = rqs_event_add(c->id, NULL, NULL, c->date ? "records_letter" : "records_extension", c->who->user_id, NULL,
+                      false);
+  if (e == ERR_OK) e = audit(c->who, "request.update", c->id, c->owner, "ok", "{\"step\":\"records_letter\"}");
+  return e;
+}
+
+/* The records clock may change before submission and while information is needed. */
+static enum err letter_run(struct letter_ctx *c) {
+  enum req_status st;
+  if (!c->who || c->who->role != R_PATIENT) return ERR_NOT_FOUND;
+  enum err e = requests_access(c->who, c->id, RA_EDIT, &st, &c->owner);
+  if (e != ERR_OK) return e;
+  if (!req_records_open(st)) return ERR_CONFLICT;
+  return db_tx(letter_tx, c);
+}
+
+enum err requests_records_letter(const struct actor *who, long long id, const char *date) {
+  struct letter_ctx c = {.who = who, .id = id, .date = date ? date : ""};
+  return letter_run(&c);
+}
+
+enum err requests_records_extend(const struct actor *who, long long id) {
+  struct letter_ctx c = {.who = who, .id = id, .date = NULL};
+  return letter_run(&c);
+}
+
+enum err requests_submit(struct arena *a, const struct actor *who, long long id, const char **reference) {
+  struct tx_ctx c = {.a = who, .id = id, .from = RS_DRAFT, .to = RS_SUBMITTED, .check_complete = true,
+                     .detail = "{\"type\":\"second_opinion\"}"};
+  if (!who || who->role != R_PATIENT) return ERR_NOT_FOUND;
+  enum err e = run_transition(&c);
+  if (e == ERR_OK) *reference = arena_strdup(a, c.ref_buf);
+  return e;
+}
+
+/* ---- authorization ---- */
+
+enum err requests_authorization_text(struct arena *a, const struct rqs_row *row, const char **text,
+                                     const char **sha256_hex) {
+  const char *patient = "", *email = "";
+  if (rqs_user_contact(a, row->patient_id, &email, &patient) != ERR_OK) return ERR_INTERNAL;
+  const char *to_whom = "the breast center running this portal and the board-certified breast radiologist it "
+                        "assigns to review my case";
+  char *s = arena_printf(
+      a,
+      "Authorization to use and disclose my health information (version %s)\n\n"
+      "Patient: %s\nRequest: %s\n\n"
+      "1. What may be disclosed: my breast imaging records for this request: the images (mammogram, "
+      "tomosynthesis, ultrasound, MRI) and their reports, pathology reports, and the answers and documents I give "
+      "in this portal.\n"
+      "2. Who may disclose it: the facilities where my exams were done, and the breast center.\n"
+      "3. To whom: %s.\n"
+      "4. For what purpose: a second opinion on my breast imaging, at my request.\n"
+      "5. Until when: this authorization ends when the review and any follow-up questions are finished, and "
+      "no later than one year after I sign it.\n"
+      "6. My right to revoke: I may revoke this authorization at any time, in the portal or in writing to the "
+      "breast center. Revoking stops the review; it does not undo disclosures already made while it was in force.\n"
+      "7. My care, payment, enrollment and eligibility for benefits do not depend on my signing.\n"
+      "8. Information disclosed under this authorization could be re-disclosed by the recipient and might then "
+      "no longer be protected by federal privacy law.\n"
+      "9. I may have a copy of this authorization.\n",
+      REQUESTS_AUTH_VERSION, patient, row->reference, to_whom);
+  if (!s) return ERR_INTERNAL;
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, (const unsigned char *)s, strlen(s));
+  char *hex = arena_alloc(a, 2 * sizeof h + 1);
+  if (!hex) return ERR_INTERNAL;
+  sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h);
+  *text = s;
+  *sha256_hex = hex;
+  return ERR_OK;
+}
+
+/* Lower-cases and collapses spaces for comparing a typed name. */
+static char *norm_name(struct arena *a, const char *s) {
+  char *o = arena_alloc(a, strlen(s) + 1), *p = o;
+  if (!o) return NULL;
+  bool space = true;
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (isspace(ch)) {
+      if (!space) *p++ = ' ';
+      space = true;
+    } else {
+      *p++ = (char)tolower(ch);
+      space = false;
+    }
+  }
+  if (p > o && p[-1] == ' ') p--;
+  *p = '\0';
+  return o;
+}
+
+struct sign_ctx {
+  const struct actor *who;
+  long long id, owner;
+  const char *name, *sha;
+  bool revoke;
+  enum req_status st;
+};
+
+static enum err sign_tx(void *p) {
+  struct sign_ctx *c = p;
+  struct arena *ar = arena_new();
+  if (!ar) return ERR_INTERNAL;
+  enum req_status st;
+  long long owner = 0, reviewer = 0, auth_id = 0;
+  enum err e = peek(c->id, true, &st, &owner, &reviewer);
+  if (e != ERR_OK) goto done;
+  if (!c->revoke) {
+    if (!req_records_open(st)) {
+      e = ERR_CONFLICT;
+      goto done;
+    }
+    e = rqs_auth_sign(ar, c->id, c->name, c->who->ip, c->sha, REQUESTS_AUTH_VERSION, &auth_id);
+    if (e == ERR_OK) e = rqs_event_add(c->id, NULL, NULL, "authorization_signed", c->who->user_id, NULL, false);
+    if (e == ERR_OK)
+      e = audit(c->who, "authorization.sign", c->id, owner, "ok",
+                arena_printf(ar, "{\"authorization\":%lld,\"sha256\":\"%s\"}", auth_id, c->sha));
+    goto done;
+  }
+  e = rqs_auth_revoke(c->id);
+  if (e != ERR_OK) goto done;
+  e = rqs_event_add(c->id, NULL, NULL, "authorization_revoked", c->who->user_id, NULL, false);
+  if (e == ERR_OK) e = audit(c->who, "authorization.revoke", c->id, owner, "ok", NULL);
+  if (e != ERR_OK) goto done;
+  if (req_withdrawable(st)) {
+    e = rqs_set_status(c->id, req_status_name(st), "withdrawn");
+    if (e == ERR_OK)
+      e = rqs_event_add(c->id, req_status_name(st), "withdrawn", "status", c->who->user_id,
+                        "{\"reason\":\"The authorization was revoked.\"}", false);
+    if (e == ERR_OK)
+      e = audit(c->who, "request.transition", c->id, owner, "ok",
+                arena_printf(ar, "{\"from\":\"%s\",\"to\":\"withdrawn\"}", req_status_name(st)));
+  } else if (st == RS_IN_REVIEW) {
+    e = rqs_set_review_stopped(c->id);
+  }
+  c->st = st;
+done:
+  arena_free(ar);
+  return e;
+}
+
+enum err requests_sign_authorization(const struct actor *who, long long id, const char *typed_name,
+                                     const char *sha256_hex) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  struct sign_ctx c = {.who = who, .id = id, .name = typed_name, .sha = sha256_hex};
+  enum req_status st;
+  struct rqs_row row;
+  const char *text, *sha, *email, *name;
+  enum err e = ERR_NOT_FOUND;
+  if (!who || who->role != R_PATIENT) goto done;
+  e = requests_access(who, id, RA_EDIT, &st, &c.owner);
+  if (e != ERR_OK) goto done;
+  e = rqs_get(a, id, &row);
+  if (e == ERR_OK) e = requests_authorization_text(a, &row, &text, &sha);
+  if (e == ERR_OK) e = rqs_user_contact(a, who->user_id, &email, &name);
+  if (e != ERR_OK) goto done;
+  const char *typed = norm_name(a, typed_name ? typed_name : ""), *want = norm_name(a, name);
+  if (!typed || !want) {
+    e = ERR_INTERNAL;
+    goto done;
+  }
+  if (!*typed || strcmp(typed, want) != 0) {
+    e = ERR_INVALID;
+    goto done;
+  }
+  if (!sha256_hex || strcmp(sha256_hex, sha) != 0) {
+    e = ERR_CONFLICT;
+    goto done;
+  }
+  e = db_tx(sign_tx, &c);
+done:
+  arena_free(a);
+  return e;
+}
+
+enum err requests_revoke_authorization(const struct actor *who, long long id) {
+  struct sign_ctx c = {.who = who, .id = id, .revoke = true};
+  enum req_status st;
+  if (!who || who->role != R_PATIENT) return ERR_NOT_FOUND;
+  enum err e = requests_access(who, id, RA_EDIT, &st, &c.owner);
+  if (e != ERR_OK) return e;
+  /* after the report (report_ready, closed) revoking still ends any further use */
+  return db_tx(sign_tx, &c);
+}
+
+/* ---- messages ---- */
+
+enum err requests_post_message(const struct actor *who, long long id, const char *body, bool internal) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum req_status st;
+  long long owner = 0, mid = 0;
+  enum err e = requests_access(who, id, RA_EDIT, &st, &owner);
+  if (e != ERR_OK) goto done;
+  if (internal && who->role == R_PATIENT) {
+    e = ERR_FORBIDDEN;
+    goto done;
+  }
+  if (st == RS_DRAFT) {
+    e = ERR_CONFLICT; /* the thread opens with the submission */
+    goto done;
+  }
+  const char *sealed = seal_hex(a, SECRET_MESSAGE, "message", id, body);
+  if (!sealed) {
+    e = ERR_INTERNAL;
+    goto done;
+  }
+  e = rqs_message_add(id, who->user_id, sealed, internal, &mid);
+  if (e != ERR_OK) goto done;
+  audit(who, internal ? "request.note" : "request.message", id, owner, "ok",
+        arena_printf(a, "{\"message\":%lld}", mid));
+  if (who->role != R_PATIENT && !internal) {
+    struct rqs_row row;
+    if (rqs_get(a, id, &row) == ERR_OK) notify_patient(a, owner, row.reference, false);
+  }
+done:
+  arena_free(a);
+  return e;
+}
+
+enum err requests_thread(struct arena *a, const struct actor *who, long long id, struct rqs_message **out,
+                         size_t *n) {
+  enum req_status st;
+  long long owner = 0;
+  enum err e = requests_access(who, id, RA_EDIT, &st, &owner);
+  if (e != ERR_OK) return e;
+  bool center = who->role != R_PATIENT;
+  e = rqs_messages(a, id, center, out, n);
+  if (e != ERR_OK) return e;
+  for (size_t i = 0; i < *n; i++) {
+    const char *t = open_hex(a, SECRET_MESSAGE, "message", id, (*out)[i].body_sealed_hex);
+    (*out)[i].body_sealed_hex = t ? t : "(This message could not be read.)";
+  }
+  rqs_messages_mark_read(id, who->user_id, center);
+  return ERR_OK;
+}
+
+/* ---- third opinion ---- */
+
+struct third_ctx {
+  const struct actor *who;
+  long long parent, owner, id;
+  long long copied;
+  struct arena *a;
+  const char *reference;
+};
+
+static enum err third_tx(void *p) {
+  struct third_ctx *c = p;
+  enum err e = rqs_create(c->a, c->who->user_id, c->parent, &c->id, &c->reference);
+  if (e == ERR_OK) e = rqs_copy_answers(c->parent, c->id);
+  if (e == ERR_OK) e = rqs_copy_records(c->parent, c->id, &c->copied);
+  if (e == ERR_OK)
+    e = rqs_event_add(c->id, NULL, NULL, "third_opinion", c->who->user_id,
+                      arena_printf(c->a, "{\"parent\":%lld,\"documents\":%lld}", c->parent, c->copied), false);
+  if (e == ERR_OK)
+    e = audit(c->who, "request.create", c->id, c->owner, "ok",
+              arena_printf(c->a, "{\"parent\":%lld,\"documents\":%lld}", c->parent, c->copied));
+  return e;
+}
+
+enum err requests_third_opinion(struct arena *a, const struct actor *who, long long parent_id, long long *new_id) {
+  struct third_ctx c = {.who = who, .parent = parent_id, .a = a};
+  enum req_status st;
+  if (!who || who->role != R_PATIENT) return ERR_NOT_FOUND;
+  enum err e = requests_access(who, parent_id, RA_EDIT, &st, &c.owner);
+  if (e != ERR_OK) return e;
+  if (st != RS_REPORT_READY && st != RS_CLOSED) return ERR_CONFLICT;
+  e = db_tx(third_tx, &c);
+  if (e == ERR_OK) *new_id = c.id;
+  return e;
+}

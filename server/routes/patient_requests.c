@@ -1,0 +1,1091 @@
+/* The patient's second-opinion requests: the dashboard (GET /requests), a
+ * new request (GET/POST /requests/new), the guided form saved as a draft at
+ * every step (/requests/{id}/steps/{exam|records|authorization|specialist|
+ * coverage|review}), submission, the printable records-request letter and
+ * authorization, the status page with timeline, messages, withdrawal and
+ * "who opened my records", and the third-opinion request. Records uploads
+ * live on the records page (patient_records.c); the report page belongs to
+ * the reviewer feature (GET /requests/{id}/report).
+ *
+ * Every handler goes through core/requests.c, which checks ownership (another
+ * patient's request is 404) and writes the audit rows. */
+#include <ClearSilver.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/checklist.h"
+#include "core/requests.h"
+#include "core/specialists.h"
+#include "http/actor.h"
+#include "http/reply.h"
+#include "routes/routes.h"
+#include "store/requests.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+/* ---- small helpers ---- */
+
+/* Sets HDF name (printf-formatted) to value ("" for NULL). */
+__attribute__((format(printf, 3, 4))) static void hs(HDF *h, const char *value, const char *fmt, ...) {
+  char name[160];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(name, sizeof name, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof name) return;
+  NEOERR *e = hdf_set_value(h, name, value ? value : "");
+  if (e) nerr_ignore(&e);
+}
+
+/* Same with a number. */
+__attribute__((format(printf, 3, 4))) static void hi(HDF *h, long long value, const char *fmt, ...) {
+  char name[160], v[24];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(name, sizeof name, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof name) return;
+  snprintf(v, sizeof v, "%lld", value);
+  NEOERR *e = hdf_set_value(h, name, v);
+  if (e) nerr_ignore(&e);
+}
+
+/* A positive decimal id, or 0. */
+static long long parse_id(const char *s) {
+  if (!s || !*s || strlen(s) > 18) return 0;
+  for (const char *p = s; *p; p++)
+    if (*p < '0' || *p > '9') return 0;
+  return strtoll(s, NULL, 10);
+}
+
+static long long param_id(struct req *r) { return parse_id(req_param(r, "id")); }
+
+/* A form value with surrounding spaces removed ("" when absent). */
+static const char *fv(struct req *r, const char *name) {
+  const char *v = req_form(r, name);
+  if (!v) return "";
+  while (isspace((unsigned char)*v)) v++;
+  size_t n = strlen(v);
+  while (n > 0 && isspace((unsigned char)v[n - 1])) n--;
+  return arena_strndup(r->arena, v, n);
+}
+
+/* Today as YYYY-MM-DD (UTC). */
+static void today_iso(char out[11]) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  if (strftime(out, 11, "%Y-%m-%d", &tm) != 10) out[0] = '\0';
+}
+
+/* True when s is a real date written YYYY-MM-DD between 1900 and 2100. */
+static bool valid_date(const char *s) {
+  if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return false;
+  int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
+  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
+  return true;
+}
+
+/* Number of characters (UTF-8 code points) in s. */
+static size_t chars(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    if (((unsigned char)*s & 0xC0) != 0x80) n++;
+  return n;
+}
+
+static const char *money(struct arena *a, long long cents) {
+  if (cents < 0) return "not offered";
+  return arena_printf(a, "$%lld.%02lld", cents / 100, cents % 100);
+}
+
+/* ---- labels ---- */
+
+static const char *const exam_types[][2] = {
+    {"screening_mammogram", "Screening mammogram"},
+    {"diagnostic_mammogram", "Diagnostic mammogram"},
+    {"tomosynthesis", "Tomosynthesis (3D mammogram)"},
+    {"ultrasound", "Breast ultrasound"},
+    {"mri", "Breast MRI"},
+};
+#define N_EXAM_TYPES (sizeof exam_types / sizeof exam_types[0])
+
+static const char *const birads[][2] = {
+    {"0", "0 – Incomplete: more imaging is needed before a decision."},
+    {"1", "1 – Negative: nothing of concern was found."},
+    {"2", "2 – Benign: something was found, and it is not cancer."},
+    {"3", "3 – Probably benign: very likely not cancer; a short-term follow-up is advised."},
+    {"4", "4 – Suspicious: a biopsy is recommended."},
+    {"4A", "4A – Low suspicion: a biopsy is recommended, cancer is unlikely."},
+    {"4B", "4B – Moderate suspicion: a biopsy is recommended."},
+    {"4C", "4C – High suspicion: a biopsy is recommended, cancer is a real possibility."},
+    {"5", "5 – Highly suggestive of cancer: a biopsy is strongly recommended."},
+    {"6", "6 – Known cancer: a biopsy already showed cancer."},
+    {"unknown", "I don't know, or the report does not say."},
+};
+#define N_BIRADS (sizeof birads / sizeof birads[0])
+
+static const char *birads_label(const char *k) {
+  for (size_t i = 0; i < N_BIRADS; i++)
+    if (strcmp(k, birads[i][0]) == 0) return birads[i][1];
+  return "Not answered";
+}
+
+static const char *exam_type_label(const char *k) {
+  for (size_t i = 0; i < N_EXAM_TYPES; i++)
+    if (strcmp(k, exam_types[i][0]) == 0) return exam_types[i][1];
+  return k;
+}
+
+static const char *const steps[][2] = {
+    {"exam", "Your first exam"},
+    {"records", "Your records"},
+    {"authorization", "Authorization"},
+    {"specialist", "Specialist and review"},
+    {"coverage", "Coverage and costs"},
+    {"review", "Review and submit"},
+};
+#define N_STEPS (sizeof steps / sizeof steps[0])
+
+static int step_index(const char *s) {
+  for (size_t i = 0; s && i < N_STEPS; i++)
+    if (strcmp(s, steps[i][0]) == 0) return (int)i;
+  return -1;
+}
+
+/* What to do about a missing key, in plain words, and where. */
+static void missing_text(struct arena *a, long long id, const char *key, const char **text, const char **href) {
+  static const char *const map[][3] = {
+      {"exam", "Tell us about your first exam", "steps/exam"},
+      {"specialist", "Choose your specialist and the kind of review", "steps/specialist"},
+      {"coverage", "Check your coverage and costs", "steps/coverage"},
+      {"images", "Upload your images (the original data from your disc)", "records"},
+      {"radiology_report", "Upload your radiology report", "records"},
+      {"pathology_report", "Upload your pathology report", "records"},
+      {"authorization", "Sign the release", "steps/authorization"},
+      {"photo_id", "Upload a photo ID", "records"},
+      {"insurance_card", "Upload your insurance card", "records"},
+      {"referral", "Upload your referral", "records"},
+      {"prior_images", "Upload earlier images for comparison", "records"},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(map[i][0], key) == 0) {
+      *text = map[i][1];
+      *href = arena_printf(a, "/requests/%lld/%s", id, map[i][2]);
+      return;
+    }
+  *text = key;
+  *href = arena_printf(a, "/requests/%lld", id);
+}
+
+/* Refusal of a loaded request → the reply. */
+static void fail(struct req *r, enum err e) {
+  if (e == ERR_CONFLICT) return reply_error(r, e, "This request has been sent, so this part can no longer be changed.");
+  reply_error(r, e, NULL);
+}
+
+/* ---- dashboard ---- */
+
+/* The one next thing for a request (text, link). */
+static void next_thing(struct arena *a, const struct rqs_row *q, const char **text, const char **href) {
+  enum req_status st = RS_DRAFT;
+  req_status_parse(q->status, &st);
+  *href = arena_printf(a, "/requests/%lld", q->id);
+  switch (st) {
+  case RS_DRAFT: {
+    const char **keys = NULL;
+    size_t n = 0;
+    if (requests_missing(a, q, &keys, &n) == ERR_OK && n > 0) {
+      missing_text(a, q->id, keys[0], text, href);
+    } else {
+      *text = "Review and send your request";
+      *href = arena_printf(a, "/requests/%lld/steps/review", q->id);
+    }
+    return;
+  }
+  case RS_NEEDS_INFO: *text = "Send the information the center asked for"; return;
+  case RS_REPORT_READY:
+    *text = "Your report is ready";
+    *href = arena_printf(a, "/requests/%lld/report", q->id);
+    return;
+  case RS_SUBMITTED:
+  case RS_TRIAGE: *text = "Nothing to do now: the center is checking your request"; return;
+  case RS_ACCEPTED:
+  case RS_SCHEDULED:
+  case RS_IN_REVIEW:
+    *text = *q->expected_by ? arena_printf(a, "Nothing to do now: your report is expected by %s", q->expected_by)
+                            : "Nothing to do now";
+    return;
+  case RS_CLOSED:
+  case RS_DECLINED:
+  case RS_WITHDRAWN:
+  case RS_COUNT: *text = "See the details"; return;
+  }
+}
+
+static void dashboard(struct req *r) {
+  struct actor who = actor_from_req(r);
+  struct rqs_row *rows = NULL;
+  size_t n = 0;
+  enum err e = requests_list_mine(r->arena, &who, &rows, &n);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  HDF *h = req_hdf(r);
+  if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+  hs(h, "My requests", "Page.Title");
+  hs(h, "requests", "Page.Name");
+  for (size_t i = 0; i < n; i++) {
+    struct rqs_row *q = &rows[i];
+    enum req_status st = RS_DRAFT;
+    req_status_parse(q->status, &st);
+    const char *text, *href;
+    next_thing(r->arena, q, &text, &href);
+    hi(h, q->id, "Requests.%zu.Id", i);
+    hs(h, q->reference, "Requests.%zu.Reference", i);
+    hs(h, q->status, "Requests.%zu.Status", i);
+    hs(h, req_status_label(st), "Requests.%zu.StatusLabel", i);
+    hs(h, q->created_at, "Requests.%zu.Created", i);
+    hs(h, text, "Requests.%zu.Next", i);
+    hs(h, href, "Requests.%zu.NextHref", i);
+    hs(h, q->expected_by, "Requests.%zu.ExpectedBy", i);
+    if (req_records_open(st) && *q->records_requested_at) hs(h, q->records_due, "Requests.%zu.RecordsDue", i);
+    if (q->parent_request_id) hi(h, q->parent_request_id, "Requests.%zu.Parent", i);
+  }
+  reply_page(r, 200, "requests_dashboard.cs");
+}
+
+static void new_page(struct req *r) {
+  HDF *h = req_hdf(r);
+  if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+  hs(h, "Start a second-opinion request", "Page.Title");
+  hs(h, "requests", "Page.Name");
+  for (size_t i = 0; i < N_STEPS; i++) hs(h, steps[i][1], "Steps.%zu.Label", i);
+  reply_page(r, 200, "requests_new.cs");
+}
+
+static void new_create(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = 0;
+  const char *ref = NULL;
+  enum err e = requests_create_draft(r->arena, &who, 0, &id, &ref);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/exam", id));
+}
+
+/* ---- the guided form ---- */
+
+struct step_view {
+  struct rqs_row row;
+  struct checklist_item items[CHECKLIST_ITEMS];
+  size_t n_items;
+  const char **missing;
+  size_t n_missing;
+  struct rqs_authorization auth;
+  int auth_found;
+};
+
+/* Loads the request and what every step page shows (progress list). */
+static enum err load_view(struct req *r, long long id, struct step_view *v) {
+  struct actor who = actor_from_req(r);
+  enum err e = requests_load(r->arena, &who, id, &v->row);
+  if (e == ERR_OK) e = requests_checklist(r->arena, &v->row, v->items, &v->n_items);
+  if (e == ERR_OK) e = requests_missing(r->arena, &v->row, &v->missing, &v->n_missing);
+  if (e == ERR_OK) e = rqs_auth_current(r->arena, id, &v->auth, &v->auth_found);
+  return e;
+}
+
+static bool missing_has(const struct step_view *v, const char *key) {
+  for (size_t i = 0; i < v->n_missing; i++)
+    if (strcmp(v->missing[i], key) == 0) return true;
+  return false;
+}
+
+static bool records_done(const struct step_view *v) {
+  for (size_t i = 0; i < v->n_items; i++)
+    if (strcmp(v->items[i].key, "authorization") != 0 && v->items[i].need == CL_REQUIRED &&
+        v->items[i].state != CL_DONE)
+      return false;
+  return true;
+}
+
+/* Fills Page.*, Request.*, the progress list, and the checklist. */
+static void fill_common(struct req *r, HDF *h, const struct step_view *v, int current) {
+  const struct rqs_row *q = &v->row;
+  enum req_status st = RS_DRAFT;
+  req_status_parse(q->status, &st);
+  hi(h, q->id, "Request.Id");
+  hs(h, q->reference, "Request.Reference");
+  hs(h, q->status, "Request.Status");
+  hs(h, req_status_label(st), "Request.StatusLabel");
+  hi(h, st == RS_DRAFT, "Request.IsDraft");
+  if (q->parent_request_id) hi(h, q->parent_request_id, "Request.Parent");
+  hs(h, "requests", "Page.Name");
+  bool done[N_STEPS] = {
+      !missing_has(v, "exam"), records_done(v), !missing_has(v, "authorization"), !missing_has(v, "specialist"),
+      !missing_has(v, "coverage"), st != RS_DRAFT};
+  for (size_t i = 0; i < N_STEPS; i++) {
+    hs(h, steps[i][0], "Steps.%zu.Key", i);
+    hs(h, steps[i][1], "Steps.%zu.Label", i);
+    hi(h, done[i], "Steps.%zu.Done", i);
+    hi(h, (int)i == current, "Steps.%zu.Current", i);
+    hs(h, arena_printf(r->arena, "/requests/%lld/steps/%s", q->id, steps[i][0]), "Steps.%zu.Href", i);
+  }
+  if (current >= 0) {
+    hs(h, steps[current][0], "Step.Key");
+    hs(h, steps[current][1], "Step.Label");
+    hi(h, current + 1, "Step.Number");
+    hi(h, (long long)N_STEPS, "Step.Count");
+    if ((size_t)current + 1 < N_STEPS) hs(h, steps[current + 1][0], "Step.Next");
+  }
+  for (size_t i = 0; i < v->n_items; i++) {
+    const struct checklist_item *it = &v->items[i];
+    hs(h, it->key, "Checklist.%zu.Key", i);
+    hs(h, it->label, "Checklist.%zu.Label", i);
+    hs(h, it->need == CL_REQUIRED ? "required" : it->need == CL_SUGGESTED ? "suggested" : "not_needed",
+       "Checklist.%zu.Need", i);
+    hs(h, it->state == CL_DONE ? "done" : it->state == CL_ATTENTION ? "attention" : "missing", "Checklist.%zu.State",
+       i);
+    hs(h, it->note, "Checklist.%zu.Note", i);
+    hs(h, strcmp(it->key, "authorization") == 0 ? arena_printf(r->arena, "/requests/%lld/steps/authorization", q->id)
+                                                  : arena_printf(r->arena, "/requests/%lld/records", q->id),
+       "Checklist.%zu.Href", i);
+  }
+  for (size_t i = 0; i < v->n_missing; i++) {
+    const char *text, *href;
+    missing_text(r->arena, q->id, v->missing[i], &text, &href);
+    hs(h, v->missing[i], "Missing.%zu.Key", i);
+    hs(h, text, "Missing.%zu.Text", i);
+    hs(h, href, "Missing.%zu.Href", i);
+  }
+}
+
+/* Form.Values from the stored exam answers. */
+static void exam_values(HDF *h, const struct rqs_row *q) {
+  hs(h, q->exam_facility, "Form.Values.facility");
+  hs(h, q->records_contact, "Form.Values.records_contact");
+  hs(h, q->exam_date, "Form.Values.exam_date");
+  hs(h, q->prior_exam_dates, "Form.Values.prior_exam_dates");
+  hs(h, q->birads, "Form.Values.birads");
+  hs(h, q->biopsy_done == 1 ? "yes" : q->biopsy_done == 0 ? "no" : "", "Form.Values.biopsy");
+  hs(h, q->reason, "Form.Values.reason");
+  hs(h, q->treatment_date, "Form.Values.treatment_date");
+  hs(h, *q->caregiver_name ? "caregiver" : (q->exam_saved ? "self" : ""), "Form.Values.filled_by");
+  hs(h, q->caregiver_name, "Form.Values.caregiver_name");
+  hs(h, q->caregiver_relationship, "Form.Values.caregiver_relationship");
+  for (size_t i = 0; i < q->n_exam_types; i++) hs(h, "1", "Form.Values.type_%s", q->exam_types[i]);
+  for (size_t i = 0; i < q->n_questions && i < 5; i++) hs(h, q->questions[i], "Form.Values.q%zu", i + 1);
+}
+
+static void exam_choices(HDF *h) {
+  for (size_t i = 0; i < N_EXAM_TYPES; i++) {
+    hs(h, exam_types[i][0], "ExamTypes.%zu.Key", i);
+    hs(h, exam_types[i][1], "ExamTypes.%zu.Label", i);
+  }
+  for (size_t i = 0; i < N_BIRADS; i++) {
+    hs(h, birads[i][0], "Birads.%zu.Key", i);
+    hs(h, birads[i][1], "Birads.%zu.Label", i);
+  }
+}
+
+/* Specialist choices for the specialist step. */
+static void specialist_choices(struct req *r, HDF *h, const struct rqs_row *q, long long exclude) {
+  struct specialist_filter f;
+  specialist_filter_defaults(&f);
+  f.breast_specialist = false;
+  f.limit = 100;
+  struct specialist *list = NULL;
+  size_t n = 0;
+  long long total = 0;
+  if (specialists_search(r->arena, &f, &list, &n, &total) != ERR_OK) return;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct specialist *s = &list[i];
+    if (s->id == exclude) continue;
+    hi(h, s->id, "Specialists.%zu.Id", k);
+    hs(h, s->full_name, "Specialists.%zu.Name", k);
+    hs(h, s->credentials, "Specialists.%zu.Credentials", k);
+    hs(h, s->institution, "Specialists.%zu.Institution", k);
+    hs(h, arena_printf(r->arena, "%s, %s", s->city, s->state), "Specialists.%zu.Place", k);
+    hi(h, s->turnaround_days, "Specialists.%zu.Days", k);
+    hs(h, s->offers_reread ? money(r->arena, s->fee_reread_cents) : "", "Specialists.%zu.FeeReread", k);
+    hs(h, s->offers_consult ? money(r->arena, s->fee_consult_cents) : "", "Specialists.%zu.FeeConsult", k);
+    hs(h,
+       s->remote_review && s->in_person ? "Remote review or in person"
+       : s->remote_review               ? "Remote review only"
+                                        : "In person only",
+       "Specialists.%zu.Modes", k);
+    hi(h, s->accepting, "Specialists.%zu.Accepting", k);
+    k++;
+  }
+  (void)q;
+}
+
+/* The parent's specialist (a third opinion must go to someone else). */
+static long long parent_specialist(struct req *r, const struct rqs_row *q) {
+  if (!q->parent_request_id) return 0;
+  struct rqs_row p;
+  if (rqs_get(r->arena, q->parent_request_id, &p) != ERR_OK) return 0;
+  return p.assigned_specialist_id ? p.assigned_specialist_id : p.specialist_id;
+}
+
+/* Cost summary for the coverage step. */
+static void cost_summary(struct req *r, HDF *h, const struct rqs_row *q, const char *plan) {
+  long long sid = q->specialist_id;
+  if (!sid) {
+    hs(h, "The center will choose your specialist; the fee depends on who is chosen and will be confirmed before "
+          "the review starts.",
+       "Cost.Fee");
+    hs(h, "unknown", "Cost.Network");
+    return;
+  }
+  struct specialist s;
+  if (specialist_get(r->arena, sid, &s) != ERR_OK) return;
+  hs(h, s.full_name, "Cost.Specialist");
+  bool consult = strcmp(q->review_type, "consult") == 0;
+  long long fee = consult ? s.fee_consult_cents : s.fee_reread_cents;
+  hs(h, arena_printf(r->arena, "%s for %s", money(r->arena, fee), consult ? "a full consultation" : "an image re-read"),
+     "Cost.Fee");
+  if (plan && *plan) hs(h, specialist_accepts(&s, plan) ? "in" : "out", "Cost.Network");
+  else hs(h, "unknown", "Cost.Network");
+  hs(h, plan, "Cost.Plan");
+}
+
+/* Shows a step page (GET, or a POST re-shown with errors). */
+static void show_step(struct req *r, struct step_view *v, int idx, bool from_post, unsigned status) {
+  HDF *h = req_hdf(r);
+  if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+  const struct rqs_row *q = &v->row;
+  fill_common(r, h, v, idx);
+  hs(h, arena_printf(r->arena, "%s · %s", steps[idx][1], q->reference), "Page.Title");
+  if (!from_post && req_query(r, "saved")) hi(h, 1, "Page.Saved");
+  const char *key = steps[idx][0];
+  if (strcmp(key, "exam") == 0) {
+    exam_choices(h);
+    if (!from_post) exam_values(h, q);
+  } else if (strcmp(key, "records") == 0) {
+    hs(h, q->exam_facility, "Request.Facility");
+    hs(h, q->records_requested_at, "Request.RecordsRequested");
+    hs(h, q->records_due, "Request.RecordsDue");
+    hi(h, q->records_extended, "Request.RecordsExtended");
+  } else if (strcmp(key, "authorization") == 0) {
+    const char *text, *sha;
+    if (requests_authorization_text(r->arena, q, &text, &sha) != ERR_OK) return reply_error(r, ERR_INTERNAL, NULL);
+    hs(h, text, "Auth.Text");
+    hs(h, sha, "Auth.Sha256");
+    if (v->auth_found) {
+      hi(h, 1, "Auth.InForce");
+      hs(h, v->auth.signed_name, "Auth.SignedName");
+      hs(h, v->auth.signed_at, "Auth.SignedAt");
+      hi(h, v->auth.document_id, "Auth.DocumentId");
+    }
+    for (size_t i = 0; i < v->n_items; i++)
+      if (strcmp(v->items[i].key, "authorization") == 0 && v->items[i].state == CL_DONE && !v->auth_found)
+        hi(h, 1, "Auth.Uploaded");
+  } else if (strcmp(key, "specialist") == 0) {
+    long long exclude = parent_specialist(r, q);
+    specialist_choices(r, h, q, exclude);
+    if (exclude) {
+      struct specialist s;
+      if (specialist_get(r->arena, exclude, &s) == ERR_OK) hs(h, s.full_name, "Request.ParentSpecialist");
+    }
+    if (!from_post) {
+      hs(h, q->review_type, "Form.Values.review_type");
+      hs(h, q->review_mode, "Form.Values.review_mode");
+      const char *choose = req_query(r, "choose");
+      long long cid = parse_id(choose);
+      if (cid) hs(h, arena_printf(r->arena, "%lld", cid), "Form.Values.specialist");
+      else if (q->specialist_id) hs(h, arena_printf(r->arena, "%lld", q->specialist_id), "Form.Values.specialist");
+      else if (q->center_chooses) hs(h, "center", "Form.Values.specialist");
+    }
+  } else if (strcmp(key, "coverage") == 0) {
+    const char *plan = from_post ? fv(r, "plan") : q->insurance_plan;
+    cost_summary(r, h, q, plan);
+    const char *member = "";
+    if (requests_member_id(r->arena, q, &member) == ERR_OK && *member) {
+      size_t ml = strlen(member);
+      hs(h, ml > 4 ? member + ml - 4 : member, "Request.MemberIdEnd");
+    }
+    if (!from_post) {
+      hs(h, q->payment, "Form.Values.payment");
+      hs(h, q->insurance_plan, "Form.Values.plan");
+      hs(h, q->plan_needs_referral == 1 ? "yes" : q->plan_needs_referral == 0 ? "no" : "", "Form.Values.referral");
+      hs(h, q->estimate_acknowledged ? "1" : "", "Form.Values.ack");
+    }
+  } else if (strcmp(key, "review") == 0) {
+    hs(h, q->exam_facility, "Review.Facility");
+    hs(h, q->records_contact, "Review.RecordsContact");
+    hs(h, q->exam_date, "Review.ExamDate");
+    for (size_t i = 0; i < q->n_exam_types; i++) hs(h, exam_type_label(q->exam_types[i]), "Review.Types.%zu", i);
+    hs(h, *q->birads ? birads_label(q->birads) : "", "Review.Birads");
+    hs(h, q->biopsy_done == 1 ? "Yes" : q->biopsy_done == 0 ? "No" : "", "Review.Biopsy");
+    hs(h, q->reason, "Review.Reason");
+    for (size_t i = 0; i < q->n_questions; i++) hs(h, q->questions[i], "Review.Questions.%zu", i);
+    hs(h, q->treatment_date, "Review.TreatmentDate");
+    hs(h, q->caregiver_name, "Review.CaregiverName");
+    hs(h, q->caregiver_relationship, "Review.CaregiverRelationship");
+    hs(h, strcmp(q->review_type, "consult") == 0 ? "Full consultation" : *q->review_type ? "Image re-read" : "",
+       "Review.Type");
+    hs(h, strcmp(q->review_mode, "in_person") == 0 ? "In person" : *q->review_mode ? "Remote review" : "",
+       "Review.Mode");
+    if (q->specialist_id) {
+      struct specialist s;
+      if (specialist_get(r->arena, q->specialist_id, &s) == ERR_OK) hs(h, s.full_name, "Review.Specialist");
+    } else if (q->center_chooses) {
+      hs(h, "The center will choose", "Review.Specialist");
+    }
+    hs(h, strcmp(q->payment, "self_pay") == 0 ? "I will pay myself" : q->insurance_plan, "Review.Plan");
+    hs(h, q->plan_needs_referral == 1 ? "Yes" : q->plan_needs_referral == 0 ? "No" : "", "Review.Referral");
+    hi(h, q->estimate_acknowledged, "Review.Acknowledged");
+    hi(h, v->auth_found, "Review.Signed");
+  }
+  reply_page(r, status, arena_printf(r->arena, "requests_step_%s.cs", key));
+}
+
+static void step_get(struct req *r) {
+  long long id = param_id(r);
+  int idx = step_index(req_param(r, "step"));
+  if (!id || idx < 0) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct step_view v;
+  memset(&v, 0, sizeof v);
+  enum err e = load_view(r, id, &v);
+  if (e != ERR_OK) return fail(r, e);
+  if (strcmp(v.row.status, "draft") != 0) return reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
+  show_step(r, &v, idx, false, 200);
+}
+
+/* Adds a field error. */
+static void ferr(HDF *h, int *nerr, const char *field, const char *msg) {
+  hs(h, msg, "Form.Errors.%s", field);
+  (*nerr)++;
+}
+
+/* Copies the posted values back into Form.Values (re-shown on errors). */
+static void echo_form(struct req *r, HDF *h) {
+  for (size_t i = 0; i < r->form.n; i++) {
+    const char *name = r->form.items[i].name;
+    if (strcmp(name, "csrf") == 0 || strcmp(name, "member_id") == 0) continue;
+    bool ok = true;
+    for (const char *p = name; *p; p++)
+      if (!isalnum((unsigned char)*p) && *p != '_') ok = false;
+    if (ok && strlen(name) < 64) {
+      if (strcmp(name, "exam_type") == 0) hs(h, "1", "Form.Values.type_%s", r->form.items[i].value);
+      else hs(h, r->form.items[i].value, "Form.Values.%s", name);
+    }
+  }
+}
+
+static bool in_list(const char *v, const char *const list[][2], size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(v, list[i][0]) == 0) return true;
+  return false;
+}
+
+/* Validates and saves the first-exam step. 0 saved; >0 errors (in HDF). */
+static int post_exam(struct req *r, HDF *h, long long id, enum err *e) {
+  int nerr = 0;
+  char today[11];
+  today_iso(today);
+  const char *facility = fv(r, "facility"), *contact = fv(r, "records_contact"), *date = fv(r, "exam_date");
+  const char *prior = fv(r, "prior_exam_dates"), *bi = fv(r, "birads"), *biopsy = fv(r, "biopsy");
+  const char *reason = fv(r, "reason"), *treat = fv(r, "treatment_date"), *by = fv(r, "filled_by");
+  const char *cg_name = fv(r, "caregiver_name"), *cg_rel = fv(r, "caregiver_relationship");
+  if (!*facility) ferr(h, &nerr, "facility", "Please enter where the exam was done.");
+  else if (chars(facility) > 200) ferr(h, &nerr, "facility", "Please use at most 200 characters.");
+  if (chars(contact) > 300) ferr(h, &nerr, "records_contact", "Please use at most 300 characters.");
+  if (!*date) ferr(h, &nerr, "exam_date", "Please enter the date of the exam.");
+  else if (!valid_date(date)) ferr(h, &nerr, "exam_date", "Please write the date as YYYY-MM-DD, for example 2026-03-15.");
+  else if (strcmp(date, today) > 0) ferr(h, &nerr, "exam_date", "The exam date cannot be in the future.");
+  json_t *types = json_array();
+  for (size_t i = 0; i < r->form.n; i++)
+    if (strcmp(r->form.items[i].name, "exam_type") == 0) {
+      if (!in_list(r->form.items[i].value, exam_types, N_EXAM_TYPES)) {
+        ferr(h, &nerr, "exam_type", "Please choose from the list.");
+        break;
+      }
+      json_array_append_new(types, json_string(r->form.items[i].value));
+    }
+  if (json_array_size(types) == 0 && !hdf_get_value(h, "Form.Errors.exam_type", NULL))
+    ferr(h, &nerr, "exam_type", "Please tick at least one kind of exam.");
+  if (chars(prior) > 200) ferr(h, &nerr, "prior_exam_dates", "Please use at most 200 characters.");
+  if (!*bi) ferr(h, &nerr, "birads", "Please choose the category on your report, or \"I don't know\".");
+  else if (!in_list(bi, birads, N_BIRADS)) ferr(h, &nerr, "birads", "Please choose from the list.");
+  if (strcmp(biopsy, "yes") != 0 && strcmp(biopsy, "no") != 0)
+    ferr(h, &nerr, "biopsy", "Please tell us whether a biopsy was done.");
+  if (!*reason) ferr(h, &nerr, "reason", "Please tell us in a few words why you want a second opinion.");
+  else if (chars(reason) > 2000) ferr(h, &nerr, "reason", "Please use at most 2000 characters.");
+  json_t *qs = json_array();
+  for (int i = 1; i <= 5; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "q%d", i);
+    const char *q = fv(r, name);
+    if (chars(q) > 500) ferr(h, &nerr, name, "Please keep each question to 500 characters.");
+    else if (*q) json_array_append_new(qs, json_string(q));
+  }
+  if (req_form(r, "q6")) ferr(h, &nerr, "q5", "You can ask at most five questions.");
+  if (*treat && !valid_date(treat))
+    ferr(h, &nerr, "treatment_date", "Please write the date as YYYY-MM-DD, or leave it empty.");
+  if (strcmp(by, "self") != 0 && strcmp(by, "caregiver") != 0)
+    ferr(h, &nerr, "filled_by", "Please tell us who is filling in this form.");
+  if (strcmp(by, "caregiver") == 0) {
+    if (!*cg_name) ferr(h, &nerr, "caregiver_name", "Please enter your name.");
+    else if (chars(cg_name) > 120) ferr(h, &nerr, "caregiver_name", "Please use at most 120 characters.");
+    if (!*cg_rel) ferr(h, &nerr, "caregiver_relationship", "Please tell us how you are related to the patient.");
+    else if (chars(cg_rel) > 60) ferr(h, &nerr, "caregiver_relationship", "Please use at most 60 characters.");
+  } else {
+    cg_name = cg_rel = "";
+  }
+  if (nerr == 0) {
+    char *tj = json_dumps(types, JSON_COMPACT), *qj = json_dumps(qs, JSON_COMPACT);
+    struct rqs_exam x = {facility, contact, date, prior, bi, reason, treat, cg_name, cg_rel,
+                         tj ? tj : "[]", qj ? qj : "[]", strcmp(biopsy, "yes") == 0 ? 1 : 0};
+    struct actor who = actor_from_req(r);
+    *e = tj && qj ? requests_save_exam(&who, id, &x) : ERR_INTERNAL;
+    free(tj);
+    free(qj);
+  }
+  json_decref(types);
+  json_decref(qs);
+  return nerr;
+}
+
+static int post_specialist(struct req *r, HDF *h, const struct rqs_row *q, enum err *e) {
+  int nerr = 0;
+  const char *type = fv(r, "review_type"), *mode = fv(r, "review_mode"), *spec = fv(r, "specialist");
+  if (strcmp(type, "reread") != 0 && strcmp(type, "consult") != 0)
+    ferr(h, &nerr, "review_type", "Please choose an image re-read or a full consultation.");
+  if (strcmp(mode, "remote") != 0 && strcmp(mode, "in_person") != 0)
+    ferr(h, &nerr, "review_mode", "Please choose a remote review or an in-person visit.");
+  bool center = strcmp(spec, "center") == 0;
+  long long sid = center ? 0 : parse_id(spec);
+  if (!center && !sid) {
+    ferr(h, &nerr, "specialist", "Please choose a specialist, or let the center choose.");
+  } else if (sid) {
+    struct specialist s;
+    if (specialist_get(r->arena, sid, &s) != ERR_OK || !s.active) {
+      ferr(h, &nerr, "specialist", "That specialist is not in the directory. Please choose another.");
+    } else if (!s.accepting) {
+      ferr(h, &nerr, "specialist", "This specialist is not taking new requests. Please choose another.");
+    } else if (sid == parent_specialist(r, q)) {
+      ferr(h, &nerr, "specialist",
+           "A third opinion should come from a different specialist than the one who wrote the second report.");
+    } else {
+      if (strcmp(type, "reread") == 0 && !s.offers_reread)
+        ferr(h, &nerr, "review_type", "This specialist does not offer image re-reads. Choose a full consultation or another specialist.");
+      if (strcmp(type, "consult") == 0 && !s.offers_consult)
+        ferr(h, &nerr, "review_type", "This specialist does not offer full consultations. Choose a re-read or another specialist.");
+      if (strcmp(mode, "remote") == 0 && !s.remote_review)
+        ferr(h, &nerr, "review_mode", "This specialist only sees patients in person.");
+      if (strcmp(mode, "in_person") == 0 && !s.in_person)
+        ferr(h, &nerr, "review_mode", "This specialist only does remote reviews.");
+    }
+  }
+  if (nerr == 0) {
+    struct actor who = actor_from_req(r);
+    *e = requests_save_specialist(&who, q->id, type, mode, center, sid);
+  }
+  return nerr;
+}
+
+static int post_coverage(struct req *r, HDF *h, const struct rqs_row *q, enum err *e) {
+  int nerr = 0;
+  const char *pay = fv(r, "payment"), *plan = fv(r, "plan"), *member = fv(r, "member_id");
+  const char *referral = fv(r, "referral");
+  bool ack = strcmp(fv(r, "ack"), "1") == 0;
+  int needs = -1;
+  if (strcmp(pay, "insurance") != 0 && strcmp(pay, "self_pay") != 0)
+    ferr(h, &nerr, "payment", "Please tell us whether you use insurance or pay yourself.");
+  if (strcmp(pay, "insurance") == 0) {
+    if (!*plan) ferr(h, &nerr, "plan", "Please enter the name of your insurance plan.");
+    else if (chars(plan) > 120) ferr(h, &nerr, "plan", "Please use at most 120 characters.");
+    if (!*member && !*q->member_sealed_hex) ferr(h, &nerr, "member_id", "Please enter your member ID (it is on your card).");
+    else if (*member) {
+      bool ok = chars(member) <= 40;
+      for (const char *p = member; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != ' ') ok = false;
+      if (!ok) ferr(h, &nerr, "member_id", "Please use only letters, digits, spaces and dashes (at most 40).");
+    }
+    if (strcmp(referral, "yes") == 0) needs = 1;
+    else if (strcmp(referral, "no") == 0) needs = 0;
+    else ferr(h, &nerr, "referral", "Please tell us whether your plan needs a referral (ask your insurer if unsure).");
+  } else {
+    plan = "";
+  }
+  if (!ack) ferr(h, &nerr, "ack", "Please confirm that you have read the cost estimate.");
+  if (nerr == 0) {
+    struct actor who = actor_from_req(r);
+    const char *m = strcmp(pay, "self_pay") == 0 ? "" : (*member ? member : NULL);
+    *e = requests_save_coverage(&who, q->id, pay, plan, m, needs, ack);
+  }
+  return nerr;
+}
+
+static int post_authorization(struct req *r, HDF *h, const struct rqs_row *q, enum err *e) {
+  int nerr = 0;
+  const char *name = fv(r, "full_name"), *sha = fv(r, "text_sha256");
+  if (!*name) ferr(h, &nerr, "full_name", "Please type your full name to sign.");
+  if (strcmp(fv(r, "confirm"), "1") != 0)
+    ferr(h, &nerr, "confirm", "Please tick the box to confirm that you have read and agree to the authorization.");
+  if (nerr) return nerr;
+  struct actor who = actor_from_req(r);
+  *e = requests_sign_authorization(&who, q->id, name, sha);
+  if (*e == ERR_INVALID) {
+    ferr(h, &nerr, "full_name", "Please type your full name exactly as it is on your account.");
+    *e = ERR_OK;
+  } else if (*e == ERR_CONFLICT) {
+    ferr(h, &nerr, "confirm", "The authorization text changed, or one is already signed. Please read it again.");
+    *e = ERR_OK;
+  }
+  return nerr;
+}
+
+static void step_post(struct req *r) {
+  long long id = param_id(r);
+  int idx = step_index(req_param(r, "step"));
+  if (!id || idx < 0) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct step_view v;
+  memset(&v, 0, sizeof v);
+  enum err e = load_view(r, id, &v);
+  if (e != ERR_OK) return fail(r, e);
+  if (strcmp(v.row.status, "draft") != 0) return fail(r, ERR_CONFLICT);
+  HDF *h = req_hdf(r);
+  if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+  const char *key = steps[idx][0];
+  int nerr = 0;
+  e = ERR_OK;
+  if (strcmp(key, "exam") == 0) nerr = post_exam(r, h, id, &e);
+  else if (strcmp(key, "specialist") == 0) nerr = post_specialist(r, h, &v.row, &e);
+  else if (strcmp(key, "coverage") == 0) nerr = post_coverage(r, h, &v.row, &e);
+  else if (strcmp(key, "authorization") == 0 && !v.auth_found) nerr = post_authorization(r, h, &v.row, &e);
+  else if (strcmp(key, "review") == 0) return reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/review", id));
+  if (e != ERR_OK) return fail(r, e);
+  if (nerr) {
+    echo_form(r, h);
+    hi(h, nerr, "Form.ErrorCount");
+    return show_step(r, &v, idx, true, 422);
+  }
+  const char *go = req_form(r, "go");
+  if (go && strcmp(go, "stay") == 0)
+    return reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/%s?saved=1", id, key));
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/%s", id, steps[idx + 1 < (int)N_STEPS ? idx + 1 : idx][0]));
+}
+
+static void submit(struct req *r) {
+  long long id = param_id(r);
+  struct actor who = actor_from_req(r);
+  const char *ref = NULL;
+  enum err e = id ? requests_submit(r->arena, &who, id, &ref) : ERR_NOT_FOUND;
+  if (e == ERR_INVALID) {
+    struct step_view v;
+    memset(&v, 0, sizeof v);
+    e = load_view(r, id, &v);
+    if (e != ERR_OK) return fail(r, e);
+    HDF *h = req_hdf(r);
+    if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+    hs(h, "Your request cannot be sent yet: some required items are missing. Each one is listed below with a link.",
+       "Form.Refused");
+    return show_step(r, &v, (int)N_STEPS - 1, true, 422);
+  }
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld?submitted=1", id));
+}
+
+/* ---- letter, authorization print ---- */
+
+static void letter(struct req *r) {
+  long long id = param_id(r);
+  struct step_view v;
+  memset(&v, 0, sizeof v);
+  enum err e = id ? load_view(r, id, &v) : ERR_NOT_FOUND;
+  if (e != ERR_OK) return fail(r, e);
+  HDF *h = req_hdf(r);
+  if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+  fill_common(r, h, &v, -1);
+  const char *email = "", *name = "";
+  rqs_user_contact(r->arena, v.row.patient_id, &email, &name);
+  char today[11];
+  today_iso(today);
+  hs(h, "Request for my medical records", "Page.Title");
+  hs(h, name, "Letter.Name");
+  hs(h, email, "Letter.Email");
+  hs(h, today, "Letter.Date");
+  hs(h, *v.row.exam_facility ? v.row.exam_facility : "", "Letter.Facility");
+  hs(h, v.row.records_contact, "Letter.Contact");
+  hs(h, v.row.exam_date, "Letter.ExamDate");
+  for (size_t i = 0; i < v.row.n_exam_types; i++) hs(h, exam_type_label(v.row.exam_types[i]), "Letter.Types.%zu", i);
+  hs(h, v.row.prior_exam_dates, "Letter.Prior");
+  hi(h, v.row.biopsy_done == 1, "Letter.Biopsy");
+  reply_page(r, 200, "requests_letter.cs");
+}
+
+static void letter_sent(struct req *r) {
+  long long id = param_id(r);
+  struct actor who = actor_from_req(r);
+  const char *date = fv(r, "sent_on");
+  char today[11];
+  today_iso(today);
+  if (!valid_date(date) || strcmp(date, today) > 0)
+    return reply_error(r, ERR_INVALID, "Please give the date you sent the letter as YYYY-MM-DD (not in the future).");
+  enum err e = id ? requests_records_letter(&who, id, date) : ERR_NOT_FOUND;
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/records", id));
+}
+
+static void letter_extend(struct req *r) {
+  long long id = param_id(r);
+  struct actor who = actor_from_req(r);
+  enum err e = id ? requests_records_extend(&who, id) : ERR_NOT_FOUND;
+  if (e == ERR_CONFLICT)
+    return reply_error(r, e, "The facility may extend the deadline only once, and only after the letter was sent.");
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/records", id));
+}
+
+static void authorization_print(struct req *r) {
+  long long id = param_id(r);
+  struct step_view v;
+  memset(&v, 0, sizeof v);
+  enum err e = id ? load_view(r, id, &v) : ERR_NOT_FOUND;
+  if (e != ERR_OK) return fail(r, e);
+  HDF *h = req_hdf(r);
+  if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+  fill_common(r, h, &v, -1);
+  const char *text, *sha;
+  if (requests_authorization_text(r->arena, &v.row, &text, &sha) != ERR_OK) return reply_error(r, ERR_INTERNAL, NULL);
+  hs(h, "Authorization", "Page.Title");
+  hs(h, text, "Auth.Text");
+  hs(h, sha, "Auth.Sha256");
+  if (v.auth_found) {
+    hi(h, 1, "Auth.InForce");
+    hs(h, v.auth.signed_name, "Auth.SignedName");
+    hs(h, v.auth.signed_at, "Auth.SignedAt");
+    hs(h, v.auth.client_ip, "Auth.Ip");
+    hs(h, v.auth.text_sha256, "Auth.SignedSha256");
+  }
+  reply_page(r, 200, "requests_authorization.cs");
+}
+
+static void authorization_revoke(struct req *r) {
+  long long id = param_id(r);
+  struct actor who = actor_from_req(r);
+  if (strcmp(fv(r, "confirm"), "1") != 0)
+    return reply_error(r, ERR_INVALID, "Please tick the box to confirm that you want to revoke the authorization.");
+  enum err e = id ? requests_revoke_authorization(&who, id) : ERR_NOT_FOUND;
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
+}
+
+/* ---- status page ---- */
+
+static const char *event_text(struct arena *a, const struct rqs_event *ev) {
+  if (strcmp(ev->kind, "status") == 0) {
+    enum req_status to;
+    if (!req_status_parse(ev->to_status, &to)) return ev->to_status;
+    switch (to) {
+    case RS_SUBMITTED: return "You sent your request";
+    case RS_TRIAGE:
+      return strcmp(ev->from_status, "needs_info") == 0 ? "You sent the information; the center is checking again"
+                                                        : "The center started checking your request";
+    case RS_NEEDS_INFO: return "The center needs more information from you";
+    case RS_ACCEPTED: return "Your request was accepted";
+    case RS_SCHEDULED: return "Your consultation was scheduled";
+    case RS_IN_REVIEW: return "The specialist started the review";
+    case RS_REPORT_READY: return "Your report is ready";
+    case RS_CLOSED: return "The request was closed";
+    case RS_DECLINED: return "The center declined the request";
+    case RS_WITHDRAWN: return "The request was withdrawn";
+    case RS_DRAFT:
+    case RS_COUNT: return ev->to_status;
+    }
+  }
+  if (strcmp(ev->kind, "authorization_signed") == 0) return "You signed the authorization";
+  if (strcmp(ev->kind, "authorization_revoked") == 0) return "You revoked the authorization";
+  if (strcmp(ev->kind, "records_letter") == 0) return "You sent the records-request letter";
+  if (strcmp(ev->kind, "records_extension") == 0) return "The facility took its one 30-day extension";
+  if (strcmp(ev->kind, "third_opinion") == 0) return "Opened as a third opinion, with the records of the earlier request";
+  return arena_strdup(a, ev->kind);
+}
+
+/* Adds the patient-visible details of an event (reason, missing items, date). */
+static void event_detail(struct req *r, HDF *h, size_t i, const struct rqs_event *ev, long long id, bool latest_info) {
+  if (!*ev->detail) return;
+  json_t *j = json_loads(ev->detail, 0, NULL);
+  if (!json_is_object(j)) goto done;
+  const char *msg = json_string_value(json_object_get(j, "message"));
+  const char *reason = json_string_value(json_object_get(j, "reason"));
+  const char *date = json_string_value(json_object_get(j, "date"));
+  const char *place = json_string_value(json_object_get(j, "place"));
+  if (msg) hs(h, msg, "Timeline.%zu.Message", i);
+  if (reason) hs(h, reason, "Timeline.%zu.Reason", i);
+  if (date) hs(h, date, "Timeline.%zu.Date", i);
+  if (place) hs(h, place, "Timeline.%zu.Place", i);
+  json_t *missing = json_object_get(j, "missing");
+  for (size_t k = 0; json_is_array(missing) && k < json_array_size(missing) && k < 20; k++) {
+    const char *key = json_string_value(json_array_get(missing, k));
+    if (!key) continue;
+    const char *text, *href;
+    missing_text(r->arena, id, key, &text, &href);
+    hs(h, text, "Timeline.%zu.Missing.%zu", i, k);
+    if (latest_info) {
+      hs(h, text, "Needed.%zu.Text", k);
+      hs(h, arena_printf(r->arena, "/requests/%lld/records", id), "Needed.%zu.Href", k);
+    }
+  }
+  if (latest_info && msg) hs(h, msg, "NeededMessage");
+done:
+  json_decref(j);
+}
+
+static void status_page(struct req *r) {
+  long long id = param_id(r);
+  struct actor who = actor_from_req(r);
+  struct step_view v;
+  memset(&v, 0, sizeof v);
+  enum err e = id ? load_view(r, id, &v) : ERR_NOT_FOUND;
+  if (e != ERR_OK) return fail(r, e);
+  HDF *h = req_hdf(r);
+  if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+  const struct rqs_row *q = &v.row;
+  enum req_status st = RS_DRAFT;
+  req_status_parse(q->status, &st);
+  fill_common(r, h, &v, -1);
+  hs(h, arena_printf(r->arena, "Request %s", q->reference), "Page.Title");
+  if (req_query(r, "submitted")) hi(h, 1, "Request.JustSubmitted");
+  hs(h, q->submitted_at, "Request.SubmittedAt");
+  hs(h, q->expected_by, "Request.ExpectedBy");
+  if (*q->expected_by && st != RS_REPORT_READY && st != RS_CLOSED && st != RS_DECLINED && st != RS_WITHDRAWN &&
+      st != RS_DRAFT)
+    hi(h, q->days_to_expected, "Request.DaysLeft");
+  hi(h, req_withdrawable(st), "Request.CanWithdraw");
+  hi(h, st == RS_NEEDS_INFO, "Request.NeedsInfo");
+  hi(h, st == RS_REPORT_READY || st == RS_CLOSED, "Request.HasReport");
+  hi(h, st == RS_REPORT_READY || st == RS_CLOSED, "Request.CanThirdOpinion");
+  hi(h, st != RS_DRAFT, "Request.CanMessage");
+  hi(h, q->review_stopped, "Request.ReviewStopped");
+  hi(h, v.auth_found, "Request.AuthInForce");
+  if (req_records_open(st) && *q->records_requested_at) hs(h, q->records_due, "Request.RecordsDue");
+  if (st == RS_DRAFT) {
+    const char *text, *href;
+    next_thing(r->arena, q, &text, &href);
+    hs(h, text, "Request.Next");
+    hs(h, href, "Request.NextHref");
+  }
+  struct rqs_event *ev = NULL;
+  size_t ne = 0;
+  e = rqs_events(r->arena, id, false, &ev, &ne);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  size_t last_info = (size_t)-1;
+  for (size_t i = 0; i < ne; i++)
+    if (strcmp(ev[i].kind, "status") == 0 && strcmp(ev[i].to_status, "needs_info") == 0) last_info = i;
+  for (size_t i = 0; i < ne; i++) {
+    hs(h, ev[i].at, "Timeline.%zu.At", i);
+    hs(h, event_text(r->arena, &ev[i]), "Timeline.%zu.Text", i);
+    event_detail(r, h, i, &ev[i], id, st == RS_NEEDS_INFO && i == last_info);
+  }
+  struct rqs_message *msgs = NULL;
+  size_t nm = 0;
+  e = requests_thread(r->arena, &who, id, &msgs, &nm);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  for (size_t i = 0; i < nm; i++) {
+    bool mine = msgs[i].author_id == who.user_id;
+    hs(h, mine ? "You" : (*msgs[i].author_name ? msgs[i].author_name : "The center"), "Messages.%zu.Author", i);
+    hi(h, mine, "Messages.%zu.Mine", i);
+    hs(h, msgs[i].created_at, "Messages.%zu.At", i);
+    hs(h, msgs[i].body_sealed_hex, "Messages.%zu.Body", i);
+  }
+  struct rqs_access *acc = NULL;
+  size_t na = 0;
+  if (rqs_center_access(r->arena, q->patient_id, 50, &acc, &na) == ERR_OK) {
+    for (size_t i = 0; i < na; i++) {
+      hs(h, acc[i].at, "Access.%zu.At", i);
+      hs(h, acc[i].who, "Access.%zu.Who", i);
+      hs(h, strcmp(acc[i].role, "reviewer") == 0 ? "reviewing radiologist" : strcmp(acc[i].role, "staff") == 0 ? "center staff" : "administrator",
+         "Access.%zu.Role", i);
+      hs(h, strncmp(acc[i].action, "document.", 9) == 0 ? "opened a document"
+            : strncmp(acc[i].action, "records.", 8) == 0 ? "looked at your records"
+                                                         : "opened your request",
+         "Access.%zu.What", i);
+    }
+  }
+  reply_page(r, 200, "requests_status.cs");
+}
+
+static void message_post(struct req *r) {
+  long long id = param_id(r);
+  struct actor who = actor_from_req(r);
+  const char *body = fv(r, "body");
+  if (!*body) return reply_error(r, ERR_INVALID, "Please write a message before sending.");
+  if (chars(body) > 5000) return reply_error(r, ERR_INVALID, "Please keep a message to 5000 characters.");
+  enum err e = id ? requests_post_message(&who, id, body, false) : ERR_NOT_FOUND;
+  if (e == ERR_CONFLICT) return reply_error(r, e, "Messages open once the request is sent.");
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld#messages", id));
+}
+
+static void withdraw(struct req *r) {
+  long long id = param_id(r);
+  struct actor who = actor_from_req(r);
+  enum req_status st;
+  long long owner;
+  if (strcmp(fv(r, "confirm"), "1") != 0)
+    return reply_error(r, ERR_INVALID, "Please tick the box to confirm that you want to withdraw the request.");
+  enum err e = id ? requests_access(&who, id, RA_EDIT, &st, &owner) : ERR_NOT_FOUND;
+  if (e != ERR_OK) return fail(r, e);
+  const char *reason = fv(r, "reason");
+  json_t *d = json_object();
+  if (*reason) json_object_set_new(d, "reason", json_string(chars(reason) > 500 ? "" : reason));
+  char *dj = json_dumps(d, JSON_COMPACT);
+  json_decref(d);
+  e = dj ? requests_transition(&who, id, st, RS_WITHDRAWN, dj, false) : ERR_INTERNAL;
+  free(dj);
+  if (e == ERR_FORBIDDEN)
+    return reply_error(r, ERR_CONFLICT, "The review has already started (or the request is finished), so it can no longer be withdrawn. Please write to the center.");
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
+}
+
+static void info_sent(struct req *r) {
+  long long id = param_id(r);
+  struct actor who = actor_from_req(r);
+  enum err e = id ? requests_transition(&who, id, RS_NEEDS_INFO, RS_TRIAGE, NULL, false) : ERR_NOT_FOUND;
+  if (e == ERR_CONFLICT || e == ERR_FORBIDDEN) return reply_error(r, ERR_CONFLICT, "The center is not waiting for information on this request.");
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
+}
+
+static void third_opinion(struct req *r) {
+  long long id = param_id(r), nid = 0;
+  struct actor who = actor_from_req(r);
+  enum err e = id ? requests_third_opinion(r->arena, &who, id, &nid) : ERR_NOT_FOUND;
+  if (e == ERR_CONFLICT) return reply_error(r, e, "A third opinion can be asked for once the report is ready.");
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/specialist", nid));
+}
+
+const struct route patient_requests_routes[] = {
+    {"GET", "/requests", dashboard, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "requests"},
+    {"GET", "/requests/new", new_page, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-new"},
+    {"POST", "/requests/new", new_create, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-new-create"},
+    {"GET", "/requests/{id}", status_page, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-status"},
+    {"GET", "/requests/{id}/steps/{step}", step_get, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-step"},
+    {"POST", "/requests/{id}/steps/{step}", step_post, ROLE_PATIENT, 0, BODY_FORM, 64 * 1024, NULL, "request-step-save"},
+    {"POST", "/requests/{id}/submit", submit, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-submit"},
+    {"GET", "/requests/{id}/letter", letter, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-letter"},
+    {"POST", "/requests/{id}/letter/sent", letter_sent, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-letter-sent"},
+    {"POST", "/requests/{id}/letter/extend", letter_extend, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-letter-extend"},
+    {"GET", "/requests/{id}/authorization", authorization_print, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-authorization"},
+    {"POST", "/requests/{id}/authorization/revoke", authorization_revoke, ROLE_PATIENT, 0, BODY_FORM, 0, NULL,
+     "request-authorization-revoke"},
+    {"POST", "/requests/{id}/messages", message_post, ROLE_PATIENT, 0, BODY_FORM, 32 * 1024, NULL, "request-message"},
+    {"POST", "/requests/{id}/withdraw", withdraw, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-withdraw"},
+    {"POST", "/requests/{id}/info-sent", info_sent, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-info-sent"},
+    {"POST", "/requests/{id}/third-opinion", third_opinion, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-third-opinion"},
+    {0},
+};

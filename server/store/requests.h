@@ -1,0 +1,146 @@
+/* SQL for the request workflow: the requests row with the patient's
+ * answers, the timeline (request_events), authorizations, messages, the
+ * document summary the checklist needs, and the third-opinion copy of a
+ * request's records. Named prepared statements only; every string returned
+ * lives in the caller's arena. Names are rqs_* (the records feature's
+ * store/uploads.h already has requests_get & co for its minimal view). */
+#ifndef SECONDOP_STORE_REQUESTS_H
+#define SECONDOP_STORE_REQUESTS_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct arena;
+
+/* One request with every workflow column. Dates are "YYYY-MM-DD" or "" when
+ * NULL; tri-state booleans are -1 (unanswered), 0 or 1; ids 0 when NULL. */
+struct rqs_row {
+  long long id, patient_id;
+  const char *reference, *status, *created_at, *updated_at;
+  const char *exam_facility, *records_contact, *exam_date, *prior_exam_dates, *birads, *reason, *treatment_date;
+  const char *caregiver_name, *caregiver_relationship;
+  const char **exam_types, **questions;
+  size_t n_exam_types, n_questions;
+  int biopsy_done;
+  bool exam_saved;
+  const char *review_type, *review_mode; /* "" when unanswered */
+  bool center_chooses;
+  long long specialist_id;
+  const char *payment, *insurance_plan;
+  const char *member_sealed_hex; /* "" when none */
+  int plan_needs_referral;
+  bool estimate_acknowledged;
+  const char *submitted_at, *expected_by, *records_requested_at, *records_due;
+  bool records_extended;
+  long long parent_request_id, assigned_specialist_id, assigned_reviewer_id;
+  bool review_stopped;
+  int days_to_expected; /* expected_by - today, 0 when none */
+};
+
+/* Registers the statements (call before threads start; idempotent). */
+void rqs_register(void);
+
+/* Creates a draft with a fresh SO-YYYY-NNNNN reference; parent_id 0 for
+ * none. *id and *reference (arena). ERR_OK or the database error. */
+enum err rqs_create(struct arena *a, long long patient_id, long long parent_id, long long *id,
+                    const char **reference);
+/* Loads one request. ERR_NOT_FOUND when there is none. */
+enum err rqs_get(struct arena *a, long long id, struct rqs_row *out);
+/* The patient's requests, newest first (at most 100). */
+enum err rqs_list_for_patient(struct arena *a, long long patient_id, struct rqs_row **out, size_t *n);
+/* Locks the row (SELECT … FOR UPDATE, inside a transaction) and returns its
+ * status, owner and assigned reviewer (0 when none). ERR_NOT_FOUND. */
+enum err rqs_lock(struct arena *a, long long id, const char **status, long long *patient_id, long long *reviewer_id);
+/* Sets the status when it is still `from`, with the side columns of the
+ * target state (submitted_at; expected_by on submitted/accepted; a final
+ * reference on submission). ERR_CONFLICT when the row moved. */
+enum err rqs_set_status(long long id, const char *from, const char *to);
+/* Appends a timeline event. from/to/detail_json may be NULL; actor_id 0 for
+ * the system. */
+enum err rqs_event_add(long long request_id, const char *from, const char *to, const char *kind, long long actor_id,
+                       const char *detail_json, bool internal);
+
+struct rqs_event {
+  long long id;
+  const char *at, *from_status, *to_status, *kind, *detail; /* detail: jsonb text or "" */
+  bool internal;
+};
+/* Timeline, oldest first; internal events only when include_internal. */
+enum err rqs_events(struct arena *a, long long request_id, bool include_internal, struct rqs_event **out,
+                    size_t *n);
+
+/* The first-exam answers (text values already validated; "" stores NULL for
+ * dates/birads, biopsy -1 stores NULL). types/questions as JSON array text. */
+struct rqs_exam {
+  const char *facility, *records_contact, *exam_date, *prior_exam_dates, *birads, *reason, *treatment_date;
+  const char *caregiver_name, *caregiver_relationship;
+  const char *types_json, *questions_json;
+  int biopsy_done;
+};
+enum err rqs_save_exam(long long id, const struct rqs_exam *x);
+/* Review type/mode ("" for NULL) and the chosen specialist (0 = none). */
+enum err rqs_save_specialist(long long id, const char *review_type, const char *review_mode, bool center_chooses,
+                             long long specialist_id);
+/* Coverage: payment ("" NULL), plan, sealed member id hex ("" keeps the
+ * stored one, "-" clears it), referral (-1/0/1), acknowledged. */
+enum err rqs_save_coverage(long long id, const char *payment, const char *plan, const char *member_sealed_hex,
+                           int needs_referral, bool acknowledged);
+/* Records-letter clock: sets records_requested_at to date ("" clears) or
+ * marks the one extension. */
+enum err rqs_set_records_requested(long long id, const char *date);
+enum err rqs_set_records_extended(long long id);
+/* Flags that the review must stop (authorization revoked during review). */
+enum err rqs_set_review_stopped(long long id);
+
+/* What the checklist needs to know about a request's documents. */
+struct rqs_doc_summary {
+  long long dicom_images;        /* kind images, DICOM */
+  long long pictures;            /* kind images, not DICOM (screenshots, photos) */
+  long long image_studies;       /* distinct study dates among images */
+  const char *newest_image_date; /* YYYYMMDD or "" */
+  long long prior_images, radiology_report, pathology_report, authorization, photo_id, insurance_card, referral;
+};
+enum err rqs_doc_summary(struct arena *a, long long request_id, struct rqs_doc_summary *out);
+/* Copies every kept document (except signed authorizations) of `from` into
+ * `to`, with its studies and series: rows point at the same blobs. *copied. */
+enum err rqs_copy_records(long long from, long long to, long long *copied);
+/* Copies the first-exam answers and coverage of `from` into `to`. */
+enum err rqs_copy_answers(long long from, long long to);
+
+struct rqs_authorization {
+  long long id;
+  const char *signed_name, *signed_at, *client_ip, *text_sha256, *text_version, *revoked_at;
+  long long document_id;
+};
+/* Records a portal signature (the one in force). ERR_CONFLICT when one is
+ * already in force. */
+enum err rqs_auth_sign(struct arena *a, long long request_id, const char *name, const char *ip, const char *sha256_hex,
+                       const char *version, long long *auth_id);
+/* The authorization in force, if any: *found 0/1. */
+enum err rqs_auth_current(struct arena *a, long long request_id, struct rqs_authorization *out, int *found);
+/* Revokes the one in force. ERR_NOT_FOUND when none is. */
+enum err rqs_auth_revoke(long long request_id);
+
+struct rqs_message {
+  long long id, author_id;
+  const char *author_name, *author_role, *body_sealed_hex, *created_at, *read_at;
+  bool internal;
+};
+enum err rqs_message_add(long long request_id, long long author_id, const char *sealed_hex, bool internal,
+                         long long *id);
+/* The thread, oldest first (at most 500); internal notes only when asked. */
+enum err rqs_messages(struct arena *a, long long request_id, bool include_internal, struct rqs_message **out,
+                      size_t *n);
+/* Marks as read the messages not written by reader_id. */
+enum err rqs_messages_mark_read(long long request_id, long long reader_id, bool center_reader);
+
+/* The user's e-mail address and name (notifications, the authorization). */
+enum err rqs_user_contact(struct arena *a, long long user_id, const char **email, const char **name);
+/* Who at the center opened this patient's data: audit rows by center roles
+ * (request.view*, records.*, document.*), newest first, at most limit. */
+struct rqs_access {
+  const char *at, *who, *role, *action, *object_id;
+};
+enum err rqs_center_access(struct arena *a, long long patient_id, int limit, struct rqs_access **out, size_t *n);
+#endif

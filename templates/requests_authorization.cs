@@ -1,0 +1,24 @@
+<?cs include:"_macros.cs" ?>
+<?cs def:content() ?>
+<p class="no-print"><a href="/requests/<?cs var:Request.Id ?>">Back to the request</a> · Use your browser's Print command to print this page.</p>
+<article class="rq-letter">
+<div class="rq-authtext"><?cs var:Auth.Text ?></div>
+<?cs if:Auth.InForce && Auth.SignedName ?>
+<p><strong>Signed electronically</strong> by typing the name "<?cs var:Auth.SignedName ?>" on <?cs var:Auth.SignedAt ?> UTC from address <?cs var:Auth.Ip ?>.<br>SHA-256 of the text signed: <code class="rq-hash"><?cs var:Auth.SignedSha256 ?></code></p>
+<?cs else ?>
+<p class="rq-sign">Signature: ______________________________ &nbsp; Date: ______________</p>
+<?cs /if ?>
+</article>
+<?cs if:Auth.InForce ?>
+<details class="rq-box no-print">
+  <summary>Revoke this authorization</summary>
+  <p>Revoking stops the review of your request<?cs if:!Request.IsDraft ?> and withdraws it if the review has not started<?cs /if ?>.</p>
+  <form method="post" action="/requests/<?cs var:Request.Id ?>/authorization/revoke">
+    <?cs call:csrf_field() ?>
+    <div class="check"><input type="checkbox" id="f-revoke-confirm" name="confirm" value="1"><label for="f-revoke-confirm">Yes, revoke my authorization</label></div>
+    <button type="submit" class="secondary">Revoke</button>
+  </form>
+</details>
+<?cs /if ?>
+<?cs /def ?>
+<?cs include:"_layout.cs" ?>

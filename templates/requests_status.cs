@@ -1,0 +1,116 @@
+<?cs include:"_macros.cs" ?>
+<?cs include:"requests_macros.cs" ?>
+<?cs def:content() ?>
+<p class="rq-ref"><a href="/requests">My requests</a></p>
+<h1>Request <?cs var:Request.Reference ?></h1>
+<?cs if:Request.JustSubmitted ?>
+<div class="flash ok" role="status"><p>Thank you: your request was sent. Its reference is <strong id="reference"><?cs var:Request.Reference ?></strong>. We also sent you an e-mail.</p></div>
+<?cs /if ?>
+<p><span class="badge rq-status <?cs var:Request.Status ?>"><?cs var:Request.StatusLabel ?></span><?cs if:Request.Parent ?> · third opinion on <a href="/requests/<?cs var:Request.Parent ?>">an earlier request</a><?cs /if ?></p>
+<?cs if:Request.IsDraft ?>
+<p>This request is not sent yet. Next: <a href="<?cs var:Request.NextHref ?>"><?cs var:Request.Next ?></a>.</p>
+<?cs call:progress() ?>
+<?cs /if ?>
+<?cs if:Request.ReviewStopped ?><p class="notice">You revoked your authorization: the review has been stopped.</p><?cs /if ?>
+<?cs if:Request.DaysLeft ?>
+<p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong><?cs if:Request.DaysLeft > 0 ?> — in <?cs var:Request.DaysLeft ?> <?cs if:Request.DaysLeft == 1 ?>day<?cs else ?>days<?cs /if ?><?cs /if ?>.</p>
+<?cs elif:Request.ExpectedBy && !Request.HasReport ?>
+<p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong>.</p>
+<?cs /if ?>
+<?cs if:Request.RecordsDue ?><p>Your first facility should send your records by <strong><?cs var:Request.RecordsDue ?></strong>.</p><?cs /if ?>
+<?cs if:Request.HasReport ?>
+<p class="rq-report"><a class="button" href="/requests/<?cs var:Request.Id ?>/report">Read your report</a></p>
+<?cs /if ?>
+
+<?cs if:Request.NeedsInfo ?>
+<section class="rq-missing" aria-labelledby="need-h">
+  <h2 id="need-h">The center needs this from you</h2>
+  <?cs if:NeededMessage ?><p class="rq-message"><?cs var:NeededMessage ?></p><?cs /if ?>
+  <?cs if:subcount(Needed) ?><ul><?cs each:n = Needed ?><li><a href="<?cs var:n.Href ?>"><?cs var:n.Text ?></a></li><?cs /each ?></ul><?cs /if ?>
+  <p><a class="button" href="/requests/<?cs var:Request.Id ?>/records">Upload the requested items</a></p>
+  <form method="post" action="/requests/<?cs var:Request.Id ?>/info-sent">
+    <?cs call:csrf_field() ?>
+    <button type="submit" class="secondary">I have sent everything</button>
+  </form>
+</section>
+<?cs /if ?>
+
+<?cs if:!Request.IsDraft ?>
+<section aria-labelledby="time-h">
+  <h2 id="time-h">Timeline</h2>
+  <ol class="rq-timeline">
+  <?cs each:t = Timeline ?>
+    <li><span class="rq-when"><?cs var:t.At ?> UTC</span> <?cs var:t.Text ?>
+      <?cs if:t.Date ?><br>On <?cs var:t.Date ?><?cs if:t.Place ?> at <?cs var:t.Place ?><?cs /if ?><?cs /if ?>
+      <?cs if:t.Reason ?><br>Reason: <?cs var:t.Reason ?><?cs /if ?>
+      <?cs if:t.Message ?><br><?cs var:t.Message ?><?cs /if ?>
+      <?cs if:subcount(t.Missing) ?><ul><?cs each:mi = t.Missing ?><li><?cs var:mi ?></li><?cs /each ?></ul><?cs /if ?>
+    </li>
+  <?cs /each ?>
+  </ol>
+</section>
+<?cs /if ?>
+
+<?cs if:subcount(Checklist) ?>
+<section aria-labelledby="rec-h">
+  <h2 id="rec-h">Your records</h2>
+  <?cs call:checklist() ?>
+  <p><a href="/requests/<?cs var:Request.Id ?>/records">See your records</a></p>
+</section>
+<?cs /if ?>
+
+<?cs if:Request.CanMessage ?>
+<section aria-labelledby="messages" id="messages-section">
+  <h2 id="messages">Messages with the center</h2>
+  <?cs if:subcount(Messages) ?>
+  <ol class="rq-thread">
+  <?cs each:m = Messages ?><li class="<?cs if:m.Mine ?>mine<?cs else ?>theirs<?cs /if ?>"><p class="rq-when"><?cs var:m.Author ?>, <?cs var:m.At ?> UTC</p><p class="rq-body"><?cs var:m.Body ?></p></li><?cs /each ?>
+  </ol>
+  <?cs else ?><p>No messages yet.</p><?cs /if ?>
+  <form method="post" action="/requests/<?cs var:Request.Id ?>/messages">
+    <?cs call:csrf_field() ?>
+    <div class="field"><label for="f-body">Write to the center</label><textarea id="f-body" name="body" rows="3"></textarea></div>
+    <button type="submit">Send message</button>
+  </form>
+</section>
+<?cs /if ?>
+
+<?cs if:!Request.IsDraft ?>
+<section aria-labelledby="access-h">
+  <h2 id="access-h">Who at the center opened your records</h2>
+  <?cs if:subcount(Access) ?>
+  <div class="table-scroll"><table class="list"><caption class="visually-hidden">Every time someone at the center opened your request or records</caption>
+  <thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">What</th></tr></thead>
+  <tbody><?cs each:x = Access ?><tr><td><?cs var:x.At ?></td><td><?cs var:x.Who ?> (<?cs var:x.Role ?>)</td><td><?cs var:x.What ?></td></tr><?cs /each ?></tbody></table></div>
+  <?cs else ?><p>Nobody at the center has opened your records yet.</p><?cs /if ?>
+</section>
+<?cs /if ?>
+
+<?cs if:Request.CanThirdOpinion ?>
+<section aria-labelledby="third-h" class="rq-box">
+  <h2 id="third-h">If the two reads differ</h2>
+  <p>Talk with your primary-care doctor or an oncologist, and bring both reports. You can also ask a third specialist to break the tie: we reuse the records you already sent.</p>
+  <form method="post" action="/requests/<?cs var:Request.Id ?>/third-opinion">
+    <?cs call:csrf_field() ?>
+    <button type="submit" class="secondary">Ask for a third opinion</button>
+  </form>
+</section>
+<?cs /if ?>
+
+<?cs if:Request.CanWithdraw ?>
+<details class="rq-box">
+  <summary>Withdraw this request</summary>
+  <p>You can withdraw until the specialist starts the review.</p>
+  <form method="post" action="/requests/<?cs var:Request.Id ?>/withdraw">
+    <?cs call:csrf_field() ?>
+    <div class="field"><label for="f-reason">Why (optional)</label><input id="f-reason" name="reason" type="text"></div>
+    <div class="check"><input type="checkbox" id="f-wd-confirm" name="confirm" value="1"><label for="f-wd-confirm">Yes, withdraw my request</label></div>
+    <button type="submit" class="secondary">Withdraw</button>
+  </form>
+</details>
+<?cs /if ?>
+<?cs if:Request.AuthInForce && !Request.IsDraft ?>
+<p><a href="/requests/<?cs var:Request.Id ?>/authorization">Your authorization (print or revoke)</a></p>
+<?cs /if ?>
+<?cs /def ?>
+<?cs include:"_layout.cs" ?>
