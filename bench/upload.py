@@ -319,12 +319,12 @@ class Portal(Server):
         st, _, html = call("POST", "/login", {"csrf": token(html), "email": email, "password": pw})
         if st != 303:
             raise RuntimeError("login: %d" % st)
-        st, _, html = call("GET", "/account")
-        st, hd, _ = call("POST", "/requests", {"csrf": token(html)})
-        m = re.match(r"/requests/(\d+)/records", hd.get("location", ""))
+        st, _, html = call("GET", "/requests/new")
+        st, hd, _ = call("POST", "/requests/new", {"csrf": token(html)})
+        m = re.match(r"/requests/(\d+)/steps/exam", hd.get("location", ""))
         if st != 303 or not m:
             raise RuntimeError("new request: %d %s" % (st, hd.get("location")))
-        st, _, html = call("GET", hd["location"])
+        st, _, html = call("GET", "/requests/%s/records" % m.group(1))
         csrf = re.search(r'data-csrf="([^"]+)"', html).group(1)
         c.close()
         cookie = "; ".join("%s=%s" % kv for kv in jar.items())

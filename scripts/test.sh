@@ -26,10 +26,11 @@ count() {
 
 echo "== build (ASan + UBSan, -Werror)"
 BUILD="$ROOT/build-test"
-if [ ! -f "$BUILD/build.ninja" ]; then
-  meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true --buildtype=debugoptimized >"$OUT/meson-setup.log" 2>&1 \
-    || { cat "$OUT/meson-setup.log"; echo "0 passed, 1 failed"; exit 1; }
-fi
+SETUP_ARGS="-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dtest_hooks=true --buildtype=debugoptimized"
+if [ -f "$BUILD/build.ninja" ]; then set -- --reconfigure; else set --; fi
+# shellcheck disable=SC2086
+meson setup "$@" "$BUILD" $SETUP_ARGS >"$OUT/meson-setup.log" 2>&1 \
+  || { cat "$OUT/meson-setup.log"; echo "0 passed, 1 failed"; exit 1; }
 if ! ninja -C "$BUILD" >"$OUT/build.log" 2>&1; then
   tail -50 "$OUT/build.log"
   echo "0 passed, 1 failed"

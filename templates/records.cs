@@ -18,7 +18,7 @@
   <?cs /if ?>
 </section>
 
-<?cs if:Request.Editable ?>
+<?cs if:Request.Uploadable ?>
 <section aria-labelledby="upload-h" id="uploader" data-request="<?cs var:Request.Id ?>" data-csrf="<?cs var:Csrf.Token ?>" data-max-size="<?cs var:Records.MaxSize ?>">
   <h2 id="upload-h">Add records</h2>
   <p>Upload the original images (the files on the CD or DVD from your imaging center, a ZIP file from its portal,
@@ -34,6 +34,8 @@
       <option value="pathology_report">Pathology report</option>
       <option value="referral">Referral</option>
       <option value="insurance_card">Insurance card</option>
+      <option value="photo_id">Photo ID</option>
+      <option value="authorization">Signed authorization form (paper)</option>
       <option value="other">Something else</option>
     </select>
   </div>
@@ -68,7 +70,7 @@
 <section aria-labelledby="pending-h">
   <h2 id="pending-h">Uploads not finished</h2>
   <ul><?cs each:p = Records.Pending ?><li><span class="filename"><?cs var:p.Name ?></span>: <?cs var:p.State ?></li><?cs /each ?></ul>
-  <?cs if:Request.Editable ?><p class="hint">To finish an upload, choose the same file or folder again above and press Start upload:
+  <?cs if:Request.Uploadable ?><p class="hint">To finish an upload, choose the same file or folder again above and press Start upload:
   it continues from where it stopped.</p><?cs /if ?>
 </section>
 <?cs /if ?>

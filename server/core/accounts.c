@@ -32,12 +32,15 @@ static long long idle_center = 900, idle_patient = 3600, absolute_ttl = 12 * 360
 static const char *clock_file;
 
 void acct_configure(const char *base_url) {
+#ifdef SECONDOP_TEST_HOOKS
+  /* test builds only (meson -Dtest_hooks=true): short timeouts and a movable clock */
   const char *v = getenv("SECONDOP_TEST_IDLE_SECONDS");
   if (v && *v && atoll(v) > 0) idle_center = idle_patient = atoll(v);
   v = getenv("SECONDOP_TEST_ABSOLUTE_SECONDS");
   if (v && *v && atoll(v) > 0) absolute_ttl = atoll(v);
   v = getenv("SECONDOP_TEST_CLOCK_FILE");
   clock_file = v && *v ? v : NULL;
+#endif
   outbox_set_base_url(base_url);
 }
 

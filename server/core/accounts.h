@@ -4,7 +4,8 @@
  * types: routes pass an actor and form values; every account event writes an
  * audit row (core/audit.h).
  *
- * Timing and testing knobs (environment, read by acct_configure):
+ * Timing and testing knobs (environment, read by acct_configure, and only in
+ * builds configured with meson -Dtest_hooks=true; other builds ignore them):
  *   SECONDOP_TEST_IDLE_SECONDS      when set, the idle timeout for every role
  *                                   (default 900 s center roles, 3600 s patients)
  *   SECONDOP_TEST_ABSOLUTE_SECONDS  when set, the absolute session timeout (default 43200)
@@ -12,7 +13,7 @@
  *                                   added to the clock for sessions, throttling and
  *                                   token expiry (read at each use; missing = 0).
  *                                   TOTP always uses the real clock.
- * They exist for the integration tests; production leaves them unset. */
+ * They exist for the integration tests (scripts/test.sh builds with them). */
 #ifndef SECONDOP_CORE_ACCOUNTS_H
 #define SECONDOP_CORE_ACCOUNTS_H
 #include <stdbool.h>

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/audit.h"
+#include "core/requests.h"
 #include "dicom/dicom.h"
 #include "dicom/sniff.h"
 #include "http/tus_parse.h"
@@ -98,29 +99,6 @@ void records_shutdown(void) { blobstore_shutdown(); }
 
 /* ---- requests ---- */
 
-enum err records_request_create(struct arena *a, const struct actor *who, long long *id, const char **reference) {
-  if (!who || who->user_id <= 0 || !(who->role & 1u)) return ERR_FORBIDDEN;
-  enum err e = ERR_INTERNAL;
-  for (int attempt = 0; attempt < 3; attempt++) {
-    static const char alpha[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    unsigned char rb[8];
-    randombytes_buf(rb, sizeof rb);
-    char ref[16];
-    snprintf(ref, sizeof ref, "SO-%c%c%c%c-%c%c%c%c", alpha[rb[0] & 31], alpha[rb[1] & 31], alpha[rb[2] & 31],
-             alpha[rb[3] & 31], alpha[rb[4] & 31], alpha[rb[5] & 31], alpha[rb[6] & 31], alpha[rb[7] & 31]);
-    e = requests_insert(a, who->user_id, ref, id);
-    if (e == ERR_OK) {
-      *reference = arena_strdup(a, ref);
-      char oid[32];
-      snprintf(oid, sizeof oid, "%lld", *id);
-      audit(who, "request.create", "request", oid, who->user_id, "ok", NULL);
-      return ERR_OK;
-    }
-    if (e != ERR_CONFLICT) break;
-  }
-  return e;
-}
-
 /* The one access rule for a request's records. Center roles (staff,
  * reviewer, admin) will be admitted here by the workflow issue, by
  * assignment; today only the owner may see a request. */
@@ -138,10 +116,6 @@ enum err records_request_open(struct arena *a, const struct actor *who, long lon
     return ERR_NOT_FOUND;
   }
   return ERR_OK;
-}
-
-enum err records_request_list(struct arena *a, const struct actor *who, struct request_row **out, size_t *n) {
-  return requests_list_for_patient(a, who->user_id, out, n);
 }
 
 /* ---- uploads ---- */
@@ -169,8 +143,9 @@ enum err records_upload_create(const struct actor *who, const struct upload_new 
     e = ERR_NOT_FOUND;
     goto done;
   }
-  if (strcmp(rq.status, "draft") != 0) {
-    e = ERR_CONFLICT;
+  enum req_status st;
+  if (!req_status_parse(rq.status, &st) || !req_records_open(st)) {
+    e = ERR_CONFLICT; /* records are open while a draft, or when the center asks for information */
     goto done;
   }
   if (!kind_valid(un->kind)) {
@@ -253,6 +228,245 @@ done:
   return e;
 }
 
+/* ---- running digests: computed while the bytes arrive ----
+ *
+ * BLAKE2b-256 always, SHA-256 only when the client declared one. The states
+ * cover exactly the bytes [0, offset) and are committed with the offset,
+ * sealed under the file's data key (they hold up to a block of buffered
+ * plaintext), so a resume after a crash continues the same digests and
+ * completion needs no read-back. A row without a usable state (older rows,
+ * or a libsodium whose state layout differs) falls back to the read-back. */
+
+#define DIGEST_LABEL "digest"
+#define DIGEST_FORMAT 1
+#define DIGEST_HDR 12
+#define DIGEST_PLAIN (DIGEST_HDR + sizeof(crypto_generichash_state) + sizeof(crypto_hash_sha256_state))
+
+struct digests {
+  crypto_generichash_state b2; /* 64-byte aligned: the struct comes from aligned_alloc */
+  crypto_hash_sha256_state sha;
+  int valid;                   /* the states cover exactly the committed/received bytes */
+  int has_sha;
+};
+
+/* A zeroed, suitably aligned digests struct (invalid); NULL when out of
+ * memory. Free with digests_free(). */
+static struct digests *digests_new(void) {
+  size_t sz = (sizeof(struct digests) + 63) & ~(size_t)63;
+  struct digests *d = aligned_alloc(64, sz);
+  if (d) memset(d, 0, sz);
+  return d;
+}
+
+/* Wipes (the states hold buffered plaintext) and frees. NULL is fine. */
+static void digests_free(struct digests *d) {
+  if (!d) return;
+  sodium_memzero(d, sizeof *d);
+  free(d);
+}
+
+/* Starts both digests at offset 0. */
+static void digests_start(struct digests *d, int has_sha) {
+  crypto_generichash_init(&d->b2, NULL, 0, 32);
+  if (has_sha) crypto_hash_sha256_init(&d->sha);
+  d->has_sha = has_sha;
+  d->valid = 1;
+}
+
+/* Adds len bytes (only when valid). */
+static void digests_update(struct digests *d, const void *buf, size_t len) {
+  if (!d || !d->valid) return;
+  crypto_generichash_update(&d->b2, buf, len);
+  if (d->has_sha) crypto_hash_sha256_update(&d->sha, buf, len);
+}
+
+/* The serialized header: u8 format, u8 has_sha, u8 libsodium major, u8
+ * minor, u32 BE state sizes (BLAKE2b, SHA-256). */
+static void digests_header(int has_sha, unsigned char out[DIGEST_HDR]) {
+  out[0] = DIGEST_FORMAT;
+  out[1] = (unsigned char)has_sha;
+  out[2] = (unsigned char)sodium_library_version_major();
+  out[3] = (unsigned char)sodium_library_version_minor();
+  uint32_t b = (uint32_t)sizeof(crypto_generichash_state), h = (uint32_t)sizeof(crypto_hash_sha256_state);
+  for (int i = 0; i < 4; i++) {
+    out[4 + i] = (unsigned char)(b >> (24 - 8 * i));
+    out[8 + i] = (unsigned char)(h >> (24 - 8 * i));
+  }
+}
+
+/* Fills the serialized form: the header, then both states (SHA-256 zeroed
+ * when not kept). */
+static void digests_pack(const struct digests *d, unsigned char out[DIGEST_PLAIN]) {
+  memset(out, 0, DIGEST_PLAIN);
+  digests_header(d->has_sha, out);
+  memcpy(out + DIGEST_HDR, &d->b2, sizeof d->b2);
+  if (d->has_sha) memcpy(out + DIGEST_HDR + sizeof d->b2, &d->sha, sizeof d->sha);
+}
+
+/* Restores the digests of an upload at its committed offset from the
+ * row's sealed state. Leaves d invalid (and logs why) when there is none or
+ * it does not open, has another layout, or disagrees with the row. */
+static void digests_load(struct digests *d, const unsigned char dek[BLOB_DEK_LEN], const struct upload_row *u) {
+  d->valid = 0;
+  if (!u->digest_state) {
+    LOG_I("upload %s: no digest state at offset %llu; the digest will be computed at completion", u->id,
+          (unsigned long long)u->offset);
+    return;
+  }
+  unsigned char p[DIGEST_PLAIN];
+  char err[120];
+  if (blob_state_open(dek, u->file_id, DIGEST_LABEL, u->offset, u->digest_state, u->digest_state_len, p, sizeof p,
+                      err, sizeof err) != 0) {
+    LOG_W("upload %s: digest state unusable (%s); the digest will be computed at completion", u->id, err);
+    return;
+  }
+  unsigned char want[DIGEST_HDR];
+  digests_header(u->has_sha256_expected, want);
+  if (memcmp(p, want, DIGEST_HDR) != 0) {
+    LOG_W("upload %s: digest state from another format or library; the digest will be computed at completion",
+          u->id);
+  } else {
+    memcpy(&d->b2, p + DIGEST_HDR, sizeof d->b2);
+    if (u->has_sha256_expected) memcpy(&d->sha, p + DIGEST_HDR + sizeof d->b2, sizeof d->sha);
+    d->has_sha = u->has_sha256_expected;
+    d->valid = 1;
+  }
+  sodium_memzero(p, sizeof p);
+}
+
+/* Seals the digests for the writer's current offset into *out (malloc'd,
+ * caller frees). 0, or -1 when d is invalid or sealing fails. */
+static int digests_seal(const struct digests *d, const struct blob_writer *w, unsigned char **out, size_t *len) {
+  *out = NULL;
+  *len = 0;
+  if (!d || !d->valid) return -1;
+  unsigned char p[DIGEST_PLAIN];
+  digests_pack(d, p);
+  char err[120];
+  int rc = blob_writer_seal_state(w, DIGEST_LABEL, p, sizeof p, out, len, err, sizeof err);
+  sodium_memzero(p, sizeof p);
+  if (rc != 0) LOG_W("cannot seal digest state: %s", err);
+  return rc;
+}
+
+/* ---- the digest pipeline: hashing runs on a helper thread ----
+ *
+ * Sealing and writing a record and hashing it are independent, so a PATCH
+ * hands its bytes (after the writer accepted them) to a per-PATCH helper
+ * thread through HASH_SLOTS buffers of HASH_SLOT bytes: on a machine with a
+ * free core the upload path costs max(seal + I/O, hash) instead of their
+ * sum. Memory per active PATCH: HASH_SLOTS * HASH_SLOT, whatever the size.
+ * hasher_sync() waits until the digests cover every byte fed, which is
+ * done before the state is sealed and committed, or finalized. */
+
+#define HASH_SLOT (256 * 1024)
+#define HASH_SLOTS 4
+
+struct hasher {
+  pthread_t th;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;   /* broadcast on every change of rd, wr or stop */
+  unsigned char *mem;  /* HASH_SLOTS * HASH_SLOT */
+  size_t len[HASH_SLOTS];
+  uint64_t rd, wr;     /* slots hashed / handed over (slot i is mem + (i % HASH_SLOTS) * HASH_SLOT) */
+  size_t fill;         /* producer only: bytes in slot wr being filled */
+  int stop;
+  struct digests *dg;  /* written only by the thread between syncs */
+};
+
+/* The helper thread: hashes handed-over slots in order until stopped. */
+static void *hasher_main(void *arg) {
+  struct hasher *h = arg;
+  pthread_mutex_lock(&h->mu);
+  for (;;) {
+    while (h->rd == h->wr && !h->stop) pthread_cond_wait(&h->cv, &h->mu);
+    if (h->rd == h->wr) break; /* stopped and drained */
+    size_t i = (size_t)(h->rd % HASH_SLOTS), n = h->len[i];
+    pthread_mutex_unlock(&h->mu);
+    digests_update(h->dg, h->mem + i * HASH_SLOT, n);
+    pthread_mutex_lock(&h->mu);
+    h->rd++;
+    pthread_cond_broadcast(&h->cv);
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+/* Starts a helper for dg. NULL when memory or a thread is not available
+ * (the caller then hashes inline). Free with hasher_stop(). */
+static struct hasher *hasher_start(struct digests *dg) {
+  struct hasher *h = calloc(1, sizeof *h);
+  if (!h) return NULL;
+  h->mem = malloc((size_t)HASH_SLOTS * HASH_SLOT);
+  h->dg = dg;
+  if (!h->mem || pthread_mutex_init(&h->mu, NULL) != 0) goto fail_mem;
+  if (pthread_cond_init(&h->cv, NULL) != 0) goto fail_mu;
+  if (pthread_create(&h->th, NULL, hasher_main, h) != 0) goto fail_cv;
+  pthread_setname_np(h->th, "upload-digest"); /* shows in top -H and perf */
+  return h;
+fail_cv:
+  pthread_cond_destroy(&h->cv);
+fail_mu:
+  pthread_mutex_destroy(&h->mu);
+fail_mem:
+  free(h->mem);
+  free(h);
+  return NULL;
+}
+
+/* Hands the slot being filled to the thread (if it holds bytes). */
+static void hasher_hand_over(struct hasher *h) {
+  if (h->fill == 0) return;
+  pthread_mutex_lock(&h->mu);
+  h->len[h->wr % HASH_SLOTS] = h->fill;
+  h->wr++;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+  h->fill = 0;
+}
+
+/* Copies n bytes into the slots, handing full ones over; waits while every
+ * slot is queued (memory stays bounded). */
+static void hasher_feed(struct hasher *h, const unsigned char *p, size_t n) {
+  while (n > 0) {
+    pthread_mutex_lock(&h->mu);
+    while (h->wr - h->rd >= HASH_SLOTS) pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+    size_t c = HASH_SLOT - h->fill;
+    if (c > n) c = n;
+    memcpy(h->mem + (size_t)(h->wr % HASH_SLOTS) * HASH_SLOT + h->fill, p, c);
+    h->fill += c;
+    p += c;
+    n -= c;
+    if (h->fill == HASH_SLOT) hasher_hand_over(h);
+  }
+}
+
+/* Returns once the digests cover every byte fed. NULL is fine. */
+static void hasher_sync(struct hasher *h) {
+  if (!h) return;
+  hasher_hand_over(h);
+  pthread_mutex_lock(&h->mu);
+  while (h->rd != h->wr) pthread_cond_wait(&h->cv, &h->mu);
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* Stops the thread (bytes still queued are hashed first), wipes the slots
+ * (plaintext) and frees. NULL is fine. */
+static void hasher_stop(struct hasher *h) {
+  if (!h) return;
+  pthread_mutex_lock(&h->mu);
+  h->stop = 1;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+  pthread_join(h->th, NULL);
+  pthread_cond_destroy(&h->cv);
+  pthread_mutex_destroy(&h->mu);
+  sodium_memzero(h->mem, (size_t)HASH_SLOTS * HASH_SLOT);
+  free(h->mem);
+  free(h);
+}
+
 /* ---- append (one PATCH) ---- */
 
 struct upload_session {
@@ -265,15 +479,21 @@ struct upload_session {
   int64_t declared;
   int check_sha;
   unsigned char want_sha[32];
-  crypto_hash_sha256_state sha;
+  crypto_hash_sha256_state sha; /* this chunk's (Upload-Checksum) */
+  struct digests *dg;           /* the whole file's, streamed */
+  struct hasher *hs;            /* dg's helper thread (NULL: none yet, or inline) */
+  int hs_failed;                /* could not start one: hash inline */
 };
 
-static enum err finalize_upload(struct arena *a, const struct actor *who, struct upload_row *u, struct blob_writer *w);
+static enum err finalize_upload(struct arena *a, const struct actor *who, struct upload_row *u, struct blob_writer *w,
+                                struct digests *dg);
 
 /* Frees a session (writer aborted, lock released). */
 static void session_free(struct upload_session *s) {
   if (!s) return;
   blob_writer_abort(s->w);
+  hasher_stop(s->hs);
+  digests_free(s->dg);
   upload_unlock(s->u.id);
   arena_free(s->a);
 }
@@ -316,6 +536,11 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
   }
   e = blobstore_space_check(declared_len >= 0 ? (uint64_t)declared_len : s->u.length - s->u.offset);
   if (e != ERR_OK) goto fail;
+  s->dg = digests_new();
+  if (!s->dg) {
+    e = ERR_INTERNAL;
+    goto fail;
+  }
   if (blobstore_unwrap(s->u.file_id, s->u.wrapped, sizeof s->u.wrapped, s->u.kek_version, dek) != 0 ||
       blobstore_path(s->u.file_id, 1, path, sizeof path) != 0) {
     e = ERR_INTERNAL;
@@ -333,7 +558,15 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     rc = blob_writer_resume(path, s->u.file_id, dek, s->u.offset, s->u.sealed_tail, s->u.sealed_tail_len, &s->w, err,
                             sizeof err);
   }
+  int saved_errno = errno;
+  if (rc == 0) {
+    if (s->u.offset == 0)
+      digests_start(s->dg, s->u.has_sha256_expected);
+    else
+      digests_load(s->dg, dek, &s->u);
+  }
   sodium_memzero(dek, sizeof dek);
+  errno = saved_errno;
   if (rc != 0) {
     LOG_E("upload %s: cannot open its staging file: %s", id, err);
     e = errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE : ERR_INTERNAL;
@@ -362,12 +595,21 @@ enum err records_append_data(struct upload_session *s, const void *buf, size_t l
     return en == ENOSPC || en == EDQUOT ? ERR_NO_SPACE : en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
   }
   if (s->check_sha) crypto_hash_sha256_update(&s->sha, buf, len);
+  if (s->dg && s->dg->valid) {
+    if (!s->hs && !s->hs_failed && !(s->hs = hasher_start(s->dg))) s->hs_failed = 1;
+    if (s->hs)
+      hasher_feed(s->hs, buf, len);
+    else
+      digests_update(s->dg, buf, len);
+  }
   s->received += len;
   return ERR_OK;
 }
 
-/* Syncs the writer and commits its offset (durability order: data synced,
- * then the commit). ERR_CONFLICT when the row moved. */
+/* Syncs the writer and commits its offset with the sealed tail and the
+ * sealed digest state in one statement (durability order: data synced, then
+ * the commit). A digest state that cannot be sealed is stored as unknown.
+ * ERR_CONFLICT when the row moved. */
 static enum err checkpoint_commit(struct upload_session *s, int finalizing, long long *expires_at) {
   unsigned char *tail = NULL;
   size_t tl = 0;
@@ -377,8 +619,13 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
     return errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE : ERR_INTERNAL;
   }
   uint64_t off = blob_writer_offset(s->w);
-  enum err e = uploads_commit_offset(s->u.id, s->u.offset, off, tail, tl, finalizing, expires_at);
+  unsigned char *ds = NULL;
+  size_t dl = 0;
+  hasher_sync(s->hs); /* the digests now cover exactly [0, off) */
+  if (s->dg && s->dg->valid) (void)digests_seal(s->dg, s->w, &ds, &dl);
+  enum err e = uploads_commit_offset(s->u.id, s->u.offset, off, tail, tl, ds, dl, finalizing, expires_at);
   free(tail);
+  free(ds);
   if (e == ERR_OK) s->u.offset = off;
   return e;
 }
@@ -407,7 +654,7 @@ enum err records_append_commit(struct upload_session *s, uint64_t *offset, long 
   if (complete) {
     struct blob_writer *w = s->w;
     s->w = NULL;
-    e = finalize_upload(s->a, &s->who, &s->u, w);
+    e = finalize_upload(s->a, &s->who, &s->u, w, s->dg);
   }
 done:
   session_free(s);
@@ -803,19 +1050,29 @@ static const char *receipt_message(struct intake *in, const char *archive_proble
 
 /* Finalizes a fully received upload: seals and renames the staging file
  * into the store (w may be NULL after a restart: resumed or already
- * renamed), reads it back to authenticate every record and compute the
- * digests, compares a declared SHA-256, then takes it in. */
+ * renamed), finishes the digests streamed during the upload (dg, or the
+ * row's sealed state when dg is NULL; only without a usable state is the
+ * file read back to compute them), compares a declared SHA-256, then takes
+ * the file in (reading its first PREFIX_MAX bytes to sniff it). Does not free
+ * dg. */
 static enum err finalize_upload(struct arena *a, const struct actor *who, struct upload_row *u,
-                                struct blob_writer *w) {
+                                struct blob_writer *w, struct digests *dg) {
   char err[200], staging[4200], final[4200];
   unsigned char dek[BLOB_DEK_LEN];
   struct blob_reader *r = NULL;
   enum err e = ERR_INTERNAL;
   unsigned char *prefix = NULL;
+  struct digests *own_dg = NULL;
   if (blobstore_path(u->file_id, 1, staging, sizeof staging) != 0 ||
       blobstore_path(u->file_id, 0, final, sizeof final) != 0)
     goto done;
   if (blobstore_unwrap(u->file_id, u->wrapped, sizeof u->wrapped, u->kek_version, dek) != 0) goto done;
+  if (!dg) {
+    own_dg = digests_new();
+    if (!own_dg) goto done;
+    digests_load(own_dg, dek, u);
+    dg = own_dg;
+  }
   struct stat st;
   if (!w && stat(staging, &st) == 0) {
     if (blob_writer_resume(staging, u->file_id, dek, u->offset, u->sealed_tail, u->sealed_tail_len, &w, err,
@@ -833,53 +1090,70 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       goto done;
     }
   }
-  /* read back: authenticates every record, digests */
   if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) {
     LOG_E("upload %s: cannot open the finished file: %s", u->id, err);
     goto done;
   }
-  crypto_generichash_state gh;
-  crypto_hash_sha256_state sh;
-  crypto_generichash_init(&gh, NULL, 0, 32);
-  if (u->has_sha256_expected) crypto_hash_sha256_init(&sh);
   prefix = malloc(PREFIX_MAX);
-  unsigned char *buf = malloc(IO_BUF);
-  if (!prefix || !buf) {
-    free(buf);
-    goto done;
-  }
+  if (!prefix) goto done;
   size_t plen = 0;
   uint64_t total = 0;
-  for (;;) {
-    ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
-    if (n < 0) {
-      LOG_E("upload %s: read-back failed: %s", u->id, err);
-      free(buf);
-      goto done;
+  unsigned char b2[32], s2[32];
+  if (dg->valid) {
+    /* streamed digests: only the prefix is read (and authenticated) */
+    total = blob_reader_size(r);
+    while (plen < PREFIX_MAX) {
+      ssize_t n = blob_reader_read(r, prefix + plen, PREFIX_MAX - plen, err, sizeof err);
+      if (n < 0) {
+        LOG_E("upload %s: reading the start of the finished file failed: %s", u->id, err);
+        goto done;
+      }
+      if (n == 0) break;
+      plen += (size_t)n;
     }
-    if (n == 0) break;
-    crypto_generichash_update(&gh, buf, (size_t)n);
-    if (u->has_sha256_expected) crypto_hash_sha256_update(&sh, buf, (size_t)n);
-    if (plen < PREFIX_MAX) {
-      size_t c = (size_t)n < PREFIX_MAX - plen ? (size_t)n : PREFIX_MAX - plen;
-      memcpy(prefix + plen, buf, c);
-      plen += c;
+    crypto_generichash_final(&dg->b2, b2, sizeof b2);
+    if (u->has_sha256_expected) crypto_hash_sha256_final(&dg->sha, s2);
+    dg->valid = 0; /* finalized */
+  } else {
+    /* no usable streamed state: read back (authenticates every record) */
+    crypto_generichash_state gh;
+    crypto_hash_sha256_state sh;
+    crypto_generichash_init(&gh, NULL, 0, 32);
+    if (u->has_sha256_expected) crypto_hash_sha256_init(&sh);
+    unsigned char *buf = malloc(IO_BUF);
+    if (!buf) goto done;
+    for (;;) {
+      ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
+      if (n < 0) {
+        LOG_E("upload %s: read-back failed: %s", u->id, err);
+        free(buf);
+        goto done;
+      }
+      if (n == 0) break;
+      crypto_generichash_update(&gh, buf, (size_t)n);
+      if (u->has_sha256_expected) crypto_hash_sha256_update(&sh, buf, (size_t)n);
+      if (plen < PREFIX_MAX) {
+        size_t c = (size_t)n < PREFIX_MAX - plen ? (size_t)n : PREFIX_MAX - plen;
+        memcpy(prefix + plen, buf, c);
+        plen += c;
+      }
+      total += (uint64_t)n;
     }
-    total += (uint64_t)n;
+    sodium_memzero(buf, IO_BUF);
+    free(buf);
+    crypto_generichash_final(&gh, b2, sizeof b2);
+    if (u->has_sha256_expected) crypto_hash_sha256_final(&sh, s2);
+    sodium_memzero(&gh, sizeof gh);
+    sodium_memzero(&sh, sizeof sh);
   }
-  sodium_memzero(buf, IO_BUF);
-  free(buf);
   blob_reader_close(r);
   r = NULL;
-  unsigned char b2[32], s2[32];
-  crypto_generichash_final(&gh, b2, sizeof b2);
   if (total != u->length) {
     LOG_E("upload %s: finished file holds %llu bytes, expected %llu", u->id, (unsigned long long)total,
           (unsigned long long)u->length);
     goto done;
   }
   if (u->has_sha256_expected) {
-    crypto_hash_sha256_final(&sh, s2);
     if (sodium_memcmp(s2, u->sha256_expected, 32) != 0) {
       uploads_set_state(u->id, "failed", "the file's SHA-256 did not match the one declared", b2, s2);
       blobstore_delete(u->file_id);
@@ -953,6 +1227,7 @@ done:
     free(prefix);
   }
   sodium_memzero(dek, sizeof dek);
+  digests_free(own_dg);
   return e;
 }
 
@@ -972,7 +1247,7 @@ int records_recover(void) {
     struct arena *b = arena_new();
     struct upload_row u;
     if (b && uploads_get(b, ids[i], &u) == ERR_OK) {
-      enum err e = finalize_upload(b, &system_actor, &u, NULL);
+      enum err e = finalize_upload(b, &system_actor, &u, NULL, NULL);
       LOG_I("recovery: finished upload %s (%s)", u.id, err_code(e));
       if (e != ERR_OK && e != ERR_CHECKSUM) uploads_set_state(u.id, "failed", "could not be finished after a restart", NULL, NULL);
     }
@@ -1092,6 +1367,8 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
   if ((e = receipts_list(a, request_id, &v->receipts, &v->n_receipts)) != ERR_OK) return e;
   if ((e = uploads_list_for_request(a, request_id, &v->pending, &v->n_pending)) != ERR_OK) return e;
   v->editable = strcmp(v->request.status, "draft") == 0;
+  enum req_status st;
+  v->uploadable = req_status_parse(v->request.status, &st) && req_records_open(st);
   char reasons[400] = "";
   static const char *const order[] = {"DICOMDIR", "viewer program", "autorun"};
   for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)

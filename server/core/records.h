@@ -11,12 +11,16 @@
  * unknown types are refused, naming the file; the same SOPInstanceUID is
  * kept once per request.
  *
- * Digests: BLAKE2b-256 of the whole plaintext is computed at finalization
- * (one read-back pass that also authenticates every record) and verified
- * again before a download. SHA-256 is computed only when the client declared
- * one (Upload-Metadata sha256) and is then compared; per-chunk SHA-256 is
- * checked when the client sends Upload-Checksum. Rationale: SHA-256 without
- * hardware support runs ~240 MB/s here, BLAKE2b ~830 MB/s.
+ * Digests: BLAKE2b-256 of the whole plaintext is computed while the bytes
+ * arrive; its running state is committed (sealed under the file's key) with
+ * each offset, so a resumed upload continues it and completion needs no
+ * read-back (a row without a usable state falls back to one). The hashing
+ * runs on a helper thread per PATCH, off the receive/seal/write path. It is verified
+ * again before a download. SHA-256 is computed (streamed the same way) only
+ * when the client declared one (Upload-Metadata sha256) and is then
+ * compared; per-chunk SHA-256 is checked when the client sends
+ * Upload-Checksum. Rationale: SHA-256 without hardware support runs ~240
+ * MB/s here, BLAKE2b ~830 MB/s.
  *
  * Access: records_request_open() is the one gate: the owner (patient) now;
  * center roles will be admitted there by the workflow issue. Another user's
@@ -45,11 +49,8 @@ void records_shutdown(void);
 /* The largest upload accepted (SECONDOP_UPLOAD_MAX_BYTES, default 2 GiB). */
 uint64_t records_max_upload(void);
 
-/* Creates a draft request for a patient actor; *id and *reference (arena). */
-enum err records_request_create(struct arena *a, const struct actor *who, long long *id, const char **reference);
 /* Loads a request the actor may see (owner now). ERR_NOT_FOUND otherwise. */
 enum err records_request_open(struct arena *a, const struct actor *who, long long id, struct request_row *out);
-enum err records_request_list(struct arena *a, const struct actor *who, struct request_row **out, size_t *n);
 
 struct upload_new {
   long long request_id;
@@ -62,7 +63,8 @@ struct upload_new {
 };
 /* Creates an upload (row only; the staging file comes with the first bytes).
  * ERR_NOT_FOUND (request), ERR_INVALID (kind), ERR_TOO_LARGE, ERR_CONFLICT
- * (request not a draft), ERR_NO_SPACE. id_out: 27 bytes. */
+ * (request neither a draft nor waiting for information: req_records_open),
+ * ERR_NO_SPACE. id_out: 27 bytes. */
 enum err records_upload_create(const struct actor *who, const struct upload_new *u, char id_out[27],
                                long long *expires_at);
 /* An upload the actor owns and that has not expired. */
@@ -106,6 +108,7 @@ struct records_view {
   const char *warnings[16];   /* plain words */
   size_t n_warnings;
   int editable;               /* draft: documents can be removed */
+  int uploadable;             /* draft or needs_info (req_records_open): files can be added */
 };
 enum err records_view_load(struct arena *a, const struct actor *who, long long request_id, struct records_view *v);
 enum err records_document_delete(const struct actor *who, long long request_id, long long doc_id);

@@ -1,5 +1,5 @@
-/* The patient's records pages: the list of requests (with a temporary way to
- * start a draft until the request workflow lands), a request's records page
+/* The patient's records pages (the request workflow, patient_requests.c,
+ * owns the list of requests and starting one): a request's records page
  * (receipt, series, documents, warnings, the uploader), removal of a
  * document or series, and downloads (one document, or the whole request as
  * a ZIP streamed on the fly; nothing decrypted ever touches the disk). */
@@ -26,39 +26,6 @@ static long long param_id(struct req *r, const char *name) {
   uint64_t v;
   if (!s || tus_parse_u64(s, &v) != 0 || v == 0 || v > LLONG_MAX) return 0;
   return (long long)v;
-}
-
-static void requests_page(struct req *r) {
-  struct actor who = actor_from_req(r);
-  struct request_row *rows;
-  size_t n;
-  enum err e = records_request_list(r->arena, &who, &rows, &n);
-  if (e != ERR_OK) return reply_error(r, e, NULL);
-  HDF *hdf = req_hdf(r);
-  if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
-  hdf_set_value(hdf, "Page.Title", "My requests");
-  hdf_set_value(hdf, "Page.Name", "requests");
-  for (size_t i = 0; i < n; i++) {
-    char k[64];
-    snprintf(k, sizeof k, "Requests.%zu.Id", i);
-    hdf_set_int_value(hdf, k, (int)rows[i].id);
-    snprintf(k, sizeof k, "Requests.%zu.Reference", i);
-    hdf_set_value(hdf, k, rows[i].reference);
-    snprintf(k, sizeof k, "Requests.%zu.Status", i);
-    hdf_set_value(hdf, k, rows[i].status);
-    snprintf(k, sizeof k, "Requests.%zu.Created", i);
-    hdf_set_value(hdf, k, rows[i].created_at);
-  }
-  reply_page(r, 200, "requests.cs");
-}
-
-static void request_create(struct req *r) {
-  struct actor who = actor_from_req(r);
-  long long id;
-  const char *ref;
-  enum err e = records_request_create(r->arena, &who, &id, &ref);
-  if (e != ERR_OK) return reply_error(r, e, NULL);
-  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/records", id));
 }
 
 /* Human size: "1.4 MB". */
@@ -91,7 +58,7 @@ static const char *dicom_name(struct arena *a, const char *pn) {
 static const char *kind_label(const char *k) {
   static const char *const map[][2] = {
       {"images", "Images"},           {"radiology_report", "Radiology report"}, {"pathology_report", "Pathology report"},
-      {"authorization", "Release form"}, {"photo_id", "Photo ID"},            {"insurance_card", "Insurance card"},
+      {"authorization", "Signed authorization form (paper)"}, {"photo_id", "Photo ID"},            {"insurance_card", "Insurance card"},
       {"referral", "Referral"},       {"prior_images", "Earlier images"},     {"other", "Other"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -115,6 +82,7 @@ static void records_page(struct req *r) {
   hdf_set_value(hdf, "Request.Reference", v.request.reference);
   hdf_set_value(hdf, "Request.Status", v.request.status);
   hdf_set_int_value(hdf, "Request.Editable", v.editable);
+  hdf_set_int_value(hdf, "Request.Uploadable", v.uploadable);
   hdf_set_value(hdf, "Records.Summary", v.summary);
   hdf_set_int_value(hdf, "Records.Images", (int)v.images);
   hdf_set_int_value(hdf, "Records.Partial", v.skipped || v.refused || v.failed_uploads);
@@ -529,8 +497,6 @@ static void request_zip(struct req *r) {
 }
 
 const struct route patient_records_routes[] = {
-    {"GET", "/requests", requests_page, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "requests"},
-    {"POST", "/requests", request_create, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-create"},
     {"GET", "/requests/{id}/records", records_page, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "records"},
     {"GET", "/requests/{id}/records.zip", request_zip, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "records-zip"},
     {"GET", "/requests/{id}/documents/{doc}/download", document_download, ROLE_PATIENT, 0, BODY_NONE, 0, NULL,

@@ -1019,6 +1019,70 @@ int blob_writer_checkpoint(struct blob_writer *w, unsigned char **sealed_tail, s
   return 0;
 }
 
+#define STATE_AD_LEN (5 + BLOB_STATE_LABEL_MAX + BLOB_ID_LEN + 8)
+_Static_assert(BLOB_STATE_OVERHEAD == NONCE_LEN + BLOB_TAG_LEN, "sealed state");
+
+/* AD of a sealed side state. -1 when the label is too long. */
+static int state_ad(unsigned char ad[STATE_AD_LEN], const char *label, const unsigned char file_id[BLOB_ID_LEN],
+                    uint64_t offset) {
+  size_t ll = label ? strlen(label) : 0;
+  if (ll > BLOB_STATE_LABEL_MAX) return -1;
+  memset(ad, 0, STATE_AD_LEN);
+  memcpy(ad, "state", 5);
+  if (ll) memcpy(ad + 5, label, ll);
+  memcpy(ad + 5 + BLOB_STATE_LABEL_MAX, file_id, BLOB_ID_LEN);
+  put_be64(ad + 5 + BLOB_STATE_LABEL_MAX + BLOB_ID_LEN, offset);
+  return 0;
+}
+
+/* Seals a side state under the writer's DEK; see blobfmt.h. */
+int blob_writer_seal_state(const struct blob_writer *w, const char *label, const void *plain, size_t len,
+                           unsigned char **out, size_t *out_len, char *err, size_t errlen) {
+  unsigned char ad[STATE_AD_LEN];
+  if (!w || !out || !out_len || (len && !plain) || state_ad(ad, label, w->file_id, blob_writer_offset(w)) != 0) {
+    set_err(err, errlen, "blob_writer_seal_state: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  unsigned char *s = malloc(BLOB_STATE_OVERHEAD + len);
+  if (!s) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    return -1;
+  }
+  randombytes_buf(s, NONCE_LEN);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(s + NONCE_LEN, NULL, plain, len, ad, sizeof ad, NULL, s, w->dek);
+  *out = s;
+  *out_len = BLOB_STATE_OVERHEAD + len;
+  return 0;
+}
+
+/* Opens a sealed side state; see blobfmt.h. */
+int blob_state_open(const unsigned char dek[BLOB_DEK_LEN], const unsigned char file_id[BLOB_ID_LEN],
+                    const char *label, uint64_t offset, const unsigned char *sealed, size_t sealed_len,
+                    void *plain, size_t cap, char *err, size_t errlen) {
+  unsigned char ad[STATE_AD_LEN];
+  if (!dek || !file_id || !plain || state_ad(ad, label, file_id, offset) != 0) {
+    set_err(err, errlen, "blob_state_open: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  if (!sealed || sealed_len != BLOB_STATE_OVERHEAD + cap) {
+    memset(plain, 0, cap);
+    set_err(err, errlen, "sealed state has the wrong length");
+    errno = EINVAL;
+    return -1;
+  }
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, sealed + NONCE_LEN, sealed_len - NONCE_LEN, ad,
+                                                 sizeof ad, sealed, dek) != 0) {
+    sodium_memzero(plain, cap);
+    set_err(err, errlen, "sealed state does not authenticate");
+    errno = EBADMSG;
+    return -1;
+  }
+  return 0;
+}
+
 /* Seals the final record, syncs, renames into place; frees w. */
 int blob_writer_finish(struct blob_writer *w, const char *final_path, char *err, size_t errlen) {
   int rc = -1;

@@ -126,6 +126,23 @@ int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char
                        size_t errlen);
 /* Plaintext bytes accepted so far (file records + tail). */
 uint64_t blob_writer_offset(const struct blob_writer *w);
+/* Side state sealed with a file's DEK (used for the running digests of an
+ * upload, stored beside the sealed tail): out = nonce(24) || AEAD(plain,
+ * AD = "state" || label(8, NUL-padded) || file_id || u64 offset) — bound to
+ * the file, the purpose and the offset it describes. BLOB_STATE_OVERHEAD
+ * bytes more than the plaintext. */
+#define BLOB_STATE_OVERHEAD 40
+#define BLOB_STATE_LABEL_MAX 8
+/* Seals len bytes under the writer's DEK for its current offset into *out
+ * (malloc'd, caller frees; ciphertext). label: up to 8 bytes. 0 or -1. */
+int blob_writer_seal_state(const struct blob_writer *w, const char *label, const void *plain, size_t len,
+                           unsigned char **out, size_t *out_len, char *err, size_t errlen);
+/* Opens a sealed state for (dek, file_id, label, offset) into plain (cap
+ * bytes; the plaintext length must be exactly cap). 0, or -1 (plain zeroed)
+ * when it does not authenticate or has another length. */
+int blob_state_open(const unsigned char dek[BLOB_DEK_LEN], const unsigned char file_id[BLOB_ID_LEN],
+                    const char *label, uint64_t offset, const unsigned char *sealed, size_t sealed_len,
+                    void *plain, size_t cap, char *err, size_t errlen);
 /* fdatasyncs the file, then returns the sealed tail for the current offset in
  * *sealed_tail (malloc'd, caller frees; it is ciphertext) and its length
  * (BLOB_SEALED_TAIL_OVERHEAD + tail bytes). Store it with

@@ -12,7 +12,7 @@
   "u.id, u.request_id, u.owner_id, r.patient_id, u.kind, u.filename, u.state, coalesce(u.failure, ''), "      \
   "u.length, u.\"offset\", coalesce(encode(u.sha256_expected, 'hex'), ''), coalesce(encode(u.sealed_tail, "   \
   "'hex'), ''), encode(u.file_id, 'hex'), encode(u.wrapped_dek, 'hex'), u.kek_version, "                       \
-  "extract(epoch from u.expires_at)::bigint, u.expires_at < now()"
+  "extract(epoch from u.expires_at)::bigint, u.expires_at < now(), coalesce(encode(u.digest_state, 'hex'), '')"
 
 #define DOC_COLS                                                                                                \
   "id, request_id, coalesce(series_id, 0), coalesce(upload_id, ''), kind, original_name, sniffed_type, "       \
@@ -24,13 +24,9 @@
   "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
 
 static const struct db_stmt stmts[] = {
-    {"rq_insert", "INSERT INTO requests (patient_id, reference) VALUES ($1, $2) RETURNING id"},
     {"rq_get",
      "SELECT id, patient_id, reference, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
      "FROM requests WHERE id = $1"},
-    {"rq_list",
-     "SELECT id, patient_id, reference, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
-     "FROM requests WHERE patient_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100"},
     {"us_identity",
      "SELECT name, coalesce(to_char(date_of_birth, 'YYYYMMDD'), '') FROM users WHERE id = $1"},
     {"up_insert",
@@ -40,13 +36,15 @@ static const struct db_stmt stmts[] = {
     {"up_get", "SELECT " UPLOAD_COLS " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.id = $1"},
     {"up_commit",
      "UPDATE uploads SET \"offset\" = $3, sealed_tail = decode(nullif($4, ''), 'hex'), "
+     "digest_state = decode(nullif($6, ''), 'hex'), "
      "state = CASE WHEN $5 THEN 'finalizing' ELSE state END, updated_at = now(), "
      "expires_at = greatest(expires_at, now() + interval '24 hours') "
      "WHERE id = $1 AND \"offset\" = $2 AND state = 'receiving' RETURNING extract(epoch from expires_at)::bigint"},
     {"up_state",
      "UPDATE uploads SET state = $2, failure = nullif($3, ''), blake2b = coalesce(decode(nullif($4, ''), 'hex'), "
      "blake2b), sha256 = coalesce(decode(nullif($5, ''), 'hex'), sha256), "
-     "sealed_tail = CASE WHEN $2 IN ('complete', 'failed') THEN NULL ELSE sealed_tail END, updated_at = now() "
+     "sealed_tail = CASE WHEN $2 IN ('complete', 'failed') THEN NULL ELSE sealed_tail END, "
+     "digest_state = CASE WHEN $2 IN ('complete', 'failed') THEN NULL ELSE digest_state END, updated_at = now() "
      "WHERE id = $1"},
     {"up_delete", "DELETE FROM uploads WHERE id = $1"},
     {"up_finalizing", "SELECT id FROM uploads WHERE state = 'finalizing' ORDER BY created_at"},
@@ -138,15 +136,6 @@ static void fill_request(struct arena *a, PGresult *r, int i, struct request_row
   o->created_at = sv(a, r, i, 4);
 }
 
-enum err requests_insert(struct arena *a, long long patient_id, const char *reference, long long *id) {
-  enum err e;
-  const char *v[] = {lld(a, patient_id), reference};
-  PGresult *r = db_exec(a, "rq_insert", 2, v, &e);
-  if (!r) return e;
-  *id = ll(r, 0, 0);
-  return ERR_OK;
-}
-
 enum err requests_get(struct arena *a, long long id, struct request_row *out) {
   enum err e;
   const char *v[] = {lld(a, id)};
@@ -154,18 +143,6 @@ enum err requests_get(struct arena *a, long long id, struct request_row *out) {
   if (!r) return e;
   if (PQntuples(r) != 1) return ERR_NOT_FOUND;
   fill_request(a, r, 0, out);
-  return ERR_OK;
-}
-
-enum err requests_list_for_patient(struct arena *a, long long patient_id, struct request_row **out, size_t *n) {
-  enum err e;
-  const char *v[] = {lld(a, patient_id)};
-  PGresult *r = db_exec(a, "rq_list", 1, v, &e);
-  if (!r) return e;
-  *n = (size_t)PQntuples(r);
-  *out = arena_alloc(a, (*n + 1) * sizeof **out);
-  if (!*out) return ERR_INTERNAL;
-  for (size_t i = 0; i < *n; i++) fill_request(a, r, (int)i, &(*out)[i]);
   return ERR_OK;
 }
 
@@ -230,6 +207,13 @@ static int fill_upload(struct arena *a, PGresult *r, int i, struct upload_row *o
   o->kek_version = (uint32_t)strtoul(PQgetvalue(r, i, 14), NULL, 10);
   o->expires_at = ll(r, i, 15);
   o->expired = PQgetvalue(r, i, 16)[0] == 't';
+  const char *dh = PQgetvalue(r, i, 17);
+  if (*dh) {
+    size_t dl = strlen(dh) / 2;
+    o->digest_state = arena_alloc(a, dl + 1);
+    if (!o->digest_state || unhex(dh, o->digest_state, dl) != 0) return -1;
+    o->digest_state_len = dl;
+  }
   return 0;
 }
 
@@ -243,14 +227,16 @@ enum err uploads_get(struct arena *a, const char *id, struct upload_row *out) {
 }
 
 enum err uploads_commit_offset(const char *id, uint64_t old_offset, uint64_t new_offset, const unsigned char *tail,
-                               size_t tail_len, int finalizing, long long *expires_at) {
+                               size_t tail_len, const unsigned char *digest_state, size_t digest_len,
+                               int finalizing, long long *expires_at) {
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
   enum err e;
   const char *v[] = {id, arena_printf(a, "%llu", (unsigned long long)old_offset),
                      arena_printf(a, "%llu", (unsigned long long)new_offset), tail_len ? hex(a, tail, tail_len) : "",
-                     finalizing ? "true" : "false"};
-  PGresult *r = db_exec(a, "up_commit", 5, v, &e);
+                     finalizing ? "true" : "false",
+                     digest_len ? hex(a, digest_state, digest_len) : ""};
+  PGresult *r = db_exec(a, "up_commit", 6, v, &e);
   if (r && PQntuples(r) != 1) e = ERR_CONFLICT;
   if (r && PQntuples(r) == 1 && expires_at) *expires_at = ll(r, 0, 0);
   arena_free(a);

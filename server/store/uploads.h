@@ -27,6 +27,8 @@ struct upload_row {
   unsigned char sha256_expected[32];
   unsigned char *sealed_tail; /* arena; NULL when none */
   size_t sealed_tail_len;
+  unsigned char *digest_state; /* arena; sealed running digests at offset, NULL when unknown */
+  size_t digest_state_len;
   unsigned char file_id[BLOB_ID_LEN];
   unsigned char wrapped[BLOB_WRAPPED_LEN];
   uint32_t kek_version;
@@ -60,10 +62,7 @@ struct receipt_row {
 /* Registers the statements (call before threads start). */
 void uploads_store_register(void);
 
-enum err requests_insert(struct arena *a, long long patient_id, const char *reference, long long *id);
 enum err requests_get(struct arena *a, long long id, struct request_row *out);
-/* The patient's requests, newest first (at most 100). */
-enum err requests_list_for_patient(struct arena *a, long long patient_id, struct request_row **out, size_t *n);
 
 /* The account's name and date of birth (YYYYMMDD, "" when unknown). */
 enum err users_identity(struct arena *a, long long user_id, const char **name, const char **birth_yyyymmdd);
@@ -71,11 +70,13 @@ enum err users_identity(struct arena *a, long long user_id, const char **name, c
 enum err uploads_insert(const struct upload_row *u);
 /* Loads an upload with its request's patient. */
 enum err uploads_get(struct arena *a, const char *id, struct upload_row *out);
-/* Commits a new offset and sealed tail if the row still has old_offset and is
- * receiving; finalizing = 1 also moves it to 'finalizing'. ERR_CONFLICT when
- * the offset moved meanwhile. */
+/* Commits a new offset, sealed tail and sealed digest state (NULL/0: unknown)
+ * in one statement if the row still has old_offset and is receiving;
+ * finalizing = 1 also moves it to 'finalizing'. ERR_CONFLICT when the offset
+ * moved meanwhile. */
 enum err uploads_commit_offset(const char *id, uint64_t old_offset, uint64_t new_offset,
-                               const unsigned char *tail, size_t tail_len, int finalizing, long long *expires_at);
+                               const unsigned char *tail, size_t tail_len, const unsigned char *digest_state,
+                               size_t digest_len, int finalizing, long long *expires_at);
 /* Sets the state (and failure text, digests when not NULL). */
 enum err uploads_set_state(const char *id, const char *state, const char *failure,
                            const unsigned char blake2b[32], const unsigned char sha256[32]);

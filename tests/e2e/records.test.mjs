@@ -41,15 +41,15 @@ async function login(page, srv, user) {
   assert.equal(await page.getByRole('button', { name: 'Log out' }).count(), 1, 'logged in: ' + page.url());
 }
 
-// A draft request made the way the requests list does it (POST /requests with
-// the session's CSRF token); returns its id.
+// A draft request made the way a patient starts one (the form at
+// /requests/new, posted with its CSRF token); returns its id.
 async function newRequest(page, srv) {
-  await page.goto(srv.url + '/account');
+  await page.goto(srv.url + '/requests/new');
   const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
-  const r = await page.request.post(srv.url + '/requests', { form: { csrf }, maxRedirects: 0 });
-  assert.equal(r.status(), 303, 'POST /requests: ' + r.status());
-  const m = (r.headers().location || '').match(/\/requests\/(\d+)\/records$/);
-  assert.ok(m, 'redirect to the records page: ' + r.headers().location);
+  const r = await page.request.post(srv.url + '/requests/new', { form: { csrf }, maxRedirects: 0 });
+  assert.equal(r.status(), 303, 'POST /requests/new: ' + r.status());
+  const m = (r.headers().location || '').match(/\/requests\/(\d+)\/steps\/exam$/);
+  assert.ok(m, 'redirect to the first step: ' + r.headers().location);
   return Number(m[1]);
 }
 

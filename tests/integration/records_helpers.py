@@ -95,12 +95,17 @@ def upload_path(client, req_id, path, name=None, kind="images"):
 
 
 def new_request(client):
-    r = client.post("/requests", {})
-    assert r.status == 303, "POST /requests answered %d: %s" % (r.status, r.text[:300])
-    m = re.match(r"/requests/(\d+)/records$", r.header("Location") or "")
+    """Starts a draft the way a patient does (GET, then POST /requests/new)
+    and opens its records page (which refreshes client.csrf); returns its id."""
+    r = client.get("/requests/new")
+    assert r.status == 200, "GET /requests/new answered %d" % r.status
+    r = client.post("/requests/new", {})
+    assert r.status == 303, "POST /requests/new answered %d: %s" % (r.status, r.text[:300])
+    m = re.match(r"/requests/(\d+)/steps/exam$", r.header("Location") or "")
     assert m, r.header("Location")
-    client.get(r.header("Location"))  # refreshes the session CSRF token in client.csrf
-    return int(m.group(1))
+    req_id = int(m.group(1))
+    assert client.get("/requests/%d/records" % req_id).status == 200
+    return req_id
 
 
 def new_patient_with_request(server, name=None, dob="1970-01-01"):

@@ -104,5 +104,7 @@ class CrashTest(harness.ServerTestCase):
         self.assertEqual(staging - rows_staging, set(), "staging files without a row")
         self.assertEqual(rows_staging - staging, set(), "rows without a staging file")
         self.assertEqual(files, rows_files)
+        # every resume continued the streamed digests (no read-back fallback)
+        self.assertNotIn("the digest will be computed at completion", self.server.log_text())
         print("\ncrash campaign: %d kills (%d during uploads), %d uploads of %d bytes, ledger %s" % (kills, kills_during, UPLOADS, SIZE,
               sorted(ledger.values())))

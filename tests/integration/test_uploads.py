@@ -332,3 +332,129 @@ class EmptyFileTest(harness.ServerTestCase):
         self.assertEqual(self.sql("SELECT state FROM uploads WHERE id = %s", uid)[0][0], "complete")
         self.assertEqual(self.sql("SELECT refused, skip_reason FROM documents WHERE upload_id = %s", uid),
                          [(True, "refused: not a type we accept")])
+
+
+class StreamingDigestTest(harness.ServerTestCase):
+    """The BLAKE2b (and declared SHA-256) are computed while bytes arrive: the
+    running state is committed with each offset, sealed, and a resume after a
+    kill continues it; a row without a usable state falls back to reading the
+    file back. Every path must give the true digests."""
+
+    STATE_LEN = 24 + 12 + 384 + 104 + 16  # nonce, header, BLAKE2b and SHA-256 states, tag
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.c, cls.req = rh.new_patient_with_request(cls.server, name="Jane Doe")
+
+    def digests(self, url):
+        uid = url.rsplit("/", 1)[1]
+        return self.sql("SELECT encode(blake2b, 'hex'), encode(sha256, 'hex'), state, digest_state IS NULL "
+                        "FROM uploads WHERE id = %s", uid)[0]
+
+    def test_state_committed_with_offset_and_continued_after_kill(self):
+        data = payload(700001, b"stream")
+        url = rh.tus_create(self.c, self.req, len(data), "stream.pdf", "other", hashlib.sha256(data).digest())
+        uid = url.rsplit("/", 1)[1]
+        self.assertEqual(rh.tus_patch(self.c, url, 0, data[:65536 * 3 + 7]).status, 204)
+        st, off = self.sql("SELECT digest_state, \"offset\" FROM uploads WHERE id = %s", uid)[0]
+        self.assertEqual(off, 65536 * 3 + 7)
+        self.assertEqual(len(bytes(st)), self.STATE_LEN)
+        self.assertNotIn(data[:16], bytes(st))  # sealed: the buffered plaintext is not visible
+        rh.restart(self.server, 9)
+        off = int(rh.tus_head(self.c, url).header("Upload-Offset"))
+        self.assertEqual(off, 65536 * 3 + 7)
+        self.assertEqual(rh.tus_patch(self.c, url, off, data[off:500000]).status, 204)
+        self.assertEqual(rh.tus_patch(self.c, url, 500000, data[500000:]).status, 204)
+        b2, sha, state, cleared = self.digests(url)
+        self.assertEqual(state, "complete")
+        self.assertTrue(cleared)
+        self.assertEqual(b2, hashlib.blake2b(data, digest_size=32).hexdigest())
+        self.assertEqual(sha, hashlib.sha256(data).hexdigest())
+        doc = self.sql("SELECT id, blake2b FROM documents WHERE upload_id = %s", uid)[0]
+        self.assertEqual(doc[1], b2)
+        self.assertEqual(self.c.get("/requests/%d/documents/%d/download" % (self.req, doc[0])).body, data)
+
+    def test_without_declared_sha256_only_blake2b(self):
+        data = payload(200000, b"nosha")
+        url = rh.tus_create(self.c, self.req, len(data), "nosha.pdf", "other")
+        self.assertEqual(rh.tus_patch(self.c, url, 0, data[:100000]).status, 204)
+        self.assertEqual(rh.tus_patch(self.c, url, 100000, data[100000:]).status, 204)
+        b2, sha, state, _ = self.digests(url)
+        self.assertEqual(state, "complete")
+        self.assertEqual(b2, hashlib.blake2b(data, digest_size=32).hexdigest())
+        self.assertIsNone(sha)
+
+    def test_missing_or_tampered_state_falls_back_to_read_back(self):
+        for how in ("null", "tamper"):
+            data = payload(300000, how.encode())
+            url = rh.tus_create(self.c, self.req, len(data), how + ".pdf", "other", hashlib.sha256(data).digest())
+            uid = url.rsplit("/", 1)[1]
+            self.assertEqual(rh.tus_patch(self.c, url, 0, data[:100000]).status, 204)
+            if how == "null":
+                self.sql("UPDATE uploads SET digest_state = NULL WHERE id = %s", uid)
+            elif how == "tamper":
+                self.sql("UPDATE uploads SET digest_state = set_byte(digest_state, 30, get_byte(digest_state, 30) # 1) "
+                         "WHERE id = %s", uid)
+            self.assertEqual(rh.tus_patch(self.c, url, 100000, data[100000:200000]).status, 204)
+            self.assertEqual(rh.tus_patch(self.c, url, 200000, data[200000:]).status, 204, how)
+            b2, sha, state, _ = self.digests(url)
+            self.assertEqual(state, "complete", how)
+            self.assertEqual(b2, hashlib.blake2b(data, digest_size=32).hexdigest(), how)
+            self.assertEqual(sha, hashlib.sha256(data).hexdigest(), how)
+
+    def test_replayed_state_from_another_offset_is_not_used(self):
+        data = payload(300000, b"replay")
+        url = rh.tus_create(self.c, self.req, len(data), "replay.pdf", "other")
+        uid = url.rsplit("/", 1)[1]
+        self.assertEqual(rh.tus_patch(self.c, url, 0, data[:100000]).status, 204)
+        old = bytes(self.sql("SELECT digest_state FROM uploads WHERE id = %s", uid)[0][0])
+        self.assertEqual(rh.tus_patch(self.c, url, 100000, data[100000:200000]).status, 204)
+        # the state sealed for offset 100000, replayed at offset 200000, must not open
+        self.sql("UPDATE uploads SET digest_state = %s WHERE id = %s", old, uid)
+        before = self.server.log_text().count("upload %s: digest state unusable" % uid)
+        self.assertEqual(rh.tus_patch(self.c, url, 200000, data[200000:]).status, 204)
+        self.assertEqual(self.digests(url)[0], hashlib.blake2b(data, digest_size=32).hexdigest())
+        self.assertEqual(self.server.log_text().count("upload %s: digest state unusable" % uid), before + 1)
+
+
+class RecordsOpenTest(harness.ServerTestCase):
+    """Uploads are open while a draft and while the center asks for
+    information (needs_info); removing documents stays draft-only."""
+
+    def test_needs_info_accepts_uploads_but_not_deletions(self):
+        _, c, req = rh.new_patient_with_request(self.server, name="Jane Doe")
+        rh.upload_bytes(c, req, payload(5000, b"first"), "first.pdf", "radiology_report")
+        self.sql("UPDATE requests SET status = 'needs_info' WHERE id = %s", req)
+        page = rh.records_page(c, req)
+        self.assertIn('id="uploader"', page)
+        data = payload(90000, b"asked")
+        url, r = rh.upload_bytes(c, req, data, "asked-for.pdf", "pathology_report", chunk=40000)
+        self.assertEqual(r.status, 204)
+        doc = self.sql("SELECT id, kind FROM documents WHERE upload_id = %s", url.rsplit("/", 1)[1])
+        self.assertEqual(doc[0][1], "pathology_report")
+        self.assertEqual(c.get("/requests/%d/documents/%d/download" % (req, doc[0][0])).body, data)
+        # deleting stays draft-only: refused, and the document is still there
+        self.assertNotIn("/delete", rh.records_page(c, req))
+        self.assertEqual(c.post("/requests/%d/documents/%d/delete" % (req, doc[0][0]), {}).status, 409)
+        self.assertEqual(self.sql("SELECT count(*) FROM documents WHERE id = %s", doc[0][0])[0][0], 1)
+        # once the information is sent (triage), uploads close again
+        self.sql("UPDATE requests SET status = 'triage' WHERE id = %s", req)
+        self.assertNotIn('id="uploader"', rh.records_page(c, req))
+        n = self.sql("SELECT count(*) FROM uploads WHERE request_id = %s", req)[0][0]
+        r = rh.tus_create(c, req, 10, "late.pdf", "other", expect=409)
+        self.assertEqual(r.status, 409)
+        self.assertEqual(self.sql("SELECT count(*) FROM uploads WHERE request_id = %s", req)[0][0], n)
+
+    def test_photo_id_and_authorization_kinds(self):
+        _, c, req = rh.new_patient_with_request(self.server, name="Jane Doe")
+        page = rh.records_page(c, req)
+        self.assertIn('<option value="photo_id">Photo ID</option>', page)
+        self.assertIn('<option value="authorization">Signed authorization form (paper)</option>', page)
+        for kind, name, label in (("photo_id", "id-card.pdf", "Photo ID"),
+                                  ("authorization", "signed-form.pdf", "Signed authorization form (paper)")):
+            url, _ = rh.upload_bytes(c, req, payload(3000, kind.encode()), name, kind)
+            self.assertEqual(self.sql("SELECT kind FROM documents WHERE upload_id = %s", url.rsplit("/", 1)[1]),
+                             [(kind,)])
+            page = rh.records_page(c, req)
+            self.assertRegex(page, r'<td class="filename">%s</td><td>%s</td>' % (re.escape(name), re.escape(label)))
