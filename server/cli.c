@@ -25,6 +25,10 @@ const char cli_options_text[] =
     "  --threads N            worker threads, 1-256 [SECONDOP_THREADS] (default 4)\n"
     "  --tls-cert FILE        PEM certificate; with --tls-key serves HTTPS [SECONDOP_TLS_CERT]\n"
     "  --tls-key FILE         PEM private key [SECONDOP_TLS_KEY]\n"
+    "  --smtp-url URL         deliver e-mail through this server: smtp://HOST:PORT (STARTTLS) or smtps://HOST:PORT\n"
+    "                         (TLS) [SECONDOP_SMTP_URL]; login from SECONDOP_SMTP_USER and SECONDOP_SMTP_PASSWORD or\n"
+    "                         SECONDOP_SMTP_PASSWORD_FILE; SECONDOP_SMTP_TLS=none allows a plain relay\n"
+    "  --mail-from ADDR       sender address of notifications [SECONDOP_MAIL_FROM]\n"
     "  --share-dir DIR        folder holding templates/, static/, migrations/, data/ [SECONDOP_SHARE_DIR]\n"
     "  --demo                 (serve) load demo accounts and data, and print their passwords\n"
     "  --verbose              log debug messages\n"
@@ -36,6 +40,7 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
       {"database-url", required_argument, 0, 0}, {"base-url", required_argument, 0, 0},
       {"threads", required_argument, 0, 0},  {"tls-cert", required_argument, 0, 0},
       {"tls-key", required_argument, 0, 0},  {"share-dir", required_argument, 0, 0},
+      {"smtp-url", required_argument, 0, 0}, {"mail-from", required_argument, 0, 0},
       {"demo", no_argument, 0, 'D'},         {"verbose", no_argument, 0, 'v'},
       {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
   };

@@ -74,6 +74,17 @@ int config_set(struct config *c, const char *name, const char *v) {
       c->tls_key = v;
     return 0;
   }
+  if (strcmp(name, "smtp-url") == 0) {
+    if (strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0)
+      return bad(name, "(hidden)", "must start with smtp:// or smtps://");
+    c->smtp_url = v;
+    return 0;
+  }
+  if (strcmp(name, "mail-from") == 0) {
+    if (!strchr(v, '@') || strpbrk(v, "\r\n<>")) return bad(name, v, "must be a plain e-mail address");
+    c->mail_from = v;
+    return 0;
+  }
   if (strcmp(name, "share-dir") == 0) {
     c->share_dir = v;
     return 0;
@@ -95,6 +106,7 @@ int config_from_env(struct config *c) {
       {"SECONDOP_LISTEN", "listen"},     {"SECONDOP_DATA_DIR", "data-dir"}, {"SECONDOP_DATABASE_URL", "database-url"},
       {"SECONDOP_BASE_URL", "base-url"}, {"SECONDOP_THREADS", "threads"},   {"SECONDOP_TLS_CERT", "tls-cert"},
       {"SECONDOP_TLS_KEY", "tls-key"},   {"SECONDOP_SHARE_DIR", "share-dir"},
+      {"SECONDOP_SMTP_URL", "smtp-url"}, {"SECONDOP_MAIL_FROM", "mail-from"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i].env);

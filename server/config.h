@@ -15,6 +15,8 @@ struct config {
   const char *share_dir;     /* templates/, static/, migrations/, data/ */
   bool demo;                 /* load demo data at start */
   bool verbose;
+  const char *smtp_url;       /* smtp://host:port or smtps://host:port; NULL: no delivery */
+  const char *mail_from;      /* From: address of notifications */
 };
 
 /* Fills defaults, then the environment. Returns 0, or 2 after printing one error line. */

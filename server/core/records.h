@@ -22,8 +22,9 @@
  * Upload-Checksum. Rationale: SHA-256 without hardware support runs ~240
  * MB/s here, BLAKE2b ~830 MB/s.
  *
- * Access: records_request_open() is the one gate: the owner (patient) now;
- * center roles will be admitted there by the workflow issue. Another user's
+ * Access: records_request_open() is the one gate for reading: the owner, or a
+ * center role through requests_access() (staff past draft, the assigned
+ * reviewer); changes (uploads, removals) are the owner's alone. Another user's
  * request, upload or document is ERR_NOT_FOUND. Every view, upload,
  * download and deletion writes an audit row. */
 #ifndef SECONDOP_RECORDS_H
@@ -49,7 +50,8 @@ void records_shutdown(void);
 /* The largest upload accepted (SECONDOP_UPLOAD_MAX_BYTES, default 2 GiB). */
 uint64_t records_max_upload(void);
 
-/* Loads a request the actor may see (owner now). ERR_NOT_FOUND otherwise. */
+/* Loads a request the actor may read (owner, or staff/assigned reviewer via
+ * requests_access). ERR_NOT_FOUND otherwise. */
 enum err records_request_open(struct arena *a, const struct actor *who, long long id, struct request_row *out);
 
 struct upload_new {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/center.h"
 #include "core/checklist.h"
 #include "core/outbox.h"
 #include "core/secrets.h"
@@ -27,8 +28,6 @@
 
 /* Subkey purposes of the app key for request data (secrets.h lists 1–4;
  * these numbers are reserved for the request workflow). */
-#define SECRET_MEMBER_ID ((enum secret_purpose)16)
-#define SECRET_MESSAGE ((enum secret_purpose)17)
 
 const char *const REQUESTS_AUTH_VERSION = "2026-11-v1";
 
@@ -181,6 +180,11 @@ struct tx_ctx {
 
 /* Queues the "something changed" e-mail to the patient (no health data). */
 static void notify_patient(struct arena *ar, long long patient_id, const char *reference, bool submitted) {
+  if (!submitted) {
+    /* status news follows the patient's notification preferences */
+    if (notify_user(ar, patient_id, NK_STATUS, "/requests") != ERR_OK) LOG_W("could not queue the notification");
+    return;
+  }
   const char *email = NULL, *name = NULL;
   if (rqs_user_contact(ar, patient_id, &email, &name) != ERR_OK) return;
   const char *link = outbox_link(ar, "/requests");

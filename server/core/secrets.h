@@ -15,6 +15,9 @@ enum secret_purpose {
   SECRET_RECOVERY = 2,    /* key for recovery code hashes */
   SECRET_CSRF = 3,        /* HMAC key for the pre-session CSRF cookie */
   SECRET_THROTTLE = 4,    /* keyed hash of e-mail addresses in login_throttle */
+  SECRET_MEMBER_ID = 16,  /* AEAD key for insurance member ids (requests) */
+  SECRET_MESSAGE = 17,    /* AEAD key for message bodies (requests) */
+  SECRET_REPORT = 32,     /* AEAD key for report findings (reports) */
 };
 
 /* Loads <data_dir>/keys/app.key, creating it (and keys/) on first run with

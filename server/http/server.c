@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/metrics.h"
 #include "http/reply.h"
 #include "http/router.h"
 #include "util/arena.h"
@@ -424,6 +425,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, en
         r->id, r->client_ip, r->method, path, r->route && r->route->name ? r->route->name : "-", r->status,
         (unsigned long long)r->resp_bytes, (unsigned long long)req_elapsed_us(r),
         r->user ? r->user->user_id : 0LL, ua, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+  metrics_observe(r->route ? r->route->name : NULL, r->status, req_elapsed_us(r));
   *req_cls = NULL;
   atomic_fetch_sub(&in_flight, 1);
   arena_free(r->arena);

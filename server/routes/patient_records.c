@@ -498,8 +498,8 @@ static void request_zip(struct req *r) {
 
 const struct route patient_records_routes[] = {
     {"GET", "/requests/{id}/records", records_page, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "records"},
-    {"GET", "/requests/{id}/records.zip", request_zip, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "records-zip"},
-    {"GET", "/requests/{id}/documents/{doc}/download", document_download, ROLE_PATIENT, 0, BODY_NONE, 0, NULL,
+    {"GET", "/requests/{id}/records.zip", request_zip, ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER, 0, BODY_NONE, 0, NULL, "records-zip"},
+    {"GET", "/requests/{id}/documents/{doc}/download", document_download, ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER, 0, BODY_NONE, 0, NULL,
      "document-download"},
     {"POST", "/requests/{id}/documents/{doc}/delete", document_remove, ROLE_PATIENT, 0, BODY_FORM, 0, NULL,
      "document-delete"},

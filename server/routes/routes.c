@@ -11,5 +11,10 @@ const struct route *const all_route_tables[] = {
     api_uploads_routes,
     patient_requests_routes, /* before patient_records_routes: its GET /requests replaces the records list */
     patient_records_routes,
+    staff_queue_routes,
+    staff_requests_routes,
+    reviewer_cases_routes,
+    patient_report_routes,
+    metrics_routes,
 };
 const size_t all_route_tables_count = sizeof all_route_tables / sizeof all_route_tables[0];

@@ -9,12 +9,17 @@
 extern const struct route pages_routes[];
 extern const struct route specialists_routes[];
 extern const struct route admin_specialists_routes[];
-extern const struct route api_uploads_routes[];
-extern const struct route patient_records_routes[];
-extern const struct route patient_requests_routes[];
 extern const struct route admin_audit_routes[];
 extern const struct route auth_routes[];
 extern const struct route admin_accounts_routes[];
+extern const struct route api_uploads_routes[];
+extern const struct route patient_requests_routes[];
+extern const struct route patient_records_routes[];
+extern const struct route staff_queue_routes[];
+extern const struct route staff_requests_routes[];
+extern const struct route reviewer_cases_routes[];
+extern const struct route patient_report_routes[];
+extern const struct route metrics_routes[];
 
 /* Every table, in match order. */
 extern const struct route *const all_route_tables[];

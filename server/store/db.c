@@ -152,6 +152,10 @@ enum err db_simple(const char *sql) {
 bool db_last_was_retryable(void) { return last_retryable; }
 
 enum err db_tx(enum err (*fn)(void *ctx), void *ctx) {
+  /* Nested call (e.g. a center action calling requests_transition): join the
+   * open transaction; the outermost db_tx commits, rolls back and retries. */
+  PGconn *open_c = db_conn();
+  if (open_c && PQtransactionStatus(open_c) == PQTRANS_INTRANS) return fn(ctx);
   for (int attempt = 0; attempt < 3; attempt++) {
     enum err e = db_simple("BEGIN");
     if (e != ERR_OK) return e;

@@ -1,0 +1,451 @@
+/* The center's side of a request: see center.h. */
+#include "core/center.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/audit.h"
+#include "core/outbox.h"
+#include "store/db.h"
+#include "store/requests.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+#define R_PATIENT (1u << 0)
+#define R_STAFF (1u << 1)
+#define R_REVIEWER (1u << 2)
+
+/* ---- notifications ---- */
+
+static const char *const nk_names[NK_COUNT] = {"status", "info_requested", "message", "assigned", "consultation", "report"};
+static const char *const nk_labels[NK_COUNT] = {
+    "A request changes status (received, accepted, declined, closed)",
+    "The center asks for more information or records",
+    "A new message arrives",
+    "A case is assigned to me (reviewers)",
+    "A consultation is scheduled or moved",
+    "A report is signed or released",
+};
+
+const char *notify_kind_name(enum notify_kind k) { return (unsigned)k < NK_COUNT ? nk_names[k] : "status"; }
+const char *notify_kind_label(enum notify_kind k) { return (unsigned)k < NK_COUNT ? nk_labels[k] : ""; }
+
+enum err notify_user(struct arena *a, long long user_id, enum notify_kind k, const char *path) {
+  const char *email = NULL;
+  bool wants = true;
+  enum err e = st_notify_target(a, user_id, notify_kind_name(k), &email, &wants);
+  if (e == ERR_NOT_FOUND || (e == ERR_OK && !wants)) return ERR_OK;
+  if (e != ERR_OK) return e;
+  const char *link = outbox_link(a, path && *path == '/' ? path : "/");
+  const char *body = link ? arena_printf(a,
+                                         "Hello,\n\nSomething changed in your account at the breast center's "
+                                         "second-opinion portal.\nPlease log in to see it:\n%s\n\n"
+                                         "For your privacy this e-mail contains no details.\n"
+                                         "You can choose which e-mails you receive under Account, Notifications.\n",
+                                         link)
+                          : NULL;
+  if (!body) return ERR_INTERNAL;
+  return outbox_enqueue(a, email, "Something changed in your second-opinion portal", body);
+}
+
+enum err notify_staff(struct arena *a, enum notify_kind k, const char *path) {
+  struct rowset rs;
+  enum err e = st_staff_ids(a, &rs);
+  for (size_t i = 0; e == ERR_OK && i < rs.n; i++) e = notify_user(a, rs_ll(&rs, i, "id"), k, path);
+  return e;
+}
+
+enum err notify_prefs_get(struct arena *a, const struct actor *who, bool out[NK_COUNT]) {
+  for (size_t k = 0; k < NK_COUNT; k++) out[k] = true;
+  if (!who || who->user_id <= 0) return ERR_FORBIDDEN;
+  struct rowset rs;
+  enum err e = st_prefs(a, who->user_id, &rs);
+  if (e != ERR_OK) return e;
+  for (size_t i = 0; i < rs.n; i++)
+    for (size_t k = 0; k < NK_COUNT; k++)
+      if (strcmp(rs_get(&rs, i, "event_kind"), nk_names[k]) == 0) out[k] = rs_bool(&rs, i, "enabled");
+  return ERR_OK;
+}
+
+struct prefs_ctx {
+  struct arena *a;
+  const struct actor *who;
+  const bool *in;
+};
+
+static enum err prefs_tx(void *p) {
+  struct prefs_ctx *c = p;
+  enum err e = ERR_OK;
+  for (size_t k = 0; e == ERR_OK && k < NK_COUNT; k++) e = st_pref_set(c->a, c->who->user_id, nk_names[k], c->in[k]);
+  if (e != ERR_OK) return e;
+  char oid[24];
+  snprintf(oid, sizeof oid, "%lld", c->who->user_id);
+  struct audit_event ev = {"account.notifications", "user", oid, 0, "ok", NULL};
+  return audit_write(c->who, &ev);
+}
+
+enum err notify_prefs_set(struct arena *a, const struct actor *who, const bool in[NK_COUNT]) {
+  if (!who || who->user_id <= 0) return ERR_FORBIDDEN;
+  struct prefs_ctx c = {a, who, in};
+  return db_tx(prefs_tx, &c);
+}
+
+/* ---- queue ---- */
+
+enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f, struct rowset *rows,
+                      long long *total, struct rowset *counts, long long *overdue) {
+  if (!who || who->role != R_STAFF) return ERR_FORBIDDEN;
+  enum err e = st_queue(a, f, rows, total);
+  if (e == ERR_OK) e = st_queue_counts(a, counts);
+  if (e == ERR_OK) e = st_overdue_count(a, overdue);
+  if (e != ERR_OK) return e;
+  struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok",
+                           arena_printf(a, "{\"rows\":%zu}", rows->n)};
+  return audit_write(who, &ev);
+}
+
+/* ---- a case ---- */
+
+enum err center_case_load(struct arena *a, const struct actor *who, long long id, struct center_case *out) {
+  memset(out, 0, sizeof *out);
+  if (!who || (who->role != R_STAFF && who->role != R_REVIEWER)) return ERR_NOT_FOUND;
+  long long owner = 0;
+  enum err e = requests_access(who, id, RA_VIEW, &out->status, &owner);
+  if (e != ERR_OK) return e;
+  e = st_case(a, id, &out->req);
+  if (e == ERR_OK) e = st_events(a, id, who->role == R_STAFF, &out->events);
+  if (e == ERR_OK) e = st_documents(a, id, &out->documents);
+  if (e == ERR_OK) e = st_studies(a, id, &out->studies);
+  if (e == ERR_OK) e = st_consult_latest(a, id, &out->consult);
+  if (e == ERR_OK && who->role == R_STAFF) e = st_assignable(a, &out->assignable);
+  if (e != ERR_OK) return e;
+  struct rowset rp;
+  e = st_report_by_request(a, id, &rp);
+  if (e == ERR_OK) {
+    out->has_report = true;
+    out->report_signed = strcmp(rs_get(&rp, 0, "status"), "signed") == 0;
+    out->report_released = *rs_get(&rp, 0, "released_at") != '\0';
+  } else if (e != ERR_NOT_FOUND) {
+    return e;
+  }
+  return ERR_OK;
+}
+
+static const char *const action_names[CA_COUNT] = {"claim",  "ask-info", "resume",  "accept", "assign",   "schedule",
+                                                   "start",  "decline",  "release", "close",  "coverage", "note"};
+
+const char *center_action_name(enum center_action c) { return (unsigned)c < CA_COUNT ? action_names[c] : ""; }
+
+bool center_action_parse(const char *s, enum center_action *out) {
+  for (size_t i = 0; s && i < CA_COUNT; i++)
+    if (strcmp(s, action_names[i]) == 0) {
+      *out = (enum center_action)i;
+      return true;
+    }
+  return false;
+}
+
+bool center_action_offered(enum center_action c, enum req_status s, bool reviewer_assigned, bool report_signed,
+                           bool report_released) {
+  switch (c) {
+  case CA_CLAIM: return s == RS_SUBMITTED;
+  case CA_ASK_INFO: return s == RS_TRIAGE;
+  case CA_RESUME: return s == RS_NEEDS_INFO;
+  case CA_ACCEPT: return s == RS_TRIAGE;
+  case CA_ASSIGN: return s == RS_TRIAGE || s == RS_ACCEPTED || s == RS_SCHEDULED;
+  case CA_SCHEDULE: return s == RS_ACCEPTED || s == RS_SCHEDULED;
+  case CA_START: return (s == RS_ACCEPTED || s == RS_SCHEDULED) && reviewer_assigned;
+  case CA_DECLINE: return s == RS_TRIAGE || s == RS_NEEDS_INFO || s == RS_ACCEPTED;
+  case CA_RELEASE: return s == RS_REPORT_READY && report_signed && !report_released;
+  case CA_CLOSE: return s == RS_REPORT_READY && report_released;
+  case CA_COVERAGE:
+    return s == RS_SUBMITTED || s == RS_TRIAGE || s == RS_NEEDS_INFO || s == RS_ACCEPTED || s == RS_SCHEDULED ||
+           s == RS_IN_REVIEW;
+  case CA_NOTE: return s != RS_DRAFT;
+  case CA_COUNT: return false;
+  }
+  return false;
+}
+
+static void add_err(struct center_errors *errs, const char *field, const char *msg) {
+  if (errs && errs->n < sizeof errs->e / sizeof errs->e[0]) {
+    errs->e[errs->n].field = field;
+    errs->e[errs->n].message = msg;
+    errs->n++;
+  }
+}
+
+/* True when s has 1..max bytes of valid text (no control characters but newline/tab). */
+static bool text_ok(const char *s, size_t max) {
+  if (!s) return false;
+  size_t n = strlen(s);
+  if (n == 0 || n > max) return false;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') return false;
+  return true;
+}
+
+static bool is_date(const char *s) {
+  int y, m, d;
+  char tail;
+  return s && strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 2000 && y <= 2100 &&
+         m >= 1 && m <= 12 && d >= 1 && d <= 31 && s[4] == '-' && s[7] == '-';
+}
+
+static bool is_time(const char *s) {
+  return s && strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == ':' &&
+         isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) && atoi(s) < 24 && atoi(s + 3) < 60;
+}
+
+static const char *const info_keys[] = {"images",   "prior_images", "radiology_report", "pathology_report",
+                                        "authorization", "photo_id", "insurance_card",  "referral", "other"};
+
+static bool info_key_ok(const char *k) {
+  for (size_t i = 0; k && i < sizeof info_keys / sizeof info_keys[0]; i++)
+    if (strcmp(k, info_keys[i]) == 0) return true;
+  return false;
+}
+
+/* Checks an action's parameters; ERR_INVALID with errs filled. */
+static enum err validate(enum center_action c, const struct center_action_in *in, struct center_errors *errs) {
+  switch (c) {
+  case CA_ASK_INFO:
+    for (size_t i = 0; i < in->n_missing; i++)
+      if (!info_key_ok(in->missing[i])) add_err(errs, "missing", "Choose items from the list.");
+    if (in->n_missing == 0) add_err(errs, "missing", "Choose at least one item the patient should send.");
+    if (!text_ok(in->message, 2000))
+      add_err(errs, "message", "Write a short message to the patient saying what to send (up to 2,000 characters).");
+    break;
+  case CA_DECLINE:
+    if (!text_ok(in->message, 2000)) add_err(errs, "reason", "Give the reason the patient will read (up to 2,000 characters).");
+    break;
+  case CA_NOTE:
+    if (!text_ok(in->message, 4000)) add_err(errs, "note", "Write the note (up to 4,000 characters).");
+    break;
+  case CA_ASSIGN:
+    if (in->specialist_id <= 0) add_err(errs, "specialist", "Choose a specialist.");
+    break;
+  case CA_SCHEDULE:
+    if (!is_date(in->date)) add_err(errs, "date", "Enter the date as YYYY-MM-DD.");
+    if (!is_time(in->time)) add_err(errs, "time", "Enter the time as HH:MM (24-hour clock).");
+    if (!text_ok(in->place, 300)) add_err(errs, "place", "Enter where the consultation takes place.");
+    break;
+  case CA_COVERAGE:
+    if (!in->network_status || (strcmp(in->network_status, "unknown") != 0 && strcmp(in->network_status, "in_network") != 0 &&
+                                strcmp(in->network_status, "out_of_network") != 0 && strcmp(in->network_status, "self_pay") != 0))
+      add_err(errs, "network_status", "Choose the network status.");
+    if (in->coverage_notes && strlen(in->coverage_notes) > 2000) add_err(errs, "coverage_notes", "Notes are limited to 2,000 characters.");
+    break;
+  case CA_CLAIM:
+  case CA_RESUME:
+  case CA_ACCEPT:
+  case CA_START:
+  case CA_RELEASE:
+  case CA_CLOSE:
+  case CA_COUNT: break;
+  }
+  return errs && errs->n ? ERR_INVALID : ERR_OK;
+}
+
+struct act_ctx {
+  struct arena *a;
+  const struct actor *who;
+  long long id, patient, reviewer;
+  enum center_action c;
+  const struct center_action_in *in;
+  struct center_errors *errs;
+  enum req_status st;
+};
+
+/* A JSON object text in the arena from a jansson value (consumed). */
+static const char *json_text(struct arena *a, json_t *j) {
+  if (!j) return NULL;
+  char *s = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  if (!s) return NULL;
+  const char *r = arena_strdup(a, s);
+  free(s);
+  return r;
+}
+
+static enum err act_audit(struct act_ctx *c, const char *outcome) {
+  char oid[24];
+  snprintf(oid, sizeof oid, "%lld", c->id);
+  const char *det = arena_printf(c->a, "{\"action\":\"%s\"}", center_action_name(c->c));
+  struct audit_event ev = {"request.action", "request", oid, c->patient, outcome, det};
+  return audit_write(c->who, &ev);
+}
+
+static enum err act_tx(void *p) {
+  struct act_ctx *c = p;
+  struct arena *a = c->a;
+  const struct center_action_in *in = c->in;
+  const char *status = NULL;
+  long long patient = 0, reviewer = 0;
+  enum err e = rqs_lock(a, c->id, &status, &patient, &reviewer);
+  if (e != ERR_OK) return e;
+  if (!req_status_parse(status, &c->st)) return ERR_INTERNAL;
+  c->patient = patient;
+  c->reviewer = reviewer;
+  if (c->st != in->from) return ERR_CONFLICT;
+  struct rowset rp;
+  bool has_report = false, signed_ = false, released = false;
+  long long report_id = 0;
+  e = st_report_by_request(a, c->id, &rp);
+  if (e == ERR_OK) {
+    has_report = true;
+    signed_ = strcmp(rs_get(&rp, 0, "status"), "signed") == 0;
+    released = *rs_get(&rp, 0, "released_at") != '\0';
+    report_id = rs_ll(&rp, 0, "id");
+  } else if (e != ERR_NOT_FOUND) {
+    return e;
+  }
+  (void)has_report;
+  if (!center_action_offered(c->c, c->st, reviewer > 0, signed_, released)) return ERR_CONFLICT;
+  if (c->c == CA_START && c->who->role == R_REVIEWER && reviewer != c->who->user_id) return ERR_NOT_FOUND;
+  const char *path = arena_printf(a, "/requests/%lld", c->id);
+  switch (c->c) {
+  case CA_CLAIM:
+    e = requests_transition(c->who, c->id, RS_SUBMITTED, RS_TRIAGE, NULL, false);
+    if (e == ERR_OK) e = st_claim(a, c->id, c->who->user_id);
+    break;
+  case CA_ASK_INFO: {
+    json_t *miss = json_array();
+    for (size_t i = 0; i < in->n_missing; i++) json_array_append_new(miss, json_string(in->missing[i]));
+    const char *det = json_text(a, json_pack("{s:o,s:s}", "missing", miss, "message", in->message));
+    e = det ? requests_transition(c->who, c->id, RS_TRIAGE, RS_NEEDS_INFO, det, false) : ERR_INTERNAL;
+    break;
+  }
+  case CA_RESUME: e = requests_transition(c->who, c->id, RS_NEEDS_INFO, RS_TRIAGE, NULL, false); break;
+  case CA_ACCEPT: e = requests_transition(c->who, c->id, RS_TRIAGE, RS_ACCEPTED, NULL, false); break;
+  case CA_ASSIGN: {
+    long long rev = 0;
+    e = st_specialist_reviewer(a, in->specialist_id, &rev);
+    if (e == ERR_NOT_FOUND) {
+      add_err(c->errs, "specialist", "Choose an active specialist who has a reviewer account.");
+      return ERR_INVALID;
+    }
+    if (e == ERR_OK) e = st_assign(a, c->id, in->specialist_id, rev);
+    if (e == ERR_OK)
+      e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id,
+                        json_text(a, json_pack("{s:s,s:I}", "event", "reviewer_assigned", "specialist",
+                                               (json_int_t)in->specialist_id)),
+                        true);
+    if (e == ERR_OK) e = notify_user(a, rev, NK_ASSIGNED, arena_printf(a, "/reviewer/cases/%lld", c->id));
+    break;
+  }
+  case CA_SCHEDULE: {
+    const char *when = arena_printf(a, "%s %s", in->date, in->time);
+    e = st_consult_add(a, c->id, when, in->place, c->who->user_id);
+    const char *det = json_text(a, json_pack("{s:s,s:s,s:s}", "date", in->date, "time", in->time, "place", in->place));
+    if (e == ERR_OK && c->st == RS_ACCEPTED) {
+      e = requests_transition(c->who, c->id, RS_ACCEPTED, RS_SCHEDULED, det, false);
+    } else if (e == ERR_OK) {
+      e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id, det, false);
+      if (e == ERR_OK) e = notify_user(a, patient, NK_CONSULTATION, path);
+    }
+    break;
+  }
+  case CA_START: e = requests_transition(c->who, c->id, c->st, RS_IN_REVIEW, NULL, false); break;
+  case CA_DECLINE: {
+    const char *det = json_text(a, json_pack("{s:s}", "reason", in->message));
+    e = det ? requests_transition(c->who, c->id, c->st, RS_DECLINED, det, false) : ERR_INTERNAL;
+    break;
+  }
+  case CA_RELEASE:
+    e = st_report_release(a, report_id, c->who->user_id);
+    if (e == ERR_OK)
+      e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id, "{\"event\":\"report_released\"}", false);
+    if (e == ERR_OK) e = notify_user(a, patient, NK_REPORT, arena_printf(a, "/requests/%lld/report", c->id));
+    break;
+  case CA_CLOSE: e = requests_transition(c->who, c->id, RS_REPORT_READY, RS_CLOSED, NULL, false); break;
+  case CA_COVERAGE:
+    e = st_coverage_set(a, c->id, in->insurance_verified, in->referral_received, in->network_status,
+                        in->coverage_notes ? in->coverage_notes : "", c->who->user_id);
+    if (e == ERR_OK)
+      e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id, "{\"event\":\"coverage_checked\"}", true);
+    break;
+  case CA_NOTE: e = requests_post_message(c->who, c->id, in->message, true); break;
+  case CA_COUNT: e = ERR_INVALID; break;
+  }
+  if (e == ERR_OK) e = act_audit(c, "ok");
+  return e;
+}
+
+enum err center_act(struct arena *a, const struct actor *who, long long id, enum center_action c,
+                    const struct center_action_in *in, struct center_errors *errs) {
+  if (!who || (who->role != R_STAFF && !(who->role == R_REVIEWER && c == CA_START))) return ERR_FORBIDDEN;
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, id, who->role == R_REVIEWER ? RA_VIEW : RA_EDIT, &st, &patient);
+  if (e != ERR_OK) return e;
+  e = validate(c, in, errs);
+  if (e != ERR_OK) return e;
+  struct act_ctx ctx = {.a = a, .who = who, .id = id, .patient = patient, .c = c, .in = in, .errs = errs};
+  e = db_tx(act_tx, &ctx);
+  if (e == ERR_CONFLICT || e == ERR_FORBIDDEN) act_audit(&ctx, "denied");
+  return e;
+}
+
+/* Escapes text for an iCalendar value (RFC 5545 3.3.11). */
+static const char *ics_text(struct arena *a, const char *s) {
+  size_t n = strlen(s);
+  char *o = arena_alloc(a, 2 * n + 1);
+  if (!o) return "";
+  size_t j = 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (ch == '\r') continue;
+    if (ch == '\n') {
+      o[j++] = '\\';
+      o[j++] = 'n';
+      continue;
+    }
+    if (ch == '\\' || ch == ';' || ch == ',') o[j++] = '\\';
+    o[j++] = ch;
+  }
+  o[j] = '\0';
+  return o;
+}
+
+enum err center_consult_ics(struct arena *a, const struct actor *who, long long id, const char **ics) {
+  if (!who || (who->role != R_PATIENT && who->role != R_STAFF)) return ERR_NOT_FOUND;
+  enum req_status st;
+  long long owner = 0;
+  enum err e = requests_access(who, id, RA_VIEW, &st, &owner);
+  if (e != ERR_OK) return e;
+  struct rowset rs;
+  e = st_consult_latest(a, id, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n == 0) return ERR_NOT_FOUND;
+  *ics = arena_printf(a,
+                      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//secondop//consultation//EN\r\nCALSCALE:GREGORIAN\r\n"
+                      "BEGIN:VEVENT\r\nUID:consultation-%s@secondop\r\nDTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n"
+                      "SUMMARY:Consultation at the breast center\r\nLOCATION:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                      rs_get(&rs, 0, "id"), rs_get(&rs, 0, "ics_stamp"), rs_get(&rs, 0, "ics_start"),
+                      rs_get(&rs, 0, "ics_end"), ics_text(a, rs_get(&rs, 0, "place")));
+  if (!*ics) return ERR_INTERNAL;
+  char oid[24];
+  snprintf(oid, sizeof oid, "%lld", id);
+  struct audit_event ev = {"consultation.ics", "request", oid, owner, "ok", NULL};
+  return audit_write(who, &ev);
+}
+
+enum err center_reviewer_cases(struct arena *a, const struct actor *who, struct rowset *out) {
+  if (!who || who->role != R_REVIEWER) return ERR_FORBIDDEN;
+  enum err e = st_reviewer_cases(a, who->user_id, out);
+  if (e != ERR_OK) return e;
+  struct audit_event ev = {"reviewer.worklist_view", NULL, NULL, 0, "ok", arena_printf(a, "{\"rows\":%zu}", out->n)};
+  return audit_write(who, &ev);
+}
+
+enum err center_metrics(struct arena *a, struct rowset *per_status, long long *overdue, long long *outbox_pending,
+                        long long *outbox_held) {
+  enum err e = st_queue_counts(a, per_status);
+  if (e == ERR_OK) e = st_overdue_count(a, overdue);
+  if (e == ERR_OK) e = st_outbox_backlog(a, outbox_pending, outbox_held);
+  return e;
+}

@@ -1,0 +1,120 @@
+/* The center's side of a request (issue 7): the triage queue, a case as
+ * staff see it, the staff actions, and notifications with per-user
+ * preferences. No HTTP types. Every read of patient data goes through
+ * requests_access() (which audits it); every action is one transaction with
+ * its timeline event (requests_transition or an event row), its audit row
+ * and its notification; a refused action changes nothing and is audited as
+ * denied.
+ *
+ * Which actions a state offers (center_actions_offered) and which it
+ * accepts are the same rules: a forged form for an action the state does not
+ * offer is refused with ERR_CONFLICT (the state moved or never allowed it) or
+ * ERR_FORBIDDEN (the role may not), and nothing changes. */
+#ifndef SECONDOP_CENTER_H
+#define SECONDOP_CENTER_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/actor.h"
+#include "core/requests.h"
+#include "store/center.h"
+#include "util/err.h"
+
+struct arena;
+
+/* ---- notifications ---- */
+enum notify_kind { NK_STATUS, NK_INFO_REQUESTED, NK_MESSAGE, NK_ASSIGNED, NK_CONSULTATION, NK_REPORT, NK_COUNT };
+/* Stored name ("status", "info_requested", …) and a plain label. */
+const char *notify_kind_name(enum notify_kind k);
+const char *notify_kind_label(enum notify_kind k);
+/* Queues the "something changed, please log in" e-mail to a user unless they
+ * turned this kind off. path is the page to open after login ("/requests/12").
+ * The message names no condition, result or person. ERR_OK also when the
+ * user opted out or is disabled; a database error otherwise. */
+enum err notify_user(struct arena *a, long long user_id, enum notify_kind k, const char *path);
+/* Same for every active staff account. */
+enum err notify_staff(struct arena *a, enum notify_kind k, const char *path);
+/* The actor's preferences (true = wants e-mail), one per kind. */
+enum err notify_prefs_get(struct arena *a, const struct actor *who, bool out[NK_COUNT]);
+/* Saves all preferences (audited account.notifications). */
+enum err notify_prefs_set(struct arena *a, const struct actor *who, const bool in[NK_COUNT]);
+
+/* ---- queue ---- */
+/* A page of the triage queue (staff only: ERR_FORBIDDEN otherwise) with the
+ * counts per status and the overdue count. Audited triage.queue_view. */
+enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f, struct rowset *rows,
+                      long long *total, struct rowset *counts, long long *overdue);
+
+/* ---- a case ---- */
+struct center_case {
+  enum req_status status;
+  struct rowset req;       /* st_case row */
+  struct rowset events;    /* timeline (internal events included for staff) */
+  struct rowset documents; /* non-image documents */
+  struct rowset studies;
+  struct rowset consult;   /* newest consultation (0 or 1 row) */
+  struct rowset assignable;
+  bool has_report, report_signed, report_released;
+};
+/* Loads a case for staff (any request past draft) or the assigned reviewer
+ * (ERR_NOT_FOUND otherwise). Audited request.view by requests_access. */
+enum err center_case_load(struct arena *a, const struct actor *who, long long id, struct center_case *out);
+
+enum center_action {
+  CA_CLAIM,       /* submitted → triage, and the claim */
+  CA_ASK_INFO,    /* triage → needs_info with the missing items and a message */
+  CA_RESUME,      /* needs_info → triage (staff take it back) */
+  CA_ACCEPT,      /* triage → accepted */
+  CA_ASSIGN,      /* pick the specialist/reviewer (triage, accepted, scheduled) */
+  CA_SCHEDULE,    /* accepted → scheduled (or a new date while scheduled) */
+  CA_START,       /* accepted | scheduled → in_review (staff or the reviewer) */
+  CA_DECLINE,     /* triage | needs_info | accepted → declined with a reason */
+  CA_RELEASE,     /* report_ready and a signed, unreleased report */
+  CA_CLOSE,       /* report_ready → closed, after the release */
+  CA_COVERAGE,    /* coverage check while open */
+  CA_NOTE,        /* internal note, any state past draft */
+  CA_COUNT
+};
+/* "claim", "ask-info", … as used in URLs. */
+const char *center_action_name(enum center_action c);
+bool center_action_parse(const char *s, enum center_action *out);
+/* Pure: is the action offered for a staff member in this state? reviewer
+ * assigned / report signed / released refine it. */
+bool center_action_offered(enum center_action c, enum req_status s, bool reviewer_assigned, bool report_signed,
+                           bool report_released);
+
+/* The parameters of an action (only those it uses). */
+struct center_action_in {
+  enum req_status from;         /* the state the form was made for */
+  const char **missing;         /* CA_ASK_INFO: checklist keys */
+  size_t n_missing;
+  const char *message;          /* CA_ASK_INFO message, CA_DECLINE reason, CA_NOTE text */
+  long long specialist_id;      /* CA_ASSIGN */
+  const char *date, *time, *place; /* CA_SCHEDULE: YYYY-MM-DD, HH:MM, text */
+  bool insurance_verified, referral_received; /* CA_COVERAGE */
+  const char *network_status, *coverage_notes;
+};
+/* Runs one action as one transaction. ERR_INVALID for bad parameters (errs
+ * get a field and a message), ERR_CONFLICT / ERR_FORBIDDEN when the state
+ * does not allow it, ERR_NOT_FOUND without access. */
+struct center_errors {
+  size_t n;
+  struct {
+    const char *field, *message;
+  } e[8];
+};
+enum err center_act(struct arena *a, const struct actor *who, long long id, enum center_action c,
+                    const struct center_action_in *in, struct center_errors *errs);
+
+/* The .ics calendar text of the newest consultation (owner patient or
+ * staff). ERR_NOT_FOUND when none. */
+enum err center_consult_ics(struct arena *a, const struct actor *who, long long id, const char **ics);
+
+/* Figures for /metrics: requests per status, overdue, outbox pending and
+ * held. No patient data; not audited. */
+enum err center_metrics(struct arena *a, struct rowset *per_status, long long *overdue, long long *outbox_pending,
+                        long long *outbox_held);
+
+/* The reviewer's worklist. ERR_FORBIDDEN for other roles. */
+enum err center_reviewer_cases(struct arena *a, const struct actor *who, struct rowset *out);
+#endif

@@ -1,0 +1,462 @@
+/* The reviewer's report: see reports.h. */
+#include "core/reports.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/audit.h"
+#include "core/center.h"
+#include "core/password.h"
+#include "core/secrets.h"
+#include "core/totp.h"
+#include "core/triage.h"
+#include "store/accounts.h"
+#include "store/db.h"
+#include "store/requests.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+#define R_PATIENT (1u << 0)
+#define R_STAFF (1u << 1)
+#define R_REVIEWER (1u << 2)
+
+/* Subkey purpose of the app key for report findings (secrets.h lists 1–4,
+ * the request workflow uses 16 and up; 32 is reserved for reports). */
+#define SEALED_TOTP ((size_t)TOTP_SECRET_BYTES + SECRETS_SEAL_OVERHEAD)
+
+static void add_err(struct report_errors *errs, const char *field, const char *msg) {
+  if (errs && errs->n < sizeof errs->e / sizeof errs->e[0]) {
+    errs->e[errs->n].field = field;
+    errs->e[errs->n].message = msg;
+    errs->n++;
+  }
+}
+
+static enum err audit_req(const struct actor *who, const char *action, long long id, long long patient,
+                          const char *outcome, const char *detail) {
+  char oid[24];
+  snprintf(oid, sizeof oid, "%lld", id);
+  struct audit_event ev = {action, "request", oid, patient, outcome, detail};
+  return audit_write(who, &ev);
+}
+
+/* ---- sealing findings ---- */
+
+/* Seals text for request id and side into hex (arena); "" for empty text; NULL on failure. */
+static const char *seal(struct arena *a, long long id, const char *side, const char *text) {
+  if (!text || !*text) return "";
+  size_t n = strlen(text);
+  char ad[64];
+  int adl = snprintf(ad, sizeof ad, "report:%lld:%s", id, side);
+  unsigned char *out = arena_alloc(a, n + SECRETS_SEAL_OVERHEAD);
+  char *hex = arena_alloc(a, 2 * (n + SECRETS_SEAL_OVERHEAD) + 1);
+  if (!out || !hex || adl < 0) return NULL;
+  if (secrets_seal(SECRET_REPORT, (const unsigned char *)text, n, (const unsigned char *)ad, (size_t)adl, out) != 0)
+    return NULL;
+  sodium_bin2hex(hex, 2 * (n + SECRETS_SEAL_OVERHEAD) + 1, out, n + SECRETS_SEAL_OVERHEAD);
+  return hex;
+}
+
+/* Opens what seal() made; "" for "", NULL when it cannot be opened. */
+static const char *unseal(struct arena *a, long long id, const char *side, const char *hex) {
+  size_t hl = strlen(hex);
+  if (hl == 0) return "";
+  size_t bl = hl / 2;
+  if (bl < SECRETS_SEAL_OVERHEAD) return NULL;
+  unsigned char *bin = arena_alloc(a, bl);
+  char *plain = arena_alloc(a, bl - SECRETS_SEAL_OVERHEAD + 1);
+  size_t got = 0;
+  if (!bin || !plain || sodium_hex2bin(bin, bl, hex, hl, NULL, &got, NULL) != 0 || got != bl) return NULL;
+  char ad[64];
+  int adl = snprintf(ad, sizeof ad, "report:%lld:%s", id, side);
+  if (adl < 0 || secrets_open(SECRET_REPORT, bin, bl, (const unsigned char *)ad, (size_t)adl, (unsigned char *)plain) != 0)
+    return NULL;
+  plain[bl - SECRETS_SEAL_OVERHEAD] = '\0';
+  return plain;
+}
+
+/* ---- re-authentication ---- */
+
+enum err reports_reauth(struct arena *a, const struct actor *who, const char *credential) {
+  if (!who || who->user_id <= 0 || !credential || !*credential || strlen(credential) > PW_INPUT_MAX_BYTES)
+    return ERR_UNAUTHENTICATED;
+  struct st_user u;
+  enum err e = st_user_by_id(a, who->user_id, &u);
+  if (e != ERR_OK) return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+  if (!u.active) return ERR_UNAUTHENTICATED;
+  /* six digits (spaces allowed): a TOTP code */
+  size_t digits = 0, other = 0;
+  for (const char *p = credential; *p; p++) {
+    if (*p >= '0' && *p <= '9')
+      digits++;
+    else if (*p != ' ')
+      other++;
+  }
+  if (digits == TOTP_DIGITS && other == 0 && u.totp_enabled) {
+    unsigned char sealed[SEALED_TOTP], secret[TOTP_SECRET_BYTES];
+    size_t bl = 0;
+    char ad[32];
+    int adl = snprintf(ad, sizeof ad, "user:%lld", u.id);
+    if (strlen(u.totp_secret_hex) != 2 * SEALED_TOTP ||
+        sodium_hex2bin(sealed, sizeof sealed, u.totp_secret_hex, 2 * SEALED_TOTP, NULL, &bl, NULL) != 0 ||
+        bl != sizeof sealed ||
+        secrets_open(SECRET_TOTP_SEAL, sealed, sizeof sealed, (const unsigned char *)ad, (size_t)adl, secret) != 0) {
+      LOG_E("the TOTP secret of user %lld cannot be opened", u.id);
+      return ERR_INTERNAL;
+    }
+    long long step = totp_check(secret, sizeof secret, credential, time(NULL), u.totp_last_step);
+    sodium_memzero(secret, sizeof secret);
+    if (step < 0) return ERR_UNAUTHENTICATED;
+    e = st_user_advance_step(a, u.id, step);
+    return e == ERR_CONFLICT ? ERR_UNAUTHENTICATED : e;
+  }
+  if (!u.password_hash[0]) return ERR_UNAUTHENTICATED;
+  char *norm = pw_normalize(credential, strlen(credential));
+  if (!norm) return ERR_UNAUTHENTICATED;
+  if (pw_slot_acquire(10000) != 0) {
+    pw_free(norm);
+    return ERR_UNAVAILABLE;
+  }
+  int rc = pw_verify(u.password_hash, norm, crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE, NULL);
+  pw_slot_release();
+  pw_free(norm);
+  return rc == 0 ? ERR_OK : ERR_UNAUTHENTICATED;
+}
+
+/* ---- loading ---- */
+
+static void fill_view(struct arena *a, long long request_id, const struct rowset *rp, struct report_view *out) {
+  out->exists = true;
+  out->id = rs_ll(rp, 0, "id");
+  out->is_signed = strcmp(rs_get(rp, 0, "status"), "signed") == 0;
+  out->released = *rs_get(rp, 0, "released_at") != '\0';
+  const char *l = unseal(a, request_id, "left", rs_get(rp, 0, "left_hex"));
+  const char *r = unseal(a, request_id, "right", rs_get(rp, 0, "right_hex"));
+  if (!l || !r) LOG_E("report of request %lld: findings cannot be opened (wrong app key?)", request_id);
+  out->f.findings_left = l ? l : "(These findings could not be read.)";
+  out->f.findings_right = r ? r : "(These findings could not be read.)";
+  out->f.birads = rs_get(rp, 0, "birads");
+  out->f.density = rs_get(rp, 0, "density");
+  out->f.recommendation = rs_get(rp, 0, "recommendation");
+  out->f.first_recommendation = rs_get(rp, 0, "first_recommendation");
+  out->f.answers = rs_get(rp, 0, "answers");
+  out->f.summary = rs_get(rp, 0, "summary");
+  out->f.explanation = rs_get(rp, 0, "concordance_explanation");
+  out->concordance = rs_get(rp, 0, "concordance");
+  out->first_birads = rs_get(rp, 0, "first_birads");
+  out->signed_at = rs_get(rp, 0, "signed_at");
+  out->signed_by = rs_get(rp, 0, "signed_by");
+  out->content_hash = rs_get(rp, 0, "content_hash");
+  out->released_at = rs_get(rp, 0, "released_at");
+  out->updated_at = rs_get(rp, 0, "updated_at");
+}
+
+enum err reports_load(struct arena *a, const struct actor *who, long long request_id, struct report_view *out) {
+  memset(out, 0, sizeof *out);
+  if (!who || (who->role != R_PATIENT && who->role != R_STAFF && who->role != R_REVIEWER)) return ERR_NOT_FOUND;
+  enum err e = requests_access(who, request_id, RA_VIEW, &out->status, &out->patient_id);
+  if (e != ERR_OK) return e;
+  struct rowset rp;
+  e = st_report_by_request(a, request_id, &rp);
+  if (e == ERR_NOT_FOUND) {
+    if (who->role == R_PATIENT) {
+      audit_req(who, "report.view", request_id, out->patient_id, "denied", NULL);
+      return ERR_NOT_FOUND;
+    }
+    return ERR_OK;
+  }
+  if (e != ERR_OK) return e;
+  fill_view(a, request_id, &rp, out);
+  if (who->role == R_PATIENT && !out->released) {
+    audit_req(who, "report.view", request_id, out->patient_id, "denied", NULL);
+    return ERR_NOT_FOUND;
+  }
+  if (who->role == R_STAFF && !out->is_signed) {
+    /* staff see that a draft exists, not its content */
+    out->f = (struct report_fields){"", "", "", "", "", "", "", "", ""};
+  }
+  e = st_addenda(a, out->id, &out->addenda);
+  if (e == ERR_OK) e = st_questions(a, out->id, &out->questions);
+  if (e != ERR_OK) return e;
+  return audit_req(who, "report.view", request_id, out->patient_id, "ok", NULL);
+}
+
+/* ---- validation ---- */
+
+static bool text_ok(const char *s, size_t max) {
+  if (!s) return true;
+  if (strlen(s) > max) return false;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') return false;
+  return true;
+}
+
+static bool density_ok(const char *s) {
+  return s && strlen(s) == 1 && s[0] >= 'A' && s[0] <= 'D';
+}
+
+/* Checks the fields; complete = every field needed for signing. */
+static void check_fields(const struct report_fields *f, bool complete, struct report_errors *errs) {
+  if (!text_ok(f->findings_left, 5000)) add_err(errs, "findings_left", "Findings are limited to 5,000 characters of plain text.");
+  if (!text_ok(f->findings_right, 5000)) add_err(errs, "findings_right", "Findings are limited to 5,000 characters of plain text.");
+  if (!text_ok(f->answers, 10000)) add_err(errs, "answers", "Answers are limited to 10,000 characters of plain text.");
+  if (!text_ok(f->summary, 5000)) add_err(errs, "summary", "The summary is limited to 5,000 characters of plain text.");
+  if (!text_ok(f->explanation, 3000)) add_err(errs, "explanation", "The explanation is limited to 3,000 characters.");
+  if (f->birads && *f->birads && !triage_birads_valid(f->birads)) add_err(errs, "birads", "Choose a BI-RADS category.");
+  if (f->density && *f->density && !density_ok(f->density)) add_err(errs, "density", "Choose a density from A to D.");
+  if (f->recommendation && *f->recommendation && !triage_recommendation_valid(f->recommendation))
+    add_err(errs, "recommendation", "Choose a recommendation.");
+  if (f->first_recommendation && *f->first_recommendation && !triage_recommendation_valid(f->first_recommendation))
+    add_err(errs, "first_recommendation", "Choose the first read's recommendation, or leave it to follow from its category.");
+  if (!complete) return;
+  if (!f->findings_left || !*f->findings_left) add_err(errs, "findings_left", "Write the findings for the left breast (\"No findings\" is fine).");
+  if (!f->findings_right || !*f->findings_right) add_err(errs, "findings_right", "Write the findings for the right breast (\"No findings\" is fine).");
+  if (!f->birads || !*f->birads) add_err(errs, "birads", "Choose a BI-RADS category.");
+  if (!f->density || !*f->density) add_err(errs, "density", "Choose the breast density.");
+  if (!f->recommendation || !*f->recommendation) add_err(errs, "recommendation", "Choose a recommendation.");
+  if (!f->summary || !*f->summary) add_err(errs, "summary", "Write a plain-language summary for the patient.");
+}
+
+/* BLAKE2b-256 (hex, arena) over the signed content in canonical form. */
+static const char *content_hash(struct arena *a, long long request_id, long long reviewer, const char *const *parts,
+                                size_t n) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, NULL, 0, 32);
+  char head[96];
+  int hl = snprintf(head, sizeof head, "secondop-report-v1\nrequest:%lld\nreviewer:%lld\n", request_id, reviewer);
+  crypto_generichash_update(&st, (const unsigned char *)head, (size_t)hl);
+  for (size_t i = 0; i < n; i++) {
+    const char *p = parts[i] ? parts[i] : "";
+    char len[32];
+    int ll = snprintf(len, sizeof len, "%zu:", strlen(p));
+    crypto_generichash_update(&st, (const unsigned char *)len, (size_t)ll);
+    crypto_generichash_update(&st, (const unsigned char *)p, strlen(p));
+    crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+  }
+  unsigned char out[32];
+  crypto_generichash_final(&st, out, sizeof out);
+  char *hex = arena_alloc(a, 65);
+  if (hex) sodium_bin2hex(hex, 65, out, sizeof out);
+  return hex;
+}
+
+struct save_ctx {
+  struct arena *a;
+  const struct actor *who;
+  long long id, patient, report_id;
+  const struct report_fields *f;
+  bool sign;
+};
+
+static enum err save_tx(void *p) {
+  struct save_ctx *c = p;
+  struct arena *a = c->a;
+  const char *status = NULL;
+  long long patient = 0, reviewer = 0;
+  enum err e = rqs_lock(a, c->id, &status, &patient, &reviewer);
+  if (e != ERR_OK) return e;
+  c->patient = patient;
+  if (reviewer != c->who->user_id) return ERR_NOT_FOUND;
+  if (strcmp(status, "in_review") != 0) return ERR_CONFLICT;
+  const struct report_fields *f = c->f;
+  const char *lh = seal(a, c->id, "left", f->findings_left), *rh = seal(a, c->id, "right", f->findings_right);
+  if (!lh || !rh) return ERR_INTERNAL;
+  e = st_report_save(a, c->id, c->who->user_id, lh, rh, f->birads ? f->birads : "", f->density ? f->density : "",
+                     f->recommendation ? f->recommendation : "", f->answers ? f->answers : "",
+                     f->summary ? f->summary : "", f->explanation ? f->explanation : "", &c->report_id);
+  if (e != ERR_OK) return e;
+  if (!c->sign) return audit_req(c->who, "report.save_draft", c->id, patient, "ok", NULL);
+  struct rqs_row row;
+  e = rqs_get(a, c->id, &row);
+  if (e != ERR_OK) return e;
+  const char *first_birads = row.birads && strcmp(row.birads, "unknown") != 0 ? row.birads : "";
+  const char *first_rec = f->first_recommendation && *f->first_recommendation
+                              ? f->first_recommendation
+                              : triage_implied_recommendation(first_birads);
+  enum concordance conc = concordance_compute(first_birads, first_rec, f->birads, f->recommendation);
+  const char *parts[] = {f->findings_left, f->findings_right, f->birads, f->density, f->recommendation,
+                         f->answers, f->summary, first_birads, first_rec, concordance_name(conc), f->explanation};
+  const char *hash = content_hash(a, c->id, c->who->user_id, parts, sizeof parts / sizeof parts[0]);
+  if (!hash) return ERR_INTERNAL;
+  e = st_report_sign(a, c->report_id, first_birads, first_rec, concordance_name(conc), hash, c->who->user_id);
+  if (e != ERR_OK) return e;
+  e = requests_transition(c->who, c->id, RS_IN_REVIEW, RS_REPORT_READY, NULL, false);
+  if (e != ERR_OK) return e;
+  e = audit_req(c->who, "report.sign", c->id, patient, "ok",
+                arena_printf(a, "{\"report\":%lld,\"concordance\":\"%s\"}", c->report_id, concordance_name(conc)));
+  if (e == ERR_OK) e = notify_staff(a, NK_REPORT, arena_printf(a, "/staff/requests/%lld", c->id));
+  return e;
+}
+
+static enum err save(struct arena *a, const struct actor *who, long long id, const struct report_fields *f,
+                     bool sign, const char *credential, struct report_errors *errs) {
+  if (!who || who->role != R_REVIEWER) return ERR_NOT_FOUND;
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, id, RA_VIEW, &st, &patient);
+  if (e != ERR_OK) return e;
+  check_fields(f, sign, errs);
+  if (errs->n) return ERR_INVALID;
+  if (sign) {
+    e = reports_reauth(a, who, credential);
+    if (e != ERR_OK) {
+      audit_req(who, "report.sign", id, patient, "denied", "{\"reason\":\"credential\"}");
+      if (e == ERR_UNAUTHENTICATED)
+        add_err(errs, "credential", "That password or code is not right. Nothing was signed.");
+      return e;
+    }
+  }
+  struct save_ctx c = {.a = a, .who = who, .id = id, .f = f, .sign = sign};
+  e = db_tx(save_tx, &c);
+  if (e == ERR_CONFLICT) audit_req(who, sign ? "report.sign" : "report.save_draft", id, patient, "denied", NULL);
+  return e;
+}
+
+enum err reports_save_draft(struct arena *a, const struct actor *who, long long request_id,
+                            const struct report_fields *f, struct report_errors *errs) {
+  return save(a, who, request_id, f, false, NULL, errs);
+}
+
+enum err reports_sign(struct arena *a, const struct actor *who, long long request_id, const struct report_fields *f,
+                      const char *credential, struct report_errors *errs) {
+  return save(a, who, request_id, f, true, credential, errs);
+}
+
+/* ---- addenda and questions ---- */
+
+struct add_ctx {
+  struct arena *a;
+  const struct actor *who;
+  long long id, question_id;
+  const char *body;
+};
+
+static enum err addendum_tx(void *p) {
+  struct add_ctx *c = p;
+  struct arena *a = c->a;
+  const char *status = NULL;
+  long long patient = 0, reviewer = 0;
+  enum err e = rqs_lock(a, c->id, &status, &patient, &reviewer);
+  if (e != ERR_OK) return e;
+  if (reviewer != c->who->user_id) return ERR_NOT_FOUND;
+  struct rowset rp, qs;
+  e = st_report_by_request(a, c->id, &rp);
+  if (e != ERR_OK) return e == ERR_NOT_FOUND ? ERR_CONFLICT : e;
+  if (strcmp(rs_get(&rp, 0, "status"), "signed") != 0) return ERR_CONFLICT;
+  long long report_id = rs_ll(&rp, 0, "id");
+  if (c->question_id) {
+    e = st_questions(a, report_id, &qs);
+    if (e != ERR_OK) return e;
+    bool found = false;
+    for (size_t i = 0; i < qs.n; i++)
+      if (rs_ll(&qs, i, "id") == c->question_id) {
+        if (rs_ll(&qs, i, "addendum_id") != 0) return ERR_CONFLICT;
+        found = true;
+      }
+    if (!found) return ERR_NOT_FOUND;
+  }
+  char qid[24];
+  snprintf(qid, sizeof qid, "%lld", c->question_id);
+  const char *parts[] = {rs_get(&rp, 0, "content_hash"), qid, c->body};
+  const char *hash = content_hash(a, c->id, c->who->user_id, parts, 3);
+  if (!hash) return ERR_INTERNAL;
+  e = st_addendum_add(a, report_id, c->question_id, c->who->user_id, c->body, hash);
+  if (e == ERR_OK) e = audit_req(c->who, "report.addendum", c->id, patient, "ok", NULL);
+  if (e == ERR_OK && *rs_get(&rp, 0, "released_at"))
+    e = notify_user(a, patient, NK_REPORT, arena_printf(a, "/requests/%lld/report", c->id));
+  return e;
+}
+
+enum err reports_addendum(struct arena *a, const struct actor *who, long long request_id, long long question_id,
+                          const char *body, const char *credential, struct report_errors *errs) {
+  if (!who || who->role != R_REVIEWER) return ERR_NOT_FOUND;
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, request_id, RA_VIEW, &st, &patient);
+  if (e != ERR_OK) return e;
+  if (!body || !*body || !text_ok(body, 10000)) add_err(errs, "body", "Write the addendum (up to 10,000 characters).");
+  if (errs->n) return ERR_INVALID;
+  e = reports_reauth(a, who, credential);
+  if (e != ERR_OK) {
+    audit_req(who, "report.addendum", request_id, patient, "denied", "{\"reason\":\"credential\"}");
+    if (e == ERR_UNAUTHENTICATED) add_err(errs, "credential", "That password or code is not right. Nothing was added.");
+    return e;
+  }
+  struct add_ctx c = {a, who, request_id, question_id, body};
+  return db_tx(addendum_tx, &c);
+}
+
+struct ask_ctx {
+  struct arena *a;
+  const struct actor *who;
+  long long id;
+  const char *q;
+};
+
+static enum err ask_tx(void *p) {
+  struct ask_ctx *c = p;
+  struct arena *a = c->a;
+  const char *status = NULL;
+  long long patient = 0, reviewer = 0;
+  enum err e = rqs_lock(a, c->id, &status, &patient, &reviewer);
+  if (e != ERR_OK) return e;
+  if (patient != c->who->user_id) return ERR_NOT_FOUND;
+  struct rowset rp, qs;
+  e = st_report_by_request(a, c->id, &rp);
+  if (e != ERR_OK) return e;
+  if (!*rs_get(&rp, 0, "released_at")) return ERR_NOT_FOUND;
+  long long report_id = rs_ll(&rp, 0, "id");
+  e = st_questions(a, report_id, &qs);
+  if (e != ERR_OK) return e;
+  if (qs.n >= REPORTS_MAX_QUESTIONS) return ERR_CONFLICT;
+  e = st_question_add(a, report_id, patient, c->q);
+  if (e == ERR_OK) e = audit_req(c->who, "report.question", c->id, patient, "ok", NULL);
+  if (e == ERR_OK && reviewer) e = notify_user(a, reviewer, NK_MESSAGE, arena_printf(a, "/reviewer/cases/%lld", c->id));
+  return e;
+}
+
+enum err reports_ask(struct arena *a, const struct actor *who, long long request_id, const char *question,
+                     struct report_errors *errs) {
+  if (!who || who->role != R_PATIENT) return ERR_NOT_FOUND;
+  if (!question || !*question || !text_ok(question, 2000))
+    add_err(errs, "question", "Write your question (up to 2,000 characters).");
+  if (errs->n) return ERR_INVALID;
+  struct ask_ctx c = {a, who, request_id, question};
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, request_id, RA_VIEW, &st, &patient);
+  if (e != ERR_OK) return e;
+  return db_tx(ask_tx, &c);
+}
+
+const char *reports_birads_words(const char *b) {
+  static const char *const map[][2] = {
+      {"0", "Incomplete: more imaging is needed before a conclusion."},
+      {"1", "Negative: nothing of concern was seen."},
+      {"2", "Benign: something was seen, and it is not cancer."},
+      {"3", "Probably benign: a short-interval follow-up is advised to make sure it does not change."},
+      {"4", "Suspicious: a biopsy is advised."},
+      {"4A", "Low suspicion: a biopsy is advised, and cancer is unlikely."},
+      {"4B", "Moderate suspicion: a biopsy is advised."},
+      {"4C", "High suspicion: a biopsy is advised."},
+      {"5", "Highly suggestive of cancer: a biopsy is advised."},
+      {"6", "Cancer already proven by a biopsy."},
+  };
+  for (size_t i = 0; b && i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(b, map[i][0]) == 0) return map[i][1];
+  return "Not known.";
+}
+
+const char *reports_density_words(const char *d) {
+  if (!d) return "";
+  switch (d[0]) {
+  case 'A': return "Almost entirely fatty.";
+  case 'B': return "Scattered areas of dense tissue.";
+  case 'C': return "Heterogeneously dense, which can hide small masses.";
+  case 'D': return "Extremely dense, which lowers the sensitivity of a mammogram.";
+  default: return "";
+  }
+}

@@ -1,0 +1,130 @@
+/* Triage priority and concordance: see triage.h. */
+#include "core/triage.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* Severity rank on the scale 1 < 2 < 3 < 0 < 4 < 4A < 4B < 4C < 5 < 6, with
+ * *sub set for 4A/4B/4C; -1 when unknown. */
+static int birads_rank(const char *s, bool *sub) {
+  static const struct {
+    const char *name;
+    int rank;
+    bool sub;
+  } map[] = {
+      {"1", 10, false}, {"2", 20, false}, {"3", 30, false}, {"0", 35, false}, {"4", 40, false},
+      {"4A", 41, true}, {"4B", 42, true}, {"4C", 43, true}, {"5", 50, false}, {"6", 60, false},
+  };
+  *sub = false;
+  if (!s) return -1;
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(s, map[i].name) == 0) {
+      *sub = map[i].sub;
+      return map[i].rank;
+    }
+  return -1;
+}
+
+bool triage_birads_valid(const char *s) {
+  bool sub;
+  return birads_rank(s, &sub) >= 0;
+}
+
+enum triage_priority triage_priority_of(const char *birads, bool biopsy) {
+  bool sub;
+  int r = birads_rank(birads, &sub);
+  if (biopsy || r >= 40) return TRIAGE_URGENT;
+  if (r == 10 || r == 20) return TRIAGE_ROUTINE;
+  return TRIAGE_SOON; /* 0, 3 and unknown */
+}
+
+const char *triage_priority_label(enum triage_priority p) {
+  switch (p) {
+  case TRIAGE_URGENT: return "Urgent";
+  case TRIAGE_SOON: return "Soon";
+  case TRIAGE_ROUTINE: return "Routine";
+  }
+  return "Unknown";
+}
+
+/* Three-way comparison of two long longs. */
+static int cmp_ll(long long a, long long b) { return a < b ? -1 : a > b; }
+
+int triage_compare(const void *pa, const void *pb) {
+  const struct triage_item *a = pa, *b = pb;
+  if (a->priority != b->priority) return cmp_ll(a->priority, b->priority);
+  bool ta = a->treatment_day > 0, tb = b->treatment_day > 0;
+  if (ta != tb) return ta ? -1 : 1;
+  if (ta && a->treatment_day != b->treatment_day) return cmp_ll(a->treatment_day, b->treatment_day);
+  bool sa = a->submitted_at > 0, sb = b->submitted_at > 0;
+  if (sa != sb) return sa ? -1 : 1;
+  if (a->submitted_at != b->submitted_at) return cmp_ll(a->submitted_at, b->submitted_at);
+  return cmp_ll(a->id, b->id);
+}
+
+static const char *const conc_names[] = {"concordant", "upgraded", "downgraded", "management_change"};
+
+const char *concordance_name(enum concordance c) {
+  return (unsigned)c < sizeof conc_names / sizeof conc_names[0] ? conc_names[c] : "concordant";
+}
+
+bool concordance_parse(const char *s, enum concordance *out) {
+  for (size_t i = 0; s && i < sizeof conc_names / sizeof conc_names[0]; i++)
+    if (strcmp(s, conc_names[i]) == 0) {
+      *out = (enum concordance)i;
+      return true;
+    }
+  return false;
+}
+
+static const char *const rec_map[][2] = {
+    {"routine_screening", "Routine screening"},
+    {"short_interval_followup", "Short-interval follow-up imaging (usually in 6 months)"},
+    {"additional_imaging", "Additional imaging"},
+    {"biopsy", "Biopsy"},
+    {"surgical_consultation", "Consultation with a breast surgeon"},
+    {"oncology_consultation", "Consultation with an oncologist"},
+};
+
+bool triage_recommendation_valid(const char *s) {
+  for (size_t i = 0; s && i < sizeof rec_map / sizeof rec_map[0]; i++)
+    if (strcmp(s, rec_map[i][0]) == 0) return true;
+  return false;
+}
+
+const char *triage_recommendation_label(const char *s) {
+  for (size_t i = 0; s && i < sizeof rec_map / sizeof rec_map[0]; i++)
+    if (strcmp(s, rec_map[i][0]) == 0) return rec_map[i][1];
+  return s ? s : "";
+}
+
+const char *triage_implied_recommendation(const char *birads) {
+  bool sub;
+  int r = birads_rank(birads, &sub);
+  if (r < 0) return "";
+  if (r <= 20) return "routine_screening";
+  if (r == 30) return "short_interval_followup";
+  if (r == 35) return "additional_imaging";
+  if (r < 60) return "biopsy";
+  return "surgical_consultation";
+}
+
+bool triage_management_changed(const char *first_rec, const char *second_rec) {
+  if (!first_rec || !*first_rec || !second_rec || !*second_rec) return false;
+  return strcmp(first_rec, second_rec) != 0;
+}
+
+enum concordance concordance_compute(const char *first_birads, const char *first_rec, const char *second_birads,
+                                     const char *second_rec) {
+  bool s1, s2;
+  int r1 = birads_rank(first_birads, &s1), r2 = birads_rank(second_birads, &s2);
+  if (r1 >= 0 && r2 >= 0) {
+    /* "4" without a subcategory matches 4A/4B/4C */
+    if ((r1 == 40 && s2) || (r2 == 40 && s1)) r1 = r2;
+    if (r2 > r1) return CONC_UPGRADED;
+    if (r2 < r1) return CONC_DOWNGRADED;
+  }
+  const char *f = first_rec && *first_rec ? first_rec : triage_implied_recommendation(first_birads);
+  if (triage_management_changed(f, second_rec)) return CONC_MANAGEMENT_CHANGE;
+  return CONC_CONCORDANT;
+}

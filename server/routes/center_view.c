@@ -1,0 +1,90 @@
+/* Shared helpers of the center's pages: see center_view.h. */
+#include "routes/center_view.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/requests.h"
+
+long long cv_param_id(struct req *r, const char *name) {
+  const char *s = req_param(r, name);
+  if (!s || !*s || strlen(s) > 18) return 0;
+  long long v = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9') return 0;
+    v = v * 10 + (*p - '0');
+  }
+  return v > 0 ? v : 0;
+}
+
+int cv_row(HDF *hdf, const char *prefix, const struct rowset *rs, size_t i) {
+  char k[160];
+  for (size_t c = 0; c < rs->ncol; c++) {
+    snprintf(k, sizeof k, "%s.%s", prefix, rs->names[c]);
+    NEOERR *err = hdf_set_value(hdf, k, rs->v[i * rs->ncol + c]);
+    if (err) {
+      nerr_ignore(&err);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int cv_rows(HDF *hdf, const char *prefix, const struct rowset *rs) {
+  char k[128];
+  for (size_t i = 0; i < rs->n; i++) {
+    snprintf(k, sizeof k, "%s.%zu", prefix, i);
+    if (cv_row(hdf, k, rs, i) != 0) return -1;
+  }
+  return 0;
+}
+
+void cv_set(HDF *hdf, const char *value, const char *fmt, ...) {
+  char k[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(k, sizeof k, fmt, ap);
+  va_end(ap);
+  NEOERR *err = hdf_set_value(hdf, k, value ? value : "");
+  if (err) nerr_ignore(&err);
+}
+
+const char *cv_status_label(const char *status) {
+  enum req_status s;
+  if (!req_status_parse(status, &s)) return status;
+  switch (s) {
+  case RS_DRAFT: return "Draft";
+  case RS_SUBMITTED: return "New";
+  case RS_TRIAGE: return "In triage";
+  case RS_NEEDS_INFO: return "Waiting for the patient";
+  case RS_ACCEPTED: return "Accepted";
+  case RS_SCHEDULED: return "Consultation scheduled";
+  case RS_IN_REVIEW: return "In review";
+  case RS_REPORT_READY: return "Report signed";
+  case RS_CLOSED: return "Closed";
+  case RS_DECLINED: return "Declined";
+  case RS_WITHDRAWN: return "Withdrawn";
+  case RS_COUNT: break;
+  }
+  return status;
+}
+
+const char *cv_kind_label(const char *k) {
+  static const char *const map[][2] = {
+      {"images", "Current images (original DICOM data)"},
+      {"prior_images", "Earlier images for comparison"},
+      {"radiology_report", "Radiology report of the first read"},
+      {"pathology_report", "Pathology report"},
+      {"authorization", "Signed authorization"},
+      {"photo_id", "Photo ID"},
+      {"insurance_card", "Insurance card"},
+      {"referral", "Referral"},
+      {"other", "Something else (see the message)"},
+  };
+  for (size_t i = 0; k && i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(map[i][0], k) == 0) return map[i][1];
+  return k ? k : "";
+}

@@ -1,0 +1,66 @@
+/* GET /metrics: Prometheus text format (version 0.0.4). Requests by route
+ * and status, the latency histogram, requests per status, the overdue count
+ * and the outbox backlog. Answered to loopback clients and to admins; anyone
+ * else gets 404 (the page does not exist for them). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/center.h"
+#include "core/requests.h"
+#include "http/metrics.h"
+#include "http/reply.h"
+#include "http/server.h"
+#include "routes/routes.h"
+#include "util/arena.h"
+
+static bool loopback(const char *ip) {
+  return ip && (strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 || strncmp(ip, "::ffff:127.", 11) == 0);
+}
+
+static void metrics_page(struct req *r) {
+  if (!loopback(r->client_ip) && !(r->user && r->user->role == ROLE_ADMIN)) return reply_error(r, ERR_NOT_FOUND, NULL);
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  struct rowset st;
+  long long overdue = 0, pending = 0, held = 0;
+  enum err e = center_metrics(r->arena, &st, &overdue, &pending, &held);
+  int rc = metrics_render_http(&buf, &len, &cap);
+  if (rc == 0)
+    rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_http_in_flight Requests being served now.\n"
+                                           "# TYPE secondop_http_in_flight gauge\nsecondop_http_in_flight %u\n",
+                         http_in_flight());
+  if (rc == 0 && e == ERR_OK) {
+    rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_requests Second-opinion requests per status (drafts not counted).\n"
+                                           "# TYPE secondop_requests gauge\n");
+    for (int s = RS_SUBMITTED; rc == 0 && s < RS_COUNT; s++) {
+      long long n = 0;
+      for (size_t i = 0; i < st.n; i++)
+        if (strcmp(rs_get(&st, i, "status"), req_status_name((enum req_status)s)) == 0) n = rs_ll(&st, i, "n");
+      rc = metrics_appendf(&buf, &len, &cap, "secondop_requests{status=\"%s\"} %lld\n", req_status_name((enum req_status)s), n);
+    }
+    if (rc == 0)
+      rc = metrics_appendf(&buf, &len, &cap,
+                           "# HELP secondop_requests_overdue Open requests past their due date.\n"
+                           "# TYPE secondop_requests_overdue gauge\nsecondop_requests_overdue %lld\n"
+                           "# HELP secondop_outbox_pending E-mails waiting to be sent.\n"
+                           "# TYPE secondop_outbox_pending gauge\nsecondop_outbox_pending %lld\n"
+                           "# HELP secondop_outbox_held E-mails held after an uncertain delivery (need the operator).\n"
+                           "# TYPE secondop_outbox_held gauge\nsecondop_outbox_held %lld\n",
+                           overdue, pending, held);
+  }
+  if (rc == 0)
+    rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_database_up 1 when the figures above could be read.\n"
+                                           "# TYPE secondop_database_up gauge\nsecondop_database_up %d\n",
+                         e == ERR_OK);
+  if (rc != 0) {
+    free(buf);
+    return reply_error(r, ERR_INTERNAL, NULL);
+  }
+  reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+  free(buf);
+}
+
+const struct route metrics_routes[] = {
+    {"GET", "/metrics", metrics_page, 0, RF_PUBLIC, BODY_NONE, 0, NULL, "metrics"},
+    {0},
+};

@@ -1,0 +1,221 @@
+/* The reviewer's side:
+ *   GET  /reviewer/cases                       worklist with due dates
+ *   GET  /reviewer/cases/{id}                  the case: first exam, original
+ *        report and BI-RADS, pathology, study summaries, downloads, and the
+ *        structured report form (draft) or the signed report with addenda
+ *   POST /reviewer/cases/{id}/start            accepted|scheduled → in_review
+ *   POST /reviewer/cases/{id}/report           save the draft, or sign it
+ *        (button "sign", with the password or a TOTP code)
+ *   POST /reviewer/cases/{id}/addenda          a signed addendum
+ *   GET  /reviewer/cases/{id}/report/print     printable report for the
+ *        referring physician (the reviewer, or staff) */
+#include <ClearSilver.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/center.h"
+#include "core/reports.h"
+#include "core/requests.h"
+#include "core/triage.h"
+#include "http/actor.h"
+#include "http/reply.h"
+#include "routes/center_view.h"
+#include "routes/routes.h"
+#include "util/arena.h"
+
+static void worklist(struct req *r) {
+  struct actor who = actor_from_req(r);
+  struct rowset rs;
+  enum err e = center_reviewer_cases(r->arena, &who, &rs);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  HDF *hdf = req_hdf(r);
+  if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+  hdf_set_value(hdf, "Page.Title", "My cases");
+  hdf_set_value(hdf, "Page.Name", "reviewer-cases");
+  cv_rows(hdf, "Cases", &rs);
+  for (size_t i = 0; i < rs.n; i++) {
+    cv_set(hdf, cv_status_label(rs_get(&rs, i, "status")), "Cases.%zu.status_label", i);
+    cv_set(hdf, triage_priority_label((enum triage_priority)rs_ll(&rs, i, "priority")), "Cases.%zu.priority_label", i);
+  }
+  reply_page(r, 200, "reviewer_cases.cs");
+}
+
+/* Puts a report view under Report.* (findings already opened). */
+static void report_hdf(struct arena *a, HDF *hdf, const struct report_view *v) {
+  hdf_set_int_value(hdf, "Report.Exists", v->exists);
+  hdf_set_int_value(hdf, "Report.Signed", v->is_signed);
+  hdf_set_int_value(hdf, "Report.Released", v->released);
+  hdf_set_value(hdf, "Report.findings_left", v->f.findings_left);
+  hdf_set_value(hdf, "Report.findings_right", v->f.findings_right);
+  hdf_set_value(hdf, "Report.birads", v->f.birads);
+  hdf_set_value(hdf, "Report.birads_words", reports_birads_words(v->f.birads));
+  hdf_set_value(hdf, "Report.density", v->f.density);
+  hdf_set_value(hdf, "Report.density_words", reports_density_words(v->f.density));
+  hdf_set_value(hdf, "Report.recommendation", v->f.recommendation);
+  hdf_set_value(hdf, "Report.recommendation_label", triage_recommendation_label(v->f.recommendation));
+  hdf_set_value(hdf, "Report.first_recommendation", v->f.first_recommendation);
+  hdf_set_value(hdf, "Report.first_recommendation_label", triage_recommendation_label(v->f.first_recommendation));
+  hdf_set_value(hdf, "Report.answers", v->f.answers);
+  hdf_set_value(hdf, "Report.summary", v->f.summary);
+  hdf_set_value(hdf, "Report.explanation", v->f.explanation);
+  hdf_set_value(hdf, "Report.concordance", v->concordance);
+  hdf_set_value(hdf, "Report.first_birads", v->first_birads);
+  hdf_set_value(hdf, "Report.signed_at", v->signed_at);
+  hdf_set_value(hdf, "Report.signed_by", v->signed_by);
+  hdf_set_value(hdf, "Report.content_hash", v->content_hash);
+  hdf_set_value(hdf, "Report.released_at", v->released_at);
+  hdf_set_value(hdf, "Report.updated_at", v->updated_at);
+  cv_rows(hdf, "Addenda", &v->addenda);
+  cv_rows(hdf, "Questions", &v->questions);
+  (void)a;
+}
+
+/* The case page; errs (may be NULL) re-shows the form with what was typed. */
+static void show_case(struct req *r, long long id, const struct report_errors *errs, const char *flash,
+                      const char *tmpl) {
+  struct actor who = actor_from_req(r);
+  struct arena *a = r->arena;
+  struct center_case cc;
+  enum err e = center_case_load(a, &who, id, &cc);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  struct report_view v;
+  e = reports_load(a, &who, id, &v);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  if (strcmp(tmpl, "report_print.cs") == 0 && !v.is_signed)
+    return reply_error(r, ERR_NOT_FOUND, "The report is not signed yet.");
+  HDF *hdf = req_hdf(r);
+  if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+  const struct rowset *q = &cc.req;
+  hdf_set_value(hdf, "Page.Title", arena_printf(a, "Case %s", rs_get(q, 0, "reference")));
+  hdf_set_value(hdf, "Page.Name", "reviewer-case");
+  cv_row(hdf, "Case", q, 0);
+  hdf_set_value(hdf, "Case.status_label", cv_status_label(rs_get(q, 0, "status")));
+  hdf_set_value(hdf, "Case.birads_words", reports_birads_words(rs_get(q, 0, "birads")));
+  hdf_set_value(hdf, "Case.implied_recommendation",
+                triage_recommendation_label(triage_implied_recommendation(rs_get(q, 0, "birads"))));
+  const char *qs = rs_get(q, 0, "questions");
+  size_t qi = 0;
+  while (*qs) {
+    size_t n = strcspn(qs, "\x1f");
+    cv_set(hdf, arena_strndup(a, qs, n), "Case.Questions.%zu", qi++);
+    qs += n;
+    if (*qs) qs++;
+  }
+  cv_rows(hdf, "Documents", &cc.documents);
+  cv_rows(hdf, "Studies", &cc.studies);
+  report_hdf(a, hdf, &v);
+  hdf_set_int_value(hdf, "Case.InReview", cc.status == RS_IN_REVIEW);
+  hdf_set_int_value(hdf, "Case.CanStart", cc.status == RS_ACCEPTED || cc.status == RS_SCHEDULED);
+  hdf_set_int_value(hdf, "Case.IsReviewer", who.role == ROLE_REVIEWER);
+  /* the form shows what was typed, else the draft */
+  static const char *const fields[] = {"findings_left", "findings_right", "birads", "density", "recommendation",
+                                       "first_recommendation", "answers", "summary", "explanation", "body"};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const char *typed = errs ? req_form(r, fields[i]) : NULL;
+    char k[64];
+    snprintf(k, sizeof k, "Report.%s", fields[i]);
+    cv_set(hdf, typed ? typed : hdf_get_value(hdf, k, ""), "Form.Values.%s", fields[i]);
+  }
+  if (errs) {
+    for (size_t i = 0; i < errs->n; i++) cv_set(hdf, errs->e[i].message, "Form.Errors.%s", errs->e[i].field);
+    hdf_set_int_value(hdf, "Form.ErrorCount", (int)errs->n);
+  }
+  if (flash) {
+    hdf_set_value(hdf, "Flash.Kind", "ok");
+    hdf_set_value(hdf, "Flash.Message", flash);
+  }
+  reply_page(r, errs && errs->n ? 422 : 200, tmpl);
+}
+
+static void case_page(struct req *r) {
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  const char *done = req_query(r, "done");
+  const char *flash = !done                             ? NULL
+                      : strcmp(done, "saved") == 0      ? "Draft saved."
+                      : strcmp(done, "signed") == 0     ? "The report is signed. Staff will release it to the patient."
+                      : strcmp(done, "addendum") == 0   ? "The addendum is signed and added."
+                      : strcmp(done, "started") == 0    ? "The review has started."
+                                                        : NULL;
+  show_case(r, id, NULL, flash, "reviewer_case.cs");
+}
+
+static void print_page(struct req *r) {
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  show_case(r, id, NULL, NULL, "report_print.cs");
+}
+
+static void start_review(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  struct center_action_in in = {0};
+  const char *from = req_form(r, "from");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  if (!from || !req_status_parse(from, &in.from)) return reply_error(r, ERR_BAD_REQUEST, NULL);
+  struct center_errors errs = {0};
+  enum err e = center_act(r->arena, &who, id, CA_START, &in, &errs);
+  if (e != ERR_OK) return reply_error(r, e, e == ERR_CONFLICT ? "The review cannot start in this state. Nothing was changed." : NULL);
+  reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=started", id));
+}
+
+static void report_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct report_fields f = {
+      .findings_left = req_form(r, "findings_left"),
+      .findings_right = req_form(r, "findings_right"),
+      .birads = req_form(r, "birads"),
+      .density = req_form(r, "density"),
+      .recommendation = req_form(r, "recommendation"),
+      .first_recommendation = req_form(r, "first_recommendation"),
+      .answers = req_form(r, "answers"),
+      .summary = req_form(r, "summary"),
+      .explanation = req_form(r, "explanation"),
+  };
+  const char *action = req_form(r, "action");
+  bool sign = action && strcmp(action, "sign") == 0;
+  struct report_errors errs = {0};
+  enum err e = sign ? reports_sign(r->arena, &who, id, &f, req_form(r, "credential"), &errs)
+                    : reports_save_draft(r->arena, &who, id, &f, &errs);
+  if (e == ERR_INVALID || (e == ERR_UNAUTHENTICATED && errs.n)) {
+    show_case(r, id, &errs, NULL, "reviewer_case.cs");
+    if (e == ERR_UNAUTHENTICATED) r->status = 403;
+    return;
+  }
+  if (e == ERR_CONFLICT)
+    return reply_error(r, e, "This report can no longer be changed (it is signed, or the case is not in review). Nothing was changed.");
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=%s", id, sign ? "signed" : "saved"));
+}
+
+static void addendum_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  const char *qid = req_form(r, "question_id");
+  long long question = qid && *qid ? strtoll(qid, NULL, 10) : 0;
+  struct report_errors errs = {0};
+  enum err e = reports_addendum(r->arena, &who, id, question, req_form(r, "body"), req_form(r, "credential"), &errs);
+  if (e == ERR_INVALID || (e == ERR_UNAUTHENTICATED && errs.n)) {
+    show_case(r, id, &errs, NULL, "reviewer_case.cs");
+    if (e == ERR_UNAUTHENTICATED) r->status = 403;
+    return;
+  }
+  if (e == ERR_CONFLICT) return reply_error(r, e, "An addendum needs a signed report (and a question is answered once).");
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=addendum", id));
+}
+
+const struct route reviewer_cases_routes[] = {
+    {"GET", "/reviewer/cases", worklist, ROLE_REVIEWER, 0, BODY_NONE, 0, NULL, "reviewer-cases"},
+    {"GET", "/reviewer/cases/{id}", case_page, ROLE_REVIEWER, 0, BODY_NONE, 0, NULL, "reviewer-case"},
+    {"POST", "/reviewer/cases/{id}/start", start_review, ROLE_REVIEWER, 0, BODY_FORM, 0, NULL, "reviewer-start"},
+    {"POST", "/reviewer/cases/{id}/report", report_post, ROLE_REVIEWER, 0, BODY_FORM, 64 * 1024, NULL, "reviewer-report"},
+    {"POST", "/reviewer/cases/{id}/addenda", addendum_post, ROLE_REVIEWER, 0, BODY_FORM, 32 * 1024, NULL, "reviewer-addendum"},
+    {"GET", "/reviewer/cases/{id}/report/print", print_page, ROLE_REVIEWER | ROLE_STAFF, 0, BODY_NONE, 0, NULL,
+     "report-print"},
+    {0},
+};

@@ -1,0 +1,107 @@
+/* GET /staff/queue: the triage queue, most urgent first (core/triage.h),
+ * with filters (status, priority, specialist, overdue, incomplete), search
+ * by reference or patient name, counts per status and due dates. */
+#include <ClearSilver.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/center.h"
+#include "core/requests.h"
+#include "core/triage.h"
+#include "http/actor.h"
+#include "http/reply.h"
+#include "routes/center_view.h"
+#include "routes/routes.h"
+#include "util/arena.h"
+
+#define PER_PAGE 50
+
+/* Non-negative integer from the query (0 when absent or bad). */
+static long long q_num(struct req *r, const char *name, long long max) {
+  const char *s = req_query(r, name);
+  if (!s || !*s || strlen(s) > 12) return 0;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  return (*end || v < 0 || v > max) ? -1 : v;
+}
+
+static void queue_page(struct req *r) {
+  struct actor who = actor_from_req(r);
+  HDF *hdf = req_hdf(r);
+  if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+  struct arena *a = r->arena;
+  const char *status = req_query(r, "status");
+  const char *q = req_query(r, "q");
+  long long prio = q_num(r, "priority", 3), spec = q_num(r, "specialist", 1LL << 52), page = q_num(r, "page", 100000);
+  enum req_status st;
+  if (status && *status && strcmp(status, "all") != 0 && !req_status_parse(status, &st))
+    return reply_error(r, ERR_BAD_REQUEST, "Unknown status filter.");
+  if (prio < 0 || spec < 0 || page < 0 || (q && strlen(q) > 100))
+    return reply_error(r, ERR_BAD_REQUEST, "A filter value is not valid.");
+  if (page == 0) page = 1;
+  struct st_queue_filter f = {
+      .status = status ? status : "",
+      .priority = (int)prio,
+      .specialist_id = spec,
+      .overdue = req_query(r, "overdue") && strcmp(req_query(r, "overdue"), "1") == 0,
+      .incomplete = req_query(r, "incomplete") && strcmp(req_query(r, "incomplete"), "1") == 0,
+      .q = q ? q : "",
+      .limit = PER_PAGE,
+      .offset = (page - 1) * PER_PAGE,
+  };
+  struct rowset rows, counts;
+  long long total = 0, overdue = 0;
+  enum err e = center_queue(a, &who, &f, &rows, &total, &counts, &overdue);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  hdf_set_value(hdf, "Page.Title", "Triage queue");
+  hdf_set_value(hdf, "Page.Name", "staff-queue");
+  cv_rows(hdf, "Queue.Rows", &rows);
+  for (size_t i = 0; i < rows.n; i++) {
+    cv_set(hdf, cv_status_label(rs_get(&rows, i, "status")), "Queue.Rows.%zu.status_label", i);
+    cv_set(hdf, triage_priority_label((enum triage_priority)rs_ll(&rows, i, "priority")), "Queue.Rows.%zu.priority_label", i);
+    cv_set(hdf, rs_bool(&rows, i, "overdue") ? "1" : "0", "Queue.Rows.%zu.is_overdue", i);
+    cv_set(hdf, rs_bool(&rows, i, "incomplete") ? "1" : "0", "Queue.Rows.%zu.is_incomplete", i);
+    int flags = rs_bool(&rows, i, "flag_negative_screening") + rs_bool(&rows, i, "flag_no_images") +
+                rs_bool(&rows, i, "flag_old_exam");
+    cv_set(hdf, arena_printf(a, "%d", flags), "Queue.Rows.%zu.flags", i);
+    cv_set(hdf, rs_bool(&rows, i, "flag_negative_screening") ? "1" : "0", "Queue.Rows.%zu.flag_neg", i);
+    cv_set(hdf, rs_bool(&rows, i, "flag_no_images") ? "1" : "0", "Queue.Rows.%zu.flag_noimg", i);
+    cv_set(hdf, rs_bool(&rows, i, "flag_old_exam") ? "1" : "0", "Queue.Rows.%zu.flag_old", i);
+  }
+  static const enum req_status shown[] = {RS_SUBMITTED, RS_TRIAGE,       RS_NEEDS_INFO, RS_ACCEPTED, RS_SCHEDULED,
+                                          RS_IN_REVIEW, RS_REPORT_READY, RS_CLOSED,     RS_DECLINED, RS_WITHDRAWN};
+  for (size_t k = 0; k < sizeof shown / sizeof shown[0]; k++) {
+    const char *name = req_status_name(shown[k]);
+    long long n = 0;
+    for (size_t i = 0; i < counts.n; i++)
+      if (strcmp(rs_get(&counts, i, "status"), name) == 0) n = rs_ll(&counts, i, "n");
+    cv_set(hdf, name, "Queue.Counts.%zu.status", k);
+    cv_set(hdf, cv_status_label(name), "Queue.Counts.%zu.label", k);
+    cv_set(hdf, arena_printf(a, "%lld", n), "Queue.Counts.%zu.n", k);
+  }
+  hdf_set_value(hdf, "Queue.Overdue", arena_printf(a, "%lld", overdue));
+  hdf_set_value(hdf, "Queue.Total", arena_printf(a, "%lld", total));
+  hdf_set_value(hdf, "Queue.Page", arena_printf(a, "%lld", page));
+  if (page > 1) hdf_set_value(hdf, "Queue.Prev", arena_printf(a, "%lld", page - 1));
+  if (page * PER_PAGE < total) hdf_set_value(hdf, "Queue.Next", arena_printf(a, "%lld", page + 1));
+  hdf_set_value(hdf, "Filter.status", f.status);
+  hdf_set_value(hdf, "Filter.priority", prio ? arena_printf(a, "%lld", prio) : "");
+  hdf_set_value(hdf, "Filter.specialist", spec ? arena_printf(a, "%lld", spec) : "");
+  hdf_set_value(hdf, "Filter.overdue", f.overdue ? "1" : "");
+  hdf_set_value(hdf, "Filter.incomplete", f.incomplete ? "1" : "");
+  hdf_set_value(hdf, "Filter.q", f.q);
+  /* the query string for pager links, without page */
+  hdf_set_value(hdf, "Filter.Qs",
+                arena_printf(a, "status=%s&priority=%s&specialist=%s&overdue=%s&incomplete=%s", f.status,
+                             prio ? arena_printf(a, "%lld", prio) : "", spec ? arena_printf(a, "%lld", spec) : "",
+                             f.overdue ? "1" : "", f.incomplete ? "1" : ""));
+  struct rowset specs;
+  if (st_assignable(a, &specs) == ERR_OK) cv_rows(hdf, "Specialists", &specs);
+  reply_page(r, 200, "staff_queue.cs");
+}
+
+const struct route staff_queue_routes[] = {
+    {"GET", "/staff/queue", queue_page, ROLE_STAFF, 0, BODY_NONE, 0, NULL, "staff-queue"},
+    {0},
+};

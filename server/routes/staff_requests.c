@@ -1,0 +1,212 @@
+/* A request as staff see it, and the staff actions on it:
+ *   GET  /staff/requests/{id}            answers, checklist, records with
+ *        intake warnings, authorization, coverage, timeline, thread and
+ *        internal notes, the report's state, and the actions this state offers
+ *   POST /staff/requests/{id}/{action}   one action (core/center.h); a
+ *        forged or stale action is refused (409/403) and nothing changes
+ *   GET  /requests/{id}/consultation.ics the consultation in a calendar file
+ *        (the owner patient, or staff) */
+#include <ClearSilver.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/center.h"
+#include "core/checklist.h"
+#include "core/records.h"
+#include "core/reports.h"
+#include "core/requests.h"
+#include "core/triage.h"
+#include "http/actor.h"
+#include "http/reply.h"
+#include "routes/center_view.h"
+#include "routes/routes.h"
+#include "store/requests.h"
+#include "util/arena.h"
+
+/* Loads and shows the page; status 200, or 422 when errs carry form errors. */
+static void show(struct req *r, long long id, const struct center_errors *errs, const char *done) {
+  struct actor who = actor_from_req(r);
+  struct arena *a = r->arena;
+  struct center_case cc;
+  enum err e = center_case_load(a, &who, id, &cc);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  HDF *hdf = req_hdf(r);
+  if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+  const struct rowset *q = &cc.req;
+  hdf_set_value(hdf, "Page.Title", arena_printf(a, "Request %s", rs_get(q, 0, "reference")));
+  hdf_set_value(hdf, "Page.Name", "staff-request");
+  cv_row(hdf, "Case", q, 0);
+  hdf_set_value(hdf, "Case.status_label", cv_status_label(rs_get(q, 0, "status")));
+  hdf_set_value(hdf, "Case.priority_label", triage_priority_label((enum triage_priority)rs_ll(q, 0, "priority")));
+  hdf_set_value(hdf, "Case.birads_words", reports_birads_words(rs_get(q, 0, "birads")));
+  /* questions are joined with the unit separator */
+  const char *qs = rs_get(q, 0, "questions");
+  size_t qi = 0;
+  while (*qs) {
+    size_t n = strcspn(qs, "\x1f");
+    cv_set(hdf, arena_strndup(a, qs, n), "Case.Questions.%zu", qi++);
+    qs += n;
+    if (*qs) qs++;
+  }
+  const char *types = rs_get(q, 0, "exam_types");
+  hdf_set_value(hdf, "Case.exam_types_text", *types ? types : "not given");
+  cv_rows(hdf, "Events", &cc.events);
+  cv_rows(hdf, "Documents", &cc.documents);
+  cv_rows(hdf, "Studies", &cc.studies);
+  /* a study naming someone else stands out */
+  const char *pname = rs_get(q, 0, "patient_name");
+  for (size_t i = 0; i < cc.studies.n; i++) {
+    const char *sn = rs_get(&cc.studies, i, "patient_name");
+    bool differs = false;
+    if (*sn) {
+      /* DICOM "DOE^JANE": each part must appear in the account name */
+      char *copy = arena_strdup(a, sn);
+      for (char *tok = copy ? strtok(copy, "^ ") : NULL; tok; tok = strtok(NULL, "^ "))
+        if (!strcasestr(pname, tok)) differs = true;
+    }
+    cv_set(hdf, differs ? "1" : "0", "Studies.%zu.wrong_patient", i);
+  }
+  if (cc.consult.n) cv_row(hdf, "Consult", &cc.consult, 0);
+  cv_rows(hdf, "Assignable", &cc.assignable);
+  for (size_t i = 0; i < cc.events.n; i++)
+    cv_set(hdf, cv_status_label(rs_get(&cc.events, i, "to_status")), "Events.%zu.to_label", i);
+  /* the checklist from the same rules the patient sees */
+  struct rqs_row row;
+  if (rqs_get(a, id, &row) == ERR_OK) {
+    struct checklist_item items[CHECKLIST_ITEMS];
+    size_t n = 0;
+    if (requests_checklist(a, &row, items, &n) == ERR_OK) {
+      for (size_t i = 0; i < n; i++) {
+        cv_set(hdf, items[i].key, "Checklist.%zu.key", i);
+        cv_set(hdf, items[i].label, "Checklist.%zu.label", i);
+        cv_set(hdf, items[i].note, "Checklist.%zu.note", i);
+        cv_set(hdf, items[i].need == CL_REQUIRED ? "required" : items[i].need == CL_SUGGESTED ? "suggested" : "not needed",
+               "Checklist.%zu.need", i);
+        cv_set(hdf, items[i].state == CL_DONE ? "done" : items[i].state == CL_MISSING ? "missing" : "attention",
+               "Checklist.%zu.state", i);
+      }
+      hdf_set_int_value(hdf, "Checklist.Missing", (int)checklist_missing(items, n));
+    }
+  }
+  /* intake warnings of the records feature */
+  struct records_view rv;
+  if (records_view_load(a, &who, id, &rv) == ERR_OK) {
+    for (size_t i = 0; i < rv.n_warnings; i++) {
+      cv_set(hdf, rv.warnings[i], "Warnings.%zu.text", i);
+      cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);
+    }
+    hdf_set_value(hdf, "Records.Summary", rv.summary);
+  }
+  /* the thread, internal notes marked */
+  struct rqs_message *msgs = NULL;
+  size_t nm = 0;
+  if (requests_thread(a, &who, id, &msgs, &nm) == ERR_OK) {
+    for (size_t i = 0; i < nm; i++) {
+      cv_set(hdf, msgs[i].author_name, "Thread.%zu.author", i);
+      cv_set(hdf, msgs[i].author_role, "Thread.%zu.role", i);
+      cv_set(hdf, msgs[i].created_at, "Thread.%zu.at", i);
+      cv_set(hdf, msgs[i].body_sealed_hex, "Thread.%zu.body", i);
+      cv_set(hdf, msgs[i].internal ? "1" : "0", "Thread.%zu.internal", i);
+    }
+  }
+  hdf_set_int_value(hdf, "Report.Exists", cc.has_report);
+  hdf_set_int_value(hdf, "Report.Signed", cc.report_signed);
+  hdf_set_int_value(hdf, "Report.Released", cc.report_released);
+  bool assigned = rs_ll(q, 0, "assigned_reviewer_id") > 0;
+  for (int c = 0; c < CA_COUNT; c++)
+    cv_set(hdf,
+           center_action_offered((enum center_action)c, cc.status, assigned, cc.report_signed, cc.report_released) ? "1"
+                                                                                                                   : "0",
+           "Offer.%s", center_action_name((enum center_action)c));
+  hdf_set_value(hdf, "Offer.askinfo", hdf_get_value(hdf, "Offer.ask-info", "0"));
+  if (done) hdf_set_value(hdf, "Flash.Kind", "ok");
+  if (done) hdf_set_value(hdf, "Flash.Message", done);
+  if (errs && errs->n) {
+    for (size_t i = 0; i < errs->n; i++) cv_set(hdf, errs->e[i].message, "Form.Errors.%s", errs->e[i].field);
+    hdf_set_int_value(hdf, "Form.ErrorCount", (int)errs->n);
+    for (size_t i = 0; i < r->form.n; i++)
+      if (strcmp(r->form.items[i].name, "csrf") != 0) cv_set(hdf, r->form.items[i].value, "Form.Values.%s", r->form.items[i].name);
+  }
+  reply_page(r, errs && errs->n ? 422 : 200, "staff_request.cs");
+}
+
+static const char *done_message(enum center_action c) {
+  switch (c) {
+  case CA_CLAIM: return "You claimed this request; it is now in triage.";
+  case CA_ASK_INFO: return "The patient was asked for the missing information.";
+  case CA_RESUME: return "The request is back in triage.";
+  case CA_ACCEPT: return "The request is accepted.";
+  case CA_ASSIGN: return "The reviewer is assigned and was told by e-mail.";
+  case CA_SCHEDULE: return "The consultation is scheduled; the patient can download it for their calendar.";
+  case CA_START: return "The review has started.";
+  case CA_DECLINE: return "The request is declined; the patient sees your reason.";
+  case CA_RELEASE: return "The report is released to the patient.";
+  case CA_CLOSE: return "The request is closed.";
+  case CA_COVERAGE: return "Coverage saved.";
+  case CA_NOTE: return "Internal note added. The patient never sees it.";
+  case CA_COUNT: break;
+  }
+  return "Done.";
+}
+
+static void request_page(struct req *r) {
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  const char *done = req_query(r, "done");
+  enum center_action c;
+  show(r, id, NULL, done && center_action_parse(done, &c) ? done_message(c) : NULL);
+}
+
+static void request_action(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  enum center_action c;
+  if (!id || !center_action_parse(req_param(r, "action"), &c)) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct center_action_in in = {0};
+  const char *from = req_form(r, "from");
+  if (!from || !req_status_parse(from, &in.from))
+    return reply_error(r, ERR_BAD_REQUEST, "The form is missing the request's state. Please reload the page.");
+  size_t nm = kv_count(&r->form, "missing");
+  if (nm > 16) return reply_error(r, ERR_BAD_REQUEST, NULL);
+  in.missing = arena_alloc(r->arena, (nm + 1) * sizeof *in.missing);
+  if (!in.missing) return reply_error(r, ERR_INTERNAL, NULL);
+  for (size_t i = 0; i < r->form.n; i++)
+    if (strcmp(r->form.items[i].name, "missing") == 0) in.missing[in.n_missing++] = r->form.items[i].value;
+  in.message = c == CA_DECLINE ? req_form(r, "reason") : c == CA_NOTE ? req_form(r, "note") : req_form(r, "message");
+  const char *spec = req_form(r, "specialist");
+  in.specialist_id = spec ? strtoll(spec, NULL, 10) : 0;
+  in.date = req_form(r, "date");
+  in.time = req_form(r, "time");
+  in.place = req_form(r, "place");
+  in.insurance_verified = req_form(r, "insurance_verified") != NULL;
+  in.referral_received = req_form(r, "referral_received") != NULL;
+  in.network_status = req_form(r, "network_status");
+  in.coverage_notes = req_form(r, "coverage_notes");
+  struct center_errors errs = {0};
+  enum err e = center_act(r->arena, &who, id, c, &in, &errs);
+  if (e == ERR_INVALID) return show(r, id, &errs, NULL);
+  if (e == ERR_CONFLICT)
+    return reply_error(r, e, "This action is not possible in the request's current state (it may have changed "
+                             "meanwhile). Nothing was changed. Please reload the request.");
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=%s", id, center_action_name(c)));
+}
+
+static void consultation_ics(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  const char *ics = NULL;
+  enum err e = id ? center_consult_ics(r->arena, &who, id, &ics) : ERR_NOT_FOUND;
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_bytes(r, 200, "text/calendar; charset=utf-8", ics, strlen(ics));
+  reply_header(r, "Content-Disposition", "attachment; filename=\"consultation.ics\"");
+}
+
+const struct route staff_requests_routes[] = {
+    {"GET", "/staff/requests/{id}", request_page, ROLE_STAFF, 0, BODY_NONE, 0, NULL, "staff-request"},
+    {"POST", "/staff/requests/{id}/{action}", request_action, ROLE_STAFF, 0, BODY_FORM, 0, NULL, "staff-action"},
+    {"GET", "/requests/{id}/consultation.ics", consultation_ics, ROLE_PATIENT | ROLE_STAFF, 0, BODY_NONE, 0, NULL,
+     "consultation-ics"},
+    {0},
+};

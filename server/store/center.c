@@ -1,0 +1,471 @@
+/* SQL for the center: see center.h. */
+#include "store/center.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+#include "util/arena.h"
+
+/* Triage priority class; identical to the index expression in 0007_center.sql. */
+#define PRIO                                                                                              \
+  "(CASE WHEN coalesce(r.biopsy_done, false) OR r.birads IN ('4', '4A', '4B', '4C', '5', '6') THEN 1"   \
+  " WHEN r.birads IN ('1', '2') THEN 3 ELSE 2 END)"
+#define ORDER_TRIAGE                                                                                      \
+  " ORDER BY " PRIO ", (r.treatment_date IS NULL), r.treatment_date, (r.submitted_at IS NULL), r.submitted_at, r.id"
+/* Counting statements (a scan of every row) join the targets once (TARGET_JOIN, DUE_J);
+ * the queue page keeps the per-row lookup so its LIMIT can stop an index scan early. */
+#define TARGET_JOIN                                                                                       \
+  " LEFT JOIN review_targets tt ON tt.review_type = r.review_type"                                      \
+  " LEFT JOIN review_targets td ON td.review_type = 'default'"
+#define TARGET_DAYS_J "coalesce(tt.target_days, td.target_days, 10)"
+/* Per-row lookup: cheap when a LIMIT stops an index scan early (the queue page). */
+#define TARGET_DAYS                                                                                       \
+  "coalesce((SELECT t.target_days FROM review_targets t WHERE t.review_type = r.review_type),"           \
+  " (SELECT t.target_days FROM review_targets t WHERE t.review_type = 'default'), 10)"
+#define DUE "(r.submitted_at + make_interval(days => " TARGET_DAYS "))"
+#define DUE_J "(r.submitted_at + make_interval(days => " TARGET_DAYS_J "))"
+#define OPEN_STATES "('submitted', 'triage', 'needs_info', 'accepted', 'scheduled', 'in_review')"
+#define OVERDUE "(r.status IN " OPEN_STATES " AND r.submitted_at IS NOT NULL AND " DUE " < now())"
+#define OVERDUE_J "(r.status IN " OPEN_STATES " AND r.submitted_at IS NOT NULL AND " DUE_J " < now())"
+#define HAS_DOC(k)                                                                                        \
+  "EXISTS (SELECT 1 FROM documents d WHERE d.request_id = r.id AND NOT d.skipped AND d.kind = '" k "')"
+#define HAS_DICOM                                                                                         \
+  "EXISTS (SELECT 1 FROM documents d WHERE d.request_id = r.id AND NOT d.skipped AND d.sniffed_type = 'dicom')"
+#define HAS_AUTH "EXISTS (SELECT 1 FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NULL)"
+/* Mirrors the required items of the completeness checklist (core/checklist.c). */
+#define INCOMPLETE                                                                                        \
+  "(NOT " HAS_DICOM " OR NOT " HAS_DOC("radiology_report") " OR (coalesce(r.biopsy_done, false) AND NOT " \
+  HAS_DOC("pathology_report") ") OR (coalesce(r.plan_needs_referral, false) AND NOT " HAS_DOC("referral") \
+  ") OR NOT " HAS_AUTH ")"
+#define RULE_ON(k) "EXISTS (SELECT 1 FROM eligibility_rules e WHERE e.kind = '" k "' AND e.enabled)"
+#define FLAGS                                                                                             \
+  "(" RULE_ON("negative_screening") " AND r.birads IN ('1', '2') AND 'screening_mammogram' = ANY (r.exam_types)" \
+  " AND NOT 'diagnostic_mammogram' = ANY (r.exam_types)) AS flag_negative_screening, "                   \
+  "(" RULE_ON("no_images") " AND NOT " HAS_DICOM ") AS flag_no_images, "                                \
+  "EXISTS (SELECT 1 FROM eligibility_rules e WHERE e.kind = 'old_exam' AND e.enabled AND r.exam_date <"   \
+  " current_date - make_interval(months => coalesce(e.months, 12))) AS flag_old_exam"
+
+#define QUEUE_WHERE(OVD)                                                                                       \
+  " WHERE r.status <> 'draft'"                                                                            \
+  " AND (($1::text = '' AND r.status IN " OPEN_STATES ") OR $1::text = 'all' OR r.status = $1::text)"    \
+  " AND ($2::integer = 0 OR " PRIO " = $2::integer)"                                                      \
+  " AND ($3::bigint = 0 OR coalesce(r.assigned_specialist_id, r.specialist_id) = $3::bigint)"             \
+  " AND (NOT $4::boolean OR " OVD ") AND (NOT $5::boolean OR " INCOMPLETE ")"                        \
+  " AND ($6::text = '' OR r.reference ILIKE $6::text OR u.name ILIKE $6::text)"
+
+#define CASE_COLS                                                                                         \
+  "r.id, r.reference, r.status, r.patient_id, u.name AS patient_name, u.email AS patient_email,"          \
+  " coalesce(to_char(u.date_of_birth, 'YYYY-MM-DD'), '') AS patient_dob,"                                \
+  " r.exam_facility, r.records_contact, coalesce(to_char(r.exam_date, 'YYYY-MM-DD'), '') AS exam_date,"  \
+  " array_to_string(r.exam_types, ';') AS exam_types, r.prior_exam_dates, coalesce(r.birads, '') AS birads," \
+  " coalesce(r.biopsy_done::text, '') AS biopsy_done, r.reason, array_to_string(r.questions, E'\\x1f') AS questions," \
+  " coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date, r.caregiver_name,"          \
+  " r.caregiver_relationship, coalesce(r.review_type, '') AS review_type, coalesce(r.review_mode, '') AS review_mode," \
+  " r.center_chooses, coalesce(r.payment, '') AS payment, r.insurance_plan,"                             \
+  " coalesce(r.plan_needs_referral::text, '') AS plan_needs_referral,"                                   \
+  " coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS submitted_at,"     \
+  " coalesce(to_char(r.expected_by, 'YYYY-MM-DD'), '') AS expected_by, coalesce(r.parent_request_id, 0) AS parent_request_id," \
+  " coalesce(r.specialist_id, 0) AS specialist_id, coalesce(cs.full_name, '') AS chosen_specialist,"     \
+  " coalesce(r.assigned_specialist_id, 0) AS assigned_specialist_id, coalesce(asp.full_name, '') AS assigned_specialist," \
+  " coalesce(r.assigned_reviewer_id, 0) AS assigned_reviewer_id, coalesce(ru.name, '') AS assigned_reviewer," \
+  " coalesce(to_char(r.review_stopped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS review_stopped_at," \
+  " " PRIO " AS priority, coalesce(to_char(" DUE ", 'YYYY-MM-DD'), '') AS due, " OVERDUE " AS overdue, "      \
+  INCOMPLETE " AS incomplete, " FLAGS ", coalesce(cu.name, '') AS claimed_by, coalesce(tc.staff_id, 0) AS claimed_by_id," \
+  " coalesce(cc.insurance_verified, false) AS insurance_verified, coalesce(cc.referral_received, false) AS referral_received," \
+  " coalesce(cc.network_status, 'unknown') AS network_status, coalesce(cc.notes, '') AS coverage_notes,"   \
+  " coalesce((SELECT au.signed_name FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NULL" \
+  "   ORDER BY au.id DESC LIMIT 1), '') AS auth_signed_name,"                                              \
+  " coalesce((SELECT to_char(au.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM authorizations au"  \
+  "   WHERE au.request_id = r.id AND au.revoked_at IS NULL ORDER BY au.id DESC LIMIT 1), '') AS auth_signed_at," \
+  " coalesce((SELECT au.document_id FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NULL" \
+  "   ORDER BY au.id DESC LIMIT 1), 0) AS auth_document_id,"                                              \
+  " EXISTS (SELECT 1 FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NOT NULL) AS auth_revoked"
+
+static const struct db_stmt stmts[] = {
+    /* The page's ids first, on cheap keys only (a generic plan may sort every
+     * matching row); the costly columns are computed for those rows only. */
+    {"ctr_queue",
+     "SELECT r.id, r.reference, r.status, u.name AS patient_name, coalesce(r.birads, '') AS birads,"
+     " coalesce(r.biopsy_done, false) AS biopsy, coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date,"
+     " coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS submitted, coalesce(r.review_type, '') AS review_type,"
+     " " PRIO " AS priority, coalesce(to_char(" DUE ", 'YYYY-MM-DD'), '') AS due, " OVERDUE " AS overdue, "
+     INCOMPLETE " AS incomplete, coalesce(s.full_name, '') AS specialist, coalesce(cu.name, '') AS claimed_by, " FLAGS
+     " FROM (SELECT r.id FROM requests r JOIN users u ON u.id = r.patient_id" TARGET_JOIN QUEUE_WHERE(OVERDUE_J)
+     ORDER_TRIAGE " LIMIT $7 OFFSET $8) page"
+     " JOIN requests r ON r.id = page.id JOIN users u ON u.id = r.patient_id"
+     " LEFT JOIN specialists s ON s.id = coalesce(r.assigned_specialist_id, r.specialist_id)"
+     " LEFT JOIN triage_claims tc ON tc.request_id = r.id LEFT JOIN users cu ON cu.id = tc.staff_id" ORDER_TRIAGE},
+    {"ctr_queue_count", "SELECT count(*) FROM requests r JOIN users u ON u.id = r.patient_id" TARGET_JOIN QUEUE_WHERE(OVERDUE_J)},
+    {"ctr_counts", "SELECT r.status, count(*) AS n FROM requests r WHERE r.status <> 'draft' GROUP BY r.status"},
+    {"ctr_overdue", "SELECT count(*) FROM requests r" TARGET_JOIN " WHERE r.status IN " OPEN_STATES " AND " OVERDUE_J},
+    {"ctr_case",
+     "SELECT " CASE_COLS " FROM requests r JOIN users u ON u.id = r.patient_id"
+     " LEFT JOIN specialists cs ON cs.id = r.specialist_id LEFT JOIN specialists asp ON asp.id = r.assigned_specialist_id"
+     " LEFT JOIN users ru ON ru.id = r.assigned_reviewer_id LEFT JOIN triage_claims tc ON tc.request_id = r.id"
+     " LEFT JOIN users cu ON cu.id = tc.staff_id LEFT JOIN coverage_checks cc ON cc.request_id = r.id WHERE r.id = $1"},
+    {"ctr_events",
+     "SELECT e.id, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at, coalesce(e.from_status, '') AS from_status,"
+     " coalesce(e.to_status, '') AS to_status, e.kind, coalesce(e.detail::text, '') AS detail, e.internal,"
+     " coalesce(u.name, '') AS actor, coalesce(u.role, '') AS actor_role"
+     " FROM request_events e LEFT JOIN users u ON u.id = e.actor_id"
+     " WHERE e.request_id = $1 AND ($2::boolean OR NOT e.internal) ORDER BY e.at, e.id"},
+    {"ctr_assignable",
+     "SELECT s.id, s.full_name, s.reviewer_user_id, u.name AS reviewer_name FROM specialists s"
+     " JOIN users u ON u.id = s.reviewer_user_id AND u.role = 'reviewer' AND u.status = 'active'"
+     " WHERE s.active ORDER BY lower(s.full_name), s.id"},
+    {"ctr_spec_reviewer",
+     "SELECT s.reviewer_user_id FROM specialists s JOIN users u ON u.id = s.reviewer_user_id AND u.role = 'reviewer'"
+     " AND u.status = 'active' WHERE s.id = $1 AND s.active"},
+    {"ctr_assign",
+     "UPDATE requests SET assigned_specialist_id = $2, assigned_reviewer_id = $3, updated_at = now() WHERE id = $1"},
+    {"ctr_claim",
+     "INSERT INTO triage_claims (request_id, staff_id) VALUES ($1, $2)"
+     " ON CONFLICT (request_id) DO UPDATE SET staff_id = EXCLUDED.staff_id, claimed_at = now()"},
+    {"ctr_coverage",
+     "INSERT INTO coverage_checks (request_id, insurance_verified, referral_received, network_status, notes, updated_by)"
+     " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id) DO UPDATE SET insurance_verified = EXCLUDED.insurance_verified,"
+     " referral_received = EXCLUDED.referral_received, network_status = EXCLUDED.network_status, notes = EXCLUDED.notes,"
+     " updated_by = EXCLUDED.updated_by, updated_at = now()"},
+    {"ctr_consult_add",
+     "INSERT INTO consultations (request_id, starts_at, place, created_by) VALUES ($1, $2::timestamp, $3, $4)"},
+    {"ctr_consult_latest",
+     "SELECT id, to_char(starts_at, 'YYYY-MM-DD HH24:MI') AS starts_at, to_char(starts_at, 'YYYYMMDD\"T\"HH24MISS') AS ics_start,"
+     " to_char(starts_at + make_interval(mins => minutes), 'YYYYMMDD\"T\"HH24MISS') AS ics_end, place,"
+     " to_char(created_at AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS\"Z\"') AS ics_stamp"
+     " FROM consultations WHERE request_id = $1 ORDER BY id DESC LIMIT 1"},
+    {"ctr_reviewer_cases",
+     "SELECT r.id, r.reference, r.status, coalesce(r.review_type, '') AS review_type, coalesce(r.birads, '') AS birads,"
+     " " PRIO " AS priority, coalesce(to_char(" DUE ", 'YYYY-MM-DD'), '') AS due, " OVERDUE " AS overdue,"
+     " coalesce(rp.status, '') AS report_status"
+     " FROM requests r LEFT JOIN reports rp ON rp.request_id = r.id WHERE r.assigned_reviewer_id = $1"
+     " ORDER BY (r.status IN ('accepted', 'scheduled', 'in_review')) DESC," " " PRIO ", r.submitted_at, r.id"},
+    {"ctr_documents",
+     "SELECT d.id, d.kind, d.original_name, d.sniffed_type, d.size, d.skipped, d.refused, coalesce(d.skip_reason, '') AS skip_reason,"
+     " coalesce(d.modality, '') AS modality, coalesce(d.laterality, '') AS laterality, coalesce(d.view_position, '') AS view_position,"
+     " coalesce(d.study_date, '') AS study_date, coalesce(d.patient_name, '') AS patient_name,"
+     " coalesce(d.patient_birth_date, '') AS patient_birth_date"
+     " FROM documents d WHERE d.request_id = $1 AND (d.sniffed_type <> 'dicom' OR d.skipped) ORDER BY d.id"},
+    {"ctr_studies",
+     "SELECT st.id, st.study_date, st.description, st.patient_name, st.patient_birth_date,"
+     " (SELECT count(*) FROM series se WHERE se.study_id = st.id) AS series,"
+     " (SELECT count(*) FROM documents d JOIN series se ON se.id = d.series_id WHERE se.study_id = st.id) AS images,"
+     " coalesce((SELECT string_agg(DISTINCT se.modality, ', ') FROM series se WHERE se.study_id = st.id), '') AS modalities"
+     " FROM studies st WHERE st.request_id = $1 ORDER BY st.study_date DESC, st.id"},
+    {"ctr_report_get",
+     "SELECT rp.id, rp.request_id, rp.reviewer_id, rp.status, coalesce(encode(rp.findings_left_enc, 'hex'), '') AS left_hex,"
+     " coalesce(encode(rp.findings_right_enc, 'hex'), '') AS right_hex, coalesce(rp.birads, '') AS birads,"
+     " coalesce(rp.density, '') AS density, coalesce(rp.recommendation, '') AS recommendation, rp.answers, rp.summary,"
+     " rp.first_birads, rp.first_recommendation, coalesce(rp.concordance, '') AS concordance, rp.concordance_explanation,"
+     " coalesce(to_char(rp.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS signed_at,"
+     " coalesce(su.name, '') AS signed_by, coalesce(rp.content_hash, '') AS content_hash,"
+     " coalesce(to_char(rr.released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS released_at,"
+     " to_char(rp.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS updated_at"
+     " FROM reports rp LEFT JOIN users su ON su.id = rp.signed_by LEFT JOIN report_releases rr ON rr.report_id = rp.id"
+     " WHERE rp.request_id = $1"},
+    {"ctr_report_insert",
+     "INSERT INTO reports (request_id, reviewer_id, findings_left_enc, findings_right_enc, birads, density, recommendation,"
+     " answers, summary, concordance_explanation) VALUES ($1, $2, decode(NULLIF($3, ''), 'hex'), decode(NULLIF($4, ''), 'hex'),"
+     " NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), $8, $9, $10) RETURNING id"},
+    {"ctr_report_update",
+     "UPDATE reports SET reviewer_id = $2, findings_left_enc = decode(NULLIF($3, ''), 'hex'),"
+     " findings_right_enc = decode(NULLIF($4, ''), 'hex'), birads = NULLIF($5, ''), density = NULLIF($6, ''),"
+     " recommendation = NULLIF($7, ''), answers = $8, summary = $9, concordance_explanation = $10, updated_at = now()"
+     " WHERE request_id = $1 AND status = 'draft' RETURNING id"},
+    {"ctr_report_sign",
+     "UPDATE reports SET status = 'signed', first_birads = $2, first_recommendation = $3, concordance = $4,"
+     " content_hash = $5, signed_by = $6, signed_at = now(), updated_at = now() WHERE id = $1 AND status = 'draft' RETURNING id"},
+    {"ctr_report_release", "INSERT INTO report_releases (report_id, released_by) VALUES ($1, $2)"},
+    {"ctr_addenda",
+     "SELECT ad.id, to_char(ad.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS signed_at, ad.body,"
+     " coalesce(ad.question_id, 0) AS question_id, coalesce(q.question, '') AS question, u.name AS author, ad.content_hash"
+     " FROM report_addenda ad JOIN users u ON u.id = ad.author_id LEFT JOIN report_questions q ON q.id = ad.question_id"
+     " WHERE ad.report_id = $1 ORDER BY ad.id"},
+    {"ctr_addendum_add",
+     "INSERT INTO report_addenda (report_id, question_id, author_id, body, content_hash) VALUES ($1, NULLIF($2::bigint, 0), $3, $4, $5)"},
+    {"ctr_questions",
+     "SELECT q.id, q.question, to_char(q.asked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS asked_at,"
+     " coalesce((SELECT ad.id FROM report_addenda ad WHERE ad.question_id = q.id), 0) AS addendum_id"
+     " FROM report_questions q WHERE q.report_id = $1 ORDER BY q.id"},
+    {"ctr_question_add", "INSERT INTO report_questions (report_id, patient_id, question) VALUES ($1, $2, $3)"},
+    {"ctr_notify_target",
+     "SELECT u.email, coalesce((SELECT p.enabled FROM notification_prefs p WHERE p.user_id = u.id AND p.event_kind = $2), true)"
+     " FROM users u WHERE u.id = $1 AND u.status = 'active'"},
+    {"ctr_prefs", "SELECT event_kind, enabled FROM notification_prefs WHERE user_id = $1"},
+    {"ctr_pref_set",
+     "INSERT INTO notification_prefs (user_id, event_kind, enabled) VALUES ($1, $2, $3)"
+     " ON CONFLICT (user_id, event_kind) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()"},
+    {"ctr_staff_ids", "SELECT id FROM users WHERE role = 'staff' AND status = 'active' ORDER BY id"},
+    {"ctr_outbox_backlog",
+     "SELECT count(*) FILTER (WHERE next_attempt_at <> 'infinity'), count(*) FILTER (WHERE next_attempt_at = 'infinity')"
+     " FROM outbox WHERE sent_at IS NULL"},
+    {"ctr_mail_claim",
+     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $1::integer)"
+     " WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
+     " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+     " RETURNING id, recipient, subject, body, attempts"},
+    {"ctr_mail_sent", "UPDATE outbox SET sent_at = now(), last_error = NULL WHERE id = $1 AND sent_at IS NULL"},
+    {"ctr_mail_retry",
+     "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2::integer), last_error = left($3, 500)"
+     " WHERE id = $1 AND sent_at IS NULL"},
+    {"ctr_mail_hold",
+     "UPDATE outbox SET next_attempt_at = 'infinity', last_error = left($2, 500) WHERE id = $1 AND sent_at IS NULL"},
+};
+
+void store_center_register(void) { db_register(stmts, sizeof stmts / sizeof stmts[0]); }
+
+const char *rs_get(const struct rowset *rs, size_t i, const char *col) {
+  if (!rs || i >= rs->n) return "";
+  for (size_t c = 0; c < rs->ncol; c++)
+    if (strcmp(rs->names[c], col) == 0) return rs->v[i * rs->ncol + c];
+  return "";
+}
+
+long long rs_ll(const struct rowset *rs, size_t i, const char *col) { return strtoll(rs_get(rs, i, col), NULL, 10); }
+
+bool rs_bool(const struct rowset *rs, size_t i, const char *col) {
+  const char *v = rs_get(rs, i, col);
+  return v[0] == 't' || strcmp(v, "true") == 0;
+}
+
+/* Runs a statement and exposes its rows (values live as long as the arena). */
+static enum err run(struct arena *a, const char *stmt, int n, const char *const *vals, struct rowset *out) {
+  enum err e = ERR_OK;
+  PGresult *res = db_exec(a, stmt, n, vals, &e);
+  if (!res) return e;
+  if (!out) return ERR_OK;
+  out->n = (size_t)PQntuples(res);
+  out->ncol = (size_t)PQnfields(res);
+  out->names = arena_alloc(a, (out->ncol + 1) * sizeof *out->names);
+  out->v = arena_alloc(a, (out->n * out->ncol + 1) * sizeof *out->v);
+  if (!out->names || !out->v) return ERR_INTERNAL;
+  for (size_t c = 0; c < out->ncol; c++) out->names[c] = PQfname(res, (int)c);
+  for (size_t i = 0; i < out->n; i++)
+    for (size_t c = 0; c < out->ncol; c++) out->v[i * out->ncol + c] = PQgetvalue(res, (int)i, (int)c);
+  return ERR_OK;
+}
+
+/* Runs a statement that must touch one row (UPDATE … RETURNING or INSERT). */
+static enum err run_one(struct arena *a, const char *stmt, int n, const char *const *vals) {
+  enum err e = ERR_OK;
+  PGresult *res = db_exec(a, stmt, n, vals, &e);
+  if (!res) return e;
+  const char *t = PQcmdTuples(res);
+  return (t && *t && strcmp(t, "0") == 0) ? ERR_NOT_FOUND : ERR_OK;
+}
+
+static const char *ll_s(struct arena *a, long long v) { return arena_printf(a, "%lld", v); }
+static const char *b_s(bool v) { return v ? "true" : "false"; }
+
+enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total) {
+  const char *q = f->q && *f->q ? arena_printf(a, "%%%s%%", f->q) : "";
+  if (!q) return ERR_INTERNAL;
+  const char *v[8] = {f->status ? f->status : "", ll_s(a, f->priority), ll_s(a, f->specialist_id),
+                      b_s(f->overdue), b_s(f->incomplete), q, ll_s(a, f->limit), ll_s(a, f->offset)};
+  enum err e = run(a, "ctr_queue", 8, v, out);
+  if (e != ERR_OK) return e;
+  struct rowset c;
+  e = run(a, "ctr_queue_count", 6, v, &c);
+  if (e != ERR_OK) return e;
+  *total = c.n ? strtoll(c.v[0], NULL, 10) : 0;
+  return ERR_OK;
+}
+
+enum err st_queue_counts(struct arena *a, struct rowset *out) { return run(a, "ctr_counts", 0, NULL, out); }
+
+enum err st_overdue_count(struct arena *a, long long *n) {
+  struct rowset rs;
+  enum err e = run(a, "ctr_overdue", 0, NULL, &rs);
+  if (e == ERR_OK) *n = rs.n ? strtoll(rs.v[0], NULL, 10) : 0;
+  return e;
+}
+
+enum err st_case(struct arena *a, long long request_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, request_id)};
+  enum err e = run(a, "ctr_case", 1, v, out);
+  if (e == ERR_OK && out->n == 0) return ERR_NOT_FOUND;
+  return e;
+}
+
+enum err st_events(struct arena *a, long long request_id, bool include_internal, struct rowset *out) {
+  const char *v[2] = {ll_s(a, request_id), b_s(include_internal)};
+  return run(a, "ctr_events", 2, v, out);
+}
+
+enum err st_assignable(struct arena *a, struct rowset *out) { return run(a, "ctr_assignable", 0, NULL, out); }
+
+enum err st_specialist_reviewer(struct arena *a, long long specialist_id, long long *reviewer_user_id) {
+  struct rowset rs;
+  const char *v[1] = {ll_s(a, specialist_id)};
+  enum err e = run(a, "ctr_spec_reviewer", 1, v, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n == 0) return ERR_NOT_FOUND;
+  *reviewer_user_id = strtoll(rs.v[0], NULL, 10);
+  return ERR_OK;
+}
+
+enum err st_assign(struct arena *a, long long request_id, long long specialist_id, long long reviewer_user_id) {
+  const char *v[3] = {ll_s(a, request_id), ll_s(a, specialist_id), ll_s(a, reviewer_user_id)};
+  return run_one(a, "ctr_assign", 3, v);
+}
+
+enum err st_claim(struct arena *a, long long request_id, long long staff_id) {
+  const char *v[2] = {ll_s(a, request_id), ll_s(a, staff_id)};
+  return run_one(a, "ctr_claim", 2, v);
+}
+
+enum err st_coverage_set(struct arena *a, long long request_id, bool verified, bool referral, const char *network,
+                         const char *notes, long long by) {
+  const char *v[6] = {ll_s(a, request_id), b_s(verified), b_s(referral), network, notes, ll_s(a, by)};
+  return run_one(a, "ctr_coverage", 6, v);
+}
+
+enum err st_consult_add(struct arena *a, long long request_id, const char *starts_at, const char *place,
+                        long long by) {
+  const char *v[4] = {ll_s(a, request_id), starts_at, place, ll_s(a, by)};
+  return run_one(a, "ctr_consult_add", 4, v);
+}
+
+enum err st_consult_latest(struct arena *a, long long request_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, request_id)};
+  return run(a, "ctr_consult_latest", 1, v, out);
+}
+
+enum err st_reviewer_cases(struct arena *a, long long reviewer_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, reviewer_id)};
+  return run(a, "ctr_reviewer_cases", 1, v, out);
+}
+
+enum err st_documents(struct arena *a, long long request_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, request_id)};
+  return run(a, "ctr_documents", 1, v, out);
+}
+
+enum err st_studies(struct arena *a, long long request_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, request_id)};
+  return run(a, "ctr_studies", 1, v, out);
+}
+
+enum err st_report_by_request(struct arena *a, long long request_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, request_id)};
+  enum err e = run(a, "ctr_report_get", 1, v, out);
+  if (e == ERR_OK && out->n == 0) return ERR_NOT_FOUND;
+  return e;
+}
+
+enum err st_report_save(struct arena *a, long long request_id, long long reviewer_id, const char *left_hex,
+                        const char *right_hex, const char *birads, const char *density, const char *recommendation,
+                        const char *answers, const char *summary, const char *explanation, long long *report_id) {
+  const char *v[10] = {ll_s(a, request_id), ll_s(a, reviewer_id), left_hex, right_hex, birads, density,
+                       recommendation, answers, summary, explanation};
+  struct rowset cur;
+  enum err e = st_report_by_request(a, request_id, &cur);
+  struct rowset rs;
+  if (e == ERR_NOT_FOUND) {
+    e = run(a, "ctr_report_insert", 10, v, &rs);
+  } else if (e == ERR_OK) {
+    if (strcmp(rs_get(&cur, 0, "status"), "draft") != 0) return ERR_CONFLICT;
+    e = run(a, "ctr_report_update", 10, v, &rs);
+    if (e == ERR_OK && rs.n == 0) return ERR_CONFLICT;
+  }
+  if (e != ERR_OK) return e;
+  *report_id = rs.n ? strtoll(rs.v[0], NULL, 10) : 0;
+  return ERR_OK;
+}
+
+enum err st_report_sign(struct arena *a, long long report_id, const char *first_birads, const char *first_rec,
+                        const char *concordance, const char *hash_hex, long long by) {
+  const char *v[6] = {ll_s(a, report_id), first_birads, first_rec, concordance, hash_hex, ll_s(a, by)};
+  struct rowset rs;
+  enum err e = run(a, "ctr_report_sign", 6, v, &rs);
+  if (e == ERR_OK && rs.n == 0) return ERR_CONFLICT;
+  return e;
+}
+
+enum err st_report_release(struct arena *a, long long report_id, long long by) {
+  const char *v[2] = {ll_s(a, report_id), ll_s(a, by)};
+  return run_one(a, "ctr_report_release", 2, v);
+}
+
+enum err st_addenda(struct arena *a, long long report_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, report_id)};
+  return run(a, "ctr_addenda", 1, v, out);
+}
+
+enum err st_addendum_add(struct arena *a, long long report_id, long long question_id, long long author,
+                         const char *body, const char *hash_hex) {
+  const char *v[5] = {ll_s(a, report_id), ll_s(a, question_id), ll_s(a, author), body, hash_hex};
+  return run_one(a, "ctr_addendum_add", 5, v);
+}
+
+enum err st_questions(struct arena *a, long long report_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, report_id)};
+  return run(a, "ctr_questions", 1, v, out);
+}
+
+enum err st_question_add(struct arena *a, long long report_id, long long patient_id, const char *text) {
+  const char *v[3] = {ll_s(a, report_id), ll_s(a, patient_id), text};
+  return run_one(a, "ctr_question_add", 3, v);
+}
+
+enum err st_notify_target(struct arena *a, long long user_id, const char *kind, const char **email, bool *wants) {
+  struct rowset rs;
+  const char *v[2] = {ll_s(a, user_id), kind};
+  enum err e = run(a, "ctr_notify_target", 2, v, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n == 0) return ERR_NOT_FOUND;
+  *email = rs.v[0];
+  *wants = rs.v[1][0] == 't';
+  return ERR_OK;
+}
+
+enum err st_prefs(struct arena *a, long long user_id, struct rowset *out) {
+  const char *v[1] = {ll_s(a, user_id)};
+  return run(a, "ctr_prefs", 1, v, out);
+}
+
+enum err st_pref_set(struct arena *a, long long user_id, const char *kind, bool enabled) {
+  const char *v[3] = {ll_s(a, user_id), kind, b_s(enabled)};
+  return run_one(a, "ctr_pref_set", 3, v);
+}
+
+enum err st_staff_ids(struct arena *a, struct rowset *out) { return run(a, "ctr_staff_ids", 0, NULL, out); }
+
+enum err st_outbox_backlog(struct arena *a, long long *pending, long long *held) {
+  struct rowset rs;
+  enum err e = run(a, "ctr_outbox_backlog", 0, NULL, &rs);
+  if (e != ERR_OK) return e;
+  *pending = rs.n ? strtoll(rs.v[0], NULL, 10) : 0;
+  *held = rs.n ? strtoll(rs.v[1], NULL, 10) : 0;
+  return ERR_OK;
+}
+
+enum err st_mail_claim(struct arena *a, long lease_s, struct st_mail *out) {
+  struct rowset rs;
+  const char *v[1] = {arena_printf(a, "%ld", lease_s)};
+  enum err e = run(a, "ctr_mail_claim", 1, v, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n == 0) return ERR_NOT_FOUND;
+  out->id = strtoll(rs.v[0], NULL, 10);
+  out->recipient = rs.v[1];
+  out->subject = rs.v[2];
+  out->body = rs.v[3];
+  out->attempts = atoi(rs.v[4]);
+  return ERR_OK;
+}
+
+enum err st_mail_sent(struct arena *a, long long id) {
+  const char *v[1] = {ll_s(a, id)};
+  return run_one(a, "ctr_mail_sent", 1, v);
+}
+
+enum err st_mail_retry(struct arena *a, long long id, long wait_s, const char *error) {
+  const char *v[3] = {ll_s(a, id), arena_printf(a, "%ld", wait_s), error};
+  return run_one(a, "ctr_mail_retry", 3, v);
+}
+
+enum err st_mail_hold(struct arena *a, long long id, const char *error) {
+  const char *v[2] = {ll_s(a, id), error};
+  return run_one(a, "ctr_mail_hold", 2, v);
+}

@@ -1,0 +1,113 @@
+/* SQL for the center's tables (migrations/0007_center.sql) and the center's
+ * reads of the request workflow tables: the triage queue, a case as staff and
+ * reviewers see it, coverage checks, consultations, reports, addenda,
+ * follow-up questions, notification preferences, metrics, and the outbox
+ * delivery statements (claim / sent / retry / hold).
+ *
+ * Rows come back as a rowset: column names and text values (arena-owned),
+ * read with rs_get(). Binary values travel as lower-case hex. Errors:
+ * ERR_NOT_FOUND when a single-row read matched nothing, ERR_CONFLICT on a
+ * unique violation, ERR_UNAVAILABLE / ERR_INTERNAL from the database. */
+#ifndef SECONDOP_STORE_CENTER_H
+#define SECONDOP_STORE_CENTER_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct arena;
+
+/* Text rows of one result; NULL columns read as "". */
+struct rowset {
+  size_t n, ncol;
+  const char **names; /* ncol */
+  const char **v;     /* n * ncol */
+};
+/* Value of column `col` in row i, "" when absent. */
+const char *rs_get(const struct rowset *rs, size_t i, const char *col);
+long long rs_ll(const struct rowset *rs, size_t i, const char *col);
+bool rs_bool(const struct rowset *rs, size_t i, const char *col);
+
+/* Registers the statements (before threads start). */
+void store_center_register(void);
+
+/* ---- triage queue ---- */
+struct st_queue_filter {
+  const char *status;      /* "" all past draft, else one status */
+  int priority;            /* 0 any, 1..3 */
+  long long specialist_id; /* 0 any */
+  bool overdue, incomplete;
+  const char *q;           /* "" none: reference or patient name (ILIKE) */
+  long long limit, offset;
+};
+/* A page of the queue in triage order, and the total that matched. */
+enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total);
+/* Requests per status (status, n) and the overdue count. */
+enum err st_queue_counts(struct arena *a, struct rowset *out);
+enum err st_overdue_count(struct arena *a, long long *n);
+
+/* ---- a case ---- */
+/* Everything about a request staff and reviewers see (one row). */
+enum err st_case(struct arena *a, long long request_id, struct rowset *out);
+/* Timeline events, oldest first; include_internal false hides staff-only ones. */
+enum err st_events(struct arena *a, long long request_id, bool include_internal, struct rowset *out);
+/* Active specialists linked to an active reviewer account (id, full_name, reviewer_user_id, reviewer_name). */
+enum err st_assignable(struct arena *a, struct rowset *out);
+/* The reviewer account of an active specialist linked to an active reviewer; ERR_NOT_FOUND otherwise. */
+enum err st_specialist_reviewer(struct arena *a, long long specialist_id, long long *reviewer_user_id);
+enum err st_assign(struct arena *a, long long request_id, long long specialist_id, long long reviewer_user_id);
+enum err st_claim(struct arena *a, long long request_id, long long staff_id);
+enum err st_coverage_set(struct arena *a, long long request_id, bool verified, bool referral, const char *network,
+                         const char *notes, long long by);
+enum err st_consult_add(struct arena *a, long long request_id, const char *starts_at, const char *place,
+                        long long by);
+/* The newest consultation (id, starts_at "YYYY-MM-DD HH:MM", ics_start "YYYYMMDDTHHMMSS", ics_end, place, created_at_ics). */
+enum err st_consult_latest(struct arena *a, long long request_id, struct rowset *out);
+/* Reviewer worklist: requests assigned to the reviewer (open ones first). */
+enum err st_reviewer_cases(struct arena *a, long long reviewer_id, struct rowset *out);
+/* Documents of a request (id, kind, original_name, sniffed_type, size, skipped, refused, skip_reason,
+ * modality, laterality, view_position, study_date, patient_name, patient_birth_date). */
+enum err st_documents(struct arena *a, long long request_id, struct rowset *out);
+/* Studies of a request with series/image counts. */
+enum err st_studies(struct arena *a, long long request_id, struct rowset *out);
+
+/* ---- reports ---- */
+enum err st_report_by_request(struct arena *a, long long request_id, struct rowset *out);
+/* Inserts or updates the draft (never a signed one: ERR_CONFLICT). Findings as hex of the sealed bytes ("" = NULL). */
+enum err st_report_save(struct arena *a, long long request_id, long long reviewer_id, const char *left_hex,
+                        const char *right_hex, const char *birads, const char *density, const char *recommendation,
+                        const char *answers, const char *summary, const char *explanation, long long *report_id);
+enum err st_report_sign(struct arena *a, long long report_id, const char *first_birads, const char *first_rec,
+                        const char *concordance, const char *hash_hex, long long by);
+enum err st_report_release(struct arena *a, long long report_id, long long by);
+enum err st_addenda(struct arena *a, long long report_id, struct rowset *out);
+enum err st_addendum_add(struct arena *a, long long report_id, long long question_id, long long author,
+                         const char *body, const char *hash_hex);
+enum err st_questions(struct arena *a, long long report_id, struct rowset *out);
+enum err st_question_add(struct arena *a, long long report_id, long long patient_id, const char *text);
+
+/* ---- notifications ---- */
+/* The user's e-mail and whether they want this kind (no row: yes). ERR_NOT_FOUND for an unknown or disabled user. */
+enum err st_notify_target(struct arena *a, long long user_id, const char *kind, const char **email, bool *wants);
+/* (event_kind, enabled) rows the user set. */
+enum err st_prefs(struct arena *a, long long user_id, struct rowset *out);
+enum err st_pref_set(struct arena *a, long long user_id, const char *kind, bool enabled);
+/* Active staff accounts (id) for staff-wide notifications. */
+enum err st_staff_ids(struct arena *a, struct rowset *out);
+
+/* ---- metrics ---- */
+enum err st_outbox_backlog(struct arena *a, long long *pending, long long *held);
+
+/* ---- outbox delivery ---- */
+struct st_mail {
+  long long id;
+  const char *recipient, *subject, *body;
+  int attempts; /* including this one */
+};
+/* Claims one due message (FOR UPDATE SKIP LOCKED), counting the attempt and
+ * leasing it for lease_s seconds. ERR_NOT_FOUND when none is due. */
+enum err st_mail_claim(struct arena *a, long lease_s, struct st_mail *out);
+enum err st_mail_sent(struct arena *a, long long id);
+enum err st_mail_retry(struct arena *a, long long id, long wait_s, const char *error);
+enum err st_mail_hold(struct arena *a, long long id, const char *error);
+#endif

@@ -1,0 +1,82 @@
+<?cs include:"_macros.cs" ?>
+<?cs include:"_report_fields.cs" ?>
+<?cs def:opt(name, value, label) ?><option value="<?cs var:value ?>"<?cs if:Form.Values[name] == value ?> selected<?cs /if ?>><?cs var:label ?></option><?cs /def ?>
+<?cs def:area(name, label, rows, hint) ?>
+<div class="field<?cs if:Form.Errors[name] ?> has-error<?cs /if ?>"><label for="f-<?cs var:name ?>"><?cs var:label ?></label>
+<?cs if:hint ?><p class="hint"><?cs var:hint ?></p><?cs /if ?>
+<textarea id="f-<?cs var:name ?>" name="<?cs var:name ?>" rows="<?cs var:rows ?>"<?cs if:Form.Errors[name] ?> aria-invalid="true" aria-describedby="<?cs var:name ?>-error"<?cs /if ?>><?cs var:Form.Values[name] ?></textarea><?cs call:field_error(name) ?></div>
+<?cs /def ?>
+<?cs def:content() ?>
+<p><a href="/reviewer/cases">← My cases</a></p>
+<h1>Case <?cs var:Case.reference ?></h1>
+<p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span> Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></p>
+<?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization: stop the review.</div><?cs /if ?>
+<?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was signed.</p></div><?cs /if ?>
+
+<section class="card" aria-labelledby="exam-h"><h2 id="exam-h">The first exam</h2>
+<dl class="facts">
+  <dt>Facility</dt><dd><?cs alt:Case.exam_facility ?>not given<?cs /alt ?>, <?cs alt:Case.exam_date ?>date not given<?cs /alt ?></dd>
+  <dt>Exam types</dt><dd><?cs alt:Case.exam_types ?>not given<?cs /alt ?></dd>
+  <dt>Original BI-RADS</dt><dd><?cs alt:Case.birads ?>not given<?cs /alt ?> — <?cs var:Case.birads_words ?> (implied next step: <?cs var:Case.implied_recommendation ?>)</dd>
+  <dt>Biopsy</dt><dd><?cs if:Case.biopsy_done == "true" ?>Yes — see the pathology report below<?cs elif:Case.biopsy_done == "false" ?>No<?cs else ?>Not answered<?cs /if ?></dd>
+  <dt>Earlier exams</dt><dd><?cs alt:Case.prior_exam_dates ?>none given<?cs /alt ?></dd>
+  <dt>Why a second opinion</dt><dd class="pre"><?cs alt:Case.reason ?>not given<?cs /alt ?></dd>
+</dl>
+<?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
+</section>
+
+<section class="card" aria-labelledby="rec-h"><h2 id="rec-h">Images and documents</h2>
+<p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download everything (ZIP)</a></p>
+<?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs alt:s.description ?>no description<?cs /alt ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images</li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>
+<?cs if:subcount(Documents) ?><h3>Reports and other documents</h3><ul><?cs each:d = Documents ?><?cs if:d.skipped != "t" ?><li><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> — <?cs if:d.kind == "radiology_report" ?>original radiology report<?cs elif:d.kind == "pathology_report" ?>pathology report<?cs else ?><?cs var:d.kind ?><?cs /if ?></li><?cs /if ?><?cs /each ?></ul><?cs /if ?>
+</section>
+
+<?cs if:Case.CanStart ?>
+<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/start" class="card"><?cs call:csrf_field() ?><input type="hidden" name="from" value="<?cs var:Case.status ?>">
+<p>Start the review when you begin reading. The patient sees that the review is under way.</p><button type="submit">Start the review</button></form>
+<?cs /if ?>
+
+<?cs if:Report.Signed == "1" ?>
+<section class="card" aria-labelledby="report-h"><h2 id="report-h">Signed report</h2>
+<?cs call:signed_report() ?>
+<p><a href="/reviewer/cases/<?cs var:Case.id ?>/report/print">Printable report for the referring physician</a></p>
+<p class="muted">Content hash <?cs var:Report.content_hash ?>. A signed report never changes; add an addendum for corrections or answers.</p>
+</section>
+<section class="card" aria-labelledby="add-h"><h2 id="add-h">Add an addendum</h2>
+<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/addenda"><?cs call:csrf_field() ?>
+  <?cs if:subcount(Questions) ?><div class="field"><label for="f-question_id">Answers the patient's question</label>
+  <select id="f-question_id" name="question_id"><option value="">No: a correction or addition</option>
+  <?cs each:qq = Questions ?><?cs if:qq.addendum_id == "0" ?><option value="<?cs var:qq.id ?>"><?cs var:qq.question ?></option><?cs /if ?><?cs /each ?></select></div><?cs /if ?>
+  <?cs call:area("body", "Addendum", "5", "") ?>
+  <?cs call:text_field("credential", "Your password or a code from your authenticator app", "password", "current-password", "Signing needs you to confirm who you are.") ?>
+  <button type="submit">Sign and add</button>
+</form></section>
+<?cs elif:Case.InReview ?>
+<section class="card" aria-labelledby="form-h"><h2 id="form-h">Structured report</h2>
+<?cs if:Report.Exists == "1" ?><p class="muted">Draft last saved <?cs var:Report.updated_at ?> UTC.</p><?cs /if ?>
+<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/report" novalidate><?cs call:csrf_field() ?>
+  <fieldset><legend>Findings</legend>
+  <?cs call:area("findings_left", "Left breast", "4", "") ?>
+  <?cs call:area("findings_right", "Right breast", "4", "") ?>
+  </fieldset>
+  <div class="field<?cs if:Form.Errors.birads ?> has-error<?cs /if ?>"><label for="f-birads">BI-RADS assessment</label>
+  <select id="f-birads" name="birads"><?cs call:opt("birads", "", "Choose…") ?><?cs call:opt("birads", "0", "0 — incomplete, needs more imaging") ?><?cs call:opt("birads", "1", "1 — negative") ?><?cs call:opt("birads", "2", "2 — benign") ?><?cs call:opt("birads", "3", "3 — probably benign") ?><?cs call:opt("birads", "4A", "4A — low suspicion") ?><?cs call:opt("birads", "4B", "4B — moderate suspicion") ?><?cs call:opt("birads", "4C", "4C — high suspicion") ?><?cs call:opt("birads", "5", "5 — highly suggestive of malignancy") ?><?cs call:opt("birads", "6", "6 — known biopsy-proven malignancy") ?></select><?cs call:field_error("birads") ?></div>
+  <div class="field<?cs if:Form.Errors.density ?> has-error<?cs /if ?>"><label for="f-density">Breast density</label>
+  <select id="f-density" name="density"><?cs call:opt("density", "", "Choose…") ?><?cs call:opt("density", "A", "A — almost entirely fatty") ?><?cs call:opt("density", "B", "B — scattered fibroglandular density") ?><?cs call:opt("density", "C", "C — heterogeneously dense") ?><?cs call:opt("density", "D", "D — extremely dense") ?></select><?cs call:field_error("density") ?></div>
+  <div class="field<?cs if:Form.Errors.recommendation ?> has-error<?cs /if ?>"><label for="f-recommendation">Recommendation</label>
+  <select id="f-recommendation" name="recommendation"><?cs call:opt("recommendation", "", "Choose…") ?><?cs call:opt("recommendation", "routine_screening", "Routine screening") ?><?cs call:opt("recommendation", "short_interval_followup", "Short-interval follow-up") ?><?cs call:opt("recommendation", "additional_imaging", "Additional imaging") ?><?cs call:opt("recommendation", "biopsy", "Biopsy") ?><?cs call:opt("recommendation", "surgical_consultation", "Surgical consultation") ?><?cs call:opt("recommendation", "oncology_consultation", "Oncology consultation") ?></select><?cs call:field_error("recommendation") ?></div>
+  <div class="field<?cs if:Form.Errors.first_recommendation ?> has-error<?cs /if ?>"><label for="f-first_recommendation">The first read's recommended next step</label>
+  <p class="hint">From the original report. Leave it to follow from the original category (<?cs var:Case.implied_recommendation ?>).</p>
+  <select id="f-first_recommendation" name="first_recommendation"><?cs call:opt("first_recommendation", "", "As implied by its category") ?><?cs call:opt("first_recommendation", "routine_screening", "Routine screening") ?><?cs call:opt("first_recommendation", "short_interval_followup", "Short-interval follow-up") ?><?cs call:opt("first_recommendation", "additional_imaging", "Additional imaging") ?><?cs call:opt("first_recommendation", "biopsy", "Biopsy") ?><?cs call:opt("first_recommendation", "surgical_consultation", "Surgical consultation") ?><?cs call:opt("first_recommendation", "oncology_consultation", "Oncology consultation") ?></select><?cs call:field_error("first_recommendation") ?></div>
+  <?cs call:area("answers", "Answers to the patient's questions", "5", "") ?>
+  <?cs call:area("summary", "Summary in plain language for the patient", "4", "Short sentences, no abbreviations.") ?>
+  <?cs call:area("explanation", "Concordance with the first read: your explanation", "3", "The concordance itself is computed from both categories and both recommendations when you sign.") ?>
+  <button type="submit" name="action" value="save" class="secondary">Save draft</button>
+  <fieldset><legend>Sign</legend>
+  <?cs call:text_field("credential", "Your password or a code from your authenticator app", "password", "current-password", "A signed report can never be changed.") ?>
+  <button type="submit" name="action" value="sign">Sign the report</button>
+  </fieldset>
+</form></section>
+<?cs /if ?>
+<?cs /def ?>
+<?cs include:"_layout.cs" ?>

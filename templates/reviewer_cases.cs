@@ -1,0 +1,18 @@
+<?cs def:content() ?>
+<h1>My cases</h1>
+<?cs if:subcount(Cases) ?>
+<div class="table-scroll"><table>
+<caption class="visually-hidden">Cases assigned to you, open ones first</caption>
+<thead><tr><th scope="col">Reference</th><th scope="col">Priority</th><th scope="col">Status</th><th scope="col">First read</th><th scope="col">Review</th><th scope="col">Due</th><th scope="col">Report</th></tr></thead>
+<tbody><?cs each:c = Cases ?><tr<?cs if:c.overdue == "t" ?> class="overdue"<?cs /if ?>>
+  <td><a href="/reviewer/cases/<?cs var:c.id ?>"><?cs var:c.reference ?></a></td>
+  <td><span class="badge prio-<?cs var:c.priority ?>"><?cs var:c.priority_label ?></span></td>
+  <td><?cs var:c.status_label ?></td>
+  <td><?cs if:c.birads ?>BI-RADS <?cs var:c.birads ?><?cs else ?>not given<?cs /if ?></td>
+  <td><?cs alt:c.review_type ?>—<?cs /alt ?></td>
+  <td><?cs var:c.due ?><?cs if:c.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></td>
+  <td><?cs alt:c.report_status ?>not started<?cs /alt ?></td>
+</tr><?cs /each ?></tbody></table></div>
+<?cs else ?><p class="card">No case is assigned to you yet. You will get an e-mail when one is.</p><?cs /if ?>
+<?cs /def ?>
+<?cs include:"_layout.cs" ?>

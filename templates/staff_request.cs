@@ -1,0 +1,147 @@
+<?cs include:"_macros.cs" ?>
+<?cs def:from_field() ?><?cs call:csrf_field() ?><input type="hidden" name="from" value="<?cs var:Case.status ?>"><?cs /def ?>
+<?cs def:content() ?>
+<p><a href="/staff/queue">← Triage queue</a></p>
+<h1>Request <?cs var:Case.reference ?></h1>
+<p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span>
+  <span class="badge prio-<?cs var:Case.priority ?>"><?cs var:Case.priority_label ?></span>
+  Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?>
+  <?cs if:Case.claimed_by ?> · claimed by <?cs var:Case.claimed_by ?><?cs /if ?></p>
+<?cs if:Case.flag_negative_screening == "t" || Case.flag_no_images == "t" || Case.flag_old_exam == "t" ?>
+<div class="notice" role="note" id="eligibility"><h2>Check eligibility</h2><ul>
+  <?cs if:Case.flag_negative_screening == "t" ?><li>The first read was a negative screening (BI-RADS 1 or 2): the center does not usually re-read these.</li><?cs /if ?>
+  <?cs if:Case.flag_no_images == "t" ?><li>No original images (DICOM) have been received.</li><?cs /if ?>
+  <?cs if:Case.flag_old_exam == "t" ?><li>The first exam is older than the center's limit.</li><?cs /if ?>
+</ul><p class="hint">These rules are the center's; nothing is blocked. You decide.</p></div>
+<?cs /if ?>
+<?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization on <?cs var:Case.review_stopped_at ?> UTC: the review must stop.</div><?cs /if ?>
+<?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was changed.</p></div><?cs /if ?>
+
+<section class="card" aria-labelledby="actions-h"><h2 id="actions-h">What you can do now</h2>
+<?cs if:Offer.claim == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/claim" class="inline"><?cs call:from_field() ?><button type="submit">Claim for triage</button></form><?cs /if ?>
+<?cs if:Offer.accept == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/accept" class="inline"><?cs call:from_field() ?><button type="submit">Accept</button></form><?cs /if ?>
+<?cs if:Offer.resume == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/resume" class="inline"><?cs call:from_field() ?><button type="submit" class="secondary">Take back into triage</button></form><?cs /if ?>
+<?cs if:Offer.start == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/start" class="inline"><?cs call:from_field() ?><button type="submit" class="secondary">Start the review</button></form><?cs /if ?>
+<?cs if:Offer.release == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/release" class="inline"><?cs call:from_field() ?><button type="submit">Release the report to the patient</button></form><?cs /if ?>
+<?cs if:Offer.close == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/close" class="inline"><?cs call:from_field() ?><button type="submit">Close the request</button></form><?cs /if ?>
+<?cs if:Offer.askinfo == "1" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/ask-info" id="ask-info-form"><?cs call:from_field() ?>
+  <fieldset<?cs if:Form.Errors.missing ?> class="has-error"<?cs /if ?>><legend>Ask the patient for information</legend>
+  <p class="hint">Tick what is missing. The patient sees exactly these items and your message.</p>
+  <?cs each:c = Checklist ?><div class="check"><input type="checkbox" id="m-<?cs var:c.key ?>" name="missing" value="<?cs var:c.key ?>"<?cs if:c.state != "done" && c.need == "required" ?> checked<?cs /if ?>><label for="m-<?cs var:c.key ?>"><?cs var:c.label ?></label></div><?cs /each ?>
+  <div class="check"><input type="checkbox" id="m-other" name="missing" value="other"><label for="m-other">Something else (say what in the message)</label></div>
+  <?cs call:field_error("missing") ?>
+  </fieldset>
+  <div class="field<?cs if:Form.Errors.message ?> has-error<?cs /if ?>"><label for="f-message">Message to the patient</label>
+    <textarea id="f-message" name="message" rows="4" maxlength="2000"<?cs if:Form.Errors.message ?> aria-invalid="true" aria-describedby="message-error"<?cs /if ?>><?cs var:Form.Values.message ?></textarea><?cs call:field_error("message") ?></div>
+  <button type="submit">Ask for information</button>
+</form>
+<?cs /if ?>
+<?cs if:Offer.assign == "1" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/assign"><?cs call:from_field() ?>
+  <div class="field<?cs if:Form.Errors.specialist ?> has-error<?cs /if ?>"><label for="f-specialist">Reviewing radiologist</label>
+  <p class="hint">Only active specialists with a reviewer account are listed.<?cs if:Case.chosen_specialist ?> The patient chose <?cs var:Case.chosen_specialist ?>.<?cs elif:Case.center_chooses == "t" ?> The patient let the center choose.<?cs /if ?></p>
+  <select id="f-specialist" name="specialist"><option value="">Choose…</option>
+    <?cs each:s = Assignable ?><option value="<?cs var:s.id ?>"<?cs if:s.id == Case.assigned_specialist_id || (Case.assigned_specialist_id == "0" && s.id == Case.specialist_id) ?> selected<?cs /if ?>><?cs var:s.full_name ?> (reviewer account: <?cs var:s.reviewer_name ?>)</option><?cs /each ?>
+  </select><?cs call:field_error("specialist") ?></div>
+  <button type="submit">Assign</button>
+</form>
+<?cs /if ?>
+<?cs if:Offer.schedule == "1" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/schedule"><?cs call:from_field() ?>
+  <fieldset><legend>Schedule an in-person consultation</legend>
+  <?cs call:text_field("date", "Date", "date", "off", "YYYY-MM-DD") ?>
+  <?cs call:text_field("time", "Time", "time", "off", "24-hour clock, center's local time") ?>
+  <?cs call:text_field("place", "Place", "text", "off", "Building, floor, room") ?>
+  </fieldset>
+  <button type="submit">Schedule</button>
+</form>
+<?cs /if ?>
+<?cs if:Offer.decline == "1" ?>
+<details<?cs if:Form.Errors.reason ?> open<?cs /if ?>><summary>Decline this request</summary>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/decline"><?cs call:from_field() ?>
+  <div class="field<?cs if:Form.Errors.reason ?> has-error<?cs /if ?>"><label for="f-reason">Reason (the patient reads it)</label>
+  <textarea id="f-reason" name="reason" rows="3" maxlength="2000"><?cs var:Form.Values.reason ?></textarea><?cs call:field_error("reason") ?></div>
+  <button type="submit" class="danger">Decline</button>
+</form></details>
+<?cs /if ?>
+<?cs if:Report.Exists == "1" ?><p>Report: <?cs if:Report.Signed == "1" ?>signed<?cs if:Report.Released == "1" ?> and released to the patient<?cs /if ?> — <a href="/reviewer/cases/<?cs var:Case.id ?>/report/print">printable report</a><?cs else ?>draft in progress<?cs /if ?>.</p><?cs /if ?>
+<?cs if:Consult.starts_at ?><p>Consultation: <?cs var:Consult.starts_at ?>, <?cs var:Consult.place ?> (<a href="/requests/<?cs var:Case.id ?>/consultation.ics">calendar file</a>).</p><?cs /if ?>
+</section>
+
+<section class="card" aria-labelledby="answers-h"><h2 id="answers-h">The patient's answers</h2>
+<dl class="facts">
+  <dt>Patient</dt><dd><?cs var:Case.patient_name ?> (born <?cs alt:Case.patient_dob ?>not given<?cs /alt ?>)<?cs if:Case.caregiver_name ?>, filled in by <?cs var:Case.caregiver_name ?> (<?cs var:Case.caregiver_relationship ?>)<?cs /if ?></dd>
+  <dt>First exam</dt><dd><?cs alt:Case.exam_facility ?>not given<?cs /alt ?>, <?cs alt:Case.exam_date ?>date not given<?cs /alt ?> (<?cs var:Case.exam_types_text ?>)</dd>
+  <dt>Records contact</dt><dd><?cs alt:Case.records_contact ?>not given<?cs /alt ?></dd>
+  <dt>BI-RADS on the first report</dt><dd><?cs alt:Case.birads ?>not given<?cs /alt ?> — <?cs var:Case.birads_words ?></dd>
+  <dt>Biopsy done</dt><dd><?cs if:Case.biopsy_done == "true" ?>Yes<?cs elif:Case.biopsy_done == "false" ?>No<?cs else ?>Not answered<?cs /if ?></dd>
+  <dt>Treatment scheduled</dt><dd><?cs alt:Case.treatment_date ?>none<?cs /alt ?></dd>
+  <dt>Earlier exams</dt><dd><?cs alt:Case.prior_exam_dates ?>none given<?cs /alt ?></dd>
+  <dt>Why a second opinion</dt><dd class="pre"><?cs alt:Case.reason ?>not given<?cs /alt ?></dd>
+  <dt>Review</dt><dd><?cs alt:Case.review_type ?>not chosen<?cs /alt ?>, <?cs alt:Case.review_mode ?>mode not chosen<?cs /alt ?></dd>
+  <dt>Submitted</dt><dd><?cs var:Case.submitted_at ?> UTC</dd>
+</dl>
+<?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
+</section>
+
+<section class="card" aria-labelledby="checklist-h"><h2 id="checklist-h">Completeness</h2>
+<ul class="checklist"><?cs each:c = Checklist ?><li class="cl-<?cs var:c.state ?>"><strong><?cs var:c.label ?></strong> — <?cs var:c.need ?>, <?cs var:c.state ?>. <span class="muted"><?cs var:c.note ?></span></li><?cs /each ?></ul>
+</section>
+
+<section class="card" aria-labelledby="records-h"><h2 id="records-h">Records</h2>
+<?cs if:Records.Summary ?><p><?cs var:Records.Summary ?></p><?cs /if ?>
+<?cs each:w = Warnings ?><p class="<?cs if:w.wrong_patient == "1" ?>flash error wrong-patient<?cs else ?>notice<?cs /if ?>" role="<?cs if:w.wrong_patient == "1" ?>alert<?cs else ?>note<?cs /if ?>"><?cs var:w.text ?></p><?cs /each ?>
+<p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download the whole request (ZIP)</a></p>
+<?cs if:subcount(Studies) ?>
+<div class="table-scroll"><table><caption>Image studies</caption>
+<thead><tr><th scope="col">Date</th><th scope="col">Description</th><th scope="col">Modalities</th><th scope="col">Series</th><th scope="col">Images</th><th scope="col">Name in the images</th></tr></thead><tbody>
+<?cs each:s = Studies ?><tr<?cs if:s.wrong_patient == "1" ?> class="wrong-patient"<?cs /if ?>><td><?cs var:s.study_date ?></td><td><?cs var:s.description ?></td><td><?cs var:s.modalities ?></td><td><?cs var:s.series ?></td><td><?cs var:s.images ?></td><td><?cs var:s.patient_name ?> <?cs var:s.patient_birth_date ?><?cs if:s.wrong_patient == "1" ?> <strong>does not match the patient</strong><?cs /if ?></td></tr><?cs /each ?>
+</tbody></table></div>
+<?cs /if ?>
+<?cs if:subcount(Documents) ?><h3>Documents</h3><ul>
+<?cs each:d = Documents ?><li><?cs if:d.skipped == "t" ?><?cs var:d.original_name ?> — <?cs if:d.refused == "t" ?>refused<?cs else ?>skipped<?cs /if ?>: <?cs var:d.skip_reason ?><?cs else ?><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> (<?cs var:d.kind ?>, <?cs var:d.sniffed_type ?>)<?cs /if ?></li><?cs /each ?>
+</ul><?cs /if ?>
+</section>
+
+<section class="card" aria-labelledby="auth-h"><h2 id="auth-h">Authorization</h2>
+<?cs if:Case.auth_signed_name ?><p>Signed in the portal by <?cs var:Case.auth_signed_name ?> on <?cs var:Case.auth_signed_at ?> UTC.</p>
+<?cs elif:Case.auth_document_id != "0" ?><p>A signed paper form was uploaded (<a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:Case.auth_document_id ?>/download">open it</a>).</p>
+<?cs else ?><p><strong>No authorization in force.</strong><?cs if:Case.auth_revoked == "t" ?> The patient revoked it.<?cs /if ?></p><?cs /if ?>
+</section>
+
+<section class="card" aria-labelledby="coverage-h"><h2 id="coverage-h">Coverage</h2>
+<p>Payment: <?cs alt:Case.payment ?>not chosen<?cs /alt ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
+<?cs if:Offer.coverage == "1" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/coverage"><?cs call:from_field() ?>
+  <div class="check"><input type="checkbox" id="f-iv" name="insurance_verified" value="yes"<?cs if:Case.insurance_verified == "t" ?> checked<?cs /if ?>><label for="f-iv">Insurance verified</label></div>
+  <div class="check"><input type="checkbox" id="f-rr" name="referral_received" value="yes"<?cs if:Case.referral_received == "t" ?> checked<?cs /if ?>><label for="f-rr">Referral received</label></div>
+  <div class="field<?cs if:Form.Errors.network_status ?> has-error<?cs /if ?>"><label for="f-ns">Network status</label>
+  <select id="f-ns" name="network_status">
+    <option value="unknown"<?cs if:Case.network_status == "unknown" ?> selected<?cs /if ?>>Not checked yet</option>
+    <option value="in_network"<?cs if:Case.network_status == "in_network" ?> selected<?cs /if ?>>In network</option>
+    <option value="out_of_network"<?cs if:Case.network_status == "out_of_network" ?> selected<?cs /if ?>>Out of network</option>
+    <option value="self_pay"<?cs if:Case.network_status == "self_pay" ?> selected<?cs /if ?>>Self-pay</option>
+  </select><?cs call:field_error("network_status") ?></div>
+  <div class="field"><label for="f-cn">Notes (internal)</label><textarea id="f-cn" name="coverage_notes" rows="2" maxlength="2000"><?cs var:Case.coverage_notes ?></textarea><?cs call:field_error("coverage_notes") ?></div>
+  <button type="submit" class="secondary">Save coverage</button>
+</form>
+<?cs else ?><p>Insurance verified: <?cs if:Case.insurance_verified == "t" ?>yes<?cs else ?>no<?cs /if ?>; referral received: <?cs if:Case.referral_received == "t" ?>yes<?cs else ?>no<?cs /if ?>; network: <?cs var:Case.network_status ?>.</p><?cs /if ?>
+</section>
+
+<section class="card" aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2>
+<ol class="timeline"><?cs each:ev = Events ?><li<?cs if:ev.internal == "t" ?> class="internal"<?cs /if ?>><time><?cs var:ev.at ?></time> — <?cs if:ev.kind == "status" ?><?cs var:ev.to_label ?><?cs else ?><?cs var:ev.kind ?><?cs /if ?><?cs if:ev.actor ?> (<?cs var:ev.actor ?>)<?cs /if ?><?cs if:ev.internal == "t" ?> <span class="badge">staff only</span><?cs /if ?><?cs if:ev.detail ?> <code class="detail"><?cs var:ev.detail ?></code><?cs /if ?></li><?cs /each ?></ol>
+</section>
+
+<section class="card" aria-labelledby="thread-h"><h2 id="thread-h">Messages and internal notes</h2>
+<ol class="thread"><?cs each:m = Thread ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol>
+<?cs if:Offer.note == "1" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/note"><?cs call:from_field() ?>
+  <div class="field<?cs if:Form.Errors.note ?> has-error<?cs /if ?>"><label for="f-note">Internal note (staff and reviewers only)</label>
+  <textarea id="f-note" name="note" rows="3" maxlength="4000"><?cs var:Form.Values.note ?></textarea><?cs call:field_error("note") ?></div>
+  <button type="submit" class="secondary">Add internal note</button>
+</form>
+<?cs /if ?>
+</section>
+<?cs /def ?>
+<?cs include:"_layout.cs" ?>
