@@ -21,7 +21,8 @@
 <form method="post" action="/requests/<?cs var:Request.Id ?>/third-opinion" class="no-print"><?cs call:csrf_field() ?><button type="submit">Ask for a third opinion</button></form>
 <?cs /if ?>
 <?cs /if ?>
-<?cs if:Report.explanation ?><p class="pre"><?cs var:Report.explanation ?></p><?cs /if ?>
+<?cs if:Report.explanation ?><h3>The specialist's comparison with your first report</h3>
+<p class="pre"><?cs var:Report.explanation ?></p><?cs /if ?>
 </section>
 
 <section aria-labelledby="summary-h"><h2 id="summary-h">In plain words</h2>

@@ -130,7 +130,11 @@
 </section>
 
 <section class="card" aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2>
-<ol class="timeline"><?cs each:ev = Events ?><li<?cs if:ev.internal == "t" ?> class="internal"<?cs /if ?>><time><?cs var:ev.at ?></time> — <?cs if:ev.kind == "status" ?><?cs var:ev.to_label ?><?cs else ?><?cs var:ev.kind ?><?cs /if ?><?cs if:ev.actor ?> (<?cs var:ev.actor ?>)<?cs /if ?><?cs if:ev.internal == "t" ?> <span class="badge">staff only</span><?cs /if ?><?cs if:ev.detail ?> <code class="detail"><?cs var:ev.detail ?></code><?cs /if ?></li><?cs /each ?></ol>
+<ol class="timeline"><?cs each:ev = Events ?><li<?cs if:ev.internal == "t" ?> class="internal"<?cs /if ?>><time><?cs var:ev.at ?></time> — <?cs if:ev.kind == "status" ?><?cs var:ev.to_label ?><?cs else ?><?cs var:ev.kind_label ?><?cs /if ?><?cs if:ev.actor ?> (<?cs var:ev.actor ?>)<?cs /if ?><?cs if:ev.internal == "t" ?> <span class="badge">staff only</span><?cs /if ?><?cs if:ev.detail ?><?cs with:d = ev.Detail ?><?cs if:d.what ?>: <?cs var:d.what ?><?cs /if ?><?cs if:d.reviewer ?> — <?cs var:d.reviewer ?><?cs /if ?><?cs if:d.consult ?> — consultation on <?cs var:d.consult ?><?cs /if ?><?cs if:d.documents ?> — <?cs var:d.documents ?> document<?cs if:d.documents != "1" ?>s<?cs /if ?> copied<?cs /if ?>
+  <?cs if:subcount(d.Missing) ?><p class="detail">Asked the patient for:</p><ul class="detail"><?cs each:m = d.Missing ?><li><?cs var:m ?></li><?cs /each ?></ul><?cs /if ?>
+  <?cs if:d.message ?><p class="detail pre">Message to the patient: <?cs var:d.message ?></p><?cs /if ?>
+  <?cs if:d.reason ?><p class="detail pre">Reason: <?cs var:d.reason ?></p><?cs /if ?>
+  <?cs if:subcount(d.Other) ?><ul class="detail"><?cs each:o = d.Other ?><li><?cs var:o.name ?>: <?cs var:o.value ?></li><?cs /each ?></ul><?cs /if ?><?cs /with ?><?cs /if ?></li><?cs /each ?></ol>
 </section>
 
 <section class="card" aria-labelledby="thread-h"><h2 id="thread-h">Messages and internal notes</h2>

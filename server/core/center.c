@@ -449,3 +449,144 @@ enum err center_metrics(struct arena *a, struct rowset *per_status, long long *o
   if (e == ERR_OK) e = st_outbox_backlog(a, outbox_pending, outbox_held);
   return e;
 }
+
+/* ---- center settings (admin only) ---- */
+
+#define R_ADMIN (1u << 3)
+
+enum err center_settings_get(struct arena *a, const struct actor *who, struct rowset *targets, struct rowset *rules) {
+  if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
+  enum err e = st_targets(a, targets);
+  if (e == ERR_OK) e = st_rules(a, rules);
+  return e;
+}
+
+const char *center_review_type_label(const char *t) {
+  if (!t) return "";
+  if (strcmp(t, "reread") == 0) return "Re-read of the images";
+  if (strcmp(t, "consult") == 0) return "Consultation with a specialist";
+  if (strcmp(t, "default") == 0) return "Any other review (no target of its own)";
+  return t;
+}
+
+const char *center_rule_explain(struct arena *a, const char *kind, const char *months) {
+  if (!kind) return "";
+  if (strcmp(kind, "negative_screening") == 0)
+    return "Flags a request whose first read was a negative screening mammogram (BI-RADS 1 or 2, no diagnostic "
+           "mammogram).";
+  if (strcmp(kind, "no_images") == 0) return "Flags a request that has no original images (DICOM) uploaded yet.";
+  if (strcmp(kind, "old_exam") == 0)
+    return arena_printf(a, "Flags a request whose first exam is older than %s months.",
+                        months && *months ? months : "12");
+  return kind;
+}
+
+/* Parses a whole number of days 1–90 (digits only); false otherwise. */
+static bool parse_days(const char *s, int *out) {
+  if (!s) return false;
+  while (*s == ' ') s++;
+  size_t len = strlen(s);
+  while (len > 0 && s[len - 1] == ' ') len--;
+  if (len == 0 || len > 3) return false;
+  int v = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  if (v < 1 || v > 90) return false;
+  *out = v;
+  return true;
+}
+
+struct targets_ctx {
+  struct arena *a;
+  const struct actor *who;
+  size_t n;
+  const char *const *types;
+  const int *days;
+};
+
+static enum err targets_tx(void *p) {
+  struct targets_ctx *c = p;
+  json_t *changed = json_object();
+  if (!changed) return ERR_INTERNAL;
+  enum err e = ERR_OK;
+  for (size_t i = 0; e == ERR_OK && i < c->n; i++) {
+    bool ch = false;
+    e = st_target_set(c->a, c->types[i], c->days[i], &ch);
+    if (e == ERR_OK && ch && json_object_set_new(changed, c->types[i], json_integer(c->days[i])) != 0) e = ERR_INTERNAL;
+  }
+  char *detail = NULL;
+  if (e == ERR_OK) {
+    json_t *d = json_pack("{s:s, s:O}", "what", "review_targets", "target_days", changed);
+    detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    if (!detail) e = ERR_INTERNAL;
+  }
+  if (e == ERR_OK) {
+    struct audit_event ev = {"center.settings.change", "review_targets", NULL, 0, "ok", detail};
+    e = audit_write(c->who, &ev);
+  }
+  free(detail);
+  json_decref(changed);
+  return e;
+}
+
+enum err center_targets_set(struct arena *a, const struct actor *who, size_t n, const char *const *types,
+                            const char *const *values, struct center_errors *errs) {
+  errs->n = 0;
+  if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
+  struct rowset known;
+  enum err e = st_targets(a, &known);
+  if (e != ERR_OK) return e;
+  int *days = arena_alloc(a, (known.n + 1) * sizeof *days);
+  const char **kt = arena_alloc(a, (known.n + 1) * sizeof *kt);
+  if (!days || !kt) return ERR_INTERNAL;
+  /* Every known type must come with a valid value; unknown types are refused. */
+  for (size_t i = 0; i < n; i++) {
+    bool found = false;
+    for (size_t k = 0; k < known.n; k++) found = found || strcmp(types[i], rs_get(&known, k, "review_type")) == 0;
+    if (!found) return ERR_BAD_REQUEST;
+  }
+  for (size_t k = 0; k < known.n; k++) {
+    const char *t = rs_get(&known, k, "review_type");
+    const char *v = NULL;
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(types[i], t) == 0) v = values[i];
+    kt[k] = t;
+    if (!parse_days(v, &days[k]) && errs->n < sizeof errs->e / sizeof errs->e[0]) {
+      errs->e[errs->n].field = arena_printf(a, "days_%s", t);
+      errs->e[errs->n].message = (!v || !*v) ? "Enter the number of days (a whole number from 1 to 90)."
+                                             : "Enter a whole number of days from 1 to 90.";
+      errs->n++;
+    }
+  }
+  if (errs->n) return ERR_INVALID;
+  struct targets_ctx c = {a, who, known.n, kt, days};
+  return db_tx(targets_tx, &c);
+}
+
+struct rule_ctx {
+  struct arena *a;
+  const struct actor *who;
+  const char *kind;
+  bool *enabled;
+};
+
+static enum err rule_tx(void *p) {
+  struct rule_ctx *c = p;
+  enum err e = st_rule_toggle(c->a, c->kind, c->enabled);
+  if (e != ERR_OK) return e;
+  const char *detail = arena_printf(c->a, "{\"what\":\"eligibility_rule\",\"enabled\":%s}", *c->enabled ? "true" : "false");
+  struct audit_event ev = {"center.settings.change", "eligibility_rule", c->kind, 0, "ok", detail};
+  return audit_write(c->who, &ev);
+}
+
+enum err center_rule_toggle(struct arena *a, const struct actor *who, const char *kind, bool *enabled) {
+  if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
+  if (!kind || (strcmp(kind, "negative_screening") != 0 && strcmp(kind, "no_images") != 0 &&
+                strcmp(kind, "old_exam") != 0))
+    return ERR_NOT_FOUND;
+  struct rule_ctx c = {a, who, kind, enabled};
+  return db_tx(rule_tx, &c);
+}

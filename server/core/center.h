@@ -117,4 +117,25 @@ enum err center_metrics(struct arena *a, struct rowset *per_status, long long *o
 
 /* The reviewer's worklist. ERR_FORBIDDEN for other roles. */
 enum err center_reviewer_cases(struct arena *a, const struct actor *who, struct rowset *out);
+
+/* ---- center settings (admin only) ---- */
+/* The review targets and eligibility rules (admins only: ERR_FORBIDDEN
+ * otherwise). Rows live in the arena; see st_targets / st_rules. */
+enum err center_settings_get(struct arena *a, const struct actor *who, struct rowset *targets, struct rowset *rules);
+/* A plain label for a review type ("reread" → "Re-read of the images"); the
+ * type itself when unknown. Static string or the argument. */
+const char *center_review_type_label(const char *review_type);
+/* What a rule does, in plain words (arena-owned; months used by old_exam). */
+const char *center_rule_explain(struct arena *a, const char *kind, const char *months);
+/* Sets the target days of the given review types (values as typed). Each
+ * must be a whole number 1–90 and each known type must be given: otherwise
+ * ERR_INVALID with one error per field (field = "days_<type>") and nothing
+ * changes. One transaction with an audit row center.settings.change.
+ * ERR_FORBIDDEN for non-admins. */
+enum err center_targets_set(struct arena *a, const struct actor *who, size_t n, const char *const *types,
+                            const char *const *values, struct center_errors *errs);
+/* Turns an eligibility rule on or off (one transaction with its audit row
+ * center.settings.change); *enabled is the new state. ERR_NOT_FOUND for an
+ * unknown rule, ERR_FORBIDDEN for non-admins. */
+enum err center_rule_toggle(struct arena *a, const struct actor *who, const char *kind, bool *enabled);
 #endif

@@ -15,6 +15,7 @@
 #include "core/triage.h"
 #include "store/accounts.h"
 #include "store/db.h"
+#include "store/reauth.h"
 #include "store/requests.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -124,6 +125,50 @@ enum err reports_reauth(struct arena *a, const struct actor *who, const char *cr
   pw_slot_release();
   pw_free(norm);
   return rc == 0 ? ERR_OK : ERR_UNAUTHENTICATED;
+}
+
+/* Wrong credentials allowed within REAUTH_WINDOW_S before signing pauses for
+ * REAUTH_LOCK_S after the last of them (password guessing through the
+ * signing form). Counted from the audit rows written below. */
+#define REAUTH_MAX_FAILURES 5
+#define REAUTH_WINDOW_S 900
+#define REAUTH_LOCK_S 900
+
+int reports_reauth_wait(struct arena *a, const struct actor *who) {
+  int failures = 0, wait = 0;
+  if (!who || who->user_id <= 0) return 0;
+  if (st_reauth_failures(a, who->user_id, REAUTH_WINDOW_S, REAUTH_LOCK_S, &failures, &wait) != ERR_OK) return 0;
+  return failures >= REAUTH_MAX_FAILURES ? wait : 0;
+}
+
+/* Checks the credential unless the actor is in a signing pause: then
+ * ERR_TOO_MANY with a message in errs, audited as action denied (reason
+ * throttled), and the credential is not checked. A wrong credential is
+ * audited denied (reason credential; these rows are what the pause counts)
+ * and gives ERR_UNAUTHENTICATED with wrong_msg in errs. Otherwise as
+ * reports_reauth. */
+static enum err reauth_checked(struct arena *a, const struct actor *who, const char *credential, const char *action,
+                               long long id, long long patient, const char *wrong_msg, struct report_errors *errs) {
+  int failures = 0, wait = 0;
+  if (!who || who->user_id <= 0) return ERR_UNAUTHENTICATED;
+  enum err e = st_reauth_failures(a, who->user_id, REAUTH_WINDOW_S, REAUTH_LOCK_S, &failures, &wait);
+  if (e != ERR_OK) return e; /* fail closed: nothing is signed without the count */
+  if (failures >= REAUTH_MAX_FAILURES && wait > 0) {
+    audit_req(who, action, id, patient, "denied", "{\"reason\":\"throttled\"}");
+    int minutes = (wait + 59) / 60;
+    add_err(errs, "credential",
+            arena_printf(a,
+                         "Too many attempts with a wrong password or code. For your security, signing is paused "
+                         "for 15 minutes; please try again in %d minute%s. Nothing was signed.",
+                         minutes, minutes == 1 ? "" : "s"));
+    return ERR_TOO_MANY;
+  }
+  e = reports_reauth(a, who, credential);
+  if (e != ERR_OK) {
+    audit_req(who, action, id, patient, "denied", "{\"reason\":\"credential\"}");
+    if (e == ERR_UNAUTHENTICATED) add_err(errs, "credential", wrong_msg);
+  }
+  return e;
 }
 
 /* ---- loading ---- */
@@ -301,13 +346,9 @@ static enum err save(struct arena *a, const struct actor *who, long long id, con
   check_fields(f, sign, errs);
   if (errs->n) return ERR_INVALID;
   if (sign) {
-    e = reports_reauth(a, who, credential);
-    if (e != ERR_OK) {
-      audit_req(who, "report.sign", id, patient, "denied", "{\"reason\":\"credential\"}");
-      if (e == ERR_UNAUTHENTICATED)
-        add_err(errs, "credential", "That password or code is not right. Nothing was signed.");
-      return e;
-    }
+    e = reauth_checked(a, who, credential, "report.sign", id, patient,
+                       "That password or code is not right. Nothing was signed.", errs);
+    if (e != ERR_OK) return e;
   }
   struct save_ctx c = {.a = a, .who = who, .id = id, .f = f, .sign = sign};
   e = db_tx(save_tx, &c);
@@ -379,12 +420,9 @@ enum err reports_addendum(struct arena *a, const struct actor *who, long long re
   if (e != ERR_OK) return e;
   if (!body || !*body || !text_ok(body, 10000)) add_err(errs, "body", "Write the addendum (up to 10,000 characters).");
   if (errs->n) return ERR_INVALID;
-  e = reports_reauth(a, who, credential);
-  if (e != ERR_OK) {
-    audit_req(who, "report.addendum", request_id, patient, "denied", "{\"reason\":\"credential\"}");
-    if (e == ERR_UNAUTHENTICATED) add_err(errs, "credential", "That password or code is not right. Nothing was added.");
-    return e;
-  }
+  e = reauth_checked(a, who, credential, "report.addendum", request_id, patient,
+                     "That password or code is not right. Nothing was added.", errs);
+  if (e != ERR_OK) return e;
   struct add_ctx c = {a, who, request_id, question_id, body};
   return db_tx(addendum_tx, &c);
 }

@@ -63,7 +63,8 @@ enum err reports_load(struct arena *a, const struct actor *who, long long reques
 enum err reports_save_draft(struct arena *a, const struct actor *who, long long request_id,
                             const struct report_fields *f, struct report_errors *errs);
 /* Saves and signs: every field required, the credential (password or TOTP
- * code) must be right (ERR_UNAUTHENTICATED, nothing signed). */
+ * code) must be right (ERR_UNAUTHENTICATED, nothing signed); during a pause
+ * after too many wrong ones, ERR_TOO_MANY with the message in errs. */
 enum err reports_sign(struct arena *a, const struct actor *who, long long request_id, const struct report_fields *f,
                       const char *credential, struct report_errors *errs);
 /* Adds a signed addendum (question_id 0 for a correction). The credential
@@ -77,6 +78,11 @@ enum err reports_ask(struct arena *a, const struct actor *who, long long request
 /* Checks the actor's password or current TOTP code (a code is used once).
  * ERR_OK, ERR_UNAUTHENTICATED, ERR_UNAVAILABLE (hashing busy). */
 enum err reports_reauth(struct arena *a, const struct actor *who, const char *credential);
+/* Seconds the actor must still wait before signing again after too many wrong
+ * credentials (5 within 15 minutes pause signing and addenda for 15 minutes
+ * after the last); 0 when signing is open (or on a database error).
+ * reports_sign and reports_addendum refuse with ERR_TOO_MANY meanwhile. */
+int reports_reauth_wait(struct arena *a, const struct actor *who);
 
 /* Plain words for the patient. */
 const char *reports_birads_words(const char *birads);

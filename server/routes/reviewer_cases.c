@@ -160,6 +160,14 @@ static void start_review(struct req *r) {
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=started", id));
 }
 
+/* The 429 page of a signing pause (too many wrong passwords or codes), with
+ * Retry-After; nothing was signed. */
+static void too_many(struct req *r, const struct actor *who, const struct report_errors *errs) {
+  int wait = reports_reauth_wait(r->arena, who);
+  reply_error(r, ERR_TOO_MANY, errs->n ? errs->e[0].message : NULL);
+  reply_header(r, "Retry-After", arena_printf(r->arena, "%d", wait > 0 ? wait : 900));
+}
+
 static void report_post(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
@@ -180,6 +188,7 @@ static void report_post(struct req *r) {
   struct report_errors errs = {0};
   enum err e = sign ? reports_sign(r->arena, &who, id, &f, req_form(r, "credential"), &errs)
                     : reports_save_draft(r->arena, &who, id, &f, &errs);
+  if (e == ERR_TOO_MANY) return too_many(r, &who, &errs);
   if (e == ERR_INVALID || (e == ERR_UNAUTHENTICATED && errs.n)) {
     show_case(r, id, &errs, NULL, "reviewer_case.cs");
     if (e == ERR_UNAUTHENTICATED) r->status = 403;
@@ -199,6 +208,7 @@ static void addendum_post(struct req *r) {
   long long question = qid && *qid ? strtoll(qid, NULL, 10) : 0;
   struct report_errors errs = {0};
   enum err e = reports_addendum(r->arena, &who, id, question, req_form(r, "body"), req_form(r, "credential"), &errs);
+  if (e == ERR_TOO_MANY) return too_many(r, &who, &errs);
   if (e == ERR_INVALID || (e == ERR_UNAUTHENTICATED && errs.n)) {
     show_case(r, id, &errs, NULL, "reviewer_case.cs");
     if (e == ERR_UNAUTHENTICATED) r->status = 403;

@@ -12,6 +12,7 @@ extern const struct route admin_specialists_routes[];
 extern const struct route admin_audit_routes[];
 extern const struct route auth_routes[];
 extern const struct route admin_accounts_routes[];
+extern const struct route admin_center_routes[];
 extern const struct route api_uploads_routes[];
 extern const struct route patient_requests_routes[];
 extern const struct route patient_records_routes[];

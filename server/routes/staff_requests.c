@@ -7,6 +7,7 @@
  *   GET  /requests/{id}/consultation.ics the consultation in a calendar file
  *        (the owner patient, or staff) */
 #include <ClearSilver.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,118 @@
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
+
+/* The checklist label of a document kind the staff asked for ("pathology_report"
+ * → "Pathology report of your biopsy"), from the same rules the patient sees;
+ * "other" and unknown keys get plain words. Static strings. */
+static const char *missing_label(const char *key) {
+  struct checklist_input in = {.newest_image_date = "", .today = ""};
+  struct checklist_item items[CHECKLIST_ITEMS];
+  size_t n = checklist_build(&in, items);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(items[i].key, key) == 0) return items[i].label;
+  return cv_kind_label(key);
+}
+
+/* Plain words for an event kind other than a status change. */
+static const char *kind_label(const char *kind) {
+  static const char *const map[][2] = {
+      {"note", "Note"},
+      {"records_letter", "Records request letter prepared"},
+      {"records_extension", "Records deadline extended"},
+      {"authorization_signed", "Authorization signed"},
+      {"authorization_revoked", "Authorization revoked"},
+      {"third_opinion", "Started as a further opinion on an earlier request"},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(map[i][0], kind) == 0) return map[i][1];
+  return kind;
+}
+
+/* The specialist (and reviewer account) of an assignment event, by id: from
+ * the assignable list, else the request's assigned specialist; arena string. */
+static const char *specialist_words(struct arena *a, const struct center_case *cc, long long sid) {
+  for (size_t i = 0; i < cc->assignable.n; i++)
+    if (rs_ll(&cc->assignable, i, "id") == sid)
+      return arena_printf(a, "%s (reviewer account: %s)", rs_get(&cc->assignable, i, "full_name"),
+                          rs_get(&cc->assignable, i, "reviewer_name"));
+  if (rs_ll(&cc->req, 0, "assigned_specialist_id") == sid && *rs_get(&cc->req, 0, "assigned_specialist"))
+    return arena_printf(a, "%s (reviewer account: %s)", rs_get(&cc->req, 0, "assigned_specialist"),
+                        rs_get(&cc->req, 0, "assigned_reviewer"));
+  return "a specialist who is no longer listed";
+}
+
+/* A scalar JSON value as text (arena); NULL for arrays, objects and null. */
+static const char *scalar_text(struct arena *a, json_t *v) {
+  if (json_is_string(v)) return json_string_value(v);
+  if (json_is_integer(v)) return arena_printf(a, "%lld", (long long)json_integer_value(v));
+  if (json_is_real(v)) return arena_printf(a, "%g", json_real_value(v));
+  if (json_is_boolean(v)) return json_is_true(v) ? "yes" : "no";
+  return NULL;
+}
+
+/* Turns event i's detail JSON into plain values under Events.i.Detail (the
+ * template shows them as words, escaped): Missing.N (checklist labels),
+ * message, reason, what, reviewer, consult, documents, Other.N.name/value
+ * for keys without a rule. Malformed JSON shows nothing. */
+static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc, size_t i) {
+  const char *text = rs_get(&cc->events, i, "detail");
+  cv_set(hdf, kind_label(rs_get(&cc->events, i, "kind")), "Events.%zu.kind_label", i);
+  if (!*text) return;
+  json_t *j = json_loads(text, 0, NULL);
+  if (!json_is_object(j)) {
+    json_decref(j);
+    return;
+  }
+  const char *key;
+  json_t *v;
+  size_t other = 0;
+  const char *date = NULL, *hour = NULL, *place = NULL;
+  json_object_foreach(j, key, v) {
+    const char *s = scalar_text(a, v);
+    if (strcmp(key, "missing") == 0 && json_is_array(v)) {
+      size_t k;
+      json_t *item;
+      json_array_foreach(v, k, item) {
+        if (json_is_string(item)) cv_set(hdf, missing_label(json_string_value(item)), "Events.%zu.Detail.Missing.%zu", i, k);
+      }
+    } else if ((strcmp(key, "message") == 0 || strcmp(key, "reason") == 0) && s) {
+      if (*s) cv_set(hdf, s, "Events.%zu.Detail.%s", i, key);
+    } else if (strcmp(key, "event") == 0 && s) {
+      cv_set(hdf,
+             strcmp(s, "reviewer_assigned") == 0  ? "Reviewer assigned"
+             : strcmp(s, "report_released") == 0  ? "Report released to the patient"
+             : strcmp(s, "coverage_checked") == 0 ? "Coverage checked"
+                                                  : s,
+             "Events.%zu.Detail.what", i);
+    } else if (strcmp(key, "specialist") == 0 && json_is_integer(v)) {
+      cv_set(hdf, specialist_words(a, cc, (long long)json_integer_value(v)), "Events.%zu.Detail.reviewer", i);
+    } else if (strcmp(key, "date") == 0 && s) {
+      date = s;
+    } else if (strcmp(key, "time") == 0 && s) {
+      hour = s;
+    } else if (strcmp(key, "place") == 0 && s) {
+      place = s;
+    } else if (strcmp(key, "documents") == 0 && json_is_integer(v)) {
+      cv_set(hdf, arena_printf(a, "%lld", (long long)json_integer_value(v)), "Events.%zu.Detail.documents", i);
+    } else if (strcmp(key, "type") == 0 || strcmp(key, "parent") == 0) {
+      /* the request type and the parent id add nothing for staff */
+    } else if (s) {
+      char *name = arena_strdup(a, key);
+      for (char *p = name; p && *p; p++)
+        if (*p == '_') *p = ' ';
+      cv_set(hdf, name, "Events.%zu.Detail.Other.%zu.name", i, other);
+      cv_set(hdf, s, "Events.%zu.Detail.Other.%zu.value", i, other);
+      other++;
+    }
+  }
+  if (date || hour || place)
+    cv_set(hdf,
+           arena_printf(a, "%s%s%s%s%s", date ? date : "", date && hour ? " at " : "", hour ? hour : "",
+                        place && *place && (date || hour) ? ", " : "", place ? place : ""),
+           "Events.%zu.Detail.consult", i);
+  json_decref(j);
+}
 
 /* Loads and shows the page; status 200, or 422 when errs carry form errors. */
 static void show(struct req *r, long long id, const struct center_errors *errs, const char *done) {
@@ -69,8 +182,10 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   }
   if (cc.consult.n) cv_row(hdf, "Consult", &cc.consult, 0);
   cv_rows(hdf, "Assignable", &cc.assignable);
-  for (size_t i = 0; i < cc.events.n; i++)
+  for (size_t i = 0; i < cc.events.n; i++) {
     cv_set(hdf, cv_status_label(rs_get(&cc.events, i, "to_status")), "Events.%zu.to_label", i);
+    event_detail(hdf, a, &cc, i);
+  }
   /* the checklist from the same rules the patient sees */
   struct rqs_row row;
   if (rqs_get(a, id, &row) == ERR_OK) {

@@ -213,7 +213,26 @@ static const struct db_stmt stmts[] = {
      "UPDATE outbox SET next_attempt_at = 'infinity', last_error = left($2, 500) WHERE id = $1 AND sent_at IS NULL"},
 };
 
-void store_center_register(void) { db_register(stmts, sizeof stmts / sizeof stmts[0]); }
+/* The admin's center settings page (review targets and eligibility rules). */
+static const struct db_stmt settings_stmts[] = {
+    {"ctr_targets",
+     "SELECT review_type, target_days, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS updated_at"
+     " FROM review_targets ORDER BY (review_type = 'default'), review_type"},
+    {"ctr_target_set",
+     "UPDATE review_targets SET target_days = $2::integer, updated_at = now()"
+     " WHERE review_type = $1 AND target_days <> $2::integer"},
+    {"ctr_rules",
+     "SELECT kind, enabled, coalesce(months::text, '') AS months, message,"
+     " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS updated_at"
+     " FROM eligibility_rules ORDER BY kind"},
+    {"ctr_rule_toggle",
+     "UPDATE eligibility_rules SET enabled = NOT enabled, updated_at = now() WHERE kind = $1 RETURNING enabled"},
+};
+
+void store_center_register(void) {
+  db_register(stmts, sizeof stmts / sizeof stmts[0]);
+  db_register(settings_stmts, sizeof settings_stmts / sizeof settings_stmts[0]);
+}
 
 const char *rs_get(const struct rowset *rs, size_t i, const char *col) {
   if (!rs || i >= rs->n) return "";
@@ -468,4 +487,27 @@ enum err st_mail_retry(struct arena *a, long long id, long wait_s, const char *e
 enum err st_mail_hold(struct arena *a, long long id, const char *error) {
   const char *v[2] = {ll_s(a, id), error};
   return run_one(a, "ctr_mail_hold", 2, v);
+}
+
+/* ---- center settings (admin) ---- */
+
+enum err st_targets(struct arena *a, struct rowset *out) { return run(a, "ctr_targets", 0, NULL, out); }
+
+enum err st_target_set(struct arena *a, const char *review_type, int days, bool *changed) {
+  const char *v[2] = {review_type, arena_printf(a, "%d", days)};
+  enum err e = run_one(a, "ctr_target_set", 2, v);
+  *changed = e == ERR_OK;
+  return e == ERR_NOT_FOUND ? ERR_OK : e;
+}
+
+enum err st_rules(struct arena *a, struct rowset *out) { return run(a, "ctr_rules", 0, NULL, out); }
+
+enum err st_rule_toggle(struct arena *a, const char *kind, bool *enabled) {
+  struct rowset rs;
+  const char *v[1] = {kind};
+  enum err e = run(a, "ctr_rule_toggle", 1, v, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n == 0) return ERR_NOT_FOUND;
+  *enabled = rs_bool(&rs, 0, "enabled");
+  return ERR_OK;
 }

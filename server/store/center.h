@@ -110,4 +110,15 @@ enum err st_mail_claim(struct arena *a, long lease_s, struct st_mail *out);
 enum err st_mail_sent(struct arena *a, long long id);
 enum err st_mail_retry(struct arena *a, long long id, long wait_s, const char *error);
 enum err st_mail_hold(struct arena *a, long long id, const char *error);
+
+/* ---- center settings (admin) ---- */
+/* Review targets (review_type, target_days, updated_at), "default" last. */
+enum err st_targets(struct arena *a, struct rowset *out);
+/* Sets one target; *changed false when the type is unknown or already had
+ * that value (ERR_OK either way). */
+enum err st_target_set(struct arena *a, const char *review_type, int days, bool *changed);
+/* Eligibility rules (kind, enabled, months, message, updated_at) by kind. */
+enum err st_rules(struct arena *a, struct rowset *out);
+/* Flips a rule on or off; *enabled is its new state. ERR_NOT_FOUND for an unknown kind. */
+enum err st_rule_toggle(struct arena *a, const char *kind, bool *enabled);
 #endif

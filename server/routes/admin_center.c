@@ -1,0 +1,109 @@
+/* Administration: the center's settings — review-time targets per review
+ * type and the eligibility rules that flag requests in the staff queue.
+ * Admins only (route table and core/center.c both check); every change is
+ * one transaction with its audit row (center.settings.change). */
+#include <ClearSilver.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/center.h"
+#include "http/actor.h"
+#include "http/reply.h"
+#include "routes/center_view.h"
+#include "routes/routes.h"
+#include "util/arena.h"
+
+/* Renders the settings page with the given status. Field errors and typed
+ * values (Form.Errors / Form.Values) are set by the caller beforehand; values
+ * not typed are filled from the database. */
+static void settings_page(struct req *r, unsigned status) {
+  struct actor who = actor_from_req(r);
+  struct rowset targets, rules;
+  enum err e = center_settings_get(r->arena, &who, &targets, &rules);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  HDF *hdf = req_hdf(r);
+  if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+  cv_set(hdf, "Center settings", "Page.Title");
+  for (size_t i = 0; i < targets.n; i++) {
+    const char *t = rs_get(&targets, i, "review_type");
+    cv_set(hdf, t, "Targets.%zu.Type", i);
+    cv_set(hdf, center_review_type_label(t), "Targets.%zu.Label", i);
+    cv_set(hdf, rs_get(&targets, i, "updated_at"), "Targets.%zu.Updated", i);
+    char field[48];
+    int w = snprintf(field, sizeof field, "days_%s", t);
+    if (w < 0 || (size_t)w >= sizeof field) continue;
+    cv_set(hdf, field, "Targets.%zu.Field", i);
+    char key[80];
+    w = snprintf(key, sizeof key, "Form.Values.%s", field);
+    if (w < 0 || (size_t)w >= sizeof key) continue;
+    if (!hdf_get_value(hdf, key, NULL)) cv_set(hdf, rs_get(&targets, i, "target_days"), "%s", key);
+  }
+  for (size_t i = 0; i < rules.n; i++) {
+    const char *k = rs_get(&rules, i, "kind");
+    cv_set(hdf, k, "Rules.%zu.Kind", i);
+    cv_set(hdf, rs_bool(&rules, i, "enabled") ? "1" : "0", "Rules.%zu.Enabled", i);
+    cv_set(hdf, center_rule_explain(r->arena, k, rs_get(&rules, i, "months")), "Rules.%zu.Explain", i);
+    cv_set(hdf, rs_get(&rules, i, "message"), "Rules.%zu.Message", i);
+    cv_set(hdf, rs_get(&rules, i, "updated_at"), "Rules.%zu.Updated", i);
+  }
+  const char *done = req_query(r, "done");
+  if (status == 200 && done) {
+    const char *msg = strcmp(done, "targets") == 0 ? "The review targets are saved. Due dates in the queue use them now."
+                      : strcmp(done, "rule") == 0  ? "The rule is changed. The queue's flags follow it now."
+                                                   : NULL;
+    if (msg) {
+      cv_set(hdf, msg, "Flash.Message");
+      cv_set(hdf, "ok", "Flash.Kind");
+    }
+  }
+  reply_page(r, status, "admin_center.cs");
+}
+
+static void center_get(struct req *r) { settings_page(r, 200); }
+
+/* POST /admin/center/targets: one days_<type> field per review type. */
+static void targets_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  struct rowset targets, rules;
+  enum err e = center_settings_get(r->arena, &who, &targets, &rules);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  const char **types = arena_alloc(r->arena, (targets.n + 1) * sizeof *types);
+  const char **values = arena_alloc(r->arena, (targets.n + 1) * sizeof *values);
+  if (!types || !values) return reply_error(r, ERR_INTERNAL, NULL);
+  for (size_t i = 0; i < targets.n; i++) {
+    types[i] = rs_get(&targets, i, "review_type");
+    const char *field = arena_printf(r->arena, "days_%s", types[i]);
+    values[i] = field ? req_form(r, field) : NULL;
+  }
+  struct center_errors errs = {0};
+  e = center_targets_set(r->arena, &who, targets.n, types, values, &errs);
+  if (e == ERR_INVALID) {
+    HDF *hdf = req_hdf(r);
+    if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+    for (size_t i = 0; i < errs.n; i++) cv_set(hdf, errs.e[i].message, "Form.Errors.%s", errs.e[i].field);
+    for (size_t i = 0; i < targets.n; i++) cv_set(hdf, values[i] ? values[i] : "", "Form.Values.days_%s", types[i]);
+    cv_set(hdf, "Some values need your attention: nothing was saved.", "Flash.Message");
+    cv_set(hdf, "error", "Flash.Kind");
+    return settings_page(r, 422);
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, "/admin/center?done=targets");
+}
+
+/* POST /admin/center/rules/{id}/toggle: id is the rule's kind. */
+static void rule_toggle_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  bool enabled = false;
+  enum err e = center_rule_toggle(r->arena, &who, req_param(r, "id"), &enabled);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, "/admin/center?done=rule");
+}
+
+const struct route admin_center_routes[] = {
+    {"GET", "/admin/center", center_get, ROLE_ADMIN, 0, BODY_NONE, 0, NULL, "admin_center"},
+    {"POST", "/admin/center/targets", targets_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_center_targets"},
+    {"POST", "/admin/center/rules/{id}/toggle", rule_toggle_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL,
+     "admin_center_rule_toggle"},
+    {0},
+};
