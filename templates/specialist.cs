@@ -27,8 +27,8 @@
   <dt>Languages</dt><dd><?cs var:s.Languages ?></dd>
 </dl>
 <?cs if:s.Active && s.Accepting ?>
-<p>To ask <?cs var:s.Name ?> for a second opinion, start a request and choose them as your specialist.</p>
-<p><a class="button" href="/signup">Start a request</a></p>
+<p>To ask <?cs var:s.Name ?> for a second opinion, choose them for your request. If you are not logged in yet, we ask you to log in or create an account first.</p>
+<p><a class="button" href="/requests/choose-specialist?id=<?cs var:s.Id ?>">Choose <?cs var:s.Name ?> for my request</a></p>
 <?cs /if ?>
 <?cs /with ?>
 <?cs /def ?>

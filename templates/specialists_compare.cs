@@ -28,6 +28,7 @@
     <?cs if:Plan ?><tr><th scope="row">Your plan (<?cs var:Plan ?>)</th><?cs each:s = Compare ?><td><?cs if:s.InNetwork ?>In network<?cs else ?>Out of network<?cs /if ?></td><?cs /each ?></tr><?cs /if ?>
     <tr><th scope="row">Insurance networks</th><?cs each:s = Compare ?><td><?cs if:s.NetworkCount > 0 ?><?cs var:s.Networks ?><?cs else ?>Self-pay only<?cs /if ?></td><?cs /each ?></tr>
     <tr><th scope="row">Languages</th><?cs each:s = Compare ?><td><?cs var:s.Languages ?></td><?cs /each ?></tr>
+    <tr><th scope="row">Your choice</th><?cs each:s = Compare ?><td><?cs if:s.Active && s.Accepting ?><a class="button small" href="/requests/choose-specialist?id=<?cs var:s.Id ?>">Choose <?cs var:s.Name ?></a><?cs else ?>Not available<?cs /if ?></td><?cs /each ?></tr>
   </tbody>
 </table>
 </div>

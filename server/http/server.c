@@ -333,6 +333,39 @@ static void add_standard_headers(struct req *r) {
     MHD_add_response_header(resp, "Set-Cookie", r->set_cookie[i]);
 }
 
+/* Percent-encodes s for use as one query value (unreserved characters and
+ * '/' stay as they are). NULL when out of memory. */
+static char *url_encode(struct arena *a, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t n = strlen(s);
+  char *out = arena_alloc(a, n * 3 + 1), *o = out;
+  if (!out) return NULL;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+        *p == '_' || *p == '.' || *p == '~' || *p == '/') {
+      *o++ = (char)*p;
+    } else {
+      *o++ = '%';
+      *o++ = hex[*p >> 4];
+      *o++ = hex[*p & 15];
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+/* Where to come back after logging in: this page with its query, encoded
+ * as one value ("/" when it would be too long). */
+static const char *login_next(struct req *r) {
+  const char *target = r->path ? r->path : "/";
+  for (size_t i = 0; i < r->query.n && target; i++) {
+    char *k = url_encode(r->arena, r->query.items[i].name), *v = url_encode(r->arena, r->query.items[i].value);
+    target = k && v ? arena_printf(r->arena, "%s%c%s=%s", target, i ? '&' : '?', k, v) : NULL;
+  }
+  const char *enc = target ? url_encode(r->arena, target) : NULL;
+  return enc && strlen(enc) < 1024 ? enc : "/";
+}
+
 static void finish(struct req *r) {
   if (r->early_error != ERR_OK) goto error;
   const struct route *rt = r->route;
@@ -362,8 +395,7 @@ static void finish(struct req *r) {
   goto out;
 error:
   if (r->early_error == ERR_UNAUTHENTICATED && !r->is_api && strcmp(r->method, "GET") == 0) {
-    const char *next = r->path && strlen(r->path) < 512 ? r->path : "/";
-    char *loc = arena_printf(r->arena, "/login?next=%s", next);
+    char *loc = arena_printf(r->arena, "/login?next=%s", login_next(r));
     reply_redirect(r, loc ? loc : "/login");
   } else {
     reply_error(r, r->early_error, NULL);

@@ -232,6 +232,26 @@ static void next_thing(struct arena *a, const struct rqs_row *q, const char **te
   }
 }
 
+/* GET /requests/choose-specialist?id=N: the "choose" button of the
+ * directory. Opens the specialist step of the patient's newest draft with
+ * that specialist preselected (nothing is saved until the patient confirms
+ * the step); with no draft, the patient starts one first. */
+static void choose_specialist(struct req *r) {
+  long long sid = parse_id(req_query(r, "id"));
+  if (!sid) return reply_error(r, ERR_BAD_REQUEST, "Choose a specialist from the directory.");
+  struct actor who = actor_from_req(r);
+  struct rqs_row *rows = NULL;
+  size_t n = 0;
+  enum err e = requests_list_mine(r->arena, &who, &rows, &n);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  for (size_t i = 0; i < n; i++) { /* newest first */
+    if (strcmp(rows[i].status, "draft") != 0) continue;
+    const char *loc = arena_printf(r->arena, "/requests/%lld/steps/specialist?choose=%lld", rows[i].id, sid);
+    return reply_redirect(r, loc ? loc : "/requests");
+  }
+  reply_redirect(r, "/requests/new");
+}
+
 static void dashboard(struct req *r) {
   struct actor who = actor_from_req(r);
   struct rqs_row *rows = NULL;
@@ -1072,6 +1092,7 @@ static void third_opinion(struct req *r) {
 const struct route patient_requests_routes[] = {
     {"GET", "/requests", dashboard, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "requests"},
     {"GET", "/requests/new", new_page, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-new"},
+    {"GET", "/requests/choose-specialist", choose_specialist, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-choose"},
     {"POST", "/requests/new", new_create, ROLE_PATIENT, 0, BODY_FORM, 0, NULL, "request-new-create"},
     {"GET", "/requests/{id}", status_page, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-status"},
     {"GET", "/requests/{id}/steps/{step}", step_get, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request-step"},
