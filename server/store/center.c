@@ -470,7 +470,7 @@ enum err st_mail_claim(struct arena *a, long lease_s, struct st_mail *out) {
   out->recipient = rs.v[1];
   out->subject = rs.v[2];
   out->body = rs.v[3];
-  out->attempts = atoi(rs.v[4]);
+  out->attempts = (int)strtol(rs.v[4], NULL, 10);
   return ERR_OK;
 }
 

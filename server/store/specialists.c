@@ -153,7 +153,7 @@ static int row_to_specialist(struct arena *a, const PGresult *r, int row, struct
   s->full_name = PQgetvalue(r, row, 2);
   s->credentials = PQgetvalue(r, row, 3);
   s->board = PQgetvalue(r, row, 4);
-  s->board_year = atoi(PQgetvalue(r, row, 5));
+  s->board_year = (int)strtol(PQgetvalue(r, row, 5), NULL, 10);
   s->breast_fellowship = getb(r, row, 6);
   s->institution = PQgetvalue(r, row, 7);
   s->city = PQgetvalue(r, row, 8);
@@ -169,7 +169,7 @@ static int row_to_specialist(struct arena *a, const PGresult *r, int row, struct
   s->fee_consult_cents = atoll(PQgetvalue(r, row, 18));
   s->records_submission = PQgetvalue(r, row, 19);
   s->records_requirements = PQgetvalue(r, row, 20);
-  s->turnaround_days = atoi(PQgetvalue(r, row, 21));
+  s->turnaround_days = (int)strtol(PQgetvalue(r, row, 21), NULL, 10);
   if (split_list(a, PQgetvalue(r, row, 22), &s->networks, &s->n_networks) != 0) return -1;
   if (split_list(a, PQgetvalue(r, row, 23), &s->languages, &s->n_languages) != 0) return -1;
   s->accepting = getb(r, row, 24);
