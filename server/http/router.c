@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/arena.h"
@@ -69,6 +70,7 @@ nomatch:
 enum route_match router_match(struct arena *a, const char *method, const char *path,
                               const struct route **out, struct kv_list *params, const char **allow) {
   char allowed[128] = "";
+  size_t alen = 0;
   bool path_seen = false;
   for (size_t i = 0; i < ntables; i++) {
     for (const struct route *r = tables[i]; r->method; r++) {
@@ -79,9 +81,10 @@ enum route_match router_match(struct arena *a, const char *method, const char *p
         return MATCH_OK;
       }
       path_seen = true;
-      if (!strstr(allowed, r->method) && strlen(allowed) + strlen(r->method) + 3 < sizeof allowed) {
-        if (allowed[0]) strcat(allowed, ", ");
-        strcat(allowed, r->method);
+      if (!strstr(allowed, r->method)) {
+        int w = snprintf(allowed + alen, sizeof allowed - alen, "%s%s", alen ? ", " : "", r->method);
+        if (w > 0 && (size_t)w < sizeof allowed - alen) alen += (size_t)w;
+        else allowed[alen] = '\0'; /* no room: keep the list as it was */
       }
     }
   }

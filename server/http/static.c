@@ -78,9 +78,9 @@ static int load_dir(const char *root, const char *rel) {
     a->mime = mime_for(sub);
     unsigned char h[12];
     crypto_generichash(h, sizeof h, data, got, NULL, 0);
-    a->etag[0] = '"';
-    sodium_bin2hex(a->etag + 1, sizeof a->etag - 2, h, sizeof h);
-    strcat(a->etag, "\"");
+    char hex[2 * sizeof h + 1];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(a->etag, sizeof a->etag, "\"%s\"", hex);
   }
   closedir(d);
   return rc;

@@ -26,8 +26,9 @@ enum err st_reauth_failures(struct arena *a, long long user_id, int window_s, in
   enum err e;
   PGresult *r = db_exec(a, "reauth_failures", 3, v, &e);
   if (!r) return e;
-  int wait = atoi(PQgetvalue(r, 0, 1));
-  *wait_s = wait > 0 ? wait : 0;
-  *failures = *wait_s > 0 ? atoi(PQgetvalue(r, 0, 0)) : 0;
+  if (PQntuples(r) != 1) return ERR_INTERNAL;
+  long wait = strtol(PQgetvalue(r, 0, 1), NULL, 10);
+  *wait_s = wait > 0 ? (int)wait : 0;
+  *failures = *wait_s > 0 ? (int)strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
   return ERR_OK;
 }
