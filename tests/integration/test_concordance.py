@@ -258,6 +258,24 @@ class ConcordanceTest(harness.ServerTestCase):
                 self.assertNotIn(word, subject + body)
 
 
+class PatientAnswerTest(harness.ServerTestCase):
+    """The patient's own answer, BI-RADS 0 included, on her review step and in the exam form's choices."""
+
+    def test_category_zero_is_shown_to_the_patient(self):
+        patient = make_user(self.server, "patient")
+        c = self.client()
+        login(c, patient)
+        for cat, words in (("0", "0 – Incomplete: more imaging is needed before a conclusion."),
+                           ("4C", "4C – High suspicion: a biopsy is advised."),
+                           ("unknown", "I don&#39;t know, or the report does not say.")):
+            rid, _ = new_request(self, patient["id"], "draft", birads=cat)
+            page = c.get("/requests/%d/steps/review" % rid).text
+            self.assertIn('<dd id="review-birads">%s</dd>' % words, page)
+        exam = c.get("/requests/%d/steps/exam" % rid).text
+        for cat in ("0", "1", "2", "3", "4", "4A", "4B", "4C", "5", "6", "unknown"):
+            self.assertIn('value="%s"' % cat, exam)
+
+
 class LegacyAnswersTest(harness.ServerTestCase):
     """Answers stored in plaintext before migration 0016 are sealed at start-up; the signed row keeps its hash."""
 
