@@ -8,7 +8,7 @@
   <td><a href="/reviewer/cases/<?cs var:c.id ?>"><?cs var:c.reference ?></a></td>
   <td><span class="badge prio-<?cs var:c.priority ?>"><?cs var:c.priority_label ?></span></td>
   <td><?cs var:c.status_label ?></td>
-  <td><?cs if:c.birads ?>BI-RADS <?cs var:c.birads ?><?cs else ?>not given<?cs /if ?></td>
+  <td><?cs var:c.BiradsLabel ?></td>
   <td><?cs alt:c.review_type ?>—<?cs /alt ?></td>
   <td><?cs var:c.due ?><?cs if:c.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></td>
   <td><?cs alt:c.report_status ?>not started<?cs /alt ?></td>

@@ -1,6 +1,8 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_communication_tasks.cs" ?>
 <?cs def:content() ?>
 <h1>Triage queue</h1>
+<?cs call:communication_tasks_queue() ?>
 <p class="muted">Most urgent first: BI-RADS 4, 5, 6 or a biopsy; then 0 and 3; then 1 and 2. Within each, a scheduled treatment date first, then the longest wait.</p>
 <nav aria-label="Requests per status" class="counts">
   <ul class="inline-list">
@@ -49,7 +51,7 @@
       <?cs if:row.is_incomplete == "1" ?><span class="badge">Incomplete</span><?cs /if ?></td>
     <td><?cs var:row.patient_name ?></td>
     <td><?cs var:row.status_label ?></td>
-    <td><?cs if:row.birads ?>BI-RADS <?cs var:row.birads ?><?cs else ?>not given<?cs /if ?><?cs if:row.biopsy == "t" ?>, biopsy done<?cs /if ?></td>
+    <td><?cs if:row.birads != "" && row.birads != "unknown" ?>BI-RADS <?cs var:row.birads ?><?cs else ?>not known<?cs /if ?><?cs if:row.biopsy == "t" ?>, biopsy done<?cs /if ?></td>
     <td><?cs alt:row.treatment_date ?>—<?cs /alt ?></td>
     <td><?cs var:row.submitted ?></td>
     <td><?cs var:row.due ?><?cs if:row.is_overdue == "1" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></td>

@@ -21,6 +21,8 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/report_view.h"
+#include "routes/staff_communication.h"
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
@@ -106,6 +108,9 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
              strcmp(s, "reviewer_assigned") == 0  ? "Reviewer assigned"
              : strcmp(s, "report_released") == 0  ? "Report released to the patient"
              : strcmp(s, "coverage_checked") == 0 ? "Coverage checked"
+             : strcmp(s, "communication_task_opened") == 0
+                 ? "Significant unexpected finding: the referring physician must be reached before release"
+             : strcmp(s, "physician_reached") == 0 ? "Referring physician reached"
                                                   : s,
              "Events.%zu.Detail.what", i);
     } else if (strcmp(key, "specialist") == 0 && json_is_integer(v)) {
@@ -152,7 +157,7 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   cv_row(hdf, "Case", q, 0);
   hdf_set_value(hdf, "Case.status_label", cv_status_label(rs_get(q, 0, "status")));
   hdf_set_value(hdf, "Case.priority_label", triage_priority_label((enum triage_priority)rs_ll(q, 0, "priority")));
-  hdf_set_value(hdf, "Case.birads_words", reports_birads_words(rs_get(q, 0, "birads")));
+  rv_birads(hdf, rs_get(q, 0, "birads"), "Case");
   /* questions are joined with the unit separator */
   const char *qs = rs_get(q, 0, "questions");
   size_t qi = 0;
@@ -243,7 +248,12 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     for (size_t i = 0; i < r->form.n; i++)
       if (strcmp(r->form.items[i].name, "csrf") != 0) cv_set(hdf, r->form.items[i].value, "Form.Values.%s", r->form.items[i].name);
   }
+  comm_view_request(r, hdf, id);
   reply_page(r, errs && errs->n ? 422 : 200, "staff_request.cs");
+}
+
+void staff_request_show(struct req *r, long long id, const struct center_errors *errs, const char *done) {
+  show(r, id, errs, done);
 }
 
 static const char *done_message(enum center_action c) {
@@ -270,6 +280,8 @@ static void request_page(struct req *r) {
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
   const char *done = req_query(r, "done");
   enum center_action c;
+  if (done && strcmp(done, "communication") == 0)
+    return show(r, id, NULL, "The call to the referring physician is recorded. The report can now be released.");
   show(r, id, NULL, done && center_action_parse(done, &c) ? done_message(c) : NULL);
 }
 
