@@ -27,6 +27,7 @@
 #include "core/totp.h"
 #include "store/accounts.h"
 #include "store/db.h"
+#include "store/security.h"
 #include "store/pgembed.h"
 #include "util/arena.h"
 
@@ -48,6 +49,7 @@ int accounts_runtime_init(const struct config *c) {
     return -1;
   }
   st_accounts_register();
+  store_security_register();
   acct_configure(c->base_url);
   /* computed once now so the first unknown-user login is not faster or slower */
   if (!pw_dummy_hash(crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE)) return -1;
@@ -217,7 +219,10 @@ static int cmd_outbox(int argc, char **argv) {
   if (!c.database_url && cli_open_data_dir(&c) != 0) return 1;
   if (cli_open_database(&c, conninfo, sizeof conninfo, &embedded) == 0) {
     st_accounts_register();
+    /* bodies are sealed with the app key: without it they print as unreadable */
+    if (secrets_init(c.data_dir) != 0) fprintf(stderr, "secondop: cannot open the app key; bodies stay sealed\n");
     status = outbox_print_pending(stdout) < 0 ? 1 : 0;
+    secrets_done();
     if (status) fprintf(stderr, "secondop: could not read the outbox\n");
   }
   db_close();

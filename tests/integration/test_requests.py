@@ -9,7 +9,7 @@ import re
 import subprocess
 
 import harness
-from accounts_helpers import login, make_user
+from accounts_helpers import login, make_user, outbox_messages
 
 TODAY = datetime.date.today()
 RECENT = (TODAY - datetime.timedelta(days=30))
@@ -259,7 +259,7 @@ class RequestsTest(harness.ServerTestCase):
         au = self.sql("SELECT count(*) FROM audit_log WHERE action = 'request.submit' AND object_id = %s "
                       "AND patient_id = %s", str(rid), user["id"])
         self.assertEqual(au[0][0], 1)
-        mail = self.sql("SELECT recipient, subject, body FROM outbox WHERE recipient = %s", user["email"])
+        mail = [(m["to"], m["subject"], m["body"]) for m in outbox_messages(self.server) if m["to"] == user["email"]]
         self.assertEqual(len(mail), 1)
         self.assertIn(ref, mail[0][2])
         for phi in ("Mercy", "4B", "biopsy", "Acme", "XK-9988"):
