@@ -23,20 +23,19 @@
 <p><a href="/account/2fa">Manage two-step login</a></p>
 <h2 id="sessions">Where you are logged in</h2>
 <p>These are the browsers and devices logged in to your account now. If you do not recognise one, sign it out and change your password.</p>
-<div class="table-scroll"><table class="sessions">
-<thead><tr><th scope="col">Device</th><th scope="col">Address</th><th scope="col">Logged in (UTC)</th><th scope="col">Last used (UTC)</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
-<tbody>
+<ul class="sessions card-list">
 <?cs each:s = Sessions ?>
-<tr<?cs if:s.Current ?> class="current"<?cs /if ?>>
-<td><?cs var:s.Device ?><?cs if:s.Current ?> <span class="badge">this device</span><?cs /if ?></td>
-<td><?cs var:s.Ip ?></td>
-<td><?cs var:s.Created ?></td>
-<td><?cs var:s.LastSeen ?></td>
-<td><form method="post" action="/account/sessions/<?cs var:s.Id ?>/revoke"><?cs call:csrf_field() ?><button type="submit" class="secondary">Sign out<?cs if:s.Current ?> here<?cs /if ?></button></form></td>
-</tr>
+<li class="card">
+<p><strong><?cs var:s.Device ?></strong><?cs if:s.Current ?> <span class="badge">this device</span><?cs /if ?></p>
+<dl class="facts">
+  <dt>Address</dt><dd><?cs var:s.Ip ?></dd>
+  <dt>Logged in</dt><dd><?cs var:s.Created ?> UTC</dd>
+  <dt>Last used</dt><dd><?cs var:s.LastSeen ?> UTC</dd>
+</dl>
+<form method="post" action="/account/sessions/<?cs var:s.Id ?>/revoke"><?cs call:csrf_field() ?><button type="submit" class="secondary">Sign out<?cs if:s.Current ?> here<?cs else ?> this session<?cs /if ?></button></form>
+</li>
 <?cs /each ?>
-</tbody>
-</table></div>
+</ul>
 <?cs if:Account.OtherSessions != "0" ?>
 <form method="post" action="/account/sessions/revoke-others"><?cs call:csrf_field() ?><button type="submit">Sign out all other sessions</button></form>
 <?cs /if ?>
