@@ -327,7 +327,11 @@ static int deliver_due(void) {
     char *body = outbox_open_body(a, m.id, m.body, m.body_sealed_hex);
     if (!body) {
       snprintf(err, sizeof err, "the sealed body cannot be opened (another data directory's key?)");
-      r = HOLD;
+      if (st_mail_hold(a, m.id, err) != ERR_OK) LOG_E("mail outbox=%lld: could not record the hold", m.id);
+      LOG_E("mail outbox=%lld: held, nothing sent: %s", m.id, err);
+      arena_free(a);
+      handled++;
+      continue;
     } else {
       m.body = body;
       r = send_one(&m, err, sizeof err);
