@@ -402,6 +402,13 @@ class RequestsTest(harness.ServerTestCase):
         self.assertNotEqual(nid, rid)
         self.assertEqual(self.row(nid, "status, parent_request_id, exam_facility, birads")[:4],
                          ("draft", rid, "Mercy Imaging Center", "4B"))
+        # the sealed reason and questions come along, sealed again for the new request
+        exam = c.get("/requests/%d/steps/exam" % nid).text
+        self.assertIn("I want another look.", exam)
+        self.assertIn("Could this be a cyst?", exam)
+        self.assertEqual(self.sql("SELECT count(*) FROM requests a, requests b WHERE a.id = %s AND b.id = %s"
+                                  " AND b.reason_sealed IS NOT NULL AND b.reason_sealed <> a.reason_sealed"
+                                  " AND b.reason = ''", rid, nid)[0][0], 1)
         old = self.sql("SELECT kind, encode(file_id, 'hex'), encode(wrapped_dek, 'hex') FROM documents "
                        "WHERE request_id = %s AND kind <> 'authorization' ORDER BY id", rid)
         new = self.sql("SELECT kind, encode(file_id, 'hex'), encode(wrapped_dek, 'hex') FROM documents "
