@@ -485,6 +485,23 @@ class OutboxTest(harness.ServerTestCase):
         after = self.sql("SELECT count(*) FROM outbox WHERE kind = 'password_reset' AND client_ip = '127.0.0.1'")[0][0]
         self.assertEqual(after, 10, (before, after))
 
+    def test_invitations_ten_per_address_per_hour(self):
+        admin = make_user(self.server, "admin")
+        a = self.client()
+        login(a, admin)
+        a.get("/admin/accounts/invite")
+        for i in range(10):
+            r = a.post("/admin/accounts/invite", {"role": "staff", "name": "Colleague %d" % i,
+                                                  "email": "inv%d-%d@example.test" % (i, time.time_ns())})
+            self.assertEqual(r.status, 303, r.text[:300])
+        email = "inv-eleven-%d@example.test" % time.time_ns()
+        r = a.post("/admin/accounts/invite", {"role": "staff", "name": "Colleague 11", "email": email})
+        self.assertEqual(r.status, 422)
+        self.assertIn("10 invitations in the last hour", r.text)
+        self.assertEqual(self.sql("SELECT count(*) FROM users WHERE email = %s", email)[0][0], 0)
+        self.assertEqual(self.sql("SELECT count(*) FROM outbox WHERE kind = 'invitation' AND body IS NULL"
+                                  " AND body_sealed IS NOT NULL")[0][0], 10)
+
     def test_plaintext_left_by_an_older_version_is_sealed_at_start(self):
         mid = self.sql("INSERT INTO outbox (recipient, subject, body) VALUES ('old@example.test', 'Old',"
                        " 'Hello, http://x/reset-password?token=LEGACYLEGACY') RETURNING id")[0][0]
@@ -524,6 +541,28 @@ class RequestTextTest(harness.ServerTestCase):
         self.sql("UPDATE requests SET reason_sealed = (SELECT reason_sealed FROM requests WHERE id = %s) WHERE id = %s",
                  rid, other)
         self.assertNotIn("My sister", c.get("/requests/%d/steps/exam" % other).text)
+
+    def test_staff_and_reviewer_pages_read_the_sealed_text(self):
+        from test_triage import add_specialist
+        p = make_user(self.server, "patient")
+        staff = make_user(self.server, "staff")
+        reviewer = make_user(self.server, "reviewer")
+        spec = add_specialist(self, reviewer["id"])
+        c = self.client()
+        login(c, p)
+        rid = self.draft(c)
+        r = c.post("/requests/%d/steps/exam" % rid, dict(EXAM, reason="Worried about the left breast since May", q1="Why only one view?", go="stay"))
+        self.assertEqual(r.status, 303)
+        self.sql("UPDATE requests SET status = 'in_review', submitted_at = now(), reference = 'SO-AUTH-1',"
+                 " assigned_reviewer_id = %s, assigned_specialist_id = %s WHERE id = %s", reviewer["id"], spec, rid)
+        self.assertEqual(self.sql("SELECT reason FROM requests WHERE id = %s", rid), [("",)])
+        for user, path in ((staff, "/staff/requests/%d" % rid), (reviewer, "/reviewer/cases/%d" % rid)):
+            cc = self.client()
+            login(cc, user)
+            page = cc.get(path)
+            self.assertEqual(page.status, 200, path)
+            self.assertIn("Worried about the left breast since May", page.text, path)
+            self.assertIn("Why only one view?", page.text, path)
 
     def test_plaintext_rows_are_sealed_at_start(self):
         p = make_user(self.server, "patient")
