@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -219,8 +220,12 @@ static int cmd_outbox(int argc, char **argv) {
   if (!c.database_url && cli_open_data_dir(&c) != 0) return 1;
   if (cli_open_database(&c, conninfo, sizeof conninfo, &embedded) == 0) {
     st_accounts_register();
-    /* bodies are sealed with the app key: without it they print as unreadable */
-    if (secrets_init(c.data_dir) != 0) fprintf(stderr, "secondop: cannot open the app key; bodies stay sealed\n");
+    /* bodies are sealed with the app key: without it they print as unreadable
+     * (and no key is made here: a new one could not open them anyway) */
+    char keyfile[4096];
+    int kn = snprintf(keyfile, sizeof keyfile, "%s/keys/app.key", c.data_dir);
+    if (kn < 0 || (size_t)kn >= sizeof keyfile || access(keyfile, R_OK) != 0 || secrets_init(c.data_dir) != 0)
+      fprintf(stderr, "secondop: no app key under %s/keys; message bodies stay sealed\n", c.data_dir);
     status = outbox_print_pending(stdout) < 0 ? 1 : 0;
     secrets_done();
     if (status) fprintf(stderr, "secondop: could not read the outbox\n");

@@ -371,6 +371,7 @@ static void account_get(struct req *r) {
       view_set(r, k, "1");
     }
   }
+  view_set_int(r, "Account.Sessions", (long long)n); /* live ones, as listed */
   view_set_int(r, "Account.OtherSessions", n > 0 ? (long long)n - 1 : 0);
   reply_page(r, 200, "account.cs");
 }
