@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -27,6 +28,7 @@
 #include "core/totp.h"
 #include "store/accounts.h"
 #include "store/db.h"
+#include "store/security.h"
 #include "store/pgembed.h"
 #include "util/arena.h"
 
@@ -48,6 +50,7 @@ int accounts_runtime_init(const struct config *c) {
     return -1;
   }
   st_accounts_register();
+  store_security_register();
   acct_configure(c->base_url);
   /* computed once now so the first unknown-user login is not faster or slower */
   if (!pw_dummy_hash(crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE)) return -1;
@@ -217,7 +220,14 @@ static int cmd_outbox(int argc, char **argv) {
   if (!c.database_url && cli_open_data_dir(&c) != 0) return 1;
   if (cli_open_database(&c, conninfo, sizeof conninfo, &embedded) == 0) {
     st_accounts_register();
+    /* bodies are sealed with the app key: without it they print as unreadable
+     * (and no key is made here: a new one could not open them anyway) */
+    char keyfile[4096];
+    int kn = snprintf(keyfile, sizeof keyfile, "%s/keys/app.key", c.data_dir);
+    if (kn < 0 || (size_t)kn >= sizeof keyfile || access(keyfile, R_OK) != 0 || secrets_init(c.data_dir) != 0)
+      fprintf(stderr, "secondop: no app key under %s/keys; message bodies stay sealed\n", c.data_dir);
     status = outbox_print_pending(stdout) < 0 ? 1 : 0;
+    secrets_done();
     if (status) fprintf(stderr, "secondop: could not read the outbox\n");
   }
   db_close();

@@ -1,6 +1,8 @@
 /* The route tables, in one place: a newcomer finds a URL's handler here. */
 #include "routes/routes.h"
 
+#include "http/stepup.h"
+
 const struct route *const all_route_tables[] = {
     pages_routes,
     specialists_routes,
@@ -18,5 +20,6 @@ const struct route *const all_route_tables[] = {
     reviewer_cases_routes,
     patient_report_routes,
     metrics_routes,
+    stepup_routes,
 };
 const size_t all_route_tables_count = sizeof all_route_tables / sizeof all_route_tables[0];

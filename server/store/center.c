@@ -5,8 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "core/sealing.h"
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/log.h"
 
 /* Triage priority class; identical to the index expression in 0007_center.sql. */
 #define PRIO                                                                                              \
@@ -61,6 +65,8 @@
   " r.exam_facility, r.records_contact, coalesce(to_char(r.exam_date, 'YYYY-MM-DD'), '') AS exam_date,"  \
   " array_to_string(r.exam_types, ';') AS exam_types, r.prior_exam_dates, coalesce(r.birads, '') AS birads," \
   " coalesce(r.biopsy_done::text, '') AS biopsy_done, r.reason, array_to_string(r.questions, E'\\x1f') AS questions," \
+  " coalesce(encode(r.reason_sealed, 'hex'), '') AS reason_sealed,"                                      \
+  " coalesce(encode(r.questions_sealed, 'hex'), '') AS questions_sealed,"                                \
   " coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date, r.caregiver_name,"          \
   " r.caregiver_relationship, coalesce(r.review_type, '') AS review_type, coalesce(r.review_mode, '') AS review_mode," \
   " r.center_chooses, coalesce(r.payment, '') AS payment, r.insurance_plan,"                             \
@@ -209,8 +215,11 @@ static const struct db_stmt stmts[] = {
      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $1::integer)"
      " WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
      " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-     " RETURNING id, recipient, subject, body, attempts"},
-    {"ctr_mail_sent", "UPDATE outbox SET sent_at = now(), last_error = NULL WHERE id = $1 AND sent_at IS NULL"},
+     " RETURNING id, recipient, subject, coalesce(body, ''), attempts, coalesce(encode(body_sealed, 'hex'), '')"},
+    /* a delivered message keeps only what the audit needs: the body goes */
+    {"ctr_mail_sent",
+     "UPDATE outbox SET sent_at = now(), last_error = NULL, body = NULL, body_sealed = NULL"
+     " WHERE id = $1 AND sent_at IS NULL"},
     {"ctr_mail_retry",
      "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2::integer), last_error = left($3, 500)"
      " WHERE id = $1 AND sent_at IS NULL"},
@@ -305,10 +314,57 @@ enum err st_overdue_count(struct arena *a, long long *n) {
   return e;
 }
 
+/* Index of a column by name, or -1. */
+static long col_index(const struct rowset *rs, const char *col) {
+  for (size_t c = 0; c < rs->ncol; c++)
+    if (strcmp(rs->names[c], col) == 0) return (long)c;
+  return -1;
+}
+
+/* Replaces the case's reason and questions by their opened sealed values
+ * (core/sealing.h); questions are joined with the unit separator as before. */
+static enum err open_request_text(struct arena *a, long long request_id, struct rowset *rs) {
+  long cr = col_index(rs, "reason"), cq = col_index(rs, "questions"), crs = col_index(rs, "reason_sealed"),
+       cqs = col_index(rs, "questions_sealed");
+  if (cr < 0 || cq < 0 || crs < 0 || cqs < 0) return ERR_INTERNAL;
+  const char *rh = rs->v[crs], *qh = rs->v[cqs];
+  if (*rh) {
+    const char *t = reqtext_open(a, request_id, "reason", rh);
+    if (!t) LOG_E("the reason of request %lld cannot be opened (wrong app key?)", request_id);
+    rs->v[cr] = t ? t : "(This text could not be read.)";
+  }
+  if (*qh) {
+    const char *t = reqtext_open(a, request_id, "questions", qh);
+    if (!t) LOG_E("the questions of request %lld cannot be opened (wrong app key?)", request_id);
+    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+    size_t len = 1;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+      const char *q = json_string_value(json_array_get(j, i));
+      len += (q ? strlen(q) : 0) + 1;
+    }
+    char *joined = arena_alloc(a, len);
+    if (!joined) {
+      json_decref(j);
+      return ERR_INTERNAL;
+    }
+    joined[0] = '\0';
+    for (size_t i = 0; i < json_array_size(j); i++) {
+      const char *q = json_string_value(json_array_get(j, i));
+      if (i) strcat(joined, "\x1f");
+      strcat(joined, q ? q : "");
+    }
+    json_decref(j);
+    rs->v[cq] = joined;
+  }
+  rs->v[crs] = rs->v[cqs] = "";
+  return ERR_OK;
+}
+
 enum err st_case(struct arena *a, long long request_id, struct rowset *out) {
   const char *v[1] = {ll_s(a, request_id)};
   enum err e = run(a, "ctr_case", 1, v, out);
   if (e == ERR_OK && out->n == 0) return ERR_NOT_FOUND;
+  if (e == ERR_OK) e = open_request_text(a, request_id, out);
   return e;
 }
 
@@ -479,6 +535,7 @@ enum err st_mail_claim(struct arena *a, long lease_s, struct st_mail *out) {
   out->subject = rs.v[2];
   out->body = rs.v[3];
   out->attempts = (int)strtol(rs.v[4], NULL, 10);
+  out->body_sealed_hex = rs.v[5];
   return ERR_OK;
 }
 

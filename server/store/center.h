@@ -105,8 +105,9 @@ enum err st_outbox_backlog(struct arena *a, long long *pending, long long *held)
 /* ---- outbox delivery ---- */
 struct st_mail {
   long long id;
-  const char *recipient, *subject, *body;
+  const char *recipient, *subject, *body; /* body: legacy plaintext, "" when sealed */
   int attempts; /* including this one */
+  const char *body_sealed_hex; /* sealed body (core/outbox.h), "" for a legacy row */
 };
 /* Claims one due message (FOR UPDATE SKIP LOCKED), counting the attempt and
  * leasing it for lease_s seconds. ERR_NOT_FOUND when none is due. */
