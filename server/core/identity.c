@@ -19,6 +19,7 @@
 struct tl {
   const char *t[TOK_MAX];
   unsigned char cjk[TOK_MAX];
+  const char *script[TOK_MAX]; /* Unicode script of the first letter (kana count as Han); NULL: common */
   size_t n;
 };
 
@@ -117,6 +118,11 @@ static void fold_words(const char *s, size_t n, char *buf, size_t cap, size_t *u
     ucs4_t first = 0;
     u8_mbtouc(&first, (const uint8_t *)w, strlen(w));
     out->cjk[out->n] = (unsigned char)is_cjk(first);
+    const uc_script_t *sc = uc_script(first);
+    const char *sn = sc ? sc->name : NULL;
+    if (sn && (strcmp(sn, "Hiragana") == 0 || strcmp(sn, "Katakana") == 0)) sn = "Han";
+    if (sn && (strcmp(sn, "Common") == 0 || strcmp(sn, "Inherited") == 0)) sn = NULL;
+    out->script[out->n] = sn;
     out->t[out->n++] = w;
   }
   free(c);
@@ -394,6 +400,17 @@ void identity_compare(const char *pn, const char *pn_birth, const char *pn_sex, 
     enum name_level l = compare_group(g[i], gl[i], &A, jp);
     if (l > nl) nl = l;
   }
+  /* a name written in a script the account name does not use cannot be compared */
+  int shares_script = A.n == 0;
+  for (size_t i = 0; i < ng && !shares_script; i++) {
+    char gbuf[2 * BUF_MAX];
+    size_t gused = 0;
+    struct tl W = {.n = 0};
+    fold_words(g[i], gl[i], gbuf, sizeof gbuf, &gused, &W, 0);
+    for (size_t k = 0; k < W.n && !shares_script; k++)
+      for (size_t j = 0; j < A.n && !shares_script; j++)
+        shares_script = !W.script[k] || !A.script[j] || strcmp(W.script[k], A.script[j]) == 0;
+  }
   enum birth_level bl = compare_births(pn_birth, account_birth);
   char sa = sex_code(pn_sex), sb = sex_code(account_sex);
   int image_named = nonempty > 0, account_named = A.n > 0;
@@ -403,8 +420,10 @@ void identity_compare(const char *pn, const char *pn_birth, const char *pn_sex, 
   const char *no_date = empty(pn_birth)       ? "no date of birth in the image"
                         : empty(account_birth) ? "no date of birth on the account"
                                                : "the date of birth in the image cannot be read";
-  if (!image_named || !account_named) {
-    const char *what = !image_named ? "no name in the image" : "no name on the account to compare with";
+  if (!image_named || !account_named || (nl <= NL_DIFFERENT && !shares_script)) {
+    const char *what = !image_named     ? "no name in the image"
+                       : !account_named ? "no name on the account to compare with"
+                                        : "the name in the image is written in another script than the account name";
     if (bl == BL_DIFFERENT) {
       v = ID_DIFFERENT;
       snprintf(buf, sizeof buf, "%s, and another date of birth", what);
@@ -416,7 +435,7 @@ void identity_compare(const char *pn, const char *pn_birth, const char *pn_sex, 
       v = ID_PROBABLY;
       snprintf(buf, sizeof buf, !image_named && empty(pn_birth)
                                     ? "nothing in the image to compare: no name and no date of birth"
-                                    : "%s and no date of birth to compare",
+                                    : "%s, and there is no date of birth to compare",
                what);
     }
     why = buf;
