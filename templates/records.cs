@@ -1,4 +1,5 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_identity.cs" ?>
 <?cs def:content() ?>
 <h1>Records for request <?cs var:Request.Reference ?></h1>
 
@@ -17,6 +18,8 @@
   </details>
   <?cs /if ?>
 </section>
+
+<?cs call:identity_check("patient") ?>
 
 <?cs if:Request.Uploadable ?>
 <section aria-labelledby="upload-h" id="uploader" data-request="<?cs var:Request.Id ?>" data-csrf="<?cs var:Csrf.Token ?>" data-max-size="<?cs var:Records.MaxSize ?>">

@@ -20,7 +20,9 @@
 #include "core/triage.h"
 #include "http/actor.h"
 #include "http/reply.h"
+#include "core/records.h"
 #include "routes/center_view.h"
+#include "routes/identity_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -104,6 +106,9 @@ static void show_case(struct req *r, long long id, const struct report_errors *e
   }
   cv_rows(hdf, "Documents", &cc.documents);
   cv_rows(hdf, "Studies", &cc.studies);
+  /* whose images: the same check and words as the patient's and the staff's pages */
+  struct identity_report idr;
+  if (records_identity(a, &who, id, &idr) == ERR_OK) identity_view_hdf(hdf, a, &idr);
   report_hdf(a, hdf, &v);
   hdf_set_int_value(hdf, "Case.InReview", cc.status == RS_IN_REVIEW);
   hdf_set_int_value(hdf, "Case.CanStart", cc.status == RS_ACCEPTED || cc.status == RS_SCHEDULED);
