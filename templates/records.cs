@@ -19,7 +19,7 @@
   <?cs /if ?>
 </section>
 
-<?cs call:identity_check("patient") ?>
+<div id="records-identity"><?cs call:identity_check("patient") ?></div>
 
 <?cs if:Request.Uploadable ?>
 <section aria-labelledby="upload-h" id="uploader" data-request="<?cs var:Request.Id ?>" data-csrf="<?cs var:Csrf.Token ?>" data-max-size="<?cs var:Records.MaxSize ?>">

@@ -654,7 +654,7 @@ int identity_report_build(struct arena *a, const struct identity_account *acct, 
   } else {
     char *h = arena_strdup(a, "");
     if (out->other && h)
-      h = arena_printf(a, "%lld of %lld %s name%s another person than the account holder, %s.", out->other,
+      h = arena_printf(a, "%lld of %lld %s name%s someone other than the account holder, %s.", out->other,
                        out->files, images(out->files), out->other == 1 ? "s" : "", acct_words);
     if (out->unsure && h)
       h = arena_printf(a, "%s%s%lld of %lld %s need%s checking: they may name the account holder%s.", h,

@@ -62,7 +62,7 @@ void identity_view_people(struct arena *a, const struct identity_report *rep, lo
                           const char *(*date_fn)(struct arena *, const char *), const char **names,
                           const char **births, enum identity_verdict *worst) {
   *names = "";
-  *births = "";
+  if (births) *births = "";
   *worst = ID_MATCH;
   /* distinct (name, birth) over the chosen series, with their counts */
   size_t n = 0, cap = 0;
@@ -89,6 +89,7 @@ void identity_view_people(struct arena *a, const struct identity_report *rep, lo
   for (size_t j = 0; j < n; j++) {
     const char *nj = name_fn(a, ps[j]->name), *bj = date_fn(a, ps[j]->birth);
     if (!nj || !bj) return;
+    if (!births) nj = *bj ? arena_printf(a, "%s, born %s", nj, bj) : nj;
     if (n > 1) {
       const char *cnt = arena_printf(a, " (%lld %s)", counts[j], counts[j] == 1 ? "image" : "images");
       nj = arena_printf(a, "%s%s", nj, cnt);
@@ -99,5 +100,5 @@ void identity_view_people(struct arena *a, const struct identity_report *rep, lo
     if (!nm || !bd) return;
   }
   *names = nm;
-  *births = bd;
+  if (births) *births = bd;
 }

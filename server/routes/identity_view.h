@@ -20,8 +20,9 @@ void identity_view_hdf(HDF *hdf, struct arena *a, const struct identity_report *
 /* The people the images of one study (series_id 0) or one series name, for
  * a table cell: names and dates of birth as shown by name_fn/date_fn, with
  * counts when there is more than one ("DOE, JANE (209 images); SMITH, JANE
- * (3 images)"). *worst gets the worst verdict. Arena strings; "" when the
- * study or series has no images. */
+ * (3 images)"). births NULL: each name carries its date of birth instead
+ * ("DOE, JANE, born 1 January 1970"). *worst gets the worst verdict. Arena
+ * strings; "" when the study or series has no images. */
 void identity_view_people(struct arena *a, const struct identity_report *rep, long long study_id, long long series_id,
                           const char *(*name_fn)(struct arena *, const char *),
                           const char *(*date_fn)(struct arena *, const char *), const char **names,

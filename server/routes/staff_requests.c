@@ -198,12 +198,12 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     /* whose images: the one identity rule, every file, per series (core/identity.c) */
     identity_view_hdf(hdf, a, &rv.identity);
     for (size_t i = 0; i < cc.studies.n; i++) {
-      const char *names = "", *births = "";
+      const char *names = "";
       enum identity_verdict worst;
       identity_view_people(a, &rv.identity, rs_ll(&cc.studies, i, "id"), 0, identity_pn_display, identity_date_words,
-                           &names, &births, &worst);
+                           &names, NULL, &worst);
       cv_set(hdf, names, "Studies.%zu.patient_name", i);
-      cv_set(hdf, births, "Studies.%zu.patient_birth_date", i);
+      cv_set(hdf, "", "Studies.%zu.patient_birth_date", i);
       cv_set(hdf, worst == ID_DIFFERENT ? "1" : "0", "Studies.%zu.wrong_patient", i);
     }
     for (size_t i = 0; i < rv.n_warnings; i++) {

@@ -130,7 +130,7 @@ class IdentityPagesTest(harness.ServerTestCase):
         self.assertEqual(p, s, "patient and staff pages agree")
         self.assertEqual(p, r, "patient and reviewer pages agree")
         self.assertEqual((p["verdict"], p["files"], p["other"], p["unsure"]), ("different", 12, 3, 0))
-        self.assertIn("3 of 12 images name another person than the account holder, Jane Doe, born 1 January 1970.",
+        self.assertIn("3 of 12 images name someone other than the account holder, Jane Doe, born 1 January 1970.",
                       p["text"])
         self.assertIn("Found in 1 of 2 series", p["text"])
         self.assertIn("series “L CC” (MG): 3 of 6 images name another person: “SMITH, JANE”, born 2 March 1961.",
@@ -148,7 +148,7 @@ class IdentityPagesTest(harness.ServerTestCase):
                          r"<td>DOE, JANE \(3 images\); SMITH, JANE \(3 images\)</td>"
                          r"<td>1970-01-01 \(3 images\); 1961-03-02 \(3 images\)</td>")
         # the staff's study table flags the study, naming both
-        self.assertIn("DOE, JANE (9 images); SMITH, JANE (3 images)", staff)
+        self.assertIn("DOE, JANE, born 1 January 1970 (9 images); SMITH, JANE, born 2 March 1961 (3 images)", staff)
         self.assertIn("does not match the patient", staff)
 
     def test_same_person_spelled_differently_never_warns(self):
