@@ -153,12 +153,48 @@ static int word_match(const char *a, const char *b) {
 }
 
 /* How much of a name part agrees, best last. */
-enum name_level { NL_NONE, NL_DIFFERENT, NL_GIVEN_ONLY, NL_FAMILY_GIVEN_DIFFER, NL_FAMILY_ONLY, NL_SAME };
+enum name_level {
+  NL_NONE,
+  NL_DIFFERENT,
+  NL_GIVEN_ONLY,
+  NL_FAMILY_GIVEN_DIFFER,
+  NL_FAMILY_ONLY,
+  NL_FAMILY_GIVEN_PARTLY, /* a given name in common, other given names conflicting */
+  NL_SAME
+};
+
+enum given_level { GL_DIFFERENT, GL_PARTLY, GL_SAME };
+
+/* Given names (and middle names) of the image against the account's words
+ * left after the family name: the same when every name of one side is found
+ * on the other (a side may lack middle names; initials and names run
+ * together count), partly when some are shared but each side has one the
+ * other lacks (Nguyen Thi Lan / Nguyen Thi Mai), different when none is. */
+static enum given_level compare_given(const struct tl *G, const struct tl *R) {
+  unsigned char cg[TOK_MAX] = {0}, cr[TOK_MAX] = {0};
+  char a[BUF_MAX], b[BUF_MAX];
+  for (size_t i = 0; i < G->n; i++)
+    for (size_t k = 1; k <= 3 && i + k <= G->n; k++)
+      for (size_t j = 0; j < R->n; j++)
+        for (size_t l = 1; l <= 3 && j + l <= R->n; l++) {
+          int same;
+          if (k == 1 && l == 1) same = word_match(G->t[i], R->t[j]);
+          else same = join(G, i, k, a, sizeof a) == 0 && join(R, j, l, b, sizeof b) == 0 && strcmp(a, b) == 0;
+          if (!same) continue;
+          for (size_t m = i; m < i + k; m++) cg[m] = 1;
+          for (size_t m = j; m < j + l; m++) cr[m] = 1;
+        }
+  size_t ng = 0, nr = 0;
+  for (size_t i = 0; i < G->n; i++) ng += cg[i];
+  for (size_t j = 0; j < R->n; j++) nr += cr[j];
+  if (ng == G->n || nr == R->n) return GL_SAME;
+  return ng || nr ? GL_PARTLY : GL_DIFFERENT;
+}
 
 /* Does a run of 1–3 words of x spell a run of 1–3 words of y (words run
  * together: "SMITHJONES" = "smith jones")? Marks the y words matched in
  * ymark (may be NULL); with all = 0 stops at the first. */
-static int runs_match(const struct tl *x, const struct tl *y, unsigned char *ymark, int all, int need_multi) {
+static int runs_match(const struct tl *x, const struct tl *y, unsigned char *ymark, int all) {
   char a[BUF_MAX], b[BUF_MAX];
   int found = 0;
   for (size_t i = 0; i < x->n; i++)
@@ -166,7 +202,6 @@ static int runs_match(const struct tl *x, const struct tl *y, unsigned char *yma
       if (join(x, i, k, a, sizeof a) != 0) continue;
       for (size_t j = 0; j < y->n; j++)
         for (size_t l = 1; l <= 3 && j + l <= y->n; l++) {
-          if (need_multi && k == 1 && l == 1) continue;
           if (join(y, j, l, b, sizeof b) != 0 || strcmp(a, b) != 0) continue;
           found = 1;
           if (ymark)
@@ -192,7 +227,7 @@ static enum name_level compare_parts(const struct tl *F, const struct tl *G, con
     if (strcmp(x, aa) == 0) return NL_SAME;
   }
   unsigned char used[TOK_MAX] = {0};
-  int fam = F->n ? runs_match(F, A, used, 1, 0) : 0;
+  int fam = F->n ? runs_match(F, A, used, 1) : 0;
   const char *rest = NULL;
   if (!fam) {
     /* a CJK account word that starts with the family name: 山田太郎 */
@@ -217,11 +252,11 @@ static enum name_level compare_parts(const struct tl *F, const struct tl *G, con
     R.t[R.n++] = rest;
   }
   if (G->n == 0 || R.n == 0) return fam ? NL_FAMILY_ONLY : NL_DIFFERENT;
-  int giv = 0;
-  for (size_t j = 0; j < R.n && !giv; j++) giv = word_match(G->t[0], R.t[j]);
-  for (size_t i = 0; i < G->n && !giv; i++) giv = word_match(R.t[0], G->t[i]);
-  if (!giv) giv = runs_match(G, &R, NULL, 0, 1);
-  if (giv) return fam ? NL_SAME : NL_GIVEN_ONLY;
+  switch (compare_given(G, &R)) {
+  case GL_SAME: return fam ? NL_SAME : NL_GIVEN_ONLY;
+  case GL_PARTLY: return fam ? NL_FAMILY_GIVEN_PARTLY : NL_DIFFERENT;
+  case GL_DIFFERENT: break;
+  }
   return fam ? NL_FAMILY_GIVEN_DIFFER : NL_DIFFERENT;
 }
 
@@ -446,6 +481,15 @@ void identity_compare(const char *pn, const char *pn_birth, const char *pn_sex, 
       else if (bl == BL_UNKNOWN) v = ID_MATCH, snprintf(buf, sizeof buf, "same name; %s", no_date), why = buf;
       else if (bl == BL_SWAPPED) v = ID_PROBABLY, why = "same name; the date of birth has the day and month swapped";
       else v = ID_DIFFERENT, why = "same name, different date of birth";
+      break;
+    case NL_FAMILY_GIVEN_PARTLY:
+      if (bl == BL_DIFFERENT)
+        v = ID_DIFFERENT, why = "same family name, but other given names differ and another date of birth";
+      else if (bl == BL_SAME)
+        v = ID_PROBABLY, why = "same family name and date of birth and a given name in common, but other given names "
+                               "differ (another middle name, or a relative?)";
+      else
+        v = ID_PROBABLY, why = "same family name and a given name in common, but other given names differ";
       break;
     case NL_FAMILY_ONLY:
       if (bl == BL_DIFFERENT) v = ID_DIFFERENT, why = "same family name, different date of birth";

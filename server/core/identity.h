@@ -19,12 +19,17 @@
  * romanisations fold long vowels (Tarou = Taro = Tarō) when the value carries
  * an ideographic or phonetic group.
  *
+ * Given names: a side may lack some (middle names, initials), but when each
+ * side has one the other lacks (Nguyen Thi Lan / Nguyen Thi Mai) it is only
+ * "partly" the same name.
+ *
  * Weighing: same name + same date of birth → match; same name, another date
  * → different ("same name, different date of birth"); same family name and
  * date but another given name → different (a twin or a relative); same given
  * name and date but another family name → probably (maiden or married name);
  * no given name, or no name at all, with the same date → probably; day and
- * month swapped → probably; a missing or unreadable date leaves the name to
+ * month swapped → probably; partly the same given names with the same date →
+ * probably; a missing or unreadable date leaves the name to
  * decide; another sex recorded turns a match into probably.
  *
  * identity_report_build() applies the rule to the distinct (series, name,
