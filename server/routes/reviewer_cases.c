@@ -15,12 +15,12 @@
 #include <string.h>
 
 #include "core/center.h"
+#include "core/records.h"
 #include "core/reports.h"
 #include "core/requests.h"
 #include "core/triage.h"
 #include "http/actor.h"
 #include "http/reply.h"
-#include "core/records.h"
 #include "routes/center_view.h"
 #include "routes/identity_view.h"
 #include "routes/routes.h"
@@ -108,7 +108,8 @@ static void show_case(struct req *r, long long id, const struct report_errors *e
   cv_rows(hdf, "Studies", &cc.studies);
   /* whose images: the same check and words as the patient's and the staff's pages */
   struct identity_report idr;
-  if (records_identity(a, &who, id, &idr) == ERR_OK) identity_view_hdf(hdf, a, &idr);
+  if ((e = records_identity(a, &who, id, &idr)) != ERR_OK) return reply_error(r, e, NULL); /* never silently unchecked */
+  identity_view_hdf(hdf, a, &idr);
   report_hdf(a, hdf, &v);
   hdf_set_int_value(hdf, "Case.InReview", cc.status == RS_IN_REVIEW);
   hdf_set_int_value(hdf, "Case.CanStart", cc.status == RS_ACCEPTED || cc.status == RS_SCHEDULED);

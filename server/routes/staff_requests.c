@@ -194,24 +194,23 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   }
   /* intake warnings of the records feature */
   struct records_view rv;
-  if (records_view_load(a, &who, id, &rv) == ERR_OK) {
-    /* whose images: the one identity rule, every file, per series (core/identity.c) */
-    identity_view_hdf(hdf, a, &rv.identity);
-    for (size_t i = 0; i < cc.studies.n; i++) {
-      const char *names = "";
-      enum identity_verdict worst;
-      identity_view_people(a, &rv.identity, rs_ll(&cc.studies, i, "id"), 0, identity_pn_display, identity_date_words,
-                           &names, NULL, &worst);
-      cv_set(hdf, names, "Studies.%zu.patient_name", i);
-      cv_set(hdf, "", "Studies.%zu.patient_birth_date", i);
-      cv_set(hdf, worst == ID_DIFFERENT ? "1" : "0", "Studies.%zu.wrong_patient", i);
-    }
-    for (size_t i = 0; i < rv.n_warnings; i++) {
-      cv_set(hdf, rv.warnings[i], "Warnings.%zu.text", i);
-      cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);
-    }
-    hdf_set_value(hdf, "Records.Summary", rv.summary);
+  if ((e = records_view_load(a, &who, id, &rv)) != ERR_OK) return reply_error(r, e, NULL); /* never silently unchecked */
+  /* whose images: the one identity rule, every file, per series (core/identity.c) */
+  identity_view_hdf(hdf, a, &rv.identity);
+  for (size_t i = 0; i < cc.studies.n; i++) {
+    const char *names = "";
+    enum identity_verdict worst;
+    identity_view_people(a, &rv.identity, rs_ll(&cc.studies, i, "id"), 0, identity_pn_display, identity_date_words,
+                         &names, NULL, &worst);
+    cv_set(hdf, names, "Studies.%zu.patient_name", i);
+    cv_set(hdf, "", "Studies.%zu.patient_birth_date", i);
+    cv_set(hdf, worst == ID_DIFFERENT ? "1" : "0", "Studies.%zu.wrong_patient", i);
   }
+  for (size_t i = 0; i < rv.n_warnings; i++) {
+    cv_set(hdf, rv.warnings[i], "Warnings.%zu.text", i);
+    cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);
+  }
+  hdf_set_value(hdf, "Records.Summary", rv.summary);
   /* the thread, internal notes marked */
   struct rqs_message *msgs = NULL;
   size_t nm = 0;
