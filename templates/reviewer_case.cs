@@ -1,4 +1,5 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_identity.cs" ?>
 <?cs include:"_report_fields.cs" ?>
 <?cs def:opt(name, value, label) ?><option value="<?cs var:value ?>"<?cs if:Form.Values[name] == value ?> selected<?cs /if ?>><?cs var:label ?></option><?cs /def ?>
 <?cs def:area(name, label, rows, hint) ?>
@@ -25,6 +26,7 @@
 <?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
 </section>
 
+<?cs call:identity_check("center") ?>
 <section class="card" aria-labelledby="rec-h"><h2 id="rec-h">Images and documents</h2>
 <p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download everything (ZIP)</a></p>
 <?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs alt:s.description ?>no description<?cs /alt ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images</li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>

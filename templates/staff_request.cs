@@ -1,5 +1,6 @@
 <?cs include:"_macros.cs" ?>
 <?cs include:"_communication_tasks.cs" ?>
+<?cs include:"_identity.cs" ?>
 <?cs def:from_field() ?><?cs call:csrf_field() ?><input type="hidden" name="from" value="<?cs var:Case.status ?>"><?cs /def ?>
 <?cs def:content() ?>
 <p><a href="/staff/queue">← Triage queue</a></p>
@@ -91,6 +92,7 @@
 <ul class="checklist"><?cs each:c = Checklist ?><li class="cl-<?cs var:c.state ?>"><strong><?cs var:c.label ?></strong> — <?cs var:c.need ?>, <?cs var:c.state ?>. <span class="muted"><?cs var:c.note ?></span></li><?cs /each ?></ul>
 </section>
 
+<?cs call:identity_check("center") ?>
 <section class="card" aria-labelledby="records-h"><h2 id="records-h">Records</h2>
 <?cs if:Records.Summary ?><p><?cs var:Records.Summary ?></p><?cs /if ?>
 <?cs each:w = Warnings ?><p class="<?cs if:w.wrong_patient == "1" ?>flash error wrong-patient<?cs else ?>notice<?cs /if ?>" role="<?cs if:w.wrong_patient == "1" ?>alert<?cs else ?>note<?cs /if ?>"><?cs var:w.text ?></p><?cs /each ?>

@@ -13,7 +13,7 @@ struct dicom_info {
   char laterality[17]; /* ImageLaterality (0020,0062), else Laterality (0020,0060) */
   char view_position[17];
   char study_date[9], study_description[65], series_description[65], patient_name[325],
-      patient_birth_date[9], manufacturer[65];
+      patient_birth_date[17], manufacturer[65]; /* birth date as written: 19700101, or 1970.01.01 on older files */
   int is_dicomdir; /* MediaStorageSOPClassUID 1.2.840.10008.1.3.10 */
   int has_pixel_data;
 };

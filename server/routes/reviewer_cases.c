@@ -21,6 +21,7 @@
 #include "core/birads.h"
 #include "core/center.h"
 #include "core/concordance.h"
+#include "core/records.h"
 #include "core/reports.h"
 #include "core/requests.h"
 #include "core/triage.h"
@@ -28,6 +29,7 @@
 #include "http/reply.h"
 #include "routes/center_view.h"
 #include "routes/report_view.h"
+#include "routes/identity_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -98,6 +100,10 @@ static void show_case(struct req *r, long long id, const struct report_errors *e
   }
   cv_rows(hdf, "Documents", &cc.documents);
   cv_rows(hdf, "Studies", &cc.studies);
+  /* whose images: the same check and words as the patient's and the staff's pages */
+  struct identity_report idr;
+  if ((e = records_identity(a, &who, id, &idr)) != ERR_OK) return reply_error(r, e, NULL); /* never silently unchecked */
+  identity_view_hdf(hdf, a, &idr);
   report_hdf(a, hdf, &v);
   hdf_set_int_value(hdf, "Case.InReview", cc.status == RS_IN_REVIEW);
   hdf_set_int_value(hdf, "Case.CanStart", cc.status == RS_ACCEPTED || cc.status == RS_SCHEDULED);

@@ -23,6 +23,7 @@
 #include "routes/center_view.h"
 #include "routes/report_view.h"
 #include "routes/staff_communication.h"
+#include "routes/identity_view.h"
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
@@ -172,19 +173,6 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   cv_rows(hdf, "Events", &cc.events);
   cv_rows(hdf, "Documents", &cc.documents);
   cv_rows(hdf, "Studies", &cc.studies);
-  /* a study naming someone else stands out */
-  const char *pname = rs_get(q, 0, "patient_name");
-  for (size_t i = 0; i < cc.studies.n; i++) {
-    const char *sn = rs_get(&cc.studies, i, "patient_name");
-    bool differs = false;
-    if (*sn) {
-      /* DICOM "DOE^JANE": each part must appear in the account name */
-      char *copy = arena_strdup(a, sn);
-      for (char *tok = copy ? strtok(copy, "^ ") : NULL; tok; tok = strtok(NULL, "^ "))
-        if (!strcasestr(pname, tok)) differs = true;
-    }
-    cv_set(hdf, differs ? "1" : "0", "Studies.%zu.wrong_patient", i);
-  }
   if (cc.consult.n) cv_row(hdf, "Consult", &cc.consult, 0);
   cv_rows(hdf, "Assignable", &cc.assignable);
   for (size_t i = 0; i < cc.events.n; i++) {
@@ -211,13 +199,23 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   }
   /* intake warnings of the records feature */
   struct records_view rv;
-  if (records_view_load(a, &who, id, &rv) == ERR_OK) {
-    for (size_t i = 0; i < rv.n_warnings; i++) {
-      cv_set(hdf, rv.warnings[i], "Warnings.%zu.text", i);
-      cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);
-    }
-    hdf_set_value(hdf, "Records.Summary", rv.summary);
+  if ((e = records_view_load(a, &who, id, &rv)) != ERR_OK) return reply_error(r, e, NULL); /* never silently unchecked */
+  /* whose images: the one identity rule, every file, per series (core/identity.c) */
+  identity_view_hdf(hdf, a, &rv.identity);
+  for (size_t i = 0; i < cc.studies.n; i++) {
+    const char *names = "";
+    enum identity_verdict worst;
+    identity_view_people(a, &rv.identity, rs_ll(&cc.studies, i, "id"), 0, identity_pn_display, identity_date_words,
+                         &names, NULL, &worst);
+    cv_set(hdf, names, "Studies.%zu.patient_name", i);
+    cv_set(hdf, "", "Studies.%zu.patient_birth_date", i);
+    cv_set(hdf, worst == ID_DIFFERENT ? "1" : "0", "Studies.%zu.wrong_patient", i);
   }
+  for (size_t i = 0; i < rv.n_warnings; i++) {
+    cv_set(hdf, rv.warnings[i], "Warnings.%zu.text", i);
+    cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);
+  }
+  hdf_set_value(hdf, "Records.Summary", rv.summary);
   /* the thread, internal notes marked */
   struct rqs_message *msgs = NULL;
   size_t nm = 0;
