@@ -1,0 +1,140 @@
+"""Triage (issue 12, item 6): the shared truth table tests/data/triage_table.tsv
+inserted as real requests; the SQL class of every row, the order of the real
+queue page ("Everything"), the flags each row shows, the filters by class,
+and the index expression that must stay the store's expression.
+The same table is read by tests/unit/test_triage.c (the pure C classifier).
+
+Run: SECONDOP_BIN=$PWD/build-test/secondop /usr/bin/python3 tests/integration/run.py test_triage_table
+"""
+import os
+import re
+
+import harness
+from accounts_helpers import login, make_user
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+COLS = ["id", "birads", "biopsy", "v_birads", "v_biopsy", "treat", "waited", "status", "upgraded", "class", "flags",
+        "rank"]
+
+
+def load_table():
+    rows = []
+    with open(os.path.join(ROOT, "tests", "data", "triage_table.tsv")) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            parts = line.rstrip("\n").split("\t")
+            assert len(parts) == len(COLS), line
+            rows.append(dict(zip(COLS, parts)))
+    return rows
+
+
+def opt(v):
+    return None if v == "-" else v
+
+
+def insert_table(t, patient_id, staff_id, reviewer_id, prefix):
+    """Inserts every row as a request; returns {table id: request id}."""
+    base = t.sql("SELECT now()")[0][0]
+    ids = {}
+    for i, row in enumerate(load_table()):
+        verified = opt(row["v_birads"]) is not None
+        rid = t.sql(
+            "INSERT INTO requests (reference, patient_id, status, birads, biopsy_done, treatment_date, submitted_at,"
+            " exam_types, review_type, review_mode, exam_facility, reason, exam_saved_at, verified_birads,"
+            " verified_recommendation, verified_biopsy, verified_by, verified_at)"
+            " VALUES (%s, %s, %s, %s, %s, current_date + %s::integer, %s::timestamptz - make_interval(days => %s),"
+            " ARRAY['diagnostic_mammogram'], 'reread', 'remote', 'Valley Imaging', 'table', now(),"
+            " %s, %s, %s, %s, %s) RETURNING id",
+            "%s-%03d" % (prefix, int(row["id"])), patient_id, row["status"], opt(row["birads"]),
+            None if row["biopsy"] == "-" else row["biopsy"] == "t",
+            None if row["treat"] == "-" else int(row["treat"]), base, int(row["waited"]),
+            opt(row["v_birads"]), "unknown" if verified else None, opt(row["v_biopsy"]),
+            staff_id if verified else None, base if verified else None)[0][0]
+        ids[int(row["id"])] = rid
+        if row["upgraded"] == "y":
+            t.sql("INSERT INTO reports (request_id, reviewer_id, status, birads, density, recommendation, summary,"
+                  " concordance, signed_at, signed_by, content_hash) VALUES (%s, %s, 'signed', '4B', 'B', 'biopsy',"
+                  " 'More reason for concern.', 'upgraded', now(), %s, repeat('b', 64))", rid, reviewer_id, reviewer_id)
+    return ids
+
+
+class TriageTableTest(harness.ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.staff = make_user(cls.server, "staff")
+        cls.reviewer = make_user(cls.server, "reviewer")
+        cls.patient = make_user(cls.server, "patient", name="Tess Table")
+        cls.c = cls.server.client()
+        login(cls.c, cls.staff)
+        cls.rows = load_table()
+        cls.ids = insert_table(cls.server, cls.patient["id"], cls.staff["id"], cls.reviewer["id"], "SO-TT")
+
+    def test_table_is_large_enough(self):
+        self.assertGreaterEqual(len(self.rows), 40)
+
+    def test_sql_class_of_every_row(self):
+        bad = []
+        for row in self.rows:
+            got = self.sql(
+                "SELECT triage_class(triage_eff_birads(birads, verified_at, verified_birads),"
+                " triage_eff_biopsy(biopsy_done, verified_at, verified_biopsy), treatment_date, current_date)"
+                " FROM requests WHERE id = %s", self.ids[int(row["id"])])[0][0]
+            if got != int(row["class"]):
+                bad.append((row["id"], got, row["class"]))
+        self.assertEqual(bad, [])
+
+    def test_queue_order_and_flags(self):
+        r = self.c.get("/staff/queue?status=all")
+        self.assertEqual(r.status, 200)
+        got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', r.text)]
+        by_rank = sorted(self.rows, key=lambda row: int(row["rank"]))
+        self.assertEqual(got, [self.ids[int(row["id"])] for row in by_rank])
+        trs = dict((int(m.group(1)), m.group(2)) for m in
+                   re.finditer(r'data-request-id="(\d+)">(.*?)</tr>', r.text, re.S))
+        for row in self.rows:
+            tr = trs[self.ids[int(row["id"])]]
+            flags = set() if row["flags"] == "-" else set(row["flags"].split(","))
+            self.assertEqual("treatment date has passed" in tr, "treatment_passed" in flags, row["id"])
+            self.assertEqual("check concordance" in tr, "benign_discordant" in flags, row["id"])
+            self.assertEqual("Release first" in tr, row["status"] == "report_ready" and row["upgraded"] == "y",
+                             row["id"])
+            self.assertEqual("unverified" in tr, row["v_birads"] == "-", row["id"])
+
+    def test_release_queue_puts_upgraded_first(self):
+        r = self.c.get("/staff/queue?status=report_ready")
+        got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', r.text)]
+        want = [self.ids[int(row["id"])] for row in sorted(self.rows, key=lambda row: int(row["rank"]))
+                if row["status"] == "report_ready"]
+        self.assertEqual(got, want)
+        self.assertEqual(len(want), 3)
+        # the release clears the mark: the request goes back to its class
+        first = want[0]
+        rep = self.sql("SELECT id FROM reports WHERE request_id = %s", first)[0][0]
+        self.sql("INSERT INTO report_releases (report_id, released_by) VALUES (%s, %s)", rep, self.staff["id"])
+        try:
+            got = [int(x) for x in re.findall(r'data-request-id="(\d+)"',
+                                              self.c.get("/staff/queue?status=report_ready").text)]
+            self.assertEqual(got[0], want[1])
+        finally:
+            self.sql("DELETE FROM report_releases WHERE report_id = %s", rep)
+            self.sql("UPDATE requests SET release_first = true WHERE id = %s", first)
+
+    def test_priority_filter_per_class(self):
+        for cls in range(1, 7):
+            got = set(int(x) for x in re.findall(r'data-request-id="(\d+)"',
+                                                 self.c.get("/staff/queue?status=all&priority=%d" % cls).text))
+            want = set(self.ids[int(row["id"])] for row in self.rows if int(row["class"]) == cls)
+            self.assertEqual(got, want, "class %d" % cls)
+        self.assertEqual(self.c.get("/staff/queue?priority=7").status, 400)
+
+    def test_index_expression_is_the_store_expression(self):
+        idx = self.sql("SELECT pg_get_indexdef('requests_triage_order'::regclass)")[0][0]
+        self.assertIn("triage_class(triage_eff_birads(birads, verified_at, verified_birads),"
+                      " triage_eff_biopsy(biopsy_done, verified_at, verified_biopsy)", idx)
+        with open(os.path.join(ROOT, "server", "store", "center.c")) as f:
+            src = f.read()
+        self.assertIn('#define EFF_CAT "triage_eff_birads(r.birads, r.verified_at, r.verified_birads)"', src)
+        self.assertIn('#define EFF_BX "triage_eff_biopsy(r.biopsy_done, r.verified_at, r.verified_biopsy)"', src)
+        self.assertIn('#define PRIO "triage_class(" EFF_CAT ", " EFF_BX ", r.treatment_date, current_date)"', src)
