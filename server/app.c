@@ -15,6 +15,7 @@
 #include "core/records.h"
 #include "core/mailer.h"
 #include "store/center.h"
+#include "store/first_read.h"
 #include "store/reauth.h"
 #include "store/specialists.h"
 #include "store/requests.h"
@@ -28,6 +29,7 @@ int app_init(const struct config *c) {
   rqs_register();
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   store_center_register();
+  store_first_read_register();
   store_reauth_register();
   if (mailer_init(c) != 0) return -1;
   return 0;

@@ -88,6 +88,12 @@
   " coalesce(r.assigned_reviewer_id, 0) AS assigned_reviewer_id, coalesce(ru.name, '') AS assigned_reviewer," \
   " coalesce(to_char(r.review_stopped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS review_stopped_at," \
   " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, "                                              \
+  " coalesce(r.verified_birads, '') AS verified_birads, coalesce(r.verified_recommendation, '') AS verified_recommendation," \
+  " coalesce(r.verified_biopsy, '') AS verified_biopsy,"                                                   \
+  " coalesce(to_char(r.verified_biopsy_date, 'YYYY-MM-DD'), '') AS verified_biopsy_date,"                  \
+  " coalesce(to_char(r.verified_exam_date, 'YYYY-MM-DD'), '') AS verified_exam_date,"                      \
+  " coalesce(to_char(r.verified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS verified_at,"         \
+  " coalesce((SELECT vu.name FROM users vu WHERE vu.id = r.verified_by), '') AS verified_by_name, "         \
   INCOMPLETE " AS incomplete, " FLAGS ", coalesce(cu.name, '') AS claimed_by, coalesce(tc.staff_id, 0) AS claimed_by_id," \
   " coalesce(cc.insurance_verified, false) AS insurance_verified, coalesce(cc.referral_received, false) AS referral_received," \
   " coalesce(cc.network_status, 'unknown') AS network_status, coalesce(cc.notes, '') AS coverage_notes,"   \
