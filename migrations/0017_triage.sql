@@ -191,16 +191,38 @@ CREATE TRIGGER requests_count AFTER INSERT OR UPDATE OR DELETE ON requests
 INSERT INTO request_counts (status, due_on, n)
   SELECT status, coalesce(due_on, 'infinity'), count(*) FROM requests GROUP BY 1, 2;
 
--- The queue order: release queue first, then the class without an upcoming
--- treatment date (the time-dependent part is computed per query), waiting time, id.
+-- The queue order, stored so that one index serves it: the class and the
+-- upcoming treatment date as of triage_day, computed by trigger
+-- requests_triage from triage_class() on every insert and update. Only a
+-- request with a treatment date can change class or order as days pass; the
+-- store refreshes those whose triage_day is before today (indexed, once a day
+-- each) before it reads the queue.
+ALTER TABLE requests
+  ADD COLUMN triage_class smallint,
+  ADD COLUMN triage_upcoming date,
+  ADD COLUMN triage_day date;
+COMMENT ON COLUMN requests.triage_class IS
+  'Triage priority class 1..6 as of triage_day: triage_class() over the verified first read, else the patient''s answers (trigger requests_triage).';
+COMMENT ON COLUMN requests.triage_upcoming IS 'The treatment date when it was today or later on triage_day; NULL otherwise (a past date does not raise priority).';
+COMMENT ON COLUMN requests.triage_day IS 'The day triage_class and triage_upcoming were computed.';
+CREATE FUNCTION requests_triage() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.triage_day := current_date;
+  NEW.triage_class := triage_class(triage_eff_birads(NEW.birads, NEW.verified_at, NEW.verified_birads),
+                                   triage_eff_biopsy(NEW.biopsy_done, NEW.verified_at, NEW.verified_biopsy),
+                                   NEW.treatment_date, current_date);
+  NEW.triage_upcoming := CASE WHEN NEW.treatment_date >= current_date THEN NEW.treatment_date END;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER requests_triage BEFORE INSERT OR UPDATE ON requests
+  FOR EACH ROW EXECUTE FUNCTION requests_triage();
+UPDATE requests SET triage_day = current_date;
+
 DROP INDEX IF EXISTS requests_triage_order;
 CREATE INDEX requests_triage_order ON requests (
-  (NOT (status = 'report_ready' AND release_first)),
-  triage_class(triage_eff_birads(birads, verified_at, verified_birads),
-               triage_eff_biopsy(biopsy_done, verified_at, verified_biopsy), NULL, NULL),
-  submitted_at, id)
+  (NOT (status = 'report_ready' AND release_first)), triage_class, triage_upcoming, submitted_at, id)
   WHERE status <> 'draft';
-CREATE INDEX requests_upcoming_treatment ON requests (treatment_date) WHERE status <> 'draft' AND treatment_date IS NOT NULL;
+CREATE INDEX requests_triage_stale ON requests (triage_day) WHERE treatment_date IS NOT NULL;
 CREATE INDEX requests_due_open ON requests (due_on)
   WHERE status IN ('submitted', 'triage', 'needs_info', 'accepted', 'scheduled', 'in_review');
 CREATE INDEX requests_reference_trgm ON requests USING gin (reference gin_trgm_ops);

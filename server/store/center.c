@@ -8,15 +8,17 @@
 #include "store/db.h"
 #include "util/arena.h"
 
-/* Triage (migrations/0017_triage.sql, core/triage.h): the effective first
- * read (verified, else the patient's), the class from triage_class() (the
- * SQL mirror of triage_classify(), both tested on tests/data/triage_table.tsv),
- * the release-queue mark, the upcoming treatment date, waiting time, id. */
+/* Triage (migrations/0017_triage.sql, core/triage.h): the class and the
+ * upcoming treatment date are stored by trigger requests_triage from
+ * triage_class() (the SQL mirror of triage_classify(), both tested on
+ * tests/data/triage_table.tsv), refreshed daily (ctr_triage_refresh), and
+ * ordered by the index requests_triage_order: the release-queue mark, the
+ * class, the upcoming treatment date, waiting time, id. */
 #define EFF_CAT "triage_eff_birads(r.birads, r.verified_at, r.verified_birads)"
 #define EFF_BX "triage_eff_biopsy(r.biopsy_done, r.verified_at, r.verified_biopsy)"
-#define PRIO "triage_class(" EFF_CAT ", " EFF_BX ", r.treatment_date, current_date)"
+#define PRIO "r.triage_class"
 #define RELEASE_LAST "(NOT (r.status = 'report_ready' AND r.release_first))"
-#define UPCOMING "(CASE WHEN r.treatment_date >= current_date THEN r.treatment_date END)"
+#define UPCOMING "r.triage_upcoming"
 #define ORDER_TRIAGE " ORDER BY " RELEASE_LAST ", " PRIO ", " UPCOMING ", r.submitted_at, r.id"
 /* The one due date (trigger requests_due) and the flags shown with it. */
 #define DUE_COLS                                                                                          \
@@ -51,14 +53,15 @@
   " AND ($3::bigint = 0 OR coalesce(r.assigned_specialist_id, r.specialist_id) = $3::bigint)"             \
   " AND (NOT $4::boolean OR " OVERDUE ") AND (NOT $5::boolean OR " INCOMPLETE ")" SEARCH
 /* Search by reference or patient name through the trigram indexes. */
-#define SEARCH_Q                                                                                          \
-  " AND r.id IN (SELECT r2.id FROM requests r2 WHERE r2.reference ILIKE $6::text UNION"                   \
-  " SELECT r2.id FROM users u2 JOIN requests r2 ON r2.patient_id = u2.id WHERE u2.name ILIKE $6::text)"
+#define SEARCH_Q " AND r.id IN (SELECT id FROM found)"
+#define SEARCH_WITH                                                                                       \
+  "WITH found AS MATERIALIZED (SELECT r2.id FROM requests r2 WHERE r2.reference ILIKE $6::text UNION"     \
+  " SELECT r2.id FROM users u2 JOIN requests r2 ON r2.patient_id = u2.id WHERE u2.name ILIKE $6::text) "
 #define NO_SEARCH " AND $6::text = ''"
 /* The page's ids first, on cheap keys only; the costly columns are computed
  * for those rows only. */
-#define QUEUE_SQL(SEARCH)                                                                                 \
-  "SELECT r.id, r.reference, r.status, u.name AS patient_name, coalesce(r.birads, '') AS birads,"          \
+#define QUEUE_SQL(WITH, SEARCH)                                                                           \
+  WITH "SELECT r.id, r.reference, r.status, u.name AS patient_name, coalesce(r.birads, '') AS birads,"          \
   " coalesce(r.biopsy_done, false) AS biopsy, coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date," \
   " coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS submitted, coalesce(r.review_type, '') AS review_type," \
   " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, r.release_first AND r.status = 'report_ready' AS release_first, " \
@@ -68,8 +71,8 @@
   " LEFT JOIN specialists s ON s.id = coalesce(r.assigned_specialist_id, r.specialist_id)"                   \
   " LEFT JOIN triage_claims tc ON tc.request_id = r.id LEFT JOIN users cu ON cu.id = tc.staff_id" ORDER_TRIAGE
 /* How many match, counted up to $7 rows (the caller shows "more than"). */
-#define QUEUE_COUNT_SQL(SEARCH)                                                                           \
-  "SELECT count(*) FROM (SELECT 1 FROM requests r WHERE true" QUEUE_WHERE(SEARCH) " LIMIT $7) x"
+#define QUEUE_COUNT_SQL(WITH, SEARCH)                                                                     \
+  WITH "SELECT count(*) FROM (SELECT 1 FROM requests r WHERE true" QUEUE_WHERE(SEARCH) " LIMIT $7) x"
 
 #define CASE_COLS                                                                                         \
   "r.id, r.reference, r.status, r.patient_id, u.name AS patient_name, u.email AS patient_email,"          \
@@ -106,10 +109,13 @@
   " EXISTS (SELECT 1 FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NOT NULL) AS auth_revoked"
 
 static const struct db_stmt stmts[] = {
-    {"ctr_queue", QUEUE_SQL(NO_SEARCH)},
-    {"ctr_queue_search", QUEUE_SQL(SEARCH_Q)},
-    {"ctr_queue_count", QUEUE_COUNT_SQL(NO_SEARCH)},
-    {"ctr_queue_search_count", QUEUE_COUNT_SQL(SEARCH_Q)},
+    {"ctr_queue", QUEUE_SQL("", NO_SEARCH)},
+    {"ctr_queue_search", QUEUE_SQL(SEARCH_WITH, SEARCH_Q)},
+    {"ctr_queue_count", QUEUE_COUNT_SQL("", NO_SEARCH)},
+    {"ctr_queue_search_count", QUEUE_COUNT_SQL(SEARCH_WITH, SEARCH_Q)},
+    /* the stored class and upcoming date of requests with a treatment date, as of today */
+    {"ctr_triage_refresh",
+     "UPDATE requests SET triage_day = current_date WHERE treatment_date IS NOT NULL AND triage_day < current_date"},
     {"ctr_counts", "SELECT status, sum(n)::bigint AS n FROM request_counts WHERE status <> 'draft' GROUP BY status"},
     {"ctr_overdue",
      "SELECT coalesce(sum(n), 0)::bigint FROM request_counts WHERE status IN " OPEN_STATES " AND due_on < current_date"},
@@ -291,13 +297,17 @@ static enum err run_one(struct arena *a, const char *stmt, int n, const char *co
 static const char *ll_s(struct arena *a, long long v) { return arena_printf(a, "%lld", v); }
 static const char *b_s(bool v) { return v ? "true" : "false"; }
 
+enum err st_triage_refresh(struct arena *a) { return run(a, "ctr_triage_refresh", 0, NULL, NULL); }
+
 enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total) {
+  enum err e = st_triage_refresh(a);
+  if (e != ERR_OK) return e;
   bool search = f->q && *f->q;
   const char *q = search ? arena_printf(a, "%%%s%%", f->q) : "";
   if (!q) return ERR_INTERNAL;
   const char *v[8] = {f->status ? f->status : "", ll_s(a, f->priority), ll_s(a, f->specialist_id),
                       b_s(f->overdue), b_s(f->incomplete), q, ll_s(a, f->limit), ll_s(a, f->offset)};
-  enum err e = run(a, search ? "ctr_queue_search" : "ctr_queue", 8, v, out);
+  e = run(a, search ? "ctr_queue_search" : "ctr_queue", 8, v, out);
   if (e != ERR_OK) return e;
   struct rowset c;
   if (!search && !f->priority && !f->specialist_id && !f->overdue && !f->incomplete) {
@@ -334,7 +344,8 @@ enum err st_overdue_count(struct arena *a, long long *n) {
 
 enum err st_case(struct arena *a, long long request_id, struct rowset *out) {
   const char *v[1] = {ll_s(a, request_id)};
-  enum err e = run(a, "ctr_case", 1, v, out);
+  enum err e = st_triage_refresh(a);
+  if (e == ERR_OK) e = run(a, "ctr_case", 1, v, out);
   if (e == ERR_OK && out->n == 0) return ERR_NOT_FOUND;
   return e;
 }
@@ -384,6 +395,8 @@ enum err st_consult_latest(struct arena *a, long long request_id, struct rowset 
 }
 
 enum err st_reviewer_cases(struct arena *a, long long reviewer_id, struct rowset *out) {
+  enum err e = st_triage_refresh(a);
+  if (e != ERR_OK) return e;
   const char *v[1] = {ll_s(a, reviewer_id)};
   return run(a, "ctr_reviewer_cases", 1, v, out);
 }

@@ -40,6 +40,10 @@ struct st_queue_filter {
   const char *q;           /* "" none: reference or patient name (ILIKE) */
   long long limit, offset;
 };
+/* Recomputes the stored triage class and upcoming treatment date of the
+ * requests with a treatment date computed before today (trigger
+ * requests_triage); the queue and the worklist call it before reading. */
+enum err st_triage_refresh(struct arena *a);
 /* Filtered totals are counted up to this many (more: "more than"), or just past the page asked for. */
 #define ST_QUEUE_COUNT_CAP 1000
 /* A page of the queue in triage order, and the total that matched: exact

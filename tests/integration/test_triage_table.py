@@ -129,12 +129,37 @@ class TriageTableTest(harness.ServerTestCase):
             self.assertEqual(got, want, "class %d" % cls)
         self.assertEqual(self.c.get("/staff/queue?priority=7").status, 400)
 
-    def test_index_expression_is_the_store_expression(self):
+    def test_stored_class_index_and_store_agree(self):
+        """The stored class is triage_class() of the row; the index orders exactly as the store does."""
+        bad = self.sql(
+            "SELECT id FROM requests WHERE status <> 'draft' AND triage_class IS DISTINCT FROM"
+            " triage_class(triage_eff_birads(birads, verified_at, verified_birads),"
+            " triage_eff_biopsy(biopsy_done, verified_at, verified_biopsy), treatment_date, current_date)")
+        self.assertEqual(bad, [])
         idx = self.sql("SELECT pg_get_indexdef('requests_triage_order'::regclass)")[0][0]
-        self.assertIn("triage_class(triage_eff_birads(birads, verified_at, verified_birads),"
-                      " triage_eff_biopsy(biopsy_done, verified_at, verified_biopsy)", idx)
+        self.assertIn("((NOT ((status = 'report_ready'::text) AND release_first))), triage_class, triage_upcoming,"
+                      " submitted_at, id) WHERE (status <> 'draft'::text)", idx)
         with open(os.path.join(ROOT, "server", "store", "center.c")) as f:
             src = f.read()
-        self.assertIn('#define EFF_CAT "triage_eff_birads(r.birads, r.verified_at, r.verified_birads)"', src)
-        self.assertIn('#define EFF_BX "triage_eff_biopsy(r.biopsy_done, r.verified_at, r.verified_biopsy)"', src)
-        self.assertIn('#define PRIO "triage_class(" EFF_CAT ", " EFF_BX ", r.treatment_date, current_date)"', src)
+        self.assertIn('#define PRIO "r.triage_class"', src)
+        self.assertIn('#define RELEASE_LAST "(NOT (r.status = \'report_ready\' AND r.release_first))"', src)
+        self.assertIn('#define ORDER_TRIAGE " ORDER BY " RELEASE_LAST ", " PRIO ", " UPCOMING ", r.submitted_at, r.id"',
+                      src)
+        with open(os.path.join(ROOT, "migrations", "0017_triage.sql")) as f:
+            mig = f.read()
+        self.assertIn("NEW.triage_class := triage_class(triage_eff_birads(NEW.birads, NEW.verified_at,"
+                      " NEW.verified_birads),", mig)
+
+    def test_stale_class_is_refreshed_before_the_queue_is_read(self):
+        """A day passing (simulated: a class computed yesterday) is caught up before the queue is shown."""
+        rid = self.ids[1]  # BI-RADS 6, treatment in 7 days: class 1
+        self.sql("ALTER TABLE requests DISABLE TRIGGER requests_triage")
+        try:
+            self.sql("UPDATE requests SET triage_class = 6, triage_upcoming = NULL, triage_day = current_date - 1"
+                     " WHERE id = %s", rid)
+        finally:
+            self.sql("ALTER TABLE requests ENABLE TRIGGER requests_triage")
+        got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?status=all").text)]
+        self.assertEqual(got.index(rid) + 1, 5)  # its rank in the table
+        self.assertEqual(self.sql("SELECT triage_class, triage_day = current_date FROM requests WHERE id = %s", rid)[0],
+                         (1, True))
