@@ -221,7 +221,11 @@ UPDATE requests SET triage_day = current_date;
 DROP INDEX IF EXISTS requests_triage_order;
 CREATE INDEX requests_triage_order ON requests (
   (NOT (status = 'report_ready' AND release_first)), triage_class, triage_upcoming, submitted_at, id)
-  WHERE status <> 'draft';
+  INCLUDE (status, due_on, release_first, assigned_specialist_id, specialist_id, biopsy_done, plan_needs_referral) WHERE status <> 'draft';
+-- The same order within one class (the queue's priority filter).
+CREATE INDEX requests_triage_class ON requests (
+  triage_class, (NOT (status = 'report_ready' AND release_first)), triage_upcoming, submitted_at, id)
+  INCLUDE (status, due_on, release_first, assigned_specialist_id, specialist_id, biopsy_done, plan_needs_referral) WHERE status <> 'draft';
 CREATE INDEX requests_triage_stale ON requests (triage_day) WHERE treatment_date IS NOT NULL;
 CREATE INDEX requests_due_open ON requests (due_on)
   WHERE status IN ('submitted', 'triage', 'needs_info', 'accepted', 'scheduled', 'in_review');

@@ -34,7 +34,7 @@
       <?cs each:o = FirstRead.Options.Recommendation ?><option value="<?cs var:o.value ?>"<?cs if:o.selected == "1" ?> selected<?cs /if ?>><?cs var:o.label ?></option><?cs /each ?>
     </select>
     <?cs if:FirstRead.Errors.fr_recommendation ?><p class="field-error" id="fr_recommendation-error"><?cs var:FirstRead.Errors.fr_recommendation ?></p><?cs /if ?></div>
-  <fieldset class="field<?cs if:FirstRead.Errors.fr_biopsy ?> has-error<?cs /if ?>"<?cs if:FirstRead.Errors.fr_biopsy ?> aria-describedby="fr_biopsy-error"<?cs /if ?>><legend>Biopsy</legend>
+  <fieldset<?cs if:FirstRead.Errors.fr_biopsy ?> class="has-error" aria-describedby="fr_biopsy-error"<?cs /if ?>><legend>Biopsy</legend>
     <?cs each:o = FirstRead.Options.Biopsy ?><div class="check"><input type="radio" id="fr-biopsy-<?cs var:o.value ?>" name="fr_biopsy" value="<?cs var:o.value ?>"<?cs if:o.selected == "1" ?> checked<?cs /if ?>><label for="fr-biopsy-<?cs var:o.value ?>"><?cs var:o.label ?></label></div><?cs /each ?>
     <?cs if:FirstRead.Errors.fr_biopsy ?><p class="field-error" id="fr_biopsy-error"><?cs var:FirstRead.Errors.fr_biopsy ?></p><?cs /if ?></fieldset>
   <div class="field<?cs if:FirstRead.Errors.fr_biopsy_date ?> has-error<?cs /if ?>"><label for="fr-biopsy-date">Date of the biopsy (empty when none)</label>

@@ -204,7 +204,8 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
         cv_set(hdf, items[i].state == CL_DONE ? "done" : items[i].state == CL_MISSING ? "missing" : "attention",
                "Checklist.%zu.state", i);
       }
-      hdf_set_int_value(hdf, "Checklist.Missing", (int)checklist_missing(items, n));
+      /* not under Checklist: the template iterates its children */
+      hdf_set_int_value(hdf, "ChecklistMissing", (int)checklist_missing(items, n));
     }
   }
   /* intake warnings of the records feature */

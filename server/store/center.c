@@ -46,10 +46,10 @@
   "EXISTS (SELECT 1 FROM eligibility_rules e WHERE e.kind = 'old_exam' AND e.enabled AND r.exam_date <"   \
   " current_date - make_interval(months => coalesce(e.months, 12))) AS flag_old_exam"
 
-#define QUEUE_WHERE(SEARCH)                                                                                    \
+#define QUEUE_WHERE(PRIO_COND, SEARCH)                                                                                    \
   " AND r.status <> 'draft'"                                                                              \
   " AND (($1::text = '' AND r.status IN " OPEN_STATES ") OR $1::text = 'all' OR r.status = $1::text)"    \
-  " AND ($2::integer = 0 OR " PRIO " = $2::integer)"                                                      \
+  PRIO_COND                                                                                               \
   " AND ($3::bigint = 0 OR coalesce(r.assigned_specialist_id, r.specialist_id) = $3::bigint)"             \
   " AND (NOT $4::boolean OR " OVERDUE ") AND (NOT $5::boolean OR " INCOMPLETE ")" SEARCH
 /* Search by reference or patient name through the trigram indexes. */
@@ -58,21 +58,24 @@
   "WITH found AS MATERIALIZED (SELECT r2.id FROM requests r2 WHERE r2.reference ILIKE $6::text UNION"     \
   " SELECT r2.id FROM users u2 JOIN requests r2 ON r2.patient_id = u2.id WHERE u2.name ILIKE $6::text) "
 #define NO_SEARCH " AND $6::text = ''"
+/* One class (the index requests_triage_class serves filter and order), or any. */
+#define PRIO_ONE " AND " PRIO " = $2::integer"
+#define PRIO_ANY " AND $2::integer = 0"
 /* The page's ids first, on cheap keys only; the costly columns are computed
  * for those rows only. */
-#define QUEUE_SQL(WITH, SEARCH)                                                                           \
+#define QUEUE_SQL(WITH, PRIO_COND, SEARCH)                                                                           \
   WITH "SELECT r.id, r.reference, r.status, u.name AS patient_name, coalesce(r.birads, '') AS birads,"          \
   " coalesce(r.biopsy_done, false) AS biopsy, coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date," \
   " coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS submitted, coalesce(r.review_type, '') AS review_type," \
   " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, r.release_first AND r.status = 'report_ready' AS release_first, " \
   INCOMPLETE " AS incomplete, coalesce(s.full_name, '') AS specialist, coalesce(cu.name, '') AS claimed_by, " FLAGS  \
-  " FROM (SELECT r.id FROM requests r WHERE true" QUEUE_WHERE(SEARCH) ORDER_TRIAGE " LIMIT $7 OFFSET $8) page"         \
+  " FROM (SELECT r.id FROM requests r WHERE true" QUEUE_WHERE(PRIO_COND, SEARCH) ORDER_TRIAGE " LIMIT $7 OFFSET $8) page"         \
   " JOIN requests r ON r.id = page.id JOIN users u ON u.id = r.patient_id"                                  \
   " LEFT JOIN specialists s ON s.id = coalesce(r.assigned_specialist_id, r.specialist_id)"                   \
   " LEFT JOIN triage_claims tc ON tc.request_id = r.id LEFT JOIN users cu ON cu.id = tc.staff_id" ORDER_TRIAGE
 /* How many match, counted up to $7 rows (the caller shows "more than"). */
-#define QUEUE_COUNT_SQL(WITH, SEARCH)                                                                     \
-  WITH "SELECT count(*) FROM (SELECT 1 FROM requests r WHERE true" QUEUE_WHERE(SEARCH) " LIMIT $7) x"
+#define QUEUE_COUNT_SQL(WITH, PRIO_COND, SEARCH)                                                                     \
+  WITH "SELECT count(*) FROM (SELECT 1 FROM requests r WHERE true" QUEUE_WHERE(PRIO_COND, SEARCH) " LIMIT $7) x"
 
 #define CASE_COLS                                                                                         \
   "r.id, r.reference, r.status, r.patient_id, u.name AS patient_name, u.email AS patient_email,"          \
@@ -109,10 +112,18 @@
   " EXISTS (SELECT 1 FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NOT NULL) AS auth_revoked"
 
 static const struct db_stmt stmts[] = {
-    {"ctr_queue", QUEUE_SQL("", NO_SEARCH)},
-    {"ctr_queue_search", QUEUE_SQL(SEARCH_WITH, SEARCH_Q)},
-    {"ctr_queue_count", QUEUE_COUNT_SQL("", NO_SEARCH)},
-    {"ctr_queue_search_count", QUEUE_COUNT_SQL(SEARCH_WITH, SEARCH_Q)},
+    /* variants: any class or one, without or with a search (a generic plan then uses the right index) */
+    {"ctr_queue", QUEUE_SQL("", PRIO_ANY, NO_SEARCH)},
+    {"ctr_queue_p", QUEUE_SQL("", PRIO_ONE, NO_SEARCH)},
+    {"ctr_queue_search", QUEUE_SQL(SEARCH_WITH, PRIO_ANY, SEARCH_Q)},
+    {"ctr_queue_search_p", QUEUE_SQL(SEARCH_WITH, PRIO_ONE, SEARCH_Q)},
+    {"ctr_queue_count", QUEUE_COUNT_SQL("", PRIO_ANY, NO_SEARCH)},
+    {"ctr_queue_count_p", QUEUE_COUNT_SQL("", PRIO_ONE, NO_SEARCH)},
+    {"ctr_queue_search_count", QUEUE_COUNT_SQL(SEARCH_WITH, PRIO_ANY, SEARCH_Q)},
+    {"ctr_queue_search_count_p", QUEUE_COUNT_SQL(SEARCH_WITH, PRIO_ONE, SEARCH_Q)},
+    /* inside the queue's transaction: the generic plans of the queue statements walk the
+     * triage indexes; planning each call for its parameters costs more than the read */
+    {"ctr_generic_plans", "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"},
     /* the stored class and upcoming date of requests with a treatment date, as of today */
     {"ctr_triage_refresh",
      "UPDATE requests SET triage_day = current_date WHERE treatment_date IS NOT NULL AND triage_day < current_date"},
@@ -299,15 +310,29 @@ static const char *b_s(bool v) { return v ? "true" : "false"; }
 
 enum err st_triage_refresh(struct arena *a) { return run(a, "ctr_triage_refresh", 0, NULL, NULL); }
 
-enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total) {
-  enum err e = st_triage_refresh(a);
+struct queue_ctx {
+  struct arena *a;
+  const struct st_queue_filter *f;
+  struct rowset *out;
+  long long *total;
+};
+
+static enum err queue_tx(void *ctx) {
+  struct queue_ctx *qc = ctx;
+  struct arena *a = qc->a;
+  const struct st_queue_filter *f = qc->f;
+  struct rowset *out = qc->out;
+  long long *total = qc->total;
+  enum err e = run(a, "ctr_generic_plans", 0, NULL, NULL);
+  if (e == ERR_OK) e = st_triage_refresh(a);
   if (e != ERR_OK) return e;
   bool search = f->q && *f->q;
   const char *q = search ? arena_printf(a, "%%%s%%", f->q) : "";
   if (!q) return ERR_INTERNAL;
   const char *v[8] = {f->status ? f->status : "", ll_s(a, f->priority), ll_s(a, f->specialist_id),
                       b_s(f->overdue), b_s(f->incomplete), q, ll_s(a, f->limit), ll_s(a, f->offset)};
-  e = run(a, search ? "ctr_queue_search" : "ctr_queue", 8, v, out);
+  const char *p = f->priority ? "_p" : "";
+  e = run(a, arena_printf(a, "%s%s", search ? "ctr_queue_search" : "ctr_queue", p), 8, v, out);
   if (e != ERR_OK) return e;
   struct rowset c;
   if (!search && !f->priority && !f->specialist_id && !f->overdue && !f->incomplete) {
@@ -327,10 +352,15 @@ enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowse
   /* Counted up to the cap (or just past this page): the page says "more than". */
   long long cap = f->offset + f->limit + 1 > ST_QUEUE_COUNT_CAP ? f->offset + f->limit + 1 : ST_QUEUE_COUNT_CAP + 1;
   v[6] = ll_s(a, cap);
-  e = run(a, search ? "ctr_queue_search_count" : "ctr_queue_count", 7, v, &c);
+  e = run(a, arena_printf(a, "%s%s", search ? "ctr_queue_search_count" : "ctr_queue_count", p), 7, v, &c);
   if (e != ERR_OK) return e;
   *total = c.n ? strtoll(c.v[0], NULL, 10) : 0;
   return ERR_OK;
+}
+
+enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total) {
+  struct queue_ctx qc = {a, f, out, total};
+  return db_tx(queue_tx, &qc);
 }
 
 enum err st_queue_counts(struct arena *a, struct rowset *out) { return run(a, "ctr_counts", 0, NULL, out); }

@@ -45,7 +45,7 @@ struct st_queue_filter {
  * requests_triage); the queue and the worklist call it before reading. */
 enum err st_triage_refresh(struct arena *a);
 /* Filtered totals are counted up to this many (more: "more than"), or just past the page asked for. */
-#define ST_QUEUE_COUNT_CAP 1000
+#define ST_QUEUE_COUNT_CAP 200
 /* A page of the queue in triage order, and the total that matched: exact
  * from the kept counts when only a status filter applies; otherwise counted
  * up to max(ST_QUEUE_COUNT_CAP, offset + limit) + 1 rows, so a total above
