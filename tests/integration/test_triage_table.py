@@ -6,6 +6,7 @@ The same table is read by tests/unit/test_triage.c (the pure C classifier).
 
 Run: SECONDOP_BIN=$PWD/build-test/secondop /usr/bin/python3 tests/integration/run.py test_triage_table
 """
+import html
 import os
 import re
 
@@ -172,3 +173,19 @@ class TriageTableTest(harness.ServerTestCase):
         self.assertEqual(got.index(rid) + 1, 5)  # its rank in the table
         self.assertEqual(self.sql("SELECT triage_class, triage_day = current_date FROM requests WHERE id = %s", rid)[0],
                          (1, True))
+
+    def test_reviewer_worklist_uses_the_same_order(self):
+        """The reviewer's worklist: cases to work on (accepted, scheduled, in review) first, each group in the
+        table's order."""
+        self.sql("UPDATE requests SET assigned_reviewer_id = %s WHERE id = ANY(%s)", self.reviewer["id"],
+                 list(self.ids.values()))
+        rc = self.server.client()
+        login(rc, self.reviewer)
+        r = rc.get("/reviewer/cases")
+        self.assertEqual(r.status, 200)
+        got = [int(x) for x in re.findall(r'href="/reviewer/cases/(\d+)"', r.text)]
+        by_rank = sorted(self.rows, key=lambda row: int(row["rank"]))
+        working = [self.ids[int(row["id"])] for row in by_rank if row["status"] in ("accepted", "scheduled", "in_review")]
+        rest = [self.ids[int(row["id"])] for row in by_rank if row["status"] not in ("accepted", "scheduled", "in_review")]
+        self.assertEqual(got, working + rest)
+        self.assertIn("treatment date has passed — confirm", html.unescape(r.text))
