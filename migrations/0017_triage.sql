@@ -133,12 +133,15 @@ UPDATE requests SET due_on = NULL WHERE submitted_at IS NOT NULL; -- the trigger
 -- A changed target moves the due dates of the open requests (computed again as of today).
 CREATE FUNCTION review_targets_redue() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM changed_targets) THEN
+    RETURN NULL; -- the statement changed no target
+  END IF;
   UPDATE requests SET due_on = NULL
    WHERE status IN ('submitted', 'triage', 'needs_info', 'accepted', 'scheduled', 'in_review');
   RETURN NULL;
 END $$;
 CREATE TRIGGER review_targets_redue AFTER UPDATE ON review_targets
-  FOR EACH STATEMENT EXECUTE FUNCTION review_targets_redue();
+  REFERENCING NEW TABLE AS changed_targets FOR EACH STATEMENT EXECUTE FUNCTION review_targets_redue();
 
 -- The release-queue mark follows the signed report and its release.
 CREATE FUNCTION reports_release_first() RETURNS trigger LANGUAGE plpgsql AS $$
