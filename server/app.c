@@ -18,6 +18,8 @@
 #include "store/first_read.h"
 #include "store/reauth.h"
 #include "store/specialists.h"
+#include "core/reports.h"
+#include "store/reports.h"
 #include "store/requests.h"
 
 int app_init(const struct config *c) {
@@ -27,11 +29,13 @@ int app_init(const struct config *c) {
   auth_install();
   store_specialists_register();
   rqs_register();
+  store_reports_register();
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   store_center_register();
   store_first_read_register();
   store_reauth_register();
   if (mailer_init(c) != 0) return -1;
+  if (reports_seal_legacy_answers() != 0) return -1;
   return 0;
 }
 

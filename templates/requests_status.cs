@@ -12,8 +12,8 @@
 <?cs call:progress() ?>
 <?cs /if ?>
 <?cs if:Request.ReviewStopped ?><p class="notice">You revoked your authorization: the review has been stopped.</p><?cs /if ?>
-<?cs if:Request.DaysLeft ?>
-<p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong><?cs if:Request.DaysLeft > 0 ?> — in <?cs var:Request.DaysLeft ?> <?cs if:Request.DaysLeft == 1 ?>day<?cs else ?>days<?cs /if ?><?cs /if ?>.</p>
+<?cs if:?Request.DaysLeft ?>
+<p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong><?cs if:Request.DaysLeft > 0 ?> — in <?cs var:Request.DaysLeft ?> <?cs if:Request.DaysLeft == 1 ?>day<?cs else ?>days<?cs /if ?><?cs elif:Request.DaysLeft == 0 ?> — today<?cs /if ?>.</p>
 <?cs elif:Request.ExpectedBy && !Request.HasReport ?>
 <p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong>.</p>
 <?cs /if ?>

@@ -11,7 +11,7 @@
   <dt>Records contact</dt><dd><?cs alt:Review.RecordsContact ?>Not given<?cs /alt ?></dd>
   <dt>Date</dt><dd><?cs alt:Review.ExamDate ?>Not given<?cs /alt ?></dd>
   <dt>Kind</dt><dd><?cs each:t = Review.Types ?><?cs var:t ?><?cs if:!last(t) ?>, <?cs /if ?><?cs /each ?></dd>
-  <dt>BI-RADS</dt><dd><?cs alt:Review.Birads ?>Not given<?cs /alt ?></dd>
+  <dt>BI-RADS</dt><dd id="review-birads"><?cs var:Review.Birads ?></dd>
   <dt>Biopsy</dt><dd><?cs alt:Review.Biopsy ?>Not given<?cs /alt ?></dd>
   <dt>Why</dt><dd><?cs alt:Review.Reason ?>Not given<?cs /alt ?></dd>
   <dt>Your questions</dt><dd><?cs if:subcount(Review.Questions) ?><ol><?cs each:qq = Review.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs else ?>None<?cs /if ?></dd>

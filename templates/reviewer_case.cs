@@ -17,7 +17,7 @@
 <dl class="facts">
   <dt>Facility</dt><dd><?cs alt:Case.exam_facility ?>not given<?cs /alt ?>, <?cs alt:Case.exam_date ?>date not given<?cs /alt ?></dd>
   <dt>Exam types</dt><dd><?cs alt:Case.exam_types ?>not given<?cs /alt ?></dd>
-  <dt>Original BI-RADS</dt><dd><?cs alt:Case.birads ?>not given<?cs /alt ?> — <?cs var:Case.birads_words ?> (implied next step: <?cs var:Case.implied_recommendation ?>)</dd>
+  <dt>Original BI-RADS (as the patient told us)</dt><dd id="case-first-birads"><?cs var:Case.BiradsLabel ?> — <?cs var:Case.BiradsWords ?> (implied next step: <?cs var:Case.implied_recommendation ?>)</dd>
   <dt>Biopsy</dt><dd><?cs if:Case.biopsy_done == "true" ?>Yes — see the pathology report below<?cs elif:Case.biopsy_done == "false" ?>No<?cs else ?>Not answered<?cs /if ?></dd>
   <dt>Earlier exams</dt><dd><?cs alt:Case.prior_exam_dates ?>none given<?cs /alt ?></dd>
   <dt>Why a second opinion</dt><dd class="pre"><?cs alt:Case.reason ?>not given<?cs /alt ?></dd>
@@ -56,7 +56,7 @@
 <?cs elif:Case.InReview ?>
 <section class="card" aria-labelledby="form-h"><h2 id="form-h">Structured report</h2>
 <?cs if:Report.Exists == "1" ?><p class="muted">Draft last saved <?cs var:Report.updated_at ?> UTC.</p><?cs /if ?>
-<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/report" novalidate><?cs call:csrf_field() ?>
+<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/report" id="report-form" novalidate><?cs call:csrf_field() ?>
   <fieldset><legend>Findings</legend>
   <?cs call:area("findings_left", "Left breast", "4", "") ?>
   <?cs call:area("findings_right", "Right breast", "4", "") ?>
@@ -70,15 +70,27 @@
   <div class="field<?cs if:Form.Errors.first_recommendation ?> has-error<?cs /if ?>"><label for="f-first_recommendation">The first read's recommended next step</label>
   <p class="hint">From the original report. Leave it to follow from the original category (<?cs var:Case.implied_recommendation ?>).</p>
   <select id="f-first_recommendation" name="first_recommendation"><?cs call:opt("first_recommendation", "", "As implied by its category") ?><?cs call:opt("first_recommendation", "routine_screening", "Routine screening") ?><?cs call:opt("first_recommendation", "short_interval_followup", "Short-interval follow-up") ?><?cs call:opt("first_recommendation", "additional_imaging", "Additional imaging") ?><?cs call:opt("first_recommendation", "biopsy", "Biopsy") ?><?cs call:opt("first_recommendation", "surgical_consultation", "Surgical consultation") ?><?cs call:opt("first_recommendation", "oncology_consultation", "Oncology consultation") ?></select><?cs call:field_error("first_recommendation") ?></div>
+  <?cs call:area("contradiction_reason", "Why the category and the recommendation differ", "3", "Needed only when the BI-RADS category and the recommendation point to different next steps (for example BI-RADS 5 with routine screening). The referring physician reads it.") ?>
+  <section class="notice" id="verdict-preview" aria-live="polite" aria-labelledby="preview-h"
+    data-url="/reviewer/cases/<?cs var:Case.id ?>/report/preview">
+  <h3 id="preview-h">If you sign now</h3>
+  <dl class="facts">
+    <dt>First read</dt><dd id="preview-first"><span data-k="first_birads_label"><?cs var:Preview.FirstBiradsLabel ?></span>; next step: <span data-k="first_recommendation_label"><?cs var:Preview.FirstRecommendationLabel ?></span> (<span data-k="first_read_label"><?cs var:Preview.FirstStateLabel ?></span>)</dd>
+    <dt>Concordance</dt><dd id="preview-verdict" data-verdict="<?cs var:Preview.Verdict ?>"><strong data-k="verdict_label"><?cs var:Preview.VerdictLabel ?></strong> <span data-k="suspicion_label"><?cs var:Preview.SuspicionLabel ?></span></dd>
+    <dt>The patient will read</dt><dd id="preview-patient"><span data-k="patient_sentence"><?cs var:Preview.PatientSentence ?></span> <span data-k="suspicion_sentence"><?cs var:Preview.SuspicionSentence ?></span></dd>
+  </dl>
+  <p class="field-error" id="preview-contradiction"<?cs if:Preview.Contradiction != "1" ?> hidden<?cs /if ?>>The category and the recommendation point to different next steps: write why above before signing.</p>
+  </section>
   <?cs call:area("answers", "Answers to the patient's questions", "5", "") ?>
   <?cs call:area("summary", "Summary in plain language for the patient", "4", "Short sentences, no abbreviations.") ?>
-  <?cs call:area("explanation", "Concordance with the first read: your explanation", "3", "The concordance itself is computed from both categories and both recommendations when you sign.") ?>
+  <?cs call:area("explanation", "Concordance with the first read: your explanation", "3", "The concordance itself is computed from the verified first read and your recommendation: see the preview above.") ?>
   <button type="submit" name="action" value="save" class="secondary">Save draft</button>
   <fieldset><legend>Sign</legend>
   <?cs call:text_field("credential", "Your password or a code from your authenticator app", "password", "current-password", "A signed report can never be changed.") ?>
   <button type="submit" name="action" value="sign">Sign the report</button>
   </fieldset>
 </form></section>
+<script src="/static/js/report_preview.js" defer></script>
 <?cs /if ?>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

@@ -1,7 +1,9 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_communication_tasks.cs" ?>
 <?cs def:content() ?>
 <h1>Triage queue</h1>
-<p class="muted">Most urgent first: (1) proven cancer with treatment within 14 days; (2) BI-RADS 5 or 4C, or proven cancer; (3) BI-RADS 4, 4A, 4B or a biopsy result pending; (4) BI-RADS 0 or a category not known; (5) BI-RADS 3; (6) BI-RADS 1 or 2, or a benign biopsy that fits the first read. The verified first read counts once staff or the reviewer checked it; until then, the patient's answers. Within each, an upcoming treatment date first, then the longest wait. Reports ready with a second read that found more reason for concern come first in the release queue.</p>
+<?cs call:communication_tasks_queue() ?>
+<p class="muted">Most urgent first: (1) proven cancer with treatment within 14 days; (2) BI-RADS 5 or 4C, or proven cancer; (3) BI-RADS 4, 4A, 4B or a biopsy result pending; (4) BI-RADS 0, or no category given; (5) BI-RADS 3; (6) BI-RADS 1 or 2, or a benign biopsy that fits the first read. The verified first read counts once staff or the reviewer checked it; until then, the patient's answers. Within each, an upcoming treatment date first, then the longest wait. Reports ready with a second read that found more reason for concern come first in the release queue.</p>
 <nav aria-label="Requests per status" class="counts">
   <ul class="inline-list">
   <?cs each:c = Queue.Counts ?><li><a href="/staff/queue?status=<?cs var:url_escape(c.status) ?>"<?cs if:Filter.status == c.status ?> aria-current="page"<?cs /if ?>><?cs var:c.label ?> <span class="badge"><?cs var:c.n ?></span></a></li><?cs /each ?>
@@ -47,7 +49,7 @@
       <?cs if:row.is_incomplete == "1" ?><span class="badge">Incomplete</span><?cs /if ?></td>
     <td><?cs var:row.patient_name ?></td>
     <td><?cs var:row.status_label ?></td>
-    <td><?cs if:row.eff_birads != "" && row.eff_birads != "unknown" ?>BI-RADS <?cs var:row.eff_birads ?><?cs else ?>category not known<?cs /if ?><?cs if:row.eff_biopsy == "pending" ?>, biopsy result pending<?cs elif:row.eff_biopsy == "benign" ?>, biopsy benign<?cs elif:row.eff_biopsy == "malignant" ?>, biopsy malignant<?cs /if ?>
+    <td><span class="first-read-cat"><?cs if:row.eff_birads != "" && row.eff_birads != "unknown" ?>BI-RADS <?cs var:row.eff_birads ?><?cs else ?>category not known<?cs /if ?></span><?cs if:row.eff_biopsy == "pending" ?>, biopsy result pending<?cs elif:row.eff_biopsy == "benign" ?>, biopsy benign<?cs elif:row.eff_biopsy == "malignant" ?>, biopsy malignant<?cs /if ?>
       <?cs if:row.is_verified == "1" ?><span class="badge">verified</span><?cs else ?><span class="badge warn">unverified: as the patient told us</span><?cs /if ?>
       <?cs if:row.is_benign_discordant == "1" ?><strong class="badge warn">benign biopsy on a suspicious read: check concordance</strong><?cs /if ?></td>
     <td><?cs if:row.treatment_date != "" ?><?cs var:row.treatment_date ?><?cs else ?>—<?cs /if ?><?cs if:row.is_treatment_passed == "1" ?> <strong class="overdue-mark">treatment date has passed — confirm</strong><?cs /if ?></td>

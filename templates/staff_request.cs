@@ -1,4 +1,5 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_communication_tasks.cs" ?>
 <?cs def:from_field() ?><?cs call:csrf_field() ?><input type="hidden" name="from" value="<?cs var:Case.status ?>"><?cs /def ?>
 <?cs def:content() ?>
 <p><a href="/staff/queue">← Triage queue</a></p>
@@ -19,6 +20,7 @@
 <?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization on <?cs var:Case.review_stopped_at ?> UTC: the review must stop.</div><?cs /if ?>
 <?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was changed.</p></div><?cs /if ?>
 
+<?cs call:communication_task_request() ?>
 <section class="card" aria-labelledby="actions-h"><h2 id="actions-h">What you can do now</h2>
 <?cs if:Offer.claim == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/claim" class="inline"><?cs call:from_field() ?><button type="submit">Claim for triage</button></form><?cs /if ?>
 <?cs if:Offer.accept == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/accept" class="inline"><?cs call:from_field() ?><button type="submit">Accept</button></form><?cs /if ?>
@@ -77,7 +79,7 @@
   <dt>Patient</dt><dd><?cs var:Case.patient_name ?> (born <?cs alt:Case.patient_dob ?>not given<?cs /alt ?>)<?cs if:Case.caregiver_name ?>, filled in by <?cs var:Case.caregiver_name ?> (<?cs var:Case.caregiver_relationship ?>)<?cs /if ?></dd>
   <dt>First exam</dt><dd><?cs alt:Case.exam_facility ?>not given<?cs /alt ?>, <?cs alt:Case.exam_date ?>date not given<?cs /alt ?> (<?cs var:Case.exam_types_text ?>)</dd>
   <dt>Records contact</dt><dd><?cs alt:Case.records_contact ?>not given<?cs /alt ?></dd>
-  <dt>BI-RADS on the first report</dt><dd><?cs alt:Case.birads ?>not given<?cs /alt ?> — <?cs var:Case.birads_words ?></dd>
+  <dt>BI-RADS on the first report</dt><dd id="case-first-birads"><?cs var:Case.BiradsLabel ?> — <?cs var:Case.BiradsWords ?></dd>
   <dt>Biopsy done</dt><dd><?cs if:Case.biopsy_done == "true" ?>Yes<?cs elif:Case.biopsy_done == "false" ?>No<?cs else ?>Not answered<?cs /if ?></dd>
   <dt>Treatment scheduled</dt><dd><?cs alt:Case.treatment_date ?>none<?cs /alt ?></dd>
   <dt>Earlier exams</dt><dd><?cs alt:Case.prior_exam_dates ?>none given<?cs /alt ?></dd>

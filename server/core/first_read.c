@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/audit.h"
-#include "core/reports.h"
+#include "core/birads.h"
 #include "core/requests.h"
 #include "core/triage.h"
 #include "store/db.h"
@@ -104,7 +104,8 @@ static const char *or_none(const char *s) { return empty(s) ? "" : s; }
 /* "BI-RADS 4B" / "BI-RADS not stated" in plain words. */
 static const char *cat_words(struct arena *a, const char *b) {
   if (empty(b) || strcmp(b, "unknown") == 0) return "BI-RADS not stated";
-  return arena_printf(a, "BI-RADS %s (%s)", b, reports_birads_words(b));
+  (void)a;
+  return birads_label(birads_parse(b));
 }
 
 static const char *rec_words(const char *r) {

@@ -1,6 +1,8 @@
 /* Triage priority and concordance: see triage.h. */
 #include "core/triage.h"
 
+#include "core/birads.h"
+
 #include <stddef.h>
 #include <string.h>
 
@@ -82,7 +84,7 @@ const char *triage_priority_label(enum triage_priority p) {
   case TRIAGE_P1_TREATMENT_SOON: return "1 Treatment within 14 days";
   case TRIAGE_P2_HIGHLY_SUSPICIOUS: return "2 Highly suspicious or cancer";
   case TRIAGE_P3_SUSPICIOUS: return "3 Suspicious or biopsy pending";
-  case TRIAGE_P4_RECALL_OR_UNKNOWN: return "4 Recall or category not known";
+  case TRIAGE_P4_RECALL_OR_UNKNOWN: return "4 Recall, or no category given";
   case TRIAGE_P5_PROBABLY_BENIGN: return "5 Probably benign";
   case TRIAGE_P6_ROUTINE: return "6 Routine";
   }
@@ -105,69 +107,13 @@ int triage_compare(const void *pa, const void *pb) {
   return cmp_ll(a->id, b->id);
 }
 
-static const char *const conc_names[] = {"concordant", "upgraded", "downgraded", "management_change"};
-
-const char *concordance_name(enum concordance c) {
-  return (unsigned)c < sizeof conc_names / sizeof conc_names[0] ? conc_names[c] : "concordant";
-}
-
-bool concordance_parse(const char *s, enum concordance *out) {
-  for (size_t i = 0; s && i < sizeof conc_names / sizeof conc_names[0]; i++)
-    if (strcmp(s, conc_names[i]) == 0) {
-      *out = (enum concordance)i;
-      return true;
-    }
-  return false;
-}
-
-static const char *const rec_map[][2] = {
-    {"routine_screening", "Routine screening"},
-    {"short_interval_followup", "Short-interval follow-up imaging (usually in 6 months)"},
-    {"additional_imaging", "Additional imaging"},
-    {"biopsy", "Biopsy"},
-    {"surgical_consultation", "Consultation with a breast surgeon"},
-    {"oncology_consultation", "Consultation with an oncologist"},
-};
-
-bool triage_recommendation_valid(const char *s) {
-  for (size_t i = 0; s && i < sizeof rec_map / sizeof rec_map[0]; i++)
-    if (strcmp(s, rec_map[i][0]) == 0) return true;
-  return false;
-}
+bool triage_recommendation_valid(const char *s) { return birads_rec_valid(s); }
 
 const char *triage_recommendation_label(const char *s) {
-  for (size_t i = 0; s && i < sizeof rec_map / sizeof rec_map[0]; i++)
-    if (strcmp(s, rec_map[i][0]) == 0) return rec_map[i][1];
-  return s ? s : "";
+  enum birads_rec r = birads_rec_parse(s);
+  return r != REC_NONE ? birads_rec_label(r) : s ? s : "";
 }
 
 const char *triage_implied_recommendation(const char *birads) {
-  bool sub;
-  int r = birads_rank(birads, &sub);
-  if (r < 0) return "";
-  if (r <= 20) return "routine_screening";
-  if (r == 30) return "short_interval_followup";
-  if (r == 35) return "additional_imaging";
-  if (r < 60) return "biopsy";
-  return "surgical_consultation";
-}
-
-bool triage_management_changed(const char *first_rec, const char *second_rec) {
-  if (!first_rec || !*first_rec || !second_rec || !*second_rec) return false;
-  return strcmp(first_rec, second_rec) != 0;
-}
-
-enum concordance concordance_compute(const char *first_birads, const char *first_rec, const char *second_birads,
-                                     const char *second_rec) {
-  bool s1, s2;
-  int r1 = birads_rank(first_birads, &s1), r2 = birads_rank(second_birads, &s2);
-  if (r1 >= 0 && r2 >= 0) {
-    /* "4" without a subcategory matches 4A/4B/4C */
-    if ((r1 == 40 && s2) || (r2 == 40 && s1)) r1 = r2;
-    if (r2 > r1) return CONC_UPGRADED;
-    if (r2 < r1) return CONC_DOWNGRADED;
-  }
-  const char *f = first_rec && *first_rec ? first_rec : triage_implied_recommendation(first_birads);
-  if (triage_management_changed(f, second_rec)) return CONC_MANAGEMENT_CHANGE;
-  return CONC_CONCORDANT;
+  return birads_rec_name(birads_implied_rec(birads_parse(birads)));
 }

@@ -1,4 +1,4 @@
-/* Triage and concordance: pure rules, no database, no HTTP.
+/* Triage: pure rules, no database, no HTTP.
  *
  * Clinical priority at triage (issue 12; truth table tests/data/triage_table.tsv,
  * SQL mirror triage_class() in migrations/0017_triage.sql). The facts that
@@ -19,14 +19,9 @@
  * the longest wait, then the lower id. A request waiting for release whose
  * signed second read is 'upgraded' goes before every class.
  *
- * Concordance of the second read with the first (from both BI-RADS
- * categories and both recommendations):
- *   upgraded / downgraded — the category moved up or down the scale
- *     1 < 2 < 3 < 0 < 4 (4A < 4B < 4C) < 5 < 6; "4" without a subcategory
- *     equals any of 4A/4B/4C;
- *   management_change — same category, different recommended next step;
- *   concordant — same category and same next step.
- * When the first category is unknown only the recommendations are compared. */
+ * Concordance lives in core/concordance.h; the vocabulary of categories and
+ * recommendations in core/birads.h (the recommendation functions below are
+ * kept for callers and use it). */
 #ifndef SECONDOP_TRIAGE_H
 #define SECONDOP_TRIAGE_H
 #include <stdbool.h>
@@ -80,12 +75,6 @@ const char *triage_priority_label(enum triage_priority p);
  * upcoming treatment date, then waiting time, then id. */
 int triage_compare(const void *a, const void *b);
 
-enum concordance { CONC_CONCORDANT, CONC_UPGRADED, CONC_DOWNGRADED, CONC_MANAGEMENT_CHANGE };
-
-/* "concordant", "upgraded", "downgraded", "management_change". */
-const char *concordance_name(enum concordance c);
-/* Parses a stored name; false when unknown. */
-bool concordance_parse(const char *s, enum concordance *out);
 /* The recommendation stored names, and true when s is one. */
 bool triage_recommendation_valid(const char *s);
 /* Plain words for a recommendation ("Biopsy"); s itself when unknown. */
@@ -95,11 +84,4 @@ const char *triage_recommendation_label(const char *s);
  * additional_imaging; 4*,5 → biopsy; 6 → surgical_consultation; "" for an
  * unknown category. Static strings. */
 const char *triage_implied_recommendation(const char *birads);
-/* Concordance from the first and second categories and recommendations.
- * first_birads and first_rec may be NULL or "" (unknown); second_* must be
- * valid (the report form checks them). */
-enum concordance concordance_compute(const char *first_birads, const char *first_rec, const char *second_birads,
-                                     const char *second_rec);
-/* True when both recommendations are known and differ. */
-bool triage_management_changed(const char *first_rec, const char *second_rec);
 #endif

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/reports.h"
+#include "core/birads.h"
 #include "core/triage.h"
 #include "routes/center_view.h"
 #include "util/arena.h"
@@ -33,9 +33,11 @@ static void options(HDF *hdf, const char *name, const char *const *vals, size_t 
   }
 }
 
-static const char *birads_label(struct arena *a, const char *v) {
+/* Words for a category from the one vocabulary (core/birads.h). */
+static const char *fr_birads_label(struct arena *a, const char *v) {
+  (void)a;
   if (strcmp(v, "unknown") == 0) return "Not stated on the report";
-  return arena_printf(a, "BI-RADS %s: %s", v, reports_birads_words(v));
+  return birads_label(birads_parse(v));
 }
 static const char *rec_label(struct arena *a, const char *v) {
   (void)a;
@@ -57,7 +59,7 @@ void fr_view(HDF *hdf, struct req *r, const struct rowset *q, const char *action
   const char *pb = rs_get(q, 0, "birads"), *pbx = rs_get(q, 0, "biopsy_done"), *ped = rs_get(q, 0, "exam_date");
   bool pb_known = *pb && strcmp(pb, "unknown") != 0;
   hdf_set_value(hdf, "FirstRead.Patient.birads",
-                pb_known ? arena_printf(a, "BI-RADS %s: %s", pb, reports_birads_words(pb)) : "Not given");
+                pb_known ? birads_label(birads_parse(pb)) : "Not given");
   hdf_set_value(hdf, "FirstRead.Patient.biopsy",
                 strcmp(pbx, "true") == 0 ? "Yes, a biopsy was done" : strcmp(pbx, "false") == 0 ? "No biopsy" : "Not answered");
   hdf_set_value(hdf, "FirstRead.Patient.exam_date", *ped ? ped : "Not given");
@@ -66,7 +68,7 @@ void fr_view(HDF *hdf, struct req *r, const struct rowset *q, const char *action
     const char *vb = rs_get(q, 0, "verified_birads"), *vr = rs_get(q, 0, "verified_recommendation");
     const char *vbx = rs_get(q, 0, "verified_biopsy"), *vbd = rs_get(q, 0, "verified_biopsy_date");
     const char *ved = rs_get(q, 0, "verified_exam_date");
-    hdf_set_value(hdf, "FirstRead.Current.birads", birads_label(a, vb));
+    hdf_set_value(hdf, "FirstRead.Current.birads", fr_birads_label(a, vb));
     hdf_set_value(hdf, "FirstRead.Current.recommendation", rec_label(a, vr));
     hdf_set_value(hdf, "FirstRead.Current.biopsy",
                   *vbd ? arena_printf(a, "%s (%s)", first_read_biopsy_label(vbx), vbd) : first_read_biopsy_label(vbx));
@@ -88,7 +90,7 @@ void fr_view(HDF *hdf, struct req *r, const struct rowset *q, const char *action
     b = pb_known ? pb : "", rec = "", bx = strcmp(pbx, "true") == 0 ? "pending" : strcmp(pbx, "false") == 0 ? "none" : "";
     bd = "", ed = ped;
   }
-  options(hdf, "Birads", birads_opts, sizeof birads_opts / sizeof birads_opts[0], b, birads_label, a);
+  options(hdf, "Birads", birads_opts, sizeof birads_opts / sizeof birads_opts[0], b, fr_birads_label, a);
   options(hdf, "Recommendation", rec_opts, sizeof rec_opts / sizeof rec_opts[0], rec, rec_label, a);
   options(hdf, "Biopsy", biopsy_opts, sizeof biopsy_opts / sizeof biopsy_opts[0], bx, biopsy_label, a);
   hdf_set_value(hdf, "FirstRead.Value.fr_biopsy_date", bd);

@@ -7,6 +7,7 @@
 
 #include "core/center.h"
 #include "core/requests.h"
+#include "core/comm_tasks.h"
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "http/server.h"
@@ -48,6 +49,16 @@ static void metrics_page(struct req *r) {
                            "# TYPE secondop_outbox_held gauge\nsecondop_outbox_held %lld\n",
                            overdue, pending, held);
   }
+  long long comm_open = 0, comm_overdue = 0;
+  if (rc == 0 && e == ERR_OK) e = comm_tasks_counts(r->arena, &comm_open, &comm_overdue);
+  if (rc == 0 && e == ERR_OK)
+    rc = metrics_appendf(&buf, &len, &cap,
+                         "# HELP secondop_communication_tasks_open Significant unexpected findings whose referring "
+                         "physician has not been reached yet.\n"
+                         "# TYPE secondop_communication_tasks_open gauge\nsecondop_communication_tasks_open %lld\n"
+                         "# HELP secondop_communication_tasks_overdue Of those, past one business day.\n"
+                         "# TYPE secondop_communication_tasks_overdue gauge\nsecondop_communication_tasks_overdue %lld\n",
+                         comm_open, comm_overdue);
   if (rc == 0)
     rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_database_up 1 when the figures above could be read.\n"
                                            "# TYPE secondop_database_up gauge\nsecondop_database_up %d\n",

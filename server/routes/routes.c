@@ -13,6 +13,7 @@ const struct route *const all_route_tables[] = {
     patient_requests_routes, /* before patient_records_routes: its GET /requests replaces the records list */
     patient_records_routes,
     staff_queue_routes,
+    staff_communication_routes, /* before staff_requests_routes: its POST …/{action} would take …/communication */
     staff_requests_routes,
     reviewer_cases_routes,
     patient_report_routes,

@@ -11,6 +11,7 @@
 #include "core/triage.h"
 #include "http/actor.h"
 #include "http/reply.h"
+#include "routes/staff_communication.h"
 #include "routes/center_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
@@ -109,6 +110,7 @@ static void queue_page(struct req *r) {
                              f.overdue ? "1" : "", f.incomplete ? "1" : ""));
   struct rowset specs;
   if (st_assignable(a, &specs) == ERR_OK) cv_rows(hdf, "Specialists", &specs);
+  comm_view_queue(r, hdf);
   reply_page(r, 200, "staff_queue.cs");
 }
 

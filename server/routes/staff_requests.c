@@ -22,6 +22,8 @@
 #include "http/reply.h"
 #include "routes/center_view.h"
 #include "routes/first_read_view.h"
+#include "routes/report_view.h"
+#include "routes/staff_communication.h"
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
@@ -109,6 +111,9 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
              : strcmp(s, "coverage_checked") == 0 ? "Coverage checked"
              : strcmp(s, "first_read_corrected") == 0 ? "First read corrected from the uploaded report"
              : strcmp(s, "first_read_confirmed") == 0 ? "First read confirmed from the uploaded report"
+             : strcmp(s, "communication_task_opened") == 0
+                 ? "Significant unexpected finding: the referring physician must be reached before release"
+             : strcmp(s, "physician_reached") == 0 ? "Referring physician reached"
                                                   : s,
              "Events.%zu.Detail.what", i);
     } else if (strcmp(key, "specialist") == 0 && json_is_integer(v)) {
@@ -155,7 +160,7 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   cv_row(hdf, "Case", q, 0);
   hdf_set_value(hdf, "Case.status_label", cv_status_label(rs_get(q, 0, "status")));
   hdf_set_value(hdf, "Case.priority_label", triage_priority_label((enum triage_priority)rs_ll(q, 0, "priority")));
-  hdf_set_value(hdf, "Case.birads_words", reports_birads_words(rs_get(q, 0, "birads")));
+  rv_birads(hdf, rs_get(q, 0, "birads"), "Case");
   /* questions are joined with the unit separator */
   const char *qs = rs_get(q, 0, "questions");
   size_t qi = 0;
@@ -250,7 +255,12 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     for (size_t i = 0; i < r->form.n; i++)
       if (strcmp(r->form.items[i].name, "csrf") != 0) cv_set(hdf, r->form.items[i].value, "Form.Values.%s", r->form.items[i].name);
   }
+  comm_view_request(r, hdf, id);
   reply_page(r, errs && errs->n ? 422 : 200, "staff_request.cs");
+}
+
+void staff_request_show(struct req *r, long long id, const struct center_errors *errs, const char *done) {
+  show(r, id, errs, done);
 }
 
 static const char *done_message(enum center_action c) {
@@ -291,6 +301,8 @@ static void request_page(struct req *r) {
   enum center_action c;
   if (done && strcmp(done, "first-read") == 0)
     return show(r, id, NULL, "The first read is saved as verified. Triage now uses these values.");
+  if (done && strcmp(done, "communication") == 0)
+    return show(r, id, NULL, "The call to the referring physician is recorded. The report can now be released.");
   show(r, id, NULL, done && center_action_parse(done, &c) ? done_message(c) : NULL);
 }
 

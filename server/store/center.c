@@ -187,7 +187,9 @@ static const struct db_stmt stmts[] = {
     {"ctr_report_get",
      "SELECT rp.id, rp.request_id, rp.reviewer_id, rp.status, coalesce(encode(rp.findings_left_enc, 'hex'), '') AS left_hex,"
      " coalesce(encode(rp.findings_right_enc, 'hex'), '') AS right_hex, coalesce(rp.birads, '') AS birads,"
-     " coalesce(rp.density, '') AS density, coalesce(rp.recommendation, '') AS recommendation, rp.answers, rp.summary,"
+     " coalesce(rp.density, '') AS density, coalesce(rp.recommendation, '') AS recommendation, rp.answers,"
+     " coalesce(encode(rp.answers_enc, 'hex'), '') AS answers_hex, rp.summary, rp.contradiction_reason,"
+     " rp.suspicion_change, rp.first_read_state, coalesce(rp.concordance_rules, 0) AS concordance_rules,"
      " rp.first_birads, rp.first_recommendation, coalesce(rp.concordance, '') AS concordance, rp.concordance_explanation,"
      " coalesce(to_char(rp.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS signed_at,"
      " coalesce(su.name, '') AS signed_by, coalesce(rp.content_hash, '') AS content_hash,"
@@ -197,16 +199,19 @@ static const struct db_stmt stmts[] = {
      " WHERE rp.request_id = $1"},
     {"ctr_report_insert",
      "INSERT INTO reports (request_id, reviewer_id, findings_left_enc, findings_right_enc, birads, density, recommendation,"
-     " answers, summary, concordance_explanation) VALUES ($1, $2, decode(NULLIF($3, ''), 'hex'), decode(NULLIF($4, ''), 'hex'),"
-     " NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), $8, $9, $10) RETURNING id"},
+     " answers, answers_enc, summary, concordance_explanation, first_recommendation, contradiction_reason)"
+     " VALUES ($1, $2, decode(NULLIF($3, ''), 'hex'), decode(NULLIF($4, ''), 'hex'),"
+     " NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), '', decode(NULLIF($8, ''), 'hex'), $9, $10, $11, $12) RETURNING id"},
     {"ctr_report_update",
      "UPDATE reports SET reviewer_id = $2, findings_left_enc = decode(NULLIF($3, ''), 'hex'),"
      " findings_right_enc = decode(NULLIF($4, ''), 'hex'), birads = NULLIF($5, ''), density = NULLIF($6, ''),"
-     " recommendation = NULLIF($7, ''), answers = $8, summary = $9, concordance_explanation = $10, updated_at = now()"
+     " recommendation = NULLIF($7, ''), answers = '', answers_enc = decode(NULLIF($8, ''), 'hex'), summary = $9,"
+     " concordance_explanation = $10, first_recommendation = $11, contradiction_reason = $12, updated_at = now()"
      " WHERE request_id = $1 AND status = 'draft' RETURNING id"},
     {"ctr_report_sign",
      "UPDATE reports SET status = 'signed', first_birads = $2, first_recommendation = $3, concordance = $4,"
-     " content_hash = $5, signed_by = $6, signed_at = now(), updated_at = now() WHERE id = $1 AND status = 'draft' RETURNING id"},
+     " content_hash = $5, signed_by = $6, suspicion_change = $7, first_read_state = $8, concordance_rules = 2,"
+     " signed_at = now(), updated_at = now() WHERE id = $1 AND status = 'draft' RETURNING id"},
     {"ctr_report_release", "INSERT INTO report_releases (report_id, released_by) VALUES ($1, $2)"},
     {"ctr_addenda",
      "SELECT ad.id, to_char(ad.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS signed_at, ad.body,"
@@ -450,17 +455,18 @@ enum err st_report_by_request(struct arena *a, long long request_id, struct rows
 
 enum err st_report_save(struct arena *a, long long request_id, long long reviewer_id, const char *left_hex,
                         const char *right_hex, const char *birads, const char *density, const char *recommendation,
-                        const char *answers, const char *summary, const char *explanation, long long *report_id) {
-  const char *v[10] = {ll_s(a, request_id), ll_s(a, reviewer_id), left_hex, right_hex, birads, density,
-                       recommendation, answers, summary, explanation};
+                        const char *answers_hex, const char *summary, const char *explanation,
+                        const char *first_rec, const char *contradiction_reason, long long *report_id) {
+  const char *v[12] = {ll_s(a, request_id), ll_s(a, reviewer_id), left_hex, right_hex, birads, density,
+                       recommendation, answers_hex, summary, explanation, first_rec, contradiction_reason};
   struct rowset cur;
   enum err e = st_report_by_request(a, request_id, &cur);
   struct rowset rs;
   if (e == ERR_NOT_FOUND) {
-    e = run(a, "ctr_report_insert", 10, v, &rs);
+    e = run(a, "ctr_report_insert", 12, v, &rs);
   } else if (e == ERR_OK) {
     if (strcmp(rs_get(&cur, 0, "status"), "draft") != 0) return ERR_CONFLICT;
-    e = run(a, "ctr_report_update", 10, v, &rs);
+    e = run(a, "ctr_report_update", 12, v, &rs);
     if (e == ERR_OK && rs.n == 0) return ERR_CONFLICT;
   }
   if (e != ERR_OK) return e;
@@ -469,10 +475,12 @@ enum err st_report_save(struct arena *a, long long request_id, long long reviewe
 }
 
 enum err st_report_sign(struct arena *a, long long report_id, const char *first_birads, const char *first_rec,
-                        const char *concordance, const char *hash_hex, long long by) {
-  const char *v[6] = {ll_s(a, report_id), first_birads, first_rec, concordance, hash_hex, ll_s(a, by)};
+                        const char *concordance, const char *suspicion, const char *first_state,
+                        const char *hash_hex, long long by) {
+  const char *v[8] = {ll_s(a, report_id), first_birads, first_rec, concordance, hash_hex, ll_s(a, by), suspicion,
+                      first_state};
   struct rowset rs;
-  enum err e = run(a, "ctr_report_sign", 6, v, &rs);
+  enum err e = run(a, "ctr_report_sign", 8, v, &rs);
   if (e == ERR_OK && rs.n == 0) return ERR_CONFLICT;
   return e;
 }

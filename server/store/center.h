@@ -82,12 +82,16 @@ enum err st_studies(struct arena *a, long long request_id, struct rowset *out);
 
 /* ---- reports ---- */
 enum err st_report_by_request(struct arena *a, long long request_id, struct rowset *out);
-/* Inserts or updates the draft (never a signed one: ERR_CONFLICT). Findings as hex of the sealed bytes ("" = NULL). */
+/* Inserts or updates the draft (never a signed one: ERR_CONFLICT). Findings and answers as hex of the sealed
+ * bytes ("" = NULL); first_rec is the first read's next step as the reviewer typed it. */
 enum err st_report_save(struct arena *a, long long request_id, long long reviewer_id, const char *left_hex,
                         const char *right_hex, const char *birads, const char *density, const char *recommendation,
-                        const char *answers, const char *summary, const char *explanation, long long *report_id);
+                        const char *answers_hex, const char *summary, const char *explanation,
+                        const char *first_rec, const char *contradiction_reason, long long *report_id);
+/* Signs the draft with the verdict computed under the management rules (concordance_rules = 2). */
 enum err st_report_sign(struct arena *a, long long report_id, const char *first_birads, const char *first_rec,
-                        const char *concordance, const char *hash_hex, long long by);
+                        const char *concordance, const char *suspicion, const char *first_state,
+                        const char *hash_hex, long long by);
 enum err st_report_release(struct arena *a, long long report_id, long long by);
 enum err st_addenda(struct arena *a, long long report_id, struct rowset *out);
 enum err st_addendum_add(struct arena *a, long long report_id, long long question_id, long long author,

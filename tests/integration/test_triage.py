@@ -285,7 +285,10 @@ class CenterTest(harness.ServerTestCase):
                                                              credential=self.reviewer["password"]))
         self.assertEqual(r.status, 422)
         self.assertEqual(self.sql("SELECT status FROM reports WHERE request_id = %s", rid)[0][0], "draft")
-        # right password: signed, concordance computed, request report_ready
+        # right password: signed, concordance computed from the verified first read (2: routine
+        # screening → biopsy moves toward tissue diagnosis), request report_ready
+        self.sql("UPDATE requests SET verified_birads = '2', verified_recommendation = 'routine_screening',"
+                 " verified_biopsy = 'none', verified_by = %s, verified_at = now() WHERE id = %s", self.staff["id"], rid)
         r = rev.post("/reviewer/cases/%d/report" % rid, dict(form, action="sign", credential=self.reviewer["password"]))
         self.assertEqual(r.status, 303, r.text[:300])
         row = self.sql("SELECT status, concordance, first_birads, content_hash, signed_by FROM reports WHERE request_id = %s",
@@ -322,15 +325,19 @@ class CenterTest(harness.ServerTestCase):
         self.assertEqual(self.post_action(staff, rid, "close", "report_ready", {}).status, 409)
         self.assertEqual(pat.get("/requests/%d/report" % rid).status, 404)
         outbox_before = self.sql("SELECT count(*) FROM outbox WHERE recipient = %s", self.patient["email"])[0][0]
+        # a significant unexpected finding: the referring physician is reached before the release
+        self.assertEqual(self.post_action(staff, rid, "release", "report_ready", {}).status, 422)
+        self.assertEqual(staff.post("/staff/requests/%d/communication" % rid,
+                                    {"whom": "Dr. Paula Primary", "at": "2026-01-05T10:30", "how": "phone"}).status, 303)
         self.assertEqual(self.post_action(staff, rid, "release", "report_ready", {}).status, 303)
         self.assertGreater(self.sql("SELECT count(*) FROM outbox WHERE recipient = %s", self.patient["email"])[0][0],
                            outbox_before)
         # the patient reads it: disagreement stated plainly, next steps, third-opinion button
         r = pat.get("/requests/%d/report" % rid)
         self.assertEqual(r.status, 200)
-        self.assertIn("more reason for concern", r.text)
-        self.assertIn("The recommended next step has changed", r.text)
-        self.assertIn("oncologist", r.text)
+        self.assertIn("found more reason for concern: it recommends a biopsy, where your first report recommended"
+                      " routine screening", r.text)
+        self.assertNotIn("oncologist", r.text)
         self.assertIn('action="/requests/%d/third-opinion"' % rid, r.text)
         self.assertIn("We see something that should be checked", r.text)
         self.assertEqual(self.c["other_patient"].get("/requests/%d/report" % rid).status, 404)

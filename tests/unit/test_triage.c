@@ -1,4 +1,4 @@
-/* Triage priority order and concordance rules (server/core/triage.c). */
+/* Triage priority order (server/core/triage.c); concordance: test_birads.c. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -123,27 +123,6 @@ static void test_unknown_submission_last(void) {
   T_EQ_INT(it[2].id, 1);
 }
 
-static void test_concordance(void) {
-  T_EQ_INT(concordance_compute("2", "", "2", "routine_screening"), CONC_CONCORDANT);
-  T_EQ_INT(concordance_compute("2", NULL, "4B", "biopsy"), CONC_UPGRADED);
-  T_EQ_INT(concordance_compute("4A", "biopsy", "3", "short_interval_followup"), CONC_DOWNGRADED);
-  T_EQ_INT(concordance_compute("0", "", "3", "short_interval_followup"), CONC_DOWNGRADED);
-  T_EQ_INT(concordance_compute("3", "", "0", "additional_imaging"), CONC_UPGRADED);
-  T_EQ_INT(concordance_compute("4", "biopsy", "4C", "biopsy"), CONC_CONCORDANT);
-  T_EQ_INT(concordance_compute("4B", "biopsy", "4C", "biopsy"), CONC_UPGRADED);
-  /* same category, different next step */
-  T_EQ_INT(concordance_compute("3", "short_interval_followup", "3", "additional_imaging"), CONC_MANAGEMENT_CHANGE);
-  T_EQ_INT(concordance_compute("5", "", "5", "oncology_consultation"), CONC_MANAGEMENT_CHANGE);
-  /* unknown first category: recommendations only */
-  T_EQ_INT(concordance_compute("", "biopsy", "4A", "biopsy"), CONC_CONCORDANT);
-  T_EQ_INT(concordance_compute(NULL, "biopsy", "2", "routine_screening"), CONC_MANAGEMENT_CHANGE);
-  T_EQ_INT(concordance_compute(NULL, NULL, "2", "routine_screening"), CONC_CONCORDANT);
-  T_EQ_STR(concordance_name(CONC_MANAGEMENT_CHANGE), "management_change");
-  enum concordance c;
-  T_CHECK(concordance_parse("downgraded", &c) && c == CONC_DOWNGRADED);
-  T_CHECK(!concordance_parse("worse", &c));
-}
-
 static void test_recommendations(void) {
   T_EQ_STR(triage_implied_recommendation("1"), "routine_screening");
   T_EQ_STR(triage_implied_recommendation("3"), "short_interval_followup");
@@ -154,8 +133,6 @@ static void test_recommendations(void) {
   T_EQ_STR(triage_implied_recommendation("x"), "");
   T_CHECK(triage_recommendation_valid("oncology_consultation"));
   T_CHECK(!triage_recommendation_valid("surgery"));
-  T_CHECK(triage_management_changed("biopsy", "routine_screening"));
-  T_CHECK(!triage_management_changed("", "routine_screening"));
 }
 
 int main(void) {
@@ -164,7 +141,6 @@ int main(void) {
   T_RUN(test_table_classes_and_flags);
   T_RUN(test_table_order);
   T_RUN(test_unknown_submission_last);
-  T_RUN(test_concordance);
   T_RUN(test_recommendations);
   return t_done();
 }
