@@ -16,6 +16,7 @@
 #include "core/mailer.h"
 #include "core/sealing.h"
 #include "store/center.h"
+#include "store/first_read.h"
 #include "store/reauth.h"
 #include "store/specialists.h"
 #include "core/reports.h"
@@ -32,6 +33,7 @@ int app_init(const struct config *c) {
   store_reports_register();
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   store_center_register();
+  store_first_read_register();
   store_reauth_register();
   if (mailer_init(c) != 0) return -1;
   if (reports_seal_legacy_answers() != 0) return -1;

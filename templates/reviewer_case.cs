@@ -10,7 +10,7 @@
 <?cs def:content() ?>
 <p><a href="/reviewer/cases">← My cases</a></p>
 <h1>Case <?cs var:Case.reference ?></h1>
-<p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span> Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></p>
+<p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span> Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?><?cs if:Case.due_cannot_meet == "t" ?> <strong class="overdue-mark">cannot be met before the treatment date</strong><?cs /if ?><?cs if:Case.treatment_date != "" ?> · Treatment date <?cs var:Case.treatment_date ?><?cs if:Case.treatment_passed == "t" ?> <strong class="overdue-mark">treatment date has passed — confirm</strong><?cs /if ?><?cs /if ?><?cs if:Case.verified != "t" ?> · <strong>first read unverified</strong><?cs /if ?></p>
 <?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization: stop the review.</div><?cs /if ?>
 <?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was signed.</p></div><?cs /if ?>
 
@@ -27,6 +27,8 @@
 </section>
 
 <?cs call:identity_check("center") ?>
+<?cs include:"_first_read.cs" ?>
+
 <section class="card" aria-labelledby="rec-h"><h2 id="rec-h">Images and documents</h2>
 <p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download everything (ZIP)</a></p>
 <?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs alt:s.description ?>no description<?cs /alt ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images</li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>

@@ -7,7 +7,9 @@
 <h1>Request <?cs var:Case.reference ?></h1>
 <p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span>
   <span class="badge prio-<?cs var:Case.priority ?>"><?cs var:Case.priority_label ?></span>
-  Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?>
+  Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?><?cs if:Case.due_cannot_meet == "t" ?> <strong class="overdue-mark">cannot be met before the treatment date</strong><?cs /if ?>
+  <?cs if:Case.treatment_passed == "t" ?> · <strong class="overdue-mark">treatment date has passed — confirm</strong><?cs /if ?>
+  <?cs if:Case.verified != "t" ?> · <strong>first read unverified</strong><?cs /if ?>
   <?cs if:Case.claimed_by ?> · claimed by <?cs var:Case.claimed_by ?><?cs /if ?></p>
 <?cs if:Case.flag_negative_screening == "t" || Case.flag_no_images == "t" || Case.flag_old_exam == "t" ?>
 <div class="notice" role="note" id="eligibility"><h2>Check eligibility</h2><ul>
@@ -72,6 +74,7 @@
 <?cs if:Consult.starts_at ?><p>Consultation: <?cs var:Consult.starts_at ?>, <?cs var:Consult.place ?> (<a href="/requests/<?cs var:Case.id ?>/consultation.ics">calendar file</a>).</p><?cs /if ?>
 </section>
 
+<?cs include:"_first_read.cs" ?>
 <section class="card" aria-labelledby="answers-h"><h2 id="answers-h">The patient's answers</h2>
 <dl class="facts">
   <dt>Patient</dt><dd><?cs var:Case.patient_name ?> (born <?cs alt:Case.patient_dob ?>not given<?cs /alt ?>)<?cs if:Case.caregiver_name ?>, filled in by <?cs var:Case.caregiver_name ?> (<?cs var:Case.caregiver_relationship ?>)<?cs /if ?></dd>

@@ -479,6 +479,13 @@ const char *center_review_type_label(const char *t) {
   if (strcmp(t, "reread") == 0) return "Re-read of the images";
   if (strcmp(t, "consult") == 0) return "Consultation with a specialist";
   if (strcmp(t, "default") == 0) return "Any other review (no target of its own)";
+  /* per triage class (core/triage.h): the due date takes the smaller of the two targets */
+  if (strcmp(t, "priority_1") == 0) return "Priority 1: proven cancer, treatment within 14 days";
+  if (strcmp(t, "priority_2") == 0) return "Priority 2: BI-RADS 5 or 4C, or proven cancer";
+  if (strcmp(t, "priority_3") == 0) return "Priority 3: BI-RADS 4, 4A, 4B, or biopsy result pending";
+  if (strcmp(t, "priority_4") == 0) return "Priority 4: BI-RADS 0, or no category given";
+  if (strcmp(t, "priority_5") == 0) return "Priority 5: BI-RADS 3";
+  if (strcmp(t, "priority_6") == 0) return "Priority 6: BI-RADS 1 or 2, or a concordant benign biopsy";
   return t;
 }
 

@@ -28,6 +28,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/first_read_view.h"
 #include "routes/report_view.h"
 #include "routes/identity_view.h"
 #include "routes/routes.h"
@@ -46,7 +47,8 @@ static void worklist(struct req *r) {
   for (size_t i = 0; i < rs.n; i++) {
     cv_set(hdf, cv_status_label(rs_get(&rs, i, "status")), "Cases.%zu.status_label", i);
     cv_set(hdf, triage_priority_label((enum triage_priority)rs_ll(&rs, i, "priority")), "Cases.%zu.priority_label", i);
-    cv_set(hdf, birads_label(birads_parse(rs_get(&rs, i, "birads"))), "Cases.%zu.BiradsLabel", i);
+    /* the category that counts: verified, else the patient's (store: eff_birads) */
+    cv_set(hdf, birads_label(birads_parse(rs_get(&rs, i, "eff_birads"))), "Cases.%zu.BiradsLabel", i);
   }
   reply_page(r, 200, "reviewer_cases.cs");
 }
@@ -67,9 +69,10 @@ static void report_hdf(struct arena *a, HDF *hdf, const struct report_view *v) {
   (void)a;
 }
 
-/* The case page; errs (may be NULL) re-shows the form with what was typed. */
-static void show_case(struct req *r, long long id, const struct report_errors *errs, const char *flash,
-                      const char *tmpl) {
+/* The case page; errs (may be NULL) re-shows the form with what was typed;
+ * fr_errs (may be NULL) the first-read form (core/first_read.h). */
+static void show_case_fr(struct req *r, long long id, const struct report_errors *errs, const char *flash,
+                         const char *tmpl, const struct center_errors *fr_errs) {
   struct actor who = actor_from_req(r);
   struct arena *a = r->arena;
   struct center_case cc;
@@ -134,7 +137,13 @@ static void show_case(struct req *r, long long id, const struct report_errors *e
     struct report_verdict pv;
     if (reports_preview(a, &who, id, &pf, &pv) == ERR_OK) rv_verdict(hdf, &pv, "Preview");
   }
-  reply_page(r, errs && errs->n ? 422 : 200, tmpl);
+  fr_view(hdf, r, q, arena_printf(a, "/reviewer/cases/%lld/first-read", id), fr_errs);
+  reply_page(r, (errs && errs->n) || (fr_errs && fr_errs->n) ? 422 : 200, tmpl);
+}
+
+static void show_case(struct req *r, long long id, const struct report_errors *errs, const char *flash,
+                      const char *tmpl) {
+  show_case_fr(r, id, errs, flash, tmpl, NULL);
 }
 
 static void case_page(struct req *r) {
@@ -146,6 +155,7 @@ static void case_page(struct req *r) {
                       : strcmp(done, "signed") == 0     ? "The report is signed. Staff will release it to the patient."
                       : strcmp(done, "addendum") == 0   ? "The addendum is signed and added."
                       : strcmp(done, "started") == 0    ? "The review has started."
+                      : strcmp(done, "first-read") == 0 ? "The first read is saved as verified."
                                                         : NULL;
   show_case(r, id, NULL, flash, "reviewer_case.cs");
 }
@@ -264,11 +274,28 @@ static void addendum_post(struct req *r) {
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=addendum", id));
 }
 
+/* POST /reviewer/cases/{id}/first-read: the assigned reviewer confirms or
+ * corrects the first read (core/first_read.h). */
+static void first_read_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct first_read_in in;
+  fr_form(r, &in);
+  struct center_errors errs = {0};
+  enum err e = first_read_verify(r->arena, &who, id, &in, &errs);
+  if (e == ERR_INVALID) return show_case_fr(r, id, NULL, NULL, "reviewer_case.cs", &errs);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=first-read#first-read", id));
+}
+
 const struct route reviewer_cases_routes[] = {
     {"GET", "/reviewer/cases", worklist, ROLE_REVIEWER, 0, BODY_NONE, 0, NULL, "reviewer-cases"},
     {"GET", "/reviewer/cases/{id}", case_page, ROLE_REVIEWER, 0, BODY_NONE, 0, NULL, "reviewer-case"},
     {"POST", "/reviewer/cases/{id}/start", start_review, ROLE_REVIEWER, 0, BODY_FORM, 0, NULL, "reviewer-start"},
     {"POST", "/reviewer/cases/{id}/report", report_post, ROLE_REVIEWER, 0, BODY_FORM, 64 * 1024, NULL, "reviewer-report"},
+    {"POST", "/reviewer/cases/{id}/first-read", first_read_post, ROLE_REVIEWER, 0, BODY_FORM, 0, NULL,
+     "reviewer-first-read"},
     {"POST", "/reviewer/cases/{id}/report/preview", preview_post, ROLE_REVIEWER, 0, BODY_FORM, 16 * 1024, NULL,
      "reviewer-report-preview"},
     {"POST", "/reviewer/cases/{id}/addenda", addendum_post, ROLE_REVIEWER, 0, BODY_FORM, 32 * 1024, NULL, "reviewer-addendum"},

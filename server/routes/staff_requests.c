@@ -21,6 +21,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/first_read_view.h"
 #include "routes/report_view.h"
 #include "routes/staff_communication.h"
 #include "routes/identity_view.h"
@@ -109,6 +110,8 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
              strcmp(s, "reviewer_assigned") == 0  ? "Reviewer assigned"
              : strcmp(s, "report_released") == 0  ? "Report released to the patient"
              : strcmp(s, "coverage_checked") == 0 ? "Coverage checked"
+             : strcmp(s, "first_read_corrected") == 0 ? "First read corrected from the uploaded report"
+             : strcmp(s, "first_read_confirmed") == 0 ? "First read confirmed from the uploaded report"
              : strcmp(s, "communication_task_opened") == 0
                  ? "Significant unexpected finding: the referring physician must be reached before release"
              : strcmp(s, "physician_reached") == 0 ? "Referring physician reached"
@@ -194,7 +197,8 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
         cv_set(hdf, items[i].state == CL_DONE ? "done" : items[i].state == CL_MISSING ? "missing" : "attention",
                "Checklist.%zu.state", i);
       }
-      hdf_set_int_value(hdf, "Checklist.Missing", (int)checklist_missing(items, n));
+      /* not under Checklist: the template iterates its children */
+      hdf_set_int_value(hdf, "ChecklistMissing", (int)checklist_missing(items, n));
     }
   }
   /* intake warnings of the records feature */
@@ -238,6 +242,9 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
                                                                                                                    : "0",
            "Offer.%s", center_action_name((enum center_action)c));
   hdf_set_value(hdf, "Offer.askinfo", hdf_get_value(hdf, "Offer.ask-info", "0"));
+  /* the first read (core/first_read.h); its errors are the fr_* fields */
+  bool fr_errs = errs && errs->n && strncmp(errs->e[0].field, "fr_", 3) == 0;
+  fr_view(hdf, r, q, arena_printf(a, "/staff/requests/%lld/first-read", id), fr_errs ? errs : NULL);
   if (done) hdf_set_value(hdf, "Flash.Kind", "ok");
   if (done) hdf_set_value(hdf, "Flash.Message", done);
   if (errs && errs->n) {
@@ -273,11 +280,25 @@ static const char *done_message(enum center_action c) {
   return "Done.";
 }
 
+/* POST /staff/requests/{id}/first-read: confirm or correct the first read. */
+static void first_read_post(struct req *r, long long id) {
+  struct actor who = actor_from_req(r);
+  struct first_read_in in;
+  fr_form(r, &in);
+  struct center_errors errs = {0};
+  enum err e = first_read_verify(r->arena, &who, id, &in, &errs);
+  if (e == ERR_INVALID) return show(r, id, &errs, NULL);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=first-read#first-read", id));
+}
+
 static void request_page(struct req *r) {
   long long id = cv_param_id(r, "id");
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
   const char *done = req_query(r, "done");
   enum center_action c;
+  if (done && strcmp(done, "first-read") == 0)
+    return show(r, id, NULL, "The first read is saved as verified. Triage now uses these values.");
   if (done && strcmp(done, "communication") == 0)
     return show(r, id, NULL, "The call to the referring physician is recorded. The report can now be released.");
   show(r, id, NULL, done && center_action_parse(done, &c) ? done_message(c) : NULL);
@@ -287,6 +308,7 @@ static void request_action(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
   enum center_action c;
+  if (id && req_param(r, "action") && strcmp(req_param(r, "action"), "first-read") == 0) return first_read_post(r, id);
   if (!id || !center_action_parse(req_param(r, "action"), &c)) return reply_error(r, ERR_NOT_FOUND, NULL);
   struct center_action_in in = {0};
   const char *from = req_form(r, "from");

@@ -34,13 +34,22 @@ void store_center_register(void);
 /* ---- triage queue ---- */
 struct st_queue_filter {
   const char *status;      /* "" all past draft, else one status */
-  int priority;            /* 0 any, 1..3 */
+  int priority;            /* 0 any, 1..6 (core/triage.h) */
   long long specialist_id; /* 0 any */
   bool overdue, incomplete;
   const char *q;           /* "" none: reference or patient name (ILIKE) */
   long long limit, offset;
 };
-/* A page of the queue in triage order, and the total that matched. */
+/* Recomputes the stored triage class and upcoming treatment date of the
+ * requests with a treatment date computed before today (trigger
+ * requests_triage); the queue and the worklist call it before reading. */
+enum err st_triage_refresh(struct arena *a);
+/* Filtered totals are counted up to this many (more: "more than"), or just past the page asked for. */
+#define ST_QUEUE_COUNT_CAP 200
+/* A page of the queue in triage order, and the total that matched: exact
+ * from the kept counts when only a status filter applies; otherwise counted
+ * up to max(ST_QUEUE_COUNT_CAP, offset + limit) + 1 rows, so a total above
+ * that bound means "more than". */
 enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total);
 /* Requests per status (status, n) and the overdue count. */
 enum err st_queue_counts(struct arena *a, struct rowset *out);

@@ -22,11 +22,11 @@
   "coalesce(r.payment, ''), r.insurance_plan, coalesce(encode(r.member_id_sealed, 'hex'), ''), "                   \
   "CASE WHEN r.plan_needs_referral IS NULL THEN -1 WHEN r.plan_needs_referral THEN 1 ELSE 0 END, "                 \
   "r.estimate_ack_at IS NOT NULL, coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), " \
-  "coalesce(to_char(r.expected_by, 'YYYY-MM-DD'), ''), coalesce(to_char(r.records_requested_at, 'YYYY-MM-DD'), ''), " \
+  "coalesce(to_char(coalesce(r.due_on, r.expected_by), 'YYYY-MM-DD'), ''), coalesce(to_char(r.records_requested_at, 'YYYY-MM-DD'), ''), " \
   "coalesce(to_char(r.records_requested_at + CASE WHEN r.records_extended THEN 60 ELSE 30 END, 'YYYY-MM-DD'), ''), " \
   "r.records_extended, coalesce(r.parent_request_id, 0), coalesce(r.assigned_specialist_id, 0), "                  \
   "coalesce(r.assigned_reviewer_id, 0), r.review_stopped_at IS NOT NULL, "                                          \
-  "coalesce(r.expected_by - current_date, 0), "                                                                     \
+  "coalesce(coalesce(r.due_on, r.expected_by) - current_date, 0), "                                                 \
   "coalesce(encode(r.reason_sealed, 'hex'), ''), coalesce(encode(r.questions_sealed, 'hex'), '')"
 
 static const struct db_stmt stmts[] = {

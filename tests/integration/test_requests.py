@@ -255,7 +255,11 @@ class RequestsTest(harness.ServerTestCase):
         page = c.get(r.header("Location"))
         self.assertIn('<strong id="reference">%s</strong>' % ref, page.text)
         self.assertIn("You sent your request", page.text)
-        self.assertIn("in 7 days", page.text)
+        # the patient sees the center's one due date (issue 12): a biopsy done without a result is
+        # triage class 3, whose target (5 days) comes before the specialist's turnaround
+        due = self.row(rid, "due_on")[0]
+        self.assertEqual(due, TODAY + datetime.timedelta(days=5))
+        self.assertIn("expected by <strong>%s</strong> — in 5 days" % due.isoformat(), page.text)
         ev = self.sql("SELECT from_status, to_status, kind, actor_id FROM request_events WHERE request_id = %s "
                       "AND kind = 'status'", rid)
         self.assertEqual(ev, [("draft", "submitted", "status", user["id"])])

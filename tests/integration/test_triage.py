@@ -483,32 +483,39 @@ class QueueOrderTest(harness.ServerTestCase):
         for i, (name, b, bx, tr, days) in enumerate(fx):
             ids[name], _ = new_request(self, P[i % 3], "submitted", birads=b, biopsy=bx, treatment=tr, days_ago=days,
                                        exam_types=("screening_mammogram",))
-        expected = ["r8-urgent-old", "r7-biopsy", "r3-urgent-new", "r6-soon-treat-earlier", "r5-soon-treat",
-                    "r4-soon-old", "r2-soon-new", "r1-routine-old", "r9-routine-new"]
+        # issue 12 classes: 5 → 2; 4A and an unverified "biopsy done" → 3; 0 and unknown → 4; 3 → 5; 1, 2 → 6
+        # (r5, a 3 with a treatment date, now waits behind the 0 of r4: a date does not raise the class)
+        expected = ["r8-urgent-old", "r7-biopsy", "r3-urgent-new", "r6-soon-treat-earlier", "r4-soon-old",
+                    "r5-soon-treat", "r2-soon-new", "r1-routine-old", "r9-routine-new"]
         r = self.c.get("/staff/queue")
         self.assertEqual(r.status, 200)
         got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', r.text)]
         self.assertEqual(got, [ids[n] for n in expected])
         # filters
-        got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?priority=1").text)]
-        self.assertEqual(got, [ids["r8-urgent-old"], ids["r7-biopsy"], ids["r3-urgent-new"]])
+        got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?priority=3").text)]
+        self.assertEqual(got, [ids["r7-biopsy"], ids["r3-urgent-new"]])
         got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?q=Beta").text)]
         self.assertEqual(sorted(got), sorted(ids[n] for i, (n, *_x) in enumerate(fx) if i % 3 == 1))
         ref = self.sql("SELECT reference FROM requests WHERE id = %s", ids["r2-soon-new"])[0][0]
         got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?q=" + ref).text)]
         self.assertEqual(got, [ids["r2-soon-new"]])
-        # overdue: the reread target is 7 days
+        # overdue: due after the class target (5 → 3 days), capped by the reread target (7 days)
         got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?overdue=1").text)]
         self.assertEqual(sorted(got), sorted([ids["r1-routine-old"], ids["r4-soon-old"], ids["r8-urgent-old"]]))
         self.assertIn("overdue", self.c.get("/staff/queue").text)
-        # targets are configurable
-        self.sql("UPDATE review_targets SET target_days = 60 WHERE review_type = 'reread'")
+        # targets are configurable (the due date takes the smaller of the type's and the class's target)
+        self.sql("UPDATE review_targets SET target_days = 60 WHERE review_type IN ('reread', 'priority_2',"
+                 " 'priority_4', 'priority_6')")
         got = re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?overdue=1").text)
         self.assertEqual(got, [])
         self.sql("UPDATE review_targets SET target_days = 7 WHERE review_type = 'reread'")
+        self.sql("UPDATE review_targets SET target_days = 3 WHERE review_type = 'priority_2'")
+        self.sql("UPDATE review_targets SET target_days = 7 WHERE review_type = 'priority_4'")
+        self.sql("UPDATE review_targets SET target_days = 14 WHERE review_type = 'priority_6'")
         # incomplete: nothing was uploaded, so all are
         got = re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?incomplete=1").text)
         self.assertEqual(len(got), 9)
+        self.assertIn("9 requests match", self.c.get("/staff/queue?incomplete=1").text)
         # status filter and counts
         self.assertEqual(re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?status=triage").text), [])
         self.assertRegex(self.c.get("/staff/queue").text, r'New <span class="badge">9</span>')
@@ -520,4 +527,5 @@ class QueueOrderTest(harness.ServerTestCase):
         self.assertNotIn("negative screening (BI-RADS 1 or 2)", self.c.get("/staff/requests/%d" % ids["r1-routine-old"]).text)
         # bad filter values are a clear 400
         self.assertEqual(self.c.get("/staff/queue?priority=9").status, 400)
+        self.assertEqual(self.c.get("/staff/queue?priority=7").status, 400)
         self.assertEqual(self.c.get("/staff/queue?status=nope").status, 400)

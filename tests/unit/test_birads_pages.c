@@ -146,13 +146,14 @@ static void every_page_shows_every_category(void) {
     /* the staff queue */
     hdf = base();
     hdf_set_value(hdf, "Queue.Rows.0.id", "7");
-    hdf_set_value(hdf, "Queue.Rows.0.birads", stored);
+    /* the category that counts (verified, else the patient's: store eff_birads, issue 12 triage) */
+    hdf_set_value(hdf, "Queue.Rows.0.eff_birads", stored);
     hdf_set_value(hdf, "Queue.Rows.0.flags", "0");
     html = render_template(hdf, "staff_queue.cs");
     T_CHECK(html != NULL);
     if (html && *stored) {
       char want[32];
-      snprintf(want, sizeof want, "BI-RADS %s</td>", stored);
+      snprintf(want, sizeof want, "BI-RADS %s</span>", stored);
       T_CHECK(strstr(html, want) != NULL);
       T_CHECK(strstr(html, "not known") == NULL);
     } else if (html) {
