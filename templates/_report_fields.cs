@@ -7,9 +7,9 @@
   <dt>BI-RADS assessment</dt><dd><?cs var:Report.birads ?> — <?cs var:Report.birads_words ?></dd>
   <dt>Breast density</dt><dd><?cs var:Report.density ?> — <?cs var:Report.density_words ?></dd>
   <dt>Recommendation</dt><dd><?cs var:Report.recommendation_label ?></dd>
-  <dt>First read</dt><dd>BI-RADS <?cs alt:Report.first_birads ?>not known<?cs /alt ?>; next step <?cs alt:Report.first_recommendation_label ?>not known<?cs /alt ?></dd>
+  <dt>First read</dt><dd>BI-RADS <?cs if:string.length(Report.first_birads) ?><?cs var:Report.first_birads ?><?cs else ?>not known<?cs /if ?>; next step <?cs if:string.length(Report.first_recommendation_label) ?><?cs var:Report.first_recommendation_label ?><?cs else ?>not known<?cs /if ?></dd>
   <dt>Concordance</dt><dd><strong><?cs call:concordance_words(Report.concordance) ?></strong><?cs if:Report.explanation ?><br><span class="pre"><?cs var:Report.explanation ?></span><?cs /if ?></dd>
-  <dt>Answers to the patient's questions</dt><dd class="pre"><?cs alt:Report.answers ?>—<?cs /alt ?></dd>
+  <dt>Answers to the patient's questions</dt><dd class="pre"><?cs if:string.length(Report.answers) ?><?cs var:Report.answers ?><?cs else ?>—<?cs /if ?></dd>
   <dt>Summary in plain language</dt><dd class="pre"><?cs var:Report.summary ?></dd>
   <dt>Signed</dt><dd><?cs var:Report.signed_by ?>, <?cs var:Report.signed_at ?> UTC</dd>
 </dl>

@@ -9,9 +9,9 @@
   <td><span class="badge prio-<?cs var:c.priority ?>"><?cs var:c.priority_label ?></span></td>
   <td><?cs var:c.status_label ?></td>
   <td><?cs if:c.birads ?>BI-RADS <?cs var:c.birads ?><?cs else ?>not given<?cs /if ?></td>
-  <td><?cs alt:c.review_type ?>—<?cs /alt ?></td>
+  <td><?cs if:string.length(c.review_type) ?><?cs var:c.review_type ?><?cs else ?>—<?cs /if ?></td>
   <td><?cs var:c.due ?><?cs if:c.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></td>
-  <td><?cs alt:c.report_status ?>not started<?cs /alt ?></td>
+  <td><?cs if:string.length(c.report_status) ?><?cs var:c.report_status ?><?cs else ?>not started<?cs /if ?></td>
 </tr><?cs /each ?></tbody></table></div>
 <?cs else ?><p class="card">No case is assigned to you yet. You will get an e-mail when one is.</p><?cs /if ?>
 <?cs /def ?>

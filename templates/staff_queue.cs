@@ -50,11 +50,11 @@
     <td><?cs var:row.patient_name ?></td>
     <td><?cs var:row.status_label ?></td>
     <td><?cs if:row.birads ?>BI-RADS <?cs var:row.birads ?><?cs else ?>not given<?cs /if ?><?cs if:row.biopsy == "t" ?>, biopsy done<?cs /if ?></td>
-    <td><?cs alt:row.treatment_date ?>—<?cs /alt ?></td>
+    <td><?cs if:string.length(row.treatment_date) ?><?cs var:row.treatment_date ?><?cs else ?>—<?cs /if ?></td>
     <td><?cs var:row.submitted ?></td>
     <td><?cs var:row.due ?><?cs if:row.is_overdue == "1" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></td>
-    <td><?cs alt:row.specialist ?>—<?cs /alt ?></td>
-    <td><?cs alt:row.claimed_by ?>—<?cs /alt ?></td>
+    <td><?cs if:string.length(row.specialist) ?><?cs var:row.specialist ?><?cs else ?>—<?cs /if ?></td>
+    <td><?cs if:string.length(row.claimed_by) ?><?cs var:row.claimed_by ?><?cs else ?>—<?cs /if ?></td>
   </tr>
   <?cs /each ?>
   </tbody>
