@@ -28,7 +28,7 @@
 #define INVITE_TTL (7 * 24 * 3600)
 #define SEALED_TOTP_BYTES (TOTP_SECRET_BYTES + SECRETS_SEAL_OVERHEAD)
 
-static long long idle_center = 900, idle_patient = 3600, absolute_ttl = 12 * 3600;
+static long long idle_center = 900, idle_patient = 1800, absolute_ttl = 12 * 3600;
 static const char *clock_file;
 
 void acct_configure(const char *base_url) {

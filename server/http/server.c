@@ -42,7 +42,7 @@ unsigned http_in_flight(void) { return atomic_load(&in_flight); }
 /* ---- header inspection ---- */
 
 struct header_scan {
-  unsigned n_content_length, n_transfer_encoding;
+  unsigned n_content_length, n_transfer_encoding, n_host;
   size_t bytes;
 };
 
@@ -51,6 +51,7 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
   struct header_scan *s = cls;
   if (strcasecmp(key, "Content-Length") == 0) s->n_content_length++;
   if (strcasecmp(key, "Transfer-Encoding") == 0) s->n_transfer_encoding++;
+  if (strcasecmp(key, "Host") == 0) s->n_host++;
   s->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
   return MHD_YES;
 }
@@ -186,7 +187,9 @@ static void prepare(struct req *r) {
     r->early_error = ERR_HEADERS_TOO_LARGE;
     return;
   }
-  if (hs.n_content_length > 1 || (hs.n_content_length && hs.n_transfer_encoding) || hs.n_transfer_encoding > 1) {
+  /* two Host headers: which one a proxy or cache used is anyone's guess (RFC 9112 §3.2: 400) */
+  if (hs.n_content_length > 1 || (hs.n_content_length && hs.n_transfer_encoding) || hs.n_transfer_encoding > 1 ||
+      hs.n_host > 1) {
     r->early_error = ERR_BAD_REQUEST;
     return;
   }
@@ -271,6 +274,7 @@ static void prepare(struct req *r) {
     }
     if (!(rt->roles & r->user->role)) {
       LOG_I("role refused: user %lld on %s %s", r->user->user_id, r->method, rt->pattern);
+      r->role_refused = true;
       r->early_error = ERR_FORBIDDEN;
       return;
     }
