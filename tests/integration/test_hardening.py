@@ -288,3 +288,51 @@ class MetricsTokenConfigTest(harness.ServerTestCase):
                                  capture_output=True, text=True, timeout=60)
             self.assertEqual(out.returncode, 2, out.stderr)
             self.assertIn(msg, out.stderr)
+
+
+NEUTRAL = "This password is too common or has appeared in a data breach. Choose another."
+
+
+class BlockedPassphrasesTest(harness.ServerTestCase):
+    """The long-password list is applied on registration, change and reset,
+    with the same neutral sentence next to the field, and nothing changes."""
+
+    def test_signup_change_and_reset_refuse_listed_passphrases(self):
+        from test_accounts import outbox_token
+        c = self.client()
+        c.get("/signup")
+        email = "blocked.list@example.test"
+        for pw in ("correct horse battery staple", "Password-123456789", "qwertyuiopasdfgh", "1qaz2wsx3edc4rfv5tgb"):
+            r = c.post("/signup", {"name": "Jane Listed", "email": email, "dob": "1970-01-01", "password": pw})
+            self.assertEqual(r.status, 422, pw)
+            self.assertIn(NEUTRAL, r.text)
+            self.assertNotIn(pw, r.text)
+        r = c.post("/signup", {"name": "Jane Listed", "email": email, "dob": "1970-01-01", "password": email})
+        self.assertEqual(r.status, 422)
+        self.assertIn("cannot be your email address", r.text)
+        self.assertEqual(self.sql("SELECT count(*) FROM users WHERE email = %s", email)[0][0], 0)
+
+        p = make_user(self.server, "patient")
+        c = self.client()
+        login(c, p)
+        c.get("/account/password")
+        before = self.sql("SELECT password_hash FROM users WHERE id = %s", p["id"])[0][0]
+        for pw in ("the quick brown fox jumps over the lazy dog", "I love you forever!!!", "zaq1xsw2cde3vfr4"):
+            r = c.post("/account/password", {"current": p["password"], "password": pw})
+            self.assertEqual(r.status, 422, pw)
+            self.assertIn(NEUTRAL, r.text)
+        self.assertEqual(self.sql("SELECT password_hash FROM users WHERE id = %s", p["id"])[0][0], before)
+
+        anon = self.client()
+        anon.get("/forgot-password")
+        self.assertEqual(anon.post("/forgot-password", {"email": p["email"]}).status, 200)
+        tok = outbox_token(self.server, p["email"], "/reset-password")
+        anon.get("/reset-password?token=" + tok)
+        for pw in ("monkeymonkeymonkey", "Sunshine 1234567"):
+            r = anon.post("/reset-password", {"token": tok, "password": pw})
+            self.assertEqual(r.status, 422, pw)
+            self.assertIn(NEUTRAL, r.text)
+        self.assertEqual(self.sql("SELECT password_hash FROM users WHERE id = %s", p["id"])[0][0], before)
+        # a sentence nobody lists still works, through the same link
+        r = anon.post("/reset-password", {"token": tok, "password": "violet tugboat under the rain"})
+        self.assertEqual(r.status, 303, r.text[:300])
