@@ -24,6 +24,10 @@
 #define DEFAULT_FORM_LIMIT (256 * 1024)
 #define DEFAULT_JSON_LIMIT (256 * 1024)
 #define REQ_ARENA_LIMIT (8u * 1024 * 1024)
+/* A chunked body refused while it arrives is read and dropped up to this
+ * much, so the client still gets our answer (libmicrohttpd cannot queue one
+ * mid-body); past it the connection is closed. */
+#define MAX_DISCARD_BYTES (8ull * 1024 * 1024)
 
 static struct MHD_Daemon *daemon_;
 static atomic_uint in_flight;
@@ -299,9 +303,11 @@ static bool consume(struct req *r, const char *data, size_t n) {
   }
   size_t limit = rt->body_limit ? rt->body_limit : rt->body == BODY_FORM ? DEFAULT_FORM_LIMIT : DEFAULT_JSON_LIMIT;
   if (r->body_len + n > limit) {
-    /* only a chunked body can get here: its size was not declared */
+    /* only a chunked body can get here: its size was not declared; the rest
+     * is dropped (bounded) and the 413 is answered at the end */
     r->early_error = ERR_TOO_LARGE;
-    return false;
+    r->discarded += n;
+    return true;
   }
   if (r->body_len + n + 1 > r->body_cap) {
     size_t cap = r->body_cap ? r->body_cap : 4096;
@@ -440,7 +446,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
   if (*upload_data_size) {
     size_t n = *upload_data_size;
     *upload_data_size = 0;
-    if (r->early_error != ERR_OK) return MHD_YES; /* discard */
+    if (r->early_error != ERR_OK) { /* discard, within bounds */
+      r->discarded += n;
+      /* a declared length bounds itself; a chunked body only by our cap */
+      return r->has_length || r->discarded <= MAX_DISCARD_BYTES ? MHD_YES : MHD_NO;
+    }
     return consume(r, upload_data, n) ? MHD_YES : MHD_NO;
   }
   finish(r);

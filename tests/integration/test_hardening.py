@@ -134,6 +134,9 @@ class HeadersOnEveryAnswerTest(harness.ServerTestCase):
                              b"Content-Length: 10000000\r\n\r\n", 413),
             ("413 sent", ("POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                           "Content-Length: %d\r\n\r\n%s" % (len(big_form), big_form)).encode(), 413),
+            ("413 chunked", b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                            b"Transfer-Encoding: chunked\r\n\r\n" +
+             b"".join(b"10000\r\n" + b"a" * 65536 + b"\r\n" for _ in range(6)) + b"0\r\n\r\n", 413),
             ("415", b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
                     b"Content-Length: 4\r\n\r\nabcd", 415),
             ("431", b"GET / HTTP/1.1\r\nHost: x\r\nX-Junk: " + b"a" * 20000 + b"\r\n\r\n", 431),
