@@ -85,7 +85,7 @@ static void load_files(const char *dir) {
     size_t nl = strlen(e->d_name);
     if (nl < 4 || strcmp(e->d_name + nl - 3, ".cs") != 0 || nl >= sizeof files[0].name) continue;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    snprintf(path, sizeof path, "%.3000s/%.255s", dir, e->d_name);
     FILE *f = fopen(path, "rb");
     if (!f) continue;
     fseek(f, 0, SEEK_END);
@@ -405,7 +405,7 @@ static void scan_file(const struct tfile *f) {
       for (int i = 0; m && i < n && i < m->nparams; i++) {
         if (args[i][0] == '"') {
           char lit[256];
-          snprintf(lit, sizeof lit, "%s", args[i]);
+          snprintf(lit, sizeof lit, "%.255s", args[i]);
           size_t l = strlen(lit);
           if (l > 1 && lit[l - 1] == '"') lit[l - 1] = '\0';
           if (ss_add(&m->args[i], lit)) grew = true;
@@ -612,7 +612,7 @@ static void partials_are_rendered_through_pages(void) {
   for (size_t i = 0; i < nfiles; i++) {
     if (is_page(&files[i])) continue;
     char inc[160];
-    snprintf(inc, sizeof inc, "<?cs include:\"%s\" ?>", files[i].name);
+    snprintf(inc, sizeof inc, "<?cs include:\"%.127s\" ?>", files[i].name);
     bool found = false;
     for (size_t k = 0; k < nfiles && !found; k++) found = is_page(&files[k]) && strstr(files[k].text, inc);
     if (!found) fprintf(stderr, "  %s is not included by any page\n", files[i].name);
