@@ -33,11 +33,14 @@
 #include "util/arena.h"
 
 int accounts_runtime_init(const struct config *c) {
-  char path[4096];
+  char path[4096], path2[4096];
   int n = snprintf(path, sizeof path, "%s/data/common-passwords.txt", c->share_dir);
   if (n < 0 || (size_t)n >= sizeof path) return -1;
-  if (pw_blocklist_load(path) < 0) {
-    fprintf(stderr, "secondop: cannot read the password blocklist %s\n", path);
+  n = snprintf(path2, sizeof path2, "%s/data/blocked-passphrases.txt", c->share_dir);
+  if (n < 0 || (size_t)n >= sizeof path2) return -1;
+  const char *lists[] = {path, path2};
+  if (pw_blocklist_load_files(lists, 2) < 0) {
+    fprintf(stderr, "secondop: cannot read the password blocklists %s and %s\n", path, path2);
     return -1;
   }
   if (secrets_init(c->data_dir) != 0) {

@@ -20,7 +20,7 @@
 </dl>
 <details<?cs if:FirstRead.ErrorCount || FirstRead.Verified != "1" ?> open<?cs /if ?>>
 <summary><?cs if:FirstRead.Verified == "1" ?>Correct the verified first read<?cs else ?>Verify the first read from the uploaded report<?cs /if ?></summary>
-<form method="post" action="<?cs var:FirstRead.Action ?>" novalidate class="first-read-form"><?cs call:csrf_field() ?>
+<form method="post" action="<?cs var:url_validate(FirstRead.Action) ?>" novalidate class="first-read-form"><?cs call:csrf_field() ?>
   <?cs if:FirstRead.ErrorCount ?><p class="flash error" role="alert">Please correct the marked fields. Nothing was saved.</p><?cs /if ?>
   <div class="field<?cs if:FirstRead.Errors.fr_birads ?> has-error<?cs /if ?>"><label for="fr-birads">BI-RADS category on the report</label>
     <select id="fr-birads" name="fr_birads"<?cs if:FirstRead.Errors.fr_birads ?> aria-invalid="true" aria-describedby="fr_birads-error"<?cs /if ?>>

@@ -16,12 +16,12 @@
 
 <section class="card" aria-labelledby="exam-h"><h2 id="exam-h">The first exam</h2>
 <dl class="facts">
-  <dt>Facility</dt><dd><?cs alt:Case.exam_facility ?>not given<?cs /alt ?>, <?cs alt:Case.exam_date ?>date not given<?cs /alt ?></dd>
-  <dt>Exam types</dt><dd><?cs alt:Case.exam_types ?>not given<?cs /alt ?></dd>
+  <dt>Facility</dt><dd><?cs if:string.length(Case.exam_facility) ?><?cs var:Case.exam_facility ?><?cs else ?>not given<?cs /if ?>, <?cs if:string.length(Case.exam_date) ?><?cs var:Case.exam_date ?><?cs else ?>date not given<?cs /if ?></dd>
+  <dt>Exam types</dt><dd><?cs if:string.length(Case.exam_types) ?><?cs var:Case.exam_types ?><?cs else ?>not given<?cs /if ?></dd>
   <dt>Original BI-RADS (as the patient told us)</dt><dd id="case-first-birads"><?cs var:Case.BiradsLabel ?> — <?cs var:Case.BiradsWords ?> (implied next step: <?cs var:Case.implied_recommendation ?>)</dd>
   <dt>Biopsy</dt><dd><?cs if:Case.biopsy_done == "true" ?>Yes — see the pathology report below<?cs elif:Case.biopsy_done == "false" ?>No<?cs else ?>Not answered<?cs /if ?></dd>
-  <dt>Earlier exams</dt><dd><?cs alt:Case.prior_exam_dates ?>none given<?cs /alt ?></dd>
-  <dt>Why a second opinion</dt><dd class="pre"><?cs alt:Case.reason ?>not given<?cs /alt ?></dd>
+  <dt>Earlier exams</dt><dd><?cs if:string.length(Case.prior_exam_dates) ?><?cs var:Case.prior_exam_dates ?><?cs else ?>none given<?cs /if ?></dd>
+  <dt>Why a second opinion</dt><dd class="pre"><?cs if:string.length(Case.reason) ?><?cs var:Case.reason ?><?cs else ?>not given<?cs /if ?></dd>
 </dl>
 <?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
 </section>
@@ -31,7 +31,7 @@
 
 <section class="card" aria-labelledby="rec-h"><h2 id="rec-h">Images and documents</h2>
 <p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download everything (ZIP)</a></p>
-<?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs alt:s.description ?>no description<?cs /alt ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images</li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>
+<?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs if:string.length(s.description) ?><?cs var:s.description ?><?cs else ?>no description<?cs /if ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images</li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>
 <?cs if:subcount(Documents) ?><h3>Reports and other documents</h3><ul><?cs each:d = Documents ?><?cs if:d.skipped != "t" ?><li><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> — <?cs if:d.kind == "radiology_report" ?>original radiology report<?cs elif:d.kind == "pathology_report" ?>pathology report<?cs else ?><?cs var:d.kind ?><?cs /if ?></li><?cs /if ?><?cs /each ?></ul><?cs /if ?>
 </section>
 

@@ -77,15 +77,15 @@
 <?cs include:"_first_read.cs" ?>
 <section class="card" aria-labelledby="answers-h"><h2 id="answers-h">The patient's answers</h2>
 <dl class="facts">
-  <dt>Patient</dt><dd><?cs var:Case.patient_name ?> (born <?cs alt:Case.patient_dob ?>not given<?cs /alt ?>)<?cs if:Case.caregiver_name ?>, filled in by <?cs var:Case.caregiver_name ?> (<?cs var:Case.caregiver_relationship ?>)<?cs /if ?></dd>
-  <dt>First exam</dt><dd><?cs alt:Case.exam_facility ?>not given<?cs /alt ?>, <?cs alt:Case.exam_date ?>date not given<?cs /alt ?> (<?cs var:Case.exam_types_text ?>)</dd>
-  <dt>Records contact</dt><dd><?cs alt:Case.records_contact ?>not given<?cs /alt ?></dd>
+  <dt>Patient</dt><dd><?cs var:Case.patient_name ?> (born <?cs if:string.length(Case.patient_dob) ?><?cs var:Case.patient_dob ?><?cs else ?>not given<?cs /if ?>)<?cs if:Case.caregiver_name ?>, filled in by <?cs var:Case.caregiver_name ?> (<?cs var:Case.caregiver_relationship ?>)<?cs /if ?></dd>
+  <dt>First exam</dt><dd><?cs if:string.length(Case.exam_facility) ?><?cs var:Case.exam_facility ?><?cs else ?>not given<?cs /if ?>, <?cs if:string.length(Case.exam_date) ?><?cs var:Case.exam_date ?><?cs else ?>date not given<?cs /if ?> (<?cs var:Case.exam_types_text ?>)</dd>
+  <dt>Records contact</dt><dd><?cs if:string.length(Case.records_contact) ?><?cs var:Case.records_contact ?><?cs else ?>not given<?cs /if ?></dd>
   <dt>BI-RADS on the first report</dt><dd id="case-first-birads"><?cs var:Case.BiradsLabel ?> — <?cs var:Case.BiradsWords ?></dd>
   <dt>Biopsy done</dt><dd><?cs if:Case.biopsy_done == "true" ?>Yes<?cs elif:Case.biopsy_done == "false" ?>No<?cs else ?>Not answered<?cs /if ?></dd>
-  <dt>Treatment scheduled</dt><dd><?cs alt:Case.treatment_date ?>none<?cs /alt ?></dd>
-  <dt>Earlier exams</dt><dd><?cs alt:Case.prior_exam_dates ?>none given<?cs /alt ?></dd>
-  <dt>Why a second opinion</dt><dd class="pre"><?cs alt:Case.reason ?>not given<?cs /alt ?></dd>
-  <dt>Review</dt><dd><?cs alt:Case.review_type ?>not chosen<?cs /alt ?>, <?cs alt:Case.review_mode ?>mode not chosen<?cs /alt ?></dd>
+  <dt>Treatment scheduled</dt><dd><?cs if:string.length(Case.treatment_date) ?><?cs var:Case.treatment_date ?><?cs else ?>none<?cs /if ?></dd>
+  <dt>Earlier exams</dt><dd><?cs if:string.length(Case.prior_exam_dates) ?><?cs var:Case.prior_exam_dates ?><?cs else ?>none given<?cs /if ?></dd>
+  <dt>Why a second opinion</dt><dd class="pre"><?cs if:string.length(Case.reason) ?><?cs var:Case.reason ?><?cs else ?>not given<?cs /if ?></dd>
+  <dt>Review</dt><dd><?cs if:string.length(Case.review_type) ?><?cs var:Case.review_type ?><?cs else ?>not chosen<?cs /if ?>, <?cs if:string.length(Case.review_mode) ?><?cs var:Case.review_mode ?><?cs else ?>mode not chosen<?cs /if ?></dd>
   <dt>Submitted</dt><dd><?cs var:Case.submitted_at ?> UTC</dd>
 </dl>
 <?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
@@ -118,7 +118,7 @@
 </section>
 
 <section class="card" aria-labelledby="coverage-h"><h2 id="coverage-h">Coverage</h2>
-<p>Payment: <?cs alt:Case.payment ?>not chosen<?cs /alt ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
+<p>Payment: <?cs if:string.length(Case.payment) ?><?cs var:Case.payment ?><?cs else ?>not chosen<?cs /if ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
 <?cs if:Offer.coverage == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/coverage"><?cs call:from_field() ?>
   <div class="check"><input type="checkbox" id="f-iv" name="insurance_verified" value="yes"<?cs if:Case.insurance_verified == "t" ?> checked<?cs /if ?>><label for="f-iv">Insurance verified</label></div>

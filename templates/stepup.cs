@@ -3,7 +3,7 @@
 <section class="narrow">
 <h1>Confirm it is you</h1>
 <p>This change needs you to confirm who you are, because it matters for the safety of the records here. Nothing has changed yet: what you entered is kept and the change goes ahead as soon as you confirm.</p>
-<form method="post" action="<?cs var:StepUp.Action ?>" novalidate>
+<form method="post" action="<?cs var:url_validate(StepUp.Action) ?>" novalidate>
   <?cs call:csrf_field() ?>
   <?cs each:f = StepUp.Fields ?><input type="hidden" name="<?cs var:f.Name ?>" value="<?cs var:f.Value ?>">
   <?cs /each ?>

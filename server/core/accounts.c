@@ -37,7 +37,7 @@
 #define STEPUP_FAILURES 5          /* ... this many pause step-up ... */
 #define STEPUP_PAUSE_S 900         /* ... for 15 minutes */
 
-static long long idle_center = 900, idle_patient = 3600, absolute_ttl = 12 * 3600;
+static long long idle_center = 900, idle_patient = 1800, absolute_ttl = 12 * 3600;
 static const char *clock_file;
 
 void acct_configure(const char *base_url) {

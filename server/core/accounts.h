@@ -7,7 +7,7 @@
  * Timing and testing knobs (environment, read by acct_configure, and only in
  * builds configured with meson -Dtest_hooks=true; other builds ignore them):
  *   SECONDOP_TEST_IDLE_SECONDS      when set, the idle timeout for every role
- *                                   (default 900 s center roles, 3600 s patients)
+ *                                   (default 900 s center roles, 1800 s patients)
  *   SECONDOP_TEST_ABSOLUTE_SECONDS  when set, the absolute session timeout (default 43200)
  *   SECONDOP_TEST_CLOCK_FILE        when set, a file holding a number of seconds
  *                                   added to the clock for sessions, throttling and

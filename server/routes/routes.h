@@ -27,6 +27,11 @@ extern const struct route reviewer_cases_routes[];
 extern const struct route patient_report_routes[];
 extern const struct route metrics_routes[];
 
+/* Sets the bearer token GET /metrics accepts (only its hash is kept; the
+ * caller wipes its copy). 0, or -1 when it is shorter than 32 characters.
+ * Call before the HTTP threads start. */
+int metrics_set_token(const char *token, size_t len);
+
 /* Every table, in match order. */
 extern const struct route *const all_route_tables[];
 extern const size_t all_route_tables_count;

@@ -388,7 +388,11 @@ class CenterTest(harness.ServerTestCase):
 
     def test_metrics(self):
         self.c["staff"].get("/staff/queue")
-        r = self.c["anon"].get("/metrics")
+        # being on loopback grants nothing (issue 10): only an admin session or the bearer token
+        # (test_hardening.py) opens it
+        for role in ("anon", "patient", "staff", "reviewer"):
+            self.assertEqual(self.c[role].get("/metrics").status, 404, role)
+        r = self.c["admin"].get("/metrics")
         self.assertEqual(r.status, 200)
         self.assertIn("text/plain; version=0.0.4", r.header("Content-Type"))
         self.assertRegex(r.text, r'secondop_http_requests_total\{route="staff-queue",status="200"\} [1-9]')
@@ -416,7 +420,7 @@ class CenterTest(harness.ServerTestCase):
             "/requests/%d/report" % rid: dict(S, patient=200, other_patient=404, default=403),
             "/requests/%d/consultation.ics" % rid: dict(S, patient=200, other_patient=404, staff=200, default=403),
             "/account/notifications": dict(S, default=200),
-            "/metrics": {"default": 200},
+            "/metrics": {"admin": 200, "default": 404},
         }
         failures = []
         for path, want in table.items():
