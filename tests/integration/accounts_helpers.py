@@ -100,12 +100,14 @@ def _totp_last_step(server, user_id):
 
 
 def next_totp_code(server, user):
-    """A code the server will accept now: the oldest step in the +-1 window
-    newer than the last accepted step, waiting for a new step if needed."""
+    """A code the server will accept now and for at least the next 30 s: the
+    current step or the next one, newer than the last accepted step, waiting
+    for a new step if needed. (The previous step is never used: it can leave
+    the server's +-1 window before a slow request arrives.)"""
     while True:
         last = _totp_last_step(server, user["id"])
         now = int(time.time()) // 30
-        for step in (now - 1, now, now + 1):
+        for step in (now, now + 1):
             if step > last:
                 return totp_code(user["totp_secret"], step)
         time.sleep(max(0.2, 30 - (time.time() % 30) + 0.2))

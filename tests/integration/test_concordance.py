@@ -218,7 +218,9 @@ class ConcordanceTest(harness.ServerTestCase):
         self.assertIn('id="comm-tasks"', q)
         self.assertLess(q.index('id="comm-tasks"'), q.index('class="filters'))
         self.assertIn('/staff/requests/%d#comm-task' % rid, q)
-        m = self.server.client().get("/metrics").text
+        admin = self.server.client()
+        login(admin, make_user(self.server, "admin"))
+        m = admin.get("/metrics").text
         self.assertRegex(m, r"secondop_communication_tasks_open [1-9]")
         # release refused, with the reason next to the task, nothing released
         r = staff.post("/staff/requests/%d/release" % rid, {"from": "report_ready"})

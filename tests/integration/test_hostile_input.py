@@ -81,7 +81,7 @@ class HostileInputTest(harness.ServerTestCase):
         # staff: the queue and the request page, then notes and a request for information
         self.assertClean(staff, "/staff/queue", expect_escaped=False)
         text = self.assertClean(staff, "/staff/requests/%d" % rid)
-        self.assertIn("<dd>0 — ", text, "a BI-RADS 0 is shown, not hidden as 'not given'")
+        self.assertIn('<dd id="case-first-birads">BI-RADS 0 — ', text, "a BI-RADS 0 is shown, not hidden as 'not given'")
 
         def act(action, frm, extra=None):
             form = {"from": frm}
@@ -114,6 +114,13 @@ class HostileInputTest(harness.ServerTestCase):
         r = rev.post("/reviewer/cases/%d/report" % rid, dict(form, action="sign", credential=rev_user["password"]))
         self.assertEqual(r.status, 303, r.text[:300])
         self.assertClean(rev, "/reviewer/cases/%d/report/print" % rid)
+        # a first read of 0 and a second read of biopsy: the referring physician must be
+        # reached before release (the communication task), logged with hostile text too
+        r = staff.post("/staff/requests/%d/communication" % rid,
+                       {"whom": HOSTILE[:100], "at": "2026-01-05T10:30", "how": "phone", "note": HOSTILE})
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertClean(staff, "/staff/requests/%d" % rid)
+        self.assertClean(staff, "/staff/queue", expect_escaped=False)
         act("release", "report_ready")
 
         # the patient reads the report and asks a follow-up question; the reviewer answers
