@@ -9,6 +9,7 @@
 #include "core/secrets.h"
 #include "http/auth.h"
 #include "core/audit.h"
+#include "core/audit_anchor.h"
 #include "core/specialists.h"
 #include "specialists_cli.h"
 #include "records_cli.h"
@@ -30,6 +31,7 @@ int app_init(const struct config *c) {
   store_center_register();
   store_reauth_register();
   if (mailer_init(c) != 0) return -1;
+  if (anchor_init(c->data_dir, config_audit_checkpoint_seconds(c)) != 0) return -1;
   return 0;
 }
 
@@ -44,9 +46,14 @@ void app_started(const struct config *c) {
   (void)c;
   records_start_sweeper();
   mailer_start();
+  anchor_start();
 }
 void app_stopping(void) { mailer_stop(); records_stop_sweeper(); }
 void app_shutdown(void) {
+  /* requests have finished: anchor the chain's final head */
+  anchor_stop();
+  anchor_checkpoint_now(false);
+  anchor_shutdown();
   pw_blocklist_free();
   records_shutdown();
   mailer_shutdown();
