@@ -53,3 +53,24 @@ COMMENT ON FUNCTION secondop_grant_app_privileges() IS
   'releases, authorizations except revoked_at, no DELETE on reports); run by `secondop migrate` after every run.';
 
 SELECT secondop_grant_app_privileges();
+
+-- Active content (issue 10 item 7): PDFs that carry JavaScript, launch
+-- actions or embedded files are kept but flagged, and never served as PDFs.
+ALTER TABLE documents ADD COLUMN active_content text
+  CHECK (active_content IS NULL OR char_length(active_content) BETWEEN 1 AND 200);
+COMMENT ON COLUMN documents.active_content IS
+  'PDFs only: what active content the intake scanner (server/dicom/content_check.c) found, in plain words '
+  '("JavaScript, a launch action, embedded files"); NULL when none. Such files are downloaded as '
+  'application/octet-stream, never rendered inline, and staff and reviewer see a warning.';
+
+-- The optional virus scan (clamd): a finished upload waits for the scanner
+-- when it is unreachable, and is quarantined when the scanner flags it.
+ALTER TABLE uploads ADD COLUMN scan_pending boolean NOT NULL DEFAULT false;
+ALTER TABLE uploads ADD COLUMN virus_name text CHECK (virus_name IS NULL OR char_length(virus_name) BETWEEN 1 AND 200);
+ALTER TABLE uploads ADD COLUMN quarantined_at timestamptz;
+COMMENT ON COLUMN uploads.scan_pending IS
+  'The upload is complete and durable but the virus scanner could not be reached: intake waits and is retried.';
+COMMENT ON COLUMN uploads.virus_name IS
+  'What the virus scanner reported (its signature name) for a quarantined upload.';
+COMMENT ON COLUMN uploads.quarantined_at IS
+  'When the virus scanner flagged the upload: its sealed file is kept for the center but never served or taken in.';

@@ -17,6 +17,7 @@
 #include "core/audit.h"
 #include "core/requests.h"
 #include "dicom/dicom.h"
+#include "dicom/content_check.h"
 #include "dicom/sniff.h"
 #include "http/tus_parse.h"
 #include "store/blobstore.h"
@@ -806,6 +807,19 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   case SNIFF_PNG:
     break;
   }
+  /* active content and polyglots (dicom/content_check.c): the one place intake asks */
+  struct content_report cr;
+  content_check(prefix, plen, plen >= size, k, &cr);
+  if (cr.second_type) {
+    const char *what = k == SNIFF_PDF ? "a PDF" : k == SNIFF_JPEG ? "a JPEG picture" : k == SNIFF_PNG ? "a PNG picture"
+                                                                                                      : "a DICOM file";
+    intake_skip(in, name, sniff_kind_name(k),
+                arena_printf(in->a, "refused: its content is both %s and %s%s, a disguise that can hide harmful content",
+                             what, strcmp(cr.second_type, "HTML") == 0 ? "a web page (" : "",
+                             strcmp(cr.second_type, "HTML") == 0 ? "HTML)" : cr.second_type),
+                1);
+    return 0;
+  }
   struct pending *p = intake_add(in);
   if (!p) return 0;
   p->d.original_name = arena_strdup(in->a, name);
@@ -817,6 +831,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   memcpy(p->d.wrapped, wrapped, BLOB_WRAPPED_LEN);
   p->d.kek_version = kek;
   p->new_blob = new_blob;
+  if (cr.active) p->d.active_content = content_active_words(cr.active);
   if (k == SNIFF_DICOM) {
     char err[128];
     enum dicom_rc rc = dicom_parse(prefix, plen, plen >= size, &p->di, err, sizeof err);
@@ -1450,6 +1465,10 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
          "original image data (DICOM files, usually on the CD from your imaging center), not pictures of it.");
   else if (v->images == 0)
     WARN("No images yet. Please upload the images from your imaging center (the CD or a download from its portal).");
+  for (size_t i = 0; i < v->n_documents; i++)
+    if (!v->documents[i].skipped && v->documents[i].active_content && v->documents[i].active_content[0])
+      WARN("%s: this PDF contains active content (%s); open it only in a safe viewer.",
+           v->documents[i].original_name, v->documents[i].active_content);
   if (v->refused)
     WARN("%lld file%s could not be accepted. They are listed below with the reason.", v->refused,
          v->refused == 1 ? "" : "s");
@@ -1628,7 +1647,9 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
     return ERR_INTERNAL;
   }
   if (records_document_reader(doc, reader) != 0) return ERR_INTERNAL;
-  *content_type = records_content_type(doc->sniffed_type);
+  /* a PDF with active content is never handed to a browser's PDF viewer */
+  *content_type = doc->active_content && doc->active_content[0] ? "application/octet-stream"
+                                                                 : records_content_type(doc->sniffed_type);
   audit(who, "document.download", "document", oid, rq.patient_id, "ok", NULL);
   return ERR_OK;
 }

@@ -46,6 +46,7 @@ struct document_row {
   uint32_t kek_version;
   const char *sop_instance_uid, *sop_class_uid, *transfer_syntax, *modality, *laterality, *view_position,
       *study_date, *patient_name, *patient_birth_date, *manufacturer, *created_at;
+  const char *active_content; /* PDFs: "JavaScript, a launch action, ..." (dicom/content_check.c); NULL/"" none */
 };
 
 struct series_row {
