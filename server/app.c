@@ -14,6 +14,7 @@
 #include "specialists_cli.h"
 #include "records_cli.h"
 #include "core/records.h"
+#include "core/virus_scan.h"
 #include "core/mailer.h"
 #include "store/center.h"
 #include "store/reauth.h"
@@ -27,6 +28,7 @@ int app_init(const struct config *c) {
   auth_install();
   store_specialists_register();
   rqs_register();
+  content_scan_init(c->clamd_socket);
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   store_center_register();
   store_reauth_register();

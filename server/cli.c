@@ -34,6 +34,8 @@ const char cli_options_text[] =
     "  --mail-from ADDR       sender address of notifications [SECONDOP_MAIL_FROM]\n"
     "  --audit-checkpoint-minutes N  sign the audit chain's head into DATA-DIR/audit-checkpoints.log every N\n"
     "                         minutes and at shutdown [SECONDOP_AUDIT_CHECKPOINT_MINUTES] (default 5)\n"
+    "  --clamd-socket PATH    scan every finished upload with ClamAV's clamd on this unix socket before it is\n"
+    "                         taken in; flagged files are quarantined [SECONDOP_CLAMD_SOCKET]\n"
     "  --share-dir DIR        folder holding templates/, static/, migrations/, data/ [SECONDOP_SHARE_DIR]\n"
     "  --demo                 (serve) load demo accounts and data, and print their passwords\n"
     "  --verbose              log debug messages\n"
@@ -44,6 +46,7 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
       {"listen", required_argument, 0, 0},   {"data-dir", required_argument, 0, 0},
       {"database-url", required_argument, 0, 0}, {"base-url", required_argument, 0, 0},
       {"migrate-database-url", required_argument, 0, 0}, {"audit-checkpoint-minutes", required_argument, 0, 0},
+      {"clamd-socket", required_argument, 0, 0},
       {"threads", required_argument, 0, 0},  {"tls-cert", required_argument, 0, 0},
       {"tls-key", required_argument, 0, 0},  {"share-dir", required_argument, 0, 0},
       {"smtp-url", required_argument, 0, 0}, {"mail-from", required_argument, 0, 0},

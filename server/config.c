@@ -56,6 +56,12 @@ int config_set(struct config *c, const char *name, const char *v) {
     c->migrate_database_url = *v ? v : NULL;
     return 0;
   }
+  if (strcmp(name, "clamd-socket") == 0) {
+    if (*v && *v != '/') return bad(name, v, "must be an absolute path to clamd's unix socket");
+    if (strlen(v) >= 108) return bad(name, v, "too long for a unix socket path");
+    c->clamd_socket = *v ? v : NULL;
+    return 0;
+  }
   if (strcmp(name, "audit-checkpoint-minutes") == 0) {
     char *end;
     errno = 0;
@@ -122,6 +128,7 @@ int config_from_env(struct config *c) {
       {"SECONDOP_SMTP_URL", "smtp-url"}, {"SECONDOP_MAIL_FROM", "mail-from"},
       {"SECONDOP_MIGRATE_DATABASE_URL", "migrate-database-url"},
       {"SECONDOP_AUDIT_CHECKPOINT_MINUTES", "audit-checkpoint-minutes"},
+      {"SECONDOP_CLAMD_SOCKET", "clamd-socket"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i].env);

@@ -18,7 +18,8 @@ struct config {
   bool verbose;
   const char *smtp_url;       /* smtp://host:port or smtps://host:port; NULL: no delivery */
   const char *mail_from;      /* From: address of notifications */
-  unsigned audit_checkpoint_minutes; /* signed audit checkpoint interval (default 5) */
+  unsigned audit_checkpoint_minutes;
+  const char *clamd_socket;   /* ClamAV clamd unix socket: scan every finished upload; NULL: no scanning */ /* signed audit checkpoint interval (default 5) */
 };
 
 /* Fills defaults, then the environment. Returns 0, or 2 after printing one error line. */

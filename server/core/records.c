@@ -19,6 +19,7 @@
 #include "dicom/dicom.h"
 #include "dicom/content_check.h"
 #include "dicom/sniff.h"
+#include "core/virus_scan.h"
 #include "http/tus_parse.h"
 #include "store/blobstore.h"
 #include "store/db.h"
@@ -1198,6 +1199,16 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   }
   uploads_set_state(u->id, "finalizing", NULL, b2, u->has_sha256_expected ? s2 : NULL);
 
+  /* the optional virus scan (core/virus_scan.c), on the plaintext, before intake */
+  switch (content_scan_file(who, u, dek)) {
+    case SCAN_CLEAN:
+      break;
+    case SCAN_QUARANTINED: /* kept sealed, never taken in; the patient is told on the records page */
+    case SCAN_WAIT:        /* durable; intake waits for the scanner (sweeper, restart) */
+      e = ERR_OK;
+      goto done;
+  }
+
   /* intake */
   struct intake in = {0};
   in.a = a;
@@ -1300,14 +1311,45 @@ static pthread_mutex_t sweep_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sweep_cv = PTHREAD_COND_INITIALIZER;
 static int sweep_stop;
 
-/* Removes the bytes of expired uploads (once a minute). */
+/* Seconds between sweeps: 60 (test builds: SECONDOP_TEST_SWEEP_SECONDS). */
+static long sweep_seconds(void) {
+#ifdef SECONDOP_TEST_HOOKS
+  const char *t = getenv("SECONDOP_TEST_SWEEP_SECONDS");
+  if (t && *t && strtol(t, NULL, 10) > 0) return strtol(t, NULL, 10);
+#endif
+  return 60;
+}
+
+/* Finishes uploads that were waiting for the virus scanner. */
+static void retry_scans(void) {
+  struct arena *a = arena_new();
+  char **ids;
+  size_t n;
+  if (a && uploads_list_scan_waiting(a, &ids, &n) == ERR_OK) {
+    for (size_t i = 0; i < n; i++) {
+      if (upload_lock(ids[i]) != 0) continue;
+      struct arena *b = arena_new();
+      struct upload_row u;
+      if (b && uploads_get(b, ids[i], &u) == ERR_OK && strcmp(u.state, "finalizing") == 0) {
+        enum err e = finalize_upload(b, &system_actor, &u, NULL, NULL);
+        if (e != ERR_OK) LOG_W("upload %s: retrying after the virus scan failed (%s)", u.id, err_code(e));
+      }
+      arena_free(b);
+      upload_unlock(ids[i]);
+    }
+  }
+  arena_free(a);
+}
+
+/* Removes the bytes of expired uploads and retries uploads waiting for the
+ * virus scanner (once a minute). */
 static void *sweep_main(void *arg) {
   (void)arg;
   pthread_mutex_lock(&sweep_mu);
   while (!sweep_stop) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 60;
+    ts.tv_sec += sweep_seconds();
     pthread_cond_timedwait(&sweep_cv, &sweep_mu, &ts);
     if (sweep_stop) break;
     pthread_mutex_unlock(&sweep_mu);
@@ -1325,6 +1367,7 @@ static void *sweep_main(void *arg) {
       }
     }
     arena_free(a);
+    retry_scans();
     db_close();
     pthread_mutex_lock(&sweep_mu);
   }
@@ -1426,8 +1469,15 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
       v->pdfs++;
     }
   }
-  for (size_t i = 0; i < v->n_pending; i++)
-    if (strcmp(v->pending[i].state, "failed") == 0) v->failed_uploads++;
+  size_t quarantined = 0, scan_waiting = 0;
+  for (size_t i = 0; i < v->n_pending; i++) {
+    if (v->pending[i].virus_name && v->pending[i].virus_name[0])
+      quarantined++;
+    else if (strcmp(v->pending[i].state, "failed") == 0)
+      v->failed_uploads++;
+    else if (v->pending[i].scan_pending)
+      scan_waiting++;
+  }
   /* studies */
   long long nstudies = 0;
   const char *newest = "";
@@ -1472,6 +1522,12 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
   if (v->refused)
     WARN("%lld file%s could not be accepted. They are listed below with the reason.", v->refused,
          v->refused == 1 ? "" : "s");
+  for (size_t i = 0; i < v->n_pending && quarantined; i++)
+    if (v->pending[i].virus_name && v->pending[i].virus_name[0])
+      WARN("%s: " VIRUS_MESSAGE ".", v->pending[i].filename);
+  if (scan_waiting)
+    WARN("%zu file%s received and waiting for the virus check before %s added.", scan_waiting,
+         scan_waiting == 1 ? " was" : "s were", scan_waiting == 1 ? "it is" : "they are");
   if (v->failed_uploads)
     WARN("%lld upload%s did not finish correctly and %s not kept. Please upload %s again.", v->failed_uploads,
          v->failed_uploads == 1 ? "" : "s", v->failed_uploads == 1 ? "was" : "were",

@@ -12,7 +12,8 @@
   "u.id, u.request_id, u.owner_id, r.patient_id, u.kind, u.filename, u.state, coalesce(u.failure, ''), "      \
   "u.length, u.\"offset\", coalesce(encode(u.sha256_expected, 'hex'), ''), coalesce(encode(u.sealed_tail, "   \
   "'hex'), ''), encode(u.file_id, 'hex'), encode(u.wrapped_dek, 'hex'), u.kek_version, "                       \
-  "extract(epoch from u.expires_at)::bigint, u.expires_at < now(), coalesce(encode(u.digest_state, 'hex'), '')"
+  "extract(epoch from u.expires_at)::bigint, u.expires_at < now(), coalesce(encode(u.digest_state, 'hex'), ''), "  \
+  "u.scan_pending, coalesce(u.virus_name, '')"
 
 #define DOC_COLS                                                                                                \
   "id, request_id, coalesce(series_id, 0), coalesce(upload_id, ''), kind, original_name, sniffed_type, "       \
@@ -48,6 +49,11 @@ static const struct db_stmt stmts[] = {
      "WHERE id = $1"},
     {"up_delete", "DELETE FROM uploads WHERE id = $1"},
     {"up_finalizing", "SELECT id FROM uploads WHERE state = 'finalizing' ORDER BY created_at"},
+    {"up_scan_waiting", "SELECT id FROM uploads WHERE state = 'finalizing' AND scan_pending ORDER BY created_at LIMIT 100"},
+    {"up_scan_pending", "UPDATE uploads SET scan_pending = $2::boolean WHERE id = $1"},
+    {"up_quarantine",
+     "UPDATE uploads SET state = 'failed', failure = $2, virus_name = $3, quarantined_at = now(), scan_pending = false "
+     "WHERE id = $1 AND state = 'finalizing'"},
     {"up_expired",
      "SELECT " UPLOAD_COLS
      " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.state = 'receiving' AND u.expires_at < now() "
@@ -208,6 +214,8 @@ static int fill_upload(struct arena *a, PGresult *r, int i, struct upload_row *o
   o->kek_version = (uint32_t)strtoul(PQgetvalue(r, i, 14), NULL, 10);
   o->expires_at = ll(r, i, 15);
   o->expired = PQgetvalue(r, i, 16)[0] == 't';
+  o->scan_pending = PQgetvalue(r, i, 18)[0] == 't';
+  o->virus_name = sv(a, r, i, 19);
   const char *dh = PQgetvalue(r, i, 17);
   if (*dh) {
     size_t dl = strlen(dh) / 2;
@@ -508,5 +516,28 @@ enum err receipts_list(struct arena *a, long long request_id, struct receipt_row
     x->skipped = ll(r, i, 6);
     x->refused = ll(r, i, 7);
   }
+  return ERR_OK;
+}
+
+enum err uploads_set_scan_pending(const char *id, int pending) {
+  const char *v[] = {id, pending ? "true" : "false"};
+  return exec_simple("up_scan_pending", 2, v);
+}
+
+enum err uploads_quarantine(const char *id, const char *failure, const char *virus) {
+  const char *v[] = {id, failure, virus};
+  return exec_simple("up_quarantine", 3, v);
+}
+
+enum err uploads_list_scan_waiting(struct arena *a, char ***ids, size_t *n) {
+  enum err e;
+  *n = 0;
+  PGresult *r = db_exec(a, "up_scan_waiting", 0, NULL, &e);
+  if (!r) return e;
+  int rows = PQntuples(r);
+  *ids = arena_alloc(a, sizeof **ids * (size_t)(rows ? rows : 1));
+  if (!*ids) return ERR_INTERNAL;
+  for (int i = 0; i < rows; i++) (*ids)[i] = (char *)sv(a, r, i, 0);
+  *n = (size_t)rows;
   return ERR_OK;
 }
