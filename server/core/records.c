@@ -27,7 +27,8 @@
 #include "util/log.h"
 
 #define UPLOAD_TTL_SECONDS (24 * 3600)
-#define PREFIX_MAX ((size_t)1 << 20)        /* bytes of a file examined by sniff + DICOM reader */
+#define PREFIX_MAX ((size_t)1 << 20)
+#define PDF_TAIL_SCAN_MAX ((uint64_t)512 << 20) /* PDFs up to this size also have their last MiB scanned */        /* bytes of a file examined by sniff + DICOM reader */
 #define ARCHIVE_MAX_ENTRIES 20000
 #define ARCHIVE_MAX_TOTAL ((uint64_t)8 << 30) /* uncompressed bytes per archive */
 #define ARCHIVE_MAX_RATIO 200               /* uncompressed : compressed */
@@ -711,6 +712,8 @@ struct intake {
   char reasons[512];
   char refused_names[512];
   int nested;
+  const unsigned char *tail; /* the last bytes of a PDF longer than its prefix; used once, by the top-level classify */
+  size_t tail_len;
 };
 
 /* Adds a pending row; NULL when out of memory. */
@@ -811,6 +814,8 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   /* active content and polyglots (dicom/content_check.c): the one place intake asks */
   struct content_report cr;
   content_check(prefix, plen, plen >= size, k, &cr);
+  if (k == SNIFF_PDF && in->tail && size > plen) content_check_pdf_tail(in->tail, in->tail_len, &cr);
+  in->tail = NULL;
   if (cr.second_type) {
     const char *what = k == SNIFF_PDF ? "a PDF" : k == SNIFF_JPEG ? "a JPEG picture" : k == SNIFF_PNG ? "a PNG picture"
                                                                                                       : "a DICOM file";
@@ -1083,6 +1088,47 @@ static const char *receipt_message(struct intake *in, const char *archive_proble
   return arena_strdup(in->a, buf);
 }
 
+/* The last PREFIX_MAX bytes of a finished file of total bytes (read through
+ * the file: the format has no seeking), for the active-content scan of a PDF
+ * longer than its prefix. A new PREFIX_MAX buffer (free()) with *len set, or
+ * NULL when it cannot be read (the prefix scan still stands). */
+static unsigned char *read_tail(const char *path, const unsigned char file_id[BLOB_ID_LEN],
+                                const unsigned char dek[BLOB_DEK_LEN], uint64_t total, size_t *len) {
+  char err[200];
+  struct blob_reader *r = NULL;
+  unsigned char *tail = malloc(PREFIX_MAX), *buf = malloc(IO_BUF);
+  uint64_t start = total > PREFIX_MAX ? total - PREFIX_MAX : 0, pos = 0;
+  *len = 0;
+  if (!tail || !buf || blob_reader_open(path, file_id, dek, &r, err, sizeof err) != 0) goto fail;
+  for (;;) {
+    ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
+    if (n < 0) goto fail;
+    if (n == 0) break;
+    uint64_t end = pos + (uint64_t)n;
+    if (end > start) {
+      uint64_t from = pos > start ? pos : start;
+      size_t c = (size_t)(end - from);
+      if (*len + c > PREFIX_MAX) goto fail;
+      memcpy(tail + *len, buf + (from - pos), c);
+      *len += c;
+    }
+    pos = end;
+  }
+  blob_reader_close(r);
+  sodium_memzero(buf, IO_BUF);
+  free(buf);
+  return tail;
+fail:
+  LOG_W("could not read the end of a PDF for the active-content scan");
+  blob_reader_close(r);
+  if (buf) sodium_memzero(buf, IO_BUF);
+  free(buf);
+  if (tail) sodium_memzero(tail, PREFIX_MAX);
+  free(tail);
+  *len = 0;
+  return NULL;
+}
+
 /* Finalizes a fully received upload: seals and renames the staging file
  * into the store (w may be NULL after a restart: resumed or already
  * renamed), finishes the digests streamed during the upload (dg, or the
@@ -1096,7 +1142,7 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   unsigned char dek[BLOB_DEK_LEN];
   struct blob_reader *r = NULL;
   enum err e = ERR_INTERNAL;
-  unsigned char *prefix = NULL;
+  unsigned char *prefix = NULL, *tail = NULL;
   struct digests *own_dg = NULL;
   if (blobstore_path(u->file_id, 1, staging, sizeof staging) != 0 ||
       blobstore_path(u->file_id, 0, final, sizeof final) != 0)
@@ -1218,6 +1264,10 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   if (!bh) goto done;
   sodium_bin2hex(bh, 65, b2, sizeof b2);
   int in_folder = strchr(u->filename, '/') != NULL;
+  if (total > plen && plen >= 5 && memcmp(prefix, "%PDF-", 5) == 0 && total <= PDF_TAIL_SCAN_MAX) {
+    tail = read_tail(final, u->file_id, dek, total, &in.tail_len);
+    in.tail = tail;
+  }
   int kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh, 0,
                       in_folder, 1);
   const char *problem = NULL;
@@ -1270,6 +1320,10 @@ done:
   if (prefix) {
     sodium_memzero(prefix, PREFIX_MAX);
     free(prefix);
+  }
+  if (tail) {
+    sodium_memzero(tail, PREFIX_MAX);
+    free(tail);
   }
   sodium_memzero(dek, sizeof dek);
   digests_free(own_dg);

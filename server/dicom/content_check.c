@@ -209,6 +209,12 @@ void content_check(const unsigned char *buf, size_t len, int complete, enum snif
   }
 }
 
+void content_check_pdf_tail(const unsigned char *buf, size_t len, struct content_report *out) {
+  if (!buf) return;
+  check_pdf(buf, len, &out->active);
+  if (!out->second_type && has_zip(buf, len, 1)) out->second_type = "ZIP";
+}
+
 const char *content_active_words(unsigned active) {
   static const char *const words[8] = {
       "",

@@ -4,7 +4,8 @@
  * or /AA action), launch programs (/Launch) or carry files (/EmbeddedFile,
  * /EmbeddedFiles) are found also when written with #xx escapes
  * (/Java#53cript) and inside FlateDecode object streams (/Type /ObjStm),
- * within fixed bounds: the bytes given (intake passes the first MiB), at most
+ * within fixed bounds: the bytes given (intake passes the first MiB, and the
+ * last MiB of a longer PDF through content_check_pdf_tail), at most
  * CONTENT_MAX_STREAMS streams and CONTENT_MAX_INFLATE inflated bytes in all.
  * Such PDFs are accepted but flagged, and never served as PDFs.
  *
@@ -33,6 +34,11 @@ struct content_report {
  * complete is nonzero when buf holds the whole file. Never fails; bounded in
  * time and memory whatever the input. */
 void content_check(const unsigned char *buf, size_t len, int complete, enum sniff_kind k, struct content_report *out);
+/* Looks for active content in the last bytes of a PDF (buf ends where the
+ * file ends; intake passes its last MiB when the file is longer than what
+ * content_check saw): names and object streams, and a complete ZIP archive
+ * at the end. Adds to *out. */
+void content_check_pdf_tail(const unsigned char *buf, size_t len, struct content_report *out);
 /* Plain words for the active bits, e.g. "JavaScript, a launch action, embedded files"
  * (a constant string; "" for 0). */
 const char *content_active_words(unsigned active);

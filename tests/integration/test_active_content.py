@@ -83,6 +83,20 @@ class ActiveContentTest(harness.ServerTestCase):
             self.assertTrue(r.header("Content-Disposition").startswith("attachment"), name)
             self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
 
+    def test_long_pdf_is_scanned_at_its_end_too(self):
+        # an incremental update at the end of a 2.5 MiB PDF adds the JavaScript: beyond the first MiB
+        filler = b"%PDF-1.4\n" + b"% " + b"x" * (2_500_000) + b"\n"
+        late = filler + b"9 0 obj<</Type/Catalog/OpenAction<</S/J#61vaScript/JS(x)>>>>endobj\n%%EOF\n"
+        zipped = filler + zip_of("a.txt", b"hello")
+        upload_bytes(self.pc, self.rid, late, "long.pdf", kind="radiology_report", chunk=1 << 20)
+        upload_bytes(self.pc, self.rid, zipped, "long-zip.pdf", kind="radiology_report", chunk=1 << 20)
+        rows = dict((r[1], r) for r in documents(self.server, self.rid))
+        self.assertFalse(rows["long.pdf"][3])
+        self.assertEqual(self.sql("SELECT active_content FROM documents WHERE request_id = %s AND original_name = "
+                                  "'long.pdf'", self.rid)[0][0], "JavaScript")
+        self.assertTrue(rows["long-zip.pdf"][4])
+        self.assertIn("both a PDF and ZIP", rows["long-zip.pdf"][5])
+
     def test_staff_and_reviewer_see_the_warning(self):
         staff, reviewer = make_user(self.server, "staff"), make_user(self.server, "reviewer")
         self.sql("UPDATE requests SET status = 'in_review', assigned_reviewer_id = %s WHERE id = %s",
@@ -101,7 +115,10 @@ class ActiveContentTest(harness.ServerTestCase):
             self.assertEqual(page.status, 200)
             text = re.sub(r"\s+", " ", page.text)
             self.assertIn(WARNING % "JavaScript, embedded files", text)
-            self.assertEqual(text.count("contains active content"), 4, "js, launch, objstm, the PDF from the ZIP")
+            flagged = self.sql("SELECT count(*) FROM documents WHERE request_id = %s AND active_content IS NOT NULL",
+                               self.rid)[0][0]
+            self.assertGreaterEqual(flagged, 4)  # js, launch, objstm, the PDF from the ZIP (and long.pdf)
+            self.assertEqual(text.count("contains active content"), flagged)
         finally:
             self.sql("UPDATE requests SET status = 'draft', assigned_reviewer_id = NULL WHERE id = %s", self.rid)
 

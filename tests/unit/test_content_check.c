@@ -153,6 +153,20 @@ static void html_beyond_first_kib_and_bounds(void) {
   free(buf);
 }
 
+static void pdf_tail(void) {
+  static const char tail[] = "stream junk endobj 9 0 obj << /OpenAction << /S /JavaScript /JS (x) >> >> endobj";
+  struct content_report cr = {0};
+  content_check_pdf_tail((const unsigned char *)tail, sizeof tail - 1, &cr);
+  T_EQ_INT(cr.active, CONTENT_JAVASCRIPT);
+  T_CHECK(cr.second_type == NULL);
+  /* HTML in the middle of a long file is not a polyglot: browsers sniff the start */
+  static const char mid[] = "<html><script>x</script>";
+  struct content_report cr2 = {0};
+  content_check_pdf_tail((const unsigned char *)mid, sizeof mid - 1, &cr2);
+  T_CHECK(cr2.second_type == NULL);
+  T_EQ_INT(cr2.active, 0);
+}
+
 static void words(void) {
   T_EQ_STR(content_active_words(0), "");
   T_EQ_STR(content_active_words(CONTENT_JAVASCRIPT), "JavaScript");
@@ -166,6 +180,7 @@ int main(void) {
   T_RUN(zip_inside);
   T_RUN(dicom_preamble);
   T_RUN(html_beyond_first_kib_and_bounds);
+  T_RUN(pdf_tail);
   T_RUN(words);
   return t_done();
 }
