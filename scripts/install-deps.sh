@@ -11,7 +11,8 @@ BUILD_PKGS="build-essential pkg-config meson ninja-build
   postgresql-15 postgresql-client-15 ca-certificates"
 TEST_PKGS="curl openssl python3-psycopg2 python3-pydicom clang libclang-rt-14-dev dcmtk xorriso zip unzip python3 python3-aiosmtpd
   chromium nodejs npm wrk procps iproute2 file
-  binutils"
+  binutils
+  clamav-daemon zzuf slowhttptest sqlmap"
 
 pkgs="$BUILD_PKGS"
 if [ "${1:-}" = "--with-tests" ]; then pkgs="$pkgs $TEST_PKGS"; fi

@@ -2,7 +2,8 @@
 # Runs every test layer: C unit tests, integration tests against the real
 # binary and a real PostgreSQL, browser tests in headless Chromium, and
 # bounded fuzzing. Everything is built with AddressSanitizer and
-# UndefinedBehaviorSanitizer. Installs what is missing first.
+# UndefinedBehaviorSanitizer; then a bounded black-box layer (zzuf,
+# slowhttptest, sqlmap). Installs what is missing first.
 # Ends with one line: "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
@@ -71,6 +72,12 @@ echo "== integration tests"
 grep -E "(FAIL|ERROR):" "$OUT/integration.log" | head -40
 grep -E "^INTEGRATION:" "$OUT/integration.log" || echo "INTEGRATION: 0 passed, 1 failed" >>"$OUT/integration.log"
 count "$OUT/integration.log"
+
+echo "== black-box layer (zzuf, slowhttptest, sqlmap on loopback)"
+/usr/bin/python3 tests/blackbox/run.py >"$OUT/blackbox.log" 2>&1
+grep -E "^(FAIL|ok) " "$OUT/blackbox.log" | head -20
+grep -E "^BLACKBOX:" "$OUT/blackbox.log" || echo "BLACKBOX: 0 passed, 1 failed" >>"$OUT/blackbox.log"
+count "$OUT/blackbox.log"
 
 echo "== browser tests (headless Chromium)"
 PGHOST_DIR=$(/usr/bin/python3 tests/pg_cluster.py start 2>"$OUT/pg_cluster.err")

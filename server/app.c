@@ -9,10 +9,12 @@
 #include "core/secrets.h"
 #include "http/auth.h"
 #include "core/audit.h"
+#include "core/audit_anchor.h"
 #include "core/specialists.h"
 #include "specialists_cli.h"
 #include "records_cli.h"
 #include "core/records.h"
+#include "core/virus_scan.h"
 #include "core/mailer.h"
 #include "core/sealing.h"
 #include "store/center.h"
@@ -31,6 +33,7 @@ int app_init(const struct config *c) {
   store_specialists_register();
   rqs_register();
   store_reports_register();
+  content_scan_init(c->clamd_socket);
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   store_center_register();
   store_first_read_register();
@@ -40,6 +43,7 @@ int app_init(const struct config *c) {
   /* plaintext left by older versions (outbox bodies, request text): sealed
    * now, in bounded batches; readers fall back to plaintext meanwhile */
   (void)sealing_startup();
+  if (anchor_init(c->data_dir, config_audit_checkpoint_seconds(c)) != 0) return -1;
   return 0;
 }
 
@@ -54,9 +58,14 @@ void app_started(const struct config *c) {
   (void)c;
   records_start_sweeper();
   mailer_start();
+  anchor_start();
 }
 void app_stopping(void) { mailer_stop(); records_stop_sweeper(); }
 void app_shutdown(void) {
+  /* requests have finished: anchor the chain's final head */
+  anchor_stop();
+  anchor_checkpoint_now(false);
+  anchor_shutdown();
   pw_blocklist_free();
   records_shutdown();
   mailer_shutdown();

@@ -4,6 +4,8 @@
 #include "audit_cli.h"
 
 #include <jansson.h>
+#include <sodium.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
 #include "cli.h"
 #include "config.h"
 #include "core/audit.h"
+#include "core/audit_anchor.h"
+#include "store/audit.h"
 #include "store/db.h"
 #include "store/pgembed.h"
 #include "util/arena.h"
@@ -61,6 +65,79 @@ static void close_db(bool embedded) {
   cli_close_data_dir();
 }
 
+/* Checks the signed checkpoints in DATA-DIR/audit-checkpoints.log against
+ * the chain (already verified intact up to its last row, last_id): every
+ * line must carry a good signature, and the newest checkpoint's row must
+ * still exist with the same hash (an intact chain through it then vouches
+ * for every earlier one). Prints what it found. 0 consistent, 1 tampered or
+ * unreadable. */
+static int check_checkpoints(const char *data_dir, long long last_id) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", data_dir, ANCHOR_FILE);
+  FILE *f = fopen(path, "re");
+  if (!f) {
+    fprintf(stderr, "secondop: no signed checkpoints found (%s): only the chain itself was checked\n", path);
+    return 0;
+  }
+  unsigned char pk[32], sk[64];
+  if (anchor_load_key(data_dir, false, pk, sk) != 0) {
+    fclose(f);
+    printf("TAMPERED or incomplete: %s exists but the signing key %s/%s cannot be read, so its checkpoints cannot be "
+           "verified\n", path, data_dir, ANCHOR_KEY_FILE);
+    return 1;
+  }
+  sodium_memzero(sk, sizeof sk);
+  char line[ANCHOR_LINE_MAX + 2];
+  long long lineno = 0, good = 0;
+  struct anchor_checkpoint newest = {0}, cp;
+  int status = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    if (!strchr(line, '\n') && !feof(f)) {
+      printf("TAMPERED: %s line %lld is too long to be a checkpoint\n", path, lineno);
+      status = 1;
+      break;
+    }
+    int rc = anchor_parse(line, pk, &cp);
+    if (rc != 0) {
+      printf("TAMPERED: %s line %lld %s\n", path, lineno,
+             rc == -2 ? "has a signature that does not verify" : "is not a well-formed checkpoint");
+      status = 1;
+      break;
+    }
+    good++;
+    if (cp.row_id >= newest.row_id) newest = cp;
+  }
+  fclose(f);
+  if (status != 0 || good == 0) {
+    if (status == 0) fprintf(stderr, "secondop: no signed checkpoints in %s yet: only the chain itself was checked\n", path);
+    return status;
+  }
+  char when[32] = "?";
+  time_t t = (time_t)newest.at;
+  struct tm tm;
+  if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+  unsigned char h[32];
+  bool found = false;
+  if (audit_store_hash_at(newest.row_id, h, &found) != ERR_OK) {
+    printf("could not read the audit log to compare with the checkpoints\n");
+    return 1;
+  }
+  if (!found || last_id < newest.row_id) {
+    printf("TAMPERED: the audit chain ends at row %lld, but a signed checkpoint of %s UTC records row %lld: "
+           "audit rows were deleted\n", last_id, when, newest.row_id);
+    return 1;
+  }
+  if (sodium_memcmp(h, newest.hash, 32) != 0) {
+    printf("TAMPERED: row %lld does not have the hash that the signed checkpoint of %s UTC records: the chain was "
+           "rewritten\n", newest.row_id, when);
+    return 1;
+  }
+  printf("%lld signed checkpoints verified; the newest (row %lld, %s UTC) matches the chain\n", good,
+         newest.row_id, when);
+  return 0;
+}
+
 static int cmd_verify(int argc, char **argv) {
   struct config c;
   int rc = cli_parse_options(argc, argv, &c, "verify-audit");
@@ -78,7 +155,15 @@ static int cmd_verify(int argc, char **argv) {
     status = 1;
   } else {
     printf("audit chain intact: %lld rows\n", rows);
-    status = 0;
+    long long last_id = 0;
+    unsigned char head[32];
+    bool found = false;
+    if (audit_store_head(&last_id, head, &found) != ERR_OK) {
+      fprintf(stderr, "secondop: could not read the audit log\n");
+      status = 1;
+    } else {
+      status = check_checkpoints(c.data_dir, found ? last_id : 0);
+    }
   }
   fflush(stdout);
   close_db(embedded);

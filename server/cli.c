@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@ const char cli_options_text[] =
     "  --listen ADDR:PORT     address to serve on [SECONDOP_LISTEN] (default 127.0.0.1:8080; port 0 picks a free one)\n"
     "  --data-dir DIR         data directory: embedded database, keys, files [SECONDOP_DATA_DIR] (default ./var)\n"
     "  --database-url URL     use this PostgreSQL instead of the embedded one [SECONDOP_DATABASE_URL]\n"
+    "  --migrate-database-url URL  connect as the schema's owner role to apply migrations (the portal itself\n"
+    "                         connects with --database-url as a role that owns nothing) [SECONDOP_MIGRATE_DATABASE_URL]\n"
     "  --base-url URL         public address used in e-mailed links [SECONDOP_BASE_URL]\n"
     "  --threads N            worker threads, 1-256 [SECONDOP_THREADS] (default 4)\n"
     "  --tls-cert FILE        PEM certificate; with --tls-key serves HTTPS [SECONDOP_TLS_CERT]\n"
@@ -31,6 +34,10 @@ const char cli_options_text[] =
     "  --mail-from ADDR       sender address of notifications [SECONDOP_MAIL_FROM]\n"
     "  --metrics-token-file FILE  bearer token (first line, 32+ characters) that GET /metrics accepts besides an\n"
     "                         admin session [SECONDOP_METRICS_TOKEN_FILE]; without it only admins see /metrics\n"
+    "  --audit-checkpoint-minutes N  sign the audit chain's head into DATA-DIR/audit-checkpoints.log every N\n"
+    "                         minutes and at shutdown [SECONDOP_AUDIT_CHECKPOINT_MINUTES] (default 5)\n"
+    "  --clamd-socket PATH    scan every finished upload with ClamAV's clamd on this unix socket before it is\n"
+    "                         taken in; flagged files are quarantined [SECONDOP_CLAMD_SOCKET]\n"
     "  --share-dir DIR        folder holding templates/, static/, migrations/, data/ [SECONDOP_SHARE_DIR]\n"
     "  --demo                 (serve) load demo accounts and data, and print their passwords\n"
     "  --verbose              log debug messages\n"
@@ -40,6 +47,8 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
   static const struct option longopts[] = {
       {"listen", required_argument, 0, 0},   {"data-dir", required_argument, 0, 0},
       {"database-url", required_argument, 0, 0}, {"base-url", required_argument, 0, 0},
+      {"migrate-database-url", required_argument, 0, 0}, {"audit-checkpoint-minutes", required_argument, 0, 0},
+      {"clamd-socket", required_argument, 0, 0},
       {"threads", required_argument, 0, 0},  {"tls-cert", required_argument, 0, 0},
       {"tls-key", required_argument, 0, 0},  {"share-dir", required_argument, 0, 0},
       {"smtp-url", required_argument, 0, 0}, {"mail-from", required_argument, 0, 0},
@@ -139,22 +148,27 @@ char *cli_read_small_file(const char *path) {
   return buf;
 }
 
-/* Connects to the configured or embedded database and migrates it. */
+/* Connects to the configured or embedded database and migrates it: as the
+ * owner role (the embedded secondop_owner, or --migrate-database-url), while
+ * the portal's own connections use the application role. */
 int cli_open_database(const struct config *c, char *conninfo, size_t cap, bool *embedded) {
   *embedded = false;
+  char owner[1024];
   if (c->database_url) {
     snprintf(conninfo, cap, "%s", c->database_url);
+    snprintf(owner, sizeof owner, "%s", c->migrate_database_url ? c->migrate_database_url : c->database_url);
   } else {
-    if (pgembed_start(c->data_dir, conninfo, cap) != 0) return -1;
+    if (pgembed_start(c->data_dir, owner, conninfo, cap < sizeof owner ? cap : sizeof owner) != 0) return -1;
     *embedded = true;
   }
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/migrations", c->share_dir);
-  if (migrate_run(conninfo, dir) < 0) {
+  int rc = migrate_run(owner, dir);
+  sodium_memzero(owner, sizeof owner);
+  if (rc < 0) {
     if (*embedded) pgembed_stop();
     return -1;
   }
   db_set_conninfo(conninfo);
   return 0;
 }
-

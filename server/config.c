@@ -52,6 +52,24 @@ int config_set(struct config *c, const char *name, const char *v) {
     c->database_url = *v ? v : NULL;
     return 0;
   }
+  if (strcmp(name, "migrate-database-url") == 0) {
+    c->migrate_database_url = *v ? v : NULL;
+    return 0;
+  }
+  if (strcmp(name, "clamd-socket") == 0) {
+    if (*v && *v != '/') return bad(name, v, "must be an absolute path to clamd's unix socket");
+    if (strlen(v) >= 108) return bad(name, v, "too long for a unix socket path");
+    c->clamd_socket = *v ? v : NULL;
+    return 0;
+  }
+  if (strcmp(name, "audit-checkpoint-minutes") == 0) {
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || !*v || n < 1 || n > 1440) return bad(name, v, "must be a number of minutes from 1 to 1440");
+    c->audit_checkpoint_minutes = (unsigned)n;
+    return 0;
+  }
   if (strcmp(name, "base-url") == 0) {
     if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
       return bad(name, v, "must start with http:// or https://");
@@ -104,6 +122,7 @@ int config_from_env(struct config *c) {
   c->port = 8080;
   c->data_dir = "var";
   c->threads = 4;
+  c->audit_checkpoint_minutes = 5;
   c->share_dir = SECONDOP_SHARE_DIR;
   static const struct {
     const char *env, *opt;
@@ -113,6 +132,9 @@ int config_from_env(struct config *c) {
       {"SECONDOP_TLS_KEY", "tls-key"},   {"SECONDOP_SHARE_DIR", "share-dir"},
       {"SECONDOP_SMTP_URL", "smtp-url"}, {"SECONDOP_MAIL_FROM", "mail-from"},
       {"SECONDOP_METRICS_TOKEN_FILE", "metrics-token-file"},
+      {"SECONDOP_MIGRATE_DATABASE_URL", "migrate-database-url"},
+      {"SECONDOP_AUDIT_CHECKPOINT_MINUTES", "audit-checkpoint-minutes"},
+      {"SECONDOP_CLAMD_SOCKET", "clamd-socket"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i].env);
@@ -125,6 +147,14 @@ int config_from_env(struct config *c) {
     }
   }
   return 0;
+}
+
+unsigned config_audit_checkpoint_seconds(const struct config *c) {
+#ifdef SECONDOP_TEST_HOOKS
+  const char *t = getenv("SECONDOP_TEST_AUDIT_CHECKPOINT_SECONDS");
+  if (t && *t && strtol(t, NULL, 10) > 0) return (unsigned)strtol(t, NULL, 10);
+#endif
+  return c->audit_checkpoint_minutes * 60u;
 }
 
 int config_validate(const struct config *c) {

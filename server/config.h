@@ -9,6 +9,7 @@ struct config {
   uint16_t port;
   const char *data_dir;
   const char *database_url;  /* NULL: embedded PostgreSQL */
+  const char *migrate_database_url; /* owner role for migrations; NULL: database_url */
   const char *base_url;      /* public URL for links in e-mails */
   unsigned threads;
   const char *tls_cert, *tls_key;
@@ -18,12 +19,16 @@ struct config {
   const char *smtp_url;       /* smtp://host:port or smtps://host:port; NULL: no delivery */
   const char *mail_from;      /* From: address of notifications */
   const char *metrics_token_file; /* bearer token for GET /metrics; NULL: admins only */
+  unsigned audit_checkpoint_minutes; /* signed audit checkpoint interval (default 5) */
+  const char *clamd_socket;   /* ClamAV clamd unix socket: scan every finished upload; NULL: no scanning */
 };
 
 /* Fills defaults, then the environment. Returns 0, or 2 after printing one error line. */
 int config_from_env(struct config *c);
 /* Applies one option (name without dashes) with its value. 0, or 2 after printing an error. */
 int config_set(struct config *c, const char *name, const char *value);
+/* Seconds between audit checkpoints (test builds: SECONDOP_TEST_AUDIT_CHECKPOINT_SECONDS overrides). */
+unsigned config_audit_checkpoint_seconds(const struct config *c);
 /* Checks cross-field rules (both TLS files or none, …). 0 or 2. */
 int config_validate(const struct config *c);
 #endif

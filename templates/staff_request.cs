@@ -107,7 +107,7 @@
 </tbody></table></div>
 <?cs /if ?>
 <?cs if:subcount(Documents) ?><h3>Documents</h3><ul>
-<?cs each:d = Documents ?><li><?cs if:d.skipped == "t" ?><?cs var:d.original_name ?> — <?cs if:d.refused == "t" ?>refused<?cs else ?>skipped<?cs /if ?>: <?cs var:d.skip_reason ?><?cs else ?><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> (<?cs var:d.kind ?>, <?cs var:d.sniffed_type ?>)<?cs /if ?></li><?cs /each ?>
+<?cs each:d = Documents ?><li><?cs if:d.skipped == "t" ?><?cs var:d.original_name ?> — <?cs if:d.refused == "t" ?>refused<?cs else ?>skipped<?cs /if ?>: <?cs var:d.skip_reason ?><?cs else ?><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> (<?cs var:d.kind ?>, <?cs var:d.sniffed_type ?>)<?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?><?cs /if ?></li><?cs /each ?>
 </ul><?cs /if ?>
 </section>
 

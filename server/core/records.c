@@ -17,7 +17,9 @@
 #include "core/audit.h"
 #include "core/requests.h"
 #include "dicom/dicom.h"
+#include "dicom/content_check.h"
 #include "dicom/sniff.h"
+#include "core/virus_scan.h"
 #include "http/tus_parse.h"
 #include "store/blobstore.h"
 #include "store/db.h"
@@ -26,7 +28,8 @@
 #include "util/log.h"
 
 #define UPLOAD_TTL_SECONDS (24 * 3600)
-#define PREFIX_MAX ((size_t)1 << 20)        /* bytes of a file examined by sniff + DICOM reader */
+#define PREFIX_MAX ((size_t)1 << 20)
+#define PDF_TAIL_SCAN_MAX ((uint64_t)512 << 20) /* PDFs up to this size also have their last MiB scanned */        /* bytes of a file examined by sniff + DICOM reader */
 #define ARCHIVE_MAX_ENTRIES 20000
 #define ARCHIVE_MAX_TOTAL ((uint64_t)8 << 30) /* uncompressed bytes per archive */
 #define ARCHIVE_MAX_RATIO 200               /* uncompressed : compressed */
@@ -711,6 +714,8 @@ struct intake {
   char reasons[512];
   char refused_names[512];
   int nested;
+  const unsigned char *tail; /* the last bytes of a PDF longer than its prefix; used once, by the top-level classify */
+  size_t tail_len;
 };
 
 /* Adds a pending row; NULL when out of memory. */
@@ -808,6 +813,21 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   case SNIFF_PNG:
     break;
   }
+  /* active content and polyglots (dicom/content_check.c): the one place intake asks */
+  struct content_report cr;
+  content_check(prefix, plen, plen >= size, k, &cr);
+  if (k == SNIFF_PDF && in->tail && size > plen) content_check_pdf_tail(in->tail, in->tail_len, &cr);
+  in->tail = NULL;
+  if (cr.second_type) {
+    const char *what = k == SNIFF_PDF ? "a PDF" : k == SNIFF_JPEG ? "a JPEG picture" : k == SNIFF_PNG ? "a PNG picture"
+                                                                                                      : "a DICOM file";
+    intake_skip(in, name, sniff_kind_name(k),
+                arena_printf(in->a, "refused: its content is both %s and %s%s, a disguise that can hide harmful content",
+                             what, strcmp(cr.second_type, "HTML") == 0 ? "a web page (" : "",
+                             strcmp(cr.second_type, "HTML") == 0 ? "HTML)" : cr.second_type),
+                1);
+    return 0;
+  }
   struct pending *p = intake_add(in);
   if (!p) return 0;
   p->d.original_name = arena_strdup(in->a, name);
@@ -819,6 +839,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   memcpy(p->d.wrapped, wrapped, BLOB_WRAPPED_LEN);
   p->d.kek_version = kek;
   p->new_blob = new_blob;
+  if (cr.active) p->d.active_content = content_active_words(cr.active);
   if (k == SNIFF_DICOM) {
     char err[128];
     enum dicom_rc rc = dicom_parse(prefix, plen, plen >= size, &p->di, err, sizeof err);
@@ -1069,6 +1090,47 @@ static const char *receipt_message(struct intake *in, const char *archive_proble
   return arena_strdup(in->a, buf);
 }
 
+/* The last PREFIX_MAX bytes of a finished file of total bytes (read through
+ * the file: the format has no seeking), for the active-content scan of a PDF
+ * longer than its prefix. A new PREFIX_MAX buffer (free()) with *len set, or
+ * NULL when it cannot be read (the prefix scan still stands). */
+static unsigned char *read_tail(const char *path, const unsigned char file_id[BLOB_ID_LEN],
+                                const unsigned char dek[BLOB_DEK_LEN], uint64_t total, size_t *len) {
+  char err[200];
+  struct blob_reader *r = NULL;
+  unsigned char *tail = malloc(PREFIX_MAX), *buf = malloc(IO_BUF);
+  uint64_t start = total > PREFIX_MAX ? total - PREFIX_MAX : 0, pos = 0;
+  *len = 0;
+  if (!tail || !buf || blob_reader_open(path, file_id, dek, &r, err, sizeof err) != 0) goto fail;
+  for (;;) {
+    ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
+    if (n < 0) goto fail;
+    if (n == 0) break;
+    uint64_t end = pos + (uint64_t)n;
+    if (end > start) {
+      uint64_t from = pos > start ? pos : start;
+      size_t c = (size_t)(end - from);
+      if (*len + c > PREFIX_MAX) goto fail;
+      memcpy(tail + *len, buf + (from - pos), c);
+      *len += c;
+    }
+    pos = end;
+  }
+  blob_reader_close(r);
+  sodium_memzero(buf, IO_BUF);
+  free(buf);
+  return tail;
+fail:
+  LOG_W("could not read the end of a PDF for the active-content scan");
+  blob_reader_close(r);
+  if (buf) sodium_memzero(buf, IO_BUF);
+  free(buf);
+  if (tail) sodium_memzero(tail, PREFIX_MAX);
+  free(tail);
+  *len = 0;
+  return NULL;
+}
+
 /* Finalizes a fully received upload: seals and renames the staging file
  * into the store (w may be NULL after a restart: resumed or already
  * renamed), finishes the digests streamed during the upload (dg, or the
@@ -1082,7 +1144,7 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   unsigned char dek[BLOB_DEK_LEN];
   struct blob_reader *r = NULL;
   enum err e = ERR_INTERNAL;
-  unsigned char *prefix = NULL;
+  unsigned char *prefix = NULL, *tail = NULL;
   struct digests *own_dg = NULL;
   if (blobstore_path(u->file_id, 1, staging, sizeof staging) != 0 ||
       blobstore_path(u->file_id, 0, final, sizeof final) != 0)
@@ -1185,6 +1247,16 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   }
   uploads_set_state(u->id, "finalizing", NULL, b2, u->has_sha256_expected ? s2 : NULL);
 
+  /* the optional virus scan (core/virus_scan.c), on the plaintext, before intake */
+  switch (content_scan_file(who, u, dek)) {
+    case SCAN_CLEAN:
+      break;
+    case SCAN_QUARANTINED: /* kept sealed, never taken in; the patient is told on the records page */
+    case SCAN_WAIT:        /* durable; intake waits for the scanner (sweeper, restart) */
+      e = ERR_OK;
+      goto done;
+  }
+
   /* intake */
   struct intake in = {0};
   in.a = a;
@@ -1194,6 +1266,10 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   if (!bh) goto done;
   sodium_bin2hex(bh, 65, b2, sizeof b2);
   int in_folder = strchr(u->filename, '/') != NULL;
+  if (total > plen && plen >= 5 && memcmp(prefix, "%PDF-", 5) == 0 && total <= PDF_TAIL_SCAN_MAX) {
+    tail = read_tail(final, u->file_id, dek, total, &in.tail_len);
+    in.tail = tail;
+  }
   int kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh, 0,
                       in_folder, 1);
   const char *problem = NULL;
@@ -1247,6 +1323,10 @@ done:
     sodium_memzero(prefix, PREFIX_MAX);
     free(prefix);
   }
+  if (tail) {
+    sodium_memzero(tail, PREFIX_MAX);
+    free(tail);
+  }
   sodium_memzero(dek, sizeof dek);
   digests_free(own_dg);
   return e;
@@ -1287,14 +1367,45 @@ static pthread_mutex_t sweep_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sweep_cv = PTHREAD_COND_INITIALIZER;
 static int sweep_stop;
 
-/* Removes the bytes of expired uploads (once a minute). */
+/* Seconds between sweeps: 60 (test builds: SECONDOP_TEST_SWEEP_SECONDS). */
+static long sweep_seconds(void) {
+#ifdef SECONDOP_TEST_HOOKS
+  const char *t = getenv("SECONDOP_TEST_SWEEP_SECONDS");
+  if (t && *t && strtol(t, NULL, 10) > 0) return strtol(t, NULL, 10);
+#endif
+  return 60;
+}
+
+/* Finishes uploads that were waiting for the virus scanner. */
+static void retry_scans(void) {
+  struct arena *a = arena_new();
+  char **ids;
+  size_t n;
+  if (a && uploads_list_scan_waiting(a, &ids, &n) == ERR_OK) {
+    for (size_t i = 0; i < n; i++) {
+      if (upload_lock(ids[i]) != 0) continue;
+      struct arena *b = arena_new();
+      struct upload_row u;
+      if (b && uploads_get(b, ids[i], &u) == ERR_OK && strcmp(u.state, "finalizing") == 0) {
+        enum err e = finalize_upload(b, &system_actor, &u, NULL, NULL);
+        if (e != ERR_OK) LOG_W("upload %s: retrying after the virus scan failed (%s)", u.id, err_code(e));
+      }
+      arena_free(b);
+      upload_unlock(ids[i]);
+    }
+  }
+  arena_free(a);
+}
+
+/* Removes the bytes of expired uploads and retries uploads waiting for the
+ * virus scanner (once a minute). */
 static void *sweep_main(void *arg) {
   (void)arg;
   pthread_mutex_lock(&sweep_mu);
   while (!sweep_stop) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 60;
+    ts.tv_sec += sweep_seconds();
     pthread_cond_timedwait(&sweep_cv, &sweep_mu, &ts);
     if (sweep_stop) break;
     pthread_mutex_unlock(&sweep_mu);
@@ -1312,6 +1423,7 @@ static void *sweep_main(void *arg) {
       }
     }
     arena_free(a);
+    retry_scans();
     db_close();
     pthread_mutex_lock(&sweep_mu);
   }
@@ -1376,8 +1488,15 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
       v->pdfs++;
     }
   }
-  for (size_t i = 0; i < v->n_pending; i++)
-    if (strcmp(v->pending[i].state, "failed") == 0) v->failed_uploads++;
+  size_t quarantined = 0, scan_waiting = 0;
+  for (size_t i = 0; i < v->n_pending; i++) {
+    if (v->pending[i].virus_name && v->pending[i].virus_name[0])
+      quarantined++;
+    else if (strcmp(v->pending[i].state, "failed") == 0)
+      v->failed_uploads++;
+    else if (v->pending[i].scan_pending)
+      scan_waiting++;
+  }
   /* studies */
   long long nstudies = 0;
   const char *newest = "";
@@ -1415,9 +1534,19 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
          "original image data (DICOM files, usually on the CD from your imaging center), not pictures of it.");
   else if (v->images == 0)
     WARN("No images yet. Please upload the images from your imaging center (the CD or a download from its portal).");
+  for (size_t i = 0; i < v->n_documents; i++)
+    if (!v->documents[i].skipped && v->documents[i].active_content && v->documents[i].active_content[0])
+      WARN("%s: this PDF contains active content (%s); open it only in a safe viewer.",
+           v->documents[i].original_name, v->documents[i].active_content);
   if (v->refused)
     WARN("%lld file%s could not be accepted. They are listed below with the reason.", v->refused,
          v->refused == 1 ? "" : "s");
+  for (size_t i = 0; i < v->n_pending && quarantined; i++)
+    if (v->pending[i].virus_name && v->pending[i].virus_name[0])
+      WARN("%s: " VIRUS_MESSAGE ".", v->pending[i].filename);
+  if (scan_waiting)
+    WARN("%zu file%s received and waiting for the virus check before %s added.", scan_waiting,
+         scan_waiting == 1 ? " was" : "s were", scan_waiting == 1 ? "it is" : "they are");
   if (v->failed_uploads)
     WARN("%lld upload%s did not finish correctly and %s not kept. Please upload %s again.", v->failed_uploads,
          v->failed_uploads == 1 ? "" : "s", v->failed_uploads == 1 ? "was" : "were",
@@ -1587,7 +1716,9 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
     return ERR_INTERNAL;
   }
   if (records_document_reader(doc, reader) != 0) return ERR_INTERNAL;
-  *content_type = records_content_type(doc->sniffed_type);
+  /* a PDF with active content is never handed to a browser's PDF viewer */
+  *content_type = doc->active_content && doc->active_content[0] ? "application/octet-stream"
+                                                                 : records_content_type(doc->sniffed_type);
   audit(who, "document.download", "document", oid, rq.patient_id, "ok", NULL);
   return ERR_OK;
 }

@@ -151,6 +151,7 @@ static void records_page(struct req *r) {
     hdf_set_value(hdf, k,
                   strcmp(u->state, "failed") == 0
                       ? arena_printf(a, "not kept: %s", *u->failure ? u->failure : "failed")
+                      : u->scan_pending ? "received; waiting for the virus check before it is added"
                       : arena_printf(a, "%s of %s received", human_size(a, u->offset), human_size(a, u->length)));
     np++;
   }

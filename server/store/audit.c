@@ -55,6 +55,8 @@ static const struct db_stmt audit_stmts[] = {
     {"audit_export",
      "SELECT " AUDIT_COLS ", u.name, u.email" AUDIT_FILTER " AND a.id > $9::bigint ORDER BY a.id LIMIT $10::int"},
     {"audit_count", "SELECT count(*)" AUDIT_FILTER},
+    {"audit_head_row", "SELECT id, encode(hash, 'hex') FROM audit_log ORDER BY id DESC LIMIT 1"},
+    {"audit_hash_at", "SELECT encode(hash, 'hex') FROM audit_log WHERE id = $1::bigint"},
     {"audit_for_patient",
      "SELECT " AUDIT_COLS ", u.name, u.email FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id"
      " WHERE a.patient_id = $1::bigint ORDER BY a.id DESC LIMIT $2::int"},
@@ -249,4 +251,35 @@ enum err audit_store_for_patient(struct arena *a, long long patient_id, int limi
   PGresult *res = db_exec(a, "audit_for_patient", 2, vals, &e);
   if (!res) return e;
   return fill_all(a, res, out, n);
+}
+
+enum err audit_store_head(long long *id, unsigned char hash[32], bool *found) {
+  enum err e;
+  *found = false;
+  PGresult *res = db_exec(NULL, "audit_head_row", 0, NULL, &e);
+  if (!res) return e;
+  if (PQntuples(res) == 1) {
+    char *end = NULL;
+    *id = strtoll(PQgetvalue(res, 0, 0), &end, 10);
+    if (!end || *end || hex32(PQgetvalue(res, 0, 1), hash) != 0) e = ERR_INTERNAL;
+    else *found = true;
+  }
+  PQclear(res);
+  return e;
+}
+
+enum err audit_store_hash_at(long long id, unsigned char hash[32], bool *found) {
+  char ids[24];
+  snprintf(ids, sizeof ids, "%lld", id);
+  const char *vals[1] = {ids};
+  enum err e;
+  *found = false;
+  PGresult *res = db_exec(NULL, "audit_hash_at", 1, vals, &e);
+  if (!res) return e;
+  if (PQntuples(res) == 1) {
+    if (hex32(PQgetvalue(res, 0, 0), hash) != 0) e = ERR_INTERNAL;
+    else *found = true;
+  }
+  PQclear(res);
+  return e;
 }

@@ -44,4 +44,9 @@ enum err audit_store_count(struct arena *a, const struct audit_filter *f, long l
 /* Rows touching a patient's data, newest first, at most limit. Arena-owned. */
 enum err audit_store_for_patient(struct arena *a, long long patient_id, int limit, struct audit_entry **out,
                                  size_t *n);
+/* The newest row's id and hash (*found false when the table is empty).
+ * ERR_OK or as db_exec. */
+enum err audit_store_head(long long *id, unsigned char hash[32], bool *found);
+/* The hash stored in row id (*found false when there is no such row). */
+enum err audit_store_hash_at(long long id, unsigned char hash[32], bool *found);
 #endif

@@ -182,7 +182,7 @@ static const struct db_stmt stmts[] = {
      "SELECT d.id, d.kind, d.original_name, d.sniffed_type, d.size, d.skipped, d.refused, coalesce(d.skip_reason, '') AS skip_reason,"
      " coalesce(d.modality, '') AS modality, coalesce(d.laterality, '') AS laterality, coalesce(d.view_position, '') AS view_position,"
      " coalesce(d.study_date, '') AS study_date, coalesce(d.patient_name, '') AS patient_name,"
-     " coalesce(d.patient_birth_date, '') AS patient_birth_date"
+     " coalesce(d.patient_birth_date, '') AS patient_birth_date, coalesce(d.active_content, '') AS active_content"
      " FROM documents d WHERE d.request_id = $1 AND (d.sniffed_type <> 'dicom' OR d.skipped) ORDER BY d.id"},
     {"ctr_studies",
      "SELECT st.id, st.study_date, st.description, st.patient_name, st.patient_birth_date,"

@@ -40,6 +40,51 @@ static char *read_file(const char *path) {
   return buf;
 }
 
+/* Migrations not yet recorded: n when schema_migrations does not exist yet,
+ * -1 when the query failed (then the normal path reports it). */
+static int count_pending(PGconn *c, char **names, size_t n) {
+  PGresult *r = PQexec(c, "SELECT to_regclass('public.schema_migrations') IS NOT NULL");
+  int have = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+  int failed = PQresultStatus(r) != PGRES_TUPLES_OK;
+  PQclear(r);
+  if (failed) return -1;
+  if (!have) return (int)n;
+  int pending = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *vals[1] = {names[i]};
+    r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      PQclear(r);
+      return -1;
+    }
+    if (PQntuples(r) == 0) pending++;
+    PQclear(r);
+  }
+  return pending;
+}
+
+/* True when the connected role owns the schema (or is a superuser): only it
+ * may (re)grant the application role's privileges. */
+static int owns_schema(PGconn *c) {
+  PGresult *r = PQexec(c,
+                       "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "
+                       "WHERE c.oid = 'public.schema_migrations'::regclass");
+  int yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  return yes;
+}
+
+/* Gives the application role (secondop_app, when it exists) exactly the
+ * table privileges it needs, after every migration run, so that tables added
+ * by later migrations are covered too (migrations/0013_least_privilege.sql). */
+static int apply_grants(PGconn *c) {
+  PGresult *r = PQexec(c, "SELECT to_regprocedure('public.secondop_grant_app_privileges()') IS NOT NULL");
+  int have = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  if (!have) return 1;
+  return exec_ok(c, "SELECT secondop_grant_app_privileges()", "grants");
+}
+
 int migrate_run(const char *conninfo, const char *dir) {
   int applied = -1;
   char **names = NULL;
@@ -67,6 +112,14 @@ int migrate_run(const char *conninfo, const char *dir) {
   }
   PGresult *quiet = PQexec(c, "SET client_min_messages = warning");
   PQclear(quiet);
+  /* Nothing pending: the application role (which may create nothing) can
+   * start without touching the schema. The owner re-applies the grants. */
+  int pending = count_pending(c, names, n);
+  if (pending == 0) {
+    applied = 0;
+    if (owns_schema(c) && !apply_grants(c)) applied = -1;
+    goto done;
+  }
   if (!exec_ok(c, "SELECT pg_advisory_lock(" MIGRATION_LOCK ")", "lock")) goto done;
   if (!exec_ok(c,
                "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -98,6 +151,10 @@ int migrate_run(const char *conninfo, const char *dir) {
       PGresult *res = PQexec(c, sql);
       if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
         fprintf(stderr, "secondop: migration %s failed: %s", names[i], PQresultErrorMessage(res));
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "42501") == 0)
+          fprintf(stderr, "secondop: migrations must run as the role that owns the schema: give it with "
+                          "--migrate-database-url (or run `secondop migrate --database-url OWNER_URL`)\n");
         ok = 0;
       }
       PQclear(res);
@@ -119,6 +176,7 @@ int migrate_run(const char *conninfo, const char *dir) {
     fprintf(stderr, "secondop: applied migration %s\n", names[i]);
     applied++;
   }
+  if (applied >= 0 && !apply_grants(c)) applied = -1;
 unlock:
   exec_ok(c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK ")", "unlock");
 done:

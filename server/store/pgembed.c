@@ -101,35 +101,91 @@ static int check_traversable(const char *dir) {
   return 0;
 }
 
-static int create_database(char *conninfo, size_t cap) {
+static int exec_admin(PGconn *c, const char *sql, const char *what) {
+  PGresult *r = PQexec(c, sql);
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+  if (!ok) fprintf(stderr, "secondop: embedded PostgreSQL set-up (%s) failed: %s", what, PQresultErrorMessage(r));
+  PQclear(r);
+  return ok ? 0 : -1;
+}
+
+/* Least privilege: the cluster's superuser (`secondop`, made by initdb) only
+ * sets up; `secondop_owner` owns the database and every table and runs the
+ * migrations; the portal itself connects as `secondop_app`, which owns
+ * nothing (so it can neither disable a trigger nor alter a table) and gets
+ * only the table privileges that migrate grants (server/store/migrate.c). */
+static const char roles_sql[] =
+    "DO $$ BEGIN"
+    " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'secondop_owner') THEN"
+    "  CREATE ROLE secondop_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;"
+    " END IF;"
+    " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'secondop_app') THEN"
+    "  CREATE ROLE secondop_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;"
+    " END IF;"
+    " END $$";
+
+/* A database made by an earlier version belongs to the superuser: hand the
+ * database and everything in its public schema to the owner role. */
+static const char reown_sql[] =
+    "DO $$ DECLARE o record; BEGIN"
+    " FOR o IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "   WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')"
+    "   AND c.relowner <> 'secondop_owner'::regrole LOOP"
+    "  IF o.relkind = 'v' THEN EXECUTE format('ALTER VIEW public.%I OWNER TO secondop_owner', o.relname);"
+    "  ELSIF o.relkind = 'm' THEN EXECUTE format('ALTER MATERIALIZED VIEW public.%I OWNER TO secondop_owner', o.relname);"
+    "  ELSE EXECUTE format('ALTER TABLE public.%I OWNER TO secondop_owner', o.relname); END IF;"
+    " END LOOP;"
+    " FOR o IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "   WHERE n.nspname = 'public' AND c.relkind = 'S' AND c.relowner <> 'secondop_owner'::regrole LOOP"
+    "  EXECUTE format('ALTER SEQUENCE public.%I OWNER TO secondop_owner', o.relname);"
+    " END LOOP;"
+    " FOR o IN SELECT p.oid::regprocedure::text AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+    "   WHERE n.nspname = 'public' AND p.proowner <> 'secondop_owner'::regrole LOOP"
+    "  EXECUTE format('ALTER ROUTINE %s OWNER TO secondop_owner', o.sig);"
+    " END LOOP;"
+    " END $$";
+
+static int create_database(char *owner_ci, char *app_ci, size_t cap) {
   char ci[700];
   snprintf(ci, sizeof ci, "host=%s dbname=postgres user=secondop", pgdir);
   PGconn *c = PQconnectdb(ci);
+  PGconn *d = NULL;
   int rc = -1;
   if (PQstatus(c) != CONNECTION_OK) {
     fprintf(stderr, "secondop: cannot connect to the embedded PostgreSQL: %s", PQerrorMessage(c));
     goto done;
   }
-  PGresult *r = PQexec(c, "SELECT 1 FROM pg_database WHERE datname = 'secondop'");
+  PGresult *quiet = PQexec(c, "SET client_min_messages = warning");
+  PQclear(quiet);
+  if (exec_admin(c, roles_sql, "roles") != 0) goto done;
+  PGresult *r = PQexec(c, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'secondop'");
   bool exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+  bool owned = exists && strcmp(PQgetvalue(r, 0, 0), "secondop_owner") == 0;
   PQclear(r);
-  if (!exists) {
-    r = PQexec(c, "CREATE DATABASE secondop");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      fprintf(stderr, "secondop: cannot create the database: %s", PQresultErrorMessage(r));
-      PQclear(r);
+  if (!exists && exec_admin(c, "CREATE DATABASE secondop OWNER secondop_owner", "create database") != 0) goto done;
+  if (exists && !owned) {
+    if (exec_admin(c, "ALTER DATABASE secondop OWNER TO secondop_owner", "database owner") != 0) goto done;
+    snprintf(ci, sizeof ci, "host=%s dbname=secondop user=secondop", pgdir);
+    d = PQconnectdb(ci);
+    if (PQstatus(d) != CONNECTION_OK) {
+      fprintf(stderr, "secondop: cannot connect to the embedded PostgreSQL: %s", PQerrorMessage(d));
       goto done;
     }
-    PQclear(r);
+    quiet = PQexec(d, "SET client_min_messages = warning");
+    PQclear(quiet);
+    if (exec_admin(d, reown_sql, "table owners") != 0) goto done;
+    fprintf(stderr, "secondop: the embedded database now belongs to secondop_owner; the portal connects as secondop_app\n");
   }
-  snprintf(conninfo, cap, "host=%s dbname=secondop user=secondop", pgdir);
+  snprintf(owner_ci, cap, "host=%s dbname=secondop user=secondop_owner", pgdir);
+  snprintf(app_ci, cap, "host=%s dbname=secondop user=secondop_app", pgdir);
   rc = 0;
 done:
+  PQfinish(d);
   PQfinish(c);
   return rc;
 }
 
-int pgembed_start(const char *data_dir, char *conninfo, size_t cap) {
+int pgembed_start(const char *data_dir, char *owner_conninfo, char *app_conninfo, size_t cap) {
   char abs[PATH_MAX];
   if (!realpath(data_dir, abs)) {
     fprintf(stderr, "secondop: data directory %s: %s\n", data_dir, strerror(errno));
@@ -193,7 +249,7 @@ int pgembed_start(const char *data_dir, char *conninfo, size_t cap) {
     return -1;
   }
   started = true;
-  if (create_database(conninfo, cap) != 0) {
+  if (create_database(owner_conninfo, app_conninfo, cap) != 0) {
     pgembed_stop();
     return -1;
   }

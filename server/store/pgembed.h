@@ -7,9 +7,12 @@
 
 /* Initialises the cluster on first use, stops a server left behind by a
  * crashed run, starts it, waits until it accepts connections and creates
- * the `secondop` database. Writes the libpq connection string to conninfo.
- * Returns 0, or -1 after printing one clear line. */
-int pgembed_start(const char *data_dir, char *conninfo, size_t cap);
+ * the `secondop` database with its two roles: `secondop_owner` (owns the
+ * schema, runs migrations) and `secondop_app` (what the portal connects as:
+ * owns nothing, so it cannot alter tables or disable triggers). Writes the
+ * libpq connection strings of both (each of cap bytes). Returns 0, or -1
+ * after printing one clear line. */
+int pgembed_start(const char *data_dir, char *owner_conninfo, char *app_conninfo, size_t cap);
 /* Stops the cluster if this process started it (fast shutdown). */
 void pgembed_stop(void);
 /* The folder holding PostgreSQL's programs (initdb, pg_ctl). */

@@ -12,7 +12,8 @@
   "u.id, u.request_id, u.owner_id, r.patient_id, u.kind, u.filename, u.state, coalesce(u.failure, ''), "      \
   "u.length, u.\"offset\", coalesce(encode(u.sha256_expected, 'hex'), ''), coalesce(encode(u.sealed_tail, "   \
   "'hex'), ''), encode(u.file_id, 'hex'), encode(u.wrapped_dek, 'hex'), u.kek_version, "                       \
-  "extract(epoch from u.expires_at)::bigint, u.expires_at < now(), coalesce(encode(u.digest_state, 'hex'), '')"
+  "extract(epoch from u.expires_at)::bigint, u.expires_at < now(), coalesce(encode(u.digest_state, 'hex'), ''), "  \
+  "u.scan_pending, coalesce(u.virus_name, '')"
 
 #define DOC_COLS                                                                                                \
   "id, request_id, coalesce(series_id, 0), coalesce(upload_id, ''), kind, original_name, sniffed_type, "       \
@@ -21,7 +22,7 @@
   "coalesce(sop_instance_uid, ''), coalesce(sop_class_uid, ''), coalesce(transfer_syntax, ''), "               \
   "coalesce(modality, ''), coalesce(laterality, ''), coalesce(view_position, ''), coalesce(study_date, ''), "  \
   "coalesce(patient_name, ''), coalesce(patient_birth_date, ''), coalesce(manufacturer, ''), "                 \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(active_content, '')"
 
 static const struct db_stmt stmts[] = {
     {"rq_get",
@@ -48,6 +49,11 @@ static const struct db_stmt stmts[] = {
      "WHERE id = $1"},
     {"up_delete", "DELETE FROM uploads WHERE id = $1"},
     {"up_finalizing", "SELECT id FROM uploads WHERE state = 'finalizing' ORDER BY created_at"},
+    {"up_scan_waiting", "SELECT id FROM uploads WHERE state = 'finalizing' AND scan_pending ORDER BY created_at LIMIT 100"},
+    {"up_scan_pending", "UPDATE uploads SET scan_pending = $2::boolean WHERE id = $1"},
+    {"up_quarantine",
+     "UPDATE uploads SET state = 'failed', failure = $2, virus_name = $3, quarantined_at = now(), scan_pending = false "
+     "WHERE id = $1 AND state = 'finalizing'"},
     {"up_expired",
      "SELECT " UPLOAD_COLS
      " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.state = 'receiving' AND u.expires_at < now() "
@@ -80,10 +86,11 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO documents (request_id, upload_id, kind, original_name, sniffed_type, size, sha256, blake2b, "
      "file_id, wrapped_dek, kek_version, skipped, refused, skip_reason, series_id, sop_instance_uid, sop_class_uid, "
      "transfer_syntax, modality, laterality, view_position, study_date, patient_name, patient_birth_date, "
-     "manufacturer) VALUES ($1, nullif($2, ''), $3, $4, $5, $6, nullif($7, ''), nullif($8, ''), "
+     "manufacturer, active_content) VALUES ($1, nullif($2, ''), $3, $4, $5, $6, nullif($7, ''), nullif($8, ''), "
      "decode(nullif($9, ''), 'hex'), decode(nullif($10, ''), 'hex'), nullif($11, '0')::int, $12, $25, nullif($13, ''), "
      "nullif($14, '0')::bigint, nullif($15, ''), nullif($16, ''), nullif($17, ''), nullif($18, ''), "
-     "nullif($19, ''), nullif($20, ''), nullif($21, ''), nullif($22, ''), nullif($23, ''), nullif($24, '')) "
+     "nullif($19, ''), nullif($20, ''), nullif($21, ''), nullif($22, ''), nullif($23, ''), nullif($24, ''), "
+     "nullif($26, '')) "
      "ON CONFLICT (request_id, sop_instance_uid) WHERE sop_instance_uid IS NOT NULL DO NOTHING RETURNING id"},
     {"dc_list", "SELECT " DOC_COLS " FROM documents WHERE request_id = $1 ORDER BY id"},
     {"dc_get", "SELECT " DOC_COLS " FROM documents WHERE id = $1"},
@@ -207,6 +214,8 @@ static int fill_upload(struct arena *a, PGresult *r, int i, struct upload_row *o
   o->kek_version = (uint32_t)strtoul(PQgetvalue(r, i, 14), NULL, 10);
   o->expires_at = ll(r, i, 15);
   o->expired = PQgetvalue(r, i, 16)[0] == 't';
+  o->scan_pending = PQgetvalue(r, i, 18)[0] == 't';
+  o->virus_name = sv(a, r, i, 19);
   const char *dh = PQgetvalue(r, i, 17);
   if (*dh) {
     size_t dl = strlen(dh) / 2;
@@ -391,10 +400,11 @@ enum err documents_insert(struct arena *a, const struct document_row *d, long lo
                      d->patient_name ? d->patient_name : "",
                      d->patient_birth_date ? d->patient_birth_date : "",
                      d->manufacturer ? d->manufacturer : "",
-                     d->refused ? "true" : "false"};
+                     d->refused ? "true" : "false",
+                     d->active_content ? d->active_content : ""};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     if (!v[i]) return ERR_INTERNAL;
-  PGresult *r = db_exec(a, "dc_insert", 25, v, &e);
+  PGresult *r = db_exec(a, "dc_insert", 26, v, &e);
   if (!r) return e;
   if (PQntuples(r) != 1) return ERR_CONFLICT;
   *id = ll(r, 0, 0);
@@ -431,6 +441,7 @@ static void fill_doc(struct arena *a, PGresult *r, int i, struct document_row *d
   d->patient_birth_date = sv(a, r, i, 24);
   d->manufacturer = sv(a, r, i, 25);
   d->created_at = sv(a, r, i, 26);
+  d->active_content = sv(a, r, i, 27);
 }
 
 enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n) {
@@ -505,5 +516,28 @@ enum err receipts_list(struct arena *a, long long request_id, struct receipt_row
     x->skipped = ll(r, i, 6);
     x->refused = ll(r, i, 7);
   }
+  return ERR_OK;
+}
+
+enum err uploads_set_scan_pending(const char *id, int pending) {
+  const char *v[] = {id, pending ? "true" : "false"};
+  return exec_simple("up_scan_pending", 2, v);
+}
+
+enum err uploads_quarantine(const char *id, const char *failure, const char *virus) {
+  const char *v[] = {id, failure, virus};
+  return exec_simple("up_quarantine", 3, v);
+}
+
+enum err uploads_list_scan_waiting(struct arena *a, char ***ids, size_t *n) {
+  enum err e;
+  *n = 0;
+  PGresult *r = db_exec(a, "up_scan_waiting", 0, NULL, &e);
+  if (!r) return e;
+  int rows = PQntuples(r);
+  *ids = arena_alloc(a, sizeof **ids * (size_t)(rows ? rows : 1));
+  if (!*ids) return ERR_INTERNAL;
+  for (int i = 0; i < rows; i++) (*ids)[i] = (char *)sv(a, r, i, 0);
+  *n = (size_t)rows;
   return ERR_OK;
 }

@@ -34,6 +34,8 @@ struct upload_row {
   uint32_t kek_version;
   long long expires_at; /* unix seconds */
   int expired;
+  int scan_pending;       /* complete, waiting for the virus scanner */
+  const char *virus_name; /* quarantined by the virus scanner: its finding; "" otherwise */
 };
 
 struct document_row {
@@ -46,6 +48,7 @@ struct document_row {
   uint32_t kek_version;
   const char *sop_instance_uid, *sop_class_uid, *transfer_syntax, *modality, *laterality, *view_position,
       *study_date, *patient_name, *patient_birth_date, *manufacturer, *created_at;
+  const char *active_content; /* PDFs: "JavaScript, a launch action, ..." (dicom/content_check.c); NULL/"" none */
 };
 
 struct series_row {
@@ -104,6 +107,13 @@ enum err studies_prune(long long request_id);
 
 /* Inserts a document. With a SOPInstanceUID already present in the request
  * the row is not inserted and ERR_CONFLICT is returned (a duplicate). */
+/* The virus scanner could not be reached (pending = 1) or has answered (0). */
+enum err uploads_set_scan_pending(const char *id, int pending);
+/* Quarantines a finalizing upload the scanner flagged: failed, with the
+ * patient's message, the scanner's finding and the time; the sealed file stays. */
+enum err uploads_quarantine(const char *id, const char *failure, const char *virus);
+/* Finalizing uploads waiting for the virus scanner (at most 100). Arena-owned. */
+enum err uploads_list_scan_waiting(struct arena *a, char ***ids, size_t *n);
 enum err documents_insert(struct arena *a, const struct document_row *d, long long *id);
 enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n);
 enum err documents_get(struct arena *a, long long id, struct document_row *out);

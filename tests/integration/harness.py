@@ -65,14 +65,19 @@ class Cluster:
                                "-o", opts, "-w", "start"]), check=True, stdout=subprocess.DEVNULL)
         self.running = True
         self.admin_dsn = "host=%s dbname=postgres user=secondop" % self.sock
-        self._exec("CREATE DATABASE base")
-        r = subprocess.run([BIN, "migrate", "--database-url", self.dsn("base"), "--share-dir", ROOT],
+        # the roles of the least-privilege set-up (as the embedded cluster makes them): the owner
+        # runs migrations, the servers under test connect as the application role
+        self._exec("CREATE ROLE secondop_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        self._exec("CREATE ROLE secondop_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        self._exec("CREATE DATABASE base OWNER secondop_owner")
+        r = subprocess.run([BIN, "migrate", "--database-url", self.dsn("base", "secondop_owner"), "--share-dir", ROOT],
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("migrate failed: " + r.stderr)
 
-    def dsn(self, db):
-        return "host=%s dbname=%s user=secondop" % (self.sock, db)
+    def dsn(self, db, user="secondop"):
+        """Superuser by default (for test set-up and inspection); servers get user="secondop_app"."""
+        return "host=%s dbname=%s user=%s" % (self.sock, db, user)
 
     def _exec(self, sql):
         conn = psycopg2.connect(self.admin_dsn)
@@ -86,7 +91,7 @@ class Cluster:
         with _lock:
             _db_counter += 1
             name = "t%d" % _db_counter
-        self._exec("CREATE DATABASE %s TEMPLATE base" % name)
+        self._exec("CREATE DATABASE %s TEMPLATE base OWNER secondop_owner" % name)
         return name
 
     def stop_server(self):
@@ -219,7 +224,8 @@ class Server:
     def __init__(self, dbname, extra_args=(), env=None):
         self.cluster = cluster()
         self.dbname = dbname
-        self.dsn = self.cluster.dsn(dbname)
+        self.dsn = self.cluster.dsn(dbname)  # superuser: for the test's own inspection and set-up
+        self.app_dsn = self.cluster.dsn(dbname, "secondop_app")  # what the server connects as
         self.data_dir = tempfile.mkdtemp(prefix="sop-data-", dir=self.cluster.dir)
         self.log_path = os.path.join(self.data_dir, "server.log")
         self.extra_args = list(extra_args)
@@ -232,7 +238,7 @@ class Server:
     def start(self):
         self.log = open(self.log_path, "ab")
         skip = self.log.tell()  # only this run's "serving on" line counts
-        args = [BIN, "serve", "--listen", "127.0.0.1:%d" % (self.port or 0), "--database-url", self.dsn,
+        args = [BIN, "serve", "--listen", "127.0.0.1:%d" % (self.port or 0), "--database-url", self.app_dsn,
                 "--data-dir", self.data_dir, "--share-dir", ROOT, "--threads", "4"] + self.extra_args
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.time() + 30
