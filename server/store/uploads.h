@@ -46,6 +46,12 @@ struct document_row {
   uint32_t kek_version;
   const char *sop_instance_uid, *sop_class_uid, *transfer_syntax, *modality, *laterality, *view_position,
       *study_date, *patient_name, *patient_birth_date, *manufacturer, *created_at;
+  /* DICOM objects (object_kind NULL/"" otherwise): the kind it counts as (sopclass.h names),
+   * frames, matrix, pixel data not all there, Patient's Sex */
+  const char *object_kind, *patient_sex;
+  long frames;
+  unsigned rows, columns;
+  int pixel_incomplete;
 };
 
 struct series_row {
