@@ -376,6 +376,8 @@ done:
   return rc;
 }
 
+static int headerless_encoding(const unsigned char *p, size_t len);
+
 /* Reads the file meta group (explicit VR little endian, group 0002) starting at r->pos. */
 static int parse_meta(struct rd *r) {
   struct enc le = {.explicit_vr = 1, .big = 0};
@@ -403,8 +405,14 @@ static int parse_meta(struct rd *r) {
     n++;
   }
   if (n == 0) return fail_at(r, DICOM_PROBLEM_NO_META, r->pos, "no file meta information after DICM");
-  if (!r->out->transfer_syntax[0])
-    return fail_at(r, DICOM_PROBLEM_NO_META, r->pos, "no transfer syntax in the meta group");
+  if (!r->out->transfer_syntax[0]) {
+    /* some writers leave it out: infer it from the first data element, as for no meta group */
+    int ex = headerless_encoding(r->p + r->pos, r->len - r->pos);
+    if (ex < 0 || u16(r->p + r->pos, ex == 2) != 0x0008)
+      return fail_at(r, DICOM_PROBLEM_NO_META, r->pos, "no transfer syntax in the meta group");
+    snprintf(r->out->transfer_syntax, sizeof r->out->transfer_syntax, "%s",
+             ex == 2 ? TS_EXPLICIT_BE : ex ? "1.2.840.10008.1.2.1" : TS_IMPLICIT_LE);
+  }
   return DICOM_OK;
 }
 
@@ -432,22 +440,23 @@ enum dicom_rc dicom_parse_meta(const unsigned char *buf, size_t len, struct dico
 }
 
 /* Plausible start of a data set without preamble: explicit (1) or implicit (0) VR little
- * endian, -1 when it does not look like one. The first element must be of group 0002 (a meta
- * group without preamble, always explicit) or 0008 with an even, small element number. */
+ * endian, explicit VR big endian (2), -1 when it does not look like one. The first element must
+ * be of group 0002 (a meta group without preamble, always explicit LE) or 0008 with a small
+ * element number. */
 static int headerless_encoding(const unsigned char *p, size_t len) {
   if (len < 8) return -1;
+  int letters = p[4] >= 'A' && p[4] <= 'Z' && p[5] >= 'A' && p[5] <= 'Z' &&
+                vr_in((const char[]){(char)p[4], (char)p[5], 0}, known_vrs, sizeof known_vrs / sizeof *known_vrs);
+  if (u16(p, 1) == 0x0008 && u16(p + 2, 1) <= 0x0020 && letters) return 2;
   uint16_t g = u16(p, 0), el = u16(p + 2, 0);
   if (g != 0x0002 && g != 0x0008) return -1;
   if (el > 0x0020) return -1;
-  int explicit_vr = p[4] >= 'A' && p[4] <= 'Z' && p[5] >= 'A' && p[5] <= 'Z' &&
-                    vr_in((const char[]){(char)p[4], (char)p[5], 0}, known_vrs,
-                          sizeof known_vrs / sizeof *known_vrs);
-  if (g == 0x0002 && !explicit_vr) return -1;
-  if (!explicit_vr) {
+  if (g == 0x0002 && !letters) return -1;
+  if (!letters) {
     uint32_t l = u32(p + 4, 0);
     if (l > 1024 || (l & 1)) return -1;
   }
-  return explicit_vr;
+  return letters;
 }
 
 static enum dicom_rc parse_headerless(const unsigned char *buf, size_t len, int complete,
@@ -466,8 +475,9 @@ static enum dicom_rc parse_headerless(const unsigned char *buf, size_t len, int 
     start = r.pos;
   }
   const char *ts = out->transfer_syntax;
-  if (!ts[0]) snprintf(out->transfer_syntax, sizeof out->transfer_syntax, "%s",
-                       ex ? "1.2.840.10008.1.2.1" : TS_IMPLICIT_LE);
+  if (!ts[0])
+    snprintf(out->transfer_syntax, sizeof out->transfer_syntax, "%s",
+             ex == 2 ? TS_EXPLICIT_BE : ex ? "1.2.840.10008.1.2.1" : TS_IMPLICIT_LE);
   if (strcmp(ts, TS_DEFLATED) == 0) return DICOM_NOT_DICOM;
   struct enc enc = {.explicit_vr = strcmp(ts, TS_IMPLICIT_LE) != 0, .big = strcmp(ts, TS_EXPLICIT_BE) == 0};
   int rc = parse_dataset(buf + start, len - start, complete, enc, out, FIELD(series_lat), err, errlen,
