@@ -28,7 +28,9 @@
 
 #define UPLOAD_TTL_SECONDS (24 * 3600)
 #define PREFIX_MAX ((size_t)1 << 20)        /* bytes of a file examined by sniff + DICOM reader */
-#define ARCHIVE_MAX_ENTRIES 20000
+#define ARCHIVE_MAX_ENTRIES_DEFAULT 20000
+static unsigned archive_max_entries = ARCHIVE_MAX_ENTRIES_DEFAULT; /* SECONDOP_ARCHIVE_MAX_ENTRIES */
+#define ARCHIVE_MAX_ENTRIES archive_max_entries
 #define ARCHIVE_MAX_TOTAL ((uint64_t)8 << 30) /* uncompressed bytes per archive */
 #define ARCHIVE_MAX_RATIO 200               /* uncompressed : compressed */
 #define IO_BUF (64 * 1024)
@@ -94,6 +96,8 @@ int records_init(const char *data_dir) {
   const char *mx = getenv("SECONDOP_UPLOAD_MAX_BYTES");
   uint64_t v;
   if (mx && tus_parse_u64(mx, &v) == 0 && v > 0) max_upload = v;
+  const char *me = getenv("SECONDOP_ARCHIVE_MAX_ENTRIES");
+  if (me && tus_parse_u64(me, &v) == 0 && v > 0 && v <= 10000000) archive_max_entries = (unsigned)v;
   db_close(); /* reconnect so this thread's connection prepares the new statements */
   return 0;
 }
@@ -1137,7 +1141,8 @@ static int unsafe_entry_name(const char *n) {
 /* Outcome of unpacking: ok, over a limit (the whole upload is refused), or unreadable. */
 enum unpack_rc { UNPACK_OK = 0, UNPACK_LIMIT = -1, UNPACK_DAMAGED = -2 };
 
-static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, char *why, size_t whylen);
+static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, const char *prefix_name,
+                                     char *why, size_t whylen);
 
 /* Stores the current archive entry into a new blob and classifies it (unpacking an archive
  * found at depth 1). UNPACK_OK, or UNPACK_LIMIT on an error that stops the intake (limits, I/O;
@@ -1221,7 +1226,7 @@ static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const ch
     if (blobref_open(&b, &ir) != 0) {
       intake_refuse(in, name, "archive", REF_UNREADABLE, size, 0);
     } else {
-      urc = unpack_archive(in, ir, depth + 1, inner_why, sizeof inner_why);
+      urc = unpack_archive(in, ir, depth + 1, name, inner_why, sizeof inner_why);
       blob_reader_close(ir);
       if (urc == UNPACK_LIMIT) {
         snprintf(why, whylen, "%s", inner_why);
@@ -1246,7 +1251,8 @@ static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const ch
 /* Unpacks a ZIP or ISO blob entry by entry; depth 1 is the upload itself, 2 an archive inside
  * it. UNPACK_OK; UNPACK_LIMIT when the upload is refused as a whole (over the limits, I/O);
  * UNPACK_DAMAGED when this archive cannot be read. why says why in words. */
-static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, char *why, size_t whylen) {
+static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, const char *prefix_name,
+                                     char *why, size_t whylen) {
   struct archive *ar = archive_read_new();
   struct archive_src *src = arena_alloc(in->a, sizeof *src);
   unsigned char *prefix = malloc(PREFIX_MAX);
@@ -1288,6 +1294,11 @@ static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, i
     char safe[TUS_NAME_MAX + 1];
     tus_sanitize_filename((const unsigned char *)(nm ? nm : ""), nm ? strlen(nm) : 0, safe, sizeof safe);
     if (!safe[0]) snprintf(safe, sizeof safe, "(a file without a name)");
+    if (prefix_name) { /* an entry of an inner archive is named inside it: "cd.zip/DICOM/IM1" */
+      char full[2 * TUS_NAME_MAX + 2];
+      snprintf(full, sizeof full, "%s/%s", prefix_name, safe);
+      tus_sanitize_filename((const unsigned char *)full, strlen(full), safe, sizeof safe);
+    }
     mode_t ft = archive_entry_filetype(ent);
     if (ft == AE_IFDIR) continue;
     if (nm && is_system_file(nm)) {
@@ -1567,7 +1578,7 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   if (kept == -1) {
     if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
     char why[200] = "";
-    if (unpack_archive(&in, r, 1, why, sizeof why) != UNPACK_OK) {
+    if (unpack_archive(&in, r, 1, NULL, why, sizeof why) != UNPACK_OK) {
       problem = arena_strdup(a, why[0] ? why : "it could not be read");
       /* nothing from a refused archive is kept */
       for (size_t i = 0; i < in.n; i++)

@@ -266,8 +266,10 @@ def make_special():
     p = save((ds, raw), "special/encapsulated_whole.dcm")
     data = open(p, "rb").read()
     expect("special/encapsulated_whole.dcm", result="ok", object_kind="image", frames=2, pixels="complete")
-    cut = os.path.join(OUT, "special/encapsulated_cut_short.dcm")
-    open(cut, "wb").write(data[:-200])
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = uid(4, 9, 322)
+    p = save((ds, raw), "special/encapsulated_cut_short.dcm")
+    data = open(p, "rb").read()
+    open(p, "wb").write(data[:-200])
     expect("special/encapsulated_cut_short.dcm", result="ok", object_kind="image", frames=2, pixels="incomplete")
     # the header itself cut short: refused with the size in words
     p = save(dataset(P + "1.2", 330, study=4), "special/header_cut_short.dcm")
@@ -326,6 +328,10 @@ def make_packaging():
     subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", iso, iso_root], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     w("iso_in_zip.zip", zip_bytes([("cd.iso", open(iso, "rb").read())]))
+    # an ISO (Rock Ridge) holding a symbolic link next to an image
+    os.symlink("/etc/passwd", os.path.join(iso_root, "DICOM", "LINK"))
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-R", "-o", os.path.join(pk, "link.iso"), iso_root],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # a Mac-made ZIP: resource forks and folder data next to the images
     w("mac.zip", zip_bytes([("study/IM1", dcm[0]), ("study/IM2", dcm[1]), ("__MACOSX/study/._IM1", b"\0\5\26\7" * 8),
                             ("__MACOSX/study/._IM2", b"\0\5\26\7" * 8), ("study/.DS_Store", b"\0\0\0\1Bud1" * 4),
