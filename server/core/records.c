@@ -17,6 +17,7 @@
 #include "core/audit.h"
 #include "core/requests.h"
 #include "dicom/dicom.h"
+#include "dicom/packaging.h"
 #include "dicom/sniff.h"
 #include "dicom/sopclass.h"
 #include "dicom/charset.h"
@@ -851,22 +852,6 @@ static const char *base_name(const char *n) {
   return s ? s + 1 : n;
 }
 
-/* True for the files operating systems leave in folders and archives: Mac resource forks and
- * folder data (__MACOSX/, ._*, .DS_Store), Windows thumbnails and folder settings. */
-static int is_system_file(const char *name) {
-  const char *p = name;
-  while (*p) {
-    const char *e = strchr(p, '/');
-    size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (l == 8 && strncmp(p, "__MACOSX", 8) == 0) return 1;
-    if (!e) break;
-    p = e + 1;
-  }
-  const char *b = base_name(name);
-  return strncmp(b, "._", 2) == 0 || strcasecmp(b, ".DS_Store") == 0 || strcasecmp(b, "Thumbs.db") == 0 ||
-         strcasecmp(b, "desktop.ini") == 0;
-}
-
 /* True when an executable's name looks like CD viewer software. */
 static int looks_like_viewer(const char *name, int in_folder) {
   const char *b = base_name(name);
@@ -1011,7 +996,7 @@ static enum refusal dicom_refusal(const struct dicom_info *di) {
 static int classify(struct intake *in, const char *name, const unsigned char *prefix, size_t plen, uint64_t size,
                     const unsigned char file_id[BLOB_ID_LEN], const unsigned char wrapped[BLOB_WRAPPED_LEN],
                     uint32_t kek, const char *blake_hex, int new_blob, int in_folder, int allow_archive) {
-  if (is_system_file(name)) {
+  if (packaging_system_file(name)) {
     in->system++;
     return 0;
   }
@@ -1122,20 +1107,6 @@ static la_ssize_t archive_src_read(struct archive *ar, void *cls, const void **o
   src->consumed += (uint64_t)n;
   *out = src->buf;
   return n;
-}
-
-/* True when an archive entry name is unsafe (absolute, "..", backslashes). */
-static int unsafe_entry_name(const char *n) {
-  if (!n || !*n || n[0] == '/' || strchr(n, '\\')) return 1;
-  const char *p = n;
-  while (*p) {
-    const char *e = strchr(p, '/');
-    size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (l == 2 && p[0] == '.' && p[1] == '.') return 1;
-    if (!e) break;
-    p = e + 1;
-  }
-  return 0;
 }
 
 /* Outcome of unpacking: ok, over a limit (the whole upload is refused), or unreadable. */
@@ -1301,7 +1272,7 @@ static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, i
     }
     mode_t ft = archive_entry_filetype(ent);
     if (ft == AE_IFDIR) continue;
-    if (nm && is_system_file(nm)) {
+    if (nm && packaging_system_file(nm)) {
       in->system++;
       continue;
     }
@@ -1309,7 +1280,7 @@ static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, i
       intake_refuse(in, safe, "link", REF_LINK, 0, 0);
       continue;
     }
-    if (unsafe_entry_name(nm)) {
+    if (packaging_unsafe_name(nm)) {
       intake_refuse(in, safe, "unknown", REF_UNSAFE_NAME, 0, 0);
       continue;
     }
