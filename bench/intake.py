@@ -28,12 +28,15 @@ import time
 import urllib.parse
 import zipfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import upload as ub  # noqa: E402  (the upload benchmark's server, database and client)
-
+HERE = os.path.dirname(os.path.abspath(__file__))
+# bench/ holds an http.py of its own: load the standard library's first
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 import pydicom  # noqa: E402
 from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID  # noqa: E402
+
+sys.path.append(HERE)
+import upload as ub  # noqa: E402  (the upload benchmark's server, database and client)
 
 MiB = ub.MiB
 GiB = ub.GiB
@@ -64,7 +67,7 @@ def dicom_bytes(sop_class, rows, cols, frames, n):
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
     if frames > 1:
         ds.NumberOfFrames = frames
-    ds.PixelData = (ub.BLOCK * (rows * cols * 2 * frames // len(ub.BLOCK) + 1))[:rows * cols * 2 * frames]
+    ds.PixelData = bytes((ub.BLOCK * (rows * cols * 2 * frames // len(ub.BLOCK) + 1))[:rows * cols * 2 * frames])
     buf = io.BytesIO()
     pydicom.dcmwrite(buf, ds)
     return buf.getvalue()
@@ -149,8 +152,8 @@ def main():
                 p.close()
             print("  round %d: folder %.2f s, zip %.2f s" % (r + 1, folder_t[-1], zip_t[-1]))
         ft, zt = statistics.median(folder_t), statistics.median(zip_t)
-        print("200-file folder: %.1f files/s, %.0f MB/s of intake (median of %d, range %.2f-%.2f s)"
-              % (a.files / ft, folder_bytes / ft / 1e6, a.rounds, min(folder_t), max(folder_t)))
+        print("%d-file folder: %.1f files/s, %.0f MB/s of intake (median %.2f s of %d rounds, range %.2f-%.2f s)"
+              % (a.files, a.files / ft, folder_bytes / ft / 1e6, ft, a.rounds, min(folder_t), max(folder_t)))
         print("tomosynthesis ZIP (%.2f GiB, %d volumes): %.1f files/s, %.0f MB/s of intake (median %.2f s, range "
               "%.2f-%.2f s)" % (zsize / GiB, volumes, volumes / zt, zsize / zt / 1e6, zt, min(zip_t), max(zip_t)))
     finally:

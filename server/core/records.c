@@ -1193,6 +1193,9 @@ static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const ch
     struct blob_reader *ir = NULL;
     size_t n0 = in->n;
     long long acc0 = in->accepted, sk0 = in->skipped, rf0 = in->refused, sys0 = in->system;
+    char reasons0[sizeof in->reasons], refused0[sizeof in->refused_names];
+    memcpy(reasons0, in->reasons, sizeof reasons0);
+    memcpy(refused0, in->refused_names, sizeof refused0);
     char inner_why[200] = "";
     if (blobref_open(&b, &ir) != 0) {
       intake_refuse(in, name, "archive", REF_UNREADABLE, size, 0);
@@ -1210,6 +1213,8 @@ static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const ch
         in->skipped = sk0;
         in->refused = rf0;
         in->system = sys0;
+        memcpy(in->reasons, reasons0, sizeof reasons0);
+        memcpy(in->refused_names, refused0, sizeof refused0);
         intake_refuse(in, name, "archive", REF_ARCHIVE_INNER_DAMAGED, size, 0);
         urc = UNPACK_OK;
       }

@@ -65,9 +65,9 @@ static const char *dicom_detail(struct arena *a, const struct document_row *d) {
     first = 0;
   }
   if (l < sizeof buf && d->frames > 1) l += (size_t)snprintf(buf + l, sizeof buf - l, ", %ld frames", d->frames);
-  if (l < sizeof buf && d->object_kind && *d->object_kind && strcmp(d->object_kind, "image") != 0 &&
-      strcmp(words, "DICOM object of another kind") == 0)
-    l += (size_t)snprintf(buf + l, sizeof buf - l, ", no image data");
+  const struct sop_class *sc = sop_class_find(d->sop_class_uid);
+  if (l < sizeof buf && d->object_kind && strcmp(d->object_kind, "other") == 0 && sc && sc->kind == SOP_IMAGE)
+    l += (size_t)snprintf(buf + l, sizeof buf - l, ", no image data"); /* an image class without pixels */
   return arena_strdup(a, buf);
 }
 

@@ -276,6 +276,13 @@ def make_special():
     data = open(p, "rb").read()
     open(p, "wb").write(data[:300])
     expect("special/header_cut_short.dcm", result="refused", refusal="the file ends after 300 bytes: it was cut short while copying")
+    # the patient's name after 3 MiB of private data: the header is read whatever its size
+    ds, raw = dataset(P + "1.2", 350, study=4, name=b"DOE^LATE")
+    ds.add_new(0x00090010, "LO", "SECONDOP PRIVATE")
+    ds.add_new(0x00091000, "OB", b"\x5a" * (3 << 20))
+    save((ds, raw), "special/name_after_3mib.dcm")
+    expect("special/name_after_3mib.dcm", result="ok", name="DOE^LATE", display="LATE DOE", object_kind="image",
+           frames=1, pixels="complete")
     # an old ACR-NEMA style date
     save(dataset(P + "1.2", 340, study=5, birth="1970.01.01", date="1997.04.24"), "special/acr_nema_dates.dcm")
     expect("special/acr_nema_dates.dcm", result="ok", study_date="1997.04.24", study_date_display="1997-04-24",

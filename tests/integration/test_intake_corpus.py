@@ -85,6 +85,7 @@ class IntakeCorpusTest(harness.ServerTestCase):
         self.assertIn("breast tomosynthesis, MG", t)
         self.assertIn("60 frames", t)
         self.assertIn("grayscale presentation state", t)
+        self.assertIn("digital mammogram (for presentation), MG, no image data", t)  # never called an image
         # the receipt of a tomosynthesis volume
         self.upload(c, req, "sop/breast_tomosynthesis.dcm", "again.dcm")
         self.assertIn("already received", self.receipt(req))
@@ -108,6 +109,7 @@ class IntakeCorpusTest(harness.ServerTestCase):
             self.upload(c, req, rel)
         docs = {d[1]: d for d in rh.documents(self.server, req)}
         inc = dict(self.sql("SELECT original_name, pixel_incomplete FROM documents WHERE request_id = %s", req))
+        names = dict(self.sql("SELECT original_name, patient_name FROM documents WHERE request_id = %s", req))
         for rel, m in self.manifest.items():
             if not rel.startswith("special/"):
                 continue
@@ -116,6 +118,8 @@ class IntakeCorpusTest(harness.ServerTestCase):
                 if m["result"] == "ok":
                     self.assertFalse(docs[name][3], docs[name][5])
                     self.assertEqual(inc[name], m["pixels"] == "incomplete")
+                    if "name" in m:
+                        self.assertEqual(names[name], m["name"])
                 else:
                     self.assertTrue(docs[name][4])
                     self.assertEqual(docs[name][5], "refused: " + m["refusal"])
