@@ -283,6 +283,10 @@ def make_special():
     save((ds, raw), "special/name_after_3mib.dcm")
     expect("special/name_after_3mib.dcm", result="ok", name="DOE^LATE", display="LATE DOE", object_kind="image",
            frames=1, pixels="complete")
+    # a tomosynthesis volume of 1,200 small frames (thousands in the receipt)
+    save(dataset(P + "13.1.3", 360, study=4, frames=1200, rows=4, cols=4), "special/tomo_1200_frames.dcm")
+    expect("special/tomo_1200_frames.dcm", result="ok", name="DOE^JANE", object_kind="image", frames=1200,
+           pixels="complete")
     # an old ACR-NEMA style date
     save(dataset(P + "1.2", 340, study=5, birth="1970.01.01", date="1997.04.24"), "special/acr_nema_dates.dcm")
     expect("special/acr_nema_dates.dcm", result="ok", study_date="1997.04.24", study_date_display="1997-04-24",

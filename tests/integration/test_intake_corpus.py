@@ -99,9 +99,13 @@ class IntakeCorpusTest(harness.ServerTestCase):
             for f in ("breast_tomosynthesis", "mg_for_presentation", "grayscale_presentation_state",
                       "mammography_cad_sr"):
                 z.write(os.path.join(self.c, "sop", f + ".dcm"), "cd/" + f)
+            z.write(os.path.join(self.c, "special", "tomo_1200_frames.dcm"), "cd/tomo2")
+            z.writestr("__MACOSX/cd/._tomo2", b"\0\5\26\7")
         rh.upload_bytes(c, req, buf.getvalue(), "exam.zip")
-        self.assertEqual(self.receipt(req), "exam.zip: 4 files taken in: 2 images (1 tomosynthesis volume, 61 frames), "
-                                            "1 presentation state, 1 CAD report.")
+        self.assertEqual(self.receipt(req), "exam.zip: 5 files taken in: 3 images (2 tomosynthesis volumes, 1,261 "
+                                            "frames), 1 presentation state, 1 CAD report; 1 system file (left by Mac "
+                                            "or Windows, not needed) left out.")
+        self.assertIn("Received 3 images (2 with several frames, 1,261 frames in all)", text(c, req))
 
     def test_special_files(self):
         c, req = self.patient()
