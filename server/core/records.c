@@ -788,6 +788,7 @@ struct intake {
   struct pending *p;
   size_t n, cap;
   long long accepted, images, duplicates, skipped, refused, system;
+  long long undecodable; /* DICOM files with text that did not decode in their character set */
   char reasons[512];
   char refused_names[1200];
   /* archive limits, counted across both levels */
@@ -1085,6 +1086,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
     p->d.patient_name = di->patient_name;
     p->d.patient_birth_date = di->patient_birth_date;
     p->d.manufacturer = di->manufacturer;
+    if (di->charset_replacements) in->undecodable++;
     if (di->charset_replacements || di->charset_unknown)
       LOG_W("upload %s: %zu byte(s) of text could not be decoded (Specific Character Set \"%s\", %d unknown "
             "term(s)); shown as U+FFFD",
@@ -1412,6 +1414,11 @@ static const char *receipt_message(struct intake *in, const char *archive_proble
   if (l < sizeof buf && !archive_problem && in->system)
     l += (size_t)snprintf(buf + l, sizeof buf - l, "; %s system file%s (left by Mac or Windows, not needed) left out",
                           thousands(in->a, (unsigned long long)in->system), in->system == 1 ? "" : "s");
+  if (l < sizeof buf && !archive_problem && in->undecodable)
+    l += (size_t)snprintf(buf + l, sizeof buf - l,
+                          "; %s file%s text (such as the patient's name) with characters we could not read, shown "
+                          "as \xEF\xBF\xBD",
+                          thousands(in->a, (unsigned long long)in->undecodable), in->undecodable == 1 ? " has" : "s have");
   if (l < sizeof buf && !archive_problem) snprintf(buf + l, sizeof buf - l, ".");
   return arena_strdup(in->a, buf);
 }

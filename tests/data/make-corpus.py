@@ -287,6 +287,10 @@ def make_special():
     save(dataset(P + "13.1.3", 360, study=4, frames=1200, rows=4, cols=4), "special/tomo_1200_frames.dcm")
     expect("special/tomo_1200_frames.dcm", result="ok", name="DOE^JANE", object_kind="image", frames=1200,
            pixels="complete")
+    # Latin-1 bytes without a Specific Character Set: the default repertoire cannot hold them
+    save(dataset(P + "1.2", 370, study=4, name="M\u00fcller^Hans".encode("latin-1")), "special/undeclared_latin1.dcm")
+    expect("special/undeclared_latin1.dcm", result="ok", name="M\ufffdller^Hans", replacements=1,
+           object_kind="image", frames=1, pixels="complete")
     # an old ACR-NEMA style date
     save(dataset(P + "1.2", 340, study=5, birth="1970.01.01", date="1997.04.24"), "special/acr_nema_dates.dcm")
     expect("special/acr_nema_dates.dcm", result="ok", study_date="1997.04.24", study_date_display="1997-04-24",

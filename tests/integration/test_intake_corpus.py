@@ -133,6 +133,9 @@ class IntakeCorpusTest(harness.ServerTestCase):
         self.assertIn("header_cut_short.dcm", t)
         self.assertIn("the file ends after 300 bytes: it was cut short while copying", t)
         self.assertIn("1997-04-24", t)
+        self.assertIn("undeclared_latin1.dcm: 1 file taken in: 1 image; 1 file has text (such as the patient's name) "
+                      "with characters we could not read, shown as \ufffd.", self.sql(
+                          "SELECT string_agg(message, ' ') FROM intake_receipts WHERE request_id = %s", req)[0][0])
         self.assertNotIn("1997-.0", t)
         self.assertIn("the file ends after 300 bytes", self.sql(
             "SELECT string_agg(message, ' ') FROM intake_receipts WHERE request_id = %s", req)[0][0])
