@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -815,11 +816,17 @@ static struct pending *intake_add(struct intake *in) {
   return p;
 }
 
-/* Appends s to a comma-separated list buffer once. */
+/* Appends s to a comma-separated list buffer once; an item that does not fit whole is left out
+ * and the list ends with ", ..." (never a character cut in two). */
 static void list_add(char *buf, size_t cap, const char *s) {
   if (strstr(buf, s)) return;
-  size_t l = strlen(buf);
-  snprintf(buf + l, cap - l, "%s%s", l ? ", " : "", s);
+  size_t l = strlen(buf), n = strlen(s);
+  if (l >= 5 && strcmp(buf + l - 5, ", ...") == 0) return; /* already full */
+  if (l + 2 + n + 5 < cap) {
+    snprintf(buf + l, cap - l, "%s%s", l ? ", " : "", s);
+  } else if (l + 5 < cap) {
+    snprintf(buf + l, cap - l, ", ...");
+  }
 }
 
 /* Records a file that is not kept (skipped, or refused when refuse = 1). */
@@ -1111,6 +1118,11 @@ static la_ssize_t archive_src_read(struct archive *ar, void *cls, const void **o
   return n;
 }
 
+/* A UTF-8 LC_CTYPE for the threads that unpack archives (made once, kept for the process). */
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+static void utf8_locale_make(void) { utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+
 /* Outcome of unpacking: ok, over a limit (the whole upload is refused), or unreadable. */
 enum unpack_rc { UNPACK_OK = 0, UNPACK_LIMIT = -1, UNPACK_DAMAGED = -2 };
 
@@ -1235,10 +1247,15 @@ static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, i
   struct archive_src *src = arena_alloc(in->a, sizeof *src);
   unsigned char *prefix = malloc(PREFIX_MAX);
   enum unpack_rc rc = UNPACK_LIMIT;
+  locale_t old_locale = (locale_t)0;
   if (!ar || !src || !prefix) goto done;
   memset(src, 0, sizeof *src);
   src->r = r;
   if (depth == 1) in->outer = src;
+  /* libarchive converts entry names to the thread's locale: make it UTF-8 for this thread only
+   * (uselocale is per thread; the server's threads keep theirs) */
+  pthread_once(&utf8_locale_once, utf8_locale_make);
+  if (utf8_locale) old_locale = uselocale(utf8_locale);
   archive_read_support_format_zip(ar);
   archive_read_support_format_iso9660(ar);
   if (archive_read_open(ar, src, NULL, archive_src_read, NULL) != ARCHIVE_OK) {
@@ -1268,7 +1285,7 @@ static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, i
       goto done;
     }
     const char *nm = archive_entry_pathname_utf8(ent);
-    if (!nm) nm = archive_entry_pathname(ent);
+    if (!nm) nm = archive_entry_pathname(ent); /* raw bytes: shown cleaned, checked as they are */
     char safe[TUS_NAME_MAX + 1];
     tus_sanitize_filename((const unsigned char *)(nm ? nm : ""), nm ? strlen(nm) : 0, safe, sizeof safe);
     if (!safe[0]) snprintf(safe, sizeof safe, "(a file without a name)");
@@ -1297,6 +1314,7 @@ static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, i
   rc = UNPACK_OK;
 done:
   if (ar) archive_read_free(ar);
+  if (old_locale) uselocale(old_locale);
   if (depth == 1) in->outer = NULL;
   free(prefix);
   return rc;
@@ -1420,7 +1438,10 @@ static const char *receipt_message(struct intake *in, const char *archive_proble
                           "as \xEF\xBF\xBD",
                           thousands(in->a, (unsigned long long)in->undecodable), in->undecodable == 1 ? " has" : "s have");
   if (l < sizeof buf && !archive_problem) snprintf(buf + l, sizeof buf - l, ".");
-  return arena_strdup(in->a, buf);
+  /* the parts are UTF-8; a cut at the end of the buffer must not leave half a character */
+  char clean[sizeof buf];
+  dicom_utf8_clean((const unsigned char *)buf, strlen(buf), clean, sizeof clean);
+  return arena_strdup(in->a, clean);
 }
 
 /* Finalizes a fully received upload: seals and renames the staging file

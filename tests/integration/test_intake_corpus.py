@@ -247,6 +247,23 @@ class IntakeCorpusTest(harness.ServerTestCase):
         self.assertIn("damaged or cut short", [d[5] for d in docs if d[4]][0])
         self.assert_store_clean()
 
+    def test_many_refusals_keep_the_receipt_readable(self):
+        """Non-ASCII names inside a ZIP are read as UTF-8 (they were once all refused as unsafe,
+        libarchive converting to the C locale), and a long list of refusals is cut between names."""
+        c, req = self.patient()
+        import io
+        import zipfile
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for i in range(40):
+                z.writestr("画像フォルダ/説明書き_%02d.bin" % i, b"not an image %d" % i)
+        rh.upload_bytes(c, req, buf.getvalue(), "many.zip")
+        self.assertEqual(len([d for d in rh.documents(self.server, req) if d[4]]), 40)
+        r = self.receipt(req)  # the database took it: valid UTF-8
+        self.assertIn("40 refused: 画像フォルダ/説明書き_00.bin (not a type we accept)", r)
+        self.assertTrue(r.endswith(", ...."), r[-80:])  # the list is cut between names
+        self.assertNotIn("\ufffd", r)
+
     def assert_store_clean(self):
         """Only files named by rows remain in the store."""
         ids = {r[0] for r in self.sql("SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL")}
