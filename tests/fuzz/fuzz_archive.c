@@ -6,6 +6,7 @@
  * and in total. Any crash, leak or sanitizer report is a finding. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -77,6 +78,14 @@ static void walk(const uint8_t *data, size_t size, int depth, struct budget *b) 
   }
 done:
   archive_read_free(ar);
+}
+
+/* Entry names are converted to the locale, as in the server's unpacking threads: UTF-8. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv;
+  setlocale(LC_CTYPE, "C.UTF-8");
+  return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
