@@ -9,8 +9,9 @@ BUILD_PKGS="build-essential pkg-config meson ninja-build
   libmicrohttpd-dev libjansson-dev libpq-dev libsodium-dev clearsilver-dev zlib1g-dev
   libarchive-dev libmagic-dev liboath-dev libqrencode-dev libunistring-dev libcurl4-openssl-dev
   postgresql-15 postgresql-client-15 ca-certificates"
-TEST_PKGS="curl openssl python3-psycopg2 clang libclang-rt-14-dev dcmtk python3-pydicom xorriso zip unzip python3 python3-aiosmtpd
-  chromium nodejs npm wrk procps iproute2 file"
+TEST_PKGS="curl openssl python3-psycopg2 python3-pydicom clang libclang-rt-14-dev dcmtk xorriso zip unzip python3 python3-aiosmtpd
+  chromium nodejs npm wrk procps iproute2 file
+  binutils"
 
 pkgs="$BUILD_PKGS"
 if [ "${1:-}" = "--with-tests" ]; then pkgs="$pkgs $TEST_PKGS"; fi

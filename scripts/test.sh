@@ -3,7 +3,7 @@
 # binary and a real PostgreSQL, browser tests in headless Chromium, and
 # bounded fuzzing. Everything is built with AddressSanitizer and
 # UndefinedBehaviorSanitizer. Installs what is missing first.
-# Ends with one line: "N passed, N failed".
+# Ends with one line: "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,13 +15,17 @@ sh scripts/install-deps.sh --with-tests || { echo "0 passed, 1 failed"; exit 1; 
 
 total_pass=0
 total_fail=0
+total_skip=0
 add() { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
-# counts "WORD: N passed, M failed" lines in a log file
+# counts "WORD: N passed, M failed[, K skipped]" lines in a log file
 count() {
   p=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$1" | awk '{p+=$1} END {print p+0}')
   f=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$1" | awk '{f+=$3} END {print f+0}')
+  s=$(grep -Eo '[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$1" | awk '{s+=$5} END {print s+0}')
   add "$p" "$f"
-  echo "  -> $p passed, $f failed"
+  total_skip=$((total_skip + s))
+  echo "  -> $p passed, $f failed, $s skipped"
+  grep -E '^SKIPPED' "$1" | head -20
 }
 
 echo "== build (ASan + UBSan, -Werror)"
@@ -110,5 +114,5 @@ fi
 grep "^FUZZ" "$OUT/fuzz.log"
 count "$OUT/fuzz.log"
 
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -27,15 +28,19 @@
 #include "core/totp.h"
 #include "store/accounts.h"
 #include "store/db.h"
+#include "store/security.h"
 #include "store/pgembed.h"
 #include "util/arena.h"
 
 int accounts_runtime_init(const struct config *c) {
-  char path[4096];
+  char path[4096], path2[4096];
   int n = snprintf(path, sizeof path, "%s/data/common-passwords.txt", c->share_dir);
   if (n < 0 || (size_t)n >= sizeof path) return -1;
-  if (pw_blocklist_load(path) < 0) {
-    fprintf(stderr, "secondop: cannot read the password blocklist %s\n", path);
+  n = snprintf(path2, sizeof path2, "%s/data/blocked-passphrases.txt", c->share_dir);
+  if (n < 0 || (size_t)n >= sizeof path2) return -1;
+  const char *lists[] = {path, path2};
+  if (pw_blocklist_load_files(lists, 2) < 0) {
+    fprintf(stderr, "secondop: cannot read the password blocklists %s and %s\n", path, path2);
     return -1;
   }
   if (secrets_init(c->data_dir) != 0) {
@@ -48,6 +53,7 @@ int accounts_runtime_init(const struct config *c) {
     return -1;
   }
   st_accounts_register();
+  store_security_register();
   acct_configure(c->base_url);
   /* computed once now so the first unknown-user login is not faster or slower */
   if (!pw_dummy_hash(crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE)) return -1;
@@ -217,7 +223,14 @@ static int cmd_outbox(int argc, char **argv) {
   if (!c.database_url && cli_open_data_dir(&c) != 0) return 1;
   if (cli_open_database(&c, conninfo, sizeof conninfo, &embedded) == 0) {
     st_accounts_register();
+    /* bodies are sealed with the app key: without it they print as unreadable
+     * (and no key is made here: a new one could not open them anyway) */
+    char keyfile[4096];
+    int kn = snprintf(keyfile, sizeof keyfile, "%s/keys/app.key", c.data_dir);
+    if (kn < 0 || (size_t)kn >= sizeof keyfile || access(keyfile, R_OK) != 0 || secrets_init(c.data_dir) != 0)
+      fprintf(stderr, "secondop: no app key under %s/keys; message bodies stay sealed\n", c.data_dir);
     status = outbox_print_pending(stdout) < 0 ? 1 : 0;
+    secrets_done();
     if (status) fprintf(stderr, "secondop: could not read the outbox\n");
   }
   db_close();

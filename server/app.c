@@ -14,9 +14,13 @@
 #include "records_cli.h"
 #include "core/records.h"
 #include "core/mailer.h"
+#include "core/sealing.h"
 #include "store/center.h"
+#include "store/first_read.h"
 #include "store/reauth.h"
 #include "store/specialists.h"
+#include "core/reports.h"
+#include "store/reports.h"
 #include "store/requests.h"
 
 int app_init(const struct config *c) {
@@ -26,10 +30,16 @@ int app_init(const struct config *c) {
   auth_install();
   store_specialists_register();
   rqs_register();
+  store_reports_register();
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   store_center_register();
+  store_first_read_register();
   store_reauth_register();
   if (mailer_init(c) != 0) return -1;
+  if (reports_seal_legacy_answers() != 0) return -1;
+  /* plaintext left by older versions (outbox bodies, request text): sealed
+   * now, in bounded batches; readers fall back to plaintext meanwhile */
+  (void)sealing_startup();
   return 0;
 }
 

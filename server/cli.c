@@ -29,6 +29,8 @@ const char cli_options_text[] =
     "                         (TLS) [SECONDOP_SMTP_URL]; login from SECONDOP_SMTP_USER and SECONDOP_SMTP_PASSWORD or\n"
     "                         SECONDOP_SMTP_PASSWORD_FILE; SECONDOP_SMTP_TLS=none allows a plain relay\n"
     "  --mail-from ADDR       sender address of notifications [SECONDOP_MAIL_FROM]\n"
+    "  --metrics-token-file FILE  bearer token (first line, 32+ characters) that GET /metrics accepts besides an\n"
+    "                         admin session [SECONDOP_METRICS_TOKEN_FILE]; without it only admins see /metrics\n"
     "  --share-dir DIR        folder holding templates/, static/, migrations/, data/ [SECONDOP_SHARE_DIR]\n"
     "  --demo                 (serve) load demo accounts and data, and print their passwords\n"
     "  --verbose              log debug messages\n"
@@ -41,6 +43,7 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
       {"threads", required_argument, 0, 0},  {"tls-cert", required_argument, 0, 0},
       {"tls-key", required_argument, 0, 0},  {"share-dir", required_argument, 0, 0},
       {"smtp-url", required_argument, 0, 0}, {"mail-from", required_argument, 0, 0},
+      {"metrics-token-file", required_argument, 0, 0},
       {"demo", no_argument, 0, 'D'},         {"verbose", no_argument, 0, 'v'},
       {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
   };

@@ -85,6 +85,11 @@ int config_set(struct config *c, const char *name, const char *v) {
     c->mail_from = v;
     return 0;
   }
+  if (strcmp(name, "metrics-token-file") == 0) {
+    if (access(v, R_OK) != 0) return bad(name, v, strerror(errno));
+    c->metrics_token_file = v;
+    return 0;
+  }
   if (strcmp(name, "share-dir") == 0) {
     c->share_dir = v;
     return 0;
@@ -107,6 +112,7 @@ int config_from_env(struct config *c) {
       {"SECONDOP_BASE_URL", "base-url"}, {"SECONDOP_THREADS", "threads"},   {"SECONDOP_TLS_CERT", "tls-cert"},
       {"SECONDOP_TLS_KEY", "tls-key"},   {"SECONDOP_SHARE_DIR", "share-dir"},
       {"SECONDOP_SMTP_URL", "smtp-url"}, {"SECONDOP_MAIL_FROM", "mail-from"},
+      {"SECONDOP_METRICS_TOKEN_FILE", "metrics-token-file"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i].env);

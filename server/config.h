@@ -17,6 +17,7 @@ struct config {
   bool verbose;
   const char *smtp_url;       /* smtp://host:port or smtps://host:port; NULL: no delivery */
   const char *mail_from;      /* From: address of notifications */
+  const char *metrics_token_file; /* bearer token for GET /metrics; NULL: admins only */
 };
 
 /* Fills defaults, then the environment. Returns 0, or 2 after printing one error line. */

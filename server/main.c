@@ -78,6 +78,18 @@ static int cmd_serve(int argc, char **argv) {
       goto done;
     }
   }
+  if (c.metrics_token_file) {
+    char *tok = cli_read_small_file(c.metrics_token_file);
+    size_t tl = tok ? strcspn(tok, "\r\n") : 0;
+    int bad = !tok || metrics_set_token(tok, tl) != 0;
+    if (tok) sodium_memzero(tok, strlen(tok));
+    free(tok);
+    if (bad) {
+      fprintf(stderr, "secondop: the metrics token file must hold a token of at least 32 characters on its first line\n");
+      status = 2;
+      goto done;
+    }
+  }
   router_init(all_route_tables, all_route_tables_count);
   struct http_config hc = {
       .host = c.listen_host, .port = c.port, .threads = c.threads, .tls_cert_pem = cert, .tls_key_pem = key,

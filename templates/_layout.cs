@@ -31,9 +31,11 @@
   </nav>
 </header>
 <?cs if:Flash.Message ?><div class="flash <?cs var:Flash.Kind ?>" role="status"><?cs var:Flash.Message ?></div><?cs /if ?>
-<div id="idle-warning" class="idle-warning" role="alertdialog" aria-live="assertive" hidden>
-  <p>For your privacy you will be logged out in <strong id="idle-remaining">2 minutes</strong> unless you continue.</p>
-  <button type="button" id="idle-continue">Stay logged in</button>
+<div id="idle-warning" class="idle-warning" role="alertdialog" aria-labelledby="idle-title" aria-describedby="idle-text" hidden>
+  <h2 id="idle-title">Are you still there?</h2>
+  <p id="idle-text">You have not done anything for a while. To protect your information, we will sign you out in <strong id="idle-remaining">2 minutes</strong>. Anything you have not saved will be lost.</p>
+  <button type="button" id="idle-continue">Stay signed in</button>
+  <p id="idle-error" class="field-error" hidden>We could not keep you signed in. Please sign in again.</p>
 </div>
 <main id="main" tabindex="-1">
 <?cs call:content() ?>

@@ -1,3 +1,4 @@
+<?cs include:"_macros.cs" ?>
 <?cs def:content() ?>
 <section>
 <h1>Your account</h1>
@@ -20,6 +21,24 @@
 <p>Two-step login is <strong>off</strong>. It asks for a code from an app on your phone when you log in, so a stolen password alone is not enough.</p>
 <?cs /if ?>
 <p><a href="/account/2fa">Manage two-step login</a></p>
+<h2 id="sessions">Where you are logged in</h2>
+<p>These are the browsers and devices logged in to your account now. If you do not recognise one, sign it out and change your password.</p>
+<ul class="sessions card-list">
+<?cs each:s = Sessions ?>
+<li class="card">
+<p><strong><?cs var:s.Device ?></strong><?cs if:s.Current ?> <span class="badge">this device</span><?cs /if ?></p>
+<dl class="facts">
+  <dt>Address</dt><dd><?cs var:s.Ip ?></dd>
+  <dt>Logged in</dt><dd><?cs var:s.Created ?> UTC</dd>
+  <dt>Last used</dt><dd><?cs var:s.LastSeen ?> UTC</dd>
+</dl>
+<form method="post" action="/account/sessions/<?cs var:s.Id ?>/revoke"><?cs call:csrf_field() ?><button type="submit" class="secondary">Sign out<?cs if:s.Current ?> here<?cs else ?> this session<?cs /if ?></button></form>
+</li>
+<?cs /each ?>
+</ul>
+<?cs if:Account.OtherSessions != "0" ?>
+<form method="post" action="/account/sessions/revoke-others"><?cs call:csrf_field() ?><button type="submit">Sign out all other sessions</button></form>
+<?cs /if ?>
 <h2>Privacy</h2>
 <p class="muted">For your privacy you are logged out after <?cs var:Account.IdleMinutes ?> minutes without activity; the page warns you two minutes before.</p>
 </section>

@@ -18,7 +18,7 @@ Your own viewing of this page is recorded too.</p>
 <p role="alert">Please correct the highlighted filters; nothing was searched.</p>
 <?cs else ?>
 <p role="status"><?cs var:Audit.Total ?> matching rows<?cs if:Audit.Pages > 1 ?> · page <?cs var:Audit.Page ?> of <?cs var:Audit.Pages ?><?cs /if ?>.
-  <a href="<?cs var:Audit.CsvUrl ?>">Download these rows as CSV</a></p>
+  <a href="<?cs var:url_validate(Audit.CsvUrl) ?>">Download these rows as CSV</a></p>
 <?cs if:Audit.Count > 0 ?>
 <table class="responsive">
   <caption>Newest first</caption>
@@ -40,8 +40,8 @@ Your own viewing of this page is recorded too.</p>
   </tbody>
 </table>
 <nav aria-label="Pages">
-  <?cs if:Audit.PrevUrl ?><a class="button secondary small" href="<?cs var:Audit.PrevUrl ?>" rel="prev">Newer rows</a><?cs /if ?>
-  <?cs if:Audit.NextUrl ?><a class="button secondary small" href="<?cs var:Audit.NextUrl ?>" rel="next">Older rows</a><?cs /if ?>
+  <?cs if:Audit.PrevUrl ?><a class="button secondary small" href="<?cs var:url_validate(Audit.PrevUrl) ?>" rel="prev">Newer rows</a><?cs /if ?>
+  <?cs if:Audit.NextUrl ?><a class="button secondary small" href="<?cs var:url_validate(Audit.NextUrl) ?>" rel="next">Older rows</a><?cs /if ?>
 </nav>
 <?cs else ?>
 <p>No rows match these filters.</p>

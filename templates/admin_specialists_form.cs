@@ -38,7 +38,7 @@
 <?cs set:Opt.Cred.0.Value = "MD" ?><?cs set:Opt.Cred.0.Label = "MD" ?><?cs set:Opt.Cred.1.Value = "DO" ?><?cs set:Opt.Cred.1.Label = "DO" ?>
 <?cs set:Opt.Nci.0.Value = "none" ?><?cs set:Opt.Nci.0.Label = "Not NCI-designated" ?><?cs set:Opt.Nci.1.Value = "clinical" ?><?cs set:Opt.Nci.1.Label = "NCI-designated clinical cancer center" ?><?cs set:Opt.Nci.2.Value = "comprehensive" ?><?cs set:Opt.Nci.2.Label = "NCI-designated comprehensive cancer center" ?>
 <?cs set:Opt.Rec.0.Value = "upload" ?><?cs set:Opt.Rec.0.Label = "Secure upload" ?><?cs set:Opt.Rec.1.Value = "mail" ?><?cs set:Opt.Rec.1.Label = "Mail" ?><?cs set:Opt.Rec.2.Value = "both" ?><?cs set:Opt.Rec.2.Label = "Upload or mail" ?>
-<form method="post" action="<?cs var:Form.Action ?>" novalidate>
+<form method="post" action="<?cs var:url_validate(Form.Action) ?>" novalidate>
   <?cs call:csrf_field() ?>
   <fieldset><legend>Who</legend>
     <?cs call:text_field("full_name", "Full name", "text", "off", "As patients should see it, e.g. Dr. Jane Roe.") ?>

@@ -1,4 +1,5 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_identity.cs" ?>
 <?cs def:content() ?>
 <h1>Records for request <?cs var:Request.Reference ?></h1>
 
@@ -17,6 +18,8 @@
   </details>
   <?cs /if ?>
 </section>
+
+<div id="records-identity"><?cs call:identity_check("patient") ?></div>
 
 <?cs if:Request.Uploadable ?>
 <section aria-labelledby="upload-h" id="uploader" data-request="<?cs var:Request.Id ?>" data-csrf="<?cs var:Csrf.Token ?>" data-max-size="<?cs var:Records.MaxSize ?>">
@@ -85,7 +88,7 @@
       <th scope="col">Patient in the images</th><th scope="col">Born</th><th scope="col">Views</th><?cs if:Request.Editable ?><th scope="col"><span class="visually-hidden">Remove</span></th><?cs /if ?></tr></thead>
     <tbody>
     <?cs each:s = Records.Series ?>
-      <tr><td><?cs var:s.Description ?></td><td><?cs var:s.Modality ?></td><td><?cs var:s.Date ?></td><td><?cs var:s.Images ?></td>
+      <tr<?cs if:s.Identity == "different" ?> class="wrong-patient"<?cs /if ?>><td><?cs var:s.Description ?></td><td><?cs var:s.Modality ?></td><td><?cs var:s.Date ?></td><td><?cs var:s.Images ?></td>
         <td><?cs var:s.PatientName ?></td><td><?cs var:s.BirthDate ?></td><td class="views"><?cs var:s.Views ?></td>
         <?cs if:Request.Editable ?><td><form method="post" action="/requests/<?cs var:Request.Id ?>/series/<?cs var:s.Id ?>/delete" class="inline">
           <?cs call:csrf_field() ?><button type="submit" class="link">Remove this series<span class="visually-hidden"> (<?cs var:s.Description ?>, <?cs var:s.Date ?>)</span></button></form></td><?cs /if ?></tr>

@@ -5,34 +5,30 @@
 <h1>Your second-opinion report</h1>
 <p class="muted">Signed by <?cs var:Report.signed_by ?> on <?cs var:Report.signed_at ?> UTC; released to you on <?cs var:Report.released_at ?> UTC.</p>
 
-<section aria-labelledby="agree-h"><h2 id="agree-h">Does it agree with your first report?</h2>
-<?cs if:Report.concordance == "concordant" ?>
-<p class="lead" id="agreement">Yes. The second reading agrees with your first report: the same category<?cs if:Report.birads ?> (BI-RADS <?cs var:Report.birads ?>)<?cs /if ?> and the same next step.</p>
-<p>What this means: two specialists looked at your images and came to the same conclusion. You can go ahead with the plan you already have, and take this report to your next appointment.</p>
-<?cs else ?>
-<p class="lead" id="agreement"><?cs if:Report.concordance == "upgraded" ?>No. The second reading found more reason for concern than your first report<?cs elif:Report.concordance == "downgraded" ?>No. The second reading found less reason for concern than your first report<?cs else ?>Partly. The second reading puts your images in the same category as your first report<?cs /if ?><?cs if:Report.first_birads ?> (first report: BI-RADS <?cs var:Report.first_birads ?>; second reading: BI-RADS <?cs var:Report.birads ?>)<?cs /if ?>.
-<?cs if:Report.NextStepChanged ?>The recommended next step has changed: it is now <strong><?cs var:Report.recommendation_label ?></strong> instead of <?cs var:Report.first_recommendation_label ?>.<?cs else ?>The recommended next step has not changed.<?cs /if ?></p>
+<section aria-labelledby="agree-h"><h2 id="agree-h">How does it compare with your first report?</h2>
+<p class="lead" id="agreement"><?cs var:Report.PatientSentence ?><?cs if:Report.SuspicionSentence != "" ?> <?cs var:Report.SuspicionSentence ?><?cs /if ?></p>
+<?cs if:Report.OfferThird == "1" ?>
 <h3>What to do next</h3>
-<ul>
-  <li>Book a visit with your primary-care doctor, or with an oncologist, and bring both reports: the first one and this one. They will help you decide which plan to follow.</li>
+<ul id="next-steps">
+  <li>Bring both reports, the first one and this one, to your doctor. They will help you decide which plan to follow.</li>
   <li>If the two reports still leave you unsure, you can ask for a third, tie-breaking opinion from a different specialist. Your records are reused: nothing needs to be uploaded again.</li>
 </ul>
-<?cs if:Report.CanThird ?>
+<?cs if:Report.CanThird == "1" ?>
 <form method="post" action="/requests/<?cs var:Request.Id ?>/third-opinion" class="no-print"><?cs call:csrf_field() ?><button type="submit">Ask for a third opinion</button></form>
 <?cs /if ?>
 <?cs /if ?>
-<?cs if:Report.explanation ?><h3>The specialist's comparison with your first report</h3>
+<?cs if:Report.explanation != "" ?><h3>The specialist's comparison with your first report</h3>
 <p class="pre"><?cs var:Report.explanation ?></p><?cs /if ?>
 </section>
 
 <section aria-labelledby="summary-h"><h2 id="summary-h">In plain words</h2>
 <p class="pre"><?cs var:Report.summary ?></p>
-<p>Category: BI-RADS <?cs var:Report.birads ?> — <?cs var:Report.birads_words ?></p>
+<p id="patient-category">Category: <?cs var:Report.BiradsLabel ?>. <?cs var:Report.BiradsWords ?></p>
 <p>Breast density: <?cs var:Report.density ?> — <?cs var:Report.density_words ?></p>
-<p>Recommended next step: <?cs var:Report.recommendation_label ?></p>
+<p>Recommended next step: <?cs var:Report.RecommendationLabel ?></p>
 </section>
 
-<?cs if:Report.answers ?><section aria-labelledby="answers-h"><h2 id="answers-h">Answers to your questions</h2><p class="pre"><?cs var:Report.answers ?></p></section><?cs /if ?>
+<?cs if:Report.answers != "" ?><section aria-labelledby="answers-h"><h2 id="answers-h">Answers to your questions</h2><p class="pre"><?cs var:Report.answers ?></p></section><?cs /if ?>
 
 <section aria-labelledby="findings-h"><h2 id="findings-h">The specialist's findings</h2>
 <h3>Left breast</h3><p class="pre"><?cs var:Report.findings_left ?></p>
@@ -40,7 +36,7 @@
 </section>
 
 <?cs if:subcount(Addenda) ?><section aria-labelledby="add-h"><h2 id="add-h">Additions to the report</h2>
-<ol class="addenda"><?cs each:ad = Addenda ?><li><p class="muted"><?cs var:ad.signed_at ?> UTC</p><?cs if:ad.question ?><p><strong>Your question:</strong> <?cs var:ad.question ?></p><?cs /if ?><p class="pre"><?cs var:ad.body ?></p></li><?cs /each ?></ol></section><?cs /if ?>
+<ol class="addenda"><?cs each:ad = Addenda ?><li><p class="muted"><?cs var:ad.signed_at ?> UTC</p><?cs if:ad.question != "" ?><p><strong>Your question:</strong> <?cs var:ad.question ?></p><?cs /if ?><p class="pre"><?cs var:ad.body ?></p></li><?cs /each ?></ol></section><?cs /if ?>
 </article>
 
 <section class="card no-print" aria-labelledby="ask-h"><h2 id="ask-h">Ask a follow-up question</h2>

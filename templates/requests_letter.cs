@@ -4,7 +4,7 @@
 <article class="rq-letter">
 <p><?cs var:Letter.Name ?><br><?cs var:Letter.Email ?></p>
 <p><?cs var:Letter.Date ?></p>
-<p>To: Medical Records Department<br><?cs alt:Letter.Facility ?>(name of the facility)<?cs /alt ?><?cs if:Letter.Contact ?><br><?cs var:Letter.Contact ?><?cs /if ?></p>
+<p>To: Medical Records Department<br><?cs if:string.length(Letter.Facility) ?><?cs var:Letter.Facility ?><?cs else ?>(name of the facility)<?cs /if ?><?cs if:Letter.Contact ?><br><?cs var:Letter.Contact ?><?cs /if ?></p>
 <h1>Request for a copy of my medical records</h1>
 <p>Under the HIPAA Privacy Rule (45 CFR 164.524) I ask for a copy of my breast imaging records<?cs if:Letter.ExamDate ?>, including the exam of <?cs var:Letter.ExamDate ?><?cs /if ?>:</p>
 <ul>

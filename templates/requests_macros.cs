@@ -3,7 +3,7 @@
 <nav class="rq-progress" aria-label="Steps of your request">
   <ol>
   <?cs each:s = Steps ?>
-    <li class="<?cs if:s.Done ?>done<?cs /if ?><?cs if:s.Current ?> current<?cs /if ?>"><a href="<?cs var:s.Href ?>"<?cs if:s.Current ?> aria-current="step"<?cs /if ?>><?cs var:s.Label ?></a> <span class="rq-state"><?cs if:s.Done ?>(done)<?cs else ?>(to do)<?cs /if ?></span></li>
+    <li class="<?cs if:s.Done ?>done<?cs /if ?><?cs if:s.Current ?> current<?cs /if ?>"><a href="<?cs var:url_validate(s.Href) ?>"<?cs if:s.Current ?> aria-current="step"<?cs /if ?>><?cs var:s.Label ?></a> <span class="rq-state"><?cs if:s.Done ?>(done)<?cs else ?>(to do)<?cs /if ?></span></li>
   <?cs /each ?>
   </ol>
 </nav>
@@ -28,7 +28,7 @@
     <span class="badge <?cs if:c.State == "done" ?>good<?cs elif:c.Need == "required" ?>warn<?cs /if ?>"><?cs if:c.State == "done" ?>Done<?cs elif:c.Need == "required" ?>Required<?cs elif:c.Need == "suggested" ?>Suggested<?cs else ?>Not needed<?cs /if ?></span>
     <strong><?cs var:c.Label ?></strong>
     <span class="rq-note"><?cs var:c.Note ?></span>
-    <?cs if:c.State != "done" && c.Need != "not_needed" && Request.IsDraft ?><a href="<?cs var:c.Href ?>">Add it<span class="visually-hidden">: <?cs var:c.Label ?></span></a><?cs /if ?>
+    <?cs if:c.State != "done" && c.Need != "not_needed" && Request.IsDraft ?><a href="<?cs var:url_validate(c.Href) ?>">Add it<span class="visually-hidden">: <?cs var:c.Label ?></span></a><?cs /if ?>
   </li>
 <?cs /each ?>
 </ul>

@@ -8,12 +8,12 @@
 <?cs /if ?>
 <p><span class="badge rq-status <?cs var:Request.Status ?>"><?cs var:Request.StatusLabel ?></span><?cs if:Request.Parent ?> · third opinion on <a href="/requests/<?cs var:Request.Parent ?>">an earlier request</a><?cs /if ?></p>
 <?cs if:Request.IsDraft ?>
-<p>This request is not sent yet. Next: <a href="<?cs var:Request.NextHref ?>"><?cs var:Request.Next ?></a>.</p>
+<p>This request is not sent yet. Next: <a href="<?cs var:url_validate(Request.NextHref) ?>"><?cs var:Request.Next ?></a>.</p>
 <?cs call:progress() ?>
 <?cs /if ?>
 <?cs if:Request.ReviewStopped ?><p class="notice">You revoked your authorization: the review has been stopped.</p><?cs /if ?>
-<?cs if:Request.DaysLeft ?>
-<p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong><?cs if:Request.DaysLeft > 0 ?> — in <?cs var:Request.DaysLeft ?> <?cs if:Request.DaysLeft == 1 ?>day<?cs else ?>days<?cs /if ?><?cs /if ?>.</p>
+<?cs if:?Request.DaysLeft ?>
+<p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong><?cs if:Request.DaysLeft > 0 ?> — in <?cs var:Request.DaysLeft ?> <?cs if:Request.DaysLeft == 1 ?>day<?cs else ?>days<?cs /if ?><?cs elif:Request.DaysLeft == 0 ?> — today<?cs /if ?>.</p>
 <?cs elif:Request.ExpectedBy && !Request.HasReport ?>
 <p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong>.</p>
 <?cs /if ?>
@@ -26,7 +26,7 @@
 <section class="rq-missing" aria-labelledby="need-h">
   <h2 id="need-h">The center needs this from you</h2>
   <?cs if:NeededMessage ?><p class="rq-message"><?cs var:NeededMessage ?></p><?cs /if ?>
-  <?cs if:subcount(Needed) ?><ul><?cs each:n = Needed ?><li><a href="<?cs var:n.Href ?>"><?cs var:n.Text ?></a></li><?cs /each ?></ul><?cs /if ?>
+  <?cs if:subcount(Needed) ?><ul><?cs each:n = Needed ?><li><a href="<?cs var:url_validate(n.Href) ?>"><?cs var:n.Text ?></a></li><?cs /each ?></ul><?cs /if ?>
   <p><a class="button" href="/requests/<?cs var:Request.Id ?>/records">Upload the requested items</a></p>
   <form method="post" action="/requests/<?cs var:Request.Id ?>/info-sent">
     <?cs call:csrf_field() ?>

@@ -24,7 +24,7 @@
     <ul class="rq-specialists">
     <?cs each:s = Specialists ?>
       <li><div class="check"><input type="radio" id="f-specialist-<?cs var:s.Id ?>" name="specialist" value="<?cs var:s.Id ?>"<?cs if:Form.Values.specialist == s.Id ?> checked<?cs /if ?><?cs if:!s.Accepting ?> disabled<?cs /if ?> aria-describedby="spec-<?cs var:s.Id ?>-about"><label for="f-specialist-<?cs var:s.Id ?>"><?cs var:s.Name ?>, <?cs var:s.Credentials ?></label></div>
-        <p class="hint" id="spec-<?cs var:s.Id ?>-about"><?cs var:s.Institution ?>, <?cs var:s.Place ?>. <?cs var:s.Modes ?>. Usually <?cs var:s.Days ?> days.<?cs if:s.FeeReread ?> Re-read <?cs var:s.FeeReread ?>.<?cs /if ?><?cs if:s.FeeConsult ?> Consultation <?cs var:s.FeeConsult ?>.<?cs /if ?><?cs if:!s.Accepting ?> Not taking new requests.<?cs /if ?> <a href="/specialists/<?cs var:s.Id ?>">More about <?cs var:s.Name ?></a></p></li>
+        <p class="hint" id="spec-<?cs var:s.Id ?>-about"><?cs var:s.Institution ?>, <?cs var:s.Place ?>. <?cs var:s.Modes ?>. Usually <?cs var:s.Days ?> days.<?cs if:s.FeeReread != "" ?> Re-read <?cs var:s.FeeReread ?>.<?cs /if ?><?cs if:s.FeeConsult != "" ?> Consultation <?cs var:s.FeeConsult ?>.<?cs /if ?><?cs if:!s.Accepting ?> Not taking new requests.<?cs /if ?> <a href="/specialists/<?cs var:s.Id ?>">More about <?cs var:s.Name ?></a></p></li>
     <?cs /each ?>
     </ul>
     <?cs call:field_error("specialist") ?>

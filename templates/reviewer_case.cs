@@ -1,4 +1,5 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_identity.cs" ?>
 <?cs include:"_report_fields.cs" ?>
 <?cs def:opt(name, value, label) ?><option value="<?cs var:value ?>"<?cs if:Form.Values[name] == value ?> selected<?cs /if ?>><?cs var:label ?></option><?cs /def ?>
 <?cs def:area(name, label, rows, hint) ?>
@@ -9,25 +10,28 @@
 <?cs def:content() ?>
 <p><a href="/reviewer/cases">← My cases</a></p>
 <h1>Case <?cs var:Case.reference ?></h1>
-<p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span> Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></p>
+<p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span> Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?><?cs if:Case.due_cannot_meet == "t" ?> <strong class="overdue-mark">cannot be met before the treatment date</strong><?cs /if ?><?cs if:Case.treatment_date != "" ?> · Treatment date <?cs var:Case.treatment_date ?><?cs if:Case.treatment_passed == "t" ?> <strong class="overdue-mark">treatment date has passed — confirm</strong><?cs /if ?><?cs /if ?><?cs if:Case.verified != "t" ?> · <strong>first read unverified</strong><?cs /if ?></p>
 <?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization: stop the review.</div><?cs /if ?>
 <?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was signed.</p></div><?cs /if ?>
 
 <section class="card" aria-labelledby="exam-h"><h2 id="exam-h">The first exam</h2>
 <dl class="facts">
-  <dt>Facility</dt><dd><?cs alt:Case.exam_facility ?>not given<?cs /alt ?>, <?cs alt:Case.exam_date ?>date not given<?cs /alt ?></dd>
-  <dt>Exam types</dt><dd><?cs alt:Case.exam_types ?>not given<?cs /alt ?></dd>
-  <dt>Original BI-RADS</dt><dd><?cs alt:Case.birads ?>not given<?cs /alt ?> — <?cs var:Case.birads_words ?> (implied next step: <?cs var:Case.implied_recommendation ?>)</dd>
+  <dt>Facility</dt><dd><?cs if:string.length(Case.exam_facility) ?><?cs var:Case.exam_facility ?><?cs else ?>not given<?cs /if ?>, <?cs if:string.length(Case.exam_date) ?><?cs var:Case.exam_date ?><?cs else ?>date not given<?cs /if ?></dd>
+  <dt>Exam types</dt><dd><?cs if:string.length(Case.exam_types) ?><?cs var:Case.exam_types ?><?cs else ?>not given<?cs /if ?></dd>
+  <dt>Original BI-RADS (as the patient told us)</dt><dd id="case-first-birads"><?cs var:Case.BiradsLabel ?> — <?cs var:Case.BiradsWords ?> (implied next step: <?cs var:Case.implied_recommendation ?>)</dd>
   <dt>Biopsy</dt><dd><?cs if:Case.biopsy_done == "true" ?>Yes — see the pathology report below<?cs elif:Case.biopsy_done == "false" ?>No<?cs else ?>Not answered<?cs /if ?></dd>
-  <dt>Earlier exams</dt><dd><?cs alt:Case.prior_exam_dates ?>none given<?cs /alt ?></dd>
-  <dt>Why a second opinion</dt><dd class="pre"><?cs alt:Case.reason ?>not given<?cs /alt ?></dd>
+  <dt>Earlier exams</dt><dd><?cs if:string.length(Case.prior_exam_dates) ?><?cs var:Case.prior_exam_dates ?><?cs else ?>none given<?cs /if ?></dd>
+  <dt>Why a second opinion</dt><dd class="pre"><?cs if:string.length(Case.reason) ?><?cs var:Case.reason ?><?cs else ?>not given<?cs /if ?></dd>
 </dl>
 <?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
 </section>
 
+<?cs call:identity_check("center") ?>
+<?cs include:"_first_read.cs" ?>
+
 <section class="card" aria-labelledby="rec-h"><h2 id="rec-h">Images and documents</h2>
 <p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download everything (ZIP)</a></p>
-<?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs alt:s.description ?>no description<?cs /alt ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images<?cs if:s.incomplete != "0" ?> — <strong class="incomplete"><?cs var:s.incomplete ?> with incomplete image data</strong><?cs /if ?></li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>
+<?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs if:string.length(s.description) ?><?cs var:s.description ?><?cs else ?>no description<?cs /if ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images<?cs if:s.incomplete != "0" ?> — <strong class="incomplete"><?cs var:s.incomplete ?> with incomplete image data</strong><?cs /if ?></li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>
 <?cs if:subcount(Documents) ?><h3>Reports and other documents</h3><ul><?cs each:d = Documents ?><?cs if:d.skipped != "t" ?><li><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> — <?cs if:d.kind == "radiology_report" ?>original radiology report<?cs elif:d.kind == "pathology_report" ?>pathology report<?cs else ?><?cs var:d.kind ?><?cs /if ?></li><?cs /if ?><?cs /each ?></ul><?cs /if ?>
 </section>
 
@@ -54,7 +58,7 @@
 <?cs elif:Case.InReview ?>
 <section class="card" aria-labelledby="form-h"><h2 id="form-h">Structured report</h2>
 <?cs if:Report.Exists == "1" ?><p class="muted">Draft last saved <?cs var:Report.updated_at ?> UTC.</p><?cs /if ?>
-<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/report" novalidate><?cs call:csrf_field() ?>
+<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/report" id="report-form" novalidate><?cs call:csrf_field() ?>
   <fieldset><legend>Findings</legend>
   <?cs call:area("findings_left", "Left breast", "4", "") ?>
   <?cs call:area("findings_right", "Right breast", "4", "") ?>
@@ -68,15 +72,27 @@
   <div class="field<?cs if:Form.Errors.first_recommendation ?> has-error<?cs /if ?>"><label for="f-first_recommendation">The first read's recommended next step</label>
   <p class="hint">From the original report. Leave it to follow from the original category (<?cs var:Case.implied_recommendation ?>).</p>
   <select id="f-first_recommendation" name="first_recommendation"><?cs call:opt("first_recommendation", "", "As implied by its category") ?><?cs call:opt("first_recommendation", "routine_screening", "Routine screening") ?><?cs call:opt("first_recommendation", "short_interval_followup", "Short-interval follow-up") ?><?cs call:opt("first_recommendation", "additional_imaging", "Additional imaging") ?><?cs call:opt("first_recommendation", "biopsy", "Biopsy") ?><?cs call:opt("first_recommendation", "surgical_consultation", "Surgical consultation") ?><?cs call:opt("first_recommendation", "oncology_consultation", "Oncology consultation") ?></select><?cs call:field_error("first_recommendation") ?></div>
+  <?cs call:area("contradiction_reason", "Why the category and the recommendation differ", "3", "Needed only when the BI-RADS category and the recommendation point to different next steps (for example BI-RADS 5 with routine screening). The referring physician reads it.") ?>
+  <section class="notice" id="verdict-preview" aria-live="polite" aria-labelledby="preview-h"
+    data-url="/reviewer/cases/<?cs var:Case.id ?>/report/preview">
+  <h3 id="preview-h">If you sign now</h3>
+  <dl class="facts">
+    <dt>First read</dt><dd id="preview-first"><span data-k="first_birads_label"><?cs var:Preview.FirstBiradsLabel ?></span>; next step: <span data-k="first_recommendation_label"><?cs var:Preview.FirstRecommendationLabel ?></span> (<span data-k="first_read_label"><?cs var:Preview.FirstStateLabel ?></span>)</dd>
+    <dt>Concordance</dt><dd id="preview-verdict" data-verdict="<?cs var:Preview.Verdict ?>"><strong data-k="verdict_label"><?cs var:Preview.VerdictLabel ?></strong> <span data-k="suspicion_label"><?cs var:Preview.SuspicionLabel ?></span></dd>
+    <dt>The patient will read</dt><dd id="preview-patient"><span data-k="patient_sentence"><?cs var:Preview.PatientSentence ?></span> <span data-k="suspicion_sentence"><?cs var:Preview.SuspicionSentence ?></span></dd>
+  </dl>
+  <p class="field-error" id="preview-contradiction"<?cs if:Preview.Contradiction != "1" ?> hidden<?cs /if ?>>The category and the recommendation point to different next steps: write why above before signing.</p>
+  </section>
   <?cs call:area("answers", "Answers to the patient's questions", "5", "") ?>
   <?cs call:area("summary", "Summary in plain language for the patient", "4", "Short sentences, no abbreviations.") ?>
-  <?cs call:area("explanation", "Concordance with the first read: your explanation", "3", "The concordance itself is computed from both categories and both recommendations when you sign.") ?>
+  <?cs call:area("explanation", "Concordance with the first read: your explanation", "3", "The concordance itself is computed from the verified first read and your recommendation: see the preview above.") ?>
   <button type="submit" name="action" value="save" class="secondary">Save draft</button>
   <fieldset><legend>Sign</legend>
   <?cs call:text_field("credential", "Your password or a code from your authenticator app", "password", "current-password", "A signed report can never be changed.") ?>
   <button type="submit" name="action" value="sign">Sign the report</button>
   </fieldset>
 </form></section>
+<script src="/static/js/report_preview.js" defer></script>
 <?cs /if ?>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

@@ -8,10 +8,10 @@
   <td><a href="/reviewer/cases/<?cs var:c.id ?>"><?cs var:c.reference ?></a></td>
   <td><span class="badge prio-<?cs var:c.priority ?>"><?cs var:c.priority_label ?></span></td>
   <td><?cs var:c.status_label ?></td>
-  <td><?cs if:c.birads ?>BI-RADS <?cs var:c.birads ?><?cs else ?>not given<?cs /if ?></td>
-  <td><?cs alt:c.review_type ?>—<?cs /alt ?></td>
-  <td><?cs var:c.due ?><?cs if:c.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></td>
-  <td><?cs alt:c.report_status ?>not started<?cs /alt ?></td>
+  <td><?cs var:c.BiradsLabel ?><?cs if:c.verified != "t" ?> <span class="badge warn">unverified</span><?cs /if ?><?cs if:c.treatment_date != "" ?><br>Treatment <?cs var:c.treatment_date ?><?cs if:c.treatment_passed == "t" ?> <strong class="overdue-mark">treatment date has passed — confirm</strong><?cs /if ?><?cs /if ?></td>
+  <td><?cs if:string.length(c.review_type) ?><?cs var:c.review_type ?><?cs else ?>—<?cs /if ?></td>
+  <td><?cs var:c.due ?><?cs if:c.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?><?cs if:c.due_cannot_meet == "t" ?> <strong class="overdue-mark">cannot be met before the treatment date</strong><?cs /if ?></td>
+  <td><?cs if:string.length(c.report_status) ?><?cs var:c.report_status ?><?cs else ?>not started<?cs /if ?></td>
 </tr><?cs /each ?></tbody></table></div>
 <?cs else ?><p class="card">No case is assigned to you yet. You will get an e-mail when one is.</p><?cs /if ?>
 <?cs /def ?>

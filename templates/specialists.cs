@@ -113,9 +113,9 @@
   <button type="submit" id="compare-submit">Compare the ticked specialists</button>
 </form>
 <nav class="paging" aria-label="Pages">
-  <?cs if:Paging.PrevHref ?><a class="button secondary" rel="prev" href="<?cs var:Paging.PrevHref ?>">Previous page</a><?cs /if ?>
+  <?cs if:Paging.PrevHref ?><a class="button secondary" rel="prev" href="<?cs var:url_validate(Paging.PrevHref) ?>">Previous page</a><?cs /if ?>
   <?cs if:Paging.Pages > 1 ?><span>Page <?cs var:Paging.Page ?> of <?cs var:Paging.Pages ?></span><?cs /if ?>
-  <?cs if:Paging.NextHref ?><a class="button secondary" rel="next" href="<?cs var:Paging.NextHref ?>">Next page</a><?cs /if ?>
+  <?cs if:Paging.NextHref ?><a class="button secondary" rel="next" href="<?cs var:url_validate(Paging.NextHref) ?>">Next page</a><?cs /if ?>
 </nav>
 <?cs /if ?>
 <?cs /if ?>

@@ -1,7 +1,9 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_communication_tasks.cs" ?>
 <?cs def:content() ?>
 <h1>Triage queue</h1>
-<p class="muted">Most urgent first: BI-RADS 4, 5, 6 or a biopsy; then 0 and 3; then 1 and 2. Within each, a scheduled treatment date first, then the longest wait.</p>
+<?cs call:communication_tasks_queue() ?>
+<p class="muted">Most urgent first: (1) proven cancer with treatment within 14 days; (2) BI-RADS 5 or 4C, or proven cancer; (3) BI-RADS 4, 4A, 4B or a biopsy result pending; (4) BI-RADS 0, or no category given; (5) BI-RADS 3; (6) BI-RADS 1 or 2, or a benign biopsy that fits the first read. The verified first read counts once staff or the reviewer checked it; until then, the patient's answers. Within each, an upcoming treatment date first, then the longest wait. Reports ready with a second read that found more reason for concern come first in the release queue.</p>
 <nav aria-label="Requests per status" class="counts">
   <ul class="inline-list">
   <?cs each:c = Queue.Counts ?><li><a href="/staff/queue?status=<?cs var:url_escape(c.status) ?>"<?cs if:Filter.status == c.status ?> aria-current="page"<?cs /if ?>><?cs var:c.label ?> <span class="badge"><?cs var:c.n ?></span></a></li><?cs /each ?>
@@ -21,9 +23,7 @@
   <div class="field"><label for="f-priority">Priority</label>
     <select id="f-priority" name="priority">
       <option value="">Any</option>
-      <option value="1"<?cs if:Filter.priority == "1" ?> selected<?cs /if ?>>Urgent</option>
-      <option value="2"<?cs if:Filter.priority == "2" ?> selected<?cs /if ?>>Soon</option>
-      <option value="3"<?cs if:Filter.priority == "3" ?> selected<?cs /if ?>>Routine</option>
+      <?cs each:p = Priorities ?><option value="<?cs var:p.n ?>"<?cs if:Filter.priority == p.n ?> selected<?cs /if ?>><?cs var:p.label ?></option><?cs /each ?>
     </select></div>
   <div class="field"><label for="f-specialist">Specialist</label>
     <select id="f-specialist" name="specialist">
@@ -34,7 +34,7 @@
   <div class="check"><input type="checkbox" id="f-incomplete" name="incomplete" value="1"<?cs if:Filter.incomplete ?> checked<?cs /if ?>><label for="f-incomplete">Incomplete only</label></div>
   <button type="submit">Show</button>
 </form>
-<p><?cs var:Queue.Total ?> request<?cs if:Queue.Total != 1 ?>s<?cs /if ?> match.</p>
+<p><?cs if:Queue.MoreThan == "1" ?>More than <?cs var:Queue.Total ?> requests match.<?cs else ?><?cs var:Queue.Total ?> request<?cs if:Queue.Total != "1" ?>s<?cs /if ?> match.<?cs /if ?></p>
 <?cs if:subcount(Queue.Rows) ?>
 <div class="table-scroll">
 <table class="queue">
@@ -43,18 +43,20 @@
   <tbody>
   <?cs each:row = Queue.Rows ?>
   <tr class="prio-<?cs var:row.priority ?><?cs if:row.is_overdue == "1" ?> overdue<?cs /if ?>" data-request-id="<?cs var:row.id ?>">
-    <td><span class="badge prio-<?cs var:row.priority ?>"><?cs var:row.priority_label ?></span></td>
+    <td><span class="badge prio-<?cs var:row.priority ?>"><?cs var:row.priority_label ?></span><?cs if:row.is_release_first == "1" ?> <strong class="badge warn">Release first: more reason for concern</strong><?cs /if ?></td>
     <td><a href="/staff/requests/<?cs var:row.id ?>"><?cs var:row.reference ?></a>
       <?cs if:row.flags != "0" ?><span class="badge warn" title="Eligibility rule">Check eligibility</span><?cs /if ?>
       <?cs if:row.is_incomplete == "1" ?><span class="badge">Incomplete</span><?cs /if ?></td>
     <td><?cs var:row.patient_name ?></td>
     <td><?cs var:row.status_label ?></td>
-    <td><?cs if:row.birads ?>BI-RADS <?cs var:row.birads ?><?cs else ?>not given<?cs /if ?><?cs if:row.biopsy == "t" ?>, biopsy done<?cs /if ?></td>
-    <td><?cs alt:row.treatment_date ?>—<?cs /alt ?></td>
+    <td><span class="first-read-cat"><?cs if:row.eff_birads != "" && row.eff_birads != "unknown" ?>BI-RADS <?cs var:row.eff_birads ?><?cs else ?>category not known<?cs /if ?></span><?cs if:row.eff_biopsy == "pending" ?>, biopsy result pending<?cs elif:row.eff_biopsy == "benign" ?>, biopsy benign<?cs elif:row.eff_biopsy == "malignant" ?>, biopsy malignant<?cs /if ?>
+      <?cs if:row.is_verified == "1" ?><span class="badge">verified</span><?cs else ?><span class="badge warn">unverified: as the patient told us</span><?cs /if ?>
+      <?cs if:row.is_benign_discordant == "1" ?><strong class="badge warn">benign biopsy on a suspicious read: check concordance</strong><?cs /if ?></td>
+    <td><?cs if:row.treatment_date != "" ?><?cs var:row.treatment_date ?><?cs else ?>—<?cs /if ?><?cs if:row.is_treatment_passed == "1" ?> <strong class="overdue-mark">treatment date has passed — confirm</strong><?cs /if ?></td>
     <td><?cs var:row.submitted ?></td>
-    <td><?cs var:row.due ?><?cs if:row.is_overdue == "1" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></td>
-    <td><?cs alt:row.specialist ?>—<?cs /alt ?></td>
-    <td><?cs alt:row.claimed_by ?>—<?cs /alt ?></td>
+    <td><?cs var:row.due ?><?cs if:row.is_overdue == "1" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?><?cs if:row.is_cannot_meet == "1" ?> <strong class="overdue-mark">cannot be met before the treatment date</strong><?cs /if ?></td>
+    <td><?cs if:row.specialist != "" ?><?cs var:row.specialist ?><?cs else ?>—<?cs /if ?></td>
+    <td><?cs if:row.claimed_by != "" ?><?cs var:row.claimed_by ?><?cs else ?>—<?cs /if ?></td>
   </tr>
   <?cs /each ?>
   </tbody>

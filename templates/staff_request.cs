@@ -1,11 +1,15 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_communication_tasks.cs" ?>
+<?cs include:"_identity.cs" ?>
 <?cs def:from_field() ?><?cs call:csrf_field() ?><input type="hidden" name="from" value="<?cs var:Case.status ?>"><?cs /def ?>
 <?cs def:content() ?>
 <p><a href="/staff/queue">← Triage queue</a></p>
 <h1>Request <?cs var:Case.reference ?></h1>
 <p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span>
   <span class="badge prio-<?cs var:Case.priority ?>"><?cs var:Case.priority_label ?></span>
-  Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?>
+  Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?><?cs if:Case.due_cannot_meet == "t" ?> <strong class="overdue-mark">cannot be met before the treatment date</strong><?cs /if ?>
+  <?cs if:Case.treatment_passed == "t" ?> · <strong class="overdue-mark">treatment date has passed — confirm</strong><?cs /if ?>
+  <?cs if:Case.verified != "t" ?> · <strong>first read unverified</strong><?cs /if ?>
   <?cs if:Case.claimed_by ?> · claimed by <?cs var:Case.claimed_by ?><?cs /if ?></p>
 <?cs if:Case.flag_negative_screening == "t" || Case.flag_no_images == "t" || Case.flag_old_exam == "t" ?>
 <div class="notice" role="note" id="eligibility"><h2>Check eligibility</h2><ul>
@@ -17,6 +21,7 @@
 <?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization on <?cs var:Case.review_stopped_at ?> UTC: the review must stop.</div><?cs /if ?>
 <?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was changed.</p></div><?cs /if ?>
 
+<?cs call:communication_task_request() ?>
 <section class="card" aria-labelledby="actions-h"><h2 id="actions-h">What you can do now</h2>
 <?cs if:Offer.claim == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/claim" class="inline"><?cs call:from_field() ?><button type="submit">Claim for triage</button></form><?cs /if ?>
 <?cs if:Offer.accept == "1" ?><form method="post" action="/staff/requests/<?cs var:Case.id ?>/accept" class="inline"><?cs call:from_field() ?><button type="submit">Accept</button></form><?cs /if ?>
@@ -69,17 +74,18 @@
 <?cs if:Consult.starts_at ?><p>Consultation: <?cs var:Consult.starts_at ?>, <?cs var:Consult.place ?> (<a href="/requests/<?cs var:Case.id ?>/consultation.ics">calendar file</a>).</p><?cs /if ?>
 </section>
 
+<?cs include:"_first_read.cs" ?>
 <section class="card" aria-labelledby="answers-h"><h2 id="answers-h">The patient's answers</h2>
 <dl class="facts">
-  <dt>Patient</dt><dd><?cs var:Case.patient_name ?> (born <?cs alt:Case.patient_dob ?>not given<?cs /alt ?>)<?cs if:Case.caregiver_name ?>, filled in by <?cs var:Case.caregiver_name ?> (<?cs var:Case.caregiver_relationship ?>)<?cs /if ?></dd>
-  <dt>First exam</dt><dd><?cs alt:Case.exam_facility ?>not given<?cs /alt ?>, <?cs alt:Case.exam_date ?>date not given<?cs /alt ?> (<?cs var:Case.exam_types_text ?>)</dd>
-  <dt>Records contact</dt><dd><?cs alt:Case.records_contact ?>not given<?cs /alt ?></dd>
-  <dt>BI-RADS on the first report</dt><dd><?cs alt:Case.birads ?>not given<?cs /alt ?> — <?cs var:Case.birads_words ?></dd>
+  <dt>Patient</dt><dd><?cs var:Case.patient_name ?> (born <?cs if:string.length(Case.patient_dob) ?><?cs var:Case.patient_dob ?><?cs else ?>not given<?cs /if ?>)<?cs if:Case.caregiver_name ?>, filled in by <?cs var:Case.caregiver_name ?> (<?cs var:Case.caregiver_relationship ?>)<?cs /if ?></dd>
+  <dt>First exam</dt><dd><?cs if:string.length(Case.exam_facility) ?><?cs var:Case.exam_facility ?><?cs else ?>not given<?cs /if ?>, <?cs if:string.length(Case.exam_date) ?><?cs var:Case.exam_date ?><?cs else ?>date not given<?cs /if ?> (<?cs var:Case.exam_types_text ?>)</dd>
+  <dt>Records contact</dt><dd><?cs if:string.length(Case.records_contact) ?><?cs var:Case.records_contact ?><?cs else ?>not given<?cs /if ?></dd>
+  <dt>BI-RADS on the first report</dt><dd id="case-first-birads"><?cs var:Case.BiradsLabel ?> — <?cs var:Case.BiradsWords ?></dd>
   <dt>Biopsy done</dt><dd><?cs if:Case.biopsy_done == "true" ?>Yes<?cs elif:Case.biopsy_done == "false" ?>No<?cs else ?>Not answered<?cs /if ?></dd>
-  <dt>Treatment scheduled</dt><dd><?cs alt:Case.treatment_date ?>none<?cs /alt ?></dd>
-  <dt>Earlier exams</dt><dd><?cs alt:Case.prior_exam_dates ?>none given<?cs /alt ?></dd>
-  <dt>Why a second opinion</dt><dd class="pre"><?cs alt:Case.reason ?>not given<?cs /alt ?></dd>
-  <dt>Review</dt><dd><?cs alt:Case.review_type ?>not chosen<?cs /alt ?>, <?cs alt:Case.review_mode ?>mode not chosen<?cs /alt ?></dd>
+  <dt>Treatment scheduled</dt><dd><?cs if:string.length(Case.treatment_date) ?><?cs var:Case.treatment_date ?><?cs else ?>none<?cs /if ?></dd>
+  <dt>Earlier exams</dt><dd><?cs if:string.length(Case.prior_exam_dates) ?><?cs var:Case.prior_exam_dates ?><?cs else ?>none given<?cs /if ?></dd>
+  <dt>Why a second opinion</dt><dd class="pre"><?cs if:string.length(Case.reason) ?><?cs var:Case.reason ?><?cs else ?>not given<?cs /if ?></dd>
+  <dt>Review</dt><dd><?cs if:string.length(Case.review_type) ?><?cs var:Case.review_type ?><?cs else ?>not chosen<?cs /if ?>, <?cs if:string.length(Case.review_mode) ?><?cs var:Case.review_mode ?><?cs else ?>mode not chosen<?cs /if ?></dd>
   <dt>Submitted</dt><dd><?cs var:Case.submitted_at ?> UTC</dd>
 </dl>
 <?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
@@ -89,6 +95,7 @@
 <ul class="checklist"><?cs each:c = Checklist ?><li class="cl-<?cs var:c.state ?>"><strong><?cs var:c.label ?></strong> — <?cs var:c.need ?>, <?cs var:c.state ?>. <span class="muted"><?cs var:c.note ?></span></li><?cs /each ?></ul>
 </section>
 
+<?cs call:identity_check("center") ?>
 <section class="card" aria-labelledby="records-h"><h2 id="records-h">Records</h2>
 <?cs if:Records.Summary ?><p><?cs var:Records.Summary ?></p><?cs /if ?>
 <?cs each:w = Warnings ?><p class="<?cs if:w.wrong_patient == "1" ?>flash error wrong-patient<?cs else ?>notice<?cs /if ?>" role="<?cs if:w.wrong_patient == "1" ?>alert<?cs else ?>note<?cs /if ?>"><?cs var:w.text ?></p><?cs /each ?>
@@ -111,7 +118,7 @@
 </section>
 
 <section class="card" aria-labelledby="coverage-h"><h2 id="coverage-h">Coverage</h2>
-<p>Payment: <?cs alt:Case.payment ?>not chosen<?cs /alt ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
+<p>Payment: <?cs if:string.length(Case.payment) ?><?cs var:Case.payment ?><?cs else ?>not chosen<?cs /if ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
 <?cs if:Offer.coverage == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/coverage"><?cs call:from_field() ?>
   <div class="check"><input type="checkbox" id="f-iv" name="insurance_verified" value="yes"<?cs if:Case.insurance_verified == "t" ?> checked<?cs /if ?>><label for="f-iv">Insurance verified</label></div>

@@ -9,12 +9,16 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/mfaguard.h"
 #include "core/outbox.h"
 #include "core/password.h"
 #include "core/secrets.h"
 #include "core/throttle.h"
+#include "core/uasummary.h"
 #include "store/accounts.h"
 #include "store/db.h"
+#include "store/reauth.h"
+#include "store/security.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -27,8 +31,13 @@
 #define RESET_TTL 3600
 #define INVITE_TTL (7 * 24 * 3600)
 #define SEALED_TOTP_BYTES (TOTP_SECRET_BYTES + SECRETS_SEAL_OVERHEAD)
+#define MAIL_PER_ACCOUNT_HOUR 3    /* reset / invitation e-mails per account per hour */
+#define MAIL_PER_ADDRESS_HOUR 10   /* ... and per client address per hour */
+#define STEPUP_WINDOW_S 900        /* wrong step-up credentials counted over 15 minutes ... */
+#define STEPUP_FAILURES 5          /* ... this many pause step-up ... */
+#define STEPUP_PAUSE_S 900         /* ... for 15 minutes */
 
-static long long idle_center = 900, idle_patient = 3600, absolute_ttl = 12 * 3600;
+static long long idle_center = 900, idle_patient = 1800, absolute_ttl = 12 * 3600;
 static const char *clock_file;
 
 void acct_configure(const char *base_url) {
@@ -257,7 +266,10 @@ static enum err session_new(struct arena *a, const struct actor *who, long long 
   long long now = acct_now();
   long long abs_exp = now + absolute_ttl, idle = now + acct_idle_seconds(role);
   if (idle > abs_exp) idle = abs_exp;
-  return st_session_create(a, user_id, th, ns->csrf, now, idle, abs_exp, mfa_passed, who->ip, ua, &ns->session_id);
+  enum err e = st_session_create(a, user_id, th, ns->csrf, now, idle, abs_exp, mfa_passed, who->ip, ua, &ns->session_id);
+  /* a login that needs nothing more is itself a fresh authentication (step-up) */
+  if (e == ERR_OK && mfa_passed) e = st_session_reauth_set(a, ns->session_id, now);
+  return e;
 }
 
 /* New token and CSRF token for an existing session (privilege change). */
@@ -267,7 +279,10 @@ static enum err session_rotate(struct arena *a, long long session_id, bool mfa_p
   token_new(a, ns->csrf, &ch);
   if (!th) return ERR_INTERNAL;
   ns->session_id = session_id;
-  return st_session_rotate(a, session_id, th, ns->csrf, mfa_passed);
+  enum err e = st_session_rotate(a, session_id, th, ns->csrf, mfa_passed);
+  /* rotation follows a credential just checked (second factor, password, enrolment) */
+  if (e == ERR_OK && mfa_passed) e = st_session_reauth_set(a, session_id, acct_now());
+  return e;
 }
 
 enum err acct_session_lookup(struct arena *a, const struct actor *who, const char *token, struct acct_session *out) {
@@ -371,13 +386,22 @@ enum err acct_signup(struct arena *a, const struct actor *who, const char *name,
   if (e == ERR_OK) {
     /* taken: tell the owner, answer as for a new account */
     char *link = outbox_link(a, "/forgot-password");
-    e = outbox_enqueue(a, existing.email, "Someone tried to sign up with your e-mail address",
+    long long for_user = 0, from_ip = 0;
+    e = st_outbox_recent(a, "signup_existing", existing.id, who->ip, &for_user, &from_ip);
+    if (e == ERR_OK && (for_user >= MAIL_PER_ACCOUNT_HOUR || from_ip >= MAIL_PER_ADDRESS_HOUR)) {
+      audit_user(who, "account.signup_existing", existing.id, "denied", "{\"reason\":\"rate limit\"}");
+      sodium_memzero(hash, sizeof hash);
+      return ERR_OK;
+    }
+    if (e == ERR_OK)
+    e = outbox_enqueue_kind(a, existing.email, "Someone tried to sign up with your e-mail address",
                        arena_printf(a,
                                     "Hello,\n\nSomeone (perhaps you) tried to create a secondop account with this "
                                     "e-mail address, which already has an account.\n\nIf it was you, log in, or "
                                     "choose a new password here: %s\n\nIf it was not you, you can ignore this "
                                     "message.\n",
-                                    link ? link : ""));
+                                    link ? link : ""),
+                       "signup_existing", existing.id, who->ip);
     audit_user(who, "account.signup_existing", existing.id, "denied", NULL);
     sodium_memzero(hash, sizeof hash);
     return e;
@@ -390,12 +414,13 @@ enum err acct_signup(struct arena *a, const struct actor *who, const char *name,
   e = st_user_create(a, "patient", name, email, dob, hash, false, now, &id);
   if (e == ERR_OK) e = make_link(a, id, "verify_email", VERIFY_TTL, "/verify-email", &link);
   if (e == ERR_OK)
-    e = outbox_enqueue(a, email, "Please confirm your e-mail address",
+    e = outbox_enqueue_kind(a, email, "Please confirm your e-mail address",
                        arena_printf(a,
                                     "Hello,\n\nWelcome to secondop. Please confirm your e-mail address by opening "
                                     "this link (it works once, for 48 hours):\n\n%s\n\nIf you did not sign up, "
                                     "you can ignore this message.\n",
-                                    link));
+                                    link),
+                            "verify_email", id, who->ip);
   if (e == ERR_OK) {
     struct actor x = as_user(who, id, ACCT_ROLE_PATIENT);
     e = audit_user(&x, "account.create", id, "ok", "{\"role\":\"patient\",\"via\":\"signup\"}");
@@ -614,6 +639,75 @@ static enum err actor_user(struct arena *a, const struct actor *who, struct st_u
   return st_user_by_id(a, who->user_id, u);
 }
 
+/* ---- second-factor throttling (core/mfaguard.h) ---- */
+
+/* Reserves one second-factor guess for the user: the guess is counted before
+ * its code is checked, in one transaction with the row locked, so parallel
+ * requests cannot pass the bound. ERR_OK (*count: the count with this guess),
+ * ERR_TOO_MANY with *retry in seconds, or -1 when the factor is locked. */
+static enum err mfa_reserve(struct arena *a, long long user_id, int *count, int *retry) {
+  long long now = acct_now(), last = 0;
+  int f = 0, w = 0;
+  bool locked = false;
+  enum err e = tx_begin();
+  if (e != ERR_OK) return e;
+  e = st_mfa_lock_row(a, user_id, &f, &last, &locked);
+  if (e == ERR_OK) {
+    w = locked ? -1 : mfa_retry_after(f, (time_t)last, (time_t)now);
+    if (w == 0) e = st_mfa_count(a, user_id, now, count);
+  }
+  e = tx_end(e);
+  if (e != ERR_OK) return e;
+  if (w != 0) {
+    *retry = w;
+    return ERR_TOO_MANY;
+  }
+  return ERR_OK;
+}
+
+/* After a wrong code that brought the count to `count`: at the bound, locks
+ * the factor, e-mails the holder (no health data) and audits, once. */
+static void mfa_wrong(struct arena *a, const struct actor *who, const struct st_user *u, int count) {
+  if (!mfa_locked(count)) return;
+  if (tx_begin() != ERR_OK) return;
+  enum err e = st_mfa_set_locked(a, u->id, acct_now(), MFA_LOCK_AFTER);
+  if (e == ERR_OK) {
+    char *link = outbox_link(a, "/forgot-password");
+    e = outbox_enqueue_kind(
+        a, u->email, "Two-step login for your secondop account is locked",
+        arena_printf(a,
+                     "Hello,\n\nSomeone entered %d wrong two-step login codes for your secondop account, so two-step "
+                     "login is locked for now and nobody can log in to the account.\n\nIf this was not you, someone "
+                     "may know your password: please choose a new one here: %s\n\nTo unlock two-step login, contact "
+                     "the breast center: an administrator can lift the lock.\n",
+                     count, link ? link : ""),
+        "mfa_locked", u->id, "");
+    if (e == ERR_OK) e = audit_user(who, "2fa.locked", u->id, "denied", arena_printf(a, "{\"wrong_codes\":%d}", count));
+  } else if (e == ERR_NOT_FOUND) {
+    e = ERR_OK; /* locked already: one e-mail is enough */
+  }
+  if (tx_end(e) != ERR_OK) LOG_E("the second-factor lock of user %lld could not be recorded", u->id);
+}
+
+/* Checks a TOTP or recovery code behind the per-account counter. ERR_OK (the
+ * counter is reset), ERR_INVALID (wrong, counted), ERR_TOO_MANY (*retry, -1
+ * locked; no code checked). *recovery says which kind was tried. */
+static enum err mfa_guarded_check(struct arena *a, const struct actor *who, const struct st_user *u, const char *code,
+                                  int *retry, bool *recovery) {
+  int count = 0;
+  enum err e = mfa_reserve(a, u->id, &count, retry);
+  if (e != ERR_OK) return e;
+  if (!code || strlen(code) > 64) code = "";
+  *recovery = looks_like_recovery(code);
+  e = *recovery ? use_recovery(a, u, code) : check_totp(a, u, code);
+  if (e == ERR_INVALID) {
+    mfa_wrong(a, who, u, count);
+    return ERR_INVALID;
+  }
+  if (e != ERR_OK) return e;
+  return st_mfa_reset(a, u->id, NULL);
+}
+
 enum err acct_login_mfa(struct arena *a, const struct actor *who, long long session_id, const char *code,
                         struct acct_new_session *ns, int *retry_after) {
   struct st_user u;
@@ -623,22 +717,29 @@ enum err acct_login_mfa(struct arena *a, const struct actor *who, long long sess
   long long now = acct_now();
   char *key = throttle_key(a, u.email);
   if (!key) return ERR_INTERNAL;
+  /* the address limit still applies; the account's guesses are counted by
+   * mfa_failures, which the password step does not reset */
   int wait = 0;
   bool al = false, il = false;
   e = throttle_wait(a, key, who->ip, now, &wait, &al, &il);
   if (e != ERR_OK) return e;
-  if (wait > 0) {
+  if (il) {
     int delay = 0;
-    throttle_fail(a, key, who->ip, now, al, il, &delay);
+    throttle_fail(a, key, who->ip, now, false, true, &delay);
     *retry_after = delay > wait ? delay : wait;
-    audit_user(who, "login.throttled", u.id, "denied", "{\"step\":\"second factor\"}");
+    audit_user(who, "login.throttled", u.id, "denied", "{\"step\":\"second factor\",\"limit\":\"address\"}");
     return ERR_TOO_MANY;
   }
-  if (!code || strlen(code) > 64) code = "";
-  bool recovery = looks_like_recovery(code);
-  e = recovery ? use_recovery(a, &u, code) : check_totp(a, &u, code);
+  bool recovery = false;
+  e = mfa_guarded_check(a, who, &u, code, retry_after, &recovery);
+  if (e == ERR_TOO_MANY) {
+    audit_user(who, "login.throttled", u.id, "denied",
+               *retry_after < 0 ? "{\"step\":\"second factor\",\"limit\":\"locked\"}"
+                                : "{\"step\":\"second factor\",\"limit\":\"account\"}");
+    return ERR_TOO_MANY;
+  }
   if (e == ERR_INVALID) {
-    throttle_fail(a, key, who->ip, now, true, true, NULL);
+    throttle_fail(a, key, who->ip, now, false, true, NULL);
     audit_user(who, "login.2fa_failure", u.id, "failed", recovery ? "{\"factor\":\"recovery code\"}" : "{\"factor\":\"totp\"}");
     return ERR_INVALID;
   }
@@ -719,6 +820,7 @@ enum err acct_password_change(struct arena *a, const struct actor *who, long lon
   if (e == ERR_OK) e = st_sessions_delete_user(a, u.id, session_id, &ended);
   if (e == ERR_OK) e = session_rotate(a, session_id, true, ns);
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "password_reset", now);
+  if (e == ERR_OK) e = st_tokens_retire(a, u.id, "invitation", now);
   if (e == ERR_OK) e = notify_password_changed(a, u.email);
   if (e == ERR_OK)
     e = audit_user(who, "password.change", u.id, "ok", arena_printf(a, "{\"other_sessions_ended\":%lld}", ended));
@@ -742,18 +844,30 @@ enum err acct_password_forgot(struct arena *a, const struct actor *who, const ch
     audit_user(who, "password.reset_request", u.id, "denied", "{\"reason\":\"account disabled\"}");
     return ERR_OK;
   }
+  /* at most 3 reset e-mails per account and 10 per client address an hour;
+   * the answer stays the same, so it tells nothing about the account */
+  long long for_user = 0, from_ip = 0;
+  e = st_outbox_recent(a, "password_reset", u.id, who->ip, &for_user, &from_ip);
+  if (e != ERR_OK) return e;
+  if (for_user >= MAIL_PER_ACCOUNT_HOUR || from_ip >= MAIL_PER_ADDRESS_HOUR) {
+    audit_user(who, "password.reset_request", u.id, "denied",
+               for_user >= MAIL_PER_ACCOUNT_HOUR ? "{\"reason\":\"rate limit\",\"limit\":\"account\"}"
+                                                 : "{\"reason\":\"rate limit\",\"limit\":\"address\"}");
+    return ERR_OK;
+  }
   char *link = NULL;
   e = tx_begin();
   if (e != ERR_OK) return e;
   e = make_link(a, u.id, "password_reset", RESET_TTL, "/reset-password", &link);
   if (e == ERR_OK)
-    e = outbox_enqueue(a, u.email, "Choose a new secondop password",
+    e = outbox_enqueue_kind(a, u.email, "Choose a new secondop password",
                        arena_printf(a,
                                     "Hello,\n\nSomeone (we hope you) asked to choose a new password for this "
                                     "secondop account. Open this link within 60 minutes to do so (it works once):"
                                     "\n\n%s\n\nIf you did not ask, ignore this message: your password stays as it "
                                     "is.\n",
-                                    link));
+                                    link),
+                            "password_reset", u.id, who->ip);
   if (e == ERR_OK) e = audit_user(who, "password.reset_request", u.id, "ok", NULL);
   return tx_end(e);
 }
@@ -787,6 +901,9 @@ enum err acct_password_reset(struct arena *a, const struct actor *who, const cha
   if (e == ERR_OK) e = st_user_set_password(a, u.id, hash, now);
   if (e == ERR_OK) e = st_user_set_verified(a, u.id, now); /* the link proved the address */
   if (e == ERR_OK) e = st_sessions_delete_user(a, u.id, 0, &ended);
+  /* every other outstanding link retires with this one (finding 5) */
+  if (e == ERR_OK) e = st_tokens_retire(a, u.id, "password_reset", now);
+  if (e == ERR_OK) e = st_tokens_retire(a, u.id, "invitation", now);
   if (e == ERR_OK && strcmp(purpose, "password_reset") == 0) e = notify_password_changed(a, u.email);
   if (e == ERR_OK)
     e = audit_user(&x, strcmp(purpose, "invitation") == 0 ? "account.invitation_accepted" : "password.reset", u.id,
@@ -872,7 +989,9 @@ enum err acct_recovery_regenerate(struct arena *a, const struct actor *who, cons
   enum err e = actor_user(a, who, &u);
   if (e != ERR_OK) return e;
   if (!u.totp_enabled) return ERR_CONFLICT;
-  e = check_totp(a, &u, code ? code : "");
+  int retry = 0;
+  bool recovery = false;
+  e = mfa_guarded_check(a, who, &u, code, &retry, &recovery);
   if (e != ERR_OK) {
     if (e == ERR_INVALID) audit_user(who, "2fa.recovery_regenerate", u.id, "failed", "{\"reason\":\"wrong code\"}");
     return e;
@@ -890,7 +1009,9 @@ enum err acct_totp_disable(struct arena *a, const struct actor *who, const char 
   if (e != ERR_OK) return e;
   if (strcmp(u.role, "patient") != 0) return ERR_FORBIDDEN;
   if (!u.totp_enabled) return ERR_CONFLICT;
-  e = check_totp(a, &u, code ? code : "");
+  int retry = 0;
+  bool recovery = false;
+  e = mfa_guarded_check(a, who, &u, code, &retry, &recovery);
   if (e != ERR_OK) {
     if (e == ERR_INVALID) audit_user(who, "2fa.disable", u.id, "failed", "{\"reason\":\"wrong code\"}");
     return e;
@@ -949,12 +1070,13 @@ static enum err invite(struct arena *a, const struct actor *who, const char *rol
   enum err e = st_user_create(a, role, name, email, NULL, NULL, false, now, user_id);
   if (e == ERR_OK) e = make_link(a, *user_id, "invitation", INVITE_TTL, "/reset-password", &link);
   if (e == ERR_OK)
-    e = outbox_enqueue(a, email, "You are invited to secondop",
+    e = outbox_enqueue_kind(a, email, "You are invited to secondop",
                        arena_printf(a,
                                     "Hello,\n\nAn administrator created a secondop account for you (role: %s). "
                                     "Open this link within 7 days to choose your password (it works once):\n\n%s\n\n"
                                     "After that you will set up an authenticator app for two-step login.\n",
-                                    role, link));
+                                    role, link),
+                            "invitation", *user_id, who->ip);
   if (e == ERR_OK)
     e = audit_user(who, "account.create", *user_id, "ok", arena_printf(a, "{\"role\":\"%s\",\"via\":\"invitation\"}", role));
   if (link_out) *link_out = link;
@@ -976,6 +1098,15 @@ enum err acct_admin_invite(struct arena *a, const struct actor *who, const char 
     return ERR_INVALID;
   }
   if (e != ERR_NOT_FOUND) return e;
+  /* invitations carry live links: at most 10 an hour from one address */
+  long long for_user = 0, from_ip = 0;
+  e = st_outbox_recent(a, "invitation", 0, who->ip, &for_user, &from_ip);
+  if (e != ERR_OK) return e;
+  if (from_ip >= MAIL_PER_ADDRESS_HOUR) {
+    add_error(errs, "email", "You have sent 10 invitations in the last hour. Please wait a little before the next one.");
+    audit_user(who, "account.create", 0, "denied", "{\"reason\":\"rate limit\",\"via\":\"invitation\"}");
+    return ERR_INVALID;
+  }
   e = tx_begin();
   if (e != ERR_OK) return e;
   e = tx_end(invite(a, who, role, name, email, user_id, NULL));
@@ -1019,6 +1150,139 @@ enum err acct_admin_reset_2fa(struct arena *a, const struct actor *who, long lon
                        "time you log in you will set up your authenticator app again.\n");
   if (e == ERR_OK) e = audit_user(who, "2fa.reset", id, "ok", arena_printf(a, "{\"sessions_ended\":%lld}", ended));
   return tx_end(e);
+}
+
+enum err acct_admin_mfa_state(struct arena *a, const struct actor *who, long long id, int *failures, bool *locked) {
+  if (!(who->role & ACCT_ROLE_ADMIN)) return ERR_FORBIDDEN;
+  return st_mfa_get(a, id, failures, locked);
+}
+
+enum err acct_admin_unlock_2fa(struct arena *a, const struct actor *who, long long id) {
+  if (!(who->role & ACCT_ROLE_ADMIN)) return ERR_FORBIDDEN;
+  struct st_user u;
+  enum err e = st_user_by_id(a, id, &u);
+  if (e != ERR_OK) return e;
+  int failures = 0;
+  bool locked = false;
+  e = st_mfa_get(a, id, &failures, &locked);
+  if (e != ERR_OK) return e;
+  e = tx_begin();
+  if (e != ERR_OK) return e;
+  e = st_mfa_reset(a, id, NULL);
+  if (e == ERR_OK)
+    e = audit_user(who, "2fa.unlock", id, "ok", arena_printf(a, "{\"wrong_codes\":%d,\"was_locked\":%s}", failures,
+                                                              locked ? "true" : "false"));
+  return tx_end(e);
+}
+
+enum err acct_admin_logout_all(struct arena *a, const struct actor *who, long long id, long long keep_session) {
+  if (!(who->role & ACCT_ROLE_ADMIN)) return ERR_FORBIDDEN;
+  struct st_user u;
+  enum err e = st_user_by_id(a, id, &u);
+  if (e != ERR_OK) return e;
+  long long ended = 0;
+  e = tx_begin();
+  if (e != ERR_OK) return e;
+  /* an admin signing themselves out everywhere keeps the session they act from */
+  e = st_sessions_delete_user(a, id, id == who->user_id ? keep_session : 0, &ended);
+  if (e == ERR_OK) e = audit_user(who, "account.logout_all", id, "ok", arena_printf(a, "{\"sessions_ended\":%lld}", ended));
+  return tx_end(e);
+}
+
+/* ---- the user's own sessions ---- */
+
+enum err acct_sessions_list(struct arena *a, const struct actor *who, long long current_id,
+                            struct acct_session_info **out, size_t *n) {
+  if (!who->user_id) return ERR_UNAUTHENTICATED;
+  struct st_session_row *rows = NULL;
+  enum err e = st_sessions_list(a, who->user_id, acct_now(), &rows, n);
+  if (e != ERR_OK) return e;
+  *out = arena_alloc(a, sizeof **out * (*n ? *n : 1));
+  if (!*out) return ERR_INTERNAL;
+  for (size_t i = 0; i < *n; i++) {
+    char *dev = arena_alloc(a, 64);
+    if (!dev) return ERR_INTERNAL;
+    ua_summary(rows[i].user_agent, dev, 64);
+    (*out)[i] = (struct acct_session_info){rows[i].id, dev, rows[i].ip, rows[i].created_at, rows[i].last_seen_at,
+                                           rows[i].id == current_id};
+  }
+  return ERR_OK;
+}
+
+enum err acct_session_revoke(struct arena *a, const struct actor *who, long long session_id) {
+  if (!who->user_id) return ERR_UNAUTHENTICATED;
+  enum err e = st_session_delete_own(a, who->user_id, session_id);
+  if (e == ERR_OK)
+    audit_user(who, "session.revoke", who->user_id, "ok", arena_printf(a, "{\"session\":%lld}", session_id));
+  return e;
+}
+
+enum err acct_sessions_revoke_others(struct arena *a, const struct actor *who, long long current_id, long long *ended) {
+  if (!who->user_id) return ERR_UNAUTHENTICATED;
+  enum err e = st_sessions_delete_user(a, who->user_id, current_id, ended);
+  if (e == ERR_OK)
+    audit_user(who, "session.revoke_others", who->user_id, "ok", arena_printf(a, "{\"sessions_ended\":%lld}", *ended));
+  return e;
+}
+
+/* ---- step-up re-authentication ---- */
+
+enum err acct_stepup_fresh(struct arena *a, long long session_id, bool *fresh) {
+  long long at = 0, now = acct_now();
+  enum err e = st_session_reauth_get(a, session_id, &at);
+  *fresh = e == ERR_OK && at > 0 && at <= now + 5 && now - at < ACCT_STEPUP_SECONDS;
+  return e == ERR_NOT_FOUND ? ERR_OK : e;
+}
+
+/* 1 when s is a 6-digit code (spaces allowed) */
+static int six_digits(const char *s) {
+  size_t d = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p >= '0' && *p <= '9')
+      d++;
+    else if (*p != ' ')
+      return 0;
+  }
+  return d == TOTP_DIGITS;
+}
+
+enum err acct_stepup(struct arena *a, const struct actor *who, long long session_id, const char *credential,
+                     int *retry) {
+  struct st_user u;
+  enum err e = actor_user(a, who, &u);
+  if (e != ERR_OK) return e;
+  *retry = 0;
+  if (!credential || !*credential || strlen(credential) > PW_INPUT_MAX_BYTES) return ERR_INVALID;
+  /* wrong passwords pause step-up (audited attempts, like signing) */
+  int failures = 0, wait = 0;
+  e = st_stepup_failures(a, u.id, STEPUP_WINDOW_S, STEPUP_PAUSE_S, &failures, &wait);
+  if (e != ERR_OK) return e;
+  if (failures >= STEPUP_FAILURES && wait > 0) {
+    *retry = wait;
+    audit_user(who, "account.stepup", u.id, "denied", "{\"reason\":\"throttled\"}");
+    return ERR_TOO_MANY;
+  }
+  bool totp = u.totp_enabled && six_digits(credential);
+  if (totp) {
+    bool recovery = false;
+    e = mfa_guarded_check(a, who, &u, credential, retry, &recovery);
+    if (e == ERR_TOO_MANY) {
+      audit_user(who, "account.stepup", u.id, "denied", "{\"reason\":\"throttled\",\"factor\":\"totp\"}");
+      return e;
+    }
+  } else {
+    e = verify_pw(&u, credential);
+  }
+  if (e == ERR_INVALID) {
+    audit_user(who, "account.stepup", u.id, "denied",
+               totp ? "{\"reason\":\"credential\",\"factor\":\"totp\"}" : "{\"reason\":\"credential\",\"factor\":\"password\"}");
+    return ERR_INVALID;
+  }
+  if (e != ERR_OK) return e;
+  e = st_session_reauth_set(a, session_id, acct_now());
+  if (e == ERR_OK)
+    audit_user(who, "account.stepup", u.id, "ok", totp ? "{\"factor\":\"totp\"}" : "{\"factor\":\"password\"}");
+  return e;
 }
 
 /* ---- command line ---- */

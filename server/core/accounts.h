@@ -7,7 +7,7 @@
  * Timing and testing knobs (environment, read by acct_configure, and only in
  * builds configured with meson -Dtest_hooks=true; other builds ignore them):
  *   SECONDOP_TEST_IDLE_SECONDS      when set, the idle timeout for every role
- *                                   (default 900 s center roles, 3600 s patients)
+ *                                   (default 900 s center roles, 1800 s patients)
  *   SECONDOP_TEST_ABSOLUTE_SECONDS  when set, the absolute session timeout (default 43200)
  *   SECONDOP_TEST_CLOCK_FILE        when set, a file holding a number of seconds
  *                                   added to the clock for sessions, throttling and
@@ -177,6 +177,43 @@ enum err acct_admin_invite(struct arena *a, const struct actor *who, const char 
 enum err acct_admin_set_active(struct arena *a, const struct actor *who, long long id, bool active);
 /* Forgets the user's second factor and ends their sessions (they enrol again). */
 enum err acct_admin_reset_2fa(struct arena *a, const struct actor *who, long long id);
+
+/* The second-factor counter of an account (failures since the last right
+ * code; locked at the bound). Admins only. */
+enum err acct_admin_mfa_state(struct arena *a, const struct actor *who, long long id, int *failures, bool *locked);
+/* Lifts a second-factor lock (and forgets the count); audited "2fa.unlock". */
+enum err acct_admin_unlock_2fa(struct arena *a, const struct actor *who, long long id);
+/* Ends every session of the account (an admin forcing a logout), except
+ * keep_session when the admin acts on their own account. Audited. */
+enum err acct_admin_logout_all(struct arena *a, const struct actor *who, long long id, long long keep_session);
+
+/* One of the user's live sessions, for the account page. */
+struct acct_session_info {
+  long long id;
+  const char *device;                  /* "Firefox on Linux" (core/uasummary.h) */
+  const char *ip, *created_at, *last_seen_at;
+  bool current;                        /* the session asking */
+};
+/* The actor's live sessions, most recently used first (arena array). */
+enum err acct_sessions_list(struct arena *a, const struct actor *who, long long current_id,
+                            struct acct_session_info **out, size_t *n);
+/* Ends one of the actor's own sessions. ERR_NOT_FOUND when it is not theirs. Audited. */
+enum err acct_session_revoke(struct arena *a, const struct actor *who, long long session_id);
+/* Ends every session of the actor but current_id; *ended how many. Audited. */
+enum err acct_sessions_revoke_others(struct arena *a, const struct actor *who, long long current_id, long long *ended);
+
+/* Step-up re-authentication: sensitive actions need the password or a TOTP
+ * code entered in this session within ACCT_STEPUP_SECONDS (a login counts).
+ * http/stepup.h wraps it for routes. */
+#define ACCT_STEPUP_SECONDS 300
+/* *fresh: the session stepped up within the last 5 minutes (test clock applies). */
+enum err acct_stepup_fresh(struct arena *a, long long session_id, bool *fresh);
+/* Checks the credential (the password, or a 6-digit TOTP code for an enrolled
+ * user, which counts in the second-factor counter) and records the step-up
+ * for the session. ERR_OK, ERR_INVALID (wrong; audited), ERR_TOO_MANY
+ * (*retry seconds, -1 when the second factor is locked). */
+enum err acct_stepup(struct arena *a, const struct actor *who, long long session_id, const char *credential,
+                     int *retry);
 
 /* Command-line creation (first admin, tests, demo). password NULL: an
  * invitation link is made instead and returned in *link. with_totp: enrols

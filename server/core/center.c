@@ -1,6 +1,8 @@
 /* The center's side of a request: see center.h. */
 #include "core/center.h"
 
+#include "core/comm_tasks.h"
+
 #include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -355,12 +357,23 @@ static enum err act_tx(void *p) {
     e = det ? requests_transition(c->who, c->id, c->st, RS_DECLINED, det, false) : ERR_INTERNAL;
     break;
   }
-  case CA_RELEASE:
+  case CA_RELEASE: {
+    /* a significant unexpected finding goes to the referring physician first */
+    bool blocks = false;
+    e = comm_task_blocks_release(a, c->id, &blocks);
+    if (e != ERR_OK) return e;
+    if (blocks) {
+      add_err(c->errs, "communication",
+              "This report has a significant unexpected finding: record that the referring physician was reached "
+              "(who, when, how) before releasing it. Nothing was released.");
+      return ERR_INVALID;
+    }
     e = st_report_release(a, report_id, c->who->user_id);
     if (e == ERR_OK)
       e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id, "{\"event\":\"report_released\"}", false);
     if (e == ERR_OK) e = notify_user(a, patient, NK_REPORT, arena_printf(a, "/requests/%lld/report", c->id));
     break;
+  }
   case CA_CLOSE: e = requests_transition(c->who, c->id, RS_REPORT_READY, RS_CLOSED, NULL, false); break;
   case CA_COVERAGE:
     e = st_coverage_set(a, c->id, in->insurance_verified, in->referral_received, in->network_status,
@@ -466,6 +479,13 @@ const char *center_review_type_label(const char *t) {
   if (strcmp(t, "reread") == 0) return "Re-read of the images";
   if (strcmp(t, "consult") == 0) return "Consultation with a specialist";
   if (strcmp(t, "default") == 0) return "Any other review (no target of its own)";
+  /* per triage class (core/triage.h): the due date takes the smaller of the two targets */
+  if (strcmp(t, "priority_1") == 0) return "Priority 1: proven cancer, treatment within 14 days";
+  if (strcmp(t, "priority_2") == 0) return "Priority 2: BI-RADS 5 or 4C, or proven cancer";
+  if (strcmp(t, "priority_3") == 0) return "Priority 3: BI-RADS 4, 4A, 4B, or biopsy result pending";
+  if (strcmp(t, "priority_4") == 0) return "Priority 4: BI-RADS 0, or no category given";
+  if (strcmp(t, "priority_5") == 0) return "Priority 5: BI-RADS 3";
+  if (strcmp(t, "priority_6") == 0) return "Priority 6: BI-RADS 1 or 2, or a concordant benign biopsy";
   return t;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/outbox.h"
 #include "store/center.h"
 #include "store/db.h"
 #include "util/arena.h"
@@ -321,7 +322,21 @@ static int deliver_due(void) {
       break; /* ERR_NOT_FOUND: nothing due; a DB error: try again next round */
     }
     char err[400];
-    enum send_result r = send_one(&m, err, sizeof err);
+    enum send_result r;
+    /* the body is sealed at rest: opened only for the time it is on the wire */
+    char *body = outbox_open_body(a, m.id, m.body, m.body_sealed_hex);
+    if (!body) {
+      snprintf(err, sizeof err, "the sealed body cannot be opened (another data directory's key?)");
+      if (st_mail_hold(a, m.id, err) != ERR_OK) LOG_E("mail outbox=%lld: could not record the hold", m.id);
+      LOG_E("mail outbox=%lld: held, nothing sent: %s", m.id, err);
+      arena_free(a);
+      handled++;
+      continue;
+    } else {
+      m.body = body;
+      r = send_one(&m, err, sizeof err);
+      sodium_memzero(body, strlen(body));
+    }
     enum err me;
     if (r == SENT) {
       me = st_mail_sent(a, m.id);

@@ -19,8 +19,21 @@ void outbox_set_base_url(const char *base_url);
 void outbox_set_echo(bool on);
 /* base URL + path ("/reset-password?token=…") in the arena; NULL when out of memory. */
 char *outbox_link(struct arena *a, const char *path);
-/* Queues one message. ERR_OK, or the database error. */
+/* Queues one message (kind "notice"). ERR_OK, or the database error. */
 enum err outbox_enqueue(struct arena *a, const char *to, const char *subject, const char *body);
+/* Queues one message of a kind ("notice", "verify_email", "password_reset",
+ * "invitation", "signup_existing", "mfa_locked") about user_id (0: none),
+ * asked for from client_ip ("" for none). The body is stored sealed
+ * (app-key subkey SECRET_OUTBOX, "outbox:<id>" as associated data) and is
+ * deleted once delivered. ERR_OK, ERR_INTERNAL (no key), or the DB error. */
+enum err outbox_enqueue_kind(struct arena *a, const char *to, const char *subject, const char *body, const char *kind,
+                             long long user_id, const char *client_ip);
+/* The body of message id in the arena: sealed_hex opened when non-empty,
+ * else the legacy plaintext. NULL when it cannot be opened (forged, other
+ * key) or out of memory. */
+char *outbox_open_body(struct arena *a, long long id, const char *plain, const char *sealed_hex);
+/* Seals body for message id into hex text in the arena (NULL on failure). */
+char *outbox_seal_body(struct arena *a, long long id, const char *body);
 /* Prints pending messages (oldest first, at most 1000) to out. Returns the
  * number printed, or -1 when the database could not be read. */
 long outbox_print_pending(FILE *out);

@@ -56,7 +56,9 @@ size_t pw_codepoints(const char *normalized);
 /* Applies the password policy to an NFKC-normalised password: length
  * (min_len..PW_MAX_LEN code points), then equality with the e-mail address or
  * its local part, then with the name (case-insensitive, whitespace ignored),
- * then the blocklist (case-insensitive). email and name may be NULL.
+ * then the blocklist (case-insensitive), looked up as typed, without
+ * whitespace, and with ASCII spaces and punctuation removed (the e-mail and
+ * name comparisons use the last form too). email and name may be NULL.
  * Fails closed: if no blocklist is loaded, answers PW_COMMON.
  * Everything allocated here is wiped before it is freed. */
 enum pw_verdict pw_check(const char *normalized, size_t min_len, const char *email,
@@ -76,6 +78,8 @@ const char *pw_verdict_message_len(enum pw_verdict v, size_t min_len);
  * call at startup before worker threads exist. Returns the number of entries,
  * or -1 (file unreadable, out of memory); on -1 the previous list is kept. */
 long pw_blocklist_load(const char *path);
+/* Same over several files, merged into one set (all or nothing). */
+long pw_blocklist_load_files(const char *const *paths, size_t npaths);
 
 /* Frees the blocklist (pw_check then fails closed). Call after threads stop. */
 void pw_blocklist_free(void);

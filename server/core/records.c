@@ -25,6 +25,7 @@
 #include "http/tus_parse.h"
 #include "store/blobstore.h"
 #include "store/db.h"
+#include "store/identity.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -95,6 +96,7 @@ int records_init(const char *data_dir) {
     return -1;
   }
   uploads_store_register();
+  identity_store_register();
   const char *mx = getenv("SECONDOP_UPLOAD_MAX_BYTES");
   uint64_t v;
   if (mx && tus_parse_u64(mx, &v) == 0 && v > 0) max_upload = v;
@@ -1712,54 +1714,10 @@ void records_stop_sweeper(void) {
 
 /* ---- the records page ---- */
 
-/* Lower-case alphanumeric tokens of a name ("DOE^JANE", "Jane Doe"). */
-static size_t name_tokens(const char *s, char tok[8][64]) {
-  size_t n = 0, l = 0;
-  for (const char *p = s;; p++) {
-    unsigned char c = (unsigned char)*p;
-    if (c && (isalnum(c) || c >= 0x80)) {
-      if (l < 63 && n < 8) tok[n][l++] = (char)tolower(c);
-    } else {
-      if (l && n < 8) tok[n++][l] = '\0';
-      l = 0;
-      if (!c) break;
-    }
-  }
-  return n;
-}
-
-/* True when a DICOM patient name plausibly names the account holder: every
- * token of the family and given name components appears in the account name. */
-static int names_match(const char *dicom_pn, const char *account) {
-  char want[8][64], have[8][64];
-  char fam_given[200];
-  const char *caret = strchr(dicom_pn, '^');
-  const char *second = caret ? strchr(caret + 1, '^') : NULL;
-  size_t l = second ? (size_t)(second - dicom_pn) : strlen(dicom_pn);
-  if (l >= sizeof fam_given) l = sizeof fam_given - 1;
-  memcpy(fam_given, dicom_pn, l);
-  fam_given[l] = '\0';
-  size_t nw = name_tokens(fam_given, want), nh = name_tokens(account, have);
-  if (nw == 0) return 1;
-  for (size_t i = 0; i < nw; i++) {
-    int found = 0;
-    for (size_t j = 0; j < nh && !found; j++) found = strcmp(want[i], have[j]) == 0;
-    if (!found) return 0;
-  }
-  return 1;
-}
-
 /* "20240315" or "2024.03.15" → "2024-03-15" (arena); other text unchanged. */
 static const char *nice_date(struct arena *a, const char *d) {
   char out[32];
   dicom_date_display(d ? d : "", out, sizeof out);
-  return arena_strdup(a, out);
-}
-
-/* A DICOM person name as a person reads it (arena). */
-static const char *nice_name(struct arena *a, const char *pn) {
-  char out[600];
-  dicom_pn_display(pn ? pn : "", out, sizeof out);
   return arena_strdup(a, out);
 }
 
@@ -1867,19 +1825,13 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
     WARN("%lld upload%s did not finish correctly and %s not kept. Please upload %s again.", v->failed_uploads,
          v->failed_uploads == 1 ? "" : "s", v->failed_uploads == 1 ? "was" : "were",
          v->failed_uploads == 1 ? "it" : "them");
-  const char *acct_name = "", *acct_birth = "";
-  users_identity(a, v->request.patient_id, &acct_name, &acct_birth);
+  /* whose images: every file, grouped per series (shown by the pages, not as a warning line) */
+  if ((e = records_identity_build(a, request_id, v->request.patient_id, &v->identity)) != ERR_OK) return e;
   for (size_t i = 0; i < v->n_series; i++) {
     struct series_row *s = &v->series[i];
     int first = 1;
     for (size_t j = 0; j < i; j++) first &= v->series[j].study_id != s->study_id;
     if (!first) continue;
-    int bad_name = s->patient_name[0] && acct_name[0] && !names_match(s->patient_name, acct_name);
-    int bad_birth = s->patient_birth_date[0] && acct_birth[0] && strcmp(s->patient_birth_date, acct_birth) != 0;
-    if (bad_name || bad_birth)
-      WARN("The study from %s names the patient \"%s\", born %s, which does not match your account. These images "
-           "may belong to someone else: please check them and remove them if they are not yours.",
-           nice_date(a, s->study_date), nice_name(a, s->patient_name), nice_date(a, s->patient_birth_date));
     if (nstudies > 1 && s->study_date[0] && newest[0] && strcmp(s->study_date, newest) < 0 &&
         atoi(newest) - atoi(s->study_date) >= 10000)
       WARN("The study from %s is more than a year older than the others. If it is an earlier mammogram for "

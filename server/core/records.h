@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "core/actor.h"
+#include "core/identity.h"
 #include "store/uploads.h"
 #include "util/err.h"
 
@@ -113,8 +114,19 @@ struct records_view {
   size_t n_warnings;
   int editable;               /* draft: documents can be removed */
   int uploadable;             /* draft or needs_info (req_records_open): files can be added */
+  struct identity_report identity; /* whose images: every file checked, grouped per series */
 };
 enum err records_view_load(struct arena *a, const struct actor *who, long long request_id, struct records_view *v);
+/* The identity check of a request's images (core/identity.h): every DICOM
+ * file's patient name and birth date against the account holder, grouped
+ * per series in SQL. Access as records_request_open (audited the same way);
+ * ERR_NOT_FOUND without it. Everything in the arena. */
+enum err records_identity(struct arena *a, const struct actor *who, long long request_id,
+                          struct identity_report *out);
+/* The same for a request the caller has already opened for this actor
+ * (records_request_open or requests_access): no access check here. */
+enum err records_identity_build(struct arena *a, long long request_id, long long patient_id,
+                                struct identity_report *out);
 enum err records_document_delete(const struct actor *who, long long request_id, long long doc_id);
 enum err records_series_delete(const struct actor *who, long long request_id, long long series_id);
 

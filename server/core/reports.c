@@ -9,13 +9,16 @@
 
 #include "core/audit.h"
 #include "core/center.h"
+#include "core/comm_tasks.h"
 #include "core/password.h"
 #include "core/secrets.h"
 #include "core/totp.h"
-#include "core/triage.h"
+#include "core/birads.h"
+#include "core/concordance.h"
 #include "store/accounts.h"
 #include "store/db.h"
 #include "store/reauth.h"
+#include "store/reports.h"
 #include "store/requests.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -187,7 +190,14 @@ static void fill_view(struct arena *a, long long request_id, const struct rowset
   out->f.density = rs_get(rp, 0, "density");
   out->f.recommendation = rs_get(rp, 0, "recommendation");
   out->f.first_recommendation = rs_get(rp, 0, "first_recommendation");
-  out->f.answers = rs_get(rp, 0, "answers");
+  const char *ahex = rs_get(rp, 0, "answers_hex");
+  const char *ans = *ahex ? unseal(a, request_id, "answers", ahex) : rs_get(rp, 0, "answers");
+  if (!ans) LOG_E("report of request %lld: answers cannot be opened (wrong app key?)", request_id);
+  out->f.answers = ans ? ans : "(These answers could not be read.)";
+  out->f.contradiction_reason = rs_get(rp, 0, "contradiction_reason");
+  out->suspicion = rs_get(rp, 0, "suspicion_change");
+  out->first_state = rs_get(rp, 0, "first_read_state");
+  out->legacy_rules = out->is_signed && rs_ll(rp, 0, "concordance_rules") != 2;
   out->f.summary = rs_get(rp, 0, "summary");
   out->f.explanation = rs_get(rp, 0, "concordance_explanation");
   out->concordance = rs_get(rp, 0, "concordance");
@@ -221,7 +231,8 @@ enum err reports_load(struct arena *a, const struct actor *who, long long reques
   }
   if (who->role == R_STAFF && !out->is_signed) {
     /* staff see that a draft exists, not its content */
-    out->f = (struct report_fields){"", "", "", "", "", "", "", "", ""};
+    out->f = (struct report_fields){"", "", "", "", "", "", "", "", "", ""};
+    out->concordance = out->suspicion = out->first_state = "";
   }
   e = st_addenda(a, out->id, &out->addenda);
   if (e == ERR_OK) e = st_questions(a, out->id, &out->questions);
@@ -250,11 +261,13 @@ static void check_fields(const struct report_fields *f, bool complete, struct re
   if (!text_ok(f->answers, 10000)) add_err(errs, "answers", "Answers are limited to 10,000 characters of plain text.");
   if (!text_ok(f->summary, 5000)) add_err(errs, "summary", "The summary is limited to 5,000 characters of plain text.");
   if (!text_ok(f->explanation, 3000)) add_err(errs, "explanation", "The explanation is limited to 3,000 characters.");
-  if (f->birads && *f->birads && !triage_birads_valid(f->birads)) add_err(errs, "birads", "Choose a BI-RADS category.");
+  if (!text_ok(f->contradiction_reason, 2000))
+    add_err(errs, "contradiction_reason", "The reason is limited to 2,000 characters of plain text.");
+  if (f->birads && *f->birads && !birads_valid(f->birads)) add_err(errs, "birads", "Choose a BI-RADS category.");
   if (f->density && *f->density && !density_ok(f->density)) add_err(errs, "density", "Choose a density from A to D.");
-  if (f->recommendation && *f->recommendation && !triage_recommendation_valid(f->recommendation))
+  if (f->recommendation && *f->recommendation && !birads_rec_valid(f->recommendation))
     add_err(errs, "recommendation", "Choose a recommendation.");
-  if (f->first_recommendation && *f->first_recommendation && !triage_recommendation_valid(f->first_recommendation))
+  if (f->first_recommendation && *f->first_recommendation && !birads_rec_valid(f->first_recommendation))
     add_err(errs, "first_recommendation", "Choose the first read's recommendation, or leave it to follow from its category.");
   if (!complete) return;
   if (!f->findings_left || !*f->findings_left) add_err(errs, "findings_left", "Write the findings for the left breast (\"No findings\" is fine).");
@@ -263,6 +276,75 @@ static void check_fields(const struct report_fields *f, bool complete, struct re
   if (!f->density || !*f->density) add_err(errs, "density", "Choose the breast density.");
   if (!f->recommendation || !*f->recommendation) add_err(errs, "recommendation", "Choose a recommendation.");
   if (!f->summary || !*f->summary) add_err(errs, "summary", "Write a plain-language summary for the patient.");
+  enum birads b = birads_parse(f->birads);
+  enum birads_rec r = birads_rec_parse(f->recommendation);
+  if (birads_contradicts(b, r) && (!f->contradiction_reason || !*f->contradiction_reason))
+    add_err(errs, "contradiction_reason",
+            "BI-RADS category and recommendation point to different next steps. Write why (for example, the "
+            "patient's history), or change the category or the recommendation. Nothing was signed.");
+}
+
+/* ---- the verdict ---- */
+
+/* The first read of request id and the verdict of fields f against it (the
+ * one computation used by the preview and by signing). */
+static enum err judge(struct arena *a, long long id, const struct report_fields *f, struct report_verdict *out) {
+  struct rowset fr;
+  enum err e = st_first_read(a, id, &fr);
+  if (e != ERR_OK) return e;
+  const char *typed = f->first_recommendation && *f->first_recommendation ? f->first_recommendation : "";
+  enum birads b1 = BI_UNKNOWN;
+  enum birads_rec r1 = REC_NONE;
+  if (rs_bool(&fr, 0, "verified")) {
+    out->state = FIRST_VERIFIED;
+    b1 = birads_parse(rs_get(&fr, 0, "verified_birads"));
+    r1 = birads_rec_parse(*typed ? typed : rs_get(&fr, 0, "verified_recommendation"));
+  } else if (birads_valid(rs_get(&fr, 0, "patient_birads"))) {
+    out->state = FIRST_UNVERIFIED;
+    b1 = birads_parse(rs_get(&fr, 0, "patient_birads"));
+    r1 = birads_rec_parse(typed);
+  } else {
+    out->state = FIRST_UNKNOWN;
+    r1 = birads_rec_parse(typed);
+  }
+  enum birads b2 = birads_parse(f->birads);
+  enum birads_rec r2 = birads_rec_parse(f->recommendation);
+  out->first_birads = b1 == BI_UNKNOWN ? "" : birads_name(b1);
+  /* the next step the verdict used: given, or implied by the category */
+  out->first_rec = birads_rec_name(r1 != REC_NONE ? r1 : birads_implied_rec(b1));
+  out->contradiction = birads_contradicts(b2, r2);
+  if (b2 == BI_UNKNOWN && r2 == REC_NONE) {
+    out->r = (struct conc_result){V_NO_VERDICT, SUSP_NONE, MG_NONE, MG_NONE, WHY_NOT_STATED};
+    return ERR_OK;
+  }
+  out->r = concordance_judge(out->state, b1, r1, b2, r2);
+  return ERR_OK;
+}
+
+enum err reports_preview(struct arena *a, const struct actor *who, long long request_id,
+                         const struct report_fields *f, struct report_verdict *out) {
+  memset(out, 0, sizeof *out);
+  if (!who || who->role != R_REVIEWER) return ERR_NOT_FOUND;
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, request_id, RA_VIEW, &st, &patient);
+  if (e != ERR_OK) return e;
+  e = judge(a, request_id, f, out);
+  if (e == ERR_OK) e = audit_req(who, "report.preview", request_id, patient, "ok", NULL);
+  return e;
+}
+
+bool reports_stored_verdict(const struct report_view *v, struct conc_result *out) {
+  enum verdict vd;
+  enum first_state st;
+  if (v->legacy_rules || !concordance_verdict_parse(v->concordance, &vd) ||
+      !concordance_first_state_parse(v->first_state, &st))
+    return false;
+  /* the stored names are the judge's inputs: recompute rather than store
+   * the managements twice */
+  *out = concordance_judge(st, birads_parse(v->first_birads), birads_rec_parse(v->f.first_recommendation),
+                           birads_parse(v->f.birads), birads_rec_parse(v->f.recommendation));
+  return out->verdict == vd;
 }
 
 /* BLAKE2b-256 (hex, arena) over the signed content in canonical form. */
@@ -271,7 +353,7 @@ static const char *content_hash(struct arena *a, long long request_id, long long
   crypto_generichash_state st;
   crypto_generichash_init(&st, NULL, 0, 32);
   char head[96];
-  int hl = snprintf(head, sizeof head, "secondop-report-v1\nrequest:%lld\nreviewer:%lld\n", request_id, reviewer);
+  int hl = snprintf(head, sizeof head, "secondop-report-v2\nrequest:%lld\nreviewer:%lld\n", request_id, reviewer);
   crypto_generichash_update(&st, (const unsigned char *)head, (size_t)hl);
   for (size_t i = 0; i < n; i++) {
     const char *p = parts[i] ? parts[i] : "";
@@ -308,30 +390,37 @@ static enum err save_tx(void *p) {
   if (strcmp(status, "in_review") != 0) return ERR_CONFLICT;
   const struct report_fields *f = c->f;
   const char *lh = seal(a, c->id, "left", f->findings_left), *rh = seal(a, c->id, "right", f->findings_right);
-  if (!lh || !rh) return ERR_INTERNAL;
+  const char *ah = seal(a, c->id, "answers", f->answers);
+  if (!lh || !rh || !ah) return ERR_INTERNAL;
+  const char *reason = f->contradiction_reason ? f->contradiction_reason : "";
+  struct report_verdict v;
+  if (c->sign) {
+    e = judge(a, c->id, f, &v);
+    if (e != ERR_OK) return e;
+    if (!v.contradiction) reason = ""; /* a reason only where it explains something */
+  }
   e = st_report_save(a, c->id, c->who->user_id, lh, rh, f->birads ? f->birads : "", f->density ? f->density : "",
-                     f->recommendation ? f->recommendation : "", f->answers ? f->answers : "",
-                     f->summary ? f->summary : "", f->explanation ? f->explanation : "", &c->report_id);
+                     f->recommendation ? f->recommendation : "", ah, f->summary ? f->summary : "",
+                     f->explanation ? f->explanation : "",
+                     c->sign ? v.first_rec : f->first_recommendation ? f->first_recommendation : "", reason,
+                     &c->report_id);
   if (e != ERR_OK) return e;
   if (!c->sign) return audit_req(c->who, "report.save_draft", c->id, patient, "ok", NULL);
-  struct rqs_row row;
-  e = rqs_get(a, c->id, &row);
-  if (e != ERR_OK) return e;
-  const char *first_birads = row.birads && strcmp(row.birads, "unknown") != 0 ? row.birads : "";
-  const char *first_rec = f->first_recommendation && *f->first_recommendation
-                              ? f->first_recommendation
-                              : triage_implied_recommendation(first_birads);
-  enum concordance conc = concordance_compute(first_birads, first_rec, f->birads, f->recommendation);
-  const char *parts[] = {f->findings_left, f->findings_right, f->birads, f->density, f->recommendation,
-                         f->answers, f->summary, first_birads, first_rec, concordance_name(conc), f->explanation};
+  const char *verdict = concordance_verdict_name(v.r.verdict), *susp = concordance_suspicion_name(v.r.suspicion),
+             *state = concordance_first_state_name(v.state);
+  const char *parts[] = {f->findings_left, f->findings_right, f->birads,  f->density, f->recommendation,
+                         f->answers,       f->summary,        v.first_birads, v.first_rec, verdict,
+                         f->explanation,   susp,              state,      reason};
   const char *hash = content_hash(a, c->id, c->who->user_id, parts, sizeof parts / sizeof parts[0]);
   if (!hash) return ERR_INTERNAL;
-  e = st_report_sign(a, c->report_id, first_birads, first_rec, concordance_name(conc), hash, c->who->user_id);
+  e = st_report_sign(a, c->report_id, v.first_birads, v.first_rec, verdict, susp, state, hash, c->who->user_id);
   if (e != ERR_OK) return e;
   e = requests_transition(c->who, c->id, RS_IN_REVIEW, RS_REPORT_READY, NULL, false);
   if (e != ERR_OK) return e;
   e = audit_req(c->who, "report.sign", c->id, patient, "ok",
-                arena_printf(a, "{\"report\":%lld,\"concordance\":\"%s\"}", c->report_id, concordance_name(conc)));
+                arena_printf(a, "{\"report\":%lld,\"concordance\":\"%s\",\"first_read\":\"%s\"}", c->report_id,
+                             verdict, state));
+  if (e == ERR_OK && concordance_unexpected(&v.r)) e = comm_task_open_tx(a, c->who, c->id, patient, c->report_id);
   if (e == ERR_OK) e = notify_staff(a, NK_REPORT, arena_printf(a, "/staff/requests/%lld", c->id));
   return e;
 }
@@ -470,24 +559,6 @@ enum err reports_ask(struct arena *a, const struct actor *who, long long request
   return db_tx(ask_tx, &c);
 }
 
-const char *reports_birads_words(const char *b) {
-  static const char *const map[][2] = {
-      {"0", "Incomplete: more imaging is needed before a conclusion."},
-      {"1", "Negative: nothing of concern was seen."},
-      {"2", "Benign: something was seen, and it is not cancer."},
-      {"3", "Probably benign: a short-interval follow-up is advised to make sure it does not change."},
-      {"4", "Suspicious: a biopsy is advised."},
-      {"4A", "Low suspicion: a biopsy is advised, and cancer is unlikely."},
-      {"4B", "Moderate suspicion: a biopsy is advised."},
-      {"4C", "High suspicion: a biopsy is advised."},
-      {"5", "Highly suggestive of cancer: a biopsy is advised."},
-      {"6", "Cancer already proven by a biopsy."},
-  };
-  for (size_t i = 0; b && i < sizeof map / sizeof map[0]; i++)
-    if (strcmp(b, map[i][0]) == 0) return map[i][1];
-  return "Not known.";
-}
-
 const char *reports_density_words(const char *d) {
   if (!d) return "";
   switch (d[0]) {
@@ -497,4 +568,27 @@ const char *reports_density_words(const char *d) {
   case 'D': return "Extremely dense, which lowers the sensitivity of a mammogram.";
   default: return "";
   }
+}
+
+int reports_seal_legacy_answers(void) {
+  int rc = 0;
+  for (;;) {
+    struct arena *a = arena_new();
+    if (!a) return -1;
+    struct rowset rs;
+    size_t n = 0;
+    if (st_answers_plain(a, &rs) != ERR_OK) {
+      rc = -1;
+    } else {
+      for (size_t i = 0; i < rs.n && rc == 0; i++) {
+        const char *hex = seal(a, rs_ll(&rs, i, "request_id"), "answers", rs_get(&rs, i, "answers"));
+        if (!hex || st_answers_seal(a, rs_ll(&rs, i, "id"), hex) != ERR_OK) rc = -1;
+      }
+      n = rs.n;
+      if (rc == 0 && n) LOG_I("sealed the answers of %zu report%s stored before migration 0016", n, n == 1 ? "" : "s");
+    }
+    arena_free(a);
+    if (rc != 0 || n < 500) break;
+  }
+  return rc;
 }

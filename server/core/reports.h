@@ -6,7 +6,7 @@
  * - Only the assigned reviewer writes and signs, and only while the request
  *   is in review. Signing needs the reviewer's password or a current TOTP
  *   code (a wrong one is refused and nothing is signed); it computes the
- *   concordance with the first read (core/triage.h), stores a BLAKE2b-256
+ *   concordance with the first read (core/concordance.h), stores a BLAKE2b-256
  *   content hash, freezes the row (the database refuses any UPDATE of a
  *   signed report) and moves the request in_review → report_ready, all in
  *   one transaction.
@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "core/actor.h"
+#include "core/concordance.h"
 #include "core/requests.h"
 #include "store/center.h"
 #include "util/err.h"
@@ -31,8 +32,18 @@ struct arena;
 struct report_fields {
   const char *findings_left, *findings_right;
   const char *birads, *density, *recommendation;
-  const char *first_recommendation; /* the first read's next step ("" = implied by its category) */
+  const char *first_recommendation; /* the first read's next step as the reviewer read it on the original report
+                                       ("" = the verified one, or implied by its category) */
   const char *answers, *summary, *explanation;
+  const char *contradiction_reason; /* why the category and the recommendation disagree (required then) */
+};
+
+/* The verdict as computed (preview) or stored (signed report). */
+struct report_verdict {
+  struct conc_result r;
+  enum first_state state;
+  const char *first_birads, *first_rec; /* "" when unknown */
+  bool contradiction;                   /* the second read's category contradicts its recommendation */
 };
 
 struct report_view {
@@ -40,6 +51,8 @@ struct report_view {
   long long id;
   struct report_fields f;
   const char *concordance, *first_birads, *signed_at, *signed_by, *content_hash, *released_at, *updated_at;
+  const char *suspicion, *first_state; /* stored names ("" on rows signed before the management rules) */
+  bool legacy_rules;                   /* signed under the old category-scale rules */
   struct rowset addenda, questions;
   enum req_status status;
   long long patient_id;
@@ -84,7 +97,20 @@ enum err reports_reauth(struct arena *a, const struct actor *who, const char *cr
  * reports_sign and reports_addendum refuse with ERR_TOO_MANY meanwhile. */
 int reports_reauth_wait(struct arena *a, const struct actor *who);
 
+/* The verdict the report would get if signed now with fields f (the same
+ * computation as signing: the first read from requests.verified_*, the
+ * reviewer's first_recommendation, core/concordance.h). Assigned reviewer
+ * only (ERR_NOT_FOUND otherwise); not audited as a change (nothing changes),
+ * audited report.preview. */
+enum err reports_preview(struct arena *a, const struct actor *who, long long request_id,
+                         const struct report_fields *f, struct report_verdict *out);
+/* The verdict of a signed report, rebuilt from its stored names (for the
+ * patient's sentence); false on rows signed under the old rules. */
+bool reports_stored_verdict(const struct report_view *v, struct conc_result *out);
+/* Seals answers still stored as plaintext (rows from before migration 0016).
+ * Run at start-up, before the HTTP threads. 0 or -1. */
+int reports_seal_legacy_answers(void);
+
 /* Plain words for the patient. */
-const char *reports_birads_words(const char *birads);
 const char *reports_density_words(const char *density);
 #endif

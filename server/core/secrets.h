@@ -15,8 +15,10 @@ enum secret_purpose {
   SECRET_RECOVERY = 2,    /* key for recovery code hashes */
   SECRET_CSRF = 3,        /* HMAC key for the pre-session CSRF cookie */
   SECRET_THROTTLE = 4,    /* keyed hash of e-mail addresses in login_throttle */
+  SECRET_OUTBOX = 5,      /* AEAD key for outbox bodies until delivered */
   SECRET_MEMBER_ID = 16,  /* AEAD key for insurance member ids (requests) */
   SECRET_MESSAGE = 17,    /* AEAD key for message bodies (requests) */
+  SECRET_REQUEST_TEXT = 18, /* AEAD key for a request's reason and questions */
   SECRET_REPORT = 32,     /* AEAD key for report findings (reports) */
 };
 

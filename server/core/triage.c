@@ -1,6 +1,8 @@
 /* Triage priority and concordance: see triage.h. */
 #include "core/triage.h"
 
+#include "core/birads.h"
+
 #include <stddef.h>
 #include <string.h>
 
@@ -30,19 +32,61 @@ bool triage_birads_valid(const char *s) {
   return birads_rank(s, &sub) >= 0;
 }
 
-enum triage_priority triage_priority_of(const char *birads, bool biopsy) {
+/* The category that counts: the verified one once verified, else the
+ * patient's ("" when unknown). */
+static const char *eff_birads(const struct triage_facts *f) {
+  const char *b = f->verified ? f->v_birads : f->birads;
   bool sub;
-  int r = birads_rank(birads, &sub);
-  if (biopsy || r >= 40) return TRIAGE_URGENT;
-  if (r == 10 || r == 20) return TRIAGE_ROUTINE;
-  return TRIAGE_SOON; /* 0, 3 and unknown */
+  return birads_rank(b, &sub) >= 0 ? b : "";
+}
+
+/* The biopsy result that counts: the verified one, else the patient's "done"
+ * read as a pending result. */
+static const char *eff_biopsy(const struct triage_facts *f) {
+  if (f->verified) return f->v_biopsy && *f->v_biopsy ? f->v_biopsy : "none";
+  return f->biopsy_done ? "pending" : "none";
+}
+
+static bool in(const char *s, const char *const *set) {
+  for (; *set; set++)
+    if (strcmp(s, *set) == 0) return true;
+  return false;
+}
+
+enum triage_priority triage_classify(const struct triage_facts *f, long long today, unsigned *flags,
+                                     long long *upcoming_day) {
+  static const char *const c5_4c[] = {"5", "4C", NULL}, *const c4[] = {"4", "4A", "4B", NULL},
+                           *const benign_ok[] = {"1", "2", "3", "4A", NULL}, *const c12[] = {"1", "2", NULL},
+                           *const suspicious[] = {"4", "4B", "4C", "5", NULL};
+  const char *cat = eff_birads(f), *bx = eff_biopsy(f);
+  unsigned fl = 0;
+  long long up = 0;
+  if (f->has_treatment) {
+    if (f->treatment_day >= today) up = f->treatment_day;
+    else fl |= TRIAGE_FLAG_TREATMENT_PASSED;
+  }
+  if (strcmp(bx, "benign") == 0 && in(cat, suspicious)) fl |= TRIAGE_FLAG_BENIGN_DISCORDANT;
+  if (flags) *flags = fl;
+  if (upcoming_day) *upcoming_day = up;
+  if (strcmp(cat, "6") == 0 || strcmp(bx, "malignant") == 0)
+    return up && up <= today + TRIAGE_TREATMENT_WINDOW_DAYS ? TRIAGE_P1_TREATMENT_SOON : TRIAGE_P2_HIGHLY_SUSPICIOUS;
+  if (in(cat, c5_4c)) return TRIAGE_P2_HIGHLY_SUSPICIOUS;
+  if (strcmp(bx, "pending") == 0) return TRIAGE_P3_SUSPICIOUS;
+  if (strcmp(bx, "benign") == 0 && in(cat, benign_ok)) return TRIAGE_P6_ROUTINE;
+  if (in(cat, c4)) return TRIAGE_P3_SUSPICIOUS;
+  if (strcmp(cat, "3") == 0) return TRIAGE_P5_PROBABLY_BENIGN;
+  if (in(cat, c12)) return TRIAGE_P6_ROUTINE;
+  return TRIAGE_P4_RECALL_OR_UNKNOWN; /* 0, and an unknown category: someone must look */
 }
 
 const char *triage_priority_label(enum triage_priority p) {
   switch (p) {
-  case TRIAGE_URGENT: return "Urgent";
-  case TRIAGE_SOON: return "Soon";
-  case TRIAGE_ROUTINE: return "Routine";
+  case TRIAGE_P1_TREATMENT_SOON: return "1 Treatment within 14 days";
+  case TRIAGE_P2_HIGHLY_SUSPICIOUS: return "2 Highly suspicious or cancer";
+  case TRIAGE_P3_SUSPICIOUS: return "3 Suspicious or biopsy pending";
+  case TRIAGE_P4_RECALL_OR_UNKNOWN: return "4 Recall, or no category given";
+  case TRIAGE_P5_PROBABLY_BENIGN: return "5 Probably benign";
+  case TRIAGE_P6_ROUTINE: return "6 Routine";
   }
   return "Unknown";
 }
@@ -52,6 +96,7 @@ static int cmp_ll(long long a, long long b) { return a < b ? -1 : a > b; }
 
 int triage_compare(const void *pa, const void *pb) {
   const struct triage_item *a = pa, *b = pb;
+  if (a->release_first != b->release_first) return a->release_first ? -1 : 1;
   if (a->priority != b->priority) return cmp_ll(a->priority, b->priority);
   bool ta = a->treatment_day > 0, tb = b->treatment_day > 0;
   if (ta != tb) return ta ? -1 : 1;
@@ -62,69 +107,13 @@ int triage_compare(const void *pa, const void *pb) {
   return cmp_ll(a->id, b->id);
 }
 
-static const char *const conc_names[] = {"concordant", "upgraded", "downgraded", "management_change"};
-
-const char *concordance_name(enum concordance c) {
-  return (unsigned)c < sizeof conc_names / sizeof conc_names[0] ? conc_names[c] : "concordant";
-}
-
-bool concordance_parse(const char *s, enum concordance *out) {
-  for (size_t i = 0; s && i < sizeof conc_names / sizeof conc_names[0]; i++)
-    if (strcmp(s, conc_names[i]) == 0) {
-      *out = (enum concordance)i;
-      return true;
-    }
-  return false;
-}
-
-static const char *const rec_map[][2] = {
-    {"routine_screening", "Routine screening"},
-    {"short_interval_followup", "Short-interval follow-up imaging (usually in 6 months)"},
-    {"additional_imaging", "Additional imaging"},
-    {"biopsy", "Biopsy"},
-    {"surgical_consultation", "Consultation with a breast surgeon"},
-    {"oncology_consultation", "Consultation with an oncologist"},
-};
-
-bool triage_recommendation_valid(const char *s) {
-  for (size_t i = 0; s && i < sizeof rec_map / sizeof rec_map[0]; i++)
-    if (strcmp(s, rec_map[i][0]) == 0) return true;
-  return false;
-}
+bool triage_recommendation_valid(const char *s) { return birads_rec_valid(s); }
 
 const char *triage_recommendation_label(const char *s) {
-  for (size_t i = 0; s && i < sizeof rec_map / sizeof rec_map[0]; i++)
-    if (strcmp(s, rec_map[i][0]) == 0) return rec_map[i][1];
-  return s ? s : "";
+  enum birads_rec r = birads_rec_parse(s);
+  return r != REC_NONE ? birads_rec_label(r) : s ? s : "";
 }
 
 const char *triage_implied_recommendation(const char *birads) {
-  bool sub;
-  int r = birads_rank(birads, &sub);
-  if (r < 0) return "";
-  if (r <= 20) return "routine_screening";
-  if (r == 30) return "short_interval_followup";
-  if (r == 35) return "additional_imaging";
-  if (r < 60) return "biopsy";
-  return "surgical_consultation";
-}
-
-bool triage_management_changed(const char *first_rec, const char *second_rec) {
-  if (!first_rec || !*first_rec || !second_rec || !*second_rec) return false;
-  return strcmp(first_rec, second_rec) != 0;
-}
-
-enum concordance concordance_compute(const char *first_birads, const char *first_rec, const char *second_birads,
-                                     const char *second_rec) {
-  bool s1, s2;
-  int r1 = birads_rank(first_birads, &s1), r2 = birads_rank(second_birads, &s2);
-  if (r1 >= 0 && r2 >= 0) {
-    /* "4" without a subcategory matches 4A/4B/4C */
-    if ((r1 == 40 && s2) || (r2 == 40 && s1)) r1 = r2;
-    if (r2 > r1) return CONC_UPGRADED;
-    if (r2 < r1) return CONC_DOWNGRADED;
-  }
-  const char *f = first_rec && *first_rec ? first_rec : triage_implied_recommendation(first_birads);
-  if (triage_management_changed(f, second_rec)) return CONC_MANAGEMENT_CHANGE;
-  return CONC_CONCORDANT;
+  return birads_rec_name(birads_implied_rec(birads_parse(birads)));
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 enum cs_id {
@@ -411,21 +412,20 @@ size_t dicom_utf8_clean(const unsigned char *in, size_t inlen, char *out, size_t
 
 /* ---- display ---- */
 
-/* Appends s[0..n) trimmed of spaces to out as a word (space-separated). */
-static void word(char *out, size_t cap, size_t *len, const char *s, size_t n) {
+/* Appends s[0..n) (trimmed) to out after sep when out is not empty; never cuts a character. */
+static void append(char *out, size_t cap, const char *sep, const char *s, size_t n) {
   while (n && s[0] == ' ') s++, n--;
   while (n && s[n - 1] == ' ') n--;
   if (!n) return;
-  size_t need = n + (*len ? 1 : 0);
-  if (need >= cap - *len) return;
-  if (*len) out[(*len)++] = ' ';
-  memcpy(out + *len, s, n);
-  *len += n;
-  out[*len] = '\0';
+  size_t l = strlen(out), sl = l ? strlen(sep) : 0;
+  if (l + sl + n >= cap) return;
+  memcpy(out + l, sep, sl);
+  memcpy(out + l + sl, s, n);
+  out[l + sl + n] = '\0';
 }
 
-/* One component group as words: alphabetic = prefix given middle family suffix; ideographic and
- * phonetic = prefix family given middle suffix. */
+/* One component group: the family name, then the other components; the alphabetic group
+ * (first) reads "DOE, JANE", the ideographic and phonetic ones "山田 太郎". */
 static void group_words(const char *g, size_t n, int alphabetic, char *out, size_t cap) {
   const char *c[5] = {0};
   size_t cl[5] = {0};
@@ -438,12 +438,13 @@ static void group_words(const char *g, size_t n, int alphabetic, char *out, size
       start = i + 1;
     }
   }
-  size_t len = 0;
+  char fam[256] = "", rest[256] = "";
+  if (c[0]) append(fam, sizeof fam, " ", c[0], cl[0]);
+  for (int i = 1; i < 5; i++)
+    if (c[i]) append(rest, sizeof rest, " ", c[i], cl[i]);
   out[0] = '\0';
-  static const int alpha[] = {3, 1, 2, 0, 4}, ideo[] = {3, 0, 1, 2, 4};
-  const int *ord = alphabetic ? alpha : ideo;
-  for (int i = 0; i < 5; i++)
-    if (c[ord[i]]) word(out, cap, &len, c[ord[i]], cl[ord[i]]);
+  append(out, cap, "", fam, strlen(fam));
+  append(out, cap, alphabetic ? ", " : " ", rest, strlen(rest));
 }
 
 /* A person name for display; see charset.h. */
@@ -451,12 +452,6 @@ void dicom_pn_display(const char *pn, char *out, size_t cap) {
   if (!cap) return;
   out[0] = '\0';
   if (!pn) return;
-  size_t n = strlen(pn);
-  if (!memchr(pn, '^', n) && !memchr(pn, '=', n)) {
-    size_t len = 0;
-    word(out, cap, &len, pn, n);
-    return;
-  }
   char groups[3][256];
   const char *g = pn;
   for (int i = 0; i < 3; i++) {
@@ -467,29 +462,19 @@ void dicom_pn_display(const char *pn, char *out, size_t cap) {
     group_words(g, l, i == 0, groups[i], sizeof groups[i]);
     g = e ? e + 1 : NULL;
   }
-  const char *first = NULL, *second = NULL;
+  char others[520] = "";
+  const char *first = NULL;
   for (int i = 0; i < 3; i++) {
     if (!groups[i][0]) continue;
     if (!first)
       first = groups[i];
-    else if (!second)
-      second = groups[i];
+    else
+      append(others, sizeof others, ", ", groups[i], strlen(groups[i]));
   }
   if (!first) return;
-  size_t fl = strlen(first);
-  if (fl >= cap) fl = cap - 1;
-  while (fl > 0 && ((unsigned char)first[fl] & 0xC0) == 0x80) fl--; /* whole characters */
-  memcpy(out, first, fl);
-  out[fl] = '\0';
-  if (second && fl + strlen(second) + 4 < cap) {
-    size_t l = fl;
-    out[l++] = ' ';
-    out[l++] = '(';
-    memcpy(out + l, second, strlen(second));
-    l += strlen(second);
-    out[l++] = ')';
-    out[l] = '\0';
-  }
+  append(out, cap, "", first, strlen(first));
+  size_t l = strlen(out);
+  if (others[0] && l + strlen(others) + 3 < cap) snprintf(out + l, cap - l, " (%s)", others);
 }
 
 static int digits(const char *s, size_t n) {

@@ -37,11 +37,12 @@ size_t dicom_decode(const struct dicom_charset *cs, int is_pn, const unsigned ch
  * boundary. Returns the number of replacements. For values that should be ASCII (UIDs, codes). */
 size_t dicom_utf8_clean(const unsigned char *in, size_t inlen, char *out, size_t cap);
 
-/* A decoded (UTF-8) person name as a person reads it: per group given names first, then the
- * family name ("Yamada^Tarou" -> "Tarou Yamada"); ideographic and phonetic groups keep family
- * first with a space ("山田 太郎"); a second group is shown in parentheses:
- * "Yamada^Tarou=山田^太郎=やまだ^たろう" -> "Tarou Yamada (山田 太郎)". A name without any
- * group delimiters is kept as written. "" for an empty name. Truncates at cap. */
+/* A decoded (UTF-8) person name for display, the same form as the identity rule's pages:
+ * the alphabetic group family name first with a comma ("DOE^JANE" -> "DOE, JANE"), the
+ * ideographic and phonetic groups with a space ("山田 太郎"), the other groups in parentheses:
+ * "Yamada^Tarou=山田^太郎=やまだ^たろう" -> "Yamada, Tarou (山田 太郎, やまだ たろう)". A name
+ * without delimiters is kept as written. "" for an empty name. Truncates at cap (whole
+ * characters). */
 void dicom_pn_display(const char *pn, char *out, size_t cap);
 
 /* A DICOM date as YYYY-MM-DD: "19970424", old ACR-NEMA "1997.04.24" and "1997-04-24" are

@@ -2,16 +2,20 @@
 #include "http/auth.h"
 
 #include <ClearSilver.h>
+#include <jansson.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/accounts.h"
+#include "core/audit.h"
 #include "core/secrets.h"
 #include "http/actor.h"
 #include "http/reply.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "util/arena.h"
+#include "util/log.h"
 
 _Static_assert(ROLE_PATIENT == ACCT_ROLE_PATIENT && ROLE_STAFF == ACCT_ROLE_STAFF &&
                    ROLE_REVIEWER == ACCT_ROLE_REVIEWER && ROLE_ADMIN == ACCT_ROLE_ADMIN,
@@ -138,9 +142,25 @@ static enum err check_csrf(struct req *r) {
   return ERR_CSRF;
 }
 
-/* after hook: a page refused by the MFA gate becomes a redirect to the
- * second-factor step (or to enrolment when there is no factor yet). */
+/* A logged-in user refused by the route table's role check leaves an audit
+ * row: who, which route, from where (actor_from_req carries the address and
+ * request id). Anonymous 401s are not audited: they would only flood. */
+static void audit_role_refusal(struct req *r) {
+  struct actor who = actor_from_req(r);
+  json_t *d = json_pack("{s:s,s:s}", "method", r->method, "path", r->path ? r->path : "");
+  char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+  json_decref(d);
+  struct audit_event ev = {.action = "access.role_denied", .object_type = "route", .object_id = r->route->pattern,
+                           .outcome = "denied", .detail_json = detail};
+  if (audit_write(&who, &ev) != ERR_OK) LOG_W("could not audit a role refusal for request %s", r->id);
+  free(detail);
+}
+
+/* after hook: a role refusal is audited; a page refused by the MFA gate
+ * becomes a redirect to the second-factor step (or to enrolment when there
+ * is no factor yet). */
 static void after(struct req *r) {
+  if (r->role_refused && r->user && r->route) audit_role_refusal(r);
   if (r->early_error != ERR_FORBIDDEN || r->is_api || !r->user || !r->route) return;
   if (!auth_mfa_pending(r->user) || (r->route->flags & (RF_NO_MFA | RF_PUBLIC))) return;
   reply_redirect(r, r->user->mfa_enrolled ? "/login/2fa" : "/account/2fa");

@@ -63,6 +63,8 @@ struct req {
   /* decided before or while the body arrives: answered at the end */
   enum err early_error;
   const char *allow;       /* Allow header for 405 */
+  bool role_refused;       /* a logged-in user whose role the route does not admit (audited) */
+  uint64_t discarded;      /* body bytes dropped after a refusal */
 
   /* streaming body handler state (tus PATCH) */
   void *stream_ctx;

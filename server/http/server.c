@@ -24,6 +24,10 @@
 #define DEFAULT_FORM_LIMIT (256 * 1024)
 #define DEFAULT_JSON_LIMIT (256 * 1024)
 #define REQ_ARENA_LIMIT (8u * 1024 * 1024)
+/* A chunked body refused while it arrives is read and dropped up to this
+ * much, so the client still gets our answer (libmicrohttpd cannot queue one
+ * mid-body); past it the connection is closed. */
+#define MAX_DISCARD_BYTES (8ull * 1024 * 1024)
 
 static struct MHD_Daemon *daemon_;
 static atomic_uint in_flight;
@@ -42,7 +46,7 @@ unsigned http_in_flight(void) { return atomic_load(&in_flight); }
 /* ---- header inspection ---- */
 
 struct header_scan {
-  unsigned n_content_length, n_transfer_encoding;
+  unsigned n_content_length, n_transfer_encoding, n_host;
   size_t bytes;
 };
 
@@ -51,6 +55,7 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
   struct header_scan *s = cls;
   if (strcasecmp(key, "Content-Length") == 0) s->n_content_length++;
   if (strcasecmp(key, "Transfer-Encoding") == 0) s->n_transfer_encoding++;
+  if (strcasecmp(key, "Host") == 0) s->n_host++;
   s->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
   return MHD_YES;
 }
@@ -186,7 +191,9 @@ static void prepare(struct req *r) {
     r->early_error = ERR_HEADERS_TOO_LARGE;
     return;
   }
-  if (hs.n_content_length > 1 || (hs.n_content_length && hs.n_transfer_encoding) || hs.n_transfer_encoding > 1) {
+  /* two Host headers: which one a proxy or cache used is anyone's guess (RFC 9112 §3.2: 400) */
+  if (hs.n_content_length > 1 || (hs.n_content_length && hs.n_transfer_encoding) || hs.n_transfer_encoding > 1 ||
+      hs.n_host > 1) {
     r->early_error = ERR_BAD_REQUEST;
     return;
   }
@@ -271,6 +278,7 @@ static void prepare(struct req *r) {
     }
     if (!(rt->roles & r->user->role)) {
       LOG_I("role refused: user %lld on %s %s", r->user->user_id, r->method, rt->pattern);
+      r->role_refused = true;
       r->early_error = ERR_FORBIDDEN;
       return;
     }
@@ -295,9 +303,11 @@ static bool consume(struct req *r, const char *data, size_t n) {
   }
   size_t limit = rt->body_limit ? rt->body_limit : rt->body == BODY_FORM ? DEFAULT_FORM_LIMIT : DEFAULT_JSON_LIMIT;
   if (r->body_len + n > limit) {
-    /* only a chunked body can get here: its size was not declared */
+    /* only a chunked body can get here: its size was not declared; the rest
+     * is dropped (bounded) and the 413 is answered at the end */
     r->early_error = ERR_TOO_LARGE;
-    return false;
+    r->discarded += n;
+    return true;
   }
   if (r->body_len + n + 1 > r->body_cap) {
     size_t cap = r->body_cap ? r->body_cap : 4096;
@@ -436,7 +446,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
   if (*upload_data_size) {
     size_t n = *upload_data_size;
     *upload_data_size = 0;
-    if (r->early_error != ERR_OK) return MHD_YES; /* discard */
+    if (r->early_error != ERR_OK) { /* discard, within bounds */
+      r->discarded += n;
+      /* a declared length bounds itself; a chunked body only by our cap */
+      return r->has_length || r->discarded <= MAX_DISCARD_BYTES ? MHD_YES : MHD_NO;
+    }
     return consume(r, upload_data, n) ? MHD_YES : MHD_NO;
   }
   finish(r);

@@ -2,6 +2,7 @@
  * admins and patients: list and search, invite, disable and re-enable,
  * reset two-step login. Admins only; every change is audited. */
 #include <ClearSilver.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "core/accounts.h"
 #include "http/actor.h"
 #include "http/reply.h"
+#include "http/stepup.h"
 #include "routes/auth_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
@@ -99,11 +101,19 @@ static void account_show(struct req *r, unsigned status) {
   view_set_int(r, "Target.Totp", a.totp_enabled);
   view_set_int(r, "Target.EmailVerified", a.email_verified);
   view_set_int(r, "Target.IsSelf", a.id == r->user->user_id);
+  int failures = 0;
+  bool locked = false;
+  if (acct_admin_mfa_state(r->arena, &who, id, &failures, &locked) == ERR_OK) {
+    view_set_int(r, "Target.MfaFailures", failures);
+    if (locked || failures >= 10) view_set(r, "Target.MfaLocked", "1");
+  }
   const char *done = req_query(r, "done");
   if (done) {
     const char *msg = strcmp(done, "disabled") == 0 ? "The account is disabled and its sessions are ended."
                       : strcmp(done, "enabled") == 0 ? "The account is enabled again."
                       : strcmp(done, "2fa") == 0     ? "Two-step login is reset: they set it up again at their next login."
+                      : strcmp(done, "unlocked") == 0 ? "The two-step login lock is lifted and the count of wrong codes is cleared."
+                      : strcmp(done, "loggedout") == 0 ? "Every session of this account is ended."
                                                      : NULL;
     if (msg) {
       view_set(r, "Flash.Message", msg);
@@ -121,6 +131,7 @@ static void account_action(struct req *r, enum err (*fn)(struct arena *, const s
   struct actor who = actor_from_req(r);
   long long id = path_id(r);
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  if (!stepup_gate(r)) return; /* an admin's change to an account needs a fresh step-up */
   enum err e = fn(r->arena, &who, id);
   if (e == ERR_CONFLICT) return reply_error(r, ERR_CONFLICT, "You cannot disable your own account.");
   if (e != ERR_OK) return reply_error(r, e, NULL);
@@ -134,6 +145,20 @@ static enum err do_enable(struct arena *a, const struct actor *w, long long id) 
 static void disable_post(struct req *r) { account_action(r, do_disable, "disabled"); }
 static void enable_post(struct req *r) { account_action(r, do_enable, "enabled"); }
 static void reset2fa_post(struct req *r) { account_action(r, acct_admin_reset_2fa, "2fa"); }
+static void unlock2fa_post(struct req *r) { account_action(r, acct_admin_unlock_2fa, "unlocked"); }
+
+/* Ends every session of the account (the admin's own current one survives). */
+static void logout_all_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = path_id(r);
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  if (!stepup_gate(r)) return;
+  enum err e = acct_admin_logout_all(r->arena, &who, id, r->user->session_id);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  if (r->is_api) return reply_json_take(r, 200, json_pack("{s:b}", "ok", 1));
+  char *loc = arena_printf(r->arena, "/admin/accounts/%lld?done=loggedout", id);
+  reply_redirect(r, loc ? loc : "/admin/accounts");
+}
 
 static void invite_page(struct req *r, unsigned status) {
   view_set(r, "Page.Title", "Invite a colleague");
@@ -146,6 +171,7 @@ static void invite_post(struct req *r) {
   struct actor who = actor_from_req(r);
   struct acct_errors errs = {0};
   long long id = 0;
+  if (!stepup_gate(r)) return;
   enum err e = acct_admin_invite(r->arena, &who, req_form(r, "role"), req_form(r, "name"), req_form(r, "email"), &errs, &id);
   if (e == ERR_INVALID) {
     view_errors(r, &errs);
@@ -167,5 +193,9 @@ const struct route admin_accounts_routes[] = {
     {"POST", "/admin/accounts/{id}/disable", disable_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_account_disable"},
     {"POST", "/admin/accounts/{id}/enable", enable_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_account_enable"},
     {"POST", "/admin/accounts/{id}/reset-2fa", reset2fa_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_account_reset_2fa"},
+    {"POST", "/admin/accounts/{id}/unlock-2fa", unlock2fa_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_account_unlock_2fa"},
+    {"POST", "/admin/accounts/{id}/logout-all", logout_all_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_account_logout_all"},
+    {"POST", "/api/v1/admin/accounts/{id}/logout-all", logout_all_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL,
+     "api_admin_account_logout_all"},
     {0},
 };

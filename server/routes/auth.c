@@ -225,6 +225,12 @@ static void login_2fa_post(struct req *r) {
              "your recovery codes.");
     return reply_page(r, 401, "login_2fa.cs");
   }
+  if (e == ERR_TOO_MANY && retry < 0) {
+    view_set(r, "Form.Errors.code",
+             "Two-step login for this account is locked after too many wrong codes. We have e-mailed the account "
+             "holder. Please contact the breast center: an administrator can unlock it.");
+    return reply_page(r, 423, "login_2fa.cs");
+  }
   if (e == ERR_TOO_MANY) {
     char *msg = arena_printf(r->arena, "Too many attempts. Please wait %d seconds before trying again.", retry);
     view_set(r, "Form.Errors.code", msg);
@@ -339,7 +345,62 @@ static void account_get(struct req *r) {
   view_set_int(r, "Account.IdleMinutes", acct_idle_seconds(r->user->role) / 60);
   if (req_query(r, "changed")) view_set(r, "Flash.Message", "Your password is changed. Other sessions were logged out.");
   if (req_query(r, "changed")) view_set(r, "Flash.Kind", "ok");
+  if (req_query(r, "signedout")) {
+    view_set(r, "Flash.Message", "Done: that session is signed out.");
+    view_set(r, "Flash.Kind", "ok");
+  }
+  struct actor who = actor_from_req(r);
+  struct acct_session_info *ss = NULL;
+  size_t n = 0;
+  e = acct_sessions_list(r->arena, &who, r->user->session_id, &ss, &n);
+  if (e != ERR_OK) return fail(r, e);
+  for (size_t i = 0; i < n; i++) {
+    char k[64];
+    snprintf(k, sizeof k, "Sessions.%zu.Id", i);
+    view_set_int(r, k, ss[i].id);
+    snprintf(k, sizeof k, "Sessions.%zu.Device", i);
+    view_set(r, k, ss[i].device);
+    snprintf(k, sizeof k, "Sessions.%zu.Ip", i);
+    view_set(r, k, *ss[i].ip ? ss[i].ip : "unknown");
+    snprintf(k, sizeof k, "Sessions.%zu.Created", i);
+    view_set(r, k, ss[i].created_at);
+    snprintf(k, sizeof k, "Sessions.%zu.LastSeen", i);
+    view_set(r, k, ss[i].last_seen_at);
+    if (ss[i].current) {
+      snprintf(k, sizeof k, "Sessions.%zu.Current", i);
+      view_set(r, k, "1");
+    }
+  }
+  view_set_int(r, "Account.Sessions", (long long)n); /* live ones, as listed */
+  view_set_int(r, "Account.OtherSessions", n > 0 ? (long long)n - 1 : 0);
   reply_page(r, 200, "account.cs");
+}
+
+/* Parses the session id from the path; 0 when malformed. */
+static long long session_param(struct req *r) {
+  const char *s = req_param(r, "id");
+  if (!s || !*s || strlen(s) > 18) return 0;
+  for (const char *p = s; *p; p++)
+    if (*p < '0' || *p > '9') return 0;
+  return strtoll(s, NULL, 10);
+}
+
+static void session_revoke_post(struct req *r) {
+  long long id = session_param(r);
+  if (!id) return fail(r, ERR_NOT_FOUND);
+  struct actor who = actor_from_req(r);
+  if (id == r->user->session_id) return logout_post(r);
+  enum err e = acct_session_revoke(r->arena, &who, id);
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, "/account?signedout=1#sessions");
+}
+
+static void sessions_revoke_others_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long ended = 0;
+  enum err e = acct_sessions_revoke_others(r->arena, &who, r->user->session_id, &ended);
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, "/account?signedout=1#sessions");
 }
 
 static void password_page(struct req *r, unsigned status) {
@@ -486,6 +547,10 @@ const struct route auth_routes[] = {
     {"GET", "/reset-password", reset_get, 0, RF_PUBLIC, BODY_NONE, 0, NULL, "reset_password"},
     {"POST", "/reset-password", reset_post, 0, RF_PUBLIC, BODY_FORM, 16384, NULL, "reset_password_post"},
     {"GET", "/account", account_get, ROLE_ANY_USER, 0, BODY_NONE, 0, NULL, "account"},
+    {"POST", "/account/sessions/revoke-others", sessions_revoke_others_post, ROLE_ANY_USER, 0, BODY_FORM, 4096, NULL,
+     "account_sessions_revoke_others"},
+    {"POST", "/account/sessions/{id}/revoke", session_revoke_post, ROLE_ANY_USER, 0, BODY_FORM, 4096, NULL,
+     "account_session_revoke"},
     {"GET", "/account/password", password_get, ROLE_ANY_USER, 0, BODY_NONE, 0, NULL, "account_password"},
     {"POST", "/account/password", password_post, ROLE_ANY_USER, 0, BODY_FORM, 16384, NULL, "account_password_post"},
     {"GET", "/account/2fa", twofa_get, ROLE_ANY_USER, RF_NO_MFA, BODY_NONE, 0, NULL, "account_2fa"},

@@ -1,24 +1,62 @@
 /* GET /metrics: Prometheus text format (version 0.0.4). Requests by route
  * and status, the latency histogram, requests per status, the overdue count
- * and the outbox backlog. Answered to loopback clients and to admins; anyone
- * else gets 404 (the page does not exist for them). */
+ * and the outbox backlog. Answered to a scraper presenting the configured
+ * bearer token (--metrics-token-file) and to admins who passed the second
+ * factor; a wrong token gets 401, anyone else 404 (the page does not exist
+ * for them). Being on loopback grants nothing: a reverse proxy on the same
+ * host would make every visitor a loopback client. */
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/center.h"
 #include "core/requests.h"
+#include "core/comm_tasks.h"
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "http/server.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
-static bool loopback(const char *ip) {
-  return ip && (strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 || strncmp(ip, "::ffff:127.", 11) == 0);
+#define MIN_TOKEN_CHARS 32
+
+/* BLAKE2b-256 of the configured token; set once before the threads start. */
+static unsigned char token_hash[32];
+static bool token_set;
+
+int metrics_set_token(const char *token, size_t len) {
+  if (len < MIN_TOKEN_CHARS) return -1;
+  crypto_generichash(token_hash, sizeof token_hash, (const unsigned char *)token, len, NULL, 0);
+  token_set = true;
+  return 0;
+}
+
+/* 1: the Authorization header carries the configured bearer token; 0: no
+ * bearer token presented; -1: a token that does not match. Compares hashes
+ * in constant time, so neither the token nor its length leaks by timing. */
+static int bearer_ok(struct req *r) {
+  const char *h = req_header(r, "Authorization");
+  if (!h) return 0;
+  if (strncasecmp(h, "Bearer ", 7) != 0) return -1;
+  const char *t = h + 7;
+  while (*t == ' ') t++;
+  unsigned char got[32];
+  crypto_generichash(got, sizeof got, (const unsigned char *)t, strlen(t), NULL, 0);
+  if (!token_set) return -1;
+  return sodium_memcmp(got, token_hash, sizeof got) == 0 ? 1 : -1;
 }
 
 static void metrics_page(struct req *r) {
-  if (!loopback(r->client_ip) && !(r->user && r->user->role == ROLE_ADMIN)) return reply_error(r, ERR_NOT_FOUND, NULL);
+  int bearer = bearer_ok(r);
+  bool admin = r->user && r->user->role == ROLE_ADMIN && r->user->mfa_passed;
+  if (bearer < 0 && !admin) {
+    reply_error(r, ERR_UNAUTHENTICATED, "The metrics token is not right.");
+    reply_header(r, "WWW-Authenticate", "Bearer realm=\"metrics\"");
+    return;
+  }
+  if (bearer == 0 && !admin) return reply_error(r, ERR_NOT_FOUND, NULL);
   char *buf = NULL;
   size_t len = 0, cap = 0;
   struct rowset st;
@@ -48,6 +86,16 @@ static void metrics_page(struct req *r) {
                            "# TYPE secondop_outbox_held gauge\nsecondop_outbox_held %lld\n",
                            overdue, pending, held);
   }
+  long long comm_open = 0, comm_overdue = 0;
+  if (rc == 0 && e == ERR_OK) e = comm_tasks_counts(r->arena, &comm_open, &comm_overdue);
+  if (rc == 0 && e == ERR_OK)
+    rc = metrics_appendf(&buf, &len, &cap,
+                         "# HELP secondop_communication_tasks_open Significant unexpected findings whose referring "
+                         "physician has not been reached yet.\n"
+                         "# TYPE secondop_communication_tasks_open gauge\nsecondop_communication_tasks_open %lld\n"
+                         "# HELP secondop_communication_tasks_overdue Of those, past one business day.\n"
+                         "# TYPE secondop_communication_tasks_overdue gauge\nsecondop_communication_tasks_overdue %lld\n",
+                         comm_open, comm_overdue);
   if (rc == 0)
     rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_database_up 1 when the figures above could be read.\n"
                                            "# TYPE secondop_database_up gauge\nsecondop_database_up %d\n",

@@ -18,6 +18,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "http/tus_parse.h"
+#include "routes/identity_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -103,6 +104,7 @@ static void records_page(struct req *r) {
   hdf_set_int_value(hdf, "Records.Images", (int)v.images);
   hdf_set_int_value(hdf, "Records.Partial", v.skipped || v.refused || v.failed_uploads);
   hdf_set_value(hdf, "Records.MaxSize", arena_printf(a, "%llu", (unsigned long long)records_max_upload()));
+  identity_view_hdf(hdf, a, &v.identity);
   for (size_t i = 0; i < v.n_warnings; i++) {
     snprintf(k, sizeof k, "Records.Warnings.%zu", i);
     hdf_set_value(hdf, k, v.warnings[i]);
@@ -119,8 +121,13 @@ static void records_page(struct req *r) {
     SET("Modality", *s->modality ? s->modality : "unknown");
     SET("Date", dicom_date(a, s->study_date));
     SET("Images", arena_printf(a, "%lld", s->images));
-    SET("PatientName", dicom_name(a, s->patient_name));
-    SET("BirthDate", dicom_date(a, s->patient_birth_date));
+    /* the patient(s) this series' own files name, not the study's first file */
+    const char *names = "", *births = "";
+    enum identity_verdict worst;
+    identity_view_people(a, &v.identity, s->study_id, s->id, dicom_name, dicom_date, &names, &births, &worst);
+    SET("PatientName", *names ? names : dicom_name(a, s->patient_name));
+    SET("BirthDate", *births ? births : dicom_date(a, s->patient_birth_date));
+    SET("Identity", identity_verdict_name(worst));
     SET("Views", *s->views ? s->views : "none recorded");
 #undef SET
   }

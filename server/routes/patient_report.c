@@ -12,10 +12,10 @@
 
 #include "core/center.h"
 #include "core/reports.h"
-#include "core/triage.h"
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/report_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -30,27 +30,11 @@ static void show_report(struct req *r, long long id, const struct report_errors 
   hdf_set_value(hdf, "Page.Title", "Your second-opinion report");
   hdf_set_value(hdf, "Page.Name", "patient-report");
   hdf_set_value(hdf, "Request.Id", arena_printf(a, "%lld", id));
-  hdf_set_value(hdf, "Report.findings_left", v.f.findings_left);
-  hdf_set_value(hdf, "Report.findings_right", v.f.findings_right);
-  hdf_set_value(hdf, "Report.birads", v.f.birads);
-  hdf_set_value(hdf, "Report.birads_words", reports_birads_words(v.f.birads));
-  hdf_set_value(hdf, "Report.density", v.f.density);
-  hdf_set_value(hdf, "Report.density_words", reports_density_words(v.f.density));
-  hdf_set_value(hdf, "Report.recommendation_label", triage_recommendation_label(v.f.recommendation));
-  hdf_set_value(hdf, "Report.first_recommendation_label", triage_recommendation_label(v.f.first_recommendation));
-  hdf_set_value(hdf, "Report.first_birads", v.first_birads);
-  hdf_set_value(hdf, "Report.first_birads_words", reports_birads_words(v.first_birads));
-  hdf_set_value(hdf, "Report.answers", v.f.answers);
-  hdf_set_value(hdf, "Report.summary", v.f.summary);
-  hdf_set_value(hdf, "Report.explanation", v.f.explanation);
-  hdf_set_value(hdf, "Report.concordance", v.concordance);
+  rv_report(hdf, &v);
   hdf_set_value(hdf, "Report.signed_at", v.signed_at);
   hdf_set_value(hdf, "Report.signed_by", v.signed_by);
   hdf_set_value(hdf, "Report.released_at", v.released_at);
   hdf_set_value(hdf, "Report.content_hash", v.content_hash);
-  bool changed = triage_management_changed(v.f.first_recommendation, v.f.recommendation);
-  hdf_set_int_value(hdf, "Report.NextStepChanged", changed);
-  hdf_set_int_value(hdf, "Report.Agrees", strcmp(v.concordance, "concordant") == 0);
   cv_rows(hdf, "Addenda", &v.addenda);
   cv_rows(hdf, "Questions", &v.questions);
   hdf_set_int_value(hdf, "Report.QuestionsLeft", (int)(REPORTS_MAX_QUESTIONS - (v.questions.n > REPORTS_MAX_QUESTIONS ? REPORTS_MAX_QUESTIONS : v.questions.n)));

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/birads.h"
 #include "core/checklist.h"
 #include "core/requests.h"
 #include "core/specialists.h"
@@ -119,26 +120,17 @@ static const char *const exam_types[][2] = {
 };
 #define N_EXAM_TYPES (sizeof exam_types / sizeof exam_types[0])
 
-static const char *const birads[][2] = {
-    {"0", "0 – Incomplete: more imaging is needed before a decision."},
-    {"1", "1 – Negative: nothing of concern was found."},
-    {"2", "2 – Benign: something was found, and it is not cancer."},
-    {"3", "3 – Probably benign: very likely not cancer; a short-term follow-up is advised."},
-    {"4", "4 – Suspicious: a biopsy is recommended."},
-    {"4A", "4A – Low suspicion: a biopsy is recommended, cancer is unlikely."},
-    {"4B", "4B – Moderate suspicion: a biopsy is recommended."},
-    {"4C", "4C – High suspicion: a biopsy is recommended, cancer is a real possibility."},
-    {"5", "5 – Highly suggestive of cancer: a biopsy is strongly recommended."},
-    {"6", "6 – Known cancer: a biopsy already showed cancer."},
-    {"unknown", "I don't know, or the report does not say."},
-};
-#define N_BIRADS (sizeof birads / sizeof birads[0])
-
-static const char *birads_label(const char *k) {
-  for (size_t i = 0; i < N_BIRADS; i++)
-    if (strcmp(k, birads[i][0]) == 0) return birads[i][1];
-  return "Not answered";
+/* The patient's choices for the category on her report: the categories of
+ * core/birads.h in her words, and "I don't know". */
+static const char *birads_choice_label(char *buf, size_t n, const char *k) {
+  if (strcmp(k, "unknown") == 0) return "I don't know, or the report does not say.";
+  enum birads b = birads_parse(k);
+  if (b == BI_UNKNOWN) return "Not answered";
+  snprintf(buf, n, "%s – %s", birads_name(b), birads_patient_words(b));
+  return buf;
 }
+
+static bool birads_choice_ok(const char *k) { return strcmp(k, "unknown") == 0 || birads_valid(k); }
 
 static const char *exam_type_label(const char *k) {
   for (size_t i = 0; i < N_EXAM_TYPES; i++)
@@ -409,9 +401,11 @@ static void exam_choices(HDF *h) {
     hs(h, exam_types[i][0], "ExamTypes.%zu.Key", i);
     hs(h, exam_types[i][1], "ExamTypes.%zu.Label", i);
   }
-  for (size_t i = 0; i < N_BIRADS; i++) {
-    hs(h, birads[i][0], "Birads.%zu.Key", i);
-    hs(h, birads[i][1], "Birads.%zu.Label", i);
+  for (int i = 0; i <= BI_COUNT; i++) {
+    const char *k = i < BI_COUNT ? birads_name((enum birads)i) : "unknown";
+    hs(h, k, "Birads.%d.Key", i);
+    char lb[160];
+    hs(h, birads_choice_label(lb, sizeof lb, k), "Birads.%d.Label", i);
   }
 }
 
@@ -540,11 +534,12 @@ static void show_step(struct req *r, struct step_view *v, int idx, bool from_pos
       hs(h, q->estimate_acknowledged ? "1" : "", "Form.Values.ack");
     }
   } else if (strcmp(key, "review") == 0) {
+    char lbuf[160];
     hs(h, q->exam_facility, "Review.Facility");
     hs(h, q->records_contact, "Review.RecordsContact");
     hs(h, q->exam_date, "Review.ExamDate");
     for (size_t i = 0; i < q->n_exam_types; i++) hs(h, exam_type_label(q->exam_types[i]), "Review.Types.%zu", i);
-    hs(h, *q->birads ? birads_label(q->birads) : "", "Review.Birads");
+    hs(h, *q->birads ? birads_choice_label(lbuf, sizeof lbuf, q->birads) : "Not given", "Review.Birads");
     hs(h, q->biopsy_done == 1 ? "Yes" : q->biopsy_done == 0 ? "No" : "", "Review.Biopsy");
     hs(h, q->reason, "Review.Reason");
     for (size_t i = 0; i < q->n_questions; i++) hs(h, q->questions[i], "Review.Questions.%zu", i);
@@ -636,7 +631,7 @@ static int post_exam(struct req *r, HDF *h, long long id, enum err *e) {
     ferr(h, &nerr, "exam_type", "Please tick at least one kind of exam.");
   if (chars(prior) > 200) ferr(h, &nerr, "prior_exam_dates", "Please use at most 200 characters.");
   if (!*bi) ferr(h, &nerr, "birads", "Please choose the category on your report, or \"I don't know\".");
-  else if (!in_list(bi, birads, N_BIRADS)) ferr(h, &nerr, "birads", "Please choose from the list.");
+  else if (!birads_choice_ok(bi)) ferr(h, &nerr, "birads", "Please choose from the list.");
   if (strcmp(biopsy, "yes") != 0 && strcmp(biopsy, "no") != 0)
     ferr(h, &nerr, "biopsy", "Please tell us whether a biopsy was done.");
   if (!*reason) ferr(h, &nerr, "reason", "Please tell us in a few words why you want a second opinion.");

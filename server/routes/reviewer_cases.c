@@ -6,21 +6,31 @@
  *   POST /reviewer/cases/{id}/start            accepted|scheduled → in_review
  *   POST /reviewer/cases/{id}/report           save the draft, or sign it
  *        (button "sign", with the password or a TOTP code)
+ *   POST /reviewer/cases/{id}/report/preview   JSON: the verdict and the
+ *        patient's sentence the form would give if signed now (the same C
+ *        function as signing; CSRF-checked like every POST)
  *   POST /reviewer/cases/{id}/addenda          a signed addendum
  *   GET  /reviewer/cases/{id}/report/print     printable report for the
  *        referring physician (the reviewer, or staff) */
 #include <ClearSilver.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/birads.h"
 #include "core/center.h"
+#include "core/concordance.h"
+#include "core/records.h"
 #include "core/reports.h"
 #include "core/requests.h"
 #include "core/triage.h"
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/first_read_view.h"
+#include "routes/report_view.h"
+#include "routes/identity_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -37,6 +47,8 @@ static void worklist(struct req *r) {
   for (size_t i = 0; i < rs.n; i++) {
     cv_set(hdf, cv_status_label(rs_get(&rs, i, "status")), "Cases.%zu.status_label", i);
     cv_set(hdf, triage_priority_label((enum triage_priority)rs_ll(&rs, i, "priority")), "Cases.%zu.priority_label", i);
+    /* the category that counts: verified, else the patient's (store: eff_birads) */
+    cv_set(hdf, birads_label(birads_parse(rs_get(&rs, i, "eff_birads"))), "Cases.%zu.BiradsLabel", i);
   }
   reply_page(r, 200, "reviewer_cases.cs");
 }
@@ -46,21 +58,7 @@ static void report_hdf(struct arena *a, HDF *hdf, const struct report_view *v) {
   hdf_set_int_value(hdf, "Report.Exists", v->exists);
   hdf_set_int_value(hdf, "Report.Signed", v->is_signed);
   hdf_set_int_value(hdf, "Report.Released", v->released);
-  hdf_set_value(hdf, "Report.findings_left", v->f.findings_left);
-  hdf_set_value(hdf, "Report.findings_right", v->f.findings_right);
-  hdf_set_value(hdf, "Report.birads", v->f.birads);
-  hdf_set_value(hdf, "Report.birads_words", reports_birads_words(v->f.birads));
-  hdf_set_value(hdf, "Report.density", v->f.density);
-  hdf_set_value(hdf, "Report.density_words", reports_density_words(v->f.density));
-  hdf_set_value(hdf, "Report.recommendation", v->f.recommendation);
-  hdf_set_value(hdf, "Report.recommendation_label", triage_recommendation_label(v->f.recommendation));
-  hdf_set_value(hdf, "Report.first_recommendation", v->f.first_recommendation);
-  hdf_set_value(hdf, "Report.first_recommendation_label", triage_recommendation_label(v->f.first_recommendation));
-  hdf_set_value(hdf, "Report.answers", v->f.answers);
-  hdf_set_value(hdf, "Report.summary", v->f.summary);
-  hdf_set_value(hdf, "Report.explanation", v->f.explanation);
-  hdf_set_value(hdf, "Report.concordance", v->concordance);
-  hdf_set_value(hdf, "Report.first_birads", v->first_birads);
+  rv_report(hdf, v);
   hdf_set_value(hdf, "Report.signed_at", v->signed_at);
   hdf_set_value(hdf, "Report.signed_by", v->signed_by);
   hdf_set_value(hdf, "Report.content_hash", v->content_hash);
@@ -71,9 +69,10 @@ static void report_hdf(struct arena *a, HDF *hdf, const struct report_view *v) {
   (void)a;
 }
 
-/* The case page; errs (may be NULL) re-shows the form with what was typed. */
-static void show_case(struct req *r, long long id, const struct report_errors *errs, const char *flash,
-                      const char *tmpl) {
+/* The case page; errs (may be NULL) re-shows the form with what was typed;
+ * fr_errs (may be NULL) the first-read form (core/first_read.h). */
+static void show_case_fr(struct req *r, long long id, const struct report_errors *errs, const char *flash,
+                         const char *tmpl, const struct center_errors *fr_errs) {
   struct actor who = actor_from_req(r);
   struct arena *a = r->arena;
   struct center_case cc;
@@ -91,9 +90,9 @@ static void show_case(struct req *r, long long id, const struct report_errors *e
   hdf_set_value(hdf, "Page.Name", "reviewer-case");
   cv_row(hdf, "Case", q, 0);
   hdf_set_value(hdf, "Case.status_label", cv_status_label(rs_get(q, 0, "status")));
-  hdf_set_value(hdf, "Case.birads_words", reports_birads_words(rs_get(q, 0, "birads")));
+  rv_birads(hdf, rs_get(q, 0, "birads"), "Case");
   hdf_set_value(hdf, "Case.implied_recommendation",
-                triage_recommendation_label(triage_implied_recommendation(rs_get(q, 0, "birads"))));
+                birads_rec_label(birads_implied_rec(birads_parse(rs_get(q, 0, "birads")))));
   const char *qs = rs_get(q, 0, "questions");
   size_t qi = 0;
   while (*qs) {
@@ -104,13 +103,18 @@ static void show_case(struct req *r, long long id, const struct report_errors *e
   }
   cv_rows(hdf, "Documents", &cc.documents);
   cv_rows(hdf, "Studies", &cc.studies);
+  /* whose images: the same check and words as the patient's and the staff's pages */
+  struct identity_report idr;
+  if ((e = records_identity(a, &who, id, &idr)) != ERR_OK) return reply_error(r, e, NULL); /* never silently unchecked */
+  identity_view_hdf(hdf, a, &idr);
   report_hdf(a, hdf, &v);
   hdf_set_int_value(hdf, "Case.InReview", cc.status == RS_IN_REVIEW);
   hdf_set_int_value(hdf, "Case.CanStart", cc.status == RS_ACCEPTED || cc.status == RS_SCHEDULED);
   hdf_set_int_value(hdf, "Case.IsReviewer", who.role == ROLE_REVIEWER);
   /* the form shows what was typed, else the draft */
-  static const char *const fields[] = {"findings_left", "findings_right", "birads", "density", "recommendation",
-                                       "first_recommendation", "answers", "summary", "explanation", "body"};
+  static const char *const fields[] = {"findings_left", "findings_right", "birads",  "density",
+                                       "recommendation", "first_recommendation", "answers", "summary",
+                                       "explanation",    "contradiction_reason", "body"};
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     const char *typed = errs ? req_form(r, fields[i]) : NULL;
     char k[64];
@@ -125,7 +129,21 @@ static void show_case(struct req *r, long long id, const struct report_errors *e
     hdf_set_value(hdf, "Flash.Kind", "ok");
     hdf_set_value(hdf, "Flash.Message", flash);
   }
-  reply_page(r, errs && errs->n ? 422 : 200, tmpl);
+  if (cc.status == RS_IN_REVIEW && !v.is_signed && who.role == ROLE_REVIEWER) {
+    /* the verdict of the form as shown, before any script runs */
+    struct report_fields pf = {.birads = hdf_get_value(hdf, "Form.Values.birads", ""),
+                               .recommendation = hdf_get_value(hdf, "Form.Values.recommendation", ""),
+                               .first_recommendation = hdf_get_value(hdf, "Form.Values.first_recommendation", "")};
+    struct report_verdict pv;
+    if (reports_preview(a, &who, id, &pf, &pv) == ERR_OK) rv_verdict(hdf, &pv, "Preview");
+  }
+  fr_view(hdf, r, q, arena_printf(a, "/reviewer/cases/%lld/first-read", id), fr_errs);
+  reply_page(r, (errs && errs->n) || (fr_errs && fr_errs->n) ? 422 : 200, tmpl);
+}
+
+static void show_case(struct req *r, long long id, const struct report_errors *errs, const char *flash,
+                      const char *tmpl) {
+  show_case_fr(r, id, errs, flash, tmpl, NULL);
 }
 
 static void case_page(struct req *r) {
@@ -137,6 +155,7 @@ static void case_page(struct req *r) {
                       : strcmp(done, "signed") == 0     ? "The report is signed. Staff will release it to the patient."
                       : strcmp(done, "addendum") == 0   ? "The addendum is signed and added."
                       : strcmp(done, "started") == 0    ? "The review has started."
+                      : strcmp(done, "first-read") == 0 ? "The first read is saved as verified."
                                                         : NULL;
   show_case(r, id, NULL, flash, "reviewer_case.cs");
 }
@@ -182,6 +201,7 @@ static void report_post(struct req *r) {
       .answers = req_form(r, "answers"),
       .summary = req_form(r, "summary"),
       .explanation = req_form(r, "explanation"),
+      .contradiction_reason = req_form(r, "contradiction_reason"),
   };
   const char *action = req_form(r, "action");
   bool sign = action && strcmp(action, "sign") == 0;
@@ -198,6 +218,41 @@ static void report_post(struct req *r) {
     return reply_error(r, e, "This report can no longer be changed (it is signed, or the case is not in review). Nothing was changed.");
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=%s", id, sign ? "signed" : "saved"));
+}
+
+/* JSON {verdict, verdict_label, suspicion_label, first_read_label,
+ * first_birads_label, first_recommendation_label, patient_sentence,
+ * suspicion_sentence, offer_third, contradiction} for the form's current
+ * category and recommendations. Nothing is saved. */
+static void preview_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct report_fields f = {.birads = req_form(r, "birads"),
+                            .recommendation = req_form(r, "recommendation"),
+                            .first_recommendation = req_form(r, "first_recommendation")};
+  const char *bad = (f.birads && *f.birads && !birads_valid(f.birads))                   ? "birads"
+                    : (f.recommendation && *f.recommendation && !birads_rec_valid(f.recommendation)) ? "recommendation"
+                    : (f.first_recommendation && *f.first_recommendation && !birads_rec_valid(f.first_recommendation))
+                        ? "first_recommendation"
+                        : NULL;
+  if (bad) return reply_error(r, ERR_BAD_REQUEST, arena_printf(r->arena, "Unknown value for %s.", bad));
+  struct report_verdict v;
+  enum err e = reports_preview(r->arena, &who, id, &f, &v);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  bool third = false;
+  const char *sentence = concordance_patient_sentence(&v.r, &third);
+  const char *verdict = concordance_verdict_name(v.r.verdict);
+  json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "verdict", verdict, "verdict_label",
+                        concordance_verdict_label(verdict), "suspicion_label",
+                        concordance_suspicion_label(v.r.suspicion), "first_read_label",
+                        rv_first_state_label(concordance_first_state_name(v.state)), "first_birads_label",
+                        birads_label(birads_parse(v.first_birads)), "first_recommendation_label",
+                        birads_rec_label(birads_rec_parse(v.first_rec)), "patient_sentence", sentence,
+                        "suspicion_sentence", concordance_suspicion_sentence(&v.r), "offer_third", third,
+                        "contradiction", v.contradiction);
+  if (!j) return reply_error(r, ERR_INTERNAL, NULL);
+  reply_json_take(r, 200, j);
 }
 
 static void addendum_post(struct req *r) {
@@ -219,11 +274,30 @@ static void addendum_post(struct req *r) {
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=addendum", id));
 }
 
+/* POST /reviewer/cases/{id}/first-read: the assigned reviewer confirms or
+ * corrects the first read (core/first_read.h). */
+static void first_read_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct first_read_in in;
+  fr_form(r, &in);
+  struct center_errors errs = {0};
+  enum err e = first_read_verify(r->arena, &who, id, &in, &errs);
+  if (e == ERR_INVALID) return show_case_fr(r, id, NULL, NULL, "reviewer_case.cs", &errs);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=first-read#first-read", id));
+}
+
 const struct route reviewer_cases_routes[] = {
     {"GET", "/reviewer/cases", worklist, ROLE_REVIEWER, 0, BODY_NONE, 0, NULL, "reviewer-cases"},
     {"GET", "/reviewer/cases/{id}", case_page, ROLE_REVIEWER, 0, BODY_NONE, 0, NULL, "reviewer-case"},
     {"POST", "/reviewer/cases/{id}/start", start_review, ROLE_REVIEWER, 0, BODY_FORM, 0, NULL, "reviewer-start"},
     {"POST", "/reviewer/cases/{id}/report", report_post, ROLE_REVIEWER, 0, BODY_FORM, 64 * 1024, NULL, "reviewer-report"},
+    {"POST", "/reviewer/cases/{id}/first-read", first_read_post, ROLE_REVIEWER, 0, BODY_FORM, 0, NULL,
+     "reviewer-first-read"},
+    {"POST", "/reviewer/cases/{id}/report/preview", preview_post, ROLE_REVIEWER, 0, BODY_FORM, 16 * 1024, NULL,
+     "reviewer-report-preview"},
     {"POST", "/reviewer/cases/{id}/addenda", addendum_post, ROLE_REVIEWER, 0, BODY_FORM, 32 * 1024, NULL, "reviewer-addendum"},
     {"GET", "/reviewer/cases/{id}/report/print", print_page, ROLE_REVIEWER | ROLE_STAFF, 0, BODY_NONE, 0, NULL,
      "report-print"},

@@ -1,6 +1,8 @@
 /* The route tables, in one place: a newcomer finds a URL's handler here. */
 #include "routes/routes.h"
 
+#include "http/stepup.h"
+
 const struct route *const all_route_tables[] = {
     pages_routes,
     specialists_routes,
@@ -13,9 +15,11 @@ const struct route *const all_route_tables[] = {
     patient_requests_routes, /* before patient_records_routes: its GET /requests replaces the records list */
     patient_records_routes,
     staff_queue_routes,
+    staff_communication_routes, /* before staff_requests_routes: its POST …/{action} would take …/communication */
     staff_requests_routes,
     reviewer_cases_routes,
     patient_report_routes,
     metrics_routes,
+    stepup_routes,
 };
 const size_t all_route_tables_count = sizeof all_route_tables / sizeof all_route_tables[0];

@@ -18,9 +18,19 @@ extern const struct route patient_requests_routes[];
 extern const struct route patient_records_routes[];
 extern const struct route staff_queue_routes[];
 extern const struct route staff_requests_routes[];
+extern const struct route staff_communication_routes[];
+struct center_errors;
+/* The staff page of request id (staff_requests.c), with form errors (may be
+ * NULL) and a done message (may be NULL). */
+void staff_request_show(struct req *r, long long id, const struct center_errors *errs, const char *done);
 extern const struct route reviewer_cases_routes[];
 extern const struct route patient_report_routes[];
 extern const struct route metrics_routes[];
+
+/* Sets the bearer token GET /metrics accepts (only its hash is kept; the
+ * caller wipes its copy). 0, or -1 when it is shorter than 32 characters.
+ * Call before the HTTP threads start. */
+int metrics_set_token(const char *token, size_t len);
 
 /* Every table, in match order. */
 extern const struct route *const all_route_tables[];

@@ -11,6 +11,7 @@
 #include "core/triage.h"
 #include "http/actor.h"
 #include "http/reply.h"
+#include "routes/staff_communication.h"
 #include "routes/center_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
@@ -33,7 +34,7 @@ static void queue_page(struct req *r) {
   struct arena *a = r->arena;
   const char *status = req_query(r, "status");
   const char *q = req_query(r, "q");
-  long long prio = q_num(r, "priority", 3), spec = q_num(r, "specialist", 1LL << 52), page = q_num(r, "page", 100000);
+  long long prio = q_num(r, "priority", TRIAGE_CLASSES), spec = q_num(r, "specialist", 1LL << 52), page = q_num(r, "page", 100000);
   enum req_status st;
   if (status && *status && strcmp(status, "all") != 0 && !req_status_parse(status, &st))
     return reply_error(r, ERR_BAD_REQUEST, "Unknown status filter.");
@@ -61,6 +62,11 @@ static void queue_page(struct req *r) {
     cv_set(hdf, cv_status_label(rs_get(&rows, i, "status")), "Queue.Rows.%zu.status_label", i);
     cv_set(hdf, triage_priority_label((enum triage_priority)rs_ll(&rows, i, "priority")), "Queue.Rows.%zu.priority_label", i);
     cv_set(hdf, rs_bool(&rows, i, "overdue") ? "1" : "0", "Queue.Rows.%zu.is_overdue", i);
+    cv_set(hdf, rs_bool(&rows, i, "due_cannot_meet") ? "1" : "0", "Queue.Rows.%zu.is_cannot_meet", i);
+    cv_set(hdf, rs_bool(&rows, i, "treatment_passed") ? "1" : "0", "Queue.Rows.%zu.is_treatment_passed", i);
+    cv_set(hdf, rs_bool(&rows, i, "benign_discordant") ? "1" : "0", "Queue.Rows.%zu.is_benign_discordant", i);
+    cv_set(hdf, rs_bool(&rows, i, "verified") ? "1" : "0", "Queue.Rows.%zu.is_verified", i);
+    cv_set(hdf, rs_bool(&rows, i, "release_first") ? "1" : "0", "Queue.Rows.%zu.is_release_first", i);
     cv_set(hdf, rs_bool(&rows, i, "incomplete") ? "1" : "0", "Queue.Rows.%zu.is_incomplete", i);
     int flags = rs_bool(&rows, i, "flag_negative_screening") + rs_bool(&rows, i, "flag_no_images") +
                 rs_bool(&rows, i, "flag_old_exam");
@@ -81,7 +87,13 @@ static void queue_page(struct req *r) {
     cv_set(hdf, arena_printf(a, "%lld", n), "Queue.Counts.%zu.n", k);
   }
   hdf_set_value(hdf, "Queue.Overdue", arena_printf(a, "%lld", overdue));
-  hdf_set_value(hdf, "Queue.Total", arena_printf(a, "%lld", total));
+  bool more = total > ST_QUEUE_COUNT_CAP && total > f.offset + f.limit;
+  hdf_set_value(hdf, "Queue.Total", arena_printf(a, "%lld", more ? total - 1 : total));
+  hdf_set_value(hdf, "Queue.MoreThan", more ? "1" : "0");
+  for (int k = 1; k <= TRIAGE_CLASSES; k++) {
+    cv_set(hdf, arena_printf(a, "%d", k), "Priorities.%d.n", k);
+    cv_set(hdf, triage_priority_label((enum triage_priority)k), "Priorities.%d.label", k);
+  }
   hdf_set_value(hdf, "Queue.Page", arena_printf(a, "%lld", page));
   if (page > 1) hdf_set_value(hdf, "Queue.Prev", arena_printf(a, "%lld", page - 1));
   if (page * PER_PAGE < total) hdf_set_value(hdf, "Queue.Next", arena_printf(a, "%lld", page + 1));
@@ -98,6 +110,7 @@ static void queue_page(struct req *r) {
                              f.overdue ? "1" : "", f.incomplete ? "1" : ""));
   struct rowset specs;
   if (st_assignable(a, &specs) == ERR_OK) cv_rows(hdf, "Specialists", &specs);
+  comm_view_queue(r, hdf);
   reply_page(r, 200, "staff_queue.cs");
 }
 

@@ -21,6 +21,10 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/first_read_view.h"
+#include "routes/report_view.h"
+#include "routes/staff_communication.h"
+#include "routes/identity_view.h"
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
@@ -106,6 +110,11 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
              strcmp(s, "reviewer_assigned") == 0  ? "Reviewer assigned"
              : strcmp(s, "report_released") == 0  ? "Report released to the patient"
              : strcmp(s, "coverage_checked") == 0 ? "Coverage checked"
+             : strcmp(s, "first_read_corrected") == 0 ? "First read corrected from the uploaded report"
+             : strcmp(s, "first_read_confirmed") == 0 ? "First read confirmed from the uploaded report"
+             : strcmp(s, "communication_task_opened") == 0
+                 ? "Significant unexpected finding: the referring physician must be reached before release"
+             : strcmp(s, "physician_reached") == 0 ? "Referring physician reached"
                                                   : s,
              "Events.%zu.Detail.what", i);
     } else if (strcmp(key, "specialist") == 0 && json_is_integer(v)) {
@@ -152,7 +161,7 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   cv_row(hdf, "Case", q, 0);
   hdf_set_value(hdf, "Case.status_label", cv_status_label(rs_get(q, 0, "status")));
   hdf_set_value(hdf, "Case.priority_label", triage_priority_label((enum triage_priority)rs_ll(q, 0, "priority")));
-  hdf_set_value(hdf, "Case.birads_words", reports_birads_words(rs_get(q, 0, "birads")));
+  rv_birads(hdf, rs_get(q, 0, "birads"), "Case");
   /* questions are joined with the unit separator */
   const char *qs = rs_get(q, 0, "questions");
   size_t qi = 0;
@@ -167,19 +176,6 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   cv_rows(hdf, "Events", &cc.events);
   cv_rows(hdf, "Documents", &cc.documents);
   cv_rows(hdf, "Studies", &cc.studies);
-  /* a study naming someone else stands out */
-  const char *pname = rs_get(q, 0, "patient_name");
-  for (size_t i = 0; i < cc.studies.n; i++) {
-    const char *sn = rs_get(&cc.studies, i, "patient_name");
-    bool differs = false;
-    if (*sn) {
-      /* DICOM "DOE^JANE": each part must appear in the account name */
-      char *copy = arena_strdup(a, sn);
-      for (char *tok = copy ? strtok(copy, "^ ") : NULL; tok; tok = strtok(NULL, "^ "))
-        if (!strcasestr(pname, tok)) differs = true;
-    }
-    cv_set(hdf, differs ? "1" : "0", "Studies.%zu.wrong_patient", i);
-  }
   if (cc.consult.n) cv_row(hdf, "Consult", &cc.consult, 0);
   cv_rows(hdf, "Assignable", &cc.assignable);
   for (size_t i = 0; i < cc.events.n; i++) {
@@ -201,18 +197,29 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
         cv_set(hdf, items[i].state == CL_DONE ? "done" : items[i].state == CL_MISSING ? "missing" : "attention",
                "Checklist.%zu.state", i);
       }
-      hdf_set_int_value(hdf, "Checklist.Missing", (int)checklist_missing(items, n));
+      /* not under Checklist: the template iterates its children */
+      hdf_set_int_value(hdf, "ChecklistMissing", (int)checklist_missing(items, n));
     }
   }
   /* intake warnings of the records feature */
   struct records_view rv;
-  if (records_view_load(a, &who, id, &rv) == ERR_OK) {
-    for (size_t i = 0; i < rv.n_warnings; i++) {
-      cv_set(hdf, rv.warnings[i], "Warnings.%zu.text", i);
-      cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);
-    }
-    hdf_set_value(hdf, "Records.Summary", rv.summary);
+  if ((e = records_view_load(a, &who, id, &rv)) != ERR_OK) return reply_error(r, e, NULL); /* never silently unchecked */
+  /* whose images: the one identity rule, every file, per series (core/identity.c) */
+  identity_view_hdf(hdf, a, &rv.identity);
+  for (size_t i = 0; i < cc.studies.n; i++) {
+    const char *names = "";
+    enum identity_verdict worst;
+    identity_view_people(a, &rv.identity, rs_ll(&cc.studies, i, "id"), 0, identity_pn_display, identity_date_words,
+                         &names, NULL, &worst);
+    cv_set(hdf, names, "Studies.%zu.patient_name", i);
+    cv_set(hdf, "", "Studies.%zu.patient_birth_date", i);
+    cv_set(hdf, worst == ID_DIFFERENT ? "1" : "0", "Studies.%zu.wrong_patient", i);
   }
+  for (size_t i = 0; i < rv.n_warnings; i++) {
+    cv_set(hdf, rv.warnings[i], "Warnings.%zu.text", i);
+    cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);
+  }
+  hdf_set_value(hdf, "Records.Summary", rv.summary);
   /* the thread, internal notes marked */
   struct rqs_message *msgs = NULL;
   size_t nm = 0;
@@ -235,6 +242,9 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
                                                                                                                    : "0",
            "Offer.%s", center_action_name((enum center_action)c));
   hdf_set_value(hdf, "Offer.askinfo", hdf_get_value(hdf, "Offer.ask-info", "0"));
+  /* the first read (core/first_read.h); its errors are the fr_* fields */
+  bool fr_errs = errs && errs->n && strncmp(errs->e[0].field, "fr_", 3) == 0;
+  fr_view(hdf, r, q, arena_printf(a, "/staff/requests/%lld/first-read", id), fr_errs ? errs : NULL);
   if (done) hdf_set_value(hdf, "Flash.Kind", "ok");
   if (done) hdf_set_value(hdf, "Flash.Message", done);
   if (errs && errs->n) {
@@ -243,7 +253,12 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     for (size_t i = 0; i < r->form.n; i++)
       if (strcmp(r->form.items[i].name, "csrf") != 0) cv_set(hdf, r->form.items[i].value, "Form.Values.%s", r->form.items[i].name);
   }
+  comm_view_request(r, hdf, id);
   reply_page(r, errs && errs->n ? 422 : 200, "staff_request.cs");
+}
+
+void staff_request_show(struct req *r, long long id, const struct center_errors *errs, const char *done) {
+  show(r, id, errs, done);
 }
 
 static const char *done_message(enum center_action c) {
@@ -265,11 +280,27 @@ static const char *done_message(enum center_action c) {
   return "Done.";
 }
 
+/* POST /staff/requests/{id}/first-read: confirm or correct the first read. */
+static void first_read_post(struct req *r, long long id) {
+  struct actor who = actor_from_req(r);
+  struct first_read_in in;
+  fr_form(r, &in);
+  struct center_errors errs = {0};
+  enum err e = first_read_verify(r->arena, &who, id, &in, &errs);
+  if (e == ERR_INVALID) return show(r, id, &errs, NULL);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=first-read#first-read", id));
+}
+
 static void request_page(struct req *r) {
   long long id = cv_param_id(r, "id");
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
   const char *done = req_query(r, "done");
   enum center_action c;
+  if (done && strcmp(done, "first-read") == 0)
+    return show(r, id, NULL, "The first read is saved as verified. Triage now uses these values.");
+  if (done && strcmp(done, "communication") == 0)
+    return show(r, id, NULL, "The call to the referring physician is recorded. The report can now be released.");
   show(r, id, NULL, done && center_action_parse(done, &c) ? done_message(c) : NULL);
 }
 
@@ -277,6 +308,7 @@ static void request_action(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
   enum center_action c;
+  if (id && req_param(r, "action") && strcmp(req_param(r, "action"), "first-read") == 0) return first_read_post(r, id);
   if (!id || !center_action_parse(req_param(r, "action"), &c)) return reply_error(r, ERR_NOT_FOUND, NULL);
   struct center_action_in in = {0};
   const char *from = req_form(r, "from");

@@ -94,8 +94,8 @@ static const struct db_stmt stmts[] = {
      "UPDATE recovery_codes SET used_at = " TS(2) " WHERE id = $1::bigint AND used_at IS NULL"},
     {"acct_outbox_add", "INSERT INTO outbox (recipient, subject, body) VALUES ($1, $2, $3) RETURNING id"},
     {"acct_outbox_pending",
-     "SELECT id, recipient, subject, body, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), attempts "
-     "FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1::bigint"},
+     "SELECT id, recipient, subject, coalesce(body, ''), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), "
+     "attempts, coalesce(encode(body_sealed, 'hex'), '') FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1::bigint"},
 };
 
 void st_accounts_register(void) { db_register(stmts, sizeof stmts / sizeof stmts[0]); }
@@ -409,7 +409,7 @@ enum err st_outbox_pending(struct arena *a, long long limit, struct st_outbox_ms
   if (!*rows) return ERR_INTERNAL;
   for (int i = 0; i < nt; i++) {
     (*rows)[i] = (struct st_outbox_msg){ll(r, i, 0), tx(r, i, 1), tx(r, i, 2), tx(r, i, 3), tx(r, i, 4),
-                                        (int)ll(r, i, 5)};
+                                        (int)ll(r, i, 5), tx(r, i, 6)};
   }
   return ERR_OK;
 }

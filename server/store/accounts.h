@@ -109,6 +109,7 @@ struct st_outbox_msg {
   long long id;
   const char *recipient, *subject, *body, *created_at;
   int attempts;
+  const char *body_sealed_hex; /* "" for a legacy plaintext body */
 };
 /* Pending messages, oldest first (at most limit). */
 enum err st_outbox_pending(struct arena *a, long long limit, struct st_outbox_msg **rows, size_t *n);

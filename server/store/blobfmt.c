@@ -975,7 +975,11 @@ int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char
 fail:;
   int saved = errno;
   set_errno_err(err, errlen, "cannot write staging file");
-  (void)ftruncate(w->fd, (off_t)record_off(rec0));
+  /* best effort: a longer file is cut back to the committed offset at recovery
+   * anyway (glibc's warn_unused_result under _FORTIFY_SOURCE ignores a (void) cast) */
+  if (ftruncate(w->fd, (off_t)record_off(rec0)) != 0) {
+    /* nothing more to do here: the error below is what the caller acts on */
+  }
   if (backed_up) memcpy(w->tail, w->backup, tail0);
   w->records = rec0;
   w->tail_len = tail0;

@@ -5,30 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "core/sealing.h"
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/log.h"
 
-/* Triage priority class; identical to the index expression in 0007_center.sql. */
-#define PRIO                                                                                              \
-  "(CASE WHEN coalesce(r.biopsy_done, false) OR r.birads IN ('4', '4A', '4B', '4C', '5', '6') THEN 1"   \
-  " WHEN r.birads IN ('1', '2') THEN 3 ELSE 2 END)"
-#define ORDER_TRIAGE                                                                                      \
-  " ORDER BY " PRIO ", (r.treatment_date IS NULL), r.treatment_date, (r.submitted_at IS NULL), r.submitted_at, r.id"
-/* Counting statements (a scan of every row) join the targets once (TARGET_JOIN, DUE_J);
- * the queue page keeps the per-row lookup so its LIMIT can stop an index scan early. */
-#define TARGET_JOIN                                                                                       \
-  " LEFT JOIN review_targets tt ON tt.review_type = r.review_type"                                      \
-  " LEFT JOIN review_targets td ON td.review_type = 'default'"
-#define TARGET_DAYS_J "coalesce(tt.target_days, td.target_days, 10)"
-/* Per-row lookup: cheap when a LIMIT stops an index scan early (the queue page). */
-#define TARGET_DAYS                                                                                       \
-  "coalesce((SELECT t.target_days FROM review_targets t WHERE t.review_type = r.review_type),"           \
-  " (SELECT t.target_days FROM review_targets t WHERE t.review_type = 'default'), 10)"
-#define DUE "(r.submitted_at + make_interval(days => " TARGET_DAYS "))"
-#define DUE_J "(r.submitted_at + make_interval(days => " TARGET_DAYS_J "))"
+/* Triage (migrations/0017_triage.sql, core/triage.h): the class and the
+ * upcoming treatment date are stored by trigger requests_triage from
+ * triage_class() (the SQL mirror of triage_classify(), both tested on
+ * tests/data/triage_table.tsv), refreshed daily (ctr_triage_refresh), and
+ * ordered by the index requests_triage_order: the release-queue mark, the
+ * class, the upcoming treatment date, waiting time, id. */
+#define EFF_CAT "triage_eff_birads(r.birads, r.verified_at, r.verified_birads)"
+#define EFF_BX "triage_eff_biopsy(r.biopsy_done, r.verified_at, r.verified_biopsy)"
+#define PRIO "r.triage_class"
+#define RELEASE_LAST "(NOT (r.status = 'report_ready' AND r.release_first))"
+#define UPCOMING "r.triage_upcoming"
+#define ORDER_TRIAGE " ORDER BY " RELEASE_LAST ", " PRIO ", " UPCOMING ", r.submitted_at, r.id"
+/* The one due date (trigger requests_due) and the flags shown with it. */
+#define DUE_COLS                                                                                          \
+  " coalesce(to_char(r.due_on, 'YYYY-MM-DD'), '') AS due, r.due_cannot_meet AS due_cannot_meet,"         \
+  " coalesce(r.treatment_date < current_date, false) AS treatment_passed,"                               \
+  " (" EFF_BX " = 'benign' AND coalesce(" EFF_CAT ", '') IN ('4', '4B', '4C', '5')) AS benign_discordant,"  \
+  " (r.verified_at IS NOT NULL) AS verified, coalesce(" EFF_CAT ", '') AS eff_birads, " EFF_BX " AS eff_biopsy,"
 #define OPEN_STATES "('submitted', 'triage', 'needs_info', 'accepted', 'scheduled', 'in_review')"
-#define OVERDUE "(r.status IN " OPEN_STATES " AND r.submitted_at IS NOT NULL AND " DUE " < now())"
-#define OVERDUE_J "(r.status IN " OPEN_STATES " AND r.submitted_at IS NOT NULL AND " DUE_J " < now())"
+#define OVERDUE "(r.status IN " OPEN_STATES " AND r.due_on < current_date)"
 #define HAS_DOC(k)                                                                                        \
   "EXISTS (SELECT 1 FROM documents d WHERE d.request_id = r.id AND NOT d.skipped AND d.kind = '" k "')"
 #define HAS_DICOM                                                                                         \
@@ -47,13 +50,36 @@
   "EXISTS (SELECT 1 FROM eligibility_rules e WHERE e.kind = 'old_exam' AND e.enabled AND r.exam_date <"   \
   " current_date - make_interval(months => coalesce(e.months, 12))) AS flag_old_exam"
 
-#define QUEUE_WHERE(OVD)                                                                                       \
-  " WHERE r.status <> 'draft'"                                                                            \
+#define QUEUE_WHERE(PRIO_COND, SEARCH)                                                                                    \
+  " AND r.status <> 'draft'"                                                                              \
   " AND (($1::text = '' AND r.status IN " OPEN_STATES ") OR $1::text = 'all' OR r.status = $1::text)"    \
-  " AND ($2::integer = 0 OR " PRIO " = $2::integer)"                                                      \
+  PRIO_COND                                                                                               \
   " AND ($3::bigint = 0 OR coalesce(r.assigned_specialist_id, r.specialist_id) = $3::bigint)"             \
-  " AND (NOT $4::boolean OR " OVD ") AND (NOT $5::boolean OR " INCOMPLETE ")"                        \
-  " AND ($6::text = '' OR r.reference ILIKE $6::text OR u.name ILIKE $6::text)"
+  " AND (NOT $4::boolean OR " OVERDUE ") AND (NOT $5::boolean OR " INCOMPLETE ")" SEARCH
+/* Search by reference or patient name through the trigram indexes. */
+#define SEARCH_Q " AND r.id IN (SELECT id FROM found)"
+#define SEARCH_WITH                                                                                       \
+  "WITH found AS MATERIALIZED (SELECT r2.id FROM requests r2 WHERE r2.reference ILIKE $6::text UNION"     \
+  " SELECT r2.id FROM users u2 JOIN requests r2 ON r2.patient_id = u2.id WHERE u2.name ILIKE $6::text) "
+#define NO_SEARCH " AND $6::text = ''"
+/* One class (the index requests_triage_class serves filter and order), or any. */
+#define PRIO_ONE " AND " PRIO " = $2::integer"
+#define PRIO_ANY " AND $2::integer = 0"
+/* The page's ids first, on cheap keys only; the costly columns are computed
+ * for those rows only. */
+#define QUEUE_SQL(WITH, PRIO_COND, SEARCH)                                                                           \
+  WITH "SELECT r.id, r.reference, r.status, u.name AS patient_name, coalesce(r.birads, '') AS birads,"          \
+  " coalesce(r.biopsy_done, false) AS biopsy, coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date," \
+  " coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS submitted, coalesce(r.review_type, '') AS review_type," \
+  " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, r.release_first AND r.status = 'report_ready' AS release_first, " \
+  INCOMPLETE " AS incomplete, coalesce(s.full_name, '') AS specialist, coalesce(cu.name, '') AS claimed_by, " FLAGS  \
+  " FROM (SELECT r.id FROM requests r WHERE true" QUEUE_WHERE(PRIO_COND, SEARCH) ORDER_TRIAGE " LIMIT $7 OFFSET $8) page"         \
+  " JOIN requests r ON r.id = page.id JOIN users u ON u.id = r.patient_id"                                  \
+  " LEFT JOIN specialists s ON s.id = coalesce(r.assigned_specialist_id, r.specialist_id)"                   \
+  " LEFT JOIN triage_claims tc ON tc.request_id = r.id LEFT JOIN users cu ON cu.id = tc.staff_id" ORDER_TRIAGE
+/* How many match, counted up to $7 rows (the caller shows "more than"). */
+#define QUEUE_COUNT_SQL(WITH, PRIO_COND, SEARCH)                                                                     \
+  WITH "SELECT count(*) FROM (SELECT 1 FROM requests r WHERE true" QUEUE_WHERE(PRIO_COND, SEARCH) " LIMIT $7) x"
 
 #define CASE_COLS                                                                                         \
   "r.id, r.reference, r.status, r.patient_id, u.name AS patient_name, u.email AS patient_email,"          \
@@ -61,6 +87,8 @@
   " r.exam_facility, r.records_contact, coalesce(to_char(r.exam_date, 'YYYY-MM-DD'), '') AS exam_date,"  \
   " array_to_string(r.exam_types, ';') AS exam_types, r.prior_exam_dates, coalesce(r.birads, '') AS birads," \
   " coalesce(r.biopsy_done::text, '') AS biopsy_done, r.reason, array_to_string(r.questions, E'\\x1f') AS questions," \
+  " coalesce(encode(r.reason_sealed, 'hex'), '') AS reason_sealed,"                                      \
+  " coalesce(encode(r.questions_sealed, 'hex'), '') AS questions_sealed,"                                \
   " coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date, r.caregiver_name,"          \
   " r.caregiver_relationship, coalesce(r.review_type, '') AS review_type, coalesce(r.review_mode, '') AS review_mode," \
   " r.center_chooses, coalesce(r.payment, '') AS payment, r.insurance_plan,"                             \
@@ -71,7 +99,13 @@
   " coalesce(r.assigned_specialist_id, 0) AS assigned_specialist_id, coalesce(asp.full_name, '') AS assigned_specialist," \
   " coalesce(r.assigned_reviewer_id, 0) AS assigned_reviewer_id, coalesce(ru.name, '') AS assigned_reviewer," \
   " coalesce(to_char(r.review_stopped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS review_stopped_at," \
-  " " PRIO " AS priority, coalesce(to_char(" DUE ", 'YYYY-MM-DD'), '') AS due, " OVERDUE " AS overdue, "      \
+  " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, "                                              \
+  " coalesce(r.verified_birads, '') AS verified_birads, coalesce(r.verified_recommendation, '') AS verified_recommendation," \
+  " coalesce(r.verified_biopsy, '') AS verified_biopsy,"                                                   \
+  " coalesce(to_char(r.verified_biopsy_date, 'YYYY-MM-DD'), '') AS verified_biopsy_date,"                  \
+  " coalesce(to_char(r.verified_exam_date, 'YYYY-MM-DD'), '') AS verified_exam_date,"                      \
+  " coalesce(to_char(r.verified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS verified_at,"         \
+  " coalesce((SELECT vu.name FROM users vu WHERE vu.id = r.verified_by), '') AS verified_by_name, "         \
   INCOMPLETE " AS incomplete, " FLAGS ", coalesce(cu.name, '') AS claimed_by, coalesce(tc.staff_id, 0) AS claimed_by_id," \
   " coalesce(cc.insurance_verified, false) AS insurance_verified, coalesce(cc.referral_received, false) AS referral_received," \
   " coalesce(cc.network_status, 'unknown') AS network_status, coalesce(cc.notes, '') AS coverage_notes,"   \
@@ -84,22 +118,24 @@
   " EXISTS (SELECT 1 FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NOT NULL) AS auth_revoked"
 
 static const struct db_stmt stmts[] = {
-    /* The page's ids first, on cheap keys only (a generic plan may sort every
-     * matching row); the costly columns are computed for those rows only. */
-    {"ctr_queue",
-     "SELECT r.id, r.reference, r.status, u.name AS patient_name, coalesce(r.birads, '') AS birads,"
-     " coalesce(r.biopsy_done, false) AS biopsy, coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date,"
-     " coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS submitted, coalesce(r.review_type, '') AS review_type,"
-     " " PRIO " AS priority, coalesce(to_char(" DUE ", 'YYYY-MM-DD'), '') AS due, " OVERDUE " AS overdue, "
-     INCOMPLETE " AS incomplete, coalesce(s.full_name, '') AS specialist, coalesce(cu.name, '') AS claimed_by, " FLAGS
-     " FROM (SELECT r.id FROM requests r JOIN users u ON u.id = r.patient_id" TARGET_JOIN QUEUE_WHERE(OVERDUE_J)
-     ORDER_TRIAGE " LIMIT $7 OFFSET $8) page"
-     " JOIN requests r ON r.id = page.id JOIN users u ON u.id = r.patient_id"
-     " LEFT JOIN specialists s ON s.id = coalesce(r.assigned_specialist_id, r.specialist_id)"
-     " LEFT JOIN triage_claims tc ON tc.request_id = r.id LEFT JOIN users cu ON cu.id = tc.staff_id" ORDER_TRIAGE},
-    {"ctr_queue_count", "SELECT count(*) FROM requests r JOIN users u ON u.id = r.patient_id" TARGET_JOIN QUEUE_WHERE(OVERDUE_J)},
-    {"ctr_counts", "SELECT r.status, count(*) AS n FROM requests r WHERE r.status <> 'draft' GROUP BY r.status"},
-    {"ctr_overdue", "SELECT count(*) FROM requests r" TARGET_JOIN " WHERE r.status IN " OPEN_STATES " AND " OVERDUE_J},
+    /* variants: any class or one, without or with a search (a generic plan then uses the right index) */
+    {"ctr_queue", QUEUE_SQL("", PRIO_ANY, NO_SEARCH)},
+    {"ctr_queue_p", QUEUE_SQL("", PRIO_ONE, NO_SEARCH)},
+    {"ctr_queue_search", QUEUE_SQL(SEARCH_WITH, PRIO_ANY, SEARCH_Q)},
+    {"ctr_queue_search_p", QUEUE_SQL(SEARCH_WITH, PRIO_ONE, SEARCH_Q)},
+    {"ctr_queue_count", QUEUE_COUNT_SQL("", PRIO_ANY, NO_SEARCH)},
+    {"ctr_queue_count_p", QUEUE_COUNT_SQL("", PRIO_ONE, NO_SEARCH)},
+    {"ctr_queue_search_count", QUEUE_COUNT_SQL(SEARCH_WITH, PRIO_ANY, SEARCH_Q)},
+    {"ctr_queue_search_count_p", QUEUE_COUNT_SQL(SEARCH_WITH, PRIO_ONE, SEARCH_Q)},
+    /* inside the queue's transaction: the generic plans of the queue statements walk the
+     * triage indexes; planning each call for its parameters costs more than the read */
+    {"ctr_generic_plans", "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"},
+    /* the stored class and upcoming date of requests with a treatment date, as of today */
+    {"ctr_triage_refresh",
+     "UPDATE requests SET triage_day = current_date WHERE treatment_date IS NOT NULL AND triage_day < current_date"},
+    {"ctr_counts", "SELECT status, sum(n)::bigint AS n FROM request_counts WHERE status <> 'draft' GROUP BY status"},
+    {"ctr_overdue",
+     "SELECT coalesce(sum(n), 0)::bigint FROM request_counts WHERE status IN " OPEN_STATES " AND due_on < current_date"},
     {"ctr_case",
      "SELECT " CASE_COLS " FROM requests r JOIN users u ON u.id = r.patient_id"
      " LEFT JOIN specialists cs ON cs.id = r.specialist_id LEFT JOIN specialists asp ON asp.id = r.assigned_specialist_id"
@@ -137,10 +173,11 @@ static const struct db_stmt stmts[] = {
      " FROM consultations WHERE request_id = $1 ORDER BY id DESC LIMIT 1"},
     {"ctr_reviewer_cases",
      "SELECT r.id, r.reference, r.status, coalesce(r.review_type, '') AS review_type, coalesce(r.birads, '') AS birads,"
-     " " PRIO " AS priority, coalesce(to_char(" DUE ", 'YYYY-MM-DD'), '') AS due, " OVERDUE " AS overdue,"
-     " coalesce(rp.status, '') AS report_status"
+     " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue,"
+     " coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date, coalesce(rp.status, '') AS report_status"
      " FROM requests r LEFT JOIN reports rp ON rp.request_id = r.id WHERE r.assigned_reviewer_id = $1"
-     " ORDER BY (r.status IN ('accepted', 'scheduled', 'in_review')) DESC," " " PRIO ", r.submitted_at, r.id"},
+     " ORDER BY (r.status IN ('accepted', 'scheduled', 'in_review')) DESC," " " RELEASE_LAST ", " PRIO ", " UPCOMING
+     ", r.submitted_at, r.id"},
     {"ctr_documents",
      "SELECT d.id, d.kind, d.original_name, d.sniffed_type, d.size, d.skipped, d.refused, coalesce(d.skip_reason, '') AS skip_reason,"
      " coalesce(d.modality, '') AS modality, coalesce(d.laterality, '') AS laterality, coalesce(d.view_position, '') AS view_position,"
@@ -159,7 +196,9 @@ static const struct db_stmt stmts[] = {
     {"ctr_report_get",
      "SELECT rp.id, rp.request_id, rp.reviewer_id, rp.status, coalesce(encode(rp.findings_left_enc, 'hex'), '') AS left_hex,"
      " coalesce(encode(rp.findings_right_enc, 'hex'), '') AS right_hex, coalesce(rp.birads, '') AS birads,"
-     " coalesce(rp.density, '') AS density, coalesce(rp.recommendation, '') AS recommendation, rp.answers, rp.summary,"
+     " coalesce(rp.density, '') AS density, coalesce(rp.recommendation, '') AS recommendation, rp.answers,"
+     " coalesce(encode(rp.answers_enc, 'hex'), '') AS answers_hex, rp.summary, rp.contradiction_reason,"
+     " rp.suspicion_change, rp.first_read_state, coalesce(rp.concordance_rules, 0) AS concordance_rules,"
      " rp.first_birads, rp.first_recommendation, coalesce(rp.concordance, '') AS concordance, rp.concordance_explanation,"
      " coalesce(to_char(rp.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS signed_at,"
      " coalesce(su.name, '') AS signed_by, coalesce(rp.content_hash, '') AS content_hash,"
@@ -169,16 +208,19 @@ static const struct db_stmt stmts[] = {
      " WHERE rp.request_id = $1"},
     {"ctr_report_insert",
      "INSERT INTO reports (request_id, reviewer_id, findings_left_enc, findings_right_enc, birads, density, recommendation,"
-     " answers, summary, concordance_explanation) VALUES ($1, $2, decode(NULLIF($3, ''), 'hex'), decode(NULLIF($4, ''), 'hex'),"
-     " NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), $8, $9, $10) RETURNING id"},
+     " answers, answers_enc, summary, concordance_explanation, first_recommendation, contradiction_reason)"
+     " VALUES ($1, $2, decode(NULLIF($3, ''), 'hex'), decode(NULLIF($4, ''), 'hex'),"
+     " NULLIF($5, ''), NULLIF($6, ''), NULLIF($7, ''), '', decode(NULLIF($8, ''), 'hex'), $9, $10, $11, $12) RETURNING id"},
     {"ctr_report_update",
      "UPDATE reports SET reviewer_id = $2, findings_left_enc = decode(NULLIF($3, ''), 'hex'),"
      " findings_right_enc = decode(NULLIF($4, ''), 'hex'), birads = NULLIF($5, ''), density = NULLIF($6, ''),"
-     " recommendation = NULLIF($7, ''), answers = $8, summary = $9, concordance_explanation = $10, updated_at = now()"
+     " recommendation = NULLIF($7, ''), answers = '', answers_enc = decode(NULLIF($8, ''), 'hex'), summary = $9,"
+     " concordance_explanation = $10, first_recommendation = $11, contradiction_reason = $12, updated_at = now()"
      " WHERE request_id = $1 AND status = 'draft' RETURNING id"},
     {"ctr_report_sign",
      "UPDATE reports SET status = 'signed', first_birads = $2, first_recommendation = $3, concordance = $4,"
-     " content_hash = $5, signed_by = $6, signed_at = now(), updated_at = now() WHERE id = $1 AND status = 'draft' RETURNING id"},
+     " content_hash = $5, signed_by = $6, suspicion_change = $7, first_read_state = $8, concordance_rules = 2,"
+     " signed_at = now(), updated_at = now() WHERE id = $1 AND status = 'draft' RETURNING id"},
     {"ctr_report_release", "INSERT INTO report_releases (report_id, released_by) VALUES ($1, $2)"},
     {"ctr_addenda",
      "SELECT ad.id, to_char(ad.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS signed_at, ad.body,"
@@ -207,8 +249,11 @@ static const struct db_stmt stmts[] = {
      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $1::integer)"
      " WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
      " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-     " RETURNING id, recipient, subject, body, attempts"},
-    {"ctr_mail_sent", "UPDATE outbox SET sent_at = now(), last_error = NULL WHERE id = $1 AND sent_at IS NULL"},
+     " RETURNING id, recipient, subject, coalesce(body, ''), attempts, coalesce(encode(body_sealed, 'hex'), '')"},
+    /* a delivered message keeps only what the audit needs: the body goes */
+    {"ctr_mail_sent",
+     "UPDATE outbox SET sent_at = now(), last_error = NULL, body = NULL, body_sealed = NULL"
+     " WHERE id = $1 AND sent_at IS NULL"},
     {"ctr_mail_retry",
      "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2::integer), last_error = left($3, 500)"
      " WHERE id = $1 AND sent_at IS NULL"},
@@ -280,18 +325,59 @@ static enum err run_one(struct arena *a, const char *stmt, int n, const char *co
 static const char *ll_s(struct arena *a, long long v) { return arena_printf(a, "%lld", v); }
 static const char *b_s(bool v) { return v ? "true" : "false"; }
 
-enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total) {
-  const char *q = f->q && *f->q ? arena_printf(a, "%%%s%%", f->q) : "";
+enum err st_triage_refresh(struct arena *a) { return run(a, "ctr_triage_refresh", 0, NULL, NULL); }
+
+struct queue_ctx {
+  struct arena *a;
+  const struct st_queue_filter *f;
+  struct rowset *out;
+  long long *total;
+};
+
+static enum err queue_tx(void *ctx) {
+  struct queue_ctx *qc = ctx;
+  struct arena *a = qc->a;
+  const struct st_queue_filter *f = qc->f;
+  struct rowset *out = qc->out;
+  long long *total = qc->total;
+  enum err e = run(a, "ctr_generic_plans", 0, NULL, NULL);
+  if (e == ERR_OK) e = st_triage_refresh(a);
+  if (e != ERR_OK) return e;
+  bool search = f->q && *f->q;
+  const char *q = search ? arena_printf(a, "%%%s%%", f->q) : "";
   if (!q) return ERR_INTERNAL;
   const char *v[8] = {f->status ? f->status : "", ll_s(a, f->priority), ll_s(a, f->specialist_id),
                       b_s(f->overdue), b_s(f->incomplete), q, ll_s(a, f->limit), ll_s(a, f->offset)};
-  enum err e = run(a, "ctr_queue", 8, v, out);
+  const char *p = f->priority ? "_p" : "";
+  e = run(a, arena_printf(a, "%s%s", search ? "ctr_queue_search" : "ctr_queue", p), 8, v, out);
   if (e != ERR_OK) return e;
   struct rowset c;
-  e = run(a, "ctr_queue_count", 6, v, &c);
+  if (!search && !f->priority && !f->specialist_id && !f->overdue && !f->incomplete) {
+    /* Only a status filter: the kept counts answer without a scan. */
+    e = run(a, "ctr_counts", 0, NULL, &c);
+    if (e != ERR_OK) return e;
+    static const char *const open[] = {"submitted", "triage", "needs_info", "accepted", "scheduled", "in_review"};
+    *total = 0;
+    for (size_t i = 0; i < c.n; i++) {
+      const char *st = rs_get(&c, i, "status");
+      bool hit = strcmp(v[0], "all") == 0 || strcmp(v[0], st) == 0;
+      for (size_t k = 0; !*v[0] && k < sizeof open / sizeof open[0]; k++) hit = hit || strcmp(open[k], st) == 0;
+      if (hit) *total += rs_ll(&c, i, "n");
+    }
+    return ERR_OK;
+  }
+  /* Counted up to the cap (or just past this page): the page says "more than". */
+  long long cap = f->offset + f->limit + 1 > ST_QUEUE_COUNT_CAP ? f->offset + f->limit + 1 : ST_QUEUE_COUNT_CAP + 1;
+  v[6] = ll_s(a, cap);
+  e = run(a, arena_printf(a, "%s%s", search ? "ctr_queue_search_count" : "ctr_queue_count", p), 7, v, &c);
   if (e != ERR_OK) return e;
   *total = c.n ? strtoll(c.v[0], NULL, 10) : 0;
   return ERR_OK;
+}
+
+enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total) {
+  struct queue_ctx qc = {a, f, out, total};
+  return db_tx(queue_tx, &qc);
 }
 
 enum err st_queue_counts(struct arena *a, struct rowset *out) { return run(a, "ctr_counts", 0, NULL, out); }
@@ -303,10 +389,58 @@ enum err st_overdue_count(struct arena *a, long long *n) {
   return e;
 }
 
+/* Index of a column by name, or -1. */
+static long col_index(const struct rowset *rs, const char *col) {
+  for (size_t c = 0; c < rs->ncol; c++)
+    if (strcmp(rs->names[c], col) == 0) return (long)c;
+  return -1;
+}
+
+/* Replaces the case's reason and questions by their opened sealed values
+ * (core/sealing.h); questions are joined with the unit separator as before. */
+static enum err open_request_text(struct arena *a, long long request_id, struct rowset *rs) {
+  long cr = col_index(rs, "reason"), cq = col_index(rs, "questions"), crs = col_index(rs, "reason_sealed"),
+       cqs = col_index(rs, "questions_sealed");
+  if (cr < 0 || cq < 0 || crs < 0 || cqs < 0) return ERR_INTERNAL;
+  const char *rh = rs->v[crs], *qh = rs->v[cqs];
+  if (*rh) {
+    const char *t = reqtext_open(a, request_id, "reason", rh);
+    if (!t) LOG_E("the reason of request %lld cannot be opened (wrong app key?)", request_id);
+    rs->v[cr] = t ? t : "(This text could not be read.)";
+  }
+  if (*qh) {
+    const char *t = reqtext_open(a, request_id, "questions", qh);
+    if (!t) LOG_E("the questions of request %lld cannot be opened (wrong app key?)", request_id);
+    json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+    size_t len = 1;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+      const char *q = json_string_value(json_array_get(j, i));
+      len += (q ? strlen(q) : 0) + 1;
+    }
+    char *joined = arena_alloc(a, len);
+    if (!joined) {
+      json_decref(j);
+      return ERR_INTERNAL;
+    }
+    joined[0] = '\0';
+    for (size_t i = 0; i < json_array_size(j); i++) {
+      const char *q = json_string_value(json_array_get(j, i));
+      if (i) strcat(joined, "\x1f");
+      strcat(joined, q ? q : "");
+    }
+    json_decref(j);
+    rs->v[cq] = joined;
+  }
+  rs->v[crs] = rs->v[cqs] = "";
+  return ERR_OK;
+}
+
 enum err st_case(struct arena *a, long long request_id, struct rowset *out) {
   const char *v[1] = {ll_s(a, request_id)};
-  enum err e = run(a, "ctr_case", 1, v, out);
+  enum err e = st_triage_refresh(a);
+  if (e == ERR_OK) e = run(a, "ctr_case", 1, v, out);
   if (e == ERR_OK && out->n == 0) return ERR_NOT_FOUND;
+  if (e == ERR_OK) e = open_request_text(a, request_id, out);
   return e;
 }
 
@@ -355,6 +489,8 @@ enum err st_consult_latest(struct arena *a, long long request_id, struct rowset 
 }
 
 enum err st_reviewer_cases(struct arena *a, long long reviewer_id, struct rowset *out) {
+  enum err e = st_triage_refresh(a);
+  if (e != ERR_OK) return e;
   const char *v[1] = {ll_s(a, reviewer_id)};
   return run(a, "ctr_reviewer_cases", 1, v, out);
 }
@@ -378,17 +514,18 @@ enum err st_report_by_request(struct arena *a, long long request_id, struct rows
 
 enum err st_report_save(struct arena *a, long long request_id, long long reviewer_id, const char *left_hex,
                         const char *right_hex, const char *birads, const char *density, const char *recommendation,
-                        const char *answers, const char *summary, const char *explanation, long long *report_id) {
-  const char *v[10] = {ll_s(a, request_id), ll_s(a, reviewer_id), left_hex, right_hex, birads, density,
-                       recommendation, answers, summary, explanation};
+                        const char *answers_hex, const char *summary, const char *explanation,
+                        const char *first_rec, const char *contradiction_reason, long long *report_id) {
+  const char *v[12] = {ll_s(a, request_id), ll_s(a, reviewer_id), left_hex, right_hex, birads, density,
+                       recommendation, answers_hex, summary, explanation, first_rec, contradiction_reason};
   struct rowset cur;
   enum err e = st_report_by_request(a, request_id, &cur);
   struct rowset rs;
   if (e == ERR_NOT_FOUND) {
-    e = run(a, "ctr_report_insert", 10, v, &rs);
+    e = run(a, "ctr_report_insert", 12, v, &rs);
   } else if (e == ERR_OK) {
     if (strcmp(rs_get(&cur, 0, "status"), "draft") != 0) return ERR_CONFLICT;
-    e = run(a, "ctr_report_update", 10, v, &rs);
+    e = run(a, "ctr_report_update", 12, v, &rs);
     if (e == ERR_OK && rs.n == 0) return ERR_CONFLICT;
   }
   if (e != ERR_OK) return e;
@@ -397,10 +534,12 @@ enum err st_report_save(struct arena *a, long long request_id, long long reviewe
 }
 
 enum err st_report_sign(struct arena *a, long long report_id, const char *first_birads, const char *first_rec,
-                        const char *concordance, const char *hash_hex, long long by) {
-  const char *v[6] = {ll_s(a, report_id), first_birads, first_rec, concordance, hash_hex, ll_s(a, by)};
+                        const char *concordance, const char *suspicion, const char *first_state,
+                        const char *hash_hex, long long by) {
+  const char *v[8] = {ll_s(a, report_id), first_birads, first_rec, concordance, hash_hex, ll_s(a, by), suspicion,
+                      first_state};
   struct rowset rs;
-  enum err e = run(a, "ctr_report_sign", 6, v, &rs);
+  enum err e = run(a, "ctr_report_sign", 8, v, &rs);
   if (e == ERR_OK && rs.n == 0) return ERR_CONFLICT;
   return e;
 }
@@ -474,6 +613,7 @@ enum err st_mail_claim(struct arena *a, long lease_s, struct st_mail *out) {
   out->subject = rs.v[2];
   out->body = rs.v[3];
   out->attempts = (int)strtol(rs.v[4], NULL, 10);
+  out->body_sealed_hex = rs.v[5];
   return ERR_OK;
 }
 

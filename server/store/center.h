@@ -34,13 +34,22 @@ void store_center_register(void);
 /* ---- triage queue ---- */
 struct st_queue_filter {
   const char *status;      /* "" all past draft, else one status */
-  int priority;            /* 0 any, 1..3 */
+  int priority;            /* 0 any, 1..6 (core/triage.h) */
   long long specialist_id; /* 0 any */
   bool overdue, incomplete;
   const char *q;           /* "" none: reference or patient name (ILIKE) */
   long long limit, offset;
 };
-/* A page of the queue in triage order, and the total that matched. */
+/* Recomputes the stored triage class and upcoming treatment date of the
+ * requests with a treatment date computed before today (trigger
+ * requests_triage); the queue and the worklist call it before reading. */
+enum err st_triage_refresh(struct arena *a);
+/* Filtered totals are counted up to this many (more: "more than"), or just past the page asked for. */
+#define ST_QUEUE_COUNT_CAP 200
+/* A page of the queue in triage order, and the total that matched: exact
+ * from the kept counts when only a status filter applies; otherwise counted
+ * up to max(ST_QUEUE_COUNT_CAP, offset + limit) + 1 rows, so a total above
+ * that bound means "more than". */
 enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total);
 /* Requests per status (status, n) and the overdue count. */
 enum err st_queue_counts(struct arena *a, struct rowset *out);
@@ -73,12 +82,16 @@ enum err st_studies(struct arena *a, long long request_id, struct rowset *out);
 
 /* ---- reports ---- */
 enum err st_report_by_request(struct arena *a, long long request_id, struct rowset *out);
-/* Inserts or updates the draft (never a signed one: ERR_CONFLICT). Findings as hex of the sealed bytes ("" = NULL). */
+/* Inserts or updates the draft (never a signed one: ERR_CONFLICT). Findings and answers as hex of the sealed
+ * bytes ("" = NULL); first_rec is the first read's next step as the reviewer typed it. */
 enum err st_report_save(struct arena *a, long long request_id, long long reviewer_id, const char *left_hex,
                         const char *right_hex, const char *birads, const char *density, const char *recommendation,
-                        const char *answers, const char *summary, const char *explanation, long long *report_id);
+                        const char *answers_hex, const char *summary, const char *explanation,
+                        const char *first_rec, const char *contradiction_reason, long long *report_id);
+/* Signs the draft with the verdict computed under the management rules (concordance_rules = 2). */
 enum err st_report_sign(struct arena *a, long long report_id, const char *first_birads, const char *first_rec,
-                        const char *concordance, const char *hash_hex, long long by);
+                        const char *concordance, const char *suspicion, const char *first_state,
+                        const char *hash_hex, long long by);
 enum err st_report_release(struct arena *a, long long report_id, long long by);
 enum err st_addenda(struct arena *a, long long report_id, struct rowset *out);
 enum err st_addendum_add(struct arena *a, long long report_id, long long question_id, long long author,
@@ -101,8 +114,9 @@ enum err st_outbox_backlog(struct arena *a, long long *pending, long long *held)
 /* ---- outbox delivery ---- */
 struct st_mail {
   long long id;
-  const char *recipient, *subject, *body;
+  const char *recipient, *subject, *body; /* body: legacy plaintext, "" when sealed */
   int attempts; /* including this one */
+  const char *body_sealed_hex; /* sealed body (core/outbox.h), "" for a legacy row */
 };
 /* Claims one due message (FOR UPDATE SKIP LOCKED), counting the attempt and
  * leasing it for lease_s seconds. ERR_NOT_FOUND when none is due. */

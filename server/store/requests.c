@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sealing.h"
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/log.h"
 
 #define RQ_COLS                                                                                                    \
   "r.id, r.patient_id, r.reference, r.status, to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), "            \
@@ -20,11 +22,12 @@
   "coalesce(r.payment, ''), r.insurance_plan, coalesce(encode(r.member_id_sealed, 'hex'), ''), "                   \
   "CASE WHEN r.plan_needs_referral IS NULL THEN -1 WHEN r.plan_needs_referral THEN 1 ELSE 0 END, "                 \
   "r.estimate_ack_at IS NOT NULL, coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), " \
-  "coalesce(to_char(r.expected_by, 'YYYY-MM-DD'), ''), coalesce(to_char(r.records_requested_at, 'YYYY-MM-DD'), ''), " \
+  "coalesce(to_char(coalesce(r.due_on, r.expected_by), 'YYYY-MM-DD'), ''), coalesce(to_char(r.records_requested_at, 'YYYY-MM-DD'), ''), " \
   "coalesce(to_char(r.records_requested_at + CASE WHEN r.records_extended THEN 60 ELSE 30 END, 'YYYY-MM-DD'), ''), " \
   "r.records_extended, coalesce(r.parent_request_id, 0), coalesce(r.assigned_specialist_id, 0), "                  \
   "coalesce(r.assigned_reviewer_id, 0), r.review_stopped_at IS NOT NULL, "                                          \
-  "coalesce(r.expected_by - current_date, 0)"
+  "coalesce(coalesce(r.due_on, r.expected_by) - current_date, 0), "                                                 \
+  "coalesce(encode(r.reason_sealed, 'hex'), ''), coalesce(encode(r.questions_sealed, 'hex'), '')"
 
 static const struct db_stmt stmts[] = {
     {"rqs_create",
@@ -52,10 +55,11 @@ static const struct db_stmt stmts[] = {
      "WHERE request_id = $1 AND (NOT internal OR $2) ORDER BY at, id LIMIT 1000"},
     {"rqs_save_exam",
      "UPDATE requests SET exam_facility = $2, records_contact = $3, exam_date = nullif($4, '')::date, "
-     "prior_exam_dates = $5, birads = nullif($6, ''), reason = $7, treatment_date = nullif($8, '')::date, "
+     "prior_exam_dates = $5, birads = nullif($6, ''), reason = '', "
+     "reason_sealed = CASE $7 WHEN '' THEN NULL ELSE decode($7, 'hex') END, treatment_date = nullif($8, '')::date, "
      "caregiver_name = $9, caregiver_relationship = $10, "
      "exam_types = ARRAY(SELECT json_array_elements_text($11::json)), "
-     "questions = ARRAY(SELECT json_array_elements_text($12::json)), "
+     "questions = '{}', questions_sealed = CASE $12 WHEN '' THEN NULL ELSE decode($12, 'hex') END, "
      "biopsy_done = CASE $13 WHEN '1' THEN true WHEN '0' THEN false ELSE NULL END, exam_saved_at = now(), "
      "updated_at = now() WHERE id = $1"},
     {"rqs_save_specialist",
@@ -112,6 +116,13 @@ static const struct db_stmt stmts[] = {
      "caregiver_relationship = f.caregiver_relationship, review_type = f.review_type, review_mode = f.review_mode, "
      "payment = f.payment, insurance_plan = f.insurance_plan, plan_needs_referral = f.plan_needs_referral "
      "FROM requests f WHERE f.id = $1 AND t.id = $2"},
+    {"rqs_text_sealed",
+     "SELECT coalesce(encode(reason_sealed, 'hex'), ''), coalesce(encode(questions_sealed, 'hex'), '')"
+     " FROM requests WHERE id = $1"},
+    {"rqs_text_set_sealed",
+     "UPDATE requests SET reason = '', questions = '{}',"
+     " reason_sealed = CASE $2 WHEN '' THEN reason_sealed ELSE decode($2, 'hex') END,"
+     " questions_sealed = CASE $3 WHEN '' THEN questions_sealed ELSE decode($3, 'hex') END WHERE id = $1"},
     {"rqs_auth_sign",
      "INSERT INTO authorizations (request_id, signed_name, client_ip, text_sha256, text_version) "
      "VALUES ($1, $2, $3, $4, $5) RETURNING id"},
@@ -222,6 +233,19 @@ static void fill_row(struct arena *a, PGresult *r, int i, struct rqs_row *o) {
   o->assigned_reviewer_id = ll(r, i, c++);
   o->review_stopped = bv(r, i, c++);
   o->days_to_expected = (int)ll(r, i, c++);
+  /* the clinical free text is sealed (core/sealing.h); a row not yet
+   * converted by the start-up pass still has its plaintext */
+  const char *rh = PQgetvalue(r, i, c++), *qh = PQgetvalue(r, i, c++);
+  if (*rh) {
+    const char *t = reqtext_open(a, o->id, "reason", rh);
+    if (!t) LOG_E("the reason of request %lld cannot be opened (wrong app key?)", o->id);
+    o->reason = t ? t : "(This text could not be read.)";
+  }
+  if (*qh) {
+    const char *t = reqtext_open(a, o->id, "questions", qh);
+    if (!t) LOG_E("the questions of request %lld cannot be opened (wrong app key?)", o->id);
+    o->questions = json_strings(a, t ? t : "[]", &o->n_questions);
+  }
 }
 
 enum err rqs_create(struct arena *a, long long patient_id, long long parent_id, long long *id,
@@ -313,20 +337,33 @@ enum err rqs_events(struct arena *a, long long request_id, bool include_internal
 enum err rqs_save_exam(long long id, const struct rqs_exam *x) {
   char ids[24];
   snprintf(ids, sizeof ids, "%lld", id);
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  const char *rh = "", *qh = "";
+  if (x->reason && *x->reason && !(rh = reqtext_seal(a, id, "reason", x->reason))) rh = NULL;
+  if (rh && x->questions_json && strcmp(x->questions_json, "[]") != 0 &&
+      !(qh = reqtext_seal(a, id, "questions", x->questions_json)))
+    qh = NULL;
+  if (!rh || !qh) {
+    arena_free(a);
+    return ERR_INTERNAL;
+  }
   const char *v[] = {ids,
                      x->facility,
                      x->records_contact,
                      x->exam_date,
                      x->prior_exam_dates,
                      x->birads,
-                     x->reason,
+                     rh,
                      x->treatment_date,
                      x->caregiver_name,
                      x->caregiver_relationship,
                      x->types_json,
-                     x->questions_json,
+                     qh,
                      x->biopsy_done == 1 ? "1" : x->biopsy_done == 0 ? "0" : ""};
-  return exec_plain("rqs_save_exam", 13, v, NULL);
+  enum err e = exec_plain("rqs_save_exam", 13, v, NULL);
+  arena_free(a);
+  return e;
 }
 
 enum err rqs_save_specialist(long long id, const char *review_type, const char *review_mode, bool center_chooses,
@@ -407,7 +444,34 @@ enum err rqs_copy_answers(long long from, long long to) {
   snprintf(f, sizeof f, "%lld", from);
   snprintf(t, sizeof t, "%lld", to);
   const char *v[] = {f, t};
-  return exec_plain("rqs_copy_answers", 2, v, NULL);
+  enum err e = exec_plain("rqs_copy_answers", 2, v, NULL);
+  if (e != ERR_OK) return e;
+  /* sealed text is bound to its request: open the parent's, seal it for the child */
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  const char *fv[] = {f};
+  PGresult *r = db_exec(a, "rqs_text_sealed", 1, fv, &e);
+  if (r && PQntuples(r) == 1) {
+    const char *rh = PQgetvalue(r, 0, 0), *qh = PQgetvalue(r, 0, 1), *nr = "", *nq = "";
+    if (*rh) {
+      const char *txt = reqtext_open(a, from, "reason", rh);
+      nr = txt ? reqtext_seal(a, to, "reason", txt) : NULL;
+    }
+    if (nr && *qh) {
+      const char *txt = reqtext_open(a, from, "questions", qh);
+      nq = txt ? reqtext_seal(a, to, "questions", txt) : NULL;
+    }
+    if (!nr || !nq) {
+      e = ERR_INTERNAL;
+    } else if (*nr || *nq) {
+      const char *sv2[] = {t, nr, nq};
+      db_exec(a, "rqs_text_set_sealed", 3, sv2, &e);
+    }
+  } else if (r) {
+    e = ERR_NOT_FOUND;
+  }
+  arena_free(a);
+  return e;
 }
 
 enum err rqs_auth_sign(struct arena *a, long long request_id, const char *name, const char *ip, const char *sha256_hex,

@@ -271,7 +271,7 @@
     x.onload = function () {
       var doc = x.response;
       if (x.status !== 200 || !doc) { doneNote.textContent = text + ' Reload this page to see what we received.'; return; }
-      ['records-receipt', 'records-details'].forEach(function (id) {
+      ['records-receipt', 'records-identity', 'records-details'].forEach(function (id) {
         var fresh = doc.getElementById(id), old = $(id);
         if (fresh && old) old.replaceWith(document.importNode(fresh, true));
       });

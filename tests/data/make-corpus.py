@@ -45,7 +45,8 @@ P = "1.2.840.10008.5.1.4.1.1."
 ESC = b"\x1b"
 manifest = {}
 
-# ---- character sets: (Specific Character Set, raw PN bytes, UTF-8, display) ----
+# ---- character sets: (Specific Character Set, raw PN bytes, UTF-8, the name read given name first) ----
+# The page shows pn_display(UTF-8) (family name first, as the identity pages do).
 # The same rule table as tests/unit/test_charset.c (PS3.5 Annex H, I, J examples).
 JP_H31 = (b"Yamada^Tarou=" + ESC + b"$B;3ED" + ESC + b"(B^" + ESC + b"$BB@O:" + ESC + b"(B=" + ESC +
           b"$B$d$^$@" + ESC + b"(B^" + ESC + b"$B$?$m$&" + ESC + b"(B")
@@ -86,6 +87,21 @@ for term, codec, word, esc in [("100", "latin-1", "Jérôme", b"-A"), ("101", "i
                                ("148", "iso8859_9", "Çelik", b"-M"), ("166", "tis_620", "สมชาย", b"-T")]:
     CHARSETS.append(("ISO 2022 IR 6\\ISO 2022 IR " + term, b"Name^" + ESC + esc + word.encode(codec),
                      "Name^" + word, word + " Name"))
+
+
+def pn_display(pn):
+    """The display form of a decoded name (server/dicom/charset.c, core/identity.c)."""
+    if "^" not in pn and "=" not in pn:
+        return pn.strip()
+    shown = []
+    for i, g in enumerate(pn.split("=")[:3]):
+        c = [x.strip() for x in g.split("^")[:5]]
+        fam, rest = c[0], " ".join(x for x in c[1:] if x)
+        shown.append(fam + (", " if i == 0 else " ") + rest if fam and rest else fam + rest)
+    shown = [x for x in shown if x]
+    if not shown:
+        return ""
+    return shown[0] + (" (%s)" % ", ".join(shown[1:]) if len(shown) > 1 else "")
 
 
 def uid(*parts):
@@ -165,12 +181,12 @@ def expect(rel, **kw):
 
 
 def make_charsets():
-    for i, (cs, raw, utf8, display) in enumerate(CHARSETS):
+    for i, (cs, raw, utf8, _reading) in enumerate(CHARSETS):
         slug = (cs or "default").replace("\\", "+").replace(" ", "_") or "default"
         rel = "charset/%02d_%s.dcm" % (i, slug)
         save(dataset(P + "1.2", 100 + i, charset=cs if cs else None, name=raw, study=10 + i), rel)
-        expect(rel, result="ok", name=utf8, display=display, object_kind="image", frames=1, pixels="complete",
-               charset=cs)
+        expect(rel, result="ok", name=utf8, display=pn_display(utf8), object_kind="image", frames=1,
+               pixels="complete", charset=cs)
 
 
 SOPS = [
@@ -219,7 +235,7 @@ def make_sops():
             ds.WaveformSequence = Sequence([w])
         rel = "sop/%s.dcm" % f
         save((ds, raw), rel)
-        expect(rel, result="ok", name="DOE^JANE", display="JANE DOE", object_kind=kind, words=words,
+        expect(rel, result="ok", name="DOE^JANE", display="DOE, JANE", object_kind=kind, words=words,
                frames=frames if kind == "image" else 0, pixels="complete" if pix else "none")
 
 
@@ -281,7 +297,7 @@ def make_special():
     ds.add_new(0x00090010, "LO", "SECONDOP PRIVATE")
     ds.add_new(0x00091000, "OB", b"\x5a" * (3 << 20))
     save((ds, raw), "special/name_after_3mib.dcm")
-    expect("special/name_after_3mib.dcm", result="ok", name="DOE^LATE", display="LATE DOE", object_kind="image",
+    expect("special/name_after_3mib.dcm", result="ok", name="DOE^LATE", display="DOE, LATE", object_kind="image",
            frames=1, pixels="complete")
     # a tomosynthesis volume of 1,200 small frames (thousands in the receipt)
     save(dataset(P + "13.1.3", 360, study=4, frames=1200, rows=4, cols=4), "special/tomo_1200_frames.dcm")

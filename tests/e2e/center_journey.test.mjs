@@ -105,7 +105,10 @@ export const tests = [
         await st.page.waitForSelector('text=The reviewer is assigned');
         await screenshot(st.page, 'center-04-assigned');
 
-        // 4. the reviewer reads and signs a report that disagrees (BI-RADS 2 → 4B, biopsy)
+        // 4. the reviewer reads and signs a report that disagrees (BI-RADS 2 → 4B, biopsy); the first
+        // read was verified from the report (routine screening)
+        sql(srv.dsn, `UPDATE requests SET verified_birads = '2', verified_recommendation = 'routine_screening',
+          verified_biopsy = 'none', verified_by = ${staff.id}, verified_at = now() WHERE id = ${rid}`);
         const rv = await logIn(browser, srv, reviewer);
         await rv.page.goto(srv.url + '/reviewer/cases');
         await screenshot(rv.page, 'center-05-worklist');
@@ -130,8 +133,14 @@ export const tests = [
         await screenshot(rv.page, 'center-06-signed');
         assert.equal(sql(srv.dsn, `SELECT concordance FROM reports WHERE request_id = ${rid}`), 'upgraded');
 
-        // 5. staff release it (also checked at phone width)
+        // 5. staff reach the referring physician (a significant unexpected finding), then release
+        // it (also checked at phone width)
         await st.page.goto(srv.url + `/staff/requests/${rid}`);
+        await st.page.fill('#f-whom', 'Dr Paula Primary');
+        await st.page.fill('#f-at', '2026-01-05T10:30');
+        await st.page.selectOption('#f-how', 'phone');
+        await st.page.click('#comm-form button[type=submit]');
+        await st.page.waitForSelector('#comm-task-done');
         await st.page.click('button:has-text("Release the report")');
         await st.page.waitForSelector('text=The report is released');
         const sp = await browser.newContext({ viewport: { width: 375, height: 800 }, storageState: await st.ctx.storageState() });
@@ -145,8 +154,7 @@ export const tests = [
         await pt.page.goto(srv.url + `/requests/${rid}/report`);
         await pt.page.waitForSelector('#agreement');
         const agreement = await pt.page.locator('#agreement').innerText();
-        assert.match(agreement, /more reason for concern/);
-        assert.match(agreement, /next step has changed/);
+        assert.match(agreement, /found more reason for concern: it recommends a biopsy, where your first report recommended routine screening/);
         assert.deepEqual(await axeViolations(pt.page), [], 'axe on the report');
         await screenshot(pt.page, 'center-07-report');
         const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, storageState: await pt.ctx.storageState() });

@@ -46,6 +46,15 @@ export function sql(dsn, query) {
   return execFileSync('psql', ['-h', m[1], '-U', 'secondop', '-d', m[2], '-Atqc', query], { encoding: 'utf8' }).trim();
 }
 
+// Pending outbox messages with their bodies opened by `secondop outbox` (the
+// table keeps bodies sealed with the server's key): [{id, to, subject, body}].
+export function outboxMessages(srv) {
+  const out = execFileSync(BIN, ['outbox', '--database-url', srv.dsn, '--data-dir', srv.dataDir, '--share-dir', ROOT],
+    { encoding: 'utf8' });
+  const re = /---- message (\d+), queued [^\n]*----\nTo: ([^\n]*)\nSubject: ([^\n]*)\n\n([\s\S]*?)\n\n(?=---- message |\d+ pending message)/g;
+  return [...out.matchAll(re)].map((m) => ({ id: Number(m[1]), to: m[2], subject: m[3], body: m[4] }));
+}
+
 export async function launchBrowser() {
   // playwright gives each launch a fresh, empty profile of its own
   const browser = await chromium.launch({

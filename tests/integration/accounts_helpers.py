@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import itertools
 import os
+import re
 import struct
 import subprocess
 import time
@@ -134,3 +135,17 @@ def login(client, user, next_path=None):
     r = client.get("/account")
     assert r.status == 200, "GET /account after login answered %d" % r.status
     assert user["email"] in r.text, "account page does not show %s" % user["email"]
+
+
+_OUTBOX_RE = re.compile(r"---- message (\d+), queued [^\n]*----\nTo: ([^\n]*)\nSubject: ([^\n]*)\n\n(.*?)\n\n"
+                        r"(?=---- message |\d+ pending message)", re.S)
+
+
+def outbox_messages(server):
+    """Pending outbox messages, oldest first, as dicts (id, to, subject, body).
+    The table keeps bodies sealed with the server's app key, so they are read
+    the way an operator reads them: `secondop outbox` with the data directory."""
+    r = run_cli(server, ["outbox"])
+    assert r.returncode == 0, "secondop outbox failed: %s" % r.stderr
+    return [{"id": int(m.group(1)), "to": m.group(2), "subject": m.group(3), "body": m.group(4)}
+            for m in _OUTBOX_RE.finditer(r.stdout)]

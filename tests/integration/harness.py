@@ -251,6 +251,18 @@ class Server:
             f.seek(from_byte)
             return f.read().decode("utf-8", "replace")
 
+    def wait_log(self, needle, timeout=20.0, from_byte=0):
+        """The log text once it contains needle (the server writes some lines
+        after the response is sent); fails the calling test after timeout."""
+        deadline = time.time() + timeout
+        while True:
+            text = self.log_text(from_byte)
+            if needle in text:
+                return text
+            if time.time() >= deadline:
+                raise AssertionError("the server log never showed %r within %.0f s" % (needle, timeout))
+            time.sleep(0.05)
+
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Runs every tests/integration/test_*.py (or the names given) and prints
-one line: INTEGRATION: N passed, M failed."""
+one line: INTEGRATION: N passed, M failed, K skipped."""
 import os
 import sys
 import unittest
@@ -24,7 +24,9 @@ def main():
     result = runner.run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     passed = result.testsRun - failed - len(result.skipped)
-    print("INTEGRATION: %d passed, %d failed" % (passed, failed))
+    for test, why in result.skipped:
+        print("SKIPPED: %s (%s)" % (test.id(), why))
+    print("INTEGRATION: %d passed, %d failed, %d skipped" % (passed, failed, len(result.skipped)))
     sys.stdout.flush()
     return 1 if failed or result.testsRun == 0 else 0
 

@@ -14,7 +14,7 @@ from accounts_helpers import login, make_user
 
 
 def targets(t):
-    return dict(t.sql("SELECT review_type, target_days FROM review_targets"))
+    return dict(t.sql("SELECT review_type, target_days FROM review_targets WHERE review_type NOT LIKE 'priority%%'"))
 
 
 def rules(t):
@@ -38,7 +38,9 @@ class AdminCenterTest(harness.ServerTestCase):
         cls.c["anon"].get("/login")
 
     def form(self, **over):
-        f = {"days_reread": "7", "days_consult": "14", "days_default": "10"}
+        f = {"days_reread": "7", "days_consult": "14", "days_default": "10", "days_priority_1": "2",
+             "days_priority_2": "3", "days_priority_3": "5", "days_priority_4": "7", "days_priority_5": "10",
+             "days_priority_6": "14"}
         f.update(over)
         return f
 
@@ -73,7 +75,9 @@ class AdminCenterTest(harness.ServerTestCase):
         self.assertIn("overdue-mark", before.text)  # 10 days > 7
         n0 = audit_count(self)
         self.c["admin"].get("/admin/center")
-        r = self.c["admin"].post("/admin/center/targets", self.form(days_reread="30", days_default=" 12 "))
+        # a BI-RADS 3 is priority 5: its due date takes the smaller of the two targets (issue 12)
+        r = self.c["admin"].post("/admin/center/targets", self.form(days_reread="30", days_default=" 12 ",
+                                                                    days_priority_5="30"))
         self.assertEqual(r.status, 303)
         self.assertEqual(targets(self), {"reread": 30, "consult": 14, "default": 12})
         self.assertEqual(audit_count(self), n0 + 1)
@@ -81,7 +85,7 @@ class AdminCenterTest(harness.ServerTestCase):
                        " WHERE action = 'center.settings.change' ORDER BY id DESC LIMIT 1")[0]
         self.assertEqual(row[0], self.users["admin"]["id"])
         self.assertEqual(row[1], "ok")
-        self.assertEqual(row[2], {"reread": 30, "default": 12})
+        self.assertEqual(row[2], {"reread": 30, "default": 12, "priority_5": 30})
         after = self.c["staff"].get("/staff/queue?q=SO-AC-00001")
         self.assertIn(due30, after.text)
         self.assertNotIn("overdue-mark", after.text)

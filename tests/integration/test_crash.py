@@ -34,6 +34,17 @@ class CrashTest(harness.ServerTestCase):
         violations = []
         done = set()
         stop = threading.Event()
+        # Progress is paced by kills, not by the clock: between two kills each
+        # upload may send at most `quota` chunks, so no upload can finish before
+        # the campaign is over however fast or slow the machine is, and each
+        # kill waits until every upload made progress since the last one.
+        quota = (SIZE // CHUNK) // (KILLS + 2)
+        epoch = [0]
+        sent = {u: 0 for u in urls}  # chunks acknowledged in this epoch
+
+        def may_send(url):
+            with lock:
+                return epoch[0] >= KILLS or sent[url] < quota
 
         def worker(url, data):
             off = None
@@ -51,13 +62,16 @@ class CrashTest(harness.ServerTestCase):
                     if off >= len(data):
                         done.add(url)
                         return
+                    if not may_send(url):
+                        time.sleep(0.01)
+                        continue
                     r = rh.tus_patch(c, url, off, data[off:off + CHUNK])
                     if r.status == 204:
                         new = int(r.header("Upload-Offset"))
                         with lock:
                             ledger[url] = max(ledger[url], new)
+                            sent[url] += 1
                         off = new
-                        time.sleep(0.01)  # keep the uploads running across many kills
                     else:
                         off = None
                         time.sleep(0.02)
@@ -65,17 +79,28 @@ class CrashTest(harness.ServerTestCase):
                     off = None
                     time.sleep(0.05)
 
+        def all_progressed():
+            with lock:
+                return all(sent[u] > 0 for u in urls if u not in done)
+
         threads = [threading.Thread(target=worker, args=(u, d)) for u, d in zip(urls, sources)]
         for t in threads:
             t.start()
         kills = kills_during = 0
         try:
             while kills < KILLS:
-                time.sleep(rnd.uniform(0.05, 0.4))
+                deadline = time.time() + 120
+                while not all_progressed() and time.time() < deadline:
+                    time.sleep(0.01)
+                time.sleep(rnd.uniform(0.0, 0.15))  # somewhere inside a PATCH, or between two
                 if len(done) < UPLOADS:
                     kills_during += 1
                 rh.restart(self.server, 9)
                 kills += 1
+                with lock:
+                    epoch[0] += 1
+                    for u in urls:
+                        sent[u] = 0
         finally:
             deadline = time.time() + 120
             while len(done) < UPLOADS and time.time() < deadline:

@@ -122,7 +122,9 @@ class LimitsTest(harness.ServerTestCase):
         c = self.client()
         c.get("/x%0d%0a2025-01-01%20LOGIN%20OK%20admin")
         c.get("/", headers={"User-Agent": "evil\x1b[31mred"})
-        log = self.server.log_text()
+        # the access line is written after the response is sent: wait for it
+        self.server.wait_log("2025-01-01 LOGIN OK admin")
+        log = self.server.wait_log("\\x1b[31mred")
         self.assertNotIn("\n2025-01-01 LOGIN OK admin", log)
         self.assertNotIn("\x1b[31m", log)
         self.assertIn("\\x1b[31mred", log)

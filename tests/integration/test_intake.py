@@ -54,7 +54,7 @@ class IntakeTest(harness.ServerTestCase):
                          "laterality || ' ' || view_position) FROM documents WHERE request_id = %s AND NOT skipped",
                          req)[0][0]
         self.assertEqual(views, "L CC,L MLO,R CC,R MLO")
-        self.assertIn("JANE DOE", t)  # names read as a person reads them
+        self.assertIn("DOE, JANE", t)
         self.assertIn("1970-01-01", t)
         # the prior study (2022) is more than a year older than 2024
         self.assertIn("The study from 2022-03-10 is more than a year older", t)
@@ -107,7 +107,7 @@ class IntakeTest(harness.ServerTestCase):
         for f in sorted(os.listdir(os.path.join(self.st, "other"))):
             rh.upload_path(c, req, os.path.join(self.st, "other", f))
         t = page_text(c, req)
-        self.assertIn("RICHARD ROE", t)
+        self.assertIn("ROE, RICHARD", t)
         self.assertIn("These images may belong to someone else", t)
 
     def test_executable_and_unknown_refused_by_name(self):

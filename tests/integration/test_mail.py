@@ -109,7 +109,10 @@ class MailDeliveryTest(harness.ServerTestCase):
         # it comes back: the message is delivered, exactly once
         self.smtp.start()
         self.assertTrue(self.wait_for(lambda: self.row(mid)[0], 20), "not delivered after the server came back")
-        time.sleep(2.0)
+        # the SMTP server stores a message once it has answered; wait for it,
+        # then give a duplicate a moment to show up
+        self.assertTrue(self.wait_for(lambda: len(self.with_id(mid)) >= 1, 20), "the message never arrived")
+        time.sleep(1.0)
         got = self.with_id(mid)
         self.assertEqual(len(got), 1, "delivered %d times" % len(got))
         self.assertEqual(got[0]["To"], "patient1@example.test")
@@ -117,8 +120,7 @@ class MailDeliveryTest(harness.ServerTestCase):
         sent, attempts, err, held = self.row(mid)
         self.assertTrue(sent)
         self.assertIsNone(err)
-        log = self.server.log_text()
-        self.assertIn("outbox=%d sent" % mid, log)
+        self.server.wait_log("outbox=%d sent" % mid)
 
     def test_2_many_messages_each_exactly_once(self):
         self.smtp.start() if self.smtp.proc is None else None
@@ -126,7 +128,8 @@ class MailDeliveryTest(harness.ServerTestCase):
         self.assertTrue(self.wait_for(
             lambda: self.sql("SELECT count(*) FROM outbox WHERE id = ANY(%s) AND sent_at IS NOT NULL", ids)[0][0] == 12,
             30))
-        time.sleep(1.5)
+        self.assertTrue(self.wait_for(lambda: all(self.with_id(m) for m in ids), 20), "not every message arrived")
+        time.sleep(1.0)  # room for a duplicate to show up
         for mid in ids:
             self.assertEqual(len(self.with_id(mid)), 1, "message %d" % mid)
             self.assertEqual(self.row(mid)[1], 1, "one attempt for message %d" % mid)
@@ -136,6 +139,7 @@ class MailDeliveryTest(harness.ServerTestCase):
         mid = self.enqueue("p-inj@example.test", "Hello\r\nBcc: evil@example.test", "Line one\nLine two\n.\nend\n")
         mid2 = self.enqueue("p-utf@example.test", "Ihre Anfrage \u00e4ndert sich", "x\n")
         self.assertTrue(self.wait_for(lambda: self.row(mid)[0] and self.row(mid2)[0], 20))
+        self.assertTrue(self.wait_for(lambda: self.with_id(mid) and self.with_id(mid2), 20))
         m = self.with_id(mid)[0]
         self.assertIsNone(m["Bcc"], "a CR/LF in the subject must not add a header")
         self.assertIn("Hello", m["Subject"])

@@ -9,7 +9,7 @@ import re
 import subprocess
 
 import harness
-from accounts_helpers import login, make_user
+from accounts_helpers import login, make_user, outbox_messages
 
 TODAY = datetime.date.today()
 RECENT = (TODAY - datetime.timedelta(days=30))
@@ -117,9 +117,12 @@ class RequestsTest(harness.ServerTestCase):
         self.assertEqual(r.status, 303)
         self.assertEqual(r.header("Location"), "/requests/%d/steps/records" % rid)
         row = self.row(rid, "exam_facility, birads, biopsy_done, exam_types, questions, exam_date")
-        self.assertEqual(row[:5], ("Mercy Imaging Center", "4B", False, ["diagnostic_mammogram", "ultrasound"],
-                                   ["Is a biopsy really needed?", "Could this be a cyst?"]))
+        # the questions are clinical free text: sealed, never in the plain column (issue 10)
+        self.assertEqual(row[:5], ("Mercy Imaging Center", "4B", False, ["diagnostic_mammogram", "ultrasound"], []))
         self.assertEqual(row[5], RECENT)
+        page = c.get("/requests/%d/steps/exam" % rid).text
+        self.assertIn("Is a biopsy really needed?", page)
+        self.assertIn("Could this be a cyst?", page)
         # "save as draft" stays on the step
         r = c.post("/requests/%d/steps/exam" % rid, dict(EXAM, go="stay"))
         self.assertEqual(r.header("Location"), "/requests/%d/steps/exam?saved=1" % rid)
@@ -252,14 +255,18 @@ class RequestsTest(harness.ServerTestCase):
         page = c.get(r.header("Location"))
         self.assertIn('<strong id="reference">%s</strong>' % ref, page.text)
         self.assertIn("You sent your request", page.text)
-        self.assertIn("in 7 days", page.text)
+        # the patient sees the center's one due date (issue 12): a biopsy done without a result is
+        # triage class 3, whose target (5 days) comes before the specialist's turnaround
+        due = self.row(rid, "due_on")[0]
+        self.assertEqual(due, TODAY + datetime.timedelta(days=5))
+        self.assertIn("expected by <strong>%s</strong> — in 5 days" % due.isoformat(), page.text)
         ev = self.sql("SELECT from_status, to_status, kind, actor_id FROM request_events WHERE request_id = %s "
                       "AND kind = 'status'", rid)
         self.assertEqual(ev, [("draft", "submitted", "status", user["id"])])
         au = self.sql("SELECT count(*) FROM audit_log WHERE action = 'request.submit' AND object_id = %s "
                       "AND patient_id = %s", str(rid), user["id"])
         self.assertEqual(au[0][0], 1)
-        mail = self.sql("SELECT recipient, subject, body FROM outbox WHERE recipient = %s", user["email"])
+        mail = [(m["to"], m["subject"], m["body"]) for m in outbox_messages(self.server) if m["to"] == user["email"]]
         self.assertEqual(len(mail), 1)
         self.assertIn(ref, mail[0][2])
         for phi in ("Mercy", "4B", "biopsy", "Acme", "XK-9988"):
@@ -399,6 +406,13 @@ class RequestsTest(harness.ServerTestCase):
         self.assertNotEqual(nid, rid)
         self.assertEqual(self.row(nid, "status, parent_request_id, exam_facility, birads")[:4],
                          ("draft", rid, "Mercy Imaging Center", "4B"))
+        # the sealed reason and questions come along, sealed again for the new request
+        exam = c.get("/requests/%d/steps/exam" % nid).text
+        self.assertIn("I want another look.", exam)
+        self.assertIn("Could this be a cyst?", exam)
+        self.assertEqual(self.sql("SELECT count(*) FROM requests a, requests b WHERE a.id = %s AND b.id = %s"
+                                  " AND b.reason_sealed IS NOT NULL AND b.reason_sealed <> a.reason_sealed"
+                                  " AND b.reason = ''", rid, nid)[0][0], 1)
         old = self.sql("SELECT kind, encode(file_id, 'hex'), encode(wrapped_dek, 'hex') FROM documents "
                        "WHERE request_id = %s AND kind <> 'authorization' ORDER BY id", rid)
         new = self.sql("SELECT kind, encode(file_id, 'hex'), encode(wrapped_dek, 'hex') FROM documents "

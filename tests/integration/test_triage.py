@@ -13,7 +13,7 @@ import re
 import time
 
 import harness
-from accounts_helpers import login, make_user
+from accounts_helpers import login, make_user, outbox_messages
 
 _ref = itertools.count(1)
 
@@ -244,7 +244,7 @@ class CenterTest(harness.ServerTestCase):
             r = self.c["patient"].get(path)
             self.assertNotIn(secret, r.text, path)
         # nor in any e-mail
-        bodies = " ".join(b for (b,) in self.sql("SELECT subject || body FROM outbox"))
+        bodies = " ".join(m["subject"] + m["body"] for m in outbox_messages(self.server))
         self.assertNotIn(secret, bodies)
 
     # ---- the report ----
@@ -285,7 +285,10 @@ class CenterTest(harness.ServerTestCase):
                                                              credential=self.reviewer["password"]))
         self.assertEqual(r.status, 422)
         self.assertEqual(self.sql("SELECT status FROM reports WHERE request_id = %s", rid)[0][0], "draft")
-        # right password: signed, concordance computed, request report_ready
+        # right password: signed, concordance computed from the verified first read (2: routine
+        # screening → biopsy moves toward tissue diagnosis), request report_ready
+        self.sql("UPDATE requests SET verified_birads = '2', verified_recommendation = 'routine_screening',"
+                 " verified_biopsy = 'none', verified_by = %s, verified_at = now() WHERE id = %s", self.staff["id"], rid)
         r = rev.post("/reviewer/cases/%d/report" % rid, dict(form, action="sign", credential=self.reviewer["password"]))
         self.assertEqual(r.status, 303, r.text[:300])
         row = self.sql("SELECT status, concordance, first_birads, content_hash, signed_by FROM reports WHERE request_id = %s",
@@ -322,15 +325,19 @@ class CenterTest(harness.ServerTestCase):
         self.assertEqual(self.post_action(staff, rid, "close", "report_ready", {}).status, 409)
         self.assertEqual(pat.get("/requests/%d/report" % rid).status, 404)
         outbox_before = self.sql("SELECT count(*) FROM outbox WHERE recipient = %s", self.patient["email"])[0][0]
+        # a significant unexpected finding: the referring physician is reached before the release
+        self.assertEqual(self.post_action(staff, rid, "release", "report_ready", {}).status, 422)
+        self.assertEqual(staff.post("/staff/requests/%d/communication" % rid,
+                                    {"whom": "Dr. Paula Primary", "at": "2026-01-05T10:30", "how": "phone"}).status, 303)
         self.assertEqual(self.post_action(staff, rid, "release", "report_ready", {}).status, 303)
         self.assertGreater(self.sql("SELECT count(*) FROM outbox WHERE recipient = %s", self.patient["email"])[0][0],
                            outbox_before)
         # the patient reads it: disagreement stated plainly, next steps, third-opinion button
         r = pat.get("/requests/%d/report" % rid)
         self.assertEqual(r.status, 200)
-        self.assertIn("more reason for concern", r.text)
-        self.assertIn("The recommended next step has changed", r.text)
-        self.assertIn("oncologist", r.text)
+        self.assertIn("found more reason for concern: it recommends a biopsy, where your first report recommended"
+                      " routine screening", r.text)
+        self.assertNotIn("oncologist", r.text)
         self.assertIn('action="/requests/%d/third-opinion"' % rid, r.text)
         self.assertIn("We see something that should be checked", r.text)
         self.assertEqual(self.c["other_patient"].get("/requests/%d/report" % rid).status, 404)
@@ -353,7 +360,7 @@ class CenterTest(harness.ServerTestCase):
         self.assertEqual(self.post_action(staff, rid, "close", "report_ready", {}).status, 303)
         self.assertEqual(self.status(rid), "closed")
         # e-mails say nothing clinical and name nobody
-        for (subject, body) in self.sql("SELECT subject, body FROM outbox"):
+        for (subject, body) in [(m["subject"], m["body"]) for m in outbox_messages(self.server)]:
             text = subject + body
             for word in ("BI-RADS", "biopsy", "Biopsy", "cancer", "mass", "Jane", "Doe", "Rita", "upgraded"):
                 self.assertNotIn(word, text)
@@ -381,7 +388,11 @@ class CenterTest(harness.ServerTestCase):
 
     def test_metrics(self):
         self.c["staff"].get("/staff/queue")
-        r = self.c["anon"].get("/metrics")
+        # being on loopback grants nothing (issue 10): only an admin session or the bearer token
+        # (test_hardening.py) opens it
+        for role in ("anon", "patient", "staff", "reviewer"):
+            self.assertEqual(self.c[role].get("/metrics").status, 404, role)
+        r = self.c["admin"].get("/metrics")
         self.assertEqual(r.status, 200)
         self.assertIn("text/plain; version=0.0.4", r.header("Content-Type"))
         self.assertRegex(r.text, r'secondop_http_requests_total\{route="staff-queue",status="200"\} [1-9]')
@@ -409,7 +420,7 @@ class CenterTest(harness.ServerTestCase):
             "/requests/%d/report" % rid: dict(S, patient=200, other_patient=404, default=403),
             "/requests/%d/consultation.ics" % rid: dict(S, patient=200, other_patient=404, staff=200, default=403),
             "/account/notifications": dict(S, default=200),
-            "/metrics": {"default": 200},
+            "/metrics": {"admin": 200, "default": 404},
         }
         failures = []
         for path, want in table.items():
@@ -476,32 +487,39 @@ class QueueOrderTest(harness.ServerTestCase):
         for i, (name, b, bx, tr, days) in enumerate(fx):
             ids[name], _ = new_request(self, P[i % 3], "submitted", birads=b, biopsy=bx, treatment=tr, days_ago=days,
                                        exam_types=("screening_mammogram",))
-        expected = ["r8-urgent-old", "r7-biopsy", "r3-urgent-new", "r6-soon-treat-earlier", "r5-soon-treat",
-                    "r4-soon-old", "r2-soon-new", "r1-routine-old", "r9-routine-new"]
+        # issue 12 classes: 5 → 2; 4A and an unverified "biopsy done" → 3; 0 and unknown → 4; 3 → 5; 1, 2 → 6
+        # (r5, a 3 with a treatment date, now waits behind the 0 of r4: a date does not raise the class)
+        expected = ["r8-urgent-old", "r7-biopsy", "r3-urgent-new", "r6-soon-treat-earlier", "r4-soon-old",
+                    "r5-soon-treat", "r2-soon-new", "r1-routine-old", "r9-routine-new"]
         r = self.c.get("/staff/queue")
         self.assertEqual(r.status, 200)
         got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', r.text)]
         self.assertEqual(got, [ids[n] for n in expected])
         # filters
-        got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?priority=1").text)]
-        self.assertEqual(got, [ids["r8-urgent-old"], ids["r7-biopsy"], ids["r3-urgent-new"]])
+        got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?priority=3").text)]
+        self.assertEqual(got, [ids["r7-biopsy"], ids["r3-urgent-new"]])
         got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?q=Beta").text)]
         self.assertEqual(sorted(got), sorted(ids[n] for i, (n, *_x) in enumerate(fx) if i % 3 == 1))
         ref = self.sql("SELECT reference FROM requests WHERE id = %s", ids["r2-soon-new"])[0][0]
         got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?q=" + ref).text)]
         self.assertEqual(got, [ids["r2-soon-new"]])
-        # overdue: the reread target is 7 days
+        # overdue: due after the class target (5 → 3 days), capped by the reread target (7 days)
         got = [int(x) for x in re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?overdue=1").text)]
         self.assertEqual(sorted(got), sorted([ids["r1-routine-old"], ids["r4-soon-old"], ids["r8-urgent-old"]]))
         self.assertIn("overdue", self.c.get("/staff/queue").text)
-        # targets are configurable
-        self.sql("UPDATE review_targets SET target_days = 60 WHERE review_type = 'reread'")
+        # targets are configurable (the due date takes the smaller of the type's and the class's target)
+        self.sql("UPDATE review_targets SET target_days = 60 WHERE review_type IN ('reread', 'priority_2',"
+                 " 'priority_4', 'priority_6')")
         got = re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?overdue=1").text)
         self.assertEqual(got, [])
         self.sql("UPDATE review_targets SET target_days = 7 WHERE review_type = 'reread'")
+        self.sql("UPDATE review_targets SET target_days = 3 WHERE review_type = 'priority_2'")
+        self.sql("UPDATE review_targets SET target_days = 7 WHERE review_type = 'priority_4'")
+        self.sql("UPDATE review_targets SET target_days = 14 WHERE review_type = 'priority_6'")
         # incomplete: nothing was uploaded, so all are
         got = re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?incomplete=1").text)
         self.assertEqual(len(got), 9)
+        self.assertIn("9 requests match", self.c.get("/staff/queue?incomplete=1").text)
         # status filter and counts
         self.assertEqual(re.findall(r'data-request-id="(\d+)"', self.c.get("/staff/queue?status=triage").text), [])
         self.assertRegex(self.c.get("/staff/queue").text, r'New <span class="badge">9</span>')
@@ -513,4 +531,5 @@ class QueueOrderTest(harness.ServerTestCase):
         self.assertNotIn("negative screening (BI-RADS 1 or 2)", self.c.get("/staff/requests/%d" % ids["r1-routine-old"]).text)
         # bad filter values are a clear 400
         self.assertEqual(self.c.get("/staff/queue?priority=9").status, 400)
+        self.assertEqual(self.c.get("/staff/queue?priority=7").status, 400)
         self.assertEqual(self.c.get("/staff/queue?status=nope").status, 400)

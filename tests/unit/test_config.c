@@ -54,8 +54,27 @@ static void environment_is_read(void) {
   unsetenv("SECONDOP_LISTEN");
 }
 
+/* --metrics-token-file / SECONDOP_METRICS_TOKEN_FILE: a readable file, or an error line. */
+static void metrics_token_file(void) {
+  struct config c;
+  unsetenv("SECONDOP_METRICS_TOKEN_FILE");
+  T_EQ_INT(config_from_env(&c), 0);
+  T_CHECK(c.metrics_token_file == NULL);
+  T_EQ_INT(config_set(&c, "metrics-token-file", "/nonexistent/metrics.token"), 2);
+  T_CHECK(c.metrics_token_file == NULL);
+  T_EQ_INT(config_set(&c, "metrics-token-file", "/etc/hostname"), 0);
+  T_EQ_STR(c.metrics_token_file, "/etc/hostname");
+  setenv("SECONDOP_METRICS_TOKEN_FILE", "/nonexistent/metrics.token", 1);
+  T_EQ_INT(config_from_env(&c), 2);
+  setenv("SECONDOP_METRICS_TOKEN_FILE", "/etc/hostname", 1);
+  T_EQ_INT(config_from_env(&c), 0);
+  T_EQ_STR(c.metrics_token_file, "/etc/hostname");
+  unsetenv("SECONDOP_METRICS_TOKEN_FILE");
+}
+
 int main(void) {
   T_RUN(defaults);
+  T_RUN(metrics_token_file);
   T_RUN(listen_values);
   T_RUN(other_values);
   T_RUN(environment_is_read);

@@ -1,0 +1,160 @@
+/* Communication tasks: see comm_tasks.h. */
+#include "core/comm_tasks.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/audit.h"
+#include "core/requests.h"
+#include "store/db.h"
+#include "store/reports.h"
+#include "store/requests.h"
+#include "util/arena.h"
+
+#define R_STAFF (1u << 1)
+
+static void add_err(struct center_errors *errs, const char *field, const char *msg) {
+  if (errs && errs->n < sizeof errs->e / sizeof errs->e[0]) {
+    errs->e[errs->n].field = field;
+    errs->e[errs->n].message = msg;
+    errs->n++;
+  }
+}
+
+static enum err audit_req(const struct actor *who, const char *action, long long id, long long patient,
+                          const char *outcome) {
+  char oid[24];
+  snprintf(oid, sizeof oid, "%lld", id);
+  struct audit_event ev = {action, "request", oid, patient, outcome, NULL};
+  return audit_write(who, &ev);
+}
+
+enum err comm_task_open_tx(struct arena *a, const struct actor *who, long long request_id, long long patient_id,
+                           long long report_id) {
+  enum err e = st_comm_create(a, request_id, report_id);
+  if (e == ERR_OK)
+    e = rqs_event_add(request_id, NULL, NULL, "note", who ? who->user_id : 0,
+                      "{\"event\":\"communication_task_opened\"}", true);
+  if (e == ERR_OK) e = audit_req(who, "communication.open", request_id, patient_id, "ok");
+  return e;
+}
+
+enum err comm_task_get(struct arena *a, const struct actor *who, long long request_id, struct rowset *out) {
+  if (!who || who->role != R_STAFF) return ERR_NOT_FOUND;
+  return st_comm_get(a, request_id, out);
+}
+
+static const char *const hows[][2] = {
+    {"phone", "Phone call"},
+    {"in_person", "In person"},
+    {"secure_message", "Secure message, read receipt confirmed"},
+    {"fax", "Fax, receipt confirmed by phone"},
+};
+
+const char *comm_how_label(const char *how) {
+  for (size_t i = 0; how && i < sizeof hows / sizeof hows[0]; i++)
+    if (strcmp(how, hows[i][0]) == 0) return hows[i][1];
+  return "";
+}
+
+static bool text_ok(const char *s, size_t min, size_t max) {
+  if (!s) return min == 0;
+  size_t n = strlen(s);
+  if (n < min || n > max) return false;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') return false;
+  return true;
+}
+
+/* Parses "YYYY-MM-DDTHH:MM" or "YYYY-MM-DD HH:MM" (UTC) into t; normalised text in out (17 bytes). */
+static bool when_ok(const char *s, time_t *t, char out[17]) {
+  int y, mo, d, h, mi;
+  char sep, extra;
+  if (!s || strlen(s) != 16 || sscanf(s, "%4d-%2d-%2d%c%2d:%2d%c", &y, &mo, &d, &sep, &h, &mi, &extra) != 6)
+    return false;
+  if ((sep != 'T' && sep != ' ') || y < 2000 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || h < 0 ||
+      mi < 0)
+    return false;
+  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
+  *t = timegm(&tm);
+  struct tm back;
+  gmtime_r(t, &back);
+  if (back.tm_mday != d || back.tm_mon != mo - 1) return false; /* 31 February */
+  snprintf(out, 17, "%04d-%02d-%02d %02d:%02d", y, mo, d, h, mi);
+  return true;
+}
+
+struct log_ctx {
+  struct arena *a;
+  const struct actor *who;
+  long long id, patient;
+  const char *whom, *at, *how, *note;
+};
+
+static enum err log_tx(void *p) {
+  struct log_ctx *c = p;
+  const char *status = NULL;
+  long long patient = 0, reviewer = 0;
+  enum err e = rqs_lock(c->a, c->id, &status, &patient, &reviewer);
+  if (e != ERR_OK) return e;
+  c->patient = patient;
+  struct rowset t;
+  e = st_comm_get(c->a, c->id, &t);
+  if (e != ERR_OK) return e;
+  if (rs_bool(&t, 0, "logged")) return ERR_CONFLICT;
+  e = st_comm_log(c->a, c->id, c->whom, c->at, c->how, c->note ? c->note : "", c->who->user_id);
+  if (e == ERR_NOT_FOUND) return ERR_CONFLICT;
+  if (e == ERR_OK)
+    e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id,
+                      arena_printf(c->a, "{\"event\":\"physician_reached\",\"how\":\"%s\"}", c->how), true);
+  if (e == ERR_OK) e = audit_req(c->who, "communication.log", c->id, patient, "ok");
+  return e;
+}
+
+enum err comm_task_log(struct arena *a, const struct actor *who, long long request_id, const char *whom,
+                       const char *at, const char *how, const char *note, struct center_errors *errs) {
+  if (!who || who->role != R_STAFF) return ERR_NOT_FOUND;
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, request_id, RA_VIEW, &st, &patient);
+  if (e != ERR_OK) return e;
+  if (!text_ok(whom, 1, 200)) add_err(errs, "whom", "Write who was reached: the physician's name (up to 200 characters).");
+  time_t t = 0;
+  char norm[17];
+  if (!when_ok(at, &t, norm))
+    add_err(errs, "at", "Give the date and time the physician was reached, as YYYY-MM-DD HH:MM (UTC).");
+  else if (t > time(NULL) + 300)
+    add_err(errs, "at", "The time the physician was reached cannot be in the future.");
+  if (!*comm_how_label(how)) add_err(errs, "how", "Choose how the physician was reached.");
+  if (!text_ok(note, 0, 2000)) add_err(errs, "note", "The note is limited to 2,000 characters of plain text.");
+  if (errs->n) return ERR_INVALID;
+  struct log_ctx c = {a, who, request_id, patient, whom, norm, how, note};
+  e = db_tx(log_tx, &c);
+  if (e == ERR_CONFLICT) audit_req(who, "communication.log", request_id, patient, "denied");
+  return e;
+}
+
+enum err comm_task_blocks_release(struct arena *a, long long request_id, bool *blocks) {
+  struct rowset t;
+  *blocks = false;
+  enum err e = st_comm_get(a, request_id, &t);
+  if (e == ERR_NOT_FOUND) return ERR_OK;
+  if (e != ERR_OK) return e;
+  *blocks = !rs_bool(&t, 0, "logged");
+  return ERR_OK;
+}
+
+enum err comm_tasks_open(struct arena *a, const struct actor *who, struct rowset *out) {
+  if (!who || who->role != R_STAFF) return ERR_FORBIDDEN;
+  enum err e = st_comm_open(a, out);
+  if (e == ERR_OK && out->n) {
+    struct audit_event ev = {"communication.list", NULL, NULL, 0, "ok", NULL};
+    e = audit_write(who, &ev);
+  }
+  return e;
+}
+
+enum err comm_tasks_counts(struct arena *a, long long *open, long long *overdue) {
+  return st_comm_counts(a, open, overdue);
+}

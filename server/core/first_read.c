@@ -1,0 +1,195 @@
+/* The verified first read: see first_read.h. */
+#include "core/first_read.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/audit.h"
+#include "core/birads.h"
+#include "core/requests.h"
+#include "core/triage.h"
+#include "store/db.h"
+#include "store/first_read.h"
+#include "store/requests.h"
+#include "util/arena.h"
+
+#define R_STAFF (1u << 1)
+#define R_REVIEWER (1u << 2)
+
+static void add_err(struct center_errors *errs, const char *field, const char *msg) {
+  if (errs->n < sizeof errs->e / sizeof errs->e[0]) {
+    errs->e[errs->n].field = field;
+    errs->e[errs->n].message = msg;
+    errs->n++;
+  }
+}
+
+static bool empty(const char *s) { return !s || !*s; }
+
+/* A real calendar date written YYYY-MM-DD. */
+static bool is_date(const char *s) {
+  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+  int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return !(m == 2 && d == 29 && !leap);
+}
+
+static const char *const biopsy_values[][2] = {
+    {"none", "No biopsy"},
+    {"benign", "Benign"},
+    {"malignant", "Malignant (cancer)"},
+    {"pending", "Biopsy done, result pending"},
+};
+
+const char *first_read_biopsy_label(const char *v) {
+  for (size_t i = 0; v && i < sizeof biopsy_values / sizeof biopsy_values[0]; i++)
+    if (strcmp(v, biopsy_values[i][0]) == 0) return biopsy_values[i][1];
+  return v ? v : "";
+}
+
+static bool biopsy_ok(const char *v) {
+  for (size_t i = 0; v && i < sizeof biopsy_values / sizeof biopsy_values[0]; i++)
+    if (strcmp(v, biopsy_values[i][0]) == 0) return true;
+  return false;
+}
+
+bool first_read_validate(const struct first_read_in *in, const char *today, struct center_errors *errs) {
+  errs->n = 0;
+  if (empty(in->birads))
+    add_err(errs, "fr_birads", "Choose the BI-RADS category written on the report, or \"not stated\".");
+  else if (strcmp(in->birads, "unknown") != 0 && !triage_birads_valid(in->birads))
+    add_err(errs, "fr_birads", "Choose one of the BI-RADS categories in the list.");
+  if (empty(in->recommendation))
+    add_err(errs, "fr_recommendation", "Choose the next step the report recommends, or \"not stated\".");
+  else if (strcmp(in->recommendation, "unknown") != 0 && !triage_recommendation_valid(in->recommendation))
+    add_err(errs, "fr_recommendation", "Choose one of the next steps in the list.");
+  bool biopsy = false;
+  if (empty(in->biopsy))
+    add_err(errs, "fr_biopsy", "Say whether a biopsy was done and, if so, its result.");
+  else if (!biopsy_ok(in->biopsy))
+    add_err(errs, "fr_biopsy", "Choose one of the biopsy answers.");
+  else
+    biopsy = strcmp(in->biopsy, "none") != 0;
+  if (biopsy && empty(in->biopsy_date))
+    add_err(errs, "fr_biopsy_date", "Enter the date of the biopsy (from the pathology or radiology report).");
+  else if (!biopsy && !empty(in->biopsy_date) && biopsy_ok(in->biopsy))
+    add_err(errs, "fr_biopsy_date", "Leave the biopsy date empty when no biopsy was done.");
+  else if (!empty(in->biopsy_date) && !is_date(in->biopsy_date))
+    add_err(errs, "fr_biopsy_date", "Enter the date as year-month-day, for example 2026-03-14.");
+  else if (!empty(in->biopsy_date) && strcmp(in->biopsy_date, today) > 0)
+    add_err(errs, "fr_biopsy_date", "The biopsy date cannot be in the future.");
+  if (!empty(in->exam_date) && !is_date(in->exam_date))
+    add_err(errs, "fr_exam_date", "Enter the date as year-month-day, for example 2026-03-14.");
+  else if (!empty(in->exam_date) && strcmp(in->exam_date, today) > 0)
+    add_err(errs, "fr_exam_date", "The exam date cannot be in the future.");
+  return errs->n == 0;
+}
+
+struct fr_ctx {
+  struct arena *a;
+  const struct actor *who;
+  long long id, patient;
+  const struct first_read_in *in;
+  struct center_errors *errs;
+};
+
+static const char *or_none(const char *s) { return empty(s) ? "" : s; }
+
+/* "BI-RADS 4B" / "BI-RADS not stated" in plain words. */
+static const char *cat_words(struct arena *a, const char *b) {
+  if (empty(b) || strcmp(b, "unknown") == 0) return "BI-RADS not stated";
+  (void)a;
+  return birads_label(birads_parse(b));
+}
+
+static const char *rec_words(const char *r) {
+  if (empty(r) || strcmp(r, "unknown") == 0) return "not stated";
+  return triage_recommendation_label(r);
+}
+
+static enum err fr_tx(void *p) {
+  struct fr_ctx *c = p;
+  struct arena *a = c->a;
+  const struct first_read_in *in = c->in;
+  struct rowset cur;
+  enum err e = st_first_read_lock(a, c->id, &cur);
+  if (e != ERR_OK) return e;
+  enum req_status st;
+  if (!req_status_parse(rs_get(&cur, 0, "status"), &st)) return ERR_INTERNAL;
+  c->patient = rs_ll(&cur, 0, "patient_id");
+  /* the same rule as requests_access, checked again under the lock */
+  if (st == RS_DRAFT) return ERR_NOT_FOUND;
+  if (c->who->role == R_REVIEWER && rs_ll(&cur, 0, "reviewer_id") != c->who->user_id) return ERR_NOT_FOUND;
+  if (!first_read_validate(in, rs_get(&cur, 0, "today"), c->errs)) return ERR_INVALID;
+  const char *bdate = strcmp(in->biopsy, "none") == 0 ? "" : or_none(in->biopsy_date);
+  const char *edate = or_none(in->exam_date);
+  /* what changed, against the last verified values, or the patient's answers */
+  bool was = rs_bool(&cur, 0, "verified");
+  const char *pb = rs_get(&cur, 0, "birads"), *pbx = rs_get(&cur, 0, "biopsy_done");
+  const char *old_b = was ? rs_get(&cur, 0, "verified_birads") : (*pb ? pb : "unknown");
+  const char *old_bx = was ? rs_get(&cur, 0, "verified_biopsy")
+                           : (strcmp(pbx, "true") == 0 ? "pending" : strcmp(pbx, "false") == 0 ? "none" : "");
+  const char *old_ed = was ? rs_get(&cur, 0, "verified_exam_date") : rs_get(&cur, 0, "exam_date");
+  json_t *changed = json_array();
+  if (!changed) return ERR_INTERNAL;
+  if (strcmp(old_b, in->birads) != 0) json_array_append_new(changed, json_string("birads"));
+  if (was && strcmp(rs_get(&cur, 0, "verified_recommendation"), in->recommendation) != 0)
+    json_array_append_new(changed, json_string("recommendation"));
+  if (strcmp(old_bx, in->biopsy) != 0) json_array_append_new(changed, json_string("biopsy"));
+  if (was && strcmp(rs_get(&cur, 0, "verified_biopsy_date"), bdate) != 0)
+    json_array_append_new(changed, json_string("biopsy_date"));
+  if (strcmp(old_ed, edate) != 0) json_array_append_new(changed, json_string("exam_date"));
+  size_t nchanged = json_array_size(changed);
+  e = st_first_read_set(a, c->id, in->birads, in->recommendation, in->biopsy, bdate, edate, c->who->user_id);
+  /* the staff timeline, in plain words */
+  const char *what = arena_printf(
+      a, "%s. Next step: %s. Biopsy: %s%s%s. Exam date: %s.", cat_words(a, in->birads), rec_words(in->recommendation),
+      first_read_biopsy_label(in->biopsy), *bdate ? ", on " : "", bdate, *edate ? edate : "not stated");
+  const char *before = arena_printf(
+      a, "%s: %s; biopsy: %s; exam date: %s.", was ? "Before this change" : "As the patient told us",
+      cat_words(a, old_b), *old_bx ? first_read_biopsy_label(old_bx) : "not answered", *old_ed ? old_ed : "not given");
+  json_t *det = json_pack("{s:s,s:s,s:s}", "event", nchanged ? "first_read_corrected" : "first_read_confirmed",
+                          "verified", what ? what : "", "previous", before ? before : "");
+  char *dtext = det ? json_dumps(det, JSON_COMPACT) : NULL;
+  json_decref(det);
+  if (e == ERR_OK && !dtext) e = ERR_INTERNAL;
+  if (e == ERR_OK) e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id, dtext, true);
+  free(dtext);
+  json_t *ad = json_pack("{s:o,s:b}", "changed", changed, "first_time", !was);
+  char *atext = ad ? json_dumps(ad, JSON_COMPACT) : NULL;
+  json_decref(ad);
+  if (e == ERR_OK && !atext) e = ERR_INTERNAL;
+  if (e == ERR_OK) {
+    char oid[24];
+    snprintf(oid, sizeof oid, "%lld", c->id);
+    struct audit_event ev = {"request.first_read.verify", "request", oid, c->patient, "ok", atext};
+    e = audit_write(c->who, &ev);
+  }
+  free(atext);
+  return e;
+}
+
+enum err first_read_verify(struct arena *a, const struct actor *who, long long id, const struct first_read_in *in,
+                           struct center_errors *errs) {
+  errs->n = 0;
+  if (!who || (who->role != R_STAFF && who->role != R_REVIEWER)) return ERR_NOT_FOUND;
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, id, RA_VIEW, &st, &patient);
+  if (e != ERR_OK) return e;
+  struct fr_ctx c = {.a = a, .who = who, .id = id, .patient = patient, .in = in, .errs = errs};
+  e = db_tx(fr_tx, &c);
+  if (e == ERR_NOT_FOUND) {
+    char oid[24];
+    snprintf(oid, sizeof oid, "%lld", id);
+    struct audit_event ev = {"request.first_read.verify", "request", oid, patient, "denied", NULL};
+    audit_write(who, &ev);
+  }
+  return e;
+}
