@@ -111,7 +111,7 @@
     <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Type</th><th scope="col">Size</th><th scope="col">Actions</th></tr></thead>
     <tbody>
     <?cs each:d = Records.Documents ?>
-      <tr><td class="filename"><?cs var:d.Name ?></td><td><?cs var:d.Kind ?></td><td><?cs var:d.Type ?><?cs if:d.Detail ?> (<?cs var:d.Detail ?>)<?cs /if ?></td><td><?cs var:d.Size ?></td>
+      <tr><td class="filename"><?cs var:d.Name ?></td><td><?cs var:d.Kind ?></td><td><?cs var:d.Type ?><?cs if:d.Detail ?> (<?cs var:d.Detail ?>)<?cs /if ?><?cs if:d.Incomplete == "1" ?> <strong class="incomplete">incomplete image data</strong><?cs /if ?></td><td><?cs var:d.Size ?></td>
         <td><a href="/requests/<?cs var:Request.Id ?>/documents/<?cs var:d.Id ?>/download">Download<span class="visually-hidden"> <?cs var:d.Name ?></span></a>
         <?cs if:Request.Editable ?><form method="post" action="/requests/<?cs var:Request.Id ?>/documents/<?cs var:d.Id ?>/delete" class="inline">
           <?cs call:csrf_field() ?><button type="submit" class="link">Delete<span class="visually-hidden"> <?cs var:d.Name ?></span></button></form><?cs /if ?></td></tr>

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -18,8 +19,11 @@
 #include "core/requests.h"
 #include "dicom/dicom.h"
 #include "dicom/content_check.h"
-#include "dicom/sniff.h"
 #include "core/virus_scan.h"
+#include "dicom/packaging.h"
+#include "dicom/sniff.h"
+#include "dicom/sopclass.h"
+#include "dicom/charset.h"
 #include "http/tus_parse.h"
 #include "store/blobstore.h"
 #include "store/db.h"
@@ -28,9 +32,11 @@
 #include "util/log.h"
 
 #define UPLOAD_TTL_SECONDS (24 * 3600)
-#define PREFIX_MAX ((size_t)1 << 20)
-#define PDF_TAIL_SCAN_MAX ((uint64_t)512 << 20) /* PDFs up to this size also have their last MiB scanned */        /* bytes of a file examined by sniff + DICOM reader */
-#define ARCHIVE_MAX_ENTRIES 20000
+#define PREFIX_MAX ((size_t)1 << 20)        /* bytes of a file examined by sniff + DICOM reader */
+#define ARCHIVE_MAX_ENTRIES_DEFAULT 20000
+static unsigned archive_max_entries = ARCHIVE_MAX_ENTRIES_DEFAULT; /* SECONDOP_ARCHIVE_MAX_ENTRIES */
+#define ARCHIVE_MAX_ENTRIES archive_max_entries
+#define PDF_TAIL_SCAN_MAX ((uint64_t)512 << 20) /* PDFs up to this size also have their last MiB scanned */
 #define ARCHIVE_MAX_TOTAL ((uint64_t)8 << 30) /* uncompressed bytes per archive */
 #define ARCHIVE_MAX_RATIO 200               /* uncompressed : compressed */
 #define IO_BUF (64 * 1024)
@@ -97,6 +103,8 @@ int records_init(const char *data_dir) {
   const char *mx = getenv("SECONDOP_UPLOAD_MAX_BYTES");
   uint64_t v;
   if (mx && tus_parse_u64(mx, &v) == 0 && v > 0) max_upload = v;
+  const char *me = getenv("SECONDOP_ARCHIVE_MAX_ENTRIES");
+  if (me && tus_parse_u64(me, &v) == 0 && v > 0 && v <= 10000000) archive_max_entries = (unsigned)v;
   db_close(); /* reconnect so this thread's connection prepares the new statements */
   return 0;
 }
@@ -697,11 +705,86 @@ void records_append_abort(struct upload_session *s, int keep) {
 
 /* ---- finalization and intake ---- */
 
+/* Why a file is refused, in words a patient can pass on. Each value has one message
+ * (refusal_text); the stored skip_reason is "refused: " and that message. */
+enum refusal {
+  REF_PROGRAM,
+  REF_UNKNOWN_TYPE,
+  REF_DICOM_CUT_SHORT,
+  REF_DICOM_DAMAGED,
+  REF_DICOM_NESTING,
+  REF_DICOM_NO_META,
+  REF_DICOM_DEFLATE,
+  REF_DICOM_HEADER_TOO_LARGE,
+  REF_ARCHIVE_TOO_DEEP,
+  REF_ARCHIVE_INNER_DAMAGED,
+  REF_UNSAFE_NAME,
+  REF_LINK,
+  REF_ENTRY_UNREADABLE,
+  REF_UNREADABLE
+};
+
+/* "1,840": n with thousands separators (arena). */
+static const char *thousands(struct arena *a, unsigned long long n) {
+  char d[32], o[48];
+  int l = snprintf(d, sizeof d, "%llu", n), k = 0;
+  for (int i = 0; i < l; i++) {
+    if (i && (l - i) % 3 == 0) o[k++] = ',';
+    o[k++] = d[i];
+  }
+  o[k] = '\0';
+  return arena_strdup(a, o);
+}
+
+/* The stored reason for a refusal; size/at give the numbers some messages need. */
+static const char *refusal_text(struct arena *a, enum refusal r, uint64_t size, uint64_t at) {
+  switch (r) {
+  case REF_PROGRAM: return "refused: a program";
+  case REF_UNKNOWN_TYPE: return "refused: not a type we accept";
+  case REF_DICOM_CUT_SHORT:
+    return arena_printf(a, "refused: the file ends after %s bytes: it was cut short while copying",
+                        thousands(a, size));
+  case REF_DICOM_DAMAGED:
+    return arena_printf(a, "refused: the DICOM data is damaged at byte %s (it stops following the DICOM format there)",
+                        thousands(a, at));
+  case REF_DICOM_NESTING:
+    return arena_printf(a, "refused: its data is nested more than %d levels deep, which no real image needs",
+                        DICOM_MAX_DEPTH);
+  case REF_DICOM_NO_META:
+    return "refused: it starts like a DICOM file, but its header (the file meta information) is missing or damaged";
+  case REF_DICOM_DEFLATE: return "refused: its compressed DICOM header is damaged";
+  case REF_DICOM_HEADER_TOO_LARGE:
+    return arena_printf(a, "refused: its header is larger than %s MB before the image data, which no real image needs",
+                        thousands(a, DICOM_HEADER_BUDGET >> 20));
+  case REF_ARCHIVE_TOO_DEEP:
+    return "refused: an archive inside an archive inside an archive; unpack the outer one and upload what is inside";
+  case REF_ARCHIVE_INNER_DAMAGED:
+    return "refused: this archive inside the archive is damaged or cut short, so nothing in it was kept";
+  case REF_UNSAFE_NAME:
+    return "refused: its name inside the archive points outside the archive's folder (\"../\" or a name starting "
+           "with \"/\")";
+  case REF_LINK: return "refused: a link to another file, not a file itself";
+  case REF_ENTRY_UNREADABLE:
+    return "refused: it could not be read from the archive (it is damaged or protected by a password)";
+  case REF_UNREADABLE: return "refused: we could not read it back after it arrived; please upload it again";
+  }
+  return "refused";
+}
+
 struct pending {
   struct document_row d;
   struct dicom_info di;
   int is_dicom, new_blob, inserted;
+  enum sop_kind kind;
+  int tomo;
   const char *study_desc, *series_desc;
+};
+
+struct archive_src {
+  struct blob_reader *r;
+  unsigned char buf[IO_BUF];
+  uint64_t consumed;
+  int failed;
 };
 
 struct intake {
@@ -710,10 +793,14 @@ struct intake {
   struct upload_row *u;
   struct pending *p;
   size_t n, cap;
-  long long accepted, images, duplicates, skipped, refused;
+  long long accepted, images, duplicates, skipped, refused, system;
+  long long undecodable; /* DICOM files with text that did not decode in their character set */
   char reasons[512];
-  char refused_names[512];
-  int nested;
+  char refused_names[1200];
+  /* archive limits, counted across both levels */
+  unsigned entries;
+  uint64_t unpacked;
+  struct archive_src *outer; /* the upload's own archive: its bytes read bound the ratio */
   const unsigned char *tail; /* the last bytes of a PDF longer than its prefix; used once, by the top-level classify */
   size_t tail_len;
 };
@@ -736,11 +823,17 @@ static struct pending *intake_add(struct intake *in) {
   return p;
 }
 
-/* Appends s to a comma-separated list buffer once. */
+/* Appends s to a comma-separated list buffer once; an item that does not fit whole is left out
+ * and the list ends with ", ..." (never a character cut in two). */
 static void list_add(char *buf, size_t cap, const char *s) {
   if (strstr(buf, s)) return;
-  size_t l = strlen(buf);
-  snprintf(buf + l, cap - l, "%s%s", l ? ", " : "", s);
+  size_t l = strlen(buf), n = strlen(s);
+  if (l >= 5 && strcmp(buf + l - 5, ", ...") == 0) return; /* already full */
+  if (l + 2 + n + 5 < cap) {
+    snprintf(buf + l, cap - l, "%s%s", l ? ", " : "", s);
+  } else if (l + 5 < cap) {
+    snprintf(buf + l, cap - l, ", ...");
+  }
 }
 
 /* Records a file that is not kept (skipped, or refused when refuse = 1). */
@@ -754,11 +847,18 @@ static void intake_skip(struct intake *in, const char *name, const char *type, c
   p->d.skip_reason = reason;
   if (refuse) {
     in->refused++;
-    list_add(in->refused_names, sizeof in->refused_names, name);
+    const char *why = strncmp(reason, "refused: ", 9) == 0 ? reason + 9 : reason;
+    list_add(in->refused_names, sizeof in->refused_names, arena_printf(in->a, "%s (%s)", name, why));
   } else {
     in->skipped++;
     list_add(in->reasons, sizeof in->reasons, reason);
   }
+}
+
+/* Records a refusal with its words. */
+static void intake_refuse(struct intake *in, const char *name, const char *type, enum refusal r, uint64_t size,
+                          uint64_t at) {
+  intake_skip(in, name, type, refusal_text(in->a, r, size, at), 1);
 }
 
 /* Last path component of a name. */
@@ -778,14 +878,144 @@ static int looks_like_viewer(const char *name, int in_folder) {
   return in_folder && strcasestr(name, "viewer") != NULL;
 }
 
+/* A stored blob: enough to open it again. */
+struct blobref {
+  const unsigned char *file_id, *wrapped;
+  uint32_t kek;
+};
+
+/* Opens a reader on a stored blob. 0 or -1. */
+static int blobref_open(const struct blobref *b, struct blob_reader **r) {
+  unsigned char dek[BLOB_DEK_LEN];
+  char err[200];
+  *r = NULL;
+  if (blobstore_unwrap(b->file_id, b->wrapped, BLOB_WRAPPED_LEN, b->kek, dek) != 0) return -1;
+  int rc = blobstore_open(b->file_id, dek, r, err, sizeof err);
+  sodium_memzero(dek, sizeof dek);
+  if (rc != 0) LOG_W("cannot open a stored file for intake: %s", err);
+  return rc;
+}
+
+/* Reads a DICOM file's header up to Pixel Data whatever its offset (growing the buffer from the
+ * prefix, bounded by DICOM_HEADER_BUDGET) and judges its pixel data (for encapsulated data the
+ * file is streamed from the Pixel Data element on, fragment headers only). Returns the parse
+ * result; *px the pixel verdict; *unreadable when the blob could not be read back. */
+static enum dicom_rc read_dicom(const unsigned char *prefix, size_t plen, uint64_t size, const struct blobref *b,
+                                struct dicom_info *di, enum dicom_pixels *px, int *unreadable) {
+  char err[160];
+  struct blob_reader *r = NULL;
+  unsigned char *buf = NULL;
+  const unsigned char *data = prefix;
+  size_t have = plen;
+  *px = DICOM_PIXELS_NONE;
+  *unreadable = 0;
+  enum dicom_rc rc = dicom_parse(data, have, have >= size, di, err, sizeof err);
+  if (rc == DICOM_NEED_MORE) {
+    size_t limit = size < DICOM_HEADER_BUDGET ? (size_t)size : DICOM_HEADER_BUDGET;
+    size_t cap = have;
+    if (blobref_open(b, &r) != 0) goto unreadable;
+    while (rc == DICOM_NEED_MORE && have < limit) {
+      size_t ncap = cap * 4 > limit ? limit : cap * 4;
+      unsigned char *nb = realloc(buf, ncap);
+      if (!nb) goto unreadable;
+      if (!buf) memcpy(nb, prefix, have);
+      buf = nb;
+      cap = ncap;
+      /* the reader is positioned at `have` after the first pass (it started at 0) */
+      if (data == prefix) {
+        size_t skip = 0;
+        while (skip < have) {
+          ssize_t n = blob_reader_read(r, buf + skip, have - skip, err, sizeof err);
+          if (n <= 0) goto unreadable;
+          skip += (size_t)n;
+        }
+      }
+      data = buf;
+      while (have < cap) {
+        ssize_t n = blob_reader_read(r, buf + have, cap - have, err, sizeof err);
+        if (n < 0) goto unreadable;
+        if (n == 0) break;
+        have += (size_t)n;
+      }
+      rc = dicom_parse(data, have, have >= size, di, err, sizeof err);
+    }
+    if (rc == DICOM_NEED_MORE) {
+      di->problem = DICOM_PROBLEM_TOO_LARGE;
+      rc = DICOM_MALFORMED;
+    }
+  }
+  if (rc != DICOM_OK) goto done;
+  if (!di->has_pixel_data || !di->pixel_encapsulated || !di->pixel_offset_known) {
+    *px = dicom_pixels_judge(di, size, NULL);
+    goto done;
+  }
+  /* encapsulated: scan the item headers from the pixel data value to the end */
+  struct dicom_pixscan sc;
+  dicom_pixscan_init(&sc, strcmp(di->transfer_syntax, "1.2.840.10008.1.2.2") == 0);
+  if (di->pixel_offset < have) dicom_pixscan_feed(&sc, data + di->pixel_offset, have - (size_t)di->pixel_offset);
+  if (!sc.done && !sc.bad && have < size) {
+    if (!r && blobref_open(b, &r) != 0) goto unreadable;
+    uint64_t pos = data == prefix ? 0 : have; /* where the reader stands */
+    unsigned char *tmp = malloc(IO_BUF);
+    if (!tmp) goto unreadable;
+    while (!sc.done && !sc.bad) {
+      ssize_t n = blob_reader_read(r, tmp, IO_BUF, err, sizeof err);
+      if (n < 0) {
+        free(tmp);
+        goto unreadable;
+      }
+      if (n == 0) break;
+      uint64_t s = pos, e = pos + (uint64_t)n;
+      pos = e;
+      if (e <= have || e <= di->pixel_offset) continue;
+      uint64_t from = s > have ? s : have;
+      if (from < di->pixel_offset) from = di->pixel_offset;
+      dicom_pixscan_feed(&sc, tmp + (from - s), (size_t)(e - from));
+    }
+    sodium_memzero(tmp, IO_BUF);
+    free(tmp);
+  }
+  *px = dicom_pixels_judge(di, size, &sc);
+  goto done;
+unreadable:
+  *unreadable = 1;
+  rc = DICOM_MALFORMED;
+done:
+  blob_reader_close(r);
+  if (buf) {
+    sodium_memzero(buf, have);
+    free(buf);
+  }
+  return rc;
+}
+
+/* The refusal for a DICOM file the reader could not read. */
+static enum refusal dicom_refusal(const struct dicom_info *di) {
+  switch (di->problem) {
+  case DICOM_PROBLEM_TRUNCATED: return REF_DICOM_CUT_SHORT;
+  case DICOM_PROBLEM_NESTING: return REF_DICOM_NESTING;
+  case DICOM_PROBLEM_NO_META: return REF_DICOM_NO_META;
+  case DICOM_PROBLEM_DEFLATE: return REF_DICOM_DEFLATE;
+  case DICOM_PROBLEM_TOO_LARGE: return REF_DICOM_HEADER_TOO_LARGE;
+  case DICOM_PROBLEM_BAD_ELEMENT:
+  case DICOM_PROBLEM_NONE: return REF_DICOM_DAMAGED;
+  }
+  return REF_DICOM_DAMAGED;
+}
+
 /* Decides what one file is from its prefix and records it. The blob (id,
  * wrapped key) already holds the file; kept files reference it. Returns 1
  * when the blob is kept, 0 when the caller should delete it, -1 when the file
- * is an archive to unpack (only when allow_archive). */
+ * is an archive to unpack (only when allow_archive). System files are counted
+ * and left out without a row. */
 static int classify(struct intake *in, const char *name, const unsigned char *prefix, size_t plen, uint64_t size,
                     const unsigned char file_id[BLOB_ID_LEN], const unsigned char wrapped[BLOB_WRAPPED_LEN],
                     uint32_t kek, const char *blake_hex, int new_blob, int in_folder, int allow_archive) {
-  enum sniff_kind k = sniff_bytes(prefix, plen, base_name(name));
+  if (packaging_system_file(name)) {
+    in->system++;
+    return 0;
+  }
+  enum sniff_kind k = sniff_bytes(prefix, plen < SNIFF_WANT_BYTES ? plen : SNIFF_WANT_BYTES, base_name(name));
   switch (k) {
   case SNIFF_DICOMDIR:
     intake_skip(in, name, "dicomdir", "DICOMDIR", 0);
@@ -797,15 +1027,15 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
     if (looks_like_viewer(name, in_folder))
       intake_skip(in, name, "executable", "viewer program", 0);
     else
-      intake_skip(in, name, "executable", "refused: a program", 1);
+      intake_refuse(in, name, "executable", REF_PROGRAM, size, 0);
     return 0;
   case SNIFF_ZIP:
   case SNIFF_ISO9660:
     if (allow_archive) return -1;
-    intake_skip(in, name, sniff_kind_name(k), "refused: an archive inside an archive", 1);
+    intake_refuse(in, name, sniff_kind_name(k), REF_ARCHIVE_TOO_DEEP, size, 0);
     return 0;
   case SNIFF_UNKNOWN:
-    intake_skip(in, name, "unknown", "refused: not a type we accept", 1);
+    intake_refuse(in, name, "unknown", REF_UNKNOWN_TYPE, size, 0);
     return 0;
   case SNIFF_DICOM:
   case SNIFF_PDF:
@@ -841,11 +1071,22 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   p->new_blob = new_blob;
   if (cr.active) p->d.active_content = content_active_words(cr.active);
   if (k == SNIFF_DICOM) {
-    char err[128];
-    enum dicom_rc rc = dicom_parse(prefix, plen, plen >= size, &p->di, err, sizeof err);
-    if (rc == DICOM_NOT_DICOM || rc == DICOM_MALFORMED) {
+    struct blobref b = {file_id, wrapped, kek};
+    enum dicom_pixels px;
+    int unreadable;
+    enum dicom_rc rc = read_dicom(prefix, plen, size, &b, &p->di, &px, &unreadable);
+    if (unreadable) {
       in->n--;
-      intake_skip(in, name, "dicom", "refused: a damaged DICOM file", 1);
+      intake_refuse(in, name, "dicom", REF_UNREADABLE, size, 0);
+      return 0;
+    }
+    if (rc == DICOM_NOT_DICOM || rc == DICOM_MALFORMED) {
+      struct dicom_info di = p->di;
+      in->n--;
+      if (rc == DICOM_NOT_DICOM)
+        intake_refuse(in, name, "unknown", REF_UNKNOWN_TYPE, size, 0);
+      else
+        intake_refuse(in, name, "dicom", dicom_refusal(&di), size, di.problem_at);
       return 0;
     }
     if (p->di.is_dicomdir) {
@@ -856,6 +1097,15 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
     p->is_dicom = 1;
     if (strcmp(p->d.kind, "prior_images") != 0) p->d.kind = "images";
     struct dicom_info *di = &p->di;
+    p->kind = sop_object_kind(di->sop_class_uid, di->has_pixel_data);
+    const struct sop_class *sc = sop_class_find(di->sop_class_uid);
+    p->tomo = sc && sc->tomosynthesis && p->kind == SOP_IMAGE;
+    p->d.object_kind = sop_kind_name(p->kind);
+    p->d.frames = p->kind == SOP_IMAGE ? dicom_frames(di) : 0;
+    p->d.rows = di->rows;
+    p->d.columns = di->columns;
+    p->d.pixel_incomplete = px == DICOM_PIXELS_INCOMPLETE;
+    p->d.patient_sex = di->patient_sex;
     p->d.sop_instance_uid = di->sop_instance_uid[0] ? di->sop_instance_uid : NULL;
     p->d.sop_class_uid = di->sop_class_uid;
     p->d.transfer_syntax = di->transfer_syntax;
@@ -866,17 +1116,15 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
     p->d.patient_name = di->patient_name;
     p->d.patient_birth_date = di->patient_birth_date;
     p->d.manufacturer = di->manufacturer;
+    if (di->charset_replacements) in->undecodable++;
+    if (di->charset_replacements || di->charset_unknown)
+      LOG_W("upload %s: %zu byte(s) of text could not be decoded (Specific Character Set \"%s\", %d unknown "
+            "term(s)); shown as U+FFFD",
+            in->u->id, di->charset_replacements, di->specific_charset, di->charset_unknown);
   }
   in->accepted++;
   return 1;
 }
-
-struct archive_src {
-  struct blob_reader *r;
-  unsigned char buf[IO_BUF];
-  uint64_t consumed;
-  int failed;
-};
 
 /* libarchive read callback over a decrypting blob reader. */
 static la_ssize_t archive_src_read(struct archive *ar, void *cls, const void **out) {
@@ -893,32 +1141,30 @@ static la_ssize_t archive_src_read(struct archive *ar, void *cls, const void **o
   return n;
 }
 
-/* True when an archive entry name is unsafe (absolute, "..", backslashes). */
-static int unsafe_entry_name(const char *n) {
-  if (!n || !*n || n[0] == '/' || strchr(n, '\\')) return 1;
-  const char *p = n;
-  while (*p) {
-    const char *e = strchr(p, '/');
-    size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (l == 2 && p[0] == '.' && p[1] == '.') return 1;
-    if (!e) break;
-    p = e + 1;
-  }
-  return 0;
-}
+/* A UTF-8 LC_CTYPE for the threads that unpack archives (made once, kept for the process). */
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+static void utf8_locale_make(void) { utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
 
-/* Stores the current archive entry into a new blob and classifies it. 0, or
- * -1 on an error that stops the intake (limits, I/O). */
-static int take_entry(struct intake *in, struct archive *ar, const char *name, struct archive_src *src,
-                      uint64_t *total, unsigned char *prefix) {
+/* Outcome of unpacking: ok, over a limit (the whole upload is refused), or unreadable. */
+enum unpack_rc { UNPACK_OK = 0, UNPACK_LIMIT = -1, UNPACK_DAMAGED = -2 };
+
+static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, const char *prefix_name,
+                                     char *why, size_t whylen);
+
+/* Stores the current archive entry into a new blob and classifies it (unpacking an archive
+ * found at depth 1). UNPACK_OK, or UNPACK_LIMIT on an error that stops the intake (limits, I/O;
+ * why says which). */
+static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const char *name, int depth,
+                                 unsigned char *prefix, char *why, size_t whylen) {
   unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], wrapped[BLOB_WRAPPED_LEN];
   uint32_t kek;
   char err[200];
   struct blob_writer *w = NULL;
-  if (blobstore_new_file(id, dek, wrapped, &kek) != 0) return -1;
+  if (blobstore_new_file(id, dek, wrapped, &kek) != 0) return UNPACK_LIMIT;
   int rc = blobstore_put_begin(id, dek, &w, err, sizeof err);
   sodium_memzero(dek, sizeof dek);
-  if (rc != 0) return -1;
+  if (rc != 0) return UNPACK_LIMIT;
   crypto_generichash_state gh;
   crypto_generichash_init(&gh, NULL, 0, 32);
   size_t plen = 0;
@@ -929,17 +1175,28 @@ static int take_entry(struct intake *in, struct archive *ar, const char *name, s
     if (n < 0) {
       blob_writer_abort(w);
       blobstore_delete(id);
-      intake_skip(in, name, "unknown", "refused: could not be read from the archive", 1);
-      return src->failed ? -1 : 0;
+      intake_refuse(in, name, "unknown", REF_ENTRY_UNREADABLE, size, 0);
+      if (in->outer && in->outer->failed) {
+        snprintf(why, whylen, "it could not be read back after it arrived; please upload it again");
+        return UNPACK_LIMIT;
+      }
+      return UNPACK_OK;
     }
     if (n == 0) break;
     size += (uint64_t)n;
-    *total += (uint64_t)n;
-    if (*total > ARCHIVE_MAX_TOTAL || *total > (src->consumed + (1u << 20)) * ARCHIVE_MAX_RATIO) {
+    in->unpacked += (uint64_t)n;
+    uint64_t consumed = in->outer ? in->outer->consumed : 0;
+    if (in->unpacked > ARCHIVE_MAX_TOTAL || in->unpacked > (consumed + (1u << 20)) * ARCHIVE_MAX_RATIO) {
       blob_writer_abort(w);
       blobstore_delete(id);
-      LOG_W("upload %s: archive over its limits (%llu bytes unpacked)", in->u->id, (unsigned long long)*total);
-      return -1;
+      LOG_W("upload %s: archive over its limits (%llu bytes unpacked)", in->u->id, (unsigned long long)in->unpacked);
+      if (in->unpacked > ARCHIVE_MAX_TOTAL)
+        snprintf(why, whylen, "it unpacks to more than %llu GB, more than we take in one upload",
+                 (unsigned long long)(ARCHIVE_MAX_TOTAL / 1000000000u));
+      else
+        snprintf(why, whylen, "it unpacks to more than %d times its own size, which real images never do",
+                 ARCHIVE_MAX_RATIO);
+      return UNPACK_LIMIT;
     }
     if (plen < PREFIX_MAX) {
       size_t c = (size_t)n < PREFIX_MAX - plen ? (size_t)n : PREFIX_MAX - plen;
@@ -950,74 +1207,138 @@ static int take_entry(struct intake *in, struct archive *ar, const char *name, s
     if (blob_writer_append(w, buf, (size_t)n, err, sizeof err) != 0) {
       blob_writer_abort(w);
       blobstore_delete(id);
-      return -1;
+      snprintf(why, whylen, "we could not store what it holds (the server's disk may be full)");
+      return UNPACK_LIMIT;
     }
   }
   sodium_memzero(buf, sizeof buf);
-  if (blobstore_put_commit(w, id, err, sizeof err) != 0) return -1;
+  if (blobstore_put_commit(w, id, err, sizeof err) != 0) {
+    snprintf(why, whylen, "we could not store what it holds (the server's disk may be full)");
+    return UNPACK_LIMIT;
+  }
   unsigned char dig[32];
   crypto_generichash_final(&gh, dig, sizeof dig);
   char *bh = arena_alloc(in->a, 65);
-  if (!bh) return -1;
+  if (!bh) return UNPACK_LIMIT;
   sodium_bin2hex(bh, 65, dig, sizeof dig);
-  int kept = classify(in, name, prefix, plen, size, id, wrapped, kek, bh, 1, 1, 0);
+  int kept = classify(in, name, prefix, plen, size, id, wrapped, kek, bh, 1, 1, depth < 2);
   sodium_memzero(prefix, plen);
+  enum unpack_rc urc = UNPACK_OK;
+  if (kept == -1) {
+    /* an archive inside the archive: one level is unpacked, under the same limits */
+    struct blobref b = {id, wrapped, kek};
+    struct blob_reader *ir = NULL;
+    size_t n0 = in->n;
+    long long acc0 = in->accepted, sk0 = in->skipped, rf0 = in->refused, sys0 = in->system;
+    char reasons0[sizeof in->reasons], refused0[sizeof in->refused_names];
+    memcpy(reasons0, in->reasons, sizeof reasons0);
+    memcpy(refused0, in->refused_names, sizeof refused0);
+    char inner_why[200] = "";
+    if (blobref_open(&b, &ir) != 0) {
+      intake_refuse(in, name, "archive", REF_UNREADABLE, size, 0);
+    } else {
+      urc = unpack_archive(in, ir, depth + 1, name, inner_why, sizeof inner_why);
+      blob_reader_close(ir);
+      if (urc == UNPACK_LIMIT) {
+        snprintf(why, whylen, "%s", inner_why);
+      } else if (urc == UNPACK_DAMAGED) {
+        /* nothing from a damaged inner archive is kept; the rest of the upload is */
+        for (size_t i = n0; i < in->n; i++)
+          if (in->p[i].new_blob && in->p[i].d.has_file) blobstore_delete(in->p[i].d.file_id);
+        in->n = n0;
+        in->accepted = acc0;
+        in->skipped = sk0;
+        in->refused = rf0;
+        in->system = sys0;
+        memcpy(in->reasons, reasons0, sizeof reasons0);
+        memcpy(in->refused_names, refused0, sizeof refused0);
+        intake_refuse(in, name, "archive", REF_ARCHIVE_INNER_DAMAGED, size, 0);
+        urc = UNPACK_OK;
+      }
+    }
+  }
   if (kept != 1) blobstore_delete(id);
-  return 0;
+  return urc;
 }
 
-/* Unpacks a ZIP or ISO blob entry by entry. 0, or -1 when the archive is
- * refused as a whole (unreadable, over the limits). */
-static int unpack_archive(struct intake *in, struct blob_reader *r, char *why, size_t whylen) {
+/* Unpacks a ZIP or ISO blob entry by entry; depth 1 is the upload itself, 2 an archive inside
+ * it. UNPACK_OK; UNPACK_LIMIT when the upload is refused as a whole (over the limits, I/O);
+ * UNPACK_DAMAGED when this archive cannot be read. why says why in words. */
+static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, const char *prefix_name,
+                                     char *why, size_t whylen) {
   struct archive *ar = archive_read_new();
   struct archive_src *src = arena_alloc(in->a, sizeof *src);
   unsigned char *prefix = malloc(PREFIX_MAX);
-  int rc = -1;
+  enum unpack_rc rc = UNPACK_LIMIT;
+  locale_t old_locale = (locale_t)0;
   if (!ar || !src || !prefix) goto done;
   memset(src, 0, sizeof *src);
   src->r = r;
+  if (depth == 1) in->outer = src;
+  /* libarchive converts entry names to the thread's locale: make it UTF-8 for this thread only
+   * (uselocale is per thread; the server's threads keep theirs) */
+  pthread_once(&utf8_locale_once, utf8_locale_make);
+  if (utf8_locale) old_locale = uselocale(utf8_locale);
   archive_read_support_format_zip(ar);
   archive_read_support_format_iso9660(ar);
   if (archive_read_open(ar, src, NULL, archive_src_read, NULL) != ARCHIVE_OK) {
-    snprintf(why, whylen, "the archive could not be opened");
+    snprintf(why, whylen, "it is damaged, or it is not a ZIP or ISO file we can read");
+    rc = src->failed ? UNPACK_LIMIT : UNPACK_DAMAGED;
     goto done;
   }
   struct archive_entry *ent;
   unsigned entries = 0;
-  uint64_t total = 0;
   for (;;) {
     int hr = archive_read_next_header(ar, &ent);
     if (hr == ARCHIVE_EOF) break;
     if (hr != ARCHIVE_OK && hr != ARCHIVE_WARN) {
-      snprintf(why, whylen, "the archive is damaged or uses a feature we do not read");
+      if (entries == 0)
+        snprintf(why, whylen, "it is damaged, or it is not a ZIP or ISO file we can read");
+      else
+        snprintf(why, whylen, "it is damaged after %s files: it may have been cut short while copying",
+                 thousands(in->a, entries));
+      rc = src->failed ? UNPACK_LIMIT : UNPACK_DAMAGED;
       goto done;
     }
-    if (++entries > ARCHIVE_MAX_ENTRIES) {
-      snprintf(why, whylen, "the archive has more than %d files", ARCHIVE_MAX_ENTRIES);
+    entries++;
+    if (++in->entries > ARCHIVE_MAX_ENTRIES) {
+      snprintf(why, whylen, "it holds more than %s files, more than we take in one upload",
+               thousands(in->a, ARCHIVE_MAX_ENTRIES));
+      rc = UNPACK_LIMIT;
       goto done;
     }
     const char *nm = archive_entry_pathname_utf8(ent);
-    if (!nm) nm = archive_entry_pathname(ent);
+    if (!nm) nm = archive_entry_pathname(ent); /* raw bytes: shown cleaned, checked as they are */
     char safe[TUS_NAME_MAX + 1];
     tus_sanitize_filename((const unsigned char *)(nm ? nm : ""), nm ? strlen(nm) : 0, safe, sizeof safe);
+    if (!safe[0]) snprintf(safe, sizeof safe, "(a file without a name)");
+    if (prefix_name) { /* an entry of an inner archive is named inside it: "cd.zip/DICOM/IM1" */
+      char full[2 * TUS_NAME_MAX + 2];
+      snprintf(full, sizeof full, "%s/%s", prefix_name, safe);
+      tus_sanitize_filename((const unsigned char *)full, strlen(full), safe, sizeof safe);
+    }
     mode_t ft = archive_entry_filetype(ent);
     if (ft == AE_IFDIR) continue;
+    if (nm && packaging_system_file(nm)) {
+      in->system++;
+      continue;
+    }
     if (archive_entry_hardlink(ent) || archive_entry_symlink(ent) || ft != AE_IFREG) {
-      intake_skip(in, safe, "link", "skipped: a link or special file", 0);
+      intake_refuse(in, safe, "link", REF_LINK, 0, 0);
       continue;
     }
-    if (unsafe_entry_name(nm)) {
-      intake_skip(in, safe, "unknown", "refused: an unsafe name inside the archive", 1);
+    if (packaging_unsafe_name(nm)) {
+      intake_refuse(in, safe, "unknown", REF_UNSAFE_NAME, 0, 0);
       continue;
     }
-    if (take_entry(in, ar, safe, src, &total, prefix) != 0) {
-      snprintf(why, whylen, "the archive is larger than we unpack, or could not be read");
-      goto done;
-    }
+    rc = take_entry(in, ar, safe, depth, prefix, why, whylen);
+    if (rc != UNPACK_OK) goto done;
   }
-  rc = 0;
+  rc = UNPACK_OK;
 done:
   if (ar) archive_read_free(ar);
+  if (old_locale) uselocale(old_locale);
+  if (depth == 1) in->outer = NULL;
   free(prefix);
   return rc;
 }
@@ -1057,7 +1378,7 @@ static enum err intake_commit(void *p) {
     }
     if (e != ERR_OK) return e;
     pd->inserted = 1;
-    if (pd->is_dicom) images++;
+    if (pd->is_dicom && pd->kind == SOP_IMAGE) images++;
   }
   in->duplicates = dups;
   in->images = images;
@@ -1068,16 +1389,61 @@ static enum err intake_commit(void *p) {
   return uploads_set_state(in->u->id, "complete", NULL, NULL, NULL);
 }
 
+/* What was taken in, by kind: "212 images (3 tomosynthesis volumes, 1,840 frames), 4
+ * presentation states, 1 CAD report, 1 PDF, 2 pictures" (only the inserted rows). */
+static const char *objects_phrase(struct intake *in) {
+  long long kinds[SOP_KIND_COUNT] = {0}, frames = 0, tomo = 0, multi = 0, incomplete = 0, pdf = 0, pic = 0;
+  for (size_t i = 0; i < in->n; i++) {
+    struct pending *pd = &in->p[i];
+    if (!pd->inserted || pd->d.skipped) continue;
+    if (pd->is_dicom) {
+      kinds[pd->kind]++;
+      if (pd->kind == SOP_IMAGE) {
+        frames += pd->d.frames;
+        tomo += pd->tomo;
+        multi += pd->d.frames > 1 && !pd->tomo;
+        incomplete += pd->d.pixel_incomplete;
+      }
+    } else if (strcmp(pd->d.sniffed_type, "pdf") == 0) {
+      pdf++;
+    } else {
+      pic++;
+    }
+  }
+  struct arena *a = in->a;
+  char buf[600] = "";
+  size_t l = 0;
+#define ADD(...) l += (size_t)snprintf(buf + l, l < sizeof buf ? sizeof buf - l : 0, __VA_ARGS__)
+  if (kinds[SOP_IMAGE])
+    ADD("%s %s", thousands(a, (unsigned long long)kinds[SOP_IMAGE]), sop_kind_noun(SOP_IMAGE, kinds[SOP_IMAGE]));
+  if (tomo || multi) {
+    ADD(" (");
+    if (tomo) ADD("%s tomosynthesis volume%s, ", thousands(a, (unsigned long long)tomo), tomo == 1 ? "" : "s");
+    if (multi) ADD("%s multi-frame image%s, ", thousands(a, (unsigned long long)multi), multi == 1 ? "" : "s");
+    ADD("%s frames)", thousands(a, (unsigned long long)frames));
+  }
+  for (int k = 1; k < SOP_KIND_COUNT; k++)
+    if (kinds[k])
+      ADD("%s%s %s", l ? ", " : "", thousands(a, (unsigned long long)kinds[k]), sop_kind_noun((enum sop_kind)k, kinds[k]));
+  if (pdf) ADD("%s%s PDF%s", l ? ", " : "", thousands(a, (unsigned long long)pdf), pdf == 1 ? "" : "s");
+  if (pic) ADD("%s%s picture%s", l ? ", " : "", thousands(a, (unsigned long long)pic), pic == 1 ? "" : "s");
+  if (incomplete)
+    ADD("; %s image%s incomplete image data", thousands(a, (unsigned long long)incomplete),
+        incomplete == 1 ? " has" : "s have");
+#undef ADD
+  return arena_strdup(a, buf);
+}
+
 /* Builds the receipt line for one upload. */
 static const char *receipt_message(struct intake *in, const char *archive_problem) {
-  char buf[1400];
+  char buf[2400];
   int n;
   long long kept = in->accepted - in->duplicates;
   if (archive_problem)
     n = snprintf(buf, sizeof buf, "%s could not be unpacked: %s.", in->u->filename, archive_problem);
   else
-    n = snprintf(buf, sizeof buf, "%s: %lld file%s taken in (%lld image%s)", in->u->filename, kept,
-                 kept == 1 ? "" : "s", in->images, in->images == 1 ? "" : "s");
+    n = snprintf(buf, sizeof buf, "%s: %s file%s taken in%s%s", in->u->filename, thousands(in->a, (unsigned long long)kept),
+                 kept == 1 ? "" : "s", kept > 0 ? ": " : "", kept > 0 ? objects_phrase(in) : "");
   if (n < 0) return "";
   size_t l = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
   if (!archive_problem && in->duplicates)
@@ -1086,8 +1452,19 @@ static const char *receipt_message(struct intake *in, const char *archive_proble
     l += (size_t)snprintf(buf + l, sizeof buf - l, "; %lld skipped: %s", in->skipped, in->reasons);
   if (l < sizeof buf && in->refused)
     l += (size_t)snprintf(buf + l, sizeof buf - l, "; %lld refused: %s", in->refused, in->refused_names);
+  if (l < sizeof buf && !archive_problem && in->system)
+    l += (size_t)snprintf(buf + l, sizeof buf - l, "; %s system file%s (left by Mac or Windows, not needed) left out",
+                          thousands(in->a, (unsigned long long)in->system), in->system == 1 ? "" : "s");
+  if (l < sizeof buf && !archive_problem && in->undecodable)
+    l += (size_t)snprintf(buf + l, sizeof buf - l,
+                          "; %s file%s text (such as the patient's name) with characters we could not read, shown "
+                          "as \xEF\xBF\xBD",
+                          thousands(in->a, (unsigned long long)in->undecodable), in->undecodable == 1 ? " has" : "s have");
   if (l < sizeof buf && !archive_problem) snprintf(buf + l, sizeof buf - l, ".");
-  return arena_strdup(in->a, buf);
+  /* the parts are UTF-8; a cut at the end of the buffer must not leave half a character */
+  char clean[sizeof buf];
+  dicom_utf8_clean((const unsigned char *)buf, strlen(buf), clean, sizeof clean);
+  return arena_strdup(in->a, clean);
 }
 
 /* The last PREFIX_MAX bytes of a finished file of total bytes (read through
@@ -1283,14 +1660,15 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   if (kept == -1) {
     if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
     char why[200] = "";
-    if (unpack_archive(&in, r, why, sizeof why) != 0) {
+    if (unpack_archive(&in, r, 1, NULL, why, sizeof why) != UNPACK_OK) {
       problem = arena_strdup(a, why[0] ? why : "it could not be read");
       /* nothing from a refused archive is kept */
       for (size_t i = 0; i < in.n; i++)
         if (in.p[i].new_blob && in.p[i].d.has_file) blobstore_delete(in.p[i].d.file_id);
       in.n = 0;
-      in.accepted = in.skipped = 0;
-      intake_skip(&in, u->filename, "archive", "refused: the archive could not be unpacked", 1);
+      in.accepted = in.skipped = in.refused = in.system = 0;
+      in.refused_names[0] = '\0';
+      intake_skip(&in, u->filename, "archive", arena_printf(a, "refused: the archive could not be unpacked: %s", problem), 1);
     }
     blob_reader_close(r);
     r = NULL;
@@ -1448,10 +1826,11 @@ void records_stop_sweeper(void) {
 
 /* ---- the records page ---- */
 
-/* "20240315" → "2024-03-15" (arena); other text unchanged. */
+/* "20240315" or "2024.03.15" → "2024-03-15" (arena); other text unchanged. */
 static const char *nice_date(struct arena *a, const char *d) {
-  if (d && strlen(d) == 8) return arena_printf(a, "%.4s-%.2s-%.2s", d, d + 4, d + 6);
-  return d ? d : "";
+  char out[32];
+  dicom_date_display(d ? d : "", out, sizeof out);
+  return arena_strdup(a, out);
 }
 
 enum err records_view_load(struct arena *a, const struct actor *who, long long request_id, struct records_view *v) {
@@ -1481,7 +1860,15 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
       v->skipped++;
       list_add(reasons, sizeof reasons, d->skip_reason);
     } else if (strcmp(d->sniffed_type, "dicom") == 0) {
-      v->images++;
+      /* rows from before object kinds were recorded count as images, as they did */
+      enum sop_kind k = d->object_kind[0] ? sop_kind_parse(d->object_kind) : SOP_IMAGE;
+      v->kinds[k]++;
+      if (k == SOP_IMAGE) {
+        v->images++;
+        v->frames += d->frames > 0 ? d->frames : 1;
+        v->multiframe += d->frames > 1;
+        v->incomplete += d->pixel_incomplete;
+      }
     } else if (strcmp(d->sniffed_type, "jpeg") == 0 || strcmp(d->sniffed_type, "png") == 0) {
       v->pictures++;
     } else if (strcmp(d->sniffed_type, "pdf") == 0) {
@@ -1508,9 +1895,19 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
   }
   v->studies = nstudies;
   char sum[800];
-  int n = snprintf(sum, sizeof sum, "Received %lld image%s in %zu series from %lld stud%s", v->images,
-                   v->images == 1 ? "" : "s", v->n_series, nstudies, nstudies == 1 ? "y" : "ies");
+  int n = snprintf(sum, sizeof sum, "Received %s image%s", thousands(a, (unsigned long long)v->images),
+                   v->images == 1 ? "" : "s");
   size_t l = n > 0 && (size_t)n < sizeof sum ? (size_t)n : 0;
+  if (v->multiframe)
+    l += (size_t)snprintf(sum + l, sizeof sum - l, " (%s with several frames, %s frames in all)",
+                          thousands(a, (unsigned long long)v->multiframe), thousands(a, (unsigned long long)v->frames));
+  if (l < sizeof sum)
+    l += (size_t)snprintf(sum + l, sizeof sum - l, " in %zu series from %lld stud%s", v->n_series, nstudies,
+                          nstudies == 1 ? "y" : "ies");
+  for (int k = 1; k < SOP_KIND_COUNT && l < sizeof sum; k++)
+    if (v->kinds[k])
+      l += (size_t)snprintf(sum + l, sizeof sum - l, ", %s %s", thousands(a, (unsigned long long)v->kinds[k]),
+                            sop_kind_noun((enum sop_kind)k, v->kinds[k]));
   if (v->pdfs || v->pictures)
     l += (size_t)snprintf(sum + l, sizeof sum - l, ", %lld PDF document%s and %lld picture%s", v->pdfs,
                           v->pdfs == 1 ? "" : "s", v->pictures, v->pictures == 1 ? "" : "s");
@@ -1547,6 +1944,12 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
   if (scan_waiting)
     WARN("%zu file%s received and waiting for the virus check before %s added.", scan_waiting,
          scan_waiting == 1 ? " was" : "s were", scan_waiting == 1 ? "it is" : "they are");
+  if (v->incomplete)
+    WARN("%lld image%s incomplete image data: the file holds less image data than it says it should, so it was "
+         "probably cut short while copying. The specialist will see %s marked; if you can, upload %s again from the "
+         "original disc or download.",
+         v->incomplete, v->incomplete == 1 ? " has" : "s have", v->incomplete == 1 ? "it" : "them",
+         v->incomplete == 1 ? "it" : "them");
   if (v->failed_uploads)
     WARN("%lld upload%s did not finish correctly and %s not kept. Please upload %s again.", v->failed_uploads,
          v->failed_uploads == 1 ? "" : "s", v->failed_uploads == 1 ? "was" : "were",

@@ -107,6 +107,8 @@ struct records_view {
   struct upload_row *pending;
   size_t n_pending;
   long long images, studies, pictures, pdfs, skipped, refused, failed_uploads;
+  long long kinds[9];        /* DICOM objects per enum sop_kind (dicom/sopclass.h) */
+  long long frames, multiframe, incomplete; /* over the images */
   const char *summary;        /* "Received 8 images in 2 series from 2 studies; 3 files skipped: ..." */
   const char *warnings[16];   /* plain words */
   size_t n_warnings;

@@ -6,6 +6,8 @@
  * their items to the delimiters (bounded depth). Every length is checked against the buffer. */
 #include "dicom/dicom.h"
 
+#include "dicom/charset.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 
 #define PREAMBLE 128
 #define UNDEFINED_LENGTH 0xFFFFFFFFu
-#define MAX_DEPTH 16
+#define MAX_DEPTH DICOM_MAX_DEPTH
 #define INFLATE_FIRST ((size_t)64 << 10)
 #define RC_STOP 100 /* internal: reached top-level Pixel Data */
 
@@ -39,6 +41,13 @@ struct rd {
   size_t series_laterality_size;
   char *err;
   size_t errlen;
+  unsigned long long base; /* file offset of p[0] (0 for inflated data) */
+  int deflated;
+  /* raw text values, decoded once the character set is known */
+  unsigned char raw_name[1024], raw_study_desc[512], raw_series_desc[512], raw_manufacturer[512];
+  size_t raw_name_len, raw_study_desc_len, raw_series_desc_len, raw_manufacturer_len;
+  char charset[256];
+  size_t charset_len;
 };
 
 struct enc {
@@ -52,7 +61,11 @@ struct elem {
   size_t start; /* offset of the tag, for messages */
 };
 
-static int fail(struct rd *r, const char *fmt, ...) {
+static int fail_at(struct rd *r, enum dicom_problem pr, size_t at, const char *fmt, ...) {
+  if (r->out) {
+    r->out->problem = pr;
+    r->out->problem_at = r->base + at;
+  }
   if (r->err && r->errlen) {
     va_list ap;
     va_start(ap, fmt);
@@ -62,9 +75,12 @@ static int fail(struct rd *r, const char *fmt, ...) {
   return DICOM_MALFORMED;
 }
 
+#define fail(r, ...) fail_at(r, DICOM_PROBLEM_BAD_ELEMENT, (r)->pos, __VA_ARGS__)
+
 /* The buffer ended early: an error for a whole file, a request for more bytes otherwise. */
 static int short_read(struct rd *r, size_t at, const char *what) {
-  if (r->complete) return fail(r, "%s at offset %zu runs past the end of the file", what, at);
+  if (r->complete)
+    return fail_at(r, DICOM_PROBLEM_TRUNCATED, at, "%s at offset %zu runs past the end of the file", what, at);
   return DICOM_NEED_MORE;
 }
 
@@ -118,36 +134,64 @@ static int read_header(struct rd *r, struct enc enc, struct elem *e) {
   return DICOM_OK;
 }
 
-/* Copies a value into dst (size n), trimming trailing spaces and NULs, truncating. */
-static void copy_value(char *dst, size_t n, const unsigned char *v, size_t vlen) {
-  while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\0')) vlen--;
-  if (vlen > n - 1) vlen = n - 1;
-  memcpy(dst, v, vlen);
-  dst[vlen] = '\0';
-}
-
 #define FIELD(f) f, sizeof f
 
+/* Copies a code or UID value as clean UTF-8 (trimmed, truncated). */
+static void copy_clean(char *dst, size_t n, const unsigned char *v, size_t vlen) {
+  while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\0')) vlen--;
+  while (vlen > 0 && v[0] == ' ') v++, vlen--;
+  (void)dicom_utf8_clean(v, vlen, dst, n);
+}
+
+/* Keeps raw bytes of a text value for decoding later. */
+static void copy_raw(unsigned char *dst, size_t cap, size_t *len, const unsigned char *v, size_t vlen) {
+  if (vlen > cap) vlen = cap;
+  memcpy(dst, v, vlen);
+  *len = vlen;
+}
+
+static unsigned us_value(const unsigned char *v, size_t vlen, int big) {
+  return vlen >= 2 ? u16(v, big) : 0;
+}
+
 /* Stores a wanted top-level attribute of the data set. */
-static void keep(struct rd *r, uint32_t tag, const unsigned char *v, size_t vlen) {
+static void keep(struct rd *r, uint32_t tag, const unsigned char *v, size_t vlen, int big) {
   struct dicom_info *o = r->out;
   switch (tag) {
-  case TAG(0x0008, 0x0016): copy_value(FIELD(o->sop_class_uid), v, vlen); break;
-  case TAG(0x0008, 0x0018): copy_value(FIELD(o->sop_instance_uid), v, vlen); break;
-  case TAG(0x0008, 0x0020): copy_value(FIELD(o->study_date), v, vlen); break;
-  case TAG(0x0008, 0x0060): copy_value(FIELD(o->modality), v, vlen); break;
-  case TAG(0x0008, 0x0070): copy_value(FIELD(o->manufacturer), v, vlen); break;
-  case TAG(0x0008, 0x1030): copy_value(FIELD(o->study_description), v, vlen); break;
-  case TAG(0x0008, 0x103E): copy_value(FIELD(o->series_description), v, vlen); break;
-  case TAG(0x0010, 0x0010): copy_value(FIELD(o->patient_name), v, vlen); break;
-  case TAG(0x0010, 0x0030): copy_value(FIELD(o->patient_birth_date), v, vlen); break;
-  case TAG(0x0018, 0x5101): copy_value(FIELD(o->view_position), v, vlen); break;
-  case TAG(0x0020, 0x000D): copy_value(FIELD(o->study_instance_uid), v, vlen); break;
-  case TAG(0x0020, 0x000E): copy_value(FIELD(o->series_instance_uid), v, vlen); break;
-  case TAG(0x0020, 0x0060):
-    copy_value(r->series_laterality, r->series_laterality_size, v, vlen);
+  case TAG(0x0008, 0x0005):
+    copy_raw((unsigned char *)r->charset, sizeof r->charset - 1, &r->charset_len, v, vlen);
+    r->charset[r->charset_len] = '\0';
+    copy_clean(FIELD(o->specific_charset), v, vlen);
     break;
-  case TAG(0x0020, 0x0062): copy_value(FIELD(o->laterality), v, vlen); break;
+  case TAG(0x0008, 0x0070): copy_raw(FIELD(r->raw_manufacturer), &r->raw_manufacturer_len, v, vlen); break;
+  case TAG(0x0008, 0x1030): copy_raw(FIELD(r->raw_study_desc), &r->raw_study_desc_len, v, vlen); break;
+  case TAG(0x0008, 0x103E): copy_raw(FIELD(r->raw_series_desc), &r->raw_series_desc_len, v, vlen); break;
+  case TAG(0x0010, 0x0010): copy_raw(FIELD(r->raw_name), &r->raw_name_len, v, vlen); break;
+  case TAG(0x0010, 0x0040): copy_clean(FIELD(o->patient_sex), v, vlen); break;
+  case TAG(0x0028, 0x0002): o->samples_per_pixel = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0010): o->rows = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0011): o->columns = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0100): o->bits_allocated = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0008): {
+    char tmp[16];
+    copy_clean(FIELD(tmp), v, vlen);
+    long f = 0;
+    for (const char *c = tmp; *c >= '0' && *c <= '9' && f < 100000000; c++) f = f * 10 + (*c - '0');
+    o->number_of_frames = f;
+    break;
+  }
+  case TAG(0x0008, 0x0016): copy_clean(FIELD(o->sop_class_uid), v, vlen); break;
+  case TAG(0x0008, 0x0018): copy_clean(FIELD(o->sop_instance_uid), v, vlen); break;
+  case TAG(0x0008, 0x0020): copy_clean(FIELD(o->study_date), v, vlen); break;
+  case TAG(0x0008, 0x0060): copy_clean(FIELD(o->modality), v, vlen); break;
+  case TAG(0x0010, 0x0030): copy_clean(FIELD(o->patient_birth_date), v, vlen); break;
+  case TAG(0x0018, 0x5101): copy_clean(FIELD(o->view_position), v, vlen); break;
+  case TAG(0x0020, 0x000D): copy_clean(FIELD(o->study_instance_uid), v, vlen); break;
+  case TAG(0x0020, 0x000E): copy_clean(FIELD(o->series_instance_uid), v, vlen); break;
+  case TAG(0x0020, 0x0060):
+    copy_clean(r->series_laterality, r->series_laterality_size, v, vlen);
+    break;
+  case TAG(0x0020, 0x0062): copy_clean(FIELD(o->laterality), v, vlen); break;
   default: break;
   }
 }
@@ -157,7 +201,8 @@ static int parse_elements(struct rd *r, struct enc enc, int depth);
 /* Skips the items of an undefined-length sequence (or encapsulated fragments) up to and
  * including the sequence delimiter. depth is the nesting level of the items. */
 static int skip_sequence(struct rd *r, struct enc enc, int depth) {
-  if (depth > MAX_DEPTH) return fail(r, "sequences nested deeper than %d", MAX_DEPTH);
+  if (depth > MAX_DEPTH)
+    return fail_at(r, DICOM_PROBLEM_NESTING, r->pos, "sequences nested deeper than %d", MAX_DEPTH);
   for (;;) {
     struct elem e;
     int rc = read_header(r, enc, &e);
@@ -193,7 +238,12 @@ static int parse_elements(struct rd *r, struct enc enc, int depth) {
                   e.tag & 0xFFFF, e.start);
     }
     if (depth == 0 && e.tag == TAG_PIXEL_DATA) {
-      r->out->has_pixel_data = 1;
+      struct dicom_info *o = r->out;
+      o->has_pixel_data = 1;
+      o->pixel_encapsulated = e.vlen == UNDEFINED_LENGTH;
+      o->pixel_length = e.vlen;
+      o->pixel_offset = r->base + r->pos;
+      o->pixel_offset_known = !r->deflated;
       return RC_STOP;
     }
     if (e.vlen == UNDEFINED_LENGTH) {
@@ -205,19 +255,60 @@ static int parse_elements(struct rd *r, struct enc enc, int depth) {
       continue;
     }
     if (e.vlen > r->len - r->pos) return short_read(r, e.start, "element value");
-    if (depth == 0) keep(r, e.tag, r->p + r->pos, e.vlen);
+    if (depth == 0) keep(r, e.tag, r->p + r->pos, e.vlen, enc.big);
     r->pos += e.vlen;
   }
 }
 
-/* Parses a whole data set held in buf[0..len). */
+/* Decodes the text values kept raw, now that Specific Character Set is known. */
+static void decode_texts(struct rd *r) {
+  struct dicom_info *o = r->out;
+  struct dicom_charset cs;
+  o->charset_unknown = dicom_charset_parse(r->charset, r->charset_len, &cs);
+  struct {
+    const unsigned char *raw;
+    size_t len;
+    char *dst;
+    size_t cap;
+    int pn;
+  } t[] = {{r->raw_name, r->raw_name_len, FIELD(o->patient_name), 1},
+           {r->raw_study_desc, r->raw_study_desc_len, FIELD(o->study_description), 0},
+           {r->raw_series_desc, r->raw_series_desc_len, FIELD(o->series_description), 0},
+           {r->raw_manufacturer, r->raw_manufacturer_len, FIELD(o->manufacturer), 0}};
+  for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+    size_t n = t[i].len;
+    while (n > 0 && (t[i].raw[n - 1] == ' ' || t[i].raw[n - 1] == '\0')) n--;
+    size_t s = 0;
+    while (s < n && t[i].raw[s] == ' ') s++;
+    o->charset_replacements += dicom_decode(&cs, t[i].pn, t[i].raw + s, n - s, t[i].dst, t[i].cap);
+    /* trailing spaces a decoder left (e.g. padding inside an escape run) */
+    size_t l = strlen(t[i].dst);
+    while (l > 0 && t[i].dst[l - 1] == ' ') t[i].dst[--l] = '\0';
+  }
+}
+
+/* Parses a whole data set held in buf[0..len); base is its offset in the file. */
 static int parse_dataset(const unsigned char *buf, size_t len, int complete, struct enc enc,
                          struct dicom_info *out, char *series_lat, size_t series_lat_size,
-                         char *err, size_t errlen) {
-  struct rd r = {.p = buf, .len = len, .complete = complete, .out = out,
-                 .series_laterality = series_lat, .series_laterality_size = series_lat_size,
-                 .err = err, .errlen = errlen};
-  int rc = parse_elements(&r, enc, 0);
+                         char *err, size_t errlen, unsigned long long base, int deflated) {
+  struct rd *r = calloc(1, sizeof *r);
+  if (!r) {
+    if (err && errlen) snprintf(err, errlen, "out of memory");
+    return DICOM_MALFORMED;
+  }
+  r->p = buf;
+  r->len = len;
+  r->complete = complete;
+  r->out = out;
+  r->series_laterality = series_lat;
+  r->series_laterality_size = series_lat_size;
+  r->err = err;
+  r->errlen = errlen;
+  r->base = base;
+  r->deflated = deflated;
+  int rc = parse_elements(r, enc, 0);
+  decode_texts(r);
+  free(r);
   return rc == RC_STOP ? DICOM_OK : rc;
 }
 
@@ -226,7 +317,7 @@ static int parse_dataset(const unsigned char *buf, size_t len, int complete, str
 static int parse_deflated(const unsigned char *in, size_t inlen, int complete,
                           struct dicom_info *out, char *lat, size_t latn, char *err,
                           size_t errlen) {
-  struct rd er = {.err = err, .errlen = errlen};
+  struct rd er = {.err = err, .errlen = errlen, .out = out};
   struct enc enc = {.explicit_vr = 1, .big = 0};
   z_stream z;
   memset(&z, 0, sizeof z);
@@ -255,14 +346,16 @@ static int parse_deflated(const unsigned char *in, size_t inlen, int complete,
       break;
     }
     if (zr != Z_OK && zr != Z_BUF_ERROR) {
-      rc = fail(&er, "deflated data set is corrupt (%s)", z.msg ? z.msg : "zlib error");
+      rc = fail_at(&er, DICOM_PROBLEM_DEFLATE, 0, "deflated data set is corrupt (%s)",
+                   z.msg ? z.msg : "zlib error");
       goto done;
     }
     if (z.avail_out == 0) {
-      rc = parse_dataset(buf, have, 0, enc, out, lat, latn, err, errlen);
+      rc = parse_dataset(buf, have, 0, enc, out, lat, latn, err, errlen, 0, 1);
       if (rc != DICOM_NEED_MORE) goto done;
       if (cap >= DICOM_INFLATE_MAX) {
-        rc = fail(&er, "deflated data set header exceeds %zu bytes", DICOM_INFLATE_MAX);
+        rc = fail_at(&er, DICOM_PROBLEM_TOO_LARGE, 0, "deflated data set header exceeds %zu bytes",
+                     DICOM_INFLATE_MAX);
         goto done;
       }
       unsigned char *nb = realloc(buf, cap * 2);
@@ -276,12 +369,14 @@ static int parse_deflated(const unsigned char *in, size_t inlen, int complete,
     }
     if ((z.avail_in == 0 && fed == inlen) || zr == Z_BUF_ERROR) break; /* input ended early */
   }
-  rc = parse_dataset(buf, have, ended || complete, enc, out, lat, latn, err, errlen);
+  rc = parse_dataset(buf, have, ended || complete, enc, out, lat, latn, err, errlen, 0, 1);
 done:
   inflateEnd(&z);
   free(buf);
   return rc;
 }
+
+static int headerless_encoding(const unsigned char *p, size_t len);
 
 /* Reads the file meta group (explicit VR little endian, group 0002) starting at r->pos. */
 static int parse_meta(struct rd *r) {
@@ -296,20 +391,28 @@ static int parse_meta(struct rd *r) {
     struct elem e;
     int rc = read_header(r, le, &e);
     if (rc != DICOM_OK) return rc;
-    if (e.vlen == UNDEFINED_LENGTH) return fail(r, "undefined length in the meta group");
+    if (e.vlen == UNDEFINED_LENGTH)
+      return fail_at(r, DICOM_PROBLEM_NO_META, e.start, "undefined length in the meta group");
     if (e.vlen > r->len - r->pos) return short_read(r, e.start, "meta element");
     const unsigned char *v = r->p + r->pos;
-    if (e.tag == TAG(0x0002, 0x0010)) copy_value(FIELD(r->out->transfer_syntax), v, e.vlen);
+    if (e.tag == TAG(0x0002, 0x0010)) copy_clean(FIELD(r->out->transfer_syntax), v, e.vlen);
     if (e.tag == TAG(0x0002, 0x0002)) {
       char sop[65];
-      copy_value(FIELD(sop), v, e.vlen);
+      copy_clean(FIELD(sop), v, e.vlen);
       r->out->is_dicomdir = strcmp(sop, SOP_DICOMDIR) == 0;
     }
     r->pos += e.vlen;
     n++;
   }
-  if (n == 0) return fail(r, "no file meta information after DICM");
-  if (!r->out->transfer_syntax[0]) return fail(r, "no transfer syntax in the meta group");
+  if (n == 0) return fail_at(r, DICOM_PROBLEM_NO_META, r->pos, "no file meta information after DICM");
+  if (!r->out->transfer_syntax[0]) {
+    /* some writers leave it out: infer it from the first data element, as for no meta group */
+    int ex = headerless_encoding(r->p + r->pos, r->len - r->pos);
+    if (ex < 0 || u16(r->p + r->pos, ex == 2) != 0x0008)
+      return fail_at(r, DICOM_PROBLEM_NO_META, r->pos, "no transfer syntax in the meta group");
+    snprintf(r->out->transfer_syntax, sizeof r->out->transfer_syntax, "%s",
+             ex == 2 ? TS_EXPLICIT_BE : ex ? "1.2.840.10008.1.2.1" : TS_IMPLICIT_LE);
+  }
   return DICOM_OK;
 }
 
@@ -336,6 +439,56 @@ enum dicom_rc dicom_parse_meta(const unsigned char *buf, size_t len, struct dico
   return (enum dicom_rc)parse_head(&r);
 }
 
+/* Plausible start of a data set without preamble: explicit (1) or implicit (0) VR little
+ * endian, explicit VR big endian (2), -1 when it does not look like one. The first element must
+ * be of group 0002 (a meta group without preamble, always explicit LE) or 0008 with a small
+ * element number. */
+static int headerless_encoding(const unsigned char *p, size_t len) {
+  if (len < 8) return -1;
+  int letters = p[4] >= 'A' && p[4] <= 'Z' && p[5] >= 'A' && p[5] <= 'Z' &&
+                vr_in((const char[]){(char)p[4], (char)p[5], 0}, known_vrs, sizeof known_vrs / sizeof *known_vrs);
+  if (u16(p, 1) == 0x0008 && u16(p + 2, 1) <= 0x0020 && letters) return 2;
+  uint16_t g = u16(p, 0), el = u16(p + 2, 0);
+  if (g != 0x0002 && g != 0x0008) return -1;
+  if (el > 0x0020) return -1;
+  if (g == 0x0002 && !letters) return -1;
+  if (!letters) {
+    uint32_t l = u32(p + 4, 0);
+    if (l > 1024 || (l & 1)) return -1;
+  }
+  return letters;
+}
+
+static enum dicom_rc parse_headerless(const unsigned char *buf, size_t len, int complete,
+                                      struct dicom_info *out, char *err, size_t errlen) {
+  char series_lat[17] = "";
+  memset(out, 0, sizeof *out);
+  if (err && errlen) err[0] = '\0';
+  int ex = headerless_encoding(buf, len);
+  if (ex < 0) return len < 8 && !complete ? DICOM_NEED_MORE : DICOM_NOT_DICOM;
+  size_t start = 0;
+  if (u16(buf, 0) == 0x0002) { /* the meta group, without preamble */
+    struct rd r = {.p = buf, .len = len, .pos = 0, .complete = complete, .out = out, .err = err,
+                   .errlen = errlen};
+    int rc = parse_meta(&r);
+    if (rc != DICOM_OK) return rc == DICOM_NEED_MORE ? DICOM_NEED_MORE : DICOM_NOT_DICOM;
+    start = r.pos;
+  }
+  const char *ts = out->transfer_syntax;
+  if (!ts[0])
+    snprintf(out->transfer_syntax, sizeof out->transfer_syntax, "%s",
+             ex == 2 ? TS_EXPLICIT_BE : ex ? "1.2.840.10008.1.2.1" : TS_IMPLICIT_LE);
+  if (strcmp(ts, TS_DEFLATED) == 0) return DICOM_NOT_DICOM;
+  struct enc enc = {.explicit_vr = strcmp(ts, TS_IMPLICIT_LE) != 0, .big = strcmp(ts, TS_EXPLICIT_BE) == 0};
+  int rc = parse_dataset(buf + start, len - start, complete, enc, out, FIELD(series_lat), err, errlen,
+                         start, 0);
+  if (rc == DICOM_MALFORMED) return DICOM_NOT_DICOM; /* it only looked like a data set */
+  if (rc == DICOM_OK && !out->sop_class_uid[0] && !out->sop_instance_uid[0]) return DICOM_NOT_DICOM;
+  if (!out->laterality[0]) memcpy(out->laterality, series_lat, sizeof series_lat);
+  out->no_preamble = 1;
+  return (enum dicom_rc)rc;
+}
+
 /* Parses a Part 10 file; see dicom.h. */
 enum dicom_rc dicom_parse(const unsigned char *buf, size_t len, int is_complete_file,
                           struct dicom_info *out, char *err, size_t errlen) {
@@ -343,6 +496,7 @@ enum dicom_rc dicom_parse(const unsigned char *buf, size_t len, int is_complete_
   struct rd r = {.p = buf, .len = len, .pos = PREAMBLE + 4, .complete = is_complete_file,
                  .out = out, .err = err, .errlen = errlen};
   int rc = parse_head(&r);
+  if (rc == DICOM_NOT_DICOM && buf) return parse_headerless(buf, len, is_complete_file, out, err, errlen);
   if (rc != DICOM_OK) return (enum dicom_rc)rc;
   len = r.len;
 
@@ -355,10 +509,97 @@ enum dicom_rc dicom_parse(const unsigned char *buf, size_t len, int is_complete_
     /* Every other transfer syntax (JPEG, RLE, ...) encodes the data set as explicit VR LE. */
     struct enc enc = {.explicit_vr = strcmp(ts, TS_IMPLICIT_LE) != 0,
                       .big = strcmp(ts, TS_EXPLICIT_BE) == 0};
-    rc = parse_dataset(ds, dslen, is_complete_file, enc, out, FIELD(series_lat), err, errlen);
+    rc = parse_dataset(ds, dslen, is_complete_file, enc, out, FIELD(series_lat), err, errlen, r.pos, 0);
   }
   if (!out->laterality[0]) memcpy(out->laterality, series_lat, sizeof series_lat);
   return (enum dicom_rc)rc;
+}
+
+/* ---- pixel data ---- */
+
+void dicom_pixscan_init(struct dicom_pixscan *s, int big_endian) {
+  memset(s, 0, sizeof *s);
+  s->big = big_endian;
+}
+
+void dicom_pixscan_feed(struct dicom_pixscan *s, const unsigned char *p, size_t n) {
+  while (n > 0 && !s->done && !s->bad) {
+    if (s->skip > 0) {
+      size_t c = s->skip < n ? (size_t)s->skip : n;
+      s->skip -= c;
+      p += c;
+      n -= c;
+      continue;
+    }
+    size_t c = 8 - s->hlen < n ? 8 - s->hlen : n;
+    memcpy(s->hdr + s->hlen, p, c);
+    s->hlen += (unsigned)c;
+    p += c;
+    n -= c;
+    if (s->hlen < 8) break;
+    s->hlen = 0;
+    uint32_t tag = TAG(u16(s->hdr, s->big), u16(s->hdr + 2, s->big));
+    uint32_t len = u32(s->hdr + 4, s->big);
+    if (tag == TAG_SEQ_END) {
+      s->done = 1;
+    } else if (tag == TAG_ITEM && len != UNDEFINED_LENGTH) {
+      if (s->items == 0) s->bot_length = len;
+      s->items++;
+      s->skip = len;
+    } else {
+      s->bad = 1;
+    }
+  }
+}
+
+long dicom_frames(const struct dicom_info *d) {
+  if (!d->has_pixel_data) return 0;
+  return d->number_of_frames > 0 ? d->number_of_frames : 1;
+}
+
+unsigned long long dicom_native_length(const struct dicom_info *d) {
+  unsigned long long f = (unsigned long long)dicom_frames(d);
+  unsigned long long spp = d->samples_per_pixel ? d->samples_per_pixel : 1;
+  if (!d->rows || !d->columns || !d->bits_allocated || !f) return 0;
+  unsigned long long bits = (unsigned long long)d->rows * d->columns * spp * d->bits_allocated * f;
+  return (bits + 7) / 8;
+}
+
+enum dicom_pixels dicom_pixels_judge(const struct dicom_info *d, unsigned long long file_size,
+                                     const struct dicom_pixscan *scan) {
+  if (!d->has_pixel_data) return DICOM_PIXELS_NONE;
+  if (!d->pixel_offset_known) return DICOM_PIXELS_COMPLETE; /* deflated: not judged */
+  if (!d->pixel_encapsulated) {
+    unsigned long long want = dicom_native_length(d);
+    if (want == 0 || d->pixel_length < want) return DICOM_PIXELS_INCOMPLETE;
+    if (d->pixel_offset > file_size || file_size - d->pixel_offset < want) return DICOM_PIXELS_INCOMPLETE;
+    return DICOM_PIXELS_COMPLETE;
+  }
+  if (!scan || !scan->done || scan->bad || scan->items < 1) return DICOM_PIXELS_INCOMPLETE;
+  long fragments = scan->items - 1;
+  long frames = scan->bot_length >= 4 ? (long)(scan->bot_length / 4) : dicom_frames(d);
+  return fragments >= frames && fragments > 0 ? DICOM_PIXELS_COMPLETE : DICOM_PIXELS_INCOMPLETE;
+}
+
+enum dicom_pixels dicom_pixels_in_buffer(const struct dicom_info *d, const unsigned char *buf, size_t len) {
+  if (!d->has_pixel_data || !d->pixel_encapsulated || !d->pixel_offset_known)
+    return dicom_pixels_judge(d, len, NULL);
+  struct dicom_pixscan s;
+  dicom_pixscan_init(&s, strcmp(d->transfer_syntax, TS_EXPLICIT_BE) == 0);
+  if (d->pixel_offset <= len) dicom_pixscan_feed(&s, buf + d->pixel_offset, len - (size_t)d->pixel_offset);
+  return dicom_pixels_judge(d, len, &s);
+}
+
+/* True when buf[0..len) (a prefix) reads as a data set without preamble; see dicom.h. */
+int dicom_sniff_headerless(const unsigned char *buf, size_t len) {
+  if (!buf || headerless_encoding(buf, len) < 0) return 0;
+  struct dicom_info *d = malloc(sizeof *d);
+  if (!d) return 0;
+  /* a short buffer is taken as the whole file; a long prefix that is consistent so far counts */
+  int whole = len < 4096;
+  enum dicom_rc rc = parse_headerless(buf, len, whole, d, NULL, 0);
+  free(d);
+  return rc == DICOM_OK || (!whole && rc == DICOM_NEED_MORE);
 }
 
 /* Short constant name of a return code. */

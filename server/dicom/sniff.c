@@ -68,6 +68,7 @@ enum sniff_kind sniff_bytes(const unsigned char *buf, size_t len, const char *na
   if (has_at(buf, len, 0, "\x89PNG\r\n\x1A\n", 8)) return SNIFF_PNG;
   if (has_at(buf, len, 0, "PK\x03\x04", 4) || has_at(buf, len, 0, "PK\x05\x06", 4))
     return SNIFF_ZIP;
+  if (dicom_sniff_headerless(buf, len)) return SNIFF_DICOM; /* older CDs: no preamble */
   /* Volume descriptors start at sector 16 (2048-byte sectors); the first may be a boot record. */
   for (size_t off = 32769; off <= 32769 + 2 * 2048; off += 2048)
     if (has_at(buf, len, off, "CD001", 5)) return SNIFF_ISO9660;

@@ -13,6 +13,8 @@
 #include <zlib.h>
 
 #include "core/records.h"
+#include "dicom/charset.h"
+#include "dicom/sopclass.h"
 #include "http/actor.h"
 #include "http/reply.h"
 #include "http/tus_parse.h"
@@ -37,23 +39,37 @@ static const char *human_size(struct arena *a, uint64_t n) {
   return arena_printf(a, "%.2f GB", (double)n / 1e9);
 }
 
-/* "20240315" → "2024-03-15". */
+/* "20240315" or "2024.03.15" → "2024-03-15"; "unknown" when empty. */
 static const char *dicom_date(struct arena *a, const char *d) {
-  if (d && strlen(d) == 8) return arena_printf(a, "%.4s-%.2s-%.2s", d, d + 4, d + 6);
-  return d && *d ? d : "unknown";
+  char out[32];
+  dicom_date_display(d ? d : "", out, sizeof out);
+  return out[0] ? arena_strdup(a, out) : "unknown";
 }
 
-/* "DOE^JANE" → "DOE, JANE". */
+/* "Yamada^Tarou=山田^太郎" → "Tarou Yamada (山田 太郎)"; "not given" when empty. */
 static const char *dicom_name(struct arena *a, const char *pn) {
-  if (!pn || !*pn) return "not given";
-  char *s = arena_strdup(a, pn);
-  if (!s) return "";
-  char *c = strchr(s, '^');
-  if (!c) return s;
-  *c = '\0';
-  for (char *p = c + 1; *p; p++)
-    if (*p == '^') *p = ' ';
-  return arena_printf(a, "%s, %s", s, c + 1);
+  char out[600];
+  dicom_pn_display(pn ? pn : "", out, sizeof out);
+  return out[0] ? arena_strdup(a, out) : "not given";
+}
+
+/* What a DICOM file is, in words: "digital mammogram (for presentation), MG R CC, 60 frames". */
+static const char *dicom_detail(struct arena *a, const struct document_row *d) {
+  const char *words = sop_class_words(d->sop_class_uid);
+  char buf[400];
+  size_t l = (size_t)snprintf(buf, sizeof buf, "%s", *words ? words : "DICOM object");
+  const char *parts[] = {d->modality, d->laterality, d->view_position};
+  int first = 1;
+  for (size_t i = 0; i < 3 && l < sizeof buf; i++) {
+    if (!parts[i] || !*parts[i]) continue;
+    l += (size_t)snprintf(buf + l, sizeof buf - l, "%s%s", first ? ", " : " ", parts[i]);
+    first = 0;
+  }
+  if (l < sizeof buf && d->frames > 1) l += (size_t)snprintf(buf + l, sizeof buf - l, ", %ld frames", d->frames);
+  const struct sop_class *sc = sop_class_find(d->sop_class_uid);
+  if (l < sizeof buf && d->object_kind && strcmp(d->object_kind, "other") == 0 && sc && sc->kind == SOP_IMAGE)
+    l += (size_t)snprintf(buf + l, sizeof buf - l, ", no image data"); /* an image class without pixels */
+  return arena_strdup(a, buf);
 }
 
 static const char *kind_label(const char *k) {
@@ -134,7 +150,8 @@ static void records_page(struct req *r) {
     SET("Refused", d->refused ? "1" : "0");
     SET("Created", d->created_at);
     if (!d->skipped && strcmp(d->sniffed_type, "dicom") == 0) {
-      SET("Detail", arena_printf(a, "%s %s %s", d->modality, d->laterality, d->view_position));
+      SET("Detail", dicom_detail(a, d));
+      if (d->pixel_incomplete) SET("Incomplete", "1");
     }
 #undef SET
   }

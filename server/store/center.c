@@ -187,7 +187,10 @@ static const struct db_stmt stmts[] = {
     {"ctr_studies",
      "SELECT st.id, st.study_date, st.description, st.patient_name, st.patient_birth_date,"
      " (SELECT count(*) FROM series se WHERE se.study_id = st.id) AS series,"
-     " (SELECT count(*) FROM documents d JOIN series se ON se.id = d.series_id WHERE se.study_id = st.id) AS images,"
+     " (SELECT count(*) FROM documents d JOIN series se ON se.id = d.series_id WHERE se.study_id = st.id"
+     "  AND coalesce(d.object_kind, 'image') = 'image') AS images,"
+     " (SELECT count(*) FROM documents d JOIN series se ON se.id = d.series_id WHERE se.study_id = st.id"
+     "  AND d.pixel_incomplete) AS incomplete,"
      " coalesce((SELECT string_agg(DISTINCT se.modality, ', ') FROM series se WHERE se.study_id = st.id), '') AS modalities"
      " FROM studies st WHERE st.request_id = $1 ORDER BY st.study_date DESC, st.id"},
     {"ctr_report_get",

@@ -22,7 +22,9 @@
   "coalesce(sop_instance_uid, ''), coalesce(sop_class_uid, ''), coalesce(transfer_syntax, ''), "               \
   "coalesce(modality, ''), coalesce(laterality, ''), coalesce(view_position, ''), coalesce(study_date, ''), "  \
   "coalesce(patient_name, ''), coalesce(patient_birth_date, ''), coalesce(manufacturer, ''), "                 \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(active_content, '')"
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(active_content, ''), " \
+  "coalesce(object_kind, ''), coalesce(frames, 0), " \
+  "coalesce(pixel_rows, 0), coalesce(pixel_columns, 0), pixel_incomplete, coalesce(patient_sex, '')"
 
 static const struct db_stmt stmts[] = {
     {"rq_get",
@@ -86,11 +88,12 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO documents (request_id, upload_id, kind, original_name, sniffed_type, size, sha256, blake2b, "
      "file_id, wrapped_dek, kek_version, skipped, refused, skip_reason, series_id, sop_instance_uid, sop_class_uid, "
      "transfer_syntax, modality, laterality, view_position, study_date, patient_name, patient_birth_date, "
-     "manufacturer, active_content) VALUES ($1, nullif($2, ''), $3, $4, $5, $6, nullif($7, ''), nullif($8, ''), "
+     "manufacturer, object_kind, frames, pixel_rows, pixel_columns, pixel_incomplete, patient_sex, active_content) "
+     "VALUES ($1, nullif($2, ''), $3, $4, $5, $6, nullif($7, ''), nullif($8, ''), "
      "decode(nullif($9, ''), 'hex'), decode(nullif($10, ''), 'hex'), nullif($11, '0')::int, $12, $25, nullif($13, ''), "
      "nullif($14, '0')::bigint, nullif($15, ''), nullif($16, ''), nullif($17, ''), nullif($18, ''), "
      "nullif($19, ''), nullif($20, ''), nullif($21, ''), nullif($22, ''), nullif($23, ''), nullif($24, ''), "
-     "nullif($26, '')) "
+     "nullif($26, ''), nullif($27, '')::int, nullif($28, '')::int, nullif($29, '')::int, $30, nullif($31, ''), nullif($32, '')) "
      "ON CONFLICT (request_id, sop_instance_uid) WHERE sop_instance_uid IS NOT NULL DO NOTHING RETURNING id"},
     {"dc_list", "SELECT " DOC_COLS " FROM documents WHERE request_id = $1 ORDER BY id"},
     {"dc_get", "SELECT " DOC_COLS " FROM documents WHERE id = $1"},
@@ -401,10 +404,16 @@ enum err documents_insert(struct arena *a, const struct document_row *d, long lo
                      d->patient_birth_date ? d->patient_birth_date : "",
                      d->manufacturer ? d->manufacturer : "",
                      d->refused ? "true" : "false",
+                     d->object_kind ? d->object_kind : "",
+                     d->object_kind ? arena_printf(a, "%ld", d->frames) : "",
+                     d->object_kind ? arena_printf(a, "%u", d->rows) : "",
+                     d->object_kind ? arena_printf(a, "%u", d->columns) : "",
+                     d->pixel_incomplete ? "true" : "false",
+                     d->patient_sex ? d->patient_sex : "",
                      d->active_content ? d->active_content : ""};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     if (!v[i]) return ERR_INTERNAL;
-  PGresult *r = db_exec(a, "dc_insert", 26, v, &e);
+  PGresult *r = db_exec(a, "dc_insert", 32, v, &e);
   if (!r) return e;
   if (PQntuples(r) != 1) return ERR_CONFLICT;
   *id = ll(r, 0, 0);
@@ -442,6 +451,12 @@ static void fill_doc(struct arena *a, PGresult *r, int i, struct document_row *d
   d->manufacturer = sv(a, r, i, 25);
   d->created_at = sv(a, r, i, 26);
   d->active_content = sv(a, r, i, 27);
+  d->object_kind = sv(a, r, i, 28);
+  d->frames = strtol(PQgetvalue(r, i, 29), NULL, 10);
+  d->rows = (unsigned)strtoul(PQgetvalue(r, i, 30), NULL, 10);
+  d->columns = (unsigned)strtoul(PQgetvalue(r, i, 31), NULL, 10);
+  d->pixel_incomplete = PQgetvalue(r, i, 32)[0] == 't';
+  d->patient_sex = sv(a, r, i, 33);
 }
 
 enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n) {

@@ -49,6 +49,12 @@ struct document_row {
   const char *sop_instance_uid, *sop_class_uid, *transfer_syntax, *modality, *laterality, *view_position,
       *study_date, *patient_name, *patient_birth_date, *manufacturer, *created_at;
   const char *active_content; /* PDFs: "JavaScript, a launch action, ..." (dicom/content_check.c); NULL/"" none */
+  /* DICOM objects (object_kind NULL/"" otherwise): the kind it counts as (sopclass.h names),
+   * frames, matrix, pixel data not all there, Patient's Sex */
+  const char *object_kind, *patient_sex;
+  long frames;
+  unsigned rows, columns;
+  int pixel_incomplete;
 };
 
 struct series_row {

@@ -38,6 +38,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (complete && rc == DICOM_NEED_MORE) __builtin_trap(); /* a whole file is decided */
     if (memchr(err, '\0', sizeof err) == NULL) __builtin_trap();
   }
+  /* the streaming side: the header read from growing prefixes (as intake does up to its budget)
+   * decides the same way as the whole buffer, and the pixel scan fed in pieces agrees */
+  struct dicom_info whole;
+  enum dicom_rc rw = dicom_parse(data, size, 1, &whole, err, sizeof err);
+  for (size_t cut = 64; cut < size; cut *= 4) {
+    enum dicom_rc rp = dicom_parse(data, cut, 0, &info, err, sizeof err);
+    check_strings(&info);
+    if (rp == DICOM_OK && rw == DICOM_OK && strcmp(info.sop_instance_uid, whole.sop_instance_uid) != 0)
+      __builtin_trap(); /* a prefix that decided must agree with the whole file */
+  }
+  if (rw == DICOM_OK) {
+    enum dicom_pixels a = dicom_pixels_in_buffer(&whole, data, size);
+    if (whole.has_pixel_data && whole.pixel_encapsulated && whole.pixel_offset_known && whole.pixel_offset <= size) {
+      struct dicom_pixscan sc;
+      dicom_pixscan_init(&sc, 0);
+      size_t at = (size_t)whole.pixel_offset;
+      while (at < size) {
+        size_t step = 1 + (data[at] & 31);
+        if (step > size - at) step = size - at;
+        dicom_pixscan_feed(&sc, data + at, step);
+        at += step;
+      }
+      if (strcmp(whole.transfer_syntax, "1.2.840.10008.1.2.2") != 0 && dicom_pixels_judge(&whole, size, &sc) != a)
+        __builtin_trap();
+    }
+    (void)dicom_frames(&whole);
+    (void)dicom_native_length(&whole);
+  }
+  (void)dicom_sniff_headerless(data, size);
   (void)sniff_bytes(data, size, NULL);
   (void)sniff_bytes(data, size, "DICOM/IM000001");
   return 0;

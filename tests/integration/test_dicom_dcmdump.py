@@ -8,6 +8,7 @@ Also checks the content sniffer's verdict on every other file the script makes.
 Needs SECONDOP_BUILD_DIR (the meson build directory holding tests/tools/dicom_dump) and dcmtk.
 Run: SECONDOP_BUILD_DIR=build /usr/bin/python3 tests/integration/test_dicom_dcmdump.py
 """
+import json
 import os
 import re
 import subprocess
@@ -151,6 +152,137 @@ class DicomAgainstDcmdump(unittest.TestCase):
                 self.assertEqual(self.ours[str(self.out / rel)]["SNIFF"], kind)
         self.assertEqual(self.ours[str(self.out / "cd/DICOMDIR")]["RESULT"], "ok")
         self.assertEqual(self.ours[str(self.out / "junk.bin")]["RESULT"], "not-dicom")
+
+
+# ---- the intake corpus (tests/data/make-corpus.py): generated files and pydicom's own ----
+
+MAKE_CORPUS = REPO / "tests" / "data" / "make-corpus.py"
+# dicom_dump key -> tag, compared on every corpus file where dcmdump gives the value
+CORPUS_KEYS = {
+    "SOPClassUID": "0008,0016", "SOPInstanceUID": "0008,0018", "StudyInstanceUID": "0020,000d",
+    "SeriesInstanceUID": "0020,000e", "Modality": "0008,0060", "StudyDate": "0008,0020",
+    "PatientBirthDate": "0010,0030", "PatientName": "0010,0010", "PatientSex": "0010,0040",
+    "Rows": "0028,0010", "Columns": "0028,0011", "NumberOfFrames": "0028,0008",
+}
+ANY_LINE = re.compile(r"^\(([0-9a-f]{4},[0-9a-f]{4})\) [A-Za-z?]{2} (?:\[(.*?)\]|\(no value available\)|(\S+))\s+#")
+# Files dcmdump reads that we refuse on purpose, with the reason.
+KNOWN_REFUSALS = {
+    "meta_missing_tsyntax.dcm": "meta group without a transfer syntax, followed by group 0001: no data set we can "
+                                "determine the encoding of",
+}
+# Values where we differ from dcmdump on purpose, in pydicom's deliberately odd files.
+KNOWN_DIFFERENCES = {
+    ("badVR.dcm", "NumberOfFrames"): "the IS value '1A' counts as 1 frame (dcmdump prints the bytes)",
+}
+
+HEX_BYTES = re.compile(r"^[0-9a-f]{2}(\\[0-9a-f]{2})+$")
+
+
+def dcmdump_values(path):
+    """Top-level values per dcmdump; names converted to UTF-8 where dcmtk's iconv build can
+    (it cannot convert ISO 2022 IR 87/159 nor a lone ISO 2022 IR 6: then names is False)."""
+    r = subprocess.run(["dcmdump", "-q", "-Un", "+L", "-M", "+U8", str(path)], capture_output=True, text=True,
+                       errors="replace")
+    names = r.returncode == 0
+    if not names:
+        r = subprocess.run(["dcmdump", "-q", "-Un", "+L", "-M", str(path)], capture_output=True, text=True,
+                           errors="replace")
+    values = {}
+    for line in r.stdout.splitlines():
+        m = ANY_LINE.match(line)
+        if m and m.group(1) not in values:
+            v = m.group(2) if m.group(2) is not None else (m.group(3) or "")
+            if HEX_BYTES.match(v):  # a value stored with VR UN: dcmdump prints its bytes
+                v = bytes.fromhex(v.replace("\\", "")).decode("latin-1")
+            values[m.group(1)] = v.rstrip(" \0")
+    return values, names
+
+
+class CorpusAgainstDcmdump(unittest.TestCase):
+    """Every file of the intake corpus: what we read agrees with dcmdump, and the generated files
+    give what the manifest promises (names decoded from every character set, object kinds,
+    frames, complete or incomplete pixel data, files without preamble)."""
+
+    @classmethod
+    def setUpClass(cls):
+        build = Path(os.environ["SECONDOP_BUILD_DIR"]).resolve()
+        cls.binary = build / "tests" / "dicom_dump"
+        cls.tmp = tempfile.TemporaryDirectory(prefix="secondop-corpus-")
+        out = subprocess.run(["/usr/bin/python3", str(MAKE_CORPUS), cls.tmp.name], check=True, capture_output=True,
+                             text=True).stdout.strip()
+        cls.out = Path(out)
+        cls.manifest = json.loads((cls.out / "manifest.json").read_text())
+        cls.files = sorted(p for p in cls.out.rglob("*.dcm") if p.is_file())
+        cls.ours = dicom_dump(cls.binary, cls.files)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_corpus_size(self):
+        self.assertGreaterEqual(len(self.files), 120)
+        self.assertGreaterEqual(len([f for f in self.files if f.parent.name == "charset"]), 32)
+        print("\ncorpus: %d DICOM files (%d generated, %d from pydicom)" % (
+            len(self.files), len(self.manifest), len([f for f in self.files if f.parent.name == "pydicom"])))
+
+    def test_values_agree_with_dcmdump(self):
+        compared = files = 0
+        for path in self.files:
+            rel = str(path.relative_to(self.out))
+            if rel in self.manifest and self.manifest[rel]["result"] != "ok":
+                continue
+            ref, names = dcmdump_values(path)
+            if not ref:
+                continue  # dcmdump cannot read it either
+            ours = self.ours[str(path)]
+            with self.subTest(file=rel):
+                if path.name in KNOWN_REFUSALS:
+                    self.assertNotEqual(ours["RESULT"], "ok")
+                    continue
+                self.assertEqual(ours["RESULT"], "ok", ours.get("ERROR"))
+                files += 1
+                for key, tag in CORPUS_KEYS.items():
+                    if tag not in ref or (key == "PatientName" and not names):
+                        continue
+                    if (path.name, key) in KNOWN_DIFFERENCES:
+                        continue
+                    want = ref[tag].strip()
+                    got = ours[key].strip()
+                    if key == "NumberOfFrames" and want == "":
+                        want = "0"
+                    self.assertEqual(got, want, "%s (%s)" % (key, tag))
+                    compared += 1
+        print("\ndcmdump agreement: %d values in %d files" % (compared, files))
+        self.assertGreater(files, 100)
+
+    def test_generated_files_as_promised(self):
+        for rel, want in sorted(self.manifest.items()):
+            ours = self.ours[str(self.out / rel)]
+            with self.subTest(file=rel):
+                if want["result"] != "ok":
+                    self.assertEqual(ours["RESULT"], "malformed")
+                    continue
+                self.assertEqual(ours["RESULT"], "ok", ours.get("ERROR"))
+                if "name" in want:
+                    self.assertEqual(ours["PatientName"], want["name"])
+                    self.assertEqual(ours["Replacements"], str(want.get("replacements", 0)))
+                if "display" in want:
+                    self.assertEqual(ours["NameDisplay"], want["display"])
+                for key, field in (("object_kind", "ObjectKind"), ("frames", "Frames"), ("pixels", "Pixels"),
+                                   ("no_preamble", "NoPreamble"), ("words", "SopClassWords"),
+                                   ("study_date", "StudyDate"), ("birth", "PatientBirthDate")):
+                    if key in want:
+                        self.assertEqual(ours[field], str(want[key]), key)
+
+    def test_pydicom_charset_files(self):
+        want = {"chrH31.dcm": "Yamada^Tarou=山田^太郎=やまだ^たろう", "chrH32.dcm": "ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう",
+                "chrI2.dcm": "Hong^Gildong=洪^吉洞=홍^길동", "chrX1.dcm": "Wang^XiaoDong=王^小東=",
+                "chrX2.dcm": "Wang^XiaoDong=王^小东=", "chrFren.dcm": "Buc^Jérôme", "chrGerm.dcm": "Äneas^Rüdiger",
+                "chrGreek.dcm": "Διονυσιος", "chrHbrw.dcm": "שרון^דבורה", "chrArab.dcm": "قباني^لنزار",
+                "chrRuss.dcm": "Люкceмбypг"}
+        for f, name in want.items():
+            with self.subTest(file=f):
+                self.assertEqual(self.ours[str(self.out / "pydicom" / f)]["PatientName"], name)
 
 
 if __name__ == "__main__":

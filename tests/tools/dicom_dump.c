@@ -1,13 +1,18 @@
 /* dicom_dump: prints what our DICOM reader finds in each file, for comparison with dcmdump.
  * Usage: dicom_dump FILE...
  * For each file: "FILE=<path>", "RESULT=<ok|need-more|not-dicom|malformed>", "SNIFF=<kind>",
- * one KEY=VALUE line per attribute (empty values printed as KEY=), then a blank line.
+ * one KEY=VALUE line per attribute (empty values printed as KEY=; text decoded to UTF-8), then
+ * what intake derives: Rows, Columns, NumberOfFrames (0 when absent), Frames, Pixels
+ * (none|complete|incomplete), ObjectKind, SopClassWords, NameDisplay, PatientSex, NoPreamble,
+ * Problem; then a blank line.
  * Reads at most 64 MiB of each file. Exit status 1 if any file could not be read or parsed. */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dicom/charset.h"
 #include "dicom/dicom.h"
 #include "dicom/sniff.h"
+#include "dicom/sopclass.h"
 
 #define MAX_READ ((size_t)64 << 20)
 
@@ -77,7 +82,18 @@ int main(int argc, char **argv) {
     printf("StudyDescription=%s\nSeriesDescription=%s\nPatientName=%s\n", d.study_description,
            d.series_description, d.patient_name);
     printf("PatientBirthDate=%s\nManufacturer=%s\n", d.patient_birth_date, d.manufacturer);
-    printf("IsDicomdir=%d\nHasPixelData=%d\n\n", d.is_dicomdir, d.has_pixel_data);
+    printf("IsDicomdir=%d\nHasPixelData=%d\n", d.is_dicomdir, d.has_pixel_data);
+    static const char *const px[] = {"none", "complete", "incomplete"};
+    char disp[600];
+    dicom_pn_display(d.patient_name, disp, sizeof disp);
+    printf("Rows=%u\nColumns=%u\nNumberOfFrames=%ld\nFrames=%ld\n", d.rows, d.columns, d.number_of_frames,
+           dicom_frames(&d));
+    printf("Pixels=%s\n", rc == DICOM_OK && complete ? px[dicom_pixels_in_buffer(&d, buf, len)] : "unknown");
+    printf("ObjectKind=%s\nSopClassWords=%s\n", sop_kind_name(sop_object_kind(d.sop_class_uid, d.has_pixel_data)),
+           sop_class_words(d.sop_class_uid));
+    printf("NameDisplay=%s\nPatientSex=%s\nSpecificCharacterSet=%s\nReplacements=%zu\n", disp, d.patient_sex,
+           d.specific_charset, d.charset_replacements);
+    printf("NoPreamble=%d\nProblem=%d\n\n", d.no_preamble, (int)d.problem);
     if (rc != DICOM_OK) status = 1;
     free(buf);
   }

@@ -239,12 +239,12 @@ static void test_values_trimmed_and_truncated(void) {
   start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
   hdr(&B, 0x0008, 0x0060, "CS", 4);
   raw(&B, "MG \0", 4);
-  str(&B, 0x0008, 0x1030, "LO", " LEADING KEPT  ");
+  str(&B, 0x0008, 0x1030, "LO", " LEADING TRIMMED  "); /* LO: leading spaces insignificant */
   str(&B, 0x0010, 0x0010, "PN", longname);
   str(&B, 0x0010, 0x0030, "DA", "1970.01.01 and more text"); /* longer than the 16-char field */
   T_EQ_INT(parse(&B, 1), DICOM_OK);
   T_EQ_STR(I.modality, "MG");
-  T_EQ_STR(I.study_description, " LEADING KEPT");
+  T_EQ_STR(I.study_description, "LEADING TRIMMED");
   T_EQ_INT(strlen(I.patient_name), sizeof I.patient_name - 1);
   T_EQ_STR(I.patient_birth_date, "1970.01.01 and m");
 }
@@ -380,14 +380,181 @@ static void test_lying_lengths_are_malformed(void) {
   T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
 }
 
-static void test_deep_nesting_is_refused(void) {
-  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
-  for (int i = 0; i < 40; i++) {
-    hdr(&B, 0x0008, 0x1032, "SQ", UNDEF);
-    item(&B, UNDEF);
+/* Sequences nested `levels` deep (undefined lengths), closed again, then the usual attributes. */
+static void nested(struct b *b, int levels) {
+  for (int i = 0; i < levels; i++) {
+    hdr(b, 0x0008, 0x1032, "SQ", UNDEF);
+    item(b, UNDEF);
   }
+  for (int i = 0; i < levels; i++) {
+    item_end(b);
+    seq_end(b);
+  }
+}
+
+static void test_deep_nesting(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  nested(&B, 64); /* 20 levels were refused once; 64 must be read */
+  common_attrs(&B);
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  check_common(&I);
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  nested(&B, DICOM_MAX_DEPTH + 5);
   T_EQ_INT(parse(&B, 1), DICOM_MALFORMED);
   T_CHECK(strstr(E, "nested") != NULL);
+  T_EQ_INT(I.problem, DICOM_PROBLEM_NESTING);
+}
+
+/* The data set alone, as older CDs write it: no preamble, no DICM, no meta group. */
+static void test_no_preamble(void) {
+  for (int ex = 0; ex <= 1; ex++) {
+    memset(&B, 0, sizeof B);
+    B.explicit_vr = ex;
+    common_attrs(&B);
+    pixels(&B);
+    T_EQ_INT(parse(&B, 1), DICOM_OK);
+    check_common(&I);
+    T_EQ_INT(I.no_preamble, 1);
+    T_EQ_STR(I.transfer_syntax, ex ? TS_EXPLICIT_LE : TS_IMPLICIT_LE);
+    T_EQ_INT(sniff_bytes(B.d, B.n, "IM000001"), SNIFF_DICOM);
+    T_EQ_INT(dicom_sniff_headerless(B.d, B.n), 1);
+  }
+  /* a meta group at offset 0 (no preamble) names the transfer syntax */
+  start(&B, TS_IMPLICIT_LE, MG_PRESENTATION);
+  memmove(B.d, B.d + 132, B.n - 132);
+  B.n -= 132;
+  common_attrs(&B);
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  check_common(&I);
+  T_EQ_STR(I.transfer_syntax, TS_IMPLICIT_LE);
+  /* bytes that only start like a data set are not DICOM */
+  static const unsigned char junk[] = {0x08, 0x00, 0x05, 0x00, 0x02, 0x00, 0x00, 0x00, 'A', 'B', 0xFF, 0xFF};
+  T_EQ_INT(dicom_parse(junk, sizeof junk, 1, &I, E, sizeof E), DICOM_NOT_DICOM);
+  T_EQ_INT(sniff_bytes(junk, sizeof junk, NULL), SNIFF_UNKNOWN);
+}
+
+/* Text values are decoded from Specific Character Set; the stored values are valid UTF-8. */
+static void test_charset_decoded(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  str(&B, 0x0008, 0x0005, "CS", "ISO_IR 100");
+  str(&B, 0x0008, 0x0018, "UI", "1.2.3\xff");
+  str(&B, 0x0008, 0x1030, "LO", "Mammographie d\xe9pistage");
+  str(&B, 0x0010, 0x0010, "PN", "Buc^J\xe9r\xf4me");
+  str(&B, 0x0010, 0x0040, "CS", "F");
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.patient_name, "Buc^J\xc3\xa9r\xc3\xb4me");
+  T_EQ_STR(I.study_description, "Mammographie d\xc3\xa9pistage");
+  T_EQ_STR(I.sop_instance_uid, "1.2.3\xef\xbf\xbd");
+  T_EQ_STR(I.patient_sex, "F");
+  T_EQ_STR(I.specific_charset, "ISO_IR 100");
+  /* undeclared: the default repertoire, an 8-bit byte is replaced */
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  str(&B, 0x0010, 0x0010, "PN", "M\xfcller");
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_STR(I.patient_name, "M\xef\xbf\xbdller");
+  T_EQ_INT(I.charset_replacements, 1);
+}
+
+/* The image pixel module used to judge native pixel data. */
+static void image_module(struct b *b, unsigned rows, unsigned cols, const char *frames) {
+  hdr(b, 0x0028, 0x0002, "US", 2);
+  w16(b, 1);
+  if (frames) str(b, 0x0028, 0x0008, "IS", frames);
+  hdr(b, 0x0028, 0x0010, "US", 2);
+  w16(b, rows);
+  hdr(b, 0x0028, 0x0011, "US", 2);
+  w16(b, cols);
+  hdr(b, 0x0028, 0x0100, "US", 2);
+  w16(b, 16);
+}
+
+static void test_native_pixels_judged(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  image_module(&B, 2, 2, "2"); /* 2 x 2 x 16 bits x 2 frames = 16 bytes */
+  hdr(&B, 0x7FE0, 0x0010, "OW", 16);
+  for (int i = 0; i < 16; i++) raw(&B, "\1", 1);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(dicom_frames(&I), 2);
+  T_EQ_INT(I.rows, 2);
+  T_EQ_INT(I.columns, 2);
+  T_EQ_INT(dicom_native_length(&I), 16);
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, B.n), DICOM_PIXELS_COMPLETE);
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, B.n - 1), DICOM_PIXELS_INCOMPLETE); /* cut short */
+  /* a length that promises less than the image needs */
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  image_module(&B, 2, 2, "2");
+  hdr(&B, 0x7FE0, 0x0010, "OW", 8);
+  for (int i = 0; i < 8; i++) raw(&B, "\1", 1);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, B.n), DICOM_PIXELS_INCOMPLETE);
+  /* no pixel data: none, and 0 frames */
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, B.n), DICOM_PIXELS_NONE);
+  T_EQ_INT(dicom_frames(&I), 0);
+}
+
+static void test_encapsulated_pixels_judged(void) {
+  /* basic offset table with 2 entries, 2 fragments, delimiter: complete */
+  start(&B, TS_JPEG_LOSSLESS, MG_PRESENTATION);
+  common_attrs(&B);
+  image_module(&B, 2, 2, "2");
+  hdr(&B, 0x7FE0, 0x0010, "OB", UNDEF);
+  item(&B, 8);
+  w32(&B, 0);
+  w32(&B, 12);
+  item(&B, 4);
+  raw(&B, "abcd", 4);
+  item(&B, 4);
+  raw(&B, "efgh", 4);
+  size_t before_end = B.n;
+  seq_end(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, B.n), DICOM_PIXELS_COMPLETE);
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, before_end), DICOM_PIXELS_INCOMPLETE); /* no delimiter */
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, before_end - 6), DICOM_PIXELS_INCOMPLETE);
+  /* the offset table says 2 frames but only one fragment follows */
+  start(&B, TS_JPEG_LOSSLESS, MG_PRESENTATION);
+  common_attrs(&B);
+  hdr(&B, 0x7FE0, 0x0010, "OB", UNDEF);
+  item(&B, 8);
+  w32(&B, 0);
+  w32(&B, 12);
+  item(&B, 4);
+  raw(&B, "abcd", 4);
+  seq_end(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, B.n), DICOM_PIXELS_INCOMPLETE);
+  /* an empty offset table: frames from Number of Frames (absent: 1) */
+  start(&B, TS_JPEG_LOSSLESS, MG_PRESENTATION);
+  common_attrs(&B);
+  hdr(&B, 0x7FE0, 0x0010, "OB", UNDEF);
+  item(&B, 0);
+  item(&B, 4);
+  raw(&B, "abcd", 4);
+  seq_end(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(dicom_pixels_in_buffer(&I, B.d, B.n), DICOM_PIXELS_COMPLETE);
+  /* the streaming scanner gives the same answer fed one byte at a time */
+  struct dicom_pixscan sc;
+  dicom_pixscan_init(&sc, 0);
+  for (size_t i = (size_t)I.pixel_offset; i < B.n; i++) dicom_pixscan_feed(&sc, B.d + i, 1);
+  T_EQ_INT(dicom_pixels_judge(&I, B.n, &sc), DICOM_PIXELS_COMPLETE);
+}
+
+/* A file cut short inside its header says where. */
+static void test_truncation_problem(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  pixels(&B);
+  T_EQ_INT(dicom_parse(B.d, 200, 1, &I, E, sizeof E), DICOM_MALFORMED);
+  T_EQ_INT(I.problem, DICOM_PROBLEM_TRUNCATED);
+  T_CHECK(I.problem_at <= 200);
 }
 
 static void test_meta_group_problems(void) {
@@ -478,7 +645,12 @@ int main(void) {
   T_RUN(test_deflate_bomb_is_capped);
   T_RUN(test_every_truncation_needs_more);
   T_RUN(test_lying_lengths_are_malformed);
-  T_RUN(test_deep_nesting_is_refused);
+  T_RUN(test_deep_nesting);
+  T_RUN(test_no_preamble);
+  T_RUN(test_charset_decoded);
+  T_RUN(test_native_pixels_judged);
+  T_RUN(test_encapsulated_pixels_judged);
+  T_RUN(test_truncation_problem);
   T_RUN(test_meta_group_problems);
   T_RUN(test_not_dicom);
   T_RUN(test_dicomdir_flag);
