@@ -13,7 +13,9 @@
 #include "specialists_cli.h"
 #include "records_cli.h"
 #include "core/records.h"
+#include "core/jobs.h"
 #include "core/mailer.h"
+#include "util/log.h"
 #include "store/center.h"
 #include "store/reauth.h"
 #include "store/specialists.h"
@@ -26,6 +28,9 @@ int app_init(const struct config *c) {
   auth_install();
   store_specialists_register();
   rqs_register();
+  struct records_limits rl = {c->max_file_size, c->max_request_size, c->quota_uploads, c->quota_daily_bytes,
+                              c->quota_archives};
+  records_set_limits(&rl);
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   store_center_register();
   store_reauth_register();
@@ -41,11 +46,15 @@ int app_seed_demo(const struct config *c) {
 }
 
 void app_started(const struct config *c) {
-  (void)c;
   records_start_sweeper();
   mailer_start();
+  if (jobs_start(c->workers) != 0) LOG_E("background workers did not all start");
 }
-void app_stopping(void) { mailer_stop(); records_stop_sweeper(); }
+void app_stopping(void) {
+  jobs_stop();
+  mailer_stop();
+  records_stop_sweeper();
+}
 void app_shutdown(void) {
   pw_blocklist_free();
   records_shutdown();
