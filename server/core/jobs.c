@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "store/db.h"
@@ -20,6 +21,7 @@ static const struct job_kind *kinds[MAX_KINDS];
 static size_t n_kinds;
 static char owner[40];                  /* this process's lease token */
 static int lease_seconds = 60, backoff_seconds = 5;
+static const char *hold_file; /* test builds: no claims while this file exists */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -37,6 +39,7 @@ void jobs_init(void) {
   const char *l = getenv("SECONDOP_TEST_JOB_LEASE_SECONDS"), *b = getenv("SECONDOP_TEST_JOB_BACKOFF_SECONDS");
   if (l && atoi(l) > 0) lease_seconds = atoi(l);
   if (b && atoi(b) >= 0) backoff_seconds = atoi(b);
+  hold_file = getenv("SECONDOP_TEST_JOBS_HOLD_FILE");
 #endif
 }
 
@@ -119,11 +122,18 @@ static void run_one(const struct job_row *j) {
   }
 }
 
+
+/* True while test builds are told to hold the queue. */
+static int held(void) {
+  struct stat st;
+  return hold_file && stat(hold_file, &st) == 0;
+}
+
 static void *worker_main(void *arg) {
   (void)arg;
   for (;;) {
     int more = 0;
-    if (!jobs_stopping()) {
+    if (!jobs_stopping() && !held()) {
       struct arena *a = arena_new();
       struct job_row j;
       if (a && jobs_claim(a, owner, lease_seconds, &j) == ERR_OK) {

@@ -10,7 +10,8 @@
  *
  * Test builds (-Dtest_hooks=true) read SECONDOP_TEST_JOB_LEASE_SECONDS
  * (lease, default 60) and SECONDOP_TEST_JOB_BACKOFF_SECONDS (first retry
- * delay, default 5; it doubles per attempt). */
+ * delay, default 5; it doubles per attempt) and SECONDOP_TEST_JOBS_HOLD_FILE
+ * (no job is claimed while that file exists). */
 #ifndef SECONDOP_JOBS_H
 #define SECONDOP_JOBS_H
 #include <stddef.h>

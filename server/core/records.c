@@ -77,6 +77,7 @@ static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static char active_ids[MAX_ACTIVE][27];
 
 /* Marks id busy. 0, or -1 when another request holds it (or the table is full). */
+static void upload_unlock(const char *id);
 static int upload_lock(const char *id) {
   int rc = -1, free_slot = -1;
   pthread_mutex_lock(&active_mu);
@@ -94,6 +95,24 @@ static int upload_lock(const char *id) {
 out:
   pthread_mutex_unlock(&active_mu);
   return rc;
+}
+
+/* Like upload_lock, but waits up to LOCK_WAIT_MS for a PATCH that is ending
+ * (e.g. one whose connection dropped, being kept durable) to let go, so a
+ * client retrying at once resumes instead of meeting a 409. */
+#define LOCK_WAIT_MS 1500
+static int upload_lock_wait(const char *id) {
+  for (int waited = 0;; waited += 10) {
+    if (upload_lock(id) == 0) return 0;
+    if (waited >= LOCK_WAIT_MS) return -1;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+void records_upload_settle(const char *id) {
+  if (!tus_id_valid(id) || upload_lock_wait(id) != 0) return;
+  upload_unlock(id);
 }
 
 /* Releases id. */
@@ -684,7 +703,7 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     arena_free(a);
     return ERR_RECORDS_CLOSED;
   }
-  if (upload_lock(id) != 0) {
+  if (upload_lock_wait(id) != 0) {
     arena_free(a);
     return ERR_CONFLICT;
   }

@@ -104,6 +104,9 @@ enum err records_upload_create(const struct actor *who, const struct upload_new 
                                long long *expires_at);
 /* An upload the actor owns and that has not expired. */
 enum err records_upload_get(struct arena *a, const struct actor *who, const char *id, struct upload_row *out);
+/* Waits (at most 1.5 s) while a PATCH of this upload is ending, so that a
+ * HEAD right after a dropped connection reports the offset it kept. */
+void records_upload_settle(const char *id);
 /* Terminates an upload: removes its bytes and row. */
 enum err records_upload_delete(const struct actor *who, const char *id);
 

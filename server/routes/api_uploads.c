@@ -89,10 +89,6 @@ static void tus_create(struct req *r) {
     return tus_error(r, ERR_BAD_REQUEST, "Upload-Defer-Length is not supported: send Upload-Length.");
   if (!len_h || tus_parse_u64(len_h, &length) != 0)
     return tus_error(r, ERR_BAD_REQUEST, "Upload-Length must be a whole number of bytes.");
-  if (length > records_max_upload())
-    return tus_error(r, ERR_TOO_LARGE,
-                     arena_printf(r->arena, "This file is larger than the %llu GiB we accept for one file.",
-                                  (unsigned long long)(records_max_upload() >> 30)));
   const char *md = req_header(r, "Upload-Metadata");
   size_t mdl = md ? strlen(md) : 0;
   unsigned char *buf = arena_alloc(r->arena, TUS_META_BUF(mdl));
@@ -133,6 +129,7 @@ static void tus_head(struct req *r) {
   if (!tus_resumable_ok(r)) return tus_error(r, ERR_PRECONDITION, NULL);
   struct actor who = actor_from_req(r);
   struct upload_row u;
+  records_upload_settle(req_param(r, "id"));
   enum err e = records_upload_get(r->arena, &who, req_param(r, "id"), &u);
   if (e != ERR_OK) return tus_error(r, e, NULL);
   reply_bytes(r, 200, NULL, "", 0);
