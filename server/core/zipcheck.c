@@ -25,8 +25,8 @@ struct win {
   unsigned char *buf;
 };
 
-/* Makes [pos, pos + need) available; returns a pointer to it, NULL on an I/O
- * error, and sets *short_ when the range runs past the end. */
+/* Makes [pos, pos + need) available; returns a pointer to it, or NULL when
+ * the range runs past the end or read_at failed (then *io_err is set). */
 static const unsigned char *win_get(struct win *w, uint64_t pos, size_t need, int *io_err) {
   if (pos >= w->off && pos + need <= w->off + w->len) return w->buf + (pos - w->off);
   if (pos > w->size || need > w->size - pos || need > WINDOW) return NULL;
@@ -74,7 +74,8 @@ int zip_census_read(zip_read_at_fn read_at, void *ctx, uint64_t size, const stru
   const unsigned char *e = t + eocd;
   uint64_t eocd_pos = tail_off + (uint64_t)eocd;
   uint64_t entries = le16(e + 10), cd_size = le32(e + 12), cd_end = eocd_pos;
-  int disk = le16(e + 4) != 0 || le16(e + 6) != 0 || le16(e + 8) != le16(e + 10);
+  int disk = le16(e + 4) != 0 || le16(e + 6) != 0;
+  int counts_differ = le16(e + 8) != le16(e + 10);
   if (entries == 0xFFFF || cd_size == 0xFFFFFFFF || le32(e + 16) == 0xFFFFFFFF) {
     /* ZIP64: the locator sits just before the record */
     unsigned char loc[20], z[56];
@@ -94,11 +95,16 @@ int zip_census_read(zip_read_at_fn read_at, void *ctx, uint64_t size, const stru
     entries = le64(z + 32);
     cd_size = le64(z + 40);
     cd_end = z_off;
-    disk = disk || le32(z + 16) != 0 || le32(z + 20) != 0 || le64(z + 24) != le64(z + 32);
+    disk = disk || le32(z + 16) != 0 || le32(z + 20) != 0;
+    counts_differ = le64(z + 24) != le64(z + 32);
   }
   free(t);
   if (disk) {
     snprintf(why, whylen, "it is one part of an archive split over several files; please send it as one ZIP file");
+    goto done;
+  }
+  if (counts_differ) {
+    snprintf(why, whylen, "the archive is damaged: its table of contents does not add up");
     goto done;
   }
   if (entries > lim->max_entries) {

@@ -268,6 +268,26 @@ class JobsTest(harness.ServerTestCase):
         self.assertIn("1 file not kept", page)
 
 
+    def test_staff_see_files_not_kept_and_being_checked(self):
+        from accounts_helpers import login, make_user
+        _, c, req = self.patient()
+        with HeldQueue(HOLD):
+            lost = rh.tus_create(c, req, len(PDF), "scan-lost.pdf", "other")
+            self.assertEqual(rh.tus_patch(c, lost, 0, PDF).status, 204)
+            waiting = rh.tus_create(c, req, len(PDF), "scan-waiting.pdf", "other")
+            self.assertEqual(rh.tus_patch(c, waiting, 0, PDF).status, 204)
+            self.sql("UPDATE uploads SET state = 'failed', failure = 'we could not check this file' WHERE id = %s",
+                     lost.rsplit("/", 1)[1])
+            self.sql("UPDATE requests SET status = 'triage' WHERE id = %s", req)
+            staff = self.server.client()
+            login(staff, make_user(self.server, "staff"))
+            page = text(staff.get("/staff/requests/%d" % req).text)
+            self.assertIn("Files not kept", page)
+            self.assertIn("scan-lost.pdf — not kept: we could not check this file", page)
+            self.assertIn("Still being checked: scan-waiting.pdf.", page)
+            self.assertIn("1 file not kept", page)
+
+
 class QuotaTest(harness.ServerTestCase):
     server_args = ["--quota-uploads", "2", "--quota-daily-bytes", "200K", "--quota-archives", "1",
                    "--max-file-size", "150K", "--max-request-size", "160K"]
