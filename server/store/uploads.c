@@ -69,6 +69,8 @@ static const struct db_stmt stmts[] = {
      "(SELECT coalesce(sum(length), 0) FROM uploads WHERE request_id = $2 AND state <> 'failed' "
      "AND (state <> 'receiving' OR expires_at > now())), "
      "(SELECT count(*) FROM uploads WHERE owner_id = $1 AND state IN ('finalizing', 'checking') AND is_archive)"},
+    {"up_checking_count",
+     "SELECT count(*) FROM uploads WHERE request_id = $1 AND state IN ('finalizing', 'checking')"},
     {"up_archives_checking",
      "SELECT count(*) FROM uploads WHERE owner_id = $1 AND state = 'checking' AND is_archive"},
     {"rc_for_upload",
@@ -597,4 +599,15 @@ enum err receipts_for_upload(struct arena *a, const char *upload_id, struct rece
   out->skipped = ll(r, 0, 6);
   out->refused = ll(r, 0, 7);
   return ERR_OK;
+}
+
+enum err uploads_checking_count(long long request_id, long long *n) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {lld(a, request_id)};
+  PGresult *r = db_exec(a, "up_checking_count", 1, v, &e);
+  if (r) *n = PQntuples(r) == 1 ? ll(r, 0, 0) : 0;
+  arena_free(a);
+  return e;
 }

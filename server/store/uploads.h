@@ -129,6 +129,8 @@ struct upload_usage {
 };
 /* What counts toward the per-patient quotas and the per-request limit. */
 enum err uploads_usage(long long owner_id, long long request_id, struct upload_usage *out);
+/* Uploads of a request whose bytes are complete and whose intake is not done. */
+enum err uploads_checking_count(long long request_id, long long *n);
 /* The owner's archives being checked. */
 enum err uploads_archives_checking(long long owner_id, long long *n);
 /* The newest receipt of an upload; ERR_NOT_FOUND when there is none. */

@@ -180,6 +180,26 @@ class JobsTest(harness.ServerTestCase):
         self.assertEqual(self.sql("SELECT count(*) FROM intake_receipts WHERE request_id = %s", req)[0][0], 0)
         self.assertIn("queued.pdf</span>: not kept: this request stopped accepting records", rh.records_page(c, req))
 
+    def test_sending_the_request_waits_for_files_being_checked(self):
+        """Submitting (or sending the asked-for information) while a file is
+        being checked would make its intake refuse it: 409 until it is checked."""
+        _, c, req = self.patient()
+        with HeldQueue(HOLD):
+            url = rh.tus_create(c, req, len(PDF), "last-minute.pdf", "other")
+            self.assertEqual(rh.tus_patch(c, url, 0, PDF).status, 204)
+            r = c.post("/requests/%d/submit" % req, {})
+            self.assertEqual(r.status, 409)
+            self.assertIn("still being checked", r.text)
+            self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", req)[0][0], "draft")
+            self.sql("UPDATE requests SET status = 'needs_info' WHERE id = %s", req)
+            r = c.post("/requests/%d/info-sent" % req, {})
+            self.assertEqual(r.status, 409)
+            self.assertIn("still being checked", r.text)
+            self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", req)[0][0], "needs_info")
+        self.assertEqual(rh.wait_checked(c, url)["outcome"], "accepted")
+        self.assertEqual(c.post("/requests/%d/info-sent" % req, {}).status, 303)
+        self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", req)[0][0], "triage")
+
     # ---- A: archives refused before extraction; the site keeps answering ----
 
     def test_abusive_zip_refused_from_its_central_directory_while_site_answers(self):
