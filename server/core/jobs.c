@@ -24,7 +24,8 @@ static int lease_seconds = 60, backoff_seconds = 5;
 static const char *hold_file; /* test builds: no claims while this file exists */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;    /* idle workers: a kick or stopping */
+static pthread_cond_t hb_cv = PTHREAD_COND_INITIALIZER; /* the heartbeat: stopping */
 static int stopping, kicks;
 static pthread_t workers[MAX_WORKERS], heartbeat;
 static unsigned n_workers;
@@ -157,7 +158,7 @@ static void *heartbeat_main(void *arg) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += lease_seconds / 3 > 0 ? lease_seconds / 3 : 1;
-    pthread_cond_timedwait(&cv, &mu, &ts);
+    pthread_cond_timedwait(&hb_cv, &mu, &ts);
     if (stopping) break;
     pthread_mutex_unlock(&mu);
     if (jobs_renew(owner, lease_seconds) != ERR_OK) LOG_W("could not renew the job leases");
@@ -188,6 +189,7 @@ void jobs_stop(void) {
   pthread_mutex_lock(&mu);
   stopping = 1;
   pthread_cond_broadcast(&cv);
+  pthread_cond_broadcast(&hb_cv);
   pthread_mutex_unlock(&mu);
   for (unsigned i = 0; i < n_workers; i++) pthread_join(workers[i], NULL);
   n_workers = 0;
