@@ -76,8 +76,9 @@ static void size_words(uint64_t n, char *out, size_t cap) {
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static char active_ids[MAX_ACTIVE][27];
 
-/* Marks id busy. 0, or -1 when another request holds it (or the table is full). */
 static void upload_unlock(const char *id);
+
+/* Marks id busy. 0, or -1 when another request holds it (or the table is full). */
 static int upload_lock(const char *id) {
   int rc = -1, free_slot = -1;
   pthread_mutex_lock(&active_mu);
