@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "store/db.h"
@@ -132,6 +135,8 @@ static int held(void) {
 
 static void *worker_main(void *arg) {
   (void)arg;
+  /* background work yields the CPU to the HTTP threads (Linux: per thread) */
+  if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0) LOG_D("job worker: setpriority failed");
   for (;;) {
     int more = 0;
     if (!jobs_stopping() && !held()) {
