@@ -162,7 +162,9 @@ static void *heartbeat_main(void *arg) {
   while (!stopping) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += lease_seconds / 3 > 0 ? lease_seconds / 3 : 1;
+    long long ns = ts.tv_nsec + (long long)lease_seconds * 1000000000LL / 3;
+    ts.tv_sec += (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
     pthread_cond_timedwait(&hb_cv, &mu, &ts);
     if (stopping) break;
     pthread_mutex_unlock(&mu);

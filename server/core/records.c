@@ -1239,7 +1239,7 @@ static enum err intake_commit(void *p) {
                            in->refused};
   e = receipts_insert(in->u->request_id, in->u->id, &rc);
   if (e != ERR_OK) return e;
-  return uploads_set_state(in->u->id, "complete", NULL, NULL, NULL);
+  return uploads_set_complete(in->u->id); /* only from 'checking': a second run of the job adds nothing */
 }
 
 /* Builds the receipt line for one upload. */

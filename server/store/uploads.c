@@ -69,6 +69,9 @@ static const struct db_stmt stmts[] = {
      "(SELECT coalesce(sum(length), 0) FROM uploads WHERE request_id = $2 AND state <> 'failed' "
      "AND (state <> 'receiving' OR expires_at > now())), "
      "(SELECT count(*) FROM uploads WHERE owner_id = $1 AND state IN ('finalizing', 'checking') AND is_archive)"},
+    {"up_complete",
+     "UPDATE uploads SET state = 'complete', failure = NULL, sealed_tail = NULL, digest_state = NULL, "
+     "updated_at = now() WHERE id = $1 AND state = 'checking'"},
     {"up_checking_count",
      "SELECT count(*) FROM uploads WHERE request_id = $1 AND state IN ('finalizing', 'checking')"},
     {"up_archives_checking",
@@ -608,6 +611,17 @@ enum err uploads_checking_count(long long request_id, long long *n) {
   const char *v[] = {lld(a, request_id)};
   PGresult *r = db_exec(a, "up_checking_count", 1, v, &e);
   if (r) *n = PQntuples(r) == 1 ? ll(r, 0, 0) : 0;
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_set_complete(const char *id) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {id};
+  PGresult *r = db_exec(a, "up_complete", 1, v, &e);
+  if (r && strcmp(PQcmdTuples(r), "1") != 0) e = ERR_CONFLICT;
   arena_free(a);
   return e;
 }

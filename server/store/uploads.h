@@ -129,6 +129,9 @@ struct upload_usage {
 };
 /* What counts toward the per-patient quotas and the per-request limit. */
 enum err uploads_usage(long long owner_id, long long request_id, struct upload_usage *out);
+/* checking -> complete (intake done). ERR_CONFLICT when it was not checking
+ * (another run of the same job got there first). */
+enum err uploads_set_complete(const char *id);
 /* Uploads of a request whose bytes are complete and whose intake is not done. */
 enum err uploads_checking_count(long long request_id, long long *n);
 /* The owner's archives being checked. */

@@ -74,7 +74,8 @@ HOLD = os.path.join(tempfile.gettempdir(), "sop-jobs-hold-%d" % os.getpid())
 
 
 class JobsTest(harness.ServerTestCase):
-    server_env = {"SECONDOP_TEST_JOBS_HOLD_FILE": HOLD}
+    # a one-second lease (renewed every third of it): intakes outlast it
+    server_env = {"SECONDOP_TEST_JOBS_HOLD_FILE": HOLD, "SECONDOP_TEST_JOB_LEASE_SECONDS": "1"}
 
     def patient(self, name="Jane Doe"):
         return rh.new_patient_with_request(self.server, name=name)
@@ -267,6 +268,27 @@ class JobsTest(harness.ServerTestCase):
         self.assertEqual((st["state"], st["outcome"]), ("complete", "accepted"))
         self.assertEqual(self.docs(req), 1)
         self.assertEqual(self.sql("SELECT count(*) FROM jobs WHERE payload = %s", uid)[0][0], 0)
+
+    def test_long_intake_keeps_its_lease_and_runs_once(self):
+        """An intake longer than the lease (1 s here) is renewed by the
+        heartbeat: no other worker claims it, and it is taken in once."""
+        _, c, req = self.patient()
+        buf = io.BytesIO()
+        n = 1500
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            for i in range(n):
+                z.writestr("scans/page%04d.pdf" % i, PDF + b"%d" % i)
+        t0 = time.time()
+        url, _ = rh.upload_bytes(c, req, buf.getvalue(), "scans.zip", "other")
+        took = time.time() - t0
+        uid = url.rsplit("/", 1)[1]
+        st = rh.upload_status(c, url)
+        self.assertEqual((st["outcome"], st["accepted"]), ("accepted", n))
+        self.assertEqual(self.sql("SELECT count(*) FROM documents WHERE upload_id = %s", uid)[0][0], n)
+        self.assertEqual(self.sql("SELECT count(*) FROM intake_receipts WHERE upload_id = %s", uid)[0][0], 1)
+        self.assertEqual(self.sql("SELECT count(*) FROM audit_log WHERE action = 'document.upload' AND object_id = %s",
+                                  uid)[0][0], 1)
+        print("\nlong intake: %d entries checked %.1f s after the upload began (lease 1 s)" % (n, took))
 
     def test_failing_intake_ends_failed_with_a_reason(self):
         _, c, req = self.patient()
