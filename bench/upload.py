@@ -282,7 +282,7 @@ class Portal(Server):
         self.db = pg.new_db()
         self.data = tempfile.mkdtemp(prefix="portal-", dir=work)
         log = os.path.join(self.data, "server.log")
-        env = dict(os.environ, SECONDOP_UPLOAD_MAX_BYTES=str(16 * GiB))
+        env = dict(os.environ, SECONDOP_MAX_FILE_SIZE=str(16 * GiB), SECONDOP_MAX_REQUEST_SIZE=str(64 * GiB), SECONDOP_QUOTA_DAILY_BYTES=str(256 * GiB))
         self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--database-url", pg.dsn(self.db),
                                       "--data-dir", self.data, "--share-dir", ROOT],
                                      stdout=subprocess.DEVNULL, stderr=open(log, "ab"), env=env)
@@ -453,7 +453,9 @@ def main():
     ap.add_argument("--chunk", type=parse_size, default=64 * MiB, help="tus PATCH size (default 64M)")
     ap.add_argument("--bare-memory-limit", type=parse_size, default=32 * 1024,
                     help="MHD_OPTION_CONNECTION_MEMORY_LIMIT of the bare receiver (default 32K, as the portal)")
-    ap.add_argument("--skip-rss", action="store_true", help="skip the 256 MiB / 4 GiB peak-RSS runs")
+    ap.add_argument("--skip-rss", action="store_true", help="skip the peak-RSS runs")
+    ap.add_argument("--rss-sizes", default="256M,4G",
+                    help="sizes of the single uploads whose peak RSS is measured (default 256M,4G; e.g. 6G)")
     ap.add_argument("--skip-node", action="store_true")
     ap.add_argument("--workdir", default=os.environ.get("SECONDOP_BENCH_TMP") or "/var/tmp")
     a = ap.parse_args()
@@ -482,8 +484,8 @@ def main():
         ("node2", lambda: NodeTus(work), size, 2),
     ]
     if not a.skip_rss:
-        plan += [("portal_256M", lambda: Portal(pg, work), 256 * MiB, 1),
-                 ("portal_4G", lambda: Portal(pg, work), 4 * GiB, 1)]
+        for spec in a.rss_sizes.split(","):
+            plan.append(("portal_" + spec.strip(), lambda: Portal(pg, work), parse_size(spec.strip()), 1))
     if not node:
         plan = [p for p in plan if not p[0].startswith("node")]
     print("upload benchmark: %d rounds, %s per upload, %s PATCHes, %d cores; workdir %s" %
@@ -519,10 +521,10 @@ def main():
           (fmt_range(mb("portal1")), fmt_range(cpu("portal1"), "%.2f"), fmt_range(rss("portal1"), "%.1f")))
     print("  two at once (sum)                           %s MB/s, %s cpu-s/GiB, peak RSS %s MiB" %
           (fmt_range(mb("portal2")), fmt_range(cpu("portal2"), "%.2f"), fmt_range(rss("portal2"), "%.1f")))
-    if not a.skip_rss:
-        print("  peak RSS, one 256 MiB upload                %s MiB" % fmt_range(rss("portal_256M"), "%.1f"))
-        print("  peak RSS, one 4 GiB upload                  %s MiB (%s MB/s)" %
-              (fmt_range(rss("portal_4G"), "%.1f"), fmt_range(mb("portal_4G"))))
+    rss_keys = [] if a.skip_rss else ["portal_" + x.strip() for x in a.rss_sizes.split(",")]
+    for k in rss_keys:
+        print("  peak RSS, one %-6s upload                 %s MiB (%s MB/s)" %
+              (k[7:], fmt_range(rss(k), "%.1f"), fmt_range(mb(k))))
     if node:
         print("(c) the peer: Node.js @tus/server + @tus/file-store (no encryption, no fsync)")
         print("  one upload                                  %s MB/s, %s cpu-s/GiB, peak RSS %s MiB" %
@@ -534,9 +536,9 @@ def main():
     if node:
         print("  portal one upload / Node one upload         %.2f  [>= 1.25]" % (med(mb("portal1")) / med(mb("node1"))))
         print("  portal two at once / Node two at once       %.2f  [>= 1.5]" % (med(mb("portal2")) / med(mb("node2"))))
-    if not a.skip_rss:
-        print("  peak RSS 4 GiB - peak RSS 256 MiB           %+.2f MiB  [<= 1 MiB]" %
-              (med(rss("portal_4G")) - med(rss("portal_256M"))))
+    if len(rss_keys) >= 2:
+        print("  peak RSS %s - peak RSS %s              %+.2f MiB  [<= 1 MiB]" %
+              (rss_keys[-1][7:], rss_keys[0][7:], med(rss(rss_keys[-1])) - med(rss(rss_keys[0]))))
     print("  portal peak RSS with two uploads            %.1f MiB  [< 32 MiB]" % med(rss("portal2")))
     print("(peak RSS = VmHWM reset through /proc/PID/clear_refs once the server is up and, for the portal, the")
     print(" patient logged in; the peak before that, from start-up and the login's Argon2id hash: portal %.1f MiB,"

@@ -15,8 +15,10 @@
 #include "records_cli.h"
 #include "core/records.h"
 #include "core/virus_scan.h"
+#include "core/jobs.h"
 #include "core/mailer.h"
 #include "core/sealing.h"
+#include "util/log.h"
 #include "store/center.h"
 #include "store/first_read.h"
 #include "store/reauth.h"
@@ -34,6 +36,9 @@ int app_init(const struct config *c) {
   rqs_register();
   store_reports_register();
   content_scan_init(c->clamd_socket);
+  struct records_limits rl = {c->max_file_size, c->max_request_size, c->quota_uploads, c->quota_daily_bytes,
+                              c->quota_archives};
+  records_set_limits(&rl);
   if (records_init(c->data_dir) != 0 || records_recover() != 0) return -1;
   store_center_register();
   store_first_read_register();
@@ -55,12 +60,16 @@ int app_seed_demo(const struct config *c) {
 }
 
 void app_started(const struct config *c) {
-  (void)c;
   records_start_sweeper();
   mailer_start();
   anchor_start();
+  if (jobs_start(c->workers) != 0) LOG_E("background workers did not all start");
 }
-void app_stopping(void) { mailer_stop(); records_stop_sweeper(); }
+void app_stopping(void) {
+  jobs_stop();
+  mailer_stop();
+  records_stop_sweeper();
+}
 void app_shutdown(void) {
   /* requests have finished: anchor the chain's final head */
   anchor_stop();

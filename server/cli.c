@@ -38,6 +38,14 @@ const char cli_options_text[] =
     "                         minutes and at shutdown [SECONDOP_AUDIT_CHECKPOINT_MINUTES] (default 5)\n"
     "  --clamd-socket PATH    scan every finished upload with ClamAV's clamd on this unix socket before it is\n"
     "                         taken in; flagged files are quarantined [SECONDOP_CLAMD_SOCKET]\n"
+"  --workers N            background workers that check uploaded files, 1-64 [SECONDOP_WORKERS] (default 2)\n"
+    "  --max-file-size SIZE   largest file one upload may hold, e.g. 8G [SECONDOP_MAX_FILE_SIZE] (default 8G)\n"
+    "  --max-request-size SIZE  all files of one request together [SECONDOP_MAX_REQUEST_SIZE] (default 32G)\n"
+    "  --quota-uploads N      unfinished uploads one patient may have at once [SECONDOP_QUOTA_UPLOADS] (default 20)\n"
+    "  --quota-daily-bytes SIZE  bytes one patient may start uploading in 24 hours [SECONDOP_QUOTA_DAILY_BYTES]\n"
+    "                         (default 64G)\n"
+    "  --quota-archives N     ZIP/ISO archives of one patient being checked at once [SECONDOP_QUOTA_ARCHIVES]\n"
+    "                         (default 2)\n"
     "  --share-dir DIR        folder holding templates/, static/, migrations/, data/ [SECONDOP_SHARE_DIR]\n"
     "  --demo                 (serve) load demo accounts and data, and print their passwords\n"
     "  --verbose              log debug messages\n"
@@ -53,6 +61,9 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
       {"tls-key", required_argument, 0, 0},  {"share-dir", required_argument, 0, 0},
       {"smtp-url", required_argument, 0, 0}, {"mail-from", required_argument, 0, 0},
       {"metrics-token-file", required_argument, 0, 0},
+      {"workers", required_argument, 0, 0},  {"max-file-size", required_argument, 0, 0},
+      {"max-request-size", required_argument, 0, 0}, {"quota-uploads", required_argument, 0, 0},
+      {"quota-daily-bytes", required_argument, 0, 0}, {"quota-archives", required_argument, 0, 0},
       {"demo", no_argument, 0, 'D'},         {"verbose", no_argument, 0, 'v'},
       {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
   };

@@ -41,7 +41,58 @@ static int parse_listen(struct config *c, const char *v) {
   return 0;
 }
 
+int config_parse_size(const char *v, uint64_t *out) {
+  char *end;
+  if (!v || *v < '0' || *v > '9') return -1;
+  errno = 0;
+  unsigned long long n = strtoull(v, &end, 10);
+  if (errno || n == 0) return -1;
+  unsigned shift = 0;
+  switch (*end) {
+  case 'K': case 'k': shift = 10; end++; break;
+  case 'M': case 'm': shift = 20; end++; break;
+  case 'G': case 'g': shift = 30; end++; break;
+  case 'T': case 't': shift = 40; end++; break;
+  default: break;
+  }
+  if (shift && strcmp(end, "iB") == 0) end += 2;
+  else if (*end == 'B') end++;
+  if (*end) return -1;
+  if (shift && n > (UINT64_MAX >> shift)) return -1;
+  *out = (uint64_t)n << shift;
+  return 0;
+}
+
+/* A whole number lo..hi. 0 or -1. */
+static int parse_count(const char *v, long lo, long hi, unsigned *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (errno || *end || !*v || n < lo || n > hi) return -1;
+  *out = (unsigned)n;
+  return 0;
+}
+
 int config_set(struct config *c, const char *name, const char *v) {
+  if (strcmp(name, "workers") == 0)
+    return parse_count(v, 1, 64, &c->workers) ? bad(name, v, "must be a number from 1 to 64") : 0;
+  if (strcmp(name, "quota-uploads") == 0)
+    return parse_count(v, 1, 100000, &c->quota_uploads) ? bad(name, v, "must be a number from 1 to 100000") : 0;
+  if (strcmp(name, "quota-archives") == 0)
+    return parse_count(v, 1, 1000, &c->quota_archives) ? bad(name, v, "must be a number from 1 to 1000") : 0;
+  if (strcmp(name, "max-file-size") == 0 || strcmp(name, "max-request-size") == 0 ||
+      strcmp(name, "quota-daily-bytes") == 0) {
+    uint64_t n;
+    if (config_parse_size(v, &n) != 0 || n > ((uint64_t)1 << 50))
+      return bad(name, v, "must be a size such as 8G, 512M or a number of bytes (at most 1024T)");
+    if (name[0] == 'q')
+      c->quota_daily_bytes = n;
+    else if (name[4] == 'f')
+      c->max_file_size = n;
+    else
+      c->max_request_size = n;
+    return 0;
+  }
   if (strcmp(name, "listen") == 0) return parse_listen(c, v);
   if (strcmp(name, "data-dir") == 0) {
     if (!*v) return bad(name, v, "must not be empty");
@@ -123,6 +174,12 @@ int config_from_env(struct config *c) {
   c->data_dir = "var";
   c->threads = 4;
   c->audit_checkpoint_minutes = 5;
+  c->workers = 2;
+  c->max_file_size = (uint64_t)8 << 30;
+  c->max_request_size = (uint64_t)32 << 30;
+  c->quota_uploads = 20;
+  c->quota_daily_bytes = (uint64_t)64 << 30;
+  c->quota_archives = 2;
   c->share_dir = SECONDOP_SHARE_DIR;
   static const struct {
     const char *env, *opt;
@@ -135,6 +192,9 @@ int config_from_env(struct config *c) {
       {"SECONDOP_MIGRATE_DATABASE_URL", "migrate-database-url"},
       {"SECONDOP_AUDIT_CHECKPOINT_MINUTES", "audit-checkpoint-minutes"},
       {"SECONDOP_CLAMD_SOCKET", "clamd-socket"},
+      {"SECONDOP_WORKERS", "workers"},   {"SECONDOP_MAX_FILE_SIZE", "max-file-size"},
+      {"SECONDOP_MAX_REQUEST_SIZE", "max-request-size"}, {"SECONDOP_QUOTA_UPLOADS", "quota-uploads"},
+      {"SECONDOP_QUOTA_DAILY_BYTES", "quota-daily-bytes"}, {"SECONDOP_QUOTA_ARCHIVES", "quota-archives"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i].env);
@@ -158,6 +218,10 @@ unsigned config_audit_checkpoint_seconds(const struct config *c) {
 }
 
 int config_validate(const struct config *c) {
+  if (c->max_request_size < c->max_file_size) {
+    fprintf(stderr, "secondop: --max-request-size must be at least --max-file-size\n");
+    return 2;
+  }
   if ((c->tls_cert != NULL) != (c->tls_key != NULL)) {
     fprintf(stderr, "secondop: --tls-cert and --tls-key go together: give both or neither\n");
     return 2;

@@ -21,7 +21,16 @@ struct config {
   const char *metrics_token_file; /* bearer token for GET /metrics; NULL: admins only */
   unsigned audit_checkpoint_minutes; /* signed audit checkpoint interval (default 5) */
   const char *clamd_socket;   /* ClamAV clamd unix socket: scan every finished upload; NULL: no scanning */
+  unsigned workers;           /* background job workers (intake), default 2 */
+  uint64_t max_file_size;     /* largest upload, bytes (default 8 GiB) */
+  uint64_t max_request_size;  /* all uploads of one request together, bytes (default 32 GiB) */
+  unsigned quota_uploads;     /* unfinished uploads a patient may have at once (default 20) */
+  uint64_t quota_daily_bytes; /* bytes a patient may start uploading per 24 hours (default 64 GiB) */
+  unsigned quota_archives;    /* archives of one patient being checked at once (default 2) */
 };
+/* "8G", "512M", "1024" (bytes; K/M/G/T are powers of 1024, an optional
+ * trailing "iB" or "B" is allowed). 0, or -1 when malformed or zero. */
+int config_parse_size(const char *v, uint64_t *out);
 
 /* Fills defaults, then the environment. Returns 0, or 2 after printing one error line. */
 int config_from_env(struct config *c);

@@ -11,6 +11,13 @@
     <?cs each:w = Records.Warnings ?><li class="warning"><?cs var:w ?></li><?cs /each ?>
   </ul>
   <?cs /if ?>
+  <?cs if:subcount(Records.Failed) ?>
+  <h3 id="failed-h">Files not kept</h3>
+  <ul class="failed-uploads" aria-labelledby="failed-h">
+    <?cs each:f = Records.Failed ?><li class="warning"><span class="filename"><?cs var:f.Name ?></span>: not kept: <?cs var:f.Reason ?>.
+      Please upload it again<?cs if:!Request.Uploadable ?> if the center asks for it<?cs /if ?>.</li><?cs /each ?>
+  </ul>
+  <?cs /if ?>
   <?cs if:subcount(Records.Receipts) ?>
   <details>
     <summary>Details of each upload</summary>
@@ -71,8 +78,8 @@
 <div id="records-details">
 <?cs if:subcount(Records.Pending) ?>
 <section aria-labelledby="pending-h">
-  <h2 id="pending-h">Uploads not finished</h2>
-  <ul><?cs each:p = Records.Pending ?><li><span class="filename"><?cs var:p.Name ?></span>: <?cs var:p.State ?></li><?cs /each ?></ul>
+  <h2 id="pending-h">Uploads not finished or being checked</h2>
+  <ul><?cs each:p = Records.Pending ?><li<?cs if:p.Checking == "1" ?> class="checking"<?cs /if ?>><span class="filename"><?cs var:p.Name ?></span>: <?cs var:p.State ?></li><?cs /each ?></ul>
   <?cs if:Request.Uploadable ?><p class="hint">To finish an upload, choose the same file or folder again above and press Start upload:
   it continues from where it stopped.</p><?cs /if ?>
 </section>

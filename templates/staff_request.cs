@@ -98,6 +98,9 @@
 <?cs call:identity_check("center") ?>
 <section class="card" aria-labelledby="records-h"><h2 id="records-h">Records</h2>
 <?cs if:Records.Summary ?><p><?cs var:Records.Summary ?></p><?cs /if ?>
+<?cs if:subcount(Records.Failed) ?><h3 id="staff-failed-h">Files not kept</h3><ul class="failed-uploads" aria-labelledby="staff-failed-h">
+<?cs each:f = Records.Failed ?><li><?cs var:f.name ?> — not kept: <?cs var:f.reason ?></li><?cs /each ?></ul><?cs /if ?>
+<?cs if:subcount(Records.Checking) ?><p class="notice">Still being checked: <?cs each:f = Records.Checking ?><?cs var:f.name ?><?cs if:!last(f) ?>, <?cs /if ?><?cs /each ?>.</p><?cs /if ?>
 <?cs each:w = Warnings ?><p class="<?cs if:w.wrong_patient == "1" ?>flash error wrong-patient<?cs else ?>notice<?cs /if ?>" role="<?cs if:w.wrong_patient == "1" ?>alert<?cs else ?>note<?cs /if ?>"><?cs var:w.text ?></p><?cs /each ?>
 <p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download the whole request (ZIP)</a></p>
 <?cs if:subcount(Studies) ?>

@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/jobs.h"
 #include "core/requests.h"
+#include "core/zipcheck.h"
 #include "dicom/dicom.h"
 #include "dicom/content_check.h"
 #include "core/virus_scan.h"
@@ -41,13 +44,49 @@ static unsigned archive_max_entries = ARCHIVE_MAX_ENTRIES_DEFAULT; /* SECONDOP_A
 #define ARCHIVE_MAX_RATIO 200               /* uncompressed : compressed */
 #define IO_BUF (64 * 1024)
 
-static uint64_t max_upload = (uint64_t)2 << 30;
+static uint64_t max_upload = (uint64_t)8 << 30, max_request = (uint64_t)32 << 30;
+static unsigned quota_uploads = 20, quota_archives = 2;
+static uint64_t quota_daily = (uint64_t)64 << 30;
+
+/* Plain words for the last refusal on this thread (quota, limit, closed). */
+static _Thread_local char refusal[320];
+static _Thread_local int has_refusal;
+
+const char *records_refusal(void) { return has_refusal ? refusal : NULL; }
+
+/* Sets the thread's refusal text. */
+__attribute__((format(printf, 1, 2))) static void refuse_why(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(refusal, sizeof refusal, fmt, ap);
+  va_end(ap);
+  has_refusal = 1;
+}
+
+/* "8 GiB", "512 MiB", "1.5 GiB" */
+static void size_words(uint64_t n, char *out, size_t cap) {
+  static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)n;
+  size_t u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  if (u == 0)
+    snprintf(out, cap, "%llu bytes", (unsigned long long)n);
+  else if (v == (double)(uint64_t)v)
+    snprintf(out, cap, "%llu %s", (unsigned long long)v, unit[u]);
+  else
+    snprintf(out, cap, "%.1f %s", v, unit[u]);
+}
 
 /* ---- in-process lock: one PATCH (or finalization) per upload at a time ---- */
 
 #define MAX_ACTIVE 512
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static char active_ids[MAX_ACTIVE][27];
+
+static void upload_unlock(const char *id);
 
 /* Marks id busy. 0, or -1 when another request holds it (or the table is full). */
 static int upload_lock(const char *id) {
@@ -67,6 +106,24 @@ static int upload_lock(const char *id) {
 out:
   pthread_mutex_unlock(&active_mu);
   return rc;
+}
+
+/* Like upload_lock, but waits up to LOCK_WAIT_MS for a PATCH that is ending
+ * (e.g. one whose connection dropped, being kept durable) to let go, so a
+ * client retrying at once resumes instead of meeting a 409. */
+#define LOCK_WAIT_MS 1500
+static int upload_lock_wait(const char *id) {
+  for (int waited = 0;; waited += 10) {
+    if (upload_lock(id) == 0) return 0;
+    if (waited >= LOCK_WAIT_MS) return -1;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+void records_upload_settle(const char *id) {
+  if (!tus_id_valid(id) || upload_lock_wait(id) != 0) return;
+  upload_unlock(id);
 }
 
 /* Releases id. */
@@ -90,7 +147,19 @@ static void audit(const struct actor *who, const char *action, const char *otype
 
 /* ---- setup ---- */
 
+static enum job_result intake_job_run(const char *payload, long long patient_id, char *why, size_t whylen);
+static void intake_job_give_up(const char *payload, long long patient_id, const char *why);
+static const struct job_kind intake_kind = {"intake", 5, intake_job_run, intake_job_give_up};
+
 uint64_t records_max_upload(void) { return max_upload; }
+
+void records_set_limits(const struct records_limits *l) {
+  if (l->max_file) max_upload = l->max_file;
+  if (l->max_request) max_request = l->max_request;
+  if (l->quota_uploads) quota_uploads = l->quota_uploads;
+  if (l->quota_daily) quota_daily = l->quota_daily;
+  if (l->quota_archives) quota_archives = l->quota_archives;
+}
 
 int records_init(const char *data_dir) {
   char err[256];
@@ -100,11 +169,11 @@ int records_init(const char *data_dir) {
   }
   uploads_store_register();
   identity_store_register();
-  const char *mx = getenv("SECONDOP_UPLOAD_MAX_BYTES");
   uint64_t v;
-  if (mx && tus_parse_u64(mx, &v) == 0 && v > 0) max_upload = v;
   const char *me = getenv("SECONDOP_ARCHIVE_MAX_ENTRIES");
   if (me && tus_parse_u64(me, &v) == 0 && v > 0 && v <= 10000000) archive_max_entries = (unsigned)v;
+  jobs_init();
+  jobs_register_kind(&intake_kind);
   db_close(); /* reconnect so this thread's connection prepares the new statements */
   return 0;
 }
@@ -162,8 +231,52 @@ static int kind_valid(const char *k) {
   return 0;
 }
 
+/* True when a client file name ends in .zip or .iso (case-insensitive). */
+static int archive_name(const unsigned char *n, size_t len) {
+  static const char *const ext[] = {".zip", ".iso"};
+  for (size_t i = 0; i < 2; i++)
+    if (n && len >= 4 && strncasecmp((const char *)n + len - 4, ext[i], 4) == 0) return 1;
+  return 0;
+}
+
+/* The per-patient quotas and the per-request limit, for a new upload of
+ * length bytes. ERR_OK, or ERR_TOO_MANY / ERR_TOO_LARGE with the refusal
+ * text set (which limit, in plain words). */
+static enum err records_quota_check(long long owner, long long request_id, uint64_t length, const unsigned char *name,
+                                    size_t name_len) {
+  struct upload_usage u;
+  char lim[32], have[32];
+  enum err e = uploads_usage(owner, request_id, &u);
+  if (e != ERR_OK) return e;
+  if (u.bytes_request + length > max_request) {
+    size_words(max_request, lim, sizeof lim);
+    size_words(u.bytes_request, have, sizeof have);
+    refuse_why("This request already holds %s of files; together they may not exceed %s. Remove files you do not "
+               "need, or ask the center how to send the rest.", have, lim);
+    return ERR_TOO_LARGE;
+  }
+  if (u.receiving >= (long long)quota_uploads) {
+    refuse_why("You have %lld uploads that are not finished (at most %u at a time). Let them finish, or remove "
+               "them, then try again.", u.receiving, quota_uploads);
+    return ERR_TOO_MANY;
+  }
+  if (u.bytes_day + length > quota_daily) {
+    size_words(quota_daily, lim, sizeof lim);
+    refuse_why("You can upload up to %s in 24 hours, and this file would go past it. Please try again tomorrow, "
+               "or ask the center for help.", lim);
+    return ERR_TOO_MANY;
+  }
+  if (archive_name(name, name_len) && u.archives >= (long long)quota_archives) {
+    refuse_why("%lld ZIP or disc-image files of yours are still being checked (at most %u at a time). Please wait "
+               "until they are checked, then upload this one.", u.archives, quota_archives);
+    return ERR_TOO_MANY;
+  }
+  return ERR_OK;
+}
+
 enum err records_upload_create(const struct actor *who, const struct upload_new *un, char id_out[27],
                                long long *expires_at) {
+  has_refusal = 0;
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
   enum err e;
@@ -177,17 +290,22 @@ enum err records_upload_create(const struct actor *who, const struct upload_new 
   }
   enum req_status st;
   if (!req_status_parse(rq.status, &st) || !req_records_open(st)) {
-    e = ERR_CONFLICT; /* records are open while a draft, or when the center asks for information */
+    e = ERR_RECORDS_CLOSED; /* records are open while a draft, or when the center asks for information */
     goto done;
   }
   if (!kind_valid(un->kind)) {
     e = ERR_INVALID;
     goto done;
   }
+  char lim[32];
   if (un->length > max_upload) {
+    size_words(max_upload, lim, sizeof lim);
+    refuse_why("This file is larger than the %s we accept for one file.", lim);
     e = ERR_TOO_LARGE;
     goto done;
   }
+  e = records_quota_check(who->user_id, un->request_id, un->length, un->name, un->name_len);
+  if (e != ERR_OK) goto done;
   e = blobstore_space_check(un->length);
   if (e != ERR_OK) goto done;
   struct upload_row u;
@@ -231,6 +349,46 @@ enum err records_upload_get(struct arena *a, const struct actor *who, const char
   if (!who || out->owner_id != who->user_id) return ERR_NOT_FOUND;
   if (out->expired && strcmp(out->state, "receiving") == 0) return ERR_NOT_FOUND;
   if (strcmp(out->state, "failed") == 0) return ERR_NOT_FOUND;
+  return ERR_OK;
+}
+
+enum err records_upload_status(struct arena *a, const struct actor *who, const char *id, struct upload_status *out) {
+  memset(out, 0, sizeof *out);
+  struct upload_row u;
+  if (!tus_id_valid(id)) return ERR_NOT_FOUND;
+  enum err e = uploads_get(a, id, &u);
+  if (e != ERR_OK) return e;
+  if (!who || u.owner_id != who->user_id) return ERR_NOT_FOUND;
+  out->offset = u.offset;
+  out->length = u.length;
+  out->outcome = "";
+  out->message = "";
+  if (strcmp(u.state, "receiving") == 0) {
+    out->state = "receiving";
+  } else if (strcmp(u.state, "finalizing") == 0 || strcmp(u.state, "checking") == 0) {
+    out->state = "checking";
+    out->message = "received, being checked";
+  } else if (strcmp(u.state, "failed") == 0) {
+    out->state = "failed";
+    out->outcome = "failed";
+    out->message = *u.failure ? u.failure : "not kept";
+  } else {
+    out->state = "complete";
+    struct receipt_row rc;
+    e = receipts_for_upload(a, id, &rc);
+    if (e != ERR_OK && e != ERR_NOT_FOUND) return e;
+    if (e == ERR_OK) {
+      out->message = rc.message;
+      out->accepted = rc.accepted;
+      out->images = rc.images;
+      out->refused = rc.refused;
+      out->skipped = rc.skipped;
+      out->outcome = rc.accepted > 0 ? (rc.refused > 0 ? "partly" : "accepted") : rc.refused > 0 ? "refused"
+                                                                                                 : "accepted";
+    } else {
+      out->outcome = "accepted";
+    }
+  }
   return ERR_OK;
 }
 
@@ -547,7 +705,20 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     arena_free(a);
     return e;
   }
-  if (upload_lock(id) != 0) {
+  /* the request must still take records from this patient, at every PATCH */
+  struct request_row rq;
+  enum req_status rst;
+  e = requests_get(a, s->u.request_id, &rq);
+  if (e != ERR_OK) {
+    arena_free(a);
+    return e == ERR_NOT_FOUND ? ERR_NOT_FOUND : e;
+  }
+  if (rq.patient_id != who->user_id || !req_status_parse(rq.status, &rst) || !req_records_open(rst)) {
+    audit(who, "upload.append", "upload", id, rq.patient_id, "denied", "{\"reason\":\"records closed\"}");
+    arena_free(a);
+    return ERR_RECORDS_CLOSED;
+  }
+  if (upload_lock_wait(id) != 0) {
     arena_free(a);
     return ERR_CONFLICT;
   }
@@ -664,6 +835,7 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
 
 enum err records_append_commit(struct upload_session *s, uint64_t *offset, long long *expires_at) {
   enum err e = ERR_OK;
+  has_refusal = 0;
   *offset = s->u.offset;
   *expires_at = s->u.expires_at;
   if (s->declared >= 0 && s->received != (uint64_t)s->declared) {
@@ -1126,6 +1298,26 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   return 1;
 }
 
+/* 64 hex digits into 32 bytes. 0 or -1. */
+static int unhex32(const char *h, unsigned char out[32]) {
+  size_t bl = 0;
+  return h && strlen(h) == 64 && sodium_hex2bin(out, 32, h, 64, NULL, &bl, NULL) == 0 && bl == 32 ? 0 : -1;
+}
+
+/* zip_census_read's reader over a decrypting blob reader. */
+static int blob_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
+  struct blob_reader *r = ctx;
+  char err[128];
+  if (blob_reader_seek(r, off, err, sizeof err) != 0) return -1;
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = blob_reader_read(r, (unsigned char *)buf + got, len - got, err, sizeof err);
+    if (n <= 0) return -1;
+    got += (size_t)n;
+  }
+  return 0;
+}
+
 /* libarchive read callback over a decrypting blob reader. */
 static la_ssize_t archive_src_read(struct archive *ar, void *cls, const void **out) {
   (void)ar;
@@ -1355,6 +1547,12 @@ static enum err intake_commit(void *p) {
   struct intake_tx *t = p;
   struct intake *in = t->in;
   enum err e;
+  /* nothing is added to a request that stopped taking records meanwhile */
+  const char *status = NULL;
+  enum req_status rst;
+  e = requests_lock_status(in->a, in->u->request_id, &status);
+  if (e != ERR_OK) return e;
+  if (!req_status_parse(status, &rst) || !req_records_open(rst)) return ERR_RECORDS_CLOSED;
   long long dups = 0, images = 0;
   for (size_t i = 0; i < in->n; i++) {
     struct pending *pd = &in->p[i];
@@ -1386,7 +1584,7 @@ static enum err intake_commit(void *p) {
                            in->refused};
   e = receipts_insert(in->u->request_id, in->u->id, &rc);
   if (e != ERR_OK) return e;
-  return uploads_set_state(in->u->id, "complete", NULL, NULL, NULL);
+  return uploads_set_complete(in->u->id); /* only from 'checking': a second run of the job adds nothing */
 }
 
 /* What was taken in, by kind: "212 images (3 tomosynthesis volumes, 1,840 frames), 4
@@ -1508,21 +1706,66 @@ fail:
   return NULL;
 }
 
-/* Finalizes a fully received upload: seals and renames the staging file
+#define SNIFF_PREFIX ((size_t)64 * 1024) /* enough to tell a ZIP or an ISO (CD001 at 32769) */
+
+struct finish_tx {
+  struct upload_row *u;
+  const unsigned char *b2, *s2;
+  int is_archive;
+  long long archives; /* out: the owner's archives being checked */
+};
+
+/* The transaction that ends the bytes' journey: with the request locked,
+ * it checks that records are still open, the archive quota, marks the
+ * upload 'checking' and queues its intake job. */
+static enum err finish_commit(void *p) {
+  struct finish_tx *t = p;
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  const char *status = NULL;
+  enum req_status st;
+  enum err e = requests_lock_status(a, t->u->request_id, &status);
+  if (e == ERR_OK && (!req_status_parse(status, &st) || !req_records_open(st))) e = ERR_RECORDS_CLOSED;
+  arena_free(a);
+  if (e != ERR_OK) return e;
+  if (t->is_archive) {
+    e = uploads_archives_checking(t->u->owner_id, &t->archives);
+    if (e != ERR_OK) return e;
+    if (t->archives >= (long long)quota_archives) return ERR_TOO_MANY;
+  }
+  e = uploads_set_checking(t->u->id, t->is_archive, t->b2, t->s2);
+  if (e != ERR_OK) return e;
+  return jobs_enqueue("intake", t->u->id, t->u->patient_id);
+}
+
+/* Marks an upload that will not be taken in as failed (reason in plain
+ * words, shown to the patient) and deletes its bytes. */
+static void upload_refuse(const struct actor *who, struct upload_row *u, const char *reason, const char *audit_why) {
+  char detail[200];
+  uploads_set_state(u->id, "failed", reason, NULL, NULL);
+  blobstore_delete(u->file_id);
+  snprintf(detail, sizeof detail, "{\"reason\":\"%s\"}", audit_why);
+  audit(who, "upload.complete", "upload", u->id, u->patient_id, "denied", detail);
+}
+
+/* Finishes a fully received upload: seals and renames the staging file
  * into the store (w may be NULL after a restart: resumed or already
  * renamed), finishes the digests streamed during the upload (dg, or the
  * row's sealed state when dg is NULL; only without a usable state is the
- * file read back to compute them), compares a declared SHA-256, then takes
- * the file in (reading its first PREFIX_MAX bytes to sniff it). Does not free
- * dg. */
+ * file read back to compute them), compares a declared SHA-256, then — in
+ * one transaction that re-checks the request — marks the upload 'checking'
+ * and queues its intake job (intake runs on a job worker, never here).
+ * ERR_RECORDS_CLOSED / ERR_TOO_MANY (archives being checked): the upload is
+ * refused, failed with the reason, its bytes deleted. Does not free dg. */
 static enum err finalize_upload(struct arena *a, const struct actor *who, struct upload_row *u,
                                 struct blob_writer *w, struct digests *dg) {
   char err[200], staging[4200], final[4200];
   unsigned char dek[BLOB_DEK_LEN];
   struct blob_reader *r = NULL;
   enum err e = ERR_INTERNAL;
-  unsigned char *prefix = NULL, *tail = NULL;
+  unsigned char *prefix = NULL;
   struct digests *own_dg = NULL;
+  (void)a;
   if (blobstore_path(u->file_id, 1, staging, sizeof staging) != 0 ||
       blobstore_path(u->file_id, 0, final, sizeof final) != 0)
     goto done;
@@ -1554,16 +1797,16 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
     LOG_E("upload %s: cannot open the finished file: %s", u->id, err);
     goto done;
   }
-  prefix = malloc(PREFIX_MAX);
+  prefix = malloc(SNIFF_PREFIX);
   if (!prefix) goto done;
   size_t plen = 0;
   uint64_t total = 0;
   unsigned char b2[32], s2[32];
   if (dg->valid) {
-    /* streamed digests: only the prefix is read (and authenticated) */
+    /* streamed digests: only the start is read (and authenticated) */
     total = blob_reader_size(r);
-    while (plen < PREFIX_MAX) {
-      ssize_t n = blob_reader_read(r, prefix + plen, PREFIX_MAX - plen, err, sizeof err);
+    while (plen < SNIFF_PREFIX) {
+      ssize_t n = blob_reader_read(r, prefix + plen, SNIFF_PREFIX - plen, err, sizeof err);
       if (n < 0) {
         LOG_E("upload %s: reading the start of the finished file failed: %s", u->id, err);
         goto done;
@@ -1592,8 +1835,8 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       if (n == 0) break;
       crypto_generichash_update(&gh, buf, (size_t)n);
       if (u->has_sha256_expected) crypto_hash_sha256_update(&sh, buf, (size_t)n);
-      if (plen < PREFIX_MAX) {
-        size_t c = (size_t)n < PREFIX_MAX - plen ? (size_t)n : PREFIX_MAX - plen;
+      if (plen < SNIFF_PREFIX) {
+        size_t c = (size_t)n < SNIFF_PREFIX - plen ? (size_t)n : SNIFF_PREFIX - plen;
         memcpy(prefix + plen, buf, c);
         plen += c;
       }
@@ -1622,18 +1865,96 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       goto done;
     }
   }
-  uploads_set_state(u->id, "finalizing", NULL, b2, u->has_sha256_expected ? s2 : NULL);
+  enum sniff_kind k = sniff_bytes(prefix, plen, base_name(u->filename));
+  struct finish_tx ft = {u, b2, u->has_sha256_expected ? s2 : NULL, k == SNIFF_ZIP || k == SNIFF_ISO9660, 0};
+  e = db_tx(finish_commit, &ft);
+  if (e == ERR_RECORDS_CLOSED) {
+    upload_refuse(who, u, "this request no longer accepted records when the upload finished (it had been submitted "
+                  "or closed)", "records closed");
+    goto done;
+  }
+  if (e == ERR_TOO_MANY) {
+    refuse_why("%lld ZIP or disc-image files of yours are still being checked (at most %u at a time). Please wait "
+               "until they are checked, then upload this one again.", ft.archives, quota_archives);
+    upload_refuse(who, u, "too many archives were being checked at once; please upload it again once they are "
+                  "checked", "archives in flight");
+    goto done;
+  }
+  if (e != ERR_OK) goto done;
+  jobs_kick();
+  audit(who, "upload.complete", "upload", u->id, u->patient_id, "ok", NULL);
+done:
+  if (w) blob_writer_abort(w);
+  blob_reader_close(r);
+  if (prefix) {
+    sodium_memzero(prefix, SNIFF_PREFIX);
+    free(prefix);
+  }
+  sodium_memzero(dek, sizeof dek);
+  digests_free(own_dg);
+  return e;
+}
 
-  /* the optional virus scan (core/virus_scan.c), on the plaintext, before intake */
+/* ---- intake: on a job worker ---- */
+
+static records_scan_fn file_scanner;
+
+void records_set_scanner(records_scan_fn fn) { file_scanner = fn; }
+
+/* Takes in an upload in 'checking': sniffs the file, runs the scanner hook,
+ * checks a ZIP's central directory before anything is unpacked, unpacks
+ * archives, and commits documents, receipt and the 'complete' state in one
+ * transaction that re-checks the request (ERR_RECORDS_CLOSED: nothing is
+ * added and the upload is failed with the reason). */
+static enum err intake_upload(struct arena *a, const struct actor *who, struct upload_row *u) {
+  char err[200], final[4200];
+  unsigned char dek[BLOB_DEK_LEN];
+  struct blob_reader *r = NULL;
+  enum err e = ERR_INTERNAL;
+  unsigned char *prefix = NULL, *tail = NULL;
+  unsigned char b2[32], s2[32];
+  if (blobstore_path(u->file_id, 0, final, sizeof final) != 0) return ERR_INTERNAL;
+  if (blobstore_unwrap(u->file_id, u->wrapped, sizeof u->wrapped, u->kek_version, dek) != 0) return ERR_INTERNAL;
+  if (unhex32(u->blake2b_hex, b2) != 0) goto done;
+  if (u->has_sha256_expected && unhex32(u->sha256_hex, s2) != 0) goto done;
+  if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) {
+    LOG_E("upload %s: cannot open the finished file for intake: %s", u->id, err);
+    goto done;
+  }
+  uint64_t total = blob_reader_size(r);
+  prefix = malloc(PREFIX_MAX);
+  if (!prefix) goto done;
+  size_t plen = 0;
+  while (plen < PREFIX_MAX) {
+    ssize_t n = blob_reader_read(r, prefix + plen, PREFIX_MAX - plen, err, sizeof err);
+    if (n < 0) {
+      LOG_E("upload %s: reading the finished file failed: %s", u->id, err);
+      goto done;
+    }
+    if (n == 0) break;
+    plen += (size_t)n;
+  }
+  blob_reader_close(r);
+  r = NULL;
+  /* the optional virus scan (core/virus_scan.c), on the plaintext, before anything else */
   switch (content_scan_file(who, u, dek)) {
     case SCAN_CLEAN:
       break;
-    case SCAN_QUARANTINED: /* kept sealed, never taken in; the patient is told on the records page */
-    case SCAN_WAIT:        /* durable; intake waits for the scanner (sweeper, restart) */
+    case SCAN_QUARANTINED: /* failed and kept sealed, never taken in; the patient is told on the records page */
+    case SCAN_WAIT:        /* stays 'checking' with scan_pending; the sweeper queues intake again */
       e = ERR_OK;
       goto done;
   }
-
+  const char *scan_problem = NULL;
+  if (file_scanner) {
+    char why[200] = "";
+    if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
+    int sr = file_scanner(u, r, why, sizeof why);
+    blob_reader_close(r);
+    r = NULL;
+    if (sr < 0) goto done; /* try again later */
+    if (sr > 0) scan_problem = arena_strdup(a, why[0] ? why : "the file was refused by the safety check");
+  }
   /* intake */
   struct intake in = {0};
   in.a = a;
@@ -1647,9 +1968,15 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
     tail = read_tail(final, u->file_id, dek, total, &in.tail_len);
     in.tail = tail;
   }
-  int kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh, 0,
-                      in_folder, 1);
+  int kept;
   const char *problem = NULL;
+  if (scan_problem) {
+    intake_skip(&in, u->filename, "unknown", arena_printf(a, "refused: %s", scan_problem), 1);
+    kept = 0;
+  } else {
+    kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh, 0, in_folder,
+                    1);
+  }
   if (kept == 1 && u->has_sha256_expected) {
     char *sx = arena_alloc(a, 65);
     if (sx) {
@@ -1658,9 +1985,20 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
     }
   }
   if (kept == -1) {
-    if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
     char why[200] = "";
-    if (unpack_archive(&in, r, 1, NULL, why, sizeof why) != UNPACK_OK) {
+    if (sniff_bytes(prefix, plen, base_name(u->filename)) == SNIFF_ZIP) {
+      /* the central directory says how many entries and bytes: refuse before unpacking */
+      if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
+      struct zip_census zc;
+      struct zip_limits zl = {ARCHIVE_MAX_ENTRIES, ARCHIVE_MAX_TOTAL, ARCHIVE_MAX_RATIO};
+      int zr = zip_census_read(blob_read_at, r, total, &zl, &zc, why, sizeof why);
+      blob_reader_close(r);
+      r = NULL;
+      if (zr < 0) goto done;
+      if (zr > 0) LOG_I("upload %s: archive refused before unpacking: %s", u->id, why);
+    }
+    if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
+    if (why[0] || unpack_archive(&in, r, 1, NULL, why, sizeof why) != UNPACK_OK) {
       problem = arena_strdup(a, why[0] ? why : "it could not be read");
       /* nothing from a refused archive is kept */
       for (size_t i = 0; i < in.n; i++)
@@ -1678,6 +2016,9 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   if (e != ERR_OK) {
     for (size_t i = 0; i < in.n; i++)
       if (in.p[i].new_blob && in.p[i].d.has_file) blobstore_delete(in.p[i].d.file_id);
+    if (e == ERR_RECORDS_CLOSED)
+      upload_refuse(who, u, "this request stopped accepting records (it was submitted or closed) before the file "
+                    "was checked", "records closed");
     goto done;
   }
   /* blobs not referenced by a row: duplicates, and the archive itself */
@@ -1695,7 +2036,6 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   audit(who, "document.upload", "upload", u->id, u->patient_id, "ok", detail);
   e = ERR_OK;
 done:
-  if (w) blob_writer_abort(w);
   blob_reader_close(r);
   if (prefix) {
     sodium_memzero(prefix, PREFIX_MAX);
@@ -1706,8 +2046,61 @@ done:
     free(tail);
   }
   sodium_memzero(dek, sizeof dek);
-  digests_free(own_dg);
   return e;
+}
+
+/* The intake job: payload is the upload id. */
+static enum job_result intake_job_run(const char *payload, long long patient_id, char *why, size_t whylen) {
+  (void)patient_id;
+  struct arena *a = arena_new();
+  if (!a) return JOB_RETRY;
+  enum job_result res = JOB_RETRY;
+  struct upload_row u;
+  enum err e = uploads_get(a, payload, &u);
+  if (e == ERR_NOT_FOUND || (e == ERR_OK && strcmp(u.state, "checking") != 0)) {
+    res = JOB_DONE; /* removed, or taken in already (the process died before the job was marked done) */
+    goto done;
+  }
+  if (e != ERR_OK) {
+    snprintf(why, whylen, "the upload could not be read (%s)", err_code(e));
+    goto done;
+  }
+  char ip[1] = "";
+  const struct actor who = {u.owner_id, ACCT_ROLE_PATIENT, ip, "intake-job"};
+  struct request_row rq;
+  enum req_status st;
+  e = requests_get(a, u.request_id, &rq);
+  if (e == ERR_OK && (!req_status_parse(rq.status, &st) || !req_records_open(st))) {
+    upload_refuse(&who, &u, "this request stopped accepting records (it was submitted or closed) before the file "
+                  "was checked", "records closed");
+    res = JOB_DONE;
+    goto done;
+  }
+  e = e == ERR_OK ? intake_upload(a, &who, &u) : e;
+  if (e == ERR_OK || e == ERR_RECORDS_CLOSED) {
+    res = JOB_DONE;
+  } else {
+    snprintf(why, whylen, "intake failed (%s)", err_code(e));
+    res = JOB_RETRY;
+  }
+done:
+  arena_free(a);
+  return res;
+}
+
+/* The intake job failed for good: the patient is told, the bytes go. */
+static void intake_job_give_up(const char *payload, long long patient_id, const char *why) {
+  (void)patient_id;
+  (void)why;
+  struct arena *a = arena_new();
+  struct upload_row u;
+  if (a && uploads_get(a, payload, &u) == ERR_OK && strcmp(u.state, "checking") == 0) {
+    char ip[1] = "";
+    const struct actor who = {u.owner_id, ACCT_ROLE_PATIENT, ip, "intake-job"};
+    upload_refuse(&who, &u, "we could not check this file; please upload it again, and if that fails too, tell the "
+                  "center", "intake gave up");
+  }
+  arena_free(a);
 }
 
 int records_recover(void) {
@@ -1728,7 +2121,8 @@ int records_recover(void) {
     if (b && uploads_get(b, ids[i], &u) == ERR_OK) {
       enum err e = finalize_upload(b, &system_actor, &u, NULL, NULL);
       LOG_I("recovery: finished upload %s (%s)", u.id, err_code(e));
-      if (e != ERR_OK && e != ERR_CHECKSUM) uploads_set_state(u.id, "failed", "could not be finished after a restart", NULL, NULL);
+      if (e != ERR_OK && e != ERR_CHECKSUM && e != ERR_RECORDS_CLOSED && e != ERR_TOO_MANY)
+        uploads_set_state(u.id, "failed", "could not be finished after a restart", NULL, NULL);
     }
     arena_free(b);
   }
@@ -1754,24 +2148,34 @@ static long sweep_seconds(void) {
   return 60;
 }
 
-/* Finishes uploads that were waiting for the virus scanner. */
+/* Queues intake again for one upload that waited for the virus scanner. */
+static enum err requeue_intake(void *p) {
+  const struct upload_row *u = p;
+  return jobs_enqueue("intake", u->id, u->patient_id);
+}
+
+/* Uploads that waited for the virus scanner (still 'checking', scan_pending):
+ * their intake job is queued again; it scans first (core/virus_scan.c). */
 static void retry_scans(void) {
   struct arena *a = arena_new();
   char **ids;
-  size_t n;
+  size_t n, queued = 0;
   if (a && uploads_list_scan_waiting(a, &ids, &n) == ERR_OK) {
     for (size_t i = 0; i < n; i++) {
-      if (upload_lock(ids[i]) != 0) continue;
       struct arena *b = arena_new();
       struct upload_row u;
-      if (b && uploads_get(b, ids[i], &u) == ERR_OK && strcmp(u.state, "finalizing") == 0) {
-        enum err e = finalize_upload(b, &system_actor, &u, NULL, NULL);
-        if (e != ERR_OK) LOG_W("upload %s: retrying after the virus scan failed (%s)", u.id, err_code(e));
+      if (b && uploads_get(b, ids[i], &u) == ERR_OK && strcmp(u.state, "checking") == 0) {
+        enum err e = db_tx(requeue_intake, &u);
+        if (e != ERR_OK)
+          LOG_W("upload %s: could not queue the check again after waiting for the virus scanner (%s)", u.id,
+                err_code(e));
+        else
+          queued++;
       }
       arena_free(b);
-      upload_unlock(ids[i]);
     }
   }
+  if (queued) jobs_kick();
   arena_free(a);
 }
 
@@ -1883,6 +2287,8 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
       v->failed_uploads++;
     else if (v->pending[i].scan_pending)
       scan_waiting++;
+    else if (strcmp(v->pending[i].state, "checking") == 0 || strcmp(v->pending[i].state, "finalizing") == 0)
+      v->checking++;
   }
   /* studies */
   long long nstudies = 0;
@@ -1917,6 +2323,12 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
   if (l < sizeof sum && v->refused)
     l += (size_t)snprintf(sum + l, sizeof sum - l, "; %lld file%s refused (see below)", v->refused,
                           v->refused == 1 ? "" : "s");
+  if (l < sizeof sum && v->checking)
+    l += (size_t)snprintf(sum + l, sizeof sum - l, "; %lld file%s received and being checked", v->checking,
+                          v->checking == 1 ? "" : "s");
+  if (l < sizeof sum && v->failed_uploads)
+    l += (size_t)snprintf(sum + l, sizeof sum - l, "; %lld file%s not kept (see below)", v->failed_uploads,
+                          v->failed_uploads == 1 ? "" : "s");
   if (l < sizeof sum) snprintf(sum + l, sizeof sum - l, ".");
   v->summary = arena_strdup(a, sum);
 
@@ -1926,10 +2338,13 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
     if (v->n_warnings < sizeof v->warnings / sizeof v->warnings[0])             \
       v->warnings[v->n_warnings++] = arena_printf(a, __VA_ARGS__);              \
   } while (0)
+  if (v->checking)
+    WARN("%lld file%s received and being checked. This page shows what we kept once the check is done.",
+         v->checking, v->checking == 1 ? " was" : "s were");
   if (v->images == 0 && v->pictures > 0)
     WARN("We received only pictures (screenshots or photos) and no original image files. The specialist needs the "
          "original image data (DICOM files, usually on the CD from your imaging center), not pictures of it.");
-  else if (v->images == 0)
+  else if (v->images == 0 && !v->checking)
     WARN("No images yet. Please upload the images from your imaging center (the CD or a download from its portal).");
   for (size_t i = 0; i < v->n_documents; i++)
     if (!v->documents[i].skipped && v->documents[i].active_content && v->documents[i].active_content[0])
@@ -1951,7 +2366,8 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
          v->incomplete, v->incomplete == 1 ? " has" : "s have", v->incomplete == 1 ? "it" : "them",
          v->incomplete == 1 ? "it" : "them");
   if (v->failed_uploads)
-    WARN("%lld upload%s did not finish correctly and %s not kept. Please upload %s again.", v->failed_uploads,
+    WARN("%lld upload%s did not finish correctly and %s not kept (the reason is listed below). Please upload %s "
+         "again.", v->failed_uploads,
          v->failed_uploads == 1 ? "" : "s", v->failed_uploads == 1 ? "was" : "were",
          v->failed_uploads == 1 ? "it" : "them");
   /* whose images: every file, grouped per series (shown by the pages, not as a warning line) */

@@ -48,8 +48,38 @@ int records_recover(void);
 void records_start_sweeper(void);
 void records_stop_sweeper(void);
 void records_shutdown(void);
-/* The largest upload accepted (SECONDOP_UPLOAD_MAX_BYTES, default 2 GiB). */
+/* The largest upload accepted (--max-file-size, default 8 GiB). */
 uint64_t records_max_upload(void);
+
+/* Limits from the configuration (0 keeps a default). Call before threads start. */
+struct records_limits {
+  uint64_t max_file, max_request; /* bytes per upload, per request */
+  unsigned quota_uploads;         /* unfinished uploads per patient */
+  uint64_t quota_daily;           /* bytes of uploads a patient starts per 24 hours */
+  unsigned quota_archives;        /* a patient's archives being checked at once */
+};
+void records_set_limits(const struct records_limits *l);
+/* Plain words saying which limit or quota refused the last call on this
+ * thread (records_upload_create, records_append_commit), or NULL. */
+const char *records_refusal(void);
+
+/* The hook for a check of every finished file before intake (e.g. a virus
+ * scanner): called on a job worker with a reader at the file's first byte.
+ * Returns 0 (go on), 1 (refuse the file: why, in plain words, is shown to
+ * the patient) or -1 (could not check now: the intake job is retried). */
+typedef int (*records_scan_fn)(const struct upload_row *u, struct blob_reader *r, char *why, size_t whylen);
+void records_set_scanner(records_scan_fn fn);
+
+/* Where an upload stands, for the uploader's poll after its last byte. */
+struct upload_status {
+  const char *state;   /* receiving, checking (finalizing too), complete, failed */
+  const char *outcome; /* "", "accepted", "partly" (some files refused), "refused", "failed" */
+  const char *message; /* the receipt line or the failure reason, plain words */
+  uint64_t offset, length;
+  long long accepted, images, refused, skipped;
+};
+/* The owner's upload, in any state. ERR_NOT_FOUND otherwise. */
+enum err records_upload_status(struct arena *a, const struct actor *who, const char *id, struct upload_status *out);
 
 /* Loads a request the actor may read (owner, or staff/assigned reviewer via
  * requests_access). ERR_NOT_FOUND otherwise. */
@@ -65,20 +95,27 @@ struct upload_new {
   unsigned char sha256[32];
 };
 /* Creates an upload (row only; the staging file comes with the first bytes).
- * ERR_NOT_FOUND (request), ERR_INVALID (kind), ERR_TOO_LARGE, ERR_CONFLICT
- * (request neither a draft nor waiting for information: req_records_open),
- * ERR_NO_SPACE. id_out: 27 bytes. */
+ * ERR_NOT_FOUND (request), ERR_INVALID (kind), ERR_TOO_LARGE (the file or
+ * the request's total over its limit), ERR_TOO_MANY (a per-patient quota:
+ * unfinished uploads, bytes per day, archives being checked; which one is
+ * in records_refusal()), ERR_RECORDS_CLOSED (request neither a draft nor
+ * waiting for information: req_records_open), ERR_NO_SPACE. id_out: 27
+ * bytes. */
 enum err records_upload_create(const struct actor *who, const struct upload_new *u, char id_out[27],
                                long long *expires_at);
 /* An upload the actor owns and that has not expired. */
 enum err records_upload_get(struct arena *a, const struct actor *who, const char *id, struct upload_row *out);
+/* Waits (at most 1.5 s) while a PATCH of this upload is ending, so that a
+ * HEAD right after a dropped connection reports the offset it kept. */
+void records_upload_settle(const char *id);
 /* Terminates an upload: removes its bytes and row. */
 enum err records_upload_delete(const struct actor *who, const char *id);
 
 struct upload_session; /* one PATCH */
 /* Starts a PATCH at client_offset with declared_len body bytes (or -1 when
  * unknown). want_sha256 non-NULL: the chunk's SHA-256 must match.
- * ERR_NOT_FOUND, ERR_CONFLICT (offset, or another PATCH in progress),
+ * ERR_NOT_FOUND, ERR_RECORDS_CLOSED (the request no longer takes records),
+ * ERR_CONFLICT (offset, or another PATCH in progress),
  * ERR_TOO_LARGE (past Upload-Length), ERR_NO_SPACE, ERR_UNAVAILABLE. The
  * session is freed by commit or abort. */
 enum err records_append_begin(const struct actor *who, const char *id, uint64_t client_offset,
@@ -87,9 +124,13 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
  * full disk (rolled back to the last durable record), ERR_INTERNAL. */
 enum err records_append_data(struct upload_session *s, const void *buf, size_t len);
 /* Ends the PATCH: checks the chunk checksum (ERR_CHECKSUM, nothing kept),
- * syncs, commits the offset, and when complete finalizes and takes the file
- * in (ERR_CHECKSUM when the declared whole-file SHA-256 differs). Fills
- * *offset and *expires_at. Frees s. */
+ * syncs, commits the offset, and when complete finishes the file and, in
+ * the transaction that marks it 'checking', queues its intake job (run by
+ * a job worker; the answer does not wait for it). On completion:
+ * ERR_CHECKSUM when the declared whole-file SHA-256 differs;
+ * ERR_RECORDS_CLOSED when the request stopped taking records; ERR_TOO_MANY
+ * when too many of the patient's archives are being checked (the upload is
+ * then failed with the reason). Fills *offset and *expires_at. Frees s. */
 enum err records_append_commit(struct upload_session *s, uint64_t *offset, long long *expires_at);
 /* The request ended early (client gone, or an error): keeps what was
  * received durable (sync + commit) without acknowledging it. Frees s. */
@@ -106,7 +147,7 @@ struct records_view {
   size_t n_receipts;
   struct upload_row *pending;
   size_t n_pending;
-  long long images, studies, pictures, pdfs, skipped, refused, failed_uploads;
+  long long images, studies, pictures, pdfs, skipped, refused, failed_uploads, checking;
   long long kinds[9];        /* DICOM objects per enum sop_kind (dicom/sopclass.h) */
   long long frames, multiframe, incomplete; /* over the images */
   const char *summary;        /* "Received 8 images in 2 series from 2 studies; 3 files skipped: ..." */

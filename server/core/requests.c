@@ -16,6 +16,7 @@
 #include "core/secrets.h"
 #include "store/db.h"
 #include "store/requests.h"
+#include "store/uploads.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -215,6 +216,18 @@ static enum err transition_tx(void *vctx) {
   if (st != c->from) {
     e = ERR_CONFLICT;
     goto done;
+  }
+  /* the patient sends the request on: files still being checked would be
+   * refused by their intake once records close, so they must finish first
+   * (the row lock above orders this against the upload's last PATCH) */
+  if (c->a->role == R_PATIENT && (c->to == RS_SUBMITTED || (c->from == RS_NEEDS_INFO && c->to == RS_TRIAGE))) {
+    long long checking = 0;
+    e = uploads_checking_count(c->id, &checking);
+    if (e != ERR_OK) goto done;
+    if (checking > 0) {
+      e = ERR_FILES_CHECKING;
+      goto done;
+    }
   }
   if (c->check_complete) {
     struct rqs_row row;

@@ -512,7 +512,11 @@ int http_start(const struct http_config *cfg, uint16_t *bound_port) {
     sl = sizeof *s4;
   }
   (void)sl;
-  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  /* poll(), not epoll: libmicrohttpd 0.9.75's edge-triggered epoll loop misses
+   * a client's FIN that arrives together with the last body bytes (it stops
+   * reading after a short read), so a dropped PATCH kept its upload locked
+   * until the connection timed out. Level-triggered poll sees it at once. */
+  unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
   if (strchr(cfg->host, ':')) flags |= MHD_USE_IPv6;
   bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
   if (tls) flags |= MHD_USE_TLS;

@@ -3,6 +3,7 @@
  * creation, termination, checksum (sha256), expiration. Parsing of the tus
  * headers is in http/tus_parse.c; the rules (ownership, offsets, durability,
  * intake) are in core/records.c. */
+#include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -88,7 +89,6 @@ static void tus_create(struct req *r) {
     return tus_error(r, ERR_BAD_REQUEST, "Upload-Defer-Length is not supported: send Upload-Length.");
   if (!len_h || tus_parse_u64(len_h, &length) != 0)
     return tus_error(r, ERR_BAD_REQUEST, "Upload-Length must be a whole number of bytes.");
-  if (length > records_max_upload()) return tus_error(r, ERR_TOO_LARGE, NULL);
   const char *md = req_header(r, "Upload-Metadata");
   size_t mdl = md ? strlen(md) : 0;
   unsigned char *buf = arena_alloc(r->arena, TUS_META_BUF(mdl));
@@ -118,7 +118,7 @@ static void tus_create(struct req *r) {
   long long expires;
   enum err e = records_upload_create(&who, &un, id, &expires);
   if (e == ERR_INVALID) return tus_error(r, ERR_BAD_REQUEST, "Unknown document kind.");
-  if (e != ERR_OK) return tus_error(r, e, NULL);
+  if (e != ERR_OK) return tus_error(r, e, e == ERR_TOO_LARGE || e == ERR_TOO_MANY ? records_refusal() : NULL);
   reply_bytes(r, 201, NULL, "", 0);
   tus_headers(r);
   reply_header(r, "Location", arena_printf(r->arena, "/api/v1/uploads/%s", id));
@@ -129,6 +129,7 @@ static void tus_head(struct req *r) {
   if (!tus_resumable_ok(r)) return tus_error(r, ERR_PRECONDITION, NULL);
   struct actor who = actor_from_req(r);
   struct upload_row u;
+  records_upload_settle(req_param(r, "id"));
   enum err e = records_upload_get(r->arena, &who, req_param(r, "id"), &u);
   if (e != ERR_OK) return tus_error(r, e, NULL);
   reply_bytes(r, 200, NULL, "", 0);
@@ -195,11 +196,26 @@ static void tus_patch(struct req *r) {
   uint64_t off;
   long long expires;
   enum err e = records_append_commit(s, &off, &expires);
-  if (e != ERR_OK) return tus_error(r, e, NULL);
+  if (e != ERR_OK) return tus_error(r, e, e == ERR_TOO_MANY ? records_refusal() : NULL);
   reply_bytes(r, 204, NULL, "", 0);
   tus_headers(r);
   reply_header(r, "Upload-Offset", arena_printf(r->arena, "%llu", (unsigned long long)off));
   reply_header(r, "Upload-Expires", http_date(r->arena, expires));
+}
+
+/* GET /api/v1/uploads/{id}/status: where an upload stands, for the
+ * uploader's poll after the last byte ("checking" until intake is done). */
+static void upload_status(struct req *r) {
+  struct actor who = actor_from_req(r);
+  struct upload_status st;
+  enum err e = records_upload_status(r->arena, &who, req_param(r, "id"), &st);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "state", st.state, "outcome", st.outcome, "message",
+                        st.message, "offset", (json_int_t)st.offset, "length", (json_int_t)st.length, "accepted",
+                        (json_int_t)st.accepted, "images", (json_int_t)st.images, "refused", (json_int_t)st.refused,
+                        "skipped", (json_int_t)st.skipped);
+  if (!j) return reply_error(r, ERR_INTERNAL, NULL);
+  reply_json_take(r, 200, j);
 }
 
 static const struct stream_ops patch_ops = {patch_begin, patch_data, patch_abort, patch_fail};
@@ -212,5 +228,6 @@ const struct route api_uploads_routes[] = {
     {"PATCH", "/api/v1/uploads/{id}", tus_patch, ROLE_PATIENT, 0, BODY_STREAM, (size_t)1 << 42, &patch_ops,
      "tus-patch"},
     {"DELETE", "/api/v1/uploads/{id}", tus_delete, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "tus-delete"},
+    {"GET", "/api/v1/uploads/{id}/status", upload_status, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "upload-status"},
     {0},
 };

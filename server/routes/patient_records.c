@@ -159,19 +159,30 @@ static void records_page(struct req *r) {
     snprintf(k, sizeof k, "Records.Receipts.%zu", i);
     hdf_set_value(hdf, k, v.receipts[i].message);
   }
-  size_t np = 0;
+  size_t np = 0, nf = 0;
   for (size_t i = 0; i < v.n_pending; i++) {
     struct upload_row *u = &v.pending[i];
+    if (strcmp(u->state, "failed") == 0) {
+      snprintf(k, sizeof k, "Records.Failed.%zu.Name", nf);
+      hdf_set_value(hdf, k, u->filename);
+      snprintf(k, sizeof k, "Records.Failed.%zu.Reason", nf);
+      hdf_set_value(hdf, k, *u->failure ? u->failure : "it did not finish correctly");
+      nf++;
+      continue;
+    }
+    int checking = strcmp(u->state, "checking") == 0 || strcmp(u->state, "finalizing") == 0;
     snprintf(k, sizeof k, "Records.Pending.%zu.Name", np);
     hdf_set_value(hdf, k, u->filename);
+    snprintf(k, sizeof k, "Records.Pending.%zu.Checking", np);
+    hdf_set_value(hdf, k, checking ? "1" : "0");
     snprintf(k, sizeof k, "Records.Pending.%zu.State", np);
     hdf_set_value(hdf, k,
-                  strcmp(u->state, "failed") == 0
-                      ? arena_printf(a, "not kept: %s", *u->failure ? u->failure : "failed")
-                      : u->scan_pending ? "received; waiting for the virus check before it is added"
-                      : arena_printf(a, "%s of %s received", human_size(a, u->offset), human_size(a, u->length)));
+                  checking ? "received, being checked…"
+                  : u->scan_pending ? "received; waiting for the virus check before it is added"
+                           : arena_printf(a, "%s of %s received", human_size(a, u->offset), human_size(a, u->length)));
     np++;
   }
+  hdf_set_value(hdf, "Records.Checking", v.checking ? "1" : "0");
   reply_page(r, 200, "records.cs");
 }
 

@@ -1070,6 +1070,7 @@ static void info_sent(struct req *r) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
   enum err e = id ? requests_transition(&who, id, RS_NEEDS_INFO, RS_TRIAGE, NULL, false) : ERR_NOT_FOUND;
+  if (e == ERR_FILES_CHECKING) return reply_error(r, e, NULL);
   if (e == ERR_CONFLICT || e == ERR_FORBIDDEN) return reply_error(r, ERR_CONFLICT, "The center is not waiting for information on this request.");
   if (e != ERR_OK) return fail(r, e);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));

@@ -215,6 +215,20 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     cv_set(hdf, "", "Studies.%zu.patient_birth_date", i);
     cv_set(hdf, worst == ID_DIFFERENT ? "1" : "0", "Studies.%zu.wrong_patient", i);
   }
+  /* uploads not kept, and those still being checked: the center sees them too */
+  {
+    size_t nf = 0, nc = 0;
+    for (size_t i = 0; i < rv.n_pending; i++) {
+      const struct upload_row *u = &rv.pending[i];
+      if (strcmp(u->state, "failed") == 0) {
+        cv_set(hdf, u->filename, "Records.Failed.%zu.name", nf);
+        cv_set(hdf, *u->failure ? u->failure : "it did not finish correctly", "Records.Failed.%zu.reason", nf);
+        nf++;
+      } else if (strcmp(u->state, "checking") == 0 || strcmp(u->state, "finalizing") == 0) {
+        cv_set(hdf, u->filename, "Records.Checking.%zu.name", nc++);
+      }
+    }
+  }
   for (size_t i = 0; i < rv.n_warnings; i++) {
     cv_set(hdf, rv.warnings[i], "Warnings.%zu.text", i);
     cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);

@@ -1305,6 +1305,31 @@ ssize_t blob_reader_read(struct blob_reader *r, void *buf, size_t cap, char *err
   return (ssize_t)got;
 }
 
+/* Positions the reader at a plaintext offset; see blobfmt.h. */
+int blob_reader_seek(struct blob_reader *r, uint64_t off, char *err, size_t errlen) {
+  if (!r || r->failed) {
+    set_err(err, errlen, "blob reader failed earlier");
+    errno = EBADMSG;
+    return -1;
+  }
+  uint64_t size = blob_reader_size(r);
+  if (off >= size) {
+    r->next = r->nfull + 1; /* at the end */
+    r->pos = r->len = 0;
+    return off == size ? 0 : -1;
+  }
+  uint64_t idx = off / BLOB_RECORD;
+  if (!(r->next == idx + 1 && r->len > 0)) {
+    r->next = idx;
+    if (reader_load(r, err, errlen) != 0) {
+      reader_fail(r);
+      return -1;
+    }
+  }
+  r->pos = (size_t)(off % BLOB_RECORD);
+  return 0;
+}
+
 /* Plaintext size from the file length at open. */
 uint64_t blob_reader_size(const struct blob_reader *r) {
   return r ? r->nfull * (uint64_t)BLOB_RECORD + r->final_len : 0;

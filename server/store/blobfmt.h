@@ -174,6 +174,9 @@ int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
  * failure came from records that did authenticate, but the caller must treat
  * the whole object as failed unless it reaches 0. */
 ssize_t blob_reader_read(struct blob_reader *r, void *buf, size_t cap, char *err, size_t errlen);
+/* Moves to plaintext offset off (<= the size); the next read starts there.
+ * Loads and authenticates the record holding it. 0, or -1 (err). */
+int blob_reader_seek(struct blob_reader *r, uint64_t off, char *err, size_t errlen);
 /* Plaintext size computed from the file length at open time. */
 uint64_t blob_reader_size(const struct blob_reader *r);
 /* Closes, wipes and frees. NULL is fine. */

@@ -26,7 +26,7 @@ static int have_reserve_override;
 
 static const struct db_stmt stmts[] = {
     {"bs_known_ids",
-     "SELECT encode(file_id, 'hex') FROM uploads WHERE state IN ('receiving', 'finalizing') "
+     "SELECT encode(file_id, 'hex') FROM uploads WHERE state IN ('receiving', 'finalizing', 'checking') "
      "UNION SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL"},
     {"bs_receiving",
      "SELECT id, encode(file_id, 'hex'), \"offset\", encode(sealed_tail, 'hex'), encode(wrapped_dek, 'hex'), "

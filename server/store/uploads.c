@@ -13,7 +13,8 @@
   "u.length, u.\"offset\", coalesce(encode(u.sha256_expected, 'hex'), ''), coalesce(encode(u.sealed_tail, "   \
   "'hex'), ''), encode(u.file_id, 'hex'), encode(u.wrapped_dek, 'hex'), u.kek_version, "                       \
   "extract(epoch from u.expires_at)::bigint, u.expires_at < now(), coalesce(encode(u.digest_state, 'hex'), ''), "  \
-  "u.scan_pending, coalesce(u.virus_name, '')"
+  "u.scan_pending, coalesce(u.virus_name, ''), " \
+  "coalesce(encode(u.blake2b, 'hex'), ''), coalesce(encode(u.sha256, 'hex'), ''), u.is_archive"
 
 #define DOC_COLS                                                                                                \
   "id, request_id, coalesce(series_id, 0), coalesce(upload_id, ''), kind, original_name, sniffed_type, "       \
@@ -51,11 +52,11 @@ static const struct db_stmt stmts[] = {
      "WHERE id = $1"},
     {"up_delete", "DELETE FROM uploads WHERE id = $1"},
     {"up_finalizing", "SELECT id FROM uploads WHERE state = 'finalizing' ORDER BY created_at"},
-    {"up_scan_waiting", "SELECT id FROM uploads WHERE state = 'finalizing' AND scan_pending ORDER BY created_at LIMIT 100"},
+    {"up_scan_waiting", "SELECT id FROM uploads WHERE state = 'checking' AND scan_pending ORDER BY created_at LIMIT 100"},
     {"up_scan_pending", "UPDATE uploads SET scan_pending = $2::boolean WHERE id = $1"},
     {"up_quarantine",
      "UPDATE uploads SET state = 'failed', failure = $2, virus_name = $3, quarantined_at = now(), scan_pending = false "
-     "WHERE id = $1 AND state = 'finalizing'"},
+     "WHERE id = $1 AND state IN ('finalizing', 'checking')"},
     {"up_expired",
      "SELECT " UPLOAD_COLS
      " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.state = 'receiving' AND u.expires_at < now() "
@@ -63,7 +64,29 @@ static const struct db_stmt stmts[] = {
     {"up_for_request",
      "SELECT " UPLOAD_COLS
      " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.request_id = $1 AND u.state IN ('receiving', "
-     "'finalizing', 'failed') AND u.expires_at > now() - interval '1 day' ORDER BY u.created_at LIMIT 500"},
+     "'finalizing', 'checking', 'failed') AND (u.state <> 'receiving' OR u.expires_at > now() - interval '1 day') "
+     "AND u.updated_at > now() - interval '30 days' ORDER BY u.created_at LIMIT 500"},
+    {"rq_lock_status", "SELECT status FROM requests WHERE id = $1 FOR SHARE"},
+    {"up_checking",
+     "UPDATE uploads SET state = 'checking', is_archive = $2, blake2b = decode($3, 'hex'), "
+     "sha256 = decode(nullif($4, ''), 'hex'), sealed_tail = NULL, digest_state = NULL, updated_at = now() "
+     "WHERE id = $1 AND state IN ('finalizing', 'checking')"},
+    {"up_usage",
+     "SELECT (SELECT count(*) FROM uploads WHERE owner_id = $1 AND state = 'receiving' AND expires_at > now()), "
+     "(SELECT coalesce(sum(length), 0) FROM uploads WHERE owner_id = $1 AND created_at > now() - interval '24 hours'), "
+     "(SELECT coalesce(sum(length), 0) FROM uploads WHERE request_id = $2 AND state <> 'failed' "
+     "AND (state <> 'receiving' OR expires_at > now())), "
+     "(SELECT count(*) FROM uploads WHERE owner_id = $1 AND state IN ('finalizing', 'checking') AND is_archive)"},
+    {"up_complete",
+     "UPDATE uploads SET state = 'complete', failure = NULL, sealed_tail = NULL, digest_state = NULL, "
+     "updated_at = now() WHERE id = $1 AND state = 'checking'"},
+    {"up_checking_count",
+     "SELECT count(*) FROM uploads WHERE request_id = $1 AND state IN ('finalizing', 'checking')"},
+    {"up_archives_checking",
+     "SELECT count(*) FROM uploads WHERE owner_id = $1 AND state = 'checking' AND is_archive"},
+    {"rc_for_upload",
+     "SELECT filename, message, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), accepted, images, "
+     "duplicates, skipped, refused FROM intake_receipts WHERE upload_id = $1 ORDER BY id DESC LIMIT 1"},
     {"st_upsert",
      "INSERT INTO studies (request_id, study_uid, study_date, description, patient_name, patient_birth_date) "
      "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id, study_uid) DO UPDATE SET study_uid = "
@@ -226,6 +249,9 @@ static int fill_upload(struct arena *a, PGresult *r, int i, struct upload_row *o
     if (!o->digest_state || unhex(dh, o->digest_state, dl) != 0) return -1;
     o->digest_state_len = dl;
   }
+  snprintf(o->blake2b_hex, sizeof o->blake2b_hex, "%s", PQgetvalue(r, i, 20));
+  snprintf(o->sha256_hex, sizeof o->sha256_hex, "%s", PQgetvalue(r, i, 21));
+  o->is_archive = PQgetvalue(r, i, 22)[0] == 't';
   return 0;
 }
 
@@ -555,4 +581,96 @@ enum err uploads_list_scan_waiting(struct arena *a, char ***ids, size_t *n) {
   for (int i = 0; i < rows; i++) (*ids)[i] = (char *)sv(a, r, i, 0);
   *n = (size_t)rows;
   return ERR_OK;
+}
+
+enum err requests_lock_status(struct arena *a, long long id, const char **status) {
+  enum err e;
+  const char *v[] = {lld(a, id)};
+  PGresult *r = db_exec(a, "rq_lock_status", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  *status = sv(a, r, 0, 0);
+  return *status ? ERR_OK : ERR_INTERNAL;
+}
+
+enum err uploads_set_checking(const char *id, int is_archive, const unsigned char blake2b[32],
+                              const unsigned char *sha256) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {id, is_archive ? "true" : "false", hex(a, blake2b, 32), sha256 ? hex(a, sha256, 32) : ""};
+  PGresult *r = db_exec(a, "up_checking", 4, v, &e);
+  if (r && strcmp(PQcmdTuples(r), "1") != 0) e = ERR_CONFLICT;
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_usage(long long owner_id, long long request_id, struct upload_usage *out) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {lld(a, owner_id), lld(a, request_id)};
+  PGresult *r = db_exec(a, "up_usage", 2, v, &e);
+  if (r) {
+    if (PQntuples(r) == 1) {
+      out->receiving = ll(r, 0, 0);
+      out->bytes_day = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+      out->bytes_request = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+      out->archives = ll(r, 0, 3);
+    } else {
+      e = ERR_INTERNAL;
+    }
+  }
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_archives_checking(long long owner_id, long long *n) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {lld(a, owner_id)};
+  PGresult *r = db_exec(a, "up_archives_checking", 1, v, &e);
+  if (r) *n = PQntuples(r) == 1 ? ll(r, 0, 0) : 0;
+  arena_free(a);
+  return e;
+}
+
+enum err receipts_for_upload(struct arena *a, const char *upload_id, struct receipt_row *out) {
+  enum err e;
+  const char *v[] = {upload_id};
+  PGresult *r = db_exec(a, "rc_for_upload", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  out->filename = sv(a, r, 0, 0);
+  out->message = sv(a, r, 0, 1);
+  out->created_at = sv(a, r, 0, 2);
+  out->accepted = ll(r, 0, 3);
+  out->images = ll(r, 0, 4);
+  out->duplicates = ll(r, 0, 5);
+  out->skipped = ll(r, 0, 6);
+  out->refused = ll(r, 0, 7);
+  return ERR_OK;
+}
+
+enum err uploads_checking_count(long long request_id, long long *n) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {lld(a, request_id)};
+  PGresult *r = db_exec(a, "up_checking_count", 1, v, &e);
+  if (r) *n = PQntuples(r) == 1 ? ll(r, 0, 0) : 0;
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_set_complete(const char *id) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {id};
+  PGresult *r = db_exec(a, "up_complete", 1, v, &e);
+  if (r && strcmp(PQcmdTuples(r), "1") != 0) e = ERR_CONFLICT;
+  arena_free(a);
+  return e;
 }

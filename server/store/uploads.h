@@ -36,6 +36,9 @@ struct upload_row {
   int expired;
   int scan_pending;       /* complete, waiting for the virus scanner */
   const char *virus_name; /* quarantined by the virus scanner: its finding; "" otherwise */
+  char blake2b_hex[65];  /* set once complete ('checking' on), else "" */
+  char sha256_hex[65];   /* the declared SHA-256 that matched, else "" */
+  int is_archive;
 };
 
 struct document_row {
@@ -126,6 +129,31 @@ enum err documents_get(struct arena *a, long long id, struct document_row *out);
 enum err documents_delete(long long id);
 /* Number of other documents or uploads using the same file id. */
 enum err documents_file_refs(const unsigned char file_id[BLOB_ID_LEN], long long *n);
+
+/* The request's status, locked FOR SHARE until the transaction ends (a
+ * submission waits for it, and it for a submission). */
+enum err requests_lock_status(struct arena *a, long long id, const char **status);
+/* finalizing -> checking (the bytes are complete; intake is queued) with the
+ * digests. ERR_CONFLICT when the row was not finalizing. */
+enum err uploads_set_checking(const char *id, int is_archive, const unsigned char blake2b[32],
+                              const unsigned char *sha256);
+struct upload_usage {
+  long long receiving;     /* the owner's unfinished, unexpired uploads */
+  uint64_t bytes_day;      /* bytes of the owner's uploads created in the last 24 hours */
+  uint64_t bytes_request;  /* bytes of the request's uploads not failed */
+  long long archives;      /* the owner's archives finalizing or being checked */
+};
+/* What counts toward the per-patient quotas and the per-request limit. */
+enum err uploads_usage(long long owner_id, long long request_id, struct upload_usage *out);
+/* checking -> complete (intake done). ERR_CONFLICT when it was not checking
+ * (another run of the same job got there first). */
+enum err uploads_set_complete(const char *id);
+/* Uploads of a request whose bytes are complete and whose intake is not done. */
+enum err uploads_checking_count(long long request_id, long long *n);
+/* The owner's archives being checked. */
+enum err uploads_archives_checking(long long owner_id, long long *n);
+/* The newest receipt of an upload; ERR_NOT_FOUND when there is none. */
+enum err receipts_for_upload(struct arena *a, const char *upload_id, struct receipt_row *out);
 
 enum err receipts_insert(long long request_id, const char *upload_id, const struct receipt_row *r);
 enum err receipts_list(struct arena *a, long long request_id, struct receipt_row **out, size_t *n);

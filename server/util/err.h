@@ -15,8 +15,10 @@
   X(ERR_NOT_FOUND, 404, "not_found", "We could not find that page.")                         \
   X(ERR_METHOD, 405, "method_not_allowed", "That action is not allowed here.")               \
   X(ERR_CONFLICT, 409, "conflict", "That changed in the meantime. Please reload and try again.") \
+  X(ERR_FILES_CHECKING, 409, "files_being_checked", "Some of your files are still being checked. Please wait until the records page shows them as checked (usually a few seconds), then try again.") \
   X(ERR_GONE, 410, "gone", "This is no longer available.")                                   \
   X(ERR_LENGTH_REQUIRED, 411, "length_required", "The request needs a Content-Length.")      \
+  X(ERR_RECORDS_CLOSED, 423, "records_closed", "This request no longer accepts records (it has been submitted, or it is closed), so nothing was added. If the center needs more, it will ask you for it.") \
   X(ERR_TOO_LARGE, 413, "too_large", "What you sent is larger than we accept.")              \
   X(ERR_PRECONDITION, 412, "precondition_failed", "This upload client speaks a protocol version we do not support (tus 1.0.0 is required).") \
   X(ERR_CHECKSUM, 460, "checksum_mismatch", "The data did not match its checksum and was not kept. Please try the upload again.") \

@@ -3,8 +3,12 @@
 // time left, pause/resume, resume after a reload (upload URLs remembered in
 // localStorage by request, path, size and modification time; the server's
 // offset comes from HEAD), retries with back-off when the network drops.
-// When the queue is empty the page's receipt, series and files are fetched
-// again and swapped in, so the patient sees what was actually kept.
+// After the last byte the server checks each file in the background: the
+// uploader asks for the upload's status until it is checked and then shows
+// the real outcome (kept, partly kept, not accepted with the reason), so a
+// failure is never shown as success. When the queue is empty and every file
+// is checked, the page's receipt, series and files are fetched again and
+// swapped in, so the patient sees what was actually kept.
 // No inline script: data comes from data-* attributes.
 (function () {
   'use strict';
@@ -64,7 +68,10 @@
     it.state = state;
     it.stateEl.textContent = text;
   }
-  function shown(it) { return Math.min(it.file.size, it.sent + (it.inflight || 0)); }
+  function shown(it) {
+    if (it.state === 'checking' || it.state === 'done') return it.file.size;
+    return Math.min(it.file.size, it.sent + (it.inflight || 0));
+  }
   function paint(it) {
     var pct = it.file.size ? Math.floor(shown(it) * 100 / it.file.size) : (it.state === 'done' ? 100 : 0);
     if (it.state === 'done') pct = 100;
@@ -212,14 +219,59 @@
     });
   }
 
+  // Asks the server how the check of a complete upload went, until it is done;
+  // pauses grow from 0.3 s to 2 s. Resolves once the outcome is shown.
+  var checks = [];
+  function checkStatus(it) {
+    var delay = 300;
+    var ask = function () {
+      return new Promise(function (resolve) {
+        var x = new XMLHttpRequest();
+        x.open('GET', it.url + '/status');
+        x.onload = function () {
+          var st = null;
+          try { st = x.status === 200 ? JSON.parse(x.responseText) : null; } catch (e) { st = null; }
+          resolve({ code: x.status, st: st });
+        };
+        x.onerror = function () { resolve({ code: 0, st: null }); };
+        x.send();
+      }).then(function (r) {
+        var st = r.st;
+        if (r.code === 404) { setState(it, 'refused', 'not kept: the upload is gone. Please upload it again.'); return; }
+        if (!st || st.state === 'checking' || st.state === 'receiving') {
+          return new Promise(function (res) { setTimeout(res, delay); }).then(function () {
+            delay = Math.min(2000, Math.round(delay * 1.5));
+            return ask();
+          });
+        }
+        var msg = st.message || '';
+        if (st.state === 'failed') {
+          setState(it, 'refused', 'not kept: ' + msg + '.');
+          announce(it.relPath + ' was not kept: ' + msg + '.', true);
+        } else if (st.outcome === 'refused') {
+          setState(it, 'refused', 'not accepted: ' + msg + ' Nothing from this file was kept; please check the file or ask the center.');
+          announce(it.relPath + ' was not accepted: ' + msg, true);
+        } else if (st.outcome === 'partly') {
+          setState(it, 'done', 'received; some files in it were not accepted: ' + msg);
+        } else {
+          setState(it, 'done', 'received and checked');
+        }
+        paint(it); refreshOverall();
+      });
+    };
+    setState(it, 'checking', 'received, being checked…');
+    it.bar.value = 100; it.pctEl.textContent = '100 %';
+    return ask();
+  }
+
   function uploadOne(it) {
     current = it;
     setState(it, 'sending', 'sending');
     return locate(it).then(function () { return patchLoop(it); }).then(function (done) {
       if (!done) { setState(it, 'paused', 'paused'); return; }
       storeDrop(it);
-      setState(it, 'done', 'received');
-      paint(it); refreshOverall();
+      checks.push(checkStatus(it));
+      refreshOverall();
     }).catch(function (err) {
       it.inflight = 0;
       paint(it);
@@ -249,7 +301,13 @@
     var next = function () {
       if (paused) { running = false; buttons(); return; }
       var it = pending()[0];
-      if (!it) { running = false; current = null; buttons(); finished(); return; }
+      if (!it) {
+        running = false; current = null; buttons();
+        var waiting = checks; checks = [];
+        if (waiting.length) announce('Every file is received. Checking what we received…', true);
+        Promise.all(waiting).then(finished);
+        return;
+      }
       uploadOne(it).then(next, next);
     };
     next();
@@ -261,8 +319,8 @@
     var refused = items.filter(function (x) { return x.state === 'refused'; }).length;
     var done = items.filter(function (x) { return x.state === 'done'; }).length;
     var text = done + (done === 1 ? ' file' : ' files') + ' uploaded' +
-      (refused ? '; ' + refused + (refused === 1 ? ' file was' : ' files were') + ' not accepted (see the list)' : '') + '.';
-    doneNote.textContent = text + ' Checking what we received…';
+      (refused ? '; ' + refused + (refused === 1 ? ' file was' : ' files were') + ' not accepted or not kept (see the list)' : '') + '.';
+    doneNote.textContent = text + ' Loading what we received…';
     doneNote.hidden = false;
     announce(text, true);
     var x = new XMLHttpRequest();

@@ -12,13 +12,13 @@ export const ARTIFACTS = process.env.SECONDOP_ARTIFACTS || path.join(ROOT, 'test
 
 // Starts `secondop serve` on a free port against a fresh database in the
 // cluster the runner made (SECONDOP_TEST_DSN_BASE names its socket folder).
-export async function startServer(name, extraArgs = []) {
+export async function startServer(name, extraArgs = [], env = {}) {
   const dsn = await newDatabase(name);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sop-e2e-'));
   const logPath = path.join(dataDir, 'server.log');
   const log = fs.openSync(logPath, 'a');
   const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database-url', dsn, '--data-dir', dataDir,
-    '--share-dir', ROOT, '--threads', '4', ...extraArgs], { stdio: ['ignore', log, log] });
+    '--share-dir', ROOT, '--threads', '4', ...extraArgs], { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
   const deadline = Date.now() + 30000;
   while (Date.now() < deadline) {
     const text = fs.readFileSync(logPath, 'utf8');

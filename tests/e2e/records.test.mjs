@@ -1,7 +1,9 @@
 // The records page in a real browser: a patient uploads a CD folder through
 // the directory picker and sees the study summary; uploads a PDF with the
 // keyboard only; pauses and resumes; survives a dropped connection and a page
-// reload mid-upload (resuming from the server's offset). Checked with axe-core
+// reload mid-upload (resuming from the server's offset); sees each file
+// "being checked" after its last byte and then the real outcome (a refused
+// file and one not kept after the request closed say so, with the reason). Checked with axe-core
 // and at 375 px width; screenshots of each step in tests/out/screenshots.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -53,8 +55,8 @@ async function newRequest(page, srv) {
   return Number(m[1]);
 }
 
-async function setup(browser, name, viewport = { width: 1280, height: 900 }) {
-  const srv = await startServer(name);
+async function setup(browser, name, viewport = { width: 1280, height: 900 }, env = {}) {
+  const srv = await startServer(name, [], env);
   const ctx = await browser.newContext({ viewport });
   const page = await ctx.newPage();
   const errors = [];
@@ -74,7 +76,7 @@ const progressValues = (page) => page.$$eval('#up-list progress', (bars) => bars
 async function waitDone(page, timeout = 60000) {
   await page.waitForFunction(() => {
     const d = document.getElementById('up-done');
-    return d && !d.hidden && /Received|received/.test(d.textContent) && !/Checking/.test(d.textContent);
+    return d && !d.hidden && /Received|received/.test(d.textContent) && !/Loading/.test(d.textContent);
   }, null, { timeout });
 }
 
@@ -88,7 +90,67 @@ async function noHorizontalScroll(page, width, label) {
   assert.ok(w <= width, `no horizontal scroll ${label}: ${w} (${wide.join('; ')})`);
 }
 
+// Waits until each named file in the uploader's list shows a state matching its pattern.
+async function waitStates(page, want, timeout = 30000) {
+  const states = () => page.$$eval('#up-list li', (lis) => lis.map((li) => li.textContent).join(' | '));
+  await page.waitForFunction((w) => {
+    const got = Object.fromEntries(Array.from(document.querySelectorAll('#up-list li')).map((li) =>
+      [li.querySelector('.name').textContent, li.querySelector('.state').textContent]));
+    return Object.entries(w).every(([n, re]) => got[n] !== undefined && new RegExp(re).test(got[n]));
+  }, Object.fromEntries(Object.entries(want).map(([k, v]) => [k, v.source])), { timeout })
+    .catch(async (e) => { throw new Error(`${e.message}; the list says: ${await states()}`); });
+}
+
 export const tests = [
+  {
+    name: 'being checked after the last byte, then the real outcome: a refused file and one not kept after the request closed',
+    fn: async ({ browser }) => {
+      const hold = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sop-e2e-hold-')), 'hold');
+      const t = await setup(browser, 'recordscheck', { width: 1280, height: 900 }, { SECONDOP_TEST_JOBS_HOLD_FILE: hold });
+      const { page, srv } = t;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sop-e2e-check-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'notes.bin'), crypto.randomBytes(3000));
+        fs.copyFileSync(path.join(studies(), 'report.pdf'), path.join(dir, 'report.pdf'));
+        fs.writeFileSync(hold, ''); // the checks wait: "being checked" stays visible
+        await page.setInputFiles('#up-files', [path.join(dir, 'notes.bin'), path.join(dir, 'report.pdf')]);
+        await page.getByRole('button', { name: 'Start upload' }).click();
+        await waitStates(page, { 'notes.bin': /^received, being checked…$/, 'report.pdf': /^received, being checked…$/ });
+        assert.equal(await page.locator('#up-done').isHidden(), true, 'not "done" while the files are being checked');
+        assert.deepEqual(await axeViolations(page), []);
+        await screenshot(page, 'records-6-being-checked');
+        fs.unlinkSync(hold);
+        await waitStates(page, { 'notes.bin': /^not accepted: .*refused: notes\.bin.*Nothing from this file was kept/, 'report.pdf': /^received and checked$/ });
+        await waitDone(page);
+        assert.match(await page.locator('#up-done').innerText(), /^1 file uploaded; 1 file was not accepted or not kept/);
+        assert.match(await page.locator('#records-details').innerText(), /notes\.bin: refused: not a type we accept/);
+        await screenshot(page, 'records-7-checked');
+
+        // a file whose check comes after the request closed is not kept, and says why
+        fs.copyFileSync(path.join(studies(), 'report.pdf'), path.join(dir, 'late.pdf'));
+        fs.writeFileSync(hold, '');
+        await page.setInputFiles('#up-files', path.join(dir, 'late.pdf'));
+        await page.getByRole('button', { name: 'Start upload' }).click();
+        await waitStates(page, { 'late.pdf': /^received, being checked…$/ });
+        sql(srv.dsn, `UPDATE requests SET status = 'closed' WHERE id = ${t.req}`);
+        fs.unlinkSync(hold);
+        await waitStates(page, { 'late.pdf': /^not kept: this request stopped accepting records/ });
+        await waitDone(page);
+        assert.match(await page.locator('#records-receipt').innerText(), /late\.pdf: not kept: this request stopped accepting records/);
+        await page.reload();
+        const receipt = await page.locator('#records-receipt').innerText();
+        assert.match(receipt, /late\.pdf: not kept: this request stopped accepting records/);
+        assert.match(receipt, /1 file not kept/);
+        assert.equal(sql(srv.dsn, `SELECT count(*) FROM documents WHERE request_id = ${t.req} AND original_name = 'late.pdf'`), '0');
+        assert.deepEqual(await axeViolations(page), []);
+        await screenshot(page, 'records-8-not-kept');
+        assert.deepEqual(t.errors, []);
+      } finally {
+        if (fs.existsSync(hold)) fs.unlinkSync(hold);
+        await t.close();
+      }
+    },
+  },
   {
     name: 'CD folder through the directory picker: progress to 100 %, study summary, series with views, axe, 375 px',
     fn: async ({ browser }) => {
@@ -111,7 +173,7 @@ export const tests = [
         await waitDone(page);
         assert.deepEqual(await progressValues(page), new Array(11).fill(100), 'every file at 100 %');
         assert.deepEqual(await page.$$eval('#up-list .pct', (els) => els.map((e) => e.textContent)), new Array(11).fill('100 %'));
-        assert.deepEqual(await page.$$eval('#up-list .state', (els) => els.map((e) => e.textContent)), new Array(11).fill('received'));
+        assert.deepEqual(await page.$$eval('#up-list .state', (els) => els.map((e) => e.textContent)), new Array(11).fill('received and checked'));
         assert.equal(await page.locator('#up-overall-bar').evaluate((b) => b.value), 100);
         assert.match(await page.locator('#up-overall-text').innerText(), /^100 %: /);
 

@@ -230,6 +230,9 @@ class Server:
         self.log_path = os.path.join(self.data_dir, "server.log")
         self.extra_args = list(extra_args)
         self.env = dict(os.environ)
+        # background jobs: a killed server's job is claimed again after this lease (test builds only)
+        self.env.setdefault("SECONDOP_TEST_JOB_LEASE_SECONDS", "3")
+        self.env.setdefault("SECONDOP_TEST_JOB_BACKOFF_SECONDS", "1")
         self.env.update(env or {})
         self.proc = None
         self.port = None

@@ -85,7 +85,30 @@ def upload_bytes(client, req_id, data, name, kind="images", chunk=None, declare_
         r = tus_patch(client, url, off, piece)
         assert r.status == 204, "PATCH at %d answered %d: %s" % (off, r.status, r.text[:300])
         off = int(r.header("Upload-Offset"))
+    if r is not None and r.status == 204:
+        wait_checked(client, url)
     return url, r
+
+
+def upload_status(client, url):
+    """The uploader's view of an upload: GET {url}/status as a dict."""
+    import json
+    r = client.get(url + "/status")
+    assert r.status == 200, "status answered %d: %s" % (r.status, r.text[:300])
+    return json.loads(r.text)
+
+
+def wait_checked(client, url, timeout=120):
+    """Polls the upload's status until intake (a background job) is done;
+    returns the final status (state complete or failed)."""
+    import time
+    deadline = time.time() + timeout
+    while True:
+        st = upload_status(client, url)
+        if st["state"] in ("complete", "failed"):
+            return st
+        assert time.time() < deadline, "upload %s still %s after %d s" % (url, st["state"], timeout)
+        time.sleep(0.05)
 
 
 def upload_path(client, req_id, path, name=None, kind="images"):

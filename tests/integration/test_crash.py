@@ -116,6 +116,8 @@ class CrashTest(harness.ServerTestCase):
         rh.restart(self.server, 9)
         for url, data in zip(urls, sources):
             uid = url.rsplit("/", 1)[1]
+            # intake is a job: one killed mid-way is claimed again when its lease lapses
+            self.assertEqual(rh.wait_checked(c, url)["state"], "complete", uid)
             doc = self.sql("SELECT id, sha256 FROM documents WHERE upload_id = %s", uid)
             self.assertEqual(len(doc), 1, uid)
             self.assertEqual(doc[0][1], hashlib.sha256(data).hexdigest())

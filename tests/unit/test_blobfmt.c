@@ -194,6 +194,38 @@ static void test_read_small_caps(void) {
   blob_reader_close(r);
 }
 
+static void test_seek(void) {
+  /* Random access for the ZIP census: any offset, across records, in any order. */
+  enum { N = 3 * 65536 + 1234 };
+  static unsigned char data[N];
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], buf[300];
+  char path[300];
+  new_id(id);
+  blob_dek_new(dek);
+  fill_pattern(data, sizeof data, 7);
+  path_in(path, sizeof path, "seek");
+  T_EQ_INT(write_blob(path, id, dek, data, sizeof data), 0);
+  struct blob_reader *r = NULL;
+  T_EQ_INT(blob_reader_open(path, id, dek, &r, errbuf, sizeof errbuf), 0);
+  static const uint64_t offs[] = {N - 100, 0, 65536 - 150, 65536, 2 * 65536 + 17, 65536 - 1, 3 * 65536, N - 300};
+  for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+    size_t want = N - offs[i] < sizeof buf ? (size_t)(N - offs[i]) : sizeof buf;
+    T_EQ_INT(blob_reader_seek(r, offs[i], errbuf, sizeof errbuf), 0);
+    size_t got = 0;
+    while (got < want) {
+      ssize_t n = blob_reader_read(r, buf + got, want - got, errbuf, sizeof errbuf);
+      if (n <= 0) break;
+      got += (size_t)n;
+    }
+    T_EQ_INT(got, want);
+    T_CHECK(memcmp(buf, data + offs[i], want) == 0);
+  }
+  T_EQ_INT(blob_reader_seek(r, N, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_reader_read(r, buf, 1, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_reader_seek(r, N + 1, errbuf, sizeof errbuf), -1);
+  blob_reader_close(r);
+}
+
 static void test_resume_after_crash(void) {
   /* Several checkpoint positions, including offsets on record boundaries. */
   const size_t cps[] = {0, 1, 65536, 65537, 2 * 65536, 200000};
@@ -687,6 +719,7 @@ int main(void) {
   T_RUN(test_disk_sizes);
   T_RUN(test_roundtrip_sizes);
   T_RUN(test_read_small_caps);
+  T_RUN(test_seek);
   T_RUN(test_resume_after_crash);
   T_RUN(test_resume_rejects);
   T_RUN(test_wrong_dek_and_id);
