@@ -365,6 +365,9 @@ enum err records_upload_status(struct arena *a, const struct actor *who, const c
   out->message = "";
   if (strcmp(u.state, "receiving") == 0) {
     out->state = "receiving";
+  } else if (u.scan_pending && strcmp(u.state, "checking") == 0) {
+    out->state = "waiting"; /* durable, waiting for the virus scanner (core/virus_scan.c) */
+    out->message = "received; waiting for the virus check before it is added";
   } else if (strcmp(u.state, "finalizing") == 0 || strcmp(u.state, "checking") == 0) {
     out->state = "checking";
     out->message = "received, being checked";

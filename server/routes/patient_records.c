@@ -163,6 +163,7 @@ static void records_page(struct req *r) {
   for (size_t i = 0; i < v.n_pending; i++) {
     struct upload_row *u = &v.pending[i];
     if (strcmp(u->state, "failed") == 0) {
+      if (u->virus_name && *u->virus_name) continue; /* quarantined: its own warning, not "upload it again" */
       snprintf(k, sizeof k, "Records.Failed.%zu.Name", nf);
       hdf_set_value(hdf, k, u->filename);
       snprintf(k, sizeof k, "Records.Failed.%zu.Reason", nf);

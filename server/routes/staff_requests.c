@@ -221,6 +221,7 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     for (size_t i = 0; i < rv.n_pending; i++) {
       const struct upload_row *u = &rv.pending[i];
       if (strcmp(u->state, "failed") == 0) {
+        if (u->virus_name && *u->virus_name) continue; /* quarantined: shown with the scanner's warning */
         cv_set(hdf, u->filename, "Records.Failed.%zu.name", nf);
         cv_set(hdf, *u->failure ? u->failure : "it did not finish correctly", "Records.Failed.%zu.reason", nf);
         nf++;

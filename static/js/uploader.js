@@ -238,7 +238,8 @@
       }).then(function (r) {
         var st = r.st;
         if (r.code === 404) { setState(it, 'refused', 'not kept: the upload is gone. Please upload it again.'); return; }
-        if (!st || st.state === 'checking' || st.state === 'receiving') {
+        if (!st || st.state === 'checking' || st.state === 'receiving' || st.state === 'waiting') {
+          if (st && st.state === 'waiting') { setState(it, 'checking', st.message || 'received; waiting for the virus check'); paint(it); }
           return new Promise(function (res) { setTimeout(res, delay); }).then(function () {
             delay = Math.min(2000, Math.round(delay * 1.5));
             return ask();

@@ -100,12 +100,13 @@ def upload_status(client, url):
 
 def wait_checked(client, url, timeout=120):
     """Polls the upload's status until intake (a background job) is done;
-    returns the final status (state complete or failed)."""
+    returns the final status (state complete or failed, or waiting: durable
+    but held for the virus scanner)."""
     import time
     deadline = time.time() + timeout
     while True:
         st = upload_status(client, url)
-        if st["state"] in ("complete", "failed"):
+        if st["state"] in ("complete", "failed", "waiting"):
             return st
         assert time.time() < deadline, "upload %s still %s after %d s" % (url, st["state"], timeout)
         time.sleep(0.05)

@@ -10,7 +10,7 @@ import time
 import harness
 from accounts_helpers import login, make_user
 from clamd_helper import EICAR, SIGNATURE, Clamd
-from records_helpers import documents, new_patient_with_request, records_page, upload_bytes
+from records_helpers import documents, new_patient_with_request, records_page, upload_bytes, upload_status
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 MESSAGE = ("this file was flagged by the virus scanner and was not added; if you believe this is wrong, contact the "
@@ -80,10 +80,11 @@ class VirusScanTest(harness.ServerTestCase):
         _, c, req = new_patient_with_request(self.server)
         self.clamd.stop()
         try:
-            _, r = upload_bytes(c, req, PDF, "waiting.pdf", kind="radiology_report")
+            url, r = upload_bytes(c, req, PDF, "waiting.pdf", kind="radiology_report")
             self.assertEqual(r.status, 204)
             state, _, _, _, pending, _ = self.upload_row(req, "waiting.pdf")
-            self.assertEqual((state, pending), ("finalizing", True))
+            self.assertEqual((state, pending), ("checking", True))
+            self.assertEqual(upload_status(c, url)["state"], "waiting")
             self.assertEqual(documents(self.server, req), [])
             page = squash(records_page(c, req))
             self.assertIn("waiting for the virus check", page)
