@@ -267,7 +267,18 @@ export const tests = [
       try {
         // the network: every PATCH is held back 400 ms (a slow line); one is cut off (a flaky one)
         const log = [];
-        let patches = 0, cut = -1;
+        let patches = 0, cut = -1, continued = 0;
+        // the server writes a PATCH's access line once it has finished with it (a cut one too:
+        // what arrived is committed first), so "every PATCH we let through is logged" is the
+        // condition for reading the server's offset
+        const patchLines = () => (srv.log().match(/method=PATCH/g) || []).length;
+        const until = async (cond, what) => {
+          const end = Date.now() + 60000;
+          while (!cond()) {
+            if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        };
         await page.route('**/api/v1/uploads**', async (route) => {
           const rq = route.request();
           log.push(`${rq.method()} ${rq.headers()['upload-offset'] || ''}`);
@@ -275,7 +286,8 @@ export const tests = [
           patches++;
           if (patches === cut) return route.abort('connectionreset');
           await new Promise((r) => setTimeout(r, 400));
-          try { await route.continue(); } catch (e) { /* the page went away meanwhile */ }
+          continued++;
+          try { await route.continue(); } catch (e) { continued--; /* the page went away meanwhile */ }
         });
         const serverOffset = () => Number(sql(srv.dsn, `SELECT coalesce(max("offset"), -1) FROM uploads WHERE request_id = ${t.req}`));
         const ok204 = [];
@@ -289,7 +301,7 @@ export const tests = [
         assert.equal(await page.locator('#up-list .state').innerText(), 'paused');
         assert.equal(await page.locator('#up-resume').isEnabled(), true);
         assert.equal(await page.locator('#up-pause').isEnabled(), false);
-        await page.waitForTimeout(1200);
+        await until(() => patchLines() >= continued, 'the server to finish the cut PATCH');
         const pausedAt = serverOffset();
         const sentWhilePaused = log.length;
         await page.waitForTimeout(800);
@@ -312,7 +324,15 @@ export const tests = [
 
         // reload mid-upload
         await page.reload();
-        await page.waitForTimeout(1500); // the cut PATCH ends on the server; what arrived is kept
+        // a PATCH in flight when the page went away may never have reached the server, so here
+        // the condition is that the server's log and offset have settled (bounded)
+        for (let end = Date.now() + 60000, prev = ''; ;) {
+          const now = `${patchLines()} ${serverOffset()}`;
+          if (now === prev) break;
+          if (Date.now() > end) throw new Error('the server never settled after the reload');
+          prev = now;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
         const beforeReload = serverOffset();
         assert.ok(beforeReload >= 24 * MiB && beforeReload < 40 * MiB, 'part of the file is on the server: ' + beforeReload);
         assert.equal(await page.locator('#up-interrupted').isVisible(), true, 'the page says an upload did not finish');
