@@ -169,7 +169,7 @@ int config_set(struct config *c, const char *name, const char *v) {
 
 int config_from_env(struct config *c) {
   memset(c, 0, sizeof *c);
-  strcpy(c->listen_host, "127.0.0.1");
+  snprintf(c->listen_host, sizeof c->listen_host, "%s", "127.0.0.1");
   c->port = 8080;
   c->data_dir = "var";
   c->threads = 4;
