@@ -107,10 +107,11 @@ if ninja -C "$FUZZ" >>"$OUT/fuzz.log" 2>&1; then
     work="$OUT/fuzz-corpus/$name"
     mkdir -p "$work"
     if [ -d "$corpus" ]; then set -- "$work" "$corpus"; else set -- "$work"; fi
-    # Debian 12's libarchive 3.6.2 can loop forever in archive_read_next_header on
-    # inputs this target finds now and then (a known third-party hang, see the README);
-    # until intake bounds libarchive in time, CI replays a seed whose first 150,000 runs
-    # are known to end, so that the layer is deterministic. A hang still fails, after 60 s.
+    # Debian 12's libarchive 3.6.2 does not return for minutes on inputs this target
+    # finds now and then (a known third-party hang, see the README); intake contains it
+    # (libarchive runs in a child process stopped when it stalls), but this target calls
+    # libarchive directly, so CI replays a seed whose first 150,000 runs are known to end,
+    # so that the layer is deterministic. A hang still fails, after 60 s.
     extra="-timeout=60"
     [ "$name" = fuzz_archive ] && extra="$extra -seed=829721779 -runs=150000"
     # shellcheck disable=SC2086

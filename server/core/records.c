@@ -1,10 +1,7 @@
 #include "core/records.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <ctype.h>
 #include <errno.h>
-#include <locale.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -19,6 +16,7 @@
 #include "core/audit.h"
 #include "core/jobs.h"
 #include "core/requests.h"
+#include "core/unpacker.h"
 #include "core/zipcheck.h"
 #include "dicom/dicom.h"
 #include "dicom/content_check.h"
@@ -172,6 +170,8 @@ int records_init(const char *data_dir) {
   uint64_t v;
   const char *me = getenv("SECONDOP_ARCHIVE_MAX_ENTRIES");
   if (me && tus_parse_u64(me, &v) == 0 && v > 0 && v <= 10000000) archive_max_entries = (unsigned)v;
+  const char *ms = getenv("SECONDOP_UNPACK_STALL_SECONDS");
+  if (ms && tus_parse_u64(ms, &v) == 0 && v > 0 && v <= 3600) unpacker_set_stall_seconds((unsigned)v);
   jobs_init();
   jobs_register_kind(&intake_kind);
   db_close(); /* reconnect so this thread's connection prepares the new statements */
@@ -1321,9 +1321,8 @@ static int blob_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
   return 0;
 }
 
-/* libarchive read callback over a decrypting blob reader. */
-static la_ssize_t archive_src_read(struct archive *ar, void *cls, const void **out) {
-  (void)ar;
+/* The unpacking child's feed: the archive's bytes through a decrypting blob reader. */
+static long archive_src_feed(void *cls, const void **out) {
   struct archive_src *src = cls;
   char err[128];
   ssize_t n = blob_reader_read(src->r, src->buf, sizeof src->buf, err, sizeof err);
@@ -1333,13 +1332,8 @@ static la_ssize_t archive_src_read(struct archive *ar, void *cls, const void **o
   }
   src->consumed += (uint64_t)n;
   *out = src->buf;
-  return n;
+  return (long)n;
 }
-
-/* A UTF-8 LC_CTYPE for the threads that unpack archives (made once, kept for the process). */
-static locale_t utf8_locale;
-static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
-static void utf8_locale_make(void) { utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
 
 /* Outcome of unpacking: ok, over a limit (the whole upload is refused), or unreadable. */
 enum unpack_rc { UNPACK_OK = 0, UNPACK_LIMIT = -1, UNPACK_DAMAGED = -2 };
@@ -1347,11 +1341,34 @@ enum unpack_rc { UNPACK_OK = 0, UNPACK_LIMIT = -1, UNPACK_DAMAGED = -2 };
 static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, const char *prefix_name,
                                      char *why, size_t whylen);
 
+/* The outcome, and why in words, when the unpacking child gave no frame (err: enum unpacker_err). */
+static enum unpack_rc unpacker_failed(struct intake *in, int err, const struct archive_src *src, char *why,
+                                      size_t whylen) {
+  if (err == UNPACKER_FEED || src->failed) {
+    snprintf(why, whylen, "it could not be read back after it arrived; please upload it again");
+    return UNPACK_LIMIT;
+  }
+  if (err == UNPACKER_START) {
+    snprintf(why, whylen, "the server could not start unpacking it; please upload it again later");
+    return UNPACK_LIMIT;
+  }
+  if (err == UNPACKER_STALLED) {
+    LOG_W("upload %s: unpacking an archive made no progress for %u s; it was stopped", in->u->id,
+          unpacker_stall_seconds());
+    snprintf(why, whylen, "reading it stopped making progress, which an intact ZIP or ISO file never does: it is "
+                          "damaged");
+  } else {
+    LOG_W("upload %s: the unpacking process ended unexpectedly (%d)", in->u->id, err);
+    snprintf(why, whylen, "it is damaged: reading it stopped part way");
+  }
+  return UNPACK_DAMAGED;
+}
+
 /* Stores the current archive entry into a new blob and classifies it (unpacking an archive
  * found at depth 1). UNPACK_OK, or UNPACK_LIMIT on an error that stops the intake (limits, I/O;
  * why says which). */
-static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const char *name, int depth,
-                                 unsigned char *prefix, char *why, size_t whylen) {
+static enum unpack_rc take_entry(struct intake *in, struct unpacker *up, const struct archive_src *src,
+                                 const char *name, int depth, unsigned char *prefix, char *why, size_t whylen) {
   unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], wrapped[BLOB_WRAPPED_LEN];
   uint32_t kek;
   char err[200];
@@ -1364,10 +1381,15 @@ static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const ch
   crypto_generichash_init(&gh, NULL, 0, 32);
   size_t plen = 0;
   uint64_t size = 0;
-  unsigned char buf[IO_BUF];
   for (;;) {
-    la_ssize_t n = archive_read_data(ar, buf, sizeof buf);
-    if (n < 0) {
+    struct unpack_frame f;
+    int ur = unpacker_next(up, &f);
+    if (ur != 0 || (f.type != 'D' && f.type != 'E' && f.type != 'R')) {
+      blob_writer_abort(w);
+      blobstore_delete(id);
+      return unpacker_failed(in, ur ? ur : UNPACKER_PROTO, src, why, whylen);
+    }
+    if (f.type == 'R') {
       blob_writer_abort(w);
       blobstore_delete(id);
       intake_refuse(in, name, "unknown", REF_ENTRY_UNREADABLE, size, 0);
@@ -1377,7 +1399,9 @@ static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const ch
       }
       return UNPACK_OK;
     }
-    if (n == 0) break;
+    if (f.type == 'E') break;
+    const unsigned char *buf = f.p;
+    size_t n = f.len;
     size += (uint64_t)n;
     in->unpacked += (uint64_t)n;
     uint64_t consumed = in->outer ? in->outer->consumed : 0;
@@ -1394,19 +1418,18 @@ static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const ch
       return UNPACK_LIMIT;
     }
     if (plen < PREFIX_MAX) {
-      size_t c = (size_t)n < PREFIX_MAX - plen ? (size_t)n : PREFIX_MAX - plen;
+      size_t c = n < PREFIX_MAX - plen ? n : PREFIX_MAX - plen;
       memcpy(prefix + plen, buf, c);
       plen += c;
     }
-    crypto_generichash_update(&gh, buf, (size_t)n);
-    if (blob_writer_append(w, buf, (size_t)n, err, sizeof err) != 0) {
+    crypto_generichash_update(&gh, buf, n);
+    if (blob_writer_append(w, buf, n, err, sizeof err) != 0) {
       blob_writer_abort(w);
       blobstore_delete(id);
       snprintf(why, whylen, "we could not store what it holds (the server's disk may be full)");
       return UNPACK_LIMIT;
     }
   }
-  sodium_memzero(buf, sizeof buf);
   if (blobstore_put_commit(w, id, err, sizeof err) != 0) {
     snprintf(why, whylen, "we could not store what it holds (the server's disk may be full)");
     return UNPACK_LIMIT;
@@ -1461,38 +1484,40 @@ static enum unpack_rc take_entry(struct intake *in, struct archive *ar, const ch
  * UNPACK_DAMAGED when this archive cannot be read. why says why in words. */
 static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, const char *prefix_name,
                                      char *why, size_t whylen) {
-  struct archive *ar = archive_read_new();
   struct archive_src *src = arena_alloc(in->a, sizeof *src);
   unsigned char *prefix = malloc(PREFIX_MAX);
+  struct unpacker *up = NULL;
   enum unpack_rc rc = UNPACK_LIMIT;
-  locale_t old_locale = (locale_t)0;
-  if (!ar || !src || !prefix) goto done;
+  if (!src || !prefix) goto done;
   memset(src, 0, sizeof *src);
   src->r = r;
   if (depth == 1) in->outer = src;
-  /* libarchive converts entry names to the thread's locale: make it UTF-8 for this thread only
-   * (uselocale is per thread; the server's threads keep theirs) */
-  pthread_once(&utf8_locale_once, utf8_locale_make);
-  if (utf8_locale) old_locale = uselocale(utf8_locale);
-  archive_read_support_format_zip(ar);
-  archive_read_support_format_iso9660(ar);
-  if (archive_read_open(ar, src, NULL, archive_src_read, NULL) != ARCHIVE_OK) {
-    snprintf(why, whylen, "it is damaged, or it is not a ZIP or ISO file we can read");
-    rc = src->failed ? UNPACK_LIMIT : UNPACK_DAMAGED;
+  /* libarchive runs in a child process, bounded in time (core/unpacker.h) */
+  int ur = unpacker_start(&up, archive_src_feed, src);
+  if (ur != 0) {
+    rc = unpacker_failed(in, ur, src, why, whylen);
     goto done;
   }
-  struct archive_entry *ent;
   unsigned entries = 0;
   for (;;) {
-    int hr = archive_read_next_header(ar, &ent);
-    if (hr == ARCHIVE_EOF) break;
-    if (hr != ARCHIVE_OK && hr != ARCHIVE_WARN) {
+    struct unpack_frame f;
+    ur = unpacker_next(up, &f);
+    if (ur != 0) {
+      rc = unpacker_failed(in, ur, src, why, whylen);
+      goto done;
+    }
+    if (f.type == 'Z') break;
+    if (f.type == 'F') {
       if (entries == 0)
         snprintf(why, whylen, "it is damaged, or it is not a ZIP or ISO file we can read");
       else
         snprintf(why, whylen, "it is damaged after %s files: it may have been cut short while copying",
                  thousands(in->a, entries));
       rc = src->failed ? UNPACK_LIMIT : UNPACK_DAMAGED;
+      goto done;
+    }
+    if (f.type != 'H' || f.len < 2) {
+      rc = unpacker_failed(in, UNPACKER_PROTO, src, why, whylen);
       goto done;
     }
     entries++;
@@ -1502,37 +1527,40 @@ static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, i
       rc = UNPACK_LIMIT;
       goto done;
     }
-    const char *nm = archive_entry_pathname_utf8(ent);
-    if (!nm) nm = archive_entry_pathname(ent); /* raw bytes: shown cleaned, checked as they are */
+    char kind = (char)f.p[0];
+    /* the name as the archive gives it (UTF-8, or raw bytes): shown cleaned */
     char safe[TUS_NAME_MAX + 1];
-    tus_sanitize_filename((const unsigned char *)(nm ? nm : ""), nm ? strlen(nm) : 0, safe, sizeof safe);
+    tus_sanitize_filename(f.p + 2, f.len - 2, safe, sizeof safe);
     if (!safe[0]) snprintf(safe, sizeof safe, "(a file without a name)");
     if (prefix_name) { /* an entry of an inner archive is named inside it: "cd.zip/DICOM/IM1" */
       char full[2 * TUS_NAME_MAX + 2];
       snprintf(full, sizeof full, "%s/%s", prefix_name, safe);
       tus_sanitize_filename((const unsigned char *)full, strlen(full), safe, sizeof safe);
     }
-    mode_t ft = archive_entry_filetype(ent);
-    if (ft == AE_IFDIR) continue;
-    if (nm && packaging_system_file(nm)) {
+    if (kind == UNPACK_ENTRY_DIR) continue;
+    if (kind == UNPACK_ENTRY_SYSTEM) {
       in->system++;
       continue;
     }
-    if (archive_entry_hardlink(ent) || archive_entry_symlink(ent) || ft != AE_IFREG) {
+    if (kind == UNPACK_ENTRY_LINK) {
       intake_refuse(in, safe, "link", REF_LINK, 0, 0);
       continue;
     }
-    if (packaging_unsafe_name(nm)) {
+    if (kind == UNPACK_ENTRY_UNSAFE) {
       intake_refuse(in, safe, "unknown", REF_UNSAFE_NAME, 0, 0);
       continue;
     }
-    rc = take_entry(in, ar, safe, depth, prefix, why, whylen);
+    if (kind != UNPACK_ENTRY_FILE) {
+      rc = unpacker_failed(in, UNPACKER_PROTO, src, why, whylen);
+      goto done;
+    }
+    rc = take_entry(in, up, src, safe, depth, prefix, why, whylen);
     if (rc != UNPACK_OK) goto done;
   }
   rc = UNPACK_OK;
 done:
-  if (ar) archive_read_free(ar);
-  if (old_locale) uselocale(old_locale);
+  unpacker_stop(up);
+  if (src) sodium_memzero(src->buf, sizeof src->buf);
   if (depth == 1) in->outer = NULL;
   free(prefix);
   return rc;
