@@ -45,6 +45,18 @@ def _as_pg(cmd):
     return (["runuser", "-u", "postgres", "--"] + cmd) if IS_ROOT else cmd
 
 
+def wait_for(cond, timeout=60, what="condition"):
+    """Polls cond (every 20 ms) until it gives a true value, which it returns; fails the
+    calling test after timeout seconds."""
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        assert time.time() < deadline, "timed out waiting for " + what
+        time.sleep(0.02)
+
+
 class Cluster:
     """A throwaway PostgreSQL cluster on a unix socket, with a migrated template database."""
 

@@ -15,6 +15,7 @@ import time
 import zipfile
 
 import harness
+from harness import wait_for
 import records_helpers as rh
 
 PDF = b"%PDF-1.4\n" + b"x" * 5000 + b"\n%%EOF\n"
@@ -22,16 +23,6 @@ PDF = b"%PDF-1.4\n" + b"x" * 5000 + b"\n%%EOF\n"
 
 def text(html):
     return re.sub(r"\s+", " ", html)
-
-
-def wait_for(cond, timeout=60, what="condition"):
-    deadline = time.time() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        assert time.time() < deadline, "timed out waiting for " + what
-        time.sleep(0.05)
 
 
 def bomb_zip(entries=100000):

@@ -12,24 +12,14 @@ The child runs with only its socket and stderr open, no new privileges and no se
 environment."""
 import io
 import os
-import time
 import zipfile
 import zlib
 
 import harness
+from harness import wait_for
 import records_helpers as rh
 
 STALL = os.path.join(harness.ROOT, "tests", "data", "archives", "iso-in-zip-stalls-libarchive.zip")
-
-
-def wait_for(cond, timeout=60, what="condition"):
-    deadline = time.time() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        assert time.time() < deadline, "timed out waiting for " + what
-        time.sleep(0.02)
 
 
 def children(pid):
