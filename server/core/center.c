@@ -97,16 +97,29 @@ enum err notify_prefs_set(struct arena *a, const struct actor *who, const bool i
 
 /* ---- queue ---- */
 
-enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f, struct rowset *rows,
-                      long long *total, struct rowset *counts, long long *overdue) {
-  if (!who || who->role != R_STAFF) return ERR_FORBIDDEN;
-  enum err e = st_queue(a, f, rows, total);
-  if (e == ERR_OK) e = st_queue_counts(a, counts);
-  if (e == ERR_OK) e = st_overdue_count(a, overdue);
+struct queue_view_ctx {
+  struct arena *a;
+  const struct actor *who;
+  const struct st_queue_filter *f;
+  struct st_queue_page *out;
+};
+
+static enum err queue_view_tx(void *p) {
+  struct queue_view_ctx *c = p;
+  enum err e = st_queue_page(c->a, c->f, c->out);
   if (e != ERR_OK) return e;
   struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok",
-                           arena_printf(a, "{\"rows\":%zu}", rows->n)};
-  return audit_write(who, &ev);
+                           arena_printf(c->a, "{\"rows\":%zu}", c->out->rows.n)};
+  return audit_write(c->who, &ev);
+}
+
+enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f,
+                      struct st_queue_page *out) {
+  if (!who || who->role != R_STAFF) return ERR_FORBIDDEN;
+  /* the read and its audit row in one transaction: no page is shown without
+   * its committed audit row, and the reads take one round trip */
+  struct queue_view_ctx c = {a, who, f, out};
+  return db_tx(queue_view_tx, &c);
 }
 
 /* ---- a case ---- */

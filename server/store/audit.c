@@ -91,11 +91,12 @@ static int hex32(const char *hex, unsigned char out[32]) {
 
 enum err audit_store_prepare_append(struct arena *a, const char *detail_json, long long *id, bool *has_prev,
                                     unsigned char prev[32], const char **detail_norm) {
-  enum err e;
-  if (!db_exec(a, "audit_lock", 0, NULL, &e)) return e;
+  /* the lock, then the head read under it: one round trip */
   const char *vals[1] = {detail_json};
-  PGresult *res = db_exec(a, "audit_head", 1, vals, &e);
-  if (!res) return e;
+  struct db_call calls[2] = {{"audit_lock", 0, NULL, NULL}, {"audit_head", 1, vals, NULL}};
+  enum err e = db_pipeline(a, calls, 2);
+  if (e != ERR_OK) return e;
+  PGresult *res = calls[1].res;
   if (PQntuples(res) != 1) return ERR_INTERNAL;
   *has_prev = !PQgetisnull(res, 0, 0);
   if (*has_prev && hex32(PQgetvalue(res, 0, 0), prev) != 0) {
