@@ -97,29 +97,27 @@ enum err notify_prefs_set(struct arena *a, const struct actor *who, const bool i
 
 /* ---- queue ---- */
 
-struct queue_view_ctx {
-  struct arena *a;
-  const struct actor *who;
-  const struct st_queue_filter *f;
-  struct st_queue_page *out;
-};
-
-static enum err queue_view_tx(void *p) {
-  struct queue_view_ctx *c = p;
-  enum err e = st_queue_page(c->a, c->f, c->out);
-  if (e != ERR_OK) return e;
-  struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok",
-                           arena_printf(c->a, "{\"rows\":%zu}", c->out->rows.n)};
-  return audit_write(c->who, &ev);
-}
-
 enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f,
                       struct st_queue_page *out) {
   if (!who || who->role != R_STAFF) return ERR_FORBIDDEN;
-  /* the read and its audit row in one transaction: no page is shown without
-   * its committed audit row, and the reads take one round trip */
-  struct queue_view_ctx c = {a, who, f, out};
-  return db_tx(queue_view_tx, &c);
+  /* One transaction in three round trips: BEGIN goes with the reads, the
+   * audit chain's lock with its head, and the COMMIT with the audit row. No
+   * page is shown without its committed audit row. Retried like db_tx on a
+   * deadlock (the triage refresh updates rows). */
+  if (db_in_tx()) return ERR_INTERNAL; /* never called inside another transaction */
+  enum err e = ERR_CONFLICT;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    e = st_queue_page(a, f, true, out);
+    if (e == ERR_OK) {
+      struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok", arena_printf(a, "{\"rows\":%zu}", out->rows.n)};
+      e = audit_write_commit(who, &ev);
+    }
+    if (e == ERR_OK) return ERR_OK;
+    bool retry = e == ERR_CONFLICT && db_last_was_retryable();
+    if (db_in_tx()) db_simple("ROLLBACK");
+    if (!retry) return e;
+  }
+  return e;
 }
 
 /* ---- a case ---- */

@@ -350,7 +350,7 @@ static enum err to_rowset(struct arena *a, PGresult *res, struct rowset *out) {
   return ERR_OK;
 }
 
-enum err st_queue_page(struct arena *a, const struct st_queue_filter *f, struct st_queue_page *out) {
+enum err st_queue_page(struct arena *a, const struct st_queue_filter *f, bool begin, struct st_queue_page *out) {
   memset(out, 0, sizeof *out);
   bool search = f->q && *f->q;
   const char *q = search ? arena_printf(a, "%%%s%%", f->q) : "";
@@ -365,22 +365,25 @@ enum err st_queue_page(struct arena *a, const struct st_queue_filter *f, struct 
   /* one round trip: the generic plans walk the triage indexes (planning each
    * call for its parameters costs more than the read); the stored classes
    * are refreshed before the read */
-  struct db_call calls[6] = {
-      {"ctr_generic_plans", 0, NULL, NULL},
-      {"ctr_triage_refresh", 0, NULL, NULL},
-      {arena_printf(a, "%s%s", search ? "ctr_queue_search" : "ctr_queue", p), 8, v, NULL},
-      {"ctr_counts_overdue", 0, NULL, NULL},
-      {"ctr_assignable", 0, NULL, NULL},
-      {arena_printf(a, "%s%s", search ? "ctr_queue_search_count" : "ctr_queue_count", p), 7, vc, NULL},
+  struct db_call calls[7] = {
+      {"BEGIN", 0, NULL, NULL, true},
+      {"ctr_generic_plans", 0, NULL, NULL, false},
+      {"ctr_triage_refresh", 0, NULL, NULL, false},
+      {arena_printf(a, "%s%s", search ? "ctr_queue_search" : "ctr_queue", p), 8, v, NULL, false},
+      {"ctr_counts_overdue", 0, NULL, NULL, false},
+      {"ctr_assignable", 0, NULL, NULL, false},
+      {arena_printf(a, "%s%s", search ? "ctr_queue_search_count" : "ctr_queue_count", p), 7, vc, NULL, false},
   };
-  enum err e = db_pipeline(a, calls, only_status ? 5 : 6);
-  if (e == ERR_OK) e = to_rowset(a, calls[2].res, &out->rows);
-  if (e == ERR_OK) e = to_rowset(a, calls[3].res, &out->counts);
-  if (e == ERR_OK) e = to_rowset(a, calls[4].res, &out->assignable);
+  /* without begin, the statements run in the caller's transaction (or an implicit one) */
+  struct db_call *cl = calls + 1; /* the results, whether BEGIN went first or not */
+  enum err e = db_pipeline(a, begin ? calls : cl, (begin ? 1 : 0) + (only_status ? 5 : 6));
+  if (e == ERR_OK) e = to_rowset(a, cl[2].res, &out->rows);
+  if (e == ERR_OK) e = to_rowset(a, cl[3].res, &out->counts);
+  if (e == ERR_OK) e = to_rowset(a, cl[4].res, &out->assignable);
   if (e != ERR_OK) return e;
   for (size_t i = 0; i < out->counts.n; i++) out->overdue += rs_ll(&out->counts, i, "overdue");
   if (!only_status) {
-    out->total = PQntuples(calls[5].res) ? strtoll(PQgetvalue(calls[5].res, 0, 0), NULL, 10) : 0;
+    out->total = PQntuples(cl[5].res) ? strtoll(PQgetvalue(cl[5].res, 0, 0), NULL, 10) : 0;
     return ERR_OK;
   }
   /* Only a status filter: the kept counts answer without a scan. */

@@ -57,11 +57,13 @@ struct st_queue_page {
   struct rowset assignable; /* as st_assignable */
 };
 /* A page of the queue in triage order with the counts the page shows, in one
- * round trip (db_pipeline; in the caller's transaction when one is open). The
+ * round trip (db_pipeline). With begin, that round trip also opens a
+ * transaction (BEGIN) which the caller ends; otherwise the statements run in
+ * the caller's transaction when one is open. The
  * total is exact from the kept counts when only a status filter applies;
  * otherwise counted up to max(ST_QUEUE_COUNT_CAP, offset + limit) + 1 rows, so
  * a total above that bound means "more than". Values live in the arena. */
-enum err st_queue_page(struct arena *a, const struct st_queue_filter *f, struct st_queue_page *out);
+enum err st_queue_page(struct arena *a, const struct st_queue_filter *f, bool begin, struct st_queue_page *out);
 /* Requests per status (status, n) and the overdue count. */
 enum err st_queue_counts(struct arena *a, struct rowset *out);
 enum err st_overdue_count(struct arena *a, long long *n);

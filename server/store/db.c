@@ -151,7 +151,9 @@ enum err db_pipeline(struct arena *a, struct db_call *calls, size_t n) {
     return ERR_INTERNAL;
   }
   for (size_t i = 0; i < n; i++) {
-    if (!PQsendQueryPrepared(c, calls[i].stmt, calls[i].n, calls[i].values, NULL, NULL, 0)) {
+    int sent = calls[i].sql ? PQsendQueryParams(c, calls[i].stmt, 0, NULL, NULL, NULL, NULL, 0)
+                            : PQsendQueryPrepared(c, calls[i].stmt, calls[i].n, calls[i].values, NULL, NULL, 0);
+    if (!sent) {
       LOG_W("database connection lost while sending %s", calls[i].stmt);
       drop_conn();
       return ERR_UNAVAILABLE;
@@ -190,6 +192,12 @@ enum err db_pipeline(struct arena *a, struct db_call *calls, size_t n) {
     return ERR_UNAVAILABLE;
   }
   return first;
+}
+
+bool db_in_tx(void) {
+  if (!tconn) return false;
+  PGTransactionStatusType st = PQtransactionStatus(tconn);
+  return st == PQTRANS_INTRANS || st == PQTRANS_INERROR;
 }
 
 enum err db_simple(const char *sql) {
