@@ -109,7 +109,8 @@ enum err center_queue(struct arena *a, const struct actor *who, const struct st_
   for (int attempt = 0; attempt < 3; attempt++) {
     e = st_queue_page(a, f, true, out);
     if (e == ERR_OK) {
-      struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok", arena_printf(a, "{\"rows\":%zu}", out->rows.n)};
+      struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok",
+                               arena_printf(a, "{\"rows\":%zu}", out->rows.n)};
       e = audit_write_commit(who, &ev);
     }
     if (e == ERR_OK) return ERR_OK;

@@ -69,18 +69,20 @@ static void queue_page(struct req *r) {
    * Empty values and false marks are left unset: the template tests them as
    * strings (row.x != "", row.is_x == "1"), and an unset value reads "". */
   enum { C_PRIORITY = 3 }; /* index of "priority" in shown_cols */
-  static const char *const shown_cols[] = {"id",        "reference",      "patient_name", "priority",
-                                           "eff_birads", "eff_biopsy",     "treatment_date", "submitted",
-                                           "due",       "specialist",     "claimed_by"};
+  static const char *const shown_cols[] = {"id",         "reference",  "patient_name", "priority",
+                                           "eff_birads", "eff_biopsy", "treatment_date", "submitted",
+                                           "due",        "specialist", "claimed_by"};
   enum { NSHOWN = sizeof shown_cols / sizeof shown_cols[0] };
   enum { C_STATUS, C_NEG = 8, C_NOIMG, C_OLD, NFLAG };
   /* columns read per row, and the template's mark for each true one */
   static const char *const flag_cols[NFLAG] = {
-      "status",        "overdue",      "due_cannot_meet", "treatment_passed",        "benign_discordant", "verified",
-      "release_first", "incomplete",   "flag_negative_screening", "flag_no_images", "flag_old_exam"};
+      "status",        "overdue",    "due_cannot_meet",         "treatment_passed", "benign_discordant",
+      "verified",      "release_first", "incomplete",           "flag_negative_screening", "flag_no_images",
+      "flag_old_exam"};
   static const char *const flag_keys[NFLAG] = {
-      NULL,               "is_overdue",    "is_cannot_meet", "is_treatment_passed", "is_benign_discordant", "is_verified",
-      "is_release_first", "is_incomplete", NULL,             NULL,                  NULL};
+      NULL,          "is_overdue",       "is_cannot_meet", "is_treatment_passed", "is_benign_discordant",
+      "is_verified", "is_release_first", "is_incomplete",  NULL,                  NULL,
+      NULL};
   long shown_idx[NSHOWN], flag_idx[NFLAG];
   for (size_t c = 0; c < NSHOWN; c++) shown_idx[c] = rs_col(&rows, shown_cols[c]);
   for (size_t c = 0; c < NFLAG; c++) flag_idx[c] = rs_col(&rows, flag_cols[c]);
@@ -99,7 +101,8 @@ static void queue_page(struct req *r) {
     for (size_t c = 0; c < NSHOWN; c++)
       if (*CELL(shown_idx[c])) set_on(node, shown_cols[c], CELL(shown_idx[c]));
     set_on(node, "status_label", cv_status_label(CELL(flag_idx[C_STATUS])));
-    set_on(node, "priority_label", triage_priority_label((enum triage_priority)strtoll(CELL(shown_idx[C_PRIORITY]), NULL, 10)));
+    long long prio_n = strtoll(CELL(shown_idx[C_PRIORITY]), NULL, 10);
+    set_on(node, "priority_label", triage_priority_label((enum triage_priority)prio_n));
     for (size_t c = 0; c < NFLAG; c++)
       if (flag_keys[c] && TRUE_AT(flag_idx[c])) set_on(node, flag_keys[c], "1");
     int flags = TRUE_AT(flag_idx[C_NEG]) + TRUE_AT(flag_idx[C_NOIMG]) + TRUE_AT(flag_idx[C_OLD]);
