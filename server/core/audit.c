@@ -144,6 +144,7 @@ static const char *safe_text(const char *s, size_t max) {
 struct append_ctx {
   struct audit_entry e;
   const char *detail_in;
+  bool commit; /* the insert carries the COMMIT of the open transaction */
 };
 
 /* Appends ctx's row on the thread's connection, inside an open transaction. */
@@ -159,13 +160,14 @@ static enum err append_row(void *p) {
   ctx->e.at_us = (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
   ctx->e.detail = detail;
   audit_row_hash(&ctx->e, ctx->e.hash);
-  e = audit_store_insert(&ctx->e);
+  e = ctx->commit ? audit_store_insert_commit(&ctx->e) : audit_store_insert(&ctx->e);
 done:
   arena_free(a);
   return e;
 }
 
-enum err audit_write(const struct actor *a, const struct audit_event *ev) {
+/* Checks the event and fills ctx's row from it. ERR_OK or ERR_INTERNAL (logged). */
+static enum err make_row(const struct actor *a, const struct audit_event *ev, struct append_ctx *ctx) {
   if (!ev || !ev->action || !ev->action[0] || strlen(ev->action) > 100 || !clean_text(ev->action)) {
     LOG_E("audit_write: missing or malformed action");
     return ERR_INTERNAL;
@@ -185,20 +187,26 @@ enum err audit_write(const struct actor *a, const struct audit_event *ev) {
       return ERR_INTERNAL;
     }
   }
-  struct append_ctx ctx = {.detail_in = ev->detail_json};
-  ctx.e.has_actor_id = a && a->user_id != 0;
-  ctx.e.actor_id = a ? a->user_id : 0;
-  ctx.e.actor_role = a ? actor_role_name(a->role) : "system";
-  if (!ctx.e.actor_role) ctx.e.actor_role = "unknown";
-  ctx.e.action = ev->action;
-  ctx.e.object_type = safe_text(ev->object_type, 100);
-  ctx.e.object_id = safe_text(ev->object_id, 200);
-  ctx.e.has_patient_id = ev->patient_id != 0;
-  ctx.e.patient_id = ev->patient_id;
-  ctx.e.outcome = outcome;
-  ctx.e.ip = safe_text(a && a->ip ? a->ip : "", 64);
-  ctx.e.request_id = safe_text(a ? (a->request_id ? a->request_id : "") : "cli", 64);
+  *ctx = (struct append_ctx){.detail_in = ev->detail_json};
+  ctx->e.has_actor_id = a && a->user_id != 0;
+  ctx->e.actor_id = a ? a->user_id : 0;
+  ctx->e.actor_role = a ? actor_role_name(a->role) : "system";
+  if (!ctx->e.actor_role) ctx->e.actor_role = "unknown";
+  ctx->e.action = ev->action;
+  ctx->e.object_type = safe_text(ev->object_type, 100);
+  ctx->e.object_id = safe_text(ev->object_id, 200);
+  ctx->e.has_patient_id = ev->patient_id != 0;
+  ctx->e.patient_id = ev->patient_id;
+  ctx->e.outcome = outcome;
+  ctx->e.ip = safe_text(a && a->ip ? a->ip : "", 64);
+  ctx->e.request_id = safe_text(a ? (a->request_id ? a->request_id : "") : "cli", 64);
+  return ERR_OK;
+}
 
+enum err audit_write(const struct actor *a, const struct audit_event *ev) {
+  struct append_ctx ctx;
+  enum err e = make_row(a, ev, &ctx);
+  if (e != ERR_OK) return e;
   switch (audit_store_tx_state()) {
     case AUDIT_TX_OPEN:
       return append_row(&ctx);
@@ -211,6 +219,18 @@ enum err audit_write(const struct actor *a, const struct audit_event *ev) {
       return ERR_UNAVAILABLE;
   }
   return ERR_INTERNAL;
+}
+
+enum err audit_write_commit(const struct actor *a, const struct audit_event *ev) {
+  struct append_ctx ctx;
+  enum err e = make_row(a, ev, &ctx);
+  if (e != ERR_OK) return e;
+  if (audit_store_tx_state() != AUDIT_TX_OPEN) {
+    LOG_E("audit_write_commit: %s outside an open transaction", ev->action);
+    return ERR_INTERNAL;
+  }
+  ctx.commit = true;
+  return append_row(&ctx);
 }
 
 long long audit_verify_count(long long *rows) {

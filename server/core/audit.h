@@ -25,6 +25,11 @@ struct audit_event {
  * with a transaction-scoped advisory lock. ERR_OK, or ERR_UNAVAILABLE /
  * ERR_INTERNAL. */
 enum err audit_write(const struct actor *a, const struct audit_event *ev);
+/* The same inside a transaction the caller opened, whose COMMIT is sent in
+ * the same round trip as the row (the caller's last step): ERR_OK once both
+ * are done. ERR_INTERNAL when no transaction is open; on any failure the
+ * caller rolls back (db_in_tx tells whether one is still open). */
+enum err audit_write_commit(const struct actor *a, const struct audit_event *ev);
 /* Walks the whole chain; returns the id of the first row whose hash does
  * not match (0 when intact, -1 when the database could not be read). */
 long long audit_verify(void);

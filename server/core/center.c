@@ -97,16 +97,28 @@ enum err notify_prefs_set(struct arena *a, const struct actor *who, const bool i
 
 /* ---- queue ---- */
 
-enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f, struct rowset *rows,
-                      long long *total, struct rowset *counts, long long *overdue) {
+enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f,
+                      struct st_queue_page *out) {
   if (!who || who->role != R_STAFF) return ERR_FORBIDDEN;
-  enum err e = st_queue(a, f, rows, total);
-  if (e == ERR_OK) e = st_queue_counts(a, counts);
-  if (e == ERR_OK) e = st_overdue_count(a, overdue);
-  if (e != ERR_OK) return e;
-  struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok",
-                           arena_printf(a, "{\"rows\":%zu}", rows->n)};
-  return audit_write(who, &ev);
+  /* One transaction in three round trips: BEGIN goes with the reads, the
+   * audit chain's lock with its head, and the COMMIT with the audit row. No
+   * page is shown without its committed audit row. Retried like db_tx on a
+   * deadlock (the triage refresh updates rows). */
+  if (db_in_tx()) return ERR_INTERNAL; /* never called inside another transaction */
+  enum err e = ERR_CONFLICT;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    e = st_queue_page(a, f, true, out);
+    if (e == ERR_OK) {
+      struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok",
+                               arena_printf(a, "{\"rows\":%zu}", out->rows.n)};
+      e = audit_write_commit(who, &ev);
+    }
+    if (e == ERR_OK) return ERR_OK;
+    bool retry = e == ERR_CONFLICT && db_last_was_retryable();
+    if (db_in_tx()) db_simple("ROLLBACK");
+    if (!retry) return e;
+  }
+  return e;
 }
 
 /* ---- a case ---- */

@@ -41,9 +41,10 @@ enum err notify_prefs_set(struct arena *a, const struct actor *who, const bool i
 
 /* ---- queue ---- */
 /* A page of the triage queue (staff only: ERR_FORBIDDEN otherwise) with the
- * counts per status and the overdue count. Audited triage.queue_view. */
-enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f, struct rowset *rows,
-                      long long *total, struct rowset *counts, long long *overdue);
+ * counts per status, the overdue count and the assignable specialists
+ * (store/center.h). Audited triage.queue_view in the same transaction. */
+enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f,
+                      struct st_queue_page *out);
 
 /* ---- a case ---- */
 struct center_case {

@@ -36,8 +36,15 @@ int cv_row(HDF *hdf, const char *prefix, const struct rowset *rs, size_t i) {
 int cv_rows(HDF *hdf, const char *prefix, const struct rowset *rs) {
   char k[128];
   for (size_t i = 0; i < rs->n; i++) {
+    /* each value is set on the row's node: a full path would walk the tree from the root again */
+    HDF *node = NULL;
     snprintf(k, sizeof k, "%s.%zu", prefix, i);
-    if (cv_row(hdf, k, rs, i) != 0) return -1;
+    NEOERR *err = hdf_get_node(hdf, k, &node);
+    for (size_t c = 0; !err && c < rs->ncol; c++) err = hdf_set_value(node, rs->names[c], rs->v[i * rs->ncol + c]);
+    if (err) {
+      nerr_ignore(&err);
+      return -1;
+    }
   }
   return 0;
 }

@@ -27,6 +27,12 @@ static long long q_num(struct req *r, const char *name, long long max) {
   return (*end || v < 0 || v > max) ? -1 : v;
 }
 
+/* Sets a value under a row's node (a failure leaves it unset: it reads ""). */
+static void set_on(HDF *node, const char *name, const char *value) {
+  NEOERR *err = hdf_set_value(node, name, value ? value : "");
+  if (err) nerr_ignore(&err);
+}
+
 static void queue_page(struct req *r) {
   struct actor who = actor_from_req(r);
   HDF *hdf = req_hdf(r);
@@ -51,29 +57,58 @@ static void queue_page(struct req *r) {
       .limit = PER_PAGE,
       .offset = (page - 1) * PER_PAGE,
   };
-  struct rowset rows, counts;
-  long long total = 0, overdue = 0;
-  enum err e = center_queue(a, &who, &f, &rows, &total, &counts, &overdue);
+  struct st_queue_page pg;
+  enum err e = center_queue(a, &who, &f, &pg);
   if (e != ERR_OK) return reply_error(r, e, NULL);
+  const struct rowset rows = pg.rows, counts = pg.counts;
+  long long total = pg.total, overdue = pg.overdue;
   hdf_set_value(hdf, "Page.Title", "Triage queue");
   hdf_set_value(hdf, "Page.Name", "staff-queue");
-  cv_rows(hdf, "Queue.Rows", &rows);
+  /* Only what the template shows, set on each row's node (a full path per
+   * value walks the tree from the root again: most of the page's CPU time).
+   * Empty values and false marks are left unset: the template tests them as
+   * strings (row.x != "", row.is_x == "1"), and an unset value reads "". */
+  enum { C_PRIORITY = 3 }; /* index of "priority" in shown_cols */
+  static const char *const shown_cols[] = {"id",         "reference",  "patient_name", "priority",
+                                           "eff_birads", "eff_biopsy", "treatment_date", "submitted",
+                                           "due",        "specialist", "claimed_by"};
+  enum { NSHOWN = sizeof shown_cols / sizeof shown_cols[0] };
+  enum { C_STATUS, C_NEG = 8, C_NOIMG, C_OLD, NFLAG };
+  /* columns read per row, and the template's mark for each true one */
+  static const char *const flag_cols[NFLAG] = {
+      "status",        "overdue",    "due_cannot_meet",         "treatment_passed", "benign_discordant",
+      "verified",      "release_first", "incomplete",           "flag_negative_screening", "flag_no_images",
+      "flag_old_exam"};
+  static const char *const flag_keys[NFLAG] = {
+      NULL,          "is_overdue",       "is_cannot_meet", "is_treatment_passed", "is_benign_discordant",
+      "is_verified", "is_release_first", "is_incomplete",  NULL,                  NULL,
+      NULL};
+  long shown_idx[NSHOWN], flag_idx[NFLAG];
+  for (size_t c = 0; c < NSHOWN; c++) shown_idx[c] = rs_col(&rows, shown_cols[c]);
+  for (size_t c = 0; c < NFLAG; c++) flag_idx[c] = rs_col(&rows, flag_cols[c]);
   for (size_t i = 0; i < rows.n; i++) {
-    cv_set(hdf, cv_status_label(rs_get(&rows, i, "status")), "Queue.Rows.%zu.status_label", i);
-    cv_set(hdf, triage_priority_label((enum triage_priority)rs_ll(&rows, i, "priority")), "Queue.Rows.%zu.priority_label", i);
-    cv_set(hdf, rs_bool(&rows, i, "overdue") ? "1" : "0", "Queue.Rows.%zu.is_overdue", i);
-    cv_set(hdf, rs_bool(&rows, i, "due_cannot_meet") ? "1" : "0", "Queue.Rows.%zu.is_cannot_meet", i);
-    cv_set(hdf, rs_bool(&rows, i, "treatment_passed") ? "1" : "0", "Queue.Rows.%zu.is_treatment_passed", i);
-    cv_set(hdf, rs_bool(&rows, i, "benign_discordant") ? "1" : "0", "Queue.Rows.%zu.is_benign_discordant", i);
-    cv_set(hdf, rs_bool(&rows, i, "verified") ? "1" : "0", "Queue.Rows.%zu.is_verified", i);
-    cv_set(hdf, rs_bool(&rows, i, "release_first") ? "1" : "0", "Queue.Rows.%zu.is_release_first", i);
-    cv_set(hdf, rs_bool(&rows, i, "incomplete") ? "1" : "0", "Queue.Rows.%zu.is_incomplete", i);
-    int flags = rs_bool(&rows, i, "flag_negative_screening") + rs_bool(&rows, i, "flag_no_images") +
-                rs_bool(&rows, i, "flag_old_exam");
-    cv_set(hdf, arena_printf(a, "%d", flags), "Queue.Rows.%zu.flags", i);
-    cv_set(hdf, rs_bool(&rows, i, "flag_negative_screening") ? "1" : "0", "Queue.Rows.%zu.flag_neg", i);
-    cv_set(hdf, rs_bool(&rows, i, "flag_no_images") ? "1" : "0", "Queue.Rows.%zu.flag_noimg", i);
-    cv_set(hdf, rs_bool(&rows, i, "flag_old_exam") ? "1" : "0", "Queue.Rows.%zu.flag_old", i);
+    HDF *node = NULL;
+    char key[40];
+    snprintf(key, sizeof key, "Queue.Rows.%zu", i);
+    NEOERR *err = hdf_get_node(hdf, key, &node);
+    if (err) {
+      nerr_ignore(&err);
+      return reply_error(r, ERR_INTERNAL, NULL);
+    }
+    const char *const *row = rows.v + i * rows.ncol;
+#define CELL(idx) ((idx) >= 0 ? row[(idx)] : "")
+#define TRUE_AT(idx) (CELL(idx)[0] == 't')
+    for (size_t c = 0; c < NSHOWN; c++)
+      if (*CELL(shown_idx[c])) set_on(node, shown_cols[c], CELL(shown_idx[c]));
+    set_on(node, "status_label", cv_status_label(CELL(flag_idx[C_STATUS])));
+    long long prio_n = strtoll(CELL(shown_idx[C_PRIORITY]), NULL, 10);
+    set_on(node, "priority_label", triage_priority_label((enum triage_priority)prio_n));
+    for (size_t c = 0; c < NFLAG; c++)
+      if (flag_keys[c] && TRUE_AT(flag_idx[c])) set_on(node, flag_keys[c], "1");
+    int flags = TRUE_AT(flag_idx[C_NEG]) + TRUE_AT(flag_idx[C_NOIMG]) + TRUE_AT(flag_idx[C_OLD]);
+    set_on(node, "flags", flags == 0 ? "0" : flags == 1 ? "1" : flags == 2 ? "2" : "3");
+#undef TRUE_AT
+#undef CELL
   }
   static const enum req_status shown[] = {RS_SUBMITTED, RS_TRIAGE,       RS_NEEDS_INFO, RS_ACCEPTED, RS_SCHEDULED,
                                           RS_IN_REVIEW, RS_REPORT_READY, RS_CLOSED,     RS_DECLINED, RS_WITHDRAWN};
@@ -108,8 +143,7 @@ static void queue_page(struct req *r) {
                 arena_printf(a, "status=%s&priority=%s&specialist=%s&overdue=%s&incomplete=%s", f.status,
                              prio ? arena_printf(a, "%lld", prio) : "", spec ? arena_printf(a, "%lld", spec) : "",
                              f.overdue ? "1" : "", f.incomplete ? "1" : ""));
-  struct rowset specs;
-  if (st_assignable(a, &specs) == ERR_OK) cv_rows(hdf, "Specialists", &specs);
+  cv_rows(hdf, "Specialists", &pg.assignable);
   comm_view_queue(r, hdf);
   reply_page(r, 200, "staff_queue.cs");
 }

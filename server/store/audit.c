@@ -91,11 +91,12 @@ static int hex32(const char *hex, unsigned char out[32]) {
 
 enum err audit_store_prepare_append(struct arena *a, const char *detail_json, long long *id, bool *has_prev,
                                     unsigned char prev[32], const char **detail_norm) {
-  enum err e;
-  if (!db_exec(a, "audit_lock", 0, NULL, &e)) return e;
+  /* the lock, then the head read under it: one round trip */
   const char *vals[1] = {detail_json};
-  PGresult *res = db_exec(a, "audit_head", 1, vals, &e);
-  if (!res) return e;
+  struct db_call calls[2] = {{"audit_lock", 0, NULL, NULL, false}, {"audit_head", 1, vals, NULL, false}};
+  enum err e = db_pipeline(a, calls, 2);
+  if (e != ERR_OK) return e;
+  PGresult *res = calls[1].res;
   if (PQntuples(res) != 1) return ERR_INTERNAL;
   *has_prev = !PQgetisnull(res, 0, 0);
   if (*has_prev && hex32(PQgetvalue(res, 0, 0), prev) != 0) {
@@ -108,7 +109,8 @@ enum err audit_store_prepare_append(struct arena *a, const char *detail_json, lo
   return ERR_OK;
 }
 
-enum err audit_store_insert(const struct audit_entry *en) {
+/* Runs the insert, then COMMIT in the same round trip when commit is set. */
+static enum err insert_row(const struct audit_entry *en, bool commit) {
   char id[24], at[24], actor[24], patient[24], prev[65], hash[65];
   snprintf(id, sizeof id, "%lld", en->id);
   snprintf(at, sizeof at, "%lld", en->at_us);
@@ -122,10 +124,22 @@ enum err audit_store_insert(const struct audit_entry *en) {
       en->request_id,  en->detail,    en->has_prev ? prev : NULL,           hash,
   };
   enum err e;
-  PGresult *res = db_exec(NULL, "audit_insert", 14, vals, &e);
-  PQclear(res);
+  if (!commit) {
+    PGresult *res = db_exec(NULL, "audit_insert", 14, vals, &e);
+    PQclear(res);
+    return e;
+  }
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  struct db_call calls[2] = {{"audit_insert", 14, vals, NULL, false}, {"COMMIT", 0, NULL, NULL, true}};
+  e = db_pipeline(a, calls, 2);
+  arena_free(a);
   return e;
 }
+
+enum err audit_store_insert(const struct audit_entry *en) { return insert_row(en, false); }
+
+enum err audit_store_insert_commit(const struct audit_entry *en) { return insert_row(en, true); }
 
 /* Copies row i of a result made with AUDIT_COLS (+ name, email at 16, 17)
  * into *en; strings point into the result, which the arena owns. 0, or -1

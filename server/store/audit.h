@@ -28,6 +28,8 @@ enum err audit_store_prepare_append(struct arena *a, const char *detail_json, lo
                                     unsigned char prev[32], const char **detail_norm);
 /* Inserts a fully computed row (id, at_us, hashes set). ERR_OK or as db_exec. */
 enum err audit_store_insert(const struct audit_entry *e);
+/* The same, then COMMIT of the open transaction in the same round trip. */
+enum err audit_store_insert_commit(const struct audit_entry *e);
 
 /* Up to limit rows with id > after_id in id order, every column, for
  * verification (at_matches set). *out is arena-owned. ERR_OK or as db_exec. */

@@ -127,13 +127,17 @@ static const struct db_stmt stmts[] = {
     {"ctr_queue_count_p", QUEUE_COUNT_SQL("", PRIO_ONE, NO_SEARCH)},
     {"ctr_queue_search_count", QUEUE_COUNT_SQL(SEARCH_WITH, PRIO_ANY, SEARCH_Q)},
     {"ctr_queue_search_count_p", QUEUE_COUNT_SQL(SEARCH_WITH, PRIO_ONE, SEARCH_Q)},
-    /* inside the queue's transaction: the generic plans of the queue statements walk the
-     * triage indexes; planning each call for its parameters costs more than the read */
+    /* inside the queue's transaction (st_queue_page): the generic plans of the queue
+     * statements walk the triage indexes; planning each call for its parameters costs more than the read */
     {"ctr_generic_plans", "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"},
     /* the stored class and upcoming date of requests with a treatment date, as of today */
     {"ctr_triage_refresh",
      "UPDATE requests SET triage_day = current_date WHERE treatment_date IS NOT NULL AND triage_day < current_date"},
     {"ctr_counts", "SELECT status, sum(n)::bigint AS n FROM request_counts WHERE status <> 'draft' GROUP BY status"},
+    /* the queue page's counts and its overdue count in one pass over the kept counts */
+    {"ctr_counts_overdue",
+     "SELECT status, sum(n)::bigint AS n, coalesce(sum(n) FILTER (WHERE status IN " OPEN_STATES
+     " AND due_on < current_date), 0)::bigint AS overdue FROM request_counts WHERE status <> 'draft' GROUP BY status"},
     {"ctr_overdue",
      "SELECT coalesce(sum(n), 0)::bigint FROM request_counts WHERE status IN " OPEN_STATES " AND due_on < current_date"},
     {"ctr_case",
@@ -296,6 +300,12 @@ bool rs_bool(const struct rowset *rs, size_t i, const char *col) {
   return v[0] == 't' || strcmp(v, "true") == 0;
 }
 
+long rs_col(const struct rowset *rs, const char *col) {
+  for (size_t c = 0; rs && c < rs->ncol; c++)
+    if (strcmp(rs->names[c], col) == 0) return (long)c;
+  return -1;
+}
+
 /* Runs a statement and exposes its rows (values live as long as the arena). */
 static enum err run(struct arena *a, const char *stmt, int n, const char *const *vals, struct rowset *out) {
   enum err e = ERR_OK;
@@ -327,57 +337,64 @@ static const char *b_s(bool v) { return v ? "true" : "false"; }
 
 enum err st_triage_refresh(struct arena *a) { return run(a, "ctr_triage_refresh", 0, NULL, NULL); }
 
-struct queue_ctx {
-  struct arena *a;
-  const struct st_queue_filter *f;
-  struct rowset *out;
-  long long *total;
-};
+/* A result's rows as a rowset (values live as long as the arena, which owns res). */
+static enum err to_rowset(struct arena *a, PGresult *res, struct rowset *out) {
+  out->n = (size_t)PQntuples(res);
+  out->ncol = (size_t)PQnfields(res);
+  out->names = arena_alloc(a, (out->ncol + 1) * sizeof *out->names);
+  out->v = arena_alloc(a, (out->n * out->ncol + 1) * sizeof *out->v);
+  if (!out->names || !out->v) return ERR_INTERNAL;
+  for (size_t c = 0; c < out->ncol; c++) out->names[c] = PQfname(res, (int)c);
+  for (size_t i = 0; i < out->n; i++)
+    for (size_t c = 0; c < out->ncol; c++) out->v[i * out->ncol + c] = PQgetvalue(res, (int)i, (int)c);
+  return ERR_OK;
+}
 
-static enum err queue_tx(void *ctx) {
-  struct queue_ctx *qc = ctx;
-  struct arena *a = qc->a;
-  const struct st_queue_filter *f = qc->f;
-  struct rowset *out = qc->out;
-  long long *total = qc->total;
-  enum err e = run(a, "ctr_generic_plans", 0, NULL, NULL);
-  if (e == ERR_OK) e = st_triage_refresh(a);
-  if (e != ERR_OK) return e;
+enum err st_queue_page(struct arena *a, const struct st_queue_filter *f, bool begin, struct st_queue_page *out) {
+  memset(out, 0, sizeof *out);
   bool search = f->q && *f->q;
   const char *q = search ? arena_printf(a, "%%%s%%", f->q) : "";
   if (!q) return ERR_INTERNAL;
   const char *v[8] = {f->status ? f->status : "", ll_s(a, f->priority), ll_s(a, f->specialist_id),
                       b_s(f->overdue), b_s(f->incomplete), q, ll_s(a, f->limit), ll_s(a, f->offset)};
-  const char *p = f->priority ? "_p" : "";
-  e = run(a, arena_printf(a, "%s%s", search ? "ctr_queue_search" : "ctr_queue", p), 8, v, out);
-  if (e != ERR_OK) return e;
-  struct rowset c;
-  if (!search && !f->priority && !f->specialist_id && !f->overdue && !f->incomplete) {
-    /* Only a status filter: the kept counts answer without a scan. */
-    e = run(a, "ctr_counts", 0, NULL, &c);
-    if (e != ERR_OK) return e;
-    static const char *const open[] = {"submitted", "triage", "needs_info", "accepted", "scheduled", "in_review"};
-    *total = 0;
-    for (size_t i = 0; i < c.n; i++) {
-      const char *st = rs_get(&c, i, "status");
-      bool hit = strcmp(v[0], "all") == 0 || strcmp(v[0], st) == 0;
-      for (size_t k = 0; !*v[0] && k < sizeof open / sizeof open[0]; k++) hit = hit || strcmp(open[k], st) == 0;
-      if (hit) *total += rs_ll(&c, i, "n");
-    }
-    return ERR_OK;
-  }
   /* Counted up to the cap (or just past this page): the page says "more than". */
   long long cap = f->offset + f->limit + 1 > ST_QUEUE_COUNT_CAP ? f->offset + f->limit + 1 : ST_QUEUE_COUNT_CAP + 1;
-  v[6] = ll_s(a, cap);
-  e = run(a, arena_printf(a, "%s%s", search ? "ctr_queue_search_count" : "ctr_queue_count", p), 7, v, &c);
+  const char *vc[7] = {v[0], v[1], v[2], v[3], v[4], v[5], ll_s(a, cap)};
+  const char *p = f->priority ? "_p" : "";
+  bool only_status = !search && !f->priority && !f->specialist_id && !f->overdue && !f->incomplete;
+  /* one round trip: the generic plans walk the triage indexes (planning each
+   * call for its parameters costs more than the read); the stored classes
+   * are refreshed before the read */
+  struct db_call calls[7] = {
+      {"BEGIN", 0, NULL, NULL, true},
+      {"ctr_generic_plans", 0, NULL, NULL, false},
+      {"ctr_triage_refresh", 0, NULL, NULL, false},
+      {arena_printf(a, "%s%s", search ? "ctr_queue_search" : "ctr_queue", p), 8, v, NULL, false},
+      {"ctr_counts_overdue", 0, NULL, NULL, false},
+      {"ctr_assignable", 0, NULL, NULL, false},
+      {arena_printf(a, "%s%s", search ? "ctr_queue_search_count" : "ctr_queue_count", p), 7, vc, NULL, false},
+  };
+  /* without begin, the statements run in the caller's transaction (or an implicit one) */
+  struct db_call *cl = calls + 1; /* the results, whether BEGIN went first or not */
+  enum err e = db_pipeline(a, begin ? calls : cl, (begin ? 1 : 0) + (only_status ? 5 : 6));
+  if (e == ERR_OK) e = to_rowset(a, cl[2].res, &out->rows);
+  if (e == ERR_OK) e = to_rowset(a, cl[3].res, &out->counts);
+  if (e == ERR_OK) e = to_rowset(a, cl[4].res, &out->assignable);
   if (e != ERR_OK) return e;
-  *total = c.n ? strtoll(c.v[0], NULL, 10) : 0;
+  for (size_t i = 0; i < out->counts.n; i++) out->overdue += rs_ll(&out->counts, i, "overdue");
+  if (!only_status) {
+    out->total = PQntuples(cl[5].res) ? strtoll(PQgetvalue(cl[5].res, 0, 0), NULL, 10) : 0;
+    return ERR_OK;
+  }
+  /* Only a status filter: the kept counts answer without a scan. */
+  static const char *const open[] = {"submitted", "triage", "needs_info", "accepted", "scheduled", "in_review"};
+  for (size_t i = 0; i < out->counts.n; i++) {
+    const char *st = rs_get(&out->counts, i, "status");
+    bool hit = strcmp(v[0], "all") == 0 || strcmp(v[0], st) == 0;
+    for (size_t k = 0; !*v[0] && k < sizeof open / sizeof open[0]; k++) hit = hit || strcmp(open[k], st) == 0;
+    if (hit) out->total += rs_ll(&out->counts, i, "n");
+  }
   return ERR_OK;
-}
-
-enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total) {
-  struct queue_ctx qc = {a, f, out, total};
-  return db_tx(queue_tx, &qc);
 }
 
 enum err st_queue_counts(struct arena *a, struct rowset *out) { return run(a, "ctr_counts", 0, NULL, out); }

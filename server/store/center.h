@@ -27,6 +27,8 @@ struct rowset {
 const char *rs_get(const struct rowset *rs, size_t i, const char *col);
 long long rs_ll(const struct rowset *rs, size_t i, const char *col);
 bool rs_bool(const struct rowset *rs, size_t i, const char *col);
+/* The index of a column by name, or -1: for loops over many rows. */
+long rs_col(const struct rowset *rs, const char *col);
 
 /* Registers the statements (before threads start). */
 void store_center_register(void);
@@ -46,11 +48,22 @@ struct st_queue_filter {
 enum err st_triage_refresh(struct arena *a);
 /* Filtered totals are counted up to this many (more: "more than"), or just past the page asked for. */
 #define ST_QUEUE_COUNT_CAP 200
-/* A page of the queue in triage order, and the total that matched: exact
- * from the kept counts when only a status filter applies; otherwise counted
- * up to max(ST_QUEUE_COUNT_CAP, offset + limit) + 1 rows, so a total above
- * that bound means "more than". */
-enum err st_queue(struct arena *a, const struct st_queue_filter *f, struct rowset *out, long long *total);
+/* What the queue page shows, read in one round trip. */
+struct st_queue_page {
+  struct rowset rows;       /* the page, in triage order */
+  long long total;          /* how many matched (see st_queue_page) */
+  struct rowset counts;     /* requests per status (status, n) */
+  long long overdue;        /* open requests past their due date */
+  struct rowset assignable; /* as st_assignable */
+};
+/* A page of the queue in triage order with the counts the page shows, in one
+ * round trip (db_pipeline). With begin, that round trip also opens a
+ * transaction (BEGIN) which the caller ends; otherwise the statements run in
+ * the caller's transaction when one is open. The
+ * total is exact from the kept counts when only a status filter applies;
+ * otherwise counted up to max(ST_QUEUE_COUNT_CAP, offset + limit) + 1 rows, so
+ * a total above that bound means "more than". Values live in the arena. */
+enum err st_queue_page(struct arena *a, const struct st_queue_filter *f, bool begin, struct st_queue_page *out);
 /* Requests per status (status, n) and the overdue count. */
 enum err st_queue_counts(struct arena *a, struct rowset *out);
 enum err st_overdue_count(struct arena *a, long long *n);

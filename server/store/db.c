@@ -140,6 +140,66 @@ PGresult *db_exec(struct arena *a, const char *stmt, int n, const char *const *v
   return db_exec_bin(a, stmt, n, values, NULL, NULL, e);
 }
 
+enum err db_pipeline(struct arena *a, struct db_call *calls, size_t n) {
+  for (size_t i = 0; i < n; i++) calls[i].res = NULL;
+  if (!a) return ERR_INTERNAL;
+  if (n == 0) return ERR_OK;
+  PGconn *c = db_conn();
+  if (!c) return ERR_UNAVAILABLE;
+  if (!PQenterPipelineMode(c)) {
+    LOG_E("cannot enter pipeline mode: %s", PQerrorMessage(c));
+    return ERR_INTERNAL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    int sent = calls[i].sql ? PQsendQueryParams(c, calls[i].stmt, 0, NULL, NULL, NULL, NULL, 0)
+                            : PQsendQueryPrepared(c, calls[i].stmt, calls[i].n, calls[i].values, NULL, NULL, 0);
+    if (!sent) {
+      LOG_W("database connection lost while sending %s", calls[i].stmt);
+      drop_conn();
+      return ERR_UNAVAILABLE;
+    }
+  }
+  if (!PQpipelineSync(c)) {
+    LOG_W("database connection lost while sending a pipeline");
+    drop_conn();
+    return ERR_UNAVAILABLE;
+  }
+  enum err first = ERR_OK;
+  for (size_t i = 0; i < n; i++) {
+    PGresult *res = PQgetResult(c);
+    if (!res) {
+      LOG_W("database connection lost during %s", calls[i].stmt);
+      drop_conn();
+      return ERR_UNAVAILABLE;
+    }
+    /* the NULL that ends each statement's results */
+    for (PGresult *more; (more = PQgetResult(c)) != NULL;) PQclear(more);
+    if (first != ERR_OK || PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+      PQclear(res);
+      continue;
+    }
+    enum err e;
+    calls[i].res = check(a, res, calls[i].stmt, &e);
+    if (e == ERR_UNAVAILABLE) return e; /* check() dropped the connection */
+    if (e != ERR_OK) first = e;
+  }
+  PGresult *sync = PQgetResult(c);
+  bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  PQclear(sync);
+  if (!synced || !PQexitPipelineMode(c)) {
+    LOG_W("database pipeline did not end cleanly: %s", PQerrorMessage(c));
+    drop_conn();
+    return ERR_UNAVAILABLE;
+  }
+  return first;
+}
+
+bool db_in_tx(void) {
+  if (!tconn) return false;
+  PGTransactionStatusType st = PQtransactionStatus(tconn);
+  return st == PQTRANS_INTRANS || st == PQTRANS_INERROR;
+}
+
 enum err db_simple(const char *sql) {
   PGconn *c = db_conn();
   if (!c) return ERR_UNAVAILABLE;

@@ -36,6 +36,23 @@ PGresult *db_exec(struct arena *a, const char *stmt, int nparams, const char *co
 /* Same with binary parameters: lengths/formats as in PQexecPrepared. */
 PGresult *db_exec_bin(struct arena *a, const char *stmt, int nparams, const char *const *values,
                       const int *lengths, const int *formats, enum err *e);
+/* One prepared statement of a pipeline (db_pipeline). */
+struct db_call {
+  const char *stmt;          /* prepared statement name */
+  int n;                     /* number of parameters */
+  const char *const *values; /* text parameters (NULL entries are SQL NULL) */
+  PGresult *res;             /* out: the result, PQclear'ed with the arena; NULL when not run */
+  bool sql;                  /* stmt is SQL without parameters (BEGIN, COMMIT), not a statement name */
+};
+/* Runs the prepared statements in order in one round trip (libpq pipeline
+ * mode): inside the caller's transaction when one is open, otherwise in one
+ * implicit transaction that ends with the last statement. Fills each call's
+ * res (the arena a, which must not be NULL, owns the results). Returns
+ * ERR_OK, or the first statement's failure as db_exec reports it (the
+ * statements after a failed one are not run and keep res NULL). */
+enum err db_pipeline(struct arena *a, struct db_call *calls, size_t n);
+/* True when the thread's connection is inside a transaction block (open or failed). */
+bool db_in_tx(void);
 /* Plain SQL without parameters (BEGIN, COMMIT, …). ERR_OK or as above. */
 enum err db_simple(const char *sql);
 /* Runs fn(ctx) inside BEGIN … COMMIT, rolling back when fn returns an error

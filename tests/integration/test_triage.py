@@ -10,6 +10,7 @@ Run: SECONDOP_BIN=$PWD/build-center/secondop /usr/bin/python3 tests/integration/
 """
 import itertools
 import re
+import subprocess
 import time
 
 import harness
@@ -533,3 +534,59 @@ class QueueOrderTest(harness.ServerTestCase):
         self.assertEqual(self.c.get("/staff/queue?priority=9").status, 400)
         self.assertEqual(self.c.get("/staff/queue?priority=7").status, 400)
         self.assertEqual(self.c.get("/staff/queue?status=nope").status, 400)
+
+
+class QueueAuditTest(harness.ServerTestCase):
+    """Every view of the queue leaves its audit row in the same transaction as
+    the read (issue 12, item 8: the reads, counts and audit row take a few
+    round trips instead of sixteen), and a view whose read or audit row fails
+    shows no page and leaves the connection usable."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.staff = make_user(cls.server, "staff")
+        cls.c = cls.server.client()
+        login(cls.c, cls.staff)
+
+    def views(self):
+        return self.sql("SELECT actor_id, detail->>'rows' FROM audit_log WHERE action = 'triage.queue_view' ORDER BY id")
+
+    def test_each_view_audited_with_its_rows_and_chain_intact(self):
+        pat = make_user(self.server, "patient", name="Dora Delta")
+        for i in range(3):
+            new_request(self, pat["id"], "submitted", birads="4A" if i else "2", days_ago=10 + i)
+        for path in ("/staff/queue", "/staff/queue?priority=3", "/staff/queue?q=Delta", "/staff/queue?overdue=1",
+                     "/staff/queue?incomplete=1", "/staff/queue?status=all&page=2", "/staff/queue?status=triage"):
+            before = self.views()
+            r = self.c.get(path)
+            self.assertEqual(r.status, 200, path)
+            shown = len(re.findall(r'data-request-id="(\d+)"', r.text))
+            after = self.views()
+            self.assertEqual(len(after), len(before) + 1, path)
+            self.assertEqual(after[-1], (self.staff["id"], str(shown)), path)
+        # counts, overdue count and totals still come with the page
+        page = self.c.get("/staff/queue").text
+        self.assertRegex(page, r'New <span class="badge">3</span>')
+        self.assertIn("3 requests match.", page)
+        self.assertRegex(page, r'Overdue <span class="badge warn">\d+</span>')
+        v = subprocess.run([harness.BIN, "verify-audit", "--database-url", self.server.dsn, "--share-dir", harness.ROOT],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+    def test_failed_read_or_audit_shows_no_page_and_the_next_view_works(self):
+        for table in ("request_counts", "audit_log"):
+            before = self.views()
+            priv = "SELECT" if table == "request_counts" else "INSERT"
+            self.sql("REVOKE %s ON %s FROM secondop_app" % (priv, table))
+            try:
+                r = self.c.get("/staff/queue")
+            finally:
+                self.sql("GRANT %s ON %s TO secondop_app" % (priv, table))
+            self.assertNotEqual(r.status, 200, table)
+            self.assertNotIn("data-request-id", r.text)
+            self.assertEqual(self.views(), before, "no audit row without a page, nor a page without one")
+            # the same worker connection (and the others) serve the next view
+            for _ in range(8):
+                self.assertEqual(self.c.get("/staff/queue").status, 200, table)
+            self.assertEqual(len(self.views()), len(before) + 8)
