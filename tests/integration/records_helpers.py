@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 
 import accounts_helpers
 import harness
@@ -160,6 +161,26 @@ def store_files(server):
         for root, _, files in os.walk(d):
             out.extend(os.path.join(root, f) for f in files)
     return out
+
+
+def store_vs_rows(server):
+    """(names of the files under files/, hex file ids that document rows name)."""
+    ids = {r[0] for r in server.sql("SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL")}
+    on_disk = {os.path.basename(p) for p in store_files(server) if "/files/" in p}
+    return on_disk, ids
+
+
+def wait_store_clean(server, timeout=20):
+    """Returns (on disk, named by rows) once only files named by rows remain in the store. The
+    intake job deletes an archive's own blob and duplicates just after its transaction commits,
+    so the upload's status says complete a moment before: poll, bounded, then let the caller
+    compare (and fail with both sets)."""
+    deadline = time.time() + timeout
+    while True:
+        on_disk, ids = store_vs_rows(server)
+        if on_disk == ids or time.time() >= deadline:
+            return on_disk, ids
+        time.sleep(0.05)
 
 
 def restart(server, sig=None, between=None):

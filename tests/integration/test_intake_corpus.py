@@ -267,6 +267,5 @@ class IntakeCorpusTest(harness.ServerTestCase):
 
     def assert_store_clean(self):
         """Only files named by rows remain in the store."""
-        ids = {r[0] for r in self.sql("SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL")}
-        on_disk = {os.path.basename(p) for p in rh.store_files(self.server) if "/files/" in p}
+        on_disk, ids = rh.wait_store_clean(self.server)
         self.assertEqual(on_disk, ids)
