@@ -48,6 +48,8 @@ struct rd {
   size_t raw_name_len, raw_study_desc_len, raw_series_desc_len, raw_manufacturer_len;
   char charset[256];
   size_t charset_len;
+  int n_centers, n_widths, has_slope, has_intercept;
+  double slope, intercept;
 };
 
 struct enc {
@@ -150,6 +152,49 @@ static void copy_raw(unsigned char *dst, size_t cap, size_t *len, const unsigned
   *len = vlen;
 }
 
+/* Parses one decimal string (DS: [+-]digits[.digits][e[+-]digits]) without the C library's
+ * locale-dependent strtod. Returns 1 and sets *out on success. */
+static int ds_one(const unsigned char *s, size_t n, double *out) {
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\0')) n--;
+  while (n > 0 && s[0] == ' ') s++, n--;
+  size_t i = 0;
+  int neg = 0, digits = 0, exp = 0, eneg = 0, scale = 0;
+  long double m = 0;
+  if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) m = m * 10 + (s[i] - '0');
+  if (i < n && s[i] == '.')
+    for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++, scale--) m = m * 10 + (s[i] - '0');
+  if (!digits) return 0;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+    if (i == n) return 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+      if (exp < 400) exp = exp * 10 + (s[i] - '0');
+  }
+  if (i != n) return 0;
+  scale += eneg ? -exp : exp;
+  long double p = 1;
+  for (int k = 0; k < (scale < 0 ? -scale : scale) && k < 400; k++) p *= 10;
+  m = scale < 0 ? m / p : m * p;
+  *out = (double)(neg ? -m : m);
+  return 1;
+}
+
+/* Parses up to max backslash-separated decimal strings; returns how many leading ones parsed. */
+static int ds_values(const unsigned char *v, size_t vlen, double *out, int max) {
+  int n = 0;
+  size_t s = 0;
+  for (size_t k = 0; k <= vlen && n < max; k++) {
+    if (k == vlen || v[k] == '\\') {
+      if (!ds_one(v + s, k - s, &out[n])) break;
+      n++;
+      s = k + 1;
+    }
+  }
+  return n;
+}
+
 static unsigned us_value(const unsigned char *v, size_t vlen, int big) {
   return vlen >= 2 ? u16(v, big) : 0;
 }
@@ -172,6 +217,54 @@ static void keep(struct rd *r, uint32_t tag, const unsigned char *v, size_t vlen
   case TAG(0x0028, 0x0010): o->rows = us_value(v, vlen, big); break;
   case TAG(0x0028, 0x0011): o->columns = us_value(v, vlen, big); break;
   case TAG(0x0028, 0x0100): o->bits_allocated = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0101):
+    o->bits_stored = us_value(v, vlen, big);
+    o->has_bits_stored = vlen >= 2;
+    break;
+  case TAG(0x0028, 0x0102):
+    o->high_bit = us_value(v, vlen, big);
+    o->has_high_bit = vlen >= 2;
+    break;
+  case TAG(0x0028, 0x0103): o->pixel_representation = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0006): o->planar_configuration = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0004): copy_clean(FIELD(o->photometric), v, vlen); break;
+  case TAG(0x0028, 0x1050):
+  case TAG(0x0028, 0x1051): {
+    double vals[DICOM_MAX_WINDOWS];
+    int n = ds_values(v, vlen, vals, DICOM_MAX_WINDOWS);
+    for (int i = 0; i < n; i++) {
+      if (tag == TAG(0x0028, 0x1050)) o->window_center[i] = vals[i];
+      else o->window_width[i] = vals[i];
+    }
+    if (tag == TAG(0x0028, 0x1050)) r->n_centers = n;
+    else r->n_widths = n;
+    o->window_count = r->n_centers < r->n_widths ? r->n_centers : r->n_widths;
+    break;
+  }
+  case TAG(0x0028, 0x1055): {
+    int i = 0;
+    size_t s = 0;
+    for (size_t k = 0; k <= vlen && i < DICOM_MAX_WINDOWS; k++) {
+      if (k == vlen || v[k] == '\\') {
+        copy_clean(FIELD(o->window_explanation[i]), v + s, k - s);
+        i++;
+        s = k + 1;
+      }
+    }
+    break;
+  }
+  case TAG(0x0028, 0x1056): copy_clean(FIELD(o->voi_lut_function), v, vlen); break;
+  case TAG(0x0028, 0x1052):
+  case TAG(0x0028, 0x1053): {
+    double x;
+    if (ds_values(v, vlen, &x, 1) == 1) {
+      if (tag == TAG(0x0028, 0x1052)) r->intercept = x, r->has_intercept = 1;
+      else r->slope = x, r->has_slope = 1;
+    }
+    o->has_rescale = r->has_intercept && r->has_slope;
+    if (o->has_rescale) o->rescale_slope = r->slope, o->rescale_intercept = r->intercept;
+    break;
+  }
   case TAG(0x0028, 0x0008): {
     char tmp[16];
     copy_clean(FIELD(tmp), v, vlen);

@@ -23,6 +23,9 @@ enum dicom_pixels { DICOM_PIXELS_NONE = 0, DICOM_PIXELS_COMPLETE, DICOM_PIXELS_I
 /* Sequences may nest this deep (PS3.5 sets no limit; 64 levels must be accepted). */
 #define DICOM_MAX_DEPTH 128
 
+/* Window center/width pairs kept from a header (further pairs are ignored). */
+#define DICOM_MAX_WINDOWS 8
+
 struct dicom_info {
   char transfer_syntax[65], sop_class_uid[65], sop_instance_uid[65], study_instance_uid[65],
       series_instance_uid[65];
@@ -47,6 +50,19 @@ struct dicom_info {
   unsigned long pixel_length;
   enum dicom_problem problem; /* with DICOM_MALFORMED */
   unsigned long long problem_at; /* byte offset where it was found */
+  /* image pixel module, continued (for decoding; 0 / "" when absent) */
+  unsigned bits_stored, high_bit, pixel_representation, planar_configuration;
+  int has_bits_stored, has_high_bit;
+  char photometric[17]; /* Photometric Interpretation (0028,0004), e.g. "MONOCHROME2" */
+  /* Modality LUT: Rescale Slope/Intercept (0028,1053)/(0028,1052); has_rescale when both read */
+  int has_rescale;
+  double rescale_slope, rescale_intercept;
+  /* VOI: Window Center/Width pairs (0028,1050)/(0028,1051), their explanations (0028,1055)
+   * (cleaned to UTF-8), VOI LUT Function (0028,1056) as found ("" = LINEAR) */
+  int window_count;
+  double window_center[DICOM_MAX_WINDOWS], window_width[DICOM_MAX_WINDOWS];
+  char window_explanation[DICOM_MAX_WINDOWS][65];
+  char voi_lut_function[17];
 };
 
 /* Header budget: the most bytes before Pixel Data that intake reads to find the header. */

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Generates the pixel decoding test set into OUTDIR (offline; deterministic).
+
+For each image kind (8/12/16-bit, signed, MONOCHROME1, RGB and YBR_FULL with planar
+configuration 0 and 1, multi-frame, odd sizes) it writes with pydicom:
+  NAME.dcm   native explicit VR little endian (NAME.be.dcm: explicit VR big endian for some)
+  NAME.raw   the expected frames in the decoder's canonical layout (samples interleaved,
+             uint8 or little-endian uint16, stored bits only), straight from numpy
+and compresses NAME.dcm with dcmtk into
+  NAME.rle.dcm                 dcmcrle (one fragment per frame, offset table)
+  NAME.rle-frag.dcm            dcmcrle +fs 1 -ot (several fragments per frame, empty table)
+  NAME.jll-svN[-ptP].dcm       dcmcjpeg +el +sv N [+pt P] (JPEG lossless, process 14)
+  NAME.jll-sv1-frag.dcm        dcmcjpeg +e1 +fs 1 -ot
+each with the independent decoder's output beside it (NAME.X.ref.dcm from dcmdrle/dcmdjpeg).
+MANIFEST lists: compressed-file reference-file raw-file frames (one line each; "-" for none).
+Usage: gen_pixels.py OUTDIR
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, ExplicitVRBigEndian, generate_uid
+
+MG = "1.2.840.10008.5.1.4.1.1.1.2"
+
+
+def image(rng, rows, cols, frames, samples, bits_stored, signed):
+    """Gradient plus noise, the full stored range, shape (frames, rows, cols, samples)."""
+    lo = -(1 << (bits_stored - 1)) if signed else 0
+    hi = (1 << (bits_stored - 1)) - 1 if signed else (1 << bits_stored) - 1
+    y, x = np.mgrid[0:rows, 0:cols]
+    out = np.empty((frames, rows, cols, samples), dtype=np.int64)
+    for f in range(frames):
+        for s in range(samples):
+            grad = lo + (x * 7 + y * 3 + f * 11 + s * 5) * (hi - lo) // (cols * 7 + rows * 3 + 40)
+            noise = rng.integers(-(1 << max(bits_stored - 5, 1)), 1 << max(bits_stored - 5, 1), size=(rows, cols))
+            v = np.clip(grad + noise, lo, hi)
+            # a few extreme pixels so min/max and the sign bit are exercised
+            v[0, 0], v[-1, -1] = lo, hi
+            out[f, :, :, s] = v
+    return out
+
+
+def write(path, arr, bits_alloc, bits_stored, signed, photometric, planar, big=False, extra=None):
+    frames, rows, cols, samples = arr.shape
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = MG
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRBigEndian if big else ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.is_little_endian = not big
+    ds.is_implicit_VR = False
+    ds.SOPClassUID = MG
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.Modality = "MG"
+    ds.PatientName = "Test^Pixels"
+    ds.Rows, ds.Columns = rows, cols
+    ds.SamplesPerPixel = samples
+    ds.PhotometricInterpretation = photometric
+    if samples > 1:
+        ds.PlanarConfiguration = planar
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = bits_alloc, bits_stored, bits_stored - 1
+    ds.PixelRepresentation = 1 if signed else 0
+    if frames > 1:
+        ds.NumberOfFrames = frames
+    for k, v in (extra or {}).items():
+        setattr(ds, k, v)
+    dt = np.uint8 if bits_alloc == 8 else np.uint16
+    mask = (1 << bits_stored) - 1
+    stored = (arr & mask).astype(dt)  # two's complement within bits stored, as written
+    if signed:  # the file holds the sign-extended word (as every writer does)
+        stored = (arr.astype(np.int64) & ((1 << bits_alloc) - 1)).astype(dt)
+    native = stored.transpose(0, 3, 1, 2) if (samples > 1 and planar == 1) else stored
+    data = native.astype(dt.__name__ == "uint8" and np.uint8 or (">u2" if big else "<u2")).tobytes()
+    if len(data) % 2:
+        data += b"\0"
+    ds.PixelData = data
+    ds["PixelData"].VR = "OB" if bits_alloc == 8 else "OW"
+    ds.save_as(path, write_like_original=False)
+    # canonical: interleaved, stored bits only, little-endian words
+    canon = (arr & mask).astype(np.uint8 if bits_alloc == 8 else "<u2")
+    return canon.tobytes()
+
+
+def run(*args):
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(20261130)
+    kinds = [
+        # name, rows, cols, frames, samples, alloc, stored, signed, photometric, planar, big-endian copy
+        ("mono8", 48, 64, 1, 1, 8, 8, False, "MONOCHROME2", 0, False),
+        ("mono12", 40, 52, 3, 1, 16, 12, False, "MONOCHROME2", 0, True),
+        ("mono16", 33, 45, 1, 1, 16, 16, False, "MONOCHROME2", 0, True),
+        ("signed12", 37, 41, 2, 1, 16, 12, True, "MONOCHROME2", 0, False),
+        ("signed16", 30, 30, 1, 1, 16, 16, True, "MONOCHROME2", 0, False),
+        ("mono1_12", 29, 31, 1, 1, 16, 12, False, "MONOCHROME1", 0, False),
+        ("odd15", 17, 31, 1, 1, 16, 15, False, "MONOCHROME2", 0, False),
+        ("rgb_p0", 24, 36, 2, 3, 8, 8, False, "RGB", 0, False),
+        ("rgb_p1", 24, 36, 2, 3, 8, 8, False, "RGB", 1, False),
+        ("ybr_full", 21, 35, 1, 3, 8, 8, False, "YBR_FULL", 0, False),
+        ("tomo", 64, 64, 6, 1, 16, 14, False, "MONOCHROME2", 0, False),
+    ]
+    manifest = []
+    for name, rows, cols, frames, samples, alloc, stored, signed, pi, planar, be in kinds:
+        arr = image(rng, rows, cols, frames, samples, stored, signed)
+        native = os.path.join(out, name + ".dcm")
+        raw = os.path.join(out, name + ".raw")
+        extra = None
+        if name == "mono12":  # the VOI attributes the header reader must keep
+            extra = {"WindowCenter": ["2000", "1000.5"], "WindowWidth": ["4000", "500"],
+                     "WindowCenterWidthExplanation": ["NORMAL", "HARDER"],
+                     "VOILUTFunction": "SIGMOID", "RescaleSlope": "2", "RescaleIntercept": "-1024.25"}
+        with open(raw, "wb") as fh:
+            fh.write(write(native, arr, alloc, stored, signed, pi, planar, extra=extra))
+        manifest.append((native, "-", raw, frames))
+        if be:
+            bep = os.path.join(out, name + ".be.dcm")
+            write(bep, arr, alloc, stored, signed, pi, planar, big=True, extra=extra)
+            manifest.append((bep, "-", raw, frames))
+        variants = [("rle", ["dcmcrle"], "dcmdrle"),
+                    ("rle-frag", ["dcmcrle", "+fs", "1", "-ot"], "dcmdrle")]
+        if pi != "YBR_FULL":
+            variants.append(("jll-sv1", ["dcmcjpeg", "+e1"], "dcmdjpeg"))
+            variants.append(("jll-sv1-frag", ["dcmcjpeg", "+e1", "+fs", "1", "-ot"], "dcmdjpeg"))
+        if name in ("mono12", "mono16", "signed12", "rgb_p0", "mono8"):
+            for sv in range(2, 8):
+                variants.append(("jll-sv%d" % sv, ["dcmcjpeg", "+el", "+sv", str(sv)], "dcmdjpeg"))
+        if name in ("mono12", "mono16"):
+            variants.append(("jll-sv1-pt2", ["dcmcjpeg", "+el", "+sv", "1", "+pt", "2"], "dcmdjpeg"))
+            variants.append(("jll-sv7-pt3", ["dcmcjpeg", "+el", "+sv", "7", "+pt", "3"], "dcmdjpeg"))
+        for tag, enc, dec in variants:
+            comp = os.path.join(out, "%s.%s.dcm" % (name, tag))
+            ref = os.path.join(out, "%s.%s.ref.dcm" % (name, tag))
+            run(*enc, native, comp)
+            run(dec, comp, ref)
+            manifest.append((comp, ref, "-", frames))
+    with open(os.path.join(out, "MANIFEST"), "w") as fh:
+        for comp, ref, raw, frames in manifest:
+            fh.write("%s %s %s %d\n" % (comp, ref, raw, frames))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,381 @@
+/* Unit tests for the pixel decoding layer (pixels.h, codecs.h, lut.h).
+ *
+ * tests/data/gen_pixels.py makes the images (pydicom) and compresses them with dcmtk; the
+ * native reader is compared with numpy's bytes, and every compressed frame (RLE, JPEG lossless
+ * with each selection value, point transform, fragmented frames, empty offset tables) is
+ * compared BIT-EXACT with dcmtk's own decoding (dcmdrle, dcmdjpeg) of the same file.
+ * The VOI functions are checked against the truth table tests/data/voi_table.tsv. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dicom/codecs.h"
+#include "dicom/dicom.h"
+#include "dicom/lut.h"
+#include "dicom/pixels.h"
+#include "t.h"
+
+static char dir[] = "/tmp/secondop-pixels-XXXXXX";
+static int generated;
+
+static unsigned char *slurp(const char *path, size_t *len) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return NULL;
+  fseek(fp, 0, SEEK_END);
+  long n = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
+  if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) {
+    free(b);
+    b = NULL;
+  }
+  fclose(fp);
+  *len = (size_t)n;
+  return b;
+}
+
+/* A parsed file held in memory. */
+struct img {
+  unsigned char *buf;
+  size_t len;
+  struct dicom_info info;
+  struct pix_format fmt;
+  struct pix_mem mem;
+  struct pix_io io;
+  enum pix_rc rc;
+  char err[160];
+};
+
+static int img_open(struct img *m, const char *path) {
+  memset(m, 0, sizeof *m);
+  m->buf = slurp(path, &m->len);
+  if (!m->buf) return -1;
+  if (dicom_parse(m->buf, m->len, 1, &m->info, m->err, sizeof m->err) != DICOM_OK) return -1;
+  pix_io_memory(&m->io, &m->mem, m->buf, m->len);
+  m->rc = pix_format_from_info(&m->info, &m->fmt, m->err, sizeof m->err);
+  return m->rc == PIX_OK ? 0 : -1;
+}
+
+static void img_close(struct img *m) { free(m->buf); }
+
+static int generate(void) {
+  if (generated) return generated > 0 ? 0 : -1;
+  generated = -1;
+  if (!mkdtemp(dir)) return -1;
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/data/gen_pixels.py %s", dir);
+  if (system(cmd) != 0) return -1;
+  generated = 1;
+  return 0;
+}
+
+/* Decodes every frame of path and compares it with the expected bytes (raw canonical frames
+ * back to back) or with the frames of the reference file. Returns frames compared, -1 on error. */
+static long compare_file(const char *path, const char *ref, const char *raw, long frames_expected) {
+  struct img a, b;
+  long compared = -1;
+  unsigned char *want = NULL, *got = NULL, *exp = NULL;
+  size_t wantlen = 0;
+  int have_b = 0;
+  if (img_open(&a, path) != 0) {
+    fprintf(stderr, "  %s: %s\n", path, a.err);
+    goto done;
+  }
+  if (a.fmt.frames != frames_expected) goto done;
+  size_t fb = pix_frame_bytes(&a.fmt);
+  got = malloc(fb);
+  exp = malloc(fb);
+  if (raw) {
+    want = slurp(raw, &wantlen);
+    if (!want || wantlen != fb * (size_t)frames_expected) goto done;
+  } else {
+    have_b = 1;
+    if (img_open(&b, ref) != 0 || b.fmt.codec != PIX_NATIVE_LE || pix_frame_bytes(&b.fmt) != fb) goto done;
+  }
+  for (long i = 0; i < a.fmt.frames; i++) {
+    enum pix_rc rc = pix_decode_frame(&a.io, &a.fmt, i, got, fb, a.err, sizeof a.err);
+    if (rc != PIX_OK) {
+      fprintf(stderr, "  %s frame %ld: %s: %s\n", path, i, pix_rc_name(rc), a.err);
+      goto done;
+    }
+    if (raw) {
+      /* the raw file holds little-endian words; convert for a big-endian host */
+      for (size_t k = 0; a.fmt.bits_allocated == 16 && k < fb / 2; k++) {
+        unsigned char *w = want + (size_t)i * fb + 2 * k;
+        uint16_t v = (uint16_t)(w[0] | w[1] << 8);
+        memcpy(exp + 2 * k, &v, 2);
+      }
+      if (a.fmt.bits_allocated == 8) memcpy(exp, want + (size_t)i * fb, fb);
+    } else if (pix_decode_frame(&b.io, &b.fmt, i, exp, fb, b.err, sizeof b.err) != PIX_OK) {
+      fprintf(stderr, "  %s frame %ld: %s\n", ref, i, b.err);
+      goto done;
+    }
+    if (memcmp(got, exp, fb) != 0) {
+      size_t k = 0;
+      while (got[k] == exp[k]) k++;
+      fprintf(stderr, "  %s frame %ld differs from the reference at byte %zu\n", path, i, k);
+      goto done;
+    }
+  }
+  compared = a.fmt.frames;
+done:
+  if (have_b) img_close(&b);
+  img_close(&a);
+  free(want);
+  free(got);
+  free(exp);
+  return compared;
+}
+
+/* Every generated file decodes to exactly what numpy wrote or what dcmtk decodes. */
+static void test_decoders_bit_exact(void) {
+  T_CHECK(generate() == 0);
+  if (generated <= 0) return;
+  char path[600];
+  snprintf(path, sizeof path, "%s/MANIFEST", dir);
+  FILE *fp = fopen(path, "r");
+  T_CHECK(fp != NULL);
+  if (!fp) return;
+  char c[300], r[300], w[300];
+  long frames;
+  int files = 0, native = 0, be = 0, rle = 0, jll = 0, svs = 0, pts = 0, frag = 0, failed = 0;
+  long total_frames = 0;
+  while (fscanf(fp, "%299s %299s %299s %ld", c, r, w, &frames) == 4) {
+    long n = compare_file(c, strcmp(r, "-") ? r : NULL, strcmp(w, "-") ? w : NULL, frames);
+    if (n != frames) {
+      fprintf(stderr, "  FAILED: %s\n", c);
+      failed++;
+      continue;
+    }
+    files++;
+    total_frames += n;
+    native += strcmp(w, "-") != 0;
+    be += strstr(c, ".be.dcm") != NULL;
+    rle += strstr(c, ".rle") != NULL;
+    jll += strstr(c, ".jll") != NULL;
+    svs += strstr(c, ".jll-sv") != NULL && strstr(c, "-sv1") == NULL;
+    pts += strstr(c, "-pt") != NULL;
+    frag += strstr(c, "-frag") != NULL;
+  }
+  fclose(fp);
+  fprintf(stderr, "  %d files (%ld frames) bit-exact: %d native (%d big endian), %d RLE, %d JPEG lossless "
+                  "(%d with selection values 2-7, %d with a point transform), %d fragmented\n",
+          files, total_frames, native, be, rle, jll, svs, pts, frag);
+  T_EQ_INT(failed, 0);
+  T_CHECK(native >= 11 && be >= 2 && rle >= 22 && jll >= 50 && svs >= 30 && pts >= 4 && frag >= 20);
+}
+
+/* The header reader keeps what the display needs: all window pairs with their explanations,
+ * the VOI LUT Function, rescale, bits stored, signedness, photometric interpretation. */
+static void test_header_fields(void) {
+  if (generated <= 0) return;
+  char path[600];
+  const char *files[] = {"mono12.dcm", "mono12.be.dcm"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    struct img m;
+    T_EQ_INT(img_open(&m, path), 0);
+    const struct dicom_info *d = &m.info;
+    T_EQ_INT(d->window_count, 2);
+    T_CHECK(d->window_center[0] == 2000 && d->window_width[0] == 4000);
+    T_CHECK(d->window_center[1] == 1000.5 && d->window_width[1] == 500);
+    T_EQ_STR(d->window_explanation[0], "NORMAL");
+    T_EQ_STR(d->window_explanation[1], "HARDER");
+    T_EQ_STR(d->voi_lut_function, "SIGMOID");
+    T_CHECK(d->has_rescale && d->rescale_slope == 2 && d->rescale_intercept == -1024.25);
+    T_EQ_INT(m.fmt.bits_stored, 12);
+    T_EQ_INT(m.fmt.high_bit, 11);
+    T_EQ_INT(m.fmt.frames, 3);
+    T_EQ_INT(m.fmt.photometric, PIX_MONOCHROME2);
+    T_EQ_INT(m.fmt.codec, i ? PIX_NATIVE_BE : PIX_NATIVE_LE);
+    img_close(&m);
+  }
+  snprintf(path, sizeof path, "%s/signed12.dcm", dir);
+  struct img s;
+  T_EQ_INT(img_open(&s, path), 0);
+  T_EQ_INT(s.fmt.is_signed, 1);
+  T_EQ_INT(s.info.window_count, 0);
+  T_EQ_INT(s.info.has_rescale, 0);
+  img_close(&s);
+}
+
+/* Out-of-range frames, small buffers, cut files and a broken offset table are errors with
+ * words, never reads outside the buffer (the sanitizers check that). */
+static void test_bounds(void) {
+  if (generated <= 0) return;
+  char path[600];
+  snprintf(path, sizeof path, "%s/tomo.jll-sv1.dcm", dir);
+  struct img m;
+  T_EQ_INT(img_open(&m, path), 0);
+  size_t fb = pix_frame_bytes(&m.fmt);
+  unsigned char *out = malloc(fb);
+  T_EQ_INT(pix_decode_frame(&m.io, &m.fmt, 6, out, fb, m.err, sizeof m.err), PIX_NO_FRAME);
+  T_EQ_INT(pix_decode_frame(&m.io, &m.fmt, -1, out, fb, m.err, sizeof m.err), PIX_NO_FRAME);
+  T_EQ_INT(pix_decode_frame(&m.io, &m.fmt, 0, out, fb - 1, m.err, sizeof m.err), PIX_BUFFER);
+  T_EQ_INT(pix_decode_frame(&m.io, &m.fmt, 5, out, fb, m.err, sizeof m.err), PIX_OK);
+  /* each cut of the file: the frames before the cut may decode, the rest fail cleanly */
+  size_t full = m.len;
+  int cut_errors = 0;
+  for (size_t cut = (size_t)m.fmt.pixel_offset; cut < full; cut += 97) {
+    struct pix_mem mem;
+    struct pix_io io;
+    pix_io_memory(&io, &mem, m.buf, cut);
+    enum pix_rc rc = pix_decode_frame(&io, &m.fmt, 5, out, fb, m.err, sizeof m.err);
+    T_CHECK(rc == PIX_MALFORMED || rc == PIX_IO || rc == PIX_OK);
+    cut_errors += rc != PIX_OK;
+    T_CHECK(rc == PIX_OK || m.err[0] != '\0');
+  }
+  T_CHECK(cut_errors > 0);
+  /* a basic offset table entry that points inside a fragment */
+  unsigned char *bot = m.buf + m.fmt.pixel_offset + 8 + 4;
+  bot[0] ^= 1;
+  T_EQ_INT(pix_decode_frame(&m.io, &m.fmt, 1, out, fb, m.err, sizeof m.err), PIX_MALFORMED);
+  if (!strstr(m.err, "offset table")) fprintf(stderr, "  error was: %s\n", m.err);
+  T_CHECK(strstr(m.err, "offset table") != NULL);
+  bot[0] ^= 1;
+  /* a corrupted entropy-coded byte changes the frame or is refused: the comparison can fail */
+  unsigned char *ref = malloc(fb);
+  T_EQ_INT(pix_decode_frame(&m.io, &m.fmt, 0, ref, fb, m.err, sizeof m.err), PIX_OK);
+  struct pix_fragment fr[4];
+  size_t nf;
+  unsigned long long tot;
+  T_EQ_INT(pix_frame_fragments(&m.io, &m.fmt, 0, fr, 4, &nf, &tot, m.err, sizeof m.err), PIX_OK);
+  T_EQ_INT(nf, 1);
+  m.buf[fr[0].offset + fr[0].length / 2] ^= 0x10;
+  enum pix_rc rc = pix_decode_frame(&m.io, &m.fmt, 0, out, fb, m.err, sizeof m.err);
+  T_CHECK(rc != PIX_OK || memcmp(out, ref, fb) != 0);
+  free(ref);
+  free(out);
+  img_close(&m);
+}
+
+/* Formats we do not decode say so in words. */
+static void test_unsupported_words(void) {
+  struct dicom_info d;
+  memset(&d, 0, sizeof d);
+  d.has_pixel_data = 1;
+  d.pixel_offset_known = 1;
+  d.pixel_encapsulated = 1;
+  d.rows = d.columns = 8;
+  d.bits_allocated = 16;
+  d.samples_per_pixel = 1;
+  strcpy(d.photometric, "MONOCHROME2");
+  strcpy(d.transfer_syntax, "1.2.840.10008.1.2.4.90");
+  struct pix_format f;
+  char err[120];
+  T_EQ_INT(pix_format_from_info(&d, &f, err, sizeof err), PIX_UNSUPPORTED);
+  T_CHECK(strstr(err, "JPEG 2000") != NULL);
+  strcpy(d.transfer_syntax, "1.2.840.10008.1.2.4.70");
+  T_EQ_INT(pix_format_from_info(&d, &f, err, sizeof err), PIX_OK);
+  strcpy(d.photometric, "PALETTE COLOR");
+  T_EQ_INT(pix_format_from_info(&d, &f, err, sizeof err), PIX_UNSUPPORTED);
+  strcpy(d.photometric, "MONOCHROME2");
+  d.bits_allocated = 32;
+  T_EQ_INT(pix_format_from_info(&d, &f, err, sizeof err), PIX_UNSUPPORTED);
+  d.bits_allocated = 16;
+  d.bits_stored = 17;
+  d.has_bits_stored = 1;
+  T_EQ_INT(pix_format_from_info(&d, &f, err, sizeof err), PIX_MALFORMED);
+  d.bits_stored = 12;
+  d.pixel_encapsulated = 0;
+  T_EQ_INT(pix_format_from_info(&d, &f, err, sizeof err), PIX_MALFORMED);
+  d.has_pixel_data = 0;
+  T_EQ_INT(pix_format_from_info(&d, &f, err, sizeof err), PIX_NO_FRAME);
+}
+
+/* The VOI truth table, written from PS3.3 C.11.2.1.2 before the code. */
+static void test_voi_table(void) {
+  FILE *fp = fopen("tests/data/voi_table.tsv", "r");
+  T_CHECK(fp != NULL);
+  if (!fp) return;
+  char line[256];
+  int rows = 0;
+  while (fgets(line, sizeof line, fp)) {
+    if (line[0] == '#' || line[0] == '\n') continue;
+    char fn[32];
+    double c, w, x;
+    int want;
+    if (sscanf(line, "%31s %lf %lf %lf %d", fn, &c, &w, &x, &want) != 5) continue;
+    int known;
+    enum pix_voi_function f = pix_voi_function_parse(fn, &known);
+    T_CHECK(known);
+    int got = pix_voi_value(f, c, w, x);
+    if (got != want) fprintf(stderr, "  %s c=%g w=%g x=%g: %d, expected %d\n", fn, c, w, x, got, want);
+    T_EQ_INT(got, want);
+    rows++;
+  }
+  fclose(fp);
+  T_CHECK(rows >= 25);
+  int known = 1;
+  T_EQ_INT(pix_voi_function_parse("", &known), PIX_VOI_LINEAR);
+  T_EQ_INT(known, 1);
+  T_EQ_INT(pix_voi_function_parse("CUBIC", &known), PIX_VOI_LINEAR);
+  T_EQ_INT(known, 0);
+}
+
+/* Modality LUT, signed samples and MONOCHROME1 inversion through the display table. */
+static void test_display_lut(void) {
+  struct pix_format f = {.rows = 1, .columns = 4, .samples = 1, .bits_allocated = 16,
+                         .bits_stored = 12, .high_bit = 11, .is_signed = 1,
+                         .photometric = PIX_MONOCHROME1, .frames = 1};
+  T_EQ_INT(pix_stored_value(&f, 0x800), -2048);
+  T_EQ_INT(pix_stored_value(&f, 0xFFF), -1);
+  T_EQ_INT(pix_stored_value(&f, 0x7FF), 2047);
+  static uint8_t lut[4096];
+  struct pix_display d = {.slope = 2, .intercept = -1000, .function = PIX_VOI_LINEAR_EXACT,
+                          .center = -1000, .width = 400, .invert = 1};
+  T_EQ_INT(pix_display_lut(&f, &d, lut, sizeof lut), 0);
+  /* stored 0 -> -1000 (centre: 128, inverted 127); stored 100 -> -800 (edge: 255 -> 0) */
+  T_EQ_INT(lut[0], 127);
+  T_EQ_INT(lut[100], 0);
+  T_EQ_INT(lut[0xFFF & (unsigned)-100], 255); /* stored -100 -> -1200: 0, inverted 255 */
+  T_EQ_INT(pix_display_lut(&f, &d, lut, 4095), -1);
+  d.width = 0;
+  T_EQ_INT(pix_display_lut(&f, &d, lut, sizeof lut), -1);
+  uint16_t frame[4] = {0, 100, 0xF9C, 5};
+  uint8_t out[4];
+  d.width = 400;
+  T_EQ_INT(pix_display_lut(&f, &d, lut, sizeof lut), 0);
+  T_EQ_INT(pix_render_gray(&f, frame, lut, out, sizeof out), 0);
+  T_CHECK(out[0] == 127 && out[1] == 0 && out[2] == 255);
+  T_EQ_INT(pix_render_gray(&f, frame, lut, out, 3), -1);
+  int32_t lo, hi;
+  pix_frame_range(&f, frame, &lo, &hi);
+  T_EQ_INT(lo, -100);
+  T_EQ_INT(hi, 100);
+  /* header defaults: the file's window pair with its function, or the full range */
+  struct dicom_info di;
+  memset(&di, 0, sizeof di);
+  di.window_count = 1;
+  di.window_center[0] = 50;
+  di.window_width[0] = 20;
+  strcpy(di.voi_lut_function, "SIGMOID");
+  struct pix_display p;
+  T_EQ_INT(pix_display_from_header(&di, &f, 0, frame, &p), 0);
+  T_CHECK(p.function == PIX_VOI_SIGMOID && p.center == 50 && p.width == 20 && p.slope == 1 && p.invert);
+  di.window_width[0] = 0;
+  T_EQ_INT(pix_display_from_header(&di, &f, 0, frame, &p), -1);
+  T_CHECK(p.width == 201 && p.function == PIX_VOI_LINEAR); /* -100..100 */
+  uint8_t ybr[6] = {128, 128, 128, 76, 85, 255};
+  pix_ybr_full_to_rgb(ybr, 2);
+  T_CHECK(ybr[0] == 128 && ybr[1] == 128 && ybr[2] == 128);
+  T_CHECK(ybr[3] >= 253 && ybr[4] <= 2 && ybr[5] <= 2); /* pure red */
+}
+
+int main(void) {
+  T_RUN(test_decoders_bit_exact);
+  T_RUN(test_header_fields);
+  T_RUN(test_bounds);
+  T_RUN(test_unsupported_words);
+  T_RUN(test_voi_table);
+  T_RUN(test_display_lut);
+  if (generated > 0) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", dir);
+  }
+  return t_done();
+}
