@@ -88,6 +88,92 @@ def write(path, arr, bits_alloc, bits_stored, signed, photometric, planar, big=F
     return canon.tobytes()
 
 
+def encode_lossless(img, precision, sv, restart_rows):
+    """A plain JPEG lossless (process 14) encoder for one grey frame with restart markers every
+    restart_rows rows: dcmcjpeg writes none, and the decoder's restart rules need a test.
+    Its output is decoded by dcmdjpeg as the independent reference."""
+    rows, cols = img.shape
+    counts = [0, 0, 6, 2, 2, 2, 2, 2, 1] + [0] * 7  # code lengths 1..16: 17 symbols
+    codes, code, k = {}, 0, 0
+    for length, n in enumerate(counts, start=1):
+        for _ in range(n):
+            codes[k] = (code, length)
+            k, code = k + 1, code + 1
+        code <<= 1
+    out = bytearray(b"\xff\xd8")
+
+    def seg(marker, body):
+        out.extend(bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body)
+
+    seg(0xC3, bytes([precision]) + rows.to_bytes(2, "big") + cols.to_bytes(2, "big") + bytes([1, 1, 0x11, 0]))
+    seg(0xC4, bytes([0x00]) + bytes(counts) + bytes(range(17)))
+    interval = restart_rows * cols
+    seg(0xDD, interval.to_bytes(2, "big"))
+    seg(0xDA, bytes([1, 1, 0x00, sv, 0, 0]))
+    acc, nbits = 0, 0
+
+    def put(value, n):
+        nonlocal acc, nbits
+        acc, nbits = (acc << n) | (value & ((1 << n) - 1)), nbits + n
+        while nbits >= 8:
+            b = (acc >> (nbits - 8)) & 0xFF
+            out.append(b)
+            if b == 0xFF:
+                out.append(0)
+            nbits -= 8
+        acc &= (1 << nbits) - 1
+
+    def flush():
+        if nbits:
+            put((1 << (8 - nbits)) - 1, 8 - nbits)
+
+    v = img.astype(np.int64).tolist()
+    rst, first_line = 0, True
+    for y in range(rows):
+        if y > 0 and y % restart_rows == 0:
+            flush()
+            out.extend(bytes([0xFF, 0xD0 + rst]))
+            rst, first_line = (rst + 1) % 8, True
+        elif y > 0:
+            first_line = False
+        for x in range(cols):
+            if first_line and x == 0:
+                pred = 1 << (precision - 1)
+            elif x == 0:
+                pred = v[y - 1][0]
+            elif first_line:
+                pred = v[y][x - 1]
+            else:
+                ra, rb, rc = v[y][x - 1], v[y - 1][x], v[y - 1][x - 1]
+                pred = [0, ra, rb, rc, ra + rb - rc, ra + ((rb - rc) >> 1), rb + ((ra - rc) >> 1), (ra + rb) >> 1][sv]
+            d = (v[y][x] - pred) & 0xFFFF
+            if d == 0x8000:
+                cat, bits = 16, None
+            else:
+                d = d - 0x10000 if d & 0x8000 else d
+                cat = abs(d).bit_length()
+                bits = d if d >= 0 else d + (1 << cat) - 1
+            c_, l_ = codes[cat]
+            put(c_, l_)
+            if cat and bits is not None:
+                put(bits, cat)
+    flush()
+    out.extend(b"\xff\xd9")
+    return bytes(out)
+
+
+def write_encapsulated(native_path, path, frames):
+    from pydicom.encaps import encapsulate
+    ds = pydicom.dcmread(native_path)
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.70" if all(f[1] == 1 for f in frames) else "1.2.840.10008.1.2.4.57"
+    ds.NumberOfFrames = len(frames)
+    ds.PixelData = encapsulate([f[0] for f in frames], has_bot=True)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    ds.is_implicit_VR, ds.is_little_endian = False, True
+    ds.save_as(path, write_like_original=False)
+
+
 def run(*args):
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -144,6 +230,16 @@ def main():
             run(*enc, native, comp)
             run(dec, comp, ref)
             manifest.append((comp, ref, "-", frames))
+    # restart markers (every row, every 3 rows) with selection values 1 and 6, from our encoder
+    tomo = pydicom.dcmread(os.path.join(out, "tomo.dcm")).pixel_array
+    for sv, every in ((1, 1), (6, 3), (7, 5)):
+        frames = [(encode_lossless(tomo[i], 14, sv, every), sv) for i in range(tomo.shape[0])]
+        comp = os.path.join(out, "tomo.jll-restart%d-sv%d.dcm" % (every, sv))
+        ref = os.path.join(out, "tomo.jll-restart%d-sv%d.ref.dcm" % (every, sv))
+        write_encapsulated(os.path.join(out, "tomo.dcm"), comp, frames)
+        run("dcmdjpeg", comp, ref)
+        manifest.append((comp, ref, "-", tomo.shape[0]))
+        manifest.append((comp, "-", os.path.join(out, "tomo.raw"), tomo.shape[0]))
     with open(os.path.join(out, "MANIFEST"), "w") as fh:
         for comp, ref, raw, frames in manifest:
             fh.write("%s %s %s %d\n" % (comp, ref, raw, frames))

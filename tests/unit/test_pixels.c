@@ -141,7 +141,7 @@ static void test_decoders_bit_exact(void) {
   if (!fp) return;
   char c[300], r[300], w[300];
   long frames;
-  int files = 0, native = 0, be = 0, rle = 0, jll = 0, svs = 0, pts = 0, frag = 0, failed = 0;
+  int files = 0, native = 0, be = 0, rle = 0, jll = 0, svs = 0, pts = 0, frag = 0, rst = 0, failed = 0;
   long total_frames = 0;
   while (fscanf(fp, "%299s %299s %299s %ld", c, r, w, &frames) == 4) {
     long n = compare_file(c, strcmp(r, "-") ? r : NULL, strcmp(w, "-") ? w : NULL, frames);
@@ -159,13 +159,14 @@ static void test_decoders_bit_exact(void) {
     svs += strstr(c, ".jll-sv") != NULL && strstr(c, "-sv1") == NULL;
     pts += strstr(c, "-pt") != NULL;
     frag += strstr(c, "-frag") != NULL;
+    rst += strstr(c, "-restart") != NULL;
   }
   fclose(fp);
   fprintf(stderr, "  %d files (%ld frames) bit-exact: %d native (%d big endian), %d RLE, %d JPEG lossless "
-                  "(%d with selection values 2-7, %d with a point transform), %d fragmented\n",
-          files, total_frames, native, be, rle, jll, svs, pts, frag);
+                  "(%d with selection values 2-7, %d with a point transform, %d with restart markers), %d fragmented\n",
+          files, total_frames, native, be, rle, jll, svs, pts, rst, frag);
   T_EQ_INT(failed, 0);
-  T_CHECK(native >= 11 && be >= 2 && rle >= 22 && jll >= 50 && svs >= 30 && pts >= 4 && frag >= 20);
+  T_CHECK(native >= 11 && be >= 2 && rle >= 22 && jll >= 50 && svs >= 30 && pts >= 4 && frag >= 20 && rst >= 6);
 }
 
 /* The header reader keeps what the display needs: all window pairs with their explanations,
