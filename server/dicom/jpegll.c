@@ -138,6 +138,7 @@ static enum pix_rc read_dht(struct dec *d, size_t len) {
     for (int bl = 1; bl <= 16; bl++) {
       h->valptr[bl] = k;
       h->mincode[bl] = code;
+      if ((int32_t)counts[bl] > (1 << bl) - code) return say(d, PIX_MALFORMED, "a Huffman table has too many codes");
       for (unsigned i = 0; i < counts[bl]; i++, k++, code++) {
         if (bl <= LOOK_BITS) {
           int sh = LOOK_BITS - bl;
@@ -145,7 +146,6 @@ static enum pix_rc read_dht(struct dec *d, size_t len) {
         }
       }
       h->maxcode[bl] = counts[bl] ? code - 1 : -1;
-      if (code > (1 << bl)) return say(d, PIX_MALFORMED, "a Huffman table has too many codes");
       code <<= 1;
     }
     h->maxcode[17] = 0x7FFFFFFF;

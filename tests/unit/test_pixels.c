@@ -287,6 +287,33 @@ static void test_unsupported_words(void) {
   T_EQ_INT(pix_format_from_info(&d, &f, err, sizeof err), PIX_NO_FRAME);
 }
 
+/* Hand-made JPEG streams: a Huffman table with more codes than its lengths allow (the first
+ * fuzzer finding: it wrote past the lookup table) is refused; a 2x2 image decodes. */
+static void test_jpegll_small(void) {
+  struct pix_format f = {.rows = 2, .columns = 2, .samples = 1, .bits_allocated = 8,
+                         .bits_stored = 8, .high_bit = 7, .photometric = PIX_MONOCHROME2, .frames = 1};
+  unsigned char bad[] = {0xFF, 0xD8, 0xFF, 0xC3, 0, 11, 8, 0, 2, 0, 2, 1, 1, 0x11, 0,
+                         0xFF, 0xC4, 0, 22, 0x00, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2,
+                         0xFF, 0xD9};
+  uint8_t out[4];
+  char err[120];
+  T_EQ_INT(pix_jpegll_decode(bad, sizeof bad, &f, out, sizeof out, err, sizeof err), PIX_MALFORMED);
+  T_CHECK(strstr(err, "too many codes") != NULL);
+  /* one table: category 0 -> "0", category 1 -> "10"; SV1; samples 128 (initial), 129, 129, 130:
+   * diffs 0, +1 (Ra), +1 (Rb of the first column: 128 + 1), +1 (Ra 129 + 1) */
+  unsigned char good[] = {0xFF, 0xD8, 0xFF, 0xC3, 0, 11, 8, 0, 2, 0, 2, 1, 1, 0x11, 0,
+                          0xFF, 0xC4, 0, 21, 0x00, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+                          0xFF, 0xDA, 0, 8, 1, 1, 0x00, 1, 0, 0,
+                          /* bits: 0 | 10 1 | 10 1 | 10 1, padded with ones: 0101 1011 0111 1111 */
+                          0x5B, 0x7F, 0xFF, 0xD9};
+  T_EQ_INT(pix_jpegll_decode(good, sizeof good, &f, out, sizeof out, err, sizeof err), PIX_OK);
+  T_CHECK(out[0] == 128 && out[1] == 129 && out[2] == 129 && out[3] == 130);
+  T_EQ_INT(pix_jpegll_decode(good, sizeof good - 2, &f, out, sizeof out, err, sizeof err), PIX_MALFORMED);
+  T_EQ_INT(pix_jpegll_decode(good, sizeof good, &f, out, 3, err, sizeof err), PIX_BUFFER);
+  good[3] = 0xC0; /* baseline DCT: not ours */
+  T_EQ_INT(pix_jpegll_decode(good, sizeof good, &f, out, sizeof out, err, sizeof err), PIX_UNSUPPORTED);
+}
+
 /* The VOI truth table, written from PS3.3 C.11.2.1.2 before the code. */
 static void test_voi_table(void) {
   FILE *fp = fopen("tests/data/voi_table.tsv", "r");
@@ -371,6 +398,7 @@ int main(void) {
   T_RUN(test_header_fields);
   T_RUN(test_bounds);
   T_RUN(test_unsupported_words);
+  T_RUN(test_jpegll_small);
   T_RUN(test_voi_table);
   T_RUN(test_display_lut);
   if (generated > 0) {
