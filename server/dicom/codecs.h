@@ -20,4 +20,14 @@ enum pix_rc pix_rle_decode(const unsigned char *in, size_t inlen, const struct p
 enum pix_rc pix_jpegll_decode(const unsigned char *in, size_t inlen, const struct pix_format *f,
                               void *out, size_t outcap, char *err, size_t errlen);
 
+/* Through the field's own libraries (extcodecs.c): JPEG-LS with CharLS, JPEG 2000 (raw
+ * codestream or JP2) with OpenJPEG, 8-bit baseline JPEG with libjpeg-turbo. Same contract as
+ * above; colour JPEG and JPEG 2000 come out as RGB (the libraries undo YCbCr / ICT / RCT). */
+enum pix_rc pix_jpegls_decode(const unsigned char *in, size_t inlen, const struct pix_format *f,
+                              void *out, size_t outcap, char *err, size_t errlen);
+enum pix_rc pix_j2k_decode(const unsigned char *in, size_t inlen, const struct pix_format *f,
+                           void *out, size_t outcap, char *err, size_t errlen);
+enum pix_rc pix_jpegbase_decode(const unsigned char *in, size_t inlen, const struct pix_format *f,
+                                void *out, size_t outcap, char *err, size_t errlen);
+
 #endif

@@ -95,6 +95,11 @@ enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *
                    : !strcmp(pi, "YBR_FULL")    ? PIX_YBR_FULL
                    : !pi[0] && f->samples == 1  ? PIX_MONOCHROME2
                                                 : PIX_PHOTOMETRIC_OTHER;
+  /* colour the decoding library turns into RGB: baseline JPEG's YCbCr, JPEG 2000's ICT/RCT */
+  if (f->samples == 3 &&
+      ((f->codec == PIX_JPEG_BASELINE && (!strcmp(pi, "YBR_FULL_422") || !strcmp(pi, "YBR_FULL"))) ||
+       (f->codec == PIX_JPEG_2000 && (!strcmp(pi, "YBR_ICT") || !strcmp(pi, "YBR_RCT")))))
+    f->photometric = PIX_RGB;
   if (!f->rows || !f->columns || !f->bits_allocated)
     return say(PIX_MALFORMED, err, errlen, "the image size or sample size is missing");
   if (f->bits_allocated != 8 && f->bits_allocated != 16)
@@ -119,8 +124,9 @@ enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *
   if (encapsulated != wants_encapsulated)
     return say(PIX_MALFORMED, err, errlen, "the pixel data is %s but the transfer syntax says %s",
                encapsulated ? "compressed" : "not compressed", codec_words(f->codec));
-  if (f->codec != PIX_NATIVE_LE && f->codec != PIX_NATIVE_BE && f->codec != PIX_RLE &&
-      f->codec != PIX_JPEG_LOSSLESS)
+  if (f->codec == PIX_JPEG_BASELINE && f->bits_allocated != 8)
+    return say(PIX_UNSUPPORTED, err, errlen, "baseline JPEG with %u-bit samples is not shown here", f->bits_allocated);
+  if (f->codec == PIX_JPEG_EXTENDED || f->codec == PIX_DEFLATED || f->codec == PIX_OTHER)
     return say(PIX_UNSUPPORTED, err, errlen, "images compressed as %s are not shown yet", codec_words(f->codec));
   return PIX_OK;
 }
@@ -360,6 +366,9 @@ enum pix_rc pix_decode_frame(const struct pix_io *io, const struct pix_format *f
   }
   if (f->codec == PIX_RLE) rc = pix_rle_decode(data, at, f, out, outcap, err, errlen);
   else if (f->codec == PIX_JPEG_LOSSLESS) rc = pix_jpegll_decode(data, at, f, out, outcap, err, errlen);
+  else if (f->codec == PIX_JPEG_LS) rc = pix_jpegls_decode(data, at, f, out, outcap, err, errlen);
+  else if (f->codec == PIX_JPEG_2000) rc = pix_j2k_decode(data, at, f, out, outcap, err, errlen);
+  else if (f->codec == PIX_JPEG_BASELINE) rc = pix_jpegbase_decode(data, at, f, out, outcap, err, errlen);
   else rc = say(PIX_UNSUPPORTED, err, errlen, "images compressed as %s are not shown yet", codec_words(f->codec));
 done:
   if (rc == PIX_NOMEM) say(rc, err, errlen, "out of memory");

@@ -10,7 +10,8 @@
  * is 8, else one uint16_t in host byte order; each sample holds the stored bits (Bits Stored,
  * moved down so the lowest stored bit is bit 0, higher bits zero). Signedness, Modality LUT and
  * VOI are applied by lut.h, not here. Colour data stays in its photometric interpretation
- * (RGB or YBR_FULL; see pix_ybr_full_to_rgb in lut.h). */
+ * (RGB or YBR_FULL; see pix_ybr_full_to_rgb in lut.h), except colour baseline JPEG and JPEG
+ * 2000, which their libraries turn into RGB (pix_format.photometric then says PIX_RGB). */
 #ifndef SECONDOP_PIXELS_H
 #define SECONDOP_PIXELS_H
 #include <stddef.h>
@@ -34,10 +35,10 @@ enum pix_codec {
   PIX_NATIVE_BE,     /* explicit VR big endian (retired) */
   PIX_RLE,           /* 1.2.840.10008.1.2.5 */
   PIX_JPEG_LOSSLESS, /* 1.2.840.10008.1.2.4.57 and .70 (process 14) */
-  PIX_JPEG_BASELINE, /* .4.50 (not decoded yet) */
-  PIX_JPEG_EXTENDED, /* .4.51 (12-bit; not decoded) */
-  PIX_JPEG_LS,       /* .4.80, .4.81 (not decoded yet) */
-  PIX_JPEG_2000,     /* .4.90, .4.91 (not decoded yet) */
+  PIX_JPEG_BASELINE, /* .4.50, 8-bit (libjpeg-turbo) */
+  PIX_JPEG_EXTENDED, /* .4.51 (12-bit: Debian 12's libjpeg-turbo cannot decode it) */
+  PIX_JPEG_LS,       /* .4.80, .4.81 (CharLS) */
+  PIX_JPEG_2000,     /* .4.90, .4.91 (OpenJPEG) */
   PIX_DEFLATED,      /* .1.99 (not decoded yet: pixel offsets are inside the inflated stream) */
   PIX_OTHER
 };
@@ -77,7 +78,7 @@ struct pix_mem {
 void pix_io_memory(struct pix_io *io, struct pix_mem *m, const unsigned char *buf, size_t len);
 
 /* Checks the header's image pixel module and fills *f. Returns PIX_OK, PIX_NO_FRAME (no pixel
- * data), PIX_UNSUPPORTED (e.g. 32-bit samples, a palette, JPEG 2000 for now) or PIX_MALFORMED
+ * data), PIX_UNSUPPORTED (e.g. 32-bit samples, a palette, 12-bit JPEG, deflated) or PIX_MALFORMED
  * (an inconsistent module); err (may be NULL) gets a sentence a person can read. */
 enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *f, char *err,
                                  size_t errlen);

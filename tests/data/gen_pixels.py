@@ -174,6 +174,46 @@ def write_encapsulated(native_path, path, frames):
     ds.save_as(path, write_like_original=False)
 
 
+def j2k_frames(out, name, native_path, arr, stored, signed, pi, lossy):
+    """JPEG 2000 with OpenJPEG's opj_compress (each frame a raw codestream, offset table),
+    and the frames opj_decompress makes of the same codestreams, in the canonical layout."""
+    frames, rows, cols, samples = arr.shape
+    mask = (1 << stored) - 1
+    wide = stored > 8
+    tag = "j2k-lossy" if lossy else "j2k"
+    streams, expected = [], b""
+    for f in range(frames):
+        a = arr[f]
+        dt = ("<i2" if signed else "<u2") if wide else (np.int8 if signed else np.uint8)
+        planar = np.ascontiguousarray(a.transpose(2, 0, 1)).astype(dt)
+        rin = os.path.join(out, "%s.%s.%d.rawl" % (name, tag, f))
+        cs = os.path.join(out, "%s.%s.%d.j2k" % (name, tag, f))
+        dec = os.path.join(out, "%s.%s.%d.dec.rawl" % (name, tag, f))
+        with open(rin, "wb") as fh:
+            fh.write(planar.tobytes())
+        fmt = "%d,%d,%d,%d,%s@%s" % (cols, rows, samples, stored, "s" if signed else "u", ":".join(["1x1"] * samples))
+        run("opj_compress", "-i", rin, "-o", cs, "-F", fmt, "-n", "4", *(["-r", "12"] if lossy else []))
+        run("opj_decompress", "-i", cs, "-o", dec)
+        with open(cs, "rb") as fh:
+            streams.append(fh.read())
+        d = np.fromfile(dec, dtype=dt).astype(np.int64).reshape(samples, rows, cols).transpose(1, 2, 0)
+        expected += (d & mask).astype("<u2" if wide else np.uint8).tobytes()
+    comp = os.path.join(out, "%s.%s.dcm" % (name, tag))
+    from pydicom.encaps import encapsulate
+    ds = pydicom.dcmread(native_path)
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.91" if lossy else "1.2.840.10008.1.2.4.90"
+    if samples == 3:
+        ds.PhotometricInterpretation = "YBR_ICT" if lossy else "YBR_RCT"
+    ds.PixelData = encapsulate(streams, has_bot=True)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    ds.save_as(comp, write_like_original=False)
+    raw = os.path.join(out, "%s.%s.expected.raw" % (name, tag))
+    with open(raw, "wb") as fh:
+        fh.write(expected)
+    return comp, raw
+
+
 def run(*args):
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -224,6 +264,21 @@ def main():
         if name in ("mono12", "mono16"):
             variants.append(("jll-sv1-pt2", ["dcmcjpeg", "+el", "+sv", "1", "+pt", "2"], "dcmdjpeg"))
             variants.append(("jll-sv7-pt3", ["dcmcjpeg", "+el", "+sv", "7", "+pt", "3"], "dcmdjpeg"))
+        if pi != "YBR_FULL":
+            variants.append(("jls", ["dcmcjpls"], "dcmdjpls"))
+        if name in ("mono12", "rgb_p0", "mono8"):  # dcmcjpls refuses near-lossless signed data
+            variants.append(("jls-near", ["dcmcjpls", "+en"], "dcmdjpls"))
+        if name in ("rgb_p0", "rgb_p1"):
+            variants.append(("jls-in", ["dcmcjpls", "+in"], "dcmdjpls"))
+            variants.append(("jls-is", ["dcmcjpls", "+is"], "dcmdjpls"))
+        if alloc == 8 and pi != "YBR_FULL":
+            variants.append(("jpeg-baseline", ["dcmcjpeg", "+eb"], "dcmdjpeg"))
+        if name in ("mono8", "mono12", "mono16", "signed12", "rgb_p0", "tomo"):
+            for lossy in (False, True):
+                comp, expect = j2k_frames(out, name, native, arr, stored, signed, pi, lossy)
+                manifest.append((comp, "-", expect, frames))
+                if not lossy:
+                    manifest.append((comp, "-", raw, frames))  # lossless: the original pixels
         for tag, enc, dec in variants:
             comp = os.path.join(out, "%s.%s.dcm" % (name, tag))
             ref = os.path.join(out, "%s.%s.ref.dcm" % (name, tag))
