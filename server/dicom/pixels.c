@@ -287,7 +287,7 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
       p += 8ull + len;
       count++;
     }
-    if (count != f->frames) w.mode = 3; /* frames start at a JPEG SOI or an RLE header */
+    if (count != f->frames) w.mode = 3; /* frames start at a JPEG SOI, a J2K SOC or an RLE header */
   }
   long frame = -1;
   int in = 0;
@@ -313,7 +313,9 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
       if (f->codec == PIX_RLE) {
         /* an RLE header: 1-15 segments, the first at offset 64 */
         if (len >= 64 && rd32(m, 0) >= 1 && rd32(m, 0) <= 15 && rd32(m + 4, 0) == 64) frame++;
-      } else if (m[0] == 0xFF && m[1] == 0xD8) {
+      } else if (m[0] == 0xFF && (m[1] == 0xD8 || m[1] == 0x4F)) { /* JPEG/JPEG-LS SOI, J2K SOC */
+        frame++;
+      } else if (want == 8 && !memcmp(m, "\0\0\0\x0CjP  ", 8)) { /* a JP2 file */
         frame++;
       }
       in = frame == index;

@@ -104,7 +104,8 @@ struct pix_fragment {
 
 /* Finds the fragments of encapsulated frame `index`: through the Basic Offset Table when it has
  * one entry per frame, else one fragment per frame when the counts agree, else (a single frame)
- * all fragments, else by the JPEG start-of-image marker at the start of a fragment. Stores up to
+ * all fragments, else by the marker that starts a frame's first fragment (JPEG and JPEG-LS SOI,
+ * JPEG 2000 SOC or JP2 signature, RLE header). Stores up to
  * max fragments in frags and their count in *n; *total gets the sum of their lengths.
  * Returns PIX_OK, PIX_NO_FRAME, PIX_MALFORMED (broken items; more than max fragments) or PIX_IO. */
 enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format *f, long index,

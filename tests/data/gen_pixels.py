@@ -208,6 +208,9 @@ def j2k_frames(out, name, native_path, arr, stored, signed, pi, lossy):
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True
     ds.save_as(comp, write_like_original=False)
+    if frames > 1:  # two fragments per frame and no offset table: frames found by their SOC marker
+        ds.PixelData = encapsulate(streams, fragments_per_frame=2, has_bot=False)
+        ds.save_as(comp.replace(".dcm", "-frag.dcm"), write_like_original=False)
     raw = os.path.join(out, "%s.%s.expected.raw" % (name, tag))
     with open(raw, "wb") as fh:
         fh.write(expected)
@@ -277,6 +280,8 @@ def main():
             for lossy in (False, True):
                 comp, expect = j2k_frames(out, name, native, arr, stored, signed, pi, lossy)
                 manifest.append((comp, "-", expect, frames))
+                if frames > 1:
+                    manifest.append((comp.replace(".dcm", "-frag.dcm"), "-", expect, frames))
                 if not lossy:
                     manifest.append((comp, "-", raw, frames))  # lossless: the original pixels
         for tag, enc, dec in variants:
