@@ -314,6 +314,70 @@ static int skip_sequence(struct rd *r, struct enc enc, int depth) {
   }
 }
 
+/* Reads the elements of one LUT item up to item_end (or its delimiter when undefined). */
+static int lut_item(struct rd *r, struct enc enc, size_t item_end, int undefined, struct dicom_lut *l) {
+  for (;;) {
+    if (!undefined && r->pos == item_end) return DICOM_OK;
+    struct elem e;
+    int rc = read_header(r, enc, &e);
+    if (rc != DICOM_OK) return rc;
+    if (undefined && e.tag == TAG_ITEM_END) return DICOM_OK;
+    if ((e.tag >> 16) == 0xFFFE) return fail(r, "unexpected item or delimiter in a LUT item at offset %zu", e.start);
+    if (e.vlen == UNDEFINED_LENGTH) {
+      rc = skip_sequence(r, enc, 3);
+      if (rc != DICOM_OK) return rc;
+      continue;
+    }
+    if (e.vlen > r->len - r->pos || (!undefined && e.vlen > item_end - r->pos))
+      return short_read(r, e.start, "LUT element");
+    const unsigned char *v = r->p + r->pos;
+    if (l && e.tag == TAG(0x0028, 0x3002) && e.vlen >= 6) {
+      l->entries = u16(v, enc.big) ? u16(v, enc.big) : 65536;
+      l->first_raw = u16(v + 2, enc.big);
+      l->bits = u16(v + 4, enc.big);
+      l->descriptor_ok = 1;
+    } else if (l && e.tag == TAG(0x0028, 0x3006)) {
+      l->data_known = !r->deflated;
+      l->data_offset = r->base + r->pos;
+      l->data_length = e.vlen;
+    } else if (l && e.tag == TAG(0x0028, 0x3003)) {
+      copy_clean(FIELD(l->explanation), v, e.vlen);
+    }
+    r->pos += e.vlen;
+  }
+}
+
+/* Reads a top-level VOI LUT or Modality LUT Sequence whose header is e; leaves r->pos after it. */
+static int lut_sequence(struct rd *r, struct enc enc, const struct elem *e) {
+  struct dicom_info *o = r->out;
+  int voi = e->tag == TAG(0x0028, 0x3010);
+  int undefined = e->vlen == UNDEFINED_LENGTH;
+  if (!undefined && e->vlen > r->len - r->pos) return short_read(r, e->start, "LUT sequence");
+  size_t end = undefined ? r->len : r->pos + e->vlen;
+  for (int n = 0;; n++) {
+    if (!undefined && r->pos == end) return DICOM_OK;
+    struct elem it;
+    int rc = read_header(r, enc, &it);
+    if (rc != DICOM_OK) return rc;
+    if (undefined && it.tag == TAG_SEQ_END) return DICOM_OK;
+    if (it.tag != TAG_ITEM) return fail(r, "expected an item in a LUT sequence at offset %zu", it.start);
+    struct dicom_lut *l = NULL;
+    if (voi) {
+      if (o->voi_lut_count < DICOM_MAX_VOI_LUTS) l = &o->voi_lut[o->voi_lut_count];
+      if (o->voi_lut_count < 1000000) o->voi_lut_count++;
+    } else if (n == 0) {
+      l = &o->modality_lut;
+      o->has_modality_lut = 1;
+    }
+    if (l) memset(l, 0, sizeof *l);
+    int item_undefined = it.vlen == UNDEFINED_LENGTH;
+    if (!item_undefined && (it.vlen > r->len - r->pos || it.vlen > end - r->pos))
+      return short_read(r, it.start, "LUT item");
+    rc = lut_item(r, enc, item_undefined ? 0 : r->pos + it.vlen, item_undefined, l);
+    if (rc != DICOM_OK) return rc;
+  }
+}
+
 /* Parses data elements: at depth 0 the top-level data set (until Pixel Data or the end of the
  * buffer), deeper the content of an undefined-length item (until its delimiter). */
 static int parse_elements(struct rd *r, struct enc enc, int depth) {
@@ -338,6 +402,12 @@ static int parse_elements(struct rd *r, struct enc enc, int depth) {
       o->pixel_offset = r->base + r->pos;
       o->pixel_offset_known = !r->deflated;
       return RC_STOP;
+    }
+    if (depth == 0 && (e.tag == TAG(0x0028, 0x3010) || e.tag == TAG(0x0028, 0x3000)) &&
+        !(e.vr[0] == 'U' && e.vr[1] == 'N')) {
+      rc = lut_sequence(r, enc, &e);
+      if (rc != DICOM_OK) return rc;
+      continue;
     }
     if (e.vlen == UNDEFINED_LENGTH) {
       /* SQ, encapsulated OB/OW, or UN holding an implicit VR little endian sequence. */

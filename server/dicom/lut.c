@@ -2,7 +2,56 @@
 #include "dicom/lut.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+static enum pix_rc say(enum pix_rc rc, char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return rc;
+}
+
+enum pix_rc pix_lut_read(const struct pix_io *io, const struct pix_format *f, const struct dicom_lut *l,
+                         int first_signed, uint16_t *table, size_t cap, struct pix_lut *out,
+                         char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  if (!l->descriptor_ok || !l->data_known || l->entries == 0 || l->bits < 1 || l->bits > 16)
+    return say(PIX_MALFORMED, err, errlen, "the lookup table's descriptor or data is missing");
+  if (cap < l->entries) return say(PIX_BUFFER, err, errlen, "the lookup table buffer is too small");
+  int words = l->data_length >= 2ul * l->entries;
+  if (!words && !(l->bits <= 8 && l->data_length >= l->entries))
+    return say(PIX_MALFORMED, err, errlen, "the lookup table has %lu bytes for %u entries", l->data_length, l->entries);
+  size_t n = words ? 2u * (size_t)l->entries : l->entries;
+  if (l->data_offset > io->size || io->size - l->data_offset < n)
+    return say(PIX_MALFORMED, err, errlen, "the lookup table runs past the end of the file");
+  /* read into the end of the table's memory, then widen in place from the front */
+  unsigned char *raw = (unsigned char *)table + (2u * (size_t)l->entries - n);
+  if (io->read_at(io->ctx, l->data_offset, raw, n) != 0) return say(PIX_IO, err, errlen, "the lookup table could not be read");
+  uint16_t mask = (uint16_t)(l->bits >= 16 ? 0xFFFFu : (1u << l->bits) - 1);
+  for (size_t i = 0; i < l->entries; i++) {
+    uint16_t v;
+    if (words) v = f->big_endian ? (uint16_t)(raw[2 * i] << 8 | raw[2 * i + 1]) : (uint16_t)(raw[2 * i] | raw[2 * i + 1] << 8);
+    else v = raw[i];
+    table[i] = (uint16_t)(v & mask);
+  }
+  out->table = table;
+  out->entries = l->entries;
+  out->bits = l->bits;
+  out->first = first_signed ? (int)(int16_t)(uint16_t)l->first_raw : (int)l->first_raw;
+  return PIX_OK;
+}
+
+static double lut_at(const struct pix_lut *l, double x) {
+  double i = floor(x) - l->first;
+  if (i < 0) i = 0;
+  if (i > (double)l->entries - 1) i = (double)l->entries - 1;
+  return l->table[(size_t)i];
+}
 
 enum pix_voi_function pix_voi_function_parse(const char *name, int *known) {
   if (known) *known = 1;
@@ -93,10 +142,16 @@ int pix_display_lut(const struct pix_format *f, const struct pix_display *disp, 
   if (f->bits_stored < 1 || f->bits_stored > 16) return -1;
   size_t n = (size_t)1 << f->bits_stored;
   if (lutlen < n) return -1;
-  if (pix_voi_value(disp->function, disp->center, disp->width, disp->center) < 0) return -1;
+  if (!disp->voi.table && pix_voi_value(disp->function, disp->center, disp->width, disp->center) < 0) return -1;
+  if ((disp->voi.table && (!disp->voi.entries || disp->voi.bits < 1 || disp->voi.bits > 16)) ||
+      (disp->modality.table && !disp->modality.entries))
+    return -1;
+  double vmax = disp->voi.table ? (double)((1u << disp->voi.bits) - 1) : 1;
   for (size_t raw = 0; raw < n; raw++) {
-    double x = disp->slope * pix_stored_value(f, (unsigned)raw) + disp->intercept;
-    int y = pix_voi_value(disp->function, disp->center, disp->width, x);
+    int32_t s = pix_stored_value(f, (unsigned)raw);
+    double x = disp->modality.table ? lut_at(&disp->modality, s) : disp->slope * s + disp->intercept;
+    int y = disp->voi.table ? (int)floor(lut_at(&disp->voi, x) * 255 / vmax + 0.5)
+                            : pix_voi_value(disp->function, disp->center, disp->width, x);
     lut[raw] = (uint8_t)(disp->invert ? 255 - y : y);
   }
   return 0;

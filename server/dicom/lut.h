@@ -11,13 +11,33 @@
 
 enum pix_voi_function { PIX_VOI_LINEAR = 0, PIX_VOI_LINEAR_EXACT, PIX_VOI_SIGMOID };
 
-/* How a grey frame is shown: output = invert(VOI(slope * stored + intercept)). */
+/* A LUT table read from a file (pix_lut_read): entries values of `bits` bits, the first
+ * mapped to input value `first`; inputs below/above use the first/last entry. */
+struct pix_lut {
+  const uint16_t *table;
+  unsigned entries, bits;
+  int first;
+};
+
+/* How a grey frame is shown: output = invert(VOI(Modality(stored))). Modality is the table
+ * when modality.table is set, else slope * stored + intercept; VOI is the table when
+ * voi.table is set (scaled from its bits to 0..255), else the window through `function`. */
 struct pix_display {
   double slope, intercept;    /* Modality LUT (1, 0 when the file has none) */
   enum pix_voi_function function;
   double center, width;       /* the window, in modality units */
   int invert;                 /* MONOCHROME1 (or the viewer's invert): 255 - value */
+  struct pix_lut modality, voi; /* borrowed tables (NULL table: not used) */
 };
+
+/* Reads the LUT Data of l (from a VOI LUT or Modality LUT Sequence item of the header) into
+ * table[0 .. l->entries), cap entries at most: 16-bit words in the file's byte order, or, for
+ * 8-bit LUTs whose data has one byte per entry, bytes. *out describes the table (first is
+ * read as signed 16-bit when first_signed, e.g. for signed pixels or a negative rescale
+ * intercept). Returns PIX_OK, PIX_MALFORMED (descriptor and data disagree), PIX_BUFFER, PIX_IO. */
+enum pix_rc pix_lut_read(const struct pix_io *io, const struct pix_format *f, const struct dicom_lut *l,
+                         int first_signed, uint16_t *table, size_t cap, struct pix_lut *out,
+                         char *err, size_t errlen);
 
 /* The VOI LUT Function named by (0028,1056): "" and "LINEAR" -> LINEAR; unknown words -> LINEAR
  * (PS3.3 says LINEAR is the default) with *known = 0 (known may be NULL). */
@@ -37,7 +57,9 @@ void pix_frame_range(const struct pix_format *f, const void *frame, int32_t *min
 /* Fills *out for window pair `window` of the header (0-based; -1 or beyond the pairs: a window
  * over the frame's full range from pix_frame_range, frame may then not be NULL). Applies the
  * header's rescale and VOI LUT Function, and inverts MONOCHROME1. Returns 0, or -1 when the
- * header's window has an invalid width (then the full-range window is used instead). */
+ * header's window has an invalid width (then the full-range window is used instead).
+ * LUT Sequences are not applied here (they need the file): read a table with pix_lut_read
+ * (d->voi_lut[i], d->modality_lut) and set out->voi or out->modality. */
 int pix_display_from_header(const struct dicom_info *d, const struct pix_format *f, int window,
                             const void *frame, struct pix_display *out);
 

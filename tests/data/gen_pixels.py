@@ -217,6 +217,32 @@ def j2k_frames(out, name, native_path, arr, stored, signed, pi, lossy):
     return comp, raw
 
 
+def voi_luts():
+    """Two VOI LUT items: 4096 16-bit entries from 0 (entry i = 16 i, as US values), and 256
+    8-bit entries in 16-bit words from 1000 (entry i = 255 - i, as OW), with explanations."""
+    from pydicom.sequence import Sequence
+    a, b = Dataset(), Dataset()
+    a.add_new(0x00283002, "US", [0, 0, 16])  # 0 entries means 65536: see the second value below
+    a[0x00283002].value = [4096, 0, 16]
+    a.add_new(0x00283003, "LO", "RAMP")
+    a.add_new(0x00283006, "US", [(16 * i) & 0xFFFF for i in range(4096)])
+    b.add_new(0x00283002, "US", [256, 1000, 8])
+    b.add_new(0x00283003, "LO", "INVERSE")
+    b.add_new(0x00283006, "OW", np.array([255 - i for i in range(256)], dtype="<u2").tobytes())
+    return Sequence([a, b])
+
+
+def modality_lut():
+    """A Modality LUT item: 4096 entries from 0, entry i = 4095 - i (16 bits)."""
+    from pydicom.sequence import Sequence
+    m = Dataset()
+    m.add_new(0x00283002, "US", [4096, 0, 16])
+    m.add_new(0x00283003, "LO", "FLIP")
+    m.add_new(0x00283004, "LO", "US")
+    m.add_new(0x00283006, "OW", np.array([4095 - i for i in range(4096)], dtype="<u2").tobytes())
+    return Sequence([m])
+
+
 def run(*args):
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -238,6 +264,7 @@ def main():
         ("rgb_p1", 24, 36, 2, 3, 8, 8, False, "RGB", 1, False),
         ("ybr_full", 21, 35, 1, 3, 8, 8, False, "YBR_FULL", 0, False),
         ("tomo", 64, 64, 6, 1, 16, 14, False, "MONOCHROME2", 0, False),
+        ("voilut12", 16, 16, 1, 1, 16, 12, False, "MONOCHROME2", 0, True),
     ]
     manifest = []
     for name, rows, cols, frames, samples, alloc, stored, signed, pi, planar, be in kinds:
@@ -249,6 +276,8 @@ def main():
             extra = {"WindowCenter": ["2000", "1000.5"], "WindowWidth": ["4000", "500"],
                      "WindowCenterWidthExplanation": ["NORMAL", "HARDER"],
                      "VOILUTFunction": "SIGMOID", "RescaleSlope": "2", "RescaleIntercept": "-1024.25"}
+        if name == "voilut12":  # VOI LUT and Modality LUT Sequences (PS3.3 C.11.1, C.11.2)
+            extra = {"VOILUTSequence": voi_luts(), "ModalityLUTSequence": modality_lut()}
         with open(raw, "wb") as fh:
             fh.write(write(native, arr, alloc, stored, signed, pi, planar, extra=extra))
         manifest.append((native, "-", raw, frames))

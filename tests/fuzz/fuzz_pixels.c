@@ -45,6 +45,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
   }
   (void)pix_decode_frame(&io, &f, f.frames, out, fb, err, sizeof err);
+  /* the LUT tables of VOI LUT / Modality LUT Sequence items, read through the same source */
+  static uint16_t table[65536];
+  static uint8_t lut8[65536];
+  int kept = d.voi_lut_count < DICOM_MAX_VOI_LUTS ? d.voi_lut_count : DICOM_MAX_VOI_LUTS;
+  for (int k = -1; k < kept; k++) {
+    const struct dicom_lut *l = k < 0 ? &d.modality_lut : &d.voi_lut[k];
+    if (k < 0 && !d.has_modality_lut) continue;
+    struct pix_lut pl;
+    if (pix_lut_read(&io, &f, l, k & 1, table, 65536, &pl, err, sizeof err) != PIX_OK) continue;
+    struct pix_display disp = {.slope = 1};
+    if (k < 0) disp.modality = pl;
+    else disp.voi = pl;
+    disp.width = 1;
+    if (f.samples == 1 && f.bits_stored <= 16) (void)pix_display_lut(&f, &disp, lut8, sizeof lut8);
+  }
   free(out);
   return 0;
 }

@@ -331,6 +331,67 @@ static void test_jpegll_small(void) {
   T_EQ_INT(pix_jpegll_decode(good, sizeof good, &f, out, sizeof out, err, sizeof err), PIX_UNSUPPORTED);
 }
 
+/* VOI LUT and Modality LUT Sequences: the header keeps where each table lies, pix_lut_read
+ * reads it (16-bit US values, 8-bit entries in OW words), and the display table follows it. */
+static void test_lut_sequences(void) {
+  if (generated <= 0) return;
+  char path[600];
+  snprintf(path, sizeof path, "%s/voilut12.be.dcm", dir);
+  struct img be;
+  T_EQ_INT(img_open(&be, path), 0);
+  T_EQ_INT(be.info.voi_lut_count, 2);
+  T_CHECK(be.info.voi_lut[0].descriptor_ok && be.info.voi_lut[0].entries == 4096 && be.info.voi_lut[0].bits == 16);
+  T_EQ_STR(be.info.voi_lut[1].explanation, "INVERSE");
+  static uint16_t t[4096];
+  struct pix_lut l;
+  T_EQ_INT(pix_lut_read(&be.io, &be.fmt, &be.info.voi_lut[0], 0, t, 4096, &l, be.err, sizeof be.err), PIX_OK);
+  T_CHECK(t[0] == 0 && t[1] == 16 && t[4095] == (16 * 4095 & 0xFFFF)); /* US values, big endian */
+  img_close(&be);
+
+  snprintf(path, sizeof path, "%s/voilut12.dcm", dir);
+  struct img m;
+  T_EQ_INT(img_open(&m, path), 0);
+  const struct dicom_info *d = &m.info;
+  T_EQ_INT(d->voi_lut_count, 2);
+  T_EQ_INT(d->has_modality_lut, 1);
+  T_EQ_STR(d->voi_lut[0].explanation, "RAMP");
+  T_EQ_STR(d->modality_lut.explanation, "FLIP");
+  T_CHECK(d->voi_lut[1].entries == 256 && d->voi_lut[1].first_raw == 1000 && d->voi_lut[1].bits == 8);
+  static uint16_t ramp[4096], inv[256], flip[4096];
+  struct pix_lut lr, li, lf;
+  int ok = 1;
+  T_EQ_INT(pix_lut_read(&m.io, &m.fmt, &d->voi_lut[0], 0, ramp, 4096, &lr, m.err, sizeof m.err), PIX_OK);
+  T_EQ_INT(pix_lut_read(&m.io, &m.fmt, &d->voi_lut[1], 0, inv, 256, &li, m.err, sizeof m.err), PIX_OK);
+  T_EQ_INT(pix_lut_read(&m.io, &m.fmt, &d->modality_lut, 0, flip, 4096, &lf, m.err, sizeof m.err), PIX_OK);
+  struct pix_lut tmp;
+  T_EQ_INT(pix_lut_read(&m.io, &m.fmt, &d->voi_lut[1], 0, inv, 255, &tmp, m.err, sizeof m.err), PIX_BUFFER);
+  for (int i = 0; i < 4096; i++) ok &= ramp[i] == (uint16_t)(16 * i) && flip[i] == 4095 - i;
+  for (int i = 0; i < 256; i++) ok &= inv[i] == 255 - i;
+  T_CHECK(ok);
+  T_EQ_INT(li.first, 1000);
+  static uint8_t lut[4096];
+  /* VOI by the 8-bit table from 1000: below -> entry 0 (255), 1255 and above -> 0 */
+  struct pix_display disp = {.slope = 1, .voi = li};
+  T_EQ_INT(pix_display_lut(&m.fmt, &disp, lut, sizeof lut), 0);
+  T_CHECK(lut[0] == 255 && lut[999] == 255 && lut[1000] == 255 && lut[1001] == 254 && lut[1255] == 0 && lut[4095] == 0);
+  /* 16-bit ramp: entry 100 = 1600 -> 1600 * 255 / 65535 = 6.23 -> 6 */
+  disp.voi = lr;
+  T_EQ_INT(pix_display_lut(&m.fmt, &disp, lut, sizeof lut), 0);
+  T_CHECK(lut[100] == 6 && lut[4095] == 255);
+  /* Modality LUT flips first: stored 4095 -> 0 -> ramp entry 0 -> 0; stored 0 -> 4095 -> 255 */
+  disp.modality = lf;
+  T_EQ_INT(pix_display_lut(&m.fmt, &disp, lut, sizeof lut), 0);
+  T_CHECK(lut[4095] == 0 && lut[0] == 255 && lut[3995] == 6);
+  /* a descriptor whose data is too short is refused */
+  struct dicom_lut bad = d->voi_lut[0];
+  bad.data_length = 100;
+  T_EQ_INT(pix_lut_read(&m.io, &m.fmt, &bad, 0, ramp, 4096, &lr, m.err, sizeof m.err), PIX_MALFORMED);
+  bad = d->voi_lut[0];
+  bad.data_offset = m.len - 10;
+  T_EQ_INT(pix_lut_read(&m.io, &m.fmt, &bad, 0, ramp, 4096, &lr, m.err, sizeof m.err), PIX_MALFORMED);
+  img_close(&m);
+}
+
 /* The VOI truth table, written from PS3.3 C.11.2.1.2 before the code. */
 static void test_voi_table(void) {
   FILE *fp = fopen("tests/data/voi_table.tsv", "r");
@@ -416,6 +477,7 @@ int main(void) {
   T_RUN(test_bounds);
   T_RUN(test_unsupported_words);
   T_RUN(test_jpegll_small);
+  T_RUN(test_lut_sequences);
   T_RUN(test_voi_table);
   T_RUN(test_display_lut);
   if (generated > 0) {
