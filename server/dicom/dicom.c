@@ -405,6 +405,29 @@ static int parse_elements(struct rd *r, struct enc enc, int depth) {
     }
     if (depth == 0 && (e.tag == TAG(0x0028, 0x3010) || e.tag == TAG(0x0028, 0x3000)) &&
         !(e.vr[0] == 'U' && e.vr[1] == 'N')) {
+      if (e.vlen != UNDEFINED_LENGTH) {
+        /* defined length: whatever its content, the file reads on past it as before */
+        if (e.vlen > r->len - r->pos) return short_read(r, e.start, "element value");
+        size_t after = r->pos + e.vlen;
+        struct dicom_info *o = r->out;
+        enum dicom_problem pr = o->problem;
+        unsigned long long pat = o->problem_at;
+        rc = lut_sequence(r, enc, &e);
+        if (rc != DICOM_OK || r->pos != after) {
+          if (e.tag == TAG(0x0028, 0x3010)) {
+            o->voi_lut_count = 0;
+            memset(o->voi_lut, 0, sizeof o->voi_lut);
+          } else {
+            o->has_modality_lut = 0;
+            memset(&o->modality_lut, 0, sizeof o->modality_lut);
+          }
+          o->problem = pr;
+          o->problem_at = pat;
+          if (r->err && r->errlen) r->err[0] = '\0';
+        }
+        r->pos = after;
+        continue;
+      }
       rc = lut_sequence(r, enc, &e);
       if (rc != DICOM_OK) return rc;
       continue;

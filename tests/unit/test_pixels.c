@@ -382,6 +382,25 @@ static void test_lut_sequences(void) {
   disp.modality = lf;
   T_EQ_INT(pix_display_lut(&m.fmt, &disp, lut, sizeof lut), 0);
   T_CHECK(lut[4095] == 0 && lut[0] == 255 && lut[3995] == 6);
+  /* a defined-length VOI LUT Sequence with a broken item is passed over as before: the file
+   * still reads, the image still decodes, only the VOI LUTs are gone */
+  unsigned char sig[] = {0x28, 0x00, 0x10, 0x30, 'S', 'Q', 0, 0};
+  unsigned char *at = memmem(m.buf, m.len, sig, sizeof sig);
+  T_CHECK(at != NULL && at[12] == 0xFE);
+  if (at) {
+    at[12] = 0x00;
+    struct dicom_info d2;
+    char e2[120];
+    T_EQ_INT(dicom_parse(m.buf, m.len, 1, &d2, e2, sizeof e2), DICOM_OK);
+    T_EQ_INT(d2.voi_lut_count, 0);
+    T_EQ_INT(d2.has_modality_lut, 1);
+    T_EQ_INT(d2.problem, DICOM_PROBLEM_NONE);
+    struct pix_format f2;
+    T_EQ_INT(pix_format_from_info(&d2, &f2, e2, sizeof e2), PIX_OK);
+    static uint16_t frame[16 * 16];
+    T_EQ_INT(pix_decode_frame(&m.io, &f2, 0, frame, sizeof frame, e2, sizeof e2), PIX_OK);
+    at[12] = 0xFE;
+  }
   /* a descriptor whose data is too short is refused */
   struct dicom_lut bad = d->voi_lut[0];
   bad.data_length = 100;
