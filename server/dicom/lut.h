@@ -55,7 +55,7 @@ int32_t pix_stored_value(const struct pix_format *f, unsigned raw);
 void pix_frame_range(const struct pix_format *f, const void *frame, int32_t *min, int32_t *max);
 
 /* Fills *out for window pair `window` of the header (0-based; -1 or beyond the pairs: a window
- * over the frame's full range from pix_frame_range, frame may then not be NULL). Applies the
+ * over the frame's full range from pix_frame_range: frame must then not be NULL). Applies the
  * header's rescale and VOI LUT Function, and inverts MONOCHROME1. Returns 0, or -1 when the
  * header's window has an invalid width (then the full-range window is used instead).
  * LUT Sequences are not applied here (they need the file): read a table with pix_lut_read

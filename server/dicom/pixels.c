@@ -291,7 +291,11 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
   }
   long frame = -1;
   int in = 0;
-  for (unsigned long long p = first;; w.fragment++) {
+  /* with an offset table, go straight to the frame's first fragment */
+  for (unsigned long long p = w.mode == 0 ? w.bot_first : first;; w.fragment++) {
+    if (w.mode == 0 && p == w.bot_first &&
+        (item_at(io, p, big, &tag, &len) != 0 || tag != TAG_ITEM))
+      return say(PIX_MALFORMED, err, errlen, "the offset table does not point at a fragment for frame %ld", index + 1);
     if (item_at(io, p, big, &tag, &len) != 0) return say(PIX_MALFORMED, err, errlen, "the compressed image is cut short");
     if (tag == TAG_SEQ_END) break;
     if (tag != TAG_ITEM || len == UNDEFINED_LENGTH || len > io->size - p - 8)

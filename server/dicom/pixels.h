@@ -87,7 +87,8 @@ enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *
 size_t pix_frame_bytes(const struct pix_format *f);
 
 /* Decodes frame `index` (0-based) into out[0..outcap) in the canonical layout. Reads only that
- * frame's bytes (and, for encapsulated data, the item headers before it); the compressed frame
+ * frame's bytes (and, for encapsulated data without an offset table, the item headers before
+ * it; with one, the table entries and the frame's own items); the compressed frame
  * is held in one temporary buffer of at most PIX_MAX_COMPRESSED_FRAME bytes. Returns PIX_OK or
  * an error with a sentence in err (may be NULL); on error out's content is unspecified. */
 enum pix_rc pix_decode_frame(const struct pix_io *io, const struct pix_format *f, long index,
