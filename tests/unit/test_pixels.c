@@ -61,12 +61,18 @@ static int img_open(struct img *m, const char *path) {
 
 static void img_close(struct img *m) { free(m->buf); }
 
+/* The source tree (tests run from it; SECONDOP_SHARE_DIR names it when they do not). */
+static const char *share(void) {
+  const char *s = getenv("SECONDOP_SHARE_DIR");
+  return s && s[0] ? s : ".";
+}
+
 static int generate(void) {
   if (generated) return generated > 0 ? 0 : -1;
   generated = -1;
   if (!mkdtemp(dir)) return -1;
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/data/gen_pixels.py %s", dir);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/data/gen_pixels.py' %s", share(), dir);
   if (system(cmd) != 0) return -1;
   generated = 1;
   return 0;
@@ -413,7 +419,9 @@ static void test_lut_sequences(void) {
 
 /* The VOI truth table, written from PS3.3 C.11.2.1.2 before the code. */
 static void test_voi_table(void) {
-  FILE *fp = fopen("tests/data/voi_table.tsv", "r");
+  char tsv[600];
+  snprintf(tsv, sizeof tsv, "%s/tests/data/voi_table.tsv", share());
+  FILE *fp = fopen(tsv, "r");
   T_CHECK(fp != NULL);
   if (!fp) return;
   char line[256];
