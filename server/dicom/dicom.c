@@ -688,6 +688,7 @@ enum dicom_rc dicom_parse(const unsigned char *buf, size_t len, int is_complete_
 
   const char *ts = out->transfer_syntax;
   const unsigned char *ds = buf + r.pos;
+  out->dataset_offset = r.pos;
   size_t dslen = len - r.pos;
   if (strcmp(ts, TS_DEFLATED) == 0) {
     rc = parse_deflated(ds, dslen, is_complete_file, out, FIELD(series_lat), err, errlen);

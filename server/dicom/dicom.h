@@ -84,6 +84,9 @@ struct dicom_info {
    * and the Modality LUT Sequence (0028,3000) item: where each LUT's data lies in the file */
   int voi_lut_count, has_modality_lut;
   struct dicom_lut voi_lut[DICOM_MAX_VOI_LUTS], modality_lut;
+  /* file offset where the data set starts (after the meta group); for a deflated data set,
+   * where the deflate stream starts (pixel_offset then counts in the inflated bytes) */
+  unsigned long long dataset_offset;
 };
 
 /* Header budget: the most bytes before Pixel Data that intake reads to find the header. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define UNDEFINED_LENGTH 0xFFFFFFFFu
 #define TAG(g, e) (((uint32_t)(g) << 16) | (uint32_t)(e))
@@ -88,6 +89,7 @@ enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *
   f->frames = dicom_frames(d);
   f->pixel_offset = d->pixel_offset;
   f->pixel_length = d->pixel_length;
+  f->dataset_offset = d->dataset_offset;
   const char *pi = d->photometric;
   f->photometric = !strcmp(pi, "MONOCHROME1")   ? PIX_MONOCHROME1
                    : !strcmp(pi, "MONOCHROME2") ? PIX_MONOCHROME2
@@ -117,16 +119,16 @@ enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *
     return say(PIX_UNSUPPORTED, err, errlen, "images with %u samples per pixel are not shown here", f->samples);
   if (f->rows > 65535 || f->columns > 65535 || f->frames < 1)
     return say(PIX_MALFORMED, err, errlen, "the image size is not valid");
-  if (f->codec == PIX_DEFLATED || !d->pixel_offset_known)
-    return say(PIX_UNSUPPORTED, err, errlen, "deflated images are not shown yet");
+  if (f->codec != PIX_DEFLATED && !d->pixel_offset_known)
+    return say(PIX_MALFORMED, err, errlen, "the position of the image in the file is not known");
   int encapsulated = d->pixel_encapsulated;
-  int wants_encapsulated = f->codec != PIX_NATIVE_LE && f->codec != PIX_NATIVE_BE;
+  int wants_encapsulated = f->codec != PIX_NATIVE_LE && f->codec != PIX_NATIVE_BE && f->codec != PIX_DEFLATED;
   if (encapsulated != wants_encapsulated)
     return say(PIX_MALFORMED, err, errlen, "the pixel data is %s but the transfer syntax says %s",
                encapsulated ? "compressed" : "not compressed", codec_words(f->codec));
   if (f->codec == PIX_JPEG_BASELINE && f->bits_allocated != 8)
     return say(PIX_UNSUPPORTED, err, errlen, "baseline JPEG with %u-bit samples is not shown here", f->bits_allocated);
-  if (f->codec == PIX_JPEG_EXTENDED || f->codec == PIX_DEFLATED || f->codec == PIX_OTHER)
+  if (f->codec == PIX_JPEG_EXTENDED || f->codec == PIX_OTHER)
     return say(PIX_UNSUPPORTED, err, errlen, "images compressed as %s are not shown yet", codec_words(f->codec));
   return PIX_OK;
 }
@@ -174,6 +176,8 @@ static enum pix_rc interleave(const struct pix_format *f, void *buf, size_t byte
   return PIX_OK;
 }
 
+static enum pix_rc native_finish(const struct pix_format *f, void *out, char *err, size_t errlen);
+
 static enum pix_rc native_frame(const struct pix_io *io, const struct pix_format *f, long index,
                                 void *out, char *err, size_t errlen) {
   unsigned long long fb = native_frame_bytes(f);
@@ -184,6 +188,12 @@ static enum pix_rc native_frame(const struct pix_io *io, const struct pix_format
     return say(PIX_MALFORMED, err, errlen, "the file ends inside frame %ld", index + 1);
   if (io->read_at(io->ctx, f->pixel_offset + start, out, (size_t)fb) != 0)
     return say(PIX_IO, err, errlen, "the image could not be read");
+  return native_finish(f, out, err, errlen);
+}
+
+/* Turns one native frame as stored (in out) into the canonical layout. */
+static enum pix_rc native_finish(const struct pix_format *f, void *out, char *err, size_t errlen) {
+  unsigned long long fb = native_frame_bytes(f);
   size_t n = (size_t)f->rows * f->columns * f->samples;
   if (f->bits_allocated == 16) {
     uint8_t *b = out;
@@ -199,6 +209,72 @@ static enum pix_rc native_frame(const struct pix_io *io, const struct pix_format
   }
   normalise_bits(f, out, n);
   return PIX_OK;
+}
+
+/* A frame of a deflated data set: inflates from the start of the stream, discarding the bytes
+ * before the frame (memory stays at two 64 KiB buffers whatever the object's size). */
+static enum pix_rc deflated_frame(const struct pix_io *io, const struct pix_format *f, long index,
+                                  void *out, char *err, size_t errlen) {
+  unsigned long long fb = native_frame_bytes(f);
+  unsigned long long start = f->pixel_offset + (unsigned long long)index * fb, end = start + fb;
+  if (f->pixel_length < (unsigned long long)(index + 1) * fb)
+    return say(PIX_MALFORMED, err, errlen, "the pixel data is shorter than frame %ld needs", index + 1);
+  unsigned char *in = malloc(65536), *sink = malloc(65536);
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  enum pix_rc rc = PIX_OK;
+  int zinit = 0;
+  if (!in || !sink) {
+    rc = say(PIX_NOMEM, err, errlen, "out of memory");
+    goto done;
+  }
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
+    rc = say(PIX_NOMEM, err, errlen, "out of memory");
+    goto done;
+  }
+  zinit = 1;
+  unsigned long long off = f->dataset_offset, produced = 0;
+  while (produced < end) {
+    if (z.avail_in == 0) {
+      if (off >= io->size) {
+        rc = say(PIX_MALFORMED, err, errlen, "the file ends inside frame %ld", index + 1);
+        goto done;
+      }
+      size_t n = io->size - off < 65536 ? (size_t)(io->size - off) : 65536;
+      if (io->read_at(io->ctx, off, in, n) != 0) {
+        rc = say(PIX_IO, err, errlen, "the image could not be read");
+        goto done;
+      }
+      off += n;
+      z.next_in = in;
+      z.avail_in = (uInt)n;
+    }
+    uInt room;
+    if (produced < start) {
+      room = start - produced < 65536 ? (uInt)(start - produced) : 65536;
+      z.next_out = sink;
+    } else {
+      room = end - produced < 0x40000000ull ? (uInt)(end - produced) : 0x40000000u;
+      z.next_out = (unsigned char *)out + (produced - start);
+    }
+    z.avail_out = room;
+    int zr = inflate(&z, Z_NO_FLUSH);
+    produced += room - z.avail_out;
+    if (zr == Z_STREAM_END && produced < end) {
+      rc = say(PIX_MALFORMED, err, errlen, "the deflated data ends inside frame %ld", index + 1);
+      goto done;
+    }
+    if (zr != Z_OK && zr != Z_STREAM_END && !(zr == Z_BUF_ERROR && z.avail_in == 0)) {
+      rc = say(PIX_MALFORMED, err, errlen, "the deflated data is corrupt");
+      goto done;
+    }
+  }
+  rc = native_finish(f, out, err, errlen);
+done:
+  if (zinit) inflateEnd(&z);
+  free(in);
+  free(sink);
+  return rc;
 }
 
 static uint32_t rd32(const unsigned char *p, int big) {
@@ -345,6 +421,7 @@ enum pix_rc pix_decode_frame(const struct pix_io *io, const struct pix_format *f
   if (index < 0 || index >= f->frames) return say(PIX_NO_FRAME, err, errlen, "there is no frame %ld", index + 1);
   if (outcap < pix_frame_bytes(f)) return say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
   if (f->codec == PIX_NATIVE_LE || f->codec == PIX_NATIVE_BE) return native_frame(io, f, index, out, err, errlen);
+  if (f->codec == PIX_DEFLATED) return deflated_frame(io, f, index, out, err, errlen);
   struct pix_fragment *frags = malloc(PIX_MAX_FRAGMENTS * sizeof *frags);
   unsigned char *data = NULL;
   enum pix_rc rc = PIX_NOMEM;

@@ -39,7 +39,7 @@ enum pix_codec {
   PIX_JPEG_EXTENDED, /* .4.51 (12-bit: Debian 12's libjpeg-turbo cannot decode it) */
   PIX_JPEG_LS,       /* .4.80, .4.81 (CharLS) */
   PIX_JPEG_2000,     /* .4.90, .4.91 (OpenJPEG) */
-  PIX_DEFLATED,      /* .1.99 (not decoded yet: pixel offsets are inside the inflated stream) */
+  PIX_DEFLATED,      /* .1.99: native data inside the deflate stream, inflated up to the frame */
   PIX_OTHER
 };
 
@@ -60,6 +60,7 @@ struct pix_format {
   int big_endian;                     /* encoding of the item headers / native words */
   unsigned long long pixel_offset;    /* file offset of the Pixel Data value */
   unsigned long pixel_length;         /* its length (0xFFFFFFFF: encapsulated) */
+  unsigned long long dataset_offset;  /* deflated: file offset of the deflate stream */
 };
 
 /* Random-access source of the file's bytes. read_at copies exactly n bytes at offset off into
@@ -78,7 +79,7 @@ struct pix_mem {
 void pix_io_memory(struct pix_io *io, struct pix_mem *m, const unsigned char *buf, size_t len);
 
 /* Checks the header's image pixel module and fills *f. Returns PIX_OK, PIX_NO_FRAME (no pixel
- * data), PIX_UNSUPPORTED (e.g. 32-bit samples, a palette, 12-bit JPEG, deflated) or PIX_MALFORMED
+ * data), PIX_UNSUPPORTED (e.g. 32-bit samples, a palette, 12-bit JPEG) or PIX_MALFORMED
  * (an inconsistent module); err (may be NULL) gets a sentence a person can read. */
 enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *f, char *err,
                                  size_t errlen);

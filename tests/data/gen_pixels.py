@@ -281,6 +281,10 @@ def main():
         with open(raw, "wb") as fh:
             fh.write(write(native, arr, alloc, stored, signed, pi, planar, extra=extra))
         manifest.append((native, "-", raw, frames))
+        if name in ("mono8", "mono12", "rgb_p1", "tomo"):  # deflated explicit VR little endian
+            dfl = os.path.join(out, name + ".deflated.dcm")
+            run("dcmconv", "+td", native, dfl)
+            manifest.append((dfl, "-", raw, frames))
         if be:
             bep = os.path.join(out, name + ".be.dcm")
             write(bep, arr, alloc, stored, signed, pi, planar, big=True, extra=extra)
