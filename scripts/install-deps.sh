@@ -8,8 +8,9 @@ set -eu
 BUILD_PKGS="build-essential pkg-config meson ninja-build
   libmicrohttpd-dev libjansson-dev libpq-dev libsodium-dev clearsilver-dev zlib1g-dev
   libarchive-dev libmagic-dev liboath-dev libqrencode-dev libunistring-dev libcurl4-openssl-dev
+  libcharls-dev libopenjp2-7-dev libjpeg62-turbo-dev
   postgresql-15 postgresql-client-15 ca-certificates"
-TEST_PKGS="curl openssl python3-psycopg2 python3-pydicom clang libclang-rt-14-dev dcmtk xorriso zip unzip python3 python3-aiosmtpd
+TEST_PKGS="curl openssl python3-psycopg2 python3-pydicom clang libclang-rt-14-dev dcmtk libopenjp2-tools xorriso zip unzip python3 python3-aiosmtpd
   chromium nodejs npm wrk procps iproute2 file
   binutils
   clamav-daemon zzuf slowhttptest sqlmap"

@@ -48,6 +48,8 @@ struct rd {
   size_t raw_name_len, raw_study_desc_len, raw_series_desc_len, raw_manufacturer_len;
   char charset[256];
   size_t charset_len;
+  int n_centers, n_widths, has_slope, has_intercept;
+  double slope, intercept;
 };
 
 struct enc {
@@ -150,6 +152,49 @@ static void copy_raw(unsigned char *dst, size_t cap, size_t *len, const unsigned
   *len = vlen;
 }
 
+/* Parses one decimal string (DS: [+-]digits[.digits][e[+-]digits]) without the C library's
+ * locale-dependent strtod. Returns 1 and sets *out on success. */
+static int ds_one(const unsigned char *s, size_t n, double *out) {
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\0')) n--;
+  while (n > 0 && s[0] == ' ') s++, n--;
+  size_t i = 0;
+  int neg = 0, digits = 0, exp = 0, eneg = 0, scale = 0;
+  long double m = 0;
+  if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) m = m * 10 + (s[i] - '0');
+  if (i < n && s[i] == '.')
+    for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++, scale--) m = m * 10 + (s[i] - '0');
+  if (!digits) return 0;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+    if (i == n) return 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+      if (exp < 400) exp = exp * 10 + (s[i] - '0');
+  }
+  if (i != n) return 0;
+  scale += eneg ? -exp : exp;
+  long double p = 1;
+  for (int k = 0; k < (scale < 0 ? -scale : scale) && k < 400; k++) p *= 10;
+  m = scale < 0 ? m / p : m * p;
+  *out = (double)(neg ? -m : m);
+  return 1;
+}
+
+/* Parses up to max backslash-separated decimal strings; returns how many leading ones parsed. */
+static int ds_values(const unsigned char *v, size_t vlen, double *out, int max) {
+  int n = 0;
+  size_t s = 0;
+  for (size_t k = 0; k <= vlen && n < max; k++) {
+    if (k == vlen || v[k] == '\\') {
+      if (!ds_one(v + s, k - s, &out[n])) break;
+      n++;
+      s = k + 1;
+    }
+  }
+  return n;
+}
+
 static unsigned us_value(const unsigned char *v, size_t vlen, int big) {
   return vlen >= 2 ? u16(v, big) : 0;
 }
@@ -172,6 +217,54 @@ static void keep(struct rd *r, uint32_t tag, const unsigned char *v, size_t vlen
   case TAG(0x0028, 0x0010): o->rows = us_value(v, vlen, big); break;
   case TAG(0x0028, 0x0011): o->columns = us_value(v, vlen, big); break;
   case TAG(0x0028, 0x0100): o->bits_allocated = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0101):
+    o->bits_stored = us_value(v, vlen, big);
+    o->has_bits_stored = vlen >= 2;
+    break;
+  case TAG(0x0028, 0x0102):
+    o->high_bit = us_value(v, vlen, big);
+    o->has_high_bit = vlen >= 2;
+    break;
+  case TAG(0x0028, 0x0103): o->pixel_representation = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0006): o->planar_configuration = us_value(v, vlen, big); break;
+  case TAG(0x0028, 0x0004): copy_clean(FIELD(o->photometric), v, vlen); break;
+  case TAG(0x0028, 0x1050):
+  case TAG(0x0028, 0x1051): {
+    double vals[DICOM_MAX_WINDOWS];
+    int n = ds_values(v, vlen, vals, DICOM_MAX_WINDOWS);
+    for (int i = 0; i < n; i++) {
+      if (tag == TAG(0x0028, 0x1050)) o->window_center[i] = vals[i];
+      else o->window_width[i] = vals[i];
+    }
+    if (tag == TAG(0x0028, 0x1050)) r->n_centers = n;
+    else r->n_widths = n;
+    o->window_count = r->n_centers < r->n_widths ? r->n_centers : r->n_widths;
+    break;
+  }
+  case TAG(0x0028, 0x1055): {
+    int i = 0;
+    size_t s = 0;
+    for (size_t k = 0; k <= vlen && i < DICOM_MAX_WINDOWS; k++) {
+      if (k == vlen || v[k] == '\\') {
+        copy_clean(FIELD(o->window_explanation[i]), v + s, k - s);
+        i++;
+        s = k + 1;
+      }
+    }
+    break;
+  }
+  case TAG(0x0028, 0x1056): copy_clean(FIELD(o->voi_lut_function), v, vlen); break;
+  case TAG(0x0028, 0x1052):
+  case TAG(0x0028, 0x1053): {
+    double x;
+    if (ds_values(v, vlen, &x, 1) == 1) {
+      if (tag == TAG(0x0028, 0x1052)) r->intercept = x, r->has_intercept = 1;
+      else r->slope = x, r->has_slope = 1;
+    }
+    o->has_rescale = r->has_intercept && r->has_slope;
+    if (o->has_rescale) o->rescale_slope = r->slope, o->rescale_intercept = r->intercept;
+    break;
+  }
   case TAG(0x0028, 0x0008): {
     char tmp[16];
     copy_clean(FIELD(tmp), v, vlen);
@@ -221,6 +314,70 @@ static int skip_sequence(struct rd *r, struct enc enc, int depth) {
   }
 }
 
+/* Reads the elements of one LUT item up to item_end (or its delimiter when undefined). */
+static int lut_item(struct rd *r, struct enc enc, size_t item_end, int undefined, struct dicom_lut *l) {
+  for (;;) {
+    if (!undefined && r->pos == item_end) return DICOM_OK;
+    struct elem e;
+    int rc = read_header(r, enc, &e);
+    if (rc != DICOM_OK) return rc;
+    if (undefined && e.tag == TAG_ITEM_END) return DICOM_OK;
+    if ((e.tag >> 16) == 0xFFFE) return fail(r, "unexpected item or delimiter in a LUT item at offset %zu", e.start);
+    if (e.vlen == UNDEFINED_LENGTH) {
+      rc = skip_sequence(r, enc, 3);
+      if (rc != DICOM_OK) return rc;
+      continue;
+    }
+    if (e.vlen > r->len - r->pos || (!undefined && e.vlen > item_end - r->pos))
+      return short_read(r, e.start, "LUT element");
+    const unsigned char *v = r->p + r->pos;
+    if (l && e.tag == TAG(0x0028, 0x3002) && e.vlen >= 6) {
+      l->entries = u16(v, enc.big) ? u16(v, enc.big) : 65536;
+      l->first_raw = u16(v + 2, enc.big);
+      l->bits = u16(v + 4, enc.big);
+      l->descriptor_ok = 1;
+    } else if (l && e.tag == TAG(0x0028, 0x3006)) {
+      l->data_known = !r->deflated;
+      l->data_offset = r->base + r->pos;
+      l->data_length = e.vlen;
+    } else if (l && e.tag == TAG(0x0028, 0x3003)) {
+      copy_clean(FIELD(l->explanation), v, e.vlen);
+    }
+    r->pos += e.vlen;
+  }
+}
+
+/* Reads a top-level VOI LUT or Modality LUT Sequence whose header is e; leaves r->pos after it. */
+static int lut_sequence(struct rd *r, struct enc enc, const struct elem *e) {
+  struct dicom_info *o = r->out;
+  int voi = e->tag == TAG(0x0028, 0x3010);
+  int undefined = e->vlen == UNDEFINED_LENGTH;
+  if (!undefined && e->vlen > r->len - r->pos) return short_read(r, e->start, "LUT sequence");
+  size_t end = undefined ? r->len : r->pos + e->vlen;
+  for (int n = 0;; n++) {
+    if (!undefined && r->pos == end) return DICOM_OK;
+    struct elem it;
+    int rc = read_header(r, enc, &it);
+    if (rc != DICOM_OK) return rc;
+    if (undefined && it.tag == TAG_SEQ_END) return DICOM_OK;
+    if (it.tag != TAG_ITEM) return fail(r, "expected an item in a LUT sequence at offset %zu", it.start);
+    struct dicom_lut *l = NULL;
+    if (voi) {
+      if (o->voi_lut_count < DICOM_MAX_VOI_LUTS) l = &o->voi_lut[o->voi_lut_count];
+      if (o->voi_lut_count < 1000000) o->voi_lut_count++;
+    } else if (n == 0) {
+      l = &o->modality_lut;
+      o->has_modality_lut = 1;
+    }
+    if (l) memset(l, 0, sizeof *l);
+    int item_undefined = it.vlen == UNDEFINED_LENGTH;
+    if (!item_undefined && (it.vlen > r->len - r->pos || it.vlen > end - r->pos))
+      return short_read(r, it.start, "LUT item");
+    rc = lut_item(r, enc, item_undefined ? 0 : r->pos + it.vlen, item_undefined, l);
+    if (rc != DICOM_OK) return rc;
+  }
+}
+
 /* Parses data elements: at depth 0 the top-level data set (until Pixel Data or the end of the
  * buffer), deeper the content of an undefined-length item (until its delimiter). */
 static int parse_elements(struct rd *r, struct enc enc, int depth) {
@@ -245,6 +402,35 @@ static int parse_elements(struct rd *r, struct enc enc, int depth) {
       o->pixel_offset = r->base + r->pos;
       o->pixel_offset_known = !r->deflated;
       return RC_STOP;
+    }
+    if (depth == 0 && (e.tag == TAG(0x0028, 0x3010) || e.tag == TAG(0x0028, 0x3000)) &&
+        !(e.vr[0] == 'U' && e.vr[1] == 'N')) {
+      if (e.vlen != UNDEFINED_LENGTH) {
+        /* defined length: whatever its content, the file reads on past it as before */
+        if (e.vlen > r->len - r->pos) return short_read(r, e.start, "element value");
+        size_t after = r->pos + e.vlen;
+        struct dicom_info *o = r->out;
+        enum dicom_problem pr = o->problem;
+        unsigned long long pat = o->problem_at;
+        rc = lut_sequence(r, enc, &e);
+        if (rc != DICOM_OK || r->pos != after) {
+          if (e.tag == TAG(0x0028, 0x3010)) {
+            o->voi_lut_count = 0;
+            memset(o->voi_lut, 0, sizeof o->voi_lut);
+          } else {
+            o->has_modality_lut = 0;
+            memset(&o->modality_lut, 0, sizeof o->modality_lut);
+          }
+          o->problem = pr;
+          o->problem_at = pat;
+          if (r->err && r->errlen) r->err[0] = '\0';
+        }
+        r->pos = after;
+        continue;
+      }
+      rc = lut_sequence(r, enc, &e);
+      if (rc != DICOM_OK) return rc;
+      continue;
     }
     if (e.vlen == UNDEFINED_LENGTH) {
       /* SQ, encapsulated OB/OW, or UN holding an implicit VR little endian sequence. */
@@ -502,6 +688,7 @@ enum dicom_rc dicom_parse(const unsigned char *buf, size_t len, int is_complete_
 
   const char *ts = out->transfer_syntax;
   const unsigned char *ds = buf + r.pos;
+  out->dataset_offset = r.pos;
   size_t dslen = len - r.pos;
   if (strcmp(ts, TS_DEFLATED) == 0) {
     rc = parse_deflated(ds, dslen, is_complete_file, out, FIELD(series_lat), err, errlen);

@@ -23,6 +23,26 @@ enum dicom_pixels { DICOM_PIXELS_NONE = 0, DICOM_PIXELS_COMPLETE, DICOM_PIXELS_I
 /* Sequences may nest this deep (PS3.5 sets no limit; 64 levels must be accepted). */
 #define DICOM_MAX_DEPTH 128
 
+/* Window center/width pairs kept from a header (further pairs are ignored). */
+#define DICOM_MAX_WINDOWS 8
+
+/* A LUT of a VOI LUT or Modality LUT Sequence item (PS3.3 C.11.1, C.11.2). The table itself
+ * stays in the file: data_offset/data_length say where LUT Data (0028,3006) lies (data_known 0
+ * for deflated data sets, or when an item had no LUT Data). */
+struct dicom_lut {
+  unsigned entries;     /* LUT Descriptor value 1 (0 in the file means 65536) */
+  unsigned first_raw;   /* value 2 as stored: the first input value mapped (US or SS bits) */
+  unsigned bits;        /* value 3: bits per entry (8 or 16) */
+  int descriptor_ok;    /* three values were read */
+  int data_known;
+  unsigned long long data_offset;
+  unsigned long data_length;
+  char explanation[65]; /* LUT Explanation (0028,3003), cleaned to UTF-8 */
+};
+
+/* VOI LUT Sequence items kept from a header. */
+#define DICOM_MAX_VOI_LUTS 4
+
 struct dicom_info {
   char transfer_syntax[65], sop_class_uid[65], sop_instance_uid[65], study_instance_uid[65],
       series_instance_uid[65];
@@ -47,6 +67,26 @@ struct dicom_info {
   unsigned long pixel_length;
   enum dicom_problem problem; /* with DICOM_MALFORMED */
   unsigned long long problem_at; /* byte offset where it was found */
+  /* image pixel module, continued (for decoding; 0 / "" when absent) */
+  unsigned bits_stored, high_bit, pixel_representation, planar_configuration;
+  int has_bits_stored, has_high_bit;
+  char photometric[17]; /* Photometric Interpretation (0028,0004), e.g. "MONOCHROME2" */
+  /* Modality LUT: Rescale Slope/Intercept (0028,1053)/(0028,1052); has_rescale when both read */
+  int has_rescale;
+  double rescale_slope, rescale_intercept;
+  /* VOI: Window Center/Width pairs (0028,1050)/(0028,1051), their explanations (0028,1055)
+   * (cleaned to UTF-8), VOI LUT Function (0028,1056) as found ("" = LINEAR) */
+  int window_count;
+  double window_center[DICOM_MAX_WINDOWS], window_width[DICOM_MAX_WINDOWS];
+  char window_explanation[DICOM_MAX_WINDOWS][65];
+  char voi_lut_function[17];
+  /* VOI LUT Sequence (0028,3010) items (the first DICOM_MAX_VOI_LUTS; voi_lut_count counts all)
+   * and the Modality LUT Sequence (0028,3000) item: where each LUT's data lies in the file */
+  int voi_lut_count, has_modality_lut;
+  struct dicom_lut voi_lut[DICOM_MAX_VOI_LUTS], modality_lut;
+  /* file offset where the data set starts (after the meta group); for a deflated data set,
+   * where the deflate stream starts (pixel_offset then counts in the inflated bytes) */
+  unsigned long long dataset_offset;
 };
 
 /* Header budget: the most bytes before Pixel Data that intake reads to find the header. */
