@@ -31,6 +31,7 @@
  * chain is linear; a unique index on prev_hash makes a fork impossible even
  * under another isolation level (the second writer then fails). */
 #include "core/audit.h"
+#include "core/alerts.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -207,6 +208,7 @@ enum err audit_write(const struct actor *a, const struct audit_event *ev) {
   struct append_ctx ctx;
   enum err e = make_row(a, ev, &ctx);
   if (e != ERR_OK) return e;
+  alerts_observe(ev->action, a ? a->user_id : 0);
   switch (audit_store_tx_state()) {
     case AUDIT_TX_OPEN:
       return append_row(&ctx);
@@ -225,6 +227,7 @@ enum err audit_write_commit(const struct actor *a, const struct audit_event *ev)
   struct append_ctx ctx;
   enum err e = make_row(a, ev, &ctx);
   if (e != ERR_OK) return e;
+  alerts_observe(ev->action, a ? a->user_id : 0);
   if (audit_store_tx_state() != AUDIT_TX_OPEN) {
     LOG_E("audit_write_commit: %s outside an open transaction", ev->action);
     return ERR_INTERNAL;

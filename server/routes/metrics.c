@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/alerts.h"
 #include "core/center.h"
 #include "core/requests.h"
 #include "core/comm_tasks.h"
@@ -96,6 +97,12 @@ static void metrics_page(struct req *r) {
                          "# HELP secondop_communication_tasks_overdue Of those, past one business day.\n"
                          "# TYPE secondop_communication_tasks_overdue gauge\nsecondop_communication_tasks_overdue %lld\n",
                          comm_open, comm_overdue);
+  if (rc == 0)
+    rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_alerts_total Abnormal rates seen since start (each also "
+                                           "a log line starting with ALERT).\n# TYPE secondop_alerts_total counter\n");
+  for (int k = 0; rc == 0 && k < ALERT_KIND_COUNT; k++)
+    rc = metrics_appendf(&buf, &len, &cap, "secondop_alerts_total{kind=\"%s\"} %llu\n",
+                         alert_kind_name((enum alert_kind)k), alerts_fired((enum alert_kind)k));
   if (rc == 0)
     rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_database_up 1 when the figures above could be read.\n"
                                            "# TYPE secondop_database_up gauge\nsecondop_database_up %d\n",
