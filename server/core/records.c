@@ -170,6 +170,10 @@ int records_init(const char *data_dir) {
   uint64_t v;
   const char *me = getenv("SECONDOP_ARCHIVE_MAX_ENTRIES");
   if (me && tus_parse_u64(me, &v) == 0 && v > 0 && v <= 10000000) archive_max_entries = (unsigned)v;
+#ifdef SECONDOP_TEST_HOOKS
+  const char *up = getenv("SECONDOP_TEST_UNPACK_PROGRAM"); /* e.g. a path that does not exist */
+  if (up && *up) unpacker_set_program(up);
+#endif
   const char *ms = getenv("SECONDOP_UNPACK_STALL_SECONDS");
   if (ms && tus_parse_u64(ms, &v) == 0 && v > 0 && v <= 3600) unpacker_set_stall_seconds((unsigned)v);
   jobs_init();
@@ -1335,8 +1339,9 @@ static long archive_src_feed(void *cls, const void **out) {
   return (long)n;
 }
 
-/* Outcome of unpacking: ok, over a limit (the whole upload is refused), or unreadable. */
-enum unpack_rc { UNPACK_OK = 0, UNPACK_LIMIT = -1, UNPACK_DAMAGED = -2 };
+/* Outcome of unpacking: ok, over a limit (the whole upload is refused), unreadable, or the
+ * unpacking process could not be started (the intake job is tried again later). */
+enum unpack_rc { UNPACK_OK = 0, UNPACK_LIMIT = -1, UNPACK_DAMAGED = -2, UNPACK_RETRY = -3 };
 
 static enum unpack_rc unpack_archive(struct intake *in, struct blob_reader *r, int depth, const char *prefix_name,
                                      char *why, size_t whylen);
@@ -1348,9 +1353,9 @@ static enum unpack_rc unpacker_failed(struct intake *in, int err, const struct a
     snprintf(why, whylen, "it could not be read back after it arrived; please upload it again");
     return UNPACK_LIMIT;
   }
-  if (err == UNPACKER_START) {
-    snprintf(why, whylen, "the server could not start unpacking it; please upload it again later");
-    return UNPACK_LIMIT;
+  if (err == UNPACKER_START) { /* the server's trouble, not the file's: the job is tried again */
+    snprintf(why, whylen, "the server could not start unpacking it");
+    return UNPACK_RETRY;
   }
   if (err == UNPACKER_STALLED) {
     LOG_W("upload %s: unpacking an archive made no progress for %u s; it was stopped", in->u->id,
@@ -2029,7 +2034,14 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
       if (zr > 0) LOG_I("upload %s: archive refused before unpacking: %s", u->id, why);
     }
     if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
-    if (why[0] || unpack_archive(&in, r, 1, NULL, why, sizeof why) != UNPACK_OK) {
+    enum unpack_rc urc = why[0] ? UNPACK_LIMIT : unpack_archive(&in, r, 1, NULL, why, sizeof why);
+    if (urc == UNPACK_RETRY) {
+      for (size_t i = 0; i < in.n; i++)
+        if (in.p[i].new_blob && in.p[i].d.has_file) blobstore_delete(in.p[i].d.file_id);
+      e = ERR_UNAVAILABLE;
+      goto done;
+    }
+    if (urc != UNPACK_OK) {
       problem = arena_strdup(a, why[0] ? why : "it could not be read");
       /* nothing from a refused archive is kept */
       for (size_t i = 0; i < in.n; i++)

@@ -167,3 +167,33 @@ class KilledChildTest(harness.ServerTestCase):
         # the server is unharmed and a plain file still goes in
         rh.upload_bytes(c, req, pdf(99), "report.pdf")
         self.assertIn("report.pdf: 1 file taken in", self.receipt(req))
+
+
+class NoUnpackerTest(harness.ServerTestCase):
+    """The unpacking process cannot be started (the server's trouble, not the file's): the
+    intake job is tried again later, and when its attempts are spent the patient is told to
+    upload again; nothing of the archive is kept and the server goes on."""
+    server_env = {"SECONDOP_TEST_UNPACK_PROGRAM": "/nonexistent/secondop"}
+
+    def test_archive_waits_for_retries_then_fails_with_a_reason(self):
+        _, c, req = rh.new_patient_with_request(self.server)
+        data = small_zip(2)
+        url = rh.tus_create(c, req, len(data), "cd.zip", "images", None)
+        uid = url.rsplit("/", 1)[1]
+        self.assertEqual(rh.tus_patch(c, url, 0, data).status, 204)
+        self.server.wait_log("cannot start the unpacking process /nonexistent/secondop")
+        # retried, not refused: the first attempt failed and the job is queued again
+        wait_for(lambda: self.sql("SELECT attempts FROM jobs WHERE payload = %s", uid)[0][0] >= 1,
+                 what="a first attempt")
+        self.assertIn(rh.upload_status(c, url)["state"], ("checking",))
+        self.sql("UPDATE jobs SET max_attempts = attempts + 1, run_after = now() WHERE payload = %s", uid)
+        st = rh.wait_checked(c, url)
+        self.assertEqual((st["state"], st["outcome"]), ("failed", "failed"), st)
+        self.assertIn("please upload it again", st["message"])
+        self.assertEqual([d for d in rh.documents(self.server, req) if not d[3]], [])
+        on_disk, ids = rh.wait_store_clean(self.server)
+        self.assertEqual(on_disk - ids, set())
+        rh.upload_bytes(c, req, pdf(7), "report.pdf")
+        self.assertIn("report.pdf: 1 file taken in",
+                      self.sql("SELECT message FROM intake_receipts WHERE request_id = %s ORDER BY id DESC LIMIT 1",
+                               req)[0][0])
