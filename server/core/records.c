@@ -1620,7 +1620,14 @@ static enum err intake_commit(void *p) {
                            in->refused};
   e = receipts_insert(in->u->request_id, in->u->id, &rc);
   if (e != ERR_OK) return e;
-  return uploads_set_complete(in->u->id); /* only from 'checking': a second run of the job adds nothing */
+  e = uploads_set_complete(in->u->id); /* only from 'checking': a second run of the job adds nothing */
+  if (e != ERR_OK) return e;
+  /* audited in the same transaction: the upload is complete if and only if its row exists */
+  char detail[200];
+  snprintf(detail, sizeof detail, "{\"request_id\":%lld,\"kept\":%lld,\"images\":%lld,\"skipped\":%lld,\"refused\":%lld}",
+           in->u->request_id, in->accepted - in->duplicates, in->images, in->skipped, in->refused);
+  struct audit_event ev = {"document.upload", "upload", in->u->id, in->u->patient_id, "ok", detail};
+  return audit_write(in->who ? in->who : &system_actor, &ev);
 }
 
 /* What was taken in, by kind: "212 images (3 tomosynthesis volumes, 1,840 frames), 4
@@ -2073,10 +2080,6 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
     if (pd->new_blob && !pd->inserted) blobstore_delete(pd->d.file_id);
   }
   if (!upload_blob_used) blobstore_delete(u->file_id);
-  char detail[200];
-  snprintf(detail, sizeof detail, "{\"request_id\":%lld,\"kept\":%lld,\"images\":%lld,\"skipped\":%lld,\"refused\":%lld}",
-           u->request_id, in.accepted - in.duplicates, in.images, in.skipped, in.refused);
-  audit(who, "document.upload", "upload", u->id, u->patient_id, "ok", detail);
   e = ERR_OK;
 done:
   blob_reader_close(r);
