@@ -249,8 +249,12 @@ static void out_append(struct csv_out *o, const char *s, size_t n) {
 }
 
 void csv_write_field(struct csv_out *o, const char *s, size_t n) {
-  /* an empty first field is written "" so that a record of one empty field is not a blank line */
-  bool quote = (n == 0 && !o->in_record) || (n > 0 && (s[0] == ' ' || s[n - 1] == ' '));
+  /* An empty first field is written "" so that a record of one empty field is
+   * not a blank line; a first field that begins with a byte-order mark is
+   * quoted so that a reader does not take the mark for the file's own. */
+  bool first = !o->in_record;
+  bool bom = n >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF;
+  bool quote = (first && (n == 0 || bom)) || (n > 0 && (s[0] == ' ' || s[n - 1] == ' '));
   if (o->in_record) out_append(o, ",", 1);
   o->in_record = true;
   for (size_t i = 0; i < n && !quote; i++)
