@@ -24,6 +24,7 @@ struct center_errors;
  * NULL) and a done message (may be NULL). */
 void staff_request_show(struct req *r, long long id, const struct center_errors *errs, const char *done);
 extern const struct route reviewer_cases_routes[];
+extern const struct route viewer_pages_routes[];
 extern const struct route patient_report_routes[];
 extern const struct route metrics_routes[];
 
