@@ -52,7 +52,8 @@
   function keyOf(img) { return String(img.document); }
   function labelOf(im) {
     var i = im.img;
-    return i.label || ((i.laterality || '') + (i.view || '')) || i.name || ('Image ' + i.document);
+    var l = i.label || ((i.laterality || '') + (i.view || '')) || i.name || ('Image ' + i.document);
+    return i.frames > 1 ? l + ' (' + i.frames + ' frames)' : l;
   }
   function longLabel(im) {
     var i = im.img, parts = [];
@@ -365,6 +366,7 @@
   function setSource(vp, src) {
     var keepWindow = vp.src && !vp.src.preview && !src.preview && vp.win;
     vp.src = src;
+    if (!src.preview) vp.fig.setAttribute('data-shown-frame', String(vp.frame + 1));
     if (!keepWindow) vp.win = defaultWindow(src, vp.im.img);
     vp.dirty = true;
     if (vp === active) fillPresets();
@@ -658,8 +660,11 @@
   // ---- layouts ----
   function currentStudy() { return studies.filter(function (s) { return s.current; })[0] || studies[0]; }
   function imagesOf(study) { return images.filter(function (x) { return x.study === study; }); }
+  // The image of a study with this label; a single-frame one first (the
+  // hanging shows the 2D views; a tomosynthesis volume opens on its own).
   function findLabel(study, label) {
-    return imagesOf(study).filter(function (x) { return (x.img.label || '') === label; })[0] || null;
+    var all = imagesOf(study).filter(function (x) { return (x.img.label || '') === label; });
+    return all.filter(function (x) { return !(x.img.frames > 1); })[0] || all[0] || null;
   }
   function priorFor(im) {
     var lab = im.img.label;
