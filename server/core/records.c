@@ -17,6 +17,7 @@
 #include "core/jobs.h"
 #include "core/requests.h"
 #include "core/unpacker.h"
+#include "core/viewer.h"
 #include "core/zipcheck.h"
 #include "dicom/dicom.h"
 #include "dicom/content_check.h"
@@ -174,6 +175,7 @@ int records_init(const char *data_dir) {
   if (ms && tus_parse_u64(ms, &v) == 0 && v > 0 && v <= 3600) unpacker_set_stall_seconds((unsigned)v);
   jobs_init();
   jobs_register_kind(&intake_kind);
+  viewer_init();
   db_close(); /* reconnect so this thread's connection prepares the new statements */
   return 0;
 }
@@ -1291,6 +1293,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
     p->d.patient_name = di->patient_name;
     p->d.patient_birth_date = di->patient_birth_date;
     p->d.manufacturer = di->manufacturer;
+    if (p->kind == SOP_IMAGE) p->d.image_info = viewer_image_info(in->a, di);
     if (di->charset_replacements) in->undecodable++;
     if (di->charset_replacements || di->charset_unknown)
       LOG_W("upload %s: %zu byte(s) of text could not be decoded (Specific Character Set \"%s\", %d unknown "
