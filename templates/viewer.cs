@@ -3,7 +3,7 @@
 <link rel="stylesheet" href="/static/css/viewer.css">
 <section class="viewer-page" id="viewer" data-api="<?cs var:Viewer.Api ?>" data-request="<?cs var:Viewer.RequestId ?>" aria-labelledby="viewer-h">
 <h1 id="viewer-h">Images for request <?cs var:Viewer.Reference ?></h1>
-<p><a href="<?cs var:Viewer.Back ?>"><?cs var:Viewer.BackLabel ?></a></p>
+<p><a href="<?cs var:url_validate(Viewer.Back) ?>"><?cs var:Viewer.BackLabel ?></a></p>
 <?cs if:Viewer.Notice == "1" ?><p class="viewer-notice" id="viewer-notice" role="note"><strong>For review only: diagnostic reading of mammograms needs an FDA-cleared display.</strong></p><?cs /if ?>
 <noscript><p class="field-error">The image viewer needs JavaScript. You can still download the files from the previous page.</p></noscript>
 

@@ -332,7 +332,7 @@
     loadPreview(im).then(function (p) {
       vp.orient = orientation(im.img, p.samples === 1 ? p : null);
       applyOrientAttrs(vp);
-      if (!vp.src || vp.src.preview) { setSource(vp, p); }
+      if (!vp.src || vp.src.preview) { setSource(vp, p); progressSummary(); }
     }).catch(function (e) { if (!vp.src) showError(vp, e); });
     vp.prog.hidden = false;
     vp.fig.setAttribute('data-state', 'loading');
@@ -395,7 +395,10 @@
     var bad = withIm.filter(function (v) { return v.fig.getAttribute('data-state') === 'error'; }).length;
     if (full + bad === withIm.length) {
       say(full === withIm.length ? 'All images shown at full resolution.' : bad + ' of ' + withIm.length + ' images could not be shown; the reason is written in each.');
-    } else say('Previews shown; full resolution loading (' + full + ' of ' + withIm.length + ' done).');
+    } else {
+      var shown = withIm.filter(function (v) { return v.src; }).length;
+      say((shown ? 'Previews shown' : 'Loading the previews') + '; full resolution loading (' + full + ' of ' + withIm.length + ' done).');
+    }
   }
 
   // ---- drawing ----

@@ -296,6 +296,15 @@ export const tests = [
         const res = await ov.page.goto(`${srv.url}/reviewer/cases/${rid}/images`);
         assert.equal(res.status(), 404);
         await ov.ctx.close();
+      } catch (e) {
+        // what the page showed when it failed, with its status line
+        for (const [n, c] of [['patient', pt], ['reviewer', rv]]) {
+          if (!c) continue;
+          await screenshot(c.page, `viewer-failed-${n}`).catch(() => {});
+          const st = await c.page.locator('#viewer-status').innerText().catch(() => '');
+          e.message += `\n${n} page: ${c.page.url()} status: ${st} errors: ${c.errors.join(' | ')}`;
+        }
+        throw e;
       } finally {
         if (phone) await phone.close();
         if (rv) await rv.ctx.close();
