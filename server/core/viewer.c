@@ -79,7 +79,8 @@ char *viewer_image_info(struct arena *a, const struct dicom_info *di) {
   json_object_set_new(j, "bits_allocated", json_integer(di->bits_allocated));
   json_object_set_new(j, "bits_stored", json_integer(bits_stored));
   json_object_set_new(j, "signed", json_boolean(di->pixel_representation == 1));
-  json_object_set_new(j, "photometric", json_string(di->photometric));
+  /* colour frames are always served as RGB (YBR is converted when decoding) */
+  json_object_set_new(j, "photometric", json_string(di->samples_per_pixel == 3 ? "RGB" : di->photometric));
   json_object_set_new(j, "spacing_mm", spacing ? spacing : json_null());
   json_object_set_new(j, "spacing_source", source ? source : json_null());
   json_object_set_new(j, "rescale", di->has_rescale ? json_pack("[f,f]", di->rescale_slope, di->rescale_intercept)
