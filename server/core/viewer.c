@@ -2,6 +2,7 @@
 #include "core/viewer.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "core/audit.h"
 #include "core/jobs.h"
 #include "core/records.h"
+#include "core/render.h"
 #include "core/requests.h"
 #include "dicom/dicom.h"
 #include "store/blobstore.h"
@@ -18,6 +20,7 @@
 #include "store/uploads.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "http/tus_parse.h"
 
 /* ---- metadata ---- */
 
@@ -76,7 +79,8 @@ char *viewer_image_info(struct arena *a, const struct dicom_info *di) {
   json_object_set_new(j, "bits_allocated", json_integer(di->bits_allocated));
   json_object_set_new(j, "bits_stored", json_integer(bits_stored));
   json_object_set_new(j, "signed", json_boolean(di->pixel_representation == 1));
-  json_object_set_new(j, "photometric", json_string(di->photometric));
+  /* colour frames are always served as RGB (YBR is converted when decoding) */
+  json_object_set_new(j, "photometric", json_string(di->samples_per_pixel == 3 ? "RGB" : di->photometric));
   json_object_set_new(j, "spacing_mm", spacing ? spacing : json_null());
   json_object_set_new(j, "spacing_source", source ? source : json_null());
   json_object_set_new(j, "rescale", di->has_rescale ? json_pack("[f,f]", di->rescale_slope, di->rescale_intercept)
@@ -348,11 +352,213 @@ size_t viewer_blobs_of(long long doc_id, unsigned char ids[2][BLOB_ID_LEN]) {
   return n;
 }
 
-void viewer_delete_blobs(unsigned char ids[2][BLOB_ID_LEN], size_t n) {
-  for (size_t i = 0; i < n && i < 2; i++) {
+void viewer_delete_blobs(const unsigned char (*ids)[BLOB_ID_LEN], size_t n) {
+  for (size_t i = 0; i < n; i++) {
     long long refs = 1;
     if (renditions_blob_refs(ids[i], &refs) == ERR_OK && refs == 0) blobstore_delete(ids[i]);
   }
 }
 
-void viewer_init(void) { renditions_store_register(); }
+/* ---- the render job ---- */
+
+struct job_io {
+  struct blob_reader *src;
+  struct blob_writer *fw, *pw;
+  struct render_info info;
+  uint64_t frames_size, preview_size;
+};
+
+static int job_read_at(void *ctx, uint64_t off, void *dst, size_t n) {
+  struct job_io *j = ctx;
+  char err[128];
+  if (blob_reader_seek(j->src, off, err, sizeof err) != 0) return -1;
+  size_t got = 0;
+  while (got < n) {
+    ssize_t k = blob_reader_read(j->src, (unsigned char *)dst + got, n - got, err, sizeof err);
+    if (k <= 0) return -1;
+    got += (size_t)k;
+  }
+  return 0;
+}
+static int job_info(void *ctx, const struct render_info *i) {
+  struct job_io *j = ctx;
+  j->info = *i;
+  return blobstore_space_check(i->frame_bytes * (uint64_t)i->frames) == ERR_OK ? 0 : -1;
+}
+static int job_frames(void *ctx, const void *p, size_t n) {
+  struct job_io *j = ctx;
+  char err[128];
+  j->frames_size += n;
+  return blob_writer_append(j->fw, p, n, err, sizeof err) == 0 ? 0 : -1;
+}
+static int job_preview(void *ctx, const void *p, size_t n) {
+  struct job_io *j = ctx;
+  char err[128];
+  j->preview_size += n;
+  return blob_writer_append(j->pw, p, n, err, sizeof err) == 0 ? 0 : -1;
+}
+
+/* A new sealed blob: identity and a writer on its staging file. 0 or -1. */
+static int new_blob(struct rendition_blob *b, struct blob_writer **w) {
+  unsigned char dek[BLOB_DEK_LEN];
+  char err[200];
+  int rc = -1;
+  if (blobstore_new_file(b->id, dek, b->wrapped, &b->kek_version) == 0 &&
+      blobstore_put_begin(b->id, dek, w, err, sizeof err) == 0)
+    rc = 0;
+  sodium_memzero(dek, sizeof dek);
+  return rc;
+}
+
+/* Rows from before the viewer: their metadata is read from the header now, as intake would have
+ * (our own header reader, the same that runs at intake; pixel data is never touched here). */
+static void fill_image_info(struct arena *a, const struct document_row *d, struct blob_reader *r) {
+  size_t cap = d->size < ((uint64_t)1 << 20) ? (size_t)d->size : (size_t)1 << 20;
+  unsigned char *buf = NULL;
+  struct dicom_info *di = calloc(1, sizeof *di);
+  struct job_io j = {.src = r};
+  while (di && cap) {
+    unsigned char *nb = realloc(buf, cap);
+    if (!nb || job_read_at(&j, 0, nb, cap) != 0) {
+      if (nb) buf = nb;
+      break;
+    }
+    buf = nb;
+    enum dicom_rc rc = dicom_parse(buf, cap, cap == d->size, di, NULL, 0);
+    if (rc == DICOM_OK) {
+      char *info = viewer_image_info(a, di);
+      if (info && documents_set_image_info(d->id, info) != ERR_OK) LOG_W("document %lld: metadata not stored", d->id);
+      break;
+    }
+    if (rc != DICOM_NEED_MORE || cap >= d->size || cap >= DICOM_HEADER_BUDGET) break;
+    cap = cap * 4 > DICOM_HEADER_BUDGET ? DICOM_HEADER_BUDGET : cap * 4;
+    if (cap > d->size) cap = (size_t)d->size;
+  }
+  if (buf) sodium_memzero(buf, cap);
+  free(buf);
+  free(di);
+}
+
+static enum job_result render_job_run(const char *payload, long long patient_id, char *why, size_t whylen) {
+  (void)patient_id;
+  uint64_t v;
+  if (!payload || tus_parse_u64(payload, &v) != 0 || v == 0 || v > LLONG_MAX) {
+    snprintf(why, whylen, "bad payload");
+    return JOB_FAIL;
+  }
+  long long doc = (long long)v;
+  struct arena *a = arena_new();
+  if (!a) {
+    snprintf(why, whylen, "out of memory");
+    return JOB_RETRY;
+  }
+  enum job_result res = JOB_RETRY;
+  int kept = 0; /* the new blobs are recorded as the rendition */
+  struct job_io j = {0};
+  struct rendition_row rn;
+  memset(&rn, 0, sizeof rn);
+  rn.document_id = doc;
+  struct document_row d;
+  enum err e = documents_get(a, doc, &d);
+  if (e == ERR_NOT_FOUND) { /* deleted meanwhile: nothing to do */
+    res = JOB_DONE;
+    goto done;
+  }
+  if (e != ERR_OK) {
+    snprintf(why, whylen, "the database is unavailable");
+    goto done;
+  }
+  struct rendition_row cur;
+  e = renditions_get(a, doc, &cur);
+  if (e == ERR_NOT_FOUND || (e == ERR_OK && strcmp(cur.state, "preparing") != 0)) {
+    res = JOB_DONE;
+    goto done;
+  }
+  if (e != ERR_OK) {
+    snprintf(why, whylen, "the database is unavailable");
+    goto done;
+  }
+  if (records_document_reader(&d, &j.src) != 0) {
+    snprintf(why, whylen, "the stored file could not be opened");
+    goto done;
+  }
+  if (!d.image_info || !d.image_info[0]) fill_image_info(a, &d, j.src);
+  if (new_blob(&rn.frames, &j.fw) != 0 || new_blob(&rn.preview, &j.pw) != 0) {
+    snprintf(why, whylen, "the renditions could not be stored");
+    goto done;
+  }
+  struct render_ops ops = {job_read_at, blob_reader_size(j.src), job_info, job_frames, job_preview, &j};
+  char rwhy[512];
+  enum render_rc rr = render_image(&ops, rwhy, sizeof rwhy);
+  if (rr == RENDER_NOT_DECODABLE) {
+    e = renditions_set_not_decodable(doc, rwhy);
+    res = e == ERR_OK ? JOB_DONE : JOB_RETRY;
+    if (e != ERR_OK) snprintf(why, whylen, "the database is unavailable");
+    goto done;
+  }
+  if (rr != RENDER_OK) {
+    snprintf(why, whylen, "%s", rwhy);
+    res = JOB_FAIL;
+    goto done;
+  }
+  char err[200];
+  struct blob_writer *fw = j.fw, *pw = j.pw;
+  j.fw = j.pw = NULL;
+  int c1 = blobstore_put_commit(fw, rn.frames.id, err, sizeof err);
+  int c2 = blobstore_put_commit(pw, rn.preview.id, err, sizeof err);
+  if (c1 != 0 || c2 != 0) {
+    snprintf(why, whylen, "the renditions could not be stored");
+    goto done;
+  }
+  rn.frames.present = rn.preview.present = 1;
+  rn.frames.size = j.frames_size;
+  rn.preview.size = j.preview_size;
+  rn.frame_count = j.info.frames;
+  rn.frame_bytes = j.info.frame_bytes;
+  rn.rows = j.info.rows;
+  rn.columns = j.info.columns;
+  rn.samples = j.info.samples;
+  rn.bytes_per_sample = j.info.bytes_per_sample;
+  e = renditions_set_ready(&rn);
+  if (e == ERR_OK) {
+    res = JOB_DONE;
+    kept = 1;
+  } else if (e == ERR_NOT_FOUND) {
+    res = JOB_DONE; /* the document went (or was prepared) meanwhile: the new blobs go */
+  } else {
+    snprintf(why, whylen, "the database is unavailable");
+  }
+done:
+  blob_reader_close(j.src);
+  if (j.fw) blob_writer_abort(j.fw);
+  if (j.pw) blob_writer_abort(j.pw);
+  /* blobs not recorded as ready are removed (staging or final) */
+  if (!kept) {
+    static const unsigned char zero[BLOB_ID_LEN];
+    if (memcmp(rn.frames.id, zero, BLOB_ID_LEN) != 0) blobstore_delete(rn.frames.id);
+    if (memcmp(rn.preview.id, zero, BLOB_ID_LEN) != 0) blobstore_delete(rn.preview.id);
+  }
+  arena_free(a);
+  return res;
+}
+
+static void render_job_give_up(const char *payload, long long patient_id, const char *why) {
+  (void)patient_id;
+  uint64_t v;
+  if (!payload || tus_parse_u64(payload, &v) != 0 || v == 0 || v > LLONG_MAX) return;
+  LOG_W("document %llu: rendition failed for good: %s", (unsigned long long)v, why);
+  if (renditions_set_not_decodable((long long)v, "This image could not be prepared for viewing here. The file "
+                                                 "itself is kept and can be downloaded.") != ERR_OK)
+    LOG_W("document %llu: rendition failure not recorded", (unsigned long long)v);
+}
+
+/* A crashed or stalled child is not retried: the same bytes would do the same again. */
+static const struct job_kind render_kind = {"render", 2, render_job_run, render_job_give_up};
+
+void viewer_init(void) {
+  renditions_store_register();
+  jobs_register_kind(&render_kind);
+  uint64_t v;
+  const char *ms = getenv("SECONDOP_RENDER_STALL_SECONDS");
+  if (ms && tus_parse_u64(ms, &v) == 0 && v > 0 && v <= 3600) render_set_stall_seconds((unsigned)v);
+}

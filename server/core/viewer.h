@@ -56,6 +56,6 @@ enum err viewer_rendition_open(struct arena *a, const struct actor *who, long lo
 /* The rendition blobs of a document about to be deleted: ids into ids (up to 2), for
  * viewer_delete_blobs after the delete committed. */
 size_t viewer_blobs_of(long long doc_id, unsigned char ids[2][BLOB_ID_LEN]);
-/* Deletes the blobs no row names any more. */
-void viewer_delete_blobs(unsigned char ids[2][BLOB_ID_LEN], size_t n);
+/* Deletes those of the n blobs no row names any more (after the delete committed). */
+void viewer_delete_blobs(const unsigned char (*ids)[BLOB_ID_LEN], size_t n);
 #endif

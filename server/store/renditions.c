@@ -38,6 +38,9 @@ static const struct db_stmt stmts[] = {
     {"rn_blobs_of",
      "SELECT coalesce(encode(preview_file_id, 'hex'), ''), coalesce(encode(frames_file_id, 'hex'), '') "
      "FROM renditions WHERE document_id = $1"},
+    {"rn_blobs_of_series",
+     "SELECT coalesce(encode(r.preview_file_id, 'hex'), ''), coalesce(encode(r.frames_file_id, 'hex'), '') "
+     "FROM renditions r JOIN documents d ON d.id = r.document_id WHERE d.request_id = $1 AND d.series_id = $2"},
     {"rn_blob_refs",
      "SELECT (SELECT count(*) FROM renditions WHERE preview_file_id = decode($1, 'hex') OR frames_file_id = "
      "decode($1, 'hex')) + (SELECT count(*) FROM documents WHERE file_id = decode($1, 'hex'))"},
@@ -193,4 +196,22 @@ enum err renditions_blob_refs(const unsigned char id[BLOB_ID_LEN], long long *n)
   if (r) *n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   arena_free(a);
   return e;
+}
+
+enum err renditions_blobs_of_series(struct arena *a, long long request_id, long long series_id,
+                                    unsigned char (**ids)[BLOB_ID_LEN], size_t *n) {
+  *ids = NULL;
+  *n = 0;
+  enum err e;
+  const char *v[] = {lld(a, request_id), lld(a, series_id)};
+  if (!v[0] || !v[1]) return ERR_INTERNAL;
+  PGresult *r = db_exec(a, "rn_blobs_of_series", 2, v, &e);
+  if (!r) return e;
+  int rows = PQntuples(r);
+  *ids = arena_alloc(a, (size_t)(2 * rows + 1) * BLOB_ID_LEN);
+  if (!*ids) return ERR_INTERNAL;
+  for (int i = 0; i < rows; i++)
+    for (int c = 0; c < 2; c++)
+      if (unhex(PQgetvalue(r, i, c), (*ids)[*n], BLOB_ID_LEN) == 0) (*n)++;
+  return ERR_OK;
 }

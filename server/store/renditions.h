@@ -49,6 +49,9 @@ enum err renditions_set_ready(const struct rendition_row *r);
 enum err renditions_set_not_decodable(long long document_id, const char *why);
 /* The rendition blobs of the given document (before it is deleted), into ids (up to 2). */
 enum err renditions_blobs_of(long long document_id, unsigned char ids[2][BLOB_ID_LEN], size_t *n);
+/* The rendition blobs of a series' documents (before they are deleted): *ids in the arena. */
+enum err renditions_blobs_of_series(struct arena *a, long long request_id, long long series_id,
+                                    unsigned char (**ids)[BLOB_ID_LEN], size_t *n);
 /* How many renditions or documents name blob id (a blob is deleted only when none does). */
 enum err renditions_blob_refs(const unsigned char id[BLOB_ID_LEN], long long *n);
 #endif
