@@ -142,7 +142,6 @@ export const tests = [
         await page.waitForURL(`${srv.url}/reviewer/cases/${rid}/images`);
         await page.getByText('For review only: diagnostic reading of mammograms needs an FDA-cleared display.').waitFor();
         await allFull(page, 4);
-        await screenshot(page, 'viewer-1-hanging');
 
         // the study browser: current and prior, labelled, with thumbnails
         const studies = await page.$$eval('#study-list > li', (lis) => lis.map((li) => li.querySelector('h3').textContent));
@@ -162,6 +161,7 @@ export const tests = [
         assert.equal(await page.getAttribute('#hanging figure[data-label="RCC"]', 'data-flip-h'), '1');
         assert.equal(await page.getAttribute('#hanging figure[data-label="LMLO"]', 'data-flip-v'), '1');
         assert.equal(await page.getAttribute('#hanging figure[data-label="LCC"]', 'data-flip-h'), '0');
+        await screenshot(page, 'viewer-1-hanging');
 
         // 4. keyboard only: Tab reaches the views, one stop each, in reading order
         await page.locator('h1').click();
