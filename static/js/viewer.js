@@ -273,7 +273,8 @@
   function makeViewport(im, slotLabel, role) {
     var fig = el('figure', 'viewport');
     var vp = { fig: fig, im: im, frame: 0, src: null, win: null, rendered: null, dirty: true, pointers: new Map(),
-      measure: null, loupe: null, orient: { flipH: false, flipV: false, side: '' }, role: role || '' };
+      measure: null, loupe: null, orient: im ? orientation(im.img, null) : { flipH: false, flipV: false, side: '', from: 'none' },
+      role: role || '' };
     fig.setAttribute('data-label', im ? labelOf(im) : slotLabel);
     fig.setAttribute('data-state', im ? 'loading' : 'empty');
     var box = el('div', 'vp-canvas');
@@ -330,8 +331,12 @@
     if (!vp.im) return;
     var im = vp.im;
     loadPreview(im).then(function (p) {
-      vp.orient = orientation(im.img, p.samples === 1 ? p : null);
-      applyOrientAttrs(vp);
+      if (vp.orient.from === 'none') {
+        // no Patient Orientation: read the chest wall's side from the preview
+        vp.orient = orientation(im.img, p.samples === 1 ? p : null);
+        applyOrientAttrs(vp);
+        draw(vp);
+      }
       if (!vp.src || vp.src.preview) { setSource(vp, p); progressSummary(); }
     }).catch(function (e) { if (!vp.src) showError(vp, e); });
     vp.prog.hidden = false;
@@ -339,7 +344,6 @@
     loadFrame(im, vp.frame, function (got, total) { if (total) vp.prog.value = Math.min(100, 100 * got / total); })
       .then(function (src) {
         vp.prog.hidden = true;
-        if (vp.orient.from === 'none') { vp.orient = orientation(im.img, null); applyOrientAttrs(vp); }
         setSource(vp, src);
         vp.fig.setAttribute('data-state', 'full');
         progressSummary();

@@ -14,10 +14,12 @@ that says so, and the viewer must undo it:
   LCC  stored as displayed          "A\\R"
   RMLO stored as displayed          "P\\F"
   LMLO stored upside down           "A\\H"  (viewer flips vertically)
-Imager Pixel Spacing 0.1 mm: the chest-wall bar is 40 mm long between its
+R_ML_JPEG12.dcm is 12-bit extended JPEG (dcmcjpeg +ee), which the server
+cannot decode: its viewport must say so. Imager Pixel Spacing 0.1 mm: the chest-wall bar is 40 mm long between its
 marks. Usage: make-viewer-study.py OUTDIR
 """
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -74,7 +76,8 @@ def dataset(path, pixels, lat, view, orient, study_uid, date, series_uid, inst, 
     ds.ImageLaterality = lat
     ds.Laterality = lat
     ds.ViewPosition = view
-    code = {"CC": ("399162004", "cranio-caudal"), "MLO": ("399368009", "medio-lateral oblique")}[view]
+    code = {"CC": ("399162004", "cranio-caudal"), "MLO": ("399368009", "medio-lateral oblique"),
+            "ML": ("399260004", "medio-lateral")}[view]
     vc = Dataset()
     vc.CodeValue, vc.CodingSchemeDesignator, vc.CodeMeaning = code[0], "SCT", code[1]
     ds.ViewCodeSequence = Sequence([vc])
@@ -117,6 +120,11 @@ def main(out):
         frames.append(fr)
     dataset(os.path.join(out, "TOMO_R_CC.dcm"), np.stack(frames), "R", "CC", "P\\L", cur, "20261102",
             generate_uid(), 5, frames=3)
+    # an R ML view stored as 12-bit extended JPEG, which the server cannot decode
+    raw = os.path.join(out, ".R_ML_raw.dcm")
+    dataset(raw, right, "R", "ML", "P\\F", cur, "20261102", generate_uid(), 6)
+    subprocess.run(["dcmcjpeg", "+ee", raw, os.path.join(out, "R_ML_JPEG12.dcm")], check=True)
+    os.remove(raw)
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ export const tests = [
         assert.equal(r.status(), 303);
         const rid = Number((r.headers().location || '').match(/\/requests\/(\d+)\//)[1]);
         await pt.page.goto(`${srv.url}/requests/${rid}/records`);
-        const files = ['R_CC.dcm', 'L_CC.dcm', 'R_MLO.dcm', 'L_MLO.dcm', 'PRIOR_R_CC.dcm', 'TOMO_R_CC.dcm'].map((f) => path.join(dir, f));
+        const files = ['R_CC.dcm', 'L_CC.dcm', 'R_MLO.dcm', 'L_MLO.dcm', 'PRIOR_R_CC.dcm', 'TOMO_R_CC.dcm', 'R_ML_JPEG12.dcm'].map((f) => path.join(dir, f));
         await pt.page.setInputFiles('#up-files', files);
         await pt.page.getByRole('button', { name: 'Start upload' }).click();
         await pt.page.waitForFunction(() => {
@@ -126,8 +126,8 @@ export const tests = [
           return d && !d.hidden && /received/i.test(d.textContent) && !/Loading/.test(d.textContent);
         }, null, { timeout: 60000 });
         await pt.page.goto(`${srv.url}/requests/${rid}/records`);
-        assert.equal(sql(srv.dsn, `SELECT count(*) FROM documents WHERE request_id = ${rid} AND kind = 'images' AND NOT skipped`), '6',
-          'all six images kept');
+        assert.equal(sql(srv.dsn, `SELECT count(*) FROM documents WHERE request_id = ${rid} AND kind = 'images' AND NOT skipped`), '7',
+          'all seven images kept');
         // the patient reaches her viewer from the records page
         await pt.page.getByRole('link', { name: 'View the images' }).click();
         await pt.page.waitForURL(`${srv.url}/requests/${rid}/images`);
@@ -147,8 +147,13 @@ export const tests = [
         const studies = await page.$$eval('#study-list > li', (lis) => lis.map((li) => li.querySelector('h3').textContent));
         assert.equal(studies.length, 2, 'two studies: ' + studies);
         assert.match(studies[0], /^Current 2026-11-02/);
+        // (the 12-bit JPEG's thumbnail says it cannot be shown)
         assert.match(studies[1], /^Prior 2024-10-15/);
-        assert.equal(await page.locator('#study-list button.thumb').count(), 6);
+        assert.equal(await page.locator('#study-list button.thumb').count(), 7);
+        const rmlThumb = page.locator('#study-list button.thumb').filter({ has: page.locator('.thumb-label', { hasText: /^RML$/ }) });
+        assert.equal(await rmlThumb.count(), 1);
+        await page.locator('#study-list button.thumb.failed').filter({ hasText: 'Cannot be shown' }).first().waitFor({ timeout: 60000 });
+        assert.equal(await page.locator('#study-list button.thumb.failed').count(), 1, 'only the 12-bit JPEG fails');
 
         // 3. hung back to back: RCC | LCC on top, RMLO | LMLO below, meeting in the middle
         const boxes = {};
@@ -267,6 +272,21 @@ export const tests = [
         await page.waitForFunction(() => document.querySelector('#hanging .vp-frame-no').textContent === '1');
         await screenshot(page, 'viewer-4-frames');
 
+        // a file the server cannot decode: its viewport says why, in the server's words
+        await rmlThumb.click();
+        await page.waitForFunction(() => document.querySelector('#hanging figure').getAttribute('data-state') === 'error',
+          null, { timeout: 60000 });
+        const docId = sql(srv.dsn, `SELECT id FROM documents WHERE request_id = ${rid} AND original_name LIKE '%R_ML_JPEG12%'`);
+        let why = null;
+        for (let i = 0; i < 120 && why === null; i++) {
+          const a = await page.request.get(`${srv.url}/api/v1/requests/${rid}/documents/${docId}/frames/0`);
+          if (a.status() === 422) why = (await a.json()).error;
+          else await page.waitForTimeout(250);
+        }
+        assert.ok(why, 'the server refuses to decode the 12-bit JPEG with a sentence');
+        assert.equal(await page.locator('#hanging .vp-message').innerText(), why);
+        await screenshot(page, 'viewer-5-undecodable');
+
         // 7. no accessibility violations, in the hanging
         await page.keyboard.press('1');
         await allFull(page, 4);
@@ -289,7 +309,7 @@ export const tests = [
         const scrollW = await pp.evaluate(() => document.documentElement.scrollWidth);
         assert.ok(scrollW <= 390, 'no sideways scrolling at 390 px: ' + scrollW);
         assert.deepEqual(await allViolations(pp), []);
-        await screenshot(pp, 'viewer-5-phone');
+        await screenshot(pp, 'viewer-6-phone');
 
         // 9. another reviewer gets nothing
         const ov = await logIn(browser, srv, other);
@@ -302,7 +322,8 @@ export const tests = [
           if (!c) continue;
           await screenshot(c.page, `viewer-failed-${n}`).catch(() => {});
           const st = await c.page.locator('#viewer-status').innerText().catch(() => '');
-          e.message += `\n${n} page: ${c.page.url()} status: ${st} errors: ${c.errors.join(' | ')}`;
+          const figs = await c.page.$$eval('#hanging figure', (fs) => fs.map((f) => [...f.attributes].map((a) => a.name + '=' + a.value).join(' '))).catch(() => []);
+          console.log(`${n} page: ${c.page.url()} status: ${st} errors: ${c.errors.join(' | ')}\n  ${figs.join('\n  ')}`);
         }
         throw e;
       } finally {
