@@ -361,7 +361,15 @@
   }
   function showError(vp, e) {
     vp.msg.hidden = false;
-    vp.msg.textContent = e.message;
+    vp.msg.textContent = '';
+    vp.msg.appendChild(el('span', 'vp-why', e.message));
+    if (vp.im) {
+      // the original file is still there: download it, or send it to a PACS
+      var a = el('a', null, 'Download the original file');
+      a.href = base.replace('/api/v1', '') + '/documents/' + vp.im.img.document + '/download';
+      vp.msg.appendChild(document.createTextNode(' '));
+      vp.msg.appendChild(a);
+    }
     vp.fig.setAttribute('data-state', 'error');
     vp.fig.classList.add('failed');
     vp.box.setAttribute('aria-label', (vp.im ? longLabel(vp.im) + ': ' : '') + e.message);
@@ -398,7 +406,9 @@
     var full = withIm.filter(function (v) { return v.fig.getAttribute('data-state') === 'full'; }).length;
     var bad = withIm.filter(function (v) { return v.fig.getAttribute('data-state') === 'error'; }).length;
     if (full + bad === withIm.length) {
-      say(full === withIm.length ? 'All images shown at full resolution.' : bad + ' of ' + withIm.length + ' images could not be shown; the reason is written in each.');
+      say(full === withIm.length ? 'All images shown at full resolution.'
+        : withIm.length === 1 ? 'This image could not be shown; the reason is written in it.'
+        : bad + ' of ' + withIm.length + ' images could not be shown; the reason is written in each.');
     } else {
       var shown = withIm.filter(function (v) { return v.src; }).length;
       say((shown ? 'Previews shown' : 'Loading the previews') + '; full resolution loading (' + full + ' of ' + withIm.length + ' done).');
@@ -695,13 +705,15 @@
   function build() {
     viewports = [];
     hangingEl.textContent = '';
+    measureOut.textContent = '';
     var layout = effectiveLayout(), cur = currentStudy();
     hangingEl.setAttribute('data-layout', layout);
     var sel = selectedImage();
     if (layout === 'hanging') {
       STANDARD.forEach(function (l) { viewports.push(makeViewport(cur ? findLabel(cur, l) : null, l, 'hanging')); });
     } else if (layout === 'compare') {
-      var base = sel && sel.study.current ? sel : (sel && cur && sel.img.label ? findLabel(cur, sel.img.label) || sel : sel);
+      // the current study's image of this view (a 2D one first), beside the newest prior of the same view
+      var base = sel && cur && sel.img.label ? findLabel(cur, sel.img.label) || sel : sel;
       viewports.push(makeViewport(base, base ? labelOf(base) : 'current', 'current'));
       var pr = base ? priorFor(base) : null;
       var vp2 = makeViewport(pr, base ? labelOf(base) + ' prior' : 'prior', 'prior');
@@ -734,7 +746,10 @@
     });
   }
   function focusFirst() { var v = viewports.filter(function (x) { return x.im; })[0]; if (v) v.box.focus(); }
-  function setLayout(l) {
+  // fromActive: the view being looked at becomes the one compared or shown
+  // alone (the layout buttons and keys); otherwise state.selected was just set.
+  function setLayout(l, fromActive) {
+    if (fromActive && active && active.im) state.selected = keyOf(active.im.img);
     if (l !== state.layout) state.prevLayout = state.layout;
     state.layout = l;
     state.panX = state.panY = 0;
@@ -776,7 +791,7 @@
   toolbar.addEventListener('click', function (e) {
     var b = e.target.closest('button');
     if (!b) return;
-    if (b.hasAttribute('data-layout')) setLayout(b.getAttribute('data-layout'));
+    if (b.hasAttribute('data-layout')) setLayout(b.getAttribute('data-layout'), true);
     else if (b.hasAttribute('data-tool')) { state.tool = b.getAttribute('data-tool'); syncButtons(); }
     else if (b.hasAttribute('data-action')) act(b.getAttribute('data-action'));
   });
@@ -798,9 +813,9 @@
     } else if (onView && /^Arrow/.test(k)) {
       var dx = k === 'ArrowLeft' ? -step : k === 'ArrowRight' ? step : 0, dy = k === 'ArrowUp' ? -step : k === 'ArrowDown' ? step : 0;
       panBy(vp, dx, dy); redrawSoon();
-    } else if (k === '1') setLayout('hanging');
-    else if (k === '2') setLayout('compare');
-    else if (k === '3') setLayout('single');
+    } else if (k === '1') setLayout('hanging', true);
+    else if (k === '2') setLayout('compare', true);
+    else if (k === '3') setLayout('single', true);
     else if (k === '+' || k === '=') act('zoom-in');
     else if (k === '-' || k === '_') act('zoom-out');
     else if (k === 'o' || k === 'O') act('one-to-one');

@@ -284,8 +284,24 @@ export const tests = [
           else await page.waitForTimeout(250);
         }
         assert.ok(why, 'the server refuses to decode the 12-bit JPEG with a sentence');
-        assert.equal(await page.locator('#hanging .vp-message').innerText(), why);
+        assert.equal(await page.locator('#hanging .vp-message .vp-why').innerText(), why);
+        assert.equal(await page.locator('#hanging .vp-message a').getAttribute('href'), `/requests/${rid}/documents/${docId}/download`);
         await screenshot(page, 'viewer-5-undecodable');
+
+        // current vs prior of the view in focus: the RCC of 2026 beside the RCC of 2024, both oriented
+        await page.keyboard.press('1');
+        await allFull(page, 4);
+        await page.locator('#hanging figure[data-label="RCC"] .vp-canvas').focus();
+        await page.keyboard.press('2');
+        await allFull(page, 2);
+        const pair = await page.$$eval('#hanging figure', (fs) => fs.map((f) => f.getAttribute('data-label') + ' ' + f.querySelector('figcaption').textContent));
+        assert.deepEqual(pair, ['RCC RCC', 'RCC RCC — prior 2024-10-15']);
+        const edges = await page.$$eval('#hanging canvas', (cs) => cs.map((c) => {
+          const d = c.getContext('2d').getImageData(0, Math.floor(c.height / 2), c.width, 1).data;
+          return [d[4 * 3], d[4 * (c.width - 4)]]; // far left, far right of the middle row
+        }));
+        for (const [l, r] of edges) assert.ok(r > 200 && l < 30, 'chest wall on the right in both: ' + edges);
+        await screenshot(page, 'viewer-6-compare');
 
         // 7. no accessibility violations, in the hanging
         await page.keyboard.press('1');
@@ -309,7 +325,7 @@ export const tests = [
         const scrollW = await pp.evaluate(() => document.documentElement.scrollWidth);
         assert.ok(scrollW <= 390, 'no sideways scrolling at 390 px: ' + scrollW);
         assert.deepEqual(await allViolations(pp), []);
-        await screenshot(pp, 'viewer-6-phone');
+        await screenshot(pp, 'viewer-7-phone');
 
         // 9. another reviewer gets nothing
         const ov = await logIn(browser, srv, other);
