@@ -212,6 +212,9 @@ export const tests = [
         const z1 = await zooms();
         assert.equal(new Set(z1).size, 1, 'one zoom for all four: ' + z1);
         assert.ok(Number(z1[0]) > Number(z0[0]) * 1.5, `zoomed in (${z0[0]} → ${z1[0]})`);
+        // true size: one image pixel per screen pixel (the test's device pixel ratio is 1)
+        await page.keyboard.press('o');
+        assert.deepEqual(await zooms(), ['100', '100', '100', '100'], 'true size 1:1');
         // overlay text can be hidden
         await page.keyboard.press('t');
         assert.equal(await page.locator('#hanging .vp-overlay:visible').count(), 0);
