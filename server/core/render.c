@@ -249,10 +249,10 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
           }
           break;
         case 'U': {
-          /* a sentence for people: printable text only */
+          /* a sentence for people: printable ASCII only */
           size_t k = 0;
           for (uint32_t i = 0; i < len && k + 1 < whylen; i++)
-            if (buf[i] >= 0x20 && buf[i] != 0x7F) why[k++] = (char)buf[i];
+            if (buf[i] >= 0x20 && buf[i] < 0x7F) why[k++] = (char)buf[i]; /* ASCII: the column is UTF-8 */
           why[k] = '\0';
           if (!k) snprintf(why, whylen, "This image's pixel data cannot be decoded.");
           finished = 1;
