@@ -313,7 +313,8 @@ export const tests = [
         assert.deepEqual(rv.errors, [], 'no script errors');
 
         // 8. at 390 px: one view at a time, with a view switcher
-        phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await rv.ctx.storageState() });
+        phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
+          storageState: await rv.ctx.storageState() });
         const pp = await phone.newPage();
         await pp.goto(`${srv.url}/reviewer/cases/${rid}/images`);
         await allFull(pp, 1);
@@ -328,6 +329,18 @@ export const tests = [
         const scrollW = await pp.evaluate(() => document.documentElement.scrollWidth);
         assert.ok(scrollW <= 390, 'no sideways scrolling at 390 px: ' + scrollW);
         assert.deepEqual(await allViolations(pp), []);
+        // touch: two fingers spreading apart zoom in
+        const zoomOf = async () => Number((await pp.locator('#hanging .vp-bottom').innerText()).match(/Zoom (\d+)%/)[1]);
+        const before = await zoomOf();
+        const cdp = await phone.newCDPSession(pp);
+        const cx = vpBox.x + vpBox.width / 2, cy = vpBox.y + vpBox.height / 2;
+        const fingers = (d) => [{ x: cx - d, y: cy, id: 1 }, { x: cx + d, y: cy, id: 2 }];
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(20) });
+        for (let d = 30; d <= 80; d += 10) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(d) });
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+        await pp.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const after = await zoomOf();
+        assert.ok(after > before * 2.5, `a pinch zooms in (${before}% → ${after}%)`);
         await screenshot(pp, 'viewer-7-phone');
 
         // 9. another reviewer gets nothing
