@@ -58,7 +58,7 @@
     <dt><kbd>Page Up</kbd> <kbd>Page Down</kbd>, <kbd>,</kbd> <kbd>.</kbd></dt><dd>Previous and next frame of a multi-frame image (also the mouse wheel).</dd>
     <dt><kbd>O</kbd></dt><dd>True size: one screen pixel per image pixel.</dd>
     <dt><kbd>I</kbd>, <kbd>T</kbd>, <kbd>R</kbd></dt><dd>Invert, hide or show the text on the images, reset.</dd>
-    <dt><kbd>W</kbd> <kbd>P</kbd> <kbd>M</kbd> <kbd>G</kbd></dt><dd>What dragging does: window, move, measure, magnifier.</dd>
+    <dt><kbd>W</kbd> <kbd>P</kbd> <kbd>M</kbd> <kbd>G</kbd></dt><dd>What dragging does: window, move, measure, magnifier. <kbd>G</kbd> on a view shows the magnifier in its middle; the arrows move it, <kbd>Escape</kbd> hides it.</dd>
     <dt><kbd>Enter</kbd></dt><dd>On a view in the four-view layout: show it alone; <kbd>Escape</kbd> goes back.</dd>
     <dt><kbd>[</kbd> <kbd>]</kbd></dt><dd>One view: previous and next view.</dd>
   </dl>

@@ -756,6 +756,7 @@
     state.zoom = 1;
     build();
   }
+  function hideLoupes() { viewports.forEach(function (v) { if (v.loupe) { v.loupe = null; draw(v); } }); }
   function syncButtons() {
     toolbar.querySelectorAll('[data-layout]').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-layout') === state.layout)); });
     toolbar.querySelectorAll('[data-tool]').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-tool') === state.tool)); });
@@ -792,7 +793,7 @@
     var b = e.target.closest('button');
     if (!b) return;
     if (b.hasAttribute('data-layout')) setLayout(b.getAttribute('data-layout'), true);
-    else if (b.hasAttribute('data-tool')) { state.tool = b.getAttribute('data-tool'); syncButtons(); }
+    else if (b.hasAttribute('data-tool')) { state.tool = b.getAttribute('data-tool'); syncButtons(); if (state.tool !== 'magnify') hideLoupes(); }
     else if (b.hasAttribute('data-action')) act(b.getAttribute('data-action'));
   });
 
@@ -810,6 +811,15 @@
       else if (k === 'ArrowLeft') changeWindow(vp, 0, -ws);
       else if (k === 'ArrowUp') changeWindow(vp, ws, 0);
       else changeWindow(vp, -ws, 0);
+    } else if (onView && /^Arrow/.test(k) && state.tool === 'magnify' && vp.im) {
+      // the magnifier moves with the arrows
+      var r0 = vp.box.getBoundingClientRect(), L = vp.loupe || { x: r0.width / 2, y: r0.height / 2 };
+      L = { x: L.x + (k === 'ArrowLeft' ? -step : k === 'ArrowRight' ? step : 0), y: L.y + (k === 'ArrowUp' ? -step : k === 'ArrowDown' ? step : 0) };
+      vp.loupe = { x: Math.max(0, Math.min(r0.width, L.x)), y: Math.max(0, Math.min(r0.height, L.y)) };
+      draw(vp);
+    } else if (onView && k === 'Escape' && vp.loupe) {
+      vp.loupe = null;
+      draw(vp);
     } else if (onView && /^Arrow/.test(k)) {
       var dx = k === 'ArrowLeft' ? -step : k === 'ArrowRight' ? step : 0, dy = k === 'ArrowUp' ? -step : k === 'ArrowDown' ? step : 0;
       panBy(vp, dx, dy); redrawSoon();
@@ -823,10 +833,14 @@
     else if (k === 't' || k === 'T') act('overlay');
     else if (k === 'r' || k === 'R') act('reset');
     else if (k === 'v' || k === 'V') nextPreset();
-    else if (k === 'w' || k === 'W') { state.tool = 'window'; syncButtons(); }
-    else if (k === 'p' || k === 'P') { state.tool = 'pan'; syncButtons(); }
-    else if (k === 'm' || k === 'M') { state.tool = 'measure'; syncButtons(); }
-    else if (k === 'g' || k === 'G') { state.tool = 'magnify'; syncButtons(); }
+    else if (k === 'w' || k === 'W') { state.tool = 'window'; syncButtons(); hideLoupes(); }
+    else if (k === 'p' || k === 'P') { state.tool = 'pan'; syncButtons(); hideLoupes(); }
+    else if (k === 'm' || k === 'M') { state.tool = 'measure'; syncButtons(); hideLoupes(); }
+    else if (k === 'g' || k === 'G') {
+      state.tool = 'magnify';
+      syncButtons();
+      if (onView && vp.im) { var r1 = vp.box.getBoundingClientRect(); vp.loupe = { x: r1.width / 2, y: r1.height / 2 }; draw(vp); }
+    }
     else if (onView && (k === 'PageDown' || k === '.')) setFrame(vp, vp.frame + 1);
     else if (onView && (k === 'PageUp' || k === ',')) setFrame(vp, vp.frame - 1);
     else if (onView && k === 'Enter' && vp.im && effectiveLayout() !== 'single') { state.selected = keyOf(vp.im.img); setLayout('single'); focusFirst(); }

@@ -215,6 +215,21 @@ export const tests = [
         // true size: one image pixel per screen pixel (the test's device pixel ratio is 1)
         await page.keyboard.press('o');
         assert.deepEqual(await zooms(), ['100', '100', '100', '100'], 'true size 1:1');
+        // the magnifier from the keyboard: a ringed loupe in the middle of the view, moved by the arrows
+        const ring = (dx) => page.evaluate((dx) => {
+          const c = document.querySelector('#hanging figure[data-label="RCC"] canvas');
+          const d = c.getContext('2d').getImageData(Math.round(c.width / 2 + dx), Math.round(c.height / 2) - 3, 1, 7).data;
+          for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 200 && d[i] < 180 && d[i + 1] > 150) return true; // #7fc8ff
+          return false;
+        }, dx);
+        assert.equal(await ring(80), false);
+        await page.keyboard.press('g');
+        assert.equal(await ring(80), true, 'the loupe is drawn');
+        await page.keyboard.press('ArrowRight');
+        assert.equal(await ring(100), true, 'the loupe moved right');
+        await page.keyboard.press('Escape');
+        assert.equal(await ring(100), false, 'Escape hides it');
+        await page.keyboard.press('w');
         // overlay text can be hidden
         await page.keyboard.press('t');
         assert.equal(await page.locator('#hanging .vp-overlay:visible').count(), 0);
