@@ -65,6 +65,7 @@
   <p>On a touch screen: drag with one finger, pinch with two to zoom.</p>
 </details>
 </section>
+<script src="/static/js/viewer_lut.js" defer></script>
 <script src="/static/js/viewer.js" defer></script>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

@@ -98,34 +98,14 @@
     return o;
   }
 
-  // ---- VOI and Modality LUT (PS3.3 C.11.1, C.11.2.1.2) ----
-  // y in [0, 255] for modality value x under window (c, w) and function fn.
-  function voi(x, c, w, fn) {
-    if (fn === 'SIGMOID') return 255 / (1 + Math.exp(-4 * (x - c) / w));
-    if (fn === 'LINEAR_EXACT') {
-      if (x <= c - w / 2) return 0;
-      if (x > c + w / 2) return 255;
-      return ((x - c) / w + 0.5) * 255;
-    }
-    if (w < 1) w = 1;
-    if (x <= c - 0.5 - (w - 1) / 2) return 0;
-    if (x > c - 0.5 + (w - 1) / 2) return 255;
-    return ((x - (c - 0.5)) / (w - 1) + 0.5) * 255;
-  }
-  // A stored value -> display byte table over [src.min, src.max].
-  function buildLut(src, win, mono1, invert) {
-    var n = src.max - src.min + 1, lut = new Uint8ClampedArray(n);
-    var slope = src.slope, icpt = src.intercept, fn = win.fn, c = win.center, w = win.width;
-    for (var k = 0; k < n; k++) {
-      var y = voi((k + src.min) * slope + icpt, c, w, fn);
-      if (mono1 !== invert) y = 255 - y;
-      lut[k] = y;
-    }
-    return lut;
-  }
+  // ---- VOI and Modality LUT: static/js/viewer_lut.js ----
+  var buildLut = SecondopLut.buildLut;
   function defaultWindow(src, im) {
     var ws = im && !src.preview ? im.windows || [] : [];
-    if (ws.length && ws[0].width > 0) return { center: +ws[0].center, width: +ws[0].width, fn: voiFn(im), name: ws[0].explanation || 'window 1' };
+    if (ws.length) {
+      var w0 = { center: +ws[0].center, width: +ws[0].width, fn: voiFn(im), name: ws[0].explanation || 'window 1' };
+      if (SecondopLut.validWindow(w0)) return w0;
+    }
     return fullRange(src, im);
   }
   function fullRange(src, im) {
@@ -565,7 +545,8 @@
     else {
       var w = (vp.im.img.windows || [])[+v];
       if (!w || vp.src.preview) return;
-      vp.win = { center: +w.center, width: Math.max(vp.im.img.voi_function === 'LINEAR' ? 1 : 1e-6, +w.width), fn: voiFn(vp.im.img), name: w.explanation };
+      var pw = { center: +w.center, width: +w.width, fn: voiFn(vp.im.img), name: w.explanation };
+      vp.win = SecondopLut.validWindow(pw) ? pw : fullRange(vp.src, vp.im.img);
     }
     vp.dirty = true;
     draw(vp);
