@@ -17,7 +17,7 @@
 <section class="viewer-main" aria-labelledby="display-h">
   <h2 id="display-h" class="visually-hidden">Display</h2>
   <div class="viewer-toolbar" role="toolbar" aria-label="Viewer tools" id="viewer-toolbar">
-    <fieldset class="tool-group"><legend>Layout</legend>
+    <fieldset class="tool-group layout-group"><legend>Layout</legend>
       <button type="button" data-layout="hanging" aria-pressed="true">Four views <kbd>1</kbd></button>
       <button type="button" data-layout="compare" aria-pressed="false">Current and prior <kbd>2</kbd></button>
       <button type="button" data-layout="single" aria-pressed="false">One view <kbd>3</kbd></button>
