@@ -21,6 +21,7 @@
       <button type="button" data-layout="hanging" aria-pressed="true">Four views <kbd>1</kbd></button>
       <button type="button" data-layout="compare" aria-pressed="false">Current and prior <kbd>2</kbd></button>
       <button type="button" data-layout="single" aria-pressed="false">One view <kbd>3</kbd></button>
+      <button type="button" data-layout="pair" aria-pressed="false">Both breasts, one view <kbd>4</kbd></button>
     </fieldset>
     <fieldset class="tool-group"><legend>Mouse drag does</legend>
       <button type="button" data-tool="window" aria-pressed="true">Window <kbd>W</kbd></button>
@@ -50,7 +51,7 @@
   <summary>Keyboard shortcuts</summary>
   <dl>
     <dt><kbd>Tab</kbd></dt><dd>Move between the views (each view is one stop) and the tools.</dd>
-    <dt><kbd>1</kbd> <kbd>2</kbd> <kbd>3</kbd></dt><dd>Four views, current and prior, one view.</dd>
+    <dt><kbd>1</kbd> <kbd>2</kbd> <kbd>3</kbd> <kbd>4</kbd></dt><dd>Four views; current and prior of the view in focus; that view alone; both breasts in that view, back to back.</dd>
     <dt><kbd>←</kbd> <kbd>→</kbd> <kbd>↑</kbd> <kbd>↓</kbd></dt><dd>Move the image (all views together).</dd>
     <dt><kbd>+</kbd> <kbd>−</kbd></dt><dd>Zoom in and out (all views together).</dd>
     <dt><kbd>Shift</kbd> + arrows</dt><dd>Window: ← → width, ↑ ↓ level.</dd>

@@ -700,6 +700,12 @@
       var vp2 = makeViewport(pr, base ? labelOf(base) + ' prior' : 'prior', 'prior');
       if (!pr) vp2.msg.textContent = 'No prior study with this view.';
       viewports.push(vp2);
+    } else if (layout === 'pair') {
+      // one view of both breasts, back to back: RCC | LCC, or RMLO | LMLO, …
+      var view = (sel && sel.img.view) || 'CC';
+      ['R', 'L'].forEach(function (side) {
+        viewports.push(makeViewport(cur ? findLabel(cur, side + view) : null, side + view, 'pair'));
+      });
     } else {
       viewports.push(makeViewport(sel, sel ? labelOf(sel) : 'image', 'single'));
     }
@@ -717,10 +723,22 @@
     switcherEl.hidden = false;
     var cur = currentStudy();
     var list = layout === 'compare' ? imagesOf(cur) : images;
+    if (layout === 'pair') {
+      // one button per view the current study has for both breasts
+      var views = [];
+      imagesOf(cur).forEach(function (im) {
+        var v = im.img.view;
+        if (v && views.indexOf(v) < 0 && findLabel(cur, 'R' + v) && findLabel(cur, 'L' + v)) views.push(v);
+      });
+      list = views.map(function (v) { return findLabel(cur, 'R' + v); });
+    }
     list.forEach(function (im) {
-      var b = el('button', 'switch', labelOf(im) + (im.study.current ? '' : ' prior ' + (im.study.date || '')));
+      var text = layout === 'pair' ? 'R' + im.img.view + ' and L' + im.img.view
+        : labelOf(im) + (im.study.current ? '' : ' prior ' + (im.study.date || ''));
+      var b = el('button', 'switch', text);
       b.type = 'button';
-      b.setAttribute('aria-pressed', sel && keyOf(sel.img) === keyOf(im.img) ? 'true' : 'false');
+      var on = layout === 'pair' ? !!(sel && sel.img.view === im.img.view) : !!(sel && keyOf(sel.img) === keyOf(im.img));
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
       b.setAttribute('data-key', keyOf(im.img));
       b.addEventListener('click', function () { state.selected = keyOf(im.img); build(); focusFirst(); });
       switcherEl.appendChild(b);
@@ -807,6 +825,7 @@
     } else if (k === '1') setLayout('hanging', true);
     else if (k === '2') setLayout('compare', true);
     else if (k === '3') setLayout('single', true);
+    else if (k === '4') setLayout('pair', true);
     else if (k === '+' || k === '=') act('zoom-in');
     else if (k === '-' || k === '_') act('zoom-out');
     else if (k === 'o' || k === 'O') act('one-to-one');

@@ -321,6 +321,18 @@ export const tests = [
         for (const [l, r] of edges) assert.ok(r > 200 && l < 30, 'chest wall on the right in both: ' + edges);
         await screenshot(page, 'viewer-6-compare');
 
+        // one view of both breasts, back to back: the MLO pair, from the RMLO in focus
+        await page.keyboard.press('1');
+        await allFull(page, 4);
+        await page.locator('#hanging figure[data-label="RMLO"] .vp-canvas').focus();
+        await page.keyboard.press('4');
+        await allFull(page, 2);
+        assert.deepEqual(await page.$$eval('#hanging figure', (fs) => fs.map((f) => f.getAttribute('data-label'))), ['RMLO', 'LMLO']);
+        const pb = await page.$$eval('#hanging .vp-canvas', (bs) => bs.map((b) => { const r = b.getBoundingClientRect(); return [r.left, r.right]; }));
+        assert.ok(Math.abs(pb[0][1] - pb[1][0]) <= 1, 'RMLO and LMLO meet in the middle');
+        await checkOrientation(page, 'RMLO');
+        await checkOrientation(page, 'LMLO');
+
         // 7. no accessibility violations, in the hanging
         await page.keyboard.press('1');
         await allFull(page, 4);
