@@ -183,6 +183,26 @@ export const tests = [
         await page.keyboard.press('Shift+Tab');
         assert.equal(await page.evaluate(() => document.activeElement.closest('figure').getAttribute('data-label')), 'RCC');
 
+        // pan in step, mirrored: the right breast moves left, the left breast right, the pair stays symmetric
+        const barAt = (label) => page.evaluate(async (label) => {
+          await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))); // drawn on the next frame
+          const c = document.querySelector(`#hanging figure[data-label="${label}"] canvas`);
+          const d = c.getContext('2d').getImageData(0, Math.floor(c.height / 2), c.width, 1).data;
+          const xs = [];
+          for (let x = 0; x < c.width; x++) if (d[x * 4] > 200) xs.push(x);
+          return [xs[0], xs[xs.length - 1], c.width];
+        }, label);
+        const [, rEnd0, rw] = await barAt('RCC');
+        const [lStart0] = await barAt('LCC');
+        assert.equal(rEnd0, rw - 1, 'the RCC bar touches the middle');
+        assert.equal(lStart0, 0, 'the LCC bar touches the middle');
+        await page.keyboard.press('ArrowLeft');
+        const [, rEnd1] = await barAt('RCC');
+        const [lStart1] = await barAt('LCC');
+        assert.ok(rEnd1 < rEnd0 - 10 && lStart1 > 10 && Math.abs((rw - 1 - rEnd1) - lStart1) <= 1,
+          `both moved apart by the same amount (RCC bar ends ${rEnd1}, LCC bar starts ${lStart1})`);
+        await page.keyboard.press('r');
+
         // window/level from the keyboard changes the pixels, a preset too
         const tissue = () => meanDisplayed(page, 'RCC', 120, 160, 140, 180);
         const t0 = await tissue();
