@@ -684,6 +684,12 @@
   }
 
   function build() {
+    // a focused viewport is about to be replaced: the focus goes to the new first one
+    var hadFocus = hangingEl.contains(document.activeElement) || switcherEl.contains(document.activeElement);
+    buildViews();
+    if (hadFocus) focusFirst();
+  }
+  function buildViews() {
     viewports = [];
     hangingEl.textContent = '';
     measureOut.textContent = '';
@@ -798,7 +804,8 @@
 
   document.addEventListener('keydown', function (e) {
     var t = e.target;
-    if (!root.contains(t) && t !== document.body) return;
+    // single-key shortcuts only while the focus is in the viewer (WCAG 2.1.4)
+    if (!root.contains(t)) return;
     if (t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || (t.tagName === 'INPUT' && t.type !== 'range')) return;
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     var onView = t.classList && t.classList.contains('vp-canvas');
