@@ -23,6 +23,7 @@
   var phone = window.matchMedia('(max-width: 599px)');
 
   var STANDARD = ['RCC', 'LCC', 'RMLO', 'LMLO'];
+  var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   var VIEW_WORDS = { CC: 'craniocaudal', MLO: 'mediolateral oblique', ML: 'mediolateral', LM: 'lateromedial',
     XCCL: 'exaggerated craniocaudal', SPOT: 'spot compression', MAG: 'magnification' };
   var SIDE_WORDS = { R: 'right breast', L: 'left breast', B: 'both breasts' };
@@ -199,7 +200,7 @@
     if (s.frameP.has(n)) return s.frameP.get(n);
     var i = im.img;
     if (i.state === 'not_decodable') return Promise.reject(Object.assign(new Error(i.why || 'This image cannot be shown.'), { sentence: true }));
-    var bytes = i.bits_stored > 8 ? 2 : 1;
+    var bytes = (i.bits_allocated || i.bits_stored) > 8 ? 2 : 1;
     var expected = i.rows * i.columns * (i.samples || 1) * bytes;
     var p = getPrepared(base + '/documents/' + i.document + '/frames/' + n, onProgress, expected).then(function (r) {
       var h = r.res.headers, rows = +h.get('X-Rows') || i.rows, cols = +h.get('X-Columns') || i.columns;
@@ -207,9 +208,15 @@
       if (r.buf.byteLength < rows * cols * spp * bps) throw Object.assign(new Error('The image data arrived incomplete.'), { sentence: true });
       var data;
       if (bps === 2) {
-        var dv = new DataView(r.buf), cnt = rows * cols * spp;
-        data = i.signed ? new Int16Array(cnt) : new Uint16Array(cnt);
-        for (var k = 0; k < cnt; k++) data[k] = i.signed ? dv.getInt16(k * 2, true) : dv.getUint16(k * 2, true);
+        var cnt = rows * cols * spp;
+        if (LITTLE_ENDIAN) {
+          // the frame is little-endian like this machine: a view, no copy
+          data = i.signed ? new Int16Array(r.buf, 0, cnt) : new Uint16Array(r.buf, 0, cnt);
+        } else {
+          var dv = new DataView(r.buf);
+          data = i.signed ? new Int16Array(cnt) : new Uint16Array(cnt);
+          for (var k = 0; k < cnt; k++) data[k] = i.signed ? dv.getInt16(k * 2, true) : dv.getUint16(k * 2, true);
+        }
       } else {
         data = i.signed ? new Int8Array(r.buf, 0, rows * cols * spp) : new Uint8Array(r.buf, 0, rows * cols * spp);
       }
