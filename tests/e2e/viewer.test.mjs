@@ -217,6 +217,19 @@ export const tests = [
         assert.match(await page.$eval('#preset', (s) => s.options[s.selectedIndex].textContent), /TISSUE \(level 1200, width 1600\)/);
         const t2 = await tissue();
         assert.ok(Math.abs(t2 - t1) > 5, `the TISSUE preset changes the pixels (${t1} → ${t2})`);
+        // window by mouse drag (the default tool): to the right widens the window of that view only
+        const lccTissue = () => meanDisplayed(page, 'LCC', 80, 120, 140, 180);
+        const rccBefore = await tissue(), l0 = await lccTissue();
+        const lb = await page.locator('#hanging figure[data-label="LCC"] .vp-canvas').boundingBox();
+        await page.mouse.move(lb.x + lb.width / 2, lb.y + lb.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(lb.x + lb.width / 2 + 150, lb.y + lb.height / 2, { steps: 10 });
+        await page.mouse.up();
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const l1 = await lccTissue();
+        assert.ok(Math.abs(l1 - l0) > 5, `dragging changes the LCC's grey (${l0} → ${l1})`);
+        assert.equal(await tissue(), rccBefore, 'the RCC keeps its window');
+        await page.locator('#hanging figure[data-label="RCC"] .vp-canvas').focus();
         // invert
         const i0 = await meanDisplayed(page, 'LCC', 2, 11, 100, 220);
         await page.keyboard.press('i');
