@@ -279,6 +279,10 @@ static const struct db_stmt settings_stmts[] = {
      " FROM eligibility_rules ORDER BY kind"},
     {"ctr_rule_toggle",
      "UPDATE eligibility_rules SET enabled = NOT enabled, updated_at = now() WHERE kind = $1 RETURNING enabled"},
+    /* the viewer's "for review only" notice (migrations/0019_viewer_notice.sql); on when the row is missing */
+    {"ctr_viewer_notice", "SELECT coalesce((SELECT viewer_notice FROM center_display), true) AS enabled"},
+    {"ctr_viewer_notice_toggle",
+     "UPDATE center_display SET viewer_notice = NOT viewer_notice, updated_at = now() RETURNING viewer_notice AS enabled"},
 };
 
 void store_center_register(void) {
@@ -669,5 +673,22 @@ enum err st_rule_toggle(struct arena *a, const char *kind, bool *enabled) {
   if (e != ERR_OK) return e;
   if (rs.n == 0) return ERR_NOT_FOUND;
   *enabled = rs_bool(&rs, 0, "enabled");
+  return ERR_OK;
+}
+
+enum err st_viewer_notice(struct arena *a, bool *on) {
+  struct rowset rs;
+  enum err e = run(a, "ctr_viewer_notice", 0, NULL, &rs);
+  if (e != ERR_OK) return e;
+  *on = rs.n == 0 || rs_bool(&rs, 0, "enabled");
+  return ERR_OK;
+}
+
+enum err st_viewer_notice_toggle(struct arena *a, bool *on) {
+  struct rowset rs;
+  enum err e = run(a, "ctr_viewer_notice_toggle", 0, NULL, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n == 0) return ERR_NOT_FOUND;
+  *on = rs_bool(&rs, 0, "enabled");
   return ERR_OK;
 }
