@@ -300,6 +300,45 @@ class RenditionsTest(harness.ServerTestCase):
         self.assertFalse(blobs & {os.path.basename(p) for p in store_files(self.server)})
 
 
+    def test_center_reads_frames_without_an_audit_row_each(self):
+        rid = new_request(self.pc)
+        upload_path(self.pc, rid, os.path.join(studies(), "prior", "L_CC.dcm"))
+        ims = wait_state(self.pc, rid, 1)
+        doc = ims["L_CC.dcm"]["document"]
+        staff, reviewer = make_user(self.server, "staff"), make_user(self.server, "reviewer")
+        sc, rc = self.server.client(), self.server.client()
+        login(sc, staff)
+        login(rc, reviewer)
+        path = "/api/v1/requests/%d/documents/%d/frames/0" % (rid, doc)
+        self.assertEqual(sc.get(path).status, 404)  # a draft
+        self.sql("UPDATE requests SET status = 'in_review', assigned_reviewer_id = %s WHERE id = %s",
+                 reviewer["id"], rid)
+        for c, u in ((sc, staff), (rc, reviewer)):
+            self.assertEqual(c.get("/api/v1/requests/%d/images" % rid).status, 200)
+            before = self.sql("SELECT count(*) FROM audit_log WHERE actor_id = %s", u["id"])[0][0]
+            for _ in range(3):
+                r = c.get(path)
+                self.assertEqual(r.status, 200)
+                self.assertEqual(len(r.body), 64 * 64 * 2)
+                self.assertEqual(c.get(path.replace("frames/0", "preview")).status, 200)
+            self.assertEqual(self.sql("SELECT count(*) FROM audit_log WHERE actor_id = %s", u["id"])[0][0], before)
+
+    def test_rows_from_before_the_viewer_are_filled_by_the_render_job(self):
+        rid = new_request(self.pc)
+        upload_path(self.pc, rid, os.path.join(studies(), "prior", "L_MLO.dcm"))
+        doc = wait_state(self.pc, rid, 1)["L_MLO.dcm"]["document"]
+        self.sql("UPDATE documents SET image_info = NULL WHERE id = %s", doc)
+        self.sql("DELETE FROM renditions WHERE document_id = %s", doc)
+        im = self.pc.get("/api/v1/requests/%d/images" % rid).json()["studies"][0]["series"][0]["images"][0]
+        self.assertEqual((im["laterality"], im["view"], im["rows"], im["columns"]), ("L", "MLO", 64, 64))
+        self.assertIsNone(im["orientation"])  # not in the row: the file tells once the job has run
+        self.assertEqual(im["state"], "preparing")
+        im = wait_state(self.pc, rid, 1)["L_MLO.dcm"]
+        self.assertEqual(im["state"], "ready")
+        self.assertEqual(im["orientation"], ["A", "R"])
+        self.assertEqual(im["windows"], [{"center": 2048.0, "width": 4096.0, "explanation": ""}])
+
+
 class RenderChildFailureTest(harness.ServerTestCase):
     """A render child killed part way (as by the out-of-memory killer) fails its job cleanly: the
     image says it could not be prepared, the server serves on, no blob is left behind."""
