@@ -4,11 +4,13 @@
 #include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/audit.h"
+#include "core/center.h"
 #include "core/jobs.h"
 #include "core/records.h"
 #include "core/render.h"
@@ -207,7 +209,9 @@ enum err viewer_images(struct arena *a, const struct actor *who, long long reque
   if ((e = series_list(a, request_id, &se, &ns)) != ERR_OK) return e;
   if ((e = documents_list(a, request_id, &docs, &nd)) != ERR_OK) return e;
   if ((e = renditions_list(a, request_id, &rn, &nr)) != ERR_OK) return e;
-  json_t *root = json_pack("{s:I,s:b,s:[]}", "request", (json_int_t)request_id, "notice", 1, "studies");
+  bool notice = true; /* the center's setting (/admin/center); shown when it cannot be read */
+  if (center_viewer_notice(a, &notice) != ERR_OK) notice = true;
+  json_t *root = json_pack("{s:I,s:b,s:[]}", "request", (json_int_t)request_id, "notice", notice ? 1 : 0, "studies");
   if (!root) return ERR_INTERNAL;
   json_t *studies = json_object_get(root, "studies");
   const char *newest = NULL; /* series come newest study date first */

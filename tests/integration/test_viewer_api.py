@@ -60,6 +60,12 @@ class ViewerApiTest(harness.ServerTestCase):
         j = r.json()
         self.assertEqual(j["request"], self.rid)
         self.assertIs(j["notice"], True)
+        # the center's setting (an admin turns it off in /admin/center) is what the listing says
+        self.sql("UPDATE center_display SET viewer_notice = false")
+        try:
+            self.assertIs(self.images("patient").json()["notice"], False)
+        finally:
+            self.sql("UPDATE center_display SET viewer_notice = true")
         self.assertEqual([s["date"] for s in j["studies"]], ["2024-03-15", "2022-03-10"])
         self.assertEqual([s["current"] for s in j["studies"]], [True, False])
         cur = j["studies"][0]
