@@ -3,25 +3,20 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/confined.h"
 #include "dicom/dicom.h"
 #include "dicom/lut.h"
 #include "dicom/pixels.h"
 #include "util/log.h"
-
-extern char **environ;
 
 #define FRAME_HDR 5
 #define CHILD_CPU_SECONDS 600
@@ -56,63 +51,6 @@ static uint64_t get64(const unsigned char *p) {
 
 /* ---- the parent ---- */
 
-/* The environment the child gets: only the sanitizers' settings (and the test hooks). */
-static char **child_env(void) {
-  static const char *keep[] = {"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=",
-#ifdef SECONDOP_TEST_HOOKS
-                               "SECONDOP_TEST_RENDER_KILL_AT=", "SECONDOP_TEST_RENDER_STALL=",
-#endif
-                               NULL};
-  size_t n = 0;
-  for (char **e = environ; e && *e; e++) n++;
-  char **out = calloc(n + 1, sizeof *out);
-  if (!out) return NULL;
-  size_t k = 0;
-  for (char **e = environ; e && *e; e++)
-    for (const char **p = keep; *p; p++)
-      if (strncmp(*e, *p, strlen(*p)) == 0) out[k++] = *e;
-  return out;
-}
-
-static pid_t spawn_child(int *fd) {
-  int sv[2] = {-1, -1};
-  pid_t pid = 0;
-  char **env = child_env();
-  posix_spawn_file_actions_t fa;
-  int fa_ok = 0;
-  *fd = -1;
-  if (!env || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) goto done;
-  if (posix_spawn_file_actions_init(&fa) != 0) goto done;
-  fa_ok = 1;
-  if (posix_spawn_file_actions_adddup2(&fa, sv[1], 0) != 0 || posix_spawn_file_actions_adddup2(&fa, sv[1], 1) != 0 ||
-      posix_spawn_file_actions_addclosefrom_np(&fa, 3) != 0)
-    goto done;
-  posix_spawnattr_t at;
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  if (posix_spawnattr_init(&at) != 0) goto done;
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  char *argv[] = {"secondop", "render-worker", NULL};
-  int rc = posix_spawn(&pid, program, &fa, &at, argv, env);
-  posix_spawnattr_destroy(&at);
-  if (rc != 0) {
-    LOG_E("cannot start the rendering process %s: %s", program, strerror(rc));
-    pid = 0;
-    goto done;
-  }
-  *fd = sv[0];
-  sv[0] = -1;
-done:
-  if (fa_ok) posix_spawn_file_actions_destroy(&fa);
-  if (sv[0] >= 0) close(sv[0]);
-  if (sv[1] >= 0) close(sv[1]);
-  free(env);
-  return pid;
-}
-
 /* Moves n bytes in or out of fd (sending when out), giving up when nothing moved for the stall
  * limit. 0, -1 (the child hung up or failed) or -2 (stalled). */
 static int move_all(int fd, void *buf, size_t n, int out) {
@@ -146,22 +84,6 @@ static int send_frame(int fd, char type, const void *p, size_t n) {
   return rc;
 }
 
-static void stop_child(pid_t pid, int finished) {
-  if (pid <= 0) return;
-  int st = 0;
-  pid_t w = 0;
-  if (finished)
-    for (int i = 0; i < 200 && (w = waitpid(pid, &st, WNOHANG)) == 0; i++) {
-      struct timespec ts = {0, 10 * 1000000L};
-      nanosleep(&ts, NULL);
-    }
-  if (w == 0) {
-    kill(pid, SIGKILL);
-    while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
-    }
-  }
-}
-
 enum render_rc render_image(const struct render_ops *ops, char *why, size_t whylen) {
   enum render_rc res = RENDER_FAILED;
   int fd = -1, finished = 0, have_info = 0;
@@ -170,7 +92,12 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
   size_t png_got = 0;
   unsigned char *buf = malloc(RENDER_READ_MAX > RENDER_CHUNK ? RENDER_READ_MAX : RENDER_CHUNK);
   snprintf(why, whylen, "the image could not be prepared");
-  pid_t pid = buf ? spawn_child(&fd) : 0;
+  static const char *const pass_env[] = {
+#ifdef SECONDOP_TEST_HOOKS
+      "SECONDOP_TEST_RENDER_KILL_AT=", "SECONDOP_TEST_RENDER_STALL=",
+#endif
+      NULL};
+  pid_t pid = buf ? confined_start(program, "render-worker", "rendering", pass_env, &fd) : 0;
   if (pid <= 0) {
     snprintf(why, whylen, "the rendering process could not be started");
     goto done;
@@ -283,7 +210,7 @@ bad_order:
   snprintf(why, whylen, "the rendering process answered out of order");
 done:
   if (fd >= 0) close(fd);
-  stop_child(pid, finished);
+  confined_stop(pid, finished, "rendering");
   if (buf) {
     explicit_bzero(buf, RENDER_READ_MAX > RENDER_CHUNK ? RENDER_READ_MAX : RENDER_CHUNK); /* pixel data */
     free(buf);
@@ -461,20 +388,8 @@ done:
   return rc;
 }
 
-static void limit(int res, rlim_t v) {
-  struct rlimit r = {v, v};
-  setrlimit(res, &r);
-}
-
 int render_worker_main(void) {
-  closefrom(3);
-  prctl(PR_SET_NAME, "secondop-render", 0, 0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  limit(RLIMIT_FSIZE, 0);
-  limit(RLIMIT_CORE, 0);
-  limit(RLIMIT_CPU, CHILD_CPU_SECONDS);
-  if (chdir("/") != 0) return 3;
+  if (confined_child_enter("secondop-render", CHILD_CPU_SECONDS) != 0) return 3;
   unsigned long kill_at = 0;
   int stall = 0;
 #ifdef SECONDOP_TEST_HOOKS
