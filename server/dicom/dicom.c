@@ -885,9 +885,11 @@ const char *dicom_mammo_view(const struct dicom_info *d) {
     const char *code, *view;
   } views[] = {
       /* PS3.16 CID 4014 View for Mammography: SNOMED CT, then the SNOMED-RT codes older files carry */
-      {"399162004", "CC"},   {"R-10242", "CC"},   {"399368009", "MLO"}, {"R-10226", "MLO"},
-      {"399260004", "ML"},   {"R-10224", "ML"},   {"399352003", "LM"},  {"R-10228", "LM"},
-      {"399192003", "XCCL"}, {"R-1024A", "XCCL"},
+      {"399162004", "CC"},   {"R-10242", "CC"},   {"399368009", "MLO"},  {"R-10226", "MLO"},
+      {"399260004", "ML"},   {"R-10224", "ML"},   {"399352003", "LM"},   {"R-10228", "LM"},
+      {"399099002", "LMO"},  {"R-10230", "LMO"},  {"399196006", "FB"},   {"R-10244", "FB"},
+      {"399188001", "SIO"},  {"R-102D0", "SIO"},  {"441555000", "ISO"},  {"R-40AAA", "ISO"},
+      {"399192008", "XCCL"}, {"R-1024A", "XCCL"}, {"399101009", "XCCM"}, {"R-1024B", "XCCM"},
   };
   if (d->view_spot) return "SPOT";
   if (d->view_magnified) return "MAG";
@@ -895,7 +897,7 @@ const char *dicom_mammo_view(const struct dicom_info *d) {
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
       if (!strcmp(d->view_code, views[i].code)) return views[i].view;
   }
-  static const char *const positions[] = {"CC", "MLO", "ML", "LM", "XCCL"};
+  static const char *const positions[] = {"CC", "MLO", "ML", "LM", "LMO", "FB", "SIO", "ISO", "XCCL", "XCCM"};
   for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++)
     if (!strcmp(d->view_position, positions[i])) return positions[i];
   return "";

@@ -158,7 +158,8 @@ enum dicom_pixels dicom_pixels_judge(const struct dicom_info *d, unsigned long l
 /* Convenience for a whole file in memory: parse + judge (scanning buf when encapsulated). */
 enum dicom_pixels dicom_pixels_in_buffer(const struct dicom_info *d, const unsigned char *buf, size_t len);
 
-/* The mammography view of an image: "CC", "MLO", "ML", "LM", "XCCL", "SPOT", "MAG" or "".
+/* The mammography view of an image: "CC", "MLO", "ML", "LM", "LMO", "FB", "SIO", "ISO",
+ * "XCCL", "XCCM", "SPOT", "MAG" or "".
  * From the View Code Sequence (SNOMED CT codes of PS3.16 CID 4014, or the older SNOMED-RT
  * ones); spot compression / magnification from the View Modifier Code Sequence (CID 4015)
  * override the view; without a known code, from View Position (0018,5101). Constant string. */

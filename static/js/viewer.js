@@ -25,7 +25,9 @@
   var STANDARD = ['RCC', 'LCC', 'RMLO', 'LMLO'];
   var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   var VIEW_WORDS = { CC: 'craniocaudal', MLO: 'mediolateral oblique', ML: 'mediolateral', LM: 'lateromedial',
-    XCCL: 'exaggerated craniocaudal', SPOT: 'spot compression', MAG: 'magnification' };
+    LMO: 'lateromedial oblique', FB: 'caudocranial (from below)', SIO: 'superolateral to inferomedial oblique',
+    ISO: 'inferomedial to superolateral oblique', XCCL: 'exaggerated craniocaudal, lateral',
+    XCCM: 'exaggerated craniocaudal, medial', SPOT: 'spot compression', MAG: 'magnification' };
   var SIDE_WORDS = { R: 'right breast', L: 'left breast', B: 'both breasts' };
 
   // ---- state ----
@@ -77,7 +79,7 @@
       // along a row (left to right): toward the chest wall is posterior
       if (side === 'right' && row.indexOf('A') >= 0) o.flipH = true;
       if (side === 'left' && row.indexOf('P') >= 0) o.flipH = true;
-      if (i.view === 'CC' || i.view === 'XCCL') {
+      if (i.view === 'CC' || i.view === 'XCCL' || i.view === 'XCCM') {
         // CC: the lateral side up, so going down goes toward the other side
         var down = side === 'right' ? 'L' : 'R', up = side === 'right' ? 'R' : 'L';
         if (col.indexOf(up) >= 0 && col.indexOf(down) < 0) o.flipV = true;
