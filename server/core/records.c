@@ -110,8 +110,9 @@ out:
 
 /* Like upload_lock, but waits up to LOCK_WAIT_MS for a PATCH that is ending
  * (e.g. one whose connection dropped, being kept durable) to let go, so a
- * client retrying at once resumes instead of meeting a 409. */
-#define LOCK_WAIT_MS 1500
+ * client retrying at once resumes instead of meeting a 409. Ending takes a
+ * sync and a commit: 1.5 s was not always enough on a loaded machine. */
+#define LOCK_WAIT_MS 5000
 static int upload_lock_wait(const char *id) {
   for (int waited = 0;; waited += 10) {
     if (upload_lock(id) == 0) return 0;
