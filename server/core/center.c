@@ -211,7 +211,8 @@ static bool is_date(const char *s) {
 
 static bool is_time(const char *s) {
   return s && strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == ':' &&
-         isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) && atoi(s) < 24 && atoi(s + 3) < 60;
+         isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) && (s[0] - '0') * 10 + (s[1] - '0') < 24 &&
+         (s[3] - '0') * 10 + (s[4] - '0') < 60;
 }
 
 static const char *const info_keys[] = {"images",   "prior_images", "radiology_report", "pathology_report",

@@ -2434,7 +2434,7 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
     for (size_t j = 0; j < i; j++) first &= v->series[j].study_id != s->study_id;
     if (!first) continue;
     if (nstudies > 1 && s->study_date[0] && newest[0] && strcmp(s->study_date, newest) < 0 &&
-        atoi(newest) - atoi(s->study_date) >= 10000)
+        strtol(newest, NULL, 10) - strtol(s->study_date, NULL, 10) >= 10000)
       WARN("The study from %s is more than a year older than the others. If it is an earlier mammogram for "
            "comparison, that helps the specialist; if it was added by mistake, remove it.",
            nice_date(a, s->study_date));

@@ -433,21 +433,13 @@ static enum err open_request_text(struct arena *a, long long request_id, struct 
     const char *t = reqtext_open(a, request_id, "questions", qh);
     if (!t) LOG_E("the questions of request %lld cannot be opened (wrong app key?)", request_id);
     json_t *j = t ? json_loads(t, 0, NULL) : NULL;
-    size_t len = 1;
-    for (size_t i = 0; i < json_array_size(j); i++) {
-      const char *q = json_string_value(json_array_get(j, i));
-      len += (q ? strlen(q) : 0) + 1;
-    }
-    char *joined = arena_alloc(a, len);
+    size_t n = json_array_size(j);
+    const char **qs = arena_alloc(a, (n ? n : 1) * sizeof *qs);
+    for (size_t i = 0; qs && i < n; i++) qs[i] = json_string_value(json_array_get(j, i));
+    char *joined = qs ? arena_join(a, qs, n, "\x1f") : NULL;
     if (!joined) {
       json_decref(j);
       return ERR_INTERNAL;
-    }
-    joined[0] = '\0';
-    for (size_t i = 0; i < json_array_size(j); i++) {
-      const char *q = json_string_value(json_array_get(j, i));
-      if (i) strcat(joined, "\x1f");
-      strcat(joined, q ? q : "");
     }
     json_decref(j);
     rs->v[cq] = joined;
