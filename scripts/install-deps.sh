@@ -14,6 +14,8 @@ TEST_PKGS="curl openssl python3-psycopg2 python3-pydicom clang libclang-rt-14-de
   chromium nodejs npm wrk procps iproute2 file
   binutils
   clamav-daemon zzuf slowhttptest sqlmap"
+# the viewer's browser test writes its DICOM pixels with numpy (only recommended by pydicom)
+TEST_PKGS="$TEST_PKGS python3-numpy"
 
 pkgs="$BUILD_PKGS"
 if [ "${1:-}" = "--with-tests" ]; then pkgs="$pkgs $TEST_PKGS"; fi

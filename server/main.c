@@ -17,6 +17,7 @@
 #include "app.h"
 #include "cli.h"
 #include "config.h"
+#include "core/render.h"
 #include "core/unpacker.h"
 #include "http/reply.h"
 #include "http/router.h"
@@ -156,6 +157,8 @@ static const struct command {
 int main(int argc, char **argv) {
   /* the child intake starts to read an uploaded archive (core/unpacker.h); not for people */
   if (argc == 2 && strcmp(argv[1], "unpack-worker") == 0) return unpack_worker_main();
+  /* the child the render job starts to decode an image's pixel data (core/render.h); not for people */
+  if (argc == 2 && strcmp(argv[1], "render-worker") == 0) return render_worker_main();
   if (sodium_init() < 0) {
     fprintf(stderr, "secondop: libsodium failed to initialise\n");
     return 1;

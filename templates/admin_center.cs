@@ -29,6 +29,13 @@
   <?cs /each ?>
   </tbody>
 </table>
+
+<h2 id="viewer-notice-h">Image viewer</h2>
+<p>The image viewer says “For review only: diagnostic reading of mammograms needs an FDA-cleared display.” Turn this notice off only if your reviewers read the images for diagnosis on cleared displays elsewhere.</p>
+<form method="post" action="/admin/center/viewer-notice/toggle"><?cs call:csrf_field() ?>
+<p>The notice is <?cs if:Viewer.Notice == "1" ?><span class="badge good">shown</span><?cs else ?><span class="badge">not shown</span><?cs /if ?>.
+<button type="submit" class="secondary"><?cs if:Viewer.Notice == "1" ?>Stop showing the notice<?cs else ?>Show the notice<?cs /if ?></button></p>
+</form>
 </section>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

@@ -88,6 +88,7 @@
 <section aria-labelledby="series-h">
   <h2 id="series-h">Images, by series</h2>
   <?cs if:subcount(Records.Series) ?>
+  <p><a class="button" href="/requests/<?cs var:Request.Id ?>/images">View the images</a></p>
   <div class="table-scroll">
   <table class="list">
     <caption>One row per series of images found in your files</caption>

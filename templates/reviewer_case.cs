@@ -30,7 +30,7 @@
 <?cs include:"_first_read.cs" ?>
 
 <section class="card" aria-labelledby="rec-h"><h2 id="rec-h">Images and documents</h2>
-<p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download everything (ZIP)</a></p>
+<p><?cs if:subcount(Studies) ?><a class="button" href="/reviewer/cases/<?cs var:Case.id ?>/images">View the images</a> <?cs /if ?><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download everything (ZIP)</a></p>
 <?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs if:string.length(s.description) ?><?cs var:s.description ?><?cs else ?>no description<?cs /if ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images<?cs if:s.incomplete != "0" ?> — <strong class="incomplete"><?cs var:s.incomplete ?> with incomplete image data</strong><?cs /if ?></li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>
 <?cs if:subcount(Documents) ?><h3>Reports and other documents</h3><ul><?cs each:d = Documents ?><?cs if:d.skipped != "t" ?><li><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> — <?cs if:d.kind == "radiology_report" ?>original radiology report<?cs elif:d.kind == "pathology_report" ?>pathology report<?cs else ?><?cs var:d.kind ?><?cs /if ?><?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?></li><?cs /if ?><?cs /each ?></ul><?cs /if ?>
 </section>

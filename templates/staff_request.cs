@@ -102,7 +102,7 @@
 <?cs each:f = Records.Failed ?><li><?cs var:f.name ?> — not kept: <?cs var:f.reason ?></li><?cs /each ?></ul><?cs /if ?>
 <?cs if:subcount(Records.Checking) ?><p class="notice">Still being checked: <?cs each:f = Records.Checking ?><?cs var:f.name ?><?cs if:!last(f) ?>, <?cs /if ?><?cs /each ?>.</p><?cs /if ?>
 <?cs each:w = Warnings ?><p class="<?cs if:w.wrong_patient == "1" ?>flash error wrong-patient<?cs else ?>notice<?cs /if ?>" role="<?cs if:w.wrong_patient == "1" ?>alert<?cs else ?>note<?cs /if ?>"><?cs var:w.text ?></p><?cs /each ?>
-<p><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download the whole request (ZIP)</a></p>
+<p><?cs if:subcount(Studies) ?><a class="button" href="/staff/requests/<?cs var:Case.id ?>/images">View the images</a> <?cs /if ?><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download the whole request (ZIP)</a></p>
 <?cs if:subcount(Studies) ?>
 <div class="table-scroll"><table><caption>Image studies</caption>
 <thead><tr><th scope="col">Date</th><th scope="col">Description</th><th scope="col">Modalities</th><th scope="col">Series</th><th scope="col">Images</th><th scope="col">Name in the images</th></tr></thead><tbody>

@@ -323,7 +323,7 @@ static int dob_ok(const char *s, long long now) {
   if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
   for (int i = 0; i < 10; i++)
     if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return 0;
-  int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+  int y = (int)strtol(s, NULL, 10), m = (int)strtol(s + 5, NULL, 10), d = (int)strtol(s + 8, NULL, 10);
   if (y < 1900 || m < 1 || m > 12 || d < 1) return 0;
   static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int md = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));

@@ -211,7 +211,8 @@ static bool is_date(const char *s) {
 
 static bool is_time(const char *s) {
   return s && strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == ':' &&
-         isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) && atoi(s) < 24 && atoi(s + 3) < 60;
+         isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) && (s[0] - '0') * 10 + (s[1] - '0') < 24 &&
+         (s[3] - '0') * 10 + (s[4] - '0') < 60;
 }
 
 static const char *const info_keys[] = {"images",   "prior_images", "radiology_report", "pathology_report",
@@ -621,4 +622,27 @@ enum err center_rule_toggle(struct arena *a, const struct actor *who, const char
     return ERR_NOT_FOUND;
   struct rule_ctx c = {a, who, kind, enabled};
   return db_tx(rule_tx, &c);
+}
+
+enum err center_viewer_notice(struct arena *a, bool *on) { return st_viewer_notice(a, on); }
+
+struct notice_ctx {
+  struct arena *a;
+  const struct actor *who;
+  bool *on;
+};
+
+static enum err notice_tx(void *p) {
+  struct notice_ctx *c = p;
+  enum err e = st_viewer_notice_toggle(c->a, c->on);
+  if (e != ERR_OK) return e;
+  const char *detail = arena_printf(c->a, "{\"what\":\"viewer_notice\",\"enabled\":%s}", *c->on ? "true" : "false");
+  struct audit_event ev = {"center.settings.change", "center_display", "viewer_notice", 0, "ok", detail};
+  return audit_write(c->who, &ev);
+}
+
+enum err center_viewer_notice_toggle(struct arena *a, const struct actor *who, bool *on) {
+  if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
+  struct notice_ctx c = {a, who, on};
+  return db_tx(notice_tx, &c);
 }

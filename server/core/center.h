@@ -135,6 +135,13 @@ const char *center_rule_explain(struct arena *a, const char *kind, const char *m
  * ERR_FORBIDDEN for non-admins. */
 enum err center_targets_set(struct arena *a, const struct actor *who, size_t n, const char *const *types,
                             const char *const *values, struct center_errors *errs);
+/* Whether the image viewer shows "For review only: diagnostic reading of
+ * mammograms needs an FDA-cleared display." (a display setting, no patient
+ * data: anyone signed in may read it). */
+enum err center_viewer_notice(struct arena *a, bool *on);
+/* Admins: turns that notice on or off (*on is the new value), with its audit
+ * row (center.settings.change) in the same transaction. */
+enum err center_viewer_notice_toggle(struct arena *a, const struct actor *who, bool *on);
 /* Turns an eligibility rule on or off (one transaction with its audit row
  * center.settings.change); *enabled is the new state. ERR_NOT_FOUND for an
  * unknown rule, ERR_FORBIDDEN for non-admins. */

@@ -41,8 +41,8 @@ void jobs_init(void) {
   sodium_bin2hex(owner, sizeof owner, rnd, sizeof rnd);
 #ifdef SECONDOP_TEST_HOOKS
   const char *l = getenv("SECONDOP_TEST_JOB_LEASE_SECONDS"), *b = getenv("SECONDOP_TEST_JOB_BACKOFF_SECONDS");
-  if (l && atoi(l) > 0) lease_seconds = atoi(l);
-  if (b && atoi(b) >= 0) backoff_seconds = atoi(b);
+  if (l && (int)strtol(l, NULL, 10) > 0) lease_seconds = (int)strtol(l, NULL, 10);
+  if (b && (int)strtol(b, NULL, 10) >= 0) backoff_seconds = (int)strtol(b, NULL, 10);
   hold_file = getenv("SECONDOP_TEST_JOBS_HOLD_FILE");
 #endif
 }

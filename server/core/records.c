@@ -17,6 +17,7 @@
 #include "core/jobs.h"
 #include "core/requests.h"
 #include "core/unpacker.h"
+#include "core/viewer.h"
 #include "core/zipcheck.h"
 #include "dicom/dicom.h"
 #include "dicom/content_check.h"
@@ -29,6 +30,7 @@
 #include "store/blobstore.h"
 #include "store/db.h"
 #include "store/identity.h"
+#include "store/renditions.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -108,8 +110,9 @@ out:
 
 /* Like upload_lock, but waits up to LOCK_WAIT_MS for a PATCH that is ending
  * (e.g. one whose connection dropped, being kept durable) to let go, so a
- * client retrying at once resumes instead of meeting a 409. */
-#define LOCK_WAIT_MS 1500
+ * client retrying at once resumes instead of meeting a 409. Ending takes a
+ * sync and a commit: 1.5 s was not always enough on a loaded machine. */
+#define LOCK_WAIT_MS 5000
 static int upload_lock_wait(const char *id) {
   for (int waited = 0;; waited += 10) {
     if (upload_lock(id) == 0) return 0;
@@ -178,6 +181,7 @@ int records_init(const char *data_dir) {
   if (ms && tus_parse_u64(ms, &v) == 0 && v > 0 && v <= 3600) unpacker_set_stall_seconds((unsigned)v);
   jobs_init();
   jobs_register_kind(&intake_kind);
+  viewer_init();
   db_close(); /* reconnect so this thread's connection prepares the new statements */
   return 0;
 }
@@ -1295,6 +1299,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
     p->d.patient_name = di->patient_name;
     p->d.patient_birth_date = di->patient_birth_date;
     p->d.manufacturer = di->manufacturer;
+    if (p->kind == SOP_IMAGE) p->d.image_info = viewer_image_info(in->a, di);
     if (di->charset_replacements) in->undecodable++;
     if (di->charset_replacements || di->charset_unknown)
       LOG_W("upload %s: %zu byte(s) of text could not be decoded (Specific Character Set \"%s\", %d unknown "
@@ -1612,7 +1617,12 @@ static enum err intake_commit(void *p) {
     }
     if (e != ERR_OK) return e;
     pd->inserted = 1;
-    if (pd->is_dicom && pd->kind == SOP_IMAGE) images++;
+    if (pd->is_dicom && pd->kind == SOP_IMAGE) {
+      images++;
+      /* the viewer's renditions are prepared in the background (core/viewer.h) */
+      e = viewer_queue_render(id, in->u->patient_id);
+      if (e != ERR_OK) return e;
+    }
   }
   in->duplicates = dups;
   in->images = images;
@@ -2424,7 +2434,7 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
     for (size_t j = 0; j < i; j++) first &= v->series[j].study_id != s->study_id;
     if (!first) continue;
     if (nstudies > 1 && s->study_date[0] && newest[0] && strcmp(s->study_date, newest) < 0 &&
-        atoi(newest) - atoi(s->study_date) >= 10000)
+        strtol(newest, NULL, 10) - strtol(s->study_date, NULL, 10) >= 10000)
       WARN("The study from %s is more than a year older than the others. If it is an earlier mammogram for "
            "comparison, that helps the specialist; if it was added by mistake, remove it.",
            nice_date(a, s->study_date));
@@ -2459,9 +2469,12 @@ enum err records_document_delete(const struct actor *who, long long request_id, 
     e = ERR_CONFLICT;
     goto done;
   }
+  unsigned char rids[2][BLOB_ID_LEN];
+  size_t nr = viewer_blobs_of(doc_id, rids); /* its renditions go with it */
   e = documents_delete(doc_id); /* the row (and its wrapped key) first: crypto-shredding */
   if (e != ERR_OK) goto done;
   if (d.has_file) release_blob(d.file_id);
+  viewer_delete_blobs((const unsigned char(*)[BLOB_ID_LEN])rids, nr);
   studies_prune(request_id);
   char oid[32];
   snprintf(oid, sizeof oid, "%lld", doc_id);
@@ -2477,10 +2490,14 @@ struct series_del {
   long long request_id, series_id;
   unsigned char (*ids)[BLOB_ID_LEN];
   size_t n;
+  unsigned char (*rids)[BLOB_ID_LEN]; /* the documents' renditions */
+  size_t nr;
 };
 static enum err series_del_tx(void *p) {
   struct series_del *s = p;
-  enum err e = series_delete(s->a, s->request_id, s->series_id, &s->ids, &s->n);
+  enum err e = renditions_blobs_of_series(s->a, s->request_id, s->series_id, &s->rids, &s->nr);
+  if (e != ERR_OK) return e;
+  e = series_delete(s->a, s->request_id, s->series_id, &s->ids, &s->n);
   if (e != ERR_OK) return e;
   return studies_prune(s->request_id);
 }
@@ -2495,10 +2512,11 @@ enum err records_series_delete(const struct actor *who, long long request_id, lo
     e = ERR_CONFLICT;
     goto done;
   }
-  struct series_del sd = {a, request_id, series_id, NULL, 0};
+  struct series_del sd = {a, request_id, series_id, NULL, 0, NULL, 0};
   e = db_tx(series_del_tx, &sd);
   if (e != ERR_OK) goto done;
   for (size_t i = 0; i < sd.n; i++) release_blob(sd.ids[i]);
+  viewer_delete_blobs((const unsigned char(*)[BLOB_ID_LEN])sd.rids, sd.nr);
   char oid[32], detail[64];
   snprintf(oid, sizeof oid, "%lld", series_id);
   snprintf(detail, sizeof detail, "{\"documents\":%zu}", sd.n);

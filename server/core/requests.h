@@ -59,6 +59,10 @@ enum req_access {
  * audit row (what a patient sees under "who opened my records"). */
 enum err requests_access(const struct actor *a, long long id, enum req_access kind, enum req_status *status,
                          long long *patient_id);
+/* The same rule as requests_access(RA_VIEW) without the "ok" audit row, for reads that belong
+ * to an opening already audited (the viewer's frames and previews: the study's opening is the
+ * study.view row). Refusals are audited. ERR_OK with *patient_id the owner, or ERR_NOT_FOUND. */
+enum err requests_access_view_unaudited(const struct actor *a, long long id, long long *patient_id);
 
 /* Moves request `id` from `from` to `to` in one transaction: refuses with
  * ERR_CONFLICT when the stored state is not `from` (a stale or forged

@@ -438,25 +438,9 @@ void specialist_to_text(struct arena *a, const struct specialist *s,
   put(ctx, "records_submission", s->records_submission);
   put(ctx, "records_requirements", s->records_requirements);
   put(ctx, "turnaround_days", arena_printf(a, "%d", s->turnaround_days));
-  size_t len = 1;
-  for (size_t i = 0; i < s->n_networks; i++) len += strlen(s->networks[i]) + 2;
-  char *nets = arena_alloc(a, len);
-  if (nets) {
-    for (size_t i = 0; i < s->n_networks; i++) {
-      if (i) strcat(nets, "; ");
-      strcat(nets, s->networks[i]);
-    }
-  }
+  char *nets = arena_join(a, (const char *const *)s->networks, s->n_networks, "; ");
   put(ctx, "networks", nets ? nets : "");
-  len = 1;
-  for (size_t i = 0; i < s->n_languages; i++) len += strlen(s->languages[i]) + 2;
-  char *langs = arena_alloc(a, len);
-  if (langs) {
-    for (size_t i = 0; i < s->n_languages; i++) {
-      if (i) strcat(langs, "; ");
-      strcat(langs, s->languages[i]);
-    }
-  }
+  char *langs = arena_join(a, (const char *const *)s->languages, s->n_languages, "; ");
   put(ctx, "languages", langs ? langs : "");
   put(ctx, "accepting", yn[s->accepting]);
   put(ctx, "active", yn[s->active]);
@@ -811,16 +795,11 @@ enum err specialists_import_csv(const struct actor *who, struct arena *out, cons
     enum err e = specialist_from_input(a, row_get, &ctx, true, &s, &fe);
     if (e == ERR_INTERNAL) goto done;
     if (e == ERR_INVALID) {
-      size_t mlen = 1;
-      for (size_t i = 0; i < fe.n; i++) mlen += strlen(fe.items[i].field) + strlen(fe.items[i].message) + 3;
-      char *msg = arena_alloc(a, mlen);
+      const char **parts = arena_alloc(a, (fe.n ? fe.n : 1) * sizeof *parts);
+      if (!parts) goto done;
+      for (size_t i = 0; i < fe.n; i++) parts[i] = arena_printf(a, "%s: %s", fe.items[i].field, fe.items[i].message);
+      char *msg = arena_join(a, parts, fe.n, " ");
       if (!msg) goto done;
-      for (size_t i = 0; i < fe.n; i++) {
-        if (i) strcat(msg, " ");
-        strcat(msg, fe.items[i].field);
-        strcat(msg, ": ");
-        strcat(msg, fe.items[i].message);
-      }
       if (add_problem(out, rep, line, msg) != 0) goto done;
       continue;
     }

@@ -6,21 +6,16 @@
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/confined.h"
 #include "dicom/packaging.h"
 #include "util/log.h"
-
-extern char **environ;
 
 #define FRAME_HDR 5
 #define FRAME_MAX (UNPACK_DATA_MAX > UNPACK_NAME_MAX + 2 ? UNPACK_DATA_MAX : UNPACK_NAME_MAX + 2)
@@ -46,71 +41,24 @@ struct unpacker {
   unsigned char rb[RB_CAP];
 };
 
-/* The environment the child gets: only the sanitizers' settings (no database URL, no secrets). */
-static char **child_env(void) {
-  static const char *keep[] = {"ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=",
-#ifdef SECONDOP_TEST_HOOKS
-                               "SECONDOP_TEST_UNPACK_KILL_AT=",
-#endif
-                               NULL};
-  size_t n = 0;
-  for (char **e = environ; e && *e; e++) n++;
-  char **out = calloc(n + 1, sizeof *out);
-  if (!out) return NULL;
-  size_t k = 0;
-  for (char **e = environ; e && *e; e++)
-    for (const char **p = keep; *p; p++)
-      if (strncmp(*e, *p, strlen(*p)) == 0) out[k++] = *e;
-  return out;
-}
-
 int unpacker_start(struct unpacker **up, unpacker_feed_fn feed, void *ctx) {
+  static const char *const pass_env[] = {
+#ifdef SECONDOP_TEST_HOOKS
+      "SECONDOP_TEST_UNPACK_KILL_AT=",
+#endif
+      NULL};
   *up = NULL;
   struct unpacker *u = calloc(1, sizeof *u);
-  int sv[2] = {-1, -1};
-  char **env = child_env();
-  posix_spawn_file_actions_t fa;
-  int fa_ok = 0;
-  if (!u || !env) goto fail;
-  u->fd = -1;
+  if (!u) return UNPACKER_START;
   u->feed = feed;
   u->ctx = ctx;
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) goto fail;
-  if (posix_spawn_file_actions_init(&fa) != 0) goto fail;
-  fa_ok = 1;
-  if (posix_spawn_file_actions_adddup2(&fa, sv[1], 0) != 0 || posix_spawn_file_actions_adddup2(&fa, sv[1], 1) != 0 ||
-      posix_spawn_file_actions_addclosefrom_np(&fa, 3) != 0)
-    goto fail;
-  /* the server blocks its stop signals and ignores SIGPIPE: the child starts with neither */
-  posix_spawnattr_t at;
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  if (posix_spawnattr_init(&at) != 0) goto fail;
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  char *argv[] = {"secondop", "unpack-worker", NULL};
-  int rc = posix_spawn(&u->pid, program, &fa, &at, argv, env);
-  posix_spawnattr_destroy(&at);
-  if (rc != 0) {
-    LOG_E("cannot start the unpacking process %s: %s", program, strerror(rc));
-    u->pid = 0;
-    goto fail;
+  u->pid = confined_start(program, "unpack-worker", "unpacking", pass_env, &u->fd);
+  if (u->pid <= 0) {
+    free(u);
+    return UNPACKER_START;
   }
-  posix_spawn_file_actions_destroy(&fa);
-  free(env);
-  close(sv[1]);
-  u->fd = sv[0];
   *up = u;
   return 0;
-fail:
-  if (fa_ok) posix_spawn_file_actions_destroy(&fa);
-  if (sv[0] >= 0) close(sv[0]);
-  if (sv[1] >= 0) close(sv[1]);
-  free(env);
-  free(u);
-  return UNPACKER_START;
 }
 
 static long long now_ms(void) {
@@ -187,23 +135,7 @@ void unpacker_stop(struct unpacker *u) {
   if (!u) return;
   if (u->fd >= 0) close(u->fd);
   explicit_bzero(u->rb, sizeof u->rb); /* entries' bytes: patient data */
-  if (u->pid > 0) {
-    int st = 0;
-    pid_t w = 0;
-    if (u->finished) /* it sent its last frame: give it a moment to exit by itself */
-      for (int i = 0; i < 200 && (w = waitpid(u->pid, &st, WNOHANG)) == 0; i++) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-      }
-    if (w == 0) {
-      kill(u->pid, SIGKILL);
-      while ((w = waitpid(u->pid, &st, 0)) < 0 && errno == EINTR) {
-      }
-    } else if (w > 0 && u->finished && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-      LOG_W("the unpacking process ended with %s %d", WIFEXITED(st) ? "status" : "signal",
-            WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-    }
-  }
+  confined_stop(u->pid, u->finished, "unpacking");
   free(u);
 }
 
@@ -231,21 +163,8 @@ static int frame(char type, const void *a, size_t alen, const void *b, size_t bl
   return 0;
 }
 
-static void limit(int res, rlim_t v) {
-  struct rlimit r = {v, v};
-  setrlimit(res, &r);
-}
-
 int unpack_worker_main(void) {
-  /* what the server had open is not the child's business; its end of the socket is 0 and 1 */
-  closefrom(3);
-  prctl(PR_SET_NAME, "secondop-unpack", 0, 0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  limit(RLIMIT_FSIZE, 0);
-  limit(RLIMIT_CORE, 0);
-  limit(RLIMIT_CPU, CHILD_CPU_SECONDS);
-  if (chdir("/") != 0) return 3;
+  if (confined_child_enter("secondop-unpack", CHILD_CPU_SECONDS) != 0) return 3;
   /* libarchive converts entry names to the locale's character set: UTF-8 */
   setlocale(LC_CTYPE, "C.UTF-8");
   struct archive *ar = archive_read_new();

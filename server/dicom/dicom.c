@@ -285,6 +285,13 @@ static void keep(struct rd *r, uint32_t tag, const unsigned char *v, size_t vlen
     copy_clean(r->series_laterality, r->series_laterality_size, v, vlen);
     break;
   case TAG(0x0020, 0x0062): copy_clean(FIELD(o->laterality), v, vlen); break;
+  case TAG(0x0020, 0x0020): copy_clean(FIELD(o->patient_orientation), v, vlen); break;
+  case TAG(0x0028, 0x0030):
+    o->has_pixel_spacing = ds_values(v, vlen, o->pixel_spacing, 2) == 2;
+    break;
+  case TAG(0x0018, 0x1164):
+    o->has_imager_pixel_spacing = ds_values(v, vlen, o->imager_pixel_spacing, 2) == 2;
+    break;
   default: break;
   }
 }
@@ -378,6 +385,65 @@ static int lut_sequence(struct rd *r, struct enc enc, const struct elem *e) {
   }
 }
 
+/* View Modifier codes of PS3.16 CID 4015 the viewer names (SNOMED CT, then SNOMED-RT). */
+static void view_modifier(struct dicom_info *o, const char *code) {
+  if (!strcmp(code, "399055006") || !strcmp(code, "R-102D7")) o->view_spot = 1;
+  if (!strcmp(code, "399163009") || !strcmp(code, "R-102D6")) o->view_magnified = 1;
+}
+
+#define TAG_VIEW_CODE_SEQ TAG(0x0054, 0x0220)
+#define TAG_VIEW_MODIFIER_SEQ TAG(0x0054, 0x0222)
+
+/* Reads a View Code Sequence (modifier 0) or View Modifier Code Sequence (modifier 1) whose
+ * header is e: the first item's Code Value of a view, every modifier's, and a modifier
+ * sequence nested in a view item. Leaves r->pos after the sequence. */
+static int code_sequence(struct rd *r, struct enc enc, const struct elem *e, int modifier) {
+  struct dicom_info *o = r->out;
+  int undefined = e->vlen == UNDEFINED_LENGTH;
+  if (!undefined && e->vlen > r->len - r->pos) return short_read(r, e->start, "code sequence");
+  size_t end = undefined ? r->len : r->pos + e->vlen;
+  for (int n = 0;; n++) {
+    if (!undefined && r->pos == end) return DICOM_OK;
+    struct elem it;
+    int rc = read_header(r, enc, &it);
+    if (rc != DICOM_OK) return rc;
+    if (undefined && it.tag == TAG_SEQ_END) return DICOM_OK;
+    if (it.tag != TAG_ITEM) return fail(r, "expected an item in a code sequence at offset %zu", it.start);
+    int item_undefined = it.vlen == UNDEFINED_LENGTH;
+    if (!item_undefined && (it.vlen > r->len - r->pos || it.vlen > end - r->pos))
+      return short_read(r, it.start, "code item");
+    size_t item_end = item_undefined ? 0 : r->pos + it.vlen;
+    for (;;) {
+      if (!item_undefined && r->pos == item_end) break;
+      struct elem el;
+      rc = read_header(r, enc, &el);
+      if (rc != DICOM_OK) return rc;
+      if (item_undefined && el.tag == TAG_ITEM_END) break;
+      if ((el.tag >> 16) == 0xFFFE) return fail(r, "unexpected item or delimiter in a code item at offset %zu", el.start);
+      if (!modifier && el.tag == TAG_VIEW_MODIFIER_SEQ && !(el.vr[0] == 'U' && el.vr[1] == 'N')) {
+        rc = code_sequence(r, enc, &el, 1);
+        if (rc != DICOM_OK) return rc;
+        if (!item_undefined && r->pos > item_end) return short_read(r, el.start, "code item");
+        continue;
+      }
+      if (el.vlen == UNDEFINED_LENGTH) {
+        rc = skip_sequence(r, enc, 3);
+        if (rc != DICOM_OK) return rc;
+        continue;
+      }
+      if (el.vlen > r->len - r->pos || (!item_undefined && el.vlen > item_end - r->pos))
+        return short_read(r, el.start, "code element");
+      if (el.tag == TAG(0x0008, 0x0100)) {
+        char code[17];
+        copy_clean(FIELD(code), r->p + r->pos, el.vlen);
+        if (modifier) view_modifier(o, code);
+        else if (n == 0) memcpy(o->view_code, code, sizeof code);
+      }
+      r->pos += el.vlen;
+    }
+  }
+}
+
 /* Parses data elements: at depth 0 the top-level data set (until Pixel Data or the end of the
  * buffer), deeper the content of an undefined-length item (until its delimiter). */
 static int parse_elements(struct rd *r, struct enc enc, int depth) {
@@ -429,6 +495,30 @@ static int parse_elements(struct rd *r, struct enc enc, int depth) {
         continue;
       }
       rc = lut_sequence(r, enc, &e);
+      if (rc != DICOM_OK) return rc;
+      continue;
+    }
+    if (depth == 0 && (e.tag == TAG_VIEW_CODE_SEQ || e.tag == TAG_VIEW_MODIFIER_SEQ) &&
+        !(e.vr[0] == 'U' && e.vr[1] == 'N')) {
+      int modifier = e.tag == TAG_VIEW_MODIFIER_SEQ;
+      if (e.vlen != UNDEFINED_LENGTH) {
+        /* defined length: a broken code item loses the view, never the file */
+        if (e.vlen > r->len - r->pos) return short_read(r, e.start, "element value");
+        size_t after = r->pos + e.vlen;
+        struct dicom_info *o = r->out;
+        enum dicom_problem pr = o->problem;
+        unsigned long long pat = o->problem_at;
+        rc = code_sequence(r, enc, &e, modifier);
+        if (rc != DICOM_OK || r->pos != after) {
+          if (!modifier) o->view_code[0] = '\0';
+          o->problem = pr;
+          o->problem_at = pat;
+          if (r->err && r->errlen) r->err[0] = '\0';
+        }
+        r->pos = after;
+        continue;
+      }
+      rc = code_sequence(r, enc, &e, modifier);
       if (rc != DICOM_OK) return rc;
       continue;
     }
@@ -790,6 +880,29 @@ int dicom_sniff_headerless(const unsigned char *buf, size_t len) {
 }
 
 /* Short constant name of a return code. */
+const char *dicom_mammo_view(const struct dicom_info *d) {
+  static const struct {
+    const char *code, *view;
+  } views[] = {
+      /* PS3.16 CID 4014 View for Mammography: SNOMED CT, then the SNOMED-RT codes older files carry */
+      {"399162004", "CC"},   {"R-10242", "CC"},   {"399368009", "MLO"},  {"R-10226", "MLO"},
+      {"399260004", "ML"},   {"R-10224", "ML"},   {"399352003", "LM"},   {"R-10228", "LM"},
+      {"399099002", "LMO"},  {"R-10230", "LMO"},  {"399196006", "FB"},   {"R-10244", "FB"},
+      {"399188001", "SIO"},  {"R-102D0", "SIO"},  {"441555000", "ISO"},  {"R-40AAA", "ISO"},
+      {"399192008", "XCCL"}, {"R-1024A", "XCCL"}, {"399101009", "XCCM"}, {"R-1024B", "XCCM"},
+  };
+  if (d->view_spot) return "SPOT";
+  if (d->view_magnified) return "MAG";
+  if (d->view_code[0]) {
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+      if (!strcmp(d->view_code, views[i].code)) return views[i].view;
+  }
+  static const char *const positions[] = {"CC", "MLO", "ML", "LM", "LMO", "FB", "SIO", "ISO", "XCCL", "XCCM"};
+  for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++)
+    if (!strcmp(d->view_position, positions[i])) return positions[i];
+  return "";
+}
+
 const char *dicom_rc_name(enum dicom_rc rc) {
   switch (rc) {
   case DICOM_OK: return "ok";

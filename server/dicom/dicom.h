@@ -87,6 +87,13 @@ struct dicom_info {
   /* file offset where the data set starts (after the meta group); for a deflated data set,
    * where the deflate stream starts (pixel_offset then counts in the inflated bytes) */
   unsigned long long dataset_offset;
+  /* for the viewer (appended; "" / 0 when absent) */
+  char patient_orientation[65]; /* Patient Orientation (0020,0020) as found, e.g. "P\\L" */
+  char view_code[17];           /* View Code Sequence (0054,0220): Code Value of its first item */
+  int view_spot, view_magnified; /* View Modifier Code Sequence (0054,0222): spot compression, magnification */
+  int has_pixel_spacing, has_imager_pixel_spacing; /* two values read */
+  double pixel_spacing[2];         /* Pixel Spacing (0028,0030): row spacing, column spacing in mm */
+  double imager_pixel_spacing[2];  /* Imager Pixel Spacing (0018,1164) */
 };
 
 /* Header budget: the most bytes before Pixel Data that intake reads to find the header. */
@@ -150,6 +157,13 @@ enum dicom_pixels dicom_pixels_judge(const struct dicom_info *d, unsigned long l
 
 /* Convenience for a whole file in memory: parse + judge (scanning buf when encapsulated). */
 enum dicom_pixels dicom_pixels_in_buffer(const struct dicom_info *d, const unsigned char *buf, size_t len);
+
+/* The mammography view of an image: "CC", "MLO", "ML", "LM", "LMO", "FB", "SIO", "ISO",
+ * "XCCL", "XCCM", "SPOT", "MAG" or "".
+ * From the View Code Sequence (SNOMED CT codes of PS3.16 CID 4014, or the older SNOMED-RT
+ * ones); spot compression / magnification from the View Modifier Code Sequence (CID 4015)
+ * override the view; without a known code, from View Position (0018,5101). Constant string. */
+const char *dicom_mammo_view(const struct dicom_info *d);
 
 /* Short constant name of a return code ("ok", "need-more", ...). */
 const char *dicom_rc_name(enum dicom_rc rc);

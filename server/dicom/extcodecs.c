@@ -15,16 +15,6 @@
 
 #include "dicom/codecs.h"
 
-static enum pix_rc say(enum pix_rc rc, char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
-
 static int dims_match(const struct pix_format *f, unsigned w, unsigned h, unsigned comps) {
   return w == f->columns && h == f->rows && comps == f->samples;
 }
@@ -65,9 +55,9 @@ static void mask_stored(const struct pix_format *f, void *buf) {
 enum pix_rc pix_jpegls_decode(const unsigned char *in, size_t inlen, const struct pix_format *f,
                               void *out, size_t outcap, char *err, size_t errlen) {
   size_t bytes = pix_frame_bytes(f);
-  if (outcap < bytes) return say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
+  if (outcap < bytes) return pix_say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
   charls_jpegls_decoder *dec = charls_jpegls_decoder_create();
-  if (!dec) return say(PIX_NOMEM, err, errlen, "out of memory");
+  if (!dec) return pix_say(PIX_NOMEM, err, errlen, "out of memory");
   enum pix_rc rc = PIX_OK;
   charls_frame_info fi;
   charls_interleave_mode im;
@@ -76,26 +66,26 @@ enum pix_rc pix_jpegls_decode(const unsigned char *in, size_t inlen, const struc
       charls_jpegls_decoder_read_header(dec) != CHARLS_JPEGLS_ERRC_SUCCESS ||
       charls_jpegls_decoder_get_frame_info(dec, &fi) != CHARLS_JPEGLS_ERRC_SUCCESS ||
       charls_jpegls_decoder_get_interleave_mode(dec, &im) != CHARLS_JPEGLS_ERRC_SUCCESS) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG-LS header is not valid");
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG-LS header is not valid");
     goto done;
   }
   if (!dims_match(f, fi.width, fi.height, (unsigned)fi.component_count) || fi.bits_per_sample < 2 ||
       fi.bits_per_sample > (int32_t)f->bits_allocated) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG-LS image (%ux%u, %d components, %d bits) is not the one the header describes",
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG-LS image (%ux%u, %d components, %d bits) is not the one the header describes",
              fi.width, fi.height, fi.component_count, fi.bits_per_sample);
     goto done;
   }
   if (charls_jpegls_decoder_get_destination_size(dec, 0, &need) != CHARLS_JPEGLS_ERRC_SUCCESS || need != bytes) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG-LS image has an unexpected size");
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG-LS image has an unexpected size");
     goto done;
   }
   charls_jpegls_errc e = charls_jpegls_decoder_decode_to_buffer(dec, out, bytes, 0);
   if (e != CHARLS_JPEGLS_ERRC_SUCCESS) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG-LS data is broken (%s)", charls_get_error_message(e));
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG-LS data is broken (%s)", charls_get_error_message(e));
     goto done;
   }
   if (f->samples > 1 && im == CHARLS_INTERLEAVE_MODE_NONE && planar_to_interleaved(f, out) != 0) {
-    rc = say(PIX_NOMEM, err, errlen, "out of memory");
+    rc = pix_say(PIX_NOMEM, err, errlen, "out of memory");
     goto done;
   }
   mask_stored(f, out);
@@ -146,8 +136,8 @@ static void opj_quiet(const char *msg, void *user) {
 enum pix_rc pix_j2k_decode(const unsigned char *in, size_t inlen, const struct pix_format *f,
                            void *out, size_t outcap, char *err, size_t errlen) {
   size_t bytes = pix_frame_bytes(f);
-  if (outcap < bytes) return say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
-  if (inlen < 12) return say(PIX_MALFORMED, err, errlen, "the JPEG 2000 data is cut short");
+  if (outcap < bytes) return pix_say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
+  if (inlen < 12) return pix_say(PIX_MALFORMED, err, errlen, "the JPEG 2000 data is cut short");
   /* a raw codestream (FF4F FF51) as DICOM stores it, or a JP2 file as some writers do */
   OPJ_CODEC_FORMAT fmt = in[0] == 0xFF && in[1] == 0x4F ? OPJ_CODEC_J2K : OPJ_CODEC_JP2;
   struct memstream ms = {.p = in, .n = inlen};
@@ -156,7 +146,7 @@ enum pix_rc pix_j2k_decode(const unsigned char *in, size_t inlen, const struct p
   opj_image_t *img = NULL;
   enum pix_rc rc = PIX_OK;
   if (!codec || !st) {
-    rc = say(PIX_NOMEM, err, errlen, "out of memory");
+    rc = pix_say(PIX_NOMEM, err, errlen, "out of memory");
     goto done;
   }
   opj_set_info_handler(codec, opj_quiet, NULL);
@@ -170,16 +160,16 @@ enum pix_rc pix_j2k_decode(const unsigned char *in, size_t inlen, const struct p
   opj_dparameters_t par;
   opj_set_default_decoder_parameters(&par);
   if (!opj_setup_decoder(codec, &par) || !opj_read_header(st, codec, &img) || !img) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG 2000 header is not valid");
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG 2000 header is not valid");
     goto done;
   }
   if (!dims_match(f, img->x1 - img->x0, img->y1 - img->y0, img->numcomps)) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG 2000 image (%ux%u, %u components) is not the one the header describes",
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG 2000 image (%ux%u, %u components) is not the one the header describes",
              img->x1 - img->x0, img->y1 - img->y0, img->numcomps);
     goto done;
   }
   if (!opj_decode(codec, st, img) || !opj_end_decompress(codec, st)) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG 2000 data is broken");
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG 2000 data is broken");
     goto done;
   }
   size_t px = (size_t)f->rows * f->columns;
@@ -187,7 +177,7 @@ enum pix_rc pix_j2k_decode(const unsigned char *in, size_t inlen, const struct p
     const opj_image_comp_t *ic = &img->comps[c];
     if (ic->w != f->columns || ic->h != f->rows || ic->dx != 1 || ic->dy != 1 || !ic->data ||
         ic->prec < 1 || ic->prec > f->bits_allocated) {
-      rc = say(PIX_UNSUPPORTED, err, errlen, "subsampled or over-deep JPEG 2000 components are not shown here");
+      rc = pix_say(PIX_UNSUPPORTED, err, errlen, "subsampled or over-deep JPEG 2000 components are not shown here");
       goto done;
     }
     for (size_t i = 0; i < px; i++) {
@@ -224,9 +214,9 @@ static void jerr_quiet(j_common_ptr cinfo, int level) {
 enum pix_rc pix_jpegbase_decode(const unsigned char *in, size_t inlen, const struct pix_format *f,
                                 void *out, size_t outcap, char *err, size_t errlen) {
   size_t bytes = pix_frame_bytes(f);
-  if (outcap < bytes) return say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
-  if (f->bits_allocated != 8) return say(PIX_UNSUPPORTED, err, errlen, "JPEG with more than 8 bits is not shown here");
-  if (inlen > 0xFFFFFFFFul) return say(PIX_UNSUPPORTED, err, errlen, "the JPEG frame is too large");
+  if (outcap < bytes) return pix_say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
+  if (f->bits_allocated != 8) return pix_say(PIX_UNSUPPORTED, err, errlen, "JPEG with more than 8 bits is not shown here");
+  if (inlen > 0xFFFFFFFFul) return pix_say(PIX_UNSUPPORTED, err, errlen, "the JPEG frame is too large");
   struct jpeg_decompress_struct cinfo;
   struct jerr je;
   volatile enum pix_rc rc = PIX_OK;
@@ -235,21 +225,21 @@ enum pix_rc pix_jpegbase_decode(const unsigned char *in, size_t inlen, const str
   je.mgr.error_exit = jerr_exit;
   je.mgr.emit_message = jerr_quiet;
   if (setjmp(je.jb)) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG data is broken");
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG data is broken");
     goto done;
   }
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, in, (unsigned long)inlen);
   if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG header is not valid");
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG header is not valid");
     goto done;
   }
   if (cinfo.data_precision != 8) {
-    rc = say(PIX_UNSUPPORTED, err, errlen, "%d-bit JPEG cannot be decoded here", cinfo.data_precision);
+    rc = pix_say(PIX_UNSUPPORTED, err, errlen, "%d-bit JPEG cannot be decoded here", cinfo.data_precision);
     goto done;
   }
   if (!dims_match(f, cinfo.image_width, cinfo.image_height, (unsigned)cinfo.num_components)) {
-    rc = say(PIX_MALFORMED, err, errlen, "the JPEG image (%ux%u, %d components) is not the one the header describes",
+    rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG image (%ux%u, %d components) is not the one the header describes",
              cinfo.image_width, cinfo.image_height, cinfo.num_components);
     goto done;
   }
@@ -259,7 +249,7 @@ enum pix_rc pix_jpegbase_decode(const unsigned char *in, size_t inlen, const str
   while (cinfo.output_scanline < cinfo.output_height) {
     JSAMPROW row = (unsigned char *)out + (size_t)cinfo.output_scanline * stride;
     if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
-      rc = say(PIX_MALFORMED, err, errlen, "the JPEG data is broken");
+      rc = pix_say(PIX_MALFORMED, err, errlen, "the JPEG data is broken");
       goto done;
     }
   }

@@ -6,32 +6,22 @@
 #include <stdio.h>
 #include <string.h>
 
-static enum pix_rc say(enum pix_rc rc, char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
-
 enum pix_rc pix_lut_read(const struct pix_io *io, const struct pix_format *f, const struct dicom_lut *l,
                          int first_signed, uint16_t *table, size_t cap, struct pix_lut *out,
                          char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   if (!l->descriptor_ok || !l->data_known || l->entries == 0 || l->bits < 1 || l->bits > 16)
-    return say(PIX_MALFORMED, err, errlen, "the lookup table's descriptor or data is missing");
-  if (cap < l->entries) return say(PIX_BUFFER, err, errlen, "the lookup table buffer is too small");
+    return pix_say(PIX_MALFORMED, err, errlen, "the lookup table's descriptor or data is missing");
+  if (cap < l->entries) return pix_say(PIX_BUFFER, err, errlen, "the lookup table buffer is too small");
   int words = l->data_length >= 2ul * l->entries;
   if (!words && !(l->bits <= 8 && l->data_length >= l->entries))
-    return say(PIX_MALFORMED, err, errlen, "the lookup table has %lu bytes for %u entries", l->data_length, l->entries);
+    return pix_say(PIX_MALFORMED, err, errlen, "the lookup table has %lu bytes for %u entries", l->data_length, l->entries);
   size_t n = words ? 2u * (size_t)l->entries : l->entries;
   if (l->data_offset > io->size || io->size - l->data_offset < n)
-    return say(PIX_MALFORMED, err, errlen, "the lookup table runs past the end of the file");
+    return pix_say(PIX_MALFORMED, err, errlen, "the lookup table runs past the end of the file");
   /* read into the end of the table's memory, then widen in place from the front */
   unsigned char *raw = (unsigned char *)table + (2u * (size_t)l->entries - n);
-  if (io->read_at(io->ctx, l->data_offset, raw, n) != 0) return say(PIX_IO, err, errlen, "the lookup table could not be read");
+  if (io->read_at(io->ctx, l->data_offset, raw, n) != 0) return pix_say(PIX_IO, err, errlen, "the lookup table could not be read");
   uint16_t mask = (uint16_t)(l->bits >= 16 ? 0xFFFFu : (1u << l->bits) - 1);
   for (size_t i = 0; i < l->entries; i++) {
     uint16_t v;

@@ -15,7 +15,7 @@
 #define TAG_ITEM TAG(0xFFFE, 0xE000)
 #define TAG_SEQ_END TAG(0xFFFE, 0xE0DD)
 
-static enum pix_rc say(enum pix_rc rc, char *err, size_t errlen, const char *fmt, ...) {
+enum pix_rc pix_say(enum pix_rc rc, char *err, size_t errlen, const char *fmt, ...) {
   if (err && errlen) {
     va_list ap;
     va_start(ap, fmt);
@@ -73,7 +73,7 @@ enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *
                                  size_t errlen) {
   memset(f, 0, sizeof *f);
   if (err && errlen) err[0] = '\0';
-  if (!d->has_pixel_data) return say(PIX_NO_FRAME, err, errlen, "the file holds no image");
+  if (!d->has_pixel_data) return pix_say(PIX_NO_FRAME, err, errlen, "the file holds no image");
   f->codec = PIX_OTHER;
   for (size_t i = 0; i < sizeof syntaxes / sizeof *syntaxes; i++)
     if (strcmp(d->transfer_syntax, syntaxes[i].uid) == 0) f->codec = syntaxes[i].codec;
@@ -103,33 +103,33 @@ enum pix_rc pix_format_from_info(const struct dicom_info *d, struct pix_format *
        (f->codec == PIX_JPEG_2000 && (!strcmp(pi, "YBR_ICT") || !strcmp(pi, "YBR_RCT")))))
     f->photometric = PIX_RGB;
   if (!f->rows || !f->columns || !f->bits_allocated)
-    return say(PIX_MALFORMED, err, errlen, "the image size or sample size is missing");
+    return pix_say(PIX_MALFORMED, err, errlen, "the image size or sample size is missing");
   if (f->bits_allocated != 8 && f->bits_allocated != 16)
-    return say(PIX_UNSUPPORTED, err, errlen, "images with %u-bit samples are not shown here",
+    return pix_say(PIX_UNSUPPORTED, err, errlen, "images with %u-bit samples are not shown here",
                f->bits_allocated);
   if (!f->bits_stored || f->bits_stored > f->bits_allocated || f->high_bit >= f->bits_allocated ||
       f->high_bit + 1 < f->bits_stored)
-    return say(PIX_MALFORMED, err, errlen, "bits stored (%u) and high bit (%u) do not fit %u-bit samples",
+    return pix_say(PIX_MALFORMED, err, errlen, "bits stored (%u) and high bit (%u) do not fit %u-bit samples",
                f->bits_stored, f->high_bit, f->bits_allocated);
   if (f->samples == 1 && f->photometric != PIX_MONOCHROME1 && f->photometric != PIX_MONOCHROME2)
-    return say(PIX_UNSUPPORTED, err, errlen, "the colour model %s is not shown here", pi[0] ? pi : "(none)");
+    return pix_say(PIX_UNSUPPORTED, err, errlen, "the colour model %s is not shown here", pi[0] ? pi : "(none)");
   if (f->samples == 3 && f->photometric != PIX_RGB && f->photometric != PIX_YBR_FULL)
-    return say(PIX_UNSUPPORTED, err, errlen, "the colour model %s is not shown here", pi[0] ? pi : "(none)");
+    return pix_say(PIX_UNSUPPORTED, err, errlen, "the colour model %s is not shown here", pi[0] ? pi : "(none)");
   if (f->samples != 1 && f->samples != 3)
-    return say(PIX_UNSUPPORTED, err, errlen, "images with %u samples per pixel are not shown here", f->samples);
+    return pix_say(PIX_UNSUPPORTED, err, errlen, "images with %u samples per pixel are not shown here", f->samples);
   if (f->rows > 65535 || f->columns > 65535 || f->frames < 1)
-    return say(PIX_MALFORMED, err, errlen, "the image size is not valid");
+    return pix_say(PIX_MALFORMED, err, errlen, "the image size is not valid");
   if (f->codec != PIX_DEFLATED && !d->pixel_offset_known)
-    return say(PIX_MALFORMED, err, errlen, "the position of the image in the file is not known");
+    return pix_say(PIX_MALFORMED, err, errlen, "the position of the image in the file is not known");
   int encapsulated = d->pixel_encapsulated;
   int wants_encapsulated = f->codec != PIX_NATIVE_LE && f->codec != PIX_NATIVE_BE && f->codec != PIX_DEFLATED;
   if (encapsulated != wants_encapsulated)
-    return say(PIX_MALFORMED, err, errlen, "the pixel data is %s but the transfer syntax says %s",
+    return pix_say(PIX_MALFORMED, err, errlen, "the pixel data is %s but the transfer syntax says %s",
                encapsulated ? "compressed" : "not compressed", codec_words(f->codec));
   if (f->codec == PIX_JPEG_BASELINE && f->bits_allocated != 8)
-    return say(PIX_UNSUPPORTED, err, errlen, "baseline JPEG with %u-bit samples is not shown here", f->bits_allocated);
+    return pix_say(PIX_UNSUPPORTED, err, errlen, "baseline JPEG with %u-bit samples is not shown here", f->bits_allocated);
   if (f->codec == PIX_JPEG_EXTENDED || f->codec == PIX_OTHER)
-    return say(PIX_UNSUPPORTED, err, errlen, "images compressed as %s are not shown yet", codec_words(f->codec));
+    return pix_say(PIX_UNSUPPORTED, err, errlen, "images compressed as %s are not shown yet", codec_words(f->codec));
   return PIX_OK;
 }
 
@@ -183,11 +183,11 @@ static enum pix_rc native_frame(const struct pix_io *io, const struct pix_format
   unsigned long long fb = native_frame_bytes(f);
   unsigned long long start = (unsigned long long)index * fb;
   if (f->pixel_length < start + fb)
-    return say(PIX_MALFORMED, err, errlen, "the pixel data is shorter than frame %ld needs", index + 1);
+    return pix_say(PIX_MALFORMED, err, errlen, "the pixel data is shorter than frame %ld needs", index + 1);
   if (f->pixel_offset > io->size || io->size - f->pixel_offset < start + fb)
-    return say(PIX_MALFORMED, err, errlen, "the file ends inside frame %ld", index + 1);
+    return pix_say(PIX_MALFORMED, err, errlen, "the file ends inside frame %ld", index + 1);
   if (io->read_at(io->ctx, f->pixel_offset + start, out, (size_t)fb) != 0)
-    return say(PIX_IO, err, errlen, "the image could not be read");
+    return pix_say(PIX_IO, err, errlen, "the image could not be read");
   return native_finish(f, out, err, errlen);
 }
 
@@ -205,7 +205,7 @@ static enum pix_rc native_finish(const struct pix_format *f, void *out, char *er
   }
   if (f->samples > 1 && f->planar) {
     enum pix_rc rc = interleave(f, out, (size_t)fb);
-    if (rc != PIX_OK) return say(rc, err, errlen, "out of memory");
+    if (rc != PIX_OK) return pix_say(rc, err, errlen, "out of memory");
   }
   normalise_bits(f, out, n);
   return PIX_OK;
@@ -218,18 +218,18 @@ static enum pix_rc deflated_frame(const struct pix_io *io, const struct pix_form
   unsigned long long fb = native_frame_bytes(f);
   unsigned long long start = f->pixel_offset + (unsigned long long)index * fb, end = start + fb;
   if (f->pixel_length < (unsigned long long)(index + 1) * fb)
-    return say(PIX_MALFORMED, err, errlen, "the pixel data is shorter than frame %ld needs", index + 1);
+    return pix_say(PIX_MALFORMED, err, errlen, "the pixel data is shorter than frame %ld needs", index + 1);
   unsigned char *in = malloc(65536), *sink = malloc(65536);
   z_stream z;
   memset(&z, 0, sizeof z);
   enum pix_rc rc = PIX_OK;
   int zinit = 0;
   if (!in || !sink) {
-    rc = say(PIX_NOMEM, err, errlen, "out of memory");
+    rc = pix_say(PIX_NOMEM, err, errlen, "out of memory");
     goto done;
   }
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
-    rc = say(PIX_NOMEM, err, errlen, "out of memory");
+    rc = pix_say(PIX_NOMEM, err, errlen, "out of memory");
     goto done;
   }
   zinit = 1;
@@ -237,12 +237,12 @@ static enum pix_rc deflated_frame(const struct pix_io *io, const struct pix_form
   while (produced < end) {
     if (z.avail_in == 0) {
       if (off >= io->size) {
-        rc = say(PIX_MALFORMED, err, errlen, "the file ends inside frame %ld", index + 1);
+        rc = pix_say(PIX_MALFORMED, err, errlen, "the file ends inside frame %ld", index + 1);
         goto done;
       }
       size_t n = io->size - off < 65536 ? (size_t)(io->size - off) : 65536;
       if (io->read_at(io->ctx, off, in, n) != 0) {
-        rc = say(PIX_IO, err, errlen, "the image could not be read");
+        rc = pix_say(PIX_IO, err, errlen, "the image could not be read");
         goto done;
       }
       off += n;
@@ -261,11 +261,11 @@ static enum pix_rc deflated_frame(const struct pix_io *io, const struct pix_form
     int zr = inflate(&z, Z_NO_FLUSH);
     produced += room - z.avail_out;
     if (zr == Z_STREAM_END && produced < end) {
-      rc = say(PIX_MALFORMED, err, errlen, "the deflated data ends inside frame %ld", index + 1);
+      rc = pix_say(PIX_MALFORMED, err, errlen, "the deflated data ends inside frame %ld", index + 1);
       goto done;
     }
     if (zr != Z_OK && zr != Z_STREAM_END && !(zr == Z_BUF_ERROR && z.avail_in == 0)) {
-      rc = say(PIX_MALFORMED, err, errlen, "the deflated data is corrupt");
+      rc = pix_say(PIX_MALFORMED, err, errlen, "the deflated data is corrupt");
       goto done;
     }
   }
@@ -323,32 +323,32 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
                                 unsigned long long *total, char *err, size_t errlen) {
   *n = 0;
   *total = 0;
-  if (index < 0 || index >= f->frames) return say(PIX_NO_FRAME, err, errlen, "there is no frame %ld", index + 1);
+  if (index < 0 || index >= f->frames) return pix_say(PIX_NO_FRAME, err, errlen, "there is no frame %ld", index + 1);
   int big = f->big_endian;
   unsigned long long at = f->pixel_offset;
   uint32_t tag, len;
   if (item_at(io, at, big, &tag, &len) != 0 || tag != TAG_ITEM || len == UNDEFINED_LENGTH)
-    return say(PIX_MALFORMED, err, errlen, "the compressed image has no offset table item");
+    return pix_say(PIX_MALFORMED, err, errlen, "the compressed image has no offset table item");
   unsigned long long bot_at = at + 8, first = bot_at + len;
-  if (len > io->size - bot_at) return say(PIX_MALFORMED, err, errlen, "the offset table runs past the end of the file");
+  if (len > io->size - bot_at) return pix_say(PIX_MALFORMED, err, errlen, "the offset table runs past the end of the file");
   struct walk w = {.want_frame = index, .frames = f->frames, .frags = frags, .max = max};
   /* Basic Offset Table: one 32-bit offset per frame, relative to the first fragment's item */
   if (len >= 4 && len % 4 == 0 && len / 4 == (unsigned long long)f->frames) {
     unsigned char b[8];
     if (io->read_at(io->ctx, bot_at + 4ull * (unsigned long long)index, b, 4) != 0)
-      return say(PIX_IO, err, errlen, "the image could not be read");
+      return pix_say(PIX_IO, err, errlen, "the image could not be read");
     w.bot_first = first + rd32(b, big);
     w.bot_next = ~0ull;
     if (index + 1 < f->frames) {
       if (io->read_at(io->ctx, bot_at + 4ull * (unsigned long long)(index + 1), b, 4) != 0)
-        return say(PIX_IO, err, errlen, "the image could not be read");
+        return pix_say(PIX_IO, err, errlen, "the image could not be read");
       w.bot_next = first + rd32(b, big);
       if (w.bot_next <= w.bot_first)
-        return say(PIX_MALFORMED, err, errlen, "the offset table is not in order at frame %ld", index + 1);
+        return pix_say(PIX_MALFORMED, err, errlen, "the offset table is not in order at frame %ld", index + 1);
     }
     w.mode = 0;
   } else if (len != 0) {
-    return say(PIX_MALFORMED, err, errlen, "the offset table has %lu bytes for %ld frames",
+    return pix_say(PIX_MALFORMED, err, errlen, "the offset table has %lu bytes for %ld frames",
                (unsigned long)len, f->frames);
   } else if (f->frames == 1) {
     w.mode = 2;
@@ -356,10 +356,10 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
     w.mode = 1; /* decided below: one fragment per frame if counts agree, else by SOI */
     long count = 0;
     for (unsigned long long p = first;;) {
-      if (item_at(io, p, big, &tag, &len) != 0) return say(PIX_MALFORMED, err, errlen, "the compressed image is cut short");
+      if (item_at(io, p, big, &tag, &len) != 0) return pix_say(PIX_MALFORMED, err, errlen, "the compressed image is cut short");
       if (tag == TAG_SEQ_END) break;
       if (tag != TAG_ITEM || len == UNDEFINED_LENGTH || len > io->size - p - 8)
-        return say(PIX_MALFORMED, err, errlen, "a fragment of the compressed image is broken");
+        return pix_say(PIX_MALFORMED, err, errlen, "a fragment of the compressed image is broken");
       p += 8ull + len;
       count++;
     }
@@ -371,17 +371,17 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
   for (unsigned long long p = w.mode == 0 ? w.bot_first : first;; w.fragment++) {
     if (w.mode == 0 && p == w.bot_first &&
         (item_at(io, p, big, &tag, &len) != 0 || tag != TAG_ITEM))
-      return say(PIX_MALFORMED, err, errlen, "the offset table does not point at a fragment for frame %ld", index + 1);
-    if (item_at(io, p, big, &tag, &len) != 0) return say(PIX_MALFORMED, err, errlen, "the compressed image is cut short");
+      return pix_say(PIX_MALFORMED, err, errlen, "the offset table does not point at a fragment for frame %ld", index + 1);
+    if (item_at(io, p, big, &tag, &len) != 0) return pix_say(PIX_MALFORMED, err, errlen, "the compressed image is cut short");
     if (tag == TAG_SEQ_END) break;
     if (tag != TAG_ITEM || len == UNDEFINED_LENGTH || len > io->size - p - 8)
-      return say(PIX_MALFORMED, err, errlen, "a fragment of the compressed image is broken");
+      return pix_say(PIX_MALFORMED, err, errlen, "a fragment of the compressed image is broken");
     unsigned long long data = p + 8;
     switch (w.mode) {
     case 0:
       if (p == w.bot_first) in = 1;
       else if (!in && p > w.bot_first)
-        return say(PIX_MALFORMED, err, errlen, "the offset table does not point at a fragment for frame %ld", index + 1);
+        return pix_say(PIX_MALFORMED, err, errlen, "the offset table does not point at a fragment for frame %ld", index + 1);
       if (in && p >= w.bot_next) in = 0;
       break;
     case 1: in = w.fragment == index; break;
@@ -389,7 +389,7 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
     case 3: {
       unsigned char m[8] = {0};
       size_t want = len < 8 ? len : 8;
-      if (io->read_at(io->ctx, data, m, want) != 0) return say(PIX_IO, err, errlen, "the image could not be read");
+      if (io->read_at(io->ctx, data, m, want) != 0) return pix_say(PIX_IO, err, errlen, "the image could not be read");
       if (f->codec == PIX_RLE) {
         /* an RLE header: 1-15 segments, the first at offset 64 */
         if (len >= 64 && rd32(m, 0) >= 1 && rd32(m, 0) <= 15 && rd32(m + 4, 0) == 64) frame++;
@@ -403,13 +403,13 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
     }
     }
     if (in && add_frag(&w, data, len) != PIX_OK)
-      return say(PIX_MALFORMED, err, errlen, "frame %ld has more than %zu fragments", index + 1, max);
+      return pix_say(PIX_MALFORMED, err, errlen, "frame %ld has more than %zu fragments", index + 1, max);
     if (!in && w.n > 0 && w.mode != 2) break; /* past our frame */
     p = data + len;
   }
   if (w.n == 0 && w.mode == 0)
-    return say(PIX_MALFORMED, err, errlen, "the offset table points past the fragments for frame %ld", index + 1);
-  if (w.n == 0) return say(PIX_MALFORMED, err, errlen, "frame %ld has no compressed data", index + 1);
+    return pix_say(PIX_MALFORMED, err, errlen, "the offset table points past the fragments for frame %ld", index + 1);
+  if (w.n == 0) return pix_say(PIX_MALFORMED, err, errlen, "frame %ld has no compressed data", index + 1);
   *n = w.n;
   *total = w.total;
   return PIX_OK;
@@ -418,8 +418,8 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
 enum pix_rc pix_decode_frame(const struct pix_io *io, const struct pix_format *f, long index,
                              void *out, size_t outcap, char *err, size_t errlen) {
   if (err && errlen) err[0] = '\0';
-  if (index < 0 || index >= f->frames) return say(PIX_NO_FRAME, err, errlen, "there is no frame %ld", index + 1);
-  if (outcap < pix_frame_bytes(f)) return say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
+  if (index < 0 || index >= f->frames) return pix_say(PIX_NO_FRAME, err, errlen, "there is no frame %ld", index + 1);
+  if (outcap < pix_frame_bytes(f)) return pix_say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
   if (f->codec == PIX_NATIVE_LE || f->codec == PIX_NATIVE_BE) return native_frame(io, f, index, out, err, errlen);
   if (f->codec == PIX_DEFLATED) return deflated_frame(io, f, index, out, err, errlen);
   struct pix_fragment *frags = malloc(PIX_MAX_FRAGMENTS * sizeof *frags);
@@ -431,7 +431,7 @@ enum pix_rc pix_decode_frame(const struct pix_io *io, const struct pix_format *f
   rc = pix_frame_fragments(io, f, index, frags, PIX_MAX_FRAGMENTS, &n, &total, err, errlen);
   if (rc != PIX_OK) goto done;
   if (total > PIX_MAX_COMPRESSED_FRAME) {
-    rc = say(PIX_UNSUPPORTED, err, errlen, "frame %ld is too large to decode", index + 1);
+    rc = pix_say(PIX_UNSUPPORTED, err, errlen, "frame %ld is too large to decode", index + 1);
     goto done;
   }
   data = malloc(total ? (size_t)total : 1);
@@ -442,7 +442,7 @@ enum pix_rc pix_decode_frame(const struct pix_io *io, const struct pix_format *f
   size_t at = 0;
   for (size_t i = 0; i < n; i++) {
     if (io->read_at(io->ctx, frags[i].offset, data + at, frags[i].length) != 0) {
-      rc = say(PIX_IO, err, errlen, "the image could not be read");
+      rc = pix_say(PIX_IO, err, errlen, "the image could not be read");
       goto done;
     }
     at += frags[i].length;
@@ -452,9 +452,9 @@ enum pix_rc pix_decode_frame(const struct pix_io *io, const struct pix_format *f
   else if (f->codec == PIX_JPEG_LS) rc = pix_jpegls_decode(data, at, f, out, outcap, err, errlen);
   else if (f->codec == PIX_JPEG_2000) rc = pix_j2k_decode(data, at, f, out, outcap, err, errlen);
   else if (f->codec == PIX_JPEG_BASELINE) rc = pix_jpegbase_decode(data, at, f, out, outcap, err, errlen);
-  else rc = say(PIX_UNSUPPORTED, err, errlen, "images compressed as %s are not shown yet", codec_words(f->codec));
+  else rc = pix_say(PIX_UNSUPPORTED, err, errlen, "images compressed as %s are not shown yet", codec_words(f->codec));
 done:
-  if (rc == PIX_NOMEM) say(rc, err, errlen, "out of memory");
+  if (rc == PIX_NOMEM) pix_say(rc, err, errlen, "out of memory");
   free(data);
   free(frags);
   return rc;

@@ -120,4 +120,9 @@ enum pix_rc pix_frame_fragments(const struct pix_io *io, const struct pix_format
 /* Short constant name of a return code ("ok", "unsupported", ...). */
 const char *pix_rc_name(enum pix_rc rc);
 
+/* How every decoder refuses: writes the reason (printf format) into err (cap errlen; either may
+ * be NULL/0) and returns rc. */
+enum pix_rc pix_say(enum pix_rc rc, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

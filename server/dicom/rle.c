@@ -8,16 +8,6 @@
 
 #include "dicom/codecs.h"
 
-static enum pix_rc say(enum pix_rc rc, char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
-
 static uint32_t le32(const unsigned char *p) {
   return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
@@ -51,12 +41,12 @@ static size_t packbits(const unsigned char *in, size_t inlen, unsigned char *out
 enum pix_rc pix_rle_decode(const unsigned char *in, size_t inlen, const struct pix_format *f,
                            void *out, size_t outcap, char *err, size_t errlen) {
   size_t bytes = pix_frame_bytes(f);
-  if (outcap < bytes) return say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
-  if (inlen < 64) return say(PIX_MALFORMED, err, errlen, "the RLE header is cut short");
+  if (outcap < bytes) return pix_say(PIX_BUFFER, err, errlen, "the frame buffer is too small");
+  if (inlen < 64) return pix_say(PIX_MALFORMED, err, errlen, "the RLE header is cut short");
   unsigned bps = f->bits_allocated / 8; /* bytes per sample */
   uint32_t segs = le32(in);
   if (segs != f->samples * bps)
-    return say(PIX_MALFORMED, err, errlen, "the RLE data has %u segments where %u were expected",
+    return pix_say(PIX_MALFORMED, err, errlen, "the RLE data has %u segments where %u were expected",
                (unsigned)segs, f->samples * bps);
   size_t px = (size_t)f->rows * f->columns;
   size_t step = (size_t)f->samples * bps; /* bytes between a plane's consecutive bytes */
@@ -65,7 +55,7 @@ enum pix_rc pix_rle_decode(const unsigned char *in, size_t inlen, const struct p
     uint32_t start = le32(in + 4 + 4 * s);
     uint32_t end = s + 1 < segs ? le32(in + 8 + 4 * s) : (uint32_t)(inlen > 0xFFFFFFFFu ? 0xFFFFFFFFu : inlen);
     if (start < 64 || start > inlen || end < start || end > inlen)
-      return say(PIX_MALFORMED, err, errlen, "RLE segment %u lies outside the data", (unsigned)s + 1);
+      return pix_say(PIX_MALFORMED, err, errlen, "RLE segment %u lies outside the data", (unsigned)s + 1);
     unsigned sample = s / bps, byte = s % bps; /* byte 0 is the most significant */
     /* canonical layout: uint16 in host order for 16-bit samples */
     size_t pos = (size_t)sample * bps;
@@ -76,7 +66,7 @@ enum pix_rc pix_rle_decode(const unsigned char *in, size_t inlen, const struct p
     }
     size_t got = packbits(in + start, end - start, o + pos, px, step);
     if (got < px)
-      return say(PIX_MALFORMED, err, errlen, "RLE segment %u ends after %zu of %zu bytes", (unsigned)s + 1, got, px);
+      return pix_say(PIX_MALFORMED, err, errlen, "RLE segment %u ends after %zu of %zu bytes", (unsigned)s + 1, got, px);
   }
   /* move the stored bits down as for native data */
   unsigned shift = f->high_bit + 1 - f->bits_stored;

@@ -47,10 +47,14 @@ static void settings_page(struct req *r, unsigned status) {
     cv_set(hdf, rs_get(&rules, i, "message"), "Rules.%zu.Message", i);
     cv_set(hdf, rs_get(&rules, i, "updated_at"), "Rules.%zu.Updated", i);
   }
+  bool notice = true;
+  if ((e = center_viewer_notice(r->arena, &notice)) != ERR_OK) return reply_error(r, e, NULL);
+  cv_set(hdf, notice ? "1" : "0", "Viewer.Notice");
   const char *done = req_query(r, "done");
   if (status == 200 && done) {
     const char *msg = strcmp(done, "targets") == 0 ? "The review targets are saved. Due dates in the queue use them now."
                       : strcmp(done, "rule") == 0  ? "The rule is changed. The queue's flags follow it now."
+                      : strcmp(done, "viewer-notice") == 0 ? "The image viewer's notice is changed."
                                                    : NULL;
     if (msg) {
       cv_set(hdf, msg, "Flash.Message");
@@ -100,10 +104,22 @@ static void rule_toggle_post(struct req *r) {
   reply_redirect(r, "/admin/center?done=rule");
 }
 
+/* POST /admin/center/viewer-notice/toggle: the image viewer's "for review
+ * only" notice on or off (migrations/0019_viewer_notice.sql). */
+static void viewer_notice_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  bool on = true;
+  enum err e = center_viewer_notice_toggle(r->arena, &who, &on);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, "/admin/center?done=viewer-notice");
+}
+
 const struct route admin_center_routes[] = {
     {"GET", "/admin/center", center_get, ROLE_ADMIN, 0, BODY_NONE, 0, NULL, "admin_center"},
     {"POST", "/admin/center/targets", targets_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_center_targets"},
     {"POST", "/admin/center/rules/{id}/toggle", rule_toggle_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL,
      "admin_center_rule_toggle"},
+    {"POST", "/admin/center/viewer-notice/toggle", viewer_notice_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL,
+     "admin_center_viewer_notice"},
     {0},
 };

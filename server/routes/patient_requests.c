@@ -89,7 +89,7 @@ static bool valid_date(const char *s) {
   if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
   for (int i = 0; i < 10; i++)
     if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return false;
-  int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+  int y = (int)strtol(s, NULL, 10), m = (int)strtol(s + 5, NULL, 10), d = (int)strtol(s + 8, NULL, 10);
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
   if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;

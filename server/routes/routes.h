@@ -14,6 +14,7 @@ extern const struct route auth_routes[];
 extern const struct route admin_accounts_routes[];
 extern const struct route admin_center_routes[];
 extern const struct route api_uploads_routes[];
+extern const struct route viewer_api_routes[];
 extern const struct route patient_requests_routes[];
 extern const struct route patient_records_routes[];
 extern const struct route staff_queue_routes[];
@@ -24,6 +25,7 @@ struct center_errors;
  * NULL) and a done message (may be NULL). */
 void staff_request_show(struct req *r, long long id, const struct center_errors *errs, const char *done);
 extern const struct route reviewer_cases_routes[];
+extern const struct route viewer_pages_routes[];
 extern const struct route patient_report_routes[];
 extern const struct route metrics_routes[];
 

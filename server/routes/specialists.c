@@ -69,15 +69,8 @@ char *spec_url_encode(struct arena *a, const char *s) {
 
 /* Joins a list with ", " into an arena string. */
 static const char *join(struct arena *a, const char *const *items, size_t n) {
-  size_t len = 1;
-  for (size_t i = 0; i < n; i++) len += strlen(items[i]) + 2;
-  char *s = arena_alloc(a, len);
-  if (!s) return "";
-  for (size_t i = 0; i < n; i++) {
-    if (i) strcat(s, ", ");
-    strcat(s, items[i]);
-  }
-  return s;
+  const char *s = arena_join(a, items, n, ", ");
+  return s ? s : "";
 }
 
 static const char *nci_label(const char *nci) {

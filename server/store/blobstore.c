@@ -27,7 +27,9 @@ static int have_reserve_override;
 static const struct db_stmt stmts[] = {
     {"bs_known_ids",
      "SELECT encode(file_id, 'hex') FROM uploads WHERE state IN ('receiving', 'finalizing', 'checking') "
-     "UNION SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL"},
+     "UNION SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL "
+     "UNION SELECT encode(preview_file_id, 'hex') FROM renditions WHERE preview_file_id IS NOT NULL "
+     "UNION SELECT encode(frames_file_id, 'hex') FROM renditions WHERE frames_file_id IS NOT NULL"},
     {"bs_receiving",
      "SELECT id, encode(file_id, 'hex'), \"offset\", encode(sealed_tail, 'hex'), encode(wrapped_dek, 'hex'), "
      "kek_version, expires_at < now() FROM uploads WHERE state = 'receiving'"},
@@ -40,13 +42,22 @@ static const struct db_stmt stmts[] = {
      "SELECT 'u', id, encode(file_id, 'hex'), encode(wrapped_dek, 'hex'), kek_version FROM uploads "
      "WHERE kek_version <> $1 "
      "UNION ALL SELECT 'd', id::text, encode(file_id, 'hex'), encode(wrapped_dek, 'hex'), kek_version "
-     "FROM documents WHERE wrapped_dek IS NOT NULL AND kek_version <> $1"},
+     "FROM documents WHERE wrapped_dek IS NOT NULL AND kek_version <> $1 "
+     "UNION ALL SELECT 'p', document_id::text, encode(preview_file_id, 'hex'), encode(preview_wrapped, 'hex'), "
+     "preview_kek FROM renditions WHERE preview_wrapped IS NOT NULL AND preview_kek <> $1 "
+     "UNION ALL SELECT 'f', document_id::text, encode(frames_file_id, 'hex'), encode(frames_wrapped, 'hex'), "
+     "frames_kek FROM renditions WHERE frames_wrapped IS NOT NULL AND frames_kek <> $1"},
     {"bs_rewrap_upload", "UPDATE uploads SET wrapped_dek = decode($2, 'hex'), kek_version = $3 WHERE id = $1"},
     {"bs_rewrap_document",
      "UPDATE documents SET wrapped_dek = decode($2, 'hex'), kek_version = $3 WHERE id = $1::bigint"},
+    {"bs_rewrap_preview",
+     "UPDATE renditions SET preview_wrapped = decode($2, 'hex'), preview_kek = $3 WHERE document_id = $1::bigint"},
+    {"bs_rewrap_frames",
+     "UPDATE renditions SET frames_wrapped = decode($2, 'hex'), frames_kek = $3 WHERE document_id = $1::bigint"},
     {"bs_key_versions",
      "SELECT DISTINCT kek_version FROM uploads UNION SELECT DISTINCT kek_version FROM documents "
-     "WHERE kek_version IS NOT NULL"},
+     "WHERE kek_version IS NOT NULL UNION SELECT DISTINCT preview_kek FROM renditions WHERE preview_kek IS NOT NULL "
+     "UNION SELECT DISTINCT frames_kek FROM renditions WHERE frames_kek IS NOT NULL"},
 };
 
 /* Creates dir with mode 0700 if missing and refuses one that others can
@@ -382,7 +393,7 @@ static enum err rewrap_all(void *p) {
   ctx->count = 0;
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
-  enum err e = db_simple("LOCK TABLE uploads, documents IN SHARE ROW EXCLUSIVE MODE");
+  enum err e = db_simple("LOCK TABLE uploads, documents, renditions IN SHARE ROW EXCLUSIVE MODE");
   if (e != ERR_OK) goto done;
   char vbuf[16];
   snprintf(vbuf, sizeof vbuf, "%u", ctx->new_version);
@@ -410,7 +421,12 @@ static enum err rewrap_all(void *p) {
     char nh[2 * BLOB_WRAPPED_LEN + 1];
     sodium_bin2hex(nh, sizeof nh, nw, sizeof nw);
     const char *up[] = {PQgetvalue(rows, i, 1), nh, vbuf};
-    if (!db_exec(a, PQgetvalue(rows, i, 0)[0] == 'u' ? "bs_rewrap_upload" : "bs_rewrap_document", 3, up, &e))
+    char which = PQgetvalue(rows, i, 0)[0];
+    const char *stmt = which == 'u'   ? "bs_rewrap_upload"
+                       : which == 'p' ? "bs_rewrap_preview"
+                       : which == 'f' ? "bs_rewrap_frames"
+                                      : "bs_rewrap_document";
+    if (!db_exec(a, stmt, 3, up, &e))
       goto done;
     ctx->count++;
   }

@@ -279,6 +279,10 @@ static const struct db_stmt settings_stmts[] = {
      " FROM eligibility_rules ORDER BY kind"},
     {"ctr_rule_toggle",
      "UPDATE eligibility_rules SET enabled = NOT enabled, updated_at = now() WHERE kind = $1 RETURNING enabled"},
+    /* the viewer's "for review only" notice (migrations/0019_viewer_notice.sql); on when the row is missing */
+    {"ctr_viewer_notice", "SELECT coalesce((SELECT viewer_notice FROM center_display), true) AS enabled"},
+    {"ctr_viewer_notice_toggle",
+     "UPDATE center_display SET viewer_notice = NOT viewer_notice, updated_at = now() RETURNING viewer_notice AS enabled"},
 };
 
 void store_center_register(void) {
@@ -429,21 +433,13 @@ static enum err open_request_text(struct arena *a, long long request_id, struct 
     const char *t = reqtext_open(a, request_id, "questions", qh);
     if (!t) LOG_E("the questions of request %lld cannot be opened (wrong app key?)", request_id);
     json_t *j = t ? json_loads(t, 0, NULL) : NULL;
-    size_t len = 1;
-    for (size_t i = 0; i < json_array_size(j); i++) {
-      const char *q = json_string_value(json_array_get(j, i));
-      len += (q ? strlen(q) : 0) + 1;
-    }
-    char *joined = arena_alloc(a, len);
+    size_t n = json_array_size(j);
+    const char **qs = arena_alloc(a, (n ? n : 1) * sizeof *qs);
+    for (size_t i = 0; qs && i < n; i++) qs[i] = json_string_value(json_array_get(j, i));
+    char *joined = qs ? arena_join(a, qs, n, "\x1f") : NULL;
     if (!joined) {
       json_decref(j);
       return ERR_INTERNAL;
-    }
-    joined[0] = '\0';
-    for (size_t i = 0; i < json_array_size(j); i++) {
-      const char *q = json_string_value(json_array_get(j, i));
-      if (i) strcat(joined, "\x1f");
-      strcat(joined, q ? q : "");
     }
     json_decref(j);
     rs->v[cq] = joined;
@@ -669,5 +665,22 @@ enum err st_rule_toggle(struct arena *a, const char *kind, bool *enabled) {
   if (e != ERR_OK) return e;
   if (rs.n == 0) return ERR_NOT_FOUND;
   *enabled = rs_bool(&rs, 0, "enabled");
+  return ERR_OK;
+}
+
+enum err st_viewer_notice(struct arena *a, bool *on) {
+  struct rowset rs;
+  enum err e = run(a, "ctr_viewer_notice", 0, NULL, &rs);
+  if (e != ERR_OK) return e;
+  *on = rs.n == 0 || rs_bool(&rs, 0, "enabled");
+  return ERR_OK;
+}
+
+enum err st_viewer_notice_toggle(struct arena *a, bool *on) {
+  struct rowset rs;
+  enum err e = run(a, "ctr_viewer_notice_toggle", 0, NULL, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n == 0) return ERR_NOT_FOUND;
+  *on = rs_bool(&rs, 0, "enabled");
   return ERR_OK;
 }

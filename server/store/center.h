@@ -148,4 +148,9 @@ enum err st_target_set(struct arena *a, const char *review_type, int days, bool 
 enum err st_rules(struct arena *a, struct rowset *out);
 /* Flips a rule on or off; *enabled is its new state. ERR_NOT_FOUND for an unknown kind. */
 enum err st_rule_toggle(struct arena *a, const char *kind, bool *enabled);
+/* Whether the image viewer shows its "for review only" notice (true when
+ * the setting row is missing). */
+enum err st_viewer_notice(struct arena *a, bool *on);
+/* Turns the viewer notice on or off; *on is the new value. */
+enum err st_viewer_notice_toggle(struct arena *a, bool *on);
 #endif

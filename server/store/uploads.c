@@ -25,7 +25,8 @@
   "coalesce(patient_name, ''), coalesce(patient_birth_date, ''), coalesce(manufacturer, ''), "                 \
   "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(active_content, ''), " \
   "coalesce(object_kind, ''), coalesce(frames, 0), " \
-  "coalesce(pixel_rows, 0), coalesce(pixel_columns, 0), pixel_incomplete, coalesce(patient_sex, '')"
+  "coalesce(pixel_rows, 0), coalesce(pixel_columns, 0), pixel_incomplete, coalesce(patient_sex, ''), " \
+  "coalesce(image_info::text, '')"
 
 static const struct db_stmt stmts[] = {
     {"rq_get",
@@ -111,16 +112,19 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO documents (request_id, upload_id, kind, original_name, sniffed_type, size, sha256, blake2b, "
      "file_id, wrapped_dek, kek_version, skipped, refused, skip_reason, series_id, sop_instance_uid, sop_class_uid, "
      "transfer_syntax, modality, laterality, view_position, study_date, patient_name, patient_birth_date, "
-     "manufacturer, object_kind, frames, pixel_rows, pixel_columns, pixel_incomplete, patient_sex, active_content) "
+     "manufacturer, object_kind, frames, pixel_rows, pixel_columns, pixel_incomplete, patient_sex, active_content, "
+     "image_info) "
      "VALUES ($1, nullif($2, ''), $3, $4, $5, $6, nullif($7, ''), nullif($8, ''), "
      "decode(nullif($9, ''), 'hex'), decode(nullif($10, ''), 'hex'), nullif($11, '0')::int, $12, $25, nullif($13, ''), "
      "nullif($14, '0')::bigint, nullif($15, ''), nullif($16, ''), nullif($17, ''), nullif($18, ''), "
      "nullif($19, ''), nullif($20, ''), nullif($21, ''), nullif($22, ''), nullif($23, ''), nullif($24, ''), "
-     "nullif($26, ''), nullif($27, '')::int, nullif($28, '')::int, nullif($29, '')::int, $30, nullif($31, ''), nullif($32, '')) "
+     "nullif($26, ''), nullif($27, '')::int, nullif($28, '')::int, nullif($29, '')::int, $30, nullif($31, ''), nullif($32, ''), "
+     "nullif($33, '')::jsonb) "
      "ON CONFLICT (request_id, sop_instance_uid) WHERE sop_instance_uid IS NOT NULL DO NOTHING RETURNING id"},
     {"dc_list", "SELECT " DOC_COLS " FROM documents WHERE request_id = $1 ORDER BY id"},
     {"dc_get", "SELECT " DOC_COLS " FROM documents WHERE id = $1"},
     {"dc_delete", "DELETE FROM documents WHERE id = $1"},
+    {"dc_set_image_info", "UPDATE documents SET image_info = $2::jsonb WHERE id = $1 AND image_info IS NULL"},
     {"dc_file_refs",
      "SELECT (SELECT count(*) FROM documents WHERE file_id = decode($1, 'hex')) + (SELECT count(*) FROM uploads "
      "WHERE file_id = decode($1, 'hex') AND state <> 'complete')"},
@@ -436,10 +440,11 @@ enum err documents_insert(struct arena *a, const struct document_row *d, long lo
                      d->object_kind ? arena_printf(a, "%u", d->columns) : "",
                      d->pixel_incomplete ? "true" : "false",
                      d->patient_sex ? d->patient_sex : "",
-                     d->active_content ? d->active_content : ""};
+                     d->active_content ? d->active_content : "",
+                     d->image_info ? d->image_info : ""};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     if (!v[i]) return ERR_INTERNAL;
-  PGresult *r = db_exec(a, "dc_insert", 32, v, &e);
+  PGresult *r = db_exec(a, "dc_insert", 33, v, &e);
   if (!r) return e;
   if (PQntuples(r) != 1) return ERR_CONFLICT;
   *id = ll(r, 0, 0);
@@ -483,6 +488,7 @@ static void fill_doc(struct arena *a, PGresult *r, int i, struct document_row *d
   d->columns = (unsigned)strtoul(PQgetvalue(r, i, 31), NULL, 10);
   d->pixel_incomplete = PQgetvalue(r, i, 32)[0] == 't';
   d->patient_sex = sv(a, r, i, 33);
+  d->image_info = sv(a, r, i, 34);
 }
 
 enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n) {
@@ -512,6 +518,13 @@ enum err documents_delete(long long id) {
   snprintf(b, sizeof b, "%lld", id);
   const char *v[] = {b};
   return exec_simple("dc_delete", 1, v);
+}
+
+enum err documents_set_image_info(long long id, const char *json) {
+  char b[32];
+  snprintf(b, sizeof b, "%lld", id);
+  const char *v[] = {b, json};
+  return exec_simple("dc_set_image_info", 2, v);
 }
 
 enum err documents_file_refs(const unsigned char file_id[BLOB_ID_LEN], long long *n) {

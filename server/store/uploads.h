@@ -58,6 +58,7 @@ struct document_row {
   long frames;
   unsigned rows, columns;
   int pixel_incomplete;
+  const char *image_info; /* viewer metadata of a DICOM image (JSON text, core/viewer.h); NULL/"" none */
 };
 
 struct series_row {
@@ -127,6 +128,8 @@ enum err documents_insert(struct arena *a, const struct document_row *d, long lo
 enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n);
 enum err documents_get(struct arena *a, long long id, struct document_row *out);
 enum err documents_delete(long long id);
+/* Sets a document's viewer metadata (JSON text) when it has none yet. */
+enum err documents_set_image_info(long long id, const char *json);
 /* Number of other documents or uploads using the same file id. */
 enum err documents_file_refs(const unsigned char file_id[BLOB_ID_LEN], long long *n);
 

@@ -119,3 +119,25 @@ int arena_defer(struct arena *a, void (*fn)(void *), void *ptr) {
 void arena_set_limit(struct arena *a, size_t max_bytes) { a->limit = max_bytes; }
 
 size_t arena_used(const struct arena *a) { return a->total; }
+
+char *arena_join(struct arena *a, const char *const *parts, size_t n, const char *sep) {
+  size_t sl = strlen(sep), len = 1;
+  for (size_t i = 0; i < n; i++) {
+    size_t pl = parts[i] ? strlen(parts[i]) : 0;
+    if (len > SIZE_MAX - pl - sl) return NULL;
+    len += pl + (i ? sl : 0);
+  }
+  char *out = arena_alloc(a, len), *w = out;
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (i) {
+      memcpy(w, sep, sl);
+      w += sl;
+    }
+    size_t pl = parts[i] ? strlen(parts[i]) : 0;
+    if (pl) memcpy(w, parts[i], pl);
+    w += pl;
+  }
+  *w = '\0';
+  return out;
+}

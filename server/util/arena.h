@@ -22,6 +22,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* printf into the arena. NULL on failure. */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap);
+/* The n strings of parts (NULL counts as "") joined by sep, in the arena. NULL on failure. */
+char *arena_join(struct arena *a, const char *const *parts, size_t n, const char *sep);
 /* Registers fn(ptr) to run at arena_free(). Returns 0, or -1 when out of
  * memory, in which case fn(ptr) has already been called. */
 int arena_defer(struct arena *a, void (*fn)(void *), void *ptr);

@@ -164,8 +164,11 @@ def store_files(server):
 
 
 def store_vs_rows(server):
-    """(names of the files under files/, hex file ids that document rows name)."""
-    ids = {r[0] for r in server.sql("SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL")}
+    """(names of the files under files/, hex file ids that document and rendition rows name)."""
+    ids = {r[0] for r in server.sql(
+        "SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL "
+        "UNION SELECT encode(preview_file_id, 'hex') FROM renditions WHERE preview_file_id IS NOT NULL "
+        "UNION SELECT encode(frames_file_id, 'hex') FROM renditions WHERE frames_file_id IS NOT NULL")}
     on_disk = {os.path.basename(p) for p in store_files(server) if "/files/" in p}
     return on_disk, ids
 

@@ -62,11 +62,25 @@ static void cleanup_registers_even_at_limit(void) {
   T_EQ_INT(norder, 1);
 }
 
+static void join_with_separators(void) {
+  struct arena *a = arena_new();
+  const char *three[] = {"Aetna", NULL, "Blue Cross"};
+  T_EQ_STR(arena_join(a, three, 3, "; "), "Aetna; ; Blue Cross");
+  T_EQ_STR(arena_join(a, three, 1, "; "), "Aetna");
+  T_EQ_STR(arena_join(a, three, 0, "; "), "");
+  const char *two[] = {"why?", "when?"};
+  T_EQ_STR(arena_join(a, two, 2, "\x1f"), "why?\x1fwhen?");
+  arena_set_limit(a, 1);
+  T_CHECK(arena_join(a, two, 2, ", ") == NULL);
+  arena_free(a);
+}
+
 int main(void) {
   T_RUN(allocations_are_aligned_and_zeroed);
   T_RUN(large_allocations_and_strings);
   T_RUN(limit_refuses_past_the_cap);
   T_RUN(cleanups_run_newest_first);
   T_RUN(cleanup_registers_even_at_limit);
+  T_RUN(join_with_separators);
   return t_done();
 }

@@ -633,8 +633,144 @@ static void test_sniff_kinds(void) {
   T_EQ_STR(sniff_kind_name(SNIFF_EXECUTABLE), "executable");
 }
 
+/* The view a mammography image shows: View Code Sequence code (PS3.16 CID 4014, SNOMED CT and
+ * the older SNOMED-RT codes), View Modifier code (CID 4015), View Position. Written first as
+ * the rule; "-" means absent. */
+static const struct {
+  const char *code, *modifier, *position, *view;
+} VIEWS[] = {
+    /* CID 4014 as published (SNOMED CT code, SNOMED-RT code, ACR MQCM abbreviation) */
+    {"399162004", "-", "-", "CC"},        {"R-10242", "-", "-", "CC"},
+    {"399368009", "-", "-", "MLO"},       {"R-10226", "-", "-", "MLO"},
+    {"399260004", "-", "-", "ML"},        {"R-10224", "-", "-", "ML"},
+    {"399352003", "-", "-", "LM"},        {"R-10228", "-", "-", "LM"},
+    {"399099002", "-", "-", "LMO"},       {"R-10230", "-", "-", "LMO"},
+    {"399196006", "-", "-", "FB"},        {"R-10244", "-", "-", "FB"},
+    {"399188001", "-", "-", "SIO"},       {"R-102D0", "-", "-", "SIO"},
+    {"441555000", "-", "-", "ISO"},       {"R-40AAA", "-", "-", "ISO"},
+    {"399192008", "-", "-", "XCCL"},      {"R-1024A", "-", "-", "XCCL"},
+    {"399101009", "-", "-", "XCCM"},      {"R-1024B", "-", "-", "XCCM"},
+    {"399192003", "-", "-", ""},          /* not a CID 4014 code (XCCL is 399192008) */
+    /* CID 4015 modifiers that make a view of their own here */
+    {"399162004", "399055006", "-", "SPOT"}, {"399162004", "399163009", "-", "MAG"},
+    {"399368009", "R-102D7", "-", "SPOT"},   {"399368009", "R-102D6", "-", "MAG"},
+    {"399162004", "399161006", "-", "CC"}, /* cleavage: not a view of its own here */
+    {"399162004", "-", "MLO", "CC"},       /* the code wins over View Position */
+    {"-", "-", "MLO", "MLO"},             {"-", "-", "CC", "CC"},
+    {"-", "-", "XCCL", "XCCL"},           {"-", "-", "FB", "FB"},
+    {"-", "-", "LMO", "LMO"},             {"-", "-", "XCCM", "XCCM"},
+    {"-", "-", "AP", ""},                 /* not a mammography view */
+    {"123456", "-", "ML", "ML"},          /* an unknown code: View Position */
+    {"-", "-", "-", ""},
+};
+
+/* A View Code Sequence item with an optional nested View Modifier Code Sequence; defined
+ * lengths when defined, else undefined lengths with delimiters. */
+static void view_code_seq(struct b *b, const char *code, const char *modifier, int defined) {
+  struct b inner;
+  memset(&inner, 0, sizeof inner);
+  inner.explicit_vr = b->explicit_vr;
+  inner.big = b->big;
+  /* item content */
+  str(&inner, 0x0008, 0x0100, "SH", code);
+  str(&inner, 0x0008, 0x0102, "SH", code[0] == 'R' ? "SRT" : "SCT");
+  str(&inner, 0x0008, 0x0104, "LO", "view");
+  if (strcmp(modifier, "-") != 0) {
+    struct b mi;
+    memset(&mi, 0, sizeof mi);
+    mi.explicit_vr = b->explicit_vr;
+    mi.big = b->big;
+    str(&mi, 0x0008, 0x0100, "SH", modifier);
+    str(&mi, 0x0008, 0x0102, "SH", modifier[0] == 'R' ? "SRT" : "SCT");
+    if (defined) {
+      hdr(&inner, 0x0054, 0x0222, "SQ", (uint32_t)(mi.n + 8));
+      item(&inner, (uint32_t)mi.n);
+      raw(&inner, mi.d, mi.n);
+    } else {
+      hdr(&inner, 0x0054, 0x0222, "SQ", UNDEF);
+      item(&inner, UNDEF);
+      raw(&inner, mi.d, mi.n);
+      item_end(&inner);
+      seq_end(&inner);
+    }
+  }
+  if (defined) {
+    hdr(b, 0x0054, 0x0220, "SQ", (uint32_t)(inner.n + 8));
+    item(b, (uint32_t)inner.n);
+    raw(b, inner.d, inner.n);
+  } else {
+    hdr(b, 0x0054, 0x0220, "SQ", UNDEF);
+    item(b, UNDEF);
+    raw(b, inner.d, inner.n);
+    item_end(b);
+    seq_end(b);
+  }
+}
+
+static void test_view_from_codes_table(void) {
+  const char *tss[] = {TS_EXPLICIT_LE, TS_IMPLICIT_LE, TS_EXPLICIT_BE};
+  for (size_t t = 0; t < 3; t++)
+    for (int defined = 0; defined < 2; defined++)
+      for (size_t i = 0; i < sizeof VIEWS / sizeof VIEWS[0]; i++) {
+        start(&B, tss[t], MG_PRESENTATION);
+        str(&B, 0x0008, 0x0016, "UI", MG_PRESENTATION);
+        if (strcmp(VIEWS[i].position, "-") != 0) str(&B, 0x0018, 0x5101, "CS", VIEWS[i].position);
+        str(&B, 0x0020, 0x0020, "CS", "P\\L");
+        if (strcmp(VIEWS[i].code, "-") != 0) view_code_seq(&B, VIEWS[i].code, VIEWS[i].modifier, defined);
+        pixels(&B);
+        T_EQ_INT(parse(&B, 1), DICOM_OK);
+        T_EQ_STR(dicom_mammo_view(&I), VIEWS[i].view);
+        T_EQ_STR(I.patient_orientation, "P\\L");
+        if (strcmp(dicom_mammo_view(&I), VIEWS[i].view) != 0)
+          fprintf(stderr, "  row %zu ts %zu defined %d\n", i, t, defined);
+      }
+}
+
+static void test_spacing_and_orientation(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  str(&B, 0x0018, 0x1164, "DS", "0.065\\0.07");
+  str(&B, 0x0020, 0x0020, "CS", "A\\R");
+  str(&B, 0x0028, 0x0030, "DS", "0.1\\0.2 ");
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  check_common(&I);
+  T_EQ_INT(I.has_imager_pixel_spacing, 1);
+  T_CHECK(I.imager_pixel_spacing[0] == 0.065 && I.imager_pixel_spacing[1] == 0.07);
+  T_EQ_INT(I.has_pixel_spacing, 1);
+  T_CHECK(I.pixel_spacing[0] == 0.1 && I.pixel_spacing[1] == 0.2);
+  T_EQ_STR(I.patient_orientation, "A\\R");
+  T_EQ_STR(dicom_mammo_view(&I), "MLO"); /* View Position of common_attrs */
+  /* one value is not a spacing */
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  str(&B, 0x0028, 0x0030, "DS", "0.1");
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  T_EQ_INT(I.has_pixel_spacing, 0);
+  T_EQ_INT(I.has_imager_pixel_spacing, 0);
+  T_EQ_STR(I.patient_orientation, "");
+}
+
+/* A View Code Sequence with a broken item of defined length loses the view, not the file. */
+static void test_broken_view_code_item_keeps_file(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  hdr(&B, 0x0054, 0x0220, "SQ", 12);
+  item(&B, 4);
+  raw(&B, "\x08\x00\x00\x01", 4); /* an element header cut short inside the item */
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  check_common(&I);
+  T_EQ_STR(I.view_code, "");
+  T_EQ_STR(dicom_mammo_view(&I), "MLO");
+}
+
 int main(void) {
   T_RUN(test_explicit_le_reads_all_fields);
+  T_RUN(test_view_from_codes_table);
+  T_RUN(test_spacing_and_orientation);
+  T_RUN(test_broken_view_code_item_keeps_file);
   T_RUN(test_implicit_le_reads_all_fields);
   T_RUN(test_explicit_be_reads_all_fields);
   T_RUN(test_nested_undefined_sequences_are_skipped);
