@@ -444,6 +444,80 @@ static int code_sequence(struct rd *r, struct enc enc, const struct elem *e, int
   }
 }
 
+#define TAG_SHARED_FG_SEQ TAG(0x5200, 0x9229)
+#define TAG_PER_FRAME_FG_SEQ TAG(0x5200, 0x9230)
+
+/* What a functional group may still give: only what the data set itself left unsaid. */
+struct fg_want {
+  int window, function, spacing, rescale;
+};
+
+static void keep_fg(struct rd *r, const struct fg_want *w, uint32_t tag, const unsigned char *v, size_t vlen,
+                    int big) {
+  int wanted = 0;
+  switch (tag) {
+  case TAG(0x0028, 0x1050):
+  case TAG(0x0028, 0x1051):
+  case TAG(0x0028, 0x1055): wanted = w->window; break;
+  case TAG(0x0028, 0x1056): wanted = w->function; break;
+  case TAG(0x0028, 0x0030): wanted = w->spacing; break;
+  case TAG(0x0028, 0x1052):
+  case TAG(0x0028, 0x1053): wanted = w->rescale; break;
+  default: break;
+  }
+  if (wanted) keep(r, tag, v, vlen, big);
+}
+
+/* Reads a Shared or Per-frame Functional Groups Sequence (macro 0) or, inside one of its
+ * items, a Frame VOI LUT, Pixel Measures or Pixel Value Transformation Sequence (macro 1)
+ * whose header is e. Values are taken from the first item only (the shared group has one;
+ * of the per-frame group, the first frame's) and only where w wants them. Leaves r->pos
+ * after the sequence. */
+static int fg_sequence(struct rd *r, struct enc enc, const struct elem *e, int macro, const struct fg_want *w) {
+  int undefined = e->vlen == UNDEFINED_LENGTH;
+  if (!undefined && e->vlen > r->len - r->pos) return short_read(r, e->start, "functional group sequence");
+  size_t end = undefined ? r->len : r->pos + e->vlen;
+  for (int n = 0;; n++) {
+    if (!undefined && r->pos == end) return DICOM_OK;
+    struct elem it;
+    int rc = read_header(r, enc, &it);
+    if (rc != DICOM_OK) return rc;
+    if (undefined && it.tag == TAG_SEQ_END) return DICOM_OK;
+    if (it.tag != TAG_ITEM) return fail(r, "expected an item in a functional group at offset %zu", it.start);
+    int item_undefined = it.vlen == UNDEFINED_LENGTH;
+    if (!item_undefined && (it.vlen > r->len - r->pos || it.vlen > end - r->pos))
+      return short_read(r, it.start, "functional group item");
+    size_t item_end = item_undefined ? 0 : r->pos + it.vlen;
+    const struct fg_want none = {0, 0, 0, 0};
+    const struct fg_want *iw = n == 0 ? w : &none;
+    for (;;) {
+      if (!item_undefined && r->pos == item_end) break;
+      struct elem el;
+      rc = read_header(r, enc, &el);
+      if (rc != DICOM_OK) return rc;
+      if (item_undefined && el.tag == TAG_ITEM_END) break;
+      if ((el.tag >> 16) == 0xFFFE)
+        return fail(r, "unexpected item or delimiter in a functional group at offset %zu", el.start);
+      if (!macro && (el.tag == TAG(0x0028, 0x9132) || el.tag == TAG(0x0028, 0x9110) || el.tag == TAG(0x0028, 0x9145)) &&
+          !(el.vr[0] == 'U' && el.vr[1] == 'N')) {
+        rc = fg_sequence(r, enc, &el, 1, iw);
+        if (rc != DICOM_OK) return rc;
+        if (!item_undefined && r->pos > item_end) return short_read(r, el.start, "functional group item");
+        continue;
+      }
+      if (el.vlen == UNDEFINED_LENGTH) {
+        rc = skip_sequence(r, enc, 3);
+        if (rc != DICOM_OK) return rc;
+        continue;
+      }
+      if (el.vlen > r->len - r->pos || (!item_undefined && el.vlen > item_end - r->pos))
+        return short_read(r, el.start, "functional group element");
+      if (macro) keep_fg(r, iw, el.tag, r->p + r->pos, el.vlen, enc.big);
+      r->pos += el.vlen;
+    }
+  }
+}
+
 /* Parses data elements: at depth 0 the top-level data set (until Pixel Data or the end of the
  * buffer), deeper the content of an undefined-length item (until its delimiter). */
 static int parse_elements(struct rd *r, struct enc enc, int depth) {
@@ -519,6 +593,40 @@ static int parse_elements(struct rd *r, struct enc enc, int depth) {
         continue;
       }
       rc = code_sequence(r, enc, &e, modifier);
+      if (rc != DICOM_OK) return rc;
+      continue;
+    }
+    if (depth == 0 && (e.tag == TAG_SHARED_FG_SEQ || e.tag == TAG_PER_FRAME_FG_SEQ) &&
+        !(e.vr[0] == 'U' && e.vr[1] == 'N')) {
+      /* the data set's own values come first in tag order: a group fills only the rest */
+      struct dicom_info *o = r->out;
+      struct fg_want w = {.window = !r->n_centers && !r->n_widths && !o->window_explanation[0][0],
+                          .function = !o->voi_lut_function[0],
+                          .spacing = !o->has_pixel_spacing,
+                          .rescale = !r->has_intercept && !r->has_slope};
+      if (e.vlen != UNDEFINED_LENGTH) {
+        /* defined length: a broken group loses its values, never the file */
+        if (e.vlen > r->len - r->pos) return short_read(r, e.start, "element value");
+        size_t after = r->pos + e.vlen;
+        enum dicom_problem pr = o->problem;
+        unsigned long long pat = o->problem_at;
+        rc = fg_sequence(r, enc, &e, 0, &w);
+        if (rc != DICOM_OK || r->pos != after) {
+          if (w.window) {
+            o->window_count = r->n_centers = r->n_widths = 0;
+            memset(o->window_explanation, 0, sizeof o->window_explanation);
+          }
+          if (w.function) o->voi_lut_function[0] = '\0';
+          if (w.spacing) o->has_pixel_spacing = 0;
+          if (w.rescale) o->has_rescale = r->has_intercept = r->has_slope = 0;
+          o->problem = pr;
+          o->problem_at = pat;
+          if (r->err && r->errlen) r->err[0] = '\0';
+        }
+        r->pos = after;
+        continue;
+      }
+      rc = fg_sequence(r, enc, &e, 0, &w);
       if (rc != DICOM_OK) return rc;
       continue;
     }

@@ -766,11 +766,164 @@ static void test_broken_view_code_item_keeps_file(void) {
   T_EQ_STR(dicom_mammo_view(&I), "MLO");
 }
 
+/* Enhanced objects (Breast Tomosynthesis, Enhanced MG) keep window, spacing and rescale in
+ * functional groups: Shared (5200,9229) for every frame, Per-frame (5200,9230) one item per
+ * frame. The reader takes them from the shared group, else from the first frame's item, and
+ * never over values the data set itself gives. Each row: what the file holds, what is read. */
+struct fg_vals {
+  const char *center, *width, *explanation, *function, *spacing, *slope, *intercept;
+};
+static const struct {
+  const char *what;
+  struct fg_vals top, shared, frame1, frame2; /* NULL strings: absent */
+  double center, width, spacing, slope, intercept; /* expected; width 0: no window */
+  const char *explanation, *function;
+} FG[] = {
+    {"shared group only", {0}, {"2000", "4000", "NORMAL", "SIGMOID", "0.085\\0.085", "1", "-1024"}, {0}, {0},
+     2000, 4000, 0.085, 1, -1024, "NORMAL", "SIGMOID"},
+    {"per-frame only: the first frame's", {0}, {0}, {"1000", "2000", "SOFT", "LINEAR", "0.1\\0.1", "2", "0"},
+     {"3000", "500", "HARD", "LINEAR_EXACT", "0.2\\0.2", "3", "5"}, 1000, 2000, 0.1, 2, 0, "SOFT", "LINEAR"},
+    {"shared wins over per-frame", {0}, {"2000", "4000", "NORMAL", NULL, "0.085\\0.085", NULL, NULL},
+     {"1000", "2000", "SOFT", "SIGMOID", "0.1\\0.1", "2", "7"}, {0}, 2000, 4000, 0.085, 2, 7, "NORMAL", "SIGMOID"},
+    {"the data set's own values win", {"40", "400", "TOP", "LINEAR", "0.05\\0.05", "1", "0"},
+     {"2000", "4000", "NORMAL", "SIGMOID", "0.085\\0.085", "3", "9"}, {0}, {0}, 40, 400, 0.05, 1, 0, "TOP", "LINEAR"},
+    {"several windows in one item", {0}, {"100\\200", "10\\20", "A\\B", NULL, NULL, NULL, NULL}, {0}, {0},
+     100, 10, 0, 0, 0, "A", ""},
+};
+
+/* The elements of fg_vals for one functional-group item, each macro in its own sequence. */
+static void fg_item_content(struct b *out, const struct fg_vals *v, int defined) {
+  struct b m;
+  struct {
+    unsigned tag;
+    int has;
+  } macros[] = {{0x9132, v->center || v->function}, {0x9110, v->spacing != NULL}, {0x9145, v->slope != NULL}};
+  for (size_t k = 0; k < 3; k++) {
+    if (!macros[k].has) continue;
+    memset(&m, 0, sizeof m);
+    m.explicit_vr = out->explicit_vr;
+    m.big = out->big;
+    if (macros[k].tag == 0x9132) {
+      if (v->center) str(&m, 0x0028, 0x1050, "DS", v->center);
+      if (v->width) str(&m, 0x0028, 0x1051, "DS", v->width);
+      if (v->explanation) str(&m, 0x0028, 0x1055, "LO", v->explanation);
+      if (v->function) str(&m, 0x0028, 0x1056, "CS", v->function);
+    } else if (macros[k].tag == 0x9110) {
+      str(&m, 0x0018, 0x0050, "DS", "1"); /* Slice Thickness before Pixel Spacing */
+      str(&m, 0x0028, 0x0030, "DS", v->spacing);
+    } else {
+      str(&m, 0x0028, 0x1052, "DS", v->intercept);
+      str(&m, 0x0028, 0x1053, "DS", v->slope);
+      str(&m, 0x0028, 0x1054, "LO", "US");
+    }
+    if (defined) {
+      hdr(out, 0x0028, macros[k].tag, "SQ", (uint32_t)(m.n + 8));
+      item(out, (uint32_t)m.n);
+      raw(out, m.d, m.n);
+    } else {
+      hdr(out, 0x0028, macros[k].tag, "SQ", UNDEF);
+      item(out, UNDEF);
+      raw(out, m.d, m.n);
+      item_end(out);
+      seq_end(out);
+    }
+  }
+}
+
+static int fg_given(const struct fg_vals *v) { return v->center || v->function || v->spacing || v->slope; }
+
+static void fg_sequence(struct b *b, unsigned elem, const struct fg_vals *items, size_t n, int defined) {
+  static struct b seq, it;
+  memset(&seq, 0, sizeof seq);
+  seq.explicit_vr = b->explicit_vr;
+  seq.big = b->big;
+  for (size_t i = 0; i < n; i++) {
+    memset(&it, 0, sizeof it);
+    it.explicit_vr = b->explicit_vr;
+    it.big = b->big;
+    fg_item_content(&it, &items[i], defined);
+    if (defined) {
+      item(&seq, (uint32_t)it.n);
+      raw(&seq, it.d, it.n);
+    } else {
+      item(&seq, UNDEF);
+      raw(&seq, it.d, it.n);
+      item_end(&seq);
+    }
+  }
+  hdr(b, 0x5200, elem, "SQ", defined ? (uint32_t)seq.n : UNDEF);
+  raw(b, seq.d, seq.n);
+  if (!defined) seq_end(b);
+}
+
+static void test_functional_groups_table(void) {
+  const char *tss[] = {TS_EXPLICIT_LE, TS_IMPLICIT_LE, TS_EXPLICIT_BE};
+  for (size_t t = 0; t < 3; t++)
+    for (int defined = 0; defined < 2; defined++)
+      for (size_t i = 0; i < sizeof FG / sizeof FG[0]; i++) {
+        start(&B, tss[t], MG_PRESENTATION);
+        common_attrs(&B);
+        const struct fg_vals *top = &FG[i].top;
+        if (top->spacing) str(&B, 0x0028, 0x0030, "DS", top->spacing);
+        if (top->center) str(&B, 0x0028, 0x1050, "DS", top->center);
+        if (top->width) str(&B, 0x0028, 0x1051, "DS", top->width);
+        if (top->intercept) str(&B, 0x0028, 0x1052, "DS", top->intercept);
+        if (top->slope) str(&B, 0x0028, 0x1053, "DS", top->slope);
+        if (top->explanation) str(&B, 0x0028, 0x1055, "LO", top->explanation);
+        if (top->function) str(&B, 0x0028, 0x1056, "CS", top->function);
+        if (fg_given(&FG[i].shared)) fg_sequence(&B, 0x9229, &FG[i].shared, 1, defined);
+        if (fg_given(&FG[i].frame1)) {
+          struct fg_vals frames[2] = {FG[i].frame1, FG[i].frame2};
+          fg_sequence(&B, 0x9230, frames, fg_given(&FG[i].frame2) ? 2 : 1, defined);
+        }
+        pixels(&B);
+        int ok = 1;
+        T_EQ_INT(parse(&B, 1), DICOM_OK);
+        check_common(&I);
+        ok &= I.window_count >= (FG[i].width > 0 ? 1 : 0);
+        if (FG[i].width > 0) {
+          ok &= I.window_center[0] == FG[i].center && I.window_width[0] == FG[i].width;
+          ok &= strcmp(I.window_explanation[0], FG[i].explanation) == 0;
+        }
+        ok &= strcmp(I.voi_lut_function, FG[i].function) == 0;
+        ok &= FG[i].spacing > 0 ? I.has_pixel_spacing && I.pixel_spacing[0] == FG[i].spacing : !I.has_pixel_spacing;
+        ok &= FG[i].slope != 0 ? I.has_rescale && I.rescale_slope == FG[i].slope &&
+                                     I.rescale_intercept == FG[i].intercept
+                               : !I.has_rescale;
+        T_CHECK(ok);
+        if (!ok)
+          fprintf(stderr, "  row '%s' ts %zu defined %d: windows %d (%g/%g %s) function '%s' spacing %d %g rescale %d %g %g\n",
+                  FG[i].what, t, defined, I.window_count, I.window_center[0], I.window_width[0],
+                  I.window_explanation[0], I.voi_lut_function, I.has_pixel_spacing, I.pixel_spacing[0],
+                  I.has_rescale, I.rescale_slope, I.rescale_intercept);
+      }
+  /* the second window of "several windows" is read as well */
+  T_EQ_INT(I.window_count, 2);
+  T_CHECK(I.window_center[1] == 200 && I.window_width[1] == 20);
+  T_EQ_STR(I.window_explanation[1], "B");
+}
+
+/* A functional group of defined length with a broken item loses its values, not the file. */
+static void test_broken_functional_group_keeps_file(void) {
+  start(&B, TS_EXPLICIT_LE, MG_PRESENTATION);
+  common_attrs(&B);
+  hdr(&B, 0x5200, 0x9229, "SQ", 12);
+  item(&B, 4);
+  raw(&B, "\x28\x00\x32\x91", 4); /* a macro's header cut short inside the item */
+  pixels(&B);
+  T_EQ_INT(parse(&B, 1), DICOM_OK);
+  check_common(&I);
+  T_EQ_INT(I.window_count, 0);
+  T_EQ_INT(I.has_pixel_spacing, 0);
+}
+
 int main(void) {
   T_RUN(test_explicit_le_reads_all_fields);
   T_RUN(test_view_from_codes_table);
   T_RUN(test_spacing_and_orientation);
   T_RUN(test_broken_view_code_item_keeps_file);
+  T_RUN(test_functional_groups_table);
+  T_RUN(test_broken_functional_group_keeps_file);
   T_RUN(test_implicit_le_reads_all_fields);
   T_RUN(test_explicit_be_reads_all_fields);
   T_RUN(test_nested_undefined_sequences_are_skipped);
