@@ -6,7 +6,7 @@
  * child keeps only the socket (fds 0 and 1) and stderr, gets no environment but the sanitizers'
  * settings (and named test hooks), starts with no signal blocked, and, once it runs, names
  * itself, dies with the thread that started it, may not gain privileges, write files or dump
- * core, and has a CPU limit. What the two talk about is each user's business. */
+ * core, and has a CPU and an address-space limit. What the two talk about is each user's business. */
 #ifndef SECONDOP_CORE_CONFINED_H
 #define SECONDOP_CORE_CONFINED_H
 
@@ -27,7 +27,9 @@ void confined_stop(pid_t pid, int finished, const char *what);
 
 /* The child's first steps, before it reads anything: drops every descriptor above 2, takes the
  * name shown by ps, dies with its parent, may not gain privileges, write files or dump core,
- * gets cpu_seconds of CPU and the root as its working folder. 0, or -1. */
-int confined_child_enter(const char *name, unsigned cpu_seconds);
+ * gets cpu_seconds of CPU, memory_mib MiB of address space (not in builds with
+ * AddressSanitizer, whose shadow memory alone is larger) and the root as its working folder.
+ * 0, or -1. */
+int confined_child_enter(const char *name, unsigned cpu_seconds, unsigned memory_mib);
 
 #endif

@@ -20,6 +20,9 @@
 
 #define FRAME_HDR 5
 #define CHILD_CPU_SECONDS 600
+/* the largest frame a decoder takes in (see pixels.h) with the codec's own working memory and
+ * the mapped libraries, with room to spare: a decoder that runs away fails here, not the server */
+#define CHILD_MEMORY_MIB 1024
 #define WHY_MAX 512
 
 static atomic_uint stall_seconds = 30;
@@ -389,7 +392,7 @@ done:
 }
 
 int render_worker_main(void) {
-  if (confined_child_enter("secondop-render", CHILD_CPU_SECONDS) != 0) return 3;
+  if (confined_child_enter("secondop-render", CHILD_CPU_SECONDS, CHILD_MEMORY_MIB) != 0) return 3;
   unsigned long kill_at = 0;
   int stall = 0;
 #ifdef SECONDOP_TEST_HOOKS

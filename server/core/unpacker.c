@@ -21,6 +21,7 @@
 #define FRAME_MAX (UNPACK_DATA_MAX > UNPACK_NAME_MAX + 2 ? UNPACK_DATA_MAX : UNPACK_NAME_MAX + 2)
 #define RB_CAP (2 * (FRAME_HDR + FRAME_MAX))
 #define CHILD_CPU_SECONDS 600 /* a whole 8 GiB archive inflates in well under a minute */
+#define CHILD_MEMORY_MIB 1024 /* ZIP and ISO reading streams: a few MiB besides the libraries */
 
 static atomic_uint stall_seconds = 30;
 static const char *program = "/proc/self/exe";
@@ -164,7 +165,7 @@ static int frame(char type, const void *a, size_t alen, const void *b, size_t bl
 }
 
 int unpack_worker_main(void) {
-  if (confined_child_enter("secondop-unpack", CHILD_CPU_SECONDS) != 0) return 3;
+  if (confined_child_enter("secondop-unpack", CHILD_CPU_SECONDS, CHILD_MEMORY_MIB) != 0) return 3;
   /* libarchive converts entry names to the locale's character set: UTF-8 */
   setlocale(LC_CTYPE, "C.UTF-8");
   struct archive *ar = archive_read_new();

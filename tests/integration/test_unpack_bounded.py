@@ -71,6 +71,27 @@ def small_zip(n=3):
     return buf.getvalue()
 
 
+def sanitized_build():
+    with open(os.environ["SECONDOP_BIN"], "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+# What /proc/PID/limits says of a confined child: 600 s of CPU, no file written, no core,
+# 1 GiB of address space (none in builds with AddressSanitizer, whose shadow alone is larger).
+CHILD_LIMITS = {"Max cpu time": "600", "Max file size": "0", "Max core file size": "0",
+                "Max address space": "unlimited" if sanitized_build() else str(1024 << 20)}
+
+
+def child_limits(pid):
+    limits = {}
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f.readlines()[1:]:
+            name, soft = line[:26].strip(), line[26:].split()[0]
+            if name in CHILD_LIMITS:
+                limits[name] = soft
+    return limits
+
+
 class StallTest(harness.ServerTestCase):
     server_env = {"SECONDOP_UNPACK_STALL_SECONDS": "3"}
     server_args = ["--workers", "1"]
@@ -104,6 +125,7 @@ class StallTest(harness.ServerTestCase):
             self.assertIn("Name:\tsecondop-unpack", status)
             self.assertNotIn(b"SECONDOP_", env)
             self.assertNotIn(b"PG", env)
+            self.assertEqual(child_limits(w), CHILD_LIMITS)
         self.assertGreater(checked, 0)
 
     def send(self, c, req, data, name):
