@@ -78,6 +78,49 @@ static int move_all(int fd, void *buf, size_t n, int out) {
   return 0;
 }
 
+#define LUT_FRAME_MAX (RENDER_LUT_HEAD + 2 * (size_t)65536)
+
+/* Checks one 'L' frame and hands the table to ops->lut. 0, or -1 with why set. */
+static int lut_frame(const struct render_ops *ops, const unsigned char *p, size_t len, unsigned *seen, char *why,
+                     size_t whylen) {
+  struct render_lut l = {0};
+  if (len < RENDER_LUT_HEAD) {
+    snprintf(why, whylen, "the rendering process sent a malformed lookup table");
+    return -1;
+  }
+  uint32_t kind = get32(p);
+  l.voi = kind == 1;
+  l.first = (int)(int32_t)get32(p + 4);
+  l.bits = get32(p + 8);
+  l.entries = get32(p + 12);
+  unsigned nvoi = 0;
+  for (unsigned b = *seen >> 1; b; b >>= 1) nvoi++;
+  if (kind > 1 || l.bits < 1 || l.bits > 16 || l.entries < 1 || l.entries > 65536 ||
+      len != RENDER_LUT_HEAD + 2 * (size_t)l.entries || l.first < -65536 || l.first > 65535 ||
+      (!l.voi && (*seen & 1)) || (l.voi && nvoi >= RENDER_MAX_VOI_LUTS)) {
+    snprintf(why, whylen, "the rendering process sent a malformed lookup table");
+    return -1;
+  }
+  *seen |= l.voi ? 2u << nvoi : 1u;
+  size_t k = 0;
+  for (size_t i = 16; i < RENDER_LUT_HEAD && p[i]; i++) /* a label for people: printable ASCII only */
+    if (p[i] >= 0x20 && p[i] < 0x7F && k + 1 < sizeof l.explanation) l.explanation[k++] = (char)p[i];
+  l.explanation[k] = '\0';
+  if (!ops->lut) return 0;
+  uint16_t *t = malloc(2 * (size_t)l.entries);
+  if (!t) {
+    snprintf(why, whylen, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < l.entries; i++)
+    t[i] = (uint16_t)(p[RENDER_LUT_HEAD + 2 * i] | p[RENDER_LUT_HEAD + 2 * i + 1] << 8);
+  l.table = t;
+  int rc = ops->lut(ops->ctx, &l);
+  free(t);
+  if (rc != 0) snprintf(why, whylen, "the lookup tables could not be kept");
+  return rc;
+}
+
 static int send_frame(int fd, char type, const void *p, size_t n) {
   unsigned char h[FRAME_HDR];
   h[0] = (unsigned char)type;
@@ -93,6 +136,7 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
   struct render_info info = {0};
   uint64_t frames_total = 0, frames_got = 0;
   size_t png_got = 0;
+  unsigned luts_seen = 0; /* bit 0: the Modality LUT; then one per VOI LUT from bit 1 */
   unsigned char *buf = malloc(RENDER_READ_MAX > RENDER_CHUNK ? RENDER_READ_MAX : RENDER_CHUNK);
   snprintf(why, whylen, "the image could not be prepared");
   static const char *const pass_env[] = {
@@ -116,8 +160,8 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
     int rc = move_all(fd, h, sizeof h, 0);
     if (rc == 0) {
       uint32_t len = get32(h + 1);
-      size_t cap = h[0] == 'U' ? WHY_MAX : h[0] == 'R' ? 12 : h[0] == 'I' ? 28 : RENDER_CHUNK;
-      if (len > cap || (h[0] != 'D' && h[0] != 'P' && h[0] != 'U' && len != cap && h[0] != 'Z') ||
+      size_t cap = h[0] == 'U' ? WHY_MAX : h[0] == 'R' ? 12 : h[0] == 'I' ? 28 : h[0] == 'L' ? LUT_FRAME_MAX : RENDER_CHUNK;
+      if (len > cap || (h[0] != 'D' && h[0] != 'P' && h[0] != 'U' && h[0] != 'L' && len != cap && h[0] != 'Z') ||
           (h[0] == 'Z' && len != 0)) {
         snprintf(why, whylen, "the rendering process sent a malformed frame ('%c', %u bytes)", h[0], len);
         goto done;
@@ -161,6 +205,11 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
             snprintf(why, whylen, "the frames could not be stored");
             goto done;
           }
+          break;
+        case 'L':
+          if (!have_info || frames_got != 0) goto bad_order;
+          rc = lut_frame(ops, buf, len, &luts_seen, why, whylen);
+          if (rc != 0) goto done;
           break;
         case 'D':
           if (!have_info || len == 0 || len > frames_total - frames_got) goto bad_order;
@@ -331,11 +380,61 @@ static int child_read_at(void *ctx, unsigned long long off, void *dst, size_t n)
 
 static int undecodable(const char *why) { return frame_out('U', why, strnlen(why, WHY_MAX)) == 0 ? 0 : 3; }
 
+/* The tables the file holds, as read by the child: [0] the Modality LUT, then the VOI LUTs. */
+struct child_luts {
+  uint16_t *table[1 + RENDER_MAX_VOI_LUTS];
+  struct pix_lut lut[1 + RENDER_MAX_VOI_LUTS];
+};
+
+/* Reads the Modality LUT and the VOI LUTs of the header and sends each one that reads as an
+ * 'L' frame; one that cannot be read is left out (the window and rescale still show the
+ * image). 0, or -1 when the parent is gone. */
+static int send_luts(const struct dicom_info *d, const struct pix_format *f, const struct pix_io *io,
+                     struct child_luts *cl) {
+  /* VOI input is the Modality output: signed when the pixels are or the rescale can go below
+   * zero, unless a Modality LUT (whose output is unsigned) comes first */
+  int voi_signed = !d->has_modality_lut && (f->is_signed || (d->has_rescale && (d->rescale_intercept < 0 || d->rescale_slope < 0)));
+  int nvoi = d->voi_lut_count < RENDER_MAX_VOI_LUTS ? d->voi_lut_count : RENDER_MAX_VOI_LUTS;
+  if (nvoi > DICOM_MAX_VOI_LUTS) nvoi = DICOM_MAX_VOI_LUTS;
+  unsigned char *msg = malloc(LUT_FRAME_MAX);
+  if (!msg) return 0;
+  int rc = 0;
+  for (int k = -1; k < nvoi && rc == 0; k++) {
+    const struct dicom_lut *src = k < 0 ? &d->modality_lut : &d->voi_lut[k];
+    if (k < 0 && !d->has_modality_lut) continue;
+    size_t slot = (size_t)(k + 1), entries = src->entries ? src->entries : 1;
+    if (!src->descriptor_ok || entries > 65536) continue;
+    uint16_t *t = malloc(2 * entries);
+    if (!t) continue;
+    if (pix_lut_read(io, f, src, k < 0 ? f->is_signed : voi_signed, t, entries, &cl->lut[slot], NULL, 0) != PIX_OK) {
+      free(t);
+      memset(&cl->lut[slot], 0, sizeof cl->lut[slot]);
+      continue;
+    }
+    cl->table[slot] = t;
+    const struct pix_lut *l = &cl->lut[slot];
+    memset(msg, 0, RENDER_LUT_HEAD);
+    put32(msg, k < 0 ? 0 : 1);
+    put32(msg + 4, (uint32_t)l->first);
+    put32(msg + 8, l->bits);
+    put32(msg + 12, l->entries);
+    memcpy(msg + 16, src->explanation, strnlen(src->explanation, RENDER_LUT_HEAD - 16));
+    for (size_t i = 0; i < l->entries; i++) {
+      msg[RENDER_LUT_HEAD + 2 * i] = (unsigned char)l->table[i];
+      msg[RENDER_LUT_HEAD + 2 * i + 1] = (unsigned char)(l->table[i] >> 8);
+    }
+    rc = frame_out('L', msg, RENDER_LUT_HEAD + 2 * (size_t)l->entries);
+  }
+  free(msg);
+  return rc;
+}
+
 /* The 8-bit preview of decoded frame 0 (canonical layout, before the output conversion):
- * the header's first window (or the frame's full range), box-averaged down to a long side of at
- * most RENDER_PREVIEW_MAX. */
-static int preview(const struct dicom_info *d, const struct pix_format *f, const void *frame, unsigned char **png,
-                   size_t *pnglen) {
+ * through the file's Modality LUT when it has one, then its first window, else its first VOI
+ * LUT, else the frame's full range; box-averaged down to a long side of at most
+ * RENDER_PREVIEW_MAX. */
+static int preview(const struct dicom_info *d, const struct pix_format *f, const void *frame,
+                   const struct child_luts *cl, unsigned char **png, size_t *pnglen) {
   unsigned long long L = f->rows > f->columns ? f->rows : f->columns;
   unsigned ow = L > RENDER_PREVIEW_MAX ? (unsigned)((f->columns * (unsigned long long)RENDER_PREVIEW_MAX + L / 2) / L) : f->columns;
   unsigned oh = L > RENDER_PREVIEW_MAX ? (unsigned)((f->rows * (unsigned long long)RENDER_PREVIEW_MAX + L / 2) / L) : f->rows;
@@ -351,6 +450,25 @@ static int preview(const struct dicom_info *d, const struct pix_format *f, const
     if (!lut) goto done;
     struct pix_display disp;
     pix_display_from_header(d, f, d->window_count > 0 ? 0 : -1, frame, &disp);
+    if (cl->table[0]) disp.modality = cl->lut[0];
+    if (d->window_count == 0 && cl->table[1]) disp.voi = cl->lut[1];
+    if (cl->table[0] && d->window_count == 0 && !cl->table[1]) {
+      /* the full-range window was computed through rescale: take it over what the table gives
+       * for the frame's stored values instead */
+      const struct pix_lut *m = &cl->lut[0];
+      int32_t lo = 0, hi = 0;
+      pix_frame_range(f, frame, &lo, &hi);
+      double a = 65535, b = 0;
+      for (int64_t sv = lo; sv <= hi; sv++) {
+        int64_t i = sv - m->first;
+        double v = m->table[i < 0 ? 0 : i >= (int64_t)m->entries ? m->entries - 1 : i];
+        if (v < a) a = v;
+        if (v > b) b = v;
+      }
+      disp.center = (a + b + 1) / 2;
+      disp.width = b - a + 1;
+      disp.function = PIX_VOI_LINEAR;
+    }
     if (pix_display_lut(f, &disp, lut, lutlen) != 0) {
       pix_display_from_header(d, f, -1, frame, &disp);
       if (pix_display_lut(f, &disp, lut, lutlen) != 0) memset(lut, 128, lutlen);
@@ -409,6 +527,8 @@ int render_worker_main(void) {
   unsigned char *hdr = NULL, *frame = NULL, *png = NULL;
   size_t pnglen = 0;
   int rc = 3;
+  struct child_luts luts;
+  memset(&luts, 0, sizeof luts);
   struct dicom_info *d = calloc(1, sizeof *d);
   if (!d) goto done;
   for (;;) {
@@ -455,6 +575,7 @@ int render_worker_main(void) {
   put64(info + 20, fb);
   if (frame_out('I', info, sizeof info) != 0) goto done;
   while (stall) pause();
+  if (f.samples == 1 && send_luts(d, &f, &io, &luts) != 0) goto done;
   unsigned long chunks = 0;
   for (long i = 0; i < f.frames; i++) {
     pr = pix_decode_frame(&io, &f, i, frame, fb, err, sizeof err);
@@ -463,7 +584,7 @@ int render_worker_main(void) {
       goto done;
     }
     if (f.photometric == PIX_YBR_FULL && f.bits_allocated == 8) pix_ybr_full_to_rgb(frame, (size_t)f.rows * f.columns);
-    if (i == 0 && preview(d, &f, frame, &png, &pnglen) != 0) {
+    if (i == 0 && preview(d, &f, frame, &luts, &png, &pnglen) != 0) {
       rc = undecodable("A preview of this image could not be made.");
       goto done;
     }
@@ -495,5 +616,6 @@ done:
   free(frame);
   free(png);
   free(d);
+  for (size_t i = 0; i < sizeof luts.table / sizeof luts.table[0]; i++) free(luts.table[i]);
   return rc;
 }

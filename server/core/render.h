@@ -16,6 +16,11 @@
  *   child -> parent: 'R' read request (offset 8 bytes LE, length 4 bytes LE, at most RENDER_READ_MAX)
  *                    'I' info (rows, columns, samples, bytes per sample, frames: 4 bytes LE each;
  *                        frame bytes: 8 bytes LE), once, before any 'D'
+ *                    'L' a lookup table the file holds, after 'I' and before any 'D': kind (0 the
+ *                        Modality LUT, 1 a VOI LUT, in the file's order), first input value (signed),
+ *                        bits, entries (1 .. 65536): 4 bytes LE each; the explanation (64 bytes,
+ *                        NUL-padded); the entries (2 bytes LE each). A table that cannot be read
+ *                        is left out. At most one Modality LUT and RENDER_MAX_VOI_LUTS VOI LUTs.
  *                    'D' frame bytes (stored values, samples interleaved, little-endian), frames back
  *                        to back, at most RENDER_CHUNK each
  *                    'P' the preview PNG's bytes (after all frames), at most RENDER_CHUNK each
@@ -34,6 +39,19 @@
 #define RENDER_PREVIEW_MAX 512           /* long side of the preview, pixels */
 #define RENDER_PNG_MAX ((size_t)4 << 20) /* a 512 x 512 RGB preview deflates to far less */
 
+#define RENDER_MAX_VOI_LUTS 4
+#define RENDER_LUT_HEAD 80 /* kind, first, bits, entries, explanation */
+
+/* A lookup table of the file (PS3.3 C.11.1, C.11.2): input first maps to table[0]; inputs
+ * below or above use the first or last entry; values have `bits` bits. */
+struct render_lut {
+  int voi; /* 0: the Modality LUT; 1: a VOI LUT */
+  int first;
+  unsigned bits, entries;
+  char explanation[65];
+  const uint16_t *table;
+};
+
 struct render_info {
   unsigned rows, columns, samples, bytes_per_sample;
   long frames;
@@ -47,6 +65,7 @@ struct render_ops {
   int (*info)(void *ctx, const struct render_info *i);
   int (*frames)(void *ctx, const void *p, size_t n);
   int (*preview)(void *ctx, const void *p, size_t n);
+  int (*lut)(void *ctx, const struct render_lut *l); /* may be NULL */
   void *ctx;
 };
 

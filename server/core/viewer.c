@@ -370,6 +370,7 @@ struct job_io {
   struct blob_writer *fw, *pw;
   struct render_info info;
   uint64_t frames_size, preview_size;
+  json_t *luts; /* {"modality_lut": {...}, "voi_luts": [...]} as the child sent them */
 };
 
 static int job_read_at(void *ctx, uint64_t off, void *dst, size_t n) {
@@ -400,6 +401,24 @@ static int job_preview(void *ctx, const void *p, size_t n) {
   char err[128];
   j->preview_size += n;
   return blob_writer_append(j->pw, p, n, err, sizeof err) == 0 ? 0 : -1;
+}
+
+/* The file's lookup tables go to the viewer with its metadata (viewer_lut.js applies them). */
+static int job_lut(void *ctx, const struct render_lut *l) {
+  struct job_io *j = ctx;
+  if (!j->luts && !(j->luts = json_pack("{s:n,s:[]}", "modality_lut", "voi_luts"))) return -1;
+  json_t *t = json_array();
+  json_t *o = t ? json_pack("{s:i,s:i,s:s,s:o}", "first", l->first, "bits", (int)l->bits, "explanation",
+                            l->explanation, "table", t)
+                : NULL;
+  if (!o) return -1;
+  for (unsigned i = 0; i < l->entries; i++)
+    if (json_array_append_new(t, json_integer(l->table[i])) != 0) {
+      json_decref(o);
+      return -1;
+    }
+  if (l->voi) return json_array_append_new(json_object_get(j->luts, "voi_luts"), o) == 0 ? 0 : -1;
+  return json_object_set_new(j->luts, "modality_lut", o) == 0 ? 0 : -1;
 }
 
 /* A new sealed blob: identity and a writer on its staging file. 0 or -1. */
@@ -491,7 +510,7 @@ static enum job_result render_job_run(const char *payload, long long patient_id,
     snprintf(why, whylen, "the renditions could not be stored");
     goto done;
   }
-  struct render_ops ops = {job_read_at, blob_reader_size(j.src), job_info, job_frames, job_preview, &j};
+  struct render_ops ops = {job_read_at, blob_reader_size(j.src), job_info, job_frames, job_preview, job_lut, &j};
   char rwhy[512];
   enum render_rc rr = render_image(&ops, rwhy, sizeof rwhy);
   if (rr == RENDER_NOT_DECODABLE) {
@@ -523,6 +542,15 @@ static enum job_result render_job_run(const char *payload, long long patient_id,
   rn.columns = j.info.columns;
   rn.samples = j.info.samples;
   rn.bytes_per_sample = j.info.bytes_per_sample;
+  if (j.luts) { /* before the rendition is ready, so that the viewer never sees it without them */
+    char *lj = json_dumps(j.luts, JSON_COMPACT);
+    e = lj ? documents_merge_image_info(doc, lj) : ERR_INTERNAL;
+    free(lj);
+    if (e != ERR_OK) {
+      snprintf(why, whylen, "the lookup tables could not be stored");
+      goto done;
+    }
+  }
   e = renditions_set_ready(&rn);
   if (e == ERR_OK) {
     res = JOB_DONE;
@@ -533,6 +561,7 @@ static enum job_result render_job_run(const char *payload, long long patient_id,
     snprintf(why, whylen, "the database is unavailable");
   }
 done:
+  json_decref(j.luts);
   blob_reader_close(j.src);
   if (j.fw) blob_writer_abort(j.fw);
   if (j.pw) blob_writer_abort(j.pw);

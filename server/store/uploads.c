@@ -125,6 +125,8 @@ static const struct db_stmt stmts[] = {
     {"dc_get", "SELECT " DOC_COLS " FROM documents WHERE id = $1"},
     {"dc_delete", "DELETE FROM documents WHERE id = $1"},
     {"dc_set_image_info", "UPDATE documents SET image_info = $2::jsonb WHERE id = $1 AND image_info IS NULL"},
+    {"dc_merge_image_info",
+     "UPDATE documents SET image_info = coalesce(image_info, '{}'::jsonb) || $2::jsonb WHERE id = $1"},
     {"dc_file_refs",
      "SELECT (SELECT count(*) FROM documents WHERE file_id = decode($1, 'hex')) + (SELECT count(*) FROM uploads "
      "WHERE file_id = decode($1, 'hex') AND state <> 'complete')"},
@@ -525,6 +527,13 @@ enum err documents_set_image_info(long long id, const char *json) {
   snprintf(b, sizeof b, "%lld", id);
   const char *v[] = {b, json};
   return exec_simple("dc_set_image_info", 2, v);
+}
+
+enum err documents_merge_image_info(long long id, const char *json) {
+  char b[32];
+  snprintf(b, sizeof b, "%lld", id);
+  const char *v[] = {b, json};
+  return exec_simple("dc_merge_image_info", 2, v);
 }
 
 enum err documents_file_refs(const unsigned char file_id[BLOB_ID_LEN], long long *n) {

@@ -130,6 +130,8 @@ enum err documents_get(struct arena *a, long long id, struct document_row *out);
 enum err documents_delete(long long id);
 /* Sets a document's viewer metadata (JSON text) when it has none yet. */
 enum err documents_set_image_info(long long id, const char *json);
+/* Adds the keys of a JSON object to a document's viewer metadata (replacing keys it had). */
+enum err documents_merge_image_info(long long id, const char *json);
 /* Number of other documents or uploads using the same file id. */
 enum err documents_file_refs(const unsigned char file_id[BLOB_ID_LEN], long long *n);
 

@@ -109,11 +109,24 @@
       var w0 = { center: +ws[0].center, width: +ws[0].width, fn: voiFn(im), name: ws[0].explanation || 'window 1' };
       if (SecondopLut.validWindow(w0)) return w0;
     }
+    var ts = im && !src.preview ? im.voi_luts || [] : [];
+    if (ts.length) return tableWin(ts[0], 0);
     return fullRange(src, im);
   }
+  // A VOI LUT of the file as the viewport's window; center and width are the
+  // inputs the table spans (shown, and where a drag starts from).
+  function tableWin(t, k) {
+    var w = SecondopLut.tableWindow(t);
+    return { lut: t, center: w.center, width: w.width, fn: 'LINEAR', name: t.explanation || 'lookup table ' + (k + 1) };
+  }
   function fullRange(src, im) {
-    var a = src.min * src.slope + src.intercept, b = src.max * src.slope + src.intercept;
-    var lo = Math.min(a, b), hi = Math.max(a, b);
+    var lo = Infinity, hi = -Infinity;
+    if (src.modality) {
+      for (var s = src.min; s <= src.max; s++) { var v = SecondopLut.modality(src, s); if (v < lo) lo = v; if (v > hi) hi = v; }
+    } else {
+      var a = src.min * src.slope + src.intercept, b = src.max * src.slope + src.intercept;
+      lo = Math.min(a, b); hi = Math.max(a, b);
+    }
     return { center: (lo + hi + 1) / 2, width: Math.max(1, hi - lo + 1), fn: src.preview ? 'LINEAR' : voiFn(im) === 'SIGMOID' ? 'LINEAR' : voiFn(im), name: 'full range' };
   }
   function voiFn(im) {
@@ -227,8 +240,9 @@
       else { min = 0; max = bps === 2 ? 65535 : 255; }
       if (!isFinite(min)) { min = 0; max = 0; }
       var rs = Array.isArray(i.rescale) ? i.rescale : [1, 0];
+      var ml = spp === 1 && i.modality_lut && Array.isArray(i.modality_lut.table) && i.modality_lut.table.length ? i.modality_lut : null;
       var src = { preview: false, w: cols, h: rows, samples: spp, bps: bps, data: data, min: min, max: max,
-        slope: +rs[0] || 1, intercept: +rs[1] || 0, mono1: i.photometric === 'MONOCHROME1' };
+        slope: +rs[0] || 1, intercept: +rs[1] || 0, modality: ml, mono1: i.photometric === 'MONOCHROME1' };
       s.frames.set(n, src);
       s.frameP.delete(n);
       cacheBytes += data.byteLength;
@@ -514,7 +528,8 @@
     vp.tl.textContent = labelOf(vp.im) + '  ' + (st.current ? 'Current' : 'Prior') + '  ' + (st.date || '');
     var parts = [];
     if (i.frames > 1) parts.push('Frame ' + (vp.frame + 1) + '/' + i.frames);
-    if (vp.win) parts.push('W ' + Math.round(vp.win.width) + ' L ' + Math.round(vp.win.center) + (vp.src && vp.src.preview ? ' (preview)' : ''));
+    if (vp.win && vp.win.lut) parts.push('Lookup table ' + vp.win.name);
+    else if (vp.win) parts.push('W ' + Math.round(vp.win.width) + ' L ' + Math.round(vp.win.center) + (vp.src && vp.src.preview ? ' (preview)' : ''));
     if (vp.src && vp.canvas.width) {
       var g = geometry(vp);
       parts.push('Zoom ' + Math.round(g.s * 100) + '%');
@@ -546,12 +561,20 @@
     ws.forEach(function (w, k) {
       presetSel.add(new Option((w.explanation || 'Window ' + (k + 1)) + ' (level ' + w.center + ', width ' + w.width + ')', String(k)));
     });
+    var ts = active.src && !active.src.preview ? active.im.img.voi_luts || [] : [];
+    ts.forEach(function (t, k) {
+      presetSel.add(new Option((t.explanation || 'Lookup table ' + (k + 1)) + ' (lookup table in the file)', 'lut' + k));
+    });
     presetSel.add(new Option('Full range of the image', 'full'));
   }
   function applyPreset(vp, v) {
     if (!vp || !vp.src) return;
     if (v === 'full') vp.win = fullRange(vp.src, vp.im.img);
-    else {
+    else if (v.indexOf('lut') === 0) {
+      var t = (vp.im.img.voi_luts || [])[+v.slice(3)];
+      if (!t || vp.src.preview) return;
+      vp.win = tableWin(t, +v.slice(3));
+    } else {
       var w = (vp.im.img.windows || [])[+v];
       if (!w || vp.src.preview) return;
       var pw = { center: +w.center, width: +w.width, fn: voiFn(vp.im.img), name: w.explanation };

@@ -60,4 +60,36 @@ export const tests = [
       assert.equal(L.validWindow({ center: 0, width: 0, fn: 'SIGMOID' }), false);
     },
   },
+  {
+    name: 'lookup tables of the file: Modality LUT, then a VOI LUT scaled from its bits',
+    async fn() {
+      const L = load();
+      // gen_pixels.modality_lut() and .voi_luts(): FLIP (entry i = 4095 - i), RAMP
+      // (16 i, 16 bits), INVERSE (255 - i, 8 bits, from input 1000)
+      const flip = { first: 0, bits: 16, table: Array.from({ length: 4096 }, (_, i) => 4095 - i) };
+      const ramp = { first: 0, bits: 16, table: Array.from({ length: 4096 }, (_, i) => 16 * i) };
+      const inverse = { first: 1000, bits: 8, table: Array.from({ length: 256 }, (_, i) => 255 - i) };
+      const src = { min: 0, max: 4095, slope: 1, intercept: 0, modality: null };
+      const at = (t, v) => t[v - src.min];
+      const viaRamp = L.buildLut(src, { lut: ramp }, false, false);
+      for (const v of [0, 1, 7, 2048, 4095]) assert.equal(at(viaRamp, v), Math.floor(16 * v * 255 / 65535 + 0.5), 'RAMP at ' + v);
+      const flipped = L.buildLut({ ...src, modality: flip }, { lut: ramp }, false, false);
+      for (const v of [0, 1, 2048, 4095]) assert.equal(at(flipped, v), at(viaRamp, 4095 - v), 'FLIP then RAMP at ' + v);
+      // inputs outside the table take its first or last entry
+      const inv = L.buildLut(src, { lut: inverse }, false, false);
+      assert.equal(at(inv, 0), 255);
+      assert.equal(at(inv, 1000), 255);
+      assert.equal(at(inv, 1001), 254);
+      assert.equal(at(inv, 1255), 0);
+      assert.equal(at(inv, 4095), 0);
+      // MONOCHROME1 and invert apply after the table, as after a window
+      assert.equal(at(L.buildLut(src, { lut: inverse }, true, false), 1001), 1);
+      // a window over the Modality LUT's output
+      const win = L.buildLut({ ...src, modality: flip }, { center: 2048, width: 4096, fn: 'LINEAR' }, false, false);
+      assert.equal(at(win, 0), L.voi(4095, 2048, 4096, 'LINEAR'));
+      assert.equal(L.validWindow({ lut: ramp }), true);
+      assert.equal(JSON.stringify(L.tableWindow(inverse)), JSON.stringify({ center: 1128, width: 256, fn: 'LINEAR' }));
+      assert.equal(L.modality({ modality: null, slope: 2, intercept: -1 }, 5), 9);
+    },
+  },
 ];

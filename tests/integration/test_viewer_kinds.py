@@ -6,8 +6,10 @@ interleaved, little-endian, signed ones sign-extended):
 interleaved), YBR_FULL (served as RGB), and a multi-frame volume frame by frame. The listing
 says what the viewer needs to show each one, and the preview is a PNG of the right kind."""
 import os
+import struct
 import sys
 import tempfile
+import zlib
 
 import numpy as np
 
@@ -27,7 +29,36 @@ KINDS = [
     ("rgb_p1", 24, 36, 2, 3, 8, 8, False, "RGB", 1),
     ("ybr_full", 21, 35, 1, 3, 8, 8, False, "YBR_FULL", 0),
     ("tomo", 64, 64, 6, 1, 16, 14, False, "MONOCHROME2", 0),
+    ("voilut12", 16, 16, 1, 1, 16, 12, False, "MONOCHROME2", 0),
+    ("voionly12", 16, 16, 1, 1, 16, 12, False, "MONOCHROME2", 0),
 ]
+# the lookup tables of gen_pixels.voi_luts() and .modality_lut()
+RAMP = {"first": 0, "bits": 16, "explanation": "RAMP", "table": [(16 * i) & 0xFFFF for i in range(4096)]}
+INVERSE = {"first": 1000, "bits": 8, "explanation": "INVERSE", "table": [255 - i for i in range(256)]}
+FLIP = {"first": 0, "bits": 16, "explanation": "FLIP", "table": [4095 - i for i in range(4096)]}
+EXTRA = {"voilut12": lambda: {"VOILUTSequence": gen_pixels.voi_luts(), "ModalityLUTSequence": gen_pixels.modality_lut()},
+         "voionly12": lambda: {"VOILUTSequence": gen_pixels.voi_luts()}}
+
+
+def png_grey(body):
+    """The grey pixels of a preview PNG (8-bit, filter none on every row, as the server writes)."""
+    w, h, ctype = png_size(body)
+    assert ctype == 0
+    pos, idat = 8, b""
+    while pos < len(body):
+        (n,) = struct.unpack(">I", body[pos:pos + 4])
+        if body[pos + 4:pos + 8] == b"IDAT":
+            idat += body[pos + 8:pos + 8 + n]
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    rows = [raw[y * (w + 1):(y + 1) * (w + 1)] for y in range(h)]
+    assert all(r[0] == 0 for r in rows)
+    return np.frombuffer(b"".join(r[1:] for r in rows), dtype=np.uint8).reshape(h, w)
+
+
+def lut_at(lut, x):
+    i = min(max(int(np.floor(x)) - lut["first"], 0), len(lut["table"]) - 1)
+    return lut["table"][i]
 
 
 def ybr_full_to_rgb(canon):
@@ -49,13 +80,16 @@ class ViewerKindsTest(harness.ServerTestCase):
         for name, rows, cols, frames, samples, alloc, stored, signed, pi, planar in KINDS:
             arr = gen_pixels.image(rng, rows, cols, frames, samples, stored, signed)
             path = os.path.join(tmp, name + ".dcm")
-            canon = gen_pixels.write(path, arr, alloc, stored, signed, pi, planar)
+            extra = EXTRA[name]() if name in EXTRA else None
+            canon = gen_pixels.write(path, arr, alloc, stored, signed, pi, planar, extra=extra)
             if pi == "YBR_FULL":
                 canon = ybr_full_to_rgb(canon)
             if signed:  # served sign-extended to the sample's width
                 canon = arr.astype("<i2" if alloc == 16 else "i1").tobytes()
             per = len(canon) // frames
             cls.expected[name + ".dcm"] = [canon[i * per:(i + 1) * per] for i in range(frames)]
+            if name in EXTRA:
+                cls.stored = {**getattr(cls, "stored", {}), name: arr[0, :, :, 0]}
             upload_path(cls.pc, cls.rid, path)
 
     def test_every_frame_of_every_kind_bit_for_bit(self):
@@ -89,6 +123,30 @@ class ViewerKindsTest(harness.ServerTestCase):
             r = self.pc.get("/api/v1/requests/%d/documents/%d/preview" % (self.rid, ims[name + ".dcm"]["document"]))
             self.assertEqual(r.status, 200, name)
             self.assertEqual(png_size(r.body), (cols, rows, 2 if samples == 3 else 0), name)
+
+    def test_lookup_tables_go_to_the_viewer(self):
+        ims = wait_state(self.pc, self.rid, len(KINDS), timeout=90)
+        both, voi = ims["voilut12.dcm"], ims["voionly12.dcm"]
+        self.assertEqual(both["modality_lut"], FLIP)
+        self.assertEqual(both["voi_luts"], [RAMP, INVERSE])
+        self.assertIsNone(voi["modality_lut"])
+        self.assertEqual(voi["voi_luts"], [RAMP, INVERSE])
+        # a file without tables gets neither key
+        self.assertNotIn("voi_luts", ims["mono8.dcm"])
+
+    def test_preview_follows_the_files_lookup_tables(self):
+        """No window in these files: the preview goes through the Modality LUT (when there is
+        one) and the first VOI LUT, scaled from its bits to 0..255 (rounded half up)."""
+        ims = wait_state(self.pc, self.rid, len(KINDS), timeout=90)
+        for name, modality in (("voilut12", FLIP), ("voionly12", None)):
+            r = self.pc.get("/api/v1/requests/%d/documents/%d/preview" % (self.rid, ims[name + ".dcm"]["document"]))
+            self.assertEqual(r.status, 200, name)
+            got = png_grey(r.body)
+            want = np.zeros_like(got)
+            for (y, x), v in np.ndenumerate(self.stored[name]):
+                m = lut_at(modality, v) if modality else v
+                want[y, x] = int(np.floor(lut_at(RAMP, m) * 255 / 65535 + 0.5))
+            self.assertTrue(np.array_equal(got, want), "%s: %s != %s" % (name, got[:2], want[:2]))
 
 
 if __name__ == "__main__":
