@@ -121,43 +121,60 @@ static int lut_frame(const struct render_ops *ops, const unsigned char *p, size_
   return rc;
 }
 
-static int send_frame(int fd, char type, const void *p, size_t n) {
+static int send_frame(const struct render_chan *ch, char type, const void *p, size_t n) {
   unsigned char h[FRAME_HDR];
   h[0] = (unsigned char)type;
   put32(h + 1, (uint32_t)n);
-  int rc = move_all(fd, h, sizeof h, 1);
-  if (rc == 0 && n) rc = move_all(fd, (void *)p, n, 1);
+  int rc = ch->send(ch->ctx, h, sizeof h);
+  if (rc == 0 && n) rc = ch->send(ch->ctx, p, n);
   return rc;
 }
 
+static int fd_send(void *ctx, const void *p, size_t n) { return move_all(*(int *)ctx, (void *)p, n, 1); }
+static int fd_recv(void *ctx, void *p, size_t n) { return move_all(*(int *)ctx, p, n, 0); }
+
 enum render_rc render_image(const struct render_ops *ops, char *why, size_t whylen) {
   enum render_rc res = RENDER_FAILED;
-  int fd = -1, finished = 0, have_info = 0;
-  struct render_info info = {0};
-  uint64_t frames_total = 0, frames_got = 0;
-  size_t png_got = 0;
-  unsigned luts_seen = 0; /* bit 0: the Modality LUT; then one per VOI LUT from bit 1 */
-  unsigned char *buf = malloc(RENDER_READ_MAX > RENDER_CHUNK ? RENDER_READ_MAX : RENDER_CHUNK);
+  int fd = -1, finished = 0;
   snprintf(why, whylen, "the image could not be prepared");
   static const char *const pass_env[] = {
 #ifdef SECONDOP_TEST_HOOKS
       "SECONDOP_TEST_RENDER_KILL_AT=", "SECONDOP_TEST_RENDER_STALL=",
 #endif
       NULL};
-  pid_t pid = buf ? confined_start(program, "render-worker", "rendering", pass_env, &fd) : 0;
+  pid_t pid = confined_start(program, "render-worker", "rendering", pass_env, &fd);
   if (pid <= 0) {
     snprintf(why, whylen, "the rendering process could not be started");
-    goto done;
+    return res;
   }
+  struct render_chan ch = {fd_recv, fd_send, &fd};
+  res = render_converse(&ch, ops, &finished, why, whylen);
+  close(fd);
+  confined_stop(pid, finished, "rendering");
+  return res;
+}
+
+enum render_rc render_converse(const struct render_chan *ch, const struct render_ops *ops, int *finished, char *why,
+                               size_t whylen) {
+  enum render_rc res = RENDER_FAILED;
+  int have_info = 0;
+  struct render_info info = {0};
+  uint64_t frames_total = 0, frames_got = 0;
+  size_t png_got = 0;
+  unsigned luts_seen = 0; /* bit 0: the Modality LUT; then one per VOI LUT from bit 1 */
+  unsigned char *buf = malloc(RENDER_READ_MAX > RENDER_CHUNK ? RENDER_READ_MAX : RENDER_CHUNK);
+  *finished = 0;
+  snprintf(why, whylen, "the image could not be prepared");
+  if (!buf) goto done;
   unsigned char sz[8];
   put64(sz, ops->size);
-  if (send_frame(fd, 'S', sz, sizeof sz) != 0) {
+  if (send_frame(ch, 'S', sz, sizeof sz) != 0) {
     snprintf(why, whylen, "the rendering process ended at once");
     goto done;
   }
   for (;;) {
     unsigned char h[FRAME_HDR];
-    int rc = move_all(fd, h, sizeof h, 0);
+    int rc = ch->recv(ch->ctx, h, sizeof h);
     if (rc == 0) {
       uint32_t len = get32(h + 1);
       size_t cap = h[0] == 'U' ? WHY_MAX : h[0] == 'R' ? 12 : h[0] == 'I' ? 28 : h[0] == 'L' ? LUT_FRAME_MAX : RENDER_CHUNK;
@@ -166,7 +183,7 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
         snprintf(why, whylen, "the rendering process sent a malformed frame ('%c', %u bytes)", h[0], len);
         goto done;
       }
-      rc = move_all(fd, buf, len, 0);
+      rc = ch->recv(ch->ctx, buf, len);
       if (rc == 0) {
         switch (h[0]) {
         case 'R': {
@@ -177,11 +194,11 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
             goto done;
           }
           if (ops->read_at(ops->ctx, off, buf, n) != 0) {
-            send_frame(fd, 'X', NULL, 0);
+            send_frame(ch, 'X', NULL, 0);
             snprintf(why, whylen, "the stored file could not be read back");
             goto done;
           }
-          rc = send_frame(fd, 'B', buf, n);
+          rc = send_frame(ch, 'B', buf, n);
           break;
         }
         case 'I':
@@ -234,13 +251,13 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
             if (buf[i] >= 0x20 && buf[i] < 0x7F) why[k++] = (char)buf[i]; /* ASCII: the column is UTF-8 */
           why[k] = '\0';
           if (!k) snprintf(why, whylen, "This image's pixel data cannot be decoded.");
-          finished = 1;
+          *finished = 1;
           res = RENDER_NOT_DECODABLE;
           goto done;
         }
         case 'Z':
           if (!have_info || frames_got != frames_total || png_got == 0) goto bad_order;
-          finished = 1;
+          *finished = 1;
           res = RENDER_OK;
           goto done;
         default:
@@ -261,8 +278,6 @@ enum render_rc render_image(const struct render_ops *ops, char *why, size_t whyl
 bad_order:
   snprintf(why, whylen, "the rendering process answered out of order");
 done:
-  if (fd >= 0) close(fd);
-  confined_stop(pid, finished, "rendering");
   if (buf) {
     explicit_bzero(buf, RENDER_READ_MAX > RENDER_CHUNK ? RENDER_READ_MAX : RENDER_CHUNK); /* pixel data */
     free(buf);

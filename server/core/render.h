@@ -78,6 +78,18 @@ enum render_rc {
 /* Runs one child over the file and feeds the callbacks. Blocks the calling (worker) thread. */
 enum render_rc render_image(const struct render_ops *ops, char *why, size_t whylen);
 
+/* The parent's half of the conversation over any channel (render_image's is the child's
+ * socket; the fuzz target's is its input). recv and send move exactly n bytes: 0, -1 when the
+ * other end is gone, -2 when it stopped making progress. *finished says whether the child
+ * sent its last frame. Every frame is checked before a callback sees it. */
+struct render_chan {
+  int (*recv)(void *ctx, void *p, size_t n);
+  int (*send)(void *ctx, const void *p, size_t n);
+  void *ctx;
+};
+enum render_rc render_converse(const struct render_chan *ch, const struct render_ops *ops, int *finished, char *why,
+                               size_t whylen);
+
 /* Seconds without progress before the child is stopped (default 30; at least 1). */
 void render_set_stall_seconds(unsigned s);
 

@@ -31,13 +31,34 @@ KINDS = [
     ("tomo", 64, 64, 6, 1, 16, 14, False, "MONOCHROME2", 0),
     ("voilut12", 16, 16, 1, 1, 16, 12, False, "MONOCHROME2", 0),
     ("voionly12", 16, 16, 1, 1, 16, 12, False, "MONOCHROME2", 0),
+    ("tomo_groups", 32, 32, 3, 1, 16, 12, False, "MONOCHROME2", 0),
 ]
 # the lookup tables of gen_pixels.voi_luts() and .modality_lut()
 RAMP = {"first": 0, "bits": 16, "explanation": "RAMP", "table": [(16 * i) & 0xFFFF for i in range(4096)]}
 INVERSE = {"first": 1000, "bits": 8, "explanation": "INVERSE", "table": [255 - i for i in range(256)]}
 FLIP = {"first": 0, "bits": 16, "explanation": "FLIP", "table": [4095 - i for i in range(4096)]}
+
+
+def functional_groups():
+    """An enhanced object's window, function, spacing and rescale: shared by every frame, and
+    per frame (which the shared group outranks)."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    def group(center, width, spacing):
+        g, v, m = Dataset(), Dataset(), Dataset()
+        v.WindowCenter, v.WindowWidth, v.WindowCenterWidthExplanation = center, width, "NORMAL"
+        v.VOILUTFunction = "SIGMOID"
+        m.SliceThickness, m.PixelSpacing = "1", spacing
+        g.FrameVOILUTSequence, g.PixelMeasuresSequence = Sequence([v]), Sequence([m])
+        return g
+    return {"SharedFunctionalGroupsSequence": Sequence([group("2000", "4000", ["0.085", "0.085"])]),
+            "PerFrameFunctionalGroupsSequence": Sequence([group("100", "50", ["0.5", "0.5"]) for _ in range(3)])}
+
+
 EXTRA = {"voilut12": lambda: {"VOILUTSequence": gen_pixels.voi_luts(), "ModalityLUTSequence": gen_pixels.modality_lut()},
-         "voionly12": lambda: {"VOILUTSequence": gen_pixels.voi_luts()}}
+         "voionly12": lambda: {"VOILUTSequence": gen_pixels.voi_luts()},
+         "tomo_groups": functional_groups}
 
 
 def png_grey(body):
@@ -133,6 +154,12 @@ class ViewerKindsTest(harness.ServerTestCase):
         self.assertEqual(voi["voi_luts"], [RAMP, INVERSE])
         # a file without tables gets neither key
         self.assertNotIn("voi_luts", ims["mono8.dcm"])
+
+    def test_enhanced_objects_window_and_spacing_from_their_functional_groups(self):
+        im = wait_state(self.pc, self.rid, len(KINDS), timeout=90)["tomo_groups.dcm"]
+        self.assertEqual(im["windows"], [{"center": 2000, "width": 4000, "explanation": "NORMAL"}])
+        self.assertEqual(im["voi_function"], "SIGMOID")
+        self.assertEqual((im["spacing_mm"], im["spacing_source"]), ([0.085, 0.085], "Pixel Spacing"))
 
     def test_preview_follows_the_files_lookup_tables(self):
         """No window in these files: the preview goes through the Modality LUT (when there is
