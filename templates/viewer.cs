@@ -61,6 +61,7 @@
     <dt><kbd>I</kbd>, <kbd>T</kbd>, <kbd>R</kbd></dt><dd>Invert, hide or show the text on the images, reset.</dd>
     <dt><kbd>W</kbd> <kbd>P</kbd> <kbd>M</kbd> <kbd>G</kbd></dt><dd>What dragging does: window, move, measure, magnifier. <kbd>G</kbd> on a view shows the magnifier in its middle; the arrows move it, <kbd>Escape</kbd> hides it.</dd>
     <dt><kbd>Enter</kbd></dt><dd>On a view in the four-view layout: show it alone; <kbd>Escape</kbd> goes back.</dd>
+    <dt><kbd>M</kbd>, then <kbd>Enter</kbd></dt><dd>Measure without a mouse: a cross appears in the middle of the view; the arrows move it, <kbd>Enter</kbd> sets the first point, the arrows draw the line, <kbd>Enter</kbd> sets the second and the distance is read out; <kbd>Escape</kbd> cancels.</dd>
     <dt><kbd>[</kbd> <kbd>]</kbd></dt><dd>One view: previous and next view.</dd>
   </dl>
   <p>On a touch screen: drag with one finger, pinch with two to zoom.</p>

@@ -493,6 +493,7 @@
     ctx.restore();
     if (vp.measure) drawMeasure(vp);
     if (vp.loupe) drawLoupe(vp);
+    if (vp.kcursor && state.tool === 'measure') drawCursor(vp);
     updateText(vp);
   }
   function drawAll() { viewports.forEach(draw); }
@@ -510,6 +511,47 @@
     ctx.font = (14 * dpr) + 'px sans-serif';
     ctx.fillText(m.text, (a.x + b.x) / 2 + 6 * dpr, (a.y + b.y) / 2 - 6 * dpr);
     ctx.restore();
+  }
+  // The keyboard's measuring point: a cross the arrows move.
+  function drawCursor(vp) {
+    var ctx = vp.ctx, x = vp.kcursor.x * dpr, y = vp.kcursor.y * dpr, r = 8 * dpr;
+    ctx.save(); ctx.strokeStyle = '#ffd166'; ctx.lineWidth = 2 * dpr;
+    ctx.beginPath(); ctx.moveTo(x - r, y); ctx.lineTo(x + r, y); ctx.moveTo(x, y - r); ctx.lineTo(x, y + r); ctx.stroke();
+    ctx.restore();
+  }
+  // Measuring by keyboard: Enter (or Space) sets the first point at the cross,
+  // the arrows move it (the line follows), Enter again sets the second point.
+  function keyMeasure(vp, k) {
+    if (!vp || !vp.src) return false;
+    var r = vp.box.getBoundingClientRect();
+    if (!vp.kcursor) vp.kcursor = { x: r.width / 2, y: r.height / 2 };
+    var c = vp.kcursor;
+    if (/^Arrow/.test(k)) {
+      var step = 10;
+      c.x = Math.max(0, Math.min(r.width, c.x + (k === 'ArrowLeft' ? -step : k === 'ArrowRight' ? step : 0)));
+      c.y = Math.max(0, Math.min(r.height, c.y + (k === 'ArrowUp' ? -step : k === 'ArrowDown' ? step : 0)));
+      if (vp.measure && !vp.measure.done) {
+        vp.measure.b = toImage(vp, c.x, c.y);
+        vp.measure.text = measureText(vp, vp.measure);
+      }
+    } else if (k === 'Enter' || k === ' ') {
+      var p = toImage(vp, c.x, c.y);
+      if (!vp.measure || vp.measure.done) {
+        vp.measure = { a: p, b: p, text: measureText(vp, { a: p, b: p }) };
+        measureOut.textContent = labelOf(vp.im) + ': first point set; move with the arrows, Enter sets the second.';
+      } else {
+        vp.measure.b = p;
+        vp.measure.text = measureText(vp, vp.measure);
+        vp.measure.done = true;
+        measureOut.textContent = labelOf(vp.im) + ': ' + vp.measure.text;
+        vp.fig.setAttribute('data-measure', vp.measure.text);
+      }
+    } else if (k === 'Escape' && vp.measure && !vp.measure.done) {
+      vp.measure = null;
+      measureOut.textContent = '';
+    } else return false;
+    draw(vp);
+    return true;
   }
   function drawLoupe(vp) {
     var L = vp.loupe, R = 80 * dpr, ctx = vp.ctx;
@@ -855,6 +897,9 @@
       L = { x: L.x + (k === 'ArrowLeft' ? -step : k === 'ArrowRight' ? step : 0), y: L.y + (k === 'ArrowUp' ? -step : k === 'ArrowDown' ? step : 0) };
       vp.loupe = { x: Math.max(0, Math.min(r0.width, L.x)), y: Math.max(0, Math.min(r0.height, L.y)) };
       draw(vp);
+    } else if (onView && state.tool === 'measure' && vp.im && (/^Arrow/.test(k) || k === 'Enter' || k === ' ' ||
+                                                                (k === 'Escape' && vp.measure && !vp.measure.done))) {
+      keyMeasure(vp, k);
     } else if (onView && k === 'Escape' && vp.loupe) {
       vp.loupe = null;
       draw(vp);

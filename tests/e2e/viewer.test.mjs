@@ -290,6 +290,17 @@ export const tests = [
         assert.ok(Math.abs(mm - 20) <= 0.2, 'measured ' + said);
         assert.match(said, /from Imager Pixel Spacing/);
         await screenshot(page, 'viewer-3-measure');
+        // the same by keyboard alone: Enter sets the first point at the cross in the
+        // middle, ten presses of ↓ move it 100 screen pixels, Enter sets the second
+        await page.keyboard.press('Enter');
+        assert.match(await page.locator('#measure-result').innerText(), /first point set/);
+        for (let k = 0; k < 10; k++) await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('Enter');
+        const saidKeys = await page.locator('#measure-result').innerText();
+        const mmKeys = Number((saidKeys.match(/([\d.]+) mm/) || [])[1]);
+        const wantKeys = (100 / fit) * 0.1;
+        assert.ok(Math.abs(mmKeys - wantKeys) <= wantKeys * 0.01 + 0.05, `measured by keyboard ${saidKeys}, want ${wantKeys.toFixed(2)} mm`);
+        assert.equal(await page.getAttribute('#hanging figure', 'data-measure'), saidKeys.replace(/^RCC: /, ''));
         await page.keyboard.press('w');
         await page.locator('#hanging figure .vp-canvas').focus();
         await page.keyboard.press('Escape');
