@@ -175,6 +175,27 @@ class ViewerKindsTest(harness.ServerTestCase):
                 want[y, x] = int(np.floor(lut_at(RAMP, m) * 255 / 65535 + 0.5))
             self.assertTrue(np.array_equal(got, want), "%s: %s != %s" % (name, got[:2], want[:2]))
 
+    def test_a_third_opinion_shows_the_same_images(self):
+        """The records a third opinion reuses are images to the viewer as they were to the first."""
+        wait_state(self.pc, self.rid, len(KINDS), timeout=90)
+        self.sql("UPDATE requests SET status = 'report_ready' WHERE id = %s", self.rid)
+        try:
+            r = self.pc.post("/requests/%d/third-opinion" % self.rid, {})
+            self.assertEqual(r.status, 303, r.text[:300])
+            nid = int(r.header("Location").split("/")[2])
+        finally:
+            self.sql("UPDATE requests SET status = 'submitted' WHERE id = %s", self.rid)
+        self.assertNotEqual(nid, self.rid)
+        ims = wait_state(self.pc, nid, len(KINDS), timeout=120)
+        first = wait_state(self.pc, self.rid, len(KINDS))
+        for name, im in ims.items():
+            self.assertEqual(im["state"], "ready", name)
+            for key in ("rows", "columns", "frames", "windows", "spacing_mm", "photometric"):
+                self.assertEqual(im[key], first[name][key], (name, key))
+            r = self.pc.get("/api/v1/requests/%d/documents/%d/frames/0" % (nid, im["document"]))
+            self.assertEqual(r.status, 200, name)
+            self.assertEqual(r.body, self.expected[name][0], name)
+
 
 if __name__ == "__main__":
     harness.main()
