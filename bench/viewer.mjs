@@ -255,6 +255,7 @@ async function main() {
   } finally {
     await srv.stop();
     await browser.close();
+    fs.rmSync(srv.dataDir, { recursive: true, force: true }); // about 300 MB of originals and renditions
   }
   console.log(JSON.stringify(out));
 }

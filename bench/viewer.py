@@ -225,6 +225,7 @@ def main():
     finally:
         if orthanc:
             orthanc.stop()
+            shutil.rmtree(orthanc.dir, ignore_errors=True)  # its storage and cache: a few hundred MB
         subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests", "pg_cluster.py"), "stop", sock], env=env)
     report(out, a.rounds, studies)
     print("work files in", work)
