@@ -2,7 +2,7 @@
 # Installs every Debian and npm package that building, serving and testing
 # secondop needs. Idempotent: packages already present are not touched, and
 # apt is not even asked when nothing is missing.
-# Usage: scripts/install-deps.sh [--with-tests]
+# Usage: scripts/install-deps.sh [--with-tests | --with-bench]
 set -eu
 
 BUILD_PKGS="build-essential pkg-config meson ninja-build
@@ -17,8 +17,13 @@ TEST_PKGS="curl openssl python3-psycopg2 python3-pydicom clang libclang-rt-14-de
 # the viewer's browser test writes its DICOM pixels with numpy (only recommended by pydicom)
 TEST_PKGS="$TEST_PKGS python3-numpy"
 
+# bench/viewer.py times Orthanc's web viewer beside ours: it starts /usr/sbin/Orthanc itself on
+# loopback with its own configuration (Debian's orthanc service, where systemd starts it, is not used)
+BENCH_PKGS="orthanc orthanc-webviewer orthanc-gdcm"
+
 pkgs="$BUILD_PKGS"
 if [ "${1:-}" = "--with-tests" ]; then pkgs="$pkgs $TEST_PKGS"; fi
+if [ "${1:-}" = "--with-bench" ]; then pkgs="$pkgs $TEST_PKGS $BENCH_PKGS"; fi
 
 missing=""
 for p in $pkgs; do
@@ -44,7 +49,7 @@ if [ -n "$missing" ]; then
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-if [ "${1:-}" = "--with-tests" ]; then
+if [ "${1:-}" = "--with-tests" ] || [ "${1:-}" = "--with-bench" ]; then
   here=$(cd "$(dirname "$0")/.." && pwd)
   if [ ! -d "$here/tests/node_modules/playwright-core" ] || [ ! -d "$here/tests/node_modules/tus-js-client" ]; then
     echo "secondop: installing test tools from npm (tests/package.json)"

@@ -386,6 +386,8 @@
     vp.dirty = true;
     if (vp === active) fillPresets();
     draw(vp);
+    // what the canvas now shows, for the benchmark (bench/viewer.mjs) and the tests
+    vp.fig.setAttribute('data-drawn', src.preview ? 'preview' : 'full');
   }
   function setFrame(vp, n) {
     if (!vp.im || vp.im.img.frames <= 1) return;

@@ -142,6 +142,9 @@ export const tests = [
         await page.waitForURL(`${srv.url}/reviewer/cases/${rid}/images`);
         await page.getByText('For review only: diagnostic reading of mammograms needs an FDA-cleared display.').waitFor();
         await allFull(page, 4);
+        // each canvas says what it shows (bench/viewer.mjs times these)
+        assert.deepEqual(await page.$$eval('#hanging figure.viewport', (fs) => fs.map((f) => f.getAttribute('data-drawn'))),
+          ['full', 'full', 'full', 'full']);
 
         // the study browser: current and prior, labelled, with thumbnails
         const studies = await page.$$eval('#study-list > li', (lis) => lis.map((li) => li.querySelector('h3').textContent));
