@@ -268,7 +268,16 @@ enum err viewer_images(struct arena *a, const struct actor *who, long long reque
   json_array_foreach(studies, k, st) {
     char oid[32];
     snprintf(oid, sizeof oid, "%lld", (long long)json_integer_value(json_object_get(st, "id")));
-    json_t *det = json_pack("{s:I,s:O}", "request", (json_int_t)request_id, "date", json_object_get(st, "date"));
+    /* the patient's "who opened my records" says "viewed your mammogram of 2 November 2026" */
+    int mammo = 0;
+    size_t si;
+    json_t *sr;
+    json_array_foreach(json_object_get(st, "series"), si, sr) {
+      const char *mod = json_string_value(json_object_get(sr, "modality"));
+      mammo |= mod && !strcmp(mod, "MG");
+    }
+    json_t *det = json_pack("{s:I,s:O,s:b}", "request", (json_int_t)request_id, "date", json_object_get(st, "date"),
+                            "mammogram", mammo);
     char *dj = det ? json_dumps(det, JSON_COMPACT) : NULL;
     json_decref(det);
     struct audit_event ev = {"study.view", "study", oid, rq.patient_id, "ok", dj};

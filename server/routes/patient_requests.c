@@ -20,6 +20,7 @@
 
 #include "core/birads.h"
 #include "core/checklist.h"
+#include "core/identity.h"
 #include "core/requests.h"
 #include "core/specialists.h"
 #include "http/actor.h"
@@ -1023,10 +1024,15 @@ static void status_page(struct req *r) {
       hs(h, acc[i].who, "Access.%zu.Who", i);
       hs(h, strcmp(acc[i].role, "reviewer") == 0 ? "reviewing radiologist" : strcmp(acc[i].role, "staff") == 0 ? "center staff" : "administrator",
          "Access.%zu.Role", i);
-      hs(h, strncmp(acc[i].action, "document.", 9) == 0 ? "opened a document"
-            : strncmp(acc[i].action, "records.", 8) == 0 ? "looked at your records"
-                                                         : "opened your request",
-         "Access.%zu.What", i);
+      const char *what = strncmp(acc[i].action, "document.", 9) == 0 ? "opened a document"
+                         : strncmp(acc[i].action, "records.", 8) == 0 ? "looked at your records"
+                                                                      : "opened your request";
+      if (!strcmp(acc[i].action, "study.view")) {
+        const char *date = identity_date_words(r->arena, acc[i].study_date);
+        const char *kind = acc[i].mammogram ? "your mammogram" : "your images";
+        what = date && *date ? arena_printf(r->arena, "viewed %s of %s", kind, date) : arena_printf(r->arena, "viewed %s", kind);
+      }
+      hs(h, what ? what : "opened your request", "Access.%zu.What", i);
     }
   }
   reply_page(r, 200, "requests_status.cs");

@@ -149,9 +149,11 @@ static const struct db_stmt stmts[] = {
     {"rqs_user_contact", "SELECT email, name FROM users WHERE id = $1"},
     {"rqs_center_access",
      "SELECT to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(u.name, 'Someone at the center'), "
-     "a.actor_role, a.action, coalesce(a.object_id, '') FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id "
+     "a.actor_role, a.action, coalesce(a.object_id, ''), coalesce(a.detail->>'date', ''), "
+     "coalesce(a.detail->>'mammogram', '') FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id "
      "WHERE a.patient_id = $1 AND a.outcome = 'ok' AND a.actor_role IN ('staff', 'reviewer', 'admin') AND "
-     "(a.action LIKE 'request.view%' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%') "
+     "(a.action LIKE 'request.view%' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%' OR "
+     "a.action = 'study.view') "
      "ORDER BY a.id DESC LIMIT $2"},
 };
 
@@ -589,6 +591,8 @@ enum err rqs_center_access(struct arena *a, long long patient_id, int limit, str
     (*out)[i].role = sv(a, r, k, 2);
     (*out)[i].action = sv(a, r, k, 3);
     (*out)[i].object_id = sv(a, r, k, 4);
+    (*out)[i].study_date = sv(a, r, k, 5);
+    (*out)[i].mammogram = !strcmp(sv(a, r, k, 6), "true");
   }
   return ERR_OK;
 }

@@ -141,6 +141,8 @@ enum err rqs_user_contact(struct arena *a, long long user_id, const char **email
  * (request.view*, records.*, document.*), newest first, at most limit. */
 struct rqs_access {
   const char *at, *who, *role, *action, *object_id;
+  const char *study_date; /* study.view: the study's date (YYYY-MM-DD or "") */
+  bool mammogram;         /* study.view: the study holds a mammogram */
 };
 enum err rqs_center_access(struct arena *a, long long patient_id, int limit, struct rqs_access **out, size_t *n);
 #endif

@@ -2,7 +2,9 @@
 with access exactly as for a document download (the owner, staff past draft, the assigned
 reviewer; anyone else 404) and one study.view audit row per study returned; the view,
 orientation and spacing read at intake."""
+import html
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -122,9 +124,17 @@ class ViewerApiTest(harness.ServerTestCase):
         self.assertEqual({r[0] for r in rows}, {"study"})
         self.assertEqual({r[1] for r in rows}, {self.patient["id"]})
         self.assertIn('"date": "2024-03-15"', " ".join(r[2] for r in rows).replace('":"', '": "'))
-        # the patient's "who opened my records" sees the reviewer's opening
+        # the patient's "who opened my records" says who viewed which mammogram, in words
         self.assertTrue(self.sql("SELECT count(*) FROM audit_log WHERE patient_id = %s AND actor_id = %s "
                                  "AND action = 'study.view'", self.patient["id"], self.reviewer["id"])[0][0] >= 2)
+        page = self.pc.get("/requests/%d" % self.rid).text
+        rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)
+        self.assertIn((html.escape(self.reviewer["name"]) + " (reviewing radiologist)",
+                       "viewed your mammogram of 15 March 2024"), rows)
+        self.assertIn((html.escape(self.reviewer["name"]) + " (reviewing radiologist)",
+                       "viewed your mammogram of 10 March 2022"), rows)
+        self.assertIn((html.escape(self.staff["name"]) + " (center staff)", "viewed your mammogram of 15 March 2024"),
+                      rows)
 
     def test_c_preview_and_frames_refuse_others(self):
         self.sql("UPDATE requests SET status = 'submitted', assigned_reviewer_id = NULL WHERE id = %s", self.rid)
