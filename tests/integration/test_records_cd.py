@@ -91,10 +91,14 @@ class RecordsCdTest(harness.ServerTestCase):
             self.assertEqual(read(os.path.join(out, n)), PDF)
         self.assertEqual(len(names), 2 + expect_images + expect_reports)
         # dcmtk accepts the DICOMDIR: appending the referenced files again finds them consistent
-        r = subprocess.run(["dcmmkdir", "--append", "-Pgp", "+I"] + [i.strip().replace("\\", "/") for i in ids[:1]],
+        r = subprocess.run(["dcmmkdir", "--append", "-Pgp"] + [i.strip().replace("\\", "/") for i in ids],
                            cwd=out, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertNotIn("E:", r.stdout + r.stderr)
+        # its only remark: each file is already listed (nothing was missing or inconsistent)
+        remarks = [ln for ln in (r.stdout + r.stderr).splitlines() if ln.strip()]
+        self.assertEqual(len(remarks), expect_images, remarks)
+        self.assertTrue(all("directory record for this SOP instance already exists" in ln for ln in remarks), remarks)
         rc, dump2 = dcmdump(os.path.join(out, "DICOMDIR"))
         self.assertEqual(rc, 0)
         self.assertEqual(len(FILE_ID.findall(dump2)), expect_images)
