@@ -64,9 +64,12 @@ static void text(struct out *o, unsigned g, unsigned e, const char *vr, const ch
   char v[80];
   size_t k = 0;
   int ui = strcmp(vr, "UI") == 0;
+  /* dates, times and numbers: only the characters their VR allows (a stored "2024-03-15" reads 20240315) */
+  const char *only = strcmp(vr, "DA") == 0 ? "0123456789" : strcmp(vr, "TM") == 0 ? "0123456789." :
+                     strcmp(vr, "IS") == 0 ? "0123456789+-" : ui ? "0123456789." : NULL;
   for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c && k < max && k < sizeof v - 2; c++) {
     if (*c < 0x20 || *c == 0x7f || *c == '\\') continue;
-    if (ui && !((*c >= '0' && *c <= '9') || *c == '.')) continue;
+    if (only && !strchr(only, *c)) continue;
     v[k++] = (char)*c;
   }
   /* never end inside a UTF-8 sequence */

@@ -169,6 +169,20 @@ static void test_file_ids_checked(void) {
   T_CHECK(out == NULL);
 }
 
+static void test_dates_times_numbers_keep_only_their_characters(void) {
+  struct dicomdir_image one = IM[0];
+  one.study_date = "2024-03-15";
+  one.study_time = "10:15:00.5";
+  one.instance_number = " 7 ";
+  unsigned char *out;
+  size_t len;
+  T_EQ_INT(dicomdir_build(&one, 1, "", "2.25.1", &out, &len), 0);
+  T_CHECK(memmem(out, len, "DA\x08\x00" "20240315", 12) != NULL);
+  T_CHECK(memmem(out, len, "TM\x08\x00" "101500.5 ", 12) != NULL);
+  T_CHECK(memmem(out, len, "IS\x02\x00" "7 ", 6) != NULL);
+  free(out);
+}
+
 static void test_new_uid_is_a_uid(void) {
   char a[65], b[65];
   dicomdir_new_uid(a);
@@ -202,6 +216,7 @@ int main(void) {
   T_RUN(test_tree_and_offsets);
   T_RUN(test_dcmdump_reads_it);
   T_RUN(test_file_ids_checked);
+  T_RUN(test_dates_times_numbers_keep_only_their_characters);
   T_RUN(test_new_uid_is_a_uid);
   T_RUN(test_utf8_names_declare_charset_and_are_not_cut_inside_a_character);
   return t_done();
