@@ -33,7 +33,7 @@ struct cd_download {
   /* the entry being streamed */
   struct blob_reader *r;
   crypto_generichash_state gh;
-  uint64_t mem_at, mem_len;
+  uint64_t mem_at; /* bytes of the entry given so far */
   size_t cur;
   struct actor who;
   char ip[48], rid[40];
@@ -72,6 +72,11 @@ static ssize_t src_read(void *ctx, size_t i, unsigned char *buf, size_t cap) {
     return -1;
   }
   if (k > 0) crypto_generichash_update(&c->gh, buf, (size_t)k);
+  c->mem_at += (uint64_t)(k > 0 ? k : 0);
+  if (c->mem_at > f->d.size) { /* more bytes than recorded: the writer refuses them, we say why */
+    records_integrity_failure(&c->who, &f->d, "zip-digest");
+    return -1;
+  }
   return k;
 }
 

@@ -147,8 +147,9 @@ static int zipw_next(struct zipw *z) {
       ssize_t k = z->src.read(z->src.ctx, z->cur, z->out, cap);
       if (k < 0) return -1;
       if (k == 0) {
-        if (z->entry_bytes != e->size) return -1;
+        /* done first: the source may want to say why a short entry fails */
         if (z->src.done && z->src.done(z->src.ctx, z->cur, z->entry_bytes) != 0) return -1;
+        if (z->entry_bytes != e->size) return -1;
         z->phase = 2;
         continue;
       }

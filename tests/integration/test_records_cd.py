@@ -186,20 +186,22 @@ class RecordsCdTest(harness.ServerTestCase):
             self.server.sql("UPDATE requests SET assigned_reviewer_id = NULL, status = 'draft' WHERE id = %s", self.rid)
 
     def test_damaged_file_cuts_the_download_and_is_audited(self):
-        _, c, rid = rh.new_patient_with_request(self.server, name="Jane Doe")
-        rh.upload_bytes(c, rid, read(os.path.join(rh.studies(), "study1", "R_CC.dcm")), "r.dcm")
-        self.server.sql("UPDATE documents SET blake2b = %s WHERE request_id = %s", "0" * 64, rid)
-        sid = self.server.sql("SELECT id FROM studies WHERE request_id = %s", rid)[0][0]
-        for url in ("/requests/%d/records.zip" % rid, "/requests/%d/studies/%d/records.zip" % (rid, sid)):
-            try:
-                r = c.get(url)
-                whole = r.status == 200 and int(r.header("Content-Length")) == len(r.body)
-            except Exception:
-                whole = False
-            self.assertFalse(whole, url)
-        harness.wait_for(lambda: self.server.sql(
-            "SELECT count(*) FROM audit_log WHERE action = 'integrity_failure' AND detail::text LIKE %s",
-            "%zip-digest%")[0][0] >= 2, timeout=20, what="integrity failures audited")
+        # a wrong digest, and a recorded size one byte short or long of what the store holds
+        for n, damage in enumerate(("blake2b = '%s'" % ("0" * 64), "size = size - 1", "size = size + 1")):
+            _, c, rid = rh.new_patient_with_request(self.server, name="Jane Doe")
+            rh.upload_bytes(c, rid, read(os.path.join(rh.studies(), "study1", "R_CC.dcm")), "r.dcm")
+            self.server.sql("UPDATE documents SET " + damage + " WHERE request_id = %s", rid)
+            sid = self.server.sql("SELECT id FROM studies WHERE request_id = %s", rid)[0][0]
+            for url in ("/requests/%d/records.zip" % rid, "/requests/%d/studies/%d/records.zip" % (rid, sid)):
+                try:
+                    r = c.get(url)
+                    whole = r.status == 200 and int(r.header("Content-Length")) == len(r.body)
+                except Exception:
+                    whole = False
+                self.assertFalse(whole, (damage, url))
+            harness.wait_for(lambda: self.server.sql(
+                "SELECT count(*) FROM audit_log WHERE action = 'integrity_failure' AND detail::text LIKE %s",
+                "%zip-digest%")[0][0] >= 2 * (n + 1), timeout=20, what="integrity failures audited: " + damage)
 
 
 class NoImagesTest(harness.ServerTestCase):
