@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import zipfile
@@ -58,6 +59,7 @@ class RecordsCdTest(harness.ServerTestCase):
 
     def check_media(self, body, expect_studies, expect_images, expect_reports):
         out, names = unpack(body)
+        self.addCleanup(shutil.rmtree, out, True)
         self.assertEqual(names[0], "README.TXT")
         self.assertEqual(names[1], "DICOMDIR")
         readme = read(os.path.join(out, "README.TXT")).decode()
