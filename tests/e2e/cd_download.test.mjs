@@ -36,6 +36,7 @@ export const tests = [
       const srv = await startServer('cddownload', [], {});
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
       const page = await ctx.newPage();
+      let st = null;
       try {
         const user = makePatient(srv);
         await page.goto(srv.url + '/login');
@@ -47,7 +48,7 @@ export const tests = [
         const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
         const r = await page.request.post(srv.url + '/requests/new', { form: { csrf }, maxRedirects: 0 });
         const req = Number((r.headers().location || '').match(/\/requests\/(\d+)\//)[1]);
-        const st = studies();
+        st = studies();
         const files = ['study1', 'prior'].flatMap((d) => ['R_CC', 'L_CC'].map((v) => {
           const f = path.join(st, `${d}-${v}.dcm`);
           fs.copyFileSync(path.join(st, d, `${v}.dcm`), f);
@@ -88,6 +89,7 @@ export const tests = [
         assert.ok(w <= 375, 'no horizontal scroll at 375 px: ' + w);
         await screenshot(page, 'cd-2-phone');
       } finally {
+        if (st) fs.rmSync(st, { recursive: true, force: true });
         await ctx.close();
         await srv.stop();
       }
