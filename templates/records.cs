@@ -104,6 +104,13 @@
     </tbody>
   </table>
   </div>
+  <?cs if:subcount(Records.Studies) ?>
+  <h3 id="study-downloads-h">Download one study</h3>
+  <p>Each download is laid out like a hospital CD (with a DICOMDIR index), ready to burn or copy for a doctor's office.</p>
+  <ul class="study-downloads" aria-labelledby="study-downloads-h"><?cs each:st = Records.Studies ?>
+    <li><a href="/requests/<?cs var:Request.Id ?>/studies/<?cs var:st.Id ?>/records.zip">Download the study of <?cs var:st.Date ?> (<?cs var:st.Description ?>) as a ZIP file</a></li><?cs /each ?>
+  </ul>
+  <?cs /if ?>
   <?cs else ?>
   <p>No images yet.</p>
   <?cs /if ?>
@@ -112,7 +119,7 @@
 <section aria-labelledby="docs-h">
   <h2 id="docs-h">Files</h2>
   <?cs if:subcount(Records.Documents) ?>
-  <p><a href="/requests/<?cs var:Request.Id ?>/records.zip">Download everything as one ZIP file</a></p>
+  <p><a href="/requests/<?cs var:Request.Id ?>/records.zip">Download everything as one ZIP file</a> (laid out like a hospital CD: the images with a DICOMDIR index, the reports in their own folder)</p>
   <div class="table-scroll">
   <table class="list">
     <caption>Every file we kept</caption>

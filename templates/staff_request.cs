@@ -106,7 +106,7 @@
 <?cs if:subcount(Studies) ?>
 <div class="table-scroll"><table><caption>Image studies</caption>
 <thead><tr><th scope="col">Date</th><th scope="col">Description</th><th scope="col">Modalities</th><th scope="col">Series</th><th scope="col">Images</th><th scope="col">Name in the images</th></tr></thead><tbody>
-<?cs each:s = Studies ?><tr<?cs if:s.wrong_patient == "1" ?> class="wrong-patient"<?cs /if ?>><td><?cs var:s.study_date ?></td><td><?cs var:s.description ?></td><td><?cs var:s.modalities ?></td><td><?cs var:s.series ?></td><td><?cs var:s.images ?><?cs if:s.incomplete != "0" ?> <strong class="incomplete">(<?cs var:s.incomplete ?> with incomplete image data)</strong><?cs /if ?></td><td><?cs var:s.patient_name ?> <?cs var:s.patient_birth_date ?><?cs if:s.wrong_patient == "1" ?> <strong>does not match the patient</strong><?cs /if ?></td></tr><?cs /each ?>
+<?cs each:s = Studies ?><tr<?cs if:s.wrong_patient == "1" ?> class="wrong-patient"<?cs /if ?>><td><?cs var:s.study_date ?></td><td><?cs var:s.description ?> <a href="/requests/<?cs var:Case.id ?>/studies/<?cs var:s.id ?>/records.zip">Download this study (ZIP)<span class="visually-hidden"> of <?cs var:s.study_date ?></span></a></td><td><?cs var:s.modalities ?></td><td><?cs var:s.series ?></td><td><?cs var:s.images ?><?cs if:s.incomplete != "0" ?> <strong class="incomplete">(<?cs var:s.incomplete ?> with incomplete image data)</strong><?cs /if ?></td><td><?cs var:s.patient_name ?> <?cs var:s.patient_birth_date ?><?cs if:s.wrong_patient == "1" ?> <strong>does not match the patient</strong><?cs /if ?></td></tr><?cs /each ?>
 </tbody></table></div>
 <?cs /if ?>
 <?cs if:subcount(Documents) ?><h3>Documents</h3><ul>

@@ -2606,22 +2606,48 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
   return ERR_OK;
 }
 
-enum err records_zip_open(struct arena *a, const struct actor *who, long long request_id, struct request_row *req,
-                          struct document_row **docs, size_t *n) {
+/* The request ZIP (study_id 0) or one study's: access, the documents, the audit row. */
+static enum err zip_open(struct arena *a, const struct actor *who, long long request_id, long long study_id,
+                         struct request_row *req, struct document_row **docs, size_t *n) {
   enum err e = records_request_open(a, who, request_id, req);
   if (e != ERR_OK) return e;
   struct document_row *all;
   size_t na;
   e = documents_list(a, request_id, &all, &na);
   if (e != ERR_OK) return e;
+  struct series_row *ser = NULL;
+  size_t ns = 0;
+  if (study_id && (e = series_list(a, request_id, &ser, &ns)) != ERR_OK) return e;
   size_t k = 0;
-  for (size_t i = 0; i < na; i++)
-    if (all[i].has_file && !all[i].skipped) all[k++] = all[i];
+  for (size_t i = 0; i < na; i++) {
+    if (!all[i].has_file || all[i].skipped) continue;
+    if (study_id) {
+      int in = 0;
+      for (size_t j = 0; j < ns && !in; j++) in = ser[j].id == all[i].series_id && ser[j].study_id == study_id;
+      if (!in) continue;
+    }
+    all[k++] = all[i];
+  }
+  if (study_id && k == 0) return ERR_NOT_FOUND; /* no such study in this request */
   *docs = all;
   *n = k;
-  char oid[32], detail[64];
+  char oid[32], detail[96];
   snprintf(oid, sizeof oid, "%lld", request_id);
-  snprintf(detail, sizeof detail, "{\"documents\":%zu}", k);
+  if (study_id)
+    snprintf(detail, sizeof detail, "{\"documents\":%zu,\"study_id\":%lld}", k, study_id);
+  else
+    snprintf(detail, sizeof detail, "{\"documents\":%zu}", k);
   audit(who, "request.download_zip", "request", oid, req->patient_id, "ok", detail);
   return ERR_OK;
+}
+
+enum err records_zip_open(struct arena *a, const struct actor *who, long long request_id, struct request_row *req,
+                          struct document_row **docs, size_t *n) {
+  return zip_open(a, who, request_id, 0, req, docs, n);
+}
+
+enum err records_study_zip_open(struct arena *a, const struct actor *who, long long request_id, long long study_id,
+                                struct request_row *req, struct document_row **docs, size_t *n) {
+  if (study_id <= 0) return ERR_NOT_FOUND;
+  return zip_open(a, who, request_id, study_id, req, docs, n);
 }

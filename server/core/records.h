@@ -181,6 +181,10 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
 /* For the request ZIP: access check and audit; lists the stored documents. */
 enum err records_zip_open(struct arena *a, const struct actor *who, long long request_id, struct request_row *req,
                           struct document_row **docs, size_t *n);
+/* The same for one study of the request (studies.id): its DICOM documents; ERR_NOT_FOUND when
+ * the request has no such study (nothing audited then). The audit row names the study. */
+enum err records_study_zip_open(struct arena *a, const struct actor *who, long long request_id, long long study_id,
+                                struct request_row *req, struct document_row **docs, size_t *n);
 /* A reader on one document's blob (no whole-file verification: the caller
  * streams, checks the digest at the end and cuts the connection on failure). */
 int records_document_reader(const struct document_row *d, struct blob_reader **reader);

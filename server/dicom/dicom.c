@@ -276,6 +276,12 @@ static void keep(struct rd *r, uint32_t tag, const unsigned char *v, size_t vlen
   case TAG(0x0008, 0x0016): copy_clean(FIELD(o->sop_class_uid), v, vlen); break;
   case TAG(0x0008, 0x0018): copy_clean(FIELD(o->sop_instance_uid), v, vlen); break;
   case TAG(0x0008, 0x0020): copy_clean(FIELD(o->study_date), v, vlen); break;
+  case TAG(0x0008, 0x0030): copy_clean(FIELD(o->study_time), v, vlen); break;
+  case TAG(0x0008, 0x0050): copy_clean(FIELD(o->accession_number), v, vlen); break;
+  case TAG(0x0010, 0x0020): copy_clean(FIELD(o->patient_id), v, vlen); break;
+  case TAG(0x0020, 0x0010): copy_clean(FIELD(o->study_id), v, vlen); break;
+  case TAG(0x0020, 0x0011): copy_clean(FIELD(o->series_number), v, vlen); break;
+  case TAG(0x0020, 0x0013): copy_clean(FIELD(o->instance_number), v, vlen); break;
   case TAG(0x0008, 0x0060): copy_clean(FIELD(o->modality), v, vlen); break;
   case TAG(0x0010, 0x0030): copy_clean(FIELD(o->patient_birth_date), v, vlen); break;
   case TAG(0x0018, 0x5101): copy_clean(FIELD(o->view_position), v, vlen); break;

@@ -94,6 +94,9 @@ struct dicom_info {
   int has_pixel_spacing, has_imager_pixel_spacing; /* two values read */
   double pixel_spacing[2];         /* Pixel Spacing (0028,0030): row spacing, column spacing in mm */
   double imager_pixel_spacing[2];  /* Imager Pixel Spacing (0018,1164) */
+  /* for a DICOMDIR (appended; "" when absent; cleaned, trailing spaces trimmed) */
+  char patient_id[65], study_time[17], accession_number[17], study_id[17], series_number[13],
+      instance_number[13];
 };
 
 /* Header budget: the most bytes before Pixel Data that intake reads to find the header. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/cdmedia.h"
 #include "core/records.h"
 #include "dicom/charset.h"
 #include "dicom/sopclass.h"
@@ -130,6 +131,21 @@ static void records_page(struct req *r) {
     SET("Identity", identity_verdict_name(worst));
     SET("Views", *s->views ? s->views : "none recorded");
 #undef SET
+  }
+  /* one CD-ready download per study (studies.id), in the order the series list them */
+  size_t nst = 0;
+  for (size_t i = 0; i < v.n_series; i++) {
+    struct series_row *s = &v.series[i];
+    int seen = 0;
+    for (size_t j = 0; j < i && !seen; j++) seen = v.series[j].study_id == s->study_id;
+    if (seen) continue;
+    snprintf(k, sizeof k, "Records.Studies.%zu.Id", nst);
+    hdf_set_value(hdf, k, arena_printf(a, "%lld", s->study_id));
+    snprintf(k, sizeof k, "Records.Studies.%zu.Date", nst);
+    hdf_set_value(hdf, k, dicom_date(a, s->study_date));
+    snprintf(k, sizeof k, "Records.Studies.%zu.Description", nst);
+    hdf_set_value(hdf, k, *s->study_description ? s->study_description : "no description");
+    nst++;
   }
   size_t nd = 0, ns = 0;
   for (size_t i = 0; i < v.n_documents; i++) {
@@ -298,230 +314,29 @@ static void document_download(struct req *r) {
   MHD_add_response_header(resp, "Content-Security-Policy", "sandbox");
 }
 
-/* ---- the whole request as a ZIP, streamed (stored entries, data descriptors) ---- */
-
-struct zip_entry {
-  char name[300];
-  char blake[65];
-  struct document_row d;
-  uint32_t crc;
-  uint64_t offset;
-};
-
-struct zip_stream {
-  struct zip_entry *e;
-  size_t n, cur;
-  int phase; /* 0 header, 1 data, 2 descriptor, 3 central, 4 end, 5 done */
-  size_t central_i;
-  uint64_t pos, central_start;
-  struct blob_reader *r;
-  crypto_generichash_state gh;
-  uint64_t entry_bytes;
-  unsigned char out[64 * 1024 + 512];
-  size_t out_len, out_off;
-  struct actor who;
-  char ip[48], rid[40];
-};
-
-static void put16(unsigned char *p, unsigned v) {
-  p[0] = (unsigned char)v;
-  p[1] = (unsigned char)(v >> 8);
-}
-static void put32(unsigned char *p, uint32_t v) {
-  put16(p, v & 0xffff);
-  put16(p + 2, v >> 16);
-}
-
-/* Fills z->out with the next piece. 0, 1 at the end, -1 on failure. */
-static int zip_next(struct zip_stream *z) {
-  z->out_len = z->out_off = 0;
-  char err[128];
-  for (;;) {
-    if (z->phase == 0) {
-      if (z->cur >= z->n) {
-        z->phase = 3;
-        z->central_start = z->pos;
-        continue;
-      }
-      struct zip_entry *e = &z->e[z->cur];
-      e->offset = z->pos;
-      size_t nl = strlen(e->name);
-      unsigned char *p = z->out;
-      memset(p, 0, 30);
-      put32(p, 0x04034b50);
-      put16(p + 4, 20);
-      put16(p + 6, 0x0808); /* data descriptor, UTF-8 names */
-      memcpy(p + 30, e->name, nl);
-      put16(p + 26, (unsigned)nl);
-      z->out_len = 30 + nl;
-      if (records_document_reader(&e->d, &z->r) != 0) {
-        records_integrity_failure(&z->who, &e->d, "zip-open");
-        return -1;
-      }
-      crypto_generichash_init(&z->gh, NULL, 0, 32);
-      e->crc = (uint32_t)crc32(0L, Z_NULL, 0);
-      z->entry_bytes = 0;
-      z->phase = 1;
-      return 0;
-    }
-    if (z->phase == 1) {
-      struct zip_entry *e = &z->e[z->cur];
-      ssize_t n = blob_reader_read(z->r, z->out, 64 * 1024, err, sizeof err);
-      if (n < 0) {
-        records_integrity_failure(&z->who, &e->d, "zip-stream");
-        return -1;
-      }
-      if (n == 0) {
-        unsigned char dig[32];
-        char hx[65];
-        crypto_generichash_final(&z->gh, dig, sizeof dig);
-        sodium_bin2hex(hx, sizeof hx, dig, sizeof dig);
-        blob_reader_close(z->r);
-        z->r = NULL;
-        if (z->entry_bytes != e->d.size || strcmp(hx, e->blake) != 0) {
-          records_integrity_failure(&z->who, &e->d, "zip-digest");
-          return -1;
-        }
-        z->phase = 2;
-        continue;
-      }
-      crypto_generichash_update(&z->gh, z->out, (size_t)n);
-      e->crc = (uint32_t)crc32(e->crc, z->out, (uInt)n);
-      z->entry_bytes += (uint64_t)n;
-      z->out_len = (size_t)n;
-      return 0;
-    }
-    if (z->phase == 2) {
-      struct zip_entry *e = &z->e[z->cur];
-      put32(z->out, 0x08074b50);
-      put32(z->out + 4, e->crc);
-      put32(z->out + 8, (uint32_t)e->d.size);
-      put32(z->out + 12, (uint32_t)e->d.size);
-      z->out_len = 16;
-      z->cur++;
-      z->phase = 0;
-      return 0;
-    }
-    if (z->phase == 3) {
-      if (z->central_i >= z->n) {
-        z->phase = 4;
-        continue;
-      }
-      struct zip_entry *e = &z->e[z->central_i++];
-      size_t nl = strlen(e->name);
-      unsigned char *p = z->out;
-      memset(p, 0, 46);
-      put32(p, 0x02014b50);
-      put16(p + 4, 0x031e); /* made by: unix, 3.0 */
-      put16(p + 6, 20);
-      put16(p + 8, 0x0808);
-      put32(p + 16, e->crc);
-      put32(p + 20, (uint32_t)e->d.size);
-      put32(p + 24, (uint32_t)e->d.size);
-      put16(p + 28, (unsigned)nl);
-      put32(p + 38, (uint32_t)0100600 << 16);
-      put32(p + 42, (uint32_t)e->offset);
-      memcpy(p + 46, e->name, nl);
-      z->out_len = 46 + nl;
-      return 0;
-    }
-    if (z->phase == 4) {
-      unsigned char *p = z->out;
-      memset(p, 0, 22);
-      put32(p, 0x06054b50);
-      put16(p + 8, (unsigned)z->n);
-      put16(p + 10, (unsigned)z->n);
-      put32(p + 12, (uint32_t)(z->pos - z->central_start));
-      put32(p + 16, (uint32_t)z->central_start);
-      z->out_len = 22;
-      z->phase = 5;
-      return 0;
-    }
-    return 1;
-  }
-}
+/* ---- the request (or one study) as a CD-ready ZIP, streamed (core/cdmedia.c) ---- */
 
 static ssize_t zip_read(void *cls, uint64_t pos, char *buf, size_t max) {
   (void)pos;
-  struct zip_stream *z = cls;
-  if (z->out_off == z->out_len) {
-    int rc = zip_next(z);
-    if (rc < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
-    if (rc > 0) return MHD_CONTENT_READER_END_OF_STREAM;
-  }
-  size_t n = z->out_len - z->out_off;
-  if (n > max) n = max;
-  memcpy(buf, z->out + z->out_off, n);
-  z->out_off += n;
-  z->pos += n;
-  return (ssize_t)n;
+  ssize_t n = cdmedia_read(cls, (unsigned char *)buf, max);
+  if (n < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
+  if (n == 0) return MHD_CONTENT_READER_END_OF_STREAM;
+  return n;
 }
 
-static void zip_free(void *cls) {
-  struct zip_stream *z = cls;
-  blob_reader_close(z->r);
-  free(z->e);
-  sodium_memzero(z, sizeof *z);
-  free(z);
-}
+static void zip_free(void *cls) { cdmedia_free(cls); }
 
-/* A safe entry name: the reference, a number and the base name. */
-static void zip_name(char *out, size_t cap, const char *ref, size_t i, const struct document_row *d) {
-  const char *b = strrchr(d->original_name, '/');
-  b = b ? b + 1 : d->original_name;
-  char clean[260];
-  size_t o = 0;
-  for (const char *p = b; *p && o < sizeof clean - 1; p++) clean[o++] = (*p == '\\' || *p == ':') ? '_' : *p;
-  clean[o] = '\0';
-  if (clean[0] == '.' || !clean[0]) snprintf(clean, sizeof clean, "file");
-  const char *folder = strcmp(d->sniffed_type, "dicom") == 0 ? "images" : "documents";
-  int n = snprintf(out, cap, "%s/%s/%04zu-%s", ref, folder, i + 1, clean);
-  if (n < 0 || (size_t)n >= cap) snprintf(out, cap, "%s/%s/%04zu", ref, folder, i + 1);
-}
-
-static void request_zip(struct req *r) {
+static void reply_zip(struct req *r, long long study_id) {
   struct actor who = actor_from_req(r);
   long long id = param_id(r, "id");
-  struct request_row rq;
-  struct document_row *docs;
-  size_t n;
-  enum err e = id ? records_zip_open(r->arena, &who, id, &rq, &docs, &n) : ERR_NOT_FOUND;
+  struct cd_download *cd = NULL;
+  const char *filename = NULL;
+  uint64_t total = 0;
+  enum err e = id ? cdmedia_open(r->arena, &who, id, study_id, &cd, &filename, &total) : ERR_NOT_FOUND;
   if (e != ERR_OK) return reply_error(r, e, NULL);
-  uint64_t total = 22;
-  for (size_t i = 0; i < n; i++)
-    if (docs[i].size >= 0xffffffffu || n >= 0xffff) return reply_error(r, ERR_TOO_LARGE, "This request is too large for one ZIP file; please download the documents one by one.");
-  struct zip_stream *z = calloc(1, sizeof *z);
-  struct zip_entry *ents = calloc(n + 1, sizeof *ents);
-  if (!z || !ents) {
-    free(z);
-    free(ents);
-    return reply_error(r, ERR_INTERNAL, NULL);
-  }
-  for (size_t i = 0; i < n; i++) {
-    zip_name(ents[i].name, sizeof ents[i].name, rq.reference, i, &docs[i]);
-    ents[i].d = docs[i];
-    /* keep only what the stream needs beyond the arena's life */
-    static char empty[] = "";
-    snprintf(ents[i].blake, sizeof ents[i].blake, "%s", docs[i].blake2b);
-    ents[i].d.original_name = ents[i].d.blake2b = empty;
-    ents[i].d.sniffed_type = empty;
-    size_t nl = strlen(ents[i].name);
-    total += 30 + nl + docs[i].size + 16 + 46 + nl;
-  }
-  z->e = ents;
-  z->n = n;
-  z->who = who;
-  snprintf(z->ip, sizeof z->ip, "%s", who.ip ? who.ip : "");
-  snprintf(z->rid, sizeof z->rid, "%s", who.request_id ? who.request_id : "");
-  z->who.ip = z->ip;
-  z->who.request_id = z->rid;
-  if (total >= 0xffffffffu) {
-    zip_free(z);
-    return reply_error(r, ERR_TOO_LARGE, "This request is too large for one ZIP file; please download the documents one by one.");
-  }
-  struct MHD_Response *resp = MHD_create_response_from_callback(total, 64 * 1024, zip_read, z, zip_free);
+  struct MHD_Response *resp = MHD_create_response_from_callback(total, 64 * 1024, zip_read, cd, zip_free);
   if (!resp) {
-    zip_free(z);
+    cdmedia_free(cd);
     return reply_error(r, ERR_INTERNAL, NULL);
   }
   if (r->resp) MHD_destroy_response(r->resp);
@@ -529,13 +344,22 @@ static void request_zip(struct req *r) {
   r->status = 200;
   r->resp_bytes = total;
   MHD_add_response_header(resp, "Content-Type", "application/zip");
-  MHD_add_response_header(resp, "Content-Disposition",
-                          disposition(r->arena, arena_printf(r->arena, "%s-records.zip", rq.reference)));
+  MHD_add_response_header(resp, "Content-Disposition", disposition(r->arena, filename));
+}
+
+static void request_zip(struct req *r) { reply_zip(r, 0); }
+
+static void study_zip(struct req *r) {
+  long long study = param_id(r, "study");
+  if (!study) return reply_error(r, ERR_NOT_FOUND, NULL);
+  reply_zip(r, study);
 }
 
 const struct route patient_records_routes[] = {
     {"GET", "/requests/{id}/records", records_page, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "records"},
     {"GET", "/requests/{id}/records.zip", request_zip, ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER, 0, BODY_NONE, 0, NULL, "records-zip"},
+    {"GET", "/requests/{id}/studies/{study}/records.zip", study_zip, ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER, 0, BODY_NONE, 0,
+     NULL, "study-zip"},
     {"GET", "/requests/{id}/documents/{doc}/download", document_download, ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER, 0, BODY_NONE, 0, NULL,
      "document-download"},
     {"POST", "/requests/{id}/documents/{doc}/delete", document_remove, ROLE_PATIENT, 0, BODY_FORM, 0, NULL,

@@ -45,7 +45,8 @@ class CenterRecordsTest(harness.ServerTestCase):
         z = self.zip(self.c["staff"])
         self.assertEqual(z.status, 200)
         names = zipfile.ZipFile(io.BytesIO(z.body)).namelist()
-        self.assertEqual(len(names), 1)
+        # the CD layout: the report under REPORTS/ and a README.TXT (no images: no DICOMDIR)
+        self.assertEqual(names, ["README.TXT", "REPORTS/0001-report.pdf"])
         # reviewers: only when assigned
         self.assertEqual(self.download(self.c["reviewer"]).status, 404)
         self.sql("UPDATE requests SET assigned_reviewer_id = %s, status = 'in_review' WHERE id = %s",

@@ -317,9 +317,10 @@ class StoreTest(harness.ServerTestCase):
         z = zipfile.ZipFile(io.BytesIO(r.body))
         self.assertIsNone(z.testzip())
         names = z.namelist()
-        self.assertEqual(len(names), 2)
-        self.assertEqual(z.read(names[0]), a)
-        self.assertEqual(z.read(names[1]), b)
+        # the CD layout: README.TXT first, then the documents under REPORTS/
+        self.assertEqual(names, ["README.TXT", "REPORTS/0001-a.pdf", "REPORTS/0002-b.pdf"])
+        self.assertEqual(z.read(names[1]), a)
+        self.assertEqual(z.read(names[2]), b)
         self.assertTrue(all(not n.startswith("/") and ".." not in n for n in names))
 
 
