@@ -95,6 +95,30 @@ void confined_stop(pid_t pid, int finished, const char *what) {
   }
 }
 
+int confined_write_all(int fd, const void *p, size_t n) {
+  const unsigned char *b = p;
+  while (n) {
+    ssize_t w = write(fd, b, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    b += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+int confined_read_all(int fd, void *p, size_t n) {
+  unsigned char *b = p;
+  while (n) {
+    ssize_t r = read(fd, b, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    b += r;
+    n -= (size_t)r;
+  }
+  return 0;
+}
+
 static void limit(int res, rlim_t v) {
   struct rlimit r = {v, v};
   setrlimit(res, &r);

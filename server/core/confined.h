@@ -32,4 +32,9 @@ void confined_stop(pid_t pid, int finished, const char *what);
  * 0, or -1. */
 int confined_child_enter(const char *name, unsigned cpu_seconds, unsigned memory_mib);
 
+/* The child's blocking I/O on its socket: moves exactly n bytes (retrying after signals).
+ * 0, or -1 when the other end is gone or an error occurred. */
+int confined_write_all(int fd, const void *p, size_t n);
+int confined_read_all(int fd, void *p, size_t n);
+
 #endif

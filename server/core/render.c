@@ -342,36 +342,12 @@ done:
 
 /* ---- the child ---- */
 
-static int write_all(int fd, const void *p, size_t n) {
-  const unsigned char *b = p;
-  while (n) {
-    ssize_t w = write(fd, b, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    b += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
-static int read_all(int fd, void *p, size_t n) {
-  unsigned char *b = p;
-  while (n) {
-    ssize_t r = read(fd, b, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    b += r;
-    n -= (size_t)r;
-  }
-  return 0;
-}
-
 static int frame_out(char type, const void *p, size_t n) {
   unsigned char h[FRAME_HDR];
   h[0] = (unsigned char)type;
   put32(h + 1, (uint32_t)n);
-  if (write_all(1, h, sizeof h) != 0) return -1;
-  return n ? write_all(1, p, n) : 0;
+  if (confined_write_all(1, h, sizeof h) != 0) return -1;
+  return n ? confined_write_all(1, p, n) : 0;
 }
 
 /* The child's source: every read is a request to the parent. */
@@ -383,9 +359,9 @@ static int child_read_at(void *ctx, unsigned long long off, void *dst, size_t n)
     unsigned char req[12], h[FRAME_HDR];
     put64(req, off);
     put32(req + 8, (uint32_t)k);
-    if (frame_out('R', req, sizeof req) != 0 || read_all(0, h, sizeof h) != 0) return -1;
+    if (frame_out('R', req, sizeof req) != 0 || confined_read_all(0, h, sizeof h) != 0) return -1;
     if (h[0] != 'B' || get32(h + 1) != k) return -1;
-    if (read_all(0, d, k) != 0) return -1;
+    if (confined_read_all(0, d, k) != 0) return -1;
     d += k;
     off += k;
     n -= k;
@@ -534,7 +510,7 @@ int render_worker_main(void) {
   stall = getenv("SECONDOP_TEST_RENDER_STALL") != NULL;
 #endif
   unsigned char h[FRAME_HDR], sz[8];
-  if (read_all(0, h, sizeof h) != 0 || h[0] != 'S' || get32(h + 1) != 8 || read_all(0, sz, 8) != 0) return 3;
+  if (confined_read_all(0, h, sizeof h) != 0 || h[0] != 'S' || get32(h + 1) != 8 || confined_read_all(0, sz, 8) != 0) return 3;
   uint64_t size = get64(sz);
   struct pix_io io = {child_read_at, NULL, size};
   /* the header: a growing prefix, as intake reads it */

@@ -142,25 +142,13 @@ void unpacker_stop(struct unpacker *u) {
 
 /* ---- the child ---- */
 
-static int write_all(int fd, const void *p, size_t n) {
-  const unsigned char *b = p;
-  while (n) {
-    ssize_t w = write(fd, b, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    b += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 static int frame(char type, const void *a, size_t alen, const void *b, size_t blen) {
   size_t len = alen + blen;
   unsigned char h[FRAME_HDR] = {(unsigned char)type, (unsigned char)len, (unsigned char)(len >> 8),
                                 (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
-  if (write_all(1, h, sizeof h) != 0) return -1;
-  if (alen && write_all(1, a, alen) != 0) return -1;
-  if (blen && write_all(1, b, blen) != 0) return -1;
+  if (confined_write_all(1, h, sizeof h) != 0) return -1;
+  if (alen && confined_write_all(1, a, alen) != 0) return -1;
+  if (blen && confined_write_all(1, b, blen) != 0) return -1;
   return 0;
 }
 
