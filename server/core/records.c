@@ -2637,8 +2637,9 @@ static enum err zip_open(struct arena *a, const struct actor *who, long long req
     snprintf(detail, sizeof detail, "{\"documents\":%zu,\"study_id\":%lld}", k, study_id);
   else
     snprintf(detail, sizeof detail, "{\"documents\":%zu}", k);
-  audit(who, "request.download_zip", "request", oid, req->patient_id, "ok", detail);
-  return ERR_OK;
+  /* no unaudited download: the archive is not sent when its row cannot be written */
+  struct audit_event ev = {"request.download_zip", "request", oid, req->patient_id, "ok", detail};
+  return audit_write(who, &ev);
 }
 
 enum err records_zip_open(struct arena *a, const struct actor *who, long long request_id, struct request_row *req,
