@@ -2442,8 +2442,8 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
 #undef WARN
   char oid[32];
   snprintf(oid, sizeof oid, "%lld", request_id);
-  audit(who, "records.view", "request", oid, v->request.patient_id, "ok", NULL);
-  return ERR_OK;
+  struct audit_event ev = {"records.view", "request", oid, v->request.patient_id, "ok", NULL};
+  return audit_write(who, &ev); /* no unaudited view */
 }
 
 /* Deletes a blob unless another row still uses it. */
@@ -2602,8 +2602,13 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
   /* a PDF with active content is never handed to a browser's PDF viewer */
   *content_type = doc->active_content && doc->active_content[0] ? "application/octet-stream"
                                                                  : records_content_type(doc->sniffed_type);
-  audit(who, "document.download", "document", oid, rq.patient_id, "ok", NULL);
-  return ERR_OK;
+  struct audit_event ev = {"document.download", "document", oid, rq.patient_id, "ok", NULL};
+  e = audit_write(who, &ev);
+  if (e != ERR_OK) { /* no unaudited download */
+    blob_reader_close(*reader);
+    *reader = NULL;
+  }
+  return e;
 }
 
 /* The request ZIP (study_id 0) or one study's: access, the documents, the audit row. */
