@@ -211,9 +211,15 @@ enum err audit_write(const struct actor *a, const struct audit_event *ev) {
   alerts_observe(ev->action, a ? a->user_id : 0);
   switch (audit_store_tx_state()) {
     case AUDIT_TX_OPEN:
-      return append_row(&ctx);
     case AUDIT_TX_IDLE:
-      return db_tx(append_row, &ctx);
+      e = audit_store_tx_state() == AUDIT_TX_OPEN ? append_row(&ctx) : db_tx(append_row, &ctx);
+      /* the row could not be stored (the database refused it): whatever needed it waits, as
+       * for a database that is down, rather than failing as a fault of its own */
+      if (e == ERR_INTERNAL) {
+        LOG_E("audit_write: the row for %s could not be stored", ev->action);
+        e = ERR_UNAVAILABLE;
+      }
+      return e;
     case AUDIT_TX_FAILED:
       LOG_E("audit_write: %s inside a failed transaction", ev->action);
       return ERR_INTERNAL;
