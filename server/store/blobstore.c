@@ -146,8 +146,8 @@ enum err blobstore_space_check(uint64_t need) {
   uint64_t reserve = total / 20;
   if (reserve > ((uint64_t)2 << 30)) reserve = (uint64_t)2 << 30;
   if (have_reserve_override) reserve = reserve_override;
-  /* records add 16 bytes per 64 KiB */
-  uint64_t disk_need = need + need / 4096 + 4096;
+  /* records add 40 bytes (nonce and tag) per 64 KiB */
+  uint64_t disk_need = need + need / 1024 + 4096;
   if (avail < reserve || avail - reserve < disk_need) {
     LOG_W("store: free space low (%llu bytes free, reserve %llu, need %llu)", (unsigned long long)avail,
           (unsigned long long)reserve, (unsigned long long)disk_need);
