@@ -6,6 +6,7 @@
 #endif
 #include "store/blobfmt.h"
 #include "t.h"
+#include "../tools/blob_v1.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -567,55 +568,6 @@ static void test_finish_no_replace(void) {
 
 /* ------------------------------------------------- format 1 and reseal */
 
-static void be64(unsigned char *p, uint64_t v) {
-  for (int i = 7; i >= 0; i--) {
-    p[i] = (unsigned char)v;
-    v >>= 8;
-  }
-}
-
-/* A format-1 file written here, from the format description (not with the
- * library's writer, which writes format 2 only): header with a random nonce
- * prefix, records sealed with nonce = prefix || u64 i. With final = 0 it is
- * a staging file holding the full records of the first n bytes (n a multiple
- * of BLOB_RECORD). 0 or -1. */
-static int write_v1(const char *path, const unsigned char *id, const unsigned char *dek,
-                    const unsigned char *data, size_t n, int final) {
-  unsigned char h[BLOB_HEADER_LEN], prefix[16], nonce[24], ad[BLOB_ID_LEN + 9];
-  unsigned char *ct = malloc(V1_CT);
-  FILE *f = fopen(path, "wb");
-  int rc = -1;
-  if (!f || !ct) goto done;
-  randombytes_buf(prefix, sizeof prefix);
-  memcpy(h, "SOPBLOB1", 8);
-  memset(h + 8, 0, 8);
-  h[11] = 1;    /* format 1 */
-  h[13] = 0x01; /* record 65536 = 0x00010000 */
-  memcpy(h + 16, id, BLOB_ID_LEN);
-  memcpy(h + 32, prefix, 16);
-  if (fwrite(h, 1, sizeof h, f) != sizeof h) goto done;
-  size_t off = 0;
-  for (uint64_t i = 0;; i++) {
-    size_t len = n - off > BLOB_RECORD ? BLOB_RECORD : n - off;
-    int last = final && n - off <= BLOB_RECORD; /* the final record holds 0..BLOB_RECORD bytes */
-    if (!final && len == 0) break;
-    memcpy(nonce, prefix, 16);
-    be64(nonce + 16, i);
-    memcpy(ad, id, BLOB_ID_LEN);
-    be64(ad + BLOB_ID_LEN, i);
-    ad[BLOB_ID_LEN + 8] = (unsigned char)last;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, data + off, len, ad, sizeof ad, NULL, nonce, dek);
-    if (fwrite(ct, 1, len + BLOB_TAG_LEN, f) != len + BLOB_TAG_LEN) goto done;
-    off += len;
-    if (last) break;
-  }
-  rc = 0;
-done:
-  if (f && fclose(f) != 0) rc = -1;
-  free(ct);
-  return rc;
-}
-
 static uint32_t header_format(const char *path) {
   uint32_t f = 0;
   return blob_file_format(path, &f, errbuf, sizeof errbuf) == 0 ? f : 0;
@@ -726,7 +678,7 @@ static void test_v1_still_reads(void) {
     int ok;
     new_id(id);
     path_in(path, sizeof path, "v1");
-    T_EQ_INT(write_v1(path, id, dek, data, sizes[i], 1), 0);
+    T_EQ_INT(blob_v1_write(path, id, dek, data, sizes[i], 1), 0);
     T_EQ_INT(header_format(path), 1);
     T_EQ_INT(read_blob(path, id, dek, data, sizes[i], &got, &ok), 0);
     T_EQ_INT(got, sizes[i]);
@@ -736,7 +688,7 @@ static void test_v1_still_reads(void) {
   char path[300];
   new_id(id);
   path_in(path, sizeof path, "v1seek");
-  T_EQ_INT(write_v1(path, id, dek, data, 2 * 65536 + 100, 1), 0);
+  T_EQ_INT(blob_v1_write(path, id, dek, data, 2 * 65536 + 100, 1), 0);
   struct blob_reader *r = NULL;
   unsigned char buf[200];
   T_EQ_INT(blob_reader_open(path, id, dek, &r, errbuf, sizeof errbuf), 0);
@@ -791,12 +743,12 @@ static void test_v1_staging_resumes(void) {
   fill_pattern(data, n, 61);
   path_in(staging, sizeof staging, "v1stage.part");
   path_in(final, sizeof final, "v1stage");
-  T_EQ_INT(write_v1(staging, id, dek, data, 65536, 0), 0);
+  T_EQ_INT(blob_v1_write(staging, id, dek, data, 65536, 0), 0);
   T_EQ_INT(file_size(staging), BLOB_HEADER_LEN + V1_CT);
   randombytes_buf(nonce, sizeof nonce);
   memcpy(ad, "tail", 4);
   memcpy(ad + 4, id, BLOB_ID_LEN);
-  be64(ad + 4 + BLOB_ID_LEN, 65536 + 10);
+  blob_v1_be64(ad + 4 + BLOB_ID_LEN, 65536 + 10);
   memcpy(sealed, nonce, 24);
   crypto_aead_xchacha20poly1305_ietf_encrypt(sealed + 24, NULL, data + 65536, 10, ad, sizeof ad, NULL, nonce, dek);
   T_EQ_INT(blob_writer_resume(staging, id, dek, 65536 + 10, sealed, sizeof sealed, &w, errbuf, sizeof errbuf), 0);
@@ -833,7 +785,7 @@ static void test_reseal(void) {
   fill_pattern(data, n, 71);
   path_in(path, sizeof path, "reseal");
   snprintf(tmp, sizeof tmp, "%s.reseal", path);
-  T_EQ_INT(write_v1(path, id, dek, data, n, 1), 0);
+  T_EQ_INT(blob_v1_write(path, id, dek, data, n, 1), 0);
 
   /* Interrupted earlier: a partial copy left as the temp file. */
   T_EQ_INT(write_file(tmp, (const unsigned char *)"partial", 7), 0);
@@ -860,7 +812,7 @@ static void test_reseal(void) {
 
   /* Killed right after the exchange: the old v1 file is the temp file; the
    * rerun removes it and leaves the v2 file alone. */
-  T_EQ_INT(write_v1(tmp, id, dek, data, n, 1), 0);
+  T_EQ_INT(blob_v1_write(tmp, id, dek, data, n, 1), 0);
   T_EQ_INT(blob_reseal(path, tmp, id, dek, &plain, errbuf, sizeof errbuf), 1);
   T_EQ_INT(file_size(tmp), -1);
   T_EQ_INT(read_file(path, &after, &after_len), 0);
@@ -874,7 +826,7 @@ static void test_reseal(void) {
   char bad[300], badtmp[320];
   path_in(bad, sizeof bad, "reseal-bad");
   snprintf(badtmp, sizeof badtmp, "%s.reseal", bad);
-  T_EQ_INT(write_v1(bad, id, dek, data, n, 1), 0);
+  T_EQ_INT(blob_v1_write(bad, id, dek, data, n, 1), 0);
   T_EQ_INT(read_file(bad, &before, &before_len), 0);
   before[BLOB_HEADER_LEN + V1_CT + 77] ^= 4;
   T_EQ_INT(write_file(bad, before, before_len), 0);
@@ -887,7 +839,7 @@ static void test_reseal(void) {
   free(after);
   free(before);
   /* The wrong key: refused, unchanged. */
-  T_EQ_INT(write_v1(bad, id, dek, data, 1000, 1), 0);
+  T_EQ_INT(blob_v1_write(bad, id, dek, data, 1000, 1), 0);
   T_EQ_INT(blob_reseal(bad, badtmp, id, dek2, &plain, errbuf, sizeof errbuf), -1);
   T_EQ_INT(header_format(bad), 1);
   T_EQ_INT(read_blob(bad, id, dek, data, 1000, &got, &ok), 0);
