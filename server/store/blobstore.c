@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -490,10 +491,19 @@ int blobstore_reseal(struct blobstore_reseal_report *report) {
   struct blobstore_reseal_report rep = {0};
   struct arena *a = arena_new();
   unsigned char *todo = NULL;
-  int rc = -1;
+  int rc = -1, lock_fd = -1;
   enum err e;
   char err[200];
   if (!a || !ring) goto done;
+  /* One reseal at a time: two would remove each other's temp files. */
+  char lock_path[4200];
+  snprintf(lock_path, sizeof lock_path, "%s/../reseal.lock", root_files); /* in the data directory */
+  lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    fprintf(stderr, "secondop: %s\n",
+            lock_fd < 0 ? "cannot open the reseal lock file" : "another secondop reseal is running; wait for it");
+    goto done;
+  }
   PGresult *rows = db_exec(a, "bs_reseal_keys", 0, NULL, &e);
   if (!rows) {
     fprintf(stderr, "secondop: cannot list the stored files (%s)\n", err_code(e));
@@ -563,6 +573,7 @@ int blobstore_reseal(struct blobstore_reseal_report *report) {
   rc = rep.failed ? -1 : 0;
 done:
   if (report) *report = rep;
+  if (lock_fd >= 0) close(lock_fd);
   free(todo);
   arena_free(a);
   return rc;

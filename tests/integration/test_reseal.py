@@ -3,6 +3,7 @@ in format 1 (by tests/tools/blob_v1_tool, since the server writes only
 format 2) still download; reseal converts them while the server keeps
 serving, removes a temp file an interrupted run left, verifies, and a second
 run finds nothing to do."""
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -65,6 +66,15 @@ class ResealTest(harness.ServerTestCase):
         with open(some + ".reseal", "wb") as f:
             f.write(b"partial copy")
 
+        # a second reseal at the same time is refused and changes nothing
+        with open(os.path.join(self.server.data_dir, "reseal.lock"), "a") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            r = accounts_helpers.run_cli(self.server, ["reseal"])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("another secondop reseal is running", r.stderr)
+        for path, _ in paths.values():
+            self.assertEqual(header_format(path), 1)
+
         # reseal while the server runs (it holds the data directory lock)
         r = accounts_helpers.run_cli(self.server, ["reseal"])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -78,7 +88,8 @@ class ResealTest(harness.ServerTestCase):
             self.assertEqual(header_format(path), 2)
             self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
             self.assertEqual(download(doc_id), datas[name])
-        self.assertEqual(self.sql("SELECT count(*) FROM audit_log WHERE action = 'storage.reseal'")[0][0], 1)
+        self.assertEqual(self.sql("SELECT count(*) FROM audit_log "
+                                  "WHERE action = 'storage.reseal' AND outcome = 'ok'")[0][0], 1)
 
         # a second run has nothing to do
         r = accounts_helpers.run_cli(self.server, ["reseal"])
