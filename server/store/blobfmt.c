@@ -860,6 +860,82 @@ done:;
   return rc;
 }
 
+/* Rewrites the w->records committed records of a format-1 staging file as
+ * format 2 (each authenticated on the way) into <path>.v2tmp, fsyncs it,
+ * renames it over the staging file, fsyncs the directory and switches w to
+ * it. Unacknowledged records beyond are dropped, as a truncation would. On
+ * failure the format-1 file is untouched. 0 or -1 (err). */
+static int staging_to_v2(struct blob_writer *w, char *err, size_t errlen) {
+  size_t pl = strlen(w->path);
+  char *tmp = malloc(pl + 8);
+  unsigned char h[BLOB_HEADER_LEN], prefix1[PREFIX_LEN];
+  int fd = -1, rc = -1;
+  if (!tmp) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    return -1;
+  }
+  memcpy(tmp, w->path, pl);
+  memcpy(tmp + pl, ".v2tmp", 7);
+  memcpy(prefix1, w->prefix, PREFIX_LEN);
+  (void)unlink(tmp); /* left by a crash during an earlier attempt */
+  fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    set_errno_err(err, errlen, "cannot create staging file");
+    goto done;
+  }
+  memcpy(h, MAGIC, sizeof MAGIC);
+  put_be32(h + 8, BLOB_FORMAT_V2);
+  put_be32(h + 12, BLOB_RECORD);
+  memcpy(h + 16, w->file_id, BLOB_ID_LEN);
+  memset(h + 16 + BLOB_ID_LEN, 0, PREFIX_LEN);
+  if (write_all_at(fd, h, sizeof h, 0) != 0) {
+    set_errno_err(err, errlen, "cannot write staging header");
+    goto done;
+  }
+  for (uint64_t i = 0; i < w->records; i++) {
+    ssize_t n = read_all_at(w->fd, w->ct, FULL_CT, record_off(BLOB_FORMAT_V1, i));
+    if (n != FULL_CT) {
+      if (n >= 0) errno = EIO;
+      set_errno_err(err, errlen, "cannot read staging record");
+      goto done;
+    }
+    if (record_open(BLOB_FORMAT_V1, prefix1, w->file_id, w->dek, i, 0, w->ct, FULL_CT) != 0) {
+      set_err(err, errlen, "staging record %llu does not authenticate", (unsigned long long)i);
+      errno = EBADMSG;
+      goto done;
+    }
+    /* plaintext is in w->ct; seal it from the backup buffer */
+    memcpy(w->backup, w->ct, BLOB_RECORD);
+    size_t rl = record_seal(BLOB_FORMAT_V2, NULL, w->file_id, w->dek, i, 0, w->backup, BLOB_RECORD, w->ct);
+    if (write_all_at(fd, w->ct, rl, record_off(BLOB_FORMAT_V2, i)) != 0) {
+      set_errno_err(err, errlen, "cannot write staging file");
+      goto done;
+    }
+  }
+  if (fsync_retry(fd) != 0 || rename(tmp, w->path) != 0 || fsync_parent_dir(w->path) != 0) {
+    set_errno_err(err, errlen, "cannot replace the staging file");
+    goto done;
+  }
+  close(w->fd);
+  w->fd = fd;
+  fd = -1;
+  w->format = BLOB_FORMAT_V2;
+  sodium_memzero(w->prefix, PREFIX_LEN);
+  rc = 0;
+done:;
+  int saved = errno;
+  sodium_memzero(w->backup, BLOB_RECORD);
+  sodium_memzero(w->ct, REC_MAX);
+  if (fd >= 0) {
+    close(fd);
+    (void)unlink(tmp);
+  }
+  free(tmp);
+  errno = saved;
+  return rc;
+}
+
 /* Reopens a staging file at a committed offset; see blobfmt.h. */
 int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN],
                        const unsigned char dek[BLOB_DEK_LEN], uint64_t committed_offset,
@@ -962,7 +1038,11 @@ int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN
   }
   w->records = nfull;
   w->tail_len = tlen;
-  if ((uint64_t)st.st_size > need) {
+  if (w->format == BLOB_FORMAT_V1) {
+    /* The records the client sends next would be sealed under derived
+     * nonces again: rewrite the committed records as format 2 first. */
+    if (staging_to_v2(w, err, errlen) != 0) goto done;
+  } else if ((uint64_t)st.st_size > need) {
     if (ftruncate(w->fd, (off_t)need) != 0 || fdatasync_retry(w->fd) != 0) {
       set_errno_err(err, errlen, "cannot truncate staging file");
       goto done;

@@ -39,9 +39,11 @@
  * position and whether it is the last, so swapped, dropped, spliced or cut
  * records do not authenticate.
  *
- * Staging (resumable upload): a staging file keeps the format it was
- * created with (an upload begun in format 1 before the upgrade resumes in
- * format 1; blob_reseal later converts the finished file). The file holds the header and full non-final
+ * Staging (resumable upload): new staging files are format 2. A format-1
+ * staging file (an upload begun before the upgrade) is rewritten as format 2
+ * by blob_writer_resume (startup recovery resumes every upload in progress,
+ * so this happens once, before serving), so no record is sealed under a
+ * derived nonce again. The file holds the header and full non-final
  * records only. The trailing 1..BLOB_RECORD bytes (the "tail") stay in the
  * writer; blob_writer_checkpoint() hands them out sealed under the DEK
  * (nonce(24) || AEAD(tail, AD = "tail" || file_id || u64 offset)) so the
@@ -136,7 +138,10 @@ int blob_writer_create(const char *path, const unsigned char file_id[BLOB_ID_LEN
  * header and file_id, fails if the file is shorter than the records the
  * offset needs, verifies that the last full record authenticates, opens the
  * tail, then truncates the file to exactly those records (dropping
- * unacknowledged data) and syncs. *out as for blob_writer_create. */
+ * unacknowledged data) and syncs. A format-1 staging file is instead
+ * rewritten as format 2 (<path>.v2tmp, each record authenticated, fsync,
+ * rename over path, directory fsync); on failure it is left as it was.
+ * *out as for blob_writer_create. */
 int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN],
                        const unsigned char dek[BLOB_DEK_LEN], uint64_t committed_offset,
                        const unsigned char *sealed_tail, size_t sealed_tail_len,

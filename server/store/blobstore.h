@@ -77,8 +77,8 @@ int blobstore_rotate_key(void);
 /* secondop reseal: rewrites every finished file (files/) still in blob
  * format 1 as format 2 (blob_reseal: temp file, fsync, verified read-back,
  * atomic exchange, directory fsync), one file at a time, with the data keys
- * from the database. Staging files are never touched (an upload in progress
- * keeps its format until it finishes; a later run converts it). Safe while
+ * from the database. Staging files are never touched (start-up recovery
+ * rewrites format-1 staging files through blob_writer_resume). Safe while
  * the server runs and safe to kill at any moment: a rerun skips files
  * already format 2 and removes temp files left behind. Prints a progress
  * line per file (files done/total, bytes done/total) to stdout, reasons to

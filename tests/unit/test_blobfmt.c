@@ -730,8 +730,9 @@ static void test_v1_still_reads(void) {
 
 static void test_v1_staging_resumes(void) {
   /* An upload begun in format 1 before the upgrade: its staging file holds
-   * one v1 record, the database a sealed tail of 10 bytes. It resumes (in
-   * format 1) and finishes into a readable file. */
+   * one v1 record (plus an unacknowledged one), the database a sealed tail
+   * of 10 bytes. Resuming rewrites it as format 2, so what the client sends
+   * next is sealed under random nonces; it finishes into a readable file. */
   const size_t n = 2 * 65536 + 7;
   unsigned char *data = malloc(n);
   unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], nonce[24], ad[4 + BLOB_ID_LEN + 8];
@@ -743,8 +744,8 @@ static void test_v1_staging_resumes(void) {
   fill_pattern(data, n, 61);
   path_in(staging, sizeof staging, "v1stage.part");
   path_in(final, sizeof final, "v1stage");
-  T_EQ_INT(blob_v1_write(staging, id, dek, data, 65536, 0), 0);
-  T_EQ_INT(file_size(staging), BLOB_HEADER_LEN + V1_CT);
+  T_EQ_INT(blob_v1_write(staging, id, dek, data, 2 * 65536, 0), 0);
+  T_EQ_INT(file_size(staging), BLOB_HEADER_LEN + 2 * V1_CT);
   randombytes_buf(nonce, sizeof nonce);
   memcpy(ad, "tail", 4);
   memcpy(ad + 4, id, BLOB_ID_LEN);
@@ -753,21 +754,44 @@ static void test_v1_staging_resumes(void) {
   crypto_aead_xchacha20poly1305_ietf_encrypt(sealed + 24, NULL, data + 65536, 10, ad, sizeof ad, NULL, nonce, dek);
   T_EQ_INT(blob_writer_resume(staging, id, dek, 65536 + 10, sealed, sizeof sealed, &w, errbuf, sizeof errbuf), 0);
   T_EQ_INT(blob_writer_offset(w), 65536 + 10);
+  T_EQ_INT(header_format(staging), 2);
+  T_EQ_INT(file_size(staging), blob_disk_size_staging(65536 + 10));
+  char leftover[320];
+  snprintf(leftover, sizeof leftover, "%s.v2tmp", staging);
+  T_EQ_INT(file_size(leftover), -1);
   T_EQ_INT(blob_writer_append(w, data + 65536 + 10, n - 65536 - 10, errbuf, sizeof errbuf), 0);
+  unsigned char n0[BLOB_NONCE_LEN], n1[BLOB_NONCE_LEN];
+  T_EQ_INT(read_nonce(staging, 0, n0), 0);
+  T_EQ_INT(read_nonce(staging, 1, n1), 0);
+  T_CHECK(memcmp(n0, n1, 16) != 0); /* not prefix || index */
   T_EQ_INT(blob_writer_finish(w, final, errbuf, sizeof errbuf), 0);
-  T_EQ_INT(header_format(final), 1);
+  T_EQ_INT(header_format(final), 2);
   size_t got;
   int ok;
   T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
   T_EQ_INT(got, n);
   T_CHECK(ok);
-  /* and reseal turns it into format 2 */
+  /* nothing left for reseal */
   char tmp[320];
   snprintf(tmp, sizeof tmp, "%s.reseal", final);
-  T_EQ_INT(blob_reseal(final, tmp, id, dek, NULL, errbuf, sizeof errbuf), 0);
-  T_EQ_INT(header_format(final), 2);
-  T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
-  T_EQ_INT(got, n);
+  T_EQ_INT(blob_reseal(final, tmp, id, dek, NULL, errbuf, sizeof errbuf), 1);
+  /* A damaged format-1 staging record: resume fails, the file stays. */
+  char s2[300];
+  path_in(s2, sizeof s2, "v1stage-bad.part");
+  T_EQ_INT(blob_v1_write(s2, id, dek, data, 2 * 65536, 0), 0);
+  int fd = open(s2, O_RDWR);
+  unsigned char b = 0;
+  T_EQ_INT(pread(fd, &b, 1, BLOB_HEADER_LEN + 1000), 1);
+  b ^= 0x55;
+  T_EQ_INT(pwrite(fd, &b, 1, BLOB_HEADER_LEN + 1000), 1); /* record 0; resume checks only the last one */
+  close(fd);
+  w = NULL;
+  T_EQ_INT(blob_writer_resume(s2, id, dek, 65536 + 10, sealed, sizeof sealed, &w, errbuf, sizeof errbuf), -1);
+  T_CHECK(w == NULL);
+  T_EQ_INT(header_format(s2), 1);
+  T_EQ_INT(file_size(s2), BLOB_HEADER_LEN + 2 * V1_CT);
+  snprintf(leftover, sizeof leftover, "%s.v2tmp", s2);
+  T_EQ_INT(file_size(leftover), -1);
   free(data);
 }
 
