@@ -95,3 +95,40 @@ class ResealTest(harness.ServerTestCase):
         r = accounts_helpers.run_cli(self.server, ["reseal"])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("reseal: 0 files to convert (0 bytes), 2 already format 2", r.stdout)
+
+    def test_v1_staging_file_is_rewritten_at_start_and_upload_finishes(self):
+        # an upload in progress when the server was upgraded: its staging file is format 1
+        _, c, req = rh.new_patient_with_request(self.server, name="Staging Person")
+        data = payload(300000, b"staging")
+        url = rh.tus_create(c, req, len(data), "staged.pdf", "other", hashlib.sha256(data).digest())
+        r = rh.tus_patch(c, url, 0, data[:100000])
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.header("Upload-Offset"), "100000")
+        uid = url.rsplit("/", 1)[1]
+        fid, wrapped, kv = self.sql("SELECT encode(file_id, 'hex'), encode(wrapped_dek, 'hex'), kek_version "
+                                    "FROM uploads WHERE id = %s", uid)[0]
+        staging = os.path.join(self.server.data_dir, "staging", fid)
+        keys = os.path.join(self.server.data_dir, "keys")
+
+        def to_v1():
+            self.assertEqual(header_format(staging), 2)
+            # offset 100000 = one full record in the file, the rest sealed in the database
+            t = subprocess.run([TOOL, keys, staging, fid, wrapped, str(kv), "1"], capture_output=True, text=True)
+            self.assertEqual(t.returncode, 0, t.stderr)
+            self.assertEqual(header_format(staging), 1)
+
+        rh.restart(self.server, between=to_v1)
+        self.assertEqual(header_format(staging), 2)  # start-up recovery rewrote it
+        self.assertEqual(os.path.getsize(staging), 48 + 65576)
+        self.assertFalse(os.path.exists(staging + ".v2tmp"))
+        h = rh.tus_head(c, url)
+        self.assertEqual(h.header("Upload-Offset"), "100000")
+        r = rh.tus_patch(c, url, 100000, data[100000:])
+        self.assertEqual(r.status, 204, r.text)
+        rh.wait_checked(c, url)
+        doc = self.sql("SELECT id, encode(file_id, 'hex') FROM documents WHERE upload_id = %s", uid)
+        self.assertEqual(len(doc), 1)
+        self.assertEqual(header_format(os.path.join(self.server.data_dir, "files", doc[0][1])), 2)
+        d = c.get("/requests/%d/documents/%d/download" % (req, doc[0][0]))
+        self.assertEqual(d.status, 200)
+        self.assertEqual(d.body, data)
