@@ -678,22 +678,16 @@ static void record_nonce_v1(unsigned char nonce[NONCE_LEN], const unsigned char 
   put_be64(nonce + PREFIX_LEN, idx);
 }
 
-/* Seals len plaintext bytes as record idx into out and returns the bytes to
- * write: v1 ciphertext || tag; v2 a fresh random nonce || ciphertext || tag.
- * out holds REC_MAX bytes. */
-static size_t record_seal(uint32_t format, const unsigned char *prefix, const unsigned char *file_id,
-                          const unsigned char *dek, uint64_t idx, int final, const unsigned char *pt, size_t len,
-                          unsigned char *out) {
-  unsigned char nonce[NONCE_LEN], ad[RECORD_AD_LEN];
-  size_t nl = rec_nonce_len(format);
+/* Seals len plaintext bytes as record idx, format 2, into out (REC_MAX
+ * bytes) and returns the bytes to write: a fresh random nonce || ciphertext
+ * || tag. Records are only ever sealed in format 2 (format 1 is read only). */
+static size_t record_seal(const unsigned char *file_id, const unsigned char *dek, uint64_t idx, int final,
+                          const unsigned char *pt, size_t len, unsigned char *out) {
+  unsigned char ad[RECORD_AD_LEN];
   record_ad(ad, file_id, idx, final);
-  if (format == BLOB_FORMAT_V1) record_nonce_v1(nonce, prefix, idx);
-  else {
-    randombytes_buf(nonce, NONCE_LEN);
-    memcpy(out, nonce, NONCE_LEN);
-  }
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out + nl, NULL, pt, len, ad, sizeof ad, NULL, nonce, dek);
-  return nl + len + BLOB_TAG_LEN;
+  randombytes_buf(out, NONCE_LEN);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_LEN, NULL, pt, len, ad, sizeof ad, NULL, out, dek);
+  return NONCE_LEN + len + BLOB_TAG_LEN;
 }
 
 /* Opens record idx (buf holds the reclen on-disk bytes) in place. On success
@@ -771,7 +765,7 @@ struct blob_writer {
   int fd;
   char *path;                      /* staging path (owned) */
   unsigned char file_id[BLOB_ID_LEN];
-  uint32_t format;                 /* of the file: new files are v2 */
+  uint32_t format;                 /* of the file while resuming; 2 once returned */
   unsigned char prefix[PREFIX_LEN]; /* v1 files only */
   unsigned char *dek;              /* sodium_malloc'd copy, read-only */
   uint64_t records;                /* full records in the file */
@@ -907,7 +901,7 @@ static int staging_to_v2(struct blob_writer *w, char *err, size_t errlen) {
     }
     /* plaintext is in w->ct; seal it from the backup buffer */
     memcpy(w->backup, w->ct, BLOB_RECORD);
-    size_t rl = record_seal(BLOB_FORMAT_V2, NULL, w->file_id, w->dek, i, 0, w->backup, BLOB_RECORD, w->ct);
+    size_t rl = record_seal(w->file_id, w->dek, i, 0, w->backup, BLOB_RECORD, w->ct);
     if (write_all_at(fd, w->ct, rl, record_off(BLOB_FORMAT_V2, i)) != 0) {
       set_errno_err(err, errlen, "cannot write staging file");
       goto done;
@@ -1081,8 +1075,8 @@ int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char
         memcpy(w->backup, w->tail, tail0);
         backed_up = 1;
       }
-      size_t rl = record_seal(w->format, w->prefix, w->file_id, w->dek, w->records, 0, w->tail, BLOB_RECORD, w->ct);
-      if (write_all_at(w->fd, w->ct, rl, record_off(w->format, w->records)) != 0) goto fail;
+      size_t rl = record_seal(w->file_id, w->dek, w->records, 0, w->tail, BLOB_RECORD, w->ct);
+      if (write_all_at(w->fd, w->ct, rl, record_off(BLOB_FORMAT_V2, w->records)) != 0) goto fail;
       w->records++;
       w->tail_len = 0;
     }
@@ -1099,7 +1093,7 @@ fail:;
   set_errno_err(err, errlen, "cannot write staging file");
   /* best effort: a longer file is cut back to the committed offset at recovery
    * anyway (glibc's warn_unused_result under _FORTIFY_SOURCE ignores a (void) cast) */
-  if (ftruncate(w->fd, (off_t)record_off(w->format, rec0)) != 0) {
+  if (ftruncate(w->fd, (off_t)record_off(BLOB_FORMAT_V2, rec0)) != 0) {
     /* nothing more to do here: the error below is what the caller acts on */
   }
   if (backed_up) memcpy(w->tail, w->backup, tail0);
@@ -1212,8 +1206,8 @@ int blob_state_open(const unsigned char dek[BLOB_DEK_LEN], const unsigned char f
 /* Seals the tail as the final record, cuts the file there, fsyncs and
  * closes it. 0 or -1 (err). */
 static int writer_seal_final(struct blob_writer *w, char *err, size_t errlen) {
-  size_t rl = record_seal(w->format, w->prefix, w->file_id, w->dek, w->records, 1, w->tail, w->tail_len, w->ct);
-  uint64_t at = record_off(w->format, w->records);
+  size_t rl = record_seal(w->file_id, w->dek, w->records, 1, w->tail, w->tail_len, w->ct);
+  uint64_t at = record_off(BLOB_FORMAT_V2, w->records);
   /* ftruncate drops anything a failed append could not remove. */
   if (write_all_at(w->fd, w->ct, rl, at) != 0 || ftruncate(w->fd, (off_t)(at + rl)) != 0 ||
       fsync_retry(w->fd) != 0) {
