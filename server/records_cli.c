@@ -1,8 +1,14 @@
 #include "records_cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/audit.h"
@@ -37,7 +43,76 @@ done:
   return status;
 }
 
+/* 1 when a running secondop holds the data directory lock, else 0. */
+static int data_dir_in_use(const char *data_dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/secondop.lock", data_dir);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd); /* drops the shared lock if we got it */
+  return busy;
+}
+
+/* secondop reseal [OPTIONS]: blob format 1 -> 2 (blobstore_reseal). Runs
+ * beside a serving secondop: it then uses that server's database (its
+ * embedded PostgreSQL's socket, or --database-url) without taking the data
+ * directory lock; otherwise it opens the data directory like any command. */
+static int cmd_reseal(int argc, char **argv) {
+  struct config c;
+  int rc = cli_parse_options(argc, argv, &c, "reseal");
+  if (rc) return rc;
+  char conninfo[1024];
+  bool embedded = false, locked = false;
+  int status = 1;
+  char err[256];
+  if (data_dir_in_use(c.data_dir)) {
+    if (c.database_url) {
+      snprintf(conninfo, sizeof conninfo, "%s", c.database_url);
+    } else {
+      char abs[PATH_MAX];
+      if (!realpath(c.data_dir, abs)) {
+        fprintf(stderr, "secondop: data directory %s: %s\n", c.data_dir, strerror(errno));
+        return 1;
+      }
+      if (snprintf(conninfo, sizeof conninfo, "host=%s/pg dbname=secondop user=secondop_app", abs) >=
+          (int)sizeof conninfo) {
+        fprintf(stderr, "secondop: the data directory path is too long\n");
+        return 1;
+      }
+    }
+    db_set_conninfo(conninfo);
+    fprintf(stderr, "secondop: a server is running on %s; resealing beside it\n", c.data_dir);
+  } else {
+    if (cli_open_data_dir(&c) != 0) return 1;
+    locked = true;
+    if (cli_open_database(&c, conninfo, sizeof conninfo, &embedded) != 0) goto done;
+  }
+  audit_register();
+  if (blobstore_init(c.data_dir, err, sizeof err) != 0) {
+    fprintf(stderr, "secondop: blob store: %s\n", err);
+    goto done;
+  }
+  db_close(); /* reconnect so the connection prepares the store's statements */
+  struct blobstore_reseal_report rep;
+  int r = blobstore_reseal(&rep);
+  char detail[160];
+  snprintf(detail, sizeof detail, "{\"converted\":%u,\"already\":%u,\"failed\":%u}", rep.converted, rep.already,
+           rep.failed);
+  struct actor who = {0, 0, "", "cli"};
+  struct audit_event ev = {"storage.reseal", NULL, NULL, 0, r == 0 ? "ok" : "failed", detail};
+  audit_write(&who, &ev);
+  status = r == 0 ? 0 : 1;
+done:
+  blobstore_shutdown();
+  db_close();
+  if (embedded) pgembed_stop();
+  if (locked) cli_close_data_dir();
+  return status;
+}
+
 int records_cli_command(const char *name, int argc, char **argv) {
   if (strcmp(name, "rotate-key") == 0) return cmd_rotate(argc, argv);
+  if (strcmp(name, "reseal") == 0) return cmd_reseal(argc, argv);
   return -1;
 }

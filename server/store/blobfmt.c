@@ -17,18 +17,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FULL_CT (BLOB_RECORD + BLOB_TAG_LEN) /* on-disk size of a full record */
+#define FULL_CT (BLOB_RECORD + BLOB_TAG_LEN) /* ciphertext of a full record */
+/* on-disk record buffer: a v2 nonce + a full record's ciphertext */
+#define REC_MAX (BLOB_NONCE_LEN + FULL_CT)
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define KEY_LEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 #define PREFIX_LEN 16
-#define FORMAT_VERSION 1u
 #define RECORD_AD_LEN (BLOB_ID_LEN + 8 + 1)
 #define TAIL_AD_LEN (4 + BLOB_ID_LEN + 8)
 #define WRAP_AD_LEN (BLOB_ID_LEN + 4)
 
 static const unsigned char MAGIC[8] = {'S', 'O', 'P', 'B', 'L', 'O', 'B', '1'};
 
-_Static_assert(NONCE_LEN == 24, "xchacha nonce is 24 bytes");
+_Static_assert(NONCE_LEN == 24 && BLOB_NONCE_LEN == NONCE_LEN, "xchacha nonce is 24 bytes");
+_Static_assert(BLOB_RECORD_STRIDE_V2 == REC_MAX, "v2 record stride");
 _Static_assert(KEY_LEN == BLOB_DEK_LEN, "DEK is an xchacha key");
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == BLOB_TAG_LEN, "tag is 16 bytes");
 _Static_assert(BLOB_WRAPPED_LEN == NONCE_LEN + BLOB_DEK_LEN + BLOB_TAG_LEN, "wrapped DEK");
@@ -654,48 +656,67 @@ fail:
 
 /* ------------------------------------------------------------ records */
 
-static uint64_t record_off(uint64_t idx) { return BLOB_HEADER_LEN + idx * (uint64_t)FULL_CT; }
+/* Bytes a record carries in front of its ciphertext: none in v1 (the nonce
+ * is derived), the random nonce in v2. */
+static size_t rec_nonce_len(uint32_t format) { return format == BLOB_FORMAT_V1 ? 0 : NONCE_LEN; }
+/* On-disk size of a full (non-final) record. */
+static uint64_t rec_stride(uint32_t format) { return rec_nonce_len(format) + (uint64_t)FULL_CT; }
+static uint64_t record_off(uint32_t format, uint64_t idx) {
+  return BLOB_HEADER_LEN + idx * rec_stride(format);
+}
 
-static void record_nonce_ad(unsigned char nonce[NONCE_LEN], unsigned char ad[RECORD_AD_LEN],
-                            const unsigned char prefix[PREFIX_LEN],
-                            const unsigned char file_id[BLOB_ID_LEN], uint64_t idx, int final) {
-  memcpy(nonce, prefix, PREFIX_LEN);
-  put_be64(nonce + PREFIX_LEN, idx);
+static void record_ad(unsigned char ad[RECORD_AD_LEN], const unsigned char file_id[BLOB_ID_LEN], uint64_t idx,
+                      int final) {
   memcpy(ad, file_id, BLOB_ID_LEN);
   put_be64(ad + BLOB_ID_LEN, idx);
   ad[BLOB_ID_LEN + 8] = final ? 1 : 0;
 }
 
-/* Seals len plaintext bytes as record idx into out (len + tag bytes). */
-static void record_seal(const unsigned char *prefix, const unsigned char *file_id,
-                        const unsigned char *dek, uint64_t idx, int final, const unsigned char *pt,
-                        size_t len, unsigned char *out) {
-  unsigned char nonce[NONCE_LEN], ad[RECORD_AD_LEN];
-  record_nonce_ad(nonce, ad, prefix, file_id, idx, final);
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, pt, len, ad, sizeof ad, NULL, nonce, dek);
+/* v1 only: nonce = prefix || u64 idx. */
+static void record_nonce_v1(unsigned char nonce[NONCE_LEN], const unsigned char prefix[PREFIX_LEN], uint64_t idx) {
+  memcpy(nonce, prefix, PREFIX_LEN);
+  put_be64(nonce + PREFIX_LEN, idx);
 }
 
-/* Opens record idx in place (ct of ctlen bytes -> ctlen - tag plaintext). */
-static int record_open(const unsigned char *prefix, const unsigned char *file_id,
-                       const unsigned char *dek, uint64_t idx, int final, unsigned char *buf,
-                       size_t ctlen) {
+/* Seals len plaintext bytes as record idx, format 2, into out (REC_MAX
+ * bytes) and returns the bytes to write: a fresh random nonce || ciphertext
+ * || tag. Records are only ever sealed in format 2 (format 1 is read only). */
+static size_t record_seal(const unsigned char *file_id, const unsigned char *dek, uint64_t idx, int final,
+                          const unsigned char *pt, size_t len, unsigned char *out) {
+  unsigned char ad[RECORD_AD_LEN];
+  record_ad(ad, file_id, idx, final);
+  randombytes_buf(out, NONCE_LEN);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_LEN, NULL, pt, len, ad, sizeof ad, NULL, out, dek);
+  return NONCE_LEN + len + BLOB_TAG_LEN;
+}
+
+/* Opens record idx (buf holds the reclen on-disk bytes) in place. On success
+ * the plaintext is at buf + rec_nonce_len(format), reclen - nonce - tag
+ * bytes. 0 or -1. */
+static int record_open(uint32_t format, const unsigned char *prefix, const unsigned char *file_id,
+                       const unsigned char *dek, uint64_t idx, int final, unsigned char *buf, size_t reclen) {
   unsigned char nonce[NONCE_LEN], ad[RECORD_AD_LEN];
-  if (ctlen < BLOB_TAG_LEN) return -1;
-  record_nonce_ad(nonce, ad, prefix, file_id, idx, final);
-  return crypto_aead_xchacha20poly1305_ietf_decrypt(buf, NULL, NULL, buf, ctlen, ad, sizeof ad,
+  size_t nl = rec_nonce_len(format);
+  if (reclen < nl + BLOB_TAG_LEN) return -1;
+  record_ad(ad, file_id, idx, final);
+  if (format == BLOB_FORMAT_V1) record_nonce_v1(nonce, prefix, idx);
+  else memcpy(nonce, buf, NONCE_LEN);
+  return crypto_aead_xchacha20poly1305_ietf_decrypt(buf + nl, NULL, NULL, buf + nl, reclen - nl, ad, sizeof ad,
                                                     nonce, dek);
 }
 
-/* Checks a header against file_id and extracts the nonce prefix. */
-static int header_parse(const unsigned char h[BLOB_HEADER_LEN],
-                        const unsigned char file_id[BLOB_ID_LEN], unsigned char prefix[PREFIX_LEN],
-                        char *err, size_t errlen) {
+/* Checks a header against file_id; returns its format in *format and, for
+ * v1, the nonce prefix (zeros for v2, whose reserved field must be zero). */
+static int header_parse(const unsigned char h[BLOB_HEADER_LEN], const unsigned char file_id[BLOB_ID_LEN],
+                        uint32_t *format, unsigned char prefix[PREFIX_LEN], char *err, size_t errlen) {
+  static const unsigned char zero[PREFIX_LEN];
   if (memcmp(h, MAGIC, sizeof MAGIC) != 0) {
     set_err(err, errlen, "not a blob file (bad magic)");
     return -1;
   }
-  if (get_be32(h + 8) != FORMAT_VERSION) {
-    set_err(err, errlen, "unsupported blob format version %u", (unsigned)get_be32(h + 8));
+  uint32_t f = get_be32(h + 8);
+  if (f != BLOB_FORMAT_V1 && f != BLOB_FORMAT_V2) {
+    set_err(err, errlen, "unsupported blob format version %u", (unsigned)f);
     return -1;
   }
   if (get_be32(h + 12) != BLOB_RECORD) {
@@ -706,7 +727,12 @@ static int header_parse(const unsigned char h[BLOB_HEADER_LEN],
     set_err(err, errlen, "blob belongs to another file id");
     return -1;
   }
+  if (f == BLOB_FORMAT_V2 && memcmp(h + 16 + BLOB_ID_LEN, zero, PREFIX_LEN) != 0) {
+    set_err(err, errlen, "blob header has a non-zero reserved field");
+    return -1;
+  }
   memcpy(prefix, h + 16 + BLOB_ID_LEN, PREFIX_LEN);
+  *format = f;
   return 0;
 }
 
@@ -725,12 +751,12 @@ static uint64_t staging_records(uint64_t offset) {
 /* Exact on-disk size of a finished blob. */
 uint64_t blob_disk_size_final(uint64_t plain) {
   uint64_t n = staging_records(plain);
-  return record_off(n) + (plain - n * BLOB_RECORD) + BLOB_TAG_LEN;
+  return record_off(BLOB_FORMAT_V2, n) + BLOB_NONCE_LEN + (plain - n * BLOB_RECORD) + BLOB_TAG_LEN;
 }
 
 /* Exact on-disk size of a staging file at a committed offset. */
 uint64_t blob_disk_size_staging(uint64_t committed_offset) {
-  return record_off(staging_records(committed_offset));
+  return record_off(BLOB_FORMAT_V2, staging_records(committed_offset));
 }
 
 /* ------------------------------------------------------------ writer */
@@ -739,17 +765,18 @@ struct blob_writer {
   int fd;
   char *path;                      /* staging path (owned) */
   unsigned char file_id[BLOB_ID_LEN];
-  unsigned char prefix[PREFIX_LEN];
+  uint32_t format;                 /* of the file while resuming; 2 once returned */
+  unsigned char prefix[PREFIX_LEN]; /* v1 files only */
   unsigned char *dek;              /* sodium_malloc'd copy, read-only */
   uint64_t records;                /* full records in the file */
   size_t tail_len;                 /* bytes in tail, 0..BLOB_RECORD */
   unsigned char *mem;              /* one allocation: tail | backup | ct */
   unsigned char *tail;             /* BLOB_RECORD plaintext */
   unsigned char *backup;           /* BLOB_RECORD: tail before an append */
-  unsigned char *ct;               /* FULL_CT: one sealed record */
+  unsigned char *ct;               /* REC_MAX: one sealed record */
 };
 
-#define WRITER_MEM (2 * (size_t)BLOB_RECORD + FULL_CT)
+#define WRITER_MEM (2 * (size_t)BLOB_RECORD + REC_MAX)
 
 static void writer_free(struct blob_writer *w) {
   if (!w) return;
@@ -776,6 +803,7 @@ static struct blob_writer *writer_new(const char *path, const unsigned char *fil
   w->backup = w->mem + BLOB_RECORD;
   w->ct = w->mem + 2 * (size_t)BLOB_RECORD;
   memcpy(w->file_id, file_id, BLOB_ID_LEN);
+  w->format = BLOB_FORMAT_V2;
   return w;
 }
 
@@ -803,12 +831,11 @@ int blob_writer_create(const char *path, const unsigned char file_id[BLOB_ID_LEN
     goto done;
   }
   created = 1;
-  randombytes_buf(w->prefix, PREFIX_LEN);
   memcpy(h, MAGIC, sizeof MAGIC);
-  put_be32(h + 8, FORMAT_VERSION);
+  put_be32(h + 8, BLOB_FORMAT_V2);
   put_be32(h + 12, BLOB_RECORD);
   memcpy(h + 16, file_id, BLOB_ID_LEN);
-  memcpy(h + 16 + BLOB_ID_LEN, w->prefix, PREFIX_LEN);
+  memset(h + 16 + BLOB_ID_LEN, 0, PREFIX_LEN); /* reserved in v2 */
   /* The header and the directory entry must be durable before the first
    * checkpoint can be acknowledged. */
   if (write_all_at(w->fd, h, sizeof h, 0) != 0 || fsync_retry(w->fd) != 0 ||
@@ -823,6 +850,82 @@ done:;
   int saved = errno;
   if (w && created) (void)unlink(path);
   writer_free(w);
+  errno = saved;
+  return rc;
+}
+
+/* Rewrites the w->records committed records of a format-1 staging file as
+ * format 2 (each authenticated on the way) into <path>.v2tmp, fsyncs it,
+ * renames it over the staging file, fsyncs the directory and switches w to
+ * it. Unacknowledged records beyond are dropped, as a truncation would. On
+ * failure the format-1 file is untouched. 0 or -1 (err). */
+static int staging_to_v2(struct blob_writer *w, char *err, size_t errlen) {
+  size_t pl = strlen(w->path);
+  char *tmp = malloc(pl + 8);
+  unsigned char h[BLOB_HEADER_LEN], prefix1[PREFIX_LEN];
+  int fd = -1, rc = -1;
+  if (!tmp) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    return -1;
+  }
+  memcpy(tmp, w->path, pl);
+  memcpy(tmp + pl, ".v2tmp", 7);
+  memcpy(prefix1, w->prefix, PREFIX_LEN);
+  (void)unlink(tmp); /* left by a crash during an earlier attempt */
+  fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    set_errno_err(err, errlen, "cannot create staging file");
+    goto done;
+  }
+  memcpy(h, MAGIC, sizeof MAGIC);
+  put_be32(h + 8, BLOB_FORMAT_V2);
+  put_be32(h + 12, BLOB_RECORD);
+  memcpy(h + 16, w->file_id, BLOB_ID_LEN);
+  memset(h + 16 + BLOB_ID_LEN, 0, PREFIX_LEN);
+  if (write_all_at(fd, h, sizeof h, 0) != 0) {
+    set_errno_err(err, errlen, "cannot write staging header");
+    goto done;
+  }
+  for (uint64_t i = 0; i < w->records; i++) {
+    ssize_t n = read_all_at(w->fd, w->ct, FULL_CT, record_off(BLOB_FORMAT_V1, i));
+    if (n != FULL_CT) {
+      if (n >= 0) errno = EIO;
+      set_errno_err(err, errlen, "cannot read staging record");
+      goto done;
+    }
+    if (record_open(BLOB_FORMAT_V1, prefix1, w->file_id, w->dek, i, 0, w->ct, FULL_CT) != 0) {
+      set_err(err, errlen, "staging record %llu does not authenticate", (unsigned long long)i);
+      errno = EBADMSG;
+      goto done;
+    }
+    /* plaintext is in w->ct; seal it from the backup buffer */
+    memcpy(w->backup, w->ct, BLOB_RECORD);
+    size_t rl = record_seal(w->file_id, w->dek, i, 0, w->backup, BLOB_RECORD, w->ct);
+    if (write_all_at(fd, w->ct, rl, record_off(BLOB_FORMAT_V2, i)) != 0) {
+      set_errno_err(err, errlen, "cannot write staging file");
+      goto done;
+    }
+  }
+  if (fsync_retry(fd) != 0 || rename(tmp, w->path) != 0 || fsync_parent_dir(w->path) != 0) {
+    set_errno_err(err, errlen, "cannot replace the staging file");
+    goto done;
+  }
+  close(w->fd);
+  w->fd = fd;
+  fd = -1;
+  w->format = BLOB_FORMAT_V2;
+  sodium_memzero(w->prefix, PREFIX_LEN);
+  rc = 0;
+done:;
+  int saved = errno;
+  sodium_memzero(w->backup, BLOB_RECORD);
+  sodium_memzero(w->ct, REC_MAX);
+  if (fd >= 0) {
+    close(fd);
+    (void)unlink(tmp);
+  }
+  free(tmp);
   errno = saved;
   return rc;
 }
@@ -849,7 +952,7 @@ int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN
   }
   uint64_t nfull = staging_records(committed_offset);
   size_t tlen = (size_t)(committed_offset - nfull * BLOB_RECORD);
-  uint64_t need = record_off(nfull);
+  uint64_t need = 0; /* set once the header says which format */
   if (!(committed_offset == 0 && sealed_tail_len == 0) &&
       sealed_tail_len != BLOB_SEALED_TAIL_OVERHEAD + tlen) {
     set_err(err, errlen, "sealed tail has the wrong length for offset %llu",
@@ -876,10 +979,8 @@ int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN
     errno = EINVAL;
     goto done;
   }
-  if ((uint64_t)st.st_size < need) {
-    set_err(err, errlen, "staging file is shorter (%lld) than offset %llu needs (%llu)",
-            (long long)st.st_size, (unsigned long long)committed_offset,
-            (unsigned long long)need);
+  if ((uint64_t)st.st_size < BLOB_HEADER_LEN) {
+    set_err(err, errlen, "staging file is shorter (%lld) than a header", (long long)st.st_size);
     errno = EIO;
     goto done;
   }
@@ -889,23 +990,34 @@ int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN
     set_errno_err(err, errlen, "cannot read staging header");
     goto done;
   }
-  if (header_parse(h, file_id, w->prefix, err, errlen) != 0) {
+  if (header_parse(h, file_id, &w->format, w->prefix, err, errlen) != 0) {
     errno = EINVAL;
     goto done;
   }
+  /* A v1 staging file (an upload begun before v2) goes on in v1: its records
+   * so far are v1 and the format is per file. */
+  need = record_off(w->format, nfull);
+  if ((uint64_t)st.st_size < need) {
+    set_err(err, errlen, "staging file is shorter (%lld) than offset %llu needs (%llu)",
+            (long long)st.st_size, (unsigned long long)committed_offset,
+            (unsigned long long)need);
+    errno = EIO;
+    goto done;
+  }
   if (nfull > 0) {
-    n = read_all_at(w->fd, w->ct, FULL_CT, record_off(nfull - 1));
-    if (n != FULL_CT) {
+    size_t rl = (size_t)rec_stride(w->format);
+    n = read_all_at(w->fd, w->ct, rl, record_off(w->format, nfull - 1));
+    if (n != (ssize_t)rl) {
       if (n >= 0) errno = EIO;
       set_errno_err(err, errlen, "cannot read last full record");
       goto done;
     }
-    if (record_open(w->prefix, file_id, w->dek, nfull - 1, 0, w->ct, FULL_CT) != 0) {
+    if (record_open(w->format, w->prefix, file_id, w->dek, nfull - 1, 0, w->ct, rl) != 0) {
       set_err(err, errlen, "last full record does not authenticate");
       errno = EBADMSG;
       goto done;
     }
-    sodium_memzero(w->ct, FULL_CT);
+    sodium_memzero(w->ct, REC_MAX);
   }
   if (sealed_tail_len > 0) {
     unsigned char ad[TAIL_AD_LEN];
@@ -920,7 +1032,11 @@ int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN
   }
   w->records = nfull;
   w->tail_len = tlen;
-  if ((uint64_t)st.st_size > need) {
+  if (w->format == BLOB_FORMAT_V1) {
+    /* The records the client sends next would be sealed under derived
+     * nonces again: rewrite the committed records as format 2 first. */
+    if (staging_to_v2(w, err, errlen) != 0) goto done;
+  } else if ((uint64_t)st.st_size > need) {
     if (ftruncate(w->fd, (off_t)need) != 0 || fdatasync_retry(w->fd) != 0) {
       set_errno_err(err, errlen, "cannot truncate staging file");
       goto done;
@@ -959,8 +1075,8 @@ int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char
         memcpy(w->backup, w->tail, tail0);
         backed_up = 1;
       }
-      record_seal(w->prefix, w->file_id, w->dek, w->records, 0, w->tail, BLOB_RECORD, w->ct);
-      if (write_all_at(w->fd, w->ct, FULL_CT, record_off(w->records)) != 0) goto fail;
+      size_t rl = record_seal(w->file_id, w->dek, w->records, 0, w->tail, BLOB_RECORD, w->ct);
+      if (write_all_at(w->fd, w->ct, rl, record_off(BLOB_FORMAT_V2, w->records)) != 0) goto fail;
       w->records++;
       w->tail_len = 0;
     }
@@ -977,7 +1093,7 @@ fail:;
   set_errno_err(err, errlen, "cannot write staging file");
   /* best effort: a longer file is cut back to the committed offset at recovery
    * anyway (glibc's warn_unused_result under _FORTIFY_SOURCE ignores a (void) cast) */
-  if (ftruncate(w->fd, (off_t)record_off(rec0)) != 0) {
+  if (ftruncate(w->fd, (off_t)record_off(BLOB_FORMAT_V2, rec0)) != 0) {
     /* nothing more to do here: the error below is what the caller acts on */
   }
   if (backed_up) memcpy(w->tail, w->backup, tail0);
@@ -1087,6 +1203,26 @@ int blob_state_open(const unsigned char dek[BLOB_DEK_LEN], const unsigned char f
   return 0;
 }
 
+/* Seals the tail as the final record, cuts the file there, fsyncs and
+ * closes it. 0 or -1 (err). */
+static int writer_seal_final(struct blob_writer *w, char *err, size_t errlen) {
+  size_t rl = record_seal(w->file_id, w->dek, w->records, 1, w->tail, w->tail_len, w->ct);
+  uint64_t at = record_off(BLOB_FORMAT_V2, w->records);
+  /* ftruncate drops anything a failed append could not remove. */
+  if (write_all_at(w->fd, w->ct, rl, at) != 0 || ftruncate(w->fd, (off_t)(at + rl)) != 0 ||
+      fsync_retry(w->fd) != 0) {
+    set_errno_err(err, errlen, "cannot write final record");
+    return -1;
+  }
+  int fd = w->fd;
+  w->fd = -1;
+  if (close(fd) != 0) {
+    set_errno_err(err, errlen, "cannot close staging file");
+    return -1;
+  }
+  return 0;
+}
+
 /* Seals the final record, syncs, renames into place; frees w. */
 int blob_writer_finish(struct blob_writer *w, const char *final_path, char *err, size_t errlen) {
   int rc = -1;
@@ -1095,20 +1231,7 @@ int blob_writer_finish(struct blob_writer *w, const char *final_path, char *err,
     errno = EINVAL;
     goto done;
   }
-  record_seal(w->prefix, w->file_id, w->dek, w->records, 1, w->tail, w->tail_len, w->ct);
-  uint64_t end = record_off(w->records) + w->tail_len + BLOB_TAG_LEN;
-  /* ftruncate drops anything a failed append could not remove. */
-  if (write_all_at(w->fd, w->ct, w->tail_len + BLOB_TAG_LEN, record_off(w->records)) != 0 ||
-      ftruncate(w->fd, (off_t)end) != 0 || fsync_retry(w->fd) != 0) {
-    set_errno_err(err, errlen, "cannot write final record");
-    goto done;
-  }
-  int fd = w->fd;
-  w->fd = -1;
-  if (close(fd) != 0) {
-    set_errno_err(err, errlen, "cannot close staging file");
-    goto done;
-  }
+  if (writer_seal_final(w, err, errlen) != 0) goto done;
   /* Never replace an existing stored object. */
   if (renameat2(AT_FDCWD, w->path, AT_FDCWD, final_path, RENAME_NOREPLACE) != 0) {
     if (errno != EINVAL && errno != ENOSYS) {
@@ -1140,22 +1263,24 @@ void blob_writer_abort(struct blob_writer *w) { writer_free(w); }
 
 struct blob_reader {
   int fd;
+  uint32_t format;
   unsigned char file_id[BLOB_ID_LEN];
-  unsigned char prefix[PREFIX_LEN];
+  unsigned char prefix[PREFIX_LEN]; /* v1 */
   unsigned char *dek;  /* sodium_malloc'd copy */
   uint64_t file_len;   /* at open */
   uint64_t nfull;      /* non-final records; the final one has index nfull */
   size_t final_len;    /* plaintext bytes in the final record */
   uint64_t next;       /* next record to load */
-  unsigned char *buf;  /* FULL_CT */
-  size_t pos, len;     /* unread plaintext in buf */
+  unsigned char *buf;  /* REC_MAX: one on-disk record */
+  unsigned char *data; /* plaintext in buf (after a v2 nonce) */
+  size_t pos, len;     /* unread plaintext at data */
   int failed;
 };
 
 static void reader_fail(struct blob_reader *r) {
   r->failed = 1;
   r->pos = r->len = 0;
-  sodium_memzero(r->buf, FULL_CT);
+  sodium_memzero(r->buf, REC_MAX);
 }
 
 /* Opens a finished blob; see blobfmt.h. */
@@ -1179,7 +1304,7 @@ int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
   }
   r->fd = -1;
   r->dek = secret_copy(dek, BLOB_DEK_LEN);
-  r->buf = buf_alloc(FULL_CT);
+  r->buf = buf_alloc(REC_MAX);
   if (!r->dek || !r->buf) {
     set_err(err, errlen, "out of memory");
     errno = ENOMEM;
@@ -1201,7 +1326,7 @@ int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
     goto done;
   }
   r->file_len = (uint64_t)st.st_size;
-  if (r->file_len < BLOB_HEADER_LEN + BLOB_TAG_LEN) {
+  if (r->file_len < BLOB_HEADER_LEN) {
     set_err(err, errlen, "blob truncated");
     errno = EBADMSG;
     goto done;
@@ -1212,16 +1337,25 @@ int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
     set_errno_err(err, errlen, "cannot read blob header");
     goto done;
   }
-  if (header_parse(h, file_id, r->prefix, err, errlen) != 0) {
+  if (header_parse(h, file_id, &r->format, r->prefix, err, errlen) != 0) {
     errno = EBADMSG;
     goto done;
   }
-  uint64_t body = r->file_len - BLOB_HEADER_LEN - BLOB_TAG_LEN;
-  r->nfull = body / FULL_CT;
-  r->final_len = (size_t)(body - r->nfull * FULL_CT);
+  r->data = r->buf + rec_nonce_len(r->format);
+  /* the final record's overhead: nonce (v2) and tag */
+  uint64_t over = rec_nonce_len(r->format) + BLOB_TAG_LEN;
+  if (r->file_len < BLOB_HEADER_LEN + over) {
+    set_err(err, errlen, "blob truncated");
+    errno = EBADMSG;
+    goto done;
+  }
+  uint64_t body = r->file_len - BLOB_HEADER_LEN - over;
+  uint64_t stride = rec_stride(r->format);
+  r->nfull = body / stride;
+  r->final_len = (size_t)(body - r->nfull * stride);
   if (r->final_len > BLOB_RECORD) {
-    /* body % FULL_CT is at most BLOB_RECORD + 15; 65537..65551 cannot be a
-     * final record of any valid file. */
+    /* body % stride is at most BLOB_RECORD + 15 (v1) or + 39 (v2); those
+     * lengths cannot be a final record of any valid file. */
     set_err(err, errlen, "blob has an impossible length");
     errno = EBADMSG;
     goto done;
@@ -1239,8 +1373,9 @@ done:;
 /* Loads and authenticates record r->next into r->buf. */
 static int reader_load(struct blob_reader *r, char *err, size_t errlen) {
   int final = r->next == r->nfull;
-  size_t ctlen = final ? r->final_len + BLOB_TAG_LEN : FULL_CT;
-  ssize_t n = read_all_at(r->fd, r->buf, ctlen, record_off(r->next));
+  size_t nl = rec_nonce_len(r->format);
+  size_t ctlen = final ? nl + r->final_len + BLOB_TAG_LEN : (size_t)rec_stride(r->format);
+  ssize_t n = read_all_at(r->fd, r->buf, ctlen, record_off(r->format, r->next));
   if (n < 0) {
     set_errno_err(err, errlen, "cannot read blob");
     return -1;
@@ -1251,13 +1386,13 @@ static int reader_load(struct blob_reader *r, char *err, size_t errlen) {
     errno = EBADMSG;
     return -1;
   }
-  if (record_open(r->prefix, r->file_id, r->dek, r->next, final, r->buf, ctlen) != 0) {
+  if (record_open(r->format, r->prefix, r->file_id, r->dek, r->next, final, r->buf, ctlen) != 0) {
     set_err(err, errlen, "blob record %llu does not authenticate", (unsigned long long)r->next);
     errno = EBADMSG;
     return -1;
   }
   r->pos = 0;
-  r->len = ctlen - BLOB_TAG_LEN;
+  r->len = ctlen - nl - BLOB_TAG_LEN;
   r->next++;
   return 0;
 }
@@ -1281,7 +1416,7 @@ ssize_t blob_reader_read(struct blob_reader *r, void *buf, size_t cap, char *err
     if (r->pos < r->len) {
       size_t n = r->len - r->pos;
       if (n > cap - got) n = cap - got;
-      memcpy(out + got, r->buf + r->pos, n);
+      memcpy(out + got, r->data + r->pos, n);
       r->pos += n;
       got += n;
       continue;
@@ -1340,6 +1475,148 @@ void blob_reader_close(struct blob_reader *r) {
   if (!r) return;
   if (r->fd >= 0) close(r->fd);
   if (r->dek) sodium_free(r->dek);
-  buf_free(r->buf, FULL_CT);
+  buf_free(r->buf, REC_MAX);
   free(r);
+}
+
+/* Format field of a blob's header; see blobfmt.h. */
+int blob_file_format(const char *path, uint32_t *format, char *err, size_t errlen) {
+  unsigned char h[BLOB_HEADER_LEN];
+  if (!path || !format) {
+    set_err(err, errlen, "blob_file_format: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    set_errno_err(err, errlen, "cannot open blob");
+    return -1;
+  }
+  ssize_t n = read_all_at(fd, h, sizeof h, 0);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  if (n != (ssize_t)sizeof h || memcmp(h, MAGIC, sizeof MAGIC) != 0) {
+    if (n >= 0) errno = EBADMSG;
+    set_err(err, errlen, "not a blob file");
+    return -1;
+  }
+  *format = get_be32(h + 8);
+  return 0;
+}
+
+/* Reads a whole blob, hashing its plaintext and handing it to w when w is
+ * not NULL. *plain = bytes read. 0 or -1 (err). */
+static int reseal_pass(const char *path, const unsigned char *file_id, const unsigned char *dek,
+                       struct blob_writer *w, uint32_t *format, unsigned char hash[crypto_generichash_BYTES],
+                       uint64_t *plain, char *err, size_t errlen) {
+  struct blob_reader *r = NULL;
+  crypto_generichash_state st;
+  unsigned char *buf = buf_alloc(BLOB_RECORD);
+  int rc = -1;
+  *plain = 0;
+  if (!buf) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    return -1;
+  }
+  crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
+  if (blob_reader_open(path, file_id, dek, &r, err, errlen) != 0) goto done;
+  *format = r->format;
+  for (;;) {
+    ssize_t n = blob_reader_read(r, buf, BLOB_RECORD, err, errlen);
+    if (n < 0) goto done;
+    if (n == 0) break;
+    crypto_generichash_update(&st, buf, (size_t)n);
+    if (w && blob_writer_append(w, buf, (size_t)n, err, errlen) != 0) goto done;
+    *plain += (uint64_t)n;
+  }
+  crypto_generichash_final(&st, hash, crypto_generichash_BYTES);
+  rc = 0;
+done:;
+  int saved = errno;
+  blob_reader_close(r);
+  buf_free(buf, BLOB_RECORD);
+  sodium_memzero(&st, sizeof st);
+  errno = saved;
+  return rc;
+}
+
+/* Rewrites a finished v1 blob as v2; see blobfmt.h. */
+int blob_reseal(const char *path, const char *tmp_path, const unsigned char file_id[BLOB_ID_LEN],
+                const unsigned char dek[BLOB_DEK_LEN], uint64_t *plain_bytes, char *err, size_t errlen) {
+  struct blob_writer *w = NULL;
+  unsigned char h1[crypto_generichash_BYTES], h2[crypto_generichash_BYTES];
+  uint64_t n1 = 0, n2 = 0;
+  uint32_t f1 = 0, f2 = 0;
+  int rc = -1;
+  if (!path || !tmp_path || !file_id || !dek || !dirname_equal(path, tmp_path)) {
+    set_err(err, errlen, "blob_reseal: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  if (plain_bytes) *plain_bytes = 0;
+  /* A temp file left by an interrupted run (either the unfinished v2 copy,
+   * or the old v1 file after the exchange below) is never needed. */
+  if (unlink(tmp_path) != 0 && errno != ENOENT) {
+    set_errno_err(err, errlen, "cannot remove an old temporary file");
+    return -1;
+  }
+  if (blob_file_format(path, &f1, err, errlen) != 0) return -1;
+  if (f1 == BLOB_FORMAT_V2) return 1;
+  if (blob_writer_create(tmp_path, file_id, dek, &w, err, errlen) != 0) return -1;
+  /* Copy while hashing the source: every source record authenticates. */
+  if (reseal_pass(path, file_id, dek, w, &f1, h1, &n1, err, errlen) != 0) goto fail;
+  if (f1 != BLOB_FORMAT_V1) {
+    /* became v2 meanwhile (another reseal): nothing to do */
+    blob_writer_abort(w);
+    w = NULL;
+    (void)unlink(tmp_path);
+    return 1;
+  }
+  if (writer_seal_final(w, err, errlen) != 0) goto fail;
+  blob_writer_abort(w);
+  w = NULL;
+  /* Verify: the new file reads back fully as v2 with the same plaintext. */
+  if (reseal_pass(tmp_path, file_id, dek, NULL, &f2, h2, &n2, err, errlen) != 0) goto fail;
+  if (f2 != BLOB_FORMAT_V2 || n1 != n2 || sodium_memcmp(h1, h2, sizeof h1) != 0) {
+    set_err(err, errlen, "the rewritten file does not read back the same");
+    errno = EIO;
+    goto fail;
+  }
+  /* Swap atomically. Exchange (not rename) fails when the original was
+   * deleted meanwhile, so a deleted file is never brought back. */
+  if (renameat2(AT_FDCWD, tmp_path, AT_FDCWD, path, RENAME_EXCHANGE) != 0) {
+    if (errno == ENOENT) {
+      (void)unlink(tmp_path);
+      set_err(err, errlen, "the file was deleted while being resealed");
+      errno = ENOENT;
+      return -1;
+    }
+    if (errno != EINVAL && errno != ENOSYS) {
+      set_errno_err(err, errlen, "cannot swap in the resealed file");
+      goto fail;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || rename(tmp_path, path) != 0) {
+      set_errno_err(err, errlen, "cannot move the resealed file into place");
+      goto fail;
+    }
+  } else if (unlink(tmp_path) != 0) {
+    set_errno_err(err, errlen, "cannot remove the old v1 file");
+    goto fail;
+  }
+  if (fsync_parent_dir(path) != 0) {
+    set_errno_err(err, errlen, "cannot fsync the store directory");
+    return -1; /* the swap happened; a rerun sees v2 */
+  }
+  if (plain_bytes) *plain_bytes = n1;
+  rc = 0;
+  return rc;
+fail:;
+  int saved = errno;
+  blob_writer_abort(w);
+  (void)unlink(tmp_path);
+  errno = saved;
+  return -1;
 }

@@ -10,18 +10,40 @@
  * given version as nonce(24) || XChaCha20-Poly1305(DEK, AD = file_id ||
  * kek_version u32 BE) = 72 bytes.
  *
- * File layout (all integers big endian):
- *   header, 48 bytes: "SOPBLOB1" | u32 format = 1 | u32 record = 65536 |
- *                     file_id[16] | nonce_prefix[16]
- *   record i:         XChaCha20-Poly1305(plaintext_i,
+ * File layout (all integers big endian). Every new file is written in
+ * format 2; format 1 files (written before) stay readable and are rewritten
+ * as format 2 by `secondop reseal` (blob_reseal below).
+ *   header, 48 bytes: "SOPBLOB1" | u32 format | u32 record = 65536 |
+ *                     file_id[16] | field[16]
+ *     format 2: field = 16 zero bytes (reserved; a reader refuses others)
+ *     format 1: field = nonce_prefix (16 random bytes per file)
+ *   record i, format 2 (stride 24 + 65536 + 16 = 65576 bytes):
+ *                     nonce_i[24] || XChaCha20-Poly1305(plaintext_i,
+ *                       nonce = nonce_i,
+ *                       AD    = file_id || u64 i || u8 final)
+ *     nonce_i is 24 fresh random bytes (libsodium randombytes_buf) drawn each
+ *     time a record is sealed, so two seals never share a nonce (probability
+ *     of a collision ~2^-96 after 2^48 records), even when a writer resumed
+ *     from a checkpoint seals different plaintext at the same index.
+ *   record i, format 1 (stride 65536 + 16 = 65552 bytes):
+ *                     XChaCha20-Poly1305(plaintext_i,
  *                       nonce = nonce_prefix || u64 i,
  *                       AD    = file_id || u64 i || u8 final)
- *                     = plaintext_i || tag[16]
+ *     (deterministic nonce: a resumed upload that resent different bytes for
+ *     an unacknowledged record reused it; hence format 2.)
  * Every record holds exactly BLOB_RECORD plaintext bytes except the last,
  * which has final = 1 and holds 0..BLOB_RECORD bytes. An empty blob is one
- * final record of 0 bytes. The plaintext size follows from the file length.
+ * final record of 0 bytes. Records have a fixed stride, so record i starts at
+ * 48 + i * stride and a reader seeks without an index; the plaintext size
+ * follows from the file length. The AD binds each record to its file, its
+ * position and whether it is the last, so swapped, dropped, spliced or cut
+ * records do not authenticate.
  *
- * Staging (resumable upload): the file holds the header and full non-final
+ * Staging (resumable upload): new staging files are format 2. A format-1
+ * staging file (an upload begun before the upgrade) is rewritten as format 2
+ * by blob_writer_resume (startup recovery resumes every upload in progress,
+ * so this happens once, before serving), so no record is sealed under a
+ * derived nonce again. The file holds the header and full non-final
  * records only. The trailing 1..BLOB_RECORD bytes (the "tail") stay in the
  * writer; blob_writer_checkpoint() hands them out sealed under the DEK
  * (nonce(24) || AEAD(tail, AD = "tail" || file_id || u64 offset)) so the
@@ -51,6 +73,11 @@
 #define BLOB_DEK_LEN 32
 #define BLOB_WRAPPED_LEN 72
 #define BLOB_TAG_LEN 16
+#define BLOB_NONCE_LEN 24 /* a format-2 record's stored nonce */
+#define BLOB_FORMAT_V1 1u
+#define BLOB_FORMAT_V2 2u /* what every new file is written in */
+#define BLOB_RECORD_STRIDE_V1 (BLOB_RECORD + BLOB_TAG_LEN)
+#define BLOB_RECORD_STRIDE_V2 (BLOB_NONCE_LEN + BLOB_RECORD + BLOB_TAG_LEN)
 #define BLOB_HEADER_LEN 48 /* 8+4+4+16+16 (the brief said 44; its fields add up to 48) */
 /* Sealed tail for t plaintext bytes: nonce(24) + t + tag(16). */
 #define BLOB_SEALED_TAIL_OVERHEAD 40
@@ -111,7 +138,10 @@ int blob_writer_create(const char *path, const unsigned char file_id[BLOB_ID_LEN
  * header and file_id, fails if the file is shorter than the records the
  * offset needs, verifies that the last full record authenticates, opens the
  * tail, then truncates the file to exactly those records (dropping
- * unacknowledged data) and syncs. *out as for blob_writer_create. */
+ * unacknowledged data) and syncs. A format-1 staging file is instead
+ * rewritten as format 2 (<path>.v2tmp, each record authenticated, fsync,
+ * rename over path, directory fsync); on failure it is left as it was.
+ * *out as for blob_writer_create. */
 int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN],
                        const unsigned char dek[BLOB_DEK_LEN], uint64_t committed_offset,
                        const unsigned char *sealed_tail, size_t sealed_tail_len,
@@ -182,10 +212,31 @@ uint64_t blob_reader_size(const struct blob_reader *r);
 /* Closes, wipes and frees. NULL is fine. */
 void blob_reader_close(struct blob_reader *r);
 
-/* Exact on-disk size of a finished blob holding plain bytes. */
+/* Exact on-disk size of a finished format-2 blob holding plain bytes. */
 uint64_t blob_disk_size_final(uint64_t plain);
-/* Exact on-disk size of a staging file whose committed offset is
+/* Exact on-disk size of a format-2 staging file whose committed offset is
  * committed_offset (header + full non-final records only). */
 uint64_t blob_disk_size_staging(uint64_t committed_offset);
+
+/* Reads the header's format field (1 or 2; other values are returned as
+ * found) without authenticating anything. 0, or -1 when the file cannot be
+ * read or has no blob magic. */
+int blob_file_format(const char *path, uint32_t *format, char *err, size_t errlen);
+/* secondop reseal, one file: rewrites the finished blob at path (format 1)
+ * as format 2 with the same file id and DEK (nonces are random now, so the
+ * key may stay). Steps: remove tmp_path if an interrupted run left it;
+ * return 1 at once when path is already format 2; copy every record
+ * (authenticating each) into a new format-2 file at tmp_path (same
+ * directory), fsync it, read it back fully and compare the plaintext hash
+ * and length with the source's; then atomically exchange tmp_path and path
+ * (renameat2 RENAME_EXCHANGE, which fails if path was deleted meanwhile, so
+ * a deleted file never comes back), remove the old file and fsync the
+ * directory. Safe to kill at any point: path is always a complete v1 or v2
+ * file, and a rerun finishes the job. A reader holding the old file open
+ * keeps reading it. Never call it on a staging file. *plain_bytes (may be
+ * NULL) = the plaintext size converted. 0 converted, 1 already format 2,
+ * -1 on error (err; path unchanged, tmp_path removed). */
+int blob_reseal(const char *path, const char *tmp_path, const unsigned char file_id[BLOB_ID_LEN],
+                const unsigned char dek[BLOB_DEK_LEN], uint64_t *plain_bytes, char *err, size_t errlen);
 
 #endif

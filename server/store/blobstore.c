@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -54,6 +55,16 @@ static const struct db_stmt stmts[] = {
      "UPDATE renditions SET preview_wrapped = decode($2, 'hex'), preview_kek = $3 WHERE document_id = $1::bigint"},
     {"bs_rewrap_frames",
      "UPDATE renditions SET frames_wrapped = decode($2, 'hex'), frames_kek = $3 WHERE document_id = $1::bigint"},
+    {"bs_reseal_keys",
+     "SELECT DISTINCT ON (fid) fid, w, k FROM ("
+     "SELECT encode(file_id, 'hex') AS fid, encode(wrapped_dek, 'hex') AS w, kek_version AS k FROM documents "
+     "WHERE file_id IS NOT NULL AND wrapped_dek IS NOT NULL "
+     "UNION ALL SELECT encode(file_id, 'hex'), encode(wrapped_dek, 'hex'), kek_version FROM uploads "
+     "WHERE file_id IS NOT NULL AND wrapped_dek IS NOT NULL "
+     "UNION ALL SELECT encode(preview_file_id, 'hex'), encode(preview_wrapped, 'hex'), preview_kek FROM renditions "
+     "WHERE preview_file_id IS NOT NULL AND preview_wrapped IS NOT NULL "
+     "UNION ALL SELECT encode(frames_file_id, 'hex'), encode(frames_wrapped, 'hex'), frames_kek FROM renditions "
+     "WHERE frames_file_id IS NOT NULL AND frames_wrapped IS NOT NULL) x ORDER BY fid"},
     {"bs_key_versions",
      "SELECT DISTINCT kek_version FROM uploads UNION SELECT DISTINCT kek_version FROM documents "
      "WHERE kek_version IS NOT NULL UNION SELECT DISTINCT preview_kek FROM renditions WHERE preview_kek IS NOT NULL "
@@ -146,8 +157,8 @@ enum err blobstore_space_check(uint64_t need) {
   uint64_t reserve = total / 20;
   if (reserve > ((uint64_t)2 << 30)) reserve = (uint64_t)2 << 30;
   if (have_reserve_override) reserve = reserve_override;
-  /* records add 16 bytes per 64 KiB */
-  uint64_t disk_need = need + need / 4096 + 4096;
+  /* records add 40 bytes (nonce and tag) per 64 KiB */
+  uint64_t disk_need = need + need / 1024 + 4096;
   if (avail < reserve || avail - reserve < disk_need) {
     LOG_W("store: free space low (%llu bytes free, reserve %llu, need %llu)", (unsigned long long)avail,
           (unsigned long long)reserve, (unsigned long long)disk_need);
@@ -461,4 +472,109 @@ int blobstore_rotate_key(void) {
   for (uint32_t v = 1; v <= old; v++)
     if (v != nv && keyring_forget(ring, v, err, sizeof err) == 0) printf("removed old master key %u\n", v);
   return 0;
+}
+
+/* ---- reseal (format 1 -> 2) ---- */
+
+/* Unwraps the data key of row i of bs_reseal_keys. 0 or -1. */
+static int reseal_row_key(PGresult *rows, int i, unsigned char id[BLOB_ID_LEN], unsigned char dek[BLOB_DEK_LEN]) {
+  unsigned char wrapped[BLOB_WRAPPED_LEN];
+  size_t wl = 0;
+  const char *wh = PQgetvalue(rows, i, 1);
+  if (blobstore_id_parse(PQgetvalue(rows, i, 0), id) != 0 ||
+      sodium_hex2bin(wrapped, sizeof wrapped, wh, strlen(wh), NULL, &wl, NULL) != 0)
+    return -1;
+  return blobstore_unwrap(id, wrapped, wl, (uint32_t)strtoul(PQgetvalue(rows, i, 2), NULL, 10), dek);
+}
+
+int blobstore_reseal(struct blobstore_reseal_report *report) {
+  struct blobstore_reseal_report rep = {0};
+  struct arena *a = arena_new();
+  unsigned char *todo = NULL;
+  int rc = -1, lock_fd = -1;
+  enum err e;
+  char err[200];
+  if (!a || !ring) goto done;
+  /* One reseal at a time: two would remove each other's temp files. */
+  char lock_path[4200];
+  snprintf(lock_path, sizeof lock_path, "%s/../reseal.lock", root_files); /* in the data directory */
+  lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    fprintf(stderr, "secondop: %s\n",
+            lock_fd < 0 ? "cannot open the reseal lock file" : "another secondop reseal is running; wait for it");
+    goto done;
+  }
+  PGresult *rows = db_exec(a, "bs_reseal_keys", 0, NULL, &e);
+  if (!rows) {
+    fprintf(stderr, "secondop: cannot list the stored files (%s)\n", err_code(e));
+    goto done;
+  }
+  int n = PQntuples(rows);
+  todo = calloc((size_t)n + 1, 1);
+  if (!todo) goto done;
+  /* Pass 1: which finished files (files/, never staging/) are format 1. */
+  for (int i = 0; i < n; i++) {
+    unsigned char id[BLOB_ID_LEN];
+    char path[4200];
+    struct stat st;
+    uint32_t f = 0;
+    if (blobstore_id_parse(PQgetvalue(rows, i, 0), id) != 0 || blobstore_path(id, 0, path, sizeof path) != 0 ||
+        stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    if (blob_file_format(path, &f, err, sizeof err) != 0) {
+      fprintf(stderr, "secondop: file %s: %s\n", PQgetvalue(rows, i, 0), err);
+      rep.failed++;
+      continue;
+    }
+    if (f == BLOB_FORMAT_V2) {
+      rep.already++;
+    } else {
+      todo[i] = 1;
+      rep.total++;
+      rep.total_bytes += (uint64_t)st.st_size;
+    }
+  }
+  printf("reseal: %u files to convert (%llu bytes), %u already format 2\n", rep.total,
+         (unsigned long long)rep.total_bytes, rep.already);
+  fflush(stdout);
+  /* Pass 2: convert, one line per file. */
+  unsigned seen = 0;
+  for (int i = 0; i < n; i++) {
+    if (!todo[i]) continue;
+    seen++;
+    unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+    char path[4200], tmp[4300];
+    struct stat st;
+    if (blobstore_id_parse(PQgetvalue(rows, i, 0), id) != 0 || blobstore_path(id, 0, path, sizeof path) != 0)
+      continue;
+    snprintf(tmp, sizeof tmp, "%s.reseal", path);
+    uint64_t disk = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if (reseal_row_key(rows, i, id, dek) != 0) {
+      fprintf(stderr, "secondop: file %s: its data key does not unwrap\n", PQgetvalue(rows, i, 0));
+      rep.failed++;
+      continue;
+    }
+    int r = blob_reseal(path, tmp, id, dek, NULL, err, sizeof err);
+    sodium_memzero(dek, sizeof dek);
+    if (r == 0) rep.converted++;
+    else if (r == 1) rep.already++;
+    else if (errno == ENOENT) rep.gone++; /* deleted meanwhile */
+    else {
+      fprintf(stderr, "secondop: file %s not converted: %s\n", PQgetvalue(rows, i, 0), err);
+      rep.failed++;
+    }
+    rep.done_bytes += disk;
+    printf("reseal: %u/%u files, %llu/%llu bytes\n", seen, rep.total, (unsigned long long)rep.done_bytes,
+           (unsigned long long)rep.total_bytes);
+    fflush(stdout);
+  }
+  printf("reseal: %u converted, %u already format 2, %u deleted meanwhile, %u failed\n", rep.converted,
+         rep.already, rep.gone, rep.failed);
+  rc = rep.failed ? -1 : 0;
+done:
+  if (report) *report = rep;
+  if (lock_fd >= 0) close(lock_fd);
+  free(todo);
+  arena_free(a);
+  return rc;
 }

@@ -73,4 +73,19 @@ int blobstore_recover(struct blobstore_recovery *report);
  * then removes the old key files. Ciphertext is never touched. Prints a line
  * per step to stdout. 0 or -1. */
 int blobstore_rotate_key(void);
+
+/* secondop reseal: rewrites every finished file (files/) still in blob
+ * format 1 as format 2 (blob_reseal: temp file, fsync, verified read-back,
+ * atomic exchange, directory fsync), one file at a time, with the data keys
+ * from the database. Staging files are never touched (start-up recovery
+ * rewrites format-1 staging files through blob_writer_resume). Safe while
+ * the server runs and safe to kill at any moment: a rerun skips files
+ * already format 2 and removes temp files left behind. Prints a progress
+ * line per file (files done/total, bytes done/total) to stdout, reasons to
+ * stderr. 0 when no file failed, else -1. */
+struct blobstore_reseal_report {
+  unsigned total, converted, already, gone, failed;
+  uint64_t total_bytes, done_bytes;
+};
+int blobstore_reseal(struct blobstore_reseal_report *report);
 #endif

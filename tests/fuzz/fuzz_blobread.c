@@ -1,16 +1,21 @@
 /* libFuzzer target for the blob reader and the resume path (checklist
  * fuzz target 5). The input's first byte picks the mode:
  *
- *   even: the rest is a blob file, read to the end with read sizes derived
- *         from the first byte; it must fail cleanly or return exactly
- *         blob_reader_size() bytes.
+ *   even: the rest is a blob file (format 1 or 2), read to the end with read
+ *         sizes derived from the first byte; it must fail cleanly or return
+ *         exactly blob_reader_size() bytes. With bit 4 set, blob_reseal()
+ *         then runs on it: when it converts, the result must be format 2
+ *         and read back to the same size.
  *   odd:  [u32 BE committed offset][u32 BE staging length][staging file]
  *         [sealed tail = the rest]; blob_writer_resume() on that file, and if
  *         it resumes, append, checkpoint, finish and read the result back.
  *
  * A fixed file id and DEK are used so that seeds made with -DBLOBREAD_GEN
  * (a main() that writes valid blobs and staging files into a directory) stay
- * valid. Files live in a private mkdtemp directory under /tmp.
+ * valid. The seeds blob-* and resume-* are format 1 (made before format 2,
+ * kept so the fuzzer keeps reaching the format-1 paths); v2-* are format 2
+ * (what the generator writes now). Files live in a private mkdtemp directory
+ * under /tmp.
  *
  * Build: clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -Iserver \
  *          server/store/blobfmt.c tests/fuzz/fuzz_blobread.c -lsodium
@@ -32,7 +37,7 @@
 static const unsigned char FID[BLOB_ID_LEN] = "fuzz-file-id-16"; /* + NUL = 16 */
 static const unsigned char DEK[BLOB_DEK_LEN] = "fuzz-dek-0123456789abcdef-01234"; /* + NUL = 32 */
 
-static char g_dir[64], g_blob[96], g_staging[96], g_final[96];
+static char g_dir[64], g_blob[96], g_staging[96], g_final[96], g_tmp[112];
 static unsigned char *g_buf;
 
 static void fuzz_init(void) {
@@ -43,6 +48,7 @@ static void fuzz_init(void) {
   snprintf(g_blob, sizeof g_blob, "%s/blob", g_dir);
   snprintf(g_staging, sizeof g_staging, "%s/staging", g_dir);
   snprintf(g_final, sizeof g_final, "%s/final", g_dir);
+  snprintf(g_tmp, sizeof g_tmp, "%s/blob.reseal", g_dir);
   g_buf = malloc(2 * BLOB_RECORD + 7);
   if (!g_buf) abort();
 }
@@ -51,6 +57,7 @@ static void cleanup(void) {
   unlink(g_blob);
   unlink(g_staging);
   unlink(g_final);
+  unlink(g_tmp);
   rmdir(g_dir);
 }
 
@@ -74,11 +81,13 @@ static uint32_t be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Reads the whole blob; checks the size contract when it verifies. */
-static void read_all(const char *path, size_t step) {
+/* Reads the whole blob; checks the size contract when it verifies. Returns
+ * the size when the end verified, else -1. */
+static int64_t read_all(const char *path, size_t step) {
   struct blob_reader *r = NULL;
   char err[128];
-  if (blob_reader_open(path, FID, DEK, &r, err, sizeof err) != 0) return;
+  int64_t rc = -1;
+  if (blob_reader_open(path, FID, DEK, &r, err, sizeof err) != 0) return -1;
   uint64_t total = 0, size = blob_reader_size(r);
   for (;;) {
     ssize_t n = blob_reader_read(r, g_buf, step, err, sizeof err);
@@ -89,6 +98,7 @@ static void read_all(const char *path, size_t step) {
     }
     if (n == 0) {
       if (total != size) abort();
+      rc = (int64_t)size;
       break;
     }
     if ((size_t)n > step) abort();
@@ -96,13 +106,27 @@ static void read_all(const char *path, size_t step) {
     if (total > size) abort();
   }
   blob_reader_close(r);
+  return rc;
 }
 
 static void mode_read(const uint8_t *data, size_t size, uint8_t sel) {
   static const size_t steps[] = {1, 7, 4096, BLOB_RECORD - 1, BLOB_RECORD, BLOB_RECORD + 1,
                                  2 * BLOB_RECORD + 7};
   if (put_file(g_blob, data, size) != 0) return;
-  read_all(g_blob, steps[(sel >> 1) % (sizeof steps / sizeof steps[0])]);
+  int64_t plain = read_all(g_blob, steps[(sel >> 1) % (sizeof steps / sizeof steps[0])]);
+  if (sel & 0x10) {
+    char err[128];
+    uint64_t n = 0;
+    uint32_t f = 0;
+    int rc = blob_reseal(g_blob, g_tmp, FID, DEK, &n, err, sizeof err);
+    if (access(g_tmp, F_OK) == 0) abort(); /* never leaves its temp file */
+    if (rc == 0) {
+      /* only a file that read fully is converted, to the same plaintext size */
+      if (plain < 0 || n != (uint64_t)plain) abort();
+      if (blob_file_format(g_blob, &f, err, sizeof err) != 0 || f != BLOB_FORMAT_V2) abort();
+      if (read_all(g_blob, BLOB_RECORD) != plain) abort();
+    }
+  }
   unlink(g_blob);
 }
 
@@ -233,12 +257,12 @@ int main(int argc, char **argv) {
     return 2;
   }
   fuzz_init();
-  seed_blob(argv[1], "blob-empty", 0);
-  seed_blob(argv[1], "blob-100", 100);
-  seed_blob(argv[1], "blob-65537", BLOB_RECORD + 1);
-  seed_staging(argv[1], "resume-0", 0);
-  seed_staging(argv[1], "resume-300", 300);
-  seed_staging(argv[1], "resume-65540", BLOB_RECORD + 4);
+  seed_blob(argv[1], "v2-blob-empty", 0);
+  seed_blob(argv[1], "v2-blob-100", 100);
+  seed_blob(argv[1], "v2-blob-65537", BLOB_RECORD + 1);
+  seed_staging(argv[1], "v2-resume-0", 0);
+  seed_staging(argv[1], "v2-resume-300", 300);
+  seed_staging(argv[1], "v2-resume-65540", BLOB_RECORD + 4);
   cleanup();
   return 0;
 }

@@ -6,6 +6,7 @@
 #endif
 #include "store/blobfmt.h"
 #include "t.h"
+#include "../tools/blob_v1.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FULL_CT (BLOB_RECORD + BLOB_TAG_LEN)
+/* On-disk size of a full record in the format new files are written in (2). */
+#define FULL_CT BLOB_RECORD_STRIDE_V2
+#define V1_CT BLOB_RECORD_STRIDE_V1
 
 static char g_dir[64];
 static int g_seq;
@@ -124,17 +127,20 @@ static int contains(const unsigned char *hay, size_t n, const char *needle) {
 
 static void test_disk_sizes(void) {
   const size_t H = BLOB_HEADER_LEN;
-  T_EQ_INT(blob_disk_size_final(0), H + 16);
-  T_EQ_INT(blob_disk_size_final(1), H + 17);
-  T_EQ_INT(blob_disk_size_final(65536), H + 65552);
-  T_EQ_INT(blob_disk_size_final(65537), H + 65552 + 17);
-  T_EQ_INT(blob_disk_size_final(3 * 65536), H + 3 * 65552);
+  /* Format 2: every record is nonce(24) || ciphertext || tag(16). */
+  T_EQ_INT(H, 48);
+  T_EQ_INT(FULL_CT, 65576);
+  T_EQ_INT(blob_disk_size_final(0), H + 40);
+  T_EQ_INT(blob_disk_size_final(1), H + 41);
+  T_EQ_INT(blob_disk_size_final(65536), H + 65576);
+  T_EQ_INT(blob_disk_size_final(65537), H + 65576 + 41);
+  T_EQ_INT(blob_disk_size_final(3 * 65536), H + 3 * 65576);
   T_EQ_INT(blob_disk_size_staging(0), H);
   T_EQ_INT(blob_disk_size_staging(1), H);
   T_EQ_INT(blob_disk_size_staging(65536), H);
-  T_EQ_INT(blob_disk_size_staging(65537), H + 65552);
-  T_EQ_INT(blob_disk_size_staging(2 * 65536), H + 65552);
-  T_EQ_INT(blob_disk_size_staging(2 * 65536 + 1), H + 2 * 65552);
+  T_EQ_INT(blob_disk_size_staging(65537), H + 65576);
+  T_EQ_INT(blob_disk_size_staging(2 * 65536), H + 65576);
+  T_EQ_INT(blob_disk_size_staging(2 * 65536 + 1), H + 2 * 65576);
 }
 
 static void test_roundtrip_sizes(void) {
@@ -401,8 +407,10 @@ static void test_tamper(void) {
   const size_t r0 = H, r1 = H + FULL_CT, r2 = H + 2 * FULL_CT;
 
   /* Bit flips: header fields, start/middle/tag of each record. */
-  const size_t flips[] = {0, 9, 14, 20, 40, H - 1, r0, r0 + 30000, r1 - 1, r1, r1 + 65535,
-                          r2 - 1, r2, r2 + 50, raw_len - 1};
+  /* r0, r0 + 23, r1 + 5, r2 + 23: bytes of stored nonces; 40: the reserved
+   * header field. */
+  const size_t flips[] = {0, 9, 14, 20, 40, H - 1, r0, r0 + 23, r0 + 30000, r1 - 1, r1, r1 + 5,
+                          r1 + 65535, r2 - 1, r2, r2 + 23, r2 + 50, raw_len - 1};
   for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
     memcpy(t, raw, raw_len);
     t[flips[i]] ^= (unsigned char)(1u << (i % 8));
@@ -410,7 +418,8 @@ static void test_tamper(void) {
   }
   /* Truncations: the last byte, most of the final record, the whole final
    * record, into the previous record, down to the header. */
-  const size_t cuts[] = {1, 16, 100, 116, 117, 5000, 116 + FULL_CT, raw_len - H,
+  /* (the final record is 24 + 100 + 16 = 140 bytes) */
+  const size_t cuts[] = {1, 16, 24, 40, 100, 139, 140, 141, 5000, 140 + FULL_CT, raw_len - H,
                          raw_len - H + 1, raw_len};
   for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
     tamper_expect_fail("truncation", raw, raw_len - cuts[i], id, dek, data);
@@ -432,10 +441,10 @@ static void test_tamper(void) {
   tamper_expect_fail("duplicate record", t, raw_len, id, dek, data);
   /* Trailing garbage: 1 byte, a tag's worth, a whole record's worth, and a
    * copy of the final record. */
-  const size_t extra[] = {1, 16, FULL_CT, 116};
+  const size_t extra[] = {1, 16, 24, 40, FULL_CT, 140};
   for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
     memcpy(t, raw, raw_len);
-    if (i == 3) memcpy(t + raw_len, raw + r2, 116);
+    if (i == 5) memcpy(t + raw_len, raw + r2, 140);
     else randombytes_buf(t + raw_len, extra[i]);
     tamper_expect_fail("trailing garbage", t, raw_len + extra[i], id, dek, data);
   }
@@ -556,6 +565,317 @@ static void test_finish_no_replace(void) {
 }
 
 /* ---------------------------------------------------------------- keyring */
+
+/* ------------------------------------------------- format 1 and reseal */
+
+static uint32_t header_format(const char *path) {
+  uint32_t f = 0;
+  return blob_file_format(path, &f, errbuf, sizeof errbuf) == 0 ? f : 0;
+}
+
+static void test_v2_layout_and_nonces(void) {
+  /* 3 full records + a final one: the header says format 2 with a zero
+   * reserved field, and the four stored nonces are all different and not
+   * the old prefix || index form. */
+  const size_t n = 3 * 65536 + 5;
+  unsigned char *data = malloc(n), *raw = NULL;
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], zero[16] = {0};
+  size_t raw_len = 0;
+  char path[300];
+  new_id(id);
+  blob_dek_new(dek);
+  fill_pattern(data, n, 31);
+  path_in(path, sizeof path, "v2");
+  T_EQ_INT(write_blob(path, id, dek, data, n), 0);
+  T_EQ_INT(header_format(path), 2);
+  T_EQ_INT(read_file(path, &raw, &raw_len), 0);
+  T_EQ_INT(raw_len, blob_disk_size_final(n));
+  T_CHECK(memcmp(raw, "SOPBLOB1", 8) == 0);
+  T_CHECK(raw[8] == 0 && raw[9] == 0 && raw[10] == 0 && raw[11] == 2);
+  T_CHECK(memcmp(raw + 16, id, BLOB_ID_LEN) == 0);
+  T_CHECK(memcmp(raw + 32, zero, 16) == 0);
+  const unsigned char *nonces[4];
+  for (int i = 0; i < 4; i++) nonces[i] = raw + BLOB_HEADER_LEN + (size_t)i * FULL_CT;
+  for (int i = 0; i < 4; i++)
+    for (int j = i + 1; j < 4; j++) T_CHECK(memcmp(nonces[i], nonces[j], BLOB_NONCE_LEN) != 0);
+  /* prefix || u64 index would share the first 16 bytes */
+  T_CHECK(memcmp(nonces[0], nonces[1], 16) != 0);
+  size_t got;
+  int ok;
+  T_EQ_INT(read_blob(path, id, dek, data, n, &got, &ok), 0);
+  T_EQ_INT(got, n);
+  T_CHECK(ok);
+  free(raw);
+  free(data);
+}
+
+/* Reads the stored nonce of record idx of a format-2 file. */
+static int read_nonce(const char *path, uint64_t idx, unsigned char out[BLOB_NONCE_LEN]) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  ssize_t n = pread(fd, out, BLOB_NONCE_LEN, (off_t)(BLOB_HEADER_LEN + idx * FULL_CT));
+  close(fd);
+  return n == BLOB_NONCE_LEN ? 0 : -1;
+}
+
+static void test_resent_bytes_get_fresh_nonce(void) {
+  /* The issue's case: offset 10 is acknowledged; the client sends bytes A
+   * that fill record 0 (sealed to disk) but are never acknowledged (a crash,
+   * or a PATCH refused for a wrong checksum); it then resends different
+   * bytes B for the same offset. Record 0 is sealed twice with different
+   * plaintext: the two nonces must differ. Repeated over several restarts. */
+  const size_t n = 65536 + 500;
+  unsigned char *a = malloc(n), *b = malloc(n);
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], seen[6][BLOB_NONCE_LEN];
+  unsigned char *tail = NULL;
+  size_t tail_len = 0;
+  char staging[300], final[300];
+  struct blob_writer *w = NULL;
+  new_id(id);
+  blob_dek_new(dek);
+  fill_pattern(a, n, 41);
+  path_in(staging, sizeof staging, "resend.part");
+  path_in(final, sizeof final, "resend");
+  T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_append(w, a, 10, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_checkpoint(w, &tail, &tail_len, errbuf, sizeof errbuf), 0);
+  for (int round = 0; round < 6; round++) {
+    memcpy(b, a, 10);
+    fill_pattern(b + 10, n - 10, 100 + (uint64_t)round); /* different bytes each time */
+    if (round > 0) {
+      T_EQ_INT(blob_writer_resume(staging, id, dek, 10, tail, tail_len, &w, errbuf, sizeof errbuf), 0);
+      T_EQ_INT(file_size(staging), BLOB_HEADER_LEN); /* the unacknowledged record is gone */
+    }
+    T_EQ_INT(blob_writer_append(w, b + 10, n - 10, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(file_size(staging), BLOB_HEADER_LEN + FULL_CT); /* record 0 sealed to disk */
+    T_EQ_INT(read_nonce(staging, 0, seen[round]), 0);
+    if (round < 5) blob_writer_abort(w); /* not acknowledged: crash */
+    w = round < 5 ? NULL : w;
+  }
+  for (int i = 0; i < 6; i++)
+    for (int j = i + 1; j < 6; j++) T_CHECK(memcmp(seen[i], seen[j], BLOB_NONCE_LEN) != 0);
+  /* The last round's bytes are what the finished file holds. */
+  T_EQ_INT(blob_writer_finish(w, final, errbuf, sizeof errbuf), 0);
+  size_t got;
+  int ok;
+  T_EQ_INT(read_blob(final, id, dek, b, n, &got, &ok), 0);
+  T_EQ_INT(got, n);
+  T_CHECK(ok);
+  free(tail);
+  free(a);
+  free(b);
+}
+
+static void test_v1_still_reads(void) {
+  const size_t sizes[] = {0, 1, 65535, 65536, 65537, 2 * 65536 + 100};
+  unsigned char *data = malloc(3 * 65536);
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  fill_pattern(data, 3 * 65536, 51);
+  blob_dek_new(dek);
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    char path[300];
+    size_t got;
+    int ok;
+    new_id(id);
+    path_in(path, sizeof path, "v1");
+    T_EQ_INT(blob_v1_write(path, id, dek, data, sizes[i], 1), 0);
+    T_EQ_INT(header_format(path), 1);
+    T_EQ_INT(read_blob(path, id, dek, data, sizes[i], &got, &ok), 0);
+    T_EQ_INT(got, sizes[i]);
+    T_CHECK(ok);
+  }
+  /* Random access on a v1 file: seek into record 1, read across into 2. */
+  char path[300];
+  new_id(id);
+  path_in(path, sizeof path, "v1seek");
+  T_EQ_INT(blob_v1_write(path, id, dek, data, 2 * 65536 + 100, 1), 0);
+  struct blob_reader *r = NULL;
+  unsigned char buf[200];
+  T_EQ_INT(blob_reader_open(path, id, dek, &r, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_reader_size(r), 2 * 65536 + 100);
+  T_EQ_INT(blob_reader_seek(r, 2 * 65536 - 50, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_reader_read(r, buf, sizeof buf, errbuf, sizeof errbuf), 150);
+  T_CHECK(memcmp(buf, data + 2 * 65536 - 50, 150) == 0);
+  T_EQ_INT(blob_reader_read(r, buf, sizeof buf, errbuf, sizeof errbuf), 0);
+  blob_reader_close(r);
+  /* Tampering with a v1 file is still detected: swapped records, a cut. */
+  unsigned char *raw = NULL, *t = NULL;
+  size_t raw_len = 0, got;
+  int ok;
+  T_EQ_INT(read_file(path, &raw, &raw_len), 0);
+  t = malloc(raw_len);
+  memcpy(t, raw, raw_len);
+  memcpy(t + BLOB_HEADER_LEN, raw + BLOB_HEADER_LEN + V1_CT, V1_CT);
+  memcpy(t + BLOB_HEADER_LEN + V1_CT, raw + BLOB_HEADER_LEN, V1_CT);
+  char tp[300];
+  path_in(tp, sizeof tp, "v1tamper");
+  T_EQ_INT(write_file(tp, t, raw_len), 0);
+  T_EQ_INT(read_blob(tp, id, dek, data, 2 * 65536 + 100, &got, &ok), -1);
+  T_EQ_INT(write_file(tp, raw, raw_len - 116), 0);
+  T_EQ_INT(read_blob(tp, id, dek, data, 2 * 65536 + 100, &got, &ok), -1);
+  /* An unknown format number is refused. */
+  memcpy(t, raw, raw_len);
+  t[11] = 3;
+  T_EQ_INT(write_file(tp, t, raw_len), 0);
+  T_EQ_INT(blob_reader_open(tp, id, dek, &r, errbuf, sizeof errbuf), -1);
+  T_CHECK(strstr(errbuf, "format") != NULL);
+  /* A v1 file claiming format 2 does not read (layout differs). */
+  t[11] = 2;
+  T_EQ_INT(write_file(tp, t, raw_len), 0);
+  T_EQ_INT(read_blob(tp, id, dek, data, 2 * 65536 + 100, &got, &ok), -1);
+  free(t);
+  free(raw);
+  free(data);
+}
+
+static void test_v1_staging_resumes(void) {
+  /* An upload begun in format 1 before the upgrade: its staging file holds
+   * one v1 record (plus an unacknowledged one), the database a sealed tail
+   * of 10 bytes. Resuming rewrites it as format 2, so what the client sends
+   * next is sealed under random nonces; it finishes into a readable file. */
+  const size_t n = 2 * 65536 + 7;
+  unsigned char *data = malloc(n);
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], nonce[24], ad[4 + BLOB_ID_LEN + 8];
+  unsigned char sealed[BLOB_SEALED_TAIL_OVERHEAD + 10];
+  char staging[300], final[300];
+  struct blob_writer *w = NULL;
+  new_id(id);
+  blob_dek_new(dek);
+  fill_pattern(data, n, 61);
+  path_in(staging, sizeof staging, "v1stage.part");
+  path_in(final, sizeof final, "v1stage");
+  T_EQ_INT(blob_v1_write(staging, id, dek, data, 2 * 65536, 0), 0);
+  T_EQ_INT(file_size(staging), BLOB_HEADER_LEN + 2 * V1_CT);
+  randombytes_buf(nonce, sizeof nonce);
+  memcpy(ad, "tail", 4);
+  memcpy(ad + 4, id, BLOB_ID_LEN);
+  blob_v1_be64(ad + 4 + BLOB_ID_LEN, 65536 + 10);
+  memcpy(sealed, nonce, 24);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(sealed + 24, NULL, data + 65536, 10, ad, sizeof ad, NULL, nonce, dek);
+  T_EQ_INT(blob_writer_resume(staging, id, dek, 65536 + 10, sealed, sizeof sealed, &w, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(blob_writer_offset(w), 65536 + 10);
+  T_EQ_INT(header_format(staging), 2);
+  T_EQ_INT(file_size(staging), blob_disk_size_staging(65536 + 10));
+  char leftover[320];
+  snprintf(leftover, sizeof leftover, "%s.v2tmp", staging);
+  T_EQ_INT(file_size(leftover), -1);
+  T_EQ_INT(blob_writer_append(w, data + 65536 + 10, n - 65536 - 10, errbuf, sizeof errbuf), 0);
+  unsigned char n0[BLOB_NONCE_LEN], n1[BLOB_NONCE_LEN];
+  T_EQ_INT(read_nonce(staging, 0, n0), 0);
+  T_EQ_INT(read_nonce(staging, 1, n1), 0);
+  T_CHECK(memcmp(n0, n1, 16) != 0); /* not prefix || index */
+  T_EQ_INT(blob_writer_finish(w, final, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(header_format(final), 2);
+  size_t got;
+  int ok;
+  T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
+  T_EQ_INT(got, n);
+  T_CHECK(ok);
+  /* nothing left for reseal */
+  char tmp[320];
+  snprintf(tmp, sizeof tmp, "%s.reseal", final);
+  T_EQ_INT(blob_reseal(final, tmp, id, dek, NULL, errbuf, sizeof errbuf), 1);
+  /* A damaged format-1 staging record: resume fails, the file stays. */
+  char s2[300];
+  path_in(s2, sizeof s2, "v1stage-bad.part");
+  T_EQ_INT(blob_v1_write(s2, id, dek, data, 2 * 65536, 0), 0);
+  int fd = open(s2, O_RDWR);
+  unsigned char b = 0;
+  T_EQ_INT(pread(fd, &b, 1, BLOB_HEADER_LEN + 1000), 1);
+  b ^= 0x55;
+  T_EQ_INT(pwrite(fd, &b, 1, BLOB_HEADER_LEN + 1000), 1); /* record 0; resume checks only the last one */
+  close(fd);
+  w = NULL;
+  T_EQ_INT(blob_writer_resume(s2, id, dek, 65536 + 10, sealed, sizeof sealed, &w, errbuf, sizeof errbuf), -1);
+  T_CHECK(w == NULL);
+  T_EQ_INT(header_format(s2), 1);
+  T_EQ_INT(file_size(s2), BLOB_HEADER_LEN + 2 * V1_CT);
+  snprintf(leftover, sizeof leftover, "%s.v2tmp", s2);
+  T_EQ_INT(file_size(leftover), -1);
+  free(data);
+}
+
+static void test_reseal(void) {
+  const size_t n = 3 * 65536 + 123;
+  unsigned char *data = malloc(n), *before = NULL, *after = NULL;
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], dek2[BLOB_DEK_LEN];
+  size_t before_len = 0, after_len = 0, got;
+  uint64_t plain = 0;
+  int ok;
+  char path[300], tmp[320];
+  new_id(id);
+  blob_dek_new(dek);
+  blob_dek_new(dek2);
+  fill_pattern(data, n, 71);
+  path_in(path, sizeof path, "reseal");
+  snprintf(tmp, sizeof tmp, "%s.reseal", path);
+  T_EQ_INT(blob_v1_write(path, id, dek, data, n, 1), 0);
+
+  /* Interrupted earlier: a partial copy left as the temp file. */
+  T_EQ_INT(write_file(tmp, (const unsigned char *)"partial", 7), 0);
+  T_EQ_INT(blob_reseal(path, tmp, id, dek, &plain, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(plain, n);
+  T_EQ_INT(file_size(tmp), -1);
+  T_EQ_INT(header_format(path), 2);
+  T_EQ_INT(file_size(path), blob_disk_size_final(n));
+  T_EQ_INT(read_blob(path, id, dek, data, n, &got, &ok), 0);
+  T_EQ_INT(got, n);
+  T_CHECK(ok);
+  struct stat st;
+  T_EQ_INT(stat(path, &st), 0);
+  T_EQ_INT(st.st_mode & 0777, 0600);
+
+  /* Idempotent: a second run leaves the file byte for byte. */
+  T_EQ_INT(read_file(path, &before, &before_len), 0);
+  T_EQ_INT(blob_reseal(path, tmp, id, dek, &plain, errbuf, sizeof errbuf), 1);
+  T_EQ_INT(read_file(path, &after, &after_len), 0);
+  T_EQ_INT(before_len, after_len);
+  T_CHECK(memcmp(before, after, before_len) == 0);
+  free(after);
+  after = NULL;
+
+  /* Killed right after the exchange: the old v1 file is the temp file; the
+   * rerun removes it and leaves the v2 file alone. */
+  T_EQ_INT(blob_v1_write(tmp, id, dek, data, n, 1), 0);
+  T_EQ_INT(blob_reseal(path, tmp, id, dek, &plain, errbuf, sizeof errbuf), 1);
+  T_EQ_INT(file_size(tmp), -1);
+  T_EQ_INT(read_file(path, &after, &after_len), 0);
+  T_CHECK(after_len == before_len && memcmp(before, after, before_len) == 0);
+  free(after);
+  after = NULL;
+  free(before);
+  before = NULL;
+
+  /* A damaged v1 file is not converted: unchanged, no temp left. */
+  char bad[300], badtmp[320];
+  path_in(bad, sizeof bad, "reseal-bad");
+  snprintf(badtmp, sizeof badtmp, "%s.reseal", bad);
+  T_EQ_INT(blob_v1_write(bad, id, dek, data, n, 1), 0);
+  T_EQ_INT(read_file(bad, &before, &before_len), 0);
+  before[BLOB_HEADER_LEN + V1_CT + 77] ^= 4;
+  T_EQ_INT(write_file(bad, before, before_len), 0);
+  T_EQ_INT(blob_reseal(bad, badtmp, id, dek, &plain, errbuf, sizeof errbuf), -1);
+  T_CHECK(strstr(errbuf, "authenticate") != NULL);
+  T_EQ_INT(file_size(badtmp), -1);
+  T_EQ_INT(header_format(bad), 1);
+  T_EQ_INT(read_file(bad, &after, &after_len), 0);
+  T_CHECK(after_len == before_len && memcmp(before, after, before_len) == 0);
+  free(after);
+  free(before);
+  /* The wrong key: refused, unchanged. */
+  T_EQ_INT(blob_v1_write(bad, id, dek, data, 1000, 1), 0);
+  T_EQ_INT(blob_reseal(bad, badtmp, id, dek2, &plain, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(header_format(bad), 1);
+  T_EQ_INT(read_blob(bad, id, dek, data, 1000, &got, &ok), 0);
+  /* A file deleted meanwhile is not brought back. */
+  T_EQ_INT(unlink(bad), 0);
+  T_EQ_INT(blob_reseal(bad, badtmp, id, dek, &plain, errbuf, sizeof errbuf), -1);
+  T_EQ_INT(file_size(bad), -1);
+  T_EQ_INT(file_size(badtmp), -1);
+  /* The temp file must sit in the same directory. */
+  T_EQ_INT(blob_reseal(path, "/tmp/elsewhere.reseal", id, dek, &plain, errbuf, sizeof errbuf), -1);
+  free(data);
+}
 
 static void test_keyring_create_modes(void) {
   char kd[300], kf[400];
@@ -727,6 +1047,11 @@ int main(void) {
   T_RUN(test_no_plaintext_on_disk);
   T_RUN(test_append_error_restores);
   T_RUN(test_finish_no_replace);
+  T_RUN(test_v2_layout_and_nonces);
+  T_RUN(test_resent_bytes_get_fresh_nonce);
+  T_RUN(test_v1_still_reads);
+  T_RUN(test_v1_staging_resumes);
+  T_RUN(test_reseal);
   T_RUN(test_keyring_create_modes);
   T_RUN(test_keyring_rotate);
   rm_tree(g_dir);
