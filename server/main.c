@@ -66,6 +66,8 @@ static int cmd_serve(int argc, char **argv) {
 
   if (cli_open_data_dir(&c) != 0) return 1;
   if (cli_open_database(&c, conninfo, sizeof conninfo, &embedded) != 0) goto done;
+  /* the embedded cluster is restarted when it ends unexpectedly (store/pgembed.c) */
+  if (embedded && pgembed_supervise_start() != 0) goto done;
   snprintf(path, sizeof path, "%s/templates", c.share_dir);
   if (templates_load(path) < 0) goto done;
   snprintf(path, sizeof path, "%s/static", c.share_dir);
@@ -113,6 +115,7 @@ static int cmd_serve(int argc, char **argv) {
   int sig = 0;
   sigwait(&set, &sig);
   fprintf(stderr, "secondop: stopping (signal %d); finishing requests in flight\n", sig);
+  pgembed_supervise_stop(); /* from now on a PostgreSQL that ends stays ended */
   app_stopping();
   http_stop(10000);
   status = 0;

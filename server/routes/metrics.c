@@ -15,6 +15,7 @@
 #include "core/center.h"
 #include "core/requests.h"
 #include "core/comm_tasks.h"
+#include "core/health.h"
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "http/server.h"
@@ -103,6 +104,17 @@ static void metrics_page(struct req *r) {
   for (int k = 0; rc == 0 && k < ALERT_KIND_COUNT; k++)
     rc = metrics_appendf(&buf, &len, &cap, "secondop_alerts_total{kind=\"%s\"} %llu\n",
                          alert_kind_name((enum alert_kind)k), alerts_fired((enum alert_kind)k));
+  if (rc == 0 && health_database_embedded())
+    rc = metrics_appendf(&buf, &len, &cap,
+                         "# HELP secondop_embedded_postgres_restarts_total Times the embedded PostgreSQL was started "
+                         "again after it ended unexpectedly.\n"
+                         "# TYPE secondop_embedded_postgres_restarts_total counter\n"
+                         "secondop_embedded_postgres_restarts_total %llu\n"
+                         "# HELP secondop_embedded_postgres_failed_starts_total Attempts to start it again that "
+                         "failed (each retried after a back-off).\n"
+                         "# TYPE secondop_embedded_postgres_failed_starts_total counter\n"
+                         "secondop_embedded_postgres_failed_starts_total %llu\n",
+                         health_database_restarts(), health_database_failed_starts());
   if (rc == 0)
     rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_database_up 1 when the figures above could be read.\n"
                                            "# TYPE secondop_database_up gauge\nsecondop_database_up %d\n",

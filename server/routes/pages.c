@@ -1,6 +1,7 @@
 /* Public pages and probes: the landing page, static files, /healthz, /readyz. */
 #include <ClearSilver.h>
 #include <jansson.h>
+#include <string.h>
 
 #include "core/health.h"
 #include "http/reply.h"
@@ -22,10 +23,18 @@ static void static_file(struct req *r) { static_serve(r, req_param(r, "path")); 
 
 static void healthz(struct req *r) { reply_json_take(r, 200, json_pack("{s:s}", "status", "ok")); }
 
+/* Ready when the database answers. While the embedded PostgreSQL is being
+ * restarted by its supervisor the answer says so (without the details, which
+ * go to the log): "database": "restarting". */
 static void readyz(struct req *r) {
-  enum err e = health_database();
+  const char *why = NULL;
+  enum err e = health_database_why(&why);
   if (e == ERR_OK) {
     reply_json_take(r, 200, json_pack("{s:s,s:s}", "status", "ok", "database", "ok"));
+  } else if (why && strcmp(why, "restarting") == 0) {
+    reply_json_take(r, 503, json_pack("{s:s,s:s,s:s}", "status", "unavailable", "database", "restarting", "reason",
+                                      "The database stopped unexpectedly and is being restarted."));
+    reply_header(r, "Retry-After", "2");
   } else {
     reply_json_take(r, 503, json_pack("{s:s,s:s}", "status", "unavailable", "database", "unreachable"));
     reply_header(r, "Retry-After", "2");

@@ -1,5 +1,6 @@
 #include "store/db.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +52,32 @@ static void quiet_notice(void *arg, const char *msg) {
   (void)msg;
 }
 
+/* False when an idle connection has been closed by the server since its
+ * last use (the database was restarted: its backends ended and their
+ * sockets hang up). Such a connection still says CONNECTION_OK until libpq
+ * reads from it, and the statement sent on it would fail with 503; found
+ * here, before anything is sent, it is simply replaced. One poll() with no
+ * wait; a connection inside a transaction is left alone (its failure is the
+ * transaction's to report). */
+static bool still_open(PGconn *c) {
+  if (PQstatus(c) != CONNECTION_OK) return false;
+  if (PQtransactionStatus(c) != PQTRANS_IDLE) return true;
+  /* a backend that ends sends its FATAL message, then hangs up: reading the
+   * message leaves libpq content, so look again until nothing is waiting */
+  for (int i = 0; i < 4; i++) {
+    struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
+    if (p.fd < 0) return false;
+    if (poll(&p, 1, 0) <= 0) return true; /* nothing waiting: as we left it */
+    if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) return false;
+    if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK) return false;
+  }
+  return true;
+}
+
 PGconn *db_conn(void) {
   pthread_once(&key_once, make_key);
-  if (tconn && PQstatus(tconn) == CONNECTION_OK) return tconn;
+  if (tconn && still_open(tconn)) return tconn;
+  if (tconn) LOG_I("the database closed this thread's connection; opening a new one");
   drop_conn();
   if (!conninfo) return NULL;
   /* after a failure, do not hammer a database that is down: once a second per thread */

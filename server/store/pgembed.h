@@ -13,8 +13,27 @@
  * libpq connection strings of both (each of cap bytes). Returns 0, or -1
  * after printing one clear line. */
 int pgembed_start(const char *data_dir, char *owner_conninfo, char *app_conninfo, size_t cap);
-/* Stops the cluster if this process started it (fast shutdown). */
+/* Stops the supervisor (pgembed_supervise_stop), then the cluster if this
+ * process started it (fast shutdown, then immediate after 30 s), and waits
+ * until the postmaster has exited. */
 void pgembed_stop(void);
+
+/* The embedded cluster as the supervisor sees it. NONE: not started by this
+ * process (an external database, or stopped); UP: running and accepting
+ * connections; RESTARTING: it ended unexpectedly and is being started again. */
+enum pgembed_state { PGEMBED_NONE, PGEMBED_UP, PGEMBED_RESTARTING };
+/* Starts the supervisor thread, which restarts the postmaster with back-off
+ * when it ends unexpectedly and logs why (see pgembed.c). Only after a
+ * successful pgembed_start; a no-op otherwise. 0, or -1 (logged). */
+int pgembed_supervise_start(void);
+/* Stops supervising (the cluster is left as it is) and waits for the thread:
+ * call it as soon as shutdown begins, so nothing is restarted meanwhile.
+ * Safe to call when not running. */
+void pgembed_supervise_stop(void);
+enum pgembed_state pgembed_state(void);
+/* Times the supervisor brought the cluster back; starts that failed. */
+unsigned long long pgembed_restarts(void);
+unsigned long long pgembed_failed_starts(void);
 /* The folder holding PostgreSQL's programs (initdb, pg_ctl). */
 const char *pg_bindir(void);
 #endif
