@@ -45,6 +45,9 @@ static pthread_t sup_thread;
 #define BACKOFF_CAP_MS 30000
 #define STABLE_MS 60000
 #define POLL_MS 100
+/* The first back-off; test builds (-Dtest_hooks=true) read it from
+ * SECONDOP_TEST_PG_BACKOFF_MS so that a test can watch the restarting state. */
+static long backoff_first_ms = BACKOFF_FIRST_MS;
 static bool as_postgres;
 static struct passwd pg_user;
 static char pg_user_buf[1024];
@@ -494,7 +497,7 @@ static bool sup_pause(long ms) {
  * but never while postmaster.pid names a live PostgreSQL on our directory. */
 static void *supervise(void *arg) {
   (void)arg;
-  long backoff = BACKOFF_FIRST_MS;
+  long backoff = backoff_first_ms;
   long long up_since = now_ms(), next_try = 0;
   while (!sup_pause(POLL_MS)) {
     int cur = atomic_load(&state);
@@ -563,8 +566,8 @@ static void *supervise(void *arg) {
       log_pg_tail();
       next_try = now + backoff;
       backoff = backoff * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : backoff * 2;
-    } else if (cur == PGEMBED_UP && backoff != BACKOFF_FIRST_MS && now - up_since >= STABLE_MS) {
-      backoff = BACKOFF_FIRST_MS;
+    } else if (cur == PGEMBED_UP && backoff != backoff_first_ms && now - up_since >= STABLE_MS) {
+      backoff = backoff_first_ms;
     }
   }
   return NULL;
@@ -572,6 +575,11 @@ static void *supervise(void *arg) {
 
 int pgembed_supervise_start(void) {
   if (!started || sup_running) return 0;
+#ifdef SECONDOP_TEST_HOOKS
+  const char *first = getenv("SECONDOP_TEST_PG_BACKOFF_MS");
+  if (first && strtol(first, NULL, 10) > 0 && strtol(first, NULL, 10) <= BACKOFF_CAP_MS)
+    backoff_first_ms = strtol(first, NULL, 10);
+#endif
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -1,0 +1,257 @@
+"""The embedded PostgreSQL is supervised: when its postmaster is killed the
+portal notices, says why in its log, starts it again with a back-off, answers
+/readyz 503 ("restarting") meanwhile and 200 once connections work, keeps
+/healthz at 200, and serves logged-in pages again without being restarted
+itself. A SIGTERM stops the cluster cleanly and nothing restarts it then.
+
+Every server here runs its own embedded cluster (no --database-url); the
+postmaster is found through <data-dir>/pg/postmaster.pid and killed by that
+pid only (other clusters run on this machine)."""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import psycopg2
+
+import accounts_helpers
+import harness
+import records_helpers
+
+TOKEN = "supervisor-test-metrics-token-0123456789abcdef"
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def processes_on(pgdir):
+    """Command lines of running processes that name this cluster's directory."""
+    out = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if pgdir in l and not l.lstrip().startswith("Z")]
+
+
+class EmbeddedServer(harness.Server):
+    """secondop serving with its own embedded PostgreSQL under a fresh data directory."""
+
+    def __init__(self, env=None):
+        base = tempfile.mkdtemp(prefix="sop-sup-", dir=os.environ.get("SECONDOP_TEST_TMP") or "/tmp")
+        os.chmod(base, 0o755)
+        self.base = base
+        self.data_dir = os.path.join(base, "d")
+        self.pgdir = os.path.join(self.data_dir, "pg")
+        # the embedded cluster's superuser (trust, unix socket): for create-user and inspection
+        self.dsn = "host=%s dbname=secondop user=secondop" % self.pgdir
+        self.log_path = os.path.join(base, "server.log")
+        token_file = os.path.join(base, "metrics-token")
+        with open(token_file, "w") as f:
+            f.write(TOKEN + "\n")
+        self.extra_args = ["--metrics-token-file", token_file]
+        self.env = dict(os.environ)
+        self.env.pop("SECONDOP_DATABASE_URL", None)
+        self.env.update(env or {})
+        self.log = None
+        self.proc = None
+        self.port = None
+        self.start()
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        args = [harness.BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+                "--share-dir", harness.ROOT, "--threads", "4"] + self.extra_args
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=self.env)
+
+        def serving():
+            assert self.proc.poll() is None, "secondop exited early:\n" + self.log_text()
+            return re.search(r"serving on http://127\.0\.0\.1:(\d+)/", self.log_text())
+        # a first start runs initdb and every migration: bounded generously for a loaded machine
+        self.port = int(harness.wait_for(serving, timeout=120, what="secondop to serve").group(1))
+
+    def postmaster_pid(self):
+        with open(os.path.join(self.pgdir, "postmaster.pid")) as f:
+            return int(f.readline())
+
+    def metric(self, name):
+        r = self.client().get("/metrics", headers={"Authorization": "Bearer " + TOKEN})
+        assert r.status == 200, r
+        m = re.search(r"^%s (\d+)$" % re.escape(name), r.text, re.M)
+        return int(m.group(1)) if m else None
+
+    def destroy(self):
+        self.stop()
+        subprocess.run(["rm", "-rf", self.base])
+
+
+class SupervisorTestCase(unittest.TestCase):
+    server_env = None
+
+    def setUp(self):
+        self.server = EmbeddedServer(self.server_env)
+
+    def tearDown(self):
+        self.server.stop()
+        self.server.assert_clean_exit()
+        self.assertEqual(processes_on(self.server.pgdir), [], "a PostgreSQL outlived secondop")
+        subprocess.run(["rm", "-rf", self.server.base])
+
+    def kill_postmaster(self):
+        """kill -9 of the postmaster named by postmaster.pid; returns its pid."""
+        pid = self.server.postmaster_pid()
+        self.assertTrue(pid_alive(pid))
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def wait_back(self, old_pid, restarts):
+        """Polls until the supervisor counts `restarts` restarts, a new postmaster
+        runs and /readyz is 200; /healthz must answer 200 all along. Returns the
+        /readyz bodies of the 503 answers seen meanwhile."""
+        c = self.server.client()
+        seen = []
+
+        def back():
+            self.assertEqual(c.get("/healthz").status, 200)
+            r = c.get("/readyz")
+            if r.status == 503:
+                seen.append(r.json())
+                return False
+            self.assertEqual(r.status, 200, r)
+            return self.server.metric("secondop_embedded_postgres_restarts_total") == restarts
+        harness.wait_for(back, timeout=90, what="the embedded PostgreSQL to come back")
+        new_pid = self.server.postmaster_pid()
+        self.assertNotEqual(new_pid, old_pid)
+        self.assertTrue(pid_alive(new_pid))
+        return seen
+
+
+class KilledPostmasterTest(SupervisorTestCase):
+    # a long first back-off keeps the "restarting" state long enough to be seen for sure
+    server_env = {"SECONDOP_TEST_PG_BACKOFF_MS": "2500"}
+
+    def test_killed_postmaster_is_restarted_and_logged_in_pages_work_again(self):
+        srv = self.server
+        self.assertEqual(srv.metric("secondop_embedded_postgres_restarts_total"), 0)
+        user = accounts_helpers.make_user(srv, "patient")
+        c = srv.client()
+        accounts_helpers.login(c, user)
+        # something that must not reach the portal's log: an ERROR with its STATEMENT in PostgreSQL's log
+        conn = psycopg2.connect(srv.dsn)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            with self.assertRaises(psycopg2.Error):
+                cur.execute("SELECT 'hunter2-not-for-the-log' || (1/0)")
+        conn.close()
+        log_before = len(srv.log_text())
+
+        old = self.kill_postmaster()
+        # the portal says it is restarting (a reason, no details) while /healthz stays 200
+        def restarting():
+            self.assertEqual(c.get("/healthz").status, 200)
+            r = c.get("/readyz")
+            if r.status == 503 and r.json().get("database") == "restarting":
+                return r
+            return None
+        r = harness.wait_for(restarting, timeout=30, what="/readyz to say restarting")
+        self.assertEqual(r.header("Retry-After"), "2")
+        self.assertIn("restarted", r.json()["reason"])
+        self.assertNotIn(str(old), r.text)
+
+        self.wait_back(old, 1)
+        # every HTTP thread's connection died with the old server: each is replaced before use, so no request
+        # after the restart fails (4 threads; a dozen requests reach all of them)
+        for _ in range(12):
+            self.assertEqual(c.get("/account").status, 200)
+        req_id = records_helpers.new_request(c)  # a change committed through the new server
+        self.assertEqual(srv.sql("SELECT patient_id FROM requests WHERE id = %s", req_id)[0][0], user["id"])
+
+        log = srv.wait_log("is back (pid %d, restart 1)" % srv.postmaster_pid(), from_byte=log_before)
+        self.assertIn("the embedded PostgreSQL (pid %d) stopped unexpectedly: killed by signal 9 (SIGKILL); "
+                      "restarting it in 2.5 s" % old, log)
+        self.assertIn("PostgreSQL's log before that:", log)
+        self.assertNotIn("hunter2", srv.log_text())
+        self.assertNotIn("STATEMENT", srv.log_text())
+        self.assertIsNone(srv.proc.poll())  # the same secondop process throughout
+        self.assertEqual(srv.metric("secondop_embedded_postgres_restarts_total"), 1)
+
+
+class RepeatedKillsTest(SupervisorTestCase):
+    def test_killed_three_times_comes_back_each_time_with_growing_back_off(self):
+        srv = self.server
+        user = accounts_helpers.make_user(srv, "patient")
+        c = srv.client()
+        accounts_helpers.login(c, user)
+        for n in (1, 2, 3):
+            old = self.kill_postmaster()
+            self.wait_back(old, n)
+            self.assertEqual(c.get("/account").status, 200)
+        log = srv.wait_log("restart 3)")
+        delays = [float(d) for d in re.findall(r"(?:restarting it|trying again) in ([0-9.]+) s", log)]
+        self.assertGreaterEqual(len(delays), 3, log)
+        self.assertEqual(delays[0], 0.5)
+        # back-off doubles with every end or failed start (the server never stayed up a minute here)
+        for a, b in zip(delays, delays[1:]):
+            self.assertEqual(b, min(a * 2, 30.0), delays)
+        self.assertEqual(log.count("stopped unexpectedly: killed by signal 9 (SIGKILL)"), 3)
+        self.assertEqual(srv.metric("secondop_embedded_postgres_restarts_total"), 3)
+        self.assertEqual(srv.metric("secondop_embedded_postgres_failed_starts_total"), len(delays) - 3)
+
+
+class ShutdownTest(SupervisorTestCase):
+    # while the postmaster is down, the restart is 30 s away: a SIGTERM always lands in the back-off
+    server_env = {"SECONDOP_TEST_PG_BACKOFF_MS": "30000"}
+
+    def test_sigterm_stops_the_cluster_cleanly(self):
+        srv = self.server
+        pid = srv.postmaster_pid()
+        self.assertTrue(processes_on(srv.pgdir))
+        self.assertEqual(srv.stop(signal.SIGTERM), 0)
+        self.assertFalse(pid_alive(pid))
+        self.assertFalse(os.path.exists(os.path.join(srv.pgdir, "postmaster.pid")))
+        self.assertEqual(processes_on(srv.pgdir), [])
+        pglog = open(os.path.join(srv.data_dir, "postgresql.log")).read()
+        self.assertIn("database system is shut down", pglog.rsplit("received fast shutdown request", 1)[-1])
+        self.assertNotIn("unexpectedly", srv.log_text())
+
+    def test_sigterm_while_restarting_starts_nothing(self):
+        srv = self.server
+        self.kill_postmaster()
+        srv.wait_log("stopped unexpectedly")
+        self.assertEqual(srv.stop(signal.SIGTERM), 0)
+        log = srv.log_text()
+        self.assertNotIn("starting the embedded PostgreSQL again", log)
+        self.assertIn("secondop: stopped", log)
+        self.assertEqual(processes_on(srv.pgdir), [])
+
+
+class ExternalDatabaseTest(harness.ServerTestCase):
+    """With --database-url nothing is supervised: no supervisor figures in /metrics."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="sop-sup-ext-")
+        token_file = os.path.join(cls.tmp, "token")
+        with open(token_file, "w") as f:
+            f.write(TOKEN + "\n")
+        cls.server_args = ("--metrics-token-file", token_file)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        subprocess.run(["rm", "-rf", cls.tmp])
+
+    def test_external_database_is_not_supervised(self):
+        r = self.client().get("/metrics", headers={"Authorization": "Bearer " + TOKEN})
+        self.assertEqual(r.status, 200)
+        self.assertIn("secondop_database_up 1", r.text)
+        self.assertNotIn("secondop_embedded_postgres", r.text)
+        self.assertEqual(self.client().get("/readyz").json()["database"], "ok")
+
+if __name__ == "__main__":
+    unittest.main()
