@@ -1,5 +1,7 @@
 #include "store/pgembed.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -473,6 +475,34 @@ static void log_pg_tail(void) {
   for (size_t i = 0; i < nkeep; i++) LOG_W("PostgreSQL's log before that: %.300s", keep[i]);
 }
 
+/* In a container secondop may be process 1: the backends of a postmaster
+ * that was killed are then handed to us when it dies, and nobody else would
+ * reap them when they end. Reaps such zombies: only our children named
+ * postgres (other children, the unpack and render workers, are waited for by
+ * whoever started them). */
+static void reap_orphaned_backends(void) {
+  DIR *d = opendir("/proc");
+  if (!d) return;
+  pid_t self = getpid();
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (!isdigit((unsigned char)e->d_name[0])) continue;
+    char path[300], buf[256];
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    FILE *f = fopen(path, "re");
+    if (!f) continue;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    char st = 0;
+    int ppid = 0;
+    if (!strstr(buf, " (postgres) ") || !rp || sscanf(rp + 1, " %c %d", &st, &ppid) != 2) continue;
+    pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+    if (st == 'Z' && ppid == self && pid != child) waitpid(pid, NULL, WNOHANG);
+  }
+  closedir(d);
+}
+
 /* Waits up to ms, or less when asked to stop; true when asked to stop. */
 static bool sup_pause(long ms) {
   struct timespec ts;
@@ -499,7 +529,9 @@ static void *supervise(void *arg) {
   (void)arg;
   long backoff = backoff_first_ms;
   long long up_since = now_ms(), next_try = 0;
-  while (!sup_pause(POLL_MS)) {
+  bool init = getpid() == 1;
+  for (unsigned tick = 0; !sup_pause(POLL_MS); tick++) {
+    if (init && tick % 10 == 0) reap_orphaned_backends();
     int cur = atomic_load(&state);
     long long now = now_ms();
     char why[160] = "";

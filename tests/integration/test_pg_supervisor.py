@@ -9,6 +9,7 @@ postmaster is found through <data-dir>/pg/postmaster.pid and killed by that
 pid only (other clusters run on this machine)."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -41,7 +42,8 @@ def processes_on(pgdir):
 class EmbeddedServer(harness.Server):
     """secondop serving with its own embedded PostgreSQL under a fresh data directory."""
 
-    def __init__(self, env=None):
+    def __init__(self, env=None, wrapper=()):
+        self.wrapper = list(wrapper)
         base = tempfile.mkdtemp(prefix="sop-sup-", dir=os.environ.get("SECONDOP_TEST_TMP") or "/tmp")
         os.chmod(base, 0o755)
         self.base = base
@@ -64,7 +66,7 @@ class EmbeddedServer(harness.Server):
 
     def start(self):
         self.log = open(self.log_path, "ab")
-        args = [harness.BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+        args = self.wrapper + [harness.BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
                 "--share-dir", harness.ROOT, "--threads", "4"] + self.extra_args
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=self.env)
 
@@ -124,9 +126,10 @@ class SupervisorTestCase(unittest.TestCase):
             self.assertEqual(r.status, 200, r)
             return self.server.metric("secondop_embedded_postgres_restarts_total") == restarts
         harness.wait_for(back, timeout=90, what="the embedded PostgreSQL to come back")
-        new_pid = self.server.postmaster_pid()
-        self.assertNotEqual(new_pid, old_pid)
-        self.assertTrue(pid_alive(new_pid))
+        if old_pid is not None:  # None: in another PID namespace, where postmaster.pid's pids mean nothing here
+            new_pid = self.server.postmaster_pid()
+            self.assertNotEqual(new_pid, old_pid)
+            self.assertTrue(pid_alive(new_pid))
         return seen
 
 
@@ -227,6 +230,42 @@ class ShutdownTest(SupervisorTestCase):
         self.assertNotIn("starting the embedded PostgreSQL again", log)
         self.assertIn("secondop: stopped", log)
         self.assertEqual(processes_on(srv.pgdir), [])
+
+
+def children(pid):
+    """(pid, state, comm) of the children of pid."""
+    out = subprocess.run(["ps", "-eo", "pid=,ppid=,stat=,comm="], capture_output=True, text=True).stdout
+    rows = [l.split(None, 3) for l in out.splitlines()]
+    return [(int(r[0]), r[2], r[3]) for r in rows if len(r) == 4 and int(r[1]) == pid]
+
+
+@unittest.skipUnless(harness.IS_ROOT and shutil.which("unshare"), "a PID namespace needs root and unshare")
+class ProcessOneTest(SupervisorTestCase):
+    """In a container secondop is process 1: the killed postmaster's backends become its
+    children when they end, and it must reap them."""
+
+    def setUp(self):
+        self.server = EmbeddedServer(wrapper=["unshare", "--pid", "--fork", "--mount-proc"])
+        self.sop = harness.wait_for(lambda: [p for p, _, c in children(self.server.proc.pid) if c == "secondop"],
+                                    timeout=10, what="secondop under unshare")[0]
+
+    def tearDown(self):
+        if pid_alive(self.sop):
+            os.kill(self.sop, signal.SIGTERM)
+        self.assertEqual(self.server.stop(signal.SIGTERM), 0)  # unshare exits with secondop's status
+        self.server.assert_clean_exit()
+        self.assertEqual(processes_on(self.server.pgdir), [])
+        subprocess.run(["rm", "-rf", self.server.base])
+
+    def test_backends_of_a_killed_postmaster_are_reaped(self):
+        # postmaster.pid holds the namespace's pid: find ours among secondop's children by its data directory
+        pm = [p for p, _, c in children(self.sop) if c == "postgres"]
+        self.assertEqual(len(pm), 1, children(self.sop))
+        os.kill(pm[0], signal.SIGKILL)
+        self.wait_back(None, 1)
+        harness.wait_for(lambda: not [p for p, st, c in children(self.sop) if st.startswith("Z")],
+                         timeout=30, what="no zombie children of secondop")
+        self.assertEqual(len([p for p, _, c in children(self.sop) if c == "postgres"]), 1)
 
 
 class ExternalDatabaseTest(harness.ServerTestCase):
