@@ -50,6 +50,9 @@ static pthread_t sup_thread;
 /* The first back-off; test builds (-Dtest_hooks=true) read it from
  * SECONDOP_TEST_PG_BACKOFF_MS so that a test can watch the restarting state. */
 static long backoff_first_ms = BACKOFF_FIRST_MS;
+/* Test builds: while the file SECONDOP_TEST_PG_HOLD_FILE names exists, no
+ * start is attempted (a test starts a server by hand meanwhile). */
+static const char *hold_file;
 static bool as_postgres;
 static struct passwd pg_user;
 static char pg_user_buf[1024];
@@ -321,6 +324,21 @@ static void stop_child(pid_t pid) {
   }
 }
 
+/* True while pid exists and has not ended (a zombie, ended but not yet
+ * reaped by its parent, still answers kill(pid, 0)). */
+static bool pid_running(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno != EPERM) return false;
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return false;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *rp = strrchr(buf, ')');
+  return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
 /* The pid named by postmaster.pid when that process is alive and is a
  * PostgreSQL process (a pid reused by another program after a kill -9 does
  * not count); 0 otherwise. */
@@ -333,7 +351,7 @@ static pid_t live_postmaster(void) {
   fclose(f);
   long pid = got ? strtol(buf, NULL, 10) : 0;
   if (pid <= 0 || pid > INT_MAX) return 0;
-  if (kill((pid_t)pid, 0) != 0 && errno != EPERM) return 0;
+  if (!pid_running((pid_t)pid)) return 0;
   char comm[64] = "";
   snprintf(path, sizeof path, "/proc/%ld/comm", pid);
   f = fopen(path, "re");
@@ -553,12 +571,12 @@ static void *supervise(void *arg) {
         LOG_I("the embedded PostgreSQL is back (pid %d, restart %llu)", (int)child, nth);
       }
     } else if (adopted > 0) {
-      if (kill(adopted, 0) != 0 && errno == ESRCH) {
+      if (!pid_running(adopted)) {
         snprintf(why, sizeof why, "ended (it was not started by this secondop, so how is unknown)");
         gone = adopted;
         adopted = 0;
       }
-    } else if (cur == PGEMBED_RESTARTING && now >= next_try) {
+    } else if (cur == PGEMBED_RESTARTING && now >= next_try && !(hold_file && access(hold_file, F_OK) == 0)) {
       pid_t other = live_postmaster();
       if (other > 0 && PQping(ping_conninfo) == PQPING_OK) {
         adopted = other;
@@ -611,6 +629,7 @@ int pgembed_supervise_start(void) {
   const char *first = getenv("SECONDOP_TEST_PG_BACKOFF_MS");
   if (first && strtol(first, NULL, 10) > 0 && strtol(first, NULL, 10) <= BACKOFF_CAP_MS)
     backoff_first_ms = strtol(first, NULL, 10);
+  hold_file = getenv("SECONDOP_TEST_PG_HOLD_FILE");
 #endif
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);

@@ -232,6 +232,49 @@ class ShutdownTest(SupervisorTestCase):
         self.assertEqual(processes_on(srv.pgdir), [])
 
 
+class StartedByHandTest(SupervisorTestCase):
+    """While it is down, someone starts the cluster by hand: the supervisor watches that
+    server instead of starting a second postmaster on the directory."""
+
+    def setUp(self):
+        self.hold = tempfile.mktemp(prefix="sop-sup-hold-")
+        open(self.hold, "w").close()
+        self.server_env = {"SECONDOP_TEST_PG_HOLD_FILE": self.hold}
+        super().setUp()
+
+    def tearDown(self):
+        if os.path.exists(self.hold):
+            os.unlink(self.hold)
+        super().tearDown()
+
+    def postmasters(self):
+        return [l for l in processes_on(self.server.pgdir) if "postgres -D " + self.server.pgdir in l]
+
+    def test_a_server_started_by_hand_is_watched_not_doubled(self):
+        srv = self.server
+        self.kill_postmaster()
+        srv.wait_log("stopped unexpectedly")
+        # the supervisor holds its restart (test hook) while an operator starts the cluster
+        opts = "-k %s -c listen_addresses='' -c unix_socket_permissions=0700" % srv.pgdir
+        cmd = [harness.PG_BIN + "/pg_ctl", "-D", srv.pgdir, "-l", os.path.join(srv.data_dir, "postgresql.log"),
+               "-o", opts, "-w", "start"]
+        r = subprocess.run((["runuser", "-u", "postgres", "--"] if harness.IS_ROOT else []) + cmd,
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        by_hand = srv.postmaster_pid()
+        os.unlink(self.hold)
+        srv.wait_log("not started by this secondop (pid %d)" % by_hand)
+        self.wait_back(None, 1)
+        self.assertEqual(srv.postmaster_pid(), by_hand)
+        self.assertEqual(len(self.postmasters()), 1, self.postmasters())
+        # that server ends too: now the supervisor starts its own
+        os.kill(by_hand, signal.SIGKILL)
+        srv.wait_log("(pid %d) stopped unexpectedly: ended (it was not started by this secondop" % by_hand)
+        self.wait_back(by_hand, 2)
+        self.assertEqual(len(self.postmasters()), 1, self.postmasters())
+        self.assertEqual(self.server.client().get("/readyz").status, 200)
+
+
 def children(pid):
     """(pid, state, comm) of the children of pid."""
     out = subprocess.run(["ps", "-eo", "pid=,ppid=,stat=,comm="], capture_output=True, text=True).stdout
