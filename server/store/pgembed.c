@@ -233,8 +233,7 @@ static void sleep_ms(long ms) {
   }
 }
 
-/* How a child ended, in words: "killed by signal 9 (SIGKILL)", "exited with status 1". */
-static void describe_status(int st, char *out, size_t cap) {
+void pgembed_describe_status(int st, char *out, size_t cap) {
   if (WIFSIGNALED(st)) {
     const char *abbrev = sigabbrev_np(WTERMSIG(st));
     snprintf(out, cap, "killed by signal %d (SIG%s)%s", WTERMSIG(st), abbrev ? abbrev : "?",
@@ -426,7 +425,7 @@ int pgembed_start(const char *data_dir, char *owner_conninfo, char *app_conninfo
     break;
   case WAIT_EXITED: {
     char why[96];
-    describe_status(st, why, sizeof why);
+    pgembed_describe_status(st, why, sizeof why);
     fprintf(stderr, "secondop: the embedded PostgreSQL did not start (%s); see %s\n", why, logfile);
     return -1;
   }
@@ -445,16 +444,20 @@ int pgembed_start(const char *data_dir, char *owner_conninfo, char *app_conninfo
   return 0;
 }
 
+long pgembed_next_backoff_ms(long ms) { return ms * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : ms * 2; }
+
 /* True when line is one of PostgreSQL's own life-cycle messages (LOG, FATAL,
  * PANIC after the default "%m [%p] " prefix) that cannot quote request data:
  * ERROR, DETAIL, STATEMENT and CONTEXT lines can (a unique violation's DETAIL
- * names the key), and nothing mentioning a password or a statement is shown. */
-static bool shareable_pg_line(const char *line) {
+ * names the key), and nothing mentioning a password, a statement, a detail
+ * or a duration (log_min_duration_statement quotes the statement) is shown. */
+bool pgembed_log_line_shareable(const char *line) {
   const char *p = strstr(line, "] ");
   if (!p) return false;
   p += 2;
   if (strncmp(p, "LOG:  ", 6) != 0 && strncmp(p, "FATAL:  ", 8) != 0 && strncmp(p, "PANIC:  ", 8) != 0) return false;
-  return !strcasestr(line, "password") && !strcasestr(line, "statement") && !strcasestr(line, "detail");
+  return !strcasestr(line, "password") && !strcasestr(line, "statement") && !strcasestr(line, "detail") &&
+         !strstr(line, "duration:");
 }
 
 /* Logs the last few shareable lines of PostgreSQL's log file (at most 5 of
@@ -480,7 +483,7 @@ static void log_pg_tail(void) {
   while (*line) {
     char *nl = strchr(line, '\n');
     if (nl) *nl = '\0';
-    if (shareable_pg_line(line)) {
+    if (pgembed_log_line_shareable(line)) {
       if (nkeep == 5) {
         memmove(keep, keep + 1, 4 * sizeof keep[0]);
         nkeep = 4;
@@ -559,7 +562,7 @@ static void *supervise(void *arg) {
       pid_t w = waitpid(child, &st, WNOHANG);
       if (w == child || (w < 0 && errno == ECHILD)) {
         if (w == child)
-          describe_status(st, why, sizeof why);
+          pgembed_describe_status(st, why, sizeof why);
         else
           snprintf(why, sizeof why, "ended (how is unknown)");
         gone = child;
@@ -589,7 +592,7 @@ static void *supervise(void *arg) {
         LOG_W("PostgreSQL process %d still holds %s; not starting a second one; trying again in %.1f s", (int)other,
               pgdir, backoff / 1000.0);
         next_try = now + backoff;
-        backoff = backoff * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : backoff * 2;
+        backoff = pgembed_next_backoff_ms(backoff);
       } else {
         pid_t pid = spawn_postmaster();
         if (pid > 0) {
@@ -599,7 +602,7 @@ static void *supervise(void *arg) {
           atomic_fetch_add(&failed_starts, 1);
           LOG_E("cannot start the embedded PostgreSQL; trying again in %.1f s", backoff / 1000.0);
           next_try = now + backoff;
-          backoff = backoff * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : backoff * 2;
+          backoff = pgembed_next_backoff_ms(backoff);
         }
       }
     }
@@ -615,7 +618,7 @@ static void *supervise(void *arg) {
       }
       log_pg_tail();
       next_try = now + backoff;
-      backoff = backoff * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : backoff * 2;
+      backoff = pgembed_next_backoff_ms(backoff);
     } else if (cur == PGEMBED_UP && backoff != backoff_first_ms && now - up_since >= STABLE_MS) {
       backoff = backoff_first_ms;
     }

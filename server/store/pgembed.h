@@ -1,8 +1,11 @@
 /* The embedded PostgreSQL: a private cluster under <data-dir>/pg, listening
- * on a unix socket in that folder only, started with secondop and stopped
- * when it exits. As root, the cluster runs as the `postgres` user. */
+ * on a unix socket in that folder only, started with secondop (as its child
+ * process), restarted by a supervisor thread when it ends unexpectedly, and
+ * stopped when secondop exits. As root, the cluster runs as the `postgres`
+ * user. */
 #ifndef SECONDOP_PGEMBED_H
 #define SECONDOP_PGEMBED_H
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Initialises the cluster on first use, stops a server left behind by a
@@ -34,6 +37,18 @@ enum pgembed_state pgembed_state(void);
 /* Times the supervisor brought the cluster back; starts that failed. */
 unsigned long long pgembed_restarts(void);
 unsigned long long pgembed_failed_starts(void);
+
+/* The supervisor's rules, exposed for tests/unit/test_pgembed.c. */
+/* The back-off after one of ms: doubled, at most 30 s. */
+long pgembed_next_backoff_ms(long ms);
+/* True when a line of PostgreSQL's log may be copied into ours: a LOG,
+ * FATAL or PANIC message after the default "%m [%p] " prefix, mentioning no
+ * password, statement, detail or duration (ERROR, DETAIL and STATEMENT lines can quote
+ * a request's data). */
+bool pgembed_log_line_shareable(const char *line);
+/* A waitpid() status in words ("killed by signal 9 (SIGKILL)", "exited with
+ * status 1"), written to out (cap bytes, NUL-terminated). */
+void pgembed_describe_status(int status, char *out, size_t cap);
 /* The folder holding PostgreSQL's programs (initdb, pg_ctl). */
 const char *pg_bindir(void);
 #endif
