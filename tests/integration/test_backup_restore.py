@@ -112,6 +112,12 @@ class BackupRestoreTest(harness.ServerTestCase):
         self.assertIn("sound, 0 problems", r.stdout)
         rows = rows or len(docs)
         self.assertRegex(r.stdout, r"verify-store: %d rows, %d files read" % (rows, rows))
+        if restored.embedded:  # as an operator runs it: just the data directory, beside the server
+            r = subprocess.run([harness.BIN, "verify-store", "--data-dir", restored.data_dir], capture_output=True,
+                               text=True, timeout=120, env=restored.env)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("checking beside it (read only)", r.stderr)
+            self.assertIn("sound, 0 problems", r.stdout)
         if orphan:  # the first start put the file the database never named aside
             self.assertFalse(os.path.exists(os.path.join(restored.data_dir, "files", orphan)))
             self.assertTrue(any(n.startswith(orphan) for n in os.listdir(os.path.join(restored.data_dir,
