@@ -8,7 +8,6 @@ The progress line is rewritten in place on a terminal."""
 import hashlib
 import os
 import pty
-import re
 import subprocess
 
 import accounts_helpers
@@ -195,3 +194,37 @@ class VerifyStoreKeysAndTerminalTest(harness.ServerTestCase):
         self.assertIn("\r\x1b[Kverify-store: ", out)
         self.assertRegex(out, r"\r\x1b\[Kverify-store: \d+/\d+ files, ")
         self.assertRegex(out, r"sound, 0 problems")
+
+
+class VerifyStoreRenditionsTest(harness.ServerTestCase):
+    """The viewer's renditions are blobs too: checked with their own keys and sizes."""
+
+    def test_preview_and_frames_are_checked(self):
+        _, c, req = rh.new_patient_with_request(self.server, name="Rendition Person")
+        rh.upload_path(c, req, os.path.join(rh.studies(), "study1", "R_CC.dcm"))
+        (doc_id,), = self.sql("SELECT id FROM documents WHERE request_id = %s AND file_id IS NOT NULL", req)
+        harness.wait_for(lambda: self.sql("SELECT state FROM renditions WHERE document_id = %s", doc_id) ==
+                         [("ready",)], what="renditions ready")
+        preview, frames, frames_size = self.sql(
+            "SELECT encode(preview_file_id, 'hex'), encode(frames_file_id, 'hex'), frames_size FROM renditions "
+            "WHERE document_id = %s", doc_id)[0]
+        r = verify(self.server)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("3 rows, 3 files read", r.stdout)
+
+        files = os.path.join(self.server.data_dir, "files")
+        with open(os.path.join(files, frames), "r+b") as f:
+            f.seek(48 + 24 + 10)
+            b = f.read(1)
+            f.seek(-1, 1)
+            f.write(bytes([b[0] ^ 1]))
+        self.sql("UPDATE renditions SET preview_size = preview_size + 1 WHERE document_id = %s", doc_id)
+        r = verify(self.server)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        found = problems(r.stdout)
+        self.assertEqual(len(found), 2, r.stdout)
+        self.assertIn("PROBLEM viewer frames of document %d, file %s: damaged, does not decrypt (blob record 0 does "
+                      "not authenticate)" % (doc_id, frames), found)
+        self.assertIn("PROBLEM viewer preview of document %d, file %s: decrypts, but its content does not match the "
+                      "database (size differs)" % (doc_id, preview), found)
+        self.assertGreater(frames_size, 0)
