@@ -259,7 +259,8 @@ static void check_row(struct run *s, const char *kind, const char *rid, const ch
   snprintf(path, sizeof path, "%s/%s", s->files_dir, fid);
   char *end = NULL;
   unsigned long kv = strtoul(kek, &end, 10);
-  if (!*wrapped_hex || sodium_hex2bin(wrapped, sizeof wrapped, wrapped_hex, strlen(wrapped_hex), NULL, &wl, NULL) != 0 ||
+  if (!*wrapped_hex ||
+      sodium_hex2bin(wrapped, sizeof wrapped, wrapped_hex, strlen(wrapped_hex), NULL, &wl, NULL) != 0 ||
       wl != sizeof wrapped || !end || *end || kv == 0 || kv > UINT32_MAX ||
       blob_dek_unwrap(s->kr, (uint32_t)kv, id, wrapped, dek) != 0) {
     struct stat st;
@@ -274,7 +275,8 @@ static void check_row(struct run *s, const char *kind, const char *rid, const ch
   }
   bool want_sha = sha && *sha;
   struct blobverify_result res;
-  if (s->have_last && sodium_memcmp(id, s->last_id, sizeof id) == 0 && sodium_memcmp(dek, s->last_dek, sizeof dek) == 0 &&
+  if (s->have_last && sodium_memcmp(id, s->last_id, sizeof id) == 0 &&
+      sodium_memcmp(dek, s->last_dek, sizeof dek) == 0 &&
       (!want_sha || s->last_sha)) {
     res = s->last; /* a blob several rows share is read once */
   } else {
@@ -325,8 +327,9 @@ done:
   progress(s, false);
 }
 
-/* Walks one family of rows page by page. keyset: "id" (text, for uploads),
- * "doc" (bigint document id) or "file" (documents: file id then id). */
+/* Walks one family of rows page by page, each page one short statement.
+ * keyset: 'i' (text id: uploads), 'd' (bigint document id: renditions) or
+ * 'f' (documents: file id, then id, so rows sharing a blob come together). */
 static int walk(struct run *s, const char *stmt, const char *kind, char keyset) {
   char last_fid[2 * BLOB_ID_LEN + 1] = "", last_id[64] = "";
   if (keyset != 'i') snprintf(last_id, sizeof last_id, "0");
@@ -509,7 +512,8 @@ int blobverify_run(const char *data_dir, FILE *out, bool tty, struct blobverify_
   fflush(out);
   progress(&s, true);
   if (scan_unnamed(&s, data_dir, &defer) != 0) goto done;
-  if (walk(&s, "vs_documents", "document", 'f') != 0 || walk(&s, "vs_previews", "viewer preview of document", 'd') != 0 ||
+  if (walk(&s, "vs_documents", "document", 'f') != 0 ||
+      walk(&s, "vs_previews", "viewer preview of document", 'd') != 0 ||
       walk(&s, "vs_frames", "viewer frames of document", 'd') != 0 ||
       walk(&s, "vs_uploads", "upload being checked", 'i') != 0)
     goto done;
