@@ -10,5 +10,7 @@
 int records_cli_command(const char *name, int argc, char **argv);
 #define RECORDS_CLI_HELP \
   "  rotate-key    make a new master key and rewrap every file's data key (stop the server first)\n" \
-  "  reseal        rewrite stored files from blob format 1 to 2 (random nonces); may run beside the server\n"
+  "  reseal        rewrite stored files from blob format 1 to 2 (random nonces); may run beside the server\n" \
+  "  verify-store  check that every stored file exists, decrypts and matches its database row, and list files\n" \
+  "                no row names; read only, may run beside the server (exit 0 only when all is sound)\n"
 #endif
