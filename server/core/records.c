@@ -2321,9 +2321,11 @@ static void *sweep_main(void *arg) {
 void records_start_sweeper(void) {
   sweep_stop = 0;
   if (pthread_create(&sweeper, NULL, sweep_main, NULL) == 0) sweeper_running = 1;
+  (void)blobstore_sweep_start(); /* the stored files' consistency sweep (logs its own failure) */
 }
 
 void records_stop_sweeper(void) {
+  blobstore_sweep_stop();
   if (!sweeper_running) return;
   pthread_mutex_lock(&sweep_mu);
   sweep_stop = 1;
