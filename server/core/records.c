@@ -1889,8 +1889,10 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       LOG_E("upload %s: finishing failed: %s", u->id, err);
       e = errno == ENOSPC ? ERR_NO_SPACE : ERR_INTERNAL;
       if (e == ERR_NO_SPACE)
+        /* finished by records_recover at the next start (no retry while running) */
         refuse_why("All %llu bytes of this file are saved, but the center's storage is full, so it could not be "
-                   "finished yet. You do not need to send it again: the center finishes it once there is space.",
+                   "finished yet. You do not need to send it again: the center has to make space first, then it is "
+                   "finished.",
                    (unsigned long long)u->length);
       goto done;
     }
