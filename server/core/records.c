@@ -315,6 +315,9 @@ enum err records_upload_create(const struct actor *who, const struct upload_new 
   e = records_quota_check(who->user_id, un->request_id, un->length, un->name, un->name_len);
   if (e != ERR_OK) goto done;
   e = blobstore_space_check(un->length);
+  if (e == ERR_NO_SPACE)
+    refuse_why("The center's storage is full right now, so this upload was not started and nothing of this file "
+               "was saved. Please try again later.");
   if (e != ERR_OK) goto done;
   struct upload_row u;
   memset(&u, 0, sizeof u);
@@ -684,15 +687,43 @@ struct upload_session {
   struct digests *dg;           /* the whole file's, streamed */
   struct hasher *hs;            /* dg's helper thread (NULL: none yet, or inline) */
   int hs_failed;                /* could not start one: hash inline */
+  int commit_unknown;           /* an offset commit failed without saying whether it landed */
 };
 
 static enum err finalize_upload(struct arena *a, const struct actor *who, struct upload_row *u, struct blob_writer *w,
                                 struct digests *dg);
 
-/* Frees a session (writer aborted, lock released). */
+/* Words for a 507 on a PATCH: what is kept (the committed offset) and that
+ * the upload can be resumed. Sets the thread's refusal text. */
+static void refuse_no_space(uint64_t committed) {
+  char kept[32];
+  size_words(committed, kept, sizeof kept);
+  if (committed == 0)
+    refuse_why("The center's storage is full right now, so nothing of this file is saved yet. Your upload can be "
+               "resumed: try again later and it starts from the beginning (Upload-Offset 0).");
+  else
+    refuse_why("The center's storage is full right now. The first %llu bytes (%s) of this file are saved; what came "
+               "after was not. Your upload can be resumed: try again later and it continues from byte %llu "
+               "(Upload-Offset %llu).",
+               (unsigned long long)committed, kept, (unsigned long long)committed, (unsigned long long)committed);
+}
+
+/* Frees a session (lock released). The writer is aborted after cutting the
+ * staging file back to the committed offset, so the bytes of a PATCH that
+ * failed (no space, checksum, client gone, commit refused) leave the disk
+ * before the answer is sent; when a commit failed without saying whether it
+ * landed, the file is left as it is (the next resume cuts it to whatever
+ * offset the database holds). */
 static void session_free(struct upload_session *s) {
   if (!s) return;
-  blob_writer_abort(s->w);
+  if (s->w && !s->commit_unknown) {
+    char err[200];
+    if (blob_writer_abort_to(s->w, s->u.offset, err, sizeof err) != 0)
+      LOG_W("upload %s: %s (the next resume cuts it)", s->u.id, err);
+  } else {
+    blob_writer_abort(s->w);
+  }
+  s->w = NULL;
   hasher_stop(s->hs);
   digests_free(s->dg);
   upload_unlock(s->u.id);
@@ -702,6 +733,7 @@ static void session_free(struct upload_session *s) {
 enum err records_append_begin(const struct actor *who, const char *id, uint64_t client_offset, int64_t declared_len,
                               const unsigned char *want_sha256, struct upload_session **out) {
   *out = NULL;
+  has_refusal = 0;
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
   struct upload_session *s = arena_alloc(a, sizeof *s);
@@ -748,8 +780,6 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     e = ERR_TOO_LARGE;
     goto fail;
   }
-  e = blobstore_space_check(declared_len >= 0 ? (uint64_t)declared_len : s->u.length - s->u.offset);
-  if (e != ERR_OK) goto fail;
   s->dg = digests_new();
   if (!s->dg) {
     e = ERR_INTERNAL;
@@ -784,8 +814,14 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
   if (rc != 0) {
     LOG_E("upload %s: cannot open its staging file: %s", id, err);
     e = errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE : ERR_INTERNAL;
+    if (e == ERR_NO_SPACE) refuse_no_space(s->u.offset);
     goto fail;
   }
+  /* Checked only now: opening the staging file cut it back to the committed
+   * offset, so bytes a crashed or failed PATCH left behind are not counted. */
+  e = blobstore_space_check(declared_len >= 0 ? (uint64_t)declared_len : s->u.length - s->u.offset);
+  if (e == ERR_NO_SPACE) refuse_no_space(s->u.offset);
+  if (e != ERR_OK) goto fail;
   s->start = s->u.offset;
   s->declared = declared_len;
   if (want_sha256) {
@@ -806,7 +842,11 @@ enum err records_append_data(struct upload_session *s, const void *buf, size_t l
   if (blob_writer_append(s->w, buf, len, err, sizeof err) != 0) {
     int en = errno;
     LOG_W("upload %s: append failed: %s", s->u.id, err);
-    return en == ENOSPC || en == EDQUOT ? ERR_NO_SPACE : en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
+    if (en == ENOSPC || en == EDQUOT) {
+      refuse_no_space(s->u.offset);
+      return ERR_NO_SPACE;
+    }
+    return en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
   }
   if (s->check_sha) crypto_hash_sha256_update(&s->sha, buf, len);
   if (s->dg && s->dg->valid) {
@@ -830,7 +870,11 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
   char err[200];
   if (blob_writer_checkpoint(s->w, &tail, &tl, err, sizeof err) != 0) {
     LOG_E("upload %s: sync failed: %s", s->u.id, err);
-    return errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE : ERR_INTERNAL;
+    if (errno == ENOSPC || errno == EDQUOT) {
+      refuse_no_space(s->u.offset);
+      return ERR_NO_SPACE;
+    }
+    return ERR_INTERNAL;
   }
   uint64_t off = blob_writer_offset(s->w);
   unsigned char *ds = NULL;
@@ -841,6 +885,7 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
   free(tail);
   free(ds);
   if (e == ERR_OK) s->u.offset = off;
+  else if (e != ERR_CONFLICT) s->commit_unknown = 1; /* e.g. the connection broke: it may have landed */
   return e;
 }
 
@@ -1843,6 +1888,12 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
     if (rc != 0) {
       LOG_E("upload %s: finishing failed: %s", u->id, err);
       e = errno == ENOSPC ? ERR_NO_SPACE : ERR_INTERNAL;
+      if (e == ERR_NO_SPACE)
+        /* finished by records_recover at the next start (no retry while running) */
+        refuse_why("All %llu bytes of this file are saved, but the center's storage is full, so it could not be "
+                   "finished yet. You do not need to send it again: the center has to make space first, then it is "
+                   "finished.",
+                   (unsigned long long)u->length);
       goto done;
     }
   }
@@ -2272,9 +2323,11 @@ static void *sweep_main(void *arg) {
 void records_start_sweeper(void) {
   sweep_stop = 0;
   if (pthread_create(&sweeper, NULL, sweep_main, NULL) == 0) sweeper_running = 1;
+  (void)blobstore_sweep_start(); /* the stored files' consistency sweep (logs its own failure) */
 }
 
 void records_stop_sweeper(void) {
+  blobstore_sweep_stop();
   if (!sweeper_running) return;
   pthread_mutex_lock(&sweep_mu);
   sweep_stop = 1;

@@ -41,10 +41,12 @@ struct arena;
 
 /* Opens the blob store under data_dir and registers statements. 0 or -1. */
 int records_init(const char *data_dir);
-/* Startup recovery: store recovery, then finishes uploads left finalizing
- * (seal, rename, intake). 0 or -1. */
+/* Startup recovery: store recovery (uploads in progress only, read from the
+ * database), then finishes uploads left finalizing (seal, rename, intake).
+ * Does not look at stored files: that is the background sweep. 0 or -1. */
 int records_recover(void);
-/* Starts / stops the background sweeper that removes expired uploads. */
+/* Starts / stops the background sweeper that removes expired uploads, and
+ * the blob store's consistency sweep of stored files (blobstore_sweep_*). */
 void records_start_sweeper(void);
 void records_stop_sweeper(void);
 void records_shutdown(void);

@@ -118,7 +118,8 @@ static void tus_create(struct req *r) {
   long long expires;
   enum err e = records_upload_create(&who, &un, id, &expires);
   if (e == ERR_INVALID) return tus_error(r, ERR_BAD_REQUEST, "Unknown document kind.");
-  if (e != ERR_OK) return tus_error(r, e, e == ERR_TOO_LARGE || e == ERR_TOO_MANY ? records_refusal() : NULL);
+  if (e != ERR_OK)
+    return tus_error(r, e, e == ERR_TOO_LARGE || e == ERR_TOO_MANY || e == ERR_NO_SPACE ? records_refusal() : NULL);
   reply_bytes(r, 201, NULL, "", 0);
   tus_headers(r);
   reply_header(r, "Location", arena_printf(r->arena, "/api/v1/uploads/%s", id));
@@ -183,8 +184,10 @@ static void patch_abort(struct req *r) {
 
 /* An error reply replaces the handler: drop this PATCH's bytes. */
 static void patch_fail(struct req *r) {
-  records_append_abort(r->stream_ctx, 0);
+  records_append_abort(r->stream_ctx, 0); /* cuts the staging file back before the answer goes out */
   r->stream_ctx = NULL;
+  /* a 507 says how much of the file is kept and that it can be resumed */
+  if (r->early_error == ERR_NO_SPACE && records_refusal()) reply_error(r, ERR_NO_SPACE, records_refusal());
   tus_headers(r);
   if (r->early_error == ERR_PRECONDITION) reply_header(r, "Tus-Version", TUS_VERSION);
 }
@@ -196,7 +199,7 @@ static void tus_patch(struct req *r) {
   uint64_t off;
   long long expires;
   enum err e = records_append_commit(s, &off, &expires);
-  if (e != ERR_OK) return tus_error(r, e, e == ERR_TOO_MANY ? records_refusal() : NULL);
+  if (e != ERR_OK) return tus_error(r, e, e == ERR_TOO_MANY || e == ERR_NO_SPACE ? records_refusal() : NULL);
   reply_bytes(r, 204, NULL, "", 0);
   tus_headers(r);
   reply_header(r, "Upload-Offset", arena_printf(r->arena, "%llu", (unsigned long long)off));

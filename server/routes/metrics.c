@@ -1,6 +1,6 @@
 /* GET /metrics: Prometheus text format (version 0.0.4). Requests by route
- * and status, the latency histogram, requests per status, the overdue count
- * and the outbox backlog. Answered to a scraper presenting the configured
+ * and status, the latency histogram, requests per status, the overdue count,
+ * the outbox backlog and the stored files' consistency sweep. Answered to a scraper presenting the configured
  * bearer token (--metrics-token-file) and to admins who passed the second
  * factor; a wrong token gets 401, anyone else 404 (the page does not exist
  * for them). Being on loopback grants nothing: a reverse proxy on the same
@@ -19,6 +19,7 @@
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "http/server.h"
+#include "store/blobstore.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -115,6 +116,34 @@ static void metrics_page(struct req *r) {
                          "# TYPE secondop_embedded_postgres_failed_starts_total counter\n"
                          "secondop_embedded_postgres_failed_starts_total %llu\n",
                          health_database_restarts(), health_database_failed_starts());
+  struct blobstore_sweep_stats sw;
+  blobstore_sweep_get_stats(&sw);
+  if (rc == 0)
+    rc = metrics_appendf(
+        &buf, &len, &cap,
+        "# HELP secondop_store_sweep_running 1 while the consistency sweep of stored files runs.\n"
+        "# TYPE secondop_store_sweep_running gauge\nsecondop_store_sweep_running %d\n"
+        "# HELP secondop_store_sweep_passes_total Sweeps of the stored files finished since start.\n"
+        "# TYPE secondop_store_sweep_passes_total counter\nsecondop_store_sweep_passes_total %llu\n"
+        "# HELP secondop_store_sweep_files_listed Files listed by the running (or last) sweep.\n"
+        "# TYPE secondop_store_sweep_files_listed gauge\nsecondop_store_sweep_files_listed %llu\n"
+        "# HELP secondop_store_sweep_files_checked Files checked so far by the running (or last) sweep.\n"
+        "# TYPE secondop_store_sweep_files_checked gauge\nsecondop_store_sweep_files_checked %llu\n"
+        "# HELP secondop_store_sweep_files_checked_total Files checked by the sweep since start.\n"
+        "# TYPE secondop_store_sweep_files_checked_total counter\nsecondop_store_sweep_files_checked_total %llu\n"
+        "# HELP secondop_store_sweep_quarantined_total Files no row names, moved to quarantine since start.\n"
+        "# TYPE secondop_store_sweep_quarantined_total counter\nsecondop_store_sweep_quarantined_total %llu\n"
+        "# HELP secondop_store_sweep_purged_total Quarantined files deleted after 24 hours, since start.\n"
+        "# TYPE secondop_store_sweep_purged_total counter\nsecondop_store_sweep_purged_total %llu\n"
+        "# HELP secondop_store_sweep_missing_files Document rows whose file is missing (last finished sweep).\n"
+        "# TYPE secondop_store_sweep_missing_files gauge\nsecondop_store_sweep_missing_files %llu\n"
+        "# HELP secondop_store_sweep_last_duration_seconds How long the last finished sweep took.\n"
+        "# TYPE secondop_store_sweep_last_duration_seconds gauge\nsecondop_store_sweep_last_duration_seconds %.3f\n"
+        "# HELP secondop_store_sweep_last_finished_timestamp_seconds When the last sweep finished (0: none yet).\n"
+        "# TYPE secondop_store_sweep_last_finished_timestamp_seconds gauge\n"
+        "secondop_store_sweep_last_finished_timestamp_seconds %lld\n",
+        sw.running, sw.passes, sw.listed, sw.checked, sw.checked_total, sw.quarantined_total, sw.purged_total,
+        sw.missing, sw.last_duration, sw.last_finished);
   if (rc == 0)
     rc = metrics_appendf(&buf, &len, &cap, "# HELP secondop_database_up 1 when the figures above could be read.\n"
                                            "# TYPE secondop_database_up gauge\nsecondop_database_up %d\n",

@@ -1259,6 +1259,24 @@ done:;
 /* Closes and frees; leaves the file. */
 void blob_writer_abort(struct blob_writer *w) { writer_free(w); }
 
+/* Cuts the staging file back to a committed offset, then frees; see blobfmt.h. */
+int blob_writer_abort_to(struct blob_writer *w, uint64_t committed_offset, char *err, size_t errlen) {
+  int rc = 0;
+  struct stat st;
+  if (!w) return 0;
+  uint64_t need = blob_disk_size_staging(committed_offset);
+  if (w->fd >= 0 && committed_offset <= BLOB_MAX_PLAIN && fstat(w->fd, &st) == 0 && (uint64_t)st.st_size > need) {
+    if (ftruncate(w->fd, (off_t)need) != 0 || fdatasync_retry(w->fd) != 0) {
+      set_errno_err(err, errlen, "cannot cut the staging file back");
+      rc = -1;
+    }
+  }
+  int saved = errno;
+  writer_free(w);
+  errno = saved;
+  return rc;
+}
+
 /* ------------------------------------------------------------ reader */
 
 struct blob_reader {

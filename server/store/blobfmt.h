@@ -187,6 +187,13 @@ int blob_writer_finish(struct blob_writer *w, const char *final_path, char *err,
 /* Closes and frees the writer, wiping the DEK and buffered plaintext. Leaves
  * the file. NULL is fine. */
 void blob_writer_abort(struct blob_writer *w);
+/* Like blob_writer_abort, but first cuts the staging file back to the full
+ * records that committed_offset needs (blob_disk_size_staging) and syncs it,
+ * so the records a failed append or an unacknowledged PATCH wrote leave the
+ * disk now instead of at the next resume. Does nothing to a file that is not
+ * longer than that. Frees w in all cases. 0, or -1 (err, errno) when the
+ * truncation failed (the next resume still cuts the file). NULL is fine. */
+int blob_writer_abort_to(struct blob_writer *w, uint64_t committed_offset, char *err, size_t errlen);
 
 struct blob_reader; /* opaque */
 

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,13 @@
 #include "util/log.h"
 
 #define QUARANTINE_GRACE_SECONDS (24 * 3600)
+
+static pthread_mutex_t fresh_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char (*fresh)[BLOB_ID_LEN]; /* all-zero = empty slot */
+static size_t fresh_cap, fresh_n;
+static int fresh_add(const unsigned char id[BLOB_ID_LEN]);
+static void fresh_del(const unsigned char id[BLOB_ID_LEN]);
+static int sweep_configure(char *err, size_t errlen);
 
 static char root_files[4096], root_staging[4096], root_quarantine[4096], root_keys[4096];
 static struct keyring *ring;
@@ -37,6 +45,12 @@ static const struct db_stmt stmts[] = {
     {"bs_upload_expire",
      "UPDATE uploads SET state = 'failed', failure = $2, sealed_tail = NULL, updated_at = now() "
      "WHERE id = $1 AND state = 'receiving'"},
+    {"bs_file_named",
+     "SELECT 1 WHERE EXISTS (SELECT 1 FROM uploads WHERE file_id = decode($1, 'hex') "
+     "AND state IN ('receiving', 'finalizing', 'checking')) "
+     "OR EXISTS (SELECT 1 FROM documents WHERE file_id = decode($1, 'hex')) "
+     "OR EXISTS (SELECT 1 FROM renditions WHERE preview_file_id = decode($1, 'hex')) "
+     "OR EXISTS (SELECT 1 FROM renditions WHERE frames_file_id = decode($1, 'hex'))"},
     {"bs_documents_with_files",
      "SELECT id, encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL"},
     {"bs_wrapped_keys",
@@ -116,6 +130,7 @@ int blobstore_init(const char *data_dir, char *err, size_t errlen) {
       have_reserve_override = 1;
     }
   }
+  if (sweep_configure(err, errlen) != 0) return -1;
   static int registered;
   if (!registered) {
     db_register(stmts, sizeof stmts / sizeof stmts[0]);
@@ -127,6 +142,12 @@ int blobstore_init(const char *data_dir, char *err, size_t errlen) {
 void blobstore_shutdown(void) {
   keyring_close(ring);
   ring = NULL;
+  blobstore_sweep_stop();
+  pthread_mutex_lock(&fresh_mu);
+  free(fresh);
+  fresh = NULL;
+  fresh_cap = fresh_n = 0;
+  pthread_mutex_unlock(&fresh_mu);
 }
 
 void blobstore_id_hex(const unsigned char id[BLOB_ID_LEN], char out[2 * BLOB_ID_LEN + 1]) {
@@ -202,7 +223,16 @@ int blobstore_put_begin(const unsigned char id[BLOB_ID_LEN], const unsigned char
                         struct blob_writer **w, char *err, size_t errlen) {
   char path[4200];
   if (blobstore_path(id, 1, path, sizeof path) != 0) return -1;
-  return blob_writer_create(path, id, dek, w, err, errlen);
+  /* before the file exists: the sweep never takes it for an orphan */
+  if (fresh_add(id) != 0) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  if (blob_writer_create(path, id, dek, w, err, errlen) != 0) {
+    fresh_del(id);
+    return -1;
+  }
+  return 0;
 }
 
 int blobstore_put_commit(struct blob_writer *w, const unsigned char id[BLOB_ID_LEN], char *err, size_t errlen) {
@@ -213,6 +243,7 @@ int blobstore_put_commit(struct blob_writer *w, const unsigned char id[BLOB_ID_L
   }
   if (blob_writer_finish(w, final, err, errlen) != 0) {
     unlink(staging);
+    fresh_del(id);
     return -1;
   }
   return 0;
@@ -234,10 +265,11 @@ int blobstore_delete(const unsigned char id[BLOB_ID_LEN]) {
   }
   sync_dir(root_files);
   sync_dir(root_staging);
+  fresh_del(id);
   return rc;
 }
 
-/* ---- recovery ---- */
+/* ---- quarantine ---- */
 
 /* Moves dir/name into quarantine (stamped with the time, so the grace period
  * starts now). 0 or -1. */
@@ -251,50 +283,7 @@ static int quarantine(const char *dir, const char *name) {
   return 0;
 }
 
-/* True when name is 32 lower-case hex digits (a store file name). */
-static int is_id_name(const char *name) {
-  unsigned char id[BLOB_ID_LEN];
-  return blobstore_id_parse(name, id) == 0;
-}
-
-/* Scans one store directory: files no row names go to quarantine. */
-static int scan_orphans(const char *dir, struct arena *a, PGresult *known, unsigned *moved) {
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (de->d_name[0] == '.') continue;
-    int found = 0;
-    if (is_id_name(de->d_name)) {
-      for (int i = 0; i < PQntuples(known) && !found; i++)
-        if (strcmp(PQgetvalue(known, i, 0), de->d_name) == 0) found = 1;
-    }
-    if (!found) {
-      if (quarantine(dir, de->d_name) == 0) {
-        (*moved)++;
-        LOG_W("store: moved %s/%s (no database row) to quarantine", dir, de->d_name);
-      }
-    }
-  }
-  closedir(d);
-  (void)a;
-  return 0;
-}
-
-/* Deletes quarantined files older than the grace period. */
-static void purge_quarantine(unsigned *purged) {
-  DIR *d = opendir(root_quarantine);
-  if (!d) return;
-  struct dirent *de;
-  time_t now = time(NULL);
-  while ((de = readdir(d))) {
-    if (de->d_name[0] == '.') continue;
-    struct stat st;
-    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (now - st.st_mtime >= QUARANTINE_GRACE_SECONDS && unlinkat(dirfd(d), de->d_name, 0) == 0) (*purged)++;
-  }
-  closedir(d);
-}
+/* ---- recovery (start-up, before serving) ---- */
 
 int blobstore_recover(struct blobstore_recovery *report) {
   struct blobstore_recovery rep = {0};
@@ -361,34 +350,486 @@ int blobstore_recover(struct blobstore_recovery *report) {
     free(tail);
     sodium_memzero(dek, sizeof dek);
   }
-  PGresult *known = db_exec(a, "bs_known_ids", 0, NULL, &e);
-  if (!known) goto done;
-  scan_orphans(root_staging, a, known, &rep.quarantined);
-  scan_orphans(root_files, a, known, &rep.quarantined);
-  purge_quarantine(&rep.purged);
-  PGresult *docs = db_exec(a, "bs_documents_with_files", 0, NULL, &e);
-  if (!docs) goto done;
-  for (int i = 0; i < PQntuples(docs); i++) {
-    unsigned char id[BLOB_ID_LEN];
-    char path[4200];
-    struct stat st;
-    if (blobstore_id_parse(PQgetvalue(docs, i, 1), id) != 0 || blobstore_path(id, 0, path, sizeof path) != 0)
-      continue;
-    if (stat(path, &st) != 0) {
-      LOG_E("store: document %s has no file", PQgetvalue(docs, i, 0));
-      rep.missing++;
-    }
-  }
   sync_dir(root_staging);
-  sync_dir(root_files);
-  LOG_I("store recovery: %u staging files truncated, %u files quarantined, %u purged, %u uploads expired, %u rows "
-        "without files",
-        rep.truncated, rep.quarantined, rep.purged, rep.expired, rep.missing);
+  LOG_I("store recovery: %u staging files truncated, %u uploads expired, %u uploads without their staging file "
+        "(stored files are checked by the background sweep)",
+        rep.truncated, rep.expired, rep.missing);
   rc = 0;
 done:
   if (report) *report = rep;
   arena_free(a);
   return rc;
+}
+
+/* ---- files written before their row: never orphans while in this set ----
+ *
+ * blobstore_put_begin (intake entries, viewer renditions) creates the file
+ * first and its row is committed later, possibly minutes later (an archive's
+ * entries are inserted in one transaction at the end of its intake). The id
+ * goes into this set before the file exists; it leaves when the file is
+ * deleted, when its commit fails, or when the sweep sees a row naming it. An
+ * open-addressing table of the random ids (their first bytes are the hash). */
+
+static size_t fresh_slot(const unsigned char id[BLOB_ID_LEN]) {
+  uint64_t h;
+  memcpy(&h, id, sizeof h);
+  return (size_t)(h & (fresh_cap - 1));
+}
+
+static int id_is_zero(const unsigned char id[BLOB_ID_LEN]) {
+  static const unsigned char zero[BLOB_ID_LEN];
+  return memcmp(id, zero, BLOB_ID_LEN) == 0;
+}
+
+/* Index of id in the table, or of the empty slot that ends its probe. */
+static size_t fresh_find(const unsigned char id[BLOB_ID_LEN]) {
+  size_t i = fresh_slot(id);
+  while (!id_is_zero(fresh[i]) && memcmp(fresh[i], id, BLOB_ID_LEN) != 0) i = (i + 1) & (fresh_cap - 1);
+  return i;
+}
+
+/* Adds id. -1 when out of memory. */
+static int fresh_add(const unsigned char id[BLOB_ID_LEN]) {
+  if (id_is_zero(id)) return 0;
+  int rc = 0;
+  pthread_mutex_lock(&fresh_mu);
+  if ((fresh_n + 1) * 2 > fresh_cap) {
+    size_t ncap = fresh_cap ? fresh_cap * 2 : 1024;
+    unsigned char(*old)[BLOB_ID_LEN] = fresh;
+    size_t ocap = fresh_cap;
+    unsigned char(*nt)[BLOB_ID_LEN] = calloc(ncap, BLOB_ID_LEN);
+    if (!nt) {
+      rc = -1;
+      goto out;
+    }
+    fresh = nt;
+    fresh_cap = ncap;
+    for (size_t i = 0; i < ocap; i++)
+      if (!id_is_zero(old[i])) memcpy(fresh[fresh_find(old[i])], old[i], BLOB_ID_LEN);
+    free(old);
+  }
+  size_t i = fresh_find(id);
+  if (id_is_zero(fresh[i])) {
+    memcpy(fresh[i], id, BLOB_ID_LEN);
+    fresh_n++;
+  }
+out:
+  pthread_mutex_unlock(&fresh_mu);
+  return rc;
+}
+
+/* Removes id (absent is fine): backward-shift deletion keeps probes intact. */
+static void fresh_del(const unsigned char id[BLOB_ID_LEN]) {
+  pthread_mutex_lock(&fresh_mu);
+  if (fresh_n) {
+    size_t i = fresh_find(id);
+    if (!id_is_zero(fresh[i])) {
+      memset(fresh[i], 0, BLOB_ID_LEN);
+      fresh_n--;
+      for (size_t j = (i + 1) & (fresh_cap - 1); !id_is_zero(fresh[j]); j = (j + 1) & (fresh_cap - 1)) {
+        size_t home = fresh_slot(fresh[j]);
+        /* move j back to i when i lies cyclically in [home, j) */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+          memcpy(fresh[i], fresh[j], BLOB_ID_LEN);
+          memset(fresh[j], 0, BLOB_ID_LEN);
+          i = j;
+        }
+      }
+    }
+  }
+  pthread_mutex_unlock(&fresh_mu);
+}
+
+static int fresh_has(const unsigned char id[BLOB_ID_LEN]) {
+  pthread_mutex_lock(&fresh_mu);
+  int found = fresh_n && !id_is_zero(fresh[fresh_find(id)]);
+  pthread_mutex_unlock(&fresh_mu);
+  return found;
+}
+
+/* ---- the background consistency sweep ---- */
+
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t thread;
+  int started, stop;
+  unsigned rate;     /* files per second, 0 = unpaced */
+  unsigned hours;    /* between passes */
+  struct blobstore_sweep_stats st;
+} S = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, BLOBSTORE_SWEEP_RATE_DEFAULT,
+       BLOBSTORE_SWEEP_HOURS_DEFAULT, {0}};
+
+/* Waits until the absolute CLOCK_REALTIME time ts or a stop. 1 when stopping. */
+static int sweep_wait_until(const struct timespec *ts) {
+  pthread_mutex_lock(&S.mu);
+  while (!S.stop) {
+    if (pthread_cond_timedwait(&S.cv, &S.mu, ts) != 0) break;
+  }
+  int stop = S.stop;
+  pthread_mutex_unlock(&S.mu);
+  return stop;
+}
+
+static int sweep_stopping(void) {
+  pthread_mutex_lock(&S.mu);
+  int stop = S.stop;
+  pthread_mutex_unlock(&S.mu);
+  return stop;
+}
+
+static double mono_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* One pass's pacing: at most S.rate units (files or rows looked at) per
+ * second, sleeping every rate/20 units. 1 when the sweep must stop. */
+struct pace {
+  double start;
+  unsigned long long units;
+};
+static int pace_step(struct pace *p) {
+  p->units++;
+  if (S.rate == 0) return (p->units & 1023) == 0 ? sweep_stopping() : 0;
+  unsigned batch = S.rate / 20 ? S.rate / 20 : 1;
+  if (p->units % batch) return 0;
+  double ahead = p->start + (double)p->units / S.rate - mono_now();
+  if (ahead <= 0) return sweep_stopping();
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  long long ns = (long long)ts.tv_nsec + (long long)(ahead * 1e9);
+  ts.tv_sec += (time_t)(ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  return sweep_wait_until(&ts);
+}
+
+struct name_list {
+  char **v;
+  size_t n, cap;
+};
+
+static void names_free(struct name_list *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+/* Lists dir's entries (not "." names) into l. 0, or -1 (stop or error). */
+static int list_dir(const char *dir, struct name_list *l) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  struct dirent *de;
+  int rc = 0;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    if (l->n == l->cap) {
+      size_t nc = l->cap ? l->cap * 2 : 1024;
+      char **nv = realloc(l->v, nc * sizeof *nv);
+      if (!nv) {
+        rc = -1;
+        break;
+      }
+      l->v = nv;
+      l->cap = nc;
+    }
+    if (!(l->v[l->n] = strdup(de->d_name))) {
+      rc = -1;
+      break;
+    }
+    l->n++;
+    if ((l->n & 4095) == 0 && sweep_stopping()) {
+      rc = -1;
+      break;
+    }
+  }
+  closedir(d);
+  return rc;
+}
+
+static int cmp_id(const void *x, const void *y) { return memcmp(x, y, BLOB_ID_LEN); }
+
+/* Sorted ids of the rows of column col of res (unparsable values left out). */
+static unsigned char (*ids_of(PGresult *res, int col, size_t *n))[BLOB_ID_LEN] {
+  size_t rows = (size_t)PQntuples(res);
+  unsigned char(*v)[BLOB_ID_LEN] = malloc((rows ? rows : 1) * BLOB_ID_LEN);
+  *n = 0;
+  if (!v) return NULL;
+  for (size_t i = 0; i < rows; i++)
+    if (blobstore_id_parse(PQgetvalue(res, (int)i, col), v[*n]) == 0) (*n)++;
+  qsort(v, *n, BLOB_ID_LEN, cmp_id);
+  return v;
+}
+
+static int ids_has(unsigned char (*v)[BLOB_ID_LEN], size_t n, const unsigned char id[BLOB_ID_LEN]) {
+  return n && bsearch(id, v, n, BLOB_ID_LEN, cmp_id) != NULL;
+}
+
+static void stats_update(void (*fn)(struct blobstore_sweep_stats *, unsigned long long), unsigned long long v) {
+  pthread_mutex_lock(&S.mu);
+  fn(&S.st, v);
+  pthread_mutex_unlock(&S.mu);
+}
+static void st_checked(struct blobstore_sweep_stats *s, unsigned long long v) {
+  s->checked += v;
+  s->checked_total += v;
+}
+
+/* Test builds: after listing, waits while the file SECONDOP_TEST_SWEEP_PAUSE_FILE
+ * exists (so a test can name a listed file by a row before the sweep looks). */
+static int test_pause(void) {
+#ifdef SECONDOP_TEST_HOOKS
+  const char *pf = getenv("SECONDOP_TEST_SWEEP_PAUSE_FILE");
+  struct stat st;
+  int said = 0;
+  while (pf && *pf && stat(pf, &st) == 0) {
+    if (!said) LOG_I("store sweep: paused while %s exists", pf);
+    said = 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 20 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    if (sweep_wait_until(&ts)) return 1;
+  }
+#endif
+  return 0;
+}
+
+/* True when a row names the file now (asked again right before a quarantine).
+ * -1 when the database cannot say (then nothing is moved). */
+static int file_named_now(struct arena *a, const char *hex) {
+  enum err e;
+  const char *p[] = {hex};
+  PGresult *r = db_exec(a, "bs_file_named", 1, p, &e);
+  if (!r) return -1;
+  return PQntuples(r) > 0;
+}
+
+/* Looks at one listed entry of dir: quarantines it when it is an orphan (see
+ * blobstore.h for the rules). 1 when it was moved. */
+static int sweep_one(struct arena *a, const char *dir, const char *name, unsigned char (*known)[BLOB_ID_LEN],
+                     size_t nknown, time_t now) {
+  unsigned char id[BLOB_ID_LEN];
+  int is_id = blobstore_id_parse(name, id) == 0;
+  if (is_id && ids_has(known, nknown, id)) {
+    fresh_del(id); /* its row is committed: it is no longer waiting for one */
+    return 0;
+  }
+  if (is_id && fresh_has(id)) return 0; /* written by this process, its row not committed yet */
+  struct stat st;
+  char path[4400];
+  int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (n < 0 || (size_t)n >= sizeof path || lstat(path, &st) != 0) return 0; /* gone meanwhile */
+  if (S_ISDIR(st.st_mode)) return 0;
+  /* too young to judge. A name that is not a file id is a temp file of an
+   * operation in flight (<id>.reseal, <id>.v2tmp) or junk: its rename counts
+   * too (reseal's exchange leaves the old file under the temp name, with an
+   * old mtime, until it unlinks it) */
+  time_t changed = !is_id && st.st_ctime > st.st_mtime ? st.st_ctime : st.st_mtime;
+  if (now - changed < BLOBSTORE_ORPHAN_AGE_SECONDS) return 0;
+  if (is_id && file_named_now(a, name) != 0) return 0;
+  if (is_id && fresh_has(id)) return 0;
+  if (quarantine(dir, name) != 0) return 0;
+  LOG_W("store: moved %s/%s (no database row) to quarantine", dir, name);
+  return 1;
+}
+
+/* One pass over the quarantine, staging/ and files/ and the rows that name files. */
+static void sweep_pass(void) {
+  struct arena *a = arena_new();
+  struct name_list staging = {0}, files = {0};
+  unsigned char(*known)[BLOB_ID_LEN] = NULL, (*listed)[BLOB_ID_LEN] = NULL;
+  size_t nknown = 0, nlisted = 0;
+  unsigned long long quarantined = 0, purged = 0, missing = 0;
+  struct pace pc = {mono_now(), 0};
+  int stopped = 0, failed = 0;
+  pthread_mutex_lock(&S.mu);
+  S.st.running = 1;
+  S.st.listed = 0;
+  S.st.checked = 0;
+  pthread_mutex_unlock(&S.mu);
+  LOG_I("store sweep: started (at most %u files a second%s)", S.rate, S.rate ? "" : ": unpaced");
+  if (!a) {
+    failed = 1;
+    goto done;
+  }
+  /* quarantined files past their grace period go */
+  DIR *qd = opendir(root_quarantine);
+  if (qd) {
+    struct dirent *de;
+    time_t now = time(NULL);
+    while ((de = readdir(qd)) && !stopped) {
+      if (de->d_name[0] == '.') continue;
+      struct stat st;
+      if (fstatat(dirfd(qd), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          now - st.st_mtime >= QUARANTINE_GRACE_SECONDS && unlinkat(dirfd(qd), de->d_name, 0) == 0)
+        purged++;
+      stopped = pace_step(&pc);
+    }
+    closedir(qd);
+  }
+  if (stopped) goto done;
+  /* list first, read the rows after: a file listed here and named by a row
+   * committed before the query below is seen as named */
+  if (list_dir(root_staging, &staging) != 0 || list_dir(root_files, &files) != 0) {
+    stopped = sweep_stopping();
+    failed = !stopped;
+    goto done;
+  }
+  pthread_mutex_lock(&S.mu);
+  S.st.listed = staging.n + files.n;
+  pthread_mutex_unlock(&S.mu);
+  LOG_I("store sweep: listed %zu files (%zu being uploaded)", staging.n + files.n, staging.n);
+  if (test_pause()) {
+    stopped = 1;
+    goto done;
+  }
+  enum err e;
+  PGresult *kr = db_exec(a, "bs_known_ids", 0, NULL, &e);
+  PGresult *docs = kr ? db_exec(a, "bs_documents_with_files", 0, NULL, &e) : NULL;
+  if (!docs || !(known = ids_of(kr, 0, &nknown))) {
+    LOG_W("store sweep: cannot read the rows that name files (%s); nothing moved", err_code(e));
+    failed = 1;
+    goto done;
+  }
+  time_t now = time(NULL);
+  size_t total = staging.n + files.n, step = total / 10 > 10000 ? 10000 : (total / 10 ? total / 10 : 1);
+  for (size_t i = 0; i < total && !stopped; i++) {
+    int in_staging = i < staging.n;
+    const char *name = in_staging ? staging.v[i] : files.v[i - staging.n];
+    quarantined += (unsigned long long)sweep_one(a, in_staging ? root_staging : root_files, name, known, nknown, now);
+    stats_update(st_checked, 1);
+    if ((i + 1) % step == 0 && i + 1 < total) LOG_I("store sweep: %zu of %zu files checked", i + 1, total);
+    stopped = pace_step(&pc);
+  }
+  if (stopped) goto done;
+  /* rows whose file is missing: a document's file exists before its row */
+  listed = malloc((files.n ? files.n : 1) * BLOB_ID_LEN);
+  if (!listed) {
+    failed = 1;
+    goto done;
+  }
+  for (size_t i = 0; i < files.n; i++)
+    if (blobstore_id_parse(files.v[i], listed[nlisted]) == 0) nlisted++;
+  qsort(listed, nlisted, BLOB_ID_LEN, cmp_id);
+  for (int i = 0; i < PQntuples(docs) && !stopped; i++) {
+    unsigned char id[BLOB_ID_LEN];
+    char path[4200];
+    struct stat st;
+    if (blobstore_id_parse(PQgetvalue(docs, i, 1), id) == 0 && !ids_has(listed, nlisted, id) &&
+        blobstore_path(id, 0, path, sizeof path) == 0 && stat(path, &st) != 0 && errno == ENOENT) {
+      LOG_E("store: document %s has no file", PQgetvalue(docs, i, 0));
+      missing++;
+    }
+    stopped = pace_step(&pc);
+  }
+  if (stopped) goto done;
+  sync_dir(root_staging);
+  sync_dir(root_files);
+  sync_dir(root_quarantine);
+done:;
+  double took = mono_now() - pc.start;
+  pthread_mutex_lock(&S.mu);
+  S.st.running = 0;
+  S.st.quarantined_total += quarantined;
+  S.st.purged_total += purged;
+  if (!stopped && !failed) {
+    S.st.passes++;
+    S.st.missing = missing;
+    S.st.last_duration = took;
+    S.st.last_finished = (long long)time(NULL);
+  }
+  unsigned long long checked = S.st.checked;
+  pthread_mutex_unlock(&S.mu);
+  if (stopped)
+    LOG_I("store sweep: stopped after %llu files checked (%.1f s)", checked, took);
+  else if (failed)
+    LOG_W("store sweep: failed after %llu files checked (%.1f s); the next pass tries again", checked, took);
+  else
+    LOG_I("store sweep: finished in %.1f s: %llu files checked, %llu quarantined, %llu purged from quarantine, %llu "
+          "rows without files",
+          took, checked, quarantined, purged, missing);
+  free(listed);
+  free(known);
+  names_free(&staging);
+  names_free(&files);
+  arena_free(a);
+}
+
+static void *sweep_main(void *arg) {
+  (void)arg;
+  while (!sweep_stopping()) {
+    sweep_pass();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)S.hours * 3600;
+    if (sweep_wait_until(&ts)) break;
+  }
+  db_close();
+  return NULL;
+}
+
+/* Reads a whole number in [lo, hi] from the environment into *out. 0, or -1
+ * with a reason in err. */
+static int env_uint(const char *name, unsigned lo, unsigned hi, unsigned *out, char *err, size_t errlen) {
+  const char *v = getenv(name);
+  if (!v || !*v) return 0;
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull(v, &end, 10);
+  if (*end || errno || v[0] == '-' || x < lo || x > hi) {
+    snprintf(err, errlen, "%s must be a whole number from %u to %u", name, lo, hi);
+    return -1;
+  }
+  *out = (unsigned)x;
+  return 0;
+}
+
+/* Reads the sweep's pace and interval from the environment. 0 or -1 (err). */
+static int sweep_configure(char *err, size_t errlen) {
+  unsigned rate = BLOBSTORE_SWEEP_RATE_DEFAULT, hours = BLOBSTORE_SWEEP_HOURS_DEFAULT;
+  if (env_uint("SECONDOP_STORE_SWEEP_RATE", 0, 10000000, &rate, err, errlen) != 0 ||
+      env_uint("SECONDOP_STORE_SWEEP_HOURS", 1, 8760, &hours, err, errlen) != 0)
+    return -1;
+  pthread_mutex_lock(&S.mu);
+  S.rate = rate;
+  S.hours = hours;
+  pthread_mutex_unlock(&S.mu);
+  return 0;
+}
+
+int blobstore_sweep_start(void) {
+  pthread_mutex_lock(&S.mu);
+  int already = S.started;
+  S.stop = 0;
+  pthread_mutex_unlock(&S.mu);
+  if (already) return 0;
+  if (pthread_create(&S.thread, NULL, sweep_main, NULL) != 0) {
+    LOG_E("store sweep: cannot start its thread; stored files are not checked");
+    return -1;
+  }
+  S.started = 1;
+  return 0;
+}
+
+void blobstore_sweep_stop(void) {
+  if (!S.started) return;
+  pthread_mutex_lock(&S.mu);
+  S.stop = 1;
+  pthread_cond_broadcast(&S.cv);
+  pthread_mutex_unlock(&S.mu);
+  pthread_join(S.thread, NULL);
+  S.started = 0;
+}
+
+void blobstore_sweep_get_stats(struct blobstore_sweep_stats *out) {
+  pthread_mutex_lock(&S.mu);
+  *out = S.st;
+  pthread_mutex_unlock(&S.mu);
 }
 
 /* ---- key rotation ---- */

@@ -3,11 +3,13 @@
  * files; names are the hex file id, never a client name). The on-disk
  * format and the key ring are blobfmt.h; this is the interface the domain
  * uses (put / open / read / delete by id), so another backend (an object
- * store) can replace the directory later. Also: startup recovery and
- * garbage collection, the free-space reserve, and master key rotation.
+ * store) can replace the directory later. Also: start-up recovery, the
+ * background consistency sweep, the free-space reserve, and master key
+ * rotation.
  *
  * Threads: blobstore_init/recover/rotate run before (or without) the HTTP
- * threads; everything else may run concurrently. */
+ * threads; everything else may run concurrently (the sweep runs on its own
+ * thread). */
 #ifndef SECONDOP_BLOBSTORE_H
 #define SECONDOP_BLOBSTORE_H
 #include <stddef.h>
@@ -32,7 +34,10 @@ void blobstore_id_hex(const unsigned char id[BLOB_ID_LEN], char out[2 * BLOB_ID_
 int blobstore_id_parse(const char *hex, unsigned char id[BLOB_ID_LEN]);
 
 /* ERR_OK when the store's volume has `need` bytes free above the reserve,
- * else ERR_NO_SPACE (507); ERR_INTERNAL when statvfs fails. */
+ * else ERR_NO_SPACE (507); ERR_INTERNAL when statvfs fails. It reads the
+ * volume's free space as it is: callers cut a staging file back to its
+ * committed offset (blob_writer_resume, blob_writer_abort_to) before asking,
+ * so unacknowledged bytes are never counted as used. */
 enum err blobstore_space_check(uint64_t need);
 
 /* A new file identity: random id and data key, the key wrapped under the
@@ -57,16 +62,59 @@ int blobstore_open(const unsigned char id[BLOB_ID_LEN], const unsigned char dek[
  * syncs the directories. 0 or -1. */
 int blobstore_delete(const unsigned char id[BLOB_ID_LEN]);
 
-/* Startup recovery, file level (run before serving, after the database is
- * migrated): truncates each receiving upload's staging file to its committed
- * offset, moves files that no row names to quarantine/, deletes quarantined
- * files older than 24 hours, removes the bytes of expired uploads, and logs
- * rows whose file is missing. Finalizing uploads are left to the domain
- * (records_recover). Counts are written to *report when not NULL. 0 or -1. */
+/* Start-up recovery, file level (run before serving, after the database is
+ * migrated). Reads only the uploads in progress from the database, never
+ * the stored files, so it takes the same time with 100 or 1,000,000 files:
+ * truncates each receiving upload's staging file to its committed offset
+ * (rewriting a format-1 one), removes the bytes of expired uploads and fails
+ * uploads whose committed bytes have no staging file. Finalizing uploads are
+ * left to the domain (records_recover). Files no row names, quarantine
+ * purging and rows whose file is missing are the background sweep's
+ * (blobstore_sweep_start). Counts are written to *report when not NULL. 0 or
+ * -1. */
 struct blobstore_recovery {
-  unsigned truncated, quarantined, purged, expired, missing;
+  unsigned truncated, expired, missing;
 };
 int blobstore_recover(struct blobstore_recovery *report);
+
+/* The consistency sweep of stored files, on its own thread (never an HTTP
+ * thread), paced, first pass right after start, then every
+ * SECONDOP_STORE_SWEEP_HOURS (default 24, 1-8760). Each pass:
+ *  - deletes quarantined files older than 24 hours;
+ *  - lists staging/ and files/, THEN reads the ids every row names
+ *    (uploads in progress, documents, renditions), and moves to quarantine/
+ *    an entry that (1) no row in that read names, (2) was not written by
+ *    this process through blobstore_put_begin with its row still to come
+ *    (an in-memory set: the id enters before the file exists, leaves when the
+ *    file is deleted or a row is seen naming it), (3) was last modified at
+ *    least BLOBSTORE_ORPHAN_AGE_SECONDS ago (a name that is not a file id, a
+ *    temp file such as <id>.reseal: modified or renamed), and (4) no row
+ *    names when asked again just before the move. A file created after the
+ *    listing is not looked at in this pass;
+ *  - logs each document row whose file is missing.
+ * Pace: at most SECONDOP_STORE_SWEEP_RATE files or rows a second (default
+ * BLOBSTORE_SWEEP_RATE_DEFAULT; 0 = unpaced). Progress and result go to the
+ * log ("store sweep: ...") and to blobstore_sweep_get_stats (for /metrics).
+ * Reads its settings at blobstore_init (which refuses invalid values). */
+#define BLOBSTORE_SWEEP_RATE_DEFAULT 2000
+#define BLOBSTORE_SWEEP_HOURS_DEFAULT 24
+#define BLOBSTORE_ORPHAN_AGE_SECONDS 3600
+struct blobstore_sweep_stats {
+  int running;                          /* a pass is under way */
+  unsigned long long passes;            /* passes finished since start */
+  unsigned long long listed, checked;   /* files listed / looked at by the running or last pass */
+  unsigned long long checked_total, quarantined_total, purged_total; /* since start */
+  unsigned long long missing;           /* document rows without a file, last finished pass */
+  double last_duration;                 /* seconds, last finished pass */
+  long long last_finished;              /* unix time, 0 before the first */
+};
+/* Starts the sweep thread (once; again after a stop). 0 or -1. */
+int blobstore_sweep_start(void);
+/* Asks the sweep to stop and joins it; a pass stops within one pacing step
+ * (at most 1/20 s of work), without waiting for its end. */
+void blobstore_sweep_stop(void);
+/* A consistent copy of the sweep's figures. */
+void blobstore_sweep_get_stats(struct blobstore_sweep_stats *out);
 
 /* secondop rotate-key: makes a new master key, rewraps every data key in the
  * database in one transaction, switches `current` only after the commit,

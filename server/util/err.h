@@ -28,7 +28,7 @@
   X(ERR_TOO_MANY, 429, "too_many_requests", "Too many attempts. Please wait a little and try again.") \
   X(ERR_INTERNAL, 500, "internal", "Something went wrong on our side. Please try again; if it keeps happening, tell the center the incident number below.") \
   X(ERR_UNAVAILABLE, 503, "unavailable", "The service is briefly unavailable. Please try again in a moment; nothing you entered has been lost.") \
-  X(ERR_NO_SPACE, 507, "insufficient_storage", "The center's storage is full right now. Your upload is kept; please try again later.")
+  X(ERR_NO_SPACE, 507, "insufficient_storage", "The center's storage is full right now, so this was not saved. Please try again later.")
 
 enum err {
 #define X(name, status, code, msg) name,

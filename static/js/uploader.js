@@ -55,6 +55,8 @@
 
   function refusal(message) { var e = new Error(message); e.refused = true; return e; }
   function retryable(message) { var e = new Error(message); e.retry = true; return e; }
+  // 507: the center's storage is full; worth trying again later (what arrived is kept)
+  function storageFull() { var e = retryable('storage full'); e.full = true; return e; }
   // The server's own words for a refusal (JSON error body), or a plain fallback.
   function serverMessage(x, fallback) {
     try {
@@ -157,6 +159,7 @@
           storeSet(it);
           return;
         }
+        if (x.status === 507) throw storageFull();
         if (x.status >= 500 && x.status !== 501) throw retryable('server ' + x.status);
         throw refusal(serverMessage(x, 'not accepted'));
       });
@@ -207,7 +210,8 @@
         return patchLoop(it);
       });
       if (x.status === 404 || x.status === 410) { it.url = null; storeDrop(it); throw retryable('upload gone'); }
-      if (x.status === 460 || x.status === 507 || x.status >= 500) throw retryable('server ' + x.status);
+      if (x.status === 507) throw storageFull();
+      if (x.status === 460 || x.status >= 500) throw retryable('server ' + x.status);
       throw refusal(serverMessage(x, 'not accepted'));
     });
   }
@@ -286,8 +290,14 @@
       }
       it.tries++;
       var secs = Math.min(60, Math.pow(2, it.tries - 1));
-      setState(it, 'retrying', 'connection lost, trying again in ' + secs + ' s');
-      announce('The connection was lost. Trying again in ' + secs + ' seconds.', true);
+      if (err && err.full) {
+        setState(it, 'retrying', 'the center\'s storage is full right now, trying again in ' + secs + ' s');
+        announce('The center\'s storage is full right now. Trying again in ' + secs + ' seconds' +
+          (it.sent > 0 ? '; the part already received is kept.' : '.'), true);
+      } else {
+        setState(it, 'retrying', 'connection lost, trying again in ' + secs + ' s');
+        announce('The connection was lost. Trying again in ' + secs + ' seconds.', true);
+      }
       return wait(secs * 1000).then(function () {
         if (paused) { setState(it, 'paused', 'paused'); return; }
         return uploadOne(it);

@@ -285,6 +285,55 @@ static void test_resume_after_crash(void) {
   free(data);
 }
 
+/* A failed PATCH: blob_writer_abort_to cuts the unacknowledged records at
+ * once (not at the next resume), leaves a file that is not longer alone, and
+ * the upload resumes and finishes from the committed offset. */
+static void test_abort_to_cuts_unacknowledged(void) {
+  const size_t cps[] = {0, 1, 65536, 65537, 200000};
+  const size_t total = 5 * 65536 + 77;
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  unsigned char *data = malloc(total);
+  fill_pattern(data, total, 11);
+  for (size_t k = 0; k < sizeof cps / sizeof cps[0]; k++) {
+    size_t cp = cps[k], got = 0;
+    int ok = 0;
+    char staging[300], final[300];
+    struct blob_writer *w = NULL;
+    unsigned char *tail = NULL;
+    size_t tail_len = 0;
+    new_id(id);
+    blob_dek_new(dek);
+    path_in(staging, sizeof staging, "abortto.part");
+    path_in(final, sizeof final, "abortto");
+    T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(append_random(w, data, cp, 30000), 0);
+    T_EQ_INT(blob_writer_checkpoint(w, &tail, &tail_len, errbuf, sizeof errbuf), 0);
+    /* nothing after the commit: the file stays as it is */
+    T_EQ_INT(blob_writer_abort_to(w, cp, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(file_size(staging), blob_disk_size_staging(cp));
+    w = NULL;
+    T_EQ_INT(blob_writer_resume(staging, id, dek, cp, tail, tail_len, &w, errbuf, sizeof errbuf), 0);
+    if (!w) break;
+    /* up to three records and more that are never acknowledged */
+    size_t extra = total - cp < 3 * 65536 + 5 ? total - cp : 3 * 65536 + 5;
+    T_EQ_INT(append_random(w, data + cp, extra, 20000), 0);
+    T_CHECK(file_size(staging) > (long long)blob_disk_size_staging(cp));
+    T_EQ_INT(blob_writer_abort_to(w, cp, errbuf, sizeof errbuf), 0);
+    w = NULL;
+    T_EQ_INT(file_size(staging), blob_disk_size_staging(cp));
+    T_EQ_INT(blob_writer_resume(staging, id, dek, cp, tail, tail_len, &w, errbuf, sizeof errbuf), 0);
+    if (!w) break;
+    T_EQ_INT(append_random(w, data + cp, total - cp, 40000), 0);
+    T_EQ_INT(blob_writer_finish(w, final, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(read_blob(final, id, dek, data, total, &got, &ok), 0);
+    T_EQ_INT(got, total);
+    T_CHECK(ok);
+    free(tail);
+  }
+  T_EQ_INT(blob_writer_abort_to(NULL, 0, errbuf, sizeof errbuf), 0);
+  free(data);
+}
+
 static void test_resume_rejects(void) {
   unsigned char id[BLOB_ID_LEN], other[BLOB_ID_LEN], dek[BLOB_DEK_LEN], dek2[BLOB_DEK_LEN];
   unsigned char data[3 * 65536];
@@ -1041,6 +1090,7 @@ int main(void) {
   T_RUN(test_read_small_caps);
   T_RUN(test_seek);
   T_RUN(test_resume_after_crash);
+  T_RUN(test_abort_to_cuts_unacknowledged);
   T_RUN(test_resume_rejects);
   T_RUN(test_wrong_dek_and_id);
   T_RUN(test_tamper);
