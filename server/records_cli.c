@@ -165,9 +165,9 @@ static int cmd_verify_store(int argc, char **argv) {
   char detail[400];
   snprintf(detail, sizeof detail,
            "{\"rows\":%llu,\"files_read\":%llu,\"bytes\":%llu,\"missing\":%u,\"damaged\":%u,\"unreadable\":%u,"
-           "\"mismatched\":%u,\"key_failures\":%u,\"unnamed\":%u}",
+           "\"mismatched\":%u,\"key_failures\":%u,\"foreign\":%u,\"unnamed\":%u}",
            (unsigned long long)rep.rows, (unsigned long long)rep.stored_files, (unsigned long long)rep.bytes_done,
-           rep.missing, rep.damaged, rep.unreadable, rep.mismatched, rep.key_failures, rep.unnamed);
+           rep.missing, rep.damaged, rep.unreadable, rep.mismatched, rep.key_failures, rep.foreign, rep.unnamed);
   struct actor who = {0, 0, "", "cli"};
   struct audit_event ev = {"storage.verify", NULL, NULL, 0, problems ? "failed" : "ok", detail};
   if (audit_write(&who, &ev) != ERR_OK) {

@@ -115,7 +115,7 @@ void blobverify_progress_text(char *out, size_t cap, uint64_t files_done, uint64
 }
 
 unsigned blobverify_problems(const struct blobverify_report *r) {
-  return r->missing + r->damaged + r->unreadable + r->mismatched + r->key_failures + r->unnamed;
+  return r->missing + r->damaged + r->unreadable + r->mismatched + r->key_failures + r->foreign;
 }
 
 /* ---- the whole store ---- */
@@ -214,19 +214,32 @@ static void tick(void *ctx, uint64_t n) {
   progress(s, false);
 }
 
-/* One problem line (clearing a progress line on a tty first). */
-__attribute__((format(printf, 2, 3))) static void problem(struct run *s, const char *fmt, ...) {
+/* One line starting with tag (clearing a progress line on a tty first). */
+static void vline(struct run *s, const char *tag, const char *fmt, va_list ap) {
   if (s->line_open) {
     fputs("\r\033[K", s->out);
     s->line_open = false;
   }
-  fputs("PROBLEM ", s->out);
-  va_list ap;
-  va_start(ap, fmt);
+  fputs(tag, s->out);
   vfprintf(s->out, fmt, ap);
-  va_end(ap);
   fputc('\n', s->out);
   fflush(s->out);
+}
+
+/* A problem line: the check fails. */
+__attribute__((format(printf, 2, 3))) static void problem(struct run *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vline(s, "PROBLEM ", fmt, ap);
+  va_end(ap);
+}
+
+/* An orphan line: reported, not a problem. */
+__attribute__((format(printf, 2, 3))) static void orphan(struct run *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vline(s, "ORPHAN ", fmt, ap);
+  va_end(ap);
 }
 
 /* True when some row still names the file (a row deleted while we ran takes
@@ -401,7 +414,8 @@ static int ask_unnamed(struct run *s, struct names *batch, struct names *defer, 
       defer->ctime[defer->n++] = ct;
       continue;
     }
-    problem(s, "file %s: stored, but no row names it", h);
+    orphan(s, "file %s: stored, but no row names it (harmless; a running server moves it to quarantine once it "
+              "is an hour old)", h);
     s->rep->unnamed++;
   }
   arena_free(a);
@@ -449,7 +463,7 @@ static int scan_unnamed(struct run *s, const char *data_dir, struct names *defer
         shown[k++] = (*c >= 0x21 && *c <= 0x7e) ? *c : '?';
       shown[k] = '\0';
       problem(s, "file %s%s: not a store file name (no row can name it)", shown, strlen(de->d_name) > k ? "..." : "");
-      s->rep->unnamed++;
+      s->rep->foreign++;
       continue;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -530,11 +544,11 @@ int blobverify_run(const char *data_dir, FILE *out, bool tty, struct blobverify_
   unsigned np = blobverify_problems(rep);
   fprintf(out,
           "verify-store: %" PRIu64 " rows, %" PRIu64 " files read (%s) in %.1f s: %s%u problem%s (%u missing, "
-          "%u damaged, %u unreadable, %u not matching the database, %u keys not unwrapping, %u files no row names)"
+          "%u damaged, %u unreadable, %u not matching the database, %u keys not unwrapping, %u not store files); %u orphan%s"
           "%s\n",
           rep->rows, rep->stored_files, bytes, rep->seconds, np ? "" : "sound, ", np, np == 1 ? "" : "s",
-          rep->missing, rep->damaged, rep->unreadable, rep->mismatched, rep->key_failures, rep->unnamed,
-          rep->gone ? "; rows deleted while checking were skipped" : "");
+          rep->missing, rep->damaged, rep->unreadable, rep->mismatched, rep->key_failures, rep->foreign,
+          rep->unnamed, rep->unnamed == 1 ? "" : "s", rep->gone ? "; rows deleted while checking were skipped" : "");
   fflush(out);
   rc = 0;
 done:

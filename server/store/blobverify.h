@@ -93,7 +93,11 @@ void blobverify_bytes_text(char *out, size_t cap, uint64_t bytes);
 
 struct blobverify_report {
   uint64_t rows, files_total, files_done, bytes_total, bytes_done, stored_files;
-  unsigned missing, damaged, unreadable, mismatched, key_failures, unnamed, gone;
+  /* unnamed: stored files no row names (orphans: harmless, not problems; a
+   * backup taken while the portal serves has some, and the background sweep
+   * of a running server quarantines them once they are an hour old);
+   * foreign: names in files/ that are not store file names (problems). */
+  unsigned missing, damaged, unreadable, mismatched, key_failures, foreign, unnamed, gone;
   double seconds;
 };
 /* Total problems found in a report. */

@@ -84,6 +84,9 @@ class VerifyStoreDamageTest(harness.ServerTestCase):
         stray = os.urandom(16).hex()
         with open(os.path.join(files, stray), "wb") as f:
             f.write(os.urandom(3000))
+        # 3b. something that is not a store file at all
+        with open(os.path.join(files, "notes.txt"), "w") as f:
+            f.write("not ours")
         # 4. c.pdf's row altered: another BLAKE2b
         c_id, c_fid, c_b2 = doc["c.pdf"][0], doc["c.pdf"][1], doc["c.pdf"][2]
         self.sql("UPDATE documents SET blake2b = %s WHERE id = %s", hashlib.blake2b(b"x", digest_size=32).hexdigest(),
@@ -99,12 +102,15 @@ class VerifyStoreDamageTest(harness.ServerTestCase):
         self.assertRegex(joined, r"PROBLEM document %d, file %s: damaged, does not decrypt \(blob record 1 does not "
                                  r"authenticate\)" % (a_id, a_fid))
         self.assertIn("PROBLEM document %d, file %s: missing from the store" % (b_id, b_fid), joined)
-        self.assertIn("PROBLEM file %s: stored, but no row names it" % stray, joined)
+        self.assertIn("PROBLEM file notes.txt: not a store file name (no row can name it)", joined)
+        # a file no row names is an orphan: reported, not a problem
+        self.assertIn("ORPHAN file %s: stored, but no row names it (harmless; " % stray, r.stdout)
+        self.assertNotIn(stray, joined)
         self.assertIn("PROBLEM document %d, file %s: decrypts, but its content does not match the database "
                       "(BLAKE2b differs)" % (c_id, c_fid), joined)
         self.assertNotIn("document %d" % doc["d.pdf"][0], joined)
         self.assertIn("4 problems (1 missing, 1 damaged, 0 unreadable, 1 not matching the database, "
-                      "0 keys not unwrapping, 1 files no row names)", r.stdout)
+                      "0 keys not unwrapping, 1 not store files); 1 orphan", r.stdout)
         # never plaintext or digests
         out = r.stdout + r.stderr
         for name, data in datas.items():
@@ -117,8 +123,9 @@ class VerifyStoreDamageTest(harness.ServerTestCase):
         self.assertEqual(self.sql("SELECT id, encode(file_id, 'hex'), blake2b FROM documents ORDER BY id"),
                          rows_before)
         self.assertEqual(self.sql("SELECT outcome, detail->>'missing', detail->>'damaged', detail->>'mismatched', "
-                                  "detail->>'unnamed' FROM audit_log WHERE action = 'storage.verify' ORDER BY id")[-1],
-                         ("failed", "1", "1", "1", "1"))
+                                  "detail->>'foreign', detail->>'unnamed' FROM audit_log "
+                                  "WHERE action = 'storage.verify' ORDER BY id")[-1],
+                         ("failed", "1", "1", "1", "1", "1"))
         # the server still serves the sound document
         d = c.get("/requests/%d/documents/%d/download" % (req, doc["d.pdf"][0]))
         self.assertEqual(d.status, 200)
@@ -126,12 +133,18 @@ class VerifyStoreDamageTest(harness.ServerTestCase):
 
         # each repaired: sound again
         self.sql("UPDATE documents SET blake2b = %s WHERE id = %s", c_b2, c_id)
-        os.unlink(os.path.join(files, stray))
+        os.unlink(os.path.join(files, "notes.txt"))
         self.sql("DELETE FROM documents WHERE id IN (%s, %s)", a_id, b_id)
         os.unlink(os.path.join(files, a_fid))
-        r = verify(self.server)
+        r = verify(self.server)  # the orphan alone does not fail the check
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("2 rows, 2 files read", r.stdout)
+        self.assertIn("sound, 0 problems", r.stdout)
+        self.assertIn("; 1 orphan", r.stdout)
+        os.unlink(os.path.join(files, stray))
+        r = verify(self.server)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("; 0 orphans", r.stdout)
 
 
 

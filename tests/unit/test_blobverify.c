@@ -230,7 +230,9 @@ static void test_problem_count(void) {
   r.unreadable = 1;
   r.mismatched = 1;
   r.key_failures = 1;
-  r.unnamed = 1;
+  r.foreign = 1;
+  T_EQ_INT(blobverify_problems(&r), 6);
+  r.unnamed = 4; /* orphans are reported, not problems */
   T_EQ_INT(blobverify_problems(&r), 6);
 }
 
