@@ -130,6 +130,35 @@ const struct dw_attr *dw_attr_find(const char *name) {
   return NULL;
 }
 
+int dw_attr_level(uint32_t tag) {
+  switch (tag) {
+  case T_SPECIFIC_CHARSET:
+  case T_RETRIEVE_URL:
+  case T_AVAILABILITY: return -1;
+  case T_PATIENT_NAME:
+  case T_PATIENT_ID:
+  case T_BIRTH_DATE:
+  case T_SEX:
+  case T_STUDY_UID:
+  case T_STUDY_DATE:
+  case T_STUDY_TIME:
+  case T_ACCESSION:
+  case T_STUDY_ID:
+  case T_STUDY_DESC:
+  case T_REFERRING:
+  case T_MODALITIES:
+  case T_N_STUDY_SERIES:
+  case T_N_STUDY_INSTANCES: return 0;
+  case T_MODALITY:
+  case T_SERIES_UID:
+  case T_SERIES_NUMBER:
+  case T_SERIES_DESC:
+  case T_N_SERIES_INSTANCES:
+  case T_MANUFACTURER: return 1;
+  default: return 2;
+  }
+}
+
 void dw_tag_key(uint32_t tag, char buf[9]) { snprintf(buf, 9, "%08X", (unsigned)tag); }
 
 /* A number as DICOM writes IS/DS: optional spaces, sign, digits, point, exponent. */

@@ -27,6 +27,10 @@ struct dw_attr {
 const struct dw_attr *dw_attr_find(const char *name);
 /* The attribute of a tag, or NULL. */
 const struct dw_attr *dw_attr_by_tag(uint32_t tag);
+/* The level an attribute belongs to in a QIDO-RS answer: 0 patient/study, 1 series, 2 instance
+ * (a study result carries level 0 only, a series result 0 and 1). SpecificCharacterSet,
+ * RetrieveURL and InstanceAvailability are -1: every level. */
+int dw_attr_level(uint32_t tag);
 /* The JSON key of a tag: 8 upper-case hex digits (buf of 9). */
 void dw_tag_key(uint32_t tag, char buf[9]);
 
