@@ -471,6 +471,7 @@ struct dw_stream {
   /* position */
   size_t cur, seg, head_at, tail_at;
   int phase; /* 0 part head, 1 body, 2 CRLF after the body, 3 closing boundary, 4 done */
+  int single; /* one file as the whole body: no part head, CRLF or closing boundary */
   uint64_t seg_at, body_at;
   size_t crlf_at;
   struct blob_reader *r;
@@ -528,7 +529,7 @@ static int part_head(struct dw_part *p, const char *boundary, const char *ctype)
 
 static uint64_t stream_total(const struct dw_stream *s) {
   uint64_t t = s->tail_len;
-  for (size_t i = 0; i < s->n; i++) t += s->parts[i].head_len + s->parts[i].body_len + 2;
+  for (size_t i = 0; i < s->n; i++) t += s->parts[i].head_len + s->parts[i].body_len + (s->single ? 0 : 2);
   return t;
 }
 
@@ -545,10 +546,15 @@ void dicomweb_stream_free(struct dw_stream *s) {
 }
 
 enum err dicomweb_stream_instances(const struct actor *who, const struct dw_instance_row *rows, size_t n,
-                                   struct dw_stream **out, uint64_t *total, char boundary[33]) {
+                                   int multipart, struct dw_stream **out, uint64_t *total, char boundary[33]) {
   new_boundary(boundary);
+  if (!multipart && n != 1) return ERR_INTERNAL;
   struct dw_stream *s = stream_new(who, n, boundary);
   if (!s) return ERR_INTERNAL;
+  if (!multipart) {
+    s->single = 1;
+    s->tail_len = 0;
+  }
   for (size_t i = 0; i < n; i++) {
     struct dw_part *p = &s->parts[i];
     part_file(p, &rows[i]);
@@ -563,7 +569,12 @@ enum err dicomweb_stream_instances(const struct actor *who, const struct dw_inst
       snprintf(ctype, sizeof ctype, "application/dicom; transfer-syntax=%s", rows[i].tsyntax);
     else
       snprintf(ctype, sizeof ctype, "application/dicom");
-    if (part_head(p, boundary, ctype) != 0) goto fail;
+    if (!multipart) {
+      p->head = strdup("");
+      if (!p->head) goto fail;
+    } else if (part_head(p, boundary, ctype) != 0) {
+      goto fail;
+    }
   }
   *out = s;
   *total = stream_total(s);
@@ -904,6 +915,7 @@ ssize_t dicomweb_stream_read(struct dw_stream *s, unsigned char *buf, size_t max
     }
     /* phase 2: CRLF after the body */
     static const char crlf[] = "\r\n";
+    if (s->single) s->crlf_at = 2;
     size_t k = 2 - s->crlf_at;
     if (k > max - got) k = max - got;
     memcpy(buf + got, crlf + s->crlf_at, k);

@@ -57,10 +57,11 @@ struct json_t *dicomweb_metadata(const struct dw_instance_row *rows, size_t n, c
 struct dw_stream;
 
 /* The instances as a multipart/related body of application/dicom parts (each file whole, checked
- * against its recorded BLAKE2b as it streams). *total is the exact body length; boundary (33
- * bytes) receives the boundary. ERR_INTERNAL when out of memory. */
+ * against its recorded BLAKE2b as it streams), or with multipart 0 one instance (n == 1) as the
+ * whole body (application/dicom). *total is the exact body length; boundary (33 bytes) receives
+ * the boundary. ERR_INTERNAL when out of memory. */
 enum err dicomweb_stream_instances(const struct actor *who, const struct dw_instance_row *rows, size_t n,
-                                   struct dw_stream **out, uint64_t *total, char boundary[33]);
+                                   int multipart, struct dw_stream **out, uint64_t *total, char boundary[33]);
 
 /* Frames `list` (1-based, n of them) of one instance as a multipart/related body whose parts have
  * content type part_type: native data (explicit or implicit VR little endian) read from Pixel

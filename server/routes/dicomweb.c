@@ -123,6 +123,10 @@ static void reply_stream(struct req *r, struct dw_stream *s, uint64_t total, con
   r->resp = resp;
   r->status = 200;
   r->resp_bytes = total;
+  if (!boundary) { /* a single part as the whole body */
+    MHD_add_response_header(resp, "Content-Type", part);
+    return;
+  }
   char *ct = arena_printf(r->arena, "multipart/related; type=\"%s\"; boundary=%s", part, boundary);
   MHD_add_response_header(resp, "Content-Type", ct ? ct : "multipart/related");
 }
@@ -143,19 +147,22 @@ static void retrieve(struct req *r) {
   size_t n;
   enum err e = dicomweb_open(r->arena, &who, study, series, sop, DW_RETRIEVE, &rows, &n);
   if (e != ERR_OK) return reply_error(r, e, NULL);
-  /* files go out as stored (MQSA: the originals), never transcoded */
-  struct dw_offer offer = {"multipart/related", "application/dicom", common_tsyntax(rows, n)};
+  /* files go out as stored (MQSA: the originals), never transcoded; one instance may also be
+   * asked for as a single application/dicom body */
+  const char *ts = common_tsyntax(rows, n);
+  struct dw_offer offers[2] = {{"multipart/related", "application/dicom", ts}, {"application/dicom", NULL, ts}};
   char why[400];
-  if (dw_negotiate(req_header(r, "Accept"), &offer, 1, why, sizeof why) < 0)
+  int pick = dw_negotiate(req_header(r, "Accept"), offers, sop ? 2 : 1, why, sizeof why);
+  if (pick < 0)
     return reply_not_acceptable(
         r, arena_printf(r->arena, "%s; files are sent as stored, without changing their transfer syntax%s%s", why,
-                        offer.tsyntax ? " (here " : "", offer.tsyntax ? arena_printf(r->arena, "%s)", offer.tsyntax) : ""));
+                        ts ? " (here " : "", ts ? arena_printf(r->arena, "%s)", ts) : ""));
   struct dw_stream *s;
   uint64_t total;
   char boundary[33];
-  e = dicomweb_stream_instances(&who, rows, n, &s, &total, boundary);
+  e = dicomweb_stream_instances(&who, rows, n, pick == 0, &s, &total, boundary);
   if (e != ERR_OK) return reply_error(r, e, NULL);
-  reply_stream(r, s, total, "application/dicom", boundary);
+  reply_stream(r, s, total, "application/dicom", pick == 0 ? boundary : NULL);
 }
 
 static void metadata(struct req *r) {

@@ -244,6 +244,13 @@ class DicomwebTest(harness.ServerTestCase):
             r = self.get("patient", inst, a)
             self.assertEqual(r.status, 200, (a, r.text[:200]))
             self.assertEqual([p[1] for p in parts(r)], [want], a)
+        # one instance may be asked for as a single application/dicom body; a study may not
+        r = self.get("patient", inst, "application/dicom")
+        self.assertEqual((r.status, r.header("Content-Type"), r.body), (200, "application/dicom", want))
+        self.assertEqual(self.get("patient", inst, "application/dicom, multipart/related; q=0.5").body, want)
+        r = self.get("patient", "/studies/" + STUDY1, "application/dicom")
+        self.assertEqual(r.status, 406)
+        self.assertIn("multipart/related", r.json()["error"]["message"])
         jls = self.get("patient", "/studies/%s/series/%s/instances/%s" % (
             self.jls_ds.StudyInstanceUID, self.jls_ds.SeriesInstanceUID, self.jls_ds.SOPInstanceUID), MULTI)
         self.assertEqual(parts(jls)[0][1], open(self.jls, "rb").read())
