@@ -423,6 +423,22 @@ class DicomwebTest(harness.ServerTestCase):
         self.assertEqual(value(meta, "00080050"), "ACC1001")
         self.assertEqual(value(meta, "00200013"), 4)
 
+    def test_l_attributes_go_with_the_last_document_of_their_file(self):
+        _, c, rid = new_patient_with_request(self.server, name="Jane Doe")
+        upload_path(c, rid, os.path.join(studies(), "other", "L_CC.dcm"))
+        (doc, fid) = self.sql("SELECT id, encode(file_id, 'hex') FROM documents WHERE request_id = %s", rid)[0]
+        count = "SELECT count(*) FROM dicom_attrs WHERE file_id = decode(%s, 'hex')"
+        self.assertEqual(self.sql(count, fid)[0][0], 1)
+        # a third opinion's copy names the same file: the row stays while one document does
+        self.sql("INSERT INTO documents (request_id, kind, original_name, sniffed_type, size, blake2b, file_id, "
+                 "wrapped_dek, kek_version, sop_instance_uid) SELECT %s, kind, original_name, sniffed_type, size, "
+                 "blake2b, file_id, wrapped_dek, kek_version, sop_instance_uid FROM documents WHERE id = %s",
+                 self.orid, doc)
+        self.sql("DELETE FROM documents WHERE id = %s", doc)
+        self.assertEqual(self.sql(count, fid)[0][0], 1)
+        self.sql("DELETE FROM documents WHERE file_id = decode(%s, 'hex')", fid)
+        self.assertEqual(self.sql(count, fid)[0][0], 0)
+
 
 if __name__ == "__main__":
     harness.main()
