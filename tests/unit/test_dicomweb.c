@@ -328,7 +328,27 @@ static void test_instance_json(void) {
   json_decref(j);
 }
 
+/* Which level of a QIDO answer each attribute belongs to. */
+static void test_attr_levels(void) {
+  static const struct {
+    const char *keyword;
+    int level;
+  } cases[] = {
+      {"PatientName", 0},       {"PatientID", 0},        {"StudyInstanceUID", 0}, {"StudyDate", 0},
+      {"AccessionNumber", 0},   {"ModalitiesInStudy", 0}, {"NumberOfStudyRelatedInstances", 0},
+      {"Modality", 1},          {"SeriesInstanceUID", 1}, {"SeriesNumber", 1},    {"SeriesDescription", 1},
+      {"SOPInstanceUID", 2},    {"Rows", 2},             {"NumberOfFrames", 2},  {"WindowCenter", 2},
+      {"SpecificCharacterSet", -1}, {"RetrieveURL", -1},  {"InstanceAvailability", -1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const struct dw_attr *at = dw_attr_find(cases[i].keyword);
+    T_CHECK(at != NULL);
+    if (at) T_EQ_INT(dw_attr_level(at->tag), cases[i].level);
+  }
+}
+
 int main(void) {
+  T_RUN(test_attr_levels);
   T_RUN(test_wildcards);
   T_RUN(test_date_ranges);
   T_RUN(test_query_parse);
