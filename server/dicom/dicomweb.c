@@ -3,7 +3,10 @@
 
 #include <ctype.h>
 #include <jansson.h>
-#include <stdio.h>
+#include <setjmp.h>
+#include <stdio.h> /* before jpeglib.h, which uses FILE */
+#include <jpeglib.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -806,5 +809,93 @@ int dw_frame_list(const char *text, long frames, long *out, size_t max, size_t *
       }
     }
   }
+  return 0;
+}
+
+/* ---- rendered as JPEG ---- */
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+struct jerr {
+  struct jpeg_error_mgr mgr;
+  jmp_buf jb;
+};
+
+static void jerr_exit(j_common_ptr c) { longjmp(((struct jerr *)c->err)->jb, 1); }
+
+int dw_png_to_jpeg(const unsigned char *png, size_t len, int quality, unsigned char **out, size_t *outlen) {
+  *out = NULL;
+  *outlen = 0;
+  if (len < 8 + 25 || memcmp(png, "\x89PNG\r\n\x1a\n", 8) != 0) return -1;
+  size_t at = 8;
+  uint32_t w = 0, h = 0;
+  unsigned samples = 0;
+  const unsigned char *idat = NULL;
+  size_t idat_len = 0;
+  while (at + 12 <= len) {
+    uint32_t n = be32(png + at);
+    const unsigned char *type = png + at + 4, *data = png + at + 8;
+    if (n > len - at - 12) return -1;
+    if (memcmp(type, "IHDR", 4) == 0) {
+      if (n != 13 || data[8] != 8 || (data[9] != 0 && data[9] != 2) || data[10] || data[11] || data[12]) return -1;
+      w = be32(data);
+      h = be32(data + 4);
+      samples = data[9] == 2 ? 3 : 1;
+    } else if (memcmp(type, "IDAT", 4) == 0) {
+      if (idat) return -1; /* render_png writes one */
+      idat = data;
+      idat_len = n;
+    } else if (memcmp(type, "IEND", 4) == 0) {
+      break;
+    }
+    at += 12 + (size_t)n;
+  }
+  if (!w || !h || w > 4096 || h > 4096 || !idat) return -1;
+  size_t stride = (size_t)w * samples, rawlen = (stride + 1) * h;
+  unsigned char *raw = malloc(rawlen);
+  if (!raw) return -1;
+  uLongf got = (uLongf)rawlen;
+  if (uncompress(raw, &got, idat, (uLong)idat_len) != Z_OK || got != rawlen) {
+    free(raw);
+    return -1;
+  }
+  for (size_t y = 0; y < h; y++) {
+    if (raw[y * (stride + 1)] != 0) { /* render_png never filters */
+      free(raw);
+      return -1;
+    }
+  }
+  struct jpeg_compress_struct c;
+  struct jerr je;
+  unsigned char *mem = NULL;
+  unsigned long memlen = 0;
+  c.err = jpeg_std_error(&je.mgr);
+  je.mgr.error_exit = jerr_exit;
+  if (setjmp(je.jb)) {
+    jpeg_destroy_compress(&c);
+    free(mem);
+    free(raw);
+    return -1;
+  }
+  jpeg_create_compress(&c);
+  jpeg_mem_dest(&c, &mem, &memlen);
+  c.image_width = w;
+  c.image_height = h;
+  c.input_components = (int)samples;
+  c.in_color_space = samples == 3 ? JCS_RGB : JCS_GRAYSCALE;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = raw + (size_t)c.next_scanline * (stride + 1) + 1;
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  free(raw);
+  *out = mem;
+  *outlen = memlen;
   return 0;
 }

@@ -120,4 +120,10 @@ bool dw_tsyntax_native_le(const char *tsyntax);
 /* Parses a frame list "1,3,5" (1-based, ascending order not required, at most max entries, each
  * at most frames). Fills out[] and *n. 0, or -1 with why. */
 int dw_frame_list(const char *text, long frames, long *out, size_t max, size_t *n, char *why, size_t whylen);
+
+/* The viewer's own preview PNG (core/render.c render_png: 8-bit grey or RGB, one IDAT, no
+ * filters, at most 4096 pixels a side) as a baseline JPEG of the given quality (1-100), for
+ * rendered answers that ask for image/jpeg. *out is malloc'd (caller frees). 0, or -1 when the
+ * PNG is not one render_png writes or out of memory. */
+int dw_png_to_jpeg(const unsigned char *png, size_t len, int quality, unsigned char **out, size_t *outlen);
 #endif

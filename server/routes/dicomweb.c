@@ -258,11 +258,35 @@ static void rend_free(void *cls) {
   free(s);
 }
 
+/* The prepared PNG as a JPEG (read whole: render_png keeps it to 512 pixels a side). */
+static void reply_jpeg(struct req *r, struct viewer_rendition *v) {
+  unsigned char *png = v->length <= (16u << 20) ? malloc((size_t)v->length) : NULL, *jpg = NULL;
+  size_t have = 0, jlen = 0;
+  char err[128];
+  while (png && have < v->length) {
+    ssize_t k = blob_reader_read(v->reader, png + have, (size_t)v->length - have, err, sizeof err);
+    if (k <= 0) break;
+    have += (size_t)k;
+  }
+  blob_reader_close(v->reader);
+  v->reader = NULL;
+  int quality = 90;
+  const char *q = req_query(r, "quality");
+  if (q && *q && strspn(q, "0123456789") == strlen(q) && strlen(q) <= 3) quality = atoi(q);
+  if (!png || have != v->length || dw_png_to_jpeg(png, have, quality, &jpg, &jlen) != 0) {
+    free(png);
+    return reply_error(r, ERR_INTERNAL, NULL);
+  }
+  free(png);
+  reply_bytes(r, 200, "image/jpeg", jpg, jlen);
+  free(jpg);
+}
+
 static void rendered(struct req *r) {
-  static const struct dw_offer png = {"image/png", NULL, NULL};
+  static const struct dw_offer images[] = {{"image/png", NULL, NULL}, {"image/jpeg", NULL, NULL}};
   char why[400];
-  if (dw_negotiate(req_header(r, "Accept"), &png, 1, why, sizeof why) < 0)
-    return reply_not_acceptable(r, "rendered images are sent as image/png only (image/jpeg is not offered)");
+  int pick = dw_negotiate(req_header(r, "Accept"), images, 2, why, sizeof why);
+  if (pick < 0) return reply_not_acceptable(r, why);
   const char *fl = req_param(r, "frames");
   if (fl && strcmp(fl, "1") != 0)
     return reply_error(r, ERR_BAD_REQUEST, "Only frame 1 can be rendered here (frames/1/rendered).");
@@ -286,6 +310,7 @@ static void rendered(struct req *r) {
   case VIEWER_READY:
     break;
   }
+  if (pick == 1) return reply_jpeg(r, &v);
   struct rend_stream *s = calloc(1, sizeof *s);
   if (!s) {
     blob_reader_close(v.reader);

@@ -327,9 +327,15 @@ class DicomwebTest(harness.ServerTestCase):
         self.assertTrue(r.body.startswith(b"\x89PNG\r\n\x1a\n"))
         self.assertEqual(self.get("patient", path, "*/*").status, 200)
         self.assertEqual(self.get("patient", path.replace("/rendered", "/frames/1/rendered")).status, 200)
-        r = self.get("patient", path, "image/jpeg")
+        # the same rendering as a JPEG when that is what the client prefers
+        for a in ("image/jpeg", "image/png;q=0.5, image/jpeg"):
+            r = self.get("patient", path, a)
+            self.assertEqual((r.status, r.header("Content-Type")), (200, "image/jpeg"), a)
+            self.assertTrue(r.body.startswith(b"\xff\xd8\xff") and r.body.endswith(b"\xff\xd9"))
+        r = self.get("patient", path, "image/gif")
         self.assertEqual(r.status, 406)
         self.assertIn("image/png", r.json()["error"]["message"])
+        self.assertIn("image/jpeg", r.json()["error"]["message"])
 
     # ---- access ----
 

@@ -2,7 +2,13 @@
  * Accept negotiation as real clients send it, and the DICOM JSON model (PS3.18 Annex F).
  * Each part is a table of cases. */
 #include <jansson.h>
+#include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <jpeglib.h>
+#include <zlib.h>
+
+#include "core/render.h"
 
 #include "dicom/dicom.h"
 #include "dicom/dicomweb.h"
@@ -347,7 +353,84 @@ static void test_attr_levels(void) {
   }
 }
 
+/* Decodes a JPEG with libjpeg: width, height, components and the pixels (malloc'd). */
+static unsigned char *jpeg_decode(const unsigned char *j, size_t n, unsigned *w, unsigned *h, unsigned *comp) {
+  struct jpeg_decompress_struct d;
+  struct jpeg_error_mgr e;
+  d.err = jpeg_std_error(&e);
+  jpeg_create_decompress(&d);
+  jpeg_mem_src(&d, j, (unsigned long)n);
+  jpeg_read_header(&d, TRUE);
+  jpeg_start_decompress(&d);
+  *w = d.output_width;
+  *h = d.output_height;
+  *comp = (unsigned)d.output_components;
+  unsigned char *px = malloc((size_t)*w * *h * *comp);
+  while (d.output_scanline < d.output_height) {
+    JSAMPROW row = px + (size_t)d.output_scanline * *w * *comp;
+    jpeg_read_scanlines(&d, &row, 1);
+  }
+  jpeg_finish_decompress(&d);
+  jpeg_destroy_decompress(&d);
+  return px;
+}
+
+/* rendered as image/jpeg: the viewer's PNG, grey and RGB, into a JPEG of the same picture. */
+static void test_png_to_jpeg(void) {
+  for (unsigned samples = 1; samples <= 3; samples += 2) {
+    unsigned w = 40, h = 30;
+    unsigned char *px = malloc((size_t)w * h * samples);
+    for (unsigned i = 0; i < w * h * samples; i++) px[i] = (unsigned char)((i / samples) % w * 6);
+    unsigned char *png = NULL, *jpg = NULL;
+    size_t pl = 0, jl = 0;
+    T_EQ_INT(render_png(px, w, h, samples, &png, &pl), 0);
+    T_EQ_INT(dw_png_to_jpeg(png, pl, 95, &jpg, &jl), 0);
+    T_CHECK(jl > 4 && jpg[0] == 0xFF && jpg[1] == 0xD8);
+    unsigned dw, dh, dc;
+    unsigned char *back = jpg ? jpeg_decode(jpg, jl, &dw, &dh, &dc) : NULL;
+    T_EQ_INT(dw, w);
+    T_EQ_INT(dh, h);
+    T_EQ_INT(dc, samples);
+    int worst = 0;
+    for (unsigned i = 0; back && i < w * h * samples; i++) {
+      int d = abs((int)back[i] - (int)px[i]);
+      if (d > worst) worst = d;
+    }
+    T_CHECK(worst <= 12); /* lossy, but the same picture */
+    /* what render_png never writes is refused: cut short, not a PNG, a filtered row */
+    unsigned char *bad = NULL;
+    size_t bl = 0;
+    T_EQ_INT(dw_png_to_jpeg(png, pl / 2, 95, &bad, &bl), -1);
+    T_EQ_INT(dw_png_to_jpeg((const unsigned char *)"GIF89a", 6, 95, &bad, &bl), -1);
+    unsigned char *raw = malloc((w * samples + 1) * h), *z = malloc(compressBound((w * samples + 1) * h));
+    memset(raw, 0, (w * samples + 1) * h);
+    raw[0] = 1; /* Sub filter on the first row */
+    uLongf zl = compressBound((w * samples + 1) * h);
+    compress2(z, &zl, raw, (w * samples + 1) * h, 6);
+    size_t idat_at = 8 + 25;
+    unsigned char *filtered = malloc(idat_at + 12 + zl + 12);
+    memcpy(filtered, png, idat_at);
+    unsigned char *p = filtered + idat_at;
+    p[0] = (unsigned char)(zl >> 24), p[1] = (unsigned char)(zl >> 16), p[2] = (unsigned char)(zl >> 8),
+    p[3] = (unsigned char)zl;
+    memcpy(p + 4, "IDAT", 4);
+    memcpy(p + 8, z, zl);
+    memset(p + 8 + zl, 0, 4); /* CRC: not checked by the reader */
+    memcpy(p + 12 + zl, "\0\0\0\0IEND\xae" "B`\x82", 12);
+    T_EQ_INT(dw_png_to_jpeg(filtered, idat_at + 12 + zl + 12, 95, &bad, &bl), -1);
+    T_CHECK(bad == NULL);
+    free(filtered);
+    free(raw);
+    free(z);
+    free(back);
+    free(jpg);
+    free(png);
+    free(px);
+  }
+}
+
 int main(void) {
+  T_RUN(test_png_to_jpeg);
   T_RUN(test_attr_levels);
   T_RUN(test_wildcards);
   T_RUN(test_date_ranges);
