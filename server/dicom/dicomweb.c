@@ -825,6 +825,40 @@ struct jerr {
 
 static void jerr_exit(j_common_ptr c) { longjmp(((struct jerr *)c->err)->jb, 1); }
 
+/* Rows of w x h samples-per-pixel bytes, each after one filter byte (stride bytes apart), as a
+ * JPEG in *out (malloc'd). Nothing here changes after setjmp but memory it points to. */
+static int encode_jpeg(const unsigned char *raw, size_t stride, unsigned w, unsigned h, unsigned samples, int quality,
+                       unsigned char **out, unsigned long *outlen) {
+  struct jpeg_compress_struct c;
+  struct jerr je;
+  *out = NULL;
+  *outlen = 0;
+  c.err = jpeg_std_error(&je.mgr);
+  je.mgr.error_exit = jerr_exit;
+  if (setjmp(je.jb)) {
+    jpeg_destroy_compress(&c);
+    free(*out);
+    *out = NULL;
+    return -1;
+  }
+  jpeg_create_compress(&c);
+  jpeg_mem_dest(&c, out, outlen);
+  c.image_width = w;
+  c.image_height = h;
+  c.input_components = (int)samples;
+  c.in_color_space = samples == 3 ? JCS_RGB : JCS_GRAYSCALE;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = (JSAMPROW)(raw + (size_t)c.next_scanline * stride + 1);
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  return 0;
+}
+
 int dw_png_to_jpeg(const unsigned char *png, size_t len, int quality, unsigned char **out, size_t *outlen) {
   *out = NULL;
   *outlen = 0;
@@ -867,35 +901,9 @@ int dw_png_to_jpeg(const unsigned char *png, size_t len, int quality, unsigned c
       return -1;
     }
   }
-  struct jpeg_compress_struct c;
-  struct jerr je;
-  unsigned char *mem = NULL;
-  unsigned long memlen = 0;
-  c.err = jpeg_std_error(&je.mgr);
-  je.mgr.error_exit = jerr_exit;
-  if (setjmp(je.jb)) {
-    jpeg_destroy_compress(&c);
-    free(mem);
-    free(raw);
-    return -1;
-  }
-  jpeg_create_compress(&c);
-  jpeg_mem_dest(&c, &mem, &memlen);
-  c.image_width = w;
-  c.image_height = h;
-  c.input_components = (int)samples;
-  c.in_color_space = samples == 3 ? JCS_RGB : JCS_GRAYSCALE;
-  jpeg_set_defaults(&c);
-  jpeg_set_quality(&c, quality < 1 ? 1 : quality > 100 ? 100 : quality, TRUE);
-  jpeg_start_compress(&c, TRUE);
-  while (c.next_scanline < c.image_height) {
-    JSAMPROW row = raw + (size_t)c.next_scanline * (stride + 1) + 1;
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  jpeg_destroy_compress(&c);
+  unsigned long jl = 0;
+  int rc = encode_jpeg(raw, stride + 1, w, h, samples, quality, out, &jl);
   free(raw);
-  *out = mem;
-  *outlen = memlen;
-  return 0;
+  *outlen = rc == 0 ? jl : 0;
+  return rc;
 }
