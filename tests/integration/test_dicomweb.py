@@ -404,6 +404,12 @@ class DicomwebTest(harness.ServerTestCase):
             self.assertEqual(self.get("reviewer", path).status, 200, path)
             self.assertEqual(self.audits(action, self.reviewer)[n:],
                              [("request", str(self.rid), self.patient["id"], "ok")], action)
+        # the patient reads who did it, in words, on the request's page
+        page = self.pc.get("/requests/%d" % self.rid).text
+        self.assertIn("found your images from a radiology workstation", page)
+        self.assertIn("copied your images to a radiology workstation", page)
+        self.assertIn("read the details of your images from a radiology workstation", page)
+        self.assertIn("viewed your images from a radiology workstation", page)
         self.sql("REVOKE INSERT ON audit_log FROM secondop_app")
         try:
             for p in ["/studies", "/studies?PatientName=DOE*"] + self.paths():
