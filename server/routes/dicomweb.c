@@ -35,6 +35,16 @@ static const char *base_url(struct req *r) {
   return arena_printf(r->arena, "%s://%s/dicom-web", r->tls ? "https" : "http", host);
 }
 
+/* A browser's cross-site request (a link or form on another site, which carries the session
+ * cookie for a top-level GET): DICOMweb clients are programs or pages of this site, so such a
+ * request reads nothing and writes no audit row. false: a 403 is queued. */
+static bool same_site(struct req *r) {
+  const char *site = req_header(r, "Sec-Fetch-Site");
+  if (!site || strcmp(site, "same-origin") == 0 || strcmp(site, "none") == 0) return true;
+  reply_error(r, ERR_FORBIDDEN, "DICOMweb answers only this site's pages and programs, not links from other sites.");
+  return false;
+}
+
 /* A path UID: digits and dots, at most 64. */
 static bool uid_param(struct req *r, const char *name, const char **out) {
   const char *s = req_param(r, name);
@@ -46,6 +56,7 @@ static bool uid_param(struct req *r, const char *name, const char **out) {
 /* Checks the path's UIDs (study, series, instance as present). false: a 400 is queued. */
 static bool path_uids(struct req *r, const char **study, const char **series, const char **sop) {
   *study = *series = *sop = NULL;
+  if (!same_site(r)) return false;
   if (req_param(r, "study") && !uid_param(r, "study", study)) goto bad;
   if (req_param(r, "series") && !uid_param(r, "series", series)) goto bad;
   if (req_param(r, "sop") && !uid_param(r, "sop", sop)) goto bad;

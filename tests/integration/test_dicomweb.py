@@ -391,6 +391,18 @@ class DicomwebTest(harness.ServerTestCase):
             self.assertEqual(r.json()["error"]["code"], "unauthenticated")
         # a role that reads no records
         self.assertEqual(self.get("admin", "/studies").status, 403)
+        # a link on another site carries the cookie of a top-level GET: it reads nothing, audits nothing
+        n = self.sql("SELECT count(*) FROM audit_log WHERE action LIKE 'dicomweb.%%' AND actor_id = %s",
+                     self.patient["id"])[0][0]
+        for p in ["/studies"] + self.paths():
+            r = self.pc.get("/dicom-web" + p, headers={"Sec-Fetch-Site": "cross-site"})
+            self.assertEqual(r.status, 403, p)
+            self.assertNotIn(b"DOE", r.body)
+            self.assertNotIn(b"DICM", r.body)
+        self.assertEqual(self.sql("SELECT count(*) FROM audit_log WHERE action LIKE 'dicomweb.%%' AND actor_id = %s",
+                                  self.patient["id"])[0][0], n)
+        for site in ("same-origin", "none"):
+            self.assertEqual(self.pc.get("/dicom-web/studies", headers={"Sec-Fetch-Site": site}).status, 200)
 
     def test_j_audited_before_answering(self):
         before = len(self.audits("dicomweb.search", self.staff))
