@@ -396,6 +396,24 @@ static bool uid_ok(const char *s) {
   return n > 0 && n <= 64 && strspn(s, "0123456789.") == n && s[0] != '.' && s[n - 1] != '.';
 }
 
+/* A UID list (PS3.4 C.2.2.2.2: UIDs separated by backslashes; commas as PS3.18 8.3.4.2 also
+ * allows) as the same UIDs joined by commas (arena), or NULL when an entry is not a UID or
+ * there are more than DW_MAX_UIDS. */
+#define DW_MAX_UIDS 100
+static const char *uid_list(struct arena *a, const char *v) {
+  char *out = arena_strdup(a, v);
+  if (!out) return NULL;
+  size_t count = 0;
+  for (char *p = out; p;) {
+    char *e = strpbrk(p, ",\\");
+    if (e) *e = '\0';
+    if (!uid_ok(p) || ++count > DW_MAX_UIDS) return NULL;
+    if (e) *e = ',';
+    p = e ? e + 1 : NULL;
+  }
+  return out;
+}
+
 static int parse_long(const char *s, long max, long *out) {
   if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9) return -1;
   long v = strtol(s, NULL, 10);
@@ -501,8 +519,12 @@ int dw_query_parse(struct arena *a, enum dw_level level, const char *const *name
     case T_SERIES_UID:
     case T_SOP_INSTANCE:
     case T_SOP_CLASS:
-      if (!uid_ok(v)) {
-        snprintf(why, whylen, "%s must be one UID (digits and dots, at most 64 characters)", at->keyword);
+      if (at->tag == T_SOP_CLASS ? !uid_ok(v) : !(v = uid_list(a, v))) {
+        snprintf(why, whylen,
+                 at->tag == T_SOP_CLASS ? "%s must be one UID (digits and dots, at most 64 characters)"
+                                        : "%s must be a UID, or UIDs separated by commas or backslashes (digits and "
+                                          "dots, at most 64 characters each)",
+                 at->keyword);
         return -1;
       }
       if (at->tag == T_STUDY_UID) q->study_uid = v;

@@ -60,7 +60,7 @@ enum dw_level { DW_STUDY, DW_SERIES, DW_INSTANCE };
 struct dw_query {
   enum dw_level level;
   /* matching keys; NULL when not given */
-  const char *study_uid, *series_uid, *sop_uid; /* single value */
+  const char *study_uid, *series_uid, *sop_uid; /* one UID, or several joined by commas */
   const char *patient_name_like;  /* SQL LIKE pattern, '\\' escapes (PatientName with * and ?) */
   const char *patient_id, *accession, *modality, *sop_class_uid;
   const char *date_from, *date_to; /* YYYYMMDD, either may be NULL (open range) */

@@ -25,8 +25,8 @@
   "WHERE NOT d.skipped AND d.file_id IS NOT NULL AND d.sop_instance_uid IS NOT NULL "                              \
   "AND ((r.patient_id = $1::bigint AND $2::text = 'patient') OR ($2::text = 'staff' AND r.status <> 'draft') "      \
   "  OR ($2::text = 'reviewer' AND r.assigned_reviewer_id = $1::bigint AND r.status <> 'draft')) "                 \
-  "AND ($3::text IS NULL OR st.study_uid = $3::text) AND ($4::text IS NULL OR se.series_uid = $4::text) "          \
-  "AND ($5::text IS NULL OR d.sop_instance_uid = $5::text) "                                                       \
+  "AND ($3::text[] IS NULL OR st.study_uid = ANY($3::text[])) AND ($4::text[] IS NULL OR se.series_uid = ANY($4::text[])) "          \
+  "AND ($5::text[] IS NULL OR d.sop_instance_uid = ANY($5::text[])) "                                                       \
   "AND ($6::text IS NULL OR st.patient_name ILIKE $6::text ESCAPE '\\') "                                          \
   "AND ($7::text IS NULL OR a.attrs #>> '{00100020,Value,0}' = $7::text) "                                         \
   "AND ($8::text IS NULL OR st.study_date >= $8::text) "                                                           \
@@ -98,14 +98,20 @@ enum err dw_attrs_put(const unsigned char file_id[BLOB_ID_LEN], const char *attr
   return e;
 }
 
+/* A UID or comma-joined UIDs (checked as UIDs: digits and dots) as a PostgreSQL array literal;
+ * NULL stays NULL (SQL NULL: not given). */
+static const char *uid_array(struct arena *a, const char *uids) {
+  return uids ? arena_printf(a, "{%s}", uids) : NULL;
+}
+
 /* The statement's 14 parameters from a filter (NULL entries are SQL NULL). */
 static enum err run(struct arena *a, const char *stmt, const struct dw_filter *f, PGresult **out) {
   const char *v[14] = {
       arena_printf(a, "%lld", f->user_id),
       f->role ? f->role : "",
-      f->study_uid,
-      f->series_uid,
-      f->sop_uid,
+      uid_array(a, f->study_uid),
+      uid_array(a, f->series_uid),
+      uid_array(a, f->sop_uid),
       f->patient_name_like,
       f->patient_id,
       f->date_from,
@@ -116,7 +122,9 @@ static enum err run(struct arena *a, const char *stmt, const struct dw_filter *f
       arena_printf(a, "%ld", f->offset > 0 ? f->offset : 0),
       f->sop_class_uid,
   };
-  if (!v[0] || !v[12] || (f->limit > 0 && !v[11])) return ERR_INTERNAL;
+  if (!v[0] || !v[12] || (f->limit > 0 && !v[11]) || (f->study_uid && !v[2]) || (f->series_uid && !v[3]) ||
+      (f->sop_uid && !v[4]))
+    return ERR_INTERNAL;
   enum err e;
   *out = db_exec(a, stmt, 14, v, &e);
   return *out ? ERR_OK : e;

@@ -15,7 +15,8 @@
 struct arena;
 
 /* What a search is limited to: the actor (user id and role name: "patient", "staff",
- * "reviewer"; anything else sees nothing) and the matching keys (NULL: not given). */
+ * "reviewer"; anything else sees nothing) and the matching keys (NULL: not given). The UIDs are
+ * one UID or several joined by commas, already checked to be digits and dots. */
 struct dw_filter {
   long long user_id;
   const char *role;

@@ -171,6 +171,8 @@ class DicomwebTest(harness.ServerTestCase):
             ("AccessionNumber=ACC1002", {PRIOR}),
             ("StudyInstanceUID=" + STUDY1, {STUDY1}),
             ("StudyInstanceUID=" + self.other_study, set()),  # another patient's: nothing
+            ("StudyInstanceUID=%s,%s,%s" % (STUDY1, PRIOR, self.other_study), {STUDY1, PRIOR}),  # a UID list
+            ("StudyInstanceUID=%s%%5C%s" % (STUDY1, PRIOR), {STUDY1, PRIOR}),                      # backslashes
             ("PatientID=SOP0001", {STUDY1, PRIOR}),
             ("ModalitiesInStudy=MG&PatientName=DOE*", {STUDY1, PRIOR}),
             ("ModalitiesInStudy=US", set()),

@@ -89,7 +89,13 @@ static void test_query_parse(void) {
       {DW_SERIES, {"SOPInstanceUID"}, {"1.2.3"}, -1, "SOPInstanceUID"},
       {DW_INSTANCE, {"SOPInstanceUID"}, {"1.2.3"}, 0, NULL},
       {DW_STUDY, {"StudyInstanceUID"}, {"1.2.x"}, -1, "UID"},
-      {DW_STUDY, {"StudyInstanceUID"}, {"1.2.3\\1.2.4"}, -1, "UID"},
+      {DW_STUDY, {"StudyInstanceUID"}, {"1.2.3\\1.2.4"}, 0, NULL}, /* UID list matching */
+      {DW_STUDY, {"StudyInstanceUID"}, {"1.2.3,1.2.4"}, 0, NULL},
+      {DW_STUDY, {"StudyInstanceUID"}, {"1.2.3,,1.2.4"}, -1, "UID"},
+      {DW_STUDY, {"StudyInstanceUID"}, {"1.2.3,"}, -1, "UID"},
+      {DW_STUDY, {"StudyInstanceUID"}, {"1.2.3,1.2.x"}, -1, "UID"},
+      {DW_STUDY, {"StudyInstanceUID"}, {"{1.2.3}"}, -1, "UID"},
+      {DW_INSTANCE, {"SOPClassUID"}, {"1.2.3,1.2.4"}, -1, "one UID"},
       {DW_STUDY, {"ModalitiesInStudy"}, {"MG"}, 0, NULL},
       {DW_STUDY, {"ModalitiesInStudy"}, {"mg'; drop"}, -1, "modality"},
       {DW_STUDY, {"AccessionNumber"}, {"A123 "}, 0, NULL},
@@ -123,6 +129,10 @@ static void test_query_parse(void) {
   T_EQ_INT(q.limit, 5);
   T_EQ_INT(q.offset, 0);
   T_EQ_STR(q.accession, "A1");
+  const char *nm3[] = {"StudyInstanceUID"};
+  const char *vl3[] = {"1.2.3\\4.5.6,7.8"};
+  T_EQ_INT(dw_query_parse(a, DW_STUDY, nm3, vl3, 1, &q, why, sizeof why), 0);
+  T_EQ_STR(q.study_uid, "1.2.3,4.5.6,7.8"); /* joined by commas for the store's array */
   T_CHECK(dw_query_includes(&q, 0x00200010u));  /* StudyID asked for */
   T_CHECK(dw_query_includes(&q, 0x00100010u));  /* default */
   T_CHECK(!dw_query_includes(&q, 0x00280010u)); /* Rows: not at the study level */
