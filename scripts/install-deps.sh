@@ -20,6 +20,8 @@ TEST_PKGS="$TEST_PKGS python3-numpy"
 # bench/viewer.py times Orthanc's web viewer beside ours: it starts /usr/sbin/Orthanc itself on
 # loopback with its own configuration (Debian's orthanc service, where systemd starts it, is not used)
 BENCH_PKGS="orthanc orthanc-webviewer orthanc-gdcm"
+# tests/integration/test_dicomweb_orthanc.py: Orthanc's DICOMweb plugin as a client of our server
+BENCH_PKGS="$BENCH_PKGS orthanc-dicomweb"
 
 pkgs="$BUILD_PKGS"
 if [ "${1:-}" = "--with-tests" ]; then pkgs="$pkgs $TEST_PKGS"; fi

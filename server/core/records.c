@@ -14,6 +14,7 @@
 
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/dicomweb.h"
 #include "core/jobs.h"
 #include "core/requests.h"
 #include "core/unpacker.h"
@@ -182,6 +183,7 @@ int records_init(const char *data_dir) {
   jobs_init();
   jobs_register_kind(&intake_kind);
   viewer_init();
+  dicomweb_init();
   db_close(); /* reconnect so this thread's connection prepares the new statements */
   return 0;
 }
@@ -1662,6 +1664,11 @@ static enum err intake_commit(void *p) {
     }
     if (e != ERR_OK) return e;
     pd->inserted = 1;
+    if (pd->is_dicom && pd->d.sop_instance_uid) {
+      /* what DICOMweb searches and answers, kept with the file (core/dicomweb.h) */
+      e = dicomweb_index_file(pd->d.file_id, &pd->di);
+      if (e != ERR_OK) return e;
+    }
     if (pd->is_dicom && pd->kind == SOP_IMAGE) {
       images++;
       /* the viewer's renditions are prepared in the background (core/viewer.h) */

@@ -182,7 +182,8 @@ static struct req *req_new(struct MHD_Connection *c, const char *url, const char
 
 /* Everything decided from the request line and headers. */
 static void prepare(struct req *r) {
-  r->is_api = strncmp(r->raw_url, "/api/", 5) == 0;
+  /* DICOMweb clients are programs too: errors in JSON, 401 instead of the login page */
+  r->is_api = strncmp(r->raw_url, "/api/", 5) == 0 || strncmp(r->raw_url, "/dicom-web/", 11) == 0;
   r->user_agent = req_header(r, "User-Agent");
 
   struct header_scan hs = {0};

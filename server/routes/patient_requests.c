@@ -1027,6 +1027,11 @@ static void status_page(struct req *r) {
       const char *what = strncmp(acc[i].action, "document.", 9) == 0 ? "opened a document"
                          : strncmp(acc[i].action, "records.", 8) == 0 ? "looked at your records"
                                                                       : "opened your request";
+      /* DICOMweb (routes/dicomweb.c): a radiologist's workstation or viewer reading the images */
+      if (!strcmp(acc[i].action, "dicomweb.search")) what = "found your images from a radiology workstation";
+      else if (!strcmp(acc[i].action, "dicomweb.retrieve")) what = "copied your images to a radiology workstation";
+      else if (!strcmp(acc[i].action, "dicomweb.metadata")) what = "read the details of your images from a radiology workstation";
+      else if (!strncmp(acc[i].action, "dicomweb.", 9)) what = "viewed your images from a radiology workstation";
       if (!strcmp(acc[i].action, "study.view")) {
         const char *date = identity_date_words(r->arena, acc[i].study_date);
         const char *kind = acc[i].mammogram ? "your mammogram" : "your images";

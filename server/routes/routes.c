@@ -13,6 +13,7 @@ const struct route *const all_route_tables[] = {
     admin_center_routes,
     api_uploads_routes,
     viewer_api_routes,
+    dicomweb_routes,
     viewer_pages_routes, /* before staff_requests_routes: its POST …/{action} would answer 405 for …/images */
     patient_requests_routes, /* before patient_records_routes: its GET /requests replaces the records list */
     patient_records_routes,

@@ -153,7 +153,7 @@ static const struct db_stmt stmts[] = {
      "coalesce(a.detail->>'mammogram', '') FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id "
      "WHERE a.patient_id = $1 AND a.outcome = 'ok' AND a.actor_role IN ('staff', 'reviewer', 'admin') AND "
      "(a.action LIKE 'request.view%' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%' OR "
-     "a.action = 'study.view') "
+     "a.action = 'study.view' OR a.action LIKE 'dicomweb.%') "
      "ORDER BY a.id DESC LIMIT $2"},
 };
 

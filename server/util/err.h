@@ -16,6 +16,7 @@
   X(ERR_METHOD, 405, "method_not_allowed", "That action is not allowed here.")               \
   X(ERR_CONFLICT, 409, "conflict", "That changed in the meantime. Please reload and try again.") \
   X(ERR_FILES_CHECKING, 409, "files_being_checked", "Some of your files are still being checked. Please wait until the records page shows them as checked (usually a few seconds), then try again.") \
+  X(ERR_NOT_ACCEPTABLE, 406, "not_acceptable", "None of the types this client accepts (Accept header) can be sent for this resource.") \
   X(ERR_GONE, 410, "gone", "This is no longer available.")                                   \
   X(ERR_LENGTH_REQUIRED, 411, "length_required", "The request needs a Content-Length.")      \
   X(ERR_RECORDS_CLOSED, 423, "records_closed", "This request no longer accepts records (it has been submitted, or it is closed), so nothing was added. If the center needs more, it will ask you for it.") \

@@ -1,0 +1,130 @@
+"""Interop: Orthanc's DICOMweb plugin (Debian's orthanc + orthanc-dicomweb, started here on
+loopback with its own configuration and storage, as an unprivileged user when run as root) uses
+our server as a remote DICOMweb server: it searches with QIDO-RS and retrieves a study with
+WADO-RS (Orthanc sends Accept headers of its own), and the study arrives whole, each file
+byte-identical to the upload. Today the remote authenticates with the patient's session cookie
+(Orthanc's "HttpHeaders"); a bearer token is issue 14 item 2. Skipped where Orthanc or its
+DICOMweb plugin is not installed (scripts/install-deps.sh --with-bench installs both)."""
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import harness
+from records_helpers import new_patient_with_request, studies, upload_path
+from test_dicomweb import SERIES1, STUDY1, VIEWS
+
+ORTHANC = "/usr/sbin/Orthanc"
+PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@unittest.skipUnless(os.path.exists(ORTHANC) and os.path.exists(PLUGIN), "Orthanc or orthanc-dicomweb missing")
+class OrthancClientTest(harness.ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dir = tempfile.mkdtemp(prefix="sop-orthanc-", dir=os.environ.get("SECONDOP_TEST_TMP") or "/tmp")
+        cls.proc = None
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.proc:
+            cls.proc.terminate()
+            try:
+                cls.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                cls.proc.kill()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        super().tearDownClass()
+
+    def orthanc(self, cookie):
+        port = free_port()
+        cfg = {
+            "Name": "secondop-test", "StorageDirectory": os.path.join(self.dir, "db"),
+            "IndexDirectory": os.path.join(self.dir, "db"), "HttpPort": port, "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False, "DicomServerEnabled": False, "DicomPort": free_port(),
+            "Plugins": [PLUGIN],
+            "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "Servers": {
+                "secondop": {"Url": "http://127.0.0.1:%d/dicom-web/" % self.server.port,
+                             "HttpHeaders": {"Cookie": cookie}}}},
+        }
+        path = os.path.join(self.dir, "orthanc.json")
+        with open(path, "w") as fh:
+            json.dump(cfg, fh)
+        cmd = [ORTHANC, path]
+        if os.geteuid() == 0:  # never as root: the same unprivileged user as the test database
+            user = pwd.getpwnam("nobody")
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+            os.chown(path, user.pw_uid, user.pw_gid)
+            cmd = ["runuser", "-u", "nobody", "--"] + cmd
+        log = open(os.path.join(self.dir, "orthanc.log"), "w")
+        type(self).proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        url = "http://127.0.0.1:%d" % port
+
+        def up():
+            try:
+                with urllib.request.urlopen(url + "/system", timeout=2):
+                    return True
+            except OSError:
+                assert self.proc.poll() is None, "Orthanc exited; see " + log.name
+                return False
+
+        harness.wait_for(up, timeout=60, what="Orthanc")
+        return url
+
+    def call(self, url, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url + path, data=data, method="GET" if body is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            raw = r.read()
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+
+    def test_orthanc_retrieves_a_study_whole(self):
+        _, c, rid = new_patient_with_request(self.server, name="Jane Doe")
+        files = {}
+        for i, v in enumerate(VIEWS, 1):
+            files[SERIES1 + str(i)] = os.path.join(studies(), "study1", v + ".dcm")
+            upload_path(c, rid, files[SERIES1 + str(i)])
+        cookie = "; ".join("%s=%s" % kv for kv in c.cookies.items())
+        url = self.orthanc(cookie)
+        # QIDO through Orthanc
+        found = self.call(url, "/dicom-web/servers/secondop/qido", {"Uri": "/studies", "Arguments": {"PatientName": "DOE*"}})
+        # Orthanc answers in its own simplified form: {"0020000D": {"Name": ..., "Value": "1.2..."}}
+        self.assertEqual([s["0020000D"]["Value"] for s in found], [STUDY1])
+        self.assertEqual([s["00100010"]["Value"] for s in found], ["DOE^JANE"])
+        # WADO-RS: the whole study into Orthanc's own storage
+        self.call(url, "/dicom-web/servers/secondop/retrieve", {"Resources": [{"Study": STUDY1}]})
+        got = {}
+        for oid in self.call(url, "/instances"):
+            tags = self.call(url, "/instances/%s/simplified-tags" % oid)
+            got[tags["SOPInstanceUID"]] = self.call(url, "/instances/%s/file" % oid)
+        self.assertEqual(sorted(got), sorted(files))
+        for sop, path in files.items():
+            with open(path, "rb") as fh:
+                self.assertEqual(got[sop], fh.read(), sop)
+        # and it was audited as the patient's own retrieval
+        n = self.sql("SELECT count(*) FROM audit_log WHERE action = 'dicomweb.retrieve' AND object_id = %s",
+                     str(rid))[0][0]
+        self.assertGreaterEqual(n, 1)
+
+
+if __name__ == "__main__":
+    harness.main()
