@@ -16,12 +16,14 @@ TEST_PKGS="curl openssl python3-psycopg2 python3-pydicom clang libclang-rt-14-de
   clamav-daemon zzuf slowhttptest sqlmap"
 # the viewer's browser test writes its DICOM pixels with numpy (only recommended by pydicom)
 TEST_PKGS="$TEST_PKGS python3-numpy"
+# tests/integration/test_dicomweb_orthanc.py: Orthanc with its DICOMweb plugin, a real PACS as a
+# client of our server (started by the test on loopback with its own configuration; Debian's
+# orthanc service, where systemd starts it, is not used)
+TEST_PKGS="$TEST_PKGS orthanc orthanc-dicomweb"
 
-# bench/viewer.py times Orthanc's web viewer beside ours: it starts /usr/sbin/Orthanc itself on
-# loopback with its own configuration (Debian's orthanc service, where systemd starts it, is not used)
-BENCH_PKGS="orthanc orthanc-webviewer orthanc-gdcm"
-# tests/integration/test_dicomweb_orthanc.py: Orthanc's DICOMweb plugin as a client of our server
-BENCH_PKGS="$BENCH_PKGS orthanc-dicomweb"
+# bench/viewer.py times Orthanc's web viewer beside ours (bench/wado.py its DICOMweb plugin): both
+# start /usr/sbin/Orthanc themselves on loopback with their own configuration
+BENCH_PKGS="orthanc-webviewer orthanc-gdcm"
 
 pkgs="$BUILD_PKGS"
 if [ "${1:-}" = "--with-tests" ]; then pkgs="$pkgs $TEST_PKGS"; fi
@@ -53,7 +55,12 @@ fi
 
 if [ "${1:-}" = "--with-tests" ] || [ "${1:-}" = "--with-bench" ]; then
   here=$(cd "$(dirname "$0")/.." && pwd)
-  if [ ! -d "$here/tests/node_modules/playwright-core" ] || [ ! -d "$here/tests/node_modules/tus-js-client" ]; then
+  # every dependency named in tests/package.json must be there (a checkout that gained one since
+  # its last install installs again)
+  if ! (cd "$here/tests" && node -e '
+      const deps = Object.keys(require("./package.json").dependencies || {});
+      process.exit(deps.every((d) => require("fs").existsSync("node_modules/" + d + "/package.json")) ? 0 : 1);
+    ' 2>/dev/null); then
     echo "secondop: installing test tools from npm (tests/package.json)"
     (cd "$here/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   fi
