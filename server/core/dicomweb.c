@@ -393,6 +393,15 @@ enum err dicomweb_open(struct arena *a, const struct actor *who, const char *stu
   size_t nown = 0;
   if (!own) return ERR_INTERNAL;
   for (size_t i = 0; i < k; i++) owner_add(own, &nown, CAP, r[i].request_id, r[i].patient_id);
+  /* UIDs are meant to be unique, but an upload can carry any: never hand out one patient's
+   * images as part of another's study (staff see every request, so the search splits such a
+   * UID into one result per patient, and retrieving it as one is refused) */
+  for (size_t i = 1; i < nown; i++)
+    if (own[i].patient_id != own[0].patient_id) {
+      LOG_W("dicomweb: a %s UID is in the records of more than one patient; retrieval refused",
+            sop_uid ? "SOP Instance" : series_uid ? "Series Instance" : "Study Instance");
+      return ERR_CONFLICT;
+    }
   /* the one rule of the records, once more per request (refusals audited there) */
   for (size_t i = 0; i < nown; i++) {
     long long pid = 0;

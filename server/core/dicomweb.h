@@ -43,7 +43,8 @@ enum err dicomweb_search(struct arena *a, const struct actor *who, const struct 
 enum dw_purpose { DW_RETRIEVE, DW_METADATA, DW_FRAMES, DW_RENDERED };
 
 /* The instances of a study (series_uid, sop_uid NULL), a series or one instance the actor may
- * see, in study/series/instance-number order: ERR_NOT_FOUND when none. Re-checks each request
+ * see, in study/series/instance-number order: ERR_NOT_FOUND when none, ERR_CONFLICT when the UID
+ * is in the records of more than one patient (never mixed in one answer). Re-checks each request
  * with the records access rule and writes the audit rows (dicomweb.retrieve, .metadata,
  * .frames, .rendered) before returning. */
 enum err dicomweb_open(struct arena *a, const struct actor *who, const char *study_uid, const char *series_uid,

@@ -150,6 +150,15 @@ static const char *common_tsyntax(const struct dw_instance_row *rows, size_t n) 
   return ts && *ts ? ts : NULL;
 }
 
+/* dicomweb_open's refusal in words. */
+static void reply_open_error(struct req *r, enum err e) {
+  if (e == ERR_CONFLICT)
+    return reply_error(r, e,
+                       "This UID is in the records of more than one patient, so it is not sent as one. Open "
+                       "each patient's request in the portal instead, and check where the copy came from.");
+  reply_error(r, e, NULL);
+}
+
 static void retrieve(struct req *r) {
   const char *study, *series, *sop;
   if (!path_uids(r, &study, &series, &sop)) return;
@@ -157,7 +166,7 @@ static void retrieve(struct req *r) {
   struct dw_instance_row *rows;
   size_t n;
   enum err e = dicomweb_open(r->arena, &who, study, series, sop, DW_RETRIEVE, &rows, &n);
-  if (e != ERR_OK) return reply_error(r, e, NULL);
+  if (e != ERR_OK) return reply_open_error(r, e);
   /* files go out as stored (MQSA: the originals), never transcoded; one instance may also be
    * asked for as a single application/dicom body */
   const char *ts = common_tsyntax(rows, n);
@@ -186,7 +195,7 @@ static void metadata(struct req *r) {
   struct dw_instance_row *rows;
   size_t n;
   enum err e = dicomweb_open(r->arena, &who, study, series, sop, DW_METADATA, &rows, &n);
-  if (e != ERR_OK) return reply_error(r, e, NULL);
+  if (e != ERR_OK) return reply_open_error(r, e);
   json_t *j = dicomweb_metadata(rows, n, base_url(r));
   if (!j) return reply_error(r, ERR_INTERNAL, NULL);
   reply_dicom_json(r, j, offer);
@@ -199,7 +208,7 @@ static void frames(struct req *r) {
   struct dw_instance_row *rows;
   size_t n;
   enum err e = dicomweb_open(r->arena, &who, study, series, sop, DW_FRAMES, &rows, &n);
-  if (e != ERR_OK) return reply_error(r, e, NULL);
+  if (e != ERR_OK) return reply_open_error(r, e);
   const struct dw_instance_row *row = &rows[0];
   char why[600];
   long list[MAX_FRAMES_ASKED];
@@ -307,7 +316,7 @@ static void rendered(struct req *r) {
   struct dw_instance_row *rows;
   size_t n;
   enum err e = dicomweb_open(r->arena, &who, study, series, sop, DW_RENDERED, &rows, &n);
-  if (e != ERR_OK) return reply_error(r, e, NULL);
+  if (e != ERR_OK) return reply_open_error(r, e);
   struct viewer_rendition v;
   e = viewer_rendition_open(r->arena, &who, rows[0].request_id, rows[0].doc, -1, &v);
   if (e == ERR_NOT_FOUND)

@@ -47,25 +47,25 @@ static const struct db_stmt stmts[] = {
      "SELECT v.study_uid, min(v.study_date), min(v.study_desc), min(v.patient_name), min(v.patient_birth_date), "
      "coalesce(string_agg(DISTINCT nullif(v.modality, ''), '\\'), ''), count(DISTINCT v.series_uid), "
      "count(DISTINCT v.sop_uid), " FIRST_ATTRS ", " OWNERS
-     "FROM v GROUP BY v.study_uid HAVING ($10::text IS NULL OR bool_or(v.modality = $10::text)) "
-     "ORDER BY min(v.study_date) DESC, v.study_uid LIMIT $12::bigint OFFSET $13::bigint"},
+     "FROM v GROUP BY v.study_uid, v.patient_id HAVING ($10::text IS NULL OR bool_or(v.modality = $10::text)) "
+     "ORDER BY min(v.study_date) DESC, v.study_uid, v.patient_id LIMIT $12::bigint OFFSET $13::bigint"},
     {"dw_series",
      DW_VISIBLE
      "SELECT v.study_uid, v.series_uid, min(v.modality), min(v.series_desc), count(DISTINCT v.sop_uid), "
      FIRST_ATTRS ", " OWNERS
-     "FROM v WHERE ($10::text IS NULL OR v.modality = $10::text) GROUP BY v.study_uid, v.series_uid "
-     "ORDER BY v.study_uid, min((v.attrs #>> '{00200011,Value,0}')::numeric) NULLS LAST, v.series_uid "
+     "FROM v WHERE ($10::text IS NULL OR v.modality = $10::text) GROUP BY v.study_uid, v.series_uid, v.patient_id "
+     "ORDER BY v.study_uid, min((v.attrs #>> '{00200011,Value,0}')::numeric) NULLS LAST, v.series_uid, v.patient_id "
      "LIMIT $12::bigint OFFSET $13::bigint"},
     {"dw_instances",
      DW_VISIBLE
-     "SELECT * FROM (SELECT DISTINCT ON (v.study_uid, v.series_uid, v.sop_uid) v.doc, v.request_id, v.patient_id, "
+     "SELECT * FROM (SELECT DISTINCT ON (v.study_uid, v.series_uid, v.sop_uid, v.patient_id) v.doc, v.request_id, v.patient_id, "
      "v.study_uid, v.series_uid, v.sop_uid, v.sop_class_uid, v.tsyntax, coalesce(v.attrs::text, ''), "
      "coalesce(v.blake2b, ''), coalesce(v.modality, ''), v.study_date, v.patient_name, v.study_desc, v.series_desc, "
      "encode(v.file_id, 'hex'), coalesce(encode(v.wrapped_dek, 'hex'), ''), coalesce(v.kek_version, 0), v.size, "
      "coalesce(v.pixel_offset, -1), coalesce(v.pixel_length, -1), v.encapsulated, v.attrs IS NOT NULL, v.frames, "
      "v.prows, v.pcols, (v.attrs #>> '{00200013,Value,0}')::numeric AS inum "
      "FROM v WHERE ($10::text IS NULL OR v.modality = $10::text) ORDER BY v.study_uid, v.series_uid, v.sop_uid, "
-     "v.doc) x ORDER BY 4, 5, inum NULLS LAST, 6 LIMIT $12::bigint OFFSET $13::bigint"},
+     "v.patient_id, v.doc) x ORDER BY 4, 5, inum NULLS LAST, 6, 3 LIMIT $12::bigint OFFSET $13::bigint"},
 };
 
 void dicomweb_store_register(void) { db_register(stmts, sizeof stmts / sizeof stmts[0]); }

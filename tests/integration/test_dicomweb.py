@@ -465,6 +465,41 @@ class DicomwebTest(harness.ServerTestCase):
         self.sql("DELETE FROM documents WHERE file_id = decode(%s, 'hex')", fid)
         self.assertEqual(self.sql(count, fid)[0][0], 0)
 
+    def test_m_one_uid_in_two_patients_records_is_never_mixed(self):
+        # another patient uploads a copy of Jane's R_CC (her Study, Series and SOP Instance UIDs)
+        _, c, rid = new_patient_with_request(self.server, name="Mallory Copy")
+        upload_path(c, rid, self.files["R_CC"])
+        self.sql("UPDATE requests SET status = 'submitted' WHERE id = %s", rid)
+        sop = self.sql("SELECT sop_instance_uid FROM documents WHERE request_id = %s", rid)[0][0]
+        # staff see every request: one result per patient, never one merged study or series
+        found = self.qido("staff", "/studies?StudyInstanceUID=%s&includefield=00201208" % STUDY1)
+        self.assertEqual(len(found), 2, found)
+        self.assertEqual(sorted(value(o, "00201208") for o in found), [1, len(VIEWS)])
+        found = self.qido("staff", "/studies/%s/series" % STUDY1)
+        self.assertEqual(sorted(value(o, "00201209") for o in found if value(o, "0020000E") == SERIES1),
+                         [1, len(VIEWS)])
+        found = self.qido("staff", "/studies/%s/instances?SOPInstanceUID=%s" % (STUDY1, sop))
+        self.assertEqual(len(found), 2)
+        # and retrieving it as one is refused, with nothing of either patient in the answer
+        before = len(self.audits("dicomweb.retrieve", self.staff))
+        for path, accept in (("/studies/" + STUDY1, MULTI), ("/studies/%s/metadata" % STUDY1, JSON),
+                             ("/studies/%s/series/%s" % (STUDY1, SERIES1), MULTI),
+                             ("/studies/%s/series/%s/instances/%s" % (STUDY1, SERIES1, sop), MULTI),
+                             ("/studies/%s/series/%s/instances/%s/frames/1" % (STUDY1, SERIES1, sop), None)):
+            r = self.get("staff", path, accept)
+            self.assertEqual(r.status, 409, (path, r.status, r.text[:200]))
+            self.assertIn("more than one patient", r.text)
+            self.assertNotIn(b"DICM", r.body)
+            self.assertNotIn(b"DOE", r.body.upper())
+        self.assertEqual(len(self.audits("dicomweb.retrieve", self.staff)), before)
+        # each patient still gets her own images whole
+        r = self.get("patient", "/studies/" + STUDY1, MULTI)
+        self.assertEqual(r.status, 200, r.text[:200])
+        self.assertEqual({p[1] for p in parts(r)}, {open(self.files[v], "rb").read() for v in VIEWS})
+        r = c.get("/dicom-web/studies/" + STUDY1, headers={"Accept": MULTI})
+        self.assertEqual(r.status, 200, r.text[:200])
+        self.assertEqual([p[1] for p in parts(r)], [open(self.files["R_CC"], "rb").read()])
+
 
 if __name__ == "__main__":
     harness.main()
