@@ -3,7 +3,6 @@
 
 #include <jansson.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,109 +457,6 @@ long dicomweb_frames(const struct dw_instance_row *row) {
 
 /* ---- streams ---- */
 
-/* Checking a file's BLAKE2b costs more than opening its sealed records, so a stream hashes on a
- * helper thread (as uploads do, core/records.c): the connection's thread copies each decrypted
- * chunk into one of HASH_SLOTS buffers and goes on; with a free core a retrieval costs
- * max(open, hash) instead of their sum. Memory: HASH_SLOTS * HASH_SLOT per stream. */
-#define HASH_SLOT (256 * 1024)
-#define HASH_SLOTS 4
-
-struct hasher {
-  pthread_t th;
-  pthread_mutex_t mu;
-  pthread_cond_t cv; /* broadcast on every change of rd, wr, stop */
-  unsigned char *mem;
-  size_t len[HASH_SLOTS];
-  uint64_t rd, wr; /* slots hashed / handed over */
-  size_t fill;     /* producer only: bytes in the slot being filled */
-  int stop;
-  crypto_generichash_state gh; /* the thread's between syncs */
-};
-
-static void *hasher_main(void *arg) {
-  struct hasher *h = arg;
-  pthread_mutex_lock(&h->mu);
-  for (;;) {
-    while (h->rd == h->wr && !h->stop) pthread_cond_wait(&h->cv, &h->mu);
-    if (h->rd == h->wr) break;
-    size_t i = (size_t)(h->rd % HASH_SLOTS), n = h->len[i];
-    pthread_mutex_unlock(&h->mu);
-    crypto_generichash_update(&h->gh, h->mem + i * HASH_SLOT, n);
-    pthread_mutex_lock(&h->mu);
-    h->rd++;
-    pthread_cond_broadcast(&h->cv);
-  }
-  pthread_mutex_unlock(&h->mu);
-  return NULL;
-}
-
-/* NULL when no memory or thread is available (the stream then hashes inline). */
-static struct hasher *hasher_start(void) {
-  struct hasher *h = calloc(1, sizeof *h);
-  if (!h) return NULL;
-  h->mem = malloc((size_t)HASH_SLOTS * HASH_SLOT);
-  if (!h->mem || pthread_mutex_init(&h->mu, NULL) != 0) goto fail_mem;
-  if (pthread_cond_init(&h->cv, NULL) != 0) goto fail_mu;
-  if (pthread_create(&h->th, NULL, hasher_main, h) != 0) goto fail_cv;
-  pthread_setname_np(h->th, "wado-digest");
-  return h;
-fail_cv:
-  pthread_cond_destroy(&h->cv);
-fail_mu:
-  pthread_mutex_destroy(&h->mu);
-fail_mem:
-  free(h->mem);
-  free(h);
-  return NULL;
-}
-
-static void hasher_hand_over(struct hasher *h) {
-  if (h->fill == 0) return;
-  pthread_mutex_lock(&h->mu);
-  h->len[h->wr % HASH_SLOTS] = h->fill;
-  h->wr++;
-  pthread_cond_broadcast(&h->cv);
-  pthread_mutex_unlock(&h->mu);
-  h->fill = 0;
-}
-
-static void hasher_feed(struct hasher *h, const unsigned char *p, size_t n) {
-  while (n > 0) {
-    pthread_mutex_lock(&h->mu);
-    while (h->wr - h->rd >= HASH_SLOTS) pthread_cond_wait(&h->cv, &h->mu);
-    pthread_mutex_unlock(&h->mu);
-    size_t c = HASH_SLOT - h->fill;
-    if (c > n) c = n;
-    memcpy(h->mem + (size_t)(h->wr % HASH_SLOTS) * HASH_SLOT + h->fill, p, c);
-    h->fill += c;
-    p += c;
-    n -= c;
-    if (h->fill == HASH_SLOT) hasher_hand_over(h);
-  }
-}
-
-/* Waits until every byte fed is hashed (the thread is idle afterwards until fed again). */
-static void hasher_sync(struct hasher *h) {
-  hasher_hand_over(h);
-  pthread_mutex_lock(&h->mu);
-  while (h->rd != h->wr) pthread_cond_wait(&h->cv, &h->mu);
-  pthread_mutex_unlock(&h->mu);
-}
-
-static void hasher_stop(struct hasher *h) {
-  if (!h) return;
-  pthread_mutex_lock(&h->mu);
-  h->stop = 1;
-  pthread_cond_broadcast(&h->cv);
-  pthread_mutex_unlock(&h->mu);
-  pthread_join(h->th, NULL);
-  pthread_cond_destroy(&h->cv);
-  pthread_mutex_destroy(&h->mu);
-  sodium_memzero(h->mem, (size_t)HASH_SLOTS * HASH_SLOT); /* plaintext */
-  free(h->mem);
-  free(h);
-}
-
 struct dw_seg {
   uint64_t off, len;
 };
@@ -569,8 +465,7 @@ struct dw_part {
   char *head;
   size_t head_len;
   struct document_row d; /* the stored file: id, request, key, size */
-  char blake[65];
-  int verify;            /* whole file: check the BLAKE2b as it streams */
+  int verify;            /* whole file: it must end at its authenticated final record */
   struct dw_seg *segs;
   size_t nseg;
   uint64_t body_len;
@@ -588,9 +483,6 @@ struct dw_stream {
   uint64_t seg_at, body_at;
   size_t crlf_at;
   struct blob_reader *r;
-  crypto_generichash_state gh; /* inline hashing, when no helper thread */
-  struct hasher *hs;           /* the helper thread (started with the first checked file) */
-  int hs_failed;
   struct actor who;
   char ip[48], rid[40];
 };
@@ -629,7 +521,6 @@ static void part_file(struct dw_part *p, const struct dw_instance_row *row) {
   memcpy(p->d.wrapped, row->wrapped, BLOB_WRAPPED_LEN);
   p->d.kek_version = row->kek_version;
   p->d.size = row->size;
-  snprintf(p->blake, sizeof p->blake, "%s", row->blake2b ? row->blake2b : "");
 }
 
 static int part_head(struct dw_part *p, const char *boundary, const char *ctype) {
@@ -650,7 +541,6 @@ static uint64_t stream_total(const struct dw_stream *s) {
 
 void dicomweb_stream_free(struct dw_stream *s) {
   if (!s) return;
-  hasher_stop(s->hs);
   blob_reader_close(s->r);
   for (size_t i = 0; i < s->n; i++) {
     free(s->parts[i].head);
@@ -938,26 +828,31 @@ done:
   return e;
 }
 
-/* Ends the current part's file: closes the reader, checks the digest of a whole file. 0 or -1. */
+/* Ends the current part's file: for a whole file, checks that it ended exactly at its
+ * authenticated final record; closes the reader. 0 or -1.
+ *
+ * Why no whole-file digest here: every record is sealed under the file's own data key with
+ * AD = file id || record index || final flag, so a record that was changed, moved, dropped,
+ * spliced in from another file or cut off does not authenticate, and a reader that has returned
+ * every byte and then reports the final record verified (blob_reader_read: 0) has returned
+ * exactly the bytes that were sealed. Recomputing the BLAKE2b of the plaintext would only
+ * repeat that check at twice the CPU (it was two thirds of a retrieval's cost). The stored
+ * digest is still what verify-store checks. */
 static int part_end(struct dw_stream *s) {
   struct dw_part *p = &s->parts[s->cur];
+  int rc = 0;
+  if (p->verify) {
+    unsigned char probe[1];
+    char err[160];
+    if (s->body_at != p->d.size || blob_reader_size(s->r) != p->d.size ||
+        blob_reader_read(s->r, probe, sizeof probe, err, sizeof err) != 0) {
+      records_integrity_failure(&s->who, &p->d, "dicomweb-final-record");
+      rc = -1;
+    }
+  }
   blob_reader_close(s->r);
   s->r = NULL;
-  if (!p->verify) return 0;
-  unsigned char dig[32];
-  char hx[65];
-  if (s->hs) {
-    hasher_sync(s->hs); /* the thread is idle now: its state is ours to finish */
-    crypto_generichash_final(&s->hs->gh, dig, sizeof dig);
-  } else {
-    crypto_generichash_final(&s->gh, dig, sizeof dig);
-  }
-  sodium_bin2hex(hx, sizeof hx, dig, sizeof dig);
-  if (s->body_at != p->d.size || strcmp(hx, p->blake) != 0) {
-    records_integrity_failure(&s->who, &p->d, "dicomweb-digest");
-    return -1;
-  }
-  return 0;
+  return rc;
 }
 
 ssize_t dicomweb_stream_read(struct dw_stream *s, unsigned char *buf, size_t max) {
@@ -993,15 +888,12 @@ ssize_t dicomweb_stream_read(struct dw_stream *s, unsigned char *buf, size_t max
           records_integrity_failure(&s->who, &p->d, "dicomweb-open");
           return -1;
         }
-        if (p->verify) {
-          if (!s->hs && !s->hs_failed) {
-            s->hs = hasher_start();
-            s->hs_failed = s->hs == NULL;
-          }
-          if (s->hs)
-            crypto_generichash_init(&s->hs->gh, NULL, 0, 32); /* idle between files (part_end synced) */
-          else
-            crypto_generichash_init(&s->gh, NULL, 0, 32);
+        /* a whole file must hold exactly the recorded size: checked before its first byte, since
+         * a single-part answer has nothing after the body that could still be withheld (the
+         * reader returns only authenticated bytes, the last ones only from the final record) */
+        if (p->verify && blob_reader_size(s->r) != p->d.size) {
+          records_integrity_failure(&s->who, &p->d, "dicomweb-size");
+          return -1;
         }
       }
       continue;
@@ -1032,12 +924,6 @@ ssize_t dicomweb_stream_read(struct dw_stream *s, unsigned char *buf, size_t max
       if (k <= 0) {
         records_integrity_failure(&s->who, &p->d, "dicomweb-stream");
         return -1;
-      }
-      if (p->verify) {
-        if (s->hs)
-          hasher_feed(s->hs, buf + got, (size_t)k);
-        else
-          crypto_generichash_update(&s->gh, buf + got, (size_t)k);
       }
       got += (size_t)k;
       s->seg_at += (uint64_t)k;

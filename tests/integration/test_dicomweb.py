@@ -500,6 +500,55 @@ class DicomwebTest(harness.ServerTestCase):
         self.assertEqual(r.status, 200, r.text[:200])
         self.assertEqual([p[1] for p in parts(r)], [open(self.files["R_CC"], "rb").read()])
 
+    def test_n_a_damaged_file_never_goes_out_whole(self):
+        # each file is checked by its sealed records alone: a changed byte, the final record cut
+        # off, or a size the store does not hold cuts the answer and is audited
+        rng = np.random.default_rng(7)
+        path = os.path.join(self.tmp, "big.dcm")
+        gen_pixels.write(path, gen_pixels.image(rng, 300, 256, 1, 1, 12, False), 16, 12, False, "MONOCHROME2", 0)
+        self.assertGreater(os.path.getsize(path), 2 * 65536)  # three records: two full, the final one
+        want = open(path, "rb").read()
+
+        def flip(p):
+            with open(p, "r+b") as fh:
+                fh.seek(48 + 24 + 5000)
+                b = fh.read(1)
+                fh.seek(-1, 1)
+                fh.write(bytes([b[0] ^ 1]))
+
+        def cut_final(p):
+            os.truncate(p, 48 + 2 * 65576)
+
+        damages = (("a byte changed", flip, None), ("the final record cut off", cut_final, None),
+                   ("recorded size one short", None, "size = size - 1"),
+                   ("recorded size one long", None, "size = size + 1"))
+        for n, (what, on_file, on_row) in enumerate(damages):
+            _, c, rid = new_patient_with_request(self.server, name="Jane Doe")
+            upload_path(c, rid, path)
+            (doc, fid, study, series, sop) = self.sql(
+                "SELECT d.id, encode(d.file_id, 'hex'), st.study_uid, se.series_uid, d.sop_instance_uid "
+                "FROM documents d JOIN series se ON se.id = d.series_id JOIN studies st ON st.id = se.study_id "
+                "WHERE d.request_id = %s", rid)[0]
+            inst = "/dicom-web/studies/%s/series/%s/instances/%s" % (study, series, sop)
+            r = c.get(inst, headers={"Accept": MULTI})  # sound: whole, byte-identical
+            self.assertEqual(r.status, 200, r.text[:200])
+            self.assertEqual([p[1] for p in parts(r)], [want])
+            if on_file:
+                on_file(os.path.join(self.server.data_dir, "files", fid))
+            if on_row:
+                self.sql("UPDATE documents SET " + on_row + " WHERE id = %s", doc)
+            for accept in (MULTI, "application/dicom"):
+                try:
+                    r = c.get(inst, headers={"Accept": accept})
+                    whole = r.status == 200 and int(r.header("Content-Length")) == len(r.body)
+                except Exception:
+                    whole = False
+                self.assertFalse(whole, (what, accept))
+            harness.wait_for(lambda: self.sql(
+                "SELECT count(*) FROM audit_log WHERE action = 'integrity_failure' AND object_id = %s AND "
+                "detail::text LIKE %s", str(doc), "%dicomweb-%")[0][0] >= 2, timeout=20,
+                what="integrity failures audited: " + what)
+
 
 if __name__ == "__main__":
     harness.main()
