@@ -11,7 +11,7 @@ SIZE, uploads it through tus as a patient, then retrieves GET /dicom-web/studies
 (multipart/related; type="application/dicom") ROUNDS times, reading and discarding the body.
 Reports MB/s (best and median) and the server's CPU seconds per GiB sent (utime + stime of the
 process from /proc, over the rounds), and its RSS before and after. With Orthanc installed
-(orthanc + orthanc-dicomweb: scripts/install-deps.sh --with-bench) the same files are POSTed to
+(orthanc + orthanc-dicomweb: scripts/install-deps.sh --with-tests) the same files are POSTed to
 an Orthanc started here on loopback (as nobody when run as root) and retrieved the same way
 from its /dicom-web/.
 """
