@@ -85,7 +85,7 @@
   <dt>Treatment scheduled</dt><dd><?cs if:string.length(Case.treatment_date) ?><?cs var:Case.treatment_date ?><?cs else ?>none<?cs /if ?></dd>
   <dt>Earlier exams</dt><dd><?cs if:string.length(Case.prior_exam_dates) ?><?cs var:Case.prior_exam_dates ?><?cs else ?>none given<?cs /if ?></dd>
   <dt>Why a second opinion</dt><dd class="pre"><?cs if:string.length(Case.reason) ?><?cs var:Case.reason ?><?cs else ?>not given<?cs /if ?></dd>
-  <dt>Review</dt><dd><?cs if:string.length(Case.review_type) ?><?cs var:Case.review_type ?><?cs else ?>not chosen<?cs /if ?>, <?cs if:string.length(Case.review_mode) ?><?cs var:Case.review_mode ?><?cs else ?>mode not chosen<?cs /if ?></dd>
+  <dt>Review</dt><dd><?cs if:Case.review_type == "reread" ?>a written second reading of the images<?cs elif:Case.review_type == "consult" ?>a full consultation<?cs elif:string.length(Case.review_type) ?><?cs var:Case.review_type ?><?cs else ?>not chosen<?cs /if ?>, <?cs if:Case.review_mode == "remote" ?>remote (images sent to the specialist)<?cs elif:Case.review_mode == "in_person" ?>in person (the patient visits)<?cs elif:string.length(Case.review_mode) ?><?cs var:Case.review_mode ?><?cs else ?>mode not chosen<?cs /if ?></dd>
   <dt>Submitted</dt><dd><?cs var:Case.submitted_at ?> UTC</dd>
 </dl>
 <?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
@@ -110,7 +110,7 @@
 </tbody></table></div>
 <?cs /if ?>
 <?cs if:subcount(Documents) ?><h3>Documents</h3><ul>
-<?cs each:d = Documents ?><li><?cs if:d.skipped == "t" ?><?cs var:d.original_name ?> — <?cs if:d.refused == "t" ?>refused<?cs else ?>skipped<?cs /if ?>: <?cs var:d.skip_reason ?><?cs else ?><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> (<?cs var:d.kind ?>, <?cs var:d.sniffed_type ?>)<?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?><?cs /if ?></li><?cs /each ?>
+<?cs each:d = Documents ?><li><?cs if:d.skipped == "t" ?><?cs var:d.original_name ?> — <?cs if:d.refused == "t" ?>refused<?cs else ?>skipped<?cs /if ?>: <?cs var:d.skip_reason ?><?cs else ?><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> (<?cs var:d.kind_label ?>, <?cs var:d.sniffed_type ?>)<?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?><?cs /if ?></li><?cs /each ?>
 </ul><?cs /if ?>
 </section>
 
@@ -136,7 +136,7 @@
   <div class="field"><label for="f-cn">Notes (internal)</label><textarea id="f-cn" name="coverage_notes" rows="2" maxlength="2000"><?cs var:Case.coverage_notes ?></textarea><?cs call:field_error("coverage_notes") ?></div>
   <button type="submit" class="secondary">Save coverage</button>
 </form>
-<?cs else ?><p>Insurance verified: <?cs if:Case.insurance_verified == "t" ?>yes<?cs else ?>no<?cs /if ?>; referral received: <?cs if:Case.referral_received == "t" ?>yes<?cs else ?>no<?cs /if ?>; network: <?cs var:Case.network_status ?>.</p><?cs /if ?>
+<?cs else ?><p>Insurance verified: <?cs if:Case.insurance_verified == "t" ?>yes<?cs else ?>no<?cs /if ?>; referral received: <?cs if:Case.referral_received == "t" ?>yes<?cs else ?>no<?cs /if ?>; network: <?cs if:Case.network_status == "in_network" ?>in network<?cs elif:Case.network_status == "out_of_network" ?>out of network<?cs elif:Case.network_status == "self_pay" ?>self-pay<?cs elif:Case.network_status == "unknown" || !string.length(Case.network_status) ?>not known<?cs else ?><?cs var:Case.network_status ?><?cs /if ?>.</p><?cs /if ?>
 </section>
 
 <section class="card" aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2>

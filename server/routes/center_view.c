@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/identity.h"
 #include "core/requests.h"
+#include "util/arena.h"
 
 long long cv_param_id(struct req *r, const char *name) {
   const char *s = req_param(r, name);
@@ -94,4 +96,41 @@ const char *cv_kind_label(const char *k) {
   for (size_t i = 0; k && i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i][0], k) == 0) return map[i][1];
   return k ? k : "";
+}
+
+const char *cv_exam_types_words(struct arena *a, const char *joined) {
+  /* the same words the patient chose from (routes/patient_requests.c) */
+  static const char *const map[][2] = {
+      {"screening_mammogram", "Screening mammogram"},
+      {"diagnostic_mammogram", "Diagnostic mammogram"},
+      {"tomosynthesis", "Tomosynthesis (3D mammogram)"},
+      {"ultrasound", "Breast ultrasound"},
+      {"mri", "Breast MRI"},
+  };
+  if (!joined || !*joined) return "";
+  char *out = arena_strdup(a, "");
+  const char *p = joined;
+  while (out && *p) {
+    size_t n = strcspn(p, ";");
+    const char *w = NULL;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+      if (strlen(map[i][0]) == n && strncmp(map[i][0], p, n) == 0) w = map[i][1];
+    /* an unknown key shows as words, never as a code */
+    char *raw = w ? NULL : arena_strndup(a, p, n);
+    for (char *q = raw; q && *q; q++)
+      if (*q == '_') *q = ' ';
+    if (n) out = arena_printf(a, "%s%s%s", out, *out ? ", " : "", w ? w : raw ? raw : "");
+    p += n;
+    if (*p) p++;
+  }
+  return out;
+}
+
+void cv_date_words(HDF *hdf, struct arena *a, const char *prefix, const char *column, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char k[160];
+    snprintf(k, sizeof k, "%s.%zu.%s", prefix, i, column);
+    const char *v = identity_date_words(a, hdf_get_value(hdf, k, ""));
+    hdf_set_value(hdf, k, v ? v : "");
+  }
 }

@@ -19,4 +19,11 @@ void cv_set(HDF *hdf, const char *value, const char *fmt, ...) __attribute__((fo
 const char *cv_status_label(const char *status);
 /* Labels of the document kinds (checklist keys). */
 const char *cv_kind_label(const char *kind);
+struct arena;
+/* Exam types stored as "screening_mammogram;tomosynthesis" in the patient's
+ * words, comma-separated ("" when none); arena string. */
+const char *cv_exam_types_words(struct arena *a, const char *joined);
+/* Rewrites prefix.N.column (N < n) from a DICOM or ISO date to words
+ * ("2 November 2026"); text that is no date stays as written. */
+void cv_date_words(HDF *hdf, struct arena *a, const char *prefix, const char *column, size_t n);
 #endif

@@ -102,7 +102,11 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
     if (*qs) qs++;
   }
   cv_rows(hdf, "Documents", &cc.documents);
+  for (size_t i = 0; i < cc.documents.n; i++)
+    cv_set(hdf, cv_kind_label(rs_get(&cc.documents, i, "kind")), "Documents.%zu.kind_label", i);
   cv_rows(hdf, "Studies", &cc.studies);
+  cv_date_words(hdf, a, "Studies", "study_date", cc.studies.n);
+  hdf_set_value(hdf, "Case.exam_types", cv_exam_types_words(a, rs_get(q, 0, "exam_types")));
   /* whose images: the same check and words as the patient's and the staff's pages */
   struct identity_report idr;
   if ((e = records_identity(a, &who, id, &idr)) != ERR_OK) return reply_error(r, e, NULL); /* never silently unchecked */

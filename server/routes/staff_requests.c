@@ -172,10 +172,13 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     if (*qs) qs++;
   }
   const char *types = rs_get(q, 0, "exam_types");
-  hdf_set_value(hdf, "Case.exam_types_text", *types ? types : "not given");
+  hdf_set_value(hdf, "Case.exam_types_text", *types ? cv_exam_types_words(a, types) : "not given");
   cv_rows(hdf, "Events", &cc.events);
   cv_rows(hdf, "Documents", &cc.documents);
+  for (size_t i = 0; i < cc.documents.n; i++)
+    cv_set(hdf, cv_kind_label(rs_get(&cc.documents, i, "kind")), "Documents.%zu.kind_label", i);
   cv_rows(hdf, "Studies", &cc.studies);
+  cv_date_words(hdf, a, "Studies", "study_date", cc.studies.n);
   if (cc.consult.n) cv_row(hdf, "Consult", &cc.consult, 0);
   cv_rows(hdf, "Assignable", &cc.assignable);
   for (size_t i = 0; i < cc.events.n; i++) {
