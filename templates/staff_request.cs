@@ -147,12 +147,20 @@
   <?cs if:subcount(d.Other) ?><ul class="detail"><?cs each:o = d.Other ?><li><?cs var:o.name ?>: <?cs var:o.value ?></li><?cs /each ?></ul><?cs /if ?><?cs /with ?><?cs /if ?></li><?cs /each ?></ol>
 </section>
 
-<section class="card" aria-labelledby="thread-h"><h2 id="thread-h">Messages and internal notes</h2>
-<ol class="thread"><?cs each:m = Thread ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol>
+<section class="card" aria-labelledby="thread-h" id="thread"><h2 id="thread-h">Messages and internal notes<?cs if:Thread.Unread != "0" && ?Thread.Unread ?> <span class="badge unread"><?cs var:Thread.Unread ?> new</span><?cs /if ?></h2>
+<?cs if:subcount(Thread.Items) ?><ol class="thread"><?cs each:m = Thread.Items ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?><?cs if:m.new == "1" ?> unread<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?> UTC<?cs if:m.new == "1" ?> <strong class="badge unread">new</strong><?cs /if ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol><?cs else ?><p>No messages yet.</p><?cs /if ?>
+<?cs if:Offer.reply == "1" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/reply" id="reply-form"><?cs call:from_field() ?>
+  <div class="field<?cs if:Form.Errors.reply ?> has-error<?cs /if ?>"><label for="f-reply">Answer the patient</label>
+  <p class="hint">The patient reads this in the portal; their e-mail only says there is a new message.</p>
+  <textarea id="f-reply" name="reply" rows="4" maxlength="5000"<?cs if:Form.Errors.reply ?> aria-invalid="true" aria-describedby="reply-error"<?cs /if ?>><?cs var:Form.Values.reply ?></textarea><?cs call:field_error("reply") ?></div>
+  <button type="submit">Send to the patient</button>
+</form>
+<?cs /if ?>
 <?cs if:Offer.note == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/note"><?cs call:from_field() ?>
   <div class="field<?cs if:Form.Errors.note ?> has-error<?cs /if ?>"><label for="f-note">Internal note (staff and reviewers only)</label>
-  <textarea id="f-note" name="note" rows="3" maxlength="4000"><?cs var:Form.Values.note ?></textarea><?cs call:field_error("note") ?></div>
+  <textarea id="f-note" name="note" rows="3" maxlength="4000"<?cs if:Form.Errors.note ?> aria-invalid="true" aria-describedby="note-error"<?cs /if ?>><?cs var:Form.Values.note ?></textarea><?cs call:field_error("note") ?></div>
   <button type="submit" class="secondary">Add internal note</button>
 </form>
 <?cs /if ?>

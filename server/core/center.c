@@ -149,7 +149,8 @@ enum err center_case_load(struct arena *a, const struct actor *who, long long id
 }
 
 static const char *const action_names[CA_COUNT] = {"claim",  "ask-info", "resume",  "accept", "assign",   "schedule",
-                                                   "start",  "decline",  "release", "close",  "coverage", "note"};
+                                                   "start",  "decline",  "release", "close",  "coverage", "note",
+                                                   "reply"};
 
 const char *center_action_name(enum center_action c) { return (unsigned)c < CA_COUNT ? action_names[c] : ""; }
 
@@ -179,6 +180,7 @@ bool center_action_offered(enum center_action c, enum req_status s, bool reviewe
     return s == RS_SUBMITTED || s == RS_TRIAGE || s == RS_NEEDS_INFO || s == RS_ACCEPTED || s == RS_SCHEDULED ||
            s == RS_IN_REVIEW;
   case CA_NOTE: return s != RS_DRAFT;
+  case CA_REPLY: return s != RS_DRAFT;
   case CA_COUNT: return false;
   }
   return false;
@@ -239,6 +241,10 @@ static enum err validate(enum center_action c, const struct center_action_in *in
     break;
   case CA_NOTE:
     if (!text_ok(in->message, 4000)) add_err(errs, "note", "Write the note (up to 4,000 characters).");
+    break;
+  case CA_REPLY:
+    if (!requests_message_valid(in->message))
+      add_err(errs, "reply", "Write the message to the patient (up to 5,000 characters).");
     break;
   case CA_ASSIGN:
     if (in->specialist_id <= 0) add_err(errs, "specialist", "Choose a specialist.");
@@ -395,6 +401,7 @@ static enum err act_tx(void *p) {
       e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id, "{\"event\":\"coverage_checked\"}", true);
     break;
   case CA_NOTE: e = requests_post_message(c->who, c->id, in->message, true); break;
+  case CA_REPLY: e = requests_post_message(c->who, c->id, in->message, false); break;
   case CA_COUNT: e = ERR_INVALID; break;
   }
   if (e == ERR_OK) e = act_audit(c, "ok");

@@ -9,6 +9,7 @@
 
 #include "core/identity.h"
 #include "core/requests.h"
+#include "store/requests.h"
 #include "util/arena.h"
 
 long long cv_param_id(struct req *r, const char *name) {
@@ -133,4 +134,30 @@ void cv_date_words(HDF *hdf, struct arena *a, const char *prefix, const char *co
     const char *v = identity_date_words(a, hdf_get_value(hdf, k, ""));
     hdf_set_value(hdf, k, v ? v : "");
   }
+}
+
+const char *cv_role_words(const char *role) {
+  if (!role) return "";
+  if (strcmp(role, "patient") == 0) return "patient";
+  if (strcmp(role, "staff") == 0) return "center staff";
+  if (strcmp(role, "reviewer") == 0) return "reviewing radiologist";
+  if (strcmp(role, "admin") == 0) return "administrator";
+  return "";
+}
+
+void cv_thread(HDF *hdf, const struct rqs_message *m, size_t n, long long reader_id) {
+  long long unread = 0;
+  for (size_t i = 0; i < n; i++) {
+    bool fresh = !m[i].internal && !*m[i].read_at && m[i].author_id != reader_id && strcmp(m[i].author_role, "patient") == 0;
+    unread += fresh;
+    cv_set(hdf, *m[i].author_name ? m[i].author_name : "(no name)", "Thread.Items.%zu.author", i);
+    cv_set(hdf, cv_role_words(m[i].author_role), "Thread.Items.%zu.role", i);
+    cv_set(hdf, m[i].created_at, "Thread.Items.%zu.at", i);
+    cv_set(hdf, m[i].body_sealed_hex, "Thread.Items.%zu.body", i);
+    cv_set(hdf, m[i].internal ? "1" : "0", "Thread.Items.%zu.internal", i);
+    cv_set(hdf, fresh ? "1" : "0", "Thread.Items.%zu.new", i);
+  }
+  char b[24];
+  snprintf(b, sizeof b, "%lld", unread);
+  hdf_set_value(hdf, "Thread.Unread", b);
 }

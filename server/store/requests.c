@@ -146,6 +146,12 @@ static const struct db_stmt stmts[] = {
     {"rqs_messages_read",
      "UPDATE messages m SET read_at = now() FROM users u WHERE m.request_id = $1 AND m.read_at IS NULL AND "
      "NOT m.internal AND u.id = m.author_id AND m.author_id <> $2 AND ((u.role = 'patient') = $3)"},
+    {"rqs_unread",
+     "SELECT m.request_id, count(*) FROM messages m JOIN requests r ON r.id = m.request_id "
+     "JOIN users u ON u.id = m.author_id WHERE m.read_at IS NULL AND NOT m.internal AND "
+     "(($1 = 'patient' AND r.patient_id = $2 AND u.role <> 'patient') OR ($1 = 'staff' AND u.role = 'patient') OR "
+     "($1 = 'reviewer' AND r.assigned_reviewer_id = $2 AND u.role = 'patient')) "
+     "GROUP BY m.request_id ORDER BY m.request_id LIMIT 5000"},
     {"rqs_user_contact", "SELECT email, name FROM users WHERE id = $1"},
     {"rqs_center_access",
      "SELECT to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(u.name, 'Someone at the center'), "
@@ -552,6 +558,22 @@ enum err rqs_messages(struct arena *a, long long request_id, bool include_intern
     o->created_at = sv(a, r, k, 5);
     o->read_at = sv(a, r, k, 6);
     o->internal = bv(r, k, 7);
+  }
+  return ERR_OK;
+}
+
+enum err rqs_unread(struct arena *a, const char *side, long long reader_id, struct rqs_unread **out, size_t *n) {
+  enum err e;
+  const char *v[] = {side, lld(a, reader_id)};
+  *n = 0;
+  PGresult *r = db_exec(a, "rqs_unread", 2, v, &e);
+  if (!r) return e;
+  *n = (size_t)PQntuples(r);
+  *out = arena_alloc(a, (*n + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  for (size_t i = 0; i < *n; i++) {
+    (*out)[i].request_id = ll(r, (int)i, 0);
+    (*out)[i].count = ll(r, (int)i, 1);
   }
   return ERR_OK;
 }
