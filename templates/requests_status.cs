@@ -59,6 +59,14 @@
 </section>
 <?cs /if ?>
 
+<?cs if:?Request.Assigned && Request.Assigned != "" ?>
+<section aria-labelledby="specialist-h" id="specialist">
+  <h2 id="specialist-h">Your specialist</h2>
+  <p><strong><?cs var:Request.Assigned ?></strong> reviews your images.</p>
+  <?cs if:Request.AssignReason != "" ?><p class="notice" role="note">You chose <?cs var:Request.Chosen ?>. The center assigned <?cs var:Request.Assigned ?> instead, because: <span class="pre"><?cs var:Request.AssignReason ?></span></p><?cs /if ?>
+</section>
+<?cs /if ?>
+
 <?cs if:Request.CanMessage ?>
 <section aria-labelledby="messages" id="messages-section">
   <h2 id="messages">Messages with the center<?cs if:Request.Unread != "0" && ?Request.Unread ?> <span class="badge unread"><?cs var:Request.Unread ?> new</span><?cs /if ?></h2>

@@ -43,14 +43,30 @@
 </form>
 <?cs /if ?>
 <?cs if:Offer.assign == "1" ?>
-<form method="post" action="/staff/requests/<?cs var:Case.id ?>/assign"><?cs call:from_field() ?>
-  <div class="field<?cs if:Form.Errors.specialist ?> has-error<?cs /if ?>"><label for="f-specialist">Reviewing radiologist</label>
-  <p class="hint">Only active specialists with a reviewer account are listed.<?cs if:Case.chosen_specialist ?> The patient chose <?cs var:Case.chosen_specialist ?>.<?cs elif:Case.center_chooses == "t" ?> The patient let the center choose.<?cs /if ?></p>
-  <select id="f-specialist" name="specialist"><option value="">Choose…</option>
-    <?cs each:s = Assignable ?><option value="<?cs var:s.id ?>"<?cs if:s.id == Case.assigned_specialist_id || (Case.assigned_specialist_id == "0" && s.id == Case.specialist_id) ?> selected<?cs /if ?>><?cs var:s.full_name ?> (reviewer account: <?cs var:s.reviewer_name ?>)</option><?cs /each ?>
-  </select><?cs call:field_error("specialist") ?></div>
-  <button type="submit">Assign</button>
+<section class="card" aria-labelledby="assign-h" id="assign"><h2 id="assign-h">Reviewing radiologist</h2>
+<?cs if:Case.assigned_specialist != "" ?><p>Assigned: <strong><?cs var:Case.assigned_specialist ?></strong> (reviewer account: <?cs var:Case.assigned_reviewer ?>)<?cs if:Case.assignment_reason != "" ?>. Why not the patient's choice: <?cs var:Case.assignment_reason ?><?cs /if ?></p><?cs /if ?>
+<?cs if:Case.ChosenAssignable == "1" && Case.assigned_specialist_id != Case.specialist_id ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/assign" id="assign-chosen"><?cs call:from_field() ?>
+  <input type="hidden" name="specialist" value="<?cs var:Case.specialist_id ?>">
+  <p>The patient chose <strong><?cs var:Case.chosen_specialist ?></strong>.</p>
+  <button type="submit">Assign <?cs var:Case.chosen_specialist ?>, the patient's choice</button>
 </form>
+<?cs elif:Case.chosen_specialist != "" && Case.ChosenAssignable != "1" ?>
+<p class="notice" role="note">The patient chose <strong><?cs var:Case.chosen_specialist ?></strong>, who has no active reviewer account yet: an admin can link or invite them in the specialist directory. Assigning someone else needs a reason the patient reads.</p>
+<?cs /if ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/assign" id="assign-other"><?cs call:from_field() ?>
+  <div class="field<?cs if:Form.Errors.specialist ?> has-error<?cs /if ?>"><label for="f-specialist"><?cs if:Case.chosen_specialist != "" ?>Or assign another specialist<?cs else ?>Specialist<?cs /if ?></label>
+  <p class="hint">Only active specialists with a reviewer account are listed.<?cs if:Case.center_chooses == "t" ?> The patient let the center choose.<?cs /if ?></p>
+  <select id="f-specialist" name="specialist"<?cs if:Form.Errors.specialist ?> aria-invalid="true" aria-describedby="specialist-error"<?cs /if ?>><option value="">Choose…</option>
+    <?cs each:s = Assignable ?><option value="<?cs var:s.id ?>"<?cs if:s.id == AssignSelected ?> selected<?cs /if ?>><?cs var:s.full_name ?> (reviewer account: <?cs var:s.reviewer_name ?>)</option><?cs /each ?>
+  </select><?cs call:field_error("specialist") ?></div>
+  <?cs if:Case.chosen_specialist != "" ?>
+  <div class="field<?cs if:Form.Errors.assign_reason ?> has-error<?cs /if ?>"><label for="f-assign_reason">Why not <?cs var:Case.chosen_specialist ?>? (the patient reads this)</label>
+  <textarea id="f-assign_reason" name="assign_reason" rows="2" maxlength="1000"<?cs if:Form.Errors.assign_reason ?> aria-invalid="true" aria-describedby="assign_reason-error"<?cs /if ?>><?cs var:Form.Values.assign_reason ?></textarea><?cs call:field_error("assign_reason") ?></div>
+  <?cs /if ?>
+  <button type="submit"<?cs if:Case.ChosenAssignable == "1" ?> class="secondary"<?cs /if ?>>Assign</button>
+</form>
+</section>
 <?cs /if ?>
 <?cs if:Offer.schedule == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/schedule"><?cs call:from_field() ?>

@@ -248,6 +248,8 @@ static enum err validate(enum center_action c, const struct center_action_in *in
     break;
   case CA_ASSIGN:
     if (in->specialist_id <= 0) add_err(errs, "specialist", "Choose a specialist.");
+    if (in->assign_reason && *in->assign_reason && !text_ok(in->assign_reason, 1000))
+      add_err(errs, "assign_reason", "Keep the reason to 1,000 characters of plain text.");
     break;
   case CA_SCHEDULE:
     if (!is_date(in->date)) add_err(errs, "date", "Enter the date as YYYY-MM-DD.");
@@ -344,16 +346,31 @@ static enum err act_tx(void *p) {
   case CA_ACCEPT: e = requests_transition(c->who, c->id, RS_TRIAGE, RS_ACCEPTED, NULL, false); break;
   case CA_ASSIGN: {
     long long rev = 0;
+    /* the patient's choice is honoured, or the patient reads why not */
+    struct rqs_row row;
+    e = rqs_get(a, c->id, &row);
+    if (e != ERR_OK) return e;
+    bool other = row.specialist_id > 0 && row.specialist_id != in->specialist_id;
+    const char *why = in->assign_reason;
+    while (why && (*why == ' ' || *why == '\n' || *why == '\r' || *why == '\t')) why++;
+    if (other && (!why || !*why)) {
+      add_err(c->errs, "assign_reason",
+              "The patient chose another specialist: say why this one is assigned. The patient reads it.");
+      return ERR_INVALID;
+    }
+    if (!other) why = NULL;
     e = st_specialist_reviewer(a, in->specialist_id, &rev);
     if (e == ERR_NOT_FOUND) {
       add_err(c->errs, "specialist", "Choose an active specialist who has a reviewer account.");
       return ERR_INVALID;
     }
-    if (e == ERR_OK) e = st_assign(a, c->id, in->specialist_id, rev);
+    if (e == ERR_OK) e = st_assign(a, c->id, in->specialist_id, rev, why ? in->assign_reason : "");
     if (e == ERR_OK)
       e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id,
-                        json_text(a, json_pack("{s:s,s:I}", "event", "reviewer_assigned", "specialist",
-                                               (json_int_t)in->specialist_id)),
+                        json_text(a, why ? json_pack("{s:s,s:I,s:s}", "event", "reviewer_assigned", "specialist",
+                                                     (json_int_t)in->specialist_id, "reason", in->assign_reason)
+                                         : json_pack("{s:s,s:I}", "event", "reviewer_assigned", "specialist",
+                                                     (json_int_t)in->specialist_id)),
                         true);
     if (e == ERR_OK) e = notify_user(a, rev, NK_ASSIGNED, arena_printf(a, "/reviewer/cases/%lld", c->id));
     break;

@@ -92,6 +92,7 @@ struct center_action_in {
   size_t n_missing;
   const char *message;          /* CA_ASK_INFO message, CA_DECLINE reason, CA_NOTE and CA_REPLY text */
   long long specialist_id;      /* CA_ASSIGN */
+  const char *assign_reason;    /* CA_ASSIGN: why not the patient's choice (required then; the patient reads it) */
   const char *date, *time, *place; /* CA_SCHEDULE: YYYY-MM-DD, HH:MM, text */
   bool insurance_verified, referral_received; /* CA_COVERAGE */
   const char *network_status, *coverage_notes;

@@ -1029,6 +1029,13 @@ static void show_status(struct req *r, const char *body_err) {
     hs(h, msgs[i].body_sealed_hex, "Messages.%zu.Body", i);
   }
   hs(h, arena_printf(r->arena, "%lld", unread), "Request.Unread");
+  /* who reviews: the patient's choice, or the center's with its reason */
+  const char *chosen = "", *assigned = "", *why = "";
+  if (q->assigned_specialist_id > 0 && rqs_assignment(r->arena, id, &chosen, &assigned, &why) == ERR_OK) {
+    hs(h, assigned, "Request.Assigned");
+    hs(h, chosen, "Request.Chosen");
+    hs(h, why, "Request.AssignReason");
+  }
   if (body_err) {
     hs(h, body_err, "Form.Errors.body");
     hs(h, fv(r, "body"), "Form.Values.body");

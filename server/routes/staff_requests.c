@@ -181,6 +181,17 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   cv_date_words(hdf, a, "Studies", "study_date", cc.studies.n);
   if (cc.consult.n) cv_row(hdf, "Consult", &cc.consult, 0);
   cv_rows(hdf, "Assignable", &cc.assignable);
+  /* the specialist preselected: what was posted, else the one assigned, else the patient's choice */
+  {
+    const char *posted = errs && errs->n ? req_form(r, "specialist") : NULL;
+    long long assigned_sid = rs_ll(q, 0, "assigned_specialist_id");
+    hdf_set_value(hdf, "AssignSelected",
+                  posted ? posted : arena_printf(a, "%lld", assigned_sid > 0 ? assigned_sid : rs_ll(q, 0, "specialist_id")));
+  }
+  /* the patient's choice, assignable in one click when linked to a reviewer account */
+  for (size_t i = 0; i < cc.assignable.n; i++)
+    if (rs_ll(&cc.assignable, i, "id") == rs_ll(q, 0, "specialist_id") && rs_ll(q, 0, "specialist_id") > 0)
+      hdf_set_value(hdf, "Case.ChosenAssignable", "1");
   for (size_t i = 0; i < cc.events.n; i++) {
     cv_set(hdf, cv_status_label(rs_get(&cc.events, i, "to_status")), "Events.%zu.to_label", i);
     event_detail(hdf, a, &cc, i);
@@ -336,6 +347,7 @@ static void request_action(struct req *r) {
                                                                           : req_form(r, "message");
   const char *spec = req_form(r, "specialist");
   in.specialist_id = spec ? strtoll(spec, NULL, 10) : 0;
+  in.assign_reason = req_form(r, "assign_reason");
   in.date = req_form(r, "date");
   in.time = req_form(r, "time");
   in.place = req_form(r, "place");

@@ -152,6 +152,10 @@ static const struct db_stmt stmts[] = {
      "(($1 = 'patient' AND r.patient_id = $2 AND u.role <> 'patient') OR ($1 = 'staff' AND u.role = 'patient') OR "
      "($1 = 'reviewer' AND r.assigned_reviewer_id = $2 AND u.role = 'patient')) "
      "GROUP BY m.request_id ORDER BY m.request_id LIMIT 5000"},
+    {"rqs_assignment",
+     "SELECT coalesce(cs.full_name, ''), coalesce(asp.full_name, ''), coalesce(r.assignment_reason, '') "
+     "FROM requests r LEFT JOIN specialists cs ON cs.id = r.specialist_id "
+     "LEFT JOIN specialists asp ON asp.id = r.assigned_specialist_id WHERE r.id = $1"},
     {"rqs_user_contact", "SELECT email, name FROM users WHERE id = $1"},
     {"rqs_center_access",
      "SELECT to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(u.name, 'Someone at the center'), "
@@ -617,4 +621,17 @@ enum err rqs_center_access(struct arena *a, long long patient_id, int limit, str
     (*out)[i].mammogram = !strcmp(sv(a, r, k, 6), "true");
   }
   return ERR_OK;
+}
+
+enum err rqs_assignment(struct arena *a, long long request_id, const char **chosen, const char **assigned,
+                        const char **reason) {
+  enum err e;
+  const char *v[] = {lld(a, request_id)};
+  PGresult *r = db_exec(a, "rqs_assignment", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  *chosen = sv(a, r, 0, 0);
+  *assigned = sv(a, r, 0, 1);
+  *reason = sv(a, r, 0, 2);
+  return *chosen && *assigned && *reason ? ERR_OK : ERR_INTERNAL;
 }

@@ -152,4 +152,8 @@ struct rqs_access {
   bool mammogram;         /* study.view: the study holds a mammogram */
 };
 enum err rqs_center_access(struct arena *a, long long patient_id, int limit, struct rqs_access **out, size_t *n);
+/* The specialist the patient chose, the one the center assigned (directory
+ * names, "" when none) and why another was assigned ("" when not). */
+enum err rqs_assignment(struct arena *a, long long request_id, const char **chosen, const char **assigned,
+                        const char **reason);
 #endif
