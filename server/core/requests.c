@@ -718,12 +718,23 @@ enum err requests_revoke_authorization(const struct actor *who, long long id) {
 /* ---- messages ---- */
 
 /* Who may take part in the thread: the owner patient and staff (RA_EDIT
- * rule), and the assigned reviewer (whose reading is audited as a view).
- * *reviewer receives the assigned reviewer's account (0: none). */
+ * rule), and the assigned reviewer (RA_VIEW rule). The reviewer's reading is
+ * not audited a second time here: the case page that shows the thread has
+ * written its request.view row (center_case_load), and a message writes its
+ * own row. *reviewer receives the assigned reviewer's account (0: none). */
 static enum err thread_access(const struct actor *who, long long id, enum req_status *st, long long *owner,
                               long long *reviewer) {
   if (!who) return ERR_NOT_FOUND;
-  enum err e = requests_access(who, id, who->role == R_REVIEWER ? RA_VIEW : RA_EDIT, st, owner);
+  enum err e;
+  if (who->role == R_REVIEWER) {
+    e = requests_access_view_unaudited(who, id, owner);
+    if (e == ERR_OK) {
+      long long rv = 0;
+      e = peek(id, false, st, owner, &rv);
+    }
+  } else {
+    e = requests_access(who, id, RA_EDIT, st, owner);
+  }
   if (e != ERR_OK) return e;
   struct arena *ar = arena_new();
   if (!ar) return ERR_INTERNAL;

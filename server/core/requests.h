@@ -149,7 +149,8 @@ struct rqs_message;
 enum err requests_post_message(const struct actor *who, long long id, const char *body, bool internal);
 /* Messages with bodies opened (body_sealed_hex replaced by the text), for
  * the owner, staff and the assigned reviewer (internal notes only for the
- * last two); marks the other side's messages read. read_at of each row is
+ * last two); marks the other side's messages read. A center caller shows it
+ * on a page whose view is already audited (center_case_load). read_at of each row is
  * as it was before this call (empty: new to the reader when not theirs). */
 enum err requests_thread(struct arena *a, const struct actor *who, long long id, struct rqs_message **out,
                          size_t *n);
