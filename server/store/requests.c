@@ -138,7 +138,11 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO messages (request_id, author_id, body_sealed, internal) VALUES ($1, $2, decode($3, 'hex'), $4) "
      "RETURNING id"},
     {"rqs_messages",
-     "SELECT m.id, m.author_id, coalesce(u.name, ''), coalesce(u.role, ''), encode(m.body_sealed, 'hex'), "
+     /* a reviewer writes in the directory name of the specialist linked to the account */
+     "SELECT m.id, m.author_id, coalesce(CASE WHEN u.role = 'reviewer' THEN (SELECT s.full_name FROM specialists s "
+     "WHERE s.reviewer_user_id = u.id ORDER BY (s.id = (SELECT r2.assigned_specialist_id FROM requests r2 "
+     "WHERE r2.id = m.request_id)) DESC NULLS LAST, s.active DESC, s.id LIMIT 1) END, u.name, ''), "
+     "coalesce(u.role, ''), encode(m.body_sealed, 'hex'), "
      "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), "
      "coalesce(to_char(m.read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), m.internal "
      "FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.request_id = $1 AND (NOT m.internal OR $2) "

@@ -31,7 +31,7 @@ class ConversationTest(harness.ServerTestCase):
         cls.patient = make_user(cls.server, "patient", name="Jane Doe")
         cls.other_patient = make_user(cls.server, "patient", name="Olga Other")
         cls.staff = make_user(cls.server, "staff", name="Sam Staff")
-        cls.reviewer = make_user(cls.server, "reviewer", name="Dr. Rita Reader")
+        cls.reviewer = make_user(cls.server, "reviewer", name="Rita Account")
         cls.other_reviewer = make_user(cls.server, "reviewer", name="Dr. Otto Other")
         cls.spec = add_specialist(cls.server, cls.reviewer["id"], "Dr. Rita Reader")
         cls.p, cls.s, cls.rv, cls.orv, cls.op = (cls.server.client() for _ in range(5))
@@ -87,6 +87,8 @@ class ConversationTest(harness.ServerTestCase):
         self.assertIn("Within seven days. Dr. Reader has your images.", t)
         self.assertIn("I will read them on Monday.", t)
         self.assertIn("your reviewing radiologist", t)
+        # the reviewer writes in the directory's name (add_specialist linked "Dr. Rita Reader")
+        self.assertIn("Dr. Rita Reader (your reviewing radiologist)", t)
         for secret in ("SECRET-STAFF-NOTE", "SECRET-REVIEWER-NOTE", "call the first facility", "priors needed",
                        "internal note"):
             self.assertNotIn(secret, page.text)
