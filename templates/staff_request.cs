@@ -137,7 +137,7 @@
 </section>
 
 <section class="card" aria-labelledby="coverage-h"><h2 id="coverage-h">Coverage</h2>
-<p>Payment: <?cs if:string.length(Case.payment) ?><?cs var:Case.payment ?><?cs else ?>not chosen<?cs /if ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
+<p>Payment: <?cs if:Case.payment == "insurance" ?>insurance<?cs elif:Case.payment == "self_pay" ?>paying themselves<?cs elif:string.length(Case.payment) ?><?cs var:Case.payment ?><?cs else ?>not chosen<?cs /if ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
 <?cs if:Offer.coverage == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/coverage"><?cs call:from_field() ?>
   <div class="check"><input type="checkbox" id="f-iv" name="insurance_verified" value="yes"<?cs if:Case.insurance_verified == "t" ?> checked<?cs /if ?>><label for="f-iv">Insurance verified</label></div>

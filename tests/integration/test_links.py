@@ -42,7 +42,7 @@ class LinksTest(harness.ServerTestCase):
                              specialist_id=self.spec, exam_types=("screening_mammogram", "tomosynthesis"))
         self.sql("INSERT INTO studies (request_id, study_uid, study_date, description) VALUES (%s, '1.2.3.9', "
                  "'20261102', 'MAMMO')", rid)
-        self.sql("UPDATE requests SET review_mode = 'in_person' WHERE id = %s", rid)
+        self.sql("UPDATE requests SET review_mode = 'in_person', payment = 'self_pay' WHERE id = %s", rid)
         staff = self.client()
         login(staff, self.staff)
         rev = self.client()
@@ -50,10 +50,11 @@ class LinksTest(harness.ServerTestCase):
         pages = {"staff": staff.get("/staff/requests/%d" % rid), "reviewer": rev.get("/reviewer/cases/%d" % rid)}
         for who, page in pages.items():
             self.assertEqual(page.status, 200, who)
-            for raw in ("screening_mammogram", "tomosynthesis;", "20261102", ">in_person"):
+            for raw in ("screening_mammogram", "tomosynthesis;", "20261102", ">in_person", ": self_pay"):
                 self.assertNotIn(raw, page.text, "%s page shows %r" % (who, raw))
             self.assertIn("Screening mammogram, Tomosynthesis (3D mammogram)", page.text, who)
             self.assertIn("2 November 2026", page.text, who)
         self.assertIn("in person (the patient visits)", pages["staff"].text)
+        self.assertIn("Payment: paying themselves", pages["staff"].text)
         self.assertIn("a written second reading of the images", pages["staff"].text)
 
