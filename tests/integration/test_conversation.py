@@ -210,6 +210,14 @@ class ConversationTest(harness.ServerTestCase):
         self.assertIn("x" * 5001, r.text)
         self.assertEqual(self.sql("SELECT count(*) FROM messages WHERE request_id = %s", rid)[0][0], before)
 
+    def test_a_reply_typed_on_a_stale_page_is_still_sent(self):
+        rid, _ = self.new_case()
+        self.s.get("/staff/requests/%d" % rid)
+        # the page said "triage"; the request has moved on to accepted meanwhile
+        r = self.s.post("/staff/requests/%d/reply" % rid, {"reply": "Sent from an old page", "from": "triage"})
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertEqual(self.sql("SELECT count(*) FROM messages WHERE request_id = %s AND NOT internal", rid)[0][0], 1)
+
     def test_a_draft_has_no_thread(self):
         rid, _ = new_request(self, self.patient["id"], "draft")
         self.p.get("/requests")
