@@ -841,13 +841,14 @@ enum err requests_thread(struct arena *a, const struct actor *who, long long id,
   return ERR_OK;
 }
 
-enum err requests_unread(struct arena *a, const struct actor *who, struct rqs_unread **out, size_t *n) {
+enum err requests_unread(struct arena *a, const struct actor *who, const long long *ids, size_t n_ids,
+                         struct rqs_unread **out, size_t *n) {
   *out = NULL;
   *n = 0;
   if (!who || who->user_id <= 0) return ERR_NOT_FOUND;
   const char *side = who->role == R_PATIENT ? "patient" : who->role == R_STAFF ? "staff" : who->role == R_REVIEWER ? "reviewer" : NULL;
   if (!side) return ERR_OK; /* admins take no part in threads */
-  return rqs_unread(a, side, who->user_id, out, n);
+  return rqs_unread(a, side, who->user_id, ids, n_ids, out, n);
 }
 
 long long requests_unread_of(const struct rqs_unread *u, size_t n, long long request_id) {

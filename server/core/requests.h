@@ -155,10 +155,12 @@ enum err requests_post_message(const struct actor *who, long long id, const char
 enum err requests_thread(struct arena *a, const struct actor *who, long long id, struct rqs_message **out,
                          size_t *n);
 struct rqs_unread;
-/* Unread messages per request for this reader: a patient's from the center
- * on her requests; staff's from patients on any request; a reviewer's from
- * patients on the cases assigned to them. Internal notes are not counted. */
-enum err requests_unread(struct arena *a, const struct actor *who, struct rqs_unread **out, size_t *n);
+/* Unread messages per request among ids (the requests a page lists) for
+ * this reader: a patient's from the center on her requests; staff's from
+ * patients on any request; a reviewer's from patients on the cases assigned
+ * to them. Internal notes are not counted. */
+enum err requests_unread(struct arena *a, const struct actor *who, const long long *ids, size_t n_ids,
+                         struct rqs_unread **out, size_t *n);
 /* The count for one request in a requests_unread answer (0 when absent). */
 long long requests_unread_of(const struct rqs_unread *u, size_t n, long long request_id);
 /* Opens a third-opinion draft linked to `parent_id` (report_ready or

@@ -257,7 +257,9 @@ static void dashboard(struct req *r) {
   hs(h, "requests", "Page.Name");
   struct rqs_unread *unread = NULL;
   size_t nu = 0;
-  if (requests_unread(r->arena, &who, &unread, &nu) != ERR_OK) nu = 0; /* the list still shows */
+  long long *ids = arena_alloc(r->arena, (n + 1) * sizeof *ids);
+  for (size_t i = 0; ids && i < n; i++) ids[i] = rows[i].id;
+  if (!ids || requests_unread(r->arena, &who, ids, n, &unread, &nu) != ERR_OK) nu = 0; /* the list still shows */
   for (size_t i = 0; i < n; i++) {
     hs(h, arena_printf(r->arena, "%lld", requests_unread_of(unread, nu, rows[i].id)), "Requests.%zu.Unread", i);
     struct rqs_row *q = &rows[i];

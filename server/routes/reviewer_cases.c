@@ -49,7 +49,9 @@ static void worklist(struct req *r) {
   cv_rows(hdf, "Cases", &rs);
   struct rqs_unread *unread = NULL;
   size_t nu = 0;
-  if (requests_unread(r->arena, &who, &unread, &nu) != ERR_OK) nu = 0; /* the list still shows */
+  long long *ids = arena_alloc(r->arena, (rs.n + 1) * sizeof *ids);
+  for (size_t i = 0; ids && i < rs.n; i++) ids[i] = rs_ll(&rs, i, "id");
+  if (!ids || requests_unread(r->arena, &who, ids, rs.n, &unread, &nu) != ERR_OK) nu = 0; /* the list still shows */
   for (size_t i = 0; i < rs.n; i++) {
     cv_set(hdf, arena_printf(r->arena, "%lld", requests_unread_of(unread, nu, rs_ll(&rs, i, "id"))), "Cases.%zu.unread", i);
     cv_set(hdf, cv_status_label(rs_get(&rs, i, "status")), "Cases.%zu.status_label", i);

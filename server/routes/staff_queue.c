@@ -87,8 +87,13 @@ static void queue_page(struct req *r) {
   /* patients' messages nobody at the center has read yet, per request */
   struct rqs_unread *unread = NULL;
   size_t nu = 0;
-  if (requests_unread(a, &who, &unread, &nu) != ERR_OK) nu = 0; /* the queue still shows */
   long shown_idx[NSHOWN], flag_idx[NFLAG];
+  {
+    long id_col = rs_col(&rows, "id");
+    long long *ids = arena_alloc(a, (rows.n + 1) * sizeof *ids);
+    for (size_t i = 0; ids && i < rows.n; i++) ids[i] = id_col >= 0 ? strtoll(rows.v[i * rows.ncol + id_col], NULL, 10) : 0;
+    if (!ids || requests_unread(a, &who, ids, rows.n, &unread, &nu) != ERR_OK) nu = 0; /* the queue still shows */
+  }
   for (size_t c = 0; c < NSHOWN; c++) shown_idx[c] = rs_col(&rows, shown_cols[c]);
   for (size_t c = 0; c < NFLAG; c++) flag_idx[c] = rs_col(&rows, flag_cols[c]);
   for (size_t i = 0; i < rows.n; i++) {

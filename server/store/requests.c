@@ -155,7 +155,7 @@ static const struct db_stmt stmts[] = {
      "JOIN users u ON u.id = m.author_id WHERE m.read_at IS NULL AND NOT m.internal AND "
      "(($1 = 'patient' AND r.patient_id = $2 AND u.role <> 'patient') OR ($1 = 'staff' AND u.role = 'patient') OR "
      "($1 = 'reviewer' AND r.assigned_reviewer_id = $2 AND u.role = 'patient')) "
-     "GROUP BY m.request_id ORDER BY m.request_id LIMIT 5000"},
+     "AND m.request_id = ANY ($3::bigint[]) GROUP BY m.request_id"},
     {"rqs_assignment",
      "SELECT coalesce(cs.full_name, ''), coalesce(asp.full_name, ''), coalesce(r.assignment_reason, '') "
      "FROM requests r LEFT JOIN specialists cs ON cs.id = r.specialist_id "
@@ -570,11 +570,21 @@ enum err rqs_messages(struct arena *a, long long request_id, bool include_intern
   return ERR_OK;
 }
 
-enum err rqs_unread(struct arena *a, const char *side, long long reader_id, struct rqs_unread **out, size_t *n) {
+enum err rqs_unread(struct arena *a, const char *side, long long reader_id, const long long *ids, size_t n_ids,
+                    struct rqs_unread **out, size_t *n) {
   enum err e;
-  const char *v[] = {side, lld(a, reader_id)};
   *n = 0;
-  PGresult *r = db_exec(a, "rqs_unread", 2, v, &e);
+  *out = NULL;
+  if (!n_ids) return ERR_OK;
+  char *arr = arena_alloc(a, n_ids * 21 + 3);
+  if (!arr) return ERR_INTERNAL;
+  size_t o = 0;
+  arr[o++] = '{';
+  for (size_t i = 0; i < n_ids; i++) o += (size_t)snprintf(arr + o, 22, "%s%lld", i ? "," : "", ids[i]);
+  arr[o++] = '}';
+  arr[o] = '\0';
+  const char *v[] = {side, lld(a, reader_id), arr};
+  PGresult *r = db_exec(a, "rqs_unread", 3, v, &e);
   if (!r) return e;
   *n = (size_t)PQntuples(r);
   *out = arena_alloc(a, (*n + 1) * sizeof **out);
