@@ -67,7 +67,8 @@ int accounts_seed_demo(void) {
   } demo[] = {
       {"patient", "Pat Demo", "patient@demo.secondop.test", "1968-04-12", false},
       {"staff", "Sam Staff", "staff@demo.secondop.test", NULL, true},
-      {"reviewer", "Dr. Rita Reviewer", "reviewer@demo.secondop.test", NULL, true},
+      /* the directory's demo-024 (specialists_cli.c links them) */
+      {"reviewer", "Dr. Lucia Fernandes", "reviewer@demo.secondop.test", NULL, true},
       {"admin", "Alex Admin", "admin@demo.secondop.test", NULL, true},
   };
   struct arena *a = arena_new();

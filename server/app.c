@@ -1,4 +1,5 @@
 #include "app.h"
+#include "core/outbox.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,7 @@ void app_shutdown(void) {
   pw_blocklist_free();
   records_shutdown();
   mailer_shutdown();
+  outbox_shutdown();
   specialists_choices_free();
   secrets_done();
 }

@@ -17,6 +17,7 @@
 #include "app.h"
 #include "cli.h"
 #include "config.h"
+#include "core/outbox.h"
 #include "core/render.h"
 #include "core/unpacker.h"
 #include "http/reply.h"
@@ -106,6 +107,10 @@ static int cmd_serve(int argc, char **argv) {
     goto done;
   }
   const char *scheme = cert ? "https" : "http";
+  /* e-mailed links go where the server really is, unless --base-url says otherwise */
+  outbox_set_listen_address(cert != NULL, c.listen_host, port);
+  if (!c.base_url)
+    fprintf(stderr, "secondop: e-mailed links use this address; behind a proxy set --base-url to the public one\n");
   if (strchr(c.listen_host, ':'))
     fprintf(stderr, "secondop: serving on %s://[%s]:%u/ (Ctrl-C stops)\n", scheme, c.listen_host, port);
   else

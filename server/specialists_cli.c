@@ -162,6 +162,27 @@ int specialists_cli_command(const char *name, int argc, char **argv) {
   return -1;
 }
 
+/* The demo specialists who have a demo reviewer account (accounts_cli.c),
+ * linked so that a fresh demo assigns, reviews and signs in their name
+ * without any admin work. An entry an admin linked otherwise is kept. */
+static int demo_links(const struct actor *who, struct arena *a) {
+  static const struct {
+    const char *external_id, *email;
+  } links[] = {
+      {"demo-024", "reviewer@demo.secondop.test"}, /* Dr. Lucia Fernandes */
+  };
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+    bool linked = false;
+    enum err e = specialist_link_demo(who, a, links[i].external_id, links[i].email, &linked);
+    if (e != ERR_OK) {
+      LOG_E("demo specialists: cannot link %s to its reviewer account (%s)", links[i].external_id, err_code(e));
+      return -1;
+    }
+    if (linked) fprintf(stderr, "secondop: demo specialist %s linked to %s\n", links[i].external_id, links[i].email);
+  }
+  return 0;
+}
+
 int specialists_seed_demo(const struct config *c) {
   struct arena *a = arena_new();
   if (!a) return -1;
@@ -173,8 +194,9 @@ int specialists_seed_demo(const struct config *c) {
     LOG_E("demo specialists: cannot read the directory (%s)", err_code(e));
     goto done;
   }
+  static const struct actor seed_actor = {0, 0, "", "seed-demo"};
   if (any) {
-    status = 0; /* keep what is there: admins may have edited it */
+    status = demo_links(&seed_actor, a); /* keep what is there: admins may have edited it */
     goto done;
   }
   char path[4096];
@@ -183,7 +205,6 @@ int specialists_seed_demo(const struct config *c) {
   size_t len = 0;
   data = read_all(path, &len);
   if (!data) goto done;
-  static const struct actor seed_actor = {0, 0, "", "seed-demo"};
   struct import_report rep;
   e = specialists_import_csv(&seed_actor, a, data, len, &rep);
   if (e != ERR_OK) {
@@ -191,7 +212,7 @@ int specialists_seed_demo(const struct config *c) {
     goto done;
   }
   fprintf(stderr, "secondop: demo directory loaded: %zu specialists\n", rep.created);
-  status = 0;
+  status = demo_links(&seed_actor, a);
 done:
   free(data);
   arena_free(a);

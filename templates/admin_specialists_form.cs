@@ -33,6 +33,14 @@
   <?cs /if ?>
   <p class="muted">Last changed <?cs var:Specialist.UpdatedAt ?> UTC.</p>
 </div>
+<?cs if:Specialist.Linked == "0" || ?Form.Errors.invite_email ?>
+<form method="post" action="/admin/specialists/<?cs var:Specialist.Id ?>/invite" class="card" id="invite" novalidate><?cs call:csrf_field() ?>
+  <h2>Invite this specialist as a reviewer</h2>
+  <p class="hint">They get an e-mail to choose a password for a reviewer account in the name <?cs var:Form.Values.full_name ?>; this entry is linked to it at once.</p>
+  <?cs call:text_field("invite_email", "Their e-mail address", "email", "off", "") ?>
+  <button type="submit">Send the invitation</button>
+</form>
+<?cs /if ?>
 <?cs /if ?>
 <?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the <?cs var:Form.ErrorCount ?> field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was saved yet.</p></div><?cs /if ?>
 <?cs set:Opt.Cred.0.Value = "MD" ?><?cs set:Opt.Cred.0.Label = "MD" ?><?cs set:Opt.Cred.1.Value = "DO" ?><?cs set:Opt.Cred.1.Label = "DO" ?>
@@ -47,7 +55,8 @@
     <?cs call:text_field("board_year", "Year certified", "text", "off", "") ?>
     <?cs call:check_field("breast_fellowship", "Completed a breast imaging fellowship", "") ?>
     <?cs call:text_field("external_id", "Directory id", "text", "off", "Matches rows when a CSV file is imported again. Leave empty to have one made.") ?>
-    <?cs call:text_field("reviewer_user_id", "Reviewer account number", "text", "off", "The reviewer account that signs reports for this specialist, if any.") ?>
+    <?cs call:select_field("reviewer_user_id", "Reviewer account", Opt.Reviewers) ?>
+    <p class="hint" id="reviewer-hint">The radiologist's own account in this portal: cases are assigned to it, and reports are signed in this specialist's name. Only active reviewer accounts are listed<?cs if:Specialist.Id && Specialist.Linked == "0" ?>; not there yet? <a href="/admin/specialists/<?cs var:Specialist.Id ?>#invite">Invite the specialist</a><?cs /if ?>.</p>
   </fieldset>
   <fieldset><legend>Where</legend>
     <?cs call:text_field("institution", "Institution", "text", "off", "") ?>

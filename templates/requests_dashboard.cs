@@ -7,6 +7,7 @@
   <li class="rq-card">
     <h2><a href="/requests/<?cs var:q.Id ?>">Request <?cs var:q.Reference ?></a></h2>
     <p><span class="badge rq-status <?cs var:q.Status ?>"><?cs var:q.StatusLabel ?></span> <span class="rq-started">started <?cs var:q.Created ?></span><?cs if:q.Parent ?> · third opinion<?cs /if ?></p>
+    <?cs if:?q.Unread && q.Unread != "0" ?><p><a class="badge unread" href="/requests/<?cs var:q.Id ?>#messages"><?cs var:q.Unread ?> new message<?cs if:q.Unread != "1" ?>s<?cs /if ?> from the center</a></p><?cs /if ?>
     <p class="rq-next">Next: <a href="<?cs var:url_validate(q.NextHref) ?>"><?cs var:q.Next ?></a></p>
     <?cs if:q.RecordsDue ?><p class="hint">Your first facility should send your records by <?cs var:q.RecordsDue ?>.</p><?cs /if ?>
     <?cs if:q.ExpectedBy ?><p class="hint">Report expected by <?cs var:q.ExpectedBy ?>.</p><?cs /if ?>

@@ -59,17 +59,25 @@
 </section>
 <?cs /if ?>
 
+<?cs if:?Request.Assigned && Request.Assigned != "" ?>
+<section aria-labelledby="specialist-h" id="specialist">
+  <h2 id="specialist-h">Your specialist</h2>
+  <p><strong><?cs var:Request.Assigned ?></strong> reviews your images.</p>
+  <?cs if:Request.AssignReason != "" ?><p class="notice" role="note">You chose <?cs var:Request.Chosen ?>. The center assigned <?cs var:Request.Assigned ?> instead, because: <span class="pre"><?cs var:Request.AssignReason ?></span></p><?cs /if ?>
+</section>
+<?cs /if ?>
+
 <?cs if:Request.CanMessage ?>
 <section aria-labelledby="messages" id="messages-section">
-  <h2 id="messages">Messages with the center</h2>
+  <h2 id="messages">Messages with the center<?cs if:Request.Unread != "0" && ?Request.Unread ?> <span class="badge unread"><?cs var:Request.Unread ?> new</span><?cs /if ?></h2>
   <?cs if:subcount(Messages) ?>
   <ol class="rq-thread">
-  <?cs each:m = Messages ?><li class="<?cs if:m.Mine ?>mine<?cs else ?>theirs<?cs /if ?>"><p class="rq-when"><?cs var:m.Author ?>, <?cs var:m.At ?> UTC</p><p class="rq-body"><?cs var:m.Body ?></p></li><?cs /each ?>
+  <?cs each:m = Messages ?><li class="<?cs if:m.Mine ?>mine<?cs else ?>theirs<?cs /if ?><?cs if:m.New ?> unread<?cs /if ?>"><p class="rq-when"><?cs var:m.Author ?><?cs if:m.From ?> (<?cs var:m.From ?>)<?cs /if ?>, <?cs var:m.At ?> UTC<?cs if:m.New ?> <strong class="badge unread">new</strong><?cs /if ?></p><p class="rq-body"><?cs var:m.Body ?></p></li><?cs /each ?>
   </ol>
   <?cs else ?><p>No messages yet.</p><?cs /if ?>
-  <form method="post" action="/requests/<?cs var:Request.Id ?>/messages">
+  <form method="post" action="/requests/<?cs var:Request.Id ?>/messages" id="message-form">
     <?cs call:csrf_field() ?>
-    <div class="field"><label for="f-body">Write to the center</label><textarea id="f-body" name="body" rows="3"></textarea></div>
+    <div class="field<?cs if:Form.Errors.body ?> has-error<?cs /if ?>"><label for="f-body">Write to the center</label><textarea id="f-body" name="body" rows="3" maxlength="5000"<?cs if:Form.Errors.body ?> aria-invalid="true" aria-describedby="body-error"<?cs /if ?>><?cs var:Form.Values.body ?></textarea><?cs call:field_error("body") ?></div>
     <button type="submit">Send message</button>
   </form>
 </section>

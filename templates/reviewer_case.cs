@@ -12,7 +12,7 @@
 <h1>Case <?cs var:Case.reference ?></h1>
 <p class="lead"><span class="badge status"><?cs var:Case.status_label ?></span> Due <?cs var:Case.due ?><?cs if:Case.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?><?cs if:Case.due_cannot_meet == "t" ?> <strong class="overdue-mark">cannot be met before the treatment date</strong><?cs /if ?><?cs if:Case.treatment_date != "" ?> · Treatment date <?cs var:Case.treatment_date ?><?cs if:Case.treatment_passed == "t" ?> <strong class="overdue-mark">treatment date has passed — confirm</strong><?cs /if ?><?cs /if ?><?cs if:Case.verified != "t" ?> · <strong>first read unverified</strong><?cs /if ?></p>
 <?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization: stop the review.</div><?cs /if ?>
-<?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was signed.</p></div><?cs /if ?>
+<?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. <?cs if:Form.Context == "thread" ?>Nothing was sent.<?cs else ?>Nothing was signed.<?cs /if ?></p></div><?cs /if ?>
 
 <section class="card" aria-labelledby="exam-h"><h2 id="exam-h">The first exam</h2>
 <dl class="facts">
@@ -32,7 +32,7 @@
 <section class="card" aria-labelledby="rec-h"><h2 id="rec-h">Images and documents</h2>
 <p><?cs if:subcount(Studies) ?><a class="button" href="/reviewer/cases/<?cs var:Case.id ?>/images">View the images</a> <?cs /if ?><a class="button" href="/requests/<?cs var:Case.id ?>/records.zip">Download everything (ZIP)</a></p>
 <?cs if:subcount(Studies) ?><ul><?cs each:s = Studies ?><li>Study of <?cs var:s.study_date ?>: <?cs if:string.length(s.description) ?><?cs var:s.description ?><?cs else ?>no description<?cs /if ?>, <?cs var:s.modalities ?>, <?cs var:s.series ?> series, <?cs var:s.images ?> images<?cs if:s.incomplete != "0" ?> — <strong class="incomplete"><?cs var:s.incomplete ?> with incomplete image data</strong><?cs /if ?> — <a href="/requests/<?cs var:Case.id ?>/studies/<?cs var:s.id ?>/records.zip">download this study (ZIP)<span class="visually-hidden"> of <?cs var:s.study_date ?></span></a></li><?cs /each ?></ul><?cs else ?><p>No image studies.</p><?cs /if ?>
-<?cs if:subcount(Documents) ?><h3>Reports and other documents</h3><ul><?cs each:d = Documents ?><?cs if:d.skipped != "t" ?><li><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> — <?cs if:d.kind == "radiology_report" ?>original radiology report<?cs elif:d.kind == "pathology_report" ?>pathology report<?cs else ?><?cs var:d.kind ?><?cs /if ?><?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?></li><?cs /if ?><?cs /each ?></ul><?cs /if ?>
+<?cs if:subcount(Documents) ?><h3>Reports and other documents</h3><ul><?cs each:d = Documents ?><?cs if:d.skipped != "t" ?><li><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> — <?cs if:d.kind == "radiology_report" ?>original radiology report<?cs elif:d.kind == "pathology_report" ?>pathology report<?cs else ?><?cs var:d.kind_label ?><?cs /if ?><?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?></li><?cs /if ?><?cs /each ?></ul><?cs /if ?>
 </section>
 
 <?cs if:Case.CanStart ?>
@@ -93,6 +93,19 @@
   </fieldset>
 </form></section>
 <script src="/static/js/report_preview.js" defer></script>
+<?cs /if ?>
+<?cs if:Case.CanMessage ?>
+<section class="card" aria-labelledby="thread-h" id="thread"><h2 id="thread-h">Messages with the patient, and internal notes<?cs if:Thread.Unread != "0" && ?Thread.Unread ?> <span class="badge unread"><?cs var:Thread.Unread ?> new</span><?cs /if ?></h2>
+<?cs if:subcount(Thread.Items) ?><ol class="thread"><?cs each:m = Thread.Items ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?><?cs if:m.new == "1" ?> unread<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?> UTC<?cs if:m.new == "1" ?> <strong class="badge unread">new</strong><?cs /if ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol><?cs else ?><p>No messages yet.</p><?cs /if ?>
+<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/reply" id="reply-form"><?cs call:csrf_field() ?>
+  <?cs call:area("reply", "Answer the patient", "4", "The patient reads this in the portal; their e-mail only says there is a new message.") ?>
+  <button type="submit">Send to the patient</button>
+</form>
+<form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/note"><?cs call:csrf_field() ?>
+  <?cs call:area("note", "Internal note (staff and reviewers only)", "3", "") ?>
+  <button type="submit" class="secondary">Add internal note</button>
+</form>
+</section>
 <?cs /if ?>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

@@ -46,7 +46,8 @@
     <td><span class="badge prio-<?cs var:row.priority ?>"><?cs var:row.priority_label ?></span><?cs if:row.is_release_first == "1" ?> <strong class="badge warn">Release first: more reason for concern</strong><?cs /if ?></td>
     <td><a href="/staff/requests/<?cs var:row.id ?>"><?cs var:row.reference ?></a>
       <?cs if:row.flags != "0" ?><span class="badge warn" title="Eligibility rule">Check eligibility</span><?cs /if ?>
-      <?cs if:row.is_incomplete == "1" ?><span class="badge">Incomplete</span><?cs /if ?></td>
+      <?cs if:row.is_incomplete == "1" ?><span class="badge">Incomplete</span><?cs /if ?>
+      <?cs if:?row.unread ?><a class="badge unread" href="/staff/requests/<?cs var:row.id ?>#thread-h"><?cs var:row.unread ?> new message<?cs if:row.unread != "1" ?>s<?cs /if ?> from the patient</a><?cs /if ?></td>
     <td><?cs var:row.patient_name ?></td>
     <td><?cs var:row.status_label ?></td>
     <td><span class="first-read-cat"><?cs if:row.eff_birads != "" && row.eff_birads != "unknown" ?>BI-RADS <?cs var:row.eff_birads ?><?cs else ?>category not known<?cs /if ?></span><?cs if:row.eff_biopsy == "pending" ?>, biopsy result pending<?cs elif:row.eff_biopsy == "benign" ?>, biopsy benign<?cs elif:row.eff_biopsy == "malignant" ?>, biopsy malignant<?cs /if ?>

@@ -43,14 +43,30 @@
 </form>
 <?cs /if ?>
 <?cs if:Offer.assign == "1" ?>
-<form method="post" action="/staff/requests/<?cs var:Case.id ?>/assign"><?cs call:from_field() ?>
-  <div class="field<?cs if:Form.Errors.specialist ?> has-error<?cs /if ?>"><label for="f-specialist">Reviewing radiologist</label>
-  <p class="hint">Only active specialists with a reviewer account are listed.<?cs if:Case.chosen_specialist ?> The patient chose <?cs var:Case.chosen_specialist ?>.<?cs elif:Case.center_chooses == "t" ?> The patient let the center choose.<?cs /if ?></p>
-  <select id="f-specialist" name="specialist"><option value="">Choose…</option>
-    <?cs each:s = Assignable ?><option value="<?cs var:s.id ?>"<?cs if:s.id == Case.assigned_specialist_id || (Case.assigned_specialist_id == "0" && s.id == Case.specialist_id) ?> selected<?cs /if ?>><?cs var:s.full_name ?> (reviewer account: <?cs var:s.reviewer_name ?>)</option><?cs /each ?>
-  </select><?cs call:field_error("specialist") ?></div>
-  <button type="submit">Assign</button>
+<section class="card" aria-labelledby="assign-h" id="assign"><h2 id="assign-h">Reviewing radiologist</h2>
+<?cs if:Case.assigned_specialist != "" ?><p>Assigned: <strong><?cs var:Case.assigned_specialist ?></strong> (reviewer account: <?cs var:Case.assigned_reviewer ?>)<?cs if:Case.assignment_reason != "" ?>. Why not the patient's choice: <?cs var:Case.assignment_reason ?><?cs /if ?></p><?cs /if ?>
+<?cs if:Case.ChosenAssignable == "1" && Case.assigned_specialist_id != Case.specialist_id ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/assign" id="assign-chosen"><?cs call:from_field() ?>
+  <input type="hidden" name="specialist" value="<?cs var:Case.specialist_id ?>">
+  <p>The patient chose <strong><?cs var:Case.chosen_specialist ?></strong>.</p>
+  <button type="submit">Assign <?cs var:Case.chosen_specialist ?>, the patient's choice</button>
 </form>
+<?cs elif:Case.chosen_specialist != "" && Case.ChosenAssignable != "1" ?>
+<p class="notice" role="note">The patient chose <strong><?cs var:Case.chosen_specialist ?></strong>, who has no active reviewer account yet: an admin can link or invite them in the specialist directory. Assigning someone else needs a reason the patient reads.</p>
+<?cs /if ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/assign" id="assign-other"><?cs call:from_field() ?>
+  <div class="field<?cs if:Form.Errors.specialist ?> has-error<?cs /if ?>"><label for="f-specialist"><?cs if:Case.chosen_specialist != "" ?>Or assign another specialist<?cs else ?>Specialist<?cs /if ?></label>
+  <p class="hint">Only active specialists with a reviewer account are listed.<?cs if:Case.center_chooses == "t" ?> The patient let the center choose.<?cs /if ?></p>
+  <select id="f-specialist" name="specialist"<?cs if:Form.Errors.specialist ?> aria-invalid="true" aria-describedby="specialist-error"<?cs /if ?>><option value="">Choose…</option>
+    <?cs each:s = Assignable ?><option value="<?cs var:s.id ?>"<?cs if:s.id == AssignSelected ?> selected<?cs /if ?>><?cs var:s.full_name ?> (reviewer account: <?cs var:s.reviewer_name ?>)</option><?cs /each ?>
+  </select><?cs call:field_error("specialist") ?></div>
+  <?cs if:Case.chosen_specialist != "" ?>
+  <div class="field<?cs if:Form.Errors.assign_reason ?> has-error<?cs /if ?>"><label for="f-assign_reason">Why not <?cs var:Case.chosen_specialist ?>? (the patient reads this)</label>
+  <textarea id="f-assign_reason" name="assign_reason" rows="2" maxlength="1000"<?cs if:Form.Errors.assign_reason ?> aria-invalid="true" aria-describedby="assign_reason-error"<?cs /if ?>><?cs var:Form.Values.assign_reason ?></textarea><?cs call:field_error("assign_reason") ?></div>
+  <?cs /if ?>
+  <button type="submit"<?cs if:Case.ChosenAssignable == "1" ?> class="secondary"<?cs /if ?>>Assign</button>
+</form>
+</section>
 <?cs /if ?>
 <?cs if:Offer.schedule == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/schedule"><?cs call:from_field() ?>
@@ -85,7 +101,7 @@
   <dt>Treatment scheduled</dt><dd><?cs if:string.length(Case.treatment_date) ?><?cs var:Case.treatment_date ?><?cs else ?>none<?cs /if ?></dd>
   <dt>Earlier exams</dt><dd><?cs if:string.length(Case.prior_exam_dates) ?><?cs var:Case.prior_exam_dates ?><?cs else ?>none given<?cs /if ?></dd>
   <dt>Why a second opinion</dt><dd class="pre"><?cs if:string.length(Case.reason) ?><?cs var:Case.reason ?><?cs else ?>not given<?cs /if ?></dd>
-  <dt>Review</dt><dd><?cs if:string.length(Case.review_type) ?><?cs var:Case.review_type ?><?cs else ?>not chosen<?cs /if ?>, <?cs if:string.length(Case.review_mode) ?><?cs var:Case.review_mode ?><?cs else ?>mode not chosen<?cs /if ?></dd>
+  <dt>Review</dt><dd><?cs if:Case.review_type == "reread" ?>a written second reading of the images<?cs elif:Case.review_type == "consult" ?>a full consultation<?cs elif:string.length(Case.review_type) ?><?cs var:Case.review_type ?><?cs else ?>not chosen<?cs /if ?>, <?cs if:Case.review_mode == "remote" ?>remote (images sent to the specialist)<?cs elif:Case.review_mode == "in_person" ?>in person (the patient visits)<?cs elif:string.length(Case.review_mode) ?><?cs var:Case.review_mode ?><?cs else ?>mode not chosen<?cs /if ?></dd>
   <dt>Submitted</dt><dd><?cs var:Case.submitted_at ?> UTC</dd>
 </dl>
 <?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
@@ -110,7 +126,7 @@
 </tbody></table></div>
 <?cs /if ?>
 <?cs if:subcount(Documents) ?><h3>Documents</h3><ul>
-<?cs each:d = Documents ?><li><?cs if:d.skipped == "t" ?><?cs var:d.original_name ?> — <?cs if:d.refused == "t" ?>refused<?cs else ?>skipped<?cs /if ?>: <?cs var:d.skip_reason ?><?cs else ?><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> (<?cs var:d.kind ?>, <?cs var:d.sniffed_type ?>)<?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?><?cs /if ?></li><?cs /each ?>
+<?cs each:d = Documents ?><li><?cs if:d.skipped == "t" ?><?cs var:d.original_name ?> — <?cs if:d.refused == "t" ?>refused<?cs else ?>skipped<?cs /if ?>: <?cs var:d.skip_reason ?><?cs else ?><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> (<?cs var:d.kind_label ?>, <?cs var:d.sniffed_type ?>)<?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?><?cs /if ?></li><?cs /each ?>
 </ul><?cs /if ?>
 </section>
 
@@ -121,7 +137,7 @@
 </section>
 
 <section class="card" aria-labelledby="coverage-h"><h2 id="coverage-h">Coverage</h2>
-<p>Payment: <?cs if:string.length(Case.payment) ?><?cs var:Case.payment ?><?cs else ?>not chosen<?cs /if ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
+<p>Payment: <?cs if:Case.payment == "insurance" ?>insurance<?cs elif:Case.payment == "self_pay" ?>paying themselves<?cs elif:string.length(Case.payment) ?><?cs var:Case.payment ?><?cs else ?>not chosen<?cs /if ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
 <?cs if:Offer.coverage == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/coverage"><?cs call:from_field() ?>
   <div class="check"><input type="checkbox" id="f-iv" name="insurance_verified" value="yes"<?cs if:Case.insurance_verified == "t" ?> checked<?cs /if ?>><label for="f-iv">Insurance verified</label></div>
@@ -136,7 +152,7 @@
   <div class="field"><label for="f-cn">Notes (internal)</label><textarea id="f-cn" name="coverage_notes" rows="2" maxlength="2000"><?cs var:Case.coverage_notes ?></textarea><?cs call:field_error("coverage_notes") ?></div>
   <button type="submit" class="secondary">Save coverage</button>
 </form>
-<?cs else ?><p>Insurance verified: <?cs if:Case.insurance_verified == "t" ?>yes<?cs else ?>no<?cs /if ?>; referral received: <?cs if:Case.referral_received == "t" ?>yes<?cs else ?>no<?cs /if ?>; network: <?cs var:Case.network_status ?>.</p><?cs /if ?>
+<?cs else ?><p>Insurance verified: <?cs if:Case.insurance_verified == "t" ?>yes<?cs else ?>no<?cs /if ?>; referral received: <?cs if:Case.referral_received == "t" ?>yes<?cs else ?>no<?cs /if ?>; network: <?cs if:Case.network_status == "in_network" ?>in network<?cs elif:Case.network_status == "out_of_network" ?>out of network<?cs elif:Case.network_status == "self_pay" ?>self-pay<?cs elif:Case.network_status == "unknown" || !string.length(Case.network_status) ?>not known<?cs else ?><?cs var:Case.network_status ?><?cs /if ?>.</p><?cs /if ?>
 </section>
 
 <section class="card" aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2>
@@ -147,12 +163,20 @@
   <?cs if:subcount(d.Other) ?><ul class="detail"><?cs each:o = d.Other ?><li><?cs var:o.name ?>: <?cs var:o.value ?></li><?cs /each ?></ul><?cs /if ?><?cs /with ?><?cs /if ?></li><?cs /each ?></ol>
 </section>
 
-<section class="card" aria-labelledby="thread-h"><h2 id="thread-h">Messages and internal notes</h2>
-<ol class="thread"><?cs each:m = Thread ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol>
+<section class="card" aria-labelledby="thread-h" id="thread"><h2 id="thread-h">Messages and internal notes<?cs if:Thread.Unread != "0" && ?Thread.Unread ?> <span class="badge unread"><?cs var:Thread.Unread ?> new</span><?cs /if ?></h2>
+<?cs if:subcount(Thread.Items) ?><ol class="thread"><?cs each:m = Thread.Items ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?><?cs if:m.new == "1" ?> unread<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?> UTC<?cs if:m.new == "1" ?> <strong class="badge unread">new</strong><?cs /if ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol><?cs else ?><p>No messages yet.</p><?cs /if ?>
+<?cs if:Offer.reply == "1" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/reply" id="reply-form"><?cs call:from_field() ?>
+  <div class="field<?cs if:Form.Errors.reply ?> has-error<?cs /if ?>"><label for="f-reply">Answer the patient</label>
+  <p class="hint">The patient reads this in the portal; their e-mail only says there is a new message.</p>
+  <textarea id="f-reply" name="reply" rows="4" maxlength="5000"<?cs if:Form.Errors.reply ?> aria-invalid="true" aria-describedby="reply-error"<?cs /if ?>><?cs var:Form.Values.reply ?></textarea><?cs call:field_error("reply") ?></div>
+  <button type="submit">Send to the patient</button>
+</form>
+<?cs /if ?>
 <?cs if:Offer.note == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/note"><?cs call:from_field() ?>
   <div class="field<?cs if:Form.Errors.note ?> has-error<?cs /if ?>"><label for="f-note">Internal note (staff and reviewers only)</label>
-  <textarea id="f-note" name="note" rows="3" maxlength="4000"><?cs var:Form.Values.note ?></textarea><?cs call:field_error("note") ?></div>
+  <textarea id="f-note" name="note" rows="3" maxlength="4000"<?cs if:Form.Errors.note ?> aria-invalid="true" aria-describedby="note-error"<?cs /if ?>><?cs var:Form.Values.note ?></textarea><?cs call:field_error("note") ?></div>
   <button type="submit" class="secondary">Add internal note</button>
 </form>
 <?cs /if ?>

@@ -149,7 +149,8 @@ enum err center_case_load(struct arena *a, const struct actor *who, long long id
 }
 
 static const char *const action_names[CA_COUNT] = {"claim",  "ask-info", "resume",  "accept", "assign",   "schedule",
-                                                   "start",  "decline",  "release", "close",  "coverage", "note"};
+                                                   "start",  "decline",  "release", "close",  "coverage", "note",
+                                                   "reply"};
 
 const char *center_action_name(enum center_action c) { return (unsigned)c < CA_COUNT ? action_names[c] : ""; }
 
@@ -179,6 +180,7 @@ bool center_action_offered(enum center_action c, enum req_status s, bool reviewe
     return s == RS_SUBMITTED || s == RS_TRIAGE || s == RS_NEEDS_INFO || s == RS_ACCEPTED || s == RS_SCHEDULED ||
            s == RS_IN_REVIEW;
   case CA_NOTE: return s != RS_DRAFT;
+  case CA_REPLY: return s != RS_DRAFT;
   case CA_COUNT: return false;
   }
   return false;
@@ -240,8 +242,14 @@ static enum err validate(enum center_action c, const struct center_action_in *in
   case CA_NOTE:
     if (!text_ok(in->message, 4000)) add_err(errs, "note", "Write the note (up to 4,000 characters).");
     break;
+  case CA_REPLY:
+    if (!requests_message_valid(in->message))
+      add_err(errs, "reply", "Write the message to the patient (up to 5,000 characters).");
+    break;
   case CA_ASSIGN:
     if (in->specialist_id <= 0) add_err(errs, "specialist", "Choose a specialist.");
+    if (in->assign_reason && *in->assign_reason && !text_ok(in->assign_reason, 1000))
+      add_err(errs, "assign_reason", "Keep the reason to 1,000 characters of plain text.");
     break;
   case CA_SCHEDULE:
     if (!is_date(in->date)) add_err(errs, "date", "Enter the date as YYYY-MM-DD.");
@@ -305,7 +313,8 @@ static enum err act_tx(void *p) {
   if (!req_status_parse(status, &c->st)) return ERR_INTERNAL;
   c->patient = patient;
   c->reviewer = reviewer;
-  if (c->st != in->from) return ERR_CONFLICT;
+  /* a message typed while the request moved on is still sent: its words do not depend on the state */
+  if (c->st != in->from && c->c != CA_REPLY) return ERR_CONFLICT;
   struct rowset rp;
   bool has_report = false, signed_ = false, released = false;
   long long report_id = 0;
@@ -338,16 +347,31 @@ static enum err act_tx(void *p) {
   case CA_ACCEPT: e = requests_transition(c->who, c->id, RS_TRIAGE, RS_ACCEPTED, NULL, false); break;
   case CA_ASSIGN: {
     long long rev = 0;
+    /* the patient's choice is honoured, or the patient reads why not */
+    struct rqs_row row;
+    e = rqs_get(a, c->id, &row);
+    if (e != ERR_OK) return e;
+    bool other = row.specialist_id > 0 && row.specialist_id != in->specialist_id;
+    const char *why = in->assign_reason;
+    while (why && (*why == ' ' || *why == '\n' || *why == '\r' || *why == '\t')) why++;
+    if (other && (!why || !*why)) {
+      add_err(c->errs, "assign_reason",
+              "The patient chose another specialist: say why this one is assigned. The patient reads it.");
+      return ERR_INVALID;
+    }
+    if (!other) why = NULL;
     e = st_specialist_reviewer(a, in->specialist_id, &rev);
     if (e == ERR_NOT_FOUND) {
       add_err(c->errs, "specialist", "Choose an active specialist who has a reviewer account.");
       return ERR_INVALID;
     }
-    if (e == ERR_OK) e = st_assign(a, c->id, in->specialist_id, rev);
+    if (e == ERR_OK) e = st_assign(a, c->id, in->specialist_id, rev, why ? in->assign_reason : "");
     if (e == ERR_OK)
       e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id,
-                        json_text(a, json_pack("{s:s,s:I}", "event", "reviewer_assigned", "specialist",
-                                               (json_int_t)in->specialist_id)),
+                        json_text(a, why ? json_pack("{s:s,s:I,s:s}", "event", "reviewer_assigned", "specialist",
+                                                     (json_int_t)in->specialist_id, "reason", in->assign_reason)
+                                         : json_pack("{s:s,s:I}", "event", "reviewer_assigned", "specialist",
+                                                     (json_int_t)in->specialist_id)),
                         true);
     if (e == ERR_OK) e = notify_user(a, rev, NK_ASSIGNED, arena_printf(a, "/reviewer/cases/%lld", c->id));
     break;
@@ -395,6 +419,7 @@ static enum err act_tx(void *p) {
       e = rqs_event_add(c->id, NULL, NULL, "note", c->who->user_id, "{\"event\":\"coverage_checked\"}", true);
     break;
   case CA_NOTE: e = requests_post_message(c->who, c->id, in->message, true); break;
+  case CA_REPLY: e = requests_post_message(c->who, c->id, in->message, false); break;
   case CA_COUNT: e = ERR_INVALID; break;
   }
   if (e == ERR_OK) e = act_audit(c, "ok");

@@ -74,6 +74,7 @@ enum center_action {
   CA_CLOSE,       /* report_ready → closed, after the release */
   CA_COVERAGE,    /* coverage check while open */
   CA_NOTE,        /* internal note, any state past draft */
+  CA_REPLY,       /* a message to the patient in the request's thread, any state past draft */
   CA_COUNT
 };
 /* "claim", "ask-info", … as used in URLs. */
@@ -89,8 +90,9 @@ struct center_action_in {
   enum req_status from;         /* the state the form was made for */
   const char **missing;         /* CA_ASK_INFO: checklist keys */
   size_t n_missing;
-  const char *message;          /* CA_ASK_INFO message, CA_DECLINE reason, CA_NOTE text */
+  const char *message;          /* CA_ASK_INFO message, CA_DECLINE reason, CA_NOTE and CA_REPLY text */
   long long specialist_id;      /* CA_ASSIGN */
+  const char *assign_reason;    /* CA_ASSIGN: why not the patient's choice (required then; the patient reads it) */
   const char *date, *time, *place; /* CA_SCHEDULE: YYYY-MM-DD, HH:MM, text */
   bool insurance_verified, referral_received; /* CA_COVERAGE */
   const char *network_status, *coverage_notes;

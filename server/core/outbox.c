@@ -2,31 +2,68 @@
 #include "core/outbox.h"
 
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/secrets.h"
 #include "store/accounts.h"
 #include "store/security.h"
 #include "util/arena.h"
 
-static char *base_url;
+/* The base URL is published once more after the listening socket is bound
+ * (outbox_set_listen_address), while request threads may already read it:
+ * an atomic pointer, and the replaced string is kept until the next change
+ * so no reader is left holding freed memory. */
+static _Atomic(char *) base_url;
+static char *retired;
+static bool explicit_base;
 static bool echo;
 
+static void publish(char *u) {
+  if (!u) return;
+  size_t n = strlen(u);
+  while (n && u[n - 1] == '/') u[--n] = '\0';
+  free(retired);
+  retired = atomic_exchange(&base_url, u);
+}
+
 void outbox_set_base_url(const char *u) {
-  free(base_url);
-  base_url = strdup(u ? u : "http://127.0.0.1:8080");
-  if (base_url) {
-    size_t n = strlen(base_url);
-    while (n && base_url[n - 1] == '/') base_url[--n] = '\0';
+  explicit_base = u && *u;
+  publish(strdup(u && *u ? u : "http://127.0.0.1:8080"));
+}
+
+void outbox_set_listen_address(bool tls, const char *host, unsigned port) {
+  if (explicit_base || !host) return;
+  char name[256];
+  const char *h = host;
+  /* a wildcard address is no place to send anyone: the machine's name is */
+  if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || !*host) {
+    if (gethostname(name, sizeof name) == 0 && name[0]) {
+      name[sizeof name - 1] = '\0';
+      h = name;
+    } else {
+      h = "localhost";
+    }
   }
+  char buf[320];
+  snprintf(buf, sizeof buf, strchr(h, ':') ? "%s://[%s]:%u" : "%s://%s:%u", tls ? "https" : "http", h, port);
+  publish(strdup(buf));
+}
+
+void outbox_shutdown(void) {
+  free(retired);
+  retired = NULL;
+  free(atomic_exchange(&base_url, NULL));
 }
 
 void outbox_set_echo(bool on) { echo = on; }
 
 char *outbox_link(struct arena *a, const char *path) {
-  return arena_printf(a, "%s%s", base_url ? base_url : "http://127.0.0.1:8080", path);
+  const char *b = atomic_load(&base_url);
+  return arena_printf(a, "%s%s", b ? b : "http://127.0.0.1:8080", path);
 }
 
 char *outbox_seal_body(struct arena *a, long long id, const char *body) {

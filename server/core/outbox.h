@@ -15,6 +15,12 @@ struct arena;
 /* Public base URL for links, e.g. "https://portal.example.org" (copied; a
  * trailing slash is dropped). Call before threads start. */
 void outbox_set_base_url(const char *base_url);
+/* Without an explicit base URL (NULL or "" above), links use the address the
+ * server really listens on: scheme, host (the machine's name for a wildcard
+ * address) and the bound port. Safe while request threads run. */
+void outbox_set_listen_address(bool tls, const char *host, unsigned port);
+/* Frees the base URL (at exit). */
+void outbox_shutdown(void);
 /* Demo mode: also print each new message to stderr. */
 void outbox_set_echo(bool on);
 /* base URL + path ("/reset-password?token=…") in the arena; NULL when out of memory. */

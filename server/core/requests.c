@@ -717,34 +717,108 @@ enum err requests_revoke_authorization(const struct actor *who, long long id) {
 
 /* ---- messages ---- */
 
+/* Who may take part in the thread: the owner patient and staff (RA_EDIT
+ * rule), and the assigned reviewer (RA_VIEW rule). The reviewer's reading is
+ * not audited a second time here: the case page that shows the thread has
+ * written its request.view row (center_case_load), and a message writes its
+ * own row. *reviewer receives the assigned reviewer's account (0: none). */
+static enum err thread_access(const struct actor *who, long long id, enum req_status *st, long long *owner,
+                              long long *reviewer) {
+  if (!who) return ERR_NOT_FOUND;
+  enum err e;
+  if (who->role == R_REVIEWER) {
+    e = requests_access_view_unaudited(who, id, owner);
+    if (e == ERR_OK) {
+      long long rv = 0;
+      e = peek(id, false, st, owner, &rv);
+    }
+  } else {
+    e = requests_access(who, id, RA_EDIT, st, owner);
+  }
+  if (e != ERR_OK) return e;
+  struct arena *ar = arena_new();
+  if (!ar) return ERR_INTERNAL;
+  struct rqs_row row;
+  e = rqs_get(ar, id, &row);
+  if (e == ERR_OK) *reviewer = row.assigned_reviewer_id;
+  arena_free(ar);
+  return e;
+}
+
+/* UTF-8 characters of s (continuation bytes not counted). */
+static size_t utf8_chars(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    if (((unsigned char)*s & 0xC0) != 0x80) n++;
+  return n;
+}
+
+bool requests_message_valid(const char *body) {
+  if (!body) return false;
+  const char *p = body;
+  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+  return *p && utf8_chars(body) <= REQUESTS_MESSAGE_MAX;
+}
+
+struct msg_ctx {
+  const struct actor *who;
+  long long id, owner, reviewer, mid;
+  const char *sealed;
+  bool internal;
+  struct arena *a;
+};
+
+/* Saves, audits and queues the notices in one transaction: a message is
+ * never stored without its audit row and its "log in to read" e-mails.
+ * Notices carry no health data (core/center.c notify_user). */
+static enum err message_tx(void *p) {
+  struct msg_ctx *c = p;
+  enum err e = rqs_message_add(c->id, c->who->user_id, c->sealed, c->internal, &c->mid);
+  if (e == ERR_OK)
+    e = audit(c->who, c->internal ? "request.note" : "request.message", c->id, c->owner, "ok",
+              arena_printf(c->a, "{\"message\":%lld}", c->mid));
+  if (e != ERR_OK) return e;
+  const char *staff_path = arena_printf(c->a, "/staff/requests/%lld#thread-h", c->id);
+  const char *rev_path = arena_printf(c->a, "/reviewer/cases/%lld#thread-h", c->id);
+  if (c->who->role == R_PATIENT) {
+    /* the center: every staff member, and the assigned reviewer */
+    e = notify_staff(c->a, NK_MESSAGE, staff_path);
+    if (e == ERR_OK && c->reviewer > 0) e = notify_user(c->a, c->reviewer, NK_MESSAGE, rev_path);
+  } else if (!c->internal) {
+    e = notify_user(c->a, c->owner, NK_MESSAGE, arena_printf(c->a, "/requests/%lld#messages", c->id));
+  } else if (c->who->role == R_REVIEWER) {
+    e = notify_staff(c->a, NK_MESSAGE, staff_path); /* a note for the staff */
+  } else if (c->reviewer > 0) {
+    e = notify_user(c->a, c->reviewer, NK_MESSAGE, rev_path); /* a note for the reviewer */
+  }
+  return e;
+}
+
 enum err requests_post_message(const struct actor *who, long long id, const char *body, bool internal) {
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
   enum req_status st;
-  long long owner = 0, mid = 0;
-  enum err e = requests_access(who, id, RA_EDIT, &st, &owner);
+  struct msg_ctx c = {.who = who, .id = id, .internal = internal, .a = a};
+  enum err e = thread_access(who, id, &st, &c.owner, &c.reviewer);
   if (e != ERR_OK) goto done;
   if (internal && who->role == R_PATIENT) {
     e = ERR_FORBIDDEN;
+    goto done;
+  }
+  if (!requests_message_valid(body)) {
+    e = ERR_INVALID;
     goto done;
   }
   if (st == RS_DRAFT) {
     e = ERR_CONFLICT; /* the thread opens with the submission */
     goto done;
   }
-  const char *sealed = seal_hex(a, SECRET_MESSAGE, "message", id, body);
-  if (!sealed) {
+  c.sealed = seal_hex(a, SECRET_MESSAGE, "message", id, body);
+  if (!c.sealed) {
     e = ERR_INTERNAL;
     goto done;
   }
-  e = rqs_message_add(id, who->user_id, sealed, internal, &mid);
-  if (e != ERR_OK) goto done;
-  audit(who, internal ? "request.note" : "request.message", id, owner, "ok",
-        arena_printf(a, "{\"message\":%lld}", mid));
-  if (who->role != R_PATIENT && !internal) {
-    struct rqs_row row;
-    if (rqs_get(a, id, &row) == ERR_OK) notify_patient(a, owner, row.reference, false);
-  }
+  e = db_tx(message_tx, &c);
 done:
   arena_free(a);
   return e;
@@ -753,8 +827,8 @@ done:
 enum err requests_thread(struct arena *a, const struct actor *who, long long id, struct rqs_message **out,
                          size_t *n) {
   enum req_status st;
-  long long owner = 0;
-  enum err e = requests_access(who, id, RA_EDIT, &st, &owner);
+  long long owner = 0, reviewer = 0;
+  enum err e = thread_access(who, id, &st, &owner, &reviewer);
   if (e != ERR_OK) return e;
   bool center = who->role != R_PATIENT;
   e = rqs_messages(a, id, center, out, n);
@@ -765,6 +839,22 @@ enum err requests_thread(struct arena *a, const struct actor *who, long long id,
   }
   rqs_messages_mark_read(id, who->user_id, center);
   return ERR_OK;
+}
+
+enum err requests_unread(struct arena *a, const struct actor *who, const long long *ids, size_t n_ids,
+                         struct rqs_unread **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (!who || who->user_id <= 0) return ERR_NOT_FOUND;
+  const char *side = who->role == R_PATIENT ? "patient" : who->role == R_STAFF ? "staff" : who->role == R_REVIEWER ? "reviewer" : NULL;
+  if (!side) return ERR_OK; /* admins take no part in threads */
+  return rqs_unread(a, side, who->user_id, ids, n_ids, out, n);
+}
+
+long long requests_unread_of(const struct rqs_unread *u, size_t n, long long request_id) {
+  for (size_t i = 0; i < n; i++)
+    if (u[i].request_id == request_id) return u[i].count;
+  return 0;
 }
 
 /* ---- third opinion ---- */

@@ -133,14 +133,36 @@ enum err requests_sign_authorization(const struct actor *who, long long id, cons
  * flags review_stopped_at. ERR_NOT_FOUND when none is in force. */
 enum err requests_revoke_authorization(const struct actor *who, long long id);
 
-/* The message thread. Patients never see internal notes; only center
- * roles may write them. Bodies are sealed at rest. */
+/* The message thread between the patient and the center (staff and the
+ * assigned reviewer). Patients never see internal notes ("staff and
+ * reviewers only"); only center roles may write them. Bodies are sealed at
+ * rest. */
+#define REQUESTS_MESSAGE_MAX 5000 /* characters */
+/* true when body has something besides spaces and at most REQUESTS_MESSAGE_MAX characters. */
+bool requests_message_valid(const char *body);
 struct rqs_message;
+/* Saves the message, its audit row and the notices (patient → staff and the
+ * assigned reviewer; center → the patient; an internal note → the other
+ * center side) in one transaction. ERR_INVALID: empty or too long (nothing
+ * saved); ERR_CONFLICT: a draft; ERR_FORBIDDEN: a patient's internal note;
+ * ERR_NOT_FOUND: no access. */
 enum err requests_post_message(const struct actor *who, long long id, const char *body, bool internal);
-/* Messages with bodies opened (body_sealed_hex replaced by the text);
- * marks the other side's messages read. */
+/* Messages with bodies opened (body_sealed_hex replaced by the text), for
+ * the owner, staff and the assigned reviewer (internal notes only for the
+ * last two); marks the other side's messages read. A center caller shows it
+ * on a page whose view is already audited (center_case_load). read_at of each row is
+ * as it was before this call (empty: new to the reader when not theirs). */
 enum err requests_thread(struct arena *a, const struct actor *who, long long id, struct rqs_message **out,
                          size_t *n);
+struct rqs_unread;
+/* Unread messages per request among ids (the requests a page lists) for
+ * this reader: a patient's from the center on her requests; staff's from
+ * patients on any request; a reviewer's from patients on the cases assigned
+ * to them. Internal notes are not counted. */
+enum err requests_unread(struct arena *a, const struct actor *who, const long long *ids, size_t n_ids,
+                         struct rqs_unread **out, size_t *n);
+/* The count for one request in a requests_unread answer (0 when absent). */
+long long requests_unread_of(const struct rqs_unread *u, size_t n, long long request_id);
 /* Opens a third-opinion draft linked to `parent_id` (report_ready or
  * closed), with the same answers and records (no re-upload). *new_id. */
 enum err requests_third_opinion(struct arena *a, const struct actor *who, long long parent_id, long long *new_id);

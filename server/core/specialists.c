@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/accounts.h"
 #include "core/audit.h"
 #include "core/csv.h"
 #include "store/db.h"
@@ -407,7 +408,7 @@ enum err specialist_from_input(struct arena *a, spec_getter get, void *ctx, bool
   s.active = for_csv ? bool_field(&v, "active", true, &ok) : true;
   if (!for_csv)
     s.reviewer_user_id = int_field(&v, "reviewer_user_id", 1, 999999999999LL, true, 0,
-                                   "Enter the reviewer's account number, or leave it empty.");
+                                   "Choose a reviewer account from the list, or none.");
   if (v.oom) return ERR_INTERNAL;
   if (fe->n > errors_before) return ERR_INVALID;
   *out = s;
@@ -582,7 +583,28 @@ struct change {
   const struct specialist *s;
   bool active;
   const char *action;
+  struct field_errors *fe; /* create and update: the reviewer account's error */
+  long long link_user;     /* link: the reviewer account */
 };
+
+/* Inside the change's transaction: a linked account must be an active
+ * reviewer (a staff, patient or admin account, or a disabled one, never
+ * signs for a specialist). ERR_INVALID with the field error otherwise. */
+static enum err check_reviewer(struct change *c) {
+  if (!c->s || c->s->reviewer_user_id <= 0) return ERR_OK;
+  const char *role = NULL;
+  bool active = false;
+  enum err e = store_account_kind(c->a, c->s->reviewer_user_id, &role, &active);
+  if (e != ERR_OK && e != ERR_NOT_FOUND) return e;
+  const char *msg = e == ERR_NOT_FOUND              ? "There is no such account. Choose a reviewer from the list."
+                    : strcmp(role, "reviewer") != 0 ? "This account is not a reviewer's: only a reviewer account can sign "
+                                                      "reports for a specialist. Choose one from the list."
+                    : !active                       ? "This reviewer account is disabled. Choose an active one."
+                                                    : NULL;
+  if (!msg) return ERR_OK;
+  if (c->fe && field_errors_add(c->a, c->fe, "reviewer_user_id", msg) != 0) return ERR_INTERNAL;
+  return ERR_INVALID;
+}
 
 /* Writes the audit row for a change to specialist c->id. */
 static enum err audit_change(struct change *c) {
@@ -598,14 +620,18 @@ static enum err audit_change(struct change *c) {
 
 static enum err tx_create(void *ctx) {
   struct change *c = ctx;
-  enum err e = store_specialist_insert(c->a, c->s, &c->id);
+  enum err e = check_reviewer(c);
+  if (e != ERR_OK) return e;
+  e = store_specialist_insert(c->a, c->s, &c->id);
   if (e != ERR_OK) return e;
   return audit_change(c);
 }
 
 static enum err tx_update(void *ctx) {
   struct change *c = ctx;
-  enum err e = store_specialist_update(c->a, c->id, c->s);
+  enum err e = check_reviewer(c);
+  if (e != ERR_OK) return e;
+  e = store_specialist_update(c->a, c->id, c->s);
   if (e != ERR_OK) return e;
   return audit_change(c);
 }
@@ -627,7 +653,7 @@ enum err specialist_create(const struct actor *who, struct arena *a, struct spec
     s->external_id = arena_printf(a, "local-%s", hex);
     if (!s->external_id) return ERR_INTERNAL;
   }
-  struct change c = {who, a, 0, s, true, "specialist.create"};
+  struct change c = {who, a, 0, s, true, "specialist.create", fe, 0};
   enum err e = db_tx(tx_create, &c);
   if (e == ERR_OK) choices_invalidate();
   if (e == ERR_CONFLICT && !db_last_was_retryable()) {
@@ -641,7 +667,7 @@ enum err specialist_create(const struct actor *who, struct arena *a, struct spec
 enum err specialist_update(const struct actor *who, struct arena *a, long long id, const struct specialist *s,
                            struct field_errors *fe) {
   if (id <= 0) return ERR_NOT_FOUND;
-  struct change c = {who, a, id, s, true, "specialist.update"};
+  struct change c = {who, a, id, s, true, "specialist.update", fe, 0};
   enum err e = db_tx(tx_update, &c);
   if (e == ERR_OK) choices_invalidate();
   if (e == ERR_CONFLICT && !db_last_was_retryable()) {
@@ -653,7 +679,7 @@ enum err specialist_update(const struct actor *who, struct arena *a, long long i
 
 enum err specialist_set_active(const struct actor *who, struct arena *a, long long id, bool active) {
   if (id <= 0) return ERR_NOT_FOUND;
-  struct change c = {who, a, id, NULL, active, active ? "specialist.reactivate" : "specialist.deactivate"};
+  struct change c = {who, a, id, NULL, active, active ? "specialist.reactivate" : "specialist.deactivate", NULL, 0};
   enum err e = db_tx(tx_set_active, &c);
   if (e == ERR_OK) choices_invalidate();
   return e;
@@ -894,4 +920,66 @@ enum err specialists_export_csv(const struct actor *who, struct arena *a, char *
   *out = o.data;
   *len = o.len;
   return ERR_OK;
+}
+
+enum err specialist_reviewer_choices(struct arena *a, struct reviewer_account **out, size_t *n) {
+  return store_reviewer_accounts(a, out, n);
+}
+
+static enum err tx_link(void *ctx) {
+  struct change *c = ctx;
+  enum err e = store_specialist_link_reviewer(c->a, c->id, c->link_user);
+  if (e != ERR_OK) return e;
+  return audit_change(c);
+}
+
+enum err specialist_invite_reviewer(const struct actor *who, struct arena *a, long long id, const char *email,
+                                    struct field_errors *fe, long long *user_id) {
+  struct specialist s;
+  enum err e = id > 0 ? specialist_get(a, id, &s) : ERR_NOT_FOUND;
+  if (e != ERR_OK) return e;
+  if (s.reviewer_user_id > 0) {
+    if (field_errors_add(a, fe, "invite_email", "This specialist is linked to an account already.") != 0) return ERR_INTERNAL;
+    return ERR_INVALID;
+  }
+  struct acct_errors ae = {0};
+  e = acct_admin_invite(a, who, "reviewer", s.full_name, email ? email : "", &ae, user_id);
+  if (e == ERR_INVALID) {
+    for (size_t i = 0; i < ae.n; i++)
+      if (field_errors_add(a, fe, "invite_email",
+                           strcmp(ae.e[i].field, "name") == 0 ? "The directory name cannot be used as an account name."
+                                                              : ae.e[i].message) != 0)
+        return ERR_INTERNAL;
+    return ERR_INVALID;
+  }
+  if (e != ERR_OK) return e;
+  /* the account exists (invited): link it, audited */
+  struct change c = {who, a, id, NULL, true, "specialist.link_reviewer", NULL, *user_id};
+  e = db_tx(tx_link, &c);
+  if (e == ERR_OK) choices_invalidate();
+  return e;
+}
+
+struct demo_link_ctx {
+  const struct actor *who;
+  struct arena *a;
+  const char *external_id, *email;
+  long long id;
+};
+
+static enum err tx_demo_link(void *ctx) {
+  struct demo_link_ctx *d = ctx;
+  enum err e = store_specialist_link_by_email(d->a, d->external_id, d->email, &d->id);
+  if (e != ERR_OK || !d->id) return e;
+  struct change c = {d->who, d->a, d->id, NULL, true, "specialist.link_reviewer", NULL, 0};
+  return audit_change(&c);
+}
+
+enum err specialist_link_demo(const struct actor *who, struct arena *a, const char *external_id, const char *email,
+                              bool *linked) {
+  struct demo_link_ctx d = {who, a, external_id, email, 0};
+  enum err e = db_tx(tx_demo_link, &d);
+  *linked = e == ERR_OK && d.id > 0;
+  if (*linked) choices_invalidate();
+  return e;
 }

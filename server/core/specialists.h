@@ -137,4 +137,20 @@ enum err specialists_export_csv(const struct actor *who, struct arena *a, char *
 
 /* Money in cents as "350.00". Arena string. */
 const char *specialist_money(struct arena *a, long long cents);
+struct reviewer_account;
+/* The active reviewer accounts a directory entry may be linked to (the
+ * admin form's picker). Create and update refuse any other account with a
+ * field error on reviewer_user_id. */
+enum err specialist_reviewer_choices(struct arena *a, struct reviewer_account **out, size_t *n);
+/* Invites the specialist as a reviewer (an account in their directory name,
+ * with the e-mailed link to choose a password; core/accounts.h) and links
+ * the entry to it. ERR_INVALID with a field error on invite_email (bad or
+ * taken address, an entry already linked); ERR_NOT_FOUND; *user_id set. */
+enum err specialist_invite_reviewer(const struct actor *who, struct arena *a, long long id, const char *email,
+                                    struct field_errors *fe, long long *user_id);
+/* Demo data: links the directory entry external_id to the active reviewer
+ * account with this e-mail, unless the entry is linked already (audited).
+ * *linked says whether it was done now. */
+enum err specialist_link_demo(const struct actor *who, struct arena *a, const char *external_id, const char *email,
+                              bool *linked);
 #endif

@@ -13,6 +13,7 @@
 #include "http/reply.h"
 #include "routes/routes.h"
 #include "routes/specialists_view.h"
+#include "store/specialists.h"
 #include "util/arena.h"
 
 #define ADMIN_PAGE_SIZE 25
@@ -45,6 +46,9 @@ static const char *done_message(const char *done) {
     return "The specialist was deactivated: patients no longer see them in the directory.";
   if (strcmp(done, "reactivated") == 0) return "The specialist is listed in the directory again.";
   if (strcmp(done, "imported") == 0) return "The file was imported.";
+  if (strcmp(done, "invited") == 0)
+    return "The specialist was invited and this entry is linked to their new reviewer account. They choose a "
+           "password from the e-mailed link.";
   return NULL;
 }
 
@@ -120,6 +124,36 @@ static void list_page(struct req *r) {
   reply_page(r, 200, "admin_specialists.cs");
 }
 
+/* The picker of reviewer accounts (Opt.Reviewers): "not linked", then every
+ * active reviewer account by name; an account already linked that is no
+ * longer one is shown as such, so saving it is refused instead of silently
+ * unlinking. 0, or -1 (the reply is queued). */
+static int reviewer_picker(struct req *r, HDF *hdf) {
+  struct reviewer_account *acc = NULL;
+  size_t n = 0;
+  if (specialist_reviewer_choices(r->arena, &acc, &n) != ERR_OK) {
+    reply_error(r, ERR_UNAVAILABLE, NULL);
+    return -1;
+  }
+  spec_set(hdf, "Opt.Reviewers.0.Value", "");
+  spec_set(hdf, "Opt.Reviewers.0.Label", "Not linked to an account");
+  const char *current = hdf_get_value(hdf, "Form.Values.reviewer_user_id", "");
+  bool found = !*current;
+  for (size_t i = 0; i < n; i++) {
+    const char *id = arena_printf(r->arena, "%lld", acc[i].id);
+    spec_set(hdf, arena_printf(r->arena, "Opt.Reviewers.%zu.Value", i + 1), id);
+    spec_set(hdf, arena_printf(r->arena, "Opt.Reviewers.%zu.Label", i + 1),
+             arena_printf(r->arena, "%s (%s)", acc[i].name, acc[i].email));
+    if (id && strcmp(id, current) == 0) found = true;
+  }
+  if (!found) {
+    spec_set(hdf, arena_printf(r->arena, "Opt.Reviewers.%zu.Value", n + 1), current);
+    spec_set(hdf, arena_printf(r->arena, "Opt.Reviewers.%zu.Label", n + 1),
+             arena_printf(r->arena, "Account %s: not an active reviewer account", current));
+  }
+  return 0;
+}
+
 /* ---- create and edit ---- */
 
 static const char *form_get(void *ctx, const char *field) { return req_form(ctx, field); }
@@ -168,6 +202,7 @@ static void new_form(struct req *r) {
   spec_set(hdf, "Form.Values.offers_reread", "yes");
   spec_set(hdf, "Form.Values.accepting", "yes");
   spec_set(hdf, "Form.Values.languages", "English");
+  if (reviewer_picker(r, hdf) != 0) return;
   reply_page(r, 200, "admin_specialists_form.cs");
 }
 
@@ -187,6 +222,7 @@ static void create_post(struct req *r) {
     spec_set(hdf, "Page.Title", "Add a specialist");
     spec_set(hdf, "Form.Action", "/admin/specialists/new");
     keep_posted(r, hdf, &fe);
+    if (reviewer_picker(r, hdf) != 0) return;
     reply_page(r, 422, "admin_specialists_form.cs");
     return;
   }
@@ -197,13 +233,10 @@ static void create_post(struct req *r) {
   reply_redirect(r, arena_printf(r->arena, "/admin/specialists/%lld?done=created", id));
 }
 
-static void edit_form(struct req *r) {
-  long long id;
+/* The edit page; invite_errs (may be NULL) re-shows the invitation form
+ * with the address typed and the error next to it (422). */
+static void edit_page(struct req *r, long long id, const struct field_errors *invite_errs) {
   struct specialist s;
-  if (!spec_parse_id(req_param(r, "id"), &id)) {
-    reply_error(r, ERR_NOT_FOUND, NULL);
-    return;
-  }
   enum err e = specialist_get(r->arena, id, &s);
   if (e != ERR_OK) {
     reply_error(r, e, NULL);
@@ -224,7 +257,42 @@ static void edit_form(struct req *r) {
     spec_set(hdf, "Flash.Message", msg);
     spec_set(hdf, "Flash.Kind", "ok");
   }
-  reply_page(r, 200, "admin_specialists_form.cs");
+  spec_set(hdf, "Specialist.Linked", s.reviewer_user_id > 0 ? "1" : "0");
+  if (invite_errs) {
+    const char *typed = req_form(r, "invite_email");
+    spec_set(hdf, "Form.Values.invite_email", typed ? typed : "");
+    for (size_t i = 0; i < invite_errs->n; i++) spec_set(hdf, "Form.Errors.invite_email", invite_errs->items[i].message);
+  }
+  if (reviewer_picker(r, hdf) != 0) return;
+  reply_page(r, invite_errs ? 422 : 200, "admin_specialists_form.cs");
+}
+
+static void edit_form(struct req *r) {
+  long long id;
+  if (!spec_parse_id(req_param(r, "id"), &id)) {
+    reply_error(r, ERR_NOT_FOUND, NULL);
+    return;
+  }
+  edit_page(r, id, NULL);
+}
+
+/* POST /admin/specialists/{id}/invite: invite the specialist as a reviewer
+ * and link the entry to the new account. */
+static void invite_post(struct req *r) {
+  long long id, uid = 0;
+  if (!spec_parse_id(req_param(r, "id"), &id)) {
+    reply_error(r, ERR_NOT_FOUND, NULL);
+    return;
+  }
+  struct actor who = spec_actor(r);
+  struct field_errors fe = {0};
+  enum err e = specialist_invite_reviewer(&who, r->arena, id, req_form(r, "invite_email"), &fe, &uid);
+  if (e == ERR_INVALID) return edit_page(r, id, &fe);
+  if (e != ERR_OK) {
+    reply_error(r, e, NULL);
+    return;
+  }
+  reply_redirect(r, arena_printf(r->arena, "/admin/specialists/%lld?done=invited", id));
 }
 
 static void update_post(struct req *r) {
@@ -257,6 +325,7 @@ static void update_post(struct req *r) {
     spec_set(hdf, "Page.Title", arena_printf(r->arena, "Edit %s", current.full_name));
     spec_set(hdf, "Form.Action", arena_printf(r->arena, "/admin/specialists/%lld", id));
     keep_posted(r, hdf, &fe);
+    if (reviewer_picker(r, hdf) != 0) return;
     reply_page(r, 422, "admin_specialists_form.cs");
     return;
   }
@@ -408,6 +477,7 @@ const struct route admin_specialists_routes[] = {
     {"GET", "/admin/specialists/export", export_csv, ROLE_ADMIN, 0, BODY_NONE, 0, NULL, "admin_specialists_export"},
     {"GET", "/admin/specialists/{id}", edit_form, ROLE_ADMIN, 0, BODY_NONE, 0, NULL, "admin_specialist"},
     {"POST", "/admin/specialists/{id}", update_post, ROLE_ADMIN, 0, BODY_FORM, 32768, NULL, "admin_specialist_update"},
+    {"POST", "/admin/specialists/{id}/invite", invite_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_specialist_invite"},
     {"POST", "/admin/specialists/{id}/deactivate", deactivate_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL,
      "admin_specialist_deactivate"},
     {"POST", "/admin/specialists/{id}/reactivate", reactivate_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL,

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/identity.h"
 #include "core/requests.h"
+#include "store/requests.h"
+#include "util/arena.h"
 
 long long cv_param_id(struct req *r, const char *name) {
   const char *s = req_param(r, name);
@@ -94,4 +97,67 @@ const char *cv_kind_label(const char *k) {
   for (size_t i = 0; k && i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i][0], k) == 0) return map[i][1];
   return k ? k : "";
+}
+
+const char *cv_exam_types_words(struct arena *a, const char *joined) {
+  /* the same words the patient chose from (routes/patient_requests.c) */
+  static const char *const map[][2] = {
+      {"screening_mammogram", "Screening mammogram"},
+      {"diagnostic_mammogram", "Diagnostic mammogram"},
+      {"tomosynthesis", "Tomosynthesis (3D mammogram)"},
+      {"ultrasound", "Breast ultrasound"},
+      {"mri", "Breast MRI"},
+  };
+  if (!joined || !*joined) return "";
+  char *out = arena_strdup(a, "");
+  const char *p = joined;
+  while (out && *p) {
+    size_t n = strcspn(p, ";");
+    const char *w = NULL;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+      if (strlen(map[i][0]) == n && strncmp(map[i][0], p, n) == 0) w = map[i][1];
+    /* an unknown key shows as words, never as a code */
+    char *raw = w ? NULL : arena_strndup(a, p, n);
+    for (char *q = raw; q && *q; q++)
+      if (*q == '_') *q = ' ';
+    if (n) out = arena_printf(a, "%s%s%s", out, *out ? ", " : "", w ? w : raw ? raw : "");
+    p += n;
+    if (*p) p++;
+  }
+  return out;
+}
+
+void cv_date_words(HDF *hdf, struct arena *a, const char *prefix, const char *column, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char k[160];
+    snprintf(k, sizeof k, "%s.%zu.%s", prefix, i, column);
+    const char *v = identity_date_words(a, hdf_get_value(hdf, k, ""));
+    hdf_set_value(hdf, k, v ? v : "");
+  }
+}
+
+const char *cv_role_words(const char *role) {
+  if (!role) return "";
+  if (strcmp(role, "patient") == 0) return "patient";
+  if (strcmp(role, "staff") == 0) return "center staff";
+  if (strcmp(role, "reviewer") == 0) return "reviewing radiologist";
+  if (strcmp(role, "admin") == 0) return "administrator";
+  return "";
+}
+
+void cv_thread(HDF *hdf, const struct rqs_message *m, size_t n, long long reader_id) {
+  long long unread = 0;
+  for (size_t i = 0; i < n; i++) {
+    bool fresh = !m[i].internal && !*m[i].read_at && m[i].author_id != reader_id && strcmp(m[i].author_role, "patient") == 0;
+    unread += fresh;
+    cv_set(hdf, *m[i].author_name ? m[i].author_name : "(no name)", "Thread.Items.%zu.author", i);
+    cv_set(hdf, cv_role_words(m[i].author_role), "Thread.Items.%zu.role", i);
+    cv_set(hdf, m[i].created_at, "Thread.Items.%zu.at", i);
+    cv_set(hdf, m[i].body_sealed_hex, "Thread.Items.%zu.body", i);
+    cv_set(hdf, m[i].internal ? "1" : "0", "Thread.Items.%zu.internal", i);
+    cv_set(hdf, fresh ? "1" : "0", "Thread.Items.%zu.new", i);
+  }
+  char b[24];
+  snprintf(b, sizeof b, "%lld", unread);
+  hdf_set_value(hdf, "Thread.Unread", b);
 }

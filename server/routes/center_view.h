@@ -19,4 +19,18 @@ void cv_set(HDF *hdf, const char *value, const char *fmt, ...) __attribute__((fo
 const char *cv_status_label(const char *status);
 /* Labels of the document kinds (checklist keys). */
 const char *cv_kind_label(const char *kind);
+struct arena;
+/* Exam types stored as "screening_mammogram;tomosynthesis" in the patient's
+ * words, comma-separated ("" when none); arena string. */
+const char *cv_exam_types_words(struct arena *a, const char *joined);
+/* Rewrites prefix.N.column (N < n) from a DICOM or ISO date to words
+ * ("2 November 2026"); text that is no date stays as written. */
+void cv_date_words(HDF *hdf, struct arena *a, const char *prefix, const char *column, size_t n);
+/* Plain words for an account role ("reviewer" → "reviewing radiologist"). */
+const char *cv_role_words(const char *role);
+struct rqs_message;
+/* The thread for the center's pages under Thread.Items.N (author, role in
+ * words, at, body, internal "1"/"0", new "1" for a patient's message the
+ * center had not read) and Thread.Unread (count). */
+void cv_thread(HDF *hdf, const struct rqs_message *m, size_t n, long long reader_id);
 #endif

@@ -255,7 +255,13 @@ static void dashboard(struct req *r) {
   if (!h) return reply_error(r, ERR_INTERNAL, NULL);
   hs(h, "My requests", "Page.Title");
   hs(h, "requests", "Page.Name");
+  struct rqs_unread *unread = NULL;
+  size_t nu = 0;
+  long long *ids = arena_alloc(r->arena, (n + 1) * sizeof *ids);
+  for (size_t i = 0; ids && i < n; i++) ids[i] = rows[i].id;
+  if (!ids || requests_unread(r->arena, &who, ids, n, &unread, &nu) != ERR_OK) nu = 0; /* the list still shows */
   for (size_t i = 0; i < n; i++) {
+    hs(h, arena_printf(r->arena, "%lld", requests_unread_of(unread, nu, rows[i].id)), "Requests.%zu.Unread", i);
     struct rqs_row *q = &rows[i];
     enum req_status st = RS_DRAFT;
     req_status_parse(q->status, &st);
@@ -959,7 +965,9 @@ done:
   json_decref(j);
 }
 
-static void status_page(struct req *r) {
+/* The status page; body_err (may be NULL) re-shows the message form with
+ * the text typed and the error next to it (422). */
+static void show_status(struct req *r, const char *body_err) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
   struct step_view v;
@@ -1009,12 +1017,31 @@ static void status_page(struct req *r) {
   size_t nm = 0;
   e = requests_thread(r->arena, &who, id, &msgs, &nm);
   if (e != ERR_OK) return reply_error(r, e, NULL);
+  long long unread = 0;
   for (size_t i = 0; i < nm; i++) {
     bool mine = msgs[i].author_id == who.user_id;
+    bool fresh = !mine && !*msgs[i].read_at; /* as it was before this visit */
+    unread += fresh;
     hs(h, mine ? "You" : (*msgs[i].author_name ? msgs[i].author_name : "The center"), "Messages.%zu.Author", i);
+    hs(h, mine ? "" : strcmp(msgs[i].author_role, "reviewer") == 0 ? "your reviewing radiologist" : "the breast center",
+       "Messages.%zu.From", i);
     hi(h, mine, "Messages.%zu.Mine", i);
+    hi(h, fresh, "Messages.%zu.New", i);
     hs(h, msgs[i].created_at, "Messages.%zu.At", i);
     hs(h, msgs[i].body_sealed_hex, "Messages.%zu.Body", i);
+  }
+  hs(h, arena_printf(r->arena, "%lld", unread), "Request.Unread");
+  /* who reviews: the patient's choice, or the center's with its reason */
+  const char *chosen = "", *assigned = "", *why = "";
+  if (q->assigned_specialist_id > 0 && rqs_assignment(r->arena, id, &chosen, &assigned, &why) == ERR_OK) {
+    hs(h, assigned, "Request.Assigned");
+    hs(h, chosen, "Request.Chosen");
+    hs(h, why, "Request.AssignReason");
+  }
+  if (body_err) {
+    hs(h, body_err, "Form.Errors.body");
+    hs(h, fv(r, "body"), "Form.Values.body");
+    hi(h, 1, "Form.ErrorCount");
   }
   struct rqs_access *acc = NULL;
   size_t na = 0;
@@ -1040,16 +1067,19 @@ static void status_page(struct req *r) {
       hs(h, what ? what : "opened your request", "Access.%zu.What", i);
     }
   }
-  reply_page(r, 200, "requests_status.cs");
+  reply_page(r, body_err ? 422 : 200, "requests_status.cs");
 }
+
+static void status_page(struct req *r) { show_status(r, NULL); }
 
 static void message_post(struct req *r) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
   const char *body = fv(r, "body");
-  if (!*body) return reply_error(r, ERR_INVALID, "Please write a message before sending.");
-  if (chars(body) > 5000) return reply_error(r, ERR_INVALID, "Please keep a message to 5000 characters.");
   enum err e = id ? requests_post_message(&who, id, body, false) : ERR_NOT_FOUND;
+  if (e == ERR_INVALID)
+    return show_status(r, chars(body) > REQUESTS_MESSAGE_MAX ? "Please keep a message to 5,000 characters. Nothing was sent."
+                                                              : "Please write a message before sending.");
   if (e == ERR_CONFLICT) return reply_error(r, e, "Messages open once the request is sent.");
   if (e != ERR_OK) return fail(r, e);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld#messages", id));

@@ -10,6 +10,8 @@
  *        patient's sentence the form would give if signed now (the same C
  *        function as signing; CSRF-checked like every POST)
  *   POST /reviewer/cases/{id}/addenda          a signed addendum
+ *   POST /reviewer/cases/{id}/reply            a message to the patient
+ *   POST /reviewer/cases/{id}/note             an internal note (staff and reviewers only)
  *   GET  /reviewer/cases/{id}/report/print     printable report for the
  *        referring physician (the reviewer, or staff) */
 #include <ClearSilver.h>
@@ -32,6 +34,7 @@
 #include "routes/report_view.h"
 #include "routes/identity_view.h"
 #include "routes/routes.h"
+#include "store/requests.h"
 #include "util/arena.h"
 
 static void worklist(struct req *r) {
@@ -44,7 +47,13 @@ static void worklist(struct req *r) {
   hdf_set_value(hdf, "Page.Title", "My cases");
   hdf_set_value(hdf, "Page.Name", "reviewer-cases");
   cv_rows(hdf, "Cases", &rs);
+  struct rqs_unread *unread = NULL;
+  size_t nu = 0;
+  long long *ids = arena_alloc(r->arena, (rs.n + 1) * sizeof *ids);
+  for (size_t i = 0; ids && i < rs.n; i++) ids[i] = rs_ll(&rs, i, "id");
+  if (!ids || requests_unread(r->arena, &who, ids, rs.n, &unread, &nu) != ERR_OK) nu = 0; /* the list still shows */
   for (size_t i = 0; i < rs.n; i++) {
+    cv_set(hdf, arena_printf(r->arena, "%lld", requests_unread_of(unread, nu, rs_ll(&rs, i, "id"))), "Cases.%zu.unread", i);
     cv_set(hdf, cv_status_label(rs_get(&rs, i, "status")), "Cases.%zu.status_label", i);
     cv_set(hdf, triage_priority_label((enum triage_priority)rs_ll(&rs, i, "priority")), "Cases.%zu.priority_label", i);
     /* the category that counts: verified, else the patient's (store: eff_birads) */
@@ -102,7 +111,11 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
     if (*qs) qs++;
   }
   cv_rows(hdf, "Documents", &cc.documents);
+  for (size_t i = 0; i < cc.documents.n; i++)
+    cv_set(hdf, cv_kind_label(rs_get(&cc.documents, i, "kind")), "Documents.%zu.kind_label", i);
   cv_rows(hdf, "Studies", &cc.studies);
+  cv_date_words(hdf, a, "Studies", "study_date", cc.studies.n);
+  hdf_set_value(hdf, "Case.exam_types", cv_exam_types_words(a, rs_get(q, 0, "exam_types")));
   /* whose images: the same check and words as the patient's and the staff's pages */
   struct identity_report idr;
   if ((e = records_identity(a, &who, id, &idr)) != ERR_OK) return reply_error(r, e, NULL); /* never silently unchecked */
@@ -124,6 +137,23 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
   if (errs) {
     for (size_t i = 0; i < errs->n; i++) cv_set(hdf, errs->e[i].message, "Form.Errors.%s", errs->e[i].field);
     hdf_set_int_value(hdf, "Form.ErrorCount", (int)errs->n);
+    /* the thread's forms: what was typed comes back */
+    static const char *const thread_fields[] = {"reply", "note"};
+    for (size_t i = 0; i < 2; i++) {
+      const char *typed = req_form(r, thread_fields[i]);
+      if (typed) {
+        cv_set(hdf, typed, "Form.Values.%s", thread_fields[i]);
+        hdf_set_value(hdf, "Form.Context", "thread");
+      }
+    }
+  }
+  if (strcmp(tmpl, "reviewer_case.cs") == 0) {
+    /* the conversation with the patient and the center's internal notes */
+    struct rqs_message *msgs = NULL;
+    size_t nm = 0;
+    if ((e = requests_thread(a, &who, id, &msgs, &nm)) != ERR_OK) return reply_error(r, e, NULL);
+    cv_thread(hdf, msgs, nm, who.user_id);
+    hdf_set_int_value(hdf, "Case.CanMessage", cc.status != RS_DRAFT);
   }
   if (flash) {
     hdf_set_value(hdf, "Flash.Kind", "ok");
@@ -156,6 +186,8 @@ static void case_page(struct req *r) {
                       : strcmp(done, "addendum") == 0   ? "The addendum is signed and added."
                       : strcmp(done, "started") == 0    ? "The review has started."
                       : strcmp(done, "first-read") == 0 ? "The first read is saved as verified."
+                      : strcmp(done, "reply") == 0      ? "Your message is sent. The patient gets an e-mail asking them to log in to read it."
+                      : strcmp(done, "note") == 0       ? "Internal note added. The patient never sees it."
                                                         : NULL;
   show_case(r, id, NULL, flash, "reviewer_case.cs");
 }
@@ -178,6 +210,29 @@ static void start_review(struct req *r) {
   if (e != ERR_OK) return reply_error(r, e, e == ERR_CONFLICT ? "The review cannot start in this state. Nothing was changed." : NULL);
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=started", id));
 }
+
+/* POST /reviewer/cases/{id}/reply and /note: a message to the patient, or
+ * an internal note for staff and reviewers; an empty or too long text
+ * re-shows the case with the message next to the field and the text typed. */
+static void thread_post(struct req *r, bool internal) {
+  struct actor who = actor_from_req(r);
+  long long id = cv_param_id(r, "id");
+  if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
+  const char *field = internal ? "note" : "reply";
+  enum err e = requests_post_message(&who, id, req_form(r, field), internal);
+  if (e == ERR_INVALID) {
+    struct report_errors errs = {.n = 1};
+    errs.e[0].field = field;
+    errs.e[0].message = internal ? "Write the note (up to 5,000 characters)."
+                                 : "Write the message to the patient (up to 5,000 characters).";
+    return show_case(r, id, &errs, NULL, "reviewer_case.cs");
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=%s#thread-h", id, internal ? "note" : "reply"));
+}
+
+static void reply_post(struct req *r) { thread_post(r, false); }
+static void note_post(struct req *r) { thread_post(r, true); }
 
 /* The 429 page of a signing pause (too many wrong passwords or codes), with
  * Retry-After; nothing was signed. */
@@ -298,6 +353,8 @@ const struct route reviewer_cases_routes[] = {
      "reviewer-first-read"},
     {"POST", "/reviewer/cases/{id}/report/preview", preview_post, ROLE_REVIEWER, 0, BODY_FORM, 16 * 1024, NULL,
      "reviewer-report-preview"},
+    {"POST", "/reviewer/cases/{id}/reply", reply_post, ROLE_REVIEWER, 0, BODY_FORM, 32 * 1024, NULL, "reviewer-reply"},
+    {"POST", "/reviewer/cases/{id}/note", note_post, ROLE_REVIEWER, 0, BODY_FORM, 32 * 1024, NULL, "reviewer-note"},
     {"POST", "/reviewer/cases/{id}/addenda", addendum_post, ROLE_REVIEWER, 0, BODY_FORM, 32 * 1024, NULL, "reviewer-addendum"},
     {"GET", "/reviewer/cases/{id}/report/print", print_page, ROLE_REVIEWER | ROLE_STAFF, 0, BODY_NONE, 0, NULL,
      "report-print"},

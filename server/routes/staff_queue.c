@@ -14,6 +14,7 @@
 #include "routes/staff_communication.h"
 #include "routes/center_view.h"
 #include "routes/routes.h"
+#include "store/requests.h"
 #include "util/arena.h"
 
 #define PER_PAGE 50
@@ -83,7 +84,16 @@ static void queue_page(struct req *r) {
       NULL,          "is_overdue",       "is_cannot_meet", "is_treatment_passed", "is_benign_discordant",
       "is_verified", "is_release_first", "is_incomplete",  NULL,                  NULL,
       NULL};
+  /* patients' messages nobody at the center has read yet, per request */
+  struct rqs_unread *unread = NULL;
+  size_t nu = 0;
   long shown_idx[NSHOWN], flag_idx[NFLAG];
+  {
+    long id_col = rs_col(&rows, "id");
+    long long *ids = arena_alloc(a, (rows.n + 1) * sizeof *ids);
+    for (size_t i = 0; ids && i < rows.n; i++) ids[i] = id_col >= 0 ? strtoll(rows.v[i * rows.ncol + id_col], NULL, 10) : 0;
+    if (!ids || requests_unread(a, &who, ids, rows.n, &unread, &nu) != ERR_OK) nu = 0; /* the queue still shows */
+  }
   for (size_t c = 0; c < NSHOWN; c++) shown_idx[c] = rs_col(&rows, shown_cols[c]);
   for (size_t c = 0; c < NFLAG; c++) flag_idx[c] = rs_col(&rows, flag_cols[c]);
   for (size_t i = 0; i < rows.n; i++) {
@@ -107,6 +117,12 @@ static void queue_page(struct req *r) {
       if (flag_keys[c] && TRUE_AT(flag_idx[c])) set_on(node, flag_keys[c], "1");
     int flags = TRUE_AT(flag_idx[C_NEG]) + TRUE_AT(flag_idx[C_NOIMG]) + TRUE_AT(flag_idx[C_OLD]);
     set_on(node, "flags", flags == 0 ? "0" : flags == 1 ? "1" : flags == 2 ? "2" : "3");
+    long long nun = nu ? requests_unread_of(unread, nu, strtoll(CELL(shown_idx[0]), NULL, 10)) : 0;
+    if (nun > 0) {
+      char nb[24];
+      snprintf(nb, sizeof nb, "%lld", nun);
+      set_on(node, "unread", nb);
+    }
 #undef TRUE_AT
 #undef CELL
   }

@@ -172,12 +172,26 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     if (*qs) qs++;
   }
   const char *types = rs_get(q, 0, "exam_types");
-  hdf_set_value(hdf, "Case.exam_types_text", *types ? types : "not given");
+  hdf_set_value(hdf, "Case.exam_types_text", *types ? cv_exam_types_words(a, types) : "not given");
   cv_rows(hdf, "Events", &cc.events);
   cv_rows(hdf, "Documents", &cc.documents);
+  for (size_t i = 0; i < cc.documents.n; i++)
+    cv_set(hdf, cv_kind_label(rs_get(&cc.documents, i, "kind")), "Documents.%zu.kind_label", i);
   cv_rows(hdf, "Studies", &cc.studies);
+  cv_date_words(hdf, a, "Studies", "study_date", cc.studies.n);
   if (cc.consult.n) cv_row(hdf, "Consult", &cc.consult, 0);
   cv_rows(hdf, "Assignable", &cc.assignable);
+  /* the specialist preselected: what was posted, else the one assigned, else the patient's choice */
+  {
+    const char *posted = errs && errs->n ? req_form(r, "specialist") : NULL;
+    long long assigned_sid = rs_ll(q, 0, "assigned_specialist_id");
+    hdf_set_value(hdf, "AssignSelected",
+                  posted ? posted : arena_printf(a, "%lld", assigned_sid > 0 ? assigned_sid : rs_ll(q, 0, "specialist_id")));
+  }
+  /* the patient's choice, assignable in one click when linked to a reviewer account */
+  for (size_t i = 0; i < cc.assignable.n; i++)
+    if (rs_ll(&cc.assignable, i, "id") == rs_ll(q, 0, "specialist_id") && rs_ll(q, 0, "specialist_id") > 0)
+      hdf_set_value(hdf, "Case.ChosenAssignable", "1");
   for (size_t i = 0; i < cc.events.n; i++) {
     cv_set(hdf, cv_status_label(rs_get(&cc.events, i, "to_status")), "Events.%zu.to_label", i);
     event_detail(hdf, a, &cc, i);
@@ -235,18 +249,10 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     cv_set(hdf, strstr(rv.warnings[i], "someone else") ? "1" : "0", "Warnings.%zu.wrong_patient", i);
   }
   hdf_set_value(hdf, "Records.Summary", rv.summary);
-  /* the thread, internal notes marked */
+  /* the thread, internal notes marked, the patient's unread messages flagged */
   struct rqs_message *msgs = NULL;
   size_t nm = 0;
-  if (requests_thread(a, &who, id, &msgs, &nm) == ERR_OK) {
-    for (size_t i = 0; i < nm; i++) {
-      cv_set(hdf, msgs[i].author_name, "Thread.%zu.author", i);
-      cv_set(hdf, msgs[i].author_role, "Thread.%zu.role", i);
-      cv_set(hdf, msgs[i].created_at, "Thread.%zu.at", i);
-      cv_set(hdf, msgs[i].body_sealed_hex, "Thread.%zu.body", i);
-      cv_set(hdf, msgs[i].internal ? "1" : "0", "Thread.%zu.internal", i);
-    }
-  }
+  if (requests_thread(a, &who, id, &msgs, &nm) == ERR_OK) cv_thread(hdf, msgs, nm, who.user_id);
   hdf_set_int_value(hdf, "Report.Exists", cc.has_report);
   hdf_set_int_value(hdf, "Report.Signed", cc.report_signed);
   hdf_set_int_value(hdf, "Report.Released", cc.report_released);
@@ -290,6 +296,7 @@ static const char *done_message(enum center_action c) {
   case CA_CLOSE: return "The request is closed.";
   case CA_COVERAGE: return "Coverage saved.";
   case CA_NOTE: return "Internal note added. The patient never sees it.";
+  case CA_REPLY: return "Your message is sent. The patient gets an e-mail asking them to log in to read it.";
   case CA_COUNT: break;
   }
   return "Done.";
@@ -335,9 +342,12 @@ static void request_action(struct req *r) {
   if (!in.missing) return reply_error(r, ERR_INTERNAL, NULL);
   for (size_t i = 0; i < r->form.n; i++)
     if (strcmp(r->form.items[i].name, "missing") == 0) in.missing[in.n_missing++] = r->form.items[i].value;
-  in.message = c == CA_DECLINE ? req_form(r, "reason") : c == CA_NOTE ? req_form(r, "note") : req_form(r, "message");
+  in.message = c == CA_DECLINE ? req_form(r, "reason") : c == CA_NOTE ? req_form(r, "note")
+                                                          : c == CA_REPLY ? req_form(r, "reply")
+                                                                          : req_form(r, "message");
   const char *spec = req_form(r, "specialist");
   in.specialist_id = spec ? strtoll(spec, NULL, 10) : 0;
+  in.assign_reason = req_form(r, "assign_reason");
   in.date = req_form(r, "date");
   in.time = req_form(r, "time");
   in.place = req_form(r, "place");

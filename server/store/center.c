@@ -98,6 +98,7 @@
   " coalesce(r.specialist_id, 0) AS specialist_id, coalesce(cs.full_name, '') AS chosen_specialist,"     \
   " coalesce(r.assigned_specialist_id, 0) AS assigned_specialist_id, coalesce(asp.full_name, '') AS assigned_specialist," \
   " coalesce(r.assigned_reviewer_id, 0) AS assigned_reviewer_id, coalesce(ru.name, '') AS assigned_reviewer," \
+  " coalesce(r.assignment_reason, '') AS assignment_reason,"                                              \
   " coalesce(to_char(r.review_stopped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS review_stopped_at," \
   " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, "                                              \
   " coalesce(r.verified_birads, '') AS verified_birads, coalesce(r.verified_recommendation, '') AS verified_recommendation," \
@@ -159,7 +160,8 @@ static const struct db_stmt stmts[] = {
      "SELECT s.reviewer_user_id FROM specialists s JOIN users u ON u.id = s.reviewer_user_id AND u.role = 'reviewer'"
      " AND u.status = 'active' WHERE s.id = $1 AND s.active"},
     {"ctr_assign",
-     "UPDATE requests SET assigned_specialist_id = $2, assigned_reviewer_id = $3, updated_at = now() WHERE id = $1"},
+     "UPDATE requests SET assigned_specialist_id = $2, assigned_reviewer_id = $3, assignment_reason = NULLIF($4, ''),"
+     " updated_at = now() WHERE id = $1"},
     {"ctr_claim",
      "INSERT INTO triage_claims (request_id, staff_id) VALUES ($1, $2)"
      " ON CONFLICT (request_id) DO UPDATE SET staff_id = EXCLUDED.staff_id, claimed_at = now()"},
@@ -205,7 +207,11 @@ static const struct db_stmt stmts[] = {
      " rp.suspicion_change, rp.first_read_state, coalesce(rp.concordance_rules, 0) AS concordance_rules,"
      " rp.first_birads, rp.first_recommendation, coalesce(rp.concordance, '') AS concordance, rp.concordance_explanation,"
      " coalesce(to_char(rp.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS signed_at,"
-     " coalesce(su.name, '') AS signed_by, coalesce(rp.content_hash, '') AS content_hash,"
+     /* signed in the name the directory gives the signer: the specialist linked to the account (the
+      * request's assigned specialist first), else the account's name */
+     " coalesce((SELECT s.full_name FROM specialists s WHERE s.reviewer_user_id = rp.signed_by"
+     "  ORDER BY (s.id = (SELECT r2.assigned_specialist_id FROM requests r2 WHERE r2.id = rp.request_id)) DESC NULLS LAST,"
+     "  s.active DESC, s.id LIMIT 1), su.name, '') AS signed_by, coalesce(rp.content_hash, '') AS content_hash,"
      " coalesce(to_char(rr.released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS released_at,"
      " to_char(rp.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS updated_at"
      " FROM reports rp LEFT JOIN users su ON su.id = rp.signed_by LEFT JOIN report_releases rr ON rr.report_id = rp.id"
@@ -228,7 +234,9 @@ static const struct db_stmt stmts[] = {
     {"ctr_report_release", "INSERT INTO report_releases (report_id, released_by) VALUES ($1, $2)"},
     {"ctr_addenda",
      "SELECT ad.id, to_char(ad.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS signed_at, ad.body,"
-     " coalesce(ad.question_id, 0) AS question_id, coalesce(q.question, '') AS question, u.name AS author, ad.content_hash"
+     " coalesce(ad.question_id, 0) AS question_id, coalesce(q.question, '') AS question,"
+     " coalesce((SELECT s.full_name FROM specialists s WHERE s.reviewer_user_id = ad.author_id"
+     "  ORDER BY s.active DESC, s.id LIMIT 1), u.name) AS author, ad.content_hash"
      " FROM report_addenda ad JOIN users u ON u.id = ad.author_id LEFT JOIN report_questions q ON q.id = ad.question_id"
      " WHERE ad.report_id = $1 ORDER BY ad.id"},
     {"ctr_addendum_add",
@@ -474,9 +482,10 @@ enum err st_specialist_reviewer(struct arena *a, long long specialist_id, long l
   return ERR_OK;
 }
 
-enum err st_assign(struct arena *a, long long request_id, long long specialist_id, long long reviewer_user_id) {
-  const char *v[3] = {ll_s(a, request_id), ll_s(a, specialist_id), ll_s(a, reviewer_user_id)};
-  return run_one(a, "ctr_assign", 3, v);
+enum err st_assign(struct arena *a, long long request_id, long long specialist_id, long long reviewer_user_id,
+                   const char *reason) {
+  const char *v[4] = {ll_s(a, request_id), ll_s(a, specialist_id), ll_s(a, reviewer_user_id), reason ? reason : ""};
+  return run_one(a, "ctr_assign", 4, v);
 }
 
 enum err st_claim(struct arena *a, long long request_id, long long staff_id) {

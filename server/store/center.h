@@ -77,7 +77,9 @@ enum err st_events(struct arena *a, long long request_id, bool include_internal,
 enum err st_assignable(struct arena *a, struct rowset *out);
 /* The reviewer account of an active specialist linked to an active reviewer; ERR_NOT_FOUND otherwise. */
 enum err st_specialist_reviewer(struct arena *a, long long specialist_id, long long *reviewer_user_id);
-enum err st_assign(struct arena *a, long long request_id, long long specialist_id, long long reviewer_user_id);
+/* Assigns; reason ("" for none) says why not the patient's choice. */
+enum err st_assign(struct arena *a, long long request_id, long long specialist_id, long long reviewer_user_id,
+                   const char *reason);
 enum err st_claim(struct arena *a, long long request_id, long long staff_id);
 enum err st_coverage_set(struct arena *a, long long request_id, bool verified, bool referral, const char *network,
                          const char *notes, long long by);

@@ -138,7 +138,11 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO messages (request_id, author_id, body_sealed, internal) VALUES ($1, $2, decode($3, 'hex'), $4) "
      "RETURNING id"},
     {"rqs_messages",
-     "SELECT m.id, m.author_id, coalesce(u.name, ''), coalesce(u.role, ''), encode(m.body_sealed, 'hex'), "
+     /* a reviewer writes in the directory name of the specialist linked to the account */
+     "SELECT m.id, m.author_id, coalesce(CASE WHEN u.role = 'reviewer' THEN (SELECT s.full_name FROM specialists s "
+     "WHERE s.reviewer_user_id = u.id ORDER BY (s.id = (SELECT r2.assigned_specialist_id FROM requests r2 "
+     "WHERE r2.id = m.request_id)) DESC NULLS LAST, s.active DESC, s.id LIMIT 1) END, u.name, ''), "
+     "coalesce(u.role, ''), encode(m.body_sealed, 'hex'), "
      "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), "
      "coalesce(to_char(m.read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), m.internal "
      "FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.request_id = $1 AND (NOT m.internal OR $2) "
@@ -146,6 +150,16 @@ static const struct db_stmt stmts[] = {
     {"rqs_messages_read",
      "UPDATE messages m SET read_at = now() FROM users u WHERE m.request_id = $1 AND m.read_at IS NULL AND "
      "NOT m.internal AND u.id = m.author_id AND m.author_id <> $2 AND ((u.role = 'patient') = $3)"},
+    {"rqs_unread",
+     "SELECT m.request_id, count(*) FROM messages m JOIN requests r ON r.id = m.request_id "
+     "JOIN users u ON u.id = m.author_id WHERE m.read_at IS NULL AND NOT m.internal AND "
+     "(($1 = 'patient' AND r.patient_id = $2 AND u.role <> 'patient') OR ($1 = 'staff' AND u.role = 'patient') OR "
+     "($1 = 'reviewer' AND r.assigned_reviewer_id = $2 AND u.role = 'patient')) "
+     "AND m.request_id = ANY ($3::bigint[]) GROUP BY m.request_id"},
+    {"rqs_assignment",
+     "SELECT coalesce(cs.full_name, ''), coalesce(asp.full_name, ''), coalesce(r.assignment_reason, '') "
+     "FROM requests r LEFT JOIN specialists cs ON cs.id = r.specialist_id "
+     "LEFT JOIN specialists asp ON asp.id = r.assigned_specialist_id WHERE r.id = $1"},
     {"rqs_user_contact", "SELECT email, name FROM users WHERE id = $1"},
     {"rqs_center_access",
      "SELECT to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(u.name, 'Someone at the center'), "
@@ -556,6 +570,32 @@ enum err rqs_messages(struct arena *a, long long request_id, bool include_intern
   return ERR_OK;
 }
 
+enum err rqs_unread(struct arena *a, const char *side, long long reader_id, const long long *ids, size_t n_ids,
+                    struct rqs_unread **out, size_t *n) {
+  enum err e;
+  *n = 0;
+  *out = NULL;
+  if (!n_ids) return ERR_OK;
+  char *arr = arena_alloc(a, n_ids * 21 + 3);
+  if (!arr) return ERR_INTERNAL;
+  size_t o = 0;
+  arr[o++] = '{';
+  for (size_t i = 0; i < n_ids; i++) o += (size_t)snprintf(arr + o, 22, "%s%lld", i ? "," : "", ids[i]);
+  arr[o++] = '}';
+  arr[o] = '\0';
+  const char *v[] = {side, lld(a, reader_id), arr};
+  PGresult *r = db_exec(a, "rqs_unread", 3, v, &e);
+  if (!r) return e;
+  *n = (size_t)PQntuples(r);
+  *out = arena_alloc(a, (*n + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  for (size_t i = 0; i < *n; i++) {
+    (*out)[i].request_id = ll(r, (int)i, 0);
+    (*out)[i].count = ll(r, (int)i, 1);
+  }
+  return ERR_OK;
+}
+
 enum err rqs_messages_mark_read(long long request_id, long long reader_id, bool center_reader) {
   char ids[24], rid[24];
   snprintf(ids, sizeof ids, "%lld", request_id);
@@ -595,4 +635,17 @@ enum err rqs_center_access(struct arena *a, long long patient_id, int limit, str
     (*out)[i].mammogram = !strcmp(sv(a, r, k, 6), "true");
   }
   return ERR_OK;
+}
+
+enum err rqs_assignment(struct arena *a, long long request_id, const char **chosen, const char **assigned,
+                        const char **reason) {
+  enum err e;
+  const char *v[] = {lld(a, request_id)};
+  PGresult *r = db_exec(a, "rqs_assignment", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  *chosen = sv(a, r, 0, 0);
+  *assigned = sv(a, r, 0, 1);
+  *reason = sv(a, r, 0, 2);
+  return *chosen && *assigned && *reason ? ERR_OK : ERR_INTERNAL;
 }

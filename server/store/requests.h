@@ -132,6 +132,15 @@ enum err rqs_message_add(long long request_id, long long author_id, const char *
 /* The thread, oldest first (at most 500); internal notes only when asked. */
 enum err rqs_messages(struct arena *a, long long request_id, bool include_internal, struct rqs_message **out,
                       size_t *n);
+/* Unread (read_at NULL, not internal) messages per request among ids (the
+ * requests a page shows) for side "patient" (the center's, on reader's
+ * requests), "staff" (patients', any request) or "reviewer" (patients', on
+ * requests assigned to reader). Requests without any are left out. */
+struct rqs_unread {
+  long long request_id, count;
+};
+enum err rqs_unread(struct arena *a, const char *side, long long reader_id, const long long *ids, size_t n_ids,
+                    struct rqs_unread **out, size_t *n);
 /* Marks as read the messages not written by reader_id. */
 enum err rqs_messages_mark_read(long long request_id, long long reader_id, bool center_reader);
 
@@ -145,4 +154,8 @@ struct rqs_access {
   bool mammogram;         /* study.view: the study holds a mammogram */
 };
 enum err rqs_center_access(struct arena *a, long long patient_id, int limit, struct rqs_access **out, size_t *n);
+/* The specialist the patient chose, the one the center assigned (directory
+ * names, "" when none) and why another was assigned ("" when not). */
+enum err rqs_assignment(struct arena *a, long long request_id, const char **chosen, const char **assigned,
+                        const char **reason);
 #endif

@@ -90,6 +90,15 @@ static const struct db_stmt stmts[] = {
      "turnaround_days = $21, networks = string_to_array($22, ';'), languages = string_to_array($23, ';'), "
      "accepting = $24, reviewer_user_id = NULLIF($25::bigint, 0), updated_at = now() WHERE id = $26 RETURNING id"},
     {"spec_set_active", "UPDATE specialists SET active = $2, updated_at = now() WHERE id = $1 RETURNING id"},
+    {"spec_reviewer_accounts",
+     "SELECT id, name, email FROM users WHERE role = 'reviewer' AND status = 'active' ORDER BY lower(name), id LIMIT 1000"},
+    {"spec_account_kind", "SELECT role, status FROM users WHERE id = $1"},
+    {"spec_link_reviewer",
+     "UPDATE specialists SET reviewer_user_id = $2, updated_at = now() WHERE id = $1 RETURNING id"},
+    {"spec_demo_link",
+     "UPDATE specialists s SET reviewer_user_id = u.id, updated_at = now() FROM users u WHERE s.external_id = $1"
+     " AND lower(u.email) = lower($2) AND u.role = 'reviewer' AND u.status = 'active' AND s.reviewer_user_id IS NULL"
+     " RETURNING s.id"},
     {"spec_networks",
      "SELECT DISTINCT ON (lower(n)) n FROM specialists, unnest(networks) AS n WHERE active ORDER BY lower(n), n"},
     {"spec_languages",
@@ -362,4 +371,52 @@ enum err store_specialists_choices(struct arena *a, const char ***networks, size
   enum err e = column_list(a, "spec_networks", networks, n_networks);
   if (e != ERR_OK) return e;
   return column_list(a, "spec_languages", languages, n_languages);
+}
+
+enum err store_reviewer_accounts(struct arena *a, struct reviewer_account **out, size_t *n) {
+  enum err e;
+  *n = 0;
+  PGresult *res = db_exec(a, "spec_reviewer_accounts", 0, NULL, &e);
+  if (!res) return e;
+  *n = (size_t)PQntuples(res);
+  *out = arena_alloc(a, (*n + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  for (size_t i = 0; i < *n; i++) {
+    (*out)[i].id = atoll(PQgetvalue(res, (int)i, 0));
+    (*out)[i].name = arena_strdup(a, PQgetvalue(res, (int)i, 1));
+    (*out)[i].email = arena_strdup(a, PQgetvalue(res, (int)i, 2));
+    if (!(*out)[i].name || !(*out)[i].email) return ERR_INTERNAL;
+  }
+  return ERR_OK;
+}
+
+enum err store_account_kind(struct arena *a, long long user_id, const char **role, bool *active) {
+  const char *v[1] = {arena_printf(a, "%lld", user_id)};
+  if (!v[0]) return ERR_INTERNAL;
+  enum err e;
+  PGresult *res = db_exec(a, "spec_account_kind", 1, v, &e);
+  if (!res) return e;
+  if (PQntuples(res) != 1) return ERR_NOT_FOUND;
+  *role = arena_strdup(a, PQgetvalue(res, 0, 0));
+  *active = strcmp(PQgetvalue(res, 0, 1), "active") == 0;
+  return *role ? ERR_OK : ERR_INTERNAL;
+}
+
+enum err store_specialist_link_reviewer(struct arena *a, long long id, long long user_id) {
+  const char *v[2] = {arena_printf(a, "%lld", id), arena_printf(a, "%lld", user_id)};
+  if (!v[0] || !v[1]) return ERR_INTERNAL;
+  enum err e;
+  PGresult *res = db_exec(a, "spec_link_reviewer", 2, v, &e);
+  if (!res) return e;
+  return PQntuples(res) == 1 ? ERR_OK : ERR_NOT_FOUND;
+}
+
+enum err store_specialist_link_by_email(struct arena *a, const char *external_id, const char *email, long long *id) {
+  const char *v[2] = {external_id, email};
+  enum err e;
+  *id = 0;
+  PGresult *res = db_exec(a, "spec_demo_link", 2, v, &e);
+  if (!res) return e;
+  if (PQntuples(res) == 1) *id = atoll(PQgetvalue(res, 0, 0));
+  return ERR_OK;
 }

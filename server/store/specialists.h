@@ -35,4 +35,17 @@ enum err store_specialists_exist(struct arena *a, bool *any);
 /* Distinct networks / languages among active specialists, sorted. */
 enum err store_specialists_choices(struct arena *a, const char ***networks, size_t *n_networks,
                                    const char ***languages, size_t *n_languages);
+/* Active reviewer accounts (the directory's picker), by name, at most 1000. */
+struct reviewer_account {
+  long long id;
+  const char *name, *email;
+};
+enum err store_reviewer_accounts(struct arena *a, struct reviewer_account **out, size_t *n);
+/* The role and whether the account is active; ERR_NOT_FOUND when none. */
+enum err store_account_kind(struct arena *a, long long user_id, const char **role, bool *active);
+/* Links specialist id to a reviewer account. ERR_NOT_FOUND when no such specialist. */
+enum err store_specialist_link_reviewer(struct arena *a, long long id, long long user_id);
+/* Links the entry external_id to the active reviewer account with this
+ * e-mail when it is not linked yet; *id the entry linked (0: nothing done). */
+enum err store_specialist_link_by_email(struct arena *a, const char *external_id, const char *email, long long *id);
 #endif

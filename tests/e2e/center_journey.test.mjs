@@ -100,8 +100,8 @@ export const tests = [
         await st.page.goto(srv.url + `/staff/requests/${rid}`);
         await st.page.click('button:has-text("Accept")');
         await st.page.waitForSelector('text=The request is accepted.');
-        await st.page.selectOption('#f-specialist', spec);
-        await st.page.click('button:has-text("Assign")');
+        // the patient chose Dr Rita Reader, who has a reviewer account: one click assigns her
+        await st.page.click('#assign-chosen button[type=submit]');
         await st.page.waitForSelector('text=The reviewer is assigned');
         await screenshot(st.page, 'center-04-assigned');
 
