@@ -1,7 +1,9 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_print_header.cs" ?>
 <?cs def:content() ?>
 <p class="no-print"><a href="/requests">← My requests</a></p>
 <article class="printable">
+<?cs call:print_header() ?>
 <h1>Your second-opinion report</h1>
 <p class="muted">Signed by <?cs var:Report.signed_by ?> on <?cs var:Report.signed_at ?> UTC; released to you on <?cs var:Report.released_at ?> UTC.</p>
 

@@ -1,7 +1,9 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_print_header.cs" ?>
 <?cs def:content() ?>
 <p class="no-print"><a href="/requests/<?cs var:Request.Id ?>/steps/records">Back to your records</a> · Use your browser's Print command to print this letter.</p>
 <article class="rq-letter">
+<?cs call:print_header() ?>
 <p><?cs var:Letter.Name ?><br><?cs var:Letter.Email ?></p>
 <p><?cs var:Letter.Date ?></p>
 <p>To: Medical Records Department<br><?cs if:string.length(Letter.Facility) ?><?cs var:Letter.Facility ?><?cs else ?>(name of the facility)<?cs /if ?><?cs if:Letter.Contact ?><br><?cs var:Letter.Contact ?><?cs /if ?></p>

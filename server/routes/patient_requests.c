@@ -25,6 +25,7 @@
 #include "core/specialists.h"
 #include "http/actor.h"
 #include "http/reply.h"
+#include "routes/print_view.h"
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
@@ -828,6 +829,7 @@ static void letter(struct req *r) {
   rqs_user_contact(r->arena, v.row.patient_id, &email, &name);
   char today[11];
   today_iso(today);
+  if ((e = pv_print_header(r, h, id)) != ERR_OK) return fail(r, e);
   hs(h, "Request for my medical records", "Page.Title");
   hs(h, name, "Letter.Name");
   hs(h, email, "Letter.Email");
@@ -875,6 +877,7 @@ static void authorization_print(struct req *r) {
   fill_common(r, h, &v, -1);
   const char *text, *sha;
   if (requests_authorization_text(r->arena, &v.row, &text, &sha) != ERR_OK) return reply_error(r, ERR_INTERNAL, NULL);
+  if ((e = pv_print_header(r, h, id)) != ERR_OK) return fail(r, e);
   hs(h, "Authorization", "Page.Title");
   hs(h, text, "Auth.Text");
   hs(h, sha, "Auth.Sha256");
