@@ -25,6 +25,7 @@
 #include "core/specialists.h"
 #include "http/actor.h"
 #include "http/reply.h"
+#include "routes/patient_access.h"
 #include "routes/print_view.h"
 #include "routes/routes.h"
 #include "store/requests.h"
@@ -1019,25 +1020,9 @@ static void status_page(struct req *r) {
     hs(h, msgs[i].created_at, "Messages.%zu.At", i);
     hs(h, msgs[i].body_sealed_hex, "Messages.%zu.Body", i);
   }
-  struct rqs_access *acc = NULL;
-  size_t na = 0;
-  if (rqs_center_access(r->arena, q->patient_id, 50, &acc, &na) == ERR_OK) {
-    for (size_t i = 0; i < na; i++) {
-      hs(h, acc[i].at, "Access.%zu.At", i);
-      hs(h, acc[i].who, "Access.%zu.Who", i);
-      hs(h, strcmp(acc[i].role, "reviewer") == 0 ? "reviewing radiologist" : strcmp(acc[i].role, "staff") == 0 ? "center staff" : "administrator",
-         "Access.%zu.Role", i);
-      const char *what = strncmp(acc[i].action, "document.", 9) == 0 ? "opened a document"
-                         : strncmp(acc[i].action, "records.", 8) == 0 ? "looked at your records"
-                                                                      : "opened your request";
-      if (!strcmp(acc[i].action, "study.view")) {
-        const char *date = identity_date_words(r->arena, acc[i].study_date);
-        const char *kind = acc[i].mammogram ? "your mammogram" : "your images";
-        what = date && *date ? arena_printf(r->arena, "viewed %s of %s", kind, date) : arena_printf(r->arena, "viewed %s", kind);
-      }
-      hs(h, what ? what : "opened your request", "Access.%zu.What", i);
-    }
-  }
+  /* the newest few of "who opened my records" (routes/patient_access.c has them all) */
+  struct access_page ap;
+  if (access_log_page(r->arena, &who, id, 1, 3, &ap) == ERR_OK) pa_fill(h, &ap);
   reply_page(r, 200, "requests_status.cs");
 }
 

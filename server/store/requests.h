@@ -145,4 +145,22 @@ struct rqs_access {
   bool mammogram;         /* study.view: the study holds a mammogram */
 };
 enum err rqs_center_access(struct arena *a, long long patient_id, int limit, struct rqs_access **out, size_t *n);
+/* One group of "who opened my records": one person (in one role) on one UTC day. */
+struct rqs_access_group {
+  const char *day;        /* YYYY-MM-DD (UTC) */
+  const char *who, *role; /* the person's name, their role then (staff, reviewer, admin) */
+  long long events;       /* audit rows in the group */
+  long long opened;       /* request.view */
+  long long records;      /* records.* (the records page) */
+  long long downloads;    /* document.download */
+  long long documents;    /* other document.* */
+  long long zips;         /* request.download_zip */
+  const char *studies;    /* distinct study.view as "DATE|MAMMOGRAM" lines, newest date first ("" none) */
+};
+/* A page of the patient's access groups, newest day first (limit groups after offset), with the
+ * number of groups and of audit rows over all pages. Grouped and paged in SQL. No access check:
+ * the domain's (core/access_log.h). Strings live in the arena. */
+enum err rqs_center_access_groups(struct arena *a, long long patient_id, long long limit, long long offset,
+                                  struct rqs_access_group **out, size_t *n, long long *total_groups,
+                                  long long *total_events);
 #endif
