@@ -16,6 +16,8 @@ TEST_PKGS="curl openssl python3-psycopg2 python3-pydicom clang libclang-rt-14-de
   clamav-daemon zzuf slowhttptest sqlmap"
 # the viewer's browser test writes its DICOM pixels with numpy (only recommended by pydicom)
 TEST_PKGS="$TEST_PKGS python3-numpy"
+# the print browser test reads Chromium's PDF as text (pdftotext)
+TEST_PKGS="$TEST_PKGS poppler-utils"
 
 # bench/viewer.py times Orthanc's web viewer beside ours: it starts /usr/sbin/Orthanc itself on
 # loopback with its own configuration (Debian's orthanc service, where systemd starts it, is not used)
