@@ -734,3 +734,22 @@ enum err center_print_header(struct arena *a, const struct actor *who, long long
   out->center_address = rs_get(&rs, 0, "center_address");
   return ERR_OK;
 }
+
+static enum err identity_demo_tx(void *p) {
+  struct identity_ctx *c = p;
+  const char *name = "", *address = "";
+  enum err e = st_center_identity(c->a, &name, &address);
+  if (e != ERR_OK || *name) return e; /* an admin's own settings are kept */
+  return identity_tx(c);
+}
+
+enum err center_identity_seed_demo(void) {
+  static const struct actor seed_actor = {0, 0, "", "seed-demo"};
+  db_close(); /* the start-up thread's connection predates the center's statements: reopen it */
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  struct identity_ctx c = {a, &seed_actor, "secondop Demo Breast Center", "1 Example Street\nSpringfield, MA 01101"};
+  enum err e = db_tx(identity_demo_tx, &c);
+  arena_free(a);
+  return e;
+}

@@ -159,6 +159,10 @@ enum err center_identity_get(struct arena *a, const char **name, const char **ad
 enum err center_identity_set(struct arena *a, const struct actor *who, const char *name, const char *address,
                              struct center_errors *errs);
 
+/* serve --demo: gives the center a demo name and address unless one is set
+ * (as the system, audited as center.settings.change). */
+enum err center_identity_seed_demo(void);
+
 /* What the header of a printed page of a request shows (arena strings). */
 struct center_print_header {
   const char *patient_name, *birth_date /* YYYY-MM-DD or "" */, *reference, *center_name, *center_address;

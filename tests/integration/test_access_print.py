@@ -175,3 +175,13 @@ class AccessAndPrintTest(harness.ServerTestCase):
             self.assertIn("<dd>%s</dd>" % self.ref, h)
             self.assertEqual(self.oc.get("/requests/%d/%s" % (self.rid, path)).status, 404, path)
 
+
+
+class DemoCenterTest(harness.ServerTestCase):
+    server_args = ("--demo",)
+
+    def test_demo_gives_the_center_a_name_and_address(self):
+        self.assertEqual(self.sql("SELECT name, address FROM center_identity"),
+                         [("secondop Demo Breast Center", "1 Example Street\nSpringfield, MA 01101")])
+        self.assertEqual(self.sql("SELECT count(*) FROM audit_log WHERE action = 'center.settings.change' "
+                                  "AND object_type = 'center_identity'")[0][0], 1)
