@@ -80,7 +80,7 @@
 <section aria-labelledby="access-h">
   <h2 id="access-h">Who at the center opened your records</h2>
   <?cs if:subcount(Access.Groups) ?><?cs call:access_groups() ?>
-  <p><a href="/requests/<?cs var:Request.Id ?>/access">See all <?cs var:Access.TotalGroups ?> entries of who opened your records</a></p>
+  <p><a href="/requests/<?cs var:Request.Id ?>/access">See every entry of who opened your records (<?cs var:Access.TotalGroups ?> in all)</a></p>
   <?cs else ?><p>Nobody at the center has opened your records yet.</p><?cs /if ?>
 </section>
 <?cs /if ?>

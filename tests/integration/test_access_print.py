@@ -126,7 +126,7 @@ class AccessAndPrintTest(harness.ServerTestCase):
         # the status page shows the newest three groups and links to the rest
         status = self.pc.get("/requests/%d" % self.rid).text
         self.assertEqual(groups(status), got[:3])
-        self.assertIn("See all 15 entries of who opened your records", status)
+        self.assertIn("See every entry of who opened your records (15 in all)", status)
 
     def test_empty_access_log(self):
         r = self.pc.get("/requests/%d/access" % self.rid)
