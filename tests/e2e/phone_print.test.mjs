@@ -129,6 +129,13 @@ export const tests = [
           '{screening_mammogram}', 'reread', 'remote', 'Valley Imaging', 'A second look', ${spec}, ${spec},
           ${reviewer.id}, 'self_pay', now(), '2', 'routine_screening', 'none', ${staff.id}, now()) RETURNING id`).split('\n')[0];
 
+        // 0. the pages of someone not signed in
+        const anon = await browser.newContext({ viewport: DESK }); open.push(anon);
+        const ap = await anon.newPage();
+        for (const [url, name] of [['/', 'landing'], ['/login', 'login'], ['/signup', 'signup'],
+          ['/forgot-password', 'forgot-password'], ['/specialists', 'public-specialists']])
+          await check(ap, srv.url + url, `public-${name}`);
+
         // 1. the admin gives the center's name and address
         const ad = await logIn(browser, srv, admin); open.push(ad.ctx);
         await ad.page.goto(srv.url + '/admin/center');
@@ -137,7 +144,10 @@ export const tests = [
         await ad.page.click('form[action="/admin/center/identity"] button[type=submit]');
         await ad.page.waitForSelector('text=The center\'s name and address are saved');
         for (const [url, name] of [['/admin', 'admin'], ['/admin/center', 'admin-center'], ['/admin/accounts', 'admin-accounts'],
-          ['/admin/audit', 'admin-audit'], ['/admin/specialists', 'admin-specialists']])
+          [`/admin/accounts/${patient.id}`, 'admin-account'], ['/admin/accounts/invite', 'admin-invite'],
+          ['/admin/audit', 'admin-audit'], ['/admin/specialists', 'admin-specialists'],
+          ['/admin/specialists/new', 'admin-specialist-new'], [`/admin/specialists/${spec}`, 'admin-specialist'],
+          ['/admin/specialists/import', 'admin-specialists-import']])
           await check(ad.page, srv.url + url, name);
 
         // 2. the reviewer signs, staff release
@@ -206,7 +216,10 @@ export const tests = [
           [`/requests/${rid}/report`, 'report'], [`/requests/${rid}/letter`, 'letter'],
           [`/requests/${rid}/authorization`, 'authorization'], [`/requests/${draft}/records`, 'records'],
           ...['exam', 'records', 'authorization', 'specialist', 'coverage', 'review'].map((s) => [`/requests/${draft}/steps/${s}`, `step-${s}`]),
-          ['/specialists', 'specialists'], [`/specialists/compare?id=${spec}`, 'compare'], ['/account', 'account'],
+          [`/requests/${draft}/images`, 'images'],
+          ['/specialists', 'specialists'], [`/specialists/${spec}`, 'specialist'], [`/specialists/compare?id=${spec}`, 'compare'],
+          ['/account', 'account'], ['/account/password', 'account-password'], ['/account/notifications', 'account-notifications'],
+          ['/account/2fa', 'account-2fa'],
         ];
         for (const [url, name] of patientPages) await check(pt.page, srv.url + url, `patient-${name}`);
 
