@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, ROOT, startServer, screenshot, sql, totp, axeViolations } from './lib.mjs';
+import { ARTIFACTS, BIN, ROOT, startServer, screenshot, sql, totp, axeViolations } from './lib.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const DESK = { width: 1280, height: 900 };
@@ -90,8 +90,9 @@ async function check(page, url, name) {
   assert.deepEqual(await axeViolations(page), [], `axe on ${name} at 1280 px`);
 }
 
-// Chromium's print to PDF of the page, as text (poppler's pdftotext).
+// Chromium's print to PDF of the page (kept beside the screenshots), as text (poppler's pdftotext).
 async function pdfText(page, url, file) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   await page.goto(url);
   await page.emulateMedia({ media: 'print' });
   await page.pdf({ path: file, format: 'A4' });
@@ -153,7 +154,9 @@ export const tests = [
         // 2. the reviewer signs, staff release
         const rv = await logIn(browser, srv, reviewer); open.push(rv.ctx);
         await rv.page.goto(srv.url + `/reviewer/cases/${rid}`);
-        await rv.page.fill('#f-findings_left', 'No finding.');
+        // findings long enough for the printed report to run over more than one page
+        const longFindings = Array.from({ length: 70 }, (_, i) => `${i + 1}. Scattered fibroglandular tissue, no mass, no calcification.`).join('\n');
+        await rv.page.fill('#f-findings_left', longFindings);
         await rv.page.fill('#f-findings_right', 'No finding.');
         await rv.page.selectOption('#f-density', 'B');
         await rv.page.fill('#f-summary', 'Your images look normal. Keep your yearly screening.');
@@ -177,13 +180,14 @@ export const tests = [
           [pt.page, `/requests/${rid}/authorization`, 'authorization'],
         ];
         for (const [page, url, name] of printed) {
-          const text = await pdfText(page, srv.url + url, path.join(dir, `${name}.pdf`));
+          const text = await pdfText(page, srv.url + url, path.join(ARTIFACTS, `print-${name}.pdf`));
           for (const want of ['Riverside Breast Center', '12 Elm Street', 'Springfield, MA 01101', 'María José Rivera',
             '2 March 1961', 'SO-2026-66001'])
             assert.ok(text.includes(want), `${name}: the printed page names ${want}:\n${text.slice(0, 600)}`);
           assert.match(text, /Page 1 of \d+/, `${name}: page numbers`);
           const pages = Number(text.match(/Page 1 of (\d+)/)[1]);
           assert.ok(text.includes(`Page ${pages} of ${pages}`), `${name}: the last page is numbered`);
+          if (/report/.test(name)) assert.ok(pages >= 2 && text.includes(`Page 2 of ${pages}`), `${name}: runs over pages, each numbered`);
           assert.ok(!/Log out|Skip to content/.test(text), `${name}: no navigation on paper`);
         }
 
