@@ -68,6 +68,7 @@
   // itself; it is never overwritten. Cells spanning columns are counted by their colspan.
   var tables = document.querySelectorAll('table');
   for (var t = 0; t < tables.length; t++) {
+    if (tables[t].getAttribute('role') === 'presentation') continue; // a layout table (the print frame)
     var head = tables[t].tHead && tables[t].tHead.rows[tables[t].tHead.rows.length - 1];
     if (!head) continue;
     var names = [];

@@ -188,6 +188,11 @@ export const tests = [
           const pages = Number(text.match(/Page 1 of (\d+)/)[1]);
           assert.ok(text.includes(`Page ${pages} of ${pages}`), `${name}: the last page is numbered`);
           if (/report/.test(name)) assert.ok(pages >= 2 && text.includes(`Page 2 of ${pages}`), `${name}: runs over pages, each numbered`);
+          // the header repeats at the top of every page (pdftotext ends each page with a form feed)
+          const perPage = text.split('\f').filter((p) => p.trim());
+          assert.equal(perPage.length, pages, `${name}: ${pages} pages of text`);
+          perPage.forEach((p, i) => assert.ok(p.includes('SO-2026-66001') && p.includes('María José Rivera') &&
+            p.includes('Riverside Breast Center'), `${name}: page ${i + 1} carries the header:\n${p.slice(0, 300)}`));
           assert.ok(!/Log out|Skip to content/.test(text), `${name}: no navigation on paper`);
         }
 
