@@ -20,6 +20,8 @@ TEST_PKGS="$TEST_PKGS python3-numpy"
 # client of our server (started by the test on loopback with its own configuration; Debian's
 # orthanc service, where systemd starts it, is not used)
 TEST_PKGS="$TEST_PKGS orthanc orthanc-dicomweb"
+# the print browser test reads Chromium's PDF as text (pdftotext)
+TEST_PKGS="$TEST_PKGS poppler-utils"
 
 # bench/viewer.py times Orthanc's web viewer beside ours (bench/wado.py its DICOMweb plugin): both
 # start /usr/sbin/Orthanc themselves on loopback with their own configuration

@@ -12,6 +12,7 @@
 #include "core/audit.h"
 #include "core/audit_anchor.h"
 #include "core/specialists.h"
+#include "core/center.h"
 #include "specialists_cli.h"
 #include "records_cli.h"
 #include "core/records.h"
@@ -57,6 +58,7 @@ int app_seed_demo(const struct config *c) {
   (void)c;
   if (accounts_seed_demo() != 0) return -1;
   if (specialists_seed_demo(c) != 0) return -1;
+  if (center_identity_seed_demo() != ERR_OK) return -1;
   return 0;
 }
 

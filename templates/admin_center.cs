@@ -4,6 +4,19 @@
 <h1>Center settings</h1>
 <p><a href="/admin">Back to administration</a></p>
 
+<h2 id="identity-h">The center on printed pages</h2>
+<p>Printed reports, records-request letters and authorizations carry this name and address at the top, with the patient's name, date of birth and request reference.</p>
+<form method="post" action="/admin/center/identity" novalidate><?cs call:csrf_field() ?>
+<?cs call:text_field("center_name", "Name of the center", "text", "organization", "As patients know it, e.g. Riverside Breast Center") ?>
+<div class="field<?cs if:Form.Errors.center_address ?> has-error<?cs /if ?>">
+  <label for="f-center_address">Postal address</label>
+  <p class="hint" id="center_address-hint">One line per row of the address, up to 8 lines.</p>
+  <textarea id="f-center_address" name="center_address" rows="4" autocomplete="street-address"<?cs if:Form.Errors.center_address ?> aria-invalid="true" aria-describedby="center_address-error"<?cs else ?> aria-describedby="center_address-hint"<?cs /if ?>><?cs var:Form.Values.center_address ?></textarea>
+  <?cs call:field_error("center_address") ?>
+</div>
+<button type="submit">Save the name and address</button>
+</form>
+
 <h2>Review-time targets</h2>
 <p>How many days a request may take, from the moment the patient submits it to the released report. The staff queue's due dates and “overdue” marks come from these numbers. Enter a whole number of days from 1 to 90.</p>
 <form method="post" action="/admin/center/targets" novalidate><?cs call:csrf_field() ?>

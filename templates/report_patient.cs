@@ -1,7 +1,9 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_print_header.cs" ?>
 <?cs def:content() ?>
 <p class="no-print"><a href="/requests">← My requests</a></p>
 <article class="printable">
+<?cs call:print_frame_start() ?>
 <h1>Your second-opinion report</h1>
 <p class="muted">Signed by <?cs var:Report.signed_by ?> on <?cs var:Report.signed_at ?> UTC; released to you on <?cs var:Report.released_at ?> UTC.</p>
 
@@ -37,6 +39,7 @@
 
 <?cs if:subcount(Addenda) ?><section aria-labelledby="add-h"><h2 id="add-h">Additions to the report</h2>
 <ol class="addenda"><?cs each:ad = Addenda ?><li><p class="muted"><?cs var:ad.signed_at ?> UTC</p><?cs if:ad.question != "" ?><p><strong>Your question:</strong> <?cs var:ad.question ?></p><?cs /if ?><p class="pre"><?cs var:ad.body ?></p></li><?cs /each ?></ol></section><?cs /if ?>
+<?cs call:print_frame_end() ?>
 </article>
 
 <section class="card no-print" aria-labelledby="ask-h"><h2 id="ask-h">Ask a follow-up question</h2>

@@ -1,13 +1,16 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_print_header.cs" ?>
 <?cs def:content() ?>
 <p class="no-print"><a href="/requests/<?cs var:Request.Id ?>">Back to the request</a> · Use your browser's Print command to print this page.</p>
 <article class="rq-letter">
-<div class="rq-authtext"><?cs var:Auth.Text ?></div>
+<?cs call:print_frame_start() ?>
+<div class="rq-authtext" tabindex="0" role="region" aria-label="Authorization text"><?cs var:Auth.Text ?></div>
 <?cs if:Auth.InForce && Auth.SignedName ?>
 <p><strong>Signed electronically</strong> by typing the name "<?cs var:Auth.SignedName ?>" on <?cs var:Auth.SignedAt ?> UTC from address <?cs var:Auth.Ip ?>.<br>SHA-256 of the text signed: <code class="rq-hash"><?cs var:Auth.SignedSha256 ?></code></p>
 <?cs else ?>
 <p class="rq-sign">Signature: ______________________________ &nbsp; Date: ______________</p>
 <?cs /if ?>
+<?cs call:print_frame_end() ?>
 </article>
 <?cs if:Auth.InForce ?>
 <details class="rq-box no-print">

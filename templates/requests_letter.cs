@@ -1,7 +1,9 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_print_header.cs" ?>
 <?cs def:content() ?>
 <p class="no-print"><a href="/requests/<?cs var:Request.Id ?>/steps/records">Back to your records</a> · Use your browser's Print command to print this letter.</p>
 <article class="rq-letter">
+<?cs call:print_frame_start() ?>
 <p><?cs var:Letter.Name ?><br><?cs var:Letter.Email ?></p>
 <p><?cs var:Letter.Date ?></p>
 <p>To: Medical Records Department<br><?cs if:string.length(Letter.Facility) ?><?cs var:Letter.Facility ?><?cs else ?>(name of the facility)<?cs /if ?><?cs if:Letter.Contact ?><br><?cs var:Letter.Contact ?><?cs /if ?></p>
@@ -17,6 +19,7 @@
 <p>Reference of my second-opinion request: <?cs var:Request.Reference ?></p>
 <p class="rq-sign">Signature: ______________________________ &nbsp; Date: ______________</p>
 <p>Date of birth: ______________</p>
+<?cs call:print_frame_end() ?>
 </article>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

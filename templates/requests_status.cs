@@ -1,5 +1,6 @@
 <?cs include:"_macros.cs" ?>
 <?cs include:"requests_macros.cs" ?>
+<?cs include:"_access_log.cs" ?>
 <?cs def:content() ?>
 <p class="rq-ref"><a href="/requests">My requests</a></p>
 <h1>Request <?cs var:Request.Reference ?></h1>
@@ -86,10 +87,8 @@
 <?cs if:!Request.IsDraft ?>
 <section aria-labelledby="access-h">
   <h2 id="access-h">Who at the center opened your records</h2>
-  <?cs if:subcount(Access) ?>
-  <div class="table-scroll"><table class="list"><caption class="visually-hidden">Every time someone at the center opened your request or records</caption>
-  <thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">What</th></tr></thead>
-  <tbody><?cs each:x = Access ?><tr><td><?cs var:x.At ?></td><td><?cs var:x.Who ?> (<?cs var:x.Role ?>)</td><td><?cs var:x.What ?></td></tr><?cs /each ?></tbody></table></div>
+  <?cs if:subcount(Access.Groups) ?><?cs call:access_groups() ?>
+  <p><a href="/requests/<?cs var:Request.Id ?>/access">See every entry of who opened your records (<?cs var:Access.TotalGroups ?> in all)</a></p>
   <?cs else ?><p>Nobody at the center has opened your records yet.</p><?cs /if ?>
 </section>
 <?cs /if ?>

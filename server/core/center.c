@@ -671,3 +671,110 @@ enum err center_viewer_notice_toggle(struct arena *a, const struct actor *who, b
   struct notice_ctx c = {a, who, on};
   return db_tx(notice_tx, &c);
 }
+
+/* ---- the center's name and address, and the header of printed pages (issue 15 item 6) ---- */
+
+enum err center_identity_get(struct arena *a, const char **name, const char **address) {
+  return st_center_identity(a, name, address);
+}
+
+/* Counts UTF-8 characters; false when a control character other than the
+ * allowed newline appears. */
+static bool identity_text_ok(const char *s, bool newlines, size_t *chars) {
+  *chars = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p & 0xC0) != 0x80) (*chars)++;
+    if (*p == '\n' && newlines) continue;
+    if (*p < 0x20 || *p == 0x7f) return false;
+  }
+  return true;
+}
+
+/* Copies s without carriage returns and without trailing spaces/newlines. */
+static char *identity_clean(struct arena *a, const char *s) {
+  size_t n = strlen(s);
+  char *o = arena_alloc(a, n + 1);
+  if (!o) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (s[i] != '\r') o[k++] = s[i];
+  while (k && (o[k - 1] == ' ' || o[k - 1] == '\n' || o[k - 1] == '\t')) k--;
+  o[k] = 0;
+  size_t lead = 0;
+  while (o[lead] == ' ' || o[lead] == '\n' || o[lead] == '\t') lead++;
+  return o + lead;
+}
+
+struct identity_ctx {
+  struct arena *a;
+  const struct actor *who;
+  const char *name, *address;
+};
+
+static enum err identity_tx(void *p) {
+  struct identity_ctx *c = p;
+  enum err e = st_center_identity_set(c->a, c->name, c->address);
+  if (e != ERR_OK) return e;
+  struct audit_event ev = {"center.settings.change", "center_identity", "identity", 0, "ok",
+                           "{\"what\":\"center_identity\"}"};
+  return audit_write(c->who, &ev);
+}
+
+enum err center_identity_set(struct arena *a, const struct actor *who, const char *name, const char *address,
+                             struct center_errors *errs) {
+  errs->n = 0;
+  if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
+  char *n = identity_clean(a, name ? name : "");
+  char *ad = identity_clean(a, address ? address : "");
+  if (!n || !ad) return ERR_INTERNAL;
+  size_t nc = 0, ac = 0, lines = 1;
+  if (!identity_text_ok(n, false, &nc) || nc == 0 || nc > 200) {
+    errs->e[errs->n].field = "center_name";
+    errs->e[errs->n].message = nc == 0 ? "Enter the center's name as it should appear on printed pages."
+                                       : "Enter a name of at most 200 characters on one line.";
+    errs->n++;
+  }
+  for (const char *p = ad; *p; p++) lines += *p == '\n';
+  if (!identity_text_ok(ad, true, &ac) || ac == 0 || ac > 500 || lines > 8) {
+    errs->e[errs->n].field = "center_address";
+    errs->e[errs->n].message = ac == 0 ? "Enter the center's postal address."
+                                       : "Enter an address of at most 500 characters on at most 8 lines.";
+    errs->n++;
+  }
+  if (errs->n) return ERR_INVALID;
+  struct identity_ctx c = {a, who, n, ad};
+  return db_tx(identity_tx, &c);
+}
+
+enum err center_print_header(struct arena *a, const struct actor *who, long long id, struct center_print_header *out) {
+  memset(out, 0, sizeof *out);
+  enum err e = requests_access_view_unaudited(who, id, NULL);
+  if (e != ERR_OK) return e;
+  struct rowset rs;
+  if ((e = st_print_header(a, id, &rs)) != ERR_OK) return e;
+  out->reference = rs_get(&rs, 0, "reference");
+  out->patient_name = rs_get(&rs, 0, "patient_name");
+  out->birth_date = rs_get(&rs, 0, "birth_date");
+  out->center_name = rs_get(&rs, 0, "center_name");
+  out->center_address = rs_get(&rs, 0, "center_address");
+  return ERR_OK;
+}
+
+static enum err identity_demo_tx(void *p) {
+  struct identity_ctx *c = p;
+  const char *name = "", *address = "";
+  enum err e = st_center_identity(c->a, &name, &address);
+  if (e != ERR_OK || *name) return e; /* an admin's own settings are kept */
+  return identity_tx(c);
+}
+
+enum err center_identity_seed_demo(void) {
+  static const struct actor seed_actor = {0, 0, "", "seed-demo"};
+  db_close(); /* the start-up thread's connection predates the center's statements: reopen it */
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  struct identity_ctx c = {a, &seed_actor, "secondop Demo Breast Center", "1 Example Street\nSpringfield, MA 01101"};
+  enum err e = db_tx(identity_demo_tx, &c);
+  arena_free(a);
+  return e;
+}

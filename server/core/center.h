@@ -148,4 +148,29 @@ enum err center_viewer_notice_toggle(struct arena *a, const struct actor *who, b
  * center.settings.change); *enabled is the new state. ERR_NOT_FOUND for an
  * unknown rule, ERR_FORBIDDEN for non-admins. */
 enum err center_rule_toggle(struct arena *a, const struct actor *who, const char *kind, bool *enabled);
+
+/* The center's name and postal address (lines separated by "\n"), "" when
+ * not set. Not patient data: readable by anyone signed in. Arena strings. */
+enum err center_identity_get(struct arena *a, const char **name, const char **address);
+/* Admins: sets them. The name is required, one line, at most 200 characters;
+ * the address is required, at most 500 characters on at most 8 lines (carriage
+ * returns and surrounding blanks dropped). ERR_INVALID with one error per
+ * field ("center_name", "center_address") and nothing changed; otherwise one
+ * transaction with its audit row (center.settings.change). ERR_FORBIDDEN for
+ * non-admins. */
+enum err center_identity_set(struct arena *a, const struct actor *who, const char *name, const char *address,
+                             struct center_errors *errs);
+
+/* serve --demo: gives the center a demo name and address unless one is set
+ * (as the system, audited as center.settings.change). */
+enum err center_identity_seed_demo(void);
+
+/* What the header of a printed page of a request shows (arena strings). */
+struct center_print_header {
+  const char *patient_name, *birth_date /* YYYY-MM-DD or "" */, *reference, *center_name, *center_address;
+};
+/* Fills the header of a printed page of request `id` for the actor: access as
+ * requests_access_view_unaudited (the page that prints it audits its own opening),
+ * ERR_NOT_FOUND without access. */
+enum err center_print_header(struct arena *a, const struct actor *who, long long id, struct center_print_header *out);
 #endif

@@ -47,6 +47,12 @@ static void settings_page(struct req *r, unsigned status) {
     cv_set(hdf, rs_get(&rules, i, "message"), "Rules.%zu.Message", i);
     cv_set(hdf, rs_get(&rules, i, "updated_at"), "Rules.%zu.Updated", i);
   }
+  if (!hdf_get_value(hdf, "Form.Values.center_name", NULL)) {
+    const char *name = "", *address = "";
+    if ((e = center_identity_get(r->arena, &name, &address)) != ERR_OK) return reply_error(r, e, NULL);
+    cv_set(hdf, name, "Form.Values.center_name");
+    cv_set(hdf, address, "Form.Values.center_address");
+  }
   bool notice = true;
   if ((e = center_viewer_notice(r->arena, &notice)) != ERR_OK) return reply_error(r, e, NULL);
   cv_set(hdf, notice ? "1" : "0", "Viewer.Notice");
@@ -55,6 +61,7 @@ static void settings_page(struct req *r, unsigned status) {
     const char *msg = strcmp(done, "targets") == 0 ? "The review targets are saved. Due dates in the queue use them now."
                       : strcmp(done, "rule") == 0  ? "The rule is changed. The queue's flags follow it now."
                       : strcmp(done, "viewer-notice") == 0 ? "The image viewer's notice is changed."
+                      : strcmp(done, "identity") == 0 ? "The center's name and address are saved. Printed pages show them now."
                                                    : NULL;
     if (msg) {
       cv_set(hdf, msg, "Flash.Message");
@@ -95,6 +102,28 @@ static void targets_post(struct req *r) {
   reply_redirect(r, "/admin/center?done=targets");
 }
 
+/* POST /admin/center/identity: the center's name and address for printed
+ * pages (migrations/0025_center_identity.sql). Errors re-show the form with
+ * what was typed and the message next to each field. */
+static void identity_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  const char *name = req_form(r, "center_name"), *address = req_form(r, "center_address");
+  struct center_errors errs = {0};
+  enum err e = center_identity_set(r->arena, &who, name, address, &errs);
+  if (e == ERR_INVALID) {
+    HDF *hdf = req_hdf(r);
+    if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+    for (size_t i = 0; i < errs.n; i++) cv_set(hdf, errs.e[i].message, "Form.Errors.%s", errs.e[i].field);
+    cv_set(hdf, name ? name : "", "Form.Values.center_name");
+    cv_set(hdf, address ? address : "", "Form.Values.center_address");
+    cv_set(hdf, "Some values need your attention: nothing was saved.", "Flash.Message");
+    cv_set(hdf, "error", "Flash.Kind");
+    return settings_page(r, 422);
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, "/admin/center?done=identity");
+}
+
 /* POST /admin/center/rules/{id}/toggle: id is the rule's kind. */
 static void rule_toggle_post(struct req *r) {
   struct actor who = actor_from_req(r);
@@ -116,6 +145,7 @@ static void viewer_notice_post(struct req *r) {
 
 const struct route admin_center_routes[] = {
     {"GET", "/admin/center", center_get, ROLE_ADMIN, 0, BODY_NONE, 0, NULL, "admin_center"},
+    {"POST", "/admin/center/identity", identity_post, ROLE_ADMIN, 0, BODY_FORM, 8192, NULL, "admin_center_identity"},
     {"POST", "/admin/center/targets", targets_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL, "admin_center_targets"},
     {"POST", "/admin/center/rules/{id}/toggle", rule_toggle_post, ROLE_ADMIN, 0, BODY_FORM, 4096, NULL,
      "admin_center_rule_toggle"},

@@ -16,6 +16,7 @@
 #include "http/reply.h"
 #include "routes/center_view.h"
 #include "routes/report_view.h"
+#include "routes/print_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -27,6 +28,7 @@ static void show_report(struct req *r, long long id, const struct report_errors 
   if (e != ERR_OK) return reply_error(r, e, NULL);
   HDF *hdf = req_hdf(r);
   if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+  if ((e = pv_print_header(r, hdf, id)) != ERR_OK) return reply_error(r, e, NULL);
   hdf_set_value(hdf, "Page.Title", "Your second-opinion report");
   hdf_set_value(hdf, "Page.Name", "patient-report");
   hdf_set_value(hdf, "Request.Id", arena_printf(a, "%lld", id));

@@ -25,6 +25,8 @@
 #include "core/specialists.h"
 #include "http/actor.h"
 #include "http/reply.h"
+#include "routes/patient_access.h"
+#include "routes/print_view.h"
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
@@ -834,6 +836,7 @@ static void letter(struct req *r) {
   rqs_user_contact(r->arena, v.row.patient_id, &email, &name);
   char today[11];
   today_iso(today);
+  if ((e = pv_print_header(r, h, id)) != ERR_OK) return fail(r, e);
   hs(h, "Request for my medical records", "Page.Title");
   hs(h, name, "Letter.Name");
   hs(h, email, "Letter.Email");
@@ -881,6 +884,7 @@ static void authorization_print(struct req *r) {
   fill_common(r, h, &v, -1);
   const char *text, *sha;
   if (requests_authorization_text(r->arena, &v.row, &text, &sha) != ERR_OK) return reply_error(r, ERR_INTERNAL, NULL);
+  if ((e = pv_print_header(r, h, id)) != ERR_OK) return fail(r, e);
   hs(h, "Authorization", "Page.Title");
   hs(h, text, "Auth.Text");
   hs(h, sha, "Auth.Sha256");
@@ -1043,30 +1047,9 @@ static void show_status(struct req *r, const char *body_err) {
     hs(h, fv(r, "body"), "Form.Values.body");
     hi(h, 1, "Form.ErrorCount");
   }
-  struct rqs_access *acc = NULL;
-  size_t na = 0;
-  if (rqs_center_access(r->arena, q->patient_id, 50, &acc, &na) == ERR_OK) {
-    for (size_t i = 0; i < na; i++) {
-      hs(h, acc[i].at, "Access.%zu.At", i);
-      hs(h, acc[i].who, "Access.%zu.Who", i);
-      hs(h, strcmp(acc[i].role, "reviewer") == 0 ? "reviewing radiologist" : strcmp(acc[i].role, "staff") == 0 ? "center staff" : "administrator",
-         "Access.%zu.Role", i);
-      const char *what = strncmp(acc[i].action, "document.", 9) == 0 ? "opened a document"
-                         : strncmp(acc[i].action, "records.", 8) == 0 ? "looked at your records"
-                                                                      : "opened your request";
-      /* DICOMweb (routes/dicomweb.c): a radiologist's workstation or viewer reading the images */
-      if (!strcmp(acc[i].action, "dicomweb.search")) what = "found your images from a radiology workstation";
-      else if (!strcmp(acc[i].action, "dicomweb.retrieve")) what = "copied your images to a radiology workstation";
-      else if (!strcmp(acc[i].action, "dicomweb.metadata")) what = "read the details of your images from a radiology workstation";
-      else if (!strncmp(acc[i].action, "dicomweb.", 9)) what = "viewed your images from a radiology workstation";
-      if (!strcmp(acc[i].action, "study.view")) {
-        const char *date = identity_date_words(r->arena, acc[i].study_date);
-        const char *kind = acc[i].mammogram ? "your mammogram" : "your images";
-        what = date && *date ? arena_printf(r->arena, "viewed %s of %s", kind, date) : arena_printf(r->arena, "viewed %s", kind);
-      }
-      hs(h, what ? what : "opened your request", "Access.%zu.What", i);
-    }
-  }
+  /* the newest few of "who opened my records" (routes/patient_access.c has them all) */
+  struct access_page ap;
+  if (access_log_page(r->arena, &who, id, 1, 3, &ap) == ERR_OK) pa_fill(h, &ap);
   reply_page(r, body_err ? 422 : 200, "requests_status.cs");
 }
 

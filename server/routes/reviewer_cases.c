@@ -33,6 +33,7 @@
 #include "routes/first_read_view.h"
 #include "routes/report_view.h"
 #include "routes/identity_view.h"
+#include "routes/print_view.h"
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
@@ -94,6 +95,8 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
     return reply_error(r, ERR_NOT_FOUND, "The report is not signed yet.");
   HDF *hdf = req_hdf(r);
   if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+  if (strcmp(tmpl, "report_print.cs") == 0 && (e = pv_print_header(r, hdf, id)) != ERR_OK)
+    return reply_error(r, e, NULL);
   const struct rowset *q = &cc.req;
   hdf_set_value(hdf, "Page.Title", arena_printf(a, "Case %s", rs_get(q, 0, "reference")));
   hdf_set_value(hdf, "Page.Name", "reviewer-case");

@@ -15,6 +15,7 @@ const struct route *const all_route_tables[] = {
     viewer_api_routes,
     dicomweb_routes,
     viewer_pages_routes, /* before staff_requests_routes: its POST …/{action} would answer 405 for …/images */
+    patient_access_routes,
     patient_requests_routes, /* before patient_records_routes: its GET /requests replaces the records list */
     patient_records_routes,
     staff_queue_routes,

@@ -291,6 +291,16 @@ static const struct db_stmt settings_stmts[] = {
     {"ctr_viewer_notice", "SELECT coalesce((SELECT viewer_notice FROM center_display), true) AS enabled"},
     {"ctr_viewer_notice_toggle",
      "UPDATE center_display SET viewer_notice = NOT viewer_notice, updated_at = now() RETURNING viewer_notice AS enabled"},
+    /* the center's name and address for printed pages (migrations/0025_center_identity.sql) */
+    {"ctr_identity", "SELECT coalesce((SELECT name FROM center_identity), '') AS name, "
+                     "coalesce((SELECT address FROM center_identity), '') AS address"},
+    {"ctr_identity_set",
+     "INSERT INTO center_identity (id, name, address) VALUES (true, $1, $2) ON CONFLICT (id) DO UPDATE "
+     "SET name = EXCLUDED.name, address = EXCLUDED.address, updated_at = now()"},
+    {"ctr_print_header",
+     "SELECT r.reference, u.name AS patient_name, coalesce(to_char(u.date_of_birth, 'YYYY-MM-DD'), '') AS birth_date, "
+     "coalesce(ci.name, '') AS center_name, coalesce(ci.address, '') AS center_address "
+     "FROM requests r JOIN users u ON u.id = r.patient_id LEFT JOIN center_identity ci ON ci.id WHERE r.id = $1"},
 };
 
 void store_center_register(void) {
@@ -692,4 +702,26 @@ enum err st_viewer_notice_toggle(struct arena *a, bool *on) {
   if (rs.n == 0) return ERR_NOT_FOUND;
   *on = rs_bool(&rs, 0, "enabled");
   return ERR_OK;
+}
+
+enum err st_center_identity(struct arena *a, const char **name, const char **address) {
+  struct rowset rs;
+  enum err e = run(a, "ctr_identity", 0, NULL, &rs);
+  if (e != ERR_OK) return e;
+  *name = rs.n ? rs_get(&rs, 0, "name") : "";
+  *address = rs.n ? rs_get(&rs, 0, "address") : "";
+  return ERR_OK;
+}
+
+enum err st_center_identity_set(struct arena *a, const char *name, const char *address) {
+  const char *v[2] = {name, address};
+  return run_one(a, "ctr_identity_set", 2, v);
+}
+
+enum err st_print_header(struct arena *a, long long request_id, struct rowset *out) {
+  const char *v[1] = {arena_printf(a, "%lld", request_id)};
+  if (!v[0]) return ERR_INTERNAL;
+  enum err e = run(a, "ctr_print_header", 1, v, out);
+  if (e != ERR_OK) return e;
+  return out->n ? ERR_OK : ERR_NOT_FOUND;
 }

@@ -155,4 +155,12 @@ enum err st_rule_toggle(struct arena *a, const char *kind, bool *enabled);
 enum err st_viewer_notice(struct arena *a, bool *on);
 /* Turns the viewer notice on or off; *on is the new value. */
 enum err st_viewer_notice_toggle(struct arena *a, bool *on);
+/* The center's name and postal address (arena strings; "" when not set). */
+enum err st_center_identity(struct arena *a, const char **name, const char **address);
+/* Stores them (the caller validated them and runs the transaction). */
+enum err st_center_identity_set(struct arena *a, const char *name, const char *address);
+/* One row for the header of a printed page of request `request_id`: reference, patient_name,
+ * birth_date (YYYY-MM-DD or ""), center_name, center_address. No access check (the domain's).
+ * ERR_NOT_FOUND for an unknown request. */
+enum err st_print_header(struct arena *a, long long request_id, struct rowset *out);
 #endif

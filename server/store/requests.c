@@ -161,14 +161,38 @@ static const struct db_stmt stmts[] = {
      "FROM requests r LEFT JOIN specialists cs ON cs.id = r.specialist_id "
      "LEFT JOIN specialists asp ON asp.id = r.assigned_specialist_id WHERE r.id = $1"},
     {"rqs_user_contact", "SELECT email, name FROM users WHERE id = $1"},
-    {"rqs_center_access",
-     "SELECT to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(u.name, 'Someone at the center'), "
-     "a.actor_role, a.action, coalesce(a.object_id, ''), coalesce(a.detail->>'date', ''), "
-     "coalesce(a.detail->>'mammogram', '') FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id "
-     "WHERE a.patient_id = $1 AND a.outcome = 'ok' AND a.actor_role IN ('staff', 'reviewer', 'admin') AND "
-     "(a.action LIKE 'request.view%' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%' OR "
-     "a.action = 'study.view' OR a.action LIKE 'dicomweb.%') "
-     "ORDER BY a.id DESC LIMIT $2"},
+    /* "who opened my records", grouped by person (and role) and UTC day, newest first; one page of
+     * groups ($2 groups after $3), with the totals over every group (window sums, before LIMIT) */
+    {"rqs_access_groups",
+     "WITH ev AS (SELECT a.id, a.actor_id, a.actor_role, (a.at AT TIME ZONE 'UTC')::date AS day, a.action, "
+     "  CASE WHEN a.action = 'study.view' THEN coalesce(a.detail->>'date', '') || '|' || "
+     "  coalesce(a.detail->>'mammogram', '') END AS study "
+     "  FROM audit_log a WHERE a.patient_id = $1 AND a.outcome = 'ok' AND "
+     "  a.actor_role IN ('staff', 'reviewer', 'admin') AND (a.action LIKE 'request.view%' OR "
+     "  a.action = 'request.download_zip' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%' OR "
+     "  a.action = 'study.view' OR a.action LIKE 'dicomweb.%')), "
+     "g AS (SELECT actor_id, actor_role, day, max(id) AS last_id, count(*) AS events, "
+     "  count(*) FILTER (WHERE action LIKE 'request.view%') AS opened, "
+     "  count(*) FILTER (WHERE action LIKE 'records.%') AS records, "
+     "  count(*) FILTER (WHERE action = 'document.download') AS downloads, "
+     "  count(*) FILTER (WHERE action LIKE 'document.%' AND action <> 'document.download') AS documents, "
+     "  count(*) FILTER (WHERE action = 'request.download_zip') AS zips, "
+     "  count(*) FILTER (WHERE action = 'dicomweb.search') AS dw_found, "
+     "  count(*) FILTER (WHERE action = 'dicomweb.retrieve') AS dw_copied, "
+     "  count(*) FILTER (WHERE action = 'dicomweb.metadata') AS dw_details, "
+     "  count(*) FILTER (WHERE action IN ('dicomweb.frames', 'dicomweb.rendered')) AS dw_viewed, "
+     "  coalesce(string_agg(DISTINCT study, E'\\n' ORDER BY study DESC), '') AS studies "
+     "  FROM ev GROUP BY actor_id, actor_role, day) "
+     "SELECT to_char(g.day, 'YYYY-MM-DD'), coalesce(u.name, 'Someone at the center'), g.actor_role, g.events, "
+     "g.opened, g.records, g.downloads, g.documents, g.zips, g.studies, count(*) OVER (), sum(g.events) OVER (), "
+     "g.dw_found, g.dw_copied, g.dw_details, g.dw_viewed "
+     "FROM g LEFT JOIN users u ON u.id = g.actor_id ORDER BY g.day DESC, g.last_id DESC LIMIT $2 OFFSET $3"},
+    {"rqs_access_groups_count",
+     "SELECT count(DISTINCT (a.actor_id, a.actor_role, (a.at AT TIME ZONE 'UTC')::date)), count(*) "
+     "FROM audit_log a WHERE a.patient_id = $1 AND a.outcome = 'ok' AND "
+     "a.actor_role IN ('staff', 'reviewer', 'admin') AND (a.action LIKE 'request.view%' OR "
+     "a.action = 'request.download_zip' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%' OR "
+     "a.action = 'study.view' OR a.action LIKE 'dicomweb.%')"},
 };
 
 static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
@@ -616,27 +640,6 @@ enum err rqs_user_contact(struct arena *a, long long user_id, const char **email
   return ERR_OK;
 }
 
-enum err rqs_center_access(struct arena *a, long long patient_id, int limit, struct rqs_access **out, size_t *n) {
-  enum err e;
-  const char *v[] = {lld(a, patient_id), lld(a, limit)};
-  PGresult *r = db_exec(a, "rqs_center_access", 2, v, &e);
-  if (!r) return e;
-  *n = (size_t)PQntuples(r);
-  *out = arena_alloc(a, (*n + 1) * sizeof **out);
-  if (!*out) return ERR_INTERNAL;
-  for (size_t i = 0; i < *n; i++) {
-    int k = (int)i;
-    (*out)[i].at = sv(a, r, k, 0);
-    (*out)[i].who = sv(a, r, k, 1);
-    (*out)[i].role = sv(a, r, k, 2);
-    (*out)[i].action = sv(a, r, k, 3);
-    (*out)[i].object_id = sv(a, r, k, 4);
-    (*out)[i].study_date = sv(a, r, k, 5);
-    (*out)[i].mammogram = !strcmp(sv(a, r, k, 6), "true");
-  }
-  return ERR_OK;
-}
-
 enum err rqs_assignment(struct arena *a, long long request_id, const char **chosen, const char **assigned,
                         const char **reason) {
   enum err e;
@@ -648,4 +651,45 @@ enum err rqs_assignment(struct arena *a, long long request_id, const char **chos
   *assigned = sv(a, r, 0, 1);
   *reason = sv(a, r, 0, 2);
   return *chosen && *assigned && *reason ? ERR_OK : ERR_INTERNAL;
+}
+
+enum err rqs_center_access_groups(struct arena *a, long long patient_id, long long limit, long long offset,
+                                  struct rqs_access_group **out, size_t *n, long long *total_groups,
+                                  long long *total_events) {
+  enum err e;
+  const char *v[] = {lld(a, patient_id), lld(a, limit), lld(a, offset)};
+  PGresult *r = db_exec(a, "rqs_access_groups", 3, v, &e);
+  if (!r) return e;
+  *n = (size_t)PQntuples(r);
+  *out = arena_alloc(a, (*n + 1) * sizeof **out);
+  if (!*out) return ERR_INTERNAL;
+  *total_groups = *total_events = 0;
+  for (size_t i = 0; i < *n; i++) {
+    int k = (int)i;
+    struct rqs_access_group *g = &(*out)[i];
+    g->day = sv(a, r, k, 0);
+    g->who = sv(a, r, k, 1);
+    g->role = sv(a, r, k, 2);
+    g->events = ll(r, k, 3);
+    g->opened = ll(r, k, 4);
+    g->records = ll(r, k, 5);
+    g->downloads = ll(r, k, 6);
+    g->documents = ll(r, k, 7);
+    g->zips = ll(r, k, 8);
+    g->studies = sv(a, r, k, 9);
+    g->dw_found = ll(r, k, 12);
+    g->dw_copied = ll(r, k, 13);
+    g->dw_details = ll(r, k, 14);
+    g->dw_viewed = ll(r, k, 15);
+    *total_groups = ll(r, k, 10);
+    *total_events = ll(r, k, 11);
+  }
+  if (*n == 0 && offset > 0) { /* past the last page: the totals still count */
+    const char *cv[] = {v[0]};
+    PGresult *c = db_exec(a, "rqs_access_groups_count", 1, cv, &e);
+    if (!c) return e;
+    *total_groups = ll(c, 0, 0);
+    *total_events = ll(c, 0, 1);
+  }
+  return ERR_OK;
 }

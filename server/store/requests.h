@@ -146,16 +146,29 @@ enum err rqs_messages_mark_read(long long request_id, long long reader_id, bool 
 
 /* The user's e-mail address and name (notifications, the authorization). */
 enum err rqs_user_contact(struct arena *a, long long user_id, const char **email, const char **name);
-/* Who at the center opened this patient's data: audit rows by center roles
- * (request.view*, records.*, document.*), newest first, at most limit. */
-struct rqs_access {
-  const char *at, *who, *role, *action, *object_id;
-  const char *study_date; /* study.view: the study's date (YYYY-MM-DD or "") */
-  bool mammogram;         /* study.view: the study holds a mammogram */
-};
-enum err rqs_center_access(struct arena *a, long long patient_id, int limit, struct rqs_access **out, size_t *n);
 /* The specialist the patient chose, the one the center assigned (directory
  * names, "" when none) and why another was assigned ("" when not). */
 enum err rqs_assignment(struct arena *a, long long request_id, const char **chosen, const char **assigned,
                         const char **reason);
+/* One group of "who opened my records": one person (in one role) on one UTC day. */
+struct rqs_access_group {
+  const char *day;        /* YYYY-MM-DD (UTC) */
+  const char *who, *role; /* the person's name, their role then (staff, reviewer, admin) */
+  long long events;       /* audit rows in the group */
+  long long opened;       /* request.view */
+  long long records;      /* records.* (the records page) */
+  long long downloads;    /* document.download */
+  long long documents;    /* other document.* */
+  long long zips;         /* request.download_zip */
+  /* DICOMweb (a radiology workstation or viewer): dicomweb.search, .retrieve, .metadata, and
+   * .frames or .rendered */
+  long long dw_found, dw_copied, dw_details, dw_viewed;
+  const char *studies;    /* distinct study.view as "DATE|MAMMOGRAM" lines, newest date first ("" none) */
+};
+/* A page of the patient's access groups, newest day first (limit groups after offset), with the
+ * number of groups and of audit rows over all pages. Grouped and paged in SQL. No access check:
+ * the domain's (core/access_log.h). Strings live in the arena. */
+enum err rqs_center_access_groups(struct arena *a, long long patient_id, long long limit, long long offset,
+                                  struct rqs_access_group **out, size_t *n, long long *total_groups,
+                                  long long *total_events);
 #endif

@@ -63,4 +63,29 @@
       if (e.key === 'Tab' && cont) { e.preventDefault(); cont.focus(); }
     });
   }
+  // Phones: under 600 px every table is shown as cards, one per row (static/css/site.css); each
+  // cell shows its column's name from the table's header row. A template may write data-label
+  // itself; it is never overwritten. Cells spanning columns are counted by their colspan.
+  var tables = document.querySelectorAll('table');
+  for (var t = 0; t < tables.length; t++) {
+    if (tables[t].getAttribute('role') === 'presentation') continue; // a layout table (the print frame)
+    var head = tables[t].tHead && tables[t].tHead.rows[tables[t].tHead.rows.length - 1];
+    if (!head) continue;
+    var names = [];
+    for (var h = 0; h < head.cells.length; h++) {
+      var span = head.cells[h].colSpan || 1;
+      for (var k = 0; k < span; k++) names.push(head.cells[h].textContent.replace(/\s+/g, ' ').trim());
+    }
+    for (var b = 0; b < tables[t].tBodies.length; b++) {
+      var rows = tables[t].tBodies[b].rows;
+      for (var r = 0; r < rows.length; r++) {
+        var col = 0;
+        for (var c = 0; c < rows[r].cells.length; c++) {
+          var cell = rows[r].cells[c];
+          if (cell.tagName === 'TD' && !cell.hasAttribute('data-label')) cell.setAttribute('data-label', names[col] || '');
+          col += cell.colSpan || 1;
+        }
+      }
+    }
+  }
 })();

@@ -380,7 +380,7 @@ class RequestsTest(harness.ServerTestCase):
                               "--object-id", str(rid)], capture_output=True, text=True)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         page = c.get("/requests/%d" % rid).text
-        self.assertIn("Nurse Triage (center staff)", page)
+        self.assertIn("<strong>Nurse Triage</strong> (center staff)", page)  # grouped by person and day (issue 15)
         self.assertIn("opened your request", page)
         # needs_info → triage by the patient
         r = c.post("/requests/%d/info-sent" % rid, {})

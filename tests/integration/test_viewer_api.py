@@ -128,7 +128,11 @@ class ViewerApiTest(harness.ServerTestCase):
         self.assertTrue(self.sql("SELECT count(*) FROM audit_log WHERE patient_id = %s AND actor_id = %s "
                                  "AND action = 'study.view'", self.patient["id"], self.reviewer["id"])[0][0] >= 2)
         page = self.pc.get("/requests/%d" % self.rid).text
-        rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)
+        # grouped by person and day since issue 15: one entry per person, each study once
+        rows = [(who + " (" + role + ")", item) for who, role, items in
+                re.findall(r'<li class="access-group"><p><strong>([^<]*)</strong> \(([^)]*)\) — <time[^>]*>[^<]*</time>'
+                           r'</p>\s*<ul>(.*?)</ul></li>', page, re.S)
+                for item in re.findall(r"<li>([^<]*)</li>", items)]
         self.assertIn((html.escape(self.reviewer["name"]) + " (reviewing radiologist)",
                        "viewed your mammogram of 15 March 2024"), rows)
         self.assertIn((html.escape(self.reviewer["name"]) + " (reviewing radiologist)",
