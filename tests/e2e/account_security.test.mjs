@@ -6,22 +6,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, ROOT, startServer, screenshot, totp, axeViolations } from './lib.mjs';
+import { BIN, ROOT, createUser, startServer, screenshot, totp, axeViolations } from './lib.mjs';
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) '
   + 'Version/17.5 Mobile/15E148 Safari/604.1';
-
-function createUser(srv, role, email, name, password) {
-  const args = ['create-user', '--role', role, '--email', email, '--name', name, '--password-stdin',
-    '--database-url', srv.dsn, '--data-dir', srv.dataDir, '--share-dir', ROOT];
-  if (role !== 'patient') args.push('--totp');
-  const out = execFileSync(BIN, args, { input: password + '\n', encoding: 'utf8' });
-  const id = out.match(/user-id: (\d+)/);
-  const secret = out.match(/totp-secret: (\S+)/);
-  assert.ok(id, 'create-user printed the id: ' + out);
-  return { id: Number(id[1]), email, name, password, secret: secret ? secret[1] : null };
-}
 
 async function logIn(browser, srv, user, opts = {}) {
   const ctx = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 900 }, userAgent: opts.ua });

@@ -4,18 +4,7 @@
 // with an unread badge on her dashboard and in the thread, never the note.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BIN, ROOT, startServer, screenshot, sql, totp, axeViolations, outboxMessages } from './lib.mjs';
-
-function createUser(srv, role, email, name, password) {
-  const args = ['create-user', '--role', role, '--email', email, '--name', name, '--password-stdin',
-    '--database-url', srv.dsn, '--data-dir', srv.dataDir, '--share-dir', ROOT];
-  if (role !== 'patient') args.push('--totp');
-  const out = execFileSync(BIN, args, { input: password + '\n', encoding: 'utf8' });
-  const id = out.match(/user-id: (\d+)/);
-  const secret = out.match(/totp-secret: (\S+)/);
-  assert.ok(id, 'create-user printed the id: ' + out);
-  return { id: Number(id[1]), email, name, password, secret: secret ? secret[1] : null };
-}
+import { BIN, ROOT, createUser, startServer, screenshot, sql, totp, axeViolations, outboxMessages } from './lib.mjs';
 
 async function logIn(browser, srv, user) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -10,6 +10,19 @@ export const ROOT = process.env.SECONDOP_SHARE_DIR || path.resolve(path.dirname(
 export const BIN = process.env.SECONDOP_BIN || path.join(ROOT, 'build', 'secondop');
 export const ARTIFACTS = process.env.SECONDOP_ARTIFACTS || path.join(ROOT, 'tests', 'out', 'screenshots');
 
+// A user made with `secondop create-user` (with a second factor unless a
+// patient): { id, email, name, password, secret }.
+export function createUser(srv, role, email, name, password) {
+  const args = ['create-user', '--role', role, '--email', email, '--name', name, '--password-stdin',
+    '--database-url', srv.dsn, '--data-dir', srv.dataDir, '--share-dir', ROOT];
+  if (role !== 'patient') args.push('--totp');
+  const out = execFileSync(BIN, args, { input: password + '\n', encoding: 'utf8' });
+  const id = out.match(/user-id: (\d+)/);
+  const secret = out.match(/totp-secret: (\S+)/);
+  if (!id) throw new Error('create-user printed no id: ' + out);
+  return { id: Number(id[1]), email, name, password, secret: secret ? secret[1] : null };
+}
+
 // Starts `secondop serve` on a free port against a fresh database in the
 // cluster the runner made (SECONDOP_TEST_DSN_BASE names its socket folder).
 export async function startServer(name, extraArgs = [], env = {}) {

@@ -9,21 +9,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, BIN, ROOT, startServer, screenshot, sql, totp, axeViolations } from './lib.mjs';
+import { ARTIFACTS, BIN, ROOT, createUser, startServer, screenshot, sql, totp, axeViolations } from './lib.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const DESK = { width: 1280, height: 900 };
-
-function createUser(srv, role, email, name, password) {
-  const args = ['create-user', '--role', role, '--email', email, '--name', name, '--password-stdin',
-    '--database-url', srv.dsn, '--data-dir', srv.dataDir, '--share-dir', ROOT];
-  if (role !== 'patient') args.push('--totp');
-  const out = execFileSync(BIN, args, { input: password + '\n', encoding: 'utf8' });
-  const id = out.match(/user-id: (\d+)/);
-  const secret = out.match(/totp-secret: (\S+)/);
-  assert.ok(id, 'create-user printed the id: ' + out);
-  return { id: Number(id[1]), email, name, password, secret: secret ? secret[1] : null };
-}
 
 async function logIn(browser, srv, user) {
   const ctx = await browser.newContext({ viewport: DESK, acceptDownloads: true });
