@@ -15,6 +15,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "http/req.h"
+#include "routes/blob_reply.h"
 #include "routes/routes.h"
 #include "store/blobfmt.h"
 #include "util/arena.h"
@@ -255,29 +256,6 @@ static void frames(struct req *r) {
 
 /* ---- rendered: the viewer's prepared PNG (decoded in its confined child, never here) ---- */
 
-struct rend_stream {
-  struct blob_reader *rd;
-  uint64_t left;
-};
-
-static ssize_t rend_read(void *cls, uint64_t pos, char *buf, size_t max) {
-  (void)pos;
-  struct rend_stream *s = cls;
-  if (s->left == 0) return MHD_CONTENT_READER_END_OF_STREAM;
-  if (max > s->left) max = (size_t)s->left;
-  char err[128];
-  ssize_t n = blob_reader_read(s->rd, buf, max, err, sizeof err);
-  if (n <= 0) return MHD_CONTENT_READER_END_WITH_ERROR;
-  s->left -= (uint64_t)n;
-  return n;
-}
-
-static void rend_free(void *cls) {
-  struct rend_stream *s = cls;
-  blob_reader_close(s->rd);
-  free(s);
-}
-
 /* The prepared PNG as a JPEG (read whole: render_png keeps it to 512 pixels a side). */
 static void reply_jpeg(struct req *r, struct viewer_rendition *v) {
   unsigned char *png = v->length <= (16u << 20) ? malloc((size_t)v->length) : NULL, *jpg = NULL;
@@ -331,23 +309,7 @@ static void rendered(struct req *r) {
     break;
   }
   if (pick == 1) return reply_jpeg(r, &v);
-  struct rend_stream *s = calloc(1, sizeof *s);
-  if (!s) {
-    blob_reader_close(v.reader);
-    return reply_error(r, ERR_INTERNAL, NULL);
-  }
-  s->rd = v.reader;
-  s->left = v.length;
-  struct MHD_Response *resp = MHD_create_response_from_callback(v.length, 64 * 1024, rend_read, s, rend_free);
-  if (!resp) {
-    rend_free(s);
-    return reply_error(r, ERR_INTERNAL, NULL);
-  }
-  if (r->resp) MHD_destroy_response(r->resp);
-  r->resp = resp;
-  r->status = 200;
-  r->resp_bytes = v.length;
-  MHD_add_response_header(resp, "Content-Type", "image/png");
+  reply_blob(r, v.reader, v.length, "image/png");
 }
 
 #define P "/dicom-web"

@@ -14,6 +14,7 @@
 #include "http/reply.h"
 #include "http/req.h"
 #include "http/tus_parse.h"
+#include "routes/blob_reply.h"
 #include "routes/routes.h"
 #include "store/blobfmt.h"
 #include "util/arena.h"
@@ -36,29 +37,6 @@ static void images_get(struct req *r) {
   reply_json_take(r, 200, j);
 }
 
-struct rend_stream {
-  struct blob_reader *rd;
-  uint64_t left;
-};
-
-static ssize_t rend_read(void *cls, uint64_t pos, char *buf, size_t max) {
-  (void)pos;
-  struct rend_stream *s = cls;
-  if (s->left == 0) return MHD_CONTENT_READER_END_OF_STREAM;
-  if (max > s->left) max = (size_t)s->left;
-  char err[128];
-  ssize_t n = blob_reader_read(s->rd, buf, max, err, sizeof err);
-  if (n <= 0) return MHD_CONTENT_READER_END_WITH_ERROR; /* cut short or not authentic: cut the connection */
-  s->left -= (uint64_t)n;
-  return n;
-}
-
-static void rend_free(void *cls) {
-  struct rend_stream *s = cls;
-  blob_reader_close(s->rd);
-  free(s);
-}
-
 /* The preview (frame < 0) or a frame, per the contract's 200 / 202 / 422. */
 static void rendition_reply(struct req *r, long frame) {
   struct actor who = actor_from_req(r);
@@ -72,23 +50,8 @@ static void rendition_reply(struct req *r, long frame) {
     return;
   }
   if (v.state == VIEWER_NOT_DECODABLE) return reply_json_take(r, 422, json_pack("{s:s}", "error", v.why));
-  struct rend_stream *s = calloc(1, sizeof *s);
-  if (!s) {
-    blob_reader_close(v.reader);
-    return reply_error(r, ERR_INTERNAL, NULL);
-  }
-  s->rd = v.reader;
-  s->left = v.length;
-  struct MHD_Response *resp = MHD_create_response_from_callback(v.length, 64 * 1024, rend_read, s, rend_free);
-  if (!resp) {
-    rend_free(s);
-    return reply_error(r, ERR_INTERNAL, NULL);
-  }
-  if (r->resp) MHD_destroy_response(r->resp);
-  r->resp = resp;
-  r->status = 200;
-  r->resp_bytes = v.length;
-  MHD_add_response_header(resp, "Content-Type", frame < 0 ? "image/png" : "application/octet-stream");
+  struct MHD_Response *resp = reply_blob(r, v.reader, v.length, frame < 0 ? "image/png" : "application/octet-stream");
+  if (!resp) return;
   if (frame >= 0) {
     char b[32];
     snprintf(b, sizeof b, "%u", v.rows);
