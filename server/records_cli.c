@@ -57,6 +57,26 @@ static int data_dir_in_use(const char *data_dir) {
   return busy;
 }
 
+/* The connection string of the server already serving on c's data directory:
+ * --database-url, or its embedded PostgreSQL's socket as the app role.
+ * 0, or -1 after printing why. */
+static int beside_conninfo(const struct config *c, char *conninfo, size_t cap) {
+  if (c->database_url) {
+    snprintf(conninfo, cap, "%s", c->database_url);
+    return 0;
+  }
+  char abs[PATH_MAX];
+  if (!realpath(c->data_dir, abs)) {
+    fprintf(stderr, "secondop: data directory %s: %s\n", c->data_dir, strerror(errno));
+    return -1;
+  }
+  if (snprintf(conninfo, cap, "host=%s/pg dbname=secondop user=secondop_app", abs) >= (int)cap) {
+    fprintf(stderr, "secondop: the data directory path is too long\n");
+    return -1;
+  }
+  return 0;
+}
+
 /* secondop reseal [OPTIONS]: blob format 1 -> 2 (blobstore_reseal). Runs
  * beside a serving secondop: it then uses that server's database (its
  * embedded PostgreSQL's socket, or --database-url) without taking the data
@@ -70,20 +90,7 @@ static int cmd_reseal(int argc, char **argv) {
   int status = 1;
   char err[256];
   if (data_dir_in_use(c.data_dir)) {
-    if (c.database_url) {
-      snprintf(conninfo, sizeof conninfo, "%s", c.database_url);
-    } else {
-      char abs[PATH_MAX];
-      if (!realpath(c.data_dir, abs)) {
-        fprintf(stderr, "secondop: data directory %s: %s\n", c.data_dir, strerror(errno));
-        return 1;
-      }
-      if (snprintf(conninfo, sizeof conninfo, "host=%s/pg dbname=secondop user=secondop_app", abs) >=
-          (int)sizeof conninfo) {
-        fprintf(stderr, "secondop: the data directory path is too long\n");
-        return 1;
-      }
-    }
+    if (beside_conninfo(&c, conninfo, sizeof conninfo) != 0) return 1;
     db_set_conninfo(conninfo);
     fprintf(stderr, "secondop: a server is running on %s; resealing beside it\n", c.data_dir);
   } else {
@@ -128,20 +135,7 @@ static int cmd_verify_store(int argc, char **argv) {
   bool embedded = false, locked = false;
   int status = 1;
   if (data_dir_in_use(c.data_dir)) {
-    if (c.database_url) {
-      snprintf(conninfo, sizeof conninfo, "%s", c.database_url);
-    } else {
-      char abs[PATH_MAX];
-      if (!realpath(c.data_dir, abs)) {
-        fprintf(stderr, "secondop: data directory %s: %s\n", c.data_dir, strerror(errno));
-        return 1;
-      }
-      if (snprintf(conninfo, sizeof conninfo, "host=%s/pg dbname=secondop user=secondop_app", abs) >=
-          (int)sizeof conninfo) {
-        fprintf(stderr, "secondop: the data directory path is too long\n");
-        return 1;
-      }
-    }
+    if (beside_conninfo(&c, conninfo, sizeof conninfo) != 0) return 1;
     fprintf(stderr, "secondop: a server is running on %s; checking beside it (read only)\n", c.data_dir);
   } else {
     if (cli_open_data_dir(&c) != 0) return 1;
