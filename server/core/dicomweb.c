@@ -13,8 +13,8 @@
 #include "core/records.h"
 #include "core/requests.h"
 #include "dicom/dicom.h"
-#include "http/tus_parse.h"
 #include "store/uploads.h"
+#include "util/decimal.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -44,7 +44,7 @@ enum err dicomweb_index_file(const unsigned char file_id[BLOB_ID_LEN], const str
 static enum job_result index_job_run(const char *payload, long long patient_id, char *why, size_t whylen) {
   (void)patient_id;
   uint64_t v;
-  if (!payload || tus_parse_u64(payload, &v) != 0 || v == 0 || v > LLONG_MAX) {
+  if (!payload || decimal_u64(payload, &v) != 0 || v == 0 || v > LLONG_MAX) {
     snprintf(why, whylen, "bad payload");
     return JOB_FAIL;
   }

@@ -20,9 +20,9 @@
 #include "store/db.h"
 #include "store/renditions.h"
 #include "store/uploads.h"
+#include "util/decimal.h"
 #include "util/arena.h"
 #include "util/log.h"
-#include "http/tus_parse.h"
 
 /* ---- metadata ---- */
 
@@ -474,7 +474,7 @@ static void fill_image_info(struct arena *a, const struct document_row *d, struc
 static enum job_result render_job_run(const char *payload, long long patient_id, char *why, size_t whylen) {
   (void)patient_id;
   uint64_t v;
-  if (!payload || tus_parse_u64(payload, &v) != 0 || v == 0 || v > LLONG_MAX) {
+  if (!payload || decimal_u64(payload, &v) != 0 || v == 0 || v > LLONG_MAX) {
     snprintf(why, whylen, "bad payload");
     return JOB_FAIL;
   }
@@ -587,7 +587,7 @@ done:
 static void render_job_give_up(const char *payload, long long patient_id, const char *why) {
   (void)patient_id;
   uint64_t v;
-  if (!payload || tus_parse_u64(payload, &v) != 0 || v == 0 || v > LLONG_MAX) return;
+  if (!payload || decimal_u64(payload, &v) != 0 || v == 0 || v > LLONG_MAX) return;
   LOG_W("document %llu: rendition failed for good: %s", (unsigned long long)v, why);
   if (renditions_set_not_decodable((long long)v, "This image could not be prepared for viewing here. The file "
                                                  "itself is kept and can be downloaded.") != ERR_OK)
@@ -602,5 +602,5 @@ void viewer_init(void) {
   jobs_register_kind(&render_kind);
   uint64_t v;
   const char *ms = getenv("SECONDOP_RENDER_STALL_SECONDS");
-  if (ms && tus_parse_u64(ms, &v) == 0 && v > 0 && v <= 3600) render_set_stall_seconds((unsigned)v);
+  if (ms && decimal_u64(ms, &v) == 0 && v > 0 && v <= 3600) render_set_stall_seconds((unsigned)v);
 }

@@ -23,8 +23,7 @@ struct tus_meta {
   struct tus_meta_pair pairs[TUS_META_MAX];
 };
 
-/* Strict decimal: digits only (no sign, space, hex or exponent), at least
- * one, no overflow of uint64. Returns 0 and sets *out, or -1. */
+/* Strict decimal (util/decimal.h's decimal_u64, for the tus headers). */
 int tus_parse_u64(const char *s, uint64_t *out);
 
 /* Bytes of scratch space tus_parse_metadata needs for a header of hlen bytes. */
