@@ -1,6 +1,7 @@
 /* libFuzzer target: the DICOMweb parsers that see outside bytes: the Accept header, QIDO-RS
  * query parameters (split here into name=value pairs at '&'), frame lists and date ranges. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dicom/dicomweb.h"
@@ -18,12 +19,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *s = a ? arena_strndup(a, (const char *)data, size) : NULL;
   if (!s) goto done;
   char why[400];
-  dw_negotiate(s, offers, 3, why, sizeof why);
+  /* what each parser promises (dicomweb.h), checked on every input */
+  int k = dw_negotiate(s, offers, 3, why, sizeof why);
+  if (k < -1 || k >= 3) abort();
   long list[16];
   size_t n;
-  dw_frame_list(s, 1000, list, 16, &n, why, sizeof why);
+  if (dw_frame_list(s, 1000, list, 16, &n, why, sizeof why) == 0) {
+    if (n == 0 || n > 16) abort();
+    for (size_t i = 0; i < n; i++)
+      if (list[i] < 1 || list[i] > 1000) abort();
+  }
   char f[9], t[9];
-  dw_date_range(s, f, t);
+  if (dw_date_range(s, f, t) == 0) {
+    size_t lf = strlen(f), lt = strlen(t);
+    if ((lf != 0 && lf != 8) || (lt != 0 && lt != 8) || (lf == 0 && lt == 0)) abort();
+    if (strspn(f, "0123456789") != lf || strspn(t, "0123456789") != lt) abort();
+    if (lf && lt && strcmp(f, t) > 0) abort();
+  }
   /* "k=v&k=v" */
   const char *names[16], *values[16];
   size_t np = 0;
