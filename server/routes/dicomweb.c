@@ -18,6 +18,7 @@
 #include "routes/blob_reply.h"
 #include "routes/routes.h"
 #include "store/blobfmt.h"
+#include "util/decimal.h"
 #include "util/arena.h"
 
 #define DW_ROLES (ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER)
@@ -270,7 +271,8 @@ static void reply_jpeg(struct req *r, struct viewer_rendition *v) {
   v->reader = NULL;
   int quality = 90;
   const char *q = req_query(r, "quality");
-  if (q && *q && strspn(q, "0123456789") == strlen(q) && strlen(q) <= 3) quality = atoi(q);
+  uint64_t qv;
+  if (q && strlen(q) <= 3 && decimal_u64(q, &qv) == 0) quality = (int)qv; /* dw_png_to_jpeg keeps it to 1..100 */
   if (!png || have != v->length || dw_png_to_jpeg(png, have, quality, &jpg, &jlen) != 0) {
     free(png);
     return reply_error(r, ERR_INTERNAL, NULL);
