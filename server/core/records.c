@@ -414,15 +414,14 @@ enum err records_upload_delete(const struct actor *who, const char *id) {
   struct upload_row u;
   enum err e = records_upload_get(a, who, id, &u);
   if (e != ERR_OK) goto done;
-  if (strcmp(u.state, "receiving") != 0) {
-    e = ERR_CONFLICT; /* taken in already: remove the documents instead */
-    goto done;
-  }
   if (upload_lock(id) != 0) {
     e = ERR_CONFLICT;
     goto done;
   }
-  e = uploads_delete(id);
+  /* the state is read under the lock: a PATCH may have just completed it */
+  e = records_upload_get(a, who, id, &u);
+  if (e == ERR_OK && strcmp(u.state, "receiving") != 0) e = ERR_CONFLICT; /* taken in already: remove the documents instead */
+  if (e == ERR_OK) e = uploads_delete(id);
   if (e == ERR_OK) {
     char path[4200];
     if (blobstore_path(u.file_id, 1, path, sizeof path) == 0) unlink(path);
@@ -766,6 +765,15 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
   if (upload_lock_wait(id) != 0) {
     arena_free(a);
     return ERR_CONFLICT;
+  }
+  /* Read the row again now that it is ours: a PATCH that held the lock may
+   * have committed since the read above, and opening the staging file at a
+   * stale offset would cut records that are already acknowledged. */
+  e = records_upload_get(a, who, id, &s->u);
+  if (e != ERR_OK) {
+    upload_unlock(id);
+    arena_free(a);
+    return e;
   }
   s->who = *who;
   snprintf(s->ip, sizeof s->ip, "%s", who->ip ? who->ip : "");
@@ -2311,6 +2319,12 @@ static void *sweep_main(void *arg) {
     if (a && uploads_list_expired(a, &ups, &n) == ERR_OK) {
       for (size_t i = 0; i < n; i++) {
         if (upload_lock(ups[i].id) != 0) continue;
+        /* read again under the lock: a PATCH may have moved it on since the list */
+        struct upload_row now;
+        if (uploads_get(a, ups[i].id, &now) != ERR_OK || strcmp(now.state, "receiving") != 0 || !now.expired) {
+          upload_unlock(ups[i].id);
+          continue;
+        }
         char path[4200];
         if (blobstore_path(ups[i].file_id, 1, path, sizeof path) == 0) unlink(path);
         uploads_set_state(ups[i].id, "failed", "expired", NULL, NULL);

@@ -121,8 +121,12 @@ class TusJsClientTest(harness.ServerTestCase):
 
     def test_cut_three_times_resumes_at_once_with_default_retry_delays(self):
         """A PATCH whose connection drops lets go of the upload as soon as the
-        server notices, so tus-js-client's immediate retry (HEAD, then PATCH)
-        resumes without a 409; three real cuts, and the file arrives whole."""
+        server notices, so tus-js-client's retries with its default delays
+        (0, 1, 3, 5 s) resume; three real cuts, and the file arrives whole.
+        A retry may overtake the cut PATCH on a loaded server (its HEAD is
+        answered before the server has read the cut PATCH at all): that PATCH
+        gets a 409 from the offset committed meanwhile, and the client resumes
+        from a new HEAD. Never a 5xx."""
         _, c, req = rh.new_patient_with_request(self.server, name="Jane Doe")
         tmp = os.path.join(self.server.data_dir, "..", "tuscut-%d.pdf" % os.getpid())
         data = b"%PDF-1.4\n" + b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(100000))  # 3.2 MB
@@ -137,7 +141,8 @@ class TusJsClientTest(harness.ServerTestCase):
         self.assertEqual(proxy.cuts, 3)
         self.assertTrue(lines[-1].startswith("DONE "), lines)
         statuses = [l for l in lines if l.startswith("STATUS ")]
-        self.assertNotIn("409", " ".join(statuses), statuses)
+        self.assertEqual([l for l in statuses if l.split()[2] not in ("200", "201", "204", "409")], [], statuses)
+        self.assertLessEqual(sum(1 for l in statuses if l == "STATUS PATCH 409"), proxy.cuts, statuses)
         self.assertGreaterEqual(sum(1 for l in statuses if l.startswith("STATUS HEAD 200")), 3, statuses)
         url = lines[-1].split()[1].replace("http://127.0.0.1:%d" % proxy.listen_port, "")
         self.assertEqual(rh.wait_checked(c, url)["outcome"], "accepted")
@@ -146,4 +151,4 @@ class TusJsClientTest(harness.ServerTestCase):
         self.assertEqual(len(doc), 1)
         self.assertEqual(c.get("/requests/%d/documents/%d/download" % (req, doc[0][0])).body, data)
         # every acknowledged byte was kept across the cuts: the interrupted PATCHes were made durable
-        self.assertGreaterEqual(self.server.log_text().count("kept"), 1)
+        self.server.wait_log("bytes of an interrupted PATCH")

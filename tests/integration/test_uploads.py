@@ -3,9 +3,12 @@ names, round trips, resume after a server restart, integrity, isolation
 between patients, hostile file names, no plaintext at rest, key rotation."""
 import base64
 import hashlib
+import http.client
 import os
 import re
+import socket
 import subprocess
+import threading
 import time
 import zipfile
 import io
@@ -66,6 +69,62 @@ class TusProtocolTest(harness.ServerTestCase):
         audit = self.sql("SELECT action, outcome FROM audit_log WHERE object_type = 'document' AND object_id = %s",
                          str(doc[0][0]))
         self.assertIn(("document.download", "ok"), audit)
+
+    def raw_patch_start(self, url, offset, length, first):
+        """Opens a PATCH on its own connection and sends its headers and `first`."""
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=60)
+        head = ["PATCH %s HTTP/1.1" % url, "Host: 127.0.0.1", "Connection: close",
+                "Cookie: " + "; ".join("%s=%s" % kv for kv in self.c.cookies.items())]
+        head += ["%s: %s" % kv for kv in rh.tus_headers(self.c, {
+            "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream",
+            "Content-Length": str(length)}).items()]
+        s.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + first)
+        return s
+
+    @staticmethod
+    def raw_response(s):
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        r.read()
+        s.close()
+        return r
+
+    def test_patch_that_waited_for_the_lock_does_not_cut_what_the_holder_committed(self):
+        """A retried PATCH can reach the server before the PATCH it retries (a
+        client whose connection broke, on a loaded server): it waits for the
+        lock with the offset it read before waiting. It must answer 409 from
+        the offset committed meanwhile and leave the staging file alone; it
+        used to reopen the file at its stale offset and cut acknowledged data."""
+        data = payload(600000, b"lockrace")
+        url = rh.tus_create(self.c, self.req, len(data), "race.pdf", "radiology_report")
+        half = 300000
+        a = self.raw_patch_start(url, 0, half, data[:half // 2])
+        time.sleep(0.5)  # A holds the lock (ordering only: the assertions hold in any order)
+        b = self.raw_patch_start(url, 0, half, b"")
+        time.sleep(0.5)  # B read offset 0 and waits for the lock
+        a.sendall(data[half // 2:half])
+        ra = self.raw_response(a)
+        self.assertEqual(ra.status, 204)
+        self.assertEqual(ra.getheader("Upload-Offset"), str(half))
+
+        def feed():
+            try:
+                b.sendall(data[:half])
+            except OSError:
+                pass  # answered before its body: nothing more to send
+        t = threading.Thread(target=feed, daemon=True)
+        t.start()
+        rb = self.raw_response(b)
+        t.join(30)
+        self.assertEqual(rb.status, 409)
+        h = rh.tus_head(self.c, url)
+        self.assertEqual(h.header("Upload-Offset"), str(half))
+        r = rh.tus_patch(self.c, url, half, data[half:])
+        self.assertEqual(r.status, 204, r.text[:300])
+        self.assertEqual(r.header("Upload-Offset"), str(len(data)))
+        self.assertEqual(rh.wait_checked(self.c, url)["outcome"], "accepted")
+        doc = self.sql("SELECT id FROM documents WHERE upload_id = %s", url.rsplit("/", 1)[1])
+        self.assertEqual(self.c.get("/requests/%d/documents/%d/download" % (self.req, doc[0][0])).body, data)
 
     def test_refusals_change_nothing(self):
         data = payload(1000, b"ref")
