@@ -8,7 +8,7 @@ you make a <strong>key</strong> here (it is also called an access token) and pas
 <ul>
   <li>The program sees only the images you can see here, and it cannot change anything.</li>
   <li>The key stops working on the day you choose, or at once when you remove it below.</li>
-  <li>Every time a program uses the key, we write it down in the record of who opened what.</li>
+  <li>Every time a program uses the key, the portal writes down when, from where and what it opened.</li>
 </ul>
 <?cs if:?NewToken.Value ?>
 <div class="card new-token" id="new-token" role="status">
