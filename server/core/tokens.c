@@ -262,7 +262,8 @@ static enum err bearer_wait(struct arena *a, const char *ip, long long now, int 
 
 /* Counts a failed token from this address; a token that exists but no longer works (revoked,
  * expired, account disabled) leaves an audit row naming it, for its owner's trail. */
-static void bearer_fail(struct arena *a, const char *ip, long long now, const char *hex) {
+static void bearer_fail(struct arena *a, const struct actor *who, long long now, const char *hex) {
+  const char *ip = who->ip;
   int f = 0;
   if (ip && *ip) st_throttle_fail(a, "bearer_ip", ip, now, &f);
   long long id = 0, uid = 0;
@@ -271,15 +272,16 @@ static void bearer_fail(struct arena *a, const char *ip, long long now, const ch
   char oid[24];
   snprintf(oid, sizeof oid, "%lld", id);
   char *detail = detail_take(json_pack("{s:I,s:s}", "token_id", (json_int_t)id, "reason", reason));
-  struct actor anon = {0, 0, ip ? ip : "", "bearer", 0, false};
+  struct actor anon = {0, 0, ip ? ip : "", who->request_id, 0, false};
   struct audit_event ev = {.action = "access_token.refused", .object_type = "access_token", .object_id = oid,
                            .outcome = "denied", .detail_json = detail};
   if (audit_write(&anon, &ev) != ERR_OK) LOG_W("could not audit a refused access token");
   free(detail);
 }
 
-enum err tokens_authenticate(struct arena *a, const char *ip, const char *text, struct tok_principal *out,
+enum err tokens_authenticate(struct arena *a, const struct actor *who, const char *text, struct tok_principal *out,
                              int *retry_after) {
+  const char *ip = who->ip;
   long long now = acct_now();
   int wait = 0;
   *retry_after = 0;
@@ -291,7 +293,7 @@ enum err tokens_authenticate(struct arena *a, const char *ip, const char *text, 
   }
   unsigned char secret[TOK_SECRET_BYTES];
   if (tok_parse(text, secret) != 0) {
-    bearer_fail(a, ip, now, NULL);
+    bearer_fail(a, who, now, NULL);
     return ERR_UNAUTHENTICATED;
   }
   char *h = hash_hex(a, secret);
@@ -300,13 +302,13 @@ enum err tokens_authenticate(struct arena *a, const char *ip, const char *text, 
   struct st_pat_use u;
   e = st_pat_touch(a, h, now, ip, &u);
   if (e == ERR_NOT_FOUND) {
-    bearer_fail(a, ip, now, h);
+    bearer_fail(a, who, now, h);
     return ERR_UNAUTHENTICATED;
   }
   if (e != ERR_OK) return e;
   unsigned role = acct_role_bit(u.role);
   if (strlen(u.hash_hex) != strlen(h) || sodium_memcmp(u.hash_hex, h, strlen(h)) != 0 || !may_have_tokens(role)) {
-    bearer_fail(a, ip, now, NULL);
+    bearer_fail(a, who, now, NULL);
     return ERR_UNAUTHENTICATED;
   }
   *out = (struct tok_principal){.token_id = u.id,

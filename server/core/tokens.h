@@ -87,15 +87,16 @@ struct tok_principal {
   bool can_store;              /* the token's scope, and the user is still staff */
 };
 
-/* Authenticates the token text sent in an Authorization header from address ip, counting
- * failures per address (core/throttle.h policy, bearer_ip counter):
+/* Authenticates the token text sent in an Authorization header; who is the anonymous actor of
+ * the request (its address and request id). Failures are counted per address (core/throttle.h
+ * policy, bearer_ip counter):
  *   ERR_OK: *out filled, last use recorded;
  *   ERR_UNAUTHENTICATED: malformed, unknown, expired, revoked, or its account disabled (one
  *     answer for all, a failure counted);
  *   ERR_TOO_MANY: this address is cooling down after failures (*retry_after seconds): the token
  *     was not looked at;
  *   ERR_UNAVAILABLE / ERR_INTERNAL: the database. */
-enum err tokens_authenticate(struct arena *a, const char *ip, const char *text, struct tok_principal *out,
+enum err tokens_authenticate(struct arena *a, const struct actor *who, const char *text, struct tok_principal *out,
                              int *retry_after);
 /* Writes the audit row for one DICOMweb request made with a token: who, token id and label,
  * method and path (never the secret nor the query). */

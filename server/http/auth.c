@@ -107,7 +107,8 @@ static bool dicomweb_route(const struct route *rt) { return rt && strncmp(rt->pa
 static enum err authenticate_bearer(struct req *r, const char *text) {
   struct tok_principal t;
   int retry = 0;
-  enum err e = tokens_authenticate(r->arena, r->client_ip, text, &t, &retry);
+  struct actor anon = actor_from_req(r); /* r->user is still NULL: address and request id */
+  enum err e = tokens_authenticate(r->arena, &anon, text, &t, &retry);
   switch (e) {
   case ERR_OK:
     break;
