@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/tokens.h"
+#include "http/actor.h"
 #include "t.h"
 
 static void format_and_parse_round_trip(void) {
@@ -156,6 +157,39 @@ static void label_truth_table(void) {
   T_EQ_INT(tok_label_ok(e80), 0);
 }
 
+/* The token's scope reaches the domain on the actor (for STOW-RS): only from a token. */
+static void actor_carries_the_token(void) {
+  struct req r;
+  memset(&r, 0, sizeof r);
+  strcpy(r.client_ip, "192.0.2.7");
+  strcpy(r.id, "0123456789abcdef");
+  struct actor a = actor_from_req(&r);
+  T_EQ_INT(a.user_id, 0);
+  T_EQ_INT(a.token_id, 0);
+  T_EQ_INT(a.can_store, 0);
+  struct principal p;
+  memset(&p, 0, sizeof p);
+  p.user_id = 42;
+  p.role = ROLE_STAFF;
+  p.token_id = 5;
+  p.token_can_store = true;
+  r.user = &p;
+  a = actor_from_req(&r);
+  T_EQ_INT(a.user_id, 42);
+  T_EQ_INT(a.role, ROLE_STAFF);
+  T_EQ_INT(a.token_id, 5);
+  T_EQ_INT(a.can_store, 1);
+  T_EQ_STR(a.ip, "192.0.2.7");
+  p.token_can_store = false; /* a read-only token */
+  a = actor_from_req(&r);
+  T_EQ_INT(a.can_store, 0);
+  p.token_id = 0; /* a session: never a sending scope */
+  p.token_can_store = true;
+  a = actor_from_req(&r);
+  T_EQ_INT(a.token_id, 0);
+  T_EQ_INT(a.can_store, 0);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   T_RUN(format_and_parse_round_trip);
@@ -164,5 +198,6 @@ int main(void) {
   T_RUN(keyed_hash);
   T_RUN(days_truth_table);
   T_RUN(label_truth_table);
+  T_RUN(actor_carries_the_token);
   return t_done();
 }
