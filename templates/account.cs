@@ -1,4 +1,5 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_tokens.cs" ?>
 <?cs def:content() ?>
 <section>
 <h1>Your account</h1>
@@ -24,6 +25,7 @@
 <?cs if:?Account.MayConnect ?>
 <h2 id="programs">Imaging programs</h2>
 <p>A viewing program or a radiologist's workstation can open your images from the portal with a key you make and can remove at any time.</p>
+<?cs call:tokens_list() ?>
 <p><a href="/account/tokens">Connect an imaging program</a></p>
 <?cs /if ?>
 <h2 id="sessions">Where you are logged in</h2>

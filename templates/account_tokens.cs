@@ -1,4 +1,5 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_tokens.cs" ?>
 <?cs def:content() ?>
 <section>
 <h1>Connect an imaging program</h1>
@@ -27,24 +28,7 @@ Keep it as secret as a password: anyone who has it can open your images.</p>
 </div>
 <?cs /if ?>
 <h2 id="keys">Your keys</h2>
-<?cs if:Tokens.Count == "0" ?>
-<p class="muted">You have no keys. No program can open your images this way.</p>
-<?cs else ?>
-<ul class="tokens card-list">
-<?cs each:t = Tokens.List ?>
-<li class="card token">
-<p><strong class="token-label"><?cs var:t.Label ?></strong><?cs if:?t.Expired ?> <span class="badge">expired</span><?cs /if ?></p>
-<dl class="facts">
-  <dt>Made</dt><dd><?cs var:t.Created ?> UTC</dd>
-  <dt><?cs if:?t.Expired ?>Stopped working<?cs else ?>Works until<?cs /if ?></dt><dd><?cs var:t.Expires ?> UTC</dd>
-  <dt>Last used</dt><dd><?cs if:?t.LastUsed ?><?cs var:t.LastUsed ?> UTC<?cs else ?>never<?cs /if ?></dd>
-  <dt>What it allows</dt><dd><?cs var:t.Scope ?></dd>
-</dl>
-<form method="post" action="/account/tokens/<?cs var:t.Id ?>/revoke"><?cs call:csrf_field() ?><button type="submit" class="secondary" aria-label="Remove the key <?cs var:t.Label ?>">Remove this key</button></form>
-</li>
-<?cs /each ?>
-</ul>
-<?cs /if ?>
+<?cs call:tokens_list() ?>
 <h2 id="make">Make a new key</h2>
 <form method="post" action="/account/tokens" novalidate class="narrow">
   <?cs call:csrf_field() ?>

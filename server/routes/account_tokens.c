@@ -26,18 +26,13 @@ static const char *service_url(struct req *r) {
   return arena_printf(r->arena, "%s://%s/dicom-web", r->tls ? "https" : "http", host);
 }
 
-/* The page: the list, the form (with errors and values when given), and a new token once. */
-static void tokens_page(struct req *r, unsigned status) {
+enum err account_tokens_view(struct req *r) {
   struct actor who = actor_from_req(r);
   struct tok_info *t = NULL;
   size_t n = 0;
   enum err e = tokens_list(r->arena, &who, &t, &n);
-  if (e != ERR_OK) return reply_error(r, e, NULL);
-  view_set(r, "Page.Title", "Connect an imaging program");
-  view_set(r, "Tokens.ServiceUrl", service_url(r));
+  if (e != ERR_OK) return e;
   view_set_int(r, "Tokens.Count", (long long)n);
-  view_set_int(r, "Tokens.MaxDays", TOK_DAYS_MAX);
-  if (r->user->role == ROLE_STAFF) view_set(r, "Tokens.MayStore", "1");
   for (size_t i = 0; i < n; i++) {
     char k[64];
 #define SET(field, v)                                        \
@@ -55,6 +50,17 @@ static void tokens_page(struct req *r, unsigned status) {
     if (t[i].expired) SET("Expired", "1");
 #undef SET
   }
+  return ERR_OK;
+}
+
+/* The page: the list, the form (with errors and values when given), and a new token once. */
+static void tokens_page(struct req *r, unsigned status) {
+  enum err e = account_tokens_view(r);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  view_set(r, "Page.Title", "Connect an imaging program");
+  view_set(r, "Tokens.ServiceUrl", service_url(r));
+  view_set_int(r, "Tokens.MaxDays", TOK_DAYS_MAX);
+  if (r->user->role == ROLE_STAFF) view_set(r, "Tokens.MayStore", "1");
   if (!req_form(r, "days")) view_set_int(r, "Form.Values.days", TOK_DAYS_DEFAULT);
   reply_page(r, status, "account_tokens.cs");
 }

@@ -64,6 +64,13 @@ export const tests = [
         assert.ok(!(await page.content()).includes(token.slice(4)), 'the key is not on the page again');
         assert.doesNotMatch(await page.locator('ul.tokens').innerText(), /never/);
 
+        // the account page lists it as well (never the key itself), with its remove button
+        await page.goto(srv.url + '/account');
+        assert.match(await page.locator('ul.tokens').innerText(), /Weasis at home[\s\S]*Works until/);
+        assert.ok(!(await page.content()).includes(token.slice(4)), 'the key is not on the account page');
+        assert.equal(await page.getByRole('button', { name: 'Remove the key Weasis at home' }).count(), 1);
+        await page.goto(srv.url + '/account/tokens');
+
         // remove it: the program is refused at once
         await Promise.all([page.waitForURL(/removed=1/), page.getByRole('button', { name: /Remove/ }).click()]);
         assert.match(await page.locator('.flash, [role=status]').first().innerText(), /removed/);

@@ -116,7 +116,11 @@ class TokensTest(harness.ServerTestCase):
         self.assertIn("Weasis at home", later.text)
         self.assertIn("never", later.text)  # not used yet
         self.assertIn("See images (read only)", later.text)
-        self.assertIn("Connect an imaging program", self.pc.get("/account").text)
+        account = self.pc.get("/account").text
+        self.assertIn("Connect an imaging program", account)
+        # listed on the account page itself too, with its remove button
+        self.assertIn("Weasis at home", account)
+        self.assertIn('action="/account/tokens/%d/revoke"' % self.token_id("Weasis at home", "patient"), account)
         rows = self.sql("SELECT encode(token_hash, 'hex'), can_store, expires_at - created_at FROM access_tokens "
                         "WHERE user_id = %s AND label = %s", self.patient["id"], "Weasis at home")
         self.assertEqual(len(rows), 1)
