@@ -73,7 +73,7 @@ int accounts_seed_demo(void) {
   };
   struct arena *a = arena_new();
   if (!a) return -1;
-  struct actor sys = {0, ACCT_ROLE_SYSTEM, "", "demo-seed"};
+  struct actor sys = {0, ACCT_ROLE_SYSTEM, "", "demo-seed", 0, false};
   int rc = 0;
   fprintf(stderr, "secondop: demo accounts (new passwords at every demo start):\n");
   for (size_t i = 0; i < sizeof demo / sizeof demo[0]; i++) {
@@ -182,7 +182,7 @@ static int cmd_create_user(int argc, char **argv) {
   if (accounts_runtime_init(&c) != 0) goto out;
   a = arena_new();
   if (!a) goto out;
-  struct actor sys = {0, ACCT_ROLE_SYSTEM, "", "cli"};
+  struct actor sys = {0, ACCT_ROLE_SYSTEM, "", "cli", 0, false};
   long long id = 0;
   char *link = NULL;
   char totp_b32[TOTP_BASE32_MAX];

@@ -33,7 +33,7 @@ static int cmd_rotate(int argc, char **argv) {
   audit_register();
   if (records_init(c.data_dir) != 0) goto done;
   if (blobstore_rotate_key() == 0) {
-    struct actor who = {0, 0, "", "cli"};
+    struct actor who = {0, 0, "", "cli", 0, false};
     struct audit_event ev = {"storage.rotate_key", NULL, NULL, 0, "ok", NULL};
     audit_write(&who, &ev);
     status = 0;
@@ -109,7 +109,7 @@ static int cmd_reseal(int argc, char **argv) {
   char detail[160];
   snprintf(detail, sizeof detail, "{\"converted\":%u,\"already\":%u,\"failed\":%u}", rep.converted, rep.already,
            rep.failed);
-  struct actor who = {0, 0, "", "cli"};
+  struct actor who = {0, 0, "", "cli", 0, false};
   struct audit_event ev = {"storage.reseal", NULL, NULL, 0, r == 0 ? "ok" : "failed", detail};
   audit_write(&who, &ev);
   status = r == 0 ? 0 : 1;
@@ -162,7 +162,7 @@ static int cmd_verify_store(int argc, char **argv) {
            "\"mismatched\":%u,\"key_failures\":%u,\"foreign\":%u,\"unnamed\":%u}",
            (unsigned long long)rep.rows, (unsigned long long)rep.stored_files, (unsigned long long)rep.bytes_done,
            rep.missing, rep.damaged, rep.unreadable, rep.mismatched, rep.key_failures, rep.foreign, rep.unnamed);
-  struct actor who = {0, 0, "", "cli"};
+  struct actor who = {0, 0, "", "cli", 0, false};
   struct audit_event ev = {"storage.verify", NULL, NULL, 0, problems ? "failed" : "ok", detail};
   if (audit_write(&who, &ev) != ERR_OK) {
     fprintf(stderr, "secondop: the check could not be written to the audit log\n");

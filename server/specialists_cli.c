@@ -18,7 +18,7 @@
 
 #define MAX_CSV_BYTES (64u * 1024 * 1024)
 
-static const struct actor cli_actor = {0, 0, "", "cli"};
+static const struct actor cli_actor = {0, 0, "", "cli", 0, false};
 
 /* Reads a whole file (or stdin for "-") of at most MAX_CSV_BYTES into a
  * malloc'd buffer (free()); NULL after printing why. */
@@ -194,7 +194,7 @@ int specialists_seed_demo(const struct config *c) {
     LOG_E("demo specialists: cannot read the directory (%s)", err_code(e));
     goto done;
   }
-  static const struct actor seed_actor = {0, 0, "", "seed-demo"};
+  static const struct actor seed_actor = {0, 0, "", "seed-demo", 0, false};
   if (any) {
     status = demo_links(&seed_actor, a); /* keep what is there: admins may have edited it */
     goto done;

@@ -1,4 +1,5 @@
 <?cs include:"_macros.cs" ?>
+<?cs include:"_tokens.cs" ?>
 <?cs def:content() ?>
 <section>
 <h1>Your account</h1>
@@ -21,6 +22,12 @@
 <p>Two-step login is <strong>off</strong>. It asks for a code from an app on your phone when you log in, so a stolen password alone is not enough.</p>
 <?cs /if ?>
 <p><a href="/account/2fa">Manage two-step login</a></p>
+<?cs if:?Account.MayConnect ?>
+<h2 id="programs">Imaging programs</h2>
+<p>A viewing program or a radiologist's workstation can open your images from the portal with a key you make and can remove at any time.</p>
+<?cs call:tokens_list() ?>
+<p><a href="/account/tokens">Connect an imaging program</a></p>
+<?cs /if ?>
 <h2 id="sessions">Where you are logged in</h2>
 <p>These are the browsers and devices logged in to your account now. If you do not recognise one, sign it out and change your password.</p>
 <ul class="sessions card-list">

@@ -769,7 +769,7 @@ static enum err identity_demo_tx(void *p) {
 }
 
 enum err center_identity_seed_demo(void) {
-  static const struct actor seed_actor = {0, 0, "", "seed-demo"};
+  static const struct actor seed_actor = {0, 0, "", "seed-demo", 0, false};
   db_close(); /* the start-up thread's connection predates the center's statements: reopen it */
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;

@@ -138,7 +138,7 @@ static void upload_unlock(const char *id) {
 
 /* ---- audit helpers ---- */
 
-static const struct actor system_actor = {0, 0, "", "recovery"};
+static const struct actor system_actor = {0, 0, "", "recovery", 0, false};
 
 /* Writes one audit row; failures are logged (the caller's action stands). */
 static void audit(const struct actor *who, const char *action, const char *otype, const char *oid,
@@ -2188,7 +2188,7 @@ static enum job_result intake_job_run(const char *payload, long long patient_id,
     goto done;
   }
   char ip[1] = "";
-  const struct actor who = {u.owner_id, ACCT_ROLE_PATIENT, ip, "intake-job"};
+  const struct actor who = {u.owner_id, ACCT_ROLE_PATIENT, ip, "intake-job", 0, false};
   struct request_row rq;
   enum req_status st;
   e = requests_get(a, u.request_id, &rq);
@@ -2218,7 +2218,7 @@ static void intake_job_give_up(const char *payload, long long patient_id, const 
   struct upload_row u;
   if (a && uploads_get(a, payload, &u) == ERR_OK && strcmp(u.state, "checking") == 0) {
     char ip[1] = "";
-    const struct actor who = {u.owner_id, ACCT_ROLE_PATIENT, ip, "intake-job"};
+    const struct actor who = {u.owner_id, ACCT_ROLE_PATIENT, ip, "intake-job", 0, false};
     upload_refuse(&who, &u, "we could not check this file; please upload it again, and if that fails too, tell the "
                   "center", "intake gave up");
   }

@@ -10,6 +10,7 @@
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/secrets.h"
+#include "core/tokens.h"
 #include "http/actor.h"
 #include "http/reply.h"
 #include "http/router.h"
@@ -95,13 +96,64 @@ int auth_anon_csrf(struct req *r) {
   return 0;
 }
 
-/* authenticate hook: fills r->user from a live session. */
+/* True for the DICOMweb routes, the only place a bearer token is accepted. */
+static bool dicomweb_route(const struct route *rt) { return rt && strncmp(rt->pattern, "/dicom-web/", 11) == 0; }
+
+/* A request under /dicom-web/ with `Authorization: Bearer …` is its token's owner, whatever
+ * cookie comes along. Refusals: an unusable token 401 with WWW-Authenticate error="invalid_token"
+ * (one answer for malformed, unknown, expired, revoked or a disabled account); an address
+ * cooling down after failed tokens 429; a read-only token on anything but GET/HEAD 403 with
+ * error="insufficient_scope". Each request made with a token is audited before it is served. */
+static enum err authenticate_bearer(struct req *r, const char *text) {
+  struct tok_principal t;
+  int retry = 0;
+  struct actor anon = actor_from_req(r); /* r->user is still NULL: address and request id */
+  enum err e = tokens_authenticate(r->arena, &anon, text, &t, &retry);
+  switch (e) {
+  case ERR_OK:
+    break;
+  case ERR_UNAUTHENTICATED:
+    r->www_authenticate = "Bearer realm=\"secondop\", error=\"invalid_token\"";
+    return e;
+  case ERR_TOO_MANY:
+    r->retry_after = retry;
+    return e;
+  default:
+    return e;
+  }
+  struct principal *p = arena_alloc(r->arena, sizeof *p);
+  if (!p) return ERR_INTERNAL;
+  p->user_id = t.user_id;
+  p->role = (enum role)t.role;
+  p->email = t.email;
+  p->name = t.name;
+  p->mfa_enrolled = true; /* the token was made in a session that passed the second factor */
+  p->mfa_passed = true;
+  p->token_id = t.token_id;
+  p->token_can_store = t.can_store;
+  r->user = p;
+  struct actor who = actor_from_req(r);
+  if (tokens_audit_use(&who, &t, r->method, r->path) != ERR_OK) {
+    LOG_W("could not audit a token's use for request %s", r->id);
+    return ERR_UNAVAILABLE;
+  }
+  if (!t.can_store && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+    r->www_authenticate = "Bearer realm=\"secondop\", error=\"insufficient_scope\"";
+    return ERR_FORBIDDEN;
+  }
+  return ERR_OK;
+}
+
+/* authenticate hook: fills r->user from a live session, or under /dicom-web/ from a bearer token. */
 static enum err authenticate(struct req *r) {
   const struct route *rt = r->route;
   /* static files and probes need no session (and no database round trip) */
   if (rt && (strncmp(rt->pattern, "/static/", 8) == 0 || strcmp(rt->pattern, "/healthz") == 0 ||
              strcmp(rt->pattern, "/readyz") == 0))
     return ERR_OK;
+  /* a bearer token is no login for the portal's pages or /api: there it is ignored */
+  const char *bearer = tok_from_authorization(req_header(r, "Authorization"));
+  if (bearer && dicomweb_route(rt)) return authenticate_bearer(r, bearer);
   const char *tok = auth_session_cookie(r);
   if (!tok) return ERR_OK;
   struct actor who = actor_from_req(r);
@@ -132,6 +184,9 @@ static enum err authenticate(struct req *r) {
 static enum err check_csrf(struct req *r) {
   const char *t = req_form(r, "csrf");
   if (!t) t = req_header(r, "X-CSRF-Token");
+  /* a bearer token is sent by the program that holds it, never added by a browser on another
+   * site's behalf: there is nothing to forge (and such requests are only under /dicom-web/) */
+  if (r->user && r->user->token_id) return ERR_OK;
   if (!t || !*t) return ERR_CSRF;
   if (r->user && r->user->csrf && token_eq(t, r->user->csrf)) return ERR_OK;
   if (r->route && (r->route->flags & RF_PUBLIC)) {
@@ -161,6 +216,15 @@ static void audit_role_refusal(struct req *r) {
  * is no factor yet). */
 static void after(struct req *r) {
   if (r->role_refused && r->user && r->route) audit_role_refusal(r);
+  /* DICOMweb clients learn how to authenticate (RFC 6750 section 3) */
+  if (r->resp && r->status == 401 && strncmp(r->path ? r->path : "", "/dicom-web/", 11) == 0)
+    reply_header(r, "WWW-Authenticate", r->www_authenticate ? r->www_authenticate : "Bearer realm=\"secondop\"");
+  if (r->resp && r->status == 403 && r->www_authenticate) reply_header(r, "WWW-Authenticate", r->www_authenticate);
+  if (r->resp && r->status == 429 && r->retry_after > 0) {
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", r->retry_after);
+    reply_header(r, "Retry-After", ra);
+  }
   if (r->early_error != ERR_FORBIDDEN || r->is_api || !r->user || !r->route) return;
   if (!auth_mfa_pending(r->user) || (r->route->flags & (RF_NO_MFA | RF_PUBLIC))) return;
   reply_redirect(r, r->user->mfa_enrolled ? "/login/2fa" : "/account/2fa");

@@ -35,6 +35,8 @@ struct principal {
   bool mfa_enrolled;      /* TOTP set up */
   bool mfa_passed;        /* this session passed the second factor */
   long long idle_expires; /* unix time when the session ends if idle */
+  long long token_id;     /* a DICOMweb personal access token authenticated (session_id 0, csrf NULL) */
+  bool token_can_store;   /* that token may send studies (STOW-RS) */
 };
 
 struct req {
@@ -79,6 +81,8 @@ struct req {
   unsigned status;
   uint64_t resp_bytes;
   bool cache_public;       /* static assets: cacheable */
+  const char *www_authenticate; /* WWW-Authenticate for a refused bearer token (added by the after hook) */
+  int retry_after;         /* seconds, for a 429 decided before the handler */
 };
 
 /* The request's HDF (page data), created on first use and freed with the

@@ -343,6 +343,12 @@ static void account_get(struct req *r) {
   view_set_int(r, "Account.RecoveryLeft", (long long)o.recovery_left);
   view_set_int(r, "Account.Sessions", o.sessions);
   view_set_int(r, "Account.IdleMinutes", acct_idle_seconds(r->user->role) / 60);
+  /* DICOMweb keys (routes/account_tokens.c): for everyone DICOMweb serves */
+  if (r->user->role & (ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER)) {
+    view_set(r, "Account.MayConnect", "1");
+    e = account_tokens_view(r);
+    if (e != ERR_OK) return fail(r, e);
+  }
   if (req_query(r, "changed")) view_set(r, "Flash.Message", "Your password is changed. Other sessions were logged out.");
   if (req_query(r, "changed")) view_set(r, "Flash.Kind", "ok");
   if (req_query(r, "signedout")) {

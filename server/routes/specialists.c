@@ -34,7 +34,7 @@ void spec_set_int(HDF *h, const char *name, long long value) {
 }
 
 struct actor spec_actor(const struct req *r) {
-  struct actor a = {r->user ? r->user->user_id : 0, r->user ? (unsigned)r->user->role : 0, r->client_ip, r->id};
+  struct actor a = {r->user ? r->user->user_id : 0, r->user ? (unsigned)r->user->role : 0, r->client_ip, r->id, 0, false};
   return a;
 }
 

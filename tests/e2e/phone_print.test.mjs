@@ -217,7 +217,7 @@ export const tests = [
           [`/requests/${draft}/images`, 'images'],
           ['/specialists', 'specialists'], [`/specialists/${spec}`, 'specialist'], [`/specialists/compare?id=${spec}`, 'compare'],
           ['/account', 'account'], ['/account/password', 'account-password'], ['/account/notifications', 'account-notifications'],
-          ['/account/2fa', 'account-2fa'],
+          ['/account/2fa', 'account-2fa'], ['/account/tokens', 'account-tokens'],
         ];
         for (const [url, name] of patientPages) await check(pt.page, srv.url + url, `patient-${name}`);
 

@@ -1,6 +1,8 @@
 // Drives dicomweb-client (npm; the DICOMweb client OHIF is built on) against the portal's
-// DICOMweb server with a session cookie, and prints what it got as one JSON line.
-// Usage: node dicomweb_client.mjs BASE_URL COOKIE STUDY SERIES INSTANCE
+// DICOMweb server, and prints what it got as one JSON line.
+// Usage: node dicomweb_client.mjs BASE_URL CREDENTIAL STUDY SERIES INSTANCE
+//   CREDENTIAL is "Bearer sop_…" (a personal access token, sent as Authorization through the
+//   client's headers option, as OHIF is configured) or a session's Cookie header value.
 //   searches studies (PatientName=DOE*), the study's series and the series' instances,
 //   retrieves the study's metadata, the instance (whole file) and frame 1 of the instance.
 import crypto from 'node:crypto';
@@ -8,13 +10,14 @@ import XHR from 'xhr2';
 import dwc from 'dicomweb-client';
 
 // Node has no XMLHttpRequest: xhr2 is the polyfill dicomweb-client's own tests use. Like a
-// browser, it refuses to set Cookie; a machine client sends one (a token, later) all the same.
+// browser, it refuses to set Cookie; a machine client sends one all the same.
 XHR.prototype._restrictedHeaders = { ...XHR.prototype._restrictedHeaders };
 delete XHR.prototype._restrictedHeaders.cookie;
 globalThis.XMLHttpRequest = XHR;
 
-const [url, cookie, studyInstanceUID, seriesInstanceUID, sopInstanceUID] = process.argv.slice(2);
-const client = new dwc.api.DICOMwebClient({ url, headers: { Cookie: cookie } });
+const [url, credential, studyInstanceUID, seriesInstanceUID, sopInstanceUID] = process.argv.slice(2);
+const headers = credential.startsWith('Bearer ') ? { Authorization: credential } : { Cookie: credential };
+const client = new dwc.api.DICOMwebClient({ url, headers });
 const sha = (buf) => crypto.createHash('sha256').update(Buffer.from(buf)).digest('hex');
 const v = (o, tag) => (o[tag] && o[tag].Value ? o[tag].Value[0] : null);
 

@@ -1,6 +1,9 @@
 """Interop: dicomweb-client (npm, in Node; the DICOMweb client OHIF uses) searches our QIDO-RS,
-retrieves metadata, an instance and a frame over WADO-RS with a patient's session cookie; what
-it gets agrees with dcmdump on the uploaded files and is byte-identical to them."""
+retrieves metadata, an instance and a frame over WADO-RS, once with a patient's session cookie and
+once with her personal access token (`Authorization: Bearer`, through the client's headers
+option, as OHIF is configured); what it gets agrees with dcmdump on the uploaded files and is
+byte-identical to them, and every request made with the token is audited."""
+import re
 import hashlib
 import json
 import os
@@ -19,16 +22,37 @@ MODS = os.path.join(harness.ROOT, "tests", "node_modules", "dicomweb-client")
 
 @unittest.skipUnless(NODE and os.path.isdir(MODS), "node or dicomweb-client missing (npm install --prefix tests)")
 class DicomwebClientTest(harness.ServerTestCase):
-    def test_dicomweb_client_reads_a_study(self):
-        _, c, rid = new_patient_with_request(self.server, name="Jane Doe")
-        files = {}
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.c, rid = new_patient_with_request(cls.server, name="Jane Doe")
+        cls.files = {}
         for v in VIEWS:
-            files[SERIES1 + str(VIEWS.index(v) + 1)] = os.path.join(studies(), "study1", v + ".dcm")
-            upload_path(c, rid, files[SERIES1 + str(VIEWS.index(v) + 1)])
-        cookie = "; ".join("%s=%s" % kv for kv in c.cookies.items())
+            cls.files[SERIES1 + str(VIEWS.index(v) + 1)] = os.path.join(studies(), "study1", v + ".dcm")
+            upload_path(cls.c, rid, cls.files[SERIES1 + str(VIEWS.index(v) + 1)])
+
+    def test_dicomweb_client_reads_a_study_with_a_session(self):
+        self.check(self.files, "; ".join("%s=%s" % kv for kv in self.c.cookies.items()))
+
+    def test_dicomweb_client_reads_a_study_with_a_bearer_token(self):
+        r = self.c.get("/account/tokens")
+        self.assertEqual(r.status, 200)
+        r = self.c.post("/account/tokens", {"label": "OHIF", "stepup_credential": self.user["password"]})
+        self.assertEqual(r.status, 200, r.text[:300])
+        token = re.search(r"sop_[A-Za-z0-9_-]{43}", r.text).group(0)
+        fresh = self.server.client()  # no cookie anywhere: only the token
+        self.assertEqual(fresh.get("/dicom-web/studies").status, 401)
+        self.check(self.files, "Bearer " + token)
+        tid = self.sql("SELECT id FROM access_tokens WHERE label = 'OHIF'")[0][0]
+        paths = [p for (p,) in self.sql("SELECT detail->>'path' FROM audit_log WHERE action = 'dicomweb.token_use' "
+                                        "AND object_id = %s ORDER BY id", str(tid))]
+        self.assertEqual(len(paths), 6)  # three searches, metadata, the instance, the frame
+        self.assertIn("/dicom-web/studies/%s/metadata" % STUDY1, paths)
+
+    def check(self, files, credential):
         sop = SERIES1 + "2"
         out = subprocess.run([NODE, os.path.join(HERE, "dicomweb_client.mjs"),
-                              "http://127.0.0.1:%d/dicom-web" % self.server.port, cookie, STUDY1, SERIES1, sop],
+                              "http://127.0.0.1:%d/dicom-web" % self.server.port, credential, STUDY1, SERIES1, sop],
                              capture_output=True, text=True, timeout=120, cwd=os.path.join(harness.ROOT, "tests"))
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         got = json.loads(out.stdout.strip().splitlines()[-1])

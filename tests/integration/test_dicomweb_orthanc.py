@@ -2,9 +2,11 @@
 loopback with its own configuration and storage, as an unprivileged user when run as root) uses
 our server as a remote DICOMweb server: it searches with QIDO-RS and retrieves a study with
 WADO-RS (Orthanc sends Accept headers of its own), and the study arrives whole, each file
-byte-identical to the upload. Today the remote authenticates with the patient's session cookie
-(Orthanc's "HttpHeaders"); a bearer token is issue 14 item 2. Skipped where Orthanc or its
-DICOMweb plugin is not installed (scripts/install-deps.sh --with-bench installs both)."""
+byte-identical to the upload. The remote authenticates with the patient's personal access token
+(`Authorization: Bearer sop_…` in Orthanc's "HttpHeaders" for the server), made on her account
+page, and each of Orthanc's requests is audited as a use of that token. Skipped where Orthanc or
+its DICOMweb plugin is not installed (scripts/install-deps.sh --with-bench installs both)."""
+import re
 import json
 import os
 import pwd
@@ -51,7 +53,7 @@ class OrthancClientTest(harness.ServerTestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
         super().tearDownClass()
 
-    def orthanc(self, cookie):
+    def orthanc(self, headers):
         port = free_port()
         cfg = {
             "Name": "secondop-test", "StorageDirectory": os.path.join(self.dir, "db"),
@@ -60,7 +62,7 @@ class OrthancClientTest(harness.ServerTestCase):
             "Plugins": [PLUGIN],
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "Servers": {
                 "secondop": {"Url": "http://127.0.0.1:%d/dicom-web/" % self.server.port,
-                             "HttpHeaders": {"Cookie": cookie}}}},
+                             "HttpHeaders": headers}}},
         }
         path = os.path.join(self.dir, "orthanc.json")
         with open(path, "w") as fh:
@@ -98,13 +100,16 @@ class OrthancClientTest(harness.ServerTestCase):
             return raw
 
     def test_orthanc_retrieves_a_study_whole(self):
-        _, c, rid = new_patient_with_request(self.server, name="Jane Doe")
+        user, c, rid = new_patient_with_request(self.server, name="Jane Doe")
         files = {}
         for i, v in enumerate(VIEWS, 1):
             files[SERIES1 + str(i)] = os.path.join(studies(), "study1", v + ".dcm")
             upload_path(c, rid, files[SERIES1 + str(i)])
-        cookie = "; ".join("%s=%s" % kv for kv in c.cookies.items())
-        url = self.orthanc(cookie)
+        self.assertEqual(c.get("/account/tokens").status, 200)
+        r = c.post("/account/tokens", {"label": "Orthanc", "days": "1", "stepup_credential": user["password"]})
+        self.assertEqual(r.status, 200, r.text[:300])
+        token = re.search(r"sop_[A-Za-z0-9_-]{43}", r.text).group(0)
+        url = self.orthanc({"Authorization": "Bearer " + token})
         # QIDO through Orthanc
         found = self.call(url, "/dicom-web/servers/secondop/qido", {"Uri": "/studies", "Arguments": {"PatientName": "DOE*"}})
         # Orthanc answers in its own simplified form: {"0020000D": {"Name": ..., "Value": "1.2..."}}
@@ -124,6 +129,11 @@ class OrthancClientTest(harness.ServerTestCase):
         n = self.sql("SELECT count(*) FROM audit_log WHERE action = 'dicomweb.retrieve' AND object_id = %s",
                      str(rid))[0][0]
         self.assertGreaterEqual(n, 1)
+        # every request Orthanc made came with the token, and each is in the audit log
+        uses = self.sql("SELECT count(*), count(DISTINCT detail->>'path') FROM audit_log "
+                        "WHERE action = 'dicomweb.token_use' AND detail->>'label' = 'Orthanc'")[0]
+        self.assertGreaterEqual(uses[0], 2)  # the search and at least one retrieval
+        self.assertNotIn(token[4:], self.server.log_text())
 
 
 if __name__ == "__main__":

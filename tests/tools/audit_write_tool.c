@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
   }
   long long list_patient = 0;
   int list_limit = 100;
-  opt.actor = (struct actor){0, 0, "127.0.0.1", "tool"};
+  opt.actor = (struct actor){0, 0, "127.0.0.1", "tool", 0, false};
   opt.ev = (struct audit_event){.action = "test.write"};
   for (int i = 2; i < argc; i++) {
     const char *k = argv[i];
