@@ -14,6 +14,7 @@ const struct route *const all_route_tables[] = {
     api_uploads_routes,
     viewer_api_routes,
     dicomweb_routes,
+    dicomweb_stow_routes,
     viewer_pages_routes, /* before staff_requests_routes: its POST …/{action} would answer 405 for …/images */
     patient_access_routes,
     patient_requests_routes, /* before patient_records_routes: its GET /requests replaces the records list */

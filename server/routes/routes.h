@@ -16,6 +16,7 @@ extern const struct route admin_center_routes[];
 extern const struct route api_uploads_routes[];
 extern const struct route viewer_api_routes[];
 extern const struct route dicomweb_routes[];
+extern const struct route dicomweb_stow_routes[];
 extern const struct route patient_requests_routes[];
 extern const struct route patient_access_routes[];
 extern const struct route patient_records_routes[];
