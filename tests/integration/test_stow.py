@@ -176,6 +176,10 @@ class StowTest(StowBase):
                           ("dicomweb.store.outcome", str(self.rid), self.patient["id"], "ok")])
         self.assertEqual(a[0][4]["parts"], 4)
         self.assertEqual((a[1][4]["stored"], a[1][4]["failed"]), (4, 0))
+        # the patient reads it in "who opened my records", not as documents the staff member opened
+        page = self.pc.get("/requests/%d/access" % self.rid).text
+        self.assertIn("added images from the center&#39;s own systems", page.replace("&#x27;", "&#39;"))
+        self.assertNotIn("opened a document", page)
 
     def test_b_chunked_unquoted_boundary_parts_without_type_as_priors(self):
         files = [os.path.join(self.s, "prior", v + ".dcm") for v in VIEWS]

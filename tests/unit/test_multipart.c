@@ -129,6 +129,8 @@ static void test_byte_by_byte(void) {
   size_t len = strlen(two_parts);
   T_EQ_INT(parse("XyZ", two_parts, &whole), MP_OK);
   size_t *sp = malloc(len * sizeof *sp);
+  T_CHECK(sp != NULL);
+  if (!sp) return;
   for (size_t i = 0; i + 1 < len; i++) sp[i] = i + 1;
   T_EQ_INT(parse_split("XyZ", (const unsigned char *)two_parts, len, sp, len - 1, &s), MP_OK);
   T_EQ_STR(s.log, whole.log);
@@ -231,6 +233,8 @@ static void test_header_limits(void) {
   struct seen s;
   size_t n = MP_MAX_HEADER_BYTES + 100;
   char *body = malloc(n + 100);
+  T_CHECK(body != NULL);
+  if (!body) return;
   /* one line of exactly the limit (with its CRLF and the empty line) passes; one byte more fails */
   size_t vlen = MP_MAX_HEADER_BYTES - strlen("X: ") - 4;
   int l = sprintf(body, "--b\r\nX: ");
