@@ -14,7 +14,9 @@
 #define SECONDOP_MULTIPART_H
 #include <stddef.h>
 
-#define MP_MAX_BOUNDARY 70       /* RFC 2046: 1 to 70 characters */
+/* RFC 2046 allows 1 to 70 characters; Orthanc's DICOMweb plugin sends 73 (two UUIDs joined by
+ * "-"), so longer ones are taken, up to this bound. */
+#define MP_MAX_BOUNDARY 200
 #define MP_MAX_HEADER_BYTES 8192 /* one part's header lines, CRLFs included */
 #define MP_MAX_HEADERS 32        /* header lines per part */
 
@@ -57,7 +59,7 @@ struct mp_parser {
   unsigned long long offset; /* body bytes consumed, for error messages */
 };
 
-/* Sets up p for a body with this boundary (1..70 bytes, no CR or LF). 0, or -1 when the
+/* Sets up p for a body with this boundary (1..MP_MAX_BOUNDARY bytes, no CR or LF). 0, or -1 when the
  * boundary is not acceptable. */
 int mp_init(struct mp_parser *p, const char *boundary, size_t blen, const struct mp_callbacks *cb, void *ctx);
 /* Feeds n more body bytes. MP_OK, or the first error (sticky: later calls return it too). */
@@ -72,6 +74,6 @@ const char *mp_error_words(enum mp_rc rc);
  * bytes) receives the boundary; type (cap bytes) the "type" parameter or "" when absent.
  * Returns 0; 1 when the media type is not multipart/related (a 415); -1 when it is, but the
  * parameters are malformed, a parameter is repeated, or the boundary is missing, empty, longer
- * than 70 bytes or has characters RFC 2046 does not allow (a 400). */
+ * than MP_MAX_BOUNDARY bytes or has characters RFC 2046 does not allow (a 400). */
 int mp_content_type(const char *ct, char *boundary, size_t bcap, char *type, size_t tcap);
 #endif

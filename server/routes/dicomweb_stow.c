@@ -1,4 +1,5 @@
-/* STOW-RS (PS3.18 10.5): POST /dicom-web/studies?request=ID[&kind=prior_images], for staff,
+/* STOW-RS (PS3.18 10.5): POST /dicom-web/studies?request=ID[&kind=prior_images] (or the same to the
+ * per-request service root, POST /dicom-web/requests/ID/studies), for staff,
  * to attach instances pushed from the center's own systems to a request. The body
  * (multipart/related; type="application/dicom") is parsed as it arrives (dicom/multipart.c)
  * and each part is sealed into the store as it streams (core/stow.h): the body is never held
@@ -27,6 +28,7 @@
 #include "routes/routes.h"
 #include "util/arena.h"
 #include "util/decimal.h"
+#include "util/log.h"
 
 #define STOW_ROLES (ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER) /* the others hear why they may not (403) */
 #define STOW_WAIT_MS_DEFAULT 30000u
@@ -111,7 +113,7 @@ static enum err stow_begin_hook(struct req *r) {
   }
   if (ct < 0) {
     q->words = "The Content-Type's parameters are malformed: multipart/related needs a boundary of 1 to 70 "
-               "characters (RFC 2046).";
+               "characters (RFC 2046; up to 200 are taken).";
     return ERR_BAD_REQUEST;
   }
   if (type[0] && strcasecmp(type, "application/dicom") != 0) {
@@ -120,10 +122,14 @@ static enum err stow_begin_hook(struct req *r) {
     return ERR_MEDIA_TYPE;
   }
   q->type_missing = type[0] == '\0';
-  const char *rq = req_query(r, "request");
+  /* the request: ?request=ID, or the per-request service root /dicom-web/requests/ID/ for clients
+   * that cannot add a query parameter to their STOW-RS URL (Orthanc's DICOMweb plugin) */
+  const char *rq = req_param(r, "request");
+  if (!rq) rq = req_query(r, "request");
   uint64_t request_id;
   if (!rq || decimal_u64(rq, &request_id) != 0 || request_id == 0 || request_id > (uint64_t)LLONG_MAX) {
-    q->words = "Name the request the instances are for: POST /dicom-web/studies?request=ID (the request's number).";
+    q->words = "Name the request the instances are for: POST /dicom-web/studies?request=ID, or POST "
+               "/dicom-web/requests/ID/studies (ID is the request's number).";
     return ERR_BAD_REQUEST;
   }
   const char *kind = req_query(r, "kind");
@@ -170,6 +176,7 @@ static void stow_fail_hook(struct req *r) {
     words = "A STOW-RS request from a signed-in session must carry the session's CSRF token in X-CSRF-Token.";
   if (e == ERR_UNAUTHENTICATED) words = "Sign in first: STOW-RS is for the center's staff.";
   if (words || e != r->early_error) reply_error(r, e, words);
+  LOG_I("stow refused: %s (%s)", err_code(e), words ? words : err_message(e));
 }
 
 static void stow_abort_hook(struct req *r) { stow_release(r); }
@@ -191,6 +198,7 @@ static void stow_done(struct req *r) {
   enum mp_rc rc = mp_finish(&q->mp);
   if (rc != MP_OK) {
     stow_release(r);
+    LOG_I("stow refused: %s", mp_error_words(rc));
     return reply_error(r, ERR_BAD_REQUEST, mp_error_words(rc));
   }
   /* Commit, then wait (bounded) for intake: a STOW-RS client needs each instance's outcome
@@ -261,5 +269,7 @@ static const struct stream_ops stow_ops = {stow_begin_hook, stow_data_hook, stow
 const struct route dicomweb_stow_routes[] = {
     {"POST", "/dicom-web/studies", stow_done, STOW_ROLES, 0, BODY_STREAM, (size_t)1 << 42, &stow_ops,
      "dicomweb-stow"},
+    {"POST", "/dicom-web/requests/{request}/studies", stow_done, STOW_ROLES, 0, BODY_STREAM, (size_t)1 << 42,
+     &stow_ops, "dicomweb-stow"},
     {0},
 };

@@ -350,6 +350,21 @@ class StowTest(StowBase):
                                   "AND state = 'complete' AND stow_status = %s", 20 << 20, 0xC000)[0][0], 10)
 
 
+    def test_l_per_request_service_root(self):
+        """POST /dicom-web/requests/ID/studies: for clients that cannot add ?request=ID (Orthanc)."""
+        new = fresh_instance(os.path.join(self.s, "study1", "R_MLO.dcm"), os.path.join(self.tmp, "l.dcm"),
+                             self.new_uid())
+        h = {"Content-Type": 'multipart/related; type="application/dicom"; boundary="st0wB0undary"',
+             "Accept": JSON, "X-CSRF-Token": self.sc.csrf}
+        r = self.sc.request("POST", "/dicom-web/requests/%d/studies" % self.rid, body=body_of([read(new)]), headers=h)
+        j = self.assert_stow_json(r, 200)
+        self.assertEqual(value(j[REF]["Value"][0], INST), pydicom.dcmread(new).SOPInstanceUID)
+        r = self.sc.request("POST", "/dicom-web/requests/x1/studies", body=body_of([read(new)]), headers=h)
+        self.assertEqual(r.status, 400, r.text)
+        # GET there is not a search
+        self.assertEqual(self.sc.get("/dicom-web/requests/%d/studies" % self.rid).status, 405)
+
+
 class StowLimitsTest(StowBase):
     """Small limits (200 kB a file, 400 kB a request), the intake jobs held, and a 2 s wait."""
     HOLD = os.path.join(tempfile.gettempdir(), "sop-stow-hold-%d" % os.getpid())

@@ -277,11 +277,12 @@ static void test_malformed(void) {
   /* boundaries the parser refuses */
   T_EQ_INT(mp_init(&p, "", 0, &cbs, &s), -1);
   T_EQ_INT(mp_init(&p, "a\rb", 3, &cbs, &s), -1);
-  char longb[72];
-  memset(longb, 'a', 71);
-  longb[71] = '\0';
-  T_EQ_INT(mp_init(&p, longb, 71, &cbs, &s), -1);
-  T_EQ_INT(mp_init(&p, longb, 70, &cbs, &s), 0);
+  char longb[MP_MAX_BOUNDARY + 2];
+  memset(longb, 'a', MP_MAX_BOUNDARY + 1);
+  longb[MP_MAX_BOUNDARY + 1] = '\0';
+  T_EQ_INT(mp_init(&p, longb, MP_MAX_BOUNDARY + 1, &cbs, &s), -1);
+  T_EQ_INT(mp_init(&p, longb, MP_MAX_BOUNDARY, &cbs, &s), 0);
+  T_EQ_INT(mp_init(&p, longb, 73, &cbs, &s), 0); /* Orthanc's: two UUIDs */
 }
 
 static void test_callback_stops(void) {
@@ -317,8 +318,10 @@ static void test_content_type(void) {
       {"multipart/related; boundary=a<b", -1, "", ""},
       {"multipart/related; boundary", -1, "", ""},
       {"multipart/related boundary=abc", -1, "", ""},
-      {"multipart/related; boundary=01234567890123456789012345678901234567890123456789012345678901234567890", -1,
-       "", ""},
+      /* Orthanc's DICOMweb plugin: two UUIDs, 73 characters, past RFC 2046's 70 */
+      {"multipart/related; type=\"application/dicom\"; boundary=0c1b6e8e-6f4a-4a8f-9e8b-3f2d8f1f0c11-"
+       "5a2b1c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 0,
+       "0c1b6e8e-6f4a-4a8f-9e8b-3f2d8f1f0c11-5a2b1c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "application/dicom"},
       {"multipart/related; boundary=0123456789012345678901234567890123456789012345678901234567890123456789", 0,
        "0123456789012345678901234567890123456789012345678901234567890123456789", ""},
       {"multipart/form-data; boundary=abc", 1, "", ""},
@@ -338,6 +341,13 @@ static void test_content_type(void) {
   }
   char b[4], t[4];
   T_EQ_INT(mp_content_type(NULL, b, sizeof b, t, sizeof t), 1);
+  char over[300], bb[MP_MAX_BOUNDARY + 1], tt[64];
+  int l = snprintf(over, sizeof over, "multipart/related; boundary=");
+  memset(over + l, 'z', MP_MAX_BOUNDARY + 1);
+  over[l + MP_MAX_BOUNDARY + 1] = '\0';
+  T_EQ_INT(mp_content_type(over, bb, sizeof bb, tt, sizeof tt), -1);
+  over[l + MP_MAX_BOUNDARY] = '\0';
+  T_EQ_INT(mp_content_type(over, bb, sizeof bb, tt, sizeof tt), 0);
   T_EQ_INT(mp_content_type("multipart/related; boundary=abcd", b, sizeof b, t, sizeof t), -1); /* does not fit */
 }
 
