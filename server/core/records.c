@@ -1046,6 +1046,7 @@ struct intake {
    * refusal (STOW_CANNOT_UNDERSTAND unless set) */
   int stow;
   int stow_code;
+  const char *stow_class, *stow_instance; /* UIDs of a refused instance, when it had them */
 };
 
 /* Adds a pending row; NULL when out of memory. */
@@ -1347,6 +1348,8 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
                      !p->di.series_instance_uid[0])) {
       in->n--;
       in->stow_code = STOW_SOP_MISMATCH;
+      in->stow_class = p->di.sop_class_uid[0] ? arena_strdup(in->a, p->di.sop_class_uid) : NULL;
+      in->stow_instance = p->di.sop_instance_uid[0] ? arena_strdup(in->a, p->di.sop_instance_uid) : NULL;
       intake_refuse(in, name, "dicom", REF_NO_UIDS, size, 0);
       return 0;
     }
@@ -1715,7 +1718,7 @@ static enum err intake_commit(void *p) {
     /* the instance's PS3.18 outcome, for the STOW-RS answer (core/stow.h) */
     struct pending *p0 = in->n ? &in->p[0] : NULL;
     int code = in->stow_code ? in->stow_code : STOW_CANNOT_UNDERSTAND;
-    const char *cls = NULL, *inst = NULL;
+    const char *cls = in->stow_class, *inst = in->stow_instance;
     if (p0 && p0->is_dicom) {
       code = p0->inserted ? STOW_STORED : STOW_DUPLICATE;
       cls = p0->di.sop_class_uid;

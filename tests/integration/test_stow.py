@@ -214,6 +214,21 @@ class StowTest(StowBase):
         self.assertEqual([it[REASON]["Value"][0] for it in j[FAILED]["Value"]], [0xC000, 0xC000])
         self.assertEqual(self.doc_count(), before)
 
+    def test_d2_dicom_without_its_uids_is_a900(self):
+        ds = pydicom.dcmread(os.path.join(self.s, "study1", "R_CC.dcm"))
+        uid = self.new_uid()
+        ds.SOPInstanceUID = uid
+        ds.file_meta.MediaStorageSOPInstanceUID = uid
+        del ds.SeriesInstanceUID
+        path = os.path.join(self.tmp, "d2.dcm")
+        ds.save_as(path, write_like_original=True)
+        r = self.stow(self.sc, body_of([read(path)]))
+        j = self.assert_stow_json(r, 409)
+        it = j[FAILED]["Value"][0]
+        self.assertEqual(it[REASON]["Value"], [0xA900])
+        self.assertEqual((value(it, CLASS), value(it, INST)), (ds.SOPClassUID, uid))
+        self.assertEqual(self.sql("SELECT count(*) FROM documents WHERE sop_instance_uid = %s", uid)[0][0], 0)
+
     def test_e_no_type_parameter_and_no_dicom_part_is_415(self):
         r = self.stow(self.sc, body_of([b"hello"]), ctype="multipart/related; boundary=st0wB0undary")
         self.assertEqual(r.status, 415, r.text)
