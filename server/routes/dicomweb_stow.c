@@ -14,6 +14,7 @@
  * nothing. */
 #include <jansson.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,11 @@
 
 #define STOW_ROLES (ROLE_PATIENT | ROLE_STAFF | ROLE_REVIEWER) /* the others hear why they may not (403) */
 #define STOW_WAIT_MS_DEFAULT 30000u
+#define STOW_CONCURRENT_DEFAULT 2u
+
+/* STOW-RS requests in progress: each holds an HTTP thread while its body arrives and while it
+ * waits for intake, so they are bounded, leaving threads for the portal's pages. */
+static atomic_uint in_progress;
 
 struct stow_req {
   struct stow_session *s;
@@ -39,7 +45,16 @@ struct stow_req {
   enum err err;          /* why a callback stopped the parser */
   const char *words;     /* and in plain words (arena), or NULL */
   int type_missing;      /* the Content-Type had no "type" parameter */
+  int slot;              /* counted in in_progress */
 };
+
+/* At most SECONDOP_STOW_MAX_CONCURRENT (1-64, default 2) STOW-RS requests at once. */
+static unsigned max_concurrent(void) {
+  const char *v = getenv("SECONDOP_STOW_MAX_CONCURRENT");
+  uint64_t n;
+  if (v && decimal_u64(v, &n) == 0 && n >= 1 && n <= 64) return (unsigned)n;
+  return STOW_CONCURRENT_DEFAULT;
+}
 
 /* How long the answer waits for intake: SECONDOP_STOW_WAIT_SECONDS (0-600), default 30 s. */
 static unsigned wait_ms(void) {
@@ -133,6 +148,13 @@ static enum err stow_begin_hook(struct req *r) {
     return ERR_BAD_REQUEST;
   }
   const char *kind = req_query(r, "kind");
+  if (atomic_fetch_add(&in_progress, 1) >= max_concurrent()) {
+    atomic_fetch_sub(&in_progress, 1);
+    q->words = "The server is taking in as many STOW-RS requests as it takes at once; nothing was stored. Please "
+               "send again in a moment.";
+    return ERR_UNAVAILABLE;
+  }
+  q->slot = 1;
   struct actor who = actor_from_req(r);
   int64_t declared = r->has_length ? (int64_t)r->content_length : -1;
   enum err e = stow_begin(&who, (long long)request_id, kind ? kind : "images", declared, &q->s);
@@ -157,11 +179,14 @@ static enum err stow_data_hook(struct req *r, const char *buf, size_t len) {
   return ERR_BAD_REQUEST;
 }
 
+/* Ends the STOW-RS session (once; every end of the request calls it). */
 static void stow_release(struct req *r) {
   struct stow_req *q = r->stream_ctx;
   if (q) {
     stow_free(q->s); /* nothing committed: its blobs are deleted */
     q->s = NULL;
+    if (q->slot) atomic_fetch_sub(&in_progress, 1);
+    q->slot = 0;
   }
 }
 

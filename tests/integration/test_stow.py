@@ -12,6 +12,7 @@ import http.client
 import os
 import re
 import tempfile
+import threading
 import time
 
 import pydicom
@@ -381,10 +382,12 @@ class StowTest(StowBase):
 
 
 class StowLimitsTest(StowBase):
-    """Small limits (200 kB a file, 400 kB a request), the intake jobs held, and a 2 s wait."""
+    """Small limits (200 kB a file, 400 kB a request), intake jobs held back on demand, a 5 s wait,
+    one STOW-RS at a time."""
     HOLD = os.path.join(tempfile.gettempdir(), "sop-stow-hold-%d" % os.getpid())
     server_args = ("--max-file-size", "200000", "--max-request-size", "400000")
-    server_env = {"SECONDOP_TEST_JOBS_HOLD_FILE": HOLD, "SECONDOP_STOW_WAIT_SECONDS": "2"}
+    server_env = {"SECONDOP_TEST_JOBS_HOLD_FILE": HOLD, "SECONDOP_STOW_WAIT_SECONDS": "5",
+                  "SECONDOP_STOW_MAX_CONCURRENT": "1"}
 
     def tearDown(self):
         if os.path.exists(self.HOLD):
@@ -412,8 +415,21 @@ class StowLimitsTest(StowBase):
     def test_b_instances_still_being_checked_are_0xA700_then_0x0111(self):
         open(self.HOLD, "w").close()
         f = os.path.join(self.s, "study1", "L_CC.dcm")
-        r = self.stow(self.sc, body_of([read(f)]))
-        j = self.assert_stow_json(r, 409)
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault("r", self.stow(self.sc, body_of([read(f)]))))
+        t.start()
+        try:
+            # while that one waits for intake (its part is committed), a second STOW-RS is refused: one at a time
+            harness.wait_for(lambda: self.sql("SELECT count(*) FROM uploads WHERE request_id = %s AND stow_id IS NOT "
+                                              "NULL", self.rid)[0][0] == 1, what="the first STOW-RS to be committed")
+            busy = self.stow(self.sc, body_of([read(f)]))
+            self.assertNotIn("r", out)  # the first was still waiting (5 s) when the second was refused
+            self.assertEqual(busy.status, 503, busy.text)
+            self.assertEqual(busy.header("Retry-After"), "2")
+            self.assertIn("as many STOW-RS requests as it takes at once", busy.json()["error"]["message"])
+        finally:
+            t.join()
+        j = self.assert_stow_json(out["r"], 409)
         self.assertEqual(j[FAILED]["Value"][0][REASON]["Value"], [0xA700])
         os.unlink(self.HOLD)
         harness.wait_for(lambda: self.doc_count() == 1, what="intake of the held instance")
