@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "core/stow.h"
+#include "dicom/dicomweb.h"
 #include "dicom/multipart.h"
 #include "http/actor.h"
 #include "http/reply.h"
@@ -46,6 +47,12 @@ struct stow_req {
   const char *words;     /* and in plain words (arena), or NULL */
   int type_missing;      /* the Content-Type had no "type" parameter */
   int slot;              /* counted in in_progress */
+  int offer;             /* the answer's media type (json_offers), from Accept */
+};
+
+static const struct dw_offer json_offers[] = {
+    {"application/dicom+json", NULL, NULL},
+    {"application/json", NULL, NULL},
 };
 
 /* At most SECONDOP_STOW_MAX_CONCURRENT (1-64, default 2) STOW-RS requests at once. */
@@ -120,6 +127,12 @@ static enum err stow_begin_hook(struct req *r) {
   memset(q, 0, sizeof *q);
   r->stream_ctx = q;
   if (!csrf_ok(r)) return ERR_CSRF;
+  char why[400];
+  q->offer = dw_negotiate(req_header(r, "Accept"), json_offers, 2, why, sizeof why);
+  if (q->offer < 0) { /* decided before a byte is kept: the answer could not be read */
+    q->words = arena_printf(r->arena, "Not acceptable: %s. STOW-RS answers application/dicom+json.", why);
+    return q->words ? ERR_NOT_ACCEPTABLE : ERR_INTERNAL;
+  }
   char boundary[MP_MAX_BOUNDARY + 1], type[128];
   int ct = mp_content_type(req_header(r, "Content-Type"), boundary, sizeof boundary, type, sizeof type);
   if (ct == 1) {
@@ -279,7 +292,7 @@ static void stow_done(struct req *r) {
   json_decref(root);
   if (!text) return reply_error(r, ERR_INTERNAL, NULL);
   unsigned status = stored == n ? 200 : stored ? 202 : 409;
-  reply_bytes(r, status, "application/dicom+json", text, strlen(text));
+  reply_bytes(r, status, json_offers[q->offer].media, text, strlen(text));
   free(text);
   return;
 oom:

@@ -311,6 +311,12 @@ class StowTest(StowBase):
                    'multipart/related; type="application/dicom+xml"; boundary=st0wB0undary'):
             r = self.stow(self.sc, body, ctype=ct)
             self.assertEqual(r.status, 415, (ct, r.text))
+        # the answer's type is negotiated before anything is kept: XML only is 406, nothing stored
+        before = self.sql("SELECT count(*) FROM uploads")[0][0]
+        r = self.stow(self.sc, body, headers={"Accept": "application/dicom+xml"})
+        self.assertEqual(r.status, 406, r.text)
+        self.assertIn("STOW-RS answers application/dicom+json", r.json()["error"]["message"])
+        self.assertEqual(self.sql("SELECT count(*) FROM uploads")[0][0], before)
 
     def test_j_malformed_is_400_and_keeps_nothing(self):
         good = read(os.path.join(self.s, "study1", "L_MLO.dcm"))
@@ -365,6 +371,15 @@ class StowTest(StowBase):
         self.assertEqual(self.sql("SELECT count(*) FROM uploads WHERE length = %s AND stow_id IS NOT NULL "
                                   "AND state = 'complete' AND stow_status = %s", 20 << 20, 0xC000)[0][0], 10)
 
+
+    def test_m_accept_application_json_and_any(self):
+        for accept, want in (("application/json", "application/json"), ("*/*", JSON), (None, JSON)):
+            new = fresh_instance(os.path.join(self.s, "study1", "L_MLO.dcm"), os.path.join(self.tmp, "m.dcm"),
+                                 self.new_uid())
+            h = {"Accept": accept} if accept else {"Accept": ""}
+            r = self.stow(self.sc, body_of([read(new)]), headers=h)
+            self.assertEqual(r.status, 200, (accept, r.text))
+            self.assertEqual(r.header("Content-Type"), want)
 
     def test_l_per_request_service_root(self):
         """POST /dicom-web/requests/ID/studies: for clients that cannot add ?request=ID (Orthanc)."""
