@@ -1267,6 +1267,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   }
   switch (k) {
   case SNIFF_DICOMDIR:
+    in->stow_code = STOW_SOP_MISMATCH;
     intake_skip(in, name, "dicomdir", "DICOMDIR", 0);
     return 0;
   case SNIFF_AUTORUN:

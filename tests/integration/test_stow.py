@@ -229,6 +229,10 @@ class StowTest(StowBase):
         self.assertEqual(it[REASON]["Value"], [0xA900])
         self.assertEqual((value(it, CLASS), value(it, INST)), (ds.SOPClassUID, uid))
         self.assertEqual(self.sql("SELECT count(*) FROM documents WHERE sop_instance_uid = %s", uid)[0][0], 0)
+        # a DICOMDIR is DICOM but no instance to store
+        r = self.stow(self.sc, body_of([read(os.path.join(self.s, "cd", "DICOMDIR"))]))
+        j = self.assert_stow_json(r, 409)
+        self.assertEqual(j[FAILED]["Value"][0][REASON]["Value"], [0xA900])
 
     def test_e_no_type_parameter_and_no_dicom_part_is_415(self):
         r = self.stow(self.sc, body_of([b"hello"]), ctype="multipart/related; boundary=st0wB0undary")
