@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/accounts.h"
 #include "core/audit.h"
@@ -161,6 +160,8 @@ enum err stow_begin(const struct actor *who, long long request_id, const char *k
 
 size_t stow_parts(const struct stow_session *s) { return s ? s->n : 0; }
 
+void stow_thread_done(void) { db_close(); }
+
 /* Drops the part being received (its staging file). */
 static void part_drop(struct stow_session *s) {
   if (!s->w) return;
@@ -312,22 +313,10 @@ enum err stow_commit(struct stow_session *s) {
   return ERR_OK;
 }
 
-void stow_wait(struct stow_session *s, unsigned max_ms) {
-  if (!s->committed || s->n == 0) return;
-  struct timespec t0;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  unsigned step_ms = 10;
-  for (;;) {
-    long long pending = 1;
-    if (stow_store_pending(s->stow_id, &pending) == ERR_OK && pending == 0) return;
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long long spent = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    if (spent >= (long long)max_ms) return;
-    struct timespec d = {0, (long)step_ms * 1000000L};
-    nanosleep(&d, NULL);
-    if (step_ms < 200) step_ms *= 2;
-  }
+enum err stow_pending(struct stow_session *s, long long *n) {
+  *n = 0;
+  if (!s->committed || s->n == 0) return ERR_OK;
+  return stow_store_pending(s->stow_id, n);
 }
 
 enum err stow_results(struct arena *a, struct stow_session *s, struct stow_outcome **out, size_t *n) {

@@ -6,7 +6,7 @@
  * in one transaction, so the parts go through the very intake a patient's upload goes through
  * (sniffing, DICOM header and character set, dicom_attrs, studies and series, renditions) on
  * the job workers, never on an HTTP thread. Intake writes each part's PS3.18 outcome on its
- * row; stow_wait waits (bounded) for them and stow_results reads them.
+ * row; stow_pending says how many are still being taken in, stow_results reads them.
  *
  * Nothing is kept from a request that fails as a whole (malformed body, over a limit, client
  * gone): stow_free deletes the blobs of a session that was not committed. */
@@ -54,8 +54,9 @@ enum err stow_part_end(struct stow_session *s);
  * dicomweb.store audit row, in one transaction that re-checks the request (ERR_RECORDS_CLOSED).
  * After ERR_OK the blobs belong to the rows. */
 enum err stow_commit(struct stow_session *s);
-/* Waits until intake has taken in every part, or max_ms passed. */
-void stow_wait(struct stow_session *s, unsigned max_ms);
+/* Parts of a committed session still being taken in (one database read; callable from any
+ * thread while the request's own thread does not use s). */
+enum err stow_pending(struct stow_session *s, long long *n);
 
 struct stow_outcome {
   int status;         /* STOW_* (0: stored) */
@@ -65,6 +66,8 @@ struct stow_outcome {
 /* Each part's outcome, in body order (arena), and an audit row dicomweb.store.outcome with the
  * counts. */
 enum err stow_results(struct arena *a, struct stow_session *s, struct stow_outcome **out, size_t *n);
+/* A thread that called stow_pending is ending: closes its database connection. */
+void stow_thread_done(void);
 /* Number of parts begun. */
 size_t stow_parts(const struct stow_session *s);
 /* Frees the session; blobs of parts not committed are deleted. NULL is fine. */

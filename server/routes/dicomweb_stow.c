@@ -14,6 +14,8 @@
  * nothing. */
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include "dicom/multipart.h"
 #include "http/actor.h"
 #include "http/reply.h"
+#include "http/server.h"
 #include "http/req.h"
 #include "routes/routes.h"
 #include "util/arena.h"
@@ -229,6 +232,123 @@ static json_t *sop_item(const struct stow_outcome *o) {
   return it;
 }
 
+/* ---- waiting for intake: parked requests and their waiter thread ----
+ *
+ * A STOW-RS client needs each instance's outcome (Orthanc fails a whole send unless every
+ * instance is in 00081199), and PS3.18 has no "still being checked" status, so the answer waits
+ * for intake, bounded. It waits parked (req_park): a libmicrohttpd thread serves many
+ * connections, and blocking it would stall everyone else's pages on it. One waiter thread polls
+ * the parked requests' parts (one indexed count each, every POLL_MS) and wakes each request when
+ * its parts are taken in or its time is up; at shutdown it wakes them all at once. */
+#define POLL_MS 20
+
+struct parked {
+  struct req *r;
+  struct stow_session *s;
+  uint64_t deadline_ns;
+  struct parked *next;
+};
+
+static pthread_mutex_t park_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t park_cv = PTHREAD_COND_INITIALIZER;
+static struct parked *park_list; /* guarded by park_mu */
+static bool park_stopping, waiter_running;
+static pthread_t waiter;
+
+/* Wakes every entry of a private list (taken off park_list): after this, they are not touched. */
+static void wake_all(struct parked *p) {
+  while (p) {
+    struct parked *next = p->next;
+    req_wake(p->r);
+    p = next;
+  }
+}
+
+static void *waiter_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&park_mu);
+  for (;;) {
+    while (!park_list && !park_stopping) pthread_cond_wait(&park_cv, &park_mu);
+    struct parked *mine = park_list;
+    park_list = NULL;
+    if (park_stopping) {
+      pthread_mutex_unlock(&park_mu);
+      wake_all(mine);
+      break;
+    }
+    pthread_mutex_unlock(&park_mu);
+    /* outside the lock: one database read per parked request */
+    struct parked *keep = NULL, **tail = &keep;
+    uint64_t now = now_ns();
+    for (struct parked *p = mine, *next; p; p = next) {
+      next = p->next;
+      long long pending = 1;
+      if ((stow_pending(p->s, &pending) == ERR_OK && pending == 0) || now >= p->deadline_ns) {
+        req_wake(p->r);
+        continue;
+      }
+      p->next = NULL;
+      *tail = p;
+      tail = &p->next;
+    }
+    pthread_mutex_lock(&park_mu);
+    *tail = park_list;
+    park_list = keep;
+    if (park_list && !park_stopping) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += POLL_MS * 1000000L;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&park_cv, &park_mu, &ts);
+    }
+  }
+  stow_thread_done();
+  return NULL;
+}
+
+/* http_stop begins: every parked request is woken (it answers with what intake has done). */
+static void waiter_stop(void) {
+  pthread_mutex_lock(&park_mu);
+  park_stopping = true;
+  bool join = waiter_running;
+  waiter_running = false;
+  pthread_cond_broadcast(&park_cv);
+  pthread_mutex_unlock(&park_mu);
+  if (join) pthread_join(waiter, NULL);
+}
+
+/* The connection is suspended: hand the request to the waiter (or wake it at once when the server
+ * is stopping or no waiter can be started). */
+static void stow_parked(struct req *r) {
+  struct stow_req *q = r->stream_ctx;
+  struct parked *p = arena_alloc(r->arena, sizeof *p);
+  pthread_mutex_lock(&park_mu);
+  if (!p || park_stopping) goto now;
+  if (!waiter_running) {
+    static bool registered;
+    if (!registered) http_on_stop(waiter_stop);
+    registered = true;
+    if (pthread_create(&waiter, NULL, waiter_main, NULL) != 0) goto now;
+    waiter_running = true;
+  }
+  p->r = r;
+  p->s = q->s;
+  p->deadline_ns = now_ns() + (uint64_t)wait_ms() * 1000000ull;
+  p->next = park_list;
+  park_list = p;
+  pthread_cond_signal(&park_cv);
+  pthread_mutex_unlock(&park_mu);
+  return;
+now:
+  pthread_mutex_unlock(&park_mu);
+  req_wake(r);
+}
+
+static void stow_answer(struct req *r);
+
 /* The handler: the body is complete. */
 static void stow_done(struct req *r) {
   struct stow_req *q = r->stream_ctx;
@@ -239,19 +359,23 @@ static void stow_done(struct req *r) {
     LOG_I("stow refused: %s", mp_error_words(rc));
     return reply_error(r, ERR_BAD_REQUEST, mp_error_words(rc));
   }
-  /* Commit, then wait (bounded) for intake: a STOW-RS client needs each instance's outcome
-   * (Orthanc fails a whole send unless every instance is in 00081199), and PS3.18 has no
-   * "still being checked" status. Intake runs on the job workers; this thread only polls. */
+  /* commit (intake is queued), then wait parked for intake (above) */
   enum err e = stow_commit(q->s);
   if (e != ERR_OK) {
     const char *w = stow_refusal() ? arena_strdup(r->arena, stow_refusal()) : NULL;
     stow_release(r);
     return reply_error(r, e == ERR_RECORDS_CLOSED ? ERR_CONFLICT : e, w);
   }
-  stow_wait(q->s, wait_ms());
+  req_park(r, stow_answer, stow_parked);
+}
+
+/* Woken: each instance's outcome, as intake left it. */
+static void stow_answer(struct req *r) {
+  struct stow_req *q = r->stream_ctx;
+  if (!q || !q->s) return reply_error(r, ERR_INTERNAL, NULL);
   struct stow_outcome *out;
   size_t n;
-  e = stow_results(r->arena, q->s, &out, &n);
+  enum err e = stow_results(r->arena, q->s, &out, &n);
   stow_release(r); /* committed: the blobs are the rows' now */
   if (e != ERR_OK) return reply_error(r, e, NULL);
   json_t *root = json_object(), *ok = json_array(), *bad = json_array();

@@ -402,9 +402,9 @@ class StowTest(StowBase):
 
 class StowLimitsTest(StowBase):
     """Small limits (200 kB a file, 400 kB a request), intake jobs held back on demand, a 5 s wait,
-    one STOW-RS at a time."""
+    one STOW-RS at a time, and one HTTP thread: a STOW-RS waiting for intake must not hold it."""
     HOLD = os.path.join(tempfile.gettempdir(), "sop-stow-hold-%d" % os.getpid())
-    server_args = ("--max-file-size", "200000", "--max-request-size", "400000")
+    server_args = ("--max-file-size", "200000", "--max-request-size", "400000", "--threads", "1")
     server_env = {"SECONDOP_TEST_JOBS_HOLD_FILE": HOLD, "SECONDOP_STOW_WAIT_SECONDS": "5",
                   "SECONDOP_STOW_MAX_CONCURRENT": "1"}
 
@@ -441,6 +441,8 @@ class StowLimitsTest(StowBase):
             # while that one waits for intake (its part is committed), a second STOW-RS is refused: one at a time
             harness.wait_for(lambda: self.sql("SELECT count(*) FROM uploads WHERE request_id = %s AND stow_id IS NOT "
                                               "NULL", self.rid)[0][0] == 1, what="the first STOW-RS to be committed")
+            # the only HTTP thread still serves pages while the STOW-RS waits (parked, not blocking)
+            self.assertEqual(self.sc.get("/dicom-web/studies", headers={"Accept": JSON}).status, 200)
             busy = self.stow(self.sc, body_of([read(f)]))
             self.assertNotIn("r", out)  # the first was still waiting (5 s) when the second was refused
             self.assertEqual(busy.status, 503, busy.text)
@@ -456,6 +458,26 @@ class StowLimitsTest(StowBase):
         j = self.assert_stow_json(r, 409)
         self.assertEqual(j[FAILED]["Value"][0][REASON]["Value"], [0x0111])
         self.assertEqual(value(j[FAILED]["Value"][0], INST), pydicom.dcmread(f).SOPInstanceUID)
+
+    def test_z_shutdown_answers_a_waiting_stow_and_exits_cleanly(self):
+        """The daemon cannot stop with a connection suspended: stopping wakes the waiting STOW-RS."""
+        open(self.HOLD, "w").close()
+        new = fresh_instance(os.path.join(self.s, "study1", "R_MLO.dcm"), os.path.join(self.tmp, "z.dcm"),
+                             self.new_uid())
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault("r", self.stow(self.sc, body_of([read(new)]))))
+        t.start()
+        try:
+            harness.wait_for(lambda: self.sql("SELECT count(*) FROM uploads WHERE stow_sop_instance IS NULL AND "
+                                              "state = 'checking' AND stow_id IS NOT NULL")[0][0] == 1,
+                             what="the STOW-RS to be committed")
+            self.assertNotIn("r", out)
+            self.assertEqual(self.server.stop(), 0)
+        finally:
+            t.join()
+        j = self.assert_stow_json(out["r"], 409)
+        self.assertEqual(j[FAILED]["Value"][0][REASON]["Value"], [0xA700])
+        self.server.assert_clean_exit()
 
 
 if __name__ == "__main__":
