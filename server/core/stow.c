@@ -361,9 +361,16 @@ enum err stow_results(struct arena *a, struct stow_session *s, struct stow_outco
 
 void stow_free(struct stow_session *s) {
   if (!s) return;
+  size_t begun = s->n;
   if (s->w) part_drop(s);
-  if (!s->committed)
+  if (!s->committed) {
     for (size_t i = 0; i < s->n; i++) blobstore_delete(s->parts[i].file_id);
+    /* refused as a whole after it began (malformed, over a limit, client gone): audited too */
+    char detail[200];
+    snprintf(detail, sizeof detail, "{\"request_id\":%lld,\"parts\":%zu,\"bytes\":%llu,\"stored\":0}",
+             s->request_id, begun, (unsigned long long)s->total);
+    audit_row(&s->who, "dicomweb.store", s->request_id, s->patient_id, "failed", detail);
+  }
   free(s->parts);
   sodium_memzero(&s->gh, sizeof s->gh);
   free(s);

@@ -70,6 +70,7 @@ enum err stow_results(struct arena *a, struct stow_session *s, struct stow_outco
 void stow_thread_done(void);
 /* Number of parts begun. */
 size_t stow_parts(const struct stow_session *s);
-/* Frees the session; blobs of parts not committed are deleted. NULL is fine. */
+/* Frees the session; a session that was not committed deletes its blobs and writes a
+ * dicomweb.store audit row with outcome "failed". NULL is fine. */
 void stow_free(struct stow_session *s);
 #endif

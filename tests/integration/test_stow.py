@@ -345,6 +345,12 @@ class StowTest(StowBase):
         self.assertIn("closing boundary", r.json()["error"]["message"])
         self.assertEqual(self.sql("SELECT count(*) FROM uploads")[0][0], uploads_before)
         self.assertEqual(len(store_files(self.server)), files_before)
+        # each refused STOW-RS is audited, with how far it got
+        failed = self.sql("SELECT detail FROM audit_log WHERE action = 'dicomweb.store' AND outcome = 'failed' "
+                          "AND actor_id = %s ORDER BY id", self.staff["id"])
+        self.assertEqual(len(failed), len(cases) + 1)  # the cases and the chunked one (the bad boundary: none begun)
+        self.assertEqual(failed[0][0]["stored"], 0)
+        self.assertEqual(failed[0][0]["parts"], 2)
 
     def test_k_large_body_keeps_server_memory_flat(self):
         """200 MB (ten 20 MB parts, chunked): the server's peak RSS grows by far less than the body."""
