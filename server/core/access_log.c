@@ -23,7 +23,7 @@ static const char *times(struct arena *a, const char *what, long long n) {
 
 /* The words of one group's activity, in a fixed order. */
 static void group_items(struct arena *a, const struct rqs_access_group *g, struct access_group *o) {
-  size_t cap = 10;
+  size_t cap = 11; /* the fixed items below, and one line per study */
   for (const char *p = g->studies; *p; p++) cap += *p == '\n';
   o->items = arena_alloc(a, (cap + 1) * sizeof *o->items);
   o->n_items = 0;
@@ -54,6 +54,8 @@ static void group_items(struct arena *a, const struct rqs_access_group *g, struc
   if (g->dw_details)
     o->items[o->n_items++] = times(a, "read the details of your images from a radiology workstation", g->dw_details);
   if (g->dw_viewed) o->items[o->n_items++] = times(a, "viewed your images from a radiology workstation", g->dw_viewed);
+  /* STOW-RS (routes/dicomweb_stow.c): images sent from the center's own systems added to the request */
+  if (g->dw_stored) o->items[o->n_items++] = times(a, "added images from the center's own systems", g->dw_stored);
   o->items[o->n_items] = NULL;
 }
 

@@ -17,6 +17,7 @@
 #include "core/dicomweb.h"
 #include "core/jobs.h"
 #include "core/requests.h"
+#include "core/stow.h"
 #include "core/unpacker.h"
 #include "core/viewer.h"
 #include "core/zipcheck.h"
@@ -32,6 +33,7 @@
 #include "store/db.h"
 #include "store/identity.h"
 #include "store/renditions.h"
+#include "store/stow.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -154,6 +156,7 @@ static void intake_job_give_up(const char *payload, long long patient_id, const 
 static const struct job_kind intake_kind = {"intake", 5, intake_job_run, intake_job_give_up};
 
 uint64_t records_max_upload(void) { return max_upload; }
+uint64_t records_max_request(void) { return max_request; }
 
 void records_set_limits(const struct records_limits *l) {
   if (l->max_file) max_upload = l->max_file;
@@ -170,6 +173,7 @@ int records_init(const char *data_dir) {
     return -1;
   }
   uploads_store_register();
+  stow_store_register();
   identity_store_register();
   uint64_t v;
   const char *me = getenv("SECONDOP_ARCHIVE_MAX_ENTRIES");
@@ -959,7 +963,9 @@ enum refusal {
   REF_UNSAFE_NAME,
   REF_LINK,
   REF_ENTRY_UNREADABLE,
-  REF_UNREADABLE
+  REF_UNREADABLE,
+  REF_NOT_DICOM,
+  REF_NO_UIDS
 };
 
 /* "1,840": n with thousands separators (arena). */
@@ -1005,6 +1011,9 @@ static const char *refusal_text(struct arena *a, enum refusal r, uint64_t size, 
   case REF_ENTRY_UNREADABLE:
     return "refused: it could not be read from the archive (it is damaged or protected by a password)";
   case REF_UNREADABLE: return "refused: we could not read it back after it arrived; please upload it again";
+  case REF_NOT_DICOM: return "refused: not a DICOM file; only DICOM instances can be stored over DICOMweb";
+  case REF_NO_UIDS:
+    return "refused: a DICOM file without its SOP Class, SOP Instance, Study Instance or Series Instance UID";
   }
   return "refused";
 }
@@ -1041,6 +1050,11 @@ struct intake {
   struct archive_src *outer; /* the upload's own archive: its bytes read bound the ratio */
   const unsigned char *tail; /* the last bytes of a PDF longer than its prefix; used once, by the top-level classify */
   size_t tail_len;
+  /* a STOW-RS part (core/stow.h): DICOM instances only, no archives; the PS3.18 status of a
+   * refusal (STOW_CANNOT_UNDERSTAND unless set) */
+  int stow;
+  int stow_code;
+  const char *stow_class, *stow_instance; /* UIDs of a refused instance, when it had them */
 };
 
 /* Adds a pending row; NULL when out of memory. */
@@ -1254,8 +1268,14 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
     return 0;
   }
   enum sniff_kind k = sniff_bytes(prefix, plen < SNIFF_WANT_BYTES ? plen : SNIFF_WANT_BYTES, base_name(name));
+  if (in->stow && k != SNIFF_DICOM && k != SNIFF_DICOMDIR) {
+    in->stow_code = STOW_CANNOT_UNDERSTAND;
+    intake_refuse(in, name, sniff_kind_name(k), REF_NOT_DICOM, size, 0);
+    return 0;
+  }
   switch (k) {
   case SNIFF_DICOMDIR:
+    in->stow_code = STOW_SOP_MISMATCH;
     intake_skip(in, name, "dicomdir", "DICOMDIR", 0);
     return 0;
   case SNIFF_AUTORUN:
@@ -1329,7 +1349,17 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
     }
     if (p->di.is_dicomdir) {
       in->n--;
+      in->stow_code = STOW_SOP_MISMATCH;
       intake_skip(in, name, "dicomdir", "DICOMDIR", 0);
+      return 0;
+    }
+    if (in->stow && (!p->di.sop_instance_uid[0] || !p->di.sop_class_uid[0] || !p->di.study_instance_uid[0] ||
+                     !p->di.series_instance_uid[0])) {
+      in->n--;
+      in->stow_code = STOW_SOP_MISMATCH;
+      in->stow_class = p->di.sop_class_uid[0] ? arena_strdup(in->a, p->di.sop_class_uid) : NULL;
+      in->stow_instance = p->di.sop_instance_uid[0] ? arena_strdup(in->a, p->di.sop_instance_uid) : NULL;
+      intake_refuse(in, name, "dicom", REF_NO_UIDS, size, 0);
       return 0;
     }
     p->is_dicom = 1;
@@ -1648,7 +1678,8 @@ static enum err intake_commit(void *p) {
   enum req_status rst;
   e = requests_lock_status(in->a, in->u->request_id, &status);
   if (e != ERR_OK) return e;
-  if (!req_status_parse(status, &rst) || !req_records_open(rst)) return ERR_RECORDS_CLOSED;
+  if (!req_status_parse(status, &rst) || !(in->stow ? stow_request_open(rst) : req_records_open(rst)))
+    return ERR_RECORDS_CLOSED;
   long long dups = 0, images = 0;
   for (size_t i = 0; i < in->n; i++) {
     struct pending *pd = &in->p[i];
@@ -1692,6 +1723,19 @@ static enum err intake_commit(void *p) {
   if (e != ERR_OK) return e;
   e = uploads_set_complete(in->u->id); /* only from 'checking': a second run of the job adds nothing */
   if (e != ERR_OK) return e;
+  if (in->stow) {
+    /* the instance's PS3.18 outcome, for the STOW-RS answer (core/stow.h) */
+    struct pending *p0 = in->n ? &in->p[0] : NULL;
+    int code = in->stow_code ? in->stow_code : STOW_CANNOT_UNDERSTAND;
+    const char *cls = in->stow_class, *inst = in->stow_instance;
+    if (p0 && p0->is_dicom) {
+      code = p0->inserted ? STOW_STORED : STOW_DUPLICATE;
+      cls = p0->di.sop_class_uid;
+      inst = p0->di.sop_instance_uid;
+    }
+    e = stow_store_set_outcome(in->u->id, code, cls, inst);
+    if (e != ERR_OK) return e;
+  }
   /* audited in the same transaction: the upload is complete if and only if its row exists */
   char detail[200];
   snprintf(detail, sizeof detail, "{\"request_id\":%lld,\"kept\":%lld,\"images\":%lld,\"skipped\":%lld,\"refused\":%lld}",
@@ -2025,7 +2069,7 @@ void records_set_scanner(records_scan_fn fn) { file_scanner = fn; }
  * archives, and commits documents, receipt and the 'complete' state in one
  * transaction that re-checks the request (ERR_RECORDS_CLOSED: nothing is
  * added and the upload is failed with the reason). */
-static enum err intake_upload(struct arena *a, const struct actor *who, struct upload_row *u) {
+static enum err intake_upload(struct arena *a, const struct actor *who, struct upload_row *u, int stow) {
   char err[200], final[4200];
   unsigned char dek[BLOB_DEK_LEN];
   struct blob_reader *r = NULL;
@@ -2079,6 +2123,7 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
   in.a = a;
   in.who = who;
   in.u = u;
+  in.stow = stow;
   char *bh = arena_alloc(a, 65);
   if (!bh) goto done;
   sodium_bin2hex(bh, 65, b2, sizeof b2);
@@ -2094,7 +2139,7 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
     kept = 0;
   } else {
     kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh, 0, in_folder,
-                    1);
+                    !stow);
   }
   if (kept == 1 && u->has_sha256_expected) {
     char *sx = arena_alloc(a, 65);
@@ -2188,17 +2233,24 @@ static enum job_result intake_job_run(const char *payload, long long patient_id,
     goto done;
   }
   char ip[1] = "";
-  const struct actor who = {u.owner_id, ACCT_ROLE_PATIENT, ip, "intake-job", 0, false};
+  int stow = 0;
+  e = stow_store_is_part(u.id, &stow);
+  if (e != ERR_OK) {
+    snprintf(why, whylen, "the upload could not be read (%s)", err_code(e));
+    goto done;
+  }
+  /* a STOW-RS part is the staff member's who sent it (core/stow.h) */
+  const struct actor who = {u.owner_id, stow ? ACCT_ROLE_STAFF : ACCT_ROLE_PATIENT, ip, "intake-job", 0, false};
   struct request_row rq;
   enum req_status st;
   e = requests_get(a, u.request_id, &rq);
-  if (e == ERR_OK && (!req_status_parse(rq.status, &st) || !req_records_open(st))) {
+  if (e == ERR_OK && (!req_status_parse(rq.status, &st) || !(stow ? stow_request_open(st) : req_records_open(st)))) {
     upload_refuse(&who, &u, "this request stopped accepting records (it was submitted or closed) before the file "
                   "was checked", "records closed");
     res = JOB_DONE;
     goto done;
   }
-  e = e == ERR_OK ? intake_upload(a, &who, &u) : e;
+  e = e == ERR_OK ? intake_upload(a, &who, &u, stow) : e;
   if (e == ERR_OK || e == ERR_RECORDS_CLOSED) {
     res = JOB_DONE;
   } else {
@@ -2218,7 +2270,9 @@ static void intake_job_give_up(const char *payload, long long patient_id, const 
   struct upload_row u;
   if (a && uploads_get(a, payload, &u) == ERR_OK && strcmp(u.state, "checking") == 0) {
     char ip[1] = "";
-    const struct actor who = {u.owner_id, ACCT_ROLE_PATIENT, ip, "intake-job", 0, false};
+    int stow = 0;
+    (void)stow_store_is_part(u.id, &stow);
+    const struct actor who = {u.owner_id, stow ? ACCT_ROLE_STAFF : ACCT_ROLE_PATIENT, ip, "intake-job", 0, false};
     upload_refuse(&who, &u, "we could not check this file; please upload it again, and if that fails too, tell the "
                   "center", "intake gave up");
   }

@@ -52,6 +52,8 @@ void records_stop_sweeper(void);
 void records_shutdown(void);
 /* The largest upload accepted (--max-file-size, default 8 GiB). */
 uint64_t records_max_upload(void);
+/* The most a request's files may hold together (--max-request-size, default 32 GiB). */
+uint64_t records_max_request(void);
 
 /* Limits from the configuration (0 keeps a default). Call before threads start. */
 struct records_limits {

@@ -71,6 +71,11 @@ struct req {
   /* streaming body handler state (tus PATCH) */
   void *stream_ctx;
 
+  /* parked (req_park, http/server.h): answered later by park_resume */
+  void (*park_resume)(struct req *r);
+  void (*park_parked)(struct req *r);
+  bool parking, parked;
+
   struct principal *user;  /* NULL when anonymous */
   struct _hdf *hdf;        /* page data; created by req_hdf() */
   const char *set_cookie[4];

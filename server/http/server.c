@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,6 +42,24 @@ static const char CSP[] =
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 void http_set_hooks(const struct http_hooks *h) { hooks = *h; }
+
+static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
+static void (*stop_fns[8])(void);
+static size_t n_stop_fns;
+
+void http_on_stop(void (*fn)(void)) {
+  pthread_mutex_lock(&stop_mu);
+  if (n_stop_fns < sizeof stop_fns / sizeof stop_fns[0]) stop_fns[n_stop_fns++] = fn;
+  pthread_mutex_unlock(&stop_mu);
+}
+
+void req_park(struct req *r, void (*resume)(struct req *r), void (*parked)(struct req *r)) {
+  r->park_resume = resume;
+  r->park_parked = parked;
+  r->parking = true;
+}
+
+void req_wake(struct req *r) { MHD_resume_connection(r->conn); }
 unsigned http_in_flight(void) { return atomic_load(&in_flight); }
 
 /* ---- header inspection ---- */
@@ -402,6 +421,7 @@ static void finish(struct req *r) {
     }
   }
   rt->handler(r);
+  if (r->parking) return; /* answered when woken (req_park) */
   if (!r->resp) reply_error(r, ERR_INTERNAL, NULL);
   goto out;
 error:
@@ -444,6 +464,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     }
     return MHD_YES;
   }
+  if (r->parked) { /* woken (req_wake): the handler's second half answers */
+    r->parked = false;
+    r->park_resume(r);
+    if (!r->resp) reply_error(r, ERR_INTERNAL, NULL);
+    if (hooks.after) hooks.after(r);
+    return queue(r);
+  }
   if (*upload_data_size) {
     size_t n = *upload_data_size;
     *upload_data_size = 0;
@@ -455,6 +482,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     return consume(r, upload_data, n) ? MHD_YES : MHD_NO;
   }
   finish(r);
+  if (r->parking) {
+    r->parking = false;
+    r->parked = true;
+    MHD_suspend_connection(c);
+    r->park_parked(r); /* from here on, whoever holds r wakes it */
+    return MHD_YES;
+  }
   return queue(r);
 }
 
@@ -517,7 +551,7 @@ int http_start(const struct http_config *cfg, uint16_t *bound_port) {
    * a client's FIN that arrives together with the last body bytes (it stops
    * reading after a short read), so a dropped PATCH kept its upload locked
    * until the connection timed out. Level-triggered poll sees it at once. */
-  unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
   if (strchr(cfg->host, ':')) flags |= MHD_USE_IPv6;
   bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
   if (tls) flags |= MHD_USE_TLS;
@@ -554,6 +588,11 @@ int http_start(const struct http_config *cfg, uint16_t *bound_port) {
 
 void http_stop(unsigned grace_ms) {
   if (!daemon_) return;
+  /* parked requests are woken first: the daemon cannot stop with a connection suspended */
+  pthread_mutex_lock(&stop_mu);
+  size_t n = n_stop_fns;
+  pthread_mutex_unlock(&stop_mu);
+  for (size_t i = 0; i < n; i++) stop_fns[i]();
   MHD_socket s = MHD_quiesce_daemon(daemon_);
   if (s != MHD_INVALID_SOCKET) close(s);
   for (unsigned waited = 0; atomic_load(&in_flight) > 0 && waited < grace_ms; waited += 20) usleep(20000);

@@ -35,4 +35,16 @@ int http_start(const struct http_config *cfg, uint16_t *bound_port);
 void http_stop(unsigned grace_ms);
 /* Requests currently being served (for /metrics and shutdown). */
 unsigned http_in_flight(void);
+
+/* Parking a request that waits for background work without holding its HTTP thread (which also
+ * serves other connections): a handler calls req_park(r, resume, parked) instead of replying.
+ * Once the connection is suspended (libmicrohttpd suspend/resume), parked(r) runs on the HTTP
+ * thread and hands r to whoever will wake it; req_wake(r), from any thread, resumes it, and
+ * resume(r) then runs on an HTTP thread and replies as a handler would. The waking side must not
+ * touch r after req_wake, and must wake every request it holds when http_stop begins (see
+ * http_on_stop): the daemon cannot stop with a connection suspended. */
+void req_park(struct req *r, void (*resume)(struct req *r), void (*parked)(struct req *r));
+void req_wake(struct req *r);
+/* Registers fn to run first in http_stop (at most 8; thread-safe). */
+void http_on_stop(void (*fn)(void));
 #endif

@@ -15,6 +15,7 @@ const struct route *const all_route_tables[] = {
     viewer_api_routes,
     dicomweb_routes,
     account_tokens_routes,
+    dicomweb_stow_routes,
     viewer_pages_routes, /* before staff_requests_routes: its POST …/{action} would answer 405 for …/images */
     patient_access_routes,
     patient_requests_routes, /* before patient_records_routes: its GET /requests replaces the records list */

@@ -20,6 +20,7 @@ extern const struct route account_tokens_routes[];
 /* Puts the signed-in user's personal access tokens in the page data (Tokens.Count,
  * Tokens.List.N.*; templates/_tokens.cs shows them): for /account and /account/tokens. */
 enum err account_tokens_view(struct req *r);
+extern const struct route dicomweb_stow_routes[];
 extern const struct route patient_requests_routes[];
 extern const struct route patient_access_routes[];
 extern const struct route patient_records_routes[];

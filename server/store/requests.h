@@ -163,6 +163,7 @@ struct rqs_access_group {
   /* DICOMweb (a radiology workstation or viewer): dicomweb.search, .retrieve, .metadata, and
    * .frames or .rendered */
   long long dw_found, dw_copied, dw_details, dw_viewed;
+  long long dw_stored; /* STOW-RS: instances sent from the center's systems added (dicomweb.store) */
   const char *studies;    /* distinct study.view as "DATE|MAMMOGRAM" lines, newest date first ("" none) */
 };
 /* A page of the patient's access groups, newest day first (limit groups after offset), with the
