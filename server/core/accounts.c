@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "core/audit.h"
 #include "core/mfaguard.h"
 #include "core/outbox.h"
@@ -21,6 +23,7 @@
 #include "store/security.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 #define PW_OPS crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define PW_MEM crypto_pwhash_MEMLIMIT_INTERACTIVE
@@ -309,6 +312,7 @@ enum err acct_session_lookup(struct arena *a, const struct actor *who, const cha
   out->role = acct_role_bit(s.user.role);
   out->name = s.user.name;
   out->email = s.user.email;
+  out->time_zone = s.user.time_zone;
   out->csrf = s.csrf;
   out->mfa_enrolled = s.user.totp_enabled;
   out->mfa_passed = s.mfa_passed;
@@ -365,8 +369,13 @@ static enum err make_link(struct arena *a, long long user_id, const char *purpos
 }
 
 enum err acct_signup(struct arena *a, const struct actor *who, const char *name, const char *email, const char *dob,
-                     const char *password, struct acct_errors *errs) {
+                     const char *password, const char *time_zone, struct acct_errors *errs) {
   long long now = acct_now();
+  /* the browser's zone (static/js/timezone.js); without script the account starts in UTC */
+  if (!time_zone || !*time_zone) time_zone = TZ_DEFAULT;
+  if (!tz_name_ok(time_zone))
+    add_error(errs, "time_zone",
+              "Your browser gave a time zone we do not know. Type yours, like Europe/Madrid or America/Los_Angeles.");
   if (!name_ok(name)) add_error(errs, "name", "Please enter your name as you would like us to address you.");
   if (!acct_email_ok(email)) add_error(errs, "email", "Please enter a valid e-mail address, like name@example.com.");
   if (!dob_ok(dob, now)) add_error(errs, "dob", "Please enter your date of birth (year, month and day).");
@@ -412,6 +421,7 @@ enum err acct_signup(struct arena *a, const struct actor *who, const char *name,
   e = tx_begin();
   if (e != ERR_OK) return e;
   e = st_user_create(a, "patient", name, email, dob, hash, false, now, &id);
+  if (e == ERR_OK) e = st_user_set_time_zone(a, id, time_zone);
   if (e == ERR_OK) e = make_link(a, id, "verify_email", VERIFY_TTL, "/verify-email", &link);
   if (e == ERR_OK)
     e = outbox_enqueue_kind(a, email, "Please confirm your e-mail address",
@@ -1379,5 +1389,26 @@ enum err acct_demo_account(struct arena *a, const struct actor *who, const char 
     sodium_memzero(secret, sizeof secret);
   }
   sodium_memzero(hash, sizeof hash);
+  return tx_end(e);
+}
+
+enum err acct_time_zone_set(struct arena *a, const struct actor *who, const char *time_zone, struct acct_errors *errs) {
+  if (!who || who->user_id <= 0) return ERR_FORBIDDEN;
+  if (!time_zone || !tz_name_ok(time_zone)) {
+    add_error(errs, "time_zone",
+              "We do not know this time zone. Type it as the tz database names it, like Europe/Madrid or "
+              "America/Los_Angeles (upper and lower case as shown).");
+    return ERR_INVALID;
+  }
+  enum err e = tx_begin();
+  if (e != ERR_OK) return e;
+  e = st_user_set_time_zone(a, who->user_id, time_zone);
+  if (e == ERR_OK) {
+    json_t *d = json_pack("{s:s}", "time_zone", time_zone);
+    char *det = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    e = audit_user(who, "account.time_zone", who->user_id, "ok", det);
+    free(det);
+  }
   return tx_end(e);
 }

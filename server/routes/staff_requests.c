@@ -351,6 +351,7 @@ static void request_action(struct req *r) {
   in.date = req_form(r, "date");
   in.time = req_form(r, "time");
   in.place = req_form(r, "place");
+  in.tz = req_tz(r);
   in.insurance_verified = req_form(r, "insurance_verified") != NULL;
   in.referral_received = req_form(r, "referral_received") != NULL;
   in.network_status = req_form(r, "network_status");
