@@ -72,7 +72,7 @@
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/schedule"><?cs call:from_field() ?>
   <fieldset><legend>Schedule an in-person consultation</legend>
   <?cs call:text_field("date", "Date", "date", "off", "YYYY-MM-DD") ?>
-  <?cs call:text_field("time", "Time", "time", "off", "24-hour clock, center's local time") ?>
+  <?cs call:text_field("time", "Time", "time", "off", "24-hour clock, in your own time zone (as on your account page)") ?>
   <?cs call:text_field("place", "Place", "text", "off", "Building, floor, room") ?>
   </fieldset>
   <button type="submit">Schedule</button>

@@ -26,8 +26,8 @@ struct arena;
 
 struct tz;
 
-/* Where the tz database is (default /usr/share/zoneinfo, or
- * SECONDOP_ZONEINFO). Call before threads start; copied. */
+/* Where the tz database is (default /usr/share/zoneinfo). Call before
+ * threads start; copied. */
 void tz_set_dir(const char *dir);
 /* The zone named like "America/Los_Angeles", loaded once and kept; NULL when
  * the name is not a zone of the tz database (or is badly formed). */
