@@ -340,15 +340,21 @@ done:
   return z;
 }
 
+/* The zone this thread looked up last: a page formats many times in one zone,
+ * and loaded zones are immutable and never freed, so no lock is needed for it. */
+static _Thread_local const struct tz *last_zone;
+
 const struct tz *tz_get(const char *name) {
-  if (!name || !name_form_ok(name)) return NULL;
+  if (!name) return NULL;
+  if (last_zone && strcmp(last_zone->name, name) == 0) return last_zone;
+  if (!name_form_ok(name)) return NULL;
   if (strcmp(name, "UTC") == 0) return &utc_zone;
   pthread_mutex_lock(&cache_mu);
   for (size_t i = 0; i < n_cache; i++)
     if (strcmp(cache[i]->name, name) == 0) {
       struct tz *z = cache[i];
       pthread_mutex_unlock(&cache_mu);
-      return z;
+      return last_zone = z;
     }
   struct tz *z = load(name);
   if (z && n_cache < TZ_CACHE_MAX) {
@@ -361,6 +367,7 @@ const struct tz *tz_get(const char *name) {
     z = NULL;
   }
   pthread_mutex_unlock(&cache_mu);
+  if (z) last_zone = z;
   return z;
 }
 
