@@ -791,15 +791,23 @@ static enum err verify_pw(const struct st_user *u, const char *raw) {
   return ok ? ERR_OK : ERR_INVALID;
 }
 
+/* "This happened on Tuesday 1 December 2026 at 05:05 PST." — now, in the
+ * account's own time zone, for the e-mails that tell of a security change. */
+static const char *happened_now(struct arena *a, const char *zone) {
+  char when[96];
+  tz_format(when, sizeof when, (int64_t)time(NULL), zone && *zone ? zone : TZ_DEFAULT, TZ_LONG);
+  return arena_printf(a, "This happened on %s.", when);
+}
+
 /* Tells the user by e-mail that their password changed (no details). */
-static enum err notify_password_changed(struct arena *a, const char *email) {
+static enum err notify_password_changed(struct arena *a, const struct st_user *u) {
   char *link = outbox_link(a, "/forgot-password");
-  return outbox_enqueue(a, email, "Your secondop password was changed",
+  return outbox_enqueue(a, u->email, "Your secondop password was changed",
                         arena_printf(a,
                                      "Hello,\n\nThe password of your secondop account was just changed, and every "
-                                     "other session was logged out.\n\nIf you did not do this, choose a new "
+                                     "other session was logged out. %s\n\nIf you did not do this, choose a new "
                                      "password now: %s\nand tell the breast center.\n",
-                                     link ? link : ""));
+                                     happened_now(a, u->time_zone), link ? link : ""));
 }
 
 enum err acct_password_change(struct arena *a, const struct actor *who, long long session_id, const char *current,
@@ -831,7 +839,7 @@ enum err acct_password_change(struct arena *a, const struct actor *who, long lon
   if (e == ERR_OK) e = session_rotate(a, session_id, true, ns);
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "password_reset", now);
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "invitation", now);
-  if (e == ERR_OK) e = notify_password_changed(a, u.email);
+  if (e == ERR_OK) e = notify_password_changed(a, &u);
   if (e == ERR_OK)
     e = audit_user(who, "password.change", u.id, "ok", arena_printf(a, "{\"other_sessions_ended\":%lld}", ended));
   sodium_memzero(hash, sizeof hash);
@@ -914,7 +922,7 @@ enum err acct_password_reset(struct arena *a, const struct actor *who, const cha
   /* every other outstanding link retires with this one (finding 5) */
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "password_reset", now);
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "invitation", now);
-  if (e == ERR_OK && strcmp(purpose, "password_reset") == 0) e = notify_password_changed(a, u.email);
+  if (e == ERR_OK && strcmp(purpose, "password_reset") == 0) e = notify_password_changed(a, &u);
   if (e == ERR_OK)
     e = audit_user(&x, strcmp(purpose, "invitation") == 0 ? "account.invitation_accepted" : "password.reset", u.id,
                    "ok", arena_printf(a, "{\"sessions_ended\":%lld}", ended));
@@ -987,8 +995,10 @@ enum err acct_totp_enable(struct arena *a, const struct actor *who, long long se
   if (e == ERR_OK) e = session_rotate(a, session_id, true, ns);
   if (e == ERR_OK)
     e = outbox_enqueue(a, u.email, "Two-step login is now on for your secondop account",
-                       "Hello,\n\nTwo-step login (an authenticator app code) was just turned on for your secondop "
-                       "account.\n\nIf you did not do this, contact the breast center at once.\n");
+                       arena_printf(a,
+                                    "Hello,\n\nTwo-step login (an authenticator app code) was just turned on for your "
+                                    "secondop account. %s\n\nIf you did not do this, contact the breast center at once.\n",
+                                    happened_now(a, u.time_zone)));
   if (e == ERR_OK) e = audit_user(who, "2fa.enable", u.id, "ok", NULL);
   return tx_end(e);
 }
@@ -1031,8 +1041,10 @@ enum err acct_totp_disable(struct arena *a, const struct actor *who, const char 
   e = st_user_clear_totp(a, u.id, acct_now());
   if (e == ERR_OK)
     e = outbox_enqueue(a, u.email, "Two-step login was turned off for your secondop account",
-                       "Hello,\n\nTwo-step login was just turned off for your secondop account.\n\nIf you did "
-                       "not do this, choose a new password and contact the breast center.\n");
+                       arena_printf(a,
+                                    "Hello,\n\nTwo-step login was just turned off for your secondop account. %s\n\n"
+                                    "If you did not do this, choose a new password and contact the breast center.\n",
+                                    happened_now(a, u.time_zone)));
   if (e == ERR_OK) e = audit_user(who, "2fa.disable", u.id, "ok", NULL);
   return tx_end(e);
 }
@@ -1156,8 +1168,10 @@ enum err acct_admin_reset_2fa(struct arena *a, const struct actor *who, long lon
   if (e == ERR_OK) e = st_sessions_delete_user(a, id, id == who->user_id ? -1 : 0, &ended);
   if (e == ERR_OK)
     e = outbox_enqueue(a, u.email, "Your secondop two-step login was reset",
-                       "Hello,\n\nAn administrator reset the two-step login of your secondop account. The next "
-                       "time you log in you will set up your authenticator app again.\n");
+                       arena_printf(a,
+                                    "Hello,\n\nAn administrator reset the two-step login of your secondop account. %s "
+                                    "The next time you log in you will set up your authenticator app again.\n",
+                                    happened_now(a, u.time_zone)));
   if (e == ERR_OK) e = audit_user(who, "2fa.reset", id, "ok", arena_printf(a, "{\"sessions_ended\":%lld}", ended));
   return tx_end(e);
 }

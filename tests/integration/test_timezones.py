@@ -242,6 +242,23 @@ class TimeZoneTest(harness.ServerTestCase):
         page = self.rv.get("/reviewer/cases/%d" % rid).text
         self.assertIn(short(sent[0][0], MADRID), page)
 
+    def test_security_email_says_when_in_the_persons_zone(self):
+        user = make_user(self.server, "patient", name="Pat Madrid")
+        c = self.server.client()
+        login(c, user)
+        c.get("/account")
+        self.assertEqual(c.post("/account/time-zone", {"time_zone": MADRID}).status, 303)
+        n0 = len(outbox_messages(self.server))
+        c.get("/account/password")
+        before = datetime.datetime.now(UTC)
+        r = c.post("/account/password", {"current": user["password"], "password": "a brand new passphrase for madrid"})
+        self.assertEqual(r.status, 303, r.text[:300])
+        mails = [m for m in outbox_messages(self.server)[n0:] if m["to"] == user["email"]]
+        self.assertEqual(len(mails), 1, mails)
+        self.assertIn("This happened on ", mails[0]["body"])
+        shown = parse_long(mails[0]["body"], MADRID)
+        self.assertLess(abs((shown - before.replace(second=0, microsecond=0)).total_seconds()), 121)
+
     # ---- one due date ----
 
     def test_one_due_date_everywhere(self):
