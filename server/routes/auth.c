@@ -339,7 +339,8 @@ static void account_show(struct req *r, unsigned status) {
   /* the time zone every time is shown in, and what the clock says there now */
   view_set(r, "Account.TimeZone", req_tz(r));
   view_set(r, "Account.Now", tz_format_a(r->arena, (int64_t)time(NULL), req_tz(r), TZ_LONG));
-  if (!hdf_get_value(req_hdf(r), "Form.Values.time_zone", NULL)) view_set(r, "Form.Values.time_zone", req_tz(r));
+  HDF *h = req_hdf(r);
+  if (h && !hdf_get_value(h, "Form.Values.time_zone", NULL)) view_set(r, "Form.Values.time_zone", req_tz(r));
   if (req_query(r, "tz")) {
     view_set(r, "Flash.Message", "Saved: times are now shown in your new time zone.");
     view_set(r, "Flash.Kind", "ok");

@@ -928,7 +928,7 @@ static void authorization_revoke(struct req *r) {
 /* Who did it, as the patient reads it: "You", a reviewer by the directory
  * name of their specialist, someone at the center by name, else "The center". */
 static const char *event_who(struct req *r, const struct rqs_event *ev) {
-  if (strcmp(ev->actor_role, "patient") == 0 && r->user && strcmp(ev->actor_name, r->user->name) == 0) return "You";
+  if (r->user && ev->actor_id == r->user->user_id) return "You";
   if (strcmp(ev->actor_role, "patient") == 0) return *ev->actor_name ? ev->actor_name : "You";
   if (!*ev->actor_name) return "The center";
   if (strcmp(ev->actor_role, "staff") == 0) return arena_printf(r->arena, "%s at the breast center", ev->actor_name);

@@ -54,8 +54,8 @@ static const struct db_stmt stmts[] = {
      "SELECT e.id, " TZ_SQL("e.at") ", coalesce(e.from_status, ''), "
      "coalesce(e.to_status, ''), e.kind, coalesce(e.detail::text, ''), e.internal, "
      "coalesce(CASE WHEN u.role = 'reviewer' THEN (SELECT s.full_name FROM specialists s "
-     "WHERE s.reviewer_user_id = u.id ORDER BY s.active DESC, s.id LIMIT 1) END, u.name, ''), coalesce(u.role, '') "
-     "FROM request_events e LEFT JOIN users u ON u.id = e.actor_id "
+     "WHERE s.reviewer_user_id = u.id ORDER BY s.active DESC, s.id LIMIT 1) END, u.name, ''), coalesce(u.role, ''), "
+     "coalesce(e.actor_id, 0) FROM request_events e LEFT JOIN users u ON u.id = e.actor_id "
      "WHERE e.request_id = $1 AND (NOT e.internal OR $2) ORDER BY e.at, e.id LIMIT 1000"},
     {"rqs_save_exam",
      "UPDATE requests SET exam_facility = $2, records_contact = $3, exam_date = nullif($4, '')::date, "
@@ -378,6 +378,7 @@ enum err rqs_events(struct arena *a, long long request_id, bool include_internal
     o->internal = bv(r, (int)i, 6);
     o->actor_name = sv(a, r, (int)i, 7);
     o->actor_role = sv(a, r, (int)i, 8);
+    o->actor_id = ll(r, (int)i, 9);
   }
   return ERR_OK;
 }

@@ -66,6 +66,7 @@ struct rqs_event {
   const char *at, *from_status, *to_status, *kind, *detail; /* at: wire form (util/tz.h); detail: jsonb text or "" */
   bool internal;
   const char *actor_name, *actor_role; /* who did it ("" when the system or unknown) */
+  long long actor_id;                  /* 0 when the system */
 };
 /* Timeline, oldest first; internal events only when include_internal. */
 enum err rqs_events(struct arena *a, long long request_id, bool include_internal, struct rqs_event **out,
