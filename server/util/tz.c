@@ -447,6 +447,9 @@ const char *tz_format(char *buf, size_t n, int64_t t, const char *zone, enum tz_
     k = snprintf(buf, n, "%s %d %s %d at %02d:%02d %s", wdays[l.wday], l.day, months[l.mon - 1], l.year, l.hour,
                  l.min, ab);
     break;
+  case TZ_SECONDS:
+    k = snprintf(buf, n, "%04d-%02d-%02d %02d:%02d:%02d %s", l.year, l.mon, l.day, l.hour, l.min, l.sec, ab);
+    break;
   case TZ_DATE: k = snprintf(buf, n, "%04d-%02d-%02d", l.year, l.mon, l.day); break;
   case TZ_DAY: k = snprintf(buf, n, "%s %d %s %d", wdays[l.wday], l.day, months[l.mon - 1], l.year); break;
   }

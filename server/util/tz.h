@@ -56,6 +56,7 @@ enum tz_style {
   TZ_LONG,  /* Tuesday 1 December 2026 at 14:05 CET */
   TZ_DATE,  /* 2026-12-01 (the local date) */
   TZ_DAY,   /* Tuesday 1 December 2026 */
+  TZ_SECONDS, /* 2026-12-01 14:05:09 CET (the audit log) */
 };
 /* Writes instant t as seen in zone `zone` (an unknown zone reads as UTC) in
  * the given style into buf; returns buf ("" when it does not fit). */

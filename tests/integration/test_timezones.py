@@ -259,6 +259,29 @@ class TimeZoneTest(harness.ServerTestCase):
         shown = parse_long(mails[0]["body"], MADRID)
         self.assertLess(abs((shown - before.replace(second=0, microsecond=0)).total_seconds()), 121)
 
+    def test_admin_audit_log_in_the_admins_zone(self):
+        admin = make_user(self.server, "admin", name="Ada Admin")
+        c = self.server.client()
+        login(c, admin)
+        c.get("/account")
+        zone = "Pacific/Kiritimati"  # UTC+14: most of the day, its date is tomorrow's in UTC
+        self.assertEqual(c.post("/account/time-zone", {"time_zone": zone}).status, 303)
+        now = datetime.datetime.now(UTC)
+        local_day = now.astimezone(zoneinfo.ZoneInfo(zone)).date().isoformat()
+        page = c.get("/admin/audit?action=account.time_zone&since=%s&until=%s" % (local_day, local_day))
+        self.assertEqual(page.status, 200)
+        # the change just made, to the second, in the admin's zone
+        self.assertRegex(page.text, r"%s \d\d:\d\d:\d\d UTC\+14" % local_day)
+        self.assertIn("From (date, your time zone)", page.text)
+        self.assertNotIn("(UTC)", page.text)
+        utc_day = now.date().isoformat()
+        if utc_day != local_day:
+            # the same rows are not on the admin's previous day, though it is today in UTC
+            page = c.get("/admin/audit?action=account.time_zone&since=%s&until=%s&actor=%d"
+                         % (utc_day, utc_day, admin["id"]))
+            self.assertEqual(page.status, 200)
+            self.assertNotRegex(page.text, r"\d\d:\d\d:\d\d UTC\+14")
+
     # ---- one due date ----
 
     def test_one_due_date_everywhere(self):

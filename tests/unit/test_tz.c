@@ -118,6 +118,8 @@ static void wire(void) {
   T_CHECK(!tz_parse_wire("", &t));
   struct arena *a = arena_new();
   T_EQ_STR(tz_localize(a, "2026-12-01T13:05:00Z", "Europe/Madrid", TZ_SHORT), "2026-12-01 14:05 CET");
+  T_EQ_STR(tz_localize(a, "2026-12-01T13:05:09Z", "Europe/Madrid", TZ_SECONDS), "2026-12-01 14:05:09 CET");
+  T_EQ_STR(tz_localize(a, "2026-12-02T02:30:00Z", "America/Los_Angeles", TZ_DAY), "Tuesday 1 December 2026");
   T_EQ_STR(tz_localize(a, "not a time", "Europe/Madrid", TZ_SHORT), "not a time");
   T_EQ_STR(tz_localize(a, "", "Europe/Madrid", TZ_SHORT), "");
   /* an unknown zone reads as UTC rather than failing a page */
