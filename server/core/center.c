@@ -11,13 +11,13 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/ics.h"
 #include "core/outbox.h"
 #include "store/db.h"
 #include "store/requests.h"
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/tz.h"
-#include "core/ics.h"
 
 #define R_PATIENT (1u << 0)
 #define R_STAFF (1u << 1)

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/birads.h"
+#include "core/center.h"
 #include "core/checklist.h"
 #include "core/identity.h"
 #include "core/requests.h"
@@ -28,11 +29,10 @@
 #include "routes/patient_access.h"
 #include "routes/print_view.h"
 #include "routes/routes.h"
+#include "store/center.h"
 #include "store/requests.h"
 #include "util/arena.h"
 #include "util/log.h"
-#include "core/center.h"
-#include "store/center.h"
 #include "util/tz.h"
 
 /* ---- small helpers ---- */
