@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/ics.h"
 #include "t.h"
@@ -131,6 +133,74 @@ static void wire(void) {
   T_EQ_STR(tz_view(), "Europe/Madrid");
   tz_view_set(NULL);
   T_EQ_STR(tz_view(), "UTC");
+}
+
+/* A "slim" TZif file (as zic -b slim writes and some distributions ship):
+ * no transitions at all, only the POSIX TZ footer. */
+static void write_slim(const char *path, long utoff, const char *abbr, const char *footer) {
+  unsigned char hdr[44] = {'T', 'Z', 'i', 'f', '2'};
+  size_t al = strlen(abbr) + 1;
+  hdr[39] = 1;             /* typecnt */
+  hdr[43] = (unsigned char)al; /* charcnt */
+  unsigned char type[6] = {(unsigned char)(utoff >> 24), (unsigned char)(utoff >> 16), (unsigned char)(utoff >> 8),
+                           (unsigned char)utoff, 0, 0};
+  FILE *f = fopen(path, "wb");
+  T_CHECK(f != NULL);
+  if (!f) return;
+  for (int pass = 0; pass < 2; pass++) {
+    fwrite(hdr, 1, sizeof hdr, f);
+    fwrite(type, 1, sizeof type, f);
+    fwrite(abbr, 1, al, f);
+  }
+  fprintf(f, "\n%s\n", footer);
+  fclose(f);
+}
+
+static void slim_files_use_the_footer(void) {
+  char dir[] = "/tmp/sop-tz-XXXXXX";
+  T_CHECK(mkdtemp(dir) != NULL);
+  char sub[64], p1[96], p2[96];
+  snprintf(sub, sizeof sub, "%s/Slim", dir);
+  mkdir(sub, 0700);
+  snprintf(p1, sizeof p1, "%s/Madrid", sub);
+  snprintf(p2, sizeof p2, "%s/Sydney", sub);
+  write_slim(p1, 3600, "CET", "CET-1CEST,M3.5.0,M10.5.0/3");
+  write_slim(p2, 36000, "AEST", "AEST-10AEDT,M10.1.0,M4.1.0/3");
+  tz_set_dir(dir);
+  /* the same answers as the real (fat) files in tests/data/tz_table.tsv */
+  static const char *const rows[][3] = {
+      {"Slim/Madrid", "2026-03-29T00:59:00Z", "2026-03-29 01:59 CET"},
+      {"Slim/Madrid", "2026-03-29T01:00:00Z", "2026-03-29 03:00 CEST"},
+      {"Slim/Madrid", "2026-10-25T00:59:00Z", "2026-10-25 02:59 CEST"},
+      {"Slim/Madrid", "2026-10-25T01:00:00Z", "2026-10-25 02:00 CET"},
+      {"Slim/Madrid", "2026-12-31T23:30:00Z", "2027-01-01 00:30 CET"},
+      {"Slim/Sydney", "2026-01-15T00:00:00Z", "2026-01-15 11:00 AEDT"},
+      {"Slim/Sydney", "2026-04-04T15:59:00Z", "2026-04-05 02:59 AEDT"},
+      {"Slim/Sydney", "2026-04-04T16:00:00Z", "2026-04-05 02:00 AEST"},
+      {"Slim/Sydney", "2026-07-15T00:00:00Z", "2026-07-15 10:00 AEST"},
+      {"Slim/Sydney", "2026-10-03T15:59:00Z", "2026-10-04 01:59 AEST"},
+      {"Slim/Sydney", "2026-10-03T16:00:00Z", "2026-10-04 03:00 AEDT"},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    int64_t t = 0;
+    char b[96];
+    T_CHECK(tz_parse_wire(rows[i][1], &t));
+    tz_format(b, sizeof b, t, rows[i][0], TZ_SHORT);
+    if (strcmp(b, rows[i][2]) != 0) fprintf(stderr, "  %s %s\n", rows[i][0], rows[i][1]);
+    T_EQ_STR(b, rows[i][2]);
+  }
+  const struct tz *z = tz_get("Slim/Madrid");
+  int64_t t = 0;
+  T_EQ_INT(tz_from_local(z, 2026, 3, 29, 2, 30, &t), 1);
+  T_EQ_INT(tz_from_local(z, 2026, 10, 25, 2, 30, &t), 0);
+  char w[21];
+  tz_wire(w, t);
+  T_EQ_STR(w, "2026-10-25T00:30:00Z");
+  tz_set_dir("/usr/share/zoneinfo");
+  unlink(p1);
+  unlink(p2);
+  rmdir(sub);
+  rmdir(dir);
 }
 
 /* Many threads format in different zones at once: each sees its own zone. */
@@ -263,6 +333,7 @@ int main(void) {
   T_RUN(local_table);
   T_RUN(names);
   T_RUN(wire);
+  T_RUN(slim_files_use_the_footer);
   T_RUN(threads);
   T_RUN(ics_escaping);
   T_RUN(ics_folding);
