@@ -6,7 +6,7 @@
 <?cs elif:subcount(CommTasks.List) > 0 ?>
 <section class="card notice" id="comm-tasks" aria-labelledby="comm-h"><h2 id="comm-h">Call the referring physician first</h2>
 <p>A second read found a significant unexpected finding (<?cs var:CommTasks.Count ?> open<?cs if:CommTasks.Overdue != "0" ?>, <strong><?cs var:CommTasks.Overdue ?> overdue</strong><?cs /if ?>). Record the call before the report can be released.</p>
-<ul><?cs each:t = CommTasks.List ?><li<?cs if:t.overdue == "t" ?> class="overdue"<?cs /if ?>><a href="/staff/requests/<?cs var:t.request_id ?>#comm-task"><?cs var:t.reference ?></a> — <?cs var:t.patient_name ?>, due <?cs var:t.due_at ?> UTC<?cs if:t.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></li><?cs /each ?></ul>
+<ul><?cs each:t = CommTasks.List ?><li<?cs if:t.overdue == "t" ?> class="overdue"<?cs /if ?>><a href="/staff/requests/<?cs var:t.request_id ?>#comm-task"><?cs var:t.reference ?></a> — <?cs var:t.patient_name ?>, due <?cs var:t.due_at ?><?cs if:t.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></li><?cs /each ?></ul>
 </section>
 <?cs /if ?>
 <?cs /def ?>
@@ -14,14 +14,14 @@
 <?cs if:CommTask.Exists == "1" ?>
 <section class="card notice" id="comm-task" aria-labelledby="comm-task-h"><h2 id="comm-task-h">Significant unexpected finding: reach the referring physician</h2>
 <?cs if:CommTask.logged == "t" ?>
-<p id="comm-task-done">Reached <?cs var:CommTask.reached_whom ?> on <?cs var:CommTask.reached_at ?> UTC (<?cs var:CommTask.HowLabel ?>); recorded by <?cs var:CommTask.logged_by_name ?> on <?cs var:CommTask.logged_at ?> UTC.</p>
+<p id="comm-task-done">Reached <?cs var:CommTask.reached_whom ?> on <?cs var:CommTask.reached_at ?> (<?cs var:CommTask.HowLabel ?>); recorded by <?cs var:CommTask.logged_by_name ?> on <?cs var:CommTask.logged_at ?>.</p>
 <?cs if:CommTask.note != "" ?><p class="pre"><?cs var:CommTask.note ?></p><?cs /if ?>
 <?cs else ?>
-<p>The second read recommends a biopsy or treatment and the first read did not. Tell the referring physician directly, then record it here. The report cannot be released before. Due <?cs var:CommTask.due_at ?> UTC<?cs if:CommTask.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?>.</p>
+<p>The second read recommends a biopsy or treatment and the first read did not. Tell the referring physician directly, then record it here. The report cannot be released before. Due <?cs var:CommTask.due_at ?><?cs if:CommTask.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?>.</p>
 <?cs if:Form.Errors.communication ?><p class="field-error" id="communication-error"><?cs var:Form.Errors.communication ?></p><?cs /if ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/communication" id="comm-form"><?cs call:csrf_field() ?>
   <?cs call:text_field("whom", "Who was reached (the physician's name)", "text", "off", "") ?>
-  <?cs call:text_field("at", "When (date and time, UTC)", "datetime-local", "off", "") ?>
+  <?cs call:text_field("at", "When (date and time, your time zone)", "datetime-local", "off", "") ?>
   <div class="field<?cs if:Form.Errors.how ?> has-error<?cs /if ?>"><label for="f-how">How</label>
   <select id="f-how" name="how"><option value="">Choose…</option>
   <option value="phone"<?cs if:Form.Values.how == "phone" ?> selected<?cs /if ?>>Phone call</option>

@@ -2,7 +2,7 @@
 <section class="card" id="first-read" aria-labelledby="first-read-h">
 <h2 id="first-read-h">First read</h2>
 <?cs if:FirstRead.Verified == "1" ?>
-<p class="flash ok" role="status">Verified from the uploaded report by <?cs var:FirstRead.VerifiedBy ?> on <?cs var:FirstRead.VerifiedAt ?> (UTC). Triage uses these values.</p>
+<p class="flash ok" role="status">Verified from the uploaded report by <?cs var:FirstRead.VerifiedBy ?> on <?cs var:FirstRead.VerifiedAt ?>. Triage uses these values.</p>
 <dl class="facts" id="first-read-verified">
   <dt>Category</dt><dd><?cs var:FirstRead.Current.birads ?></dd>
   <dt>Next step recommended</dt><dd><?cs var:FirstRead.Current.recommendation ?></dd>

@@ -13,7 +13,7 @@
   <dt>Concordance</dt><dd id="report-concordance"><strong><?cs var:Report.ConcordanceLabel ?></strong><?cs if:Report.SuspicionLabel != "" ?><br><?cs var:Report.SuspicionLabel ?><?cs /if ?><?cs if:Report.explanation != "" ?><br><span class="pre"><?cs var:Report.explanation ?></span><?cs /if ?></dd>
   <dt>Answers to the patient's questions</dt><dd class="pre"><?cs if:Report.answers != "" ?><?cs var:Report.answers ?><?cs else ?>—<?cs /if ?></dd>
   <dt>Summary in plain language</dt><dd class="pre"><?cs var:Report.summary ?></dd>
-  <dt>Signed</dt><dd><?cs var:Report.signed_by ?>, <?cs var:Report.signed_at ?> UTC</dd>
+  <dt>Signed</dt><dd><?cs var:Report.signed_by ?>, <?cs var:Report.signed_at ?></dd>
 </dl>
-<?cs if:subcount(Addenda) ?><h3>Addenda</h3><ol class="addenda"><?cs each:ad = Addenda ?><li><p class="muted"><?cs var:ad.signed_at ?> UTC, signed by <?cs var:ad.author ?></p><?cs if:ad.question != "" ?><p><strong>Question:</strong> <?cs var:ad.question ?></p><?cs /if ?><p class="pre"><?cs var:ad.body ?></p></li><?cs /each ?></ol><?cs /if ?>
+<?cs if:subcount(Addenda) ?><h3>Addenda</h3><ol class="addenda"><?cs each:ad = Addenda ?><li><p class="muted"><?cs var:ad.signed_at ?>, signed by <?cs var:ad.author ?></p><?cs if:ad.question != "" ?><p><strong>Question:</strong> <?cs var:ad.question ?></p><?cs /if ?><p class="pre"><?cs var:ad.body ?></p></li><?cs /each ?></ol><?cs /if ?>
 <?cs /def ?>

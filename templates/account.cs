@@ -9,10 +9,19 @@
   <dt>E-mail address</dt><dd><?cs var:Account.Email ?> <?cs if:Account.EmailVerified ?><span class="badge">confirmed</span><?cs else ?><span class="badge">not confirmed yet</span><?cs /if ?></dd>
   <dt>Role</dt><dd><?cs var:Account.Role ?></dd>
   <?cs if:Account.Dob ?><dt>Date of birth</dt><dd><?cs var:Account.Dob ?></dd><?cs /if ?>
-  <dt>Account created</dt><dd><?cs var:Account.Created ?> UTC</dd>
+  <dt>Account created</dt><dd><?cs var:Account.Created ?></dd>
   <dt>Logged-in sessions</dt><dd><?cs var:Account.Sessions ?></dd>
 </dl>
 </div>
+<h2 id="time-zone">Time zone</h2>
+<p>Every date and time in the portal and in our e-mails is shown to you in this time zone. It is now <strong id="tz-now"><?cs var:Account.Now ?></strong> in <strong id="tz-current"><?cs var:Account.TimeZone ?></strong>.</p>
+<form method="post" action="/account/time-zone" novalidate>
+  <?cs call:csrf_field() ?>
+  <?cs call:text_field("time_zone", "Your time zone", "text", "off", "As the tz database names it, like Europe/Madrid or America/Los_Angeles.") ?>
+  <p class="hint" data-browser-tz-hint hidden>Your browser says: <button type="button" class="link" data-browser-tz-use></button></p>
+  <button type="submit" class="secondary">Save the time zone</button>
+</form>
+<script src="/static/js/timezone.js" defer></script>
 <h2>Password</h2>
 <p><a href="/account/password">Change your password</a></p>
 <h2>Two-step login</h2>
@@ -36,8 +45,8 @@
 <p><strong><?cs var:s.Device ?></strong><?cs if:s.Current ?> <span class="badge">this device</span><?cs /if ?></p>
 <dl class="facts">
   <dt>Address</dt><dd><?cs var:s.Ip ?></dd>
-  <dt>Logged in</dt><dd><?cs var:s.Created ?> UTC</dd>
-  <dt>Last used</dt><dd><?cs var:s.LastSeen ?> UTC</dd>
+  <dt>Logged in</dt><dd><?cs var:s.Created ?></dd>
+  <dt>Last used</dt><dd><?cs var:s.LastSeen ?></dd>
 </dl>
 <form method="post" action="/account/sessions/<?cs var:s.Id ?>/revoke"><?cs call:csrf_field() ?><button type="submit" class="secondary">Sign out<?cs if:s.Current ?> here<?cs else ?> this session<?cs /if ?></button></form>
 </li>

@@ -9,7 +9,7 @@
   <dt>Role</dt><dd><?cs var:Target.Role ?></dd>
   <dt>Status</dt><dd><?cs if:!Target.Active ?>disabled<?cs elif:Target.Invited ?>invited (no password yet)<?cs else ?>active<?cs /if ?></dd>
   <dt>Two-step login</dt><dd><?cs if:Target.Totp ?>on<?cs else ?>off<?cs /if ?></dd>
-  <dt>Created</dt><dd><?cs var:Target.Created ?> UTC</dd>
+  <dt>Created</dt><dd><?cs var:Target.Created ?></dd>
 </dl>
 </div>
 <?cs if:!Target.IsSelf ?>

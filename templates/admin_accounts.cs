@@ -9,7 +9,7 @@
 </form>
 <p class="muted"><?cs var:Search.Total ?> account(s).</p>
 <table class="responsive">
-<thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Two-step login</th><th scope="col">Created (UTC)</th></tr></thead>
+<thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Two-step login</th><th scope="col">Created</th></tr></thead>
 <tbody>
 <?cs each:a = Accounts ?>
 <tr><td><a href="/admin/accounts/<?cs var:a.Id ?>"><?cs var:a.Name ?></a></td><td><?cs var:a.Email ?></td><td><?cs var:a.Role ?></td><td><?cs var:a.Status ?></td><td><?cs var:a.Totp ?></td><td><?cs var:a.Created ?></td></tr>

@@ -8,8 +8,8 @@ Your own viewing of this page is recorded too.</p>
   <?cs call:text_field("actor", "Who acted", "text", "off", "A user number, or their e-mail address.") ?>
   <?cs call:text_field("patient", "Whose records", "text", "off", "The patient's user number.") ?>
   <?cs call:text_field("action", "Action", "text", "off", "For example request.view. End with a dot (login.) to match a whole family.") ?>
-  <?cs call:text_field("since", "From (date, UTC)", "date", "off", "") ?>
-  <?cs call:text_field("until", "To (date, UTC, included)", "date", "off", "") ?>
+  <?cs call:text_field("since", "From (date, your time zone)", "date", "off", "") ?>
+  <?cs call:text_field("until", "To (date, your time zone, included)", "date", "off", "") ?>
   <p><button type="submit">Show matching rows</button> <a class="button secondary" href="/admin/audit">Clear filters</a></p>
 </form>
 
@@ -22,7 +22,7 @@ Your own viewing of this page is recorded too.</p>
 <?cs if:Audit.Count > 0 ?>
 <table class="responsive">
   <caption>Newest first</caption>
-  <thead><tr><th scope="col">#</th><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Patient</th><th scope="col">Outcome</th><th scope="col">From</th><th scope="col">Details</th></tr></thead>
+  <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Patient</th><th scope="col">Outcome</th><th scope="col">From</th><th scope="col">Details</th></tr></thead>
   <tbody>
   <?cs each:row = Audit.Rows ?>
   <tr>

@@ -31,7 +31,7 @@
   <form method="post" action="/admin/specialists/<?cs var:Specialist.Id ?>/reactivate" class="inline"><?cs call:csrf_field() ?>
     <button type="submit">Reactivate</button></form>
   <?cs /if ?>
-  <p class="muted">Last changed <?cs var:Specialist.UpdatedAt ?> UTC.</p>
+  <p class="muted">Last changed <?cs var:Specialist.UpdatedAt ?>.</p>
 </div>
 <?cs if:Specialist.Linked == "0" || ?Form.Errors.invite_email ?>
 <form method="post" action="/admin/specialists/<?cs var:Specialist.Id ?>/invite" class="card" id="invite" novalidate><?cs call:csrf_field() ?>

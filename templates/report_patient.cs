@@ -5,7 +5,7 @@
 <article class="printable">
 <?cs call:print_frame_start() ?>
 <h1>Your second-opinion report</h1>
-<p class="muted">Signed by <?cs var:Report.signed_by ?> on <?cs var:Report.signed_at ?> UTC; released to you on <?cs var:Report.released_at ?> UTC.</p>
+<p class="muted">Signed by <?cs var:Report.signed_by ?> on <?cs var:Report.signed_at ?>; released to you on <?cs var:Report.released_at ?>.</p>
 
 <section aria-labelledby="agree-h"><h2 id="agree-h">How does it compare with your first report?</h2>
 <p class="lead" id="agreement"><?cs var:Report.PatientSentence ?><?cs if:Report.SuspicionSentence != "" ?> <?cs var:Report.SuspicionSentence ?><?cs /if ?></p>
@@ -38,12 +38,12 @@
 </section>
 
 <?cs if:subcount(Addenda) ?><section aria-labelledby="add-h"><h2 id="add-h">Additions to the report</h2>
-<ol class="addenda"><?cs each:ad = Addenda ?><li><p class="muted"><?cs var:ad.signed_at ?> UTC</p><?cs if:ad.question != "" ?><p><strong>Your question:</strong> <?cs var:ad.question ?></p><?cs /if ?><p class="pre"><?cs var:ad.body ?></p></li><?cs /each ?></ol></section><?cs /if ?>
+<ol class="addenda"><?cs each:ad = Addenda ?><li><p class="muted"><?cs var:ad.signed_at ?></p><?cs if:ad.question != "" ?><p><strong>Your question:</strong> <?cs var:ad.question ?></p><?cs /if ?><p class="pre"><?cs var:ad.body ?></p></li><?cs /each ?></ol></section><?cs /if ?>
 <?cs call:print_frame_end() ?>
 </article>
 
 <section class="card no-print" aria-labelledby="ask-h"><h2 id="ask-h">Ask a follow-up question</h2>
-<?cs if:subcount(Questions) ?><ul><?cs each:qq = Questions ?><li><?cs var:qq.question ?> <span class="muted">(asked <?cs var:qq.asked_at ?> UTC<?cs if:qq.addendum_id == "0" ?>, waiting for the answer<?cs else ?>, answered above<?cs /if ?>)</span></li><?cs /each ?></ul><?cs /if ?>
+<?cs if:subcount(Questions) ?><ul><?cs each:qq = Questions ?><li><?cs var:qq.question ?> <span class="muted">(asked <?cs var:qq.asked_at ?><?cs if:qq.addendum_id == "0" ?>, waiting for the answer<?cs else ?>, answered above<?cs /if ?>)</span></li><?cs /each ?></ul><?cs /if ?>
 <?cs if:Report.QuestionsLeft > 0 ?>
 <form method="post" action="/requests/<?cs var:Request.Id ?>/report/questions"><?cs call:csrf_field() ?>
   <div class="field<?cs if:Form.Errors.question ?> has-error<?cs /if ?>"><label for="f-question">Your question</label>

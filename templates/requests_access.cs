@@ -2,7 +2,7 @@
 <?cs def:content() ?>
 <p><a href="/requests/<?cs var:Request.Id ?>">Back to the request</a></p>
 <h1>Who at the center opened your records</h1>
-<p>Every time someone at the center opened your request, looked at your images or downloaded your files is recorded. Each entry shows one person on one day (dates in UTC).</p>
+<p>Every time someone at the center opened your request, looked at your images or downloaded your files is recorded. Each entry shows one person on one day (days in your time zone).</p>
 <?cs if:Access.TotalGroups == "0" ?>
 <p>Nobody at the center has opened your records yet.</p>
 <?cs else ?>

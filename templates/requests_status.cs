@@ -19,6 +19,13 @@
 <p class="rq-countdown">Your report is expected by <strong><?cs var:Request.ExpectedBy ?></strong>.</p>
 <?cs /if ?>
 <?cs if:Request.RecordsDue ?><p>Your first facility should send your records by <strong><?cs var:Request.RecordsDue ?></strong>.</p><?cs /if ?>
+<?cs if:?Consult.When ?>
+<section aria-labelledby="consult-h" id="consultation">
+  <h2 id="consult-h">Your consultation</h2>
+  <p><strong id="consult-when"><?cs var:Consult.When ?></strong><?cs if:Consult.Place != "" ?>, <?cs var:Consult.Place ?><?cs /if ?> (about <?cs var:Consult.Minutes ?> minutes).</p>
+  <p><a href="/requests/<?cs var:Request.Id ?>/consultation.ics" download>Add it to your calendar</a> (a calendar file for your phone or computer).</p>
+</section>
+<?cs /if ?>
 <?cs if:Request.HasReport ?>
 <p class="rq-report"><a class="button" href="/requests/<?cs var:Request.Id ?>/report">Read your report</a></p>
 <?cs /if ?>
@@ -41,8 +48,8 @@
   <h2 id="time-h">Timeline</h2>
   <ol class="rq-timeline">
   <?cs each:t = Timeline ?>
-    <li><span class="rq-when"><?cs var:t.At ?> UTC</span> <?cs var:t.Text ?>
-      <?cs if:t.Date ?><br>On <?cs var:t.Date ?><?cs if:t.Place ?> at <?cs var:t.Place ?><?cs /if ?><?cs /if ?>
+    <li data-at="<?cs var:t.At ?>"><?cs var:t.Text ?>
+      <?cs if:t.Date ?><br>Consultation: <?cs var:t.Date ?><?cs if:t.Place ?>, <?cs var:t.Place ?><?cs /if ?><?cs /if ?>
       <?cs if:t.Reason ?><br>Reason: <?cs var:t.Reason ?><?cs /if ?>
       <?cs if:t.Message ?><br><?cs var:t.Message ?><?cs /if ?>
       <?cs if:subcount(t.Missing) ?><ul><?cs each:mi = t.Missing ?><li><?cs var:mi ?></li><?cs /each ?></ul><?cs /if ?>
@@ -73,7 +80,7 @@
   <h2 id="messages">Messages with the center<?cs if:Request.Unread != "0" && ?Request.Unread ?> <span class="badge unread"><?cs var:Request.Unread ?> new</span><?cs /if ?></h2>
   <?cs if:subcount(Messages) ?>
   <ol class="rq-thread">
-  <?cs each:m = Messages ?><li class="<?cs if:m.Mine ?>mine<?cs else ?>theirs<?cs /if ?><?cs if:m.New ?> unread<?cs /if ?>"><p class="rq-when"><?cs var:m.Author ?><?cs if:m.From ?> (<?cs var:m.From ?>)<?cs /if ?>, <?cs var:m.At ?> UTC<?cs if:m.New ?> <strong class="badge unread">new</strong><?cs /if ?></p><p class="rq-body"><?cs var:m.Body ?></p></li><?cs /each ?>
+  <?cs each:m = Messages ?><li class="<?cs if:m.Mine ?>mine<?cs else ?>theirs<?cs /if ?><?cs if:m.New ?> unread<?cs /if ?>"><p class="rq-when"><?cs var:m.Author ?><?cs if:m.From ?> (<?cs var:m.From ?>)<?cs /if ?>, <?cs var:m.At ?><?cs if:m.New ?> <strong class="badge unread">new</strong><?cs /if ?></p><p class="rq-body"><?cs var:m.Body ?></p></li><?cs /each ?>
   </ol>
   <?cs else ?><p>No messages yet.</p><?cs /if ?>
   <form method="post" action="/requests/<?cs var:Request.Id ?>/messages" id="message-form">

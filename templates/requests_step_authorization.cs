@@ -6,7 +6,7 @@
 <div class="rq-authtext" id="auth-text" tabindex="0" aria-label="Authorization text"><?cs var:Auth.Text ?></div>
 <p><a href="/requests/<?cs var:Request.Id ?>/authorization">Printable version</a></p>
 <?cs if:Auth.InForce ?>
-<p class="flash ok" role="status"><?cs if:Auth.SignedName ?>Signed by <?cs var:Auth.SignedName ?> on <?cs var:Auth.SignedAt ?> (UTC).<?cs else ?>Your signed paper form is on file.<?cs /if ?></p>
+<p class="flash ok" role="status"><?cs if:Auth.SignedName ?>Signed by <?cs var:Auth.SignedName ?> on <?cs var:Auth.SignedAt ?>.<?cs else ?>Your signed paper form is on file.<?cs /if ?></p>
 <form method="post" action="/requests/<?cs var:Request.Id ?>/steps/authorization">
   <?cs call:csrf_field() ?>
   <p class="rq-buttons"><button type="submit" name="go" value="next">Continue</button></p>

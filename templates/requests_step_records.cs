@@ -21,9 +21,10 @@
   <?cs /if ?>
   <form method="post" action="/requests/<?cs var:Request.Id ?>/letter/sent">
     <?cs call:csrf_field() ?>
-    <div class="field">
+    <div class="field<?cs if:?Form.Errors.sent_on ?> has-error<?cs /if ?>">
       <label for="f-sent_on">I sent the letter on</label>
-      <input id="f-sent_on" name="sent_on" type="date" value="<?cs var:Request.RecordsRequested ?>">
+      <input id="f-sent_on" name="sent_on" type="date" value="<?cs if:?Form.Values.sent_on ?><?cs var:Form.Values.sent_on ?><?cs else ?><?cs var:Request.RecordsRequested ?><?cs /if ?>"<?cs if:?Form.Errors.sent_on ?> aria-invalid="true" aria-describedby="sent_on-error"<?cs /if ?>>
+      <?cs call:field_error("sent_on") ?>
     </div>
     <button type="submit" class="secondary">Save the date</button>
   </form>

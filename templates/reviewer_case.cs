@@ -57,7 +57,7 @@
 </form></section>
 <?cs elif:Case.InReview ?>
 <section class="card" aria-labelledby="form-h"><h2 id="form-h">Structured report</h2>
-<?cs if:Report.Exists == "1" ?><p class="muted">Draft last saved <?cs var:Report.updated_at ?> UTC.</p><?cs /if ?>
+<?cs if:Report.Exists == "1" ?><p class="muted">Draft last saved <?cs var:Report.updated_at ?>.</p><?cs /if ?>
 <form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/report" id="report-form" novalidate><?cs call:csrf_field() ?>
   <fieldset><legend>Findings</legend>
   <?cs call:area("findings_left", "Left breast", "4", "") ?>
@@ -96,7 +96,7 @@
 <?cs /if ?>
 <?cs if:Case.CanMessage ?>
 <section class="card" aria-labelledby="thread-h" id="thread"><h2 id="thread-h">Messages with the patient, and internal notes<?cs if:Thread.Unread != "0" && ?Thread.Unread ?> <span class="badge unread"><?cs var:Thread.Unread ?> new</span><?cs /if ?></h2>
-<?cs if:subcount(Thread.Items) ?><ol class="thread"><?cs each:m = Thread.Items ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?><?cs if:m.new == "1" ?> unread<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?> UTC<?cs if:m.new == "1" ?> <strong class="badge unread">new</strong><?cs /if ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol><?cs else ?><p>No messages yet.</p><?cs /if ?>
+<?cs if:subcount(Thread.Items) ?><ol class="thread"><?cs each:m = Thread.Items ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?><?cs if:m.new == "1" ?> unread<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?><?cs if:m.new == "1" ?> <strong class="badge unread">new</strong><?cs /if ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol><?cs else ?><p>No messages yet.</p><?cs /if ?>
 <form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/reply" id="reply-form"><?cs call:csrf_field() ?>
   <?cs call:area("reply", "Answer the patient", "4", "The patient reads this in the portal; their e-mail only says there is a new message.") ?>
   <button type="submit">Send to the patient</button>

@@ -18,7 +18,7 @@
   <?cs if:Case.flag_old_exam == "t" ?><li>The first exam is older than the center's limit.</li><?cs /if ?>
 </ul><p class="hint">These rules are the center's; nothing is blocked. You decide.</p></div>
 <?cs /if ?>
-<?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization on <?cs var:Case.review_stopped_at ?> UTC: the review must stop.</div><?cs /if ?>
+<?cs if:Case.review_stopped_at ?><div class="flash error" role="alert">The patient revoked the authorization on <?cs var:Case.review_stopped_at ?>: the review must stop.</div><?cs /if ?>
 <?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>Please correct the field<?cs if:Form.ErrorCount != 1 ?>s<?cs /if ?> marked below. Nothing was changed.</p></div><?cs /if ?>
 
 <?cs call:communication_task_request() ?>
@@ -72,7 +72,7 @@
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/schedule"><?cs call:from_field() ?>
   <fieldset><legend>Schedule an in-person consultation</legend>
   <?cs call:text_field("date", "Date", "date", "off", "YYYY-MM-DD") ?>
-  <?cs call:text_field("time", "Time", "time", "off", "24-hour clock, center's local time") ?>
+  <?cs call:text_field("time", "Time", "time", "off", "24-hour clock, in your own time zone (as on your account page)") ?>
   <?cs call:text_field("place", "Place", "text", "off", "Building, floor, room") ?>
   </fieldset>
   <button type="submit">Schedule</button>
@@ -102,7 +102,7 @@
   <dt>Earlier exams</dt><dd><?cs if:string.length(Case.prior_exam_dates) ?><?cs var:Case.prior_exam_dates ?><?cs else ?>none given<?cs /if ?></dd>
   <dt>Why a second opinion</dt><dd class="pre"><?cs if:string.length(Case.reason) ?><?cs var:Case.reason ?><?cs else ?>not given<?cs /if ?></dd>
   <dt>Review</dt><dd><?cs if:Case.review_type == "reread" ?>a written second reading of the images<?cs elif:Case.review_type == "consult" ?>a full consultation<?cs elif:string.length(Case.review_type) ?><?cs var:Case.review_type ?><?cs else ?>not chosen<?cs /if ?>, <?cs if:Case.review_mode == "remote" ?>remote (images sent to the specialist)<?cs elif:Case.review_mode == "in_person" ?>in person (the patient visits)<?cs elif:string.length(Case.review_mode) ?><?cs var:Case.review_mode ?><?cs else ?>mode not chosen<?cs /if ?></dd>
-  <dt>Submitted</dt><dd><?cs var:Case.submitted_at ?> UTC</dd>
+  <dt>Submitted</dt><dd><?cs var:Case.submitted_at ?></dd>
 </dl>
 <?cs if:subcount(Case.Questions) ?><h3>The patient's questions</h3><ol><?cs each:qq = Case.Questions ?><li><?cs var:qq ?></li><?cs /each ?></ol><?cs /if ?>
 </section>
@@ -131,7 +131,7 @@
 </section>
 
 <section class="card" aria-labelledby="auth-h"><h2 id="auth-h">Authorization</h2>
-<?cs if:Case.auth_signed_name ?><p>Signed in the portal by <?cs var:Case.auth_signed_name ?> on <?cs var:Case.auth_signed_at ?> UTC.</p>
+<?cs if:Case.auth_signed_name ?><p>Signed in the portal by <?cs var:Case.auth_signed_name ?> on <?cs var:Case.auth_signed_at ?>.</p>
 <?cs elif:Case.auth_document_id != "0" ?><p>A signed paper form was uploaded (<a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:Case.auth_document_id ?>/download">open it</a>).</p>
 <?cs else ?><p><strong>No authorization in force.</strong><?cs if:Case.auth_revoked == "t" ?> The patient revoked it.<?cs /if ?></p><?cs /if ?>
 </section>
@@ -164,7 +164,7 @@
 </section>
 
 <section class="card" aria-labelledby="thread-h" id="thread"><h2 id="thread-h">Messages and internal notes<?cs if:Thread.Unread != "0" && ?Thread.Unread ?> <span class="badge unread"><?cs var:Thread.Unread ?> new</span><?cs /if ?></h2>
-<?cs if:subcount(Thread.Items) ?><ol class="thread"><?cs each:m = Thread.Items ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?><?cs if:m.new == "1" ?> unread<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?> UTC<?cs if:m.new == "1" ?> <strong class="badge unread">new</strong><?cs /if ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol><?cs else ?><p>No messages yet.</p><?cs /if ?>
+<?cs if:subcount(Thread.Items) ?><ol class="thread"><?cs each:m = Thread.Items ?><li class="<?cs if:m.internal == "1" ?>internal-note<?cs else ?>message<?cs /if ?><?cs if:m.new == "1" ?> unread<?cs /if ?>"><p class="muted"><?cs var:m.author ?> (<?cs var:m.role ?>), <?cs var:m.at ?><?cs if:m.new == "1" ?> <strong class="badge unread">new</strong><?cs /if ?><?cs if:m.internal == "1" ?> — <strong>internal note, never shown to the patient</strong><?cs /if ?></p><p class="pre"><?cs var:m.body ?></p></li><?cs /each ?></ol><?cs else ?><p>No messages yet.</p><?cs /if ?>
 <?cs if:Offer.reply == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/reply" id="reply-form"><?cs call:from_field() ?>
   <div class="field<?cs if:Form.Errors.reply ?> has-error<?cs /if ?>"><label for="f-reply">Answer the patient</label>

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "core/audit.h"
 #include "core/mfaguard.h"
 #include "core/outbox.h"
@@ -21,6 +23,7 @@
 #include "store/security.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 #define PW_OPS crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define PW_MEM crypto_pwhash_MEMLIMIT_INTERACTIVE
@@ -309,6 +312,7 @@ enum err acct_session_lookup(struct arena *a, const struct actor *who, const cha
   out->role = acct_role_bit(s.user.role);
   out->name = s.user.name;
   out->email = s.user.email;
+  out->time_zone = s.user.time_zone;
   out->csrf = s.csrf;
   out->mfa_enrolled = s.user.totp_enabled;
   out->mfa_passed = s.mfa_passed;
@@ -365,8 +369,13 @@ static enum err make_link(struct arena *a, long long user_id, const char *purpos
 }
 
 enum err acct_signup(struct arena *a, const struct actor *who, const char *name, const char *email, const char *dob,
-                     const char *password, struct acct_errors *errs) {
+                     const char *password, const char *time_zone, struct acct_errors *errs) {
   long long now = acct_now();
+  /* the browser's zone (static/js/timezone.js); without script the account starts in UTC */
+  if (!time_zone || !*time_zone) time_zone = TZ_DEFAULT;
+  if (!tz_name_ok(time_zone))
+    add_error(errs, "time_zone",
+              "Your browser gave a time zone we do not know. Type yours, like Europe/Madrid or America/Los_Angeles.");
   if (!name_ok(name)) add_error(errs, "name", "Please enter your name as you would like us to address you.");
   if (!acct_email_ok(email)) add_error(errs, "email", "Please enter a valid e-mail address, like name@example.com.");
   if (!dob_ok(dob, now)) add_error(errs, "dob", "Please enter your date of birth (year, month and day).");
@@ -412,6 +421,7 @@ enum err acct_signup(struct arena *a, const struct actor *who, const char *name,
   e = tx_begin();
   if (e != ERR_OK) return e;
   e = st_user_create(a, "patient", name, email, dob, hash, false, now, &id);
+  if (e == ERR_OK) e = st_user_set_time_zone(a, id, time_zone);
   if (e == ERR_OK) e = make_link(a, id, "verify_email", VERIFY_TTL, "/verify-email", &link);
   if (e == ERR_OK)
     e = outbox_enqueue_kind(a, email, "Please confirm your e-mail address",
@@ -781,15 +791,23 @@ static enum err verify_pw(const struct st_user *u, const char *raw) {
   return ok ? ERR_OK : ERR_INVALID;
 }
 
+/* "This happened on Tuesday 1 December 2026 at 05:05 PST." — now, in the
+ * account's own time zone, for the e-mails that tell of a security change. */
+static const char *happened_now(struct arena *a, const char *zone) {
+  char when[96];
+  tz_format(when, sizeof when, (int64_t)time(NULL), zone && *zone ? zone : TZ_DEFAULT, TZ_LONG);
+  return arena_printf(a, "This happened on %s.", when);
+}
+
 /* Tells the user by e-mail that their password changed (no details). */
-static enum err notify_password_changed(struct arena *a, const char *email) {
+static enum err notify_password_changed(struct arena *a, const struct st_user *u) {
   char *link = outbox_link(a, "/forgot-password");
-  return outbox_enqueue(a, email, "Your secondop password was changed",
+  return outbox_enqueue(a, u->email, "Your secondop password was changed",
                         arena_printf(a,
                                      "Hello,\n\nThe password of your secondop account was just changed, and every "
-                                     "other session was logged out.\n\nIf you did not do this, choose a new "
+                                     "other session was logged out. %s\n\nIf you did not do this, choose a new "
                                      "password now: %s\nand tell the breast center.\n",
-                                     link ? link : ""));
+                                     happened_now(a, u->time_zone), link ? link : ""));
 }
 
 enum err acct_password_change(struct arena *a, const struct actor *who, long long session_id, const char *current,
@@ -821,7 +839,7 @@ enum err acct_password_change(struct arena *a, const struct actor *who, long lon
   if (e == ERR_OK) e = session_rotate(a, session_id, true, ns);
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "password_reset", now);
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "invitation", now);
-  if (e == ERR_OK) e = notify_password_changed(a, u.email);
+  if (e == ERR_OK) e = notify_password_changed(a, &u);
   if (e == ERR_OK)
     e = audit_user(who, "password.change", u.id, "ok", arena_printf(a, "{\"other_sessions_ended\":%lld}", ended));
   sodium_memzero(hash, sizeof hash);
@@ -904,7 +922,7 @@ enum err acct_password_reset(struct arena *a, const struct actor *who, const cha
   /* every other outstanding link retires with this one (finding 5) */
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "password_reset", now);
   if (e == ERR_OK) e = st_tokens_retire(a, u.id, "invitation", now);
-  if (e == ERR_OK && strcmp(purpose, "password_reset") == 0) e = notify_password_changed(a, u.email);
+  if (e == ERR_OK && strcmp(purpose, "password_reset") == 0) e = notify_password_changed(a, &u);
   if (e == ERR_OK)
     e = audit_user(&x, strcmp(purpose, "invitation") == 0 ? "account.invitation_accepted" : "password.reset", u.id,
                    "ok", arena_printf(a, "{\"sessions_ended\":%lld}", ended));
@@ -977,8 +995,10 @@ enum err acct_totp_enable(struct arena *a, const struct actor *who, long long se
   if (e == ERR_OK) e = session_rotate(a, session_id, true, ns);
   if (e == ERR_OK)
     e = outbox_enqueue(a, u.email, "Two-step login is now on for your secondop account",
-                       "Hello,\n\nTwo-step login (an authenticator app code) was just turned on for your secondop "
-                       "account.\n\nIf you did not do this, contact the breast center at once.\n");
+                       arena_printf(a,
+                                    "Hello,\n\nTwo-step login (an authenticator app code) was just turned on for your "
+                                    "secondop account. %s\n\nIf you did not do this, contact the breast center at once.\n",
+                                    happened_now(a, u.time_zone)));
   if (e == ERR_OK) e = audit_user(who, "2fa.enable", u.id, "ok", NULL);
   return tx_end(e);
 }
@@ -1021,8 +1041,10 @@ enum err acct_totp_disable(struct arena *a, const struct actor *who, const char 
   e = st_user_clear_totp(a, u.id, acct_now());
   if (e == ERR_OK)
     e = outbox_enqueue(a, u.email, "Two-step login was turned off for your secondop account",
-                       "Hello,\n\nTwo-step login was just turned off for your secondop account.\n\nIf you did "
-                       "not do this, choose a new password and contact the breast center.\n");
+                       arena_printf(a,
+                                    "Hello,\n\nTwo-step login was just turned off for your secondop account. %s\n\n"
+                                    "If you did not do this, choose a new password and contact the breast center.\n",
+                                    happened_now(a, u.time_zone)));
   if (e == ERR_OK) e = audit_user(who, "2fa.disable", u.id, "ok", NULL);
   return tx_end(e);
 }
@@ -1146,8 +1168,10 @@ enum err acct_admin_reset_2fa(struct arena *a, const struct actor *who, long lon
   if (e == ERR_OK) e = st_sessions_delete_user(a, id, id == who->user_id ? -1 : 0, &ended);
   if (e == ERR_OK)
     e = outbox_enqueue(a, u.email, "Your secondop two-step login was reset",
-                       "Hello,\n\nAn administrator reset the two-step login of your secondop account. The next "
-                       "time you log in you will set up your authenticator app again.\n");
+                       arena_printf(a,
+                                    "Hello,\n\nAn administrator reset the two-step login of your secondop account. %s "
+                                    "The next time you log in you will set up your authenticator app again.\n",
+                                    happened_now(a, u.time_zone)));
   if (e == ERR_OK) e = audit_user(who, "2fa.reset", id, "ok", arena_printf(a, "{\"sessions_ended\":%lld}", ended));
   return tx_end(e);
 }
@@ -1379,5 +1403,26 @@ enum err acct_demo_account(struct arena *a, const struct actor *who, const char 
     sodium_memzero(secret, sizeof secret);
   }
   sodium_memzero(hash, sizeof hash);
+  return tx_end(e);
+}
+
+enum err acct_time_zone_set(struct arena *a, const struct actor *who, const char *time_zone, struct acct_errors *errs) {
+  if (!who || who->user_id <= 0) return ERR_FORBIDDEN;
+  if (!time_zone || !tz_name_ok(time_zone)) {
+    add_error(errs, "time_zone",
+              "We do not know this time zone. Type it as the tz database names it, like Europe/Madrid or "
+              "America/Los_Angeles (upper and lower case as shown).");
+    return ERR_INVALID;
+  }
+  enum err e = tx_begin();
+  if (e != ERR_OK) return e;
+  e = st_user_set_time_zone(a, who->user_id, time_zone);
+  if (e == ERR_OK) {
+    json_t *d = json_pack("{s:s}", "time_zone", time_zone);
+    char *det = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    e = audit_user(who, "account.time_zone", who->user_id, "ok", det);
+    free(det);
+  }
   return tx_end(e);
 }

@@ -51,6 +51,7 @@ struct acct_session {
   long long id, user_id;
   unsigned role;
   const char *name, *email, *csrf;
+  const char *time_zone; /* the account's zone (tz database name) */
   bool mfa_enrolled, mfa_passed;
   long long idle_expires;
 };
@@ -103,7 +104,11 @@ enum err acct_session_lookup(struct arena *a, const struct actor *who, const cha
  * is told by e-mail; the caller answers exactly as for a new account.
  * ERR_OK, ERR_INVALID, ERR_UNAVAILABLE (hashing slots busy) or a DB error. */
 enum err acct_signup(struct arena *a, const struct actor *who, const char *name, const char *email, const char *dob,
-                     const char *password, struct acct_errors *errs);
+                     const char *password, const char *time_zone, struct acct_errors *errs);
+/* Sets the acting user's time zone: a name of the tz database (util/tz.h),
+ * e.g. "Europe/Madrid". ERR_INVALID with a "time_zone" error when unknown;
+ * audited (account.time_zone). */
+enum err acct_time_zone_set(struct arena *a, const struct actor *who, const char *time_zone, struct acct_errors *errs);
 /* Purpose of a valid one-time token ("verify_email", "password_reset",
  * "invitation") without using it, for showing its form. ERR_NOT_FOUND when
  * unknown, used or expired. */

@@ -64,7 +64,8 @@ struct audit_filter {
   long long patient_id;
   const char *action;             /* exact, or a prefix when it ends with '.' ("login.") */
   const char *object_type, *object_id;
-  const char *since, *until;      /* YYYY-MM-DD, UTC, both inclusive */
+  const char *since, *until;      /* YYYY-MM-DD, both inclusive, days in zone tz */
+  const char *tz;                 /* the reader's time zone (util/tz.h); NULL: UTC */
 };
 
 /* Registers the audit statements (idempotent; call before threads start).

@@ -8,13 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/audit.h"
+#include "core/ics.h"
 #include "core/outbox.h"
 #include "store/db.h"
 #include "store/requests.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 #define R_PATIENT (1u << 0)
 #define R_STAFF (1u << 1)
@@ -36,18 +39,21 @@ const char *notify_kind_name(enum notify_kind k) { return (unsigned)k < NK_COUNT
 const char *notify_kind_label(enum notify_kind k) { return (unsigned)k < NK_COUNT ? nk_labels[k] : ""; }
 
 enum err notify_user(struct arena *a, long long user_id, enum notify_kind k, const char *path) {
-  const char *email = NULL;
+  const char *email = NULL, *zone = NULL;
   bool wants = true;
-  enum err e = st_notify_target(a, user_id, notify_kind_name(k), &email, &wants);
+  enum err e = st_notify_target(a, user_id, notify_kind_name(k), &email, &wants, &zone);
   if (e == ERR_NOT_FOUND || (e == ERR_OK && !wants)) return ERR_OK;
   if (e != ERR_OK) return e;
   const char *link = outbox_link(a, path && *path == '/' ? path : "/");
+  /* when it happened, in the recipient's own time zone */
+  char when[96];
+  tz_format(when, sizeof when, (int64_t)time(NULL), zone, TZ_LONG);
   const char *body = link ? arena_printf(a,
                                          "Hello,\n\nSomething changed in your account at the breast center's "
-                                         "second-opinion portal.\nPlease log in to see it:\n%s\n\n"
+                                         "second-opinion portal on %s.\nPlease log in to see it:\n%s\n\n"
                                          "For your privacy this e-mail contains no details.\n"
                                          "You can choose which e-mails you receive under Account, Notifications.\n",
-                                         link)
+                                         when, link)
                           : NULL;
   if (!body) return ERR_INTERNAL;
   return outbox_enqueue(a, email, "Something changed in your second-opinion portal", body);
@@ -217,6 +223,16 @@ static bool is_time(const char *s) {
          (s[3] - '0') * 10 + (s[4] - '0') < 60;
 }
 
+/* The instant staff mean by the date and time they typed, in their zone:
+ * 0, 1 when the time falls in the hour the clocks skip, -1 when impossible. */
+static int consult_when(const struct center_action_in *in, int64_t *t) {
+  const struct tz *z = tz_get(in->tz && *in->tz ? in->tz : TZ_DEFAULT);
+  if (!z) z = tz_get(TZ_DEFAULT);
+  int y = atoi(in->date), mo = atoi(in->date + 5), d = atoi(in->date + 8);
+  int h = atoi(in->time), mi = atoi(in->time + 3);
+  return tz_from_local(z, y, mo, d, h, mi, t);
+}
+
 static const char *const info_keys[] = {"images",   "prior_images", "radiology_report", "pathology_report",
                                         "authorization", "photo_id", "insurance_card",  "referral", "other"};
 
@@ -251,11 +267,29 @@ static enum err validate(enum center_action c, const struct center_action_in *in
     if (in->assign_reason && *in->assign_reason && !text_ok(in->assign_reason, 1000))
       add_err(errs, "assign_reason", "Keep the reason to 1,000 characters of plain text.");
     break;
-  case CA_SCHEDULE:
+  case CA_SCHEDULE: {
     if (!is_date(in->date)) add_err(errs, "date", "Enter the date as YYYY-MM-DD.");
     if (!is_time(in->time)) add_err(errs, "time", "Enter the time as HH:MM (24-hour clock).");
     if (!text_ok(in->place, 300)) add_err(errs, "place", "Enter where the consultation takes place.");
+    if (errs && errs->n) break;
+    int64_t t = 0;
+    int w = consult_when(in, &t);
+    const char *zone = in->tz && *in->tz ? in->tz : TZ_DEFAULT;
+    if (w < 0) {
+      add_err(errs, "date", "Enter a real date, as YYYY-MM-DD.");
+    } else if (w > 0) {
+      add_err(errs, "time", "The clocks change at that hour on that day, so this time does not exist. Choose another time.");
+    } else if (t < (int64_t)time(NULL)) {
+      /* nothing is scheduled in the past: the error goes on the field that makes it so */
+      char today_s[16];
+      tz_format(today_s, sizeof today_s, (int64_t)time(NULL), zone, TZ_DATE);
+      bool today = strcmp(in->date, today_s) == 0;
+      add_err(errs, today ? "time" : "date",
+              today ? "This time has already passed today. Choose a time later than now."
+                    : "This date is in the past. Choose a day from today on.");
+    }
     break;
+  }
   case CA_COVERAGE:
     if (!in->network_status || (strcmp(in->network_status, "unknown") != 0 && strcmp(in->network_status, "in_network") != 0 &&
                                 strcmp(in->network_status, "out_of_network") != 0 && strcmp(in->network_status, "self_pay") != 0))
@@ -377,9 +411,15 @@ static enum err act_tx(void *p) {
     break;
   }
   case CA_SCHEDULE: {
-    const char *when = arena_printf(a, "%s %s", in->date, in->time);
+    int64_t t = 0;
+    if (consult_when(in, &t) != 0) return ERR_INVALID; /* validate() said so already */
+    char when[21];
+    tz_wire(when, t);
     e = st_consult_add(a, c->id, when, in->place, c->who->user_id);
-    const char *det = json_text(a, json_pack("{s:s,s:s,s:s}", "date", in->date, "time", in->time, "place", in->place));
+    /* the instant, so that each reader sees it in their own zone; date and time as typed, with their zone */
+    const char *det =
+        json_text(a, json_pack("{s:s,s:s,s:s,s:s,s:s}", "starts_at", when, "date", in->date, "time", in->time, "zone",
+                               in->tz && *in->tz ? in->tz : TZ_DEFAULT, "place", in->place));
     if (e == ERR_OK && c->st == RS_ACCEPTED) {
       e = requests_transition(c->who, c->id, RS_ACCEPTED, RS_SCHEDULED, det, false);
     } else if (e == ERR_OK) {
@@ -441,25 +481,13 @@ enum err center_act(struct arena *a, const struct actor *who, long long id, enum
   return e;
 }
 
-/* Escapes text for an iCalendar value (RFC 5545 3.3.11). */
-static const char *ics_text(struct arena *a, const char *s) {
-  size_t n = strlen(s);
-  char *o = arena_alloc(a, 2 * n + 1);
-  if (!o) return "";
-  size_t j = 0;
-  for (size_t i = 0; i < n; i++) {
-    char ch = s[i];
-    if (ch == '\r') continue;
-    if (ch == '\n') {
-      o[j++] = '\\';
-      o[j++] = 'n';
-      continue;
-    }
-    if (ch == '\\' || ch == ';' || ch == ',') o[j++] = '\\';
-    o[j++] = ch;
-  }
-  o[j] = '\0';
-  return o;
+enum err center_consult_latest(struct arena *a, const struct actor *who, long long id, struct rowset *out) {
+  enum req_status st;
+  long long owner = 0;
+  out->n = 0;
+  enum err e = requests_access(who, id, RA_VIEW, &st, &owner);
+  if (e != ERR_OK) return e;
+  return st_consult_latest(a, id, out);
 }
 
 enum err center_consult_ics(struct arena *a, const struct actor *who, long long id, const char **ics) {
@@ -467,22 +495,40 @@ enum err center_consult_ics(struct arena *a, const struct actor *who, long long 
   enum req_status st;
   long long owner = 0;
   enum err e = requests_access(who, id, RA_VIEW, &st, &owner);
+  char oid[24];
+  snprintf(oid, sizeof oid, "%lld", id);
+  if (e == ERR_NOT_FOUND || e == ERR_FORBIDDEN) {
+    /* someone else's request, or none: refused like any unknown one, and written down */
+    struct audit_event ev = {"consultation.ics", "request", oid, owner, "denied", NULL};
+    audit_write(who, &ev);
+    return ERR_NOT_FOUND;
+  }
   if (e != ERR_OK) return e;
   struct rowset rs;
   e = st_consult_latest(a, id, &rs);
   if (e != ERR_OK) return e;
   if (rs.n == 0) return ERR_NOT_FOUND;
-  *ics = arena_printf(a,
-                      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//secondop//consultation//EN\r\nCALSCALE:GREGORIAN\r\n"
-                      "BEGIN:VEVENT\r\nUID:consultation-%s@secondop\r\nDTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n"
-                      "SUMMARY:Consultation at the breast center\r\nLOCATION:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-                      rs_get(&rs, 0, "id"), rs_get(&rs, 0, "ics_stamp"), rs_get(&rs, 0, "ics_start"),
-                      rs_get(&rs, 0, "ics_end"), ics_text(a, rs_get(&rs, 0, "place")));
+  int64_t start = 0, stamp = 0;
+  if (!tz_parse_wire(rs_get(&rs, 0, "starts_at"), &start) || !tz_parse_wire(rs_get(&rs, 0, "created_at"), &stamp))
+    return ERR_INTERNAL;
+  /* the UID names the portal's host (RFC 5545 3.8.4.7): a moved consultation is a new event */
+  const char *base = outbox_link(a, "/");
+  const char *host = base && strstr(base, "://") ? strstr(base, "://") + 3 : "secondop";
+  size_t hl = strcspn(host, ":/");
+  struct ics_event ev = {
+      .uid = arena_printf(a, "consultation-%s-request-%lld@%.*s", rs_get(&rs, 0, "id"), id, (int)hl, host),
+      .stamp = stamp,
+      .start = start,
+      .end = start + 60 * rs_ll(&rs, 0, "minutes"),
+      /* plain words, nothing clinical: a calendar is seen by others and synchronised to other services */
+      .summary = "Appointment at the breast center",
+      .location = rs_get(&rs, 0, "place"),
+      .description = "Your appointment at the breast center. Details are in the portal.",
+  };
+  *ics = ev.uid ? ics_calendar(a, &ev) : NULL;
   if (!*ics) return ERR_INTERNAL;
-  char oid[24];
-  snprintf(oid, sizeof oid, "%lld", id);
-  struct audit_event ev = {"consultation.ics", "request", oid, owner, "ok", NULL};
-  return audit_write(who, &ev);
+  struct audit_event au = {"consultation.ics", "request", oid, owner, "ok", NULL};
+  return audit_write(who, &au);
 }
 
 enum err center_reviewer_cases(struct arena *a, const struct actor *who, struct rowset *out) {

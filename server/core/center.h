@@ -94,6 +94,7 @@ struct center_action_in {
   long long specialist_id;      /* CA_ASSIGN */
   const char *assign_reason;    /* CA_ASSIGN: why not the patient's choice (required then; the patient reads it) */
   const char *date, *time, *place; /* CA_SCHEDULE: YYYY-MM-DD, HH:MM, text */
+  const char *tz;               /* CA_SCHEDULE: the zone date and time are typed in (the staff member's) */
   bool insurance_verified, referral_received; /* CA_COVERAGE */
   const char *network_status, *coverage_notes;
 };
@@ -109,8 +110,13 @@ struct center_errors {
 enum err center_act(struct arena *a, const struct actor *who, long long id, enum center_action c,
                     const struct center_action_in *in, struct center_errors *errs);
 
-/* The .ics calendar text of the newest consultation (owner patient or
- * staff). ERR_NOT_FOUND when none. */
+/* The newest consultation of a request the actor may view (columns id,
+ * starts_at and created_at in the wire form of util/tz.h, minutes, place);
+ * out->n is 0 when none. Errors as requests_access. */
+enum err center_consult_latest(struct arena *a, const struct actor *who, long long id, struct rowset *out);
+/* The .ics calendar text (RFC 5545, core/ics.h) of the newest consultation,
+ * for the owner patient or staff; every download is audited, a refusal too
+ * (consultation.ics, denied). ERR_NOT_FOUND when none or not theirs. */
 enum err center_consult_ics(struct arena *a, const struct actor *who, long long id, const char **ics);
 
 /* Figures for /metrics: requests per status, overdue, outbox pending and

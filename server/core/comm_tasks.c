@@ -11,6 +11,7 @@
 #include "store/reports.h"
 #include "store/requests.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define R_STAFF (1u << 1)
 
@@ -67,8 +68,9 @@ static bool text_ok(const char *s, size_t min, size_t max) {
   return true;
 }
 
-/* Parses "YYYY-MM-DDTHH:MM" or "YYYY-MM-DD HH:MM" (UTC) into t; normalised text in out (17 bytes). */
-static bool when_ok(const char *s, time_t *t, char out[17]) {
+/* Parses "YYYY-MM-DDTHH:MM" or "YYYY-MM-DD HH:MM", a wall-clock time in zone
+ * tz, into the instant t; out (17 bytes) gets it as UTC "YYYY-MM-DD HH:MM". */
+static bool when_ok(const char *s, const char *tz, time_t *t, char out[17]) {
   int y, mo, d, h, mi;
   char sep, extra;
   if (!s || strlen(s) != 16 || sscanf(s, "%4d-%2d-%2d%c%2d:%2d%c", &y, &mo, &d, &sep, &h, &mi, &extra) != 6)
@@ -76,12 +78,14 @@ static bool when_ok(const char *s, time_t *t, char out[17]) {
   if ((sep != 'T' && sep != ' ') || y < 2000 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || h < 0 ||
       mi < 0)
     return false;
-  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
-  *t = timegm(&tm);
-  struct tm back;
-  gmtime_r(t, &back);
-  if (back.tm_mday != d || back.tm_mon != mo - 1) return false; /* 31 February */
-  snprintf(out, 17, "%04d-%02d-%02d %02d:%02d", y, mo, d, h, mi);
+  const struct tz *z = tz_get(tz && *tz ? tz : TZ_DEFAULT);
+  if (!z) z = tz_get(TZ_DEFAULT);
+  int64_t inst = 0;
+  if (tz_from_local(z, y, mo, d, h, mi, &inst) < 0) return false; /* 31 February */
+  *t = (time_t)inst;
+  char w[21];
+  tz_wire(w, inst);
+  snprintf(out, 17, "%.10s %.5s", w, w + 11);
   return true;
 }
 
@@ -113,7 +117,7 @@ static enum err log_tx(void *p) {
 }
 
 enum err comm_task_log(struct arena *a, const struct actor *who, long long request_id, const char *whom,
-                       const char *at, const char *how, const char *note, struct center_errors *errs) {
+                       const char *at, const char *how, const char *note, const char *tz, struct center_errors *errs) {
   if (!who || who->role != R_STAFF) return ERR_NOT_FOUND;
   enum req_status st;
   long long patient = 0;
@@ -122,8 +126,8 @@ enum err comm_task_log(struct arena *a, const struct actor *who, long long reque
   if (!text_ok(whom, 1, 200)) add_err(errs, "whom", "Write who was reached: the physician's name (up to 200 characters).");
   time_t t = 0;
   char norm[17];
-  if (!when_ok(at, &t, norm))
-    add_err(errs, "at", "Give the date and time the physician was reached, as YYYY-MM-DD HH:MM (UTC).");
+  if (!when_ok(at, tz, &t, norm))
+    add_err(errs, "at", "Give the date and time the physician was reached, as YYYY-MM-DD HH:MM (your time zone).");
   else if (t > time(NULL) + 300)
     add_err(errs, "at", "The time the physician was reached cannot be in the future.");
   if (!*comm_how_label(how)) add_err(errs, "how", "Choose how the physician was reached.");

@@ -19,6 +19,7 @@
 #include "store/uploads.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 /* Role bits: the same values as enum role in http/req.h (the domain does
  * not include HTTP headers). */
@@ -199,16 +200,19 @@ static void notify_patient(struct arena *ar, long long patient_id, const char *r
     if (notify_user(ar, patient_id, NK_STATUS, "/requests") != ERR_OK) LOG_W("could not queue the notification");
     return;
   }
-  const char *email = NULL, *name = NULL;
-  if (rqs_user_contact(ar, patient_id, &email, &name) != ERR_OK) return;
+  const char *email = NULL, *name = NULL, *zone = NULL;
+  if (rqs_user_contact_tz(ar, patient_id, &email, &name, &zone) != ERR_OK) return;
   const char *link = outbox_link(ar, "/requests");
   if (!link) return;
+  /* when, in the patient's own time zone */
+  char when[96];
+  tz_format(when, sizeof when, (int64_t)time(NULL), zone, TZ_LONG);
   const char *subject = submitted ? "We received your second-opinion request" : "News about your second-opinion request";
   const char *body =
       submitted ? arena_printf(ar,
-                               "Thank you. We received your request %s.\n\nThe breast center will check it and "
-                               "tell you if anything is missing. You can follow it here:\n%s\n",
-                               reference, link)
+                               "Thank you. We received your request %s on %s.\n\nThe breast center will check "
+                               "it and tell you if anything is missing. You can follow it here:\n%s\n",
+                               reference, when, link)
                 : arena_printf(ar, "There is news about your request %s. Please log in to see it:\n%s\n", reference,
                                link);
   if (body && outbox_enqueue(ar, email, subject, body) != ERR_OK) LOG_W("could not queue the notification");

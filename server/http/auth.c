@@ -17,6 +17,7 @@
 #include "http/server.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 _Static_assert(ROLE_PATIENT == ACCT_ROLE_PATIENT && ROLE_STAFF == ACCT_ROLE_STAFF &&
                    ROLE_REVIEWER == ACCT_ROLE_REVIEWER && ROLE_ADMIN == ACCT_ROLE_ADMIN,
@@ -170,6 +171,7 @@ static enum err authenticate(struct req *r) {
   p->role = (enum role)s.role;
   p->email = s.email;
   p->name = s.name;
+  p->tz = s.time_zone && *s.time_zone ? s.time_zone : TZ_DEFAULT;
   p->session_id = s.id;
   p->csrf = s.csrf;
   p->mfa_enrolled = s.mfa_enrolled;

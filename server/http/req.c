@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "util/arena.h"
+#include "util/tz.h"
 
 static void hdf_cleanup(void *p) {
   HDF *h = p;
@@ -31,6 +32,13 @@ const char *req_header(struct req *r, const char *name) {
 const char *req_param(struct req *r, const char *name) { return kv_get(&r->params, name); }
 const char *req_query(struct req *r, const char *name) { return kv_get(&r->query, name); }
 const char *req_form(struct req *r, const char *name) { return kv_get(&r->form, name); }
+
+const char *req_tz(const struct req *r) { return r->user && r->user->tz && *r->user->tz ? r->user->tz : TZ_DEFAULT; }
+
+const char *req_when(struct req *r, const char *wire, int style) {
+  const char *s = tz_localize(r->arena, wire, req_tz(r), (enum tz_style)style);
+  return s ? s : "";
+}
 
 void req_set_cookie(struct req *r, const char *cookie) {
   if (r->n_set_cookie < sizeof r->set_cookie / sizeof r->set_cookie[0])

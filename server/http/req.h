@@ -30,6 +30,7 @@ struct principal {
   long long user_id;
   enum role role;
   const char *email, *name;
+  const char *tz; /* the person's time zone (util/tz.h): every time shown to them is in it */
   long long session_id;
   const char *csrf;       /* the session's CSRF token, as sent in forms */
   bool mfa_enrolled;      /* TOTP set up */
@@ -98,6 +99,14 @@ const char *req_header(struct req *r, const char *name);
 /* Value of a path parameter, query or form field; NULL when absent. */
 const char *req_param(struct req *r, const char *name);
 const char *req_query(struct req *r, const char *name);
+/* An instant as the store gives it (the wire form of util/tz.h) in the words
+ * and time zone of the person asking (UTC when anonymous), through tz_format:
+ * style 0 "2026-12-01 14:05 CET", 1 "Tuesday 1 December 2026 at 14:05 CET",
+ * 2 the local date "2026-12-01" (enum tz_style). Any other text, "" included,
+ * comes back unchanged. Arena-owned. */
+const char *req_when(struct req *r, const char *wire, int style);
+/* The asking person's time zone name (TZ_DEFAULT when anonymous). */
+const char *req_tz(const struct req *r);
 const char *req_form(struct req *r, const char *name);
 /* Queues a Set-Cookie header for the response (value borrowed from the arena). */
 void req_set_cookie(struct req *r, const char *cookie);

@@ -19,6 +19,7 @@
 #include "http/router.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 #define MAX_HEADER_BYTES (16 * 1024)
 #define MAX_URL_BYTES 4096
@@ -420,7 +421,11 @@ static void finish(struct req *r) {
       goto error;
     }
   }
+  /* the person's zone for the pages' times (util/tz.h), set here and not at
+   * authentication: a thread serves other connections between the calls of one request */
+  tz_view_set(r->user ? r->user->tz : NULL);
   rt->handler(r);
+  tz_view_set(NULL);
   if (r->parking) return; /* answered when woken (req_park) */
   if (!r->resp) reply_error(r, ERR_INTERNAL, NULL);
   goto out;

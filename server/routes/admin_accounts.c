@@ -14,6 +14,7 @@
 #include "routes/auth_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define PER_PAGE 25
 
@@ -71,7 +72,7 @@ static void accounts_list(struct req *r) {
     ROW("Name", rows[i].name);
     ROW("Email", rows[i].email);
     ROW("Role", rows[i].role);
-    ROW("Created", rows[i].created_at);
+    ROW("Created", req_when(r, rows[i].created_at, TZ_SHORT));
     ROW("Status", !rows[i].active ? "disabled" : rows[i].invited ? "invited" : "active");
     ROW("Totp", rows[i].totp_enabled ? "on" : "off");
 #undef ROW
@@ -95,7 +96,7 @@ static void account_show(struct req *r, unsigned status) {
   view_set(r, "Target.Name", a.name);
   view_set(r, "Target.Email", a.email);
   view_set(r, "Target.Role", a.role);
-  view_set(r, "Target.Created", a.created_at);
+  view_set(r, "Target.Created", req_when(r, a.created_at, TZ_SHORT));
   view_set_int(r, "Target.Active", a.active);
   view_set_int(r, "Target.Invited", a.invited);
   view_set_int(r, "Target.Totp", a.totp_enabled);

@@ -14,6 +14,7 @@
 #include "http/reply.h"
 #include "routes/routes.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define PAGE_SIZE 50
 #define EXPORT_MAX 100000
@@ -39,6 +40,7 @@ static bool parse_pos_id(const char *s, long long *out) {
  * value that cannot be used, Form.Errors.* (q->invalid). */
 static void read_query(struct req *r, HDF *hdf, struct audit_query *q) {
   memset(q, 0, sizeof *q);
+  q->f.tz = req_tz(r); /* days are the admin's own */
   q->actor = req_query(r, "actor");
   q->patient = req_query(r, "patient");
   q->action = req_query(r, "action");
@@ -172,11 +174,13 @@ static void set_row_value(HDF *hdf, int i, const char *field, const char *value)
 
 /* Puts one row into Audit.Rows.<i>.* */
 static void row_hdf(HDF *hdf, int i, const struct audit_entry *e) {
-  char num[32];
+  char num[32], when[96];
 #define SET(field, value) set_row_value(hdf, i, field, value)
   snprintf(num, sizeof num, "%lld", e->id);
   SET("Id", num);
-  SET("At", e->at_text);
+  /* to the second, in the admin's zone (the CSV export and the command line keep UTC) */
+  long long secs = e->at_us >= 0 ? e->at_us / 1000000 : -((-e->at_us + 999999) / 1000000);
+  SET("At", tz_format(when, sizeof when, (int64_t)secs, tz_view(), TZ_SECONDS));
   if (e->has_actor_id) {
     snprintf(num, sizeof num, "%lld", e->actor_id);
     SET("ActorId", num);

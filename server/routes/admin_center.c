@@ -29,7 +29,7 @@ static void settings_page(struct req *r, unsigned status) {
     const char *t = rs_get(&targets, i, "review_type");
     cv_set(hdf, t, "Targets.%zu.Type", i);
     cv_set(hdf, center_review_type_label(t), "Targets.%zu.Label", i);
-    cv_set(hdf, rs_get(&targets, i, "updated_at"), "Targets.%zu.Updated", i);
+    cv_set(hdf, cv_when(r->arena, rs_get(&targets, i, "updated_at")), "Targets.%zu.Updated", i);
     char field[48];
     int w = snprintf(field, sizeof field, "days_%s", t);
     if (w < 0 || (size_t)w >= sizeof field) continue;
@@ -45,7 +45,7 @@ static void settings_page(struct req *r, unsigned status) {
     cv_set(hdf, rs_bool(&rules, i, "enabled") ? "1" : "0", "Rules.%zu.Enabled", i);
     cv_set(hdf, center_rule_explain(r->arena, k, rs_get(&rules, i, "months")), "Rules.%zu.Explain", i);
     cv_set(hdf, rs_get(&rules, i, "message"), "Rules.%zu.Message", i);
-    cv_set(hdf, rs_get(&rules, i, "updated_at"), "Rules.%zu.Updated", i);
+    cv_set(hdf, cv_when(r->arena, rs_get(&rules, i, "updated_at")), "Rules.%zu.Updated", i);
   }
   if (!hdf_get_value(hdf, "Form.Values.center_name", NULL)) {
     const char *name = "", *address = "";

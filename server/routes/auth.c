@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/accounts.h"
 #include "core/qrsvg.h"
@@ -16,6 +17,7 @@
 #include "routes/auth_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 /* ---- shared page helpers (also used by admin_accounts.c) ---- */
 
@@ -96,12 +98,13 @@ static void signup_post(struct req *r) {
   struct acct_errors errs = {0};
   const char *email = req_form(r, "email");
   enum err e = acct_signup(r->arena, &who, req_form(r, "name"), email, req_form(r, "dob"),
-                           req_form(r, "password"), &errs);
+                           req_form(r, "password"), req_form(r, "time_zone"), &errs);
   if (e == ERR_INVALID) {
     view_errors(r, &errs);
     view_keep(r, "name");
     view_keep(r, "email");
     view_keep(r, "dob");
+    view_keep(r, "time_zone");
     view_set(r, "Form.Invalid", "1");
     return signup_page(r, 422);
   }
@@ -328,16 +331,25 @@ static void reset_post(struct req *r) {
 
 /* ---- account ---- */
 
-static void account_get(struct req *r) {
+static void account_show(struct req *r, unsigned status) {
   struct acct_overview o;
   enum err e = acct_overview(r->arena, r->user->user_id, &o);
   if (e != ERR_OK) return fail(r, e);
   view_set(r, "Page.Title", "Your account");
+  /* the time zone every time is shown in, and what the clock says there now */
+  view_set(r, "Account.TimeZone", req_tz(r));
+  view_set(r, "Account.Now", tz_format_a(r->arena, (int64_t)time(NULL), req_tz(r), TZ_LONG));
+  HDF *h = req_hdf(r);
+  if (h && !hdf_get_value(h, "Form.Values.time_zone", NULL)) view_set(r, "Form.Values.time_zone", req_tz(r));
+  if (req_query(r, "tz")) {
+    view_set(r, "Flash.Message", "Saved: times are now shown in your new time zone.");
+    view_set(r, "Flash.Kind", "ok");
+  }
   view_set(r, "Account.Name", o.name);
   view_set(r, "Account.Email", o.email);
   view_set(r, "Account.Role", o.role);
   view_set(r, "Account.Dob", o.dob);
-  view_set(r, "Account.Created", o.created_at);
+  view_set(r, "Account.Created", req_when(r, o.created_at, TZ_SHORT));
   view_set_int(r, "Account.EmailVerified", o.email_verified);
   view_set_int(r, "Account.Totp", o.totp_enabled);
   view_set_int(r, "Account.RecoveryLeft", (long long)o.recovery_left);
@@ -369,9 +381,9 @@ static void account_get(struct req *r) {
     snprintf(k, sizeof k, "Sessions.%zu.Ip", i);
     view_set(r, k, *ss[i].ip ? ss[i].ip : "unknown");
     snprintf(k, sizeof k, "Sessions.%zu.Created", i);
-    view_set(r, k, ss[i].created_at);
+    view_set(r, k, req_when(r, ss[i].created_at, TZ_SHORT));
     snprintf(k, sizeof k, "Sessions.%zu.LastSeen", i);
-    view_set(r, k, ss[i].last_seen_at);
+    view_set(r, k, req_when(r, ss[i].last_seen_at, TZ_SHORT));
     if (ss[i].current) {
       snprintf(k, sizeof k, "Sessions.%zu.Current", i);
       view_set(r, k, "1");
@@ -379,7 +391,28 @@ static void account_get(struct req *r) {
   }
   view_set_int(r, "Account.Sessions", (long long)n); /* live ones, as listed */
   view_set_int(r, "Account.OtherSessions", n > 0 ? (long long)n - 1 : 0);
-  reply_page(r, 200, "account.cs");
+  reply_page(r, status, "account.cs");
+}
+
+static void account_get(struct req *r) { account_show(r, 200); }
+
+static void time_zone_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  struct acct_errors errs = {0};
+  const char *tz = req_form(r, "time_zone");
+  /* spaces around a pasted name are not part of it */
+  while (tz && *tz == ' ') tz++;
+  char *z = tz ? arena_strdup(r->arena, tz) : NULL;
+  for (size_t n = z ? strlen(z) : 0; n > 0 && z[n - 1] == ' '; n--) z[n - 1] = '\0';
+  enum err e = acct_time_zone_set(r->arena, &who, z, &errs);
+  if (e == ERR_INVALID) {
+    view_errors(r, &errs);
+    view_keep(r, "time_zone");
+    view_set(r, "Form.Invalid", "1");
+    return account_show(r, 422);
+  }
+  if (e != ERR_OK) return fail(r, e);
+  reply_redirect(r, "/account?tz=1#time-zone");
 }
 
 /* Parses the session id from the path; 0 when malformed. */
@@ -553,6 +586,7 @@ const struct route auth_routes[] = {
     {"GET", "/reset-password", reset_get, 0, RF_PUBLIC, BODY_NONE, 0, NULL, "reset_password"},
     {"POST", "/reset-password", reset_post, 0, RF_PUBLIC, BODY_FORM, 16384, NULL, "reset_password_post"},
     {"GET", "/account", account_get, ROLE_ANY_USER, 0, BODY_NONE, 0, NULL, "account"},
+    {"POST", "/account/time-zone", time_zone_post, ROLE_ANY_USER, 0, BODY_FORM, 4096, NULL, "account_time_zone"},
     {"POST", "/account/sessions/revoke-others", sessions_revoke_others_post, ROLE_ANY_USER, 0, BODY_FORM, 4096, NULL,
      "account_sessions_revoke_others"},
     {"POST", "/account/sessions/{id}/revoke", session_revoke_post, ROLE_ANY_USER, 0, BODY_FORM, 4096, NULL,

@@ -11,6 +11,7 @@
 #include "core/requests.h"
 #include "store/requests.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 long long cv_param_id(struct req *r, const char *name) {
   const char *s = req_param(r, name);
@@ -23,11 +24,27 @@ long long cv_param_id(struct req *r, const char *name) {
   return v > 0 ? v : 0;
 }
 
+/* A column named "at" or "…_at" holding an instant in the wire form
+ * (util/tz.h) is shown in the viewer's zone: "2026-12-01 14:05 CET". */
+static const char *cell(const struct rowset *rs, size_t i, size_t c, char buf[96]) {
+  const char *v = rs->v[i * rs->ncol + c], *n = rs->names[c];
+  size_t nl = strlen(n);
+  int64_t t;
+  if ((strcmp(n, "at") == 0 || (nl > 3 && strcmp(n + nl - 3, "_at") == 0)) && tz_parse_wire(v, &t))
+    return tz_format(buf, 96, t, tz_view(), TZ_SHORT);
+  return v;
+}
+
+const char *cv_when(struct arena *a, const char *wire) {
+  const char *s = tz_localize(a, wire, tz_view(), TZ_SHORT);
+  return s ? s : "";
+}
+
 int cv_row(HDF *hdf, const char *prefix, const struct rowset *rs, size_t i) {
-  char k[160];
+  char k[160], b[96];
   for (size_t c = 0; c < rs->ncol; c++) {
     snprintf(k, sizeof k, "%s.%s", prefix, rs->names[c]);
-    NEOERR *err = hdf_set_value(hdf, k, rs->v[i * rs->ncol + c]);
+    NEOERR *err = hdf_set_value(hdf, k, cell(rs, i, c, b));
     if (err) {
       nerr_ignore(&err);
       return -1;
@@ -37,13 +54,13 @@ int cv_row(HDF *hdf, const char *prefix, const struct rowset *rs, size_t i) {
 }
 
 int cv_rows(HDF *hdf, const char *prefix, const struct rowset *rs) {
-  char k[128];
+  char k[128], b[96];
   for (size_t i = 0; i < rs->n; i++) {
     /* each value is set on the row's node: a full path would walk the tree from the root again */
     HDF *node = NULL;
     snprintf(k, sizeof k, "%s.%zu", prefix, i);
     NEOERR *err = hdf_get_node(hdf, k, &node);
-    for (size_t c = 0; !err && c < rs->ncol; c++) err = hdf_set_value(node, rs->names[c], rs->v[i * rs->ncol + c]);
+    for (size_t c = 0; !err && c < rs->ncol; c++) err = hdf_set_value(node, rs->names[c], cell(rs, i, c, b));
     if (err) {
       nerr_ignore(&err);
       return -1;
@@ -152,7 +169,10 @@ void cv_thread(HDF *hdf, const struct rqs_message *m, size_t n, long long reader
     unread += fresh;
     cv_set(hdf, *m[i].author_name ? m[i].author_name : "(no name)", "Thread.Items.%zu.author", i);
     cv_set(hdf, cv_role_words(m[i].author_role), "Thread.Items.%zu.role", i);
-    cv_set(hdf, m[i].created_at, "Thread.Items.%zu.at", i);
+    char b[96];
+    int64_t t;
+    cv_set(hdf, tz_parse_wire(m[i].created_at, &t) ? tz_format(b, sizeof b, t, tz_view(), TZ_SHORT) : m[i].created_at,
+           "Thread.Items.%zu.at", i);
     cv_set(hdf, m[i].body_sealed_hex, "Thread.Items.%zu.body", i);
     cv_set(hdf, m[i].internal ? "1" : "0", "Thread.Items.%zu.internal", i);
     cv_set(hdf, fresh ? "1" : "0", "Thread.Items.%zu.new", i);

@@ -11,6 +11,10 @@
 long long cv_param_id(struct req *r, const char *name);
 /* Copies each row of rs under prefix.N.<column> (values escaped at output by the template). 0 or -1. */
 int cv_rows(HDF *hdf, const char *prefix, const struct rowset *rs);
+/* An instant in the store's wire form (util/tz.h) as the person being served
+ * reads it (tz_view(): "2026-12-01 14:05 CET"); other text unchanged. cv_row
+ * and cv_rows do this for every column named "at" or "…_at". */
+const char *cv_when(struct arena *a, const char *wire);
 /* Copies row i under prefix.<column>. 0 or -1. */
 int cv_row(HDF *hdf, const char *prefix, const struct rowset *rs, size_t i);
 /* hdf_set_value with a printf-formatted name. */

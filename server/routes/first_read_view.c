@@ -53,7 +53,7 @@ void fr_view(HDF *hdf, struct req *r, const struct rowset *q, const char *action
   bool verified = rs_bool(q, 0, "verified");
   hdf_set_value(hdf, "FirstRead.Action", action);
   hdf_set_value(hdf, "FirstRead.Verified", verified ? "1" : "0");
-  hdf_set_value(hdf, "FirstRead.VerifiedAt", rs_get(q, 0, "verified_at"));
+  hdf_set_value(hdf, "FirstRead.VerifiedAt", cv_when(a, rs_get(q, 0, "verified_at")));
   hdf_set_value(hdf, "FirstRead.VerifiedBy", rs_get(q, 0, "verified_by_name"));
   /* what the patient told us */
   const char *pb = rs_get(q, 0, "birads"), *pbx = rs_get(q, 0, "biopsy_done"), *ped = rs_get(q, 0, "exam_date");

@@ -23,6 +23,7 @@
 #include "routes/routes.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 /* Path parameter as a positive id, or 0. */
 static long long param_id(struct req *r, const char *name) {
@@ -164,7 +165,7 @@ static void records_page(struct req *r) {
     SET("Size", human_size(a, d->size));
     SET("Reason", d->skip_reason);
     SET("Refused", d->refused ? "1" : "0");
-    SET("Created", d->created_at);
+    SET("Created", tz_localize(a, d->created_at, tz_view(), TZ_SHORT));
     if (!d->skipped && strcmp(d->sniffed_type, "dicom") == 0) {
       SET("Detail", dicom_detail(a, d));
       if (d->pixel_incomplete) SET("Incomplete", "1");

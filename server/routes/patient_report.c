@@ -33,9 +33,9 @@ static void show_report(struct req *r, long long id, const struct report_errors 
   hdf_set_value(hdf, "Page.Name", "patient-report");
   hdf_set_value(hdf, "Request.Id", arena_printf(a, "%lld", id));
   rv_report(hdf, &v);
-  hdf_set_value(hdf, "Report.signed_at", v.signed_at);
+  hdf_set_value(hdf, "Report.signed_at", cv_when(a, v.signed_at));
   hdf_set_value(hdf, "Report.signed_by", v.signed_by);
-  hdf_set_value(hdf, "Report.released_at", v.released_at);
+  hdf_set_value(hdf, "Report.released_at", cv_when(a, v.released_at));
   hdf_set_value(hdf, "Report.content_hash", v.content_hash);
   cv_rows(hdf, "Addenda", &v.addenda);
   cv_rows(hdf, "Questions", &v.questions);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/birads.h"
+#include "core/center.h"
 #include "core/checklist.h"
 #include "core/identity.h"
 #include "core/requests.h"
@@ -28,9 +29,11 @@
 #include "routes/patient_access.h"
 #include "routes/print_view.h"
 #include "routes/routes.h"
+#include "store/center.h"
 #include "store/requests.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 /* ---- small helpers ---- */
 
@@ -79,13 +82,8 @@ static const char *fv(struct req *r, const char *name) {
   return arena_strndup(r->arena, v, n);
 }
 
-/* Today as YYYY-MM-DD (UTC). */
-static void today_iso(char out[11]) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  if (strftime(out, 11, "%Y-%m-%d", &tm) != 10) out[0] = '\0';
-}
+/* Today as YYYY-MM-DD where the person asking is (their time zone). */
+static void today_iso(struct req *r, char out[16]) { tz_format(out, 16, (int64_t)time(NULL), req_tz(r), TZ_DATE); }
 
 /* True when s is a real date written YYYY-MM-DD between 1900 and 2100. */
 static bool valid_date(const char *s) {
@@ -273,7 +271,7 @@ static void dashboard(struct req *r) {
     hs(h, q->reference, "Requests.%zu.Reference", i);
     hs(h, q->status, "Requests.%zu.Status", i);
     hs(h, req_status_label(st), "Requests.%zu.StatusLabel", i);
-    hs(h, q->created_at, "Requests.%zu.Created", i);
+    hs(h, req_when(r, q->created_at, TZ_DATE), "Requests.%zu.Created", i);
     hs(h, text, "Requests.%zu.Next", i);
     hs(h, href, "Requests.%zu.NextHref", i);
     hs(h, q->expected_by, "Requests.%zu.ExpectedBy", i);
@@ -506,7 +504,7 @@ static void show_step(struct req *r, struct step_view *v, int idx, bool from_pos
     if (v->auth_found) {
       hi(h, 1, "Auth.InForce");
       hs(h, v->auth.signed_name, "Auth.SignedName");
-      hs(h, v->auth.signed_at, "Auth.SignedAt");
+      hs(h, req_when(r, v->auth.signed_at, TZ_SHORT), "Auth.SignedAt");
       hi(h, v->auth.document_id, "Auth.DocumentId");
     }
     for (size_t i = 0; i < v->n_items; i++)
@@ -615,8 +613,8 @@ static bool in_list(const char *v, const char *const list[][2], size_t n) {
 /* Validates and saves the first-exam step. 0 saved; >0 errors (in HDF). */
 static int post_exam(struct req *r, HDF *h, long long id, enum err *e) {
   int nerr = 0;
-  char today[11];
-  today_iso(today);
+  char today[16];
+  today_iso(r, today);
   const char *facility = fv(r, "facility"), *contact = fv(r, "records_contact"), *date = fv(r, "exam_date");
   const char *prior = fv(r, "prior_exam_dates"), *bi = fv(r, "birads"), *biopsy = fv(r, "biopsy");
   const char *reason = fv(r, "reason"), *treat = fv(r, "treatment_date"), *by = fv(r, "filled_by");
@@ -834,8 +832,8 @@ static void letter(struct req *r) {
   fill_common(r, h, &v, -1);
   const char *email = "", *name = "";
   rqs_user_contact(r->arena, v.row.patient_id, &email, &name);
-  char today[11];
-  today_iso(today);
+  char today[16];
+  today_iso(r, today);
   if ((e = pv_print_header(r, h, id)) != ERR_OK) return fail(r, e);
   hs(h, "Request for my medical records", "Page.Title");
   hs(h, name, "Letter.Name");
@@ -854,10 +852,27 @@ static void letter_sent(struct req *r) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
   const char *date = fv(r, "sent_on");
-  char today[11];
-  today_iso(today);
-  if (!valid_date(date) || strcmp(date, today) > 0)
-    return reply_error(r, ERR_INVALID, "Please give the date you sent the letter as YYYY-MM-DD (not in the future).");
+  /* "today" is the patient's own: late in the evening in Los Angeles it is already tomorrow in UTC */
+  char today[16];
+  today_iso(r, today);
+  const char *msg = !valid_date(date)          ? "Give the date you sent the letter, as YYYY-MM-DD."
+                    : strcmp(date, today) > 0 ? "That date has not come yet. Give the day you sent the letter (today or earlier)."
+                                              : NULL;
+  if (msg) {
+    /* the records step again, with the date typed and the message next to it; nothing saved */
+    struct step_view v;
+    memset(&v, 0, sizeof v);
+    enum err le = id ? load_view(r, id, &v) : ERR_NOT_FOUND;
+    if (le != ERR_OK) return fail(r, le);
+    HDF *h = req_hdf(r);
+    if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+    if (strcmp(v.row.status, "draft") != 0) return reply_error(r, ERR_INVALID, msg);
+    int nerr = 0;
+    ferr(h, &nerr, "sent_on", msg);
+    hs(h, date, "Form.Values.sent_on");
+    hi(h, nerr, "Form.ErrorCount");
+    return show_step(r, &v, step_index("records"), true, 422);
+  }
   enum err e = id ? requests_records_letter(&who, id, date) : ERR_NOT_FOUND;
   if (e != ERR_OK) return fail(r, e);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/records", id));
@@ -891,7 +906,7 @@ static void authorization_print(struct req *r) {
   if (v.auth_found) {
     hi(h, 1, "Auth.InForce");
     hs(h, v.auth.signed_name, "Auth.SignedName");
-    hs(h, v.auth.signed_at, "Auth.SignedAt");
+    hs(h, req_when(r, v.auth.signed_at, TZ_SHORT), "Auth.SignedAt");
     hs(h, v.auth.client_ip, "Auth.Ip");
     hs(h, v.auth.text_sha256, "Auth.SignedSha256");
   }
@@ -910,33 +925,65 @@ static void authorization_revoke(struct req *r) {
 
 /* ---- status page ---- */
 
-static const char *event_text(struct arena *a, const struct rqs_event *ev) {
+/* Who did it, as the patient reads it: "You", a reviewer by the directory
+ * name of their specialist, someone at the center by name, else "The center". */
+static const char *event_who(struct req *r, const struct rqs_event *ev) {
+  if (r->user && ev->actor_id == r->user->user_id) return "You";
+  if (strcmp(ev->actor_role, "patient") == 0) return *ev->actor_name ? ev->actor_name : "You";
+  if (!*ev->actor_name) return "The center";
+  if (strcmp(ev->actor_role, "staff") == 0) return arena_printf(r->arena, "%s at the breast center", ev->actor_name);
+  return ev->actor_name;
+}
+
+/* The timeline speaks in sentences: who did what, and when in the reader's
+ * own time zone ("Dr. Lucia Fernandes started reviewing your images on
+ * Tuesday 1 December 2026 at 14:05 CET."). */
+static const char *event_text(struct req *r, const struct rqs_event *ev) {
+  struct arena *a = r->arena;
+  const char *who = event_who(r, ev), *when = req_when(r, ev->at, TZ_LONG);
+  bool you = strcmp(who, "You") == 0;
+  const char *what = NULL;
   if (strcmp(ev->kind, "status") == 0) {
     enum req_status to;
-    if (!req_status_parse(ev->to_status, &to)) return ev->to_status;
+    if (!req_status_parse(ev->to_status, &to)) to = RS_COUNT;
     switch (to) {
-    case RS_SUBMITTED: return "You sent your request";
+    case RS_SUBMITTED: what = "sent your request"; break;
     case RS_TRIAGE:
-      return strcmp(ev->from_status, "needs_info") == 0 ? "You sent the information; the center is checking again"
-                                                        : "The center started checking your request";
-    case RS_NEEDS_INFO: return "The center needs more information from you";
-    case RS_ACCEPTED: return "Your request was accepted";
-    case RS_SCHEDULED: return "Your consultation was scheduled";
-    case RS_IN_REVIEW: return "The specialist started the review";
-    case RS_REPORT_READY: return "Your report is ready";
-    case RS_CLOSED: return "The request was closed";
-    case RS_DECLINED: return "The center declined the request";
-    case RS_WITHDRAWN: return "The request was withdrawn";
+      what = strcmp(ev->from_status, "needs_info") != 0 ? "started checking your request"
+             : you                                     ? "sent the information the center asked for"
+                                                       : "started checking your request again";
+      break;
+    case RS_NEEDS_INFO: what = "asked you for more information"; break;
+    case RS_ACCEPTED: what = "accepted your request"; break;
+    case RS_SCHEDULED: what = "scheduled your consultation"; break;
+    case RS_IN_REVIEW: what = "started reviewing your images"; break;
+    case RS_REPORT_READY: what = "finished your report"; break;
+    case RS_CLOSED: what = "closed the request"; break;
+    case RS_DECLINED: what = "declined the request"; break;
+    case RS_WITHDRAWN: what = "withdrew the request"; break;
     case RS_DRAFT:
-    case RS_COUNT: return ev->to_status;
+    case RS_COUNT: what = "updated your request"; break;
     }
+  } else if (strcmp(ev->kind, "authorization_signed") == 0) {
+    what = "signed the authorization";
+  } else if (strcmp(ev->kind, "authorization_revoked") == 0) {
+    what = "revoked the authorization";
+  } else if (strcmp(ev->kind, "records_letter") == 0) {
+    what = "noted that the records-request letter was sent";
+  } else if (strcmp(ev->kind, "records_extension") == 0) {
+    what = "noted the facility's one 30-day extension";
+  } else if (strcmp(ev->kind, "third_opinion") == 0) {
+    return arena_printf(a, "This third-opinion request was opened on %s, with the records of the earlier request.", when);
+  } else if (strcmp(ev->kind, "note") == 0) {
+    json_t *j = *ev->detail ? json_loads(ev->detail, 0, NULL) : NULL;
+    const char *evn = json_string_value(json_object_get(j, "event"));
+    bool consult = json_object_get(j, "place") != NULL;
+    if (evn && strcmp(evn, "report_released") == 0) what = "released your report to you";
+    else if (consult) what = "moved your consultation";
+    json_decref(j);
   }
-  if (strcmp(ev->kind, "authorization_signed") == 0) return "You signed the authorization";
-  if (strcmp(ev->kind, "authorization_revoked") == 0) return "You revoked the authorization";
-  if (strcmp(ev->kind, "records_letter") == 0) return "You sent the records-request letter";
-  if (strcmp(ev->kind, "records_extension") == 0) return "The facility took its one 30-day extension";
-  if (strcmp(ev->kind, "third_opinion") == 0) return "Opened as a third opinion, with the records of the earlier request";
-  return arena_strdup(a, ev->kind);
+  if (!what) return arena_printf(a, "The center updated your request on %s.", when);
+  return arena_printf(a, "%s %s on %s.", who, what, when);
 }
 
 /* Adds the patient-visible details of an event (reason, missing items, date). */
@@ -947,7 +994,10 @@ static void event_detail(struct req *r, HDF *h, size_t i, const struct rqs_event
   const char *msg = json_string_value(json_object_get(j, "message"));
   const char *reason = json_string_value(json_object_get(j, "reason"));
   const char *date = json_string_value(json_object_get(j, "date"));
+  const char *starts = json_string_value(json_object_get(j, "starts_at"));
   const char *place = json_string_value(json_object_get(j, "place"));
+  /* a consultation is an instant: shown in the reader's zone (older events kept the typed date) */
+  if (starts) date = req_when(r, starts, TZ_LONG);
   if (msg) hs(h, msg, "Timeline.%zu.Message", i);
   if (reason) hs(h, reason, "Timeline.%zu.Reason", i);
   if (date) hs(h, date, "Timeline.%zu.Date", i);
@@ -986,7 +1036,7 @@ static void show_status(struct req *r, const char *body_err) {
   fill_common(r, h, &v, -1);
   hs(h, arena_printf(r->arena, "Request %s", q->reference), "Page.Title");
   if (req_query(r, "submitted")) hi(h, 1, "Request.JustSubmitted");
-  hs(h, q->submitted_at, "Request.SubmittedAt");
+  hs(h, req_when(r, q->submitted_at, TZ_SHORT), "Request.SubmittedAt");
   hs(h, q->expected_by, "Request.ExpectedBy");
   if (*q->expected_by && st != RS_REPORT_READY && st != RS_CLOSED && st != RS_DECLINED && st != RS_WITHDRAWN &&
       st != RS_DRAFT)
@@ -1014,7 +1064,7 @@ static void show_status(struct req *r, const char *body_err) {
     if (strcmp(ev[i].kind, "status") == 0 && strcmp(ev[i].to_status, "needs_info") == 0) last_info = i;
   for (size_t i = 0; i < ne; i++) {
     hs(h, ev[i].at, "Timeline.%zu.At", i);
-    hs(h, event_text(r->arena, &ev[i]), "Timeline.%zu.Text", i);
+    hs(h, event_text(r, &ev[i]), "Timeline.%zu.Text", i);
     event_detail(r, h, i, &ev[i], id, st == RS_NEEDS_INFO && i == last_info);
   }
   struct rqs_message *msgs = NULL;
@@ -1031,10 +1081,18 @@ static void show_status(struct req *r, const char *body_err) {
        "Messages.%zu.From", i);
     hi(h, mine, "Messages.%zu.Mine", i);
     hi(h, fresh, "Messages.%zu.New", i);
-    hs(h, msgs[i].created_at, "Messages.%zu.At", i);
+    hs(h, req_when(r, msgs[i].created_at, TZ_SHORT), "Messages.%zu.At", i);
     hs(h, msgs[i].body_sealed_hex, "Messages.%zu.Body", i);
   }
   hs(h, arena_printf(r->arena, "%lld", unread), "Request.Unread");
+  /* the consultation, in the patient's own time zone, with its calendar file */
+  struct rowset cons;
+  if (st != RS_DRAFT && st != RS_WITHDRAWN && st != RS_DECLINED &&
+      center_consult_latest(r->arena, &who, id, &cons) == ERR_OK && cons.n > 0) {
+    hs(h, req_when(r, rs_get(&cons, 0, "starts_at"), TZ_LONG), "Consult.When");
+    hs(h, rs_get(&cons, 0, "place"), "Consult.Place");
+    hs(h, rs_get(&cons, 0, "minutes"), "Consult.Minutes");
+  }
   /* who reviews: the patient's choice, or the center's with its reason */
   const char *chosen = "", *assigned = "", *why = "";
   if (q->assigned_specialist_id > 0 && rqs_assignment(r->arena, id, &chosen, &assigned, &why) == ERR_OK) {

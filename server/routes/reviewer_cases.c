@@ -69,11 +69,11 @@ static void report_hdf(struct arena *a, HDF *hdf, const struct report_view *v) {
   hdf_set_int_value(hdf, "Report.Signed", v->is_signed);
   hdf_set_int_value(hdf, "Report.Released", v->released);
   rv_report(hdf, v);
-  hdf_set_value(hdf, "Report.signed_at", v->signed_at);
+  hdf_set_value(hdf, "Report.signed_at", cv_when(a, v->signed_at));
   hdf_set_value(hdf, "Report.signed_by", v->signed_by);
   hdf_set_value(hdf, "Report.content_hash", v->content_hash);
-  hdf_set_value(hdf, "Report.released_at", v->released_at);
-  hdf_set_value(hdf, "Report.updated_at", v->updated_at);
+  hdf_set_value(hdf, "Report.released_at", cv_when(a, v->released_at));
+  hdf_set_value(hdf, "Report.updated_at", cv_when(a, v->updated_at));
   cv_rows(hdf, "Addenda", &v->addenda);
   cv_rows(hdf, "Questions", &v->questions);
   (void)a;

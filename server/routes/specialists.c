@@ -15,6 +15,7 @@
 #include "routes/routes.h"
 #include "routes/specialists_view.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define MAX_COMPARE 3
 #define MAX_LIMIT 100
@@ -118,7 +119,7 @@ void specialist_hdf(struct req *r, HDF *node, const struct specialist *s, const 
   spec_set_int(node, "Accepting", s->accepting);
   spec_set_int(node, "Active", s->active);
   if (s->reviewer_user_id) spec_set_int(node, "ReviewerUserId", s->reviewer_user_id);
-  spec_set(node, "UpdatedAt", s->updated_at);
+  spec_set(node, "UpdatedAt", req_when(r, s->updated_at, TZ_SHORT));
   if (plan && *plan) {
     spec_set_int(node, "HasPlan", 1);
     spec_set_int(node, "InNetwork", specialist_accepts(s, plan));

@@ -40,7 +40,7 @@ static void log_post(struct req *r) {
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
   struct center_errors errs = {0};
   enum err e = comm_task_log(r->arena, &who, id, req_form(r, "whom"), req_form(r, "at"), req_form(r, "how"),
-                             req_form(r, "note"), &errs);
+                             req_form(r, "note"), req_tz(r), &errs);
   if (e == ERR_INVALID) return staff_request_show(r, id, &errs, NULL);
   if (e == ERR_CONFLICT)
     return reply_error(r, e, "The call to the referring physician is already recorded. Nothing was changed.");

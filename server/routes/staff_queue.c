@@ -16,6 +16,7 @@
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define PER_PAGE 50
 
@@ -69,7 +70,7 @@ static void queue_page(struct req *r) {
    * value walks the tree from the root again: most of the page's CPU time).
    * Empty values and false marks are left unset: the template tests them as
    * strings (row.x != "", row.is_x == "1"), and an unset value reads "". */
-  enum { C_PRIORITY = 3 }; /* index of "priority" in shown_cols */
+  enum { C_PRIORITY = 3, C_SUBMITTED = 7 }; /* indexes of "priority" and "submitted" in shown_cols */
   static const char *const shown_cols[] = {"id",         "reference",  "patient_name", "priority",
                                            "eff_birads", "eff_biopsy", "treatment_date", "submitted",
                                            "due",        "specialist", "claimed_by"};
@@ -109,7 +110,8 @@ static void queue_page(struct req *r) {
 #define CELL(idx) ((idx) >= 0 ? row[(idx)] : "")
 #define TRUE_AT(idx) (CELL(idx)[0] == 't')
     for (size_t c = 0; c < NSHOWN; c++)
-      if (*CELL(shown_idx[c])) set_on(node, shown_cols[c], CELL(shown_idx[c]));
+      if (*CELL(shown_idx[c]))
+        set_on(node, shown_cols[c], c == C_SUBMITTED ? req_when(r, CELL(shown_idx[c]), TZ_DATE) : CELL(shown_idx[c]));
     set_on(node, "status_label", cv_status_label(CELL(flag_idx[C_STATUS])));
     long long prio_n = strtoll(CELL(shown_idx[C_PRIORITY]), NULL, 10);
     set_on(node, "priority_label", triage_priority_label((enum triage_priority)prio_n));

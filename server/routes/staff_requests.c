@@ -94,7 +94,7 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
   const char *key;
   json_t *v;
   size_t other = 0;
-  const char *date = NULL, *hour = NULL, *place = NULL;
+  const char *date = NULL, *hour = NULL, *place = NULL, *starts = NULL;
   json_object_foreach(j, key, v) {
     const char *s = scalar_text(a, v);
     if (strcmp(key, "missing") == 0 && json_is_array(v)) {
@@ -119,6 +119,10 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
              "Events.%zu.Detail.what", i);
     } else if (strcmp(key, "specialist") == 0 && json_is_integer(v)) {
       cv_set(hdf, specialist_words(a, cc, (long long)json_integer_value(v)), "Events.%zu.Detail.reviewer", i);
+    } else if (strcmp(key, "starts_at") == 0 && s) {
+      starts = s; /* the instant: shown in the reader's zone instead of the date and time as typed */
+    } else if (strcmp(key, "zone") == 0) {
+      /* the zone the date and time were typed in: starts_at says it all */
     } else if (strcmp(key, "date") == 0 && s) {
       date = s;
     } else if (strcmp(key, "time") == 0 && s) {
@@ -137,6 +141,10 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
       cv_set(hdf, s, "Events.%zu.Detail.Other.%zu.value", i, other);
       other++;
     }
+  }
+  if (starts) {
+    date = cv_when(a, starts);
+    hour = NULL;
   }
   if (date || hour || place)
     cv_set(hdf,
@@ -351,6 +359,7 @@ static void request_action(struct req *r) {
   in.date = req_form(r, "date");
   in.time = req_form(r, "time");
   in.place = req_form(r, "place");
+  in.tz = req_tz(r);
   in.insurance_verified = req_form(r, "insurance_verified") != NULL;
   in.referral_received = req_form(r, "referral_received") != NULL;
   in.network_status = req_form(r, "network_status");

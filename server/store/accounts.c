@@ -7,13 +7,14 @@
 
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define USER_COLS                                                                                         \
   "u.id, u.role, u.name, u.email, coalesce(to_char(u.date_of_birth, 'YYYY-MM-DD'), ''), "                \
   "coalesce(u.password_hash, ''), u.status = 'active', u.email_verified, u.totp_enabled, "                \
   "coalesce(encode(u.totp_secret_enc, 'hex'), ''), coalesce(u.totp_last_step, -1), "                      \
-  "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-#define USER_NCOLS 12
+  "" TZ_SQL("u.created_at") ", u.time_zone"
+#define USER_NCOLS 13
 #define TS(n) "to_timestamp($" #n "::double precision)"
 
 static const struct db_stmt stmts[] = {
@@ -23,6 +24,7 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO users (role, name, email, date_of_birth, password_hash, email_verified, created_at, updated_at) "
      "VALUES ($1, $2, $3, $4::date, $5, $6::boolean, " TS(7) ", " TS(7) ") RETURNING id"},
     {"acct_user_set_password", "UPDATE users SET password_hash = $2, updated_at = " TS(3) " WHERE id = $1::bigint"},
+    {"acct_user_set_time_zone", "UPDATE users SET time_zone = $2, updated_at = now() WHERE id = $1::bigint"},
     {"acct_user_set_verified", "UPDATE users SET email_verified = true, updated_at = " TS(2) " WHERE id = $1::bigint"},
     {"acct_user_set_active",
      "UPDATE users SET status = CASE WHEN $2::boolean THEN 'active' ELSE 'disabled' END, updated_at = " TS(3)
@@ -122,6 +124,7 @@ static void user_from(const PGresult *r, int row, int c, struct st_user *u) {
   u->totp_secret_hex = tx(r, row, c + 9);
   u->totp_last_step = ll(r, row, c + 10);
   u->created_at = tx(r, row, c + 11);
+  u->time_zone = tx(r, row, c + 12);
 }
 
 /* Runs a statement expecting one row or none: ERR_NOT_FOUND when none. */
@@ -169,6 +172,11 @@ enum err st_user_create(struct arena *a, const char *role, const char *name, con
 enum err st_user_set_password(struct arena *a, long long id, const char *hash, long long now) {
   const char *v[] = {num(a, id), hash, num(a, now)};
   return change(a, "acct_user_set_password", 3, v);
+}
+
+enum err st_user_set_time_zone(struct arena *a, long long id, const char *zone) {
+  const char *v[] = {num(a, id), zone};
+  return change(a, "acct_user_set_time_zone", 2, v);
 }
 
 enum err st_user_set_verified(struct arena *a, long long id, long long now) {

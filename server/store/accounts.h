@@ -23,7 +23,8 @@ struct st_user {
   bool active, email_verified, totp_enabled;
   const char *totp_secret_hex; /* sealed secret as hex, "" when none */
   long long totp_last_step;    /* -1 when none */
-  const char *created_at;      /* "YYYY-MM-DD HH:MM" UTC */
+  const char *created_at;      /* wire form (util/tz.h) */
+  const char *time_zone;       /* tz database name, e.g. "Europe/Madrid" */
 };
 
 struct st_session {
@@ -44,6 +45,8 @@ enum err st_user_by_id(struct arena *a, long long id, struct st_user *out);
 enum err st_user_create(struct arena *a, const char *role, const char *name, const char *email, const char *dob,
                         const char *hash, bool verified, long long now, long long *id);
 enum err st_user_set_password(struct arena *a, long long id, const char *hash, long long now);
+/* Sets the account's time zone (a name the caller checked with tz_name_ok). */
+enum err st_user_set_time_zone(struct arena *a, long long id, const char *zone);
 enum err st_user_set_verified(struct arena *a, long long id, long long now);
 enum err st_user_set_active(struct arena *a, long long id, bool active, long long now);
 /* Stores a sealed secret (hex); enabled false while enrolling. */

@@ -11,6 +11,7 @@
 #include "store/db.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 /* Arbitrary constant advisory lock key that serialises appends to the chain. */
 #define AUDIT_CHAIN_LOCK "7306517040102"
@@ -22,8 +23,9 @@
   "to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
 
 /* $1 actor id, $2 actor e-mail, $3 patient id, $4 action (prefix when it
- * ends with '.'), $5 object type, $6 object id, $7 since, $8 until (dates, UTC,
- * inclusive). NULL matches everything. */
+ * ends with '.'), $5 object type, $6 object id, $7 from, $8 before (instants:
+ * the start of the first day and of the day after the last, in the reader's
+ * zone, computed in C). NULL matches everything. */
 #define AUDIT_FILTER                                                                                   \
   " FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id"                                           \
   " WHERE ($1::bigint IS NULL OR a.actor_id = $1::bigint)"                                             \
@@ -32,8 +34,8 @@
   " AND ($4::text IS NULL OR a.action = $4::text OR (right($4::text, 1) = '.' AND starts_with(a.action, $4::text)))" \
   " AND ($5::text IS NULL OR a.object_type = $5::text)"                                                \
   " AND ($6::text IS NULL OR a.object_id = $6::text)"                                                  \
-  " AND ($7::date IS NULL OR a.at >= ($7::date::timestamp AT TIME ZONE 'UTC'))"                        \
-  " AND ($8::date IS NULL OR a.at < (($8::date + 1)::timestamp AT TIME ZONE 'UTC'))"
+  " AND ($7::timestamptz IS NULL OR a.at >= $7::timestamptz)"                                          \
+  " AND ($8::timestamptz IS NULL OR a.at < $8::timestamptz)"
 
 static const struct db_stmt audit_stmts[] = {
     {"audit_lock", "SELECT pg_advisory_xact_lock(" AUDIT_CHAIN_LOCK ")"},
@@ -199,8 +201,24 @@ enum err audit_store_chain_page(struct arena *a, long long after_id, int limit, 
   return fill_all(a, res, out, n);
 }
 
+/* The instant a day (YYYY-MM-DD, plus `later` days) starts in zone tz, in
+ * the wire form; NULL when there is no date. */
+static const char *day_start(char out[21], const char *date, const char *tz, int later) {
+  if (!date || !date[0]) return NULL;
+  int y = atoi(date), m = (int)strtol(date + 5, NULL, 10), d = (int)strtol(date + 8, NULL, 10);
+  if (strlen(date) != 10) return NULL;
+  tz_civil_from_days(tz_days_from_civil(y, m, d) + later, &y, &m, &d);
+  const struct tz *z = tz_get(tz && *tz ? tz : TZ_DEFAULT);
+  if (!z) z = tz_get(TZ_DEFAULT);
+  int64_t t = 0;
+  if (tz_from_local(z, y, m, d, 0, 0, &t) < 0) return NULL;
+  tz_wire(out, t);
+  return out;
+}
+
 /* The eight filter parameters ($1..$8) as text; buffers supplied by the caller. */
-static void filter_params(const struct audit_filter *f, const char **vals, char actor[24], char patient[24]) {
+static void filter_params(const struct audit_filter *f, const char **vals, char actor[24], char patient[24],
+                          char from[21], char before[21]) {
   snprintf(actor, 24, "%lld", f->actor_id);
   snprintf(patient, 24, "%lld", f->patient_id);
   vals[0] = f->actor_id ? actor : NULL;
@@ -209,15 +227,16 @@ static void filter_params(const struct audit_filter *f, const char **vals, char 
   vals[3] = f->action && f->action[0] ? f->action : NULL;
   vals[4] = f->object_type && f->object_type[0] ? f->object_type : NULL;
   vals[5] = f->object_id && f->object_id[0] ? f->object_id : NULL;
-  vals[6] = f->since && f->since[0] ? f->since : NULL;
-  vals[7] = f->until && f->until[0] ? f->until : NULL;
+  vals[6] = day_start(from, f->since, f->tz, 0);
+  vals[7] = day_start(before, f->until, f->tz, 1);
 }
 
 enum err audit_store_search(struct arena *a, const struct audit_filter *f, long long offset, int limit,
                             struct audit_entry **out, size_t *n, long long *total) {
+  char from[21], before[21];
   char actor[24], patient[24], off[24], lim[16];
   const char *vals[10];
-  filter_params(f, vals, actor, patient);
+  filter_params(f, vals, actor, patient, from, before);
   snprintf(off, sizeof off, "%lld", offset);
   snprintf(lim, sizeof lim, "%d", limit);
   vals[8] = off;
@@ -231,9 +250,10 @@ enum err audit_store_search(struct arena *a, const struct audit_filter *f, long 
 
 enum err audit_store_export_page(struct arena *a, const struct audit_filter *f, long long after_id, int limit,
                                  struct audit_entry **out, size_t *n) {
+  char from[21], before[21];
   char actor[24], patient[24], after[24], lim[16];
   const char *vals[10];
-  filter_params(f, vals, actor, patient);
+  filter_params(f, vals, actor, patient, from, before);
   snprintf(after, sizeof after, "%lld", after_id);
   snprintf(lim, sizeof lim, "%d", limit);
   vals[8] = after;
@@ -245,9 +265,10 @@ enum err audit_store_export_page(struct arena *a, const struct audit_filter *f, 
 }
 
 enum err audit_store_count(struct arena *a, const struct audit_filter *f, long long *count) {
+  char from[21], before[21];
   char actor[24], patient[24];
   const char *vals[8];
-  filter_params(f, vals, actor, patient);
+  filter_params(f, vals, actor, patient, from, before);
   enum err e;
   PGresult *res = db_exec(a, "audit_count", 8, vals, &e);
   if (!res) return e;

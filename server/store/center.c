@@ -11,6 +11,7 @@
 #include "store/db.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 /* Triage (migrations/0017_triage.sql, core/triage.h): the class and the
  * upcoming treatment date are stored by trigger requests_triage from
@@ -70,7 +71,7 @@
 #define QUEUE_SQL(WITH, PRIO_COND, SEARCH)                                                                           \
   WITH "SELECT r.id, r.reference, r.status, u.name AS patient_name, coalesce(r.birads, '') AS birads,"          \
   " coalesce(r.biopsy_done, false) AS biopsy, coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date," \
-  " coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '') AS submitted, coalesce(r.review_type, '') AS review_type," \
+  " coalesce(" TZ_SQL("r.submitted_at") ", '') AS submitted, coalesce(r.review_type, '') AS review_type," \
   " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, r.release_first AND r.status = 'report_ready' AS release_first, " \
   INCOMPLETE " AS incomplete, coalesce(s.full_name, '') AS specialist, coalesce(cu.name, '') AS claimed_by, " FLAGS  \
   " FROM (SELECT r.id FROM requests r WHERE true" QUEUE_WHERE(PRIO_COND, SEARCH) ORDER_TRIAGE " LIMIT $7 OFFSET $8) page"         \
@@ -93,26 +94,26 @@
   " r.caregiver_relationship, coalesce(r.review_type, '') AS review_type, coalesce(r.review_mode, '') AS review_mode," \
   " r.center_chooses, coalesce(r.payment, '') AS payment, r.insurance_plan,"                             \
   " coalesce(r.plan_needs_referral::text, '') AS plan_needs_referral,"                                   \
-  " coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS submitted_at,"     \
-  " coalesce(to_char(r.expected_by, 'YYYY-MM-DD'), '') AS expected_by, coalesce(r.parent_request_id, 0) AS parent_request_id," \
+  " coalesce(" TZ_SQL("r.submitted_at") ", '') AS submitted_at,"     \
+  " coalesce(to_char(r.due_on, 'YYYY-MM-DD'), '') AS expected_by, coalesce(r.parent_request_id, 0) AS parent_request_id," \
   " coalesce(r.specialist_id, 0) AS specialist_id, coalesce(cs.full_name, '') AS chosen_specialist,"     \
   " coalesce(r.assigned_specialist_id, 0) AS assigned_specialist_id, coalesce(asp.full_name, '') AS assigned_specialist," \
   " coalesce(r.assigned_reviewer_id, 0) AS assigned_reviewer_id, coalesce(ru.name, '') AS assigned_reviewer," \
   " coalesce(r.assignment_reason, '') AS assignment_reason,"                                              \
-  " coalesce(to_char(r.review_stopped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS review_stopped_at," \
+  " coalesce(" TZ_SQL("r.review_stopped_at") ", '') AS review_stopped_at," \
   " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, "                                              \
   " coalesce(r.verified_birads, '') AS verified_birads, coalesce(r.verified_recommendation, '') AS verified_recommendation," \
   " coalesce(r.verified_biopsy, '') AS verified_biopsy,"                                                   \
   " coalesce(to_char(r.verified_biopsy_date, 'YYYY-MM-DD'), '') AS verified_biopsy_date,"                  \
   " coalesce(to_char(r.verified_exam_date, 'YYYY-MM-DD'), '') AS verified_exam_date,"                      \
-  " coalesce(to_char(r.verified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS verified_at,"         \
+  " coalesce(" TZ_SQL("r.verified_at") ", '') AS verified_at,"         \
   " coalesce((SELECT vu.name FROM users vu WHERE vu.id = r.verified_by), '') AS verified_by_name, "         \
   INCOMPLETE " AS incomplete, " FLAGS ", coalesce(cu.name, '') AS claimed_by, coalesce(tc.staff_id, 0) AS claimed_by_id," \
   " coalesce(cc.insurance_verified, false) AS insurance_verified, coalesce(cc.referral_received, false) AS referral_received," \
   " coalesce(cc.network_status, 'unknown') AS network_status, coalesce(cc.notes, '') AS coverage_notes,"   \
   " coalesce((SELECT au.signed_name FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NULL" \
   "   ORDER BY au.id DESC LIMIT 1), '') AS auth_signed_name,"                                              \
-  " coalesce((SELECT to_char(au.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM authorizations au"  \
+  " coalesce((SELECT " TZ_SQL("au.signed_at") " FROM authorizations au"  \
   "   WHERE au.request_id = r.id AND au.revoked_at IS NULL ORDER BY au.id DESC LIMIT 1), '') AS auth_signed_at," \
   " coalesce((SELECT au.document_id FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NULL" \
   "   ORDER BY au.id DESC LIMIT 1), 0) AS auth_document_id,"                                              \
@@ -147,7 +148,7 @@ static const struct db_stmt stmts[] = {
      " LEFT JOIN users ru ON ru.id = r.assigned_reviewer_id LEFT JOIN triage_claims tc ON tc.request_id = r.id"
      " LEFT JOIN users cu ON cu.id = tc.staff_id LEFT JOIN coverage_checks cc ON cc.request_id = r.id WHERE r.id = $1"},
     {"ctr_events",
-     "SELECT e.id, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at, coalesce(e.from_status, '') AS from_status,"
+     "SELECT e.id, " TZ_SQL("e.at") " AS at, coalesce(e.from_status, '') AS from_status,"
      " coalesce(e.to_status, '') AS to_status, e.kind, coalesce(e.detail::text, '') AS detail, e.internal,"
      " coalesce(u.name, '') AS actor, coalesce(u.role, '') AS actor_role"
      " FROM request_events e LEFT JOIN users u ON u.id = e.actor_id"
@@ -171,11 +172,9 @@ static const struct db_stmt stmts[] = {
      " referral_received = EXCLUDED.referral_received, network_status = EXCLUDED.network_status, notes = EXCLUDED.notes,"
      " updated_by = EXCLUDED.updated_by, updated_at = now()"},
     {"ctr_consult_add",
-     "INSERT INTO consultations (request_id, starts_at, place, created_by) VALUES ($1, $2::timestamp, $3, $4)"},
+     "INSERT INTO consultations (request_id, starts_at, place, created_by) VALUES ($1, $2::timestamptz, $3, $4)"},
     {"ctr_consult_latest",
-     "SELECT id, to_char(starts_at, 'YYYY-MM-DD HH24:MI') AS starts_at, to_char(starts_at, 'YYYYMMDD\"T\"HH24MISS') AS ics_start,"
-     " to_char(starts_at + make_interval(mins => minutes), 'YYYYMMDD\"T\"HH24MISS') AS ics_end, place,"
-     " to_char(created_at AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS\"Z\"') AS ics_stamp"
+     "SELECT id, " TZ_SQL("starts_at") " AS starts_at, minutes, place, " TZ_SQL("created_at") " AS created_at"
      " FROM consultations WHERE request_id = $1 ORDER BY id DESC LIMIT 1"},
     {"ctr_reviewer_cases",
      "SELECT r.id, r.reference, r.status, coalesce(r.review_type, '') AS review_type, coalesce(r.birads, '') AS birads,"
@@ -206,14 +205,14 @@ static const struct db_stmt stmts[] = {
      " coalesce(encode(rp.answers_enc, 'hex'), '') AS answers_hex, rp.summary, rp.contradiction_reason,"
      " rp.suspicion_change, rp.first_read_state, coalesce(rp.concordance_rules, 0) AS concordance_rules,"
      " rp.first_birads, rp.first_recommendation, coalesce(rp.concordance, '') AS concordance, rp.concordance_explanation,"
-     " coalesce(to_char(rp.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS signed_at,"
+     " coalesce(" TZ_SQL("rp.signed_at") ", '') AS signed_at,"
      /* signed in the name the directory gives the signer: the specialist linked to the account (the
       * request's assigned specialist first), else the account's name */
      " coalesce((SELECT s.full_name FROM specialists s WHERE s.reviewer_user_id = rp.signed_by"
      "  ORDER BY (s.id = (SELECT r2.assigned_specialist_id FROM requests r2 WHERE r2.id = rp.request_id)) DESC NULLS LAST,"
      "  s.active DESC, s.id LIMIT 1), su.name, '') AS signed_by, coalesce(rp.content_hash, '') AS content_hash,"
-     " coalesce(to_char(rr.released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS released_at,"
-     " to_char(rp.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS updated_at"
+     " coalesce(" TZ_SQL("rr.released_at") ", '') AS released_at,"
+     " " TZ_SQL("rp.updated_at") " AS updated_at"
      " FROM reports rp LEFT JOIN users su ON su.id = rp.signed_by LEFT JOIN report_releases rr ON rr.report_id = rp.id"
      " WHERE rp.request_id = $1"},
     {"ctr_report_insert",
@@ -233,7 +232,7 @@ static const struct db_stmt stmts[] = {
      " signed_at = now(), updated_at = now() WHERE id = $1 AND status = 'draft' RETURNING id"},
     {"ctr_report_release", "INSERT INTO report_releases (report_id, released_by) VALUES ($1, $2)"},
     {"ctr_addenda",
-     "SELECT ad.id, to_char(ad.signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS signed_at, ad.body,"
+     "SELECT ad.id, " TZ_SQL("ad.signed_at") " AS signed_at, ad.body,"
      " coalesce(ad.question_id, 0) AS question_id, coalesce(q.question, '') AS question,"
      " coalesce((SELECT s.full_name FROM specialists s WHERE s.reviewer_user_id = ad.author_id"
      "  ORDER BY s.active DESC, s.id LIMIT 1), u.name) AS author, ad.content_hash"
@@ -242,13 +241,13 @@ static const struct db_stmt stmts[] = {
     {"ctr_addendum_add",
      "INSERT INTO report_addenda (report_id, question_id, author_id, body, content_hash) VALUES ($1, NULLIF($2::bigint, 0), $3, $4, $5)"},
     {"ctr_questions",
-     "SELECT q.id, q.question, to_char(q.asked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS asked_at,"
+     "SELECT q.id, q.question, " TZ_SQL("q.asked_at") " AS asked_at,"
      " coalesce((SELECT ad.id FROM report_addenda ad WHERE ad.question_id = q.id), 0) AS addendum_id"
      " FROM report_questions q WHERE q.report_id = $1 ORDER BY q.id"},
     {"ctr_question_add", "INSERT INTO report_questions (report_id, patient_id, question) VALUES ($1, $2, $3)"},
     {"ctr_notify_target",
-     "SELECT u.email, coalesce((SELECT p.enabled FROM notification_prefs p WHERE p.user_id = u.id AND p.event_kind = $2), true)"
-     " FROM users u WHERE u.id = $1 AND u.status = 'active'"},
+     "SELECT u.email, coalesce((SELECT p.enabled FROM notification_prefs p WHERE p.user_id = u.id AND p.event_kind = $2), true),"
+     " u.time_zone FROM users u WHERE u.id = $1 AND u.status = 'active'"},
     {"ctr_prefs", "SELECT event_kind, enabled FROM notification_prefs WHERE user_id = $1"},
     {"ctr_pref_set",
      "INSERT INTO notification_prefs (user_id, event_kind, enabled) VALUES ($1, $2, $3)"
@@ -276,14 +275,14 @@ static const struct db_stmt stmts[] = {
 /* The admin's center settings page (review targets and eligibility rules). */
 static const struct db_stmt settings_stmts[] = {
     {"ctr_targets",
-     "SELECT review_type, target_days, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS updated_at"
+     "SELECT review_type, target_days, " TZ_SQL("updated_at") " AS updated_at"
      " FROM review_targets ORDER BY (review_type = 'default'), review_type"},
     {"ctr_target_set",
      "UPDATE review_targets SET target_days = $2::integer, updated_at = now()"
      " WHERE review_type = $1 AND target_days <> $2::integer"},
     {"ctr_rules",
      "SELECT kind, enabled, coalesce(months::text, '') AS months, message,"
-     " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS updated_at"
+     " " TZ_SQL("updated_at") " AS updated_at"
      " FROM eligibility_rules ORDER BY kind"},
     {"ctr_rule_toggle",
      "UPDATE eligibility_rules SET enabled = NOT enabled, updated_at = now() WHERE kind = $1 RETURNING enabled"},
@@ -602,7 +601,8 @@ enum err st_question_add(struct arena *a, long long report_id, long long patient
   return run_one(a, "ctr_question_add", 3, v);
 }
 
-enum err st_notify_target(struct arena *a, long long user_id, const char *kind, const char **email, bool *wants) {
+enum err st_notify_target(struct arena *a, long long user_id, const char *kind, const char **email, bool *wants,
+                          const char **time_zone) {
   struct rowset rs;
   const char *v[2] = {ll_s(a, user_id), kind};
   enum err e = run(a, "ctr_notify_target", 2, v, &rs);
@@ -610,6 +610,7 @@ enum err st_notify_target(struct arena *a, long long user_id, const char *kind, 
   if (rs.n == 0) return ERR_NOT_FOUND;
   *email = rs.v[0];
   *wants = rs.v[1][0] == 't';
+  *time_zone = rs.v[2];
   return ERR_OK;
 }
 

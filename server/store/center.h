@@ -116,7 +116,8 @@ enum err st_question_add(struct arena *a, long long report_id, long long patient
 
 /* ---- notifications ---- */
 /* The user's e-mail and whether they want this kind (no row: yes). ERR_NOT_FOUND for an unknown or disabled user. */
-enum err st_notify_target(struct arena *a, long long user_id, const char *kind, const char **email, bool *wants);
+enum err st_notify_target(struct arena *a, long long user_id, const char *kind, const char **email, bool *wants,
+                          const char **time_zone);
 /* (event_kind, enabled) rows the user set. */
 enum err st_prefs(struct arena *a, long long user_id, struct rowset *out);
 enum err st_pref_set(struct arena *a, long long user_id, const char *kind, bool enabled);

@@ -6,6 +6,7 @@
 
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 static const struct db_stmt stmts[] = {
     {"rpt_first_read",
@@ -21,20 +22,20 @@ static const struct db_stmt stmts[] = {
      " now() + make_interval(days => CASE extract(isodow FROM now() AT TIME ZONE 'UTC')"
      " WHEN 5 THEN 3 WHEN 6 THEN 2 ELSE 1 END)) ON CONFLICT (request_id) DO NOTHING"},
     {"rpt_comm_get",
-     "SELECT t.id, to_char(t.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS due_at,"
+     "SELECT t.id, " TZ_SQL("t.due_at") " AS due_at,"
      " (t.logged_at IS NULL AND t.due_at < now()) AS overdue, (t.logged_at IS NOT NULL) AS logged,"
      " coalesce(t.reached_whom, '') AS reached_whom,"
-     " coalesce(to_char(t.reached_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS reached_at,"
+     " coalesce(" TZ_SQL("t.reached_at") ", '') AS reached_at,"
      " coalesce(t.reached_how, '') AS reached_how, t.note, coalesce(u.name, '') AS logged_by_name,"
-     " coalesce(to_char(t.logged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '') AS logged_at"
+     " coalesce(" TZ_SQL("t.logged_at") ", '') AS logged_at"
      " FROM communication_tasks t LEFT JOIN users u ON u.id = t.logged_by WHERE t.request_id = $1"},
     {"rpt_comm_log",
      "UPDATE communication_tasks SET reached_whom = $2, reached_at = ($3::timestamp AT TIME ZONE 'UTC'),"
      " reached_how = $4, note = $5, logged_by = $6, logged_at = now() WHERE request_id = $1 AND logged_at IS NULL"},
     {"rpt_comm_open",
      "SELECT t.id, t.request_id, r.reference, u.name AS patient_name,"
-     " to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created_at,"
-     " to_char(t.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS due_at, (t.due_at < now()) AS overdue"
+     " " TZ_SQL("t.created_at") " AS created_at,"
+     " " TZ_SQL("t.due_at") " AS due_at, (t.due_at < now()) AS overdue"
      " FROM communication_tasks t JOIN requests r ON r.id = t.request_id JOIN users u ON u.id = r.patient_id"
      " WHERE t.logged_at IS NULL ORDER BY t.due_at, t.id LIMIT 100"},
     {"rpt_comm_counts",

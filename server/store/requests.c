@@ -10,10 +10,11 @@
 #include "store/db.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/tz.h"
 
 #define RQ_COLS                                                                                                    \
-  "r.id, r.patient_id, r.reference, r.status, to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), "            \
-  "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), r.exam_facility, r.records_contact, "           \
+  "r.id, r.patient_id, r.reference, r.status, " TZ_SQL("r.created_at") ", "            \
+  "" TZ_SQL("r.updated_at") ", r.exam_facility, r.records_contact, "           \
   "coalesce(to_char(r.exam_date, 'YYYY-MM-DD'), ''), r.prior_exam_dates, coalesce(r.birads, ''), r.reason, "      \
   "coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), ''), r.caregiver_name, r.caregiver_relationship, "            \
   "array_to_json(r.exam_types)::text, array_to_json(r.questions)::text, "                                          \
@@ -21,12 +22,12 @@
   "coalesce(r.review_type, ''), coalesce(r.review_mode, ''), r.center_chooses, coalesce(r.specialist_id, 0), "    \
   "coalesce(r.payment, ''), r.insurance_plan, coalesce(encode(r.member_id_sealed, 'hex'), ''), "                   \
   "CASE WHEN r.plan_needs_referral IS NULL THEN -1 WHEN r.plan_needs_referral THEN 1 ELSE 0 END, "                 \
-  "r.estimate_ack_at IS NOT NULL, coalesce(to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), " \
-  "coalesce(to_char(coalesce(r.due_on, r.expected_by), 'YYYY-MM-DD'), ''), coalesce(to_char(r.records_requested_at, 'YYYY-MM-DD'), ''), " \
+  "r.estimate_ack_at IS NOT NULL, coalesce(" TZ_SQL("r.submitted_at") ", ''), " \
+  "coalesce(to_char(r.due_on, 'YYYY-MM-DD'), ''), coalesce(to_char(r.records_requested_at, 'YYYY-MM-DD'), ''), " \
   "coalesce(to_char(r.records_requested_at + CASE WHEN r.records_extended THEN 60 ELSE 30 END, 'YYYY-MM-DD'), ''), " \
   "r.records_extended, coalesce(r.parent_request_id, 0), coalesce(r.assigned_specialist_id, 0), "                  \
   "coalesce(r.assigned_reviewer_id, 0), r.review_stopped_at IS NOT NULL, "                                          \
-  "coalesce(coalesce(r.due_on, r.expected_by) - current_date, 0), "                                                 \
+  "coalesce(r.due_on - current_date, 0), "                                                 \
   "coalesce(encode(r.reason_sealed, 'hex'), ''), coalesce(encode(r.questions_sealed, 'hex'), '')"
 
 static const struct db_stmt stmts[] = {
@@ -42,17 +43,20 @@ static const struct db_stmt stmts[] = {
      "UPDATE requests r SET status = $3, updated_at = now(), "
      "submitted_at = CASE WHEN $3 = 'submitted' THEN now() ELSE submitted_at END, "
      "reference = CASE WHEN $3 = 'submitted' AND reference !~ '^SO-[0-9]{4}-[0-9]{5,}$' THEN 'SO-' || "
-     "to_char(now(), 'YYYY') || '-' || lpad(nextval('request_reference_seq')::text, 5, '0') ELSE reference END, "
-     "expected_by = CASE WHEN $3 IN ('submitted', 'accepted') THEN current_date + coalesce((SELECT turnaround_days "
-     "FROM specialists s WHERE s.id = coalesce(r.assigned_specialist_id, r.specialist_id)), 14) ELSE expected_by END "
+     "to_char(now(), 'YYYY') || '-' || lpad(nextval('request_reference_seq')::text, 5, '0') ELSE reference END "
+     /* the one due date is due_on (trigger requests_due); expected_by is no longer written */
      "WHERE id = $1 AND status = $2"},
     {"rqs_event_add",
      "INSERT INTO request_events (request_id, from_status, to_status, kind, actor_id, detail, internal) "
      "VALUES ($1, $2, $3, $4, nullif($5, 0), $6::jsonb, $7)"},
     {"rqs_events",
-     "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(from_status, ''), "
-     "coalesce(to_status, ''), kind, coalesce(detail::text, ''), internal FROM request_events "
-     "WHERE request_id = $1 AND (NOT internal OR $2) ORDER BY at, id LIMIT 1000"},
+     /* who did it, for the timeline's sentences: a reviewer by the directory name of their specialist */
+     "SELECT e.id, " TZ_SQL("e.at") ", coalesce(e.from_status, ''), "
+     "coalesce(e.to_status, ''), e.kind, coalesce(e.detail::text, ''), e.internal, "
+     "coalesce(CASE WHEN u.role = 'reviewer' THEN (SELECT s.full_name FROM specialists s "
+     "WHERE s.reviewer_user_id = u.id ORDER BY s.active DESC, s.id LIMIT 1) END, u.name, ''), coalesce(u.role, ''), "
+     "coalesce(e.actor_id, 0) FROM request_events e LEFT JOIN users u ON u.id = e.actor_id "
+     "WHERE e.request_id = $1 AND (NOT e.internal OR $2) ORDER BY e.at, e.id LIMIT 1000"},
     {"rqs_save_exam",
      "UPDATE requests SET exam_facility = $2, records_contact = $3, exam_date = nullif($4, '')::date, "
      "prior_exam_dates = $5, birads = nullif($6, ''), reason = '', "
@@ -129,7 +133,7 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO authorizations (request_id, signed_name, client_ip, text_sha256, text_version) "
      "VALUES ($1, $2, $3, $4, $5) RETURNING id"},
     {"rqs_auth_current",
-     "SELECT id, coalesce(signed_name, ''), to_char(signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), client_ip, "
+     "SELECT id, coalesce(signed_name, ''), " TZ_SQL("signed_at") ", client_ip, "
      "coalesce(text_sha256, ''), coalesce(text_version, ''), coalesce(document_id, 0) FROM authorizations "
      "WHERE request_id = $1 AND revoked_at IS NULL"},
     {"rqs_auth_revoke",
@@ -143,8 +147,8 @@ static const struct db_stmt stmts[] = {
      "WHERE s.reviewer_user_id = u.id ORDER BY (s.id = (SELECT r2.assigned_specialist_id FROM requests r2 "
      "WHERE r2.id = m.request_id)) DESC NULLS LAST, s.active DESC, s.id LIMIT 1) END, u.name, ''), "
      "coalesce(u.role, ''), encode(m.body_sealed, 'hex'), "
-     "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), "
-     "coalesce(to_char(m.read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), m.internal "
+     "" TZ_SQL("m.created_at") ", "
+     "coalesce(" TZ_SQL("m.read_at") ", ''), m.internal "
      "FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.request_id = $1 AND (NOT m.internal OR $2) "
      "ORDER BY m.created_at, m.id LIMIT 500"},
     {"rqs_messages_read",
@@ -160,11 +164,11 @@ static const struct db_stmt stmts[] = {
      "SELECT coalesce(cs.full_name, ''), coalesce(asp.full_name, ''), coalesce(r.assignment_reason, '') "
      "FROM requests r LEFT JOIN specialists cs ON cs.id = r.specialist_id "
      "LEFT JOIN specialists asp ON asp.id = r.assigned_specialist_id WHERE r.id = $1"},
-    {"rqs_user_contact", "SELECT email, name FROM users WHERE id = $1"},
-    /* "who opened my records", grouped by person (and role) and UTC day, newest first; one page of
+    {"rqs_user_contact", "SELECT email, name, time_zone FROM users WHERE id = $1"},
+    /* "who opened my records", grouped by person (and role) and the patient's own day (her time zone), newest first; one page of
      * groups ($2 groups after $3), with the totals over every group (window sums, before LIMIT) */
     {"rqs_access_groups",
-     "WITH ev AS (SELECT a.id, a.actor_id, a.actor_role, (a.at AT TIME ZONE 'UTC')::date AS day, a.action, "
+     "WITH ev AS (SELECT a.id, a.actor_id, a.actor_role, (a.at AT TIME ZONE (SELECT pu.time_zone FROM users pu WHERE pu.id = $1))::date AS day, a.action, "
      "  CASE WHEN a.action = 'study.view' THEN coalesce(a.detail->>'date', '') || '|' || "
      "  coalesce(a.detail->>'mammogram', '') END AS study "
      "  FROM audit_log a WHERE a.patient_id = $1 AND a.outcome = 'ok' AND "
@@ -190,7 +194,7 @@ static const struct db_stmt stmts[] = {
      "g.dw_found, g.dw_copied, g.dw_details, g.dw_viewed, g.dw_stored "
      "FROM g LEFT JOIN users u ON u.id = g.actor_id ORDER BY g.day DESC, g.last_id DESC LIMIT $2 OFFSET $3"},
     {"rqs_access_groups_count",
-     "SELECT count(DISTINCT (a.actor_id, a.actor_role, (a.at AT TIME ZONE 'UTC')::date)), count(*) "
+     "SELECT count(DISTINCT (a.actor_id, a.actor_role, (a.at AT TIME ZONE (SELECT pu.time_zone FROM users pu WHERE pu.id = $1))::date)), count(*) "
      "FROM audit_log a WHERE a.patient_id = $1 AND a.outcome = 'ok' AND "
      "a.actor_role IN ('staff', 'reviewer', 'admin') AND (a.action LIKE 'request.view%' OR "
      "a.action = 'request.download_zip' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%' OR "
@@ -375,6 +379,9 @@ enum err rqs_events(struct arena *a, long long request_id, bool include_internal
     o->kind = sv(a, r, (int)i, 4);
     o->detail = sv(a, r, (int)i, 5);
     o->internal = bv(r, (int)i, 6);
+    o->actor_name = sv(a, r, (int)i, 7);
+    o->actor_role = sv(a, r, (int)i, 8);
+    o->actor_id = ll(r, (int)i, 9);
   }
   return ERR_OK;
 }
@@ -633,6 +640,12 @@ enum err rqs_messages_mark_read(long long request_id, long long reader_id, bool 
 }
 
 enum err rqs_user_contact(struct arena *a, long long user_id, const char **email, const char **name) {
+  const char *zone;
+  return rqs_user_contact_tz(a, user_id, email, name, &zone);
+}
+
+enum err rqs_user_contact_tz(struct arena *a, long long user_id, const char **email, const char **name,
+                             const char **time_zone) {
   enum err e;
   const char *v[] = {lld(a, user_id)};
   PGresult *r = db_exec(a, "rqs_user_contact", 1, v, &e);
@@ -640,6 +653,7 @@ enum err rqs_user_contact(struct arena *a, long long user_id, const char **email
   if (PQntuples(r) != 1) return ERR_NOT_FOUND;
   *email = sv(a, r, 0, 0);
   *name = sv(a, r, 0, 1);
+  *time_zone = sv(a, r, 0, 2);
   return ERR_OK;
 }
 

@@ -63,8 +63,10 @@ enum err rqs_event_add(long long request_id, const char *from, const char *to, c
 
 struct rqs_event {
   long long id;
-  const char *at, *from_status, *to_status, *kind, *detail; /* detail: jsonb text or "" */
+  const char *at, *from_status, *to_status, *kind, *detail; /* at: wire form (util/tz.h); detail: jsonb text or "" */
   bool internal;
+  const char *actor_name, *actor_role; /* who did it ("" when the system or unknown) */
+  long long actor_id;                  /* 0 when the system */
 };
 /* Timeline, oldest first; internal events only when include_internal. */
 enum err rqs_events(struct arena *a, long long request_id, bool include_internal, struct rqs_event **out,
@@ -146,6 +148,9 @@ enum err rqs_messages_mark_read(long long request_id, long long reader_id, bool 
 
 /* The user's e-mail address and name (notifications, the authorization). */
 enum err rqs_user_contact(struct arena *a, long long user_id, const char **email, const char **name);
+/* Same, with the person's time zone (for times in e-mails). */
+enum err rqs_user_contact_tz(struct arena *a, long long user_id, const char **email, const char **name,
+                             const char **time_zone);
 /* The specialist the patient chose, the one the center assigned (directory
  * names, "" when none) and why another was assigned ("" when not). */
 enum err rqs_assignment(struct arena *a, long long request_id, const char **chosen, const char **assigned,

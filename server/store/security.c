@@ -7,6 +7,7 @@
 
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define TS(n) "to_timestamp($" #n "::double precision)"
 
@@ -24,8 +25,8 @@ static const struct db_stmt stmts[] = {
      " AND failures >= $3::int"},
     {"sec_mfa_reset", "DELETE FROM mfa_failures WHERE user_id = $1::bigint"},
     {"sec_sessions_list",
-     "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
-     " to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ip, user_agent FROM sessions"
+     "SELECT id, " TZ_SQL("created_at") ","
+     " " TZ_SQL("last_seen_at") ", ip, user_agent FROM sessions"
      " WHERE user_id = $1::bigint AND idle_expires_at > " TS(2) " AND absolute_expires_at > " TS(2)
      " ORDER BY last_seen_at DESC, id DESC LIMIT 200"},
     {"sec_session_delete_own", "DELETE FROM sessions WHERE id = $2::bigint AND user_id = $1::bigint"},

@@ -6,6 +6,7 @@
 
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 /* Columns read back for a specialist, in the order row_to_specialist expects.
  * Networks and languages travel as ';'-joined text (';' is refused inside an item). */
@@ -15,8 +16,8 @@
   "in_person, offers_reread, coalesce(fee_reread_cents, -1), offers_consult, "                       \
   "coalesce(fee_consult_cents, -1), records_submission, records_requirements, turnaround_days, "     \
   "array_to_string(networks, ';'), array_to_string(languages, ';'), accepting, active, "             \
-  "coalesce(reviewer_user_id, 0), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), "      \
-  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+  "coalesce(reviewer_user_id, 0), " TZ_SQL("created_at") ", "      \
+  "" TZ_SQL("updated_at") ""
 
 /* The directory filter. $1 breast specialist, $2 nci ('' | any | clinical |
  * comprehensive), $3 academic, $4 center of excellence, $5 remote, $6 in

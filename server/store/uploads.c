@@ -7,6 +7,7 @@
 
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define UPLOAD_COLS                                                                                             \
   "u.id, u.request_id, u.owner_id, r.patient_id, u.kind, u.filename, u.state, coalesce(u.failure, ''), "      \
@@ -23,14 +24,14 @@
   "coalesce(sop_instance_uid, ''), coalesce(sop_class_uid, ''), coalesce(transfer_syntax, ''), "               \
   "coalesce(modality, ''), coalesce(laterality, ''), coalesce(view_position, ''), coalesce(study_date, ''), "  \
   "coalesce(patient_name, ''), coalesce(patient_birth_date, ''), coalesce(manufacturer, ''), "                 \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), coalesce(active_content, ''), " \
+  "" TZ_SQL("created_at") ", coalesce(active_content, ''), " \
   "coalesce(object_kind, ''), coalesce(frames, 0), " \
   "coalesce(pixel_rows, 0), coalesce(pixel_columns, 0), pixel_incomplete, coalesce(patient_sex, ''), " \
   "coalesce(image_info::text, '')"
 
 static const struct db_stmt stmts[] = {
     {"rq_get",
-     "SELECT id, patient_id, reference, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+     "SELECT id, patient_id, reference, status, " TZ_SQL("created_at") " "
      "FROM requests WHERE id = $1"},
     {"us_identity",
      "SELECT name, coalesce(to_char(date_of_birth, 'YYYYMMDD'), '') FROM users WHERE id = $1"},
@@ -86,7 +87,7 @@ static const struct db_stmt stmts[] = {
     {"up_archives_checking",
      "SELECT count(*) FROM uploads WHERE owner_id = $1 AND state = 'checking' AND is_archive"},
     {"rc_for_upload",
-     "SELECT filename, message, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), accepted, images, "
+     "SELECT filename, message, " TZ_SQL("created_at") ", accepted, images, "
      "duplicates, skipped, refused FROM intake_receipts WHERE upload_id = $1 ORDER BY id DESC LIMIT 1"},
     {"st_upsert",
      "INSERT INTO studies (request_id, study_uid, study_date, description, patient_name, patient_birth_date) "
@@ -134,7 +135,7 @@ static const struct db_stmt stmts[] = {
      "INSERT INTO intake_receipts (request_id, upload_id, filename, accepted, images, duplicates, skipped, "
      "refused, message) VALUES ($1, nullif($2, ''), $3, $4, $5, $6, $7, $8, $9)"},
     {"rc_list",
-     "SELECT filename, message, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), accepted, images, "
+     "SELECT filename, message, " TZ_SQL("created_at") ", accepted, images, "
      "duplicates, skipped, refused FROM intake_receipts WHERE request_id = $1 ORDER BY id"},
 };
 

@@ -329,6 +329,13 @@ class Server:
             raise AssertionError("Server header discloses a version")
         if r.status >= 500 and re.search(rb"SQLSTATE|/work/|\.c:\d+", r.body):
             raise AssertionError("error body leaks internals: %r" % r.body[:200])
+        # a page shows times in words in the reader's zone, never the store's UTC wire form
+        # (machine-readable copies in data-at attributes excepted)
+        if (r.header("Content-Type") or "").startswith("text/html"):
+            shown = re.sub(rb'data-at="[^"]*"', b"", r.body)
+            m = re.search(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", shown)
+            if m:
+                raise AssertionError("a page shows a raw UTC instant %r: %r" % (m.group(0), shown[max(0, m.start() - 200):m.end() + 50]))
 
 
 class ServerTestCase(unittest.TestCase):

@@ -251,7 +251,8 @@ class RequestsTest(harness.ServerTestCase):
         self.assertEqual(status, "submitted")
         self.assertRegex(ref, r"^SO-%d-\d{5}$" % TODAY.year)
         self.assertIsNotNone(submitted)
-        self.assertEqual(expected, TODAY + datetime.timedelta(days=7))  # the specialist's turnaround
+        # one due date (issue 15, item 5): the specialist's turnaround no longer makes a second one
+        self.assertIsNone(expected)
         page = c.get(r.header("Location"))
         self.assertIn('<strong id="reference">%s</strong>' % ref, page.text)
         self.assertIn("You sent your request", page.text)
@@ -342,7 +343,7 @@ class RequestsTest(harness.ServerTestCase):
         self.assertEqual(r.status, 303)
         self.assertEqual(self.row(rid, "status")[0], "withdrawn")
         page = c.get("/requests/%d" % rid).text
-        self.assertIn("The request was withdrawn", page)
+        self.assertRegex(page, r"You withdrew the request on \w+ \d+ \w+ \d{4} at \d\d:\d\d UTC\.")
         self.assertIn("Found a doctor nearby", page)
 
     def test_messages_needs_info_and_center_access_shown_to_patient(self):

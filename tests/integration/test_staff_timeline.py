@@ -76,7 +76,9 @@ class StaffTimelineTest(harness.ServerTestCase):
         self.assertEqual(page.status, 200)
         tl = timeline(page.text)
         self.assert_no_json(tl)
-        self.assertIn("consultation on 2031-05-04 at 09:30, Building B, room 2", tl)
-        self.assertIn("consultation on 2031-05-11 at 14:00, Building C", tl)
+        # an instant, in the reader's zone (this staff account's is UTC) with the zone's name
+        self.assertIn("consultation on 2031-05-04 09:30 UTC, Building B, room 2", tl)
+        self.assertIn("consultation on 2031-05-11 14:00 UTC, Building C", tl)
+        self.assertNotIn("starts at", tl)
         self.assertIn("Consultation scheduled", tl)
 
