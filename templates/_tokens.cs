@@ -8,9 +8,9 @@
 <li class="card token">
 <p><strong class="token-label"><?cs var:t.Label ?></strong><?cs if:?t.Expired ?> <span class="badge">expired</span><?cs /if ?></p>
 <dl class="facts">
-  <dt>Made</dt><dd><?cs var:t.Created ?> UTC</dd>
-  <dt><?cs if:?t.Expired ?>Stopped working<?cs else ?>Works until<?cs /if ?></dt><dd><?cs var:t.Expires ?> UTC</dd>
-  <dt>Last used</dt><dd><?cs if:?t.LastUsed ?><?cs var:t.LastUsed ?> UTC<?cs else ?>never<?cs /if ?></dd>
+  <dt>Made</dt><dd><?cs var:t.Created ?></dd>
+  <dt><?cs if:?t.Expired ?>Stopped working<?cs else ?>Works until<?cs /if ?></dt><dd><?cs var:t.Expires ?></dd>
+  <dt>Last used</dt><dd><?cs if:?t.LastUsed ?><?cs var:t.LastUsed ?><?cs else ?>never<?cs /if ?></dd>
   <dt>What it allows</dt><dd><?cs var:t.Scope ?></dd>
 </dl>
 <form method="post" action="/account/tokens/<?cs var:t.Id ?>/revoke"><?cs call:csrf_field() ?><button type="submit" class="secondary" aria-label="Remove the key <?cs var:t.Label ?>">Remove this key</button></form>

@@ -12,6 +12,7 @@
 #include "http/reply.h"
 #include "http/stepup.h"
 #include "routes/auth_view.h"
+#include "routes/center_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -43,9 +44,9 @@ enum err account_tokens_view(struct req *r) {
     snprintf(k, sizeof k, "Tokens.List.%zu.Id", i);
     view_set_int(r, k, t[i].id);
     SET("Label", t[i].label);
-    SET("Created", t[i].created);
-    SET("Expires", t[i].expires);
-    SET("LastUsed", *t[i].last_used ? t[i].last_used : NULL);
+    SET("Created", cv_when(r->arena, t[i].created));
+    SET("Expires", cv_when(r->arena, t[i].expires));
+    SET("LastUsed", *t[i].last_used ? cv_when(r->arena, t[i].last_used) : NULL);
     SET("Scope", t[i].can_store ? "See images and send studies to the portal" : "See images (read only)");
     if (t[i].expired) SET("Expired", "1");
 #undef SET

@@ -6,9 +6,11 @@
 
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 #define TS(n) "to_timestamp($" #n "::double precision)"
-#define MINUTE(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+/* instants leave the store in the wire form; the page shows them in the reader's zone */
+#define MINUTE(col) TZ_SQL(col)
 
 static const struct db_stmt stmts[] = {
     {"tok_count_live",
