@@ -248,7 +248,15 @@ class StartedByHandTest(SupervisorTestCase):
         super().tearDown()
 
     def postmasters(self):
-        return [l for l in processes_on(self.server.pgdir) if "postgres -D " + self.server.pgdir in l]
+        """Command lines of the postmasters on this cluster's directory. A backend that a
+        postmaster has just forked shows its parent's command line until it sets its own
+        title, so a process whose parent is one of them is not a second postmaster."""
+        out = subprocess.run(["ps", "-eo", "pid=,ppid=,stat=,args="], capture_output=True, text=True).stdout
+        rows = [l.split(None, 3) for l in out.splitlines()]
+        rows = [r for r in rows if len(r) == 4 and not r[2].startswith("Z")
+                and "postgres -D " + self.server.pgdir in r[3]]
+        pids = {r[0] for r in rows}
+        return [r[3] for r in rows if r[1] not in pids]
 
     def test_a_server_started_by_hand_is_watched_not_doubled(self):
         srv = self.server

@@ -17,12 +17,17 @@ MODS = os.path.join(harness.ROOT, "tests", "node_modules", "tus-js-client")
 
 
 class CuttingProxy:
-    """A TCP proxy to the server that really drops a connection (both sides
-    closed) once `cut_after` request bytes went through it, `cuts` times;
-    later connections pass untouched."""
+    """A TCP proxy to the server that really drops a connection once
+    `cut_after` request bytes went through it, `cuts` times; later connections
+    pass untouched. The server learns of a cut first (its side is closed at
+    once) and the client only when the server closes its own connection, that
+    is after the server has noticed the cut: so the client's immediate retry
+    never overtakes the server's handling of the cut PATCH (that race is
+    test_uploads' lock test)."""
 
     def __init__(self, port, cut_after, cuts):
         self.port, self.cut_after, self.cuts_left, self.cuts = port, cut_after, cuts, 0
+        self.late = 0  # cuts the server had not noticed 10 s later
         self.lock = threading.Lock()
         self.ls = socket.socket()
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -41,10 +46,11 @@ class CuttingProxy:
             u = socket.create_connection(("127.0.0.1", self.port))
             with self.lock:
                 budget = self.cut_after if self.cuts_left > 0 else None
-            threading.Thread(target=self.pump, args=(c, u, budget), daemon=True).start()
-            threading.Thread(target=self.pump, args=(u, c, None), daemon=True).start()
+            closed = threading.Event()  # set when either direction has ended
+            threading.Thread(target=self.pump, args=(c, u, budget, closed), daemon=True).start()
+            threading.Thread(target=self.pump, args=(u, c, None, closed), daemon=True).start()
 
-    def pump(self, src, dst, budget):
+    def pump(self, src, dst, budget, closed):
         sent = 0
         try:
             while True:
@@ -59,7 +65,14 @@ class CuttingProxy:
                             self.cuts += 1
                     if cut:
                         dst.sendall(data[:budget - sent])
-                        break
+                        dst.shutdown(socket.SHUT_WR)  # the server sees the end of the stream
+                        # the other pump closes the client's side when the server closes its
+                        # connection; a server that does not notice within 10 s is counted
+                        if not closed.wait(10):
+                            with self.lock:
+                                self.late += 1
+                            break
+                        return
                     budget = None
                 dst.sendall(data)
                 sent += len(data)
@@ -71,6 +84,7 @@ class CuttingProxy:
             except OSError:
                 pass
             s.close()
+        closed.set()
 
     def close(self):
         self.stopping = True
@@ -121,12 +135,8 @@ class TusJsClientTest(harness.ServerTestCase):
 
     def test_cut_three_times_resumes_at_once_with_default_retry_delays(self):
         """A PATCH whose connection drops lets go of the upload as soon as the
-        server notices, so tus-js-client's retries with its default delays
-        (0, 1, 3, 5 s) resume; three real cuts, and the file arrives whole.
-        A retry may overtake the cut PATCH on a loaded server (its HEAD is
-        answered before the server has read the cut PATCH at all): that PATCH
-        gets a 409 from the offset committed meanwhile, and the client resumes
-        from a new HEAD. Never a 5xx."""
+        server notices, so tus-js-client's immediate retry (HEAD, then PATCH)
+        resumes without a 409; three real cuts, and the file arrives whole."""
         _, c, req = rh.new_patient_with_request(self.server, name="Jane Doe")
         tmp = os.path.join(self.server.data_dir, "..", "tuscut-%d.pdf" % os.getpid())
         data = b"%PDF-1.4\n" + b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(100000))  # 3.2 MB
@@ -139,10 +149,10 @@ class TusJsClientTest(harness.ServerTestCase):
             proxy.close()
             os.unlink(tmp)
         self.assertEqual(proxy.cuts, 3)
+        self.assertEqual(proxy.late, 0, "the server did not notice a cut connection within 10 s")
         self.assertTrue(lines[-1].startswith("DONE "), lines)
         statuses = [l for l in lines if l.startswith("STATUS ")]
-        self.assertEqual([l for l in statuses if l.split()[2] not in ("200", "201", "204", "409")], [], statuses)
-        self.assertLessEqual(sum(1 for l in statuses if l == "STATUS PATCH 409"), proxy.cuts, statuses)
+        self.assertEqual([l for l in statuses if l.split()[2] not in ("200", "201", "204")], [], statuses)
         self.assertGreaterEqual(sum(1 for l in statuses if l.startswith("STATUS HEAD 200")), 3, statuses)
         url = lines[-1].split()[1].replace("http://127.0.0.1:%d" % proxy.listen_port, "")
         self.assertEqual(rh.wait_checked(c, url)["outcome"], "accepted")
