@@ -138,6 +138,18 @@ static void upload_unlock(const char *id) {
   pthread_mutex_unlock(&active_mu);
 }
 
+/* Takes id's lock (waiting for a PATCH that is ending when wait) and reads the
+ * upload's row again under it, as who sees it (NULL: the system): a row read
+ * before the lock may be stale, and acting on it could cut acknowledged bytes.
+ * ERR_CONFLICT when the lock is held; the lock is released on any error. */
+static enum err upload_lock_fresh(struct arena *a, const struct actor *who, const char *id, int wait,
+                                  struct upload_row *out) {
+  if ((wait ? upload_lock_wait(id) : upload_lock(id)) != 0) return ERR_CONFLICT;
+  enum err e = who ? records_upload_get(a, who, id, out) : uploads_get(a, id, out);
+  if (e != ERR_OK) upload_unlock(id);
+  return e;
+}
+
 /* ---- audit helpers ---- */
 
 static const struct actor system_actor = {0, 0, "", "recovery", 0, false};
@@ -418,13 +430,10 @@ enum err records_upload_delete(const struct actor *who, const char *id) {
   struct upload_row u;
   enum err e = records_upload_get(a, who, id, &u);
   if (e != ERR_OK) goto done;
-  if (upload_lock(id) != 0) {
-    e = ERR_CONFLICT;
-    goto done;
-  }
   /* the state is read under the lock: a PATCH may have just completed it */
-  e = records_upload_get(a, who, id, &u);
-  if (e == ERR_OK && strcmp(u.state, "receiving") != 0) e = ERR_CONFLICT; /* taken in already: remove the documents instead */
+  e = upload_lock_fresh(a, who, id, 0, &u);
+  if (e != ERR_OK) goto done;
+  if (strcmp(u.state, "receiving") != 0) e = ERR_CONFLICT; /* taken in already: remove the documents instead */
   if (e == ERR_OK) e = uploads_delete(id);
   if (e == ERR_OK) {
     char path[4200];
@@ -766,16 +775,9 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     arena_free(a);
     return ERR_RECORDS_CLOSED;
   }
-  if (upload_lock_wait(id) != 0) {
-    arena_free(a);
-    return ERR_CONFLICT;
-  }
-  /* Read the row again now that it is ours: a PATCH that held the lock may
-   * have committed since the read above, and opening the staging file at a
-   * stale offset would cut records that are already acknowledged. */
-  e = records_upload_get(a, who, id, &s->u);
+  /* a PATCH that held the lock may have committed since the read above */
+  e = upload_lock_fresh(a, who, id, 1, &s->u);
   if (e != ERR_OK) {
-    upload_unlock(id);
     arena_free(a);
     return e;
   }
@@ -2372,10 +2374,10 @@ static void *sweep_main(void *arg) {
     size_t n;
     if (a && uploads_list_expired(a, &ups, &n) == ERR_OK) {
       for (size_t i = 0; i < n; i++) {
-        if (upload_lock(ups[i].id) != 0) continue;
-        /* read again under the lock: a PATCH may have moved it on since the list */
+        /* a PATCH may have moved it on since the list */
         struct upload_row now;
-        if (uploads_get(a, ups[i].id, &now) != ERR_OK || strcmp(now.state, "receiving") != 0 || !now.expired) {
+        if (upload_lock_fresh(a, NULL, ups[i].id, 0, &now) != ERR_OK) continue;
+        if (strcmp(now.state, "receiving") != 0 || !now.expired) {
           upload_unlock(ups[i].id);
           continue;
         }
