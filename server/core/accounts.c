@@ -21,6 +21,7 @@
 #include "store/db.h"
 #include "store/reauth.h"
 #include "store/security.h"
+#include "store/tokens.h"
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/tz.h"
@@ -1145,14 +1146,18 @@ enum err acct_admin_set_active(struct arena *a, const struct actor *who, long lo
   struct st_user u;
   enum err e = st_user_by_id(a, id, &u);
   if (e != ERR_OK) return e;
-  long long ended = 0;
+  long long ended = 0, tokens = 0, now = acct_now();
   e = tx_begin();
   if (e != ERR_OK) return e;
-  e = st_user_set_active(a, id, active, acct_now());
+  e = st_user_set_active(a, id, active, now);
   if (e == ERR_OK && !active) e = st_sessions_delete_user(a, id, 0, &ended);
+  /* its imaging programs' tokens end with it: enabling the account again must not bring back
+     a token that may have leaked while it was disabled */
+  if (e == ERR_OK && !active) e = st_pat_revoke_user(a, id, now, &tokens);
   if (e == ERR_OK)
     e = audit_user(who, active ? "account.enable" : "account.disable", id, "ok",
-                   active ? NULL : arena_printf(a, "{\"sessions_ended\":%lld}", ended));
+                   active ? NULL
+                          : arena_printf(a, "{\"sessions_ended\":%lld,\"tokens_revoked\":%lld}", ended, tokens));
   return tx_end(e);
 }
 

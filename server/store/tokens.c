@@ -25,6 +25,9 @@ static const struct db_stmt stmts[] = {
     {"tok_revoke",
      "UPDATE access_tokens SET revoked_at = " TS(3) " WHERE id = $2::bigint AND user_id = $1::bigint "
      "AND revoked_at IS NULL RETURNING label"},
+    {"tok_revoke_user",
+     "WITH r AS (UPDATE access_tokens SET revoked_at = " TS(2) " WHERE user_id = $1::bigint AND revoked_at IS NULL "
+     "RETURNING 1) SELECT count(*) FROM r"},
     {"tok_use",
      "WITH t AS (UPDATE access_tokens t SET last_used_at = " TS(2) ", last_used_ip = left($3, 48) FROM users u "
      "WHERE t.token_hash = decode($1, 'hex') AND u.id = t.user_id AND u.status = 'active' "
@@ -67,6 +70,14 @@ enum err st_pat_create(struct arena *a, long long user_id, const char *label, co
   PGresult *r = NULL;
   enum err e = one(a, "tok_create", 6, v, &r);
   if (e == ERR_OK) *id = ll(r, 0, 0);
+  return e;
+}
+
+enum err st_pat_revoke_user(struct arena *a, long long user_id, long long now, long long *n) {
+  const char *v[] = {num(a, user_id), num(a, now)};
+  PGresult *r = NULL;
+  enum err e = one(a, "tok_revoke_user", 2, v, &r);
+  if (e == ERR_OK) *n = ll(r, 0, 0);
   return e;
 }
 

@@ -33,6 +33,8 @@ enum err st_pat_count_live(struct arena *a, long long user_id, long long now, lo
 enum err st_pat_create(struct arena *a, long long user_id, const char *label, const char *hash_hex, bool can_store,
                          long long now, long long expires, long long *id);
 /* A user's tokens that are not revoked, newest first. */
+/* Revokes every live token of a user (an admin disabled the account); *n = how many. */
+enum err st_pat_revoke_user(struct arena *a, long long user_id, long long now, long long *n);
 enum err st_pat_list(struct arena *a, long long user_id, long long now, struct st_pat **rows, size_t *n);
 /* Revokes a user's own live-or-expired token; *label receives its label. ERR_NOT_FOUND when not
  * theirs or revoked already. */

@@ -283,6 +283,29 @@ class TokensTest(harness.ServerTestCase):
         for reason in ("expired", "revoked", "account_disabled"):
             self.assertIn(reason, reasons)
 
+    def test_e2_an_admin_disabling_the_account_revokes_its_tokens_for_good(self):
+        reviewer = make_user(self.server, "reviewer")
+        rc = self.client()
+        login(rc, reviewer)
+        self.users["disabled_reviewer"], self.c["disabled_reviewer"] = reviewer, rc
+        tok = self.token("disabled_reviewer", "Workstation")
+        self.assertEqual(self.bearer(tok, "/dicom-web/studies", accept=JSON).status, 200)
+        admin = make_user(self.server, "admin")
+        ac = self.client()
+        login(ac, admin)
+        ac.get("/admin/accounts/%d" % reviewer["id"])
+        self.assertEqual(ac.post("/admin/accounts/%d/disable" % reviewer["id"]).status, 303)
+        self.assert_invalid(self.bearer(tok, "/dicom-web/studies", accept=JSON))
+        ac.get("/admin/accounts/%d" % reviewer["id"])
+        self.assertEqual(ac.post("/admin/accounts/%d/enable" % reviewer["id"]).status, 303)
+        # enabled again, the account can log in, but the token it had stays dead
+        self.assert_invalid(self.bearer(tok, "/dicom-web/studies", accept=JSON))
+        self.assertEqual(self.sql("SELECT count(*) FROM access_tokens WHERE user_id = %s AND revoked_at IS NULL",
+                                  reviewer["id"])[0][0], 0)
+        detail = self.sql("SELECT detail->>'tokens_revoked' FROM audit_log WHERE action = 'account.disable' "
+                          "AND object_id = %s", str(reviewer["id"]))
+        self.assertEqual(detail, [("1",)])
+
     def test_f_a_token_is_no_login_for_pages_or_the_api(self):
         tok = self.token("patient", "Pages")
         fresh = self.client()
