@@ -22,6 +22,8 @@ TEST_PKGS="$TEST_PKGS python3-numpy"
 TEST_PKGS="$TEST_PKGS orthanc orthanc-dicomweb"
 # the print browser test reads Chromium's PDF as text (pdftotext)
 TEST_PKGS="$TEST_PKGS poppler-utils"
+# tests/integration/test_docker_files.py reads docker/compose.yaml
+TEST_PKGS="$TEST_PKGS python3-yaml"
 
 # bench/viewer.py times Orthanc's web viewer beside ours (bench/wado.py its DICOMweb plugin): both
 # start /usr/sbin/Orthanc themselves on loopback with their own configuration
