@@ -18,12 +18,13 @@
 <p>You have not started a request yet. It takes about 15 minutes; you can stop at any time and continue later.</p>
 <?cs /if ?>
 <p><a class="button" href="/requests/new">Start a new request</a></p>
+<p><a href="/requests/for-someone">Start a request for someone you represent</a> (someone who cannot use the portal: you need a power of attorney, a guardianship or similar)</p>
 <?cs if:subcount(Helping) ?>
 <h2 id="helping">People you help</h2>
 <?cs each:p = Helping ?>
 <section class="card cg-helping" aria-labelledby="helping-<?cs var:p.PatientId ?>">
   <h3 id="helping-<?cs var:p.PatientId ?>"><?cs var:p.Name ?></h3>
-  <p class="hint">You help <?cs var:p.Name ?> as the patient's <?cs var:p.As ?>. The patient can end this at any time.</p>
+  <p class="hint">You help <?cs var:p.Name ?> as the patient's <?cs var:p.As ?><?cs if:?p.Authority ?>, acting as <?cs var:p.Authority ?><?cs else ?>. The patient can end this at any time<?cs /if ?>.</p>
   <?cs if:subcount(p.Requests) ?>
   <ul class="rq-cards">
   <?cs each:q = p.Requests ?>

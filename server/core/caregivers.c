@@ -4,12 +4,15 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/audit.h"
+#include "core/requests.h"
 #include "core/outbox.h"
 #include "store/accounts.h"
 #include "store/caregivers.h"
 #include "store/db.h"
+#include "store/requests.h"
 #include "store/security.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -70,6 +73,8 @@ static void link_out(const struct st_cg_link *s, struct cg_link *o) {
   o->relationship = cg_relationship_words(s->relationship, s->relationship_other);
   o->created_at = s->created_at;
   o->expires_at = s->expires_at;
+  o->authority = cg_authority_words(s->authority);
+  o->represents = strcmp(s->authority, "patient_invitation") != 0;
   o->accepted = s->accepted;
   o->expired = s->expired;
 }
@@ -281,7 +286,159 @@ enum err caregivers_signer(struct arena *a, long long authorization_id, struct c
   const char *authority = NULL;
   enum err e = st_cg_signer_get(a, authorization_id, &out->name, &out->relationship, &authority);
   if (e != ERR_OK) return e;
-  out->authority = strcmp(authority, "patient_invitation") == 0 ? "invited by the patient in the portal to act for her"
-                                                                : authority;
+  out->authority = cg_authority_words(authority);
   return ERR_OK;
+}
+
+/* ---- representatives ---- */
+
+static const char *const authorities[] = {"healthcare_poa", "legal_guardian", "parent_of_minor",
+                                          "personal_representative"};
+static const char *const authority_words[] = {"healthcare power of attorney", "legal guardian", "parent of a minor",
+                                              "personal representative"};
+
+bool cg_authority_ok(const char *x) {
+  for (size_t i = 0; x && i < sizeof authorities / sizeof authorities[0]; i++)
+    if (strcmp(x, authorities[i]) == 0) return true;
+  return false;
+}
+
+const char *cg_authority_words(const char *x) {
+  for (size_t i = 0; x && i < sizeof authorities / sizeof authorities[0]; i++)
+    if (strcmp(x, authorities[i]) == 0) return authority_words[i];
+  return "invited by the patient in the portal";
+}
+
+const char *cg_authority_state_words(enum cg_authority_state s) {
+  switch (s) {
+  case CGA_MISSING: return "no document yet: upload the document that gives you authority";
+  case CGA_PENDING: return "document received: waiting for the center to check it";
+  case CGA_VERIFIED: return "verified by the center";
+  case CGA_REFUSED: return "not accepted by the center";
+  case CGA_NONE: return "";
+  }
+  return "";
+}
+
+/* A plain name: 1-200 characters, no control characters, not only spaces. */
+static bool person_name_ok(const char *n) {
+  if (!n) return false;
+  size_t chars = 0;
+  bool any = false;
+  for (const unsigned char *p = (const unsigned char *)n; *p; p++) {
+    if (*p < 0x20 || *p == 0x7f) return false;
+    if ((*p & 0xC0) != 0x80) chars++;
+    if (*p != ' ') any = true;
+  }
+  return any && chars <= 200;
+}
+
+/* A real date in the past, written YYYY-MM-DD, from 1900 on. */
+static bool past_date_ok(const char *d) {
+  if (!d || !audit_date_valid(d) || strcmp(d, "1900-01-01") < 0) return false;
+  time_t t = (time_t)acct_now();
+  struct tm tm;
+  char today[16];
+  gmtime_r(&t, &tm);
+  strftime(today, sizeof today, "%Y-%m-%d", &tm);
+  return strcmp(d, today) <= 0;
+}
+
+enum err caregivers_represent(struct arena *a, const struct actor *who, const char *name, const char *dob,
+                              const char *relationship, const char *other, const char *authority,
+                              struct acct_errors *errs, long long *request_id) {
+  if (!is_patient(who)) return ERR_NOT_FOUND;
+  if (!person_name_ok(name)) add_error(errs, "name", "Please enter the full name of the person you act for.");
+  if (!past_date_ok(dob)) add_error(errs, "dob", "Please enter their date of birth (year, month and day), not in the future.");
+  if (!relationship || !*relationship)
+    add_error(errs, "relationship", "Please choose what you are to this person.");
+  else if (strcmp(relationship, "other") == 0 && !cg_relationship_ok(relationship, other))
+    add_error(errs, "relationship_other", "Please say in a few words what you are to this person (at most 60 characters).");
+  else if (!cg_relationship_ok(relationship, other))
+    add_error(errs, "relationship", "Please choose what you are to this person.");
+  if (!cg_authority_ok(authority)) add_error(errs, "authority", "Please choose what gives you the authority to act for them.");
+  if (errs->n) return ERR_INVALID;
+  if (strcmp(relationship, "other") != 0) other = "";
+  struct st_user me;
+  enum err e = st_user_by_id(a, who->user_id, &me);
+  if (e != ERR_OK) return e;
+  /* the placeholder's address: random, in the reserved .invalid domain (RFC 2606), never mailed */
+  unsigned char rnd[16];
+  char hx[33];
+  randombytes_buf(rnd, sizeof rnd);
+  sodium_bin2hex(hx, sizeof hx, rnd, sizeof rnd);
+  const char *email = arena_printf(a, "represented-%s@invalid", hx);
+  long long now = acct_now(), person = 0, link = 0, rid = 0;
+  const char *ref = NULL;
+  if (!email) return ERR_INTERNAL;
+  e = db_simple("BEGIN");
+  if (e != ERR_OK) return e;
+  e = st_user_create(a, "patient", name, email, dob, NULL, false, now, &person);
+  if (e == ERR_OK) e = st_user_set_active(a, person, false, now);
+  if (e == ERR_OK) e = st_user_set_time_zone(a, person, *me.time_zone ? me.time_zone : "UTC");
+  if (e == ERR_OK) e = st_cg_represent(a, person, who->user_id, me.email, relationship, other, authority, now, &link);
+  if (e == ERR_OK) e = rqs_create(a, person, 0, &rid, &ref);
+  if (e == ERR_OK)
+    e = audit_cg(a, who, "caregiver.represent", link, person, "ok",
+                 arena_printf(a, "{\"relationship\":\"%s\",\"authority\":\"%s\"}", relationship, authority));
+  if (e == ERR_OK) {
+    struct audit_event ev = {"request.create", "request", arena_printf(a, "%lld", rid), person, "ok",
+                             "{\"by\":\"representative\"}"};
+    e = audit_write(who, &ev);
+  }
+  if (e == ERR_OK) e = db_simple("COMMIT");
+  else db_simple("ROLLBACK");
+  if (e == ERR_OK) *request_id = rid;
+  return e;
+}
+
+enum err caregivers_authority(struct arena *a, long long patient_id, struct cg_authority *out) {
+  memset(out, 0, sizeof *out);
+  struct st_cg_authority s;
+  enum err e = st_cg_authority(a, patient_id, &s);
+  if (e == ERR_NOT_FOUND) return ERR_OK; /* CGA_NONE */
+  if (e != ERR_OK) return e;
+  out->link_id = s.link_id;
+  out->caregiver_id = s.caregiver_id;
+  out->caregiver_name = s.caregiver_name;
+  out->relationship = cg_relationship_words(s.relationship, s.relationship_other);
+  out->authority = cg_authority_words(s.authority);
+  out->document_id = s.newest_document_id;
+  out->document_request_id = s.newest_request_id;
+  out->reason = s.reason;
+  out->decided_at = s.decided_at;
+  if (!s.newest_document_id) out->state = CGA_MISSING;
+  else if (s.decided_document_id != s.newest_document_id || !*s.decision) out->state = CGA_PENDING;
+  else out->state = strcmp(s.decision, "verified") == 0 ? CGA_VERIFIED : CGA_REFUSED;
+  return ERR_OK;
+}
+
+enum err caregivers_authority_decide(struct arena *a, const struct actor *who, long long request_id,
+                                     long long document_id, bool verify, const char *reason,
+                                     struct acct_errors *errs) {
+  if (!who || who->role != ACCT_ROLE_STAFF) return ERR_NOT_FOUND;
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, request_id, RA_EDIT, &st, &patient);
+  if (e != ERR_OK) return e;
+  struct cg_authority au;
+  e = caregivers_authority(a, patient, &au);
+  if (e != ERR_OK) return e;
+  if (au.state == CGA_NONE || au.state == CGA_MISSING) return ERR_NOT_FOUND;
+  if (!reason) reason = "";
+  if (!verify && (!person_name_ok(reason) || strlen(reason) > CG_AUTHORITY_REASON_MAX))
+    add_error(errs, "authority_reason", "Please say why the document is not accepted: the representative reads it.");
+  if (errs->n) return ERR_INVALID;
+  if (document_id != au.document_id) return ERR_CONFLICT;
+  e = db_simple("BEGIN");
+  if (e != ERR_OK) return e;
+  e = st_cg_authority_decide(a, au.link_id, document_id, verify ? "verified" : "refused", verify ? "" : reason,
+                             who->user_id, acct_now());
+  if (e == ERR_NOT_FOUND) e = ERR_CONFLICT; /* a newer document arrived meanwhile */
+  if (e == ERR_OK)
+    e = audit_cg(a, who, verify ? "caregiver.authority.verify" : "caregiver.authority.refuse", au.link_id, patient,
+                 "ok", arena_printf(a, "{\"request_id\":%lld,\"document\":%lld}", request_id, document_id));
+  if (e == ERR_OK) return db_simple("COMMIT");
+  db_simple("ROLLBACK");
+  return e;
 }

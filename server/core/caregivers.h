@@ -45,7 +45,8 @@ struct cg_link {
   long long id, patient_id, caregiver_id;
   const char *patient_name, *caregiver_name, *email, *relationship; /* relationship in words */
   const char *created_at, *expires_at;                                /* wire form */
-  bool accepted, expired;
+  const char *authority;                                              /* in words (cg_authority_words) */
+  bool accepted, expired, represents; /* represents: a representative's link, not an invitation */
 };
 
 /* The patient invites a caregiver. Errors per field ("email",
@@ -98,9 +99,67 @@ enum err caregivers_actions(struct arena *a, const struct actor *who, size_t lim
 
 /* Who signed an authorization when it was not the patient: their name,
  * relationship in words and authority in words ("invited by the patient in
- * the portal to act for her"). ERR_NOT_FOUND when the patient signed. */
+ * the portal", "healthcare power of attorney"). ERR_NOT_FOUND when the
+ * patient signed. */
 struct cg_signer {
   const char *name, *relationship, *authority;
 };
 enum err caregivers_signer(struct arena *a, long long authorization_id, struct cg_signer *out);
+
+/* ---- Representatives: for a patient who cannot invite ----
+ *
+ * Someone with authority (healthcare power of attorney, legal guardian,
+ * parent of a minor, personal representative) starts a request for a person
+ * who has no account and cannot make one. The person gets a placeholder
+ * patient account that cannot log in (status disabled, an address in the
+ * reserved .invalid domain, so nothing is ever mailed to it), and the
+ * representative a live link to it with the stated relationship and
+ * authority, so every access rule above applies unchanged. The
+ * representative uploads the document that gives them authority (kind
+ * authority_document, through the same intake and encryption as records).
+ *
+ * The rule, decided once here and enforced in core/requests.c: the
+ * representative may fill in, sign and submit the request once an authority
+ * document is uploaded (before that, "authority_document" is one of the
+ * missing items that block submission); staff may check it (triage, ask for
+ * information, decline) but not accept it — nor, therefore, schedule it or
+ * send it to a reviewer — until staff verified the newest authority
+ * document. A refusal (with a reason the representative reads) keeps the
+ * request at the staff check; a new document makes it pending again. */
+#define CG_AUTHORITY_REASON_MAX 1000
+
+/* Pure: is a one of "healthcare_poa", "legal_guardian", "parent_of_minor", "personal_representative"? */
+bool cg_authority_ok(const char *a);
+/* Pure: an authority in words ("healthcare power of attorney", … "invited by the patient in the portal"). */
+const char *cg_authority_words(const char *a);
+
+/* Starts a request for someone who cannot invite: validates name (1-200
+ * characters), dob (YYYY-MM-DD, a real past date), relationship (and
+ * other) and authority (errors per field, ERR_INVALID); creates the
+ * placeholder account, the link and the draft in one transaction. Audited
+ * caregiver.represent and request.create, both with the person as patient.
+ * *request_id the new draft. */
+enum err caregivers_represent(struct arena *a, const struct actor *who, const char *name, const char *dob,
+                              const char *relationship, const char *other, const char *authority,
+                              struct acct_errors *errs, long long *request_id);
+
+enum cg_authority_state { CGA_NONE, CGA_MISSING, CGA_PENDING, CGA_VERIFIED, CGA_REFUSED };
+struct cg_authority {
+  enum cg_authority_state state; /* CGA_NONE: the patient has no representative */
+  long long link_id, caregiver_id, document_id, document_request_id; /* the newest authority document */
+  const char *caregiver_name, *relationship, *authority, *reason, *decided_at;
+};
+/* The representation of patient_id and where its document stands (state
+ * CGA_NONE when she has none; no access check: callers hold one). */
+enum err caregivers_authority(struct arena *a, long long patient_id, struct cg_authority *out);
+/* The state's words for pages ("waiting for the center to check it", …). */
+const char *cg_authority_state_words(enum cg_authority_state s);
+/* Staff decide on the newest authority document of request_id's patient:
+ * verify, or refuse with a reason (errs "authority_reason", ERR_INVALID).
+ * ERR_NOT_FOUND without access or representation; ERR_CONFLICT when
+ * document_id is no longer the newest. Audited caregiver.authority.verify /
+ * caregiver.authority.refuse with the patient. */
+enum err caregivers_authority_decide(struct arena *a, const struct actor *who, long long request_id,
+                                     long long document_id, bool verify, const char *reason,
+                                     struct acct_errors *errs);
 #endif

@@ -251,7 +251,8 @@ static enum err records_request_own(struct arena *a, const struct actor *who, lo
 /* ---- uploads ---- */
 
 static const char *const kinds[] = {"images",   "radiology_report", "pathology_report", "authorization", "photo_id",
-                                    "insurance_card", "referral", "prior_images", "other"};
+                                    "insurance_card", "referral", "prior_images", "other",
+                                    "authority_document"}; /* a representative's authority (core/caregivers.h) */
 
 /* True when k names a document kind. */
 static int kind_valid(const char *k) {

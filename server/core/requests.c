@@ -207,6 +207,9 @@ static void notify_patient(struct arena *ar, long long patient_id, const char *r
   }
   const char *email = NULL, *name = NULL, *zone = NULL;
   if (rqs_user_contact_tz(ar, patient_id, &email, &name, &zone) != ERR_OK) return;
+  /* a represented person's placeholder address (core/caregivers.h) is never mailed */
+  size_t el = strlen(email);
+  if (el > 8 && strcmp(email + el - 8, "@invalid") == 0) return;
   const char *link = outbox_link(ar, "/requests");
   if (!link) return;
   /* when, in the patient's own time zone */
@@ -248,6 +251,17 @@ static enum err transition_tx(void *vctx) {
     if (e != ERR_OK) goto done;
     if (checking > 0) {
       e = ERR_FILES_CHECKING;
+      goto done;
+    }
+  }
+  /* a representative's request stops at the staff check until staff verified the authority document
+   * (core/caregivers.h): accepting is the step past it (scheduling and review come after) */
+  if (c->to == RS_ACCEPTED) {
+    struct cg_authority au;
+    e = caregivers_authority(ar, owner, &au);
+    if (e != ERR_OK) goto done;
+    if (au.state != CGA_NONE && au.state != CGA_VERIFIED) {
+      e = ERR_AUTHORITY_PENDING;
       goto done;
     }
   }
@@ -423,6 +437,11 @@ enum err requests_missing(struct arena *a, const struct rqs_row *row, const char
     k[(*n)++] = "coverage";
   for (size_t i = 0; i < ni; i++)
     if (items[i].need == CL_REQUIRED && items[i].state != CL_DONE) k[(*n)++] = items[i].key;
+  /* a representative submits once the document giving them authority is uploaded */
+  struct cg_authority au;
+  e = caregivers_authority(a, row->patient_id, &au);
+  if (e != ERR_OK) return e;
+  if (au.state == CGA_MISSING) k[(*n)++] = "authority_document";
   *keys = k;
   return ERR_OK;
 }
@@ -663,7 +682,7 @@ static enum err sign_tx(void *p) {
     e = rqs_auth_sign(ar, c->id, c->name, c->who->ip, c->sha, REQUESTS_AUTH_VERSION, &auth_id);
     if (e == ERR_OK && by_caregiver)
       e = st_cg_signer_add(ar, auth_id, c->who->user_id, cg_relationship_words(cg.relationship, cg.relationship_other),
-                           "patient_invitation");
+                           cg.authority);
     if (e == ERR_OK) e = rqs_event_add(c->id, NULL, NULL, "authorization_signed", c->who->user_id, NULL, false);
     if (e == ERR_OK)
       e = audit(c->who, "authorization.sign", c->id, owner, "ok",

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/caregivers.h"
+#include "core/center.h"
 #include "http/actor.h"
 #include "http/auth.h"
 #include "http/reply.h"
@@ -186,7 +187,68 @@ static void accept_post(struct req *r) {
   reply_redirect(r, "/login?caregiver=1");
 }
 
+/* ---- a representative starts a request for someone who cannot invite ---- */
+
+static void represent_page(struct req *r, unsigned status) {
+  view_set(r, "Page.Title", "Start a request for someone you represent");
+  reply_page(r, status, "requests_for_someone.cs");
+}
+
+static void represent_get(struct req *r) { represent_page(r, 200); }
+
+static void represent_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  struct acct_errors errs = {0};
+  long long rid = 0;
+  enum err e = caregivers_represent(r->arena, &who, fv(r, "name"), fv(r, "dob"), fv(r, "relationship"),
+                                    fv(r, "relationship_other"), fv(r, "authority"), &errs, &rid);
+  if (e == ERR_INVALID) {
+    view_errors(r, &errs);
+    static const char *const keep[] = {"name", "dob", "relationship", "relationship_other", "authority"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) view_keep(r, keep[i]);
+    view_set_int(r, "Form.ErrorCount", (long long)errs.n);
+    return represent_page(r, 422);
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/records", rid));
+}
+
+/* ---- staff verify or refuse a representative's authority document ---- */
+
+static void authority_post(struct req *r) {
+  const char *s = req_param(r, "id");
+  size_t n = s ? strlen(s) : 0;
+  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
+  long long id = strtoll(s, NULL, 10);
+  const char *doc = fv(r, "document"), *decision = fv(r, "decision");
+  size_t dn = strlen(doc);
+  if (!dn || dn > 18 || strspn(doc, "0123456789") != dn)
+    return reply_error(r, ERR_BAD_REQUEST, "The form is missing the document. Please reload the page.");
+  bool verify = strcmp(decision, "verify") == 0;
+  if (!verify && strcmp(decision, "refuse") != 0)
+    return reply_error(r, ERR_BAD_REQUEST, "Choose whether the document is accepted or not.");
+  struct actor who = actor_from_req(r);
+  struct acct_errors errs = {0};
+  enum err e = caregivers_authority_decide(r->arena, &who, id, strtoll(doc, NULL, 10), verify, fv(r, "reason"), &errs);
+  if (e == ERR_INVALID || e == ERR_CONFLICT) {
+    struct center_errors ce = {0};
+    ce.e[0].field = "authority_reason";
+    ce.e[0].message = e == ERR_CONFLICT ? "A newer document arrived meanwhile: please look at it first. Nothing was changed."
+                                        : errs.e[0].message;
+    ce.n = 1;
+    return staff_request_show(r, id, &ce, NULL);
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=authority-%s#authority-h", id,
+                                 verify ? "verified" : "refused"));
+}
+
 const struct route account_caregivers_routes[] = {
+    {"GET", "/requests/for-someone", represent_get, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request_for_someone"},
+    {"POST", "/requests/for-someone", represent_post, ROLE_PATIENT, 0, BODY_FORM, 16384, NULL,
+     "request_for_someone_post"},
+    {"POST", "/staff/requests/{id}/authority", authority_post, ROLE_STAFF, 0, BODY_FORM, 8192, NULL,
+     "staff_request_authority"},
     {"GET", "/account/caregivers", caregivers_get, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "account_caregivers"},
     {"POST", "/account/caregivers", caregivers_post, ROLE_PATIENT, 0, BODY_FORM, 8192, NULL, "account_caregivers_invite"},
     {"POST", "/account/caregivers/{id}/revoke", caregiver_revoke, ROLE_PATIENT, 0, BODY_FORM, 4096, NULL,

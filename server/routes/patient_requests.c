@@ -170,6 +170,7 @@ static void missing_text(struct arena *a, long long id, const char *key, const c
       {"insurance_card", "Upload your insurance card", "records"},
       {"referral", "Upload your referral", "records"},
       {"prior_images", "Upload earlier images for comparison", "records"},
+      {"authority_document", "Upload the document that gives you authority to act", "records"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i][0], key) == 0) {
@@ -287,6 +288,7 @@ static void dashboard(struct req *r) {
       hi(h, pts[p].patient_id, "Helping.%zu.PatientId", p);
       hs(h, pts[p].patient_name, "Helping.%zu.Name", p);
       hs(h, pts[p].relationship, "Helping.%zu.As", p);
+      if (pts[p].represents) hs(h, pts[p].authority, "Helping.%zu.Authority", p);
       struct rqs_row *pr = NULL;
       size_t npr = 0;
       if (requests_list_for(r->arena, &who, pts[p].patient_id, &pr, &npr) != ERR_OK) continue;
@@ -383,6 +385,12 @@ static void fill_common(struct req *r, HDF *h, const struct step_view *v, int cu
       caregivers_link(r->arena, q->patient_id, r->user->user_id, &cg) == ERR_OK) {
     hs(h, cg.patient_name, "Acting.For");
     hs(h, cg.relationship, "Acting.As");
+    struct cg_authority au;
+    if (cg.represents && caregivers_authority(r->arena, q->patient_id, &au) == ERR_OK && au.state != CGA_NONE) {
+      hs(h, cg.authority, "Acting.Authority");
+      hs(h, cg_authority_state_words(au.state), "Acting.AuthorityState");
+      if (au.state == CGA_REFUSED) hs(h, au.reason, "Acting.AuthorityReason");
+    }
   }
   bool done[N_STEPS] = {
       !missing_has(v, "exam"), records_done(v), !missing_has(v, "authorization"), !missing_has(v, "specialist"),

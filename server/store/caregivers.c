@@ -13,7 +13,7 @@
 #define LINK_COLS                                                                                               \
   "l.id, l.patient_id, coalesce(l.caregiver_id, 0), coalesce(p.name, ''), coalesce(c.name, ''), "                \
   "l.invited_email, l.relationship, l.relationship_other, " TZ_SQL("l.created_at") ", " TZ_SQL("l.expires_at") \
-  ", l.accepted_at IS NOT NULL"
+  ", l.authority, l.accepted_at IS NOT NULL"
 #define LINK_FROM " FROM caregiver_links l JOIN users p ON p.id = l.patient_id LEFT JOIN users c ON c.id = l.caregiver_id "
 
 static const struct db_stmt stmts[] = {
@@ -54,6 +54,26 @@ static const struct db_stmt stmts[] = {
      "AND a.outcome = 'ok' AND a.action IN ('request.create', 'document.upload', 'authorization.sign', "
      "'authorization.revoke', 'request.submit', 'request.transition', 'document.delete') "
      "ORDER BY a.id DESC LIMIT $2::bigint"},
+    {"cg_represent",
+     "INSERT INTO caregiver_links (patient_id, caregiver_id, invited_email, relationship, relationship_other, "
+     "created_at, expires_at, accepted_at, authority) VALUES ($1::bigint, $2::bigint, $3, $4, $5, " TS(6) ", " TS(6)
+     ", " TS(6) ", $7) RETURNING id"},
+    {"cg_authority",
+     "SELECT l.id, l.caregiver_id, coalesce(l.authority_document_id, 0), "
+     "coalesce((SELECT d.id FROM documents d JOIN requests r ON r.id = d.request_id WHERE r.patient_id = l.patient_id "
+     "AND d.kind = 'authority_document' AND NOT d.skipped ORDER BY d.id DESC LIMIT 1), 0), "
+     "coalesce((SELECT d.request_id FROM documents d JOIN requests r ON r.id = d.request_id WHERE r.patient_id = "
+     "l.patient_id AND d.kind = 'authority_document' AND NOT d.skipped ORDER BY d.id DESC LIMIT 1), 0), "
+     "c.name, l.relationship, l.relationship_other, l.authority, coalesce(l.authority_decision, ''), "
+     "l.authority_reason, coalesce(" TZ_SQL("l.authority_decided_at") ", '') "
+     "FROM caregiver_links l JOIN users c ON c.id = l.caregiver_id WHERE l.patient_id = $1::bigint "
+     "AND l.authority <> 'patient_invitation' AND l.revoked_at IS NULL ORDER BY l.id DESC LIMIT 1"},
+    {"cg_authority_decide",
+     "UPDATE caregiver_links l SET authority_decision = $3, authority_document_id = $2::bigint, authority_reason = $4, "
+     "authority_decided_by = $5::bigint, authority_decided_at = " TS(6) " WHERE l.id = $1::bigint "
+     "AND l.revoked_at IS NULL AND $2::bigint = (SELECT d.id FROM documents d JOIN requests r ON r.id = d.request_id "
+     "WHERE r.patient_id = l.patient_id AND d.kind = 'authority_document' AND NOT d.skipped ORDER BY d.id DESC LIMIT 1) "
+     "RETURNING l.id"},
     {"cg_signer_add",
      "INSERT INTO authorization_signers (authorization_id, signer_id, relationship, authority) "
      "VALUES ($1::bigint, $2::bigint, $3, $4)"},
@@ -94,8 +114,9 @@ static void link_from(struct arena *a, const PGresult *r, int i, struct st_cg_li
   o->relationship_other = sv(a, r, i, 7);
   o->created_at = sv(a, r, i, 8);
   o->expires_at = sv(a, r, i, 9);
-  o->accepted = tf(r, i, 10);
-  o->expired = tf(r, i, 11);
+  o->authority = sv(a, r, i, 10);
+  o->accepted = tf(r, i, 11);
+  o->expired = tf(r, i, 12);
 }
 
 static enum err links(struct arena *a, const char *stmt, int np, const char *const *v, struct st_cg_link **rows,
@@ -223,4 +244,40 @@ enum err st_cg_signer_get(struct arena *a, long long authorization_id, const cha
     *authority = sv(a, r, 0, 2);
   }
   return e;
+}
+
+enum err st_cg_represent(struct arena *a, long long patient_id, long long caregiver_id, const char *email,
+                         const char *relationship, const char *other, const char *authority, long long now,
+                         long long *link_id) {
+  const char *v[] = {num(a, patient_id), num(a, caregiver_id), email, relationship, other, num(a, now), authority};
+  PGresult *r = NULL;
+  enum err e = run(a, "cg_represent", 7, v, &r);
+  if (e == ERR_OK) *link_id = ll(r, 0, 0);
+  return e;
+}
+
+enum err st_cg_authority(struct arena *a, long long patient_id, struct st_cg_authority *out) {
+  const char *v[] = {num(a, patient_id)};
+  PGresult *r = NULL;
+  enum err e = run(a, "cg_authority", 1, v, &r);
+  if (e != ERR_OK) return e;
+  out->link_id = ll(r, 0, 0);
+  out->caregiver_id = ll(r, 0, 1);
+  out->decided_document_id = ll(r, 0, 2);
+  out->newest_document_id = ll(r, 0, 3);
+  out->newest_request_id = ll(r, 0, 4);
+  out->caregiver_name = sv(a, r, 0, 5);
+  out->relationship = sv(a, r, 0, 6);
+  out->relationship_other = sv(a, r, 0, 7);
+  out->authority = sv(a, r, 0, 8);
+  out->decision = sv(a, r, 0, 9);
+  out->reason = sv(a, r, 0, 10);
+  out->decided_at = sv(a, r, 0, 11);
+  return ERR_OK;
+}
+
+enum err st_cg_authority_decide(struct arena *a, long long link_id, long long document_id, const char *decision,
+                                const char *reason, long long staff_id, long long now) {
+  const char *v[] = {num(a, link_id), num(a, document_id), decision, reason, num(a, staff_id), num(a, now)};
+  return run(a, "cg_authority_decide", 6, v, NULL);
 }

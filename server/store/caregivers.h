@@ -17,6 +17,7 @@ struct st_cg_link {
   const char *patient_name, *caregiver_name;   /* "" when none yet */
   const char *invited_email, *relationship, *relationship_other;
   const char *created_at, *expires_at;         /* wire form */
+  const char *authority;                       /* "patient_invitation", "healthcare_poa", … */
   bool accepted, expired;
 };
 
@@ -51,6 +52,24 @@ struct st_cg_action {
   const char *at, *action, *file_name, *reference; /* file_name "" unless an upload */
 };
 enum err st_cg_actions(struct arena *a, long long patient_id, long long limit, struct st_cg_action **rows, size_t *n);
+
+/* A representation: the link for someone who cannot invite (already live),
+ * with the representative's stated authority. */
+enum err st_cg_represent(struct arena *a, long long patient_id, long long caregiver_id, const char *email,
+                         const char *relationship, const char *other, const char *authority, long long now,
+                         long long *link_id);
+/* The live representation (authority other than patient_invitation) of a
+ * patient, with staff's decision and the newest authority document of any of
+ * her requests (0 when none). ERR_NOT_FOUND when she has none. */
+struct st_cg_authority {
+  long long link_id, caregiver_id, decided_document_id, newest_document_id, newest_request_id;
+  const char *caregiver_name, *relationship, *relationship_other, *authority, *decision, *reason, *decided_at;
+};
+enum err st_cg_authority(struct arena *a, long long patient_id, struct st_cg_authority *out);
+/* Records staff's decision on document_id, only while it is still the newest
+ * authority document (ERR_NOT_FOUND otherwise). */
+enum err st_cg_authority_decide(struct arena *a, long long link_id, long long document_id, const char *decision,
+                                const char *reason, long long staff_id, long long now);
 
 /* Records who signed an authorization for the patient. */
 enum err st_cg_signer_add(struct arena *a, long long authorization_id, long long signer_id, const char *relationship,

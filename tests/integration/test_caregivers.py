@@ -280,3 +280,143 @@ class CaregiversTest(harness.ServerTestCase):
         self.assertEqual(r.status, 303, r.text[:300])
         self.assertEqual(self.sql("SELECT count(*) FROM authorization_signers s JOIN authorizations a "
                                   "ON a.id = s.authorization_id WHERE a.request_id = %s", rid)[0][0], 0)
+
+
+class RepresentativeTest(harness.ServerTestCase):
+    """For a patient who cannot invite: a representative starts the request on stated authority,
+    uploads the authority document through the same intake, and staff verify it before accepting."""
+
+    def setUp(self):
+        import test_requests as tr
+        self.tr = tr
+        self.rep = make_user(self.server, "patient", name="Pedro Parent")
+        self.rc = self.client()
+        login(self.rc, self.rep)
+        self.staff = make_user(self.server, "staff")
+        self.sc = self.client()
+        login(self.sc, self.staff)
+
+    def start(self):
+        self.rc.get("/requests/for-someone")
+        r = self.rc.post("/requests/for-someone", {"name": "Luc\u00eda Menor", "dob": "2010-05-01",
+                                                   "relationship": "parent", "authority": "parent_of_minor"})
+        self.assertEqual(r.status, 303, r.text[:400])
+        return int(re.match(r"^/requests/(\d+)/records$", r.header("Location")).group(1))
+
+    def test_form_errors_next_to_fields_and_nothing_created(self):
+        self.rc.get("/requests/for-someone")
+        users = self.sql("SELECT count(*) FROM users")[0][0]
+        requests = self.sql("SELECT count(*) FROM requests")[0][0]
+        r = self.rc.post("/requests/for-someone", {"name": " ", "dob": "2999-01-01", "relationship": "",
+                                                   "authority": "boss"})
+        self.assertEqual(r.status, 422)
+        for f in ("name", "dob", "relationship", "authority"):
+            self.assertIn('id="%s-error"' % f, r.text)
+        self.assertIn('value="2999-01-01"', r.text)
+        r = self.rc.post("/requests/for-someone", {"name": "Luc\u00eda Menor", "dob": "2010-02-30",
+                                                   "relationship": "other", "relationship_other": "",
+                                                   "authority": "legal_guardian"})
+        self.assertEqual(r.status, 422)
+        self.assertIn('id="dob-error"', r.text)
+        self.assertIn('id="relationship_other-error"', r.text)
+        self.assertIn("Luc\u00eda Menor", r.text)
+        self.assertEqual(self.sql("SELECT count(*) FROM users")[0][0], users)
+        self.assertEqual(self.sql("SELECT count(*) FROM requests")[0][0], requests)
+
+    def test_authority_document_verified_by_staff_before_acceptance(self):
+        rid = self.start()
+        person = self.sql("SELECT patient_id FROM requests WHERE id = %s", rid)[0][0]
+        u = self.sql("SELECT name, status, email, date_of_birth::text FROM users WHERE id = %s", person)[0]
+        self.assertEqual((u[0], u[1], u[3]), ("Luc\u00eda Menor", "disabled", "2010-05-01"))
+        self.assertTrue(u[2].endswith("@invalid"))
+        self.assertEqual(self.sql("SELECT caregiver_id, authority FROM caregiver_links WHERE patient_id = %s", person),
+                         [(self.rep["id"], "parent_of_minor")])
+        page = self.rc.get("/requests/%d/records" % rid)
+        self.assertIn("Your authority to act", page.text)
+        self.assertIn('value="authority_document"', page.text)
+        self.assertIn("no document yet", page.text)
+        # fill in everything but the authority document
+        tr = self.tr
+        spec = tr.add_specialist(self.server)
+        r = self.rc.post("/requests/%d/steps/exam" % rid, tr.EXAM)
+        self.assertEqual(r.status, 303, r.text[:300])
+        for kind in ("radiology_report", "photo_id", "insurance_card"):
+            tr.add_doc(self.server, rid, kind)
+        tr.add_doc(self.server, rid, "images", "dicom", tr.RECENT.strftime("%Y%m%d"))
+        page = self.rc.get("/requests/%d/steps/authorization" % rid)
+        self.assertIn("your own name", page.text)
+        sha = re.search(r'name="text_sha256" value="([0-9a-f]{64})"', page.text).group(1)
+        self.assertIn("Luc\u00eda Menor", self.rc.get("/requests/%d/authorization" % rid).text)  # the patient named
+        r = self.rc.post("/requests/%d/steps/authorization" % rid, {"full_name": "pedro PARENT", "confirm": "1",
+                                                                    "text_sha256": sha})
+        self.assertEqual(r.status, 303, r.text[:300])
+        r = self.rc.post("/requests/%d/steps/specialist" % rid,
+                         {"review_type": "reread", "review_mode": "remote", "specialist": str(spec)})
+        self.assertEqual(r.status, 303)
+        r = self.rc.post("/requests/%d/steps/coverage" % rid, {"payment": "self_pay", "ack": "1"})
+        self.assertEqual(r.status, 303, r.text[:300])
+        # not yet: the authority document is missing
+        r = self.rc.post("/requests/%d/submit" % rid, {})
+        self.assertEqual(r.status, 422)
+        self.assertIn("Upload the document that gives you authority to act", r.text)
+        self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", rid)[0][0], "draft")
+        # the document goes through the same intake and encryption as records
+        self.rc.get("/requests/%d/records" % rid)
+        rh.upload_bytes(self.rc, rid, PDF, "birth-certificate.pdf", kind="authority_document")
+        doc = self.sql("SELECT id FROM documents WHERE request_id = %s AND kind = 'authority_document'", rid)[0][0]
+        self.assertIn("waiting for the center to check it", self.rc.get("/requests/%d/records" % rid).text)
+        r = self.rc.post("/requests/%d/submit" % rid, {})
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertFalse([m for m in outbox_messages(self.server) if m["to"].endswith("@invalid")])
+        # staff: see the document, check the request, but cannot accept it yet
+        self.assertEqual(self.sc.post("/staff/requests/%d/claim" % rid, {"from": "submitted"}).status, 303)
+        sp = self.sc.get("/staff/requests/%d" % rid)
+        self.assertIn("Someone acts for the patient", sp.text)
+        self.assertIn("parent of a minor", sp.text)
+        self.assertIn("/requests/%d/documents/%d/download" % (rid, doc), sp.text)
+        self.assertNotIn('action="/staff/requests/%d/accept"' % rid, sp.text)
+        self.assertIn("in the signer&#39;s own name, as the patient&#39;s parent (parent of a minor)",
+                      sp.text.replace("'", "&#39;"))
+        self.assertEqual(self.sc.get("/requests/%d/documents/%d/download" % (rid, doc)).status, 200)
+        r = self.sc.post("/staff/requests/%d/accept" % rid, {"from": "triage"})
+        self.assertEqual(r.status, 422)
+        self.assertIn('id="authority_reason-error"', r.text)
+        self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", rid)[0][0], "triage")
+        # refusing needs a reason, shown next to the field; a stale document id changes nothing
+        r = self.sc.post("/staff/requests/%d/authority" % rid, {"document": str(doc), "decision": "refuse",
+                                                                "reason": ""})
+        self.assertEqual(r.status, 422)
+        self.assertIn('id="authority_reason-error"', r.text)
+        r = self.sc.post("/staff/requests/%d/authority" % rid, {"document": str(doc + 1000), "decision": "verify"})
+        self.assertEqual(r.status, 422)
+        self.assertIn("newer document", r.text)
+        self.assertIsNone(self.sql("SELECT authority_decision FROM caregiver_links WHERE patient_id = %s",
+                                   person)[0][0])
+        r = self.sc.post("/staff/requests/%d/authority" % rid, {"document": str(doc), "decision": "refuse",
+                                                                "reason": "The page with the court stamp is missing."})
+        self.assertEqual(r.status, 303)
+        self.assertIn("The page with the court stamp is missing.", self.rc.get("/requests/%d" % rid).text)
+        self.assertEqual(self.sc.post("/staff/requests/%d/accept" % rid, {"from": "triage"}).status, 422)
+        # a patient account (even the representative's) cannot decide
+        self.assertEqual(self.rc.post("/staff/requests/%d/authority" % rid,
+                                      {"document": str(doc), "decision": "verify"}).status, 403)
+        r = self.sc.post("/staff/requests/%d/authority" % rid, {"document": str(doc), "decision": "verify"})
+        self.assertEqual(r.status, 303)
+        self.assertIn("verified by the center", self.rc.get("/requests/%d" % rid).text)
+        r = self.sc.post("/staff/requests/%d/accept" % rid, {"from": "triage"})
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", rid)[0][0], "accepted")
+        audit = self.sql("SELECT action, actor_id, patient_id FROM audit_log WHERE action LIKE 'caregiver.%%' "
+                         "ORDER BY id")
+        self.assertEqual([a[0] for a in audit], ["caregiver.represent", "caregiver.authority.refuse",
+                                                 "caregiver.authority.verify"])
+        self.assertEqual({(a[1], a[2]) for a in audit[1:]}, {(self.staff["id"], person)})
+        self.assertEqual(audit[0][1:], (self.rep["id"], person))
+        self.assertEqual(self.sql("SELECT s.signer_id, s.relationship, s.authority FROM authorization_signers s "
+                                  "JOIN authorizations a ON a.id = s.authorization_id WHERE a.request_id = %s", rid),
+                         [(self.rep["id"], "parent", "parent_of_minor")])
+        # the placeholder cannot log in
+        c = self.client()
+        c.get("/login")
+        r = c.post("/login", {"email": u[2], "password": "anything at all here"})
+        self.assertNotEqual(r.header("Location"), "/requests")
