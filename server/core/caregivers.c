@@ -255,6 +255,10 @@ static const char *action_words(struct arena *a, const struct st_cg_action *x) {
   if (strcmp(x->action, "authorization.revoke") == 0) return arena_printf(a, "revoked the authorization for %s", ref);
   if (strcmp(x->action, "request.submit") == 0) return arena_printf(a, "sent %s to the center", ref);
   if (strcmp(x->action, "document.delete") == 0) return arena_printf(a, "removed a file from %s", ref);
+  if (strcmp(x->action, "document.download") == 0)
+    return *x->file_name ? arena_printf(a, "downloaded %s from %s", x->file_name, ref)
+                         : arena_printf(a, "downloaded a file from %s", ref);
+  if (strcmp(x->action, "request.download_zip") == 0) return arena_printf(a, "downloaded the records of %s", ref);
   return arena_printf(a, "changed %s", ref);
 }
 

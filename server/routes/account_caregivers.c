@@ -50,7 +50,9 @@ static void caregivers_page(struct req *r, unsigned status) {
   }
   struct cg_action *x = NULL;
   size_t nx = 0;
-  if (caregivers_actions(r->arena, &who, 50, &x, &nx) == ERR_OK) {
+  e = caregivers_actions(r->arena, &who, 50, &x, &nx);
+  if (e != ERR_OK) return reply_error(r, e, NULL); /* never a silently empty record of what was done */
+  {
     for (size_t i = 0; i < nx; i++) {
       char k[64];
       snprintf(k, sizeof k, "Actions.%zu.Text", i);

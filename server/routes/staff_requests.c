@@ -203,6 +203,12 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
       hdf_set_value(hdf, "Case.ChosenAssignable", "1");
   for (size_t i = 0; i < cc.events.n; i++) {
     cv_set(hdf, cv_status_label(rs_get(&cc.events, i, "to_status")), "Events.%zu.to_label", i);
+    /* a caregiver's action names both people: "María Rivera's daughter Ana Rivera" (core/caregivers.h) */
+    long long actor = rs_ll(&cc.events, i, "actor_id");
+    const char *both = strcmp(rs_get(&cc.events, i, "actor_role"), "patient") == 0 && actor != rs_ll(q, 0, "patient_id")
+                           ? caregivers_who(a, rs_ll(q, 0, "patient_id"), actor, who.user_id)
+                           : NULL;
+    if (both) cv_set(hdf, both, "Events.%zu.actor", i);
     event_detail(hdf, a, &cc, i);
   }
   /* the checklist from the same rules the patient sees */

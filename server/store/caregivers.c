@@ -45,14 +45,17 @@ static const struct db_stmt stmts[] = {
      "WHERE l.patient_id = $1::bigint AND l.caregiver_id = $2::bigint ORDER BY l.id DESC LIMIT 1"},
     {"cg_actions",
      /* caregivers' changes to the patient's requests: patient-side actors other than her */
-     "SELECT a.actor_id, coalesce(r.id, 0), " TZ_SQL("a.at") ", a.action, coalesce(u.filename, ''), "
+     "SELECT a.actor_id, coalesce(r.id, 0), " TZ_SQL("a.at") ", a.action, coalesce(u.filename, d.original_name, ''), "
      "coalesce(r.reference, '') FROM audit_log a "
      "LEFT JOIN uploads u ON a.object_type = 'upload' AND u.id = a.object_id "
+     "LEFT JOIN documents d ON d.id = CASE WHEN a.object_type = 'document' AND a.object_id ~ '^[0-9]{1,18}$' "
+     "THEN a.object_id::bigint END "
      "LEFT JOIN requests r ON r.id = CASE WHEN a.object_type = 'request' AND a.object_id ~ '^[0-9]{1,18}$' "
-     "THEN a.object_id::bigint ELSE u.request_id END "
+     "THEN a.object_id::bigint ELSE coalesce(u.request_id, d.request_id) END "
      "WHERE a.patient_id = $1::bigint AND a.actor_role = 'patient' AND a.actor_id <> $1::bigint "
      "AND a.outcome = 'ok' AND a.action IN ('request.create', 'document.upload', 'authorization.sign', "
-     "'authorization.revoke', 'request.submit', 'request.transition', 'document.delete') "
+     "'authorization.revoke', 'request.submit', 'request.transition', 'document.delete', 'document.download', "
+     "'request.download_zip') "
      "ORDER BY a.id DESC LIMIT $2::bigint"},
     {"cg_represent",
      "INSERT INTO caregiver_links (patient_id, caregiver_id, invited_email, relationship, relationship_other, "

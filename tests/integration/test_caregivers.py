@@ -214,6 +214,11 @@ class CaregiversTest(harness.ServerTestCase):
         # the past stays readable to Maria, with both names
         self.assertIn("Your daughter Ana Rivera uploaded mammogram-report.pdf",
                       self.mc.get("/account/caregivers").text)
+        # and on "who opened my records" for this request
+        acc = self.mc.get("/requests/%d/access" % rid)
+        self.assertEqual(acc.status, 200)
+        self.assertIn("Your daughter Ana Rivera uploaded mammogram-report.pdf to", acc.text)
+        self.assertIn("Your daughter Ana Rivera downloaded mammogram-report.pdf from", acc.text)
         # the timeline (shown once the request is past draft) names both people too, after the revocation
         self.sql("UPDATE requests SET status = 'submitted' WHERE id = %s", rid)
         status = self.mc.get("/requests/%d" % rid)
@@ -377,6 +382,8 @@ class RepresentativeTest(harness.ServerTestCase):
         self.assertNotIn('action="/staff/requests/%d/accept"' % rid, sp.text)
         self.assertIn("in the signer&#39;s own name, as the patient&#39;s parent (parent of a minor)",
                       sp.text.replace("'", "&#39;"))
+        # the staff timeline names both people for what the representative did
+        self.assertIn("(Luc\u00eda Menor&#39;s parent Pedro Parent)", sp.text.replace("'", "&#39;"))
         self.assertEqual(self.sc.get("/requests/%d/documents/%d/download" % (rid, doc)).status, 200)
         r = self.sc.post("/staff/requests/%d/accept" % rid, {"from": "triage"})
         self.assertEqual(r.status, 422)
