@@ -139,6 +139,8 @@ static void accept_page(struct req *r, unsigned status, const char *token, const
 
 static void accept_get(struct req *r) {
   const char *tok = req_query(r, "token");
+  /* half logged in (second factor still owed): finish logging in first, then come back */
+  if (r->user && auth_mfa_pending(r->user)) return reply_redirect(r, "/login/2fa");
   struct cg_link l;
   if (caregivers_invitation(r->arena, tok, &l) != ERR_OK) return bad_link(r);
   accept_page(r, 200, tok, &l);
@@ -146,6 +148,7 @@ static void accept_get(struct req *r) {
 
 static void accept_post(struct req *r) {
   const char *tok = fv(r, "token");
+  if (r->user && auth_mfa_pending(r->user)) return reply_redirect(r, "/login/2fa");
   struct cg_link l;
   if (caregivers_invitation(r->arena, tok, &l) != ERR_OK) return bad_link(r);
   struct actor who = actor_from_req(r);

@@ -536,6 +536,14 @@ static void show_step(struct req *r, struct step_view *v, int idx, bool from_pos
   if (strcmp(key, "exam") == 0) {
     exam_choices(h);
     if (!from_post) exam_values(h, q);
+    /* a caregiver acting for her fills it in: their own name and relationship, until saved otherwise */
+    struct cg_link cg;
+    if (!from_post && !q->exam_saved && r->user && q->patient_id != r->user->user_id &&
+        caregivers_link(r->arena, q->patient_id, r->user->user_id, &cg) == ERR_OK) {
+      hs(h, "caregiver", "Form.Values.filled_by");
+      hs(h, cg.caregiver_name, "Form.Values.caregiver_name");
+      hs(h, cg.relationship, "Form.Values.caregiver_relationship");
+    }
   } else if (strcmp(key, "records") == 0) {
     hs(h, q->exam_facility, "Request.Facility");
     hs(h, q->records_requested_at, "Request.RecordsRequested");

@@ -170,6 +170,10 @@ class CaregiversTest(harness.ServerTestCase):
         page = ac.get("/requests/%d/steps/exam" % rid)
         self.assertIn("You are acting for", page.text)
         self.assertIn(PATIENT_NAME, page.text)
+        # the form's "who is filling in" starts as the caregiver, in their own name
+        self.assertIn('name="caregiver_name" type="text" value="Ana Rivera"', page.text)
+        self.assertIn('value="daughter"', page.text)
+        self.assertRegex(page.text, r'value="caregiver"\s*checked')
         # upload through tus, as the caregiver
         ac.get("/requests/%d/records" % rid)
         url, _ = rh.upload_bytes(ac, rid, PDF, "mammogram-report.pdf", kind="radiology_report")
