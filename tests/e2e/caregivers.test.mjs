@@ -1,13 +1,14 @@
 // Caregivers (issue 15 item 4), at phone width: María invites her daughter Ana from her account page;
 // Ana opens the link, creates her own account, starts a request for her mother and uploads a report;
 // María reads "Your daughter Ana Rivera uploaded …" and removes her, and Ana's next click is a 404. Also
-// the representative's form for someone who cannot invite (errors next to the fields). axe-core finds
+// the representative's form for someone who cannot invite (errors next to the fields), the authority
+// document through the uploader, and staff verifying it before Accept is offered. axe-core finds
 // nothing on any of the new pages, and no page scrolls sideways at 390 px.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createUser, startServer, screenshot, sql, axeViolations, outboxMessages } from './lib.mjs';
+import { createUser, startServer, screenshot, sql, totp, axeViolations, outboxMessages } from './lib.mjs';
 
 const PDF = '%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n';
 const PHONE = { width: 390, height: 844 };
@@ -137,7 +138,7 @@ export const tests = [
     },
   },
   {
-    name: 'a representative starts a request for someone who cannot invite: errors next to the fields, then the records page',
+    name: 'a representative starts a request for someone who cannot invite, uploads the authority document, and staff verify it',
     fn: async ({ browser }) => {
       const srv = await startServer('representative');
       try {
@@ -167,7 +168,47 @@ export const tests = [
         assert.deepEqual(await axeViolations(page), []);
         await fits(page, 'records page of a representative');
         await screenshot(page, 'representative-2-records');
+
+        // the authority document goes through the uploader like any record
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sop-e2e-rep-'));
+        fs.writeFileSync(path.join(dir, 'birth-certificate.pdf'), PDF);
+        await page.locator('#up-kind').selectOption('authority_document');
+        await page.setInputFiles('#up-files', path.join(dir, 'birth-certificate.pdf'));
+        await page.getByRole('button', { name: 'Start upload' }).click();
+        await page.waitForFunction(() => {
+          const d = document.getElementById('up-done');
+          return d && !d.hidden && /received/i.test(d.textContent) && !/Loading/.test(d.textContent);
+        }, null, { timeout: 60000 });
+        await page.reload();
+        assert.match(await page.locator('.cg-authority').innerText(), /waiting for the center to check it/);
+        const rid = Number(page.url().match(/\/requests\/(\d+)\//)[1]);
         await ctx.close();
+
+        // staff, at phone width: the document, the decision, Accept only once verified
+        // (the request is put at the staff check directly; submission itself is tested in test_caregivers.py)
+        sql(srv.dsn, `UPDATE requests SET status = 'triage' WHERE id = ${rid}`);
+        const staff = createUser(srv, 'staff', 'staff@example.test', 'Sam Staff', 'correct horse battery staple s1');
+        const sctx = await browser.newContext({ viewport: PHONE });
+        const sp = await sctx.newPage();
+        await sp.goto(srv.url + '/login');
+        await sp.getByLabel('E-mail address').fill(staff.email);
+        await sp.getByLabel('Password').fill(staff.password);
+        await Promise.all([sp.waitForURL(/\/login\/2fa/), sp.getByRole('button', { name: 'Log in' }).click()]);
+        await sp.fill('input[name=code]', await totp(staff.secret));
+        await Promise.all([sp.waitForURL((u) => !u.pathname.startsWith('/login')), sp.click('main button[type=submit]')]);
+        await sp.goto(srv.url + `/staff/requests/${rid}`);
+        const section = sp.locator('section.cg-authority');
+        assert.match(await section.innerText(), /Pedro Parent[\s\S]*parent of a minor[\s\S]*Not checked yet/);
+        assert.equal(await sp.locator(`form[action="/staff/requests/${rid}/accept"]`).count(), 0);
+        assert.deepEqual(await axeViolations(sp), []);
+        await fits(sp, 'staff request page with a representative');
+        await screenshot(sp, 'representative-3-staff');
+        await Promise.all([sp.waitForURL(/done=authority-verified/),
+          sp.getByRole('button', { name: 'The document gives this authority: verify' }).click()]);
+        assert.match(await sp.locator('.flash[role=status]').first().innerText(), /authority is verified/);
+        assert.equal(await sp.locator(`form[action="/staff/requests/${rid}/accept"]`).count(), 1);
+        await screenshot(sp, 'representative-4-verified');
+        await sctx.close();
       } finally {
         await srv.stop();
       }
