@@ -25,6 +25,7 @@
 #include "store/first_read.h"
 #include "store/reauth.h"
 #include "store/tokens.h"
+#include "store/caregivers.h"
 #include "store/specialists.h"
 #include "core/reports.h"
 #include "store/reports.h"
@@ -47,6 +48,7 @@ int app_init(const struct config *c) {
   store_first_read_register();
   store_reauth_register();
   st_pat_register();
+  st_cg_register();
   if (mailer_init(c) != 0) return -1;
   if (reports_seal_legacy_answers() != 0) return -1;
   /* plaintext left by older versions (outbox bodies, request text): sealed

@@ -37,6 +37,11 @@
 <?cs call:tokens_list() ?>
 <p><a href="/account/tokens">Connect an imaging program</a></p>
 <?cs /if ?>
+<?cs if:Account.Role == "patient" ?>
+<h2 id="caregivers">People who help you</h2>
+<p>Someone you trust can act for you with their own account: start requests, upload records, sign in their own name. You can remove them at any time.</p>
+<p><a href="/account/caregivers">Invite or remove someone who helps you</a></p>
+<?cs /if ?>
 <h2 id="sessions">Where you are logged in</h2>
 <p>These are the browsers and devices logged in to your account now. If you do not recognise one, sign it out and change your password.</p>
 <ul class="sessions card-list">

@@ -28,6 +28,16 @@
 
 <div id="records-identity"><?cs call:identity_check("patient") ?></div>
 
+<?cs if:?Records.Represents ?>
+<section class="card cg-authority" aria-labelledby="authority-h">
+  <h2 id="authority-h">Your authority to act</h2>
+  <p>Upload the document that gives you the authority to act for this person (for example a healthcare power of
+  attorney or a guardianship order): choose “Document giving you authority” below. The center checks it before
+  your request can be accepted.</p>
+  <p>Where it stands: <strong><?cs var:Records.AuthorityState ?></strong><?cs if:?Records.AuthorityReason ?>. The center's reason: <?cs var:Records.AuthorityReason ?>. Please upload another document.<?cs /if ?></p>
+</section>
+<?cs /if ?>
+
 <?cs if:Request.Uploadable ?>
 <section aria-labelledby="upload-h" id="uploader" data-request="<?cs var:Request.Id ?>" data-csrf="<?cs var:Csrf.Token ?>" data-max-size="<?cs var:Records.MaxSize ?>">
   <h2 id="upload-h">Add records</h2>
@@ -47,6 +57,7 @@
       <option value="photo_id">Photo ID</option>
       <option value="authorization">Signed authorization form (paper)</option>
       <option value="other">Something else</option>
+      <?cs if:?Records.Represents ?><option value="authority_document">Document giving you authority (power of attorney, guardianship…)</option><?cs /if ?>
     </select>
   </div>
   <div class="field">

@@ -13,5 +13,10 @@
 <?cs if:?Access.NextPage ?><a rel="next" href="/requests/<?cs var:Request.Id ?>/access?page=<?cs var:Access.NextPage ?>">Older entries (page <?cs var:Access.NextPage ?>)</a><?cs /if ?>
 </nav>
 <?cs /if ?>
+<?cs if:subcount(Helpers) ?>
+<h2 id="helpers">What the people who help you did</h2>
+<p>People you invited to act for you (you can remove them on <a href="/account/caregivers">your account</a>):</p>
+<ul class="cg-actions"><?cs each:x = Helpers ?><li><?cs var:x ?></li><?cs /each ?></ul>
+<?cs /if ?>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

@@ -6,7 +6,7 @@
 <?cs call:print_frame_start() ?>
 <div class="rq-authtext" tabindex="0" role="region" aria-label="Authorization text"><?cs var:Auth.Text ?></div>
 <?cs if:Auth.InForce && Auth.SignedName ?>
-<p><strong>Signed electronically</strong> by typing the name "<?cs var:Auth.SignedName ?>" on <?cs var:Auth.SignedAt ?> from address <?cs var:Auth.Ip ?>.<br>SHA-256 of the text signed: <code class="rq-hash"><?cs var:Auth.SignedSha256 ?></code></p>
+<p><strong>Signed electronically</strong> by typing the name "<?cs var:Auth.SignedName ?>"<?cs if:?Auth.SignerRelationship ?>, in the signer's own name, as the patient's <?cs var:Auth.SignerRelationship ?> (<span class="cg-authority"><?cs var:Auth.SignerAuthority ?></span>),<?cs /if ?> on <?cs var:Auth.SignedAt ?> from address <?cs var:Auth.Ip ?>.<br>SHA-256 of the text signed: <code class="rq-hash"><?cs var:Auth.SignedSha256 ?></code></p>
 <?cs else ?>
 <p class="rq-sign">Signature: ______________________________ &nbsp; Date: ______________</p>
 <?cs /if ?>

@@ -8,8 +8,10 @@
   </ol>
 </nav>
 <?cs /def ?>
+<?cs def:acting_for() ?><?cs if:?Acting.For ?><p class="flash cg-acting" role="note">You are acting for <strong><?cs var:Acting.For ?></strong> (you are the patient's <?cs var:Acting.As ?><?cs if:?Acting.Authority ?>, acting as <?cs var:Acting.Authority ?><?cs /if ?>). What you do here is recorded in your own name.<?cs if:?Acting.AuthorityState ?> Your authority: <strong><?cs var:Acting.AuthorityState ?></strong><?cs if:?Acting.AuthorityReason ?> (<?cs var:Acting.AuthorityReason ?>)<?cs /if ?>.<?cs /if ?></p><?cs /if ?><?cs /def ?>
 <?cs def:step_header() ?>
 <p class="rq-ref">Request <?cs var:Request.Reference ?><?cs if:Request.Parent ?> · third opinion<?cs /if ?></p>
+<?cs call:acting_for() ?>
 <h1><span class="rq-stepno">Step <?cs var:Step.Number ?> of <?cs var:Step.Count ?>:</span> <?cs var:Step.Label ?></h1>
 <?cs call:progress() ?>
 <?cs if:Page.Saved ?><p class="flash ok" role="status">Saved.</p><?cs /if ?>

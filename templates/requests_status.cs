@@ -4,6 +4,7 @@
 <?cs def:content() ?>
 <p class="rq-ref"><a href="/requests">My requests</a></p>
 <h1>Request <?cs var:Request.Reference ?></h1>
+<?cs call:acting_for() ?>
 <?cs if:Request.JustSubmitted ?>
 <div class="flash ok" role="status"><p>Thank you: your request was sent. Its reference is <strong id="reference"><?cs var:Request.Reference ?></strong>. We also sent you an e-mail.</p></div>
 <?cs /if ?>

@@ -131,10 +131,41 @@
 </section>
 
 <section class="card" aria-labelledby="auth-h"><h2 id="auth-h">Authorization</h2>
-<?cs if:Case.auth_signed_name ?><p>Signed in the portal by <?cs var:Case.auth_signed_name ?> on <?cs var:Case.auth_signed_at ?>.</p>
+<?cs if:Case.auth_signed_name ?><p>Signed in the portal by <?cs var:Case.auth_signed_name ?><?cs if:?Auth.SignerRelationship ?>, in the signer's own name, as the patient's <?cs var:Auth.SignerRelationship ?> (<?cs var:Auth.SignerAuthority ?>)<?cs /if ?> on <?cs var:Case.auth_signed_at ?>.</p>
 <?cs elif:Case.auth_document_id != "0" ?><p>A signed paper form was uploaded (<a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:Case.auth_document_id ?>/download">open it</a>).</p>
 <?cs else ?><p><strong>No authorization in force.</strong><?cs if:Case.auth_revoked == "t" ?> The patient revoked it.<?cs /if ?></p><?cs /if ?>
 </section>
+
+<?cs if:?Authority.Name ?>
+<section class="card cg-authority" aria-labelledby="authority-h"><h2 id="authority-h">Someone acts for the patient</h2>
+<p><strong><?cs var:Authority.Name ?></strong>, the patient's <?cs var:Authority.Relationship ?>, acts for the patient as <strong><?cs var:Authority.Kind ?></strong>. The patient has no account of their own.</p>
+<?cs if:Authority.State == "missing" ?><p>No authority document has been uploaded yet.</p>
+<?cs else ?>
+<p><a href="/requests/<?cs var:Authority.DocumentRequest ?>/documents/<?cs var:Authority.Document ?>/download">Open the authority document</a>.
+<?cs if:Authority.State == "verified" ?> You verified it.<?cs elif:Authority.State == "refused" ?> You did not accept it: <?cs var:Authority.Reason ?><?cs else ?> <strong>Not checked yet.</strong><?cs /if ?></p>
+<?cs /if ?>
+<?cs if:?Authority.BlocksAccept ?><p class="hint">The request can be accepted once the authority document is verified.</p><?cs /if ?>
+<?cs call:field_error("authority_reason") ?>
+<?cs if:Authority.State == "pending" || Authority.State == "refused" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/authority">
+  <?cs call:csrf_field() ?>
+  <input type="hidden" name="document" value="<?cs var:Authority.Document ?>">
+  <input type="hidden" name="decision" value="verify">
+  <button type="submit">The document gives this authority: verify</button>
+</form>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/authority" novalidate>
+  <?cs call:csrf_field() ?>
+  <input type="hidden" name="document" value="<?cs var:Authority.Document ?>">
+  <input type="hidden" name="decision" value="refuse">
+  <div class="field<?cs if:Form.Errors.authority_reason ?> has-error<?cs /if ?>">
+    <label for="f-authority-reason">Why the document is not accepted (the representative reads this)</label>
+    <textarea id="f-authority-reason" name="reason" rows="3"<?cs if:Form.Errors.authority_reason ?> aria-invalid="true" aria-describedby="authority_reason-error"<?cs /if ?>><?cs var:Form.Values.reason ?></textarea>
+  </div>
+  <button type="submit" class="secondary">Do not accept the document</button>
+</form>
+<?cs /if ?>
+</section>
+<?cs /if ?>
 
 <section class="card" aria-labelledby="coverage-h"><h2 id="coverage-h">Coverage</h2>
 <p>Payment: <?cs if:Case.payment == "insurance" ?>insurance<?cs elif:Case.payment == "self_pay" ?>paying themselves<?cs elif:string.length(Case.payment) ?><?cs var:Case.payment ?><?cs else ?>not chosen<?cs /if ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>

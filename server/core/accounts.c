@@ -442,6 +442,46 @@ enum err acct_signup(struct arena *a, const struct actor *who, const char *name,
   return e == ERR_CONFLICT ? ERR_OK : e;
 }
 
+void acct_token_new(struct arena *a, char out[ACCT_TOKEN_BUF], char **hash_hex) { token_new(a, out, hash_hex); }
+
+char *acct_token_hash_hex(struct arena *a, const char *token) { return token_hash_hex(a, token); }
+
+enum err acct_create_from_link(struct arena *a, const struct actor *who, const char *name, const char *email,
+                               const char *password, const char *time_zone, const char *via,
+                               struct acct_errors *errs, long long *user_id) {
+  long long now = acct_now();
+  if (!time_zone || !*time_zone) time_zone = TZ_DEFAULT;
+  if (!tz_name_ok(time_zone))
+    add_error(errs, "time_zone",
+              "Your browser gave a time zone we do not know. Type yours, like Europe/Madrid or America/Los_Angeles.");
+  if (!name_ok(name)) add_error(errs, "name", "Please enter your name as you would like us to address you.");
+  if (!acct_email_ok(email)) return ERR_INVALID;
+  char *norm = new_password(password, PW_MIN_LEN_PASSWORD_ONLY, email, name, "password", errs);
+  if (errs->n) {
+    pw_free(norm);
+    return ERR_INVALID;
+  }
+  char hash[PW_HASH_BYTES];
+  enum err e = hash_pw(norm, hash);
+  pw_free(norm);
+  if (e != ERR_OK) return e;
+  long long id = 0;
+  e = tx_begin();
+  if (e == ERR_OK) {
+    e = st_user_create(a, "patient", name, email, NULL, hash, true, now, &id);
+    if (e == ERR_OK) e = st_user_set_time_zone(a, id, time_zone);
+    if (e == ERR_OK) {
+      struct actor x = as_user(who, id, ACCT_ROLE_PATIENT);
+      e = audit_user(&x, "account.create", id, "ok",
+                     arena_printf(a, "{\"role\":\"patient\",\"via\":\"%s\"}", via ? via : "link"));
+    }
+    e = tx_end(e);
+  }
+  sodium_memzero(hash, sizeof hash);
+  if (e == ERR_OK) *user_id = id;
+  return e;
+}
+
 enum err acct_token_check(struct arena *a, const char *token, const char **purpose, long long *user_id) {
   char *th = token_hash_hex(a, token);
   if (!th) return ERR_NOT_FOUND;

@@ -227,6 +227,20 @@ enum err acct_stepup(struct arena *a, const struct actor *who, long long session
 enum err acct_create_user(struct arena *a, const struct actor *who, const char *role, const char *name,
                           const char *email, const char *dob, const char *password, bool with_totp, long long *user_id,
                           char **link, char totp_b32[TOTP_BASE32_MAX], struct acct_errors *errs);
+/* The one-time link machinery, for other features' links (core/caregivers.c):
+ * a new 256-bit token as base64url text in out and the hex of its BLAKE2b
+ * hash in the arena (*hash_hex; NULL on no memory); and the hex hash of a
+ * token a client gave (NULL when it is not a 43-character token). */
+void acct_token_new(struct arena *a, char out[ACCT_TOKEN_BUF], char **hash_hex);
+char *acct_token_hash_hex(struct arena *a, const char *token);
+/* Creates a verified patient-side account for someone who followed a link
+ * sent to email (which proves the address): name, password (the patient
+ * rules) and time zone checked as at sign-up, errors in errs (ERR_INVALID).
+ * ERR_CONFLICT when the address has an account already. Audited
+ * account.create with via. *user_id the new id. */
+enum err acct_create_from_link(struct arena *a, const struct actor *who, const char *name, const char *email,
+                               const char *password, const char *time_zone, const char *via,
+                               struct acct_errors *errs, long long *user_id);
 /* Demo data: makes sure an account with this e-mail exists (creating it
  * verified and active), gives it a fresh random password written to pw
  * (>= 32 bytes) and, with with_totp, a freshly enrolled TOTP secret in

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/accounts.h"
 #include "core/audit.h"
 #include "core/ics.h"
 #include "core/outbox.h"
+#include "store/caregivers.h"
 #include "store/db.h"
 #include "store/requests.h"
 #include "util/arena.h"
@@ -38,7 +40,20 @@ static const char *const nk_labels[NK_COUNT] = {
 const char *notify_kind_name(enum notify_kind k) { return (unsigned)k < NK_COUNT ? nk_names[k] : "status"; }
 const char *notify_kind_label(enum notify_kind k) { return (unsigned)k < NK_COUNT ? nk_labels[k] : ""; }
 
+static enum err notify_one(struct arena *a, long long user_id, enum notify_kind k, const char *path);
+
 enum err notify_user(struct arena *a, long long user_id, enum notify_kind k, const char *path) {
+  enum err e = notify_one(a, user_id, k, path);
+  /* the people who act for a patient (core/caregivers.h) hear the same, with the same lack of detail */
+  struct st_cg_link *cg = NULL;
+  size_t n = 0;
+  if (e == ERR_OK && st_cg_list_patient(a, user_id, acct_now(), &cg, &n) == ERR_OK)
+    for (size_t i = 0; e == ERR_OK && i < n; i++)
+      if (cg[i].accepted) e = notify_one(a, cg[i].caregiver_id, k, path);
+  return e;
+}
+
+static enum err notify_one(struct arena *a, long long user_id, enum notify_kind k, const char *path) {
   const char *email = NULL, *zone = NULL;
   bool wants = true;
   enum err e = st_notify_target(a, user_id, notify_kind_name(k), &email, &wants, &zone);

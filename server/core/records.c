@@ -14,6 +14,7 @@
 
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/caregivers.h"
 #include "core/dicomweb.h"
 #include "core/jobs.h"
 #include "core/requests.h"
@@ -208,9 +209,11 @@ void records_shutdown(void) { blobstore_shutdown(); }
 
 /* ---- requests ---- */
 
-/* True when the actor owns the request (the patient). */
+/* True when the actor acts for the request's patient: she herself, or a
+ * caregiver she invited and has not revoked (core/caregivers.h). */
 static int is_owner(const struct actor *who, const struct request_row *rq) {
-  return who && who->user_id > 0 && rq->patient_id == who->user_id;
+  return who && who->user_id > 0 && who->role == ACCT_ROLE_PATIENT &&
+         (rq->patient_id == who->user_id || caregivers_acts_for(who->user_id, rq->patient_id));
 }
 
 enum err records_request_open(struct arena *a, const struct actor *who, long long id, struct request_row *out) {
@@ -248,7 +251,8 @@ static enum err records_request_own(struct arena *a, const struct actor *who, lo
 /* ---- uploads ---- */
 
 static const char *const kinds[] = {"images",   "radiology_report", "pathology_report", "authorization", "photo_id",
-                                    "insurance_card", "referral", "prior_images", "other"};
+                                    "insurance_card", "referral", "prior_images", "other",
+                                    "authority_document"}; /* a representative's authority (core/caregivers.h) */
 
 /* True when k names a document kind. */
 static int kind_valid(const char *k) {
@@ -310,7 +314,7 @@ enum err records_upload_create(const struct actor *who, const struct upload_new 
   unsigned char dek[BLOB_DEK_LEN];
   e = records_request_own(a, who, un->request_id, &rq);
   if (e != ERR_OK) goto done;
-  if (rq.patient_id != who->user_id) {
+  if (!is_owner(who, &rq)) {
     e = ERR_NOT_FOUND;
     goto done;
   }
@@ -770,7 +774,7 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     arena_free(a);
     return e == ERR_NOT_FOUND ? ERR_NOT_FOUND : e;
   }
-  if (rq.patient_id != who->user_id || !req_status_parse(rq.status, &rst) || !req_records_open(rst)) {
+  if (!is_owner(who, &rq) || !req_status_parse(rq.status, &rst) || !req_records_open(rst)) {
     audit(who, "upload.append", "upload", id, rq.patient_id, "denied", "{\"reason\":\"records closed\"}");
     arena_free(a);
     return ERR_RECORDS_CLOSED;

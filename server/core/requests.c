@@ -10,10 +10,13 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/caregivers.h"
 #include "core/center.h"
 #include "core/checklist.h"
 #include "core/outbox.h"
 #include "core/secrets.h"
+#include "core/sigfold.h"
+#include "store/caregivers.h"
 #include "store/db.h"
 #include "store/requests.h"
 #include "store/uploads.h"
@@ -117,7 +120,8 @@ static enum err audit(const struct actor *a, const char *action, long long id, l
 static int may(const struct actor *a, enum req_access kind, enum req_status st, long long owner, long long reviewer) {
   if (!a || a->user_id <= 0) return 0;
   switch (a->role) {
-  case R_PATIENT: return owner == a->user_id;
+  /* the patient, or a caregiver she invited and has not revoked (core/caregivers.h) */
+  case R_PATIENT: return owner == a->user_id || caregivers_acts_for(a->user_id, owner);
   case R_STAFF: return st != RS_DRAFT;
   case R_REVIEWER: return kind == RA_VIEW && reviewer == a->user_id && st != RS_DRAFT;
   default: return 0;
@@ -157,7 +161,8 @@ enum err requests_access(const struct actor *a, long long id, enum req_access ki
     return ERR_NOT_FOUND;
   }
   if (e != ERR_OK) return e;
-  if (kind == RA_VIEW && a->role != R_PATIENT) {
+  /* a caregiver opening her request is someone else opening her records */
+  if (kind == RA_VIEW && (a->role != R_PATIENT || owner != a->user_id)) {
     e = audit(a, "request.view", id, owner, "ok", NULL);
     if (e != ERR_OK) return e; /* no unaudited reads of patient data */
   }
@@ -202,6 +207,9 @@ static void notify_patient(struct arena *ar, long long patient_id, const char *r
   }
   const char *email = NULL, *name = NULL, *zone = NULL;
   if (rqs_user_contact_tz(ar, patient_id, &email, &name, &zone) != ERR_OK) return;
+  /* a represented person's placeholder address (core/caregivers.h) is never mailed */
+  size_t el = strlen(email);
+  if (el > 8 && strcmp(email + el - 8, "@invalid") == 0) return;
   const char *link = outbox_link(ar, "/requests");
   if (!link) return;
   /* when, in the patient's own time zone */
@@ -243,6 +251,17 @@ static enum err transition_tx(void *vctx) {
     if (e != ERR_OK) goto done;
     if (checking > 0) {
       e = ERR_FILES_CHECKING;
+      goto done;
+    }
+  }
+  /* a representative's request stops at the staff check until staff verified the authority document
+   * (core/caregivers.h): accepting is the step past it (scheduling and review come after) */
+  if (c->to == RS_ACCEPTED) {
+    struct cg_authority au;
+    e = caregivers_authority(ar, owner, &au);
+    if (e != ERR_OK) goto done;
+    if (au.state != CGA_NONE && au.state != CGA_VERIFIED) {
+      e = ERR_AUTHORITY_PENDING;
       goto done;
     }
   }
@@ -324,6 +343,20 @@ enum err requests_create_draft(struct arena *a, const struct actor *who, long lo
   return ERR_OK;
 }
 
+enum err requests_create_draft_for(struct arena *a, const struct actor *who, long long patient_id, long long *id,
+                                   const char **reference) {
+  if (!who || who->user_id <= 0 || who->role != R_PATIENT) return ERR_FORBIDDEN;
+  if (patient_id == who->user_id) return requests_create_draft(a, who, 0, id, reference);
+  if (!caregivers_acts_for(who->user_id, patient_id)) {
+    audit(who, "request.create", 0, 0, "denied", arena_printf(a, "{\"for\":%lld}", patient_id));
+    return ERR_NOT_FOUND;
+  }
+  enum err e = rqs_create(a, patient_id, 0, id, reference);
+  if (e != ERR_OK) return e;
+  audit(who, "request.create", *id, patient_id, "ok", "{\"by\":\"caregiver\"}");
+  return ERR_OK;
+}
+
 enum err requests_load(struct arena *a, const struct actor *who, long long id, struct rqs_row *out) {
   enum req_status st;
   long long owner = 0;
@@ -338,6 +371,14 @@ enum err requests_load(struct arena *a, const struct actor *who, long long id, s
 enum err requests_list_mine(struct arena *a, const struct actor *who, struct rqs_row **out, size_t *n) {
   if (!who || who->user_id <= 0 || who->role != R_PATIENT) return ERR_FORBIDDEN;
   return rqs_list_for_patient(a, who->user_id, out, n);
+}
+
+enum err requests_list_for(struct arena *a, const struct actor *who, long long patient_id, struct rqs_row **out,
+                           size_t *n) {
+  *n = 0;
+  if (!who || who->user_id <= 0 || who->role != R_PATIENT) return ERR_FORBIDDEN;
+  if (patient_id != who->user_id && !caregivers_acts_for(who->user_id, patient_id)) return ERR_NOT_FOUND;
+  return rqs_list_for_patient(a, patient_id, out, n);
 }
 
 /* Today as YYYYMMDD (UTC). */
@@ -396,6 +437,11 @@ enum err requests_missing(struct arena *a, const struct rqs_row *row, const char
     k[(*n)++] = "coverage";
   for (size_t i = 0; i < ni; i++)
     if (items[i].need == CL_REQUIRED && items[i].state != CL_DONE) k[(*n)++] = items[i].key;
+  /* a representative submits once the document giving them authority is uploaded */
+  struct cg_authority au;
+  e = caregivers_authority(a, row->patient_id, &au);
+  if (e != ERR_OK) return e;
+  if (au.state == CGA_MISSING) k[(*n)++] = "authority_document";
   *keys = k;
   return ERR_OK;
 }
@@ -604,26 +650,6 @@ enum err requests_authorization_text(struct arena *a, const struct rqs_row *row,
   return ERR_OK;
 }
 
-/* Lower-cases and collapses spaces for comparing a typed name. */
-static char *norm_name(struct arena *a, const char *s) {
-  char *o = arena_alloc(a, strlen(s) + 1), *p = o;
-  if (!o) return NULL;
-  bool space = true;
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (isspace(ch)) {
-      if (!space) *p++ = ' ';
-      space = true;
-    } else {
-      *p++ = (char)tolower(ch);
-      space = false;
-    }
-  }
-  if (p > o && p[-1] == ' ') p--;
-  *p = '\0';
-  return o;
-}
-
 struct sign_ctx {
   const struct actor *who;
   long long id, owner;
@@ -645,7 +671,18 @@ static enum err sign_tx(void *p) {
       e = ERR_CONFLICT;
       goto done;
     }
+    /* a caregiver signs in their own name: their relationship and authority are recorded with it,
+     * and the link is checked again under the request's lock (a revocation in between wins) */
+    struct st_cg_link cg;
+    bool by_caregiver = owner != c->who->user_id;
+    if (by_caregiver) {
+      e = st_cg_live(ar, owner, c->who->user_id, &cg);
+      if (e != ERR_OK) goto done;
+    }
     e = rqs_auth_sign(ar, c->id, c->name, c->who->ip, c->sha, REQUESTS_AUTH_VERSION, &auth_id);
+    if (e == ERR_OK && by_caregiver)
+      e = st_cg_signer_add(ar, auth_id, c->who->user_id, cg_relationship_words(cg.relationship, cg.relationship_other),
+                           cg.authority);
     if (e == ERR_OK) e = rqs_event_add(c->id, NULL, NULL, "authorization_signed", c->who->user_id, NULL, false);
     if (e == ERR_OK)
       e = audit(c->who, "authorization.sign", c->id, owner, "ok",
@@ -690,12 +727,8 @@ enum err requests_sign_authorization(const struct actor *who, long long id, cons
   if (e == ERR_OK) e = requests_authorization_text(a, &row, &text, &sha);
   if (e == ERR_OK) e = rqs_user_contact(a, who->user_id, &email, &name);
   if (e != ERR_OK) goto done;
-  const char *typed = norm_name(a, typed_name ? typed_name : ""), *want = norm_name(a, name);
-  if (!typed || !want) {
-    e = ERR_INTERNAL;
-    goto done;
-  }
-  if (!*typed || strcmp(typed, want) != 0) {
+  /* the signer's own name (a caregiver signs as themself), case, accents and spacing folded */
+  if (!sigfold_match(typed_name, name)) {
     e = ERR_INVALID;
     goto done;
   }

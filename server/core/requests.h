@@ -88,10 +88,19 @@ bool req_withdrawable(enum req_status s);
  * opinion reconciles). Audited request.create. *id, *reference (arena). */
 enum err requests_create_draft(struct arena *a, const struct actor *who, long long parent_id, long long *id,
                                const char **reference);
+/* Creates a draft for patient_id: the actor themself, or a patient they act
+ * for as her caregiver (core/caregivers.h; ERR_NOT_FOUND otherwise, audited).
+ * Audited request.create with the patient's id. */
+enum err requests_create_draft_for(struct arena *a, const struct actor *who, long long patient_id, long long *id,
+                                   const char **reference);
 /* Loads a request the actor may see (audited request.view). */
 enum err requests_load(struct arena *a, const struct actor *who, long long id, struct rqs_row *out);
 /* The patient actor's own requests, newest first. */
 enum err requests_list_mine(struct arena *a, const struct actor *who, struct rqs_row **out, size_t *n);
+/* The requests of patient_id: the actor's own, or those of a patient they act
+ * for as caregiver (ERR_NOT_FOUND otherwise). */
+enum err requests_list_for(struct arena *a, const struct actor *who, long long patient_id, struct rqs_row **out,
+                           size_t *n);
 /* The required-items checklist of a loaded request (items[8]); *n items. */
 enum err requests_checklist(struct arena *a, const struct rqs_row *row, struct checklist_item *items, size_t *n);
 /* Every reason submission is refused: step keys ("exam", "specialist",
@@ -123,8 +132,10 @@ enum err requests_submit(struct arena *a, const struct actor *who, long long id,
 extern const char *const REQUESTS_AUTH_VERSION;
 enum err requests_authorization_text(struct arena *a, const struct rqs_row *row, const char **text,
                                      const char **sha256_hex);
-/* Signs: the typed name must match the account's name (case and spacing
- * aside: ERR_INVALID otherwise), sha256_hex must equal the current text's
+/* Signs: the typed name must match the signer's own account name (case,
+ * accents and spacing folded, core/sigfold.h: ERR_INVALID otherwise); a
+ * caregiver signs in their own name, with their relationship and authority
+ * recorded (authorization_signers), sha256_hex must equal the current text's
  * hash (ERR_CONFLICT: the text changed). Stores time, address and hash. */
 enum err requests_sign_authorization(const struct actor *who, long long id, const char *typed_name,
                                      const char *sha256_hex);

@@ -159,6 +159,8 @@ static void login_get(struct req *r) {
   if (req_query(r, "expired")) view_set(r, "Login.Notice", "You were logged out after a time without activity. Please log in again.");
   if (req_query(r, "bye")) view_set(r, "Login.Notice", "You have logged out.");
   if (req_query(r, "reset")) view_set(r, "Login.Notice", "Your new password is set. Please log in.");
+  if (req_query(r, "caregiver"))
+    view_set(r, "Login.Notice", "Your account is ready and linked to the person who invited you. Please log in.");
   login_page(r, 200);
 }
 

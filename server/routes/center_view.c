@@ -110,6 +110,7 @@ const char *cv_kind_label(const char *k) {
       {"insurance_card", "Insurance card"},
       {"referral", "Referral"},
       {"other", "Something else (see the message)"},
+      {"authority_document", "Representative's authority document"},
   };
   for (size_t i = 0; k && i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i][0], k) == 0) return map[i][1];

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/caregivers.h"
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 void pa_fill(HDF *hdf, const struct access_page *p) {
   char num[32];
@@ -63,6 +65,14 @@ static void access_page(struct req *r) {
   cv_set(hdf, "Who at the center opened your records", "Page.Title");
   cv_set(hdf, arena_printf(r->arena, "%lld", id), "Request.Id");
   pa_fill(hdf, &p);
+  /* what the people who act for her did with this request, naming both (core/caregivers.h) */
+  struct cg_action *x = NULL;
+  size_t nx = 0, k = 0;
+  if ((e = caregivers_actions(r->arena, &who, 200, &x, &nx)) != ERR_OK) return reply_error(r, e, NULL);
+  for (size_t i = 0; i < nx; i++)
+      if (x[i].request_id == id)
+        cv_set(hdf, arena_printf(r->arena, "%s %s on %s.", x[i].who, x[i].what, req_when(r, x[i].at, TZ_LONG)),
+               "Helpers.%zu", k++);
   reply_page(r, 200, "requests_access.cs");
 }
 

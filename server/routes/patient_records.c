@@ -12,6 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/caregivers.h"
 #include "core/cdmedia.h"
 #include "core/records.h"
 #include "dicom/charset.h"
@@ -79,6 +80,7 @@ static const char *kind_label(const char *k) {
       {"images", "Images"},           {"radiology_report", "Radiology report"}, {"pathology_report", "Pathology report"},
       {"authorization", "Signed authorization form (paper)"}, {"photo_id", "Photo ID"},            {"insurance_card", "Insurance card"},
       {"referral", "Referral"},       {"prior_images", "Earlier images"},     {"other", "Other"},
+      {"authority_document", "Document giving you authority"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i][0], k) == 0) return map[i][1];
@@ -102,6 +104,13 @@ static void records_page(struct req *r) {
   hdf_set_value(hdf, "Request.Status", v.request.status);
   hdf_set_int_value(hdf, "Request.Editable", v.editable);
   hdf_set_int_value(hdf, "Request.Uploadable", v.uploadable);
+  /* a representative uploads the document that gives them authority (core/caregivers.h) */
+  struct cg_authority au;
+  if (caregivers_authority(a, v.request.patient_id, &au) == ERR_OK && au.state != CGA_NONE) {
+    hdf_set_value(hdf, "Records.Represents", "1");
+    hdf_set_value(hdf, "Records.AuthorityState", cg_authority_state_words(au.state));
+    if (au.state == CGA_REFUSED) hdf_set_value(hdf, "Records.AuthorityReason", au.reason);
+  }
   hdf_set_value(hdf, "Records.Summary", v.summary);
   hdf_set_int_value(hdf, "Records.Images", (int)v.images);
   hdf_set_int_value(hdf, "Records.Partial", v.skipped || v.refused || v.failed_uploads);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/birads.h"
+#include "core/caregivers.h"
 #include "core/center.h"
 #include "core/checklist.h"
 #include "core/identity.h"
@@ -169,6 +170,7 @@ static void missing_text(struct arena *a, long long id, const char *key, const c
       {"insurance_card", "Upload your insurance card", "records"},
       {"referral", "Upload your referral", "records"},
       {"prior_images", "Upload earlier images for comparison", "records"},
+      {"authority_document", "Upload the document that gives you authority to act", "records"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i][0], key) == 0) {
@@ -278,6 +280,33 @@ static void dashboard(struct req *r) {
     if (req_records_open(st) && *q->records_requested_at) hs(h, q->records_due, "Requests.%zu.RecordsDue", i);
     if (q->parent_request_id) hi(h, q->parent_request_id, "Requests.%zu.Parent", i);
   }
+  /* the people this account helps as a caregiver, with their requests */
+  struct cg_link *pts = NULL;
+  size_t np = 0;
+  if (caregivers_patients(r->arena, &who, &pts, &np) == ERR_OK) {
+    for (size_t p = 0; p < np; p++) {
+      hi(h, pts[p].patient_id, "Helping.%zu.PatientId", p);
+      hs(h, pts[p].patient_name, "Helping.%zu.Name", p);
+      hs(h, pts[p].relationship, "Helping.%zu.As", p);
+      if (pts[p].represents) hs(h, pts[p].authority, "Helping.%zu.Authority", p);
+      struct rqs_row *pr = NULL;
+      size_t npr = 0;
+      if (requests_list_for(r->arena, &who, pts[p].patient_id, &pr, &npr) != ERR_OK) continue;
+      for (size_t i = 0; i < npr; i++) {
+        enum req_status st = RS_DRAFT;
+        req_status_parse(pr[i].status, &st);
+        const char *text, *href;
+        next_thing(r->arena, &pr[i], &text, &href);
+        hi(h, pr[i].id, "Helping.%zu.Requests.%zu.Id", p, i);
+        hs(h, pr[i].reference, "Helping.%zu.Requests.%zu.Reference", p, i);
+        hs(h, pr[i].status, "Helping.%zu.Requests.%zu.Status", p, i);
+        hs(h, req_status_label(st), "Helping.%zu.Requests.%zu.StatusLabel", p, i);
+        hs(h, req_when(r, pr[i].created_at, TZ_DATE), "Helping.%zu.Requests.%zu.Created", p, i);
+        hs(h, text, "Helping.%zu.Requests.%zu.Next", p, i);
+        hs(h, href, "Helping.%zu.Requests.%zu.NextHref", p, i);
+      }
+    }
+  }
   reply_page(r, 200, "requests_dashboard.cs");
 }
 
@@ -294,7 +323,10 @@ static void new_create(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = 0;
   const char *ref = NULL;
-  enum err e = requests_create_draft(r->arena, &who, 0, &id, &ref);
+  /* "for": a caregiver starts a request for a patient they act for */
+  const char *for_s = fv(r, "for");
+  long long for_id = *for_s ? parse_id(for_s) : who.user_id;
+  enum err e = for_id ? requests_create_draft_for(r->arena, &who, for_id, &id, &ref) : ERR_NOT_FOUND;
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/exam", id));
 }
@@ -347,6 +379,19 @@ static void fill_common(struct req *r, HDF *h, const struct step_view *v, int cu
   hi(h, st == RS_DRAFT, "Request.IsDraft");
   if (q->parent_request_id) hi(h, q->parent_request_id, "Request.Parent");
   hs(h, "requests", "Page.Name");
+  /* a caregiver acting for the patient sees for whom, on every page of her request */
+  struct cg_link cg;
+  if (r->user && q->patient_id != r->user->user_id &&
+      caregivers_link(r->arena, q->patient_id, r->user->user_id, &cg) == ERR_OK) {
+    hs(h, cg.patient_name, "Acting.For");
+    hs(h, cg.relationship, "Acting.As");
+    struct cg_authority au;
+    if (cg.represents && caregivers_authority(r->arena, q->patient_id, &au) == ERR_OK && au.state != CGA_NONE) {
+      hs(h, cg.authority, "Acting.Authority");
+      hs(h, cg_authority_state_words(au.state), "Acting.AuthorityState");
+      if (au.state == CGA_REFUSED) hs(h, au.reason, "Acting.AuthorityReason");
+    }
+  }
   bool done[N_STEPS] = {
       !missing_has(v, "exam"), records_done(v), !missing_has(v, "authorization"), !missing_has(v, "specialist"),
       !missing_has(v, "coverage"), st != RS_DRAFT};
@@ -491,6 +536,14 @@ static void show_step(struct req *r, struct step_view *v, int idx, bool from_pos
   if (strcmp(key, "exam") == 0) {
     exam_choices(h);
     if (!from_post) exam_values(h, q);
+    /* a caregiver acting for her fills it in: their own name and relationship, until saved otherwise */
+    struct cg_link cg;
+    if (!from_post && !q->exam_saved && r->user && q->patient_id != r->user->user_id &&
+        caregivers_link(r->arena, q->patient_id, r->user->user_id, &cg) == ERR_OK) {
+      hs(h, "caregiver", "Form.Values.filled_by");
+      hs(h, cg.caregiver_name, "Form.Values.caregiver_name");
+      hs(h, cg.relationship, "Form.Values.caregiver_relationship");
+    }
   } else if (strcmp(key, "records") == 0) {
     hs(h, q->exam_facility, "Request.Facility");
     hs(h, q->records_requested_at, "Request.RecordsRequested");
@@ -506,6 +559,11 @@ static void show_step(struct req *r, struct step_view *v, int idx, bool from_pos
       hs(h, v->auth.signed_name, "Auth.SignedName");
       hs(h, req_when(r, v->auth.signed_at, TZ_SHORT), "Auth.SignedAt");
       hi(h, v->auth.document_id, "Auth.DocumentId");
+      struct cg_signer sg;
+      if (caregivers_signer(r->arena, v->auth.id, &sg) == ERR_OK) {
+        hs(h, sg.relationship, "Auth.SignerRelationship");
+        hs(h, sg.authority, "Auth.SignerAuthority");
+      }
     }
     for (size_t i = 0; i < v->n_items; i++)
       if (strcmp(v->items[i].key, "authorization") == 0 && v->items[i].state == CL_DONE && !v->auth_found)
@@ -759,7 +817,8 @@ static int post_authorization(struct req *r, HDF *h, const struct rqs_row *q, en
   struct actor who = actor_from_req(r);
   *e = requests_sign_authorization(&who, q->id, name, sha);
   if (*e == ERR_INVALID) {
-    ferr(h, &nerr, "full_name", "Please type your full name exactly as it is on your account.");
+    ferr(h, &nerr, "full_name",
+         "Please type your own full name as it is on your account (capitals, accents and extra spaces do not matter).");
     *e = ERR_OK;
   } else if (*e == ERR_CONFLICT) {
     ferr(h, &nerr, "confirm", "The authorization text changed, or one is already signed. Please read it again.");
@@ -909,6 +968,11 @@ static void authorization_print(struct req *r) {
     hs(h, req_when(r, v.auth.signed_at, TZ_SHORT), "Auth.SignedAt");
     hs(h, v.auth.client_ip, "Auth.Ip");
     hs(h, v.auth.text_sha256, "Auth.SignedSha256");
+    struct cg_signer sg;
+    if (caregivers_signer(r->arena, v.auth.id, &sg) == ERR_OK) {
+      hs(h, sg.relationship, "Auth.SignerRelationship");
+      hs(h, sg.authority, "Auth.SignerAuthority");
+    }
   }
   reply_page(r, 200, "requests_authorization.cs");
 }
@@ -927,9 +991,16 @@ static void authorization_revoke(struct req *r) {
 
 /* Who did it, as the patient reads it: "You", a reviewer by the directory
  * name of their specialist, someone at the center by name, else "The center". */
-static const char *event_who(struct req *r, const struct rqs_event *ev) {
+static const char *event_who(struct req *r, const struct rqs_event *ev, long long patient_id) {
   if (r->user && ev->actor_id == r->user->user_id) return "You";
-  if (strcmp(ev->actor_role, "patient") == 0) return *ev->actor_name ? ev->actor_name : "You";
+  if (strcmp(ev->actor_role, "patient") == 0) {
+    /* a caregiver: "Your daughter Ana Rivera", or to the caregiver, the patient by name */
+    const char *cg = r->user && ev->actor_id != patient_id
+                         ? caregivers_who(r->arena, patient_id, ev->actor_id, r->user->user_id)
+                         : NULL;
+    if (cg) return cg;
+    return *ev->actor_name ? ev->actor_name : "You";
+  }
   if (!*ev->actor_name) return "The center";
   if (strcmp(ev->actor_role, "staff") == 0) return arena_printf(r->arena, "%s at the breast center", ev->actor_name);
   return ev->actor_name;
@@ -938,9 +1009,9 @@ static const char *event_who(struct req *r, const struct rqs_event *ev) {
 /* The timeline speaks in sentences: who did what, and when in the reader's
  * own time zone ("Dr. Lucia Fernandes started reviewing your images on
  * Tuesday 1 December 2026 at 14:05 CET."). */
-static const char *event_text(struct req *r, const struct rqs_event *ev) {
+static const char *event_text(struct req *r, const struct rqs_event *ev, long long patient_id) {
   struct arena *a = r->arena;
-  const char *who = event_who(r, ev), *when = req_when(r, ev->at, TZ_LONG);
+  const char *who = event_who(r, ev, patient_id), *when = req_when(r, ev->at, TZ_LONG);
   bool you = strcmp(who, "You") == 0;
   const char *what = NULL;
   if (strcmp(ev->kind, "status") == 0) {
@@ -1064,7 +1135,7 @@ static void show_status(struct req *r, const char *body_err) {
     if (strcmp(ev[i].kind, "status") == 0 && strcmp(ev[i].to_status, "needs_info") == 0) last_info = i;
   for (size_t i = 0; i < ne; i++) {
     hs(h, ev[i].at, "Timeline.%zu.At", i);
-    hs(h, event_text(r, &ev[i]), "Timeline.%zu.Text", i);
+    hs(h, event_text(r, &ev[i], q->patient_id), "Timeline.%zu.Text", i);
     event_detail(r, h, i, &ev[i], id, st == RS_NEEDS_INFO && i == last_info);
   }
   struct rqs_message *msgs = NULL;
@@ -1076,8 +1147,11 @@ static void show_status(struct req *r, const char *body_err) {
     bool mine = msgs[i].author_id == who.user_id;
     bool fresh = !mine && !*msgs[i].read_at; /* as it was before this visit */
     unread += fresh;
-    hs(h, mine ? "You" : (*msgs[i].author_name ? msgs[i].author_name : "The center"), "Messages.%zu.Author", i);
-    hs(h, mine ? "" : strcmp(msgs[i].author_role, "reviewer") == 0 ? "your reviewing radiologist" : "the breast center",
+    const char *cg = !mine && strcmp(msgs[i].author_role, "patient") == 0
+                         ? caregivers_who(r->arena, q->patient_id, msgs[i].author_id, who.user_id)
+                         : NULL;
+    hs(h, mine ? "You" : cg ? cg : (*msgs[i].author_name ? msgs[i].author_name : "The center"), "Messages.%zu.Author", i);
+    hs(h, mine || cg ? "" : strcmp(msgs[i].author_role, "reviewer") == 0 ? "your reviewing radiologist" : "the breast center",
        "Messages.%zu.From", i);
     hi(h, mine, "Messages.%zu.Mine", i);
     hi(h, fresh, "Messages.%zu.New", i);

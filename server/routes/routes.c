@@ -15,6 +15,7 @@ const struct route *const all_route_tables[] = {
     viewer_api_routes,
     dicomweb_routes,
     account_tokens_routes,
+    account_caregivers_routes,
     dicomweb_stow_routes,
     viewer_pages_routes, /* before staff_requests_routes: its POST …/{action} would answer 405 for …/images */
     patient_access_routes,

@@ -17,6 +17,7 @@ extern const struct route api_uploads_routes[];
 extern const struct route viewer_api_routes[];
 extern const struct route dicomweb_routes[];
 extern const struct route account_tokens_routes[];
+extern const struct route account_caregivers_routes[];
 /* Puts the signed-in user's personal access tokens in the page data (Tokens.Count,
  * Tokens.List.N.*; templates/_tokens.cs shows them): for /account and /account/tokens. */
 enum err account_tokens_view(struct req *r);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/caregivers.h"
 #include "core/center.h"
 #include "core/checklist.h"
 #include "core/records.h"
@@ -202,6 +203,12 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
       hdf_set_value(hdf, "Case.ChosenAssignable", "1");
   for (size_t i = 0; i < cc.events.n; i++) {
     cv_set(hdf, cv_status_label(rs_get(&cc.events, i, "to_status")), "Events.%zu.to_label", i);
+    /* a caregiver's action names both people: "María Rivera's daughter Ana Rivera" (core/caregivers.h) */
+    long long actor = rs_ll(&cc.events, i, "actor_id");
+    const char *both = strcmp(rs_get(&cc.events, i, "actor_role"), "patient") == 0 && actor != rs_ll(q, 0, "patient_id")
+                           ? caregivers_who(a, rs_ll(q, 0, "patient_id"), actor, who.user_id)
+                           : NULL;
+    if (both) cv_set(hdf, both, "Events.%zu.actor", i);
     event_detail(hdf, a, &cc, i);
   }
   /* the checklist from the same rules the patient sees */
@@ -271,6 +278,32 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
                                                                                                                    : "0",
            "Offer.%s", center_action_name((enum center_action)c));
   hdf_set_value(hdf, "Offer.askinfo", hdf_get_value(hdf, "Offer.ask-info", "0"));
+  /* who signed the authorization in force, when not the patient (core/caregivers.h) */
+  struct rqs_authorization cur;
+  int cur_found = 0;
+  struct cg_signer sg;
+  if (rqs_auth_current(a, id, &cur, &cur_found) == ERR_OK && cur_found && caregivers_signer(a, cur.id, &sg) == ERR_OK) {
+    hdf_set_value(hdf, "Auth.SignerRelationship", sg.relationship);
+    hdf_set_value(hdf, "Auth.SignerAuthority", sg.authority);
+  }
+  /* someone acts for the patient on stated authority: staff check the document before accepting (core/caregivers.h) */
+  struct cg_authority au;
+  if (caregivers_authority(a, rs_ll(q, 0, "patient_id"), &au) == ERR_OK && au.state != CGA_NONE) {
+    hdf_set_value(hdf, "Authority.Name", au.caregiver_name);
+    hdf_set_value(hdf, "Authority.Relationship", au.relationship);
+    hdf_set_value(hdf, "Authority.Kind", au.authority);
+    hdf_set_value(hdf, "Authority.State", au.state == CGA_VERIFIED ? "verified" : au.state == CGA_REFUSED ? "refused"
+                                          : au.state == CGA_PENDING  ? "pending" : "missing");
+    hdf_set_value(hdf, "Authority.Reason", au.reason);
+    if (au.document_id) {
+      cv_set(hdf, arena_printf(a, "%lld", au.document_id), "Authority.Document");
+      cv_set(hdf, arena_printf(a, "%lld", au.document_request_id), "Authority.DocumentRequest");
+    }
+    if (au.state != CGA_VERIFIED && strcmp(hdf_get_value(hdf, "Offer.accept", "0"), "1") == 0) {
+      hdf_set_value(hdf, "Offer.accept", "0");
+      hdf_set_value(hdf, "Authority.BlocksAccept", "1");
+    }
+  }
   /* the first read (core/first_read.h); its errors are the fr_* fields */
   bool fr_errs = errs && errs->n && strncmp(errs->e[0].field, "fr_", 3) == 0;
   fr_view(hdf, r, q, arena_printf(a, "/staff/requests/%lld/first-read", id), fr_errs ? errs : NULL);
@@ -331,6 +364,10 @@ static void request_page(struct req *r) {
     return show(r, id, NULL, "The first read is saved as verified. Triage now uses these values.");
   if (done && strcmp(done, "communication") == 0)
     return show(r, id, NULL, "The call to the referring physician is recorded. The report can now be released.");
+  if (done && strcmp(done, "authority-verified") == 0)
+    return show(r, id, NULL, "The representative's authority is verified. The request can now be accepted.");
+  if (done && strcmp(done, "authority-refused") == 0)
+    return show(r, id, NULL, "The document is not accepted. The representative sees your reason.");
   show(r, id, NULL, done && center_action_parse(done, &c) ? done_message(c) : NULL);
 }
 
@@ -367,6 +404,12 @@ static void request_action(struct req *r) {
   struct center_errors errs = {0};
   enum err e = center_act(r->arena, &who, id, c, &in, &errs);
   if (e == ERR_INVALID) return show(r, id, &errs, NULL);
+  if (e == ERR_AUTHORITY_PENDING) {
+    errs.n = 1;
+    errs.e[0].field = "authority_reason";
+    errs.e[0].message = "Verify the representative's authority document before accepting the request. Nothing was changed.";
+    return show(r, id, &errs, NULL);
+  }
   if (e == ERR_CONFLICT)
     return reply_error(r, e, "This action is not possible in the request's current state (it may have changed "
                              "meanwhile). Nothing was changed. Please reload the request.");

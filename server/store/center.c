@@ -150,7 +150,7 @@ static const struct db_stmt stmts[] = {
     {"ctr_events",
      "SELECT e.id, " TZ_SQL("e.at") " AS at, coalesce(e.from_status, '') AS from_status,"
      " coalesce(e.to_status, '') AS to_status, e.kind, coalesce(e.detail::text, '') AS detail, e.internal,"
-     " coalesce(u.name, '') AS actor, coalesce(u.role, '') AS actor_role"
+     " coalesce(u.name, '') AS actor, coalesce(u.role, '') AS actor_role, coalesce(e.actor_id, 0) AS actor_id"
      " FROM request_events e LEFT JOIN users u ON u.id = e.actor_id"
      " WHERE e.request_id = $1 AND ($2::boolean OR NOT e.internal) ORDER BY e.at, e.id"},
     {"ctr_assignable",

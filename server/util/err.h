@@ -15,6 +15,7 @@
   X(ERR_NOT_FOUND, 404, "not_found", "We could not find that page.")                         \
   X(ERR_METHOD, 405, "method_not_allowed", "That action is not allowed here.")               \
   X(ERR_CONFLICT, 409, "conflict", "That changed in the meantime. Please reload and try again.") \
+  X(ERR_AUTHORITY_PENDING, 409, "authority_not_verified", "The representative's authority document is not verified yet. Verify it on the request page before accepting the request.") \
   X(ERR_FILES_CHECKING, 409, "files_being_checked", "Some of your files are still being checked. Please wait until the records page shows them as checked (usually a few seconds), then try again.") \
   X(ERR_NOT_ACCEPTABLE, 406, "not_acceptable", "None of the types this client accepts (Accept header) can be sent for this resource.") \
   X(ERR_GONE, 410, "gone", "This is no longer available.")                                   \

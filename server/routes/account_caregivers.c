@@ -1,0 +1,264 @@
+/* Caregivers (issue 15 item 4), the pages:
+ *   /account/caregivers                 the patient's caregivers, the invitation form, what they did
+ *   /account/caregivers/{id}/revoke     the patient ends a caregiver's access (or an invitation), at once
+ *   /caregivers/accept?token=…          the invited person: create an account, or accept while logged in
+ * The domain (core/caregivers.h) checks, stores and audits; this file parses
+ * the forms and picks the view. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/caregivers.h"
+#include "core/center.h"
+#include "http/actor.h"
+#include "http/auth.h"
+#include "http/reply.h"
+#include "routes/auth_view.h"
+#include "routes/routes.h"
+#include "util/arena.h"
+#include "util/tz.h"
+
+static const char *fv(struct req *r, const char *name) {
+  const char *v = req_form(r, name);
+  return v ? v : "";
+}
+
+/* The list, the form, and what the caregivers did; status 200 or 422. */
+static void caregivers_page(struct req *r, unsigned status) {
+  struct actor who = actor_from_req(r);
+  struct cg_link *l = NULL;
+  size_t n = 0;
+  enum err e = caregivers_list(r->arena, &who, &l, &n);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  view_set(r, "Page.Title", "People who help you");
+  for (size_t i = 0; i < n; i++) {
+    char k[80];
+#define SET(field, v)                                          \
+  do {                                                         \
+    snprintf(k, sizeof k, "Caregivers.%zu." field, i);         \
+    view_set(r, k, v);                                         \
+  } while (0)
+    snprintf(k, sizeof k, "Caregivers.%zu.Id", i);
+    view_set_int(r, k, l[i].id);
+    SET("Name", *l[i].caregiver_name ? l[i].caregiver_name : NULL);
+    SET("Email", l[i].email);
+    SET("Relationship", l[i].relationship);
+    SET("Since", req_when(r, l[i].created_at, TZ_DATE));
+    SET("Expires", req_when(r, l[i].expires_at, TZ_SHORT));
+    SET("State", l[i].accepted ? "active" : l[i].expired ? "expired" : "invited");
+#undef SET
+  }
+  struct cg_action *x = NULL;
+  size_t nx = 0;
+  e = caregivers_actions(r->arena, &who, 50, &x, &nx);
+  if (e != ERR_OK) return reply_error(r, e, NULL); /* never a silently empty record of what was done */
+  {
+    for (size_t i = 0; i < nx; i++) {
+      char k[64];
+      snprintf(k, sizeof k, "Actions.%zu.Text", i);
+      view_set(r, k, arena_printf(r->arena, "%s %s on %s.", x[i].who, x[i].what, req_when(r, x[i].at, TZ_LONG)));
+      snprintf(k, sizeof k, "Actions.%zu.Request", i);
+      if (x[i].request_id) view_set_int(r, k, x[i].request_id);
+    }
+  }
+  reply_page(r, status, "account_caregivers.cs");
+}
+
+static void caregivers_get(struct req *r) {
+  const char *done = req_query(r, "done");
+  if (done && strcmp(done, "invited") == 0) {
+    view_set(r, "Flash.Message", "Invitation sent. The link in it works once, for 7 days.");
+    view_set(r, "Flash.Kind", "ok");
+  } else if (done && strcmp(done, "revoked") == 0) {
+    view_set(r, "Flash.Message", "Done: this person can no longer see or do anything on your requests.");
+    view_set(r, "Flash.Kind", "ok");
+  }
+  caregivers_page(r, 200);
+}
+
+static void caregivers_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  struct acct_errors errs = {0};
+  enum err e = caregivers_invite(r->arena, &who, fv(r, "email"), fv(r, "relationship"), fv(r, "relationship_other"),
+                                 &errs);
+  if (e == ERR_INVALID) {
+    view_errors(r, &errs);
+    view_keep(r, "email");
+    view_keep(r, "relationship");
+    view_keep(r, "relationship_other");
+    view_set_int(r, "Form.ErrorCount", (long long)errs.n);
+    return caregivers_page(r, 422);
+  }
+  if (e == ERR_TOO_MANY) {
+    view_set(r, "Form.Errors.email", "You have sent many invitations in the last hour. Please try again later.");
+    view_keep(r, "email");
+    view_keep(r, "relationship");
+    view_keep(r, "relationship_other");
+    view_set_int(r, "Form.ErrorCount", 1);
+    return caregivers_page(r, 429);
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, "/account/caregivers?done=invited");
+}
+
+static void caregiver_revoke(struct req *r) {
+  const char *s = req_param(r, "id");
+  size_t n = s ? strlen(s) : 0;
+  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct actor who = actor_from_req(r);
+  enum err e = caregivers_revoke(r->arena, &who, strtoll(s, NULL, 10));
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, "/account/caregivers?done=revoked");
+}
+
+static void bad_link(struct req *r) {
+  view_message(r, 404, "This invitation does not work",
+               "This link is unknown, was used already, was withdrawn or has expired. Ask the person who invited "
+               "you to send a new one.",
+               "/", "Go to the home page");
+}
+
+/* The invitation page: who invited them, and either an account form or an accept button. */
+static void accept_page(struct req *r, unsigned status, const char *token, const struct cg_link *l) {
+  view_set(r, "Page.Title", "Help someone on secondop");
+  view_set(r, "Invite.PatientName", l->patient_name);
+  view_set(r, "Invite.Relationship", l->relationship);
+  view_set(r, "Invite.Email", l->email);
+  view_set(r, "Form.Values.token", token);
+  if (r->user) {
+    view_set(r, "Invite.LoggedIn", "1");
+    view_set(r, "Invite.AccountName", r->user->name);
+    if (r->user->role != ROLE_PATIENT) view_set(r, "Invite.CenterAccount", "1");
+  } else {
+    const char *next = arena_printf(r->arena, "/caregivers/accept?token=%s", token);
+    view_set(r, "Invite.LoginNext", next);
+    if (auth_anon_csrf(r) != 0) return reply_error(r, ERR_INTERNAL, NULL);
+  }
+  reply_page(r, status, "caregiver_accept.cs");
+}
+
+static void accept_get(struct req *r) {
+  const char *tok = req_query(r, "token");
+  /* half logged in (second factor still owed): finish logging in first, then come back */
+  if (r->user && auth_mfa_pending(r->user)) return reply_redirect(r, "/login/2fa");
+  struct cg_link l;
+  if (caregivers_invitation(r->arena, tok, &l) != ERR_OK) return bad_link(r);
+  accept_page(r, 200, tok, &l);
+}
+
+static void accept_post(struct req *r) {
+  const char *tok = fv(r, "token");
+  if (r->user && auth_mfa_pending(r->user)) return reply_redirect(r, "/login/2fa");
+  struct cg_link l;
+  if (caregivers_invitation(r->arena, tok, &l) != ERR_OK) return bad_link(r);
+  struct actor who = actor_from_req(r);
+  enum err e;
+  if (r->user) {
+    e = caregivers_accept(r->arena, &who, tok);
+    if (e == ERR_CONFLICT) {
+      view_set(r, "Form.Errors.accept",
+               l.patient_id == r->user->user_id
+                   ? "This is your own invitation: it must be accepted by the person you invited, with their own account."
+                   : "You already help this person.");
+      return accept_page(r, 409, tok, &l);
+    }
+    if (e == ERR_FORBIDDEN) {
+      view_set(r, "Form.Errors.accept",
+               "A center account cannot act for a patient. Log out and accept with a personal account.");
+      return accept_page(r, 403, tok, &l);
+    }
+    if (e == ERR_NOT_FOUND) return bad_link(r);
+    if (e != ERR_OK) return reply_error(r, e, NULL);
+    return reply_redirect(r, "/requests#helping");
+  }
+  struct acct_errors errs = {0};
+  e = caregivers_accept_new(r->arena, &who, tok, fv(r, "name"), fv(r, "password"), fv(r, "time_zone"), &errs);
+  if (e == ERR_INVALID) {
+    view_errors(r, &errs);
+    view_keep(r, "name");
+    view_keep(r, "time_zone");
+    view_set_int(r, "Form.ErrorCount", (long long)errs.n);
+    return accept_page(r, 422, tok, &l);
+  }
+  if (e == ERR_CONFLICT) {
+    view_set(r, "Form.Errors.name",
+             "This e-mail address already has an account. Please log in with it first, then open the link again.");
+    view_keep(r, "name");
+    view_set_int(r, "Form.ErrorCount", 1);
+    return accept_page(r, 409, tok, &l);
+  }
+  if (e == ERR_NOT_FOUND) return bad_link(r);
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, "/login?caregiver=1");
+}
+
+/* ---- a representative starts a request for someone who cannot invite ---- */
+
+static void represent_page(struct req *r, unsigned status) {
+  view_set(r, "Page.Title", "Start a request for someone you represent");
+  reply_page(r, status, "requests_for_someone.cs");
+}
+
+static void represent_get(struct req *r) { represent_page(r, 200); }
+
+static void represent_post(struct req *r) {
+  struct actor who = actor_from_req(r);
+  struct acct_errors errs = {0};
+  long long rid = 0;
+  enum err e = caregivers_represent(r->arena, &who, fv(r, "name"), fv(r, "dob"), fv(r, "relationship"),
+                                    fv(r, "relationship_other"), fv(r, "authority"), &errs, &rid);
+  if (e == ERR_INVALID) {
+    view_errors(r, &errs);
+    static const char *const keep[] = {"name", "dob", "relationship", "relationship_other", "authority"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) view_keep(r, keep[i]);
+    view_set_int(r, "Form.ErrorCount", (long long)errs.n);
+    return represent_page(r, 422);
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/records", rid));
+}
+
+/* ---- staff verify or refuse a representative's authority document ---- */
+
+static void authority_post(struct req *r) {
+  const char *s = req_param(r, "id");
+  size_t n = s ? strlen(s) : 0;
+  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
+  long long id = strtoll(s, NULL, 10);
+  const char *doc = fv(r, "document"), *decision = fv(r, "decision");
+  size_t dn = strlen(doc);
+  if (!dn || dn > 18 || strspn(doc, "0123456789") != dn)
+    return reply_error(r, ERR_BAD_REQUEST, "The form is missing the document. Please reload the page.");
+  bool verify = strcmp(decision, "verify") == 0;
+  if (!verify && strcmp(decision, "refuse") != 0)
+    return reply_error(r, ERR_BAD_REQUEST, "Choose whether the document is accepted or not.");
+  struct actor who = actor_from_req(r);
+  struct acct_errors errs = {0};
+  enum err e = caregivers_authority_decide(r->arena, &who, id, strtoll(doc, NULL, 10), verify, fv(r, "reason"), &errs);
+  if (e == ERR_INVALID || e == ERR_CONFLICT) {
+    struct center_errors ce = {0};
+    ce.e[0].field = "authority_reason";
+    ce.e[0].message = e == ERR_CONFLICT ? "A newer document arrived meanwhile: please look at it first. Nothing was changed."
+                                        : errs.e[0].message;
+    ce.n = 1;
+    return staff_request_show(r, id, &ce, NULL);
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=authority-%s#authority-h", id,
+                                 verify ? "verified" : "refused"));
+}
+
+const struct route account_caregivers_routes[] = {
+    {"GET", "/requests/for-someone", represent_get, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request_for_someone"},
+    {"POST", "/requests/for-someone", represent_post, ROLE_PATIENT, 0, BODY_FORM, 16384, NULL,
+     "request_for_someone_post"},
+    {"POST", "/staff/requests/{id}/authority", authority_post, ROLE_STAFF, 0, BODY_FORM, 8192, NULL,
+     "staff_request_authority"},
+    {"GET", "/account/caregivers", caregivers_get, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "account_caregivers"},
+    {"POST", "/account/caregivers", caregivers_post, ROLE_PATIENT, 0, BODY_FORM, 8192, NULL, "account_caregivers_invite"},
+    {"POST", "/account/caregivers/{id}/revoke", caregiver_revoke, ROLE_PATIENT, 0, BODY_FORM, 4096, NULL,
+     "account_caregiver_revoke"},
+    {"GET", "/caregivers/accept", accept_get, 0, RF_PUBLIC, BODY_NONE, 0, NULL, "caregiver_accept"},
+    {"POST", "/caregivers/accept", accept_post, 0, RF_PUBLIC, BODY_FORM, 16384, NULL, "caregiver_accept_post"},
+    {0},
+};
