@@ -448,24 +448,31 @@ done:
 
 /* ---- running digests: computed while the bytes arrive ----
  *
- * BLAKE2b-256 always, SHA-256 only when the client declared one. The states
- * cover exactly the bytes [0, offset) and are committed with the offset,
- * sealed under the file's data key (they hold up to a block of buffered
- * plaintext), so a resume after a crash continues the same digests and
- * completion needs no read-back. A row without a usable state (older rows,
- * or a libsodium whose state layout differs) falls back to the read-back. */
+ * The integrity digest is the records digest (store/blobfmt.h: BLAKE2b over
+ * each sealed record's nonce and tag), which the blob writer keeps as it
+ * seals: 40 bytes hashed per 64 KiB record instead of the whole plaintext.
+ * SHA-256 of the plaintext is computed only when the client declared one.
+ * The states cover exactly the bytes [0, offset) (the records digest: the
+ * full records in the staging file, which is what a checkpoint keeps) and
+ * are committed with the offset, sealed under the file's data key (the
+ * SHA-256 state holds up to a block of buffered plaintext), so a resume after
+ * a crash continues them and completion needs no read-back. A row without a
+ * usable state (rows from before, or a libsodium whose state layout differs)
+ * falls back to reading the finished file once. */
 
 #define DIGEST_LABEL "digest"
-#define DIGEST_FORMAT 1
+#define DIGEST_FORMAT 2 /* 1: the plaintext's BLAKE2b state (before 0032), refused, so read back */
 #define DIGEST_HDR 12
-#define DIGEST_PLAIN (DIGEST_HDR + sizeof(crypto_generichash_state) + sizeof(crypto_hash_sha256_state))
+#define DIGEST_SHA_LEN sizeof(crypto_hash_sha256_state)
 
 struct digests {
-  crypto_generichash_state b2; /* 64-byte aligned: the struct comes from aligned_alloc */
-  crypto_hash_sha256_state sha;
-  int valid;                   /* the states cover exactly the committed/received bytes */
+  crypto_hash_sha256_state sha; /* 64-byte aligned: the struct comes from aligned_alloc */
+  int valid;                    /* the writer's records digest and sha cover exactly the committed/received bytes */
   int has_sha;
 };
+
+/* Bytes of the sealed plaintext: header, records digest state, SHA-256 state. */
+static size_t digest_plain_len(void) { return DIGEST_HDR + blob_digest_state_len() + DIGEST_SHA_LEN; }
 
 /* A zeroed, suitably aligned digests struct (invalid); NULL when out of
  * memory. Free with digests_free(). */
@@ -476,66 +483,62 @@ static struct digests *digests_new(void) {
   return d;
 }
 
-/* Wipes (the states hold buffered plaintext) and frees. NULL is fine. */
+/* Wipes (the SHA-256 state holds buffered plaintext) and frees. NULL is fine. */
 static void digests_free(struct digests *d) {
   if (!d) return;
   sodium_memzero(d, sizeof *d);
   free(d);
 }
 
-/* Starts both digests at offset 0. */
+/* Starts at offset 0 (the writer starts its records digest itself). */
 static void digests_start(struct digests *d, int has_sha) {
-  crypto_generichash_init(&d->b2, NULL, 0, 32);
   if (has_sha) crypto_hash_sha256_init(&d->sha);
   d->has_sha = has_sha;
   d->valid = 1;
 }
 
-/* Adds len bytes (only when valid). */
+/* Adds len plaintext bytes to the SHA-256 (only when valid and declared). */
 static void digests_update(struct digests *d, const void *buf, size_t len) {
-  if (!d || !d->valid) return;
-  crypto_generichash_update(&d->b2, buf, len);
-  if (d->has_sha) crypto_hash_sha256_update(&d->sha, buf, len);
+  if (!d || !d->valid || !d->has_sha) return;
+  crypto_hash_sha256_update(&d->sha, buf, len);
 }
 
 /* The serialized header: u8 format, u8 has_sha, u8 libsodium major, u8
- * minor, u32 BE state sizes (BLAKE2b, SHA-256). */
+ * minor, u32 BE state sizes (records digest, SHA-256). */
 static void digests_header(int has_sha, unsigned char out[DIGEST_HDR]) {
   out[0] = DIGEST_FORMAT;
   out[1] = (unsigned char)has_sha;
   out[2] = (unsigned char)sodium_library_version_major();
   out[3] = (unsigned char)sodium_library_version_minor();
-  uint32_t b = (uint32_t)sizeof(crypto_generichash_state), h = (uint32_t)sizeof(crypto_hash_sha256_state);
+  uint32_t b = (uint32_t)blob_digest_state_len(), h = (uint32_t)DIGEST_SHA_LEN;
   for (int i = 0; i < 4; i++) {
     out[4 + i] = (unsigned char)(b >> (24 - 8 * i));
     out[8 + i] = (unsigned char)(h >> (24 - 8 * i));
   }
 }
 
-/* Fills the serialized form: the header, then both states (SHA-256 zeroed
- * when not kept). */
-static void digests_pack(const struct digests *d, unsigned char out[DIGEST_PLAIN]) {
-  memset(out, 0, DIGEST_PLAIN);
-  digests_header(d->has_sha, out);
-  memcpy(out + DIGEST_HDR, &d->b2, sizeof d->b2);
-  if (d->has_sha) memcpy(out + DIGEST_HDR + sizeof d->b2, &d->sha, sizeof d->sha);
-}
-
-/* Restores the digests of an upload at its committed offset from the
- * row's sealed state. Leaves d invalid (and logs why) when there is none or
- * it does not open, has another layout, or disagrees with the row. */
-static void digests_load(struct digests *d, const unsigned char dek[BLOB_DEK_LEN], const struct upload_row *u) {
+/* Restores the digests of an upload at its committed offset from the row's
+ * sealed state: the records digest into the writer w, the SHA-256 into d.
+ * Leaves d invalid (and logs why) when there is none or it does not open, has
+ * another layout, or disagrees with the row or the file. */
+static void digests_load(struct digests *d, const unsigned char dek[BLOB_DEK_LEN], const struct upload_row *u,
+                         struct blob_writer *w) {
   d->valid = 0;
   if (!u->digest_state) {
     LOG_I("upload %s: no digest state at offset %llu; the digest will be computed at completion", u->id,
           (unsigned long long)u->offset);
+    (void)blob_writer_digest_import(w, NULL, 0);
     return;
   }
-  unsigned char p[DIGEST_PLAIN];
+  size_t pl = digest_plain_len();
+  unsigned char *p = malloc(pl);
   char err[120];
-  if (blob_state_open(dek, u->file_id, DIGEST_LABEL, u->offset, u->digest_state, u->digest_state_len, p, sizeof p,
-                      err, sizeof err) != 0) {
+  if (!p) return;
+  if (blob_state_open(dek, u->file_id, DIGEST_LABEL, u->offset, u->digest_state, u->digest_state_len, p, pl, err,
+                      sizeof err) != 0) {
     LOG_W("upload %s: digest state unusable (%s); the digest will be computed at completion", u->id, err);
+    (void)blob_writer_digest_import(w, NULL, 0);
+    free(p);
     return;
   }
   unsigned char want[DIGEST_HDR];
@@ -543,26 +546,38 @@ static void digests_load(struct digests *d, const unsigned char dek[BLOB_DEK_LEN
   if (memcmp(p, want, DIGEST_HDR) != 0) {
     LOG_W("upload %s: digest state from another format or library; the digest will be computed at completion",
           u->id);
+    (void)blob_writer_digest_import(w, NULL, 0);
+  } else if (blob_writer_digest_import(w, p + DIGEST_HDR, blob_digest_state_len()) != 0) {
+    LOG_W("upload %s: digest state does not match the staging file; the digest will be computed at completion",
+          u->id);
   } else {
-    memcpy(&d->b2, p + DIGEST_HDR, sizeof d->b2);
-    if (u->has_sha256_expected) memcpy(&d->sha, p + DIGEST_HDR + sizeof d->b2, sizeof d->sha);
+    if (u->has_sha256_expected) memcpy(&d->sha, p + DIGEST_HDR + blob_digest_state_len(), sizeof d->sha);
     d->has_sha = u->has_sha256_expected;
     d->valid = 1;
   }
-  sodium_memzero(p, sizeof p);
+  sodium_memzero(p, pl);
+  free(p);
 }
 
 /* Seals the digests for the writer's current offset into *out (malloc'd,
- * caller frees). 0, or -1 when d is invalid or sealing fails. */
+ * caller frees). 0, or -1 when d is invalid, the writer has no records
+ * digest, or sealing fails. */
 static int digests_seal(const struct digests *d, const struct blob_writer *w, unsigned char **out, size_t *len) {
   *out = NULL;
   *len = 0;
   if (!d || !d->valid) return -1;
-  unsigned char p[DIGEST_PLAIN];
-  digests_pack(d, p);
-  char err[120];
-  int rc = blob_writer_seal_state(w, DIGEST_LABEL, p, sizeof p, out, len, err, sizeof err);
-  sodium_memzero(p, sizeof p);
+  size_t pl = digest_plain_len();
+  unsigned char *p = calloc(1, pl);
+  if (!p) return -1;
+  digests_header(d->has_sha, p);
+  int rc = -1;
+  char err[120] = "the writer has no records digest";
+  if (blob_writer_digest_export(w, p + DIGEST_HDR, blob_digest_state_len()) == 0) {
+    if (d->has_sha) memcpy(p + DIGEST_HDR + blob_digest_state_len(), &d->sha, sizeof d->sha);
+    rc = blob_writer_seal_state(w, DIGEST_LABEL, p, pl, out, len, err, sizeof err);
+  }
+  sodium_memzero(p, pl);
+  free(p);
   if (rc != 0) LOG_W("cannot seal digest state: %s", err);
   return rc;
 }
@@ -698,8 +713,8 @@ struct upload_session {
   int check_sha;
   unsigned char want_sha[32];
   crypto_hash_sha256_state sha; /* this chunk's (Upload-Checksum) */
-  struct digests *dg;           /* the whole file's, streamed */
-  struct hasher *hs;            /* dg's helper thread (NULL: none yet, or inline) */
+  struct digests *dg;           /* the whole file's SHA-256 (when declared), streamed; the records digest is w's */
+  struct hasher *hs;            /* dg's helper thread, only with a SHA-256 (NULL: none yet, or inline) */
   int hs_failed;                /* could not start one: hash inline */
   int commit_unknown;           /* an offset commit failed without saying whether it landed */
 };
@@ -823,7 +838,7 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     if (s->u.offset == 0)
       digests_start(s->dg, s->u.has_sha256_expected);
     else
-      digests_load(s->dg, dek, &s->u);
+      digests_load(s->dg, dek, &s->u, s->w);
   }
   sodium_memzero(dek, sizeof dek);
   errno = saved_errno;
@@ -865,7 +880,7 @@ enum err records_append_data(struct upload_session *s, const void *buf, size_t l
     return en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
   }
   if (s->check_sha) crypto_hash_sha256_update(&s->sha, buf, len);
-  if (s->dg && s->dg->valid) {
+  if (s->dg && s->dg->valid && s->dg->has_sha) {
     if (!s->hs && !s->hs_failed && !(s->hs = hasher_start(s->dg))) s->hs_failed = 1;
     if (s->hs)
       hasher_feed(s->hs, buf, len);
@@ -1264,7 +1279,8 @@ static enum refusal dicom_refusal(const struct dicom_info *di) {
  * and left out without a row. */
 static int classify(struct intake *in, const char *name, const unsigned char *prefix, size_t plen, uint64_t size,
                     const unsigned char file_id[BLOB_ID_LEN], const unsigned char wrapped[BLOB_WRAPPED_LEN],
-                    uint32_t kek, const char *blake_hex, int new_blob, int in_folder, int allow_archive) {
+                    uint32_t kek, const char *blake_hex, int digest_kind, int new_blob, int in_folder,
+                    int allow_archive) {
   if (packaging_system_file(name)) {
     in->system++;
     return 0;
@@ -1324,6 +1340,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   p->d.sniffed_type = sniff_kind_name(k);
   p->d.size = size;
   p->d.blake2b = blake_hex;
+  p->d.digest_kind = digest_kind;
   p->d.has_file = 1;
   memcpy(p->d.file_id, file_id, BLOB_ID_LEN);
   memcpy(p->d.wrapped, wrapped, BLOB_WRAPPED_LEN);
@@ -1536,7 +1553,7 @@ static enum unpack_rc take_entry(struct intake *in, struct unpacker *up, const s
   char *bh = arena_alloc(in->a, 65);
   if (!bh) return UNPACK_LIMIT;
   sodium_bin2hex(bh, 65, dig, sizeof dig);
-  int kept = classify(in, name, prefix, plen, size, id, wrapped, kek, bh, 1, 1, depth < 2);
+  int kept = classify(in, name, prefix, plen, size, id, wrapped, kek, bh, BLOB_DIGEST_KIND_PLAIN, 1, 1, depth < 2);
   sodium_memzero(prefix, plen);
   enum unpack_rc urc = UNPACK_OK;
   if (kept == -1) {
@@ -1892,7 +1909,7 @@ static enum err finish_commit(void *p) {
     if (e != ERR_OK) return e;
     if (t->archives >= (long long)quota_archives) return ERR_TOO_MANY;
   }
-  e = uploads_set_checking(t->u->id, t->is_archive, t->b2, t->s2);
+  e = uploads_set_checking(t->u->id, t->is_archive, t->b2, t->s2, BLOB_DIGEST_KIND_RECORDS);
   if (e != ERR_OK) return e;
   return jobs_enqueue("intake", t->u->id, t->u->patient_id);
 }
@@ -1929,12 +1946,6 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       blobstore_path(u->file_id, 0, final, sizeof final) != 0)
     goto done;
   if (blobstore_unwrap(u->file_id, u->wrapped, sizeof u->wrapped, u->kek_version, dek) != 0) goto done;
-  if (!dg) {
-    own_dg = digests_new();
-    if (!own_dg) goto done;
-    digests_load(own_dg, dek, u);
-    dg = own_dg;
-  }
   struct stat st;
   if (!w && stat(staging, &st) == 0) {
     if (blob_writer_resume(staging, u->file_id, dek, u->offset, u->sealed_tail, u->sealed_tail_len, &w, err,
@@ -1942,9 +1953,22 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       LOG_E("upload %s: cannot resume for finalization: %s", u->id, err);
       goto done;
     }
+    if (!dg) {
+      own_dg = digests_new();
+      if (!own_dg) goto done;
+      digests_load(own_dg, dek, u, w);
+      dg = own_dg;
+    }
   }
+  if (!dg) { /* already renamed: the digests come from reading the file */
+    own_dg = digests_new();
+    if (!own_dg) goto done;
+    dg = own_dg;
+  }
+  unsigned char b2[32], s2[32];
+  int have_b2 = 0;
   if (w) {
-    int rc = blob_writer_finish(w, final, err, sizeof err);
+    int rc = blob_writer_finish_digest(w, final, b2, &have_b2, err, sizeof err);
     w = NULL;
     if (rc != 0) {
       LOG_E("upload %s: finishing failed: %s", u->id, err);
@@ -1966,8 +1990,7 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   if (!prefix) goto done;
   size_t plen = 0;
   uint64_t total = 0;
-  unsigned char b2[32], s2[32];
-  if (dg->valid) {
+  if (dg->valid && have_b2) {
     /* streamed digests: only the start is read (and authenticated) */
     total = blob_reader_size(r);
     while (plen < SNIFF_PREFIX) {
@@ -1979,14 +2002,12 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       if (n == 0) break;
       plen += (size_t)n;
     }
-    crypto_generichash_final(&dg->b2, b2, sizeof b2);
     if (u->has_sha256_expected) crypto_hash_sha256_final(&dg->sha, s2);
     dg->valid = 0; /* finalized */
   } else {
-    /* no usable streamed state: read back (authenticates every record) */
-    crypto_generichash_state gh;
+    /* no usable streamed state: read back (authenticates every record and
+     * gives the records digest) */
     crypto_hash_sha256_state sh;
-    crypto_generichash_init(&gh, NULL, 0, 32);
     if (u->has_sha256_expected) crypto_hash_sha256_init(&sh);
     unsigned char *buf = malloc(IO_BUF);
     if (!buf) goto done;
@@ -1998,7 +2019,6 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
         goto done;
       }
       if (n == 0) break;
-      crypto_generichash_update(&gh, buf, (size_t)n);
       if (u->has_sha256_expected) crypto_hash_sha256_update(&sh, buf, (size_t)n);
       if (plen < SNIFF_PREFIX) {
         size_t c = (size_t)n < SNIFF_PREFIX - plen ? (size_t)n : SNIFF_PREFIX - plen;
@@ -2009,9 +2029,11 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
     }
     sodium_memzero(buf, IO_BUF);
     free(buf);
-    crypto_generichash_final(&gh, b2, sizeof b2);
+    if (blob_reader_digest(r, b2) != 0) {
+      LOG_E("upload %s: read-back gave no records digest", u->id);
+      goto done;
+    }
     if (u->has_sha256_expected) crypto_hash_sha256_final(&sh, s2);
-    sodium_memzero(&gh, sizeof gh);
     sodium_memzero(&sh, sizeof sh);
   }
   blob_reader_close(r);
@@ -2023,7 +2045,7 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   }
   if (u->has_sha256_expected) {
     if (sodium_memcmp(s2, u->sha256_expected, 32) != 0) {
-      uploads_set_state(u->id, "failed", "the file's SHA-256 did not match the one declared", b2, s2);
+      uploads_set_state(u->id, "failed", "the file's SHA-256 did not match the one declared", NULL, s2);
       blobstore_delete(u->file_id);
       audit(who, "upload.complete", "upload", u->id, u->patient_id, "failed", "{\"reason\":\"sha256 mismatch\"}");
       e = ERR_CHECKSUM;
@@ -2140,8 +2162,8 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
     intake_skip(&in, u->filename, "unknown", arena_printf(a, "refused: %s", scan_problem), 1);
     kept = 0;
   } else {
-    kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh, 0, in_folder,
-                    !stow);
+    kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh,
+                    u->digest_kind, 0, in_folder, !stow);
   }
   if (kept == 1 && u->has_sha256_expected) {
     char *sx = arena_alloc(a, 65);
@@ -2683,6 +2705,23 @@ void records_integrity_failure(const struct actor *who, const struct document_ro
   audit(who, "integrity_failure", "document", oid, 0, "failed", detail);
 }
 
+int records_digest_wants_plain(int digest_kind) { return digest_kind != BLOB_DIGEST_KIND_RECORDS; }
+
+int records_digest_matches(int digest_kind, const char *blake2b_hex, const struct blob_reader *r,
+                           const unsigned char plain_b2[32]) {
+  unsigned char d[32];
+  char hx[65];
+  if (!blake2b_hex) return 0;
+  if (digest_kind == BLOB_DIGEST_KIND_RECORDS) {
+    if (blob_reader_digest(r, d) != 0) return 0;
+  } else {
+    if (!plain_b2) return 0;
+    memcpy(d, plain_b2, sizeof d);
+  }
+  sodium_bin2hex(hx, sizeof hx, d, sizeof d);
+  return strlen(blake2b_hex) == 64 && sodium_memcmp(hx, blake2b_hex, 64) == 0;
+}
+
 enum err records_document_open(struct arena *a, const struct actor *who, long long request_id, long long doc_id,
                                struct document_row *doc, const char **content_type, struct blob_reader **reader) {
   struct request_row rq;
@@ -2699,6 +2738,7 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
   int ok = 0;
   if (buf && records_document_reader(doc, &r) == 0) {
     crypto_generichash_state gh;
+    int plain = records_digest_wants_plain(doc->digest_kind);
     crypto_generichash_init(&gh, NULL, 0, 32);
     uint64_t total = 0;
     for (;;) {
@@ -2706,14 +2746,12 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
       if (n < 0) break;
       if (n == 0) {
         unsigned char dig[32];
-        char hx[65];
         crypto_generichash_final(&gh, dig, sizeof dig);
-        sodium_bin2hex(hx, sizeof hx, dig, sizeof dig);
-        ok = total == doc->size && strcmp(hx, doc->blake2b) == 0;
+        ok = total == doc->size && records_digest_matches(doc->digest_kind, doc->blake2b, r, dig);
         break;
       }
       total += (uint64_t)n;
-      crypto_generichash_update(&gh, buf, (size_t)n);
+      if (plain) crypto_generichash_update(&gh, buf, (size_t)n);
     }
   }
   if (buf) {

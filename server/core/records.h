@@ -194,6 +194,16 @@ enum err records_study_zip_open(struct arena *a, const struct actor *who, long l
 int records_document_reader(const struct document_row *d, struct blob_reader **reader);
 /* Records an integrity failure seen while streaming. */
 void records_integrity_failure(const struct actor *who, const struct document_row *d, const char *where);
+/* The check of a document's stored digest while its blob is read in order
+ * to the end. Rows of digest kind 1 (stored before 0032, archive entries,
+ * STOW-RS parts) hold the BLAKE2b-256 of the plaintext: only for them does the
+ * caller hash what it reads (records_digest_wants_plain() says so) and pass
+ * that hash. Rows of kind 2 hold the records digest, which the reader r
+ * computed while authenticating every record. 1 when the stored digest
+ * (blake2b_hex: the row's, in hex) matches, else 0. */
+int records_digest_wants_plain(int digest_kind);
+int records_digest_matches(int digest_kind, const char *blake2b_hex, const struct blob_reader *r,
+                           const unsigned char plain_b2[32]);
 
 /* Server-determined Content-Type for a sniffed type name. */
 const char *records_content_type(const char *sniffed_type);
