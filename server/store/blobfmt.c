@@ -813,6 +813,7 @@ struct blob_writer {
   unsigned char prefix[PREFIX_LEN]; /* v1 files only */
   unsigned char *dek;              /* sodium_malloc'd copy, read-only */
   uint64_t records;                /* full records in the file */
+  uint64_t wb_from;                /* records before this one were handed to writeback (early_writeback) */
   size_t tail_len;                 /* bytes in tail, 0..BLOB_RECORD */
   unsigned char *mem;              /* one allocation: tail | backup | ct */
   unsigned char *tail;             /* BLOB_RECORD plaintext */
@@ -1086,6 +1087,7 @@ int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN
     }
   }
   w->records = nfull;
+  w->wb_from = nfull;
   w->tail_len = tlen;
   if (w->format == BLOB_FORMAT_V1) {
     /* The records the client sends next would be sealed under derived
@@ -1113,6 +1115,20 @@ done:;
   writer_free(w);
   errno = saved;
   return rc;
+}
+
+/* Starts writeback of every WB_RECORDS records written (4 MiB), so that the
+ * fdatasync of a checkpoint finds most of its pages on their way to the disk
+ * instead of starting them all at once and waiting: a tus PATCH's answer
+ * (and the client's next PATCH) waited for the whole PATCH's writeback
+ * there, a quarter of an upload's wall time. Only a hint: durability still
+ * comes from blob_writer_checkpoint's fdatasync, which also reports errors. */
+#define WB_RECORDS 64
+static void early_writeback(struct blob_writer *w) {
+  if (w->records < w->wb_from + WB_RECORDS) return;
+  uint64_t from = record_off(BLOB_FORMAT_V2, w->wb_from), to = record_off(BLOB_FORMAT_V2, w->records);
+  (void)sync_file_range(w->fd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
+  w->wb_from = w->records;
 }
 
 /* Accepts plaintext, writing full records as they fill; see blobfmt.h. */
@@ -1149,6 +1165,7 @@ int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char
       memcpy(w->last_nt + NONCE_LEN, w->ct + rl - BLOB_TAG_LEN, BLOB_TAG_LEN);
       w->records++;
       w->tail_len = 0;
+      early_writeback(w);
     }
     size_t n = BLOB_RECORD - w->tail_len;
     if (n > len) n = len;
@@ -1174,6 +1191,7 @@ fail:;
     }
   }
   w->records = rec0;
+  if (w->wb_from > rec0) w->wb_from = rec0;
   w->tail_len = tail0;
   errno = saved;
   return -1;
