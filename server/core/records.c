@@ -582,42 +582,63 @@ static int digests_seal(const struct digests *d, const struct blob_writer *w, un
   return rc;
 }
 
-/* ---- the digest pipeline: hashing runs on a helper thread ----
+/* ---- the write pipeline: sealing, writing and hashing on a helper thread ----
  *
- * Sealing and writing a record and hashing it are independent, so a PATCH
- * hands its bytes (after the writer accepted them) to a per-PATCH helper
- * thread through HASH_SLOTS buffers of HASH_SLOT bytes: on a machine with a
- * free core the upload path costs max(seal + I/O, hash) instead of their
- * sum. Memory per active PATCH: HASH_SLOTS * HASH_SLOT, whatever the size.
- * hasher_sync() waits until the digests cover every byte fed, which is
- * done before the state is sealed and committed, or finalized. */
+ * Receiving a PATCH's bytes (the kernel's copy out of the socket, on the HTTP
+ * thread) and sealing and writing them are independent, so the HTTP thread
+ * only copies what arrives into PIPE_SLOTS buffers of PIPE_SLOT bytes and a
+ * per-PATCH helper thread appends them to the blob writer (which seals whole
+ * records straight from a slot) and feeds the declared SHA-256: on a machine
+ * with a free core a PATCH costs max(receive, seal + write) in time instead of
+ * their sum, and the copy into the slot replaces the writer's copy into its
+ * tail. Memory per active PATCH: PIPE_SLOTS * PIPE_SLOT, whatever the size.
+ * Between pipe_start and pipe_sync the writer and dg belong to the thread.
+ * A failed append stops the thread's work (the writer restored itself to
+ * before that slot); the HTTP thread sees it at its next feed or at sync, and
+ * the PATCH fails as an inline failure did: nothing is committed and the
+ * staging file is cut back to the committed offset. */
 
-#define HASH_SLOT (256 * 1024)
-#define HASH_SLOTS 4
+#define PIPE_SLOT (256 * 1024)
+#define PIPE_SLOTS 4
 
-struct hasher {
+struct pipe {
   pthread_t th;
   pthread_mutex_t mu;
-  pthread_cond_t cv;   /* broadcast on every change of rd, wr or stop */
-  unsigned char *mem;  /* HASH_SLOTS * HASH_SLOT */
-  size_t len[HASH_SLOTS];
-  uint64_t rd, wr;     /* slots hashed / handed over (slot i is mem + (i % HASH_SLOTS) * HASH_SLOT) */
+  pthread_cond_t cv;   /* broadcast on every change of rd, wr, stop or failed */
+  unsigned char *mem;  /* PIPE_SLOTS * PIPE_SLOT */
+  size_t len[PIPE_SLOTS];
+  uint64_t rd, wr;     /* slots done / handed over (slot i is mem + (i % PIPE_SLOTS) * PIPE_SLOT) */
   size_t fill;         /* producer only: bytes in slot wr being filled */
   int stop;
-  struct digests *dg;  /* written only by the thread between syncs */
+  struct blob_writer *w;
+  struct digests *dg;  /* the SHA-256, when declared (else NULL) */
+  int failed, fail_errno; /* the first failed append (then later slots are dropped) */
+  char fail_why[200];
 };
 
-/* The helper thread: hashes handed-over slots in order until stopped. */
-static void *hasher_main(void *arg) {
-  struct hasher *h = arg;
+/* The helper thread: appends handed-over slots in order until stopped. */
+static void *pipe_main(void *arg) {
+  struct pipe *h = arg;
   pthread_mutex_lock(&h->mu);
   for (;;) {
     while (h->rd == h->wr && !h->stop) pthread_cond_wait(&h->cv, &h->mu);
     if (h->rd == h->wr) break; /* stopped and drained */
-    size_t i = (size_t)(h->rd % HASH_SLOTS), n = h->len[i];
+    size_t i = (size_t)(h->rd % PIPE_SLOTS), n = h->len[i];
+    int failed = h->failed;
     pthread_mutex_unlock(&h->mu);
-    digests_update(h->dg, h->mem + i * HASH_SLOT, n);
+    char why[200];
+    int rc = 0, en = 0;
+    if (!failed) {
+      rc = blob_writer_append(h->w, h->mem + i * PIPE_SLOT, n, why, sizeof why);
+      en = errno;
+      if (rc == 0) digests_update(h->dg, h->mem + i * PIPE_SLOT, n);
+    }
     pthread_mutex_lock(&h->mu);
+    if (rc != 0) {
+      h->failed = 1;
+      h->fail_errno = en;
+      snprintf(h->fail_why, sizeof h->fail_why, "%s", why);
+    }
     h->rd++;
     pthread_cond_broadcast(&h->cv);
   }
@@ -625,17 +646,19 @@ static void *hasher_main(void *arg) {
   return NULL;
 }
 
-/* Starts a helper for dg. NULL when memory or a thread is not available
- * (the caller then hashes inline). Free with hasher_stop(). */
-static struct hasher *hasher_start(struct digests *dg) {
-  struct hasher *h = calloc(1, sizeof *h);
+/* Starts a helper for w (and dg's SHA-256 when not NULL). NULL when memory or
+ * a thread is not available (the caller then appends inline). Free with
+ * pipe_stop(). */
+static struct pipe *pipe_start(struct blob_writer *w, struct digests *dg) {
+  struct pipe *h = calloc(1, sizeof *h);
   if (!h) return NULL;
-  h->mem = malloc((size_t)HASH_SLOTS * HASH_SLOT);
+  h->mem = malloc((size_t)PIPE_SLOTS * PIPE_SLOT);
+  h->w = w;
   h->dg = dg;
   if (!h->mem || pthread_mutex_init(&h->mu, NULL) != 0) goto fail_mem;
   if (pthread_cond_init(&h->cv, NULL) != 0) goto fail_mu;
-  if (pthread_create(&h->th, NULL, hasher_main, h) != 0) goto fail_cv;
-  pthread_setname_np(h->th, "upload-digest"); /* shows in top -H and perf */
+  if (pthread_create(&h->th, NULL, pipe_main, h) != 0) goto fail_cv;
+  pthread_setname_np(h->th, "upload-write"); /* shows in top -H and perf */
   return h;
 fail_cv:
   pthread_cond_destroy(&h->cv);
@@ -648,10 +671,10 @@ fail_mem:
 }
 
 /* Hands the slot being filled to the thread (if it holds bytes). */
-static void hasher_hand_over(struct hasher *h) {
+static void pipe_hand_over(struct pipe *h) {
   if (h->fill == 0) return;
   pthread_mutex_lock(&h->mu);
-  h->len[h->wr % HASH_SLOTS] = h->fill;
+  h->len[h->wr % PIPE_SLOTS] = h->fill;
   h->wr++;
   pthread_cond_broadcast(&h->cv);
   pthread_mutex_unlock(&h->mu);
@@ -659,43 +682,61 @@ static void hasher_hand_over(struct hasher *h) {
 }
 
 /* Copies n bytes into the slots, handing full ones over; waits while every
- * slot is queued (memory stays bounded). */
-static void hasher_feed(struct hasher *h, const unsigned char *p, size_t n) {
+ * slot is queued (memory stays bounded). -1 (errno, why) once an append
+ * failed. */
+static int pipe_feed(struct pipe *h, const unsigned char *p, size_t n, char *why, size_t whylen) {
   while (n > 0) {
     pthread_mutex_lock(&h->mu);
-    while (h->wr - h->rd >= HASH_SLOTS) pthread_cond_wait(&h->cv, &h->mu);
+    while (h->wr - h->rd >= PIPE_SLOTS && !h->failed) pthread_cond_wait(&h->cv, &h->mu);
+    int failed = h->failed, en = h->fail_errno;
+    if (failed) snprintf(why, whylen, "%s", h->fail_why);
     pthread_mutex_unlock(&h->mu);
-    size_t c = HASH_SLOT - h->fill;
+    if (failed) {
+      errno = en;
+      return -1;
+    }
+    size_t c = PIPE_SLOT - h->fill;
     if (c > n) c = n;
-    memcpy(h->mem + (size_t)(h->wr % HASH_SLOTS) * HASH_SLOT + h->fill, p, c);
+    memcpy(h->mem + (size_t)(h->wr % PIPE_SLOTS) * PIPE_SLOT + h->fill, p, c);
     h->fill += c;
     p += c;
     n -= c;
-    if (h->fill == HASH_SLOT) hasher_hand_over(h);
+    if (h->fill == PIPE_SLOT) pipe_hand_over(h);
   }
+  return 0;
 }
 
-/* Returns once the digests cover every byte fed. NULL is fine. */
-static void hasher_sync(struct hasher *h) {
-  if (!h) return;
-  hasher_hand_over(h);
+/* Returns once every byte fed was appended (and hashed): 0, or -1 (errno,
+ * why) when an append failed. NULL is fine. */
+static int pipe_sync(struct pipe *h, char *why, size_t whylen) {
+  if (!h) return 0;
+  pipe_hand_over(h);
   pthread_mutex_lock(&h->mu);
   while (h->rd != h->wr) pthread_cond_wait(&h->cv, &h->mu);
+  int failed = h->failed, en = h->fail_errno;
+  if (failed) snprintf(why, whylen, "%s", h->fail_why);
   pthread_mutex_unlock(&h->mu);
+  errno = en;
+  return failed ? -1 : 0;
 }
 
-/* Stops the thread (bytes still queued are hashed first), wipes the slots
- * (plaintext) and frees. NULL is fine. */
-static void hasher_stop(struct hasher *h) {
+/* Stops the thread (slots still queued are dropped: call pipe_sync first to
+ * keep them), wipes the slots (plaintext) and frees. NULL is fine. */
+static void pipe_stop(struct pipe *h) {
   if (!h) return;
   pthread_mutex_lock(&h->mu);
   h->stop = 1;
+  if (!h->failed) {
+    h->failed = 1;
+    h->fail_errno = ECANCELED;
+    snprintf(h->fail_why, sizeof h->fail_why, "stopped");
+  }
   pthread_cond_broadcast(&h->cv);
   pthread_mutex_unlock(&h->mu);
   pthread_join(h->th, NULL);
   pthread_cond_destroy(&h->cv);
   pthread_mutex_destroy(&h->mu);
-  sodium_memzero(h->mem, (size_t)HASH_SLOTS * HASH_SLOT);
+  sodium_memzero(h->mem, (size_t)PIPE_SLOTS * PIPE_SLOT);
   free(h->mem);
   free(h);
 }
@@ -714,8 +755,8 @@ struct upload_session {
   unsigned char want_sha[32];
   crypto_hash_sha256_state sha; /* this chunk's (Upload-Checksum) */
   struct digests *dg;           /* the whole file's SHA-256 (when declared), streamed; the records digest is w's */
-  struct hasher *hs;            /* dg's helper thread, only with a SHA-256 (NULL: none yet, or inline) */
-  int hs_failed;                /* could not start one: hash inline */
+  struct pipe *pp;              /* the writer's helper thread (NULL: none yet, or inline) */
+  int pp_failed;                /* could not start one: append inline */
   int commit_unknown;           /* an offset commit failed without saying whether it landed */
 };
 
@@ -745,6 +786,8 @@ static void refuse_no_space(uint64_t committed) {
  * offset the database holds). */
 static void session_free(struct upload_session *s) {
   if (!s) return;
+  pipe_stop(s->pp); /* the writer is ours again */
+  s->pp = NULL;
   if (s->w && !s->commit_unknown) {
     char err[200];
     if (blob_writer_abort_to(s->w, s->u.offset, err, sizeof err) != 0)
@@ -753,7 +796,6 @@ static void session_free(struct upload_session *s) {
     blob_writer_abort(s->w);
   }
   s->w = NULL;
-  hasher_stop(s->hs);
   digests_free(s->dg);
   upload_unlock(s->u.id);
   arena_free(s->a);
@@ -867,27 +909,38 @@ fail:
   return e;
 }
 
+/* What a failed append (errno en) answers. */
+static enum err append_failed(struct upload_session *s, int en, const char *why) {
+  LOG_W("upload %s: append failed: %s", s->u.id, why);
+  if (en == ENOSPC || en == EDQUOT) {
+    refuse_no_space(s->u.offset);
+    return ERR_NO_SPACE;
+  }
+  return en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
+}
+
 enum err records_append_data(struct upload_session *s, const void *buf, size_t len) {
   if (s->start + s->received + len > s->u.length) return ERR_TOO_LARGE;
   char err[200];
-  if (blob_writer_append(s->w, buf, len, err, sizeof err) != 0) {
-    int en = errno;
-    LOG_W("upload %s: append failed: %s", s->u.id, err);
-    if (en == ENOSPC || en == EDQUOT) {
-      refuse_no_space(s->u.offset);
-      return ERR_NO_SPACE;
-    }
-    return en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
+  if (!s->pp && !s->pp_failed &&
+      !(s->pp = pipe_start(s->w, s->dg && s->dg->valid && s->dg->has_sha ? s->dg : NULL)))
+    s->pp_failed = 1;
+  if (s->pp) {
+    if (pipe_feed(s->pp, buf, len, err, sizeof err) != 0) return append_failed(s, errno, err);
+  } else {
+    if (blob_writer_append(s->w, buf, len, err, sizeof err) != 0) return append_failed(s, errno, err);
+    if (s->dg && s->dg->valid && s->dg->has_sha) digests_update(s->dg, buf, len);
   }
   if (s->check_sha) crypto_hash_sha256_update(&s->sha, buf, len);
-  if (s->dg && s->dg->valid && s->dg->has_sha) {
-    if (!s->hs && !s->hs_failed && !(s->hs = hasher_start(s->dg))) s->hs_failed = 1;
-    if (s->hs)
-      hasher_feed(s->hs, buf, len);
-    else
-      digests_update(s->dg, buf, len);
-  }
   s->received += len;
+  return ERR_OK;
+}
+
+/* Waits until the helper appended every byte received: ERR_OK, or what the
+ * failed append answers. The writer is the caller's again after ERR_OK. */
+static enum err append_sync(struct upload_session *s) {
+  char err[200];
+  if (pipe_sync(s->pp, err, sizeof err) != 0) return append_failed(s, errno, err);
   return ERR_OK;
 }
 
@@ -899,6 +952,8 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
   unsigned char *tail = NULL;
   size_t tl = 0;
   char err[200];
+  enum err se = append_sync(s); /* the writer and the digests now cover every byte received */
+  if (se != ERR_OK) return se;
   if (blob_writer_checkpoint(s->w, &tail, &tl, err, sizeof err) != 0) {
     LOG_E("upload %s: sync failed: %s", s->u.id, err);
     if (errno == ENOSPC || errno == EDQUOT) {
@@ -910,7 +965,6 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
   uint64_t off = blob_writer_offset(s->w);
   unsigned char *ds = NULL;
   size_t dl = 0;
-  hasher_sync(s->hs); /* the digests now cover exactly [0, off) */
   if (s->dg && s->dg->valid) (void)digests_seal(s->dg, s->w, &ds, &dl);
   enum err e = uploads_commit_offset(s->u.id, s->u.offset, off, tail, tl, ds, dl, finalizing, expires_at);
   free(tail);
@@ -937,12 +991,14 @@ enum err records_append_commit(struct upload_session *s, uint64_t *offset, long 
       goto done;
     }
   }
-  int complete = blob_writer_offset(s->w) == s->u.length;
+  int complete = s->start + s->received == s->u.length; /* the writer may still be the helper's */
   if (s->received == 0 && !(complete && s->u.length == 0)) goto done; /* an empty PATCH acknowledges the offset */
   e = checkpoint_commit(s, complete, expires_at);
   if (e != ERR_OK) goto done;
   *offset = s->u.offset;
   if (complete) {
+    pipe_stop(s->pp); /* idle since the checkpoint's sync */
+    s->pp = NULL;
     struct blob_writer *w = s->w;
     s->w = NULL;
     e = finalize_upload(s->a, &s->who, &s->u, w, s->dg);
@@ -954,7 +1010,7 @@ done:
 
 void records_append_abort(struct upload_session *s, int keep) {
   if (!s) return;
-  if (keep && s->received > 0 && !s->check_sha && blob_writer_offset(s->w) < s->u.length) {
+  if (keep && s->received > 0 && !s->check_sha && s->start + s->received < s->u.length) {
     long long exp;
     if (checkpoint_commit(s, 0, &exp) == ERR_OK)
       LOG_I("upload %s: kept %llu bytes of an interrupted PATCH", s->u.id, (unsigned long long)s->received);

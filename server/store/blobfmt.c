@@ -822,6 +822,7 @@ struct blob_writer {
   struct rdigest *dg;              /* running records digest; NULL when unknown */
   int converted;                   /* the resume rewrote a v1 staging file */
   unsigned char last_nt[NONCE_LEN + BLOB_TAG_LEN]; /* nonce || tag of the last full record in the file */
+  unsigned char last_nt_backup[NONCE_LEN + BLOB_TAG_LEN]; /* last_nt before an append */
   int have_final;                  /* final_digest set by writer_seal_final */
   unsigned char final_digest[BLOB_DIGEST_LEN];
 };
@@ -1149,23 +1150,35 @@ int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char
   const size_t tail0 = w->tail_len;
   int backed_up = 0;
   while (len > 0) {
-    if (w->tail_len == BLOB_RECORD) {
+    /* A full record is sealed from the tail once a byte follows it, or
+     * straight from the caller's buffer (no copy) when the tail is empty and
+     * more than a record's worth is at hand. */
+    const unsigned char *rec = w->tail_len == BLOB_RECORD ? w->tail
+                             : w->tail_len == 0 && len > BLOB_RECORD ? p
+                                                                      : NULL;
+    if (rec) {
       if (!backed_up) {
         memcpy(w->backup, w->tail, tail0);
+        memcpy(w->last_nt_backup, w->last_nt, sizeof w->last_nt);
         if (w->dg) {
           memcpy(&w->dg->backup, &w->dg->st, sizeof w->dg->st);
           w->dg->backup_n = w->dg->n;
         }
         backed_up = 1;
       }
-      size_t rl = record_seal(w->file_id, w->dek, w->records, 0, w->tail, BLOB_RECORD, w->ct);
+      size_t rl = record_seal(w->file_id, w->dek, w->records, 0, rec, BLOB_RECORD, w->ct);
       if (write_all_at(w->fd, w->ct, rl, record_off(BLOB_FORMAT_V2, w->records)) != 0) goto fail;
       if (w->dg) rdigest_record(w->dg, w->ct, w->ct + rl - BLOB_TAG_LEN);
       memcpy(w->last_nt, w->ct, NONCE_LEN);
       memcpy(w->last_nt + NONCE_LEN, w->ct + rl - BLOB_TAG_LEN, BLOB_TAG_LEN);
       w->records++;
-      w->tail_len = 0;
       early_writeback(w);
+      if (rec == p) {
+        p += BLOB_RECORD;
+        len -= BLOB_RECORD;
+        continue;
+      }
+      w->tail_len = 0;
     }
     size_t n = BLOB_RECORD - w->tail_len;
     if (n > len) n = len;
@@ -1185,6 +1198,7 @@ fail:;
   }
   if (backed_up) {
     memcpy(w->tail, w->backup, tail0);
+    memcpy(w->last_nt, w->last_nt_backup, sizeof w->last_nt);
     if (w->dg) {
       memcpy(&w->dg->st, &w->dg->backup, sizeof w->dg->st);
       w->dg->n = w->dg->backup_n;

@@ -1223,6 +1223,56 @@ static void test_records_digest_resume(void) {
   free(data);
 }
 
+
+/* Large appends seal whole records straight from the caller's buffer: the
+ * file reads back the same and its digest is the definition's, whether the
+ * tail was empty or not when the append came; a failed append in the middle
+ * of such records leaves the digest, the last record and the file as before. */
+static void test_large_appends_and_failed_append_keep_the_digest(void) {
+  const size_t n = 9 * (size_t)BLOB_RECORD + 3;
+  unsigned char *data = malloc(n);
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], d[BLOB_DIGEST_LEN], spec[BLOB_DIGEST_LEN];
+  fill_pattern(data, n, 86);
+  blob_dek_new(dek);
+  for (int lead = 0; lead < 3; lead++) { /* 0, 7 bytes, or exactly one record before the big append */
+    char staging[300], final[300];
+    size_t got, first = lead == 0 ? 0 : lead == 1 ? 7 : BLOB_RECORD;
+    int ok, have = 0;
+    struct blob_writer *w = NULL;
+    new_id(id);
+    path_in(staging, sizeof staging, "big.part");
+    path_in(final, sizeof final, "big");
+    T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+    if (first) T_EQ_INT(blob_writer_append(w, data, first, errbuf, sizeof errbuf), 0);
+    /* a failing big append first (the file may grow by one record only) */
+    long long size0 = file_size(staging);
+    struct rlimit old, lim;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = (rlim_t)(size0 + FULL_CT + 100);
+    T_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    T_EQ_INT(blob_writer_append(w, data + first, 5 * (size_t)BLOB_RECORD + 11, errbuf, sizeof errbuf), -1);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    T_EQ_INT(file_size(staging), size0);
+    T_EQ_INT(blob_writer_offset(w), first);
+    /* then the same bytes again, in two big appends */
+    T_EQ_INT(blob_writer_append(w, data + first, 5 * (size_t)BLOB_RECORD + 11, errbuf, sizeof errbuf), 0);
+    size_t at = first + 5 * (size_t)BLOB_RECORD + 11;
+    T_EQ_INT(blob_writer_append(w, data + at, n - at, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(blob_writer_finish_digest(w, final, d, &have, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(have, 1);
+    T_EQ_INT(digest_by_spec(final, id, spec), 0);
+    T_CHECK(memcmp(spec, d, sizeof d) == 0);
+    T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
+    T_EQ_INT(got, n);
+    T_CHECK(ok);
+    T_EQ_INT(file_size(final), (long long)blob_disk_size_final(n));
+  }
+  free(data);
+}
+
 static void test_keyring_create_modes(void) {
   char kd[300], kf[400];
   struct keyring *kr = NULL;
@@ -1402,6 +1452,7 @@ int main(void) {
   T_RUN(test_records_digest_table);
   T_RUN(test_records_digest_edges);
   T_RUN(test_records_digest_resume);
+  T_RUN(test_large_appends_and_failed_append_keep_the_digest);
   T_RUN(test_keyring_create_modes);
   T_RUN(test_keyring_rotate);
   rm_tree(g_dir);
