@@ -2,6 +2,7 @@
 """Upload benchmark (issue 4, §Benchmark). Prints figures; asserts nothing.
 
     bench/upload.sh [--rounds 5] [--size 1G] [--chunk 64M] [--skip-rss] [--workdir DIR]
+                    [--baseline OLD_SECONDOP] [--portal-arg ARG ...]
 
 Interleaved over the rounds, each measurement on a freshly started server
 (VmHWM is a process-lifetime peak):
@@ -19,6 +20,16 @@ header first so that intake accepts the file).
 
 PostgreSQL: a private cluster with default durability (fsync on) on a unix
 socket; the portal commits each PATCH's offset there.
+
+--baseline OLD_SECONDOP adds the same portal runs with another build (for
+example one of the commit before a change: `git worktree add` or `git archive`
+it, build it release), interleaved in every round right after the portal's, so
+old and new meet the same load; its ratios are printed beside the new ones.
+--portal-arg ARG (repeatable) is appended to both portals' `serve` command
+line: the hook for another blob store, e.g.
+  --portal-arg=--blob-store=s3://bucket/prefix --portal-arg=--s3-endpoint=...
+(the bare receiver and Node keep writing to the local disk). The load average
+is printed before and after, since the machine is shared.
 """
 import argparse
 import os
@@ -276,22 +287,24 @@ class Server:
 
 class Portal(Server):
     name = "portal"
+    extra_args = []
 
-    def __init__(self, pg, work):
+    def __init__(self, pg, work, binary=None):
+        self.bin = binary or BIN
         self.pg = pg
         self.db = pg.new_db()
         self.data = tempfile.mkdtemp(prefix="portal-", dir=work)
         log = os.path.join(self.data, "server.log")
         env = dict(os.environ, SECONDOP_MAX_FILE_SIZE=str(16 * GiB), SECONDOP_MAX_REQUEST_SIZE=str(64 * GiB), SECONDOP_QUOTA_DAILY_BYTES=str(256 * GiB))
-        self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--database-url", pg.dsn(self.db),
-                                      "--data-dir", self.data, "--share-dir", ROOT],
+        self.proc = subprocess.Popen([self.bin, "serve", "--listen", "127.0.0.1:0", "--database-url", pg.dsn(self.db),
+                                      "--data-dir", self.data, "--share-dir", ROOT] + list(self.extra_args),
                                      stdout=subprocess.DEVNULL, stderr=open(log, "ab"), env=env)
         self.port = int(wait_line(self.proc, log, r"serving on http://127\.0\.0\.1:(\d+)/").group(1))
         self.headers, self.request_id = self._patient()
 
     def _patient(self):
         email, pw = "bench%d@example.test" % self.pg.n, "a long enough bench password %d" % self.pg.n
-        r = subprocess.run([BIN, "create-user", "--role", "patient", "--email", email, "--name", "Bench Patient",
+        r = subprocess.run([self.bin, "create-user", "--role", "patient", "--email", email, "--name", "Bench Patient",
                             "--password-stdin", "--database-url", self.pg.dsn(self.db), "--data-dir", self.data,
                             "--share-dir", ROOT], input=pw + "\n", capture_output=True, text=True)
         if r.returncode:
@@ -458,8 +471,13 @@ def main():
                     help="sizes of the single uploads whose peak RSS is measured (default 256M,4G; e.g. 6G)")
     ap.add_argument("--skip-node", action="store_true")
     ap.add_argument("--workdir", default=os.environ.get("SECONDOP_BENCH_TMP") or "/var/tmp")
+    ap.add_argument("--baseline", metavar="OLD_SECONDOP",
+                    help="another secondop binary measured the same way, interleaved (before/after)")
+    ap.add_argument("--portal-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for the portals' serve command (repeatable; e.g. another blob store)")
     a = ap.parse_args()
-    for path in (BIN, BARE):
+    Portal.extra_args = a.portal_arg
+    for path in (BIN, BARE) + ((a.baseline,) if a.baseline else ()):
         if not os.access(path, os.X_OK):
             sys.exit("missing %s: build it first (meson setup build-bench --buildtype=release && ninja -C build-bench)"
                      % path)
@@ -478,11 +496,15 @@ def main():
     plan = [
         ("bare1", lambda: Bare(work, a.bare_memory_limit), size, 1),
         ("portal1", lambda: Portal(pg, work), size, 1),
+        ("old1", lambda: Portal(pg, work, a.baseline), size, 1),
         ("node1", lambda: NodeTus(work), size, 1),
         ("bare2", lambda: Bare(work, a.bare_memory_limit), size, 2),
         ("portal2", lambda: Portal(pg, work), size, 2),
+        ("old2", lambda: Portal(pg, work, a.baseline), size, 2),
         ("node2", lambda: NodeTus(work), size, 2),
     ]
+    if not a.baseline:
+        plan = [p for p in plan if not p[0].startswith("old")]
     if not a.skip_rss:
         for spec in a.rss_sizes.split(","):
             plan.append(("portal_" + spec.strip(), lambda: Portal(pg, work), parse_size(spec.strip()), 1))
@@ -490,6 +512,9 @@ def main():
         plan = [p for p in plan if not p[0].startswith("node")]
     print("upload benchmark: %d rounds, %s per upload, %s PATCHes, %d cores; workdir %s" %
           (a.rounds, human(size), human(chunk), os.cpu_count(), work), flush=True)
+    print("portal: %s%s%s" % (BIN, " (baseline %s)" % a.baseline if a.baseline else "",
+                              "; serve " + " ".join(a.portal_arg) if a.portal_arg else ""))
+    print("load average at start: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
     try:
         for rnd in range(1, a.rounds + 1):
             rec("seal", seal_limit(size))
@@ -505,6 +530,7 @@ def main():
         pg.destroy()
         shutil.rmtree(work, ignore_errors=True)
 
+    print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
     R = res
     mb = lambda k: R[k + ".mbps"]  # noqa: E731
     cpu = lambda k: R[k + ".cpu_per_gib"]  # noqa: E731
@@ -521,6 +547,12 @@ def main():
           (fmt_range(mb("portal1")), fmt_range(cpu("portal1"), "%.2f"), fmt_range(rss("portal1"), "%.1f")))
     print("  two at once (sum)                           %s MB/s, %s cpu-s/GiB, peak RSS %s MiB" %
           (fmt_range(mb("portal2")), fmt_range(cpu("portal2"), "%.2f"), fmt_range(rss("portal2"), "%.1f")))
+    if a.baseline:
+        print("(b') the baseline portal (%s), interleaved with (b)" % a.baseline)
+        print("  one upload                                  %s MB/s, %s cpu-s/GiB, peak RSS %s MiB" %
+              (fmt_range(mb("old1")), fmt_range(cpu("old1"), "%.2f"), fmt_range(rss("old1"), "%.1f")))
+        print("  two at once (sum)                           %s MB/s, %s cpu-s/GiB, peak RSS %s MiB" %
+              (fmt_range(mb("old2")), fmt_range(cpu("old2"), "%.2f"), fmt_range(rss("old2"), "%.1f")))
     rss_keys = [] if a.skip_rss else ["portal_" + x.strip() for x in a.rss_sizes.split(",")]
     for k in rss_keys:
         print("  peak RSS, one %-6s upload                 %s MiB (%s MB/s)" %
@@ -533,6 +565,13 @@ def main():
               (fmt_range(mb("node2")), fmt_range(cpu("node2"), "%.2f"), fmt_range(rss("node2"), "%.1f")))
     print("ratios (medians; target in brackets)")
     print("  portal one upload / bare receiver           %.2f  [>= 0.85]" % (med(mb("portal1")) / med(mb("bare1"))))
+    for k in ("portal", "old") if a.baseline else ("portal",):
+        who = "portal" if k == "portal" else "baseline"
+        print("  %-8s cpu-s/GiB / bare, one upload       %.2f  [<= 1.3]" % (who, med(cpu(k + "1")) / med(cpu("bare1"))))
+        print("  %-8s cpu-s/GiB / bare, two at once      %.2f  [<= 1.3]" % (who, med(cpu(k + "2")) / med(cpu("bare2"))))
+        if node:
+            print("  %-8s MB/s / Node, one upload            %.2f  [>= 1.25]" % (who, med(mb(k + "1")) / med(mb("node1"))))
+            print("  %-8s MB/s / Node, two at once           %.2f  [>= 1.25]" % (who, med(mb(k + "2")) / med(mb("node2"))))
     if node:
         print("  portal one upload / Node one upload         %.2f  [>= 1.25]" % (med(mb("portal1")) / med(mb("node1"))))
         print("  portal two at once / Node two at once       %.2f  [>= 1.5]" % (med(mb("portal2")) / med(mb("node2"))))

@@ -452,24 +452,31 @@ done:
 
 /* ---- running digests: computed while the bytes arrive ----
  *
- * BLAKE2b-256 always, SHA-256 only when the client declared one. The states
- * cover exactly the bytes [0, offset) and are committed with the offset,
- * sealed under the file's data key (they hold up to a block of buffered
- * plaintext), so a resume after a crash continues the same digests and
- * completion needs no read-back. A row without a usable state (older rows,
- * or a libsodium whose state layout differs) falls back to the read-back. */
+ * The integrity digest is the records digest (store/blobfmt.h: BLAKE2b over
+ * each sealed record's nonce and tag), which the blob writer keeps as it
+ * seals: 40 bytes hashed per 64 KiB record instead of the whole plaintext.
+ * SHA-256 of the plaintext is computed only when the client declared one.
+ * The states cover exactly the bytes [0, offset) (the records digest: the
+ * full records in the staging file, which is what a checkpoint keeps) and
+ * are committed with the offset, sealed under the file's data key (the
+ * SHA-256 state holds up to a block of buffered plaintext), so a resume after
+ * a crash continues them and completion needs no read-back. A row without a
+ * usable state (rows from before, or a libsodium whose state layout differs)
+ * falls back to reading the finished file once. */
 
 #define DIGEST_LABEL "digest"
-#define DIGEST_FORMAT 1
+#define DIGEST_FORMAT 2 /* 1: the plaintext's BLAKE2b state (before 0032), refused, so read back */
 #define DIGEST_HDR 12
-#define DIGEST_PLAIN (DIGEST_HDR + sizeof(crypto_generichash_state) + sizeof(crypto_hash_sha256_state))
+#define DIGEST_SHA_LEN sizeof(crypto_hash_sha256_state)
 
 struct digests {
-  crypto_generichash_state b2; /* 64-byte aligned: the struct comes from aligned_alloc */
-  crypto_hash_sha256_state sha;
-  int valid;                   /* the states cover exactly the committed/received bytes */
+  crypto_hash_sha256_state sha; /* 64-byte aligned: the struct comes from aligned_alloc */
+  int valid;                    /* the writer's records digest and sha cover exactly the committed/received bytes */
   int has_sha;
 };
+
+/* Bytes of the sealed plaintext: header, records digest state, SHA-256 state. */
+static size_t digest_plain_len(void) { return DIGEST_HDR + blob_digest_state_len() + DIGEST_SHA_LEN; }
 
 /* A zeroed, suitably aligned digests struct (invalid); NULL when out of
  * memory. Free with digests_free(). */
@@ -480,66 +487,62 @@ static struct digests *digests_new(void) {
   return d;
 }
 
-/* Wipes (the states hold buffered plaintext) and frees. NULL is fine. */
+/* Wipes (the SHA-256 state holds buffered plaintext) and frees. NULL is fine. */
 static void digests_free(struct digests *d) {
   if (!d) return;
   sodium_memzero(d, sizeof *d);
   free(d);
 }
 
-/* Starts both digests at offset 0. */
+/* Starts at offset 0 (the writer starts its records digest itself). */
 static void digests_start(struct digests *d, int has_sha) {
-  crypto_generichash_init(&d->b2, NULL, 0, 32);
   if (has_sha) crypto_hash_sha256_init(&d->sha);
   d->has_sha = has_sha;
   d->valid = 1;
 }
 
-/* Adds len bytes (only when valid). */
+/* Adds len plaintext bytes to the SHA-256 (only when valid and declared). */
 static void digests_update(struct digests *d, const void *buf, size_t len) {
-  if (!d || !d->valid) return;
-  crypto_generichash_update(&d->b2, buf, len);
-  if (d->has_sha) crypto_hash_sha256_update(&d->sha, buf, len);
+  if (!d || !d->valid || !d->has_sha) return;
+  crypto_hash_sha256_update(&d->sha, buf, len);
 }
 
 /* The serialized header: u8 format, u8 has_sha, u8 libsodium major, u8
- * minor, u32 BE state sizes (BLAKE2b, SHA-256). */
+ * minor, u32 BE state sizes (records digest, SHA-256). */
 static void digests_header(int has_sha, unsigned char out[DIGEST_HDR]) {
   out[0] = DIGEST_FORMAT;
   out[1] = (unsigned char)has_sha;
   out[2] = (unsigned char)sodium_library_version_major();
   out[3] = (unsigned char)sodium_library_version_minor();
-  uint32_t b = (uint32_t)sizeof(crypto_generichash_state), h = (uint32_t)sizeof(crypto_hash_sha256_state);
+  uint32_t b = (uint32_t)blob_digest_state_len(), h = (uint32_t)DIGEST_SHA_LEN;
   for (int i = 0; i < 4; i++) {
     out[4 + i] = (unsigned char)(b >> (24 - 8 * i));
     out[8 + i] = (unsigned char)(h >> (24 - 8 * i));
   }
 }
 
-/* Fills the serialized form: the header, then both states (SHA-256 zeroed
- * when not kept). */
-static void digests_pack(const struct digests *d, unsigned char out[DIGEST_PLAIN]) {
-  memset(out, 0, DIGEST_PLAIN);
-  digests_header(d->has_sha, out);
-  memcpy(out + DIGEST_HDR, &d->b2, sizeof d->b2);
-  if (d->has_sha) memcpy(out + DIGEST_HDR + sizeof d->b2, &d->sha, sizeof d->sha);
-}
-
-/* Restores the digests of an upload at its committed offset from the
- * row's sealed state. Leaves d invalid (and logs why) when there is none or
- * it does not open, has another layout, or disagrees with the row. */
-static void digests_load(struct digests *d, const unsigned char dek[BLOB_DEK_LEN], const struct upload_row *u) {
+/* Restores the digests of an upload at its committed offset from the row's
+ * sealed state: the records digest into the writer w, the SHA-256 into d.
+ * Leaves d invalid (and logs why) when there is none or it does not open, has
+ * another layout, or disagrees with the row or the file. */
+static void digests_load(struct digests *d, const unsigned char dek[BLOB_DEK_LEN], const struct upload_row *u,
+                         struct blob_writer *w) {
   d->valid = 0;
   if (!u->digest_state) {
     LOG_I("upload %s: no digest state at offset %llu; the digest will be computed at completion", u->id,
           (unsigned long long)u->offset);
+    (void)blob_writer_digest_import(w, NULL, 0);
     return;
   }
-  unsigned char p[DIGEST_PLAIN];
+  size_t pl = digest_plain_len();
+  unsigned char *p = malloc(pl);
   char err[120];
-  if (blob_state_open(dek, u->file_id, DIGEST_LABEL, u->offset, u->digest_state, u->digest_state_len, p, sizeof p,
-                      err, sizeof err) != 0) {
+  if (!p) return;
+  if (blob_state_open(dek, u->file_id, DIGEST_LABEL, u->offset, u->digest_state, u->digest_state_len, p, pl, err,
+                      sizeof err) != 0) {
     LOG_W("upload %s: digest state unusable (%s); the digest will be computed at completion", u->id, err);
+    (void)blob_writer_digest_import(w, NULL, 0);
+    free(p);
     return;
   }
   unsigned char want[DIGEST_HDR];
@@ -547,66 +550,99 @@ static void digests_load(struct digests *d, const unsigned char dek[BLOB_DEK_LEN
   if (memcmp(p, want, DIGEST_HDR) != 0) {
     LOG_W("upload %s: digest state from another format or library; the digest will be computed at completion",
           u->id);
+    (void)blob_writer_digest_import(w, NULL, 0);
+  } else if (blob_writer_digest_import(w, p + DIGEST_HDR, blob_digest_state_len()) != 0) {
+    LOG_W("upload %s: digest state does not match the staging file; the digest will be computed at completion",
+          u->id);
   } else {
-    memcpy(&d->b2, p + DIGEST_HDR, sizeof d->b2);
-    if (u->has_sha256_expected) memcpy(&d->sha, p + DIGEST_HDR + sizeof d->b2, sizeof d->sha);
+    if (u->has_sha256_expected) memcpy(&d->sha, p + DIGEST_HDR + blob_digest_state_len(), sizeof d->sha);
     d->has_sha = u->has_sha256_expected;
     d->valid = 1;
   }
-  sodium_memzero(p, sizeof p);
+  sodium_memzero(p, pl);
+  free(p);
 }
 
 /* Seals the digests for the writer's current offset into *out (malloc'd,
- * caller frees). 0, or -1 when d is invalid or sealing fails. */
+ * caller frees). 0, or -1 when d is invalid, the writer has no records
+ * digest, or sealing fails. */
 static int digests_seal(const struct digests *d, const struct blob_writer *w, unsigned char **out, size_t *len) {
   *out = NULL;
   *len = 0;
   if (!d || !d->valid) return -1;
-  unsigned char p[DIGEST_PLAIN];
-  digests_pack(d, p);
-  char err[120];
-  int rc = blob_writer_seal_state(w, DIGEST_LABEL, p, sizeof p, out, len, err, sizeof err);
-  sodium_memzero(p, sizeof p);
+  size_t pl = digest_plain_len();
+  unsigned char *p = calloc(1, pl);
+  if (!p) return -1;
+  digests_header(d->has_sha, p);
+  int rc = -1;
+  char err[120] = "the writer has no records digest";
+  if (blob_writer_digest_export(w, p + DIGEST_HDR, blob_digest_state_len()) == 0) {
+    if (d->has_sha) memcpy(p + DIGEST_HDR + blob_digest_state_len(), &d->sha, sizeof d->sha);
+    rc = blob_writer_seal_state(w, DIGEST_LABEL, p, pl, out, len, err, sizeof err);
+  }
+  sodium_memzero(p, pl);
+  free(p);
   if (rc != 0) LOG_W("cannot seal digest state: %s", err);
   return rc;
 }
 
-/* ---- the digest pipeline: hashing runs on a helper thread ----
+/* ---- the write pipeline: sealing, writing and hashing on a helper thread ----
  *
- * Sealing and writing a record and hashing it are independent, so a PATCH
- * hands its bytes (after the writer accepted them) to a per-PATCH helper
- * thread through HASH_SLOTS buffers of HASH_SLOT bytes: on a machine with a
- * free core the upload path costs max(seal + I/O, hash) instead of their
- * sum. Memory per active PATCH: HASH_SLOTS * HASH_SLOT, whatever the size.
- * hasher_sync() waits until the digests cover every byte fed, which is
- * done before the state is sealed and committed, or finalized. */
+ * Receiving a PATCH's bytes (the kernel's copy out of the socket, on the HTTP
+ * thread) and sealing and writing them are independent, so the HTTP thread
+ * only copies what arrives into PIPE_SLOTS buffers of PIPE_SLOT bytes and a
+ * per-PATCH helper thread appends them to the blob writer (which seals whole
+ * records straight from a slot) and feeds the declared SHA-256: on a machine
+ * with a free core a PATCH costs max(receive, seal + write) in time instead of
+ * their sum, and the copy into the slot replaces the writer's copy into its
+ * tail. Memory per active PATCH: PIPE_SLOTS * PIPE_SLOT, whatever the size.
+ * Between pipe_start and pipe_sync the writer and dg belong to the thread.
+ * A failed append stops the thread's work (the writer restored itself to
+ * before that slot); the HTTP thread sees it at its next feed or at sync, and
+ * the PATCH fails as an inline failure did: nothing is committed and the
+ * staging file is cut back to the committed offset. */
 
-#define HASH_SLOT (256 * 1024)
-#define HASH_SLOTS 4
+#define PIPE_SLOT (256 * 1024)
+#define PIPE_SLOTS 4
 
-struct hasher {
+struct pipe {
   pthread_t th;
   pthread_mutex_t mu;
-  pthread_cond_t cv;   /* broadcast on every change of rd, wr or stop */
-  unsigned char *mem;  /* HASH_SLOTS * HASH_SLOT */
-  size_t len[HASH_SLOTS];
-  uint64_t rd, wr;     /* slots hashed / handed over (slot i is mem + (i % HASH_SLOTS) * HASH_SLOT) */
+  pthread_cond_t cv;   /* broadcast on every change of rd, wr, stop or failed */
+  unsigned char *mem;  /* PIPE_SLOTS * PIPE_SLOT */
+  size_t len[PIPE_SLOTS];
+  uint64_t rd, wr;     /* slots done / handed over (slot i is mem + (i % PIPE_SLOTS) * PIPE_SLOT) */
   size_t fill;         /* producer only: bytes in slot wr being filled */
   int stop;
-  struct digests *dg;  /* written only by the thread between syncs */
+  struct blob_writer *w;
+  struct digests *dg;  /* the SHA-256, when declared (else NULL) */
+  int failed, fail_errno; /* the first failed append (then later slots are dropped) */
+  char fail_why[200];
 };
 
-/* The helper thread: hashes handed-over slots in order until stopped. */
-static void *hasher_main(void *arg) {
-  struct hasher *h = arg;
+/* The helper thread: appends handed-over slots in order until stopped. */
+static void *pipe_main(void *arg) {
+  struct pipe *h = arg;
   pthread_mutex_lock(&h->mu);
   for (;;) {
     while (h->rd == h->wr && !h->stop) pthread_cond_wait(&h->cv, &h->mu);
     if (h->rd == h->wr) break; /* stopped and drained */
-    size_t i = (size_t)(h->rd % HASH_SLOTS), n = h->len[i];
+    size_t i = (size_t)(h->rd % PIPE_SLOTS), n = h->len[i];
+    int failed = h->failed;
     pthread_mutex_unlock(&h->mu);
-    digests_update(h->dg, h->mem + i * HASH_SLOT, n);
+    char why[200];
+    int rc = 0, en = 0;
+    if (!failed) {
+      rc = blob_writer_append(h->w, h->mem + i * PIPE_SLOT, n, why, sizeof why);
+      en = errno;
+      if (rc == 0) digests_update(h->dg, h->mem + i * PIPE_SLOT, n);
+    }
     pthread_mutex_lock(&h->mu);
+    if (rc != 0) {
+      h->failed = 1;
+      h->fail_errno = en;
+      snprintf(h->fail_why, sizeof h->fail_why, "%s", why);
+    }
     h->rd++;
     pthread_cond_broadcast(&h->cv);
   }
@@ -614,17 +650,19 @@ static void *hasher_main(void *arg) {
   return NULL;
 }
 
-/* Starts a helper for dg. NULL when memory or a thread is not available
- * (the caller then hashes inline). Free with hasher_stop(). */
-static struct hasher *hasher_start(struct digests *dg) {
-  struct hasher *h = calloc(1, sizeof *h);
+/* Starts a helper for w (and dg's SHA-256 when not NULL). NULL when memory or
+ * a thread is not available (the caller then appends inline). Free with
+ * pipe_stop(). */
+static struct pipe *pipe_start(struct blob_writer *w, struct digests *dg) {
+  struct pipe *h = calloc(1, sizeof *h);
   if (!h) return NULL;
-  h->mem = malloc((size_t)HASH_SLOTS * HASH_SLOT);
+  h->mem = malloc((size_t)PIPE_SLOTS * PIPE_SLOT);
+  h->w = w;
   h->dg = dg;
   if (!h->mem || pthread_mutex_init(&h->mu, NULL) != 0) goto fail_mem;
   if (pthread_cond_init(&h->cv, NULL) != 0) goto fail_mu;
-  if (pthread_create(&h->th, NULL, hasher_main, h) != 0) goto fail_cv;
-  pthread_setname_np(h->th, "upload-digest"); /* shows in top -H and perf */
+  if (pthread_create(&h->th, NULL, pipe_main, h) != 0) goto fail_cv;
+  pthread_setname_np(h->th, "upload-write"); /* shows in top -H and perf */
   return h;
 fail_cv:
   pthread_cond_destroy(&h->cv);
@@ -637,10 +675,10 @@ fail_mem:
 }
 
 /* Hands the slot being filled to the thread (if it holds bytes). */
-static void hasher_hand_over(struct hasher *h) {
+static void pipe_hand_over(struct pipe *h) {
   if (h->fill == 0) return;
   pthread_mutex_lock(&h->mu);
-  h->len[h->wr % HASH_SLOTS] = h->fill;
+  h->len[h->wr % PIPE_SLOTS] = h->fill;
   h->wr++;
   pthread_cond_broadcast(&h->cv);
   pthread_mutex_unlock(&h->mu);
@@ -648,43 +686,61 @@ static void hasher_hand_over(struct hasher *h) {
 }
 
 /* Copies n bytes into the slots, handing full ones over; waits while every
- * slot is queued (memory stays bounded). */
-static void hasher_feed(struct hasher *h, const unsigned char *p, size_t n) {
+ * slot is queued (memory stays bounded). -1 (errno, why) once an append
+ * failed. */
+static int pipe_feed(struct pipe *h, const unsigned char *p, size_t n, char *why, size_t whylen) {
   while (n > 0) {
     pthread_mutex_lock(&h->mu);
-    while (h->wr - h->rd >= HASH_SLOTS) pthread_cond_wait(&h->cv, &h->mu);
+    while (h->wr - h->rd >= PIPE_SLOTS && !h->failed) pthread_cond_wait(&h->cv, &h->mu);
+    int failed = h->failed, en = h->fail_errno;
+    if (failed) snprintf(why, whylen, "%s", h->fail_why);
     pthread_mutex_unlock(&h->mu);
-    size_t c = HASH_SLOT - h->fill;
+    if (failed) {
+      errno = en;
+      return -1;
+    }
+    size_t c = PIPE_SLOT - h->fill;
     if (c > n) c = n;
-    memcpy(h->mem + (size_t)(h->wr % HASH_SLOTS) * HASH_SLOT + h->fill, p, c);
+    memcpy(h->mem + (size_t)(h->wr % PIPE_SLOTS) * PIPE_SLOT + h->fill, p, c);
     h->fill += c;
     p += c;
     n -= c;
-    if (h->fill == HASH_SLOT) hasher_hand_over(h);
+    if (h->fill == PIPE_SLOT) pipe_hand_over(h);
   }
+  return 0;
 }
 
-/* Returns once the digests cover every byte fed. NULL is fine. */
-static void hasher_sync(struct hasher *h) {
-  if (!h) return;
-  hasher_hand_over(h);
+/* Returns once every byte fed was appended (and hashed): 0, or -1 (errno,
+ * why) when an append failed. NULL is fine. */
+static int pipe_sync(struct pipe *h, char *why, size_t whylen) {
+  if (!h) return 0;
+  pipe_hand_over(h);
   pthread_mutex_lock(&h->mu);
   while (h->rd != h->wr) pthread_cond_wait(&h->cv, &h->mu);
+  int failed = h->failed, en = h->fail_errno;
+  if (failed) snprintf(why, whylen, "%s", h->fail_why);
   pthread_mutex_unlock(&h->mu);
+  errno = en;
+  return failed ? -1 : 0;
 }
 
-/* Stops the thread (bytes still queued are hashed first), wipes the slots
- * (plaintext) and frees. NULL is fine. */
-static void hasher_stop(struct hasher *h) {
+/* Stops the thread (slots still queued are dropped: call pipe_sync first to
+ * keep them), wipes the slots (plaintext) and frees. NULL is fine. */
+static void pipe_stop(struct pipe *h) {
   if (!h) return;
   pthread_mutex_lock(&h->mu);
   h->stop = 1;
+  if (!h->failed) {
+    h->failed = 1;
+    h->fail_errno = ECANCELED;
+    snprintf(h->fail_why, sizeof h->fail_why, "stopped");
+  }
   pthread_cond_broadcast(&h->cv);
   pthread_mutex_unlock(&h->mu);
   pthread_join(h->th, NULL);
   pthread_cond_destroy(&h->cv);
   pthread_mutex_destroy(&h->mu);
-  sodium_memzero(h->mem, (size_t)HASH_SLOTS * HASH_SLOT);
+  sodium_memzero(h->mem, (size_t)PIPE_SLOTS * PIPE_SLOT);
   free(h->mem);
   free(h);
 }
@@ -702,9 +758,9 @@ struct upload_session {
   int check_sha;
   unsigned char want_sha[32];
   crypto_hash_sha256_state sha; /* this chunk's (Upload-Checksum) */
-  struct digests *dg;           /* the whole file's, streamed */
-  struct hasher *hs;            /* dg's helper thread (NULL: none yet, or inline) */
-  int hs_failed;                /* could not start one: hash inline */
+  struct digests *dg;           /* the whole file's SHA-256 (when declared), streamed; the records digest is w's */
+  struct pipe *pp;              /* the writer's helper thread (NULL: none yet, or inline) */
+  int pp_failed;                /* could not start one: append inline */
   int commit_unknown;           /* an offset commit failed without saying whether it landed */
 };
 
@@ -734,6 +790,8 @@ static void refuse_no_space(uint64_t committed) {
  * offset the database holds). */
 static void session_free(struct upload_session *s) {
   if (!s) return;
+  pipe_stop(s->pp); /* the writer is ours again */
+  s->pp = NULL;
   if (s->w && !s->commit_unknown) {
     char err[200];
     if (blob_writer_abort_to(s->w, s->u.offset, err, sizeof err) != 0)
@@ -742,7 +800,6 @@ static void session_free(struct upload_session *s) {
     blob_writer_abort(s->w);
   }
   s->w = NULL;
-  hasher_stop(s->hs);
   digests_free(s->dg);
   upload_unlock(s->u.id);
   arena_free(s->a);
@@ -827,7 +884,7 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     if (s->u.offset == 0)
       digests_start(s->dg, s->u.has_sha256_expected);
     else
-      digests_load(s->dg, dek, &s->u);
+      digests_load(s->dg, dek, &s->u, s->w);
   }
   sodium_memzero(dek, sizeof dek);
   errno = saved_errno;
@@ -856,27 +913,38 @@ fail:
   return e;
 }
 
+/* What a failed append (errno en) answers. */
+static enum err append_failed(struct upload_session *s, int en, const char *why) {
+  LOG_W("upload %s: append failed: %s", s->u.id, why);
+  if (en == ENOSPC || en == EDQUOT) {
+    refuse_no_space(s->u.offset);
+    return ERR_NO_SPACE;
+  }
+  return en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
+}
+
 enum err records_append_data(struct upload_session *s, const void *buf, size_t len) {
   if (s->start + s->received + len > s->u.length) return ERR_TOO_LARGE;
   char err[200];
-  if (blob_writer_append(s->w, buf, len, err, sizeof err) != 0) {
-    int en = errno;
-    LOG_W("upload %s: append failed: %s", s->u.id, err);
-    if (en == ENOSPC || en == EDQUOT) {
-      refuse_no_space(s->u.offset);
-      return ERR_NO_SPACE;
-    }
-    return en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
+  if (!s->pp && !s->pp_failed &&
+      !(s->pp = pipe_start(s->w, s->dg && s->dg->valid && s->dg->has_sha ? s->dg : NULL)))
+    s->pp_failed = 1;
+  if (s->pp) {
+    if (pipe_feed(s->pp, buf, len, err, sizeof err) != 0) return append_failed(s, errno, err);
+  } else {
+    if (blob_writer_append(s->w, buf, len, err, sizeof err) != 0) return append_failed(s, errno, err);
+    if (s->dg && s->dg->valid && s->dg->has_sha) digests_update(s->dg, buf, len);
   }
   if (s->check_sha) crypto_hash_sha256_update(&s->sha, buf, len);
-  if (s->dg && s->dg->valid) {
-    if (!s->hs && !s->hs_failed && !(s->hs = hasher_start(s->dg))) s->hs_failed = 1;
-    if (s->hs)
-      hasher_feed(s->hs, buf, len);
-    else
-      digests_update(s->dg, buf, len);
-  }
   s->received += len;
+  return ERR_OK;
+}
+
+/* Waits until the helper appended every byte received: ERR_OK, or what the
+ * failed append answers. The writer is the caller's again after ERR_OK. */
+static enum err append_sync(struct upload_session *s) {
+  char err[200];
+  if (pipe_sync(s->pp, err, sizeof err) != 0) return append_failed(s, errno, err);
   return ERR_OK;
 }
 
@@ -888,6 +956,8 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
   unsigned char *tail = NULL;
   size_t tl = 0;
   char err[200];
+  enum err se = append_sync(s); /* the writer and the digests now cover every byte received */
+  if (se != ERR_OK) return se;
   if (blob_writer_checkpoint(s->w, &tail, &tl, err, sizeof err) != 0) {
     LOG_E("upload %s: sync failed: %s", s->u.id, err);
     if (errno == ENOSPC || errno == EDQUOT) {
@@ -899,7 +969,6 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
   uint64_t off = blob_writer_offset(s->w);
   unsigned char *ds = NULL;
   size_t dl = 0;
-  hasher_sync(s->hs); /* the digests now cover exactly [0, off) */
   if (s->dg && s->dg->valid) (void)digests_seal(s->dg, s->w, &ds, &dl);
   enum err e = uploads_commit_offset(s->u.id, s->u.offset, off, tail, tl, ds, dl, finalizing, expires_at);
   free(tail);
@@ -926,12 +995,14 @@ enum err records_append_commit(struct upload_session *s, uint64_t *offset, long 
       goto done;
     }
   }
-  int complete = blob_writer_offset(s->w) == s->u.length;
+  int complete = s->start + s->received == s->u.length; /* the writer may still be the helper's */
   if (s->received == 0 && !(complete && s->u.length == 0)) goto done; /* an empty PATCH acknowledges the offset */
   e = checkpoint_commit(s, complete, expires_at);
   if (e != ERR_OK) goto done;
   *offset = s->u.offset;
   if (complete) {
+    pipe_stop(s->pp); /* idle since the checkpoint's sync */
+    s->pp = NULL;
     struct blob_writer *w = s->w;
     s->w = NULL;
     e = finalize_upload(s->a, &s->who, &s->u, w, s->dg);
@@ -943,7 +1014,7 @@ done:
 
 void records_append_abort(struct upload_session *s, int keep) {
   if (!s) return;
-  if (keep && s->received > 0 && !s->check_sha && blob_writer_offset(s->w) < s->u.length) {
+  if (keep && s->received > 0 && !s->check_sha && s->start + s->received < s->u.length) {
     long long exp;
     if (checkpoint_commit(s, 0, &exp) == ERR_OK)
       LOG_I("upload %s: kept %llu bytes of an interrupted PATCH", s->u.id, (unsigned long long)s->received);
@@ -1268,7 +1339,8 @@ static enum refusal dicom_refusal(const struct dicom_info *di) {
  * and left out without a row. */
 static int classify(struct intake *in, const char *name, const unsigned char *prefix, size_t plen, uint64_t size,
                     const unsigned char file_id[BLOB_ID_LEN], const unsigned char wrapped[BLOB_WRAPPED_LEN],
-                    uint32_t kek, const char *blake_hex, int new_blob, int in_folder, int allow_archive) {
+                    uint32_t kek, const char *blake_hex, int digest_kind, int new_blob, int in_folder,
+                    int allow_archive) {
   if (packaging_system_file(name)) {
     in->system++;
     return 0;
@@ -1328,6 +1400,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
   p->d.sniffed_type = sniff_kind_name(k);
   p->d.size = size;
   p->d.blake2b = blake_hex;
+  p->d.digest_kind = digest_kind;
   p->d.has_file = 1;
   memcpy(p->d.file_id, file_id, BLOB_ID_LEN);
   memcpy(p->d.wrapped, wrapped, BLOB_WRAPPED_LEN);
@@ -1540,7 +1613,7 @@ static enum unpack_rc take_entry(struct intake *in, struct unpacker *up, const s
   char *bh = arena_alloc(in->a, 65);
   if (!bh) return UNPACK_LIMIT;
   sodium_bin2hex(bh, 65, dig, sizeof dig);
-  int kept = classify(in, name, prefix, plen, size, id, wrapped, kek, bh, 1, 1, depth < 2);
+  int kept = classify(in, name, prefix, plen, size, id, wrapped, kek, bh, BLOB_DIGEST_KIND_PLAIN, 1, 1, depth < 2);
   sodium_memzero(prefix, plen);
   enum unpack_rc urc = UNPACK_OK;
   if (kept == -1) {
@@ -1896,7 +1969,7 @@ static enum err finish_commit(void *p) {
     if (e != ERR_OK) return e;
     if (t->archives >= (long long)quota_archives) return ERR_TOO_MANY;
   }
-  e = uploads_set_checking(t->u->id, t->is_archive, t->b2, t->s2);
+  e = uploads_set_checking(t->u->id, t->is_archive, t->b2, t->s2, BLOB_DIGEST_KIND_RECORDS);
   if (e != ERR_OK) return e;
   return jobs_enqueue("intake", t->u->id, t->u->patient_id);
 }
@@ -1933,12 +2006,6 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       blobstore_path(u->file_id, 0, final, sizeof final) != 0)
     goto done;
   if (blobstore_unwrap(u->file_id, u->wrapped, sizeof u->wrapped, u->kek_version, dek) != 0) goto done;
-  if (!dg) {
-    own_dg = digests_new();
-    if (!own_dg) goto done;
-    digests_load(own_dg, dek, u);
-    dg = own_dg;
-  }
   struct stat st;
   if (!w && stat(staging, &st) == 0) {
     if (blob_writer_resume(staging, u->file_id, dek, u->offset, u->sealed_tail, u->sealed_tail_len, &w, err,
@@ -1946,9 +2013,22 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       LOG_E("upload %s: cannot resume for finalization: %s", u->id, err);
       goto done;
     }
+    if (!dg) {
+      own_dg = digests_new();
+      if (!own_dg) goto done;
+      digests_load(own_dg, dek, u, w);
+      dg = own_dg;
+    }
   }
+  if (!dg) { /* already renamed: the digests come from reading the file */
+    own_dg = digests_new();
+    if (!own_dg) goto done;
+    dg = own_dg;
+  }
+  unsigned char b2[32], s2[32];
+  int have_b2 = 0;
   if (w) {
-    int rc = blob_writer_finish(w, final, err, sizeof err);
+    int rc = blob_writer_finish_digest(w, final, b2, &have_b2, err, sizeof err);
     w = NULL;
     if (rc != 0) {
       LOG_E("upload %s: finishing failed: %s", u->id, err);
@@ -1970,8 +2050,7 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   if (!prefix) goto done;
   size_t plen = 0;
   uint64_t total = 0;
-  unsigned char b2[32], s2[32];
-  if (dg->valid) {
+  if (dg->valid && have_b2) {
     /* streamed digests: only the start is read (and authenticated) */
     total = blob_reader_size(r);
     while (plen < SNIFF_PREFIX) {
@@ -1983,14 +2062,12 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       if (n == 0) break;
       plen += (size_t)n;
     }
-    crypto_generichash_final(&dg->b2, b2, sizeof b2);
     if (u->has_sha256_expected) crypto_hash_sha256_final(&dg->sha, s2);
     dg->valid = 0; /* finalized */
   } else {
-    /* no usable streamed state: read back (authenticates every record) */
-    crypto_generichash_state gh;
+    /* no usable streamed state: read back (authenticates every record and
+     * gives the records digest) */
     crypto_hash_sha256_state sh;
-    crypto_generichash_init(&gh, NULL, 0, 32);
     if (u->has_sha256_expected) crypto_hash_sha256_init(&sh);
     unsigned char *buf = malloc(IO_BUF);
     if (!buf) goto done;
@@ -2002,7 +2079,6 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
         goto done;
       }
       if (n == 0) break;
-      crypto_generichash_update(&gh, buf, (size_t)n);
       if (u->has_sha256_expected) crypto_hash_sha256_update(&sh, buf, (size_t)n);
       if (plen < SNIFF_PREFIX) {
         size_t c = (size_t)n < SNIFF_PREFIX - plen ? (size_t)n : SNIFF_PREFIX - plen;
@@ -2013,9 +2089,11 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
     }
     sodium_memzero(buf, IO_BUF);
     free(buf);
-    crypto_generichash_final(&gh, b2, sizeof b2);
+    if (blob_reader_digest(r, b2) != 0) {
+      LOG_E("upload %s: read-back gave no records digest", u->id);
+      goto done;
+    }
     if (u->has_sha256_expected) crypto_hash_sha256_final(&sh, s2);
-    sodium_memzero(&gh, sizeof gh);
     sodium_memzero(&sh, sizeof sh);
   }
   blob_reader_close(r);
@@ -2027,7 +2105,7 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   }
   if (u->has_sha256_expected) {
     if (sodium_memcmp(s2, u->sha256_expected, 32) != 0) {
-      uploads_set_state(u->id, "failed", "the file's SHA-256 did not match the one declared", b2, s2);
+      uploads_set_state(u->id, "failed", "the file's SHA-256 did not match the one declared", NULL, s2);
       blobstore_delete(u->file_id);
       audit(who, "upload.complete", "upload", u->id, u->patient_id, "failed", "{\"reason\":\"sha256 mismatch\"}");
       e = ERR_CHECKSUM;
@@ -2144,8 +2222,8 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
     intake_skip(&in, u->filename, "unknown", arena_printf(a, "refused: %s", scan_problem), 1);
     kept = 0;
   } else {
-    kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh, 0, in_folder,
-                    !stow);
+    kept = classify(&in, u->filename, prefix, plen, total, u->file_id, u->wrapped, u->kek_version, bh,
+                    u->digest_kind, 0, in_folder, !stow);
   }
   if (kept == 1 && u->has_sha256_expected) {
     char *sx = arena_alloc(a, 65);
@@ -2687,6 +2765,23 @@ void records_integrity_failure(const struct actor *who, const struct document_ro
   audit(who, "integrity_failure", "document", oid, 0, "failed", detail);
 }
 
+int records_digest_wants_plain(int digest_kind) { return digest_kind != BLOB_DIGEST_KIND_RECORDS; }
+
+int records_digest_matches(int digest_kind, const char *blake2b_hex, const struct blob_reader *r,
+                           const unsigned char plain_b2[32]) {
+  unsigned char d[32];
+  char hx[65];
+  if (!blake2b_hex) return 0;
+  if (digest_kind == BLOB_DIGEST_KIND_RECORDS) {
+    if (blob_reader_digest(r, d) != 0) return 0;
+  } else {
+    if (!plain_b2) return 0;
+    memcpy(d, plain_b2, sizeof d);
+  }
+  sodium_bin2hex(hx, sizeof hx, d, sizeof d);
+  return strlen(blake2b_hex) == 64 && sodium_memcmp(hx, blake2b_hex, 64) == 0;
+}
+
 enum err records_document_open(struct arena *a, const struct actor *who, long long request_id, long long doc_id,
                                struct document_row *doc, const char **content_type, struct blob_reader **reader) {
   struct request_row rq;
@@ -2703,6 +2798,7 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
   int ok = 0;
   if (buf && records_document_reader(doc, &r) == 0) {
     crypto_generichash_state gh;
+    int plain = records_digest_wants_plain(doc->digest_kind);
     crypto_generichash_init(&gh, NULL, 0, 32);
     uint64_t total = 0;
     for (;;) {
@@ -2710,14 +2806,12 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
       if (n < 0) break;
       if (n == 0) {
         unsigned char dig[32];
-        char hx[65];
         crypto_generichash_final(&gh, dig, sizeof dig);
-        sodium_bin2hex(hx, sizeof hx, dig, sizeof dig);
-        ok = total == doc->size && strcmp(hx, doc->blake2b) == 0;
+        ok = total == doc->size && records_digest_matches(doc->digest_kind, doc->blake2b, r, dig);
         break;
       }
       total += (uint64_t)n;
-      crypto_generichash_update(&gh, buf, (size_t)n);
+      if (plain) crypto_generichash_update(&gh, buf, (size_t)n);
     }
   }
   if (buf) {

@@ -11,16 +11,19 @@
  * unknown types are refused, naming the file; the same SOPInstanceUID is
  * kept once per request.
  *
- * Digests: BLAKE2b-256 of the whole plaintext is computed while the bytes
- * arrive; its running state is committed (sealed under the file's key) with
- * each offset, so a resumed upload continues it and completion needs no
- * read-back (a row without a usable state falls back to one). The hashing
- * runs on a helper thread per PATCH, off the receive/seal/write path. It is verified
- * again before a download. SHA-256 is computed (streamed the same way) only
- * when the client declared one (Upload-Metadata sha256) and is then
- * compared; per-chunk SHA-256 is checked when the client sends
- * Upload-Checksum. Rationale: SHA-256 without hardware support runs ~240
- * MB/s here, BLAKE2b ~830 MB/s.
+ * Digests: the records digest (store/blobfmt.h: BLAKE2b-256 over each
+ * sealed record's nonce and tag, 40 bytes per 64 KiB record) is kept by the
+ * blob writer as it seals; its running state is committed (sealed under the
+ * file's key) with each offset, so a resumed upload continues it and
+ * completion needs no read-back (a row without a usable state falls back to
+ * one). Rows stored before migration 0032 hold the plaintext's BLAKE2b
+ * instead (digest_kind 1); both are verified again before a download.
+ * SHA-256 of the whole plaintext is computed only when the client declared
+ * one (Upload-Metadata sha256) and is then compared; per-chunk SHA-256 is
+ * checked when the client sends Upload-Checksum. Sealing, writing and the
+ * declared SHA-256 run on a helper thread per PATCH, so receiving overlaps
+ * them. Rationale: SHA-256 without hardware support runs ~240 MB/s here,
+ * BLAKE2b ~830 MB/s, and neither is needed for integrity: the AEAD tags are.
  *
  * Access: records_request_open() is the one gate for reading: the owner, or a
  * center role through requests_access() (staff past draft, the assigned
@@ -194,6 +197,16 @@ enum err records_study_zip_open(struct arena *a, const struct actor *who, long l
 int records_document_reader(const struct document_row *d, struct blob_reader **reader);
 /* Records an integrity failure seen while streaming. */
 void records_integrity_failure(const struct actor *who, const struct document_row *d, const char *where);
+/* The check of a document's stored digest while its blob is read in order
+ * to the end. Rows of digest kind 1 (stored before 0032, archive entries,
+ * STOW-RS parts) hold the BLAKE2b-256 of the plaintext: only for them does the
+ * caller hash what it reads (records_digest_wants_plain() says so) and pass
+ * that hash. Rows of kind 2 hold the records digest, which the reader r
+ * computed while authenticating every record. 1 when the stored digest
+ * (blake2b_hex: the row's, in hex) matches, else 0. */
+int records_digest_wants_plain(int digest_kind);
+int records_digest_matches(int digest_kind, const char *blake2b_hex, const struct blob_reader *r,
+                           const unsigned char plain_b2[32]);
 
 /* Server-determined Content-Type for a sniffed type name. */
 const char *records_content_type(const char *sniffed_type);

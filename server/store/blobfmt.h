@@ -219,6 +219,49 @@ uint64_t blob_reader_size(const struct blob_reader *r);
 /* Closes, wipes and frees. NULL is fine. */
 void blob_reader_close(struct blob_reader *r);
 
+/* Records digest (the stored digest of kind 2, BLOB_DIGEST_KIND_RECORDS):
+ * BLAKE2b-256 (unkeyed) over
+ *   "SOPRDIG1" || u32 BE format || file_id[16]
+ *   || for every record i in file order: nonce_i[24] || tag_i[16]
+ *      (format 1: the derived nonce prefix || u64 i)
+ *   || u64 BE number of records || u64 BE plaintext size.
+ * It costs 40 bytes of hashing per 64 KiB record instead of the whole
+ * plaintext. Each tag authenticates its record under the file's DEK with AD
+ * file_id || index || final, so a file that reads back fully with this
+ * digest is exactly the sequence of sealings the writer produced, in order,
+ * complete, and not some other authentic sealing of the same index (a record
+ * from before a resume, a snapshot, a freed block). What it does not give:
+ * a commitment to the content that survives a leak of the DEK (Poly1305 is
+ * not collision resistant for a key holder); a key holder who can write the
+ * store can also write the database. Kind 1 (BLOB_DIGEST_KIND_PLAIN, rows
+ * written before) is BLAKE2b-256 of the whole plaintext. */
+#define BLOB_DIGEST_LEN 32
+#define BLOB_DIGEST_KIND_PLAIN 1
+#define BLOB_DIGEST_KIND_RECORDS 2
+/* Bytes of an exported running records digest (u64 BE records covered ||
+ * nonce || tag of the last of them || the BLAKE2b state). */
+size_t blob_digest_state_len(void);
+/* Exports the writer's running records digest, which covers exactly the full
+ * records in the file (what a checkpoint keeps), into out (len must be
+ * blob_digest_state_len()). -1 when the writer has none (resumed at a
+ * non-zero offset without an import, or its file was rewritten from v1). */
+int blob_writer_digest_export(const struct blob_writer *w, unsigned char *out, size_t len);
+/* Restores a running records digest exported at the writer's committed
+ * offset. -1 (and no digest) when it covers another number of records, does
+ * not end with the record the staging file ends with (the file was rewritten
+ * or replaced since), or the staging file was rewritten from format 1 by the
+ * resume. */
+int blob_writer_digest_import(struct blob_writer *w, const unsigned char *in, size_t len);
+/* blob_writer_finish that also hands out the file's records digest in
+ * digest (*have_digest = 1) when the writer kept one from record 0 (else
+ * *have_digest = 0: read the finished file with a blob_reader to get it).
+ * digest and have_digest may be NULL. */
+int blob_writer_finish_digest(struct blob_writer *w, const char *final_path, unsigned char digest[BLOB_DIGEST_LEN],
+                              int *have_digest, char *err, size_t errlen);
+/* The records digest of a reader that has read the whole file in order from
+ * the start (blob_reader_read returned 0, no seek elsewhere). 0, or -1. */
+int blob_reader_digest(const struct blob_reader *r, unsigned char out[BLOB_DIGEST_LEN]);
+
 /* Exact on-disk size of a finished format-2 blob holding plain bytes. */
 uint64_t blob_disk_size_final(uint64_t plain);
 /* Exact on-disk size of a format-2 staging file whose committed offset is

@@ -29,6 +29,13 @@
 void blobverify_file(const char *path, const unsigned char id[BLOB_ID_LEN], const unsigned char dek[BLOB_DEK_LEN],
                      bool want_sha256, unsigned char *buf, size_t cap, blobverify_tick tick, void *tick_ctx,
                      struct blobverify_result *res) {
+  blobverify_file_digests(path, id, dek, true, want_sha256, buf, cap, tick, tick_ctx, res);
+}
+
+void blobverify_file_digests(const char *path, const unsigned char id[BLOB_ID_LEN],
+                             const unsigned char dek[BLOB_DEK_LEN], bool want_plain_blake2b, bool want_sha256,
+                             unsigned char *buf, size_t cap, blobverify_tick tick, void *tick_ctx,
+                             struct blobverify_result *res) {
   memset(res, 0, sizeof *res);
   struct blob_reader *r = NULL;
   if (blob_reader_open(path, id, dek, &r, res->why, sizeof res->why) != 0) {
@@ -47,8 +54,11 @@ void blobverify_file(const char *path, const unsigned char id[BLOB_ID_LEN], cons
     }
     if (n == 0) {
       unsigned char d[32];
-      crypto_generichash_final(&gh, d, sizeof d);
-      sodium_bin2hex(res->blake2b, sizeof res->blake2b, d, sizeof d);
+      if (blob_reader_digest(r, d) == 0) sodium_bin2hex(res->records, sizeof res->records, d, sizeof d);
+      if (want_plain_blake2b) {
+        crypto_generichash_final(&gh, d, sizeof d);
+        sodium_bin2hex(res->blake2b, sizeof res->blake2b, d, sizeof d);
+      }
       if (want_sha256) {
         crypto_hash_sha256_final(&sh, d);
         sodium_bin2hex(res->sha256, sizeof res->sha256, d, sizeof d);
@@ -57,7 +67,7 @@ void blobverify_file(const char *path, const unsigned char id[BLOB_ID_LEN], cons
       break;
     }
     res->size += (uint64_t)n;
-    crypto_generichash_update(&gh, buf, (size_t)n);
+    if (want_plain_blake2b) crypto_generichash_update(&gh, buf, (size_t)n);
     if (want_sha256) crypto_hash_sha256_update(&sh, buf, (size_t)n);
     if (tick) tick(tick_ctx, (uint64_t)n);
   }
@@ -70,7 +80,9 @@ void blobverify_file(const char *path, const unsigned char id[BLOB_ID_LEN], cons
 unsigned blobverify_compare(const struct blobverify_result *res, const struct blobverify_expect *x) {
   unsigned bad = 0;
   if (x->size >= 0 && res->size != (uint64_t)x->size) bad |= BV_BAD_SIZE;
-  if (x->blake2b && *x->blake2b && strcmp(res->blake2b, x->blake2b) != 0) bad |= BV_BAD_BLAKE2B;
+  if (x->blake2b && *x->blake2b &&
+      strcmp(x->digest_kind == BLOB_DIGEST_KIND_RECORDS ? res->records : res->blake2b, x->blake2b) != 0)
+    bad |= BV_BAD_BLAKE2B;
   if (x->sha256 && *x->sha256 && strcmp(res->sha256, x->sha256) != 0) bad |= BV_BAD_SHA256;
   return bad;
 }
@@ -130,19 +142,19 @@ static const struct db_stmt stmts[] = {
     /* keyset pages; each is one short statement (nothing held open between pages) */
     {"vs_documents",
      "SELECT encode(file_id, 'hex'), id, encode(wrapped_dek, 'hex'), kek_version, size, blake2b, "
-     "coalesce(sha256, '') FROM documents WHERE file_id IS NOT NULL AND file_id >= decode($1, 'hex') "
+     "coalesce(sha256, ''), digest_kind FROM documents WHERE file_id IS NOT NULL AND file_id >= decode($1, 'hex') "
      "AND (file_id > decode($1, 'hex') OR id > $2::bigint) ORDER BY file_id, id LIMIT 500"},
     {"vs_previews",
      "SELECT encode(preview_file_id, 'hex'), document_id, encode(preview_wrapped, 'hex'), preview_kek, "
-     "coalesce(preview_size, -1), '', '' FROM renditions WHERE preview_file_id IS NOT NULL "
+     "coalesce(preview_size, -1), '', '', 0 FROM renditions WHERE preview_file_id IS NOT NULL "
      "AND document_id > $1::bigint ORDER BY document_id LIMIT 500"},
     {"vs_frames",
      "SELECT encode(frames_file_id, 'hex'), document_id, encode(frames_wrapped, 'hex'), frames_kek, "
-     "coalesce(frames_size, -1), '', '' FROM renditions WHERE frames_file_id IS NOT NULL "
+     "coalesce(frames_size, -1), '', '', 0 FROM renditions WHERE frames_file_id IS NOT NULL "
      "AND document_id > $1::bigint ORDER BY document_id LIMIT 500"},
     {"vs_uploads",
      "SELECT encode(file_id, 'hex'), id, encode(wrapped_dek, 'hex'), kek_version, length, "
-     "coalesce(encode(blake2b, 'hex'), ''), coalesce(encode(sha256, 'hex'), '') FROM uploads "
+     "coalesce(encode(blake2b, 'hex'), ''), coalesce(encode(sha256, 'hex'), ''), digest_kind FROM uploads "
      "WHERE state = 'checking' AND id > $1 ORDER BY id LIMIT 500"},
     /* does any row (still) name this stored file? */
     {"vs_named",
@@ -182,6 +194,7 @@ struct run {
   unsigned char last_id[BLOB_ID_LEN], last_dek[BLOB_DEK_LEN];
   struct blobverify_result last;
   bool last_sha;
+  bool last_plain;
 };
 
 static double now_s(void) {
@@ -258,7 +271,7 @@ static bool still_named(const char *fid) {
 /* Checks one row: kind ("document", "preview of document", ...) and its id
  * name it in the lines printed. */
 static void check_row(struct run *s, const char *kind, const char *rid, const char *fid, const char *wrapped_hex,
-                      const char *kek, const char *size, const char *b2, const char *sha) {
+                      const char *kek, const char *size, const char *b2, const char *sha, int digest_kind) {
   struct blobverify_report *rep = s->rep;
   unsigned char id[BLOB_ID_LEN], wrapped[BLOB_WRAPPED_LEN], dek[BLOB_DEK_LEN];
   size_t wl = 0;
@@ -287,19 +300,22 @@ static void check_row(struct run *s, const char *kind, const char *rid, const ch
     goto done;
   }
   bool want_sha = sha && *sha;
+  /* the plaintext's BLAKE2b only for rows stored with it (kind 1); the records digest comes free */
+  bool want_plain = b2 && *b2 && digest_kind != BLOB_DIGEST_KIND_RECORDS;
   struct blobverify_result res;
   if (s->have_last && sodium_memcmp(id, s->last_id, sizeof id) == 0 &&
       sodium_memcmp(dek, s->last_dek, sizeof dek) == 0 &&
-      (!want_sha || s->last_sha)) {
+      (!want_sha || s->last_sha) && (!want_plain || s->last_plain)) {
     res = s->last; /* a blob several rows share is read once */
   } else {
-    blobverify_file(path, id, dek, want_sha, s->buf, IO_CAP, tick, s, &res);
+    blobverify_file_digests(path, id, dek, want_plain, want_sha, s->buf, IO_CAP, tick, s, &res);
     if (res.verdict != BV_MISSING) rep->stored_files++;
     s->have_last = true;
     memcpy(s->last_id, id, sizeof id);
     memcpy(s->last_dek, dek, sizeof dek);
     s->last = res;
     s->last_sha = want_sha;
+    s->last_plain = want_plain;
   }
   switch (res.verdict) {
     case BV_OK:
@@ -321,7 +337,7 @@ static void check_row(struct run *s, const char *kind, const char *rid, const ch
       rep->unreadable++;
       goto done;
   }
-  struct blobverify_expect x = {-1, b2, sha};
+  struct blobverify_expect x = {-1, b2, sha, digest_kind};
   if (size && *size) x.size = strtoll(size, NULL, 10);
   unsigned bad = blobverify_compare(&res, &x);
   if (bad) {
@@ -360,7 +376,8 @@ static int walk(struct run *s, const char *stmt, const char *kind, char keyset) 
     int n = PQntuples(res);
     for (int i = 0; i < n; i++) {
       check_row(s, kind, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-                PQgetisnull(res, i, 4) ? "" : PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6));
+                PQgetisnull(res, i, 4) ? "" : PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
+                atoi(PQgetvalue(res, i, 7)));
     }
     if (n > 0) {
       snprintf(last_fid, sizeof last_fid, "%s", PQgetvalue(res, n - 1, 0));

@@ -15,7 +15,7 @@
   "'hex'), ''), encode(u.file_id, 'hex'), encode(u.wrapped_dek, 'hex'), u.kek_version, "                       \
   "extract(epoch from u.expires_at)::bigint, u.expires_at < now(), coalesce(encode(u.digest_state, 'hex'), ''), "  \
   "u.scan_pending, coalesce(u.virus_name, ''), " \
-  "coalesce(encode(u.blake2b, 'hex'), ''), coalesce(encode(u.sha256, 'hex'), ''), u.is_archive"
+  "coalesce(encode(u.blake2b, 'hex'), ''), coalesce(encode(u.sha256, 'hex'), ''), u.is_archive, u.digest_kind"
 
 #define DOC_COLS                                                                                                \
   "id, request_id, coalesce(series_id, 0), coalesce(upload_id, ''), kind, original_name, sniffed_type, "       \
@@ -27,7 +27,7 @@
   "" TZ_SQL("created_at") ", coalesce(active_content, ''), " \
   "coalesce(object_kind, ''), coalesce(frames, 0), " \
   "coalesce(pixel_rows, 0), coalesce(pixel_columns, 0), pixel_incomplete, coalesce(patient_sex, ''), " \
-  "coalesce(image_info::text, '')"
+  "coalesce(image_info::text, ''), digest_kind"
 
 static const struct db_stmt stmts[] = {
     {"rq_get",
@@ -70,7 +70,7 @@ static const struct db_stmt stmts[] = {
      "AND u.updated_at > now() - interval '30 days' ORDER BY u.created_at LIMIT 500"},
     {"rq_lock_status", "SELECT status FROM requests WHERE id = $1 FOR SHARE"},
     {"up_checking",
-     "UPDATE uploads SET state = 'checking', is_archive = $2, blake2b = decode($3, 'hex'), "
+     "UPDATE uploads SET state = 'checking', is_archive = $2, blake2b = decode($3, 'hex'), digest_kind = $5, "
      "sha256 = decode(nullif($4, ''), 'hex'), sealed_tail = NULL, digest_state = NULL, updated_at = now() "
      "WHERE id = $1 AND state IN ('finalizing', 'checking')"},
     {"up_usage",
@@ -114,13 +114,13 @@ static const struct db_stmt stmts[] = {
      "file_id, wrapped_dek, kek_version, skipped, refused, skip_reason, series_id, sop_instance_uid, sop_class_uid, "
      "transfer_syntax, modality, laterality, view_position, study_date, patient_name, patient_birth_date, "
      "manufacturer, object_kind, frames, pixel_rows, pixel_columns, pixel_incomplete, patient_sex, active_content, "
-     "image_info) "
+     "image_info, digest_kind) "
      "VALUES ($1, nullif($2, ''), $3, $4, $5, $6, nullif($7, ''), nullif($8, ''), "
      "decode(nullif($9, ''), 'hex'), decode(nullif($10, ''), 'hex'), nullif($11, '0')::int, $12, $25, nullif($13, ''), "
      "nullif($14, '0')::bigint, nullif($15, ''), nullif($16, ''), nullif($17, ''), nullif($18, ''), "
      "nullif($19, ''), nullif($20, ''), nullif($21, ''), nullif($22, ''), nullif($23, ''), nullif($24, ''), "
      "nullif($26, ''), nullif($27, '')::int, nullif($28, '')::int, nullif($29, '')::int, $30, nullif($31, ''), nullif($32, ''), "
-     "nullif($33, '')::jsonb) "
+     "nullif($33, '')::jsonb, $34) "
      "ON CONFLICT (request_id, sop_instance_uid) WHERE sop_instance_uid IS NOT NULL DO NOTHING RETURNING id"},
     {"dc_list", "SELECT " DOC_COLS " FROM documents WHERE request_id = $1 ORDER BY id"},
     {"dc_get", "SELECT " DOC_COLS " FROM documents WHERE id = $1"},
@@ -259,6 +259,7 @@ static int fill_upload(struct arena *a, PGresult *r, int i, struct upload_row *o
   snprintf(o->blake2b_hex, sizeof o->blake2b_hex, "%s", PQgetvalue(r, i, 20));
   snprintf(o->sha256_hex, sizeof o->sha256_hex, "%s", PQgetvalue(r, i, 21));
   o->is_archive = PQgetvalue(r, i, 22)[0] == 't';
+  o->digest_kind = atoi(PQgetvalue(r, i, 23));
   return 0;
 }
 
@@ -444,10 +445,11 @@ enum err documents_insert(struct arena *a, const struct document_row *d, long lo
                      d->pixel_incomplete ? "true" : "false",
                      d->patient_sex ? d->patient_sex : "",
                      d->active_content ? d->active_content : "",
-                     d->image_info ? d->image_info : ""};
+                     d->image_info ? d->image_info : "",
+                     d->digest_kind == BLOB_DIGEST_KIND_RECORDS ? "2" : "1"};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     if (!v[i]) return ERR_INTERNAL;
-  PGresult *r = db_exec(a, "dc_insert", 33, v, &e);
+  PGresult *r = db_exec(a, "dc_insert", 34, v, &e);
   if (!r) return e;
   if (PQntuples(r) != 1) return ERR_CONFLICT;
   *id = ll(r, 0, 0);
@@ -492,6 +494,7 @@ static void fill_doc(struct arena *a, PGresult *r, int i, struct document_row *d
   d->pixel_incomplete = PQgetvalue(r, i, 32)[0] == 't';
   d->patient_sex = sv(a, r, i, 33);
   d->image_info = sv(a, r, i, 34);
+  d->digest_kind = atoi(PQgetvalue(r, i, 35));
 }
 
 enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n) {
@@ -617,12 +620,13 @@ enum err requests_lock_status(struct arena *a, long long id, const char **status
 }
 
 enum err uploads_set_checking(const char *id, int is_archive, const unsigned char blake2b[32],
-                              const unsigned char *sha256) {
+                              const unsigned char *sha256, int digest_kind) {
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
   enum err e;
-  const char *v[] = {id, is_archive ? "true" : "false", hex(a, blake2b, 32), sha256 ? hex(a, sha256, 32) : ""};
-  PGresult *r = db_exec(a, "up_checking", 4, v, &e);
+  const char *v[] = {id, is_archive ? "true" : "false", hex(a, blake2b, 32), sha256 ? hex(a, sha256, 32) : "",
+                     digest_kind == BLOB_DIGEST_KIND_RECORDS ? "2" : "1"};
+  PGresult *r = db_exec(a, "up_checking", 5, v, &e);
   if (r && strcmp(PQcmdTuples(r), "1") != 0) e = ERR_CONFLICT;
   arena_free(a);
   return e;

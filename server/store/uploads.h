@@ -37,6 +37,7 @@ struct upload_row {
   int scan_pending;       /* complete, waiting for the virus scanner */
   const char *virus_name; /* quarantined by the virus scanner: its finding; "" otherwise */
   char blake2b_hex[65];  /* set once complete ('checking' on), else "" */
+  int digest_kind;       /* what blake2b_hex is: BLOB_DIGEST_KIND_PLAIN or _RECORDS (store/blobfmt.h) */
   char sha256_hex[65];   /* the declared SHA-256 that matched, else "" */
   int is_archive;
 };
@@ -44,6 +45,7 @@ struct upload_row {
 struct document_row {
   long long id, request_id, series_id;
   const char *upload_id, *kind, *original_name, *sniffed_type, *sha256, *blake2b, *skip_reason;
+  int digest_kind; /* what blake2b is: BLOB_DIGEST_KIND_RECORDS (2), else the plaintext's BLAKE2b (1; 0 reads as 1) */
   uint64_t size;
   int skipped, refused, has_file;
   unsigned char file_id[BLOB_ID_LEN];
@@ -139,9 +141,10 @@ enum err documents_file_refs(const unsigned char file_id[BLOB_ID_LEN], long long
  * submission waits for it, and it for a submission). */
 enum err requests_lock_status(struct arena *a, long long id, const char **status);
 /* finalizing -> checking (the bytes are complete; intake is queued) with the
- * digests. ERR_CONFLICT when the row was not finalizing. */
+ * digests (blake2b of the kind digest_kind, store/blobfmt.h). ERR_CONFLICT
+ * when the row was not finalizing. */
 enum err uploads_set_checking(const char *id, int is_archive, const unsigned char blake2b[32],
-                              const unsigned char *sha256);
+                              const unsigned char *sha256, int digest_kind);
 struct upload_usage {
   long long receiving;     /* the owner's unfinished, unexpired uploads */
   uint64_t bytes_day;      /* bytes of the owner's uploads created in the last 24 hours */

@@ -163,6 +163,33 @@ def store_files(server):
     return out
 
 
+def records_digest(path):
+    """The records digest (digest kind 2) of a stored format-2 blob, computed from the file's
+    bytes alone as server/store/blobfmt.h defines it: BLAKE2b-256 over "SOPRDIG1", u32 format,
+    the file id, then each record's nonce and tag, then u64 record count and plaintext size."""
+    stride = 24 + 65536 + 16
+    h = hashlib.blake2b(digest_size=32)
+    count, size = 0, 0
+    with open(path, "rb") as f:
+        head = f.read(48)
+        assert head[:8] == b"SOPBLOB1" and int.from_bytes(head[8:12], "big") == 2, "not a format-2 blob"
+        h.update(b"SOPRDIG1" + head[8:12] + head[16:32])
+        while True:
+            rec = f.read(stride)
+            if not rec:
+                break
+            h.update(rec[:24] + rec[-16:])
+            count += 1
+            size += len(rec) - 40
+    h.update(count.to_bytes(8, "big") + size.to_bytes(8, "big"))
+    return h.hexdigest()
+
+
+def stored_file(server, file_id_hex):
+    """Path of a finished blob in the local store."""
+    return os.path.join(server.data_dir, "files", file_id_hex)
+
+
 def store_vs_rows(server):
     """(names of the files under files/, hex file ids that document and rendition rows name)."""
     ids = {r[0] for r in server.sql(

@@ -51,6 +51,18 @@ class ResealTest(harness.ServerTestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(header_format(path), 1)
             paths[doc_id] = (path, name)
+            # a row stored before 0032 holds the plaintext's BLAKE2b (digest kind 1), as every
+            # format-1 file's row does
+            self.sql("UPDATE documents SET digest_kind = 1, blake2b = %s WHERE id = %s",
+                     hashlib.blake2b(datas[name], digest_size=32).hexdigest(), doc_id)
+
+        def verify_store():
+            r = accounts_helpers.run_cli(self.server, ["verify-store"])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("2 rows, 2 files read", r.stdout)
+            self.assertIn("sound, 0 problems", r.stdout)
+
+        verify_store()  # old files with old digests verify
 
         def download(doc_id):
             d = c.get("/requests/%d/documents/%d/download" % (req, doc_id))
@@ -88,6 +100,19 @@ class ResealTest(harness.ServerTestCase):
             self.assertEqual(header_format(path), 2)
             self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
             self.assertEqual(download(doc_id), datas[name])
+        verify_store()  # the plaintext digest still holds after the rewrite
+        # a kind-1 row whose plaintext digest is wrong is caught, by verify-store and the download
+        bad_id = next(iter(paths))
+        good = self.sql("SELECT blake2b FROM documents WHERE id = %s", bad_id)[0][0]
+        self.sql("UPDATE documents SET blake2b = %s WHERE id = %s", hashlib.blake2b(b"x", digest_size=32).hexdigest(),
+                 bad_id)
+        r = accounts_helpers.run_cli(self.server, ["verify-store"])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("document %d, file %s: decrypts, but its content does not match the database (BLAKE2b differs)"
+                      % (bad_id, os.path.basename(paths[bad_id][0])), r.stdout)
+        self.assertEqual(c.get("/requests/%d/documents/%d/download" % (req, bad_id)).status, 500)
+        self.sql("UPDATE documents SET blake2b = %s WHERE id = %s", good, bad_id)
+        self.assertEqual(download(bad_id), datas[paths[bad_id][1]])
         self.assertEqual(self.sql("SELECT count(*) FROM audit_log "
                                   "WHERE action = 'storage.reseal' AND outcome = 'ok'")[0][0], 1)
 

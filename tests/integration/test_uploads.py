@@ -398,12 +398,14 @@ class EmptyFileTest(harness.ServerTestCase):
 
 
 class StreamingDigestTest(harness.ServerTestCase):
-    """The BLAKE2b (and declared SHA-256) are computed while bytes arrive: the
-    running state is committed with each offset, sealed, and a resume after a
-    kill continues it; a row without a usable state falls back to reading the
-    file back. Every path must give the true digests."""
+    """The records digest (digest kind 2: BLAKE2b over every sealed record's nonce and tag) and
+    the declared SHA-256 are computed while bytes arrive: the running state is committed with
+    each offset, sealed, and a resume after a kill continues it; a row without a usable state
+    falls back to reading the file back. Every path must give the true digests, which the test
+    computes from the stored file itself (records_helpers.records_digest)."""
 
-    STATE_LEN = 24 + 12 + 384 + 104 + 16  # nonce, header, BLAKE2b and SHA-256 states, tag
+    STATE_LEN = 24 + 12 + 8 + 40 + 384 + 104 + 16  # nonce, header, records digest (count, last record's nonce
+    # and tag, BLAKE2b state), SHA-256 state, tag
 
     @classmethod
     def setUpClass(cls):
@@ -414,6 +416,12 @@ class StreamingDigestTest(harness.ServerTestCase):
         uid = url.rsplit("/", 1)[1]
         return self.sql("SELECT encode(blake2b, 'hex'), encode(sha256, 'hex'), state, digest_state IS NULL "
                         "FROM uploads WHERE id = %s", uid)[0]
+
+    def stored_digest(self, url):
+        """(the digest computed from the stored file, the row's digest kind)"""
+        uid = url.rsplit("/", 1)[1]
+        fid, kind = self.sql("SELECT encode(file_id, 'hex'), digest_kind FROM uploads WHERE id = %s", uid)[0]
+        return rh.records_digest(rh.stored_file(self.server, fid)), kind
 
     def test_state_committed_with_offset_and_continued_after_kill(self):
         data = payload(700001, b"stream")
@@ -433,13 +441,14 @@ class StreamingDigestTest(harness.ServerTestCase):
         b2, sha, state, cleared = self.digests(url)
         self.assertEqual(state, "complete")
         self.assertTrue(cleared)
-        self.assertEqual(b2, hashlib.blake2b(data, digest_size=32).hexdigest())
+        self.assertEqual((b2, 2), self.stored_digest(url))
+        self.assertNotEqual(b2, hashlib.blake2b(data, digest_size=32).hexdigest())
         self.assertEqual(sha, hashlib.sha256(data).hexdigest())
-        doc = self.sql("SELECT id, blake2b FROM documents WHERE upload_id = %s", uid)[0]
-        self.assertEqual(doc[1], b2)
+        doc = self.sql("SELECT id, blake2b, digest_kind FROM documents WHERE upload_id = %s", uid)[0]
+        self.assertEqual(doc[1:], (b2, 2))
         self.assertEqual(self.c.get("/requests/%d/documents/%d/download" % (self.req, doc[0])).body, data)
 
-    def test_without_declared_sha256_only_blake2b(self):
+    def test_without_declared_sha256_only_the_records_digest(self):
         data = payload(200000, b"nosha")
         url = rh.tus_create(self.c, self.req, len(data), "nosha.pdf", "other")
         self.assertEqual(rh.tus_patch(self.c, url, 0, data[:100000]).status, 204)
@@ -447,7 +456,7 @@ class StreamingDigestTest(harness.ServerTestCase):
         rh.wait_checked(self.c, url)
         b2, sha, state, _ = self.digests(url)
         self.assertEqual(state, "complete")
-        self.assertEqual(b2, hashlib.blake2b(data, digest_size=32).hexdigest())
+        self.assertEqual((b2, 2), self.stored_digest(url))
         self.assertIsNone(sha)
 
     def test_missing_or_tampered_state_falls_back_to_read_back(self):
@@ -466,8 +475,40 @@ class StreamingDigestTest(harness.ServerTestCase):
             rh.wait_checked(self.c, url)
             b2, sha, state, _ = self.digests(url)
             self.assertEqual(state, "complete", how)
-            self.assertEqual(b2, hashlib.blake2b(data, digest_size=32).hexdigest(), how)
+            self.assertEqual((b2, 2), self.stored_digest(url), how)
             self.assertEqual(sha, hashlib.sha256(data).hexdigest(), how)
+
+    def test_upload_checksum_sha256_per_patch(self):
+        """tus checksum extension: a PATCH spanning several records with a wrong Upload-Checksum is
+        refused with 460 and nothing of it is kept (offset, staging file, digest state); the same
+        bytes with the right one are taken, and the file's digests are those of the bytes sent."""
+        data = payload(5 * 65536 + 123, b"checksum")
+        url = rh.tus_create(self.c, self.req, len(data), "cks.pdf", "other")
+        uid = url.rsplit("/", 1)[1]
+        first = data[:65536 + 10]
+        ok = base64.b64encode(hashlib.sha256(first).digest()).decode()
+        self.assertEqual(rh.tus_patch(self.c, url, 0, first, {"Upload-Checksum": "sha256 " + ok}).status, 204)
+        fid, state0 = self.sql("SELECT encode(file_id, 'hex'), digest_state FROM uploads WHERE id = %s", uid)[0]
+        staging = os.path.join(self.server.data_dir, "staging", fid)
+        size0 = os.path.getsize(staging)
+        rest = data[65536 + 10:]
+        bad = base64.b64encode(hashlib.sha256(rest + b"x").digest()).decode()
+        r = rh.tus_patch(self.c, url, 65536 + 10, rest, {"Upload-Checksum": "sha256 " + bad})
+        self.assertEqual(r.status, 460)
+        off, state1 = self.sql("SELECT \"offset\", digest_state FROM uploads WHERE id = %s", uid)[0]
+        self.assertEqual(off, 65536 + 10)
+        self.assertEqual(bytes(state1), bytes(state0))
+        self.assertEqual(os.path.getsize(staging), size0)  # the refused PATCH's records left the disk
+        good = base64.b64encode(hashlib.sha256(rest).digest()).decode()
+        self.assertEqual(rh.tus_patch(self.c, url, 65536 + 10, rest, {"Upload-Checksum": "sha256 " + good}).status,
+                         204)
+        rh.wait_checked(self.c, url)
+        b2, sha, state, _ = self.digests(url)
+        self.assertEqual(state, "complete")
+        self.assertIsNone(sha)  # none declared for the whole file: no SHA-256 is kept
+        self.assertEqual((b2, 2), self.stored_digest(url))
+        doc = self.sql("SELECT id FROM documents WHERE upload_id = %s", uid)[0][0]
+        self.assertEqual(self.c.get("/requests/%d/documents/%d/download" % (self.req, doc)).body, data)
 
     def test_replayed_state_from_another_offset_is_not_used(self):
         data = payload(300000, b"replay")
@@ -480,7 +521,7 @@ class StreamingDigestTest(harness.ServerTestCase):
         self.sql("UPDATE uploads SET digest_state = %s WHERE id = %s", old, uid)
         before = self.server.log_text().count("upload %s: digest state unusable" % uid)
         self.assertEqual(rh.tus_patch(self.c, url, 200000, data[200000:]).status, 204)
-        self.assertEqual(self.digests(url)[0], hashlib.blake2b(data, digest_size=32).hexdigest())
+        self.assertEqual(self.digests(url)[0], self.stored_digest(url)[0])
         self.assertEqual(self.server.log_text().count("upload %s: digest state unusable" % uid), before + 1)
 
 

@@ -926,6 +926,353 @@ static void test_reseal(void) {
   free(data);
 }
 
+
+static const unsigned char *other_bytes(void) {
+  static unsigned char b[2 * BLOB_RECORD];
+  static int done;
+  if (!done) {
+    fill_pattern(b, sizeof b, 85);
+    done = 1;
+  }
+  return b;
+}
+
+/* ---- the records digest (digest kind 2) ---- */
+
+/* Reads the whole blob in order; 1 when it reads to its verified end AND its
+ * records digest equals want, else 0 (what verify-store and a download ask). */
+static int digest_verifies(const char *path, const unsigned char *id, const unsigned char *dek,
+                           const unsigned char want[BLOB_DIGEST_LEN]) {
+  struct blob_reader *r = NULL;
+  unsigned char buf[40000], got[BLOB_DIGEST_LEN];
+  int ok = 0;
+  if (blob_reader_open(path, id, dek, &r, errbuf, sizeof errbuf) != 0) return 0;
+  for (;;) {
+    ssize_t n = blob_reader_read(r, buf, sizeof buf, errbuf, sizeof errbuf);
+    if (n < 0) goto done;
+    if (n == 0) break;
+  }
+  ok = blob_reader_digest(r, got) == 0 && memcmp(got, want, BLOB_DIGEST_LEN) == 0;
+done:
+  blob_reader_close(r);
+  return ok;
+}
+
+/* The digest as blobfmt.h defines it, computed from the file's bytes alone
+ * (v2): "SOPRDIG1" || u32 format || id || (nonce || tag)* || u64 count || u64 size. */
+static int digest_by_spec(const char *path, const unsigned char *id, unsigned char out[BLOB_DIGEST_LEN]) {
+  unsigned char *raw;
+  size_t n;
+  if (read_file(path, &raw, &n) != 0 || n < BLOB_HEADER_LEN + BLOB_NONCE_LEN + BLOB_TAG_LEN) return -1;
+  crypto_generichash_state st;
+  unsigned char h[28] = {'S', 'O', 'P', 'R', 'D', 'I', 'G', '1', 0, 0, 0, 2};
+  memcpy(h + 12, id, BLOB_ID_LEN);
+  crypto_generichash_init(&st, NULL, 0, 32);
+  crypto_generichash_update(&st, h, sizeof h);
+  uint64_t count = 0, size = 0;
+  size_t off = BLOB_HEADER_LEN;
+  while (off < n) {
+    size_t rl = n - off < FULL_CT ? n - off : FULL_CT;
+    crypto_generichash_update(&st, raw + off, BLOB_NONCE_LEN);
+    crypto_generichash_update(&st, raw + off + rl - BLOB_TAG_LEN, BLOB_TAG_LEN);
+    size += rl - BLOB_NONCE_LEN - BLOB_TAG_LEN;
+    count++;
+    off += rl;
+  }
+  unsigned char t[16];
+  for (int i = 0; i < 8; i++) {
+    t[i] = (unsigned char)(count >> (56 - 8 * i));
+    t[8 + i] = (unsigned char)(size >> (56 - 8 * i));
+  }
+  crypto_generichash_update(&st, t, sizeof t);
+  crypto_generichash_final(&st, out, 32);
+  free(raw);
+  return 0;
+}
+
+/* Writes a finished blob and returns the writer's digest (have must be 1). */
+static int write_blob_digest(const char *path, const unsigned char *id, const unsigned char *dek,
+                             const unsigned char *data, size_t n, unsigned char d[BLOB_DIGEST_LEN]) {
+  struct blob_writer *w = NULL;
+  char staging[300];
+  int have = 0;
+  snprintf(staging, sizeof staging, "%s.part", path);
+  if (blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf) != 0) return -1;
+  if (append_random(w, data, n, 100000) != 0) {
+    blob_writer_abort(w);
+    return -1;
+  }
+  if (blob_writer_finish_digest(w, path, d, &have, errbuf, sizeof errbuf) != 0) return -1;
+  return have ? 0 : -1;
+}
+
+/* Record i's on-disk bytes (full records only). */
+static unsigned char *rec_at(unsigned char *raw, uint64_t i) { return raw + BLOB_HEADER_LEN + i * FULL_CT; }
+
+enum dmut { D_INTACT, D_CUT_FINAL, D_CUT_MID, D_CUT_TO_HEADER, D_EMPTY_FILE, D_SWAP, D_REORDER, D_OTHER_FILE,
+            D_OTHER_FILE_SAME_KEY, D_STALE_SEALING, D_DROP_MIDDLE, D_V1_SAME_CONTENT, D_V2_HEADER_V1_RECORDS };
+
+/* The truth table: each damage of a 3-record-and-a-bit file, and whether the
+ * intact file's stored digest must still verify. */
+static const struct {
+  enum dmut m;
+  const char *what;
+  int verifies;
+} digest_table[] = {
+    {D_INTACT, "the intact file", 1},
+    {D_CUT_FINAL, "truncated: the final record dropped", 0},
+    {D_CUT_MID, "truncated in the middle of a record", 0},
+    {D_CUT_TO_HEADER, "truncated to its header", 0},
+    {D_EMPTY_FILE, "an empty file (0 bytes)", 0},
+    {D_SWAP, "records 0 and 1 swapped", 0},
+    {D_REORDER, "records 0, 1, 2 rotated", 0},
+    {D_OTHER_FILE, "record 1 from another file (other id and key)", 0},
+    {D_OTHER_FILE_SAME_KEY, "record 1 from another file under the same key", 0},
+    {D_STALE_SEALING, "record 1 from an earlier sealing of this file (authentic, not acknowledged)", 0},
+    {D_DROP_MIDDLE, "record 1 cut out", 0},
+    {D_V1_SAME_CONTENT, "the same content as a format-1 file", 0},
+    {D_V2_HEADER_V1_RECORDS, "a v2 header over v1 records (mixed)", 0},
+};
+
+static void test_records_digest_table(void) {
+  const size_t n = 3 * (size_t)BLOB_RECORD + 1000;
+  unsigned char *data = malloc(n), *other = malloc(n);
+  unsigned char id[BLOB_ID_LEN], id2[BLOB_ID_LEN], dek[BLOB_DEK_LEN], dek2[BLOB_DEK_LEN], d[BLOB_DIGEST_LEN],
+      spec[BLOB_DIGEST_LEN], d2[BLOB_DIGEST_LEN];
+  char orig[300], alt[300], alt_same_key[300], stale[300], v1[300];
+  fill_pattern(data, n, 81);
+  fill_pattern(other, n, 82);
+  new_id(id);
+  new_id(id2);
+  blob_dek_new(dek);
+  blob_dek_new(dek2);
+  path_in(orig, sizeof orig, "dg");
+  path_in(alt, sizeof alt, "dg-other");
+  path_in(alt_same_key, sizeof alt_same_key, "dg-samekey");
+  path_in(stale, sizeof stale, "dg-stale");
+  path_in(v1, sizeof v1, "dg-v1");
+  T_EQ_INT(write_blob_digest(orig, id, dek, data, n, d), 0);
+  /* the writer, the reader and the definition agree */
+  T_EQ_INT(digest_by_spec(orig, id, spec), 0);
+  T_CHECK(memcmp(spec, d, sizeof d) == 0);
+  T_EQ_INT(write_blob_digest(alt, id2, dek2, other, n, d2), 0);
+  T_EQ_INT(write_blob_digest(alt_same_key, id2, dek, other, n, d2), 0);
+  T_EQ_INT(write_blob_digest(stale, id, dek, data, n, d2), 0); /* the same plaintext sealed again */
+  T_CHECK(memcmp(d, d2, sizeof d) != 0);                     /* fresh nonces: another digest */
+  T_EQ_INT(blob_v1_write(v1, id, dek, data, n, 1), 0);
+  unsigned char *raw, *oraw, *sraw, *kraw, *vraw;
+  size_t rn, on, sn, kn, vn;
+  T_EQ_INT(read_file(orig, &raw, &rn), 0);
+  T_EQ_INT(read_file(alt, &oraw, &on), 0);
+  T_EQ_INT(read_file(alt_same_key, &kraw, &kn), 0);
+  T_EQ_INT(read_file(stale, &sraw, &sn), 0);
+  T_EQ_INT(read_file(v1, &vraw, &vn), 0);
+  for (size_t t = 0; t < sizeof digest_table / sizeof digest_table[0]; t++) {
+    unsigned char *m = malloc(rn + vn);
+    size_t mn = rn;
+    memcpy(m, raw, rn);
+    switch (digest_table[t].m) {
+      case D_INTACT: break;
+      case D_CUT_FINAL: mn = BLOB_HEADER_LEN + 3 * (size_t)FULL_CT; break;
+      case D_CUT_MID: mn = rn - 500; break;
+      case D_CUT_TO_HEADER: mn = BLOB_HEADER_LEN; break;
+      case D_EMPTY_FILE: mn = 0; break;
+      case D_SWAP:
+        memcpy(rec_at(m, 0), rec_at(raw, 1), FULL_CT);
+        memcpy(rec_at(m, 1), rec_at(raw, 0), FULL_CT);
+        break;
+      case D_REORDER:
+        memcpy(rec_at(m, 0), rec_at(raw, 1), FULL_CT);
+        memcpy(rec_at(m, 1), rec_at(raw, 2), FULL_CT);
+        memcpy(rec_at(m, 2), rec_at(raw, 0), FULL_CT);
+        break;
+      case D_OTHER_FILE: memcpy(rec_at(m, 1), rec_at(oraw, 1), FULL_CT); break;
+      case D_OTHER_FILE_SAME_KEY: memcpy(rec_at(m, 1), rec_at(kraw, 1), FULL_CT); break;
+      case D_STALE_SEALING: memcpy(rec_at(m, 1), rec_at(sraw, 1), FULL_CT); break;
+      case D_DROP_MIDDLE:
+        memmove(rec_at(m, 1), rec_at(raw, 2), rn - (size_t)(rec_at(raw, 2) - raw));
+        mn = rn - FULL_CT;
+        break;
+      case D_V1_SAME_CONTENT:
+        memcpy(m, vraw, vn);
+        mn = vn;
+        break;
+      case D_V2_HEADER_V1_RECORDS:
+        memcpy(m, vraw, vn);
+        mn = vn;
+        m[11] = 2;                              /* format field: 2 */
+        memset(m + 16 + BLOB_ID_LEN, 0, 16);    /* reserved field as v2 wants it */
+        break;
+    }
+    char path[300];
+    path_in(path, sizeof path, "dgcase");
+    T_EQ_INT(write_file(path, m, mn), 0);
+    int got = digest_verifies(path, id, dek, d);
+    if (got != digest_table[t].verifies) fprintf(stderr, "case: %s\n", digest_table[t].what);
+    T_EQ_INT(got, digest_table[t].verifies);
+    if (digest_table[t].m == D_STALE_SEALING || digest_table[t].m == D_V1_SAME_CONTENT) {
+      /* these authenticate record by record: only the digest tells them apart */
+      size_t g;
+      int ok;
+      T_EQ_INT(read_blob(path, id, dek, data, n, &g, &ok), 0);
+      T_EQ_INT(g, n);
+    }
+    free(m);
+  }
+  free(raw);
+  free(oraw);
+  free(kraw);
+  free(sraw);
+  free(vraw);
+  free(data);
+  free(other);
+}
+
+/* An empty blob has a digest of its own (one final record of 0 bytes); a
+ * seek breaks the in-order digest; a reader that stopped early has none. */
+static void test_records_digest_edges(void) {
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], d[BLOB_DIGEST_LEN], spec[BLOB_DIGEST_LEN], got[BLOB_DIGEST_LEN];
+  char path[300];
+  unsigned char *data = malloc(2 * BLOB_RECORD + 10);
+  fill_pattern(data, 2 * BLOB_RECORD + 10, 83);
+  new_id(id);
+  blob_dek_new(dek);
+  path_in(path, sizeof path, "dg-empty");
+  T_EQ_INT(write_blob_digest(path, id, dek, data, 0, d), 0);
+  T_EQ_INT(digest_by_spec(path, id, spec), 0);
+  T_CHECK(memcmp(spec, d, sizeof d) == 0);
+  T_EQ_INT(digest_verifies(path, id, dek, d), 1);
+  T_EQ_INT(digest_verifies(path, id, dek, spec) && memcmp(d, (unsigned char[32]){0}, 32) != 0, 1);
+  /* a read that stops before the end, and a seek, give no digest */
+  path_in(path, sizeof path, "dg-partial");
+  T_EQ_INT(write_blob_digest(path, id, dek, data, 2 * BLOB_RECORD + 10, d), 0);
+  struct blob_reader *r = NULL;
+  unsigned char buf[1000];
+  T_EQ_INT(blob_reader_open(path, id, dek, &r, errbuf, sizeof errbuf), 0);
+  T_CHECK(blob_reader_read(r, buf, sizeof buf, errbuf, sizeof errbuf) > 0);
+  T_EQ_INT(blob_reader_digest(r, got), -1);
+  T_EQ_INT(blob_reader_seek(r, 2 * BLOB_RECORD, errbuf, sizeof errbuf), 0);
+  while (blob_reader_read(r, buf, sizeof buf, errbuf, sizeof errbuf) > 0) {
+  }
+  T_EQ_INT(blob_reader_digest(r, got), -1);
+  blob_reader_close(r);
+  free(data);
+}
+
+/* A resumed writer continues the digest only from an exported state that
+ * covers exactly the records kept; without one it hands out none. */
+static void test_records_digest_resume(void) {
+  const size_t n = 5 * (size_t)BLOB_RECORD + 77;
+  unsigned char *data = malloc(n);
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], d[BLOB_DIGEST_LEN], spec[BLOB_DIGEST_LEN];
+  unsigned char *state = malloc(blob_digest_state_len()), *early = malloc(blob_digest_state_len());
+  char staging[300], final[300];
+  fill_pattern(data, n, 84);
+  blob_dek_new(dek);
+  /* 0 none, 1 the right one, 2 an earlier one, 3 the right one but the file's last kept record was
+   * replaced by another authentic sealing of it (a rewrite or a stale copy) */
+  for (int with_state = 0; with_state < 4; with_state++) {
+    new_id(id);
+    path_in(staging, sizeof staging, "dgr.part");
+    path_in(final, sizeof final, "dgr");
+    struct blob_writer *w = NULL;
+    unsigned char *tail = NULL;
+    size_t tl = 0;
+    T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(append_random(w, data, BLOB_RECORD + 5, 9000), 0);
+    T_EQ_INT(blob_writer_digest_export(w, early, blob_digest_state_len()), 0);
+    const uint64_t off = 3 * (uint64_t)BLOB_RECORD + 12;
+    T_EQ_INT(append_random(w, data + BLOB_RECORD + 5, off - BLOB_RECORD - 5, 9000), 0);
+    T_EQ_INT(blob_writer_checkpoint(w, &tail, &tl, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(blob_writer_digest_export(w, state, blob_digest_state_len()), 0);
+    /* unacknowledged bytes after the checkpoint, then a crash */
+    T_EQ_INT(append_random(w, other_bytes(), BLOB_RECORD * 2, 9000), 0);
+    blob_writer_abort(w);
+    w = NULL;
+    if (with_state == 3) {
+      char other[300];
+      struct blob_writer *w2 = NULL;
+      unsigned char *raw;
+      size_t rn;
+      path_in(other, sizeof other, "dgr-other.part");
+      T_EQ_INT(blob_writer_create(other, id, dek, &w2, errbuf, sizeof errbuf), 0);
+      T_EQ_INT(append_random(w2, data, 4 * BLOB_RECORD, 9000), 0);
+      blob_writer_abort(w2);
+      T_EQ_INT(read_file(other, &raw, &rn), 0);
+      int fd = open(staging, O_WRONLY);
+      T_CHECK(fd >= 0 && pwrite(fd, rec_at(raw, 2), FULL_CT, BLOB_HEADER_LEN + 2 * (off_t)FULL_CT) == FULL_CT);
+      close(fd);
+      free(raw);
+    }
+    T_EQ_INT(blob_writer_resume(staging, id, dek, off, tail, tl, &w, errbuf, sizeof errbuf), 0);
+    free(tail);
+    if (with_state == 1) T_EQ_INT(blob_writer_digest_import(w, state, blob_digest_state_len()), 0);
+    if (with_state == 3) T_EQ_INT(blob_writer_digest_import(w, state, blob_digest_state_len()), -1);
+    if (with_state == 2) T_EQ_INT(blob_writer_digest_import(w, early, blob_digest_state_len()), -1);
+    T_EQ_INT(blob_writer_digest_export(w, early, blob_digest_state_len()), with_state == 1 ? 0 : -1);
+    T_EQ_INT(append_random(w, data + off, n - off, 9000), 0);
+    int have = -1;
+    T_EQ_INT(blob_writer_finish_digest(w, final, d, &have, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(have, with_state == 1);
+    T_EQ_INT(digest_by_spec(final, id, spec), 0);
+    if (have) T_CHECK(memcmp(spec, d, sizeof d) == 0);
+    T_EQ_INT(digest_verifies(final, id, dek, spec), 1); /* the reader gets it either way */
+  }
+  free(state);
+  free(early);
+  free(data);
+}
+
+
+/* Large appends seal whole records straight from the caller's buffer: the
+ * file reads back the same and its digest is the definition's, whether the
+ * tail was empty or not when the append came; a failed append in the middle
+ * of such records leaves the digest, the last record and the file as before. */
+static void test_large_appends_and_failed_append_keep_the_digest(void) {
+  const size_t n = 9 * (size_t)BLOB_RECORD + 3;
+  unsigned char *data = malloc(n);
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], d[BLOB_DIGEST_LEN], spec[BLOB_DIGEST_LEN];
+  fill_pattern(data, n, 86);
+  blob_dek_new(dek);
+  for (int lead = 0; lead < 3; lead++) { /* 0, 7 bytes, or exactly one record before the big append */
+    char staging[300], final[300];
+    size_t got, first = lead == 0 ? 0 : lead == 1 ? 7 : BLOB_RECORD;
+    int ok, have = 0;
+    struct blob_writer *w = NULL;
+    new_id(id);
+    path_in(staging, sizeof staging, "big.part");
+    path_in(final, sizeof final, "big");
+    T_EQ_INT(blob_writer_create(staging, id, dek, &w, errbuf, sizeof errbuf), 0);
+    if (first) T_EQ_INT(blob_writer_append(w, data, first, errbuf, sizeof errbuf), 0);
+    /* a failing big append first (the file may grow by one record only) */
+    long long size0 = file_size(staging);
+    struct rlimit old, lim;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = (rlim_t)(size0 + FULL_CT + 100);
+    T_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    T_EQ_INT(blob_writer_append(w, data + first, 5 * (size_t)BLOB_RECORD + 11, errbuf, sizeof errbuf), -1);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    T_EQ_INT(file_size(staging), size0);
+    T_EQ_INT(blob_writer_offset(w), first);
+    /* then the same bytes again, in two big appends */
+    T_EQ_INT(blob_writer_append(w, data + first, 5 * (size_t)BLOB_RECORD + 11, errbuf, sizeof errbuf), 0);
+    size_t at = first + 5 * (size_t)BLOB_RECORD + 11;
+    T_EQ_INT(blob_writer_append(w, data + at, n - at, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(blob_writer_finish_digest(w, final, d, &have, errbuf, sizeof errbuf), 0);
+    T_EQ_INT(have, 1);
+    T_EQ_INT(digest_by_spec(final, id, spec), 0);
+    T_CHECK(memcmp(spec, d, sizeof d) == 0);
+    T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
+    T_EQ_INT(got, n);
+    T_CHECK(ok);
+    T_EQ_INT(file_size(final), (long long)blob_disk_size_final(n));
+  }
+  free(data);
+}
+
 static void test_keyring_create_modes(void) {
   char kd[300], kf[400];
   struct keyring *kr = NULL;
@@ -1102,6 +1449,10 @@ int main(void) {
   T_RUN(test_v1_still_reads);
   T_RUN(test_v1_staging_resumes);
   T_RUN(test_reseal);
+  T_RUN(test_records_digest_table);
+  T_RUN(test_records_digest_edges);
+  T_RUN(test_records_digest_resume);
+  T_RUN(test_large_appends_and_failed_append_keep_the_digest);
   T_RUN(test_keyring_create_modes);
   T_RUN(test_keyring_rotate);
   rm_tree(g_dir);

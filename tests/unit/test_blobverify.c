@@ -71,13 +71,13 @@ static void test_sound_blob_gives_its_digests_and_size(void) {
   T_EQ_INT(ticked, 200000);
   T_EQ_STR(r.blake2b, b2);
   T_EQ_STR(r.sha256, sha);
-  struct blobverify_expect x = {200000, b2, sha};
+  struct blobverify_expect x = {200000, b2, sha, 0};
   T_EQ_INT(blobverify_compare(&r, &x), 0);
   /* no SHA-256 asked for: none computed, and a row without one does not need it */
   blobverify_file(path, id, dek, false, g_buf, sizeof g_buf, NULL, NULL, &r);
   T_EQ_INT(r.verdict, BV_OK);
   T_EQ_STR(r.sha256, "");
-  struct blobverify_expect no_sha = {200000, b2, ""};
+  struct blobverify_expect no_sha = {200000, b2, "", 0};
   T_EQ_INT(blobverify_compare(&r, &no_sha), 0);
   T_EQ_INT(blobverify_compare(&r, &x), BV_BAD_SHA256);
   free(plain);
@@ -103,11 +103,11 @@ static void test_compare_reports_each_difference(void) {
       {0, NULL, NULL, BV_BAD_SIZE},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    struct blobverify_expect x = {rows[i].size, rows[i].b2, rows[i].sha};
+    struct blobverify_expect x = {rows[i].size, rows[i].b2, rows[i].sha, 0};
     T_EQ_INT(blobverify_compare(&r, &x), rows[i].want);
   }
-  struct blobverify_expect x1 = {10, a64, b64}, x2 = {10, c64, b64}, x3 = {10, a64, c64}, x4 = {9, c64, c64},
-                           x5 = {10, "", ""};
+  struct blobverify_expect x1 = {10, a64, b64, 0}, x2 = {10, c64, b64, 0}, x3 = {10, a64, c64, 0}, x4 = {9, c64, c64, 0},
+                           x5 = {10, "", "", 0};
   T_EQ_INT(blobverify_compare(&r, &x1), 0);
   T_EQ_INT(blobverify_compare(&r, &x2), BV_BAD_BLAKE2B);
   T_EQ_INT(blobverify_compare(&r, &x3), BV_BAD_SHA256);
@@ -236,6 +236,43 @@ static void test_problem_count(void) {
   T_EQ_INT(blobverify_problems(&r), 6);
 }
 
+
+/* A row of digest kind 2 is compared with the records digest (which the
+ * writer handed out), without hashing the plaintext; a kind-1 row with the
+ * plaintext's BLAKE2b; each kind's value is wrong for the other kind. */
+static void test_records_digest_rows(void) {
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], *plain = malloc(150000), d[BLOB_DIGEST_LEN];
+  char path[300], staging[320], err[200], b2[65], rec[65];
+  randombytes_buf(id, sizeof id);
+  randombytes_buf(dek, sizeof dek);
+  unsigned char seed[randombytes_SEEDBYTES] = {9};
+  randombytes_buf_deterministic(plain, 150000, seed);
+  snprintf(path, sizeof path, "%s/kind2", g_dir);
+  snprintf(staging, sizeof staging, "%s.part", path);
+  struct blob_writer *w = NULL;
+  int have = 0;
+  T_EQ_INT(blob_writer_create(staging, id, dek, &w, err, sizeof err), 0);
+  T_EQ_INT(blob_writer_append(w, plain, 150000, err, sizeof err), 0);
+  T_EQ_INT(blob_writer_finish_digest(w, path, d, &have, err, sizeof err), 0);
+  T_EQ_INT(have, 1);
+  sodium_bin2hex(rec, sizeof rec, d, sizeof d);
+  hex_blake2b(plain, 150000, b2);
+  struct blobverify_result r;
+  blobverify_file_digests(path, id, dek, false, false, g_buf, sizeof g_buf, NULL, NULL, &r);
+  T_EQ_INT(r.verdict, BV_OK);
+  T_EQ_STR(r.records, rec);
+  T_EQ_STR(r.blake2b, ""); /* not computed */
+  struct blobverify_expect k2 = {150000, rec, "", BLOB_DIGEST_KIND_RECORDS}, k2_plain = {150000, b2, "", BLOB_DIGEST_KIND_RECORDS};
+  T_EQ_INT(blobverify_compare(&r, &k2), 0);
+  T_EQ_INT(blobverify_compare(&r, &k2_plain), BV_BAD_BLAKE2B);
+  blobverify_file_digests(path, id, dek, true, false, g_buf, sizeof g_buf, NULL, NULL, &r);
+  struct blobverify_expect k1 = {150000, b2, "", BLOB_DIGEST_KIND_PLAIN}, k1_rec = {150000, rec, "", BLOB_DIGEST_KIND_PLAIN};
+  T_EQ_INT(blobverify_compare(&r, &k1), 0);
+  T_EQ_INT(blobverify_compare(&r, &k1_rec), BV_BAD_BLAKE2B);
+  T_EQ_INT(blobverify_compare(&r, &k2), 0);
+  free(plain);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   snprintf(g_dir, sizeof g_dir, "/tmp/sop-bv-XXXXXX");
@@ -244,6 +281,7 @@ int main(void) {
   T_RUN(test_compare_reports_each_difference);
   T_RUN(test_missing_flipped_cut_and_wrong_key);
   T_RUN(test_empty_blob_is_sound);
+  T_RUN(test_records_digest_rows);
   T_RUN(test_progress_pacing);
   T_RUN(test_progress_text);
   T_RUN(test_problem_count);
