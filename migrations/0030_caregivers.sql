@@ -86,3 +86,13 @@ ALTER TABLE documents DROP CONSTRAINT documents_kind_check;
 ALTER TABLE documents ADD CONSTRAINT documents_kind_check CHECK (kind IN ('images', 'radiology_report',
   'pathology_report', 'authorization', 'photo_id', 'insurance_card', 'referral', 'prior_images', 'other',
   'authority_document'));
+
+-- What a caregiver or representative did to the records is on the request's
+-- timeline, naming both people (core/caregivers.h caregivers_records_event).
+ALTER TABLE request_events DROP CONSTRAINT request_events_kind_check;
+ALTER TABLE request_events ADD CONSTRAINT request_events_kind_check CHECK (kind IN ('status', 'authorization_signed',
+  'authorization_revoked', 'records_letter', 'records_extension', 'third_opinion', 'note', 'records_added',
+  'records_removed'));
+COMMENT ON COLUMN request_events.kind IS
+  'status, authorization_signed/_revoked, records_letter, records_extension, third_opinion, note; records_added and '
+  'records_removed: a caregiver''s upload or removal of records (detail {"file": name}), actor the caregiver.';

@@ -1,8 +1,10 @@
 /* Caregivers: see caregivers.h. */
 #include "core/caregivers.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -445,4 +447,31 @@ enum err caregivers_authority_decide(struct arena *a, const struct actor *who, l
   if (e == ERR_OK) return db_simple("COMMIT");
   db_simple("ROLLBACK");
   return e;
+}
+
+/* ---- what a caregiver did to the records, on the request's timeline ---- */
+
+enum err caregivers_records_event(const struct actor *who, long long request_id, long long patient_id, bool added,
+                                  const char *file_name) {
+  if (!is_patient(who) || who->user_id == patient_id || request_id <= 0) return ERR_OK; /* her own, or the center's */
+  json_t *j = json_pack("{s:s}", "file", file_name ? file_name : "");
+  char *detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (!detail) return ERR_INTERNAL;
+  enum err e = rqs_event_add(request_id, NULL, NULL, added ? "records_added" : "records_removed", who->user_id, detail,
+                             false);
+  free(detail);
+  return e;
+}
+
+const char *cg_records_event_words(struct arena *a, const char *kind, const char *detail) {
+  bool added = strcmp(kind, "records_added") == 0;
+  if (!added && strcmp(kind, "records_removed") != 0) return NULL;
+  json_t *j = detail && *detail ? json_loads(detail, 0, NULL) : NULL;
+  const char *f = json_string_value(json_object_get(j, "file"));
+  const char *out = f && *f ? arena_printf(a, added ? "added %s to the records" : "removed %s from the records", f)
+                    : added ? "added files to the records"
+                            : "removed a file from the records";
+  json_decref(j);
+  return out;
 }

@@ -162,4 +162,16 @@ const char *cg_authority_state_words(enum cg_authority_state s);
 enum err caregivers_authority_decide(struct arena *a, const struct actor *who, long long request_id,
                                      long long document_id, bool verify, const char *reason,
                                      struct acct_errors *errs);
+
+/* A caregiver's (or representative's) upload or removal of records goes on
+ * the request's timeline (request_events kind records_added /
+ * records_removed, detail {"file": name}), in the caller's transaction, so
+ * the status page and the staff timeline name both people. Nothing is
+ * written when who is the patient herself or a center account (ERR_OK). */
+enum err caregivers_records_event(const struct actor *who, long long request_id, long long patient_id, bool added,
+                                  const char *file_name);
+/* Pure: the words of such an event without its actor ("added
+ * mammogram-report.pdf to the records"); NULL for any other kind. Arena
+ * string or static. */
+const char *cg_records_event_words(struct arena *a, const char *kind, const char *detail);
 #endif

@@ -210,6 +210,13 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
                            : NULL;
     if (both) cv_set(hdf, both, "Events.%zu.actor", i);
     event_detail(hdf, a, &cc, i);
+    /* a caregiver's upload or removal is one sentence naming both people */
+    const char *rec = cg_records_event_words(a, rs_get(&cc.events, i, "kind"), rs_get(&cc.events, i, "detail"));
+    if (rec && both) {
+      cv_set(hdf, arena_printf(a, "%s %s", both, rec), "Events.%zu.kind_label", i);
+      hdf_remove_tree(hdf, arena_printf(a, "Events.%zu.actor", i));
+      hdf_remove_tree(hdf, arena_printf(a, "Events.%zu.detail", i));
+    }
   }
   /* the checklist from the same rules the patient sees */
   struct rqs_row row;
@@ -267,7 +274,10 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   /* the thread, internal notes marked, the patient's unread messages flagged */
   struct rqs_message *msgs = NULL;
   size_t nm = 0;
-  if (requests_thread(a, &who, id, &msgs, &nm) == ERR_OK) cv_thread(hdf, msgs, nm, who.user_id);
+  if (requests_thread(a, &who, id, &msgs, &nm) == ERR_OK) {
+    cv_thread(hdf, msgs, nm, who.user_id);
+    cv_thread_people(hdf, a, msgs, nm, rs_ll(q, 0, "patient_id"), who.user_id);
+  }
   hdf_set_int_value(hdf, "Report.Exists", cc.has_report);
   hdf_set_int_value(hdf, "Report.Signed", cc.report_signed);
   hdf_set_int_value(hdf, "Report.Released", cc.report_released);
