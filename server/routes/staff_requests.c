@@ -303,7 +303,9 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     hdf_set_value(hdf, "Authority.Relationship", au.relationship);
     hdf_set_value(hdf, "Authority.Kind", au.authority);
     hdf_set_value(hdf, "Authority.State", au.state == CGA_VERIFIED ? "verified" : au.state == CGA_REFUSED ? "refused"
-                                          : au.state == CGA_PENDING  ? "pending" : "missing");
+                                          : au.state == CGA_PENDING  ? "pending"
+                                          : au.state == CGA_ENDED    ? "ended" : "missing");
+    cv_set(hdf, arena_printf(a, "%lld", au.link_id), "Authority.Link");
     hdf_set_value(hdf, "Authority.Reason", au.reason);
     if (au.document_id) {
       cv_set(hdf, arena_printf(a, "%lld", au.document_id), "Authority.Document");
@@ -378,6 +380,8 @@ static void request_page(struct req *r) {
     return show(r, id, NULL, "The representative's authority is verified. The request can now be accepted.");
   if (done && strcmp(done, "authority-refused") == 0)
     return show(r, id, NULL, "The document is not accepted. The representative sees your reason.");
+  if (done && strcmp(done, "authority-ended") == 0)
+    return show(r, id, NULL, "This person no longer acts for the patient. They lost access at once.");
   show(r, id, NULL, done && center_action_parse(done, &c) ? done_message(c) : NULL);
 }
 
