@@ -26,6 +26,7 @@ CREATE TABLE caregiver_links (
   authority_reason    text NOT NULL DEFAULT '' CHECK (char_length(authority_reason) <= 1000),
   authority_decided_by bigint REFERENCES users(id) ON DELETE SET NULL,
   authority_decided_at timestamptz,
+  ended_reason        text NOT NULL DEFAULT '' CHECK (char_length(ended_reason) <= 1000),
   CHECK (caregiver_id IS NULL OR caregiver_id <> patient_id),
   CHECK (authority_decision IS NULL OR authority <> 'patient_invitation'),
   CHECK ((accepted_at IS NULL) = (caregiver_id IS NULL)),
@@ -47,6 +48,9 @@ COMMENT ON COLUMN caregiver_links.authority IS
 COMMENT ON COLUMN caregiver_links.authority_decision IS
   'Staff''s decision on authority_document_id (the newest authority document when decided). A newer document makes '
   'the authority pending again; a request is accepted only while the decision on the newest document is verified.';
+COMMENT ON COLUMN caregiver_links.ended_reason IS
+  'Why staff ended a representative''s link (the authority was withdrawn, a court order ended it); revoked_by is then '
+  'the staff account. A request of a person whose representation ended cannot be accepted.';
 COMMENT ON COLUMN caregiver_links.authority_reason IS 'Why staff refused the document, shown to the representative.';
 COMMENT ON COLUMN caregiver_links.token_hash IS 'Hash of the invitation link; set to NULL once used or revoked, so a link works once.';
 
@@ -86,3 +90,13 @@ ALTER TABLE documents DROP CONSTRAINT documents_kind_check;
 ALTER TABLE documents ADD CONSTRAINT documents_kind_check CHECK (kind IN ('images', 'radiology_report',
   'pathology_report', 'authorization', 'photo_id', 'insurance_card', 'referral', 'prior_images', 'other',
   'authority_document'));
+
+-- What a caregiver or representative did to the records is on the request's
+-- timeline, naming both people (core/caregivers.h caregivers_records_event).
+ALTER TABLE request_events DROP CONSTRAINT request_events_kind_check;
+ALTER TABLE request_events ADD CONSTRAINT request_events_kind_check CHECK (kind IN ('status', 'authorization_signed',
+  'authorization_revoked', 'records_letter', 'records_extension', 'third_opinion', 'note', 'records_added',
+  'records_removed'));
+COMMENT ON COLUMN request_events.kind IS
+  'status, authorization_signed/_revoked, records_letter, records_extension, third_opinion, note; records_added and '
+  'records_removed: a caregiver''s upload or removal of records (detail {"file": name}), actor the caregiver.';

@@ -139,7 +139,8 @@
 <?cs if:?Authority.Name ?>
 <section class="card cg-authority" aria-labelledby="authority-h"><h2 id="authority-h">Someone acts for the patient</h2>
 <p><strong><?cs var:Authority.Name ?></strong>, the patient's <?cs var:Authority.Relationship ?>, acts for the patient as <strong><?cs var:Authority.Kind ?></strong>. The patient has no account of their own.</p>
-<?cs if:Authority.State == "missing" ?><p>No authority document has been uploaded yet.</p>
+<?cs if:Authority.State == "ended" ?><p><strong>The center ended this person's authority to act</strong>: <?cs var:Authority.Reason ?> They no longer see or change anything of the patient's.</p>
+<?cs elif:Authority.State == "missing" ?><p>No authority document has been uploaded yet.</p>
 <?cs else ?>
 <p><a href="/requests/<?cs var:Authority.DocumentRequest ?>/documents/<?cs var:Authority.Document ?>/download">Open the authority document</a>.
 <?cs if:Authority.State == "verified" ?> You verified it.<?cs elif:Authority.State == "refused" ?> You did not accept it: <?cs var:Authority.Reason ?><?cs else ?> <strong>Not checked yet.</strong><?cs /if ?></p>
@@ -162,6 +163,18 @@
     <textarea id="f-authority-reason" name="reason" rows="3"<?cs if:Form.Errors.authority_reason ?> aria-invalid="true" aria-describedby="authority_reason-error"<?cs /if ?>><?cs var:Form.Values.reason ?></textarea>
   </div>
   <button type="submit" class="secondary">Do not accept the document</button>
+</form>
+<?cs /if ?>
+<?cs if:Authority.State != "ended" ?>
+<form method="post" action="/staff/requests/<?cs var:Case.id ?>/representative/end" novalidate>
+  <?cs call:csrf_field() ?>
+  <input type="hidden" name="link" value="<?cs var:Authority.Link ?>">
+  <div class="field<?cs if:Form.Errors.end_reason ?> has-error<?cs /if ?>">
+    <label for="f-end-reason">End this person's authority to act, because (for example, the authority was withdrawn)</label>
+    <p class="hint">They lose access to the patient's requests at once.</p>
+    <textarea id="f-end-reason" name="end_reason" rows="3" maxlength="1000"<?cs if:Form.Errors.end_reason ?> aria-invalid="true" aria-describedby="end_reason-error"<?cs /if ?>><?cs var:Form.Values.end_reason ?></textarea><?cs call:field_error("end_reason") ?>
+  </div>
+  <button type="submit" class="secondary">End their authority to act</button>
 </form>
 <?cs /if ?>
 </section>

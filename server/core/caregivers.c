@@ -1,8 +1,10 @@
 /* Caregivers: see caregivers.h. */
 #include "core/caregivers.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -98,6 +100,10 @@ enum err caregivers_invite(struct arena *a, const struct actor *who, const char 
     add_error(errs, "email", "Please enter the e-mail address of the person you invite, like name@example.com.");
   else if (strcasecmp(email, me.email) == 0)
     add_error(errs, "email", "This is your own address. Enter the address of the person who will help you.");
+  else if ((e = st_cg_live_by_email(a, who->user_id, email)) == ERR_OK)
+    add_error(errs, "email", "This person already acts for you: they do not need another invitation.");
+  else if (e != ERR_NOT_FOUND)
+    return e;
   if (!relationship || !*relationship)
     add_error(errs, "relationship", "Please choose what this person is to you.");
   else if (strcmp(relationship, "other") == 0 && !cg_relationship_ok(relationship, other))
@@ -319,6 +325,7 @@ const char *cg_authority_state_words(enum cg_authority_state s) {
   case CGA_PENDING: return "document received: waiting for the center to check it";
   case CGA_VERIFIED: return "verified by the center";
   case CGA_REFUSED: return "not accepted by the center";
+  case CGA_ENDED: return "ended by the center";
   case CGA_NONE: return "";
   }
   return "";
@@ -411,7 +418,10 @@ enum err caregivers_authority(struct arena *a, long long patient_id, struct cg_a
   out->document_request_id = s.newest_request_id;
   out->reason = s.reason;
   out->decided_at = s.decided_at;
-  if (!s.newest_document_id) out->state = CGA_MISSING;
+  if (s.ended) {
+    out->state = CGA_ENDED; /* no live representation: the request cannot be accepted */
+    out->reason = s.ended_reason;
+  } else if (!s.newest_document_id) out->state = CGA_MISSING;
   else if (s.decided_document_id != s.newest_document_id || !*s.decision) out->state = CGA_PENDING;
   else out->state = strcmp(s.decision, "verified") == 0 ? CGA_VERIFIED : CGA_REFUSED;
   return ERR_OK;
@@ -428,7 +438,7 @@ enum err caregivers_authority_decide(struct arena *a, const struct actor *who, l
   struct cg_authority au;
   e = caregivers_authority(a, patient, &au);
   if (e != ERR_OK) return e;
-  if (au.state == CGA_NONE || au.state == CGA_MISSING) return ERR_NOT_FOUND;
+  if (au.state == CGA_NONE || au.state == CGA_MISSING || au.state == CGA_ENDED) return ERR_NOT_FOUND;
   if (!reason) reason = "";
   if (!verify && (!person_name_ok(reason) || strlen(reason) > CG_AUTHORITY_REASON_MAX))
     add_error(errs, "authority_reason", "Please say why the document is not accepted: the representative reads it.");
@@ -442,6 +452,74 @@ enum err caregivers_authority_decide(struct arena *a, const struct actor *who, l
   if (e == ERR_OK)
     e = audit_cg(a, who, verify ? "caregiver.authority.verify" : "caregiver.authority.refuse", au.link_id, patient,
                  "ok", arena_printf(a, "{\"request_id\":%lld,\"document\":%lld}", request_id, document_id));
+  if (e == ERR_OK) return db_simple("COMMIT");
+  db_simple("ROLLBACK");
+  return e;
+}
+
+/* ---- what a caregiver did to the records, on the request's timeline ---- */
+
+enum err caregivers_records_event(const struct actor *who, long long request_id, long long patient_id, bool added,
+                                  const char *file_name) {
+  if (!is_patient(who) || who->user_id == patient_id || request_id <= 0) return ERR_OK; /* her own, or the center's */
+  json_t *j = json_pack("{s:s}", "file", file_name ? file_name : "");
+  char *detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (!detail) return ERR_INTERNAL;
+  enum err e = rqs_event_add(request_id, NULL, NULL, added ? "records_added" : "records_removed", who->user_id, detail,
+                             false);
+  free(detail);
+  return e;
+}
+
+const char *cg_records_event_words(struct arena *a, const char *kind, const char *detail) {
+  bool added = strcmp(kind, "records_added") == 0;
+  if (!added && strcmp(kind, "records_removed") != 0) return NULL;
+  json_t *j = detail && *detail ? json_loads(detail, 0, NULL) : NULL;
+  const char *f = json_string_value(json_object_get(j, "file"));
+  const char *out = f && *f ? arena_printf(a, added ? "added %s to the records" : "removed %s from the records", f)
+                    : added ? "added files to the records"
+                            : "removed a file from the records";
+  json_decref(j);
+  return out;
+}
+
+/* A reason typed by staff: 1-1,000 characters, lines allowed, no other control characters, not blank. */
+static bool reason_ok(const char *t) {
+  if (!t) return false;
+  size_t chars = 0;
+  bool any = false;
+  for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+    if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') || *p == 0x7f) return false;
+    if ((*p & 0xC0) != 0x80) chars++;
+    if (*p > ' ') any = true;
+  }
+  return any && chars <= CG_AUTHORITY_REASON_MAX;
+}
+
+enum err caregivers_end_representation(struct arena *a, const struct actor *who, long long request_id,
+                                       long long link_id, const char *reason, struct acct_errors *errs) {
+  if (!who || who->role != ACCT_ROLE_STAFF) return ERR_NOT_FOUND;
+  enum req_status st;
+  long long patient = 0;
+  enum err e = requests_access(who, request_id, RA_EDIT, &st, &patient);
+  if (e != ERR_OK) return e;
+  struct cg_authority au;
+  e = caregivers_authority(a, patient, &au);
+  if (e != ERR_OK) return e;
+  if (au.state == CGA_NONE || au.state == CGA_ENDED) return ERR_NOT_FOUND;
+  if (!reason) reason = "";
+  if (!reason_ok(reason))
+    add_error(errs, "end_reason", "Please say why this person no longer acts for the patient (at most 1,000 characters).");
+  if (errs->n) return ERR_INVALID;
+  if (link_id != au.link_id) return ERR_CONFLICT;
+  e = db_simple("BEGIN");
+  if (e != ERR_OK) return e;
+  e = st_cg_end(a, link_id, who->user_id, reason, acct_now());
+  if (e == ERR_NOT_FOUND) e = ERR_CONFLICT; /* ended meanwhile */
+  if (e == ERR_OK)
+    e = audit_cg(a, who, "caregiver.end", link_id, patient, "ok",
+                 arena_printf(a, "{\"request_id\":%lld,\"caregiver_id\":%lld}", request_id, au.caregiver_id));
   if (e == ERR_OK) return db_simple("COMMIT");
   db_simple("ROLLBACK");
   return e;

@@ -143,7 +143,9 @@ enum err caregivers_represent(struct arena *a, const struct actor *who, const ch
                               const char *relationship, const char *other, const char *authority,
                               struct acct_errors *errs, long long *request_id);
 
-enum cg_authority_state { CGA_NONE, CGA_MISSING, CGA_PENDING, CGA_VERIFIED, CGA_REFUSED };
+/* CGA_ENDED: staff ended the representation (reason in cg_authority.reason); the representative has no
+ * access and the request cannot be accepted until someone with authority acts again. */
+enum cg_authority_state { CGA_NONE, CGA_MISSING, CGA_PENDING, CGA_VERIFIED, CGA_REFUSED, CGA_ENDED };
 struct cg_authority {
   enum cg_authority_state state; /* CGA_NONE: the patient has no representative */
   long long link_id, caregiver_id, document_id, document_request_id; /* the newest authority document */
@@ -162,4 +164,25 @@ const char *cg_authority_state_words(enum cg_authority_state s);
 enum err caregivers_authority_decide(struct arena *a, const struct actor *who, long long request_id,
                                      long long document_id, bool verify, const char *reason,
                                      struct acct_errors *errs);
+
+/* Staff end a representative's link (the authority was withdrawn, a court
+ * order ended it) with a reason (errs "end_reason", ERR_INVALID): from that
+ * moment the representative gets 404 on every path of the person's.
+ * ERR_NOT_FOUND without access or without a live representation;
+ * ERR_CONFLICT when link_id is not the live one. Audited caregiver.end with
+ * the patient. */
+enum err caregivers_end_representation(struct arena *a, const struct actor *who, long long request_id,
+                                       long long link_id, const char *reason, struct acct_errors *errs);
+
+/* A caregiver's (or representative's) upload or removal of records goes on
+ * the request's timeline (request_events kind records_added /
+ * records_removed, detail {"file": name}), in the caller's transaction, so
+ * the status page and the staff timeline name both people. Nothing is
+ * written when who is the patient herself or a center account (ERR_OK). */
+enum err caregivers_records_event(const struct actor *who, long long request_id, long long patient_id, bool added,
+                                  const char *file_name);
+/* Pure: the words of such an event without its actor ("added
+ * mammogram-report.pdf to the records"); NULL for any other kind. Arena
+ * string or static. */
+const char *cg_records_event_words(struct arena *a, const char *kind, const char *detail);
 #endif

@@ -1820,6 +1820,11 @@ static enum err intake_commit(void *p) {
   snprintf(detail, sizeof detail, "{\"request_id\":%lld,\"kept\":%lld,\"images\":%lld,\"skipped\":%lld,\"refused\":%lld}",
            in->u->request_id, in->accepted - in->duplicates, in->images, in->skipped, in->refused);
   struct audit_event ev = {"document.upload", "upload", in->u->id, in->u->patient_id, "ok", detail};
+  /* a caregiver's upload is on the request's timeline, naming both people (core/caregivers.h) */
+  if (in->who) {
+    e = caregivers_records_event(in->who, in->u->request_id, in->u->patient_id, true, in->u->filename);
+    if (e != ERR_OK) return e;
+  }
   return audit_write(in->who ? in->who : &system_actor, &ev);
 }
 
@@ -2691,6 +2696,9 @@ enum err records_document_delete(const struct actor *who, long long request_id, 
   char oid[32];
   snprintf(oid, sizeof oid, "%lld", doc_id);
   audit(who, "document.delete", "document", oid, rq.patient_id, "ok", NULL);
+  /* a caregiver's removal is on the request's timeline too (core/caregivers.h) */
+  if (caregivers_records_event(who, request_id, rq.patient_id, false, d.original_name) != ERR_OK)
+    LOG_W("timeline event for a removal not written");
 done:
   arena_free(a);
   return e;
@@ -2733,6 +2741,9 @@ enum err records_series_delete(const struct actor *who, long long request_id, lo
   snprintf(oid, sizeof oid, "%lld", series_id);
   snprintf(detail, sizeof detail, "{\"documents\":%zu}", sd.n);
   audit(who, "series.delete", "series", oid, rq.patient_id, "ok", detail);
+  if (caregivers_records_event(who, request_id, rq.patient_id, false,
+                               arena_printf(a, "a series of %zu file%s", sd.n, sd.n == 1 ? "" : "s")) != ERR_OK)
+    LOG_W("timeline event for a removal not written");
 done:
   arena_free(a);
   return e;

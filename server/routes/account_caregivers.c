@@ -248,12 +248,39 @@ static void authority_post(struct req *r) {
                                  verify ? "verified" : "refused"));
 }
 
+/* ---- staff end a representative's link ---- */
+
+static void end_post(struct req *r) {
+  const char *s = req_param(r, "id"), *l = fv(r, "link");
+  size_t n = s ? strlen(s) : 0, ln = strlen(l);
+  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
+  long long id = strtoll(s, NULL, 10);
+  if (!ln || ln > 18 || strspn(l, "0123456789") != ln)
+    return reply_error(r, ERR_BAD_REQUEST, "The form is missing who acts for the patient. Please reload the page.");
+  struct actor who = actor_from_req(r);
+  struct acct_errors errs = {0};
+  enum err e = caregivers_end_representation(r->arena, &who, id, strtoll(l, NULL, 10), fv(r, "end_reason"), &errs);
+  if (e == ERR_INVALID || e == ERR_CONFLICT) {
+    struct center_errors ce = {0};
+    ce.e[0].field = "end_reason";
+    ce.e[0].message = e == ERR_CONFLICT ? "Someone else changed who acts for the patient meanwhile: please look again. "
+                                          "Nothing was changed."
+                                        : errs.e[0].message;
+    ce.n = 1;
+    return staff_request_show(r, id, &ce, NULL);
+  }
+  if (e != ERR_OK) return reply_error(r, e, NULL);
+  reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=authority-ended#authority-h", id));
+}
+
 const struct route account_caregivers_routes[] = {
     {"GET", "/requests/for-someone", represent_get, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "request_for_someone"},
     {"POST", "/requests/for-someone", represent_post, ROLE_PATIENT, 0, BODY_FORM, 16384, NULL,
      "request_for_someone_post"},
     {"POST", "/staff/requests/{id}/authority", authority_post, ROLE_STAFF, 0, BODY_FORM, 8192, NULL,
      "staff_request_authority"},
+    {"POST", "/staff/requests/{id}/representative/end", end_post, ROLE_STAFF, 0, BODY_FORM, 8192, NULL,
+     "staff_request_representative_end"},
     {"GET", "/account/caregivers", caregivers_get, ROLE_PATIENT, 0, BODY_NONE, 0, NULL, "account_caregivers"},
     {"POST", "/account/caregivers", caregivers_post, ROLE_PATIENT, 0, BODY_FORM, 8192, NULL, "account_caregivers_invite"},
     {"POST", "/account/caregivers/{id}/revoke", caregiver_revoke, ROLE_PATIENT, 0, BODY_FORM, 4096, NULL,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/caregivers.h"
 #include "core/identity.h"
 #include "core/requests.h"
 #include "store/requests.h"
@@ -181,4 +182,15 @@ void cv_thread(HDF *hdf, const struct rqs_message *m, size_t n, long long reader
   char b[24];
   snprintf(b, sizeof b, "%lld", unread);
   hdf_set_value(hdf, "Thread.Unread", b);
+}
+
+void cv_thread_people(HDF *hdf, struct arena *a, const struct rqs_message *m, size_t n, long long patient_id,
+                      long long reader_id) {
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(m[i].author_role, "patient") != 0 || m[i].author_id == patient_id) continue;
+    const char *both = caregivers_who(a, patient_id, m[i].author_id, reader_id);
+    if (!both) continue;
+    cv_set(hdf, both, "Thread.Items.%zu.author", i);
+    cv_set(hdf, "acting for the patient", "Thread.Items.%zu.role", i);
+  }
 }

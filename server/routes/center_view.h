@@ -37,4 +37,10 @@ struct rqs_message;
  * words, at, body, internal "1"/"0", new "1" for a patient's message the
  * center had not read) and Thread.Unread (count). */
 void cv_thread(HDF *hdf, const struct rqs_message *m, size_t n, long long reader_id);
+/* After cv_thread: a message written by someone who acts for patient_id (a
+ * caregiver or representative) names both people, "María Rivera's daughter
+ * Ana Rivera (acting for the patient)", as the rest of the feature does
+ * (caregivers_who). Strings from the arena. */
+void cv_thread_people(HDF *hdf, struct arena *a, const struct rqs_message *m, size_t n, long long patient_id,
+                      long long reader_id);
 #endif

@@ -1043,6 +1043,8 @@ static const char *event_text(struct req *r, const struct rqs_event *ev, long lo
     what = "noted that the records-request letter was sent";
   } else if (strcmp(ev->kind, "records_extension") == 0) {
     what = "noted the facility's one 30-day extension";
+  } else if (cg_records_event_words(a, ev->kind, ev->detail)) {
+    what = cg_records_event_words(a, ev->kind, ev->detail); /* a caregiver's upload or removal */
   } else if (strcmp(ev->kind, "third_opinion") == 0) {
     return arena_printf(a, "This third-opinion request was opened on %s, with the records of the earlier request.", when);
   } else if (strcmp(ev->kind, "note") == 0) {

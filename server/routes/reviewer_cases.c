@@ -156,6 +156,7 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
     size_t nm = 0;
     if ((e = requests_thread(a, &who, id, &msgs, &nm)) != ERR_OK) return reply_error(r, e, NULL);
     cv_thread(hdf, msgs, nm, who.user_id);
+    cv_thread_people(hdf, a, msgs, nm, rs_ll(&cc.req, 0, "patient_id"), who.user_id);
     hdf_set_int_value(hdf, "Case.CanMessage", cc.status != RS_DRAFT);
   }
   if (flash) {

@@ -210,6 +210,13 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
                            : NULL;
     if (both) cv_set(hdf, both, "Events.%zu.actor", i);
     event_detail(hdf, a, &cc, i);
+    /* a caregiver's upload or removal is one sentence naming both people */
+    const char *rec = cg_records_event_words(a, rs_get(&cc.events, i, "kind"), rs_get(&cc.events, i, "detail"));
+    if (rec && both) {
+      cv_set(hdf, arena_printf(a, "%s %s", both, rec), "Events.%zu.kind_label", i);
+      hdf_remove_tree(hdf, arena_printf(a, "Events.%zu.actor", i));
+      hdf_remove_tree(hdf, arena_printf(a, "Events.%zu.detail", i));
+    }
   }
   /* the checklist from the same rules the patient sees */
   struct rqs_row row;
@@ -267,7 +274,10 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   /* the thread, internal notes marked, the patient's unread messages flagged */
   struct rqs_message *msgs = NULL;
   size_t nm = 0;
-  if (requests_thread(a, &who, id, &msgs, &nm) == ERR_OK) cv_thread(hdf, msgs, nm, who.user_id);
+  if (requests_thread(a, &who, id, &msgs, &nm) == ERR_OK) {
+    cv_thread(hdf, msgs, nm, who.user_id);
+    cv_thread_people(hdf, a, msgs, nm, rs_ll(q, 0, "patient_id"), who.user_id);
+  }
   hdf_set_int_value(hdf, "Report.Exists", cc.has_report);
   hdf_set_int_value(hdf, "Report.Signed", cc.report_signed);
   hdf_set_int_value(hdf, "Report.Released", cc.report_released);
@@ -293,7 +303,9 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
     hdf_set_value(hdf, "Authority.Relationship", au.relationship);
     hdf_set_value(hdf, "Authority.Kind", au.authority);
     hdf_set_value(hdf, "Authority.State", au.state == CGA_VERIFIED ? "verified" : au.state == CGA_REFUSED ? "refused"
-                                          : au.state == CGA_PENDING  ? "pending" : "missing");
+                                          : au.state == CGA_PENDING  ? "pending"
+                                          : au.state == CGA_ENDED    ? "ended" : "missing");
+    cv_set(hdf, arena_printf(a, "%lld", au.link_id), "Authority.Link");
     hdf_set_value(hdf, "Authority.Reason", au.reason);
     if (au.document_id) {
       cv_set(hdf, arena_printf(a, "%lld", au.document_id), "Authority.Document");
@@ -368,6 +380,8 @@ static void request_page(struct req *r) {
     return show(r, id, NULL, "The representative's authority is verified. The request can now be accepted.");
   if (done && strcmp(done, "authority-refused") == 0)
     return show(r, id, NULL, "The document is not accepted. The representative sees your reason.");
+  if (done && strcmp(done, "authority-ended") == 0)
+    return show(r, id, NULL, "This person no longer acts for the patient. They lost access at once.");
   show(r, id, NULL, done && center_action_parse(done, &c) ? done_message(c) : NULL);
 }
 

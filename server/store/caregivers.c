@@ -68,9 +68,16 @@ static const struct db_stmt stmts[] = {
      "coalesce((SELECT d.request_id FROM documents d JOIN requests r ON r.id = d.request_id WHERE r.patient_id = "
      "l.patient_id AND d.kind = 'authority_document' AND NOT d.skipped ORDER BY d.id DESC LIMIT 1), 0), "
      "c.name, l.relationship, l.relationship_other, l.authority, coalesce(l.authority_decision, ''), "
-     "l.authority_reason, coalesce(" TZ_SQL("l.authority_decided_at") ", '') "
-     "FROM caregiver_links l JOIN users c ON c.id = l.caregiver_id WHERE l.patient_id = $1::bigint "
-     "AND l.authority <> 'patient_invitation' AND l.revoked_at IS NULL ORDER BY l.id DESC LIMIT 1"},
+     "l.authority_reason, coalesce(" TZ_SQL("l.authority_decided_at") ", '') , l.revoked_at IS NOT NULL, "
+     "l.ended_reason FROM caregiver_links l JOIN users c ON c.id = l.caregiver_id WHERE l.patient_id = $1::bigint "
+     /* a live representation, else the newest ended one: an ended authority still stops acceptance */
+     "AND l.authority <> 'patient_invitation' ORDER BY l.revoked_at IS NULL DESC, l.id DESC LIMIT 1"},
+    {"cg_end",
+     "UPDATE caregiver_links SET revoked_at = " TS(4) ", revoked_by = $2::bigint, ended_reason = $3, token_hash = NULL "
+     "WHERE id = $1::bigint AND revoked_at IS NULL AND authority <> 'patient_invitation' RETURNING id"},
+    {"cg_live_email",
+     "SELECT 1 FROM caregiver_links l JOIN users c ON c.id = l.caregiver_id WHERE l.patient_id = $1::bigint "
+     "AND lower(c.email) = lower($2) AND l.revoked_at IS NULL"},
     {"cg_authority_decide",
      "UPDATE caregiver_links l SET authority_decision = $3, authority_document_id = $2::bigint, authority_reason = $4, "
      "authority_decided_by = $5::bigint, authority_decided_at = " TS(6) " WHERE l.id = $1::bigint "
@@ -276,7 +283,19 @@ enum err st_cg_authority(struct arena *a, long long patient_id, struct st_cg_aut
   out->decision = sv(a, r, 0, 9);
   out->reason = sv(a, r, 0, 10);
   out->decided_at = sv(a, r, 0, 11);
+  out->ended = tf(r, 0, 12);
+  out->ended_reason = sv(a, r, 0, 13);
   return ERR_OK;
+}
+
+enum err st_cg_end(struct arena *a, long long link_id, long long staff_id, const char *reason, long long now) {
+  const char *v[] = {num(a, link_id), num(a, staff_id), reason, num(a, now)};
+  return run(a, "cg_end", 4, v, NULL);
+}
+
+enum err st_cg_live_by_email(struct arena *a, long long patient_id, const char *email) {
+  const char *v[] = {num(a, patient_id), email};
+  return run(a, "cg_live_email", 2, v, NULL);
 }
 
 enum err st_cg_authority_decide(struct arena *a, long long link_id, long long document_id, const char *decision,

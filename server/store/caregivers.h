@@ -64,7 +64,14 @@ enum err st_cg_represent(struct arena *a, long long patient_id, long long caregi
 struct st_cg_authority {
   long long link_id, caregiver_id, decided_document_id, newest_document_id, newest_request_id;
   const char *caregiver_name, *relationship, *relationship_other, *authority, *decision, *reason, *decided_at;
+  bool ended;               /* staff ended it (revoked_at set): no live representation is left */
+  const char *ended_reason; /* why staff ended it */
 };
+/* Staff end a live representative's link (revoked_at, revoked_by, ended_reason). ERR_NOT_FOUND when
+ * it is not live or is a patient's invitation. */
+enum err st_cg_end(struct arena *a, long long link_id, long long staff_id, const char *reason, long long now);
+/* ERR_OK when the account with this e-mail address (any case) acts for patient_id now, else ERR_NOT_FOUND. */
+enum err st_cg_live_by_email(struct arena *a, long long patient_id, const char *email);
 enum err st_cg_authority(struct arena *a, long long patient_id, struct st_cg_authority *out);
 /* Records staff's decision on document_id, only while it is still the newest
  * authority document (ERR_NOT_FOUND otherwise). */

@@ -12,7 +12,8 @@
 /* Every DICOM document the actor may see ($1 user id, $2 role), with the matching keys
  * ($3 study, $4 series, $5 instance UID, $6 PatientName LIKE pattern, $7 PatientID, $8 date from,
  * $9 date to, $10 modality, $11 accession number, $12 limit, $13 offset, $14 SOP Class UID).
- * The access rule mirrors core/requests.c may(). */
+ * The access rule mirrors core/requests.c may(): the patient, or someone who acts for her now (a
+ * caregiver or representative with a live link, caregivers_acts_for() in core/caregivers.c). */
 #define DW_VISIBLE                                                                                                 \
   "WITH v AS (SELECT d.id AS doc, d.request_id, r.patient_id, st.study_uid, st.study_date, "                       \
   "st.description AS study_desc, st.patient_name, st.patient_birth_date, se.series_uid, se.modality, "            \
@@ -24,6 +25,8 @@
   "JOIN requests r ON r.id = d.request_id LEFT JOIN dicom_attrs a ON a.file_id = d.file_id "                       \
   "WHERE NOT d.skipped AND d.file_id IS NOT NULL AND d.sop_instance_uid IS NOT NULL "                              \
   "AND ((r.patient_id = $1::bigint AND $2::text = 'patient') OR ($2::text = 'staff' AND r.status <> 'draft') "      \
+  "  OR ($2::text = 'patient' AND EXISTS (SELECT 1 FROM caregiver_links l WHERE l.patient_id = r.patient_id "       \
+  "      AND l.caregiver_id = $1::bigint AND l.revoked_at IS NULL)) "                                              \
   "  OR ($2::text = 'reviewer' AND r.assigned_reviewer_id = $1::bigint AND r.status <> 'draft')) "                 \
   "AND ($3::text[] IS NULL OR st.study_uid = ANY($3::text[])) AND ($4::text[] IS NULL OR se.series_uid = ANY($4::text[])) "          \
   "AND ($5::text[] IS NULL OR d.sop_instance_uid = ANY($5::text[])) "                                                       \

@@ -2,7 +2,8 @@
 // Ana opens the link, creates her own account, starts a request for her mother and uploads a report;
 // María reads "Your daughter Ana Rivera uploaded …" and removes her, and Ana's next click is a 404. Also
 // the representative's form for someone who cannot invite (errors next to the fields), the authority
-// document through the uploader, and staff verifying it before Accept is offered. axe-core finds
+// document through the uploader, staff verifying it before Accept is offered, and staff ending the
+// representation when the authority is withdrawn. axe-core finds
 // nothing on any of the new pages, and no page scrolls sideways at 390 px.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -208,7 +209,32 @@ export const tests = [
         assert.match(await sp.locator('.flash[role=status]').first().innerText(), /authority is verified/);
         assert.equal(await sp.locator(`form[action="/staff/requests/${rid}/accept"]`).count(), 1);
         await screenshot(sp, 'representative-4-verified');
+
+        // the authority is withdrawn: staff end the link, with the reason next to its field
+        await Promise.all([sp.waitForLoadState('load'),
+          sp.getByRole('button', { name: 'End their authority to act' }).click()]);
+        await sp.waitForSelector('#end_reason-error');
+        assert.deepEqual(await axeViolations(sp), []);
+        await fits(sp, 'staff request page, ending a representation with an error');
+        await sp.getByLabel(/End this person's authority to act/).fill('The parental authority order was withdrawn.');
+        await Promise.all([sp.waitForURL(/done=authority-ended/),
+          sp.getByRole('button', { name: 'End their authority to act' }).click()]);
+        assert.match(await sp.locator('.flash[role=status]').first().innerText(), /no longer acts for the patient/);
+        assert.match(await sp.locator('section.cg-authority').innerText(), /parental authority order was withdrawn/);
+        assert.equal(await sp.locator(`form[action="/staff/requests/${rid}/accept"]`).count(), 0);
+        assert.deepEqual(await axeViolations(sp), []);
+        await fits(sp, 'staff request page, representation ended');
+        await screenshot(sp, 'representative-5-ended');
         await sctx.close();
+
+        // Pedro's next click finds nothing of hers
+        const rctx = await browser.newContext({ viewport: PHONE });
+        const rp = await rctx.newPage();
+        await login(rp, srv, rep.email, rep.password);
+        const resp = await rp.goto(srv.url + `/requests/${rid}`);
+        assert.equal(resp.status(), 404);
+        assert.doesNotMatch(await rp.locator('main').innerText(), /Lucía/);
+        await rctx.close();
       } finally {
         await srv.stop();
       }
