@@ -215,7 +215,7 @@ enum err pacs_dest_save(struct arena *a, const struct actor *who, long long id, 
   errs->n = 0;
   if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
   if (id < 0) return ERR_NOT_FOUND;
-  if (pacs_dest_check(f, true, errs)) return ERR_INVALID; /* the secret is checked again in the transaction */
+  if (pacs_dest_check(f, id != 0, errs)) return ERR_INVALID; /* a kept secret is checked again in the transaction */
   struct save_ctx c = {a, who, id, f, errs};
   enum err e = db_tx(save_tx, &c);
   if (e == ERR_OK && out_id) *out_id = c.id;
@@ -633,8 +633,8 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
         snprintf(why + l, whylen - l, " (%s).", cwhy);
       }
     }
-    free(ans.buf);
     LOG_I("pacs send %lld: %zu instance(s) posted, HTTP %ld", id, k, http);
+    free(ans.buf);
     if (broken || v == PW_CREDENTIALS || v == PW_REFUSED) {
       arena_free(b);
       res = JOB_FAIL;

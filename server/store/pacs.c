@@ -202,7 +202,10 @@ enum err ps_send_pending(struct arena *a, long long id, size_t max, struct dw_in
     r->patient_id = strtoll(c[2], NULL, 10);
     r->sop_uid = c[3];
     r->sop_class_uid = c[4];
-    r->tsyntax = c[5];
+    /* each part goes as plain application/dicom: the file's meta header names its transfer
+     * syntax, and a PACS (Orthanc 1.x) may skip a part whose type carries parameters */
+    r->tsyntax = "";
+    (void)c[5];
     r->blake2b = c[6];
     if (unhex(c[7], r->file_id, BLOB_ID_LEN) != 0 || unhex(c[8], r->wrapped, BLOB_WRAPPED_LEN) != 0)
       return ERR_INTERNAL;
