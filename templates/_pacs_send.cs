@@ -1,6 +1,6 @@
-<section class="card" aria-labelledby="pacs-h" id="pacs" data-pacs-progress="<?cs var:Pacs.Action ?>.json"><h2 id="pacs-h">Send to our PACS</h2>
+<section class="card" aria-labelledby="pacs-h" id="pacs" data-pacs-progress="/requests/<?cs var:Case.id ?>/pacs-sends.json"><h2 id="pacs-h">Send to our PACS</h2>
 <?cs if:subcount(Pacs.Destinations) ?>
-<form method="post" action="<?cs var:Pacs.Action ?>" novalidate><?cs call:csrf_field() ?>
+<form method="post" action="/requests/<?cs var:Case.id ?>/pacs-sends" novalidate><?cs call:csrf_field() ?>
 <div class="field<?cs if:Form.Errors.pacs_destination ?> has-error<?cs /if ?>">
   <label for="f-pacs_destination">Send to</label>
   <select id="f-pacs_destination" name="destination"<?cs if:Form.Errors.pacs_destination ?> aria-invalid="true" aria-describedby="pacs_destination-error"<?cs /if ?>>

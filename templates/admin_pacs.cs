@@ -4,7 +4,7 @@
 <h1><?cs var:Page.Title ?></h1>
 <p><a href="/admin/center#pacs-h">Back to the center settings</a></p>
 <p>Staff and the reviewing radiologist can send a request's images to this PACS with DICOMweb (STOW-RS). The portal posts them to <em>address</em>/studies.</p>
-<form method="post" action="<?cs var:Pacs.Action ?>" novalidate><?cs call:csrf_field() ?>
+<form method="post" action="/admin/center/pacs<?cs if:Pacs.Editing == "1" ?>/<?cs var:Pacs.Id ?><?cs /if ?>" novalidate><?cs call:csrf_field() ?>
 <?cs call:text_field("name", "Name", "text", "off", "What staff will choose from, e.g. Riverside PACS") ?>
 <?cs call:text_field("base_url", "DICOMweb address", "url", "off", "The service root, e.g. https://pacs.example/dicom-web") ?>
 <fieldset class="field<?cs if:Form.Errors.auth ?> has-error<?cs /if ?>">

@@ -45,7 +45,7 @@ static void dest_page(struct req *r, unsigned status, long long id, bool has_sec
   HDF *hdf = req_hdf(r);
   if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
   cv_set(hdf, id ? "Change a PACS destination" : "Add a PACS destination", "Page.Title");
-  cv_set(hdf, id ? arena_printf(r->arena, "/admin/center/pacs/%lld", id) : "/admin/center/pacs", "Pacs.Action");
+  cv_set(hdf, arena_printf(r->arena, "%lld", id), "Pacs.Id");
   cv_set(hdf, id ? "1" : "0", "Pacs.Editing");
   cv_set(hdf, has_secret ? "1" : "0", "Pacs.HasSecret");
   if (!hdf_get_value(hdf, "Form.Values.auth", NULL)) cv_set(hdf, "none", "Form.Values.auth");
@@ -147,7 +147,6 @@ enum err pacs_case_hdf(struct req *r, HDF *hdf, long long request_id) {
   enum err e = pacs_dest_list(a, &who, &dests);
   if (e != ERR_OK) return e;
   if ((e = pacs_sends_view(a, &who, request_id, &sends)) != ERR_OK) return e;
-  cv_set(hdf, arena_printf(a, "/requests/%lld/pacs-sends", request_id), "Pacs.Action");
   for (size_t i = 0; i < dests.n; i++) {
     cv_set(hdf, rs_get(&dests, i, "id"), "Pacs.Destinations.%zu.id", i);
     cv_set(hdf, rs_get(&dests, i, "name"), "Pacs.Destinations.%zu.name", i);

@@ -10,7 +10,7 @@
 /* The destinations under PacsDest.N (id, name, base_url, auth, auth_words, enabled "1"/"0",
  * has_ca, updated_at) for the admin's settings page. ERR_OK or the error. */
 enum err pacs_admin_hdf(struct req *r, HDF *hdf);
-/* The send form (Pacs.Action, Pacs.Destinations.N.id/name, Pacs.Error from ?pacs_error) and
+/* The send form (posting to /requests/{Case.id}/pacs-sends; Pacs.Destinations.N.id/name, Pacs.Error from ?pacs_error) and
  * the request's sends (Pacs.Sends.N: destination, scope, state, state_words, answered, total,
  * percent, stored, failed, failure, sender, created_at, next_try_at, Items.M: sop, outcome,
  * words, modality, series) for a request's page. ERR_OK or the error. */
