@@ -405,10 +405,12 @@ struct dest {
 };
 
 /* POSTs the instances to the destination. *http the status (0: no answer, with curl's words in
- * cwhy); the answer in *ans (caller frees ans->buf). -1 when a stored file failed its check. */
+ * cwhy; *untrusted set when that was the PACS's certificate, which trying again will not mend);
+ * the answer in *ans (caller frees ans->buf). -1 when a stored file failed its check. */
 static int post_batch(const struct actor *sender, const struct dest *d, const struct dw_instance_row *rows, size_t n,
-                      long *http, struct answer *ans, char *cwhy, size_t cwhylen) {
+                      long *http, struct answer *ans, char *cwhy, size_t cwhylen, int *untrusted) {
   *http = 0;
+  *untrusted = 0;
   cwhy[0] = 0;
   struct dw_stream *s = NULL;
   uint64_t total = 0;
@@ -466,6 +468,7 @@ static int post_batch(const struct actor *sender, const struct dest *d, const st
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, http);
   } else {
     snprintf(cwhy, cwhylen, "%s", curl_easy_strerror(rc));
+    *untrusted = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM;
   }
 done:
   if (c) curl_easy_setopt(c, CURLOPT_PASSWORD, "");
@@ -620,10 +623,16 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
     long http = 0;
     struct answer ans = {0};
     char cwhy[200];
-    int broken = post_batch(&sender, &d, rows, k, &http, &ans, cwhy, sizeof cwhy);
+    int untrusted = 0;
+    int broken = post_batch(&sender, &d, rows, k, &http, &ans, cwhy, sizeof cwhy, &untrusted);
     enum pw_verdict v = PW_REFUSED;
     if (broken) {
       snprintf(why, whylen, "An image in the portal's store failed its integrity check; the center has been told.");
+    } else if (untrusted) {
+      snprintf(why, whylen,
+               "The PACS's HTTPS certificate is not trusted (%s): an administrator should add the certificate of "
+               "the authority that signed it to this destination.",
+               cwhy);
     } else {
       v = pw_classify(ans.cut ? 200 : http, ans.cut ? "" : ans.buf, ans.cut ? 0 : ans.len, sops, k, items, why, whylen);
       if (http == 0 && *cwhy) {

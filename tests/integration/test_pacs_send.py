@@ -131,6 +131,7 @@ class Gate:
         self.seen = []          # (authorization, [sop uids], status)
         self.lock = threading.Lock()
         self.httpd = None
+        self.tls = None         # (certificate file, key file): HTTPS
 
     def open(self):
         gate = self
@@ -178,6 +179,11 @@ class Gate:
 
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self):
@@ -188,7 +194,7 @@ class Gate:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d/pacs" % self.port
+        return "%s://127.0.0.1:%d/pacs" % ("https" if self.tls else "http", self.port)
 
     def delivered(self):
         """Counter of the SOP Instance UIDs in POSTs the PACS answered 200 or 202."""
@@ -260,11 +266,11 @@ class PacsSendTest(harness.ServerTestCase):
         self.assertEqual(r.status, 200, r.text)
         return rid, study, files
 
-    def add_destination(self, name, url, auth="none", username="", secret="", expect=303):
+    def add_destination(self, name, url, auth="none", username="", secret="", expect=303, ca_pem=""):
         ac = self.c["admin"]
         ac.get("/admin/center/pacs/new")
         r = ac.post("/admin/center/pacs", form={"name": name, "base_url": url, "auth": auth, "username": username,
-                                                "secret": secret, "ca_pem": ""})
+                                                "secret": secret, "ca_pem": ca_pem})
         self.assertEqual(r.status, expect, r.text[:2000])
         rows = self.sql("SELECT id FROM pacs_destinations WHERE name = %s", name)
         return rows[0][0] if rows else None
@@ -507,3 +513,30 @@ class PacsSendTest(harness.ServerTestCase):
         page = html.unescape(self.c["staff"].get(r.header("Location").split("#")[0]).text)
         self.assertRegex(page, r'id="pacs_destination-error"[^>]*>Choose one of the PACS destinations listed')
         self.assertEqual(self.sql("SELECT count(*) FROM pacs_sends")[0][0], before)
+
+    def test_j_https_with_the_center_s_own_certificate(self):
+        rid, study, files = self.request_with_study(n=2)
+        cert, key = os.path.join(self.tmp, "pacs.crt"), os.path.join(self.tmp, "pacs.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                        "/CN=pacs.test", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        g = self.gate()
+        g.tls = (cert, key)
+        g.open()
+        self.assertTrue(g.url.startswith("https://"))
+        # without the certificate: refused for good, in words, nothing sent
+        plain = self.add_destination("TLS PACS untrusted", g.url)
+        sid = self.send(self.c["staff"], rid, plain)
+        state, why = self.wait_state(sid, ("done", "failed"))
+        self.assertEqual(state, "failed")
+        self.assertIn("HTTPS certificate is not trusted", why)
+        self.assertEqual(g.seen, [])
+        # with it (pasted in the form): delivered
+        with open(cert) as fh:
+            pem = fh.read()
+        trusted = self.add_destination("TLS PACS", g.url, ca_pem=pem)
+        self.assertEqual(self.sql("SELECT ca_pem FROM pacs_destinations WHERE id = %s", trusted)[0][0], pem)
+        sid = self.send(self.c["staff"], rid, trusted)
+        self.assertEqual(self.wait_state(sid, ("done", "failed")), ("done", ""))
+        self.assertEqual(g.delivered(), Counter({s: 1 for s in files}))
+
