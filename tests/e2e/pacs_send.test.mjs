@@ -132,12 +132,12 @@ export const tests = [
         assert.equal(held.length, 3);
 
         // 3. at phone width the section fits
-        const phone = await logIn(browser, srv, staff, { width: 375, height: 800 });
-        await phone.page.goto(`${srv.url}/staff/requests/${rid}#pacs`);
-        const w = await phone.page.evaluate(() => document.getElementById('pacs').scrollWidth);
+        // (the same session: a second login would reuse the one-time code)
+        await st.page.setViewportSize({ width: 375, height: 800 });
+        await st.page.goto(`${srv.url}/staff/requests/${rid}#pacs`);
+        const w = await st.page.evaluate(() => document.getElementById('pacs').scrollWidth);
         assert.ok(w <= 375, `the PACS section fits at 375 px (${w})`);
-        await screenshot(phone.page, 'pacs-5-phone');
-        await phone.ctx.close();
+        await screenshot(st.page, 'pacs-5-phone');
         await st.ctx.close();
         await ad.ctx.close();
       } finally {
