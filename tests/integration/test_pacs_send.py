@@ -540,3 +540,44 @@ class PacsSendTest(harness.ServerTestCase):
         self.assertEqual(self.wait_state(sid, ("done", "failed")), ("done", ""))
         self.assertEqual(g.delivered(), Counter({s: 1 for s in files}))
 
+
+    def test_k_large_instances_go_with_flat_server_memory(self):
+        """Two 48 MiB instances: the portal's peak RSS grows by far less than what it sends."""
+        from test_stow import reset_hwm, vm
+        rid = new_patient_with_request(self.server, name="Mary Major")[2]
+        self.sql("UPDATE requests SET status = 'triage' WHERE id = %s", rid)
+        study, series = self.new_uid(), self.new_uid()
+        files = {}
+        for k in range(2):
+            sop = self.new_uid()
+            ds = pydicom.dcmread(os.path.join(studies(), "prior", "R_CC.dcm"))
+            del ds.PixelData
+            ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"  # Encapsulated PDF
+            ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = sop
+            ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+            ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
+            ds.EncapsulatedDocument = b"%PDF-1.4\n" + os.urandom((48 << 20) - 9)
+            path = os.path.join(self.tmp, sop + ".dcm")
+            ds.save_as(path)
+            files[sop] = read(path)
+        sc = self.c["staff"]
+        r = sc.request("POST", "/dicom-web/studies?request=%d" % rid, body=body_of(list(files.values())),
+                       headers={"Content-Type": 'multipart/related; type="application/dicom"; boundary="st0wB0undary"',
+                                "Accept": JSON, "X-CSRF-Token": sc.csrf})
+        self.assertEqual(r.status, 200, r.text)
+        g = self.gate()
+        g.open()
+        dest = self.add_destination("Big PACS", g.url)
+        pid = self.server.proc.pid
+        reset_hwm(pid)
+        before = vm(pid, "VmRSS")
+        sid = self.send(self.c["staff"], rid, dest)
+        self.assertEqual(self.wait_state(sid, ("done", "failed")), ("done", ""))
+        growth = vm(pid, "VmHWM") - before
+        print("\n  Send to our PACS, 2 x 48 MiB: server peak RSS (VmHWM) %.1f MiB above the RSS before" %
+              (growth / 1048576), end=" ")
+        self.assertLess(growth, 32 << 20)
+        held = self.orthanc.study_files(study)
+        self.assertEqual(sorted(held), sorted(files))
+        for sop, data in files.items():
+            self.assertEqual(held[sop], data, sop)
