@@ -398,6 +398,16 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *p) {
   return (size_t)k;
 }
 
+/* A POST in progress stops when the portal is stopping (jobs_stop waits for the workers). */
+static int progress_cb(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+  (void)p;
+  (void)dltotal;
+  (void)dlnow;
+  (void)ultotal;
+  (void)ulnow;
+  return jobs_stopping() ? 1 : 0;
+}
+
 struct dest {
   long long id;
   const char *url, *auth, *user, *ca;
@@ -453,6 +463,8 @@ static int post_batch(const struct actor *sender, const struct dest *d, const st
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "secondop");
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   if (strcmp(d->auth, "basic") == 0) {
     curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     curl_easy_setopt(c, CURLOPT_USERNAME, d->user);
@@ -633,8 +645,11 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
                "The PACS's HTTPS certificate is not trusted (%s): an administrator should add the certificate of "
                "the authority that signed it to this destination.",
                cwhy);
+    } else if (http == 0 && jobs_stopping()) {
+      v = PW_RETRY; /* the POST was stopped: the portal is stopping */
+      snprintf(why, whylen, "The portal was restarting.");
     } else {
-      v = pw_classify(ans.cut ? 200 : http, ans.cut ? "" : ans.buf, ans.cut ? 0 : ans.len, sops, k, items, why, whylen);
+      v = pw_classify(http, ans.cut ? "" : ans.buf, ans.cut ? 0 : ans.len, sops, k, items, why, whylen);
       if (http == 0 && *cwhy) {
         size_t l = strlen(why);
         if (l > 1 && why[l - 1] == '.') why[l - 1] = 0;

@@ -581,3 +581,19 @@ class PacsSendTest(harness.ServerTestCase):
         self.assertEqual(sorted(held), sorted(files))
         for sop, data in files.items():
             self.assertEqual(held[sop], data, sop)
+
+    def test_l_a_portal_stopped_mid_send_exits_promptly_and_resumes(self):
+        rid, study, files = self.request_with_study()
+        g = self.gate()
+        g.open()
+        dest = self.add_destination("Stop PACS", g.url)
+        sid = self.send(self.c["staff"], rid, dest)
+        harness.wait_for(lambda: self.referenced(sid) >= 1, timeout=60, what="a first instance acknowledged")
+        # SIGTERM: the job stops between batches (or its POST is cut), the server exits 0 within the
+        # harness's 20 s (else it is killed: -9)
+        self.assertEqual(self.server.stop(signal.SIGTERM), 0)
+        self.assertIn("The portal was restarting", self.server.log_text())
+        self.server.start()
+        self.assertEqual(self.wait_state(sid, ("done", "failed")), ("done", ""))
+        self.assertEqual(g.delivered(), Counter({s: 1 for s in files}))
+        self.assertEqual(sorted(self.orthanc.study_files(study)), sorted(files))
