@@ -498,6 +498,9 @@ class PacsSendTest(harness.ServerTestCase):
             r = c.get("/requests/%d/pacs-sends.json" % rid)
             self.assertIn(r.status, (403, 404), who)
             self.assertNotIn("Closed PACS", r.text)
+        # staff without the form's CSRF token: refused, nothing starts
+        r = self.c["staff"].post("/requests/%d/pacs-sends" % rid, form={"destination": str(dest)}, csrf=False)
+        self.assertEqual(r.status, 403)
         # the same answer for a request that does not exist
         r = self.c["reviewer2"].post("/requests/%d/pacs-sends" % (rid + 100000), form={"destination": str(dest)})
         self.assertEqual(r.status, 404)
