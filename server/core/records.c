@@ -2137,7 +2137,13 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
   in.who = who;
   in.u = u;
   in.stow = stow;
-  if (stow && (e = stow_store_part_study(a, u->id, &in.stow_study)) != ERR_OK) goto done;
+  if (stow) { /* STOW-RS to one study: the study every instance must belong to (e stays ERR_INTERNAL below) */
+    enum err se = stow_store_part_study(a, u->id, &in.stow_study);
+    if (se != ERR_OK) {
+      e = se;
+      goto done;
+    }
+  }
   char *bh = arena_alloc(a, 65);
   if (!bh) goto done;
   sodium_bin2hex(bh, 65, b2, sizeof b2);
