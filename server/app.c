@@ -30,6 +30,7 @@
 #include "core/reports.h"
 #include "store/reports.h"
 #include "store/requests.h"
+#include "core/pacs.h"
 
 int app_init(const struct config *c) {
   (void)c;
@@ -49,6 +50,7 @@ int app_init(const struct config *c) {
   store_reauth_register();
   st_pat_register();
   st_cg_register();
+  pacs_init();
   if (mailer_init(c) != 0) return -1;
   if (reports_seal_legacy_answers() != 0) return -1;
   /* plaintext left by older versions (outbox bodies, request text): sealed

@@ -43,6 +43,30 @@
   </tbody>
 </table>
 
+<h2 id="pacs-h">PACS destinations</h2>
+<p>Where staff and the reviewing radiologist can send a request's images with “Send to our PACS” (DICOMweb STOW-RS).</p>
+<?cs if:subcount(PacsDest) ?>
+<table class="responsive">
+  <thead><tr><th scope="col">Name</th><th scope="col">Address</th><th scope="col">Sign-in</th><th scope="col">Status</th><th scope="col">Change</th></tr></thead>
+  <tbody>
+  <?cs each:d = PacsDest ?>
+    <tr>
+      <td><?cs var:d.name ?></td>
+      <td><?cs var:d.base_url ?><?cs if:d.has_ca == "1" ?> (own certificate)<?cs /if ?></td>
+      <td><?cs var:d.auth_words ?></td>
+      <td><?cs if:d.enabled == "1" ?><span class="badge good">On</span><?cs else ?><span class="badge">Off</span><?cs /if ?></td>
+      <td><a href="/admin/center/pacs/<?cs var:d.id ?>">Change<span class="visually-hidden"> <?cs var:d.name ?></span></a>
+        <form method="post" action="/admin/center/pacs/<?cs var:d.id ?>/toggle"><?cs call:csrf_field() ?><button type="submit" class="secondary"><?cs if:d.enabled == "1" ?>Turn off<?cs else ?>Turn on<?cs /if ?><span class="visually-hidden"> <?cs var:d.name ?></span></button></form>
+        <form method="post" action="/admin/center/pacs/<?cs var:d.id ?>/delete"><?cs call:csrf_field() ?><button type="submit" class="secondary">Delete<span class="visually-hidden"> <?cs var:d.name ?></span></button></form></td>
+    </tr>
+  <?cs /each ?>
+  </tbody>
+</table>
+<?cs else ?>
+<p>No destination yet.</p>
+<?cs /if ?>
+<p><a class="button" href="/admin/center/pacs/new">Add a PACS destination</a></p>
+
 <h2 id="viewer-notice-h">Image viewer</h2>
 <p>The image viewer says “For review only: diagnostic reading of mammograms needs an FDA-cleared display.” Turn this notice off only if your reviewers read the images for diagnosis on cleared displays elsewhere.</p>
 <form method="post" action="/admin/center/viewer-notice/toggle"><?cs call:csrf_field() ?>

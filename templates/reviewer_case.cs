@@ -35,6 +35,8 @@
 <?cs if:subcount(Documents) ?><h3>Reports and other documents</h3><ul><?cs each:d = Documents ?><?cs if:d.skipped != "t" ?><li><a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:d.id ?>/download"><?cs var:d.original_name ?></a> — <?cs if:d.kind == "radiology_report" ?>original radiology report<?cs elif:d.kind == "pathology_report" ?>pathology report<?cs else ?><?cs var:d.kind_label ?><?cs /if ?><?cs if:d.active_content != "" ?> <strong class="warning">Warning: this PDF contains active content (<?cs var:d.active_content ?>); open it only in a safe viewer.</strong><?cs /if ?></li><?cs /if ?><?cs /each ?></ul><?cs /if ?>
 </section>
 
+<?cs include:"_pacs_send.cs" ?>
+
 <?cs if:Case.CanStart ?>
 <form method="post" action="/reviewer/cases/<?cs var:Case.id ?>/start" class="card"><?cs call:csrf_field() ?><input type="hidden" name="from" value="<?cs var:Case.status ?>">
 <p>Start the review when you begin reading. The patient sees that the review is under way.</p><button type="submit">Start the review</button></form>

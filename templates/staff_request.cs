@@ -130,6 +130,8 @@
 </ul><?cs /if ?>
 </section>
 
+<?cs include:"_pacs_send.cs" ?>
+
 <section class="card" aria-labelledby="auth-h"><h2 id="auth-h">Authorization</h2>
 <?cs if:Case.auth_signed_name ?><p>Signed in the portal by <?cs var:Case.auth_signed_name ?><?cs if:?Auth.SignerRelationship ?>, in the signer's own name, as the patient's <?cs var:Auth.SignerRelationship ?> (<?cs var:Auth.SignerAuthority ?>)<?cs /if ?> on <?cs var:Case.auth_signed_at ?>.</p>
 <?cs elif:Case.auth_document_id != "0" ?><p>A signed paper form was uploaded (<a href="/requests/<?cs var:Case.id ?>/documents/<?cs var:Case.auth_document_id ?>/download">open it</a>).</p>

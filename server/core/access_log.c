@@ -23,8 +23,9 @@ static const char *times(struct arena *a, const char *what, long long n) {
 
 /* The words of one group's activity, in a fixed order. */
 static void group_items(struct arena *a, const struct rqs_access_group *g, struct access_group *o) {
-  size_t cap = 11; /* the fixed items below, and one line per study */
+  size_t cap = 12; /* the fixed items below, one line per study and per PACS */
   for (const char *p = g->studies; *p; p++) cap += *p == '\n';
+  for (const char *p = g->pacs ? g->pacs : ""; *p; p++) cap += *p == '\n';
   o->items = arena_alloc(a, (cap + 1) * sizeof *o->items);
   o->n_items = 0;
   if (!o->items) return;
@@ -56,6 +57,13 @@ static void group_items(struct arena *a, const struct rqs_access_group *g, struc
   if (g->dw_viewed) o->items[o->n_items++] = times(a, "viewed your images from a radiology workstation", g->dw_viewed);
   /* STOW-RS (routes/dicomweb_stow.c): images sent from the center's own systems added to the request */
   if (g->dw_stored) o->items[o->n_items++] = times(a, "added images from the center's own systems", g->dw_stored);
+  /* "Send to our PACS" (core/pacs.c): copies handed to the center's own image archive */
+  for (const char *q = g->pacs ? g->pacs : ""; *q;) {
+    size_t n = strcspn(q, "\n");
+    const char *dest = arena_strndup(a, q, n);
+    q += n + (q[n] == '\n');
+    if (dest && *dest) o->items[o->n_items++] = arena_printf(a, "sent your images to %s", dest);
+  }
   o->items[o->n_items] = NULL;
 }
 

@@ -91,6 +91,12 @@ static int idle_wait(void) {
   return s;
 }
 
+int jobs_backoff_delay(int base_seconds, int attempts) {
+  int delay = base_seconds;
+  for (int i = 1; i < attempts && delay < 3600; i++) delay *= 2;
+  return delay;
+}
+
 /* Runs one claimed job and records its outcome. */
 static void run_one(const struct job_row *j) {
   const struct job_kind *k = find_kind(j->kind);
@@ -112,8 +118,7 @@ static void run_one(const struct job_row *j) {
     if (jobs_done(j->id, owner) != ERR_OK) LOG_W("job %lld: could not record success", j->id);
     break;
   case JOB_RETRY: {
-    int delay = backoff_seconds;
-    for (int i = 1; i < j->attempts && delay < 3600; i++) delay *= 2;
+    int delay = jobs_backoff_delay(backoff_seconds, j->attempts);
     LOG_W("job %lld (%s) attempt %d failed, again in %d s: %s", j->id, j->kind, j->attempts, delay, why);
     if (jobs_retry(j->id, owner, delay, why) != ERR_OK) LOG_W("job %lld: could not queue it again", j->id);
     break;

@@ -43,6 +43,9 @@ int jobs_stopping(void);
 /* Wakes an idle worker (call after the transaction that queued a job
  * committed; idle workers also look every second). */
 void jobs_kick(void);
+/* The delay before a job is claimed again after its attempt number `attempts` (from 1)
+ * failed: base_seconds, doubled per further attempt until it passes an hour. Pure. */
+int jobs_backoff_delay(int base_seconds, int attempts);
 /* Queues a job in the caller's transaction (see jobs_insert). */
 enum err jobs_enqueue(const char *kind, const char *payload, long long patient_id);
 #endif

@@ -1042,7 +1042,8 @@ enum refusal {
   REF_ENTRY_UNREADABLE,
   REF_UNREADABLE,
   REF_NOT_DICOM,
-  REF_NO_UIDS
+  REF_NO_UIDS,
+  REF_OTHER_STUDY
 };
 
 /* "1,840": n with thousands separators (arena). */
@@ -1091,6 +1092,7 @@ static const char *refusal_text(struct arena *a, enum refusal r, uint64_t size, 
   case REF_NOT_DICOM: return "refused: not a DICOM file; only DICOM instances can be stored over DICOMweb";
   case REF_NO_UIDS:
     return "refused: a DICOM file without its SOP Class, SOP Instance, Study Instance or Series Instance UID";
+  case REF_OTHER_STUDY: return "refused: an instance of another study than the one it was sent to (DICOMweb)";
   }
   return "refused";
 }
@@ -1132,6 +1134,7 @@ struct intake {
   int stow;
   int stow_code;
   const char *stow_class, *stow_instance; /* UIDs of a refused instance, when it had them */
+  const char *stow_study; /* STOW-RS to one study: the Study Instance UID every instance must have, or NULL */
 };
 
 /* Adds a pending row; NULL when out of memory. */
@@ -1439,6 +1442,14 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
       in->stow_class = p->di.sop_class_uid[0] ? arena_strdup(in->a, p->di.sop_class_uid) : NULL;
       in->stow_instance = p->di.sop_instance_uid[0] ? arena_strdup(in->a, p->di.sop_instance_uid) : NULL;
       intake_refuse(in, name, "dicom", REF_NO_UIDS, size, 0);
+      return 0;
+    }
+    if (in->stow && in->stow_study && strcmp(p->di.study_instance_uid, in->stow_study) != 0) {
+      in->n--;
+      in->stow_code = STOW_STUDY_MISMATCH;
+      in->stow_class = arena_strdup(in->a, p->di.sop_class_uid);
+      in->stow_instance = arena_strdup(in->a, p->di.sop_instance_uid);
+      intake_refuse(in, name, "dicom", REF_OTHER_STUDY, size, 0);
       return 0;
     }
     p->is_dicom = 1;
@@ -2213,6 +2224,13 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
   in.who = who;
   in.u = u;
   in.stow = stow;
+  if (stow) { /* STOW-RS to one study: the study every instance must belong to (e stays ERR_INTERNAL below) */
+    enum err se = stow_store_part_study(a, u->id, &in.stow_study);
+    if (se != ERR_OK) {
+      e = se;
+      goto done;
+    }
+  }
   char *bh = arena_alloc(a, 65);
   if (!bh) goto done;
   sodium_bin2hex(bh, 65, b2, sizeof b2);

@@ -21,6 +21,7 @@ enum secret_purpose {
   SECRET_REQUEST_TEXT = 18, /* AEAD key for a request's reason and questions */
   SECRET_REPORT = 32,     /* AEAD key for report findings (reports) */
   SECRET_ACCESS_TOKEN = 48, /* keyed hash of DICOMweb personal access tokens (core/tokens.h) */
+  SECRET_PACS_CREDENTIAL = 80, /* AEAD key for PACS destinations' passwords and tokens (core/pacs.h) */
 };
 
 /* Loads <data_dir>/keys/app.key, creating it (and keys/) on first run with

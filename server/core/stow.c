@@ -84,6 +84,7 @@ struct stow_session {
   struct blob_writer *w; /* the part being received */
   crypto_generichash_state gh;
   int committed;
+  char study[65]; /* STOW-RS to one study (POST …/studies/{study}): its Study Instance UID, or "" */
 };
 
 static void audit_row(const struct actor *who, const char *action, long long request_id, long long patient_id,
@@ -276,7 +277,7 @@ static enum err commit_tx(void *ctx) {
     struct stow_part *p = &s->parts[i];
     struct stow_part_row row = {.stow_id = s->stow_id, .part = (int)i + 1, .request_id = s->request_id,
                                 .owner_id = s->who.user_id, .kind = s->kind, .length = p->size,
-                                .kek_version = p->kek};
+                                .kek_version = p->kek, .study = s->study[0] ? s->study : NULL};
     memcpy(row.id, p->upload_id, sizeof row.id);
     row.filename = arena_printf(a, "DICOM instance %zu sent by the center (DICOMweb)", i + 1);
     memcpy(row.blake2b, p->b2, 32);
@@ -379,4 +380,11 @@ void stow_free(struct stow_session *s) {
   free(s->parts);
   sodium_memzero(&s->gh, sizeof s->gh);
   free(s);
+}
+
+int stow_set_study(struct stow_session *s, const char *study_uid) {
+  size_t n = study_uid ? strlen(study_uid) : 0;
+  if (!s || n == 0 || n > 64 || strspn(study_uid, "0123456789.") != n) return -1;
+  memcpy(s->study, study_uid, n + 1);
+  return 0;
 }

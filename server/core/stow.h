@@ -29,6 +29,9 @@ struct arena;
 #define STOW_OUT_OF_RESOURCES 0xA700
 #define STOW_SOP_MISMATCH 0xA900
 #define STOW_CANNOT_UNDERSTAND 0xC000
+/* An instance of another study sent to POST …/studies/{study}: PS3.18 names no code of its own,
+ * so the PS3.4 (Annex B) error class for a data set that does not match what it is stored as. */
+#define STOW_STUDY_MISMATCH 0xA900
 
 /* Pure rule: a request takes STOW-RS instances once it is past draft and until it is closed,
  * declined or withdrawn. */
@@ -68,6 +71,10 @@ struct stow_outcome {
 enum err stow_results(struct arena *a, struct stow_session *s, struct stow_outcome **out, size_t *n);
 /* A thread that called stow_pending is ending: closes its database connection. */
 void stow_thread_done(void);
+/* STOW-RS to one study (POST /dicom-web/studies/{study}, PS3.18 10.5): intake takes only the
+ * instances of this Study Instance UID and refuses the others with STOW_STUDY_MISMATCH. Call
+ * before the first part. 0, or -1 when the UID is not one (digits and dots, 1-64). */
+int stow_set_study(struct stow_session *s, const char *study_uid);
 /* Number of parts begun. */
 size_t stow_parts(const struct stow_session *s);
 /* Frees the session; a session that was not committed deletes its blobs and writes a

@@ -11,6 +11,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/pacs_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -56,12 +57,17 @@ static void settings_page(struct req *r, unsigned status) {
   bool notice = true;
   if ((e = center_viewer_notice(r->arena, &notice)) != ERR_OK) return reply_error(r, e, NULL);
   cv_set(hdf, notice ? "1" : "0", "Viewer.Notice");
+  if ((e = pacs_admin_hdf(r, hdf)) != ERR_OK) return reply_error(r, e, NULL);
   const char *done = req_query(r, "done");
   if (status == 200 && done) {
     const char *msg = strcmp(done, "targets") == 0 ? "The review targets are saved. Due dates in the queue use them now."
                       : strcmp(done, "rule") == 0  ? "The rule is changed. The queue's flags follow it now."
                       : strcmp(done, "viewer-notice") == 0 ? "The image viewer's notice is changed."
                       : strcmp(done, "identity") == 0 ? "The center's name and address are saved. Printed pages show them now."
+                      : strcmp(done, "pacs") == 0 ? "The PACS destination is saved."
+                      : strcmp(done, "pacs-on") == 0 ? "The PACS destination is on: staff can send to it."
+                      : strcmp(done, "pacs-off") == 0 ? "The PACS destination is off: sends to it stop."
+                      : strcmp(done, "pacs-deleted") == 0 ? "The PACS destination is deleted."
                                                    : NULL;
     if (msg) {
       cv_set(hdf, msg, "Flash.Message");

@@ -167,6 +167,12 @@ static enum err stow_begin_hook(struct req *r) {
     return ERR_BAD_REQUEST;
   }
   const char *kind = req_query(r, "kind");
+  /* POST …/studies/{study}: only instances of that study are taken (PS3.18 10.5) */
+  const char *study = req_param(r, "study");
+  if (study && (!*study || strlen(study) > 64 || strspn(study, "0123456789.") != strlen(study))) {
+    q->words = "The study in the address is not a Study Instance UID (digits and dots, at most 64).";
+    return ERR_BAD_REQUEST;
+  }
   if (atomic_fetch_add(&in_progress, 1) >= max_concurrent()) {
     atomic_fetch_sub(&in_progress, 1);
     q->words = "The server is taking in as many STOW-RS requests as it takes at once; nothing was stored. Please "
@@ -181,6 +187,7 @@ static enum err stow_begin_hook(struct req *r) {
     keep_words(r, q);
     return e == ERR_INVALID ? ERR_BAD_REQUEST : e;
   }
+  if (study && stow_set_study(q->s, study) != 0) return ERR_BAD_REQUEST;
   if (mp_init(&q->mp, boundary, strlen(boundary), &callbacks, q) != 0) return ERR_BAD_REQUEST;
   return ERR_OK;
 }
@@ -436,5 +443,9 @@ const struct route dicomweb_stow_routes[] = {
      "dicomweb-stow"},
     {"POST", "/dicom-web/requests/{request}/studies", stow_done, STOW_ROLES, 0, BODY_STREAM, (size_t)1 << 42,
      &stow_ops, "dicomweb-stow"},
+    {"POST", "/dicom-web/studies/{study}", stow_done, STOW_ROLES, 0, BODY_STREAM, (size_t)1 << 42, &stow_ops,
+     "dicomweb-stow-study"},
+    {"POST", "/dicom-web/requests/{request}/studies/{study}", stow_done, STOW_ROLES, 0, BODY_STREAM,
+     (size_t)1 << 42, &stow_ops, "dicomweb-stow-study"},
     {0},
 };

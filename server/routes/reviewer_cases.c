@@ -30,6 +30,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/pacs_view.h"
 #include "routes/first_read_view.h"
 #include "routes/report_view.h"
 #include "routes/identity_view.h"
@@ -158,6 +159,7 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
     cv_thread(hdf, msgs, nm, who.user_id);
     cv_thread_people(hdf, a, msgs, nm, rs_ll(&cc.req, 0, "patient_id"), who.user_id);
     hdf_set_int_value(hdf, "Case.CanMessage", cc.status != RS_DRAFT);
+    if ((e = pacs_case_hdf(r, hdf, id)) != ERR_OK) return reply_error(r, e, NULL); /* "Send to our PACS" */
   }
   if (flash) {
     hdf_set_value(hdf, "Flash.Kind", "ok");
@@ -192,6 +194,7 @@ static void case_page(struct req *r) {
                       : strcmp(done, "first-read") == 0 ? "The first read is saved as verified."
                       : strcmp(done, "reply") == 0      ? "Your message is sent. The patient gets an e-mail asking them to log in to read it."
                       : strcmp(done, "note") == 0       ? "Internal note added. The patient never sees it."
+                      : strcmp(done, "pacs") == 0       ? "The images are queued for the PACS. Their progress shows below."
                                                         : NULL;
   show_case(r, id, NULL, flash, "reviewer_case.cs");
 }

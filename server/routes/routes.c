@@ -11,6 +11,7 @@ const struct route *const all_route_tables[] = {
     auth_routes,
     admin_accounts_routes,
     admin_center_routes,
+    pacs_routes, /* before patient_requests_routes and staff_requests_routes */
     api_uploads_routes,
     viewer_api_routes,
     dicomweb_routes,

@@ -13,6 +13,7 @@ extern const struct route admin_audit_routes[];
 extern const struct route auth_routes[];
 extern const struct route admin_accounts_routes[];
 extern const struct route admin_center_routes[];
+extern const struct route pacs_routes[];
 extern const struct route api_uploads_routes[];
 extern const struct route viewer_api_routes[];
 extern const struct route dicomweb_routes[];

@@ -22,6 +22,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/pacs_view.h"
 #include "routes/first_read_view.h"
 #include "routes/report_view.h"
 #include "routes/staff_communication.h"
@@ -79,6 +80,32 @@ static const char *scalar_text(struct arena *a, json_t *v) {
   return NULL;
 }
 
+/* "Send to our PACS" events (core/pacs.c) as one sentence under Events.i.Detail.what:
+ * "12 images of the request sent to Riverside PACS", "… done: 12 stored, 0 not stored", "…
+ * failed: <reason>". 1 when j was such an event. */
+static int pacs_event_words(HDF *hdf, struct arena *a, json_t *j, size_t i) {
+  const char *ev = json_string_value(json_object_get(j, "event"));
+  const char *dest = json_string_value(json_object_get(j, "destination"));
+  if (!ev || !dest || strncmp(ev, "pacs_send", 9) != 0) return 0;
+  long long n = (long long)json_integer_value(json_object_get(j, "instances"));
+  const char *what;
+  if (strcmp(ev, "pacs_send") == 0) {
+    const char *scope = json_string_value(json_object_get(j, "scope"));
+    what = arena_printf(a, "Sending %lld image%s of %s to %s (PACS)", n, n == 1 ? "" : "s",
+                        scope && strcmp(scope, "study") == 0 ? "one study" : "the request", dest);
+  } else if (strcmp(ev, "pacs_send_done") == 0) {
+    long long ok = (long long)json_integer_value(json_object_get(j, "stored"));
+    long long bad = (long long)json_integer_value(json_object_get(j, "failed"));
+    what = arena_printf(a, "Sending to %s (PACS) is done: %lld of %lld stored%s", dest, ok, n,
+                        bad ? arena_printf(a, ", %lld not stored", bad) : "");
+  } else {
+    const char *reason = json_string_value(json_object_get(j, "reason"));
+    what = arena_printf(a, "Sending to %s (PACS) failed: %s", dest, reason ? reason : "no reason given");
+  }
+  if (what) cv_set(hdf, what, "Events.%zu.Detail.what", i);
+  return 1;
+}
+
 /* Turns event i's detail JSON into plain values under Events.i.Detail (the
  * template shows them as words, escaped): Missing.N (checklist labels),
  * message, reason, what, reviewer, consult, documents, Other.N.name/value
@@ -89,6 +116,10 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
   if (!*text) return;
   json_t *j = json_loads(text, 0, NULL);
   if (!json_is_object(j)) {
+    json_decref(j);
+    return;
+  }
+  if (pacs_event_words(hdf, a, j, i)) {
     json_decref(j);
     return;
   }
@@ -328,6 +359,8 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
       if (strcmp(r->form.items[i].name, "csrf") != 0) cv_set(hdf, r->form.items[i].value, "Form.Values.%s", r->form.items[i].name);
   }
   comm_view_request(r, hdf, id);
+  enum err pe = pacs_case_hdf(r, hdf, id); /* "Send to our PACS" and its progress */
+  if (pe != ERR_OK) return reply_error(r, pe, NULL);
   reply_page(r, errs && errs->n ? 422 : 200, "staff_request.cs");
 }
 
@@ -374,6 +407,8 @@ static void request_page(struct req *r) {
   enum center_action c;
   if (done && strcmp(done, "first-read") == 0)
     return show(r, id, NULL, "The first read is saved as verified. Triage now uses these values.");
+  if (done && strcmp(done, "pacs") == 0)
+    return show(r, id, NULL, "The images are queued for the PACS. Their progress shows below.");
   if (done && strcmp(done, "communication") == 0)
     return show(r, id, NULL, "The call to the referring physician is recorded. The report can now be released.");
   if (done && strcmp(done, "authority-verified") == 0)

@@ -171,11 +171,12 @@ static const struct db_stmt stmts[] = {
     {"rqs_access_groups",
      "WITH ev AS (SELECT a.id, a.actor_id, a.actor_role, (a.at AT TIME ZONE (SELECT pu.time_zone FROM users pu WHERE pu.id = $1))::date AS day, a.action, "
      "  CASE WHEN a.action = 'study.view' THEN coalesce(a.detail->>'date', '') || '|' || "
-     "  coalesce(a.detail->>'mammogram', '') END AS study "
+     "  coalesce(a.detail->>'mammogram', '') END AS study, "
+     "  CASE WHEN a.action = 'pacs.send' THEN coalesce(a.detail->>'destination', '') END AS pacs "
      "  FROM audit_log a WHERE a.patient_id = $1 AND a.outcome = 'ok' AND "
      "  a.actor_role IN ('staff', 'reviewer', 'admin') AND (a.action LIKE 'request.view%' OR "
      "  a.action = 'request.download_zip' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%' OR "
-     "  a.action = 'study.view' OR a.action LIKE 'dicomweb.%') "
+     "  a.action = 'study.view' OR a.action LIKE 'dicomweb.%' OR a.action = 'pacs.send') "
      "  AND a.action NOT IN ('document.upload', 'dicomweb.store.outcome')), "
      "g AS (SELECT actor_id, actor_role, day, max(id) AS last_id, count(*) AS events, "
      "  count(*) FILTER (WHERE action LIKE 'request.view%') AS opened, "
@@ -188,18 +189,19 @@ static const struct db_stmt stmts[] = {
      "  count(*) FILTER (WHERE action = 'dicomweb.metadata') AS dw_details, "
      "  count(*) FILTER (WHERE action IN ('dicomweb.frames', 'dicomweb.rendered')) AS dw_viewed, "
      "  count(*) FILTER (WHERE action = 'dicomweb.store') AS dw_stored, "
-     "  coalesce(string_agg(DISTINCT study, E'\\n' ORDER BY study DESC), '') AS studies "
+     "  coalesce(string_agg(DISTINCT study, E'\\n' ORDER BY study DESC), '') AS studies, "
+     "  coalesce(string_agg(DISTINCT pacs, E'\\n' ORDER BY pacs), '') AS pacs "
      "  FROM ev GROUP BY actor_id, actor_role, day) "
      "SELECT to_char(g.day, 'YYYY-MM-DD'), coalesce(u.name, 'Someone at the center'), g.actor_role, g.events, "
      "g.opened, g.records, g.downloads, g.documents, g.zips, g.studies, count(*) OVER (), sum(g.events) OVER (), "
-     "g.dw_found, g.dw_copied, g.dw_details, g.dw_viewed, g.dw_stored "
+     "g.dw_found, g.dw_copied, g.dw_details, g.dw_viewed, g.dw_stored, g.pacs "
      "FROM g LEFT JOIN users u ON u.id = g.actor_id ORDER BY g.day DESC, g.last_id DESC LIMIT $2 OFFSET $3"},
     {"rqs_access_groups_count",
      "SELECT count(DISTINCT (a.actor_id, a.actor_role, (a.at AT TIME ZONE (SELECT pu.time_zone FROM users pu WHERE pu.id = $1))::date)), count(*) "
      "FROM audit_log a WHERE a.patient_id = $1 AND a.outcome = 'ok' AND "
      "a.actor_role IN ('staff', 'reviewer', 'admin') AND (a.action LIKE 'request.view%' OR "
      "a.action = 'request.download_zip' OR a.action LIKE 'records.%' OR a.action LIKE 'document.%' OR "
-     "a.action = 'study.view' OR a.action LIKE 'dicomweb.%') "
+     "a.action = 'study.view' OR a.action LIKE 'dicomweb.%' OR a.action = 'pacs.send') "
      "AND a.action NOT IN ('document.upload', 'dicomweb.store.outcome')"},
 };
 
@@ -700,6 +702,7 @@ enum err rqs_center_access_groups(struct arena *a, long long patient_id, long lo
     g->dw_details = ll(r, k, 14);
     g->dw_viewed = ll(r, k, 15);
     g->dw_stored = ll(r, k, 16);
+    g->pacs = sv(a, r, k, 17);
     *total_groups = ll(r, k, 10);
     *total_events = ll(r, k, 11);
   }

@@ -170,6 +170,7 @@ struct rqs_access_group {
   long long dw_found, dw_copied, dw_details, dw_viewed;
   long long dw_stored; /* STOW-RS: instances sent from the center's systems added (dicomweb.store) */
   const char *studies;    /* distinct study.view as "DATE|MAMMOGRAM" lines, newest date first ("" none) */
+  const char *pacs;       /* "Send to our PACS" (pacs.send): the destinations, one a line ("" none) */
 };
 /* A page of the patient's access groups, newest day first (limit groups after offset), with the
  * number of groups and of audit rows over all pages. Grouped and paged in SQL. No access check:

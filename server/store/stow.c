@@ -15,8 +15,9 @@ static const struct db_stmt stmts[] = {
      "AND (state <> 'receiving' OR expires_at > now())"},
     {"stow_insert",
      "INSERT INTO uploads (id, request_id, owner_id, kind, filename, length, \"offset\", state, blake2b, file_id, "
-     "wrapped_dek, kek_version, expires_at, stow_id, stow_part) VALUES ($1, $2, $3, $4, $5, $6, $6, 'checking', "
-     "decode($7, 'hex'), decode($8, 'hex'), decode($9, 'hex'), $10, now() + interval '1 day', $11, $12)"},
+     "wrapped_dek, kek_version, expires_at, stow_id, stow_part, stow_study) VALUES ($1, $2, $3, $4, $5, $6, $6, 'checking', "
+     "decode($7, 'hex'), decode($8, 'hex'), decode($9, 'hex'), $10, now() + interval '1 day', $11, $12, $13)"},
+    {"stow_part_study", "SELECT stow_study FROM uploads WHERE id = $1"},
     {"stow_is_part", "SELECT stow_id IS NOT NULL FROM uploads WHERE id = $1"},
     {"stow_outcome",
      "UPDATE uploads SET stow_status = $2, stow_sop_class = nullif($3, ''), stow_sop_instance = nullif($4, '') "
@@ -57,8 +58,8 @@ enum err stow_store_insert_part(const struct stow_part_row *p) {
   enum err e;
   const char *v[] = {p->id,  lld(a, p->request_id), lld(a, p->owner_id), p->kind, p->filename,
                      arena_printf(a, "%llu", (unsigned long long)p->length), b2, fid, wr,
-                     arena_printf(a, "%u", (unsigned)p->kek_version), p->stow_id, lld(a, p->part)};
-  db_exec(a, "stow_insert", 12, v, &e);
+                     arena_printf(a, "%u", (unsigned)p->kek_version), p->stow_id, lld(a, p->part), p->study};
+  db_exec(a, "stow_insert", 13, v, &e);
   arena_free(a);
   return e;
 }
@@ -116,5 +117,15 @@ enum err stow_store_results(struct arena *a, const char *stow_id, struct stow_re
     o->study_uid = PQgetvalue(r, k, 5);
     o->series_uid = PQgetvalue(r, k, 6);
   }
+  return ERR_OK;
+}
+
+enum err stow_store_part_study(struct arena *a, const char *upload_id, const char **study) {
+  enum err e;
+  const char *v[] = {upload_id};
+  *study = NULL;
+  PGresult *r = db_exec(a, "stow_part_study", 1, v, &e);
+  if (!r) return e;
+  if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) *study = PQgetvalue(r, 0, 0);
   return ERR_OK;
 }

@@ -30,11 +30,14 @@ struct stow_part_row {
   unsigned char file_id[BLOB_ID_LEN];
   unsigned char wrapped[BLOB_WRAPPED_LEN];
   uint32_t kek_version;
+  const char *study; /* STOW-RS to one study: its Study Instance UID; NULL otherwise */
 };
 enum err stow_store_insert_part(const struct stow_part_row *p);
 
 /* Whether an upload is a STOW-RS part (*is_stow 1) or a patient's tus upload (0). */
 enum err stow_store_is_part(const char *upload_id, int *is_stow);
+/* The Study Instance UID a STOW-RS part must have (POST …/studies/{study}), or NULL (arena). */
+enum err stow_store_part_study(struct arena *a, const char *upload_id, const char **study);
 /* Intake's outcome for a part: PS3.18 status (0 stored) and the UIDs it read (NULL: unknown). */
 enum err stow_store_set_outcome(const char *upload_id, int status, const char *sop_class, const char *sop_instance);
 /* Parts of a STOW-RS request still being taken in. */
