@@ -153,7 +153,9 @@ struct macro {
   struct strset args[8];
 };
 
-static struct macro macros[64];
+/* every def: in templates/; more than this fails the run (never drops one silently: a
+ * dropped macro's arguments would go unchecked) */
+static struct macro macros[512];
 static size_t nmacros;
 static struct strset paths;
 static bool grew;
@@ -436,7 +438,11 @@ static void derive_paths(void) {
     const char *pos = files[i].text;
     struct tag t;
     while (next_tag(&pos, &t)) {
-      if (strcmp(t.cmd, "def") != 0 || nmacros >= sizeof macros / sizeof macros[0]) continue;
+      if (strcmp(t.cmd, "def") != 0) continue;
+      if (nmacros >= sizeof macros / sizeof macros[0]) {
+        fprintf(stderr, "  more than %zu macros in templates/: raise the limit in %s\n", nmacros, __FILE__);
+        abort();
+      }
       struct macro *m = &macros[nmacros++];
       char args[8][256];
       m->nparams = split_call(t.expr, m->name, sizeof m->name, args);
