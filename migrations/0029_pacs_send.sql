@@ -30,7 +30,7 @@ CREATE TABLE pacs_sends (
   destination_id   bigint REFERENCES pacs_destinations(id) ON DELETE SET NULL,
   destination_name text NOT NULL,
   sender_id        bigint REFERENCES users(id) ON DELETE SET NULL,
-  state            text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'retrying', 'done', 'failed')),
+  state            text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'retrying', 'done', 'failed', 'stopped')),
   total            integer NOT NULL CHECK (total >= 0),
   next_try_at      timestamptz,
   failure          text CHECK (failure IS NULL OR char_length(failure) <= 500),
@@ -42,7 +42,8 @@ CREATE INDEX pacs_sends_request ON pacs_sends (request_id, id);
 COMMENT ON TABLE pacs_sends IS 'One "Send to our PACS": a whole request (study_uid NULL) or one study, to one destination.';
 COMMENT ON COLUMN pacs_sends.destination_name IS 'The destination''s name when the send began (kept when it is renamed or deleted).';
 COMMENT ON COLUMN pacs_sends.state IS
-  'queued (job waiting), sending, retrying (the PACS could not be reached or was busy: again at next_try_at), done (every instance has its outcome), failed (failure says why).';
+  'queued (job waiting), sending, retrying (the PACS could not be reached or was busy: again at next_try_at), done (every instance has its outcome), failed (failure says why), '
+  'stopped (the patient withdrew the request or revoked the authorization before it was sent: failure says which).';
 COMMENT ON COLUMN pacs_sends.failure IS 'Why the send stopped, in plain words (no health data).';
 
 CREATE TABLE pacs_send_items (

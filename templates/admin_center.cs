@@ -57,7 +57,7 @@
       <td><?cs if:d.enabled == "1" ?><span class="badge good">On</span><?cs else ?><span class="badge">Off</span><?cs /if ?></td>
       <td><a href="/admin/center/pacs/<?cs var:d.id ?>">Change<span class="visually-hidden"> <?cs var:d.name ?></span></a>
         <form method="post" action="/admin/center/pacs/<?cs var:d.id ?>/toggle"><?cs call:csrf_field() ?><button type="submit" class="secondary"><?cs if:d.enabled == "1" ?>Turn off<?cs else ?>Turn on<?cs /if ?><span class="visually-hidden"> <?cs var:d.name ?></span></button></form>
-        <form method="post" action="/admin/center/pacs/<?cs var:d.id ?>/delete"><?cs call:csrf_field() ?><button type="submit" class="secondary">Delete<span class="visually-hidden"> <?cs var:d.name ?></span></button></form></td>
+        <a href="/admin/center/pacs/<?cs var:d.id ?>#delete-h">Delete<span class="visually-hidden"> <?cs var:d.name ?></span></a></td>
     </tr>
   <?cs /each ?>
   </tbody>

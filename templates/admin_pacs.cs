@@ -29,6 +29,17 @@
 </div>
 <button type="submit"><?cs if:Pacs.Editing == "1" ?>Save the changes<?cs else ?>Add the destination<?cs /if ?></button>
 </form>
+<?cs if:Pacs.Editing == "1" ?>
+<h2 id="delete-h">Delete this destination</h2>
+<form method="post" action="/admin/center/pacs/<?cs var:Pacs.Id ?>/delete" novalidate><?cs call:csrf_field() ?>
+<p>Staff will no longer be able to send images to it. Sends that have ended keep their record. A destination with a send under way cannot be deleted.</p>
+<div class="field<?cs if:Form.Errors.confirm_delete ?> has-error<?cs /if ?>">
+  <label><input type="checkbox" id="f-confirm_delete" name="confirm_delete" value="yes"<?cs if:Form.Errors.confirm_delete ?> aria-invalid="true" aria-describedby="confirm_delete-error"<?cs /if ?>> Yes, delete <?cs var:Form.Values.name ?></label>
+  <?cs call:field_error("confirm_delete") ?>
+</div>
+<button type="submit" class="secondary">Delete the destination</button>
+</form>
+<?cs /if ?>
 </section>
 <?cs /def ?>
 <?cs include:"_layout.cs" ?>

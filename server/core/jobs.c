@@ -123,6 +123,9 @@ static void run_one(const struct job_row *j) {
     if (jobs_retry(j->id, owner, delay, why) != ERR_OK) LOG_W("job %lld: could not queue it again", j->id);
     break;
   }
+  case JOB_YIELD:
+    if (jobs_yield(j->id, owner) != ERR_OK) LOG_W("job %lld: could not queue it again", j->id);
+    break;
   case JOB_FAIL:
     LOG_W("job %lld (%s) failed for good: %s", j->id, j->kind, why);
     if (k && k->give_up) k->give_up(j->payload, j->patient_id, why);

@@ -18,7 +18,9 @@
 
 #include "util/err.h"
 
-enum job_result { JOB_DONE, JOB_RETRY, JOB_FAIL };
+/* JOB_YIELD: the handler did a bounded slice of a long job and gives the worker back: the job
+ * is queued again at once, behind the jobs already waiting, and the slice counts as no attempt. */
+enum job_result { JOB_DONE, JOB_RETRY, JOB_FAIL, JOB_YIELD };
 
 struct job_kind {
   const char *kind;  /* e.g. "intake" */

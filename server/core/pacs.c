@@ -76,17 +76,21 @@ static const char *seal_secret(struct arena *a, long long id, const char *plain)
   return hex;
 }
 
-/* The opened secret (arena, wiped by the caller with sodium_memzero), or NULL. */
-static char *open_secret(struct arena *a, long long id, const char *hex) {
+/* The opened secret (arena, *cap bytes, wiped by the caller with sodium_memzero), or NULL. */
+static char *open_secret(struct arena *a, long long id, const char *hex, size_t *cap) {
   size_t hl = strlen(hex), bl = 0;
+  *cap = 0;
   if (hl < 2 * SECRETS_SEAL_OVERHEAD || hl % 2) return NULL;
   unsigned char *bin = arena_alloc(a, hl / 2);
   char *plain = arena_alloc(a, hl / 2 - SECRETS_SEAL_OVERHEAD + 1);
   const char *ad = secret_ad(a, id);
   if (!bin || !plain || !ad || sodium_hex2bin(bin, hl / 2, hex, hl, NULL, &bl, NULL) != 0 || bl != hl / 2) return NULL;
-  if (secrets_open(SECRET_PACS_CREDENTIAL, bin, bl, (const unsigned char *)ad, strlen(ad), (unsigned char *)plain) != 0)
+  if (secrets_open(SECRET_PACS_CREDENTIAL, bin, bl, (const unsigned char *)ad, strlen(ad), (unsigned char *)plain) != 0) {
+    sodium_memzero(plain, hl / 2 - SECRETS_SEAL_OVERHEAD + 1);
     return NULL;
+  }
   plain[bl - SECRETS_SEAL_OVERHEAD] = 0;
+  *cap = hl / 2 - SECRETS_SEAL_OVERHEAD + 1;
   return plain;
 }
 
@@ -236,6 +240,9 @@ static enum err toggle_tx(void *p) {
   if (e != ERR_OK) return e;
   const char *name = rs_get(&rs, 0, "name");
   if (c->del) {
+    long long busy = 0;
+    if ((e = ps_dest_busy(c->a, c->id, &busy)) != ERR_OK) return e;
+    if (busy > 0) return ERR_CONFLICT; /* a send under way would fail */
     e = ps_dest_delete(c->a, c->id);
   } else {
     c->enabled = !rs_bool(&rs, 0, "enabled");
@@ -268,6 +275,7 @@ const char *pacs_state_words(const char *state) {
          : strcmp(state, "retrying") == 0 ? "Waiting to retry"
          : strcmp(state, "done") == 0     ? "Done"
          : strcmp(state, "failed") == 0   ? "Failed"
+         : strcmp(state, "stopped") == 0  ? "Stopped"
                                           : state;
 }
 
@@ -287,12 +295,21 @@ struct start_ctx {
   long long request_id, dest_id, patient_id, send_id, total;
   long long study_id;
   const char *why;
+  enum pw_gate gate;
 };
 
 static enum err start_tx(void *p) {
   struct start_ctx *c = p;
   struct rowset rs;
-  enum err e = ps_dest_get(c->a, c->dest_id, &rs);
+  const char *status = NULL;
+  bool revoked = false;
+  enum err e = ps_request_gate(c->a, c->request_id, &status, &revoked);
+  if (e != ERR_OK) return e;
+  if ((c->gate = pw_send_gate(status, revoked)) != PWG_MAY) {
+    c->why = pw_gate_words(c->gate);
+    return ERR_CONFLICT;
+  }
+  e = ps_dest_get(c->a, c->dest_id, &rs);
   if (e == ERR_NOT_FOUND || (e == ERR_OK && !rs_bool(&rs, 0, "enabled"))) {
     c->why = "Choose one of the PACS destinations listed.";
     return ERR_INVALID;
@@ -327,9 +344,14 @@ enum err pacs_send_start(struct arena *a, const struct actor *who, long long req
   enum err e = may_send(who, request_id, &patient);
   if (e != ERR_OK) return e;
   if (study_id < 0) return ERR_NOT_FOUND;
-  struct start_ctx c = {a, who, request_id, dest_id, patient, 0, 0, study_id, NULL};
+  struct start_ctx c = {a, who, request_id, dest_id, patient, 0, 0, study_id, NULL, PWG_MAY};
   e = db_tx(start_tx, &c);
   if (e == ERR_INVALID) *why = c.why;
+  if (e == ERR_CONFLICT) {
+    *why = c.why;
+    audit_row(who, "pacs.send.refused", "request", request_id, patient, "denied",
+              json_text(a, json_pack("{s:s}", "reason", c.why)));
+  }
   if (e == ERR_OK) {
     *send_id = c.send_id;
     jobs_kick();
@@ -412,6 +434,7 @@ struct dest {
   long long id;
   const char *url, *auth, *user, *ca;
   char *secret; /* opened; wiped at the end of the job */
+  size_t secret_cap; /* its buffer's size */
 };
 
 /* POSTs the instances to the destination. *http the status (0: no answer, with curl's words in
@@ -485,6 +508,7 @@ static int post_batch(const struct actor *sender, const struct dest *d, const st
 done:
   if (c) curl_easy_setopt(c, CURLOPT_PASSWORD, "");
   curl_easy_cleanup(c);
+  pw_headers_wipe(h); /* curl's copy of "Authorization: Bearer <token>" */
   curl_slist_free_all(h);
   dicomweb_stream_free(s);
   return src.broken ? -1 : 0;
@@ -534,6 +558,36 @@ static void finish(struct arena *a, long long send_id, long long request_id, lon
   LOG_I("pacs send %lld %s: %lld stored, %lld failed of %lld", send_id, state, stored, failed, total);
 }
 
+/* The patient withdrew the request or revoked the authorization (or the request can no longer
+ * be sent for another reason): the send stops before its next POST, state 'stopped', audited
+ * and on the staff timeline. 1 when it stopped, 0 when it may go on, -1 when the database could
+ * not be read. */
+static int stop_if_refused(struct arena *a, long long send_id, long long request_id, long long patient_id,
+                           const char *dest) {
+  const char *status = NULL;
+  bool revoked = false;
+  if (ps_request_gate(a, request_id, &status, &revoked) != ERR_OK) return -1;
+  enum pw_gate g = pw_send_gate(status, revoked);
+  if (g == PWG_MAY) return 0;
+  const char *words = pw_gate_words(g);
+  if (ps_send_state(a, send_id, "stopped", words) != ERR_OK) return -1;
+  struct rowset cnt;
+  long long stored = 0, total = 0;
+  if (ps_send_counts(a, send_id, &cnt) == ERR_OK) {
+    stored = rs_ll(&cnt, 0, "referenced") + rs_ll(&cnt, 0, "warning");
+    total = rs_ll(&cnt, 0, "total");
+  }
+  json_t *ev = json_pack("{s:s,s:s,s:s,s:I,s:I}", "event", "pacs_send_stopped", "destination", dest, "reason", words,
+                         "stored", (json_int_t)stored, "instances", (json_int_t)total);
+  if (rqs_event_add(request_id, NULL, NULL, "note", 0, json_text(a, ev), true) != ERR_OK)
+    LOG_W("pacs send %lld: no timeline event", send_id);
+  json_t *d = json_pack("{s:I,s:s,s:s,s:I}", "send", (json_int_t)send_id, "destination", dest, "reason", words,
+                        "stored", (json_int_t)stored);
+  audit_row(&system_actor, "pacs.send.stopped", "request", request_id, patient_id, "ok", json_text(a, d));
+  LOG_I("pacs send %lld stopped before its end (%lld of %lld stored): %s", send_id, stored, total, words);
+  return 1;
+}
+
 static void test_pause(void) {
 #ifdef SECONDOP_TEST_HOOKS
   unsigned ms = env_unsigned("SECONDOP_TEST_PACS_PAUSE_MS", 0, 60000, 0);
@@ -566,8 +620,14 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
   }
   const char *state = rs_get(&s, 0, "state"), *dest_name = rs_get(&s, 0, "destination_name");
   long long request_id = rs_ll(&s, 0, "request_id"), patient = rs_ll(&s, 0, "patient_id");
-  if (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0) {
+  if (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0 || strcmp(state, "stopped") == 0) {
     res = JOB_DONE;
+    goto done;
+  }
+  int stopped = stop_if_refused(a, id, request_id, patient, dest_name);
+  if (stopped != 0) {
+    if (stopped < 0) snprintf(why, whylen, "The database could not be read.");
+    else res = JOB_DONE;
     goto done;
   }
   if (!*rs_get(&s, 0, "dest_id")) {
@@ -585,7 +645,7 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
   d.auth = rs_get(&s, 0, "dest_auth");
   d.user = rs_get(&s, 0, "dest_user");
   d.ca = rs_get(&s, 0, "dest_ca");
-  if (strcmp(d.auth, "none") != 0 && !(d.secret = open_secret(a, d.id, rs_get(&s, 0, "dest_secret")))) {
+  if (strcmp(d.auth, "none") != 0 && !(d.secret = open_secret(a, d.id, rs_get(&s, 0, "dest_secret"), &d.secret_cap))) {
     snprintf(why, whylen, "The destination's password or token cannot be read: an administrator should enter it again.");
     res = JOB_FAIL;
     goto done;
@@ -600,7 +660,27 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
   }
   unsigned max_n = env_unsigned("SECONDOP_PACS_BATCH_INSTANCES", 1, 1000, 10);
   uint64_t max_bytes = (uint64_t)env_unsigned("SECONDOP_PACS_BATCH_MB", 1, 4096, 32) << 20;
-  for (;;) {
+  /* one claim sends a bounded slice, then gives the worker back (JOB_YIELD) so that the
+   * patients' intake jobs waiting meanwhile are not starved by a large send */
+  unsigned slice_batches = env_unsigned("SECONDOP_PACS_SLICE_BATCHES", 1, 10000, 4);
+  unsigned slice_seconds = env_unsigned("SECONDOP_PACS_SLICE_SECONDS", 1, 3600, 20);
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (unsigned batches = 0;; batches++) {
+    if (batches > 0) {
+      struct timespec t1;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      if (batches >= slice_batches || t1.tv_sec - t0.tv_sec >= (time_t)slice_seconds) {
+        res = JOB_YIELD;
+        goto done;
+      }
+    }
+    int stop = stop_if_refused(a, id, request_id, patient, dest_name);
+    if (stop != 0) {
+      if (stop < 0) snprintf(why, whylen, "The database could not be read.");
+      else res = JOB_DONE;
+      goto done;
+    }
     struct arena *b = arena_new();
     if (!b) {
       snprintf(why, whylen, "out of memory");
@@ -684,7 +764,7 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
     }
   }
 done:
-  if (d.secret) sodium_memzero(d.secret, strlen(d.secret));
+  if (d.secret) sodium_memzero(d.secret, d.secret_cap);
   arena_free(a);
   return res;
 }
@@ -694,7 +774,8 @@ static void pacs_give_up(const char *payload, long long patient_id, const char *
   long long id = strtoll(payload, NULL, 10);
   struct arena *a = arena_new();
   struct rowset s;
-  if (a && ps_send_get(a, id, &s) == ERR_OK && strcmp(rs_get(&s, 0, "state"), "done") != 0)
+  if (a && ps_send_get(a, id, &s) == ERR_OK && strcmp(rs_get(&s, 0, "state"), "done") != 0 &&
+      strcmp(rs_get(&s, 0, "state"), "stopped") != 0)
     finish(a, id, rs_ll(&s, 0, "request_id"), rs_ll(&s, 0, "patient_id"), rs_get(&s, 0, "destination_name"), "failed",
            why && *why ? why : "The PACS could not be reached.");
   arena_free(a);

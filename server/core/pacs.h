@@ -51,7 +51,8 @@ enum err pacs_dest_get(struct arena *a, const struct actor *who, long long id, s
  * pacs.destination.create / .change (never with the secret). *out_id the destination. */
 enum err pacs_dest_save(struct arena *a, const struct actor *who, long long id, const struct pacs_dest_form *f,
                         struct pacs_errors *errs, long long *out_id);
-/* Turns a destination on or off (*enabled: the new state) / deletes it. Audited. */
+/* Turns a destination on or off (*enabled: the new state) / deletes it. Audited. Deleting a
+ * destination with a send not finished (queued, sending, retrying) is refused: ERR_CONFLICT. */
 enum err pacs_dest_toggle(struct arena *a, const struct actor *who, long long id, bool *enabled);
 enum err pacs_dest_delete(struct arena *a, const struct actor *who, long long id);
 

@@ -1,7 +1,9 @@
 /* See pacs_wire.h. */
 #include "core/pacs_wire.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,4 +134,33 @@ const char *pw_reason_words(int reason) {
     if (reason >= 0xB000 && reason <= 0xBFFF) return "stored, with a warning from the PACS";
     return "the PACS refused it";
   }
+}
+
+enum pw_gate pw_send_gate(const char *status, int auth_revoked) {
+  static const char *const open_states[] = {"submitted", "triage",    "needs_info",   "accepted",
+                                            "scheduled", "in_review", "report_ready", "closed"};
+  if (!status) return PWG_DRAFT;
+  if (strcmp(status, "withdrawn") == 0) return PWG_WITHDRAWN;
+  if (strcmp(status, "declined") == 0) return PWG_DECLINED;
+  int known = 0;
+  for (size_t i = 0; i < sizeof open_states / sizeof open_states[0]; i++)
+    if (strcmp(status, open_states[i]) == 0) known = 1;
+  if (!known) return PWG_DRAFT;
+  return auth_revoked ? PWG_REVOKED : PWG_MAY;
+}
+
+const char *pw_gate_words(enum pw_gate g) {
+  switch (g) {
+  case PWG_MAY: return "";
+  case PWG_DRAFT: return "the request has not been sent to the center";
+  case PWG_DECLINED: return "the center declined the request";
+  case PWG_WITHDRAWN: return "the patient withdrew the request";
+  case PWG_REVOKED: return "the patient revoked the authorization to share the records";
+  }
+  return "the request cannot be sent";
+}
+
+void pw_headers_wipe(struct curl_slist *h) {
+  for (; h; h = h->next)
+    if (h->data) sodium_memzero(h->data, strlen(h->data));
 }

@@ -35,4 +35,18 @@ size_t pw_batch_take(const uint64_t *sizes, size_t n, size_t max_n, uint64_t max
 
 /* Plain words for a Failure or Warning Reason (any value; -1: none given). */
 const char *pw_reason_words(int reason);
+struct curl_slist;
+/* Overwrites with zeros every header of a list (the copies curl_slist_append made, one of which
+ * holds the bearer token) so that curl_slist_free_all then frees no secret. NULL: nothing. */
+void pw_headers_wipe(struct curl_slist *h);
+
+/* Whether a request's images may be sent (a send started, or a queued one go on), from its
+ * status and whether the patient revoked her HIPAA authorization and signed none since. Past
+ * draft and until the end (closed included: the report is released and the center keeps its
+ * record) a send may go, except after the patient withdrew the request or revoked her
+ * authorization, or after the center declined it. An unknown status is refused like a draft. */
+enum pw_gate { PWG_MAY, PWG_DRAFT, PWG_DECLINED, PWG_WITHDRAWN, PWG_REVOKED };
+enum pw_gate pw_send_gate(const char *status, int auth_revoked);
+/* The reason in plain words, lower case without a full stop ("" for PWG_MAY). */
+const char *pw_gate_words(enum pw_gate g);
 #endif

@@ -54,7 +54,7 @@ static void dest_page(struct req *r, unsigned status, long long id, bool has_sec
 
 static void dest_new(struct req *r) { dest_page(r, 200, 0, false); }
 
-static void dest_get(struct req *r) {
+static void dest_show(struct req *r, unsigned status) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
   struct rowset rs;
@@ -64,8 +64,10 @@ static void dest_get(struct req *r) {
   if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
   static const char *const cols[] = {"name", "base_url", "auth", "username", "ca_pem"};
   for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) cv_set(hdf, rs_get(&rs, 0, cols[i]), "Form.Values.%s", cols[i]);
-  dest_page(r, 200, id, rs_bool(&rs, 0, "has_secret"));
+  dest_page(r, status, id, rs_bool(&rs, 0, "has_secret"));
 }
+
+static void dest_get(struct req *r) { dest_show(r, 200); }
 
 static void dest_save(struct req *r, long long id) {
   struct actor who = actor_from_req(r);
@@ -113,10 +115,28 @@ static void dest_toggle(struct req *r) {
   reply_redirect(r, on ? "/admin/center?done=pacs-on#pacs-h" : "/admin/center?done=pacs-off#pacs-h");
 }
 
+/* The destination's page again, with why it was not deleted next to the tick. */
+static void delete_refused(struct req *r, unsigned status, long long id, const char *why) {
+  HDF *hdf = req_hdf(r);
+  if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+  cv_set(hdf, why, "Form.Errors.confirm_delete");
+  (void)id;
+  dest_show(r, status);
+}
+
 static void dest_delete(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
-  enum err e = id > 0 ? pacs_dest_delete(r->arena, &who, id) : ERR_NOT_FOUND;
+  if (id <= 0) return reply_error(r, ERR_NOT_FOUND, NULL);
+  const char *confirm = req_form(r, "confirm_delete");
+  if (!confirm || strcmp(confirm, "yes") != 0)
+    return delete_refused(r, 422, id, "Tick the box to confirm that this destination should be deleted.");
+  enum err e = pacs_dest_delete(r->arena, &who, id);
+  if (e == ERR_CONFLICT)
+    return delete_refused(r, 409, id,
+                          "Not deleted: images are being sent to this PACS right now, and deleting it would make "
+                          "that send fail. Wait until the send has ended (or turn the destination off, which stops "
+                          "it), then delete it.");
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, "/admin/center?done=pacs-deleted#pacs-h");
 }
@@ -137,6 +157,10 @@ static const char *error_words(const char *code) {
   if (!code) return NULL;
   if (strcmp(code, "destination") == 0) return "Choose one of the PACS destinations listed.";
   if (strcmp(code, "empty") == 0) return "There are no DICOM images to send here yet.";
+  if (strcmp(code, "withdrawn") == 0) return "Not sent: the patient withdrew the request.";
+  if (strcmp(code, "revoked") == 0) return "Not sent: the patient revoked the authorization to share the records.";
+  if (strcmp(code, "declined") == 0) return "Not sent: the center declined the request.";
+  if (strcmp(code, "closed") == 0) return "Not sent: this request cannot be sent.";
   return NULL;
 }
 
@@ -151,8 +175,12 @@ enum err pacs_case_hdf(struct req *r, HDF *hdf, long long request_id) {
     cv_set(hdf, rs_get(&dests, i, "id"), "Pacs.Destinations.%zu.id", i);
     cv_set(hdf, rs_get(&dests, i, "name"), "Pacs.Destinations.%zu.name", i);
   }
-  const char *err = error_words(req_query(r, "pacs_error"));
-  if (err) cv_set(hdf, err, "Form.Errors.pacs_destination");
+  const char *code = req_query(r, "pacs_error");
+  const char *err = error_words(code);
+  if (err && (strcmp(code, "destination") == 0 || strcmp(code, "empty") == 0))
+    cv_set(hdf, err, "Form.Errors.pacs_destination");
+  else if (err)
+    cv_set(hdf, err, "Form.Errors.pacs_send");
   cv_rows(hdf, "Pacs.Sends", &sends);
   cv_date_words(hdf, a, "Pacs.Sends", "study_date", sends.n);
   for (size_t i = 0; i < sends.n; i++) {
@@ -192,6 +220,17 @@ static void send_post(struct req *r) {
   long long send_id = 0;
   const char *why = NULL;
   enum err e = pacs_send_start(r->arena, &who, id, dest, study, &send_id, &why);
+  if (e == ERR_CONFLICT) { /* the patient withdrew or revoked (or the center declined): the reason */
+    const char *code = why && strstr(why, "withdrew")   ? "withdrawn"
+                       : why && strstr(why, "revoked")  ? "revoked"
+                       : why && strstr(why, "declined") ? "declined"
+                                                        : "closed";
+    const char *accept = req_header(r, "Accept");
+    if (accept && strstr(accept, "application/json"))
+      return reply_json_take(r, 409, json_pack("{s:s,s:s}", "error", code, "message", error_words(code)));
+    return reply_redirect(r, arena_printf(r->arena, "%s?pacs_error=%s#pacs-send-error", case_path(r->arena, &who, id),
+                                          code));
+  }
   if (e == ERR_INVALID)
     return reply_redirect(r, arena_printf(r->arena, "%s?pacs_error=%s#pacs-h", case_path(r->arena, &who, id),
                                           dest && why && strstr(why, "images") ? "empty" : "destination"));

@@ -98,6 +98,11 @@ static int pacs_event_words(HDF *hdf, struct arena *a, json_t *j, size_t i) {
     long long bad = (long long)json_integer_value(json_object_get(j, "failed"));
     what = arena_printf(a, "Sending to %s (PACS) is done: %lld of %lld stored%s", dest, ok, n,
                         bad ? arena_printf(a, ", %lld not stored", bad) : "");
+  } else if (strcmp(ev, "pacs_send_stopped") == 0) {
+    const char *reason = json_string_value(json_object_get(j, "reason"));
+    long long ok = (long long)json_integer_value(json_object_get(j, "stored"));
+    what = arena_printf(a, "Sending to %s (PACS) was stopped (%lld of %lld stored before): %s", dest, ok, n,
+                        reason ? reason : "no reason given");
   } else {
     const char *reason = json_string_value(json_object_get(j, "reason"));
     what = arena_printf(a, "Sending to %s (PACS) failed: %s", dest, reason ? reason : "no reason given");

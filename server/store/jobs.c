@@ -24,6 +24,9 @@ static const struct db_stmt stmts[] = {
      "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires = NULL, "
      "run_after = now() + make_interval(secs => $3::int), last_error = $4, updated_at = now() "
      "WHERE id = $1 AND lease_owner = $2"},
+    {"jb_yield",
+     "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires = NULL, attempts = greatest(attempts - 1, 0), "
+     "run_after = now(), updated_at = now() WHERE id = $1 AND lease_owner = $2"},
     {"jb_fail",
      "UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_expires = NULL, last_error = $3, "
      "updated_at = now() WHERE id = $1 AND lease_owner = $2"},
@@ -89,6 +92,13 @@ enum err jobs_retry(long long id, const char *owner, int delay_seconds, const ch
   snprintf(d, sizeof d, "%d", delay_seconds);
   const char *v[] = {ids, owner, d, reason ? reason : ""};
   return exec_simple("jb_retry", 4, v);
+}
+
+enum err jobs_yield(long long id, const char *owner) {
+  char ids[24];
+  snprintf(ids, sizeof ids, "%lld", id);
+  const char *v[] = {ids, owner};
+  return exec_simple("jb_yield", 2, v);
 }
 
 enum err jobs_fail(long long id, const char *owner, const char *reason) {

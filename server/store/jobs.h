@@ -31,6 +31,8 @@ enum err jobs_done(long long id, const char *owner);
 /* The attempt failed: queued again after delay_seconds, with the reason. */
 enum err jobs_retry(long long id, const char *owner, int delay_seconds, const char *reason);
 /* Failed for good, with the reason (the row stays for the operator). */
+/* Queued again at once (behind the jobs waiting), the claim not counted as an attempt. */
+enum err jobs_yield(long long id, const char *owner);
 enum err jobs_fail(long long id, const char *owner, const char *reason);
 /* Jobs of a kind that a patient has queued or running. */
 enum err jobs_count_patient(long long patient_id, const char *kind, long long *n);

@@ -57,7 +57,14 @@ static const struct db_stmt stmts[] = {
      "LEFT JOIN users u ON u.id = s.sender_id WHERE s.id = $1"},
     {"ps_send_state",
      "UPDATE pacs_sends SET state = $2, failure = $3, updated_at = now(), "
-     "finished_at = CASE WHEN $2 IN ('done', 'failed') THEN now() END WHERE id = $1"},
+     "finished_at = CASE WHEN $2 IN ('done', 'failed', 'stopped') THEN now() END WHERE id = $1"},
+    {"ps_request_gate",
+     "SELECT r.status, (NOT EXISTS (SELECT 1 FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NULL) "
+     "AND EXISTS (SELECT 1 FROM authorizations au WHERE au.request_id = r.id AND au.revoked_at IS NOT NULL)) AS revoked "
+     "FROM requests r WHERE r.id = $1 FOR SHARE OF r"},
+    {"ps_dest_lock", "SELECT id FROM pacs_destinations WHERE id = $1 FOR UPDATE"},
+    {"ps_dest_busy",
+     "SELECT count(*) AS n FROM pacs_sends WHERE destination_id = $1 AND state IN ('queued', 'sending', 'retrying')"},
     {"ps_send_pending",
      "SELECT d.id, d.request_id, r.patient_id, d.sop_instance_uid, coalesce(d.sop_class_uid, ''), "
      "coalesce(d.transfer_syntax, ''), coalesce(d.blake2b, ''), encode(d.file_id, 'hex'), "
@@ -172,6 +179,31 @@ enum err ps_send_get(struct arena *a, long long id, struct rowset *out) {
   const char *v[] = {lld(a, id)};
   enum err e = run(a, "ps_send_get", 1, v, out);
   return e == ERR_OK && out->n == 0 ? ERR_NOT_FOUND : e;
+}
+
+enum err ps_request_gate(struct arena *a, long long request_id, const char **status, bool *revoked) {
+  const char *v[] = {lld(a, request_id)};
+  struct rowset rs;
+  enum err e = run(a, "ps_request_gate", 1, v, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n != 1) return ERR_NOT_FOUND;
+  *status = rs_get(&rs, 0, "status");
+  *revoked = rs_bool(&rs, 0, "revoked");
+  return ERR_OK;
+}
+
+enum err ps_dest_busy(struct arena *a, long long dest_id, long long *n) {
+  const char *v[] = {lld(a, dest_id)};
+  struct rowset rs;
+  /* the row lock waits for a send being started (its insert holds a key-share lock on the row);
+   * the count, a statement of its own, then sees it */
+  enum err e = run(a, "ps_dest_lock", 1, v, &rs);
+  if (e != ERR_OK) return e;
+  if (rs.n != 1) return ERR_NOT_FOUND;
+  e = run(a, "ps_dest_busy", 1, v, &rs);
+  if (e != ERR_OK) return e;
+  *n = rs.n == 1 ? rs_ll(&rs, 0, "n") : 0;
+  return ERR_OK;
 }
 
 enum err ps_send_state(struct arena *a, long long id, const char *state, const char *failure) {

@@ -41,6 +41,12 @@ enum err ps_send_create(struct arena *a, long long request_id, long long study_i
  * sender's role. */
 enum err ps_send_get(struct arena *a, long long id, struct rowset *out);
 /* Sets the state ('sending', 'retrying', 'done', 'failed') and the failure words (NULL: none). */
+/* The request's status and whether its authorization was revoked (none in force, one revoked),
+ * the request's row locked FOR SHARE (inside a transaction: it cannot be withdrawn meanwhile). */
+enum err ps_request_gate(struct arena *a, long long request_id, const char **status, bool *revoked);
+/* How many sends of the destination are not finished (queued, sending or retrying), after
+ * locking its row FOR UPDATE (inside a transaction: no send can start meanwhile). */
+enum err ps_dest_busy(struct arena *a, long long dest_id, long long *n);
 enum err ps_send_state(struct arena *a, long long id, const char *state, const char *failure);
 /* The next max instances of a send not yet acknowledged, in document order. */
 enum err ps_send_pending(struct arena *a, long long id, size_t max, struct dw_instance_row **out, size_t *n);

@@ -6,7 +6,7 @@
   var box = document.querySelector('[data-pacs-progress]');
   if (!box) return;
   var url = box.getAttribute('data-pacs-progress');
-  var final = function (s) { return s === 'done' || s === 'failed'; };
+  var final = function (s) { return s === 'done' || s === 'failed' || s === 'stopped'; };
   var pending = function () {
     var items = box.querySelectorAll('[data-send-id]');
     for (var i = 0; i < items.length; i++) if (!final(items[i].getAttribute('data-state'))) return true;

@@ -138,6 +138,32 @@ export const tests = [
         const w = await st.page.evaluate(() => document.getElementById('pacs').scrollWidth);
         assert.ok(w <= 375, `the PACS section fits at 375 px (${w})`);
         await screenshot(st.page, 'pacs-5-phone');
+
+        // 4. the patient withdraws her request: a new send is refused, the reason next to the button
+        await st.page.setViewportSize({ width: 1280, height: 900 });
+        sql(srv.dsn, `UPDATE requests SET status = 'withdrawn' WHERE id = ${rid}`);
+        await st.page.goto(`${srv.url}/staff/requests/${rid}`);
+        await st.page.selectOption('#f-pacs_destination', { label: 'Riverside PACS' });
+        await Promise.all([st.page.waitForURL(/pacs_error=withdrawn/), st.page.click('button:has-text("Send to our PACS")')]);
+        assert.match(await st.page.locator('#pacs-send-error').innerText(), /Not sent: the patient withdrew the request/);
+        assert.equal(await st.page.getAttribute('#pacs button[type=submit]', 'aria-describedby'), 'pacs-send-error');
+        assert.equal(sql(srv.dsn, `SELECT count(*) FROM pacs_sends WHERE request_id = ${rid}`).trim(), '1');
+        assert.deepEqual(await axeViolations(st.page), [], 'axe on the refused send');
+        await screenshot(st.page, 'pacs-6-withdrawn');
+
+        // 5. the admin deletes the destination: the page asks for a tick first
+        await ad.page.goto(srv.url + '/admin/center');
+        await ad.page.click('a:has-text("Delete Riverside PACS")');
+        await ad.page.waitForSelector('#delete-h');
+        await ad.page.click('button:has-text("Delete the destination")');
+        await ad.page.waitForSelector('#confirm_delete-error');
+        assert.match(await ad.page.locator('#confirm_delete-error').innerText(), /Tick the box to confirm/);
+        assert.deepEqual(await axeViolations(ad.page), [], 'axe on the delete confirmation');
+        await screenshot(ad.page, 'pacs-7-delete-confirm');
+        await ad.page.getByLabel('Yes, delete Riverside PACS').check();
+        await Promise.all([ad.page.waitForURL(/done=pacs-deleted/), ad.page.click('button:has-text("Delete the destination")')]);
+        await ad.page.waitForSelector('text=The PACS destination is deleted.');
+        assert.equal(sql(srv.dsn, `SELECT count(*) FROM pacs_destinations`).trim(), '0');
         await st.ctx.close();
         await ad.ctx.close();
       } finally {

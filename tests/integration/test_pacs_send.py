@@ -38,7 +38,7 @@ import pydicom
 
 import harness
 from accounts_helpers import login, make_user
-from records_helpers import new_patient_with_request, restart, studies
+from records_helpers import new_patient_with_request, restart, studies, upload_bytes
 from test_stow import JSON, VIEWS, body_of, fresh_instance, read
 from test_stow_orthanc import ORTHANC, PLUGIN, free_port
 
@@ -205,7 +205,10 @@ class Gate:
 @unittest.skipUnless(os.path.exists(ORTHANC) and os.path.exists(PLUGIN), "Orthanc or orthanc-dicomweb missing")
 class PacsSendTest(harness.ServerTestCase):
     # one instance per POST, and a pause after each answer, so that a test can act in the middle
-    server_env = {"SECONDOP_PACS_BATCH_INSTANCES": "1", "SECONDOP_TEST_PACS_PAUSE_MS": "400"}
+    # and one batch per claim of the job (then the worker is given back), so that intake jobs
+    # queued meanwhile go first
+    server_env = {"SECONDOP_PACS_BATCH_INSTANCES": "1", "SECONDOP_TEST_PACS_PAUSE_MS": "400",
+                  "SECONDOP_PACS_SLICE_BATCHES": "1"}
 
     @classmethod
     def setUpClass(cls):
@@ -341,7 +344,8 @@ class PacsSendTest(harness.ServerTestCase):
         # turn off, on, delete: each audited
         for path in ("toggle", "toggle", "delete"):
             ac.get("/admin/center")
-            self.assertEqual(ac.post("/admin/center/pacs/%d/%s" % (did, path), form={}).status, 303)
+            form = {"confirm_delete": "yes"} if path == "delete" else {}
+            self.assertEqual(ac.post("/admin/center/pacs/%d/%s" % (did, path), form=form).status, 303)
         self.assertEqual(self.sql("SELECT count(*) FROM pacs_destinations WHERE id = %s", did)[0][0], 0)
         acts = [a for (a,) in self.sql("SELECT action FROM audit_log WHERE object_type = 'pacs_destination' AND "
                                        "object_id = %s ORDER BY id", str(did))]
@@ -600,3 +604,141 @@ class PacsSendTest(harness.ServerTestCase):
         self.assertEqual(self.wait_state(sid, ("done", "failed")), ("done", ""))
         self.assertEqual(g.delivered(), Counter({s: 1 for s in files}))
         self.assertEqual(sorted(self.orthanc.study_files(study)), sorted(files))
+
+
+    # ---- what the patient decided comes first; a send never holds a worker for long ----
+
+    def revoke_authorization(self, rid):
+        self.sql("INSERT INTO authorizations (request_id, signed_name, text_sha256, text_version, revoked_at) "
+                 "VALUES (%s, 'Mary Major', %s, 'v1', now())", rid, "a" * 64)
+
+    def post_json(self, rid, dest):
+        sc = self.c["staff"]
+        sc.get("/staff/requests/%d" % rid)
+        return sc.request("POST", "/requests/%d/pacs-sends" % rid,
+                          body=("destination=%d&study=all" % dest).encode(),
+                          headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
+                                   "X-CSRF-Token": sc.csrf})
+
+    def test_za_a_withdrawn_or_revoked_request_is_not_sent_a_closed_one_is(self):
+        g = self.gate()
+        g.open()
+        dest = self.add_destination("Consent PACS", g.url)
+        rid, study, files = self.request_with_study(n=1)
+        r = self.pc.post("/requests/%d/withdraw" % rid, {"confirm": "1"})
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", rid)[0][0], "withdrawn")
+        before = self.sql("SELECT count(*) FROM pacs_sends")[0][0]
+        # the form: back to the page, the reason next to the button
+        sc = self.c["staff"]
+        sc.get("/staff/requests/%d" % rid)
+        r = sc.post("/requests/%d/pacs-sends" % rid, form={"destination": str(dest), "study": "all"})
+        self.assertEqual(r.status, 303)
+        self.assertIn("pacs_error=withdrawn", r.header("Location"))
+        page = html.unescape(sc.get(r.header("Location").split("#")[0]).text)
+        self.assertRegex(page, r'id="pacs-send-error"[^>]*>Not sent: the patient withdrew the request\.</p>\s*<button')
+        # a client asking for JSON: 409 with the reason
+        r = self.post_json(rid, dest)
+        self.assertEqual(r.status, 409, r.text[:500])
+        self.assertEqual(json.loads(r.text)["error"], "withdrawn")
+        # a revoked authorization (none signed since)
+        rid2, _, _ = self.request_with_study(n=1)
+        self.revoke_authorization(rid2)
+        r = self.post_json(rid2, dest)
+        self.assertEqual(r.status, 409, r.text[:500])
+        self.assertEqual(json.loads(r.text)["error"], "revoked")
+        self.assertIn("revoked", json.loads(r.text)["message"])
+        self.assertEqual(self.sql("SELECT count(*) FROM pacs_sends")[0][0], before)
+        self.assertEqual(g.seen, [])
+        refused = self.sql("SELECT count(*) FROM audit_log WHERE action = 'pacs.send.refused' AND object_id IN (%s, %s)",
+                           str(rid), str(rid2))[0][0]
+        self.assertEqual(refused, 3)
+        # closed (the report released): may still go to the center's PACS
+        rid3, study3, files3 = self.request_with_study(n=1)
+        self.sql("UPDATE requests SET status = 'closed' WHERE id = %s", rid3)
+        sid = self.send(sc, rid3, dest)
+        self.assertEqual(self.wait_state(sid, ("done", "failed", "stopped")), ("done", ""))
+        self.assertEqual(set(g.delivered()), set(files3))
+
+    def test_zb_a_waiting_or_running_send_stops_when_the_patient_withdraws_or_revokes(self):
+        # waiting: the PACS is down, the send waits to retry; the patient withdraws meanwhile
+        rid, study, files = self.request_with_study(n=2)
+        g = self.gate()
+        dest = self.add_destination("Withdrawn PACS", g.url)
+        sid = self.send(self.c["staff"], rid, dest)
+        self.assertEqual(self.wait_state(sid, ("retrying", "done", "failed"))[0], "retrying")
+        r = self.pc.post("/requests/%d/withdraw" % rid, {"confirm": "1"})
+        self.assertEqual(r.status, 303, r.text[:500])
+        g.open()
+        state, why = self.wait_state(sid, ("stopped", "done", "failed"))
+        self.assertEqual((state, why), ("stopped", "the patient withdrew the request"))
+        self.assertEqual(g.seen, [])  # nothing left the portal after she withdrew
+        page = html.unescape(self.c["staff"].get("/staff/requests/%d" % rid).text)
+        self.assertIn("Stopped: the patient withdrew the request", page)
+        self.assertIn("Sending to Withdrawn PACS (PACS) was stopped (0 of 2 stored before): the patient withdrew the request",
+                      page)
+        audit = self.sql("SELECT outcome, detail->>'reason' FROM audit_log WHERE action = 'pacs.send.stopped' "
+                         "AND object_id = %s", str(rid))
+        self.assertEqual(audit, [("ok", "the patient withdrew the request")])
+        ev = self.sql("SELECT count(*) FROM request_events WHERE request_id = %s AND internal "
+                      "AND detail->>'event' = 'pacs_send_stopped'", rid)[0][0]
+        self.assertEqual(ev, 1)
+        # running: the authorization is revoked after the first instance went
+        rid2, study2, files2 = self.request_with_study(n=4)
+        g2 = self.gate()
+        g2.open()
+        dest2 = self.add_destination("Revoked PACS", g2.url)
+        sid2 = self.send(self.c["staff"], rid2, dest2)
+        harness.wait_for(lambda: self.referenced(sid2) >= 1, timeout=60, what="a first instance acknowledged")
+        self.revoke_authorization(rid2)
+        state, why = self.wait_state(sid2, ("stopped", "done", "failed"))
+        self.assertEqual(state, "stopped")
+        self.assertIn("revoked", why)
+        sent = len(g2.seen)
+        self.assertLess(self.referenced(sid2), 4)
+        time.sleep(1.5)  # nothing more goes afterwards (the job does not run again)
+        self.assertEqual(len(g2.seen), sent)
+
+    def test_zc_a_patient_s_upload_is_taken_in_while_long_sends_are_under_way(self):
+        rid, study, files = self.request_with_study(n=4)
+        g = self.gate()
+        g.open()
+        dest = self.add_destination("Busy PACS", g.url)
+        # three sends of four instances each: more than the two workers
+        sids = [self.send(self.c["staff"], rid, dest) for _ in range(3)]
+        harness.wait_for(lambda: self.referenced(sids[0]) >= 1, timeout=60, what="the first send under way")
+        _, pc, prid = new_patient_with_request(self.server, name="Ann Intake")
+        path = fresh_instance(os.path.join(studies(), "prior", VIEWS[0] + ".dcm"),
+                              os.path.join(self.tmp, "intake.dcm"), self.new_uid())
+        url, _ = upload_bytes(pc, prid, read(path), "intake.dcm")
+        states = [self.sql("SELECT state FROM pacs_sends WHERE id = %s", s)[0][0] for s in sids]
+        st = pc.get(url + "/status")
+        self.assertEqual(json.loads(st.text)["state"], "complete")
+        self.assertNotIn("done", states)  # taken in while every send was still under way
+        for s in sids:
+            self.assertEqual(self.wait_state(s, ("done", "failed", "stopped")), ("done", ""))
+        self.assertEqual(g.delivered(), Counter({s: 3 for s in files}))  # each send: each instance once
+
+    def test_zd_a_destination_is_deleted_only_when_confirmed_and_idle(self):
+        rid, study, files = self.request_with_study(n=1)
+        g = self.gate()
+        dest = self.add_destination("Delete PACS", g.url)
+        sid = self.send(self.c["staff"], rid, dest)
+        self.assertEqual(self.wait_state(sid, ("retrying", "done", "failed"))[0], "retrying")
+        ac = self.c["admin"]
+        page = ac.get("/admin/center").text
+        self.assertIn('href="/admin/center/pacs/%d#delete-h"' % dest, page)
+        ac.get("/admin/center/pacs/%d" % dest)
+        r = ac.post("/admin/center/pacs/%d/delete" % dest, form={})
+        self.assertEqual(r.status, 422)
+        self.assertRegex(html.unescape(r.text), r'id="confirm_delete-error"[^>]*>Tick the box to confirm')
+        r = ac.post("/admin/center/pacs/%d/delete" % dest, form={"confirm_delete": "yes"})
+        self.assertEqual(r.status, 409)
+        self.assertRegex(html.unescape(r.text),
+                         r'id="confirm_delete-error"[^>]*>Not deleted: images are being sent to this PACS right now')
+        self.assertEqual(self.sql("SELECT count(*) FROM pacs_destinations WHERE id = %s", dest)[0][0], 1)
+        g.open()
+        self.assertEqual(self.wait_state(sid, ("done", "failed")), ("done", ""))
+        r = ac.post("/admin/center/pacs/%d/delete" % dest, form={"confirm_delete": "yes"})
+        self.assertEqual(r.status, 303)
+        self.assertEqual(self.sql("SELECT count(*) FROM pacs_destinations WHERE id = %s", dest)[0][0], 0)

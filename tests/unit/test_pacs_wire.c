@@ -1,6 +1,7 @@
 /* "Send to our PACS" (core/pacs_wire.h), the pure parts: what a STOW-RS answer means for each
  * instance of the batch (the table below, written before the code), how many instances go in
  * one POST, and the back-off schedule of the job queue. */
+#include <curl/curl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,7 +132,57 @@ static void test_backoff(void) {
   T_EQ_INT(jobs_backoff_delay(5, 0), 5);
 }
 
+/* Who may still have her images sent (issue 14 item 3, written before the code): the request's
+ * status and whether the patient revoked her HIPAA authorization (and signed none since) decide
+ * whether a send may start, and whether a queued or retrying one may go on. A withdrawn request
+ * or a revoked authorization stops everything; a declined request was never taken on; a closed
+ * request (its report released) may still go to the center's own PACS, where the reading
+ * radiologist's record is kept. */
+static const struct gate_row {
+  const char *status;
+  int revoked;
+  enum pw_gate gate;
+} gate_rows[] = {
+    {"draft", 0, PWG_DRAFT},          {"submitted", 0, PWG_MAY},        {"triage", 0, PWG_MAY},
+    {"needs_info", 0, PWG_MAY},       {"accepted", 0, PWG_MAY},         {"scheduled", 0, PWG_MAY},
+    {"in_review", 0, PWG_MAY},        {"report_ready", 0, PWG_MAY},     {"closed", 0, PWG_MAY},
+    {"declined", 0, PWG_DECLINED},    {"withdrawn", 0, PWG_WITHDRAWN},  {"withdrawn", 1, PWG_WITHDRAWN},
+    {"triage", 1, PWG_REVOKED},       {"in_review", 1, PWG_REVOKED},    {"closed", 1, PWG_REVOKED},
+    {"report_ready", 1, PWG_REVOKED}, {"", 0, PWG_DRAFT},               {"something_new", 0, PWG_DRAFT},
+};
+
+static void test_gate(void) {
+  for (size_t i = 0; i < sizeof gate_rows / sizeof gate_rows[0]; i++) {
+    const struct gate_row *g = &gate_rows[i];
+    enum pw_gate got = pw_send_gate(g->status, g->revoked);
+    if (got != g->gate) fprintf(stderr, "row %zu (%s, revoked %d): %d\n", i, g->status, g->revoked, (int)got);
+    T_EQ_INT(got, g->gate);
+    T_CHECK(pw_gate_words(got) != NULL);
+  }
+  T_CHECK(strstr(pw_gate_words(PWG_WITHDRAWN), "withdrew") != NULL);
+  T_CHECK(strstr(pw_gate_words(PWG_REVOKED), "revoked") != NULL);
+  T_CHECK(strcmp(pw_gate_words(PWG_MAY), "") == 0);
+}
+
+/* The headers of a POST (one holds the bearer token) are wiped before curl frees them: every
+ * byte of every header's copy is zero, the list still walks. */
+static void test_headers_wipe(void) {
+  struct curl_slist *h = curl_slist_append(NULL, "Accept: application/dicom+json");
+  h = curl_slist_append(h, "Authorization: Bearer s3cret-token-value");
+  T_CHECK(h != NULL && h->next != NULL);
+  size_t len[2] = {strlen(h->data), strlen(h->next->data)};
+  pw_headers_wipe(h);
+  size_t k = 0;
+  for (struct curl_slist *n = h; n; n = n->next, k++)
+    for (size_t i = 0; i < len[k]; i++) T_CHECK(n->data[i] == 0);
+  T_EQ_INT(k, 2);
+  pw_headers_wipe(NULL); /* nothing to wipe */
+  curl_slist_free_all(h);
+}
+
 int main(void) {
+  T_RUN(test_headers_wipe);
+  T_RUN(test_gate);
   T_RUN(test_table);
   T_RUN(test_words);
   T_RUN(test_batches);
