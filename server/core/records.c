@@ -2687,14 +2687,18 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
   struct blob_reader *r = NULL;
   unsigned char *buf = malloc(IO_BUF);
   char err[200];
-  int ok = 0;
-  if (buf && records_document_reader(doc, &r) == 0) {
+  int ok = 0, unavailable = 0; /* the object store did not answer: 503, not an integrity failure */
+  if (buf && records_document_reader(doc, &r) != 0) unavailable = errno == BLOBSTORE_EUNAVAILABLE;
+  if (buf && r) {
     crypto_generichash_state gh;
     crypto_generichash_init(&gh, NULL, 0, 32);
     uint64_t total = 0;
     for (;;) {
       ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
-      if (n < 0) break;
+      if (n < 0) {
+        unavailable = errno == BLOBSTORE_EUNAVAILABLE;
+        break;
+      }
       if (n == 0) {
         unsigned char dig[32];
         char hx[65];
@@ -2714,12 +2718,18 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
   blob_reader_close(r);
   char oid[32];
   snprintf(oid, sizeof oid, "%lld", doc_id);
+  if (!ok && unavailable) {
+    LOG_W("document %lld: the blob store did not answer", doc_id);
+    audit(who, "document.download", "document", oid, rq.patient_id, "failed", NULL);
+    return ERR_UNAVAILABLE;
+  }
   if (!ok) {
     records_integrity_failure(who, doc, "download");
     audit(who, "document.download", "document", oid, rq.patient_id, "failed", NULL);
     return ERR_INTERNAL;
   }
-  if (records_document_reader(doc, reader) != 0) return ERR_INTERNAL;
+  if (records_document_reader(doc, reader) != 0)
+    return errno == BLOBSTORE_EUNAVAILABLE ? ERR_UNAVAILABLE : ERR_INTERNAL;
   /* a PDF with active content is never handed to a browser's PDF viewer */
   *content_type = doc->active_content && doc->active_content[0] ? "application/octet-stream"
                                                                  : records_content_type(doc->sniffed_type);

@@ -255,10 +255,25 @@ rgw thread pool size = 32
         return self.request("GET", "/%s/%s" % (bucket, key))
 
 
+class _Running(Gateway):
+    """A gateway started earlier by `ceph_helper.py --keep FILE` (for quick reruns while
+    developing: SECONDOP_TEST_CEPH=FILE)."""
+
+    def __init__(self, path):
+        import json
+        d = json.load(open(path))
+        self.dir, self.conf, self.endpoint = d["dir"], d["conf"], d["endpoint"]
+        self.rgw_port = int(self.endpoint.rsplit(":", 1)[1])
+        self.access_key, self.secret_key, self.region = d["ak"], d["sk"], "default"
+        self.start_seconds, self.procs, self._buckets = d["start"], [], 0
+
+
 def gateway():
     """The shared gateway, started on first use (None when Ceph cannot start: see skip_reason())."""
     global _gw, _gw_error
     with _lock:
+        if _gw is None and _gw_error is None and os.environ.get("SECONDOP_TEST_CEPH"):
+            _gw = _Running(os.environ["SECONDOP_TEST_CEPH"])
         if _gw is None and _gw_error is None:
             if not available():
                 _gw_error = "Ceph is not installed (scripts/install-deps.sh --with-tests)"
@@ -276,13 +291,19 @@ def skip_reason():
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("SECONDOP_KEEP_CEPH", "")
-    t = time.time()
+    # ceph_helper.py: start, check, stop, print the start time.
+    # ceph_helper.py --keep FILE: start, write FILE for SECONDOP_TEST_CEPH, run until FILE is removed.
+    import json
+    import sys
     g = gateway()
     if not g:
         print(skip_reason())
         raise SystemExit(1)
-    print("started in %.1f s at %s (%s)" % (g.start_seconds, g.endpoint, g.dir))
+    print("started in %.1f s at %s (%s)" % (g.start_seconds, g.endpoint, g.dir), flush=True)
     b = g.new_bucket()
-    print(g.request("PUT", "/%s/hello" % b, body=b"hello")[0], g.get(b, "hello"))
-    g.stop()
+    assert g.request("PUT", "/%s/hello" % b, body=b"hello")[0] == 200 and g.get(b, "hello") == (200, b"hello")
+    if len(sys.argv) == 3 and sys.argv[1] == "--keep":
+        json.dump({"endpoint": g.endpoint, "ak": g.access_key, "sk": g.secret_key, "dir": g.dir, "conf": g.conf,
+                   "start": g.start_seconds}, open(sys.argv[2], "w"))
+        while os.path.exists(sys.argv[2]):
+            time.sleep(0.5)

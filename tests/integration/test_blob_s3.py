@@ -60,13 +60,14 @@ def s3_env(gw, secret=None):
 class S3Mixin:
     """Runs the test class's server on a fresh bucket of the shared radosgw."""
     prefix = "store"
+    extra_env = {}
 
     @classmethod
     def setUpClass(cls):
         cls.gw = gateway_or_skip()
         cls.bucket = cls.gw.new_bucket()
         cls.server_args = tuple(s3_args(cls.gw, cls.bucket, cls.prefix))
-        cls.server_env = s3_env(cls.gw)
+        cls.server_env = dict(s3_env(cls.gw), **cls.extra_env)
         super().setUpClass()
 
     def objects(self):
@@ -92,6 +93,8 @@ def cut_patch(server, c, url, offset, data, send):
 
 
 class S3UploadTest(S3Mixin, harness.ServerTestCase):
+    extra_env = {"SECONDOP_TEST_SWEEP_SECONDS": "1"}  # the expiry sweep every second
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -172,25 +175,23 @@ class S3UploadTest(S3Mixin, harness.ServerTestCase):
         self.assertIn(r.status, (200, 303), r.text[:300])
         harness.wait_for(lambda: key not in self.objects(), 20, "the object to leave the bucket")
 
-    def test_expiry_sweep_aborts_the_multipart_upload(self):
-        data = payload(5 * MIB + 70000, b"exp")
+    def expiring_upload(self, seed):
+        data = payload(5 * MIB + 70000, seed)
         url = rh.tus_create(self.c, self.req, len(data) + 10, "exp.pdf", "other")
         self.assertEqual(rh.tus_patch(self.c, url, 0, data).status, 204)
         uid = url.rsplit("/", 1)[1]
-        fid = self.sql("SELECT encode(file_id, 'hex') FROM uploads WHERE id = %s", uid)[0][0]
-        key = "%s/files/%s" % (self.prefix, fid)
-        st, body = self.gw.request("GET", "/" + self.bucket, {"uploads": "", "prefix": key})
-        self.assertIn(key.encode(), body)
-        self.sql("UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = %s", uid)
-        # the sweep runs at start-up recovery and on its timer; a restart runs it now
-        rh.restart(self.server)
-        harness.wait_for(lambda: self.sql("SELECT state FROM uploads WHERE id = %s", uid)[0][0] == "failed", 30,
-                         "the upload to expire")
+        key = "%s/files/%s" % (self.prefix, self.sql("SELECT encode(file_id, 'hex') FROM uploads WHERE id = %s",
+                                                     uid)[0][0])
+        self.assertEqual(len(self.gw.list_multipart(self.bucket, key)), 1)  # one part stored
+        return uid, key
 
-        def aborted():
-            st, body = self.gw.request("GET", "/" + self.bucket, {"uploads": "", "prefix": key})
-            return st == 200 and key.encode() not in body
-        harness.wait_for(aborted, 30, "the multipart upload to be aborted")
+    def test_expiry_sweep_aborts_the_multipart_upload(self):
+        uid, key = self.expiring_upload(b"sweep")
+        self.sql("UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = %s", uid)
+        harness.wait_for(lambda: self.gw.list_multipart(self.bucket, key) == [], 30,
+                         "the sweep to abort the multipart upload")
+        harness.wait_for(lambda: self.sql("SELECT state FROM uploads WHERE id = %s", uid)[0][0] == "failed", 30,
+                         "the upload to be failed as expired")
 
     def test_verify_store_reads_every_object(self):
         url, _ = rh.upload_bytes(self.c, self.req, payload(6 * MIB + 5, b"vs"), "vs.pdf", "other")
@@ -210,6 +211,33 @@ class S3UploadTest(S3Mixin, harness.ServerTestCase):
         self.assertIn(fid[:4], out.stdout)
         self.assertIn("does not authenticate", out.stdout)
         self.assertEqual(self.gw.request("PUT", "/%s/%s" % (self.bucket, key), body=raw)[0], 200)
+
+
+class S3RecoveryTest(S3Mixin, harness.ServerTestCase):
+    """No expiry sweep while the test runs (its default minute): start-up recovery aborts it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user, cls.c, cls.req = rh.new_patient_with_request(cls.server, name="Recovered Person")
+
+    def test_expired_at_start_up_is_aborted_by_recovery(self):
+        data = payload(5 * MIB + 70000, b"exp")
+        url = rh.tus_create(self.c, self.req, len(data) + 10, "exp.pdf", "other")
+        self.assertEqual(rh.tus_patch(self.c, url, 0, data).status, 204)
+        uid = url.rsplit("/", 1)[1]
+        fid = self.sql("SELECT encode(file_id, 'hex') FROM uploads WHERE id = %s", uid)[0][0]
+        key = "%s/files/%s" % (self.prefix, fid)
+        self.assertEqual(len(self.gw.list_multipart(self.bucket, key)), 1)
+        self.sql("UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = %s", uid)
+        # the sweep runs at start-up recovery and on its timer; a restart runs it now
+        rh.restart(self.server)
+        harness.wait_for(lambda: self.sql("SELECT state FROM uploads WHERE id = %s", uid)[0][0] == "failed", 30,
+                         "the upload to expire")
+
+        def aborted():
+            return self.gw.list_multipart(self.bucket, key) == []
+        harness.wait_for(aborted, 30, "the multipart upload to be aborted")
 
 
 class S3RangeTest(unittest.TestCase):
