@@ -3,6 +3,7 @@
 #include "store/blobstore_s3.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,18 @@ struct sink {
   size_t pend_len, pend_cap;
   char (*etags)[S3_ETAG_MAX]; /* etags[n-1] of part n when known */
   unsigned etags_cap;
+  /* the part being stored while the next one fills (one at a time, on its
+   * own thread, so receiving goes on meanwhile); joined before a
+   * checkpoint's state, the commit and free, so `parts` counts only stored
+   * parts whenever anyone outside looks */
+  pthread_t fly_thread;
+  int fly_running;
+  unsigned char *fly;
+  size_t fly_len;
+  unsigned fly_part;
+  enum s3_fail fly_rc;
+  char fly_etag[S3_ETAG_MAX];
+  char fly_err[200];
 };
 
 static uint64_t sink_end(const struct sink *k) { return (uint64_t)k->parts * BS3_PART + k->pend_len; }
@@ -52,27 +65,61 @@ static int etag_set(struct sink *k, unsigned part, const char *etag) {
   return 0;
 }
 
-/* Stores the first BS3_PART pending bytes as the next part. */
-static int sink_flush_part(struct sink *k, size_t len, char *err, size_t errlen) {
+static void *fly_main(void *arg) {
+  struct sink *k = arg;
+  k->fly_rc = s3_mpu_part(k->s, k->key, k->upload_id, k->fly_part, k->fly, k->fly_len, k->fly_etag, k->fly_err,
+                          sizeof k->fly_err);
+  return NULL;
+}
+
+/* Waits for the part in flight, if any. 0, or -1 (errno, err) when it was
+ * not stored. */
+static int fly_join(struct sink *k, char *err, size_t errlen) {
+  if (!k->fly_running) return 0;
+  pthread_join(k->fly_thread, NULL);
+  k->fly_running = 0;
+  if (k->fly_rc != S3_OK) {
+    if (err) snprintf(err, errlen, "%s", k->fly_err);
+    bs3_errno(k->fly_rc);
+    return -1;
+  }
+  if (etag_set(k, k->fly_part, k->fly_etag) != 0) {
+    errno = ENOMEM;
+    return -1;
+  }
+  return 0;
+}
+
+/* Stores the first len pending bytes as the next part: on a thread of its own
+ * when `async` (the caller goes on filling the next part), else now. */
+static int sink_flush_part(struct sink *k, size_t len, int async, char *err, size_t errlen) {
   enum s3_fail f;
+  if (fly_join(k, err, errlen) != 0) return -1;
   if (!*k->upload_id && (f = s3_mpu_create(k->s, k->key, k->upload_id, err, errlen)) != S3_OK) {
     bs3_errno(f);
     return -1;
   }
-  char etag[S3_ETAG_MAX];
-  f = s3_mpu_part(k->s, k->key, k->upload_id, k->parts + 1, k->pend, len, etag, err, errlen);
-  if (f != S3_OK) {
-    bs3_errno(f);
-    return -1;
-  }
-  if (etag_set(k, k->parts + 1, etag) != 0) {
+  if (!k->fly && !(k->fly = malloc(BS3_PART))) {
     errno = ENOMEM;
     return -1;
   }
-  k->parts++;
+  memcpy(k->fly, k->pend, len);
+  k->fly_len = len;
+  k->fly_part = k->parts + 1;
   memmove(k->pend, k->pend + len, k->pend_len - len);
   k->pend_len -= len;
-  return 0;
+  k->parts++; /* taken out of pend; stored once joined */
+  if (async && pthread_create(&k->fly_thread, NULL, fly_main, k) == 0) {
+    k->fly_running = 1;
+    return 0;
+  }
+  fly_main(k);
+  if (k->fly_rc != S3_OK) {
+    if (err) snprintf(err, errlen, "%s", k->fly_err);
+    bs3_errno(k->fly_rc);
+    return -1;
+  }
+  return etag_set(k, k->fly_part, k->fly_etag) == 0 ? 0 : -1;
 }
 
 static int sink_write(void *ctx, const void *buf, size_t len, uint64_t off, char *err, size_t errlen) {
@@ -97,7 +144,7 @@ static int sink_write(void *ctx, const void *buf, size_t len, uint64_t off, char
   k->pend_len += len;
   /* a part goes up once a byte follows it, so the last part is never empty */
   while (k->pend_len > BS3_PART)
-    if (sink_flush_part(k, BS3_PART, err, errlen) != 0) return -1; /* the writer gives up on this sink */
+    if (sink_flush_part(k, BS3_PART, 1, err, errlen) != 0) return -1; /* the writer gives up on this sink */
   return 0;
 }
 
@@ -126,6 +173,7 @@ static int sink_read(void *ctx, void *buf, size_t len, uint64_t off) {
 
 static int sink_state(void *ctx, unsigned char **out, size_t *len, char *err, size_t errlen) {
   struct sink *k = ctx;
+  if (fly_join(k, err, errlen) != 0) return -1; /* only stored parts count */
   size_t il = strlen(k->upload_id);
   size_t n = 4 + 2 + il + 4 + k->pend_len;
   unsigned char *p = malloc(n);
@@ -151,6 +199,7 @@ static int sink_state(void *ctx, unsigned char **out, size_t *len, char *err, si
 static int sink_commit(void *ctx, char *err, size_t errlen) {
   struct sink *k = ctx;
   enum s3_fail f;
+  if (fly_join(k, err, errlen) != 0) return -1;
   if (k->parts == 0 && !*k->upload_id) {
     f = s3_put(k->s, k->key, k->pend, k->pend_len, err, errlen);
     if (f != S3_OK) {
@@ -159,7 +208,7 @@ static int sink_commit(void *ctx, char *err, size_t errlen) {
     }
     return 0;
   }
-  if (k->pend_len > 0 && sink_flush_part(k, k->pend_len, err, errlen) != 0) return -1;
+  if (k->pend_len > 0 && sink_flush_part(k, k->pend_len, 0, err, errlen) != 0) return -1;
   unsigned n = k->parts;
   int missing = 0;
   if (etag_set(k, n, n <= k->etags_cap ? k->etags[n - 1] : "") != 0) {
@@ -203,6 +252,8 @@ static int sink_commit(void *ctx, char *err, size_t errlen) {
 static void sink_free(void *ctx) {
   struct sink *k = ctx;
   if (!k) return;
+  (void)fly_join(k, NULL, 0);
+  free(k->fly);
   free(k->pend);
   free(k->etags);
   free(k);
