@@ -6,9 +6,9 @@ the expiry sweep aborting the multipart upload, verify-store, no plaintext in th
 random object names, and the refusals: a wrong secret or an unreachable endpoint stops the
 start with a clear line; the store going away later gives 503s, never a 500.
 
-The directory backend's own tests (test_uploads, test_verify_store, ...) are re-run against
-radosgw where they do not look at the data directory's files: see the S3 subclasses at the
-end."""
+The directory backend's own tests (test_uploads' protocol, empty-file and streaming-digest
+classes, test_intake, test_records_cd) are re-run against radosgw where they do not look at
+the data directory's files: see the S3 subclasses at the end."""
 import hashlib
 import os
 import re
@@ -21,8 +21,9 @@ import accounts_helpers
 import ceph_helper
 import harness
 import records_helpers as rh
+import test_intake
+import test_records_cd
 import test_uploads
-import test_verify_store
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MARKER = b"PLAINTEXT-MARKER-7f3a9c"
@@ -69,6 +70,9 @@ class S3Mixin:
         cls.server_args = tuple(s3_args(cls.gw, cls.bucket, cls.prefix))
         cls.server_env = dict(s3_env(cls.gw), **cls.extra_env)
         super().setUpClass()
+        gw, bucket, files = cls.gw, cls.bucket, cls.prefix + "/files/"
+        # records_helpers.store_vs_rows: the bucket's objects instead of DATA/files
+        cls.server.store_ids = lambda: {k[len(files):] for k in gw.list_keys(bucket, files)}
 
     def objects(self):
         return self.gw.list_keys(self.bucket, self.prefix + "/")
@@ -347,5 +351,13 @@ class S3EmptyFileTest(S3Mixin, test_uploads.EmptyFileTest):
 
 class S3StreamingDigestTest(S3Mixin, test_uploads.StreamingDigestTest):
     pass
+
+
+class S3IntakeTest(S3Mixin, test_intake.IntakeTest):
+    """Intake writes each archive entry as its own blob (put: PutObject or a multipart upload)."""
+
+
+class S3RecordsCdTest(S3Mixin, test_records_cd.RecordsCdTest):
+    """The CD-ready ZIP streams every document through the store's readers (ranged GETs)."""
 
 
