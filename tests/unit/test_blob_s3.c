@@ -169,7 +169,7 @@ static void test_resume_from_a_checkpoint_finishes_the_same_object(void) {
   T_CHECK(stored_len > 2 * MIB && stored_len < 3 * MIB);
   T_EQ_INT(uploads_for(id), 1);
   /* unacknowledged bytes after the checkpoint (another part goes up), then a crash */
-  T_EQ_INT(blob_writer_append(w, data + cut, 4 * MIB, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_append(w, data + cut, len - cut, g_err, sizeof g_err), 0);
   blob_writer_abort(w);
   w = NULL;
   size_t tl = blob_sealed_tail_len(cut);
