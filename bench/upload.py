@@ -564,7 +564,8 @@ def main():
             print("; ".join(line), flush=True)
     finally:
         pg.destroy()
-        shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("SECONDOP_BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
 
     R = res
     mb = lambda k: R[k + ".mbps"]  # noqa: E731

@@ -154,8 +154,11 @@ rgw thread pool size = 32
                    "--addv", "a", "[v1:127.0.0.1:%d]" % self.mon_port, monmap])
         self._cmd(["ceph-mon", "--id", "a", "--mkfs", "--monmap", monmap, "-c", self.conf])
         self._daemon(["ceph-mon", "--id", "a", "-c", self.conf], "mon")
-        self._cmd(["ceph", "-c", self.conf, "--connect-timeout", "30", "osd", "create"])
-        self._cmd(["ceph-osd", "--id", "0", "--mkfs", "-c", self.conf], timeout=120)
+        # the OSD's uuid given to both (as go-ceph's micro-osd.sh does): an OSD made without one
+        # sometimes fails its first boot with "mon_cmd_maybe_osd_create fail: 'wrong fsid'"
+        osd_uuid = str(uuid.uuid4())
+        self._cmd(["ceph", "-c", self.conf, "--connect-timeout", "30", "osd", "create", osd_uuid, "0"])
+        self._cmd(["ceph-osd", "--id", "0", "--mkfs", "--osd-uuid", osd_uuid, "-c", self.conf], timeout=120)
         self._daemon(["ceph-osd", "--id", "0", "-c", self.conf], "osd")
         os.makedirs(os.path.join(d, "mgr"), exist_ok=True)
         if IS_ROOT:
