@@ -1,6 +1,7 @@
 """A throwaway single-node Ceph with radosgw, the real S3 server of the blob-store tests.
 
-One monitor, one OSD (bluestore on a sparse file in the temporary directory), one manager
+One monitor, one OSD (bluestore on a sparse file in the temporary directory: 4 GiB, or
+SECONDOP_CEPH_OSD_GIB; deleted objects are reclaimed within seconds), one manager
 and radosgw (beast) on 127.0.0.1, with cephx off (loopback only, torn down at exit) and a
 radosgw user made by `radosgw-admin user create`. As root every daemon runs as `nobody`
 (as the harness runs PostgreSQL as `postgres`). Started once per test run by `gateway()`
@@ -130,7 +131,7 @@ mgr data = %(d)s/mgr
 osd data = %(d)s/osd
 osd objectstore = bluestore
 bluestore block create = true
-bluestore block size = 4294967296
+bluestore block size = %(block)d
 bluestore fsck on mkfs = false
 bluestore cache size = 67108864
 osd memory target = 268435456
@@ -142,7 +143,10 @@ rgw data = %(d)s/rgw
 rgw dns name = 127.0.0.1
 rgw enable usage log = false
 rgw thread pool size = 32
-""" % {"fsid": fsid, "mon": self.mon_port, "rgw": self.rgw_port, "d": d})
+rgw gc obj min wait = 0
+rgw gc processor period = 10
+""" % {"fsid": fsid, "mon": self.mon_port, "rgw": self.rgw_port, "d": d,
+       "block": int(os.environ.get("SECONDOP_CEPH_OSD_GIB") or "4") << 30})
         if IS_ROOT:
             pw = pwd.getpwnam("nobody")
             for root, dirs, files in os.walk(d):
