@@ -13,7 +13,11 @@ Interleaved over the rounds, each measurement on a freshly started server
       server CPU-seconds per GiB from /proc/PID/stat, server peak RSS from
       VmHWM), and peak RSS for a 256 MiB and a 4 GiB upload;
   (c) the peer: the same uploads to the Node.js reference tus server
-      (@tus/server + @tus/file-store, bench/package.json).
+      (@tus/server + @tus/file-store, bench/package.json);
+  (d) with --s3: the portal with --blob-store s3:// against a single-node Ceph
+      radosgw on loopback (tests/integration/ceph_helper.py, started once),
+      one upload and two at once; besides the portal's CPU-seconds per GiB,
+      the Ceph daemons' (radosgw, OSD, monitor, manager) over the same time.
 The client is a lean tus client on raw sockets: POST, then PATCH chunks of
 CHUNK bytes streamed from one random 16 MiB buffer (the portal is sent a PDF
 header first so that intake accepts the file).
@@ -285,19 +289,52 @@ class Server:
         return proc_hwm(self.proc.pid)
 
 
+def tree_cpu(pids):
+    """CPU-seconds of the processes pids and all their descendants."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+                ppid = int(st[st.rindex(")") + 2:].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError):
+                pass
+    total, todo, seen = 0.0, list(pids), set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            total += proc_cpu(p)
+        except (OSError, ValueError):
+            pass
+        todo.extend(kids.get(p, []))
+    return total
+
+
 class Portal(Server):
     name = "portal"
     extra_args = []
+    s3 = None  # (gateway, bucket) for the s3:// store
 
-    def __init__(self, pg, work, binary=None):
+    def __init__(self, pg, work, binary=None, s3=None):
         self.bin = binary or BIN
         self.pg = pg
         self.db = pg.new_db()
         self.data = tempfile.mkdtemp(prefix="portal-", dir=work)
         log = os.path.join(self.data, "server.log")
         env = dict(os.environ, SECONDOP_MAX_FILE_SIZE=str(16 * GiB), SECONDOP_MAX_REQUEST_SIZE=str(64 * GiB), SECONDOP_QUOTA_DAILY_BYTES=str(256 * GiB))
+        extra = list(self.extra_args)
+        if s3:
+            gw, bucket = s3
+            self.s3 = s3
+            extra += ["--blob-store", "s3://%s/bench" % bucket, "--s3-endpoint", gw.endpoint, "--s3-region", gw.region]
+            env.update(AWS_ACCESS_KEY_ID=gw.access_key, AWS_SECRET_ACCESS_KEY=gw.secret_key)
         self.proc = subprocess.Popen([self.bin, "serve", "--listen", "127.0.0.1:0", "--database-url", pg.dsn(self.db),
-                                      "--data-dir", self.data, "--share-dir", ROOT] + list(self.extra_args),
+                                      "--data-dir", self.data, "--share-dir", ROOT] + extra,
                                      stdout=subprocess.DEVNULL, stderr=open(log, "ab"), env=env)
         self.port = int(wait_line(self.proc, log, r"serving on http://127\.0\.0\.1:(\d+)/").group(1))
         self.headers, self.request_id = self._patient()
@@ -354,6 +391,12 @@ class Portal(Server):
         stop(self.proc)
         self.pg.drop_db(self.db)
         shutil.rmtree(self.data, ignore_errors=True)
+        if self.s3:
+            # the bench's Ceph has a 4 GiB OSD: each measurement's objects go again
+            gw, bucket = self.s3
+            for key in gw.list_keys(bucket):
+                gw.request("DELETE", "/%s/%s" % (bucket, key))
+            gw.request("DELETE", "/" + bucket)
 
 
 class NodeTus(Server):
@@ -418,6 +461,8 @@ def measure(make, size, parallel, chunk):
         except OSError:
             pass
         cpu0 = srv.cpu()
+        gw = getattr(srv, "s3", None)
+        store0 = tree_cpu([p.pid for p in gw[0].procs]) if gw else 0.0
         errors = []
         t0 = time.perf_counter()
         if parallel == 1:
@@ -438,8 +483,11 @@ def measure(make, size, parallel, chunk):
             raise errors[0]
         cpu = srv.cpu() - cpu0
         total = size * parallel
-        return {"mbps": total / dt / 1e6, "cpu_per_gib": cpu / (total / GiB), "hwm": srv.hwm(),
-                "hwm_start": srv.hwm_at_start}
+        out = {"mbps": total / dt / 1e6, "cpu_per_gib": cpu / (total / GiB), "hwm": srv.hwm(),
+               "hwm_start": srv.hwm_at_start}
+        if gw:
+            out["store_cpu_per_gib"] = (tree_cpu([p.pid for p in gw[0].procs]) - store0) / (total / GiB)
+        return out
     finally:
         srv.close()
 
@@ -470,6 +518,10 @@ def main():
     ap.add_argument("--rss-sizes", default="256M,4G",
                     help="sizes of the single uploads whose peak RSS is measured (default 256M,4G; e.g. 6G)")
     ap.add_argument("--skip-node", action="store_true")
+    ap.add_argument("--s3", action="store_true",
+                    help="also the portal on an s3:// store: a single-node Ceph radosgw started here")
+    ap.add_argument("--only-s3", action="store_true", help="with --s3: skip the bare receiver, the local "
+                    "store and Node (the local figures then come from a run without it)")
     ap.add_argument("--workdir", default=os.environ.get("SECONDOP_BENCH_TMP") or "/var/tmp")
     ap.add_argument("--baseline", metavar="OLD_SECONDOP",
                     help="another secondop binary measured the same way, interleaved (before/after)")
@@ -510,6 +562,22 @@ def main():
             plan.append(("portal_" + spec.strip(), lambda: Portal(pg, work), parse_size(spec.strip()), 1))
     if not node:
         plan = [p for p in plan if not p[0].startswith("node")]
+    gw = None
+    if a.s3:
+        here = os.path.dirname(os.path.abspath(__file__))  # bench/http.py would shadow http.client
+        sys.path[:] = [os.path.join(ROOT, "tests", "integration")] + [
+            p for p in sys.path if os.path.abspath(p or ".") != here]
+        import ceph_helper
+        # the OSD's sparse file holds every round's objects (radosgw reclaims deleted ones late)
+        os.environ.setdefault("SECONDOP_CEPH_OSD_GIB", str(max(8, 4 * a.rounds * a.size // GiB + 4)))
+        gw = ceph_helper.gateway()
+        if not gw:
+            sys.exit("--s3: " + ceph_helper.skip_reason())
+        print("single-node Ceph with radosgw started in %.1f s at %s" % (gw.start_seconds, gw.endpoint), flush=True)
+        if a.only_s3:
+            plan = []
+        plan += [("portal1_s3", lambda: Portal(pg, work, s3=(gw, gw.new_bucket())), size, 1),
+                 ("portal2_s3", lambda: Portal(pg, work, s3=(gw, gw.new_bucket())), size, 2)]
     print("upload benchmark: %d rounds, %s per upload, %s PATCHes, %d cores; workdir %s" %
           (a.rounds, human(size), human(chunk), os.cpu_count(), work), flush=True)
     print("portal: %s%s%s" % (BIN, " (baseline %s)" % a.baseline if a.baseline else "",
@@ -523,12 +591,14 @@ def main():
                 m = measure(make, sz, par, chunk)
                 for k, v in m.items():
                     rec(key + "." + k, v)
-                line.append("%s %.0f MB/s %.2f cpu-s/GiB %.1f MiB" % (key, m["mbps"], m["cpu_per_gib"], m["hwm"] / MiB))
+                line.append("%s %.0f MB/s %.2f cpu-s/GiB %.1f MiB" % (key, m["mbps"], m["cpu_per_gib"], m["hwm"] / MiB) +
+                            (" (Ceph %.2f cpu-s/GiB)" % m["store_cpu_per_gib"] if "store_cpu_per_gib" in m else ""))
                 print("  " + line[-1], flush=True)
             print("; ".join(line), flush=True)
     finally:
         pg.destroy()
-        shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("SECONDOP_BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
 
     print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
     R = res
@@ -537,6 +607,14 @@ def main():
     rss = lambda k: [x / MiB for x in (R[k[:-6] + ".hwm_start"] if k.endswith("_start") else R[k + ".hwm"])]  # noqa: E731
     print()
     print("medians over %d rounds (min–max)" % a.rounds)
+    if gw:
+        print("(d) the portal on the s3:// store (radosgw on loopback; Ceph = radosgw + OSD + mon + mgr CPU)")
+        for k, what in (("portal1_s3", "one upload"), ("portal2_s3", "two at once (sum)")):
+            print("  %-43s %s MB/s, %s cpu-s/GiB (Ceph %s), peak RSS %s MiB" %
+                  (what, fmt_range(mb(k)), fmt_range(cpu(k), "%.2f"), fmt_range(R[k + ".store_cpu_per_gib"], "%.2f"),
+                   fmt_range(rss(k), "%.1f")))
+        if a.only_s3:
+            return
     print("(a) limits")
     print("  libsodium seal in memory, 64 KiB records   %s MB/s" % fmt_range(R["seal"]))
     print("  bare receiver, one upload (seal+fsync)      %s MB/s, %s cpu-s/GiB, peak RSS %s MiB" %

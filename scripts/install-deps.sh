@@ -24,6 +24,9 @@ TEST_PKGS="$TEST_PKGS orthanc orthanc-dicomweb"
 TEST_PKGS="$TEST_PKGS poppler-utils"
 # tests/integration/test_docker_files.py reads docker/compose.yaml
 TEST_PKGS="$TEST_PKGS python3-yaml"
+# tests/integration/ceph_helper.py: a single-node Ceph (one monitor, one OSD on a sparse file,
+# one manager, radosgw on loopback), the real S3 server of the s3:// blob-store tests and bench
+TEST_PKGS="$TEST_PKGS ceph-mon ceph-osd ceph-mgr radosgw ceph-common"
 
 # bench/viewer.py times Orthanc's web viewer beside ours (bench/wado.py its DICOMweb plugin): both
 # start /usr/sbin/Orthanc themselves on loopback with their own configuration

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/blobstore.h"
 #include "store/db.h"
 #include "store/migrate.h"
 #include "store/pgembed.h"
@@ -46,6 +47,13 @@ const char cli_options_text[] =
     "                         (default 64G)\n"
     "  --quota-archives N     ZIP/ISO archives of one patient being checked at once [SECONDOP_QUOTA_ARCHIVES]\n"
     "                         (default 2)\n"
+    "  --blob-store s3://BUCKET/PREFIX  keep the encrypted files in an S3-compatible object store instead of\n"
+    "                         DATA-DIR/files [SECONDOP_BLOB_STORE]; needs --s3-endpoint and credentials\n"
+    "  --s3-endpoint URL      the object store, http(s)://HOST:PORT [SECONDOP_S3_ENDPOINT]\n"
+    "  --s3-region NAME       its region [SECONDOP_S3_REGION] (default us-east-1)\n"
+    "  --s3-access-key KEY, --s3-secret-key SECRET  credentials [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]\n"
+    "  --s3-credentials-file FILE  or from a file of access_key_id=KEY and secret_access_key=SECRET lines, mode\n"
+    "                         0600 or 0400 [SECONDOP_S3_CREDENTIALS_FILE]\n"
     "  --share-dir DIR        folder holding templates/, static/, migrations/, data/ [SECONDOP_SHARE_DIR]\n"
     "  --demo                 (serve) load demo accounts and data, and print their passwords\n"
     "  --verbose              log debug messages\n"
@@ -57,6 +65,9 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
       {"database-url", required_argument, 0, 0}, {"base-url", required_argument, 0, 0},
       {"migrate-database-url", required_argument, 0, 0}, {"audit-checkpoint-minutes", required_argument, 0, 0},
       {"clamd-socket", required_argument, 0, 0},
+      {"blob-store", required_argument, 0, 0}, {"s3-endpoint", required_argument, 0, 0},
+      {"s3-region", required_argument, 0, 0}, {"s3-access-key", required_argument, 0, 0},
+      {"s3-secret-key", required_argument, 0, 0}, {"s3-credentials-file", required_argument, 0, 0},
       {"threads", required_argument, 0, 0},  {"tls-cert", required_argument, 0, 0},
       {"tls-key", required_argument, 0, 0},  {"share-dir", required_argument, 0, 0},
       {"smtp-url", required_argument, 0, 0}, {"mail-from", required_argument, 0, 0},
@@ -102,7 +113,79 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
     fprintf(stderr, "secondop: unexpected argument '%s'\n", argv[optind]);
     return 2;
   }
-  return config_validate(c);
+  rc = config_validate(c);
+  if (rc) return rc;
+  return cli_configure_blob_store(c);
+}
+
+/* Reads access_key_id= and secret_access_key= lines (0600/0400 file). 0 or -1
+ * (a line on stderr). The buffers are wiped by the caller. */
+static int read_s3_credentials(const char *path, char *key, size_t kcap, char *secret, size_t scap) {
+  struct stat st;
+  FILE *f = fopen(path, "re");
+  if (!f) {
+    fprintf(stderr, "secondop: cannot read --s3-credentials-file %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+    fprintf(stderr, "secondop: --s3-credentials-file %s must be a regular file readable by its owner only (0600)\n",
+            path);
+    fclose(f);
+    return -1;
+  }
+  char line[1024];
+  key[0] = secret[0] = 0;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = 0;
+    char *v = strchr(line, '=');
+    if (!v) continue;
+    *v++ = 0;
+    char *k = line;
+    while (*k == ' ') k++;
+    size_t kl = strlen(k);
+    while (kl && k[kl - 1] == ' ') k[--kl] = 0;
+    while (*v == ' ') v++;
+    if (strcmp(k, "access_key_id") == 0 || strcmp(k, "aws_access_key_id") == 0)
+      snprintf(key, kcap, "%s", v);
+    else if (strcmp(k, "secret_access_key") == 0 || strcmp(k, "aws_secret_access_key") == 0)
+      snprintf(secret, scap, "%s", v);
+  }
+  sodium_memzero(line, sizeof line);
+  fclose(f);
+  if (!key[0] || !secret[0]) {
+    fprintf(stderr, "secondop: --s3-credentials-file %s needs access_key_id= and secret_access_key= lines\n", path);
+    return -1;
+  }
+  return 0;
+}
+
+int cli_configure_blob_store(const struct config *c) {
+  if (!c->blob_store) {
+    if (c->s3_endpoint) {
+      fprintf(stderr, "secondop: --s3-endpoint is given but --blob-store is not an s3:// store\n");
+      return 2;
+    }
+    return 0;
+  }
+  char key[256], secret[512], err[400];
+  int rc = 2;
+  key[0] = secret[0] = 0;
+  if (c->s3_credentials_file) {
+    if (read_s3_credentials(c->s3_credentials_file, key, sizeof key, secret, sizeof secret) != 0) goto done;
+  } else {
+    snprintf(key, sizeof key, "%s", c->s3_access_key ? c->s3_access_key : "");
+    snprintf(secret, sizeof secret, "%s", c->s3_secret_key ? c->s3_secret_key : "");
+  }
+  struct blobstore_s3_settings st = {c->blob_store, c->s3_endpoint, c->s3_region, key, secret};
+  if (blobstore_use_s3(&st, err, sizeof err) != 0) {
+    fprintf(stderr, "secondop: %s\n", err);
+    goto done;
+  }
+  rc = 0;
+done:
+  sodium_memzero(key, sizeof key);
+  sodium_memzero(secret, sizeof secret);
+  return rc;
 }
 
 static int lock_fd = -1;

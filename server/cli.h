@@ -14,6 +14,11 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd);
  * who holds it). 0 or -1 after printing why. */
 int cli_open_data_dir(const struct config *c);
 void cli_close_data_dir(void);
+/* --blob-store s3://…: resolves the credentials (flags, AWS_* environment or
+ * --s3-credentials-file) and selects the object store backend (no network
+ * yet: blobstore_init checks it). 0, or 2 after printing why (never the
+ * secret). Called by cli_parse_options. */
+int cli_configure_blob_store(const struct config *c);
 /* Uses the configured database, or starts the embedded one (*embedded set),
  * then applies migrations and configures db_*. 0 or -1 after printing why. */
 int cli_open_database(const struct config *c, char *conninfo, size_t cap, bool *embedded);

@@ -107,6 +107,34 @@ int config_set(struct config *c, const char *name, const char *v) {
     c->migrate_database_url = *v ? v : NULL;
     return 0;
   }
+  if (strcmp(name, "blob-store") == 0) {
+    if (*v && strncmp(v, "s3://", 5) != 0) return bad(name, v, "must be s3://bucket/prefix (or empty: the data directory)");
+    c->blob_store = *v ? v : NULL;
+    return 0;
+  }
+  if (strcmp(name, "s3-endpoint") == 0) {
+    if (*v && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+      return bad(name, v, "must start with http:// or https://");
+    c->s3_endpoint = *v ? v : NULL;
+    return 0;
+  }
+  if (strcmp(name, "s3-region") == 0) {
+    c->s3_region = *v ? v : NULL;
+    return 0;
+  }
+  if (strcmp(name, "s3-access-key") == 0) {
+    c->s3_access_key = *v ? v : NULL;
+    return 0;
+  }
+  if (strcmp(name, "s3-secret-key") == 0) {
+    /* never echoed back, not even in an error */
+    c->s3_secret_key = *v ? v : NULL;
+    return 0;
+  }
+  if (strcmp(name, "s3-credentials-file") == 0) {
+    c->s3_credentials_file = *v ? v : NULL;
+    return 0;
+  }
   if (strcmp(name, "clamd-socket") == 0) {
     if (*v && *v != '/') return bad(name, v, "must be an absolute path to clamd's unix socket");
     if (strlen(v) >= 108) return bad(name, v, "too long for a unix socket path");
@@ -192,6 +220,9 @@ int config_from_env(struct config *c) {
       {"SECONDOP_MIGRATE_DATABASE_URL", "migrate-database-url"},
       {"SECONDOP_AUDIT_CHECKPOINT_MINUTES", "audit-checkpoint-minutes"},
       {"SECONDOP_CLAMD_SOCKET", "clamd-socket"},
+      {"SECONDOP_BLOB_STORE", "blob-store"}, {"SECONDOP_S3_ENDPOINT", "s3-endpoint"},
+      {"SECONDOP_S3_REGION", "s3-region"},   {"SECONDOP_S3_CREDENTIALS_FILE", "s3-credentials-file"},
+      {"AWS_ACCESS_KEY_ID", "s3-access-key"}, {"AWS_SECRET_ACCESS_KEY", "s3-secret-key"},
       {"SECONDOP_WORKERS", "workers"},   {"SECONDOP_MAX_FILE_SIZE", "max-file-size"},
       {"SECONDOP_MAX_REQUEST_SIZE", "max-request-size"}, {"SECONDOP_QUOTA_UPLOADS", "quota-uploads"},
       {"SECONDOP_QUOTA_DAILY_BYTES", "quota-daily-bytes"}, {"SECONDOP_QUOTA_ARCHIVES", "quota-archives"},

@@ -27,6 +27,11 @@ struct config {
   unsigned quota_uploads;     /* unfinished uploads a patient may have at once (default 20) */
   uint64_t quota_daily_bytes; /* bytes a patient may start uploading per 24 hours (default 64 GiB) */
   unsigned quota_archives;    /* archives of one patient being checked at once (default 2) */
+  /* blob store: NULL = the directory under data_dir; else s3://bucket/prefix */
+  const char *blob_store;
+  const char *s3_endpoint, *s3_region;    /* http(s)://host:port; region (default us-east-1) */
+  const char *s3_access_key, *s3_secret_key; /* flags or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY */
+  const char *s3_credentials_file;        /* access_key_id=… / secret_access_key=… lines */
 };
 /* "8G", "512M", "1024" (bytes; K/M/G/T are powers of 1024, an optional
  * trailing "iB" or "B" is allowed). 0, or -1 when malformed or zero. */

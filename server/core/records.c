@@ -440,8 +440,7 @@ enum err records_upload_delete(const struct actor *who, const char *id) {
   if (strcmp(u.state, "receiving") != 0) e = ERR_CONFLICT; /* taken in already: remove the documents instead */
   if (e == ERR_OK) e = uploads_delete(id);
   if (e == ERR_OK) {
-    char path[4200];
-    if (blobstore_path(u.file_id, 1, path, sizeof path) == 0) unlink(path);
+    blobstore_upload_discard(u.file_id);
     audit(who, "upload.delete", "upload", id, u.patient_id, "ok", NULL);
   }
   upload_unlock(id);
@@ -848,7 +847,7 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
   s->who.ip = s->ip;
   s->who.request_id = s->rid;
   unsigned char dek[BLOB_DEK_LEN];
-  char err[200], path[4200];
+  char err[200];
   if (strcmp(s->u.state, "receiving") != 0 || client_offset != s->u.offset) {
     e = ERR_CONFLICT;
     goto fail;
@@ -862,23 +861,14 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     e = ERR_INTERNAL;
     goto fail;
   }
-  if (blobstore_unwrap(s->u.file_id, s->u.wrapped, sizeof s->u.wrapped, s->u.kek_version, dek) != 0 ||
-      blobstore_path(s->u.file_id, 1, path, sizeof path) != 0) {
+  if (blobstore_unwrap(s->u.file_id, s->u.wrapped, sizeof s->u.wrapped, s->u.kek_version, dek) != 0) {
     e = ERR_INTERNAL;
     goto fail;
   }
-  struct stat st;
-  int rc;
-  if (s->u.offset == 0 && stat(path, &st) != 0) {
-    rc = blob_writer_create(path, s->u.file_id, dek, &s->w, err, sizeof err);
-  } else if (s->u.offset == 0) {
-    /* a file from an earlier attempt with nothing committed: start over */
-    unlink(path);
-    rc = blob_writer_create(path, s->u.file_id, dek, &s->w, err, sizeof err);
-  } else {
-    rc = blob_writer_resume(path, s->u.file_id, dek, s->u.offset, s->u.sealed_tail, s->u.sealed_tail_len, &s->w, err,
-                            sizeof err);
-  }
+  /* the staging file (created, or resumed and cut back to the offset), or
+   * the object store's multipart upload */
+  int rc = blobstore_upload_open(s->u.file_id, dek, s->u.offset, s->u.sealed_tail, s->u.sealed_tail_len, &s->w, err,
+                                 sizeof err);
   int saved_errno = errno;
   if (rc == 0) {
     if (s->u.offset == 0)
@@ -890,7 +880,9 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
   errno = saved_errno;
   if (rc != 0) {
     LOG_E("upload %s: cannot open its staging file: %s", id, err);
-    e = errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE : ERR_INTERNAL;
+    e = errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE
+        : errno == BLOBSTORE_EUNAVAILABLE  ? ERR_UNAVAILABLE
+                                           : ERR_INTERNAL;
     if (e == ERR_NO_SPACE) refuse_no_space(s->u.offset);
     goto fail;
   }
@@ -920,7 +912,7 @@ static enum err append_failed(struct upload_session *s, int en, const char *why)
     refuse_no_space(s->u.offset);
     return ERR_NO_SPACE;
   }
-  return en == EFBIG ? ERR_TOO_LARGE : ERR_INTERNAL;
+  return en == EFBIG ? ERR_TOO_LARGE : en == BLOBSTORE_EUNAVAILABLE ? ERR_UNAVAILABLE : ERR_INTERNAL;
 }
 
 enum err records_append_data(struct upload_session *s, const void *buf, size_t len) {
@@ -964,7 +956,7 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
       refuse_no_space(s->u.offset);
       return ERR_NO_SPACE;
     }
-    return ERR_INTERNAL;
+    return errno == BLOBSTORE_EUNAVAILABLE ? ERR_UNAVAILABLE : ERR_INTERNAL;
   }
   uint64_t off = blob_writer_offset(s->w);
   unsigned char *ds = NULL;
@@ -1928,7 +1920,8 @@ static unsigned char *read_tail(const char *path, const unsigned char file_id[BL
   unsigned char *tail = malloc(PREFIX_MAX), *buf = malloc(IO_BUF);
   uint64_t start = total > PREFIX_MAX ? total - PREFIX_MAX : 0, pos = 0;
   *len = 0;
-  if (!tail || !buf || blob_reader_open(path, file_id, dek, &r, err, sizeof err) != 0) goto fail;
+  (void)path; /* read through the store: a file or an object */
+  if (!tail || !buf || blobstore_open(file_id, dek, &r, err, sizeof err) != 0) goto fail;
   for (;;) {
     ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
     if (n < 0) goto fail;
@@ -2022,10 +2015,9 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       blobstore_path(u->file_id, 0, final, sizeof final) != 0)
     goto done;
   if (blobstore_unwrap(u->file_id, u->wrapped, sizeof u->wrapped, u->kek_version, dek) != 0) goto done;
-  struct stat st;
-  if (!w && stat(staging, &st) == 0) {
-    if (blob_writer_resume(staging, u->file_id, dek, u->offset, u->sealed_tail, u->sealed_tail_len, &w, err,
-                           sizeof err) != 0) {
+  if (!w && blobstore_upload_pending(u->file_id) == 1) {
+    if (blobstore_upload_open(u->file_id, dek, u->offset, u->sealed_tail, u->sealed_tail_len, &w, err,
+                              sizeof err) != 0) {
       LOG_E("upload %s: cannot resume for finalization: %s", u->id, err);
       goto done;
     }
@@ -2044,11 +2036,11 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   unsigned char b2[32], s2[32];
   int have_b2 = 0;
   if (w) {
-    int rc = blob_writer_finish_digest(w, final, b2, &have_b2, err, sizeof err);
+    int rc = blobstore_upload_finish(w, u->file_id, b2, &have_b2, err, sizeof err);
     w = NULL;
     if (rc != 0) {
       LOG_E("upload %s: finishing failed: %s", u->id, err);
-      e = errno == ENOSPC ? ERR_NO_SPACE : ERR_INTERNAL;
+      e = errno == ENOSPC ? ERR_NO_SPACE : errno == BLOBSTORE_EUNAVAILABLE ? ERR_UNAVAILABLE : ERR_INTERNAL;
       if (e == ERR_NO_SPACE)
         /* finished by records_recover at the next start (no retry while running) */
         refuse_why("All %llu bytes of this file are saved, but the center's storage is full, so it could not be "
@@ -2058,7 +2050,7 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
       goto done;
     }
   }
-  if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) {
+  if (blobstore_open(u->file_id, dek, &r, err, sizeof err) != 0) {
     LOG_E("upload %s: cannot open the finished file: %s", u->id, err);
     goto done;
   }
@@ -2180,7 +2172,7 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
   if (blobstore_unwrap(u->file_id, u->wrapped, sizeof u->wrapped, u->kek_version, dek) != 0) return ERR_INTERNAL;
   if (unhex32(u->blake2b_hex, b2) != 0) goto done;
   if (u->has_sha256_expected && unhex32(u->sha256_hex, s2) != 0) goto done;
-  if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) {
+  if (blobstore_open(u->file_id, dek, &r, err, sizeof err) != 0) {
     LOG_E("upload %s: cannot open the finished file for intake: %s", u->id, err);
     goto done;
   }
@@ -2211,7 +2203,7 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
   const char *scan_problem = NULL;
   if (file_scanner) {
     char why[200] = "";
-    if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
+    if (blobstore_open(u->file_id, dek, &r, err, sizeof err) != 0) goto done;
     int sr = file_scanner(u, r, why, sizeof why);
     blob_reader_close(r);
     r = NULL;
@@ -2259,7 +2251,7 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
     char why[200] = "";
     if (sniff_bytes(prefix, plen, base_name(u->filename)) == SNIFF_ZIP) {
       /* the central directory says how many entries and bytes: refuse before unpacking */
-      if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
+      if (blobstore_open(u->file_id, dek, &r, err, sizeof err) != 0) goto done;
       struct zip_census zc;
       struct zip_limits zl = {ARCHIVE_MAX_ENTRIES, ARCHIVE_MAX_TOTAL, ARCHIVE_MAX_RATIO};
       int zr = zip_census_read(blob_read_at, r, total, &zl, &zc, why, sizeof why);
@@ -2268,7 +2260,7 @@ static enum err intake_upload(struct arena *a, const struct actor *who, struct u
       if (zr < 0) goto done;
       if (zr > 0) LOG_I("upload %s: archive refused before unpacking: %s", u->id, why);
     }
-    if (blob_reader_open(final, u->file_id, dek, &r, err, sizeof err) != 0) goto done;
+    if (blobstore_open(u->file_id, dek, &r, err, sizeof err) != 0) goto done;
     enum unpack_rc urc = why[0] ? UNPACK_LIMIT : unpack_archive(&in, r, 1, NULL, why, sizeof why);
     if (urc == UNPACK_RETRY) {
       for (size_t i = 0; i < in.n; i++)
@@ -2486,8 +2478,7 @@ static void *sweep_main(void *arg) {
           upload_unlock(ups[i].id);
           continue;
         }
-        char path[4200];
-        if (blobstore_path(ups[i].file_id, 1, path, sizeof path) == 0) unlink(path);
+        blobstore_upload_discard(ups[i].file_id); /* S3: aborts the multipart upload */
         uploads_set_state(ups[i].id, "failed", "expired", NULL, NULL);
         upload_unlock(ups[i].id);
         audit(&system_actor, "upload.expire", "upload", ups[i].id, ups[i].patient_id, "ok", NULL);
@@ -2824,15 +2815,19 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
   struct blob_reader *r = NULL;
   unsigned char *buf = malloc(IO_BUF);
   char err[200];
-  int ok = 0;
-  if (buf && records_document_reader(doc, &r) == 0) {
+  int ok = 0, unavailable = 0; /* the object store did not answer: 503, not an integrity failure */
+  if (buf && records_document_reader(doc, &r) != 0) unavailable = errno == BLOBSTORE_EUNAVAILABLE;
+  if (buf && r) {
     crypto_generichash_state gh;
     int plain = records_digest_wants_plain(doc->digest_kind);
     crypto_generichash_init(&gh, NULL, 0, 32);
     uint64_t total = 0;
     for (;;) {
       ssize_t n = blob_reader_read(r, buf, IO_BUF, err, sizeof err);
-      if (n < 0) break;
+      if (n < 0) {
+        unavailable = errno == BLOBSTORE_EUNAVAILABLE;
+        break;
+      }
       if (n == 0) {
         unsigned char dig[32];
         crypto_generichash_final(&gh, dig, sizeof dig);
@@ -2850,12 +2845,18 @@ enum err records_document_open(struct arena *a, const struct actor *who, long lo
   blob_reader_close(r);
   char oid[32];
   snprintf(oid, sizeof oid, "%lld", doc_id);
+  if (!ok && unavailable) {
+    LOG_W("document %lld: the blob store did not answer", doc_id);
+    audit(who, "document.download", "document", oid, rq.patient_id, "failed", NULL);
+    return ERR_UNAVAILABLE;
+  }
   if (!ok) {
     records_integrity_failure(who, doc, "download");
     audit(who, "document.download", "document", oid, rq.patient_id, "failed", NULL);
     return ERR_INTERNAL;
   }
-  if (records_document_reader(doc, reader) != 0) return ERR_INTERNAL;
+  if (records_document_reader(doc, reader) != 0)
+    return errno == BLOBSTORE_EUNAVAILABLE ? ERR_UNAVAILABLE : ERR_INTERNAL;
   /* a PDF with active content is never handed to a browser's PDF viewer */
   *content_type = doc->active_content && doc->active_content[0] ? "application/octet-stream"
                                                                  : records_content_type(doc->sniffed_type);

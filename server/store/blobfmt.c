@@ -807,6 +807,7 @@ size_t blob_digest_state_len(void) { return 8 + LAST_NT + sizeof(crypto_generich
 
 struct blob_writer {
   int fd;
+  struct blob_sink *sink;          /* an object backend instead of fd (owned), or NULL */
   char *path;                      /* staging path (owned) */
   unsigned char file_id[BLOB_ID_LEN];
   uint32_t format;                 /* of the file while resuming; 2 once returned */
@@ -832,6 +833,10 @@ struct blob_writer {
 static void writer_free(struct blob_writer *w) {
   if (!w) return;
   if (w->fd >= 0) close(w->fd);
+  if (w->sink) {
+    w->sink->free(w->sink->ctx);
+    free(w->sink);
+  }
   if (w->dek) sodium_free(w->dek);
   buf_free(w->mem, WRITER_MEM);
   rdigest_free(w->dg);
@@ -1126,7 +1131,7 @@ done:;
  * comes from blob_writer_checkpoint's fdatasync, which also reports errors. */
 #define WB_RECORDS 64
 static void early_writeback(struct blob_writer *w) {
-  if (w->records < w->wb_from + WB_RECORDS) return;
+  if (w->sink || w->fd < 0 || w->records < w->wb_from + WB_RECORDS) return; /* a file of our own only */
   uint64_t from = record_off(BLOB_FORMAT_V2, w->wb_from), to = record_off(BLOB_FORMAT_V2, w->records);
   (void)sync_file_range(w->fd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
   w->wb_from = w->records;
@@ -1167,7 +1172,9 @@ int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char
         backed_up = 1;
       }
       size_t rl = record_seal(w->file_id, w->dek, w->records, 0, rec, BLOB_RECORD, w->ct);
-      if (write_all_at(w->fd, w->ct, rl, record_off(BLOB_FORMAT_V2, w->records)) != 0) goto fail;
+      if (w->sink ? w->sink->write(w->sink->ctx, w->ct, rl, record_off(BLOB_FORMAT_V2, w->records), err, errlen) != 0
+                  : write_all_at(w->fd, w->ct, rl, record_off(BLOB_FORMAT_V2, w->records)) != 0)
+        goto fail;
       if (w->dg) rdigest_record(w->dg, w->ct, w->ct + rl - BLOB_TAG_LEN);
       memcpy(w->last_nt, w->ct, NONCE_LEN);
       memcpy(w->last_nt + NONCE_LEN, w->ct + rl - BLOB_TAG_LEN, BLOB_TAG_LEN);
@@ -1190,11 +1197,16 @@ int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char
   return 0;
 fail:;
   int saved = errno;
-  set_errno_err(err, errlen, "cannot write staging file");
-  /* best effort: a longer file is cut back to the committed offset at recovery
-   * anyway (glibc's warn_unused_result under _FORTIFY_SOURCE ignores a (void) cast) */
-  if (ftruncate(w->fd, (off_t)record_off(BLOB_FORMAT_V2, rec0)) != 0) {
-    /* nothing more to do here: the error below is what the caller acts on */
+  if (w->sink) {
+    /* the sink said why (err); cutting it back is best effort */
+    (void)w->sink->truncate(w->sink->ctx, record_off(BLOB_FORMAT_V2, rec0), NULL, 0);
+  } else {
+    set_errno_err(err, errlen, "cannot write staging file");
+    /* best effort: a longer file is cut back to the committed offset at recovery
+     * anyway (glibc's warn_unused_result under _FORTIFY_SOURCE ignores a (void) cast) */
+    if (ftruncate(w->fd, (off_t)record_off(BLOB_FORMAT_V2, rec0)) != 0) {
+      /* nothing more to do here: the error below is what the caller acts on */
+    }
   }
   if (backed_up) {
     memcpy(w->tail, w->backup, tail0);
@@ -1255,12 +1267,17 @@ int blob_writer_checkpoint(struct blob_writer *w, unsigned char **sealed_tail, s
   }
   *sealed_tail = NULL;
   *sealed_len = 0;
-  if (fdatasync_retry(w->fd) != 0) {
+  if (!w->sink && fdatasync_retry(w->fd) != 0) {
     set_errno_err(err, errlen, "cannot sync staging file");
     return -1;
   }
   size_t len = BLOB_SEALED_TAIL_OVERHEAD + w->tail_len;
-  unsigned char *s = malloc(len);
+  unsigned char *state = NULL;
+  size_t state_len = 0;
+  if (w->sink && w->sink->state(w->sink->ctx, &state, &state_len, err, errlen) != 0) return -1;
+  unsigned char *s = malloc(len + state_len);
+  if (s && state_len) memcpy(s + len, state, state_len);
+  free(state);
   if (!s) {
     set_err(err, errlen, "out of memory");
     errno = ENOMEM;
@@ -1271,7 +1288,7 @@ int blob_writer_checkpoint(struct blob_writer *w, unsigned char **sealed_tail, s
   crypto_aead_xchacha20poly1305_ietf_encrypt(s + NONCE_LEN, NULL, w->tail, w->tail_len, ad,
                                              sizeof ad, NULL, s, w->dek);
   *sealed_tail = s;
-  *sealed_len = len;
+  *sealed_len = len + state_len;
   return 0;
 }
 
@@ -1419,7 +1436,7 @@ int blob_writer_abort_to(struct blob_writer *w, uint64_t committed_offset, char 
   struct stat st;
   if (!w) return 0;
   uint64_t need = blob_disk_size_staging(committed_offset);
-  if (w->fd >= 0 && committed_offset <= BLOB_MAX_PLAIN && fstat(w->fd, &st) == 0 && (uint64_t)st.st_size > need) {
+  if (!w->sink && w->fd >= 0 && committed_offset <= BLOB_MAX_PLAIN && fstat(w->fd, &st) == 0 && (uint64_t)st.st_size > need) {
     if (ftruncate(w->fd, (off_t)need) != 0 || fdatasync_retry(w->fd) != 0) {
       set_errno_err(err, errlen, "cannot cut the staging file back");
       rc = -1;
@@ -1431,10 +1448,169 @@ int blob_writer_abort_to(struct blob_writer *w, uint64_t committed_offset, char 
   return rc;
 }
 
+size_t blob_sealed_tail_len(uint64_t committed_offset) {
+  if (committed_offset == 0) return 0;
+  uint64_t nfull = staging_records(committed_offset);
+  return BLOB_SEALED_TAIL_OVERHEAD + (size_t)(committed_offset - nfull * BLOB_RECORD);
+}
+
+static void sink_drop(struct blob_sink *sink) {
+  if (!sink) return;
+  sink->free(sink->ctx);
+  free(sink);
+}
+
+/* A writer over a new object in a sink; see blobfmt.h. */
+int blob_writer_create_sink(struct blob_sink *sink, const unsigned char file_id[BLOB_ID_LEN],
+                            const unsigned char dek[BLOB_DEK_LEN], struct blob_writer **out, char *err,
+                            size_t errlen) {
+  struct blob_writer *w = NULL;
+  unsigned char h[BLOB_HEADER_LEN];
+  if (!sink || !file_id || !dek || !out) {
+    sink_drop(sink);
+    set_err(err, errlen, "blob_writer_create_sink: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  *out = NULL;
+  if (sodium_init() < 0 || !(w = writer_new("", file_id, dek))) {
+    sink_drop(sink);
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    return -1;
+  }
+  w->sink = sink;
+  memcpy(h, MAGIC, sizeof MAGIC);
+  put_be32(h + 8, BLOB_FORMAT_V2);
+  put_be32(h + 12, BLOB_RECORD);
+  memcpy(h + 16, file_id, BLOB_ID_LEN);
+  memset(h + 16 + BLOB_ID_LEN, 0, PREFIX_LEN);
+  if (sink->write(sink->ctx, h, sizeof h, 0, err, errlen) != 0) {
+    int saved = errno;
+    writer_free(w);
+    errno = saved;
+    return -1;
+  }
+  *out = w;
+  return 0;
+}
+
+/* A writer resumed over a sink; see blobfmt.h. */
+int blob_writer_resume_sink(struct blob_sink *sink, const unsigned char file_id[BLOB_ID_LEN],
+                            const unsigned char dek[BLOB_DEK_LEN], uint64_t committed_offset,
+                            const unsigned char *sealed_tail, size_t sealed_tail_len, struct blob_writer **out,
+                            char *err, size_t errlen) {
+  struct blob_writer *w = NULL;
+  int rc = -1;
+  if (!sink || !file_id || !dek || !out || (sealed_tail_len && !sealed_tail) || committed_offset > BLOB_MAX_PLAIN) {
+    sink_drop(sink);
+    set_err(err, errlen, "blob_writer_resume_sink: bad arguments");
+    errno = EINVAL;
+    return -1;
+  }
+  *out = NULL;
+  if (sodium_init() < 0 || !(w = writer_new("", file_id, dek))) {
+    sink_drop(sink);
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    return -1;
+  }
+  w->sink = sink;
+  uint64_t nfull = staging_records(committed_offset);
+  size_t tlen = (size_t)(committed_offset - nfull * BLOB_RECORD);
+  if (sealed_tail_len != blob_sealed_tail_len(committed_offset)) {
+    set_err(err, errlen, "sealed tail has the wrong length for offset %llu", (unsigned long long)committed_offset);
+    errno = EINVAL;
+    goto done;
+  }
+  /* the header and the last full record, when the sink still holds them,
+   * are checked as blob_writer_resume checks a staging file's */
+  unsigned char h[BLOB_HEADER_LEN];
+  if (sink->read && sink->read(sink->ctx, h, sizeof h, 0) == 0) {
+    uint32_t format;
+    unsigned char prefix[PREFIX_LEN];
+    if (header_parse(h, file_id, &format, prefix, err, errlen) != 0 || format != BLOB_FORMAT_V2) {
+      set_err(err, errlen, "object header does not match the upload");
+      errno = EBADMSG;
+      goto done;
+    }
+  }
+  if (nfull > 0 && sink->read) {
+    size_t rl = (size_t)rec_stride(BLOB_FORMAT_V2);
+    if (sink->read(sink->ctx, w->ct, rl, record_off(BLOB_FORMAT_V2, nfull - 1)) == 0 &&
+        record_open(BLOB_FORMAT_V2, NULL, file_id, w->dek, nfull - 1, 0, w->ct, rl) != 0) {
+      set_err(err, errlen, "last full record does not authenticate");
+      errno = EBADMSG;
+      goto done;
+    }
+    sodium_memzero(w->ct, REC_MAX);
+  }
+  if (sealed_tail_len > 0) {
+    unsigned char ad[TAIL_AD_LEN];
+    tail_ad(ad, file_id, committed_offset);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(w->tail, NULL, NULL, sealed_tail + NONCE_LEN,
+                                                   sealed_tail_len - NONCE_LEN, ad, sizeof ad, sealed_tail,
+                                                   w->dek) != 0) {
+      set_err(err, errlen, "sealed tail does not authenticate");
+      errno = EBADMSG;
+      goto done;
+    }
+  }
+  w->records = nfull;
+  w->tail_len = tlen;
+  if (sink->truncate(sink->ctx, record_off(BLOB_FORMAT_V2, nfull), err, errlen) != 0) goto done;
+  *out = w;
+  w = NULL;
+  rc = 0;
+done:;
+  int saved = errno;
+  writer_free(w);
+  errno = saved;
+  return rc;
+}
+
+/* Seals the final record into the sink and commits it; frees w. */
+int blob_writer_finish_sink(struct blob_writer *w, char *err, size_t errlen) {
+  return blob_writer_finish_sink_digest(w, NULL, NULL, err, errlen);
+}
+
+/* blob_writer_finish_sink handing out the records digest (as blob_writer_finish_digest). */
+int blob_writer_finish_sink_digest(struct blob_writer *w, unsigned char digest[BLOB_DIGEST_LEN], int *have_digest,
+                                   char *err, size_t errlen) {
+  int rc = -1;
+  if (have_digest) *have_digest = 0;
+  if (!w || !w->sink) {
+    set_err(err, errlen, "blob_writer_finish_sink: bad arguments");
+    errno = EINVAL;
+    goto done;
+  }
+  size_t rl = record_seal(w->file_id, w->dek, w->records, 1, w->tail, w->tail_len, w->ct);
+  uint64_t at = record_off(BLOB_FORMAT_V2, w->records);
+  if (w->dg && w->dg->n == w->records) {
+    rdigest_record(w->dg, w->ct, w->ct + rl - BLOB_TAG_LEN);
+    rdigest_final(w->dg, blob_writer_offset(w), w->final_digest);
+    w->have_final = 1;
+  }
+  if (w->sink->truncate(w->sink->ctx, at, err, errlen) != 0 ||
+      w->sink->write(w->sink->ctx, w->ct, rl, at, err, errlen) != 0 || w->sink->commit(w->sink->ctx, err, errlen) != 0)
+    goto done;
+  if (w->have_final && digest && have_digest) {
+    memcpy(digest, w->final_digest, BLOB_DIGEST_LEN);
+    *have_digest = 1;
+  }
+  rc = 0;
+done:;
+  int saved = errno;
+  writer_free(w);
+  errno = saved;
+  return rc;
+}
+
 /* ------------------------------------------------------------ reader */
 
 struct blob_reader {
   int fd;
+  struct blob_source *src; /* an object backend instead of fd (owned), or NULL */
   uint32_t format;
   unsigned char file_id[BLOB_ID_LEN];
   unsigned char prefix[PREFIX_LEN]; /* v1 */
@@ -1457,6 +1633,9 @@ static void reader_fail(struct blob_reader *r) {
   r->pos = r->len = 0;
   sodium_memzero(r->buf, REC_MAX);
 }
+
+static int reader_header(struct blob_reader *r, unsigned char h[BLOB_HEADER_LEN], char *err, size_t errlen);
+static int reader_check(struct blob_reader *r, const unsigned char h[BLOB_HEADER_LEN], char *err, size_t errlen);
 
 /* Opens a finished blob; see blobfmt.h. */
 int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
@@ -1501,17 +1680,39 @@ int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
     goto done;
   }
   r->file_len = (uint64_t)st.st_size;
+  if (reader_header(r, h, err, errlen) != 0) goto done;
+  *out = r;
+  r = NULL;
+  rc = 0;
+done:;
+  int saved = errno;
+  blob_reader_close(r);
+  errno = saved;
+  return rc;
+}
+
+/* Reads and checks the header and the length of r (fd or src set, file_len
+ * known). 0 or -1 (err, errno). */
+static int reader_header(struct blob_reader *r, unsigned char h[BLOB_HEADER_LEN], char *err, size_t errlen) {
   if (r->file_len < BLOB_HEADER_LEN) {
     set_err(err, errlen, "blob truncated");
     errno = EBADMSG;
-    goto done;
+    return -1;
   }
-  ssize_t n = read_all_at(r->fd, h, sizeof h, 0);
-  if (n != (ssize_t)sizeof h) {
+  ssize_t n = r->src ? r->src->read(r->src->ctx, h, BLOB_HEADER_LEN, 0, err, errlen)
+                     : read_all_at(r->fd, h, BLOB_HEADER_LEN, 0);
+  if (n < 0 && r->src) return -1;
+  if (n != (ssize_t)BLOB_HEADER_LEN) {
     if (n >= 0) errno = EIO;
     set_errno_err(err, errlen, "cannot read blob header");
-    goto done;
+    return -1;
   }
+  return reader_check(r, h, err, errlen);
+}
+
+static int reader_check(struct blob_reader *r, const unsigned char h[BLOB_HEADER_LEN], char *err, size_t errlen) {
+  int rc = -1;
+  const unsigned char *file_id = r->file_id;
   if (header_parse(h, file_id, &r->format, r->prefix, err, errlen) != 0) {
     errno = EBADMSG;
     goto done;
@@ -1540,6 +1741,46 @@ int blob_reader_open(const char *path, const unsigned char file_id[BLOB_ID_LEN],
     errno = EBADMSG;
     goto done;
   }
+  rc = 0;
+done:
+  return rc;
+}
+
+int blob_reader_open_source(struct blob_source *src, const unsigned char file_id[BLOB_ID_LEN],
+                            const unsigned char dek[BLOB_DEK_LEN], struct blob_reader **out, char *err,
+                            size_t errlen) {
+  struct blob_reader *r = NULL;
+  unsigned char h[BLOB_HEADER_LEN];
+  int rc = -1;
+  if (!src || !file_id || !dek || !out) {
+    set_err(err, errlen, "blob_reader_open_source: bad arguments");
+    errno = EINVAL;
+    if (src) {
+      src->free(src->ctx);
+      free(src);
+    }
+    return -1;
+  }
+  *out = NULL;
+  if (sodium_init() < 0 || !(r = calloc(1, sizeof *r))) {
+    src->free(src->ctx);
+    free(src);
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    return -1;
+  }
+  r->fd = -1;
+  r->src = src;
+  r->dek = secret_copy(dek, BLOB_DEK_LEN);
+  r->buf = buf_alloc(REC_MAX);
+  if (!r->dek || !r->buf) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    goto done;
+  }
+  memcpy(r->file_id, file_id, BLOB_ID_LEN);
+  r->file_len = src->size;
+  if (reader_header(r, h, err, errlen) != 0) goto done;
   *out = r;
   r = NULL;
   rc = 0;
@@ -1555,7 +1796,9 @@ static int reader_load(struct blob_reader *r, char *err, size_t errlen) {
   int final = r->next == r->nfull;
   size_t nl = rec_nonce_len(r->format);
   size_t ctlen = final ? nl + r->final_len + BLOB_TAG_LEN : (size_t)rec_stride(r->format);
-  ssize_t n = read_all_at(r->fd, r->buf, ctlen, record_off(r->format, r->next));
+  ssize_t n = r->src ? r->src->read(r->src->ctx, r->buf, ctlen, record_off(r->format, r->next), err, errlen)
+                     : read_all_at(r->fd, r->buf, ctlen, record_off(r->format, r->next));
+  if (n < 0 && r->src) return -1;
   if (n < 0) {
     set_errno_err(err, errlen, "cannot read blob");
     return -1;
@@ -1628,7 +1871,7 @@ ssize_t blob_reader_read(struct blob_reader *r, void *buf, size_t cap, char *err
   if (got == 0 && cap > 0) {
     /* End: the final record authenticated; the file must not have grown. */
     struct stat st;
-    if (fstat(r->fd, &st) != 0 || (uint64_t)st.st_size != r->file_len) {
+    if (!r->src && (fstat(r->fd, &st) != 0 || (uint64_t)st.st_size != r->file_len)) {
       set_err(err, errlen, "blob changed while being read");
       reader_fail(r);
       errno = EBADMSG;
@@ -1679,6 +1922,10 @@ uint64_t blob_reader_size(const struct blob_reader *r) {
 void blob_reader_close(struct blob_reader *r) {
   if (!r) return;
   if (r->fd >= 0) close(r->fd);
+  if (r->src) {
+    r->src->free(r->src->ctx);
+    free(r->src);
+  }
   if (r->dek) sodium_free(r->dek);
   buf_free(r->buf, REC_MAX);
   rdigest_free(r->dg);

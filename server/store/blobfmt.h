@@ -196,6 +196,58 @@ void blob_writer_abort(struct blob_writer *w);
 int blob_writer_abort_to(struct blob_writer *w, uint64_t committed_offset, char *err, size_t errlen);
 
 struct blob_reader; /* opaque */
+/* Object backends other than the directory (the s3:// store) plug into the
+ * writer and the reader through these. A sink receives the sealed file
+ * strictly in order (write at the current end), may be cut back, keeps
+ * bytes it has not made durable yet (they go into the writer's checkpoint,
+ * after the sealed tail: see blob_writer_checkpoint), and makes the object
+ * whole and visible at commit. Calls return 0, or -1 with errno (and err). */
+struct blob_sink {
+  void *ctx;
+  int (*write)(void *ctx, const void *buf, size_t len, uint64_t off, char *err, size_t errlen);
+  int (*truncate)(void *ctx, uint64_t len, char *err, size_t errlen);
+  /* bytes [off, off+len) the sink still holds in memory, or -1 (ENOENT) */
+  int (*read)(void *ctx, void *buf, size_t len, uint64_t off);
+  /* the sink's state to keep beside the sealed tail (malloc'd; may be empty) */
+  int (*state)(void *ctx, unsigned char **out, size_t *len, char *err, size_t errlen);
+  int (*commit)(void *ctx, char *err, size_t errlen);
+  void (*free)(void *ctx);
+};
+/* A writer over a new object in a sink (the header is written at once). The
+ * writer owns the sink from the call on (sink->free at the end, also on
+ * failure). */
+int blob_writer_create_sink(struct blob_sink *sink, const unsigned char file_id[BLOB_ID_LEN],
+                            const unsigned char dek[BLOB_DEK_LEN], struct blob_writer **out, char *err,
+                            size_t errlen);
+/* A writer resumed over a sink restored to committed_offset (its full
+ * records written, its own state loaded); sealed_tail as for
+ * blob_writer_resume (the first blob_sealed_tail_len(committed_offset)
+ * bytes of what the checkpoint handed out; the rest is the sink's state).
+ * Owns the sink from the call on. */
+int blob_writer_resume_sink(struct blob_sink *sink, const unsigned char file_id[BLOB_ID_LEN],
+                            const unsigned char dek[BLOB_DEK_LEN], uint64_t committed_offset,
+                            const unsigned char *sealed_tail, size_t sealed_tail_len, struct blob_writer **out,
+                            char *err, size_t errlen);
+/* Seals the final record and commits the sink; frees w in all cases. */
+int blob_writer_finish_sink(struct blob_writer *w, char *err, size_t errlen);
+int blob_writer_finish_sink_digest(struct blob_writer *w, unsigned char digest[BLOB_DIGEST_LEN], int *have_digest,
+                                   char *err, size_t errlen);
+/* Length of the sealed tail for a committed offset (0 when the offset is 0). */
+size_t blob_sealed_tail_len(uint64_t committed_offset);
+
+/* A read-only object: its size and a positioned read (fewer bytes only at
+ * the end; -1 with errno on failure). */
+struct blob_source {
+  void *ctx;
+  uint64_t size;
+  ssize_t (*read)(void *ctx, void *buf, size_t len, uint64_t off, char *err, size_t errlen);
+  void (*free)(void *ctx);
+};
+/* As blob_reader_open over a source; the reader owns it (also on failure). */
+int blob_reader_open_source(struct blob_source *src, const unsigned char file_id[BLOB_ID_LEN],
+                            const unsigned char dek[BLOB_DEK_LEN], struct blob_reader **out, char *err,
+                            size_t errlen);
+
 
 /* Opens a finished blob, checks the header and file_id and derives the
  * plaintext size from the file length. The reader copies the DEK. *out:

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "store/blobstore_s3.h"
 #include "store/db.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -30,6 +31,8 @@ static int sweep_configure(char *err, size_t errlen);
 
 static char root_files[4096], root_staging[4096], root_quarantine[4096], root_keys[4096];
 static struct keyring *ring;
+static struct s3 *g_s3;          /* the s3:// backend when chosen, else NULL (the directory) */
+static char g_desc[4200] = "directory";
 static uint64_t reserve_override;
 static int have_reserve_override;
 
@@ -106,6 +109,30 @@ static int make_private_dir(const char *dir, char *err, size_t errlen) {
   return 0;
 }
 
+static void s3_at_exit(void) {
+  s3_free(g_s3);
+  g_s3 = NULL;
+}
+
+int blobstore_use_s3(const struct blobstore_s3_settings *st, char *err, size_t errlen) {
+  static int registered;
+  if (!registered) {
+    atexit(s3_at_exit);
+    registered = 1;
+  }
+  struct s3_config cfg = {st->url, st->endpoint, st->region, st->access_key, st->secret_key};
+  struct s3 *s = NULL;
+  if (s3_new(&cfg, &s, err, errlen) != 0) return -1;
+  s3_free(g_s3);
+  g_s3 = s;
+  snprintf(g_desc, sizeof g_desc, "%.1000s at %.1000s", st->url, st->endpoint);
+  return 0;
+}
+
+int blobstore_is_s3(void) { return g_s3 != NULL; }
+
+const char *blobstore_describe(void) { return g_desc; }
+
 int blobstore_init(const char *data_dir, char *err, size_t errlen) {
   int n1 = snprintf(root_files, sizeof root_files, "%s/files", data_dir);
   int n2 = snprintf(root_staging, sizeof root_staging, "%s/staging", data_dir);
@@ -121,6 +148,15 @@ int blobstore_init(const char *data_dir, char *err, size_t errlen) {
       make_private_dir(root_quarantine, err, errlen))
     return -1;
   if (!ring && keyring_open(root_keys, 1, &ring, err, errlen) != 0) return -1;
+  if (g_s3) {
+    char why[300];
+    if (s3_check(g_s3, why, sizeof why) != S3_OK) {
+      snprintf(err, errlen, "the object store %s cannot be used: %s", g_desc, why);
+      return -1;
+    }
+  } else {
+    snprintf(g_desc, sizeof g_desc, "directory %s", root_files);
+  }
   const char *rv = getenv("SECONDOP_STORE_RESERVE_BYTES");
   if (rv && *rv) {
     char *end;
@@ -142,6 +178,8 @@ int blobstore_init(const char *data_dir, char *err, size_t errlen) {
 void blobstore_shutdown(void) {
   keyring_close(ring);
   ring = NULL;
+  s3_free(g_s3);
+  g_s3 = NULL;
   blobstore_sweep_stop();
   pthread_mutex_lock(&fresh_mu);
   free(fresh);
@@ -172,6 +210,7 @@ int blobstore_path(const unsigned char id[BLOB_ID_LEN], int staging, char *out, 
 
 enum err blobstore_space_check(uint64_t need) {
   struct statvfs sv;
+  if (g_s3) return ERR_OK; /* the object store says so itself when it is full */
   if (statvfs(root_staging, &sv) != 0) return ERR_INTERNAL;
   uint64_t avail = (uint64_t)sv.f_bavail * sv.f_frsize;
   uint64_t total = (uint64_t)sv.f_blocks * sv.f_frsize;
@@ -222,6 +261,10 @@ static int sync_dir(const char *dir) {
 int blobstore_put_begin(const unsigned char id[BLOB_ID_LEN], const unsigned char dek[BLOB_DEK_LEN],
                         struct blob_writer **w, char *err, size_t errlen) {
   char path[4200];
+  if (g_s3) {
+    struct blob_sink *k = bs3_sink_new(g_s3, id, NULL, 0, err, errlen);
+    return k ? blob_writer_create_sink(k, id, dek, w, err, errlen) : -1;
+  }
   if (blobstore_path(id, 1, path, sizeof path) != 0) return -1;
   /* before the file exists: the sweep never takes it for an orphan */
   if (fresh_add(id) != 0) {
@@ -237,6 +280,13 @@ int blobstore_put_begin(const unsigned char id[BLOB_ID_LEN], const unsigned char
 
 int blobstore_put_commit(struct blob_writer *w, const unsigned char id[BLOB_ID_LEN], char *err, size_t errlen) {
   char staging[4200], final[4200];
+  if (g_s3) {
+    if (blob_writer_finish_sink(w, err, errlen) == 0) return 0;
+    int saved = errno;
+    (void)bs3_discard(g_s3, id, NULL, 0);
+    errno = saved;
+    return -1;
+  }
   if (blobstore_path(id, 1, staging, sizeof staging) != 0 || blobstore_path(id, 0, final, sizeof final) != 0) {
     blob_writer_abort(w);
     return -1;
@@ -252,6 +302,10 @@ int blobstore_put_commit(struct blob_writer *w, const unsigned char id[BLOB_ID_L
 int blobstore_open(const unsigned char id[BLOB_ID_LEN], const unsigned char dek[BLOB_DEK_LEN],
                    struct blob_reader **out, char *err, size_t errlen) {
   char path[4200];
+  if (g_s3) {
+    struct blob_source *src = bs3_source_new(g_s3, id, err, errlen);
+    return src ? blob_reader_open_source(src, id, dek, out, err, errlen) : -1;
+  }
   if (blobstore_path(id, 0, path, sizeof path) != 0) return -1;
   return blob_reader_open(path, id, dek, out, err, errlen);
 }
@@ -259,6 +313,18 @@ int blobstore_open(const unsigned char id[BLOB_ID_LEN], const unsigned char dek[
 int blobstore_delete(const unsigned char id[BLOB_ID_LEN]) {
   char path[4200];
   int rc = 0;
+  if (g_s3) {
+    char key[1200], err[200];
+    if (bs3_key(g_s3, id, key, sizeof key) != 0) return -1;
+    enum s3_fail f = s3_delete(g_s3, key, err, sizeof err);
+    if (f != S3_OK) {
+      LOG_W("store: cannot delete object %s: %s", key, err);
+      rc = -1;
+    }
+    if (bs3_discard(g_s3, id, err, sizeof err) != 0) rc = -1;
+    fresh_del(id);
+    return rc;
+  }
   for (int staging = 0; staging <= 1; staging++) {
     if (blobstore_path(id, staging, path, sizeof path) != 0) return -1;
     if (unlink(path) != 0 && errno != ENOENT) rc = -1;
@@ -267,6 +333,87 @@ int blobstore_delete(const unsigned char id[BLOB_ID_LEN]) {
   sync_dir(root_staging);
   fresh_del(id);
   return rc;
+}
+
+/* ---- uploads in progress ---- */
+
+int blobstore_upload_open(const unsigned char id[BLOB_ID_LEN], const unsigned char dek[BLOB_DEK_LEN],
+                          uint64_t committed_offset, const unsigned char *stored, size_t stored_len,
+                          struct blob_writer **w, char *err, size_t errlen) {
+  *w = NULL;
+  if (g_s3) {
+    struct blob_sink *k;
+    if (committed_offset == 0) {
+      /* nothing committed: start over (a multipart upload an earlier attempt
+       * began is dropped) */
+      (void)bs3_discard(g_s3, id, NULL, 0);
+      k = bs3_sink_new(g_s3, id, NULL, 0, err, errlen);
+      return k ? blob_writer_create_sink(k, id, dek, w, err, errlen) : -1;
+    }
+    size_t tl = blob_sealed_tail_len(committed_offset);
+    if (stored_len < tl) {
+      snprintf(err, errlen, "the stored tail is shorter than offset %llu needs", (unsigned long long)committed_offset);
+      errno = EINVAL;
+      return -1;
+    }
+    k = bs3_sink_new(g_s3, id, stored + tl, stored_len - tl, err, errlen);
+    return k ? blob_writer_resume_sink(k, id, dek, committed_offset, stored, tl, w, err, errlen) : -1;
+  }
+  char path[4200];
+  struct stat st;
+  if (blobstore_path(id, 1, path, sizeof path) != 0) {
+    snprintf(err, errlen, "path too long");
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  if (committed_offset == 0) {
+    /* a file from an earlier attempt with nothing committed: start over */
+    if (stat(path, &st) == 0) unlink(path);
+    return blob_writer_create(path, id, dek, w, err, errlen);
+  }
+  return blob_writer_resume(path, id, dek, committed_offset, stored, stored_len, w, err, errlen);
+}
+
+int blobstore_upload_pending(const unsigned char id[BLOB_ID_LEN]) {
+  if (g_s3) {
+    char key[1200], err[200];
+    if (bs3_key(g_s3, id, key, sizeof key) != 0) return -1;
+    enum s3_fail f = s3_head(g_s3, key, NULL, err, sizeof err);
+    if (f == S3_NOT_FOUND) return 1;
+    if (f == S3_OK) return 0;
+    bs3_errno(f);
+    return -1;
+  }
+  char path[4200];
+  struct stat st;
+  if (blobstore_path(id, 1, path, sizeof path) != 0) return -1;
+  return stat(path, &st) == 0 ? 1 : 0;
+}
+
+int blobstore_upload_finish(struct blob_writer *w, const unsigned char id[BLOB_ID_LEN],
+                            unsigned char digest[BLOB_DIGEST_LEN], int *have_digest, char *err, size_t errlen) {
+  if (g_s3) return blob_writer_finish_sink_digest(w, digest, have_digest, err, errlen);
+  char final[4200];
+  if (blobstore_path(id, 0, final, sizeof final) != 0) {
+    blob_writer_abort(w);
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return blob_writer_finish_digest(w, final, digest, have_digest, err, errlen);
+}
+
+int blobstore_upload_discard(const unsigned char id[BLOB_ID_LEN]) {
+  if (g_s3) {
+    char err[200];
+    if (bs3_discard(g_s3, id, err, sizeof err) != 0) {
+      LOG_W("store: cannot abort an unfinished upload's multipart upload: %s", err);
+      return -1;
+    }
+    return 0;
+  }
+  char path[4200];
+  if (blobstore_path(id, 1, path, sizeof path) != 0) return -1;
+  return unlink(path) != 0 && errno != ENOENT ? -1 : 0;
 }
 
 /* ---- quarantine ---- */
@@ -302,6 +449,17 @@ int blobstore_recover(struct blobstore_recovery *report) {
     if (blobstore_path(id, 1, path, sizeof path) != 0) continue;
     uint64_t off = strtoull(PQgetvalue(rows, i, 2), NULL, 10);
     int expired = PQgetvalue(rows, i, 6)[0] == 't';
+    if (g_s3) {
+      /* the committed state is the database's (stored parts + the tail);
+       * nothing to cut back. Expired uploads lose their parts. */
+      if (expired) {
+        (void)blobstore_upload_discard(id);
+        const char *p[] = {uid, "expired"};
+        db_exec(a, "bs_upload_expire", 2, p, &e);
+        rep.expired++;
+      }
+      continue;
+    }
     struct stat st;
     int exists = stat(path, &st) == 0;
     if (expired) {
@@ -803,6 +961,10 @@ static int sweep_configure(char *err, size_t errlen) {
 }
 
 int blobstore_sweep_start(void) {
+  if (g_s3) {
+    LOG_I("store sweep: not run for the object store %s (orphan objects are not yet listed there)", g_desc);
+    return 0;
+  }
   pthread_mutex_lock(&S.mu);
   int already = S.started;
   S.stop = 0;
@@ -930,6 +1092,12 @@ static int reseal_row_key(PGresult *rows, int i, unsigned char id[BLOB_ID_LEN], 
 
 int blobstore_reseal(struct blobstore_reseal_report *report) {
   struct blobstore_reseal_report rep = {0};
+  if (g_s3) {
+    /* every object in an object store was written by a format-2 writer */
+    printf("reseal: the object store %s holds format 2 only; nothing to convert\n", g_desc);
+    if (report) *report = rep;
+    return 0;
+  }
   struct arena *a = arena_new();
   unsigned char *todo = NULL;
   int rc = -1, lock_fd = -1;

@@ -12,11 +12,53 @@
  * thread). */
 #ifndef SECONDOP_BLOBSTORE_H
 #define SECONDOP_BLOBSTORE_H
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "store/blobfmt.h"
 #include "util/err.h"
+
+/* Backends. The directory under --data-dir is the default; an S3-compatible
+ * object store (--blob-store s3://bucket/prefix) is chosen with
+ * blobstore_use_s3 before blobstore_init (the key ring stays in
+ * <data-dir>/keys/; encryption is ours, the bucket only ever holds sealed
+ * bytes). blobstore_init then checks that the bucket answers with the
+ * credentials and refuses to start otherwise. Every function below works
+ * on either backend; a failure of the object store later sets errno to
+ * BLOBSTORE_EUNAVAILABLE (the caller answers 503). */
+#define BLOBSTORE_EUNAVAILABLE EHOSTDOWN
+struct blobstore_s3_settings {
+  const char *url, *endpoint, *region, *access_key, *secret_key;
+};
+/* 0, or -1 with a reason in err (never the secret). */
+int blobstore_use_s3(const struct blobstore_s3_settings *s, char *err, size_t errlen);
+/* 1 when the s3:// backend is in use. */
+int blobstore_is_s3(void);
+/* "directory DIR" or "s3://bucket/prefix at ENDPOINT" (for the log). */
+const char *blobstore_describe(void);
+
+/* Uploads in progress (tus): a writer for the upload's blob at its committed
+ * offset, from the tail its last checkpoint stored (stored/stored_len, as
+ * blob_writer_checkpoint handed it out; NULL/0 at offset 0, which starts
+ * over). Directory: the staging file, created or resumed (cut back to the
+ * offset). S3: the multipart upload, its unfinished part restored from the
+ * stored tail. errno ENOSPC, BLOBSTORE_EUNAVAILABLE, ... on failure. */
+int blobstore_upload_open(const unsigned char id[BLOB_ID_LEN], const unsigned char dek[BLOB_DEK_LEN],
+                          uint64_t committed_offset, const unsigned char *stored, size_t stored_len,
+                          struct blob_writer **w, char *err, size_t errlen);
+/* 1 when the upload's blob is still being written (a staging file; for S3
+ * no finished object yet), 0 when it was finished already, -1 when the
+ * store cannot tell (errno). */
+int blobstore_upload_pending(const unsigned char id[BLOB_ID_LEN]);
+/* Seals the last record and makes the blob the finished file for id
+ * (directory: rename into files/; S3: complete the multipart upload). Frees
+ * w in all cases. 0 or -1 (errno). */
+int blobstore_upload_finish(struct blob_writer *w, const unsigned char id[BLOB_ID_LEN],
+                            unsigned char digest[BLOB_DIGEST_LEN], int *have_digest, char *err, size_t errlen);
+/* Drops an unfinished upload's bytes (directory: the staging file; S3:
+ * aborts its multipart uploads). 0 or -1. */
+int blobstore_upload_discard(const unsigned char id[BLOB_ID_LEN]);
 
 /* Opens the store under data_dir: creates the directories (0700) and the key
  * ring (<data-dir>/keys/, first key on first run) and registers the store's

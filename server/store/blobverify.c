@@ -38,7 +38,9 @@ void blobverify_file_digests(const char *path, const unsigned char id[BLOB_ID_LE
                              struct blobverify_result *res) {
   memset(res, 0, sizeof *res);
   struct blob_reader *r = NULL;
-  if (blob_reader_open(path, id, dek, &r, res->why, sizeof res->why) != 0) {
+  /* the object store's objects by id (ranged GETs), else the file at path */
+  if ((blobstore_is_s3() ? blobstore_open(id, dek, &r, res->why, sizeof res->why)
+                         : blob_reader_open(path, id, dek, &r, res->why, sizeof res->why)) != 0) {
     res->verdict = errno == ENOENT ? BV_MISSING : errno == EBADMSG ? BV_DAMAGED : BV_UNREADABLE;
     return;
   }
@@ -290,7 +292,7 @@ static void check_row(struct run *s, const char *kind, const char *rid, const ch
       wl != sizeof wrapped || !end || *end || kv == 0 || kv > UINT32_MAX ||
       blob_dek_unwrap(s->kr, (uint32_t)kv, id, wrapped, dek) != 0) {
     struct stat st;
-    if (stat(path, &st) != 0 && errno == ENOENT && !still_named(fid)) {
+    if ((blobstore_is_s3() || (stat(path, &st) != 0 && errno == ENOENT)) && !still_named(fid)) {
       rep->gone++;
       goto done;
     }
@@ -458,6 +460,13 @@ static bool reseal_running(const char *data_dir) {
  * about again at the end. */
 static int scan_unnamed(struct run *s, const char *data_dir, struct names *defer) {
   int rc = -1;
+  if (blobstore_is_s3()) {
+    (void)data_dir;
+    (void)defer;
+    fprintf(s->out, "verify-store: objects of %s that no row names are not listed (the object store's listing "
+                    "is not checked yet)\n", blobstore_describe());
+    return 0;
+  }
   struct names batch = {calloc(NAME_BATCH, sizeof *batch.h), calloc(NAME_BATCH, sizeof *batch.ctime), 0};
   DIR *d = opendir(s->files_dir);
   if (!batch.h || !batch.ctime || !d) {
