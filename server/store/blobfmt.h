@@ -230,8 +230,6 @@ int blob_writer_resume_sink(struct blob_sink *sink, const unsigned char file_id[
                             char *err, size_t errlen);
 /* Seals the final record and commits the sink; frees w in all cases. */
 int blob_writer_finish_sink(struct blob_writer *w, char *err, size_t errlen);
-int blob_writer_finish_sink_digest(struct blob_writer *w, unsigned char digest[BLOB_DIGEST_LEN], int *have_digest,
-                                   char *err, size_t errlen);
 /* Length of the sealed tail for a committed offset (0 when the offset is 0). */
 size_t blob_sealed_tail_len(uint64_t committed_offset);
 
@@ -310,6 +308,9 @@ int blob_writer_digest_import(struct blob_writer *w, const unsigned char *in, si
  * digest and have_digest may be NULL. */
 int blob_writer_finish_digest(struct blob_writer *w, const char *final_path, unsigned char digest[BLOB_DIGEST_LEN],
                               int *have_digest, char *err, size_t errlen);
+/* blob_writer_finish_sink, handing out the records digest the same way. */
+int blob_writer_finish_sink_digest(struct blob_writer *w, unsigned char digest[BLOB_DIGEST_LEN], int *have_digest,
+                                   char *err, size_t errlen);
 /* The records digest of a reader that has read the whole file in order from
  * the start (blob_reader_read returned 0, no seek elsewhere). 0, or -1. */
 int blob_reader_digest(const struct blob_reader *r, unsigned char out[BLOB_DIGEST_LEN]);
