@@ -1473,8 +1473,9 @@ int blob_writer_create_sink(struct blob_sink *sink, const unsigned char file_id[
     return -1;
   }
   *out = NULL;
-  if (sodium_init() < 0 || !(w = writer_new("", file_id, dek))) {
+  if (sodium_init() < 0 || !(w = writer_new("", file_id, dek)) || !(w->dg = rdigest_new(BLOB_FORMAT_V2, file_id))) {
     sink_drop(sink);
+    writer_free(w);
     set_err(err, errlen, "out of memory");
     errno = ENOMEM;
     return -1;
@@ -1537,11 +1538,17 @@ int blob_writer_resume_sink(struct blob_sink *sink, const unsigned char file_id[
   }
   if (nfull > 0 && sink->read) {
     size_t rl = (size_t)rec_stride(BLOB_FORMAT_V2);
-    if (sink->read(sink->ctx, w->ct, rl, record_off(BLOB_FORMAT_V2, nfull - 1)) == 0 &&
-        record_open(BLOB_FORMAT_V2, NULL, file_id, w->dek, nfull - 1, 0, w->ct, rl) != 0) {
-      set_err(err, errlen, "last full record does not authenticate");
-      errno = EBADMSG;
-      goto done;
+    if (sink->read(sink->ctx, w->ct, rl, record_off(BLOB_FORMAT_V2, nfull - 1)) == 0) {
+      /* the record the object ends with: a saved records digest continues only from it */
+      unsigned char nt[LAST_NT];
+      memcpy(nt, w->ct, NONCE_LEN);
+      memcpy(nt + NONCE_LEN, w->ct + rl - BLOB_TAG_LEN, BLOB_TAG_LEN);
+      if (record_open(BLOB_FORMAT_V2, NULL, file_id, w->dek, nfull - 1, 0, w->ct, rl) != 0) {
+        set_err(err, errlen, "last full record does not authenticate");
+        errno = EBADMSG;
+        goto done;
+      }
+      memcpy(w->last_nt, nt, LAST_NT);
     }
     sodium_memzero(w->ct, REC_MAX);
   }
@@ -1558,6 +1565,13 @@ int blob_writer_resume_sink(struct blob_sink *sink, const unsigned char file_id[
   }
   w->records = nfull;
   w->tail_len = tlen;
+  /* the running records digest: known from record 0 only; later ones come from
+   * blob_writer_digest_import, as for a staging file */
+  if (nfull == 0 && !(w->dg = rdigest_new(BLOB_FORMAT_V2, file_id))) {
+    set_err(err, errlen, "out of memory");
+    errno = ENOMEM;
+    goto done;
+  }
   if (sink->truncate(sink->ctx, record_off(BLOB_FORMAT_V2, nfull), err, errlen) != 0) goto done;
   *out = w;
   w = NULL;

@@ -8,6 +8,7 @@ tus 1.0.0 client over http.client, and the synthetic studies.
 """
 import base64
 import hashlib
+import io
 import os
 import re
 import subprocess
@@ -163,14 +164,15 @@ def store_files(server):
     return out
 
 
-def records_digest(path):
-    """The records digest (digest kind 2) of a stored format-2 blob, computed from the file's
-    bytes alone as server/store/blobfmt.h defines it: BLAKE2b-256 over "SOPRDIG1", u32 format,
-    the file id, then each record's nonce and tag, then u64 record count and plaintext size."""
+def records_digest(blob):
+    """The records digest (digest kind 2) of a stored format-2 blob (its path, or its bytes),
+    computed from the blob's bytes alone as server/store/blobfmt.h defines it: BLAKE2b-256 over
+    "SOPRDIG1", u32 format, the file id, then each record's nonce and tag, then u64 record count
+    and plaintext size."""
     stride = 24 + 65536 + 16
     h = hashlib.blake2b(digest_size=32)
     count, size = 0, 0
-    with open(path, "rb") as f:
+    with (io.BytesIO(blob) if isinstance(blob, (bytes, bytearray)) else open(blob, "rb")) as f:
         head = f.read(48)
         assert head[:8] == b"SOPBLOB1" and int.from_bytes(head[8:12], "big") == 2, "not a format-2 blob"
         h.update(b"SOPRDIG1" + head[8:12] + head[16:32])
@@ -188,6 +190,16 @@ def records_digest(path):
 def stored_file(server, file_id_hex):
     """Path of a finished blob in the local store."""
     return os.path.join(server.data_dir, "files", file_id_hex)
+
+
+def stored_blob(server, file_id_hex):
+    """The bytes of a finished blob: from the object store when the server has one
+    (test_blob_s3.py sets server.store_get), else from the local store's file."""
+    get = getattr(server, "store_get", None)
+    if get:
+        return get(file_id_hex)
+    with open(stored_file(server, file_id_hex), "rb") as f:
+        return f.read()
 
 
 def store_vs_rows(server):

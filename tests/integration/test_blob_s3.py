@@ -73,6 +73,8 @@ class S3Mixin:
         gw, bucket, files = cls.gw, cls.bucket, cls.prefix + "/files/"
         # records_helpers.store_vs_rows: the bucket's objects instead of DATA/files
         cls.server.store_ids = lambda: {k[len(files):] for k in gw.list_keys(bucket, files)}
+        # records_helpers.stored_blob: a finished blob's bytes from the bucket
+        cls.server.store_get = lambda fid: gw.get(bucket, files + fid)[1]
 
     def objects(self):
         return self.gw.list_keys(self.bucket, self.prefix + "/")
