@@ -16,7 +16,7 @@ bool form_date_parse(const char *s, long *ymd) {
   int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
   int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
   static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1) return false;
+  if (y < 1900 || m < 1 || m > 12 || d < 1) return false;
   int max = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
   if (d > max) return false;
   if (ymd) *ymd = (long)y * 10000 + m * 100 + d;
@@ -163,7 +163,8 @@ static const char *check_one(struct arena *a, const struct form_field *f, const 
     return NULL;
   case FT_DATE: {
     long ymd = 0, now = 0;
-    if (!form_date_parse(s, &ymd)) return "Please write the date as YYYY-MM-DD, for example 2026-03-15.";
+    if (!form_date_parse(s, &ymd) || ymd > FORM_DATE_LAST)
+      return "Please write the date as YYYY-MM-DD, for example 2026-03-15.";
     v->num = ymd;
     if (today && form_date_parse(today, &now)) {
       if (f->not_future && ymd > now) return "This date cannot be in the future.";
@@ -220,6 +221,7 @@ bool form_parse(struct arena *a, const struct form_spec *spec, const struct form
     const char *msg = check_one(a, f, raw, today, v);
     if (msg) form_error_add(errs, f->name, msg);
   }
-  if (errs->n == 0 && spec->check) spec->check(spec, values, errs, ctx);
+  /* the cross-field rule sees every field (a field already wrong keeps its first message) */
+  if (spec->check) spec->check(spec, values, errs, ctx);
   return errs->n == 0;
 }

@@ -13,7 +13,8 @@
  *
  * form_parse() trims every value, checks it against its field (required,
  * length in characters, numeric range, calendar date, vocabulary, tick,
- * e-mail), then runs the spec's cross-field rule when every field passed.
+ * e-mail), then runs the spec's cross-field rule (which adds its messages to
+ * fields that have none yet, so every mistake is shown in one go).
  * Names the spec does not know (the CSRF token, the button pressed) are
  * ignored. Nothing here touches HTTP or the database. */
 #ifndef SECONDOP_FORM_H
@@ -25,8 +26,10 @@ struct arena;
 
 /* ---- the one date parser and the one id parser ---- */
 
-/* A real calendar date written YYYY-MM-DD (leap years counted), years 1900
- * to 2100. On success *ymd = y*10000 + m*100 + d (may be NULL). */
+/* A real calendar date written YYYY-MM-DD (leap years counted), from the
+ * year 1900 on. On success *ymd = y*10000 + m*100 + d (may be NULL). A date
+ * field of a form (FT_DATE) also refuses anything after FORM_DATE_LAST. */
+#define FORM_DATE_LAST 21001231L
 bool form_date_parse(const char *s, long *ymd);
 /* A positive decimal id: 1 to 18 digits, nothing else, greater than 0. On
  * success *id holds it (may be NULL). */
@@ -99,8 +102,10 @@ struct form_pair {
 };
 
 struct form_spec;
-/* A cross-field rule, run after every field passed: adds errors with
- * form_error_add; ctx is the caller's (the loaded request, the specialist). */
+/* A cross-field rule, run after the fields were checked: adds errors with
+ * form_error_add (a field already wrong keeps its first message; a value
+ * that failed its own check has present/text as typed but no typed value);
+ * ctx is the caller's (the loaded request, the specialist). */
 typedef void (*form_check_fn)(const struct form_spec *spec, const struct form_value *values, struct form_errors *errs,
                               void *ctx);
 
