@@ -27,7 +27,7 @@ static const struct form_field table_fields[] = {
 
 /* "\n" and "\s" escapes of the table. */
 static char *unescape(const char *s) {
-  char *o = malloc(strlen(s) + 1), *p = o;
+  char *o = malloc(2 * strlen(s) + 1), *p = o; /* "\\s" becomes three spaces */
   for (; *s; s++) {
     if (s[0] == '\\' && s[1] == 'n') { *p++ = '\n'; s++; }
     else if (s[0] == '\\' && s[1] == 's') { memcpy(p, "   ", 3); p += 3; s++; }
