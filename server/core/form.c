@@ -167,7 +167,7 @@ static const char *check_one(struct arena *a, const struct form_field *f, const 
       return "Please write the date as YYYY-MM-DD, for example 2026-03-15.";
     v->num = ymd;
     if (today && form_date_parse(today, &now)) {
-      if (f->not_future && ymd > now) return "This date cannot be in the future.";
+      if (f->not_future && ymd > now) return f->future ? f->future : "This date cannot be in the future.";
       if (f->not_past && ymd < now) return "This date has already passed. Please choose today or a later day.";
     }
     return NULL;
@@ -219,6 +219,9 @@ bool form_parse(struct arena *a, const struct form_spec *spec, const struct form
     for (size_t k = 0; k < n_in && !raw; k++)
       if (strcmp(in[k].name, f->name) == 0) raw = in[k].value;
     const char *msg = check_one(a, f, raw, today, v);
+    /* a field's own words replace the type's, except for "missing" and "in the future" (their own fields) */
+    if (msg && f->invalid && v->present && msg != f->future && strcmp(msg, "This date cannot be in the future.") != 0)
+      msg = f->invalid;
     if (msg) form_error_add(errs, f->name, msg);
   }
   /* the cross-field rule sees every field (a field already wrong keeps its first message) */

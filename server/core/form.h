@@ -68,6 +68,8 @@ struct form_field {
   bool not_past;     /* FT_DATE: today or later */
   bool secret;       /* never echoed back into a page (a password, a member id) */
   const char *missing; /* the message when required and empty ("Please fill in this field.") */
+  const char *invalid; /* instead of the type's own message for any other mistake (NULL: the type's) */
+  const char *future;  /* not_future: instead of "This date cannot be in the future." */
 };
 
 /* A typed value. text is the trimmed text ("" when absent; the key for an

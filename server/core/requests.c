@@ -864,6 +864,75 @@ enum err requests_records_letter(const struct actor *who, long long id, const ch
   return letter_run(&c);
 }
 
+/* ---- the letter date, the message and the signature as forms ---- */
+
+static const struct form_field letter_fields[] = {
+    {.name = "sent_on", .type = FT_DATE, .required = true, .not_future = true,
+     .missing = "Give the date you sent the letter, as YYYY-MM-DD.",
+     .invalid = "Give the date you sent the letter, as YYYY-MM-DD.",
+     .future = "That date has not come yet. Give the day you sent the letter (today or earlier)."},
+};
+
+const struct form_spec *requests_letter_form(void) {
+  static const struct form_spec spec = {letter_fields, 1, NULL};
+  return &spec;
+}
+
+enum err requests_letter_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                size_t n, const char *today, struct form_errors *errs) {
+  struct form_value v[1];
+  if (!form_parse(a, requests_letter_form(), in, n, today, NULL, v, errs)) return ERR_INVALID;
+  return requests_records_letter(who, id, v[0].text);
+}
+
+static const struct form_field message_fields[] = {
+    {.name = "body", .type = FT_MULTILINE, .required = true, .max = REQUESTS_MESSAGE_MAX,
+     .missing = "Please write a message before sending.",
+     .invalid = "Please keep a message to 5,000 characters. Nothing was sent."},
+};
+
+const struct form_spec *requests_message_form(void) {
+  static const struct form_spec spec = {message_fields, 1, NULL};
+  return &spec;
+}
+
+enum err requests_message_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                 size_t n, struct form_errors *errs) {
+  struct form_value v[1];
+  if (!form_parse(a, requests_message_form(), in, n, NULL, NULL, v, errs)) return ERR_INVALID;
+  enum err e = requests_post_message(who, id, v[0].text, false);
+  if (e == ERR_INVALID) form_error_add(errs, "body", "Please write a message before sending.");
+  return e;
+}
+
+static const struct form_field sign_fields[] = {
+    {.name = "full_name", .type = FT_TEXT, .required = true, .max = 200, .missing = "Please type your full name to sign."},
+    {.name = "confirm", .type = FT_TICK, .required = true,
+     .missing = "Please tick the box to confirm that you have read and agree to the authorization."},
+    {.name = "text_sha256", .type = FT_TEXT, .max = 64},
+};
+
+const struct form_spec *requests_sign_form(void) {
+  static const struct form_spec spec = {sign_fields, 3, NULL};
+  return &spec;
+}
+
+enum err requests_sign_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                              size_t n, struct form_errors *errs) {
+  struct form_value v[3];
+  if (!form_parse(a, requests_sign_form(), in, n, NULL, NULL, v, errs)) return ERR_INVALID;
+  enum err e = requests_sign_authorization(who, id, v[0].text, v[2].text);
+  if (e == ERR_INVALID)
+    form_error_add(errs, "full_name",
+                   "Please type your own full name as it is on your account (capitals, accents and extra spaces do "
+                   "not matter).");
+  else if (e == ERR_CONFLICT) {
+    form_error_add(errs, "confirm", "The authorization text changed, or one is already signed. Please read it again.");
+    e = ERR_INVALID;
+  }
+  return e;
+}
+
 enum err requests_records_extend(const struct actor *who, long long id) {
   struct letter_ctx c = {.who = who, .id = id, .date = NULL};
   return letter_run(&c);

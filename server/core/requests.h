@@ -157,6 +157,21 @@ enum err requests_member_id(struct arena *a, const struct rqs_row *row, const ch
  * while needs_info. */
 enum err requests_records_letter(const struct actor *who, long long id, const char *date);
 enum err requests_records_extend(const struct actor *who, long long id);
+/* The letter date, the patient's message and the signature as forms
+ * (core/form.h): each parses its spec and then calls the function above
+ * (requests_records_letter, requests_post_message, requests_sign_authorization).
+ * ERR_INVALID with errs filled and nothing saved: a malformed or future date,
+ * an empty or too long message, a missing name or tick, a name that is not
+ * the signer's (full_name) or a changed text (confirm). */
+const struct form_spec *requests_letter_form(void);
+enum err requests_letter_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                size_t n, const char *today, struct form_errors *errs);
+const struct form_spec *requests_message_form(void);
+enum err requests_message_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                 size_t n, struct form_errors *errs);
+const struct form_spec *requests_sign_form(void);
+enum err requests_sign_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                              size_t n, struct form_errors *errs);
 
 /* Submits a complete draft in one transaction: ERR_INVALID (nothing
  * changed) while something required is missing. *reference: the final one. */

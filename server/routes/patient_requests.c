@@ -80,22 +80,15 @@ static const char *fv(struct req *r, const char *name) {
   return arena_strndup(r->arena, v, n);
 }
 
+/* The posted fields as the form layer takes them (arena); NULL when out of memory. */
+static const struct form_pair *posted(struct req *r) {
+  struct form_pair *in = arena_alloc(r->arena, (r->form.n + 1) * sizeof *in);
+  for (size_t i = 0; in && i < r->form.n; i++) in[i] = (struct form_pair){r->form.items[i].name, r->form.items[i].value};
+  return in;
+}
+
 /* Today as YYYY-MM-DD where the person asking is (their time zone). */
 static void today_iso(struct req *r, char out[16]) { tz_format(out, 16, (int64_t)time(NULL), req_tz(r), TZ_DATE); }
-
-/* True when s is a real date written YYYY-MM-DD between 1900 and 2100. */
-static bool valid_date(const char *s) {
-  long ymd = 0;
-  return form_date_parse(s, &ymd) && ymd <= FORM_DATE_LAST;
-}
-
-/* Number of characters (UTF-8 code points) in s. */
-static size_t chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    if (((unsigned char)*s & 0xC0) != 0x80) n++;
-  return n;
-}
 
 static const char *money(struct arena *a, long long cents) {
   if (cents < 0) return "not offered";
@@ -621,54 +614,25 @@ static void step_get(struct req *r) {
   show_step(r, &v, idx, false, 200);
 }
 
-/* Adds a field error. */
-static void ferr(HDF *h, int *nerr, const char *field, const char *msg) {
-  hs(h, msg, "Form.Errors.%s", field);
-  (*nerr)++;
-}
-
-/* Copies the posted values back into Form.Values (re-shown on errors). */
-static void echo_form(struct req *r, HDF *h) {
-  for (size_t i = 0; i < r->form.n; i++) {
-    const char *name = r->form.items[i].name;
-    if (strcmp(name, "csrf") == 0 || strcmp(name, "member_id") == 0) continue;
-    bool ok = true;
-    for (const char *p = name; *p; p++)
-      if (!isalnum((unsigned char)*p) && *p != '_') ok = false;
-    if (ok && strlen(name) < 64) {
-      if (strcmp(name, "exam_type") == 0) hs(h, "1", "Form.Values.type_%s", r->form.items[i].value);
-      else hs(h, r->form.items[i].value, "Form.Values.%s", name);
-    }
-  }
-}
 
 
+
+/* The signature through the form layer (core/requests.h requests_sign_submit). */
 static int post_authorization(struct req *r, HDF *h, const struct rqs_row *q, enum err *e) {
-  int nerr = 0;
-  const char *name = fv(r, "full_name"), *sha = fv(r, "text_sha256");
-  if (!*name) ferr(h, &nerr, "full_name", "Please type your full name to sign.");
-  if (strcmp(fv(r, "confirm"), "1") != 0)
-    ferr(h, &nerr, "confirm", "Please tick the box to confirm that you have read and agree to the authorization.");
-  if (nerr) return nerr;
   struct actor who = actor_from_req(r);
-  *e = requests_sign_authorization(&who, q->id, name, sha);
-  if (*e == ERR_INVALID) {
-    ferr(h, &nerr, "full_name",
-         "Please type your own full name as it is on your account (capitals, accents and extra spaces do not matter).");
-    *e = ERR_OK;
-  } else if (*e == ERR_CONFLICT) {
-    ferr(h, &nerr, "confirm", "The authorization text changed, or one is already signed. Please read it again.");
-    *e = ERR_OK;
+  const struct form_pair *in = posted(r);
+  if (!in) {
+    *e = ERR_INTERNAL;
+    return 0;
   }
-  return nerr;
+  struct form_errors errs;
+  *e = requests_sign_submit(r->arena, &who, q->id, in, r->form.n, &errs);
+  if (*e != ERR_INVALID) return 0;
+  *e = ERR_OK;
+  fv_fill(r, h, requests_sign_form(), &errs);
+  return (int)errs.n;
 }
 
-/* The posted fields as the form layer takes them (arena); NULL when out of memory. */
-static const struct form_pair *posted(struct req *r) {
-  struct form_pair *in = arena_alloc(r->arena, (r->form.n + 1) * sizeof *in);
-  for (size_t i = 0; in && i < r->form.n; i++) in[i] = (struct form_pair){r->form.items[i].name, r->form.items[i].value};
-  return in;
-}
 
 /* POST of a step moved to the form layer (exam, specialist, coverage): the domain parses,
  * checks access, saves and audits in one transaction; only a refused form
@@ -732,8 +696,6 @@ static void step_post(struct req *r) {
   else if (strcmp(key, "review") == 0) return reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/review", id));
   if (e != ERR_OK) return fail(r, e);
   if (nerr) {
-    echo_form(r, h);
-    hi(h, nerr, "Form.ErrorCount");
     return show_step(r, &v, idx, true, 422);
   }
   const char *go = req_form(r, "go");
@@ -794,29 +756,25 @@ static void letter(struct req *r) {
 static void letter_sent(struct req *r) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
-  const char *date = fv(r, "sent_on");
+  const struct form_pair *in = posted(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
   /* "today" is the patient's own: late in the evening in Los Angeles it is already tomorrow in UTC */
   char today[16];
   today_iso(r, today);
-  const char *msg = !valid_date(date)          ? "Give the date you sent the letter, as YYYY-MM-DD."
-                    : strcmp(date, today) > 0 ? "That date has not come yet. Give the day you sent the letter (today or earlier)."
-                                              : NULL;
-  if (msg) {
+  struct form_errors errs;
+  enum err e = id ? requests_letter_submit(r->arena, &who, id, in, r->form.n, today, &errs) : ERR_NOT_FOUND;
+  if (e == ERR_INVALID) {
     /* the records step again, with the date typed and the message next to it; nothing saved */
     struct step_view v;
     memset(&v, 0, sizeof v);
-    enum err le = id ? load_view(r, id, &v) : ERR_NOT_FOUND;
+    enum err le = load_view(r, id, &v);
     if (le != ERR_OK) return fail(r, le);
     HDF *h = req_hdf(r);
     if (!h) return reply_error(r, ERR_INTERNAL, NULL);
-    if (strcmp(v.row.status, "draft") != 0) return reply_error(r, ERR_INVALID, msg);
-    int nerr = 0;
-    ferr(h, &nerr, "sent_on", msg);
-    hs(h, date, "Form.Values.sent_on");
-    hi(h, nerr, "Form.ErrorCount");
+    if (strcmp(v.row.status, "draft") != 0) return reply_error(r, ERR_INVALID, form_error(&errs, "sent_on"));
+    fv_fill(r, h, requests_letter_form(), &errs);
     return show_step(r, &v, step_index("records"), true, 422);
   }
-  enum err e = id ? requests_records_letter(&who, id, date) : ERR_NOT_FOUND;
   if (e != ERR_OK) return fail(r, e);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/records", id));
 }
@@ -1095,11 +1053,11 @@ static void status_page(struct req *r) { show_status(r, NULL, NULL); }
 static void message_post(struct req *r) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
-  const char *body = fv(r, "body");
-  enum err e = id ? requests_post_message(&who, id, body, false) : ERR_NOT_FOUND;
-  if (e == ERR_INVALID)
-    return show_status(r, chars(body) > REQUESTS_MESSAGE_MAX ? "Please keep a message to 5,000 characters. Nothing was sent."
-                                                              : "Please write a message before sending.", NULL);
+  const struct form_pair *in = posted(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  struct form_errors errs;
+  enum err e = id ? requests_message_submit(r->arena, &who, id, in, r->form.n, &errs) : ERR_NOT_FOUND;
+  if (e == ERR_INVALID) return show_status(r, form_error(&errs, "body"), NULL);
   if (e == ERR_CONFLICT) return reply_error(r, e, "Messages open once the request is sent.");
   if (e != ERR_OK) return fail(r, e);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld#messages", id));

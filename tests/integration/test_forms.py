@@ -175,3 +175,27 @@ class FormsTest(harness.ServerTestCase):
         r = c.post("/requests/%d/steps/coverage" % rid, {"payment": "self_pay", "ack": "1"})
         self.assertEqual(r.status, 303)
         self.assertEqual(self.row(rid, "payment, insurance_plan, member_id_sealed"), ("self_pay", "", None))
+
+    def test_signature_and_message_forms_keep_what_was_typed(self):
+        user, c = self.patient()
+        rid = self.new_draft(c)
+        page = c.get("/requests/%d/steps/authorization" % rid).text
+        sha = re.search(r'name="text_sha256" value="([0-9a-f]{64})"', page).group(1)
+        r = c.post("/requests/%d/steps/authorization" % rid,
+                   {"full_name": "Someone <Else>", "confirm": "1", "text_sha256": sha})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "full_name", "your own full name")
+        self.assertIn('value="Someone &lt;Else&gt;"', r.text)
+        self.assertRegex(r.text, r'id="f-confirm"[^>]* checked')
+        self.assertEqual(self.sql("SELECT count(*) FROM authorizations WHERE request_id = %s", rid)[0][0], 0)
+        r = c.post("/requests/%d/steps/authorization" % rid, {"full_name": user["name"], "text_sha256": sha})
+        self.assertEqual(r.status, 422)
+        self.assertIn('id="confirm-error"', r.text)
+        self.assertIn('value="%s"' % user["name"], r.text)
+        # a message too long: said at the field, the text kept, nothing sent
+        user, c, rid = self.submitted()
+        r = c.post("/requests/%d/messages" % rid, {"body": "é" * 5001})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "body", "5,000 characters")
+        self.assertIn("é" * 5001, r.text)
+        self.assertEqual(self.sql("SELECT count(*) FROM messages WHERE request_id = %s", rid)[0][0], 0)

@@ -23,6 +23,10 @@ static const struct form_field table_fields[] = {
     {.name = "color", .type = FT_ENUM, .required = true, .vocab = colors, .n_vocab = 3, .missing = "Please choose one."},
     {.name = "agree", .type = FT_TICK, .required = true, .missing = "Please tick the box to confirm."},
     {.name = "mail", .type = FT_EMAIL},
+    {.name = "sent", .type = FT_DATE, .required = true, .not_future = true, .missing = "Give the date you sent it.",
+     .invalid = "Give the date as YYYY-MM-DD.", .future = "That date has not come yet."},
+    {.name = "body", .type = FT_MULTILINE, .required = true, .max = 10, .missing = "Please write a message.",
+     .invalid = "Please keep a message to 10 characters."},
 };
 
 /* "\n" and "\s" escapes of the table. */
@@ -91,7 +95,7 @@ static void table(void) {
     rows++;
   }
   fclose(f);
-  T_EQ_INT(rows, 48); /* every row of the table was read */
+  T_EQ_INT(rows, 56); /* every row of the table was read */
 }
 
 static void date_parser(void) {
