@@ -1,6 +1,7 @@
 /* `secondop verify-audit`: recomputes the audit chain and names the first
  * broken row. `secondop audit [filters]`: prints matching audit rows as text
  * or CSV, answering questions like "who viewed case A". */
+#include "core/form.h"
 #include "audit_cli.h"
 
 #include <jansson.h>
@@ -38,13 +39,7 @@ static const char audit_usage[] =
     "\n";
 
 /* True when s is a positive decimal integer that fits a long long. */
-static bool parse_id(const char *s, long long *out) {
-  if (!s || !*s || strlen(s) > 18) return false;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return false;
-  *out = strtoll(s, NULL, 10);
-  return *out > 0;
-}
+static bool parse_id(const char *s, long long *out) { return form_id_parse(s, out); }
 
 /* Opens the database like `migrate` does (embedded needs the data dir). */
 static int open_db(struct config *c, bool *embedded) {

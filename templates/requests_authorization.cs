@@ -13,12 +13,12 @@
 <?cs call:print_frame_end() ?>
 </article>
 <?cs if:Auth.InForce ?>
-<details class="rq-box no-print">
+<details class="rq-box no-print" id="revoke"<?cs if:Form.Errors.confirm ?> open<?cs /if ?>>
   <summary>Revoke this authorization</summary>
   <p>Revoking stops the review of your request<?cs if:!Request.IsDraft ?> and withdraws it if the review has not started<?cs /if ?>.</p>
-  <form method="post" action="/requests/<?cs var:Request.Id ?>/authorization/revoke">
+  <form method="post" action="/requests/<?cs var:Request.Id ?>/authorization/revoke" novalidate>
     <?cs call:csrf_field() ?>
-    <div class="check"><input type="checkbox" id="f-revoke-confirm" name="confirm" value="1"><label for="f-revoke-confirm">Yes, revoke my authorization</label></div>
+    <?cs call:tick_field("confirm", "Yes, revoke my authorization") ?>
     <button type="submit" class="secondary">Revoke</button>
   </form>
 </details>

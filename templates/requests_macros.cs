@@ -35,7 +35,7 @@
 <?cs /each ?>
 </ul>
 <?cs /def ?>
-<?cs def:radio(name, value, label) ?><div class="check"><input type="radio" id="f-<?cs var:name ?>-<?cs var:value ?>" name="<?cs var:name ?>" value="<?cs var:value ?>"<?cs if:Form.Values[name] == value ?> checked<?cs /if ?>><label for="f-<?cs var:name ?>-<?cs var:value ?>"><?cs var:label ?></label></div><?cs /def ?>
+<?cs def:radio(name, value, label) ?><div class="check"><input type="radio" id="f-<?cs var:name ?>-<?cs var:value ?>" name="<?cs var:name ?>" value="<?cs var:value ?>"<?cs if:Form.Values[name] == value ?> checked<?cs /if ?><?cs if:Form.Errors[name] ?> aria-invalid="true" aria-describedby="<?cs var:name ?>-error"<?cs /if ?>><label for="f-<?cs var:name ?>-<?cs var:value ?>"><?cs var:label ?></label></div><?cs /def ?>
 <?cs def:textarea_field(name, label, hint) ?>
 <div class="field<?cs if:Form.Errors[name] ?> has-error<?cs /if ?>">
   <label for="f-<?cs var:name ?>"><?cs var:label ?></label>

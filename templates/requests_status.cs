@@ -113,13 +113,13 @@
 <?cs /if ?>
 
 <?cs if:Request.CanWithdraw ?>
-<details class="rq-box">
+<details class="rq-box" id="withdraw"<?cs if:Form.Errors.confirm || Form.Errors.reason ?> open<?cs /if ?>>
   <summary>Withdraw this request</summary>
   <p>You can withdraw until the specialist starts the review.</p>
-  <form method="post" action="/requests/<?cs var:Request.Id ?>/withdraw">
+  <form method="post" action="/requests/<?cs var:Request.Id ?>/withdraw" novalidate>
     <?cs call:csrf_field() ?>
-    <div class="field"><label for="f-reason">Why (optional)</label><input id="f-reason" name="reason" type="text"></div>
-    <div class="check"><input type="checkbox" id="f-wd-confirm" name="confirm" value="1"><label for="f-wd-confirm">Yes, withdraw my request</label></div>
+    <?cs call:text_field("reason", "Why (optional)", "text", "off", "") ?>
+    <?cs call:tick_field("confirm", "Yes, withdraw my request") ?>
     <button type="submit" class="secondary">Withdraw</button>
   </form>
 </details>

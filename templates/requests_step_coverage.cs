@@ -14,7 +14,7 @@
   <div class="field<?cs if:Form.Errors.member_id ?> has-error<?cs /if ?>">
     <label for="f-member_id">Member ID</label>
     <p class="hint" id="member_id-hint"><?cs if:Request.MemberIdEnd ?>We have the member ID ending in <?cs var:Request.MemberIdEnd ?>. Leave this empty to keep it.<?cs else ?>On your insurance card. It is stored encrypted.<?cs /if ?></p>
-    <input id="f-member_id" name="member_id" type="text" autocomplete="off" value=""<?cs if:Form.Errors.member_id ?> aria-invalid="true" aria-describedby="member_id-error"<?cs else ?> aria-describedby="member_id-hint"<?cs /if ?>>
+    <input id="f-member_id" name="member_id" type="text" autocomplete="off" value="<?cs var:Form.Values.member_id ?>"<?cs if:Form.Errors.member_id ?> aria-invalid="true" aria-describedby="member_id-error"<?cs else ?> aria-describedby="member_id-hint"<?cs /if ?>>
     <?cs call:field_error("member_id") ?>
   </div>
   <fieldset class="rq-group<?cs if:Form.Errors.referral ?> has-error<?cs /if ?>">
@@ -40,7 +40,7 @@
       <li>How much of my deductible is left this year?</li>
     </ul>
   </section>
-  <div class="check<?cs if:Form.Errors.ack ?> has-error<?cs /if ?>"><input type="checkbox" id="f-ack" name="ack" value="1"<?cs if:Form.Values.ack ?> checked<?cs /if ?><?cs if:Form.Errors.ack ?> aria-invalid="true" aria-describedby="ack-error"<?cs /if ?>><label for="f-ack">I have read this estimate and understand that the final cost depends on my plan.</label></div>
+  <div class="check<?cs if:Form.Errors.ack ?> has-error<?cs /if ?>"><input type="checkbox" id="f-ack" name="ack" value="1"<?cs if:Form.Values.ack == "1" ?> checked<?cs /if ?><?cs if:Form.Errors.ack ?> aria-invalid="true" aria-describedby="ack-error"<?cs /if ?>><label for="f-ack">I have read this estimate and understand that the final cost depends on my plan.</label></div>
   <?cs call:field_error("ack") ?>
   <?cs call:step_buttons() ?>
 </form>

@@ -19,7 +19,7 @@
   <fieldset class="rq-group<?cs if:Form.Errors.exam_type ?> has-error<?cs /if ?>">
     <legend>What kind of exam was it? Tick all that apply.</legend>
     <?cs each:t = ExamTypes ?>
-    <div class="check"><input type="checkbox" id="f-type-<?cs var:t.Key ?>" name="exam_type" value="<?cs var:t.Key ?>"<?cs if:Form.Values["type_" + t.Key] ?> checked<?cs /if ?>><label for="f-type-<?cs var:t.Key ?>"><?cs var:t.Label ?></label></div>
+    <div class="check"><input type="checkbox" id="f-type-<?cs var:t.Key ?>" name="exam_type" value="<?cs var:t.Key ?>"<?cs if:Form.Values.exam_type[t.Key] == "1" ?> checked<?cs /if ?>><label for="f-type-<?cs var:t.Key ?>"><?cs var:t.Label ?></label></div>
     <?cs /each ?>
     <?cs call:field_error("exam_type") ?>
   </fieldset>

@@ -1,4 +1,5 @@
 /* Accounts, the domain side: see accounts.h. */
+#include "core/form.h"
 #include "core/accounts.h"
 
 #include <ctype.h>
@@ -325,19 +326,13 @@ enum err acct_session_lookup(struct arena *a, const struct actor *who, const cha
 
 /* Checks a YYYY-MM-DD date of birth: a real date between 1900 and today. */
 static int dob_ok(const char *s, long long now) {
-  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return 0;
-  int y = (int)strtol(s, NULL, 10), m = (int)strtol(s + 5, NULL, 10), d = (int)strtol(s + 8, NULL, 10);
-  if (y < 1900 || m < 1 || m > 12 || d < 1) return 0;
-  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int md = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-  if (d > md) return 0;
+  long ymd = 0;
+  if (!form_date_parse(s, &ymd)) return 0;
   time_t t = (time_t)now;
   struct tm tm;
   gmtime_r(&t, &tm);
   long today = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-  return (long)y * 10000 + m * 100 + d <= today;
+  return ymd <= today;
 }
 
 /* Checks a display name: 1-200 characters of text, no control characters. */

@@ -30,6 +30,7 @@
  * hash and reserve the next id while holding it, so in READ COMMITTED the
  * chain is linear; a unique index on prev_hash makes a fork impossible even
  * under another isolation level (the second writer then fails). */
+#include "core/form.h"
 #include "core/audit.h"
 #include "core/alerts.h"
 
@@ -292,16 +293,8 @@ long long audit_verify_count(long long *rows) {
 long long audit_verify(void) { return audit_verify_count(NULL); }
 
 bool audit_date_valid(const char *s) {
-  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
-  /* all ten characters were checked above: plain digit arithmetic */
-  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-  int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-  static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1970 || m < 1 || m > 12 || d < 1) return false;
-  int max = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-  return d <= max;
+  long ymd = 0;
+  return form_date_parse(s, &ymd) && ymd >= 19700101;
 }
 
 /* ERR_OK when the filter's dates are absent or valid. */

@@ -1,6 +1,8 @@
 /* The BI-RADS vocabulary: see birads.h. */
 #include "core/birads.h"
 
+#include "core/form.h"
+
 #include <stddef.h>
 #include <string.h>
 
@@ -58,6 +60,17 @@ enum birads birads_parse(const char *s) {
 bool birads_valid(const char *s) { return birads_parse(s) != BI_UNKNOWN; }
 
 static bool cat_ok(enum birads b) { return b >= 0 && b < BI_COUNT; }
+
+static const struct form_word words[BI_COUNT + 1] = {
+    {"0", "BI-RADS 0"}, {"1", "BI-RADS 1"},   {"2", "BI-RADS 2"},   {"3", "BI-RADS 3"},
+    {"4", "BI-RADS 4"}, {"4A", "BI-RADS 4A"}, {"4B", "BI-RADS 4B"}, {"4C", "BI-RADS 4C"},
+    {"5", "BI-RADS 5"}, {"6", "BI-RADS 6"},   {"unknown", "I don't know"},
+};
+
+const struct form_word *birads_words(bool with_unknown, size_t *n) {
+  *n = with_unknown ? BI_COUNT + 1 : BI_COUNT;
+  return words;
+}
 
 const char *birads_name(enum birads b) { return cat_ok(b) ? cats[b].name : "unknown"; }
 const char *birads_label(enum birads b) { return cat_ok(b) ? cats[b].label : "Not known"; }

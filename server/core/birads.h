@@ -13,6 +13,7 @@
 #ifndef SECONDOP_BIRADS_H
 #define SECONDOP_BIRADS_H
 #include <stdbool.h>
+#include <stddef.h>
 
 enum birads { BI_UNKNOWN = -1, BI_0, BI_1, BI_2, BI_3, BI_4, BI_4A, BI_4B, BI_4C, BI_5, BI_6, BI_COUNT };
 enum birads_rec {
@@ -72,4 +73,9 @@ const char *birads_mgmt_name(enum birads_mgmt m);
  * for additional imaging", "Tissue diagnosis", "Known cancer: treatment";
  * "Not known" for MG_NONE. */
 const char *birads_mgmt_label(enum birads_mgmt m);
+/* The categories as a form vocabulary (core/form.h): keys "0" … "6", "4A" …
+ * with the clinical label, then, when with_unknown, "unknown" (the patient's
+ * "I don't know"). *n receives the count. Static. */
+struct form_word;
+const struct form_word *birads_words(bool with_unknown, size_t *n);
 #endif

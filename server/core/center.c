@@ -1,4 +1,5 @@
 /* The center's side of a request: see center.h. */
+#include "core/form.h"
 #include "core/center.h"
 
 #include "core/comm_tasks.h"
@@ -226,10 +227,8 @@ static bool text_ok(const char *s, size_t max) {
 }
 
 static bool is_date(const char *s) {
-  int y, m, d;
-  char tail;
-  return s && strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 2000 && y <= 2100 &&
-         m >= 1 && m <= 12 && d >= 1 && d <= 31 && s[4] == '-' && s[7] == '-';
+  long ymd = 0;
+  return form_date_parse(s, &ymd) && ymd >= 20000101 && ymd <= FORM_DATE_LAST;
 }
 
 static bool is_time(const char *s) {

@@ -1,4 +1,5 @@
 /* The verified first read: see first_read.h. */
+#include "core/form.h"
 #include "core/first_read.h"
 
 #include <jansson.h>
@@ -29,18 +30,7 @@ static void add_err(struct center_errors *errs, const char *field, const char *m
 static bool empty(const char *s) { return !s || !*s; }
 
 /* A real calendar date written YYYY-MM-DD. */
-static bool is_date(const char *s) {
-  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
-  /* every character was checked to be a digit above: read them directly */
-  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-  int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return !(m == 2 && d == 29 && !leap);
-}
+static bool is_date(const char *s) { return form_date_parse(s, NULL); }
 
 static const char *const biopsy_values[][2] = {
     {"none", "No biopsy"},

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,15 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/birads.h"
+#include "core/form.h"
 #include "core/caregivers.h"
 #include "core/center.h"
 #include "core/checklist.h"
 #include "core/outbox.h"
 #include "core/secrets.h"
 #include "core/sigfold.h"
+#include "core/specialists.h"
 #include "store/caregivers.h"
 #include "store/db.h"
 #include "store/requests.h"
@@ -446,15 +450,6 @@ enum err requests_missing(struct arena *a, const struct rqs_row *row, const char
   return ERR_OK;
 }
 
-/* Access for a change of the patient's answers: the owner, while draft. */
-static enum err editable(const struct actor *who, long long id, long long *owner) {
-  enum req_status st;
-  if (!who || who->role != R_PATIENT) return ERR_NOT_FOUND;
-  enum err e = requests_access(who, id, RA_EDIT, &st, owner);
-  if (e != ERR_OK) return e;
-  return st == RS_DRAFT ? ERR_OK : ERR_CONFLICT;
-}
-
 struct save_ctx {
   const struct actor *who;
   long long id, owner;
@@ -465,16 +460,47 @@ struct save_ctx {
   bool b1;
   long long l1;
   int i1;
+  bool denied;
+  bool guarded; /* fn applies the access rule itself and sets owner (0: refused) */
+  bool no_member; /* coverage: insurance without a member id (ERR_INVALID, rolled back) */
+  enum err refused_as; /* guarded: what an allowed draft the statement did not change means */
 };
 
+/* One transaction with one access check: the row is locked, the rule of
+ * requests_access(RA_EDIT) applied to it, the answers saved and the one
+ * audit row written. A refusal sets c->denied (audited after the rollback). */
 static enum err save_tx(void *p) {
   struct save_ctx *c = p;
   struct arena *ar = arena_new();
   if (!ar) return ERR_INTERNAL;
-  enum req_status st;
+  enum req_status st = RS_DRAFT;
   long long owner = 0, reviewer = 0;
-  enum err e = peek(c->id, true, &st, &owner, &reviewer);
+  c->denied = false;
+  enum err e = ERR_OK;
+  if (c->guarded) {
+    /* the statement that saves holds the access rule: the common case is the
+     * change and its audit row; only a refusal reads the row to say why */
+    c->owner = 0;
+    e = c->fn(c);
+    if (e == ERR_OK && c->owner > 0) {
+      e = audit(c->who, "request.update", c->id, c->owner, "ok", arena_printf(ar, "{\"step\":\"%s\"}", c->step));
+      arena_free(ar);
+      return e;
+    }
+    if (e != ERR_OK) {
+      arena_free(ar);
+      return e;
+    }
+  }
+  e = peek(c->id, true, &st, &owner, &reviewer);
+  if (e == ERR_NOT_FOUND || (e == ERR_OK && !may(c->who, RA_EDIT, st, owner, reviewer))) {
+    c->denied = true;
+    e = ERR_NOT_FOUND;
+  }
   if (e == ERR_OK && st != RS_DRAFT) e = ERR_CONFLICT;
+  /* allowed, a draft, and still not saved: the statement's own rule said no (or it changed meanwhile) */
+  if (e == ERR_OK && c->guarded) e = c->refused_as != ERR_OK ? c->refused_as : ERR_CONFLICT;
+  c->owner = owner;
   if (e == ERR_OK) e = c->fn(c);
   if (e == ERR_OK)
     e = audit(c->who, "request.update", c->id, c->owner, "ok", arena_printf(ar, "{\"step\":\"%s\"}", c->step));
@@ -482,30 +508,210 @@ static enum err save_tx(void *p) {
   return e;
 }
 
-/* Checks that the owner may edit, then runs c->fn in a transaction with
- * its audit row. */
+/* Runs c->fn in one transaction with the access check and its audit row
+ * (save_tx). Only patients (and the caregivers acting for them) edit. */
 static enum err save(struct save_ctx *c) {
-  enum err e = editable(c->who, c->id, &c->owner);
-  if (e != ERR_OK) return e;
-  return db_tx(save_tx, c);
+  if (!c->who || c->who->role != R_PATIENT || c->id <= 0) {
+    audit(c->who, "request.view", c->id, 0, "denied", NULL);
+    return ERR_NOT_FOUND;
+  }
+  enum err e = db_tx(save_tx, c);
+  if (c->denied) audit(c->who, "request.view", c->id, 0, "denied", NULL);
+  return e;
 }
 
-static enum err do_exam(struct save_ctx *c) { return rqs_save_exam(c->id, c->exam); }
+static enum err do_exam(struct save_ctx *c) { return rqs_save_exam(c->id, c->who->user_id, c->exam, &c->owner); }
 enum err requests_save_exam(const struct actor *who, long long id, const struct rqs_exam *x) {
-  struct save_ctx c = {.who = who, .id = id, .step = "exam", .fn = do_exam, .exam = x};
+  struct save_ctx c = {.who = who, .id = id, .step = "exam", .fn = do_exam, .exam = x, .guarded = true};
   return save(&c);
 }
 
-static enum err do_specialist(struct save_ctx *c) { return rqs_save_specialist(c->id, c->s1, c->s2, c->b1, c->l1); }
+/* ---- the first-exam step as a form ---- */
+
+const struct form_word REQUESTS_EXAM_TYPES[] = {
+    {"screening_mammogram", "Screening mammogram"},
+    {"diagnostic_mammogram", "Diagnostic mammogram"},
+    {"tomosynthesis", "Tomosynthesis (3D mammogram)"},
+    {"ultrasound", "Breast ultrasound"},
+    {"mri", "Breast MRI"},
+};
+const size_t REQUESTS_N_EXAM_TYPES = sizeof REQUESTS_EXAM_TYPES / sizeof REQUESTS_EXAM_TYPES[0];
+
+static const struct form_word yes_no[] = {{"yes", "Yes"}, {"no", "No"}};
+static const struct form_word filled_by[] = {{"self", "The patient"}, {"caregiver", "Someone helping her"}};
+
+enum {
+  EX_FACILITY, EX_CONTACT, EX_DATE, EX_TYPES, EX_PRIOR, EX_BIRADS, EX_BIOPSY, EX_REASON,
+  EX_Q1, EX_Q2, EX_Q3, EX_Q4, EX_Q5, EX_Q6, EX_TREAT, EX_BY, EX_CG_NAME, EX_CG_REL, EX_N
+};
+
+#define EX_QUESTION(n) {.name = "q" #n, .type = FT_TEXT, .max = 500}
+static struct form_field exam_fields[EX_N] = {
+    [EX_FACILITY] = {.name = "facility", .type = FT_TEXT, .required = true, .max = 200,
+                     .missing = "Please enter where the exam was done."},
+    [EX_CONTACT] = {.name = "records_contact", .type = FT_TEXT, .max = 300},
+    [EX_DATE] = {.name = "exam_date", .type = FT_DATE, .required = true, .not_future = true,
+                 .missing = "Please enter the date of the exam."},
+    [EX_TYPES] = {.name = "exam_type", .type = FT_ENUM, .required = true, .multi = true,
+                  .vocab = REQUESTS_EXAM_TYPES, .n_vocab = sizeof REQUESTS_EXAM_TYPES / sizeof REQUESTS_EXAM_TYPES[0],
+                  .missing = "Please tick at least one kind of exam."},
+    [EX_PRIOR] = {.name = "prior_exam_dates", .type = FT_TEXT, .max = 200},
+    [EX_BIRADS] = {.name = "birads", .type = FT_ENUM, .required = true, /* vocabulary: core/birads.h, set below */
+                   .missing = "Please choose the category on your report, or \"I don't know\"."},
+    [EX_BIOPSY] = {.name = "biopsy", .type = FT_ENUM, .required = true, .vocab = yes_no, .n_vocab = 2,
+                   .missing = "Please tell us whether a biopsy was done."},
+    [EX_REASON] = {.name = "reason", .type = FT_MULTILINE, .required = true, .max = 2000,
+                   .missing = "Please tell us in a few words why you want a second opinion."},
+    [EX_Q1] = EX_QUESTION(1), [EX_Q2] = EX_QUESTION(2), [EX_Q3] = EX_QUESTION(3), [EX_Q4] = EX_QUESTION(4),
+    [EX_Q5] = EX_QUESTION(5), [EX_Q6] = EX_QUESTION(6),
+    [EX_TREAT] = {.name = "treatment_date", .type = FT_DATE},
+    [EX_BY] = {.name = "filled_by", .type = FT_ENUM, .required = true, .vocab = filled_by, .n_vocab = 2,
+               .missing = "Please tell us who is filling in this form."},
+    [EX_CG_NAME] = {.name = "caregiver_name", .type = FT_TEXT, .max = 120},
+    [EX_CG_REL] = {.name = "caregiver_relationship", .type = FT_TEXT, .max = 60},
+};
+
+/* Someone helping names themself; at most five questions. */
+static void exam_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs, void *ctx) {
+  (void)spec;
+  (void)ctx;
+  if (v[EX_Q6].present) form_error_add(errs, "q5", "You can ask at most five questions.");
+  if (strcmp(v[EX_BY].text, "caregiver") == 0) {
+    if (!v[EX_CG_NAME].present) form_error_add(errs, "caregiver_name", "Please enter your name.");
+    if (!v[EX_CG_REL].present)
+      form_error_add(errs, "caregiver_relationship", "Please tell us how you are related to the patient.");
+  }
+}
+
+static pthread_once_t exam_once = PTHREAD_ONCE_INIT;
+static void exam_init(void) {
+  exam_fields[EX_BIRADS].vocab = birads_words(true, &exam_fields[EX_BIRADS].n_vocab);
+}
+
+const struct form_spec *requests_exam_form(void) {
+  static const struct form_spec spec = {exam_fields, EX_N, exam_check};
+  pthread_once(&exam_once, exam_init);
+  return &spec;
+}
+
+enum err requests_exam_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                              size_t n, const char *today, struct form_errors *errs) {
+  struct form_value v[EX_N];
+  if (!form_parse(a, requests_exam_form(), in, n, today, NULL, v, errs)) return ERR_INVALID;
+  json_t *types = json_array(), *qs = json_array();
+  for (size_t i = 0; types && i < v[EX_TYPES].n_list; i++) json_array_append_new(types, json_string(v[EX_TYPES].list[i]));
+  for (int q = EX_Q1; qs && q <= EX_Q5; q++)
+    if (v[q].present) json_array_append_new(qs, json_string(v[q].text));
+  char *tj = types ? json_dumps(types, JSON_COMPACT) : NULL, *qj = qs ? json_dumps(qs, JSON_COMPACT) : NULL;
+  json_decref(types);
+  json_decref(qs);
+  enum err e = ERR_INTERNAL;
+  if (tj && qj) {
+    bool cg = strcmp(v[EX_BY].text, "caregiver") == 0;
+    struct rqs_exam x = {v[EX_FACILITY].text, v[EX_CONTACT].text, v[EX_DATE].text, v[EX_PRIOR].text,
+                         v[EX_BIRADS].text, v[EX_REASON].text, v[EX_TREAT].text,
+                         cg ? v[EX_CG_NAME].text : "", cg ? v[EX_CG_REL].text : "",
+                         tj, qj, strcmp(v[EX_BIOPSY].text, "yes") == 0 ? 1 : 0};
+    e = requests_save_exam(who, id, &x);
+  }
+  free(tj);
+  free(qj);
+  return e;
+}
+
+static enum err do_specialist(struct save_ctx *c) {
+  return rqs_save_specialist(c->id, c->who->user_id, c->s1, c->s2, c->b1, c->l1, &c->owner);
+}
 enum err requests_save_specialist(const struct actor *who, long long id, const char *review_type,
                                   const char *review_mode, bool center_chooses, long long specialist_id) {
   struct save_ctx c = {.who = who, .id = id, .step = "specialist", .fn = do_specialist, .s1 = review_type,
-                       .s2 = review_mode, .b1 = center_chooses, .l1 = specialist_id};
+                       .s2 = review_mode, .b1 = center_chooses, .l1 = specialist_id, .guarded = true,
+                       .refused_as = ERR_INVALID};
   return save(&c);
 }
 
+/* ---- the specialist step as a form ---- */
+
+static const struct form_word review_types[] = {{"reread", "Image re-read"}, {"consult", "Full consultation"}};
+static const struct form_word review_modes[] = {{"remote", "Remote review"}, {"in_person", "In person"}};
+
+enum { SP_TYPE, SP_MODE, SP_SPECIALIST, SP_N };
+static const struct form_field step_specialist_fields[SP_N] = {
+    [SP_TYPE] = {.name = "review_type", .type = FT_ENUM, .required = true, .vocab = review_types, .n_vocab = 2,
+                 .missing = "Please choose an image re-read or a full consultation."},
+    [SP_MODE] = {.name = "review_mode", .type = FT_ENUM, .required = true, .vocab = review_modes, .n_vocab = 2,
+                 .missing = "Please choose a remote review or an in-person visit."},
+    [SP_SPECIALIST] = {.name = "specialist", .type = FT_TEXT, .required = true,
+                       .missing = "Please choose a specialist, or let the center choose."},
+};
+
+/* "center", or the id of a specialist. */
+static void specialist_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs,
+                             void *ctx) {
+  (void)spec;
+  (void)ctx;
+  if (v[SP_SPECIALIST].present && strcmp(v[SP_SPECIALIST].text, "center") != 0 && !form_id(v[SP_SPECIALIST].text))
+    form_error_add(errs, "specialist", "Please choose a specialist, or let the center choose.");
+}
+
+const struct form_spec *requests_specialist_form(void) {
+  static const struct form_spec spec = {step_specialist_fields, SP_N, specialist_check};
+  return &spec;
+}
+
+/* Why the saving statement refused specialist sid for request id (read only
+ * after it did: the common case costs nothing). */
+static void specialist_refusal(struct arena *a, long long id, long long sid, const char *type, const char *mode,
+                               struct form_errors *errs) {
+  struct specialist s;
+  if (specialist_get(a, sid, &s) != ERR_OK || !s.active) {
+    form_error_add(errs, "specialist", "That specialist is not in the directory. Please choose another.");
+    return;
+  }
+  if (!s.accepting) {
+    form_error_add(errs, "specialist", "This specialist is not taking new requests. Please choose another.");
+    return;
+  }
+  struct rqs_row q, p;
+  if (rqs_get(a, id, &q) == ERR_OK && q.parent_request_id && rqs_get(a, q.parent_request_id, &p) == ERR_OK &&
+      (p.assigned_specialist_id ? p.assigned_specialist_id : p.specialist_id) == sid) {
+    form_error_add(errs, "specialist",
+                   "A third opinion should come from a different specialist than the one who wrote the second report.");
+    return;
+  }
+  if (strcmp(type, "reread") == 0 && !s.offers_reread)
+    form_error_add(errs, "review_type",
+                   "This specialist does not offer image re-reads. Choose a full consultation or another specialist.");
+  if (strcmp(type, "consult") == 0 && !s.offers_consult)
+    form_error_add(errs, "review_type",
+                   "This specialist does not offer full consultations. Choose a re-read or another specialist.");
+  if (strcmp(mode, "remote") == 0 && !s.remote_review)
+    form_error_add(errs, "review_mode", "This specialist only sees patients in person.");
+  if (strcmp(mode, "in_person") == 0 && !s.in_person)
+    form_error_add(errs, "review_mode", "This specialist only does remote reviews.");
+  if (errs->n == 0) form_error_add(errs, "specialist", "Please choose another specialist.");
+}
+
+enum err requests_specialist_submit(struct arena *a, const struct actor *who, long long id,
+                                    const struct form_pair *in, size_t n, struct form_errors *errs) {
+  struct form_value v[SP_N];
+  if (!form_parse(a, requests_specialist_form(), in, n, NULL, NULL, v, errs)) return ERR_INVALID;
+  bool center = strcmp(v[SP_SPECIALIST].text, "center") == 0;
+  long long sid = center ? 0 : form_id(v[SP_SPECIALIST].text);
+  enum err e = requests_save_specialist(who, id, v[SP_TYPE].text, v[SP_MODE].text, center, sid);
+  if (e == ERR_INVALID) specialist_refusal(a, id, sid, v[SP_TYPE].text, v[SP_MODE].text, errs);
+  return e;
+}
+
 static enum err do_coverage(struct save_ctx *c) {
-  return rqs_save_coverage(c->id, c->s1, c->s2, c->s3, c->i1, c->b1);
+  bool has_member = false;
+  enum err e = rqs_save_coverage(c->id, c->who->user_id, c->s1, c->s2, c->s3, c->i1, c->b1, &c->owner, &has_member);
+  /* insurance needs a member id: typed now, or kept from before (nothing is saved without one) */
+  if (e == ERR_OK && c->owner > 0 && strcmp(c->s1, "insurance") == 0 && !has_member) {
+    c->no_member = true;
+    return ERR_INVALID;
+  }
+  return e;
 }
 
 /* AD binding sealed request data to its request: "<label>:<id>". */
@@ -552,10 +758,70 @@ enum err requests_save_coverage(const struct actor *who, long long id, const cha
   enum err e = ERR_INTERNAL;
   if (sealed) {
     struct save_ctx c = {.who = who, .id = id, .step = "coverage", .fn = do_coverage, .s1 = payment, .s2 = plan,
-                         .s3 = sealed, .i1 = needs_referral, .b1 = acknowledged};
+                         .s3 = sealed, .i1 = needs_referral, .b1 = acknowledged, .guarded = true};
     e = save(&c);
+    if (e == ERR_INVALID && !c.no_member) e = ERR_INTERNAL;
   }
   arena_free(a);
+  return e;
+}
+
+/* ---- the coverage step as a form ---- */
+
+static const struct form_word payments[] = {{"insurance", "With my health insurance"}, {"self_pay", "I will pay myself"}};
+
+enum { CV_PAYMENT, CV_PLAN, CV_MEMBER, CV_REFERRAL, CV_ACK, CV_N };
+static const struct form_field coverage_fields[CV_N] = {
+    [CV_PAYMENT] = {.name = "payment", .type = FT_ENUM, .required = true, .vocab = payments, .n_vocab = 2,
+                    .missing = "Please tell us whether you use insurance or pay yourself."},
+    [CV_PLAN] = {.name = "plan", .type = FT_TEXT, .max = 120},
+    [CV_MEMBER] = {.name = "member_id", .type = FT_TEXT},
+    [CV_REFERRAL] = {.name = "referral", .type = FT_ENUM, .vocab = yes_no, .n_vocab = 2},
+    [CV_ACK] = {.name = "ack", .type = FT_TICK, .required = true,
+                .missing = "Please confirm that you have read the cost estimate."},
+};
+
+/* With insurance: the plan, a well-formed member id (a missing one is
+ * checked against the stored one when saving), the referral question. */
+static void coverage_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs,
+                           void *ctx) {
+  (void)spec;
+  (void)ctx;
+  if (strcmp(v[CV_PAYMENT].text, "insurance") != 0) return;
+  if (!v[CV_PLAN].present) form_error_add(errs, "plan", "Please enter the name of your insurance plan.");
+  bool ok = form_chars(v[CV_MEMBER].text) <= 40;
+  for (const char *p = v[CV_MEMBER].text; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '-' && *p != ' ') ok = false;
+  if (!ok) form_error_add(errs, "member_id", "Please use only letters, digits, spaces and dashes (at most 40).");
+  if (!v[CV_REFERRAL].present)
+    form_error_add(errs, "referral", "Please tell us whether your plan needs a referral (ask your insurer if unsure).");
+}
+
+const struct form_spec *requests_coverage_form(void) {
+  static const struct form_spec spec = {coverage_fields, CV_N, coverage_check};
+  return &spec;
+}
+
+enum err requests_coverage_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                  size_t n, struct form_errors *errs) {
+  struct form_value v[CV_N];
+  if (!form_parse(a, requests_coverage_form(), in, n, NULL, NULL, v, errs)) {
+    /* every mistake at once: a member id is needed when none is stored (read only on this refused path) */
+    enum req_status st;
+    long long owner = 0;
+    struct rqs_row q;
+    if (strcmp(v[CV_PAYMENT].text, "insurance") == 0 && !v[CV_MEMBER].present &&
+        requests_access(who, id, RA_EDIT, &st, &owner) == ERR_OK && rqs_get(a, id, &q) == ERR_OK &&
+        !*q.member_sealed_hex)
+      form_error_add(errs, "member_id", "Please enter your member ID (it is on your card).");
+    return ERR_INVALID;
+  }
+  bool insurance = strcmp(v[CV_PAYMENT].text, "insurance") == 0;
+  const char *member = !insurance ? "" : (v[CV_MEMBER].present ? v[CV_MEMBER].text : NULL);
+  int needs = !insurance ? -1 : strcmp(v[CV_REFERRAL].text, "yes") == 0 ? 1 : 0;
+  enum err e = requests_save_coverage(who, id, v[CV_PAYMENT].text, insurance ? v[CV_PLAN].text : "", member, needs,
+                                      v[CV_ACK].tick);
+  if (e == ERR_INVALID) form_error_add(errs, "member_id", "Please enter your member ID (it is on your card).");
   return e;
 }
 
@@ -596,6 +862,75 @@ static enum err letter_run(struct letter_ctx *c) {
 enum err requests_records_letter(const struct actor *who, long long id, const char *date) {
   struct letter_ctx c = {.who = who, .id = id, .date = date ? date : ""};
   return letter_run(&c);
+}
+
+/* ---- the letter date, the message and the signature as forms ---- */
+
+static const struct form_field letter_fields[] = {
+    {.name = "sent_on", .type = FT_DATE, .required = true, .not_future = true,
+     .missing = "Give the date you sent the letter, as YYYY-MM-DD.",
+     .invalid = "Give the date you sent the letter, as YYYY-MM-DD.",
+     .future = "That date has not come yet. Give the day you sent the letter (today or earlier)."},
+};
+
+const struct form_spec *requests_letter_form(void) {
+  static const struct form_spec spec = {letter_fields, 1, NULL};
+  return &spec;
+}
+
+enum err requests_letter_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                size_t n, const char *today, struct form_errors *errs) {
+  struct form_value v[1];
+  if (!form_parse(a, requests_letter_form(), in, n, today, NULL, v, errs)) return ERR_INVALID;
+  return requests_records_letter(who, id, v[0].text);
+}
+
+static const struct form_field message_fields[] = {
+    {.name = "body", .type = FT_MULTILINE, .required = true, .max = REQUESTS_MESSAGE_MAX,
+     .missing = "Please write a message before sending.",
+     .invalid = "Please keep a message to 5,000 characters. Nothing was sent."},
+};
+
+const struct form_spec *requests_message_form(void) {
+  static const struct form_spec spec = {message_fields, 1, NULL};
+  return &spec;
+}
+
+enum err requests_message_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                 size_t n, struct form_errors *errs) {
+  struct form_value v[1];
+  if (!form_parse(a, requests_message_form(), in, n, NULL, NULL, v, errs)) return ERR_INVALID;
+  enum err e = requests_post_message(who, id, v[0].text, false);
+  if (e == ERR_INVALID) form_error_add(errs, "body", "Please write a message before sending.");
+  return e;
+}
+
+static const struct form_field sign_fields[] = {
+    {.name = "full_name", .type = FT_TEXT, .required = true, .max = 200, .missing = "Please type your full name to sign."},
+    {.name = "confirm", .type = FT_TICK, .required = true,
+     .missing = "Please tick the box to confirm that you have read and agree to the authorization."},
+    {.name = "text_sha256", .type = FT_TEXT, .max = 64},
+};
+
+const struct form_spec *requests_sign_form(void) {
+  static const struct form_spec spec = {sign_fields, 3, NULL};
+  return &spec;
+}
+
+enum err requests_sign_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                              size_t n, struct form_errors *errs) {
+  struct form_value v[3];
+  if (!form_parse(a, requests_sign_form(), in, n, NULL, NULL, v, errs)) return ERR_INVALID;
+  enum err e = requests_sign_authorization(who, id, v[0].text, v[2].text);
+  if (e == ERR_INVALID)
+    form_error_add(errs, "full_name",
+                   "Please type your own full name as it is on your account (capitals, accents and extra spaces do "
+                   "not matter).");
+  else if (e == ERR_CONFLICT) {
+    form_error_add(errs, "confirm", "The authorization text changed, or one is already signed. Please read it again.");
+    e = ERR_INVALID;
+  }
+  return e;
 }
 
 enum err requests_records_extend(const struct actor *who, long long id) {

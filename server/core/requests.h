@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "core/actor.h"
+#include "core/form.h"
 #include "util/err.h"
 
 struct arena;
@@ -107,12 +108,46 @@ enum err requests_checklist(struct arena *a, const struct rqs_row *row, struct c
  * "coverage") and checklist keys of missing required items. */
 enum err requests_missing(struct arena *a, const struct rqs_row *row, const char ***keys, size_t *n);
 
-/* Saves a step's answers (already validated by the caller). Draft only. */
+/* The first-exam step as a declarative form (core/form.h): the kinds of
+ * exam (the one vocabulary of them, keys and patient words), and the spec
+ * the page draws and requests_exam_submit parses. */
+extern const struct form_word REQUESTS_EXAM_TYPES[];
+extern const size_t REQUESTS_N_EXAM_TYPES;
+const struct form_spec *requests_exam_form(void);
+/* Parses the posted exam step (today: the person's own date), then saves it
+ * like requests_save_exam: one transaction holding the one access check,
+ * the update and the one audit row. ERR_INVALID with errs filled (nothing
+ * read or saved); ERR_NOT_FOUND, ERR_CONFLICT (not a draft) as the others. */
+enum err requests_exam_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                              size_t n, const char *today, struct form_errors *errs);
+
+/* The specialist step likewise: review type and mode, and "center" or the
+ * id of a specialist who takes that kind of review and mode, is accepting,
+ * and (a third opinion) did not write the parent's report — checked by the
+ * saving statement itself; the reasons are read only when it refused.
+ * ERR_INVALID with errs filled, nothing saved. */
+const struct form_spec *requests_specialist_form(void);
+enum err requests_specialist_submit(struct arena *a, const struct actor *who, long long id,
+                                    const struct form_pair *in, size_t n, struct form_errors *errs);
+
+/* The coverage step likewise: payment, plan, member id (sealed; empty keeps
+ * the stored one), referral, the estimate read. ERR_INVALID with errs
+ * filled, nothing saved (insurance without any member id is found in the
+ * same transaction and rolled back). */
+const struct form_spec *requests_coverage_form(void);
+enum err requests_coverage_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                  size_t n, struct form_errors *errs);
+
+/* Saves a step's answers (already validated by the caller). Draft only. The
+ * access check, the change and its one audit row are one transaction. */
 struct rqs_exam;
 enum err requests_save_exam(const struct actor *who, long long id, const struct rqs_exam *x);
+/* ERR_INVALID (nothing saved) when the specialist does not fit (see requests_specialist_submit). */
 enum err requests_save_specialist(const struct actor *who, long long id, const char *review_type,
                                   const char *review_mode, bool center_chooses, long long specialist_id);
-/* member_id: NULL keeps the stored one, "" clears it, else sealed and stored. */
+/* member_id: NULL keeps the stored one, "" clears it, else sealed and stored.
+ * ERR_INVALID (nothing saved) when payment is "insurance" and no member id
+ * would be stored. */
 enum err requests_save_coverage(const struct actor *who, long long id, const char *payment, const char *plan,
                                 const char *member_id, int needs_referral, bool acknowledged);
 /* The stored member id opened (arena), "" when none. */
@@ -122,6 +157,21 @@ enum err requests_member_id(struct arena *a, const struct rqs_row *row, const ch
  * while needs_info. */
 enum err requests_records_letter(const struct actor *who, long long id, const char *date);
 enum err requests_records_extend(const struct actor *who, long long id);
+/* The letter date, the patient's message and the signature as forms
+ * (core/form.h): each parses its spec and then calls the function above
+ * (requests_records_letter, requests_post_message, requests_sign_authorization).
+ * ERR_INVALID with errs filled and nothing saved: a malformed or future date,
+ * an empty or too long message, a missing name or tick, a name that is not
+ * the signer's (full_name) or a changed text (confirm). */
+const struct form_spec *requests_letter_form(void);
+enum err requests_letter_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                size_t n, const char *today, struct form_errors *errs);
+const struct form_spec *requests_message_form(void);
+enum err requests_message_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                                 size_t n, struct form_errors *errs);
+const struct form_spec *requests_sign_form(void);
+enum err requests_sign_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *in,
+                              size_t n, struct form_errors *errs);
 
 /* Submits a complete draft in one transaction: ERR_INVALID (nothing
  * changed) while something required is missing. *reference: the final one. */

@@ -1,4 +1,5 @@
 #include "http/server.h"
+#include "store/dbstats.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -424,8 +425,19 @@ static void finish(struct req *r) {
   /* the person's zone for the pages' times (util/tz.h), set here and not at
    * authentication: a thread serves other connections between the calls of one request */
   tz_view_set(r->user ? r->user->tz : NULL);
+#ifdef SECONDOP_TEST_HOOKS
+  unsigned long sql_before = db_statements_sent();
+#endif
   rt->handler(r);
   tz_view_set(NULL);
+#ifdef SECONDOP_TEST_HOOKS
+  /* what the handler cost in SQL statements, for tests that bound it (a parked request has none yet) */
+  if (r->resp && !r->parking) {
+    char n[24];
+    snprintf(n, sizeof n, "%lu", db_statements_sent() - sql_before);
+    reply_header(r, "X-Test-Sql-Statements", n);
+  }
+#endif
   if (r->parking) return; /* answered when woken (req_park) */
   if (!r->resp) reply_error(r, ERR_INTERNAL, NULL);
   goto out;

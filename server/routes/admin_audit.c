@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/form.h"
 #include "core/audit.h"
 #include "http/actor.h"
 #include "http/reply.h"
@@ -28,13 +29,7 @@ struct audit_query {
 };
 
 /* True when s holds only decimal digits (1-18 of them) and the value is positive. */
-static bool parse_pos_id(const char *s, long long *out) {
-  if (!s || !*s || strlen(s) > 18) return false;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return false;
-  *out = strtoll(s, NULL, 10);
-  return *out > 0;
-}
+static bool parse_pos_id(const char *s, long long *out) { return form_id_parse(s, out); }
 
 /* Reads the filters from the query string, setting Form.Values.* and, for a
  * value that cannot be used, Form.Errors.* (q->invalid). */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/form.h"
 #include "core/accounts.h"
 #include "core/qrsvg.h"
 #include "http/actor.h"
@@ -420,10 +421,7 @@ static void time_zone_post(struct req *r) {
 /* Parses the session id from the path; 0 when malformed. */
 static long long session_param(struct req *r) {
   const char *s = req_param(r, "id");
-  if (!s || !*s || strlen(s) > 18) return 0;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return 0;
-  return strtoll(s, NULL, 10);
+  return form_id(s);
 }
 
 static void session_revoke_post(struct req *r) {

@@ -119,22 +119,16 @@ const char *cv_kind_label(const char *k) {
 }
 
 const char *cv_exam_types_words(struct arena *a, const char *joined) {
-  /* the same words the patient chose from (routes/patient_requests.c) */
-  static const char *const map[][2] = {
-      {"screening_mammogram", "Screening mammogram"},
-      {"diagnostic_mammogram", "Diagnostic mammogram"},
-      {"tomosynthesis", "Tomosynthesis (3D mammogram)"},
-      {"ultrasound", "Breast ultrasound"},
-      {"mri", "Breast MRI"},
-  };
+  /* the same words the patient chose from: the one vocabulary (core/requests.h) */
   if (!joined || !*joined) return "";
   char *out = arena_strdup(a, "");
   const char *p = joined;
   while (out && *p) {
     size_t n = strcspn(p, ";");
     const char *w = NULL;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-      if (strlen(map[i][0]) == n && strncmp(map[i][0], p, n) == 0) w = map[i][1];
+    for (size_t i = 0; i < REQUESTS_N_EXAM_TYPES; i++)
+      if (strlen(REQUESTS_EXAM_TYPES[i].key) == n && strncmp(REQUESTS_EXAM_TYPES[i].key, p, n) == 0)
+        w = REQUESTS_EXAM_TYPES[i].label;
     /* an unknown key shows as words, never as a code */
     char *raw = w ? NULL : arena_strndup(a, p, n);
     for (char *q = raw; q && *q; q++)

@@ -5,13 +5,11 @@
 #include <string.h>
 
 #include "core/birads.h"
+#include "core/form.h"
 #include "core/triage.h"
 #include "routes/center_view.h"
 #include "util/arena.h"
 
-static const char *const birads_opts[] = {"0", "1", "2", "3", "4", "4A", "4B", "4C", "5", "6", "unknown"};
-static const char *const rec_opts[] = {"routine_screening", "short_interval_followup", "additional_imaging",
-                                       "biopsy", "surgical_consultation", "oncology_consultation", "unknown"};
 static const char *const biopsy_opts[] = {"none", "benign", "malignant", "pending"};
 
 void fr_form(struct req *r, struct first_read_in *in) {
@@ -90,8 +88,15 @@ void fr_view(HDF *hdf, struct req *r, const struct rowset *q, const char *action
     b = pb_known ? pb : "", rec = "", bx = strcmp(pbx, "true") == 0 ? "pending" : strcmp(pbx, "false") == 0 ? "none" : "";
     bd = "", ed = ped;
   }
-  options(hdf, "Birads", birads_opts, sizeof birads_opts / sizeof birads_opts[0], b, fr_birads_label, a);
-  options(hdf, "Recommendation", rec_opts, sizeof rec_opts / sizeof rec_opts[0], rec, rec_label, a);
+  /* the choices come from the one vocabulary (core/birads.h), with "unknown" last */
+  size_t nb = 0;
+  const struct form_word *bw = birads_words(true, &nb);
+  const char *birads_opts[BI_COUNT + 1], *rec_opts[REC_COUNT + 1];
+  for (size_t i = 0; i < nb && i < BI_COUNT + 1; i++) birads_opts[i] = bw[i].key;
+  for (int i = 0; i < REC_COUNT; i++) rec_opts[i] = birads_rec_name((enum birads_rec)i);
+  rec_opts[REC_COUNT] = "unknown";
+  options(hdf, "Birads", birads_opts, nb < BI_COUNT + 1 ? nb : BI_COUNT + 1, b, fr_birads_label, a);
+  options(hdf, "Recommendation", rec_opts, REC_COUNT + 1, rec, rec_label, a);
   options(hdf, "Biopsy", biopsy_opts, sizeof biopsy_opts / sizeof biopsy_opts[0], bx, biopsy_label, a);
   hdf_set_value(hdf, "FirstRead.Value.fr_biopsy_date", bd);
   hdf_set_value(hdf, "FirstRead.Value.fr_exam_date", ed);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/form.h"
 #include "core/caregivers.h"
 #include "core/cdmedia.h"
 #include "core/records.h"
@@ -28,10 +29,7 @@
 
 /* Path parameter as a positive id, or 0. */
 static long long param_id(struct req *r, const char *name) {
-  const char *s = req_param(r, name);
-  uint64_t v;
-  if (!s || tus_parse_u64(s, &v) != 0 || v == 0 || v > LLONG_MAX) return 0;
-  return (long long)v;
+  return form_id(req_param(r, name));
 }
 
 /* Human size: "1.4 MB". */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/form.h"
 #include "core/birads.h"
 #include "core/caregivers.h"
 #include "core/center.h"
@@ -28,6 +29,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/patient_access.h"
+#include "routes/form_view.h"
 #include "routes/print_view.h"
 #include "routes/routes.h"
 #include "store/center.h"
@@ -64,12 +66,7 @@ __attribute__((format(printf, 3, 4))) static void hi(HDF *h, long long value, co
 }
 
 /* A positive decimal id, or 0. */
-static long long parse_id(const char *s) {
-  if (!s || !*s || strlen(s) > 18) return 0;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return 0;
-  return strtoll(s, NULL, 10);
-}
+static long long parse_id(const char *s) { return form_id(s); }
 
 static long long param_id(struct req *r) { return parse_id(req_param(r, "id")); }
 
@@ -83,28 +80,15 @@ static const char *fv(struct req *r, const char *name) {
   return arena_strndup(r->arena, v, n);
 }
 
+/* The posted fields as the form layer takes them (arena); NULL when out of memory. */
+static const struct form_pair *posted(struct req *r) {
+  struct form_pair *in = arena_alloc(r->arena, (r->form.n + 1) * sizeof *in);
+  for (size_t i = 0; in && i < r->form.n; i++) in[i] = (struct form_pair){r->form.items[i].name, r->form.items[i].value};
+  return in;
+}
+
 /* Today as YYYY-MM-DD where the person asking is (their time zone). */
 static void today_iso(struct req *r, char out[16]) { tz_format(out, 16, (int64_t)time(NULL), req_tz(r), TZ_DATE); }
-
-/* True when s is a real date written YYYY-MM-DD between 1900 and 2100. */
-static bool valid_date(const char *s) {
-  if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return false;
-  int y = (int)strtol(s, NULL, 10), m = (int)strtol(s + 5, NULL, 10), d = (int)strtol(s + 8, NULL, 10);
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
-  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
-  return true;
-}
-
-/* Number of characters (UTF-8 code points) in s. */
-static size_t chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    if (((unsigned char)*s & 0xC0) != 0x80) n++;
-  return n;
-}
 
 static const char *money(struct arena *a, long long cents) {
   if (cents < 0) return "not offered";
@@ -113,14 +97,6 @@ static const char *money(struct arena *a, long long cents) {
 
 /* ---- labels ---- */
 
-static const char *const exam_types[][2] = {
-    {"screening_mammogram", "Screening mammogram"},
-    {"diagnostic_mammogram", "Diagnostic mammogram"},
-    {"tomosynthesis", "Tomosynthesis (3D mammogram)"},
-    {"ultrasound", "Breast ultrasound"},
-    {"mri", "Breast MRI"},
-};
-#define N_EXAM_TYPES (sizeof exam_types / sizeof exam_types[0])
 
 /* The patient's choices for the category on her report: the categories of
  * core/birads.h in her words, and "I don't know". */
@@ -132,12 +108,9 @@ static const char *birads_choice_label(char *buf, size_t n, const char *k) {
   return buf;
 }
 
-static bool birads_choice_ok(const char *k) { return strcmp(k, "unknown") == 0 || birads_valid(k); }
-
 static const char *exam_type_label(const char *k) {
-  for (size_t i = 0; i < N_EXAM_TYPES; i++)
-    if (strcmp(k, exam_types[i][0]) == 0) return exam_types[i][1];
-  return k;
+  const char *l = form_word_label(REQUESTS_EXAM_TYPES, REQUESTS_N_EXAM_TYPES, k);
+  return l ? l : k;
 }
 
 static const char *const steps[][2] = {
@@ -444,14 +417,14 @@ static void exam_values(HDF *h, const struct rqs_row *q) {
   hs(h, *q->caregiver_name ? "caregiver" : (q->exam_saved ? "self" : ""), "Form.Values.filled_by");
   hs(h, q->caregiver_name, "Form.Values.caregiver_name");
   hs(h, q->caregiver_relationship, "Form.Values.caregiver_relationship");
-  for (size_t i = 0; i < q->n_exam_types; i++) hs(h, "1", "Form.Values.type_%s", q->exam_types[i]);
+  for (size_t i = 0; i < q->n_exam_types; i++) hs(h, "1", "Form.Values.exam_type.%s", q->exam_types[i]);
   for (size_t i = 0; i < q->n_questions && i < 5; i++) hs(h, q->questions[i], "Form.Values.q%zu", i + 1);
 }
 
 static void exam_choices(HDF *h) {
-  for (size_t i = 0; i < N_EXAM_TYPES; i++) {
-    hs(h, exam_types[i][0], "ExamTypes.%zu.Key", i);
-    hs(h, exam_types[i][1], "ExamTypes.%zu.Label", i);
+  for (size_t i = 0; i < REQUESTS_N_EXAM_TYPES; i++) {
+    hs(h, REQUESTS_EXAM_TYPES[i].key, "ExamTypes.%zu.Key", i);
+    hs(h, REQUESTS_EXAM_TYPES[i].label, "ExamTypes.%zu.Label", i);
   }
   for (int i = 0; i <= BI_COUNT; i++) {
     const char *k = i < BI_COUNT ? birads_name((enum birads)i) : "unknown";
@@ -641,196 +614,74 @@ static void step_get(struct req *r) {
   show_step(r, &v, idx, false, 200);
 }
 
-/* Adds a field error. */
-static void ferr(HDF *h, int *nerr, const char *field, const char *msg) {
-  hs(h, msg, "Form.Errors.%s", field);
-  (*nerr)++;
-}
 
-/* Copies the posted values back into Form.Values (re-shown on errors). */
-static void echo_form(struct req *r, HDF *h) {
-  for (size_t i = 0; i < r->form.n; i++) {
-    const char *name = r->form.items[i].name;
-    if (strcmp(name, "csrf") == 0 || strcmp(name, "member_id") == 0) continue;
-    bool ok = true;
-    for (const char *p = name; *p; p++)
-      if (!isalnum((unsigned char)*p) && *p != '_') ok = false;
-    if (ok && strlen(name) < 64) {
-      if (strcmp(name, "exam_type") == 0) hs(h, "1", "Form.Values.type_%s", r->form.items[i].value);
-      else hs(h, r->form.items[i].value, "Form.Values.%s", name);
-    }
+
+
+/* The signature through the form layer (core/requests.h requests_sign_submit). */
+static int post_authorization(struct req *r, HDF *h, const struct rqs_row *q, enum err *e) {
+  struct actor who = actor_from_req(r);
+  const struct form_pair *in = posted(r);
+  if (!in) {
+    *e = ERR_INTERNAL;
+    return 0;
   }
+  struct form_errors errs;
+  *e = requests_sign_submit(r->arena, &who, q->id, in, r->form.n, &errs);
+  if (*e != ERR_INVALID) return 0;
+  *e = ERR_OK;
+  fv_fill(r, h, requests_sign_form(), &errs);
+  return (int)errs.n;
 }
 
-static bool in_list(const char *v, const char *const list[][2], size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(v, list[i][0]) == 0) return true;
-  return false;
-}
 
-/* Validates and saves the first-exam step. 0 saved; >0 errors (in HDF). */
-static int post_exam(struct req *r, HDF *h, long long id, enum err *e) {
-  int nerr = 0;
+/* POST of a step moved to the form layer (exam, specialist, coverage): the domain parses,
+ * checks access, saves and audits in one transaction; only a refused form
+ * loads the page again (422, the messages next to the fields, every typed
+ * value kept, nothing saved). */
+static void domain_step_post(struct req *r, long long id, int idx) {
+  struct actor who = actor_from_req(r);
+  const struct form_pair *in = posted(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  const char *key = steps[idx][0];
   char today[16];
   today_iso(r, today);
-  const char *facility = fv(r, "facility"), *contact = fv(r, "records_contact"), *date = fv(r, "exam_date");
-  const char *prior = fv(r, "prior_exam_dates"), *bi = fv(r, "birads"), *biopsy = fv(r, "biopsy");
-  const char *reason = fv(r, "reason"), *treat = fv(r, "treatment_date"), *by = fv(r, "filled_by");
-  const char *cg_name = fv(r, "caregiver_name"), *cg_rel = fv(r, "caregiver_relationship");
-  if (!*facility) ferr(h, &nerr, "facility", "Please enter where the exam was done.");
-  else if (chars(facility) > 200) ferr(h, &nerr, "facility", "Please use at most 200 characters.");
-  if (chars(contact) > 300) ferr(h, &nerr, "records_contact", "Please use at most 300 characters.");
-  if (!*date) ferr(h, &nerr, "exam_date", "Please enter the date of the exam.");
-  else if (!valid_date(date)) ferr(h, &nerr, "exam_date", "Please write the date as YYYY-MM-DD, for example 2026-03-15.");
-  else if (strcmp(date, today) > 0) ferr(h, &nerr, "exam_date", "The exam date cannot be in the future.");
-  json_t *types = json_array();
-  for (size_t i = 0; i < r->form.n; i++)
-    if (strcmp(r->form.items[i].name, "exam_type") == 0) {
-      if (!in_list(r->form.items[i].value, exam_types, N_EXAM_TYPES)) {
-        ferr(h, &nerr, "exam_type", "Please choose from the list.");
-        break;
-      }
-      json_array_append_new(types, json_string(r->form.items[i].value));
-    }
-  if (json_array_size(types) == 0 && !hdf_get_value(h, "Form.Errors.exam_type", NULL))
-    ferr(h, &nerr, "exam_type", "Please tick at least one kind of exam.");
-  if (chars(prior) > 200) ferr(h, &nerr, "prior_exam_dates", "Please use at most 200 characters.");
-  if (!*bi) ferr(h, &nerr, "birads", "Please choose the category on your report, or \"I don't know\".");
-  else if (!birads_choice_ok(bi)) ferr(h, &nerr, "birads", "Please choose from the list.");
-  if (strcmp(biopsy, "yes") != 0 && strcmp(biopsy, "no") != 0)
-    ferr(h, &nerr, "biopsy", "Please tell us whether a biopsy was done.");
-  if (!*reason) ferr(h, &nerr, "reason", "Please tell us in a few words why you want a second opinion.");
-  else if (chars(reason) > 2000) ferr(h, &nerr, "reason", "Please use at most 2000 characters.");
-  json_t *qs = json_array();
-  for (int i = 1; i <= 5; i++) {
-    char name[8];
-    snprintf(name, sizeof name, "q%d", i);
-    const char *q = fv(r, name);
-    if (chars(q) > 500) ferr(h, &nerr, name, "Please keep each question to 500 characters.");
-    else if (*q) json_array_append_new(qs, json_string(q));
+  struct form_errors errs;
+  const struct form_spec *spec = NULL;
+  enum err e = ERR_NOT_FOUND;
+  if (strcmp(key, "exam") == 0) {
+    spec = requests_exam_form();
+    e = requests_exam_submit(r->arena, &who, id, in, r->form.n, today, &errs);
+  } else if (strcmp(key, "specialist") == 0) {
+    spec = requests_specialist_form();
+    e = requests_specialist_submit(r->arena, &who, id, in, r->form.n, &errs);
+  } else if (strcmp(key, "coverage") == 0) {
+    spec = requests_coverage_form();
+    e = requests_coverage_submit(r->arena, &who, id, in, r->form.n, &errs);
   }
-  if (req_form(r, "q6")) ferr(h, &nerr, "q5", "You can ask at most five questions.");
-  if (*treat && !valid_date(treat))
-    ferr(h, &nerr, "treatment_date", "Please write the date as YYYY-MM-DD, or leave it empty.");
-  if (strcmp(by, "self") != 0 && strcmp(by, "caregiver") != 0)
-    ferr(h, &nerr, "filled_by", "Please tell us who is filling in this form.");
-  if (strcmp(by, "caregiver") == 0) {
-    if (!*cg_name) ferr(h, &nerr, "caregiver_name", "Please enter your name.");
-    else if (chars(cg_name) > 120) ferr(h, &nerr, "caregiver_name", "Please use at most 120 characters.");
-    if (!*cg_rel) ferr(h, &nerr, "caregiver_relationship", "Please tell us how you are related to the patient.");
-    else if (chars(cg_rel) > 60) ferr(h, &nerr, "caregiver_relationship", "Please use at most 60 characters.");
-  } else {
-    cg_name = cg_rel = "";
+  if (e == ERR_INVALID) {
+    struct step_view v;
+    memset(&v, 0, sizeof v);
+    if ((e = load_view(r, id, &v)) != ERR_OK) return fail(r, e);
+    if (strcmp(v.row.status, "draft") != 0) return fail(r, ERR_CONFLICT);
+    HDF *h = req_hdf(r);
+    if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+    fv_fill(r, h, spec, &errs);
+    return show_step(r, &v, idx, true, 422);
   }
-  if (nerr == 0) {
-    char *tj = json_dumps(types, JSON_COMPACT), *qj = json_dumps(qs, JSON_COMPACT);
-    struct rqs_exam x = {facility, contact, date, prior, bi, reason, treat, cg_name, cg_rel,
-                         tj ? tj : "[]", qj ? qj : "[]", strcmp(biopsy, "yes") == 0 ? 1 : 0};
-    struct actor who = actor_from_req(r);
-    *e = tj && qj ? requests_save_exam(&who, id, &x) : ERR_INTERNAL;
-    free(tj);
-    free(qj);
-  }
-  json_decref(types);
-  json_decref(qs);
-  return nerr;
-}
-
-static int post_specialist(struct req *r, HDF *h, const struct rqs_row *q, enum err *e) {
-  int nerr = 0;
-  const char *type = fv(r, "review_type"), *mode = fv(r, "review_mode"), *spec = fv(r, "specialist");
-  if (strcmp(type, "reread") != 0 && strcmp(type, "consult") != 0)
-    ferr(h, &nerr, "review_type", "Please choose an image re-read or a full consultation.");
-  if (strcmp(mode, "remote") != 0 && strcmp(mode, "in_person") != 0)
-    ferr(h, &nerr, "review_mode", "Please choose a remote review or an in-person visit.");
-  bool center = strcmp(spec, "center") == 0;
-  long long sid = center ? 0 : parse_id(spec);
-  if (!center && !sid) {
-    ferr(h, &nerr, "specialist", "Please choose a specialist, or let the center choose.");
-  } else if (sid) {
-    struct specialist s;
-    if (specialist_get(r->arena, sid, &s) != ERR_OK || !s.active) {
-      ferr(h, &nerr, "specialist", "That specialist is not in the directory. Please choose another.");
-    } else if (!s.accepting) {
-      ferr(h, &nerr, "specialist", "This specialist is not taking new requests. Please choose another.");
-    } else if (sid == parent_specialist(r, q)) {
-      ferr(h, &nerr, "specialist",
-           "A third opinion should come from a different specialist than the one who wrote the second report.");
-    } else {
-      if (strcmp(type, "reread") == 0 && !s.offers_reread)
-        ferr(h, &nerr, "review_type", "This specialist does not offer image re-reads. Choose a full consultation or another specialist.");
-      if (strcmp(type, "consult") == 0 && !s.offers_consult)
-        ferr(h, &nerr, "review_type", "This specialist does not offer full consultations. Choose a re-read or another specialist.");
-      if (strcmp(mode, "remote") == 0 && !s.remote_review)
-        ferr(h, &nerr, "review_mode", "This specialist only sees patients in person.");
-      if (strcmp(mode, "in_person") == 0 && !s.in_person)
-        ferr(h, &nerr, "review_mode", "This specialist only does remote reviews.");
-    }
-  }
-  if (nerr == 0) {
-    struct actor who = actor_from_req(r);
-    *e = requests_save_specialist(&who, q->id, type, mode, center, sid);
-  }
-  return nerr;
-}
-
-static int post_coverage(struct req *r, HDF *h, const struct rqs_row *q, enum err *e) {
-  int nerr = 0;
-  const char *pay = fv(r, "payment"), *plan = fv(r, "plan"), *member = fv(r, "member_id");
-  const char *referral = fv(r, "referral");
-  bool ack = strcmp(fv(r, "ack"), "1") == 0;
-  int needs = -1;
-  if (strcmp(pay, "insurance") != 0 && strcmp(pay, "self_pay") != 0)
-    ferr(h, &nerr, "payment", "Please tell us whether you use insurance or pay yourself.");
-  if (strcmp(pay, "insurance") == 0) {
-    if (!*plan) ferr(h, &nerr, "plan", "Please enter the name of your insurance plan.");
-    else if (chars(plan) > 120) ferr(h, &nerr, "plan", "Please use at most 120 characters.");
-    if (!*member && !*q->member_sealed_hex) ferr(h, &nerr, "member_id", "Please enter your member ID (it is on your card).");
-    else if (*member) {
-      bool ok = chars(member) <= 40;
-      for (const char *p = member; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '-' && *p != ' ') ok = false;
-      if (!ok) ferr(h, &nerr, "member_id", "Please use only letters, digits, spaces and dashes (at most 40).");
-    }
-    if (strcmp(referral, "yes") == 0) needs = 1;
-    else if (strcmp(referral, "no") == 0) needs = 0;
-    else ferr(h, &nerr, "referral", "Please tell us whether your plan needs a referral (ask your insurer if unsure).");
-  } else {
-    plan = "";
-  }
-  if (!ack) ferr(h, &nerr, "ack", "Please confirm that you have read the cost estimate.");
-  if (nerr == 0) {
-    struct actor who = actor_from_req(r);
-    const char *m = strcmp(pay, "self_pay") == 0 ? "" : (*member ? member : NULL);
-    *e = requests_save_coverage(&who, q->id, pay, plan, m, needs, ack);
-  }
-  return nerr;
-}
-
-static int post_authorization(struct req *r, HDF *h, const struct rqs_row *q, enum err *e) {
-  int nerr = 0;
-  const char *name = fv(r, "full_name"), *sha = fv(r, "text_sha256");
-  if (!*name) ferr(h, &nerr, "full_name", "Please type your full name to sign.");
-  if (strcmp(fv(r, "confirm"), "1") != 0)
-    ferr(h, &nerr, "confirm", "Please tick the box to confirm that you have read and agree to the authorization.");
-  if (nerr) return nerr;
-  struct actor who = actor_from_req(r);
-  *e = requests_sign_authorization(&who, q->id, name, sha);
-  if (*e == ERR_INVALID) {
-    ferr(h, &nerr, "full_name",
-         "Please type your own full name as it is on your account (capitals, accents and extra spaces do not matter).");
-    *e = ERR_OK;
-  } else if (*e == ERR_CONFLICT) {
-    ferr(h, &nerr, "confirm", "The authorization text changed, or one is already signed. Please read it again.");
-    *e = ERR_OK;
-  }
-  return nerr;
+  if (e != ERR_OK) return fail(r, e);
+  const char *go = req_form(r, "go");
+  if (go && strcmp(go, "stay") == 0)
+    return reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/%s?saved=1", id, steps[idx][0]));
+  reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/%s", id, steps[idx + 1][0]));
 }
 
 static void step_post(struct req *r) {
   long long id = param_id(r);
   int idx = step_index(req_param(r, "step"));
   if (!id || idx < 0) return reply_error(r, ERR_NOT_FOUND, NULL);
+  const char *k = steps[idx][0];
+  if (strcmp(k, "exam") == 0 || strcmp(k, "specialist") == 0 || strcmp(k, "coverage") == 0)
+    return domain_step_post(r, id, idx);
   struct step_view v;
   memset(&v, 0, sizeof v);
   enum err e = load_view(r, id, &v);
@@ -841,15 +692,10 @@ static void step_post(struct req *r) {
   const char *key = steps[idx][0];
   int nerr = 0;
   e = ERR_OK;
-  if (strcmp(key, "exam") == 0) nerr = post_exam(r, h, id, &e);
-  else if (strcmp(key, "specialist") == 0) nerr = post_specialist(r, h, &v.row, &e);
-  else if (strcmp(key, "coverage") == 0) nerr = post_coverage(r, h, &v.row, &e);
-  else if (strcmp(key, "authorization") == 0 && !v.auth_found) nerr = post_authorization(r, h, &v.row, &e);
+  if (strcmp(key, "authorization") == 0 && !v.auth_found) nerr = post_authorization(r, h, &v.row, &e);
   else if (strcmp(key, "review") == 0) return reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/review", id));
   if (e != ERR_OK) return fail(r, e);
   if (nerr) {
-    echo_form(r, h);
-    hi(h, nerr, "Form.ErrorCount");
     return show_step(r, &v, idx, true, 422);
   }
   const char *go = req_form(r, "go");
@@ -910,29 +756,25 @@ static void letter(struct req *r) {
 static void letter_sent(struct req *r) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
-  const char *date = fv(r, "sent_on");
+  const struct form_pair *in = posted(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
   /* "today" is the patient's own: late in the evening in Los Angeles it is already tomorrow in UTC */
   char today[16];
   today_iso(r, today);
-  const char *msg = !valid_date(date)          ? "Give the date you sent the letter, as YYYY-MM-DD."
-                    : strcmp(date, today) > 0 ? "That date has not come yet. Give the day you sent the letter (today or earlier)."
-                                              : NULL;
-  if (msg) {
+  struct form_errors errs;
+  enum err e = id ? requests_letter_submit(r->arena, &who, id, in, r->form.n, today, &errs) : ERR_NOT_FOUND;
+  if (e == ERR_INVALID) {
     /* the records step again, with the date typed and the message next to it; nothing saved */
     struct step_view v;
     memset(&v, 0, sizeof v);
-    enum err le = id ? load_view(r, id, &v) : ERR_NOT_FOUND;
+    enum err le = load_view(r, id, &v);
     if (le != ERR_OK) return fail(r, le);
     HDF *h = req_hdf(r);
     if (!h) return reply_error(r, ERR_INTERNAL, NULL);
-    if (strcmp(v.row.status, "draft") != 0) return reply_error(r, ERR_INVALID, msg);
-    int nerr = 0;
-    ferr(h, &nerr, "sent_on", msg);
-    hs(h, date, "Form.Values.sent_on");
-    hi(h, nerr, "Form.ErrorCount");
+    if (strcmp(v.row.status, "draft") != 0) return reply_error(r, ERR_INVALID, form_error(&errs, "sent_on"));
+    fv_fill(r, h, requests_letter_form(), &errs);
     return show_step(r, &v, step_index("records"), true, 422);
   }
-  enum err e = id ? requests_records_letter(&who, id, date) : ERR_NOT_FOUND;
   if (e != ERR_OK) return fail(r, e);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/records", id));
 }
@@ -947,7 +789,23 @@ static void letter_extend(struct req *r) {
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld/steps/records", id));
 }
 
-static void authorization_print(struct req *r) {
+/* The revoke form (on the authorization page). */
+static const struct form_field revoke_fields[] = {
+    {.name = "confirm", .type = FT_TICK, .required = true,
+     .missing = "Please tick the box to confirm that you want to revoke the authorization."},
+};
+static const struct form_spec revoke_form = {revoke_fields, 1, NULL};
+
+/* The withdraw form (on the status page). */
+static const struct form_field withdraw_fields[] = {
+    {.name = "reason", .type = FT_TEXT, .max = 500},
+    {.name = "confirm", .type = FT_TICK, .required = true,
+     .missing = "Please tick the box to confirm that you want to withdraw the request."},
+};
+static const struct form_spec withdraw_form = {withdraw_fields, 2, NULL};
+
+/* The authorization page; with errs, the revoke form re-shown (422). */
+static void show_authorization(struct req *r, const struct form_errors *errs) {
   long long id = param_id(r);
   struct step_view v;
   memset(&v, 0, sizeof v);
@@ -974,14 +832,18 @@ static void authorization_print(struct req *r) {
       hs(h, sg.authority, "Auth.SignerAuthority");
     }
   }
-  reply_page(r, 200, "requests_authorization.cs");
+  if (errs) fv_fill(r, h, &revoke_form, errs);
+  reply_page(r, errs ? 422 : 200, "requests_authorization.cs");
 }
+
+static void authorization_print(struct req *r) { show_authorization(r, NULL); }
 
 static void authorization_revoke(struct req *r) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
-  if (strcmp(fv(r, "confirm"), "1") != 0)
-    return reply_error(r, ERR_INVALID, "Please tick the box to confirm that you want to revoke the authorization.");
+  struct form_value val[1];
+  struct form_errors errs;
+  if (!fv_parse(r, &revoke_form, NULL, val, &errs)) return show_authorization(r, &errs);
   enum err e = id ? requests_revoke_authorization(&who, id) : ERR_NOT_FOUND;
   if (e != ERR_OK) return fail(r, e);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
@@ -1094,7 +956,7 @@ done:
 
 /* The status page; body_err (may be NULL) re-shows the message form with
  * the text typed and the error next to it (422). */
-static void show_status(struct req *r, const char *body_err) {
+static void show_status(struct req *r, const char *body_err, const struct form_errors *wd_errs) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
   struct step_view v;
@@ -1181,22 +1043,23 @@ static void show_status(struct req *r, const char *body_err) {
     hs(h, fv(r, "body"), "Form.Values.body");
     hi(h, 1, "Form.ErrorCount");
   }
+  if (wd_errs) fv_fill(r, h, &withdraw_form, wd_errs);
   /* the newest few of "who opened my records" (routes/patient_access.c has them all) */
   struct access_page ap;
   if (access_log_page(r->arena, &who, id, 1, 3, &ap) == ERR_OK) pa_fill(h, &ap);
-  reply_page(r, body_err ? 422 : 200, "requests_status.cs");
+  reply_page(r, body_err || wd_errs ? 422 : 200, "requests_status.cs");
 }
 
-static void status_page(struct req *r) { show_status(r, NULL); }
+static void status_page(struct req *r) { show_status(r, NULL, NULL); }
 
 static void message_post(struct req *r) {
   long long id = param_id(r);
   struct actor who = actor_from_req(r);
-  const char *body = fv(r, "body");
-  enum err e = id ? requests_post_message(&who, id, body, false) : ERR_NOT_FOUND;
-  if (e == ERR_INVALID)
-    return show_status(r, chars(body) > REQUESTS_MESSAGE_MAX ? "Please keep a message to 5,000 characters. Nothing was sent."
-                                                              : "Please write a message before sending.");
+  const struct form_pair *in = posted(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  struct form_errors errs;
+  enum err e = id ? requests_message_submit(r->arena, &who, id, in, r->form.n, &errs) : ERR_NOT_FOUND;
+  if (e == ERR_INVALID) return show_status(r, form_error(&errs, "body"), NULL);
   if (e == ERR_CONFLICT) return reply_error(r, e, "Messages open once the request is sent.");
   if (e != ERR_OK) return fail(r, e);
   reply_redirect(r, arena_printf(r->arena, "/requests/%lld#messages", id));
@@ -1207,13 +1070,14 @@ static void withdraw(struct req *r) {
   struct actor who = actor_from_req(r);
   enum req_status st;
   long long owner;
-  if (strcmp(fv(r, "confirm"), "1") != 0)
-    return reply_error(r, ERR_INVALID, "Please tick the box to confirm that you want to withdraw the request.");
+  struct form_value val[2];
+  struct form_errors errs;
+  if (!fv_parse(r, &withdraw_form, NULL, val, &errs)) return show_status(r, NULL, &errs);
   enum err e = id ? requests_access(&who, id, RA_EDIT, &st, &owner) : ERR_NOT_FOUND;
   if (e != ERR_OK) return fail(r, e);
-  const char *reason = fv(r, "reason");
+  const char *reason = val[0].text;
   json_t *d = json_object();
-  if (*reason) json_object_set_new(d, "reason", json_string(chars(reason) > 500 ? "" : reason));
+  if (*reason) json_object_set_new(d, "reason", json_string(reason));
   char *dj = json_dumps(d, JSON_COMPACT);
   json_decref(d);
   e = dj ? requests_transition(&who, id, st, RS_WITHDRAWN, dj, false) : ERR_INTERNAL;

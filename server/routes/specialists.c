@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/form.h"
 #include "core/specialists.h"
 #include "http/reply.h"
 #include "routes/routes.h"
@@ -39,13 +40,7 @@ struct actor spec_actor(const struct req *r) {
   return a;
 }
 
-bool spec_parse_id(const char *s, long long *out) {
-  if (!s || !*s || strlen(s) > 18) return false;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return false;
-  *out = strtoll(s, NULL, 10);
-  return *out > 0;
-}
+bool spec_parse_id(const char *s, long long *out) { return form_id_parse(s, out); }
 
 char *spec_url_encode(struct arena *a, const char *s) {
   static const char hex[] = "0123456789ABCDEF";

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/form.h"
 #include "core/viewer.h"
 #include "http/actor.h"
 #include "http/reply.h"
@@ -21,10 +22,7 @@
 
 /* Path parameter as a positive id, or 0. */
 static long long param_id(struct req *r, const char *name) {
-  const char *s = req_param(r, name);
-  uint64_t v;
-  if (!s || tus_parse_u64(s, &v) != 0 || v == 0 || v > LLONG_MAX) return 0;
-  return (long long)v;
+  return form_id(req_param(r, name));
 }
 
 /* GET /api/v1/requests/{rid}/images */

@@ -1,4 +1,5 @@
 #include "store/db.h"
+#include "store/dbstats.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@ static pthread_key_t conn_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static _Thread_local PGconn *tconn;
 static _Thread_local bool last_retryable;
+static _Thread_local unsigned long statements_sent; /* store/dbstats.h */
 static _Thread_local time_t last_failed_connect;
 
 static void conn_destructor(void *p) { PQfinish(p); }
@@ -156,6 +158,7 @@ PGresult *db_exec_bin(struct arena *a, const char *stmt, int n, const char *cons
     *e = ERR_UNAVAILABLE;
     return NULL;
   }
+  statements_sent++;
   PGresult *res = PQexecPrepared(c, stmt, n, values, lengths, formats, 0);
   return check(a, res, stmt, e);
 }
@@ -183,6 +186,7 @@ enum err db_pipeline(struct arena *a, struct db_call *calls, size_t n) {
       return ERR_UNAVAILABLE;
     }
   }
+  statements_sent += n;
   if (!PQpipelineSync(c)) {
     LOG_W("database connection lost while sending a pipeline");
     drop_conn();
@@ -228,10 +232,13 @@ enum err db_simple(const char *sql) {
   PGconn *c = db_conn();
   if (!c) return ERR_UNAVAILABLE;
   enum err e;
+  statements_sent++;
   PGresult *res = check(NULL, PQexec(c, sql), sql, &e);
   PQclear(res);
   return e;
 }
+
+unsigned long db_statements_sent(void) { return statements_sent; }
 
 bool db_last_was_retryable(void) { return last_retryable; }
 

@@ -65,16 +65,28 @@ static const struct db_stmt stmts[] = {
      "exam_types = ARRAY(SELECT json_array_elements_text($11::json)), "
      "questions = '{}', questions_sealed = CASE $12 WHEN '' THEN NULL ELSE decode($12, 'hex') END, "
      "biopsy_done = CASE $13 WHEN '1' THEN true WHEN '0' THEN false ELSE NULL END, exam_saved_at = now(), "
-     "updated_at = now() WHERE id = $1"},
+     "updated_at = now() WHERE id = $1 AND status = 'draft' AND (patient_id = $14::bigint OR EXISTS (SELECT 1 FROM "
+     "caregiver_links l WHERE l.patient_id = requests.patient_id AND l.caregiver_id = $14::bigint AND "
+     "l.revoked_at IS NULL)) RETURNING patient_id"},
     {"rqs_save_specialist",
      "UPDATE requests SET review_type = nullif($2, ''), review_mode = nullif($3, ''), center_chooses = $4, "
-     "specialist_id = nullif($5, 0), updated_at = now() WHERE id = $1"},
+     "specialist_id = nullif($5::bigint, 0), updated_at = now() WHERE id = $1 AND status = 'draft' AND (patient_id = "
+     "$6::bigint OR EXISTS (SELECT 1 FROM caregiver_links l WHERE l.patient_id = requests.patient_id AND "
+     "l.caregiver_id = $6::bigint AND l.revoked_at IS NULL)) "
+     /* the specialist takes this kind of review, and a third opinion goes to someone else */
+     "AND ($5::bigint = 0 OR (EXISTS (SELECT 1 FROM specialists s WHERE s.id = $5::bigint AND s.active AND "
+     "s.accepting AND CASE $2 WHEN 'reread' THEN s.offers_reread ELSE s.offers_consult END AND "
+     "CASE $3 WHEN 'remote' THEN s.remote_review ELSE s.in_person END) AND NOT EXISTS (SELECT 1 FROM requests p "
+     "WHERE p.id = requests.parent_request_id AND coalesce(p.assigned_specialist_id, p.specialist_id) = $5::bigint))) "
+     "RETURNING patient_id"},
     {"rqs_save_coverage",
      "UPDATE requests SET payment = nullif($2, ''), insurance_plan = $3, "
      "member_id_sealed = CASE $4 WHEN '' THEN member_id_sealed WHEN '-' THEN NULL ELSE decode($4, 'hex') END, "
      "plan_needs_referral = CASE $5 WHEN '1' THEN true WHEN '0' THEN false ELSE NULL END, "
      "estimate_ack_at = CASE WHEN $6 THEN coalesce(estimate_ack_at, now()) ELSE NULL END, updated_at = now() "
-     "WHERE id = $1"},
+     "WHERE id = $1 AND status = 'draft' AND (patient_id = $7::bigint OR EXISTS (SELECT 1 FROM "
+     "caregiver_links l WHERE l.patient_id = requests.patient_id AND l.caregiver_id = $7::bigint AND "
+     "l.revoked_at IS NULL)) RETURNING patient_id, member_id_sealed IS NOT NULL"},
     {"rqs_records_requested",
      "UPDATE requests SET records_requested_at = nullif($2, '')::date, records_extended = false, updated_at = now() "
      "WHERE id = $1"},
@@ -389,9 +401,11 @@ enum err rqs_events(struct arena *a, long long request_id, bool include_internal
   return ERR_OK;
 }
 
-enum err rqs_save_exam(long long id, const struct rqs_exam *x) {
-  char ids[24];
+enum err rqs_save_exam(long long id, long long actor_id, const struct rqs_exam *x, long long *owner) {
+  char ids[24], actor[24];
   snprintf(ids, sizeof ids, "%lld", id);
+  snprintf(actor, sizeof actor, "%lld", actor_id);
+  *owner = 0;
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
   const char *rh = "", *qh = "";
@@ -415,28 +429,53 @@ enum err rqs_save_exam(long long id, const struct rqs_exam *x) {
                      x->caregiver_relationship,
                      x->types_json,
                      qh,
-                     x->biopsy_done == 1 ? "1" : x->biopsy_done == 0 ? "0" : ""};
-  enum err e = exec_plain("rqs_save_exam", 13, v, NULL);
+                     x->biopsy_done == 1 ? "1" : x->biopsy_done == 0 ? "0" : "",
+                     actor};
+  enum err e = ERR_OK;
+  PGresult *r = db_exec(a, "rqs_save_exam", 14, v, &e);
+  if (r && PQntuples(r) == 1) *owner = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   arena_free(a);
-  return e;
+  return r ? ERR_OK : e;
 }
 
-enum err rqs_save_specialist(long long id, const char *review_type, const char *review_mode, bool center_chooses,
-                             long long specialist_id) {
-  char ids[24], sid[24];
+enum err rqs_save_specialist(long long id, long long actor_id, const char *review_type, const char *review_mode,
+                             bool center_chooses, long long specialist_id, long long *owner) {
+  char ids[24], sid[24], actor[24];
   snprintf(ids, sizeof ids, "%lld", id);
   snprintf(sid, sizeof sid, "%lld", specialist_id);
-  const char *v[] = {ids, review_type, review_mode, center_chooses ? "true" : "false", sid};
-  return exec_plain("rqs_save_specialist", 5, v, NULL);
+  snprintf(actor, sizeof actor, "%lld", actor_id);
+  *owner = 0;
+  const char *v[] = {ids, review_type, review_mode, center_chooses ? "true" : "false", sid, actor};
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e = ERR_OK;
+  PGresult *r = db_exec(a, "rqs_save_specialist", 6, v, &e);
+  if (r && PQntuples(r) == 1) *owner = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  arena_free(a);
+  return r ? ERR_OK : e;
 }
 
-enum err rqs_save_coverage(long long id, const char *payment, const char *plan, const char *member_sealed_hex,
-                           int needs_referral, bool acknowledged) {
-  char ids[24];
+enum err rqs_save_coverage(long long id, long long actor_id, const char *payment, const char *plan,
+                           const char *member_sealed_hex, int needs_referral, bool acknowledged, long long *owner,
+                           bool *has_member) {
+  char ids[24], actor[24];
   snprintf(ids, sizeof ids, "%lld", id);
+  snprintf(actor, sizeof actor, "%lld", actor_id);
+  *owner = 0;
+  *has_member = false;
   const char *v[] = {ids, payment, plan, member_sealed_hex,
-                     needs_referral == 1 ? "1" : needs_referral == 0 ? "0" : "", acknowledged ? "true" : "false"};
-  return exec_plain("rqs_save_coverage", 6, v, NULL);
+                     needs_referral == 1 ? "1" : needs_referral == 0 ? "0" : "", acknowledged ? "true" : "false",
+                     actor};
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e = ERR_OK;
+  PGresult *r = db_exec(a, "rqs_save_coverage", 7, v, &e);
+  if (r && PQntuples(r) == 1) {
+    *owner = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    *has_member = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+  }
+  arena_free(a);
+  return r ? ERR_OK : e;
 }
 
 enum err rqs_set_records_requested(long long id, const char *date) {

@@ -80,14 +80,25 @@ struct rqs_exam {
   const char *types_json, *questions_json;
   int biopsy_done;
 };
-enum err rqs_save_exam(long long id, const struct rqs_exam *x);
-/* Review type/mode ("" for NULL) and the chosen specialist (0 = none). */
-enum err rqs_save_specialist(long long id, const char *review_type, const char *review_mode, bool center_chooses,
-                             long long specialist_id);
+/* Saves the exam answers of draft id when actor_id is its patient or her
+ * live caregiver (the access rule and the change in one statement): *owner
+ * the patient, or 0 when nothing matched (not found, not theirs, not a
+ * draft: nothing changed). */
+enum err rqs_save_exam(long long id, long long actor_id, const struct rqs_exam *x, long long *owner);
+/* Review type/mode ("" for NULL) and the chosen specialist (0 = none), like
+ * rqs_save_exam (*owner 0 when nothing matched); the statement also refuses
+ * a specialist who is inactive, not accepting, not offering that review or
+ * mode, or the one of the parent request (a third opinion). */
+enum err rqs_save_specialist(long long id, long long actor_id, const char *review_type, const char *review_mode,
+                             bool center_chooses, long long specialist_id, long long *owner);
 /* Coverage: payment ("" NULL), plan, sealed member id hex ("" keeps the
  * stored one, "-" clears it), referral (-1/0/1), acknowledged. */
-enum err rqs_save_coverage(long long id, const char *payment, const char *plan, const char *member_sealed_hex,
-                           int needs_referral, bool acknowledged);
+/* Saves the coverage answers like rqs_save_exam (the access rule in the
+ * statement; *owner 0 when nothing matched); *has_member: a member id is
+ * stored after the change. */
+enum err rqs_save_coverage(long long id, long long actor_id, const char *payment, const char *plan,
+                           const char *member_sealed_hex, int needs_referral, bool acknowledged, long long *owner,
+                           bool *has_member);
 /* Records-letter clock: sets records_requested_at to date ("" clears) or
  * marks the one extension. */
 enum err rqs_set_records_requested(long long id, const char *date);
