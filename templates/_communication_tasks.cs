@@ -23,14 +23,20 @@
   <?cs call:text_field("whom", "Who was reached (the physician's name)", "text", "off", "") ?>
   <?cs call:text_field("at", "When (date and time, your time zone)", "datetime-local", "off", "") ?>
   <div class="field<?cs if:Form.Errors.how ?> has-error<?cs /if ?>"><label for="f-how">How</label>
-  <select id="f-how" name="how"><option value="">Choose…</option>
+  <select id="f-how" name="how"<?cs call:field_attrs("how", "") ?>><option value="">Choose…</option>
   <option value="phone"<?cs if:Form.Values.how == "phone" ?> selected<?cs /if ?>>Phone call</option>
   <option value="in_person"<?cs if:Form.Values.how == "in_person" ?> selected<?cs /if ?>>In person</option>
   <option value="secure_message"<?cs if:Form.Values.how == "secure_message" ?> selected<?cs /if ?>>Secure message, read receipt confirmed</option>
   <option value="fax"<?cs if:Form.Values.how == "fax" ?> selected<?cs /if ?>>Fax, receipt confirmed by phone</option>
   </select><?cs call:field_error("how") ?></div>
-  <div class="field<?cs if:Form.Errors.note ?> has-error<?cs /if ?>"><label for="f-note">Note (optional)</label>
-  <textarea id="f-note" name="note" rows="2"><?cs var:Form.Values.note ?></textarea><?cs call:field_error("note") ?></div>
+  <?cs # "note" is also the internal note's name on this page: only this form's own error and text ?>
+  <?cs if:Form.Action == "communication" ?>
+  <div class="field<?cs if:Form.Errors.note ?> has-error<?cs /if ?>"><label for="f-note-comm">Note (optional)</label>
+  <textarea id="f-note-comm" name="note" rows="2" maxlength="2000"<?cs call:field_attrs("note", "") ?>><?cs var:Form.Values.note ?></textarea><?cs call:field_error("note") ?></div>
+  <?cs else ?>
+  <div class="field"><label for="f-note-comm">Note (optional)</label>
+  <textarea id="f-note-comm" name="note" rows="2" maxlength="2000"></textarea></div>
+  <?cs /if ?>
   <button type="submit">Record the call</button>
 </form>
 <?cs /if ?>

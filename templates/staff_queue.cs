@@ -12,26 +12,28 @@
   </ul>
 </nav>
 <form method="get" action="/staff/queue" class="filters card">
-  <div class="field"><label for="f-q">Search by reference or patient name</label>
-    <input id="f-q" name="q" type="search" value="<?cs var:Filter.q ?>" maxlength="100"></div>
-  <div class="field"><label for="f-status">Status</label>
-    <select id="f-status" name="status">
+  <?cs if:Form.ErrorCount ?><div class="flash error" role="alert"><p>A filter was not valid: the open requests are shown without filters. See the message below the filter.</p></div><?cs /if ?>
+  <div class="field<?cs if:Form.Errors.q ?> has-error<?cs /if ?>"><label for="f-q">Search by reference or patient name</label>
+    <input id="f-q" name="q" type="search" value="<?cs var:Filter.q ?>" maxlength="100"<?cs call:field_attrs("q", "") ?>><?cs call:field_error("q") ?></div>
+  <div class="field<?cs if:Form.Errors.status ?> has-error<?cs /if ?>"><label for="f-status">Status</label>
+    <select id="f-status" name="status"<?cs call:field_attrs("status", "") ?>>
       <option value="">Open requests</option>
       <option value="all"<?cs if:Filter.status == "all" ?> selected<?cs /if ?>>Everything</option>
       <?cs each:c = Queue.Counts ?><option value="<?cs var:c.status ?>"<?cs if:Filter.status == c.status ?> selected<?cs /if ?>><?cs var:c.label ?></option><?cs /each ?>
-    </select></div>
-  <div class="field"><label for="f-priority">Priority</label>
-    <select id="f-priority" name="priority">
+    </select><?cs call:field_error("status") ?></div>
+  <div class="field<?cs if:Form.Errors.priority ?> has-error<?cs /if ?>"><label for="f-priority">Priority</label>
+    <select id="f-priority" name="priority"<?cs call:field_attrs("priority", "") ?>>
       <option value="">Any</option>
       <?cs each:p = Priorities ?><option value="<?cs var:p.n ?>"<?cs if:Filter.priority == p.n ?> selected<?cs /if ?>><?cs var:p.label ?></option><?cs /each ?>
-    </select></div>
-  <div class="field"><label for="f-specialist">Specialist</label>
-    <select id="f-specialist" name="specialist">
+    </select><?cs call:field_error("priority") ?></div>
+  <div class="field<?cs if:Form.Errors.specialist ?> has-error<?cs /if ?>"><label for="f-specialist">Specialist</label>
+    <select id="f-specialist" name="specialist"<?cs call:field_attrs("specialist", "") ?>>
       <option value="">Any</option>
       <?cs each:s = Specialists ?><option value="<?cs var:s.id ?>"<?cs if:Filter.specialist == s.id ?> selected<?cs /if ?>><?cs var:s.full_name ?></option><?cs /each ?>
-    </select></div>
-  <div class="check"><input type="checkbox" id="f-overdue" name="overdue" value="1"<?cs if:Filter.overdue ?> checked<?cs /if ?>><label for="f-overdue">Overdue only</label></div>
-  <div class="check"><input type="checkbox" id="f-incomplete" name="incomplete" value="1"<?cs if:Filter.incomplete ?> checked<?cs /if ?>><label for="f-incomplete">Incomplete only</label></div>
+    </select><?cs call:field_error("specialist") ?></div>
+  <div class="check"><input type="checkbox" id="f-overdue" name="overdue" value="1"<?cs if:Filter.overdue ?> checked<?cs /if ?><?cs call:field_attrs("overdue", "") ?>><label for="f-overdue">Overdue only</label></div><?cs call:field_error("overdue") ?>
+  <div class="check"><input type="checkbox" id="f-incomplete" name="incomplete" value="1"<?cs if:Filter.incomplete ?> checked<?cs /if ?><?cs call:field_attrs("incomplete", "") ?>><label for="f-incomplete">Incomplete only</label></div><?cs call:field_error("incomplete") ?>
+  <?cs if:Form.Errors.page ?><?cs call:field_error("page") ?><?cs /if ?>
   <button type="submit">Show</button>
 </form>
 <p><?cs if:Queue.MoreThan == "1" ?>More than <?cs var:Queue.Total ?> requests match.<?cs else ?><?cs var:Queue.Total ?> request<?cs if:Queue.Total != "1" ?>s<?cs /if ?> match.<?cs /if ?></p>

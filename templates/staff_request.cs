@@ -33,8 +33,9 @@
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/ask-info" id="ask-info-form"><?cs call:from_field() ?>
   <fieldset<?cs if:Form.Errors.missing ?> class="has-error"<?cs /if ?>><legend>Ask the patient for information</legend>
   <p class="hint">Tick what is missing. The patient sees exactly these items and your message.</p>
-  <?cs each:c = Checklist ?><div class="check"><input type="checkbox" id="m-<?cs var:c.key ?>" name="missing" value="<?cs var:c.key ?>"<?cs if:c.state != "done" && c.need == "required" ?> checked<?cs /if ?>><label for="m-<?cs var:c.key ?>"><?cs var:c.label ?></label></div><?cs /each ?>
-  <div class="check"><input type="checkbox" id="m-other" name="missing" value="other"><label for="m-other">Something else (say what in the message)</label></div>
+  <?cs # after a refused ask-info, the boxes as ticked; otherwise what the checklist misses ?>
+  <?cs each:c = Checklist ?><div class="check"><input type="checkbox" id="m-<?cs var:c.key ?>" name="missing" value="<?cs var:c.key ?>"<?cs if:Form.Action == "ask-info" ?><?cs if:Form.Values.missing[c.key] == "1" ?> checked<?cs /if ?><?cs elif:c.state != "done" && c.need == "required" ?> checked<?cs /if ?><?cs call:field_attrs("missing", "") ?>><label for="m-<?cs var:c.key ?>"><?cs var:c.label ?></label></div><?cs /each ?>
+  <div class="check"><input type="checkbox" id="m-other" name="missing" value="other"<?cs if:Form.Action == "ask-info" && Form.Values.missing.other == "1" ?> checked<?cs /if ?><?cs call:field_attrs("missing", "") ?>><label for="m-other">Something else (say what in the message)</label></div>
   <?cs call:field_error("missing") ?>
   </fieldset>
   <div class="field<?cs if:Form.Errors.message ?> has-error<?cs /if ?>"><label for="f-message">Message to the patient</label>
@@ -82,7 +83,7 @@
 <details<?cs if:Form.Errors.reason ?> open<?cs /if ?>><summary>Decline this request</summary>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/decline"><?cs call:from_field() ?>
   <div class="field<?cs if:Form.Errors.reason ?> has-error<?cs /if ?>"><label for="f-reason">Reason (the patient reads it)</label>
-  <textarea id="f-reason" name="reason" rows="3" maxlength="2000"><?cs var:Form.Values.reason ?></textarea><?cs call:field_error("reason") ?></div>
+  <textarea id="f-reason" name="reason" rows="3" maxlength="2000"<?cs call:field_attrs("reason", "") ?>><?cs var:Form.Values.reason ?></textarea><?cs call:field_error("reason") ?></div>
   <button type="submit" class="danger">Decline</button>
 </form></details>
 <?cs /if ?>
@@ -186,16 +187,19 @@
 <p>Payment: <?cs if:Case.payment == "insurance" ?>insurance<?cs elif:Case.payment == "self_pay" ?>paying themselves<?cs elif:string.length(Case.payment) ?><?cs var:Case.payment ?><?cs else ?>not chosen<?cs /if ?><?cs if:Case.insurance_plan ?>, plan <?cs var:Case.insurance_plan ?><?cs /if ?><?cs if:Case.plan_needs_referral == "true" ?>, the plan needs a referral<?cs /if ?>.</p>
 <?cs if:Offer.coverage == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/coverage"><?cs call:from_field() ?>
-  <div class="check"><input type="checkbox" id="f-iv" name="insurance_verified" value="yes"<?cs if:Case.insurance_verified == "t" ?> checked<?cs /if ?>><label for="f-iv">Insurance verified</label></div>
-  <div class="check"><input type="checkbox" id="f-rr" name="referral_received" value="yes"<?cs if:Case.referral_received == "t" ?> checked<?cs /if ?>><label for="f-rr">Referral received</label></div>
-  <div class="field<?cs if:Form.Errors.network_status ?> has-error<?cs /if ?>"><label for="f-ns">Network status</label>
-  <select id="f-ns" name="network_status">
-    <option value="unknown"<?cs if:Case.network_status == "unknown" ?> selected<?cs /if ?>>Not checked yet</option>
-    <option value="in_network"<?cs if:Case.network_status == "in_network" ?> selected<?cs /if ?>>In network</option>
-    <option value="out_of_network"<?cs if:Case.network_status == "out_of_network" ?> selected<?cs /if ?>>Out of network</option>
-    <option value="self_pay"<?cs if:Case.network_status == "self_pay" ?> selected<?cs /if ?>>Self-pay</option>
+  <?cs # after a refused coverage form, what was typed; otherwise what is stored ?>
+  <?cs if:Form.Action == "coverage" ?><?cs set:Cov.iv = Form.Values.insurance_verified == "yes" ?><?cs set:Cov.rr = Form.Values.referral_received == "yes" ?><?cs set:Cov.ns = Form.Values.network_status ?><?cs set:Cov.notes = Form.Values.coverage_notes ?>
+  <?cs else ?><?cs set:Cov.iv = Case.insurance_verified == "t" ?><?cs set:Cov.rr = Case.referral_received == "t" ?><?cs set:Cov.ns = Case.network_status ?><?cs set:Cov.notes = Case.coverage_notes ?><?cs /if ?>
+  <div class="check"><input type="checkbox" id="f-iv" name="insurance_verified" value="yes"<?cs if:Cov.iv == "1" ?> checked<?cs /if ?>><label for="f-iv">Insurance verified</label></div>
+  <div class="check"><input type="checkbox" id="f-rr" name="referral_received" value="yes"<?cs if:Cov.rr == "1" ?> checked<?cs /if ?>><label for="f-rr">Referral received</label></div>
+  <div class="field<?cs if:Form.Errors.network_status ?> has-error<?cs /if ?>"><label for="f-network_status">Network status</label>
+  <select id="f-network_status" name="network_status"<?cs call:field_attrs("network_status", "") ?>>
+    <option value="unknown"<?cs if:Cov.ns == "unknown" ?> selected<?cs /if ?>>Not checked yet</option>
+    <option value="in_network"<?cs if:Cov.ns == "in_network" ?> selected<?cs /if ?>>In network</option>
+    <option value="out_of_network"<?cs if:Cov.ns == "out_of_network" ?> selected<?cs /if ?>>Out of network</option>
+    <option value="self_pay"<?cs if:Cov.ns == "self_pay" ?> selected<?cs /if ?>>Self-pay</option>
   </select><?cs call:field_error("network_status") ?></div>
-  <div class="field"><label for="f-cn">Notes (internal)</label><textarea id="f-cn" name="coverage_notes" rows="2" maxlength="2000"><?cs var:Case.coverage_notes ?></textarea><?cs call:field_error("coverage_notes") ?></div>
+  <div class="field<?cs if:Form.Errors.coverage_notes ?> has-error<?cs /if ?>"><label for="f-coverage_notes">Notes (internal)</label><textarea id="f-coverage_notes" name="coverage_notes" rows="2" maxlength="2000"<?cs call:field_attrs("coverage_notes", "") ?>><?cs var:Cov.notes ?></textarea><?cs call:field_error("coverage_notes") ?></div>
   <button type="submit" class="secondary">Save coverage</button>
 </form>
 <?cs else ?><p>Insurance verified: <?cs if:Case.insurance_verified == "t" ?>yes<?cs else ?>no<?cs /if ?>; referral received: <?cs if:Case.referral_received == "t" ?>yes<?cs else ?>no<?cs /if ?>; network: <?cs if:Case.network_status == "in_network" ?>in network<?cs elif:Case.network_status == "out_of_network" ?>out of network<?cs elif:Case.network_status == "self_pay" ?>self-pay<?cs elif:Case.network_status == "unknown" || !string.length(Case.network_status) ?>not known<?cs else ?><?cs var:Case.network_status ?><?cs /if ?>.</p><?cs /if ?>
@@ -221,8 +225,13 @@
 <?cs /if ?>
 <?cs if:Offer.note == "1" ?>
 <form method="post" action="/staff/requests/<?cs var:Case.id ?>/note"><?cs call:from_field() ?>
+  <?cs if:Form.Action != "communication" ?>
   <div class="field<?cs if:Form.Errors.note ?> has-error<?cs /if ?>"><label for="f-note">Internal note (staff and reviewers only)</label>
   <textarea id="f-note" name="note" rows="3" maxlength="4000"<?cs if:Form.Errors.note ?> aria-invalid="true" aria-describedby="note-error"<?cs /if ?>><?cs var:Form.Values.note ?></textarea><?cs call:field_error("note") ?></div>
+  <?cs else ?>
+  <div class="field"><label for="f-note">Internal note (staff and reviewers only)</label>
+  <textarea id="f-note" name="note" rows="3" maxlength="4000"></textarea></div>
+  <?cs /if ?>
   <button type="submit" class="secondary">Add internal note</button>
 </form>
 <?cs /if ?>

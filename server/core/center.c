@@ -15,6 +15,7 @@
 #include "core/audit.h"
 #include "core/ics.h"
 #include "core/outbox.h"
+#include "core/triage.h"
 #include "store/caregivers.h"
 #include "store/db.h"
 #include "store/requests.h"
@@ -145,6 +146,48 @@ enum err center_queue(struct arena *a, const struct actor *who, const struct st_
 
 /* ---- a case ---- */
 
+/* ---- the queue's filters as a form ---- */
+
+static const struct form_word queue_status_words[] = {
+    {"all", "Everything"},       {"draft", "Draft"},           {"submitted", "Submitted"},
+    {"triage", "In triage"},     {"needs_info", "Needs information"}, {"accepted", "Accepted"},
+    {"scheduled", "Scheduled"},  {"in_review", "In review"},   {"report_ready", "Report ready"},
+    {"closed", "Closed"},        {"declined", "Declined"},     {"withdrawn", "Withdrawn"},
+};
+enum { QF_Q, QF_STATUS, QF_PRIORITY, QF_SPECIALIST, QF_PAGE, QF_OVERDUE, QF_INCOMPLETE, QF_N };
+static const struct form_field queue_fields[] = {
+    [QF_Q] = {.name = "q", .type = FT_TEXT, .max = 100,
+              .invalid = "Search with at most 100 characters of a reference or a name."},
+    [QF_STATUS] = {.name = "status", .type = FT_ENUM, .vocab = queue_status_words,
+                   .n_vocab = sizeof queue_status_words / sizeof queue_status_words[0],
+                   .invalid = "Choose a status from the list."},
+    [QF_PRIORITY] = {.name = "priority", .type = FT_INT, .min = 1, .max = TRIAGE_CLASSES,
+                     .invalid = "Choose a priority from the list."},
+    [QF_SPECIALIST] = {.name = "specialist", .type = FT_ID, .invalid = "Choose a specialist from the list."},
+    [QF_PAGE] = {.name = "page", .type = FT_INT, .min = 1, .max = 100000, .invalid = "That page does not exist."},
+    [QF_OVERDUE] = {.name = "overdue", .type = FT_TICK, .invalid = "Tick the box or leave it empty."},
+    [QF_INCOMPLETE] = {.name = "incomplete", .type = FT_TICK, .invalid = "Tick the box or leave it empty."},
+};
+
+const struct form_spec *center_queue_form(void) {
+  static const struct form_spec spec = {queue_fields, QF_N, NULL};
+  return &spec;
+}
+
+bool center_queue_filter(struct arena *a, const struct form_pair *in, size_t n, struct st_queue_filter *f,
+                         long long *page, struct form_errors *errs) {
+  struct form_value v[QF_N];
+  bool ok = form_parse(a, center_queue_form(), in, n, NULL, NULL, v, errs);
+  f->status = ok ? v[QF_STATUS].text : "";
+  f->priority = ok ? (int)v[QF_PRIORITY].num : 0;
+  f->specialist_id = ok ? v[QF_SPECIALIST].num : 0;
+  f->overdue = ok && v[QF_OVERDUE].tick;
+  f->incomplete = ok && v[QF_INCOMPLETE].tick;
+  f->q = ok ? v[QF_Q].text : "";
+  *page = ok && v[QF_PAGE].present ? v[QF_PAGE].num : 1;
+  return ok;
+}
+
 enum err center_case_load(struct arena *a, const struct actor *who, long long id, struct center_case *out) {
   memset(out, 0, sizeof *out);
   if (!who || (who->role != R_STAFF && who->role != R_REVIEWER)) return ERR_NOT_FOUND;
@@ -216,100 +259,149 @@ static void add_err(struct center_errors *errs, const char *field, const char *m
   }
 }
 
-/* True when s has 1..max bytes of valid text (no control characters but newline/tab). */
-static bool text_ok(const char *s, size_t max) {
-  if (!s) return false;
-  size_t n = strlen(s);
-  if (n == 0 || n > max) return false;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') return false;
-  return true;
-}
-
-static bool is_date(const char *s) {
-  long ymd = 0;
-  return form_date_parse(s, &ymd) && ymd >= 20000101 && ymd <= FORM_DATE_LAST;
-}
-
 static bool is_time(const char *s) {
   return s && strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == ':' &&
          isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) && (s[0] - '0') * 10 + (s[1] - '0') < 24 &&
          (s[3] - '0') * 10 + (s[4] - '0') < 60;
 }
 
+/* The parameters of an action once its form is parsed (only those it uses). */
+struct center_action_in {
+  enum req_status from;         /* the state the form was made for */
+  const char **missing;         /* CA_ASK_INFO: checklist keys */
+  size_t n_missing;
+  const char *message;          /* CA_ASK_INFO message, CA_DECLINE reason, CA_NOTE and CA_REPLY text */
+  long long specialist_id;      /* CA_ASSIGN */
+  const char *assign_reason;    /* CA_ASSIGN: why not the patient's choice ("" when none) */
+  const char *date, *time, *place; /* CA_SCHEDULE: YYYY-MM-DD, HH:MM, text */
+  const char *tz;               /* CA_SCHEDULE: the zone date and time are typed in (the staff member's) */
+  bool insurance_verified, referral_received; /* CA_COVERAGE */
+  const char *network_status, *coverage_notes;
+};
+
 /* The instant staff mean by the date and time they typed, in their zone:
  * 0, 1 when the time falls in the hour the clocks skip, -1 when impossible. */
-static int consult_when(const struct center_action_in *in, int64_t *t) {
-  const struct tz *z = tz_get(in->tz && *in->tz ? in->tz : TZ_DEFAULT);
+static int consult_when(const char *date, const char *hm, const char *tz, int64_t *t) {
+  const struct tz *z = tz_get(tz && *tz ? tz : TZ_DEFAULT);
   if (!z) z = tz_get(TZ_DEFAULT);
-  int y = atoi(in->date), mo = atoi(in->date + 5), d = atoi(in->date + 8);
-  int h = atoi(in->time), mi = atoi(in->time + 3);
+  int y = atoi(date), mo = atoi(date + 5), d = atoi(date + 8);
+  int h = atoi(hm), mi = atoi(hm + 3);
   return tz_from_local(z, y, mo, d, h, mi, t);
 }
 
-static const char *const info_keys[] = {"images",   "prior_images", "radiology_report", "pathology_report",
-                                        "authorization", "photo_id", "insurance_card",  "referral", "other"};
+/* ---- the staff actions' forms (core/form.h) ---- */
 
-static bool info_key_ok(const char *k) {
-  for (size_t i = 0; k && i < sizeof info_keys / sizeof info_keys[0]; i++)
-    if (strcmp(k, info_keys[i]) == 0) return true;
-  return false;
+/* What staff may ask the patient to send: the checklist's keys. */
+static const struct form_word info_words[] = {
+    {"images", "Images"},
+    {"prior_images", "Earlier images"},
+    {"radiology_report", "Radiology report"},
+    {"pathology_report", "Pathology report"},
+    {"authorization", "Signed authorization"},
+    {"photo_id", "Photo ID"},
+    {"insurance_card", "Insurance card"},
+    {"referral", "Referral"},
+    {"other", "Something else"},
+};
+static const struct form_word network_words[] = {
+    {"unknown", "Not checked yet"},
+    {"in_network", "In network"},
+    {"out_of_network", "Out of network"},
+    {"self_pay", "Self-pay"},
+};
+static const struct form_word yes_word[] = {{"yes", "Yes"}};
+
+#define N_OF(x) (sizeof(x) / sizeof((x)[0]))
+
+static const struct form_field ask_fields[] = {
+    {.name = "missing", .type = FT_ENUM, .required = true, .multi = true, .vocab = info_words,
+     .n_vocab = N_OF(info_words), .missing = "Choose at least one item the patient should send."},
+    {.name = "message", .type = FT_MULTILINE, .required = true, .max = 2000,
+     .missing = "Write a short message to the patient saying what to send (up to 2,000 characters).",
+     .invalid = "Write a short message to the patient saying what to send (up to 2,000 characters)."},
+};
+static const struct form_field decline_fields[] = {
+    {.name = "reason", .type = FT_MULTILINE, .required = true, .max = 2000,
+     .missing = "Give the reason the patient will read (up to 2,000 characters).",
+     .invalid = "Give the reason the patient will read (up to 2,000 characters)."},
+};
+static const struct form_field note_fields[] = {
+    {.name = "note", .type = FT_MULTILINE, .required = true, .max = 4000,
+     .missing = "Write the note (up to 4,000 characters).", .invalid = "Write the note (up to 4,000 characters)."},
+};
+static const struct form_field reply_fields[] = {
+    {.name = "reply", .type = FT_MULTILINE, .required = true, .max = REQUESTS_MESSAGE_MAX,
+     .missing = "Write the message to the patient (up to 5,000 characters). Nothing was sent.",
+     .invalid = "Write the message to the patient (up to 5,000 characters). Nothing was sent."},
+};
+static const struct form_field assign_fields[] = {
+    {.name = "specialist", .type = FT_ID, .required = true, .missing = "Choose a specialist.",
+     .invalid = "Choose a specialist."},
+    {.name = "assign_reason", .type = FT_MULTILINE, .max = 1000,
+     .invalid = "Keep the reason to 1,000 characters of plain text."},
+};
+enum { SC_DATE, SC_TIME, SC_PLACE, SC_N };
+static const struct form_field schedule_fields[] = {
+    [SC_DATE] = {.name = "date", .type = FT_DATE, .required = true, .missing = "Enter the date as YYYY-MM-DD.",
+                 .invalid = "Enter the date as YYYY-MM-DD."},
+    [SC_TIME] = {.name = "time", .type = FT_TEXT, .required = true, .max = 5,
+                 .missing = "Enter the time as HH:MM (24-hour clock).",
+                 .invalid = "Enter the time as HH:MM (24-hour clock)."},
+    [SC_PLACE] = {.name = "place", .type = FT_TEXT, .required = true, .max = 300,
+                  .missing = "Enter where the consultation takes place.",
+                  .invalid = "Keep the place to one line of at most 300 characters."},
+};
+static const struct form_field coverage_fields[] = {
+    {.name = "insurance_verified", .type = FT_ENUM, .vocab = yes_word, .n_vocab = 1},
+    {.name = "referral_received", .type = FT_ENUM, .vocab = yes_word, .n_vocab = 1},
+    {.name = "network_status", .type = FT_ENUM, .required = true, .vocab = network_words,
+     .n_vocab = N_OF(network_words), .missing = "Choose the network status.", .invalid = "Choose the network status."},
+    {.name = "coverage_notes", .type = FT_MULTILINE, .max = 2000, .invalid = "Notes are limited to 2,000 characters."},
+};
+
+/* A consultation is at a time that exists, from now on, in the zone (ctx) staff typed it in: the
+ * error goes on the field that makes it wrong. */
+static void schedule_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs,
+                           void *ctx) {
+  (void)spec;
+  const char *zone = ctx && *(const char *)ctx ? (const char *)ctx : TZ_DEFAULT;
+  if (v[SC_TIME].present && !is_time(v[SC_TIME].text))
+    form_error_add(errs, "time", "Enter the time as HH:MM (24-hour clock).");
+  if (errs->n) return;
+  int64_t t = 0;
+  int w = consult_when(v[SC_DATE].text, v[SC_TIME].text, zone, &t);
+  if (w < 0) {
+    form_error_add(errs, "date", "Enter a real date, as YYYY-MM-DD.");
+  } else if (w > 0) {
+    form_error_add(errs, "time",
+                   "The clocks change at that hour on that day, so this time does not exist. Choose another time.");
+  } else if (t < (int64_t)time(NULL)) {
+    char today_s[16];
+    tz_format(today_s, sizeof today_s, (int64_t)time(NULL), zone, TZ_DATE);
+    bool today = strcmp(v[SC_DATE].text, today_s) == 0;
+    form_error_add(errs, today ? "time" : "date",
+                   today ? "This time has already passed today. Choose a time later than now."
+                         : "This date is in the past. Choose a day from today on.");
+  }
 }
 
-/* Checks an action's parameters; ERR_INVALID with errs filled. */
-static enum err validate(enum center_action c, const struct center_action_in *in, struct center_errors *errs) {
+const struct form_spec *center_action_form(enum center_action c) {
+  static const struct form_spec none = {NULL, 0, NULL};
+  static const struct form_spec ask = {ask_fields, N_OF(ask_fields), NULL};
+  static const struct form_spec decline = {decline_fields, N_OF(decline_fields), NULL};
+  static const struct form_spec note = {note_fields, N_OF(note_fields), NULL};
+  static const struct form_spec reply = {reply_fields, N_OF(reply_fields), NULL};
+  static const struct form_spec assign = {assign_fields, N_OF(assign_fields), NULL};
+  static const struct form_spec schedule = {schedule_fields, SC_N, schedule_check};
+  static const struct form_spec coverage = {coverage_fields, N_OF(coverage_fields), NULL};
   switch (c) {
-  case CA_ASK_INFO:
-    for (size_t i = 0; i < in->n_missing; i++)
-      if (!info_key_ok(in->missing[i])) add_err(errs, "missing", "Choose items from the list.");
-    if (in->n_missing == 0) add_err(errs, "missing", "Choose at least one item the patient should send.");
-    if (!text_ok(in->message, 2000))
-      add_err(errs, "message", "Write a short message to the patient saying what to send (up to 2,000 characters).");
-    break;
-  case CA_DECLINE:
-    if (!text_ok(in->message, 2000)) add_err(errs, "reason", "Give the reason the patient will read (up to 2,000 characters).");
-    break;
-  case CA_NOTE:
-    if (!text_ok(in->message, 4000)) add_err(errs, "note", "Write the note (up to 4,000 characters).");
-    break;
-  case CA_REPLY:
-    if (!requests_message_valid(in->message))
-      add_err(errs, "reply", "Write the message to the patient (up to 5,000 characters).");
-    break;
-  case CA_ASSIGN:
-    if (in->specialist_id <= 0) add_err(errs, "specialist", "Choose a specialist.");
-    if (in->assign_reason && *in->assign_reason && !text_ok(in->assign_reason, 1000))
-      add_err(errs, "assign_reason", "Keep the reason to 1,000 characters of plain text.");
-    break;
-  case CA_SCHEDULE: {
-    if (!is_date(in->date)) add_err(errs, "date", "Enter the date as YYYY-MM-DD.");
-    if (!is_time(in->time)) add_err(errs, "time", "Enter the time as HH:MM (24-hour clock).");
-    if (!text_ok(in->place, 300)) add_err(errs, "place", "Enter where the consultation takes place.");
-    if (errs && errs->n) break;
-    int64_t t = 0;
-    int w = consult_when(in, &t);
-    const char *zone = in->tz && *in->tz ? in->tz : TZ_DEFAULT;
-    if (w < 0) {
-      add_err(errs, "date", "Enter a real date, as YYYY-MM-DD.");
-    } else if (w > 0) {
-      add_err(errs, "time", "The clocks change at that hour on that day, so this time does not exist. Choose another time.");
-    } else if (t < (int64_t)time(NULL)) {
-      /* nothing is scheduled in the past: the error goes on the field that makes it so */
-      char today_s[16];
-      tz_format(today_s, sizeof today_s, (int64_t)time(NULL), zone, TZ_DATE);
-      bool today = strcmp(in->date, today_s) == 0;
-      add_err(errs, today ? "time" : "date",
-              today ? "This time has already passed today. Choose a time later than now."
-                    : "This date is in the past. Choose a day from today on.");
-    }
-    break;
-  }
-  case CA_COVERAGE:
-    if (!in->network_status || (strcmp(in->network_status, "unknown") != 0 && strcmp(in->network_status, "in_network") != 0 &&
-                                strcmp(in->network_status, "out_of_network") != 0 && strcmp(in->network_status, "self_pay") != 0))
-      add_err(errs, "network_status", "Choose the network status.");
-    if (in->coverage_notes && strlen(in->coverage_notes) > 2000) add_err(errs, "coverage_notes", "Notes are limited to 2,000 characters.");
-    break;
+  case CA_ASK_INFO: return &ask;
+  case CA_DECLINE: return &decline;
+  case CA_NOTE: return &note;
+  case CA_REPLY: return &reply;
+  case CA_ASSIGN: return &assign;
+  case CA_SCHEDULE: return &schedule;
+  case CA_COVERAGE: return &coverage;
   case CA_CLAIM:
   case CA_RESUME:
   case CA_ACCEPT:
@@ -318,7 +410,7 @@ static enum err validate(enum center_action c, const struct center_action_in *in
   case CA_CLOSE:
   case CA_COUNT: break;
   }
-  return errs && errs->n ? ERR_INVALID : ERR_OK;
+  return &none;
 }
 
 struct act_ctx {
@@ -426,7 +518,7 @@ static enum err act_tx(void *p) {
   }
   case CA_SCHEDULE: {
     int64_t t = 0;
-    if (consult_when(in, &t) != 0) return ERR_INVALID; /* validate() said so already */
+    if (consult_when(in->date, in->time, in->tz, &t) != 0) return ERR_INVALID; /* the form's rule said so already */
     char when[21];
     tz_wire(when, t);
     e = st_consult_add(a, c->id, when, in->place, c->who->user_id);
@@ -480,19 +572,66 @@ static enum err act_tx(void *p) {
   return e;
 }
 
-enum err center_act(struct arena *a, const struct actor *who, long long id, enum center_action c,
-                    const struct center_action_in *in, struct center_errors *errs) {
-  if (!who || (who->role != R_STAFF && !(who->role == R_REVIEWER && c == CA_START))) return ERR_FORBIDDEN;
+/* Runs one parsed action: the access check, then one transaction. */
+static enum err act_run(struct arena *a, const struct actor *who, long long id, enum center_action c,
+                        const struct center_action_in *in, struct center_errors *errs) {
   enum req_status st;
   long long patient = 0;
   enum err e = requests_access(who, id, who->role == R_REVIEWER ? RA_VIEW : RA_EDIT, &st, &patient);
-  if (e != ERR_OK) return e;
-  e = validate(c, in, errs);
   if (e != ERR_OK) return e;
   struct act_ctx ctx = {.a = a, .who = who, .id = id, .patient = patient, .c = c, .in = in, .errs = errs};
   e = db_tx(act_tx, &ctx);
   if (e == ERR_CONFLICT || e == ERR_FORBIDDEN) act_audit(&ctx, "denied");
   return e;
+}
+
+enum err center_act_submit(struct arena *a, const struct actor *who, long long id, enum center_action c,
+                           enum req_status from, const struct form_pair *pairs, size_t n, const char *today,
+                           const char *tz, struct center_errors *errs) {
+  if (errs) memset(errs, 0, sizeof *errs);
+  if (!who || (who->role != R_STAFF && !(who->role == R_REVIEWER && c == CA_START))) return ERR_FORBIDDEN;
+  const struct form_spec *spec = center_action_form(c);
+  struct form_value v[8];
+  struct form_errors fe;
+  if (spec->n > N_OF(v)) return ERR_INTERNAL;
+  if (!form_parse(a, spec, pairs, n, today, (void *)tz, v, &fe)) {
+    for (size_t i = 0; i < fe.n; i++) add_err(errs, fe.e[i].field, fe.e[i].message);
+    return ERR_INVALID;
+  }
+  struct center_action_in in = {.from = from, .tz = tz};
+  switch (c) {
+  case CA_ASK_INFO:
+    in.missing = v[0].list;
+    in.n_missing = v[0].n_list;
+    in.message = v[1].text;
+    break;
+  case CA_DECLINE:
+  case CA_NOTE:
+  case CA_REPLY: in.message = v[0].text; break;
+  case CA_ASSIGN:
+    in.specialist_id = v[0].num;
+    in.assign_reason = v[1].text;
+    break;
+  case CA_SCHEDULE:
+    in.date = v[SC_DATE].text;
+    in.time = v[SC_TIME].text;
+    in.place = v[SC_PLACE].text;
+    break;
+  case CA_COVERAGE:
+    in.insurance_verified = v[0].present;
+    in.referral_received = v[1].present;
+    in.network_status = v[2].text;
+    in.coverage_notes = v[3].text;
+    break;
+  case CA_CLAIM:
+  case CA_RESUME:
+  case CA_ACCEPT:
+  case CA_START:
+  case CA_RELEASE:
+  case CA_CLOSE:
+  case CA_COUNT: break;
+  }
+  return act_run(a, who, id, c, &in, errs);
 }
 
 enum err center_consult_latest(struct arena *a, const struct actor *who, long long id, struct rowset *out) {

@@ -40,6 +40,17 @@ enum err notify_prefs_get(struct arena *a, const struct actor *who, bool out[NK_
 enum err notify_prefs_set(struct arena *a, const struct actor *who, const bool in[NK_COUNT]);
 
 /* ---- queue ---- */
+/* The queue's filters as a form (core/form.h, read from the query string):
+ * q (≤ 100 characters), status ("all" or a status name), priority (1..6),
+ * specialist (an id), page (1..100000), overdue and incomplete ("1"). Static. */
+const struct form_spec *center_queue_form(void);
+/* Parses the filters into f (status, priority, specialist_id, overdue,
+ * incomplete, q; arena strings) and *page (1 when absent). False with errs
+ * filled when a value is not valid (f then holds no filter at all). */
+struct form_pair;
+struct form_errors;
+bool center_queue_filter(struct arena *a, const struct form_pair *in, size_t n, struct st_queue_filter *f,
+                         long long *page, struct form_errors *errs);
 /* A page of the triage queue (staff only: ERR_FORBIDDEN otherwise) with the
  * counts per status, the overdue count and the assignable specialists
  * (store/center.h). Audited triage.queue_view in the same transaction. */
@@ -85,30 +96,34 @@ bool center_action_parse(const char *s, enum center_action *out);
 bool center_action_offered(enum center_action c, enum req_status s, bool reviewer_assigned, bool report_signed,
                            bool report_released);
 
-/* The parameters of an action (only those it uses). */
-struct center_action_in {
-  enum req_status from;         /* the state the form was made for */
-  const char **missing;         /* CA_ASK_INFO: checklist keys */
-  size_t n_missing;
-  const char *message;          /* CA_ASK_INFO message, CA_DECLINE reason, CA_NOTE and CA_REPLY text */
-  long long specialist_id;      /* CA_ASSIGN */
-  const char *assign_reason;    /* CA_ASSIGN: why not the patient's choice (required then; the patient reads it) */
-  const char *date, *time, *place; /* CA_SCHEDULE: YYYY-MM-DD, HH:MM, text */
-  const char *tz;               /* CA_SCHEDULE: the zone date and time are typed in (the staff member's) */
-  bool insurance_verified, referral_received; /* CA_COVERAGE */
-  const char *network_status, *coverage_notes;
-};
-/* Runs one action as one transaction. ERR_INVALID for bad parameters (errs
- * get a field and a message), ERR_CONFLICT / ERR_FORBIDDEN when the state
- * does not allow it, ERR_NOT_FOUND without access. */
+/* The error map of the center's forms: a field and a message a person can
+ * act on (the same shape as core/form.h's form_errors). */
 struct center_errors {
   size_t n;
   struct {
     const char *field, *message;
   } e[8];
 };
-enum err center_act(struct arena *a, const struct actor *who, long long id, enum center_action c,
-                    const struct center_action_in *in, struct center_errors *errs);
+/* The form of a staff action as a declarative spec (core/form.h): ask-info
+ * (missing: checklist keys, message), decline (reason), note, reply,
+ * assign (specialist, assign_reason), schedule (date, time, place; nothing
+ * in the past, no time the clocks skip, in the staff member's zone),
+ * coverage (insurance_verified, referral_received: "yes" or absent,
+ * network_status, coverage_notes); the other actions have no fields. The
+ * page draws its fields and echoes them from this spec. Static. */
+const struct form_spec *center_action_form(enum center_action c);
+/* Parses the posted fields of action c against its spec (today and tz: the
+ * staff member's own date and zone; from: the state the form was made for),
+ * then runs the action as one transaction (the lock of the request, the
+ * state check, the change and its audit row). ERR_INVALID with errs filled
+ * (a field and a message) and nothing read or changed when a field is
+ * wrong, or nothing changed when the domain refuses a value (a specialist
+ * without a reviewer account, a reason the patient must read); ERR_CONFLICT /
+ * ERR_FORBIDDEN when the state does not allow it, ERR_NOT_FOUND without
+ * access. A reviewer may only start the review of a case assigned to them. */
+enum err center_act_submit(struct arena *a, const struct actor *who, long long id, enum center_action c,
+                           enum req_status from, const struct form_pair *in, size_t n, const char *today,
+                           const char *tz, struct center_errors *errs);
 
 /* The newest consultation of a request the actor may view (columns id,
  * starts_at and created_at in the wire form of util/tz.h, minutes, place);

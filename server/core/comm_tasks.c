@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/form.h"
 #include "core/requests.h"
 #include "store/db.h"
 #include "store/reports.h"
@@ -46,26 +47,17 @@ enum err comm_task_get(struct arena *a, const struct actor *who, long long reque
   return st_comm_get(a, request_id, out);
 }
 
-static const char *const hows[][2] = {
+static const struct form_word hows[] = {
     {"phone", "Phone call"},
     {"in_person", "In person"},
     {"secure_message", "Secure message, read receipt confirmed"},
     {"fax", "Fax, receipt confirmed by phone"},
 };
+#define N_HOWS (sizeof hows / sizeof hows[0])
 
 const char *comm_how_label(const char *how) {
-  for (size_t i = 0; how && i < sizeof hows / sizeof hows[0]; i++)
-    if (strcmp(how, hows[i][0]) == 0) return hows[i][1];
-  return "";
-}
-
-static bool text_ok(const char *s, size_t min, size_t max) {
-  if (!s) return min == 0;
-  size_t n = strlen(s);
-  if (n < min || n > max) return false;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') return false;
-  return true;
+  const char *l = form_word_label(hows, N_HOWS, how);
+  return l ? l : "";
 }
 
 /* Parses "YYYY-MM-DDTHH:MM" or "YYYY-MM-DD HH:MM", a wall-clock time in zone
@@ -116,24 +108,55 @@ static enum err log_tx(void *p) {
   return e;
 }
 
-enum err comm_task_log(struct arena *a, const struct actor *who, long long request_id, const char *whom,
-                       const char *at, const char *how, const char *note, const char *tz, struct center_errors *errs) {
+enum { CL_WHOM, CL_AT, CL_HOW, CL_NOTE, CL_N };
+static const struct form_field log_fields[] = {
+    [CL_WHOM] = {.name = "whom", .type = FT_TEXT, .required = true, .max = 200,
+                 .missing = "Write who was reached: the physician's name (up to 200 characters).",
+                 .invalid = "Write who was reached: the physician's name (up to 200 characters)."},
+    [CL_AT] = {.name = "at", .type = FT_TEXT, .required = true, .max = 16,
+               .missing = "Give the date and time the physician was reached, as YYYY-MM-DD HH:MM (your time zone).",
+               .invalid = "Give the date and time the physician was reached, as YYYY-MM-DD HH:MM (your time zone)."},
+    [CL_HOW] = {.name = "how", .type = FT_ENUM, .required = true, .vocab = hows, .n_vocab = N_HOWS,
+                .missing = "Choose how the physician was reached.", .invalid = "Choose how the physician was reached."},
+    [CL_NOTE] = {.name = "note", .type = FT_MULTILINE, .max = 2000,
+                 .invalid = "The note is limited to 2,000 characters of plain text."},
+};
+
+/* The time typed is a real one, in the staff member's zone (ctx), and not in the future. */
+static void log_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs, void *ctx) {
+  (void)spec;
+  if (!v[CL_AT].present || form_error(errs, "at")) return;
+  time_t t = 0;
+  char norm[17];
+  if (!when_ok(v[CL_AT].text, ctx, &t, norm))
+    form_error_add(errs, "at", "Give the date and time the physician was reached, as YYYY-MM-DD HH:MM (your time zone).");
+  else if (t > time(NULL) + 300)
+    form_error_add(errs, "at", "The time the physician was reached cannot be in the future.");
+}
+
+const struct form_spec *comm_task_log_form(void) {
+  static const struct form_spec spec = {log_fields, CL_N, log_check};
+  return &spec;
+}
+
+enum err comm_task_log_submit(struct arena *a, const struct actor *who, long long request_id,
+                              const struct form_pair *in, size_t n, const char *tz, struct center_errors *errs) {
+  if (errs) memset(errs, 0, sizeof *errs);
   if (!who || who->role != R_STAFF) return ERR_NOT_FOUND;
+  struct form_value v[CL_N];
+  struct form_errors fe;
+  if (!form_parse(a, comm_task_log_form(), in, n, NULL, (void *)tz, v, &fe)) {
+    for (size_t i = 0; i < fe.n; i++) add_err(errs, fe.e[i].field, fe.e[i].message);
+    return ERR_INVALID;
+  }
+  time_t t = 0;
+  char norm[17];
+  if (!when_ok(v[CL_AT].text, tz, &t, norm)) return ERR_INTERNAL; /* log_check accepted it */
   enum req_status st;
   long long patient = 0;
   enum err e = requests_access(who, request_id, RA_VIEW, &st, &patient);
   if (e != ERR_OK) return e;
-  if (!text_ok(whom, 1, 200)) add_err(errs, "whom", "Write who was reached: the physician's name (up to 200 characters).");
-  time_t t = 0;
-  char norm[17];
-  if (!when_ok(at, tz, &t, norm))
-    add_err(errs, "at", "Give the date and time the physician was reached, as YYYY-MM-DD HH:MM (your time zone).");
-  else if (t > time(NULL) + 300)
-    add_err(errs, "at", "The time the physician was reached cannot be in the future.");
-  if (!*comm_how_label(how)) add_err(errs, "how", "Choose how the physician was reached.");
-  if (!text_ok(note, 0, 2000)) add_err(errs, "note", "The note is limited to 2,000 characters of plain text.");
-  if (errs->n) return ERR_INVALID;
-  struct log_ctx c = {a, who, request_id, patient, whom, norm, how, note};
+  struct log_ctx c = {a, who, request_id, patient, v[CL_WHOM].text, norm, v[CL_HOW].text, v[CL_NOTE].text};
   e = db_tx(log_tx, &c);
   if (e == ERR_CONFLICT) audit_req(who, "communication.log", request_id, patient, "denied");
   return e;

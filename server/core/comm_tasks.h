@@ -24,14 +24,18 @@ enum err comm_task_open_tx(struct arena *a, const struct actor *who, long long r
 /* The task of a request for staff (row as st_comm_get); ERR_NOT_FOUND when
  * there is none or the actor is not staff. */
 enum err comm_task_get(struct arena *a, const struct actor *who, long long request_id, struct rowset *out);
-/* Records the call: whom (1–200 characters), at ("YYYY-MM-DDTHH:MM" or
- * "YYYY-MM-DD HH:MM", read in time zone tz — the staff member's — not in the
- * future, not before the signature day minus one), how (phone, in_person,
- * secure_message, fax), note (≤ 2,000).
- * ERR_INVALID with errs; ERR_CONFLICT when already logged; ERR_NOT_FOUND
- * when there is no task. */
-enum err comm_task_log(struct arena *a, const struct actor *who, long long request_id, const char *whom,
-                       const char *at, const char *how, const char *note, const char *tz, struct center_errors *errs);
+/* The form that records the call (core/form.h): whom (1–200 characters), at
+ * ("YYYY-MM-DDTHH:MM" or "YYYY-MM-DD HH:MM", read in the staff member's time
+ * zone, not in the future), how (phone, in_person, secure_message, fax), note
+ * (≤ 2,000). Static. */
+const struct form_spec *comm_task_log_form(void);
+/* Parses the posted fields against that spec (tz: the staff member's zone),
+ * then records the call in one transaction with its audit row. ERR_INVALID
+ * with errs (nothing read or saved); ERR_CONFLICT when already logged;
+ * ERR_NOT_FOUND when there is no task or the actor is not staff. */
+struct form_pair;
+enum err comm_task_log_submit(struct arena *a, const struct actor *who, long long request_id,
+                              const struct form_pair *in, size_t n, const char *tz, struct center_errors *errs);
 /* True when the request has a task not yet logged (release is refused). */
 enum err comm_task_blocks_release(struct arena *a, long long request_id, bool *blocks);
 /* Open tasks, most overdue first, for the staff queue (audited). */

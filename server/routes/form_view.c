@@ -24,6 +24,12 @@ bool fv_parse(struct req *r, const struct form_spec *spec, void *ctx, struct for
   return form_parse(r->arena, spec, in, n, today, ctx, values, errs);
 }
 
+const struct form_pair *fv_pairs(struct req *r) {
+  struct form_pair *in = arena_alloc(r->arena, (r->form.n + 1) * sizeof *in);
+  for (size_t i = 0; in && i < r->form.n; i++) in[i] = (struct form_pair){r->form.items[i].name, r->form.items[i].value};
+  return in;
+}
+
 static void set(HDF *h, const char *name, const char *value) {
   NEOERR *e = hdf_set_value(h, name, value ? value : "");
   if (e) nerr_ignore(&e);

@@ -14,6 +14,9 @@
  * person's own time zone. values[spec->n] and errs as form_parse. */
 bool fv_parse(struct req *r, const struct form_spec *spec, void *ctx, struct form_value *values,
               struct form_errors *errs);
+/* The request's urlencoded fields as form pairs (r->form.n of them, arena),
+ * for a domain function that parses its own spec; NULL when out of memory. */
+const struct form_pair *fv_pairs(struct req *r);
 /* Echoes every value typed for the spec's fields (secret fields never) into
  * Form.Values.<name> (a multi vocabulary as Form.Values.<name>.<key> = 1),
  * and the error map into Form.Errors.<field> with Form.ErrorCount. */

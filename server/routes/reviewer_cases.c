@@ -208,12 +208,13 @@ static void print_page(struct req *r) {
 static void start_review(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
-  struct center_action_in in = {0};
-  const char *from = req_form(r, "from");
+  enum req_status from;
+  const char *from_s = req_form(r, "from");
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
-  if (!from || !req_status_parse(from, &in.from)) return reply_error(r, ERR_BAD_REQUEST, NULL);
+  if (!from_s || !req_status_parse(from_s, &from))
+    return reply_error(r, ERR_BAD_REQUEST, "The form is missing the case's state. Please reload the page.");
   struct center_errors errs = {0};
-  enum err e = center_act(r->arena, &who, id, CA_START, &in, &errs);
+  enum err e = center_act_submit(r->arena, &who, id, CA_START, from, NULL, 0, NULL, req_tz(r), &errs);
   if (e != ERR_OK) return reply_error(r, e, e == ERR_CONFLICT ? "The review cannot start in this state. Nothing was changed." : NULL);
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=started", id));
 }

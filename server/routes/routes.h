@@ -33,6 +33,12 @@ struct center_errors;
 /* The staff page of request id (staff_requests.c), with form errors (may be
  * NULL) and a done message (may be NULL). */
 void staff_request_show(struct req *r, long long id, const struct center_errors *errs, const char *done);
+/* The same page after a refused form `action` (its spec echoes what was
+ * typed, Form.Action names it); status 422 with errs, or `status` with
+ * `problem` said at the top. */
+struct form_spec;
+void staff_request_show_form(struct req *r, long long id, const struct center_errors *errs,
+                             const struct form_spec *spec, const char *action, int status, const char *problem);
 extern const struct route reviewer_cases_routes[];
 extern const struct route viewer_pages_routes[];
 extern const struct route patient_report_routes[];

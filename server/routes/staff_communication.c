@@ -7,6 +7,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/form_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -39,11 +40,13 @@ static void log_post(struct req *r) {
   long long id = cv_param_id(r, "id");
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
   struct center_errors errs = {0};
-  enum err e = comm_task_log(r->arena, &who, id, req_form(r, "whom"), req_form(r, "at"), req_form(r, "how"),
-                             req_form(r, "note"), req_tz(r), &errs);
-  if (e == ERR_INVALID) return staff_request_show(r, id, &errs, NULL);
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  enum err e = comm_task_log_submit(r->arena, &who, id, in, r->form.n, req_tz(r), &errs);
+  if (e == ERR_INVALID) return staff_request_show_form(r, id, &errs, comm_task_log_form(), "communication", 422, NULL);
   if (e == ERR_CONFLICT)
-    return reply_error(r, e, "The call to the referring physician is already recorded. Nothing was changed.");
+    return staff_request_show_form(r, id, NULL, NULL, NULL, 409,
+                                   "The call to the referring physician is already recorded. Nothing was changed.");
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=communication", id));
 }

@@ -20,15 +20,6 @@
 
 #define PER_PAGE 50
 
-/* Non-negative integer from the query (0 when absent or bad). */
-static long long q_num(struct req *r, const char *name, long long max) {
-  const char *s = req_query(r, name);
-  if (!s || !*s || strlen(s) > 12) return 0;
-  char *end;
-  long long v = strtoll(s, &end, 10);
-  return (*end || v < 0 || v > max) ? -1 : v;
-}
-
 /* Sets a value under a row's node (a failure leaves it unset: it reads ""). */
 static void set_on(HDF *node, const char *name, const char *value) {
   NEOERR *err = hdf_set_value(node, name, value ? value : "");
@@ -40,25 +31,18 @@ static void queue_page(struct req *r) {
   HDF *hdf = req_hdf(r);
   if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
   struct arena *a = r->arena;
-  const char *status = req_query(r, "status");
-  const char *q = req_query(r, "q");
-  long long prio = q_num(r, "priority", TRIAGE_CLASSES), spec = q_num(r, "specialist", 1LL << 52), page = q_num(r, "page", 100000);
-  enum req_status st;
-  if (status && *status && strcmp(status, "all") != 0 && !req_status_parse(status, &st))
-    return reply_error(r, ERR_BAD_REQUEST, "Unknown status filter.");
-  if (prio < 0 || spec < 0 || page < 0 || (q && strlen(q) > 100))
-    return reply_error(r, ERR_BAD_REQUEST, "A filter value is not valid.");
-  if (page == 0) page = 1;
-  struct st_queue_filter f = {
-      .status = status ? status : "",
-      .priority = (int)prio,
-      .specialist_id = spec,
-      .overdue = req_query(r, "overdue") && strcmp(req_query(r, "overdue"), "1") == 0,
-      .incomplete = req_query(r, "incomplete") && strcmp(req_query(r, "incomplete"), "1") == 0,
-      .q = q ? q : "",
-      .limit = PER_PAGE,
-      .offset = (page - 1) * PER_PAGE,
-  };
+  /* the filters through the form layer: a bad value is said next to its filter, and the
+   * page shows the open requests unfiltered (400, never a dead end) */
+  struct form_pair *in = arena_alloc(a, (r->query.n + 1) * sizeof *in);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  for (size_t i = 0; i < r->query.n; i++) in[i] = (struct form_pair){r->query.items[i].name, r->query.items[i].value};
+  struct st_queue_filter f = {0};
+  long long page = 1;
+  struct form_errors ferrs;
+  bool filters_ok = center_queue_filter(a, in, r->query.n, &f, &page, &ferrs);
+  long long prio = f.priority, spec = f.specialist_id;
+  f.limit = PER_PAGE;
+  f.offset = (page - 1) * PER_PAGE;
   struct st_queue_page pg;
   enum err e = center_queue(a, &who, &f, &pg);
   if (e != ERR_OK) return reply_error(r, e, NULL);
@@ -163,7 +147,14 @@ static void queue_page(struct req *r) {
                              f.overdue ? "1" : "", f.incomplete ? "1" : ""));
   cv_rows(hdf, "Specialists", &pg.assignable);
   comm_view_queue(r, hdf);
-  reply_page(r, 200, "staff_queue.cs");
+  if (!filters_ok) {
+    /* what was typed in the search box comes back; each mistake next to its filter */
+    const char *typed = req_query(r, "q");
+    if (typed) hdf_set_value(hdf, "Filter.q", typed);
+    for (size_t i = 0; i < ferrs.n; i++) cv_set(hdf, ferrs.e[i].message, "Form.Errors.%s", ferrs.e[i].field);
+    hdf_set_int_value(hdf, "Form.ErrorCount", (int)ferrs.n);
+  }
+  reply_page(r, filters_ok ? 200 : 400, "staff_queue.cs");
 }
 
 const struct route staff_queue_routes[] = {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/caregivers.h"
 #include "core/center.h"
@@ -24,12 +25,14 @@
 #include "routes/center_view.h"
 #include "routes/pacs_view.h"
 #include "routes/first_read_view.h"
+#include "routes/form_view.h"
 #include "routes/report_view.h"
 #include "routes/staff_communication.h"
 #include "routes/identity_view.h"
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 /* The checklist label of a document kind the staff asked for ("pathology_report"
  * → "Pathology report of your biopsy"), from the same rules the patient sees;
@@ -191,8 +194,11 @@ static void event_detail(HDF *hdf, struct arena *a, const struct center_case *cc
   json_decref(j);
 }
 
-/* Loads and shows the page; status 200, or 422 when errs carry form errors. */
-static void show(struct req *r, long long id, const struct center_errors *errs, const char *done) {
+/* Loads and shows the page; status 200, or 422 when errs carry form errors,
+ * or `status` when given (a refused action, with `problem` at the top). An
+ * action's typed values are echoed from its spec (Form.Action names it). */
+static void show_as(struct req *r, long long id, const struct center_errors *errs, const char *done, int status,
+                    const struct form_spec *spec, const char *action, const char *problem) {
   struct actor who = actor_from_req(r);
   struct arena *a = r->arena;
   struct center_case cc;
@@ -357,20 +363,45 @@ static void show(struct req *r, long long id, const struct center_errors *errs, 
   fr_view(hdf, r, q, arena_printf(a, "/staff/requests/%lld/first-read", id), fr_errs ? errs : NULL);
   if (done) hdf_set_value(hdf, "Flash.Kind", "ok");
   if (done) hdf_set_value(hdf, "Flash.Message", done);
+  if (problem) {
+    hdf_set_value(hdf, "Flash.Kind", "error");
+    hdf_set_value(hdf, "Flash.Message", problem);
+  }
   if (errs && errs->n) {
     for (size_t i = 0; i < errs->n; i++) cv_set(hdf, errs->e[i].message, "Form.Errors.%s", errs->e[i].field);
     hdf_set_int_value(hdf, "Form.ErrorCount", (int)errs->n);
-    for (size_t i = 0; i < r->form.n; i++)
-      if (strcmp(r->form.items[i].name, "csrf") != 0) cv_set(hdf, r->form.items[i].value, "Form.Values.%s", r->form.items[i].name);
+    if (spec) {
+      fv_fill(r, hdf, spec, NULL); /* the one echo of the form layer (secrets never) */
+      hdf_set_value(hdf, "Form.Action", action);
+    } else {
+      for (size_t i = 0; i < r->form.n; i++)
+        if (strcmp(r->form.items[i].name, "csrf") != 0)
+          cv_set(hdf, r->form.items[i].value, "Form.Values.%s", r->form.items[i].name);
+    }
   }
   comm_view_request(r, hdf, id);
   enum err pe = pacs_case_hdf(r, hdf, id); /* "Send to our PACS" and its progress */
   if (pe != ERR_OK) return reply_error(r, pe, NULL);
-  reply_page(r, errs && errs->n ? 422 : 200, "staff_request.cs");
+  reply_page(r, status ? status : errs && errs->n ? 422 : 200, "staff_request.cs");
+}
+
+static void show(struct req *r, long long id, const struct center_errors *errs, const char *done) {
+  show_as(r, id, errs, done, 0, NULL, NULL, NULL);
+}
+
+/* The page after a refused action c: its fields echoed, errs next to them. */
+static void show_form(struct req *r, long long id, const struct center_errors *errs, enum center_action c, int status,
+                      const char *problem) {
+  show_as(r, id, errs, NULL, status, center_action_form(c), center_action_name(c), problem);
 }
 
 void staff_request_show(struct req *r, long long id, const struct center_errors *errs, const char *done) {
   show(r, id, errs, done);
+}
+
+void staff_request_show_form(struct req *r, long long id, const struct center_errors *errs,
+                             const struct form_spec *spec, const char *action, int status, const char *problem) {
+  show_as(r, id, errs, NULL, status, spec, action, problem);
 }
 
 static const char *done_message(enum center_action c) {
@@ -431,42 +462,28 @@ static void request_action(struct req *r) {
   enum center_action c;
   if (id && req_param(r, "action") && strcmp(req_param(r, "action"), "first-read") == 0) return first_read_post(r, id);
   if (!id || !center_action_parse(req_param(r, "action"), &c)) return reply_error(r, ERR_NOT_FOUND, NULL);
-  struct center_action_in in = {0};
-  const char *from = req_form(r, "from");
-  if (!from || !req_status_parse(from, &in.from))
+  enum req_status from;
+  const char *from_s = req_form(r, "from");
+  if (!from_s || !req_status_parse(from_s, &from))
     return reply_error(r, ERR_BAD_REQUEST, "The form is missing the request's state. Please reload the page.");
-  size_t nm = kv_count(&r->form, "missing");
-  if (nm > 16) return reply_error(r, ERR_BAD_REQUEST, NULL);
-  in.missing = arena_alloc(r->arena, (nm + 1) * sizeof *in.missing);
-  if (!in.missing) return reply_error(r, ERR_INTERNAL, NULL);
-  for (size_t i = 0; i < r->form.n; i++)
-    if (strcmp(r->form.items[i].name, "missing") == 0) in.missing[in.n_missing++] = r->form.items[i].value;
-  in.message = c == CA_DECLINE ? req_form(r, "reason") : c == CA_NOTE ? req_form(r, "note")
-                                                          : c == CA_REPLY ? req_form(r, "reply")
-                                                                          : req_form(r, "message");
-  const char *spec = req_form(r, "specialist");
-  in.specialist_id = spec ? strtoll(spec, NULL, 10) : 0;
-  in.assign_reason = req_form(r, "assign_reason");
-  in.date = req_form(r, "date");
-  in.time = req_form(r, "time");
-  in.place = req_form(r, "place");
-  in.tz = req_tz(r);
-  in.insurance_verified = req_form(r, "insurance_verified") != NULL;
-  in.referral_received = req_form(r, "referral_received") != NULL;
-  in.network_status = req_form(r, "network_status");
-  in.coverage_notes = req_form(r, "coverage_notes");
+  const struct form_pair *pairs = fv_pairs(r);
+  if (!pairs) return reply_error(r, ERR_INTERNAL, NULL);
+  char today[16];
+  tz_format(today, sizeof today, (int64_t)time(NULL), req_tz(r), TZ_DATE);
   struct center_errors errs = {0};
-  enum err e = center_act(r->arena, &who, id, c, &in, &errs);
-  if (e == ERR_INVALID) return show(r, id, &errs, NULL);
+  enum err e = center_act_submit(r->arena, &who, id, c, from, pairs, r->form.n, today, req_tz(r), &errs);
+  if (e == ERR_INVALID) return show_form(r, id, &errs, c, 422, NULL);
   if (e == ERR_AUTHORITY_PENDING) {
     errs.n = 1;
     errs.e[0].field = "authority_reason";
     errs.e[0].message = "Verify the representative's authority document before accepting the request. Nothing was changed.";
     return show(r, id, &errs, NULL);
   }
+  /* the page as it is now, with what happened said at the top: never a dead end */
   if (e == ERR_CONFLICT)
-    return reply_error(r, e, "This action is not possible in the request's current state (it may have changed "
-                             "meanwhile). Nothing was changed. Please reload the request.");
+    return show_form(r, id, NULL, c, 409,
+                     "This action is not possible in the request's current state (it changed meanwhile, or was "
+                     "not offered). Nothing was changed. The page below shows the request as it is now.");
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=%s", id, center_action_name(c)));
 }

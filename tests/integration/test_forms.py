@@ -9,6 +9,8 @@ import re
 
 import harness
 import test_requests as tr
+import test_triage as tt
+from accounts_helpers import login, make_user
 
 TOMORROW = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
 
@@ -199,3 +201,199 @@ class FormsTest(harness.ServerTestCase):
         self.assertFieldError(r.text, "body", "5,000 characters")
         self.assertIn("é" * 5001, r.text)
         self.assertEqual(self.sql("SELECT count(*) FROM messages WHERE request_id = %s", rid)[0][0], 0)
+
+
+class StaffFormsTest(harness.ServerTestCase):
+    """Every staff action form on /staff/requests/{id} (core/center.c's specs): required
+    fields, limits, the typed values kept (escaped), the message next to its field
+    (aria-describedby names it) and nothing changed; a refused state re-shows the page."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.patient = make_user(cls.server, "patient", name="Ana Forms")
+        cls.staff = make_user(cls.server, "staff")
+        cls.reviewer = make_user(cls.server, "reviewer")
+        cls.spec = tt.add_specialist(cls.server, cls.reviewer["id"], "Dr. Linked Forms")
+        cls.unlinked = tt.add_specialist(cls.server, None, "Dr. Unlinked Forms")
+        cls.s = cls.server.client()
+        login(cls.s, cls.staff)
+
+    assertFieldError = FormsTest.assertFieldError
+
+    def act(self, rid, action, frm, **fields):
+        form = {"from": frm}
+        form.update(fields)
+        return self.s.post("/staff/requests/%d/%s" % (rid, action), form)
+
+    def case(self, status):
+        rid, _ = tt.new_request(self, self.patient["id"], status)
+        self.s.get("/staff/requests/%d" % rid)
+        return rid
+
+    def refused(self, rid, before, r, field, words):
+        self.assertEqual(r.status, 422, r.text[:300])
+        if field == "missing":  # a group of boxes (id="m-<key>"), each pointing to the group's message
+            self.assertRegex(r.text, r'<p class="field-error" id="missing-error">[^<]*%s' % re.escape(words))
+            self.assertRegex(r.text, r'id="m-other"[^>]*aria-invalid="true" aria-describedby="missing-error"')
+        else:
+            self.assertFieldError(r.text, field, words)
+        self.assertIn("Nothing was changed.", r.text)
+        self.assertEqual(tt.snapshot(self, rid), before)
+
+    def test_ask_info_requires_items_and_a_message_and_keeps_the_ticks(self):
+        rid = self.case("triage")
+        before = tt.snapshot(self, rid)
+        r = self.act(rid, "ask-info", "triage", message="  ")
+        self.refused(rid, before, r, "message", "Write a short message")
+        self.assertIn('id="missing-error">Choose at least one item', r.text)
+        # each box of the group points to the group's message
+        self.assertRegex(r.text, r'id="m-other"[^>]*aria-invalid="true" aria-describedby="missing-error"')
+        # an unknown item; what was ticked and typed comes back
+        r = self.act(rid, "ask-info", "triage", missing=["other", "no_such_item"], message="Send <the> report")
+        self.refused(rid, before, r, "missing", "Please choose from the list")
+        self.assertIn("Send &lt;the&gt; report</textarea>", r.text)
+        r = self.act(rid, "ask-info", "triage", missing=["other", "referral"], message="x" * 2001)
+        self.refused(rid, before, r, "message", "up to 2,000 characters")
+        self.assertRegex(r.text, r'id="m-other"[^>]* checked')
+        self.assertNotRegex(r.text, r'id="m-images"[^>]* checked')
+        r = self.act(rid, "ask-info", "triage", missing=["other", "referral"], message="Please send the referral.")
+        self.assertEqual(r.status, 303)
+        self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", rid)[0][0], "needs_info")
+
+    def test_decline_note_and_reply_have_limits_at_their_fields(self):
+        rid = self.case("triage")
+        before = tt.snapshot(self, rid)
+        r = self.act(rid, "decline", "triage", reason="")
+        self.refused(rid, before, r, "reason", "Give the reason the patient will read")
+        self.assertIn('<details open><summary>Decline', r.text)
+        r = self.act(rid, "decline", "triage", reason="é" * 2001)
+        self.refused(rid, before, r, "reason", "up to 2,000 characters")
+        self.assertIn("é" * 2001, r.text)
+        r = self.act(rid, "note", "triage", note="n<" * 2001)
+        self.refused(rid, before, r, "note", "up to 4,000 characters")
+        self.assertIn("n&lt;" * 2001, r.text)
+        r = self.act(rid, "reply", "triage", reply=" \n ")
+        self.refused(rid, before, r, "reply", "Nothing was sent.")
+        r = self.act(rid, "reply", "triage", reply="r" * 5001)
+        self.refused(rid, before, r, "reply", "up to 5,000 characters")
+        # 2,000 characters of accented text (4,000 bytes) is within the limit
+        self.assertEqual(self.act(rid, "decline", "triage", reason="é" * 2000).status, 303)
+        self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", rid)[0][0], "declined")
+
+    def test_assign_refusals_sit_at_the_specialist_or_the_reason(self):
+        rid = self.case("triage")
+        self.sql("UPDATE requests SET specialist_id = %s WHERE id = %s", self.unlinked, rid)
+        self.s.get("/staff/requests/%d" % rid)
+        before = tt.snapshot(self, rid)
+        r = self.act(rid, "assign", "triage", specialist="abc")
+        self.refused(rid, before, r, "specialist", "Choose a specialist.")
+        r = self.act(rid, "assign", "triage", specialist=str(self.unlinked))
+        self.refused(rid, before, r, "specialist", "reviewer account")
+        # another than the patient's choice: the patient reads why, so a reason is needed, and limited
+        r = self.act(rid, "assign", "triage", specialist=str(self.spec), assign_reason="")
+        self.refused(rid, before, r, "assign_reason", "say why this one is assigned")
+        self.assertRegex(r.text, r'<option value="%d" selected>' % self.spec)
+        r = self.act(rid, "assign", "triage", specialist=str(self.spec), assign_reason="w<" * 501)
+        self.refused(rid, before, r, "assign_reason", "1,000 characters")
+        self.assertIn("w&lt;" * 501, r.text)
+        r = self.act(rid, "assign", "triage", specialist=str(self.spec), assign_reason="Dr. Unlinked is away.")
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertEqual(self.sql("SELECT assigned_specialist_id FROM requests WHERE id = %s", rid)[0][0], self.spec)
+
+    def test_schedule_shows_every_mistake_at_once_and_keeps_the_values(self):
+        rid = self.case("accepted")
+        before = tt.snapshot(self, rid)
+        r = self.act(rid, "schedule", "accepted", date="2031-02-30", time="9h30", place="")
+        self.refused(rid, before, r, "date", "YYYY-MM-DD")
+        self.assertFieldError(r.text, "time", "HH:MM")
+        self.assertFieldError(r.text, "place", "where the consultation takes place")
+        self.assertRegex(r.text, r'id="f-date"[^>]*value="2031-02-30"')
+        self.assertRegex(r.text, r'id="f-time"[^>]*value="9h30"')
+        r = self.act(rid, "schedule", "accepted", date="2031-05-04", time="09:30", place="Room <1>\nfloor 2")
+        self.refused(rid, before, r, "place", "one line")
+        r = self.act(rid, "schedule", "accepted", date="2031-05-04", time="09:30", place="p" * 301)
+        self.refused(rid, before, r, "place", "300 characters")
+        self.assertRegex(r.text, r'id="f-date"[^>]*value="2031-05-04"')
+        self.assertEqual(self.act(rid, "schedule", "accepted", date="2031-05-04", time="09:30",
+                                  place="Room 1").status, 303)
+
+    def test_coverage_keeps_the_ticks_and_notes_typed(self):
+        rid = self.case("triage")
+        before = tt.snapshot(self, rid)
+        r = self.act(rid, "coverage", "triage", insurance_verified="yes", network_status="bogus",
+                     coverage_notes="Called <Acme>")
+        self.refused(rid, before, r, "network_status", "Choose the network status")
+        self.assertIn("Called &lt;Acme&gt;</textarea>", r.text)
+        self.assertRegex(r.text, r'id="f-iv"[^>]* checked')
+        self.assertNotRegex(r.text, r'id="f-rr"[^>]* checked')
+        r = self.act(rid, "coverage", "triage", referral_received="yes", network_status="self_pay",
+                     coverage_notes="c" * 2001)
+        self.refused(rid, before, r, "coverage_notes", "2,000 characters")
+        self.assertRegex(r.text, r'value="self_pay" selected')
+        self.assertRegex(r.text, r'id="f-rr"[^>]* checked')
+        r = self.act(rid, "coverage", "triage", network_status="", coverage_notes="")
+        self.refused(rid, before, r, "network_status", "Choose the network status")
+        self.assertEqual(self.act(rid, "coverage", "triage", network_status="in_network").status, 303)
+
+    def test_a_stale_action_reshows_the_page_as_it_is_now(self):
+        rid = self.case("submitted")
+        before = tt.snapshot(self, rid)
+        r = self.act(rid, "accept", "submitted")
+        self.assertEqual(r.status, 409)
+        self.assertIn("Nothing was changed", r.text)
+        self.assertIn("Claim for triage", r.text)  # the actions this state offers
+        self.assertNotIn("Go to the home page", r.text)
+        self.assertEqual(tt.snapshot(self, rid), before)
+
+    def test_the_call_to_the_referring_physician_is_refused_at_its_fields(self):
+        rid = self.case("report_ready")
+        rep = tt.signed_report(self, rid, self.reviewer["id"])
+        self.sql("INSERT INTO communication_tasks (request_id, report_id, due_at) VALUES (%s, %s, now() + interval '1 day')",
+                 rid, rep)
+        logged = "SELECT logged_at FROM communication_tasks WHERE request_id = %s"
+        r = self.s.post("/staff/requests/%d/communication" % rid,
+                        {"whom": "Dr. <Primary>", "at": "2026-02-31 10:00", "how": "pigeon", "note": "n" * 2001})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "at", "YYYY-MM-DD HH:MM")
+        self.assertFieldError(r.text, "how", "Choose how")
+        self.assertFieldError(r.text, "note", "2,000 characters")
+        self.assertIn('value="Dr. &lt;Primary&gt;"', r.text)
+        self.assertIn('value="2026-02-31 10:00"', r.text)
+        # the internal note of the same page neither shows this error nor this text
+        self.assertEqual(r.text.count('id="note-error"'), 1)
+        self.assertRegex(r.text, r'id="f-note" name="note" rows="3" maxlength="4000"></textarea>')
+        r = self.s.post("/staff/requests/%d/communication" % rid, {"whom": "", "at": "2099-01-01 10:00", "how": "phone"})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "whom", "who was reached")
+        self.assertFieldError(r.text, "at", "cannot be in the future")
+        self.assertRegex(r.text, r'value="phone" selected')
+        self.assertEqual(self.sql(logged, rid), [(None,)])
+        r = self.s.post("/staff/requests/%d/communication" % rid,
+                        {"whom": "Dr. Primary", "at": "2026-01-05T10:30", "how": "phone"})
+        self.assertEqual(r.status, 303, r.text[:300])
+        # a second record: the page again, saying so, nothing changed
+        r = self.s.post("/staff/requests/%d/communication" % rid,
+                        {"whom": "Dr. Other", "at": "2026-01-05T11:30", "how": "fax"})
+        self.assertEqual(r.status, 409)
+        self.assertIn("already recorded", r.text)
+        self.assertIn('id="comm-task-done"', r.text)
+        self.assertEqual(self.sql("SELECT reached_whom FROM communication_tasks WHERE request_id = %s", rid),
+                         [("Dr. Primary",)])
+
+    def test_queue_filters_refused_next_to_the_filter_on_the_queue_page(self):
+        self.case("triage")
+        r = self.s.get("/staff/queue?priority=9&q=" + "%3Cq%3E" + "z" * 10)
+        self.assertEqual(r.status, 400)
+        self.assertFieldError(r.text, "priority", "Choose a priority from the list")
+        self.assertIn('value="&lt;q&gt;zzzzzzzzzz"', r.text)  # the search typed, escaped
+        self.assertIn("request", r.text)  # the queue itself, unfiltered
+        r = self.s.get("/staff/queue?status=nope&specialist=x&overdue=yes")
+        self.assertEqual(r.status, 400)
+        self.assertFieldError(r.text, "status", "Choose a status from the list")
+        self.assertFieldError(r.text, "specialist", "Choose a specialist from the list")
+        self.assertFieldError(r.text, "overdue", "Tick the box")
+        r = self.s.get("/staff/queue?q=" + "q" * 101)
+        self.assertEqual(r.status, 400)
+        self.assertFieldError(r.text, "q", "at most 100 characters")
+        self.assertEqual(self.s.get("/staff/queue?status=all&priority=6&page=2&overdue=1").status, 200)

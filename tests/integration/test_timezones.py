@@ -361,7 +361,7 @@ class TimeZoneTest(harness.ServerTestCase):
         self.assertRegex(props["DTSTAMP"], r"^\d{8}T\d{6}Z$")
         self.assertEqual(props["DTSTART"], "20310504T133000Z")
         self.assertEqual(props["DTEND"], "20310504T141500Z")
-        self.assertEqual(ics_unescape(props["LOCATION"]), place)
+        self.assertEqual(ics_unescape(props["LOCATION"]), place.strip())  # the form layer trims what is typed
         self.assertIn("\\;", props["LOCATION"])
         self.assertIn("\\,", props["LOCATION"])
         self.assertIn("\\\\", props["LOCATION"])
