@@ -61,7 +61,7 @@ bool birads_valid(const char *s) { return birads_parse(s) != BI_UNKNOWN; }
 
 static bool cat_ok(enum birads b) { return b >= 0 && b < BI_COUNT; }
 
-static const struct form_word words[BI_COUNT + 1] = {
+const struct form_word BIRADS_WORDS[BI_COUNT + 1] = {
     {"0", "BI-RADS 0"}, {"1", "BI-RADS 1"},   {"2", "BI-RADS 2"},   {"3", "BI-RADS 3"},
     {"4", "BI-RADS 4"}, {"4A", "BI-RADS 4A"}, {"4B", "BI-RADS 4B"}, {"4C", "BI-RADS 4C"},
     {"5", "BI-RADS 5"}, {"6", "BI-RADS 6"},   {"unknown", "I don't know"},
@@ -69,7 +69,21 @@ static const struct form_word words[BI_COUNT + 1] = {
 
 const struct form_word *birads_words(bool with_unknown, size_t *n) {
   *n = with_unknown ? BI_COUNT + 1 : BI_COUNT;
-  return words;
+  return BIRADS_WORDS;
+}
+
+const struct form_word BIRADS_REC_WORDS[REC_COUNT] = {
+    {"routine_screening", "Routine screening"},
+    {"short_interval_followup", "Short-interval follow-up imaging (usually in 6 months)"},
+    {"additional_imaging", "Additional imaging"},
+    {"biopsy", "Biopsy"},
+    {"surgical_consultation", "Consultation with a breast surgeon"},
+    {"oncology_consultation", "Consultation with an oncologist"},
+};
+
+const struct form_word *birads_rec_words(size_t *n) {
+  *n = REC_COUNT;
+  return BIRADS_REC_WORDS;
 }
 
 const char *birads_name(enum birads b) { return cat_ok(b) ? cats[b].name : "unknown"; }

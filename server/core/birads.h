@@ -76,6 +76,14 @@ const char *birads_mgmt_label(enum birads_mgmt m);
 /* The categories as a form vocabulary (core/form.h): keys "0" … "6", "4A" …
  * with the clinical label, then, when with_unknown, "unknown" (the patient's
  * "I don't know"). *n receives the count. Static. */
-struct form_word;
+#include "core/form.h"
 const struct form_word *birads_words(bool with_unknown, size_t *n);
+/* The recommendations as a form vocabulary: their stored names with the
+ * clinical label; *n receives REC_COUNT. Static. */
+const struct form_word *birads_rec_words(size_t *n);
+/* The same two vocabularies as arrays, for specs initialised at compile
+ * time: BIRADS_WORDS[BI_COUNT] are the categories ("unknown" follows at
+ * index BI_COUNT), BIRADS_REC_WORDS[REC_COUNT] the recommendations. */
+extern const struct form_word BIRADS_WORDS[];
+extern const struct form_word BIRADS_REC_WORDS[];
 #endif

@@ -15,6 +15,8 @@
 #include "core/totp.h"
 #include "core/birads.h"
 #include "core/concordance.h"
+#include "core/form.h"
+#include "core/requests.h"
 #include "store/accounts.h"
 #include "store/db.h"
 #include "store/reauth.h"
@@ -240,48 +242,102 @@ enum err reports_load(struct arena *a, const struct actor *who, long long reques
   return audit_req(who, "report.view", request_id, out->patient_id, "ok", NULL);
 }
 
-/* ---- validation ---- */
+/* ---- the reviewer's forms (core/form.h) ---- */
 
-static bool text_ok(const char *s, size_t max) {
-  if (!s) return true;
-  if (strlen(s) > max) return false;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') return false;
-  return true;
+enum { RF_LEFT, RF_RIGHT, RF_BIRADS, RF_DENSITY, RF_REC, RF_FIRST_REC, RF_ANSWERS, RF_SUMMARY, RF_EXPLANATION,
+       RF_REASON, RF_N };
+static const struct form_word density_words[] = {
+    {"A", "A — almost entirely fatty"},
+    {"B", "B — scattered fibroglandular density"},
+    {"C", "C — heterogeneously dense"},
+    {"D", "D — extremely dense"},
+};
+/* The report's fields; REQ is true in the signing spec (what a signed report needs). */
+#define REPORT_FIELDS(REQ)                                                                                             \
+  {                                                                                                                    \
+    [RF_LEFT] = {.name = "findings_left", .type = FT_MULTILINE, .required = REQ, .max = 5000,                          \
+                 .missing = "Write the findings for the left breast (\"No findings\" is fine).",                       \
+                 .invalid = "Findings are limited to 5,000 characters of plain text."},                                \
+    [RF_RIGHT] = {.name = "findings_right", .type = FT_MULTILINE, .required = REQ, .max = 5000,                        \
+                  .missing = "Write the findings for the right breast (\"No findings\" is fine).",                     \
+                  .invalid = "Findings are limited to 5,000 characters of plain text."},                               \
+    [RF_BIRADS] = {.name = "birads", .type = FT_ENUM, .required = REQ, .vocab = BIRADS_WORDS, .n_vocab = BI_COUNT,     \
+                   .missing = "Choose a BI-RADS category.", .invalid = "Choose a BI-RADS category."},                  \
+    [RF_DENSITY] = {.name = "density", .type = FT_ENUM, .required = REQ, .vocab = density_words, .n_vocab = 4,         \
+                    .missing = "Choose the breast density.", .invalid = "Choose a density from A to D."},              \
+    [RF_REC] = {.name = "recommendation", .type = FT_ENUM, .required = REQ, .vocab = BIRADS_REC_WORDS,                 \
+                .n_vocab = REC_COUNT, .missing = "Choose a recommendation.", .invalid = "Choose a recommendation."},  \
+    [RF_FIRST_REC] = {.name = "first_recommendation", .type = FT_ENUM, .vocab = BIRADS_REC_WORDS, .n_vocab = REC_COUNT, \
+                      .invalid = "Choose the first read's recommendation, or leave it to follow from its category."}, \
+    [RF_ANSWERS] = {.name = "answers", .type = FT_MULTILINE, .max = 10000,                                             \
+                    .invalid = "Answers are limited to 10,000 characters of plain text."},                             \
+    [RF_SUMMARY] = {.name = "summary", .type = FT_MULTILINE, .required = REQ, .max = 5000,                             \
+                    .missing = "Write a plain-language summary for the patient.",                                      \
+                    .invalid = "The summary is limited to 5,000 characters of plain text."},                           \
+    [RF_EXPLANATION] = {.name = "explanation", .type = FT_MULTILINE, .max = 3000,                                      \
+                        .invalid = "The explanation is limited to 3,000 characters."},                                 \
+    [RF_REASON] = {.name = "contradiction_reason", .type = FT_MULTILINE, .max = 2000,                                  \
+                   .invalid = "The reason is limited to 2,000 characters of plain text."},                             \
+  }
+static const struct form_field draft_fields[RF_N] = REPORT_FIELDS(false);
+static const struct form_field sign_fields[RF_N] = REPORT_FIELDS(true);
+
+/* Signing: a category and a recommendation that point to different next steps need the reason. */
+static void sign_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs, void *ctx) {
+  (void)spec;
+  (void)ctx;
+  if (form_error(errs, "birads") || form_error(errs, "recommendation")) return;
+  if (birads_contradicts(birads_parse(v[RF_BIRADS].text), birads_rec_parse(v[RF_REC].text)) && !v[RF_REASON].present)
+    form_error_add(errs, "contradiction_reason",
+                   "BI-RADS category and recommendation point to different next steps. Write why (for example, the "
+                   "patient's history), or change the category or the recommendation. Nothing was signed.");
 }
 
-static bool density_ok(const char *s) {
-  return s && strlen(s) == 1 && s[0] >= 'A' && s[0] <= 'D';
+const struct form_spec *reports_form(bool sign) {
+  static const struct form_spec draft = {draft_fields, RF_N, NULL};
+  static const struct form_spec signing = {sign_fields, RF_N, sign_check};
+  return sign ? &signing : &draft;
 }
 
-/* Checks the fields; complete = every field needed for signing. */
-static void check_fields(const struct report_fields *f, bool complete, struct report_errors *errs) {
-  if (!text_ok(f->findings_left, 5000)) add_err(errs, "findings_left", "Findings are limited to 5,000 characters of plain text.");
-  if (!text_ok(f->findings_right, 5000)) add_err(errs, "findings_right", "Findings are limited to 5,000 characters of plain text.");
-  if (!text_ok(f->answers, 10000)) add_err(errs, "answers", "Answers are limited to 10,000 characters of plain text.");
-  if (!text_ok(f->summary, 5000)) add_err(errs, "summary", "The summary is limited to 5,000 characters of plain text.");
-  if (!text_ok(f->explanation, 3000)) add_err(errs, "explanation", "The explanation is limited to 3,000 characters.");
-  if (!text_ok(f->contradiction_reason, 2000))
-    add_err(errs, "contradiction_reason", "The reason is limited to 2,000 characters of plain text.");
-  if (f->birads && *f->birads && !birads_valid(f->birads)) add_err(errs, "birads", "Choose a BI-RADS category.");
-  if (f->density && *f->density && !density_ok(f->density)) add_err(errs, "density", "Choose a density from A to D.");
-  if (f->recommendation && *f->recommendation && !birads_rec_valid(f->recommendation))
-    add_err(errs, "recommendation", "Choose a recommendation.");
-  if (f->first_recommendation && *f->first_recommendation && !birads_rec_valid(f->first_recommendation))
-    add_err(errs, "first_recommendation", "Choose the first read's recommendation, or leave it to follow from its category.");
-  if (!complete) return;
-  if (!f->findings_left || !*f->findings_left) add_err(errs, "findings_left", "Write the findings for the left breast (\"No findings\" is fine).");
-  if (!f->findings_right || !*f->findings_right) add_err(errs, "findings_right", "Write the findings for the right breast (\"No findings\" is fine).");
-  if (!f->birads || !*f->birads) add_err(errs, "birads", "Choose a BI-RADS category.");
-  if (!f->density || !*f->density) add_err(errs, "density", "Choose the breast density.");
-  if (!f->recommendation || !*f->recommendation) add_err(errs, "recommendation", "Choose a recommendation.");
-  if (!f->summary || !*f->summary) add_err(errs, "summary", "Write a plain-language summary for the patient.");
-  enum birads b = birads_parse(f->birads);
-  enum birads_rec r = birads_rec_parse(f->recommendation);
-  if (birads_contradicts(b, r) && (!f->contradiction_reason || !*f->contradiction_reason))
-    add_err(errs, "contradiction_reason",
-            "BI-RADS category and recommendation point to different next steps. Write why (for example, the "
-            "patient's history), or change the category or the recommendation. Nothing was signed.");
+static const struct form_field addendum_fields[] = {
+    {.name = "question_id", .type = FT_ID, .invalid = "Choose one of the patient's questions, or none."},
+    {.name = "body", .type = FT_MULTILINE, .required = true, .max = 10000,
+     .missing = "Write the addendum (up to 10,000 characters).",
+     .invalid = "Write the addendum (up to 10,000 characters)."},
+};
+
+const struct form_spec *reports_addendum_form(void) {
+  static const struct form_spec spec = {addendum_fields, 2, NULL};
+  return &spec;
+}
+
+static const struct form_field reply_fields[] = {
+    {.name = "reply", .type = FT_MULTILINE, .required = true, .max = REQUESTS_MESSAGE_MAX,
+     .missing = "Write the message to the patient (up to 5,000 characters). Nothing was sent.",
+     .invalid = "Write the message to the patient (up to 5,000 characters). Nothing was sent."},
+};
+static const struct form_field note_fields[] = {
+    {.name = "note", .type = FT_MULTILINE, .required = true, .max = REQUESTS_MESSAGE_MAX,
+     .missing = "Write the note (up to 5,000 characters). Nothing was sent.",
+     .invalid = "Write the note (up to 5,000 characters). Nothing was sent."},
+};
+
+const struct form_spec *reports_thread_form(bool internal) {
+  static const struct form_spec reply = {reply_fields, 1, NULL};
+  static const struct form_spec note = {note_fields, 1, NULL};
+  return internal ? &note : &reply;
+}
+
+/* The parse's error map into the report's. */
+static void errs_from(struct report_errors *errs, const struct form_errors *fe) {
+  for (size_t i = 0; i < fe->n; i++) add_err(errs, fe->e[i].field, fe->e[i].message);
+}
+
+/* The credential as typed (a password may begin or end with a space): never trimmed, never echoed. */
+static const char *credential_of(const struct form_pair *in, size_t n) {
+  for (size_t i = 0; in && i < n; i++)
+    if (strcmp(in[i].name, "credential") == 0) return in[i].value;
+  return NULL;
 }
 
 /* ---- the verdict ---- */
@@ -432,8 +488,6 @@ static enum err save(struct arena *a, const struct actor *who, long long id, con
   long long patient = 0;
   enum err e = requests_access(who, id, RA_VIEW, &st, &patient);
   if (e != ERR_OK) return e;
-  check_fields(f, sign, errs);
-  if (errs->n) return ERR_INVALID;
   if (sign) {
     e = reauth_checked(a, who, credential, "report.sign", id, patient,
                        "That password or code is not right. Nothing was signed.", errs);
@@ -445,14 +499,27 @@ static enum err save(struct arena *a, const struct actor *who, long long id, con
   return e;
 }
 
-enum err reports_save_draft(struct arena *a, const struct actor *who, long long request_id,
-                            const struct report_fields *f, struct report_errors *errs) {
-  return save(a, who, request_id, f, false, NULL, errs);
-}
-
-enum err reports_sign(struct arena *a, const struct actor *who, long long request_id, const struct report_fields *f,
-                      const char *credential, struct report_errors *errs) {
-  return save(a, who, request_id, f, true, credential, errs);
+enum err reports_submit(struct arena *a, const struct actor *who, long long request_id, bool sign,
+                        const struct form_pair *in, size_t n, struct report_errors *errs) {
+  memset(errs, 0, sizeof *errs);
+  if (!who || who->role != R_REVIEWER) return ERR_NOT_FOUND;
+  struct form_value v[RF_N];
+  struct form_errors fe;
+  if (!form_parse(a, reports_form(sign), in, n, NULL, NULL, v, &fe)) {
+    errs_from(errs, &fe);
+    return ERR_INVALID;
+  }
+  struct report_fields f = {.findings_left = v[RF_LEFT].text,
+                            .findings_right = v[RF_RIGHT].text,
+                            .birads = v[RF_BIRADS].text,
+                            .density = v[RF_DENSITY].text,
+                            .recommendation = v[RF_REC].text,
+                            .first_recommendation = v[RF_FIRST_REC].text,
+                            .answers = v[RF_ANSWERS].text,
+                            .summary = v[RF_SUMMARY].text,
+                            .explanation = v[RF_EXPLANATION].text,
+                            .contradiction_reason = v[RF_REASON].text};
+  return save(a, who, request_id, &f, sign, sign ? credential_of(in, n) : NULL, errs);
 }
 
 /* ---- addenda and questions ---- */
@@ -500,20 +567,44 @@ static enum err addendum_tx(void *p) {
   return e;
 }
 
-enum err reports_addendum(struct arena *a, const struct actor *who, long long request_id, long long question_id,
-                          const char *body, const char *credential, struct report_errors *errs) {
+enum err reports_addendum_submit(struct arena *a, const struct actor *who, long long request_id,
+                                 const struct form_pair *in, size_t n, struct report_errors *errs) {
+  memset(errs, 0, sizeof *errs);
   if (!who || who->role != R_REVIEWER) return ERR_NOT_FOUND;
+  struct form_value v[2];
+  struct form_errors fe;
+  if (!form_parse(a, reports_addendum_form(), in, n, NULL, NULL, v, &fe)) {
+    errs_from(errs, &fe);
+    return ERR_INVALID;
+  }
   enum req_status st;
   long long patient = 0;
   enum err e = requests_access(who, request_id, RA_VIEW, &st, &patient);
   if (e != ERR_OK) return e;
-  if (!body || !*body || !text_ok(body, 10000)) add_err(errs, "body", "Write the addendum (up to 10,000 characters).");
-  if (errs->n) return ERR_INVALID;
-  e = reauth_checked(a, who, credential, "report.addendum", request_id, patient,
+  e = reauth_checked(a, who, credential_of(in, n), "report.addendum", request_id, patient,
                      "That password or code is not right. Nothing was added.", errs);
   if (e != ERR_OK) return e;
-  struct add_ctx c = {a, who, request_id, question_id, body};
+  struct add_ctx c = {a, who, request_id, v[0].num, v[1].text};
   return db_tx(addendum_tx, &c);
+}
+
+enum err reports_thread_submit(struct arena *a, const struct actor *who, long long request_id, bool internal,
+                               const struct form_pair *in, size_t n, struct report_errors *errs) {
+  memset(errs, 0, sizeof *errs);
+  struct form_value v[1];
+  struct form_errors fe;
+  if (!form_parse(a, reports_thread_form(internal), in, n, NULL, NULL, v, &fe)) {
+    errs_from(errs, &fe);
+    return ERR_INVALID;
+  }
+  return requests_post_message(who, request_id, v[0].text, internal);
+}
+
+/* A question: at most 2,000 characters, no control characters but line breaks and tabs. */
+static bool question_ok(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') return false;
+  return form_chars(s) <= 2000;
 }
 
 struct ask_ctx {
@@ -548,7 +639,7 @@ static enum err ask_tx(void *p) {
 enum err reports_ask(struct arena *a, const struct actor *who, long long request_id, const char *question,
                      struct report_errors *errs) {
   if (!who || who->role != R_PATIENT) return ERR_NOT_FOUND;
-  if (!question || !*question || !text_ok(question, 2000))
+  if (!question || !*question || !question_ok(question))
     add_err(errs, "question", "Write your question (up to 2,000 characters).");
   if (errs->n) return ERR_INVALID;
   struct ask_ctx c = {a, who, request_id, question};

@@ -65,25 +65,44 @@ struct report_errors {
   } e[12];
 };
 
+/* The reviewer's forms (core/form.h). The report: findings_left/right
+ * (≤ 5,000 characters each), birads, density (A–D), recommendation,
+ * first_recommendation, answers (≤ 10,000), summary (≤ 5,000), explanation
+ * (≤ 3,000), contradiction_reason (≤ 2,000), credential (secret: never
+ * echoed); sign = true adds what signing needs (every field but the
+ * optional ones, and a reason when category and recommendation disagree).
+ * The addendum: question_id (optional id), body (≤ 10,000), credential.
+ * The thread: reply or note (≤ 5,000). Static. */
+struct form_spec;
+struct form_pair;
+const struct form_spec *reports_form(bool sign);
+const struct form_spec *reports_addendum_form(void);
+const struct form_spec *reports_thread_form(bool internal);
+/* Parses the posted report form (sign: the "Sign" button) and saves the
+ * draft (assigned reviewer, request in review; a draft may be incomplete),
+ * or saves and signs it: the credential (password or TOTP code, read as
+ * typed, never trimmed or echoed) must be right (ERR_UNAUTHENTICATED with
+ * the message in errs, nothing signed); during a pause after too many wrong
+ * ones, ERR_TOO_MANY with the message in errs. ERR_INVALID with errs filled
+ * and nothing read or saved when a field is wrong; ERR_CONFLICT when signed
+ * or not in review. */
+enum err reports_submit(struct arena *a, const struct actor *who, long long request_id, bool sign,
+                        const struct form_pair *in, size_t n, struct report_errors *errs);
+/* Parses the posted addendum and adds it, signed (question_id absent for a
+ * correction); the credential rule of signing applies. */
+enum err reports_addendum_submit(struct arena *a, const struct actor *who, long long request_id,
+                                 const struct form_pair *in, size_t n, struct report_errors *errs);
+/* Parses the posted reply (internal: the note) and posts it in the
+ * request's thread (requests_post_message). ERR_INVALID with errs filled,
+ * nothing sent. */
+enum err reports_thread_submit(struct arena *a, const struct actor *who, long long request_id, bool internal,
+                               const struct form_pair *in, size_t n, struct report_errors *errs);
+
 /* Loads the report of a request for the actor: the assigned reviewer and
  * staff always (a missing report gives exists = false); the owner patient
  * only after release (ERR_NOT_FOUND before). Findings are opened. Audited
  * report.view. */
 enum err reports_load(struct arena *a, const struct actor *who, long long request_id, struct report_view *out);
-/* Saves the draft (assigned reviewer, request in review). Only length and
- * vocabulary are checked (a draft may be incomplete). ERR_INVALID with errs,
- * ERR_CONFLICT when signed or not in review. */
-enum err reports_save_draft(struct arena *a, const struct actor *who, long long request_id,
-                            const struct report_fields *f, struct report_errors *errs);
-/* Saves and signs: every field required, the credential (password or TOTP
- * code) must be right (ERR_UNAUTHENTICATED, nothing signed); during a pause
- * after too many wrong ones, ERR_TOO_MANY with the message in errs. */
-enum err reports_sign(struct arena *a, const struct actor *who, long long request_id, const struct report_fields *f,
-                      const char *credential, struct report_errors *errs);
-/* Adds a signed addendum (question_id 0 for a correction). The credential
- * rule of reports_sign applies. */
-enum err reports_addendum(struct arena *a, const struct actor *who, long long request_id, long long question_id,
-                          const char *body, const char *credential, struct report_errors *errs);
 /* The patient asks a follow-up question on a released report (at most
  * REPORTS_MAX_QUESTIONS: ERR_CONFLICT beyond). */
 enum err reports_ask(struct arena *a, const struct actor *who, long long request_id, const char *question,
@@ -94,7 +113,7 @@ enum err reports_reauth(struct arena *a, const struct actor *who, const char *cr
 /* Seconds the actor must still wait before signing again after too many wrong
  * credentials (5 within 15 minutes pause signing and addenda for 15 minutes
  * after the last); 0 when signing is open (or on a database error).
- * reports_sign and reports_addendum refuse with ERR_TOO_MANY meanwhile. */
+ * signing a report or an addendum is refused with ERR_TOO_MANY meanwhile. */
 int reports_reauth_wait(struct arena *a, const struct actor *who);
 
 /* The verdict the report would get if signed now with fields f (the same

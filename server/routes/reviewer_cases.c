@@ -32,6 +32,7 @@
 #include "routes/center_view.h"
 #include "routes/pacs_view.h"
 #include "routes/first_read_view.h"
+#include "routes/form_view.h"
 #include "routes/report_view.h"
 #include "routes/identity_view.h"
 #include "routes/print_view.h"
@@ -131,7 +132,7 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
   /* the form shows what was typed, else the draft */
   static const char *const fields[] = {"findings_left", "findings_right", "birads",  "density",
                                        "recommendation", "first_recommendation", "answers", "summary",
-                                       "explanation",    "contradiction_reason", "body"};
+                                       "explanation",    "contradiction_reason", "body", "question_id"};
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     const char *typed = errs ? req_form(r, fields[i]) : NULL;
     char k[64];
@@ -162,7 +163,7 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
     if ((e = pacs_case_hdf(r, hdf, id)) != ERR_OK) return reply_error(r, e, NULL); /* "Send to our PACS" */
   }
   if (flash) {
-    hdf_set_value(hdf, "Flash.Kind", "ok");
+    hdf_set_value(hdf, "Flash.Kind", r->status == 409 ? "error" : "ok");
     hdf_set_value(hdf, "Flash.Message", flash);
   }
   if (cc.status == RS_IN_REVIEW && !v.is_signed && who.role == ROLE_REVIEWER) {
@@ -174,12 +175,18 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
     if (reports_preview(a, &who, id, &pf, &pv) == ERR_OK) rv_verdict(hdf, &pv, "Preview");
   }
   fr_view(hdf, r, q, arena_printf(a, "/reviewer/cases/%lld/first-read", id), fr_errs);
-  reply_page(r, (errs && errs->n) || (fr_errs && fr_errs->n) ? 422 : 200, tmpl);
+  reply_page(r, r->status == 409 ? 409 : (errs && errs->n) || (fr_errs && fr_errs->n) ? 422 : 200, tmpl);
 }
 
 static void show_case(struct req *r, long long id, const struct report_errors *errs, const char *flash,
                       const char *tmpl) {
   show_case_fr(r, id, errs, flash, tmpl, NULL);
+}
+
+/* The case as it is now after a refused action (409): what happened is said at the top. */
+static void show_refused(struct req *r, long long id, const char *problem) {
+  r->status = 409;
+  show_case(r, id, NULL, problem, "reviewer_case.cs");
 }
 
 static void case_page(struct req *r) {
@@ -215,7 +222,8 @@ static void start_review(struct req *r) {
     return reply_error(r, ERR_BAD_REQUEST, "The form is missing the case's state. Please reload the page.");
   struct center_errors errs = {0};
   enum err e = center_act_submit(r->arena, &who, id, CA_START, from, NULL, 0, NULL, req_tz(r), &errs);
-  if (e != ERR_OK) return reply_error(r, e, e == ERR_CONFLICT ? "The review cannot start in this state. Nothing was changed." : NULL);
+  if (e == ERR_CONFLICT) return show_refused(r, id, "The review cannot start in this state. Nothing was changed.");
+  if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=started", id));
 }
 
@@ -226,13 +234,16 @@ static void thread_post(struct req *r, bool internal) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
-  const char *field = internal ? "note" : "reply";
-  enum err e = requests_post_message(&who, id, req_form(r, field), internal);
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  struct report_errors errs;
+  enum err e = reports_thread_submit(r->arena, &who, id, internal, in, r->form.n, &errs);
   if (e == ERR_INVALID) {
-    struct report_errors errs = {.n = 1};
-    errs.e[0].field = field;
-    errs.e[0].message = internal ? "Write the note (up to 5,000 characters)."
-                                 : "Write the message to the patient (up to 5,000 characters).";
+    if (!errs.n) { /* the domain refused the text itself */
+      errs.n = 1;
+      errs.e[0].field = internal ? "note" : "reply";
+      errs.e[0].message = "Write the message (up to 5,000 characters). Nothing was sent.";
+    }
     return show_case(r, id, &errs, NULL, "reviewer_case.cs");
   }
   if (e != ERR_OK) return reply_error(r, e, NULL);
@@ -254,23 +265,12 @@ static void report_post(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
-  struct report_fields f = {
-      .findings_left = req_form(r, "findings_left"),
-      .findings_right = req_form(r, "findings_right"),
-      .birads = req_form(r, "birads"),
-      .density = req_form(r, "density"),
-      .recommendation = req_form(r, "recommendation"),
-      .first_recommendation = req_form(r, "first_recommendation"),
-      .answers = req_form(r, "answers"),
-      .summary = req_form(r, "summary"),
-      .explanation = req_form(r, "explanation"),
-      .contradiction_reason = req_form(r, "contradiction_reason"),
-  };
   const char *action = req_form(r, "action");
   bool sign = action && strcmp(action, "sign") == 0;
-  struct report_errors errs = {0};
-  enum err e = sign ? reports_sign(r->arena, &who, id, &f, req_form(r, "credential"), &errs)
-                    : reports_save_draft(r->arena, &who, id, &f, &errs);
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  struct report_errors errs;
+  enum err e = reports_submit(r->arena, &who, id, sign, in, r->form.n, &errs);
   if (e == ERR_TOO_MANY) return too_many(r, &who, &errs);
   if (e == ERR_INVALID || (e == ERR_UNAUTHENTICATED && errs.n)) {
     show_case(r, id, &errs, NULL, "reviewer_case.cs");
@@ -278,7 +278,7 @@ static void report_post(struct req *r) {
     return;
   }
   if (e == ERR_CONFLICT)
-    return reply_error(r, e, "This report can no longer be changed (it is signed, or the case is not in review). Nothing was changed.");
+    return show_refused(r, id, "This report can no longer be changed (it is signed, or the case is not in review). Nothing was changed.");
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=%s", id, sign ? "signed" : "saved"));
 }
@@ -322,17 +322,18 @@ static void addendum_post(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
-  const char *qid = req_form(r, "question_id");
-  long long question = qid && *qid ? strtoll(qid, NULL, 10) : 0;
-  struct report_errors errs = {0};
-  enum err e = reports_addendum(r->arena, &who, id, question, req_form(r, "body"), req_form(r, "credential"), &errs);
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  struct report_errors errs;
+  enum err e = reports_addendum_submit(r->arena, &who, id, in, r->form.n, &errs);
   if (e == ERR_TOO_MANY) return too_many(r, &who, &errs);
   if (e == ERR_INVALID || (e == ERR_UNAUTHENTICATED && errs.n)) {
     show_case(r, id, &errs, NULL, "reviewer_case.cs");
     if (e == ERR_UNAUTHENTICATED) r->status = 403;
     return;
   }
-  if (e == ERR_CONFLICT) return reply_error(r, e, "An addendum needs a signed report (and a question is answered once).");
+  if (e == ERR_CONFLICT)
+    return show_refused(r, id, "An addendum needs a signed report, and each question is answered once. Nothing was added.");
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=addendum", id));
 }

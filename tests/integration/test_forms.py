@@ -397,3 +397,99 @@ class StaffFormsTest(harness.ServerTestCase):
         self.assertEqual(r.status, 400)
         self.assertFieldError(r.text, "q", "at most 100 characters")
         self.assertEqual(self.s.get("/staff/queue?status=all&priority=6&page=2&overdue=1").status, 200)
+
+
+class ReviewerFormsTest(harness.ServerTestCase):
+    """The reviewer's report (draft and signing), addendum, reply and note (core/reports.c's
+    specs): required, limits, echo (the credential never), field errors, nothing saved."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.patient = make_user(cls.server, "patient", name="Rita Forms")
+        cls.reviewer = make_user(cls.server, "reviewer")
+        cls.spec = tt.add_specialist(cls.server, cls.reviewer["id"], "Dr. Reviewer Forms")
+        cls.rv = cls.server.client()
+        login(cls.rv, cls.reviewer)
+
+    assertFieldError = FormsTest.assertFieldError
+
+    def case(self, status="in_review"):
+        rid, _ = tt.new_request(self, self.patient["id"], status, reviewer_id=self.reviewer["id"],
+                                specialist_id=self.spec)
+        self.rv.get("/reviewer/cases/%d" % rid)
+        return rid
+
+    def report(self, **kw):
+        f = {"findings_left": "No findings.", "findings_right": "No findings.", "birads": "2", "density": "B",
+             "recommendation": "routine_screening", "summary": "All is well."}
+        f.update(kw)
+        return f
+
+    def reports(self, rid):
+        return self.sql("SELECT count(*) FROM reports WHERE request_id = %s", rid)[0][0]
+
+    def test_signing_needs_every_field_and_keeps_what_was_typed_but_the_password(self):
+        rid = self.case()
+        r = self.rv.post("/reviewer/cases/%d/report" % rid,
+                         self.report(findings_left="", summary="", density="E", answers="Ans <1>",
+                                     action="sign", credential="secret-typed-99"))
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "findings_left", "findings for the left breast")
+        self.assertFieldError(r.text, "summary", "plain-language summary")
+        self.assertFieldError(r.text, "density", "from A to D")
+        self.assertIn("Ans &lt;1&gt;</textarea>", r.text)
+        self.assertRegex(r.text, r'<option value="2" selected>')
+        self.assertNotIn("secret-typed-99", r.text)
+        self.assertEqual(self.reports(rid), 0)
+        # a category and a recommendation that disagree need the reason, at its field
+        r = self.rv.post("/reviewer/cases/%d/report" % rid,
+                         self.report(birads="5", action="sign", credential=self.reviewer["password"]))
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "contradiction_reason", "point to different next steps")
+        self.assertEqual(self.reports(rid), 0)
+        # limits count characters
+        r = self.rv.post("/reviewer/cases/%d/report" % rid, self.report(summary="é" * 5001, action="save"))
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "summary", "5,000 characters")
+        self.assertEqual(self.reports(rid), 0)
+        self.assertEqual(self.rv.post("/reviewer/cases/%d/report" % rid,
+                                      self.report(summary="é" * 5000, action="save")).status, 303)
+        self.assertEqual(self.reports(rid), 1)
+        # a draft may be incomplete, but not unknown values
+        r = self.rv.post("/reviewer/cases/%d/report" % rid, {"birads": "7", "action": "save"})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "birads", "Choose a BI-RADS category")
+        self.assertEqual(self.rv.post("/reviewer/cases/%d/report" % rid,
+                                      {"findings_left": "Draft only.", "action": "save"}).status, 303)
+
+    def test_addendum_reply_and_note_errors_sit_at_their_fields(self):
+        rid = self.case()
+        r = self.rv.post("/reviewer/cases/%d/report" % rid,
+                         self.report(action="sign", credential=self.reviewer["password"]))
+        self.assertEqual(r.status, 303, r.text[:300])
+        adds = "SELECT count(*) FROM report_addenda a JOIN reports r ON r.id = a.report_id WHERE r.request_id = %s"
+        r = self.rv.post("/reviewer/cases/%d/addenda" % rid, {"body": " ", "credential": self.reviewer["password"]})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "body", "Write the addendum")
+        r = self.rv.post("/reviewer/cases/%d/addenda" % rid,
+                         {"body": "b<" * 5001, "credential": self.reviewer["password"]})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "body", "10,000 characters")
+        self.assertIn("b&lt;" * 5001, r.text)
+        self.assertEqual(self.sql(adds, rid)[0][0], 0)
+        msgs = "SELECT count(*) FROM messages WHERE request_id = %s"
+        r = self.rv.post("/reviewer/cases/%d/reply" % rid, {"reply": "\n"})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "reply", "Nothing was sent.")
+        r = self.rv.post("/reviewer/cases/%d/note" % rid, {"note": "q" * 5001})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "note", "5,000 characters")
+        self.assertEqual(self.sql(msgs, rid)[0][0], 0)
+        # the report can no longer change: the case again, saying so (not a bare page)
+        r = self.rv.post("/reviewer/cases/%d/report" % rid, self.report(action="save"))
+        self.assertEqual(r.status, 409)
+        self.assertIn("can no longer be changed", r.text)
+        self.assertIn("Signed report", r.text)
+        self.assertNotIn("Go to the home page", r.text)
+
