@@ -739,22 +739,6 @@ const char *center_rule_explain(struct arena *a, const char *kind, const char *m
 }
 
 /* Parses a whole number of days 1–90 (digits only); false otherwise. */
-static bool parse_days(const char *s, int *out) {
-  if (!s) return false;
-  while (*s == ' ') s++;
-  size_t len = strlen(s);
-  while (len > 0 && s[len - 1] == ' ') len--;
-  if (len == 0 || len > 3) return false;
-  int v = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  if (v < 1 || v > 90) return false;
-  *out = v;
-  return true;
-}
-
 struct targets_ctx {
   struct arena *a;
   const struct actor *who;
@@ -789,36 +773,34 @@ static enum err targets_tx(void *p) {
   return e;
 }
 
-enum err center_targets_set(struct arena *a, const struct actor *who, size_t n, const char *const *types,
-                            const char *const *values, struct center_errors *errs) {
+enum err center_targets_submit(struct arena *a, const struct actor *who, const struct form_pair *in, size_t n,
+                               struct center_errors *errs) {
   errs->n = 0;
   if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
   struct rowset known;
   enum err e = st_targets(a, &known);
   if (e != ERR_OK) return e;
+  /* the form: one days_<type> field per review type the center knows, each 1–90 */
+  struct form_field *fields = arena_alloc(a, (known.n + 1) * sizeof *fields);
+  struct form_value *v = arena_alloc(a, (known.n + 1) * sizeof *v);
   int *days = arena_alloc(a, (known.n + 1) * sizeof *days);
   const char **kt = arena_alloc(a, (known.n + 1) * sizeof *kt);
-  if (!days || !kt) return ERR_INTERNAL;
-  /* Every known type must come with a valid value; unknown types are refused. */
-  for (size_t i = 0; i < n; i++) {
-    bool found = false;
-    for (size_t k = 0; k < known.n; k++) found = found || strcmp(types[i], rs_get(&known, k, "review_type")) == 0;
-    if (!found) return ERR_BAD_REQUEST;
-  }
+  if (!fields || !v || !days || !kt) return ERR_INTERNAL;
   for (size_t k = 0; k < known.n; k++) {
-    const char *t = rs_get(&known, k, "review_type");
-    const char *v = NULL;
-    for (size_t i = 0; i < n; i++)
-      if (strcmp(types[i], t) == 0) v = values[i];
-    kt[k] = t;
-    if (!parse_days(v, &days[k]) && errs->n < sizeof errs->e / sizeof errs->e[0]) {
-      errs->e[errs->n].field = arena_printf(a, "days_%s", t);
-      errs->e[errs->n].message = (!v || !*v) ? "Enter the number of days (a whole number from 1 to 90)."
-                                             : "Enter a whole number of days from 1 to 90.";
-      errs->n++;
-    }
+    kt[k] = rs_get(&known, k, "review_type");
+    fields[k] = (struct form_field){.name = arena_printf(a, "days_%s", kt[k]), .type = FT_INT, .required = true,
+                                    .min = 1, .max = 90,
+                                    .missing = "Enter the number of days (a whole number from 1 to 90).",
+                                    .invalid = "Enter a whole number of days from 1 to 90."};
+    if (!fields[k].name) return ERR_INTERNAL;
   }
-  if (errs->n) return ERR_INVALID;
+  const struct form_spec spec = {fields, known.n, NULL};
+  struct form_errors fe;
+  if (!form_parse(a, &spec, in, n, NULL, NULL, v, &fe)) {
+    for (size_t i = 0; i < fe.n; i++) add_err(errs, fe.e[i].field, fe.e[i].message);
+    return ERR_INVALID;
+  }
+  for (size_t k = 0; k < known.n; k++) days[k] = (int)v[k].num;
   struct targets_ctx c = {a, who, known.n, kt, days};
   return db_tx(targets_tx, &c);
 }
@@ -879,16 +861,6 @@ enum err center_identity_get(struct arena *a, const char **name, const char **ad
 
 /* Counts UTF-8 characters; false when a control character other than the
  * allowed newline appears. */
-static bool identity_text_ok(const char *s, bool newlines, size_t *chars) {
-  *chars = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if ((*p & 0xC0) != 0x80) (*chars)++;
-    if (*p == '\n' && newlines) continue;
-    if (*p < 0x20 || *p == 0x7f) return false;
-  }
-  return true;
-}
-
 /* Copies s without carriage returns and without trailing spaces/newlines. */
 static char *identity_clean(struct arena *a, const char *s) {
   size_t n = strlen(s);
@@ -919,29 +891,50 @@ static enum err identity_tx(void *p) {
   return audit_write(c->who, &ev);
 }
 
-enum err center_identity_set(struct arena *a, const struct actor *who, const char *name, const char *address,
-                             struct center_errors *errs) {
+enum { CI_NAME, CI_ADDRESS, CI_N };
+static const struct form_field identity_fields[] = {
+    [CI_NAME] = {.name = "center_name", .type = FT_TEXT, .required = true, .max = 200,
+                 .missing = "Enter the center's name as it should appear on printed pages.",
+                 .invalid = "Enter a name of at most 200 characters on one line."},
+    [CI_ADDRESS] = {.name = "center_address", .type = FT_MULTILINE, .required = true,
+                    .missing = "Enter the center's postal address.",
+                    .invalid = "Enter an address of at most 500 characters on at most 8 lines."},
+};
+
+/* The address, carriage returns aside: at most 500 characters on at most 8 lines. */
+static void identity_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs,
+                           void *ctx) {
+  (void)spec;
+  (void)ctx;
+  if (!v[CI_ADDRESS].present || form_error(errs, "center_address")) return;
+  size_t chars = 0, lines = 1;
+  for (const unsigned char *p = (const unsigned char *)v[CI_ADDRESS].text; *p; p++) {
+    if (*p == '\r') continue;
+    if ((*p & 0xC0) != 0x80) chars++;
+    lines += *p == '\n';
+  }
+  if (chars > 500 || lines > 8)
+    form_error_add(errs, "center_address", "Enter an address of at most 500 characters on at most 8 lines.");
+}
+
+const struct form_spec *center_identity_form(void) {
+  static const struct form_spec spec = {identity_fields, CI_N, identity_check};
+  return &spec;
+}
+
+enum err center_identity_submit(struct arena *a, const struct actor *who, const struct form_pair *in, size_t n,
+                                struct center_errors *errs) {
   errs->n = 0;
   if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
-  char *n = identity_clean(a, name ? name : "");
-  char *ad = identity_clean(a, address ? address : "");
-  if (!n || !ad) return ERR_INTERNAL;
-  size_t nc = 0, ac = 0, lines = 1;
-  if (!identity_text_ok(n, false, &nc) || nc == 0 || nc > 200) {
-    errs->e[errs->n].field = "center_name";
-    errs->e[errs->n].message = nc == 0 ? "Enter the center's name as it should appear on printed pages."
-                                       : "Enter a name of at most 200 characters on one line.";
-    errs->n++;
+  struct form_value v[CI_N];
+  struct form_errors fe;
+  if (!form_parse(a, center_identity_form(), in, n, NULL, NULL, v, &fe)) {
+    for (size_t i = 0; i < fe.n; i++) add_err(errs, fe.e[i].field, fe.e[i].message);
+    return ERR_INVALID;
   }
-  for (const char *p = ad; *p; p++) lines += *p == '\n';
-  if (!identity_text_ok(ad, true, &ac) || ac == 0 || ac > 500 || lines > 8) {
-    errs->e[errs->n].field = "center_address";
-    errs->e[errs->n].message = ac == 0 ? "Enter the center's postal address."
-                                       : "Enter an address of at most 500 characters on at most 8 lines.";
-    errs->n++;
-  }
-  if (errs->n) return ERR_INVALID;
-  struct identity_ctx c = {a, who, n, ad};
+  char *name = identity_clean(a, v[CI_NAME].text), *ad = identity_clean(a, v[CI_ADDRESS].text);
+  if (!name || !ad) return ERR_INTERNAL;
+  struct identity_ctx c = {a, who, name, ad};
   return db_tx(identity_tx, &c);
 }
 

@@ -151,13 +151,13 @@ enum err center_settings_get(struct arena *a, const struct actor *who, struct ro
 const char *center_review_type_label(const char *review_type);
 /* What a rule does, in plain words (arena-owned; months used by old_exam). */
 const char *center_rule_explain(struct arena *a, const char *kind, const char *months);
-/* Sets the target days of the given review types (values as typed). Each
- * must be a whole number 1–90 and each known type must be given: otherwise
- * ERR_INVALID with one error per field (field = "days_<type>") and nothing
- * changes. One transaction with an audit row center.settings.change.
- * ERR_FORBIDDEN for non-admins. */
-enum err center_targets_set(struct arena *a, const struct actor *who, size_t n, const char *const *types,
-                            const char *const *values, struct center_errors *errs);
+/* Sets the target days of every review type from the posted form (one
+ * field days_<type> per type the center knows, each a whole number 1–90,
+ * parsed by the form layer). ERR_INVALID with one error per field and
+ * nothing changed; otherwise one transaction with an audit row
+ * center.settings.change. ERR_FORBIDDEN for non-admins. */
+enum err center_targets_submit(struct arena *a, const struct actor *who, const struct form_pair *in, size_t n,
+                               struct center_errors *errs);
 /* Whether the image viewer shows "For review only: diagnostic reading of
  * mammograms needs an FDA-cleared display." (a display setting, no patient
  * data: anyone signed in may read it). */
@@ -173,14 +173,15 @@ enum err center_rule_toggle(struct arena *a, const struct actor *who, const char
 /* The center's name and postal address (lines separated by "\n"), "" when
  * not set. Not patient data: readable by anyone signed in. Arena strings. */
 enum err center_identity_get(struct arena *a, const char **name, const char **address);
-/* Admins: sets them. The name is required, one line, at most 200 characters;
- * the address is required, at most 500 characters on at most 8 lines (carriage
- * returns and surrounding blanks dropped). ERR_INVALID with one error per
- * field ("center_name", "center_address") and nothing changed; otherwise one
- * transaction with its audit row (center.settings.change). ERR_FORBIDDEN for
- * non-admins. */
-enum err center_identity_set(struct arena *a, const struct actor *who, const char *name, const char *address,
-                             struct center_errors *errs);
+/* Admins: sets them from the posted form (center_identity_form: the name is
+ * required, one line, at most 200 characters; the address is required, at
+ * most 500 characters on at most 8 lines, carriage returns and surrounding
+ * blanks dropped). ERR_INVALID with one error per field ("center_name",
+ * "center_address") and nothing changed; otherwise one transaction with its
+ * audit row (center.settings.change). ERR_FORBIDDEN for non-admins. */
+const struct form_spec *center_identity_form(void);
+enum err center_identity_submit(struct arena *a, const struct actor *who, const struct form_pair *in, size_t n,
+                                struct center_errors *errs);
 
 /* serve --demo: gives the center a demo name and address unless one is set
  * (as the system, audited as center.settings.change). */

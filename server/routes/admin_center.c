@@ -12,6 +12,7 @@
 #include "http/reply.h"
 #include "routes/center_view.h"
 #include "routes/pacs_view.h"
+#include "routes/form_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -85,21 +86,19 @@ static void targets_post(struct req *r) {
   struct rowset targets, rules;
   enum err e = center_settings_get(r->arena, &who, &targets, &rules);
   if (e != ERR_OK) return reply_error(r, e, NULL);
-  const char **types = arena_alloc(r->arena, (targets.n + 1) * sizeof *types);
-  const char **values = arena_alloc(r->arena, (targets.n + 1) * sizeof *values);
-  if (!types || !values) return reply_error(r, ERR_INTERNAL, NULL);
-  for (size_t i = 0; i < targets.n; i++) {
-    types[i] = rs_get(&targets, i, "review_type");
-    const char *field = arena_printf(r->arena, "days_%s", types[i]);
-    values[i] = field ? req_form(r, field) : NULL;
-  }
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
   struct center_errors errs = {0};
-  e = center_targets_set(r->arena, &who, targets.n, types, values, &errs);
+  e = center_targets_submit(r->arena, &who, in, r->form.n, &errs);
   if (e == ERR_INVALID) {
     HDF *hdf = req_hdf(r);
     if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
     for (size_t i = 0; i < errs.n; i++) cv_set(hdf, errs.e[i].message, "Form.Errors.%s", errs.e[i].field);
-    for (size_t i = 0; i < targets.n; i++) cv_set(hdf, values[i] ? values[i] : "", "Form.Values.days_%s", types[i]);
+    for (size_t i = 0; i < targets.n; i++) {
+      const char *t = rs_get(&targets, i, "review_type");
+      const char *typed = req_form(r, arena_printf(r->arena, "days_%s", t));
+      cv_set(hdf, typed ? typed : "", "Form.Values.days_%s", t);
+    }
     cv_set(hdf, "Some values need your attention: nothing was saved.", "Flash.Message");
     cv_set(hdf, "error", "Flash.Kind");
     return settings_page(r, 422);
@@ -113,15 +112,15 @@ static void targets_post(struct req *r) {
  * what was typed and the message next to each field. */
 static void identity_post(struct req *r) {
   struct actor who = actor_from_req(r);
-  const char *name = req_form(r, "center_name"), *address = req_form(r, "center_address");
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
   struct center_errors errs = {0};
-  enum err e = center_identity_set(r->arena, &who, name, address, &errs);
+  enum err e = center_identity_submit(r->arena, &who, in, r->form.n, &errs);
   if (e == ERR_INVALID) {
     HDF *hdf = req_hdf(r);
     if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
     for (size_t i = 0; i < errs.n; i++) cv_set(hdf, errs.e[i].message, "Form.Errors.%s", errs.e[i].field);
-    cv_set(hdf, name ? name : "", "Form.Values.center_name");
-    cv_set(hdf, address ? address : "", "Form.Values.center_address");
+    fv_fill(r, hdf, center_identity_form(), NULL);
     cv_set(hdf, "Some values need your attention: nothing was saved.", "Flash.Message");
     cv_set(hdf, "error", "Flash.Kind");
     return settings_page(r, 422);

@@ -493,3 +493,54 @@ class ReviewerFormsTest(harness.ServerTestCase):
         self.assertIn("Signed report", r.text)
         self.assertNotIn("Go to the home page", r.text)
 
+
+class AdminCenterFormsTest(harness.ServerTestCase):
+    """The center's name and address, and the review targets (core/center.c's specs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = make_user(cls.server, "admin")
+        cls.a = cls.server.client()
+        login(cls.a, cls.admin)
+
+    assertFieldError = FormsTest.assertFieldError
+
+    def identity(self):
+        return self.sql("SELECT name, address FROM center_identity")
+
+    def test_identity_required_limits_echo_and_nothing_saved(self):
+        self.a.get("/admin/center")
+        before = self.identity()
+        r = self.a.post("/admin/center/identity", {"center_name": "  ", "center_address": "1 Main St\r\nTown <A>"})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "center_name", "name as it should appear on printed pages")
+        self.assertIn("Town &lt;A&gt;</textarea>", r.text)
+        r = self.a.post("/admin/center/identity", {"center_name": "N" * 201, "center_address": "\n".join("L%d" % i for i in range(9))})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "center_name", "at most 200 characters")
+        self.assertFieldError(r.text, "center_address", "at most 8 lines")
+        r = self.a.post("/admin/center/identity", {"center_name": "Riverside", "center_address": "é" * 501})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "center_address", "at most 500 characters")
+        self.assertIn('value="Riverside"', r.text)
+        self.assertEqual(self.identity(), before)
+        # 495 characters on 8 lines typed with CR LF is within the limit; stored without the CRs
+        address = "\r\n".join(["a" * 61] * 8)
+        r = self.a.post("/admin/center/identity", {"center_name": "Riverside Breast Center", "center_address": address})
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertEqual(self.identity(), [("Riverside Breast Center", "\n".join(["a" * 61] * 8))])
+
+    def test_targets_errors_at_each_field(self):
+        self.a.get("/admin/center")
+        before = self.sql("SELECT review_type, target_days FROM review_targets ORDER BY 1")
+        r = self.a.post("/admin/center/targets", {"days_reread": "0", "days_consult": "x"})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "days_reread", "from 1 to 90")
+        self.assertFieldError(r.text, "days_consult", "from 1 to 90")
+        self.assertRegex(r.text, r'id="f-days_consult"[^>]*value="x"')
+        r = self.a.post("/admin/center/targets", {"days_reread": "12"})
+        self.assertEqual(r.status, 422)
+        self.assertFieldError(r.text, "days_consult", "Enter the number of days")
+        self.assertRegex(r.text, r'id="f-days_reread"[^>]*value="12"')
+        self.assertEqual(self.sql("SELECT review_type, target_days FROM review_targets ORDER BY 1"), before)
