@@ -72,13 +72,14 @@ const struct form_word *birads_words(bool with_unknown, size_t *n) {
   return BIRADS_WORDS;
 }
 
-const struct form_word BIRADS_REC_WORDS[REC_COUNT] = {
+const struct form_word BIRADS_REC_WORDS[REC_COUNT + 1] = {
     {"routine_screening", "Routine screening"},
     {"short_interval_followup", "Short-interval follow-up imaging (usually in 6 months)"},
     {"additional_imaging", "Additional imaging"},
     {"biopsy", "Biopsy"},
     {"surgical_consultation", "Consultation with a breast surgeon"},
     {"oncology_consultation", "Consultation with an oncologist"},
+    {"unknown", "Not stated"},
 };
 
 const struct form_word *birads_rec_words(size_t *n) {

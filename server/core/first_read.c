@@ -29,10 +29,7 @@ static void add_err(struct center_errors *errs, const char *field, const char *m
 
 static bool empty(const char *s) { return !s || !*s; }
 
-/* A real calendar date written YYYY-MM-DD. */
-static bool is_date(const char *s) { return form_date_parse(s, NULL); }
-
-static const char *const biopsy_values[][2] = {
+static const struct form_word biopsy_words[] = {
     {"none", "No biopsy"},
     {"benign", "Benign"},
     {"malignant", "Malignant (cancer)"},
@@ -40,47 +37,47 @@ static const char *const biopsy_values[][2] = {
 };
 
 const char *first_read_biopsy_label(const char *v) {
-  for (size_t i = 0; v && i < sizeof biopsy_values / sizeof biopsy_values[0]; i++)
-    if (strcmp(v, biopsy_values[i][0]) == 0) return biopsy_values[i][1];
-  return v ? v : "";
+  const char *l = form_word_label(biopsy_words, sizeof biopsy_words / sizeof biopsy_words[0], v);
+  return l ? l : v ? v : "";
 }
 
-static bool biopsy_ok(const char *v) {
-  for (size_t i = 0; v && i < sizeof biopsy_values / sizeof biopsy_values[0]; i++)
-    if (strcmp(v, biopsy_values[i][0]) == 0) return true;
-  return false;
+enum { FR_BIRADS, FR_REC, FR_BIOPSY, FR_BDATE, FR_EDATE, FR_N };
+static const struct form_field fr_fields[] = {
+    [FR_BIRADS] = {.name = "fr_birads", .type = FT_ENUM, .required = true, .vocab = BIRADS_WORDS,
+                   .n_vocab = BI_COUNT + 1,
+                   .missing = "Choose the BI-RADS category written on the report, or \"not stated\".",
+                   .invalid = "Choose one of the BI-RADS categories in the list."},
+    [FR_REC] = {.name = "fr_recommendation", .type = FT_ENUM, .required = true, .vocab = BIRADS_REC_WORDS,
+                .n_vocab = REC_COUNT + 1,
+                .missing = "Choose the next step the report recommends, or \"not stated\".",
+                .invalid = "Choose one of the next steps in the list."},
+    [FR_BIOPSY] = {.name = "fr_biopsy", .type = FT_ENUM, .required = true, .vocab = biopsy_words,
+                   .n_vocab = sizeof biopsy_words / sizeof biopsy_words[0],
+                   .missing = "Say whether a biopsy was done and, if so, its result.",
+                   .invalid = "Choose one of the biopsy answers."},
+    [FR_BDATE] = {.name = "fr_biopsy_date", .type = FT_DATE, .not_future = true,
+                  .invalid = "Enter the date as year-month-day, for example 2026-03-14.",
+                  .future = "The biopsy date cannot be in the future."},
+    [FR_EDATE] = {.name = "fr_exam_date", .type = FT_DATE, .not_future = true,
+                  .invalid = "Enter the date as year-month-day, for example 2026-03-14.",
+                  .future = "The exam date cannot be in the future."},
+};
+
+/* A biopsy done has its date; none has none. */
+static void fr_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs, void *ctx) {
+  (void)spec;
+  (void)ctx;
+  if (form_error(errs, "fr_biopsy")) return;
+  bool biopsy = strcmp(v[FR_BIOPSY].text, "none") != 0;
+  if (biopsy && !v[FR_BDATE].present)
+    form_error_add(errs, "fr_biopsy_date", "Enter the date of the biopsy (from the pathology or radiology report).");
+  else if (!biopsy && v[FR_BDATE].present)
+    form_error_add(errs, "fr_biopsy_date", "Leave the biopsy date empty when no biopsy was done.");
 }
 
-bool first_read_validate(const struct first_read_in *in, const char *today, struct center_errors *errs) {
-  errs->n = 0;
-  if (empty(in->birads))
-    add_err(errs, "fr_birads", "Choose the BI-RADS category written on the report, or \"not stated\".");
-  else if (strcmp(in->birads, "unknown") != 0 && !triage_birads_valid(in->birads))
-    add_err(errs, "fr_birads", "Choose one of the BI-RADS categories in the list.");
-  if (empty(in->recommendation))
-    add_err(errs, "fr_recommendation", "Choose the next step the report recommends, or \"not stated\".");
-  else if (strcmp(in->recommendation, "unknown") != 0 && !triage_recommendation_valid(in->recommendation))
-    add_err(errs, "fr_recommendation", "Choose one of the next steps in the list.");
-  bool biopsy = false;
-  if (empty(in->biopsy))
-    add_err(errs, "fr_biopsy", "Say whether a biopsy was done and, if so, its result.");
-  else if (!biopsy_ok(in->biopsy))
-    add_err(errs, "fr_biopsy", "Choose one of the biopsy answers.");
-  else
-    biopsy = strcmp(in->biopsy, "none") != 0;
-  if (biopsy && empty(in->biopsy_date))
-    add_err(errs, "fr_biopsy_date", "Enter the date of the biopsy (from the pathology or radiology report).");
-  else if (!biopsy && !empty(in->biopsy_date) && biopsy_ok(in->biopsy))
-    add_err(errs, "fr_biopsy_date", "Leave the biopsy date empty when no biopsy was done.");
-  else if (!empty(in->biopsy_date) && !is_date(in->biopsy_date))
-    add_err(errs, "fr_biopsy_date", "Enter the date as year-month-day, for example 2026-03-14.");
-  else if (!empty(in->biopsy_date) && strcmp(in->biopsy_date, today) > 0)
-    add_err(errs, "fr_biopsy_date", "The biopsy date cannot be in the future.");
-  if (!empty(in->exam_date) && !is_date(in->exam_date))
-    add_err(errs, "fr_exam_date", "Enter the date as year-month-day, for example 2026-03-14.");
-  else if (!empty(in->exam_date) && strcmp(in->exam_date, today) > 0)
-    add_err(errs, "fr_exam_date", "The exam date cannot be in the future.");
-  return errs->n == 0;
+const struct form_spec *first_read_form(void) {
+  static const struct form_spec spec = {fr_fields, FR_N, fr_check};
+  return &spec;
 }
 
 struct fr_ctx {
@@ -118,7 +115,6 @@ static enum err fr_tx(void *p) {
   /* the same rule as requests_access, checked again under the lock */
   if (st == RS_DRAFT) return ERR_NOT_FOUND;
   if (c->who->role == R_REVIEWER && rs_ll(&cur, 0, "reviewer_id") != c->who->user_id) return ERR_NOT_FOUND;
-  if (!first_read_validate(in, rs_get(&cur, 0, "today"), c->errs)) return ERR_INVALID;
   const char *bdate = strcmp(in->biopsy, "none") == 0 ? "" : or_none(in->biopsy_date);
   const char *edate = or_none(in->exam_date);
   /* what changed, against the last verified values, or the patient's answers */
@@ -167,15 +163,26 @@ static enum err fr_tx(void *p) {
   return e;
 }
 
-enum err first_read_verify(struct arena *a, const struct actor *who, long long id, const struct first_read_in *in,
-                           struct center_errors *errs) {
+enum err first_read_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *pairs,
+                           size_t n, const char *today, struct center_errors *errs) {
   errs->n = 0;
   if (!who || (who->role != R_STAFF && who->role != R_REVIEWER)) return ERR_NOT_FOUND;
+  struct form_value v[FR_N];
+  struct form_errors fe;
+  if (!form_parse(a, first_read_form(), pairs, n, today, NULL, v, &fe)) {
+    for (size_t i = 0; i < fe.n; i++) add_err(errs, fe.e[i].field, fe.e[i].message);
+    return ERR_INVALID;
+  }
+  struct first_read_in in = {.birads = v[FR_BIRADS].text,
+                             .recommendation = v[FR_REC].text,
+                             .biopsy = v[FR_BIOPSY].text,
+                             .biopsy_date = v[FR_BDATE].text,
+                             .exam_date = v[FR_EDATE].text};
   enum req_status st;
   long long patient = 0;
   enum err e = requests_access(who, id, RA_VIEW, &st, &patient);
   if (e != ERR_OK) return e;
-  struct fr_ctx c = {.a = a, .who = who, .id = id, .patient = patient, .in = in, .errs = errs};
+  struct fr_ctx c = {.a = a, .who = who, .id = id, .patient = patient, .in = &in, .errs = errs};
   e = db_tx(fr_tx, &c);
   if (e == ERR_NOT_FOUND) {
     char oid[24];

@@ -23,20 +23,25 @@ struct first_read_in {
   const char *exam_date;      /* YYYY-MM-DD, optional */
 };
 
-/* Pure: checks the form against today (YYYY-MM-DD); one error per field
- * (fields "fr_birads", "fr_recommendation", "fr_biopsy", "fr_biopsy_date",
- * "fr_exam_date") with a message a person can act on. True when valid. */
-bool first_read_validate(const struct first_read_in *in, const char *today, struct center_errors *errs);
+/* The form (core/form.h): fr_birads (a category or "unknown"),
+ * fr_recommendation (a recommendation or "unknown"), fr_biopsy (none benign
+ * malignant pending), fr_biopsy_date (YYYY-MM-DD, required unless none, empty
+ * then; not in the future), fr_exam_date (optional, not in the future). One
+ * message per field a person can act on. Static. */
+struct form_pair;
+const struct form_spec *first_read_form(void);
 
 /* Plain words for a verified biopsy value ("Benign"); the value itself when unknown. */
 const char *first_read_biopsy_label(const char *v);
 
-/* Verifies the first read of request `id` in one transaction: access (staff
- * on any request past draft; the assigned reviewer on theirs; anyone else
- * ERR_NOT_FOUND), the update, a staff-timeline event in plain words saying
- * what was confirmed and what was corrected, and the audit row
- * request.first_read.verify (field names only, no clinical values).
- * ERR_INVALID with errs filled when a value is wrong (nothing changes). */
-enum err first_read_verify(struct arena *a, const struct actor *who, long long id, const struct first_read_in *in,
-                           struct center_errors *errs);
+/* Parses the posted form against first_read_form() (today: the person's
+ * own date, YYYY-MM-DD), then verifies the first read of request `id` in one
+ * transaction: access (staff on any request past draft; the assigned
+ * reviewer on theirs; anyone else ERR_NOT_FOUND), the update, a
+ * staff-timeline event in plain words saying what was confirmed and what was
+ * corrected, and the audit row request.first_read.verify (field names only,
+ * no clinical values). ERR_INVALID with errs filled when a value is wrong
+ * (nothing read or changed). */
+enum err first_read_submit(struct arena *a, const struct actor *who, long long id, const struct form_pair *pairs,
+                           size_t n, const char *today, struct center_errors *errs);
 #endif

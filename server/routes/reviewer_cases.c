@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/birads.h"
 #include "core/center.h"
@@ -39,6 +40,7 @@
 #include "routes/routes.h"
 #include "store/requests.h"
 #include "util/arena.h"
+#include "util/tz.h"
 
 static void worklist(struct req *r) {
   struct actor who = actor_from_req(r);
@@ -344,10 +346,12 @@ static void first_read_post(struct req *r) {
   struct actor who = actor_from_req(r);
   long long id = cv_param_id(r, "id");
   if (!id) return reply_error(r, ERR_NOT_FOUND, NULL);
-  struct first_read_in in;
-  fr_form(r, &in);
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  char today[16];
+  tz_format(today, sizeof today, (int64_t)time(NULL), req_tz(r), TZ_DATE);
   struct center_errors errs = {0};
-  enum err e = first_read_verify(r->arena, &who, id, &in, &errs);
+  enum err e = first_read_submit(r->arena, &who, id, in, r->form.n, today, &errs);
   if (e == ERR_INVALID) return show_case_fr(r, id, NULL, NULL, "reviewer_case.cs", &errs);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/reviewer/cases/%lld?done=first-read#first-read", id));

@@ -427,10 +427,12 @@ static const char *done_message(enum center_action c) {
 /* POST /staff/requests/{id}/first-read: confirm or correct the first read. */
 static void first_read_post(struct req *r, long long id) {
   struct actor who = actor_from_req(r);
-  struct first_read_in in;
-  fr_form(r, &in);
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  char today[16];
+  tz_format(today, sizeof today, (int64_t)time(NULL), req_tz(r), TZ_DATE);
   struct center_errors errs = {0};
-  enum err e = first_read_verify(r->arena, &who, id, &in, &errs);
+  enum err e = first_read_submit(r->arena, &who, id, in, r->form.n, today, &errs);
   if (e == ERR_INVALID) return show(r, id, &errs, NULL);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=first-read#first-read", id));
