@@ -205,7 +205,7 @@ enum err audit_store_chain_page(struct arena *a, long long after_id, int limit, 
  * the wire form; NULL when there is no date. */
 static const char *day_start(char out[21], const char *date, const char *tz, int later) {
   if (!date || !date[0]) return NULL;
-  int y = atoi(date), m = (int)strtol(date + 5, NULL, 10), d = (int)strtol(date + 8, NULL, 10);
+  int y = (int)strtol(date, NULL, 10), m = (int)strtol(date + 5, NULL, 10), d = (int)strtol(date + 8, NULL, 10);
   if (strlen(date) != 10) return NULL;
   tz_civil_from_days(tz_days_from_civil(y, m, d) + later, &y, &m, &d);
   const struct tz *z = tz_get(tz && *tz ? tz : TZ_DEFAULT);

@@ -379,7 +379,7 @@ static int walk(struct run *s, const char *stmt, const char *kind, char keyset) 
     for (int i = 0; i < n; i++) {
       check_row(s, kind, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
                 PQgetisnull(res, i, 4) ? "" : PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
-                atoi(PQgetvalue(res, i, 7)));
+                (int)strtol(PQgetvalue(res, i, 7), NULL, 10));
     }
     if (n > 0) {
       snprintf(last_fid, sizeof last_fid, "%s", PQgetvalue(res, n - 1, 0));

@@ -100,14 +100,15 @@ int s3_new(const struct s3_config *cfg, struct s3 **out, char *err, size_t errle
   s->bucket = strdup(bucket);
   s->prefix = strdup(prefix);
   s->region = strdup(region);
-  s->sigv4 = malloc(strlen(region) + 16);
+  size_t sigv4_len = strlen(region) + 16;
+  s->sigv4 = malloc(sigv4_len);
   s->userpwd_len = strlen(cfg->access_key) + 1 + strlen(cfg->secret_key) + 1;
   s->userpwd = sodium_malloc(s->userpwd_len);
   if (!s->endpoint || !s->bucket || !s->prefix || !s->region || !s->sigv4 || !s->userpwd) {
     s3_free(s);
     goto oom;
   }
-  sprintf(s->sigv4, "aws:amz:%s:s3", region);
+  snprintf(s->sigv4, sigv4_len, "aws:amz:%s:s3", region);
   snprintf(s->userpwd, s->userpwd_len, "%s:%s", cfg->access_key, cfg->secret_key);
   *out = s;
   return 0;

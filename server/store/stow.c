@@ -109,9 +109,9 @@ enum err stow_store_results(struct arena *a, const char *stow_id, struct stow_re
   for (size_t i = 0; i < *n; i++) {
     struct stow_result_row *o = &(*out)[i];
     int k = (int)i;
-    o->part = atoi(PQgetvalue(r, k, 0));
+    o->part = (int)strtol(PQgetvalue(r, k, 0), NULL, 10);
     o->state = PQgetvalue(r, k, 1);
-    o->status = atoi(PQgetvalue(r, k, 2));
+    o->status = (int)strtol(PQgetvalue(r, k, 2), NULL, 10);
     o->sop_class = PQgetvalue(r, k, 3);
     o->sop_instance = PQgetvalue(r, k, 4);
     o->study_uid = PQgetvalue(r, k, 5);

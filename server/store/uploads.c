@@ -259,7 +259,7 @@ static int fill_upload(struct arena *a, PGresult *r, int i, struct upload_row *o
   snprintf(o->blake2b_hex, sizeof o->blake2b_hex, "%s", PQgetvalue(r, i, 20));
   snprintf(o->sha256_hex, sizeof o->sha256_hex, "%s", PQgetvalue(r, i, 21));
   o->is_archive = PQgetvalue(r, i, 22)[0] == 't';
-  o->digest_kind = atoi(PQgetvalue(r, i, 23));
+  o->digest_kind = (int)ll(r, i, 23);
   return 0;
 }
 
@@ -494,7 +494,7 @@ static void fill_doc(struct arena *a, PGresult *r, int i, struct document_row *d
   d->pixel_incomplete = PQgetvalue(r, i, 32)[0] == 't';
   d->patient_sex = sv(a, r, i, 33);
   d->image_info = sv(a, r, i, 34);
-  d->digest_kind = atoi(PQgetvalue(r, i, 35));
+  d->digest_kind = (int)ll(r, i, 35);
 }
 
 enum err documents_list(struct arena *a, long long request_id, struct document_row **out, size_t *n) {
