@@ -796,10 +796,19 @@ enum err center_targets_submit(struct arena *a, const struct actor *who, const s
   }
   const struct form_spec spec = {fields, known.n, NULL};
   struct form_errors fe;
-  if (!form_parse(a, &spec, in, n, NULL, NULL, v, &fe)) {
+  bool ok = form_parse(a, &spec, in, n, NULL, NULL, v, &fe);
+  if (!ok)
     for (size_t i = 0; i < fe.n; i++) add_err(errs, fe.e[i].field, fe.e[i].message);
-    return ERR_INVALID;
-  }
+  /* a target for a review type the center does not have is refused, not silently dropped */
+  for (size_t i = 0; i < n; i++)
+    if (in[i].name && strncmp(in[i].name, "days_", 5) == 0 && form_index(&spec, in[i].name) < 0) {
+      add_err(errs, "targets",
+              "The form sent a target for a review type this center does not have. Nothing was saved: reload "
+              "the page and enter the targets again.");
+      ok = false;
+      break;
+    }
+  if (!ok) return ERR_INVALID;
   for (size_t k = 0; k < known.n; k++) days[k] = (int)v[k].num;
   struct targets_ctx c = {a, who, known.n, kt, days};
   return db_tx(targets_tx, &c);

@@ -633,3 +633,24 @@ class AdminCenterFormsTest(harness.ServerTestCase):
         self.assertFieldError(r.text, "days_consult", "Enter the number of days")
         self.assertRegex(r.text, r'id="f-days_reread"[^>]*value="12"')
         self.assertEqual(self.sql("SELECT review_type, target_days FROM review_targets ORDER BY 1"), before)
+        # a target for a review type the center does not have is refused, the form re-shown
+        full = {"days_" + t: "9" for t, _ in before}
+        audits = "SELECT count(*) FROM audit_log WHERE action = 'center.settings.change'"
+        n0 = self.sql(audits)[0][0]
+        r = self.a.post("/admin/center/targets", dict(full, days_bogus="5"))
+        self.assertEqual(r.status, 422)
+        self.assertRegex(r.text, r'<p class="field-error" id="targets-error">[^<]*review type this center does not have')
+        self.assertIn("nothing was saved", r.text)
+        self.assertNotIn("Go to the home page", r.text)
+        self.assertRegex(r.text, r'id="f-days_reread"[^>]*value="9"')  # what was typed is kept
+        self.assertEqual(self.sql("SELECT review_type, target_days FROM review_targets ORDER BY 1"), before)
+        self.assertEqual(self.sql(audits)[0][0], n0)
+        # with a field error too, both are said
+        r = self.a.post("/admin/center/targets", dict(full, days_reread="0", days_other="5"))
+        self.assertEqual(r.status, 422)
+        self.assertIn('id="targets-error"', r.text)
+        self.assertFieldError(r.text, "days_reread", "from 1 to 90")
+        self.assertEqual(self.sql("SELECT review_type, target_days FROM review_targets ORDER BY 1"), before)
+        # the same form without it is saved
+        self.assertEqual(self.a.post("/admin/center/targets", full).status, 303)
+        self.assertEqual({d for _, d in self.sql("SELECT review_type, target_days FROM review_targets")}, {9})
