@@ -432,18 +432,20 @@ struct save_ctx {
   long long id, patient, report_id;
   const struct report_fields *f;
   bool sign;
+  bool denied; /* out of the reviewer's reach, or no such request */
 };
 
 static enum err save_tx(void *p) {
   struct save_ctx *c = p;
   struct arena *a = c->a;
-  const char *status = NULL;
-  long long patient = 0, reviewer = 0;
-  enum err e = rqs_lock(a, c->id, &status, &patient, &reviewer);
+  enum req_status st;
+  long long patient = 0;
+  /* the one access check, on the row this statement locks: what it allows is what is saved */
+  enum err e = requests_access_locked(c->who, c->id, RA_VIEW, &st, &patient, NULL);
+  if (e == ERR_NOT_FOUND) c->denied = true;
   if (e != ERR_OK) return e;
   c->patient = patient;
-  if (reviewer != c->who->user_id) return ERR_NOT_FOUND;
-  if (strcmp(status, "in_review") != 0) return ERR_CONFLICT;
+  if (st != RS_IN_REVIEW) return ERR_CONFLICT;
   const struct report_fields *f = c->f;
   const char *lh = seal(a, c->id, "left", f->findings_left), *rh = seal(a, c->id, "right", f->findings_right);
   const char *ah = seal(a, c->id, "answers", f->answers);
@@ -484,18 +486,22 @@ static enum err save_tx(void *p) {
 static enum err save(struct arena *a, const struct actor *who, long long id, const struct report_fields *f,
                      bool sign, const char *credential, struct report_errors *errs) {
   if (!who || who->role != R_REVIEWER) return ERR_NOT_FOUND;
-  enum req_status st;
   long long patient = 0;
-  enum err e = requests_access(who, id, RA_VIEW, &st, &patient);
-  if (e != ERR_OK) return e;
+  enum err e;
   if (sign) {
+    /* the password is asked only of the assigned reviewer; its count of failures is kept outside the
+     * transaction so that no rollback erases it. The decisive check is the one on the locked row. */
+    e = requests_access_view_unaudited(who, id, &patient);
+    if (e != ERR_OK) return e;
     e = reauth_checked(a, who, credential, "report.sign", id, patient,
                        "That password or code is not right. Nothing was signed.", errs);
     if (e != ERR_OK) return e;
   }
+  /* one transaction: the access check on the locked row, the checks, the save and the audit rows */
   struct save_ctx c = {.a = a, .who = who, .id = id, .f = f, .sign = sign};
-  e = db_tx(save_tx, &c);
-  if (e == ERR_CONFLICT) audit_req(who, sign ? "report.sign" : "report.save_draft", id, patient, "denied", NULL);
+  e = id > 0 ? db_tx(save_tx, &c) : ERR_NOT_FOUND;
+  if (e == ERR_NOT_FOUND && (c.denied || id <= 0)) requests_access_denied(who, id);
+  if (e == ERR_CONFLICT) audit_req(who, sign ? "report.sign" : "report.save_draft", id, c.patient, "denied", NULL);
   return e;
 }
 
@@ -529,16 +535,17 @@ struct add_ctx {
   const struct actor *who;
   long long id, question_id;
   const char *body;
+  bool denied; /* out of the reviewer's reach, or no such request */
 };
 
 static enum err addendum_tx(void *p) {
   struct add_ctx *c = p;
   struct arena *a = c->a;
-  const char *status = NULL;
-  long long patient = 0, reviewer = 0;
-  enum err e = rqs_lock(a, c->id, &status, &patient, &reviewer);
+  long long patient = 0;
+  /* the one access check, on the row this statement locks */
+  enum err e = requests_access_locked(c->who, c->id, RA_VIEW, NULL, &patient, NULL);
+  if (e == ERR_NOT_FOUND) c->denied = true;
   if (e != ERR_OK) return e;
-  if (reviewer != c->who->user_id) return ERR_NOT_FOUND;
   struct rowset rp, qs;
   e = st_report_by_request(a, c->id, &rp);
   if (e != ERR_OK) return e == ERR_NOT_FOUND ? ERR_CONFLICT : e;
@@ -577,15 +584,18 @@ enum err reports_addendum_submit(struct arena *a, const struct actor *who, long 
     errs_from(errs, &fe);
     return ERR_INVALID;
   }
-  enum req_status st;
   long long patient = 0;
-  enum err e = requests_access(who, request_id, RA_VIEW, &st, &patient);
+  /* the password is asked only of the assigned reviewer (see save()); the decisive check is the one
+   * on the row the transaction locks */
+  enum err e = requests_access_view_unaudited(who, request_id, &patient);
   if (e != ERR_OK) return e;
   e = reauth_checked(a, who, credential_of(in, n), "report.addendum", request_id, patient,
                      "That password or code is not right. Nothing was added.", errs);
   if (e != ERR_OK) return e;
-  struct add_ctx c = {a, who, request_id, v[0].num, v[1].text};
-  return db_tx(addendum_tx, &c);
+  struct add_ctx c = {a, who, request_id, v[0].num, v[1].text, false};
+  e = db_tx(addendum_tx, &c);
+  if (e == ERR_NOT_FOUND && c.denied) requests_access_denied(who, request_id);
+  return e;
 }
 
 enum err reports_thread_submit(struct arena *a, const struct actor *who, long long request_id, bool internal,
