@@ -1154,8 +1154,9 @@ bool requests_message_valid(const char *body) {
 struct msg_ctx {
   const struct actor *who;
   long long id, owner, reviewer, mid;
-  const char *sealed;
+  const char *body, *sealed;
   bool internal;
+  bool denied; /* out of the writer's reach, or no such request */
   struct arena *a;
 };
 
@@ -1164,7 +1165,25 @@ struct msg_ctx {
  * Notices carry no health data (core/center.c notify_user). */
 static enum err message_tx(void *p) {
   struct msg_ctx *c = p;
-  enum err e = rqs_message_add(c->id, c->who->user_id, c->sealed, c->internal, &c->mid);
+  /* the one access check, on the row this statement locks (the rule of thread_access(): the
+   * assigned reviewer reads and writes the thread; nobody's view is audited here) */
+  enum req_status st = RS_DRAFT;
+  long long owner = 0, reviewer = 0;
+  enum err e = peek(c->id, true, &st, &owner, &reviewer);
+  if (e == ERR_NOT_FOUND ||
+      (e == ERR_OK && !may(c->who, c->who->role == R_REVIEWER ? RA_VIEW : RA_EDIT, st, owner, reviewer))) {
+    c->denied = true;
+    return ERR_NOT_FOUND;
+  }
+  if (e != ERR_OK) return e;
+  c->owner = owner;
+  c->reviewer = reviewer;
+  if (c->internal && c->who->role == R_PATIENT) return ERR_FORBIDDEN;
+  if (!requests_message_valid(c->body)) return ERR_INVALID;
+  if (st == RS_DRAFT) return ERR_CONFLICT; /* the thread opens with the submission */
+  c->sealed = seal_hex(c->a, SECRET_MESSAGE, "message", c->id, c->body);
+  if (!c->sealed) return ERR_INTERNAL;
+  e = rqs_message_add(c->id, c->who->user_id, c->sealed, c->internal, &c->mid);
   if (e == ERR_OK)
     e = audit(c->who, c->internal ? "request.note" : "request.message", c->id, c->owner, "ok",
               arena_printf(c->a, "{\"message\":%lld}", c->mid));
@@ -1186,31 +1205,14 @@ static enum err message_tx(void *p) {
 }
 
 enum err requests_post_message(const struct actor *who, long long id, const char *body, bool internal) {
+  if (!who) return ERR_NOT_FOUND;
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
-  enum req_status st;
-  struct msg_ctx c = {.who = who, .id = id, .internal = internal, .a = a};
-  enum err e = thread_access(who, id, &st, &c.owner, &c.reviewer);
-  if (e != ERR_OK) goto done;
-  if (internal && who->role == R_PATIENT) {
-    e = ERR_FORBIDDEN;
-    goto done;
-  }
-  if (!requests_message_valid(body)) {
-    e = ERR_INVALID;
-    goto done;
-  }
-  if (st == RS_DRAFT) {
-    e = ERR_CONFLICT; /* the thread opens with the submission */
-    goto done;
-  }
-  c.sealed = seal_hex(a, SECRET_MESSAGE, "message", id, body);
-  if (!c.sealed) {
-    e = ERR_INTERNAL;
-    goto done;
-  }
-  e = db_tx(message_tx, &c);
-done:
+  /* one transaction: the access check on the locked row, the checks, the save, the audit row and
+   * the notices; a refusal is audited after the rollback, as thread_access() does */
+  struct msg_ctx c = {.who = who, .id = id, .body = body, .internal = internal, .a = a};
+  enum err e = id > 0 ? db_tx(message_tx, &c) : ERR_NOT_FOUND;
+  if (e == ERR_NOT_FOUND && (c.denied || id <= 0)) audit(who, "request.view", id, 0, "denied", NULL);
   arena_free(a);
   return e;
 }
