@@ -111,11 +111,10 @@ static void tokens_post(struct req *r) {
 }
 
 static void token_revoke_post(struct req *r) {
-  const char *s = req_param(r, "id");
-  size_t n = s ? strlen(s) : 0;
-  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
+  long long id = 0;
+  if (!form_id_parse(req_param(r, "id"), &id)) return reply_error(r, ERR_NOT_FOUND, NULL);
   struct actor who = actor_from_req(r);
-  enum err e = tokens_revoke(r->arena, &who, strtoll(s, NULL, 10));
+  enum err e = tokens_revoke(r->arena, &who, id);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, "/account/tokens?removed=1");
 }
