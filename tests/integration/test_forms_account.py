@@ -186,8 +186,16 @@ class AccountFormsTest(harness.ServerTestCase):
             self.assertFieldError(r.text, "time_zone", "We do not know this time zone")
             self.assertEqual(self.sql("SELECT time_zone FROM users WHERE id = %s", p["id"])[0][0], zone)
         self.assertIn('value="Atlantis/Capital"', r.text)
-        self.assertEqual(c.post("/account/time-zone", {"time_zone": " Europe/Madrid "}).status, 303)
+        self.assertEqual(self.sql("SELECT count(*) FROM audit_log WHERE action = 'account.time_zone' AND actor_id = %s", p["id"])[0][0], 0)
+        # saved in one transaction with its one audit row: BEGIN, UPDATE, the audit chain's
+        # lock and head, the audit INSERT, COMMIT (the test build counts what a handler sends)
+        r = c.post("/account/time-zone", {"time_zone": " Europe/Madrid "})
+        self.assertEqual(r.status, 303)
+        statements = int(r.header("X-Test-Sql-Statements"))
+        self.assertLessEqual(statements, 6)
         self.assertEqual(self.sql("SELECT time_zone FROM users WHERE id = %s", p["id"])[0][0], "Europe/Madrid")
+        self.assertEqual(self.sql("SELECT count(*) FROM audit_log WHERE action = 'account.time_zone' AND actor_id = %s", p["id"])[0][0], 1)
+        print("\n  time zone save: %d SQL statements" % statements)
 
     def test_change_password_fields(self):
         p = make_user(self.server, "patient")
