@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "core/actor.h"
+#include "core/form.h"
 #include "core/totp.h"
 #include "util/err.h"
 
@@ -98,6 +99,27 @@ int acct_email_ok(const char *e);
  * with *out filled, ERR_NOT_FOUND when there is no live session, or a
  * database error. */
 enum err acct_session_lookup(struct arena *a, const struct actor *who, const char *token, struct acct_session *out);
+
+/* The account and sign-in forms on the one form layer (core/form.h), each
+ * declared next to the domain function that saves it. The route parses the
+ * posted fields with its spec (passwords and codes are secret: never echoed)
+ * and hands the typed values to that function, which checks what needs the
+ * database or the password policy and saves in one transaction. Field
+ * indexes are the ACCT_F_* values below. */
+extern const struct form_spec acct_signup_form;     /* name, email, dob, password, time_zone */
+enum { ACCT_SIGNUP_NAME, ACCT_SIGNUP_EMAIL, ACCT_SIGNUP_DOB, ACCT_SIGNUP_PASSWORD, ACCT_SIGNUP_TZ };
+extern const struct form_spec acct_verify_form;     /* token */
+extern const struct form_spec acct_login_form;      /* email, password */
+enum { ACCT_LOGIN_EMAIL, ACCT_LOGIN_PASSWORD };
+extern const struct form_spec acct_login_mfa_form;  /* code */
+extern const struct form_spec acct_forgot_form;     /* email */
+extern const struct form_spec acct_reset_form;      /* token, password */
+enum { ACCT_RESET_TOKEN, ACCT_RESET_PASSWORD };
+extern const struct form_spec acct_time_zone_form;  /* time_zone (spaces only trimmed) */
+extern const struct form_spec acct_password_form;   /* current, password */
+enum { ACCT_PASSWORD_CURRENT, ACCT_PASSWORD_NEW };
+extern const struct form_spec acct_totp_form;       /* action (enable, regenerate, disable), code */
+enum { ACCT_TOTP_ACTION, ACCT_TOTP_CODE };
 
 /* Patient sign-up. Validates every field (errors per field, ERR_INVALID).
  * When the e-mail is already registered, nothing is created and the owner

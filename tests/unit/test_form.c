@@ -214,6 +214,32 @@ static void bad_utf8(void) {
   arena_free(a);
 }
 
+/* spaces_only: spaces around the value go, a tab or line break around it
+ * stays and is refused as a control character (a time-zone name). */
+static void spaces_only(void) {
+  static const struct form_field f[] = {{.name = "zone", .type = FT_TEXT, .required = true, .max = 64,
+                                         .spaces_only = true, .invalid = "Unknown zone."},
+                                        {.name = "plain", .type = FT_TEXT}};
+  struct form_spec spec = {f, 2, NULL};
+  struct arena *a = arena_new();
+  struct form_value v[2];
+  struct form_errors errs;
+  struct form_pair good[] = {{"zone", "  Europe/Madrid "}, {"plain", "Europe/Madrid\n"}};
+  T_CHECK(form_parse(a, &spec, good, 2, NULL, NULL, v, &errs));
+  T_EQ_STR(v[0].text, "Europe/Madrid");
+  T_EQ_STR(v[1].text, "Europe/Madrid"); /* without the flag a line break around a value is trimmed */
+  static const char *bad[] = {"Europe/Madrid\n", "\tEurope/Madrid", "Europe/Madrid\r\n", "Europe/\nMadrid"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    struct form_pair in[] = {{"zone", bad[i]}};
+    T_CHECK(!form_parse(a, &spec, in, 1, NULL, NULL, v, &errs));
+    T_EQ_STR(form_error(&errs, "zone"), "Unknown zone.");
+  }
+  struct form_pair blank[] = {{"zone", "   "}};
+  T_CHECK(!form_parse(a, &spec, blank, 1, NULL, NULL, v, &errs));
+  T_EQ_STR(form_error(&errs, "zone"), "Please fill in this field.");
+  arena_free(a);
+}
+
 int main(void) {
   T_RUN(table);
   T_RUN(date_parser);
@@ -222,5 +248,6 @@ int main(void) {
   T_RUN(cross_field_rule);
   T_RUN(error_map);
   T_RUN(bad_utf8);
+  T_RUN(spaces_only);
   return t_done();
 }
