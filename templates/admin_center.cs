@@ -20,6 +20,7 @@
 <h2>Review-time targets</h2>
 <p>How many days a request may take, from the moment the patient submits it to the released report. The staff queue's due dates and “overdue” marks come from these numbers. Enter a whole number of days from 1 to 90.</p>
 <form method="post" action="/admin/center/targets" novalidate><?cs call:csrf_field() ?>
+<?cs call:field_error("targets") ?>
 <?cs each:t = Targets ?>
 <?cs call:text_field(t.Field, t.Label, "number", "off", "Target in days") ?>
 <?cs /each ?>

@@ -421,6 +421,7 @@ struct act_ctx {
   const struct center_action_in *in;
   struct center_errors *errs;
   enum req_status st;
+  bool denied; /* out of the actor's reach, or no such request */
 };
 
 /* A JSON object text in the arena from a jansson value (consumed). */
@@ -446,11 +447,12 @@ static enum err act_tx(void *p) {
   struct act_ctx *c = p;
   struct arena *a = c->a;
   const struct center_action_in *in = c->in;
-  const char *status = NULL;
   long long patient = 0, reviewer = 0;
-  enum err e = rqs_lock(a, c->id, &status, &patient, &reviewer);
+  /* the one access check, on the row this statement locks: what it allows is what is saved */
+  enum err e = requests_access_locked(c->who, c->id, c->who->role == R_REVIEWER ? RA_VIEW : RA_EDIT, &c->st,
+                                      &patient, &reviewer);
+  if (e == ERR_NOT_FOUND) c->denied = true;
   if (e != ERR_OK) return e;
-  if (!req_status_parse(status, &c->st)) return ERR_INTERNAL;
   c->patient = patient;
   c->reviewer = reviewer;
   /* a message typed while the request moved on is still sent: its words do not depend on the state */
@@ -572,15 +574,13 @@ static enum err act_tx(void *p) {
   return e;
 }
 
-/* Runs one parsed action: the access check, then one transaction. */
+/* Runs one parsed action as one transaction: the access check on the locked row, the checks of
+ * the state, the save and the audit row; a refusal is written down after the rollback. */
 static enum err act_run(struct arena *a, const struct actor *who, long long id, enum center_action c,
                         const struct center_action_in *in, struct center_errors *errs) {
-  enum req_status st;
-  long long patient = 0;
-  enum err e = requests_access(who, id, who->role == R_REVIEWER ? RA_VIEW : RA_EDIT, &st, &patient);
-  if (e != ERR_OK) return e;
-  struct act_ctx ctx = {.a = a, .who = who, .id = id, .patient = patient, .c = c, .in = in, .errs = errs};
-  e = db_tx(act_tx, &ctx);
+  struct act_ctx ctx = {.a = a, .who = who, .id = id, .c = c, .in = in, .errs = errs};
+  enum err e = id > 0 ? db_tx(act_tx, &ctx) : ERR_NOT_FOUND;
+  if (e == ERR_NOT_FOUND && (ctx.denied || id <= 0)) requests_access_denied(who, id);
   if (e == ERR_CONFLICT || e == ERR_FORBIDDEN) act_audit(&ctx, "denied");
   return e;
 }
@@ -796,10 +796,19 @@ enum err center_targets_submit(struct arena *a, const struct actor *who, const s
   }
   const struct form_spec spec = {fields, known.n, NULL};
   struct form_errors fe;
-  if (!form_parse(a, &spec, in, n, NULL, NULL, v, &fe)) {
+  bool ok = form_parse(a, &spec, in, n, NULL, NULL, v, &fe);
+  if (!ok)
     for (size_t i = 0; i < fe.n; i++) add_err(errs, fe.e[i].field, fe.e[i].message);
-    return ERR_INVALID;
-  }
+  /* a target for a review type the center does not have is refused, not silently dropped */
+  for (size_t i = 0; i < n; i++)
+    if (in[i].name && strncmp(in[i].name, "days_", 5) == 0 && form_index(&spec, in[i].name) < 0) {
+      add_err(errs, "targets",
+              "The form sent a target for a review type this center does not have. Nothing was saved: reload "
+              "the page and enter the targets again.");
+      ok = false;
+      break;
+    }
+  if (!ok) return ERR_INVALID;
   for (size_t k = 0; k < known.n; k++) days[k] = (int)v[k].num;
   struct targets_ctx c = {a, who, known.n, kt, days};
   return db_tx(targets_tx, &c);

@@ -86,13 +86,15 @@ struct log_ctx {
   const struct actor *who;
   long long id, patient;
   const char *whom, *at, *how, *note;
+  bool denied; /* out of the actor's reach, or no such request */
 };
 
 static enum err log_tx(void *p) {
   struct log_ctx *c = p;
-  const char *status = NULL;
-  long long patient = 0, reviewer = 0;
-  enum err e = rqs_lock(c->a, c->id, &status, &patient, &reviewer);
+  long long patient = 0;
+  /* the one access check, on the row this statement locks */
+  enum err e = requests_access_locked(c->who, c->id, RA_VIEW, NULL, &patient, NULL);
+  if (e == ERR_NOT_FOUND) c->denied = true;
   if (e != ERR_OK) return e;
   c->patient = patient;
   struct rowset t;
@@ -152,13 +154,11 @@ enum err comm_task_log_submit(struct arena *a, const struct actor *who, long lon
   time_t t = 0;
   char norm[17];
   if (!when_ok(v[CL_AT].text, tz, &t, norm)) return ERR_INTERNAL; /* log_check accepted it */
-  enum req_status st;
-  long long patient = 0;
-  enum err e = requests_access(who, request_id, RA_VIEW, &st, &patient);
-  if (e != ERR_OK) return e;
-  struct log_ctx c = {a, who, request_id, patient, v[CL_WHOM].text, norm, v[CL_HOW].text, v[CL_NOTE].text};
-  e = db_tx(log_tx, &c);
-  if (e == ERR_CONFLICT) audit_req(who, "communication.log", request_id, patient, "denied");
+  /* one transaction: the access check on the locked row, the save, the audit row */
+  struct log_ctx c = {a, who, request_id, 0, v[CL_WHOM].text, norm, v[CL_HOW].text, v[CL_NOTE].text, false};
+  enum err e = request_id > 0 ? db_tx(log_tx, &c) : ERR_NOT_FOUND;
+  if (e == ERR_NOT_FOUND && (c.denied || request_id <= 0)) requests_access_denied(who, request_id);
+  if (e == ERR_CONFLICT) audit_req(who, "communication.log", request_id, c.patient, "denied");
   return e;
 }
 

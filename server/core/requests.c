@@ -188,6 +188,25 @@ enum err requests_access_view_unaudited(const struct actor *a, long long id, lon
   return ERR_OK;
 }
 
+enum err requests_access_locked(const struct actor *a, long long id, enum req_access kind, enum req_status *status,
+                                long long *patient_id, long long *reviewer_id) {
+  enum req_status st = RS_DRAFT;
+  long long owner = 0, reviewer = 0;
+  enum err e = id > 0 ? peek(id, true, &st, &owner, &reviewer) : ERR_NOT_FOUND;
+  if (e == ERR_NOT_FOUND || (e == ERR_OK && !may(a, kind, st, owner, reviewer))) return ERR_NOT_FOUND;
+  if (e != ERR_OK) return e;
+  if (kind == RA_VIEW && (a->role != R_PATIENT || owner != a->user_id)) {
+    e = audit(a, "request.view", id, owner, "ok", NULL);
+    if (e != ERR_OK) return e;
+  }
+  if (status) *status = st;
+  if (patient_id) *patient_id = owner;
+  if (reviewer_id) *reviewer_id = reviewer;
+  return ERR_OK;
+}
+
+void requests_access_denied(const struct actor *a, long long id) { audit(a, "request.view", id, 0, "denied", NULL); }
+
 /* ---- transitions ---- */
 
 struct tx_ctx {

@@ -65,6 +65,17 @@ enum err requests_access(const struct actor *a, long long id, enum req_access ki
  * study.view row). Refusals are audited. ERR_OK with *patient_id the owner, or ERR_NOT_FOUND. */
 enum err requests_access_view_unaudited(const struct actor *a, long long id, long long *patient_id);
 
+/* The same rule as requests_access(), checked on the row it locks (SELECT ... FOR UPDATE) inside
+ * the caller's transaction, so that the state it allows is the state the caller saves against:
+ * one statement reads and locks what the rule needs. ERR_NOT_FOUND when the request is absent or
+ * out of the actor's reach; the refusal is NOT audited here (the caller's transaction rolls back):
+ * the caller writes it afterwards with requests_access_denied(). RA_VIEW by a center role writes
+ * the request.view row in the transaction. *reviewer_id (may be NULL) receives the assigned reviewer. */
+enum err requests_access_locked(const struct actor *a, long long id, enum req_access kind, enum req_status *status,
+                                long long *patient_id, long long *reviewer_id);
+/* Writes the audit row of a refused requests_access_locked(), after the caller's rollback. */
+void requests_access_denied(const struct actor *a, long long id);
+
 /* Moves request `id` from `from` to `to` in one transaction: refuses with
  * ERR_CONFLICT when the stored state is not `from` (a stale or forged
  * form), ERR_FORBIDDEN when req_transition_allowed() says no, ERR_NOT_FOUND

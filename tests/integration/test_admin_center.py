@@ -112,9 +112,12 @@ class AdminCenterTest(harness.ServerTestCase):
         r = self.c["admin"].post("/admin/center/targets", {"days_reread": "8", "days_consult": "9"})
         self.assertEqual(r.status, 422)
         self.assertIn('id="days_default-error"', r.text)
-        # a field for an unknown review type is ignored: no row appears for it
-        self.c["admin"].post("/admin/center/targets", self.form(days_bogus="5"))
+        # a field for an unknown review type is refused (issue 15): the form again, no row for it, nothing saved
+        r = self.c["admin"].post("/admin/center/targets", self.form(days_bogus="5", days_reread="8"))
+        self.assertEqual(r.status, 422)
+        self.assertIn('id="targets-error"', r.text)
         self.assertEqual(self.sql("SELECT count(*) FROM review_targets WHERE review_type = 'bogus'")[0][0], 0)
+        self.assertEqual(targets(self), before)
         n0 = audit_count(self)
         # without the CSRF token
         r = self.c["admin"].post("/admin/center/targets", self.form(days_reread="9"), csrf=False)

@@ -6,6 +6,10 @@ without the tick, an over-long withdrawal reason, a future "letter sent"
 date and an empty message."""
 import datetime
 import re
+import threading
+import time
+
+import psycopg2
 
 import harness
 import test_requests as tr
@@ -381,6 +385,91 @@ class StaffFormsTest(harness.ServerTestCase):
         self.assertEqual(self.sql("SELECT reached_whom FROM communication_tasks WHERE request_id = %s", rid),
                          [("Dr. Primary",)])
 
+    # An action is one transaction: the access check reads and locks the row in one statement
+    # (requests_access_locked), then the state is checked, the change saved and audited. Before,
+    # the check read the row outside the transaction and the transaction locked it again: one
+    # statement more, and a request that changed between the two was acted on with a stale check.
+    # Measured before the change: note 14, decline 20, claim 21 statements; now one fewer each.
+    ACTION_STATEMENTS = {"note": 13, "decline": 19, "claim": 20}
+
+    def test_an_action_checks_access_once_on_the_locked_row_and_costs_no_more_statements(self):
+        rid = self.case("triage")
+        audit = "SELECT action, outcome FROM audit_log WHERE object_id = %s AND id > %s ORDER BY id"
+        last = self.sql("SELECT coalesce(max(id), 0) FROM audit_log")[0][0]
+        r = self.act(rid, "note", "triage", note="Checked the referral.")
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertLessEqual(int(r.header("X-Test-Sql-Statements")), self.ACTION_STATEMENTS["note"])
+        self.assertEqual(self.sql(audit, str(rid), last), [("request.note", "ok"), ("request.action", "ok")])
+        last = self.sql("SELECT coalesce(max(id), 0) FROM audit_log")[0][0]
+        r = self.act(rid, "decline", "triage", reason="We cannot read ultrasound-only exams.")
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertLessEqual(int(r.header("X-Test-Sql-Statements")), self.ACTION_STATEMENTS["decline"])
+        self.assertEqual(self.sql("SELECT status FROM requests WHERE id = %s", rid)[0][0], "declined")
+        self.assertIn(("request.action", "ok"), self.sql(audit, str(rid), last))
+        rid = self.case("submitted")
+        r = self.act(rid, "claim", "submitted")
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertLessEqual(int(r.header("X-Test-Sql-Statements")), self.ACTION_STATEMENTS["claim"])
+
+    def test_an_action_on_a_request_out_of_reach_or_absent_is_refused_and_changes_nothing(self):
+        """Staff reach every request past draft: a draft, or no such request, is refused with a
+        404 page that leads on (a link home), the refusal audited, nothing else written."""
+        draft = self.case("draft")
+        absent = self.sql("SELECT coalesce(max(id), 0) + 1000 FROM requests")[0][0]
+        for rid, action, frm, fields in ((draft, "note", "draft", {"note": "Seen."}),
+                                         (draft, "decline", "draft", {"reason": "No."}),
+                                         (draft, "claim", "draft", {}),
+                                         (absent, "note", "triage", {"note": "Seen."}),
+                                         (absent, "accept", "triage", {})):
+            before = tt.snapshot(self, rid)
+            last = self.sql("SELECT coalesce(max(id), 0) FROM audit_log")[0][0]
+            r = self.act(rid, action, frm, **fields)
+            self.assertEqual(r.status, 404, (rid, action))
+            self.assertIn('href="/"', r.text)  # not a dead end
+            self.assertNotIn("Seen.", r.text)
+            self.assertEqual(tt.snapshot(self, rid), before)
+            self.assertEqual(self.sql("SELECT action, outcome FROM audit_log WHERE id > %s ORDER BY id", last),
+                             [("request.view", "denied")], (rid, action))
+        # the call to the referring physician likewise
+        for rid in (draft, absent):
+            r = self.s.post("/staff/requests/%d/communication" % rid,
+                            {"whom": "Dr. Primary", "at": "2026-01-05T10:30", "how": "phone"})
+            self.assertEqual(r.status, 404)
+            self.assertIn('href="/"', r.text)
+            self.assertEqual(self.sql("SELECT count(*) FROM request_events WHERE request_id = %s", rid)[0][0], 0)
+
+    def test_a_request_moved_out_of_reach_while_the_action_waits_for_it_is_refused(self):
+        """The access check is made on the row the action locks: a request that another
+        transaction takes back to draft while the action waits for its row is refused as out of
+        reach (404, audited as such), not judged on a check made before the lock."""
+        rid = self.case("triage")
+        last = self.sql("SELECT coalesce(max(id), 0) FROM audit_log")[0][0]
+        conn = psycopg2.connect(self.server.dsn)
+        out = {}
+        try:
+            with conn.cursor() as cur:
+                cur.execute("UPDATE requests SET status = 'draft' WHERE id = %s", (rid,))
+            t = threading.Thread(target=lambda: out.update(r=self.act(rid, "note", "triage", note="Seen meanwhile.")))
+            t.start()
+            # bounded wait until the action waits for the row this transaction holds
+            waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            for _ in range(1000):
+                if self.sql(waiting)[0][0] > 0 or not t.is_alive():
+                    break
+                time.sleep(0.01)
+            self.assertTrue(t.is_alive(), "the action did not wait for the locked row")
+            conn.commit()
+        finally:
+            conn.close()
+        t.join(60)
+        self.assertFalse(t.is_alive())
+        r = out["r"]
+        self.assertEqual(r.status, 404, r.text[:300])
+        self.assertIn('href="/"', r.text)
+        self.assertEqual(self.sql("SELECT count(*) FROM messages WHERE request_id = %s", rid)[0][0], 0)
+        self.assertEqual(self.sql("SELECT action, outcome FROM audit_log WHERE id > %s ORDER BY id", last),
+                         [("request.view", "denied")])
+
     def test_queue_filters_refused_next_to_the_filter_on_the_queue_page(self):
         self.case("triage")
         r = self.s.get("/staff/queue?priority=9&q=" + "%3Cq%3E" + "z" * 10)
@@ -544,3 +633,24 @@ class AdminCenterFormsTest(harness.ServerTestCase):
         self.assertFieldError(r.text, "days_consult", "Enter the number of days")
         self.assertRegex(r.text, r'id="f-days_reread"[^>]*value="12"')
         self.assertEqual(self.sql("SELECT review_type, target_days FROM review_targets ORDER BY 1"), before)
+        # a target for a review type the center does not have is refused, the form re-shown
+        full = {"days_" + t: "9" for t, _ in before}
+        audits = "SELECT count(*) FROM audit_log WHERE action = 'center.settings.change'"
+        n0 = self.sql(audits)[0][0]
+        r = self.a.post("/admin/center/targets", dict(full, days_bogus="5"))
+        self.assertEqual(r.status, 422)
+        self.assertRegex(r.text, r'<p class="field-error" id="targets-error">[^<]*review type this center does not have')
+        self.assertIn("nothing was saved", r.text)
+        self.assertNotIn("Go to the home page", r.text)
+        self.assertRegex(r.text, r'id="f-days_reread"[^>]*value="9"')  # what was typed is kept
+        self.assertEqual(self.sql("SELECT review_type, target_days FROM review_targets ORDER BY 1"), before)
+        self.assertEqual(self.sql(audits)[0][0], n0)
+        # with a field error too, both are said
+        r = self.a.post("/admin/center/targets", dict(full, days_reread="0", days_other="5"))
+        self.assertEqual(r.status, 422)
+        self.assertIn('id="targets-error"', r.text)
+        self.assertFieldError(r.text, "days_reread", "from 1 to 90")
+        self.assertEqual(self.sql("SELECT review_type, target_days FROM review_targets ORDER BY 1"), before)
+        # the same form without it is saved
+        self.assertEqual(self.a.post("/admin/center/targets", full).status, 303)
+        self.assertEqual({d for _, d in self.sql("SELECT review_type, target_days FROM review_targets")}, {9})
