@@ -24,14 +24,8 @@ static void admin_home(struct req *r) {
   reply_page(r, 200, "admin.cs");
 }
 
-/* Parses a positive id from the path; 0 when malformed. */
-static long long path_id(struct req *r) {
-  const char *s = req_param(r, "id");
-  if (!s || !*s || strlen(s) > 18) return 0;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return 0;
-  return atoll(s);
-}
+/* The account id of the path (the one id parser); 0 when malformed. */
+static long long path_id(struct req *r) { return form_id(req_param(r, "id")); }
 
 static void accounts_list(struct req *r) {
   struct actor who = actor_from_req(r);
