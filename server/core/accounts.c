@@ -1240,6 +1240,43 @@ static enum err invite(struct arena *a, const struct actor *who, const char *rol
   return e;
 }
 
+/* The admin's invitation form (/admin/accounts/invite), in the order of the page. */
+enum { INV_NAME, INV_EMAIL, INV_ROLE, INV_N };
+static const struct form_word invite_roles[] = {
+    {"staff", "Staff (triage, scheduling)"}, {"reviewer", "Reviewer (radiologist)"}, {"admin", "Admin"}};
+static const struct form_field invite_fields[] = {
+    [INV_NAME] = {.name = "name", .type = FT_TEXT, .required = true, .max = 200,
+                  .missing = "Please enter the person's name."},
+    [INV_EMAIL] = {.name = "email", .type = FT_EMAIL, .required = true,
+                   .missing = "Please enter a valid e-mail address, like name@example.com.",
+                   .invalid = "Please enter a valid e-mail address, like name@example.com."},
+    [INV_ROLE] = {.name = "role", .type = FT_ENUM, .required = true, .vocab = invite_roles,
+                  .n_vocab = sizeof invite_roles / sizeof invite_roles[0],
+                  .missing = "Please choose staff, reviewer or admin.",
+                  .invalid = "Please choose staff, reviewer or admin."},
+};
+
+const struct form_spec *acct_invite_form(void) {
+  static const struct form_spec spec = {invite_fields, INV_N, NULL};
+  return &spec;
+}
+
+/* The invitation once the values are known to be well formed and the actor an admin. */
+static enum err invite_checked(struct arena *a, const struct actor *who, const char *role, const char *name,
+                               const char *email, struct acct_errors *errs, long long *user_id);
+
+enum err acct_admin_invite_submit(struct arena *a, const struct actor *who, const struct form_pair *in, size_t n,
+                                  struct acct_errors *errs, long long *user_id) {
+  if (!who || !(who->role & ACCT_ROLE_ADMIN)) return ERR_FORBIDDEN;
+  struct form_value v[INV_N];
+  struct form_errors fe;
+  if (!form_parse(a, acct_invite_form(), in, n, NULL, NULL, v, &fe)) {
+    for (size_t i = 0; i < fe.n; i++) add_error(errs, fe.e[i].field, fe.e[i].message);
+    return ERR_INVALID;
+  }
+  return invite_checked(a, who, v[INV_ROLE].text, v[INV_NAME].text, v[INV_EMAIL].text, errs, user_id);
+}
+
 enum err acct_admin_invite(struct arena *a, const struct actor *who, const char *role, const char *name,
                            const char *email, struct acct_errors *errs, long long *user_id) {
   if (!(who->role & ACCT_ROLE_ADMIN)) return ERR_FORBIDDEN;
@@ -1248,6 +1285,11 @@ enum err acct_admin_invite(struct arena *a, const struct actor *who, const char 
   if (!name_ok(name)) add_error(errs, "name", "Please enter the person's name.");
   if (!acct_email_ok(email)) add_error(errs, "email", "Please enter a valid e-mail address, like name@example.com.");
   if (errs->n) return ERR_INVALID;
+  return invite_checked(a, who, role, name, email, errs, user_id);
+}
+
+static enum err invite_checked(struct arena *a, const struct actor *who, const char *role, const char *name,
+                               const char *email, struct acct_errors *errs, long long *user_id) {
   struct st_user u;
   enum err e = st_user_by_email(a, email, &u);
   if (e == ERR_OK) {

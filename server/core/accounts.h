@@ -199,6 +199,15 @@ enum err acct_admin_get(struct arena *a, const struct actor *who, long long id, 
  * e-mails a link (7 days) to choose one. ERR_INVALID (errs) or ERR_OK. */
 enum err acct_admin_invite(struct arena *a, const struct actor *who, const char *role, const char *name,
                            const char *email, struct acct_errors *errs, long long *user_id);
+/* The same from the admin's posted form (acct_invite_form: name, one line of
+ * at most 200 characters; email; role staff/reviewer/admin), parsed by the
+ * form layer: ERR_INVALID with one error per field and nothing saved;
+ * ERR_FORBIDDEN for non-admins (checked once, first). */
+struct form_spec;
+struct form_pair;
+const struct form_spec *acct_invite_form(void);
+enum err acct_admin_invite_submit(struct arena *a, const struct actor *who, const struct form_pair *in, size_t n,
+                                  struct acct_errors *errs, long long *user_id);
 /* Disables (ending every session) or re-enables an account. ERR_NOT_FOUND,
  * ERR_CONFLICT (an admin disabling themselves). */
 enum err acct_admin_set_active(struct arena *a, const struct actor *who, long long id, bool active);

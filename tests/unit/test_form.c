@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/accounts.h"
 #include "core/form.h"
+#include "core/pacs.h"
+#include "core/specialists.h"
 #include "t.h"
 #include "util/arena.h"
 
@@ -240,6 +243,49 @@ static void spaces_only(void) {
   arena_free(a);
 }
 
+/* The admin's specs: the PACS secret is the only secret and is never echoed; the PACS rule
+ * needs a secret unless one of the same kind is kept (ctx); the invitation's role is a center
+ * role; the specialist form's own rules run as its cross-field rule. */
+static void admin_specs(void) {
+  const struct form_spec *ps = pacs_dest_spec();
+  int secrets = 0;
+  for (size_t i = 0; i < ps->n; i++) secrets += ps->fields[i].secret;
+  T_EQ_INT(secrets, 1);
+  T_CHECK(ps->fields[form_index(ps, "secret")].secret);
+  struct arena *a = arena_new();
+  struct form_value v[8];
+  struct form_errors errs;
+  struct form_pair bad[] = {{"name", ""}, {"base_url", "ftp://pacs"}, {"auth", "basic"}, {"username", "a:b"}};
+  bool kept = false;
+  T_CHECK(!form_parse(a, ps, bad, 4, NULL, &kept, v, &errs));
+  T_CHECK(form_error(&errs, "name") != NULL);
+  T_CHECK(form_error(&errs, "base_url") != NULL);
+  T_CHECK(form_error(&errs, "username") != NULL);
+  T_EQ_STR(form_error(&errs, "secret"), "Enter the password for the PACS.");
+  struct form_pair good[] = {{"name", "Riverside"}, {"base_url", "https://pacs.example/dw"}, {"auth", "bearer"}};
+  T_CHECK(!form_parse(a, ps, good, 3, NULL, &kept, v, &errs));
+  T_EQ_STR(form_error(&errs, "secret"), "Enter the token for the PACS.");
+  kept = true;
+  T_CHECK(form_parse(a, ps, good, 3, NULL, &kept, v, &errs));
+  struct form_pair ca[] = {{"name", "R"}, {"base_url", "https://pacs.example/dw"}, {"auth", "none"}, {"ca_pem", "x"}};
+  T_CHECK(!form_parse(a, ps, ca, 4, NULL, &kept, v, &errs));
+  T_CHECK(form_error(&errs, "ca_pem") != NULL);
+
+  const struct form_spec *inv = acct_invite_form();
+  struct form_pair patient[] = {{"name", "Ann"}, {"email", "ann@example.test"}, {"role", "patient"}};
+  T_CHECK(!form_parse(a, inv, patient, 3, NULL, NULL, v, &errs));
+  T_EQ_INT(errs.n, 1);
+  T_EQ_STR(form_error(&errs, "role"), "Please choose staff, reviewer or admin.");
+  patient[2].value = "reviewer";
+  T_CHECK(form_parse(a, inv, patient, 3, NULL, NULL, v, &errs));
+
+  const struct form_spec *sp = specialist_form();
+  for (size_t i = 0; i < sp->n; i++) T_CHECK(!sp->fields[i].secret);
+  T_CHECK(form_index(sp, "active") < 0); /* the CSV's column only: the form never deactivates */
+  T_CHECK(sp->fields[form_index(sp, "reviewer_user_id")].type == FT_ID);
+  arena_free(a);
+}
+
 int main(void) {
   T_RUN(table);
   T_RUN(date_parser);
@@ -249,5 +295,6 @@ int main(void) {
   T_RUN(error_map);
   T_RUN(bad_utf8);
   T_RUN(spaces_only);
+  T_RUN(admin_specs);
   return t_done();
 }
