@@ -2521,7 +2521,7 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
   if ((e = documents_list(a, request_id, &v->documents, &v->n_documents)) != ERR_OK) return e;
   if ((e = receipts_list(a, request_id, &v->receipts, &v->n_receipts)) != ERR_OK) return e;
   if ((e = uploads_list_for_request(a, request_id, &v->pending, &v->n_pending)) != ERR_OK) return e;
-  v->editable = strcmp(v->request.status, "draft") == 0;
+  v->editable = strcmp(v->request.status, req_status_name(RS_DRAFT)) == 0;
   enum req_status st;
   v->uploadable = req_status_parse(v->request.status, &st) && req_records_open(st);
   char reasons[400] = "";
@@ -2685,7 +2685,7 @@ enum err records_document_delete(const struct actor *who, long long request_id, 
     e = ERR_NOT_FOUND;
     goto done;
   }
-  if (strcmp(rq.status, "draft") != 0) {
+  if (strcmp(rq.status, req_status_name(RS_DRAFT)) != 0) {
     e = ERR_CONFLICT;
     goto done;
   }
@@ -2731,7 +2731,7 @@ enum err records_series_delete(const struct actor *who, long long request_id, lo
   struct request_row rq;
   enum err e = records_request_own(a, who, request_id, &rq);
   if (e != ERR_OK) goto done;
-  if (strcmp(rq.status, "draft") != 0) {
+  if (strcmp(rq.status, req_status_name(RS_DRAFT)) != 0) {
     e = ERR_CONFLICT;
     goto done;
   }

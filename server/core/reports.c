@@ -444,7 +444,7 @@ static enum err save_tx(void *p) {
   if (e != ERR_OK) return e;
   c->patient = patient;
   if (reviewer != c->who->user_id) return ERR_NOT_FOUND;
-  if (strcmp(status, "in_review") != 0) return ERR_CONFLICT;
+  if (strcmp(status, req_status_name(RS_IN_REVIEW)) != 0) return ERR_CONFLICT;
   const struct report_fields *f = c->f;
   const char *lh = seal(a, c->id, "left", f->findings_left), *rh = seal(a, c->id, "right", f->findings_right);
   const char *ah = seal(a, c->id, "answers", f->answers);

@@ -213,7 +213,7 @@ static void choose_specialist(struct req *r) {
   enum err e = requests_list_mine(r->arena, &who, &rows, &n);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   for (size_t i = 0; i < n; i++) { /* newest first */
-    if (strcmp(rows[i].status, "draft") != 0) continue;
+    if (strcmp(rows[i].status, req_status_name(RS_DRAFT)) != 0) continue;
     const char *loc = arena_printf(r->arena, "/requests/%lld/steps/specialist?choose=%lld", rows[i].id, sid);
     return reply_redirect(r, loc ? loc : "/requests");
   }
@@ -610,7 +610,7 @@ static void step_get(struct req *r) {
   memset(&v, 0, sizeof v);
   enum err e = load_view(r, id, &v);
   if (e != ERR_OK) return fail(r, e);
-  if (strcmp(v.row.status, "draft") != 0) return reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
+  if (strcmp(v.row.status, req_status_name(RS_DRAFT)) != 0) return reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
   show_step(r, &v, idx, false, 200);
 }
 
@@ -662,7 +662,7 @@ static void domain_step_post(struct req *r, long long id, int idx) {
     struct step_view v;
     memset(&v, 0, sizeof v);
     if ((e = load_view(r, id, &v)) != ERR_OK) return fail(r, e);
-    if (strcmp(v.row.status, "draft") != 0) return fail(r, ERR_CONFLICT);
+    if (strcmp(v.row.status, req_status_name(RS_DRAFT)) != 0) return fail(r, ERR_CONFLICT);
     HDF *h = req_hdf(r);
     if (!h) return reply_error(r, ERR_INTERNAL, NULL);
     fv_fill(r, h, spec, &errs);
@@ -686,7 +686,7 @@ static void step_post(struct req *r) {
   memset(&v, 0, sizeof v);
   enum err e = load_view(r, id, &v);
   if (e != ERR_OK) return fail(r, e);
-  if (strcmp(v.row.status, "draft") != 0) return fail(r, ERR_CONFLICT);
+  if (strcmp(v.row.status, req_status_name(RS_DRAFT)) != 0) return fail(r, ERR_CONFLICT);
   HDF *h = req_hdf(r);
   if (!h) return reply_error(r, ERR_INTERNAL, NULL);
   const char *key = steps[idx][0];
@@ -771,7 +771,7 @@ static void letter_sent(struct req *r) {
     if (le != ERR_OK) return fail(r, le);
     HDF *h = req_hdf(r);
     if (!h) return reply_error(r, ERR_INTERNAL, NULL);
-    if (strcmp(v.row.status, "draft") != 0) return reply_error(r, ERR_INVALID, form_error(&errs, "sent_on"));
+    if (strcmp(v.row.status, req_status_name(RS_DRAFT)) != 0) return reply_error(r, ERR_INVALID, form_error(&errs, "sent_on"));
     fv_fill(r, h, requests_letter_form(), &errs);
     return show_step(r, &v, step_index("records"), true, 422);
   }

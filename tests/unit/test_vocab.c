@@ -221,7 +221,7 @@ static void documents(void) {
  * code), nor the short keys that are words elsewhere ("draft", "images"). */
 static const char *const guarded[] = {
     "reviewer",          "staff",
-    "needs_info",        "report_ready",
+    "needs_info",        "report_ready",         "in_review",
     "screening_mammogram", "diagnostic_mammogram", "tomosynthesis",
     "routine_screening", "short_interval_followup", "additional_imaging",
     "surgical_consultation", "oncology_consultation",
