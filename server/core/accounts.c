@@ -1,5 +1,6 @@
 /* Accounts, the domain side: see accounts.h. */
 #include "core/form.h"
+#include "core/vocab.h"
 #include "core/accounts.h"
 
 #include <ctype.h>
@@ -73,24 +74,9 @@ long long acct_now(void) {
 
 long long acct_idle_seconds(unsigned role) { return role == ACCT_ROLE_PATIENT ? idle_patient : idle_center; }
 
-unsigned acct_role_bit(const char *n) {
-  if (!n) return 0;
-  if (strcmp(n, "patient") == 0) return ACCT_ROLE_PATIENT;
-  if (strcmp(n, "staff") == 0) return ACCT_ROLE_STAFF;
-  if (strcmp(n, "reviewer") == 0) return ACCT_ROLE_REVIEWER;
-  if (strcmp(n, "admin") == 0) return ACCT_ROLE_ADMIN;
-  return 0;
-}
+unsigned acct_role_bit(const char *n) { return vocab_role_bit(n); }
 
-const char *acct_role_str(unsigned role) {
-  switch (role) {
-  case ACCT_ROLE_PATIENT: return "patient";
-  case ACCT_ROLE_STAFF: return "staff";
-  case ACCT_ROLE_REVIEWER: return "reviewer";
-  case ACCT_ROLE_ADMIN: return "admin";
-  default: return NULL;
-  }
-}
+const char *acct_role_str(unsigned role) { return vocab_role_key(role); }
 
 int acct_email_ok(const char *e) {
   if (!e) return 0;

@@ -1,5 +1,6 @@
 /* Caregivers: see caregivers.h. */
 #include "core/caregivers.h"
+#include "core/vocab.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -386,7 +387,7 @@ enum err caregivers_represent(struct arena *a, const struct actor *who, const ch
   if (!email) return ERR_INTERNAL;
   e = db_simple("BEGIN");
   if (e != ERR_OK) return e;
-  e = st_user_create(a, "patient", name, email, dob, NULL, false, now, &person);
+  e = st_user_create(a, VOCAB_KEY_PATIENT, name, email, dob, NULL, false, now, &person);
   if (e == ERR_OK) e = st_user_set_active(a, person, false, now);
   if (e == ERR_OK) e = st_user_set_time_zone(a, person, *me.time_zone ? me.time_zone : "UTC");
   if (e == ERR_OK) e = st_cg_represent(a, person, who->user_id, me.email, relationship, other, authority, now, &link);

@@ -1,5 +1,6 @@
 /* See pacs.h. */
 #include "core/pacs.h"
+#include "core/vocab.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -684,7 +685,7 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
   }
   const char *role = rs_get(&s, 0, "sender_role");
   struct actor sender = {rs_ll(&s, 0, "sender_id"),
-                         strcmp(role, "staff") == 0 ? R_STAFF : strcmp(role, "reviewer") == 0 ? R_REVIEWER : 0, "",
+                         (vocab_role_bit(role) & (R_STAFF | R_REVIEWER)), "",
                          "pacs-send", 0, false};
   if (ps_send_state(a, id, "sending", NULL) != ERR_OK) {
     snprintf(why, whylen, "The database could not be written.");

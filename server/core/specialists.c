@@ -1,4 +1,5 @@
 #include "core/specialists.h"
+#include "core/vocab.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -598,7 +599,7 @@ static enum err check_reviewer(struct change *c) {
   enum err e = store_account_kind(c->a, c->s->reviewer_user_id, &role, &active);
   if (e != ERR_OK && e != ERR_NOT_FOUND) return e;
   const char *msg = e == ERR_NOT_FOUND              ? "There is no such account. Choose a reviewer from the list."
-                    : strcmp(role, "reviewer") != 0 ? "This account is not a reviewer's: only a reviewer account can sign "
+                    : strcmp(role, VOCAB_KEY_REVIEWER) != 0 ? "This account is not a reviewer's: only a reviewer account can sign "
                                                       "reports for a specialist. Choose one from the list."
                     : !active                       ? "This reviewer account is disabled. Choose an active one."
                                                     : NULL;
@@ -1088,7 +1089,7 @@ enum err specialist_invite_reviewer(const struct actor *who, struct arena *a, lo
     return ERR_INVALID;
   }
   struct acct_errors ae = {0};
-  e = acct_admin_invite(a, who, "reviewer", s.full_name, email, &ae, user_id);
+  e = acct_admin_invite(a, who, VOCAB_KEY_REVIEWER, s.full_name, email, &ae, user_id);
   if (e == ERR_INVALID) {
     for (size_t i = 0; i < ae.n; i++)
       if (field_errors_add(a, fe, "invite_email",
