@@ -1229,7 +1229,7 @@ static enum err invite(struct arena *a, const struct actor *who, const char *rol
 /* The admin's invitation form (/admin/accounts/invite), in the order of the page. */
 enum { INV_NAME, INV_EMAIL, INV_ROLE, INV_N };
 static const struct form_word invite_roles[] = {
-    {"staff", "Staff (triage, scheduling)"}, {"reviewer", "Reviewer (radiologist)"}, {"admin", "Admin"}};
+    {VOCAB_KEY_STAFF, "Staff (triage, scheduling)"}, {VOCAB_KEY_REVIEWER, "Reviewer (radiologist)"}, {VOCAB_KEY_ADMIN, "Admin"}};
 static const struct form_field invite_fields[] = {
     [INV_NAME] = {.name = "name", .type = FT_TEXT, .required = true, .max = 200,
                   .missing = "Please enter the person's name."},
