@@ -10,6 +10,7 @@
  * With --password-stdin the password is the first line of standard input,
  * and the account is active with its e-mail address confirmed. */
 #include "accounts_cli.h"
+#include "core/vocab.h"
 
 #include <sodium.h>
 #include <stdbool.h>
@@ -65,11 +66,11 @@ int accounts_seed_demo(void) {
     const char *role, *name, *email, *dob;
     bool totp;
   } demo[] = {
-      {"patient", "Pat Demo", "patient@demo.secondop.test", "1968-04-12", false},
-      {"staff", "Sam Staff", "staff@demo.secondop.test", NULL, true},
+      {VOCAB_KEY_PATIENT, "Pat Demo", "patient@demo.secondop.test", "1968-04-12", false},
+      {VOCAB_KEY_STAFF, "Sam Staff", "staff@demo.secondop.test", NULL, true},
       /* the directory's demo-024 (specialists_cli.c links them) */
-      {"reviewer", "Dr. Lucia Fernandes", "reviewer@demo.secondop.test", NULL, true},
-      {"admin", "Alex Admin", "admin@demo.secondop.test", NULL, true},
+      {VOCAB_KEY_REVIEWER, "Dr. Lucia Fernandes", "reviewer@demo.secondop.test", NULL, true},
+      {VOCAB_KEY_ADMIN, "Alex Admin", "admin@demo.secondop.test", NULL, true},
   };
   struct arena *a = arena_new();
   if (!a) return -1;

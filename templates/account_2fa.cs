@@ -9,7 +9,9 @@
 <form method="post" action="/account/2fa">
   <?cs call:csrf_field() ?>
   <input type="hidden" name="action" value="regenerate">
-  <?cs call:text_field("code", "Code from your app", "text", "one-time-code", "") ?>
+  <?cs # a code refused for "Turn it off" is said next to that form's field, not this one ?>
+  <?cs if:Twofa.Action != "disable" ?><?cs call:text_field("code", "Code from your app", "text", "one-time-code", "") ?>
+  <?cs else ?><div class="field"><label for="f-code">Code from your app</label><input id="f-code" name="code" type="text" autocomplete="one-time-code"></div><?cs /if ?>
   <button type="submit">Make new recovery codes</button>
 </form>
 <?cs if:!Twofa.Required ?>
@@ -17,7 +19,12 @@
 <form method="post" action="/account/2fa">
   <?cs call:csrf_field() ?>
   <input type="hidden" name="action" value="disable">
+  <?cs if:Twofa.Action == "disable" && Form.Errors.code ?>
+  <div class="field has-error"><label for="f-code-off">Code from your app</label><input id="f-code-off" name="code" type="text" autocomplete="one-time-code" aria-invalid="true" aria-describedby="code-off-error">
+  <p class="field-error" id="code-off-error"><?cs var:Form.Errors.code ?></p></div>
+  <?cs else ?>
   <div class="field"><label for="f-code-off">Code from your app</label><input id="f-code-off" name="code" type="text" autocomplete="one-time-code"></div>
+  <?cs /if ?>
   <button type="submit" class="secondary">Turn it off</button>
 </form>
 <?cs /if ?>

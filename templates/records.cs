@@ -48,16 +48,7 @@
   <div class="field">
     <label for="up-kind">What are you uploading?</label>
     <select id="up-kind" name="kind">
-      <option value="images">Images (CD, DVD, ZIP or ISO)</option>
-      <option value="prior_images">Earlier images, for comparison</option>
-      <option value="radiology_report">Radiology report</option>
-      <option value="pathology_report">Pathology report</option>
-      <option value="referral">Referral</option>
-      <option value="insurance_card">Insurance card</option>
-      <option value="photo_id">Photo ID</option>
-      <option value="authorization">Signed authorization form (paper)</option>
-      <option value="other">Something else</option>
-      <?cs if:?Records.Represents ?><option value="authority_document">Document giving you authority (power of attorney, guardianship…)</option><?cs /if ?>
+      <?cs each:k = UploadKinds ?><?cs if:k.Authority != "1" || ?Records.Represents ?><option value="<?cs var:k.Key ?>"><?cs var:k.Label ?></option><?cs /if ?><?cs /each ?>
     </select>
   </div>
   <div class="field">

@@ -163,7 +163,7 @@
   <input type="hidden" name="decision" value="refuse">
   <div class="field<?cs if:Form.Errors.authority_reason ?> has-error<?cs /if ?>">
     <label for="f-authority-reason">Why the document is not accepted (the representative reads this)</label>
-    <textarea id="f-authority-reason" name="reason" rows="3"<?cs if:Form.Errors.authority_reason ?> aria-invalid="true" aria-describedby="authority_reason-error"<?cs /if ?>><?cs var:Form.Values.reason ?></textarea>
+    <textarea id="f-authority-reason" name="reason" rows="3"<?cs if:Form.Errors.authority_reason ?> aria-invalid="true" aria-describedby="authority_reason-error"<?cs /if ?>><?cs var:Form.Values.authority_reason ?></textarea>
   </div>
   <button type="submit" class="secondary">Do not accept the document</button>
 </form>

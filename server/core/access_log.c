@@ -1,5 +1,6 @@
 /* See access_log.h. */
 #include "core/access_log.h"
+#include "core/vocab.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -11,9 +12,8 @@
 #define R_PATIENT (1u << 0) /* enum role in http/req.h */
 
 static const char *role_words(const char *role) {
-  return strcmp(role, "reviewer") == 0 ? "reviewing radiologist"
-         : strcmp(role, "staff") == 0  ? "center staff"
-                                       : "administrator";
+  unsigned bit = vocab_role_bit(role);
+  return vocab_role_label(vocab_role_key(bit == VOCAB_ROLE_REVIEWER || bit == VOCAB_ROLE_STAFF ? bit : VOCAB_ROLE_ADMIN));
 }
 
 /* "opened your request" / "… 3 times" */

@@ -1,5 +1,6 @@
 /* Accounts, the domain side: see accounts.h. */
 #include "core/form.h"
+#include "core/vocab.h"
 #include "core/accounts.h"
 
 #include <ctype.h>
@@ -73,24 +74,9 @@ long long acct_now(void) {
 
 long long acct_idle_seconds(unsigned role) { return role == ACCT_ROLE_PATIENT ? idle_patient : idle_center; }
 
-unsigned acct_role_bit(const char *n) {
-  if (!n) return 0;
-  if (strcmp(n, "patient") == 0) return ACCT_ROLE_PATIENT;
-  if (strcmp(n, "staff") == 0) return ACCT_ROLE_STAFF;
-  if (strcmp(n, "reviewer") == 0) return ACCT_ROLE_REVIEWER;
-  if (strcmp(n, "admin") == 0) return ACCT_ROLE_ADMIN;
-  return 0;
-}
+unsigned acct_role_bit(const char *n) { return vocab_role_bit(n); }
 
-const char *acct_role_str(unsigned role) {
-  switch (role) {
-  case ACCT_ROLE_PATIENT: return "patient";
-  case ACCT_ROLE_STAFF: return "staff";
-  case ACCT_ROLE_REVIEWER: return "reviewer";
-  case ACCT_ROLE_ADMIN: return "admin";
-  default: return NULL;
-  }
-}
+const char *acct_role_str(unsigned role) { return vocab_role_key(role); }
 
 int acct_email_ok(const char *e) {
   if (!e) return 0;
@@ -364,6 +350,42 @@ static enum err make_link(struct arena *a, long long user_id, const char *purpos
   return *link ? ERR_OK : ERR_INTERNAL;
 }
 
+/* Sign-up: the name and e-mail as limited here, the date of birth a real
+ * date not after today, the password judged by the password policy in
+ * acct_signup (secret: never echoed), the browser's time zone checked
+ * against the tz database there (empty: UTC). */
+static const struct form_field signup_fields[] = {
+    [ACCT_SIGNUP_NAME] = {.name = "name", .type = FT_TEXT, .required = true, .max = 200,
+                          .missing = "Please enter your name as you would like us to address you."},
+    [ACCT_SIGNUP_EMAIL] = {.name = "email", .type = FT_EMAIL, .required = true, .max = 254,
+                           .missing = "Please enter a valid e-mail address, like name@example.com.", .invalid = "Please enter a valid e-mail address, like name@example.com."},
+    [ACCT_SIGNUP_DOB] = {.name = "dob", .type = FT_DATE, .required = true, .not_future = true,
+                         .missing = "Please enter your date of birth (year, month and day).",
+                         .invalid = "Please enter your date of birth (year, month and day).",
+                         .future = "Please enter your date of birth (year, month and day)."},
+    [ACCT_SIGNUP_PASSWORD] = {.name = "password", .type = FT_MULTILINE, .required = true, .secret = true,
+                              .missing = "Please choose a password."},
+    [ACCT_SIGNUP_TZ] = {.name = "time_zone", .type = FT_TEXT, .max = 64, .spaces_only = true,
+                        .invalid = "Your browser gave a time zone we do not know. Type yours, like Europe/Madrid or "
+                                   "America/Los_Angeles."},
+};
+/* When another field is wrong the form is not handed on, yet the password's
+ * fault is said in the same go: the policy judges it here too (acct_signup
+ * judges it as typed once every field is right). */
+static void signup_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs,
+                         void *ctx) {
+  (void)spec;
+  (void)ctx;
+  if (errs->n == 0 || form_error(errs, "password") || !v[ACCT_SIGNUP_PASSWORD].present) return;
+  struct acct_errors pe = {0};
+  const char *email = v[ACCT_SIGNUP_EMAIL].text;
+  char *norm = new_password(v[ACCT_SIGNUP_PASSWORD].text, PW_MIN_LEN_PASSWORD_ONLY, acct_email_ok(email) ? email : NULL,
+                            v[ACCT_SIGNUP_NAME].text, "password", &pe);
+  pw_free(norm);
+  if (pe.n) form_error_add(errs, "password", pe.e[0].message);
+}
+const struct form_spec acct_signup_form = {signup_fields, sizeof signup_fields / sizeof *signup_fields, signup_check};
+
 enum err acct_signup(struct arena *a, const struct actor *who, const char *name, const char *email, const char *dob,
                      const char *password, const char *time_zone, struct acct_errors *errs) {
   long long now = acct_now();
@@ -493,6 +515,12 @@ enum err acct_token_check(struct arena *a, const char *token, const char **purpo
   return ERR_NOT_FOUND;
 }
 
+/* The confirmation button: the link's token, posted back hidden. */
+static const struct form_field verify_fields[] = {
+    {.name = "token", .type = FT_TEXT, .required = true, .max = 200, .secret = true},
+};
+const struct form_spec acct_verify_form = {verify_fields, 1, NULL};
+
 enum err acct_verify_email(struct arena *a, const struct actor *who, const char *token) {
   char *th = token_hash_hex(a, token);
   if (!th) return ERR_NOT_FOUND;
@@ -509,6 +537,16 @@ enum err acct_verify_email(struct arena *a, const struct actor *who, const char 
 }
 
 /* ---- login ---- */
+
+/* Log in: any text as the e-mail (a wrong one is only "not right", so the
+ * answer tells nothing about accounts), the password secret. */
+static const struct form_field login_fields[] = {
+    [ACCT_LOGIN_EMAIL] = {.name = "email", .type = FT_TEXT, .required = true, .max = 254,
+                          .missing = "Please enter your e-mail address."},
+    [ACCT_LOGIN_PASSWORD] = {.name = "password", .type = FT_MULTILINE, .required = true, .secret = true,
+                             .missing = "Please enter your password."},
+};
+const struct form_spec acct_login_form = {login_fields, 2, NULL};
 
 enum err acct_login(struct arena *a, const struct actor *who, const char *email, const char *password,
                     const char *old_token, const char *user_agent, struct acct_login_result *res) {
@@ -754,6 +792,15 @@ static enum err mfa_guarded_check(struct arena *a, const struct actor *who, cons
   return st_mfa_reset(a, u->id, NULL);
 }
 
+/* The second factor at log in: a 6-digit code or a recovery code, secret. */
+static const struct form_field login_mfa_fields[] = {
+    {.name = "code", .type = FT_TEXT, .required = true, .max = 64, .secret = true,
+     .missing = "Please enter the 6-digit code your app shows now, or one of your recovery codes.",
+     .invalid = "That code is not right, or was used already. Enter the 6-digit code your app shows now, or one of "
+                "your recovery codes."},
+};
+const struct form_spec acct_login_mfa_form = {login_mfa_fields, 1, NULL};
+
 enum err acct_login_mfa(struct arena *a, const struct actor *who, long long session_id, const char *code,
                         struct acct_new_session *ns, int *retry_after) {
   struct st_user u;
@@ -846,6 +893,16 @@ static enum err notify_password_changed(struct arena *a, const struct st_user *u
                                      happened_now(a, u->time_zone), link ? link : ""));
 }
 
+/* Change password: the current one and the new one, both secret; the new
+ * one is judged by the password policy in acct_password_change. */
+static const struct form_field password_fields[] = {
+    [ACCT_PASSWORD_CURRENT] = {.name = "current", .type = FT_MULTILINE, .required = true, .secret = true,
+                               .missing = "Please enter your current password."},
+    [ACCT_PASSWORD_NEW] = {.name = "password", .type = FT_MULTILINE, .required = true, .secret = true,
+                           .missing = "Please choose a password."},
+};
+const struct form_spec acct_password_form = {password_fields, 2, NULL};
+
 enum err acct_password_change(struct arena *a, const struct actor *who, long long session_id, const char *current,
                               const char *new_password_raw, struct acct_errors *errs, struct acct_new_session *ns) {
   struct st_user u;
@@ -881,6 +938,13 @@ enum err acct_password_change(struct arena *a, const struct actor *who, long lon
   sodium_memzero(hash, sizeof hash);
   return tx_end(e);
 }
+
+/* Forgot password: an e-mail address (the answer is the same whether an
+ * account uses it or not). */
+static const struct form_field forgot_fields[] = {
+    {.name = "email", .type = FT_EMAIL, .required = true, .max = 254, .missing = "Please enter a valid e-mail address, like name@example.com.", .invalid = "Please enter a valid e-mail address, like name@example.com."},
+};
+const struct form_spec acct_forgot_form = {forgot_fields, 1, NULL};
 
 enum err acct_password_forgot(struct arena *a, const struct actor *who, const char *email, struct acct_errors *errs) {
   if (!acct_email_ok(email)) {
@@ -925,6 +989,15 @@ enum err acct_password_forgot(struct arena *a, const struct actor *who, const ch
   if (e == ERR_OK) e = audit_user(who, "password.reset_request", u.id, "ok", NULL);
   return tx_end(e);
 }
+
+/* Reset password (or accept an invitation): the link's token (hidden) and
+ * the new password (secret), judged by the policy in acct_password_reset. */
+static const struct form_field reset_fields[] = {
+    [ACCT_RESET_TOKEN] = {.name = "token", .type = FT_TEXT, .required = true, .max = 200, .secret = true},
+    [ACCT_RESET_PASSWORD] = {.name = "password", .type = FT_MULTILINE, .required = true, .secret = true,
+                             .missing = "Please choose a password."},
+};
+const struct form_spec acct_reset_form = {reset_fields, 2, NULL};
 
 enum err acct_password_reset(struct arena *a, const struct actor *who, const char *token, const char *new_pw,
                              struct acct_errors *errs) {
@@ -1009,6 +1082,18 @@ enum err acct_totp_begin(struct arena *a, const struct actor *who, char **base32
   sodium_memzero(secret, sizeof secret);
   return ok ? ERR_OK : ERR_INTERNAL;
 }
+
+/* Two-step login on the account: which button (enable, regenerate,
+ * disable) and the code from the app, secret. */
+static const struct form_word totp_actions[] = {
+    {"enable", "Turn on two-step login"}, {"regenerate", "Make new recovery codes"}, {"disable", "Turn it off"}};
+static const struct form_field totp_fields[] = {
+    [ACCT_TOTP_ACTION] = {.name = "action", .type = FT_ENUM, .required = true, .vocab = totp_actions, .n_vocab = 3},
+    [ACCT_TOTP_CODE] = {.name = "code", .type = FT_TEXT, .required = true, .max = 64, .secret = true,
+                        .missing = "Please enter the 6-digit code your app shows now.",
+                        .invalid = "That code is not right. Enter the 6-digit code your app shows now."},
+};
+const struct form_spec acct_totp_form = {totp_fields, 2, NULL};
 
 enum err acct_totp_enable(struct arena *a, const struct actor *who, long long session_id, const char *code,
                           char (*codes)[TOTP_RECOVERY_BUF], struct acct_new_session *ns) {
@@ -1141,6 +1226,43 @@ static enum err invite(struct arena *a, const struct actor *who, const char *rol
   return e;
 }
 
+/* The admin's invitation form (/admin/accounts/invite), in the order of the page. */
+enum { INV_NAME, INV_EMAIL, INV_ROLE, INV_N };
+static const struct form_word invite_roles[] = {
+    {VOCAB_KEY_STAFF, "Staff (triage, scheduling)"}, {VOCAB_KEY_REVIEWER, "Reviewer (radiologist)"}, {VOCAB_KEY_ADMIN, "Admin"}};
+static const struct form_field invite_fields[] = {
+    [INV_NAME] = {.name = "name", .type = FT_TEXT, .required = true, .max = 200,
+                  .missing = "Please enter the person's name."},
+    [INV_EMAIL] = {.name = "email", .type = FT_EMAIL, .required = true,
+                   .missing = "Please enter a valid e-mail address, like name@example.com.",
+                   .invalid = "Please enter a valid e-mail address, like name@example.com."},
+    [INV_ROLE] = {.name = "role", .type = FT_ENUM, .required = true, .vocab = invite_roles,
+                  .n_vocab = sizeof invite_roles / sizeof invite_roles[0],
+                  .missing = "Please choose staff, reviewer or admin.",
+                  .invalid = "Please choose staff, reviewer or admin."},
+};
+
+const struct form_spec *acct_invite_form(void) {
+  static const struct form_spec spec = {invite_fields, INV_N, NULL};
+  return &spec;
+}
+
+/* The invitation once the values are known to be well formed and the actor an admin. */
+static enum err invite_checked(struct arena *a, const struct actor *who, const char *role, const char *name,
+                               const char *email, struct acct_errors *errs, long long *user_id);
+
+enum err acct_admin_invite_submit(struct arena *a, const struct actor *who, const struct form_pair *in, size_t n,
+                                  struct acct_errors *errs, long long *user_id) {
+  if (!who || !(who->role & ACCT_ROLE_ADMIN)) return ERR_FORBIDDEN;
+  struct form_value v[INV_N];
+  struct form_errors fe;
+  if (!form_parse(a, acct_invite_form(), in, n, NULL, NULL, v, &fe)) {
+    for (size_t i = 0; i < fe.n; i++) add_error(errs, fe.e[i].field, fe.e[i].message);
+    return ERR_INVALID;
+  }
+  return invite_checked(a, who, v[INV_ROLE].text, v[INV_NAME].text, v[INV_EMAIL].text, errs, user_id);
+}
+
 enum err acct_admin_invite(struct arena *a, const struct actor *who, const char *role, const char *name,
                            const char *email, struct acct_errors *errs, long long *user_id) {
   if (!(who->role & ACCT_ROLE_ADMIN)) return ERR_FORBIDDEN;
@@ -1149,6 +1271,11 @@ enum err acct_admin_invite(struct arena *a, const struct actor *who, const char 
   if (!name_ok(name)) add_error(errs, "name", "Please enter the person's name.");
   if (!acct_email_ok(email)) add_error(errs, "email", "Please enter a valid e-mail address, like name@example.com.");
   if (errs->n) return ERR_INVALID;
+  return invite_checked(a, who, role, name, email, errs, user_id);
+}
+
+static enum err invite_checked(struct arena *a, const struct actor *who, const char *role, const char *name,
+                               const char *email, struct acct_errors *errs, long long *user_id) {
   struct st_user u;
   enum err e = st_user_by_email(a, email, &u);
   if (e == ERR_OK) {
@@ -1446,12 +1573,21 @@ enum err acct_demo_account(struct arena *a, const struct actor *who, const char 
   return tx_end(e);
 }
 
+#define TZ_UNKNOWN                                                                                           \
+  "We do not know this time zone. Type it as the tz database names it, like Europe/Madrid or "                       \
+  "America/Los_Angeles (upper and lower case as shown)."
+/* The account's time zone: a tz database name. Only spaces around it are
+ * trimmed: a tab or a line break is refused like any unknown name. */
+static const struct form_field time_zone_fields[] = {
+    {.name = "time_zone", .type = FT_TEXT, .required = true, .max = 64, .spaces_only = true, .missing = TZ_UNKNOWN,
+     .invalid = TZ_UNKNOWN},
+};
+const struct form_spec acct_time_zone_form = {time_zone_fields, 1, NULL};
+
 enum err acct_time_zone_set(struct arena *a, const struct actor *who, const char *time_zone, struct acct_errors *errs) {
   if (!who || who->user_id <= 0) return ERR_FORBIDDEN;
   if (!time_zone || !tz_name_ok(time_zone)) {
-    add_error(errs, "time_zone",
-              "We do not know this time zone. Type it as the tz database names it, like Europe/Madrid or "
-              "America/Los_Angeles (upper and lower case as shown).");
+    add_error(errs, "time_zone", TZ_UNKNOWN);
     return ERR_INVALID;
   }
   enum err e = tx_begin();

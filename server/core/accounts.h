@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "core/actor.h"
+#include "core/form.h"
 #include "core/totp.h"
 #include "util/err.h"
 
@@ -99,6 +100,27 @@ int acct_email_ok(const char *e);
  * database error. */
 enum err acct_session_lookup(struct arena *a, const struct actor *who, const char *token, struct acct_session *out);
 
+/* The account and sign-in forms on the one form layer (core/form.h), each
+ * declared next to the domain function that saves it. The route parses the
+ * posted fields with its spec (passwords and codes are secret: never echoed)
+ * and hands the typed values to that function, which checks what needs the
+ * database or the password policy and saves in one transaction. Field
+ * indexes are the ACCT_F_* values below. */
+extern const struct form_spec acct_signup_form;     /* name, email, dob, password, time_zone */
+enum { ACCT_SIGNUP_NAME, ACCT_SIGNUP_EMAIL, ACCT_SIGNUP_DOB, ACCT_SIGNUP_PASSWORD, ACCT_SIGNUP_TZ };
+extern const struct form_spec acct_verify_form;     /* token */
+extern const struct form_spec acct_login_form;      /* email, password */
+enum { ACCT_LOGIN_EMAIL, ACCT_LOGIN_PASSWORD };
+extern const struct form_spec acct_login_mfa_form;  /* code */
+extern const struct form_spec acct_forgot_form;     /* email */
+extern const struct form_spec acct_reset_form;      /* token, password */
+enum { ACCT_RESET_TOKEN, ACCT_RESET_PASSWORD };
+extern const struct form_spec acct_time_zone_form;  /* time_zone (spaces only trimmed) */
+extern const struct form_spec acct_password_form;   /* current, password */
+enum { ACCT_PASSWORD_CURRENT, ACCT_PASSWORD_NEW };
+extern const struct form_spec acct_totp_form;       /* action (enable, regenerate, disable), code */
+enum { ACCT_TOTP_ACTION, ACCT_TOTP_CODE };
+
 /* Patient sign-up. Validates every field (errors per field, ERR_INVALID).
  * When the e-mail is already registered, nothing is created and the owner
  * is told by e-mail; the caller answers exactly as for a new account.
@@ -177,6 +199,15 @@ enum err acct_admin_get(struct arena *a, const struct actor *who, long long id, 
  * e-mails a link (7 days) to choose one. ERR_INVALID (errs) or ERR_OK. */
 enum err acct_admin_invite(struct arena *a, const struct actor *who, const char *role, const char *name,
                            const char *email, struct acct_errors *errs, long long *user_id);
+/* The same from the admin's posted form (acct_invite_form: name, one line of
+ * at most 200 characters; email; role staff/reviewer/admin), parsed by the
+ * form layer: ERR_INVALID with one error per field and nothing saved;
+ * ERR_FORBIDDEN for non-admins (checked once, first). */
+struct form_spec;
+struct form_pair;
+const struct form_spec *acct_invite_form(void);
+enum err acct_admin_invite_submit(struct arena *a, const struct actor *who, const struct form_pair *in, size_t n,
+                                  struct acct_errors *errs, long long *user_id);
 /* Disables (ending every session) or re-enables an account. ERR_NOT_FOUND,
  * ERR_CONFLICT (an admin disabling themselves). */
 enum err acct_admin_set_active(struct arena *a, const struct actor *who, long long id, bool active);

@@ -1,5 +1,6 @@
 /* The BI-RADS vocabulary: see birads.h. */
 #include "core/birads.h"
+#include "core/vocab.h"
 
 #include "core/form.h"
 
@@ -34,21 +35,12 @@ static const struct {
               -1, REC_SURGICAL_CONSULTATION},
 };
 
-static const struct {
-  const char *name, *label, *patient;
-  enum birads_mgmt mgmt;
-} recs[REC_COUNT] = {
-    [REC_ROUTINE_SCREENING] = {"routine_screening", "Routine screening", "routine screening at your usual interval",
-                               MG_ROUTINE},
-    [REC_SHORT_INTERVAL_FOLLOWUP] = {"short_interval_followup",
-                                     "Short-interval follow-up imaging (usually in 6 months)",
-                                     "a follow-up exam in about 6 months", MG_SHORT},
-    [REC_ADDITIONAL_IMAGING] = {"additional_imaging", "Additional imaging", "more imaging", MG_RECALL},
-    [REC_BIOPSY] = {"biopsy", "Biopsy", "a biopsy", MG_TISSUE},
-    [REC_SURGICAL_CONSULTATION] = {"surgical_consultation", "Consultation with a breast surgeon",
-                                   "a consultation with a breast surgeon", MG_TREATMENT},
-    [REC_ONCOLOGY_CONSULTATION] = {"oncology_consultation", "Consultation with an oncologist",
-                                   "a consultation with an oncologist", MG_TREATMENT},
+/* the recommendations' keys and words: core/vocab.h (in enum birads_rec order) */
+_Static_assert(REC_COUNT == VOCAB_N_RECOMMENDATIONS, "enum birads_rec and VOCAB_RECOMMENDATIONS list the same");
+static const enum birads_mgmt rec_mgmt[REC_COUNT] = {
+    [REC_ROUTINE_SCREENING] = MG_ROUTINE,  [REC_SHORT_INTERVAL_FOLLOWUP] = MG_SHORT,
+    [REC_ADDITIONAL_IMAGING] = MG_RECALL,  [REC_BIOPSY] = MG_TISSUE,
+    [REC_SURGICAL_CONSULTATION] = MG_TREATMENT, [REC_ONCOLOGY_CONSULTATION] = MG_TREATMENT,
 };
 
 enum birads birads_parse(const char *s) {
@@ -72,19 +64,9 @@ const struct form_word *birads_words(bool with_unknown, size_t *n) {
   return BIRADS_WORDS;
 }
 
-const struct form_word BIRADS_REC_WORDS[REC_COUNT + 1] = {
-    {"routine_screening", "Routine screening"},
-    {"short_interval_followup", "Short-interval follow-up imaging (usually in 6 months)"},
-    {"additional_imaging", "Additional imaging"},
-    {"biopsy", "Biopsy"},
-    {"surgical_consultation", "Consultation with a breast surgeon"},
-    {"oncology_consultation", "Consultation with an oncologist"},
-    {"unknown", "Not stated"},
-};
-
 const struct form_word *birads_rec_words(size_t *n) {
   *n = REC_COUNT;
-  return BIRADS_REC_WORDS;
+  return VOCAB_RECOMMENDATION_WORDS;
 }
 
 const char *birads_name(enum birads b) { return cat_ok(b) ? cats[b].name : "unknown"; }
@@ -95,23 +77,22 @@ int birads_suspicion(enum birads b) { return cat_ok(b) ? cats[b].suspicion : -1;
 enum birads_rec birads_implied_rec(enum birads b) { return cat_ok(b) ? cats[b].implied : REC_NONE; }
 
 enum birads_rec birads_rec_parse(const char *s) {
-  for (int i = 0; s && i < REC_COUNT; i++)
-    if (strcmp(s, recs[i].name) == 0) return (enum birads_rec)i;
-  return REC_NONE;
+  int i = vocab_recommendation_index(s);
+  return i < 0 ? REC_NONE : (enum birads_rec)i;
 }
 
 bool birads_rec_valid(const char *s) { return birads_rec_parse(s) != REC_NONE; }
 
 static bool rec_ok(enum birads_rec r) { return r >= 0 && r < REC_COUNT; }
 
-const char *birads_rec_name(enum birads_rec r) { return rec_ok(r) ? recs[r].name : ""; }
-const char *birads_rec_label(enum birads_rec r) { return rec_ok(r) ? recs[r].label : "Not given"; }
-const char *birads_rec_patient_words(enum birads_rec r) { return rec_ok(r) ? recs[r].patient : ""; }
-enum birads_mgmt birads_rec_management(enum birads_rec r) { return rec_ok(r) ? recs[r].mgmt : MG_NONE; }
+const char *birads_rec_name(enum birads_rec r) { return rec_ok(r) ? VOCAB_RECOMMENDATIONS[r].key : ""; }
+const char *birads_rec_label(enum birads_rec r) { return rec_ok(r) ? VOCAB_RECOMMENDATIONS[r].label : "Not given"; }
+const char *birads_rec_patient_words(enum birads_rec r) { return rec_ok(r) ? VOCAB_RECOMMENDATIONS[r].patient : ""; }
+enum birads_mgmt birads_rec_management(enum birads_rec r) { return rec_ok(r) ? rec_mgmt[r] : MG_NONE; }
 
 bool birads_contradicts(enum birads b, enum birads_rec r) {
   if (!cat_ok(b) || !rec_ok(r)) return false;
-  return cats[b].mgmt != recs[r].mgmt;
+  return cats[b].mgmt != rec_mgmt[r];
 }
 
 const char *birads_mgmt_name(enum birads_mgmt m) {

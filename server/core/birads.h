@@ -83,8 +83,7 @@ const struct form_word *birads_words(bool with_unknown, size_t *n);
 const struct form_word *birads_rec_words(size_t *n);
 /* The same two vocabularies as arrays, for specs initialised at compile
  * time: BIRADS_WORDS[BI_COUNT] are the categories ("unknown" follows at
- * index BI_COUNT), BIRADS_REC_WORDS[REC_COUNT] the recommendations ("unknown",
- * not stated, follows at index REC_COUNT). */
+ * index BI_COUNT); the recommendations are VOCAB_RECOMMENDATION_WORDS
+ * (core/vocab.h: "unknown", not stated, follows at index REC_COUNT). */
 extern const struct form_word BIRADS_WORDS[];
-extern const struct form_word BIRADS_REC_WORDS[];
 #endif

@@ -1,5 +1,6 @@
 /* Caregivers: see caregivers.h. */
 #include "core/caregivers.h"
+#include "core/vocab.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -9,6 +10,8 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/form.h"
+#include "core/password.h"
 #include "core/requests.h"
 #include "core/outbox.h"
 #include "store/accounts.h"
@@ -384,7 +387,7 @@ enum err caregivers_represent(struct arena *a, const struct actor *who, const ch
   if (!email) return ERR_INTERNAL;
   e = db_simple("BEGIN");
   if (e != ERR_OK) return e;
-  e = st_user_create(a, "patient", name, email, dob, NULL, false, now, &person);
+  e = st_user_create(a, VOCAB_KEY_PATIENT, name, email, dob, NULL, false, now, &person);
   if (e == ERR_OK) e = st_user_set_active(a, person, false, now);
   if (e == ERR_OK) e = st_user_set_time_zone(a, person, *me.time_zone ? me.time_zone : "UTC");
   if (e == ERR_OK) e = st_cg_represent(a, person, who->user_id, me.email, relationship, other, authority, now, &link);
@@ -517,10 +520,149 @@ enum err caregivers_end_representation(struct arena *a, const struct actor *who,
   if (e != ERR_OK) return e;
   e = st_cg_end(a, link_id, who->user_id, reason, acct_now());
   if (e == ERR_NOT_FOUND) e = ERR_CONFLICT; /* ended meanwhile */
+  /* the representative is told, in the same transaction; no name, no reason, no health data */
+  struct st_user rep;
+  if (e == ERR_OK) e = st_user_by_id(a, au.caregiver_id, &rep);
+  if (e == ERR_OK) {
+    char *link = outbox_link(a, "/requests");
+    e = link ? outbox_enqueue_kind(a, rep.email, "Your authority to act for someone on secondop has ended",
+                                   arena_printf(a,
+                                                "Hello,\n\nThe center has ended your authority to act for someone "
+                                                "on secondop. You can no longer see or change their requests.\n\n"
+                                                "If you think this is a mistake, please contact the center. Your "
+                                                "own account is not affected:\n\n%s\n",
+                                                link),
+                                   "notice", au.caregiver_id, "")
+             : ERR_INTERNAL;
+  }
   if (e == ERR_OK)
     e = audit_cg(a, who, "caregiver.end", link_id, patient, "ok",
                  arena_printf(a, "{\"request_id\":%lld,\"caregiver_id\":%lld}", request_id, au.caregiver_id));
   if (e == ERR_OK) return db_simple("COMMIT");
   db_simple("ROLLBACK");
   return e;
+}
+
+/* ---- the forms (the one form layer, core/form.h) ---- */
+
+static const struct form_word relationship_vocab[] = {
+    {"daughter", "daughter"}, {"son", "son"}, {"spouse", "spouse or partner"}, {"parent", "parent"}, {"other", "other"}};
+static const struct form_word authority_vocab[] = {{"healthcare_poa", "healthcare power of attorney"},
+                                                   {"legal_guardian", "legal guardian"},
+                                                   {"parent_of_minor", "parent of a minor"},
+                                                   {"personal_representative", "personal representative"}};
+#define NV(v) (sizeof v / sizeof v[0])
+
+/* "other" needs the person's own word (relationship at index rel, the word at rel + 1). */
+static void other_needs_words(const struct form_value *v, size_t rel, struct form_errors *errs, const char *msg) {
+  if (form_error(errs, "relationship") || strcmp(v[rel].text, "other") != 0) return;
+  if (!v[rel + 1].present) form_error_add(errs, "relationship_other", msg);
+}
+
+enum { INV_EMAIL, INV_REL, INV_OTHER, INV_N };
+#define INV_OTHER_MSG "Please say in a few words what this person is to you (at most 60 characters)."
+static const struct form_field invite_fields[] = {
+    [INV_EMAIL] = {.name = "email", .type = FT_EMAIL, .required = true,
+                   .missing = "Please enter the e-mail address of the person you invite, like name@example.com.",
+                   .invalid = "Please enter the e-mail address of the person you invite, like name@example.com."},
+    [INV_REL] = {.name = "relationship", .type = FT_ENUM, .required = true, .vocab = relationship_vocab,
+                 .n_vocab = NV(relationship_vocab), .missing = "Please choose what this person is to you.",
+                 .invalid = "Please choose what this person is to you."},
+    [INV_OTHER] = {.name = "relationship_other", .type = FT_TEXT, .max = CG_OTHER_MAX, .invalid = INV_OTHER_MSG},
+};
+static void invite_check(const struct form_spec *s, const struct form_value *v, struct form_errors *e, void *ctx) {
+  (void)s;
+  (void)ctx;
+  other_needs_words(v, INV_REL, e, INV_OTHER_MSG);
+}
+const struct form_spec *caregivers_invite_form(void) {
+  static const struct form_spec spec = {invite_fields, INV_N, invite_check};
+  return &spec;
+}
+
+enum { REP_NAME, REP_DOB, REP_REL, REP_OTHER, REP_AUTH, REP_N };
+#define REP_OTHER_MSG "Please say in a few words what you are to this person (at most 60 characters)."
+#define REP_DOB_MSG "Please enter their date of birth (year, month and day), not in the future."
+static const struct form_field represent_fields[] = {
+    [REP_NAME] = {.name = "name", .type = FT_TEXT, .required = true, .max = 200,
+                  .missing = "Please enter the full name of the person you act for.",
+                  .invalid = "Please enter the full name of the person you act for (at most 200 characters)."},
+    [REP_DOB] = {.name = "dob", .type = FT_DATE, .required = true, .not_future = true, .missing = REP_DOB_MSG,
+                 .invalid = REP_DOB_MSG, .future = REP_DOB_MSG},
+    [REP_REL] = {.name = "relationship", .type = FT_ENUM, .required = true, .vocab = relationship_vocab,
+                 .n_vocab = NV(relationship_vocab), .missing = "Please choose what you are to this person.",
+                 .invalid = "Please choose what you are to this person."},
+    [REP_OTHER] = {.name = "relationship_other", .type = FT_TEXT, .max = CG_OTHER_MAX, .invalid = REP_OTHER_MSG},
+    [REP_AUTH] = {.name = "authority", .type = FT_ENUM, .required = true, .vocab = authority_vocab,
+                  .n_vocab = NV(authority_vocab),
+                  .missing = "Please choose what gives you the authority to act for them.",
+                  .invalid = "Please choose what gives you the authority to act for them."},
+};
+static void represent_check(const struct form_spec *s, const struct form_value *v, struct form_errors *e, void *ctx) {
+  (void)s;
+  (void)ctx;
+  other_needs_words(v, REP_REL, e, REP_OTHER_MSG);
+}
+const struct form_spec *caregivers_represent_form(void) {
+  static const struct form_spec spec = {represent_fields, REP_N, represent_check};
+  return &spec;
+}
+
+/* The password is secret: never echoed; the domain receives it as typed (not trimmed). */
+static const struct form_field accept_fields[] = {
+    {.name = "name", .type = FT_TEXT, .required = true, .max = 200, .missing = "Please enter your full name.",
+     .invalid = "Please enter your full name (at most 200 characters)."},
+    {.name = "password", .type = FT_TEXT, .required = true, .secret = true, .missing = "Please choose a password.",
+     .invalid = "Please choose a password on one line."},
+    {.name = "time_zone", .type = FT_TEXT, .max = 64, .invalid = "Please choose your time zone from the list."},
+};
+/* The password policy of sign-up (core/password.h), so a short password is said with a missing name. */
+static void accept_check(const struct form_spec *s, const struct form_value *v, struct form_errors *e, void *ctx) {
+  (void)s;
+  (void)ctx;
+  if (form_error(e, "password") || !v[1].present) return;
+  char *n = pw_normalize(v[1].text, strlen(v[1].text));
+  enum pw_verdict pv = n ? pw_check(n, PW_MIN_LEN_PASSWORD_ONLY, NULL, v[0].present ? v[0].text : NULL) : PW_NOT_UTF8;
+  pw_free(n);
+  if (pv != PW_OK) form_error_add(e, "password", pw_verdict_message_len(pv, PW_MIN_LEN_PASSWORD_ONLY));
+}
+const struct form_spec *caregivers_accept_form(void) {
+  static const struct form_spec spec = {accept_fields, NV(accept_fields), accept_check};
+  return &spec;
+}
+
+static const struct form_word decision_vocab[] = {{"verify", "verify"}, {"refuse", "do not accept"}};
+enum { AU_DOC, AU_DECISION, AU_REASON, AU_N };
+static const struct form_field authority_fields[] = {
+    [AU_DOC] = {.name = "document", .type = FT_ID, .required = true,
+                .missing = "The form is missing the document. Please reload the page.",
+                .invalid = "The form is missing the document. Please reload the page."},
+    [AU_DECISION] = {.name = "decision", .type = FT_ENUM, .required = true, .vocab = decision_vocab,
+                     .n_vocab = NV(decision_vocab), .missing = "Choose whether the document is accepted or not.",
+                     .invalid = "Choose whether the document is accepted or not."},
+    [AU_REASON] = {.name = "reason", .type = FT_MULTILINE, .max = CG_AUTHORITY_REASON_MAX,
+                   .invalid = "Please say why the document is not accepted, in at most 1,000 characters."},
+};
+static void authority_check(const struct form_spec *s, const struct form_value *v, struct form_errors *e, void *ctx) {
+  (void)s;
+  (void)ctx;
+  if (!form_error(e, "decision") && strcmp(v[AU_DECISION].text, "refuse") == 0 && !v[AU_REASON].present)
+    form_error_add(e, "reason", "Please say why the document is not accepted: the representative reads it.");
+}
+const struct form_spec *caregivers_authority_form(void) {
+  static const struct form_spec spec = {authority_fields, AU_N, authority_check};
+  return &spec;
+}
+
+#define END_MSG "Please say why this person no longer acts for the patient (at most 1,000 characters)."
+static const struct form_field end_fields[] = {
+    {.name = "link", .type = FT_ID, .required = true,
+     .missing = "The form is missing who acts for the patient. Please reload the page.",
+     .invalid = "The form is missing who acts for the patient. Please reload the page."},
+    {.name = "end_reason", .type = FT_MULTILINE, .required = true, .max = CG_AUTHORITY_REASON_MAX, .missing = END_MSG,
+     .invalid = END_MSG},
+};
+const struct form_spec *caregivers_end_form(void) {
+  static const struct form_spec spec = {end_fields, NV(end_fields), NULL};
+  return &spec;
 }

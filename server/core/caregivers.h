@@ -185,4 +185,18 @@ enum err caregivers_records_event(const struct actor *who, long long request_id,
  * mammogram-report.pdf to the records"); NULL for any other kind. Arena
  * string or static. */
 const char *cg_records_event_words(struct arena *a, const char *kind, const char *detail);
+/* The forms, declared for the one form layer (core/form.h) and parsed by the
+ * pages before the functions above are called with the typed values:
+ * the invitation (email, relationship, relationship_other), a request for
+ * someone (name, dob, relationship, relationship_other, authority),
+ * accepting an invitation with a new account (name, password: secret,
+ * time_zone), staff's decision on an authority document (document,
+ * decision verify/refuse, reason: required to refuse, at most 1,000
+ * characters) and ending a representative (link, end_reason). */
+struct form_spec;
+const struct form_spec *caregivers_invite_form(void);
+const struct form_spec *caregivers_represent_form(void);
+const struct form_spec *caregivers_accept_form(void);
+const struct form_spec *caregivers_authority_form(void);
+const struct form_spec *caregivers_end_form(void);
 #endif

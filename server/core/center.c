@@ -1,5 +1,6 @@
 /* The center's side of a request: see center.h. */
 #include "core/form.h"
+#include "core/vocab.h"
 #include "core/center.h"
 
 #include "core/comm_tasks.h"
@@ -148,18 +149,13 @@ enum err center_queue(struct arena *a, const struct actor *who, const struct st_
 
 /* ---- the queue's filters as a form ---- */
 
-static const struct form_word queue_status_words[] = {
-    {"all", "Everything"},       {"draft", "Draft"},           {"submitted", "Submitted"},
-    {"triage", "In triage"},     {"needs_info", "Needs information"}, {"accepted", "Accepted"},
-    {"scheduled", "Scheduled"},  {"in_review", "In review"},   {"report_ready", "Report ready"},
-    {"closed", "Closed"},        {"declined", "Declined"},     {"withdrawn", "Withdrawn"},
-};
+/* the status filter: every status with its staff word (core/vocab.h) */
 enum { QF_Q, QF_STATUS, QF_PRIORITY, QF_SPECIALIST, QF_PAGE, QF_OVERDUE, QF_INCOMPLETE, QF_N };
 static const struct form_field queue_fields[] = {
     [QF_Q] = {.name = "q", .type = FT_TEXT, .max = 100,
               .invalid = "Search with at most 100 characters of a reference or a name."},
-    [QF_STATUS] = {.name = "status", .type = FT_ENUM, .vocab = queue_status_words,
-                   .n_vocab = sizeof queue_status_words / sizeof queue_status_words[0],
+    [QF_STATUS] = {.name = "status", .type = FT_ENUM, .vocab = VOCAB_STATUS_FILTER,
+                   .n_vocab = VOCAB_N_STATUS_FILTER,
                    .invalid = "Choose a status from the list."},
     [QF_PRIORITY] = {.name = "priority", .type = FT_INT, .min = 1, .max = TRIAGE_CLASSES,
                      .invalid = "Choose a priority from the list."},
@@ -291,18 +287,7 @@ static int consult_when(const char *date, const char *hm, const char *tz, int64_
 
 /* ---- the staff actions' forms (core/form.h) ---- */
 
-/* What staff may ask the patient to send: the checklist's keys. */
-static const struct form_word info_words[] = {
-    {"images", "Images"},
-    {"prior_images", "Earlier images"},
-    {"radiology_report", "Radiology report"},
-    {"pathology_report", "Pathology report"},
-    {"authorization", "Signed authorization"},
-    {"photo_id", "Photo ID"},
-    {"insurance_card", "Insurance card"},
-    {"referral", "Referral"},
-    {"other", "Something else"},
-};
+/* What staff may ask the patient to send: the checklist's keys (core/vocab.h). */
 static const struct form_word network_words[] = {
     {"unknown", "Not checked yet"},
     {"in_network", "In network"},
@@ -314,8 +299,8 @@ static const struct form_word yes_word[] = {{"yes", "Yes"}};
 #define N_OF(x) (sizeof(x) / sizeof((x)[0]))
 
 static const struct form_field ask_fields[] = {
-    {.name = "missing", .type = FT_ENUM, .required = true, .multi = true, .vocab = info_words,
-     .n_vocab = N_OF(info_words), .missing = "Choose at least one item the patient should send."},
+    {.name = "missing", .type = FT_ENUM, .required = true, .multi = true, .vocab = VOCAB_DOCUMENT_ASK_WORDS,
+     .n_vocab = VOCAB_N_DOCUMENT_ASK, .missing = "Choose at least one item the patient should send."},
     {.name = "message", .type = FT_MULTILINE, .required = true, .max = 2000,
      .missing = "Write a short message to the patient saying what to send (up to 2,000 characters).",
      .invalid = "Write a short message to the patient saying what to send (up to 2,000 characters)."},

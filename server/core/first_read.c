@@ -1,5 +1,6 @@
 /* The verified first read: see first_read.h. */
 #include "core/form.h"
+#include "core/vocab.h"
 #include "core/first_read.h"
 
 #include <jansson.h>
@@ -29,15 +30,9 @@ static void add_err(struct center_errors *errs, const char *field, const char *m
 
 static bool empty(const char *s) { return !s || !*s; }
 
-static const struct form_word biopsy_words[] = {
-    {"none", "No biopsy"},
-    {"benign", "Benign"},
-    {"malignant", "Malignant (cancer)"},
-    {"pending", "Biopsy done, result pending"},
-};
 
 const char *first_read_biopsy_label(const char *v) {
-  const char *l = form_word_label(biopsy_words, sizeof biopsy_words / sizeof biopsy_words[0], v);
+  const char *l = vocab_biopsy_label(v);
   return l ? l : v ? v : "";
 }
 
@@ -47,12 +42,12 @@ static const struct form_field fr_fields[] = {
                    .n_vocab = BI_COUNT + 1,
                    .missing = "Choose the BI-RADS category written on the report, or \"not stated\".",
                    .invalid = "Choose one of the BI-RADS categories in the list."},
-    [FR_REC] = {.name = "fr_recommendation", .type = FT_ENUM, .required = true, .vocab = BIRADS_REC_WORDS,
+    [FR_REC] = {.name = "fr_recommendation", .type = FT_ENUM, .required = true, .vocab = VOCAB_RECOMMENDATION_WORDS,
                 .n_vocab = REC_COUNT + 1,
                 .missing = "Choose the next step the report recommends, or \"not stated\".",
                 .invalid = "Choose one of the next steps in the list."},
-    [FR_BIOPSY] = {.name = "fr_biopsy", .type = FT_ENUM, .required = true, .vocab = biopsy_words,
-                   .n_vocab = sizeof biopsy_words / sizeof biopsy_words[0],
+    [FR_BIOPSY] = {.name = "fr_biopsy", .type = FT_ENUM, .required = true, .vocab = VOCAB_BIOPSY,
+                   .n_vocab = VOCAB_N_BIOPSY,
                    .missing = "Say whether a biopsy was done and, if so, its result.",
                    .invalid = "Choose one of the biopsy answers."},
     [FR_BDATE] = {.name = "fr_biopsy_date", .type = FT_DATE, .not_future = true,
@@ -68,7 +63,7 @@ static void fr_check(const struct form_spec *spec, const struct form_value *v, s
   (void)spec;
   (void)ctx;
   if (form_error(errs, "fr_biopsy")) return;
-  bool biopsy = strcmp(v[FR_BIOPSY].text, "none") != 0;
+  bool biopsy = strcmp(v[FR_BIOPSY].text, VOCAB_BIOPSY_NONE) != 0;
   if (biopsy && !v[FR_BDATE].present)
     form_error_add(errs, "fr_biopsy_date", "Enter the date of the biopsy (from the pathology or radiology report).");
   else if (!biopsy && v[FR_BDATE].present)
@@ -115,14 +110,14 @@ static enum err fr_tx(void *p) {
   /* the same rule as requests_access, checked again under the lock */
   if (st == RS_DRAFT) return ERR_NOT_FOUND;
   if (c->who->role == R_REVIEWER && rs_ll(&cur, 0, "reviewer_id") != c->who->user_id) return ERR_NOT_FOUND;
-  const char *bdate = strcmp(in->biopsy, "none") == 0 ? "" : or_none(in->biopsy_date);
+  const char *bdate = strcmp(in->biopsy, VOCAB_BIOPSY_NONE) == 0 ? "" : or_none(in->biopsy_date);
   const char *edate = or_none(in->exam_date);
   /* what changed, against the last verified values, or the patient's answers */
   bool was = rs_bool(&cur, 0, "verified");
   const char *pb = rs_get(&cur, 0, "birads"), *pbx = rs_get(&cur, 0, "biopsy_done");
   const char *old_b = was ? rs_get(&cur, 0, "verified_birads") : (*pb ? pb : "unknown");
   const char *old_bx = was ? rs_get(&cur, 0, "verified_biopsy")
-                           : (strcmp(pbx, "true") == 0 ? "pending" : strcmp(pbx, "false") == 0 ? "none" : "");
+                           : (strcmp(pbx, "true") == 0 ? VOCAB_BIOPSY_PENDING : strcmp(pbx, "false") == 0 ? VOCAB_BIOPSY_NONE : "");
   const char *old_ed = was ? rs_get(&cur, 0, "verified_exam_date") : rs_get(&cur, 0, "exam_date");
   json_t *changed = json_array();
   if (!changed) return ERR_INTERNAL;

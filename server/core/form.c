@@ -97,12 +97,12 @@ const char *form_word_label(const struct form_word *vocab, size_t n, const char 
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
-/* s without surrounding white space (arena). */
-static const char *trimmed(struct arena *a, const char *s) {
+/* s without surrounding white space, or only without surrounding spaces (arena). */
+static const char *trimmed(struct arena *a, const char *s, bool spaces_only) {
   if (!s) return "";
-  while (is_space(*s)) s++;
+  while (spaces_only ? *s == ' ' : is_space(*s)) s++;
   size_t n = strlen(s);
-  while (n > 0 && is_space(s[n - 1])) n--;
+  while (n > 0 && (spaces_only ? s[n - 1] == ' ' : is_space(s[n - 1]))) n--;
   return arena_strndup(a, s, n);
 }
 
@@ -118,7 +118,7 @@ static bool email_ok(const char *s) {
 /* Checks one field's value; the message, or NULL when it is good. */
 static const char *check_one(struct arena *a, const struct form_field *f, const char *raw, const char *today,
                              struct form_value *v) {
-  const char *s = trimmed(a, raw);
+  const char *s = trimmed(a, raw, f->spaces_only);
   if (!s) return "Please try again: the form could not be read.";
   v->text = s;
   v->present = *s != '\0';
@@ -197,7 +197,7 @@ bool form_parse(struct arena *a, const struct form_spec *spec, const struct form
       const char *msg = list ? NULL : "Please try again: the form could not be read.";
       for (size_t k = 0; !msg && k < n_in; k++) {
         if (strcmp(in[k].name, f->name) != 0) continue;
-        const char *s = trimmed(a, in[k].value);
+        const char *s = trimmed(a, in[k].value, f->spaces_only);
         if (!s || !*s) continue;
         seen++;
         if (!form_word_label(f->vocab, f->n_vocab, s)) msg = "Please choose from the list.";

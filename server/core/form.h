@@ -67,6 +67,8 @@ struct form_field {
   bool not_future;   /* FT_DATE: today (the person's own) or earlier */
   bool not_past;     /* FT_DATE: today or later */
   bool secret;       /* never echoed back into a page (a password, a member id) */
+  bool spaces_only;  /* trim only spaces around the value: a tab or line break stays and is refused
+                        (FT_TEXT, FT_EMAIL) as a control character (a time-zone name) */
   const char *missing; /* the message when required and empty ("Please fill in this field.") */
   const char *invalid; /* instead of the type's own message for any other mistake (NULL: the type's) */
   const char *future;  /* not_future: instead of "This date cannot be in the future." */

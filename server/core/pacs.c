@@ -1,5 +1,6 @@
 /* See pacs.h. */
 #include "core/pacs.h"
+#include "core/vocab.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/form.h"
 #include "core/dicomweb.h"
 #include "core/jobs.h"
 #include "core/pacs_wire.h"
@@ -124,39 +126,50 @@ static bool pem_ok(const char *pem) {
   return true;
 }
 
-static void add_err(struct pacs_errors *errs, const char *field, const char *message) {
-  if (errs->n < sizeof errs->e / sizeof errs->e[0]) {
-    errs->e[errs->n].field = field;
-    errs->e[errs->n].message = message;
-    errs->n++;
-  }
+/* The destination form (/admin/center/pacs, /admin/center/pacs/{id}), in the order of the page. */
+enum { PD_NAME, PD_URL, PD_AUTH, PD_USER, PD_SECRET, PD_CA, PD_N };
+static const struct form_word auth_words[] = {
+    {"none", "No sign-in"}, {"basic", "User name and password (HTTP basic)"}, {"bearer", "A token (Authorization: Bearer)"}};
+static const struct form_field dest_fields[] = {
+    [PD_NAME] = {.name = "name", .type = FT_TEXT, .required = true, .max = 100,
+                 .missing = "Enter a name the staff will recognise, such as \"Riverside PACS\".",
+                 .invalid = "Enter a name of at most 100 characters on one line."},
+    [PD_URL] = {.name = "base_url", .type = FT_TEXT, .required = true, .max = 500,
+                .missing = "Enter the PACS's DICOMweb address, such as https://pacs.example/dicom-web.",
+                .invalid = "Enter an address starting with https:// or http://, without a user name, spaces, ? or #, at "
+                           "most 500 characters."},
+    [PD_AUTH] = {.name = "auth", .type = FT_ENUM, .required = true, .vocab = auth_words,
+                 .n_vocab = sizeof auth_words / sizeof auth_words[0],
+                 .missing = "Choose how the portal signs in to the PACS.",
+                 .invalid = "Choose how the portal signs in to the PACS."},
+    [PD_USER] = {.name = "username", .type = FT_TEXT, .max = 200,
+                 .invalid = "Enter the user name for the PACS (at most 200 characters, no colon)."},
+    [PD_SECRET] = {.name = "secret", .type = FT_TEXT, .secret = true, .max = PACS_SECRET_MAX,
+                   .invalid = "Enter a password or token of at most 2048 characters on one line."},
+    [PD_CA] = {.name = "ca_pem", .type = FT_MULTILINE, .max = 65536,
+               .invalid = "Paste the certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END "
+                          "CERTIFICATE----- (at most 64 KiB), or leave it empty to trust the system's certificates."},
+};
+
+/* The rules between fields; ctx is a bool: a secret of this kind is kept. */
+static void dest_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs, void *ctx) {
+  (void)spec;
+  bool has_secret = ctx && *(const bool *)ctx;
+  if (v[PD_URL].present && !form_error(errs, "base_url") && !url_ok(v[PD_URL].text))
+    form_error_add(errs, "base_url", dest_fields[PD_URL].invalid);
+  const char *auth = form_error(errs, "auth") ? "" : v[PD_AUTH].text;
+  bool basic = strcmp(auth, "basic") == 0, bearer = strcmp(auth, "bearer") == 0;
+  if (basic && (!v[PD_USER].present || strchr(v[PD_USER].text, ':')))
+    form_error_add(errs, "username", dest_fields[PD_USER].invalid);
+  if ((basic || bearer) && !v[PD_SECRET].present && !has_secret)
+    form_error_add(errs, "secret", basic ? "Enter the password for the PACS." : "Enter the token for the PACS.");
+  if (v[PD_CA].present && !form_error(errs, "ca_pem") && !pem_ok(v[PD_CA].text))
+    form_error_add(errs, "ca_pem", dest_fields[PD_CA].invalid);
 }
 
-size_t pacs_dest_check(const struct pacs_dest_form *f, bool has_secret, struct pacs_errors *errs) {
-  errs->n = 0;
-  const char *name = f->name ? f->name : "", *url = f->base_url ? f->base_url : "", *auth = f->auth ? f->auth : "";
-  const char *user = f->username ? f->username : "", *secret = f->secret ? f->secret : "";
-  const char *ca = f->ca_pem ? f->ca_pem : "";
-  size_t nl = strlen(name);
-  if (nl == 0) add_err(errs, "name", "Enter a name the staff will recognise, such as \"Riverside PACS\".");
-  else if (nl > 100 || !one_line(name)) add_err(errs, "name", "Enter a name of at most 100 characters on one line.");
-  if (!*url) add_err(errs, "base_url", "Enter the PACS's DICOMweb address, such as https://pacs.example/dicom-web.");
-  else if (!url_ok(url))
-    add_err(errs, "base_url",
-            "Enter an address starting with https:// or http://, without a user name, spaces, ? or #, at most 500 characters.");
-  bool basic = strcmp(auth, "basic") == 0, bearer = strcmp(auth, "bearer") == 0;
-  if (!basic && !bearer && strcmp(auth, "none") != 0) add_err(errs, "auth", "Choose how the portal signs in to the PACS.");
-  if (basic && (!*user || strlen(user) > 200 || !one_line(user) || strchr(user, ':')))
-    add_err(errs, "username", "Enter the user name for the PACS (at most 200 characters, no colon).");
-  if ((basic || bearer) && !*secret && !has_secret)
-    add_err(errs, "secret", basic ? "Enter the password for the PACS." : "Enter the token for the PACS.");
-  if (*secret && (strlen(secret) > PACS_SECRET_MAX || !one_line(secret)))
-    add_err(errs, "secret", "Enter a password or token of at most 2048 characters on one line.");
-  if (*ca && !pem_ok(ca))
-    add_err(errs, "ca_pem",
-            "Paste the certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE----- "
-            "(at most 64 KiB), or leave it empty to trust the system's certificates.");
-  return errs->n;
+const struct form_spec *pacs_dest_spec(void) {
+  static const struct form_spec spec = {dest_fields, PD_N, dest_check};
+  return &spec;
 }
 
 enum err pacs_dest_list(struct arena *a, const struct actor *who, struct rowset *out) {
@@ -173,9 +186,19 @@ struct save_ctx {
   struct arena *a;
   const struct actor *who;
   long long id;
-  const struct pacs_dest_form *f;
-  struct pacs_errors *errs;
+  const struct form_pair *in;
+  size_t n;
+  struct form_errors *errs;
 };
+
+/* A value as posted, not trimmed (a password is what it is; a certificate keeps its last line
+ * break), "" when only blanks. */
+static const char *posted_raw(const struct form_pair *in, size_t n, const char *name, const struct form_value *v) {
+  if (!v->present) return "";
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(in[i].name, name) == 0) return in[i].value;
+  return "";
+}
 
 static enum err save_tx(void *p) {
   struct save_ctx *c = p;
@@ -190,37 +213,47 @@ static enum err save_tx(void *p) {
   } else if ((e = ps_dest_next_id(c->a, &c->id)) != ERR_OK) {
     return e;
   }
-  const char *auth = c->f->auth ? c->f->auth : "none";
+  struct form_value v[PD_N];
   /* a kept secret belongs to its kind: a password does not become a token */
-  bool keep = has_secret && strcmp(old_auth, auth) == 0;
-  if (pacs_dest_check(c->f, keep, c->errs)) return ERR_INVALID;
+  bool keep = has_secret;
+  bool ok = form_parse(c->a, pacs_dest_spec(), c->in, c->n, NULL, &keep, v, c->errs);
+  if (keep && strcmp(old_auth, v[PD_AUTH].text) != 0) {
+    keep = false;
+    ok = form_parse(c->a, pacs_dest_spec(), c->in, c->n, NULL, &keep, v, c->errs);
+  }
+  if (!ok) return ERR_INVALID;
+  const char *auth = v[PD_AUTH].text;
+  const char *typed = posted_raw(c->in, c->n, "secret", &v[PD_SECRET]);
+  if (*typed && (strlen(typed) > PACS_SECRET_MAX || !one_line(typed))) {
+    form_error_add(c->errs, "secret", dest_fields[PD_SECRET].invalid);
+    return ERR_INVALID;
+  }
   const char *secret = NULL; /* keep */
   if (strcmp(auth, "none") == 0) secret = "";
-  else if (c->f->secret && *c->f->secret) {
-    if (!(secret = seal_secret(c->a, c->id, c->f->secret))) return ERR_INTERNAL;
+  else if (*typed) {
+    if (!(secret = seal_secret(c->a, c->id, typed))) return ERR_INTERNAL;
   }
-  e = ps_dest_put(c->a, insert, c->id, c->f->name, c->f->base_url, auth,
-                  strcmp(auth, "basic") == 0 && c->f->username ? c->f->username : "", insert && !secret ? "" : secret,
-                  c->f->ca_pem ? c->f->ca_pem : "");
+  const char *name = v[PD_NAME].text, *url = v[PD_URL].text, *ca = posted_raw(c->in, c->n, "ca_pem", &v[PD_CA]);
+  e = ps_dest_put(c->a, insert, c->id, name, url, auth, strcmp(auth, "basic") == 0 ? v[PD_USER].text : "",
+                  insert && !secret ? "" : secret, ca);
   if (e == ERR_CONFLICT) {
-    c->errs->n = 0;
-    add_err(c->errs, "name", "Another destination has this name: choose another.");
+    memset(c->errs, 0, sizeof *c->errs);
+    form_error_add(c->errs, "name", "Another destination has this name: choose another.");
     return ERR_INVALID;
   }
   if (e != ERR_OK) return e;
-  json_t *d = json_pack("{s:s,s:s,s:s,s:b,s:b}", "name", c->f->name, "base_url", c->f->base_url, "auth", auth,
-                        "secret_changed", c->f->secret && *c->f->secret, "ca", c->f->ca_pem && *c->f->ca_pem);
+  json_t *d = json_pack("{s:s,s:s,s:s,s:b,s:b}", "name", name, "base_url", url, "auth", auth, "secret_changed",
+                        *typed != 0, "ca", *ca != 0);
   return audit_row(c->who, insert ? "pacs.destination.create" : "pacs.destination.change", "pacs_destination", c->id, 0,
                    "ok", json_text(c->a, d));
 }
 
-enum err pacs_dest_save(struct arena *a, const struct actor *who, long long id, const struct pacs_dest_form *f,
-                        struct pacs_errors *errs, long long *out_id) {
-  errs->n = 0;
+enum err pacs_dest_save(struct arena *a, const struct actor *who, long long id, const struct form_pair *in, size_t n,
+                        struct form_errors *errs, long long *out_id) {
+  memset(errs, 0, sizeof *errs);
   if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
   if (id < 0) return ERR_NOT_FOUND;
-  if (pacs_dest_check(f, id != 0, errs)) return ERR_INVALID; /* a kept secret is checked again in the transaction */
-  struct save_ctx c = {a, who, id, f, errs};
+  struct save_ctx c = {a, who, id, in, n, errs};
   enum err e = db_tx(save_tx, &c);
   if (e == ERR_OK && out_id) *out_id = c.id;
   return e;
@@ -652,7 +685,7 @@ static enum job_result pacs_run(const char *payload, long long patient_id, char 
   }
   const char *role = rs_get(&s, 0, "sender_role");
   struct actor sender = {rs_ll(&s, 0, "sender_id"),
-                         strcmp(role, "staff") == 0 ? R_STAFF : strcmp(role, "reviewer") == 0 ? R_REVIEWER : 0, "",
+                         (vocab_role_bit(role) & (R_STAFF | R_REVIEWER)), "",
                          "pacs-send", 0, false};
   if (ps_send_state(a, id, "sending", NULL) != ERR_OK) {
     snprintf(why, whylen, "The database could not be written.");

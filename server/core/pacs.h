@@ -28,29 +28,24 @@ struct arena;
 void pacs_init(void);
 
 /* ---- destinations (admins) ---- */
-struct pacs_dest_form {
-  const char *name, *base_url, *auth, *username, *secret, *ca_pem; /* NULL: not sent (as "") */
-};
-struct pacs_errors {
-  size_t n;
-  struct {
-    const char *field, *message;
-  } e[8];
-};
-/* Checks a destination form (pure): name 1-100 characters on one line; an http(s) URL without
- * user, query or fragment; auth none/basic/bearer; basic needs a user name; a secret (password
- * or token) is needed unless one is kept (has_secret); the CA, when given, is PEM certificates.
- * Returns the number of errors (each with its field). */
-size_t pacs_dest_check(const struct pacs_dest_form *f, bool has_secret, struct pacs_errors *errs);
+struct form_spec;
+struct form_pair;
+struct form_errors;
+/* The destination form (form layer): name 1-100 characters on one line; an http(s) URL without
+ * user, query or fragment (at most 500); auth none/basic/bearer; basic needs a user name (at
+ * most 200, no colon); a secret (password or token, secret: never echoed) is needed unless one
+ * of the same kind is kept; the CA, when given, is PEM certificates (at most 64 KiB). */
+const struct form_spec *pacs_dest_spec(void);
 /* Every destination (admins), or the enabled ones (staff and reviewers, to choose from). */
 enum err pacs_dest_list(struct arena *a, const struct actor *who, struct rowset *out);
 /* One destination (admins): id, name, base_url, auth, username, has_secret, ca_pem, enabled. */
 enum err pacs_dest_get(struct arena *a, const struct actor *who, long long id, struct rowset *out);
-/* Creates (id 0) or changes a destination; an empty secret keeps the stored one. ERR_INVALID
+/* Creates (id 0) or changes a destination from the posted form (pacs_dest_spec, parsed in
+ * the transaction that saves it and writes its audit row); an empty secret keeps the stored one. ERR_INVALID
  * with errs filled (nothing changed), ERR_NOT_FOUND, ERR_FORBIDDEN (not an admin). Audited
  * pacs.destination.create / .change (never with the secret). *out_id the destination. */
-enum err pacs_dest_save(struct arena *a, const struct actor *who, long long id, const struct pacs_dest_form *f,
-                        struct pacs_errors *errs, long long *out_id);
+enum err pacs_dest_save(struct arena *a, const struct actor *who, long long id, const struct form_pair *in, size_t n,
+                        struct form_errors *errs, long long *out_id);
 /* Turns a destination on or off (*enabled: the new state) / deletes it. Audited. Deleting a
  * destination with a send not finished (queued, sending, retrying) is refused: ERR_CONFLICT. */
 enum err pacs_dest_toggle(struct arena *a, const struct actor *who, long long id, bool *enabled);

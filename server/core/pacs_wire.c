@@ -1,5 +1,6 @@
 /* See pacs_wire.h. */
 #include "core/pacs_wire.h"
+#include "core/vocab.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -137,15 +138,12 @@ const char *pw_reason_words(int reason) {
 }
 
 enum pw_gate pw_send_gate(const char *status, int auth_revoked) {
-  static const char *const open_states[] = {"submitted", "triage",    "needs_info",   "accepted",
-                                            "scheduled", "in_review", "report_ready", "closed"};
-  if (!status) return PWG_DRAFT;
-  if (strcmp(status, "withdrawn") == 0) return PWG_WITHDRAWN;
-  if (strcmp(status, "declined") == 0) return PWG_DECLINED;
-  int known = 0;
-  for (size_t i = 0; i < sizeof open_states / sizeof open_states[0]; i++)
-    if (strcmp(status, open_states[i]) == 0) known = 1;
-  if (!known) return PWG_DRAFT;
+  /* every status after the draft and up to closed is open (core/vocab.h, in
+   * enum req_status order: draft, submitted … closed, declined, withdrawn) */
+  int i = vocab_status_index(status);
+  if (i == VOCAB_N_STATUSES - 1) return PWG_WITHDRAWN;
+  if (i == VOCAB_N_STATUSES - 2) return PWG_DECLINED;
+  if (i <= 0) return PWG_DRAFT;
   return auth_revoked ? PWG_REVOKED : PWG_MAY;
 }
 

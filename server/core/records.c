@@ -1,4 +1,5 @@
 #include "core/records.h"
+#include "core/vocab.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -250,16 +251,9 @@ static enum err records_request_own(struct arena *a, const struct actor *who, lo
 
 /* ---- uploads ---- */
 
-static const char *const kinds[] = {"images",   "radiology_report", "pathology_report", "authorization", "photo_id",
-                                    "insurance_card", "referral", "prior_images", "other",
-                                    "authority_document"}; /* a representative's authority (core/caregivers.h) */
-
-/* True when k names a document kind. */
-static int kind_valid(const char *k) {
-  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-    if (k && strcmp(k, kinds[i]) == 0) return 1;
-  return 0;
-}
+/* True when k names a document kind (core/vocab.h; the last is a
+ * representative's authority, core/caregivers.h). */
+static int kind_valid(const char *k) { return vocab_document_valid(k); }
 
 /* True when a client file name ends in .zip or .iso (case-insensitive). */
 static int archive_name(const unsigned char *n, size_t len) {
@@ -1445,7 +1439,7 @@ static int classify(struct intake *in, const char *name, const unsigned char *pr
       return 0;
     }
     p->is_dicom = 1;
-    if (strcmp(p->d.kind, "prior_images") != 0) p->d.kind = "images";
+    if (strcmp(p->d.kind, VOCAB_DOC_PRIOR_IMAGES) != 0) p->d.kind = VOCAB_DOC_IMAGES;
     struct dicom_info *di = &p->di;
     p->kind = sop_object_kind(di->sop_class_uid, di->has_pixel_data);
     const struct sop_class *sc = sop_class_find(di->sop_class_uid);
@@ -2527,7 +2521,7 @@ enum err records_view_load(struct arena *a, const struct actor *who, long long r
   if ((e = documents_list(a, request_id, &v->documents, &v->n_documents)) != ERR_OK) return e;
   if ((e = receipts_list(a, request_id, &v->receipts, &v->n_receipts)) != ERR_OK) return e;
   if ((e = uploads_list_for_request(a, request_id, &v->pending, &v->n_pending)) != ERR_OK) return e;
-  v->editable = strcmp(v->request.status, "draft") == 0;
+  v->editable = strcmp(v->request.status, req_status_name(RS_DRAFT)) == 0;
   enum req_status st;
   v->uploadable = req_status_parse(v->request.status, &st) && req_records_open(st);
   char reasons[400] = "";
@@ -2691,7 +2685,7 @@ enum err records_document_delete(const struct actor *who, long long request_id, 
     e = ERR_NOT_FOUND;
     goto done;
   }
-  if (strcmp(rq.status, "draft") != 0) {
+  if (strcmp(rq.status, req_status_name(RS_DRAFT)) != 0) {
     e = ERR_CONFLICT;
     goto done;
   }
@@ -2737,7 +2731,7 @@ enum err records_series_delete(const struct actor *who, long long request_id, lo
   struct request_row rq;
   enum err e = records_request_own(a, who, request_id, &rq);
   if (e != ERR_OK) goto done;
-  if (strcmp(rq.status, "draft") != 0) {
+  if (strcmp(rq.status, req_status_name(RS_DRAFT)) != 0) {
     e = ERR_CONFLICT;
     goto done;
   }

@@ -1,5 +1,6 @@
 /* The reviewer's report: see reports.h. */
 #include "core/reports.h"
+#include "core/vocab.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -265,9 +266,9 @@ static const struct form_word density_words[] = {
                    .missing = "Choose a BI-RADS category.", .invalid = "Choose a BI-RADS category."},                  \
     [RF_DENSITY] = {.name = "density", .type = FT_ENUM, .required = REQ, .vocab = density_words, .n_vocab = 4,         \
                     .missing = "Choose the breast density.", .invalid = "Choose a density from A to D."},              \
-    [RF_REC] = {.name = "recommendation", .type = FT_ENUM, .required = REQ, .vocab = BIRADS_REC_WORDS,                 \
+    [RF_REC] = {.name = "recommendation", .type = FT_ENUM, .required = REQ, .vocab = VOCAB_RECOMMENDATION_WORDS,                 \
                 .n_vocab = REC_COUNT, .missing = "Choose a recommendation.", .invalid = "Choose a recommendation."},  \
-    [RF_FIRST_REC] = {.name = "first_recommendation", .type = FT_ENUM, .vocab = BIRADS_REC_WORDS, .n_vocab = REC_COUNT, \
+    [RF_FIRST_REC] = {.name = "first_recommendation", .type = FT_ENUM, .vocab = VOCAB_RECOMMENDATION_WORDS, .n_vocab = REC_COUNT, \
                       .invalid = "Choose the first read's recommendation, or leave it to follow from its category."}, \
     [RF_ANSWERS] = {.name = "answers", .type = FT_MULTILINE, .max = 10000,                                             \
                     .invalid = "Answers are limited to 10,000 characters of plain text."},                             \

@@ -1,5 +1,6 @@
 /* The request state machine and the patient's workflow (see requests.h). */
 #include "core/requests.h"
+#include "core/vocab.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -40,34 +41,21 @@
 
 const char *const REQUESTS_AUTH_VERSION = "2026-11-v1";
 
-static const char *const names[RS_COUNT] = {
-    "draft", "submitted", "triage", "needs_info", "accepted", "scheduled",
-    "in_review", "report_ready", "closed", "declined", "withdrawn",
-};
-static const char *const labels[RS_COUNT] = {
-    "Draft: not sent yet",
-    "Sent: waiting for the center",
-    "The center is checking your request",
-    "Information needed from you",
-    "Accepted",
-    "Consultation scheduled",
-    "The specialist is reviewing your images",
-    "Your report is ready",
-    "Closed",
-    "Declined",
-    "Withdrawn",
-};
+/* the statuses and their words: core/vocab.h (in enum req_status order) */
+_Static_assert(RS_COUNT == 11, "enum req_status and VOCAB_STATUSES list the same statuses");
 
-const char *req_status_name(enum req_status s) { return (unsigned)s < RS_COUNT ? names[s] : "unknown"; }
-const char *req_status_label(enum req_status s) { return (unsigned)s < RS_COUNT ? labels[s] : "Unknown"; }
+const char *req_status_name(enum req_status s) {
+  return (unsigned)s < RS_COUNT ? VOCAB_STATUSES[s].key : "unknown";
+}
+const char *req_status_label(enum req_status s) {
+  return (unsigned)s < RS_COUNT ? VOCAB_STATUSES[s].patient : "Unknown";
+}
 
 bool req_status_parse(const char *name, enum req_status *out) {
-  for (int i = 0; name && i < RS_COUNT; i++)
-    if (strcmp(name, names[i]) == 0) {
-      *out = (enum req_status)i;
-      return true;
-    }
-  return false;
+  int i = vocab_status_index(name);
+  if (i < 0 || i >= RS_COUNT) return false;
+  *out = (enum req_status)i;
+  return true;
 }
 
 bool req_transition_allowed(enum req_status from, enum req_status to, unsigned role) {
@@ -464,7 +452,7 @@ enum err requests_missing(struct arena *a, const struct rqs_row *row, const char
   struct cg_authority au;
   e = caregivers_authority(a, row->patient_id, &au);
   if (e != ERR_OK) return e;
-  if (au.state == CGA_MISSING) k[(*n)++] = "authority_document";
+  if (au.state == CGA_MISSING) k[(*n)++] = VOCAB_DOC_AUTHORITY;
   *keys = k;
   return ERR_OK;
 }
@@ -547,14 +535,7 @@ enum err requests_save_exam(const struct actor *who, long long id, const struct 
 
 /* ---- the first-exam step as a form ---- */
 
-const struct form_word REQUESTS_EXAM_TYPES[] = {
-    {"screening_mammogram", "Screening mammogram"},
-    {"diagnostic_mammogram", "Diagnostic mammogram"},
-    {"tomosynthesis", "Tomosynthesis (3D mammogram)"},
-    {"ultrasound", "Breast ultrasound"},
-    {"mri", "Breast MRI"},
-};
-const size_t REQUESTS_N_EXAM_TYPES = sizeof REQUESTS_EXAM_TYPES / sizeof REQUESTS_EXAM_TYPES[0];
+/* the exam types: core/vocab.h */
 
 static const struct form_word yes_no[] = {{"yes", "Yes"}, {"no", "No"}};
 static const struct form_word filled_by[] = {{"self", "The patient"}, {"caregiver", "Someone helping her"}};
@@ -572,7 +553,7 @@ static struct form_field exam_fields[EX_N] = {
     [EX_DATE] = {.name = "exam_date", .type = FT_DATE, .required = true, .not_future = true,
                  .missing = "Please enter the date of the exam."},
     [EX_TYPES] = {.name = "exam_type", .type = FT_ENUM, .required = true, .multi = true,
-                  .vocab = REQUESTS_EXAM_TYPES, .n_vocab = sizeof REQUESTS_EXAM_TYPES / sizeof REQUESTS_EXAM_TYPES[0],
+                  .vocab = VOCAB_EXAM_TYPES, .n_vocab = VOCAB_N_EXAM_TYPES,
                   .missing = "Please tick at least one kind of exam."},
     [EX_PRIOR] = {.name = "prior_exam_dates", .type = FT_TEXT, .max = 200},
     [EX_BIRADS] = {.name = "birads", .type = FT_ENUM, .required = true, /* vocabulary: core/birads.h, set below */
@@ -1049,9 +1030,9 @@ static enum err sign_tx(void *p) {
   if (e == ERR_OK) e = audit(c->who, "authorization.revoke", c->id, owner, "ok", NULL);
   if (e != ERR_OK) goto done;
   if (req_withdrawable(st)) {
-    e = rqs_set_status(c->id, req_status_name(st), "withdrawn");
+    e = rqs_set_status(c->id, req_status_name(st), req_status_name(RS_WITHDRAWN));
     if (e == ERR_OK)
-      e = rqs_event_add(c->id, req_status_name(st), "withdrawn", "status", c->who->user_id,
+      e = rqs_event_add(c->id, req_status_name(st), req_status_name(RS_WITHDRAWN), "status", c->who->user_id,
                         "{\"reason\":\"The authorization was revoked.\"}", false);
     if (e == ERR_OK)
       e = audit(c->who, "request.transition", c->id, owner, "ok",
@@ -1239,7 +1220,7 @@ enum err requests_unread(struct arena *a, const struct actor *who, const long lo
   *out = NULL;
   *n = 0;
   if (!who || who->user_id <= 0) return ERR_NOT_FOUND;
-  const char *side = who->role == R_PATIENT ? "patient" : who->role == R_STAFF ? "staff" : who->role == R_REVIEWER ? "reviewer" : NULL;
+  const char *side = who->role & (R_PATIENT | R_STAFF | R_REVIEWER) ? vocab_role_key(who->role) : NULL;
   if (!side) return ERR_OK; /* admins take no part in threads */
   return rqs_unread(a, side, who->user_id, ids, n_ids, out, n);
 }

@@ -119,11 +119,9 @@ enum err requests_checklist(struct arena *a, const struct rqs_row *row, struct c
  * "coverage") and checklist keys of missing required items. */
 enum err requests_missing(struct arena *a, const struct rqs_row *row, const char ***keys, size_t *n);
 
-/* The first-exam step as a declarative form (core/form.h): the kinds of
- * exam (the one vocabulary of them, keys and patient words), and the spec
- * the page draws and requests_exam_submit parses. */
-extern const struct form_word REQUESTS_EXAM_TYPES[];
-extern const size_t REQUESTS_N_EXAM_TYPES;
+/* The first-exam step as a declarative form (core/form.h): the spec the
+ * page draws and requests_exam_submit parses; the kinds of exam are the one
+ * vocabulary VOCAB_EXAM_TYPES (core/vocab.h). */
 const struct form_spec *requests_exam_form(void);
 /* Parses the posted exam step (today: the person's own date), then saves it
  * like requests_save_exam: one transaction holding the one access check,

@@ -1,4 +1,5 @@
 #include "core/specialists.h"
+#include "core/vocab.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/csv.h"
+#include "core/form.h"
 #include "store/db.h"
 #include "store/specialists.h"
 #include "util/arena.h"
@@ -597,7 +599,7 @@ static enum err check_reviewer(struct change *c) {
   enum err e = store_account_kind(c->a, c->s->reviewer_user_id, &role, &active);
   if (e != ERR_OK && e != ERR_NOT_FOUND) return e;
   const char *msg = e == ERR_NOT_FOUND              ? "There is no such account. Choose a reviewer from the list."
-                    : strcmp(role, "reviewer") != 0 ? "This account is not a reviewer's: only a reviewer account can sign "
+                    : strcmp(role, VOCAB_KEY_REVIEWER) != 0 ? "This account is not a reviewer's: only a reviewer account can sign "
                                                       "reports for a specialist. Choose one from the list."
                     : !active                       ? "This reviewer account is disabled. Choose an active one."
                                                     : NULL;
@@ -682,6 +684,130 @@ enum err specialist_set_active(const struct actor *who, struct arena *a, long lo
   struct change c = {who, a, id, NULL, active, active ? "specialist.reactivate" : "specialist.deactivate", NULL, 0};
   enum err e = db_tx(tx_set_active, &c);
   if (e == ERR_OK) choices_invalidate();
+  return e;
+}
+
+/* ---- the admin's form (/admin/specialists/new, /admin/specialists/{id}) ---- */
+
+#define R_ADMIN (1u << 3)
+
+enum {
+  SF_EXTERNAL_ID, SF_FULL_NAME, SF_CREDENTIALS, SF_BOARD, SF_BOARD_YEAR, SF_FELLOWSHIP, SF_INSTITUTION, SF_CITY,
+  SF_STATE, SF_NCI, SF_ACADEMIC, SF_COE, SF_REMOTE, SF_IN_PERSON, SF_OFFERS_REREAD, SF_FEE_REREAD, SF_OFFERS_CONSULT,
+  SF_FEE_CONSULT, SF_RECORDS_SUBMISSION, SF_RECORDS_REQUIREMENTS, SF_TURNAROUND, SF_NETWORKS, SF_LANGUAGES,
+  SF_ACCEPTING, SF_REVIEWER, SF_N
+};
+static const struct form_word yes_no[] = {{"yes", "Yes"}, {"no", "No"}};
+static const struct form_word cred_words[] = {{"MD", "MD"}, {"DO", "DO"}};
+static const struct form_word nci_words[] = {
+    {"none", "Not NCI-designated"}, {"clinical", "Clinical cancer center"}, {"comprehensive", "Comprehensive cancer center"}};
+static const struct form_word submission_words[] = {
+    {"upload", "Upload only"}, {"mail", "Mail only"}, {"both", "Upload or mail"}};
+#define YES_NO(f) {.name = f, .type = FT_ENUM, .vocab = yes_no, .n_vocab = 2, .invalid = "Write yes or no."}
+static const struct form_field specialist_form_fields[] = {
+    [SF_EXTERNAL_ID] = {.name = "external_id", .type = FT_TEXT, .max = 64,
+                        .invalid = "Use 1 to 64 letters, digits, dots, dashes or underscores."},
+    [SF_FULL_NAME] = {.name = "full_name", .type = FT_TEXT, .required = true, .min = 2, .max = 120,
+                      .missing = "Enter the full name."},
+    [SF_CREDENTIALS] = {.name = "credentials", .type = FT_ENUM, .required = true, .vocab = cred_words, .n_vocab = 2,
+                        .missing = "Choose MD or DO.", .invalid = "Choose MD or DO."},
+    [SF_BOARD] = {.name = "board", .type = FT_TEXT, .max = 120},
+    [SF_BOARD_YEAR] = {.name = "board_year", .type = FT_INT, .min = 1950, .max = 2100,
+                       .invalid = "Enter the year of board certification, for example 2012."},
+    [SF_FELLOWSHIP] = YES_NO("breast_fellowship"),
+    [SF_INSTITUTION] = {.name = "institution", .type = FT_TEXT, .required = true, .min = 2, .max = 160,
+                        .missing = "Enter the institution."},
+    [SF_CITY] = {.name = "city", .type = FT_TEXT, .required = true, .max = 80, .missing = "Enter the city."},
+    [SF_STATE] = {.name = "state", .type = FT_TEXT, .required = true, .min = 2, .max = 2,
+                  .missing = "Enter the two-letter state code, for example TX.",
+                  .invalid = "Enter the two-letter state code, for example TX."},
+    [SF_NCI] = {.name = "nci_designated", .type = FT_ENUM, .vocab = nci_words, .n_vocab = 3,
+                .invalid = "Choose none, clinical or comprehensive."},
+    [SF_ACADEMIC] = YES_NO("academic"),
+    [SF_COE] = YES_NO("center_of_excellence"),
+    [SF_REMOTE] = YES_NO("remote_review"),
+    [SF_IN_PERSON] = YES_NO("in_person"),
+    [SF_OFFERS_REREAD] = YES_NO("offers_reread"),
+    [SF_FEE_REREAD] = {.name = "fee_reread", .type = FT_TEXT, .max = 20,
+                       .invalid = "Enter the fee in US dollars, for example 350 or 350.00 (at most 100000)."},
+    [SF_OFFERS_CONSULT] = YES_NO("offers_consult"),
+    [SF_FEE_CONSULT] = {.name = "fee_consult", .type = FT_TEXT, .max = 20,
+                        .invalid = "Enter the fee in US dollars, for example 350 or 350.00 (at most 100000)."},
+    [SF_RECORDS_SUBMISSION] = {.name = "records_submission", .type = FT_ENUM, .required = true,
+                               .vocab = submission_words, .n_vocab = 3, .missing = "Choose upload, mail or both.",
+                               .invalid = "Choose upload, mail or both."},
+    [SF_RECORDS_REQUIREMENTS] = {.name = "records_requirements", .type = FT_MULTILINE, .max = 1000},
+    [SF_TURNAROUND] = {.name = "turnaround_days", .type = FT_INT, .required = true, .min = 1, .max = 90,
+                       .missing = "Enter the typical turnaround in days, from 1 to 90.",
+                       .invalid = "Enter the typical turnaround in days, from 1 to 90."},
+    [SF_NETWORKS] = {.name = "networks", .type = FT_TEXT, .max = 4000},
+    [SF_LANGUAGES] = {.name = "languages", .type = FT_TEXT, .required = true, .max = 1200,
+                      .missing = "Enter at least one language; separate several with semicolons."},
+    [SF_ACCEPTING] = YES_NO("accepting"),
+    [SF_REVIEWER] = {.name = "reviewer_user_id", .type = FT_ID,
+                     .invalid = "Choose a reviewer account from the list, or none."},
+};
+#undef YES_NO
+
+struct sform_ctx {
+  struct arena *a;
+  const struct form_value *v;
+  struct specialist s;
+  bool ok, oom;
+};
+
+/* The typed values by field name, for the record's own rules (specialist_from_input). */
+static const char *sform_get(void *ctx, const char *field) {
+  struct sform_ctx *c = ctx;
+  for (size_t i = 0; i < SF_N; i++)
+    if (strcmp(specialist_form_fields[i].name, field) == 0) return c->v[i].text;
+  return NULL;
+}
+
+/* The rules between fields (board and year, fees and the services offered, at least one way
+ * to review, the state's code, the lists) are the record's own: the ones the CSV import
+ * applies too. A field the form layer refused keeps its first message. */
+static void sform_check(const struct form_spec *spec, const struct form_value *v, struct form_errors *errs,
+                        void *ctx) {
+  (void)spec;
+  struct sform_ctx *c = ctx;
+  c->v = v;
+  struct field_errors fe = {0};
+  enum err e = specialist_from_input(c->a, sform_get, c, false, &c->s, &fe);
+  c->ok = e == ERR_OK;
+  c->oom = e == ERR_INTERNAL;
+  for (size_t i = 0; i < fe.n; i++) form_error_add(errs, fe.items[i].field, fe.items[i].message);
+  if (c->oom) form_error_add(errs, "full_name", "Please try again: the form could not be read.");
+}
+
+const struct form_spec *specialist_form(void) {
+  static const struct form_spec spec = {specialist_form_fields, SF_N, sform_check};
+  return &spec;
+}
+
+enum err specialist_submit(const struct actor *who, struct arena *a, long long id, const struct form_pair *in,
+                           size_t n, struct form_errors *errs, long long *out_id) {
+  memset(errs, 0, sizeof *errs);
+  if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
+  struct specialist current;
+  if (id) {
+    enum err e = id > 0 ? specialist_get(a, id, &current) : ERR_NOT_FOUND;
+    if (e != ERR_OK) return e;
+  }
+  struct form_value v[SF_N];
+  struct sform_ctx c = {.a = a};
+  if (!form_parse(a, specialist_form(), in, n, NULL, &c, v, errs)) return c.oom ? ERR_INTERNAL : ERR_INVALID;
+  if (!c.ok) return ERR_INTERNAL;
+  struct field_errors fe = {0};
+  enum err e;
+  if (id) {
+    if (!*c.s.external_id) c.s.external_id = current.external_id; /* an emptied id keeps the old one */
+    e = specialist_update(who, a, id, &c.s, &fe);
+    if (e == ERR_OK && out_id) *out_id = id;
+  } else {
+    e = specialist_create(who, a, &c.s, out_id, &fe);
+  }
+  for (size_t i = 0; i < fe.n; i++) form_error_add(errs, fe.items[i].field, fe.items[i].message);
   return e;
 }
 
@@ -933,17 +1059,37 @@ static enum err tx_link(void *ctx) {
   return audit_change(c);
 }
 
-enum err specialist_invite_reviewer(const struct actor *who, struct arena *a, long long id, const char *email,
-                                    struct field_errors *fe, long long *user_id) {
+static const struct form_field invite_form_fields[] = {
+    {.name = "invite_email", .type = FT_EMAIL, .required = true,
+     .missing = "Please enter a valid e-mail address, like name@example.com.",
+     .invalid = "Please enter a valid e-mail address, like name@example.com."},
+};
+
+const struct form_spec *specialist_invite_form(void) {
+  static const struct form_spec spec = {invite_form_fields, 1, NULL};
+  return &spec;
+}
+
+enum err specialist_invite_reviewer(const struct actor *who, struct arena *a, long long id, const struct form_pair *in,
+                                    size_t n, struct field_errors *fe, long long *user_id) {
+  if (!who || !(who->role & R_ADMIN)) return ERR_FORBIDDEN;
   struct specialist s;
   enum err e = id > 0 ? specialist_get(a, id, &s) : ERR_NOT_FOUND;
   if (e != ERR_OK) return e;
+  struct form_value v[1];
+  struct form_errors ferr;
+  if (!form_parse(a, specialist_invite_form(), in, n, NULL, NULL, v, &ferr)) {
+    for (size_t i = 0; i < ferr.n; i++)
+      if (field_errors_add(a, fe, ferr.e[i].field, ferr.e[i].message) != 0) return ERR_INTERNAL;
+    return ERR_INVALID;
+  }
+  const char *email = v[0].text;
   if (s.reviewer_user_id > 0) {
     if (field_errors_add(a, fe, "invite_email", "This specialist is linked to an account already.") != 0) return ERR_INTERNAL;
     return ERR_INVALID;
   }
   struct acct_errors ae = {0};
-  e = acct_admin_invite(a, who, "reviewer", s.full_name, email ? email : "", &ae, user_id);
+  e = acct_admin_invite(a, who, VOCAB_KEY_REVIEWER, s.full_name, email, &ae, user_id);
   if (e == ERR_INVALID) {
     for (size_t i = 0; i < ae.n; i++)
       if (field_errors_add(a, fe, "invite_email",

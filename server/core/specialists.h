@@ -14,6 +14,10 @@
 #include "core/actor.h"
 #include "util/err.h"
 
+struct form_spec;
+struct form_pair;
+struct form_errors;
+
 struct arena;
 
 struct specialist {
@@ -110,6 +114,18 @@ enum err specialist_create(const struct actor *who, struct arena *a, struct spec
  * when keep_status). ERR_NOT_FOUND, ERR_INVALID (duplicate external_id) or ERR_OK; audited. */
 enum err specialist_update(const struct actor *who, struct arena *a, long long id, const struct specialist *s,
                            struct field_errors *fe);
+/* The admin's form (the form layer): every field of the record but "active",
+ * with reviewer_user_id (an account id, or empty for none). */
+const struct form_spec *specialist_form(void);
+/* Creates (id 0) or changes specialist id from the posted form: admins only
+ * (ERR_FORBIDDEN, checked once, first); parsed and checked by the form layer
+ * and the record's own rules; the reviewer account checked (an active
+ * reviewer's, else an error on reviewer_user_id), the record saved and
+ * audited in one transaction. ERR_INVALID with errs (nothing saved),
+ * ERR_NOT_FOUND; *out_id the specialist. An emptied external_id on a change
+ * keeps the stored one; on creation one is made. */
+enum err specialist_submit(const struct actor *who, struct arena *a, long long id, const struct form_pair *in,
+                           size_t n, struct form_errors *errs, long long *out_id);
 /* Deactivates or reactivates; never deletes. ERR_NOT_FOUND or ERR_OK; audited. */
 enum err specialist_set_active(const struct actor *who, struct arena *a, long long id, bool active);
 
@@ -145,9 +161,12 @@ enum err specialist_reviewer_choices(struct arena *a, struct reviewer_account **
 /* Invites the specialist as a reviewer (an account in their directory name,
  * with the e-mailed link to choose a password; core/accounts.h) and links
  * the entry to it. ERR_INVALID with a field error on invite_email (bad or
- * taken address, an entry already linked); ERR_NOT_FOUND; *user_id set. */
-enum err specialist_invite_reviewer(const struct actor *who, struct arena *a, long long id, const char *email,
-                                    struct field_errors *fe, long long *user_id);
+ * taken address, an entry already linked); ERR_NOT_FOUND; ERR_FORBIDDEN for
+ * non-admins; *user_id set. The posted form is specialist_invite_form
+ * (invite_email, required). */
+const struct form_spec *specialist_invite_form(void);
+enum err specialist_invite_reviewer(const struct actor *who, struct arena *a, long long id, const struct form_pair *in,
+                                    size_t n, struct field_errors *fe, long long *user_id);
 /* Demo data: links the directory entry external_id to the active reviewer
  * account with this e-mail, unless the entry is linked already (audited).
  * *linked says whether it was done now. */

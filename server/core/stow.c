@@ -1,6 +1,7 @@
 /* STOW-RS sessions (core/stow.h): parts sealed into the store as they stream in, then handed
  * to intake as uploads. */
 #include "core/stow.h"
+#include "core/vocab.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -112,7 +113,7 @@ enum err stow_begin(const struct actor *who, long long request_id, const char *k
     audit_row(who, "dicomweb.store", request_id, 0, "denied", detail);
     return ERR_FORBIDDEN;
   }
-  if (!kind || (strcmp(kind, "images") != 0 && strcmp(kind, "prior_images") != 0)) {
+  if (!kind || (strcmp(kind, VOCAB_DOC_IMAGES) != 0 && strcmp(kind, VOCAB_DOC_PRIOR_IMAGES) != 0)) {
     refuse("The kind must be \"images\" or \"prior_images\".");
     return ERR_INVALID;
   }
@@ -155,7 +156,7 @@ enum err stow_begin(const struct actor *who, long long request_id, const char *k
   s->who.request_id = s->rid;
   s->request_id = request_id;
   s->patient_id = patient_id;
-  s->kind = strcmp(kind, "images") == 0 ? "images" : "prior_images";
+  s->kind = strcmp(kind, VOCAB_DOC_IMAGES) == 0 ? VOCAB_DOC_IMAGES : VOCAB_DOC_PRIOR_IMAGES;
   s->allowance = allowance;
   unsigned char rnd[16];
   randombytes_buf(rnd, sizeof rnd);

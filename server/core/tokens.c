@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/form.h"
 #include "core/secrets.h"
 #include "core/throttle.h"
 #include "store/accounts.h"
@@ -334,4 +335,20 @@ enum err tokens_audit_use(const struct actor *who, const struct tok_principal *t
   enum err e = audit_write(who, &ev);
   free(detail);
   return e;
+}
+
+/* The form (the one form layer): a name for the program, its days, and the tick to send studies. */
+static const struct form_field token_fields[] = {
+    {.name = "label", .type = FT_TEXT, .required = true, .max = 80,
+     .missing = "Give the program a name, so you can recognise it later (for example \"Weasis at home\").",
+     .invalid = "Use at most 80 letters, digits, spaces or punctuation for the name."},
+    {.name = "days", .type = FT_INT, .min = 1, .max = TOK_DAYS_MAX, /* absent: TOK_DAYS_DEFAULT */
+     .missing = "Enter a whole number of days from 1 to 365.", .invalid = "Enter a whole number of days from 1 to 365."},
+    {.name = "can_store", .type = FT_TICK,
+     .missing = "Only center staff can let a program send studies to the portal."},
+};
+
+const struct form_spec *tokens_create_form(void) {
+  static const struct form_spec spec = {token_fields, sizeof token_fields / sizeof token_fields[0], NULL};
+  return &spec;
 }

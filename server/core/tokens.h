@@ -102,4 +102,9 @@ enum err tokens_authenticate(struct arena *a, const struct actor *who, const cha
  * method and path (never the secret nor the query). */
 enum err tokens_audit_use(const struct actor *who, const struct tok_principal *t, const char *method,
                           const char *path);
+/* The token form for the one form layer (core/form.h): label (1-80
+ * characters), days (1-TOK_DAYS_MAX, absent: TOK_DAYS_DEFAULT), can_store (a tick). The token itself
+ * is never a form value: it is shown once and never echoed. */
+struct form_spec;
+const struct form_spec *tokens_create_form(void);
 #endif

@@ -1,5 +1,6 @@
 /* Triage priority and concordance: see triage.h. */
 #include "core/triage.h"
+#include "core/vocab.h"
 
 #include "core/birads.h"
 
@@ -43,8 +44,8 @@ static const char *eff_birads(const struct triage_facts *f) {
 /* The biopsy result that counts: the verified one, else the patient's "done"
  * read as a pending result. */
 static const char *eff_biopsy(const struct triage_facts *f) {
-  if (f->verified) return f->v_biopsy && *f->v_biopsy ? f->v_biopsy : "none";
-  return f->biopsy_done ? "pending" : "none";
+  if (f->verified) return f->v_biopsy && *f->v_biopsy ? f->v_biopsy : VOCAB_BIOPSY_NONE;
+  return f->biopsy_done ? VOCAB_BIOPSY_PENDING : VOCAB_BIOPSY_NONE;
 }
 
 static bool in(const char *s, const char *const *set) {
@@ -65,14 +66,14 @@ enum triage_priority triage_classify(const struct triage_facts *f, long long tod
     if (f->treatment_day >= today) up = f->treatment_day;
     else fl |= TRIAGE_FLAG_TREATMENT_PASSED;
   }
-  if (strcmp(bx, "benign") == 0 && in(cat, suspicious)) fl |= TRIAGE_FLAG_BENIGN_DISCORDANT;
+  if (strcmp(bx, VOCAB_BIOPSY_BENIGN) == 0 && in(cat, suspicious)) fl |= TRIAGE_FLAG_BENIGN_DISCORDANT;
   if (flags) *flags = fl;
   if (upcoming_day) *upcoming_day = up;
-  if (strcmp(cat, "6") == 0 || strcmp(bx, "malignant") == 0)
+  if (strcmp(cat, "6") == 0 || strcmp(bx, VOCAB_BIOPSY_MALIGNANT) == 0)
     return up && up <= today + TRIAGE_TREATMENT_WINDOW_DAYS ? TRIAGE_P1_TREATMENT_SOON : TRIAGE_P2_HIGHLY_SUSPICIOUS;
   if (in(cat, c5_4c)) return TRIAGE_P2_HIGHLY_SUSPICIOUS;
-  if (strcmp(bx, "pending") == 0) return TRIAGE_P3_SUSPICIOUS;
-  if (strcmp(bx, "benign") == 0 && in(cat, benign_ok)) return TRIAGE_P6_ROUTINE;
+  if (strcmp(bx, VOCAB_BIOPSY_PENDING) == 0) return TRIAGE_P3_SUSPICIOUS;
+  if (strcmp(bx, VOCAB_BIOPSY_BENIGN) == 0 && in(cat, benign_ok)) return TRIAGE_P6_ROUTINE;
   if (in(cat, c4)) return TRIAGE_P3_SUSPICIOUS;
   if (strcmp(cat, "3") == 0) return TRIAGE_P5_PROBABLY_BENIGN;
   if (in(cat, c12)) return TRIAGE_P6_ROUTINE;

@@ -14,6 +14,7 @@
 #include "http/auth.h"
 #include "http/reply.h"
 #include "routes/auth_view.h"
+#include "routes/form_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 #include "util/tz.h"
@@ -21,6 +22,15 @@
 static const char *fv(struct req *r, const char *name) {
   const char *v = req_form(r, name);
   return v ? v : "";
+}
+
+/* A refused form: every non-secret value typed and each message next to its field
+ * (the form layer's errors, then the domain's). */
+static void refill(struct req *r, const struct form_spec *spec, struct form_errors *fe,
+                   const struct acct_errors *domain) {
+  for (size_t i = 0; domain && i < domain->n; i++) form_error_add(fe, domain->e[i].field, domain->e[i].message);
+  HDF *h = req_hdf(r);
+  if (h) fv_fill(r, h, spec, fe);
 }
 
 /* The list, the form, and what the caregivers did; status 200 or 422. */
@@ -77,36 +87,31 @@ static void caregivers_get(struct req *r) {
 }
 
 static void caregivers_post(struct req *r) {
-  struct actor who = actor_from_req(r);
-  struct acct_errors errs = {0};
-  enum err e = caregivers_invite(r->arena, &who, fv(r, "email"), fv(r, "relationship"), fv(r, "relationship_other"),
-                                 &errs);
-  if (e == ERR_INVALID) {
-    view_errors(r, &errs);
-    view_keep(r, "email");
-    view_keep(r, "relationship");
-    view_keep(r, "relationship_other");
-    view_set_int(r, "Form.ErrorCount", (long long)errs.n);
+  const struct form_spec *spec = caregivers_invite_form();
+  struct form_value v[3];
+  struct form_errors fe;
+  if (!fv_parse(r, spec, NULL, v, &fe)) {
+    refill(r, spec, &fe, NULL);
     return caregivers_page(r, 422);
   }
-  if (e == ERR_TOO_MANY) {
-    view_set(r, "Form.Errors.email", "You have sent many invitations in the last hour. Please try again later.");
-    view_keep(r, "email");
-    view_keep(r, "relationship");
-    view_keep(r, "relationship_other");
-    view_set_int(r, "Form.ErrorCount", 1);
-    return caregivers_page(r, 429);
+  struct actor who = actor_from_req(r);
+  struct acct_errors errs = {0};
+  enum err e = caregivers_invite(r->arena, &who, v[0].text, v[1].text, v[2].text, &errs);
+  if (e == ERR_INVALID || e == ERR_TOO_MANY) {
+    if (e == ERR_TOO_MANY)
+      form_error_add(&fe, "email", "You have sent many invitations in the last hour. Please try again later.");
+    refill(r, spec, &fe, &errs);
+    return caregivers_page(r, e == ERR_TOO_MANY ? 429 : 422);
   }
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, "/account/caregivers?done=invited");
 }
 
 static void caregiver_revoke(struct req *r) {
-  const char *s = req_param(r, "id");
-  size_t n = s ? strlen(s) : 0;
-  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
+  long long id = 0;
+  if (!form_id_parse(req_param(r, "id"), &id)) return reply_error(r, ERR_NOT_FOUND, NULL);
   struct actor who = actor_from_req(r);
-  enum err e = caregivers_revoke(r->arena, &who, strtoll(s, NULL, 10));
+  enum err e = caregivers_revoke(r->arena, &who, id);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, "/account/caregivers?done=revoked");
 }
@@ -171,21 +176,22 @@ static void accept_post(struct req *r) {
     if (e != ERR_OK) return reply_error(r, e, NULL);
     return reply_redirect(r, "/requests#helping");
   }
-  struct acct_errors errs = {0};
-  e = caregivers_accept_new(r->arena, &who, tok, fv(r, "name"), fv(r, "password"), fv(r, "time_zone"), &errs);
-  if (e == ERR_INVALID) {
-    view_errors(r, &errs);
-    view_keep(r, "name");
-    view_keep(r, "time_zone");
-    view_set_int(r, "Form.ErrorCount", (long long)errs.n);
+  const struct form_spec *spec = caregivers_accept_form();
+  struct form_value v[3];
+  struct form_errors fe;
+  if (!fv_parse(r, spec, NULL, v, &fe)) {
+    refill(r, spec, &fe, NULL); /* the password is secret: never echoed */
     return accept_page(r, 422, tok, &l);
   }
-  if (e == ERR_CONFLICT) {
-    view_set(r, "Form.Errors.name",
-             "This e-mail address already has an account. Please log in with it first, then open the link again.");
-    view_keep(r, "name");
-    view_set_int(r, "Form.ErrorCount", 1);
-    return accept_page(r, 409, tok, &l);
+  struct acct_errors errs = {0};
+  /* the password as typed (the form layer trims; a password is not trimmed) */
+  e = caregivers_accept_new(r->arena, &who, tok, v[0].text, fv(r, "password"), v[2].text, &errs);
+  if (e == ERR_INVALID || e == ERR_CONFLICT) {
+    if (e == ERR_CONFLICT)
+      form_error_add(&fe, "name",
+                     "This e-mail address already has an account. Please log in with it first, then open the link again.");
+    refill(r, spec, &fe, &errs);
+    return accept_page(r, e == ERR_CONFLICT ? 409 : 422, tok, &l);
   }
   if (e == ERR_NOT_FOUND) return bad_link(r);
   if (e != ERR_OK) return reply_error(r, e, NULL);
@@ -202,16 +208,18 @@ static void represent_page(struct req *r, unsigned status) {
 static void represent_get(struct req *r) { represent_page(r, 200); }
 
 static void represent_post(struct req *r) {
-  struct actor who = actor_from_req(r);
+  const struct form_spec *spec = caregivers_represent_form();
+  struct form_value v[5];
+  struct form_errors fe;
   struct acct_errors errs = {0};
+  enum err e = ERR_INVALID;
   long long rid = 0;
-  enum err e = caregivers_represent(r->arena, &who, fv(r, "name"), fv(r, "dob"), fv(r, "relationship"),
-                                    fv(r, "relationship_other"), fv(r, "authority"), &errs, &rid);
+  if (fv_parse(r, spec, NULL, v, &fe)) {
+    struct actor who = actor_from_req(r);
+    e = caregivers_represent(r->arena, &who, v[0].text, v[1].text, v[2].text, v[3].text, v[4].text, &errs, &rid);
+  }
   if (e == ERR_INVALID) {
-    view_errors(r, &errs);
-    static const char *const keep[] = {"name", "dob", "relationship", "relationship_other", "authority"};
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) view_keep(r, keep[i]);
-    view_set_int(r, "Form.ErrorCount", (long long)errs.n);
+    refill(r, spec, &fe, &errs);
     return represent_page(r, 422);
   }
   if (e != ERR_OK) return reply_error(r, e, NULL);
@@ -220,29 +228,34 @@ static void represent_post(struct req *r) {
 
 /* ---- staff verify or refuse a representative's authority document ---- */
 
+/* The staff page again: 422 with the message at the form's one field (an
+ * authority decision's at authority_reason, the reason typed echoed there). */
+static void staff_refused(struct req *r, long long id, const char *field, const char *message,
+                          const struct form_spec *spec) {
+  struct center_errors ce = {0};
+  ce.e[0].field = field;
+  ce.e[0].message = message;
+  ce.n = 1;
+  if (!spec) view_set(r, "Form.Values.authority_reason", req_form(r, "reason"));
+  staff_request_show_form(r, id, &ce, spec, spec ? "representative-end" : "authority", 422, NULL);
+}
+
 static void authority_post(struct req *r) {
-  const char *s = req_param(r, "id");
-  size_t n = s ? strlen(s) : 0;
-  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
-  long long id = strtoll(s, NULL, 10);
-  const char *doc = fv(r, "document"), *decision = fv(r, "decision");
-  size_t dn = strlen(doc);
-  if (!dn || dn > 18 || strspn(doc, "0123456789") != dn)
-    return reply_error(r, ERR_BAD_REQUEST, "The form is missing the document. Please reload the page.");
-  bool verify = strcmp(decision, "verify") == 0;
-  if (!verify && strcmp(decision, "refuse") != 0)
-    return reply_error(r, ERR_BAD_REQUEST, "Choose whether the document is accepted or not.");
+  long long id = 0;
+  if (!form_id_parse(req_param(r, "id"), &id)) return reply_error(r, ERR_NOT_FOUND, NULL);
+  struct form_value v[3];
+  struct form_errors fe;
+  if (!fv_parse(r, caregivers_authority_form(), NULL, v, &fe))
+    return staff_refused(r, id, "authority_reason", fe.e[0].message, NULL);
+  bool verify = strcmp(v[1].text, "verify") == 0;
   struct actor who = actor_from_req(r);
   struct acct_errors errs = {0};
-  enum err e = caregivers_authority_decide(r->arena, &who, id, strtoll(doc, NULL, 10), verify, fv(r, "reason"), &errs);
-  if (e == ERR_INVALID || e == ERR_CONFLICT) {
-    struct center_errors ce = {0};
-    ce.e[0].field = "authority_reason";
-    ce.e[0].message = e == ERR_CONFLICT ? "A newer document arrived meanwhile: please look at it first. Nothing was changed."
-                                        : errs.e[0].message;
-    ce.n = 1;
-    return staff_request_show(r, id, &ce, NULL);
-  }
+  enum err e = caregivers_authority_decide(r->arena, &who, id, v[0].num, verify, v[2].text, &errs);
+  if (e == ERR_INVALID || e == ERR_CONFLICT)
+    return staff_refused(r, id, "authority_reason",
+                         e == ERR_CONFLICT ? "A newer document arrived meanwhile: please look at it first. Nothing was changed."
+                                           : errs.e[0].message,
+                         NULL);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=authority-%s#authority-h", id,
                                  verify ? "verified" : "refused"));
@@ -251,24 +264,24 @@ static void authority_post(struct req *r) {
 /* ---- staff end a representative's link ---- */
 
 static void end_post(struct req *r) {
-  const char *s = req_param(r, "id"), *l = fv(r, "link");
-  size_t n = s ? strlen(s) : 0, ln = strlen(l);
-  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
-  long long id = strtoll(s, NULL, 10);
-  if (!ln || ln > 18 || strspn(l, "0123456789") != ln)
-    return reply_error(r, ERR_BAD_REQUEST, "The form is missing who acts for the patient. Please reload the page.");
+  long long id = 0;
+  if (!form_id_parse(req_param(r, "id"), &id)) return reply_error(r, ERR_NOT_FOUND, NULL);
+  const struct form_spec *spec = caregivers_end_form();
+  struct form_value v[2];
+  struct form_errors fe;
+  if (!fv_parse(r, spec, NULL, v, &fe)) {
+    const char *m = form_error(&fe, "link");
+    return staff_refused(r, id, "end_reason", m ? m : form_error(&fe, "end_reason"), spec);
+  }
   struct actor who = actor_from_req(r);
   struct acct_errors errs = {0};
-  enum err e = caregivers_end_representation(r->arena, &who, id, strtoll(l, NULL, 10), fv(r, "end_reason"), &errs);
-  if (e == ERR_INVALID || e == ERR_CONFLICT) {
-    struct center_errors ce = {0};
-    ce.e[0].field = "end_reason";
-    ce.e[0].message = e == ERR_CONFLICT ? "Someone else changed who acts for the patient meanwhile: please look again. "
-                                          "Nothing was changed."
-                                        : errs.e[0].message;
-    ce.n = 1;
-    return staff_request_show(r, id, &ce, NULL);
-  }
+  enum err e = caregivers_end_representation(r->arena, &who, id, v[0].num, v[1].text, &errs);
+  if (e == ERR_INVALID || e == ERR_CONFLICT)
+    return staff_refused(r, id, "end_reason",
+                         e == ERR_CONFLICT ? "Someone else changed who acts for the patient meanwhile: please look "
+                                             "again. Nothing was changed."
+                                           : errs.e[0].message,
+                         spec);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, arena_printf(r->arena, "/staff/requests/%lld?done=authority-ended#authority-h", id));
 }

@@ -13,6 +13,7 @@
 #include "http/stepup.h"
 #include "routes/auth_view.h"
 #include "routes/center_view.h"
+#include "routes/form_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 
@@ -74,21 +75,30 @@ static void tokens_get(struct req *r) {
   tokens_page(r, 200);
 }
 
+/* A refused form: the same page, 422, each message at its field, the name and days echoed. */
+static void tokens_refused(struct req *r, const struct form_errors *fe) {
+  HDF *h = req_hdf(r);
+  if (!h) return reply_error(r, ERR_INTERNAL, NULL);
+  fv_fill(r, h, tokens_create_form(), fe);
+  view_set(r, "Form.Invalid", "1");
+  tokens_page(r, 422);
+}
+
 static void tokens_post(struct req *r) {
   if (!stepup_gate(r)) return;
+  struct form_value v[3];
+  struct form_errors fe;
+  if (!fv_parse(r, tokens_create_form(), NULL, v, &fe)) return tokens_refused(r, &fe);
   struct actor who = actor_from_req(r);
   struct acct_errors errs = {0};
   char token[TOK_BUF];
   long long id = 0;
-  const char *label = req_form(r, "label");
-  enum err e = tokens_create(r->arena, &who, label, req_form(r, "days"), req_form(r, "can_store"), &errs, token, &id);
+  const char *label = v[0].text;
+  enum err e = tokens_create(r->arena, &who, label, v[1].present ? v[1].text : NULL, v[2].tick ? "1" : NULL, &errs, token, &id);
   if (e == ERR_INVALID) {
-    view_errors(r, &errs);
-    view_keep(r, "label");
-    view_keep(r, "days");
-    if (req_form(r, "can_store")) view_set(r, "Form.Values.can_store", "1");
-    view_set(r, "Form.Invalid", "1");
-    return tokens_page(r, 422);
+    memset(&fe, 0, sizeof fe);
+    for (size_t i = 0; i < errs.n; i++) form_error_add(&fe, errs.e[i].field, errs.e[i].message);
+    return tokens_refused(r, &fe);
   }
   if (e != ERR_OK) return reply_error(r, e, NULL);
   /* shown on this answer only (Cache-Control: no-store), never again */
@@ -101,11 +111,10 @@ static void tokens_post(struct req *r) {
 }
 
 static void token_revoke_post(struct req *r) {
-  const char *s = req_param(r, "id");
-  size_t n = s ? strlen(s) : 0;
-  if (!n || n > 18 || strspn(s, "0123456789") != n) return reply_error(r, ERR_NOT_FOUND, NULL);
+  long long id = 0;
+  if (!form_id_parse(req_param(r, "id"), &id)) return reply_error(r, ERR_NOT_FOUND, NULL);
   struct actor who = actor_from_req(r);
-  enum err e = tokens_revoke(r->arena, &who, strtoll(s, NULL, 10));
+  enum err e = tokens_revoke(r->arena, &who, id);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   reply_redirect(r, "/account/tokens?removed=1");
 }

@@ -12,6 +12,7 @@
 #include "http/reply.h"
 #include "http/stepup.h"
 #include "routes/auth_view.h"
+#include "routes/form_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 #include "util/tz.h"
@@ -23,14 +24,8 @@ static void admin_home(struct req *r) {
   reply_page(r, 200, "admin.cs");
 }
 
-/* Parses a positive id from the path; 0 when malformed. */
-static long long path_id(struct req *r) {
-  const char *s = req_param(r, "id");
-  if (!s || !*s || strlen(s) > 18) return 0;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return 0;
-  return atoll(s);
-}
+/* The account id of the path (the one id parser); 0 when malformed. */
+static long long path_id(struct req *r) { return form_id(req_param(r, "id")); }
 
 static void accounts_list(struct req *r) {
   struct actor who = actor_from_req(r);
@@ -173,12 +168,15 @@ static void invite_post(struct req *r) {
   struct acct_errors errs = {0};
   long long id = 0;
   if (!stepup_gate(r)) return;
-  enum err e = acct_admin_invite(r->arena, &who, req_form(r, "role"), req_form(r, "name"), req_form(r, "email"), &errs, &id);
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  enum err e = acct_admin_invite_submit(r->arena, &who, in, r->form.n, &errs, &id);
   if (e == ERR_INVALID) {
-    view_errors(r, &errs);
-    view_keep(r, "name");
-    view_keep(r, "email");
-    view_keep(r, "role");
+    HDF *hdf = req_hdf(r);
+    if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
+    struct form_errors fe = {0};
+    for (size_t i = 0; i < errs.n; i++) form_error_add(&fe, errs.e[i].field, errs.e[i].message);
+    fv_fill(r, hdf, acct_invite_form(), &fe);
     return invite_page(r, 422);
   }
   if (e != ERR_OK) return reply_error(r, e, NULL);

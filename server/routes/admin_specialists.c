@@ -10,7 +10,9 @@
 #include <strings.h>
 
 #include "core/specialists.h"
+#include "core/form.h"
 #include "http/reply.h"
+#include "routes/form_view.h"
 #include "routes/routes.h"
 #include "routes/specialists_view.h"
 #include "store/specialists.h"
@@ -18,12 +20,6 @@
 
 #define ADMIN_PAGE_SIZE 25
 #define IMPORT_LIMIT (2u * 1024 * 1024)
-
-/* Fields shown as checkboxes in the form. */
-static const char *const check_fields[] = {
-    "breast_fellowship", "academic", "center_of_excellence", "remote_review", "in_person",
-    "offers_reread",     "offers_consult", "accepting", NULL,
-};
 
 /* A node or NULL (ClearSilver's error dropped: out of memory only). */
 static HDF *node_at(HDF *hdf, const char *name) {
@@ -156,34 +152,10 @@ static int reviewer_picker(struct req *r, HDF *hdf) {
 
 /* ---- create and edit ---- */
 
-static const char *form_get(void *ctx, const char *field) { return req_form(ctx, field); }
-
 static void put_value(void *ctx, const char *field, const char *value) {
   char key[80];
   snprintf(key, sizeof key, "Form.Values.%s", field);
   spec_set(ctx, key, value);
-}
-
-/* Re-shows the posted values (checkboxes as yes/no) and the errors. */
-static void keep_posted(struct req *r, HDF *hdf, const struct field_errors *fe) {
-  char key[80];
-  for (int i = 0; specialist_fields[i]; i++) {
-    const char *v = req_form(r, specialist_fields[i]);
-    snprintf(key, sizeof key, "Form.Values.%s", specialist_fields[i]);
-    spec_set(hdf, key, v ? v : "");
-  }
-  const char *rv = req_form(r, "reviewer_user_id");
-  spec_set(hdf, "Form.Values.reviewer_user_id", rv ? rv : "");
-  for (int i = 0; check_fields[i]; i++) {
-    snprintf(key, sizeof key, "Form.Values.%s", check_fields[i]);
-    const char *v = req_form(r, check_fields[i]);
-    spec_set(hdf, key, v && *v && strcmp(v, "no") != 0 && strcmp(v, "0") != 0 ? "yes" : "no");
-  }
-  for (size_t i = 0; fe && i < fe->n; i++) {
-    snprintf(key, sizeof key, "Form.Errors.%s", fe->items[i].field);
-    spec_set(hdf, key, fe->items[i].message);
-  }
-  if (fe && fe->n) spec_set_int(hdf, "Form.ErrorCount", (long long)fe->n);
 }
 
 static void new_form(struct req *r) {
@@ -208,20 +180,19 @@ static void new_form(struct req *r) {
 
 static void create_post(struct req *r) {
   HDF *hdf = req_hdf(r);
-  if (!hdf) {
+  const struct form_pair *in = fv_pairs(r);
+  if (!hdf || !in) {
     reply_error(r, ERR_INTERNAL, NULL);
     return;
   }
-  struct field_errors fe = {0};
-  struct specialist s;
-  enum err e = specialist_from_input(r->arena, form_get, r, false, &s, &fe);
+  struct form_errors errs;
   long long id = 0;
   struct actor who = spec_actor(r);
-  if (e == ERR_OK) e = specialist_create(&who, r->arena, &s, &id, &fe);
+  enum err e = specialist_submit(&who, r->arena, 0, in, r->form.n, &errs, &id);
   if (e == ERR_INVALID) {
     spec_set(hdf, "Page.Title", "Add a specialist");
     spec_set(hdf, "Form.Action", "/admin/specialists/new");
-    keep_posted(r, hdf, &fe);
+    fv_fill(r, hdf, specialist_form(), &errs);
     if (reviewer_picker(r, hdf) != 0) return;
     reply_page(r, 422, "admin_specialists_form.cs");
     return;
@@ -259,9 +230,9 @@ static void edit_page(struct req *r, long long id, const struct field_errors *in
   }
   spec_set(hdf, "Specialist.Linked", s.reviewer_user_id > 0 ? "1" : "0");
   if (invite_errs) {
-    const char *typed = req_form(r, "invite_email");
-    spec_set(hdf, "Form.Values.invite_email", typed ? typed : "");
-    for (size_t i = 0; i < invite_errs->n; i++) spec_set(hdf, "Form.Errors.invite_email", invite_errs->items[i].message);
+    struct form_errors fe = {0};
+    for (size_t i = 0; i < invite_errs->n; i++) form_error_add(&fe, invite_errs->items[i].field, invite_errs->items[i].message);
+    fv_fill(r, hdf, specialist_invite_form(), &fe);
   }
   if (reviewer_picker(r, hdf) != 0) return;
   reply_page(r, invite_errs ? 422 : 200, "admin_specialists_form.cs");
@@ -286,7 +257,12 @@ static void invite_post(struct req *r) {
   }
   struct actor who = spec_actor(r);
   struct field_errors fe = {0};
-  enum err e = specialist_invite_reviewer(&who, r->arena, id, req_form(r, "invite_email"), &fe, &uid);
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) {
+    reply_error(r, ERR_INTERNAL, NULL);
+    return;
+  }
+  enum err e = specialist_invite_reviewer(&who, r->arena, id, in, r->form.n, &fe, &uid);
   if (e == ERR_INVALID) return edit_page(r, id, &fe);
   if (e != ERR_OK) {
     reply_error(r, e, NULL);
@@ -302,29 +278,25 @@ static void update_post(struct req *r) {
     reply_error(r, ERR_NOT_FOUND, NULL);
     return;
   }
-  enum err e = specialist_get(r->arena, id, &current);
-  if (e != ERR_OK) {
-    reply_error(r, e, NULL);
-    return;
-  }
   HDF *hdf = req_hdf(r);
-  if (!hdf) {
+  const struct form_pair *in = fv_pairs(r);
+  if (!hdf || !in) {
     reply_error(r, ERR_INTERNAL, NULL);
     return;
   }
-  struct field_errors fe = {0};
-  struct specialist s;
-  e = specialist_from_input(r->arena, form_get, r, false, &s, &fe);
-  if (e == ERR_OK && !*s.external_id)
-    s.external_id = current.external_id; /* an emptied id keeps the old one */
+  struct form_errors errs;
   struct actor who = spec_actor(r);
-  if (e == ERR_OK) e = specialist_update(&who, r->arena, id, &s, &fe);
+  enum err e = specialist_submit(&who, r->arena, id, in, r->form.n, &errs, NULL);
   if (e == ERR_INVALID) {
+    if (specialist_get(r->arena, id, &current) != ERR_OK) {
+      reply_error(r, ERR_UNAVAILABLE, NULL);
+      return;
+    }
     HDF *node = node_at(hdf, "Specialist");
     if (node) specialist_hdf(r, node, &current, NULL);
     spec_set(hdf, "Page.Title", arena_printf(r->arena, "Edit %s", current.full_name));
     spec_set(hdf, "Form.Action", arena_printf(r->arena, "/admin/specialists/%lld", id));
-    keep_posted(r, hdf, &fe);
+    fv_fill(r, hdf, specialist_form(), &errs);
     if (reviewer_picker(r, hdf) != 0) return;
     reply_page(r, 422, "admin_specialists_form.cs");
     return;

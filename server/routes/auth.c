@@ -16,6 +16,7 @@
 #include "http/auth.h"
 #include "http/reply.h"
 #include "routes/auth_view.h"
+#include "routes/form_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
 #include "util/tz.h"
@@ -80,6 +81,19 @@ static const char *safe_next(const char *next) {
 /* Answers a domain failure that is not a form error. */
 static void fail(struct req *r, enum err e) { reply_error(r, e, NULL); }
 
+/* The domain's own field errors (password policy, unknown time zone, wrong
+ * current password) join the form's error map. */
+static void merge_errors(struct form_errors *fe, const struct acct_errors *ae) {
+  for (size_t i = 0; i < ae->n; i++) form_error_add(fe, ae->e[i].field, ae->e[i].message);
+}
+
+/* Echoes the typed values of spec (secrets never) and the error map (may be
+ * NULL) into the page about to be drawn. */
+static void form_show(struct req *r, const struct form_spec *spec, const struct form_errors *fe) {
+  HDF *h = req_hdf(r);
+  if (h) fv_fill(r, h, spec, fe);
+}
+
 /* ---- sign-up ---- */
 
 static void signup_page(struct req *r, unsigned status) {
@@ -95,25 +109,27 @@ static void signup_get(struct req *r) {
 }
 
 static void signup_post(struct req *r) {
-  struct actor who = actor_from_req(r);
-  struct acct_errors errs = {0};
-  const char *email = req_form(r, "email");
-  enum err e = acct_signup(r->arena, &who, req_form(r, "name"), email, req_form(r, "dob"),
-                           req_form(r, "password"), req_form(r, "time_zone"), &errs);
-  if (e == ERR_INVALID) {
-    view_errors(r, &errs);
-    view_keep(r, "name");
-    view_keep(r, "email");
-    view_keep(r, "dob");
-    view_keep(r, "time_zone");
-    view_set(r, "Form.Invalid", "1");
-    return signup_page(r, 422);
+  const struct form_spec *spec = &acct_signup_form;
+  struct form_value v[5];
+  struct form_errors fe;
+  if (fv_parse(r, spec, NULL, v, &fe)) {
+    struct actor who = actor_from_req(r);
+    struct acct_errors errs = {0};
+    /* the password as typed: the policy normalises it, spaces included */
+    enum err e = acct_signup(r->arena, &who, v[ACCT_SIGNUP_NAME].text, v[ACCT_SIGNUP_EMAIL].text,
+                             v[ACCT_SIGNUP_DOB].text, req_form(r, "password"), v[ACCT_SIGNUP_TZ].text, &errs);
+    if (e == ERR_OK) {
+      /* the same answer whether the address was new or taken */
+      view_set(r, "Page.Title", "Check your e-mail");
+      view_set(r, "Signup.Email", v[ACCT_SIGNUP_EMAIL].text);
+      return reply_page(r, 200, "signup_sent.cs");
+    }
+    if (e != ERR_INVALID) return fail(r, e);
+    merge_errors(&fe, &errs);
   }
-  if (e != ERR_OK) return fail(r, e);
-  /* the same answer whether the address was new or taken */
-  view_set(r, "Page.Title", "Check your e-mail");
-  view_set(r, "Signup.Email", email);
-  reply_page(r, 200, "signup_sent.cs");
+  form_show(r, spec, &fe);
+  view_set(r, "Form.Invalid", "1");
+  signup_page(r, 422);
 }
 
 /* ---- e-mail verification ---- */
@@ -134,8 +150,14 @@ static void verify_get(struct req *r) {
 }
 
 static void verify_post(struct req *r) {
-  struct actor who = actor_from_req(r);
-  enum err e = acct_verify_email(r->arena, &who, req_form(r, "token"));
+  struct form_value v[1];
+  struct form_errors fe;
+  enum err e = ERR_NOT_FOUND;
+  if (fv_parse(r, &acct_verify_form, NULL, v, &fe)) {
+    struct actor who = actor_from_req(r);
+    e = acct_verify_email(r->arena, &who, v[0].text);
+  }
+  /* no token, or not a live one: the link's own page, with the way on */
   if (e == ERR_NOT_FOUND)
     return view_message(r, 404, "This link does not work",
                         "This confirmation link is unknown, was used already or has expired.", "/login", "Log in");
@@ -166,11 +188,20 @@ static void login_get(struct req *r) {
 }
 
 static void login_post(struct req *r) {
+  const struct form_spec *spec = &acct_login_form;
+  struct form_value v[2];
+  struct form_errors fe;
+  /* an empty or over-long field says so next to it: that tells nothing about accounts */
+  if (!fv_parse(r, spec, NULL, v, &fe)) {
+    form_show(r, spec, &fe);
+    return login_page(r, 422);
+  }
   struct actor who = actor_from_req(r);
   struct acct_login_result res;
-  const char *email = req_form(r, "email");
-  enum err e = acct_login(r->arena, &who, email, req_form(r, "password"), auth_session_cookie(r), r->user_agent, &res);
+  enum err e = acct_login(r->arena, &who, v[ACCT_LOGIN_EMAIL].text, req_form(r, "password"), auth_session_cookie(r),
+                          r->user_agent, &res);
   if (e != ERR_OK) return fail(r, e);
+  form_show(r, spec, NULL); /* the e-mail typed comes back on every answer below; never the password */
   switch (res.outcome) {
   case LOGIN_OK: {
     auth_set_session_cookie(r, res.s.token);
@@ -180,7 +211,6 @@ static void login_post(struct req *r) {
     return reply_redirect(r, next ? next : role_home(res.role));
   }
   case LOGIN_THROTTLED: {
-    view_keep(r, "email");
     char *msg = arena_printf(r->arena,
                              "Too many attempts. For your safety, please wait %d second%s before trying again.",
                              res.retry_after, res.retry_after == 1 ? "" : "s");
@@ -192,7 +222,6 @@ static void login_post(struct req *r) {
     return;
   }
   case LOGIN_UNVERIFIED:
-    view_keep(r, "email");
     view_set(r, "Form.Errors.form",
              "Please confirm your e-mail address first: open the link we sent you when you signed up. "
              "No e-mail? Choose a new password with \"Forgot your password?\": that confirms it too.");
@@ -200,7 +229,6 @@ static void login_post(struct req *r) {
   case LOGIN_FAILED:
     break;
   }
-  view_keep(r, "email");
   view_set(r, "Form.Errors.form", "The e-mail address or the password is not right. Please try again.");
   login_page(r, 401);
 }
@@ -215,11 +243,17 @@ static void login_2fa_get(struct req *r) {
 static void login_2fa_post(struct req *r) {
   if (!auth_mfa_pending(r->user)) return reply_redirect(r, role_home(r->user->role));
   if (!r->user->mfa_enrolled) return reply_redirect(r, "/account/2fa");
+  view_set(r, "Page.Title", "Two-step login");
+  struct form_value v[1];
+  struct form_errors fe;
+  if (!fv_parse(r, &acct_login_mfa_form, NULL, v, &fe)) { /* no code: not counted as a wrong one */
+    form_show(r, &acct_login_mfa_form, &fe);
+    return reply_page(r, 422, "login_2fa.cs");
+  }
   struct actor who = actor_from_req(r);
   struct acct_new_session ns;
   int retry = 0;
-  enum err e = acct_login_mfa(r->arena, &who, r->user->session_id, req_form(r, "code"), &ns, &retry);
-  view_set(r, "Page.Title", "Two-step login");
+  enum err e = acct_login_mfa(r->arena, &who, r->user->session_id, v[0].text, &ns, &retry);
   if (e == ERR_OK) {
     auth_set_session_cookie(r, ns.token);
     sodium_memzero(ns.token, sizeof ns.token);
@@ -273,12 +307,17 @@ static void forgot_page(struct req *r, unsigned status) {
 static void forgot_get(struct req *r) { forgot_page(r, 200); }
 
 static void forgot_post(struct req *r) {
-  struct actor who = actor_from_req(r);
-  struct acct_errors errs = {0};
-  enum err e = acct_password_forgot(r->arena, &who, req_form(r, "email"), &errs);
+  struct form_value v[1];
+  struct form_errors fe;
+  enum err e = ERR_INVALID;
+  if (fv_parse(r, &acct_forgot_form, NULL, v, &fe)) {
+    struct actor who = actor_from_req(r);
+    struct acct_errors errs = {0};
+    e = acct_password_forgot(r->arena, &who, v[0].text, &errs);
+    merge_errors(&fe, &errs);
+  }
   if (e == ERR_INVALID) {
-    view_errors(r, &errs);
-    view_keep(r, "email");
+    form_show(r, &acct_forgot_form, &fe);
     return forgot_page(r, 422);
   }
   if (e != ERR_OK) return fail(r, e);
@@ -320,9 +359,15 @@ static void reset_post(struct req *r) {
   long long uid = 0;
   if (acct_token_check(r->arena, tok, &purpose, &uid) != ERR_OK || strcmp(purpose, "verify_email") == 0)
     return bad_link(r);
-  enum err e = acct_password_reset(r->arena, &who, tok, req_form(r, "password"), &errs);
+  struct form_value v[2];
+  struct form_errors fe;
+  enum err e = ERR_INVALID;
+  if (fv_parse(r, &acct_reset_form, NULL, v, &fe)) {
+    e = acct_password_reset(r->arena, &who, v[ACCT_RESET_TOKEN].text, req_form(r, "password"), &errs);
+    merge_errors(&fe, &errs);
+  }
   if (e == ERR_INVALID) {
-    view_errors(r, &errs);
+    form_show(r, &acct_reset_form, &fe);
     return reset_page(r, 422, tok, purpose);
   }
   if (e == ERR_NOT_FOUND) return bad_link(r);
@@ -400,17 +445,18 @@ static void account_show(struct req *r, unsigned status) {
 static void account_get(struct req *r) { account_show(r, 200); }
 
 static void time_zone_post(struct req *r) {
-  struct actor who = actor_from_req(r);
-  struct acct_errors errs = {0};
-  const char *tz = req_form(r, "time_zone");
-  /* spaces around a pasted name are not part of it */
-  while (tz && *tz == ' ') tz++;
-  char *z = tz ? arena_strdup(r->arena, tz) : NULL;
-  for (size_t n = z ? strlen(z) : 0; n > 0 && z[n - 1] == ' '; n--) z[n - 1] = '\0';
-  enum err e = acct_time_zone_set(r->arena, &who, z, &errs);
+  /* spaces around a pasted name are not part of it; a tab or line break is refused */
+  struct form_value v[1];
+  struct form_errors fe;
+  enum err e = ERR_INVALID;
+  if (fv_parse(r, &acct_time_zone_form, NULL, v, &fe)) {
+    struct actor who = actor_from_req(r);
+    struct acct_errors errs = {0};
+    e = acct_time_zone_set(r->arena, &who, v[0].text, &errs);
+    merge_errors(&fe, &errs);
+  }
   if (e == ERR_INVALID) {
-    view_errors(r, &errs);
-    view_keep(r, "time_zone");
+    form_show(r, &acct_time_zone_form, &fe);
     view_set(r, "Form.Invalid", "1");
     return account_show(r, 422);
   }
@@ -450,13 +496,20 @@ static void password_page(struct req *r, unsigned status) {
 static void password_get(struct req *r) { password_page(r, 200); }
 
 static void password_post(struct req *r) {
-  struct actor who = actor_from_req(r);
-  struct acct_errors errs = {0};
+  struct form_value v[2];
+  struct form_errors fe;
   struct acct_new_session ns;
-  enum err e = acct_password_change(r->arena, &who, r->user->session_id, req_form(r, "current"),
-                                    req_form(r, "password"), &errs, &ns);
+  enum err e = ERR_INVALID;
+  if (fv_parse(r, &acct_password_form, NULL, v, &fe)) {
+    struct actor who = actor_from_req(r);
+    struct acct_errors errs = {0};
+    /* both passwords as typed: the policy normalises them */
+    e = acct_password_change(r->arena, &who, r->user->session_id, req_form(r, "current"), req_form(r, "password"),
+                             &errs, &ns);
+    merge_errors(&fe, &errs);
+  }
   if (e == ERR_INVALID) {
-    view_errors(r, &errs);
+    form_show(r, &acct_password_form, &fe);
     return password_page(r, 422);
   }
   if (e != ERR_OK) return fail(r, e);
@@ -531,11 +584,20 @@ static void show_codes(struct req *r, char (*codes)[TOTP_RECOVERY_BUF], const ch
 static void twofa_post(struct req *r) {
   if (r->user->mfa_enrolled && !r->user->mfa_passed) return reply_redirect(r, "/login/2fa");
   struct actor who = actor_from_req(r);
-  const char *action = req_form(r, "action");
-  const char *code = req_form(r, "code");
+  struct form_value v[2];
+  struct form_errors fe;
+  fv_parse(r, &acct_totp_form, NULL, v, &fe);
+  /* the action is the button pressed: anything else is not this page's form */
+  if (form_error(&fe, "action")) return fail(r, ERR_BAD_REQUEST);
+  const char *action = v[ACCT_TOTP_ACTION].text;
+  const char *code = v[ACCT_TOTP_CODE].text;
   char codes[ACCT_RECOVERY_COUNT][TOTP_RECOVERY_BUF];
-  enum err e;
-  if (!action) action = "";
+  enum err e = ERR_INVALID;
+  view_set(r, "Twofa.Action", action); /* which of the page's forms the error belongs to */
+  if (fe.n) {
+    form_show(r, &acct_totp_form, &fe);
+    return twofa_page(r, 422);
+  }
   if (strcmp(action, "enable") == 0) {
     struct acct_new_session ns;
     e = acct_totp_enable(r->arena, &who, r->user->session_id, code, codes, &ns);
@@ -559,8 +621,6 @@ static void twofa_post(struct req *r) {
                           "the next time you change it.",
                           "/account", "Back to your account");
     }
-  } else {
-    return fail(r, ERR_BAD_REQUEST);
   }
   if (e == ERR_INVALID) {
     view_set(r, "Form.Errors.code", "That code is not right. Enter the 6-digit code your app shows now.");

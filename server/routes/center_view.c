@@ -1,5 +1,6 @@
 /* Shared helpers of the center's pages: see center_view.h. */
 #include "routes/center_view.h"
+#include "core/vocab.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -81,41 +82,13 @@ void cv_set(HDF *hdf, const char *value, const char *fmt, ...) {
 }
 
 const char *cv_status_label(const char *status) {
-  enum req_status s;
-  if (!req_status_parse(status, &s)) return status;
-  switch (s) {
-  case RS_DRAFT: return "Draft";
-  case RS_SUBMITTED: return "New";
-  case RS_TRIAGE: return "In triage";
-  case RS_NEEDS_INFO: return "Waiting for the patient";
-  case RS_ACCEPTED: return "Accepted";
-  case RS_SCHEDULED: return "Consultation scheduled";
-  case RS_IN_REVIEW: return "In review";
-  case RS_REPORT_READY: return "Report signed";
-  case RS_CLOSED: return "Closed";
-  case RS_DECLINED: return "Declined";
-  case RS_WITHDRAWN: return "Withdrawn";
-  case RS_COUNT: break;
-  }
-  return status;
+  const char *w = vocab_status_staff(status);
+  return w ? w : status;
 }
 
 const char *cv_kind_label(const char *k) {
-  static const char *const map[][2] = {
-      {"images", "Current images (original DICOM data)"},
-      {"prior_images", "Earlier images for comparison"},
-      {"radiology_report", "Radiology report of the first read"},
-      {"pathology_report", "Pathology report"},
-      {"authorization", "Signed authorization"},
-      {"photo_id", "Photo ID"},
-      {"insurance_card", "Insurance card"},
-      {"referral", "Referral"},
-      {"other", "Something else (see the message)"},
-      {"authority_document", "Representative's authority document"},
-  };
-  for (size_t i = 0; k && i < sizeof map / sizeof map[0]; i++)
-    if (strcmp(map[i][0], k) == 0) return map[i][1];
-  return k ? k : "";
+  const struct vocab_document *d = vocab_document(k);
+  return d ? d->staff : k ? k : "";
 }
 
 const char *cv_exam_types_words(struct arena *a, const char *joined) {
@@ -126,9 +99,9 @@ const char *cv_exam_types_words(struct arena *a, const char *joined) {
   while (out && *p) {
     size_t n = strcspn(p, ";");
     const char *w = NULL;
-    for (size_t i = 0; i < REQUESTS_N_EXAM_TYPES; i++)
-      if (strlen(REQUESTS_EXAM_TYPES[i].key) == n && strncmp(REQUESTS_EXAM_TYPES[i].key, p, n) == 0)
-        w = REQUESTS_EXAM_TYPES[i].label;
+    for (size_t i = 0; i < VOCAB_N_EXAM_TYPES; i++)
+      if (strlen(VOCAB_EXAM_TYPES[i].key) == n && strncmp(VOCAB_EXAM_TYPES[i].key, p, n) == 0)
+        w = VOCAB_EXAM_TYPES[i].label;
     /* an unknown key shows as words, never as a code */
     char *raw = w ? NULL : arena_strndup(a, p, n);
     for (char *q = raw; q && *q; q++)
@@ -151,11 +124,8 @@ void cv_date_words(HDF *hdf, struct arena *a, const char *prefix, const char *co
 
 const char *cv_role_words(const char *role) {
   if (!role) return "";
-  if (strcmp(role, "patient") == 0) return "patient";
-  if (strcmp(role, "staff") == 0) return "center staff";
-  if (strcmp(role, "reviewer") == 0) return "reviewing radiologist";
-  if (strcmp(role, "admin") == 0) return "administrator";
-  return "";
+  const char *w = vocab_role_label(role);
+  return w ? w : "";
 }
 
 void cv_thread(HDF *hdf, const struct rqs_message *m, size_t n, long long reader_id) {

@@ -1,5 +1,6 @@
 /* The first-read section: see first_read_view.h. */
 #include "routes/first_read_view.h"
+#include "core/vocab.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,6 @@
 #include "routes/center_view.h"
 #include "util/arena.h"
 
-static const char *const biopsy_opts[] = {"none", "benign", "malignant", "pending"};
 
 void fr_form(struct req *r, struct first_read_in *in) {
   in->birads = req_form(r, "fr_birads");
@@ -85,7 +85,7 @@ void fr_view(HDF *hdf, struct req *r, const struct rowset *q, const char *action
     bx = rs_get(q, 0, "verified_biopsy"), bd = rs_get(q, 0, "verified_biopsy_date");
     ed = rs_get(q, 0, "verified_exam_date");
   } else {
-    b = pb_known ? pb : "", rec = "", bx = strcmp(pbx, "true") == 0 ? "pending" : strcmp(pbx, "false") == 0 ? "none" : "";
+    b = pb_known ? pb : "", rec = "", bx = strcmp(pbx, "true") == 0 ? VOCAB_BIOPSY_PENDING : strcmp(pbx, "false") == 0 ? VOCAB_BIOPSY_NONE : "";
     bd = "", ed = ped;
   }
   /* the choices come from the one vocabulary (core/birads.h), with "unknown" last */
@@ -94,10 +94,12 @@ void fr_view(HDF *hdf, struct req *r, const struct rowset *q, const char *action
   const char *birads_opts[BI_COUNT + 1], *rec_opts[REC_COUNT + 1];
   for (size_t i = 0; i < nb && i < BI_COUNT + 1; i++) birads_opts[i] = bw[i].key;
   for (int i = 0; i < REC_COUNT; i++) rec_opts[i] = birads_rec_name((enum birads_rec)i);
-  rec_opts[REC_COUNT] = "unknown";
+  rec_opts[REC_COUNT] = VOCAB_RECOMMENDATION_WORDS[REC_COUNT].key;
   options(hdf, "Birads", birads_opts, nb < BI_COUNT + 1 ? nb : BI_COUNT + 1, b, fr_birads_label, a);
   options(hdf, "Recommendation", rec_opts, REC_COUNT + 1, rec, rec_label, a);
-  options(hdf, "Biopsy", biopsy_opts, sizeof biopsy_opts / sizeof biopsy_opts[0], bx, biopsy_label, a);
+  const char *biopsy_opts[VOCAB_N_BIOPSY];
+  for (size_t i = 0; i < VOCAB_N_BIOPSY; i++) biopsy_opts[i] = VOCAB_BIOPSY[i].key;
+  options(hdf, "Biopsy", biopsy_opts, VOCAB_N_BIOPSY, bx, biopsy_label, a);
   hdf_set_value(hdf, "FirstRead.Value.fr_biopsy_date", bd);
   hdf_set_value(hdf, "FirstRead.Value.fr_exam_date", ed);
   if (echo) {

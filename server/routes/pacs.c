@@ -17,6 +17,7 @@
 #include "http/actor.h"
 #include "http/reply.h"
 #include "routes/center_view.h"
+#include "routes/form_view.h"
 #include "routes/pacs_view.h"
 #include "routes/routes.h"
 #include "util/arena.h"
@@ -71,20 +72,15 @@ static void dest_get(struct req *r) { dest_show(r, 200); }
 
 static void dest_save(struct req *r, long long id) {
   struct actor who = actor_from_req(r);
-  struct pacs_dest_form f = {req_form(r, "name"), req_form(r, "base_url"), req_form(r, "auth"),
-                             req_form(r, "username"), req_form(r, "secret"), req_form(r, "ca_pem")};
-  struct pacs_errors errs = {0};
+  const struct form_pair *in = fv_pairs(r);
+  if (!in) return reply_error(r, ERR_INTERNAL, NULL);
+  struct form_errors errs;
   long long out = 0;
-  enum err e = pacs_dest_save(r->arena, &who, id, &f, &errs, &out);
+  enum err e = pacs_dest_save(r->arena, &who, id, in, r->form.n, &errs, &out);
   if (e == ERR_INVALID) {
     HDF *hdf = req_hdf(r);
     if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
-    for (size_t i = 0; i < errs.n; i++) cv_set(hdf, errs.e[i].message, "Form.Errors.%s", errs.e[i].field);
-    cv_set(hdf, f.name ? f.name : "", "Form.Values.name");
-    cv_set(hdf, f.base_url ? f.base_url : "", "Form.Values.base_url");
-    cv_set(hdf, f.auth ? f.auth : "none", "Form.Values.auth");
-    cv_set(hdf, f.username ? f.username : "", "Form.Values.username");
-    cv_set(hdf, f.ca_pem ? f.ca_pem : "", "Form.Values.ca_pem");
+    fv_fill(r, hdf, pacs_dest_spec(), &errs);
     cv_set(hdf, "Some values need your attention: nothing was saved.", "Flash.Message");
     cv_set(hdf, "error", "Flash.Kind");
     bool has_secret = false;

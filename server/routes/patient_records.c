@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "core/form.h"
+#include "core/vocab.h"
 #include "core/caregivers.h"
 #include "core/cdmedia.h"
 #include "core/records.h"
@@ -74,15 +75,8 @@ static const char *dicom_detail(struct arena *a, const struct document_row *d) {
 }
 
 static const char *kind_label(const char *k) {
-  static const char *const map[][2] = {
-      {"images", "Images"},           {"radiology_report", "Radiology report"}, {"pathology_report", "Pathology report"},
-      {"authorization", "Signed authorization form (paper)"}, {"photo_id", "Photo ID"},            {"insurance_card", "Insurance card"},
-      {"referral", "Referral"},       {"prior_images", "Earlier images"},     {"other", "Other"},
-      {"authority_document", "Document giving you authority"},
-  };
-  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-    if (strcmp(map[i][0], k) == 0) return map[i][1];
-  return k;
+  const struct vocab_document *d = vocab_document(k);
+  return d ? d->patient : k;
 }
 
 static void records_page(struct req *r) {
@@ -113,6 +107,14 @@ static void records_page(struct req *r) {
   hdf_set_int_value(hdf, "Records.Images", (int)v.images);
   hdf_set_int_value(hdf, "Records.Partial", v.skipped || v.refused || v.failed_uploads);
   hdf_set_value(hdf, "Records.MaxSize", arena_printf(a, "%llu", (unsigned long long)records_max_upload()));
+  /* the kinds a patient may upload, in the words of the one vocabulary (core/vocab.h);
+   * the authority document only for someone acting for the patient */
+  for (size_t i = 0; i < VOCAB_N_DOCUMENTS; i++) {
+    hdf_set_value(hdf, arena_printf(a, "UploadKinds.%zu.Key", i), VOCAB_DOCUMENTS[i].key);
+    hdf_set_value(hdf, arena_printf(a, "UploadKinds.%zu.Label", i), VOCAB_DOCUMENTS[i].upload);
+    if (strcmp(VOCAB_DOCUMENTS[i].key, VOCAB_DOC_AUTHORITY) == 0)
+      hdf_set_value(hdf, arena_printf(a, "UploadKinds.%zu.Authority", i), "1");
+  }
   identity_view_hdf(hdf, a, &v.identity);
   for (size_t i = 0; i < v.n_warnings; i++) {
     snprintf(k, sizeof k, "Records.Warnings.%zu", i);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/form.h"
+#include "core/vocab.h"
 #include "core/birads.h"
 #include "core/caregivers.h"
 #include "core/center.h"
@@ -109,7 +110,7 @@ static const char *birads_choice_label(char *buf, size_t n, const char *k) {
 }
 
 static const char *exam_type_label(const char *k) {
-  const char *l = form_word_label(REQUESTS_EXAM_TYPES, REQUESTS_N_EXAM_TYPES, k);
+  const char *l = form_word_label(VOCAB_EXAM_TYPES, VOCAB_N_EXAM_TYPES, k);
   return l ? l : k;
 }
 
@@ -135,15 +136,6 @@ static void missing_text(struct arena *a, long long id, const char *key, const c
       {"exam", "Tell us about your first exam", "steps/exam"},
       {"specialist", "Choose your specialist and the kind of review", "steps/specialist"},
       {"coverage", "Check your coverage and costs", "steps/coverage"},
-      {"images", "Upload your images (the original data from your disc)", "records"},
-      {"radiology_report", "Upload your radiology report", "records"},
-      {"pathology_report", "Upload your pathology report", "records"},
-      {"authorization", "Sign the release", "steps/authorization"},
-      {"photo_id", "Upload a photo ID", "records"},
-      {"insurance_card", "Upload your insurance card", "records"},
-      {"referral", "Upload your referral", "records"},
-      {"prior_images", "Upload earlier images for comparison", "records"},
-      {"authority_document", "Upload the document that gives you authority to act", "records"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i][0], key) == 0) {
@@ -151,6 +143,14 @@ static void missing_text(struct arena *a, long long id, const char *key, const c
       *href = arena_printf(a, "/requests/%lld/%s", id, map[i][2]);
       return;
     }
+  /* a document: the words of its kind (core/vocab.h); the release is signed on its own step */
+  const struct vocab_document *d = vocab_document(key);
+  if (d && d->todo) {
+    *text = d->todo;
+    *href = arena_printf(a, "/requests/%lld/%s", id,
+                         strcmp(key, VOCAB_DOC_AUTHORIZATION) == 0 ? "steps/authorization" : "records");
+    return;
+  }
   *text = key;
   *href = arena_printf(a, "/requests/%lld", id);
 }
@@ -213,7 +213,7 @@ static void choose_specialist(struct req *r) {
   enum err e = requests_list_mine(r->arena, &who, &rows, &n);
   if (e != ERR_OK) return reply_error(r, e, NULL);
   for (size_t i = 0; i < n; i++) { /* newest first */
-    if (strcmp(rows[i].status, "draft") != 0) continue;
+    if (strcmp(rows[i].status, req_status_name(RS_DRAFT)) != 0) continue;
     const char *loc = arena_printf(r->arena, "/requests/%lld/steps/specialist?choose=%lld", rows[i].id, sid);
     return reply_redirect(r, loc ? loc : "/requests");
   }
@@ -422,9 +422,9 @@ static void exam_values(HDF *h, const struct rqs_row *q) {
 }
 
 static void exam_choices(HDF *h) {
-  for (size_t i = 0; i < REQUESTS_N_EXAM_TYPES; i++) {
-    hs(h, REQUESTS_EXAM_TYPES[i].key, "ExamTypes.%zu.Key", i);
-    hs(h, REQUESTS_EXAM_TYPES[i].label, "ExamTypes.%zu.Label", i);
+  for (size_t i = 0; i < VOCAB_N_EXAM_TYPES; i++) {
+    hs(h, VOCAB_EXAM_TYPES[i].key, "ExamTypes.%zu.Key", i);
+    hs(h, VOCAB_EXAM_TYPES[i].label, "ExamTypes.%zu.Label", i);
   }
   for (int i = 0; i <= BI_COUNT; i++) {
     const char *k = i < BI_COUNT ? birads_name((enum birads)i) : "unknown";
@@ -610,7 +610,7 @@ static void step_get(struct req *r) {
   memset(&v, 0, sizeof v);
   enum err e = load_view(r, id, &v);
   if (e != ERR_OK) return fail(r, e);
-  if (strcmp(v.row.status, "draft") != 0) return reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
+  if (strcmp(v.row.status, req_status_name(RS_DRAFT)) != 0) return reply_redirect(r, arena_printf(r->arena, "/requests/%lld", id));
   show_step(r, &v, idx, false, 200);
 }
 
@@ -662,7 +662,7 @@ static void domain_step_post(struct req *r, long long id, int idx) {
     struct step_view v;
     memset(&v, 0, sizeof v);
     if ((e = load_view(r, id, &v)) != ERR_OK) return fail(r, e);
-    if (strcmp(v.row.status, "draft") != 0) return fail(r, ERR_CONFLICT);
+    if (strcmp(v.row.status, req_status_name(RS_DRAFT)) != 0) return fail(r, ERR_CONFLICT);
     HDF *h = req_hdf(r);
     if (!h) return reply_error(r, ERR_INTERNAL, NULL);
     fv_fill(r, h, spec, &errs);
@@ -686,7 +686,7 @@ static void step_post(struct req *r) {
   memset(&v, 0, sizeof v);
   enum err e = load_view(r, id, &v);
   if (e != ERR_OK) return fail(r, e);
-  if (strcmp(v.row.status, "draft") != 0) return fail(r, ERR_CONFLICT);
+  if (strcmp(v.row.status, req_status_name(RS_DRAFT)) != 0) return fail(r, ERR_CONFLICT);
   HDF *h = req_hdf(r);
   if (!h) return reply_error(r, ERR_INTERNAL, NULL);
   const char *key = steps[idx][0];
@@ -771,7 +771,7 @@ static void letter_sent(struct req *r) {
     if (le != ERR_OK) return fail(r, le);
     HDF *h = req_hdf(r);
     if (!h) return reply_error(r, ERR_INTERNAL, NULL);
-    if (strcmp(v.row.status, "draft") != 0) return reply_error(r, ERR_INVALID, form_error(&errs, "sent_on"));
+    if (strcmp(v.row.status, req_status_name(RS_DRAFT)) != 0) return reply_error(r, ERR_INVALID, form_error(&errs, "sent_on"));
     fv_fill(r, h, requests_letter_form(), &errs);
     return show_step(r, &v, step_index("records"), true, 422);
   }
@@ -855,7 +855,7 @@ static void authorization_revoke(struct req *r) {
  * name of their specialist, someone at the center by name, else "The center". */
 static const char *event_who(struct req *r, const struct rqs_event *ev, long long patient_id) {
   if (r->user && ev->actor_id == r->user->user_id) return "You";
-  if (strcmp(ev->actor_role, "patient") == 0) {
+  if (strcmp(ev->actor_role, VOCAB_KEY_PATIENT) == 0) {
     /* a caregiver: "Your daughter Ana Rivera", or to the caregiver, the patient by name */
     const char *cg = r->user && ev->actor_id != patient_id
                          ? caregivers_who(r->arena, patient_id, ev->actor_id, r->user->user_id)
@@ -864,7 +864,7 @@ static const char *event_who(struct req *r, const struct rqs_event *ev, long lon
     return *ev->actor_name ? ev->actor_name : "You";
   }
   if (!*ev->actor_name) return "The center";
-  if (strcmp(ev->actor_role, "staff") == 0) return arena_printf(r->arena, "%s at the breast center", ev->actor_name);
+  if (strcmp(ev->actor_role, VOCAB_KEY_STAFF) == 0) return arena_printf(r->arena, "%s at the breast center", ev->actor_name);
   return ev->actor_name;
 }
 
@@ -882,7 +882,7 @@ static const char *event_text(struct req *r, const struct rqs_event *ev, long lo
     switch (to) {
     case RS_SUBMITTED: what = "sent your request"; break;
     case RS_TRIAGE:
-      what = strcmp(ev->from_status, "needs_info") != 0 ? "started checking your request"
+      what = strcmp(ev->from_status, req_status_name(RS_NEEDS_INFO)) != 0 ? "started checking your request"
              : you                                     ? "sent the information the center asked for"
                                                        : "started checking your request again";
       break;
@@ -996,7 +996,7 @@ static void show_status(struct req *r, const char *body_err, const struct form_e
   if (e != ERR_OK) return reply_error(r, e, NULL);
   size_t last_info = (size_t)-1;
   for (size_t i = 0; i < ne; i++)
-    if (strcmp(ev[i].kind, "status") == 0 && strcmp(ev[i].to_status, "needs_info") == 0) last_info = i;
+    if (strcmp(ev[i].kind, "status") == 0 && strcmp(ev[i].to_status, req_status_name(RS_NEEDS_INFO)) == 0) last_info = i;
   for (size_t i = 0; i < ne; i++) {
     hs(h, ev[i].at, "Timeline.%zu.At", i);
     hs(h, event_text(r, &ev[i], q->patient_id), "Timeline.%zu.Text", i);
@@ -1011,11 +1011,11 @@ static void show_status(struct req *r, const char *body_err, const struct form_e
     bool mine = msgs[i].author_id == who.user_id;
     bool fresh = !mine && !*msgs[i].read_at; /* as it was before this visit */
     unread += fresh;
-    const char *cg = !mine && strcmp(msgs[i].author_role, "patient") == 0
+    const char *cg = !mine && strcmp(msgs[i].author_role, VOCAB_KEY_PATIENT) == 0
                          ? caregivers_who(r->arena, q->patient_id, msgs[i].author_id, who.user_id)
                          : NULL;
     hs(h, mine ? "You" : cg ? cg : (*msgs[i].author_name ? msgs[i].author_name : "The center"), "Messages.%zu.Author", i);
-    hs(h, mine || cg ? "" : strcmp(msgs[i].author_role, "reviewer") == 0 ? "your reviewing radiologist" : "the breast center",
+    hs(h, mine || cg ? "" : strcmp(msgs[i].author_role, VOCAB_KEY_REVIEWER) == 0 ? "your reviewing radiologist" : "the breast center",
        "Messages.%zu.From", i);
     hi(h, mine, "Messages.%zu.Mine", i);
     hi(h, fresh, "Messages.%zu.New", i);

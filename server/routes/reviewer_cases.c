@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "core/birads.h"
+#include "core/vocab.h"
 #include "core/center.h"
 #include "core/concordance.h"
 #include "core/records.h"
@@ -109,6 +110,11 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
   rv_birads(hdf, rs_get(q, 0, "birads"), "Case");
   hdf_set_value(hdf, "Case.implied_recommendation",
                 birads_rec_label(birads_implied_rec(birads_parse(rs_get(q, 0, "birads")))));
+  /* the report form's choices, from the one vocabulary (core/vocab.h) */
+  for (size_t i = 0; i < VOCAB_N_RECOMMENDATIONS; i++) {
+    cv_set(hdf, VOCAB_RECOMMENDATIONS[i].key, "Recommendations.%zu.Key", i);
+    cv_set(hdf, VOCAB_RECOMMENDATIONS[i].choice, "Recommendations.%zu.Label", i);
+  }
   const char *qs = rs_get(q, 0, "questions");
   size_t qi = 0;
   while (*qs) {
@@ -119,7 +125,9 @@ static void show_case_fr(struct req *r, long long id, const struct report_errors
   }
   cv_rows(hdf, "Documents", &cc.documents);
   for (size_t i = 0; i < cc.documents.n; i++)
-    cv_set(hdf, cv_kind_label(rs_get(&cc.documents, i, "kind")), "Documents.%zu.kind_label", i);
+    cv_set(hdf, vocab_document(rs_get(&cc.documents, i, "kind")) ? vocab_document(rs_get(&cc.documents, i, "kind"))->reviewer
+                                                                  : cv_kind_label(rs_get(&cc.documents, i, "kind")),
+           "Documents.%zu.kind_label", i);
   cv_rows(hdf, "Studies", &cc.studies);
   cv_date_words(hdf, a, "Studies", "study_date", cc.studies.n);
   hdf_set_value(hdf, "Case.exam_types", cv_exam_types_words(a, rs_get(q, 0, "exam_types")));

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/caregivers.h"
+#include "core/vocab.h"
 #include "core/center.h"
 #include "core/checklist.h"
 #include "core/records.h"
@@ -247,7 +248,7 @@ static void show_as(struct req *r, long long id, const struct center_errors *err
     cv_set(hdf, cv_status_label(rs_get(&cc.events, i, "to_status")), "Events.%zu.to_label", i);
     /* a caregiver's action names both people: "María Rivera's daughter Ana Rivera" (core/caregivers.h) */
     long long actor = rs_ll(&cc.events, i, "actor_id");
-    const char *both = strcmp(rs_get(&cc.events, i, "actor_role"), "patient") == 0 && actor != rs_ll(q, 0, "patient_id")
+    const char *both = strcmp(rs_get(&cc.events, i, "actor_role"), VOCAB_KEY_PATIENT) == 0 && actor != rs_ll(q, 0, "patient_id")
                            ? caregivers_who(a, rs_ll(q, 0, "patient_id"), actor, who.user_id)
                            : NULL;
     if (both) cv_set(hdf, both, "Events.%zu.actor", i);

@@ -260,7 +260,7 @@ def sqlmap_run(server):
     targets = [
         ("login", ["-u", base + "/login", "--data", "email=someone%40example.test&password=wrong+password+123&csrf=x",
                    "--csrf-token", "csrf", "--csrf-url", base + "/login", "-p", "email,password",
-                   "--ignore-code", "401,429"]),
+                   "--ignore-code", "401,422,429"]),
         ("sign-up", ["-u", base + "/signup", "--data",
                      "name=Sam+Test&email=sam%40example.test&dob=1970-01-01&password=a+long+enough+passphrase+42&csrf=x",
                      "--csrf-token", "csrf", "--csrf-url", base + "/signup", "-p", "name,email,dob,password",

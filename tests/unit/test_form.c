@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/accounts.h"
 #include "core/form.h"
+#include "core/pacs.h"
+#include "core/specialists.h"
 #include "t.h"
 #include "util/arena.h"
 
@@ -214,6 +217,75 @@ static void bad_utf8(void) {
   arena_free(a);
 }
 
+/* spaces_only: spaces around the value go, a tab or line break around it
+ * stays and is refused as a control character (a time-zone name). */
+static void spaces_only(void) {
+  static const struct form_field f[] = {{.name = "zone", .type = FT_TEXT, .required = true, .max = 64,
+                                         .spaces_only = true, .invalid = "Unknown zone."},
+                                        {.name = "plain", .type = FT_TEXT}};
+  struct form_spec spec = {f, 2, NULL};
+  struct arena *a = arena_new();
+  struct form_value v[2];
+  struct form_errors errs;
+  struct form_pair good[] = {{"zone", "  Europe/Madrid "}, {"plain", "Europe/Madrid\n"}};
+  T_CHECK(form_parse(a, &spec, good, 2, NULL, NULL, v, &errs));
+  T_EQ_STR(v[0].text, "Europe/Madrid");
+  T_EQ_STR(v[1].text, "Europe/Madrid"); /* without the flag a line break around a value is trimmed */
+  static const char *bad[] = {"Europe/Madrid\n", "\tEurope/Madrid", "Europe/Madrid\r\n", "Europe/\nMadrid"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    struct form_pair in[] = {{"zone", bad[i]}};
+    T_CHECK(!form_parse(a, &spec, in, 1, NULL, NULL, v, &errs));
+    T_EQ_STR(form_error(&errs, "zone"), "Unknown zone.");
+  }
+  struct form_pair blank[] = {{"zone", "   "}};
+  T_CHECK(!form_parse(a, &spec, blank, 1, NULL, NULL, v, &errs));
+  T_EQ_STR(form_error(&errs, "zone"), "Please fill in this field.");
+  arena_free(a);
+}
+
+/* The admin's specs: the PACS secret is the only secret and is never echoed; the PACS rule
+ * needs a secret unless one of the same kind is kept (ctx); the invitation's role is a center
+ * role; the specialist form's own rules run as its cross-field rule. */
+static void admin_specs(void) {
+  const struct form_spec *ps = pacs_dest_spec();
+  int secrets = 0;
+  for (size_t i = 0; i < ps->n; i++) secrets += ps->fields[i].secret;
+  T_EQ_INT(secrets, 1);
+  T_CHECK(ps->fields[form_index(ps, "secret")].secret);
+  struct arena *a = arena_new();
+  struct form_value v[8];
+  struct form_errors errs;
+  struct form_pair bad[] = {{"name", ""}, {"base_url", "ftp://pacs"}, {"auth", "basic"}, {"username", "a:b"}};
+  bool kept = false;
+  T_CHECK(!form_parse(a, ps, bad, 4, NULL, &kept, v, &errs));
+  T_CHECK(form_error(&errs, "name") != NULL);
+  T_CHECK(form_error(&errs, "base_url") != NULL);
+  T_CHECK(form_error(&errs, "username") != NULL);
+  T_EQ_STR(form_error(&errs, "secret"), "Enter the password for the PACS.");
+  struct form_pair good[] = {{"name", "Riverside"}, {"base_url", "https://pacs.example/dw"}, {"auth", "bearer"}};
+  T_CHECK(!form_parse(a, ps, good, 3, NULL, &kept, v, &errs));
+  T_EQ_STR(form_error(&errs, "secret"), "Enter the token for the PACS.");
+  kept = true;
+  T_CHECK(form_parse(a, ps, good, 3, NULL, &kept, v, &errs));
+  struct form_pair ca[] = {{"name", "R"}, {"base_url", "https://pacs.example/dw"}, {"auth", "none"}, {"ca_pem", "x"}};
+  T_CHECK(!form_parse(a, ps, ca, 4, NULL, &kept, v, &errs));
+  T_CHECK(form_error(&errs, "ca_pem") != NULL);
+
+  const struct form_spec *inv = acct_invite_form();
+  struct form_pair patient[] = {{"name", "Ann"}, {"email", "ann@example.test"}, {"role", "patient"}};
+  T_CHECK(!form_parse(a, inv, patient, 3, NULL, NULL, v, &errs));
+  T_EQ_INT(errs.n, 1);
+  T_EQ_STR(form_error(&errs, "role"), "Please choose staff, reviewer or admin.");
+  patient[2].value = "reviewer";
+  T_CHECK(form_parse(a, inv, patient, 3, NULL, NULL, v, &errs));
+
+  const struct form_spec *sp = specialist_form();
+  for (size_t i = 0; i < sp->n; i++) T_CHECK(!sp->fields[i].secret);
+  T_CHECK(form_index(sp, "active") < 0); /* the CSV's column only: the form never deactivates */
+  T_CHECK(sp->fields[form_index(sp, "reviewer_user_id")].type == FT_ID);
+  arena_free(a);
+}
+
 int main(void) {
   T_RUN(table);
   T_RUN(date_parser);
@@ -222,5 +294,7 @@ int main(void) {
   T_RUN(cross_field_rule);
   T_RUN(error_map);
   T_RUN(bad_utf8);
+  T_RUN(spaces_only);
+  T_RUN(admin_specs);
   return t_done();
 }
