@@ -280,9 +280,10 @@ struct center_action_in {
 static int consult_when(const char *date, const char *hm, const char *tz, int64_t *t) {
   const struct tz *z = tz_get(tz && *tz ? tz : TZ_DEFAULT);
   if (!z) z = tz_get(TZ_DEFAULT);
-  int y = atoi(date), mo = atoi(date + 5), d = atoi(date + 8);
-  int h = atoi(hm), mi = atoi(hm + 3);
-  return tz_from_local(z, y, mo, d, h, mi, t);
+  long ymd = 0;
+  if (!date || !form_date_parse(date, &ymd) || !hm || !is_time(hm)) return -1;
+  int h = (int)strtol(hm, NULL, 10), mi = (int)strtol(hm + 3, NULL, 10);
+  return tz_from_local(z, (int)(ymd / 10000), (int)(ymd / 100 % 100), (int)(ymd % 100), h, mi, t);
 }
 
 /* ---- the staff actions' forms (core/form.h) ---- */

@@ -73,7 +73,7 @@ int tok_parse_days(const char *text, int *days) {
   }
   size_t n = strlen(text);
   if (n > 3 || strspn(text, "0123456789") != n || (n > 1 && text[0] == '0')) return -1;
-  int d = atoi(text);
+  int d = (int)strtol(text, NULL, 10); /* at most three digits, checked above */
   if (d < 1 || d > TOK_DAYS_MAX) return -1;
   *days = d;
   return 0;
