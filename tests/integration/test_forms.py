@@ -16,6 +16,30 @@ import test_requests as tr
 import test_triage as tt
 from accounts_helpers import login, make_user
 
+
+def post_while_row_locked(test, change_sql, args, post, what):
+    """Runs change_sql in a transaction that holds the request's row, starts post() in a
+    thread, waits (bounded) until it waits for that row, commits, and returns its answer."""
+    conn = psycopg2.connect(test.server.dsn)
+    out = {}
+    try:
+        with conn.cursor() as cur:
+            cur.execute(change_sql, args)
+        t = threading.Thread(target=lambda: out.update(r=post()))
+        t.start()
+        waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+        for _ in range(1000):
+            if test.sql(waiting)[0][0] > 0 or not t.is_alive():
+                break
+            time.sleep(0.01)
+        test.assertTrue(t.is_alive(), "the %s did not wait for the locked row" % what)
+        conn.commit()
+    finally:
+        conn.close()
+    t.join(60)
+    test.assertFalse(t.is_alive())
+    return out["r"]
+
 TOMORROW = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
 
 
@@ -444,26 +468,8 @@ class StaffFormsTest(harness.ServerTestCase):
         reach (404, audited as such), not judged on a check made before the lock."""
         rid = self.case("triage")
         last = self.sql("SELECT coalesce(max(id), 0) FROM audit_log")[0][0]
-        conn = psycopg2.connect(self.server.dsn)
-        out = {}
-        try:
-            with conn.cursor() as cur:
-                cur.execute("UPDATE requests SET status = 'draft' WHERE id = %s", (rid,))
-            t = threading.Thread(target=lambda: out.update(r=self.act(rid, "note", "triage", note="Seen meanwhile.")))
-            t.start()
-            # bounded wait until the action waits for the row this transaction holds
-            waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
-            for _ in range(1000):
-                if self.sql(waiting)[0][0] > 0 or not t.is_alive():
-                    break
-                time.sleep(0.01)
-            self.assertTrue(t.is_alive(), "the action did not wait for the locked row")
-            conn.commit()
-        finally:
-            conn.close()
-        t.join(60)
-        self.assertFalse(t.is_alive())
-        r = out["r"]
+        r = post_while_row_locked(self, "UPDATE requests SET status = 'draft' WHERE id = %s", (rid,),
+                                  lambda: self.act(rid, "note", "triage", note="Seen meanwhile."), "action")
         self.assertEqual(r.status, 404, r.text[:300])
         self.assertIn('href="/"', r.text)
         self.assertEqual(self.sql("SELECT count(*) FROM messages WHERE request_id = %s", rid)[0][0], 0)
@@ -680,26 +686,9 @@ class ReviewerFormsTest(harness.ServerTestCase):
                 fields = self.report(action="save", summary="Written meanwhile.")
             before = self.state(rid)[1:]
             last = self.last_audit()
-            conn = psycopg2.connect(self.server.dsn)
-            out = {}
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("UPDATE requests SET assigned_reviewer_id = %s WHERE id = %s", (other["id"], rid))
-                t = threading.Thread(
-                    target=lambda: out.update(r=self.rv.post("/reviewer/cases/%d/%s" % (rid, path), fields)))
-                t.start()
-                waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                for _ in range(1000):
-                    if self.sql(waiting)[0][0] > 0 or not t.is_alive():
-                        break
-                    time.sleep(0.01)
-                self.assertTrue(t.is_alive(), "the %s did not wait for the locked row" % path)
-                conn.commit()
-            finally:
-                conn.close()
-            t.join(60)
-            self.assertFalse(t.is_alive())
-            r = out["r"]
+            r = post_while_row_locked(self, "UPDATE requests SET assigned_reviewer_id = %s WHERE id = %s",
+                                      (other["id"], rid),
+                                      lambda: self.rv.post("/reviewer/cases/%d/%s" % (rid, path), fields), path)
             self.assertEqual(r.status, 404, r.text[:300])
             self.assertIn('href="/"', r.text)
             self.assertNotIn("Written meanwhile.", r.text)
