@@ -1602,3 +1602,7 @@ enum err acct_time_zone_set(struct arena *a, const struct actor *who, const char
   }
   return tx_end(e);
 }
+
+void acct_errors_to_form(struct form_errors *fe, const struct acct_errors *ae) {
+  for (size_t i = 0; ae && i < ae->n; i++) form_error_add(fe, ae->e[i].field, ae->e[i].message);
+}

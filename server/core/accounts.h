@@ -47,6 +47,9 @@ struct acct_errors {
   } e[ACCT_MAX_ERRORS];
 };
 
+/* Adds the domain's field errors to a form's error map (a field keeps its first message). */
+void acct_errors_to_form(struct form_errors *fe, const struct acct_errors *ae);
+
 /* A live session, as the HTTP layer needs it. Strings live in the arena. */
 struct acct_session {
   long long id, user_id;

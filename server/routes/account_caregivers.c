@@ -28,7 +28,7 @@ static const char *fv(struct req *r, const char *name) {
  * (the form layer's errors, then the domain's). */
 static void refill(struct req *r, const struct form_spec *spec, struct form_errors *fe,
                    const struct acct_errors *domain) {
-  for (size_t i = 0; domain && i < domain->n; i++) form_error_add(fe, domain->e[i].field, domain->e[i].message);
+  acct_errors_to_form(fe, domain);
   HDF *h = req_hdf(r);
   if (h) fv_fill(r, h, spec, fe);
 }

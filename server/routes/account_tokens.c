@@ -97,7 +97,7 @@ static void tokens_post(struct req *r) {
   enum err e = tokens_create(r->arena, &who, label, v[1].present ? v[1].text : NULL, v[2].tick ? "1" : NULL, &errs, token, &id);
   if (e == ERR_INVALID) {
     memset(&fe, 0, sizeof fe);
-    for (size_t i = 0; i < errs.n; i++) form_error_add(&fe, errs.e[i].field, errs.e[i].message);
+    acct_errors_to_form(&fe, &errs);
     return tokens_refused(r, &fe);
   }
   if (e != ERR_OK) return reply_error(r, e, NULL);

@@ -175,7 +175,7 @@ static void invite_post(struct req *r) {
     HDF *hdf = req_hdf(r);
     if (!hdf) return reply_error(r, ERR_INTERNAL, NULL);
     struct form_errors fe = {0};
-    for (size_t i = 0; i < errs.n; i++) form_error_add(&fe, errs.e[i].field, errs.e[i].message);
+    acct_errors_to_form(&fe, &errs);
     fv_fill(r, hdf, acct_invite_form(), &fe);
     return invite_page(r, 422);
   }

@@ -81,12 +81,6 @@ static const char *safe_next(const char *next) {
 /* Answers a domain failure that is not a form error. */
 static void fail(struct req *r, enum err e) { reply_error(r, e, NULL); }
 
-/* The domain's own field errors (password policy, unknown time zone, wrong
- * current password) join the form's error map. */
-static void merge_errors(struct form_errors *fe, const struct acct_errors *ae) {
-  for (size_t i = 0; i < ae->n; i++) form_error_add(fe, ae->e[i].field, ae->e[i].message);
-}
-
 /* Echoes the typed values of spec (secrets never) and the error map (may be
  * NULL) into the page about to be drawn. */
 static void form_show(struct req *r, const struct form_spec *spec, const struct form_errors *fe) {
@@ -125,7 +119,7 @@ static void signup_post(struct req *r) {
       return reply_page(r, 200, "signup_sent.cs");
     }
     if (e != ERR_INVALID) return fail(r, e);
-    merge_errors(&fe, &errs);
+    acct_errors_to_form(&fe, &errs);
   }
   form_show(r, spec, &fe);
   view_set(r, "Form.Invalid", "1");
@@ -314,7 +308,7 @@ static void forgot_post(struct req *r) {
     struct actor who = actor_from_req(r);
     struct acct_errors errs = {0};
     e = acct_password_forgot(r->arena, &who, v[0].text, &errs);
-    merge_errors(&fe, &errs);
+    acct_errors_to_form(&fe, &errs);
   }
   if (e == ERR_INVALID) {
     form_show(r, &acct_forgot_form, &fe);
@@ -364,7 +358,7 @@ static void reset_post(struct req *r) {
   enum err e = ERR_INVALID;
   if (fv_parse(r, &acct_reset_form, NULL, v, &fe)) {
     e = acct_password_reset(r->arena, &who, v[ACCT_RESET_TOKEN].text, req_form(r, "password"), &errs);
-    merge_errors(&fe, &errs);
+    acct_errors_to_form(&fe, &errs);
   }
   if (e == ERR_INVALID) {
     form_show(r, &acct_reset_form, &fe);
@@ -453,7 +447,7 @@ static void time_zone_post(struct req *r) {
     struct actor who = actor_from_req(r);
     struct acct_errors errs = {0};
     e = acct_time_zone_set(r->arena, &who, v[0].text, &errs);
-    merge_errors(&fe, &errs);
+    acct_errors_to_form(&fe, &errs);
   }
   if (e == ERR_INVALID) {
     form_show(r, &acct_time_zone_form, &fe);
@@ -506,7 +500,7 @@ static void password_post(struct req *r) {
     /* both passwords as typed: the policy normalises them */
     e = acct_password_change(r->arena, &who, r->user->session_id, req_form(r, "current"), req_form(r, "password"),
                              &errs, &ns);
-    merge_errors(&fe, &errs);
+    acct_errors_to_form(&fe, &errs);
   }
   if (e == ERR_INVALID) {
     form_show(r, &acct_password_form, &fe);
