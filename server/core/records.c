@@ -2544,7 +2544,7 @@ static void intake_job_give_up(const char *payload, long long patient_id, const 
 
 int records_recover(void) {
   struct blobstore_recovery rep;
-  if (blobstore_recover(&rep) != 0) return -1;
+  if (blobstore_recover(instance_id, lease_secs, &rep) != 0) return -1;
   struct arena *a = arena_new();
   if (!a) return -1;
   char **ids;

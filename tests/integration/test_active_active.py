@@ -12,6 +12,7 @@ Proves:
   saying so, changing nothing."""
 import hashlib
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -164,6 +165,105 @@ class ActiveActiveTest(unittest.TestCase):
         self.assertEqual(r.status, 204, r.text)
 
 
+class RestartBesideLiveUploadTest(unittest.TestCase):
+    """Recovery at start touches only uploads whose lease is free or lapsed: restarting A
+    while B is in the middle of a PATCH (its bytes synced, its commit still to come, its
+    lease live) leaves B's upload alone; B's PATCH then commits and the file is exact."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dbname = harness.cluster().new_database()
+        cls.pause_b = os.path.join(harness.cluster().dir, "pause-commit-rb-%d" % os.getpid())
+        env = {"SECONDOP_UPLOAD_LEASE_SECONDS": "600"}  # B's lease stays live for the whole test
+        cls.a = harness.Server(cls.dbname, env=env)
+        cls.b = harness.Server(cls.dbname, env=dict(env, SECONDOP_TEST_COMMIT_PAUSE_FILE=cls.pause_b),
+                               data_dir=shared_data_dir(cls.a))
+
+    @classmethod
+    def tearDownClass(cls):
+        if os.path.exists(cls.pause_b):
+            os.unlink(cls.pause_b)
+        for s in (cls.a, cls.b):
+            s.stop()
+        for s in (cls.a, cls.b):
+            s.assert_clean_exit()
+
+    def staging_size(self, url):
+        fid = self.a.sql("SELECT encode(file_id, 'hex') FROM uploads WHERE id = %s", url.rsplit("/", 1)[1])[0][0]
+        return os.path.getsize(os.path.join(self.a.data_dir, "staging", fid))
+
+    def test_restart_leaves_live_upload_alone(self):
+        _, ca, req = rh.new_patient_with_request(self.a)
+        cb = on(ca, self.b)
+        data = b"%PDF-1.4\n" + os.urandom(400 * 1024)
+        uid_url = rh.tus_create(cb, req, len(data), "beside.pdf", "other", hashlib.sha256(data).digest())
+        uid = uid_url.rsplit("/", 1)[1]
+        r = rh.tus_patch(cb, uid_url, 0, data[:100000])
+        self.assertEqual(r.status, 204, r.text)
+        open(self.pause_b, "w").close()
+        out = {}
+        mark_b = len(self.b.log_text())
+        t = threading.Thread(target=lambda: out.update(b=rh.tus_patch(cb, uid_url, 100000, data[100000:300000])))
+        t.start()
+        try:
+            self.b.wait_log("pauses before its offset commit", from_byte=mark_b)
+            held = self.a.sql("SELECT lease_token, lease_owner FROM uploads WHERE id = %s", uid)[0]
+            synced = self.staging_size(uid_url)  # B's bytes are in the staging file, not committed
+            # A restarts (killed, as a crash would) while B's PATCH is in flight
+            mark_a = len(self.a.log_text())
+            self.a.stop(signal.SIGKILL)
+            self.a.start()
+            self.a.wait_log("1 uploads left to the live instances holding them", from_byte=mark_a)
+            self.assertEqual(self.a.sql("SELECT lease_token, lease_owner, \"offset\" FROM uploads WHERE id = %s",
+                                        uid)[0], held + (100000,))
+            self.assertEqual(self.staging_size(uid_url), synced, "A's recovery cut B's staging file")
+            h = rh.tus_head(ca, uid_url)
+            self.assertEqual((h.status, h.header("Upload-Offset")), (200, "100000"))
+        finally:
+            if os.path.exists(self.pause_b):
+                os.unlink(self.pause_b)
+            t.join(60)
+        self.assertEqual((out["b"].status, out["b"].header("Upload-Offset")), (204, "300000"), out["b"].text)
+        for c in (ca, cb):
+            h = rh.tus_head(c, uid_url)
+            self.assertEqual((h.status, h.header("Upload-Offset")), (200, "300000"))
+        r = rh.tus_patch(ca, uid_url, 300000, data[300000:])
+        self.assertEqual(r.status, 204, r.text)
+        self.assertEqual(rh.wait_checked(ca, uid_url)["state"], "complete")
+        doc = self.a.sql("SELECT id FROM documents WHERE upload_id = %s", uid)
+        d = ca.get("/requests/%d/documents/%d/download" % (req, doc[0][0]))
+        self.assertEqual(hashlib.sha256(d.body).hexdigest(), hashlib.sha256(data).hexdigest())
+
+    def test_restart_after_crash_resumes_own_upload_at_once(self):
+        """A lease held by the same data directory (a crashed run of this instance) is taken at
+        once: the restarted server resumes its own upload without waiting for it to lapse."""
+        _, ca, req = rh.new_patient_with_request(self.a)
+        data = b"%PDF-1.4\n" + os.urandom(200 * 1024)
+        url = rh.tus_create(ca, req, len(data), "own.pdf", "other")
+        uid = url.rsplit("/", 1)[1]
+        r = rh.tus_patch(ca, url, 0, data[:100000])
+        self.assertEqual(r.status, 204, r.text)
+        # as if A had been killed inside a PATCH: its lease (600 s) is still in the row
+        self.assertIsNone(self.a.sql("SELECT lease_owner FROM uploads WHERE id = %s", uid)[0][0])
+        self.a.sql("UPDATE uploads SET lease_token = lease_token + 1, lease_owner = split_part(%s, '.', 1) || "
+                   "'.deadbeefdeadbeefdeadbeef', lease_until = now() + interval '10 minutes' WHERE id = %s",
+                   self.a_dir_id(), uid)
+        mark_a = len(self.a.log_text())
+        self.a.stop(signal.SIGKILL)
+        self.a.start()
+        self.a.wait_log("uploads left to the live instances", from_byte=mark_a)
+        # recovery took it (the lease named A's own data directory) and let go of it
+        token, owner = self.a.sql("SELECT lease_token, lease_owner FROM uploads WHERE id = %s", uid)[0]
+        self.assertIsNone(owner)
+        r = rh.tus_patch(ca, url, 100000, data[100000:])
+        self.assertEqual(r.status, 204, r.text)
+        self.assertGreater(self.a.sql("SELECT lease_token FROM uploads WHERE id = %s", uid)[0][0], token)
+
+    def a_dir_id(self):
+        with open(os.path.join(self.a.data_dir, "instance-dir.id")) as f:
+            return f.read().strip() + ".x"  # split_part(…, '.', 1) is the directory's id
+
+
+
 if __name__ == "__main__":
     unittest.main()
-
