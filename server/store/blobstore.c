@@ -18,6 +18,7 @@
 #include "store/blobstore_s3.h"
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/keydir.h"
 #include "util/log.h"
 
 #define QUARANTINE_GRACE_SECONDS (24 * 3600)
@@ -144,10 +145,10 @@ int blobstore_init(const char *data_dir, char *err, size_t errlen) {
   int n1 = snprintf(root_files, sizeof root_files, "%s/files", data_dir);
   int n2 = snprintf(root_staging, sizeof root_staging, "%s/staging", data_dir);
   int n3 = snprintf(root_quarantine, sizeof root_quarantine, "%s/quarantine", data_dir);
-  int n4 = snprintf(root_keys, sizeof root_keys, "%s/keys", data_dir);
+  int n4 = keydir_path(data_dir, root_keys, sizeof root_keys - 40) == 0 ? 0 : -1;
   if (n1 < 0 || n2 < 0 || n3 < 0 || n4 < 0 || (size_t)n1 >= sizeof root_files - 40 ||
       (size_t)n2 >= sizeof root_staging - 40 || (size_t)n3 >= sizeof root_quarantine - 60 ||
-      (size_t)n4 >= sizeof root_keys - 40) {
+      0) {
     snprintf(err, errlen, "data directory path too long");
     return -1;
   }

@@ -1,7 +1,7 @@
 """Active-active (issue 16 item 3): two instances on one PostgreSQL and one blob store, any
-instance serving any request. Instance B's data directory shares A's key ring and store
-folders (keys/, files/, staging/, quarantine/) through links, as a shared file system would;
-each has its own lock file and log.
+instance serving any request. Both get one key directory (--key-file); instance B's data
+directory shares A's store folders (files/, staging/, quarantine/) through links, as a shared
+file system would; each has its own lock file and log.
 
 Proves:
 - an upload's ownership is a lease in PostgreSQL with a fencing token checked by the offset
@@ -25,11 +25,16 @@ LEASE = 2  # seconds: SECONDOP_UPLOAD_LEASE_SECONDS for both instances
 
 
 def shared_data_dir(a):
-    """A data directory for a second instance that shares a's keys and store folders."""
+    """A data directory for a second instance that shares a's store folders (a shared file system)."""
     d = tempfile.mkdtemp(prefix="sop-data-b-", dir=a.cluster.dir)
-    for sub in ("keys", "files", "staging", "quarantine"):
+    for sub in ("files", "staging", "quarantine"):
         os.symlink(os.path.join(a.data_dir, sub), os.path.join(d, sub))
     return d
+
+
+def shared_keys():
+    """A key directory for every instance of a test class (--key-file)."""
+    return tempfile.mkdtemp(prefix="sop-keys-", dir=harness.cluster().dir)
 
 
 def on(client, server):
@@ -54,7 +59,7 @@ class ActiveActiveTest(unittest.TestCase):
         cls.dbname = harness.cluster().new_database()
         cls.pause = os.path.join(harness.cluster().dir, "pause-commit-a-%d" % os.getpid())
         cls.pause_b = os.path.join(harness.cluster().dir, "pause-commit-b-%d" % os.getpid())
-        env = {"SECONDOP_UPLOAD_LEASE_SECONDS": str(LEASE)}
+        env = {"SECONDOP_UPLOAD_LEASE_SECONDS": str(LEASE), "SECONDOP_KEY_FILE": shared_keys()}
         # each instance stalls before an offset commit while its pause file exists
         cls.a = harness.Server(cls.dbname, env=dict(env, SECONDOP_TEST_COMMIT_PAUSE_FILE=cls.pause))
         cls.b = harness.Server(cls.dbname, env=dict(env, SECONDOP_TEST_COMMIT_PAUSE_FILE=cls.pause_b),
@@ -174,7 +179,8 @@ class RestartBesideLiveUploadTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dbname = harness.cluster().new_database()
         cls.pause_b = os.path.join(harness.cluster().dir, "pause-commit-rb-%d" % os.getpid())
-        env = {"SECONDOP_UPLOAD_LEASE_SECONDS": "600"}  # B's lease stays live for the whole test
+        # B's lease stays live for the whole test
+        env = {"SECONDOP_UPLOAD_LEASE_SECONDS": "600", "SECONDOP_KEY_FILE": shared_keys()}
         cls.a = harness.Server(cls.dbname, env=env)
         cls.b = harness.Server(cls.dbname, env=dict(env, SECONDOP_TEST_COMMIT_PAUSE_FILE=cls.pause_b),
                                data_dir=shared_data_dir(cls.a))
@@ -263,6 +269,103 @@ class RestartBesideLiveUploadTest(unittest.TestCase):
         with open(os.path.join(self.a.data_dir, "instance-dir.id")) as f:
             return f.read().strip() + ".x"  # split_part(…, '.', 1) is the directory's id
 
+
+
+class SharedKeysTest(unittest.TestCase):
+    """One key directory given to every instance (--key-file, here SECONDOP_KEY_FILE so that the
+    CLI the helpers run gets it too), checked against the key id recorded in the database:
+    a login page loaded on A is submitted to B, the staff second factor and CSRF work across
+    instances; an instance given other keys refuses to start with a clear message."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dbname = harness.cluster().new_database()
+        cls.keys = tempfile.mkdtemp(prefix="sop-keys-", dir=harness.cluster().dir)
+        env = {"SECONDOP_KEY_FILE": cls.keys}
+        cls.a = harness.Server(cls.dbname, env=env)
+        cls.b = harness.Server(cls.dbname, env=env)
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in (cls.a, cls.b):
+            s.stop()
+        for s in (cls.a, cls.b):
+            s.assert_clean_exit()
+
+    def test_keys_are_the_given_directory(self):
+        self.assertTrue(os.path.isfile(os.path.join(self.keys, "app.key")))
+        for s in (self.a, self.b):
+            self.assertFalse(os.path.exists(os.path.join(s.data_dir, "keys")), "keys made in the data directory")
+        kid = self.a.sql("SELECT key_id FROM key_identity")
+        self.assertEqual(len(kid), 1)
+        self.assertIn("key id %s" % kid[0][0][:16], self.b.log_text())
+
+    def test_other_keys_refuse_to_start(self):
+        other = tempfile.mkdtemp(prefix="sop-keys-other-", dir=harness.cluster().dir)
+        before = self.a.sql("SELECT key_id FROM key_identity")
+        with self.assertRaises(RuntimeError) as cm:
+            harness.Server(self.dbname, env={"SECONDOP_KEY_FILE": other})
+        msg = str(cm.exception)
+        self.assertIn("are not the keys this database was used with", msg)
+        self.assertIn("start every instance with the same --key-file", msg)
+        self.assertEqual(self.a.sql("SELECT key_id FROM key_identity"), before)
+        # the flag wins over the environment, and the same refusal comes with a non-zero exit
+        cmd = [harness.BIN, "serve", "--listen", "127.0.0.1:0", "--database-url", self.a.app_dsn,
+               "--data-dir", tempfile.mkdtemp(prefix="sop-data-c-", dir=harness.cluster().dir),
+               "--share-dir", harness.ROOT, "--key-file", other]
+        env = dict(self.a.env)
+        env["SECONDOP_KEY_FILE"] = self.keys
+        p = harness.subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("are not the keys this database was used with", p.stderr)
+
+    def test_login_page_on_a_submitted_to_b(self):
+        user = harness_user(self.a, "patient")
+        ca = self.a.client()
+        r = ca.get("/login")
+        self.assertEqual(r.status, 200)
+        cb = on(ca, self.b)
+        r = cb.post("/login", {"email": user["email"], "password": user["password"]})
+        self.assertEqual(r.status, 303, r.text[:300])
+        # the session works on both; a form loaded on B is submitted to A (CSRF)
+        for c in (on(cb, self.a), cb):
+            r = c.get("/account")
+            self.assertEqual(r.status, 200)
+            self.assertIn(user["email"], r.text)
+        r = cb.get("/requests/new")
+        self.assertEqual(r.status, 200)
+        r = on(cb, self.a).post("/requests/new", {})
+        self.assertEqual(r.status, 303, r.text[:300])
+        # a wrong token is still refused on either
+        for s in (self.a, self.b):
+            c = on(cb, s)
+            c.csrf = "x" * 43
+            self.assertEqual(c.post("/requests/new", {}).status, 403)
+
+    def test_staff_second_factor_across_instances(self):
+        import accounts_helpers as ah
+        user = harness_user(self.a, "staff")
+        ca = self.a.client()
+        self.assertEqual(ca.get("/login").status, 200)
+        r = ca.post("/login", {"email": user["email"], "password": user["password"]})
+        self.assertEqual(r.status, 303)
+        self.assertTrue((r.header("Location") or "").startswith("/login/2fa"), r.header("Location"))
+        # the second-factor page loaded on B, the code submitted to A
+        cb = on(ca, self.b)
+        self.assertEqual(cb.get("/login/2fa").status, 200)
+        ca = on(cb, self.a)
+        r = ca.post("/login/2fa", {"code": ah.next_totp_code(self.a, user)})
+        self.assertEqual(r.status, 303, r.text[:300])
+        self.assertFalse((r.header("Location") or "").startswith("/login"), r.header("Location"))
+        for s in (self.a, self.b):
+            r = on(ca, s).get("/account")  # the session cookie A set after the second factor
+            self.assertEqual(r.status, 200)
+            self.assertIn(user["email"], r.text)
+
+
+def harness_user(server, role):
+    import accounts_helpers as ah
+    return ah.make_user(server, role)
 
 
 if __name__ == "__main__":
