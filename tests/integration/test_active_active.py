@@ -149,6 +149,27 @@ class ActiveActiveTest(unittest.TestCase):
             self.assertEqual(d.status, 200)
             self.assertEqual(hashlib.sha256(d.body).hexdigest(), hashlib.sha256(data).hexdigest())
 
+    def test_intake_jobs_taken_once_across_instances(self):
+        """Both instances' job workers claim from one queue (FOR UPDATE SKIP LOCKED under
+        leases): uploads finished through either instance are each taken in exactly once."""
+        _, ca, req = rh.new_patient_with_request(self.a)
+        cb = on(ca, self.b)
+        urls, sources = [], []
+        for i in range(8):
+            data = b"%PDF-1.4\n" + os.urandom(20000 + i)
+            c = (ca, cb)[i % 2]
+            url = rh.tus_create(c, req, len(data), "job-%d.pdf" % i, "other", hashlib.sha256(data).digest())
+            r = rh.tus_patch(c, url, 0, data)
+            self.assertEqual(r.status, 204, r.text)
+            urls.append(url)
+            sources.append(data)
+        for i, (url, data) in enumerate(zip(urls, sources)):
+            self.assertEqual(rh.wait_checked((cb, ca)[i % 2], url)["state"], "complete")
+            doc = self.a.sql("SELECT sha256 FROM documents WHERE upload_id = %s", url.rsplit("/", 1)[1])
+            self.assertEqual(doc, [(hashlib.sha256(data).hexdigest(),)])
+        wait_until(lambda: not self.a.sql("SELECT 1 FROM jobs WHERE kind = 'intake' AND state IN "
+                                          "('queued', 'running')"), "the intake jobs to be done")
+
     def test_live_lease_elsewhere_answers_409(self):
         _, ca, req = rh.new_patient_with_request(self.a)
         cb = on(ca, self.b)
