@@ -993,12 +993,13 @@ static atomic_int ra_running;
 struct readahead {
   pthread_t th;
   pthread_mutex_t mu;
-  pthread_cond_t cv;  /* broadcast on every change of rd, wr, stop, done or failed */
+  pthread_cond_t cv;  /* the side waiting (never both: one waits on an empty ring, the other on a full one) */
   unsigned char *mem; /* RA_SLOTS * RA_SLOT */
   size_t len[RA_SLOTS];
   uint64_t rd, wr;    /* slots copied out / produced (slot i is mem + (i % RA_SLOTS) * RA_SLOT) */
   size_t out_at;      /* consumer only: bytes of slot rd already copied out */
   int stop, done, failed;
+  int prod_wait, cons_wait; /* who waits on cv: only they are woken (fewer futex calls and switches) */
   struct dw_stream *s;
 };
 
@@ -1006,7 +1007,11 @@ static void *ra_main(void *arg) {
   struct readahead *h = arg;
   for (;;) {
     pthread_mutex_lock(&h->mu);
-    while (h->wr - h->rd >= RA_SLOTS && !h->stop) pthread_cond_wait(&h->cv, &h->mu);
+    while (h->wr - h->rd >= RA_SLOTS && !h->stop) {
+      h->prod_wait = 1;
+      pthread_cond_wait(&h->cv, &h->mu);
+    }
+    h->prod_wait = 0;
     int stop = h->stop;
     size_t i = (size_t)(h->wr % RA_SLOTS);
     pthread_mutex_unlock(&h->mu);
@@ -1021,7 +1026,7 @@ static void *ra_main(void *arg) {
       h->len[i] = (size_t)n;
       h->wr++;
     }
-    pthread_cond_broadcast(&h->cv);
+    if (h->cons_wait) pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
     if (n <= 0) break;
   }
@@ -1074,7 +1079,11 @@ static ssize_t ra_read(struct readahead *h, unsigned char *buf, size_t max) {
   size_t got = 0;
   pthread_mutex_lock(&h->mu);
   while (got < max) {
-    while (h->rd == h->wr && !h->failed && !h->done && got == 0) pthread_cond_wait(&h->cv, &h->mu);
+    while (h->rd == h->wr && !h->failed && !h->done && got == 0) {
+      h->cons_wait = 1;
+      pthread_cond_wait(&h->cv, &h->mu);
+    }
+    h->cons_wait = 0;
     if (h->failed) {
       pthread_mutex_unlock(&h->mu);
       return -1;
@@ -1091,7 +1100,8 @@ static ssize_t ra_read(struct readahead *h, unsigned char *buf, size_t max) {
     if (h->out_at == len) {
       h->rd++;
       h->out_at = 0;
-      pthread_cond_broadcast(&h->cv);
+      /* a waiting helper is woken once half the ring is free, not at every slot */
+      if (h->prod_wait && h->wr - h->rd <= RA_SLOTS / 2) pthread_cond_broadcast(&h->cv);
     }
   }
   pthread_mutex_unlock(&h->mu);
