@@ -20,6 +20,10 @@ TEST_PKGS="$TEST_PKGS python3-numpy"
 # client of our server (started by the test on loopback with its own configuration; Debian's
 # orthanc service, where systemd starts it, is not used)
 TEST_PKGS="$TEST_PKGS orthanc orthanc-dicomweb"
+# tests/integration/test_active_active_nginx.py: Debian's nginx, round-robin on loopback in front of
+# two instances (started by the test in the foreground with its own configuration; the nginx
+# service is not used)
+TEST_PKGS="$TEST_PKGS nginx-light"
 # the print browser test reads Chromium's PDF as text (pdftotext)
 TEST_PKGS="$TEST_PKGS poppler-utils"
 # tests/integration/test_docker_files.py reads docker/compose.yaml

@@ -32,6 +32,7 @@
 #include "store/security.h"
 #include "store/pgembed.h"
 #include "util/arena.h"
+#include "util/keydir.h"
 
 int accounts_runtime_init(const struct config *c) {
   char path[4096], path2[4096];
@@ -45,7 +46,9 @@ int accounts_runtime_init(const struct config *c) {
     return -1;
   }
   if (secrets_init(c->data_dir) != 0) {
-    fprintf(stderr, "secondop: cannot open the app key under %s/keys\n", c->data_dir);
+    char kd[4096];
+    fprintf(stderr, "secondop: cannot open the app key in %s\n",
+            keydir_path(c->data_dir, kd, sizeof kd) == 0 ? kd : c->data_dir);
     return -1;
   }
   pw_slots_init(2);
@@ -228,9 +231,12 @@ static int cmd_outbox(int argc, char **argv) {
     /* bodies are sealed with the app key: without it they print as unreadable
      * (and no key is made here: a new one could not open them anyway) */
     char keyfile[4096];
-    int kn = snprintf(keyfile, sizeof keyfile, "%s/keys/app.key", c.data_dir);
+    char keydir[4000];
+    int kn = keydir_path(c.data_dir, keydir, sizeof keydir) == 0
+                 ? snprintf(keyfile, sizeof keyfile, "%s/app.key", keydir)
+                 : -1;
     if (kn < 0 || (size_t)kn >= sizeof keyfile || access(keyfile, R_OK) != 0 || secrets_init(c.data_dir) != 0)
-      fprintf(stderr, "secondop: no app key under %s/keys; message bodies stay sealed\n", c.data_dir);
+      fprintf(stderr, "secondop: no app key in %s; message bodies stay sealed\n", keydir);
     status = outbox_print_pending(stdout) < 0 ? 1 : 0;
     secrets_done();
     if (status) fprintf(stderr, "secondop: could not read the outbox\n");

@@ -1,6 +1,7 @@
 #include "app.h"
 #include "core/outbox.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@
 #include "core/jobs.h"
 #include "core/mailer.h"
 #include "core/sealing.h"
+#include "store/keyid.h"
+#include "util/keydir.h"
 #include "util/log.h"
 #include "store/center.h"
 #include "store/first_read.h"
@@ -32,10 +35,38 @@
 #include "store/requests.h"
 #include "core/pacs.h"
 
+/* Every instance sharing the database must hold the same key material: its
+ * id (a keyed hash of the app key, which reveals nothing of it) is recorded
+ * by the first instance that starts; any other refuses to start, before it
+ * touches a file or a sealed value. 0, or -1 after saying why. */
+static int check_key_identity(const struct config *c) {
+  static const char label[] = "secondop key identity";
+  unsigned char mac[32];
+  char id[65], recorded[160] = "", kd[4096];
+  if (keydir_path(c->data_dir, kd, sizeof kd) != 0) return -1;
+  store_keyid_register();
+  if (secrets_mac(SECRET_KEY_ID, label, sizeof label - 1, mac) != 0) return -1;
+  sodium_bin2hex(id, sizeof id, mac, sizeof mac);
+  enum err e = keyid_record(id, recorded, sizeof recorded);
+  if (e != ERR_OK) {
+    fprintf(stderr, "secondop: cannot read the key id recorded in the database (%s)\n", err_code(e));
+    return -1;
+  }
+  if (strcmp(id, recorded) != 0) {
+    fprintf(stderr,
+            "secondop: the keys in %s (key id %.16s) are not the keys this database was used with (key id %.16s); "
+            "start every instance with the same --key-file (a copy of the first instance's keys). Not started.\n",
+            kd, id, recorded);
+    return -1;
+  }
+  LOG_I("keys: %s (key id %.16s, as recorded in the database)", kd, id);
+  return 0;
+}
+
 int app_init(const struct config *c) {
-  (void)c;
   audit_register();
   if (accounts_runtime_init(c) != 0) return -1;
+  if (check_key_identity(c) != 0) return -1;
   auth_install();
   store_specialists_register();
   rqs_register();

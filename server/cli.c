@@ -17,6 +17,7 @@
 #include "store/db.h"
 #include "store/migrate.h"
 #include "store/pgembed.h"
+#include "util/keydir.h"
 
 const char cli_options_text[] =
     "Options (each also read from the environment variable in brackets; flags win):\n"
@@ -54,6 +55,9 @@ const char cli_options_text[] =
     "  --s3-access-key KEY, --s3-secret-key SECRET  credentials [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]\n"
     "  --s3-credentials-file FILE  or from a file of access_key_id=KEY and secret_access_key=SECRET lines, mode\n"
     "                         0600 or 0400 [SECONDOP_S3_CREDENTIALS_FILE]\n"
+    "  --key-file DIR         the key material (key ring, app key, audit signing key) instead of\n"
+    "                         DATA-DIR/keys [SECONDOP_KEY_FILE]; give every instance the same one: checked at\n"
+    "                         start against the key id recorded in the database\n"
     "  --share-dir DIR        folder holding templates/, static/, migrations/, data/ [SECONDOP_SHARE_DIR]\n"
     "  --demo                 (serve) load demo accounts and data, and print their passwords\n"
     "  --verbose              log debug messages\n"
@@ -64,7 +68,7 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
       {"listen", required_argument, 0, 0},   {"data-dir", required_argument, 0, 0},
       {"database-url", required_argument, 0, 0}, {"base-url", required_argument, 0, 0},
       {"migrate-database-url", required_argument, 0, 0}, {"audit-checkpoint-minutes", required_argument, 0, 0},
-      {"clamd-socket", required_argument, 0, 0},
+      {"clamd-socket", required_argument, 0, 0}, {"key-file", required_argument, 0, 0},
       {"blob-store", required_argument, 0, 0}, {"s3-endpoint", required_argument, 0, 0},
       {"s3-region", required_argument, 0, 0}, {"s3-access-key", required_argument, 0, 0},
       {"s3-secret-key", required_argument, 0, 0}, {"s3-credentials-file", required_argument, 0, 0},
@@ -115,6 +119,7 @@ int cli_parse_options(int argc, char **argv, struct config *c, const char *cmd) 
   }
   rc = config_validate(c);
   if (rc) return rc;
+  keydir_set(c->key_file);
   return cli_configure_blob_store(c);
 }
 

@@ -107,6 +107,10 @@ int config_set(struct config *c, const char *name, const char *v) {
     c->migrate_database_url = *v ? v : NULL;
     return 0;
   }
+  if (strcmp(name, "key-file") == 0) {
+    c->key_file = *v ? v : NULL;
+    return 0;
+  }
   if (strcmp(name, "blob-store") == 0) {
     if (*v && strncmp(v, "s3://", 5) != 0) return bad(name, v, "must be s3://bucket/prefix (or empty: the data directory)");
     c->blob_store = *v ? v : NULL;
@@ -221,6 +225,7 @@ int config_from_env(struct config *c) {
       {"SECONDOP_AUDIT_CHECKPOINT_MINUTES", "audit-checkpoint-minutes"},
       {"SECONDOP_CLAMD_SOCKET", "clamd-socket"},
       {"SECONDOP_BLOB_STORE", "blob-store"}, {"SECONDOP_S3_ENDPOINT", "s3-endpoint"},
+      {"SECONDOP_KEY_FILE", "key-file"},
       {"SECONDOP_S3_REGION", "s3-region"},   {"SECONDOP_S3_CREDENTIALS_FILE", "s3-credentials-file"},
       {"AWS_ACCESS_KEY_ID", "s3-access-key"}, {"AWS_SECRET_ACCESS_KEY", "s3-secret-key"},
       {"SECONDOP_WORKERS", "workers"},   {"SECONDOP_MAX_FILE_SIZE", "max-file-size"},

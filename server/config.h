@@ -32,6 +32,7 @@ struct config {
   const char *s3_endpoint, *s3_region;    /* http(s)://host:port; region (default us-east-1) */
   const char *s3_access_key, *s3_secret_key; /* flags or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY */
   const char *s3_credentials_file;        /* access_key_id=… / secret_access_key=… lines */
+  const char *key_file; /* the key directory every instance is given (NULL: data_dir/keys); util/keydir.h */
 };
 /* "8G", "512M", "1024" (bytes; K/M/G/T are powers of 1024, an optional
  * trailing "iB" or "B" is allowed). 0, or -1 when malformed or zero. */

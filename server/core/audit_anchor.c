@@ -14,6 +14,7 @@
 
 #include "store/audit.h"
 #include "store/db.h"
+#include "util/keydir.h"
 #include "util/log.h"
 
 #define SIGNED_PREFIX "secondop.audit.checkpoint.v1"
@@ -51,9 +52,8 @@ static int create_seed(const char *dir, const char *path) {
 
 int anchor_load_key(const char *data_dir, bool create, unsigned char pk[32], unsigned char sk[64]) {
   char dir[4096], path[4200];
-  int n = snprintf(dir, sizeof dir, "%s/keys", data_dir);
-  if (n < 0 || (size_t)n >= sizeof dir) return -1;
-  n = snprintf(path, sizeof path, "%s/%s", data_dir, ANCHOR_KEY_FILE);
+  if (keydir_path(data_dir, dir, sizeof dir) != 0) return -1;
+  int n = snprintf(path, sizeof path, "%s/%s", dir, ANCHOR_KEY_FILE + sizeof "keys/" - 1);
   if (n < 0 || (size_t)n >= sizeof path) return -1;
   if (create) {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {

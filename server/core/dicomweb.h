@@ -79,6 +79,8 @@ enum err dicomweb_stream_frames(const struct actor *who, const struct dw_instanc
  * failure; the caller cuts the connection). */
 ssize_t dicomweb_stream_read(struct dw_stream *s, unsigned char *buf, size_t max);
 void dicomweb_stream_free(struct dw_stream *s);
+/* Read-ahead helper threads running now (each retrieval being sent has at most one). */
+int dicomweb_readahead_running(void);
 
 /* Number of frames of an opened instance (from its attributes; 1 for a single-frame image, 0
  * without pixel data). */

@@ -140,16 +140,65 @@ static void upload_unlock(const char *id) {
   pthread_mutex_unlock(&active_mu);
 }
 
-/* Takes id's lock (waiting for a PATCH that is ending when wait) and reads the
- * upload's row again under it, as who sees it (NULL: the system): a row read
- * before the lock may be stale, and acting on it could cut acknowledged bytes.
- * ERR_CONFLICT when the lock is held; the lock is released on any error. */
+/* ---- the upload's lease in PostgreSQL: one instance at a time ----
+ *
+ * Several instances share the database and the blob store, so the in-process
+ * lock above only keeps this process's own requests apart (a fast path). The
+ * source of truth is the lease in the upload's row (migrations/0033): taking it
+ * raises the fencing token, and an offset commits only with the token its
+ * writer holds, in the same statement, so an instance that stalled past its
+ * lease, or a restarted one, can never commit over the instance that took the
+ * upload after it. */
+
+static char instance_id[64]; /* "DIRID.RANDOM": the data directory's id, then random per process */
+static int lease_secs = 30;  /* SECONDOP_UPLOAD_LEASE_SECONDS */
+
+const char *records_instance_id(void) { return instance_id; }
+int records_lease_seconds(void) { return lease_secs; }
+
+/* Takes id's lease, waiting up to LOCK_WAIT_MS for another instance's PATCH
+ * that is ending when wait. ERR_CONFLICT (with a refusal text) when another
+ * instance still holds it. */
+static enum err upload_lease_take(const char *id, int wait, long long *token) {
+  for (int waited = 0;; waited += 50) {
+    enum err e = uploads_lease_take(id, instance_id, lease_secs, token);
+    if (e != ERR_CONFLICT) return e;
+    if (!wait || waited >= LOCK_WAIT_MS) {
+      refuse_why("Another connection is sending this file to the center right now, so nothing was changed. If that "
+                 "was you on another tab or device, let it finish; otherwise ask where the upload stands (HEAD) "
+                 "and resume in a few seconds.");
+      return e;
+    }
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* Takes id's lock (waiting for a PATCH that is ending when wait) and its
+ * lease, and reads the upload's row again under them, as who sees it (NULL:
+ * the system): a row read before may be stale, and acting on it could cut
+ * acknowledged bytes. ERR_CONFLICT when the lock or lease is held; both are
+ * released on any error. out->lease_token is the fencing token held. */
 static enum err upload_lock_fresh(struct arena *a, const struct actor *who, const char *id, int wait,
                                   struct upload_row *out) {
   if ((wait ? upload_lock_wait(id) : upload_lock(id)) != 0) return ERR_CONFLICT;
-  enum err e = who ? records_upload_get(a, who, id, out) : uploads_get(a, id, out);
-  if (e != ERR_OK) upload_unlock(id);
-  return e;
+  long long token = 0;
+  enum err e = upload_lease_take(id, wait, &token);
+  if (e == ERR_OK) e = who ? records_upload_get(a, who, id, out) : uploads_get(a, id, out);
+  if (e != ERR_OK) {
+    if (token > 0) (void)uploads_lease_release(id, token);
+    upload_unlock(id);
+    return e;
+  }
+  out->lease_token = token;
+  return ERR_OK;
+}
+
+/* Lets go of what upload_lock_fresh took. */
+static void upload_let_go(const struct upload_row *u) {
+  if (u->lease_token > 0 && uploads_lease_release(u->id, u->lease_token) != ERR_OK)
+    LOG_W("upload %s: could not let go of its lease (it lapses by itself)", u->id);
+  upload_unlock(u->id);
 }
 
 /* ---- audit helpers ---- */
@@ -180,16 +229,76 @@ void records_set_limits(const struct records_limits *l) {
   if (l->quota_archives) quota_archives = l->quota_archives;
 }
 
+/* The data directory's id (DIR/instance-dir.id, made once): a lease whose
+ * holder names it was this directory's, and only one process runs on a data
+ * directory at a time (its lock file), so such a lease is free to take at
+ * once: a server restarted after a crash resumes its own uploads without
+ * waiting for their leases to lapse. Each instance needs its own data
+ * directory (never a copy of another's: it would take that one's leases). */
+static int data_dir_id(const char *data_dir, char out[33]) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/instance-dir.id", data_dir);
+  for (int attempt = 0; attempt < 2; attempt++) {
+    FILE *f = fopen(path, "re");
+    if (f) {
+      char line[64] = "";
+      int ok = fgets(line, sizeof line, f) != NULL;
+      fclose(f);
+      line[strcspn(line, "\n")] = '\0';
+      if (ok && strlen(line) == 32 && strspn(line, "0123456789abcdef") == 32) {
+        memcpy(out, line, 33);
+        return 0;
+      }
+      LOG_E("%s is damaged: remove it (a new id is made at the next start)", path);
+      return -1;
+    }
+    unsigned char r[16];
+    char hexid[33], tmp[4220];
+    randombytes_buf(r, sizeof r);
+    sodium_bin2hex(hexid, sizeof hexid, r, sizeof r);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *w = fopen(tmp, "we");
+    if (!w || fprintf(w, "%s\n", hexid) < 0 || fflush(w) != 0 || fdatasync(fileno(w)) != 0) {
+      if (w) fclose(w);
+      LOG_E("cannot write %s: %s", tmp, strerror(errno));
+      return -1;
+    }
+    fclose(w);
+    if (rename(tmp, path) != 0) {
+      LOG_E("cannot write %s: %s", path, strerror(errno));
+      return -1;
+    }
+  }
+  return -1;
+}
+
 int records_init(const char *data_dir) {
   char err[256];
+  uint64_t v;
   if (blobstore_init(data_dir, err, sizeof err) != 0) {
     LOG_E("blob store: %s", err);
     return -1;
   }
   uploads_store_register();
+  char dir_id[33];
+  if (data_dir_id(data_dir, dir_id) != 0) return -1;
+  unsigned char iid[12];
+  char iid_hex[25];
+  randombytes_buf(iid, sizeof iid);
+  sodium_bin2hex(iid_hex, sizeof iid_hex, iid, sizeof iid);
+  snprintf(instance_id, sizeof instance_id, "%s.%s", dir_id, iid_hex);
+  const char *ls = getenv("SECONDOP_UPLOAD_LEASE_SECONDS");
+  if (ls && *ls) {
+    if (tus_parse_u64(ls, &v) != 0 || v < 2 || v > 3600) {
+      LOG_E("SECONDOP_UPLOAD_LEASE_SECONDS must be a whole number of seconds from 2 to 3600");
+      return -1;
+    }
+    lease_secs = (int)v;
+  }
+  LOG_I("uploads: this instance is %s; an upload's lease lapses %d s after its holder last renewed it", instance_id,
+        lease_secs);
   stow_store_register();
   identity_store_register();
-  uint64_t v;
   const char *me = getenv("SECONDOP_ARCHIVE_MAX_ENTRIES");
   if (me && tus_parse_u64(me, &v) == 0 && v > 0 && v <= 10000000) archive_max_entries = (unsigned)v;
 #ifdef SECONDOP_TEST_HOOKS
@@ -437,7 +546,7 @@ enum err records_upload_delete(const struct actor *who, const char *id) {
     blobstore_upload_discard(u.file_id);
     audit(who, "upload.delete", "upload", id, u.patient_id, "ok", NULL);
   }
-  upload_unlock(id);
+  upload_let_go(&u);
 done:
   arena_free(a);
   return e;
@@ -755,6 +864,8 @@ struct upload_session {
   struct pipe *pp;              /* the writer's helper thread (NULL: none yet, or inline) */
   int pp_failed;                /* could not start one: append inline */
   int commit_unknown;           /* an offset commit failed without saying whether it landed */
+  int fenced;                   /* another instance took the upload: its bytes are not ours to touch */
+  struct timespec renewed;      /* when the lease was last taken or renewed (CLOCK_MONOTONIC) */
 };
 
 static enum err finalize_upload(struct arena *a, const struct actor *who, struct upload_row *u, struct blob_writer *w,
@@ -785,7 +896,7 @@ static void session_free(struct upload_session *s) {
   if (!s) return;
   pipe_stop(s->pp); /* the writer is ours again */
   s->pp = NULL;
-  if (s->w && !s->commit_unknown) {
+  if (s->w && !s->commit_unknown && !s->fenced) {
     char err[200];
     if (blob_writer_abort_to(s->w, s->u.offset, err, sizeof err) != 0)
       LOG_W("upload %s: %s (the next resume cuts it)", s->u.id, err);
@@ -794,7 +905,8 @@ static void session_free(struct upload_session *s) {
   }
   s->w = NULL;
   digests_free(s->dg);
-  upload_unlock(s->u.id);
+  if (s->fenced) s->u.lease_token = 0; /* the lease is another's now */
+  upload_let_go(&s->u);
   arena_free(s->a);
 }
 
@@ -835,6 +947,7 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     arena_free(a);
     return e;
   }
+  clock_gettime(CLOCK_MONOTONIC, &s->renewed);
   s->who = *who;
   snprintf(s->ip, sizeof s->ip, "%s", who->ip ? who->ip : "");
   snprintf(s->rid, sizeof s->rid, "%s", who->request_id ? who->request_id : "");
@@ -909,8 +1022,33 @@ static enum err append_failed(struct upload_session *s, int en, const char *why)
   return en == EFBIG ? ERR_TOO_LARGE : en == BLOBSTORE_EUNAVAILABLE ? ERR_UNAVAILABLE : ERR_INTERNAL;
 }
 
+/* Says why another instance's taking of the upload refused this PATCH. */
+static void refuse_fenced(struct upload_session *s) {
+  s->fenced = 1;
+  refuse_why("This upload was taken over by another connection while these bytes were arriving (this one had "
+             "stalled), so they were not kept and nothing of them is acknowledged. Ask where the upload stands "
+             "(HEAD) and resume from there.");
+}
+
+/* Renews the lease when a third of it has passed: ERR_CONFLICT once another
+ * instance took the upload (this one stalled past it), so it stops writing. */
+static enum err lease_keep(struct upload_session *s) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if ((now.tv_sec - s->renewed.tv_sec) * 3 < lease_secs) return ERR_OK;
+  enum err e = uploads_lease_renew(s->u.id, s->u.lease_token, lease_secs);
+  if (e == ERR_CONFLICT) {
+    LOG_W("upload %s: another instance took it over while this PATCH was receiving; stopping", s->u.id);
+    refuse_fenced(s);
+    return e;
+  }
+  if (e == ERR_OK) s->renewed = now;
+  return ERR_OK; /* a database hiccup: the commit's fencing check still decides */
+}
+
 enum err records_append_data(struct upload_session *s, const void *buf, size_t len) {
   if (s->start + s->received + len > s->u.length) return ERR_TOO_LARGE;
+  if (lease_keep(s) != ERR_OK) return ERR_CONFLICT;
   char err[200];
   if (!s->pp && !s->pp_failed &&
       !(s->pp = pipe_start(s->w, s->dg && s->dg->valid && s->dg->has_sha ? s->dg : NULL)))
@@ -934,6 +1072,22 @@ static enum err append_sync(struct upload_session *s) {
   return ERR_OK;
 }
 
+#ifdef SECONDOP_TEST_HOOKS
+/* Test builds: while the file SECONDOP_TEST_COMMIT_PAUSE_FILE exists, an offset
+ * commit waits before its statement (at most 5 minutes), as a stalled instance
+ * would, saying so in the log. */
+static void test_pause_before_commit(const char *id) {
+  const char *f = getenv("SECONDOP_TEST_COMMIT_PAUSE_FILE");
+  if (!f || !*f || access(f, F_OK) != 0) return;
+  LOG_I("test hook: upload %s pauses before its offset commit", id);
+  for (int i = 0; i < 300 * 50 && access(f, F_OK) == 0; i++) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  LOG_I("test hook: upload %s goes on to its offset commit", id);
+}
+#endif
+
 /* Syncs the writer and commits its offset with the sealed tail and the
  * sealed digest state in one statement (durability order: data synced, then
  * the commit). A digest state that cannot be sealed is stored as unknown.
@@ -956,11 +1110,21 @@ static enum err checkpoint_commit(struct upload_session *s, int finalizing, long
   unsigned char *ds = NULL;
   size_t dl = 0;
   if (s->dg && s->dg->valid) (void)digests_seal(s->dg, s->w, &ds, &dl);
-  enum err e = uploads_commit_offset(s->u.id, s->u.offset, off, tail, tl, ds, dl, finalizing, expires_at);
+#ifdef SECONDOP_TEST_HOOKS
+  test_pause_before_commit(s->u.id);
+#endif
+  enum err e = uploads_commit_offset(s->u.id, s->u.offset, off, tail, tl, ds, dl, finalizing, s->u.lease_token,
+                                     expires_at);
   free(tail);
   free(ds);
   if (e == ERR_OK) s->u.offset = off;
-  else if (e != ERR_CONFLICT) s->commit_unknown = 1; /* e.g. the connection broke: it may have landed */
+  else if (e == ERR_CONFLICT) {
+    /* another instance took the upload (the fencing token moved) or committed
+     * past us: the bytes on the store are its, never cut them back */
+    LOG_W("upload %s: commit refused: another instance took the upload over; nothing acknowledged", s->u.id);
+    refuse_fenced(s);
+  } else
+    s->commit_unknown = 1; /* e.g. the connection broke: it may have landed */
   return e;
 }
 
@@ -2374,7 +2538,7 @@ static void intake_job_give_up(const char *payload, long long patient_id, const 
 
 int records_recover(void) {
   struct blobstore_recovery rep;
-  if (blobstore_recover(&rep) != 0) return -1;
+  if (blobstore_recover(instance_id, lease_secs, &rep) != 0) return -1;
   struct arena *a = arena_new();
   if (!a) return -1;
   char **ids;
@@ -2387,11 +2551,17 @@ int records_recover(void) {
   for (size_t i = 0; i < n; i++) {
     struct arena *b = arena_new();
     struct upload_row u;
-    if (b && uploads_get(b, ids[i], &u) == ERR_OK) {
-      enum err e = finalize_upload(b, &system_actor, &u, NULL, NULL);
-      LOG_I("recovery: finished upload %s (%s)", u.id, err_code(e));
-      if (e != ERR_OK && e != ERR_CHECKSUM && e != ERR_RECORDS_CLOSED && e != ERR_TOO_MANY)
-        uploads_set_state(u.id, "failed", "could not be finished after a restart", NULL, NULL);
+    /* only an upload whose lease is free or lapsed: another live instance may be finishing it */
+    if (b && upload_lock_fresh(b, NULL, ids[i], 0, &u) == ERR_OK) {
+      if (strcmp(u.state, "finalizing") == 0) {
+        enum err e = finalize_upload(b, &system_actor, &u, NULL, NULL);
+        LOG_I("recovery: finished upload %s (%s)", u.id, err_code(e));
+        if (e != ERR_OK && e != ERR_CHECKSUM && e != ERR_RECORDS_CLOSED && e != ERR_TOO_MANY)
+          uploads_set_state(u.id, "failed", "could not be finished after a restart", NULL, NULL);
+      }
+      upload_let_go(&u);
+    } else if (b) {
+      LOG_I("recovery: upload %s is being finished by another instance; left to it", ids[i]);
     }
     arena_free(b);
   }
@@ -2469,12 +2639,12 @@ static void *sweep_main(void *arg) {
         struct upload_row now;
         if (upload_lock_fresh(a, NULL, ups[i].id, 0, &now) != ERR_OK) continue;
         if (strcmp(now.state, "receiving") != 0 || !now.expired) {
-          upload_unlock(ups[i].id);
+          upload_let_go(&now);
           continue;
         }
         blobstore_upload_discard(ups[i].file_id); /* S3: aborts the multipart upload */
         uploads_set_state(ups[i].id, "failed", "expired", NULL, NULL);
-        upload_unlock(ups[i].id);
+        upload_let_go(&now);
         audit(&system_actor, "upload.expire", "upload", ups[i].id, ups[i].patient_id, "ok", NULL);
       }
     }

@@ -115,6 +115,10 @@ enum err records_upload_get(struct arena *a, const struct actor *who, const char
 /* Waits (at most 1.5 s) while a PATCH of this upload is ending, so that a
  * HEAD right after a dropped connection reports the offset it kept. */
 void records_upload_settle(const char *id);
+/* This process's instance id (random per start), which names the upload leases it holds, and
+ * the lease's length in seconds (SECONDOP_UPLOAD_LEASE_SECONDS, default 30). */
+const char *records_instance_id(void);
+int records_lease_seconds(void);
 /* Terminates an upload: removes its bytes and row. */
 enum err records_upload_delete(const struct actor *who, const char *id);
 

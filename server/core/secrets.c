@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/keydir.h"
 #include "util/log.h"
 
 static unsigned char app_key[SECRETS_KEY_BYTES];
@@ -48,9 +49,8 @@ static int create_key(const char *dir, const char *path) {
 
 int secrets_init(const char *data_dir) {
   char dir[4096], path[4200];
-  int n = snprintf(dir, sizeof dir, "%s/keys", data_dir);
-  if (n < 0 || (size_t)n >= sizeof dir) return -1;
-  n = snprintf(path, sizeof path, "%s/app.key", dir);
+  if (keydir_path(data_dir, dir, sizeof dir) != 0) return -1;
+  int n = snprintf(path, sizeof path, "%s/app.key", dir);
   if (n < 0 || (size_t)n >= sizeof path) return -1;
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
     LOG_E("cannot create the key folder %s: %s", dir, strerror(errno));

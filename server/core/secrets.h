@@ -22,6 +22,7 @@ enum secret_purpose {
   SECRET_REPORT = 32,     /* AEAD key for report findings (reports) */
   SECRET_ACCESS_TOKEN = 48, /* keyed hash of DICOMweb personal access tokens (core/tokens.h) */
   SECRET_PACS_CREDENTIAL = 80, /* AEAD key for PACS destinations' passwords and tokens (core/pacs.h) */
+  SECRET_KEY_ID = 96,     /* keyed hash naming the key material (app.c: the key id recorded in the database) */
 };
 
 /* Loads <data_dir>/keys/app.key, creating it (and keys/) on first run with

@@ -188,6 +188,8 @@ static void patch_fail(struct req *r) {
   r->stream_ctx = NULL;
   /* a 507 says how much of the file is kept and that it can be resumed */
   if (r->early_error == ERR_NO_SPACE && records_refusal()) reply_error(r, ERR_NO_SPACE, records_refusal());
+  /* a 409 because another instance holds or took the upload says so */
+  if (r->early_error == ERR_CONFLICT && records_refusal()) reply_error(r, ERR_CONFLICT, records_refusal());
   tus_headers(r);
   if (r->early_error == ERR_PRECONDITION) reply_header(r, "Tus-Version", TUS_VERSION);
 }
@@ -199,7 +201,8 @@ static void tus_patch(struct req *r) {
   uint64_t off;
   long long expires;
   enum err e = records_append_commit(s, &off, &expires);
-  if (e != ERR_OK) return tus_error(r, e, e == ERR_TOO_MANY || e == ERR_NO_SPACE ? records_refusal() : NULL);
+  if (e != ERR_OK)
+    return tus_error(r, e, e == ERR_TOO_MANY || e == ERR_NO_SPACE || e == ERR_CONFLICT ? records_refusal() : NULL);
   reply_bytes(r, 204, NULL, "", 0);
   tus_headers(r);
   reply_header(r, "Upload-Offset", arena_printf(r->arena, "%llu", (unsigned long long)off));

@@ -127,7 +127,7 @@ static ssize_t stream_cb(void *cls, uint64_t pos, char *buf, size_t max) {
 static void stream_free_cb(void *cls) { dicomweb_stream_free(cls); }
 
 static void reply_stream(struct req *r, struct dw_stream *s, uint64_t total, const char *part, const char *boundary) {
-  struct MHD_Response *resp = MHD_create_response_from_callback(total, 64 * 1024, stream_cb, s, stream_free_cb);
+  struct MHD_Response *resp = MHD_create_response_from_callback(total, 256 * 1024, stream_cb, s, stream_free_cb);
   if (!resp) {
     dicomweb_stream_free(s);
     return reply_error(r, ERR_INTERNAL, NULL);

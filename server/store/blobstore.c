@@ -18,6 +18,7 @@
 #include "store/blobstore_s3.h"
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/keydir.h"
 #include "util/log.h"
 
 #define QUARANTINE_GRACE_SECONDS (24 * 3600)
@@ -42,9 +43,16 @@ static const struct db_stmt stmts[] = {
      "UNION SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL "
      "UNION SELECT encode(preview_file_id, 'hex') FROM renditions WHERE preview_file_id IS NOT NULL "
      "UNION SELECT encode(frames_file_id, 'hex') FROM renditions WHERE frames_file_id IS NOT NULL"},
+    /* takes the lease (raising the fencing token) of every receiving upload that no other
+     * live instance holds (the same rule as up_lease_take in uploads.c) */
     {"bs_receiving",
-     "SELECT id, encode(file_id, 'hex'), \"offset\", encode(sealed_tail, 'hex'), encode(wrapped_dek, 'hex'), "
-     "kek_version, expires_at < now() FROM uploads WHERE state = 'receiving'"},
+     "UPDATE uploads SET lease_token = lease_token + 1, lease_owner = $1, "
+     "lease_until = now() + make_interval(secs => $2::int) WHERE state = 'receiving' AND (lease_owner IS NULL "
+     "OR split_part(lease_owner, '.', 1) = split_part($1, '.', 1) OR lease_until < now()) "
+     "RETURNING id, encode(file_id, 'hex'), \"offset\", encode(sealed_tail, 'hex'), encode(wrapped_dek, 'hex'), "
+     "kek_version, expires_at < now()"},
+    {"bs_receiving_held", "SELECT count(*) FROM uploads WHERE state = 'receiving' AND lease_owner <> $1"},
+    {"bs_leases_release", "UPDATE uploads SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1"},
     {"bs_upload_expire",
      "UPDATE uploads SET state = 'failed', failure = $2, sealed_tail = NULL, updated_at = now() "
      "WHERE id = $1 AND state = 'receiving'"},
@@ -137,10 +145,10 @@ int blobstore_init(const char *data_dir, char *err, size_t errlen) {
   int n1 = snprintf(root_files, sizeof root_files, "%s/files", data_dir);
   int n2 = snprintf(root_staging, sizeof root_staging, "%s/staging", data_dir);
   int n3 = snprintf(root_quarantine, sizeof root_quarantine, "%s/quarantine", data_dir);
-  int n4 = snprintf(root_keys, sizeof root_keys, "%s/keys", data_dir);
+  int n4 = keydir_path(data_dir, root_keys, sizeof root_keys - 40) == 0 ? 0 : -1;
   if (n1 < 0 || n2 < 0 || n3 < 0 || n4 < 0 || (size_t)n1 >= sizeof root_files - 40 ||
       (size_t)n2 >= sizeof root_staging - 40 || (size_t)n3 >= sizeof root_quarantine - 60 ||
-      (size_t)n4 >= sizeof root_keys - 40) {
+      0) {
     snprintf(err, errlen, "data directory path too long");
     return -1;
   }
@@ -432,14 +440,15 @@ static int quarantine(const char *dir, const char *name) {
 
 /* ---- recovery (start-up, before serving) ---- */
 
-int blobstore_recover(struct blobstore_recovery *report) {
+int blobstore_recover(const char *owner, int lease_seconds, struct blobstore_recovery *report) {
   struct blobstore_recovery rep = {0};
   struct arena *a = arena_new();
   if (!a) return -1;
   int rc = -1;
   enum err e;
   char err[200];
-  PGresult *rows = db_exec(a, "bs_receiving", 0, NULL, &e);
+  const char *lp[] = {owner, arena_printf(a, "%d", lease_seconds)};
+  PGresult *rows = db_exec(a, "bs_receiving", 2, lp, &e);
   if (!rows) goto done;
   for (int i = 0; i < PQntuples(rows); i++) {
     const char *uid = PQgetvalue(rows, i, 0);
@@ -509,9 +518,12 @@ int blobstore_recover(struct blobstore_recovery *report) {
     sodium_memzero(dek, sizeof dek);
   }
   sync_dir(root_staging);
-  LOG_I("store recovery: %u staging files truncated, %u uploads expired, %u uploads without their staging file "
-        "(stored files are checked by the background sweep)",
-        rep.truncated, rep.expired, rep.missing);
+  PGresult *held = db_exec(a, "bs_receiving_held", 1, lp, &e);
+  if (held && PQntuples(held) == 1) rep.held = (unsigned)strtoul(PQgetvalue(held, 0, 0), NULL, 10);
+  if (!db_exec(a, "bs_leases_release", 1, lp, &e)) LOG_W("store recovery: could not let go of the leases (they lapse)");
+  LOG_I("store recovery: %u staging files truncated, %u uploads expired, %u uploads without their staging file, "
+        "%u uploads left to the live instances holding them (stored files are checked by the background sweep)",
+        rep.truncated, rep.expired, rep.missing, rep.held);
   rc = 0;
 done:
   if (report) *report = rep;

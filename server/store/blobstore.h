@@ -113,11 +113,14 @@ int blobstore_delete(const unsigned char id[BLOB_ID_LEN]);
  * left to the domain (records_recover). Files no row names, quarantine
  * purging and rows whose file is missing are the background sweep's
  * (blobstore_sweep_start). Counts are written to *report when not NULL. 0 or
- * -1. */
+ * -1. Only uploads whose lease (migrations/0033) is free, lapsed or this data
+ * directory's are touched, each under the lease taken for owner (an instance
+ * id, records_instance_id) for lease_seconds and let go afterwards: another
+ * live instance's uploads are left alone (counted in held). */
 struct blobstore_recovery {
-  unsigned truncated, expired, missing;
+  unsigned truncated, expired, missing, held;
 };
-int blobstore_recover(struct blobstore_recovery *report);
+int blobstore_recover(const char *owner, int lease_seconds, struct blobstore_recovery *report);
 
 /* The consistency sweep of stored files, on its own thread (never an HTTP
  * thread), paced, first pass right after start, then every

@@ -17,6 +17,7 @@
 #include "store/blobstore.h"
 #include "store/db.h"
 #include "util/arena.h"
+#include "util/keydir.h"
 
 #define BATCH 500           /* rows per statement */
 #define NAME_BATCH 256      /* stored file names per "named by a row?" question */
@@ -524,7 +525,7 @@ int blobverify_run(const char *data_dir, FILE *out, bool tty, struct blobverify_
   s.t0 = now_s();
   if (sodium_init() < 0) return -1;
   if (snprintf(s.files_dir, sizeof s.files_dir, "%s/files", data_dir) >= (int)sizeof s.files_dir - 40 ||
-      snprintf(keys, sizeof keys, "%s/keys", data_dir) >= (int)sizeof keys) {
+      keydir_path(data_dir, keys, sizeof keys) != 0) {
     fprintf(stderr, "secondop: the data directory path is too long\n");
     return -1;
   }

@@ -45,7 +45,21 @@ static const struct db_stmt stmts[] = {
      "digest_state = decode(nullif($6, ''), 'hex'), "
      "state = CASE WHEN $5 THEN 'finalizing' ELSE state END, updated_at = now(), "
      "expires_at = greatest(expires_at, now() + interval '24 hours') "
-     "WHERE id = $1 AND \"offset\" = $2 AND state = 'receiving' RETURNING extract(epoch from expires_at)::bigint"},
+     "WHERE id = $1 AND \"offset\" = $2 AND state = 'receiving' AND lease_token = $7 "
+     "RETURNING extract(epoch from expires_at)::bigint"},
+    /* the lease (migrations/0033_active_active.sql): taken when free, lapsed, or held by this
+     * data directory (this process, whose in-process lock serialises its own requests, or a
+     * crashed one before it: records.c data_dir_id) */
+    {"up_lease_take",
+     "WITH t AS (UPDATE uploads SET lease_token = lease_token + 1, lease_owner = $2, "
+     "lease_until = now() + make_interval(secs => $3::int) WHERE id = $1 AND (lease_owner IS NULL "
+     "OR split_part(lease_owner, '.', 1) = split_part($2, '.', 1) OR lease_until < now()) RETURNING lease_token) "
+     "SELECT (SELECT lease_token FROM t), EXISTS (SELECT 1 FROM uploads WHERE id = $1)"},
+    {"up_lease_renew",
+     "UPDATE uploads SET lease_until = now() + make_interval(secs => $3::int) WHERE id = $1 AND lease_token = $2 "
+     "RETURNING 1"},
+    {"up_lease_release",
+     "UPDATE uploads SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2"},
     {"up_state",
      "UPDATE uploads SET state = $2, failure = nullif($3, ''), blake2b = coalesce(decode(nullif($4, ''), 'hex'), "
      "blake2b), sha256 = coalesce(decode(nullif($5, ''), 'hex'), sha256), "
@@ -274,17 +288,56 @@ enum err uploads_get(struct arena *a, const char *id, struct upload_row *out) {
 
 enum err uploads_commit_offset(const char *id, uint64_t old_offset, uint64_t new_offset, const unsigned char *tail,
                                size_t tail_len, const unsigned char *digest_state, size_t digest_len,
-                               int finalizing, long long *expires_at) {
+                               int finalizing, long long lease_token, long long *expires_at) {
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
   enum err e;
   const char *v[] = {id, arena_printf(a, "%llu", (unsigned long long)old_offset),
                      arena_printf(a, "%llu", (unsigned long long)new_offset), tail_len ? hex(a, tail, tail_len) : "",
                      finalizing ? "true" : "false",
-                     digest_len ? hex(a, digest_state, digest_len) : ""};
-  PGresult *r = db_exec(a, "up_commit", 6, v, &e);
+                     digest_len ? hex(a, digest_state, digest_len) : "", lld(a, lease_token)};
+  PGresult *r = db_exec(a, "up_commit", 7, v, &e);
   if (r && PQntuples(r) != 1) e = ERR_CONFLICT;
   if (r && PQntuples(r) == 1 && expires_at) *expires_at = ll(r, 0, 0);
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_lease_take(const char *id, const char *owner, int seconds, long long *token) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  *token = 0;
+  const char *v[] = {id, owner, arena_printf(a, "%d", seconds)};
+  PGresult *r = db_exec(a, "up_lease_take", 3, v, &e);
+  if (r && PQntuples(r) == 1) {
+    if (!PQgetisnull(r, 0, 0))
+      *token = ll(r, 0, 0);
+    else
+      e = PQgetvalue(r, 0, 1)[0] == 't' ? ERR_CONFLICT : ERR_NOT_FOUND;
+  } else if (r) {
+    e = ERR_INTERNAL;
+  }
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_lease_renew(const char *id, long long token, int seconds) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  enum err e;
+  const char *v[] = {id, lld(a, token), arena_printf(a, "%d", seconds)};
+  PGresult *r = db_exec(a, "up_lease_renew", 3, v, &e);
+  if (r && PQntuples(r) != 1) e = ERR_CONFLICT;
+  arena_free(a);
+  return e;
+}
+
+enum err uploads_lease_release(const char *id, long long token) {
+  struct arena *a = arena_new();
+  if (!a) return ERR_INTERNAL;
+  const char *v[] = {id, lld(a, token)};
+  enum err e = exec_simple("up_lease_release", 2, v);
   arena_free(a);
   return e;
 }

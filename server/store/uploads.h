@@ -40,6 +40,7 @@ struct upload_row {
   int digest_kind;       /* what blake2b_hex is: BLOB_DIGEST_KIND_PLAIN or _RECORDS (store/blobfmt.h) */
   char sha256_hex[65];   /* the declared SHA-256 that matched, else "" */
   int is_archive;
+  long long lease_token; /* the fencing token this process holds (records.c), 0 when none */
 };
 
 struct document_row {
@@ -87,11 +88,21 @@ enum err uploads_insert(const struct upload_row *u);
 enum err uploads_get(struct arena *a, const char *id, struct upload_row *out);
 /* Commits a new offset, sealed tail and sealed digest state (NULL/0: unknown)
  * in one statement if the row still has old_offset and is receiving;
- * finalizing = 1 also moves it to 'finalizing'. ERR_CONFLICT when the offset
- * moved meanwhile. */
+ * finalizing = 1 also moves it to 'finalizing'; and only while lease_token is
+ * still the row's fencing token. ERR_CONFLICT when the offset moved meanwhile
+ * or another instance took the upload. */
 enum err uploads_commit_offset(const char *id, uint64_t old_offset, uint64_t new_offset,
                                const unsigned char *tail, size_t tail_len, const unsigned char *digest_state,
-                               size_t digest_len, int finalizing, long long *expires_at);
+                               size_t digest_len, int finalizing, long long lease_token, long long *expires_at);
+/* The upload's lease (migrations/0033_active_active.sql): taken for owner (an instance id) for
+ * seconds when no one holds it, it lapsed, or an owner of the same data directory (the part
+ * before the '.') holds it; *token is the new fencing token.
+ * ERR_CONFLICT when another instance holds it, ERR_NOT_FOUND when there is no such upload. */
+enum err uploads_lease_take(const char *id, const char *owner, int seconds, long long *token);
+/* Extends the lease held with token: ERR_CONFLICT when it was taken meanwhile (the token moved). */
+enum err uploads_lease_renew(const char *id, long long token, int seconds);
+/* Lets go of the lease held with token (nothing when the token moved). */
+enum err uploads_lease_release(const char *id, long long token);
 /* Sets the state (and failure text, digests when not NULL). */
 enum err uploads_set_state(const char *id, const char *state, const char *failure,
                            const unsigned char blake2b[32], const unsigned char sha256[32]);

@@ -233,12 +233,14 @@ class Client:
 class Server:
     """One secondop process against its own database."""
 
-    def __init__(self, dbname, extra_args=(), env=None):
+    def __init__(self, dbname, extra_args=(), env=None, data_dir=None):
         self.cluster = cluster()
         self.dbname = dbname
         self.dsn = self.cluster.dsn(dbname)  # superuser: for the test's own inspection and set-up
         self.app_dsn = self.cluster.dsn(dbname, "secondop_app")  # what the server connects as
-        self.data_dir = tempfile.mkdtemp(prefix="sop-data-", dir=self.cluster.dir)
+        # data_dir: a folder made by the caller (e.g. a second instance's, sharing the first's
+        # keys and store through links: test_active_active.py)
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="sop-data-", dir=self.cluster.dir)
         self.log_path = os.path.join(self.data_dir, "server.log")
         self.extra_args = list(extra_args)
         self.env = dict(os.environ)
