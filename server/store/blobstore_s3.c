@@ -10,7 +10,11 @@
 
 #include <sodium.h>
 
-#define STATE_MAGIC "S3U1"
+/* The state: "S3U2", the upload id (2-byte length), the count of stored
+ * parts (4 bytes), each stored part's ETag (1-byte length), then the
+ * unfinished part's bytes. "S3U1" (no ETags) is still read. */
+#define STATE_MAGIC "S3U2"
+#define STATE_MAGIC_V1 "S3U1"
 #define WINDOW_MAX ((size_t)8 << 20)
 
 void bs3_errno(enum s3_fail f) {
@@ -47,11 +51,13 @@ struct sink {
   enum s3_fail fly_rc;
   char fly_etag[S3_ETAG_MAX];
   char fly_err[200];
+  int v1_state; /* restored from an "S3U1" state (no ETags) */
 };
 
 static uint64_t sink_end(const struct sink *k) { return (uint64_t)k->parts * BS3_PART + k->pend_len; }
 
-static int etag_set(struct sink *k, unsigned part, const char *etag) {
+/* Makes room for parts 1..part's ETags (new ones empty). 0 or -1. */
+static int etags_room(struct sink *k, unsigned part) {
   if (part > k->etags_cap) {
     unsigned nc = k->etags_cap ? k->etags_cap : 64;
     while (nc < part) nc *= 2;
@@ -61,6 +67,11 @@ static int etag_set(struct sink *k, unsigned part, const char *etag) {
     k->etags = e;
     k->etags_cap = nc;
   }
+  return 0;
+}
+
+static int etag_set(struct sink *k, unsigned part, const char *etag) {
+  if (etags_room(k, part) != 0) return -1;
   snprintf(k->etags[part - 1], S3_ETAG_MAX, "%s", etag);
   return 0;
 }
@@ -174,8 +185,9 @@ static int sink_read(void *ctx, void *buf, size_t len, uint64_t off) {
 static int sink_state(void *ctx, unsigned char **out, size_t *len, char *err, size_t errlen) {
   struct sink *k = ctx;
   if (fly_join(k, err, errlen) != 0) return -1; /* only stored parts count */
-  size_t il = strlen(k->upload_id);
-  size_t n = 4 + 2 + il + 4 + k->pend_len;
+  size_t il = strlen(k->upload_id), el = 0;
+  for (unsigned i = 0; i < k->parts; i++) el += 1 + (i < k->etags_cap ? strlen(k->etags[i]) : 0);
+  size_t n = 4 + 2 + il + 4 + el + k->pend_len;
   unsigned char *p = malloc(n);
   if (!p) {
     if (err) snprintf(err, errlen, "out of memory");
@@ -190,7 +202,14 @@ static int sink_state(void *ctx, unsigned char **out, size_t *len, char *err, si
   p[7 + il] = (unsigned char)(k->parts >> 16);
   p[8 + il] = (unsigned char)(k->parts >> 8);
   p[9 + il] = (unsigned char)k->parts;
-  if (k->pend_len) memcpy(p + 10 + il, k->pend, k->pend_len);
+  size_t o = 10 + il;
+  for (unsigned i = 0; i < k->parts; i++) {
+    size_t tl = i < k->etags_cap ? strlen(k->etags[i]) : 0; /* < S3_ETAG_MAX: fits a byte */
+    p[o++] = (unsigned char)tl;
+    if (tl) memcpy(p + o, k->etags[i], tl);
+    o += tl;
+  }
+  if (k->pend_len) memcpy(p + o, k->pend, k->pend_len);
   *out = p;
   *len = n;
   return 0;
@@ -211,14 +230,21 @@ static int sink_commit(void *ctx, char *err, size_t errlen) {
   if (k->pend_len > 0 && sink_flush_part(k, k->pend_len, 0, err, errlen) != 0) return -1;
   unsigned n = k->parts;
   int missing = 0;
-  if (etag_set(k, n, n <= k->etags_cap ? k->etags[n - 1] : "") != 0) {
+  if (etags_room(k, n) != 0) {
     errno = ENOMEM;
     return -1;
   }
   for (unsigned i = 0; i < n; i++)
     if (!k->etags[i][0]) missing = 1;
+  if (missing && !k->v1_state) {
+    /* every stored part's ETag is in the state: one missing is a bug, never
+     * a reason to take whatever the store now lists for it */
+    if (err) snprintf(err, errlen, "the upload's state lacks a stored part's ETag");
+    errno = EIO;
+    return -1;
+  }
   if (missing) {
-    /* parts stored before a restart: their ETags from the store */
+    /* an "S3U1" state from before ETags were kept: they come from the store */
     char(*listed)[S3_ETAG_MAX] = calloc(n, S3_ETAG_MAX);
     if (!listed) {
       errno = ENOMEM;
@@ -267,19 +293,33 @@ struct blob_sink *bs3_sink_new(struct s3 *s, const unsigned char id[BLOB_ID_LEN]
   k->s = s;
   if (bs3_key(s, id, k->key, sizeof k->key) != 0) goto bad;
   if (state && state_len) {
-    if (state_len < 10 || memcmp(state, STATE_MAGIC, 4) != 0) goto bad;
+    if (state_len < 10) goto bad;
+    k->v1_state = memcmp(state, STATE_MAGIC_V1, 4) == 0;
+    if (!k->v1_state && memcmp(state, STATE_MAGIC, 4) != 0) goto bad;
     size_t il = ((size_t)state[4] << 8) | state[5];
     if (il >= S3_UPLOAD_ID_MAX || state_len < 10 + il) goto bad;
     memcpy(k->upload_id, state + 6, il);
     k->upload_id[il] = 0;
     const unsigned char *q = state + 6 + il;
     k->parts = ((unsigned)q[0] << 24) | ((unsigned)q[1] << 16) | ((unsigned)q[2] << 8) | q[3];
-    size_t pl = state_len - 10 - il;
-    if (pl > BS3_PART || (k->parts && !il)) goto bad;
+    if (k->parts > 10000 || (k->parts && !il)) goto bad; /* S3 stops at part 10,000 */
+    size_t o = 10 + il;
+    for (unsigned i = 0; !k->v1_state && i < k->parts; i++) {
+      if (o >= state_len) goto bad;
+      size_t tl = state[o++];
+      if (tl == 0 || tl >= S3_ETAG_MAX || o + tl > state_len) goto bad;
+      char tag[S3_ETAG_MAX];
+      memcpy(tag, state + o, tl);
+      tag[tl] = 0;
+      o += tl;
+      if (etag_set(k, i + 1, tag) != 0) goto oom;
+    }
+    size_t pl = state_len - o;
+    if (pl > BS3_PART) goto bad;
     k->pend_cap = pl + BS3_PART / 4;
     k->pend = malloc(k->pend_cap);
     if (!k->pend) goto oom;
-    memcpy(k->pend, q + 4, pl);
+    memcpy(k->pend, state + o, pl);
     k->pend_len = pl;
   }
   bs->ctx = k;

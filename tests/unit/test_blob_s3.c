@@ -60,7 +60,9 @@ static int put_blob(const unsigned char id[BLOB_ID_LEN], const unsigned char dek
       return -1;
     }
   }
-  return blob_writer_finish_sink(w, g_err, sizeof g_err);
+  int rc = blob_writer_finish_sink(w, g_err, sizeof g_err);
+  if (rc != 0) fprintf(stderr, "# put_blob: %s\n", g_err);
+  return rc;
 }
 
 static int read_all(const unsigned char id[BLOB_ID_LEN], const unsigned char dek[BLOB_DEK_LEN], unsigned char *out,
@@ -195,6 +197,96 @@ static void test_resume_from_a_checkpoint_finishes_the_same_object(void) {
   free(back);
 }
 
+/* A writer that stalled past its lease (another instance resumed the upload
+ * from its checkpoint) can still send a part it was filling: S3 keeps the
+ * last one sent under a part number. The parts a writer stored go into the
+ * state with their ETags, so the upload is completed with exactly the parts
+ * the committed state names: a part replaced by the stale writer makes the
+ * finish fail, and never makes an object of bytes nobody acknowledged. */
+static void test_a_stale_writers_part_never_enters_the_object(void) {
+  size_t len = 16 * MIB + 7, cut_a = 7 * MIB + 1, cut_b = 12 * MIB + 3;
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  unsigned char *data = malloc(len), *other = malloc(len);
+  randombytes_buf(id, sizeof id);
+  randombytes_buf(dek, sizeof dek);
+  fill(data, len, 5);
+  fill(other, len, 6);
+  /* A stores part 1 and checkpoints */
+  struct blob_writer *wa = NULL, *wb = NULL, *wc = NULL;
+  struct blob_sink *k = bs3_sink_new(g_s3, id, NULL, 0, g_err, sizeof g_err);
+  T_EQ_INT(blob_writer_create_sink(k, id, dek, &wa, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_append(wa, data, cut_a, g_err, sizeof g_err), 0);
+  unsigned char *sa = NULL, *sb = NULL;
+  size_t sa_len = 0, sb_len = 0;
+  T_EQ_INT(blob_writer_checkpoint(wa, &sa, &sa_len, g_err, sizeof g_err), 0);
+  size_t ta = blob_sealed_tail_len(cut_a), tb = blob_sealed_tail_len(cut_b);
+  /* B takes over from A's checkpoint, stores part 2 and checkpoints */
+  k = bs3_sink_new(g_s3, id, sa + ta, sa_len - ta, g_err, sizeof g_err);
+  T_CHECK(k != NULL);
+  T_EQ_INT(blob_writer_resume_sink(k, id, dek, cut_a, sa, ta, &wb, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_append(wb, data + cut_a, cut_b - cut_a, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_checkpoint(wb, &sb, &sb_len, g_err, sizeof g_err), 0);
+  blob_writer_abort(wb); /* B goes away (a restart); its state is committed */
+  /* the stale A wakes up and sends its own part 2, of other bytes */
+  T_EQ_INT(blob_writer_append(wa, other + cut_a, 6 * MIB, g_err, sizeof g_err), 0);
+  blob_writer_abort(wa); /* its part in flight is joined: it is stored */
+  /* C resumes from B's committed state and finishes */
+  k = bs3_sink_new(g_s3, id, sb + tb, sb_len - tb, g_err, sizeof g_err);
+  T_CHECK(k != NULL);
+  T_EQ_INT(blob_writer_resume_sink(k, id, dek, cut_b, sb, tb, &wc, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_append(wc, data + cut_b, len - cut_b, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_finish_sink(wc, g_err, sizeof g_err), -1);
+  /* no object was made of A's part */
+  struct blob_source *src = bs3_source_new(g_s3, id, g_err, sizeof g_err);
+  T_CHECK(src == NULL);
+  T_EQ_INT(errno, ENOENT);
+  T_EQ_INT(bs3_discard(g_s3, id, g_err, sizeof g_err), 0);
+  free(sa);
+  free(sb);
+  free(data);
+  free(other);
+}
+
+/* An "S3U1" state (written before ETags were kept) still resumes: the
+ * stored parts' ETags come from the store. */
+static void test_a_state_without_etags_still_resumes(void) {
+  size_t len = 9 * MIB + 5, cut = 6 * MIB + 17;
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
+  unsigned char *data = malloc(len), *back = malloc(len + 1);
+  randombytes_buf(id, sizeof id);
+  randombytes_buf(dek, sizeof dek);
+  fill(data, len, 7);
+  struct blob_writer *w = NULL;
+  struct blob_sink *k = bs3_sink_new(g_s3, id, NULL, 0, g_err, sizeof g_err);
+  T_EQ_INT(blob_writer_create_sink(k, id, dek, &w, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_append(w, data, cut, g_err, sizeof g_err), 0);
+  unsigned char *st = NULL;
+  size_t st_len = 0;
+  T_EQ_INT(blob_writer_checkpoint(w, &st, &st_len, g_err, sizeof g_err), 0);
+  blob_writer_abort(w);
+  w = NULL;
+  size_t tl = blob_sealed_tail_len(cut);
+  unsigned char *s = st + tl;
+  T_CHECK(memcmp(s, "S3U2", 4) == 0);
+  /* rewrite it as "S3U1": drop the one part's ETag (1-byte length + text) */
+  size_t il = ((size_t)s[4] << 8) | s[5], at = 10 + il, el = 1 + s[at];
+  T_EQ_INT(((unsigned)s[6 + il + 3]), 1);
+  memcpy(s, "S3U1", 4);
+  memmove(s + at, s + at + el, st_len - tl - at - el);
+  k = bs3_sink_new(g_s3, id, s, st_len - tl - el, g_err, sizeof g_err);
+  T_CHECK(k != NULL);
+  T_EQ_INT(blob_writer_resume_sink(k, id, dek, cut, st, tl, &w, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_append(w, data + cut, len - cut, g_err, sizeof g_err), 0);
+  T_EQ_INT(blob_writer_finish_sink(w, g_err, sizeof g_err), 0);
+  size_t got = 0;
+  T_EQ_INT(read_all(id, dek, back, len + 1, &got), 0);
+  T_EQ_INT(got, len);
+  T_CHECK(memcmp(back, data, len) == 0);
+  free(st);
+  free(data);
+  free(back);
+}
+
 static void test_discard_aborts_the_multipart_upload(void) {
   size_t len = 6 * MIB;
   unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
@@ -265,6 +357,8 @@ int main(void) {
   T_RUN(test_multipart_object_and_a_record_by_range);
   T_RUN(test_small_and_empty_objects_are_one_put);
   T_RUN(test_resume_from_a_checkpoint_finishes_the_same_object);
+  T_RUN(test_a_stale_writers_part_never_enters_the_object);
+  T_RUN(test_a_state_without_etags_still_resumes);
   T_RUN(test_discard_aborts_the_multipart_upload);
   T_RUN(test_wrong_secret_and_no_server);
   s3_free(g_s3);
