@@ -2199,7 +2199,14 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
     if (rc != 0) {
       LOG_E("upload %s: finishing failed: %s", u->id, err);
       e = errno == ENOSPC ? ERR_NO_SPACE : errno == BLOBSTORE_EUNAVAILABLE ? ERR_UNAVAILABLE : ERR_INTERNAL;
-      if (e == ERR_NO_SPACE)
+      if (e == ERR_INTERNAL && errno == EIO) {
+        /* the store refused to put the stored parts together (one was replaced
+         * by a writer that had lost the upload): the file cannot be finished */
+        uploads_set_state(u->id, "failed", "its stored parts could not be put together", NULL, NULL);
+        refuse_why("Every byte of this file arrived, but the center's storage could not put the saved pieces "
+                   "together, so the file was not kept. Please send it again.");
+        e = ERR_CONFLICT;
+      } else if (e == ERR_NO_SPACE)
         /* finished by records_recover at the next start (no retry while running) */
         refuse_why("All %llu bytes of this file are saved, but the center's storage is full, so it could not be "
                    "finished yet. You do not need to send it again: the center has to make space first, then it is "
