@@ -65,6 +65,18 @@ static int cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit: only sigwait below sees them */
   signal(SIGPIPE, SIG_IGN);
 
+  /* a wrong option is said before anything is opened or started */
+  if (c.metrics_token_file) {
+    char *tok = cli_read_small_file(c.metrics_token_file);
+    size_t tl = tok ? strcspn(tok, "\r\n") : 0;
+    int bad = !tok || metrics_set_token(tok, tl) != 0;
+    if (tok) sodium_memzero(tok, strlen(tok));
+    free(tok);
+    if (bad) {
+      fprintf(stderr, "secondop: the metrics token file must hold a token of at least 32 characters on its first line\n");
+      return 2;
+    }
+  }
   if (cli_open_data_dir(&c) != 0) return 1;
   if (cli_open_database(&c, conninfo, sizeof conninfo, &embedded) != 0) goto done;
   /* the embedded cluster is restarted when it ends unexpectedly (store/pgembed.c) */
@@ -80,18 +92,6 @@ static int cmd_serve(int argc, char **argv) {
     key = cli_read_small_file(c.tls_key);
     if (!cert || !key) {
       fprintf(stderr, "secondop: cannot read the TLS certificate or key\n");
-      goto done;
-    }
-  }
-  if (c.metrics_token_file) {
-    char *tok = cli_read_small_file(c.metrics_token_file);
-    size_t tl = tok ? strcspn(tok, "\r\n") : 0;
-    int bad = !tok || metrics_set_token(tok, tl) != 0;
-    if (tok) sodium_memzero(tok, strlen(tok));
-    free(tok);
-    if (bad) {
-      fprintf(stderr, "secondop: the metrics token file must hold a token of at least 32 characters on its first line\n");
-      status = 2;
       goto done;
     }
   }
