@@ -4,6 +4,7 @@
  * (reply.c) gives each render its own values, escaped, with nothing left
  * behind by the one before. */
 #include <ClearSilver.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,46 @@ static void kept_trees_are_not_shared_between_threads(void) {
   }
 }
 
+/* A kept tree was parsed against an HDF without the page's data, so a
+ * template may include files by literal name only and never use evar: or
+ * lvar: (both read the data while parsing). Every shipped template is read. */
+static char g_tdir[4096];
+static void templates_parse_nothing_from_the_data(void) {
+  DIR *d = opendir(g_tdir);
+  T_CHECK(d != NULL);
+  if (!d) return;
+  int files = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t nl = strlen(e->d_name);
+    if (nl < 4 || strcmp(e->d_name + nl - 3, ".cs") != 0) continue;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", g_tdir, e->d_name);
+    FILE *f = fopen(path, "r");
+    T_CHECK(f != NULL);
+    if (!f) continue;
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    files++;
+    for (const char *at = text; (at = strstr(at, "<?cs")); at += 4) {
+      const char *c = at + 4;
+      while (*c == ' ' || *c == '\t' || *c == '\n') c++;
+      int bad = strncmp(c, "evar:", 5) == 0 || strncmp(c, "lvar:", 5) == 0;
+      if (strncmp(c, "include:", 8) == 0 || strncmp(c, "linclude:", 9) == 0) {
+        const char *q = strchr(c, ':') + 1;
+        while (*q == ' ') q++;
+        bad = *q != '"';
+      }
+      if (bad) printf("# %s: %.40s\n", e->d_name, at);
+      T_CHECK(!bad);
+    }
+  }
+  closedir(d);
+  T_CHECK(files > 40);
+}
+
 int main(void) {
   NEOERR *err = nerr_init();
   if (err) nerr_ignore(&err);
@@ -142,6 +183,8 @@ int main(void) {
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/templates", share ? share : ".");
   T_CHECK(templates_load(dir) > 0);
+  snprintf(g_tdir, sizeof g_tdir, "%s", dir);
+  T_RUN(templates_parse_nothing_from_the_data);
   T_RUN(hostile_value_is_escaped);
   T_RUN(attribute_values_are_escaped);
   T_RUN(missing_template_fails_cleanly);
