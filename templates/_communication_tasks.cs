@@ -2,8 +2,7 @@
    Own namespaces: CommTasks.* (the queue), CommTask.* (one request). Counts are
    compared as strings: a count of "0" is a value, not false. ?>
 <?cs def:communication_tasks_queue() ?>
-<?cs if:CommTasks.Error == "1" ?><div class="flash error" role="alert" id="comm-tasks">The list of physicians to call could not be loaded. Reload the page.</div>
-<?cs elif:subcount(CommTasks.List) > 0 ?>
+<?cs if:subcount(CommTasks.List) > 0 ?>
 <section class="card notice" id="comm-tasks" aria-labelledby="comm-h"><h2 id="comm-h">Call the referring physician first</h2>
 <p>A second read found a significant unexpected finding (<?cs var:CommTasks.Count ?> open<?cs if:CommTasks.Overdue != "0" ?>, <strong><?cs var:CommTasks.Overdue ?> overdue</strong><?cs /if ?>). Record the call before the report can be released.</p>
 <ul><?cs each:t = CommTasks.List ?><li<?cs if:t.overdue == "t" ?> class="overdue"<?cs /if ?>><a href="/staff/requests/<?cs var:t.request_id ?>#comm-task"><?cs var:t.reference ?></a> — <?cs var:t.patient_name ?>, due <?cs var:t.due_at ?><?cs if:t.overdue == "t" ?> <strong class="overdue-mark">overdue</strong><?cs /if ?></li><?cs /each ?></ul>

@@ -124,7 +124,8 @@ enum err notify_prefs_set(struct arena *a, const struct actor *who, const bool i
 enum err center_queue(struct arena *a, const struct actor *who, const struct st_queue_filter *f,
                       struct st_queue_page *out) {
   if (!who || who->role != R_STAFF) return ERR_FORBIDDEN;
-  /* One transaction in three round trips: BEGIN goes with the reads, the
+  /* One transaction in three round trips: BEGIN goes with the reads (the
+   * page with its unread messages, the counts, the open communication tasks), the
    * audit chain's lock with its head, and the COMMIT with the audit row. No
    * page is shown without its committed audit row. Retried like db_tx on a
    * deadlock (the triage refresh updates rows). */
@@ -132,6 +133,11 @@ enum err center_queue(struct arena *a, const struct actor *who, const struct st_
   enum err e = ERR_CONFLICT;
   for (int attempt = 0; attempt < 3; attempt++) {
     e = st_queue_page(a, f, true, out);
+    if (e == ERR_OK && out->comm.n) {
+      /* the open communication tasks came with the page (as comm_tasks_open) */
+      struct audit_event ev = {"communication.list", NULL, NULL, 0, "ok", NULL};
+      e = audit_write(who, &ev);
+    }
     if (e == ERR_OK) {
       struct audit_event ev = {"triage.queue_view", NULL, NULL, 0, "ok",
                                arena_printf(a, "{\"rows\":%zu}", out->rows.n)};

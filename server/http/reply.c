@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,10 @@ int templates_load(const char *dir) {
   return rc < 0 ? -1 : (int)ntmpls;
 }
 
+static void parsed_free_all(void);
+
 void templates_free(void) {
+  parsed_free_all();
   for (size_t i = 0; i < ntmpls; i++) {
     free(tmpls[i].name);
     free(tmpls[i].text);
@@ -86,22 +91,136 @@ static NEOERR *tmpl_fileload(void *ctx, HDF *hdf, const char *filename, char **c
 
 static NEOERR *render_cb(void *ctx, char *s) { return string_append((STRING *)ctx, s); }
 
+/* ---- parsed templates, kept for the next render ----
+ *
+ * Parsing a page's templates (with their includes and macros) costs about as
+ * much as rendering it, so a parsed tree is kept in a pool and reused: taken
+ * out by one render at a time (no sharing between threads), put back after.
+ * A tree is parsed against a private HDF that holds only
+ * Config.VarEscapeMode=html, so every var: is escaped whatever the page's
+ * HDF says; for a render the tree's HDF is swapped to the page's, and back
+ * after. What a render leaves behind stays in the page's HDF (set: writes
+ * there, and the HDF is freed with the request); locals live on the render's
+ * stack and are unlinked when their each/loop/call/with ends. A tree whose
+ * render failed or left a local linked is destroyed, not reused. Our
+ * templates include files by literal name only (an include: of a variable
+ * would be resolved against the private HDF). test_templates proves that two
+ * renders of one tree give each its own values, escaped, and that a set:
+ * from one render does not reach the next. */
+struct parsed {
+  char *name;
+  CSPARSE *cs;
+  HDF *own; /* the HDF the tree was parsed against (Config.VarEscapeMode) */
+  struct parsed *next;
+};
+#define PARSED_POOL_MAX 256 /* trees kept at most (a few per template per thread) */
+static pthread_mutex_t parsed_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct parsed *parsed_pool;
+static size_t parsed_n;
+static unsigned long parse_count;
+
+unsigned long templates_parse_count(void) {
+  pthread_mutex_lock(&parsed_mu);
+  unsigned long n = parse_count;
+  pthread_mutex_unlock(&parsed_mu);
+  return n;
+}
+
+static void parsed_destroy(struct parsed *p) {
+  if (!p) return;
+  if (p->cs) {
+    p->cs->hdf = p->own;
+    cs_destroy(&p->cs);
+  }
+  if (p->own) hdf_destroy(&p->own);
+  free(p->name);
+  free(p);
+}
+
+static void parsed_free_all(void) {
+  pthread_mutex_lock(&parsed_mu);
+  struct parsed *p = parsed_pool;
+  parsed_pool = NULL;
+  parsed_n = 0;
+  pthread_mutex_unlock(&parsed_mu);
+  while (p) {
+    struct parsed *next = p->next;
+    parsed_destroy(p);
+    p = next;
+  }
+}
+
+/* A parsed tree of tmpl for this render alone: from the pool, or parsed now. */
+static NEOERR *parsed_take(const char *tmpl, struct parsed **out) {
+  *out = NULL;
+  pthread_mutex_lock(&parsed_mu);
+  for (struct parsed **pp = &parsed_pool; *pp; pp = &(*pp)->next) {
+    if (strcmp((*pp)->name, tmpl) == 0) {
+      *out = *pp;
+      *pp = (*pp)->next;
+      (*out)->next = NULL;
+      parsed_n--;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&parsed_mu);
+  if (*out) return STATUS_OK;
+  struct parsed *p = calloc(1, sizeof *p);
+  if (!p || !(p->name = strdup(tmpl))) {
+    free(p);
+    return nerr_raise(NERR_NOMEM, "parsed template");
+  }
+  /* must be lower case and set before cs_init: ClearSilver 0.10.5 escapes nothing otherwise */
+  NEOERR *err = hdf_init(&p->own);
+  if (!err) err = hdf_set_value(p->own, "Config.VarEscapeMode", "html");
+  if (!err) err = cs_init(&p->cs, p->own);
+  if (!err) {
+    cs_register_fileload(p->cs, NULL, tmpl_fileload);
+    err = cgi_register_strfuncs(p->cs);
+  }
+  if (!err) err = cs_parse_file(p->cs, tmpl);
+  pthread_mutex_lock(&parsed_mu);
+  parse_count++;
+  pthread_mutex_unlock(&parsed_mu);
+  if (err) {
+    parsed_destroy(p);
+    return err;
+  }
+  *out = p;
+  return STATUS_OK;
+}
+
+/* Back to the pool after a clean render; destroyed otherwise. */
+static void parsed_put(struct parsed *p, bool clean) {
+  p->cs->hdf = p->own;
+  p->cs->output_ctx = NULL;
+  p->cs->output_cb = NULL;
+  if (clean && !p->cs->locals) {
+    pthread_mutex_lock(&parsed_mu);
+    if (parsed_n < PARSED_POOL_MAX) {
+      p->next = parsed_pool;
+      parsed_pool = p;
+      parsed_n++;
+      p = NULL;
+    }
+    pthread_mutex_unlock(&parsed_mu);
+  }
+  parsed_destroy(p);
+}
+
 char *render_template(HDF *hdf, const char *tmpl) {
-  CSPARSE *cs = NULL;
+  struct parsed *p = NULL;
   STRING out;
   string_init(&out);
   char *result = NULL;
-  /* must be lower case and set before cs_init: ClearSilver 0.10.5 escapes nothing otherwise */
+  /* kept in the page's HDF too, as before the parsed trees were kept (the trees are parsed in html mode) */
   NEOERR *err = hdf_set_value(hdf, "Config.VarEscapeMode", "html");
   if (err) goto done;
-  err = cs_init(&cs, hdf);
+  err = parsed_take(tmpl, &p);
   if (err) goto done;
-  cs_register_fileload(cs, NULL, tmpl_fileload);
-  err = cgi_register_strfuncs(cs);
-  if (err) goto done;
-  err = cs_parse_file(cs, tmpl);
-  if (err) goto done;
-  err = cs_render(cs, &out, render_cb);
+  p->cs->hdf = hdf;
+  err = cs_render(p->cs, &out, render_cb);
+  parsed_put(p, err == STATUS_OK);
   if (err) goto done;
   result = out.buf ? out.buf : strdup("");
   out.buf = NULL;
@@ -114,7 +233,6 @@ done:
     string_clear(&msg);
     nerr_ignore(&err);
   }
-  if (cs) cs_destroy(&cs);
   string_clear(&out);
   return result;
 }

@@ -20,6 +20,9 @@ void reply_page(struct req *r, unsigned status, const char *tmpl);
 /* Renders a template into a malloc'd string (for tests and e-mails); NULL on
  * failure. The HDF is borrowed. */
 char *render_template(struct _hdf *hdf, const char *tmpl);
+/* How many times a template was parsed since start (parsed trees are kept and
+ * reused between renders: see reply.c); for tests. */
+unsigned long templates_parse_count(void);
 /* JSON body (takes ownership of the json_t). */
 void reply_json_take(struct req *r, unsigned status, struct json_t *body);
 /* 303 See Other to a local path (must start with '/'). */

@@ -11,13 +11,8 @@
 #include "routes/routes.h"
 #include "util/arena.h"
 
-void comm_view_queue(struct req *r, HDF *hdf) {
-  struct actor who = actor_from_req(r);
-  struct rowset rs;
-  if (comm_tasks_open(r->arena, &who, &rs) != ERR_OK) {
-    hdf_set_value(hdf, "CommTasks.Error", "1");
-    return;
-  }
+void comm_view_queue(struct req *r, HDF *hdf, const struct rowset *open) {
+  const struct rowset rs = *open;
   cv_rows(hdf, "CommTasks.List", &rs);
   size_t overdue = 0;
   for (size_t i = 0; i < rs.n; i++) overdue += rs_bool(&rs, i, "overdue");

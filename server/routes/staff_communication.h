@@ -8,11 +8,13 @@
 #include <ClearSilver.h>
 
 #include "http/req.h"
+#include "store/center.h"
 
-/* Puts the open tasks under CommTasks.N.* (id, request_id, reference,
+/* Puts the open tasks (read with the queue's page, st_queue_page, as
+ * comm_tasks_open reads them) under CommTasks.List.N.* (id, request_id, reference,
  * patient_name, created_at, due_at, overdue "t"/"f") and CommTasks.Count,
- * CommTasks.Overdue. On a database error leaves CommTasks.Error set. */
-void comm_view_queue(struct req *r, HDF *hdf);
+ * CommTasks.Overdue. */
+void comm_view_queue(struct req *r, HDF *hdf, const struct rowset *open);
 /* Puts the task of request id under CommTask.* (Exists "1"/"0", due_at,
  * overdue, logged, reached_whom, reached_at, HowLabel, note, logged_by_name,
  * logged_at). */

@@ -69,16 +69,9 @@ static void queue_page(struct req *r) {
       NULL,          "is_overdue",       "is_cannot_meet", "is_treatment_passed", "is_benign_discordant",
       "is_verified", "is_release_first", "is_incomplete",  NULL,                  NULL,
       NULL};
-  /* patients' messages nobody at the center has read yet, per request */
-  struct rqs_unread *unread = NULL;
-  size_t nu = 0;
   long shown_idx[NSHOWN], flag_idx[NFLAG];
-  {
-    long id_col = rs_col(&rows, "id");
-    long long *ids = arena_alloc(a, (rows.n + 1) * sizeof *ids);
-    for (size_t i = 0; ids && i < rows.n; i++) ids[i] = id_col >= 0 ? strtoll(rows.v[i * rows.ncol + id_col], NULL, 10) : 0;
-    if (!ids || requests_unread(a, &who, ids, rows.n, &unread, &nu) != ERR_OK) nu = 0; /* the queue still shows */
-  }
+  /* patients' messages nobody at the center has read yet, per request (read with the page) */
+  long unread_idx = rs_col(&rows, "unread");
   for (size_t c = 0; c < NSHOWN; c++) shown_idx[c] = rs_col(&rows, shown_cols[c]);
   for (size_t c = 0; c < NFLAG; c++) flag_idx[c] = rs_col(&rows, flag_cols[c]);
   for (size_t i = 0; i < rows.n; i++) {
@@ -103,12 +96,7 @@ static void queue_page(struct req *r) {
       if (flag_keys[c] && TRUE_AT(flag_idx[c])) set_on(node, flag_keys[c], "1");
     int flags = TRUE_AT(flag_idx[C_NEG]) + TRUE_AT(flag_idx[C_NOIMG]) + TRUE_AT(flag_idx[C_OLD]);
     set_on(node, "flags", flags == 0 ? "0" : flags == 1 ? "1" : flags == 2 ? "2" : "3");
-    long long nun = nu ? requests_unread_of(unread, nu, strtoll(CELL(shown_idx[0]), NULL, 10)) : 0;
-    if (nun > 0) {
-      char nb[24];
-      snprintf(nb, sizeof nb, "%lld", nun);
-      set_on(node, "unread", nb);
-    }
+    if (strtoll(CELL(unread_idx), NULL, 10) > 0) set_on(node, "unread", CELL(unread_idx));
 #undef TRUE_AT
 #undef CELL
   }
@@ -146,7 +134,7 @@ static void queue_page(struct req *r) {
                              prio ? arena_printf(a, "%lld", prio) : "", spec ? arena_printf(a, "%lld", spec) : "",
                              f.overdue ? "1" : "", f.incomplete ? "1" : ""));
   cv_rows(hdf, "Specialists", &pg.assignable);
-  comm_view_queue(r, hdf);
+  comm_view_queue(r, hdf, &pg.comm);
   if (!filters_ok) {
     /* what was typed in the search box comes back; each mistake next to its filter */
     const char *typed = req_query(r, "q");

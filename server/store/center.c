@@ -66,6 +66,11 @@
 /* One class (the index requests_triage_class serves filter and order), or any. */
 #define PRIO_ONE " AND " PRIO " = $2::integer"
 #define PRIO_ANY " AND $2::integer = 0"
+/* The patient's messages on a request that nobody at the center has read yet (as
+ * rqs_unread for staff; index messages_unread): in the page's statement, not a round trip of its own. */
+#define UNREAD                                                                                            \
+  "(SELECT count(*) FROM messages m JOIN users mu ON mu.id = m.author_id WHERE m.request_id = r.id"        \
+  " AND m.read_at IS NULL AND NOT m.internal AND mu.role = 'patient')"
 /* The page's ids first, on cheap keys only; the costly columns are computed
  * for those rows only. */
 #define QUEUE_SQL(WITH, PRIO_COND, SEARCH)                                                                           \
@@ -73,7 +78,8 @@
   " coalesce(r.biopsy_done, false) AS biopsy, coalesce(to_char(r.treatment_date, 'YYYY-MM-DD'), '') AS treatment_date," \
   " coalesce(" TZ_SQL("r.submitted_at") ", '') AS submitted, coalesce(r.review_type, '') AS review_type," \
   " " PRIO " AS priority," DUE_COLS " " OVERDUE " AS overdue, r.release_first AND r.status = 'report_ready' AS release_first, " \
-  INCOMPLETE " AS incomplete, coalesce(s.full_name, '') AS specialist, coalesce(cu.name, '') AS claimed_by, " FLAGS  \
+  INCOMPLETE " AS incomplete, coalesce(s.full_name, '') AS specialist, coalesce(cu.name, '') AS claimed_by, " FLAGS ", " \
+  UNREAD " AS unread"                                                                                       \
   " FROM (SELECT r.id FROM requests r WHERE true" QUEUE_WHERE(PRIO_COND, SEARCH) ORDER_TRIAGE " LIMIT $7 OFFSET $8) page"         \
   " JOIN requests r ON r.id = page.id JOIN users u ON u.id = r.patient_id"                                  \
   " LEFT JOIN specialists s ON s.id = coalesce(r.assigned_specialist_id, r.specialist_id)"                   \
@@ -386,25 +392,27 @@ enum err st_queue_page(struct arena *a, const struct st_queue_filter *f, bool be
   /* one round trip: the generic plans walk the triage indexes (planning each
    * call for its parameters costs more than the read); the stored classes
    * are refreshed before the read */
-  struct db_call calls[7] = {
+  struct db_call calls[8] = {
       {"BEGIN", 0, NULL, NULL, true},
       {"ctr_generic_plans", 0, NULL, NULL, false},
       {"ctr_triage_refresh", 0, NULL, NULL, false},
       {arena_printf(a, "%s%s", search ? "ctr_queue_search" : "ctr_queue", p), 8, v, NULL, false},
       {"ctr_counts_overdue", 0, NULL, NULL, false},
       {"ctr_assignable", 0, NULL, NULL, false},
+      {"rpt_comm_open", 0, NULL, NULL, false}, /* store/reports.c: the open communication tasks */
       {arena_printf(a, "%s%s", search ? "ctr_queue_search_count" : "ctr_queue_count", p), 7, vc, NULL, false},
   };
   /* without begin, the statements run in the caller's transaction (or an implicit one) */
   struct db_call *cl = calls + 1; /* the results, whether BEGIN went first or not */
-  enum err e = db_pipeline(a, begin ? calls : cl, (begin ? 1 : 0) + (only_status ? 5 : 6));
+  enum err e = db_pipeline(a, begin ? calls : cl, (begin ? 1 : 0) + (only_status ? 6 : 7));
   if (e == ERR_OK) e = to_rowset(a, cl[2].res, &out->rows);
   if (e == ERR_OK) e = to_rowset(a, cl[3].res, &out->counts);
   if (e == ERR_OK) e = to_rowset(a, cl[4].res, &out->assignable);
+  if (e == ERR_OK) e = to_rowset(a, cl[5].res, &out->comm);
   if (e != ERR_OK) return e;
   for (size_t i = 0; i < out->counts.n; i++) out->overdue += rs_ll(&out->counts, i, "overdue");
   if (!only_status) {
-    out->total = PQntuples(cl[5].res) ? strtoll(PQgetvalue(cl[5].res, 0, 0), NULL, 10) : 0;
+    out->total = PQntuples(cl[6].res) ? strtoll(PQgetvalue(cl[6].res, 0, 0), NULL, 10) : 0;
     return ERR_OK;
   }
   /* Only a status filter: the kept counts answer without a scan. */

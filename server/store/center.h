@@ -55,9 +55,11 @@ struct st_queue_page {
   struct rowset counts;     /* requests per status (status, n) */
   long long overdue;        /* open requests past their due date */
   struct rowset assignable; /* as st_assignable */
+  struct rowset comm;       /* open communication tasks, as st_comm_open (store/reports.h) */
 };
 /* A page of the queue in triage order with the counts the page shows, in one
- * round trip (db_pipeline). With begin, that round trip also opens a
+ * round trip (db_pipeline), with the open communication tasks and, per row,
+ * the patient's messages nobody at the center has read yet (column unread). With begin, that round trip also opens a
  * transaction (BEGIN) which the caller ends; otherwise the statements run in
  * the caller's transaction when one is open. The
  * total is exact from the kept counts when only a status filter applies;

@@ -214,10 +214,16 @@ class ConcordanceTest(harness.ServerTestCase):
         task = self.sql("SELECT logged_at, due_at > created_at FROM communication_tasks WHERE request_id = %s", rid)
         self.assertEqual(task, [(None, True)])
         # at the top of the queue, counted in /metrics
+        before = self.sql("SELECT coalesce(max(id), 0) FROM audit_log")[0][0]
         q = staff.get("/staff/queue").text
         self.assertIn('id="comm-tasks"', q)
         self.assertLess(q.index('id="comm-tasks"'), q.index('class="filters'))
         self.assertIn('/staff/requests/%d#comm-task' % rid, q)
+        # the list read with the queue's page is audited in the queue's transaction: one
+        # communication.list row, then the queue_view row, both of this page view
+        rows = self.sql("SELECT action, request_id FROM audit_log WHERE id > %s ORDER BY id", before)
+        self.assertEqual([a for a, _ in rows], ["communication.list", "triage.queue_view"])
+        self.assertEqual(rows[0][1], rows[1][1])
         admin = self.server.client()
         login(admin, make_user(self.server, "admin"))
         m = admin.get("/metrics").text
