@@ -1042,7 +1042,9 @@ static void sweep_pass(void) {
   if (stopped) goto done;
   /* list first, read the rows after: a file listed here and named by a row
    * committed before the query below is seen as named */
-  if (g_s3 ? list_s3(&staging, &files) != 0 : (list_dir(root_staging, &staging) != 0 || list_dir(root_files, &files) != 0)) {
+  int listed_ok = g_s3 ? list_s3(&staging, &files) == 0
+                       : list_dir(root_staging, &staging) == 0 && list_dir(root_files, &files) == 0;
+  if (!listed_ok) {
     stopped = sweep_stopping();
     failed = !stopped;
     goto done;
