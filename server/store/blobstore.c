@@ -269,14 +269,21 @@ static int sync_dir(const char *dir) {
 int blobstore_put_begin(const unsigned char id[BLOB_ID_LEN], const unsigned char dek[BLOB_DEK_LEN],
                         struct blob_writer **w, char *err, size_t errlen) {
   char path[4200];
-  if (g_s3) {
-    struct blob_sink *k = bs3_sink_new(g_s3, id, NULL, 0, err, errlen);
-    return k ? blob_writer_create_sink(k, id, dek, w, err, errlen) : -1;
-  }
-  if (blobstore_path(id, 1, path, sizeof path) != 0) return -1;
-  /* before the file exists: the sweep never takes it for an orphan */
+  /* before the file (object) exists: the sweep never takes it for an orphan */
   if (fresh_add(id) != 0) {
     snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  if (g_s3) {
+    struct blob_sink *k = bs3_sink_new(g_s3, id, NULL, 0, err, errlen);
+    if (k && blob_writer_create_sink(k, id, dek, w, err, errlen) == 0) return 0;
+    int saved = errno;
+    fresh_del(id);
+    errno = saved;
+    return -1;
+  }
+  if (blobstore_path(id, 1, path, sizeof path) != 0) {
+    fresh_del(id);
     return -1;
   }
   if (blob_writer_create(path, id, dek, w, err, errlen) != 0) {
@@ -292,6 +299,7 @@ int blobstore_put_commit(struct blob_writer *w, const unsigned char id[BLOB_ID_L
     if (blob_writer_finish_sink(w, err, errlen) == 0) return 0;
     int saved = errno;
     (void)bs3_discard(g_s3, id, NULL, 0);
+    fresh_del(id);
     errno = saved;
     return -1;
   }
@@ -627,8 +635,10 @@ static struct {
   unsigned rate;     /* files per second, 0 = unpaced */
   unsigned hours;    /* between passes */
   struct blobstore_sweep_stats st;
+  unsigned min_age;  /* seconds since last change before an orphan is moved */
+  unsigned grace;    /* seconds in quarantine before a purge */
 } S = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, BLOBSTORE_SWEEP_RATE_DEFAULT,
-       BLOBSTORE_SWEEP_HOURS_DEFAULT, {0}};
+       BLOBSTORE_SWEEP_HOURS_DEFAULT, {0}, BLOBSTORE_ORPHAN_AGE_SECONDS, QUARANTINE_GRACE_SECONDS};
 
 /* Waits until the absolute CLOCK_REALTIME time ts or a stop. 1 when stopping. */
 static int sweep_wait_until(const struct timespec *ts) {
@@ -675,15 +685,52 @@ static int pace_step(struct pace *p) {
   return sweep_wait_until(&ts);
 }
 
+/* Listed names; on the object store also each one's time (LastModified or
+ * Initiated) and, for a multipart upload, its upload id. */
 struct name_list {
   char **v;
   size_t n, cap;
+  int64_t *when;
+  char **uid;
 };
 
 static void names_free(struct name_list *l) {
-  for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->v[i]);
+    if (l->uid) free(l->uid[i]);
+  }
   free(l->v);
+  free(l->when);
+  free(l->uid);
   memset(l, 0, sizeof *l);
+}
+
+/* Appends name (with when and uid on the object store). 0 or -1. */
+static int names_push(struct name_list *l, const char *name, int64_t when, const char *uid) {
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 1024;
+    char **nv = realloc(l->v, nc * sizeof *nv);
+    if (!nv) return -1;
+    l->v = nv;
+    int64_t *nw = realloc(l->when, nc * sizeof *nw);
+    if (!nw) return -1;
+    l->when = nw;
+    char **nu = realloc(l->uid, nc * sizeof *nu);
+    if (!nu) return -1;
+    l->uid = nu;
+    l->cap = nc;
+  }
+  char *v = strdup(name), *u = uid ? strdup(uid) : NULL;
+  if (!v || (uid && !u)) {
+    free(v);
+    free(u);
+    return -1;
+  }
+  l->v[l->n] = v;
+  l->when[l->n] = when;
+  l->uid[l->n] = u;
+  l->n++;
+  return 0;
 }
 
 /* Lists dir's entries (not "." names) into l. 0, or -1 (stop or error). */
@@ -694,21 +741,10 @@ static int list_dir(const char *dir, struct name_list *l) {
   int rc = 0;
   while ((de = readdir(d))) {
     if (de->d_name[0] == '.') continue;
-    if (l->n == l->cap) {
-      size_t nc = l->cap ? l->cap * 2 : 1024;
-      char **nv = realloc(l->v, nc * sizeof *nv);
-      if (!nv) {
-        rc = -1;
-        break;
-      }
-      l->v = nv;
-      l->cap = nc;
-    }
-    if (!(l->v[l->n] = strdup(de->d_name))) {
+    if (names_push(l, de->d_name, 0, NULL) != 0) {
       rc = -1;
       break;
     }
-    l->n++;
     if ((l->n & 4095) == 0 && sweep_stopping()) {
       rc = -1;
       break;
@@ -716,6 +752,118 @@ static int list_dir(const char *dir, struct name_list *l) {
   }
   closedir(d);
   return rc;
+}
+
+/* ---- the object store's listing (the sweep and verify-store) ---- */
+
+struct objlist {
+  size_t skip; /* strlen("PREFIX/files/") */
+  blobstore_object_fn fn;
+  void *ctx;
+};
+
+static int objlist_one(void *p, const char *key, uint64_t size, int64_t modified) {
+  struct objlist *o = p;
+  if (strlen(key) <= o->skip) return 0;
+  return o->fn(o->ctx, key + o->skip, size, modified);
+}
+
+int blobstore_list_objects(blobstore_object_fn fn, void *ctx, char *err, size_t errlen) {
+  char prefix[1200];
+  if (!g_s3) {
+    snprintf(err, errlen, "the directory store has no objects to list");
+    errno = ENOENT;
+    return -1;
+  }
+  if (s3_key(g_s3, "files/", prefix, sizeof prefix) != 0) {
+    snprintf(err, errlen, "object key prefix too long");
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  struct objlist o = {strlen(prefix), fn, ctx};
+  enum s3_fail f = s3_list(g_s3, prefix, objlist_one, &o, err, errlen);
+  if (f != S3_OK) {
+    bs3_errno(f);
+    return -1;
+  }
+  return 0;
+}
+
+struct s3_collect {
+  struct name_list *l;
+  size_t skip; /* strlen("PREFIX/files/") for multipart upload keys */
+  int rc;
+};
+
+static int collect_push(struct s3_collect *c, const char *name, int64_t when, const char *uid) {
+  if (names_push(c->l, name, when, uid) != 0 || ((c->l->n & 4095) == 0 && sweep_stopping())) {
+    c->rc = -1;
+    return 1;
+  }
+  return 0;
+}
+
+static int collect_object(void *p, const char *name, uint64_t size, int64_t modified) {
+  (void)size;
+  return collect_push(p, name, modified, NULL);
+}
+
+static int collect_upload(void *p, const char *key, const char *upload_id, int64_t initiated) {
+  struct s3_collect *c = p;
+  if (strlen(key) <= c->skip) return 0;
+  return collect_push(c, key + c->skip, initiated, upload_id);
+}
+
+/* Lists the multipart uploads in progress (into uploads, with their upload
+ * ids and Initiated times) and the objects (into files, with LastModified)
+ * under PREFIX/files/. 0, or -1 (stop, or an error, logged). */
+static int list_s3(struct name_list *uploads, struct name_list *files) {
+  char prefix[1200], err[300] = "";
+  if (s3_key(g_s3, "files/", prefix, sizeof prefix) != 0) return -1;
+  struct s3_collect cu = {uploads, strlen(prefix), 0}, cf = {files, 0, 0};
+  if (s3_mpu_list(g_s3, prefix, collect_upload, &cu, err, sizeof err) != S3_OK) {
+    LOG_W("store sweep: cannot list the multipart uploads in progress: %s", err);
+    return -1;
+  }
+  if (cu.rc != 0) return -1;
+  if (blobstore_list_objects(collect_object, &cf, err, sizeof err) != 0) {
+    LOG_W("store sweep: cannot list the stored objects: %s", err);
+    return -1;
+  }
+  return cf.rc;
+}
+
+struct s3_purge {
+  struct pace *pc;
+  time_t now;
+  unsigned long long purged;
+  int stopped;
+};
+
+static int purge_one(void *p, const char *key, uint64_t size, int64_t modified) {
+  (void)size;
+  struct s3_purge *q = p;
+  char err[300];
+  if (modified > 0 && q->now - modified >= (int64_t)S.grace) {
+    if (s3_delete(g_s3, key, err, sizeof err) == S3_OK)
+      q->purged++;
+    else
+      LOG_W("store sweep: cannot delete %s from quarantine: %s", key, err);
+  }
+  q->stopped = pace_step(q->pc);
+  return q->stopped;
+}
+
+/* Deletes the quarantined objects past their grace period (LastModified is
+ * the time of the copy into quarantine/). 1 when the sweep must stop. */
+static int purge_s3(struct pace *pc, unsigned long long *purged) {
+  char prefix[1200], err[300] = "";
+  struct s3_purge q = {pc, time(NULL), 0, 0};
+  if (s3_key(g_s3, "quarantine/", prefix, sizeof prefix) == 0 &&
+      s3_list(g_s3, prefix, purge_one, &q, err, sizeof err) != S3_OK)
+    LOG_W("store sweep: cannot list the quarantine: %s", err);
+  *purged += q.purged;
+  return q.stopped;
 }
 
 static int cmp_id(const void *x, const void *y) { return memcmp(x, y, BLOB_ID_LEN); }
@@ -800,7 +948,7 @@ static int sweep_one(struct arena *a, const char *dir, const char *name, unsigne
    * too (reseal's exchange leaves the old file under the temp name, with an
    * old mtime, until it unlinks it) */
   time_t changed = !is_id && st.st_ctime > st.st_mtime ? st.st_ctime : st.st_mtime;
-  if (now - changed < BLOBSTORE_ORPHAN_AGE_SECONDS) return 0;
+  if (now - changed < (time_t)S.min_age) return 0;
   if (is_id && file_named_now(a, name) != 0) return 0;
   if (is_id && fresh_has(id)) return 0;
   if (quarantine(dir, name) != 0) return 0;
@@ -808,7 +956,55 @@ static int sweep_one(struct arena *a, const char *dir, const char *name, unsigne
   return 1;
 }
 
-/* One pass over the quarantine, staging/ and files/ and the rows that name files. */
+/* The object store's sweep_one: entry i of l, a multipart upload in progress
+ * (is_upload) or an object of files/. An orphan object is copied to
+ * quarantine/ and then deleted; an orphan multipart upload is aborted. The
+ * age is its LastModified or Initiated time (an entry without one is never
+ * judged). 1 when it was moved or aborted. */
+static int sweep_one_s3(struct arena *a, const struct name_list *l, size_t i, int is_upload,
+                        unsigned char (*known)[BLOB_ID_LEN], size_t nknown, time_t now) {
+  const char *name = l->v[i];
+  unsigned char id[BLOB_ID_LEN];
+  int is_id = blobstore_id_parse(name, id) == 0;
+  if (is_id && ids_has(known, nknown, id)) {
+    fresh_del(id); /* its row is committed: it is no longer waiting for one */
+    return 0;
+  }
+  if (is_id && fresh_has(id)) return 0; /* written by this process, its row not committed yet */
+  if (l->when[i] <= 0 || (int64_t)now - l->when[i] < (int64_t)S.min_age) return 0;
+  if (is_id && file_named_now(a, name) != 0) return 0;
+  if (is_id && fresh_has(id)) return 0;
+  char rel[1200], key[1300], qkey[1300], err[300] = "";
+  if (snprintf(rel, sizeof rel, "files/%s", name) >= (int)sizeof rel || s3_key(g_s3, rel, key, sizeof key) != 0)
+    return 0;
+  if (is_upload) {
+    if (s3_mpu_abort(g_s3, key, l->uid[i], err, sizeof err) != S3_OK) {
+      LOG_W("store sweep: cannot abort the multipart upload of %s: %s", key, err);
+      return 0;
+    }
+    LOG_W("store: aborted the multipart upload of %s (no database row)", key);
+    return 1;
+  }
+  if (snprintf(rel, sizeof rel, "quarantine/%s", name) >= (int)sizeof rel || s3_key(g_s3, rel, qkey, sizeof qkey) != 0)
+    return 0;
+  if (s3_copy(g_s3, key, qkey, err, sizeof err) != S3_OK || s3_delete(g_s3, key, err, sizeof err) != S3_OK) {
+    LOG_W("store sweep: cannot move %s to quarantine: %s", key, err);
+    return 0;
+  }
+  LOG_W("store: moved %s (no database row) to quarantine", key);
+  return 1;
+}
+
+/* True when the document's object is missing from the store (a HEAD answers
+ * 404; any other failure is no verdict). */
+static int object_missing(const unsigned char id[BLOB_ID_LEN]) {
+  char key[1200], err[300];
+  return bs3_key(g_s3, id, key, sizeof key) == 0 && s3_head(g_s3, key, NULL, err, sizeof err) == S3_NOT_FOUND;
+}
+
+/* One pass over the quarantine, staging/ and files/ (on the object store: the
+ * quarantine/ objects, the multipart uploads in progress and the objects of
+ * files/) and the rows that name files. */
 static void sweep_pass(void) {
   struct arena *a = arena_new();
   struct name_list staging = {0}, files = {0};
@@ -828,7 +1024,8 @@ static void sweep_pass(void) {
     goto done;
   }
   /* quarantined files past their grace period go */
-  DIR *qd = opendir(root_quarantine);
+  DIR *qd = g_s3 ? NULL : opendir(root_quarantine);
+  if (g_s3) stopped = purge_s3(&pc, &purged);
   if (qd) {
     struct dirent *de;
     time_t now = time(NULL);
@@ -836,7 +1033,7 @@ static void sweep_pass(void) {
       if (de->d_name[0] == '.') continue;
       struct stat st;
       if (fstatat(dirfd(qd), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-          now - st.st_mtime >= QUARANTINE_GRACE_SECONDS && unlinkat(dirfd(qd), de->d_name, 0) == 0)
+          now - st.st_mtime >= (time_t)S.grace && unlinkat(dirfd(qd), de->d_name, 0) == 0)
         purged++;
       stopped = pace_step(&pc);
     }
@@ -845,7 +1042,9 @@ static void sweep_pass(void) {
   if (stopped) goto done;
   /* list first, read the rows after: a file listed here and named by a row
    * committed before the query below is seen as named */
-  if (list_dir(root_staging, &staging) != 0 || list_dir(root_files, &files) != 0) {
+  int listed_ok = g_s3 ? list_s3(&staging, &files) == 0
+                       : list_dir(root_staging, &staging) == 0 && list_dir(root_files, &files) == 0;
+  if (!listed_ok) {
     stopped = sweep_stopping();
     failed = !stopped;
     goto done;
@@ -871,7 +1070,12 @@ static void sweep_pass(void) {
   for (size_t i = 0; i < total && !stopped; i++) {
     int in_staging = i < staging.n;
     const char *name = in_staging ? staging.v[i] : files.v[i - staging.n];
-    quarantined += (unsigned long long)sweep_one(a, in_staging ? root_staging : root_files, name, known, nknown, now);
+    if (g_s3)
+      quarantined += (unsigned long long)sweep_one_s3(a, in_staging ? &staging : &files,
+                                                      in_staging ? i : i - staging.n, in_staging, known, nknown, now);
+    else
+      quarantined +=
+          (unsigned long long)sweep_one(a, in_staging ? root_staging : root_files, name, known, nknown, now);
     stats_update(st_checked, 1);
     if ((i + 1) % step == 0 && i + 1 < total) LOG_I("store sweep: %zu of %zu files checked", i + 1, total);
     stopped = pace_step(&pc);
@@ -891,16 +1095,19 @@ static void sweep_pass(void) {
     char path[4200];
     struct stat st;
     if (blobstore_id_parse(PQgetvalue(docs, i, 1), id) == 0 && !ids_has(listed, nlisted, id) &&
-        blobstore_path(id, 0, path, sizeof path) == 0 && stat(path, &st) != 0 && errno == ENOENT) {
+        (g_s3 ? object_missing(id)
+              : blobstore_path(id, 0, path, sizeof path) == 0 && stat(path, &st) != 0 && errno == ENOENT)) {
       LOG_E("store: document %s has no file", PQgetvalue(docs, i, 0));
       missing++;
     }
     stopped = pace_step(&pc);
   }
   if (stopped) goto done;
-  sync_dir(root_staging);
-  sync_dir(root_files);
-  sync_dir(root_quarantine);
+  if (!g_s3) {
+    sync_dir(root_staging);
+    sync_dir(root_files);
+    sync_dir(root_quarantine);
+  }
 done:;
   double took = mono_now() - pc.start;
   pthread_mutex_lock(&S.mu);
@@ -965,23 +1172,29 @@ static int sweep_configure(char *err, size_t errlen) {
   if (env_uint("SECONDOP_STORE_SWEEP_RATE", 0, 10000000, &rate, err, errlen) != 0 ||
       env_uint("SECONDOP_STORE_SWEEP_HOURS", 1, 8760, &hours, err, errlen) != 0)
     return -1;
+  unsigned min_age = BLOBSTORE_ORPHAN_AGE_SECONDS, grace = QUARANTINE_GRACE_SECONDS;
+#ifdef SECONDOP_TEST_HOOKS
+  /* test builds: radosgw's LastModified cannot be set back, so the age rules are */
+  if (env_uint("SECONDOP_TEST_SWEEP_MIN_AGE_SECONDS", 0, 86400, &min_age, err, errlen) != 0 ||
+      env_uint("SECONDOP_TEST_QUARANTINE_GRACE_SECONDS", 0, 86400, &grace, err, errlen) != 0)
+    return -1;
+#endif
   pthread_mutex_lock(&S.mu);
   S.rate = rate;
   S.hours = hours;
+  S.min_age = min_age;
+  S.grace = grace;
   pthread_mutex_unlock(&S.mu);
   return 0;
 }
 
 int blobstore_sweep_start(void) {
-  if (g_s3) {
-    LOG_I("store sweep: not run for the object store %s (orphan objects are not yet listed there)", g_desc);
-    return 0;
-  }
   pthread_mutex_lock(&S.mu);
   int already = S.started;
   S.stop = 0;
   pthread_mutex_unlock(&S.mu);
   if (already) return 0;
+  LOG_I("store sweep: checks the %s every %u hours", g_desc, S.hours);
   if (pthread_create(&S.thread, NULL, sweep_main, NULL) != 0) {
     LOG_E("store sweep: cannot start its thread; stored files are not checked");
     return -1;

@@ -153,6 +153,19 @@ struct blobstore_sweep_stats {
   double last_duration;                 /* seconds, last finished pass */
   long long last_finished;              /* unix time, 0 before the first */
 };
+/* On the s3:// store the same pass, over objects (README "Start-up in
+ * constant time, and the sweep of stored files"):
+ *  - deletes objects under PREFIX/quarantine/ whose LastModified is older
+ *    than 24 hours;
+ *  - lists the objects under PREFIX/files/ and the multipart uploads in
+ *    progress there, THEN reads the rows; an object that meets (1)-(4) (age:
+ *    its LastModified) is copied server-side to PREFIX/quarantine/<name> and
+ *    then deleted from files/; a multipart upload that meets them (age: its
+ *    Initiated time) is aborted;
+ *  - logs each document row whose object is missing (HEAD answers 404).
+ * Test builds: SECONDOP_TEST_SWEEP_MIN_AGE_SECONDS (0-86400) replaces
+ * BLOBSTORE_ORPHAN_AGE_SECONDS and SECONDOP_TEST_QUARANTINE_GRACE_SECONDS
+ * the 24 hours in quarantine, for both stores. */
 /* Starts the sweep thread (once; again after a stop). 0 or -1. */
 int blobstore_sweep_start(void);
 /* Asks the sweep to stop and joins it; a pass stops within one pacing step
@@ -160,6 +173,14 @@ int blobstore_sweep_start(void);
 void blobstore_sweep_stop(void);
 /* A consistent copy of the sweep's figures. */
 void blobstore_sweep_get_stats(struct blobstore_sweep_stats *out);
+
+/* s3:// only: calls fn for each object under PREFIX/files/ with its name
+ * (the key after "files/"), size and LastModified (unix seconds, 0 when
+ * unknown), page after page; fn's return != 0 stops the listing (still 0).
+ * Shared by the sweep and verify-store. 0, or -1 with a reason in err
+ * (errno ENOENT on the directory store, which has no objects to list). */
+typedef int (*blobstore_object_fn)(void *ctx, const char *name, uint64_t size, int64_t modified);
+int blobstore_list_objects(blobstore_object_fn fn, void *ctx, char *err, size_t errlen);
 
 /* secondop rotate-key: makes a new master key, rewraps every data key in the
  * database in one transaction, switches `current` only after the commit,

@@ -440,8 +440,9 @@ struct discard_ctx {
   int failed;
 };
 
-static int discard_one(void *ctx, const char *key, const char *upload_id) {
+static int discard_one(void *ctx, const char *key, const char *upload_id, int64_t initiated) {
   struct discard_ctx *d = ctx;
+  (void)initiated;
   char err[200];
   if (strcmp(key, d->key) == 0 && s3_mpu_abort(d->s, key, upload_id, err, sizeof err) != S3_OK) d->failed = 1;
   return 0;

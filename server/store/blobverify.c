@@ -459,14 +459,59 @@ static bool reseal_running(const char *data_dir) {
  * at once, file ids after asking the database in batches. Young unnamed
  * files (possibly a finished upload whose row is about to commit) are asked
  * about again at the end. */
+/* Printable form of a stored name for a problem line (at most 79 bytes). */
+static void shown_name(const char *name, char shown[80]) {
+  size_t k = 0;
+  for (const char *c = name; *c && k + 1 < 80; c++) shown[k++] = (*c >= 0x21 && *c <= 0x7e) ? *c : '?';
+  shown[k] = '\0';
+}
+
+struct obj_scan {
+  struct run *s;
+  struct names *batch, *defer;
+  int rc;
+};
+
+/* One object of PREFIX/files/ (the listing the sweep uses too): the same
+ * verdicts as a file of files/, its LastModified as its age. */
+static int scan_object(void *ctx, const char *name, uint64_t size, int64_t modified) {
+  (void)size;
+  struct obj_scan *o = ctx;
+  unsigned char id[BLOB_ID_LEN];
+  if (blobstore_id_parse(name, id) != 0) {
+    char shown[80];
+    shown_name(name, shown);
+    problem(o->s, "file %s%s: not a store file name (no row can name it)", shown,
+            strlen(name) > strlen(shown) ? "..." : "");
+    o->s->rep->foreign++;
+    return 0;
+  }
+  memcpy(o->batch->h[o->batch->n], name, 2 * BLOB_ID_LEN + 1);
+  o->batch->ctime[o->batch->n++] = (time_t)modified;
+  if (o->batch->n == NAME_BATCH && ask_unnamed(o->s, o->batch, o->defer, false) != 0) {
+    o->rc = -1;
+    return 1;
+  }
+  return 0;
+}
+
 static int scan_unnamed(struct run *s, const char *data_dir, struct names *defer) {
   int rc = -1;
   if (blobstore_is_s3()) {
     (void)data_dir;
-    (void)defer;
-    fprintf(s->out, "verify-store: objects of %s that no row names are not listed (the object store's listing "
-                    "is not checked yet)\n", blobstore_describe());
-    return 0;
+    struct names ob = {calloc(NAME_BATCH, sizeof *ob.h), calloc(NAME_BATCH, sizeof *ob.ctime), 0};
+    struct obj_scan o = {s, &ob, defer, 0};
+    char err[300] = "";
+    if (!ob.h || !ob.ctime) {
+      o.rc = -1;
+    } else if (blobstore_list_objects(scan_object, &o, err, sizeof err) != 0) {
+      fprintf(stderr, "secondop: cannot list the objects of %s: %s\n", blobstore_describe(), err);
+      o.rc = -1;
+    }
+    if (o.rc == 0 && ask_unnamed(s, &ob, defer, false) != 0) o.rc = -1;
+    free(ob.h);
+    free(ob.ctime);
+    return o.rc;
   }
   struct names batch = {calloc(NAME_BATCH, sizeof *batch.h), calloc(NAME_BATCH, sizeof *batch.ctime), 0};
   DIR *d = opendir(s->files_dir);
@@ -485,11 +530,9 @@ static int scan_unnamed(struct run *s, const char *data_dir, struct names *defer
       size_t l = strlen(de->d_name);
       if (resealing && l > 7 && strcmp(de->d_name + l - 7, ".reseal") == 0) continue;
       char shown[80];
-      size_t k = 0;
-      for (const char *c = de->d_name; *c && k + 1 < sizeof shown; c++)
-        shown[k++] = (*c >= 0x21 && *c <= 0x7e) ? *c : '?';
-      shown[k] = '\0';
-      problem(s, "file %s%s: not a store file name (no row can name it)", shown, strlen(de->d_name) > k ? "..." : "");
+      shown_name(de->d_name, shown);
+      problem(s, "file %s%s: not a store file name (no row can name it)", shown,
+              strlen(de->d_name) > strlen(shown) ? "..." : "");
       s->rep->foreign++;
       continue;
     }

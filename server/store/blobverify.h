@@ -8,7 +8,9 @@
  * error, never a new key), that every record authenticates to the final
  * record, and that the plaintext has the row's size and digests (BLAKE2b-256,
  * and SHA-256 where the row has one). Then it lists files in files/ that no
- * row names. It reads one record at a time (memory does not grow with the
+ * row names (on the s3:// store the objects under PREFIX/files/, through
+ * blobstore_list_objects, the listing the background sweep uses). It reads
+ * one record at a time (memory does not grow with the
  * size or number of files) and asks the database in batches, each a short
  * statement (no long transaction, no cursor held open beside a live server).
  * It moves, deletes and rewrites nothing.

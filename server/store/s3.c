@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define POOL_MAX 16
 #define XML_MAX (4u << 20) /* the largest XML answer we keep (a listing page) */
@@ -22,6 +23,7 @@ struct s3 {
   CURL *pool[POOL_MAX];
   unsigned npool;
   uint64_t received; /* body bytes, under mu */
+  unsigned page;     /* max-keys / max-uploads of a listing page; 0: the store's (1000) */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
@@ -290,9 +292,11 @@ static size_t url_escape(const char *in, char *out, size_t cap, int keep_slash) 
 
 /* One signed request. key may be NULL (the bucket itself); query is the
  * sorted, escaped query string (or NULL). body for PUT/POST. range: "bytes=a-b"
- * or NULL. *status = the HTTP status (0 when nothing answered). */
-static enum s3_fail s3_req(struct s3 *s, const char *method, const char *key, const char *query, const void *body,
-                           size_t blen, const char *range, struct resp *rp, long *status, char *err, size_t errlen) {
+ * or NULL. extra: one more (signed) header line or NULL. *status = the HTTP
+ * status (0 when nothing answered). */
+static enum s3_fail s3_req_x(struct s3 *s, const char *method, const char *key, const char *query, const void *body,
+                             size_t blen, const char *range, const char *extra, struct resp *rp, long *status,
+                             char *err, size_t errlen) {
   char ekey[2400], url[3200], hdr_sha[128], hdr_range[96];
   enum s3_fail rc = S3_BAD;
   *status = 0;
@@ -336,6 +340,7 @@ static enum s3_fail s3_req(struct s3 *s, const char *method, const char *key, co
     snprintf(hdr_range, sizeof hdr_range, "Range: %s", range);
     h = curl_slist_append(h, hdr_range);
   }
+  if (extra) h = curl_slist_append(h, extra);
   struct body b = {body, blen, 0};
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_AWS_SIGV4, s->sigv4);
@@ -402,6 +407,11 @@ done:
   curl_slist_free_all(h);
   if (c) handle_put(s, c);
   return rc;
+}
+
+static enum s3_fail s3_req(struct s3 *s, const char *method, const char *key, const char *query, const void *body,
+                           size_t blen, const char *range, struct resp *rp, long *status, char *err, size_t errlen) {
+  return s3_req_x(s, method, key, query, body, blen, range, NULL, rp, status, err, errlen);
 }
 
 static void resp_free(struct resp *r) { free(r->xml); }
@@ -597,42 +607,17 @@ enum s3_fail s3_mpu_list_parts(struct s3 *s, const char *key, const char *upload
 }
 
 enum s3_fail s3_mpu_list(struct s3 *s, const char *key_prefix,
-                         int (*fn)(void *ctx, const char *key, const char *upload_id), void *ctx, char *err,
-                         size_t errlen) {
-  char ep[2400], q[3000];
+                         int (*fn)(void *ctx, const char *key, const char *upload_id, int64_t initiated), void *ctx,
+                         char *err, size_t errlen) {
+  char ep[2400], q[6000], kmark[1200] = "", umark[S3_UPLOAD_ID_MAX] = "", ek[2400], eu[800], pg[32] = "";
   if (url_escape(key_prefix, ep, sizeof ep, 0) == (size_t)-1) return S3_BAD;
-  snprintf(q, sizeof q, "prefix=%s&uploads=", ep);
-  struct resp r = {0};
-  long st;
-  enum s3_fail rc = s3_req(s, "GET", NULL, q, NULL, 0, NULL, &r, &st, err, errlen);
-  if (rc == S3_OK && r.xml) {
-    const char *at = r.xml;
-    char key[1200], id[S3_UPLOAD_ID_MAX];
-    for (;;) {
-      const char *u = strstr(at, "<Upload>");
-      if (!u) break;
-      at = u;
-      if (xml_tag(r.xml, "Key", &at, key, sizeof key) != 0) break;
-      const char *at2 = u;
-      if (xml_tag(r.xml, "UploadId", &at2, id, sizeof id) != 0) break;
-      if (at2 > at) at = at2;
-      if (fn(ctx, key, id) != 0) break;
-    }
-  }
-  resp_free(&r);
-  return rc;
-}
-
-enum s3_fail s3_list(struct s3 *s, const char *key_prefix, int (*fn)(void *ctx, const char *key, uint64_t size),
-                     void *ctx, char *err, size_t errlen) {
-  char ep[2400], q[5000], token[1200] = "", etok[2400];
-  if (url_escape(key_prefix, ep, sizeof ep, 0) == (size_t)-1) return S3_BAD;
+  if (s->page) snprintf(pg, sizeof pg, "max-uploads=%u&", s->page);
   for (;;) {
-    if (*token) {
-      if (url_escape(token, etok, sizeof etok, 0) == (size_t)-1) return S3_BAD;
-      snprintf(q, sizeof q, "continuation-token=%s&list-type=2&prefix=%s", etok, ep);
+    if (*kmark) {
+      if (url_escape(kmark, ek, sizeof ek, 0) == (size_t)-1 || escape_id(umark, eu, sizeof eu) != 0) return S3_BAD;
+      snprintf(q, sizeof q, "key-marker=%s&%sprefix=%s&upload-id-marker=%s&uploads=", ek, pg, ep, eu);
     } else {
-      snprintf(q, sizeof q, "list-type=2&prefix=%s", ep);
+      snprintf(q, sizeof q, "%sprefix=%s&uploads=", pg, ep);
     }
     struct resp r = {0};
     long st;
@@ -642,7 +627,59 @@ enum s3_fail s3_list(struct s3 *s, const char *key_prefix, int (*fn)(void *ctx, 
       return rc == S3_OK ? S3_BAD : rc;
     }
     const char *at = r.xml;
-    char key[1200], size[32], trunc[16] = "";
+    char key[1200], id[S3_UPLOAD_ID_MAX], when[64], trunc[16] = "";
+    int stop = 0;
+    for (;;) {
+      const char *u = strstr(at, "<Upload>");
+      if (!u) break;
+      const char *end = strstr(u, "</Upload>");
+      if (!end) break;
+      /* each field looked for inside this <Upload> only */
+      const char *k = u, *i = u, *t = u;
+      if (xml_tag(r.xml, "Key", &k, key, sizeof key) != 0 || k > end ||
+          xml_tag(r.xml, "UploadId", &i, id, sizeof id) != 0 || i > end)
+        break;
+      int64_t initiated = xml_tag(r.xml, "Initiated", &t, when, sizeof when) == 0 && t <= end ? s3_parse_time(when) : 0;
+      at = end;
+      if (fn(ctx, key, id, initiated) != 0) {
+        stop = 1;
+        break;
+      }
+    }
+    xml_tag(r.xml, "IsTruncated", NULL, trunc, sizeof trunc);
+    char nk[1200] = "", nu[S3_UPLOAD_ID_MAX] = "";
+    xml_tag(r.xml, "NextKeyMarker", NULL, nk, sizeof nk);
+    xml_tag(r.xml, "NextUploadIdMarker", NULL, nu, sizeof nu);
+    resp_free(&r);
+    if (stop || strcmp(trunc, "true") != 0 || !*nk || (strcmp(nk, kmark) == 0 && strcmp(nu, umark) == 0)) break;
+    memcpy(kmark, nk, sizeof kmark);
+    memcpy(umark, nu, sizeof umark);
+  }
+  return S3_OK;
+}
+
+enum s3_fail s3_list(struct s3 *s, const char *key_prefix,
+                     int (*fn)(void *ctx, const char *key, uint64_t size, int64_t modified), void *ctx, char *err,
+                     size_t errlen) {
+  char ep[2400], q[5000], token[1200] = "", etok[2400], pg[32] = "";
+  if (url_escape(key_prefix, ep, sizeof ep, 0) == (size_t)-1) return S3_BAD;
+  if (s->page) snprintf(pg, sizeof pg, "max-keys=%u&", s->page);
+  for (;;) {
+    if (*token) {
+      if (url_escape(token, etok, sizeof etok, 0) == (size_t)-1) return S3_BAD;
+      snprintf(q, sizeof q, "continuation-token=%s&list-type=2&%sprefix=%s", etok, pg, ep);
+    } else {
+      snprintf(q, sizeof q, "list-type=2&%sprefix=%s", pg, ep);
+    }
+    struct resp r = {0};
+    long st;
+    enum s3_fail rc = s3_req(s, "GET", NULL, q, NULL, 0, NULL, &r, &st, err, errlen);
+    if (rc != S3_OK || !r.xml) {
+      resp_free(&r);
+      return rc == S3_OK ? S3_BAD : rc;
+    }
+    const char *at = r.xml;
+    char key[1200], size[32], when[64], trunc[16] = "";
     int stop = 0;
     for (;;) {
       const char *c = strstr(at, "<Contents>");
@@ -652,7 +689,11 @@ enum s3_fail s3_list(struct s3 *s, const char *key_prefix, int (*fn)(void *ctx, 
       const char *at2 = c;
       if (xml_tag(r.xml, "Size", &at2, size, sizeof size) != 0) break;
       if (at2 > at) at = at2;
-      if (fn(ctx, key, strtoull(size, NULL, 10)) != 0) {
+      const char *end = strstr(c, "</Contents>"), *at3 = c;
+      int64_t modified = xml_tag(r.xml, "LastModified", &at3, when, sizeof when) == 0 && end && at3 <= end
+                             ? s3_parse_time(when)
+                             : 0;
+      if (fn(ctx, key, strtoull(size, NULL, 10), modified) != 0) {
         stop = 1;
         break;
       }
@@ -665,3 +706,44 @@ enum s3_fail s3_list(struct s3 *s, const char *key_prefix, int (*fn)(void *ctx, 
   }
   return S3_OK;
 }
+
+enum s3_fail s3_copy(struct s3 *s, const char *from_key, const char *to_key, char *err, size_t errlen) {
+  char esrc[2400], hdr[2600];
+  if (url_escape(from_key, esrc, sizeof esrc, 1) == (size_t)-1) {
+    set_err(err, errlen, "object key too long");
+    return S3_BAD;
+  }
+  int n = snprintf(hdr, sizeof hdr, "x-amz-copy-source: /%s/%s", s->bucket, esrc);
+  if (n < 0 || (size_t)n >= sizeof hdr) {
+    set_err(err, errlen, "object key too long");
+    return S3_BAD;
+  }
+  struct resp r = {0};
+  long st;
+  enum s3_fail rc = s3_req_x(s, "PUT", to_key, NULL, "", 0, NULL, hdr, &r, &st, err, errlen);
+  if (rc == S3_OK && (!r.xml || !strstr(r.xml, "<CopyObjectResult"))) {
+    char scode[64] = "";
+    if (r.xml) xml_tag(r.xml, "Code", NULL, scode, sizeof scode);
+    set_err(err, errlen, "object store did not copy the object (HTTP %ld %s)", st, scode);
+    rc = S3_BAD;
+  }
+  resp_free(&r);
+  return rc;
+}
+
+int64_t s3_parse_time(const char *iso) {
+  struct tm tm = {0};
+  int y, mo, d, h, mi, sec;
+  if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) return 0;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return 0;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  time_t t = timegm(&tm);
+  return t == (time_t)-1 ? 0 : (int64_t)t;
+}
+
+void s3_set_page_size(struct s3 *s, unsigned n) { s->page = n; }

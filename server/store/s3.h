@@ -74,14 +74,30 @@ enum s3_fail s3_mpu_abort(struct s3 *s, const char *key, const char *upload_id, 
 enum s3_fail s3_mpu_list_parts(struct s3 *s, const char *key, const char *upload_id, char (*etags)[S3_ETAG_MAX],
                                unsigned max, char *err, size_t errlen);
 /* Calls fn for each multipart upload in progress whose key starts with
- * key_prefix (fn's return != 0 stops). */
+ * key_prefix, with its Initiated time (unix seconds, 0 when the store gave
+ * none), page after page (key-marker, upload-id-marker); fn's return != 0
+ * stops. */
 enum s3_fail s3_mpu_list(struct s3 *s, const char *key_prefix,
-                         int (*fn)(void *ctx, const char *key, const char *upload_id), void *ctx, char *err,
-                         size_t errlen);
+                         int (*fn)(void *ctx, const char *key, const char *upload_id, int64_t initiated), void *ctx,
+                         char *err, size_t errlen);
 /* Body bytes received from the store so far (all calls on s; for tests and
  * metrics). */
 uint64_t s3_bytes_received(struct s3 *s);
-/* Calls fn for each object whose key starts with key_prefix. */
+/* Calls fn for each object whose key starts with key_prefix (ListObjectsV2,
+ * page after page through continuation-token), with its size and
+ * LastModified (unix seconds, 0 when the store gave none); fn's return != 0
+ * stops. */
 enum s3_fail s3_list(struct s3 *s, const char *key_prefix,
-                     int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx, char *err, size_t errlen);
+                     int (*fn)(void *ctx, const char *key, uint64_t size, int64_t modified), void *ctx, char *err,
+                     size_t errlen);
+/* Server-side CopyObject of from_key to to_key in the bucket (the copy's
+ * LastModified is the time of the copy). A 200 whose body is an <Error> (S3
+ * may fail a copy after answering) is a failure. */
+enum s3_fail s3_copy(struct s3 *s, const char *from_key, const char *to_key, char *err, size_t errlen);
+/* Listing pages of at most n entries (0: the store's default, 1000); tests
+ * use a small n to prove the paging. */
+void s3_set_page_size(struct s3 *s, unsigned n);
+/* "2026-12-01T01:29:28.000Z" (S3's LastModified and Initiated) as unix
+ * seconds; 0 when it does not parse. */
+int64_t s3_parse_time(const char *iso);
 #endif

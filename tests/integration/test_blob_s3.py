@@ -62,12 +62,13 @@ class S3Mixin:
     """Runs the test class's server on a fresh bucket of the shared radosgw."""
     prefix = "store"
     extra_env = {}
+    extra_args = ()
 
     @classmethod
     def setUpClass(cls):
         cls.gw = gateway_or_skip()
         cls.bucket = cls.gw.new_bucket()
-        cls.server_args = tuple(s3_args(cls.gw, cls.bucket, cls.prefix))
+        cls.server_args = tuple(s3_args(cls.gw, cls.bucket, cls.prefix)) + tuple(cls.extra_args)
         cls.server_env = dict(s3_env(cls.gw), **cls.extra_env)
         super().setUpClass()
         gw, bucket, files = cls.gw, cls.bucket, cls.prefix + "/files/"

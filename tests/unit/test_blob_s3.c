@@ -19,6 +19,7 @@
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define MIB ((size_t)1 << 20)
 
@@ -32,9 +33,10 @@ static void fill(unsigned char *p, size_t n, uint64_t seed) {
   randombytes_buf_deterministic(p, n, s);
 }
 
-static int count_uploads(void *ctx, const char *key, const char *id) {
+static int count_uploads(void *ctx, const char *key, const char *id, int64_t initiated) {
   (void)key;
   (void)id;
+  (void)initiated;
   (*(int *)ctx)++;
   return 0;
 }
@@ -305,6 +307,87 @@ static void test_discard_aborts_the_multipart_upload(void) {
   free(data);
 }
 
+struct seen {
+  int n;
+  int64_t oldest, newest;
+  uint64_t bytes;
+};
+
+static void seen_time(struct seen *v, int64_t t) {
+  if (v->n == 0 || t < v->oldest) v->oldest = t;
+  if (v->n == 0 || t > v->newest) v->newest = t;
+  v->n++;
+}
+
+static int seen_object(void *ctx, const char *key, uint64_t size, int64_t modified) {
+  (void)key;
+  struct seen *v = ctx;
+  v->bytes += size;
+  seen_time(v, modified);
+  return 0;
+}
+
+static int seen_upload(void *ctx, const char *key, const char *upload_id, int64_t initiated) {
+  (void)key;
+  T_CHECK(upload_id[0] != 0);
+  seen_time(ctx, initiated);
+  return 0;
+}
+
+/* The sweep's and verify-store's listing: every object over several pages
+ * (continuation-token), with its size and LastModified; every multipart
+ * upload over several pages (key-marker, upload-id-marker) with its
+ * Initiated time; a server-side copy holds the same bytes. */
+static void test_listing_pages_times_and_copy(void) {
+  char pfx[64], key[200], hex[17];
+  unsigned char r[8];
+  randombytes_buf(r, sizeof r);
+  sodium_bin2hex(hex, sizeof hex, r, sizeof r);
+  snprintf(pfx, sizeof pfx, "unit/ls-%s/", hex);
+  unsigned char data[1000];
+  fill(data, sizeof data, 9);
+  int64_t t0 = (int64_t)time(NULL);
+  for (int i = 0; i < 5; i++) {
+    snprintf(key, sizeof key, "%sobj-%d", pfx, i);
+    T_EQ_INT(s3_put(g_s3, key, data, 100 + (size_t)i, g_err, sizeof g_err), S3_OK);
+  }
+  char uids[3][S3_UPLOAD_ID_MAX];
+  for (int i = 0; i < 3; i++) {
+    snprintf(key, sizeof key, "%smpu-%d", pfx, i % 2); /* two uploads to one key: the upload-id marker */
+    T_EQ_INT(s3_mpu_create(g_s3, key, uids[i], g_err, sizeof g_err), S3_OK);
+  }
+  s3_set_page_size(g_s3, 2);
+  struct seen objs = {0}, ups = {0};
+  T_EQ_INT(s3_list(g_s3, pfx, seen_object, &objs, g_err, sizeof g_err), S3_OK);
+  T_EQ_INT(s3_mpu_list(g_s3, pfx, seen_upload, &ups, g_err, sizeof g_err), S3_OK);
+  s3_set_page_size(g_s3, 0);
+  T_EQ_INT(objs.n, 5);
+  T_EQ_INT((int)objs.bytes, 100 + 101 + 102 + 103 + 104);
+  /* times from the store's clock (the same machine): within a few minutes */
+  T_CHECK(objs.oldest > t0 - 300 && objs.newest < t0 + 300);
+  T_EQ_INT(ups.n, 3);
+  T_CHECK(ups.oldest > t0 - 300 && ups.newest < t0 + 300);
+  for (int i = 0; i < 3; i++) {
+    snprintf(key, sizeof key, "%smpu-%d", pfx, i % 2);
+    T_EQ_INT(s3_mpu_abort(g_s3, key, uids[i], g_err, sizeof g_err), S3_OK);
+  }
+  struct seen none = {0};
+  T_EQ_INT(s3_mpu_list(g_s3, pfx, seen_upload, &none, g_err, sizeof g_err), S3_OK);
+  T_EQ_INT(none.n, 0);
+  /* copy: the same bytes under the new key; an absent source is not found */
+  char from[200], to[200];
+  snprintf(from, sizeof from, "%sobj-4", pfx);
+  snprintf(to, sizeof to, "%squarantine/obj-4", pfx);
+  T_EQ_INT(s3_copy(g_s3, from, to, g_err, sizeof g_err), S3_OK);
+  unsigned char back[200];
+  size_t got = 0;
+  T_EQ_INT(s3_get_range(g_s3, to, 0, sizeof back, back, &got, g_err, sizeof g_err), S3_OK);
+  T_EQ_INT((int)got, 104);
+  T_CHECK(memcmp(back, data, 104) == 0);
+  snprintf(from, sizeof from, "%sno-such-object", pfx);
+  T_EQ_INT(s3_copy(g_s3, from, to, g_err, sizeof g_err), S3_NOT_FOUND);
+}
+
 static void test_wrong_secret_and_no_server(void) {
   char url[200];
   snprintf(url, sizeof url, "s3://%s/t", g_bucket);
@@ -335,6 +418,13 @@ static void test_url_parsing(void) {
   T_EQ_INT(s3_parse_url("s3://bucket/a/../b", b, sizeof b, p, sizeof p), -1);
   T_EQ_INT(s3_parse_url("s3://bucket/a b", b, sizeof b, p, sizeof p), -1);
   T_EQ_INT(s3_parse_url("http://bucket/x", b, sizeof b, p, sizeof p), -1);
+  /* LastModified and Initiated */
+  T_CHECK(s3_parse_time("2000-01-01T00:00:00.000Z") == 946684800);
+  T_CHECK(s3_parse_time("1970-01-02T00:00:01Z") == 86401);
+  T_CHECK(s3_parse_time("2026-12-01T01:29:28.123Z") == 1796088568);
+  T_CHECK(s3_parse_time("yesterday") == 0);
+  T_CHECK(s3_parse_time("") == 0);
+  T_CHECK(s3_parse_time(NULL) == 0);
 }
 
 int main(void) {
@@ -360,6 +450,7 @@ int main(void) {
   T_RUN(test_a_stale_writers_part_never_enters_the_object);
   T_RUN(test_a_state_without_etags_still_resumes);
   T_RUN(test_discard_aborts_the_multipart_upload);
+  T_RUN(test_listing_pages_times_and_copy);
   T_RUN(test_wrong_secret_and_no_server);
   s3_free(g_s3);
   return t_done();
