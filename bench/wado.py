@@ -23,11 +23,9 @@ sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(
 import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import http.client  # noqa: E402
-import json  # noqa: E402
 import pwd  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -41,12 +39,11 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import harness  # noqa: E402
+import orthanc_helper  # noqa: E402
 import records_helpers as rh  # noqa: E402
 
 MG = "1.2.840.10008.5.1.4.1.1.1.2"
 ROWS, COLS = 4096, 3328
-ORTHANC = "/usr/sbin/Orthanc"
-PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
 
 
 def parse_size(s):
@@ -126,40 +123,13 @@ def retrieve(port, path, headers, digests=None):
     return n, dt
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def start_orthanc(work):
-    d = os.path.join(work, "orthanc")
-    os.makedirs(d)
-    port = free_port()
-    cfg = {"Name": "bench", "StorageDirectory": os.path.join(d, "db"), "IndexDirectory": os.path.join(d, "db"),
-           "HttpPort": port, "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
-           "DicomServerEnabled": False, "DicomPort": free_port(), "Plugins": [PLUGIN],
-           "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}
-    path = os.path.join(d, "orthanc.json")
-    with open(path, "w") as fh:
-        json.dump(cfg, fh)
-    cmd = [ORTHANC, path]
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:  # Orthanc runs as nobody, inside work
         u = pwd.getpwnam("nobody")
-        for p in (work, d, path):
-            os.chown(p, u.pw_uid, u.pw_gid)
-        cmd = ["runuser", "-u", "nobody", "--"] + cmd
-    log = open(os.path.join(d, "orthanc.log"), "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen("http://127.0.0.1:%d/system" % port, timeout=2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("Orthanc did not start; see " + log.name)
+        os.chown(work, u.pw_uid, u.pw_gid)
+    o = orthanc_helper.Orthanc(work, "bench")
+    o.start()
+    return o.proc, o.port
 
 
 def orthanc_pid(proc):
@@ -214,7 +184,7 @@ def main():
         measure("secondop", server.port, "/dicom-web/studies/" + study, {"Accept": accept, "Cookie": cookie},
                 server.proc.pid, a.rounds, total, digests)
         if not a.no_orthanc:
-            if not (os.path.exists(ORTHANC) and os.path.exists(PLUGIN)):
+            if not (os.path.exists(orthanc_helper.ORTHANC) and os.path.exists(orthanc_helper.PLUGIN)):
                 print("  Orthanc:  not installed (orthanc, orthanc-dicomweb); skipped")
             else:
                 orthanc, port = start_orthanc(work)

@@ -18,6 +18,7 @@ import atexit
 import http.client
 import json as jsonlib
 import os
+import socket
 import pwd
 import re
 import shutil
@@ -43,6 +44,15 @@ _lock = threading.Lock()
 
 def _as_pg(cmd):
     return (["runuser", "-u", "postgres", "--"] + cmd) if IS_ROOT else cmd
+
+
+def free_port():
+    """A TCP port on loopback that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
 
 
 def wait_for(cond, timeout=60, what="condition"):

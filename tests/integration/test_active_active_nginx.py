@@ -8,7 +8,6 @@ is exact, read back through nginx. Skipped (listed as skipped) without nginx or 
 import hashlib
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,21 +28,13 @@ CHUNK = 64 * 1024 + 7
 NGINX = "/usr/sbin/nginx"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 class Nginx:
     """nginx in the foreground on a loopback port, round-robin over the given ports."""
 
     def __init__(self, ports):
         self.dir = tempfile.mkdtemp(prefix="sop-nginx-", dir=harness.cluster().dir)
         os.chmod(self.dir, 0o777)
-        self.port = free_port()
+        self.port = harness.free_port()
         conf = os.path.join(self.dir, "nginx.conf")
         user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
         with open(conf, "w") as f:

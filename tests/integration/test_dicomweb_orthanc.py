@@ -7,97 +7,34 @@ byte-identical to the upload. The remote authenticates with the patient's person
 page, and each of Orthanc's requests is audited as a use of that token. Skipped where Orthanc or
 its DICOMweb plugin is not installed (scripts/install-deps.sh --with-bench installs both)."""
 import re
-import json
 import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-import unittest
-import urllib.request
 
 import harness
+from orthanc_helper import Orthanc, needs_orthanc
 from records_helpers import new_patient_with_request, studies, upload_path
 from test_dicomweb import SERIES1, STUDY1, VIEWS
 
-ORTHANC = "/usr/sbin/Orthanc"
-PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-@unittest.skipUnless(os.path.exists(ORTHANC) and os.path.exists(PLUGIN), "Orthanc or orthanc-dicomweb missing")
+@needs_orthanc
 class OrthancClientTest(harness.ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.dir = tempfile.mkdtemp(prefix="sop-orthanc-", dir=os.environ.get("SECONDOP_TEST_TMP") or "/tmp")
-        cls.proc = None
+    pacs = None
 
     @classmethod
     def tearDownClass(cls):
-        if cls.proc:
-            cls.proc.terminate()
-            try:
-                cls.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        if cls.pacs:
+            cls.pacs.remove()
         super().tearDownClass()
 
     def orthanc(self, headers):
-        port = free_port()
-        cfg = {
-            "Name": "secondop-test", "StorageDirectory": os.path.join(self.dir, "db"),
-            "IndexDirectory": os.path.join(self.dir, "db"), "HttpPort": port, "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False, "DicomServerEnabled": False, "DicomPort": free_port(),
-            "Plugins": [PLUGIN],
-            "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "Servers": {
-                "secondop": {"Url": "http://127.0.0.1:%d/dicom-web/" % self.server.port,
-                             "HttpHeaders": headers}}},
-        }
-        path = os.path.join(self.dir, "orthanc.json")
-        with open(path, "w") as fh:
-            json.dump(cfg, fh)
-        cmd = [ORTHANC, path]
-        if os.geteuid() == 0:  # never as root: the same unprivileged user as the test database
-            user = pwd.getpwnam("nobody")
-            os.chown(self.dir, user.pw_uid, user.pw_gid)
-            os.chown(path, user.pw_uid, user.pw_gid)
-            cmd = ["runuser", "-u", "nobody", "--"] + cmd
-        log = open(os.path.join(self.dir, "orthanc.log"), "w")
-        type(self).proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        url = "http://127.0.0.1:%d" % port
-
-        def up():
-            try:
-                with urllib.request.urlopen(url + "/system", timeout=2):
-                    return True
-            except OSError:
-                assert self.proc.poll() is None, "Orthanc exited; see " + log.name
-                return False
-
-        harness.wait_for(up, timeout=60, what="Orthanc")
-        return url
+        if self.pacs:
+            self.pacs.remove()
+        type(self).pacs = Orthanc(None, "secondop-test", {"secondop": {
+            "Url": "http://127.0.0.1:%d/dicom-web/" % self.server.port, "HttpHeaders": headers}})
+        return self.pacs.start()
 
     def call(self, url, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url + path, data=data, method="GET" if body is None else "POST",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=120) as r:
-            raw = r.read()
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
+        return self.pacs.call(path, body)
 
     def test_orthanc_retrieves_a_study_whole(self):
         user, c, rid = new_patient_with_request(self.server, name="Jane Doe")

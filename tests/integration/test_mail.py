@@ -17,15 +17,7 @@ import time
 import harness
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-SMTP_PORT = free_port()
+SMTP_PORT = harness.free_port()
 
 
 class SmtpServer:

@@ -20,16 +20,13 @@ import http.server
 import io
 import json
 import os
-import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
 import time
-import unittest
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -40,85 +37,8 @@ import harness
 from accounts_helpers import login, make_user
 from records_helpers import new_patient_with_request, restart, studies, upload_bytes
 from test_stow import JSON, VIEWS, body_of, fresh_instance, read
-from test_stow_orthanc import ORTHANC, PLUGIN, free_port
-
-
-class Orthanc:
-    """One Orthanc process with the DICOMweb plugin; its storage survives stop/start."""
-
-    def __init__(self, base, users=None):
-        self.dir = tempfile.mkdtemp(prefix="sop-orthanc-pacs-", dir=base)
-        self.port = free_port()
-        self.users = users
-        self.proc = None
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def start(self):
-        cfg = {
-            "Name": "secondop-pacs-test", "StorageDirectory": os.path.join(self.dir, "db"),
-            "IndexDirectory": os.path.join(self.dir, "db"), "HttpPort": self.port, "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": bool(self.users), "RegisteredUsers": self.users or {},
-            "DicomServerEnabled": False, "DicomPort": free_port(), "Plugins": [PLUGIN],
-            "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
-        }
-        path = os.path.join(self.dir, "orthanc.json")
-        with open(path, "w") as fh:
-            json.dump(cfg, fh)
-        cmd = [ORTHANC, path]
-        if os.geteuid() == 0:  # never as root
-            user = pwd.getpwnam("nobody")
-            for p in (self.dir, path):
-                os.chown(p, user.pw_uid, user.pw_gid)
-            if os.path.isdir(os.path.join(self.dir, "db")):
-                subprocess.run(["chown", "-R", "nobody", os.path.join(self.dir, "db")], check=True)
-            cmd = ["runuser", "-u", "nobody", "--"] + cmd
-        log = open(os.path.join(self.dir, "orthanc.log"), "a")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        harness.wait_for(self.up, timeout=60, what="Orthanc")
-
-    def up(self):
-        try:
-            self.call("/system")
-            return True
-        except urllib.error.HTTPError:
-            return True
-        except OSError:
-            assert self.proc.poll() is None, "Orthanc exited; see " + os.path.join(self.dir, "orthanc.log")
-            return False
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def call(self, path, raw=None):
-        req = urllib.request.Request(self.url + path, data=raw, method="GET" if raw is None else "POST")
-        if self.users:
-            import base64
-            u, p = next(iter(self.users.items()))
-            req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % (u, p)).encode()).decode())
-        with urllib.request.urlopen(req, timeout=60) as r:
-            out = r.read()
-        try:
-            return json.loads(out)
-        except ValueError:
-            return out
-
-    def study_files(self, study_uid):
-        """{SOP Instance UID: file bytes} of a study as Orthanc holds it ({} when it has none)."""
-        found = self.call("/tools/lookup", raw=study_uid.encode())
-        out = {}
-        for hit in found:
-            if hit["Type"] != "Study":
-                continue
-            for inst in self.call("/studies/%s/instances" % hit["ID"]):
-                out[inst["MainDicomTags"]["SOPInstanceUID"]] = self.call("/instances/%s/file" % inst["ID"])
-        return out
+from orthanc_helper import Orthanc, needs_orthanc
+from harness import free_port
 
 
 class Gate:
@@ -202,7 +122,7 @@ class Gate:
             return Counter(s for _, sops, st in self.seen if st in (200, 202) for s in sops)
 
 
-@unittest.skipUnless(os.path.exists(ORTHANC) and os.path.exists(PLUGIN), "Orthanc or orthanc-dicomweb missing")
+@needs_orthanc
 class PacsSendTest(harness.ServerTestCase):
     # one instance per POST, and a pause after each answer, so that a test can act in the middle
     # and one batch per claim of the job (then the worker is given back), so that intake jobs
