@@ -17,7 +17,8 @@ import time
 
 import harness
 from accounts_helpers import login, make_user, next_totp_code, outbox_messages, totp_code
-from test_mail import SmtpServer, free_port
+from harness import free_port
+from test_mail import SmtpServer
 from test_requests import EXAM
 
 CLOCK_DIR = tempfile.mkdtemp(prefix="sop-clock-auth-")
