@@ -175,7 +175,8 @@ rgw gc processor period = 10
         while True:
             for p in self.procs:
                 if p.poll() is not None:
-                    raise RuntimeError("a Ceph daemon exited (%s): see %s" % (p.args, self.dir))
+                    raise RuntimeError("a Ceph daemon exited (%s, status %s): %s" % (p.args, p.returncode,
+                                                                                    self._log_tail()))
             try:
                 c = http.client.HTTPConnection("127.0.0.1", self.rgw_port, timeout=2)
                 c.request("GET", "/")
@@ -189,6 +190,18 @@ rgw gc processor period = 10
         self._cmd(["radosgw-admin", "-c", self.conf, "-n", "client.rgw.a", "user", "create", "--uid", "secondop",
                    "--display-name", "secondop tests", "--access-key", self.access_key,
                    "--secret", self.secret_key])
+
+    def _log_tail(self):
+        """The last lines of the OSD's log and output (the daemon that fails a first boot), for the skip line."""
+        out = []
+        for name in ("log/osd.0.log", "osd.out"):
+            try:
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    lines = [ln.strip() for ln in f.read().splitlines() if ln.strip()]
+                out.append("%s: %s" % (name, " | ".join(lines[-4:])[-600:]))
+            except OSError:
+                pass
+        return "; ".join(out) or "no log"
 
     def stop(self):
         for p in reversed(self.procs):
@@ -285,9 +298,9 @@ def gateway():
             if not available():
                 _gw_error = "Ceph is not installed (scripts/install-deps.sh --with-tests)"
             else:
-                # a second attempt in a fresh folder: on this loaded machine a first boot of the
-                # OSD fails now and then (about 1 in 15 starts)
-                for attempt in (1, 2):
+                # more attempts, each in a fresh folder: on a loaded machine a first boot of the
+                # OSD fails now and then (about 1 in 15 starts; twice in a row once)
+                for attempt in (1, 2, 3):
                     try:
                         _gw = Gateway()
                         atexit.register(_gw.stop)
