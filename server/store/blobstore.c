@@ -927,17 +927,27 @@ static int file_named_now(struct arena *a, const char *hex) {
   return PQntuples(r) > 0;
 }
 
+/* Whether a listed name may be an orphan at all (parsing its id into id and
+ * *is_id): not when a row read for this pass names it (it is then no longer
+ * waiting for its row) nor when this process wrote it with its row still to
+ * come. */
+static int may_be_orphan(const char *name, unsigned char id[BLOB_ID_LEN], int *is_id,
+                         unsigned char (*known)[BLOB_ID_LEN], size_t nknown) {
+  *is_id = blobstore_id_parse(name, id) == 0;
+  if (*is_id && ids_has(known, nknown, id)) {
+    fresh_del(id); /* its row is committed: it is no longer waiting for one */
+    return 0;
+  }
+  return !(*is_id && fresh_has(id)); /* written by this process, its row not committed yet */
+}
+
 /* Looks at one listed entry of dir: quarantines it when it is an orphan (see
  * blobstore.h for the rules). 1 when it was moved. */
 static int sweep_one(struct arena *a, const char *dir, const char *name, unsigned char (*known)[BLOB_ID_LEN],
                      size_t nknown, time_t now) {
   unsigned char id[BLOB_ID_LEN];
-  int is_id = blobstore_id_parse(name, id) == 0;
-  if (is_id && ids_has(known, nknown, id)) {
-    fresh_del(id); /* its row is committed: it is no longer waiting for one */
-    return 0;
-  }
-  if (is_id && fresh_has(id)) return 0; /* written by this process, its row not committed yet */
+  int is_id;
+  if (!may_be_orphan(name, id, &is_id, known, nknown)) return 0;
   struct stat st;
   char path[4400];
   int n = snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -965,12 +975,8 @@ static int sweep_one_s3(struct arena *a, const struct name_list *l, size_t i, in
                         unsigned char (*known)[BLOB_ID_LEN], size_t nknown, time_t now) {
   const char *name = l->v[i];
   unsigned char id[BLOB_ID_LEN];
-  int is_id = blobstore_id_parse(name, id) == 0;
-  if (is_id && ids_has(known, nknown, id)) {
-    fresh_del(id); /* its row is committed: it is no longer waiting for one */
-    return 0;
-  }
-  if (is_id && fresh_has(id)) return 0; /* written by this process, its row not committed yet */
+  int is_id;
+  if (!may_be_orphan(name, id, &is_id, known, nknown)) return 0;
   if (l->when[i] <= 0 || (int64_t)now - l->when[i] < (int64_t)S.min_age) return 0;
   if (is_id && file_named_now(a, name) != 0) return 0;
   if (is_id && fresh_has(id)) return 0;
