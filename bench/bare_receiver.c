@@ -4,8 +4,11 @@
  * records with crypto_aead_xchacha20poly1305_ietf (random per-file key and
  * nonce prefix, record index and final flag as associated data), each record
  * written as it fills, and the file synced once at the end; then 204.
+ * With --direct 1 the sealed records are gathered and written with O_DIRECT
+ * in 1 MiB blocks (as the portal writes a staging file's records), the
+ * partial last block padded and the file cut to its length at the end.
  *
- *   bare_receiver serve DIR [--port N] [--threads N] [--memory-limit BYTES]
+ *   bare_receiver serve DIR [--port N] [--threads N] [--memory-limit BYTES] [--direct 1]
  *       prints "listening on PORT" and serves until SIGINT/SIGTERM
  *   bare_receiver seal BYTES
  *       seals BYTES of zeros in memory, 64 KiB records, and prints MB/s
@@ -40,12 +43,17 @@ struct sealer {
 
 struct upload {
   struct sealer s;
+  unsigned char *dbuf; /* --direct: sealed records gathered for O_DIRECT writes */
+  size_t dfill;
+  uint64_t doff;
   int fd;
   int failed;
   uint64_t bytes;
 };
 
 static const char *dir;
+static int direct;
+#define DCHUNK (1u << 20)
 static atomic_uint_fast64_t counter;
 
 /* Seals s->plain[0..fill) as record s->index into s->sealed; returns its length. */
@@ -83,6 +91,30 @@ static int write_all(int fd, const unsigned char *buf, size_t len) {
   return 0;
 }
 
+/* --direct: appends one sealed record, writing whole aligned blocks. */
+static int direct_put(struct upload *u, int final) {
+  size_t clen = seal_record(&u->s, final);
+  memcpy(u->dbuf + u->dfill, u->s.sealed, clen);
+  u->dfill += clen;
+  if (u->dfill < DCHUNK && !final) return 0;
+  size_t whole = u->dfill & ~(size_t)4095, rest = u->dfill - whole;
+  if (final && rest) {
+    memset(u->dbuf + u->dfill, 0, 4096 - rest);
+    whole += 4096;
+  }
+  for (size_t done = 0; done < whole;) {
+    ssize_t n = pwrite(u->fd, u->dbuf + done, whole - done, (off_t)(u->doff + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    done += (size_t)n;
+  }
+  if (final) return ftruncate(u->fd, (off_t)(u->doff + u->dfill));
+  memmove(u->dbuf, u->dbuf + whole, rest);
+  u->doff += whole;
+  u->dfill = rest;
+  return 0;
+}
+
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status) {
   struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
   enum MHD_Result ok = MHD_queue_response(c, status, r);
@@ -102,7 +134,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
       char path[4096];
       snprintf(path, sizeof path, "%s/upload-%llu", dir, (unsigned long long)atomic_fetch_add(&counter, 1));
-      u->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      u->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (direct ? O_DIRECT : 0), 0600);
+      if (direct && posix_memalign((void **)&u->dbuf, 4096, DCHUNK + 2 * RECORD + 4096) != 0) u->failed = 1;
       if (u->fd < 0) u->failed = 1;
       sealer_init(&u->s);
     }
@@ -121,12 +154,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
       u->s.fill += n;
       p += n;
       len -= n;
-      if (u->s.fill == RECORD && write_all(u->fd, u->s.sealed, seal_record(&u->s, 0)) != 0) u->failed = 1;
+      if (u->s.fill == RECORD && (direct ? direct_put(u, 0) : write_all(u->fd, u->s.sealed, seal_record(&u->s, 0))) != 0)
+        u->failed = 1;
     }
     return MHD_YES;
   }
   if (u->fd < 0) return answer(c, u->failed ? 500 : 200);
-  if (!u->failed && write_all(u->fd, u->s.sealed, seal_record(&u->s, 1)) != 0) u->failed = 1;
+  if (!u->failed && (direct ? direct_put(u, 1) : write_all(u->fd, u->s.sealed, seal_record(&u->s, 1))) != 0)
+    u->failed = 1;
   if (!u->failed && fdatasync(u->fd) != 0) u->failed = 1;
   close(u->fd);
   u->fd = -1;
@@ -139,6 +174,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, en
   if (!u) return;
   if (u->fd >= 0) close(u->fd);
   sodium_memzero(&u->s, sizeof u->s);
+  free(u->dbuf);
   free(u);
   *req_cls = NULL;
 }
@@ -174,7 +210,7 @@ int main(int argc, char **argv) {
   if (sodium_init() < 0) return 1;
   if (argc == 3 && strcmp(argv[1], "seal") == 0) return seal_bench(strtoull(argv[2], NULL, 10));
   if (argc < 3 || strcmp(argv[1], "serve") != 0) {
-    fprintf(stderr, "usage: bare_receiver serve DIR [--port N] [--threads N] [--memory-limit BYTES]\n"
+    fprintf(stderr, "usage: bare_receiver serve DIR [--port N] [--threads N] [--memory-limit BYTES] [--direct 1]\n"
                     "       bare_receiver seal BYTES\n");
     return 2;
   }
@@ -184,6 +220,7 @@ int main(int argc, char **argv) {
   for (int i = 3; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--port") == 0) port = (unsigned)atoi(argv[i + 1]);
     else if (strcmp(argv[i], "--threads") == 0) threads = (unsigned)atoi(argv[i + 1]);
+    else if (strcmp(argv[i], "--direct") == 0) direct = atoi(argv[i + 1]);
     else if (strcmp(argv[i], "--memory-limit") == 0) memory_limit = (size_t)strtoull(argv[i + 1], NULL, 10);
   }
   sigset_t set;

@@ -8,7 +8,9 @@ Interleaved over the rounds, each measurement on a freshly started server
 (VmHWM is a process-lifetime peak):
   (a) limits: libsodium sealing of SIZE in memory (64 KiB records), and
       bench/bare_receiver (libmicrohttpd, seal 64 KiB records, one fsync at
-      the end; no auth, no database) receiving SIZE in one PUT;
+      the end; no auth, no database) receiving SIZE in one PUT, written
+      through the page cache and, as the portal writes its records, with
+      O_DIRECT in 1 MiB blocks;
   (b) the portal: a SIZE tus upload over loopback alone and two at once (MB/s,
       server CPU-seconds per GiB from /proc/PID/stat, server peak RSS from
       VmHWM), and peak RSS for a 256 MiB and a 4 GiB upload;
@@ -422,10 +424,11 @@ class NodeTus(Server):
 class Bare(Server):
     name = "bare"
 
-    def __init__(self, work, memory_limit):
+    def __init__(self, work, memory_limit, direct=False):
         self.data = tempfile.mkdtemp(prefix="bare-", dir=work)
         log = os.path.join(self.data, "server.log")
-        self.proc = subprocess.Popen([BARE, "serve", self.data, "--memory-limit", str(memory_limit)],
+        self.proc = subprocess.Popen([BARE, "serve", self.data, "--memory-limit", str(memory_limit)] +
+                                     (["--direct", "1"] if direct else []),
                                      stdout=open(log, "ab"), stderr=subprocess.STDOUT)
         self.port = int(wait_line(self.proc, log, r"listening on (\d+)").group(1))
 
@@ -551,6 +554,8 @@ def main():
         ("old1", lambda: Portal(pg, work, a.baseline), size, 1),
         ("node1", lambda: NodeTus(work), size, 1),
         ("bare2", lambda: Bare(work, a.bare_memory_limit), size, 2),
+        ("bared1", lambda: Bare(work, a.bare_memory_limit, True), size, 1),
+        ("bared2", lambda: Bare(work, a.bare_memory_limit, True), size, 2),
         ("portal2", lambda: Portal(pg, work), size, 2),
         ("old2", lambda: Portal(pg, work, a.baseline), size, 2),
         ("node2", lambda: NodeTus(work), size, 2),
@@ -619,7 +624,9 @@ def main():
     print("  libsodium seal in memory, 64 KiB records   %s MB/s" % fmt_range(R["seal"]))
     print("  bare receiver, one upload (seal+fsync)      %s MB/s, %s cpu-s/GiB, peak RSS %s MiB" %
           (fmt_range(mb("bare1")), fmt_range(cpu("bare1"), "%.2f"), fmt_range(rss("bare1"), "%.1f")))
-    print("  bare receiver, two at once (sum)            %s MB/s" % fmt_range(mb("bare2")))
+    print("  bare receiver, two at once (sum)            %s MB/s, %s cpu-s/GiB" % (fmt_range(mb("bare2")), fmt_range(cpu("bare2"), "%.2f")))
+    print("  the same writing with O_DIRECT, one upload  %s MB/s, %s cpu-s/GiB" % (fmt_range(mb("bared1")), fmt_range(cpu("bared1"), "%.2f")))
+    print("  the same writing with O_DIRECT, two at once %s MB/s, %s cpu-s/GiB" % (fmt_range(mb("bared2")), fmt_range(cpu("bared2"), "%.2f")))
     print("(b) the portal (tus, auth, PostgreSQL, durable offsets, intake)")
     print("  one upload                                  %s MB/s, %s cpu-s/GiB, peak RSS %s MiB" %
           (fmt_range(mb("portal1")), fmt_range(cpu("portal1"), "%.2f"), fmt_range(rss("portal1"), "%.1f")))
@@ -647,6 +654,8 @@ def main():
         who = "portal" if k == "portal" else "baseline"
         print("  %-8s cpu-s/GiB / bare, one upload       %.2f  [<= 1.3]" % (who, med(cpu(k + "1")) / med(cpu("bare1"))))
         print("  %-8s cpu-s/GiB / bare, two at once      %.2f  [<= 1.3]" % (who, med(cpu(k + "2")) / med(cpu("bare2"))))
+        print("  %-8s cpu-s/GiB / bare O_DIRECT, one     %.2f" % (who, med(cpu(k + "1")) / med(cpu("bared1"))))
+        print("  %-8s cpu-s/GiB / bare O_DIRECT, two     %.2f" % (who, med(cpu(k + "2")) / med(cpu("bared2"))))
         if node:
             print("  %-8s MB/s / Node, one upload            %.2f  [>= 1.25]" % (who, med(mb(k + "1")) / med(mb("node1"))))
             print("  %-8s MB/s / Node, two at once           %.2f  [>= 1.25]" % (who, med(mb(k + "2")) / med(mb("node2"))))

@@ -147,13 +147,20 @@ int blob_writer_resume(const char *path, const unsigned char file_id[BLOB_ID_LEN
                        const unsigned char *sealed_tail, size_t sealed_tail_len,
                        struct blob_writer **out, char *err, size_t errlen);
 /* Accepts len plaintext bytes: full records are sealed and written as they
- * fill, the last 1..BLOB_RECORD bytes stay in memory. Memory use does not
- * grow with len. On failure (ENOSPC, EDQUOT, EIO, size limit) the file is
+ * fill, the last 1..BLOB_RECORD bytes stay in memory. With direct I/O (see
+ * blob_set_direct_io) sealed records are gathered and written in 1 MiB
+ * blocks, so the file holds every full record only from the next
+ * checkpoint on. Memory use does not grow with len. On failure (ENOSPC, EDQUOT, EIO, size limit) the file is
  * truncated back to its size before the call, the writer is restored to its
  * state before the call and -1 is returned with errno preserved from the
  * failing call (EFBIG for the size limit), so ENOSPC can become a 507. */
 int blob_writer_append(struct blob_writer *w, const void *data, size_t len, char *err,
                        size_t errlen);
+/* Records of staging files are written with O_DIRECT where the file system
+ * takes it (the default); blob_set_direct_io(0) makes writers created after
+ * the call use ordinary writes. blob_writer_direct says which a writer uses. */
+void blob_set_direct_io(int on);
+int blob_writer_direct(const struct blob_writer *w);
 /* Plaintext bytes accepted so far (file records + tail). */
 uint64_t blob_writer_offset(const struct blob_writer *w);
 /* Side state sealed with a file's DEK (used for the running digests of an
