@@ -966,11 +966,27 @@ static int sweep_one(struct arena *a, const char *dir, const char *name, unsigne
   return 1;
 }
 
+/* Whether a multipart upload got a part within the age rule: a writer on
+ * any instance is still sending it (its row to come at the end), as a local
+ * file being written keeps a fresh mtime. Initiated alone says when it
+ * began, not whether it goes on. No verdict (a failed listing) counts as
+ * written lately. */
+static int mpu_written_lately(const char *key, const char *upload_id, time_t now) {
+  int64_t latest = 0;
+  char err[300];
+  if (s3_mpu_list_parts(g_s3, key, upload_id, NULL, 0, &latest, err, sizeof err) != S3_OK) {
+    LOG_W("store sweep: cannot list the parts of the multipart upload of %s: %s", key, err);
+    return 1;
+  }
+  return latest > 0 && (int64_t)now - latest < (int64_t)S.min_age;
+}
+
 /* The object store's sweep_one: entry i of l, a multipart upload in progress
  * (is_upload) or an object of files/. An orphan object is copied to
  * quarantine/ and then deleted; an orphan multipart upload is aborted. The
- * age is its LastModified or Initiated time (an entry without one is never
- * judged). 1 when it was moved or aborted. */
+ * age is its LastModified or, for an upload, the later of its Initiated time
+ * and its newest part's (an entry without one is never judged). 1 when it
+ * was moved or aborted. */
 static int sweep_one_s3(struct arena *a, const struct name_list *l, size_t i, int is_upload,
                         unsigned char (*known)[BLOB_ID_LEN], size_t nknown, time_t now) {
   const char *name = l->v[i];
@@ -984,6 +1000,7 @@ static int sweep_one_s3(struct arena *a, const struct name_list *l, size_t i, in
   if (snprintf(rel, sizeof rel, "files/%s", name) >= (int)sizeof rel || s3_key(g_s3, rel, key, sizeof key) != 0)
     return 0;
   if (is_upload) {
+    if (mpu_written_lately(key, l->uid[i], now)) return 0;
     if (s3_mpu_abort(g_s3, key, l->uid[i], err, sizeof err) != S3_OK) {
       LOG_W("store sweep: cannot abort the multipart upload of %s: %s", key, err);
       return 0;

@@ -160,8 +160,10 @@ struct blobstore_sweep_stats {
  *  - lists the objects under PREFIX/files/ and the multipart uploads in
  *    progress there, THEN reads the rows; an object that meets (1)-(4) (age:
  *    its LastModified) is copied server-side to PREFIX/quarantine/<name> and
- *    then deleted from files/; a multipart upload that meets them (age: its
- *    Initiated time) is aborted;
+ *    then deleted from files/; a multipart upload that meets them (age: the
+ *    later of its Initiated time and its newest part's LastModified, so one
+ *    that another instance is still sending, unseen by (2) here, is left)
+ *    is aborted;
  *  - logs each document row whose object is missing (HEAD answers 404).
  * Test builds: SECONDOP_TEST_SWEEP_MIN_AGE_SECONDS (0-86400) replaces
  * BLOBSTORE_ORPHAN_AGE_SECONDS and SECONDOP_TEST_QUARANTINE_GRACE_SECONDS

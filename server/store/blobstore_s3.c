@@ -250,7 +250,7 @@ static int sink_commit(void *ctx, char *err, size_t errlen) {
       errno = ENOMEM;
       return -1;
     }
-    f = s3_mpu_list_parts(k->s, k->key, k->upload_id, listed, n, err, errlen);
+    f = s3_mpu_list_parts(k->s, k->key, k->upload_id, listed, n, NULL, err, errlen);
     if (f != S3_OK) {
       free(listed);
       bs3_errno(f);

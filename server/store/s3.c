@@ -566,9 +566,10 @@ enum s3_fail s3_mpu_abort(struct s3 *s, const char *key, const char *upload_id, 
 }
 
 enum s3_fail s3_mpu_list_parts(struct s3 *s, const char *key, const char *upload_id, char (*etags)[S3_ETAG_MAX],
-                               unsigned max, char *err, size_t errlen) {
+                               unsigned max, int64_t *latest, char *err, size_t errlen) {
   char eid[800], q[1000];
   unsigned marker = 0;
+  if (latest) *latest = 0;
   if (escape_id(upload_id, eid, sizeof eid) != 0) return S3_BAD;
   for (unsigned i = 0; i < max; i++) etags[i][0] = 0;
   for (;;) {
@@ -589,6 +590,12 @@ enum s3_fail s3_mpu_list_parts(struct s3 *s, const char *key, const char *upload
       const char *part = strstr(at, "<Part>");
       if (!part) break;
       at = part;
+      const char *lm = part, *pend = strstr(part, "</Part>");
+      char when[64];
+      if (latest && pend && xml_tag(r.xml, "LastModified", &lm, when, sizeof when) == 0 && lm <= pend) {
+        int64_t t = s3_parse_time(when);
+        if (t > *latest) *latest = t;
+      }
       if (xml_tag(r.xml, "PartNumber", &at, num, sizeof num) != 0 ||
           xml_tag(r.xml, "ETag", &at, tag, sizeof tag) != 0)
         break;

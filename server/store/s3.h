@@ -70,9 +70,10 @@ enum s3_fail s3_mpu_complete(struct s3 *s, const char *key, const char *upload_i
                              unsigned nparts, char *err, size_t errlen);
 enum s3_fail s3_mpu_abort(struct s3 *s, const char *key, const char *upload_id, char *err, size_t errlen);
 /* The uploaded parts 1..max (ETags into etags[part-1]; a part absent leaves
- * its entry empty). */
+ * its entry empty). latest, when not NULL: the newest LastModified of any
+ * part (unix seconds; 0 when there is no part or the store gave none). */
 enum s3_fail s3_mpu_list_parts(struct s3 *s, const char *key, const char *upload_id, char (*etags)[S3_ETAG_MAX],
-                               unsigned max, char *err, size_t errlen);
+                               unsigned max, int64_t *latest, char *err, size_t errlen);
 /* Calls fn for each multipart upload in progress whose key starts with
  * key_prefix, with its Initiated time (unix seconds, 0 when the store gave
  * none), page after page (key-marker, upload-id-marker); fn's return != 0

@@ -8,7 +8,8 @@ hook SECONDOP_TEST_SWEEP_MIN_AGE_SECONDS (test builds only) in place of the one-
 Proves: a pass lists the objects of PREFIX/files/ and the multipart uploads in progress there;
 an old object no row names is copied to PREFIX/quarantine/ (the same bytes) and leaves files/; an
 old multipart upload no row names is aborted; a young orphan object and a young orphan multipart
-upload are left; every object a row names is left, and the multipart upload of a live tus upload
+upload are left, and so is an old multipart upload that got a part within the age rule (another
+instance still sending it, its row to come); every object a row names is left, and the multipart upload of a live tus upload
 (older than the age rule) is left and the upload then finishes with its exact SHA-256; a document
 whose object is missing is logged and counted; the log lines and /metrics figures say all of it;
 `secondop verify-store` lists an object no row names and still ends sound."""
@@ -95,6 +96,8 @@ class S3StoreSweepTest(test_blob_s3.S3Mixin, harness.ServerTestCase):
         old_bytes = os.urandom(3000)
         self.put(self.key("files", old_obj), old_bytes)
         old_uid = self.start_multipart(self.key("files", old_mpu))
+        busy_mpu = secrets.token_hex(16)
+        busy_uid = self.start_multipart(self.key("files", busy_mpu))
         planted_at = time.time()
         # the document whose object goes missing (its bytes kept to put back for verify-store)
         st, gone_raw = self.gw.get(self.bucket, self.key("files", gone_fid))
@@ -106,6 +109,10 @@ class S3StoreSweepTest(test_blob_s3.S3Mixin, harness.ServerTestCase):
         young_obj, young_mpu = secrets.token_hex(16), secrets.token_hex(16)
         self.put(self.key("files", young_obj), b"young")
         young_uid = self.start_multipart(self.key("files", young_mpu))
+        # an old multipart upload still being sent: a part now
+        st, out = self.gw.request("PUT", "/%s/%s" % (self.bucket, self.key("files", busy_mpu)),
+                                  {"partNumber": "1", "uploadId": busy_uid}, body=os.urandom(5 * MIB))
+        self.assertEqual(st, 200, out)
 
         files = self.prefix + "/files/"
         listed = len(self.gw.list_keys(self.bucket, files)) + len(self.gw.list_multipart(self.bucket, files))
@@ -134,6 +141,7 @@ class S3StoreSweepTest(test_blob_s3.S3Mixin, harness.ServerTestCase):
         # left: the young orphans, the live upload's multipart upload, every object a row names
         self.assertIn(self.key("files", young_obj), keys)
         self.assertEqual(self.uploads_of(self.key("files", young_mpu)), [young_uid])
+        self.assertEqual(self.uploads_of(self.key("files", busy_mpu)), [busy_uid])
         self.assertEqual(len(self.uploads_of(self.key("files", live_fid))), 1)
         named = {r[0] for r in self.sql("SELECT encode(file_id, 'hex') FROM documents WHERE file_id IS NOT NULL")}
         self.assertGreaterEqual(len(named), 2)
@@ -144,7 +152,7 @@ class S3StoreSweepTest(test_blob_s3.S3Mixin, harness.ServerTestCase):
 
         log = srv.log_text(log_from)
         self.assertIn("store sweep: started", log)
-        self.assertRegex(log, r"store sweep: listed %d files \(%d being uploaded\)" % (listed, 2 + 1))
+        self.assertRegex(log, r"store sweep: listed %d files \(%d being uploaded\)" % (listed, 3 + 1))
         self.assertIn("store: moved %s (no database row) to quarantine" % self.key("files", old_obj), log)
         self.assertIn("store: aborted the multipart upload of %s (no database row)" % self.key("files", old_mpu), log)
         self.assertIn("store: document %d has no file" % gone_doc, log)
@@ -164,6 +172,7 @@ class S3StoreSweepTest(test_blob_s3.S3Mixin, harness.ServerTestCase):
         # put the missing object back (verify-store below must find the store whole)
         self.put(self.key("files", gone_fid), gone_raw)
         self.gw.request("DELETE", "/%s/%s" % (self.bucket, self.key("files", young_mpu)), {"uploadId": young_uid})
+        self.gw.request("DELETE", "/%s/%s" % (self.bucket, self.key("files", busy_mpu)), {"uploadId": busy_uid})
         self.gw.request("DELETE", "/%s/%s" % (self.bucket, self.key("files", young_obj)))
 
         # the next pass, once the quarantined object is past its grace period (the test's
