@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -163,6 +164,12 @@ static const struct command {
 };
 
 int main(int argc, char **argv) {
+  /* Blocks of 256 KiB and more (upload pipe slots, object store parts, read
+   * windows) come from mmap and go back to the system when freed. Left to
+   * itself glibc raises this threshold to the size of the first such block
+   * freed, after which 5 MiB parts come from per-thread arenas that keep
+   * their pages: the memory of every thread that ever held a part. */
+  (void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   /* the child intake starts to read an uploaded archive (core/unpacker.h); not for people */
   if (argc == 2 && strcmp(argv[1], "unpack-worker") == 0) return unpack_worker_main();
   /* the child the render job starts to decode an image's pixel data (core/render.h); not for people */
