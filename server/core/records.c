@@ -968,6 +968,8 @@ enum err records_append_begin(const struct actor *who, const char *id, uint64_t 
     e = ERR_INTERNAL;
     goto fail;
   }
+  /* the sealed tail committed with the offset, for the writer to resume from */
+  if (s->u.offset > 0 && (e = uploads_read_tail(a, &s->u)) != ERR_OK) goto fail;
   if (blobstore_unwrap(s->u.file_id, s->u.wrapped, sizeof s->u.wrapped, s->u.kek_version, dek) != 0) {
     e = ERR_INTERNAL;
     goto fail;
@@ -2168,12 +2170,15 @@ static enum err finalize_upload(struct arena *a, const struct actor *who, struct
   enum err e = ERR_INTERNAL;
   unsigned char *prefix = NULL;
   struct digests *own_dg = NULL;
-  (void)a;
   if (blobstore_path(u->file_id, 1, staging, sizeof staging) != 0 ||
       blobstore_path(u->file_id, 0, final, sizeof final) != 0)
     goto done;
   if (blobstore_unwrap(u->file_id, u->wrapped, sizeof u->wrapped, u->kek_version, dek) != 0) goto done;
   if (!w && blobstore_upload_pending(u->file_id) == 1) {
+    if (u->offset > 0 && uploads_read_tail(a, u) != ERR_OK) {
+      LOG_E("upload %s: cannot read its sealed tail for finalization", u->id);
+      goto done;
+    }
     if (blobstore_upload_open(u->file_id, dek, u->offset, u->sealed_tail, u->sealed_tail_len, &w, err,
                               sizeof err) != 0) {
       LOG_E("upload %s: cannot resume for finalization: %s", u->id, err);

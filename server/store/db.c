@@ -151,16 +151,26 @@ static PGresult *check(struct arena *a, PGresult *res, const char *what, enum er
   return NULL;
 }
 
-PGresult *db_exec_bin(struct arena *a, const char *stmt, int n, const char *const *values, const int *lengths,
-                      const int *formats, enum err *e) {
+static PGresult *exec_prepared(struct arena *a, const char *stmt, int n, const char *const *values, const int *lengths,
+                               const int *formats, int result_format, enum err *e) {
   PGconn *c = db_conn();
   if (!c) {
     *e = ERR_UNAVAILABLE;
     return NULL;
   }
   statements_sent++;
-  PGresult *res = PQexecPrepared(c, stmt, n, values, lengths, formats, 0);
+  PGresult *res = PQexecPrepared(c, stmt, n, values, lengths, formats, result_format);
   return check(a, res, stmt, e);
+}
+
+PGresult *db_exec_bin(struct arena *a, const char *stmt, int n, const char *const *values, const int *lengths,
+                      const int *formats, enum err *e) {
+  return exec_prepared(a, stmt, n, values, lengths, formats, 0, e);
+}
+
+PGresult *db_exec_bin_result(struct arena *a, const char *stmt, int n, const char *const *values, const int *lengths,
+                             const int *formats, enum err *e) {
+  return exec_prepared(a, stmt, n, values, lengths, formats, 1, e);
 }
 
 PGresult *db_exec(struct arena *a, const char *stmt, int n, const char *const *values, enum err *e) {

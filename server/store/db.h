@@ -36,6 +36,10 @@ PGresult *db_exec(struct arena *a, const char *stmt, int nparams, const char *co
 /* Same with binary parameters: lengths/formats as in PQexecPrepared. */
 PGresult *db_exec_bin(struct arena *a, const char *stmt, int nparams, const char *const *values,
                       const int *lengths, const int *formats, enum err *e);
+/* Same with every result column in binary (bytea as its bytes, text as its
+ * bytes; PQgetlength gives the length). */
+PGresult *db_exec_bin_result(struct arena *a, const char *stmt, int nparams, const char *const *values,
+                             const int *lengths, const int *formats, enum err *e);
 /* One prepared statement of a pipeline (db_pipeline). */
 struct db_call {
   const char *stmt;          /* prepared statement name */

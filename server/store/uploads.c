@@ -11,8 +11,8 @@
 
 #define UPLOAD_COLS                                                                                             \
   "u.id, u.request_id, u.owner_id, r.patient_id, u.kind, u.filename, u.state, coalesce(u.failure, ''), "      \
-  "u.length, u.\"offset\", coalesce(encode(u.sha256_expected, 'hex'), ''), coalesce(encode(u.sealed_tail, "   \
-  "'hex'), ''), encode(u.file_id, 'hex'), encode(u.wrapped_dek, 'hex'), u.kek_version, "                       \
+  "u.length, u.\"offset\", coalesce(encode(u.sha256_expected, 'hex'), ''), octet_length(u.sealed_tail), "      \
+  "encode(u.file_id, 'hex'), encode(u.wrapped_dek, 'hex'), u.kek_version, "                       \
   "extract(epoch from u.expires_at)::bigint, u.expires_at < now(), coalesce(encode(u.digest_state, 'hex'), ''), "  \
   "u.scan_pending, coalesce(u.virus_name, ''), " \
   "coalesce(encode(u.blake2b, 'hex'), ''), coalesce(encode(u.sha256, 'hex'), ''), u.is_archive, u.digest_kind"
@@ -40,9 +40,10 @@ static const struct db_stmt stmts[] = {
      "wrapped_dek, kek_version, expires_at) VALUES ($1, $2, $3, $4, $5, $6, decode(nullif($7, ''), 'hex'), "
      "decode($8, 'hex'), decode($9, 'hex'), $10, to_timestamp($11))"},
     {"up_get", "SELECT " UPLOAD_COLS " FROM uploads u JOIN requests r ON r.id = u.request_id WHERE u.id = $1"},
+    /* the sealed tail, up to a part of the object store's in size: read only to resume a writer, in binary */
+    {"up_tail", "SELECT \"offset\"::text, coalesce(sealed_tail, ''::bytea) FROM uploads WHERE id = $1"},
     {"up_commit",
-     "UPDATE uploads SET \"offset\" = $3, sealed_tail = decode(nullif($4, ''), 'hex'), "
-     "digest_state = decode(nullif($6, ''), 'hex'), "
+     "UPDATE uploads SET \"offset\" = $3, sealed_tail = $4::bytea, digest_state = $6::bytea, "
      "state = CASE WHEN $5 THEN 'finalizing' ELSE state END, updated_at = now(), "
      "expires_at = greatest(expires_at, now() + interval '24 hours') "
      "WHERE id = $1 AND \"offset\" = $2 AND state = 'receiving' AND lease_token = $7 "
@@ -249,13 +250,7 @@ static int fill_upload(struct arena *a, PGresult *r, int i, struct upload_row *o
     if (unhex(sh, o->sha256_expected, 32) != 0) return -1;
     o->has_sha256_expected = 1;
   }
-  const char *th = PQgetvalue(r, i, 11);
-  if (*th) {
-    size_t tl = strlen(th) / 2;
-    o->sealed_tail = arena_alloc(a, tl + 1);
-    if (!o->sealed_tail || unhex(th, o->sealed_tail, tl) != 0) return -1;
-    o->sealed_tail_len = tl;
-  }
+  o->has_sealed_tail = !PQgetisnull(r, i, 11) && ll(r, i, 11) > 0; /* the bytes: uploads_read_tail */
   if (unhex(PQgetvalue(r, i, 12), o->file_id, BLOB_ID_LEN) != 0) return -1;
   if (unhex(PQgetvalue(r, i, 13), o->wrapped, BLOB_WRAPPED_LEN) != 0) return -1;
   o->kek_version = (uint32_t)strtoul(PQgetvalue(r, i, 14), NULL, 10);
@@ -286,17 +281,43 @@ enum err uploads_get(struct arena *a, const char *id, struct upload_row *out) {
   return fill_upload(a, r, 0, out) == 0 ? ERR_OK : ERR_INTERNAL;
 }
 
+enum err uploads_read_tail(struct arena *a, struct upload_row *u) {
+  enum err e;
+  const char *v[] = {u->id};
+  u->sealed_tail = NULL;
+  u->sealed_tail_len = 0;
+  PGresult *r = db_exec_bin_result(a, "up_tail", 1, v, NULL, NULL, &e);
+  if (!r) return e;
+  if (PQntuples(r) != 1) return ERR_NOT_FOUND;
+  char off[24];
+  int ol = PQgetlength(r, 0, 0);
+  if (ol <= 0 || ol >= (int)sizeof off) return ERR_INTERNAL;
+  memcpy(off, PQgetvalue(r, 0, 0), (size_t)ol);
+  off[ol] = 0;
+  if (strtoull(off, NULL, 10) != u->offset) return ERR_CONFLICT; /* committed past since u was read */
+  size_t tl = (size_t)PQgetlength(r, 0, 1);
+  if (tl) {
+    u->sealed_tail = arena_alloc(a, tl);
+    if (!u->sealed_tail) return ERR_INTERNAL;
+    memcpy(u->sealed_tail, PQgetvalue(r, 0, 1), tl);
+    u->sealed_tail_len = tl;
+  }
+  return ERR_OK;
+}
+
 enum err uploads_commit_offset(const char *id, uint64_t old_offset, uint64_t new_offset, const unsigned char *tail,
                                size_t tail_len, const unsigned char *digest_state, size_t digest_len,
                                int finalizing, long long lease_token, long long *expires_at) {
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
   enum err e;
+  /* the tail (up to an object store part) and the digest state go in binary */
   const char *v[] = {id, arena_printf(a, "%llu", (unsigned long long)old_offset),
-                     arena_printf(a, "%llu", (unsigned long long)new_offset), tail_len ? hex(a, tail, tail_len) : "",
+                     arena_printf(a, "%llu", (unsigned long long)new_offset), tail_len ? (const char *)tail : NULL,
                      finalizing ? "true" : "false",
-                     digest_len ? hex(a, digest_state, digest_len) : "", lld(a, lease_token)};
-  PGresult *r = db_exec(a, "up_commit", 7, v, &e);
+                     digest_len ? (const char *)digest_state : NULL, lld(a, lease_token)};
+  const int lens[] = {0, 0, 0, (int)tail_len, 0, (int)digest_len, 0}, fmts[] = {0, 0, 0, 1, 0, 1, 0};
+  PGresult *r = db_exec_bin(a, "up_commit", 7, v, lens, fmts, &e);
   if (r && PQntuples(r) != 1) e = ERR_CONFLICT;
   if (r && PQntuples(r) == 1 && expires_at) *expires_at = ll(r, 0, 0);
   arena_free(a);

@@ -25,7 +25,8 @@ struct upload_row {
   uint64_t length, offset;
   int has_sha256_expected;
   unsigned char sha256_expected[32];
-  unsigned char *sealed_tail; /* arena; NULL when none */
+  int has_sealed_tail;        /* the row keeps a sealed tail */
+  unsigned char *sealed_tail; /* arena, NULL until uploads_read_tail */
   size_t sealed_tail_len;
   unsigned char *digest_state; /* arena; sealed running digests at offset, NULL when unknown */
   size_t digest_state_len;
@@ -86,6 +87,11 @@ enum err users_identity(struct arena *a, long long user_id, const char **name, c
 enum err uploads_insert(const struct upload_row *u);
 /* Loads an upload with its request's patient. */
 enum err uploads_get(struct arena *a, const char *id, struct upload_row *out);
+/* Reads the sealed tail committed with u->offset into u->sealed_tail (arena;
+ * binary, so a part of the object store's in size is not sent as hex), only
+ * where a writer resumes. ERR_CONFLICT when the row's offset is no longer
+ * u->offset. */
+enum err uploads_read_tail(struct arena *a, struct upload_row *u);
 /* Commits a new offset, sealed tail and sealed digest state (NULL/0: unknown)
  * in one statement if the row still has old_offset and is receiving;
  * finalizing = 1 also moves it to 'finalizing'; and only while lease_token is
