@@ -1229,16 +1229,32 @@ static void test_records_digest_resume(void) {
  * file reads back the same and its digest is the definition's, whether the
  * tail was empty or not when the append came; a failed append in the middle
  * of such records leaves the digest, the last record and the file as before. */
+/* Finishes w into final and checks it: the writer's records digest is the
+ * specification's, the blob reads back as data[0..n) and has its size. */
+static void finish_and_check(struct blob_writer *w, const char *final, const unsigned char *id,
+                             const unsigned char *dek, const unsigned char *data, size_t n) {
+  unsigned char d[BLOB_DIGEST_LEN], spec[BLOB_DIGEST_LEN];
+  size_t got = 0;
+  int ok = 0, have = 0;
+  T_EQ_INT(blob_writer_finish_digest(w, final, d, &have, errbuf, sizeof errbuf), 0);
+  T_EQ_INT(have, 1);
+  T_EQ_INT(digest_by_spec(final, id, spec), 0);
+  T_CHECK(memcmp(spec, d, sizeof d) == 0);
+  T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
+  T_EQ_INT(got, n);
+  T_CHECK(ok);
+  T_EQ_INT(file_size(final), (long long)blob_disk_size_final(n));
+}
+
 static void test_large_appends_and_failed_append_keep_the_digest(void) {
   const size_t n = 9 * (size_t)BLOB_RECORD + 3;
   unsigned char *data = malloc(n);
-  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], d[BLOB_DIGEST_LEN], spec[BLOB_DIGEST_LEN];
+  unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
   fill_pattern(data, n, 86);
   blob_dek_new(dek);
   for (int lead = 0; lead < 3; lead++) { /* 0, 7 bytes, or exactly one record before the big append */
     char staging[300], final[300];
-    size_t got, first = lead == 0 ? 0 : lead == 1 ? 7 : BLOB_RECORD;
-    int ok, have = 0;
+    size_t first = lead == 0 ? 0 : lead == 1 ? 7 : BLOB_RECORD;
     struct blob_writer *w = NULL;
     new_id(id);
     path_in(staging, sizeof staging, "big.part");
@@ -1262,14 +1278,7 @@ static void test_large_appends_and_failed_append_keep_the_digest(void) {
     T_EQ_INT(blob_writer_append(w, data + first, 5 * (size_t)BLOB_RECORD + 11, errbuf, sizeof errbuf), 0);
     size_t at = first + 5 * (size_t)BLOB_RECORD + 11;
     T_EQ_INT(blob_writer_append(w, data + at, n - at, errbuf, sizeof errbuf), 0);
-    T_EQ_INT(blob_writer_finish_digest(w, final, d, &have, errbuf, sizeof errbuf), 0);
-    T_EQ_INT(have, 1);
-    T_EQ_INT(digest_by_spec(final, id, spec), 0);
-    T_CHECK(memcmp(spec, d, sizeof d) == 0);
-    T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
-    T_EQ_INT(got, n);
-    T_CHECK(ok);
-    T_EQ_INT(file_size(final), (long long)blob_disk_size_final(n));
+    finish_and_check(w, final, id, dek, data, n);
   }
   free(data);
 }
@@ -1469,12 +1478,11 @@ static void test_direct_checkpoints_resume_and_finish(void) {
   unsigned char *data = malloc(total);
   blob_set_direct_io(1);
   for (int round = 0; round < 4; round++) {
-    unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], d[BLOB_DIGEST_LEN], spec[BLOB_DIGEST_LEN];
+    unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
     char staging[300], final[300];
     struct blob_writer *w = NULL;
     unsigned char *tail = NULL, ds[512];
-    size_t tail_len = 0, at = 0, got = 0;
-    int ok = 0, have = 0;
+    size_t tail_len = 0, at = 0;
     fill_pattern(data, total, 300 + (uint64_t)round);
     new_id(id);
     blob_dek_new(dek);
@@ -1508,14 +1516,7 @@ static void test_direct_checkpoints_resume_and_finish(void) {
     T_EQ_INT(blob_writer_direct(w), fs_takes_direct());
     T_EQ_INT(blob_writer_digest_import(w, ds, blob_digest_state_len()), 0);
     T_EQ_INT(append_random(w, data + at, total - at, 400000), 0);
-    T_EQ_INT(blob_writer_finish_digest(w, final, d, &have, errbuf, sizeof errbuf), 0);
-    T_EQ_INT(have, 1);
-    T_EQ_INT(digest_by_spec(final, id, spec), 0);
-    T_CHECK(memcmp(spec, d, sizeof d) == 0);
-    T_EQ_INT(read_blob(final, id, dek, data, total, &got, &ok), 0);
-    T_EQ_INT(got, total);
-    T_CHECK(ok);
-    T_EQ_INT(file_size(final), (long long)blob_disk_size_final(total));
+    finish_and_check(w, final, id, dek, data, total);
     free(tail);
   }
   blob_set_direct_io(0);
@@ -1533,12 +1534,11 @@ static void test_direct_failed_write_restores(void) {
   unsigned char *data = malloc(n);
   blob_set_direct_io(1);
   for (int where = 0; where < 3; where++) { /* 0: the first flush fails, 1: the second, 2: the checkpoint */
-    unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN], d[BLOB_DIGEST_LEN], spec[BLOB_DIGEST_LEN];
+    unsigned char id[BLOB_ID_LEN], dek[BLOB_DEK_LEN];
     char staging[300], final[300];
     struct blob_writer *w = NULL;
     unsigned char *tail = NULL, *tail0 = NULL, ds[512];
-    size_t tail_len = 0, tail0_len = 0, got = 0, first = 100000 + 4096 * (size_t)where;
-    int ok = 0, have = 0;
+    size_t tail_len = 0, tail0_len = 0, first = 100000 + 4096 * (size_t)where;
     fill_pattern(data, n, 500 + (uint64_t)where);
     new_id(id);
     blob_dek_new(dek);
@@ -1586,14 +1586,7 @@ static void test_direct_failed_write_restores(void) {
       T_EQ_INT(blob_writer_digest_import(w, ds, blob_digest_state_len()), 0);
     }
     T_EQ_INT(append_random(w, data + first, n - first, 500000), 0);
-    T_EQ_INT(blob_writer_finish_digest(w, final, d, &have, errbuf, sizeof errbuf), 0);
-    T_EQ_INT(have, 1);
-    T_EQ_INT(digest_by_spec(final, id, spec), 0);
-    T_CHECK(memcmp(spec, d, sizeof d) == 0);
-    T_EQ_INT(read_blob(final, id, dek, data, n, &got, &ok), 0);
-    T_EQ_INT(got, n);
-    T_CHECK(ok);
-    T_EQ_INT(file_size(final), (long long)blob_disk_size_final(n));
+    finish_and_check(w, final, id, dek, data, n);
     free(tail0);
   }
   blob_set_direct_io(0);
