@@ -310,7 +310,7 @@ static int skip_sequence(struct rd *r, struct enc enc, int depth) {
   if (depth > MAX_DEPTH)
     return fail_at(r, DICOM_PROBLEM_NESTING, r->pos, "sequences nested deeper than %d", MAX_DEPTH);
   for (;;) {
-    struct elem e;
+    struct elem e = {0};
     int rc = read_header(r, enc, &e);
     if (rc != DICOM_OK) return rc;
     if (e.tag == TAG_SEQ_END) return DICOM_OK;

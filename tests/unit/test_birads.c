@@ -128,7 +128,8 @@ static void wording_table_is_the_code(void) {
     T_EQ_INT(split(line, c, 4), 3);
     T_CHECK(n_words < sizeof words / sizeof words[0]);
     if (n_words >= sizeof words / sizeof words[0]) break;
-    snprintf(words[n_words].key, sizeof words[n_words].key, "%s", c[0]);
+    int kl = snprintf(words[n_words].key, sizeof words[n_words].key, "%s", c[0]);
+    T_CHECK(kl >= 0 && (size_t)kl < sizeof words[n_words].key);
     words[n_words].third = strcmp(c[1], "yes") == 0;
     snprintf(words[n_words].text, sizeof words[n_words].text, "%s", c[2]);
     n_words++;

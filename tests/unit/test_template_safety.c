@@ -326,7 +326,7 @@ static void push(const char *name, int block) {
   if (depth >= (int)(sizeof stack / sizeof stack[0])) abort();
   struct binding *b = &stack[depth++];
   memset(b, 0, sizeof *b);
-  snprintf(b->name, sizeof b->name, "%s", name);
+  if (snprintf(b->name, sizeof b->name, "%s", name) >= (int)sizeof b->name) abort();
   b->block = block;
 }
 
