@@ -214,15 +214,24 @@ def store_vs_rows(server):
     return on_disk, ids
 
 
-def wait_store_clean(server, timeout=20):
-    """Returns (on disk, named by rows) once only files named by rows remain in the store. The
-    intake job deletes an archive's own blob and duplicates just after its transaction commits,
-    so the upload's status says complete a moment before: poll, bounded, then let the caller
-    compare (and fail with both sets)."""
+def wait_store_clean(server, timeout=90):
+    """Returns (on disk, named by rows) once only files named by rows remain in the store and no
+    intake or render job is running or due. The intake job deletes an archive's own blob and
+    duplicates just after its transaction commits, so the upload's status says complete a moment
+    before; a render job stores its two blobs a moment before its row names them, and the jobs of
+    a study run one after another (on a loaded machine, for longer than a fixed wait). Poll,
+    bounded, then let the caller compare (and fail with both sets); what the extra files are is
+    printed then."""
     deadline = time.time() + timeout
     while True:
         on_disk, ids = store_vs_rows(server)
-        if on_disk == ids or time.time() >= deadline:
+        busy = server.sql("SELECT count(*) FROM jobs WHERE kind IN ('intake', 'render') "
+                          "AND (state = 'running' OR (state = 'queued' AND run_after <= now()))")[0][0]
+        if (on_disk == ids and not busy) or time.time() >= deadline:
+            if on_disk != ids:
+                print("store vs rows after %d s: %d jobs busy; only on disk %s; only in rows %s; jobs %s" % (
+                    timeout, busy, sorted(on_disk - ids), sorted(ids - on_disk),
+                    server.sql("SELECT kind, state, attempts, payload FROM jobs ORDER BY id")))
             return on_disk, ids
         time.sleep(0.05)
 
