@@ -82,6 +82,7 @@ static int cmd_serve(int argc, char **argv) {
   if (cli_open_database(&c, conninfo, sizeof conninfo, &embedded) != 0) goto done;
   /* the embedded cluster is restarted when it ends unexpectedly (store/pgembed.c) */
   if (embedded && pgembed_supervise_start() != 0) goto done;
+  if (embedded) db_set_epoch_source(pgembed_restarts);
   snprintf(path, sizeof path, "%s/templates", c.share_dir);
   if (templates_load(path) < 0) goto done;
   snprintf(path, sizeof path, "%s/static", c.share_dir);

@@ -26,6 +26,11 @@ static _Thread_local PGconn *tconn;
 static _Thread_local bool last_retryable;
 static _Thread_local unsigned long statements_sent; /* store/dbstats.h */
 static _Thread_local time_t last_failed_connect;
+static _Thread_local unsigned long long failed_in_epoch; /* the epoch source's value at that failure */
+static unsigned long long (*epoch_source)(void);     /* set once before serving; NULL: none */
+
+void db_set_epoch_source(unsigned long long (*fn)(void)) { epoch_source = fn; }
+static unsigned long long epoch_now(void) { return epoch_source ? epoch_source() : 0; }
 
 static void conn_destructor(void *p) { PQfinish(p); }
 static void make_key(void) { pthread_key_create(&conn_key, conn_destructor); }
@@ -82,9 +87,10 @@ PGconn *db_conn(void) {
   if (tconn) LOG_I("the database closed this thread's connection; opening a new one");
   drop_conn();
   if (!conninfo) return NULL;
-  /* after a failure, do not hammer a database that is down: once a second per thread */
+  /* after a failure, do not hammer a database that is down: once a second per thread,
+   * unless the database has come back since (the epoch moved) */
   time_t now = time(NULL);
-  if (last_failed_connect && now == last_failed_connect) return NULL;
+  if (last_failed_connect && now == last_failed_connect && failed_in_epoch == epoch_now()) return NULL;
   const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
   const char *vals[] = {conninfo, "3", "secondop", NULL};
   PGconn *c = PQconnectdbParams(keys, vals, 1);
@@ -95,6 +101,7 @@ PGconn *db_conn(void) {
     LOG_W("database unreachable: %s", msg);
     PQfinish(c);
     last_failed_connect = now;
+    failed_in_epoch = epoch_now();
     return NULL;
   }
   last_failed_connect = 0;

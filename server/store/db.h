@@ -57,6 +57,11 @@ struct db_call {
 enum err db_pipeline(struct arena *a, struct db_call *calls, size_t n);
 /* True when the thread's connection is inside a transaction block (open or failed). */
 bool db_in_tx(void);
+/* A counter that moves each time the database is known to be back (the
+ * embedded cluster's supervisor's restarts): a thread whose connection
+ * attempt failed tries again at once once it has moved, instead of waiting
+ * out its one-second pause. Set before serving. */
+void db_set_epoch_source(unsigned long long (*fn)(void));
 /* Plain SQL without parameters (BEGIN, COMMIT, …). ERR_OK or as above. */
 enum err db_simple(const char *sql);
 /* Runs fn(ctx) inside BEGIN … COMMIT, rolling back when fn returns an error

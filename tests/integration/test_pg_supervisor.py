@@ -33,6 +33,15 @@ def pid_alive(pid):
     return True
 
 
+def running(pid):
+    """Alive and not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def processes_on(pgdir):
     """Command lines of running processes that name this cluster's directory."""
     out = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout
@@ -260,8 +269,13 @@ class StartedByHandTest(SupervisorTestCase):
 
     def test_a_server_started_by_hand_is_watched_not_doubled(self):
         srv = self.server
+        kids = [pid for pid, _, _ in children(srv.postmaster_pid())]
         self.kill_postmaster()
         srv.wait_log("stopped unexpectedly")
+        # as an operator would: the killed server's processes have ended (while one is still
+        # attached to its shared memory, PostgreSQL refuses to start on the directory)
+        harness.wait_for(lambda: not any(running(p) for p in kids), timeout=60,
+                         what="the killed server's processes to end")
         # the supervisor holds its restart (test hook) while an operator starts the cluster
         opts = "-k %s -c listen_addresses='' -c unix_socket_permissions=0700" % srv.pgdir
         cmd = [harness.PG_BIN + "/pg_ctl", "-D", srv.pgdir, "-l", os.path.join(srv.data_dir, "postgresql.log"),
