@@ -38,6 +38,9 @@
 #include "store/stow.h"
 #include "util/arena.h"
 #include "util/log.h"
+#ifdef SECONDOP_TEST_HOOKS
+#include "util/testhold.h"
+#endif
 
 #define UPLOAD_TTL_SECONDS (24 * 3600)
 #define PREFIX_MAX ((size_t)1 << 20)        /* bytes of a file examined by sniff + DICOM reader */
@@ -2854,6 +2857,23 @@ static void release_blob(const unsigned char id[BLOB_ID_LEN]) {
   if (documents_file_refs(id, &refs) == ERR_OK && refs == 0) blobstore_delete(id);
 }
 
+/* Transaction body: a document's rendition blobs (the row locked, store/renditions.h), then the
+ * document. Read outside the transaction, a rendition finished between the two was left behind. */
+struct doc_del {
+  long long doc_id;
+  unsigned char rids[2][BLOB_ID_LEN];
+  size_t nr;
+};
+static enum err doc_del_tx(void *p) {
+  struct doc_del *dd = p;
+  enum err e = renditions_blobs_of(dd->doc_id, dd->rids, &dd->nr);
+  if (e != ERR_OK) return e;
+#ifdef SECONDOP_TEST_HOOKS
+  test_hold("SECONDOP_TEST_DELETE_HOLD_FILE", "document delete", dd->doc_id);
+#endif
+  return documents_delete(dd->doc_id);
+}
+
 enum err records_document_delete(const struct actor *who, long long request_id, long long doc_id) {
   struct arena *a = arena_new();
   if (!a) return ERR_INTERNAL;
@@ -2871,12 +2891,11 @@ enum err records_document_delete(const struct actor *who, long long request_id, 
     e = ERR_CONFLICT;
     goto done;
   }
-  unsigned char rids[2][BLOB_ID_LEN];
-  size_t nr = viewer_blobs_of(doc_id, rids); /* its renditions go with it */
-  e = documents_delete(doc_id); /* the row (and its wrapped key) first: crypto-shredding */
+  struct doc_del dd = {doc_id, {{0}}, 0};
+  e = db_tx(doc_del_tx, &dd); /* the row (and its wrapped key) first: crypto-shredding */
   if (e != ERR_OK) goto done;
   if (d.has_file) release_blob(d.file_id);
-  viewer_delete_blobs((const unsigned char(*)[BLOB_ID_LEN])rids, nr);
+  viewer_delete_blobs((const unsigned char(*)[BLOB_ID_LEN])dd.rids, dd.nr); /* its renditions go with it */
   studies_prune(request_id);
   char oid[32];
   snprintf(oid, sizeof oid, "%lld", doc_id);
@@ -2902,6 +2921,9 @@ static enum err series_del_tx(void *p) {
   struct series_del *s = p;
   enum err e = renditions_blobs_of_series(s->a, s->request_id, s->series_id, &s->rids, &s->nr);
   if (e != ERR_OK) return e;
+#ifdef SECONDOP_TEST_HOOKS
+  test_hold("SECONDOP_TEST_DELETE_HOLD_FILE", "series delete", s->series_id);
+#endif
   e = series_delete(s->a, s->request_id, s->series_id, &s->ids, &s->n);
   if (e != ERR_OK) return e;
   return studies_prune(s->request_id);

@@ -23,6 +23,9 @@
 #include "util/decimal.h"
 #include "util/arena.h"
 #include "util/log.h"
+#ifdef SECONDOP_TEST_HOOKS
+#include "util/testhold.h"
+#endif
 
 /* ---- metadata ---- */
 
@@ -359,12 +362,6 @@ enum err viewer_rendition_open(struct arena *a, const struct actor *who, long lo
   return ERR_OK;
 }
 
-size_t viewer_blobs_of(long long doc_id, unsigned char ids[2][BLOB_ID_LEN]) {
-  size_t n = 0;
-  if (renditions_blobs_of(doc_id, ids, &n) != ERR_OK) return 0;
-  return n;
-}
-
 void viewer_delete_blobs(const unsigned char (*ids)[BLOB_ID_LEN], size_t n) {
   for (size_t i = 0; i < n; i++) {
     long long refs = 1;
@@ -560,6 +557,9 @@ static enum job_result render_job_run(const char *payload, long long patient_id,
       goto done;
     }
   }
+#ifdef SECONDOP_TEST_HOOKS
+  test_hold("SECONDOP_TEST_RENDER_HOLD_FILE", "rendition of document", doc);
+#endif
   e = renditions_set_ready(&rn);
   if (e == ERR_OK) {
     res = JOB_DONE;

@@ -53,9 +53,7 @@ struct viewer_rendition {
 enum err viewer_rendition_open(struct arena *a, const struct actor *who, long long request_id, long long doc,
                                long frame, struct viewer_rendition *out);
 
-/* The rendition blobs of a document about to be deleted: ids into ids (up to 2), for
- * viewer_delete_blobs after the delete committed. */
-size_t viewer_blobs_of(long long doc_id, unsigned char ids[2][BLOB_ID_LEN]);
-/* Deletes those of the n blobs no row names any more (after the delete committed). */
+/* Deletes those of the n blobs no row names any more: the rendition blobs that the deleting
+ * transaction read with renditions_blobs_of(_series), after it committed. */
 void viewer_delete_blobs(const unsigned char (*ids)[BLOB_ID_LEN], size_t n);
 #endif

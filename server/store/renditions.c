@@ -37,10 +37,11 @@ static const struct db_stmt stmts[] = {
      "UPDATE renditions SET state = 'not_decodable', why = $2, updated_at = now() WHERE document_id = $1"},
     {"rn_blobs_of",
      "SELECT coalesce(encode(preview_file_id, 'hex'), ''), coalesce(encode(frames_file_id, 'hex'), '') "
-     "FROM renditions WHERE document_id = $1"},
+     "FROM renditions WHERE document_id = $1 FOR UPDATE"},
     {"rn_blobs_of_series",
      "SELECT coalesce(encode(r.preview_file_id, 'hex'), ''), coalesce(encode(r.frames_file_id, 'hex'), '') "
-     "FROM renditions r JOIN documents d ON d.id = r.document_id WHERE d.request_id = $1 AND d.series_id = $2"},
+     "FROM renditions r JOIN documents d ON d.id = r.document_id WHERE d.request_id = $1 AND d.series_id = $2 "
+     "FOR UPDATE OF r"},
     {"rn_blob_refs",
      "SELECT (SELECT count(*) FROM renditions WHERE preview_file_id = decode($1, 'hex') OR frames_file_id = "
      "decode($1, 'hex')) + (SELECT count(*) FROM documents WHERE file_id = decode($1, 'hex'))"},

@@ -47,9 +47,12 @@ enum err renditions_reset(long long document_id, int *reset);
 enum err renditions_set_ready(const struct rendition_row *r);
 /* Records that the image cannot be shown, with a sentence for people. */
 enum err renditions_set_not_decodable(long long document_id, const char *why);
-/* The rendition blobs of the given document (before it is deleted), into ids (up to 2). */
+/* The rendition blobs of the given document (before it is deleted), into ids (up to 2). Call it
+ * in the deleting transaction: it locks the row, so that a render job finishing meanwhile either
+ * named its blobs before (and they are returned) or finds the row gone (and deletes its own). */
 enum err renditions_blobs_of(long long document_id, unsigned char ids[2][BLOB_ID_LEN], size_t *n);
-/* The rendition blobs of a series' documents (before they are deleted): *ids in the arena. */
+/* The rendition blobs of a series' documents (before they are deleted): *ids in the arena. The
+ * rows are locked as renditions_blobs_of's. */
 enum err renditions_blobs_of_series(struct arena *a, long long request_id, long long series_id,
                                     unsigned char (**ids)[BLOB_ID_LEN], size_t *n);
 /* How many renditions or documents name blob id (a blob is deleted only when none does). */

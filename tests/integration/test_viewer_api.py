@@ -392,3 +392,81 @@ class RenderChildStallTest(harness.ServerTestCase):
         self.assertEqual(pc.get("/healthz").status, 200)
         on_disk, ids = wait_store_clean(self.server)
         self.assertEqual(on_disk, ids)
+
+
+class RenditionDeleteRaceTest(harness.ServerTestCase):
+    """A render job that finishes while its document (or series) is being deleted leaves no blob
+    behind. The server's test hold points order the two exactly: the delete has read the
+    rendition's blobs (none yet) and waits; the render job then names its two blobs; the delete
+    goes on. Before the fix the delete took the row with it and the two blobs stayed in the store
+    for good; now the render job waits for the delete's lock, finds the row gone and deletes its
+    own blobs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.holds = tempfile.mkdtemp(prefix="sop-holds-", dir=os.environ.get("SECONDOP_TEST_TMP") or "/tmp")
+        cls.render_hold = os.path.join(cls.holds, "render")
+        cls.delete_hold = os.path.join(cls.holds, "delete")
+        cls.server_env = {"SECONDOP_TEST_RENDER_HOLD_FILE": cls.render_hold,
+                          "SECONDOP_TEST_DELETE_HOLD_FILE": cls.delete_hold}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.holds, ignore_errors=True)
+
+    def race(self, pc, rid, doc, path, what):
+        """Runs the delete at path against the held render job of doc; returns its status."""
+        import threading
+        log_from = os.path.getsize(self.server.log_path)
+        open(self.delete_hold, "w").close()
+        done = {}
+        t = threading.Thread(target=lambda: done.update(r=pc.post(path, {})))
+        t.start()
+        try:
+            self.server.wait_log("test hook: %s holds" % what, timeout=60, from_byte=log_from)
+            os.unlink(self.render_hold)  # the render job goes on to name its blobs
+            self.server.wait_log("test hook: rendition of document %d goes on" % doc, timeout=60,
+                                 from_byte=log_from)
+
+            def render_finished_or_waits():
+                # without the lock the rendition is ready now; with it the job's update waits
+                return self.sql("SELECT (SELECT count(*) FROM renditions WHERE document_id = %s AND state = 'ready') + "
+                                "(SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                "AND query LIKE 'UPDATE renditions SET state = ''ready''%%')", doc)[0][0] > 0
+            harness.wait_for(render_finished_or_waits, timeout=60, what="the render job's update")
+        finally:
+            if os.path.exists(self.delete_hold):
+                os.unlink(self.delete_hold)
+            t.join(60)
+        return done["r"].status
+
+    def held_upload(self, pc, rid, name):
+        open(self.render_hold, "w").close()
+        log_from = os.path.getsize(self.server.log_path)
+        upload_path(pc, rid, os.path.join(studies(), "study1", name))
+        doc = self.sql("SELECT id FROM documents WHERE request_id = %s AND original_name = %s", rid, name)[0][0]
+        self.server.wait_log("test hook: rendition of document %d holds" % doc, timeout=60, from_byte=log_from)
+        return doc
+
+    def test_a_document_deleted_while_its_rendition_finishes(self):
+        patient, pc, rid = new_patient_with_request(self.server, name="Jane Doe")
+        doc = self.held_upload(pc, rid, "R_CC.dcm")
+        pc.get("/requests/%d/records" % rid)
+        status = self.race(pc, rid, doc, "/requests/%d/documents/%d/delete" % (rid, doc), "document delete %d" % doc)
+        self.assertIn(status, (200, 303))
+        self.assertEqual(self.sql("SELECT count(*) FROM documents WHERE id = %s", doc)[0][0], 0)
+        on_disk, ids = wait_store_clean(self.server)
+        self.assertEqual(on_disk, ids)
+
+    def test_b_series_deleted_while_a_rendition_finishes(self):
+        patient, pc, rid = new_patient_with_request(self.server, name="John Roe")
+        doc = self.held_upload(pc, rid, "L_CC.dcm")
+        sid = self.sql("SELECT series_id FROM documents WHERE id = %s", doc)[0][0]
+        pc.get("/requests/%d/records" % rid)
+        status = self.race(pc, rid, doc, "/requests/%d/series/%d/delete" % (rid, sid), "series delete %d" % sid)
+        self.assertIn(status, (200, 303))
+        self.assertEqual(self.sql("SELECT count(*) FROM documents WHERE id = %s", doc)[0][0], 0)
+        on_disk, ids = wait_store_clean(self.server)
+        self.assertEqual(on_disk, ids)
