@@ -1082,13 +1082,9 @@ static enum err append_sync(struct upload_session *s) {
  * commit waits before its statement (at most 5 minutes), as a stalled instance
  * would, saying so in the log. */
 static void test_pause_before_commit(const char *id) {
-  const char *f = getenv("SECONDOP_TEST_COMMIT_PAUSE_FILE");
-  if (!f || !*f || access(f, F_OK) != 0) return;
+  if (!test_hold_armed("SECONDOP_TEST_COMMIT_PAUSE_FILE")) return;
   LOG_I("test hook: upload %s pauses before its offset commit", id);
-  for (int i = 0; i < 300 * 50 && access(f, F_OK) == 0; i++) {
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  test_hold_wait("SECONDOP_TEST_COMMIT_PAUSE_FILE");
   LOG_I("test hook: upload %s goes on to its offset commit", id);
 }
 #endif

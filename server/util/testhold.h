@@ -3,8 +3,11 @@
 #ifndef SECONDOP_UTIL_TESTHOLD_H
 #define SECONDOP_UTIL_TESTHOLD_H
 
-/* While the file named by environment variable env exists, waits (at most 5 minutes),
- * logging "test hook: <what> <id> holds" first and "test hook: <what> <id> goes on" after. */
+/* 1 when the file named by environment variable env exists (the hold is armed). */
+int test_hold_armed(const char *env);
+/* Waits while that file exists, at most 5 minutes. */
+void test_hold_wait(const char *env);
+/* Both, logging "test hook: <what> <id> holds" first and "test hook: <what> <id> goes on" after. */
 void test_hold(const char *env, const char *what, long long id);
 
 #endif
