@@ -168,10 +168,65 @@ class Response:
         return "<Response %d %r>" % (self.status, self.body[:200])
 
 
+def _chunked_body_complete(body):
+    pos = 0
+    while True:
+        eol = body.find(b"\r\n", pos)
+        if eol < 0:
+            return False
+        try:
+            size = int(body[pos:eol].split(b";")[0], 16)
+        except ValueError:
+            return False
+        if size == 0:
+            rest = body[eol + 2:]
+            return rest.startswith(b"\r\n") or b"\r\n\r\n" in rest
+        pos = eol + 2 + size + 2
+        if pos > len(body):
+            return False
+
+
+def answer_complete(buf, head_request=False):
+    """True once buf holds one whole HTTP/1.1 answer (after any 1xx interim ones),
+    delimited by its Content-Length or its chunked encoding. An answer delimited
+    only by the connection's close is never complete here."""
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        lines = buf[:end].decode("latin-1").split("\r\n")
+        try:
+            status = int(lines[0].split(" ")[1])
+        except (IndexError, ValueError):
+            return False
+        if 100 <= status < 200:
+            buf = buf[end + 4:]
+            continue
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+        body = buf[end + 4:]
+        if head_request or status in (204, 304):
+            return True
+        if "chunked" in ",".join(headers.get("transfer-encoding", [])).lower():
+            return _chunked_body_complete(body)
+        if len(headers.get("content-length", [])) == 1:
+            try:
+                return len(body) >= int(headers["content-length"][0])
+            except ValueError:
+                return False
+        return False
+
+
 def raw_request(port, data, timeout=10):
-    """Sends raw bytes and returns the raw answer (for malformed requests)."""
+    """Sends raw bytes (one request, for malformed ones) and returns the raw
+    answer: read until the answer is whole, the server closes, or timeout
+    seconds pass without a byte. (A kept-alive connection would otherwise
+    cost the whole timeout.)"""
     import socket
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    head_request = data.startswith(b"HEAD ")
     try:
         s.sendall(data)
         chunks = []
@@ -183,6 +238,8 @@ def raw_request(port, data, timeout=10):
             if not c:
                 break
             chunks.append(c)
+            if answer_complete(b"".join(chunks), head_request):
+                break
         return b"".join(chunks)
     finally:
         s.close()
