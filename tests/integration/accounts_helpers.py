@@ -27,6 +27,7 @@ import os
 import re
 import struct
 import subprocess
+import sys
 import time
 import urllib.parse
 
@@ -110,7 +111,10 @@ def next_totp_code(server, user):
         for step in (now, now + 1):
             if step > last:
                 return totp_code(user["totp_secret"], step)
-        time.sleep(max(0.2, 30 - (time.time() % 30) + 0.2))
+        wait = max(0.2, 30 - (time.time() % 30) + 0.2)
+        # said in the log, so that a test that sits out steps shows where it does
+        print("(waiting %.0f s for a new TOTP step for user %d)" % (wait, user["id"]), file=sys.stderr, flush=True)
+        time.sleep(wait)
 
 
 def login(client, user, next_path=None):

@@ -403,11 +403,16 @@ class AdminTest(DirectoryFixture):
     def setUpClass(cls):
         super().setUpClass()
         cls.admin = make_user(cls.server, "admin")
+        cls.admin_session = None
 
     def admin_client(self):
-        c = self.client()
-        login(c, self.admin)
-        return c
+        """The admin's one session for the class: logging in again within a 30-second step
+        would wait for the next TOTP step (a code is good once)."""
+        if self.admin_session is None:
+            c = self.client()
+            login(c, self.admin)
+            type(self).admin_session = c
+        return self.admin_session
 
     def test_every_other_role_is_refused(self):
         sid = self.ids["t-a"]
