@@ -59,8 +59,6 @@ int accounts_runtime_init(const struct config *c) {
   st_accounts_register();
   store_security_register();
   acct_configure(c->base_url);
-  /* computed once now so the first unknown-user login is not faster or slower */
-  if (!pw_dummy_hash(crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE)) return -1;
   return 0;
 }
 

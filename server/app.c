@@ -66,6 +66,9 @@ static int check_key_identity(const struct config *c) {
 int app_init(const struct config *c) {
   audit_register();
   if (accounts_runtime_init(c) != 0) return -1;
+  /* computed once now so the first unknown-user login is not faster or slower (serving only:
+   * create-user answers no login, and an argon2id hash is most of its time) */
+  if (!pw_dummy_hash(crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE)) return -1;
   if (check_key_identity(c) != 0) return -1;
   auth_install();
   store_specialists_register();
