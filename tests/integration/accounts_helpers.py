@@ -117,6 +117,21 @@ def next_totp_code(server, user):
         time.sleep(wait)
 
 
+def class_session(test, user):
+    """One logged-in client per user for the whole test class, for tests that are not
+    about the login: a second-factor user who logs in again within the same 30-second
+    step has to wait for the next one (a code is good once)."""
+    sessions = type(test).__dict__.get("_class_sessions")
+    if sessions is None:
+        sessions = {}
+        type(test)._class_sessions = sessions
+    if user["id"] not in sessions:
+        c = test.client()
+        login(c, user)
+        sessions[user["id"]] = c
+    return sessions[user["id"]]
+
+
 def login(client, user, next_path=None):
     """Logs the client in through the real forms and asserts success."""
     path = "/login"

@@ -377,17 +377,9 @@ class AdminAuditPageTest(harness.ServerTestCase):
         import accounts_helpers as ah
         cls.ah = ah
         cls.users = {role: ah.make_user(cls.server, role) for role in ("patient", "staff", "reviewer", "admin")}
-        cls.sessions = {}
 
     def logged_in(self, role):
-        """One session per role for the whole class: these tests are about the audit
-        page, not the login, and a second-factor user who logs in again within the
-        same 30-second step has to wait for the next one."""
-        if role not in self.sessions:
-            c = self.client()
-            self.ah.login(c, self.users[role])
-            self.sessions[role] = c
-        return self.sessions[role]
+        return self.ah.class_session(self, self.users[role])
 
     def test_route_by_role(self):
         for path in ("/admin/audit", "/admin/audit.csv"):

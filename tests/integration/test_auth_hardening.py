@@ -367,13 +367,9 @@ class StepUpTest(ClockCase):
                 self.assertEqual(r.status, 401)
                 self.assertIn("That is not right", r.text)
                 self.assertFalse(done())
-                cred = admin["password"]
-            elif i == 1:
-                # a TOTP code counts too (once is enough: the check is the same for every
-                # action, and each further code would wait for a new 30-second step)
-                cred = next_totp_code(self.server, admin)
-            else:
-                cred = admin["password"]
+            # a TOTP code counts too (once is enough: the check is the same for every
+            # action, and each further code would wait for a new 30-second step)
+            cred = next_totp_code(self.server, admin) if i == 1 else admin["password"]
             r = a.post(path, {"stepup_credential": cred})
             self.assertEqual(r.status, 303, "%s: %s" % (path, r.text[:300]))
             self.assertTrue(done(), path)

@@ -10,7 +10,7 @@ import tempfile
 import urllib.parse
 
 import harness
-from accounts_helpers import login, make_user, run_cli
+from accounts_helpers import class_session, login, make_user, run_cli
 
 COLS = ["external_id", "full_name", "credentials", "board", "board_year", "breast_fellowship", "institution",
         "city", "state", "nci_designated", "academic", "center_of_excellence", "remote_review", "in_person",
@@ -403,16 +403,9 @@ class AdminTest(DirectoryFixture):
     def setUpClass(cls):
         super().setUpClass()
         cls.admin = make_user(cls.server, "admin")
-        cls.admin_session = None
 
     def admin_client(self):
-        """The admin's one session for the class: logging in again within a 30-second step
-        would wait for the next TOTP step (a code is good once)."""
-        if self.admin_session is None:
-            c = self.client()
-            login(c, self.admin)
-            type(self).admin_session = c
-        return self.admin_session
+        return class_session(self, self.admin)
 
     def test_every_other_role_is_refused(self):
         sid = self.ids["t-a"]
