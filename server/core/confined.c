@@ -138,6 +138,10 @@ static void limit(int res, rlim_t v) {
 #endif
 
 int confined_child_enter(const char *name, unsigned cpu_seconds, unsigned memory_mib) {
+  /* The C library opens the time zone file on the first mktime or localtime (libarchive calls
+   * them on every ISO date): load it now, so that what follows the no-new-privileges mark below
+   * opens nothing of its own. */
+  tzset();
   /* what the server had open is not the child's business; its end of the socket is 0 and 1 */
   closefrom(3);
   prctl(PR_SET_NAME, name, 0, 0, 0);

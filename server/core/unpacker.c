@@ -153,9 +153,10 @@ static int frame(char type, const void *a, size_t alen, const void *b, size_t bl
 }
 
 int unpack_worker_main(void) {
-  if (confined_child_enter("secondop-unpack", CHILD_CPU_SECONDS, CHILD_MEMORY_MIB) != 0) return 3;
-  /* libarchive converts entry names to the locale's character set: UTF-8 */
+  /* libarchive converts entry names to the locale's character set: UTF-8 (set before the
+   * child closes up, as it reads the locale's files) */
   setlocale(LC_CTYPE, "C.UTF-8");
+  if (confined_child_enter("secondop-unpack", CHILD_CPU_SECONDS, CHILD_MEMORY_MIB) != 0) return 3;
   struct archive *ar = archive_read_new();
   if (!ar) return 3;
   archive_read_support_format_zip(ar);
