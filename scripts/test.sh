@@ -85,7 +85,7 @@ done
 grep -E "^(not ok|UNIT|  FAIL)" "$OUT/unit.log" | grep -v "0 failed" | head -40
 count "$OUT/unit.log"
 
-echo "== integration tests"
+echo "== integration tests (${SECONDOP_TEST_JOBS:-2} worker processes)"
 /usr/bin/python3 tests/integration/run.py >"$OUT/integration.log" 2>&1
 grep -E "(FAIL|ERROR):" "$OUT/integration.log" | head -40
 grep -E "^INTEGRATION:" "$OUT/integration.log" || echo "INTEGRATION: 0 passed, 1 failed" >>"$OUT/integration.log"

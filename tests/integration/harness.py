@@ -47,12 +47,27 @@ def _as_pg(cmd):
 
 
 def free_port():
-    """A TCP port on loopback that nothing listens on right now."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A TCP port on loopback that nothing listens on right now. When run.py shares the
+    modules among worker processes (SECONDOP_TEST_SHARD of SECONDOP_TEST_SHARDS), each takes
+    ports from its own share only, so that two workers never pick the same port between
+    asking for it and binding it. (The share goes by port // 2: the kernel hands out odd
+    ports to bind() and even ones to connect(), and a share by parity would leave a worker
+    only the ports of outgoing connections.)"""
+    shard = int(os.environ.get("SECONDOP_TEST_SHARD") or 0)
+    shards = int(os.environ.get("SECONDOP_TEST_SHARDS") or 1)
+    held = []
+    try:
+        for _ in range(1000):
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", 0))
+            p = s.getsockname()[1]
+            if (p // 2) % shards == shard:
+                return p
+        raise RuntimeError("no free port in this worker's share")
+    finally:
+        for s in held:
+            s.close()
 
 
 def wait_for(cond, timeout=60, what="condition"):

@@ -295,10 +295,7 @@ class S3RefusalTest(unittest.TestCase):
 
     def test_unreachable_endpoint_refuses_to_start(self):
         gw = gateway_or_skip()
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()  # nothing listens there
+        port = harness.free_port()  # nothing listens there
         text = self.start(s3_args(gw, "nobucket", endpoint="http://127.0.0.1:%d" % port), s3_env(gw))
         self.assertIn("unreachable", text)
         self.assertNotIn(gw.secret_key, text)
