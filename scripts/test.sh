@@ -154,8 +154,12 @@ fuzz_one() {
 wait "$FUZZ_BUILD"
 if [ "$(cat "$OUT/fuzz-build.rc" 2>/dev/null)" = 0 ]; then
   # two lanes, each taking every other target in turn: the targets are independent
-  # processes, and each still gets its FUZZ_SECONDS
-  set -- "$FUZZ"/tests/fuzz_*
+  # processes, and each still gets its FUZZ_SECONDS. The targets only: the folder also
+  # holds meson's fuzz_*.p object folders, which must not take a lane's turns.
+  set --
+  for f in "$FUZZ"/tests/fuzz_*; do
+    if [ -f "$f" ] && [ -x "$f" ]; then set -- "$@" "$f"; fi
+  done
   lane() {
     l=$1
     shift
@@ -163,7 +167,6 @@ if [ "$(cat "$OUT/fuzz-build.rc" 2>/dev/null)" = 0 ]; then
     for f in "$@"; do
       i=$((i + 1))
       [ $((i % 2)) -eq "$l" ] || continue
-      [ -f "$f" ] && [ -x "$f" ] || continue
       fuzz_one "$f"
     done
   }
@@ -173,7 +176,6 @@ if [ "$(cat "$OUT/fuzz-build.rc" 2>/dev/null)" = 0 ]; then
   lane 1 "$@"
   wait "$lane0"
   for f in "$@"; do
-    [ -f "$f" ] && [ -x "$f" ] || continue
     r="$OUT/$(basename "$f").result"
     if [ -f "$r" ]; then head -1 "$r" >>"$OUT/fuzz.log"; tail -n +2 "$r"; else
       echo "FUZZ $(basename "$f"): 0 passed, 1 failed (no verdict)" >>"$OUT/fuzz.log"; fi
